@@ -1,0 +1,54 @@
+"""chainrule: define-by-run reverse-mode autodiff with PyTorch's API on a small NumPy core.
+
+    import chainrule as torch
+    x = torch.tensor([1.0], requires_grad=True)
+    (x * torch.sin(x)).backward()
+"""
+
+from . import ops as _ops  # noqa: I001  (ops first: they define what Tensor's methods call)
+from ._tensor import Size, Tensor
+from ._dtype import (
+    bool_ as bool,  # noqa: A004
+    dtype,
+    float16,
+    float32,
+    float64,
+    get_default_dtype,
+    int8,
+    int16,
+    int32,
+    int64,
+    promote_types,
+    set_default_dtype,
+    uint8,
+)
+from ._device import device
+from ._random import Generator, default_generator, initial_seed, manual_seed, seed
+from ._random import get_rng_state, set_rng_state
+from .autograd import enable_grad, inference_mode, is_grad_enabled, no_grad, set_grad_enabled
+from . import autograd
+from .ops import *  # noqa: F403
+
+half, float, double = float16, float32, float64  # noqa: A001
+short, int, long = int16, int32, int64  # noqa: A001
+
+__version__ = "0.1.0"
+
+
+def is_tensor(obj) -> bool:
+    """True for chainrule tensors."""
+    return isinstance(obj, Tensor)
+
+
+def numel(input: Tensor) -> int:
+    return input.numel()
+
+
+def result_type(tensor1, tensor2) -> dtype:
+    from ._dtype import from_numpy_dtype, result_type as _rt
+
+    return from_numpy_dtype(_rt(tensor1, tensor2))
+
+
+def is_floating_point(input: Tensor) -> bool:
+    return input.is_floating_point()

@@ -1,0 +1,74 @@
+"""Random number generation: ``manual_seed`` and ``Generator`` over NumPy's PCG64.
+
+chainrule's streams are reproducible under a seed but are not torch's streams: the same seed gives
+different numbers than torch (docs/differences.md).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+__all__ = ["Generator", "manual_seed", "seed", "initial_seed", "default_generator",
+           "get_rng_state", "set_rng_state"]
+
+
+class Generator:
+    """A random-number generator (``torch.Generator``); pass it as ``generator=`` to random ops."""
+
+    def __init__(self, device: str = "cpu") -> None:
+        self.device = device
+        self._seed = 67280421310721
+        self._rng = np.random.Generator(np.random.PCG64(self._seed))
+
+    def manual_seed(self, seed: int) -> Generator:
+        self._seed = int(seed)
+        self._rng = np.random.Generator(np.random.PCG64(self._seed))
+        return self
+
+    def seed(self) -> int:
+        s = int(np.random.SeedSequence().entropy % (2**63))
+        self.manual_seed(s)
+        return s
+
+    def initial_seed(self) -> int:
+        return self._seed
+
+    def get_state(self):
+        from .ops.creation import tensor
+
+        state = self._rng.bit_generator.state
+        return tensor(np.frombuffer(repr(state).encode(), dtype=np.uint8).copy())
+
+    def set_state(self, state) -> Generator:
+        import ast
+
+        self._rng.bit_generator.state = ast.literal_eval(bytes(state.numpy()).decode())
+        return self
+
+
+default_generator = Generator()
+
+
+def manual_seed(seed: int) -> Generator:
+    """Seed the default generator; returns it."""
+    return default_generator.manual_seed(seed)
+
+
+def seed() -> int:
+    return default_generator.seed()
+
+
+def initial_seed() -> int:
+    return default_generator.initial_seed()
+
+
+def get_rng_state():
+    return default_generator.get_state()
+
+
+def set_rng_state(state) -> None:
+    default_generator.set_state(state)
+
+
+def rng(generator: Generator | None) -> np.random.Generator:
+    return (generator or default_generator)._rng

@@ -1,0 +1,467 @@
+"""Tensor: an n-dimensional array that remembers how it was computed.
+
+A Tensor holds a NumPy (or CuPy) array in ``_data``. When an op runs in grad mode on an input
+that requires grad, the result gets a ``grad_fn`` Node recording the op and its inputs; backward
+walks those nodes in reverse. Operators and methods only delegate to the functions in
+``chainrule.ops``, where each op's forward and derivative stand side by side.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from . import _dtype
+from .autograd.graph import Node, Op
+from ._tensor_methods import TensorMethods
+from .autograd.grad_mode import GRAD
+
+__all__ = ["Tensor", "Size", "wrap", "make_result"]
+
+_new = object.__new__
+
+
+class Tensor(TensorMethods):
+    """A multi-dimensional array with reverse-mode autodiff (``torch.Tensor``).
+
+    Create tensors with ``chainrule.tensor``, ``zeros``, ``randn`` ...; ``Tensor(data)`` also works
+    and copies ``data`` like ``chainrule.tensor``.
+    """
+
+    __slots__ = ("_data", "_rg", "grad", "grad_fn", "_vc", "_hooks", "_retain", "__weakref__")
+    __array_priority__ = 1000  # ndarray <op> Tensor defers to Tensor's reflected operator
+
+    def __init__(self, data: Any = (), *, dtype=None, requires_grad: bool = False) -> None:
+        from .ops.creation import _to_array
+
+        self._data = _to_array(data, dtype, copy=True)
+        self._rg = False
+        self.grad = None
+        self.grad_fn = None
+        self._vc = None
+        self._hooks = None
+        self._retain = False
+        if requires_grad:
+            self.requires_grad_(True)
+
+    # ---- autograd attributes -------------------------------------------------------------------
+    @property
+    def requires_grad(self) -> bool:
+        return self._rg
+
+    @requires_grad.setter
+    def requires_grad(self, value: bool) -> None:
+        self.requires_grad_(value)
+
+    def requires_grad_(self, requires_grad: bool = True) -> Tensor:
+        """Start (or stop) recording operations on this leaf tensor; returns self."""
+        if self.grad_fn is not None:
+            if not requires_grad:
+                raise RuntimeError(
+                    "requires_grad_: you can only change requires_grad flags of leaf variables. "
+                    "If you want to use a computed variable in a subgraph that doesn't require "
+                    "differentiation use var_no_grad = var.detach()."
+                )
+            return self
+        if requires_grad and self._data.dtype.kind not in "fc":
+            raise RuntimeError(
+                f"requires_grad_: only Tensors of floating point dtype can require gradients, "
+                f"got dtype {self.dtype}; convert first, e.g. x.float().requires_grad_()"
+            )
+        self._rg = bool(requires_grad)
+        return self
+
+    @property
+    def is_leaf(self) -> bool:
+        return self.grad_fn is None
+
+    @property
+    def data(self) -> Tensor:
+        """The same values detached from the graph (shares memory, like ``torch.Tensor.data``)."""
+        return wrap(self._data)
+
+    @data.setter
+    def data(self, value: Tensor) -> None:
+        self._data = value._data if isinstance(value, Tensor) else np.asarray(value)
+
+    @property
+    def _version(self) -> int:
+        return self._vc[0] if self._vc is not None else 0
+
+    def _bump_version(self) -> None:
+        if self._vc is None:
+            self._vc = [1]
+        else:
+            self._vc[0] += 1
+
+    def retain_grad(self) -> None:
+        """Keep ``.grad`` of this non-leaf tensor after backward (leaves always keep it)."""
+        if not self._rg:
+            raise RuntimeError("retain_grad: can't retain_grad on Tensor that has requires_grad=False")
+        if self.grad_fn is not None:
+            self._retain = True
+
+    @property
+    def retains_grad(self) -> bool:
+        return self._retain
+
+    def register_hook(self, hook) -> _HookHandle:
+        """Call ``hook(grad)`` when this tensor's gradient is computed; a returned tensor replaces it."""
+        if not self._rg:
+            raise RuntimeError(
+                "register_hook: cannot register a hook on a tensor that doesn't require gradient"
+            )
+        if self._hooks is None:
+            self._hooks = []
+        self._hooks.append(hook)
+        return _HookHandle(self._hooks, hook)
+
+    def backward(self, gradient=None, retain_graph: bool | None = None,
+                 create_graph: bool = False, inputs=None) -> None:
+        """Accumulate d(self)/d(leaf) into every leaf's ``.grad`` (see ``chainrule.autograd.backward``)."""
+        from .autograd.engine import backward
+
+        backward(self, gradient, retain_graph, create_graph, inputs=inputs)
+
+    def detach(self) -> Tensor:
+        """The same values, cut from the graph (shares memory and version counter)."""
+        t = wrap(self._data)
+        t._vc = self._shared_vc()
+        return t
+
+    def detach_(self) -> Tensor:
+        self.grad_fn = None
+        self._rg = False
+        return self
+
+    def _shared_vc(self) -> list:
+        if self._vc is None:
+            self._vc = [0]
+        return self._vc
+
+    # ---- array attributes ----------------------------------------------------------------------
+    @property
+    def shape(self) -> Size:
+        return Size(self._data.shape)
+
+    def size(self, dim: int | None = None):
+        if dim is None:
+            return Size(self._data.shape)
+        return self._data.shape[dim]
+
+    @property
+    def ndim(self) -> int:
+        return self._data.ndim
+
+    def dim(self) -> int:
+        return self._data.ndim
+
+    ndimension = dim
+
+    @property
+    def dtype(self) -> _dtype.dtype:
+        return _dtype.from_numpy_dtype(self._data.dtype)
+
+    @property
+    def device(self):
+        from ._device import device_of
+
+        return device_of(self._data)
+
+    @property
+    def is_cuda(self) -> bool:
+        return self.device.type == "cuda"
+
+    def is_floating_point(self) -> bool:
+        return self._data.dtype.kind == "f"
+
+    def numel(self) -> int:
+        return int(self._data.size)
+
+    nelement = numel
+
+    def element_size(self) -> int:
+        return self._data.itemsize
+
+    def __len__(self) -> int:
+        if self._data.ndim == 0:
+            raise TypeError("len() of a 0-d tensor")
+        return self._data.shape[0]
+
+    def item(self):
+        """The value of a one-element tensor as a Python number."""
+        if self._data.size != 1:
+            raise RuntimeError(
+                f"item: a Tensor with {self._data.size} elements cannot be converted to Scalar; "
+                "use .tolist() for several values"
+            )
+        return self._data.reshape(()).item()
+
+    def tolist(self):
+        return self._data.tolist()
+
+    def numpy(self, *, force: bool = False) -> np.ndarray:
+        """The underlying NumPy array (shares memory); refuses tensors that require grad."""
+        if self._rg and not force:
+            raise RuntimeError(
+                "numpy: can't call numpy() on Tensor that requires grad. Use tensor.detach().numpy() "
+                "instead."
+            )
+        from .backend import to_numpy
+
+        return to_numpy(self._data)
+
+    def __array__(self, dtype=None, copy=None):
+        a = self.numpy(force=True)
+        return a if dtype is None else a.astype(dtype)
+
+    def __float__(self) -> float:
+        return float(self.item())
+
+    def __int__(self) -> int:
+        return int(self.item())
+
+    def __index__(self) -> int:
+        if self._data.dtype.kind not in "iub" or self._data.size != 1:
+            raise TypeError("only integer tensors of a single element can be converted to an index")
+        return int(self.item())
+
+    def __bool__(self) -> bool:
+        if self._data.size != 1:
+            raise RuntimeError(
+                f"Boolean value of Tensor with {self._data.size} values is ambiguous; "
+                "use .any() or .all()"
+            )
+        return bool(self._data.reshape(()).item())
+
+    def __hash__(self) -> int:
+        return id(self)
+
+    def __repr__(self) -> str:
+        from ._format import tensor_repr
+
+        return tensor_repr(self)
+
+    def __format__(self, spec: str) -> str:
+        if self._data.ndim == 0 and spec:
+            return format(self.item(), spec)
+        return repr(self) if not spec else format(repr(self), spec)
+
+    def __iter__(self):
+        if self._data.ndim == 0:
+            raise TypeError("iteration over a 0-d tensor")
+        return (self[i] for i in range(self._data.shape[0]))
+
+    def __reduce_ex__(self, protocol):
+        return (_rebuild, (self._data, self._rg))
+
+    def __deepcopy__(self, memo):
+        t = wrap(self._data.copy())
+        t._rg = self._rg
+        if self.grad is not None:
+            t.grad = wrap(self.grad._data.copy())
+        memo[id(self)] = t
+        return t
+
+    # ---- conversions ---------------------------------------------------------------------------
+    def to(self, *args, **kwargs) -> Tensor:
+        """Convert dtype (``x.to(chainrule.float64)``) or device; returns self when nothing changes."""
+        from .ops.creation import to
+
+        return to(self, *args, **kwargs)
+
+    def type(self, dtype=None):
+        if dtype is None:
+            return "chainrule." + {"f": "Float", "i": "Long", "b": "Bool"}.get(
+                self._data.dtype.kind, "") + "Tensor"
+        return self.to(dtype)
+
+    def float(self) -> Tensor:
+        return self.to(_dtype.float32)
+
+    def double(self) -> Tensor:
+        return self.to(_dtype.float64)
+
+    def half(self) -> Tensor:
+        return self.to(_dtype.float16)
+
+    def long(self) -> Tensor:
+        return self.to(_dtype.int64)
+
+    def int(self) -> Tensor:
+        return self.to(_dtype.int32)
+
+    def bool(self) -> Tensor:
+        return self.to(_dtype.bool_)
+
+    def cpu(self) -> Tensor:
+        return self.to("cpu")
+
+    def cuda(self, device=None) -> Tensor:
+        return self.to("cuda" if device is None else device)
+
+    def type_as(self, other: Tensor) -> Tensor:
+        return self.to(other.dtype)
+
+    def new_tensor(self, data, dtype=None, requires_grad=False) -> Tensor:
+        from .ops.creation import tensor
+
+        return tensor(data, dtype=dtype or self.dtype, requires_grad=requires_grad)
+
+    def new_zeros(self, *size, dtype=None, requires_grad=False) -> Tensor:
+        from .ops.creation import zeros
+
+        return zeros(*size, dtype=dtype or self.dtype, requires_grad=requires_grad)
+
+    def new_ones(self, *size, dtype=None, requires_grad=False) -> Tensor:
+        from .ops.creation import ones
+
+        return ones(*size, dtype=dtype or self.dtype, requires_grad=requires_grad)
+
+    def new_full(self, size, fill_value, dtype=None, requires_grad=False) -> Tensor:
+        from .ops.creation import full
+
+        return full(size, fill_value, dtype=dtype or self.dtype, requires_grad=requires_grad)
+
+    def new_empty(self, *size, dtype=None, requires_grad=False) -> Tensor:
+        return self.new_zeros(*size, dtype=dtype, requires_grad=requires_grad)
+
+    def clone(self, *, memory_format=None) -> Tensor:
+        return _F.clone(self)
+
+    def contiguous(self, memory_format=None) -> Tensor:
+        return self if self._data.flags.c_contiguous else _F.clone(self)
+
+    def is_contiguous(self, memory_format=None) -> bool:
+        return bool(self._data.flags.c_contiguous)
+
+    # ---- arithmetic operators ------------------------------------------------------------------
+    def __add__(self, other): return _F.add(self, other)
+    def __radd__(self, other): return _F.add(other, self)
+    def __sub__(self, other): return _F.sub(self, other)
+    def __rsub__(self, other): return _F.sub(other, self)
+    def __mul__(self, other): return _F.mul(self, other)
+    def __rmul__(self, other): return _F.mul(other, self)
+    def __truediv__(self, other): return _F.div(self, other)
+    def __rtruediv__(self, other): return _F.div(other, self)
+    def __floordiv__(self, other): return _F.floor_divide(self, other)
+    def __rfloordiv__(self, other): return _F.floor_divide(other, self)
+    def __mod__(self, other): return _F.remainder(self, other)
+    def __rmod__(self, other): return _F.remainder(other, self)
+    def __pow__(self, other): return _F.pow(self, other)
+    def __rpow__(self, other): return _F.pow(other, self)
+    def __matmul__(self, other): return _F.matmul(self, other)
+    def __rmatmul__(self, other): return _F.matmul(other, self)
+    def __neg__(self): return _F.neg(self)
+    def __pos__(self): return self
+    def __abs__(self): return _F.abs(self)
+    def __invert__(self): return _F.logical_not(self) if self._data.dtype.kind == "b" else _F.bitwise_not(self)
+    def __and__(self, other): return _F.logical_and(self, other) if self._data.dtype.kind == "b" else _F.bitwise_and(self, other)
+    def __or__(self, other): return _F.logical_or(self, other) if self._data.dtype.kind == "b" else _F.bitwise_or(self, other)
+    def __xor__(self, other): return _F.logical_xor(self, other) if self._data.dtype.kind == "b" else _F.bitwise_xor(self, other)
+    __rand__ = __and__
+    __ror__ = __or__
+    __rxor__ = __xor__
+
+    def __eq__(self, other): return _F.eq(self, other)  # type: ignore[override]
+    def __ne__(self, other): return _F.ne(self, other)  # type: ignore[override]
+    def __lt__(self, other): return _F.lt(self, other)
+    def __le__(self, other): return _F.le(self, other)
+    def __gt__(self, other): return _F.gt(self, other)
+    def __ge__(self, other): return _F.ge(self, other)
+
+    # in-place operators: x += y is x.add_(y)
+    def __iadd__(self, other): return self.add_(other)
+    def __isub__(self, other): return self.sub_(other)
+    def __imul__(self, other): return self.mul_(other)
+    def __itruediv__(self, other): return self.div_(other)
+    def __ipow__(self, other): return self.pow_(other)
+
+    def __getitem__(self, index): return _F.getitem(self, index)
+    def __setitem__(self, index, value) -> None: _F.setitem(self, index, value)
+
+
+class Size(tuple):
+    """A tensor's shape: a tuple that prints as ``chainrule.Size([2, 3])``."""
+
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return f"chainrule.Size({list(self)})"
+
+    def numel(self) -> int:
+        n = 1
+        for s in self:
+            n *= s
+        return n
+
+
+class _HookHandle:
+    __slots__ = ("_hooks", "_hook")
+
+    def __init__(self, hooks: list, hook) -> None:
+        self._hooks = hooks
+        self._hook = hook
+
+    def remove(self) -> None:
+        if self._hook in self._hooks:
+            self._hooks.remove(self._hook)
+
+
+def _rebuild(data, requires_grad):
+    t = wrap(data)
+    t._rg = requires_grad
+    return t
+
+
+def wrap(data) -> Tensor:
+    """A new leaf Tensor around an existing array (no copy, no grad): the hot-path constructor."""
+    t = _new(Tensor)
+    t._data = data
+    t._rg = False
+    t.grad = None
+    t.grad_fn = None
+    t._vc = None
+    t._hooks = None
+    t._retain = False
+    return t
+
+
+def make_result(data, op: Op, inputs: tuple, params: tuple = ()) -> Tensor:
+    """Wrap an op's output array and, in grad mode, record the Node that produced it."""
+    t = _new(Tensor)
+    t._data = data
+    t.grad = None
+    t._hooks = None
+    t._retain = False
+    if GRAD.enabled:
+        for x in inputs:
+            if x._rg:
+                break
+        else:
+            t._rg = False
+            t.grad_fn = None
+            t._vc = None
+            return t
+        versions = None
+        if op.saves_inputs:
+            versions = tuple(x._vc[0] if x._vc is not None else 0 for x in inputs)
+        if op.saves_out:
+            t._vc = vc = [0]
+            t.grad_fn = Node(op, inputs, data, params, versions, vc)
+        else:
+            t._vc = None
+            t.grad_fn = Node(op, inputs, None, params, versions, None)
+        t._rg = True
+        return t
+    t._rg = False
+    t.grad_fn = None
+    t._vc = None
+    return t
+
+
+from . import _tensor_methods  # noqa: E402
+from . import ops as _F  # noqa: E402  (the ops import Tensor; Tensor's methods call the ops)
+
+_tensor_methods._F = _F

@@ -1,0 +1,315 @@
+"""The backward pass: reverse-mode accumulation over the recorded graph.
+
+Backward is the chain rule applied node by node, as in the lecture: visit the nodes in reverse
+topological order; at each one, multiply the upstream gradient by the op's local derivative
+(``op.backward``) and pass the results down to its inputs, summing where a tensor fed several ops.
+
+Two passes, both iterative (no recursion limit on deep graphs):
+1. count, for every tensor reachable from the roots, how many ops consumed it;
+2. start from the roots; a tensor is ready once all its consumers have passed their gradient down.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+
+from .grad_mode import GRAD
+from .math import ARRAY_MATH, tensor_math
+
+__all__ = ["backward", "grad"]
+
+_FREED = (
+    "Trying to backward through the graph a second time (or directly access saved tensors after "
+    "they have already been freed). Saved intermediate values of the graph are freed when you call "
+    ".backward() or autograd.grad(). Specify retain_graph=True if you need to backward through the "
+    "graph a second time or if you need to access saved tensors after calling backward."
+)
+
+
+def _count_consumers(roots) -> dict:
+    """Pass 1: for each tensor that requires grad below the roots, the number of edges into it."""
+    consumers: dict = {}
+    stack = list(roots)
+    while stack:
+        node = stack.pop().grad_fn
+        if node is None:
+            continue
+        inputs = node.inputs
+        if inputs is None:
+            raise RuntimeError(_FREED)
+        for x in inputs:
+            if x._rg:
+                if x in consumers:
+                    consumers[x] += 1
+                else:
+                    consumers[x] = 1
+                    stack.append(x)
+    return consumers
+
+
+def _check_versions(node) -> None:
+    """Torch's error when a value backward needs was changed in place after it was saved."""
+    if node.versions is not None:
+        for x, saved in zip(node.inputs, node.versions):
+            now = x._vc[0] if x._vc is not None else 0
+            if now != saved:
+                _raise_modified(x, node, now, saved)
+    if node.out_version is not None and node.out_version[0] != 0:
+        _raise_modified(None, node, node.out_version[0], 0)
+
+
+def _raise_modified(x, node, now, saved):
+    what = "its output" if x is None else f"a tensor of shape {list(x.shape)} and dtype {x.dtype}"
+    raise RuntimeError(
+        "one of the variables needed for gradient computation has been modified by an inplace "
+        f"operation: {what}, saved by {node.op.node_name}, is at version {now}; expected version "
+        f"{saved} instead. Hint: clone() the tensor before modifying it in place."
+    )
+
+
+def _run(roots, root_grads, retain_graph: bool, create_graph: bool, capture=None):
+    """Run backward from ``roots``. Gradients go into leaves' ``.grad``, or into ``capture``
+    (a dict tensor -> gradient, for ``autograd.grad``) when given."""
+    from .._tensor import wrap
+
+    consumers = _count_consumers(roots)
+    grads: dict = {}
+    for r, g in zip(roots, root_grads):
+        grads[r] = grads[r] + g if r in grads else g
+    ready = [r for r in dict.fromkeys(roots) if r not in consumers]
+    F = tensor_math() if create_graph else ARRAY_MATH
+    stored: set = set()  # arrays already handed to a .grad, so the next one gets a copy
+    previous_mode = GRAD.enabled
+    GRAD.enabled = create_graph  # backward of backward is recorded only when asked for
+    try:
+        while ready:
+            t = ready.pop()
+            node = t.grad_fn
+            g = grads.pop(t, None)
+            if g is None:  # nothing flows through t: only tell its inputs one consumer is done
+                if node is not None and node.inputs is not None:
+                    _release(node.inputs, consumers, ready)
+                continue
+            if t._hooks:
+                for hook in t._hooks:
+                    result = hook(g if create_graph else wrap(g))
+                    if result is not None:
+                        g = result if create_graph else result._data
+            if capture is not None and t in capture:
+                capture[t] = g
+            elif node is None or t._retain:
+                _accumulate(t, g, create_graph, stored, wrap)
+            if node is None:
+                continue
+            inputs = node.inputs
+            if inputs is None:
+                raise RuntimeError(_FREED)
+            op = node.op
+            if node.versions is not None or node.out_version is not None:
+                _check_versions(node)
+            needs = [x._rg for x in inputs]
+            if create_graph:
+                out = None
+                if node.out is not None:  # the output, re-attached to this node
+                    out = wrap(node.out)
+                    out._rg, out.grad_fn = True, node
+                input_grads = op.backward(F, g, inputs, out, node.params, needs)
+            else:
+                xs = [x._data for x in inputs]
+                input_grads = op.backward(F, g, xs, node.out, node.params, needs)
+            if node.meta is not None:
+                node.meta.check_backward(node, input_grads)
+            for x, gx, need in zip(inputs, input_grads, needs):
+                if not need:
+                    continue
+                if gx is not None:
+                    gx = _fit(gx, x, F, create_graph)
+                    if x in grads:
+                        grads[x] = grads[x] + gx
+                    else:
+                        grads[x] = gx
+                left = consumers[x] - 1
+                consumers[x] = left
+                if left == 0:
+                    ready.append(x)
+            if not retain_graph:
+                node.inputs = None
+                node.out = None
+    finally:
+        GRAD.enabled = previous_mode
+
+
+def _release(inputs, consumers: dict, ready: list) -> None:
+    for x in inputs:
+        if x._rg:
+            left = consumers[x] - 1
+            consumers[x] = left
+            if left == 0:
+                ready.append(x)
+
+
+def _fit(gx, x, F, create_graph: bool):
+    """Sum a broadcast gradient down to the input's shape and cast it to the input's dtype:
+    the one place where un-broadcasting happens."""
+    xd = x._data
+    if create_graph:
+        if gx.shape != x.shape:
+            gx = F.sum_to(gx, xd.shape)
+        if gx._data.dtype != xd.dtype:
+            gx = gx.to(x.dtype)
+        return gx
+    if gx.shape != xd.shape:
+        gx = F.sum_to(gx, xd.shape)
+    if gx.dtype != xd.dtype:
+        gx = gx.astype(xd.dtype)
+    return gx
+
+
+def _accumulate(t, g, create_graph: bool, stored: set, wrap) -> None:
+    """Add a finished gradient into ``t.grad``: the first one by reference (copied only when the
+    array is shared), later ones in place, or out of place when the graph of the grad is kept."""
+    if create_graph:
+        t.grad = g if t.grad is None else t.grad + g
+        return
+    if t.grad is None:
+        if type(g) is not np.ndarray or g.base is not None or id(g) in stored \
+                or not g.flags.writeable:
+            g = g.copy()
+        stored.add(id(g))
+        t.grad = wrap(g)
+    elif t.grad.grad_fn is not None or t.grad._rg:
+        t.grad = wrap(t.grad._data + g)
+    else:
+        t.grad._data += g
+
+
+def _root_gradients(outputs, grad_outputs, create_graph: bool, who: str):
+    from .._tensor import Tensor
+
+    grads = []
+    for i, out in enumerate(outputs):
+        if not isinstance(out, Tensor):
+            raise TypeError(f"{who}: outputs must be Tensors, got {type(out).__name__}")
+        if not out._rg:
+            raise RuntimeError(
+                f"{who}: element {i} of tensors does not require grad and does not have a grad_fn"
+            )
+        g = grad_outputs[i] if grad_outputs is not None else None
+        if g is None:
+            if out._data.size != 1:
+                raise RuntimeError(
+                    f"{who}: grad can be implicitly created only for scalar outputs, but the output "
+                    f"has shape {list(out.shape)}; pass gradient= (a tensor of that shape), or "
+                    "reduce the output first, e.g. y.sum().backward()"
+                )
+            g = np.ones_like(out._data)
+        else:
+            g = g._data if isinstance(g, Tensor) else np.asarray(g, dtype=out._data.dtype)
+            if g.shape != out._data.shape:
+                raise RuntimeError(
+                    f"{who}: mismatch in shape: grad_output[{i}] has a shape of {list(g.shape)} "
+                    f"and output[{i}] has a shape of {list(out.shape)}"
+                )
+            if create_graph and isinstance(grad_outputs[i], Tensor):
+                grads.append(grad_outputs[i])
+                continue
+            g = g.copy()
+        grads.append(_wrap(g) if create_graph else g)
+    return grads
+
+
+def _wrap(a):
+    from .._tensor import wrap
+
+    return wrap(a)
+
+
+def _as_list(x) -> list:
+    from .._tensor import Tensor
+
+    if isinstance(x, Tensor):
+        return [x]
+    return list(x)
+
+
+def backward(tensors, grad_tensors=None, retain_graph: bool | None = None,
+             create_graph: bool = False, inputs=None) -> None:
+    """Compute the sum of gradients of ``tensors`` with respect to graph leaves into ``.grad``.
+
+    Parameters
+    ----------
+    tensors : Tensor or sequence of Tensors whose derivative is computed.
+    grad_tensors : the "vector" of the vector-Jacobian product, one per tensor; may be None for
+        one-element tensors.
+    retain_graph : keep the graph for another backward (default: ``create_graph``).
+    create_graph : record the backward pass itself, so that the gradients can be differentiated.
+    inputs : accumulate only into these tensors' ``.grad``.
+    """
+    roots = _as_list(tensors)
+    if grad_tensors is not None:
+        grad_tensors = _as_list(grad_tensors) if not isinstance(grad_tensors, Sequence) or \
+            type(grad_tensors) is not list else grad_tensors
+    if retain_graph is None:
+        retain_graph = create_graph
+    root_grads = _root_gradients(roots, grad_tensors, create_graph, "backward")
+    if inputs is not None:
+        inputs = _as_list(inputs)
+        capture = dict.fromkeys(inputs)
+        _run(roots, root_grads, retain_graph, create_graph, capture)
+        for x in inputs:
+            g = capture[x]
+            if g is not None:
+                _accumulate(x, g, create_graph, set(), _wrap)
+        return
+    _run(roots, root_grads, retain_graph, create_graph)
+
+
+def grad(outputs, inputs, grad_outputs=None, retain_graph: bool | None = None,
+         create_graph: bool = False, allow_unused: bool | None = None,
+         materialize_grads: bool = False) -> tuple:
+    """The gradients of ``outputs`` with respect to ``inputs``, returned rather than accumulated.
+
+    Parameters
+    ----------
+    outputs, inputs : Tensors or sequences of Tensors.
+    grad_outputs : the vector of the vector-Jacobian product (None for scalars).
+    retain_graph : keep the graph (default: ``create_graph``).
+    create_graph : record the derivative so that it can be differentiated again.
+    allow_unused : return None for an input the outputs do not depend on instead of raising.
+    materialize_grads : return zeros instead of None for unused inputs.
+    """
+    outs = _as_list(outputs)
+    ins = _as_list(inputs)
+    if grad_outputs is not None:
+        grad_outputs = _as_list(grad_outputs)
+    if retain_graph is None:
+        retain_graph = create_graph
+    if allow_unused is None:
+        allow_unused = materialize_grads
+    for i, x in enumerate(ins):
+        if not x._rg:
+            raise RuntimeError(f"grad: input {i} of shape {list(x.shape)} does not require grad")
+    root_grads = _root_gradients(outs, grad_outputs, create_graph, "grad")
+    capture = dict.fromkeys(ins)
+    _run(outs, root_grads, retain_graph, create_graph, capture)
+    result = []
+    for i, x in enumerate(ins):
+        g = capture[x]
+        if g is None:
+            if not allow_unused:
+                raise RuntimeError(
+                    f"grad: one of the differentiated Tensors (input {i}, shape {list(x.shape)}) "
+                    "appears to not have been used in the graph. Set allow_unused=True if this is "
+                    "the desired behavior."
+                )
+            if materialize_grads:
+                from .._tensor import wrap
+
+                result.append(wrap(np.zeros_like(x._data)))
+            else:
+                result.append(None)
+        else:
+            result.append(g if create_graph else _wrap(g))
+    return tuple(result)

@@ -1,0 +1,103 @@
+"""The recorded graph: an Op (forward's derivative rule, registered once) and a Node per op call.
+
+Each call of a differentiable op that sees an input requiring grad makes one Node. The Node keeps
+the op, the input tensors (the graph's edges, and the values backward may read), the output array
+when the derivative is written in terms of it (exp, tanh, sigmoid), and the op's non-tensor
+parameters. Backward asks ``op.backward(F, g, xs, out, params, needs)`` for the gradient of every input.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from .grad_mode import GRAD
+
+__all__ = ["Op", "Node", "REGISTRY", "defop"]
+
+
+class Op:
+    """A differentiable operation's backward rule.
+
+    Parameters
+    ----------
+    name : torch-style name (``"sin"``, ``"matmul"``); the node prints as ``SinBackward0``.
+    backward : ``backward(F, g, xs, out, params, needs) -> tuple`` of input gradients (or None).
+        ``F`` is the math namespace (NumPy functions on arrays for plain backward, chainrule's
+        differentiable functions on tensors for ``create_graph=True``), ``g`` the upstream gradient,
+        ``xs`` the inputs, ``out`` the output (when ``saves_out``), ``needs`` which inputs want one.
+    saves_out : backward reads the output (so an in-place change of it is an error).
+    saves_inputs : backward reads the inputs' values (so an in-place change of them is an error).
+    formula : the local rule in the lecture's notation, for ``viz.explain``.
+    """
+
+    __slots__ = ("name", "backward", "saves_out", "saves_inputs", "formula", "node_name")
+
+    def __init__(self, name: str, backward: Callable, *, saves_out: bool = False,
+                 saves_inputs: bool = True, formula: str = "") -> None:
+        self.name = name
+        self.backward = backward
+        self.saves_out = saves_out
+        self.saves_inputs = saves_inputs
+        self.formula = formula
+        self.node_name = "".join(p.capitalize() for p in name.strip("_").split("_")) + "Backward0"
+
+    def __repr__(self) -> str:
+        return f"Op({self.name!r})"
+
+
+#: every differentiable op, by name: the test suite iterates it
+REGISTRY: dict[str, Op] = {}
+
+
+def defop(name: str, *, saves_out: bool = False, saves_inputs: bool = True, formula: str = ""):
+    """Decorator: register ``backward`` as the derivative rule of op ``name``; returns the Op."""
+
+    def register(backward: Callable) -> Op:
+        if name in REGISTRY:
+            raise ValueError(f"op {name!r} is registered twice")
+        op = Op(name, backward, saves_out=saves_out, saves_inputs=saves_inputs, formula=formula)
+        REGISTRY[name] = op
+        return op
+
+    return register
+
+
+class Node:
+    """One recorded op call: the ``grad_fn`` of the tensor it produced."""
+
+    __slots__ = ("op", "inputs", "out", "params", "versions", "out_version", "meta", "__weakref__")
+
+    def __init__(self, op: Op, inputs: tuple, out: Any, params: tuple, versions, out_version) -> None:
+        self.op = op
+        self.inputs = inputs  # None once backward has freed the graph
+        self.out = out
+        self.params = params
+        self.versions = versions  # inputs' version counters when saved (None: nothing saved)
+        self.out_version = out_version  # the output's shared version counter (saves_out only)
+        self.meta = None  # anomaly-mode stack trace and other debugging annotations
+
+    def name(self) -> str:
+        return self.op.node_name
+
+    @property
+    def next_functions(self) -> tuple:
+        """(node, 0) per input, as torch shows it: the grad_fn or None (leaves shown as None)."""
+        if self.inputs is None:
+            return ()
+        return tuple((t.grad_fn, 0) for t in self.inputs)
+
+    def __repr__(self) -> str:
+        return f"<{self.op.node_name} object at {hex(id(self))}>"
+
+    def __call__(self, *grads):
+        raise RuntimeError("calling a grad_fn directly is not supported; use autograd.grad")
+
+
+def version_of(t) -> int:
+    vc = t._vc
+    return vc[0] if vc is not None else 0
+
+
+def recording() -> bool:
+    return GRAD.enabled

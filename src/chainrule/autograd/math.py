@@ -1,0 +1,104 @@
+"""The small math interface that derivative rules are written against.
+
+Every op's backward is written once, as ``backward(F, g, xs, out, params, needs)``. For a plain
+backward, ``F`` is ``ARRAY_MATH`` and everything is a raw array: no Tensor objects, no graph, as fast
+as NumPy. For ``create_graph=True``, ``F`` is ``tensor_math()`` and everything is a Tensor: the same
+rule now runs through chainrule's differentiable ops, so the gradient can be differentiated again.
+Arithmetic operators (+ - * / **, comparisons) work on both, so rules use them directly.
+"""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+
+import numpy as np
+
+__all__ = ["ARRAY_MATH", "tensor_math", "sum_to"]
+
+
+def sum_to(g: np.ndarray, shape: tuple) -> np.ndarray:
+    """Sum ``g`` over the dimensions that broadcasting added or stretched, down to ``shape``."""
+    if g.shape == shape:
+        return g
+    lead = g.ndim - len(shape)
+    axes = tuple(range(lead)) + tuple(
+        i + lead for i, n in enumerate(shape) if n == 1 and g.shape[i + lead] != 1
+    )
+    if axes:
+        g = g.sum(axis=axes, keepdims=True)
+    return g.reshape(shape)
+
+
+def _expand_dims(x, axes):
+    return np.expand_dims(x, axes)
+
+
+def _index_put_zeros(shape, index, g, dtype=None):
+    """Zeros of ``shape`` with ``g`` added at ``index`` (repeated indices accumulate)."""
+    from ..ops.index import _is_basic
+
+    out = np.zeros(shape, dtype=g.dtype if dtype is None else dtype)
+    if _is_basic(index):
+        out[index] = g  # basic indices never repeat an element
+    else:
+        np.add.at(out, index, g)
+    return out
+
+
+def _astype(x, dtype):
+    return x.astype(dtype, copy=False)
+
+
+ARRAY_MATH = SimpleNamespace(
+    exp=np.exp, log=np.log, sin=np.sin, cos=np.cos, tan=np.tan, sqrt=np.sqrt, sign=np.sign,
+    abs=np.abs, tanh=np.tanh, cosh=np.cosh, sinh=np.sinh, square=np.square, reciprocal=np.reciprocal,
+    where=np.where, maximum=np.maximum, minimum=np.minimum,
+    sum=lambda x, axis=None, keepdims=False: np.sum(x, axis=axis, keepdims=keepdims),
+    sum_to=sum_to,
+    broadcast_to=np.broadcast_to,
+    reshape=np.reshape,
+    permute=np.transpose,
+    mT=lambda x: np.swapaxes(x, -1, -2),
+    matmul=np.matmul,
+    expand_dims=_expand_dims,
+    zeros_like=np.zeros_like,
+    ones_like=np.ones_like,
+    cumsum=lambda x, axis: np.cumsum(x, axis=axis),
+    flip=np.flip,
+    astype=_astype,
+    getitem=lambda x, index: x[index],
+    index_put_zeros=_index_put_zeros,
+    is_tensor=False,
+)
+
+_TENSOR_MATH = None
+
+
+def tensor_math() -> SimpleNamespace:
+    """The same interface on Tensors, through chainrule's own differentiable ops."""
+    global _TENSOR_MATH
+    if _TENSOR_MATH is None:
+        from .. import ops as C
+
+        _TENSOR_MATH = SimpleNamespace(
+            exp=C.exp, log=C.log, sin=C.sin, cos=C.cos, tan=C.tan, sqrt=C.sqrt, sign=C.sign,
+            abs=C.abs, tanh=C.tanh, cosh=C.cosh, sinh=C.sinh, square=C.square,
+            reciprocal=C.reciprocal, where=C.where, maximum=C.maximum, minimum=C.minimum,
+            sum=lambda x, axis=None, keepdims=False: C.sum(x, dim=axis, keepdim=keepdims),
+            sum_to=C.sum_to_size,
+            broadcast_to=C.broadcast_to,
+            reshape=C.reshape,
+            permute=C.permute,
+            mT=lambda x: C.transpose(x, -1, -2),
+            matmul=C.matmul,
+            expand_dims=C.expand_dims,
+            zeros_like=C.zeros_like,
+            ones_like=C.ones_like,
+            cumsum=lambda x, axis: C.cumsum(x, dim=axis),
+            flip=C.flip,
+            astype=lambda x, dtype: C.to(x, dtype),
+            getitem=C.getitem,
+            index_put_zeros=C.index_put_zeros,
+            is_tensor=True,
+        )
+    return _TENSOR_MATH

@@ -1,0 +1,104 @@
+"""Shared plumbing of the op modules: argument conversion, type promotion and constants."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .. import _dtype
+from .._tensor import Tensor, make_result, wrap
+
+__all__ = ["Tensor", "make_result", "wrap", "operands", "as_tensor", "constant", "shape_str",
+           "normalize_dim", "normalize_dims"]
+
+_CONSTANTS: dict = {}
+
+
+def constant(value, np_dtype) -> Tensor:
+    """A cached 0-d constant tensor (Python numbers in ops become these; they never require grad)."""
+    key = (value, np_dtype)
+    t = _CONSTANTS.get(key)
+    if t is None:
+        t = wrap(np.array(value, dtype=np_dtype))
+        if value == value and value != 0 and len(_CONSTANTS) < 4096:  # skip nan and +-0.0
+            _CONSTANTS[key] = t
+    return t
+
+
+def as_tensor(x, who: str = "") -> Tensor:
+    """A Tensor argument as is; a number, list or array as a constant tensor."""
+    if type(x) is Tensor or isinstance(x, Tensor):
+        return x
+    from .creation import _to_array
+
+    try:
+        return wrap(_to_array(x, None, copy=False))
+    except (TypeError, ValueError) as e:
+        raise TypeError(f"{who}: expected a Tensor or a number, got {type(x).__name__}") from e
+
+
+def _cast(t: Tensor, np_dtype) -> Tensor:
+    if t._data.dtype == np_dtype:
+        return t
+    from .creation import to
+
+    return to(t, np_dtype)
+
+
+def operands(a, b):
+    """Both operands of a binary op as tensors of one dtype, promoted as torch does.
+
+    Fast paths for the common cases (same dtype; a float tensor with a Python number) skip the
+    general promotion.
+    """
+    ta = type(a)
+    tb = type(b)
+    if ta is Tensor:
+        if tb is Tensor:
+            if a._data.dtype == b._data.dtype:
+                return a, b
+        elif tb is float or tb is int:
+            dt = a._data.dtype
+            if dt.kind == "f" or (tb is int and dt.kind in "iu"):
+                return a, constant(b, dt)
+    elif tb is Tensor and (ta is float or ta is int):
+        dt = b._data.dtype
+        if dt.kind == "f" or (ta is int and dt.kind in "iu"):
+            return constant(a, dt), b
+    if not isinstance(a, Tensor) and not isinstance(a, _NUMBERS):
+        a = as_tensor(a)
+    if not isinstance(b, Tensor) and not isinstance(b, _NUMBERS):
+        b = as_tensor(b)
+    target = _dtype.result_type(a, b)
+    a = _cast(a, target) if isinstance(a, Tensor) else constant(a, target)
+    b = _cast(b, target) if isinstance(b, Tensor) else constant(b, target)
+    return a, b
+
+
+_NUMBERS = (bool, int, float, np.number, np.bool_)
+
+
+def shape_str(shape) -> str:
+    return "(" + ", ".join(str(s) for s in shape) + ("," if len(shape) == 1 else "") + ")"
+
+
+def normalize_dim(dim: int, ndim: int, who: str) -> int:
+    """A possibly negative dim as an index into ``ndim`` dimensions (IndexError like torch)."""
+    lo = -max(ndim, 1)
+    hi = max(ndim, 1) - 1
+    if not lo <= dim <= hi:
+        raise IndexError(
+            f"{who}: Dimension out of range (expected to be in range of [{lo}, {hi}], but got {dim})"
+        )
+    return dim + max(ndim, 1) if dim < 0 else dim
+
+
+def normalize_dims(dim, ndim: int, who: str) -> tuple | None:
+    """``dim`` (None, an int, or a sequence) as a sorted tuple of non-negative axes, or None."""
+    if dim is None:
+        return None
+    if isinstance(dim, int):
+        return (normalize_dim(dim, ndim, who),) if ndim else ()
+    dims = tuple(sorted(normalize_dim(d, ndim, who) for d in dim))
+    if len(set(dims)) != len(dims):
+        raise RuntimeError(f"{who}: dim {tuple(dim)} appears multiple times in the list of dims")
+    return dims if ndim else ()

@@ -1,0 +1,71 @@
+"""Comparisons and logical ops: boolean results, never differentiable."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ._common import Tensor, as_tensor, operands, wrap
+
+
+def _compare(name: str, fn):
+    def apply(input, other) -> Tensor:
+        a, b = operands(input, other)
+        try:
+            return wrap(fn(a._data, b._data))
+        except ValueError:
+            raise RuntimeError(
+                f"{name}: shapes {list(a.shape)} and {list(b.shape)} do not broadcast"
+            ) from None
+
+    apply.__name__ = name
+    apply.__doc__ = f"Element-wise ``{name}`` with broadcasting: a bool tensor (no gradient)."
+    return apply
+
+
+eq = _compare("eq", np.equal)
+ne = _compare("ne", np.not_equal)
+lt = _compare("lt", np.less)
+le = _compare("le", np.less_equal)
+gt = _compare("gt", np.greater)
+ge = _compare("ge", np.greater_equal)
+greater, greater_equal, less, less_equal, not_equal = gt, ge, lt, le, ne
+logical_and = _compare("logical_and", np.logical_and)
+logical_or = _compare("logical_or", np.logical_or)
+logical_xor = _compare("logical_xor", np.logical_xor)
+bitwise_and = _compare("bitwise_and", np.bitwise_and)
+bitwise_or = _compare("bitwise_or", np.bitwise_or)
+bitwise_xor = _compare("bitwise_xor", np.bitwise_xor)
+
+
+def logical_not(input) -> Tensor:
+    return wrap(np.logical_not(as_tensor(input)._data))
+
+
+def bitwise_not(input) -> Tensor:
+    return wrap(np.invert(as_tensor(input)._data))
+
+
+def isnan(input) -> Tensor:
+    return wrap(np.isnan(as_tensor(input)._data))
+
+
+def isinf(input) -> Tensor:
+    return wrap(np.isinf(as_tensor(input)._data))
+
+
+def isfinite(input) -> Tensor:
+    return wrap(np.isfinite(as_tensor(input)._data))
+
+
+def equal(input, other) -> bool:
+    """True when both tensors have the same shape and values."""
+    a, b = as_tensor(input), as_tensor(other)
+    return a._data.shape == b._data.shape and bool(np.array_equal(a._data, b._data))
+
+
+def allclose(input, other, rtol: float = 1e-5, atol: float = 1e-8, equal_nan: bool = False) -> bool:
+    return bool(np.allclose(as_tensor(input)._data, as_tensor(other)._data, rtol, atol, equal_nan))
+
+
+def isclose(input, other, rtol: float = 1e-5, atol: float = 1e-8, equal_nan: bool = False) -> Tensor:
+    return wrap(np.isclose(as_tensor(input)._data, as_tensor(other)._data, rtol, atol, equal_nan))

@@ -1,0 +1,503 @@
+"""Element-wise ops: each forward next to its local derivative (the lecture's Rule 1).
+
+A rule receives the upstream gradient ``g`` and returns ``g`` times the local derivative, one
+entry per input. Broadcasting is undone centrally by the engine, never here.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from ..autograd.graph import defop
+from ._common import Tensor, as_tensor, make_result, operands, wrap
+
+_LN2 = math.log(2.0)
+_LN10 = math.log(10.0)
+
+
+def _unary(op, fn):
+    """The public function of a unary op whose forward is the NumPy ufunc ``fn``."""
+
+    def apply(input: Tensor) -> Tensor:
+        if type(input) is not Tensor:
+            input = as_tensor(input, op.name)
+        x = input._data
+        if x.dtype.kind != "f":  # integers and bools compute in the default float dtype
+            from .. import _dtype
+
+            x = x.astype(_dtype.get_default_dtype().np)
+        return make_result(fn(x), op, (input,))
+
+    apply.__name__ = op.name
+    apply.__doc__ = f"Element-wise {op.name}; local derivative: {op.formula}."
+    return apply
+
+
+def _no_grad(F, g, xs, out, p, needs):
+    """Piecewise-constant ops (floor, sign, ...): the derivative is zero almost everywhere."""
+    return (g * 0,)
+
+
+# ---- unary ops: forward ufunc, derivative rule ------------------------------------------------
+@defop("neg", saves_inputs=False, formula="dl/dx = -dl/dy")
+def _neg(F, g, xs, out, p, needs):
+    return (-g,)
+
+
+@defop("exp", saves_out=True, saves_inputs=False, formula="dl/dx = dl/dy * exp(x)")
+def _exp(F, g, xs, out, p, needs):
+    return (g * out,)
+
+
+@defop("expm1", saves_out=True, saves_inputs=False, formula="dl/dx = dl/dy * (y + 1)")
+def _expm1(F, g, xs, out, p, needs):
+    return (g * (out + 1),)
+
+
+@defop("log", formula="dl/dx = dl/dy / x")
+def _log(F, g, xs, out, p, needs):
+    return (g / xs[0],)
+
+
+@defop("log1p", formula="dl/dx = dl/dy / (1 + x)")
+def _log1p(F, g, xs, out, p, needs):
+    return (g / (xs[0] + 1),)
+
+
+@defop("log2", formula="dl/dx = dl/dy / (x ln 2)")
+def _log2(F, g, xs, out, p, needs):
+    return (g / (xs[0] * _LN2),)
+
+
+@defop("log10", formula="dl/dx = dl/dy / (x ln 10)")
+def _log10(F, g, xs, out, p, needs):
+    return (g / (xs[0] * _LN10),)
+
+
+@defop("sin", formula="dl/dx = dl/dy * cos(x)")
+def _sin(F, g, xs, out, p, needs):
+    return (g * F.cos(xs[0]),)
+
+
+@defop("cos", formula="dl/dx = -dl/dy * sin(x)")
+def _cos(F, g, xs, out, p, needs):
+    return (-g * F.sin(xs[0]),)
+
+
+@defop("tan", saves_out=True, saves_inputs=False, formula="dl/dx = dl/dy * (1 + y^2)")
+def _tan(F, g, xs, out, p, needs):
+    return (g * (out * out + 1),)
+
+
+@defop("asin", formula="dl/dx = dl/dy / sqrt(1 - x^2)")
+def _asin(F, g, xs, out, p, needs):
+    x = xs[0]
+    return (g / F.sqrt(1 - x * x),)
+
+
+@defop("acos", formula="dl/dx = -dl/dy / sqrt(1 - x^2)")
+def _acos(F, g, xs, out, p, needs):
+    x = xs[0]
+    return (-g / F.sqrt(1 - x * x),)
+
+
+@defop("atan", formula="dl/dx = dl/dy / (1 + x^2)")
+def _atan(F, g, xs, out, p, needs):
+    x = xs[0]
+    return (g / (x * x + 1),)
+
+
+@defop("sinh", formula="dl/dx = dl/dy * cosh(x)")
+def _sinh(F, g, xs, out, p, needs):
+    return (g * F.cosh(xs[0]),)
+
+
+@defop("cosh", formula="dl/dx = dl/dy * sinh(x)")
+def _cosh(F, g, xs, out, p, needs):
+    return (g * F.sinh(xs[0]),)
+
+
+@defop("tanh", saves_out=True, saves_inputs=False, formula="dl/dx = dl/dy * (1 - y^2)")
+def _tanh(F, g, xs, out, p, needs):
+    return (g * (1 - out * out),)
+
+
+@defop("sigmoid", saves_out=True, saves_inputs=False, formula="dl/dz = dl/da * a (1 - a)")
+def _sigmoid(F, g, xs, out, p, needs):
+    return (g * out * (1 - out),)
+
+
+@defop("relu", saves_out=True, saves_inputs=False, formula="dl/dx = dl/dy * [y > 0]")
+def _relu(F, g, xs, out, p, needs):
+    return (g * (out > 0),)
+
+
+@defop("abs", formula="dl/dx = dl/dy * sign(x)")
+def _abs(F, g, xs, out, p, needs):
+    return (g * F.sign(xs[0]),)
+
+
+@defop("sqrt", saves_out=True, saves_inputs=False, formula="dl/dx = dl/dy / (2 y)")
+def _sqrt(F, g, xs, out, p, needs):
+    return (g / (2 * out),)
+
+
+@defop("rsqrt", saves_out=True, saves_inputs=False, formula="dl/dx = -dl/dy * y^3 / 2")
+def _rsqrt(F, g, xs, out, p, needs):
+    return (g * (out * out * out) * -0.5,)
+
+
+@defop("square", formula="dl/dx = dl/dy * 2 x")
+def _square(F, g, xs, out, p, needs):
+    return (g * (2 * xs[0]),)
+
+
+@defop("reciprocal", saves_out=True, saves_inputs=False, formula="dl/dx = -dl/dy * y^2")
+def _reciprocal(F, g, xs, out, p, needs):
+    return (-g * (out * out),)
+
+
+sign_op = defop("sign", saves_inputs=False, formula="dl/dx = 0")(_no_grad)
+floor_op = defop("floor", saves_inputs=False, formula="dl/dx = 0")(_no_grad)
+ceil_op = defop("ceil", saves_inputs=False, formula="dl/dx = 0")(_no_grad)
+round_op = defop("round", saves_inputs=False, formula="dl/dx = 0")(_no_grad)
+trunc_op = defop("trunc", saves_inputs=False, formula="dl/dx = 0")(_no_grad)
+
+
+def _rsqrt_fn(x):
+    return 1 / np.sqrt(x)
+
+
+def _sigmoid_fn(x):
+    # exp of a negative number only, so extreme inputs neither overflow nor lose precision
+    e = np.exp(-np.abs(x))
+    return np.where(x >= 0, 1 / (1 + e), e / (1 + e)).astype(x.dtype, copy=False)
+
+
+def _relu_fn(x):
+    return np.maximum(x, 0, dtype=x.dtype)
+
+
+def _unary_keep_dtype(op, fn):
+    """Like ``_unary`` for ops defined on integers too (neg, abs, relu, sign, square, rounding)."""
+
+    def apply(input: Tensor) -> Tensor:
+        if type(input) is not Tensor:
+            input = as_tensor(input, op.name)
+        return make_result(fn(input._data), op, (input,))
+
+    apply.__name__ = op.name
+    apply.__doc__ = f"Element-wise {op.name}; local derivative: {op.formula}."
+    return apply
+
+
+neg = _unary_keep_dtype(_neg, np.negative)
+exp = _unary(_exp, np.exp)
+expm1 = _unary(_expm1, np.expm1)
+log = _unary(_log, np.log)
+log1p = _unary(_log1p, np.log1p)
+log2 = _unary(_log2, np.log2)
+log10 = _unary(_log10, np.log10)
+sin = _unary(_sin, np.sin)
+cos = _unary(_cos, np.cos)
+tan = _unary(_tan, np.tan)
+asin = _unary(_asin, np.arcsin)
+acos = _unary(_acos, np.arccos)
+atan = _unary(_atan, np.arctan)
+sinh = _unary(_sinh, np.sinh)
+cosh = _unary(_cosh, np.cosh)
+tanh = _unary(_tanh, np.tanh)
+sigmoid = _unary(_sigmoid, _sigmoid_fn)
+relu = _unary_keep_dtype(_relu, _relu_fn)
+abs = _unary_keep_dtype(_abs, np.abs)  # noqa: A001  (torch's name)
+sqrt = _unary(_sqrt, np.sqrt)
+rsqrt = _unary(_rsqrt, _rsqrt_fn)
+square = _unary_keep_dtype(_square, np.square)
+reciprocal = _unary(_reciprocal, np.reciprocal)
+sign = _unary_keep_dtype(sign_op, np.sign)
+floor = _unary_keep_dtype(floor_op, np.floor)
+ceil = _unary_keep_dtype(ceil_op, np.ceil)
+trunc = _unary_keep_dtype(trunc_op, np.trunc)
+arcsin, arccos, arctan, negative, absolute = asin, acos, atan, neg, abs
+
+
+def round(input: Tensor, decimals: int = 0) -> Tensor:  # noqa: A001
+    """Round half to even, as torch does; ``decimals`` rounds to that many decimal places."""
+    input = as_tensor(input, "round")
+    return make_result(np.round(input._data, decimals), round_op, (input,))
+
+
+# ---- binary ops --------------------------------------------------------------------------------
+@defop("add", saves_inputs=False, formula="dl/da = dl/dy,  dl/db = alpha dl/dy")
+def _add(F, g, xs, out, p, needs):
+    alpha = p[0] if p else 1
+    return g, (g if alpha == 1 else g * alpha)
+
+
+@defop("sub", saves_inputs=False, formula="dl/da = dl/dy,  dl/db = -alpha dl/dy")
+def _sub(F, g, xs, out, p, needs):
+    alpha = p[0] if p else 1
+    return g, (-g if alpha == 1 else g * -alpha)
+
+
+@defop("mul", formula="dl/da = dl/dy * b,  dl/db = dl/dy * a")
+def _mul(F, g, xs, out, p, needs):
+    a, b = xs
+    return (g * b if needs[0] else None), (g * a if needs[1] else None)
+
+
+@defop("div", formula="dl/da = dl/dy / b,  dl/db = -dl/dy * a / b^2")
+def _div(F, g, xs, out, p, needs):
+    a, b = xs
+    ga = g / b if needs[0] else None
+    gb = -g * a / (b * b) if needs[1] else None
+    return ga, gb
+
+
+@defop("pow", formula="dl/da = dl/dy * b a^(b-1),  dl/db = dl/dy * a^b ln a")
+def _pow(F, g, xs, out, p, needs):
+    a, b = xs
+    ga = gb = None
+    if needs[0]:  # torch: zero where the exponent is 0, even at a = 0
+        ga = F.where(b == 0, 0.0, g * b * a ** (b - 1))
+    if needs[1]:  # torch: zero where a = 0 and b >= 0
+        ga_ok = (a == 0) & (b >= 0)
+        gb = F.where(ga_ok, 0.0, g * a ** b * F.log(F.where(ga_ok, 1.0, a)))
+    return ga, gb
+
+
+@defop("maximum", formula="dl/da = dl/dy * [a > b] (half where equal)")
+def _maximum(F, g, xs, out, p, needs):
+    a, b = xs
+    shared = F.where(a == b, g / 2, g)
+    return F.where(a < b, 0.0, shared), F.where(a > b, 0.0, shared)
+
+
+@defop("minimum", formula="dl/da = dl/dy * [a < b] (half where equal)")
+def _minimum(F, g, xs, out, p, needs):
+    a, b = xs
+    shared = F.where(a == b, g / 2, g)
+    return F.where(a > b, 0.0, shared), F.where(a < b, 0.0, shared)
+
+
+@defop("remainder", formula="dl/da = dl/dy,  dl/db = -dl/dy * floor(a / b)")
+def _remainder(F, g, xs, out, p, needs):
+    a, b = xs
+    return g, (-g * F.floor_divide(a, b) if needs[1] else None)
+
+
+@defop("atan2", formula="dl/da = dl/dy * b / (a^2 + b^2),  dl/db = -dl/dy * a / (a^2 + b^2)")
+def _atan2(F, g, xs, out, p, needs):
+    a, b = xs
+    r = a * a + b * b
+    return g * b / r, -g * a / r
+
+
+floor_divide_op = defop("floor_divide", saves_inputs=False, formula="dl/da = dl/db = 0")(
+    lambda F, g, xs, out, p, needs: (g * 0, g * 0)
+)
+
+
+def _check_broadcast(who: str, a: np.ndarray, b: np.ndarray) -> None:
+    try:
+        np.broadcast_shapes(a.shape, b.shape)
+    except ValueError:
+        raise RuntimeError(
+            f"{who}: the size of tensor a {list(a.shape)} must match the size of tensor b "
+            f"{list(b.shape)} at every non-singleton dimension (shapes {a.shape} and {b.shape} do "
+            "not broadcast); reshape or unsqueeze one of them"
+        ) from None
+
+
+def _binary(op, fn):
+    def apply(input, other) -> Tensor:
+        a, b = operands(input, other)
+        try:
+            out = fn(a._data, b._data)
+        except ValueError:
+            _check_broadcast(op.name, a._data, b._data)
+            raise
+        return make_result(out, op, (a, b))
+
+    apply.__name__ = op.name
+    apply.__doc__ = f"Element-wise {op.name} with broadcasting; local derivative: {op.formula}."
+    return apply
+
+
+maximum = _binary(_maximum, np.maximum)
+minimum = _binary(_minimum, np.minimum)
+atan2 = _binary(_atan2, np.arctan2)
+arctan2 = atan2
+
+
+def mul(input, other) -> Tensor:
+    """Element-wise product with broadcasting; dl/da = dl/dy * b, dl/db = dl/dy * a."""
+    a, b = operands(input, other)
+    try:
+        out = a._data * b._data
+    except ValueError:
+        _check_broadcast("mul", a._data, b._data)
+        raise
+    return make_result(out, _mul, (a, b))
+
+
+def add(input, other, *, alpha=1) -> Tensor:
+    """``input + alpha * other`` with broadcasting."""
+    a, b = operands(input, other)
+    try:
+        out = a._data + b._data if alpha == 1 else a._data + alpha * b._data
+    except ValueError:
+        _check_broadcast("add", a._data, b._data)
+        raise
+    return make_result(out, _add, (a, b), () if alpha == 1 else (alpha,))
+
+
+def sub(input, other, *, alpha=1) -> Tensor:
+    """``input - alpha * other`` with broadcasting."""
+    a, b = operands(input, other)
+    if a._data.dtype.kind == "b":
+        raise RuntimeError("sub: subtraction with two bool tensors is not supported; use "
+                           "logical_xor or convert with .int()")
+    try:
+        out = a._data - b._data if alpha == 1 else a._data - alpha * b._data
+    except ValueError:
+        _check_broadcast("sub", a._data, b._data)
+        raise
+    return make_result(out, _sub, (a, b), () if alpha == 1 else (alpha,))
+
+
+def div(input, other, *, rounding_mode: str | None = None) -> Tensor:
+    """True division (integers give the default float dtype); ``rounding_mode`` 'trunc'/'floor'."""
+    if rounding_mode == "floor":
+        return floor_divide(input, other)
+    if rounding_mode not in (None, "trunc"):
+        raise ValueError(f"div: rounding_mode must be None, 'trunc' or 'floor', got {rounding_mode!r}")
+    a, b = operands(input, other)
+    integral = a._data.dtype.kind in "iub"
+    if integral:
+        from .. import _dtype
+        from .creation import to
+
+        a, b = to(a, _dtype.get_default_dtype()), to(b, _dtype.get_default_dtype())
+    try:
+        out = a._data / b._data
+    except ValueError:
+        _check_broadcast("div", a._data, b._data)
+        raise
+    result = make_result(out, _div, (a, b))
+    if rounding_mode == "trunc":
+        result = trunc(result)
+        if integral:
+            result = wrap(result._data.astype(np.int64))
+    return result
+
+
+true_divide = divide = div
+multiply = mul
+subtract = sub
+
+
+def floor_divide(input, other) -> Tensor:
+    """Division rounded toward negative infinity (``//``)."""
+    a, b = operands(input, other)
+    return make_result(np.floor_divide(a._data, b._data), floor_divide_op, (a, b))
+
+
+def remainder(input, other) -> Tensor:
+    """Python-style modulus (the sign of the divisor), as ``%``."""
+    a, b = operands(input, other)
+    return make_result(np.remainder(a._data, b._data), _remainder, (a, b))
+
+
+def fmod(input, other) -> Tensor:
+    """C-style remainder (the sign of the dividend)."""
+    a, b = operands(input, other)
+    return make_result(np.fmod(a._data, b._data), _remainder, (a, b))
+
+
+def pow(input, exponent) -> Tensor:  # noqa: A001
+    """``input ** exponent`` with broadcasting."""
+    a, b = operands(input, exponent)
+    if a._data.dtype.kind in "iu" and b._data.dtype.kind in "iu" and (b._data < 0).any():
+        raise RuntimeError("pow: Integers to negative integer powers are not allowed.")
+    with np.errstate(divide="ignore", invalid="ignore"):
+        out = np.power(a._data, b._data)
+    return make_result(out, _pow, (a, b))
+
+
+def float_power(input, exponent) -> Tensor:
+    """``pow`` computed in float64."""
+    from .creation import to
+
+    return pow(to(as_tensor(input), np.float64), exponent if not isinstance(exponent, Tensor)
+               else to(exponent, np.float64))
+
+
+
+# ---- selection and clamping --------------------------------------------------------------------
+@defop("where", saves_inputs=False, formula="dl/da = dl/dy * [c],  dl/db = dl/dy * [not c]")
+def _where(F, g, xs, out, p, needs):
+    cond = p[0]
+    zero = g * 0
+    return F.where(cond, g, zero), F.where(cond, zero, g)
+
+
+def where(condition, input=None, other=None):
+    """``input`` where ``condition`` holds, else ``other``; one argument: ``nonzero(as_tuple=True)``."""
+    cond = as_tensor(condition, "where")
+    if input is None and other is None:
+        from .index import nonzero
+
+        return nonzero(cond, as_tuple=True)
+    if cond._data.dtype.kind != "b":
+        raise RuntimeError(f"where: expected condition to be a boolean tensor, got {cond.dtype}")
+    a, b = operands(input, other)
+    c = cond._data
+    out = np.where(c, a._data, b._data)
+    return make_result(out, _where, (a, b), (c,))  # the condition is a constant of the rule
+
+
+@defop("clamp", formula="dl/dx = dl/dy * [min <= x <= max]")
+def _clamp(F, g, xs, out, p, needs):
+    x = xs[0]
+    lo, hi = p
+    keep = None
+    if lo is not None:
+        keep = x >= lo
+    if hi is not None:
+        keep = (x <= hi) if keep is None else keep & (x <= hi)
+    return (g * keep if keep is not None else g,)
+
+
+def clamp(input: Tensor, min=None, max=None) -> Tensor:  # noqa: A002
+    """Limit values to [min, max] (either may be None); gradient 1 inside, 0 outside."""
+    input = as_tensor(input, "clamp")
+    if min is None and max is None:
+        raise RuntimeError("clamp: At least one of 'min' or 'max' must not be None")
+    if isinstance(min, Tensor) or isinstance(max, Tensor):
+        out = input
+        if min is not None:
+            out = maximum(out, min)
+        if max is not None:
+            out = minimum(out, max)
+        return out
+    x = input._data
+    out = np.clip(x, min, max)
+    if out.dtype != x.dtype:
+        from .. import _dtype
+
+        out = out.astype(_dtype.result_type(input, min if min is not None else max))
+    return make_result(out, _clamp, (input,), (min, max))
+
+
+clip = clamp
+
+
+def clamp_min(input: Tensor, min) -> Tensor:  # noqa: A002
+    return clamp(input, min=min)
+
+
+def clamp_max(input: Tensor, max) -> Tensor:  # noqa: A002
+    return clamp(input, max=max)

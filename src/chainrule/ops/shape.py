@@ -1,0 +1,271 @@
+"""Shape ops: views and rearrangements. Each derivative moves the gradient back into place."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..autograd.graph import defop
+from ._common import Tensor, as_tensor, make_result, normalize_dim, shape_str
+
+
+def _view_result(data, op, input: Tensor, params: tuple) -> Tensor:
+    """Like make_result, for ops whose output is a view: in-place changes show in both, so they
+    share one version counter."""
+    t = make_result(data, op, (input,), params)
+    if data.base is not None:
+        t._vc = input._shared_vc()
+    return t
+
+
+def _shape_arg(shape) -> tuple:
+    if len(shape) == 1 and not isinstance(shape[0], int | np.integer):
+        shape = shape[0]
+    return tuple(int(s) for s in shape)
+
+
+# ---- reshape / view ----------------------------------------------------------------------------
+@defop("reshape", saves_inputs=False, formula="dl/dx = reshape(dl/dy, x.shape)")
+def _reshape(F, g, xs, out, p, needs):
+    return (F.reshape(g, p[0]),)
+
+
+def _infer_shape(who: str, x: np.ndarray, shape: tuple) -> tuple:
+    if shape.count(-1) > 1:
+        raise RuntimeError(f"{who}: only one dimension can be inferred, got shape {shape}")
+    known = 1
+    for s in shape:
+        if s != -1:
+            known *= s
+    if -1 in shape:
+        if known == 0 or x.size % known:
+            raise RuntimeError(
+                f"{who}: shape '{list(shape)}' is invalid for input of size {x.size}"
+            )
+        shape = tuple(x.size // known if s == -1 else s for s in shape)
+    elif known != x.size:
+        raise RuntimeError(
+            f"{who}: shape '{list(shape)}' is invalid for input of size {x.size} "
+            f"(input shape {shape_str(x.shape)})"
+        )
+    return shape
+
+
+def reshape(input: Tensor, *shape) -> Tensor:
+    """The same elements in a new shape (a view when possible); one dim may be -1."""
+    input = as_tensor(input, "reshape")
+    x = input._data
+    shape = _shape_arg(shape)
+    if shape == x.shape:
+        return _view_result(x.view(), _reshape, input, (x.shape,))
+    shape = _infer_shape("reshape", x, shape)
+    return _view_result(x.reshape(shape), _reshape, input, (x.shape,))
+
+
+def view(input: Tensor, *shape) -> Tensor:
+    """Like reshape, but only for layouts that allow a view (torch raises otherwise)."""
+    input = as_tensor(input, "view")
+    x = input._data
+    if len(shape) == 1 and not isinstance(shape[0], int | np.integer) and hasattr(shape[0], "np"):
+        from .creation import view_as_dtype
+
+        return view_as_dtype(input, shape[0])
+    shape = _infer_shape("view", x, _shape_arg(shape))
+    try:
+        out = x.view()
+        out.shape = shape  # raises when a copy would be needed
+    except AttributeError:
+        raise RuntimeError(
+            f"view: size {list(shape)} is not compatible with input tensor's size and stride "
+            f"(shape {shape_str(x.shape)}, not contiguous); use .reshape(...) instead."
+        ) from None
+    return _view_result(out, _reshape, input, (x.shape,))
+
+
+def flatten(input: Tensor, start_dim: int = 0, end_dim: int = -1) -> Tensor:
+    """Merge dims start_dim..end_dim into one."""
+    input = as_tensor(input, "flatten")
+    s = input._data.shape
+    if not s:
+        return reshape(input, (1,))
+    a = normalize_dim(start_dim, len(s), "flatten")
+    b = normalize_dim(end_dim, len(s), "flatten")
+    if a > b:
+        raise RuntimeError("flatten: start_dim cannot come after end_dim")
+    n = 1
+    for d in s[a:b + 1]:
+        n *= d
+    return reshape(input, s[:a] + (n,) + s[b + 1:])
+
+
+def unflatten(input: Tensor, dim: int, sizes) -> Tensor:
+    input = as_tensor(input, "unflatten")
+    s = input._data.shape
+    d = normalize_dim(dim, len(s), "unflatten")
+    sizes = _infer_shape("unflatten", np.empty(s[d], dtype=np.int8), tuple(sizes))
+    return reshape(input, s[:d] + sizes + s[d + 1:])
+
+
+def unsqueeze(input: Tensor, dim: int) -> Tensor:
+    """Insert a dim of size 1 at ``dim``."""
+    input = as_tensor(input, "unsqueeze")
+    s = input._data.shape
+    d = normalize_dim(dim, len(s) + 1, "unsqueeze")
+    return reshape(input, s[:d] + (1,) + s[d:])
+
+
+def expand_dims(input: Tensor, axes) -> Tensor:
+    """NumPy's expand_dims (several new size-1 dims at once), differentiable."""
+    input = as_tensor(input, "expand_dims")
+    return reshape(input, np.expand_dims(input._data, axes).shape)
+
+
+def squeeze(input: Tensor, dim=None) -> Tensor:
+    """Remove size-1 dims (all of them, or those in ``dim``; others in ``dim`` are kept)."""
+    input = as_tensor(input, "squeeze")
+    s = input._data.shape
+    if dim is None:
+        new = tuple(n for n in s if n != 1)
+    else:
+        dims = (dim,) if isinstance(dim, int) else tuple(dim)
+        dims = {normalize_dim(d, len(s), "squeeze") for d in dims} if s else set()
+        new = tuple(n for i, n in enumerate(s) if not (i in dims and n == 1))
+    return reshape(input, new)
+
+
+def ravel(input: Tensor) -> Tensor:
+    return reshape(input, (-1,))
+
+
+def view_as(input: Tensor, other: Tensor) -> Tensor:
+    return view(input, other.shape)
+
+
+def reshape_as(input: Tensor, other: Tensor) -> Tensor:
+    return reshape(input, other.shape)
+
+
+# ---- broadcasting ------------------------------------------------------------------------------
+@defop("expand", saves_inputs=False, formula="dl/dx = sum of dl/dy over the broadcast dims")
+def _expand(F, g, xs, out, p, needs):
+    return (F.sum_to(g, p[0]),)
+
+
+def broadcast_to(input: Tensor, shape) -> Tensor:
+    """A read-only broadcast view of ``input`` with ``shape``."""
+    input = as_tensor(input, "broadcast_to")
+    x = input._data
+    shape = tuple(int(s) for s in shape)
+    if shape == x.shape:
+        return _view_result(x.view(), _reshape, input, (x.shape,))
+    try:
+        out = np.broadcast_to(x, shape)
+    except ValueError:
+        raise RuntimeError(
+            f"expand: the expanded size of the tensor ({list(shape)}) must match the existing "
+            f"size ({list(x.shape)}) at each non-singleton dimension"
+        ) from None
+    return _view_result(out, _expand, input, (x.shape,))
+
+
+def expand(input: Tensor, *sizes) -> Tensor:
+    """Broadcast to ``sizes``; -1 keeps a dim's size (torch's Tensor.expand)."""
+    input = as_tensor(input, "expand")
+    sizes = _shape_arg(sizes)
+    x = input._data
+    lead = len(sizes) - x.ndim
+    if lead < 0:
+        raise RuntimeError(
+            f"expand: the number of sizes provided ({len(sizes)}) must be greater or equal to the "
+            f"number of dimensions in the tensor ({x.ndim})"
+        )
+    shape = tuple(x.shape[i - lead] if s == -1 and i >= lead else s for i, s in enumerate(sizes))
+    return broadcast_to(input, shape)
+
+
+def expand_as(input: Tensor, other: Tensor) -> Tensor:
+    return broadcast_to(input, other.shape)
+
+
+def broadcast_tensors(*tensors) -> tuple:
+    shape = np.broadcast_shapes(*(as_tensor(t)._data.shape for t in tensors))
+    return tuple(broadcast_to(t, shape) for t in tensors)
+
+
+def broadcast_shapes(*shapes) -> tuple:
+    return tuple(np.broadcast_shapes(*shapes))
+
+
+@defop("sum_to_size", saves_inputs=False, formula="dl/dx = broadcast(dl/dy, x.shape)")
+def _sum_to_size(F, g, xs, out, p, needs):
+    return (F.broadcast_to(g, p[0]),)
+
+
+def sum_to_size(input: Tensor, *size) -> Tensor:
+    """Sum ``input`` down to ``size`` (the inverse of broadcasting; the adjoint of expand)."""
+    from ..autograd.math import sum_to
+
+    input = as_tensor(input, "sum_to_size")
+    size = _shape_arg(size)
+    return make_result(sum_to(input._data, size), _sum_to_size, (input,), (input._data.shape,))
+
+
+# ---- permutations --------------------------------------------------------------------------------
+@defop("permute", saves_inputs=False, formula="dl/dx = permute(dl/dy, inverse order)")
+def _permute(F, g, xs, out, p, needs):
+    return (F.permute(g, tuple(np.argsort(p[0]))),)
+
+
+def permute(input: Tensor, *dims) -> Tensor:
+    """Reorder the dims (a view)."""
+    input = as_tensor(input, "permute")
+    x = input._data
+    dims = _shape_arg(dims)
+    if len(dims) != x.ndim:
+        raise RuntimeError(
+            f"permute: number of dims don't match: the input has {x.ndim} dims "
+            f"(shape {shape_str(x.shape)}) but {len(dims)} were given: {dims}"
+        )
+    dims = tuple(normalize_dim(d, x.ndim, "permute") for d in dims)
+    return _view_result(np.transpose(x, dims), _permute, input, (dims,))
+
+
+def transpose(input: Tensor, dim0: int, dim1: int) -> Tensor:
+    """Swap two dims (a view)."""
+    input = as_tensor(input, "transpose")
+    n = input._data.ndim
+    if n == 0:
+        return _view_result(input._data.view(), _reshape, input, ((),))
+    order = list(range(n))
+    a, b = normalize_dim(dim0, n, "transpose"), normalize_dim(dim1, n, "transpose")
+    order[a], order[b] = order[b], order[a]
+    return _view_result(np.transpose(input._data, order), _permute, input, (tuple(order),))
+
+
+swapaxes = swapdims = transpose
+
+
+def t(input: Tensor) -> Tensor:
+    """Transpose a tensor of at most 2 dims."""
+    input = as_tensor(input, "t")
+    if input._data.ndim > 2:
+        raise RuntimeError(
+            f"t: expects a tensor with <= 2 dimensions, but self is {input._data.ndim}D; "
+            "use .mT or .transpose(-2, -1)"
+        )
+    return transpose(input, 0, 1) if input._data.ndim == 2 else transpose(input, 0, 0)
+
+
+def movedim(input: Tensor, source, destination) -> Tensor:
+    """Move dims ``source`` to positions ``destination``, keeping the others in order."""
+    input = as_tensor(input, "movedim")
+    n = input._data.ndim
+    src = [normalize_dim(d, n, "movedim") for d in ((source,) if isinstance(source, int) else source)]
+    dst = [normalize_dim(d, n, "movedim")
+           for d in ((destination,) if isinstance(destination, int) else destination)]
+    order = [i for i in range(n) if i not in src]
+    for d, s in sorted(zip(dst, src)):
+        order.insert(d, s)
+    return permute(input, tuple(order))
+
+
+moveaxis = movedim
