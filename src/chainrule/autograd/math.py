@@ -52,7 +52,7 @@ def _astype(x, dtype):
 ARRAY_MATH = SimpleNamespace(
     exp=np.exp, log=np.log, sin=np.sin, cos=np.cos, tan=np.tan, sqrt=np.sqrt, sign=np.sign,
     abs=np.abs, tanh=np.tanh, cosh=np.cosh, sinh=np.sinh, square=np.square, reciprocal=np.reciprocal,
-    where=np.where, maximum=np.maximum, minimum=np.minimum,
+    where=np.where, floor_divide=np.floor_divide, trunc=np.trunc, maximum=np.maximum, minimum=np.minimum,
     sum=lambda x, axis=None, keepdims=False: np.sum(x, axis=axis, keepdims=keepdims),
     sum_to=sum_to,
     broadcast_to=np.broadcast_to,
@@ -71,34 +71,29 @@ ARRAY_MATH = SimpleNamespace(
     is_tensor=False,
 )
 
-_TENSOR_MATH = None
+class _TensorMath:
+    """``ARRAY_MATH``'s names resolved to chainrule ops (adapted where the signatures differ)."""
 
+    is_tensor = True
 
-def tensor_math() -> SimpleNamespace:
-    """The same interface on Tensors, through chainrule's own differentiable ops."""
-    global _TENSOR_MATH
-    if _TENSOR_MATH is None:
+    def __getattr__(self, name: str):
         from .. import ops as C
 
-        _TENSOR_MATH = SimpleNamespace(
-            exp=C.exp, log=C.log, sin=C.sin, cos=C.cos, tan=C.tan, sqrt=C.sqrt, sign=C.sign,
-            abs=C.abs, tanh=C.tanh, cosh=C.cosh, sinh=C.sinh, square=C.square,
-            reciprocal=C.reciprocal, where=C.where, maximum=C.maximum, minimum=C.minimum,
-            sum=lambda x, axis=None, keepdims=False: C.sum(x, dim=axis, keepdim=keepdims),
-            sum_to=C.sum_to_size,
-            broadcast_to=C.broadcast_to,
-            reshape=C.reshape,
-            permute=C.permute,
-            mT=lambda x: C.transpose(x, -1, -2),
-            matmul=C.matmul,
-            expand_dims=C.expand_dims,
-            zeros_like=C.zeros_like,
-            ones_like=C.ones_like,
-            cumsum=lambda x, axis: C.cumsum(x, dim=axis),
-            flip=C.flip,
-            astype=lambda x, dtype: C.to(x, dtype),
-            getitem=C.getitem,
-            index_put_zeros=C.index_put_zeros,
-            is_tensor=True,
-        )
+        adapters = {
+            "sum": lambda x, axis=None, keepdims=False: C.sum(x, dim=axis, keepdim=keepdims),
+            "sum_to": C.sum_to_size,
+            "mT": lambda x: C.transpose(x, -1, -2),
+            "cumsum": lambda x, axis: C.cumsum(x, dim=axis),
+            "astype": lambda x, dtype: C.to(x, dtype),
+        }
+        fn = adapters[name] if name in adapters else getattr(C, name)
+        setattr(self, name, fn)  # resolved once
+        return fn
+
+
+_TENSOR_MATH = _TensorMath()
+
+
+def tensor_math() -> _TensorMath:
+    """The same interface on Tensors, through chainrule's own differentiable ops."""
     return _TENSOR_MATH

@@ -288,6 +288,12 @@ def _remainder(F, g, xs, out, p, needs):
     return g, (-g * F.floor_divide(a, b) if needs[1] else None)
 
 
+@defop("fmod", formula="dl/da = dl/dy,  dl/db = -dl/dy * trunc(a / b)")
+def _fmod(F, g, xs, out, p, needs):
+    a, b = xs
+    return g, (-g * F.trunc(a / b) if needs[1] else None)
+
+
 @defop("atan2", formula="dl/da = dl/dy * b / (a^2 + b^2),  dl/db = -dl/dy * a / (a^2 + b^2)")
 def _atan2(F, g, xs, out, p, needs):
     a, b = xs
@@ -414,7 +420,7 @@ def remainder(input, other) -> Tensor:
 def fmod(input, other) -> Tensor:
     """C-style remainder (the sign of the dividend)."""
     a, b = operands(input, other)
-    return make_result(np.fmod(a._data, b._data), _remainder, (a, b))
+    return make_result(np.fmod(a._data, b._data), _fmod, (a, b))
 
 
 def pow(input, exponent) -> Tensor:  # noqa: A001
