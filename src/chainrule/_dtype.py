@@ -97,9 +97,19 @@ def set_default_dtype(d: dtype) -> None:
     _default_float[0] = d
 
 
+def _promote_np(a: np.dtype, b: np.dtype) -> np.dtype:
+    """torch's table: a floating dtype wins over any integer or bool (int64 + float32 -> float32),
+    where NumPy would widen to float64; otherwise NumPy's promotion agrees with torch's."""
+    if a.kind == "f" and b.kind != "f":
+        return a
+    if b.kind == "f" and a.kind != "f":
+        return b
+    return np.promote_types(a, b)
+
+
 def promote_types(a: dtype, b: dtype) -> dtype:
     """The smallest dtype both ``a`` and ``b`` convert to without losing category."""
-    return _FROM_NP[np.promote_types(a.np, b.np)]
+    return _FROM_NP[_promote_np(a.np, b.np)]
 
 
 def _scalar_kind(value) -> int:
@@ -125,9 +135,9 @@ def result_type(*operands) -> np.dtype:
         if type(op) is Tensor or isinstance(op, Tensor):
             a = op._data
             if a.ndim:
-                dims = a.dtype if dims is None else np.promote_types(dims, a.dtype)
+                dims = a.dtype if dims is None else _promote_np(dims, a.dtype)
             else:
-                zero = a.dtype if zero is None else np.promote_types(zero, a.dtype)
+                zero = a.dtype if zero is None else _promote_np(zero, a.dtype)
         else:
             scalar_kind = max(scalar_kind, _scalar_kind(op))
     result = dims

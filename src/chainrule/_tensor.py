@@ -29,19 +29,22 @@ class Tensor(TensorMethods):
     and copies ``data`` like ``chainrule.tensor``.
     """
 
-    __slots__ = ("_data", "_rg", "grad", "grad_fn", "_vc", "_hooks", "_retain", "__weakref__")
+    # _hooks: None, or a list of gradient hooks (RETAIN_GRAD among them after retain_grad())
+    __slots__ = ("_data", "_rg", "grad", "grad_fn", "_vc", "_hooks", "__weakref__")
     __array_priority__ = 1000  # ndarray <op> Tensor defers to Tensor's reflected operator
 
-    def __init__(self, data: Any = (), *, dtype=None, requires_grad: bool = False) -> None:
+    def __init__(self, *data: Any, dtype=None, requires_grad: bool = False) -> None:
         from .ops.creation import _to_array
 
-        self._data = _to_array(data, dtype, copy=True)
+        if not data or all(type(d) is int for d in data):  # Tensor(2, 3): uninitialised (zeros)
+            self._data = np.zeros(data or (0,), dtype=_dtype.to_numpy_dtype(dtype or float))
+        else:  # Tensor(data): like chainrule.tensor, but always of the default float dtype
+            self._data = _to_array(data[0], dtype or float, copy=True)
         self._rg = False
         self.grad = None
         self.grad_fn = None
         self._vc = None
         self._hooks = None
-        self._retain = False
         if requires_grad:
             self.requires_grad_(True)
 
@@ -99,12 +102,14 @@ class Tensor(TensorMethods):
         """Keep ``.grad`` of this non-leaf tensor after backward (leaves always keep it)."""
         if not self._rg:
             raise RuntimeError("retain_grad: can't retain_grad on Tensor that has requires_grad=False")
-        if self.grad_fn is not None:
-            self._retain = True
+        if self.grad_fn is not None and not self.retains_grad:
+            if self._hooks is None:
+                self._hooks = []
+            self._hooks.append(RETAIN_GRAD)
 
     @property
     def retains_grad(self) -> bool:
-        return self._retain
+        return self._hooks is not None and RETAIN_GRAD in self._hooks
 
     def register_hook(self, hook) -> _HookHandle:
         """Call ``hook(grad)`` when this tensor's gradient is computed; a returned tensor replaces it."""
@@ -235,8 +240,7 @@ class Tensor(TensorMethods):
             )
         return bool(self._data.reshape(()).item())
 
-    def __hash__(self) -> int:
-        return id(self)
+    __hash__ = object.__hash__  # identity, in C: tensors are dict keys in the engine
 
     def __repr__(self) -> str:
         from ._format import tensor_repr
@@ -415,6 +419,10 @@ def _rebuild(data, requires_grad):
     return t
 
 
+def RETAIN_GRAD(grad):  # noqa: N802  (a marker in Tensor._hooks, never called)
+    """Marker hook: keep this non-leaf tensor's gradient in ``.grad`` (see retain_grad)."""
+
+
 def wrap(data) -> Tensor:
     """A new leaf Tensor around an existing array (no copy, no grad): the hot-path constructor."""
     t = _new(Tensor)
@@ -424,17 +432,19 @@ def wrap(data) -> Tensor:
     t.grad_fn = None
     t._vc = None
     t._hooks = None
-    t._retain = False
     return t
 
 
 def make_result(data, op: Op, inputs: tuple, params: tuple = ()) -> Tensor:
-    """Wrap an op's output array and, in grad mode, record the Node that produced it."""
+    """Wrap an op's output array and, in grad mode, record the Node that produced it.
+
+    The hot path of every op: kept to plain attribute stores and one loop over the inputs.
+    """
     t = _new(Tensor)
     t._data = data
     t.grad = None
     t._hooks = None
-    t._retain = False
+    t._vc = None
     if GRAD.enabled:
         for x in inputs:
             if x._rg:
@@ -442,22 +452,22 @@ def make_result(data, op: Op, inputs: tuple, params: tuple = ()) -> Tensor:
         else:
             t._rg = False
             t.grad_fn = None
-            t._vc = None
             return t
-        versions = None
+        versions = None  # None: every saved input was at version 0
         if op.saves_inputs:
-            versions = tuple(x._vc[0] if x._vc is not None else 0 for x in inputs)
+            for x in inputs:
+                if x._vc is not None and x._vc[0]:
+                    versions = tuple(0 if x._vc is None else x._vc[0] for x in inputs)
+                    break
         if op.saves_out:
-            t._vc = vc = [0]
-            t.grad_fn = Node(op, inputs, data, params, versions, vc)
+            t._vc = out_vc = [0]
+            t.grad_fn = Node(op, inputs, data, params, versions, out_vc)
         else:
-            t._vc = None
             t.grad_fn = Node(op, inputs, None, params, versions, None)
         t._rg = True
         return t
     t._rg = False
     t.grad_fn = None
-    t._vc = None
     return t
 
 

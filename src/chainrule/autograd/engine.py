@@ -16,7 +16,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from .grad_mode import GRAD
-from .math import ARRAY_MATH, tensor_math
+from .math import ARRAY_MATH, sum_to, tensor_math
 
 __all__ = ["backward", "grad"]
 
@@ -51,11 +51,12 @@ def _count_consumers(roots) -> dict:
 
 def _check_versions(node) -> None:
     """Torch's error when a value backward needs was changed in place after it was saved."""
-    if node.versions is not None:
-        for x, saved in zip(node.inputs, node.versions):
-            now = x._vc[0] if x._vc is not None else 0
-            if now != saved:
-                _raise_modified(x, node, now, saved)
+    if node.op.saves_inputs:
+        saved = node.versions or (0,) * len(node.inputs)
+        for x, v in zip(node.inputs, saved):
+            vc = x._vc
+            if vc is not None and vc[0] != v:
+                _raise_modified(x, node, vc[0], v)
     if node.out_version is not None and node.out_version[0] != 0:
         _raise_modified(None, node, node.out_version[0], 0)
 
@@ -72,7 +73,7 @@ def _raise_modified(x, node, now, saved):
 def _run(roots, root_grads, retain_graph: bool, create_graph: bool, capture=None):
     """Run backward from ``roots``. Gradients go into leaves' ``.grad``, or into ``capture``
     (a dict tensor -> gradient, for ``autograd.grad``) when given."""
-    from .._tensor import wrap
+    from .._tensor import RETAIN_GRAD, wrap
 
     consumers = _count_consumers(roots)
     grads: dict = {}
@@ -92,14 +93,13 @@ def _run(roots, root_grads, retain_graph: bool, create_graph: bool, capture=None
                 if node is not None and node.inputs is not None:
                     _release(node.inputs, consumers, ready)
                 continue
+            retain = False
             if t._hooks:
-                for hook in t._hooks:
-                    result = hook(g if create_graph else wrap(g))
-                    if result is not None:
-                        g = result if create_graph else result._data
+                g = _run_hooks(t, g, create_graph, wrap)
+                retain = RETAIN_GRAD in t._hooks
             if capture is not None and t in capture:
                 capture[t] = g
-            elif node is None or t._retain:
+            elif node is None or retain:
                 _accumulate(t, g, create_graph, stored, wrap)
             if node is None:
                 continue
@@ -107,25 +107,49 @@ def _run(roots, root_grads, retain_graph: bool, create_graph: bool, capture=None
             if inputs is None:
                 raise RuntimeError(_FREED)
             op = node.op
-            if node.versions is not None or node.out_version is not None:
+            if (node.out_version is not None and node.out_version[0]) or (op.saves_inputs and (
+                    node.versions is not None or _any_modified(inputs))):
                 _check_versions(node)
-            needs = [x._rg for x in inputs]
+            # the chain rule at this node: upstream gradient times local derivative, per input
             if create_graph:
+                needs = [x._rg for x in inputs]
                 out = None
                 if node.out is not None:  # the output, re-attached to this node
                     out = wrap(node.out)
                     out._rg, out.grad_fn = True, node
                 input_grads = op.backward(F, g, inputs, out, node.params, needs)
+            elif len(inputs) == 1 and node.meta is None:  # the common case, kept lean
+                x = inputs[0]
+                gx = op.backward(F, g, (x._data,), node.out, node.params, _ONE)[0]
+                if gx is not None:
+                    if not op.same_shape:
+                        gx = _fit_array(gx, x._data)
+                    if x in grads:
+                        grads[x] = grads[x] + gx
+                    else:
+                        grads[x] = gx
+                left = consumers[x] - 1
+                consumers[x] = left
+                if left == 0:
+                    ready.append(x)
+                if not retain_graph:
+                    node.inputs = None
+                    node.out = None
+                continue
             else:
-                xs = [x._data for x in inputs]
-                input_grads = op.backward(F, g, xs, node.out, node.params, needs)
+                needs = [x._rg for x in inputs]
+                input_grads = op.backward(F, g, [x._data for x in inputs], node.out, node.params,
+                                          needs)
             if node.meta is not None:
                 node.meta.check_backward(node, input_grads)
             for x, gx, need in zip(inputs, input_grads, needs):
                 if not need:
                     continue
                 if gx is not None:
-                    gx = _fit(gx, x, F, create_graph)
+                    if create_graph:
+                        gx = _fit_tensor(gx, x, F)
+                    else:
+                        gx = _fit_array(gx, x._data)
                     if x in grads:
                         grads[x] = grads[x] + gx
                     else:
@@ -141,6 +165,30 @@ def _run(roots, root_grads, retain_graph: bool, create_graph: bool, capture=None
         GRAD.enabled = previous_mode
 
 
+_ONE = (True,)
+
+
+def _any_modified(inputs) -> bool:
+    """Cheap pre-check: only tensors changed in place have a non-zero version."""
+    for x in inputs:
+        if x._vc is not None and x._vc[0]:
+            return True
+    return False
+
+
+def _run_hooks(t, g, create_graph: bool, wrap):
+    """Tensor hooks see the gradient first; one that returns a tensor replaces it."""
+    from .._tensor import RETAIN_GRAD
+
+    for hook in t._hooks:
+        if hook is RETAIN_GRAD:
+            continue
+        result = hook(g if create_graph else wrap(g))
+        if result is not None:
+            g = result if create_graph else result._data
+    return g
+
+
 def _release(inputs, consumers: dict, ready: list) -> None:
     for x in inputs:
         if x._rg:
@@ -150,20 +198,22 @@ def _release(inputs, consumers: dict, ready: list) -> None:
                 ready.append(x)
 
 
-def _fit(gx, x, F, create_graph: bool):
-    """Sum a broadcast gradient down to the input's shape and cast it to the input's dtype:
-    the one place where un-broadcasting happens."""
-    xd = x._data
-    if create_graph:
-        if gx.shape != x.shape:
-            gx = F.sum_to(gx, xd.shape)
-        if gx._data.dtype != xd.dtype:
-            gx = gx.to(x.dtype)
-        return gx
+def _fit_array(gx, xd):
+    """The one place where broadcasting is undone: sum the gradient down to the input's shape,
+    and give it the input's dtype."""
     if gx.shape != xd.shape:
-        gx = F.sum_to(gx, xd.shape)
-    if gx.dtype != xd.dtype:
+        gx = sum_to(gx, xd.shape)
+    if gx.dtype is not xd.dtype and gx.dtype != xd.dtype:
         gx = gx.astype(xd.dtype)
+    return gx
+
+
+def _fit_tensor(gx, x, F):
+    """create_graph version of un-broadcasting: differentiable sum_to and dtype cast."""
+    if gx.shape != x.shape:
+        gx = F.sum_to(gx, x._data.shape)
+    if gx._data.dtype != x._data.dtype:
+        gx = gx.to(x.dtype)
     return gx
 
 

@@ -31,7 +31,8 @@ class Op:
     formula : the local rule in the lecture's notation, for ``viz.explain``.
     """
 
-    __slots__ = ("name", "backward", "saves_out", "saves_inputs", "formula", "node_name")
+    __slots__ = ("name", "backward", "saves_out", "saves_inputs", "formula", "node_name",
+                 "same_shape")
 
     def __init__(self, name: str, backward: Callable, *, saves_out: bool = False,
                  saves_inputs: bool = True, formula: str = "") -> None:
@@ -40,6 +41,9 @@ class Op:
         self.saves_out = saves_out
         self.saves_inputs = saves_inputs
         self.formula = formula
+        # True when the rule's gradients always have the inputs' shapes and dtypes (unary
+        # element-wise ops): the engine then skips its un-broadcasting check
+        self.same_shape = False
         self.node_name = "".join(p.capitalize() for p in name.strip("_").split("_")) + "Backward0"
 
     def __repr__(self) -> str:

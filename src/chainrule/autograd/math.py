@@ -60,6 +60,7 @@ ARRAY_MATH = SimpleNamespace(
     permute=np.transpose,
     mT=lambda x: np.swapaxes(x, -1, -2),
     matmul=np.matmul,
+    einsum=lambda equation, *operands: np.einsum(equation, *operands, optimize=True),
     expand_dims=_expand_dims,
     zeros_like=np.zeros_like,
     ones_like=np.ones_like,

@@ -3,6 +3,7 @@
 from .compare import *  # noqa: F403
 from .creation import *  # noqa: F403
 from .creation import to  # noqa: F401
+from .einsum import einsum  # noqa: F401
 from .elementwise import *  # noqa: F403
 from .index import *  # noqa: F403
 from .inplace import *  # noqa: F403

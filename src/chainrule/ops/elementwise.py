@@ -11,7 +11,7 @@ import math
 import numpy as np
 
 from ..autograd.graph import defop
-from ._common import Tensor, as_tensor, make_result, operands, wrap
+from ._common import _CONSTANTS, Tensor, as_tensor, constant, make_result, operands, wrap
 
 _LN2 = math.log(2.0)
 _LN10 = math.log(10.0)
@@ -19,6 +19,7 @@ _LN10 = math.log(10.0)
 
 def _unary(op, fn):
     """The public function of a unary op whose forward is the NumPy ufunc ``fn``."""
+    op.same_shape = True  # the gradient of an element-wise op has its input's shape and dtype
 
     def apply(input: Tensor) -> Tensor:
         if type(input) is not Tensor:
@@ -182,6 +183,7 @@ def _relu_fn(x):
 
 def _unary_keep_dtype(op, fn):
     """Like ``_unary`` for ops defined on integers too (neg, abs, relu, sign, square, rounding)."""
+    op.same_shape = True
 
     def apply(input: Tensor) -> Tensor:
         if type(input) is not Tensor:
@@ -338,8 +340,57 @@ atan2 = _binary(_atan2, np.arctan2)
 arctan2 = atan2
 
 
+# A float tensor with a Python number is the commonest binary op (x * 2, x + 1, 1 - x): these
+# get one-input nodes that keep the number as a parameter, so forward and backward stay lean.
+@defop("mul_scalar", saves_inputs=False, formula="dl/dx = dl/dy * c")
+def _mul_scalar(F, g, xs, out, p, needs):
+    return (g * p[0],)
+
+
+@defop("add_scalar", saves_inputs=False, formula="dl/dx = dl/dy")
+def _add_scalar(F, g, xs, out, p, needs):
+    return (g,)
+
+
+@defop("rsub_scalar", saves_inputs=False, formula="dl/dx = -dl/dy")
+def _rsub_scalar(F, g, xs, out, p, needs):
+    return (-g,)
+
+
+@defop("div_scalar", saves_inputs=False, formula="dl/dx = dl/dy / c")
+def _div_scalar(F, g, xs, out, p, needs):
+    return (g / p[0],)
+
+
+for _op in (_mul_scalar, _add_scalar, _rsub_scalar, _div_scalar):
+    _op.same_shape = True
+
+
+def _scalar_case(input, other):
+    """(tensor, number) when one side is a float tensor and the other a Python number."""
+    if type(input) is Tensor:
+        t = type(other)
+        if (t is float or t is int) and input._data.dtype.kind == "f":
+            return input, other
+    elif type(other) is Tensor:
+        t = type(input)
+        if (t is float or t is int) and other._data.dtype.kind == "f":
+            return other, input
+    return None
+
+
 def mul(input, other) -> Tensor:
     """Element-wise product with broadcasting; dl/da = dl/dy * b, dl/db = dl/dy * a."""
+    if type(input) is Tensor and (type(other) is float or type(other) is int):
+        x = input._data  # the hottest case, x * 2.0, inlined
+        if x.dtype.kind == "f":
+            c = _CONSTANTS.get((other, x.dtype)) or constant(other, x.dtype)
+            return make_result(x * c._data, _mul_scalar, (input,), (other,))
+    case = _scalar_case(input, other)
+    if case is not None:
+        t, c = case
+        x = t._data
+        return make_result(x * constant(c, x.dtype)._data, _mul_scalar, (t,), (c,))
     a, b = operands(input, other)
     try:
         out = a._data * b._data
@@ -351,6 +402,17 @@ def mul(input, other) -> Tensor:
 
 def add(input, other, *, alpha=1) -> Tensor:
     """``input + alpha * other`` with broadcasting."""
+    if alpha == 1:
+        if type(input) is Tensor and (type(other) is float or type(other) is int):
+            x = input._data  # x + 1.0, inlined
+            if x.dtype.kind == "f":
+                c = _CONSTANTS.get((other, x.dtype)) or constant(other, x.dtype)
+                return make_result(x + c._data, _add_scalar, (input,), (other,))
+        case = _scalar_case(input, other)
+        if case is not None:
+            t, c = case
+            x = t._data
+            return make_result(x + constant(c, x.dtype)._data, _add_scalar, (t,), (c,))
     a, b = operands(input, other)
     try:
         out = a._data + b._data if alpha == 1 else a._data + alpha * b._data
@@ -362,6 +424,14 @@ def add(input, other, *, alpha=1) -> Tensor:
 
 def sub(input, other, *, alpha=1) -> Tensor:
     """``input - alpha * other`` with broadcasting."""
+    if alpha == 1:
+        case = _scalar_case(input, other)
+        if case is not None:
+            t, c = case
+            x = t._data
+            if t is input:
+                return make_result(x - constant(c, x.dtype)._data, _add_scalar, (t,), (c,))
+            return make_result(constant(c, x.dtype)._data - x, _rsub_scalar, (t,), (c,))
     a, b = operands(input, other)
     if a._data.dtype.kind == "b":
         raise RuntimeError("sub: subtraction with two bool tensors is not supported; use "
@@ -380,6 +450,11 @@ def div(input, other, *, rounding_mode: str | None = None) -> Tensor:
         return floor_divide(input, other)
     if rounding_mode not in (None, "trunc"):
         raise ValueError(f"div: rounding_mode must be None, 'trunc' or 'floor', got {rounding_mode!r}")
+    if rounding_mode is None and type(input) is Tensor:
+        t = type(other)
+        if (t is float or t is int) and input._data.dtype.kind == "f":
+            x = input._data
+            return make_result(x / constant(other, x.dtype)._data, _div_scalar, (input,), (other,))
     a, b = operands(input, other)
     integral = a._data.dtype.kind in "iub"
     if integral:

@@ -46,7 +46,8 @@ def apply_inplace(who: str, self: Tensor, compute) -> Tensor:
     if node is not None and node.op.saves_inputs and old in node.inputs:
         old._data = self._data.copy()  # the rule reads the old value: keep it
         old._vc = None
-        node.versions = tuple(0 if x is old else v for x, v in zip(node.inputs, node.versions))
+        if node.versions is not None:
+            node.versions = tuple(0 if x is old else v for x, v in zip(node.inputs, node.versions))
     _write(self, result._data)
     if result._rg:
         self.grad_fn, self._rg = node, True

@@ -1,0 +1,468 @@
+"""Gathering and scattering along a dim: gather, scatter, index_select, masked ops, narrow, select.
+
+Every op here reads or writes the places named by one advanced NumPy index (``idx``), so the
+derivatives come in two shapes only:
+
+* a *read* ``y = x[idx]`` (gather, index_select, masked_select, take_along_dim, narrow, select):
+  ``dl/dx = zeros with dl/dy added at idx`` (repeated indices accumulate);
+* a *write* ``y = x; y[idx] = v`` (scatter, index_copy, index_fill, masked_fill):
+  ``dl/dx = dl/dy with the written places zeroed`` and ``dl/dv = (dl/dy)[idx]``;
+  an *add* ``y = x; y[idx] += v`` (scatter_add, index_add): ``dl/dx = dl/dy``, ``dl/dv = (dl/dy)[idx]``.
+
+Both adjoints (``getitem``/``index_put_zeros``) are differentiable ops, so every rule is too.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..autograd.graph import defop
+from ._common import Tensor, as_tensor, make_result, normalize_dim, shape_str, wrap
+
+__all__ = ["gather", "scatter", "scatter_add", "index_select", "index_add", "index_copy",
+           "index_fill", "masked_fill", "masked_select", "take_along_dim", "narrow", "select",
+           "nonzero", "argwhere"]
+
+
+# ---- index helpers -------------------------------------------------------------------------------
+def _index_array(who: str, index, *, allow_int32: bool = True) -> np.ndarray:
+    """An integer index tensor's array (TypeError/RuntimeError like torch for other dtypes)."""
+    if not isinstance(index, Tensor):
+        if isinstance(index, list | tuple | int | np.ndarray):
+            index = as_tensor(index, who)
+        else:
+            raise TypeError(f"{who}: index must be an integer Tensor, got {type(index).__name__}")
+    a = index._data
+    if a.dtype not in (np.int64, np.int32) or (a.dtype == np.int32 and not allow_int32):
+        raise RuntimeError(f"{who}(): Expected dtype int32/int64 for index, got {index.dtype}; "
+                           "convert it with index.long()")
+    return a
+
+
+def _check_bounds(who: str, a: np.ndarray, size: int, dim: int, negative_ok: bool = False) -> None:
+    if a.size == 0:
+        return
+    lo, hi = int(a.min()), int(a.max())
+    if hi >= size or lo < (-size if negative_ok else 0):
+        bad = hi if hi >= size else lo
+        raise RuntimeError(f"{who}: index {bad} is out of bounds for dimension {dim} with size {size}")
+
+
+def _along(dim: int, a) -> tuple:
+    """The index that applies ``a`` at ``dim`` and takes everything in the other dims."""
+    return (slice(None),) * dim + (a, Ellipsis)
+
+
+def _grid(index: np.ndarray, dim: int, shape: tuple) -> tuple:
+    """gather/scatter's index: ``index`` at ``dim``, the position itself in every other dim."""
+    grid = list(np.ogrid[tuple(slice(0, n) for n in shape)]) if shape else []
+    grid[dim] = index
+    return tuple(grid)
+
+
+def _check_gather_shapes(who: str, x: np.ndarray, index: np.ndarray, dim: int,
+                         src: np.ndarray | None = None) -> None:
+    if index.ndim != max(x.ndim, 1) and not (x.ndim == 0 and index.ndim == 0):
+        raise RuntimeError(
+            f"{who}: index tensor must have the same number of dimensions as the input tensor "
+            f"(index shape {shape_str(index.shape)}, input shape {shape_str(x.shape)})"
+        )
+    for d in range(x.ndim):
+        too_big = (d != dim and index.shape[d] > x.shape[d]) or \
+            (src is not None and index.shape[d] > src.shape[d])
+        if too_big:
+            raise RuntimeError(
+                f"{who}: size does not match at dimension {d}: expected index "
+                f"{list(index.shape)} to be no larger than self {list(x.shape)} apart from "
+                f"dimension {dim}" + (f" and no larger than src {list(src.shape)}" if src is not None
+                                      else "")
+            )
+
+
+# ---- reads: y = x[idx] ---------------------------------------------------------------------------
+def _read_rule(F, g, xs, out, p, needs):
+    shape, idx = p
+    return (F.index_put_zeros(shape, idx, g),)
+
+
+_READ = "dl/dx = zeros of x's shape with dl/dy added at the {} places (repeats accumulate)"
+_gather = defop("gather", saves_inputs=False, formula=_READ.format("gathered"))(_read_rule)
+_index_select = defop("index_select", saves_inputs=False,
+                      formula=_READ.format("selected"))(_read_rule)
+_take_along_dim = defop("take_along_dim", saves_inputs=False,
+                        formula=_READ.format("taken"))(_read_rule)
+_masked_select = defop("masked_select", saves_inputs=False,
+                       formula=_READ.format("masked"))(_read_rule)
+_narrow = defop("narrow", saves_inputs=False, formula=_READ.format("narrowed"))(_read_rule)
+_select = defop("select", saves_inputs=False, formula=_READ.format("selected"))(_read_rule)
+
+
+def _read(input: Tensor, idx: tuple, op, view: bool = False) -> Tensor:
+    x = input._data
+    out = x[idx]
+    t = make_result(out, op, (input,), (x.shape, idx))
+    if view and out.base is not None:  # a basic index: the result shares memory and versions
+        t._vc = input._shared_vc()
+    return t
+
+
+def gather(input: Tensor, dim: int, index: Tensor, *, sparse_grad: bool = False) -> Tensor:
+    """``out[i][j] = input[index[i][j]][j]`` (for dim 0): pick along ``dim`` at ``index``.
+
+    Parameters
+    ----------
+    input : the source tensor.
+    dim : the dim to index along.
+    index : int64 tensor with input's number of dims; no larger than input apart from ``dim``.
+    """
+    input = as_tensor(input, "gather")
+    x = input._data
+    d = normalize_dim(dim, x.ndim, "gather")
+    a = _index_array("gather", index)
+    _check_gather_shapes("gather", x, a, d)
+    if x.ndim == 0:  # as a one-element vector
+        from .shape import reshape
+
+        return reshape(gather(reshape(input, (1,)), 0, wrap(a.reshape(-1))), a.shape)
+    _check_bounds("gather", a, x.shape[d], d)
+    return _read(input, _grid(a, d, a.shape), _gather)
+
+
+def take_along_dim(input: Tensor, indices: Tensor, dim: int | None = None) -> Tensor:
+    """Gather ``indices`` along ``dim``, broadcasting input and indices in the other dims
+    (the flattened input when ``dim`` is None), like NumPy's ``take_along_axis``."""
+    from .shape import broadcast_to, reshape
+
+    input = as_tensor(input, "take_along_dim")
+    a = _index_array("take_along_dim", indices)
+    if dim is None or input._data.ndim == 0:
+        input = reshape(input, (-1,))
+        a = a.reshape(-1)
+        d = 0
+    else:
+        if a.ndim != input._data.ndim:
+            raise RuntimeError(
+                f"take_along_dim(): input and indices should have the same number of dimensions, "
+                f"but got {input._data.ndim} dimensions for input, and {a.ndim} dimensions for "
+                "indices"
+            )
+        d = normalize_dim(dim, a.ndim, "take_along_dim")
+        xs, ids = list(input._data.shape), list(a.shape)
+        xs[d] = ids[d] = 1
+        try:
+            common = np.broadcast_shapes(tuple(xs), tuple(ids))
+        except ValueError:
+            raise RuntimeError(
+                f"take_along_dim(): input of shape {list(input.shape)} and indices of shape "
+                f"{list(a.shape)} don't broadcast apart from dimension {d}"
+            ) from None
+        in_shape = common[:d] + (input._data.shape[d],) + common[d + 1:]
+        if in_shape != input._data.shape:
+            input = broadcast_to(input, in_shape)
+        a = np.broadcast_to(a, common[:d] + (a.shape[d],) + common[d + 1:])
+    size = input._data.shape[d]
+    _check_bounds("take_along_dim", a, size, d, negative_ok=True)
+    a = np.where(a < 0, a + size, a)
+    return _read(input, _grid(a, d, a.shape), _take_along_dim)
+
+
+def index_select(input: Tensor, dim: int, index: Tensor) -> Tensor:
+    """The entries at ``index`` (a vector) along ``dim``; repeated indices repeat rows."""
+    input = as_tensor(input, "index_select")
+    x = input._data
+    d = normalize_dim(dim, x.ndim, "index_select")
+    a = _index_array("index_select", index)
+    if a.ndim > 1:
+        raise IndexError(f"index_select(): Index is supposed to be a vector, got shape "
+                         f"{shape_str(a.shape)}")
+    size = x.shape[d] if x.ndim else 1
+    if a.size and (a.min() < 0 or a.max() >= size):
+        raise IndexError(f"index_select(): index out of range in self (indices must lie in "
+                         f"[0, {size}) for dim {d} of a tensor of shape {shape_str(x.shape)})")
+    if x.ndim == 0:
+        return _read(input, (Ellipsis,), _index_select)
+    return _read(input, _along(d, a.reshape(-1)), _index_select)
+
+
+def masked_select(input: Tensor, mask: Tensor) -> Tensor:
+    """A 1-D tensor of the entries where ``mask`` (bool, broadcast with input) is True."""
+    from .shape import broadcast_to
+
+    input = as_tensor(input, "masked_select")
+    m = _bool_mask("masked_select", mask)
+    try:
+        shape = np.broadcast_shapes(input._data.shape, m.shape)
+    except ValueError:
+        raise RuntimeError(f"masked_select: the mask of shape {list(m.shape)} does not broadcast "
+                           f"with the input of shape {list(input.shape)}") from None
+    if shape != input._data.shape:
+        input = broadcast_to(input, shape)
+    return _read(input, (np.broadcast_to(m, shape),), _masked_select)
+
+
+def narrow(input: Tensor, dim: int, start, length: int) -> Tensor:
+    """The view ``input[..., start:start + length, ...]`` along ``dim`` (start may be negative)."""
+    input = as_tensor(input, "narrow")
+    x = input._data
+    if x.ndim == 0:
+        raise RuntimeError("narrow() cannot be applied to a 0-dim tensor.")
+    d = normalize_dim(dim, x.ndim, "narrow")
+    start, length, size = int(start), int(length), x.shape[d]
+    if not -size <= start <= size:
+        raise IndexError(f"narrow: start out of range (expected to be in range of [{-size}, "
+                         f"{size}], but got {start})")
+    start = start + size if start < 0 else start
+    if length < 0 or start + length > size:
+        raise RuntimeError(f"start ({start}) + length ({length}) exceeds dimension size ({size}).")
+    return _read(input, _along(d, slice(start, start + length)), _narrow, view=True)
+
+
+def select(input: Tensor, dim: int, index: int) -> Tensor:
+    """The view ``input[..., index, ...]`` at ``dim``: one dim fewer."""
+    input = as_tensor(input, "select")
+    x = input._data
+    if x.ndim == 0:
+        raise IndexError("select() cannot be applied to a 0-dim tensor.")
+    d = normalize_dim(dim, x.ndim, "select")
+    i, size = int(index), x.shape[d]
+    if not -size <= i < size:
+        raise IndexError(f"select(): index {i} out of range for tensor of size {list(x.shape)} "
+                         f"at dimension {d}")
+    return _read(input, _along(d, i + size if i < 0 else i), _select, view=True)
+
+
+# ---- writes: y = x; y[idx] = v -----------------------------------------------------------------
+def _write_rule(F, g, xs, out, p, needs):
+    idx, keep, src_shape, src_idx = p
+    gx = g * keep if needs[0] else None
+    if len(needs) == 1 or not needs[1]:
+        return (gx,) if len(needs) == 1 else (gx, None)
+    return gx, _picked(F, g, idx, src_shape, src_idx)
+
+
+def _picked(F, g, idx, src_shape, src_idx):
+    """``(dl/dy)[idx]``, placed back into a source larger than the index (zeros elsewhere)."""
+    gv = F.getitem(g, idx)
+    if src_idx is not None:
+        gv = F.index_put_zeros(src_shape, src_idx, gv)
+    return gv
+
+
+_WRITE = "dl/dx = dl/dy with the {} places zeroed,  dl/dv = (dl/dy)[those places]"
+_scatter = defop("scatter", saves_inputs=False, formula=_WRITE.format("scattered"))(_write_rule)
+_index_copy = defop("index_copy", saves_inputs=False,
+                    formula=_WRITE.format("copied"))(_write_rule)
+_index_fill = defop("index_fill", saves_inputs=False,
+                    formula=_WRITE.format("filled"))(_write_rule)
+_masked_fill = defop("masked_fill", saves_inputs=False,
+                     formula=_WRITE.format("masked"))(_write_rule)
+
+
+def _write(input: Tensor, idx: tuple, value, op, src_idx=None) -> Tensor:
+    """A copy of ``input`` with ``value`` (a tensor or a number) written at ``idx``."""
+    x = input._data
+    out = x.copy()
+    keep = np.ones(x.shape, dtype=bool)
+    keep[idx] = False
+    if isinstance(value, Tensor):
+        v = value._data
+        out[idx] = v if src_idx is None else v[src_idx]
+        return make_result(out, op, (input, value), (idx, keep, v.shape, src_idx))
+    out[idx] = value
+    return make_result(out, op, (input,), (idx, keep, None, None))
+
+
+def _value_arg(who: str, value, dtype) -> Tensor | float | int | bool:
+    """A fill value: a number, or a 0-d tensor (converted to the input's dtype, differentiably)."""
+    if isinstance(value, Tensor):
+        if value._data.ndim != 0:
+            raise RuntimeError(f"{who} only supports a 0-dimensional value tensor, but got tensor "
+                               f"with {value._data.ndim} dimension(s).")
+        if not value._rg:
+            return value._data.item()
+        from .creation import to
+
+        return to(value, dtype) if value._data.dtype != dtype else value
+    return value
+
+
+def _check_src_dtype(who: str, x: np.ndarray, src: Tensor) -> None:
+    if src._data.dtype != x.dtype:
+        raise RuntimeError(f"{who}(): Expected self.dtype to be equal to src.dtype (got "
+                           f"{x.dtype} and {src._data.dtype}); convert src with .to(input.dtype)")
+
+
+def scatter(input: Tensor, dim: int, index: Tensor, src=None, value=None, *,
+            reduce: str | None = None) -> Tensor:
+    """A copy of ``input`` with ``out[index[i][j]][j] = src[i][j]`` (for dim 0).
+
+    ``src`` may be a tensor (at least as large as ``index``) or a number (``value``).
+    ``reduce='add'`` is ``scatter_add``; other reductions are not supported.
+    """
+    if src is None:
+        src = value
+    if src is None:
+        raise TypeError("scatter(): missing the src tensor or the value to scatter")
+    if reduce is not None:
+        if reduce == "add" and isinstance(src, Tensor):
+            return scatter_add(input, dim, index, src)
+        raise RuntimeError(f"scatter: reduce={reduce!r} is not supported; use scatter_add, or "
+                           "scatter without reduce")
+    input = as_tensor(input, "scatter")
+    x = input._data
+    d = normalize_dim(dim, x.ndim, "scatter")
+    a = _index_array("scatter", index)
+    if x.ndim == 0:  # as a one-element vector
+        from .shape import reshape
+
+        src = reshape(src, (-1,)) if isinstance(src, Tensor) else src
+        return reshape(scatter(reshape(input, (1,)), 0, wrap(a.reshape(-1)), src), ())
+    if isinstance(src, Tensor):
+        _check_src_dtype("scatter", x, src)
+        _check_gather_shapes("scatter", x, a, d, src._data)
+    else:
+        _check_gather_shapes("scatter", x, a, d)
+    _check_bounds("scatter", a, x.shape[d], d)
+    idx = _grid(a, d, a.shape)
+    src_idx = None
+    if isinstance(src, Tensor) and src._data.shape != a.shape:
+        src_idx = tuple(np.ogrid[tuple(slice(0, n) for n in a.shape)])
+    return _write(input, idx, src, _scatter, src_idx)
+
+
+@defop("scatter_add", saves_inputs=False,
+       formula="dl/dx = dl/dy,  dl/dsrc = (dl/dy) gathered at index")
+def _scatter_add(F, g, xs, out, p, needs):
+    idx, src_shape, src_idx = p
+    return g, (_picked(F, g, idx, src_shape, src_idx) if needs[1] else None)
+
+
+def _add_at(input: Tensor, idx: tuple, src: Tensor, src_idx, op, alpha=1) -> Tensor:
+    x = input._data
+    v = src._data if src_idx is None else src._data[src_idx]
+    out = x.copy()
+    np.add.at(out, idx, v if alpha == 1 else v * alpha)
+    return make_result(out, op, (input, src), (idx, src._data.shape, src_idx) + (
+        (alpha,) if op is _index_add else ()))
+
+
+def scatter_add(input: Tensor, dim: int, index: Tensor, src: Tensor) -> Tensor:
+    """A copy of ``input`` with ``out[index[i][j]][j] += src[i][j]`` (dim 0); repeats add up."""
+    input = as_tensor(input, "scatter_add")
+    src = as_tensor(src, "scatter_add")
+    x = input._data
+    d = normalize_dim(dim, x.ndim, "scatter_add")
+    a = _index_array("scatter_add", index)
+    _check_src_dtype("scatter_add", x, src)
+    if x.ndim == 0:  # as a one-element vector
+        from .shape import reshape
+
+        return reshape(scatter_add(reshape(input, (1,)), 0, wrap(a.reshape(-1)),
+                                   reshape(src, (-1,))), ())
+    _check_gather_shapes("scatter_add", x, a, d, src._data)
+    _check_bounds("scatter_add", a, x.shape[d], d)
+    idx = _grid(a, d, a.shape)
+    src_idx = None
+    if src._data.shape != a.shape:
+        src_idx = tuple(np.ogrid[tuple(slice(0, n) for n in a.shape)])
+    return _add_at(input, idx, src, src_idx, _scatter_add)
+
+
+@defop("index_add", saves_inputs=False,
+       formula="dl/dx = dl/dy,  dl/dsrc = alpha * (dl/dy) selected at index along dim")
+def _index_add(F, g, xs, out, p, needs):
+    idx, src_shape, src_idx, alpha = p
+    if not needs[1]:
+        return g, None
+    gs = F.getitem(g, idx)
+    return g, (gs if alpha == 1 else gs * alpha)
+
+
+def _index_along(who: str, x: np.ndarray, dim: int, index, source=None) -> tuple:
+    """The index of index_add/index_copy/index_fill: a vector ``index`` at ``dim``."""
+    d = normalize_dim(dim, x.ndim, who)
+    a = _index_array(who, index).reshape(-1)
+    size = x.shape[d] if x.ndim else 1
+    if a.size and (a.min() < -size or a.max() >= size):
+        raise IndexError(f"{who}(): index out of range: indices must lie in [{-size}, {size}) for "
+                         f"dim {d} of a tensor of shape {shape_str(x.shape)}")
+    if source is not None and x.ndim:
+        want = x.shape[:d] + (a.size,) + x.shape[d + 1:]
+        if source.shape != want and not (source.ndim == 0 and a.size == 1 and x.ndim == 1):
+            raise RuntimeError(
+                f"{who}(): source tensor shape must match self tensor shape, excluding the "
+                f"specified dimension. Got self.shape = {list(x.shape)} source.shape = "
+                f"{list(source.shape)} (expected {list(want)})"
+            )
+    return _along(d, a) if x.ndim else (Ellipsis,)
+
+
+def index_add(input: Tensor, dim: int, index: Tensor, source: Tensor, *, alpha=1) -> Tensor:
+    """A copy of ``input`` with ``alpha * source`` added at ``index`` along ``dim`` (repeats add)."""
+    input = as_tensor(input, "index_add")
+    source = as_tensor(source, "index_add")
+    if source._data.dtype != input._data.dtype:
+        raise RuntimeError(f"index_add_(): self ({input.dtype}) and source ({source.dtype}) must "
+                           "have the same scalar type")
+    idx = _index_along("index_add", input._data, dim, index, source._data)
+    return _add_at(input, idx, source, None, _index_add, alpha)
+
+
+def index_copy(input: Tensor, dim: int, index: Tensor, source: Tensor) -> Tensor:
+    """A copy of ``input`` with ``source``'s slices written at ``index`` along ``dim``."""
+    input = as_tensor(input, "index_copy")
+    source = as_tensor(source, "index_copy")
+    if source._data.dtype != input._data.dtype:
+        raise RuntimeError(f"index_copy_(): self ({input.dtype}) and source ({source.dtype}) must "
+                           "have the same dtype")
+    idx = _index_along("index_copy", input._data, dim, index, source._data)
+    return _write(input, idx, source, _index_copy)
+
+
+def index_fill(input: Tensor, dim: int, index: Tensor, value) -> Tensor:
+    """A copy of ``input`` with ``value`` (a number or 0-d tensor) at ``index`` along ``dim``."""
+    input = as_tensor(input, "index_fill")
+    idx = _index_along("index_fill", input._data, dim, index)
+    return _write(input, idx, _value_arg("index_fill", value, input._data.dtype), _index_fill)
+
+
+def _bool_mask(who: str, mask) -> np.ndarray:
+    m = as_tensor(mask, who)._data
+    if m.dtype != np.bool_:
+        raise RuntimeError(f"{who} only supports boolean masks, but got mask with dtype "
+                           f"{as_tensor(mask).dtype}; use mask.bool()")
+    return m
+
+
+def masked_fill(input: Tensor, mask: Tensor, value) -> Tensor:
+    """``value`` (a number or 0-d tensor) where ``mask`` is True, ``input`` elsewhere; the result
+    has the broadcast shape of input and mask."""
+    from .shape import broadcast_to
+
+    input = as_tensor(input, "masked_fill")
+    m = _bool_mask("masked_fill_", mask)
+    value = _value_arg("masked_fill_", value, input._data.dtype)
+    try:
+        shape = np.broadcast_shapes(input._data.shape, m.shape)
+    except ValueError:
+        raise RuntimeError(f"masked_fill: the mask of shape {list(m.shape)} does not broadcast "
+                           f"with the input of shape {list(input.shape)}") from None
+    if shape != input._data.shape:
+        input = broadcast_to(input, shape)
+    return _write(input, (np.broadcast_to(m, shape),), value, _masked_fill)
+
+
+# ---- positions (not differentiable) ----------------------------------------------------------------
+def nonzero(input: Tensor, *, out=None, as_tuple: bool = False):
+    """Indices of the nonzero entries: an (n, ndim) int64 tensor, or a tuple of ndim vectors."""
+    x = as_tensor(input, "nonzero")._data
+    if as_tuple:
+        return tuple(wrap(a.astype(np.int64)) for a in np.nonzero(np.atleast_1d(x)))
+    pos = np.argwhere(x).astype(np.int64)
+    return wrap(pos.reshape(pos.shape[0], x.ndim))
+
+
+def argwhere(input: Tensor) -> Tensor:
+    """``nonzero(input)``: an (n, ndim) int64 tensor of positions."""
+    return nonzero(input)
+
