@@ -23,9 +23,11 @@ from ._dtype import (
     uint8,
 )
 from ._device import device
+from ._format import printoptions, set_printoptions
 from ._random import Generator, default_generator, initial_seed, manual_seed, seed
 from ._random import get_rng_state, set_rng_state
 from .autograd import enable_grad, inference_mode, is_grad_enabled, no_grad, set_grad_enabled
+from .autograd import is_inference_mode_enabled
 from . import autograd
 from .ops import *  # noqa: F403
 
@@ -45,7 +47,8 @@ def numel(input: Tensor) -> int:
 
 
 def result_type(tensor1, tensor2) -> dtype:
-    from ._dtype import from_numpy_dtype, result_type as _rt
+    from ._dtype import from_numpy_dtype
+    from ._dtype import result_type as _rt
 
     return from_numpy_dtype(_rt(tensor1, tensor2))
 

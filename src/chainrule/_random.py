@@ -1,7 +1,8 @@
 """Random number generation: ``manual_seed`` and ``Generator`` over NumPy's PCG64.
 
 chainrule's streams are reproducible under a seed but are not torch's streams: the same seed gives
-different numbers than torch (docs/differences.md).
+different numbers than torch (docs/differences.md). Code that seeds and then draws runs unchanged
+and is deterministic; only the drawn values differ from torch's (their distributions are the same).
 """
 
 from __future__ import annotations
@@ -13,7 +14,11 @@ __all__ = ["Generator", "manual_seed", "seed", "initial_seed", "default_generato
 
 
 class Generator:
-    """A random-number generator (``torch.Generator``); pass it as ``generator=`` to random ops."""
+    """A random-number generator (``torch.Generator``); pass it as ``generator=`` to random ops.
+
+    Seeded with ``manual_seed`` it reproduces its own stream exactly; that stream is NumPy's PCG64,
+    not torch's Philox/MT19937, so the numbers differ from torch's for the same seed.
+    """
 
     def __init__(self, device: str = "cpu") -> None:
         self.device = device
@@ -21,7 +26,13 @@ class Generator:
         self._rng = np.random.Generator(np.random.PCG64(self._seed))
 
     def manual_seed(self, seed: int) -> Generator:
-        self._seed = int(seed)
+        """Restart the stream from ``seed`` (an int in [-2**63, 2**64); negatives wrap as in
+        torch); returns the generator."""
+        seed = int(seed)
+        if not -(2**63) <= seed < 2**64:
+            raise ValueError(f"manual_seed: Overflow when unpacking long long: seed {seed} is "
+                             "outside [-2**63, 2**64)")
+        self._seed = seed % 2**64
         self._rng = np.random.Generator(np.random.PCG64(self._seed))
         return self
 
@@ -50,7 +61,8 @@ default_generator = Generator()
 
 
 def manual_seed(seed: int) -> Generator:
-    """Seed the default generator; returns it."""
+    """Seed the default generator; returns it. Reproducible, but not torch's stream: the same seed
+    gives other numbers than ``torch.manual_seed`` does."""
     return default_generator.manual_seed(seed)
 
 

@@ -13,13 +13,17 @@ from typing import Any
 import numpy as np
 
 from . import _dtype
-from .autograd.graph import Node, Op
 from ._tensor_methods import TensorMethods
 from .autograd.grad_mode import GRAD
+from .autograd.graph import Node, Op
 
 __all__ = ["Tensor", "Size", "wrap", "make_result"]
 
 _new = object.__new__
+_TYPE_NAMES = {"float16": "Half", "float32": "Float", "float64": "Double", "uint8": "Byte",
+               "int8": "Char", "int16": "Short", "int32": "Int", "int64": "Long", "bool": "Bool"}
+_NOT_SCALAR = ("only one element tensors can be converted to Python scalars (this one has shape "
+               "{}); use .tolist() for several values")
 
 
 class Tensor(TensorMethods):
@@ -153,7 +157,9 @@ class Tensor(TensorMethods):
     def size(self, dim: int | None = None):
         if dim is None:
             return Size(self._data.shape)
-        return self._data.shape[dim]
+        from .ops._common import normalize_dim
+
+        return self._data.shape[normalize_dim(dim, self._data.ndim, "size")]
 
     @property
     def ndim(self) -> int:
@@ -198,8 +204,9 @@ class Tensor(TensorMethods):
         """The value of a one-element tensor as a Python number."""
         if self._data.size != 1:
             raise RuntimeError(
-                f"item: a Tensor with {self._data.size} elements cannot be converted to Scalar; "
-                "use .tolist() for several values"
+                f"item: a Tensor with {self._data.size} elements cannot be converted to Scalar "
+                f"(shape {list(self._data.shape)}, dtype {self.dtype}); use .tolist() for several "
+                "values"
             )
         return self._data.reshape(()).item()
 
@@ -222,9 +229,13 @@ class Tensor(TensorMethods):
         return a if dtype is None else a.astype(dtype)
 
     def __float__(self) -> float:
+        if self._data.size != 1:
+            raise ValueError(_NOT_SCALAR.format(list(self._data.shape)))
         return float(self.item())
 
     def __int__(self) -> int:
+        if self._data.size != 1:
+            raise ValueError(_NOT_SCALAR.format(list(self._data.shape)))
         return int(self.item())
 
     def __index__(self) -> int:
@@ -276,9 +287,9 @@ class Tensor(TensorMethods):
         return to(self, *args, **kwargs)
 
     def type(self, dtype=None):
+        """The type name (``'chainrule.FloatTensor'``), or a conversion when ``dtype`` is given."""
         if dtype is None:
-            return "chainrule." + {"f": "Float", "i": "Long", "b": "Bool"}.get(
-                self._data.dtype.kind, "") + "Tensor"
+            return "chainrule." + _TYPE_NAMES.get(self._data.dtype.name, "") + "Tensor"
         return self.to(dtype)
 
     def float(self) -> Tensor:
@@ -360,10 +371,11 @@ class Tensor(TensorMethods):
     def __neg__(self): return _F.neg(self)
     def __pos__(self): return self
     def __abs__(self): return _F.abs(self)
-    def __invert__(self): return _F.logical_not(self) if self._data.dtype.kind == "b" else _F.bitwise_not(self)
-    def __and__(self, other): return _F.logical_and(self, other) if self._data.dtype.kind == "b" else _F.bitwise_and(self, other)
-    def __or__(self, other): return _F.logical_or(self, other) if self._data.dtype.kind == "b" else _F.bitwise_or(self, other)
-    def __xor__(self, other): return _F.logical_xor(self, other) if self._data.dtype.kind == "b" else _F.bitwise_xor(self, other)
+    # NumPy's bitwise ops are the logical ones on bools, as torch's are
+    def __invert__(self): return _F.bitwise_not(self)
+    def __and__(self, other): return _F.bitwise_and(self, other)
+    def __or__(self, other): return _F.bitwise_or(self, other)
+    def __xor__(self, other): return _F.bitwise_xor(self, other)
     __rand__ = __and__
     __ror__ = __or__
     __rxor__ = __xor__
@@ -440,6 +452,8 @@ def make_result(data, op: Op, inputs: tuple, params: tuple = ()) -> Tensor:
 
     The hot path of every op: kept to plain attribute stores and one loop over the inputs.
     """
+    if type(data) is not np.ndarray and isinstance(data, np.generic):
+        data = np.asarray(data)  # NumPy gives scalars for 0-d results: keep a writable 0-d array
     t = _new(Tensor)
     t._data = data
     t.grad = None

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from oracle import Arg, OpSpec
+
 from specs.strategies import any_shape, broadcastable, fixed
 
 POS = Arg(0.2, 3.0)  # strictly positive: log, sqrt ...

@@ -4,6 +4,7 @@ and einsum (explicit, implicit, repeated subscripts, ellipsis, list and sublist 
 from __future__ import annotations
 
 from oracle import Arg, OpSpec
+
 from specs.strategies import fixed
 
 INT = Arg(-4, 4, kind="int")
@@ -42,10 +43,12 @@ SPECS = [
     OpSpec("mm", lambda m, a, b: m.mm(a, b), fixed(((3, 4), (4, 2)), ((1, 5), (5, 1))),
            (Arg(), Arg())),
     OpSpec("Tensor.mm", lambda m, a, b: a.mm(b), fixed(((2, 3), (3, 4))), (Arg(), Arg())),
-    OpSpec("bmm", lambda m, a, b: m.bmm(a, b), fixed(((2, 3, 4), (2, 4, 5)), ((1, 2, 2), (1, 2, 3))),
-           (Arg(), Arg())),
+    OpSpec("bmm", lambda m, a, b: m.bmm(a, b),
+           fixed(((2, 3, 4), (2, 4, 5)), ((1, 2, 2), (1, 2, 3))), (Arg(), Arg())),
     OpSpec("dot", lambda m, a, b: m.dot(a, b), fixed(((5,), (5,)), ((1,), (1,))), (Arg(), Arg())),
-    OpSpec("inner", lambda m, a, b: m.inner(a, b), fixed(((5,), (5,))), (Arg(), Arg())),
+    OpSpec("inner", lambda m, a, b: m.inner(a, b),
+           fixed(((5,), (5,)), ((2, 3), (3,)), ((2, 3), (4, 3)), ((4, 3), (2, 1, 3)), ((), (2, 3)),
+                 ((3,), ())), (Arg(), Arg())),
     OpSpec("Tensor.dot", lambda m, a, b: a.dot(b), fixed(((3,), (3,))), (Arg(), Arg())),
     OpSpec("mv", lambda m, a, b: m.mv(a, b), fixed(((3, 4), (4,)), ((1, 2), (2,))),
            (Arg(), Arg())),

@@ -7,6 +7,9 @@ topological order; at each one, multiply the upstream gradient by the op's local
 Two passes, both iterative (no recursion limit on deep graphs):
 1. count, for every tensor reachable from the roots, how many ops consumed it;
 2. start from the roots; a tensor is ready once all its consumers have passed their gradient down.
+
+``autograd.grad`` and ``backward(inputs=...)`` want the gradients of some tensors only: pass 1 then
+also finds the nodes on a path to them, and only those run (and are freed), as in torch.
 """
 
 from __future__ import annotations
@@ -28,6 +31,10 @@ _FREED = (
 )
 
 
+def _freed(node) -> RuntimeError:
+    return RuntimeError(f"{_FREED} (the freed node: {node.name()})")
+
+
 def _count_consumers(roots) -> dict:
     """Pass 1: for each tensor that requires grad below the roots, the number of edges into it."""
     consumers: dict = {}
@@ -38,7 +45,7 @@ def _count_consumers(roots) -> dict:
             continue
         inputs = node.inputs
         if inputs is None:
-            raise RuntimeError(_FREED)
+            raise _freed(node)
         for x in inputs:
             if x._rg:
                 if x in consumers:
@@ -47,6 +54,44 @@ def _count_consumers(roots) -> dict:
                     consumers[x] = 1
                     stack.append(x)
     return consumers
+
+
+def _nodes_to_run(roots, capture: dict) -> tuple[set, dict]:
+    """Pass 1 for ``autograd.grad`` and ``backward(inputs=...)``: run only the nodes on a path to
+    a captured tensor (as torch does: others are neither run, nor freed, nor see their hooks fire).
+
+    Returns the tensors whose grad_fn must run, and the consumer counts among them. A post-order
+    walk, iterative: a tensor's node runs when one of its inputs is captured or runs itself. A node
+    already freed runs (and raises) unless its tensor is captured: nothing is known below it.
+    """
+    run: set = set()
+    seen: set = set()
+    stack = [(r, False) for r in roots]
+    while stack:
+        t, inputs_done = stack.pop()
+        node = t.grad_fn
+        if inputs_done:
+            for x in node.inputs:
+                if x in run or x in capture:
+                    run.add(t)
+                    break
+            continue
+        if node is None or t in seen:
+            continue
+        seen.add(t)
+        if node.inputs is None:
+            if t not in capture:
+                run.add(t)
+            continue
+        stack.append((t, True))
+        stack.extend((x, False) for x in node.inputs if x._rg and x not in seen)
+    consumers: dict = {}
+    for t in run:
+        if t.grad_fn.inputs is not None:
+            for x in t.grad_fn.inputs:
+                if x in run or x in capture:
+                    consumers[x] = consumers.get(x, 0) + 1
+    return run, consumers
 
 
 def _check_versions(node) -> None:
@@ -75,7 +120,11 @@ def _run(roots, root_grads, retain_graph: bool, create_graph: bool, capture=None
     (a dict tensor -> gradient, for ``autograd.grad``) when given."""
     from .._tensor import RETAIN_GRAD, wrap
 
-    consumers = _count_consumers(roots)
+    run = None  # with capture: the tensors whose node must run (None: all of them)
+    if capture is None:
+        consumers = _count_consumers(roots)
+    else:
+        run, consumers = _nodes_to_run(roots, capture)
     grads: dict = {}
     for r, g in zip(roots, root_grads):
         grads[r] = grads[r] + g if r in grads else g
@@ -88,6 +137,8 @@ def _run(roots, root_grads, retain_graph: bool, create_graph: bool, capture=None
         while ready:
             t = ready.pop()
             node = t.grad_fn
+            if run is not None and t not in run:
+                node = None  # off every path to a captured tensor: its node neither runs nor frees
             g = grads.pop(t, None)
             if g is None:  # nothing flows through t: only tell its inputs one consumer is done
                 if node is not None and node.inputs is not None:
@@ -97,26 +148,34 @@ def _run(roots, root_grads, retain_graph: bool, create_graph: bool, capture=None
             if t._hooks:
                 g = _run_hooks(t, g, create_graph, wrap)
                 retain = RETAIN_GRAD in t._hooks
-            if capture is not None and t in capture:
-                capture[t] = g
-            elif node is None or retain:
-                _accumulate(t, g, create_graph, stored, wrap)
+            if capture is None:
+                if node is None or retain:  # a leaf, or a non-leaf that retains its grad
+                    _accumulate(t, g, create_graph, stored, wrap)
+            else:  # only the captured tensors (and retained grads) receive anything
+                if t in capture:
+                    capture[t] = g
+                if retain:
+                    _accumulate(t, g, create_graph, stored, wrap)
             if node is None:
                 continue
             inputs = node.inputs
             if inputs is None:
-                raise RuntimeError(_FREED)
+                raise _freed(node)
             op = node.op
             if (node.out_version is not None and node.out_version[0]) or (op.saves_inputs and (
                     node.versions is not None or _any_modified(inputs))):
                 _check_versions(node)
             # the chain rule at this node: upstream gradient times local derivative, per input
             if create_graph:
-                needs = [x._rg for x in inputs]
+                needs = [x._rg for x in inputs] if run is None else \
+                    [x in run or x in capture for x in inputs]
                 out = None
                 if node.out is not None:  # the output, re-attached to this node
-                    out = wrap(node.out)
-                    out._rg, out.grad_fn = True, node
+                    if t._data is node.out:  # t itself: a second tensor on this node would run
+                        out = t  # it twice in the next backward (freed after the first run)
+                    else:
+                        out = wrap(node.out)
+                        out._rg, out.grad_fn = True, node
                 input_grads = op.backward(F, g, inputs, out, node.params, needs)
             elif len(inputs) == 1 and node.meta is None:  # the common case, kept lean
                 x = inputs[0]
@@ -133,11 +192,11 @@ def _run(roots, root_grads, retain_graph: bool, create_graph: bool, capture=None
                 if left == 0:
                     ready.append(x)
                 if not retain_graph:
-                    node.inputs = None
-                    node.out = None
+                    node.inputs = node.out = node.params = None
                 continue
             else:
-                needs = [x._rg for x in inputs]
+                needs = [x._rg for x in inputs] if run is None else \
+                    [x in run or x in capture for x in inputs]
                 input_grads = op.backward(F, g, [x._data for x in inputs], node.out, node.params,
                                           needs)
             if node.meta is not None:
@@ -158,9 +217,8 @@ def _run(roots, root_grads, retain_graph: bool, create_graph: bool, capture=None
                 consumers[x] = left
                 if left == 0:
                     ready.append(x)
-            if not retain_graph:
-                node.inputs = None
-                node.out = None
+            if not retain_graph:  # free what backward needed (params too: a Function's ctx)
+                node.inputs = node.out = node.params = None
     finally:
         GRAD.enabled = previous_mode
 
@@ -191,7 +249,7 @@ def _run_hooks(t, g, create_graph: bool, wrap):
 
 def _release(inputs, consumers: dict, ready: list) -> None:
     for x in inputs:
-        if x._rg:
+        if x in consumers:
             left = consumers[x] - 1
             consumers[x] = left
             if left == 0:
@@ -226,7 +284,8 @@ def _accumulate(t, g, create_graph: bool, stored: set, wrap) -> None:
     if t.grad is None:
         if type(g) is not np.ndarray or g.base is not None or id(g) in stored \
                 or not g.flags.writeable:
-            g = g.copy()
+            # a NumPy scalar (what ufuncs return for 0-d arrays) becomes a writable 0-d array
+            g = np.array(g) if isinstance(g, np.generic) else g.copy()
         stored.add(id(g))
         t.grad = wrap(g)
     elif t.grad.grad_fn is not None or t.grad._rg:
@@ -250,9 +309,9 @@ def _root_gradients(outputs, grad_outputs, create_graph: bool, who: str):
         if g is None:
             if out._data.size != 1:
                 raise RuntimeError(
-                    f"{who}: grad can be implicitly created only for scalar outputs, but the output "
-                    f"has shape {list(out.shape)}; pass gradient= (a tensor of that shape), or "
-                    "reduce the output first, e.g. y.sum().backward()"
+                    f"{who}: grad can be implicitly created only for scalar outputs, but the "
+                    f"output has shape {list(out.shape)}; pass gradient= (a tensor of that shape), "
+                    "or reduce the output first, e.g. y.sum().backward()"
                 )
             g = np.ones_like(out._data)
         else:
@@ -306,11 +365,16 @@ def backward(tensors, grad_tensors=None, retain_graph: bool | None = None,
     root_grads = _root_gradients(roots, grad_tensors, create_graph, "backward")
     if inputs is not None:
         inputs = _as_list(inputs)
+        for i, x in enumerate(inputs):
+            if not x._rg:
+                raise RuntimeError(
+                    f"backward: inputs[{i}] of shape {list(x.shape)} does not require grad"
+                )
         capture = dict.fromkeys(inputs)
         _run(roots, root_grads, retain_graph, create_graph, capture)
         for x in inputs:
             g = capture[x]
-            if g is not None:
+            if g is not None and not x.retains_grad:  # a retained grad was filled by _run
                 _accumulate(x, g, create_graph, set(), _wrap)
         return
     _run(roots, root_grads, retain_graph, create_graph)

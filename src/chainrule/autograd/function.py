@@ -15,10 +15,13 @@
 
 from __future__ import annotations
 
+import weakref
 from typing import Any
 
-from .graph import Node, Op
+import numpy as np
+
 from .grad_mode import GRAD
+from .graph import Node, Op
 
 __all__ = ["Function", "FunctionCtx"]
 
@@ -29,6 +32,8 @@ class FunctionCtx:
     def __init__(self) -> None:
         self._saved: tuple = ()
         self._versions: tuple = ()
+        self._saved_outputs: dict = {}  # position in _saved -> weakrefs to (output, its node)
+        self._name = "Function"
         self.needs_input_grad: tuple = ()
         self.materialize_grads = True
         self._non_differentiable: set = set()
@@ -40,14 +45,31 @@ class FunctionCtx:
 
     @property
     def saved_tensors(self) -> tuple:
-        for t, v in zip(self._saved, self._versions):
+        """The saved tensors; a saved output comes back attached to its node, as in torch, so a
+        backward written with differentiable ops can itself be differentiated."""
+        from .._tensor import wrap
+
+        result = []
+        for i, (t, v) in enumerate(zip(self._saved, self._versions)):
             if t is not None and t._version != v:
                 raise RuntimeError(
                     "one of the variables needed for gradient computation has been modified by an "
-                    f"inplace operation: a tensor of shape {list(t.shape)} saved by "
-                    f"save_for_backward is at version {t._version}; expected version {v} instead."
+                    f"inplace operation: a tensor of shape {list(t.shape)} and dtype {t.dtype} "
+                    f"saved by {self._name}Backward (save_for_backward) is at version "
+                    f"{t._version}; expected version {v} instead. Hint: clone() the tensor before "
+                    "modifying it in place."
                 )
-        return self._saved
+            refs = self._saved_outputs.get(i)
+            if refs is not None:  # the returned output itself: one tensor per node for the engine
+                out = refs[0]()
+                if out is None:  # dropped by the user, so not in any graph: a stand-in will do
+                    out = wrap(t._data)
+                    out._vc, node = t._vc, refs[1]()
+                    if node is not None:
+                        out._rg, out.grad_fn = True, node
+                t = out
+            result.append(t)
+        return tuple(result)
 
     def mark_non_differentiable(self, *tensors) -> None:
         self._non_differentiable.update(id(t) for t in tensors)
@@ -72,44 +94,133 @@ class Function:
 
     @classmethod
     def apply(cls, *args: Any, **kwargs: Any) -> Any:
-        from .._tensor import Tensor
+        from .._tensor import Tensor, wrap
 
         ctx = FunctionCtx()
+        ctx._name = cls.__name__
         ctx.needs_input_grad = tuple(isinstance(a, Tensor) and a._rg for a in args)
         previous = GRAD.enabled
         GRAD.enabled = False
         try:
-            outputs = cls.forward(ctx, *args, **kwargs)
+            if _has_setup_context(cls):  # forward(*args), then setup_context(ctx, inputs, output)
+                outputs = cls.forward(*args, **kwargs)
+                cls.setup_context(ctx, args, outputs)
+            else:
+                outputs = cls.forward(ctx, *args, **kwargs)
         finally:
             GRAD.enabled = previous
-        single = not isinstance(outputs, tuple)
-        outs = (outputs,) if single else outputs
-        positions = tuple(i for i, a in enumerate(args) if isinstance(a, Tensor))
-        inputs = tuple(args[i] for i in positions)
         if not (previous and any(ctx.needs_input_grad)):
             return outputs
-        op = _op_for(cls)
-        results = []
-        for k, out in enumerate(outs):
-            if not isinstance(out, Tensor) or id(out) in ctx._non_differentiable:
-                results.append(out)
-                continue
-            if any(out is a for a in args) or out.grad_fn is not None:
-                out = out.detach()  # a returned input is a new output node, as in torch
-            out = _fresh(out)
-            out._rg = True
-            out.grad_fn = Node(op, inputs, None, (ctx, positions, k, outs), None, None)
-            results.append(out)
+        single = not isinstance(outputs, tuple)
+        outs = (outputs,) if single else outputs
+        # differentiable outputs: float tensors not marked non-differentiable
+        diff = [k for k, o in enumerate(outs) if isinstance(o, Tensor)
+                and o._data.dtype.kind in "fc" and id(o) not in ctx._non_differentiable]
+        if not diff:
+            return outputs
+        positions = tuple(i for i, a in enumerate(args) if isinstance(a, Tensor))
+        inputs = tuple(args[i] for i in positions)
+        metas = tuple((o._data.shape, o._data.dtype) if isinstance(o, Tensor) else None
+                      for o in outs)
+        node = Node(_op_for(cls), inputs, None, (ctx, positions, diff, metas), None, None)
+        results = list(outs)
+        if len(diff) == 1:
+            nodes = [node]
+        else:  # one backward call for all outputs: their nodes feed a hidden tensor (see _Gather)
+            gather = wrap(_GATHER_DATA)
+            gather._rg, gather.grad_fn = True, node
+            select = _select_op_for(cls)
+            nodes = [_OutputNode(select, (gather,), None, (j, len(diff)), None, None)
+                     for j in range(len(diff))]
+        for k, node_k in zip(diff, nodes):
+            inner = outs[k]
+            out = wrap(inner._data)  # a new tensor (even for a returned input), sharing memory
+            out._vc = inner._shared_vc()  # and version counter: in-place changes are seen
+            out._rg, out.grad_fn = True, node_k
+            results[k] = out
+            for i, saved in enumerate(ctx._saved):  # weak: ctx -> output -> node -> ctx
+                if saved is inner:
+                    ctx._saved_outputs[i] = (weakref.ref(out), weakref.ref(node_k))
         return results[0] if single else tuple(results)
 
 
-def _fresh(t):
-    from .._tensor import wrap
-
-    return wrap(t._data)
-
-
 _OPS: dict = {}
+_SELECT_OPS: dict = {}
+_SETUP_CONTEXT: dict = {}
+
+
+def _has_setup_context(cls) -> bool:
+    """Whether ``cls`` uses the forward / setup_context style (torch 2's alternative to ctx)."""
+    found = _SETUP_CONTEXT.get(cls)
+    if found is None:
+        found = False
+        for base in cls.__mro__:
+            if base is Function:
+                break
+            if "setup_context" in vars(base):
+                found = True
+        _SETUP_CONTEXT[cls] = found
+    return found
+
+
+#: the data of the hidden tensor that gathers a multi-output Function's gradients
+_GATHER_DATA = np.empty((), dtype=np.float64)
+
+
+class _Gather:
+    """The gradients of a multi-output Function's outputs, one slot each (None: none arrived).
+
+    Each output's node sends its gradient in its own slot to one hidden tensor, whose node is the
+    Function's; the engine sums what arrives there (``+`` merges slots) like any gradient, and the
+    user's backward then runs once with all of them. Shaped like ``_GATHER_DATA``, so the engine's
+    un-broadcasting leaves it alone.
+    """
+
+    __slots__ = ("grads",)
+    shape = _GATHER_DATA.shape
+    dtype = _GATHER_DATA.dtype
+
+    def __init__(self, grads: tuple) -> None:
+        self.grads = grads
+
+    @property
+    def _data(self) -> _Gather:  # what the engine's create_graph path reads the dtype from
+        return self
+
+    def __add__(self, other: _Gather) -> _Gather:
+        return _Gather(tuple(b if a is None else a if b is None else a + b
+                             for a, b in zip(self.grads, other.grads)))
+
+
+class _OutputNode(Node):
+    """The node of one output of a multi-output Function: shown as the Function's node."""
+
+    __slots__ = ()
+
+    @property
+    def next_functions(self) -> tuple:
+        return self.inputs[0].grad_fn.next_functions if self.inputs is not None else ()
+
+
+def _select_op_for(cls) -> Op:
+    op = _SELECT_OPS.get(cls)
+    if op is None:
+        def select(F, g, xs, out, params, needs):
+            j, n = params
+            return (_Gather(tuple(g if i == j else None for i in range(n))),)
+
+        op = Op(cls.__name__ + "_output", select, saves_inputs=False)
+        op.node_name = cls.__name__ + "Backward"
+        _SELECT_OPS[cls] = op
+    return op
+
+
+def _expandable(shape: tuple, to: tuple) -> bool:
+    """Whether ``shape`` broadcasts to ``to`` (a gradient of that shape can be summed down)."""
+    try:
+        return np.broadcast_shapes(shape, to) == to
+    except ValueError:
+        return False
 
 
 def _op_for(cls) -> Op:
@@ -122,21 +233,22 @@ def _op_for(cls) -> Op:
 
 
 def _custom_backward(cls):
+    """The engine-facing rule of a Function: gather the outputs' gradients, call the user's
+    backward once, and hand back one gradient per tensor input."""
+
     def backward(F, g, xs, out, params, needs):
         from .._tensor import Tensor, wrap
 
-        ctx, positions, k, outs = params
-        g_t = g if F.is_tensor else wrap(g)
-        grads_out = []
-        for i, o in enumerate(outs):
-            if i == k:
-                grads_out.append(g_t)
-            elif isinstance(o, Tensor) and ctx.materialize_grads:
-                from ..ops.creation import zeros_like
-
-                grads_out.append(zeros_like(o))
-            else:
-                grads_out.append(None)
+        ctx, positions, diff, metas = params
+        per_output = g.grads if type(g) is _Gather else (g,)
+        grads_out: list = [None] * len(metas)
+        for k, meta in enumerate(metas):
+            if meta is not None and ctx.materialize_grads:  # torch: zeros for the ones unused
+                grads_out[k] = np.zeros(meta[0], meta[1])
+        for k, gk in zip(diff, per_output):
+            if gk is not None:
+                grads_out[k] = gk
+        grads_out = [x if x is None or isinstance(x, Tensor) else wrap(x) for x in grads_out]
         result = cls.backward(ctx, *grads_out)
         if not isinstance(result, tuple):
             result = (result,)
@@ -147,14 +259,20 @@ def _custom_backward(cls):
                 f"(expected {n_args}, got {len(result)})"
             )
         grads = []
-        for pos in positions:
+        for pos, x in zip(positions, xs):
             r = result[pos]
             if r is None:
                 grads.append(None)
-            elif F.is_tensor:
-                grads.append(r if isinstance(r, Tensor) else wrap(r))
-            else:
-                grads.append(r._data if isinstance(r, Tensor) else r)
+                continue
+            if not isinstance(r, Tensor):
+                r = wrap(np.asarray(r, dtype=x.dtype if not F.is_tensor else x._data.dtype))
+            shape = tuple(x.shape)
+            if r.shape != shape and not _expandable(shape, tuple(r.shape)):
+                raise RuntimeError(
+                    f"Function {cls.__name__}Backward returned an invalid gradient at index {pos}"
+                    f" - got {list(r.shape)} but expected shape compatible with {list(shape)}"
+                )
+            grads.append(r if F.is_tensor else r._data)
         return tuple(grads)
 
     return backward

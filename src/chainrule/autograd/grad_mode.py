@@ -1,90 +1,204 @@
-"""Switching graph recording on and off: no_grad, enable_grad, set_grad_enabled, inference_mode."""
+"""Switching graph recording on and off: no_grad, enable_grad, set_grad_enabled, inference_mode.
+
+Each works as a context manager and as a decorator (of functions and of generators, which then
+run every step in that mode), as in torch. ``no_grad``, ``enable_grad`` and ``inference_mode``
+also decorate without parentheses (``@no_grad``).
+
+Three flags, as torch keeps them: the grad mode, whether inference mode is on, and ``enabled``,
+what ops read to decide whether to record. Inference mode records nothing even when grad mode is
+switched back on inside it (``is_grad_enabled()`` then says True, but no graph is built).
+"""
 
 from __future__ import annotations
 
 import functools
+import inspect
+from collections.abc import Callable
+from typing import Any
+
+__all__ = ["GRAD", "is_grad_enabled", "is_inference_mode_enabled", "no_grad", "enable_grad",
+           "set_grad_enabled", "inference_mode"]
 
 
 class _GradState:
-    __slots__ = ("enabled",)
+    __slots__ = ("enabled", "mode", "inference")
 
     def __init__(self) -> None:
-        self.enabled = True
+        self.enabled = True  # ops record a graph (the engine also sets this during backward)
+        self.mode = True  # the grad mode, as reported inside inference mode
+        self.inference = False
+
+    def save(self) -> tuple:
+        return self.enabled, self.mode, self.inference
+
+    def restore(self, state: tuple) -> None:
+        self.enabled, self.mode, self.inference = state
+
+    def set_grad_mode(self, mode: bool) -> None:
+        self.mode = mode
+        self.enabled = mode and not self.inference
 
 
-#: read on every op call: when False, ops record no graph
+#: read on every op call: when ``GRAD.enabled`` is False, ops record no graph
 GRAD = _GradState()
 
 
 def is_grad_enabled() -> bool:
-    """True when operations are being recorded for backward."""
-    return GRAD.enabled
+    """True when grad mode is on (operations on tensors that require grad are recorded)."""
+    return GRAD.mode if GRAD.inference else GRAD.enabled
+
+
+def is_inference_mode_enabled() -> bool:
+    """True inside ``inference_mode()``."""
+    return GRAD.inference
+
+
+def _wrap_generator(make_context: Callable, func: Callable) -> Callable:
+    """A generator function whose every step (start, send, throw, close) runs in the mode."""
+
+    @functools.wraps(func)
+    def generator(*args: Any, **kwargs: Any):
+        gen = func(*args, **kwargs)
+        try:
+            with make_context():
+                response = gen.send(None)
+            while True:
+                try:
+                    request = yield response
+                except GeneratorExit:
+                    with make_context():
+                        gen.close()
+                    raise
+                except BaseException as exc:  # passed on into the generator
+                    with make_context():
+                        response = gen.throw(exc)
+                else:
+                    with make_context():
+                        response = gen.send(request)
+        except StopIteration as stop:
+            return stop.value
+
+    return generator
 
 
 class _GradModeContext:
-    """Base of the grad-mode switches: a context manager that also decorates functions."""
+    """Base of the switches: a context manager that also decorates functions and generators."""
 
-    mode: bool = True
+    def __init__(self) -> None:
+        self._saved: list = []  # a stack: the same object may be entered again while inside
+
+    def _switch(self) -> None:
+        raise NotImplementedError
+
+    def clone(self) -> _GradModeContext:
+        """A fresh context of the same mode (each decorated call enters its own)."""
+        return self.__class__()
 
     def __enter__(self) -> None:
-        self._previous = GRAD.enabled
-        GRAD.enabled = self.mode
+        self._saved.append(GRAD.save())
+        self._switch()
 
-    def __exit__(self, *exc) -> None:
-        GRAD.enabled = self._previous
+    def __exit__(self, *exc: object) -> None:
+        GRAD.restore(self._saved.pop())
 
-    def __call__(self, func):
+    def __call__(self, func: Callable) -> Callable:
+        if inspect.isgeneratorfunction(func):
+            return _wrap_generator(self.clone, func)
+
         @functools.wraps(func)
-        def wrapper(*args, **kwargs):
-            with self.__class__():
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            with self.clone():
                 return func(*args, **kwargs)
 
         return wrapper
 
 
-class no_grad(_GradModeContext):
-    """Context manager and decorator: operations inside record no graph (``torch.no_grad``)."""
+class _NoParamContext(_GradModeContext):
+    """A switch that takes no argument, so ``@switch`` works as well as ``@switch()``."""
 
-    mode = False
+    def __new__(cls, orig_func: Callable | None = None):
+        if orig_func is None:
+            return super().__new__(cls)
+        return cls()(orig_func)
+
+    def __init__(self, orig_func: Callable | None = None) -> None:
+        super().__init__()
 
 
-class enable_grad(_GradModeContext):
-    """Context manager and decorator that turns recording back on inside ``no_grad``."""
+class no_grad(_NoParamContext):
+    """Context manager and decorator: operations inside record no graph (``torch.no_grad``).
 
-    mode = True
+    Examples
+    --------
+    >>> with chainrule.no_grad():
+    ...     w -= lr * w.grad
+    """
+
+    def _switch(self) -> None:
+        GRAD.set_grad_mode(False)
+
+
+class enable_grad(_NoParamContext):
+    """Context manager and decorator that turns grad mode back on inside ``no_grad``."""
+
+    def _switch(self) -> None:
+        GRAD.set_grad_mode(True)
 
 
 class inference_mode(_GradModeContext):
-    """Like ``no_grad`` (chainrule has no separate inference tensors)."""
+    """Like ``no_grad``, and more: nothing is recorded inside even under ``enable_grad``.
 
-    mode = False
+    Parameters
+    ----------
+    mode : False turns inference mode off (and grad mode on) inside an enclosing one.
+
+    Notes
+    -----
+    chainrule has no separate inference tensors: tensors made inside can be used in autograd
+    afterwards, where torch would raise.
+    """
+
+    def __new__(cls, mode: bool | Callable = True):
+        if isinstance(mode, bool):
+            return super().__new__(cls)
+        return cls(True)(mode)  # @inference_mode without parentheses
 
     def __init__(self, mode: bool = True) -> None:
-        self.mode = not mode
+        super().__init__()
+        self.mode = mode
+
+    def clone(self) -> inference_mode:
+        return inference_mode(self.mode)
+
+    def _switch(self) -> None:
+        GRAD.inference = self.mode
+        GRAD.mode = GRAD.enabled = not self.mode
 
 
 class set_grad_enabled(_GradModeContext):
-    """Turn recording on or off: as a function call, a context manager, or a decorator."""
+    """Turn grad mode on or off: as a function call, a context manager, or a decorator.
+
+    Parameters
+    ----------
+    mode : True to record operations, False not to.
+    """
 
     def __init__(self, mode: bool) -> None:
-        self._previous = GRAD.enabled
+        super().__init__()
         self.mode = bool(mode)
-        GRAD.enabled = self.mode  # takes effect at once when used as a plain call
+        self._before = GRAD.save()
+        GRAD.set_grad_mode(self.mode)  # takes effect at once when used as a plain call
 
-    def __enter__(self) -> None:
-        GRAD.enabled = self.mode
+    def clone(self) -> set_grad_enabled:
+        return set_grad_enabled(self.mode)  # switches at once: made only where it is entered
 
-    def __call__(self, func):
-        GRAD.enabled = self._previous  # used as a decorator: undo the immediate switch
-        mode = self.mode
+    def _switch(self) -> None:
+        GRAD.set_grad_mode(self.mode)
 
-        @functools.wraps(func)
-        def wrapper(*args, **kwargs):
-            previous = GRAD.enabled
-            GRAD.enabled = mode
-            try:
-                return func(*args, **kwargs)
-            finally:
-                GRAD.enabled = previous
+    def __exit__(self, *exc: object) -> None:
+        super().__exit__(*exc)
+        GRAD.restore(self._before)  # the state from before the constructor switched
 
-        return wrapper
+    def __call__(self, func: Callable) -> Callable:
+        GRAD.restore(self._before)  # used as a decorator: undo the immediate switch
+        return super().__call__(func)

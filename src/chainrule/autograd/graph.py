@@ -3,7 +3,8 @@
 Each call of a differentiable op that sees an input requiring grad makes one Node. The Node keeps
 the op, the input tensors (the graph's edges, and the values backward may read), the output array
 when the derivative is written in terms of it (exp, tanh, sigmoid), and the op's non-tensor
-parameters. Backward asks ``op.backward(F, g, xs, out, params, needs)`` for the gradient of every input.
+parameters. Backward asks ``op.backward(F, g, xs, out, params, needs)`` for the gradient of every
+input.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from typing import Any
 
 from .grad_mode import GRAD
 
-__all__ = ["Op", "Node", "REGISTRY", "defop"]
+__all__ = ["Op", "Node", "AccumulateGrad", "REGISTRY", "defop"]
 
 
 class Op:
@@ -72,7 +73,8 @@ class Node:
 
     __slots__ = ("op", "inputs", "out", "params", "versions", "out_version", "meta", "__weakref__")
 
-    def __init__(self, op: Op, inputs: tuple, out: Any, params: tuple, versions, out_version) -> None:
+    def __init__(self, op: Op, inputs: tuple, out: Any, params: tuple, versions,
+                 out_version) -> None:
         self.op = op
         self.inputs = inputs  # None once backward has freed the graph
         self.out = out
@@ -86,16 +88,44 @@ class Node:
 
     @property
     def next_functions(self) -> tuple:
-        """(node, 0) per input, as torch shows it: the grad_fn or None (leaves shown as None)."""
+        """``(node, 0)`` per input, as torch shows it: the input's grad_fn, an ``AccumulateGrad``
+        for a leaf that requires grad, None for a constant; ``()`` once backward freed the node."""
         if self.inputs is None:
             return ()
-        return tuple((t.grad_fn, 0) for t in self.inputs)
+        return tuple((t.grad_fn if t.grad_fn is not None else
+                      AccumulateGrad(t) if t._rg else None, 0) for t in self.inputs)
 
     def __repr__(self) -> str:
         return f"<{self.op.node_name} object at {hex(id(self))}>"
 
     def __call__(self, *grads):
         raise RuntimeError("calling a grad_fn directly is not supported; use autograd.grad")
+
+
+class AccumulateGrad:
+    """What torch shows in ``next_functions`` for a leaf that requires grad: the end of a path,
+    where backward adds the gradient into ``variable.grad``."""
+
+    __slots__ = ("variable",)
+
+    def __init__(self, variable) -> None:
+        self.variable = variable
+
+    def name(self) -> str:
+        return "torch::autograd::AccumulateGrad"
+
+    @property
+    def next_functions(self) -> tuple:
+        return ()
+
+    def __eq__(self, other) -> bool:
+        return type(other) is AccumulateGrad and other.variable is self.variable
+
+    def __hash__(self) -> int:
+        return id(self.variable)
+
+    def __repr__(self) -> str:
+        return f"<AccumulateGrad object at {hex(id(self))}>"
 
 
 def version_of(t) -> int:

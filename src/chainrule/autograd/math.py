@@ -65,7 +65,13 @@ ARRAY_MATH = SimpleNamespace(
     zeros_like=np.zeros_like,
     ones_like=np.ones_like,
     cumsum=lambda x, axis: np.cumsum(x, axis=axis),
+    cumprod=lambda x, axis: np.cumprod(x, axis=axis),
+    prod=lambda x, axis=None, keepdims=False: np.prod(x, axis=axis, keepdims=keepdims),
+    isnan=np.isnan,
     flip=np.flip,
+    roll=np.roll,
+    tril=np.tril,
+    triu=np.triu,
     astype=_astype,
     getitem=lambda x, index: x[index],
     index_put_zeros=_index_put_zeros,
@@ -85,6 +91,8 @@ class _TensorMath:
             "sum_to": C.sum_to_size,
             "mT": lambda x: C.transpose(x, -1, -2),
             "cumsum": lambda x, axis: C.cumsum(x, dim=axis),
+            "cumprod": lambda x, axis: C.cumprod(x, dim=axis),
+            "prod": lambda x, axis=None, keepdims=False: C.prod(x, dim=axis, keepdim=keepdims),
             "astype": lambda x, dtype: C.to(x, dtype),
         }
         fn = adapters[name] if name in adapters else getattr(C, name)

@@ -1,12 +1,22 @@
 """Every tensor op, by family. ``chainrule`` re-exports these; Tensor methods delegate here."""
 
+from . import creation as _creation
 from .compare import *  # noqa: F403
 from .creation import *  # noqa: F403
 from .creation import to  # noqa: F401
 from .einsum import einsum  # noqa: F401
 from .elementwise import *  # noqa: F403
+from .gather import *  # noqa: F403
 from .index import *  # noqa: F403
 from .inplace import *  # noqa: F403
+from .join import *  # noqa: F403
 from .linalg import *  # noqa: F403
+from .ranges import *  # noqa: F403
 from .reduce import *  # noqa: F403
+from .reduce_cumulative import *  # noqa: F403
+from .reduce_minmax import *  # noqa: F403
+from .reduce_norm import *  # noqa: F403
 from .shape import *  # noqa: F403
+
+# the star imports above also carry _common.as_tensor (an internal converter without dtype=)
+as_tensor = asarray = _creation.as_tensor

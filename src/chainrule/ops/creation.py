@@ -2,49 +2,101 @@
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 
 from .. import _dtype
 from .._random import rng
 from ..autograd.graph import defop
-from ._common import Tensor, as_tensor, make_result, wrap
+from ._common import Tensor, make_result, wrap
 
 
 def _to_array(data, dtype=None, copy: bool = False) -> np.ndarray:
-    """``data`` (Tensor, array, number, nested lists) as an array of a dtype torch would give it."""
+    """``data`` (Tensor, array, number, nested lists) as an array of the dtype torch gives it.
+
+    Python floats take the default dtype, Python ints int64, bools bool; NumPy scalars, arrays and
+    tensors inside the data keep their dtypes, promoted together (``[np.float64(1.5), 2.0]`` is
+    float64, ``[np.int32(1), np.int32(2)]`` int32).
+    """
     target = None if dtype is None else _dtype.to_numpy_dtype(dtype)
     if isinstance(data, Tensor):
         a = data._data
-    elif isinstance(data, np.ndarray):
-        a = data
+    elif isinstance(data, np.ndarray | np.generic):
+        a = np.asarray(data)
         _dtype.from_numpy_dtype(a.dtype)  # raises for dtypes torch has no equivalent of
     else:
         if isinstance(data, list | tuple) and any(isinstance(d, Tensor) for d in data):
             data = [d.detach() if isinstance(d, Tensor) else d for d in data]
         try:
             a = np.asarray(data)
-        except ValueError as e:
-            raise ValueError(f"tensor: can't build a tensor from ragged nested sequences: {e}") \
-                from None
-        if a.dtype.kind == "f" and target is None and a.dtype != _dtype.get_default_dtype().np:
-            if not _has_numpy_floats(data):
+        except ValueError:
+            raise ValueError(_ragged_message(data)) from None
+        kind = a.dtype.kind
+        if kind == "f":
+            if target is None and isinstance(data, float):
                 target = _dtype.get_default_dtype().np
-        elif a.dtype.kind in "iu" and target is None:
-            target = np.dtype(np.int64)
-        elif a.dtype.kind not in "biuf":
+            elif target is None:
+                target = _float_dtype_of(data)
+        elif kind not in "biu":
+            what = type(data).__name__ if a.ndim == 0 else f"sequence of {a.dtype}"
             raise TypeError(
-                f"tensor: can't convert {type(data).__name__} of element type {a.dtype} to a "
-                "tensor; only numbers and bools are supported"
+                f"tensor: can't convert {what} to a tensor; only numbers and bools (and nested "
+                "sequences of them) are supported"
             )
+        else:
+            _dtype.from_numpy_dtype(a.dtype)  # e.g. uint64 from a Python int above 2**63
     if target is not None and a.dtype != target:
-        return a.astype(target)
-    return a.copy() if copy and (isinstance(data, Tensor | np.ndarray)) else a
+        with np.errstate(over="ignore", invalid="ignore"):  # torch casts silently (inf, wrap)
+            return a.astype(target)
+    return a.copy() if copy and isinstance(data, Tensor | np.ndarray) else a
 
 
-def _has_numpy_floats(data) -> bool:
-    return isinstance(data, np.floating) and data.dtype != np.float32
+def _float_dtype_of(data) -> np.dtype:
+    """The floating dtype torch infers for nested data: Python floats count as the default dtype,
+    NumPy floats / arrays and tensors as their own; the widest wins."""
+    default = _dtype.get_default_dtype().np
+    found = None
+    stack = [data]
+    while stack:
+        x = stack.pop()
+        if isinstance(x, list | tuple):
+            stack.extend(x)
+            continue
+        if isinstance(x, float):
+            dt = default if not isinstance(x, np.floating) else x.dtype
+        elif isinstance(x, np.floating | np.ndarray):
+            dt = x.dtype
+        elif isinstance(x, Tensor):
+            dt = x._data.dtype
+        else:
+            continue
+        if dt.kind == "f":
+            found = dt if found is None else np.promote_types(found, dt)
+            if found == np.float64:
+                break
+    return default if found is None else found
+
+
+def _ragged_message(data) -> str:
+    """torch's wording for nested sequences of uneven lengths."""
+    shape = []
+    x = data
+    while isinstance(x, list | tuple):
+        shape.append(len(x))
+        if not x:
+            break
+        x = x[0]
+    stack = [(data, 0)]
+    while stack:
+        x, dim = stack.pop()
+        if dim >= len(shape):
+            continue
+        got = len(x) if isinstance(x, list | tuple) else None
+        if got != shape[dim]:
+            what = "a non-sequence" if got is None else str(got)
+            return (f"tensor: expected sequence of length {shape[dim]} at dim {dim} (got {what});"
+                    " nested lists must be rectangular")
+        stack.extend((y, dim + 1) for y in x)
+    return "tensor: can't build a tensor from ragged nested sequences"
 
 
 def tensor(data, *, dtype=None, device=None, requires_grad: bool = False,
@@ -57,7 +109,7 @@ def tensor(data, *, dtype=None, device=None, requires_grad: bool = False,
 
 
 def as_tensor(data, dtype=None, device=None) -> Tensor:
-    """Like ``tensor`` but shares memory with a Tensor or NumPy array when no conversion is needed."""
+    """Like ``tensor``, but shares memory with a Tensor or NumPy array that needs no conversion."""
     if isinstance(data, Tensor) and (dtype is None or data._data.dtype ==
                                      _dtype.to_numpy_dtype(dtype)):
         return data
@@ -86,10 +138,10 @@ def to(input: Tensor, *args, **kwargs) -> Tensor:
     device = kwargs.get("device")
     copy = kwargs.get("copy", False)
     for a in args:
-        if isinstance(a, _dtype.dtype | np.dtype) or a in (float, int, bool):
-            dtype = a
-        elif isinstance(a, Tensor):
+        if isinstance(a, Tensor):  # first: ``a in (...)`` below would compare a tensor
             dtype = a.dtype
+        elif isinstance(a, _dtype.dtype | np.dtype) or a is float or a is int or a is bool:
+            dtype = a
         elif isinstance(a, str) or hasattr(a, "type"):
             device = a
     if device is not None:
@@ -102,7 +154,11 @@ def to(input: Tensor, *args, **kwargs) -> Tensor:
     target = _dtype.to_numpy_dtype(dtype)
     if target == x.dtype and not copy:
         return input
-    return make_result(x.astype(target), _to, (input,))
+    with np.errstate(over="ignore", invalid="ignore"):  # torch casts silently (inf, wrap)
+        out = x.astype(target)
+    if target.kind != "f":  # integers and bools are not differentiable: the graph stops here
+        return wrap(out)
+    return make_result(out, _to, (input,))
 
 
 @defop("clone", saves_inputs=False, formula="dl/dx = dl/dy")
@@ -133,6 +189,11 @@ def _size(size) -> tuple:
     return shape
 
 
+def _shape_of(shape: tuple, size) -> tuple:
+    """The shape from varargs (``zeros(2, 3)``, ``zeros((2, 3))``) or the ``size=`` keyword."""
+    return _size(shape if size is None else (size,))
+
+
 def _float_dtype(dtype) -> np.dtype:
     return _dtype.get_default_dtype().np if dtype is None else _dtype.to_numpy_dtype(dtype)
 
@@ -144,19 +205,22 @@ def _leaf(a: np.ndarray, requires_grad: bool) -> Tensor:
     return t
 
 
-def zeros(*size, dtype=None, device=None, requires_grad: bool = False, out=None) -> Tensor:
-    """A tensor of zeros of the given size (default dtype float32)."""
-    return _leaf(np.zeros(_size(size), _float_dtype(dtype)), requires_grad)
+def zeros(*shape, size=None, dtype=None, device=None, requires_grad: bool = False,
+          out=None) -> Tensor:
+    """A tensor of zeros of the given size (varargs or one sequence; default dtype float32)."""
+    return _leaf(np.zeros(_shape_of(shape, size), _float_dtype(dtype)), requires_grad)
 
 
-def ones(*size, dtype=None, device=None, requires_grad: bool = False, out=None) -> Tensor:
-    """A tensor of ones of the given size."""
-    return _leaf(np.ones(_size(size), _float_dtype(dtype)), requires_grad)
+def ones(*shape, size=None, dtype=None, device=None, requires_grad: bool = False,
+         out=None) -> Tensor:
+    """A tensor of ones of the given size (varargs or one sequence)."""
+    return _leaf(np.ones(_shape_of(shape, size), _float_dtype(dtype)), requires_grad)
 
 
-def empty(*size, dtype=None, device=None, requires_grad: bool = False, **kwargs) -> Tensor:
+def empty(*shape, size=None, dtype=None, device=None, requires_grad: bool = False,
+          **kwargs) -> Tensor:
     """An uninitialised tensor (zeros here, which is a valid uninitialised value)."""
-    return zeros(*size, dtype=dtype, requires_grad=requires_grad)
+    return zeros(*shape, size=size, dtype=dtype, requires_grad=requires_grad)
 
 
 def full(size, fill_value, *, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
@@ -193,105 +257,118 @@ def full_like(input: Tensor, fill_value, *, dtype=None, device=None,
     return _leaf(np.full(input._data.shape, fill_value, _like(input, dtype)), requires_grad)
 
 
-# ---- ranges ----------------------------------------------------------------------------------------
-def arange(start, end=None, step=1, *, dtype=None, device=None,
-           requires_grad: bool = False) -> Tensor:
-    """Values from ``start`` to ``end`` (exclusive) by ``step``; int64 for integer arguments."""
-    if end is None:
-        start, end = 0, start
-    if step == 0:
-        raise RuntimeError("arange: step must be nonzero")
-    if (end - start) * step < 0:
-        raise RuntimeError(
-            f"arange: upper bound and larger bound inconsistent with step sign "
-            f"(start={start}, end={end}, step={step})"
+# ---- random ------------------------------------------------------------------------------------
+# chainrule draws from NumPy's PCG64 (``chainrule.manual_seed`` / ``Generator``): the streams are
+# reproducible under a seed, but they are not torch's (the same seed gives other numbers).
+def _random_dtype(dtype, who: str) -> np.dtype:
+    dt = _float_dtype(dtype)
+    if dt.kind != "f":
+        raise NotImplementedError(
+            f"{who}: random floats need a floating dtype, got {_dtype.from_numpy_dtype(dt)}; use "
+            "randint for integers"
         )
-    if dtype is None:
-        dtype = _dtype.result_type(start, end, step)
-    np_dtype = _dtype.to_numpy_dtype(dtype)
-    n = math.ceil((end - start) / step)
-    values = start + step * np.arange(n, dtype=np.float64 if np_dtype.kind == "f" else np.int64)
-    return _leaf(values.astype(np_dtype), requires_grad)
+    return dt
 
 
-def linspace(start, end, steps: int, *, dtype=None, device=None,
-             requires_grad: bool = False) -> Tensor:
-    """``steps`` evenly spaced values from ``start`` to ``end`` inclusive."""
-    if steps < 0:
-        raise RuntimeError("linspace: number of steps must be non-negative")
-    return _leaf(np.linspace(start, end, steps).astype(_float_dtype(dtype)), requires_grad)
+def rand(*shape, size=None, generator=None, dtype=None, device=None,
+         requires_grad: bool = False) -> Tensor:
+    """Uniform samples in [0, 1) of the given size (varargs or one sequence).
+
+    The numbers come from chainrule's generator (NumPy's PCG64), not torch's: a seed reproduces
+    chainrule's stream, not torch's values.
+    """
+    dt = _random_dtype(dtype, "rand")
+    g = rng(generator)
+    shape = _shape_of(shape, size)
+    if dt == np.float16:  # round down to stay below 1
+        a = g.random(shape, dtype=np.float32).astype(np.float16)
+        a[a >= 1] = np.nextafter(np.float16(1), np.float16(0))
+    else:
+        a = g.random(shape, dtype=dt)
+    return _leaf(a, requires_grad)
 
 
-def logspace(start, end, steps: int, base: float = 10.0, *, dtype=None,
-             requires_grad: bool = False) -> Tensor:
-    return _leaf(np.logspace(start, end, steps, base=base).astype(_float_dtype(dtype)),
-                 requires_grad)
-
-
-def eye(n: int, m: int | None = None, *, dtype=None, device=None,
-        requires_grad: bool = False) -> Tensor:
-    """The identity matrix (n x m)."""
-    return _leaf(np.eye(n, m, dtype=_float_dtype(dtype)), requires_grad)
-
-
-# ---- random ------------------------------------------------------------------------------------------
-def rand(*size, generator=None, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
-    """Uniform samples in [0, 1)."""
-    dt = _float_dtype(dtype)
-    return _leaf(rng(generator).random(_size(size), dtype=np.float64).astype(dt), requires_grad)
-
-
-def randn(*size, generator=None, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
-    """Standard normal samples."""
-    dt = _float_dtype(dtype)
-    return _leaf(rng(generator).standard_normal(_size(size)).astype(dt), requires_grad)
+def randn(*shape, size=None, generator=None, dtype=None, device=None,
+          requires_grad: bool = False) -> Tensor:
+    """Standard normal samples of the given size (chainrule's stream, not torch's)."""
+    dt = _random_dtype(dtype, "randn")
+    a = rng(generator).standard_normal(_shape_of(shape, size),
+                                       dtype=np.float64 if dt == np.float64 else np.float32)
+    return _leaf(a.astype(dt, copy=False), requires_grad)
 
 
 def randint(low, high=None, size=None, *, generator=None, dtype=None, device=None,
             requires_grad: bool = False) -> Tensor:
-    """Integers uniformly drawn from [low, high); ``randint(high, size)`` works too."""
+    """Integers uniformly drawn from [low, high); ``randint(high, size)`` works too (int64).
+
+    chainrule's stream, not torch's: a seed reproduces chainrule's numbers only.
+    """
     if size is None:
         low, high, size = 0, low, high
     elif high is None:
         low, high = 0, low
+    if size is None:
+        raise TypeError("randint: size is required, e.g. randint(0, 10, (3,))")
     np_dtype = np.dtype(np.int64) if dtype is None else _dtype.to_numpy_dtype(dtype)
+    if low >= high:
+        raise RuntimeError(f"randint: random_ expects 'from' to be less than 'to', but got "
+                           f"from={low} >= to={high}")
+    info = np.iinfo(np_dtype) if np_dtype.kind in "iu" else None
+    if info is not None and (low < info.min or high - 1 > info.max):
+        raise RuntimeError(f"randint: [{low}, {high}) is out of bounds for dtype "
+                           f"{_dtype.from_numpy_dtype(np_dtype)}")
     return _leaf(rng(generator).integers(low, high, _size((size,))).astype(np_dtype),
                  requires_grad)
 
 
 def randperm(n: int, *, generator=None, dtype=None, device=None,
              requires_grad: bool = False) -> Tensor:
+    """A random permutation of ``0 .. n-1`` (int64)."""
     np_dtype = np.dtype(np.int64) if dtype is None else _dtype.to_numpy_dtype(dtype)
-    return wrap(rng(generator).permutation(n).astype(np_dtype))
+    return _leaf(rng(generator).permutation(n).astype(np_dtype), requires_grad)
 
 
-def rand_like(input: Tensor, *, dtype=None, generator=None, requires_grad: bool = False) -> Tensor:
+def rand_like(input: Tensor, *, dtype=None, generator=None, device=None,
+              requires_grad: bool = False, memory_format=None) -> Tensor:
+    """``rand`` with the shape (and dtype, unless given) of ``input``."""
     return rand(input.shape, dtype=dtype or input.dtype, generator=generator,
                 requires_grad=requires_grad)
 
 
-def randn_like(input: Tensor, *, dtype=None, generator=None, requires_grad: bool = False) -> Tensor:
+def randn_like(input: Tensor, *, dtype=None, generator=None, device=None,
+               requires_grad: bool = False, memory_format=None) -> Tensor:
+    """``randn`` with the shape (and dtype, unless given) of ``input``."""
     return randn(input.shape, dtype=dtype or input.dtype, generator=generator,
                  requires_grad=requires_grad)
 
 
-def randint_like(input: Tensor, low, high=None, *, dtype=None, generator=None) -> Tensor:
+def randint_like(input: Tensor, low, high=None, *, dtype=None, generator=None,
+                 device=None) -> Tensor:
+    """``randint`` with the shape (and dtype, unless given) of ``input``."""
     return randint(low, high, input.shape, dtype=dtype or input.dtype, generator=generator)
 
 
-def normal(mean=0.0, std=1.0, size=None, *, generator=None, dtype=None,
+def normal(mean=0.0, std=1.0, size=None, *, generator=None, dtype=None, device=None,
            requires_grad: bool = False) -> Tensor:
-    """Normal samples; ``mean`` and ``std`` may be tensors (broadcast) or numbers with ``size``."""
+    """Normal samples; ``mean`` and ``std`` may be tensors (broadcast) or numbers with ``size``.
+
+    chainrule's stream, not torch's: a seed reproduces chainrule's numbers only.
+    """
     g = rng(generator)
     if isinstance(mean, Tensor) or isinstance(std, Tensor):
         m = as_tensor(mean)._data
         s = as_tensor(std)._data
-        dt = np.result_type(m.dtype if isinstance(mean, Tensor) else s.dtype)
+        like = mean if isinstance(mean, Tensor) else std
+        dt = _random_dtype(like.dtype, "normal")
+        if (s < 0).any():
+            raise RuntimeError(f"normal expects std >= 0.0, but found std {s.min()}")
         shape = np.broadcast_shapes(m.shape, s.shape)
         return wrap((m + s * g.standard_normal(shape)).astype(dt))
     if size is None:
         raise TypeError("normal: give size= when mean and std are numbers")
-    dt = _float_dtype(dtype)
+    if std < 0:
+        raise RuntimeError(f"normal expects std >= 0.0, but found std {std}")
+    dt = _random_dtype(dtype, "normal")
     return _leaf((mean + std * g.standard_normal(_size((size,)))).astype(dt), requires_grad)
 
 

@@ -113,9 +113,9 @@ def _check_sizes(subs: tuple[str, ...], shapes: list[tuple]) -> None:
                 seen[c] = n
             elif n not in (1, m):
                 raise RuntimeError(
-                    f"einsum(): subscript {c} has size {n} for operand {i} (shape "
-                    f"{shape_str(shape)}) which does not broadcast with previously seen size {m}; "
-                    "the dims that share a subscript must have equal sizes (or size 1)"
+                    f"einsum(): subscript {c} has size {n} for operand {i} which does not "
+                    f"broadcast with previously seen size {m} (operand {i} has shape "
+                    f"{shape_str(shape)}); dims that share a subscript need equal sizes, or 1"
                 )
 
 

@@ -362,8 +362,10 @@ def _div_scalar(F, g, xs, out, p, needs):
     return (g / p[0],)
 
 
-for _op in (_mul_scalar, _add_scalar, _rsub_scalar, _div_scalar):
+for _op, _shown in ((_mul_scalar, "MulBackward0"), (_add_scalar, "AddBackward0"),
+                    (_rsub_scalar, "RsubBackward1"), (_div_scalar, "DivBackward0")):
     _op.same_shape = True
+    _op.node_name = _shown  # torch's grad_fn name: x * 2 prints grad_fn=<MulBackward0>
 
 
 def _scalar_case(input, other):
@@ -422,6 +424,10 @@ def add(input, other, *, alpha=1) -> Tensor:
     return make_result(out, _add, (a, b), () if alpha == 1 else (alpha,))
 
 
+def _is_bool(x) -> bool:
+    return isinstance(x, bool | np.bool_) or (isinstance(x, Tensor) and x._data.dtype.kind == "b")
+
+
 def sub(input, other, *, alpha=1) -> Tensor:
     """``input - alpha * other`` with broadcasting."""
     if alpha == 1:
@@ -436,6 +442,10 @@ def sub(input, other, *, alpha=1) -> Tensor:
     if a._data.dtype.kind == "b":
         raise RuntimeError("sub: subtraction with two bool tensors is not supported; use "
                            "logical_xor or convert with .int()")
+    if _is_bool(input) or _is_bool(other):  # torch refuses a bool operand with any other
+        raise RuntimeError("sub: subtraction, the `-` operator, with a bool tensor is not "
+                           "supported; to invert a mask use `~` or logical_not(), else convert "
+                           "with .int() or .float()")
     try:
         out = a._data - b._data if alpha == 1 else a._data - alpha * b._data
     except ValueError:
@@ -529,7 +539,7 @@ def where(condition, input=None, other=None):
     """``input`` where ``condition`` holds, else ``other``; one argument: ``nonzero(as_tuple=True)``."""
     cond = as_tensor(condition, "where")
     if input is None and other is None:
-        from .index import nonzero
+        from .gather import nonzero
 
         return nonzero(cond, as_tuple=True)
     if cond._data.dtype.kind != "b":

@@ -7,7 +7,8 @@ derivatives come in two shapes only:
   ``dl/dx = zeros with dl/dy added at idx`` (repeated indices accumulate);
 * a *write* ``y = x; y[idx] = v`` (scatter, index_copy, index_fill, masked_fill):
   ``dl/dx = dl/dy with the written places zeroed`` and ``dl/dv = (dl/dy)[idx]``;
-  an *add* ``y = x; y[idx] += v`` (scatter_add, index_add): ``dl/dx = dl/dy``, ``dl/dv = (dl/dy)[idx]``.
+  an *add* ``y = x; y[idx] += v`` (scatter_add, index_add): ``dl/dx = dl/dy``,
+  ``dl/dv = (dl/dy)[idx]``.
 
 Both adjoints (``getitem``/``index_put_zeros``) are differentiable ops, so every rule is too.
 """
@@ -45,7 +46,9 @@ def _check_bounds(who: str, a: np.ndarray, size: int, dim: int, negative_ok: boo
     lo, hi = int(a.min()), int(a.max())
     if hi >= size or lo < (-size if negative_ok else 0):
         bad = hi if hi >= size else lo
-        raise RuntimeError(f"{who}: index {bad} is out of bounds for dimension {dim} with size {size}")
+        raise RuntimeError(
+            f"{who}: index {bad} is out of bounds for dimension {dim} with size {size}"
+        )
 
 
 def _along(dim: int, a) -> tuple:
@@ -74,8 +77,8 @@ def _check_gather_shapes(who: str, x: np.ndarray, index: np.ndarray, dim: int,
             raise RuntimeError(
                 f"{who}: size does not match at dimension {d}: expected index "
                 f"{list(index.shape)} to be no larger than self {list(x.shape)} apart from "
-                f"dimension {dim}" + (f" and no larger than src {list(src.shape)}" if src is not None
-                                      else "")
+                f"dimension {dim}"
+                + (f" and no larger than src {list(src.shape)}" if src is not None else "")
             )
 
 
@@ -398,7 +401,7 @@ def _index_along(who: str, x: np.ndarray, dim: int, index, source=None) -> tuple
 
 
 def index_add(input: Tensor, dim: int, index: Tensor, source: Tensor, *, alpha=1) -> Tensor:
-    """A copy of ``input`` with ``alpha * source`` added at ``index`` along ``dim`` (repeats add)."""
+    """A copy of ``input`` with ``alpha * source`` added at ``index`` along ``dim``; repeats add."""
     input = as_tensor(input, "index_add")
     source = as_tensor(source, "index_add")
     if source._data.dtype != input._data.dtype:
@@ -452,7 +455,7 @@ def masked_fill(input: Tensor, mask: Tensor, value) -> Tensor:
     return _write(input, (np.broadcast_to(m, shape),), value, _masked_fill)
 
 
-# ---- positions (not differentiable) ----------------------------------------------------------------
+# ---- positions (not differentiable) --------------------------------------------------------------
 def nonzero(input: Tensor, *, out=None, as_tuple: bool = False):
     """Indices of the nonzero entries: an (n, ndim) int64 tensor, or a tuple of ndim vectors."""
     x = as_tensor(input, "nonzero")._data

@@ -5,14 +5,52 @@ from __future__ import annotations
 import numpy as np
 
 from ..autograd.graph import defop
-from ._common import Tensor, as_tensor, make_result, shape_str
+from ._common import Tensor, make_result, shape_str
 
 
-def _convert_index(index):
-    """Tensors in an index become NumPy arrays; lists become integer/bool arrays."""
-    if type(index) is tuple:
-        return tuple(_convert_one(i) for i in index)
-    return _convert_one(index)
+def _convert_index(index, shape: tuple | None = None) -> tuple:
+    """``index`` as a NumPy index tuple that selects what torch selects.
+
+    Tensors and lists become arrays, 0-d integer tensors ints; a trailing Ellipsis keeps even a
+    full integer index returning an array (a 0-d view). Torch applies ints before advanced indices
+    (``x[0, :, [1, 2]]`` has shape (x.shape[1], 2)), where NumPy counts them as advanced; given the
+    indexed ``shape``, such an index is rewritten as the equivalent integer-array index.
+    """
+    return _convert(index, shape)[0]
+
+
+def _convert(index, shape: tuple | None) -> tuple:
+    """``(numpy_index, basic)``; ``basic``: only ints, slices, None and Ellipsis (a view)."""
+    t = type(index)
+    if t is int:  # the common cases first
+        return (index, Ellipsis), True
+    if t is slice and (index.step is None or index.step > 0):
+        return (index, Ellipsis), True
+    items = tuple(_convert_one(i) for i in index) if t is tuple else (_convert_one(index),)
+    has_int = has_array = has_ellipsis = False
+    basic = True
+    for i in items:
+        ti = type(i)
+        if ti is slice:
+            if i.step is not None and i.step <= 0:
+                raise ValueError(f"getitem: step must be greater than zero, got {i.step}; use "
+                                 ".flip(dim) to reverse")
+        elif ti is int:
+            has_int = True
+        elif i is Ellipsis:
+            has_ellipsis = True
+        elif i is None:
+            pass
+        elif ti is np.ndarray:
+            has_array = True
+            basic = False
+        elif isinstance(i, np.integer):
+            has_int = True
+        else:  # bools and anything NumPy reads as an advanced index
+            basic = False
+    if has_int and has_array and shape is not None and not _advanced_adjacent(items):
+        return _as_positions(items, shape), False
+    return (items if has_ellipsis else items + (Ellipsis,)), basic
 
 
 def _convert_one(i):
@@ -23,21 +61,58 @@ def _convert_one(i):
                 f"getitem: tensors used as indices must be long, int, byte or bool tensors, got "
                 f"{i.dtype}"
             )
+        if a.ndim == 0 and a.dtype.kind != "b":
+            return int(a)  # torch treats a 0-d integer tensor as an int
         return a
     if type(i) is list:
-        a = np.asarray(i)
+        a = np.asarray([int(v) if isinstance(v, Tensor) else v for v in i])
         if a.dtype.kind == "f":
             raise IndexError("getitem: tensors used as indices must be integer or bool, got floats")
         return a
     return i
 
 
+def _is_int(i) -> bool:
+    return isinstance(i, int | np.integer) and not isinstance(i, bool | np.bool_)
+
+
+def _advanced_adjacent(items: tuple) -> bool:
+    """Whether NumPy sees the advanced indices (ints among them) side by side."""
+    where = [k for k, i in enumerate(items) if isinstance(i, np.ndarray) or _is_int(i)]
+    return where[-1] - where[0] == len(where) - 1
+
+
+def _as_positions(items: tuple, shape: tuple) -> tuple:
+    """Torch's reading of a mixed int/array index (ints first, then the arrays), as the integer
+    arrays of the selected positions: a plain advanced index NumPy reads the same way."""
+    first: list = []
+    then: list = []
+    for i in items:
+        if isinstance(i, np.ndarray):
+            first += [slice(None)] * (i.ndim if i.dtype == np.bool_ else 1)
+            then.append(i)
+        elif i is Ellipsis:
+            first.append(i)
+            then.append(i)
+        elif _is_int(i):
+            first.append(i)
+        else:  # a slice or None: done by the first step, kept whole by the second
+            first.append(i)
+            then.append(slice(None))
+    positions = np.arange(int(np.prod(shape)), dtype=np.intp).reshape(shape)
+    try:
+        selected = positions[tuple(first)][tuple(then)]
+    except IndexError as e:
+        raise IndexError(f"getitem: {e} (tensor of shape {shape_str(shape)})") from None
+    return np.unravel_index(selected, shape) + (Ellipsis,)
+
+
 def _is_basic(index) -> bool:
     """Basic indexing (ints, slices, None, Ellipsis) makes views and never repeats an element."""
     items = index if type(index) is tuple else (index,)
     for i in items:
-        if isinstance(i, np.ndarray) or (not isinstance(i, int | slice) and i is not None
-                                         and i is not Ellipsis):
+        t = type(i)
+        if t is not slice and t is not int and i is not None and i is not Ellipsis:
             return False
     return True
 
@@ -51,15 +126,13 @@ def _getitem(F, g, xs, out, p, needs):
 def getitem(input: Tensor, index) -> Tensor:
     """``input[index]`` with ints, slices, None, Ellipsis, bool masks and integer tensors."""
     x = input._data
-    idx = _convert_index(index)
+    idx, basic = _convert(index, x.shape)
     try:
         out = x[idx]
     except IndexError as e:
         raise IndexError(f"getitem: {e} (tensor of shape {shape_str(x.shape)})") from None
-    if type(out) is not np.ndarray:
-        out = np.asarray(out)
     t = make_result(out, _getitem, (input,), (x.shape, idx, x.dtype))
-    if out.base is not None and _is_basic(idx):
+    if basic and out.base is not None:
         t._vc = input._shared_vc()
     return t
 

@@ -42,6 +42,14 @@ def apply_inplace(who: str, self: Tensor, compute) -> Tensor:
     old._rg, old.grad_fn, old._vc = self._rg, self.grad_fn, self._vc
     result = _compute_on(self, old, compute)
     _check_castable(who, self, result._data)
+    if result._rg and self._data.base is not None and self._vc is not None:
+        # torch rewrites the base tensor's history here (CopySlices); chainrule refuses rather
+        # than let the base's gradient be silently wrong
+        raise RuntimeError(
+            f"{who}: in-place change of a view ({list(self.shape)}) in grad mode, where the result "
+            "requires grad, is not supported; write out of place (y = x * 2) or clone() the view "
+            "first"
+        )
     node = result.grad_fn
     if node is not None and node.op.saves_inputs and old in node.inputs:
         old._data = self._data.copy()  # the rule reads the old value: keep it
@@ -166,10 +174,9 @@ def copy_(self: Tensor, src, non_blocking: bool = False) -> Tensor:
 def setitem(self: Tensor, index, value) -> None:
     """``self[index] = value``: an in-place write, differentiable for both sides."""
     from .creation import to
-    from .index import _convert_index
-    from .index import index_put
+    from .index import _convert_index, index_put
 
-    idx = _convert_index(index)
+    idx = _convert_index(index, self._data.shape)
     if not (GRAD.enabled and (self._rg or (isinstance(value, Tensor) and value._rg))):
         if GRAD.enabled and self._rg and self.grad_fn is None:
             raise RuntimeError(f"setitem: {_LEAF}")

@@ -8,7 +8,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..autograd.graph import defop
-from ._common import Tensor, as_tensor, make_result, operands, shape_str
+from ._common import Tensor, as_tensor, make_result, shape_str
 
 
 @defop("matmul", formula="dl/dA = dl/dZ W^T,  dl/dW = A^T dl/dZ")
@@ -47,8 +47,8 @@ def _matmul_error(who: str, a: np.ndarray, b: np.ndarray) -> RuntimeError:
     k_b = b.shape[0] if b.ndim == 1 else b.shape[-2]
     if k_a != k_b:
         return RuntimeError(
-            f"{who}: shapes {shape_str(a.shape)} and {shape_str(b.shape)} are not aligned: the last "
-            f"dim of the first ({k_a}) must equal the "
+            f"{who}: shapes {shape_str(a.shape)} and {shape_str(b.shape)} are not aligned: the "
+            f"last dim of the first ({k_a}) must equal the "
             f"{'only' if b.ndim == 1 else 'second-to-last'} dim of the second ({k_b})"
         )
     return RuntimeError(
@@ -57,71 +57,125 @@ def _matmul_error(who: str, a: np.ndarray, b: np.ndarray) -> RuntimeError:
     )
 
 
-def matmul(input: Tensor, other: Tensor) -> Tensor:
-    """Matrix product with torch's rules for 1-D (vector), 2-D and batched (broadcast) operands."""
-    a, b = operands(input, other)
+def _same_dtype(who: str, a: Tensor, b: Tensor) -> None:
+    if a._data.dtype != b._data.dtype:
+        raise RuntimeError(
+            f"{who}: expected both arguments to have the same dtype, but got {a.dtype} and "
+            f"{b.dtype}; convert one first, e.g. b.to(a.dtype)"
+        )
+
+
+def _product(who: str, a: Tensor, b: Tensor) -> Tensor:
+    """The matmul node, with errors that name the calling function (mm, bmm, mv, dot ...)."""
+    _same_dtype(who, a, b)
     try:
         out = np.matmul(a._data, b._data)
     except ValueError:
-        raise _matmul_error("matmul", a._data, b._data) from None
+        raise _matmul_error(who, a._data, b._data) from None
     if type(out) is not np.ndarray:
         out = np.asarray(out)
     return make_result(out, _matmul, (a, b))
 
 
+def matmul(input: Tensor, other: Tensor) -> Tensor:
+    """Matrix product with torch's rules for 1-D, 2-D and batched operands.
+
+    Parameters
+    ----------
+    input, other : tensors of the same dtype with at least one dim each. A 1-D first operand acts
+        as a row vector and a 1-D second operand as a column vector (the added dim is removed
+        from the result); dims before the last two are batch dims and broadcast.
+
+    Returns
+    -------
+    Tensor: ``(..., n, k) @ (..., k, m) -> (..., n, m)``.
+    """
+    a, b = as_tensor(input, "matmul"), as_tensor(other, "matmul")
+    return _product("matmul", a, b)
+
+
 def mm(input: Tensor, mat2: Tensor) -> Tensor:
-    """Product of two 2-D matrices."""
+    """Product of two 2-D matrices ``(n, k) @ (k, m) -> (n, m)``."""
     input, mat2 = as_tensor(input, "mm"), as_tensor(mat2, "mm")
     if input._data.ndim != 2 or mat2._data.ndim != 2:
         raise RuntimeError(
             f"mm: both arguments must be 2-D matrices, got shapes {shape_str(input._data.shape)} "
             f"and {shape_str(mat2._data.shape)}; use matmul for batched or vector products"
         )
-    return matmul(input, mat2)
+    return _product("mm", input, mat2)
 
 
 def bmm(input: Tensor, mat2: Tensor) -> Tensor:
-    """Batched product of two 3-D tensors (b, n, m) @ (b, m, p)."""
+    """Batched product of two 3-D tensors ``(b, n, k) @ (b, k, m) -> (b, n, m)`` (no broadcast)."""
     input, mat2 = as_tensor(input, "bmm"), as_tensor(mat2, "bmm")
     a, b = input._data, mat2._data
     if a.ndim != 3 or b.ndim != 3:
         raise RuntimeError(
             f"bmm: both arguments must be 3-D, got shapes {shape_str(a.shape)} and "
-            f"{shape_str(b.shape)}"
+            f"{shape_str(b.shape)}; use matmul for broadcast batch dims"
         )
     if a.shape[0] != b.shape[0]:
         raise RuntimeError(
-            f"bmm: batch sizes differ: {shape_str(a.shape)} and {shape_str(b.shape)}"
+            f"bmm: batch sizes differ: shapes {shape_str(a.shape)} and {shape_str(b.shape)} have "
+            f"{a.shape[0]} and {b.shape[0]} matrices; bmm does not broadcast, use matmul"
         )
-    return matmul(input, mat2)
+    return _product("bmm", input, mat2)
 
 
 def dot(input: Tensor, other: Tensor) -> Tensor:
-    """Inner product of two 1-D tensors of the same length."""
+    """Inner product of two 1-D tensors of the same length (a 0-d result)."""
     input, other = as_tensor(input, "dot"), as_tensor(other, "dot")
     a, b = input._data, other._data
     if a.ndim != 1 or b.ndim != 1:
         raise RuntimeError(
-            f"dot: 1D tensors expected, but got {a.ndim}D and {b.ndim}D tensors"
+            f"dot: 1D tensors expected, but got {a.ndim}D and {b.ndim}D tensors (shapes "
+            f"{shape_str(a.shape)} and {shape_str(b.shape)}); use matmul or inner for more dims"
         )
     if a.shape != b.shape:
         raise RuntimeError(
             f"dot: inconsistent tensor size, expected tensor [{a.shape[0]}] and src "
             f"[{b.shape[0]}] to have the same number of elements"
         )
-    return matmul(input, other)
+    return _product("dot", input, other)
 
 
-inner = dot
+vdot = dot
+
+
+def inner(input: Tensor, other: Tensor) -> Tensor:
+    """Sum of products over the last dim: ``(*a, k), (*b, k) -> (*a, *b)``; 0-d operands scale."""
+    input, other = as_tensor(input, "inner"), as_tensor(other, "inner")
+    a, b = input._data, other._data
+    if a.ndim == 0 or b.ndim == 0:
+        return input * other
+    if a.shape[-1] != b.shape[-1]:
+        raise RuntimeError(
+            f"inner: the last dimension must match on both input tensors but got shapes "
+            f"{shape_str(a.shape)} and {shape_str(b.shape)} (last dims {a.shape[-1]} and "
+            f"{b.shape[-1]})"
+        )
+    if a.ndim == 1 and b.ndim == 1:
+        return dot(input, other)
+    from .einsum import einsum
+
+    letters = "abcdefghijklmnopqrstuvwxy"
+    sa, sb = letters[:a.ndim - 1], letters[a.ndim - 1:a.ndim + b.ndim - 2]
+    return einsum(f"{sa}z,{sb}z->{sa}{sb}", input, other)
 
 
 def mv(input: Tensor, vec: Tensor) -> Tensor:
-    """Matrix-vector product."""
-    return matmul(input, vec)
+    """Matrix-vector product ``(n, m) @ (m,) -> (n,)``."""
+    input, vec = as_tensor(input, "mv"), as_tensor(vec, "mv")
+    if input._data.ndim != 2 or vec._data.ndim != 1:
+        raise RuntimeError(
+            f"mv: expected a 2-D matrix and a 1-D vector, got shapes "
+            f"{shape_str(input._data.shape)} and {shape_str(vec._data.shape)}"
+        )
+    return _product("mv", input, vec)
 
 
 def outer(input: Tensor, vec2: Tensor) -> Tensor:
-    """Outer product of two 1-D tensors: (n,) x (m,) -> (n, m)."""
+    """Outer product of two 1-D tensors: ``(n,) x (m,) -> (n, m)`` (dtypes promote)."""
     from .shape import unsqueeze
 
     input, vec2 = as_tensor(input, "outer"), as_tensor(vec2, "outer")

@@ -1,16 +1,27 @@
-"""Reductions. Each derivative spreads the upstream gradient back over the reduced dims."""
+"""Reductions. Each derivative spreads the upstream gradient back over the reduced dims.
+
+Here: sum, mean, var/std (and var_mean/std_mean), prod, logsumexp, all/any, count_nonzero.
+Max/min-like reductions live in ``reduce_minmax``, cumulative ones in ``reduce_cumulative``, norms
+in ``reduce_norm``.
+"""
 
 from __future__ import annotations
+
+import math
+import warnings
 
 import numpy as np
 
 from .. import _dtype
 from ..autograd.graph import defop
-from ._common import Tensor, as_tensor, make_result, normalize_dims
+from ._common import Tensor, as_tensor, make_result, normalize_dim, normalize_dims, wrap
+
+__all__ = ["sum", "mean", "var", "std", "var_mean", "std_mean", "prod", "logsumexp", "all",
+           "any", "count_nonzero"]
 
 
 def _expand_back(F, g, in_shape: tuple, axes, keepdim: bool):
-    """Undo a reduction's shape change: re-insert reduced dims, then broadcast to the input shape."""
+    """Undo a reduction's shape change: re-insert reduced dims, then broadcast to input shape."""
     if axes is None:
         if not keepdim:
             g = F.reshape(g, (1,) * len(in_shape))
@@ -19,6 +30,37 @@ def _expand_back(F, g, in_shape: tuple, axes, keepdim: bool):
     return F.broadcast_to(g, in_shape)
 
 
+def keep_dims(F, t, axes, keepdim: bool, ndim: int):
+    """Re-insert a reduction's dims as size 1 (no broadcast), so ``t`` lines up with the input."""
+    if keepdim:
+        return t
+    if axes is None:
+        return F.reshape(t, (1,) * ndim)
+    if axes:
+        return F.expand_dims(t, axes)
+    return t
+
+
+def reduce_axes(dim, ndim: int, who: str):
+    """``dim`` as sorted axes, with torch's rule that an empty dim list reduces everything."""
+    axes = normalize_dims(dim, ndim, who)
+    if axes == () and dim is not None and not isinstance(dim, int):
+        return None
+    return axes
+
+
+def _count(shape: tuple, axes) -> int:
+    """The number of elements each output element reduces over."""
+    if axes is None:
+        return math.prod(shape)
+    return math.prod([shape[a] for a in axes])
+
+
+def _as_array(out, dtype) -> np.ndarray:
+    return out if type(out) is np.ndarray else np.asarray(out, dtype=dtype)
+
+
+# ---- sum and mean ----------------------------------------------------------------------------
 @defop("sum", saves_inputs=False, formula="dl/dx = dl/dy broadcast back over the summed dims")
 def _sum(F, g, xs, out, p, needs):
     in_shape, axes, keepdim = p
@@ -34,12 +76,13 @@ def _sum_dtype(x: np.ndarray, dtype):
 
 
 def sum(input: Tensor, dim=None, keepdim: bool = False, *, dtype=None) -> Tensor:  # noqa: A001
-    """Sum over ``dim`` (all dims when None)."""
+    """Sum over ``dim`` (an int, a tuple, or None/[] for all dims).
+
+    Integers and bools sum in int64; ``dtype`` casts the input first.
+    """
     input = as_tensor(input, "sum")
     x = input._data
-    axes = normalize_dims(dim, x.ndim, "sum")
-    if axes == () and dim is not None and not isinstance(dim, int):
-        axes = None  # torch: an empty dim list reduces everything
+    axes = reduce_axes(dim, x.ndim, "sum")
     out = np.sum(x, axis=axes, keepdims=keepdim, dtype=_sum_dtype(x, dtype))
     if type(out) is not np.ndarray:
         out = np.asarray(out)
@@ -52,22 +95,255 @@ def _mean(F, g, xs, out, p, needs):
     return (_expand_back(F, g / n, in_shape, axes, keepdim),)
 
 
-def mean(input: Tensor, dim=None, keepdim: bool = False, *, dtype=None) -> Tensor:
-    """Arithmetic mean over ``dim`` (all dims when None); floating dtypes only, as in torch."""
-    input = as_tensor(input, "mean")
+def _float_input(input: Tensor, dtype, who: str, what: str) -> np.ndarray:
     x = input._data
     if dtype is not None:
         x = x.astype(_dtype.to_numpy_dtype(dtype))
     if x.dtype.kind != "f":
         raise RuntimeError(
-            f"mean(): could not infer output dtype. Input dtype must be either a floating point "
-            f"or complex dtype. Got: {input.dtype}; use x.float().mean()"
+            f"{who}: {what} Got: {input.dtype}; convert first, e.g. x.float().{who.rstrip('()')}()"
         )
-    axes = normalize_dims(dim, x.ndim, "mean")
-    if axes == () and dim is not None and not isinstance(dim, int):
-        axes = None
-    n = x.size if axes is None else int(np.prod([x.shape[a] for a in axes]))
-    out = np.mean(x, axis=axes, keepdims=keepdim)
-    if type(out) is not np.ndarray:
-        out = np.asarray(out, dtype=x.dtype)
+    return x
+
+
+def _mean_of(x: np.ndarray, axes, keepdim: bool, n: int):
+    """np.mean without its overhead (the same sum, then one division); float16 as np.mean."""
+    if x.dtype.itemsize < 4:
+        return np.mean(x, axis=axes, keepdims=keepdim)
+    return np.sum(x, axis=axes, keepdims=keepdim) / x.dtype.type(n) if n else np.mean(
+        x, axis=axes, keepdims=keepdim)
+
+
+def _var_of(x: np.ndarray, axes, keepdim: bool, n: int, correction) -> np.ndarray:
+    """np.var's computation (sum of squared deviations over max(0, n - correction))."""
+    if x.dtype.itemsize < 4 or not n:
+        return np.var(x, axis=axes, keepdims=keepdim, ddof=correction)
+    dev = x - np.sum(x, axis=axes, keepdims=True) / x.dtype.type(n)
+    return np.sum(dev * dev, axis=axes, keepdims=keepdim) / x.dtype.type(max(0, n - correction))
+
+
+def mean(input: Tensor, dim=None, keepdim: bool = False, *, dtype=None) -> Tensor:
+    """Arithmetic mean over ``dim`` (all dims when None); floating dtypes only, as in torch."""
+    input = as_tensor(input, "mean")
+    x = _float_input(input, dtype, "mean()", "could not infer output dtype. Input dtype must be "
+                     "either a floating point or complex dtype.")
+    axes = reduce_axes(dim, x.ndim, "mean")
+    n = _count(x.shape, axes)
+    out = _as_array(_mean_of(x, axes, keepdim, n), x.dtype)
     return make_result(out, _mean, (input,), (x.shape, axes, keepdim, n))
+
+
+# ---- variance and standard deviation -----------------------------------------------------------
+def _var_grad(F, g, x, axes, keepdim: bool, n: int, dof: float):
+    """torch's var_backward: dl/dx = dl/dv * 2 (x - mean) / (n - correction)."""
+    g = keep_dims(F, g, axes, keepdim, x.ndim)
+    centered = x - F.sum(x, axes, True) / n
+    if dof > 0 or (axes is not None and x.ndim):
+        return g * (2.0 / dof if dof else float("inf")) * centered
+    # torch, no degrees of freedom over the whole tensor: nan where x == mean, else inf
+    return g * F.where(centered == 0, float("nan"), float("inf"))
+
+
+@defop("var", formula="dl/dx = dl/dv * 2 (x - mean(x)) / (n - correction)")
+def _var(F, g, xs, out, p, needs):
+    axes, keepdim, n, dof = p
+    return (_var_grad(F, g, xs[0], axes, keepdim, n, dof),)
+
+
+@defop("std", saves_out=True,
+       formula="dl/dx = dl/ds * (x - mean(x)) / ((n - correction) s)  (0 where s = 0)")
+def _std(F, g, xs, out, p, needs):
+    axes, keepdim, n, dof = p
+    with np.errstate(divide="ignore", invalid="ignore"):
+        g_var = F.where(out == 0, 0.0, g / (out * 2))  # torch: masked_fill(result == 0, 0)
+        return (_var_grad(F, g_var, xs[0], axes, keepdim, n, dof),)
+
+
+def _var_args(who: str, dim, unbiased, correction):
+    """Resolve torch's two var/std signatures: (dim, unbiased, keepdim) and (dim, *, correction)."""
+    if isinstance(dim, bool):  # var(x, True): the legacy (input, unbiased) overload
+        if unbiased is not None:
+            raise TypeError(f"{who}() received an invalid combination of arguments: unbiased "
+                            "given twice")
+        dim, unbiased = None, dim
+    if unbiased is not None and correction is not None:
+        raise TypeError(
+            f"{who}() received an invalid combination of arguments: pass either unbiased= (legacy)"
+            " or correction=, not both"
+        )
+    if correction is None:
+        correction = 1 if unbiased is None or unbiased else 0
+    return dim, correction
+
+
+def _moments(who: str, input: Tensor, dim, unbiased, correction, keepdim: bool):
+    """The variance's forward: (input, axes, n, n - correction, variance array)."""
+    input = as_tensor(input, who)
+    dim, correction = _var_args(who, dim, unbiased, correction)
+    x = input._data
+    if x.dtype.kind != "f":
+        raise RuntimeError(f"{who}: std and var only support floating point and complex dtypes, "
+                           f"got {input.dtype}; convert first, e.g. x.float()")
+    axes = reduce_axes(dim, x.ndim, who)
+    n = _count(x.shape, axes)
+    dof = n - correction
+    if dof > 0:
+        v = _var_of(x, axes, keepdim, n, correction)
+    else:  # torch and NumPy both divide by max(0, dof): inf, or nan where x is constant
+        warnings.warn(f"{who}(): degrees of freedom is <= 0. Correction should be strictly less "
+                      "than the reduction factor (input numel divided by output numel).",
+                      UserWarning, stacklevel=3)
+        with warnings.catch_warnings(), np.errstate(divide="ignore", invalid="ignore"):
+            warnings.simplefilter("ignore", RuntimeWarning)
+            v = _var_of(x, axes, keepdim, n, correction)
+    return input, axes, n, dof, _as_array(v, x.dtype)
+
+
+def var(input: Tensor, dim=None, unbiased: bool | None = None, keepdim: bool = False, *,
+        correction=None) -> Tensor:
+    """Variance over ``dim`` with Bessel's ``correction`` (1 by default; ``unbiased=False`` is 0).
+
+    Accepts torch's legacy positional forms ``var(x, unbiased)`` and ``var(x, dim, unbiased,
+    keepdim)``.
+    """
+    input, axes, n, dof, v = _moments("var", input, dim, unbiased, correction, keepdim)
+    return make_result(v, _var, (input,), (axes, keepdim, n, dof))
+
+
+def std(input: Tensor, dim=None, unbiased: bool | None = None, keepdim: bool = False, *,
+        correction=None) -> Tensor:
+    """Standard deviation: the square root of :func:`var` (same arguments)."""
+    input, axes, n, dof, v = _moments("std", input, dim, unbiased, correction, keepdim)
+    return make_result(np.sqrt(v), _std, (input,), (axes, keepdim, n, dof))
+
+
+def var_mean(input: Tensor, dim=None, unbiased: bool | None = None, keepdim: bool = False, *,
+             correction=None) -> tuple:
+    """``(var(input, ...), mean(input, dim, keepdim))`` in one call."""
+    d, _ = _var_args("var_mean", dim, unbiased, correction)
+    return (var(input, dim, unbiased, keepdim, correction=correction),
+            mean(input, [] if d is None else d, keepdim))
+
+
+def std_mean(input: Tensor, dim=None, unbiased: bool | None = None, keepdim: bool = False, *,
+             correction=None) -> tuple:
+    """``(std(input, ...), mean(input, dim, keepdim))`` in one call."""
+    d, _ = _var_args("std_mean", dim, unbiased, correction)
+    return (std(input, dim, unbiased, keepdim, correction=correction),
+            mean(input, [] if d is None else d, keepdim))
+
+
+# ---- product ------------------------------------------------------------------------------------
+def flip_axis(F, t, axis: int):
+    """``t`` reversed along ``axis``."""
+    return F.flip(t, axis)
+
+
+def _shift_in_one(F, t, axis: int):
+    """``[1, t_0, ..., t_{n-2}]`` along ``axis``: the factor before each position."""
+    n = t.shape[axis]
+    lead = (slice(None),) * axis
+    moved = F.index_put_zeros(tuple(t.shape), lead + (slice(1, None),),
+                              F.getitem(t, lead + (slice(0, n - 1),)))
+    first = np.zeros(tuple(t.shape), dtype=bool)
+    first[lead + (0,)] = True
+    return F.where(first, 1.0, moved)
+
+
+def prod_of_others(F, x, axis: int):
+    """``prod_{j != i} x_j`` along ``axis`` without division, so zeros are safe (as torch's
+    prod_safe_zeros_backward): exclusive cumulative products from the left and the right."""
+    left = F.cumprod(_shift_in_one(F, x, axis), axis)
+    right = flip_axis(F, F.cumprod(_shift_in_one(F, flip_axis(F, x, axis), axis), axis), axis)
+    return left * right
+
+
+@defop("prod", saves_out=True,
+       formula="dl/dx_i = dl/dy * prod_{j != i} x_j  (= y / x_i if x_i != 0)")
+def _prod(F, g, xs, out, p, needs):
+    axis, keepdim = p
+    x = xs[0]
+    if x.ndim == 0:
+        return (g,)
+    if axis is not None:
+        g = keep_dims(F, g, (axis,), keepdim, x.ndim)
+        if not bool((x == 0).any()):
+            return (g * (keep_dims(F, out, (axis,), keepdim, x.ndim) / x),)
+        return (g * prod_of_others(F, x, axis),)
+    if not bool((x == 0).any()):
+        return (g * (out / x),)
+    flat = F.reshape(x, (-1,))
+    return (g * F.reshape(prod_of_others(F, flat, 0), tuple(x.shape)),)
+
+
+def prod(input: Tensor, dim: int | None = None, keepdim: bool = False, *, dtype=None) -> Tensor:
+    """Product of all elements, or over the single dim ``dim``; integers and bools give int64.
+
+    The gradient is the product of the other elements, correct with zeros in the input.
+    """
+    input = as_tensor(input, "prod")
+    if dim is not None and not isinstance(dim, int | np.integer):
+        raise TypeError(f"prod(): dim must be a single int (torch.prod reduces one dim), got "
+                        f"{dim!r}; reduce several dims one at a time or flatten them first")
+    x = input._data
+    np_dtype = _sum_dtype(x, dtype)
+    axis = None if dim is None else normalize_dim(int(dim), x.ndim, "prod")
+    if not x.ndim:
+        axis = None
+    out = np.prod(x, axis=axis, keepdims=keepdim, dtype=np_dtype)
+    return make_result(_as_array(out, out.dtype), _prod, (input,), (axis, keepdim))
+
+
+# ---- logsumexp --------------------------------------------------------------------------------
+@defop("logsumexp", saves_out=True, formula="dl/dx = dl/dy * exp(x - y)  (the softmax of x)")
+def _logsumexp(F, g, xs, out, p, needs):
+    axes, keepdim = p
+    x = xs[0]
+    nd = x.ndim
+    return (keep_dims(F, g, axes, keepdim, nd) * F.exp(x - keep_dims(F, out, axes, keepdim, nd)),)
+
+
+def logsumexp(input: Tensor, dim, keepdim: bool = False) -> Tensor:
+    """``log(sum(exp(input), dim))``, computed stably by shifting by the max."""
+    input = as_tensor(input, "logsumexp")
+    x = input._data
+    if x.dtype.kind != "f":
+        x = x.astype(_dtype.get_default_dtype().np)
+    axes = reduce_axes(dim, x.ndim, "logsumexp")
+    m = np.max(x, axis=axes, keepdims=True, initial=-np.inf)
+    m = np.where(np.isfinite(m), m, 0).astype(x.dtype)  # all -inf (or inf): no shift
+    with np.errstate(divide="ignore"):
+        s = np.log(np.sum(np.exp(x - m), axis=axes, keepdims=True))
+    out = s + m
+    if not keepdim:
+        out = np.squeeze(out, axis=axes)
+    return make_result(_as_array(out, x.dtype), _logsumexp, (input,), (axes, keepdim))
+
+
+# ---- logical reductions and counting ----------------------------------------------------------
+def _logical(name: str, fn):
+    def apply(input: Tensor, dim=None, keepdim: bool = False) -> Tensor:
+        input = as_tensor(input, name)
+        x = input._data
+        axes = normalize_dims(dim, x.ndim, name)
+        out = np.asarray(fn(x, axis=axes, keepdims=keepdim))
+        if x.dtype == np.uint8:  # torch keeps uint8 for uint8 inputs
+            out = out.astype(np.uint8)
+        return wrap(out)
+
+    apply.__name__ = name
+    apply.__doc__ = (f"Whether {name} elements are nonzero, over ``dim`` (an int, a tuple, or all "
+                     "dims when None); a bool tensor (uint8 for uint8 input).")
+    return apply
+
+
+all = _logical("all", np.all)  # noqa: A001
+any = _logical("any", np.any)  # noqa: A001
+
+
+def count_nonzero(input: Tensor, dim=None) -> Tensor:
+    """The number of nonzero elements over ``dim`` (an int, a tuple, or all when None), int64."""
+    input = as_tensor(input, "count_nonzero")
+    x = input._data
+    axes = normalize_dims(dim, x.ndim, "count_nonzero")
+    return wrap(np.asarray(np.count_nonzero(x, axis=axes), dtype=np.int64))

@@ -98,6 +98,7 @@ def flatten(input: Tensor, start_dim: int = 0, end_dim: int = -1) -> Tensor:
 
 
 def unflatten(input: Tensor, dim: int, sizes) -> Tensor:
+    """Split dim ``dim`` into ``sizes`` (one of them may be -1)."""
     input = as_tensor(input, "unflatten")
     s = input._data.shape
     d = normalize_dim(dim, len(s), "unflatten")
@@ -133,14 +134,17 @@ def squeeze(input: Tensor, dim=None) -> Tensor:
 
 
 def ravel(input: Tensor) -> Tensor:
+    """The elements as a 1-D tensor (a view when possible)."""
     return reshape(input, (-1,))
 
 
 def view_as(input: Tensor, other: Tensor) -> Tensor:
+    """``view`` to ``other``'s shape."""
     return view(input, other.shape)
 
 
 def reshape_as(input: Tensor, other: Tensor) -> Tensor:
+    """``reshape`` to ``other``'s shape."""
     return reshape(input, other.shape)
 
 
@@ -183,15 +187,18 @@ def expand(input: Tensor, *sizes) -> Tensor:
 
 
 def expand_as(input: Tensor, other: Tensor) -> Tensor:
+    """``expand`` to ``other``'s shape."""
     return broadcast_to(input, other.shape)
 
 
 def broadcast_tensors(*tensors) -> tuple:
+    """The tensors broadcast to their common shape (read-only views)."""
     shape = np.broadcast_shapes(*(as_tensor(t)._data.shape for t in tensors))
     return tuple(broadcast_to(t, shape) for t in tensors)
 
 
 def broadcast_shapes(*shapes) -> tuple:
+    """The shape that ``shapes`` broadcast to."""
     return tuple(np.broadcast_shapes(*shapes))
 
 
@@ -259,7 +266,8 @@ def movedim(input: Tensor, source, destination) -> Tensor:
     """Move dims ``source`` to positions ``destination``, keeping the others in order."""
     input = as_tensor(input, "movedim")
     n = input._data.ndim
-    src = [normalize_dim(d, n, "movedim") for d in ((source,) if isinstance(source, int) else source)]
+    src = [normalize_dim(d, n, "movedim")
+           for d in ((source,) if isinstance(source, int) else source)]
     dst = [normalize_dim(d, n, "movedim")
            for d in ((destination,) if isinstance(destination, int) else destination)]
     order = [i for i in range(n) if i not in src]

@@ -1,0 +1,92 @@
+"""Cumulative reductions along one dim: cumsum and cumprod.
+
+cumsum's derivative is the reversed cumulative sum of the upstream gradient. cumprod's is
+``sum_{j>=k} dl/dy_j y_j / x_k`` when no input is zero; with zeros, torch's two zero-safe forms:
+an O(n) one for a plain backward and an O(n^2) polynomial one when the gradient is differentiated
+again (``create_graph=True``), so that second derivatives are right at zeros too.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .. import _dtype
+from ..autograd.graph import defop
+from ._common import Tensor, as_tensor, make_result, normalize_dim
+from .reduce import flip_axis
+
+__all__ = ["cumsum", "cumprod"]
+
+
+def reversed_cumsum(F, t, axis: int):
+    """``sum_{j >= k} t_j`` along ``axis``."""
+    return flip_axis(F, F.cumsum(flip_axis(F, t, axis), axis), axis)
+
+
+@defop("cumsum", saves_inputs=False, formula="dl/dx_k = sum_{j>=k} dl/dy_j")
+def _cumsum(F, g, xs, out, p, needs):
+    if g.ndim == 0:
+        return (g,)
+    return (reversed_cumsum(F, g, p[0]),)
+
+
+def _cumprod_grad_zeros(F, g, x, out, axis: int):
+    """O(n), first order only: positions before the first zero get reversed_cumsum(g y) / x; the
+    first zero gets prod(x before it) * sum_{j>=z} g_j prod_{z<i<=j} x_i; later positions 0."""
+    zero = x == 0
+    seen = F.cumsum(zero, axis)  # how many zeros up to and including each position
+    before = seen == 0
+    first = zero & (seen == 1)
+    after = seen >= 1
+    grad_before = F.where(before, reversed_cumsum(F, g * out, axis) / F.where(before, x, 1.0), 0.0)
+    tail = F.cumprod(F.where(after & ~first, x, 1.0), axis)
+    term = F.sum(F.where(after, g * tail, 0.0), axis, True)
+    head = F.prod(F.where(before, x, 1.0), axis, True)
+    return grad_before + F.where(first, head * term, 0.0)
+
+
+def _cumprod_grad_polynomial(F, g, x, axis: int):
+    """O(n^2) and differentiable everywhere: dl/dx_k = sum_{j>=k} g_j prod_{i<=j, i!=k} x_i,
+    from the cumprod of x with x_k replaced by 1 (one row per k)."""
+    n = x.shape[axis]
+    lane = [1] * (x.ndim + 1)
+    lane[axis] = lane[axis + 1] = n
+    eye = np.eye(n, dtype=bool).reshape(lane)  # [k, i]: i == k
+    upper = np.triu(np.ones((n, n), dtype=bool)).reshape(lane)  # [k, j]: j >= k
+    rows = F.cumprod(F.where(eye, 1.0, F.expand_dims(x, axis)), axis + 1)
+    return F.sum(F.where(upper, F.expand_dims(g, axis) * rows, 0.0), axis + 1)
+
+
+@defop("cumprod", saves_out=True, formula="dl/dx_k = sum_{j>=k} dl/dy_j * y_j / x_k  (zero-safe)")
+def _cumprod(F, g, xs, out, p, needs):
+    axis = p[0]
+    x = xs[0]
+    if x.ndim == 0 or x.shape[axis] <= 1:
+        return (g,)
+    if not bool((x == 0).any()):
+        return (reversed_cumsum(F, g * out, axis) / x,)
+    if F.is_tensor:
+        return (_cumprod_grad_polynomial(F, g, x, axis),)
+    return (_cumprod_grad_zeros(F, g, x, out, axis),)
+
+
+def _cumulative(who: str, op, fn):
+    def apply(input: Tensor, dim: int, *, dtype=None) -> Tensor:
+        input = as_tensor(input, who)
+        x = input._data
+        if dtype is not None:
+            x = x.astype(_dtype.to_numpy_dtype(dtype))
+        elif x.dtype.kind in "biu":
+            x = x.astype(np.int64)  # torch accumulates integers and bools in int64
+        axis = normalize_dim(dim, x.ndim, who)
+        out = x.copy() if x.ndim == 0 else fn(x, axis=axis)
+        return make_result(out, op, (input,), (axis,))
+
+    apply.__name__ = who
+    apply.__doc__ = (f"The cumulative {who[3:]} along ``dim``; integers and bools give int64, "
+                     f"``dtype`` casts the input first. Local derivative: {op.formula}.")
+    return apply
+
+
+cumsum = _cumulative("cumsum", _cumsum, np.cumsum)
+cumprod = _cumulative("cumprod", _cumprod, np.cumprod)

@@ -1,0 +1,103 @@
+"""Vector norms: ``torch.norm`` (and the vector-norm core that ``linalg.vector_norm`` can share).
+
+The derivative follows torch's ``norm_backward`` case by case (p = 0, 1, 2, inf, p < 1, p < 2,
+p > 2), including its zero-norm handling: the gradient of a norm at the zero vector is 0, not nan.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from ..autograd.graph import defop
+from ._common import Tensor, as_tensor, make_result
+from .reduce import keep_dims, reduce_axes
+
+__all__ = ["norm"]  # vector_norm is torch.linalg's: not re-exported at the top level
+
+_SCALAR_NAMES = {"int64": "Long", "int32": "Int", "int16": "Short", "int8": "Char", "uint8": "Byte",
+                 "bool": "Bool"}  # torch's names in this error
+
+
+@defop("norm", saves_out=True,
+       formula="dl/dx = dl/dy * sign(x) |x|^(p-1) / y^(p-1)  (p=2: x / y; 0 where y = 0)")
+def _norm(F, g, xs, out, p, needs):
+    ord, axes, keepdim = p
+    x = xs[0]
+    g = keep_dims(F, g, axes, keepdim, x.ndim)
+    y = keep_dims(F, out, axes, keepdim, x.ndim)
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        if ord == 0:
+            return (None,)
+        if ord == 1:
+            return (F.sign(x) * g,)
+        if ord == 2:
+            return (g * F.where(y == 0, 0.0, x / y),)
+        if math.isinf(ord):
+            ax = F.abs(x)
+            hit = (ax == y) | F.isnan(ax)
+            return (F.sign(x) * ((g / F.sum(hit, axes, True)) * hit),)
+        if ord < 1:
+            scaled = F.sign(x) * F.where(x == 0, 0.0, F.abs(x) ** (ord - 1))
+            return (scaled * g * y ** (1 - ord),)
+        scaled = F.sign(x) * F.abs(x) ** (ord - 1) if ord < 2 else x * F.abs(x) ** (ord - 2)
+        return (scaled * F.where(y == 0, 0.0, g / y ** (ord - 1)),)
+
+
+def _forward(x: np.ndarray, ord: float, axes, keepdim: bool) -> np.ndarray:
+    if ord == 2:
+        return np.sqrt(np.sum(x * x, axis=axes, keepdims=keepdim))
+    ax = np.abs(x)
+    if ord == 1:
+        return np.sum(ax, axis=axes, keepdims=keepdim)
+    if ord == 0:
+        return np.sum(x != 0, axis=axes, keepdims=keepdim).astype(x.dtype)
+    if math.isinf(ord):
+        if x.size == 0:
+            raise RuntimeError("linalg.vector_norm cannot compute the inf norm on an empty tensor "
+                               "because the operation does not have an identity")
+        return (np.max if ord > 0 else np.min)(ax, axis=axes, keepdims=keepdim)
+    with np.errstate(divide="ignore", over="ignore"):
+        return np.sum(ax ** ord, axis=axes, keepdims=keepdim) ** (1.0 / ord)
+
+
+def vector_norm(x: Tensor, ord=2, dim=None, keepdim: bool = False, *, dtype=None) -> Tensor:
+    """``(sum |x|^ord)^(1/ord)`` over ``dim`` (all dims when None); ord may be 0, inf, -inf."""
+    x = as_tensor(x, "vector_norm")
+    if dtype is not None:
+        from .creation import to
+
+        x = to(x, dtype)
+    a = x._data
+    if a.dtype.kind != "f":
+        raise RuntimeError(
+            "linalg.vector_norm: Expected a floating point or complex tensor as input. Got "
+            f"{_SCALAR_NAMES.get(a.dtype.name, a.dtype.name)}; convert first, e.g. x.float()"
+        )
+    ord = float(ord)
+    axes = reduce_axes(dim, a.ndim, "vector_norm")
+    out = np.asarray(_forward(a, ord, axes, keepdim), dtype=a.dtype)
+    return make_result(out, _norm, (x,), (ord, axes, keepdim))
+
+
+def norm(input: Tensor, p="fro", dim=None, keepdim: bool = False, out=None, dtype=None) -> Tensor:
+    """``torch.norm``: the vector p-norm over ``dim`` (all elements when None).
+
+    ``p`` is a number (0, 1, 2, inf, -inf, any float) or ``'fro'`` (the 2-norm over at most two
+    dims). The nuclear norm ``'nuc'`` is not supported.
+    """
+    if out is not None:
+        raise TypeError("norm: out= is not supported; use the returned tensor")
+    if isinstance(p, str):
+        dims = dim if dim is None or isinstance(dim, int) else tuple(dim)
+        if p == "fro" and (dims is None or isinstance(dims, int) or len(dims) <= 2):
+            return vector_norm(input, 2, dim, keepdim, dtype=dtype)
+        if p == "nuc":
+            raise NotImplementedError("norm: the nuclear norm (p='nuc') is not supported; it needs "
+                                      "singular values (linalg.svdvals)")
+        if p == "fro":
+            raise RuntimeError(f"linalg.matrix_norm: dim must be a 2-tuple. Got "
+                               f"{' '.join(str(d) for d in dims)}")
+        raise RuntimeError(f"linalg.matrix_norm: Order {p} not supported.")
+    return vector_norm(input, 2.0 if p is None else p, dim, keepdim, dtype=dtype)

@@ -1,0 +1,150 @@
+"""Errors: the same mistake raises the same exception type in chainrule as in torch, and
+chainrule's message names the op and the shapes / dtypes involved, so the fix is evident."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+import chainrule
+
+
+def _add(lib):
+    return lib.ones(2, 3) + lib.ones(4)
+
+
+def _mul(lib):
+    return lib.mul(lib.ones(2, 3), lib.ones(3, 2))
+
+
+def _matmul(lib):
+    return lib.ones(2, 3) @ lib.ones(4, 5)
+
+
+def _matmul_vectors(lib):
+    return lib.matmul(lib.ones(3), lib.ones(4))
+
+
+def _backward_twice(lib):
+    x = lib.ones(2, requires_grad=True)
+    y = (x * x).sum()
+    y.backward()
+    y.backward()
+
+
+def _backward_non_scalar(lib):
+    (lib.ones(2, 5, requires_grad=True) * 2).backward()
+
+
+def _backward_wrong_gradient_shape(lib):
+    (lib.ones(2, requires_grad=True) * 2).backward(lib.ones(3))
+
+
+def _backward_without_grad(lib):
+    lib.ones(2).sum().backward()
+
+
+def _requires_grad_int_tensor(lib):
+    lib.tensor([1, 2], requires_grad=True)
+
+
+def _requires_grad_int_method(lib):
+    lib.tensor([1, 2]).requires_grad_()
+
+
+def _requires_grad_int_attribute(lib):
+    lib.arange(3).requires_grad = True
+
+
+def _requires_grad_int_zeros(lib):
+    lib.zeros(2, dtype=lib.int64, requires_grad=True)
+
+
+def _grad_unused(lib):
+    a, b = lib.ones(2, requires_grad=True), lib.ones(3, requires_grad=True)
+    lib.autograd.grad((a * 2).sum(), [a, b])
+
+
+def _item(lib):
+    lib.ones(2, 3).item()
+
+
+def _inplace_leaf(lib):
+    lib.ones(2, requires_grad=True).add_(1)
+
+
+def _inplace_leaf_operator(lib):
+    x = lib.ones(2, requires_grad=True)
+    x *= 2
+
+
+def _hook_without_grad(lib):
+    lib.ones(2).register_hook(lambda g: g)
+
+
+def _non_leaf_requires_grad_false(lib):
+    (lib.ones(2, requires_grad=True) * 2).requires_grad_(False)
+
+
+def _numpy_of_requires_grad(lib):
+    lib.ones(2, requires_grad=True).numpy()
+
+
+def _modified_saved_tensor(lib):
+    x = lib.ones(2, requires_grad=True)
+    y = x.exp()
+    y.add_(1)
+    y.sum().backward()
+
+
+# (the mistake, what chainrule's message must mention)
+CASES = [
+    (_add, ["add", "[2, 3]", "[4]"]),
+    (_mul, ["mul", "[2, 3]", "[3, 2]"]),
+    (_matmul, ["matmul", "(2, 3)", "(4, 5)"]),
+    (_matmul_vectors, ["matmul", "(3,)", "(4,)"]),
+    (_backward_twice, ["Trying to backward through the graph a second time", "SumBackward0"]),
+    (_backward_non_scalar, ["backward", "scalar", "[2, 5]"]),
+    (_backward_wrong_gradient_shape, ["backward", "[3]", "[2]"]),
+    (_backward_without_grad, ["backward", "does not require grad"]),
+    (_requires_grad_int_tensor, ["requires_grad", "int64"]),
+    (_requires_grad_int_method, ["requires_grad", "int64"]),
+    (_requires_grad_int_attribute, ["requires_grad", "int64"]),
+    (_requires_grad_int_zeros, ["requires_grad", "int64"]),
+    (_grad_unused, ["grad", "input 1", "[3]", "allow_unused=True"]),
+    (_item, ["item", "6 elements", "[2, 3]"]),
+    # chainrule's in-place messages name the op but not yet the tensor's shape (ops/inplace.py)
+    (_inplace_leaf, ["add_", "leaf Variable that requires grad", "no_grad"]),
+    (_inplace_leaf_operator, ["mul_", "leaf Variable that requires grad"]),
+    (_hook_without_grad, ["register_hook", "doesn't require gradient"]),
+    (_non_leaf_requires_grad_false, ["requires_grad", "leaf variables", "detach"]),
+    (_numpy_of_requires_grad, ["numpy", "detach().numpy()"]),
+    (_modified_saved_tensor, ["modified by an inplace operation", "ExpBackward0"]),
+]
+
+
+def _raised(fn, lib) -> BaseException:
+    with pytest.raises(Exception) as info:
+        fn(lib)
+    return info.value
+
+
+@pytest.mark.parametrize(("fn", "fragments"), CASES, ids=[fn.__name__[1:] for fn, _ in CASES])
+def test_same_exception_type_as_torch_and_a_message_that_names_the_problem(fn, fragments):
+    ours, theirs = _raised(fn, chainrule), _raised(fn, torch)
+    assert type(ours) is type(theirs), (
+        f"{fn.__name__}: chainrule raised {type(ours).__name__}: {ours}; "
+        f"torch raised {type(theirs).__name__}: {theirs}"
+    )
+    message = str(ours)
+    missing = [f for f in fragments if f not in message]
+    assert not missing, f"{fn.__name__}: message {message!r} does not mention {missing}"
+
+
+def test_after_an_error_the_graph_still_works():
+    """A failed op leaves no half-recorded state behind."""
+    x = chainrule.ones(2, 3, requires_grad=True)
+    with pytest.raises(RuntimeError):
+        x + chainrule.ones(4)
+    (x * x).sum().backward()
+    assert x.grad.tolist() == [[2.0] * 3] * 2
