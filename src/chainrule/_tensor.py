@@ -8,6 +8,7 @@ walks those nodes in reverse. Operators and methods only delegate to the functio
 
 from __future__ import annotations
 
+import weakref
 from typing import Any
 
 import numpy as np
@@ -15,7 +16,7 @@ import numpy as np
 from . import _dtype
 from ._tensor_methods import TensorMethods
 from .autograd.grad_mode import GRAD
-from .autograd.graph import Node, Op
+from .autograd.graph import Node, Op, Retain
 
 __all__ = ["Tensor", "Size", "wrap", "make_result"]
 
@@ -33,7 +34,7 @@ class Tensor(TensorMethods):
     and copies ``data`` like ``chainrule.tensor``.
     """
 
-    # _hooks: None, or a list of gradient hooks (RETAIN_GRAD among them after retain_grad())
+    # _hooks: None, or a leaf's gradient hooks (a non-leaf's live on its grad_fn)
     __slots__ = ("_data", "_rg", "grad", "grad_fn", "_vc", "_hooks", "__weakref__")
     __array_priority__ = 1000  # ndarray <op> Tensor defers to Tensor's reflected operator
 
@@ -107,13 +108,12 @@ class Tensor(TensorMethods):
         if not self._rg:
             raise RuntimeError("retain_grad: can't retain_grad on Tensor that has requires_grad=False")
         if self.grad_fn is not None and not self.retains_grad:
-            if self._hooks is None:
-                self._hooks = []
-            self._hooks.append(RETAIN_GRAD)
+            self.grad_fn.register_hook(Retain(weakref.ref(self)))
 
     @property
     def retains_grad(self) -> bool:
-        return self._hooks is not None and RETAIN_GRAD in self._hooks
+        hooks = self.grad_fn.hooks if self.grad_fn is not None else None
+        return bool(hooks) and any(type(h) is Retain and h.tensor() is self for h in hooks)
 
     def register_hook(self, hook) -> _HookHandle:
         """Call ``hook(grad)`` when this tensor's gradient is computed; a returned tensor replaces it."""
@@ -121,6 +121,9 @@ class Tensor(TensorMethods):
             raise RuntimeError(
                 "register_hook: cannot register a hook on a tensor that doesn't require gradient"
             )
+        if self.grad_fn is not None:  # a non-leaf's hooks belong to the node that made it
+            self.grad_fn.register_hook(hook)
+            return _HookHandle(self.grad_fn.hooks, hook)
         if self._hooks is None:
             self._hooks = []
         self._hooks.append(hook)
@@ -431,10 +434,6 @@ def _rebuild(data, requires_grad):
     return t
 
 
-def RETAIN_GRAD(grad):  # noqa: N802  (a marker in Tensor._hooks, never called)
-    """Marker hook: keep this non-leaf tensor's gradient in ``.grad`` (see retain_grad)."""
-
-
 def wrap(data) -> Tensor:
     """A new leaf Tensor around an existing array (no copy, no grad): the hot-path constructor."""
     t = _new(Tensor)
@@ -473,11 +472,16 @@ def make_result(data, op: Op, inputs: tuple, params: tuple = ()) -> Tensor:
                 if x._vc is not None and x._vc[0]:
                     versions = tuple(0 if x._vc is None else x._vc[0] for x in inputs)
                     break
+        if len(inputs) == 1:  # where each input's gradient goes (see Node.edges)
+            x = inputs[0]
+            edges = (x.grad_fn or x,)
+        else:
+            edges = tuple([(x.grad_fn or x) if x._rg else None for x in inputs])
         if op.saves_out:
             t._vc = out_vc = [0]
-            t.grad_fn = Node(op, inputs, data, params, versions, out_vc)
+            t.grad_fn = Node(op, inputs, data, params, versions, out_vc, edges)
         else:
-            t.grad_fn = Node(op, inputs, None, params, versions, None)
+            t.grad_fn = Node(op, inputs, None, params, versions, None, edges)
         t._rg = True
         return t
     t._rg = False

@@ -2,11 +2,15 @@
 
 Backward is the chain rule applied node by node, as in the lecture: visit the nodes in reverse
 topological order; at each one, multiply the upstream gradient by the op's local derivative
-(``op.backward``) and pass the results down to its inputs, summing where a tensor fed several ops.
+(``op.backward``) and pass the results down its edges, summing where a value fed several ops.
+
+The graph's vertices are Nodes (one per recorded op call) and leaf tensors that require grad; a
+node's ``edges`` name, per input, the vertex that produced it when the op ran (so an in-place op
+that later gives a tensor a new history does not reroute older consumers).
 
 Two passes, both iterative (no recursion limit on deep graphs):
-1. count, for every tensor reachable from the roots, how many ops consumed it;
-2. start from the roots; a tensor is ready once all its consumers have passed their gradient down.
+1. count, for every vertex reachable from the roots, how many edges point to it;
+2. start from the roots; a vertex is ready once all its consumers have passed their gradient down.
 
 ``autograd.grad`` and ``backward(inputs=...)`` want the gradients of some tensors only: pass 1 then
 also finds the nodes on a path to them, and only those run (and are freed), as in torch.
@@ -19,6 +23,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from .grad_mode import GRAD
+from .graph import Node, Retain
 from .math import ARRAY_MATH, sum_to, tensor_math
 
 __all__ = ["backward", "grad"]
@@ -35,62 +40,65 @@ def _freed(node) -> RuntimeError:
     return RuntimeError(f"{_FREED} (the freed node: {node.name()})")
 
 
+def vertex_of(t):
+    """The graph vertex a tensor's gradient arrives at: its grad_fn, or the leaf itself."""
+    return t.grad_fn if t.grad_fn is not None else t
+
+
 def _count_consumers(roots) -> dict:
-    """Pass 1: for each tensor that requires grad below the roots, the number of edges into it."""
+    """Pass 1: for each vertex below the roots, the number of edges into it."""
     consumers: dict = {}
     stack = list(roots)
     while stack:
-        node = stack.pop().grad_fn
-        if node is None:
-            continue
-        inputs = node.inputs
-        if inputs is None:
-            raise _freed(node)
-        for x in inputs:
-            if x._rg:
-                if x in consumers:
-                    consumers[x] += 1
+        v = stack.pop()
+        if type(v) is not Node and not isinstance(v, Node):
+            continue  # a leaf
+        if v.inputs is None:
+            raise _freed(v)
+        for e in v.edges:
+            if e is not None:
+                if e in consumers:
+                    consumers[e] += 1
                 else:
-                    consumers[x] = 1
-                    stack.append(x)
+                    consumers[e] = 1
+                    stack.append(e)
     return consumers
 
 
 def _nodes_to_run(roots, capture: dict) -> tuple[set, dict]:
     """Pass 1 for ``autograd.grad`` and ``backward(inputs=...)``: run only the nodes on a path to
-    a captured tensor (as torch does: others are neither run, nor freed, nor see their hooks fire).
+    a captured vertex (as torch does: others are neither run, nor freed, nor see their hooks fire).
 
-    Returns the tensors whose grad_fn must run, and the consumer counts among them. A post-order
-    walk, iterative: a tensor's node runs when one of its inputs is captured or runs itself. A node
-    already freed runs (and raises) unless its tensor is captured: nothing is known below it.
+    Returns the nodes that must run, and the consumer counts among them. A post-order walk,
+    iterative: a node runs when one of its edges leads to a captured vertex or to a node that runs.
+    A node already freed runs (and raises) unless it is captured: nothing is known below it.
     """
     run: set = set()
     seen: set = set()
     stack = [(r, False) for r in roots]
     while stack:
-        t, inputs_done = stack.pop()
-        node = t.grad_fn
-        if inputs_done:
-            for x in node.inputs:
-                if x in run or x in capture:
-                    run.add(t)
+        v, edges_done = stack.pop()
+        if edges_done:
+            for e in v.edges:
+                if e is not None and (e in run or e in capture):
+                    run.add(v)
                     break
             continue
-        if node is None or t in seen:
+        if not isinstance(v, Node) or v in seen:
             continue
-        seen.add(t)
-        if node.inputs is None:
-            if t not in capture:
-                run.add(t)
+        seen.add(v)
+        if v.inputs is None:
+            if v not in capture:
+                run.add(v)
             continue
-        stack.append((t, True))
-        stack.extend((x, False) for x in node.inputs if x._rg and x not in seen)
+        stack.append((v, True))
+        stack.extend((e, False) for e in v.edges if e is not None and e not in seen)
     consumers: dict = {}
-    for t in run:
-        if t.grad_fn.inputs is not None:
-            for x in t.grad_fn.inputs:
-                if x in run or x in capture:
-                    consumers[x] = consumers.get(x, 0) + 1
+    for v in run:
+        if v.inputs is not None:
+            for e in v.edges:
+                if e is not None and (e in run or e in capture):
+                    consumers[e] = consumers.get(e, 0) + 1
     return run, consumers
 
 
@@ -116,11 +124,11 @@ def _raise_modified(x, node, now, saved):
 
 
 def _run(roots, root_grads, retain_graph: bool, create_graph: bool, capture=None):
-    """Run backward from ``roots``. Gradients go into leaves' ``.grad``, or into ``capture``
-    (a dict tensor -> gradient, for ``autograd.grad``) when given."""
-    from .._tensor import RETAIN_GRAD, wrap
+    """Run backward from the root vertices. Gradients go into leaves' ``.grad``, or into
+    ``capture`` (a dict vertex -> gradient, for ``autograd.grad``) when given."""
+    from .._tensor import wrap
 
-    run = None  # with capture: the tensors whose node must run (None: all of them)
+    run = None  # with capture: the nodes that must run (None: all of them)
     if capture is None:
         consumers = _count_consumers(roots)
     else:
@@ -135,73 +143,69 @@ def _run(roots, root_grads, retain_graph: bool, create_graph: bool, capture=None
     GRAD.enabled = create_graph  # backward of backward is recorded only when asked for
     try:
         while ready:
-            t = ready.pop()
-            node = t.grad_fn
-            if run is not None and t not in run:
-                node = None  # off every path to a captured tensor: its node neither runs nor frees
-            g = grads.pop(t, None)
-            if g is None:  # nothing flows through t: only tell its inputs one consumer is done
-                if node is not None and node.inputs is not None:
-                    _release(node.inputs, consumers, ready)
+            v = ready.pop()
+            g = grads.pop(v, None)
+            if type(v) is not Node and not isinstance(v, Node):  # a leaf tensor
+                if g is not None:
+                    if v._hooks:
+                        g = _run_hooks(v._hooks, g, create_graph, wrap)
+                    if capture is None:
+                        _accumulate(v, g, create_graph, stored, wrap)
+                    elif v in capture:
+                        capture[v] = g
                 continue
-            retain = False
-            if t._hooks:
-                g = _run_hooks(t, g, create_graph, wrap)
-                retain = RETAIN_GRAD in t._hooks
-            if capture is None:
-                if node is None or retain:  # a leaf, or a non-leaf that retains its grad
-                    _accumulate(t, g, create_graph, stored, wrap)
-            else:  # only the captured tensors (and retained grads) receive anything
-                if t in capture:
-                    capture[t] = g
-                if retain:
-                    _accumulate(t, g, create_graph, stored, wrap)
-            if node is None:
-                continue
+            node = v
+            if g is not None:
+                if node.hooks:  # hooks of the tensor this node produced; retained grads
+                    g = _run_hooks(node.hooks, g, create_graph, wrap, stored)
+                if capture is not None and node in capture:
+                    capture[node] = g
+            if run is not None and node not in run:
+                continue  # off every path to a captured vertex: it neither runs nor frees
             inputs = node.inputs
             if inputs is None:
                 raise _freed(node)
+            if g is None:  # nothing flows through this node: only tell its edges it is done
+                _release(node.edges, consumers, ready)
+                continue
             op = node.op
             if (node.out_version is not None and node.out_version[0]) or (op.saves_inputs and (
                     node.versions is not None or _any_modified(inputs))):
                 _check_versions(node)
+            edges = node.edges
             # the chain rule at this node: upstream gradient times local derivative, per input
             if create_graph:
-                needs = [x._rg for x in inputs] if run is None else \
-                    [x in run or x in capture for x in inputs]
+                needs = _needs(edges, run, capture)
                 out = None
                 if node.out is not None:  # the output, re-attached to this node
-                    if t._data is node.out:  # t itself: a second tensor on this node would run
-                        out = t  # it twice in the next backward (freed after the first run)
-                    else:
-                        out = wrap(node.out)
-                        out._rg, out.grad_fn = True, node
+                    out = wrap(node.out)
+                    out._rg, out.grad_fn = True, node
                 input_grads = op.backward(F, g, inputs, out, node.params, needs)
             elif len(inputs) == 1 and node.meta is None:  # the common case, kept lean
                 x = inputs[0]
+                e = edges[0]
                 gx = op.backward(F, g, (x._data,), node.out, node.params, _ONE)[0]
                 if gx is not None:
                     if not op.same_shape:
                         gx = _fit_array(gx, x._data)
-                    if x in grads:
-                        grads[x] = grads[x] + gx
+                    if e in grads:
+                        grads[e] = grads[e] + gx
                     else:
-                        grads[x] = gx
-                left = consumers[x] - 1
-                consumers[x] = left
+                        grads[e] = gx
+                left = consumers[e] - 1
+                consumers[e] = left
                 if left == 0:
-                    ready.append(x)
+                    ready.append(e)
                 if not retain_graph:
                     node.inputs = node.out = node.params = None
                 continue
             else:
-                needs = [x._rg for x in inputs] if run is None else \
-                    [x in run or x in capture for x in inputs]
+                needs = _needs(edges, run, capture)
                 input_grads = op.backward(F, g, [x._data for x in inputs], node.out, node.params,
                                           needs)
             if node.meta is not None:
                 node.meta.check_backward(node, input_grads)
-            for x, gx, need in zip(inputs, input_grads, needs):
+            for x, e, gx, need in zip(inputs, edges, input_grads, needs):
                 if not need:
                     continue
                 if gx is not None:
@@ -209,14 +213,14 @@ def _run(roots, root_grads, retain_graph: bool, create_graph: bool, capture=None
                         gx = _fit_tensor(gx, x, F)
                     else:
                         gx = _fit_array(gx, x._data)
-                    if x in grads:
-                        grads[x] = grads[x] + gx
+                    if e in grads:
+                        grads[e] = grads[e] + gx
                     else:
-                        grads[x] = gx
-                left = consumers[x] - 1
-                consumers[x] = left
+                        grads[e] = gx
+                left = consumers[e] - 1
+                consumers[e] = left
                 if left == 0:
-                    ready.append(x)
+                    ready.append(e)
             if not retain_graph:  # free what backward needed (params too: a Function's ctx)
                 node.inputs = node.out = node.params = None
     finally:
@@ -224,6 +228,13 @@ def _run(roots, root_grads, retain_graph: bool, create_graph: bool, capture=None
 
 
 _ONE = (True,)
+
+
+def _needs(edges, run, capture) -> list:
+    """Which inputs want a gradient: those with an edge (on a path to a captured vertex)."""
+    if run is None:
+        return [e is not None for e in edges]
+    return [e is not None and (e in run or e in capture) for e in edges]
 
 
 def _any_modified(inputs) -> bool:
@@ -234,26 +245,30 @@ def _any_modified(inputs) -> bool:
     return False
 
 
-def _run_hooks(t, g, create_graph: bool, wrap):
-    """Tensor hooks see the gradient first; one that returns a tensor replaces it."""
-    from .._tensor import RETAIN_GRAD
-
-    for hook in t._hooks:
-        if hook is RETAIN_GRAD:
+def _run_hooks(hooks, g, create_graph: bool, wrap, stored=None):
+    """Tensor hooks see the gradient first (one that returns a tensor replaces it); then the
+    gradient is kept in ``.grad`` of the non-leaf tensors that asked to retain it."""
+    for hook in hooks:
+        if type(hook) is Retain:
             continue
         result = hook(g if create_graph else wrap(g))
         if result is not None:
             g = result if create_graph else result._data
+    for hook in hooks:
+        if type(hook) is Retain:
+            t = hook.tensor()
+            if t is not None:
+                _accumulate(t, g, create_graph, stored if stored is not None else set(), wrap)
     return g
 
 
-def _release(inputs, consumers: dict, ready: list) -> None:
-    for x in inputs:
-        if x in consumers:
-            left = consumers[x] - 1
-            consumers[x] = left
+def _release(edges, consumers: dict, ready: list) -> None:
+    for e in edges:
+        if e is not None and e in consumers:
+            left = consumers[e] - 1
+            consumers[e] = left
             if left == 0:
-                ready.append(x)
+                ready.append(e)
 
 
 def _fit_array(gx, xd):
@@ -363,6 +378,7 @@ def backward(tensors, grad_tensors=None, retain_graph: bool | None = None,
     if retain_graph is None:
         retain_graph = create_graph
     root_grads = _root_gradients(roots, grad_tensors, create_graph, "backward")
+    vertices = [vertex_of(r) for r in roots]
     if inputs is not None:
         inputs = _as_list(inputs)
         for i, x in enumerate(inputs):
@@ -370,14 +386,14 @@ def backward(tensors, grad_tensors=None, retain_graph: bool | None = None,
                 raise RuntimeError(
                     f"backward: inputs[{i}] of shape {list(x.shape)} does not require grad"
                 )
-        capture = dict.fromkeys(inputs)
-        _run(roots, root_grads, retain_graph, create_graph, capture)
+        capture = dict.fromkeys(vertex_of(x) for x in inputs)
+        _run(vertices, root_grads, retain_graph, create_graph, capture)
         for x in inputs:
-            g = capture[x]
+            g = capture[vertex_of(x)]
             if g is not None and not x.retains_grad:  # a retained grad was filled by _run
                 _accumulate(x, g, create_graph, set(), _wrap)
         return
-    _run(roots, root_grads, retain_graph, create_graph)
+    _run(vertices, root_grads, retain_graph, create_graph)
 
 
 def grad(outputs, inputs, grad_outputs=None, retain_graph: bool | None = None,
@@ -406,11 +422,11 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph: bool | None = None,
         if not x._rg:
             raise RuntimeError(f"grad: input {i} of shape {list(x.shape)} does not require grad")
     root_grads = _root_gradients(outs, grad_outputs, create_graph, "grad")
-    capture = dict.fromkeys(ins)
-    _run(outs, root_grads, retain_graph, create_graph, capture)
+    capture = dict.fromkeys(vertex_of(x) for x in ins)
+    _run([vertex_of(o) for o in outs], root_grads, retain_graph, create_graph, capture)
     result = []
     for i, x in enumerate(ins):
-        g = capture[x]
+        g = capture[vertex_of(x)]
         if g is None:
             if not allow_unused:
                 raise RuntimeError(

@@ -69,18 +69,27 @@ def defop(name: str, *, saves_out: bool = False, saves_inputs: bool = True, form
 
 
 class Node:
-    """One recorded op call: the ``grad_fn`` of the tensor it produced."""
+    """One recorded op call: the ``grad_fn`` of the tensor it produced.
 
-    __slots__ = ("op", "inputs", "out", "params", "versions", "out_version", "meta", "__weakref__")
+    ``edges`` holds, per input, where that input's gradient goes: the input's own grad_fn at the
+    time of the call, the input itself if it is a leaf that requires grad, or None. ``inputs`` and
+    the saved values are dropped when backward frees the graph; the edges stay (they hold no data).
+    """
+
+    __slots__ = ("op", "inputs", "edges", "out", "params", "versions", "out_version", "hooks",
+                 "meta", "__weakref__")
 
     def __init__(self, op: Op, inputs: tuple, out: Any, params: tuple, versions,
-                 out_version) -> None:
+                 out_version, edges: tuple | None = None) -> None:
         self.op = op
         self.inputs = inputs  # None once backward has freed the graph
+        self.edges = edges if edges is not None else tuple(
+            (x.grad_fn if x.grad_fn is not None else x) if x._rg else None for x in inputs)
         self.out = out
         self.params = params
-        self.versions = versions  # inputs' version counters when saved (None: nothing saved)
+        self.versions = versions  # inputs' version counters when saved (None: all were 0)
         self.out_version = out_version  # the output's shared version counter (saves_out only)
+        self.hooks = None  # gradient hooks of the tensor this node produced (and Retain markers)
         self.meta = None  # anomaly-mode stack trace and other debugging annotations
 
     def name(self) -> str:
@@ -89,17 +98,29 @@ class Node:
     @property
     def next_functions(self) -> tuple:
         """``(node, 0)`` per input, as torch shows it: the input's grad_fn, an ``AccumulateGrad``
-        for a leaf that requires grad, None for a constant; ``()`` once backward freed the node."""
-        if self.inputs is None:
-            return ()
-        return tuple((t.grad_fn if t.grad_fn is not None else
-                      AccumulateGrad(t) if t._rg else None, 0) for t in self.inputs)
+        for a leaf that requires grad, None for a constant."""
+        return tuple((e if e is None or isinstance(e, Node) else AccumulateGrad(e), 0)
+                     for e in self.edges)
+
+    def register_hook(self, hook) -> None:
+        if self.hooks is None:
+            self.hooks = []
+        self.hooks.append(hook)
 
     def __repr__(self) -> str:
         return f"<{self.op.node_name} object at {hex(id(self))}>"
 
     def __call__(self, *grads):
         raise RuntimeError("calling a grad_fn directly is not supported; use autograd.grad")
+
+
+class Retain:
+    """A marker among a node's hooks: keep the gradient in ``.grad`` of this (weakly held) tensor."""
+
+    __slots__ = ("tensor",)
+
+    def __init__(self, tensor_ref) -> None:
+        self.tensor = tensor_ref
 
 
 class AccumulateGrad:
