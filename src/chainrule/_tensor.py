@@ -18,7 +18,7 @@ from ._tensor_methods import TensorMethods
 from .autograd.grad_mode import GRAD
 from .autograd.graph import Node, Op, Retain
 
-__all__ = ["Tensor", "Size", "wrap", "make_result"]
+__all__ = ["Tensor", "Size", "wrap", "make_result", "make_unary_result"]
 
 _new = object.__new__
 _TYPE_NAMES = {"float16": "Half", "float32": "Float", "float64": "Double", "uint8": "Byte",
@@ -484,6 +484,37 @@ def make_result(data, op: Op, inputs: tuple, params: tuple = ()) -> Tensor:
             t.grad_fn = Node(op, inputs, None, params, versions, None, edges)
         t._rg = True
         return t
+    t._rg = False
+    t.grad_fn = None
+    return t
+
+
+def make_unary_result(data, op: Op, x: Tensor, params: tuple = ()) -> Tensor:
+    """``make_result`` for a one-input op (most calls: element-wise math, x * 2): no loops."""
+    if type(data) is not np.ndarray and isinstance(data, np.generic):
+        data = np.asarray(data)
+    t = _new(Tensor)
+    t._data = data
+    t.grad = None
+    t._hooks = None
+    if x._rg and GRAD.enabled:
+        vc = x._vc
+        node = _new(Node)  # Node.__init__'s stores, inlined: this is the hottest path there is
+        node.op = op
+        node.inputs = (x,)
+        node.edges = (x.grad_fn or x,)
+        node.params = params
+        node.versions = (vc[0],) if vc is not None and vc[0] and op.saves_inputs else None
+        node.hooks = node.meta = None
+        if op.saves_out:
+            node.out = data
+            t._vc = node.out_version = [0]
+        else:
+            node.out = t._vc = node.out_version = None
+        t.grad_fn = node
+        t._rg = True
+        return t
+    t._vc = None
     t._rg = False
     t.grad_fn = None
     return t

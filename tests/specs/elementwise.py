@@ -55,6 +55,7 @@ SPECS = [
     OpSpec("2 ** x", lambda m, x: 2 ** x, any_shape()),
     OpSpec("pow(x, 2)", lambda m, x: m.pow(x, 2), any_shape()),
     OpSpec("3 - x", lambda m, x: 3 - x, any_shape()),
+    OpSpec("x - 1.5", lambda m, x: x - 1.5, any_shape()),
     OpSpec("1 / x", lambda m, x: 1 / x, any_shape(), (NONZERO,)),
     OpSpec("x % 1.5", lambda m, x: x % 1.5, any_shape(), fd=False),
     OpSpec("x // 0.7", lambda m, x: x // 0.7, any_shape(), grad=False),

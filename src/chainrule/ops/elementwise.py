@@ -10,6 +10,7 @@ import math
 
 import numpy as np
 
+from .._tensor import make_unary_result
 from ..autograd.graph import defop
 from ._common import _CONSTANTS, Tensor, as_tensor, constant, make_result, operands, wrap
 
@@ -29,7 +30,7 @@ def _unary(op, fn):
             from .. import _dtype
 
             x = x.astype(_dtype.get_default_dtype().np)
-        return make_result(fn(x), op, (input,))
+        return make_unary_result(fn(x), op, input)
 
     apply.__name__ = op.name
     apply.__doc__ = f"Element-wise {op.name}; local derivative: {op.formula}."
@@ -188,7 +189,7 @@ def _unary_keep_dtype(op, fn):
     def apply(input: Tensor) -> Tensor:
         if type(input) is not Tensor:
             input = as_tensor(input, op.name)
-        return make_result(fn(input._data), op, (input,))
+        return make_unary_result(fn(input._data), op, input)
 
     apply.__name__ = op.name
     apply.__doc__ = f"Element-wise {op.name}; local derivative: {op.formula}."
@@ -342,6 +343,7 @@ arctan2 = atan2
 
 # A float tensor with a Python number is the commonest binary op (x * 2, x + 1, 1 - x): these
 # get one-input nodes that keep the number as a parameter, so forward and backward stay lean.
+# (c is kept as a 0-d array of x's dtype: NumPy multiplies by it twice as fast as by a number)
 @defop("mul_scalar", saves_inputs=False, formula="dl/dx = dl/dy * c")
 def _mul_scalar(F, g, xs, out, p, needs):
     return (g * p[0],)
@@ -349,6 +351,11 @@ def _mul_scalar(F, g, xs, out, p, needs):
 
 @defop("add_scalar", saves_inputs=False, formula="dl/dx = dl/dy")
 def _add_scalar(F, g, xs, out, p, needs):
+    return (g,)
+
+
+@defop("sub_scalar", saves_inputs=False, formula="dl/dx = dl/dy")
+def _sub_scalar(F, g, xs, out, p, needs):
     return (g,)
 
 
@@ -363,7 +370,8 @@ def _div_scalar(F, g, xs, out, p, needs):
 
 
 for _op, _shown in ((_mul_scalar, "MulBackward0"), (_add_scalar, "AddBackward0"),
-                    (_rsub_scalar, "RsubBackward1"), (_div_scalar, "DivBackward0")):
+                    (_sub_scalar, "SubBackward0"), (_rsub_scalar, "RsubBackward1"),
+                    (_div_scalar, "DivBackward0")):
     _op.same_shape = True
     _op.node_name = _shown  # torch's grad_fn name: x * 2 prints grad_fn=<MulBackward0>
 
@@ -386,13 +394,16 @@ def mul(input, other) -> Tensor:
     if type(input) is Tensor and (type(other) is float or type(other) is int):
         x = input._data  # the hottest case, x * 2.0, inlined
         if x.dtype.kind == "f":
-            c = _CONSTANTS.get((other, x.dtype)) or constant(other, x.dtype)
-            return make_result(x * c._data, _mul_scalar, (input,), (other,))
+            c = _CONSTANTS.get((other, x.dtype))  # not `or`: a tensor's truth value is costly
+            if c is None:
+                c = constant(other, x.dtype)
+            return make_unary_result(x * c._data, _mul_scalar, input, (c._data,))
     case = _scalar_case(input, other)
     if case is not None:
         t, c = case
         x = t._data
-        return make_result(x * constant(c, x.dtype)._data, _mul_scalar, (t,), (c,))
+        k = constant(c, x.dtype)._data
+        return make_unary_result(x * k, _mul_scalar, t, (k,))
     a, b = operands(input, other)
     try:
         out = a._data * b._data
@@ -408,13 +419,15 @@ def add(input, other, *, alpha=1) -> Tensor:
         if type(input) is Tensor and (type(other) is float or type(other) is int):
             x = input._data  # x + 1.0, inlined
             if x.dtype.kind == "f":
-                c = _CONSTANTS.get((other, x.dtype)) or constant(other, x.dtype)
-                return make_result(x + c._data, _add_scalar, (input,), (other,))
+                c = _CONSTANTS.get((other, x.dtype))
+                if c is None:
+                    c = constant(other, x.dtype)
+                return make_unary_result(x + c._data, _add_scalar, input, (other,))
         case = _scalar_case(input, other)
         if case is not None:
             t, c = case
             x = t._data
-            return make_result(x + constant(c, x.dtype)._data, _add_scalar, (t,), (c,))
+            return make_unary_result(x + constant(c, x.dtype)._data, _add_scalar, t, (c,))
     a, b = operands(input, other)
     try:
         out = a._data + b._data if alpha == 1 else a._data + alpha * b._data
@@ -436,8 +449,8 @@ def sub(input, other, *, alpha=1) -> Tensor:
             t, c = case
             x = t._data
             if t is input:
-                return make_result(x - constant(c, x.dtype)._data, _add_scalar, (t,), (c,))
-            return make_result(constant(c, x.dtype)._data - x, _rsub_scalar, (t,), (c,))
+                return make_unary_result(x - constant(c, x.dtype)._data, _sub_scalar, t, (c,))
+            return make_unary_result(constant(c, x.dtype)._data - x, _rsub_scalar, t, (c,))
     a, b = operands(input, other)
     if a._data.dtype.kind == "b":
         raise RuntimeError("sub: subtraction with two bool tensors is not supported; use "
@@ -464,7 +477,8 @@ def div(input, other, *, rounding_mode: str | None = None) -> Tensor:
         t = type(other)
         if (t is float or t is int) and input._data.dtype.kind == "f":
             x = input._data
-            return make_result(x / constant(other, x.dtype)._data, _div_scalar, (input,), (other,))
+            k = constant(other, x.dtype)._data
+            return make_unary_result(x / k, _div_scalar, input, (k,))
     a, b = operands(input, other)
     integral = a._data.dtype.kind in "iub"
     if integral:
