@@ -29,6 +29,10 @@ from ._random import get_rng_state, set_rng_state
 from .autograd import enable_grad, inference_mode, is_grad_enabled, no_grad, set_grad_enabled
 from .autograd import is_inference_mode_enabled
 from . import autograd
+from . import utils, datasets
+from .serialization import load, save
+from . import nn
+from . import optim
 from .ops import *  # noqa: F403
 
 half, float, double = float16, float32, float64  # noqa: A001

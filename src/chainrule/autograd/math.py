@@ -13,7 +13,7 @@ from types import SimpleNamespace
 
 import numpy as np
 
-__all__ = ["ARRAY_MATH", "tensor_math", "sum_to"]
+__all__ = ["ARRAY_MATH", "tensor_math", "sum_to", "register"]
 
 
 def sum_to(g: np.ndarray, shape: tuple) -> np.ndarray:
@@ -49,8 +49,21 @@ def _astype(x, dtype):
     return x.astype(dtype, copy=False)
 
 
+def _sigmoid(x):
+    from ..ops.elementwise import _sigmoid_fn
+
+    return _sigmoid_fn(x)
+
+
+def _erf(x):
+    from ..ops.special import erf_array
+
+    return erf_array(x)
+
+
 ARRAY_MATH = SimpleNamespace(
     exp=np.exp, log=np.log, sin=np.sin, cos=np.cos, tan=np.tan, sqrt=np.sqrt, sign=np.sign,
+    log1p=np.log1p, sigmoid=_sigmoid, erf=_erf,
     abs=np.abs, tanh=np.tanh, cosh=np.cosh, sinh=np.sinh, square=np.square, reciprocal=np.reciprocal,
     where=np.where, floor_divide=np.floor_divide, trunc=np.trunc, maximum=np.maximum, minimum=np.minimum,
     sum=lambda x, axis=None, keepdims=False: np.sum(x, axis=axis, keepdims=keepdims),
@@ -106,3 +119,11 @@ _TENSOR_MATH = _TensorMath()
 def tensor_math() -> _TensorMath:
     """The same interface on Tensors, through chainrule's own differentiable ops."""
     return _TENSOR_MATH
+
+
+def register(name: str, array_fn, tensor_fn) -> None:
+    """Add ``name`` to both namespaces, for op families defined outside ``chainrule.ops`` (the
+    convolution, pooling and normalization kernels of ``chainrule.nn``): ``array_fn`` works on
+    arrays, ``tensor_fn`` is the differentiable op with the same signature."""
+    setattr(ARRAY_MATH, name, array_fn)
+    setattr(_TENSOR_MATH, name, tensor_fn)

@@ -17,6 +17,8 @@ from .reduce_cumulative import *  # noqa: F403
 from .reduce_minmax import *  # noqa: F403
 from .reduce_norm import *  # noqa: F403
 from .shape import *  # noqa: F403
+from .softmax import *  # noqa: F403
+from .special import *  # noqa: F403
 
 # the star imports above also carry _common.as_tensor (an internal converter without dtype=)
 as_tensor = asarray = _creation.as_tensor

@@ -51,7 +51,7 @@ def apply_inplace(who: str, self: Tensor, compute) -> Tensor:
             "first"
         )
     node = result.grad_fn
-    if node is not None and node.op.saves_inputs and old in node.inputs:
+    if node is not None and node.op.saves_inputs and any(x is old for x in node.inputs):
         old._data = self._data.copy()  # the rule reads the old value: keep it
         old._vc = None
         if node.versions is not None:

@@ -1,0 +1,62 @@
+"""Training step of an MLP 784-512-512-10 (ReLU, cross-entropy, SGD) at batch 32 and 512, float32.
+
+chainrule and torch run the same step in the same process, on the same data; the script prints
+steps per second (median of repeats) for each and the ratio chainrule / torch.
+Run with OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE unset (``make bench`` does it).
+"""
+
+from __future__ import annotations
+
+import statistics
+import time
+
+import numpy as np
+
+
+def build(lib, x_np, y_np):
+    lib.manual_seed(0)
+    nn = lib.nn
+    model = nn.Sequential(nn.Linear(784, 512), nn.ReLU(), nn.Linear(512, 512), nn.ReLU(),
+                          nn.Linear(512, 10))
+    opt = lib.optim.SGD(model.parameters(), lr=0.01)
+    x, y = lib.tensor(x_np), lib.tensor(y_np)
+
+    def step():
+        loss = nn.functional.cross_entropy(model(x), y)
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+
+    return step
+
+
+def steps_per_second(step, seconds: float = 0.25, repeats: int = 9) -> float:
+    for _ in range(3):
+        step()
+    rates = []
+    for _ in range(repeats):
+        n, start = 0, time.perf_counter()
+        while time.perf_counter() - start < seconds:
+            step()
+            n += 1
+        rates.append(n / (time.perf_counter() - start))
+    return statistics.median(rates)
+
+
+def main() -> None:
+    import torch
+
+    import chainrule
+
+    rng = np.random.default_rng(0)
+    print(f"{'MLP 784-512-512-10, SGD':<28}{'chainrule':>12}{'torch':>12}{'ratio':>8}")
+    for batch in (32, 512):
+        x = rng.standard_normal((batch, 784)).astype(np.float32)
+        y = rng.integers(0, 10, batch)
+        ours = steps_per_second(build(chainrule, x, y))
+        theirs = steps_per_second(build(torch, x, y))
+        print(f"{'batch ' + str(batch):<28}{ours:>8.1f}/s{theirs:>8.1f}/s{ours / theirs:>8.2f}")
+
+
+if __name__ == "__main__":
+    main()

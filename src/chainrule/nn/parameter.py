@@ -1,0 +1,111 @@
+"""Parameter: a tensor that a Module registers as one of its learnable weights.
+
+A ``Parameter`` is a leaf ``Tensor`` that requires grad by default; assigning one as a module
+attribute registers it (``module.parameters()`` then yields it). It shares memory with the tensor
+it was made from, as torch's does. Every op accepts it wherever a Tensor is accepted; results of
+ops on parameters are plain Tensors.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .._tensor import Tensor
+
+__all__ = ["Parameter", "Buffer"]
+
+
+class Parameter(Tensor):
+    """A learnable tensor of a Module (``torch.nn.Parameter``).
+
+    Parameters
+    ----------
+    data : Tensor, optional
+        The initial values; the parameter shares its memory (no copy). ``None`` gives an empty
+        tensor of the default float dtype.
+    requires_grad : bool, default True
+        Whether the parameter records gradients.
+
+    Examples
+    --------
+    >>> import chainrule as torch
+    >>> w = torch.nn.Parameter(torch.zeros(2))
+    >>> w.requires_grad
+    True
+    """
+
+    __slots__ = ()
+
+    def __init__(self, data: Tensor | None = None, requires_grad: bool = True) -> None:
+        if data is None:
+            from .. import _dtype
+
+            array = np.empty(0, dtype=_dtype.get_default_dtype().np)
+            vc = None
+        elif isinstance(data, Tensor):
+            array = data._data
+            vc = data._shared_vc()  # a Parameter is a view of its data: one version counter
+        else:
+            raise TypeError(
+                f"Parameter: expected a Tensor as data, got {type(data).__name__}; wrap it first, "
+                "e.g. nn.Parameter(chainrule.tensor(values))"
+            )
+        self._data = array
+        self._rg = False
+        self.grad = None
+        self.grad_fn = None  # always a leaf, even when made from a computed tensor
+        self._vc = vc
+        self._hooks = None
+        if requires_grad:
+            self.requires_grad_(True)
+
+    def __repr__(self) -> str:
+        return "Parameter containing:\n" + super().__repr__()
+
+    def __reduce_ex__(self, protocol):
+        return (_rebuild_parameter, (self._data, self._rg))
+
+    def __deepcopy__(self, memo) -> Parameter:
+        if id(self) in memo:
+            return memo[id(self)]
+        from .._tensor import wrap
+
+        result = Parameter(wrap(self._data.copy()), self._rg)
+        if self.grad is not None:
+            result.grad = wrap(self.grad._data.copy())
+        memo[id(self)] = result
+        return result
+
+
+def _rebuild_parameter(data: np.ndarray, requires_grad: bool) -> Parameter:
+    from .._tensor import wrap
+
+    return Parameter(wrap(data), requires_grad)
+
+
+class Buffer(Tensor):
+    """A marker for a tensor a Module should register as a buffer (``torch.nn.Buffer``).
+
+    Assigning ``module.name = nn.Buffer(tensor)`` is ``module.register_buffer(name, tensor,
+    persistent)``; the module stores the plain tensor, not this wrapper.
+
+    Parameters
+    ----------
+    data : Tensor
+        The buffer's values (shared, not copied).
+    persistent : bool, default True
+        Whether the buffer is part of the module's ``state_dict``.
+    """
+
+    __slots__ = ("persistent",)
+
+    def __init__(self, data: Tensor, *, persistent: bool = True) -> None:
+        if not isinstance(data, Tensor):
+            raise TypeError(f"Buffer: expected a Tensor, got {type(data).__name__}")
+        self._data = data._data
+        self._rg = data._rg if data.grad_fn is None else False
+        self.grad = None
+        self.grad_fn = None
+        self._vc = data._shared_vc()
+        self._hooks = None
+        self.persistent = persistent

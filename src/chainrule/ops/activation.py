@@ -1,0 +1,179 @@
+"""Fused neural-network ops: activations with parameters, and the affine map of ``nn.Linear``.
+
+Each is one node whose derivative is written once against the ``F`` interface, so the same rule
+gives first derivatives on arrays and differentiable second derivatives on tensors. The public
+versions live in ``chainrule.nn.functional`` (``F.gelu``, ``F.linear`` ...), as in torch.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from ..autograd.graph import defop
+from ._common import Tensor, as_tensor, make_result, shape_str
+from .special import erf_array
+
+__all__: list = []
+
+_SQRT_HALF = math.sqrt(0.5)
+_INV_SQRT_2PI = 1.0 / math.sqrt(2.0 * math.pi)
+_SQRT_2_OVER_PI = math.sqrt(2.0 / math.pi)
+_KAPPA = 0.044715
+
+
+def _float_input(input, who: str) -> tuple[Tensor, np.ndarray]:
+    input = as_tensor(input, who)
+    x = input._data
+    if x.dtype.kind != "f":
+        raise RuntimeError(f"{who}: \"{who}\" not implemented for '{input.dtype}'; it needs a floating "
+                           "point input: convert first, e.g. x.float()")
+    return input, x
+
+
+# ---- leaky_relu, elu ----------------------------------------------------------------------------
+@defop("leaky_relu", formula="dl/dx = dl/dy * (1 if x > 0 else slope)")
+def _leaky_relu(F, g, xs, out, p, needs):
+    return (F.where(xs[0] > 0, g, g * p[0]),)
+
+
+def leaky_relu(input: Tensor, negative_slope: float = 0.01) -> Tensor:
+    """``x if x > 0 else negative_slope * x``."""
+    input, x = _float_input(input, "leaky_relu")
+    slope = float(negative_slope)
+    return make_result(np.where(x > 0, x, x * x.dtype.type(slope)), _leaky_relu, (input,), (slope,))
+
+
+@defop("elu", saves_out=True, saves_inputs=False,
+       formula="dl/dx = dl/dy * (1 if x > 0 else y + alpha)")
+def _elu(F, g, xs, out, p, needs):
+    alpha = p[0]
+    return (F.where(out > 0, g, g * (out + alpha)),)
+
+
+def elu(input: Tensor, alpha: float = 1.0) -> Tensor:
+    """``x if x > 0 else alpha * (exp(x) - 1)``."""
+    input, x = _float_input(input, "elu")
+    neg = x.dtype.type(alpha) * np.expm1(np.minimum(x, 0))
+    return make_result(np.where(x > 0, x, neg), _elu, (input,), (float(alpha),))
+
+
+# ---- gelu, silu, softplus ----------------------------------------------------------------------
+@defop("gelu", formula="dl/dx = dl/dy * (Phi(x) + x phi(x))  (tanh form for approximate='tanh')")
+def _gelu(F, g, xs, out, p, needs):
+    x = xs[0]
+    if p[0] == "tanh":
+        t = F.tanh((x + x * x * x * _KAPPA) * _SQRT_2_OVER_PI)
+        inner = (x * x * (3 * _KAPPA) + 1) * _SQRT_2_OVER_PI
+        return (g * ((t + 1) * 0.5 + x * 0.5 * (1 - t * t) * inner),)
+    cdf = (F.erf(x * _SQRT_HALF) + 1) * 0.5
+    pdf = F.exp(x * x * -0.5) * _INV_SQRT_2PI
+    return (g * (cdf + x * pdf),)
+
+
+def gelu(input: Tensor, approximate: str = "none") -> Tensor:
+    """Gaussian error linear unit ``x * Phi(x)``; ``approximate='tanh'`` uses
+    ``0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3)))``."""
+    input, x = _float_input(input, "gelu")
+    if approximate == "tanh":
+        out = 0.5 * x * (1 + np.tanh(_SQRT_2_OVER_PI * (x + _KAPPA * x * x * x)))
+    elif approximate == "none":
+        out = 0.5 * x * (1 + erf_array(x * x.dtype.type(_SQRT_HALF)))
+    else:
+        raise RuntimeError(f"gelu: approximate argument must be either none or tanh, got "
+                           f"{approximate!r}")
+    return make_result(out.astype(x.dtype, copy=False), _gelu, (input,), (approximate,))
+
+
+@defop("silu", formula="dl/dx = dl/dy * s (1 + x (1 - s)),  s = sigmoid(x)")
+def _silu(F, g, xs, out, p, needs):
+    x = xs[0]
+    s = F.sigmoid(x)
+    return (g * s * (x * (1 - s) + 1),)
+
+
+def silu(input: Tensor) -> Tensor:
+    """``x * sigmoid(x)`` (a.k.a. swish)."""
+    from .elementwise import _sigmoid_fn
+
+    input, x = _float_input(input, "silu")
+    return make_result(x * _sigmoid_fn(x), _silu, (input,))
+
+
+@defop("softplus", formula="dl/dx = dl/dy * sigmoid(beta x)  (dl/dy where beta x > threshold)")
+def _softplus(F, g, xs, out, p, needs):
+    beta, threshold = p
+    bx = xs[0] * beta
+    return (F.where(bx > threshold, g, g * F.sigmoid(bx)),)
+
+
+def softplus(input: Tensor, beta: float = 1.0, threshold: float = 20.0) -> Tensor:
+    """``log(1 + exp(beta x)) / beta``, and ``x`` where ``beta x > threshold``."""
+    input, x = _float_input(input, "softplus")
+    bx = x * x.dtype.type(beta)
+    out = np.where(bx > threshold, x, np.logaddexp(0, bx) / x.dtype.type(beta))
+    return make_result(out.astype(x.dtype, copy=False), _softplus, (input,), (beta, threshold))
+
+
+for _op in (_leaky_relu, _elu, _gelu, _silu, _softplus):
+    _op.same_shape = True
+
+
+# ---- linear ------------------------------------------------------------------------------------
+@defop("linear", formula="dl/dx = dl/dy W,  dl/dW = (dl/dy)^T x,  dl/db = sum(dl/dy over the batch)")
+def _linear(F, g, xs, out, p, needs):
+    x, w = xs[0], xs[1]
+    gx = F.matmul(g, w) if needs[0] else None
+    gw = gb = None
+    if needs[1]:
+        if x.ndim == 2:
+            gw = F.matmul(F.mT(g), x)
+        elif x.ndim == 1:
+            gw = F.matmul(F.reshape(g, (-1, 1)), F.reshape(x, (1, -1)))
+        else:
+            gw = F.matmul(F.mT(F.reshape(g, (-1, g.shape[-1]))), F.reshape(x, (-1, x.shape[-1])))
+    if len(xs) == 3 and needs[2]:
+        gb = F.sum(g, tuple(range(g.ndim - 1))) if g.ndim > 1 else g
+    return gx, gw, gb
+
+
+def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
+    """``input @ weight.T + bias`` in one node (``torch.nn.functional.linear``).
+
+    Parameters
+    ----------
+    input : ``(*, in_features)``.
+    weight : ``(out_features, in_features)`` (or ``(in_features,)`` for a single output).
+    bias : ``(out_features,)`` or None.
+    """
+    input, weight = as_tensor(input, "linear"), as_tensor(weight, "linear")
+    x, w = input._data, weight._data
+    if x.dtype != w.dtype or (bias is not None and bias._data.dtype != x.dtype):
+        raise RuntimeError(
+            f"linear: expected input, weight and bias of the same dtype, got {input.dtype}, "
+            f"{weight.dtype}" + (f" and {bias.dtype}" if bias is not None else "")
+            + "; convert the input (x.to(weight.dtype)) or the module (model.to(dtype))"
+        )
+    if w.ndim not in (1, 2) or x.ndim == 0 or x.shape[-1] != w.shape[-1]:
+        raise RuntimeError(
+            f"linear: mat1 and mat2 shapes cannot be multiplied: input {shape_str(x.shape)} and weight "
+            f"{shape_str(w.shape)}; the input's last dim must equal the weight's in_features "
+            f"({w.shape[-1] if w.ndim else '?'})"
+        )
+    out = np.matmul(x, w.T)
+    if type(out) is not np.ndarray:
+        out = np.asarray(out)
+    if bias is None:
+        return make_result(out, _linear, (input, weight))
+    b = bias._data
+    if b.shape != out.shape[-1:] and b.size != 1 and b.shape != ():
+        raise RuntimeError(f"linear: bias of shape {shape_str(b.shape)} does not match out_features "
+                           f"({w.shape[0] if w.ndim == 2 else 1})")
+    out = out + b if out.ndim == 0 else _add_inplace(out, b)
+    return make_result(out, _linear, (input, weight, bias))
+
+
+def _add_inplace(out: np.ndarray, b: np.ndarray) -> np.ndarray:
+    out += b
+    return out

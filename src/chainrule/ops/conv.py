@@ -1,0 +1,241 @@
+"""Convolution as one GEMM over an im2col view, and its two adjoints, each a differentiable op.
+
+For ``y = conv(x, w)`` (cross-correlation, as in torch) with stride ``s``, dilation ``d`` and
+``p`` rows/cols of zero padding before the input:
+
+    y[n, o, i, j] = sum_{c, a, b} w[o, c, a, b] * x[n, c, i*s + a*d - p, j*s + b*d - p]
+
+* forward: the windows of the padded input form a strided view ``cols[n, c, a, b, i, j]`` (no
+  copy); one reshape copies it into a ``(K, H_out * W_out)`` matrix per sample and one batched
+  matmul with the ``(O, K)`` weight matrix gives the output;
+* ``dl/dx`` is the transposed convolution of ``dl/dy`` with the same weight: a matmul back to
+  ``cols`` shape, then ``col2im`` adds each kernel position's slice into place (a loop over the
+  kh * kw kernel positions, never over pixels);
+* ``dl/dw`` is the correlation of the input windows with ``dl/dy`` (op ``convolution_weight``).
+
+The three ops' rules call each other (the adjoint of an adjoint is the op itself), so gradients
+of any order work. Every op here takes explicit geometry: ``stride``, ``padding`` (rows/cols of
+zeros before the input; the end is padded as far as the windows need), the output's spatial
+size ``out_hw``, ``dilation`` and ``groups``; ``nn.functional`` turns torch's arguments into it.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numpy.lib.stride_tricks import as_strided
+
+from ..autograd.graph import defop
+from ..autograd.math import register
+from ._common import Tensor, make_result
+
+__all__ = ["convolution", "convolution_transpose", "convolution_weight"]
+
+
+# ---- array kernels ------------------------------------------------------------------------------
+def _span(n_out: int, k: int, s: int, d: int) -> int:
+    """Rows (or cols) of padded input that ``n_out`` windows of a size-``k`` kernel touch."""
+    return (n_out - 1) * s + d * (k - 1) + 1 if n_out > 0 else 0
+
+
+def _padded(x: np.ndarray, padding: tuple, span: tuple) -> np.ndarray:
+    """``x`` with ``padding`` zero rows/cols before it and as many after as ``span`` needs."""
+    (ph, pw), (hh, ww) = padding, span
+    H, W = x.shape[2:]
+    after_h, after_w = max(0, hh - ph - H), max(0, ww - pw - W)
+    if not (ph or pw or after_h or after_w):
+        return x
+    out = np.zeros(x.shape[:2] + (ph + H + after_h, pw + W + after_w), dtype=x.dtype)
+    out[:, :, ph:ph + H, pw:pw + W] = x
+    return out
+
+
+def im2col(x: np.ndarray, kernel: tuple, stride: tuple, padding: tuple, out_hw: tuple,
+           dilation: tuple, groups: int) -> np.ndarray:
+    """The windows of ``x`` (N, C, H, W) as a ``(N, groups, C/groups * kh * kw, Ho * Wo)`` array.
+
+    The windows are a strided view of the padded input; the reshape is the one copy.
+    """
+    (kh, kw), (sh, sw), (dh, dw), (Ho, Wo) = kernel, stride, dilation, out_hw
+    xp = _padded(x, padding, (_span(Ho, kh, sh, dh), _span(Wo, kw, sw, dw)))
+    N, C = xp.shape[:2]
+    cg = C // groups
+    bn, bc, bh, bw = xp.strides
+    view = as_strided(xp, (N, groups, cg, kh, kw, Ho, Wo),
+                      (bn, cg * bc, bc, dh * bh, dw * bw, sh * bh, sw * bw), writeable=False)
+    return view.reshape(N, groups, cg * kh * kw, Ho * Wo)
+
+
+def col2im(cols: np.ndarray, stride: tuple, padding: tuple, out_hw: tuple,
+           dilation: tuple) -> np.ndarray:
+    """The adjoint of ``im2col``: ``cols`` (N, C, kh, kw, Hi, Wi) summed into an image of size
+    ``out_hw``, each kernel position's slice added in place (overlapping windows accumulate)."""
+    N, C, kh, kw, Hi, Wi = cols.shape
+    (sh, sw), (ph, pw), (Ho, Wo), (dh, dw) = stride, padding, out_hw, dilation
+    hb = max(_span(Hi, kh, sh, dh), ph + Ho)
+    wb = max(_span(Wi, kw, sw, dw), pw + Wo)
+    buf = np.zeros((N, C, hb, wb), dtype=cols.dtype)
+    h_end, w_end = (Hi - 1) * sh + 1, (Wi - 1) * sw + 1
+    for a in range(kh):
+        for b in range(kw):
+            window = buf[:, :, a * dh:a * dh + h_end:sh, b * dw:b * dw + w_end:sw]
+            window += cols[:, :, a, b]
+    if (hb, wb) == (Ho, Wo):
+        return buf
+    return np.ascontiguousarray(buf[:, :, ph:ph + Ho, pw:pw + Wo])
+
+
+def conv_array(x, w, b, stride, padding, out_hw, dilation, groups, cols=None):
+    """Convolution on arrays: one batched matmul of the weight matrix with the windows."""
+    O, cg, kh, kw = w.shape
+    if cols is None:
+        cols = im2col(x, (kh, kw), stride, padding, out_hw, dilation, groups)
+    y = np.matmul(w.reshape(groups, O // groups, cg * kh * kw), cols)
+    y = y.reshape((x.shape[0], O) + tuple(out_hw))
+    if b is not None:
+        y += b.reshape(1, O, 1, 1)
+    return y
+
+
+def conv_transpose_array(x, w, b, stride, padding, out_hw, dilation, groups):
+    """Transposed convolution on arrays (the adjoint of ``conv_array`` in its input): a matmul
+    with the transposed weight matrix back to window columns, then ``col2im``."""
+    O, cg, kh, kw = w.shape
+    N, _, Hi, Wi = x.shape
+    wt = np.swapaxes(w.reshape(groups, O // groups, cg * kh * kw), 1, 2)
+    if stride == (1, 1):
+        y = _transpose_unit_stride(x, wt, (kh, kw), padding, out_hw, dilation, groups)
+    else:
+        cols = np.matmul(wt, x.reshape(N, groups, O // groups, Hi * Wi))
+        y = col2im(cols.reshape(N, groups * cg, kh, kw, Hi, Wi), stride, padding, out_hw, dilation)
+    if b is not None:
+        y += b.reshape(1, -1, 1, 1)
+    return y
+
+
+def _transpose_unit_stride(x, wt, kernel, padding, out_hw, dilation, groups):
+    """``col2im`` with long rows, for stride 1: the input is zero-padded to the width ``wb`` of the
+    uncropped output, so that each kernel position's columns are one contiguous run of the
+    flattened output (shifted by ``a*dh*wb + b*dw``), added in one slice; the padding columns are
+    zero and add nothing where the runs wrap around a row."""
+    (kh, kw), (ph, pw), (Ho, Wo), (dh, dw) = kernel, padding, out_hw, dilation
+    N, O, Hi, Wi = x.shape
+    wb = max(Wi + dw * (kw - 1), pw + Wo)
+    hb = max(Hi + dh * (kh - 1), ph + Ho)
+    if wb != Wi:
+        xw = np.zeros((N, O, Hi, wb), dtype=x.dtype)
+        xw[..., :Wi] = x
+    else:
+        xw = x
+    run = Hi * wb
+    cols = np.matmul(wt, xw.reshape(N, groups, O // groups, run))
+    cols = cols.reshape(N, -1, kh, kw, run)
+    flat = np.zeros((N, cols.shape[1], (hb + 1) * wb), dtype=cols.dtype)  # +1 row: overhang
+    for a in range(kh):
+        for b in range(kw):
+            start = a * dh * wb + b * dw
+            flat[:, :, start:start + run] += cols[:, :, a, b]
+    img = flat[:, :, :hb * wb].reshape(N, -1, hb, wb)
+    return np.ascontiguousarray(img[:, :, ph:ph + Ho, pw:pw + Wo])
+
+
+def conv_weight_array(x, g, weight_shape, stride, padding, dilation, groups, cols=None):
+    """``dl/dw`` of a convolution: the correlation of the input windows with ``g`` (N, O, Ho, Wo),
+    one batched matmul summed over the batch."""
+    O, cg, kh, kw = weight_shape
+    N = g.shape[0]
+    if cols is None:
+        cols = im2col(x, (kh, kw), stride, padding, g.shape[2:], dilation, groups)
+    gm = g.reshape(N, groups, O // groups, -1)
+    dw = np.matmul(gm, np.swapaxes(cols, 2, 3))  # one (Og, P) @ (P, K) product per sample
+    return (dw[0] if N == 1 else dw.sum(axis=0)).reshape(weight_shape)
+
+
+# ---- the differentiable ops ---------------------------------------------------------------------
+def _geometry(p):
+    return p[0], p[1], p[2], p[3]
+
+
+@defop("convolution", formula="dl/dx = conv_transpose(dl/dy, w),  dl/dw = correlate(x, dl/dy),"
+       "  dl/db = sum of dl/dy over (N, H, W)")
+def _convolution(F, g, xs, out, p, needs):
+    stride, padding, dilation, groups = _geometry(p)
+    x, w = xs[0], xs[1]
+    gx = gw = gb = None
+    if needs[0]:
+        gx = F.convolution_transpose(g, w, None, stride, padding, tuple(x.shape[2:]), dilation,
+                                     groups)
+    if needs[1]:
+        gw = F.convolution_weight(x, g, tuple(w.shape), stride, padding, dilation, groups, p[4])
+    if len(xs) > 2 and needs[2]:
+        gb = F.sum(g, (0, 2, 3))
+    return gx, gw, gb
+
+
+@defop("convolution_transpose", formula="dl/dx = conv(dl/dy, w),  dl/dw = correlate(dl/dy, x),"
+       "  dl/db = sum of dl/dy over (N, H, W)")
+def _convolution_transpose(F, g, xs, out, p, needs):
+    stride, padding, dilation, groups = _geometry(p)
+    x, w = xs[0], xs[1]
+    gx = gw = gb = None
+    if needs[0]:
+        gx = F.convolution(g, w, None, stride, padding, tuple(x.shape[2:]), dilation, groups)
+    if needs[1]:
+        gw = F.convolution_weight(g, x, tuple(w.shape), stride, padding, dilation, groups)
+    if len(xs) > 2 and needs[2]:
+        gb = F.sum(g, (0, 2, 3))
+    return gx, gw, gb
+
+
+@defop("convolution_weight", formula="dl/dx = conv_transpose(dl/dy, dl/dW),  "
+       "dl/d(dy) = conv(x, dl/dW)")
+def _convolution_weight(F, g, xs, out, p, needs):
+    stride, padding, dilation, groups = _geometry(p)
+    x, gy = xs
+    gx = ggy = None
+    if needs[0]:
+        gx = F.convolution_transpose(gy, g, None, stride, padding, tuple(x.shape[2:]), dilation,
+                                     groups)
+    if needs[1]:
+        ggy = F.convolution(x, g, None, stride, padding, tuple(gy.shape[2:]), dilation, groups)
+    return gx, ggy
+
+
+def _inputs(input: Tensor, weight: Tensor, bias: Tensor | None) -> tuple:
+    return (input, weight) if bias is None else (input, weight, bias)
+
+
+def convolution(input: Tensor, weight: Tensor, bias: Tensor | None, stride: tuple,
+                padding: tuple, out_hw: tuple, dilation: tuple, groups: int) -> Tensor:
+    """2-d convolution of ``input`` (N, C, H, W) with ``weight`` (O, C/groups, kh, kw) in
+    explicit geometry (see the module docstring); arguments are not validated here."""
+    x, w = input._data, weight._data
+    cols = im2col(x, w.shape[2:], stride, padding, out_hw, dilation, groups)
+    y = conv_array(x, w, None if bias is None else bias._data, stride, padding, out_hw, dilation,
+                   groups, cols)
+    return make_result(y, _convolution, _inputs(input, weight, bias),
+                       (stride, padding, dilation, groups, cols))
+
+
+def convolution_transpose(input: Tensor, weight: Tensor, bias: Tensor | None, stride: tuple,
+                          padding: tuple, out_hw: tuple, dilation: tuple, groups: int) -> Tensor:
+    """The transposed convolution of ``input`` (N, O, Hi, Wi) with ``weight`` (O, C/groups, kh, kw)
+    to an output of spatial size ``out_hw``: the adjoint of ``convolution`` in its input."""
+    y = conv_transpose_array(input._data, weight._data, None if bias is None else bias._data,
+                             stride, padding, out_hw, dilation, groups)
+    return make_result(y, _convolution_transpose, _inputs(input, weight, bias),
+                       (stride, padding, dilation, groups))
+
+
+def convolution_weight(input: Tensor, grad_output: Tensor, weight_shape: tuple, stride: tuple,
+                       padding: tuple, dilation: tuple, groups: int, cols=None) -> Tensor:
+    """The gradient of ``convolution`` in its weight (``torch.nn.grad.conv2d_weight``), as an op:
+    ``cols`` may pass the input's windows when the forward already made them."""
+    dw = conv_weight_array(input._data, grad_output._data, weight_shape, stride, padding,
+                           dilation, groups, cols)
+    return make_result(dw, _convolution_weight, (input, grad_output),
+                       (stride, padding, dilation, groups))
+
+
+register("convolution", conv_array, convolution)
+register("convolution_transpose", conv_transpose_array, convolution_transpose)
+register("convolution_weight", conv_weight_array, convolution_weight)

@@ -1,0 +1,42 @@
+"""Embedding lookup as a differentiable op: ``y = weight[indices]``.
+
+The gradient of a lookup is a scatter-add: ``dl/dweight[i]`` is the sum of ``dl/dy`` over every
+position that looked up row ``i`` (repeated indices accumulate). Positions holding
+``padding_idx`` contribute nothing, and ``scale_grad_by_freq`` divides each position's gradient
+by how often its index occurs in the batch; both are a constant per-position factor. The scatter
+(``index_put_zeros``) is itself differentiable: its adjoint is the lookup again.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..autograd.graph import defop
+from ._common import Tensor, make_result
+
+__all__ = ["embedding_lookup"]
+
+
+@defop("embedding", saves_inputs=False,
+       formula="dl/dW[i] = sum of dl/dy over the positions holding index i (0 for padding_idx)")
+def _embedding(F, g, xs, out, p, needs):
+    shape, indices, factor = p
+    if factor is not None:
+        g = g * factor
+    return (F.index_put_zeros(shape, (indices,), g),)
+
+
+def embedding_lookup(weight: Tensor, indices: np.ndarray, padding_idx: int | None,
+                     scale_grad_by_freq: bool) -> Tensor:
+    """Rows ``weight[indices]`` (shape ``indices.shape + (embedding_dim,)``); ``indices`` are
+    checked, non-negative ints; ``padding_idx`` is non-negative or None."""
+    w = weight._data
+    factor = None
+    if scale_grad_by_freq or padding_idx is not None:
+        factor = np.ones(indices.shape + (1,), dtype=w.dtype)
+        if scale_grad_by_freq:
+            counts = np.bincount(indices.reshape(-1), minlength=w.shape[0])
+            factor[..., 0] = 1 / counts[indices]
+        if padding_idx is not None:
+            factor[indices == padding_idx] = 0
+    return make_result(w[indices], _embedding, (weight,), (w.shape, indices, factor))

@@ -1,0 +1,89 @@
+"""softmax and log_softmax along one dim, each one fused node.
+
+Both shift by the max along the dim before exponentiating, so logits of +-1e4 neither overflow
+nor lose the small probabilities (log_softmax never takes the log of an underflowed zero).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..autograd.graph import defop
+from ._common import Tensor, as_tensor, make_result, normalize_dim
+
+__all__ = ["softmax", "log_softmax"]
+
+
+@defop("softmax", saves_out=True, saves_inputs=False,
+       formula="dl/dx = y * (dl/dy - sum(dl/dy * y, dim))")
+def _softmax(F, g, xs, out, p, needs):
+    axis = p[0]
+    gy = g * out
+    return (gy - out * F.sum(gy, axis, True),)
+
+
+@defop("log_softmax", saves_out=True, saves_inputs=False,
+       formula="dl/dx = dl/dy - exp(y) * sum(dl/dy, dim)")
+def _log_softmax(F, g, xs, out, p, needs):
+    axis = p[0]
+    return (g - F.exp(out) * F.sum(g, axis, True),)
+
+
+_softmax.same_shape = _log_softmax.same_shape = True
+
+
+def _prepare(who: str, input: Tensor, dim, dtype) -> tuple[Tensor, np.ndarray, int]:
+    input = as_tensor(input, who)
+    if dim is None:
+        raise TypeError(f"{who}() missing required argument 'dim' (the dim that sums to one); e.g. "
+                        f"{who}(x, dim=-1)")
+    if dtype is not None:
+        from .creation import to
+
+        input = to(input, dtype)
+    x = input._data
+    if x.dtype.kind != "f":
+        raise RuntimeError(
+            f"{who}: \"{who}_lastdim_kernel_impl\" not implemented for '{input.dtype}'; softmax needs a "
+            f"floating point input: convert first (x.float()) or pass dtype=chainrule.float32"
+        )
+    axis = normalize_dim(int(dim), x.ndim, who)
+    return input, x, axis
+
+
+def _shifted(x: np.ndarray, axis: int) -> np.ndarray:
+    """``x - max(x, axis)``; rows whose max is +-inf are shifted by 0 (they give nan or -inf, as
+    torch's do)."""
+    m = np.max(x, axis=axis, keepdims=True)
+    if not np.isfinite(m).all():
+        m = np.where(np.isfinite(m), m, 0).astype(x.dtype)
+    return x - m
+
+
+def softmax(input: Tensor, dim: int, dtype=None) -> Tensor:
+    """``exp(x) / sum(exp(x), dim)``: the entries along ``dim`` become probabilities.
+
+    Parameters
+    ----------
+    input : a floating point tensor.
+    dim : the dim along which the result sums to one.
+    dtype : convert the input to this dtype first.
+    """
+    input, x, axis = _prepare("softmax", input, dim, dtype)
+    if x.ndim == 0:
+        return make_result(np.ones_like(x), _softmax, (input,), (None,))
+    e = np.exp(_shifted(x, axis))
+    e /= np.sum(e, axis=axis, keepdims=True)
+    return make_result(e, _softmax, (input,), (axis,))
+
+
+def log_softmax(input: Tensor, dim: int, dtype=None) -> Tensor:
+    """``x - log(sum(exp(x), dim))``, the log of ``softmax``, computed without the log of a
+    rounded probability (stable for extreme logits)."""
+    input, x, axis = _prepare("log_softmax", input, dim, dtype)
+    if x.ndim == 0:
+        return make_result(np.zeros_like(x), _log_softmax, (input,), (None,))
+    z = _shifted(x, axis)
+    with np.errstate(divide="ignore"):
+        z -= np.log(np.sum(np.exp(z), axis=axis, keepdims=True))
+    return make_result(z, _log_softmax, (input,), (axis,))
