@@ -5,6 +5,7 @@
     (x * torch.sin(x)).backward()
 """
 
+from ._allocator import tune_malloc as _tune_malloc
 from . import ops as _ops  # noqa: I001  (ops first: they define what Tensor's methods call)
 from ._tensor import Size, Tensor
 from ._dtype import (
@@ -39,6 +40,7 @@ half, float, double = float16, float32, float64  # noqa: A001
 short, int, long = int16, int32, int64  # noqa: A001
 
 __version__ = "0.1.0"
+_tune_malloc()
 
 
 def is_tensor(obj) -> bool:

@@ -5,18 +5,21 @@ For ``y = conv(x, w)`` (cross-correlation, as in torch) with stride ``s``, dilat
 
     y[n, o, i, j] = sum_{c, a, b} w[o, c, a, b] * x[n, c, i*s + a*d - p, j*s + b*d - p]
 
-* forward: the windows of the padded input form a strided view ``cols[n, c, a, b, i, j]`` (no
-  copy); one reshape copies it into a ``(K, H_out * W_out)`` matrix per sample and one batched
-  matmul with the ``(O, K)`` weight matrix gives the output;
-* ``dl/dx`` is the transposed convolution of ``dl/dy`` with the same weight: a matmul back to
-  ``cols`` shape, then ``col2im`` adds each kernel position's slice into place (a loop over the
+* forward: the windows of the padded input form a strided view ``cols[c, a, b, n, i, j]`` (no
+  copy); one reshape copies it into a ``(K, N * H_out * W_out)`` matrix (K = C * kh * kw) and ONE
+  matmul with the ``(O, K)`` weight matrix gives the output (per group);
+* ``dl/dx`` is the transposed convolution of ``dl/dy`` with the same weight: one matmul back to
+  window columns, then ``col2im`` adds each kernel position's slice into place (a loop over the
   kh * kw kernel positions, never over pixels);
-* ``dl/dw`` is the correlation of the input windows with ``dl/dy`` (op ``convolution_weight``).
+* ``dl/dw`` is the correlation of the input windows with ``dl/dy``: one matmul with the forward's
+  window matrix (op ``convolution_weight``).
 
-The three ops' rules call each other (the adjoint of an adjoint is the op itself), so gradients
-of any order work. Every op here takes explicit geometry: ``stride``, ``padding`` (rows/cols of
-zeros before the input; the end is padded as far as the windows need), the output's spatial
-size ``out_hw``, ``dilation`` and ``groups``; ``nn.functional`` turns torch's arguments into it.
+Matrices keep the batch inside the columns (channel-major), so each product is one large GEMM
+that BLAS can spread over its threads. The three ops' rules call each other (the adjoint of an
+adjoint is the op itself), so gradients of any order work. Every op here takes explicit
+geometry: ``stride``, ``padding`` (rows/cols of zeros before the input; the end is padded as far
+as the windows need), the output's spatial size ``out_hw``, ``dilation`` and ``groups``;
+``nn.functional`` turns torch's arguments into it.
 """
 
 from __future__ import annotations
@@ -51,7 +54,7 @@ def _padded(x: np.ndarray, padding: tuple, span: tuple) -> np.ndarray:
 
 def im2col(x: np.ndarray, kernel: tuple, stride: tuple, padding: tuple, out_hw: tuple,
            dilation: tuple, groups: int) -> np.ndarray:
-    """The windows of ``x`` (N, C, H, W) as a ``(N, groups, C/groups * kh * kw, Ho * Wo)`` array.
+    """The windows of ``x`` (N, C, H, W) as a ``(groups, C/groups * kh * kw, N * Ho * Wo)`` array.
 
     The windows are a strided view of the padded input; the reshape is the one copy.
     """
@@ -60,94 +63,98 @@ def im2col(x: np.ndarray, kernel: tuple, stride: tuple, padding: tuple, out_hw: 
     N, C = xp.shape[:2]
     cg = C // groups
     bn, bc, bh, bw = xp.strides
-    view = as_strided(xp, (N, groups, cg, kh, kw, Ho, Wo),
-                      (bn, cg * bc, bc, dh * bh, dw * bw, sh * bh, sw * bw), writeable=False)
-    return view.reshape(N, groups, cg * kh * kw, Ho * Wo)
+    view = as_strided(xp, (groups, cg, kh, kw, N, Ho, Wo),
+                      (cg * bc, bc, dh * bh, dw * bw, bn, sh * bh, sw * bw), writeable=False)
+    return view.reshape(groups, cg * kh * kw, N * Ho * Wo)
 
 
-def col2im(cols: np.ndarray, stride: tuple, padding: tuple, out_hw: tuple,
-           dilation: tuple) -> np.ndarray:
-    """The adjoint of ``im2col``: ``cols`` (N, C, kh, kw, Hi, Wi) summed into an image of size
-    ``out_hw``, each kernel position's slice added in place (overlapping windows accumulate)."""
-    N, C, kh, kw, Hi, Wi = cols.shape
-    (sh, sw), (ph, pw), (Ho, Wo), (dh, dw) = stride, padding, out_hw, dilation
-    hb = max(_span(Hi, kh, sh, dh), ph + Ho)
-    wb = max(_span(Wi, kw, sw, dw), pw + Wo)
-    buf = np.zeros((N, C, hb, wb), dtype=cols.dtype)
-    h_end, w_end = (Hi - 1) * sh + 1, (Wi - 1) * sw + 1
-    for a in range(kh):
-        for b in range(kw):
-            window = buf[:, :, a * dh:a * dh + h_end:sh, b * dw:b * dw + w_end:sw]
-            window += cols[:, :, a, b]
-    if (hb, wb) == (Ho, Wo):
-        return buf
-    return np.ascontiguousarray(buf[:, :, ph:ph + Ho, pw:pw + Wo])
+def _to_batch_major(y: np.ndarray, b) -> np.ndarray:
+    """A (C, N, H, W) array as a contiguous (N, C, H, W) one, the bias added in the same pass."""
+    yt = y.transpose(1, 0, 2, 3)
+    if b is None:
+        return np.ascontiguousarray(yt)
+    out = np.empty(yt.shape, dtype=y.dtype)
+    np.add(yt, b.reshape(1, -1, 1, 1), out=out)
+    return out
+
+
+def _channel_major(x: np.ndarray, groups: int) -> np.ndarray:
+    """(N, C, H, W) as a contiguous (groups, C/groups, N * H * W) matrix per group."""
+    N, C = x.shape[:2]
+    return np.ascontiguousarray(x.reshape(N, groups, C // groups, -1).transpose(1, 2, 0, 3)
+                                ).reshape(groups, C // groups, -1)
 
 
 def conv_array(x, w, b, stride, padding, out_hw, dilation, groups, cols=None):
-    """Convolution on arrays: one batched matmul of the weight matrix with the windows."""
+    """Convolution on arrays: one matmul of the weight matrix with the windows (per group)."""
     O, cg, kh, kw = w.shape
     if cols is None:
         cols = im2col(x, (kh, kw), stride, padding, out_hw, dilation, groups)
     y = np.matmul(w.reshape(groups, O // groups, cg * kh * kw), cols)
-    y = y.reshape((x.shape[0], O) + tuple(out_hw))
-    if b is not None:
-        y += b.reshape(1, O, 1, 1)
-    return y
+    return _to_batch_major(y.reshape((O, x.shape[0]) + tuple(out_hw)), b)
+
+
+def conv_weight_array(x, g, weight_shape, stride, padding, dilation, groups, cols=None):
+    """``dl/dw`` of a convolution: the input windows times ``g`` (N, O, Ho, Wo), one matmul."""
+    O, cg, kh, kw = weight_shape
+    if cols is None:
+        cols = im2col(x, (kh, kw), stride, padding, g.shape[2:], dilation, groups)
+    dw = np.matmul(_channel_major(g, groups), np.swapaxes(cols, 1, 2))
+    return dw.reshape(weight_shape)
+
+
+def col2im(cols: np.ndarray, stride: tuple, padding: tuple, out_hw: tuple,
+           dilation: tuple) -> np.ndarray:
+    """The adjoint of ``im2col``: ``cols`` (C, kh, kw, N, Hi, Wi) summed into a (C, N, Ho, Wo)
+    image, each kernel position's slice added in place (overlapping windows accumulate)."""
+    C, kh, kw, N, Hi, Wi = cols.shape
+    (sh, sw), (ph, pw), (Ho, Wo), (dh, dw) = stride, padding, out_hw, dilation
+    hb = max(_span(Hi, kh, sh, dh), ph + Ho)
+    wb = max(_span(Wi, kw, sw, dw), pw + Wo)
+    buf = np.zeros((C, N, hb, wb), dtype=cols.dtype)
+    h_end, w_end = (Hi - 1) * sh + 1, (Wi - 1) * sw + 1
+    for a in range(kh):
+        for b in range(kw):
+            window = buf[:, :, a * dh:a * dh + h_end:sh, b * dw:b * dw + w_end:sw]
+            window += cols[:, a, b]
+    return buf[:, :, ph:ph + Ho, pw:pw + Wo]
+
+
+def _col2im_unit_stride(x, wt, kernel, padding, out_hw, dilation, groups):
+    """Matmul and ``col2im`` with long rows, for stride 1: the input is zero-padded to the width
+    ``wb`` of the uncropped output, so that each kernel position's columns are one contiguous run
+    of the flattened output (shifted by ``a*dh*wb + b*dw``), added in one slice; the padding
+    columns are zero and add nothing where the runs wrap around a row. Returns (C, N, Ho, Wo)."""
+    (kh, kw), (ph, pw), (Ho, Wo), (dh, dw) = kernel, padding, out_hw, dilation
+    N, O, Hi, Wi = x.shape
+    wb = max(Wi + dw * (kw - 1), pw + Wo)
+    hb = max(Hi + dh * (kh - 1), ph + Ho)
+    xw = np.zeros((groups, O // groups, N, Hi, wb), dtype=x.dtype)
+    xw[..., :Wi] = x.reshape(N, groups, O // groups, Hi, Wi).transpose(1, 2, 0, 3, 4)
+    run = Hi * wb
+    cols = np.matmul(wt, xw.reshape(groups, O // groups, N * run))
+    cols = cols.reshape(-1, kh, kw, N, run)
+    flat = np.zeros((cols.shape[0], N, (hb + 1) * wb), dtype=cols.dtype)  # +1 row: overhang
+    for a in range(kh):
+        for b in range(kw):
+            start = a * dh * wb + b * dw
+            flat[:, :, start:start + run] += cols[:, a, b]
+    return flat[:, :, :hb * wb].reshape(-1, N, hb, wb)[:, :, ph:ph + Ho, pw:pw + Wo]
 
 
 def conv_transpose_array(x, w, b, stride, padding, out_hw, dilation, groups):
-    """Transposed convolution on arrays (the adjoint of ``conv_array`` in its input): a matmul
+    """Transposed convolution on arrays (the adjoint of ``conv_array`` in its input): one matmul
     with the transposed weight matrix back to window columns, then ``col2im``."""
     O, cg, kh, kw = w.shape
     N, _, Hi, Wi = x.shape
     wt = np.swapaxes(w.reshape(groups, O // groups, cg * kh * kw), 1, 2)
     if stride == (1, 1):
-        y = _transpose_unit_stride(x, wt, (kh, kw), padding, out_hw, dilation, groups)
+        y = _col2im_unit_stride(x, wt, (kh, kw), padding, out_hw, dilation, groups)
     else:
-        cols = np.matmul(wt, x.reshape(N, groups, O // groups, Hi * Wi))
-        y = col2im(cols.reshape(N, groups * cg, kh, kw, Hi, Wi), stride, padding, out_hw, dilation)
-    if b is not None:
-        y += b.reshape(1, -1, 1, 1)
-    return y
-
-
-def _transpose_unit_stride(x, wt, kernel, padding, out_hw, dilation, groups):
-    """``col2im`` with long rows, for stride 1: the input is zero-padded to the width ``wb`` of the
-    uncropped output, so that each kernel position's columns are one contiguous run of the
-    flattened output (shifted by ``a*dh*wb + b*dw``), added in one slice; the padding columns are
-    zero and add nothing where the runs wrap around a row."""
-    (kh, kw), (ph, pw), (Ho, Wo), (dh, dw) = kernel, padding, out_hw, dilation
-    N, O, Hi, Wi = x.shape
-    wb = max(Wi + dw * (kw - 1), pw + Wo)
-    hb = max(Hi + dh * (kh - 1), ph + Ho)
-    if wb != Wi:
-        xw = np.zeros((N, O, Hi, wb), dtype=x.dtype)
-        xw[..., :Wi] = x
-    else:
-        xw = x
-    run = Hi * wb
-    cols = np.matmul(wt, xw.reshape(N, groups, O // groups, run))
-    cols = cols.reshape(N, -1, kh, kw, run)
-    flat = np.zeros((N, cols.shape[1], (hb + 1) * wb), dtype=cols.dtype)  # +1 row: overhang
-    for a in range(kh):
-        for b in range(kw):
-            start = a * dh * wb + b * dw
-            flat[:, :, start:start + run] += cols[:, :, a, b]
-    img = flat[:, :, :hb * wb].reshape(N, -1, hb, wb)
-    return np.ascontiguousarray(img[:, :, ph:ph + Ho, pw:pw + Wo])
-
-
-def conv_weight_array(x, g, weight_shape, stride, padding, dilation, groups, cols=None):
-    """``dl/dw`` of a convolution: the correlation of the input windows with ``g`` (N, O, Ho, Wo),
-    one batched matmul summed over the batch."""
-    O, cg, kh, kw = weight_shape
-    N = g.shape[0]
-    if cols is None:
-        cols = im2col(x, (kh, kw), stride, padding, g.shape[2:], dilation, groups)
-    gm = g.reshape(N, groups, O // groups, -1)
-    dw = np.matmul(gm, np.swapaxes(cols, 2, 3))  # one (Og, P) @ (P, K) product per sample
-    return (dw[0] if N == 1 else dw.sum(axis=0)).reshape(weight_shape)
+        cols = np.matmul(wt, _channel_major(x, groups))
+        y = col2im(cols.reshape(groups * cg, kh, kw, N, Hi, Wi), stride, padding, out_hw,
+                   dilation)
+    return _to_batch_major(y, b)
 
 
 # ---- the differentiable ops ---------------------------------------------------------------------
