@@ -63,7 +63,7 @@ def progress(iterable, **kwargs):
     return tqdm(iterable, **kwargs)
 
 
-def plot_losses(losses: list[float], per_epoch: int, path: Path) -> None:
+def plot_losses(losses: list[float], per_epoch: int, path: Path, title: str) -> None:
     """The training-loss curve, as the lecture plots `losses`."""
     try:
         import matplotlib
@@ -83,24 +83,25 @@ def plot_losses(losses: list[float], per_epoch: int, path: Path) -> None:
     ax.set_xlabel("epoch")
     ax.set_ylabel("cross-entropy loss")
     ax.set_yscale("log")
-    ax.set_title("MLP 784-512-256-10 on MNIST (chainrule)")
+    ax.set_title(title)
     ax.legend()
     fig.tight_layout()
     fig.savefig(path, dpi=120)
     plt.close(fig)
 
 
-def train(args) -> dict:
+def train(args, make_model=None, flatten: bool = True) -> dict:
+    """Train ``make_model()`` (default: the MLP) with Adam + OneCycleLR; returns model, losses, metrics."""
     torch.manual_seed(args.seed)
     train_set, test_set = MNIST(args.root, train=True), MNIST(args.root, train=False)
-    x_train, y_train = train_set.as_tensors(flatten=True)
-    x_test, y_test = test_set.as_tensors(flatten=True)
+    x_train, y_train = train_set.as_tensors(flatten=flatten)
+    x_test, y_test = test_set.as_tensors(flatten=flatten)
     generator = torch.Generator().manual_seed(args.seed)
     train_loader = DataLoader(TensorDataset(x_train, y_train), batch_size=args.batch_size,
                               shuffle=True, generator=generator)
     test_loader = DataLoader(TensorDataset(x_test, y_test), batch_size=1000)
 
-    model = MLP()
+    model = (make_model or MLP)()
     optimizer = torch.optim.Adam(model.parameters(), lr=args.lr)
     scheduler = torch.optim.lr_scheduler.OneCycleLR(
         optimizer, max_lr=args.lr, epochs=args.epochs, steps_per_epoch=len(train_loader))
@@ -139,16 +140,37 @@ def train(args) -> dict:
                         "max_lr": args.lr, "final_train_loss": losses[-1], "seed": args.seed}}
 
 
-def main(argv: list[str] | None = None) -> int:
+def parse_args(argv, epochs: int, lr: float, lecture: bool = True):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--root", default=None, help="folder with MNIST IDX files (default: bundled)")
-    parser.add_argument("--epochs", type=int, default=8)
+    parser.add_argument("--epochs", type=int, default=epochs)
     parser.add_argument("--batch-size", type=int, default=128)
-    parser.add_argument("--lr", type=float, default=2e-3)
+    parser.add_argument("--lr", type=float, default=lr)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--runs", default="runs", help="where the run folder goes")
-    parser.add_argument("--skip-lecture", action="store_true", help="skip the autograd tour")
-    args = parser.parse_args(argv)
+    if lecture:
+        parser.add_argument("--skip-lecture", action="store_true", help="skip the autograd tour")
+    return parser.parse_args(argv)
+
+
+def write_run(result: dict, runs: str, name: str, title: str) -> Path:
+    """The run folder: model.safetensors, metrics.json (written atomically) and loss.png."""
+    metrics = result["metrics"]
+    run_dir = Path(runs) / time.strftime(f"{name}-%Y%m%d-%H%M%S")
+    run_dir.mkdir(parents=True, exist_ok=True)
+    torch.save(result["model"].state_dict(), run_dir / "model.safetensors")
+    tmp = run_dir / "metrics.json.tmp"
+    tmp.write_text(json.dumps(metrics, indent=2) + "\n")
+    os.replace(tmp, run_dir / "metrics.json")
+    plot_losses(result["losses"], result["per_epoch"], run_dir / "loss.png", title)
+    print(f"\ntest accuracy {metrics['test_accuracy']:.4f} after {metrics['epochs']} epochs, "
+          f"{metrics['train_seconds']:.1f} s of training ({metrics['samples_per_second']:,.0f} images/s)")
+    print(f"wrote {run_dir}/: model.safetensors, metrics.json, loss.png")
+    return run_dir
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv, epochs=8, lr=2e-3)
 
     if not args.skip_lecture:
         sys.path.insert(0, str(HERE))
@@ -159,18 +181,7 @@ def main(argv: list[str] | None = None) -> int:
             return 1
         print()
     print("=" * 72 + "\nPart 2: an MLP on MNIST\n" + "=" * 72)
-    result = train(args)
-    metrics = result["metrics"]
-    run_dir = Path(args.runs) / time.strftime("mnist-%Y%m%d-%H%M%S")
-    run_dir.mkdir(parents=True, exist_ok=True)
-    torch.save(result["model"].state_dict(), run_dir / "model.safetensors")
-    tmp = run_dir / "metrics.json.tmp"
-    tmp.write_text(json.dumps(metrics, indent=2) + "\n")
-    os.replace(tmp, run_dir / "metrics.json")
-    plot_losses(result["losses"], result["per_epoch"], run_dir / "loss.png")
-    print(f"\ntest accuracy {metrics['test_accuracy']:.4f} after {metrics['epochs']} epochs, "
-          f"{metrics['train_seconds']:.1f} s of training ({metrics['samples_per_second']:,.0f} images/s)")
-    print(f"wrote {run_dir}/: model.safetensors, metrics.json, loss.png")
+    write_run(train(args), args.runs, "mnist", "MLP 784-512-256-10 on MNIST (chainrule)")
     return 0
 
 

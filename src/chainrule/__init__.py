@@ -5,8 +5,8 @@
     (x * torch.sin(x)).backward()
 """
 
-from ._allocator import tune_malloc as _tune_malloc
-from . import ops as _ops  # noqa: I001  (ops first: they define what Tensor's methods call)
+from ._allocator import tune_malloc as _tune_malloc  # noqa: I001
+from . import ops as _ops  # ops first: they define what Tensor's methods call
 from ._tensor import Size, Tensor
 from ._dtype import (
     bool_ as bool,  # noqa: A004
