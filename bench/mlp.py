@@ -30,17 +30,26 @@ def build(lib, x_np, y_np):
     return step
 
 
-def steps_per_second(step, seconds: float = 0.25, repeats: int = 9) -> float:
-    for _ in range(3):
+def _rate(step, seconds: float) -> float:
+    n, start = 0, time.perf_counter()
+    while time.perf_counter() - start < seconds:
         step()
-    rates = []
+        n += 1
+    return n / (time.perf_counter() - start)
+
+
+def compare(ours, theirs, seconds: float = 0.25, repeats: int = 11) -> tuple[float, float, float]:
+    """Steps per second of two step functions, measured in alternating windows so that both see
+    the same machine conditions; returns (median ours, median theirs, median of the ratios)."""
+    for _ in range(3):
+        ours()
+        theirs()
+    a, b = [], []
     for _ in range(repeats):
-        n, start = 0, time.perf_counter()
-        while time.perf_counter() - start < seconds:
-            step()
-            n += 1
-        rates.append(n / (time.perf_counter() - start))
-    return statistics.median(rates)
+        a.append(_rate(ours, seconds))
+        b.append(_rate(theirs, seconds))
+    ratios = [x / y for x, y in zip(a, b)]
+    return statistics.median(a), statistics.median(b), statistics.median(ratios)
 
 
 def main() -> None:
@@ -53,9 +62,8 @@ def main() -> None:
     for batch in (32, 512):
         x = rng.standard_normal((batch, 784)).astype(np.float32)
         y = rng.integers(0, 10, batch)
-        ours = steps_per_second(build(chainrule, x, y))
-        theirs = steps_per_second(build(torch, x, y))
-        print(f"{'batch ' + str(batch):<28}{ours:>8.1f}/s{theirs:>8.1f}/s{ours / theirs:>8.2f}")
+        ours, theirs, ratio = compare(build(chainrule, x, y), build(torch, x, y))
+        print(f"{'batch ' + str(batch):<28}{ours:>8.1f}/s{theirs:>8.1f}/s{ratio:>8.2f}")
 
 
 if __name__ == "__main__":
