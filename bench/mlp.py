@@ -18,6 +18,12 @@ def build(lib, x_np, y_np):
     nn = lib.nn
     model = nn.Sequential(nn.Linear(784, 512), nn.ReLU(), nn.Linear(512, 512), nn.ReLU(),
                           nn.Linear(512, 10))
+    return training_step(lib, model, x_np, y_np)
+
+
+def training_step(lib, model, x_np, y_np):
+    """One SGD step of ``model`` on a fixed batch, cross-entropy loss (the same code for both libraries)."""
+    nn = lib.nn
     opt = lib.optim.SGD(model.parameters(), lr=0.01)
     x, y = lib.tensor(x_np), lib.tensor(y_np)
 
