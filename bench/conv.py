@@ -30,9 +30,11 @@ def main() -> None:
     rng = np.random.default_rng(0)
     x = rng.standard_normal((64, 1, 28, 28)).astype(np.float32)
     y = rng.integers(0, 10, 64)
-    ours, theirs, ratio = compare(build(chainrule, x, y), build(torch, x, y))
     print(f"{'CNN 28x28, batch 64':<28}{'chainrule':>12}{'torch':>12}{'ratio':>8}")
-    print(f"{'training step':<28}{ours:>8.1f}/s{theirs:>8.1f}/s{ratio:>8.2f}")
+    for alternate in (True, False):
+        ours, theirs, ratio = compare(build(chainrule, x, y), build(torch, x, y), alternate=alternate)
+        label = "step, " + ("alternating" if alternate else "in blocks")
+        print(f"{label:<28}{ours:>8.1f}/s{theirs:>8.1f}/s{ratio:>8.2f}")
 
 
 if __name__ == "__main__":

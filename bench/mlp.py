@@ -44,16 +44,25 @@ def _rate(step, seconds: float) -> float:
     return n / (time.perf_counter() - start)
 
 
-def compare(ours, theirs, seconds: float = 0.25, repeats: int = 11) -> tuple[float, float, float]:
-    """Steps per second of two step functions, measured in alternating windows so that both see
-    the same machine conditions; returns (median ours, median theirs, median of the ratios)."""
+def compare(ours, theirs, seconds: float = 0.25, repeats: int = 11,
+            alternate: bool = True) -> tuple[float, float, float]:
+    """Steps per second of two step functions; returns (median ours, median theirs, median ratio).
+
+    ``alternate=True`` measures in alternating windows (ours, theirs, ours, ...), so that both see
+    the same machine conditions; ``False`` measures all of ours, then all of theirs (each library's
+    thread pool stays warm through its own block).
+    """
     for _ in range(3):
         ours()
         theirs()
-    a, b = [], []
-    for _ in range(repeats):
-        a.append(_rate(ours, seconds))
-        b.append(_rate(theirs, seconds))
+    if alternate:
+        a, b = [], []
+        for _ in range(repeats):
+            a.append(_rate(ours, seconds))
+            b.append(_rate(theirs, seconds))
+    else:
+        a = [_rate(ours, seconds) for _ in range(repeats)]
+        b = [_rate(theirs, seconds) for _ in range(repeats)]
     ratios = [x / y for x, y in zip(a, b)]
     return statistics.median(a), statistics.median(b), statistics.median(ratios)
 
@@ -68,8 +77,11 @@ def main() -> None:
     for batch in (32, 512):
         x = rng.standard_normal((batch, 784)).astype(np.float32)
         y = rng.integers(0, 10, batch)
-        ours, theirs, ratio = compare(build(chainrule, x, y), build(torch, x, y))
-        print(f"{'batch ' + str(batch):<28}{ours:>8.1f}/s{theirs:>8.1f}/s{ratio:>8.2f}")
+        for alternate in (True, False):
+            ours, theirs, ratio = compare(build(chainrule, x, y), build(torch, x, y),
+                                          alternate=alternate)
+            label = f"batch {batch}, " + ("alternating" if alternate else "in blocks")
+            print(f"{label:<28}{ours:>8.1f}/s{theirs:>8.1f}/s{ratio:>8.2f}")
 
 
 if __name__ == "__main__":
