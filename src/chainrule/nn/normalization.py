@@ -15,6 +15,29 @@ from .parameter import Parameter
 __all__ = ["BatchNorm1d", "BatchNorm2d", "BatchNorm3d", "LayerNorm", "GroupNorm"]
 
 
+def _make_affine(module: Module, affine: bool, shape: tuple, dtype, bias: bool) -> None:
+    """Register ``weight`` (ones) and, with ``bias``, ``bias`` (zeros) of ``shape`` when
+    ``affine``; otherwise register both as None."""
+    if affine:
+        module.weight = Parameter(_ops.ones(*shape, dtype=dtype))
+        if bias:
+            module.bias = Parameter(_ops.zeros(*shape, dtype=dtype))
+        else:
+            module.register_parameter("bias", None)
+    else:
+        module.register_parameter("weight", None)
+        module.register_parameter("bias", None)
+
+
+def _reset_affine(module: Module, affine: bool) -> None:
+    """Refill the affine ``weight`` with ones and ``bias`` (if any) with zeros."""
+    if affine:
+        init.ones_(module.weight)
+        if module.bias is not None:
+            init.zeros_(module.bias)
+
+
+
 class _BatchNorm(Module):
     """Batch normalization over the channel dim (dim 1) with running statistics.
 
@@ -42,15 +65,7 @@ class _BatchNorm(Module):
         self.momentum = momentum
         self.affine = affine
         self.track_running_stats = track_running_stats
-        if affine:
-            self.weight = Parameter(_ops.empty(num_features, dtype=dtype))
-            if bias:
-                self.bias = Parameter(_ops.empty(num_features, dtype=dtype))
-            else:
-                self.register_parameter("bias", None)
-        else:
-            self.register_parameter("weight", None)
-            self.register_parameter("bias", None)
+        _make_affine(self, affine, (num_features,), dtype, bias)
         if track_running_stats:
             self.register_buffer("running_mean", _ops.zeros(num_features, dtype=dtype))
             self.register_buffer("running_var", _ops.ones(num_features, dtype=dtype))
@@ -71,10 +86,7 @@ class _BatchNorm(Module):
 
     def reset_parameters(self) -> None:
         self.reset_running_stats()
-        if self.affine:
-            init.ones_(self.weight)
-            if self.bias is not None:
-                init.zeros_(self.bias)
+        _reset_affine(self, self.affine)
 
     def _check_input_dim(self, input: Tensor) -> None:
         if input.ndim not in self._dims:
@@ -150,21 +162,10 @@ class LayerNorm(Module):
         self.normalized_shape = tuple(normalized_shape)
         self.eps = eps
         self.elementwise_affine = elementwise_affine
-        if elementwise_affine:
-            self.weight = Parameter(_ops.ones(*self.normalized_shape, dtype=dtype))
-            if bias:
-                self.bias = Parameter(_ops.zeros(*self.normalized_shape, dtype=dtype))
-            else:
-                self.register_parameter("bias", None)
-        else:
-            self.register_parameter("weight", None)
-            self.register_parameter("bias", None)
+        _make_affine(self, elementwise_affine, self.normalized_shape, dtype, bias)
 
     def reset_parameters(self) -> None:
-        if self.elementwise_affine:
-            init.ones_(self.weight)
-            if self.bias is not None:
-                init.zeros_(self.bias)
+        _reset_affine(self, self.elementwise_affine)
 
     def forward(self, input: Tensor) -> Tensor:
         return layer_norm(input, self.normalized_shape, self.weight, self.bias, self.eps)
@@ -196,21 +197,10 @@ class GroupNorm(Module):
         self.num_channels = num_channels
         self.eps = eps
         self.affine = affine
-        if affine:
-            self.weight = Parameter(_ops.ones(num_channels, dtype=dtype))
-            if bias:
-                self.bias = Parameter(_ops.zeros(num_channels, dtype=dtype))
-            else:
-                self.register_parameter("bias", None)
-        else:
-            self.register_parameter("weight", None)
-            self.register_parameter("bias", None)
+        _make_affine(self, affine, (num_channels,), dtype, bias)
 
     def reset_parameters(self) -> None:
-        if self.affine:
-            init.ones_(self.weight)
-            if self.bias is not None:
-                init.zeros_(self.bias)
+        _reset_affine(self, self.affine)
 
     def forward(self, input: Tensor) -> Tensor:
         return group_norm(input, self.num_groups, self.weight, self.bias, self.eps)

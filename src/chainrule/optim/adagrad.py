@@ -77,11 +77,7 @@ class Adagrad(Optimizer):
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         super().__setstate__(state)
-        for group in self.param_groups:
-            group.setdefault("foreach", None)
-            group.setdefault("maximize", False)
-            group.setdefault("differentiable", False)
-            group.setdefault("fused", None)
+        self._group_defaults(foreach=None, maximize=False, differentiable=False, fused=None)
         tensor_step_states(self)
 
     def share_memory(self) -> None:
@@ -96,21 +92,13 @@ class Adagrad(Optimizer):
             lr_decay = group["lr_decay"]
             eps = group["eps"]
             weight_decay = group["weight_decay"]
-            maximize = group["maximize"]
-            for p in group["params"]:
-                g = p.grad
-                if g is None:
-                    continue
-                x = p._data
-                grad = g._data
+            for p, x, grad in self._params_with_grad(group):
                 s = state[p]
                 if len(s) == 0:
                     s = self._init_state(p)
                 counter = s["step"]._data
                 counter += 1
                 t = counter.item()
-                if maximize:
-                    grad = np.negative(grad)
                 if weight_decay != 0:
                     grad = grad + x * weight_decay
                 clr = lr / (1 + (t - 1) * lr_decay)

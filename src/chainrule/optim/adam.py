@@ -102,14 +102,8 @@ class Adam(Optimizer):
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         super().__setstate__(state)
-        for group in self.param_groups:
-            group.setdefault("amsgrad", False)
-            group.setdefault("maximize", False)
-            group.setdefault("foreach", None)
-            group.setdefault("capturable", False)
-            group.setdefault("differentiable", False)
-            group.setdefault("decoupled_weight_decay", False)
-            group.setdefault("fused", None)
+        self._group_defaults(amsgrad=False, maximize=False, foreach=None, capturable=False,
+                             differentiable=False, decoupled_weight_decay=False, fused=None)
         tensor_step_states(self)
 
     def step(self, closure: Callable[[], Any] | None = None):
@@ -122,14 +116,8 @@ class Adam(Optimizer):
             eps = group["eps"]
             weight_decay = group["weight_decay"]
             amsgrad = group["amsgrad"]
-            maximize = group["maximize"]
             decoupled = group["decoupled_weight_decay"]
-            for p in group["params"]:
-                g = p.grad
-                if g is None:
-                    continue
-                x = p._data
-                grad = g._data
+            for p, x, grad in self._params_with_grad(group):
                 s = state[p]
                 if len(s) == 0:
                     s["step"] = step_counter()
@@ -137,8 +125,6 @@ class Adam(Optimizer):
                     s["exp_avg_sq"] = zeros_like(p)
                     if amsgrad:
                         s["max_exp_avg_sq"] = zeros_like(p)
-                if maximize:
-                    grad = np.negative(grad)
                 counter = s["step"]._data
                 counter += 1
                 t = counter.item()

@@ -184,6 +184,29 @@ class Optimizer:
                 setattr(self, kind, OrderedDict())
         self.defaults.setdefault("differentiable", False)
 
+    def _group_defaults(self, **defaults: Any) -> None:
+        """After unpickling: give every param group the keys an older pickle may lack."""
+        for group in self.param_groups:
+            for key, value in defaults.items():
+                group.setdefault(key, value)
+
+    def _params_with_grad(self, group: dict[str, Any]):
+        """Yield ``(p, x, grad)`` for each parameter of ``group`` that has a ``.grad``.
+
+        ``x`` is the parameter's array (update it in place) and ``grad`` the gradient's, negated
+        into a fresh array when ``group['maximize']`` (otherwise it is ``p.grad``'s own array,
+        not to be written to).
+        """
+        maximize = group["maximize"]
+        for p in group["params"]:
+            g = p.grad
+            if g is None:
+                continue
+            grad = g._data
+            if maximize:
+                grad = np.negative(grad)
+            yield p, p._data, grad
+
     def __repr__(self) -> str:
         text = self.__class__.__name__ + " ("
         for i, group in enumerate(self.param_groups):

@@ -75,13 +75,8 @@ class RMSprop(Optimizer):
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         super().__setstate__(state)
-        for group in self.param_groups:
-            group.setdefault("momentum", 0)
-            group.setdefault("centered", False)
-            group.setdefault("foreach", None)
-            group.setdefault("maximize", False)
-            group.setdefault("differentiable", False)
-            group.setdefault("capturable", False)
+        self._group_defaults(momentum=0, centered=False, foreach=None, maximize=False,
+                             differentiable=False, capturable=False)
         tensor_step_states(self)
 
     def step(self, closure: Callable[[], Any] | None = None):
@@ -95,13 +90,7 @@ class RMSprop(Optimizer):
             weight_decay = group["weight_decay"]
             momentum = group["momentum"]
             centered = group["centered"]
-            maximize = group["maximize"]
-            for p in group["params"]:
-                g = p.grad
-                if g is None:
-                    continue
-                x = p._data
-                grad = g._data
+            for p, x, grad in self._params_with_grad(group):
                 s = state[p]
                 if len(s) == 0:
                     s["step"] = step_counter()
@@ -110,8 +99,6 @@ class RMSprop(Optimizer):
                         s["momentum_buffer"] = zeros_like(p)
                     if centered:
                         s["grad_avg"] = zeros_like(p)
-                if maximize:
-                    grad = np.negative(grad)
                 s["step"]._data += 1
                 if weight_decay != 0:
                     grad = grad + x * weight_decay

@@ -62,12 +62,8 @@ class SGD(Optimizer):
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         super().__setstate__(state)
-        for group in self.param_groups:
-            group.setdefault("nesterov", False)
-            group.setdefault("maximize", False)
-            group.setdefault("foreach", None)
-            group.setdefault("differentiable", False)
-            group.setdefault("fused", False)
+        self._group_defaults(nesterov=False, maximize=False, foreach=None, differentiable=False,
+                             fused=False)
 
     def step(self, closure: Callable[[], Any] | None = None):
         """Update every parameter that has a ``.grad`` once; returns the closure's loss, if any."""
@@ -80,16 +76,8 @@ class SGD(Optimizer):
             dampening = group["dampening"]
             nesterov = group["nesterov"]
             maximize = group["maximize"]
-            for p in group["params"]:
-                g = p.grad
-                if g is None:
-                    continue
-                x = p._data
-                grad = g._data
-                owned = False  # grad is a temporary of ours, free to overwrite
-                if maximize:
-                    grad = np.negative(grad)
-                    owned = True
+            for p, x, grad in self._params_with_grad(group):
+                owned = maximize  # grad is a temporary of ours (negated), free to overwrite
                 if weight_decay != 0:
                     grad = grad + x * weight_decay
                     owned = True
