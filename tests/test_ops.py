@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
-from oracle import Arg, OpSpec, _outputs, _tensors, check_spec, make_inputs
+from oracle import OpSpec, _outputs, _tensors, check_spec, make_inputs
 from specs import all_specs
 
 import chainrule
@@ -63,6 +63,3 @@ def test_every_registered_op_has_a_spec(data) -> None:
     missing = sorted(set(REGISTRY) - exercised)
     assert not missing, f"registered ops without a spec in tests/specs: {missing}"
 
-
-def test_arg_defaults_are_sane() -> None:
-    assert Arg().low < Arg().high

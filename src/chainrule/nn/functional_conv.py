@@ -112,6 +112,19 @@ def _as_2d(t: Tensor | None, nd: int, dim: int) -> Tensor | None:
     return t if t is None or nd == 2 else unsqueeze(t, dim)
 
 
+def _apply_2d(op, nd: int, input, weight, bias, stride, padding, out, dilation, groups) -> Tensor:
+    """Run the 2-d ``op`` (convolution or its transpose) on a batched input: 1-d inputs are lifted
+    to a height of 1 and unbatched ones to a batch of 1, and squeezed back afterwards."""
+    x, unbatched = _batched(input, nd)
+    if nd == 1:
+        x, weight = _as_2d(x, 1, 2), _as_2d(weight, 1, 2)
+        stride, padding, dilation, out = (1,) + stride, (0,) + padding, (1,) + dilation, [1] + out
+    y = op(x, weight, bias, stride, padding, tuple(out), dilation, groups)
+    if nd == 1:
+        y = squeeze(y, 2)
+    return squeeze(y, 0) if unbatched else y
+
+
 def _conv(who: str, nd: int, input, weight, bias, stride, padding, dilation, groups) -> Tensor:
     input, weight = _check_operands(who, input, weight, bias, nd, False)
     stride = ntuple(who, "stride", stride, nd)
@@ -143,14 +156,7 @@ def _conv(who: str, nd: int, input, weight, bias, stride, padding, dilation, gro
         span = " x ".join(str(d * (k - 1) + 1) for k, d in zip(kernel, dilation))
         raise RuntimeError(f"{who}: Calculated padded input size per channel: ({padded}). Kernel "
                            f"size: ({span}). Kernel size can't be greater than actual input size")
-    x, unbatched = _batched(input, nd)
-    if nd == 1:
-        x, weight = _as_2d(x, 1, 2), _as_2d(weight, 1, 2)
-        stride, before, dilation, out = (1,) + stride, (0,) + before, (1,) + dilation, [1] + out
-    y = convolution(x, weight, bias, stride, before, tuple(out), dilation, groups)
-    if nd == 1:
-        y = squeeze(y, 2)
-    return squeeze(y, 0) if unbatched else y
+    return _apply_2d(convolution, nd, input, weight, bias, stride, before, out, dilation, groups)
 
 
 def conv2d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride=1, padding=0,
@@ -208,14 +214,8 @@ def _conv_transpose(who: str, nd: int, input, weight, bias, stride, padding, out
                                f"{shape_str(input._data.shape)}, kernel {w_shape[2:]}, stride "
                                f"{stride}, padding {padding}); use less padding")
         out.append(size)
-    x, unbatched = _batched(input, nd)
-    if nd == 1:
-        x, weight = _as_2d(x, 1, 2), _as_2d(weight, 1, 2)
-        stride, padding, dilation, out = (1,) + stride, (0,) + padding, (1,) + dilation, [1] + out
-    y = convolution_transpose(x, weight, bias, stride, padding, tuple(out), dilation, groups)
-    if nd == 1:
-        y = squeeze(y, 2)
-    return squeeze(y, 0) if unbatched else y
+    return _apply_2d(convolution_transpose, nd, input, weight, bias, stride, padding, out, dilation,
+                     groups)
 
 
 def conv_transpose2d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride=1, padding=0,

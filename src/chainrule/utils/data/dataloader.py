@@ -117,15 +117,7 @@ def collate(batch: list, *, collate_fn_map: dict | None = None) -> Any:
         columns = [collate(list(s), collate_fn_map=collate_fn_map) for s in zip(*batch)]
         if isinstance(elem, tuple):
             return columns  # a list, as torch returns (for backwards compatibility)
-        try:
-            if isinstance(elem, abc.MutableSequence):
-                clone = copy.copy(elem)
-                for i, c in enumerate(columns):
-                    clone[i] = c
-                return clone
-            return elem_type(columns)
-        except TypeError:
-            return columns
+        return _same_sequence_type(elem, columns)
     raise TypeError(_ERR.format(elem_type))
 
 
@@ -172,17 +164,21 @@ def default_convert(data: Any) -> Any:
     if isinstance(data, tuple):
         return [default_convert(d) for d in data]
     if isinstance(data, abc.Sequence) and not isinstance(data, str | bytes):
-        items = [default_convert(d) for d in data]
-        try:
-            if isinstance(data, abc.MutableSequence):
-                clone = copy.copy(data)
-                for i, d in enumerate(items):
-                    clone[i] = d
-                return clone
-            return t(items)
-        except TypeError:
-            return items
+        return _same_sequence_type(data, [default_convert(d) for d in data])
     return data
+
+
+def _same_sequence_type(like, items: list):
+    """``items`` in a sequence of ``like``'s type, as torch rebuilds them (a list when it can't)."""
+    try:
+        if isinstance(like, abc.MutableSequence):
+            clone = copy.copy(like)
+            for i, item in enumerate(items):
+                clone[i] = item
+            return clone
+        return type(like)(items)
+    except TypeError:
+        return items
 
 
 # ---- the fast path: whole batches of a TensorDataset with one index per tensor --------------------
