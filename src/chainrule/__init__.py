@@ -35,6 +35,8 @@ from .serialization import load, save
 from . import nn
 from . import optim
 from .ops import *  # noqa: F403
+from . import linalg  # after the star import, which also carries the ops.linalg module
+from . import func
 
 half, float, double = float16, float32, float64  # noqa: A001
 short, int, long = int16, int32, int64  # noqa: A001
