@@ -35,7 +35,7 @@ from .serialization import load, save
 from . import nn
 from . import optim
 from .ops import *  # noqa: F403
-from . import linalg  # after the star import, which also carries the ops.linalg module
+import chainrule.linalg as linalg  # not `from . import`: the star import bound ops.linalg here
 from . import func
 
 half, float, double = float16, float32, float64  # noqa: A001
