@@ -2,6 +2,7 @@
 twice (the derivative rules are written against the math interface, see autograd/math.py)."""
 
 # factorisation-based solvers and determinants (ops/linalg_solve.py)
+from .ops.linalg_solve import LinAlgError  # noqa: F401
 
 # spectral decompositions and matrix norms (ops/linalg_decomp.py)
 
