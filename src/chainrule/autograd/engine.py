@@ -205,8 +205,8 @@ def _run(roots, root_grads, retain_graph: bool, create_graph: bool, capture=None
                 needs = _needs(edges, run, capture)
                 input_grads = op.backward(F, g, [x._data for x in inputs], node.out, node.params,
                                           needs)
-            if node.meta is not None:
-                node.meta.check_backward(node, input_grads)
+            if node.meta is not None:  # a debugging observer (anomaly mode, viz.explain)
+                node.meta.after_backward(node, g, input_grads)
             for x, e, gx, need in zip(inputs, edges, input_grads, needs):
                 if not need:
                     continue

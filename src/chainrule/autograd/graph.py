@@ -90,7 +90,7 @@ class Node:
         self.versions = versions  # inputs' version counters when saved (None: all were 0)
         self.out_version = out_version  # the output's shared version counter (saves_out only)
         self.hooks = None  # gradient hooks of the tensor this node produced (and Retain markers)
-        self.meta = None  # anomaly-mode stack trace and other debugging annotations
+        self.meta = None  # a debugging observer: ``meta.after_backward(node, g, input_grads)``
 
     def name(self) -> str:
         return self.op.node_name
