@@ -1,0 +1,327 @@
+"""``explain``: run the backward pass of a loss and record every step of it.
+
+Each step is one node of the graph, in the order backward visits it: the upstream gradient that
+arrived (with its parts when the tensor fed several ops), the local derivative rule, and the
+gradients passed down to the node's inputs (with the shapes before and after summing over
+broadcast dimensions). The recording uses the engine's observer protocol (``node.meta``),
+chained to any observer already there (anomaly mode) and restored afterwards.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from .._tensor import Tensor
+from ..autograd.engine import grad as _autograd_grad
+from ..autograd.math import sum_to
+from ._graph import Graph, Vertex, walk
+from .draw import graphviz, to_digraph
+from .formulas import local_rule
+
+__all__ = ["explain", "Explanation", "Step", "Downstream", "Contribution", "LeafGrad", "TensorInfo"]
+
+
+@dataclass(frozen=True)
+class TensorInfo:
+    """A tensor as the explanation names it.
+
+    ``kind``: "leaf", "parameter" (a leaf named by ``params``), "constant" (no gradient),
+    "intermediate" (produced by an op). ``graph_id``: its node in ``draw``'s graph (for an
+    intermediate, the op that produced it).
+    """
+
+    name: str
+    shape: tuple
+    dtype: str
+    kind: str
+    graph_id: str
+
+
+@dataclass(frozen=True)
+class Contribution:
+    """One term of a gradient: sent by step ``step`` (0-based), or the seed ``dl/dl = 1`` (None)."""
+
+    step: int | None
+    value: np.ndarray
+
+
+@dataclass(frozen=True)
+class Downstream:
+    """The gradient one step passes to one of its inputs.
+
+    ``local`` is what the op's rule gave, of shape ``local_shape``; ``grad`` is it summed over
+    ``summed_dims`` down to the input's shape (the same array when nothing was broadcast).
+    ``rule`` is this input's part of the formula ("" when the op's generic formula is shown).
+    """
+
+    input: TensorInfo
+    position: int  # which input of the op (0 for the first)
+    rule: str
+    local: np.ndarray
+    grad: np.ndarray
+    summed_dims: tuple
+
+    @property
+    def local_shape(self) -> tuple:
+        return tuple(getattr(self.local, "shape", ()))
+
+    @property
+    def broadcast(self) -> bool:
+        return bool(self.summed_dims) or self.local_shape != tuple(getattr(self.grad, "shape", ()))
+
+
+@dataclass(frozen=True)
+class Step:
+    """One node of the backward pass: upstream gradient x local derivative -> downstream.
+
+    ``upstream`` is dl/d(output); ``upstream_parts`` the contributions that were summed into it,
+    one per op that read the output (several at a fan-out; one otherwise). They add up to
+    ``upstream`` unless a tensor hook changed the gradient on its way.
+    """
+
+    index: int
+    node_name: str
+    op: str
+    graph_id: str
+    output: TensorInfo
+    inputs: tuple[TensorInfo, ...]
+    upstream: np.ndarray
+    upstream_parts: tuple[Contribution, ...]
+    formula: str
+    downstream: tuple[Downstream, ...]
+
+    @property
+    def fan_out(self) -> bool:
+        return len(self.upstream_parts) > 1
+
+
+@dataclass(frozen=True)
+class LeafGrad:
+    """A leaf's final gradient (what ``loss.backward()`` puts in its ``.grad``) and its parts."""
+
+    tensor: TensorInfo
+    grad: np.ndarray | None
+    parts: tuple[Contribution, ...]
+
+
+@dataclass(repr=False)
+class Explanation:
+    """The record of one backward pass; ``str()`` gives a table, see also ``to_markdown`` and
+    ``save_html``.
+
+    Attributes
+    ----------
+    loss_name, loss_value : the loss's name ("l" unless named) and value.
+    steps : one ``Step`` per node, in the order backward ran them.
+    leaves : one ``LeafGrad`` per leaf that requires grad, in forward order.
+    graph : ``draw``'s Digraph of the same graph (None without the graphviz package).
+    vertices : the graph's vertices (ops, leaves, constants, the output) in forward order, with
+        the ids that ``Step.graph_id`` and ``TensorInfo.graph_id`` refer to.
+    """
+
+    loss_name: str
+    loss_value: float
+    steps: list[Step]
+    leaves: list[LeafGrad]
+    graph: object = None
+    vertices: list[Vertex] = field(default_factory=list, repr=False)
+
+    def step(self, name: str) -> Step:
+        """The step of the op that produced the tensor called ``name``."""
+        for s in self.steps:
+            if s.output.name == name:
+                return s
+        raise KeyError(f"Explanation.step: no step produced a tensor named {name!r}; the outputs "
+                       f"are {[s.output.name for s in self.steps]}")
+
+    def leaf(self, name: str) -> LeafGrad:
+        """The final gradient of the leaf called ``name``."""
+        for lg in self.leaves:
+            if lg.tensor.name == name:
+                return lg
+        raise KeyError(f"Explanation.leaf: no leaf named {name!r}; the leaves are "
+                       f"{[lg.tensor.name for lg in self.leaves]}")
+
+    def __len__(self) -> int:
+        return len(self.steps)
+
+    def __repr__(self) -> str:
+        return (f"<Explanation of {self.loss_name} = {self.loss_value:.6g}: {len(self.steps)} steps, "
+                f"{len(self.leaves)} leaves>")
+
+    def __str__(self) -> str:
+        from ._text import to_text
+
+        return to_text(self)
+
+    def to_markdown(self) -> str:
+        """The steps and the leaf gradients as Markdown tables."""
+        from ._text import to_markdown
+
+        return to_markdown(self)
+
+    def _repr_markdown_(self) -> str:
+        return self.to_markdown()
+
+    def save_html(self, path: str | os.PathLike) -> str:
+        """Write a self-contained page that steps through the backward pass; returns its path.
+
+        The page inlines the graph's SVG (rendered with Graphviz's ``dot``; a list stands in for
+        it, saying so, when ``dot`` is missing), its script and its styles: it loads nothing from
+        the network. Prev/Next/First/Last and the arrow keys (Home/End too) move through the steps;
+        the current op is highlighted in the graph. The file is written atomically.
+        """
+        from .html import save_html
+
+        return save_html(self, path)
+
+
+class _Recorder:
+    """The observer put on one node. Observers chain through ``inner`` (the convention anomaly
+    mode follows too): the one that was there first still sees every call."""
+
+    __slots__ = ("inner", "owner")
+
+    def __init__(self, inner, owner: _Explainer) -> None:
+        self.inner = inner
+        self.owner = owner
+
+    def after_backward(self, node, g, input_grads) -> None:
+        if self.inner is not None:
+            self.inner.after_backward(node, g, input_grads)
+        self.owner.record(node, g, input_grads)
+
+
+def _unhook(node, rec: _Recorder) -> None:
+    """Take ``rec`` out of the node's chain of observers, wherever another one put it."""
+    if node.meta is rec:
+        node.meta = rec.inner
+        return
+    meta = node.meta
+    while meta is not None:
+        if getattr(meta, "inner", None) is rec:
+            meta.inner = rec.inner
+            return
+        meta = getattr(meta, "inner", None)
+
+
+class _Explainer:
+    def __init__(self, graph: Graph, loss_name: str) -> None:
+        self.graph = graph
+        self.loss_name = loss_name
+        self.steps: list[Step] = []
+        self.parts: dict[int, list[Contribution]] = {}  # id(vertex object) -> gradients sent to it
+
+    def info(self, v: Vertex) -> TensorInfo:
+        kind = "intermediate" if v.kind == "op" else v.kind
+        shape = v.shape if v.shape is not None else ()
+        return TensorInfo(v.name, shape, v.dtype or "", kind, v.id)
+
+    def record(self, node, g, input_grads) -> None:
+        index = len(self.steps)
+        v = self.graph.of(node)
+        g = _copy(g)  # copies: the engine may add into arrays in place later
+        if isinstance(g, np.ndarray):
+            out = TensorInfo(v.name, tuple(g.shape), g.dtype.name, "intermediate", v.id)
+        else:
+            out = self.info(v)
+        inputs = [self.info(src) for src in v.inputs]
+        wanted = [i for i, (e, gx) in enumerate(zip(node.edges, input_grads))
+                  if e is not None and gx is not None]
+        formula, parts = local_rule(node, v.name, [t.name for t in inputs], wanted, self.loss_name,
+                                    [t.shape for t in inputs])
+        downstream = []
+        for i in wanted:
+            x = node.inputs[i]
+            local = _copy(input_grads[i])
+            if isinstance(local, np.ndarray):
+                fitted = sum_to(local, x._data.shape).astype(x._data.dtype, copy=False)
+                dims = _summed_dims(local.shape, x._data.shape)
+            else:  # a multi-output Function's gathered gradients: passed on as they are
+                fitted, dims = local, ()
+            downstream.append(Downstream(inputs[i], i, parts.get(i, ""), local, fitted, dims))
+            self.parts.setdefault(id(node.edges[i]), []).append(Contribution(index, fitted))
+        received = tuple(self.parts.pop(id(node), ()))
+        self.steps.append(Step(index, node.op.node_name, node.op.name, v.id, out, tuple(inputs), g,
+                               received, formula, tuple(downstream)))
+
+
+def _copy(x):
+    """A gradient as a NumPy copy; a multi-output Function's gathered gradients (one per
+    output, None where none arrived) as a tuple of copies."""
+    if isinstance(x, Tensor):
+        x = x._data
+    grads = getattr(x, "grads", None)
+    if isinstance(grads, tuple):
+        return tuple(None if a is None else _copy(a) for a in grads)
+    return np.array(x, copy=True)
+
+
+def _summed_dims(local_shape: tuple, shape: tuple) -> tuple:
+    """The dims of the local gradient that un-broadcasting sums over (as ``sum_to`` does)."""
+    lead = len(local_shape) - len(shape)
+    return tuple(range(lead)) + tuple(i + lead for i, n in enumerate(shape)
+                                      if n == 1 and local_shape[i + lead] != 1)
+
+
+def explain(loss: Tensor, params: Mapping | None = None, *, names: Mapping | None = None) -> Explanation:
+    """Run the backward pass of ``loss`` and record each step of it.
+
+    Parameters
+    ----------
+    loss : a one-element tensor with a graph (e.g. the output of a loss function).
+    params : ``dict(model.named_parameters())``: leaves are named by their parameter names.
+    names : ``{"z1": z1, "a1": a1, ...}``: names for any tensors of the graph, used in the
+        formulas (``dl/dz1 = dl/da1 * a1 * (1 - a1)``); others are t0, t1, ... and the loss is
+        "l" unless named.
+
+    Returns
+    -------
+    Explanation
+        ``steps`` (one per node, in backward's order) and ``leaves`` (the final gradients).
+
+    Notes
+    -----
+    explain runs backward once, as ``autograd.grad(loss, leaves, retain_graph=True)``: the graph
+    is kept (call ``loss.backward()`` afterwards if you want ``.grad``), and the leaves' ``.grad``
+    is NOT changed; the recorded leaf gradients equal what ``loss.backward()`` would put there.
+    As with ``autograd.grad``, tensor hooks run and tensors that called ``retain_grad()`` get
+    their ``.grad``. Values are recorded as NumPy copies.
+    """
+    if not isinstance(loss, Tensor):
+        raise TypeError(f"explain: loss must be a Tensor, got {type(loss).__name__}")
+    if loss.grad_fn is None:
+        raise RuntimeError("explain: loss has no graph (it is a leaf or was computed without grad); "
+                           "compute it from tensors with requires_grad=True, outside no_grad()")
+    if loss.numel() != 1:
+        raise RuntimeError(f"explain: loss must have one element, got shape {list(loss.shape)}; "
+                           "reduce it first, e.g. loss.sum() or loss.mean()")
+    graph = walk([loss], names, params, root_name="l", who="explain")
+    ops = graph.ops()
+    if any(v.obj.inputs is None for v in ops):
+        raise RuntimeError("explain: the graph behind loss was freed by an earlier backward(); "
+                           "run the forward pass again (or pass retain_graph=True to that backward)")
+    loss_vertex = graph.of(loss.grad_fn)
+    ex = _Explainer(graph, loss_vertex.name)
+    seed = np.ones_like(loss._data)
+    ex.parts[id(loss.grad_fn)] = [Contribution(None, seed)]
+    leaves = graph.leaves()
+    recorders = []
+    try:
+        for v in ops:
+            rec = _Recorder(v.obj.meta, ex)
+            v.obj.meta = rec
+            recorders.append((v.obj, rec))
+        grads = _autograd_grad(loss, [v.obj for v in leaves], retain_graph=True, allow_unused=True)
+    finally:  # put back what was there (another observer, or None)
+        for node, rec in recorders:
+            _unhook(node, rec)
+    leaf_grads = [LeafGrad(ex.info(v), None if gr is None else np.array(gr._data, copy=True),
+                           tuple(ex.parts.get(id(v.obj), ()))) for v, gr in zip(leaves, grads)]
+    graph_obj = to_digraph(graph) if graphviz is not None else None  # drawn now: .grad_fn may go
+    return Explanation(loss_vertex.name, float(loss._data.reshape(())), ex.steps, leaf_grads,
+                       graph_obj, graph.vertices)

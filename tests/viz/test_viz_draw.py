@@ -1,0 +1,177 @@
+"""viz.draw: the DOT graph's nodes and labels, rendering through a real `dot`, and the error
+when `dot` is missing (a subprocess with an empty PATH)."""
+
+from __future__ import annotations
+
+import html
+import json
+import os
+import re
+import subprocess
+import sys
+from collections import Counter
+from pathlib import Path
+
+import graphviz
+import pytest
+from viz_helpers import lecture_network, need_dot, op_nodes
+
+import chainrule
+from chainrule import viz
+
+_NODE = re.compile(r"^\t(\w+) \[label=<(.*)> .*\]$")
+_EDGE = re.compile(r"^\t(\w+) -> (\w+)")
+
+
+def _nodes(g) -> dict[str, str]:
+    """DOT node id -> its label as plain text (tags dropped, lines joined by ' | ')."""
+    out = {}
+    for line in g.source.splitlines():
+        m = _NODE.match(line)
+        if m:
+            text = re.sub(r"<BR/>", " | ", m.group(2))
+            out[m.group(1)] = html.unescape(re.sub(r"<[^>]+>", "", text))
+    return out
+
+
+def _edges(g) -> list[tuple[str, str]]:
+    return [m.groups() for m in map(_EDGE.match, g.source.splitlines()) if m]
+
+
+def _lecture_graph(**kwargs):
+    t = lecture_network()
+    return t, viz.draw(t["l"], names=t, **kwargs)
+
+
+def test_one_node_per_op_leaf_constant_and_output():
+    t, g = _lecture_graph()
+    assert isinstance(g, graphviz.Digraph)
+    nodes = _nodes(g)
+    ops = {k: v for k, v in nodes.items() if k.startswith("op")}
+    assert len(ops) == len(op_nodes(t["l"])) == 7
+    assert Counter(v.split(" | ")[0] for v in ops.values()) == Counter(n.name() for n in op_nodes(t["l"]))
+    leaves = {v.split(" | ")[0] for k, v in nodes.items() if k.startswith("leaf")}
+    assert leaves == {"w1", "b1", "w2", "b2"}
+    assert {v.split(" | ")[0] for k, v in nodes.items() if k.startswith("const")} == {"x", "y", "2"}
+    assert nodes["out0"].startswith("l | () float64")
+    assert len(nodes) == 7 + 4 + 3 + 1
+    # every op has one edge per input, plus the edge into the output
+    assert len(_edges(g)) == sum(len(n.next_functions) for n in op_nodes(t["l"])) + 1
+    (pow_id,) = [k for k, v in ops.items() if v.startswith("PowBackward0")]
+    assert [e for e in _edges(g) if e[1] == "out0"] == [(pow_id, "out0")]
+
+
+def test_labels_name_shape_dtype_and_what_is_saved():
+    _, g = _lecture_graph()
+    nodes = _nodes(g)
+    by_name = {v.split(" | ")[0]: v for v in nodes.values()}
+    assert "() float64 leaf" in by_name["w1"]
+    assert "() float64 constant" in by_name["x"]
+    sig = by_name["SigmoidBackward0"]
+    assert "\u2192 a1" in sig and "saves for backward: its output a1" in sig
+    muls = [v for v in nodes.values() if v.startswith("MulBackward0")]
+    assert any("saves for backward: w1, x" in v for v in muls)
+    assert any("saves for backward: w2, a1" in v for v in muls)
+    adds = [v for v in nodes.values() if v.startswith("AddBackward0")]
+    assert len(adds) == 2 and not any("saves" in v for v in adds)  # add's rule reads no values
+
+
+def test_show_values_adds_the_values():
+    _, plain = _lecture_graph()
+    _, valued = _lecture_graph(show_values=True)
+    w1 = [v for v in _nodes(valued).values() if v.startswith("w1 |")][0]
+    assert w1.endswith("| 0.5")
+    assert not any(v.endswith("| 0.5") for v in _nodes(plain).values())
+    sig = [v for v in _nodes(valued).values() if v.startswith("SigmoidBackward0")][0]
+    assert sig.endswith(f"| {1 / (1 + 2.718281828459045 ** -0.55):.4g}")
+
+
+def test_parameter_names_from_a_sequential():
+    chainrule.manual_seed(0)
+    model = chainrule.nn.Sequential(chainrule.nn.Linear(3, 4), chainrule.nn.Sigmoid(),
+                                    chainrule.nn.Linear(4, 1))
+    loss = chainrule.nn.functional.mse_loss(model(chainrule.randn(5, 3)), chainrule.randn(5, 1))
+    g = viz.draw(loss, params=dict(model.named_parameters()))
+    nodes = _nodes(g)
+    leaves = sorted(v for k, v in nodes.items() if k.startswith("leaf"))
+    assert leaves == ["0.bias | (4,) float32 parameter", "0.weight | (4, 3) float32 parameter",
+                      "2.bias | (1,) float32 parameter", "2.weight | (1, 4) float32 parameter"]
+    ops = Counter(v.split(" | ")[0] for k, v in nodes.items() if k.startswith("op"))
+    assert ops == Counter(n.name() for n in op_nodes(loss)) and ops["LinearBackward0"] == 2
+
+
+def test_unnamed_tensors_get_generic_names_and_several_outputs_share_a_graph():
+    a = chainrule.tensor([1.0, 2.0], requires_grad=True)
+    h = a * 3.0
+    g = viz.draw(h.sum(), h.exp().mean())
+    nodes = _nodes(g)
+    assert nodes["leaf0"].startswith("t0 | (2,) float32 leaf")
+    assert [k for k in nodes if k.startswith("out")] == ["out0", "out1"]
+    assert sum(1 for k in nodes if k.startswith("op")) == 4  # mul, sum, exp, mean: mul once
+    assert "t0 * 3" in nodes["op0"]
+
+
+def test_a_freed_graph_still_draws_its_ops():
+    t = lecture_network()
+    t["l"].backward()
+    g = viz.draw(t["l"])
+    nodes = _nodes(g)
+    assert sum(1 for k in nodes if k.startswith("op")) == 7
+    assert sum(1 for k in nodes if k.startswith("leaf")) == 4
+    assert all("saved tensors freed by backward" in v for k, v in nodes.items() if k.startswith("op"))
+
+
+def test_draw_errors():
+    with pytest.raises(TypeError, match="at least one tensor"):
+        viz.draw()
+    with pytest.raises(TypeError, match="expected Tensors, got float"):
+        viz.draw(1.0)
+
+
+def test_render_svg_png_pdf_with_dot(tmp_path):
+    need_dot()
+    _, g = _lecture_graph(show_values=True)
+    svg = g.pipe(format="svg", encoding="utf-8")
+    assert svg.lstrip().startswith("<?xml") and "<svg" in svg
+    for node_id in _nodes(g):  # the ids the explain page highlights by
+        assert f'id="{node_id}"' in svg
+    assert "SigmoidBackward0" in svg and "w1" in svg
+    png = Path(g.render(tmp_path / "lecture", format="png"))
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert g.pipe(format="pdf")[:5] == b"%PDF-"
+    bundle = g._repr_mimebundle_()  # what Jupyter shows inline
+    assert bundle["image/svg+xml"].count("<svg") == 1
+
+
+_NO_DOT = """
+import json, sys
+sys.path.insert(0, {helpers!r})
+import graphviz
+from viz_helpers import lecture_network
+from chainrule import viz
+t = lecture_network()
+g = viz.draw(t["l"])
+out = {{"source": g.source}}
+try:
+    g.render({target!r}, format="svg")
+except Exception as e:
+    out.update(type=type(e).__name__, message=str(e),
+               is_graphviz_error=isinstance(e, graphviz.ExecutableNotFound))
+out["jupyter"] = g._repr_mimebundle_()
+print(json.dumps(out))
+"""
+
+
+def test_without_dot_the_source_is_made_and_render_says_how_to_install(tmp_path):
+    code = _NO_DOT.format(helpers=str(Path(__file__).parent), target=str(tmp_path / "g"))
+    env = {**os.environ, "PATH": ""}  # no dot to be found
+    done = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True,
+                          timeout=120)
+    assert done.returncode == 0, done.stderr
+    out = json.loads(done.stdout)
+    assert out["source"].startswith("digraph") and "SigmoidBackward0" in out["source"]
+    assert out["type"] == "DotNotFoundError" and out["is_graphviz_error"]
+    for hint in ("apt install graphviz", "brew install graphviz", "conda install", "`dot`", ".source"):
+        assert hint in out["message"], hint
+    assert "apt install graphviz" in out["jupyter"]["text/plain"]
+    assert not (tmp_path / "g.svg").exists()
