@@ -207,6 +207,11 @@ def tensor_repr(t) -> str:
     from ._tensor import Tensor
 
     a = t._data
+    if type(a) is not np.ndarray and hasattr(a, "_level"):  # inside vmap: torch's BatchedTensor text
+        from ._tensor import wrap
+
+        inner = tensor_repr(wrap(a._p)).replace("\n", "\n    ")
+        return f"BatchedTensor(lvl={a._level}, bdim=0, value=\n    {inner}\n)"
     if type(a) is not np.ndarray:  # a device array: print from host memory
         from .backend import to_numpy
 

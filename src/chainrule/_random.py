@@ -82,5 +82,11 @@ def set_rng_state(state) -> None:
     default_generator.set_state(state)
 
 
+#: set by ``chainrule.func.vmap`` while it runs: gives batched draws (randomness='different'),
+#: or raises (randomness='error')
+_vmap_hook = None
+
+
 def rng(generator: Generator | None) -> np.random.Generator:
-    return (generator or default_generator)._rng
+    g = (generator or default_generator)._rng
+    return g if _vmap_hook is None else _vmap_hook(g)

@@ -20,7 +20,7 @@ from .autograd.graph import Node, Op, Retain
 
 __all__ = ["Tensor", "Size", "wrap", "make_result", "make_unary_result"]
 
-_new = object.__new__
+_new = object.__new__  # anomaly mode / check_graph swap this and Node while on (autograd/anomaly.py)
 _TYPE_NAMES = {"float16": "Half", "float32": "Float", "float64": "Double", "uint8": "Byte",
                "int8": "Char", "int16": "Short", "int32": "Int", "int64": "Long", "bool": "Bool"}
 _NOT_SCALAR = ("only one element tensors can be converted to Python scalars (this one has shape "
@@ -505,7 +505,7 @@ def make_unary_result(data, op: Op, x: Tensor, params: tuple = ()) -> Tensor:
         node.edges = (x.grad_fn or x,)
         node.params = params
         node.versions = (vc[0],) if vc is not None and vc[0] and op.saves_inputs else None
-        node.hooks = node.meta = None
+        node.hooks = node.meta = None  # after op, inputs, edges: anomaly mode's Node records here
         if op.saves_out:
             node.out = data
             t._vc = node.out_version = [0]

@@ -1,9 +1,22 @@
 """``chainrule.linalg``: torch.linalg's functions, batched over leading dims, each differentiable
 twice (the derivative rules are written against the math interface, see autograd/math.py)."""
 
-# factorisation-based solvers and determinants (ops/linalg_solve.py)
-from .ops.linalg_solve import LinAlgError  # noqa: F401
+# factorisation-based solvers, determinants and matrix functions (ops/linalg_solve.py,
+# linalg_cholesky.py, linalg_det.py, linalg_lstsq.py, linalg_matfun.py)
+from .ops.linalg_cholesky import cholesky_ex  # noqa: F401
+from .ops.linalg_cholesky import linalg_cholesky as cholesky  # noqa: F401
+from .ops.linalg_det import det  # noqa: F401
+from .ops.linalg_det import linalg_slogdet as slogdet  # noqa: F401
+from .ops.linalg_lstsq import lstsq, pinv  # noqa: F401
+from .ops.linalg_matfun import linalg_cross as cross  # noqa: F401
+from .ops.linalg_matfun import matrix_exp, matrix_power, multi_dot, vecdot  # noqa: F401
+from .ops.linalg_solve import LinAlgError, inv, inv_ex, solve, solve_triangular  # noqa: F401
 
-# spectral decompositions and matrix norms (ops/linalg_decomp.py)
-
+# spectral decompositions and matrix norms (ops/linalg_decomp.py, linalg_qr.py, linalg_norms.py)
+# isort: split
+from .ops.linalg import matmul  # noqa: F401
+from .ops.linalg_decomp import eigh, eigvalsh, svdvals  # noqa: F401
+from .ops.linalg_decomp import linalg_svd as svd  # noqa: F401
+from .ops.linalg_norms import cond, diagonal, matrix_norm, matrix_rank, norm  # noqa: F401
+from .ops.linalg_qr import linalg_qr as qr  # noqa: F401
 from .ops.reduce_norm import vector_norm  # noqa: F401

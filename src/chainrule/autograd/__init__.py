@@ -1,5 +1,8 @@
 """Reverse-mode automatic differentiation: backward, grad, grad modes and custom Functions."""
 
+from . import functional
+from .anomaly import detect_anomaly, is_anomaly_check_nan_enabled, is_anomaly_enabled, set_detect_anomaly
+from .check_graph import GraphCheck, NodeCheck, check_graph
 from .engine import backward, grad
 from .function import Function, FunctionCtx
 from .grad_mode import (
@@ -10,6 +13,10 @@ from .grad_mode import (
     no_grad,
     set_grad_enabled,
 )
+from .gradcheck import GradcheckError, gradcheck, gradgradcheck
 
 __all__ = ["backward", "grad", "Function", "FunctionCtx", "no_grad", "enable_grad",
-           "set_grad_enabled", "is_grad_enabled", "is_inference_mode_enabled", "inference_mode"]
+           "set_grad_enabled", "is_grad_enabled", "is_inference_mode_enabled", "inference_mode",
+           "detect_anomaly", "set_detect_anomaly", "is_anomaly_enabled", "is_anomaly_check_nan_enabled",
+           "check_graph", "GraphCheck", "NodeCheck",
+           "functional", "gradcheck", "gradgradcheck", "GradcheckError"]

@@ -22,6 +22,8 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from .anomaly import STATE as ANOMALY
+from .anomaly import report_backward_error, watch_graph
 from .grad_mode import GRAD
 from .graph import Node, Retain
 from .math import ARRAY_MATH, sum_to, tensor_math
@@ -138,6 +140,9 @@ def _run(roots, root_grads, retain_graph: bool, create_graph: bool, capture=None
         grads[r] = grads[r] + g if r in grads else g
     ready = [r for r in dict.fromkeys(roots) if r not in consumers]
     F = tensor_math() if create_graph else ARRAY_MATH
+    if ANOMALY.enabled:  # once per call, not per node: every node checks its gradients
+        watch_graph(roots)
+    v = None
     stored: set = set()  # arrays already handed to a .grad, so the next one gets a copy
     previous_mode = GRAD.enabled
     GRAD.enabled = create_graph  # backward of backward is recorded only when asked for
@@ -225,6 +230,10 @@ def _run(roots, root_grads, retain_graph: bool, create_graph: bool, capture=None
                     ready.append(e)
             if not retain_graph:  # free what backward needed (params too: a Function's ctx)
                 node.inputs = node.out = node.params = None
+    except Exception:  # costs nothing until raised
+        if ANOMALY.enabled:
+            report_backward_error(v)  # torch's warning: the failing node's forward call
+        raise
     finally:
         GRAD.enabled = previous_mode
 
@@ -292,9 +301,19 @@ def _fit_tensor(gx, x, F):
     return gx
 
 
+def _vmap_grad(g, x, into_grad: bool = False):
+    """A finished gradient of ``x`` as vmap wants it (``g`` an array or, with create_graph, a tensor):
+    the batch dims of vmaps that have returned, which ``x`` lacks, are summed (``x`` was shared by
+    the samples); see ``chainrule.func.vmap``. Plain arrays pass untouched."""
+    fix = getattr(getattr(g, "_data", g), "_leaf_grad", None)
+    return g if fix is None else fix(g, x._data, into_grad)
+
+
 def _accumulate(t, g, create_graph: bool, stored: set, wrap) -> None:
     """Add a finished gradient into ``t.grad``: the first one by reference (copied only when the
     array is shared), later ones in place, or out of place when the graph of the grad is kept."""
+    if type(g) is not np.ndarray:
+        g = _vmap_grad(g, t, True)
     if create_graph:
         t.grad = g if t.grad is None else t.grad + g
         return
@@ -429,6 +448,8 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph: bool | None = None,
     result = []
     for i, x in enumerate(ins):
         g = capture[vertex_of(x)]
+        if g is not None and type(g) is not np.ndarray:
+            g = _vmap_grad(g, x)
         if g is None:
             if not allow_unused:
                 raise RuntimeError(

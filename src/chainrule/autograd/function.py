@@ -141,9 +141,13 @@ class Function:
             for i, saved in enumerate(ctx._saved):  # weak: ctx -> output -> node -> ctx
                 if saved is inner:
                     ctx._saved_outputs[i] = (weakref.ref(out), weakref.ref(node_k))
+        if _WATCH is not None:  # anomaly mode or check_graph is on (see anomaly.py)
+            _WATCH(cls, args, kwargs, node, nodes, diff, results)
         return results[0] if single else tuple(results)
 
 
+#: ``anomaly.py`` sets this while it watches: called with each recorded Function call
+_WATCH = None
 _OPS: dict = {}
 _SELECT_OPS: dict = {}
 _SETUP_CONTEXT: dict = {}

@@ -35,9 +35,11 @@ def _expand_dims(x, axes):
 
 def _index_put_zeros(shape, index, g, dtype=None):
     """Zeros of ``shape`` with ``g`` added at ``index`` (repeated indices accumulate)."""
-    from ..ops.index import _is_basic
+    from ..ops.index import _is_basic, zeros_for
 
-    out = np.zeros(shape, dtype=g.dtype if dtype is None else dtype)
+    dt = g.dtype if dtype is None else dtype
+    # under vmap g is batched: so are the zeros it is added into (zeros_for)
+    out = np.zeros(shape, dt) if type(g) is np.ndarray else zeros_for(shape, dt, g, index)
     if _is_basic(index):
         out[index] = g  # basic indices never repeat an element
     else:

@@ -20,6 +20,7 @@ import numpy as np
 
 from .. import ops as C
 from .._tensor import Tensor, wrap
+from ..ops._common import any_true
 from . import init
 from .linear import Linear
 from .module import Module
@@ -52,7 +53,7 @@ def _attend(q: Tensor, k: Tensor, v: Tensor, bias, dropout_p: float, scale: floa
         scores = scores + bias
     if safe and bias is not None:
         dead = np.all(np.isneginf(scores._data), axis=-1, keepdims=True)
-        if dead.any():  # softmax of an all -inf row is NaN: give those rows zeros, their grads too
+        if any_true(dead):  # softmax of an all -inf row is NaN: give those rows zeros, their grads too
             dead_t = wrap(dead)
             attn = F.softmax(C.masked_fill(scores, dead_t, 0.0), dim=-1)
             attn = C.masked_fill(attn, dead_t, 0.0)

@@ -15,7 +15,7 @@ import numpy as np
 from .. import _random
 from .._tensor import Tensor
 from ..autograd.grad_mode import no_grad
-from ..ops._common import as_tensor, shape_str, wrap
+from ..ops._common import all_samples, as_tensor, shape_str, wrap
 from ..ops.lookup import embedding_lookup
 from ..ops.normalization import normalize
 from ..ops.shape import reshape
@@ -224,8 +224,8 @@ def embedding(input: Tensor, weight: Tensor, padding_idx: int | None = None,
                            f"{shape_str(w.shape)}")
     idx = input._data
     num = w.shape[0]
-    if idx.size and (idx.min() < 0 or idx.max() >= num):
-        bad = int(idx.max()) if idx.max() >= num else int(idx.min())
+    if idx.size and (all_samples(idx).min() < 0 or all_samples(idx).max() >= num):
+        bad = int(all_samples(idx).max()) if all_samples(idx).max() >= num else int(all_samples(idx).min())
         raise IndexError(f"{who}: index out of range in self (index {bad}, num_embeddings {num})")
     if padding_idx is not None:
         if not -num <= padding_idx < num:

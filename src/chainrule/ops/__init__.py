@@ -11,6 +11,14 @@ from .index import *  # noqa: F403
 from .inplace import *  # noqa: F403
 from .join import *  # noqa: F403
 from .linalg import *  # noqa: F403
+from .linalg_cholesky import *  # noqa: F403
+from .linalg_decomp import *  # noqa: F403
+from .linalg_det import *  # noqa: F403
+from .linalg_lstsq import *  # noqa: F403
+from .linalg_matfun import *  # noqa: F403
+from .linalg_norms import *  # noqa: F403
+from .linalg_qr import *  # noqa: F403
+from .linalg_solve import *  # noqa: F403
 from .ranges import *  # noqa: F403
 from .reduce import *  # noqa: F403
 from .reduce_cumulative import *  # noqa: F403

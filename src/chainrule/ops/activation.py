@@ -162,7 +162,7 @@ def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
             f"({w.shape[-1] if w.ndim else '?'})"
         )
     out = np.matmul(x, w.T)
-    if type(out) is not np.ndarray:
+    if type(out) is not np.ndarray and isinstance(out, np.generic):  # (not vmap's batched array)
         out = np.asarray(out)
     if bias is None:
         return make_result(out, _linear, (input, weight))

@@ -87,6 +87,10 @@ def _channel_major(x: np.ndarray, groups: int) -> np.ndarray:
 
 def conv_array(x, w, b, stride, padding, out_hw, dilation, groups, cols=None):
     """Convolution on arrays: one matmul of the weight matrix with the windows (per group)."""
+    if type(x) is not np.ndarray or type(w) is not np.ndarray or not (b is None or type(b) is np.ndarray):
+        from ..func._batching_nn import conv  # vmap: batched arguments
+
+        return conv(x, w, b, stride, padding, out_hw, dilation, groups)
     O, cg, kh, kw = w.shape
     if cols is None:
         cols = im2col(x, (kh, kw), stride, padding, out_hw, dilation, groups)
@@ -96,6 +100,10 @@ def conv_array(x, w, b, stride, padding, out_hw, dilation, groups, cols=None):
 
 def conv_weight_array(x, g, weight_shape, stride, padding, dilation, groups, cols=None):
     """``dl/dw`` of a convolution: the input windows times ``g`` (N, O, Ho, Wo), one matmul."""
+    if type(x) is not np.ndarray or type(g) is not np.ndarray:
+        from ..func._batching_nn import conv_weight  # vmap: one weight gradient per sample
+
+        return conv_weight(x, g, weight_shape, stride, padding, dilation, groups)
     O, cg, kh, kw = weight_shape
     if cols is None:
         cols = im2col(x, (kh, kw), stride, padding, g.shape[2:], dilation, groups)
@@ -145,6 +153,10 @@ def _col2im_unit_stride(x, wt, kernel, padding, out_hw, dilation, groups):
 def conv_transpose_array(x, w, b, stride, padding, out_hw, dilation, groups):
     """Transposed convolution on arrays (the adjoint of ``conv_array`` in its input): one matmul
     with the transposed weight matrix back to window columns, then ``col2im``."""
+    if type(x) is not np.ndarray or type(w) is not np.ndarray or not (b is None or type(b) is np.ndarray):
+        from ..func._batching_nn import conv_transpose  # vmap: batched arguments
+
+        return conv_transpose(x, w, b, stride, padding, out_hw, dilation, groups)
     O, cg, kh, kw = w.shape
     N, _, Hi, Wi = x.shape
     wt = np.swapaxes(w.reshape(groups, O // groups, cg * kh * kw), 1, 2)
@@ -216,7 +228,8 @@ def convolution(input: Tensor, weight: Tensor, bias: Tensor | None, stride: tupl
     """2-d convolution of ``input`` (N, C, H, W) with ``weight`` (O, C/groups, kh, kw) in
     explicit geometry (see the module docstring); arguments are not validated here."""
     x, w = input._data, weight._data
-    cols = im2col(x, w.shape[2:], stride, padding, out_hw, dilation, groups)
+    cols = im2col(x, w.shape[2:], stride, padding, out_hw, dilation, groups) \
+        if type(x) is np.ndarray else None  # (vmap: the batched kernel makes its own)
     y = conv_array(x, w, None if bias is None else bias._data, stride, padding, out_hw, dilation,
                    groups, cols)
     return make_result(y, _convolution, _inputs(input, weight, bias),

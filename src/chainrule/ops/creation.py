@@ -7,7 +7,7 @@ import numpy as np
 from .. import _dtype
 from .._random import rng
 from ..autograd.graph import defop
-from ._common import Tensor, make_result, wrap
+from ._common import Tensor, any_true, make_result, wrap
 
 
 def _to_array(data, dtype=None, copy: bool = False) -> np.ndarray:
@@ -20,6 +20,8 @@ def _to_array(data, dtype=None, copy: bool = False) -> np.ndarray:
     target = None if dtype is None else _dtype.to_numpy_dtype(dtype)
     if isinstance(data, Tensor):
         a = data._data
+    elif type(data) is not np.ndarray and hasattr(data, "_raw"):  # vmap's batched array: keep it
+        a = data
     elif isinstance(data, np.ndarray | np.generic):
         a = np.asarray(data)
         _dtype.from_numpy_dtype(a.dtype)  # raises for dtypes torch has no equivalent of
@@ -169,7 +171,9 @@ def _clone(F, g, xs, out, p, needs):
 def clone(input: Tensor, *, memory_format=None) -> Tensor:
     """A copy with its own memory; gradients flow back to ``input``."""
     input = as_tensor(input)
-    return make_result(np.array(input._data, copy=True, order="C"), _clone, (input,))
+    x = input._data
+    out = np.array(x, copy=True, order="C") if type(x) is np.ndarray else x.copy()  # (vmap: batched)
+    return make_result(out, _clone, (input,))
 
 
 def view_as_dtype(input: Tensor, dtype) -> Tensor:
@@ -237,13 +241,19 @@ def _like(input: Tensor, dtype) -> np.dtype:
 def zeros_like(input: Tensor, *, dtype=None, device=None, requires_grad: bool = False,
                memory_format=None) -> Tensor:
     input = as_tensor(input)
-    return _leaf(np.zeros(input._data.shape, _like(input, dtype)), requires_grad)
+    x = input._data
+    if type(x) is not np.ndarray:  # vmap: batched like the input, as torch's
+        return _leaf(np.zeros_like(x, dtype=_like(input, dtype)), requires_grad)
+    return _leaf(np.zeros(x.shape, _like(input, dtype)), requires_grad)
 
 
 def ones_like(input: Tensor, *, dtype=None, device=None, requires_grad: bool = False,
               memory_format=None) -> Tensor:
     input = as_tensor(input)
-    return _leaf(np.ones(input._data.shape, _like(input, dtype)), requires_grad)
+    x = input._data
+    if type(x) is not np.ndarray:  # vmap: batched like the input, as torch's
+        return _leaf(np.ones_like(x, dtype=_like(input, dtype)), requires_grad)
+    return _leaf(np.ones(x.shape, _like(input, dtype)), requires_grad)
 
 
 def empty_like(input: Tensor, *, dtype=None, device=None, requires_grad: bool = False,
@@ -254,7 +264,10 @@ def empty_like(input: Tensor, *, dtype=None, device=None, requires_grad: bool = 
 def full_like(input: Tensor, fill_value, *, dtype=None, device=None,
               requires_grad: bool = False, memory_format=None) -> Tensor:
     input = as_tensor(input)
-    return _leaf(np.full(input._data.shape, fill_value, _like(input, dtype)), requires_grad)
+    x = input._data
+    if type(x) is not np.ndarray:  # vmap: batched like the input, as torch's
+        return _leaf(np.full_like(x, fill_value, dtype=_like(input, dtype)), requires_grad)
+    return _leaf(np.full(x.shape, fill_value, _like(input, dtype)), requires_grad)
 
 
 # ---- random ------------------------------------------------------------------------------------
@@ -360,7 +373,7 @@ def normal(mean=0.0, std=1.0, size=None, *, generator=None, dtype=None, device=N
         s = as_tensor(std)._data
         like = mean if isinstance(mean, Tensor) else std
         dt = _random_dtype(like.dtype, "normal")
-        if (s < 0).any():
+        if any_true(s < 0):
             raise RuntimeError(f"normal expects std >= 0.0, but found std {s.min()}")
         shape = np.broadcast_shapes(m.shape, s.shape)
         return wrap((m + s * g.standard_normal(shape)).astype(dt))

@@ -16,7 +16,7 @@ import string
 import numpy as np
 
 from ..autograd.graph import defop
-from ._common import Tensor, as_tensor, make_result, shape_str
+from ._common import Tensor, as_array, as_tensor, make_result, shape_str
 
 __all__ = ["einsum"]
 
@@ -215,5 +215,5 @@ def einsum(equation, *operands) -> Tensor:
     dt = arrays[0].dtype
     out = np.einsum(",".join(subs) + "->" + out_subs, *arrays, optimize=True)
     if type(out) is not np.ndarray or out.dtype != dt:
-        out = np.asarray(out, dtype=dt)
+        out = as_array(out, dt)
     return make_result(out, _einsum, tensors, (subs, out_subs, dt))

@@ -12,7 +12,7 @@ import numpy as np
 
 from .._tensor import make_unary_result
 from ..autograd.graph import defop
-from ._common import _CONSTANTS, Tensor, as_tensor, constant, make_result, operands, wrap
+from ._common import _CONSTANTS, Tensor, any_true, as_tensor, constant, make_result, operands, wrap
 
 _LN2 = math.log(2.0)
 _LN10 = math.log(10.0)
@@ -525,7 +525,7 @@ def fmod(input, other) -> Tensor:
 def pow(input, exponent) -> Tensor:  # noqa: A001
     """``input ** exponent`` with broadcasting."""
     a, b = operands(input, exponent)
-    if a._data.dtype.kind in "iu" and b._data.dtype.kind in "iu" and (b._data < 0).any():
+    if a._data.dtype.kind in "iu" and b._data.dtype.kind in "iu" and any_true(b._data < 0):
         raise RuntimeError("pow: Integers to negative integer powers are not allowed.")
     with np.errstate(divide="ignore", invalid="ignore"):
         out = np.power(a._data, b._data)

@@ -18,7 +18,17 @@ from __future__ import annotations
 import numpy as np
 
 from ..autograd.graph import defop
-from ._common import Tensor, as_tensor, make_result, normalize_dim, shape_str, wrap
+from ._common import (
+    Tensor,
+    all_samples,
+    as_tensor,
+    copy_for,
+    full_for,
+    make_result,
+    normalize_dim,
+    shape_str,
+    wrap,
+)
 
 __all__ = ["gather", "scatter", "scatter_add", "index_select", "index_add", "index_copy",
            "index_fill", "masked_fill", "masked_select", "take_along_dim", "narrow", "select",
@@ -43,7 +53,7 @@ def _index_array(who: str, index, *, allow_int32: bool = True) -> np.ndarray:
 def _check_bounds(who: str, a: np.ndarray, size: int, dim: int, negative_ok: bool = False) -> None:
     if a.size == 0:
         return
-    lo, hi = int(a.min()), int(a.max())
+    lo, hi = int(all_samples(a).min()), int(all_samples(a).max())
     if hi >= size or lo < (-size if negative_ok else 0):
         bad = hi if hi >= size else lo
         raise RuntimeError(
@@ -179,7 +189,7 @@ def index_select(input: Tensor, dim: int, index: Tensor) -> Tensor:
         raise IndexError(f"index_select(): Index is supposed to be a vector, got shape "
                          f"{shape_str(a.shape)}")
     size = x.shape[d] if x.ndim else 1
-    if a.size and (a.min() < 0 or a.max() >= size):
+    if a.size and (all_samples(a).min() < 0 or all_samples(a).max() >= size):
         raise IndexError(f"index_select(): index out of range in self (indices must lie in "
                          f"[0, {size}) for dim {d} of a tensor of shape {shape_str(x.shape)})")
     if x.ndim == 0:
@@ -264,8 +274,9 @@ _masked_fill = defop("masked_fill", saves_inputs=False,
 def _write(input: Tensor, idx: tuple, value, op, src_idx=None) -> Tensor:
     """A copy of ``input`` with ``value`` (a tensor or a number) written at ``idx``."""
     x = input._data
-    out = x.copy()
-    keep = np.ones(x.shape, dtype=bool)
+    v = value._data if isinstance(value, Tensor) else None
+    out = copy_for(x, v, idx)
+    keep = full_for(x.shape, bool, True, idx)
     keep[idx] = False
     if isinstance(value, Tensor):
         v = value._data
@@ -343,7 +354,7 @@ def _scatter_add(F, g, xs, out, p, needs):
 def _add_at(input: Tensor, idx: tuple, src: Tensor, src_idx, op, alpha=1) -> Tensor:
     x = input._data
     v = src._data if src_idx is None else src._data[src_idx]
-    out = x.copy()
+    out = copy_for(x, v, idx)
     np.add.at(out, idx, v if alpha == 1 else v * alpha)
     return make_result(out, op, (input, src), (idx, src._data.shape, src_idx) + (
         (alpha,) if op is _index_add else ()))

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..autograd.graph import defop
-from ._common import Tensor, make_result, shape_str
+from ._common import Tensor, copy_for, full_for, lift_like, make_result, shape_str, zeros_for
 
 
 def _convert_index(index, shape: tuple | None = None) -> tuple:
@@ -61,8 +61,8 @@ def _convert_one(i):
                 f"getitem: tensors used as indices must be long, int, byte or bool tensors, got "
                 f"{i.dtype}"
             )
-        if a.ndim == 0 and a.dtype.kind != "b":
-            return int(a)  # torch treats a 0-d integer tensor as an int
+        if a.ndim == 0 and a.dtype.kind != "b" and type(a) is np.ndarray:
+            return int(a)  # torch treats a 0-d integer tensor as an int (not a batched one: vmap)
         return a
     if type(i) is list:
         a = np.asarray([int(v) if isinstance(v, Tensor) else v for v in i])
@@ -127,6 +127,8 @@ def getitem(input: Tensor, index) -> Tensor:
     """``input[index]`` with ints, slices, None, Ellipsis, bool masks and integer tensors."""
     x = input._data
     idx, basic = _convert(index, x.shape)
+    if not basic and type(x) is np.ndarray:
+        x = lift_like(x, idx)  # vmap: index arrays batched, x not
     try:
         out = x[idx]
     except IndexError as e:
@@ -146,7 +148,7 @@ def _index_put_zeros(F, g, xs, out, p, needs):
 def index_put_zeros(shape: tuple, index, values: Tensor) -> Tensor:
     """Zeros of ``shape`` with ``values`` added at ``index`` (getitem's adjoint, differentiable)."""
     v = values._data
-    out = np.zeros(shape, dtype=v.dtype)
+    out = np.zeros(shape, v.dtype) if type(v) is np.ndarray else zeros_for(shape, v.dtype, v, index)
     if _is_basic(index):
         out[index] = v
     else:
@@ -165,7 +167,7 @@ def index_put(input: Tensor, index, values: Tensor) -> Tensor:
     """A copy of ``input`` with ``values`` written at ``index`` (out-of-place ``x[index] = v``)."""
     x = input._data
     v = values._data
-    out = x.copy()
+    out = copy_for(x, v, index)
     try:
         out[index] = v
     except ValueError as e:
@@ -173,6 +175,6 @@ def index_put(input: Tensor, index, values: Tensor) -> Tensor:
             f"index_put: can't assign values of shape {shape_str(v.shape)} to the indexed part "
             f"of a tensor of shape {shape_str(x.shape)}: {e}"
         ) from None
-    keep = np.ones(x.shape, dtype=bool)
+    keep = full_for(x.shape, bool, True, index)
     keep[index] = False
     return make_result(out, _index_put, (input, values), (index, keep))

@@ -72,7 +72,7 @@ def _product(who: str, a: Tensor, b: Tensor) -> Tensor:
         out = np.matmul(a._data, b._data)
     except ValueError:
         raise _matmul_error(who, a._data, b._data) from None
-    if type(out) is not np.ndarray:
+    if type(out) is not np.ndarray and isinstance(out, np.generic):  # (not vmap's batched array)
         out = np.asarray(out)
     return make_result(out, _matmul, (a, b))
 

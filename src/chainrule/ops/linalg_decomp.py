@@ -1,5 +1,326 @@
-"""Spectral decompositions and the norms built on them: qr, eigh, svd, matrix_norm ..."""
+"""Spectral decompositions: ``linalg.eigh``, ``eigvalsh``, ``svd``, ``svdvals`` and ``torch.svd``.
+
+A decomposition has several outputs but one derivative rule that needs all their gradients at once
+(the eigenvector term of eigh's gradient mixes ``gL`` and ``gV``). So each is ONE recorded op whose
+output packs the factors into a single array; the public function returns differentiable slices of
+it, whose gradients scatter back into the packed shape (zeros where a factor was not used), and the
+rule unpacks ``g`` again. The slices get their own memory (so writing into one never changes the
+saved factors) but share the packed output's version counter: an in-place change of any factor
+makes a later backward through the decomposition raise, as in torch, which saves every factor.
+
+Rules are written in ``F`` only, so ``create_graph=True`` differentiates them again.
+"""
 
 from __future__ import annotations
 
-__all__: list[str] = []
+from collections import namedtuple
+
+import numpy as np
+
+from ..autograd.grad_mode import GRAD
+from ..autograd.graph import defop
+from ._common import Tensor, as_tensor, make_result, wrap
+from .linalg_solve import LinAlgError
+
+__all__ = ["svd"]  # torch.svd; the torch.linalg functions are exported by chainrule.linalg
+
+EighResult = namedtuple("linalg_eigh", ["eigenvalues", "eigenvectors"])
+SVDResult = namedtuple("linalg_svd", ["U", "S", "Vh"])
+SVDTuple = namedtuple("svd", ["U", "S", "V"])
+
+#: torch's short dtype names, as its error messages print them
+TORCH_NAMES = {"int64": "Long", "int32": "Int", "int16": "Short", "int8": "Char", "uint8": "Byte",
+               "bool": "Bool", "float16": "Half", "float32": "Float", "float64": "Double"}
+
+
+# ---- shared helpers (also used by linalg_qr and linalg_norms) ----------------------------------
+def check_out(who: str, out) -> None:
+    if out is not None:
+        raise TypeError(f"{who}: out= is not supported; use the returned tensor")
+
+
+def matrix_input(who: str, A, kernel: str, *, square: bool = False, any_dtype_kernel: bool = False,
+                 name: str = "A") -> tuple[Tensor, np.ndarray]:
+    """``A`` as a tensor and its array, checked to be a (batch of) float32/float64 matrices.
+
+    ``kernel``: torch's CPU kernel name; torch raises NotImplementedError naming it for dtypes the
+    kernel lacks (float16 always; with ``any_dtype_kernel``, as for eigh, integers and bools too,
+    which the other ops reject earlier with a RuntimeError).
+    """
+    A = as_tensor(A, who)
+    a = A._data
+    if a.ndim < 2:
+        raise RuntimeError(
+            f"{who}: The input tensor {name} must have at least 2 dimensions, got shape "
+            f"{tuple(a.shape)}; for a single vector use a (1, n) or (n, 1) matrix"
+        )
+    if square and a.shape[-1] != a.shape[-2]:
+        raise RuntimeError(
+            f"{who}: {name} must be batches of square matrices, but they are {a.shape[-2]} by "
+            f"{a.shape[-1]} matrices"
+        )
+    dt = TORCH_NAMES.get(a.dtype.name, a.dtype.name)
+    if a.dtype.kind != "f" and not any_dtype_kernel:
+        raise RuntimeError(
+            f"{who}: Expected a floating point or complex tensor as input. Got {dt}; convert "
+            f"first, e.g. {name}.double()"
+        )
+    if a.dtype.kind != "f" or a.dtype.itemsize < 4:
+        raise NotImplementedError(
+            f'{who}: "{kernel}" not implemented for \'{dt}\'; convert first, e.g. {name}.float()'
+        )
+    return A, a
+
+
+def records(A: Tensor) -> bool:
+    """Whether an op on ``A`` is recorded in the graph (grad mode on and ``A`` requires grad)."""
+    return GRAD.enabled and A._rg
+
+
+def part(packed: Tensor, index: tuple, transpose: bool = False) -> Tensor:
+    """One factor of a packed output: a differentiable slice with memory of its own that shares
+    the packed tensor's version counter (see the module docstring)."""
+    from .index import getitem
+    from .shape import transpose as _transpose
+
+    t = getitem(packed, index)
+    if transpose:
+        t = _transpose(t, -2, -1)
+    t._data = t._data.copy()  # the slice ops save nothing, so their output may own its memory
+    t._vc = packed._shared_vc()
+    return t
+
+
+def used(F, g) -> bool:
+    """Whether an output's gradient carries anything: a factor the loss never read gets exact
+    zeros, which the rules treat as torch treats an undefined gradient (the term is skipped, so
+    e.g. eigenvalues alone stay differentiable at repeated eigenvalues)."""
+    return bool(np.any(g._data if F.is_tensor else g))
+
+
+def constant(F, array: np.ndarray):
+    """A constant array in the rule's namespace (a Tensor under create_graph)."""
+    return wrap(array) if F.is_tensor else array
+
+
+def np_dtype(F, x) -> np.dtype:
+    return x._data.dtype if F.is_tensor else x.dtype
+
+
+def eye_like(F, x, n: int):
+    return constant(F, np.eye(n, dtype=np_dtype(F, x)))
+
+
+def diag_embed(F, v, n: int):
+    """``(..., n) -> (..., n, n)`` with ``v`` on the diagonal (differentiable in F)."""
+    return F.expand_dims(v, -1) * eye_like(F, v, n)
+
+
+def _lapack(who: str, fn, a: np.ndarray, values: str = "singular values", **kwargs):
+    """Run a NumPy LAPACK routine; non-convergence becomes LinAlgError with torch's wording."""
+    try:
+        return fn(a, **kwargs)
+    except np.linalg.LinAlgError:
+        why = (f"the input matrix is ill-conditioned or has too many repeated {values}"
+               if np.isfinite(a).all() else "the input matrix contained non-finite values")
+        raise LinAlgError(f"{who}: The algorithm failed to converge because {why}.") from None
+
+
+# ---- eigh --------------------------------------------------------------------------------------
+@defop("linalg_eigh", saves_out=True, saves_inputs=False,
+       formula="dl/dA = V (diag(dl/dL) + skew(V^T dl/dV) / E) V^T,  E_ij = L_j - L_i")
+def _eigh(F, g, xs, out, p, needs):
+    with np.errstate(divide="ignore", invalid="ignore"):  # repeated eigenvalues: inf/nan, no warning
+        return _eigh_grad(F, g, out, p[0])
+
+
+def _eigh_grad(F, g, out, n: int):
+    rows = (Ellipsis, slice(0, n), slice(None))
+    V, L = F.getitem(out, rows), F.getitem(out, (Ellipsis, n, slice(None)))
+    gV, gL = F.getitem(g, rows), F.getitem(g, (Ellipsis, n, slice(None)))
+    inner = diag_embed(F, gL, n)
+    if used(F, gV):
+        VtgV = F.matmul(F.mT(V), gV)
+        # the projection onto skew-symmetric matrices (the tangent space of orthogonal V), then
+        # torch's E with ones on its diagonal: that diagonal of the skew part is exactly 0
+        E = F.expand_dims(L, -2) - F.expand_dims(L, -1) + eye_like(F, L, n)
+        inner = inner + ((VtgV - F.mT(VtgV)) * 0.5) / E
+    return (F.matmul(V, F.matmul(inner, F.mT(V))),)
+
+
+def _eigh_arrays(who: str, A, UPLO: str):
+    A, a = matrix_input(who, A, "linalg_eigh_cpu", square=True, any_dtype_kernel=True)
+    if UPLO not in ("L", "U"):
+        raise RuntimeError(f"Expected UPLO argument to be 'L' or 'U', but got {UPLO}")
+    L, V = _lapack(who, np.linalg.eigh, a, "eigenvalues", UPLO=UPLO)
+    return A, L.astype(a.dtype, copy=False), V.astype(a.dtype, copy=False)
+
+
+def eigh(A: Tensor, UPLO: str = "L", *, out=None) -> EighResult:
+    """``torch.linalg.eigh``: eigenvalues (ascending) and orthonormal eigenvectors of symmetric
+    matrices, batched over leading dims.
+
+    Parameters
+    ----------
+    A : ``(*, n, n)`` float32/float64 tensor; only the triangle named by ``UPLO`` is read.
+    UPLO : ``'L'`` (default) or ``'U'``.
+
+    Returns
+    -------
+    ``(eigenvalues (*, n), eigenvectors (*, n, n))`` with ``A = V diag(L) V^T``. Each eigenvector
+    is unique up to its sign only, so a loss should not depend on the signs (use ``V * V`` or
+    ``V @ f(L) @ V.mT``). The gradient is torch's: a symmetric matrix (both triangles share it,
+    even though only one is read), ``inf``/``nan`` where eigenvectors are used and eigenvalues
+    repeat; with only the eigenvalues used it is ``V diag(gL) V^T``, finite everywhere.
+    """
+    check_out("linalg.eigh", out)
+    A, L, V = _eigh_arrays("linalg.eigh", A, UPLO)
+    if not records(A):
+        return EighResult(wrap(L), wrap(V))
+    n = L.shape[-1]
+    packed = make_result(np.concatenate([V, L[..., None, :]], axis=-2), _eigh, (A,), (n,))
+    return EighResult(part(packed, (Ellipsis, n, slice(None))),
+                      part(packed, (Ellipsis, slice(0, n), slice(None))))
+
+
+def eigvalsh(A: Tensor, UPLO: str = "L", *, out=None) -> Tensor:
+    """``torch.linalg.eigvalsh``: the eigenvalues of symmetric matrices, ascending, ``(*, n)``;
+    the gradient is ``V diag(gL) V^T`` (see :func:`eigh`)."""
+    check_out("linalg.eigvalsh", out)
+    A = as_tensor(A, "linalg.eigvalsh")
+    if records(A):
+        return eigh(A, UPLO).eigenvalues
+    _, a = matrix_input("linalg.eigh", A, "linalg_eigh_cpu", square=True,
+                        any_dtype_kernel=True)
+    if UPLO not in ("L", "U"):
+        raise RuntimeError(f"Expected UPLO argument to be 'L' or 'U', but got {UPLO}")
+    L = _lapack("linalg.eigh", np.linalg.eigvalsh, a, "eigenvalues", UPLO=UPLO)
+    return wrap(L.astype(a.dtype, copy=False))
+
+
+# ---- svd ---------------------------------------------------------------------------------------
+# packed layout: rows [0, m) hold U, row m holds S, rows (m, m + n] hold Vh^T; the columns are
+# padded to the wider of U and Vh^T (they differ only with full_matrices=True)
+@defop("linalg_svd", saves_out=True, saves_inputs=False,
+       formula="dl/dA = U [(skew(U^T gU) S + S skew(V^T gV)) / E + diag(gS)] V^T + (m != n terms),"
+               "  E_ij = s_j^2 - s_i^2")
+def _svd(F, g, xs, out, p, needs):
+    with np.errstate(divide="ignore", invalid="ignore"):  # repeated or zero singular values
+        return _svd_grad(F, g, out, *p)
+
+
+def _svd_grad(F, g, out, m: int, n: int, k: int):
+    # with full_matrices=True only the first k columns of U and rows of Vh enter, as in torch (the
+    # others are any orthonormal completion: the loss must not depend on them)
+    def unpack(x):
+        return (F.getitem(x, (Ellipsis, slice(0, m), slice(0, k))),
+                F.getitem(x, (Ellipsis, m, slice(0, k))),
+                F.mT(F.getitem(x, (Ellipsis, slice(m + 1, None), slice(0, k)))))
+
+    U, S, Vh = unpack(out)
+    gU, gS, gVh = unpack(g)
+    has_u, has_v = used(F, gU), used(F, gVh)
+    if not has_u and not has_v:  # svdvals: U diag(gS) Vh
+        return (F.matmul(U, F.expand_dims(gS, -1) * Vh) if m >= n
+                else F.matmul(U * F.expand_dims(gS, -2), Vh),)
+    S2 = S * S
+    E = F.expand_dims(S2, -2) - F.expand_dims(S2, -1) + eye_like(F, S, k)
+    inner = None
+    if has_u:
+        UtgU = F.matmul(F.mT(U), gU)
+        inner = (UtgU - F.mT(UtgU)) * F.expand_dims(S, -2)
+    if has_v:
+        VtgV = F.matmul(Vh, F.mT(gVh))
+        term = F.expand_dims(S, -1) * (VtgV - F.mT(VtgV))
+        inner = term if inner is None else inner + term
+    inner = inner / E + diag_embed(F, gS, k)
+    if m > n and has_u:  # the part of gU outside U's column space: (I - U U^T) gU S^-1
+        gUS = gU / F.expand_dims(S, -2)
+        gA = F.matmul(U, inner) + gUS - F.matmul(U, F.matmul(F.mT(U), gUS))
+        return (F.matmul(gA, Vh),)
+    if m < n and has_v:  # likewise S^-1 gVh (I - V V^T)
+        SgVh = gVh / F.expand_dims(S, -1)
+        gA = F.matmul(inner, Vh) + SgVh - F.matmul(F.matmul(SgVh, F.mT(Vh)), Vh)
+        return (F.matmul(U, gA),)
+    return (F.matmul(U, F.matmul(inner, Vh)),)
+
+
+def _svd_record(who: str, A: Tensor, a: np.ndarray, full_matrices: bool) -> SVDResult:
+    U, S, Vh = _lapack(who, np.linalg.svd, a, full_matrices=full_matrices)
+    U, S, Vh = (x.astype(a.dtype, copy=False) for x in (U, S, Vh))
+    if not records(A):
+        return SVDResult(wrap(U), wrap(S), wrap(Vh))
+    m, n = a.shape[-2:]
+    k = S.shape[-1]
+    cu, cv = U.shape[-1], Vh.shape[-2]
+    width = max(cu, cv)
+    packed = np.zeros(a.shape[:-2] + (m + 1 + n, width), dtype=a.dtype)
+    packed[..., :m, :cu] = U
+    packed[..., m, :k] = S
+    packed[..., m + 1:, :cv] = np.swapaxes(Vh, -1, -2)
+    P = make_result(packed, _svd, (A,), (m, n, k))
+    return SVDResult(part(P, (Ellipsis, slice(0, m), slice(0, cu))),
+                     part(P, (Ellipsis, m, slice(0, k))),
+                     part(P, (Ellipsis, slice(m + 1, None), slice(0, cv)), transpose=True))
+
+
+def linalg_svd(A: Tensor, full_matrices: bool = True, *, driver=None, out=None) -> SVDResult:
+    """``torch.linalg.svd``: ``A = U diag(S) Vh`` for a batch of ``(m, n)`` matrices.
+
+    Parameters
+    ----------
+    A : ``(*, m, n)`` float32/float64 tensor.
+    full_matrices : True (default): ``U`` is ``(*, m, m)`` and ``Vh`` ``(*, n, n)``; False: the
+        reduced ``(*, m, k)`` and ``(*, k, n)`` with ``k = min(m, n)``.
+    driver : CUDA only in torch; must be None.
+
+    Returns
+    -------
+    ``(U, S, Vh)``, ``S`` descending ``(*, k)``. Singular vectors are unique up to a joint sign
+    per pair (``U[:, i]``, ``Vh[i]``): use sign-invariant losses. The gradient is torch's
+    ``svd_backward``; with full_matrices=True the gradients of the extra columns of ``U`` and rows
+    of ``Vh`` are ignored (as torch does), and it is inf/nan where used singular vectors belong to
+    repeated or (for non-square A) zero singular values.
+    """
+    check_out("linalg.svd", out)
+    if driver is not None:
+        raise RuntimeError("linalg.svd: keyword argument `driver=` is only supported on CUDA "
+                           "inputs with cuSOLVER backend; leave it None")
+    A, a = matrix_input("linalg.svd", A, "linalg_svd_cpu")
+    return _svd_record("linalg.svd", A, a, bool(full_matrices))
+
+
+def svdvals(A: Tensor, *, driver=None, out=None) -> Tensor:
+    """``torch.linalg.svdvals``: singular values, descending, ``(*, min(m, n))``; the gradient is
+    ``U diag(gS) Vh``, finite even for repeated or zero singular values."""
+    check_out("linalg.svdvals", out)
+    A, a = matrix_input("linalg.svd", A, "linalg_svd_cpu")
+    if records(A):
+        return _svd_record("linalg.svd", A, a, False).S
+    S = _lapack("linalg.svd", np.linalg.svd, a, compute_uv=False)
+    return wrap(S.astype(a.dtype, copy=False))
+
+
+def svd(input: Tensor, some: bool = True, compute_uv: bool = True, *, out=None) -> SVDTuple:
+    """``torch.svd`` (deprecated in torch in favour of ``linalg.svd``): returns ``(U, S, V)``,
+    ``V`` not ``Vh``.
+
+    ``some=True``: reduced factors; False: full ones. ``compute_uv=False``: only ``S`` is computed
+    (differentiable, like ``svdvals``); ``U`` and ``V`` are zero ``(*, m, m)`` and ``(*, n, n)``
+    matrices that do not require grad.
+    """
+    check_out("svd", out)
+    if not compute_uv:
+        A, a = matrix_input("linalg.svd", input, "linalg_svd_cpu")
+        S = svdvals(A)
+        m, n = a.shape[-2:]
+        batch = a.shape[:-2]
+        return SVDTuple(wrap(np.zeros(batch + (m, m), dtype=a.dtype)), S,
+                          wrap(np.zeros(batch + (n, n), dtype=a.dtype)))
+    U, S, Vh = linalg_svd(input, full_matrices=not some)
+    from .shape import transpose
+
+    V = transpose(Vh, -2, -1)
+    if V._rg:
+        V._data = V._data.copy()  # own memory, shared version counter, like the other factors
+    return SVDTuple(U, S, V)

@@ -1,10 +1,331 @@
-"""Matrix functions built on one LU / Cholesky factorisation: det, slogdet, logdet, inv, solve ..."""
+"""Linear solvers: inv, solve, solve_triangular, and the argument checks the linalg modules share
+(the Cholesky family: linalg_cholesky.py; determinants: linalg_det.py; pinv and lstsq:
+linalg_lstsq.py; matrix functions and products: linalg_matfun.py).
+
+Every derivative rule is written against the math interface ``F`` (autograd/math.py), so the
+gradients are differentiable again. The solvers the rules need are added to ``F`` at the end of
+this module (``F.inv``, ``F.solve``, ``F.solve_triangular``).
+
+The lecture's rule for a solve, X = A^{-1} B:  dl/dB = A^{-T} dl/dX,  dl/dA = -dl/dB X^T.
+"""
 
 from __future__ import annotations
 
-__all__: list[str] = []
+from collections import namedtuple
+
+import numpy as np
+from scipy.linalg import blas as _blas
+from scipy.linalg import lapack as _lapack
+
+from .._tensor import _TYPE_NAMES
+from ..autograd.graph import defop
+from ..autograd.math import register
+from ._common import Tensor, as_tensor, make_result, shape_str, wrap
+
+__all__ = ["inverse"]
+
+# torch.return_types.linalg_inv_ex
+InvEx = namedtuple("linalg_inv_ex", ["inverse", "info"])
 
 
 class LinAlgError(RuntimeError):
     """A matrix is singular or not positive definite, or a LAPACK routine did not converge
     (``torch.linalg.LinAlgError``; a RuntimeError, as in torch)."""
+
+
+# ---- argument checks shared by the linalg modules ------------------------------------------------
+def type_name(a: np.ndarray) -> str:
+    """torch's name of a dtype in error messages (Float, Double, Long ...)."""
+    return _TYPE_NAMES.get(a.dtype.name, a.dtype.name)
+
+
+def check_matrices(who: str, a: np.ndarray, name: str = "A", square: bool = True) -> None:
+    """Errors of torch.linalg for a non-matrix, non-float or non-square argument."""
+    if a.ndim < 2:
+        raise RuntimeError(
+            f"{who}: The input tensor {name} must have at least 2 dimensions, got shape "
+            f"{shape_str(a.shape)}; a single matrix has shape (n, n)"
+        )
+    if a.dtype.kind != "f":
+        raise RuntimeError(
+            f"{who}: Expected a floating point or complex tensor as input. Got {type_name(a)}; "
+            f"convert first, e.g. {name}.double()"
+        )
+    if a.dtype == np.float16:
+        raise RuntimeError(f"{who}: Low precision dtypes not supported. Got Half; convert first, "
+                           f"e.g. {name}.float()")
+    if square and a.shape[-1] != a.shape[-2]:
+        raise RuntimeError(
+            f"{who}: {name} must be batches of square matrices, but they are {a.shape[-2]} by "
+            f"{a.shape[-1]} matrices (shape {shape_str(a.shape)})"
+        )
+
+
+def check_same_dtype(who: str, a: np.ndarray, b: np.ndarray, names=("A", "B")) -> None:
+    if a.dtype != b.dtype:
+        raise RuntimeError(
+            f"{who}: Expected {names[0]} and {names[1]} to have the same dtype, but found "
+            f"{names[0]} of type {type_name(a)} and {names[1]} of type {type_name(b)} instead; "
+            f"convert one first, e.g. {names[1]}.to({names[0]}.dtype)"
+        )
+
+
+def batch_of(who: str, a: np.ndarray, b: np.ndarray) -> tuple:
+    """The broadcast batch shape of two stacks of matrices (torch's error when they clash)."""
+    try:
+        return np.broadcast_shapes(a.shape[:-2], b.shape[:-2])
+    except ValueError:
+        raise RuntimeError(
+            f"{who}: the batch dims of shapes {shape_str(a.shape)} and {shape_str(b.shape)} do "
+            "not broadcast (dims before the last two must be equal or 1)"
+        ) from None
+
+
+def batch_prefix(who: str, index: int, batched: bool) -> str:
+    return f"{who}: " + (f"(Batch element {index}): " if batched else "")
+
+
+def first_zero_pivot(a: np.ndarray) -> tuple[int, int]:
+    """(batch index, 1-based pivot) of the first matrix whose LU has an exactly zero pivot."""
+    n = a.shape[-1]
+    flat = a.reshape(-1, n, n)
+    getrf = _lapack.get_lapack_funcs("getrf", (flat,))
+    for i, m in enumerate(flat):
+        info = getrf(m)[2]
+        if info > 0:
+            return i, info
+    return -1, 0
+
+
+def singular_error(who: str, a: np.ndarray) -> LinAlgError:
+    index, info = first_zero_pivot(a)
+    return LinAlgError(
+        batch_prefix(who, max(index, 0), a.ndim > 2)
+        + f"The diagonal element {max(info, 1)} is zero, the inversion could not be completed "
+        "because the input matrix is singular; use linalg.pinv (or linalg.lstsq) for a "
+        "least-squares answer"
+    )
+
+
+# ---- inv -----------------------------------------------------------------------------------------
+@defop("linalg_inv_ex", saves_out=True, saves_inputs=False,
+       formula="dl/dA = -A^{-T} dl/dY A^{-T}")
+def _inv(F, g, xs, out, p, needs):
+    t = F.mT(out)
+    return (-F.matmul(t, F.matmul(g, t)),)
+
+
+def _inv_array(who: str, a: np.ndarray) -> np.ndarray:
+    if a.size == 0:
+        return np.empty_like(a)
+    try:
+        return np.linalg.inv(a)
+    except np.linalg.LinAlgError:
+        raise singular_error(who, a) from None
+
+
+def inv(A: Tensor, *, out=None) -> Tensor:
+    """The inverse of a square matrix, batched over leading dims (``torch.linalg.inv``).
+
+    Parameters
+    ----------
+    A : float tensor of shape (..., n, n).
+
+    Returns
+    -------
+    Tensor of shape (..., n, n). A singular matrix raises ``LinAlgError``.
+    """
+    if out is not None:
+        raise TypeError("linalg.inv: out= is not supported; use the returned tensor")
+    A = as_tensor(A, "linalg.inv")
+    check_matrices("linalg.inv", A._data)
+    return make_result(_inv_array("linalg.inv", A._data), _inv, (A,))
+
+
+inverse = inv
+
+
+def inv_ex(A: Tensor, *, check_errors: bool = False, out=None):
+    """``(inverse, info)``: ``info`` is 0, or the 1-based index of a zero pivot of a singular
+    matrix, whose ``inverse`` is then not finite (``torch.linalg.inv_ex``)."""
+    if out is not None:
+        raise TypeError("linalg.inv_ex: out= is not supported; use the returned tensors")
+    A = as_tensor(A, "linalg.inv_ex")
+    a = A._data
+    check_matrices("linalg.inv_ex", a)
+    n = a.shape[-1]
+    info = np.zeros(a.shape[:-2], dtype=np.int32)
+    try:
+        result = np.linalg.inv(a) if a.size else np.empty_like(a)
+    except np.linalg.LinAlgError:
+        if check_errors:
+            raise singular_error("linalg.inv_ex", a) from None
+        flat = a.reshape(-1, n, n)
+        result = np.empty_like(flat)
+        getrf, getrs = _lapack.get_lapack_funcs(("getrf", "getrs"), (flat,))
+        eye = np.eye(n, dtype=a.dtype)
+        flat_info = info.reshape(-1)
+        for i, m in enumerate(flat):  # a singular LU solved anyway: inf and nan, as torch
+            lu, piv, flat_info[i] = getrf(m)
+            result[i] = getrs(lu, piv, eye)[0]
+        result = result.reshape(a.shape)
+    return InvEx(make_result(result, _inv, (A,)), wrap(info))
+
+
+# ---- solve ---------------------------------------------------------------------------------------
+@defop("linalg_solve_ex", saves_out=True, formula="dl/dB = A^{-T} dl/dX,  dl/dA = -dl/dB X^T")
+def _solve(F, g, xs, out, p, needs):
+    gb = F.solve(F.mT(xs[0]), g)
+    ga = -F.matmul(gb, F.mT(out)) if needs[0] else None
+    return ga, (gb if needs[1] else None)
+
+
+def _solve_matrix(A: Tensor, B: Tensor, who: str = "linalg.solve") -> Tensor:
+    """X with A X = B for B of shape (..., n, k); batch dims broadcast."""
+    a, b = A._data, B._data
+    batch_of(who, a, b)
+    try:
+        x = np.linalg.solve(a, b)
+    except np.linalg.LinAlgError:
+        index, _ = first_zero_pivot(np.broadcast_to(a, np.broadcast_shapes(
+            a.shape[:-2], b.shape[:-2]) + a.shape[-2:]))
+        raise LinAlgError(
+            batch_prefix(who, max(index, 0), a.ndim > 2 or b.ndim > 2)
+            + "The solver failed because the input matrix is singular; use linalg.lstsq for a "
+            "least-squares solution"
+        ) from None
+    return make_result(x, _solve, (A, B))
+
+
+def _shape_error(who: str, a, b, left: bool) -> RuntimeError:
+    eq = "AX = B" if left else "XA = B"
+    return RuntimeError(
+        f"{who}: Incompatible shapes of A and B for the equation {eq} ({a[-2]}x{a[-1]} and "
+        f"{b[-2]}x{b[-1]}); B must have {'as many rows' if left else 'as many columns'} as A has "
+        "columns"
+    )
+
+
+def solve(A: Tensor, B: Tensor, *, left: bool = True, out=None) -> Tensor:
+    """The solution X of ``A X = B`` (``left=True``) or ``X A = B``, batched (``torch.linalg.solve``).
+
+    Parameters
+    ----------
+    A : float tensor (..., n, n), invertible.
+    B : tensor (..., n, k), or a batch of vectors: (n,), or exactly A's batch shape with (n,)
+        (torch's rule: ``B.ndim == 1``, or ``B.shape == A.shape[:-1]``). Batch dims broadcast.
+    left : solve ``A X = B`` (True) or ``X A = B`` (False).
+
+    Returns
+    -------
+    Tensor with B's (broadcast) shape. A singular A raises ``LinAlgError``.
+    """
+    if out is not None:
+        raise TypeError("linalg.solve: out= is not supported; use the returned tensor")
+    from .shape import squeeze, transpose, unsqueeze
+
+    who = "linalg.solve"
+    A, B = as_tensor(A, who), as_tensor(B, who)
+    a, b = A._data, B._data
+    check_matrices(who, a)
+    check_same_dtype(who, a, b)
+    vector = b.ndim == 1 or (b.ndim == a.ndim - 1 and b.shape == a.shape[:-1])
+    if vector:
+        B = unsqueeze(B, -1)
+    elif b.ndim < 2:
+        raise RuntimeError(f"{who}: B must be a vector or a matrix, got shape {shape_str(b.shape)}")
+    bs = B._data.shape
+    if bs[-2 if left else -1] != a.shape[-1]:
+        raise _shape_error(who, a.shape, bs, left)
+    if left:
+        x = _solve_matrix(A, B, who)
+    else:  # X A = B  <=>  A^T X^T = B^T
+        x = transpose(_solve_matrix(transpose(A, -2, -1), transpose(B, -2, -1), who), -2, -1)
+    return squeeze(x, -1) if vector else x
+
+
+# ---- triangular solve ----------------------------------------------------------------------------
+@defop("linalg_solve_triangular", saves_out=True,
+       formula="dl/dB = A^{-T} dl/dX,  dl/dA = -tri(dl/dB X^T)  (the triangle A is read from)")
+def _solve_triangular(F, g, xs, out, p, needs):
+    upper, left, unit = p
+    gb = F.solve_triangular(F.mT(xs[0]), g, not upper, left, unit)
+    ga = None
+    if needs[0]:
+        xt = F.mT(out)
+        ga = -(F.matmul(gb, xt) if left else F.matmul(xt, gb))
+        ga = F.triu(ga, int(unit)) if upper else F.tril(ga, -int(unit))
+    return ga, (gb if needs[1] else None)
+
+
+def triangular_solve_array(a: np.ndarray, b: np.ndarray, upper: bool, left: bool = True,
+                           unit: bool = False) -> np.ndarray:
+    """A^{-1} B (left) or B A^{-1} with A triangular: BLAS trsm per matrix, reading only A's
+    ``upper`` or lower triangle; a zero on the diagonal gives inf/nan, not an error (as torch)."""
+    if type(a) is not np.ndarray or type(b) is not np.ndarray:
+        return _triangular_solve_numpy(a, b, upper, left, unit)
+    batch = np.broadcast_shapes(a.shape[:-2], b.shape[:-2])
+    out = np.empty(batch + b.shape[-2:], dtype=a.dtype)
+    if out.size == 0:
+        return out
+    trsm = _blas.get_blas_funcs("trsm", (a,))
+    a = np.broadcast_to(np.ascontiguousarray(a), batch + a.shape[-2:])
+    b = np.broadcast_to(np.ascontiguousarray(b), batch + b.shape[-2:])
+    # a C-order matrix is its transpose in Fortran order: solve X^T A^T = B^T (left) or
+    # A^T X^T = B^T (right) instead, with no copies; A^T is upper where A is lower
+    side = 1 if left else 0
+    for idx in np.ndindex(*batch):
+        out[idx] = trsm(1.0, a[idx].T, b[idx].T, side=side, lower=int(upper), diag=int(unit)).T
+    return out
+
+
+def _triangular_solve_numpy(a, b, upper: bool, left: bool, unit: bool):
+    """The same with NumPy's general solver on the triangle: for vmap's batched arrays, whose
+    NumPy calls dispatch (a zero on the diagonal raises here)."""
+    t = np.triu(a, int(unit)) if upper else np.tril(a, -int(unit))
+    if unit:
+        t = t + np.eye(a.shape[-1], dtype=a.dtype)
+    if left:
+        return np.linalg.solve(t, b)
+    return np.swapaxes(np.linalg.solve(np.swapaxes(t, -1, -2), np.swapaxes(b, -1, -2)), -1, -2)
+
+
+def _solve_triangular_op(A: Tensor, B: Tensor, upper: bool, left: bool = True,
+                         unitriangular: bool = False) -> Tensor:
+    out = triangular_solve_array(A._data, B._data, upper, left, unitriangular)
+    return make_result(out, _solve_triangular, (A, B), (bool(upper), bool(left),
+                                                         bool(unitriangular)))
+
+
+def solve_triangular(A: Tensor, B: Tensor, *, upper: bool, left: bool = True,
+                     unitriangular: bool = False, out=None) -> Tensor:
+    """The solution of ``A X = B`` (or ``X A = B`` with ``left=False``) for triangular A
+    (``torch.linalg.solve_triangular``).
+
+    Only the ``upper`` (or lower) triangle of A is read, and with ``unitriangular`` its diagonal
+    is taken as ones; the gradient with respect to A lies in that triangle. Batch dims
+    broadcast. A zero on the diagonal gives inf/nan rather than an error, as in torch.
+    """
+    if out is not None:
+        raise TypeError("linalg.solve_triangular: out= is not supported; use the returned tensor")
+    who = "linalg.solve_triangular"
+    A, B = as_tensor(A, who), as_tensor(B, who)
+    a, b = A._data, B._data
+    check_matrices(who, a)
+    if b.ndim < 2:
+        raise RuntimeError(f"{who}: The input tensor B must have at least 2 dimensions, got shape "
+                           f"{shape_str(b.shape)}; use B.unsqueeze(-1) for a vector")
+    if b.dtype != a.dtype:  # torch converts B to A's dtype here
+        from .creation import to
+
+        B = to(B, a.dtype)
+    if b.shape[-2 if left else -1] != a.shape[-1]:
+        raise _shape_error(who, a.shape, b.shape, left)
+    batch_of(who, a, b)
+    return _solve_triangular_op(A, B, upper, left, unitriangular)
+
+
+# ---- the solvers derivative rules call through F -------------------------------------------------
+register("inv", np.linalg.inv, inv)
+register("solve", np.linalg.solve, _solve_matrix)
+register("solve_triangular", triangular_solve_array, _solve_triangular_op)

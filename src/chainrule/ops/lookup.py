@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..autograd.graph import defop
-from ._common import Tensor, make_result
+from ._common import Tensor, full_for, lift_like, make_result
 
 __all__ = ["embedding_lookup"]
 
@@ -33,10 +33,11 @@ def embedding_lookup(weight: Tensor, indices: np.ndarray, padding_idx: int | Non
     w = weight._data
     factor = None
     if scale_grad_by_freq or padding_idx is not None:
-        factor = np.ones(indices.shape + (1,), dtype=w.dtype)
+        factor = full_for(indices.shape + (1,), w.dtype, 1, indices)
         if scale_grad_by_freq:
             counts = np.bincount(indices.reshape(-1), minlength=w.shape[0])
             factor[..., 0] = 1 / counts[indices]
         if padding_idx is not None:
             factor[indices == padding_idx] = 0
-    return make_result(w[indices], _embedding, (weight,), (w.shape, indices, factor))
+    rows = (w if type(indices) is np.ndarray else lift_like(w, indices))[indices]
+    return make_result(rows, _embedding, (weight,), (w.shape, indices, factor))

@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..autograd.graph import defop
-from ._common import Tensor, as_tensor, make_result, shape_str
+from ._common import Tensor, any_true, as_array, as_tensor, lift_like, make_result, shape_str
 
 __all__: list = []
 
@@ -82,22 +82,26 @@ def nll_loss(input: Tensor, target: Tensor, weight: Tensor | None = None, ignore
     valid = t != ignore_index
     t_safe = np.where(valid, t, 0)
     bad = valid & ((t_safe < 0) | (t_safe >= n_classes))
-    if bad.any():
+    if any_true(bad):
         raise IndexError(f"Target {int(t[bad].reshape(-1)[0])} is out of bounds (nll_loss: {n_classes} "
                          "classes, so targets must lie in [0, C) or equal ignore_index).")
     index = _target_index("nll_loss", x, t_safe)
     picked = x[index]
-    coef = valid.astype(x.dtype) if w is None else np.where(valid, w[t_safe], 0).astype(x.dtype)
+    coef = valid.astype(x.dtype) if w is None else np.where(valid, lift_like(w, t_safe)[t_safe],
+                                                             0).astype(x.dtype)
     losses = np.where(valid, -(picked * coef), 0).astype(x.dtype, copy=False)
     if reduction == "none":
         out, scale = losses, -coef
     elif reduction == "sum":
-        out, scale = np.asarray(losses.sum(), dtype=x.dtype), -coef
+        out, scale = as_array(losses.sum(), x.dtype), -coef
     else:
         denom = coef.sum()
         with np.errstate(divide="ignore", invalid="ignore"):
-            out = np.asarray(losses.sum() / denom, dtype=x.dtype)
-            scale = -coef / denom if denom != 0 else np.zeros_like(coef)
+            out = as_array(losses.sum() / denom, x.dtype)
+            if any_true(denom == 0):  # every target ignored (in some sample, under vmap): no gradient
+                scale = np.where(denom != 0, -coef / np.where(denom != 0, denom, 1), 0)
+            else:
+                scale = -coef / denom
     return make_result(out, _nll_loss, (input,), (index, scale.astype(x.dtype, copy=False), x.shape))
 
 
@@ -124,7 +128,7 @@ def binary_cross_entropy(input: Tensor, target: Tensor) -> Tensor:
     if y.dtype != x.dtype:
         y = y.astype(x.dtype)
         target = target.to(input.dtype)
-    if ((x < 0) | (x > 1)).any():
+    if any_true((x < 0) | (x > 1)):
         raise RuntimeError("all elements of input should be between 0 and 1 (binary_cross_entropy takes "
                            "probabilities; for logits use binary_cross_entropy_with_logits)")
     with np.errstate(divide="ignore"):

@@ -23,7 +23,7 @@ from numpy.lib.stride_tricks import as_strided
 
 from ..autograd.graph import defop
 from ..autograd.math import register
-from ._common import Tensor, make_result, wrap
+from ._common import Tensor, any_true, make_result, wrap
 from .conv import convolution_transpose
 from .index import index_put_zeros
 from .shape import reshape
@@ -93,6 +93,10 @@ class Pool:
     def windows(self, x: np.ndarray, fill) -> np.ndarray:
         """``(kh * kw, N, C, Ho, Wo)``: entry ``[a * kw + b, n, c, i, j]`` is the element at kernel
         position ``(a, b)`` of window ``(i, j)`` (``fill`` outside the input); one strided copy."""
+        if type(x) is not np.ndarray:
+            from ..func._batching_nn import pool_windows  # vmap: the batch folds into N
+
+            return pool_windows(self, x, fill)
         xp = self.pad(x, fill)
         (kh, kw), (sh, sw), (dh, dw), (Ho, Wo) = self.kernel, self.stride, self.dilation, self.out_hw
         bn, bc, bh, bw = xp.strides
@@ -129,7 +133,7 @@ def _max_positions(t: np.ndarray, out: np.ndarray, geom: Pool) -> np.ndarray:
     Branch-free on whole arrays: ``eq[p]`` marks where position p holds the maximum; a position
     wins where it holds it and no earlier one did."""
     eq = t == out
-    if geom.padded_size() != geom.in_hw and bool((out == _lowest(out.dtype)).any()):
+    if geom.padded_size() != geom.in_hw and any_true(out == _lowest(out.dtype)):
         # padding ties only with the lowest value: keep real elements only
         eq &= geom.windows(np.ones((1, 1) + geom.in_hw, dtype=bool), False)
     kk = t.shape[0]
@@ -141,7 +145,7 @@ def _max_positions(t: np.ndarray, out: np.ndarray, geom: Pool) -> np.ndarray:
         pos += new * kind(p)
         if p < kk - 1:
             found |= new
-    if out.dtype.kind == "f" and bool(np.isnan(out).any()):
+    if out.dtype.kind == "f" and any_true(np.isnan(out)):
         for p in range(kk):  # torch keeps the last NaN
             np.putmask(pos, np.isnan(t[p]), p)
     return pos
@@ -149,6 +153,10 @@ def _max_positions(t: np.ndarray, out: np.ndarray, geom: Pool) -> np.ndarray:
 
 def max_pool2d_indices(t: np.ndarray, out: np.ndarray, geom: Pool) -> np.ndarray:
     """torch's ``return_indices``: each maximum's flat index within its (H, W) plane (int64)."""
+    if type(t) is not np.ndarray or type(out) is not np.ndarray:
+        from ..func._batching_nn import max_pool_indices  # vmap: the batch folds into N
+
+        return max_pool_indices(t, out, geom)
     N, C = out.shape[:2]
     H, W = geom.in_hw
     return geom.flat_index(N, C, _max_positions(t, out, geom)) % (H * W)
@@ -160,6 +168,10 @@ def _window_max(t: np.ndarray) -> np.ndarray:
 
 def max_pool_backward_array(g: np.ndarray, geom: Pool, t: np.ndarray) -> np.ndarray:
     """``dl/dx`` of max pooling: ``g`` added at each window's maximum (windows ``t``)."""
+    if type(g) is not np.ndarray or type(t) is not np.ndarray:
+        from ..func._batching_nn import max_pool_backward  # vmap: the batch folds into N
+
+        return max_pool_backward(g, geom, t)
     N, C = g.shape[:2]
     idx = geom.flat_index(N, C, _max_positions(t, _window_max(t), geom)).reshape(-1)
     size = N * C * geom.in_hw[0] * geom.in_hw[1]
@@ -207,6 +219,10 @@ def avg_pool_array(x: np.ndarray, geom: Pool, divisor) -> np.ndarray:
 
 def avg_pool_backward_array(g: np.ndarray, geom: Pool, divisor) -> np.ndarray:
     """``dl/dx`` of average pooling: ``g / divisor`` spread over each window."""
+    if type(g) is not np.ndarray:
+        from ..func._batching_nn import avg_pool_backward  # vmap: the batch folds into N
+
+        return avg_pool_backward(g, geom, divisor)
     share = (g / divisor).astype(g.dtype, copy=False)
     N, C = g.shape[:2]
     (kh, kw), (Ho, Wo) = geom.kernel, geom.out_hw

@@ -14,7 +14,7 @@ import numpy as np
 
 from .. import _dtype
 from ..autograd.graph import defop
-from ._common import Tensor, as_tensor, make_result, normalize_dim, normalize_dims, wrap
+from ._common import Tensor, any_true, as_array, as_tensor, make_result, normalize_dim, normalize_dims, wrap
 
 __all__ = ["sum", "mean", "var", "std", "var_mean", "std_mean", "prod", "logsumexp", "all",
            "any", "count_nonzero"]
@@ -57,7 +57,7 @@ def _count(shape: tuple, axes) -> int:
 
 
 def _as_array(out, dtype) -> np.ndarray:
-    return out if type(out) is np.ndarray else np.asarray(out, dtype=dtype)
+    return out if type(out) is np.ndarray else as_array(out, dtype)
 
 
 # ---- sum and mean ----------------------------------------------------------------------------
@@ -84,7 +84,7 @@ def sum(input: Tensor, dim=None, keepdim: bool = False, *, dtype=None) -> Tensor
     x = input._data
     axes = reduce_axes(dim, x.ndim, "sum")
     out = np.sum(x, axis=axes, keepdims=keepdim, dtype=_sum_dtype(x, dtype))
-    if type(out) is not np.ndarray:
+    if type(out) is not np.ndarray and isinstance(out, np.generic):  # (not vmap's batched array)
         out = np.asarray(out)
     return make_result(out, _sum, (input,), (x.shape, axes, keepdim))
 
@@ -267,10 +267,10 @@ def _prod(F, g, xs, out, p, needs):
         return (g,)
     if axis is not None:
         g = keep_dims(F, g, (axis,), keepdim, x.ndim)
-        if not bool((x == 0).any()):
+        if not any_true(x == 0):
             return (g * (keep_dims(F, out, (axis,), keepdim, x.ndim) / x),)
         return (g * prod_of_others(F, x, axis),)
-    if not bool((x == 0).any()):
+    if not any_true(x == 0):
         return (g * (out / x),)
     flat = F.reshape(x, (-1,))
     return (g * F.reshape(prod_of_others(F, flat, 0), tuple(x.shape)),)
@@ -326,7 +326,7 @@ def _logical(name: str, fn):
         input = as_tensor(input, name)
         x = input._data
         axes = normalize_dims(dim, x.ndim, name)
-        out = np.asarray(fn(x, axis=axes, keepdims=keepdim))
+        out = as_array(fn(x, axis=axes, keepdims=keepdim))
         if x.dtype == np.uint8:  # torch keeps uint8 for uint8 inputs
             out = out.astype(np.uint8)
         return wrap(out)
@@ -346,4 +346,4 @@ def count_nonzero(input: Tensor, dim=None) -> Tensor:
     input = as_tensor(input, "count_nonzero")
     x = input._data
     axes = normalize_dims(dim, x.ndim, "count_nonzero")
-    return wrap(np.asarray(np.count_nonzero(x, axis=axes), dtype=np.int64))
+    return wrap(as_array(np.count_nonzero(x, axis=axes), np.int64))

@@ -12,7 +12,7 @@ import numpy as np
 
 from .. import _dtype
 from ..autograd.graph import defop
-from ._common import Tensor, as_tensor, make_result, normalize_dim
+from ._common import Tensor, any_true, as_tensor, make_result, normalize_dim
 from .reduce import flip_axis
 
 __all__ = ["cumsum", "cumprod"]
@@ -63,7 +63,7 @@ def _cumprod(F, g, xs, out, p, needs):
     x = xs[0]
     if x.ndim == 0 or x.shape[axis] <= 1:
         return (g,)
-    if not bool((x == 0).any()):
+    if not any_true(x == 0):
         return (reversed_cumsum(F, g * out, axis) / x,)
     if F.is_tensor:
         return (_cumprod_grad_polynomial(F, g, x, axis),)

@@ -13,7 +13,7 @@ from collections import namedtuple
 import numpy as np
 
 from ..autograd.graph import defop
-from ._common import Tensor, as_tensor, make_result, normalize_dim, shape_str, wrap
+from ._common import Tensor, as_array, as_tensor, make_result, normalize_dim, shape_str, wrap
 from .elementwise import maximum, minimum
 from .reduce import keep_dims, reduce_axes
 
@@ -78,7 +78,7 @@ def _full(who: str, op, fn, input: Tensor, axes, keepdim: bool, nan_aware: bool)
     x = input._data
     if axes is None or axes:
         _needs_dim(who, x) if axes is None else _nonempty_dims(who, x, axes)
-    out = np.asarray(fn(x, axis=axes, keepdims=keepdim))
+    out = as_array(fn(x, axis=axes, keepdims=keepdim))
     return make_result(out, op, (input,), (axes, keepdim, nan_aware))
 
 
@@ -158,14 +158,14 @@ def _arg(who: str, fn):
                                "x.int()")
         if dim is None:
             _needs_dim(who, x, IndexError)
-            out = np.asarray(fn(x), dtype=np.int64)
+            out = as_array(fn(x), np.int64)
             return wrap(out.reshape((1,) * x.ndim) if keepdim else out)
         axis = normalize_dim(dim, x.ndim, who)
         if x.ndim == 0:
             return wrap(np.asarray(0, dtype=np.int64))
         if x.shape[axis] == 0:
             _nonempty_dims(who, x, (axis,))
-        return wrap(np.asarray(fn(x, axis=axis, keepdims=keepdim), dtype=np.int64))
+        return wrap(as_array(fn(x, axis=axis, keepdims=keepdim), np.int64))
 
     apply.__name__ = who
     apply.__doc__ = (f"The index of the first {who[3:]}imum over ``dim`` (of the flattened input "

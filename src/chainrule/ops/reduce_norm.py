@@ -11,7 +11,7 @@ import math
 import numpy as np
 
 from ..autograd.graph import defop
-from ._common import Tensor, as_tensor, make_result
+from ._common import Tensor, as_array, as_tensor, make_result
 from .reduce import keep_dims, reduce_axes
 
 __all__ = ["norm"]  # vector_norm is torch.linalg's: not re-exported at the top level
@@ -77,15 +77,17 @@ def vector_norm(x: Tensor, ord=2, dim=None, keepdim: bool = False, *, dtype=None
         )
     ord = float(ord)
     axes = reduce_axes(dim, a.ndim, "vector_norm")
-    out = np.asarray(_forward(a, ord, axes, keepdim), dtype=a.dtype)
+    out = as_array(_forward(a, ord, axes, keepdim), a.dtype)
     return make_result(out, _norm, (x,), (ord, axes, keepdim))
 
 
 def norm(input: Tensor, p="fro", dim=None, keepdim: bool = False, out=None, dtype=None) -> Tensor:
-    """``torch.norm``: the vector p-norm over ``dim`` (all elements when None).
+    """``torch.norm``: the vector p-norm over ``dim`` (all elements when None), or a matrix norm.
 
-    ``p`` is a number (0, 1, 2, inf, -inf, any float) or ``'fro'`` (the 2-norm over at most two
-    dims). The nuclear norm ``'nuc'`` is not supported.
+    A number ``p`` (0, 1, 2, inf, -inf, any float) is always a vector norm, also over two dims,
+    as torch computes it. ``'fro'`` over at most two dims is the vector 2-norm; ``'nuc'`` (and
+    ``'fro'`` over more dims, which raises) go to ``linalg.matrix_norm`` with ``dim`` (all dims
+    when None: the input must then be 2-D).
     """
     if out is not None:
         raise TypeError("norm: out= is not supported; use the returned tensor")
@@ -93,11 +95,10 @@ def norm(input: Tensor, p="fro", dim=None, keepdim: bool = False, out=None, dtyp
         dims = dim if dim is None or isinstance(dim, int) else tuple(dim)
         if p == "fro" and (dims is None or isinstance(dims, int) or len(dims) <= 2):
             return vector_norm(input, 2, dim, keepdim, dtype=dtype)
-        if p == "nuc":
-            raise NotImplementedError("norm: the nuclear norm (p='nuc') is not supported; it needs "
-                                      "singular values (linalg.svdvals)")
-        if p == "fro":
-            raise RuntimeError(f"linalg.matrix_norm: dim must be a 2-tuple. Got "
-                               f"{' '.join(str(d) for d in dims)}")
-        raise RuntimeError(f"linalg.matrix_norm: Order {p} not supported.")
+        from .linalg_norms import matrix_norm
+
+        x = as_tensor(input, "norm")
+        if dims is None:
+            dims = tuple(range(x.ndim))
+        return matrix_norm(x, p, dims, keepdim, dtype=dtype)
     return vector_norm(input, 2.0 if p is None else p, dim, keepdim, dtype=dtype)

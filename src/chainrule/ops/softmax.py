@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..autograd.graph import defop
-from ._common import Tensor, as_tensor, make_result, normalize_dim
+from ._common import Tensor, all_true, as_tensor, make_result, normalize_dim
 
 __all__ = ["softmax", "log_softmax"]
 
@@ -55,7 +55,7 @@ def _shifted(x: np.ndarray, axis: int) -> np.ndarray:
     """``x - max(x, axis)``; rows whose max is +-inf are shifted by 0 (they give nan or -inf, as
     torch's do)."""
     m = np.max(x, axis=axis, keepdims=True)
-    if not np.isfinite(m).all():
+    if not all_true(np.isfinite(m)):
         m = np.where(np.isfinite(m), m, 0).astype(x.dtype)
     return x - m
 

@@ -54,6 +54,8 @@ def _erfc_tail(ax: np.ndarray) -> np.ndarray:
 
 def erf_array(x: np.ndarray) -> np.ndarray:
     """``erf`` of a float array, computed in float64 and returned in ``x``'s dtype."""
+    if type(x) is not np.ndarray and hasattr(x, "_map_physical"):  # vmap: element-wise, one call
+        return x._map_physical(erf_array)
     x64 = np.asarray(x, dtype=np.float64)
     ax = np.abs(x64)
     out = np.empty_like(x64)
@@ -69,6 +71,8 @@ def erf_array(x: np.ndarray) -> np.ndarray:
 
 def erfc_array(x: np.ndarray) -> np.ndarray:
     """``1 - erf(x)`` without the cancellation for large x."""
+    if type(x) is not np.ndarray and hasattr(x, "_map_physical"):  # vmap: element-wise, one call
+        return x._map_physical(erfc_array)
     x64 = np.asarray(x, dtype=np.float64)
     ax = np.abs(x64)
     out = np.empty_like(x64)

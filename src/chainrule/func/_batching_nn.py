@@ -1,0 +1,131 @@
+"""Batching rules for the convolution and pooling kernels, whose NumPy code (``as_strided``
+windows, fresh buffers filled in place) cannot dispatch: ``chainrule.ops.conv`` and
+``chainrule.ops.pool`` call these when an argument is batched.
+
+Every kernel works on ``(N, C, H, W)`` images, so the vmap batch folds into ``N`` (one call on
+``B * N`` images). A batched weight (per-sample weights, or a per-sample weight gradient) uses
+torch's trick: the batch folds into the channels and the groups, ``B * groups`` groups in one call.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ._batched import BatchedArray, level_of, lift
+
+__all__ = ["conv", "conv_weight", "conv_transpose", "pool_windows", "max_pool_backward",
+           "max_pool_indices", "avg_pool_backward"]
+
+
+def _top(x, level: int) -> bool:
+    return type(x) is BatchedArray and x._level == level
+
+
+def _fold(x, level: int, size: int, axis: int = 0):
+    """The physical batch of ``x`` with the batch folded into its logical ``axis`` (B * n)."""
+    p = lift(x, level, size)._p
+    if axis:
+        p = np.moveaxis(p, 0, axis)
+    s = p.shape
+    return p.reshape(s[:axis] + (s[axis] * s[axis + 1],) + s[axis + 2:])
+
+
+def _unfold(y, level: int, size: int, axis: int = 0) -> BatchedArray:
+    """The inverse of ``_fold``: ``y``'s ``axis`` (B * n) split, the batch moved to the front."""
+    s = y.shape
+    y = y.reshape(s[:axis] + (size, s[axis] // size) + s[axis + 1:])
+    if axis:
+        y = np.moveaxis(y, axis, 0)
+    return BatchedArray(y, level)
+
+
+def _to_channels(x, level: int, size: int):
+    """(N, C, H, W) batched -> (N, B * C, H, W): the batch folded into the channels."""
+    p = lift(x, level, size)._p  # (B, N, C, H, W)
+    n, c = p.shape[1], p.shape[2]
+    return np.swapaxes(p, 0, 1).reshape((n, size * c) + p.shape[3:])
+
+
+def _from_channels(y, level: int, size: int) -> BatchedArray:
+    """(N, B * C, H, W) -> batched (N, C, H, W)."""
+    n, bc = y.shape[:2]
+    return BatchedArray(np.swapaxes(y.reshape((n, size, bc // size) + y.shape[2:]), 0, 1), level)
+
+
+def _add_bias(y: BatchedArray, b):
+    if b is None:
+        return y
+    return y + np.reshape(b, (1, -1, 1, 1))
+
+
+def conv(x, w, b, stride, padding, out_hw, dilation, groups):
+    """``conv_array`` for batched arguments."""
+    from ..ops.conv import conv_array
+
+    level, size = level_of((x, w, b))
+    if not _top(w, level):  # the batch folds into N
+        y = _unfold(conv_array(_fold(x, level, size), w, None if _top(b, level) else b, stride,
+                               padding, out_hw, dilation, groups), level, size)
+        return _add_bias(y, b) if _top(b, level) else y
+    wp = w._p  # per-sample weights: the batch folds into the channels and the groups
+    wg = wp.reshape((size * wp.shape[1],) + wp.shape[2:])
+    yc = conv_array(_to_channels(x, level, size), wg, None, stride, padding, out_hw, dilation,
+                    size * groups)
+    return _add_bias(_from_channels(yc, level, size), b)
+
+
+def conv_weight(x, g, weight_shape, stride, padding, dilation, groups):
+    """``conv_weight_array`` for batched arguments: one weight gradient per sample."""
+    from ..ops.conv import conv_weight_array
+
+    level, size = level_of((x, g))
+    shape = (size * weight_shape[0],) + tuple(weight_shape[1:])
+    dw = conv_weight_array(_to_channels(x, level, size), _to_channels(g, level, size), shape,
+                           stride, padding, dilation, size * groups)
+    return BatchedArray(dw.reshape((size,) + tuple(weight_shape)), level)
+
+
+def conv_transpose(x, w, b, stride, padding, out_hw, dilation, groups):
+    """``conv_transpose_array`` for batched arguments."""
+    from ..ops.conv import conv_transpose_array
+
+    level, size = level_of((x, w, b))
+    if not _top(w, level):
+        y = _unfold(conv_transpose_array(_fold(x, level, size), w, None if _top(b, level) else b,
+                                         stride, padding, out_hw, dilation, groups), level, size)
+        return _add_bias(y, b) if _top(b, level) else y
+    wp = w._p
+    wg = wp.reshape((size * wp.shape[1],) + wp.shape[2:])
+    yc = conv_transpose_array(_to_channels(x, level, size), wg, None, stride, padding, out_hw,
+                              dilation, size * groups)
+    return _add_bias(_from_channels(yc, level, size), b)
+
+
+# ---- pooling: every kernel is per image, so the batch folds into N --------------------------------
+def pool_windows(geom, x, fill):
+    """``Pool.windows``: (kh * kw, N, C, Ho, Wo), N at axis 1."""
+    level, size = level_of((x,))
+    return _unfold(geom.windows(_fold(x, level, size), fill), level, size, axis=1)
+
+
+def max_pool_backward(g, geom, t):
+    from ..ops.pool import max_pool_backward_array
+
+    level, size = level_of((g, t))
+    return _unfold(max_pool_backward_array(_fold(g, level, size), geom, _fold(t, level, size, 1)),
+                   level, size)
+
+
+def max_pool_indices(t, out, geom):
+    from ..ops.pool import max_pool2d_indices
+
+    level, size = level_of((t, out))
+    return _unfold(max_pool2d_indices(_fold(t, level, size, 1), _fold(out, level, size), geom),
+                   level, size)
+
+
+def avg_pool_backward(g, geom, divisor):
+    from ..ops.pool import avg_pool_backward_array
+
+    level, size = level_of((g,))
+    return _unfold(avg_pool_backward_array(_fold(g, level, size), geom, divisor), level, size)

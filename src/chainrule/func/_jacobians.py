@@ -1,0 +1,219 @@
+"""``jacrev``, ``jacfwd`` and ``hessian``, and the batched step they share.
+
+A Jacobian is a linear map applied to a standard basis: its rows are vector-Jacobian products with
+the output basis vectors (``jacrev``), its columns Jacobian-vector products with the input basis
+vectors (``jacfwd``, through the double-vjp trick of ``transforms``). Both go through
+``batched_vjp``, the one place where a linear map meets a batch of basis vectors: with
+``chainrule.func.vmap`` available it is ``vmap(fn)(basis)`` (one batched backward pass), else a
+loop of ordinary backward passes over the retained graph; the two give the same numbers.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from .. import ops as _ops
+from .._tensor import Tensor, wrap
+from ._levels import Level
+from ._pytree import tree_flatten, tree_map, tree_unflatten
+from .transforms import check_argnums, check_outputs, lift_args, make_jvp, make_vjp, split_aux
+
+__all__ = ["jacrev", "jacfwd", "hessian", "batched_vjp", "standard_basis"]
+
+_RANDOMNESS = ("error", "different", "same")
+
+#: jacrev / jacfwd batch their basis through vmap when it is importable; False always loops
+#: (the tests run both paths and compare them)
+VECTORIZE = True
+
+
+def _vmap() -> Callable | None:
+    """``chainrule.func.vmap`` when it exists (it lives in its own module, written separately)."""
+    try:
+        from .vmap import vmap
+    except ImportError:
+        return None
+    return vmap
+
+
+def batched_vjp(fn: Callable, basis: list, chunk_size: int | None = None,
+                vectorize: bool = True) -> list:
+    """Apply the linear map ``fn`` to every row of a batch: the batched step of every Jacobian.
+
+    Parameters
+    ----------
+    fn : maps a list of tensors (one batch row of each basis tensor) to a list of tensors; a
+        vjp or jvp function over a retained graph, so it may run many times.
+    basis : tensors of equal leading size ``n`` (the batch).
+    chunk_size : at most this many rows per batched call (None: all at once).
+    vectorize : use ``chainrule.func.vmap`` when it is importable; False always loops.
+
+    Returns
+    -------
+    One tensor per output of ``fn``, of shape ``(n, *output_shape)``.
+    """
+    n = basis[0].shape[0]
+    size = n if chunk_size is None else chunk_size
+    vmap = _vmap() if vectorize else None
+    pieces = []
+    for start in range(0, n, max(size, 1)):
+        chunk = [b[start:start + size] for b in basis]
+        if vmap is not None:
+            out = list(vmap(lambda *rows: tuple(fn(list(rows))))(*chunk))
+        else:
+            per_row = [fn([b[i] for b in chunk]) for i in range(chunk[0].shape[0])]
+            out = [_ops.stack([r[k] for r in per_row]) for k in range(len(per_row[0]))]
+        pieces.append(out)
+    if len(pieces) == 1:
+        return pieces[0]
+    return [_ops.cat([p[k] for p in pieces]) for k in range(len(pieces[0]))]
+
+
+def standard_basis(tensors: list) -> list:
+    """The identity, split by tensor: for sizes ``n_i`` (total ``N``), tensor ``i`` gets an
+    ``(N, *shape_i)`` block whose rows ``offset_i ... offset_i + n_i`` are its basis vectors."""
+    sizes = [int(t.numel()) for t in tensors]
+    total = sum(sizes)
+    basis, offset = [], 0
+    for t, k in zip(tensors, sizes):
+        block = np.zeros((total, k), dtype=t._data.dtype)
+        block[np.arange(offset, offset + k), np.arange(k)] = 1
+        basis.append(wrap(block.reshape((total, *t.shape))))
+        offset += k
+    return basis
+
+
+def _split(batched: Tensor, sizes: list) -> list:
+    """Rows of a batched result, cut into consecutive pieces of the given sizes."""
+    if len(sizes) == 1:
+        return [batched]  # one piece: no slicing op recorded (it would be differentiated again)
+    out, offset = [], 0
+    for k in sizes:
+        out.append(batched[offset:offset + k])
+        offset += k
+    return out
+
+
+def _zero_safe(fn: Callable, like: list) -> Callable:
+    """``fn`` with its None results (independent outputs) replaced by zeros: vmap needs tensors."""
+
+    def wrapped(rows: list) -> list:
+        return [_ops.zeros_like(x) if r is None else r for r, x in zip(fn(rows), like)]
+
+    return wrapped
+
+
+def jacrev(func: Callable, argnums: int | tuple[int, ...] = 0, *, has_aux: bool = False,
+           chunk_size: int | None = None, _preallocate_and_copy: bool = False) -> Callable:
+    """The Jacobian of ``func`` by reverse mode: one vjp per output element (``torch.func.jacrev``).
+
+    Parameters
+    ----------
+    func : a function of tensors (pytrees allowed) returning a tensor or a pytree of tensors
+        (``(output, aux)`` with ``has_aux=True``).
+    argnums : the argument(s) to differentiate with respect to: an int or a tuple of ints.
+    has_aux : return ``(jacobian, aux)``.
+    chunk_size : compute at most this many rows per batched step (memory against speed).
+    _preallocate_and_copy : accepted for compatibility with torch; no effect.
+
+    Returns
+    -------
+    A function giving the Jacobian: for each output leaf (in ``func``'s output structure), the
+    structure of the differentiated argument(s) (a tuple for a tuple ``argnums``) with tensors of
+    shape ``output.shape + input.shape``.
+    """
+    if chunk_size is not None and chunk_size <= 0:
+        raise ValueError("jacrev: `chunk_size` should be greater than 0.")
+    who = "vjp(f, *primals)"
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        nums = check_argnums(argnums, len(args))
+        with Level() as level:
+            args, diff = lift_args(level, args, nums)
+            output, aux = split_aux(func(*args, **kwargs), has_aux, who)
+            flat_out, out_spec = tree_flatten(output)
+            check_outputs(flat_out, who)
+            flat_in, in_spec = tree_flatten(diff)
+            if has_aux:
+                aux = tree_map(level.lower_aux, aux)
+            basis = standard_basis(flat_out)
+            sizes = [int(o.numel()) for o in flat_out]
+            if sum(sizes) == 0:
+                rows = [_ops.zeros((0, *x.shape), dtype=x.dtype) for x in flat_in]
+            else:
+                rows = batched_vjp(make_vjp(level, flat_out, flat_in), basis, chunk_size,
+                                   VECTORIZE)
+            per_input = [_split(r, sizes) for r in rows]
+            jac = [tree_unflatten([per_input[j][i].reshape((*o.shape, *x.shape))
+                                   for j, x in enumerate(flat_in)], in_spec)
+                   for i, o in enumerate(flat_out)]
+            result = tree_unflatten(jac, out_spec)
+            return (result, aux) if has_aux else result
+
+    return wrapper
+
+
+def jacfwd(func: Callable, argnums: int | tuple[int, ...] = 0, has_aux: bool = False, *,
+           randomness: str = "error") -> Callable:
+    """The Jacobian of ``func`` column by column: one Jacobian-vector product per input element
+    (``torch.func.jacfwd``), each computed exactly by the double-vjp trick (see ``jvp``).
+
+    Parameters
+    ----------
+    func, argnums, has_aux : as for ``jacrev``.
+    randomness : ``'error'``, ``'different'`` or ``'same'``, checked as torch does. ``func`` runs
+        once (the columns reuse its graph), so random ops inside it give one draw for all columns.
+
+    Returns
+    -------
+    A function giving the Jacobian, structured and shaped as ``jacrev``'s.
+    """
+    if randomness not in _RANDOMNESS:
+        raise RuntimeError(f"Only allowed values for randomness are 'error', 'different', or "
+                           f"'same'. Got {randomness}")
+    who = "jvp(f, primals, tangents)"
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        nums = check_argnums(argnums, len(args))
+        with Level() as level:
+            args, diff = lift_args(level, args, nums)
+            output, aux = split_aux(func(*args, **kwargs), has_aux, who)
+            flat_out, out_spec = tree_flatten(output)
+            check_outputs(flat_out, who)
+            flat_in, in_spec = tree_flatten(diff)
+            if has_aux:
+                aux = tree_map(level.lower_aux, aux)
+            sizes = [int(x.numel()) for x in flat_in]
+            if sum(sizes) == 0:
+                cols = [_ops.zeros((0, *o.shape), dtype=o.dtype) for o in flat_out]
+            else:
+                jvp_flat = _zero_safe(make_jvp(level, flat_out, flat_in), flat_out)
+                cols = batched_vjp(jvp_flat, standard_basis(flat_in), None, VECTORIZE)
+            per_output = [_split(c, sizes) for c in cols]
+            jac = []
+            for i, o in enumerate(flat_out):
+                blocks = []
+                for j, x in enumerate(flat_in):
+                    # (n_j, *o.shape), one column per row: transposed to (n_o, n_j)
+                    block = per_output[i][j].reshape((sizes[j], int(o.numel()))).transpose(0, 1)
+                    blocks.append(block.reshape((*o.shape, *x.shape)))
+                jac.append(tree_unflatten(blocks, in_spec))
+            result = tree_unflatten(jac, out_spec)
+            return (result, aux) if has_aux else result
+
+    return wrapper
+
+
+def hessian(func: Callable, argnums: int | tuple[int, ...] = 0) -> Callable:
+    """The Hessian of a scalar function: ``jacfwd(jacrev(func, argnums), argnums)``, as torch.
+
+    The result for argument shapes ``a`` and ``b`` has shape ``a + b`` (nested tuples for a tuple
+    ``argnums``); a non-scalar ``func`` gives the Jacobian of its Jacobian.
+    """
+    return jacfwd(jacrev(func, argnums), argnums)

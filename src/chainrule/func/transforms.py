@@ -1,0 +1,342 @@
+"""``grad``, ``grad_and_value``, ``vjp`` and ``jvp``: torch.func's transforms on chainrule's tape.
+
+Each call is one *level* (see ``_levels``): the differentiated inputs are replaced by fresh
+vertices, the function runs with grad mode on, ``autograd.grad`` computes the derivative (building
+a graph only when something outside the level can differentiate it), and the results are lowered
+(detached unless their graph reaches outside). The transforms therefore compose with each other
+and with ordinary ``backward``: ``grad(grad(f))``, ``vjp(grad(f), x)``, ``jacrev(jacrev(f))``.
+
+``jvp`` is reverse mode twice (the double-vjp trick), not a separate forward mode: with a dummy
+cotangent ``u`` that requires grad, ``g(u) = J^T u`` is recorded (``create_graph=True``); ``g`` is
+linear in ``u``, so its vjp with the tangent ``v``, ``d<g(u), v>/du = J v``, is the exact
+Jacobian-vector product (no finite differences, no dependence on the value ``u = 0``). It costs
+about three backward passes and needs the backward of every op on the path to be differentiable,
+which chainrule's ops are (a custom Function's backward must be written with differentiable ops).
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from typing import Any
+
+from .. import ops as _ops
+from .._tensor import Tensor
+from ..autograd import engine
+from ..autograd.grad_mode import GRAD, enable_grad
+from ._levels import Level
+from ._pytree import tree_flatten, tree_map, tree_unflatten
+
+__all__ = ["grad", "grad_and_value", "vjp", "jvp", "jacrev", "jacfwd", "hessian"]
+
+_JVP = "jvp(f, primals, tangents)"
+
+
+# ---- argnums -------------------------------------------------------------------------------------
+def _wrap_argnum(argnum: Any, num_args: int) -> int:
+    if not isinstance(argnum, int):
+        raise RuntimeError(f"argnum must be int, got: {type(argnum)}")
+    if 0 <= argnum < num_args:
+        return argnum
+    if -num_args <= argnum < 0:
+        return argnum + num_args
+    raise RuntimeError(f"Got argnum={argnum}, but only {num_args} positional inputs")
+
+
+def check_argnums(argnums: Any, num_args: int) -> int | tuple[int, ...]:
+    """``argnums`` validated and made non-negative, with torch's errors."""
+    if isinstance(argnums, int):
+        return _wrap_argnum(argnums, num_args)
+    if not isinstance(argnums, tuple):
+        raise RuntimeError(f"argnums must be int or Tuple[int, ...], got: {type(argnums)}")
+    wrapped = tuple(_wrap_argnum(a, num_args) for a in argnums)
+    if not wrapped:
+        raise RuntimeError("argnums must be non-empty")
+    if len(set(wrapped)) != len(wrapped):
+        raise RuntimeError(f"argnums elements must be unique, got {argnums}")
+    return wrapped
+
+
+def lift_args(level: Level, args: tuple, argnums: int | tuple[int, ...]) -> tuple[list, Any]:
+    """Replace the differentiated arguments (pytrees of tensors) by the level's fresh vertices.
+
+    Returns the new argument list and the differentiated part: the lifted pytree for an int
+    ``argnums``, a tuple of them for a tuple."""
+    args = list(args)
+    positions = (argnums,) if isinstance(argnums, int) else argnums
+    for i in positions:
+        args[i] = tree_map(level.lift, args[i])
+    diff = args[argnums] if isinstance(argnums, int) else tuple(args[i] for i in argnums)
+    return args, diff
+
+
+def split_aux(output: Any, has_aux: bool, who: str) -> tuple[Any, Any]:
+    if not has_aux:
+        return output, None
+    if not (isinstance(output, tuple) and len(output) == 2):
+        raise RuntimeError(f"{who}: output of function f should be a tuple: (output, aux) if "
+                           "has_aux is True")
+    return output
+
+
+def check_outputs(flat: list, who: str) -> None:
+    """torch's checks of a function's flattened outputs for vjp and jvp."""
+    if len(flat) < 1 or (len(flat) == 1 and flat[0] is None):
+        raise RuntimeError(f"{who}: Expected f to be a function that has non-empty output "
+                           f"(got output = {flat})")
+    for o in flat:
+        if not isinstance(o, Tensor):
+            raise RuntimeError(f"{who}: expected f(*primals) to return only tensors, got "
+                               f"unsupported type {type(o)}")
+        if o._data.dtype.kind not in "fc":
+            raise RuntimeError(f"{who}: All outputs of f must be floating-point or complex Tensors, "
+                               f"got Tensor with dtype {o.dtype}")
+
+
+def _zeros(x: Tensor) -> Tensor:
+    return _ops.zeros_like(x)
+
+
+# ---- the two primitive maps of a level ---------------------------------------------------------
+def make_vjp(level: Level, outputs: list, inputs: list) -> Callable:
+    """``vjp_flat(cotangents) -> [J^T c per input]`` for the recorded ``outputs(inputs)``.
+
+    ``cotangents`` is a list with one entry per output (None: ones for a one-element output).
+    Outputs that do not require grad contribute nothing; inputs they never reach get zeros.
+    """
+    diff = [i for i, o in enumerate(outputs) if o._rg]
+    forward_escapes = level.escapes([outputs[i] for i in diff])
+
+    def vjp_flat(cotangents: list, retain_graph: bool = True,
+                 create_graph: bool | None = None) -> list:
+        cts = []
+        for k, i in enumerate(diff):
+            c = cotangents[i]
+            if c is not None and tuple(c.shape) != tuple(outputs[i].shape):
+                raise RuntimeError(
+                    f"Mismatch in shape: grad_output[{k}] has a shape of {c.shape} and "
+                    f"output[{k}] has a shape of {outputs[i].shape}."
+                )
+            cts.append(c)
+        if create_graph is None:  # record only what someone outside can differentiate
+            create_graph = GRAD.enabled and (
+                forward_escapes or any(isinstance(c, Tensor) and c._rg for c in cts))
+        grads: Any = [None] * len(inputs)
+        if diff:
+            grads = engine.grad([outputs[i] for i in diff], inputs, cts, retain_graph=retain_graph,
+                                create_graph=create_graph, allow_unused=True)
+        return [_zeros(x) if g is None else level.lower(g) for g, x in zip(grads, inputs)]
+
+    return vjp_flat
+
+
+def make_jvp(level: Level, outputs: list, inputs: list) -> Callable:
+    """``jvp_flat(tangents) -> [J t per output]`` by the double-vjp trick (module docstring).
+
+    The transposed map ``u -> J^T u`` is recorded once; each call is one backward through it, so a
+    jacobian's columns (``jacfwd``) cost one backward each. An entry is None where the output does
+    not depend on the inputs (callers turn it into zeros, or raise in strict mode).
+    """
+    diff = [i for i, o in enumerate(outputs) if o._rg]
+    us = [level.own_leaf(_zeros(outputs[i]).requires_grad_()) for i in diff]
+    pairs: list = []  # (input index, recorded J^T u for that input)
+    if diff:
+        with enable_grad():  # recorded whatever the caller's grad mode
+            gs = engine.grad([outputs[i] for i in diff], inputs, us, retain_graph=True,
+                             create_graph=True, allow_unused=True)
+        pairs = [(j, g) for j, g in enumerate(gs) if g is not None and g._rg]
+    forward_escapes = level.escapes([outputs[i] for i in diff])
+
+    def jvp_flat(tangents: list) -> list:
+        for t, x in zip(tangents, inputs):
+            if tuple(t.shape) != tuple(x.shape):
+                raise RuntimeError(
+                    "Trying to set a forward gradient that has a different size than that of the "
+                    f"original Tensor, this is not supported. Tensor is of size {list(x.shape)} "
+                    f"while the given forward gradient is of size {list(t.shape)}."
+                )
+        result: list = [None] * len(outputs)
+        if not pairs:
+            return result
+        create = GRAD.enabled and (forward_escapes or any(t._rg for t in tangents))
+        res = engine.grad([g for _, g in pairs], us, [tangents[j] for j, _ in pairs],
+                          retain_graph=True, create_graph=create, allow_unused=True)
+        for i, r in zip(diff, res):
+            result[i] = None if r is None else level.lower(r)
+        return result
+
+    return jvp_flat
+
+
+# ---- the public transforms -----------------------------------------------------------------------
+def grad_and_value(func: Callable, argnums: int | tuple[int, ...] = 0,
+                   has_aux: bool = False) -> Callable:
+    """Like ``grad``, but the returned function gives ``(gradient, value)``.
+
+    With ``has_aux=True`` it gives ``(gradient, (value, aux))``. See ``grad`` for the arguments.
+    """
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> tuple:
+        who = "grad_and_value(f)(*args)"
+        nums = check_argnums(argnums, len(args))
+        with Level() as level:
+            args, diff = lift_args(level, args, nums)
+            output, aux = split_aux(func(*args, **kwargs), has_aux, who)
+            if not isinstance(output, Tensor):
+                raise RuntimeError(f"{who}: Expected f(*args) to return a Tensor, got {type(output)}")
+            if output.dim() != 0:
+                raise RuntimeError(
+                    f"{who}: Expected f(*args) to return a scalar Tensor, got tensor with "
+                    f"{output.dim()} dims. Maybe you wanted to use the vjp or jacrev APIs instead?"
+                )
+            value = level.lower(output)
+            if has_aux:
+                aux = tree_map(level.lower_aux, aux)
+            flat, spec = tree_flatten(diff)
+            # the graph is kept: value and aux may share it and be differentiated outside (when
+            # nothing outside holds it, it goes away with the level's fresh inputs anyway)
+            grads = make_vjp(level, [output], flat)([None])
+            gradient = tree_unflatten(grads, spec)
+            return (gradient, (value, aux)) if has_aux else (gradient, value)
+
+    return wrapper
+
+
+def grad(func: Callable, argnums: int | tuple[int, ...] = 0, has_aux: bool = False) -> Callable:
+    """The gradient of a scalar function, as a function (``torch.func.grad``).
+
+    Parameters
+    ----------
+    func : a Python function of tensors (or pytrees of tensors: tuples, lists, dicts) returning a
+        scalar (0-d) tensor, or ``(scalar, aux)`` with ``has_aux=True``.
+    argnums : which positional argument(s) to differentiate with respect to: an int, or a
+        non-empty tuple of ints (negative counts from the end).
+    has_aux : ``func`` returns ``(output, aux)``; aux is passed through, not differentiated.
+
+    Returns
+    -------
+    A function taking ``func``'s arguments and returning the gradient, shaped like the argument
+    (a tuple of those for a tuple ``argnums``), and ``(gradient, aux)`` with ``has_aux=True``.
+
+    Notes
+    -----
+    Composes with the other transforms and with ``backward``: inside an outer transform, or when
+    an input (or a tensor ``func`` closes over) requires grad, the gradient stays differentiable
+    with respect to it; otherwise the result does not require grad. An input the output does not
+    depend on gets a zero gradient.
+
+    Examples
+    --------
+    >>> d2sin = grad(grad(chainrule.sin))
+    >>> d2sin(chainrule.tensor(0.5))   # -sin(0.5)
+    """
+    gv = grad_and_value(func, argnums, has_aux)
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        gradient, value = gv(*args, **kwargs)
+        return (gradient, value[1]) if has_aux else gradient
+
+    return wrapper
+
+
+def vjp(func: Callable, *primals: Any, has_aux: bool = False) -> tuple:
+    """Run ``func(*primals)`` and return ``(output, vjp_fn)`` (``torch.func.vjp``).
+
+    Parameters
+    ----------
+    func : a function of tensors (pytrees allowed) returning a tensor or a pytree of tensors,
+        or ``(output, aux)`` with ``has_aux=True``.
+    primals : the arguments; every one is differentiated.
+    has_aux : also return the aux part of ``func``'s result, as a third element.
+
+    Returns
+    -------
+    ``(output, vjp_fn)`` or ``(output, vjp_fn, aux)``. ``vjp_fn(cotangents)`` takes a pytree shaped
+    like ``output`` and returns a tuple with one entry per primal, ``J^T cotangents`` shaped like
+    that primal. It can be called many times (the graph is kept), and it is differentiable:
+    inside other transforms, and with respect to a cotangent that requires grad.
+    """
+    who = "vjp(f, *primals)"
+    with Level() as level:
+        lifted = [tree_map(level.lift, p) for p in primals]
+        output, aux = split_aux(func(*lifted), has_aux, who)
+        flat_out, out_spec = tree_flatten(output)
+        check_outputs(flat_out, who)
+        flat_in, in_spec = tree_flatten(tuple(lifted))
+        vjp_flat = make_vjp(level, flat_out, flat_in)
+        result = tree_unflatten([level.lower(o) for o in flat_out], out_spec)
+        if has_aux:
+            aux = tree_map(level.lower_aux, aux)
+
+    def vjp_fn(cotangents: Any, retain_graph: bool = True, create_graph: bool | None = None):
+        flat_ct, ct_spec = tree_flatten(cotangents)
+        if ct_spec != out_spec:
+            raise RuntimeError(
+                "Expected pytree structure of cotangents to be the same as pytree structure of "
+                f"outputs to the function. cotangents: {ct_spec!r}, primal output: {out_spec!r}"
+            )
+        return tree_unflatten(vjp_flat(flat_ct, retain_graph, create_graph), in_spec)
+
+    return (result, vjp_fn, aux) if has_aux else (result, vjp_fn)
+
+
+def jvp(func: Callable, primals: tuple, tangents: tuple, *, strict: bool = False,
+        has_aux: bool = False) -> tuple:
+    """The Jacobian-vector product of ``func`` at ``primals`` along ``tangents``
+    (``torch.func.jvp``), computed exactly by the double-vjp trick (module docstring).
+
+    Parameters
+    ----------
+    func : a function of tensors returning a tensor or a pytree of tensors (``(output, aux)``
+        with ``has_aux=True``).
+    primals : a tuple of the arguments (pytrees of tensors allowed).
+    tangents : a tuple of the same structure and shapes: the direction.
+    strict : raise when an output does not depend on the inputs (instead of a zero tangent).
+    has_aux : ``func`` returns ``(output, aux)``; aux is returned as a third element.
+
+    Returns
+    -------
+    ``(output, jvp_out)`` (``(output, jvp_out, aux)`` with ``has_aux``); ``jvp_out`` is shaped
+    like ``output``.
+    """
+    if not isinstance(primals, tuple):
+        raise RuntimeError(f"{_JVP}: Expected primals to be a tuple. E.g. it should be valid to "
+                           "call f(*primals).")
+    flat_p, p_spec = tree_flatten(primals)
+    flat_t, t_spec = tree_flatten(tangents)
+    if p_spec != t_spec:
+        raise RuntimeError(
+            f"{_JVP}: Expected primals and tangents to have the same python structure. For "
+            "example, if primals is a tuple of 3 tensors, tangents also must be. Got primals with "
+            f"structure {p_spec!r} and tangents with structure {t_spec!r}"
+        )
+    for name, flat in (("primals", flat_p), ("tangents", flat_t)):
+        if not flat:
+            raise RuntimeError(f"{_JVP}: Expected {name} to contain at least one Tensor.")
+        for x in flat:
+            if not isinstance(x, Tensor):
+                raise RuntimeError(f"{_JVP}: Expected {name} to only contain Tensors, got {type(x)}")
+    with Level() as level:
+        flat_in = [level.lift(p) for p in flat_p]
+        output, aux = split_aux(func(*tree_unflatten(flat_in, p_spec)), has_aux, _JVP)
+        flat_out, out_spec = tree_flatten(output)
+        check_outputs(flat_out, _JVP)
+        tangents_out = make_jvp(level, flat_out, flat_in)(flat_t)
+        for k, t in enumerate(tangents_out):
+            if t is None:
+                if strict:
+                    raise RuntimeError(
+                        "jvp(f, primals, tangents, strict=True): The output of f is independent "
+                        "of the inputs. This is not allowed with strict=True."
+                    )
+                tangents_out[k] = _zeros(flat_out[k])
+        result = tree_unflatten([level.lower(o) for o in flat_out], out_spec)
+        jvp_out = tree_unflatten(tangents_out, out_spec)
+        if has_aux:
+            return result, jvp_out, tree_map(level.lower_aux, aux)
+        return result, jvp_out
+
+
+from ._jacobians import hessian, jacfwd, jacrev  # noqa: E402  (they build on vjp and jvp above)

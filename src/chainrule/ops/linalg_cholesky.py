@@ -1,0 +1,220 @@
+"""The Cholesky family: linalg.cholesky (and cholesky_ex, the deprecated top-level cholesky),
+cholesky_solve and cholesky_inverse, with torch's derivative rules written against ``F``.
+
+cholesky reads one triangle of A, yet its gradient is torch's symmetric matrix (Murray, 2016);
+cholesky_solve and cholesky_inverse read one triangle of L, and their gradients with respect to L
+are torch's full matrices (the derivative for a full L in A = L L^T).
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections import namedtuple
+
+import numpy as np
+from scipy.linalg import lapack as _lapack
+
+from ..autograd.graph import defop
+from ..autograd.math import register
+from ._common import Tensor, as_tensor, make_result, wrap
+from .linalg_solve import (
+    LinAlgError,
+    batch_of,
+    batch_prefix,
+    check_matrices,
+    check_same_dtype,
+    triangular_solve_array,
+)
+
+__all__ = ["cholesky", "cholesky_solve", "cholesky_inverse"]
+
+# torch.return_types.linalg_cholesky_ex
+CholeskyEx = namedtuple("linalg_cholesky_ex", ["L", "info"])
+
+
+# ---- cholesky ------------------------------------------------------------------------------------
+@defop("linalg_cholesky_ex", saves_out=True, saves_inputs=False,
+       formula="dl/dA = L^{-T} Phi(L^T dl/dL) L^{-1}  (Phi: lower triangle, halved diagonal, "
+               "symmetrised)")
+def _cholesky(F, g, xs, out, p, needs):
+    (upper,) = p
+    L, gL = (F.mT(out), F.mT(g)) if upper else (out, g)
+    # tril(L^T gL) = tril(L^T tril(gL)): the upper part of gL never matters (Murray, 2016)
+    ga = F.tril(F.matmul(F.mT(L), gL))
+    ga = 0.5 * (ga + F.mT(F.tril(ga, -1)))
+    ga = F.solve_triangular(F.mT(L), ga, True, True, False)
+    return (F.solve_triangular(L, ga, False, False, False),)
+
+
+def _not_pd(who: str, a: np.ndarray) -> LinAlgError:
+    n = a.shape[-1]
+    flat = a.reshape(-1, n, n)
+    potrf = _lapack.get_lapack_funcs("potrf", (flat,))
+    index, order = 0, 1
+    for i, m in enumerate(flat):
+        info = potrf(m, lower=1)[1]
+        if info > 0:
+            index, order = i, info
+            break
+    return LinAlgError(
+        batch_prefix(who, index, a.ndim > 2)
+        + "The factorization could not be completed because the input is not positive-definite "
+        f"(the leading minor of order {order} is not positive-definite); check that the input "
+        "is symmetric positive definite, or add a multiple of the identity"
+    )
+
+
+def _cholesky_array(who: str, a: np.ndarray, upper: bool) -> np.ndarray:
+    # upper=True reads A's upper triangle: that is the lower triangle of A^T
+    src = np.swapaxes(a, -1, -2) if upper else a
+    if a.size == 0:
+        return np.zeros_like(a)
+    try:
+        low = np.linalg.cholesky(src)
+    except np.linalg.LinAlgError:
+        raise _not_pd(who, src) from None
+    if not upper:
+        return low
+    return np.ascontiguousarray(np.swapaxes(low, -1, -2)) if type(low) is np.ndarray else \
+        np.swapaxes(low, -1, -2)
+
+
+def linalg_cholesky(A: Tensor, *, upper: bool = False, out=None) -> Tensor:
+    """The Cholesky factor L (``A = L L^T``; with ``upper=True``, U with ``A = U^T U``) of a
+    symmetric positive-definite matrix, batched (``torch.linalg.cholesky``).
+
+    Only the lower (``upper=True``: upper) triangle of A is read. The gradient is torch's
+    symmetric one. A matrix that is not positive definite raises ``LinAlgError``.
+    """
+    if out is not None:
+        raise TypeError("linalg.cholesky: out= is not supported; use the returned tensor")
+    who = "linalg.cholesky"
+    A = as_tensor(A, who)
+    check_matrices(who, A._data)
+    return make_result(_cholesky_array(who, A._data, upper), _cholesky, (A,), (bool(upper),))
+
+
+def cholesky_ex(A: Tensor, *, upper: bool = False, check_errors: bool = False, out=None):
+    """``(L, info)``: ``info`` is 0, or the order of the leading minor that is not positive
+    definite (then L is not meaningful) (``torch.linalg.cholesky_ex``)."""
+    who = "linalg.cholesky_ex"
+    A = as_tensor(A, who)
+    a = A._data
+    check_matrices(who, a)
+    try:
+        return CholeskyEx(linalg_cholesky(A, upper=upper),
+                                  wrap(np.zeros(a.shape[:-2], dtype=np.int32)))
+    except LinAlgError:
+        if check_errors:
+            raise
+    n = a.shape[-1]
+    src = (np.swapaxes(a, -1, -2) if upper else a).reshape(-1, n, n)
+    potrf = _lapack.get_lapack_funcs("potrf", (src,))
+    low = np.empty_like(src)
+    info = np.zeros(src.shape[0], dtype=np.int32)
+    for i, m in enumerate(src):
+        c, info[i] = potrf(m, lower=1, clean=1)
+        low[i] = c
+    low = low.reshape(a.shape)
+    result = np.ascontiguousarray(np.swapaxes(low, -1, -2)) if upper else low
+    return CholeskyEx(make_result(result, _cholesky, (A,), (bool(upper),)),
+                              wrap(info.reshape(a.shape[:-2])))
+
+
+def cholesky(input: Tensor, upper: bool = False, *, out=None) -> Tensor:
+    """``torch.cholesky`` (deprecated in torch): ``linalg.cholesky(input, upper=upper)``."""
+    warnings.warn("torch.cholesky is deprecated in favor of torch.linalg.cholesky and will be "
+                  "removed in a future PyTorch release; use linalg.cholesky(A) (or "
+                  "linalg.cholesky(A).mH for upper=True)", UserWarning, stacklevel=2)
+    if out is not None:
+        raise TypeError("cholesky: out= is not supported; use the returned tensor")
+    return linalg_cholesky(input, upper=upper)
+
+
+@defop("cholesky_solve", saves_out=True,
+       formula="dl/dB = (L L^T)^{-1} dl/dX,  dl/dL = -(S + S^T) L with S = dl/dB X^T")
+def _cholesky_solve(F, g, xs, out, p, needs):
+    low = xs[1]
+    (upper,) = p
+    gb = F.cholesky_solve(g, low, upper)
+    gl = None
+    if needs[1]:
+        c = F.matmul(gb, F.mT(out))
+        c = c + F.mT(c)
+        gl = -(F.matmul(low, c) if upper else F.matmul(c, low))
+    return (gb if needs[0] else None), gl
+
+
+def _cholesky_solve_array(b: np.ndarray, low: np.ndarray, upper: bool) -> np.ndarray:
+    # A = L L^T: solve L Y = B, then L^T X = Y (upper: A = U^T U, the other way round)
+    lt = np.swapaxes(low, -1, -2)
+    first, second = (lt, low) if upper else (low, lt)
+    y = triangular_solve_array(first, b, upper=False)
+    return triangular_solve_array(second, y, upper=True)
+
+
+def _cholesky_solve_op(B: Tensor, L: Tensor, upper: bool = False) -> Tensor:
+    out = _cholesky_solve_array(B._data, L._data, upper)
+    return make_result(out, _cholesky_solve, (B, L), (bool(upper),))
+
+
+def cholesky_solve(B: Tensor, L: Tensor, upper: bool = False, *, out=None) -> Tensor:
+    """The solution of ``A X = B`` given the Cholesky factor L of A (``A = L L^T``; with
+    ``upper=True``, ``A = U^T U``) (``torch.cholesky_solve``).
+
+    Only L's lower (upper) triangle is read; the gradient with respect to L is torch's full
+    (not triangular) matrix. Batch dims of B and L broadcast.
+    """
+    if out is not None:
+        raise TypeError("cholesky_solve: out= is not supported; use the returned tensor")
+    who = "cholesky_solve"
+    B, L = as_tensor(B, who), as_tensor(L, who)
+    b, low = B._data, L._data
+    if b.ndim < 2:
+        raise RuntimeError(f"{who}: b should have at least 2 dimensions, but has {b.ndim} "
+                           "dimensions instead; use b.unsqueeze(-1) for a vector")
+    check_matrices(who, low, "L")
+    check_same_dtype(who, b, low, ("b", "L"))
+    if b.shape[-2] != low.shape[-1]:
+        raise RuntimeError(
+            f"{who}: Incompatible matrix sizes for cholesky_solve: each A matrix is "
+            f"{low.shape[-1]} by {low.shape[-1]} but each b matrix is {b.shape[-2]} by {b.shape[-1]}"
+        )
+    batch_of(who, b, low)
+    return _cholesky_solve_op(B, L, upper)
+
+
+@defop("cholesky_inverse", saves_out=True,
+       formula="dl/dL = -Y (G + G^T) Y L  with Y = (L L^T)^{-1}")
+def _cholesky_inverse(F, g, xs, out, p, needs):
+    (upper,) = p
+    c = F.matmul(out, F.matmul(g + F.mT(g), out))
+    return (-(F.matmul(xs[0], c) if upper else F.matmul(c, xs[0])),)
+
+
+def cholesky_inverse(L: Tensor, upper: bool = False, *, out=None) -> Tensor:
+    """The inverse of ``A = L L^T`` (``upper=True``: ``A = U^T U``) from its Cholesky factor
+    (``torch.cholesky_inverse``); a zero on L's diagonal raises ``LinAlgError``."""
+    if out is not None:
+        raise TypeError("cholesky_inverse: out= is not supported; use the returned tensor")
+    who = "cholesky_inverse"
+    L = as_tensor(L, who)
+    low = L._data
+    check_matrices(who, low, "L")
+    n = low.shape[-1]
+    diag = np.diagonal(low, axis1=-2, axis2=-1)
+    zero = np.argwhere(diag == 0) if type(low) is np.ndarray else ()  # (no check under vmap)
+    if len(zero):
+        first = zero[0]
+        raise LinAlgError(
+            batch_prefix(who, int(np.ravel_multi_index(tuple(first[:-1]), diag.shape[:-1]))
+                          if diag.ndim > 1 else 0, low.ndim > 2)
+            + f"The diagonal element {int(first[-1]) + 1} is zero, the inversion could not be "
+            "completed because the input matrix is singular"
+        )
+    eye = np.broadcast_to(np.eye(n, dtype=low.dtype), low.shape)
+    result = _cholesky_solve_array(eye, low, upper)
+    return make_result(result, _cholesky_inverse, (L,), (bool(upper),))
+
+
+register("cholesky_solve", _cholesky_solve_array, _cholesky_solve_op)

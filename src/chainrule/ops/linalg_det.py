@@ -1,0 +1,313 @@
+"""Determinants from one LU factorisation: det, slogdet, logdet.
+
+d det(A)/dA = det(A) A^{-T} and d log|det A|/dA = A^{-T} (the lecture's exercise). The forward's
+LU factors travel to the backward in the node's params, and a plain backward inverts A from them
+(``getri``) instead of factorising A again. A C-order matrix is its transpose in Fortran order, so
+LAPACK factors A^T with no copy beyond the one it must make; det(A^T) = det(A), and inverting that
+LU gives A^{-T}, the gradient itself.
+
+Batches of small matrices go through NumPy's batched routines instead (a Python loop over LAPACK
+calls costs more than the arithmetic there); their backward inverts the batch in one batched call.
+
+At a singular matrix det's gradient is the cofactor matrix (the transposed adjugate), which stays
+finite: from an SVD in a plain backward, from the determinants of the minors (differentiable) with
+``create_graph=True``.
+"""
+
+from __future__ import annotations
+
+from collections import namedtuple
+
+import numpy as np
+from scipy.linalg import lapack as _lapack
+
+from ..autograd.graph import defop
+from ._common import Tensor, as_tensor, make_result, wrap
+from .linalg_solve import check_matrices
+
+__all__ = ["det", "logdet", "slogdet"]
+
+# torch.return_types.linalg_slogdet and .slogdet
+LinalgSlogdet = namedtuple("linalg_slogdet", ["sign", "logabsdet"])
+Slogdet = namedtuple("slogdet", ["sign", "logabsdet"])
+
+_SMALL = 32  # batches of matrices smaller than this use NumPy's batched routines
+_LAPACK: dict = {}
+
+
+def _routines(dtype) -> tuple:
+    fns = _LAPACK.get(dtype)
+    if fns is None:
+        fns = _LAPACK[dtype] = _lapack.get_lapack_funcs(("getrf", "getri", "getrs"),
+                                                        dtype=dtype)
+    return fns
+
+
+# ---- the forward's factorisation -----------------------------------------------------------------
+def _factor(a: np.ndarray):
+    """LU factors of each matrix of ``a`` (of its transpose, see the module docstring), or None
+    where NumPy's batched routines serve better. Returns (factors, diagonal of U, pivot sign)."""
+    n = a.shape[-1]
+    if type(a) is not np.ndarray or n == 0 or a.size == 0 or (a.ndim > 2 and n < _SMALL):
+        return None, None, None  # (a vmap-batched array takes NumPy's routines, which dispatch)
+    getrf = _routines(a.dtype)[0]
+    if a.ndim == 2:
+        lu, piv, info = getrf(a.T)
+        factors = [(lu, piv, info)]
+        diag = np.diagonal(lu)[None]
+        swaps = np.count_nonzero(piv != np.arange(n))
+        return factors, diag, np.array([-1.0 if swaps % 2 else 1.0], dtype=a.dtype)
+    factors = [getrf(m.T) for m in a.reshape(-1, n, n)]
+    diag = np.stack([np.diagonal(f[0]) for f in factors])
+    swaps = np.count_nonzero(np.stack([f[1] for f in factors]) != np.arange(n), axis=-1)
+    return factors, diag, np.where(swaps % 2, -1.0, 1.0).astype(a.dtype)
+
+
+def _det_forward(a: np.ndarray):
+    factors, diag, perm = _factor(a)
+    if factors is None:
+        if a.shape[-1] == 0:
+            return np.ones(a.shape[:-2], a.dtype), None
+        return _array(np.linalg.det(a)), None
+    return (perm * np.prod(diag, axis=-1)).reshape(a.shape[:-2]), factors
+
+
+def _slogdet_forward(a: np.ndarray):
+    factors, diag, perm = _factor(a)
+    if factors is None:
+        if a.shape[-1] == 0:
+            return np.ones(a.shape[:-2], a.dtype), np.zeros(a.shape[:-2], a.dtype), None
+        sign, logabs = np.linalg.slogdet(a)
+        return _array(sign), _array(logabs), None
+    with np.errstate(divide="ignore"):
+        logabs = np.sum(np.log(np.abs(diag)), axis=-1)
+    sign = perm * np.prod(np.sign(diag), axis=-1)
+    shape = a.shape[:-2]
+    return sign.reshape(shape), logabs.reshape(shape).astype(a.dtype, copy=False), factors
+
+
+def _array(x):
+    """NumPy returns scalars for a single matrix: make them 0-d arrays (batched arrays pass)."""
+    return np.asarray(x) if isinstance(x, np.generic) else x
+
+
+# ---- the plain backward's A^{-T} -----------------------------------------------------------------
+def _inverse_t(a: np.ndarray, factors):
+    """A^{-T} for every matrix of ``a`` from the saved factors, and a mask of the matrices whose
+    LU has an exactly zero pivot (their entries of the result are left as zeros)."""
+    n = a.shape[-1]
+    if factors is None:
+        try:
+            return np.swapaxes(np.linalg.inv(a), -1, -2), None
+        except np.linalg.LinAlgError:
+            factors = [_routines(a.dtype)[0](m.T) for m in a.reshape(-1, n, n)]
+    getri = _routines(a.dtype)[1]
+    lwork = max(1, 64 * n)
+    if len(factors) == 1 and a.ndim == 2:
+        lu, piv, info = factors[0]
+        if info == 0:
+            return getri(lu, piv, lwork=lwork)[0], None  # inv(A^T) in Fortran order: A^{-T}
+        return np.zeros_like(a), np.array([True])
+    out = np.zeros((len(factors), n, n), dtype=a.dtype)
+    singular = np.zeros(len(factors), dtype=bool)
+    for i, (lu, piv, info) in enumerate(factors):
+        if info == 0:
+            out[i] = getri(lu, piv, lwork=lwork)[0]
+        else:
+            singular[i] = True
+    return out.reshape(a.shape), (singular if singular.any() else None)
+
+
+def _lu_of(a: np.ndarray, factors, i: int):
+    if factors is not None:
+        return factors[i]
+    return _routines(a.dtype)[0](a.reshape(-1, *a.shape[-2:])[i].T)
+
+
+def _others_product(s: np.ndarray) -> np.ndarray:
+    """prod_{j != i} s_j for each i, without dividing (zeros allowed)."""
+    left = np.concatenate([np.ones_like(s[..., :1]), np.cumprod(s[..., :-1], axis=-1)], axis=-1)
+    right = np.flip(np.cumprod(np.flip(s[..., 1:], -1), axis=-1), -1)
+    return left * np.concatenate([right, np.ones_like(s[..., :1])], axis=-1)
+
+
+def cofactors_array(m: np.ndarray) -> np.ndarray:
+    """The cofactor matrix (d det/dA) of a possibly singular matrix, from its SVD:
+    det A = det(U) det(V^T) prod(s), so d det/dA = det(U) det(V^T) U diag(prod_{j!=i} s_j) V^T."""
+    u, s, vh = np.linalg.svd(m)
+    alpha = np.linalg.det(u) * np.linalg.det(vh)
+    return (alpha * (u * _others_product(s))) @ vh
+
+
+# ---- the differentiable paths (create_graph=True) ------------------------------------------------
+def _minors_index(n: int):
+    keep = np.array([[k for k in range(n) if k != i] for i in range(n)], dtype=np.int64)
+    return keep[:, None, :, None], keep[None, :, None, :]
+
+
+_MINORS_UP_TO = 16  # n^2 minors of size (n-1)^2: beyond this, the SVD formula (as torch's)
+
+
+def cofactors(A: Tensor) -> Tensor:
+    """The cofactor matrix of A, differentiable and right at singular matrices, where
+    det(A) A^{-T} is not defined: from the determinants of the minors for small matrices, from
+    the SVD (det A = det(U) det(V^T) prod(s), torch's singular formula) for larger ones."""
+    n = A._data.shape[-1]
+    if n == 1:
+        return wrap(np.ones_like(A._data))
+    if n > _MINORS_UP_TO:
+        return _cofactors_svd(A)
+    rows, cols = _minors_index(n)
+    signs = wrap(np.where(np.add.outer(np.arange(n), np.arange(n)) % 2, -1.0, 1.0)
+                 .astype(A._data.dtype))
+    return det(A[..., rows, cols]) * signs
+
+
+def _cofactors_svd(A: Tensor) -> Tensor:
+    from .. import linalg
+    from .join import cat, flip
+    from .reduce_cumulative import cumprod
+
+    u, s, vh = linalg.svd(A)
+    one = s[..., :1] * 0 + 1
+    before = cumprod(cat([one, s[..., :-1]], -1), -1)  # prod_{j<i} s_j
+    after = flip(cumprod(flip(cat([s[..., 1:], one], -1), (-1,)), -1), (-1,))  # prod_{j>i} s_j
+    d = (det(u) * det(vh)).unsqueeze(-1) * before * after
+    return (u * d.unsqueeze(-2)) @ vh
+
+
+# ---- det -----------------------------------------------------------------------------------------
+@defop("linalg_det", saves_out=True,
+       formula="dl/dA = dl/dy det(A) A^{-T}  (the cofactor matrix where A is singular)")
+def _det(F, g, xs, out, p, needs):
+    a = xs[0]
+    if F.is_tensor:
+        return (_det_grad_tensor(F, g, a, out),)
+    (factors,) = p
+    gd = g * out
+    grad, singular = _inverse_t(a, factors)
+    if factors is not None and a.ndim == 2 and singular is None:
+        grad *= gd  # getri's fresh array: scale it in place
+        return (grad,)
+    grad = grad * np.expand_dims(gd, (-1, -2))
+    if singular is not None:
+        n = a.shape[-1]
+        flat_a, flat_grad, flat_g = a.reshape(-1, n, n), grad.reshape(-1, n, n), np.reshape(g, -1)
+        for i in np.flatnonzero(singular):
+            flat_grad[i] = flat_g[i] * cofactors_array(flat_a[i])
+    return (grad,)
+
+
+def _det_grad_tensor(F, g, a: Tensor, out: Tensor):
+    """det(A) A^{-T} where |det A| is not small, the cofactors (minors) where it is."""
+    from .elementwise import where
+
+    d = out._data
+    gd = F.expand_dims(g * out, (-1, -2))
+    if type(d) is not np.ndarray:  # vmap: no per-sample branch, the formula for regular A
+        return gd * F.mT(F.inv(a))
+    small = np.abs(d) < 100 * np.finfo(d.dtype).eps  # torch's switch to its singular formula
+    if not small.any():
+        return gd * F.mT(F.inv(a))
+    mask = np.expand_dims(small, (-1, -2))
+    g2 = F.expand_dims(g, (-1, -2))
+    if small.all():
+        return g2 * cofactors(a)
+    n = a.shape[-1]
+    safe = where(wrap(mask), wrap(np.eye(n, dtype=d.dtype)), a)  # no inverse of singular ones
+    return where(wrap(mask), g2 * cofactors(a), gd * F.mT(F.inv(safe)))
+
+
+def det(A: Tensor, *, out=None) -> Tensor:
+    """The determinant of a square matrix, batched over leading dims (``torch.linalg.det``).
+
+    Parameters
+    ----------
+    A : float tensor of shape (..., n, n).
+
+    Returns
+    -------
+    Tensor of shape (...). The gradient is det(A) A^{-T}; at a singular matrix, the cofactor
+    matrix (finite; torch's plain backward gives 0 where the determinant is exactly 0).
+    """
+    if out is not None:
+        raise TypeError("linalg.det: out= is not supported; use the returned tensor")
+    A = as_tensor(A, "linalg.det")
+    a = A._data
+    check_matrices("linalg.det", a)
+    value, factors = _det_forward(a)
+    return make_result(value, _det, (A,), (factors,))
+
+
+# ---- slogdet and logdet --------------------------------------------------------------------------
+@defop("linalg_slogdet", formula="dl/dA = dl/d(logabsdet) A^{-T}  (sign: no gradient)")
+def _slogdet_op(F, g, xs, out, p, needs):
+    a = xs[0]
+    if F.is_tensor:
+        return (F.expand_dims(g, (-1, -2)) * F.mT(F.inv(a)),)
+    (factors,) = p
+    grad, singular = _inverse_t(a, factors)
+    if factors is not None and a.ndim == 2 and singular is None:
+        grad *= g  # getri's fresh array: scale it in place
+        return (grad,)
+    grad = grad * np.expand_dims(g, (-1, -2))
+    if singular is not None:  # not differentiable there: inf and nan, as torch's LU solve
+        n = a.shape[-1]
+        getrs = _routines(a.dtype)[2]
+        flat_grad, flat_g = grad.reshape(-1, n, n), np.reshape(g, -1)
+        eye = np.eye(n, dtype=a.dtype)
+        for i in np.flatnonzero(singular):
+            lu, piv, _ = _lu_of(a, factors, i)
+            flat_grad[i] = getrs(lu, piv, flat_g[i] * eye)[0]
+    return (grad,)
+
+
+def _slogdet_call(who: str, A: Tensor, result_type, sign_tracks_grad: bool = True):
+    A = as_tensor(A, who)
+    a = A._data
+    check_matrices(who, a)
+    sign, logabs, factors = _slogdet_forward(a)
+    logabsdet = make_result(logabs, _slogdet_op, (A,), (factors,))
+    if sign_tracks_grad and logabsdet.requires_grad:
+        # torch's sign requires grad, with a zero gradient: add an empty sum of A's entries
+        return result_type(A[..., :0, :0].sum((-1, -2)) + wrap(sign), logabsdet)
+    return result_type(wrap(sign), logabsdet)
+
+
+def linalg_slogdet(A: Tensor, *, out=None):
+    """``(sign, logabsdet)`` of square matrices, batched (``torch.linalg.slogdet``): the sign
+    (-1, 0 or 1; not differentiable) and log|det A| (-inf for a singular matrix), from one LU.
+
+    The gradient of logabsdet is A^{-T}, read from the forward's saved factors.
+    """
+    if out is not None:
+        raise TypeError("linalg.slogdet: out= is not supported; use the returned tensors")
+    return _slogdet_call("linalg.slogdet", A, LinalgSlogdet)
+
+
+def slogdet(input: Tensor, *, out=None):
+    """``torch.slogdet``: ``linalg.slogdet`` with torch's ``slogdet`` result type."""
+    if out is not None:
+        raise TypeError("slogdet: out= is not supported; use the returned tensors")
+    return _slogdet_call("linalg.slogdet", input, Slogdet)
+
+
+def logdet(input: Tensor) -> Tensor:
+    """log det(A), batched: nan where det(A) < 0, -inf where A is singular (``torch.logdet``).
+
+    Parameters
+    ----------
+    input : float tensor of shape (..., n, n).
+
+    Returns
+    -------
+    Tensor of shape (...); its gradient is A^{-T} (0 where the result is nan).
+    """
+    from .elementwise import where
+
+    input = as_tensor(input, "logdet")
+    check_matrices("logdet", input._data)
+    sign, logabs = _slogdet_call("logdet", input, LinalgSlogdet, False)
+    if type(sign._data) is np.ndarray and not (sign._data == -1).any():
+        return logabs  # the usual case: no where node
+    return where(sign == -1, float("nan"), logabs)

@@ -1,0 +1,208 @@
+"""Least squares and the pseudo-inverse: linalg.lstsq, linalg.pinv, pinverse.
+
+pinv's derivative is the Golub–Pereyra formula for a matrix of constant rank (exact for full-rank
+inputs); lstsq's goes through pinv, as torch's: X = A^+ B.
+"""
+
+from __future__ import annotations
+
+from collections import namedtuple
+
+import numpy as np
+import scipy.linalg
+
+from ..autograd.graph import defop
+from ..autograd.math import register
+from ._common import Tensor, as_tensor, make_result, shape_str, wrap
+from .linalg_solve import batch_of, check_same_dtype, type_name
+
+__all__ = ["pinverse"]
+
+# torch.return_types.linalg_lstsq
+Lstsq = namedtuple("linalg_lstsq", ["solution", "residuals", "rank", "singular_values"])
+
+
+# ---- pinv ----------------------------------------------------------------------------------------
+def pinv_backward(F, g, p, a):
+    """The gradient of the pseudo-inverse P = A^+ for constant rank (Golub & Pereyra, 1973),
+    arranged as torch's so that the products stay small (m <= n or m > n)."""
+    m, n = a.shape[-2], a.shape[-1]
+    ph, gh = F.mT(p), F.mT(g)
+    if m <= n:
+        k = F.matmul(gh, p)
+        kph = F.matmul(k, ph)
+        return (-F.mT(F.matmul(p, k)) + kph - F.matmul(F.matmul(a, p), kph)
+                + F.matmul(F.matmul(ph, p), gh - F.matmul(k, a)))
+    k = F.matmul(p, gh)
+    phk = F.matmul(ph, k)
+    return (-F.mT(F.matmul(k, p)) + F.matmul(F.matmul(gh - F.matmul(a, k), p), ph) + phk
+            - F.matmul(F.matmul(phk, p), a))
+
+
+@defop("linalg_pinv", saves_out=True,
+       formula="dl/dA = -P^T G P^T + (I - A P)^T G^T P P^T + P^T P G^T (I - P A)^T, P = A^+")
+def _pinv(F, g, xs, out, p, needs):
+    return (pinv_backward(F, g, out, xs[0]),)
+
+
+def _pinv_array(a: np.ndarray, atol=None, rtol=None, hermitian: bool = False) -> np.ndarray:
+    """A^+ with torch's cut-off: singular values <= max(atol, rtol * s_max) count as zero."""
+    m, n = a.shape[-2], a.shape[-1]
+    if a.size == 0:
+        return np.zeros(a.shape[:-2] + (n, m), dtype=a.dtype)
+    if rtol is None:  # torch: eps * max(m, n), or 0 when a positive atol is given
+        default = np.finfo(a.dtype).eps * max(m, n)
+        rtol = default if atol is None else np.where(np.asarray(atol) > 0, 0.0, default)
+    atol = np.asarray(0.0 if atol is None else atol, dtype=np.float64)[..., None]
+    rtol = np.asarray(rtol, dtype=np.float64)[..., None]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        if hermitian:  # eigh reads the lower triangle; singular values are |eigenvalues|
+            w, v = np.linalg.eigh(a)
+            big = np.abs(w)
+            winv = np.where(big > np.maximum(atol, rtol * big.max(-1, keepdims=True)), 1 / w, 0)
+            return np.asarray((v * winv[..., None, :].astype(a.dtype)) @ np.swapaxes(v, -1, -2),
+                              dtype=a.dtype)
+        u, s, vh = np.linalg.svd(a, full_matrices=False)
+        sinv = np.where(s > np.maximum(atol, rtol * s[..., :1]), 1 / s, 0).astype(a.dtype)
+    return np.swapaxes(vh, -1, -2) * sinv[..., None, :] @ np.swapaxes(u, -1, -2)
+
+
+def _pinv_op(A: Tensor, atol=None, rtol=None, hermitian: bool = False) -> Tensor:
+    return make_result(_pinv_array(A._data, atol, rtol, hermitian), _pinv, (A,))
+
+
+def _tolerance(t):
+    return t._data if isinstance(t, Tensor) else t
+
+
+def pinv(A: Tensor, rcond=None, hermitian: bool = False, *, atol=None, rtol=None,
+         out=None) -> Tensor:
+    """The Moore–Penrose pseudo-inverse, batched (``torch.linalg.pinv``).
+
+    Parameters
+    ----------
+    A : float tensor (..., m, n).
+    rcond : (positional, torch's older form) the relative tolerance, with atol = 0.
+    hermitian : A is symmetric: use eigh, reading A's lower triangle only.
+    atol, rtol : singular values <= max(atol, rtol * largest singular value) count as zero.
+        Defaults: rtol = eps * max(m, n) when neither is given, 0 when a positive atol is.
+
+    Returns
+    -------
+    Tensor (..., n, m). Its gradient is the constant-rank formula (exact for full-rank A).
+    """
+    if out is not None:
+        raise TypeError("linalg.pinv: out= is not supported; use the returned tensor")
+    A = as_tensor(A, "linalg.pinv")
+    a = A._data
+    if a.ndim < 2 or a.dtype.kind != "f" or a.dtype == np.float16:
+        raise RuntimeError(
+            f"linalg.pinv({type_name(a)}{list(a.shape)}): expected a tensor with 2 or more "
+            "dimensions of float, double, cfloat or cdouble types"
+        )
+    if rcond is not None:
+        if rtol is not None:
+            raise RuntimeError("linalg.pinv: pass either rcond or rtol, not both (rcond is the "
+                               "older name of rtol)")
+        atol, rtol = 0.0, rcond
+    return _pinv_op(A, _tolerance(atol), _tolerance(rtol), hermitian)
+
+
+def pinverse(input: Tensor, rcond: float = 1e-15) -> Tensor:
+    """``torch.pinverse``: ``linalg.pinv(input, rtol=rcond)`` (with atol = 0)."""
+    return pinv(input, rcond)
+
+
+# ---- lstsq ---------------------------------------------------------------------------------------
+@defop("linalg_lstsq",
+       formula="X = A^+ B:  dl/dB = A^{+T} dl/dX,  dl/dA = pinv_backward(dl/dX B^T)")
+def _lstsq(F, g, xs, out, p, needs):
+    a, b = xs
+    pa = F.pinv(a)
+    ga = pinv_backward(F, F.matmul(g, F.mT(b)), pa, a) if needs[0] else None
+    return ga, (F.matmul(F.mT(pa), g) if needs[1] else None)
+
+
+_DRIVERS = ("gels", "gelsy", "gelsd", "gelss")
+
+
+def _lstsq_arrays(a: np.ndarray, b: np.ndarray, rcond, driver: str):
+    batch = np.broadcast_shapes(a.shape[:-2], b.shape[:-2])
+    m, n, k = a.shape[-2], a.shape[-1], b.shape[-1]
+    x = np.zeros(batch + (n, k), dtype=a.dtype)
+    rank = np.zeros(batch, dtype=np.int64)
+    sv = np.zeros(batch + (min(m, n),), dtype=a.dtype)
+    if x.size == 0 or a.size == 0:
+        return x, rank, sv
+    a = np.broadcast_to(a, batch + (m, n))
+    b = np.broadcast_to(b, batch + (m, k))
+    # 'gels' (QR, full rank assumed) has no SciPy driver: gelsy gives the same solution there
+    lapack_driver = "gelsy" if driver == "gels" else driver
+    for idx in np.ndindex(*batch):
+        x[idx], _, rank[idx], s = scipy.linalg.lstsq(a[idx], b[idx], cond=rcond,
+                                                     lapack_driver=lapack_driver,
+                                                     check_finite=False)
+        if s is not None:
+            sv[idx] = s
+    return x, rank, sv
+
+
+def lstsq(A: Tensor, B: Tensor, rcond=None, *, driver=None):
+    """A least-squares solution of ``A X = B``, batched (``torch.linalg.lstsq``, CPU drivers).
+
+    Parameters
+    ----------
+    A : float tensor (..., m, n).
+    B : tensor (..., m, k), or (..., m) when it has one dim fewer than A (a batch of vectors).
+    rcond : singular values below rcond * the largest count as zero; default eps * max(m, n).
+    driver : 'gelsy' (default), 'gelsd', 'gelss' or 'gels'.
+
+    Returns
+    -------
+    ``(solution, residuals, rank, singular_values)`` like torch on CPU: residuals (the squared
+    residual norm per column) only for m > n, full rank and a driver other than gelsy; rank for
+    every driver but gels; singular values for gelsd and gelss; empty tensors otherwise. The
+    solution and the residuals are differentiable (through pinv, for full-rank A).
+    """
+    from .reduce import sum as sum_
+    from .shape import squeeze, unsqueeze
+
+    who = "torch.linalg.lstsq"
+    A, B = as_tensor(A, who), as_tensor(B, who)
+    a, b = A._data, B._data
+    if a.ndim < 2:
+        raise RuntimeError(f"{who}: input must have at least 2 dimensions, got shape "
+                           f"{shape_str(a.shape)}")
+    if a.dtype not in (np.float32, np.float64):
+        raise RuntimeError(f"{who}: This function doesn't handle types other than float and "
+                           f"double, got {type_name(a)}; convert first, e.g. A.double()")
+    check_same_dtype(who, a, b, ("input", "other"))
+    if not (a.ndim >= b.ndim and a.ndim - b.ndim <= 1):
+        raise RuntimeError(f"{who}: input.dim() must be greater or equal to other.dim() and "
+                           f"(input.dim() - other.dim()) <= 1, got shapes {shape_str(a.shape)} and "
+                           f"{shape_str(b.shape)}")
+    driver = "gelsy" if driver is None else driver
+    if driver not in _DRIVERS:
+        raise RuntimeError(f"{who}: parameter `driver` should be one of (gels, gelsy, gelsd, "
+                           f"gelss), got {driver!r}")
+    vector = b.ndim == a.ndim - 1
+    B2 = unsqueeze(B, -1) if vector else B
+    m, n = a.shape[-2], a.shape[-1]
+    if B2._data.shape[-2] != m:
+        raise RuntimeError(f"{who}: input.size(-2) should match other.size(-2), got shapes "
+                           f"{shape_str(a.shape)} and {shape_str(b.shape)}")
+    batch_of(who, a, B2._data)
+    if rcond is None:
+        rcond = float(np.finfo(a.dtype).eps) * max(m, n)
+    x, rank, sv = _lstsq_arrays(a, B2._data, rcond, driver)
+    X = make_result(x, _lstsq, (A, B2))
+    empty = wrap(np.zeros((0,), dtype=a.dtype))
+    residuals = empty
+    if driver != "gelsy" and m > n and bool(np.all(rank == n)):
+        residuals = sum_((A @ X - B2) ** 2, dim=-2)
+    return Lstsq(squeeze(X, -1) if vector else X, residuals,
+                 wrap(np.zeros((0,), np.int64)) if driver == "gels" else wrap(rank),
+                 wrap(sv) if driver in ("gelsd", "gelss") else empty)
+
+
+register("pinv", _pinv_array, _pinv_op)

@@ -1,0 +1,296 @@
+"""Matrix norms and the quantities built on singular values: ``linalg.matrix_norm``,
+``linalg.norm``, ``linalg.cond``, ``linalg.matrix_rank``, ``linalg.diagonal``, ``nuclear_norm``.
+
+Composites of differentiable ops, as in torch's implementation, so the derivative (and its ties
+convention) comes from those ops and no new rule is needed: 'fro' is a vector 2-norm, 1/inf a
+max/min (``amax``/``amin``) of column/row sums of ``|A|``, 2/-2/'nuc' the max/min/sum of
+``svdvals``.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from .. import _dtype
+from ..autograd.grad_mode import no_grad
+from ._common import Tensor, as_tensor, normalize_dim, wrap
+from .linalg_decomp import TORCH_NAMES, check_out, matrix_input, svdvals
+
+__all__ = ["nuclear_norm"]  # the rest are torch.linalg's (exported by chainrule.linalg)
+
+
+def _ord_str(ord) -> str:
+    return str(ord) if isinstance(ord, str) or not float(ord).is_integer() or math.isinf(ord) \
+        else str(int(ord))
+
+
+def _matrix_dims(who: str, a: np.ndarray, dim) -> tuple[int, int]:
+    if a.ndim < 2:
+        raise RuntimeError(f"{who}: The input tensor A must have at least 2 dimensions, got shape "
+                           f"{tuple(a.shape)}; use linalg.vector_norm for vectors")
+    dims = (dim,) if isinstance(dim, int) else tuple(dim)
+    if len(dims) != 2:
+        raise RuntimeError(f"{who}: dim must be a 2-tuple. Got {' '.join(str(d) for d in dims)}")
+    d0, d1 = (normalize_dim(int(d), a.ndim, who) for d in dims)
+    if d0 == d1:
+        raise RuntimeError(f"{who}: dims must be different. Got ({d0}, {d1})")
+    return d0, d1
+
+
+def _check_dtype(who: str, a: np.ndarray, dtype, svd_based: bool):
+    """Torch's dtype rules of matrix_norm; returns the numpy dtype to compute in (or None)."""
+    name = TORCH_NAMES.get(a.dtype.name, a.dtype.name)
+    if a.dtype.kind != "f":
+        raise RuntimeError(f"{who}: Expected a floating point or complex tensor as input. Got "
+                           f"{name}; convert first, e.g. A.double()")
+    target = None if dtype is None else _dtype.to_numpy_dtype(dtype)
+    if target is not None and (target.kind != "f" or target.itemsize < a.dtype.itemsize):
+        raise RuntimeError(
+            f"{who}: the dtype of the input ({name}) should be convertible without narrowing to "
+            f"the specified dtype ({TORCH_NAMES.get(target.name, target.name)})")
+    if svd_based and (target or a.dtype).itemsize < 4:
+        raise RuntimeError(f"{who}: Low precision dtypes not supported. Got {name}")
+    return target
+
+
+def matrix_norm(A: Tensor, ord="fro", dim=(-2, -1), keepdim: bool = False, *, dtype=None,
+                out=None) -> Tensor:
+    """``torch.linalg.matrix_norm``: a matrix norm over the two dims ``dim``.
+
+    Parameters
+    ----------
+    A : float tensor with at least 2 dims; the other dims are batch dims.
+    ord : ``'fro'`` (default), ``'nuc'`` (sum of singular values), ``2``/``-2`` (largest/smallest
+        singular value), ``1``/``-1`` (max/min column sum of ``|A|``), ``inf``/``-inf`` (max/min
+        row sum).
+    dim : the two matrix dims; keepdim keeps them with size 1.
+    dtype : compute in this (wider) float dtype.
+
+    Returns
+    -------
+    Tensor of the batch shape. Ties of the max/min share the gradient (``amax``), as in torch.
+    """
+    who = "linalg.matrix_norm"
+    check_out(who, out)
+    A = as_tensor(A, who)
+    if isinstance(ord, str):
+        if ord not in ("fro", "nuc"):
+            raise RuntimeError(f"{who}: Order {ord} not supported.")
+    elif abs(float(ord)) not in (1.0, 2.0, math.inf):
+        raise RuntimeError(f"{who}: Order {_ord_str(ord)} not supported; use 'fro', 'nuc', 1, -1, "
+                           "2, -2, inf or -inf")
+    a = A._data
+    d0, d1 = _matrix_dims(who, a, dim)
+    target = _check_dtype(who, a, dtype, ord == "nuc" or (not isinstance(ord, str)
+                                                         and abs(float(ord)) == 2.0))
+    from .reduce_minmax import amax, amin
+    from .reduce_norm import vector_norm
+    from .shape import permute, unsqueeze
+
+    if ord == "fro":
+        return vector_norm(A, 2, (d0, d1), keepdim, dtype=dtype)
+    if target is not None and target != a.dtype:
+        from .creation import to
+
+        A = to(A, target)
+    if not isinstance(ord, str):
+        ord = float(ord)
+        if a.size == 0 and ord > 0:  # torch: the norm of an empty matrix is 0 (not an amax error)
+            shape = [1 if i in (d0, d1) else s for i, s in enumerate(a.shape)]
+            if not keepdim:
+                shape = [s for i, s in enumerate(shape) if i not in (d0, d1)]
+            return wrap(np.zeros(shape, dtype=A._data.dtype))
+    if ord == "nuc" or abs(ord) == 2.0:
+        rest = [i for i in range(a.ndim) if i not in (d0, d1)]
+        S = svdvals(permute(A, rest + [d0, d1]))
+        from .reduce import sum as _sum
+
+        result = _sum(S, -1) if ord == "nuc" else (amax(S, -1) if ord > 0 else amin(S, -1))
+        if keepdim:
+            for d in sorted((d0, d1)):
+                result = unsqueeze(result, d)
+        return result
+    if math.isinf(ord):  # the inf norm is the 1 norm of the transpose
+        d0, d1 = d1, d0
+    if not keepdim and d0 < d1:  # the first reduction removes d0
+        d1 -= 1
+    sums = vector_norm(A, 1, d0, keepdim)
+    return amax(sums, d1, keepdim) if ord > 0 else amin(sums, d1, keepdim)
+
+
+def norm(A: Tensor, ord=None, dim=None, keepdim: bool = False, *, dtype=None, out=None) -> Tensor:
+    """``torch.linalg.norm``: a matrix norm when ``dim`` is a 2-tuple, or when ``dim`` is None,
+    ``ord`` is given and ``A`` is 2-D (``dim=(0, 1)``); a vector norm otherwise (``ord=None``:
+    the 2-norm of all elements, whatever the shape)."""
+    who = "linalg.norm"
+    check_out(who, out)
+    A = as_tensor(A, who)
+    nd = A._data.ndim
+    dims = None if dim is None else ((dim,) if isinstance(dim, int) else tuple(dim))
+    if dims is not None and len(dims) not in (1, 2):
+        raise RuntimeError(f"{who}: If dim is specified, it must be of length 1 or 2. Got "
+                           f"{list(dims)}")
+    if dims is None and ord is not None and nd not in (1, 2):
+        raise RuntimeError(f"{who}: If dim is not specified but ord is, the input must be 1D or "
+                           f"2D. Got {nd}D; pass dim= to choose the dims")
+    if ord is not None and (isinstance(ord, str) or (dims is not None and len(dims) == 2)
+                            or (dims is None and nd == 2)):
+        return matrix_norm(A, ord, (0, 1) if dims is None else dims, keepdim, dtype=dtype)
+    from .reduce_norm import vector_norm
+
+    return vector_norm(A, 2 if ord is None else ord, dim, keepdim, dtype=dtype)
+
+
+def nuclear_norm(input: Tensor, dim=(-2, -1), keepdim: bool = False, *, out=None) -> Tensor:
+    """``torch.nuclear_norm`` (deprecated in torch): ``linalg.matrix_norm(input, 'nuc', dim,
+    keepdim)``; ``nuclear_norm(x, True)`` reads the bool as ``keepdim``, as torch does."""
+    check_out("nuclear_norm", out)
+    if isinstance(dim, bool):
+        dim, keepdim = (-2, -1), dim
+    return matrix_norm(input, "nuc", dim, keepdim)
+
+
+_COND_ORDS = (None, 2, -2, 1, -1, math.inf, -math.inf, "fro", "nuc")
+
+
+def cond(A: Tensor, p=None, *, out=None) -> Tensor:
+    """``torch.linalg.cond``: the condition number ``norm(A, p) * norm(A^-1, p)``.
+
+    ``p=None``/``2``/``-2`` use the singular values (``s_max / s_min``, ``s_min / s_max``) and are
+    differentiable, for any ``(*, m, n)`` shape; so is ``'nuc'`` (``sum(s) * sum(1 / s)``, as
+    torch), for square matrices. ``1, -1, inf, -inf, 'fro'`` need square matrices and are
+    computed with NumPy's inverse (inf for singular matrices), without a gradient (torch's
+    backward of these raises anyway). Empty matrices give 0.
+    """
+    who = "linalg.cond"
+    check_out(who, out)
+    A = as_tensor(A, who)
+    a = A._data
+    if a.ndim < 2:
+        raise RuntimeError(f"{who}: The input tensor must have at least 2 dimensions, got shape "
+                           f"{tuple(a.shape)}")
+    if not isinstance(p, str) and p not in _COND_ORDS:
+        raise RuntimeError(f"{who} got an invalid norm type: {_ord_str(p)}")
+    if p is None or (not isinstance(p, str) and abs(p) == 2):
+        if a.size == 0:
+            return wrap(np.zeros(a.shape[:-2], dtype=_real_float(a)))
+        from .gather import select
+
+        S = svdvals(A)
+        s_max, s_min = select(S, -1, 0), select(S, -1, S._data.shape[-1] - 1)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return s_min / s_max if p == -2 else s_max / s_min
+    _, a = matrix_input(f"linalg.cond(ord={_torch_ord(p)})", A, "linalg_inv", square=True)
+    if p not in _COND_ORDS:
+        raise RuntimeError(f"{who} got an invalid norm type: {p}")
+    if a.size == 0:
+        return wrap(np.zeros(a.shape[:-2], dtype=a.dtype))
+    if p == "nuc":  # as torch: sum(s) * sum(1 / s), differentiable (nan for the zero matrix)
+        from .reduce import sum as _sum
+
+        S = svdvals(A)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return _sum(S, -1) * _sum(S.reciprocal(), -1)
+    with no_grad(), np.errstate(all="ignore"):
+        inverse = _inverse_or_inf(a)
+        result = (matrix_norm(wrap(a), p)._data * matrix_norm(wrap(inverse), p)._data)
+    return wrap(np.nan_to_num(result, nan=np.inf, posinf=np.inf, neginf=-np.inf))
+
+
+def _torch_ord(p) -> str:
+    """How torch prints ``ord`` in cond's messages (a C++ double: ``1.000000``)."""
+    if isinstance(p, str) or math.isinf(p):
+        return str(p)
+    return f"{p:.6f}" if isinstance(p, float) else str(p)
+
+
+def _real_float(a: np.ndarray) -> np.dtype:
+    return a.dtype if a.dtype.kind == "f" else _dtype.to_numpy_dtype(_dtype.get_default_dtype())
+
+
+def _inverse_or_inf(a: np.ndarray) -> np.ndarray:
+    """Batched inverse; a singular matrix's inverse is all inf (torch's cond does the same)."""
+    try:
+        return np.linalg.inv(a)
+    except np.linalg.LinAlgError:
+        flat = a.reshape((-1,) + a.shape[-2:])
+        out = np.empty_like(flat)
+        for i, m in enumerate(flat):
+            try:
+                out[i] = np.linalg.inv(m)
+            except np.linalg.LinAlgError:
+                out[i] = np.inf
+        return out.reshape(a.shape)
+
+
+def matrix_rank(A: Tensor, tol=None, hermitian: bool = False, *, atol=None, rtol=None,
+                out=None) -> Tensor:
+    """``torch.linalg.matrix_rank``: the number of singular values (``|eigenvalues|`` when
+    ``hermitian``, reading the lower triangle) above ``max(atol, rtol * largest)``.
+
+    Parameters
+    ----------
+    A : ``(*, m, n)`` float tensor.
+    tol : NumPy-style absolute tolerance (then ``rtol = 0``); not with atol/rtol.
+    atol, rtol : numbers or tensors broadcastable to the batch shape. Defaults: when neither is
+        given, ``rtol = eps(dtype) * max(m, n)``; when only ``atol > 0`` is, ``rtol = 0``.
+
+    Returns
+    -------
+    int64 tensor of the batch shape (not differentiable).
+    """
+    who = "linalg.matrix_rank"
+    check_out(who, out)
+    A = as_tensor(A, who)
+    a = A._data
+    if a.ndim < 2:
+        raise RuntimeError(f"torch.linalg.matrix_rank: The input tensor input must have at least "
+                           f"2 dimensions, got shape {tuple(a.shape)}")
+    if a.dtype not in (np.float32, np.float64):
+        raise RuntimeError(f"{who}: This function doesn't handle types other than float and double;"
+                           f" got {TORCH_NAMES.get(a.dtype.name, a.dtype.name)}")
+    if tol is not None:
+        if atol is not None or rtol is not None:
+            raise TypeError(f"{who}: pass either tol or atol/rtol, not both")
+        atol, rtol = tol, 0.0
+    m, n = a.shape[-2:]
+    if min(m, n) == 0:
+        return wrap(np.zeros(a.shape[:-2], dtype=np.int64))
+    if hermitian:
+        S = np.abs(np.linalg.eigvalsh(a))
+    else:
+        S = np.linalg.svd(a, compute_uv=False)
+    atol_a = 0.0 if atol is None else _tolerance(atol)
+    if rtol is None:  # torch: the default rtol, except where a positive atol is given
+        default = np.finfo(a.dtype).eps * max(m, n)
+        rtol_a = default if atol is None else np.where(atol_a > 0, 0.0, default)
+    else:
+        rtol_a = _tolerance(rtol)
+    threshold = np.maximum(np.asarray(atol_a)[..., None],
+                           np.asarray(rtol_a)[..., None] * S.max(axis=-1, keepdims=True))
+    return wrap(np.sum(S > threshold, axis=-1).astype(np.int64))
+
+
+def _tolerance(x):
+    return np.asarray(x._data if isinstance(x, Tensor) else x, dtype=np.float64)
+
+
+def diagonal(A: Tensor, *, offset: int = 0, dim1: int = -2, dim2: int = -1) -> Tensor:
+    """``torch.linalg.diagonal``: ``torch.diagonal`` with the matrix dims last by default; the
+    diagonal becomes the last dim (a differentiable copy here, where torch returns a view)."""
+    from .index import getitem
+    from .shape import movedim
+
+    A = as_tensor(A, "linalg.diagonal")
+    a = A._data
+    d1, d2 = (normalize_dim(d, a.ndim, "linalg.diagonal") for d in (dim1, dim2))
+    if d1 == d2:
+        raise RuntimeError(f"linalg.diagonal: dim1 and dim2 cannot be identical, but got {dim1} "
+                           f"and {dim2}")
+    rows, cols = a.shape[d1], a.shape[d2]
+    r0, c0 = max(0, -offset), max(0, offset)
+    length = max(0, min(rows - r0, cols - c0))
+    idx = np.arange(length)
+    return getitem(movedim(A, (d1, d2), (-2, -1)), (Ellipsis, idx + r0, idx + c0))

@@ -1,0 +1,150 @@
+"""``linalg.qr`` and ``torch.qr``, with the triangular solve their derivative needs.
+
+The packed output (see linalg_decomp) stacks ``Q`` (m, c) over ``R^T`` (n, c): ``c`` is
+``min(m, n)`` (reduced) or ``m`` (complete). The derivative is torch's ``linalg_qr_backward``:
+defined for mode='reduced' and for 'complete' when ``m <= n``; mode='r' records a node whose
+backward raises, as torch's does.
+"""
+
+from __future__ import annotations
+
+from collections import namedtuple
+
+import numpy as np
+
+from ..autograd.graph import defop
+from ..autograd.math import register
+from ._common import Tensor, make_result, wrap
+from .linalg_decomp import check_out, matrix_input, part, records, used
+
+__all__ = ["qr"]  # torch.qr; linalg.qr is exported by chainrule.linalg
+
+QRResult = namedtuple("linalg_qr", ["Q", "R"])
+QRTuple = namedtuple("qr", ["Q", "R"])
+
+_MODE_R = ("The derivative of linalg.qr depends on Q, which is not computed when mode='r'. Please "
+           "use linalg.qr(A, mode='reduced') if you are going to differentiate through linalg.qr.")
+_COMPLETE_TALL = ("The QR decomposition is not differentiable when mode='complete' and nrows > "
+                  "ncols.")
+
+
+# ---- triangular solve (for the derivative's R^-T) ----------------------------------------------
+def trsm_array(r: np.ndarray, b: np.ndarray, upper: bool) -> np.ndarray:
+    """Solve ``r x = b`` for triangular ``r`` ``(*, n, n)`` and ``b`` ``(*, n, k)`` (batch dims
+    broadcast) by substitution, one row at a time for the whole batch. A zero on the diagonal
+    gives inf/nan, as LAPACK's trsm does, rather than an error."""
+    n = r.shape[-1]
+    batch = np.broadcast_shapes(r.shape[:-2], b.shape[:-2])
+    x = np.zeros(batch + b.shape[-2:], dtype=np.result_type(r, b))
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        for i in (range(n - 1, -1, -1) if upper else range(n)):
+            done = slice(i + 1, n) if upper else slice(0, i)
+            rest = b[..., i, :] - np.einsum("...j,...jk->...k", r[..., i, done], x[..., done, :])
+            x[..., i, :] = rest / r[..., i, i, None]
+    return x
+
+
+@defop("trsm", saves_out=True,
+       formula="X = R^-1 B:  dl/dB = R^-T dl/dX,  dl/dR = -triangle(dl/dB X^T)")
+def _trsm(F, g, xs, out, p, needs):
+    r, _ = xs
+    (upper,) = p
+    gb = F.trsm(F.mT(r), g, not upper)
+    gr = None
+    if needs[0]:
+        full = -F.matmul(gb, F.mT(out))
+        gr = F.triu(full) if upper else F.tril(full)  # only R's triangle is read
+    return gr, (gb if needs[1] else None)
+
+
+def trsm(r: Tensor, b: Tensor, upper: bool) -> Tensor:
+    """Differentiable ``r^-1 b`` for a (batch of) triangular ``r`` (internal: rules use it as
+    ``F.trsm``; the public triangular solve is ``linalg.solve_triangular``)."""
+    return make_result(trsm_array(r._data, b._data, upper), _trsm, (r, b), (bool(upper),))
+
+
+register("trsm", trsm_array, trsm)
+
+
+# ---- qr ----------------------------------------------------------------------------------------
+def _tall_backward(F, Q, R, gQ, gR):
+    """``m >= n``: dl/dA = (gQ + Q copyutl(gR R^T - Q^T gQ)) R^-T, where ``copyutl(M)`` mirrors
+    M's upper triangle into the lower one (torch's ``syminvadj(triu(.))``)."""
+    M = F.matmul(gR, F.mT(R)) - F.matmul(F.mT(Q), gQ)
+    B = gQ + F.matmul(Q, F.triu(M) + F.mT(F.triu(M, 1)))
+    return F.mT(F.trsm(R, F.mT(B), True))  # B R^-T = (R^-1 B^T)^T
+
+
+@defop("linalg_qr", saves_out=True, saves_inputs=False,
+       formula="dl/dA = (dl/dQ + Q copyutl(dl/dR R^T - Q^T dl/dQ)) R^-T  (m >= n; m < n: split "
+               "A = [X | Y], R = [U | V])")
+def _qr(F, g, xs, out, p, needs):
+    m, n, mode = p
+    if mode == "r":
+        raise RuntimeError(_MODE_R)
+    if mode == "complete" and m > n:
+        raise RuntimeError(_COMPLETE_TALL)
+    Q = F.getitem(out, (Ellipsis, slice(0, m), slice(None)))
+    R = F.mT(F.getitem(out, (Ellipsis, slice(m, None), slice(None))))
+    gQ = F.getitem(g, (Ellipsis, slice(0, m), slice(None)))
+    gR = F.mT(F.getitem(g, (Ellipsis, slice(m, None), slice(None))))
+    with np.errstate(divide="ignore", invalid="ignore"):  # a singular R gives inf/nan, as torch
+        return _qr_grad(F, Q, R, gQ, gR, m, n)
+
+
+def _qr_grad(F, Q, R, gQ, gR, m: int, n: int):
+    if m >= n:
+        return (_tall_backward(F, Q, R, gQ, gR),)
+    # wide: A = [X | Y] with X = Q U square and Y = Q V, so V = Q^T Y: dl/dY = Q gV, and gV adds
+    # Y gV^T to the gradient of Q that the square QR of X passes back
+    left, right = (Ellipsis, slice(None), slice(0, m)), (Ellipsis, slice(None), slice(m, None))
+    gV = F.getitem(gR, right)
+    gX = F.getitem(gR, left)
+    if used(F, gV):
+        V = F.getitem(R, right)
+        gQ = gQ + F.matmul(F.matmul(Q, V), F.mT(gV))
+    shape = tuple(gR.shape[:-2]) + (m, n)
+    gA = F.index_put_zeros(shape, left, _tall_backward(F, Q, F.getitem(R, left), gQ, gX))
+    return (gA + F.index_put_zeros(shape, right, F.matmul(Q, gV)),)
+
+
+def linalg_qr(A: Tensor, mode: str = "reduced", *, out=None) -> QRResult:
+    """``torch.linalg.qr``: ``A = Q R`` with orthonormal columns in ``Q`` and upper-triangular
+    ``R`` (LAPACK's Householder signs, as torch: ``R``'s diagonal may be negative).
+
+    Parameters
+    ----------
+    A : ``(*, m, n)`` float32/float64 tensor.
+    mode : ``'reduced'`` (default): ``Q (*, m, k)``, ``R (*, k, n)``, ``k = min(m, n)``;
+        ``'complete'``: ``Q (*, m, m)``, ``R (*, m, n)``; ``'r'``: ``R`` only, ``Q`` is empty.
+
+    Returns
+    -------
+    ``(Q, R)``. Differentiable as in torch: mode='r', and mode='complete' with ``m > n``, raise
+    in backward.
+    """
+    check_out("linalg.qr", out)
+    if mode not in ("reduced", "complete", "r"):
+        raise RuntimeError(f"qr received unrecognized mode '{mode}' but expected one of "
+                           "'reduced' (default), 'r', or 'complete'")
+    A, a = matrix_input("linalg.qr", A, "geqrf_cpu")
+    m, n = a.shape[-2:]
+    if mode == "r":
+        R = np.linalg.qr(a, mode="r").astype(a.dtype, copy=False)
+        empty = wrap(np.zeros((0,), dtype=a.dtype))
+        return QRResult(empty, make_result(R, _qr, (A,), (m, n, mode)))
+    Q, R = np.linalg.qr(a, mode=mode)
+    Q, R = Q.astype(a.dtype, copy=False), R.astype(a.dtype, copy=False)
+    if not records(A):
+        return QRResult(wrap(Q), wrap(R))
+    P = make_result(np.concatenate([Q, np.swapaxes(R, -1, -2)], axis=-2), _qr, (A,), (m, n, mode))
+    return QRResult(part(P, (Ellipsis, slice(0, m), slice(None))),
+                    part(P, (Ellipsis, slice(m, None), slice(None)), transpose=True))
+
+
+def qr(input: Tensor, some: bool = True, *, out=None) -> QRTuple:
+    """``torch.qr`` (deprecated in torch): ``linalg.qr(input, 'reduced' if some else
+    'complete')``."""
+    check_out("qr", out)
+    Q, R = linalg_qr(input, "reduced" if some else "complete")
+    return QRTuple(Q, R)

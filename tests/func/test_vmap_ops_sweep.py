@@ -1,0 +1,181 @@
+"""Every op spec of tests/specs under vmap: ``vmap(spec.fn)`` over 3 drawn samples equals the 3
+unbatched results stacked, and the gradients through vmap equal the per-sample gradients (stacked
+for mapped inputs, summed for shared ones).
+
+Two mappings per spec: every argument mapped, and only the first (the others shared, unbatched,
+so batched and unbatched operands meet in every op). Ops that vmap cannot batch, or only through
+the per-sample fallback loop, are listed below with the reason; a new op that breaks vmap (or
+silently falls back) fails this test, and a listed op that starts working must leave the list.
+"""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from oracle import OpSpec, _outputs, _tensors, make_inputs
+from specs import all_specs
+
+import chainrule
+from chainrule.func import _batched
+
+SPECS = all_specs()
+
+#: the number of nonzero / selected elements differs per sample: no batched shape exists (torch
+#: raises for these under vmap too)
+DATA_DEPENDENT = {
+    "nonzero", "nonzero method", "nonzero(as_tuple)", "argwhere", "where(cond)", "masked_select",
+    "masked_select method", "x[bool mask]", "x[x > 0]", "x[:, bool mask]", "y[mask] = v",
+    "masked_fill(0-d tensor)",  # the fill value's gradient sums g over a batched mask
+    "F.cross_entropy label_smoothing weight ignore",  # float() of a sum over the kept targets
+}
+
+#: chainrule.linalg's kernels (ops/linalg_*.py) write into fresh ndarrays (np.zeros + slices, the
+#: packed SVD/QR/LU results), call LAPACK/BLAS through scipy, or branch on values: they need the
+#: helpers of ops/_common.py (zeros_for, any_true) or a stacked-kernel hook before vmap batches them
+LINALG_KERNELS = {
+    "linalg.det of a singular matrix (rank n-1): the cofactors",  # LinAlgError path: fresh buffers
+    'Tensor.matrix_exp', "Tensor.norm p='nuc' keepdim", 'Tensor.qr', 'Tensor.svd', 'linalg.cond',
+    "linalg.cond p='nuc'", 'linalg.cond p=-2', 'linalg.eigh', 'linalg.eigh (batches)',
+    "linalg.eigh UPLO='U'", 'linalg.eigh V f(L) V^T', 'linalg.eigh eigenvalues only',
+    'linalg.eigh eigenvectors only', 'linalg.eigh of a non-symmetric input', 'linalg.eigvalsh',
+    "linalg.eigvalsh UPLO='U' (batches)", 'linalg.lstsq', 'linalg.lstsq gels',
+    'linalg.lstsq gelsd: residuals, rank, singular values', 'linalg.lstsq gelss',
+    'linalg.lstsq underdetermined (minimum norm)', 'linalg.lstsq, B a vector', 'linalg.matrix_exp',
+    'linalg.matrix_norm dtype=float64', 'linalg.matrix_norm ord=-2',
+    'linalg.matrix_norm ord=-2 dim=(2, 0) keepdim', 'linalg.matrix_norm ord=2',
+    'linalg.matrix_norm ord=2 dim=(2, 0) keepdim', 'linalg.matrix_norm ord=nuc',
+    'linalg.matrix_norm ord=nuc dim=(2, 0) keepdim', "linalg.norm 'nuc'",
+    'linalg.norm ord=2 of a matrix', 'linalg.pinv hermitian', 'linalg.qr', 'linalg.qr (batches)',
+    'linalg.qr Q only', 'linalg.qr R only', 'linalg.qr complete (m <= n)', 'linalg.svd',
+    'linalg.svd (batches)', 'linalg.svd S only', 'linalg.svd U only', 'linalg.svd Vh only',
+    'linalg.svd full_matrices=True', 'linalg.svdvals', 'linalg.svdvals (batches)', 'matrix_exp',
+    "norm p='nuc'", "norm p='nuc' dim=(0, 2)", 'nuclear_norm', 'qr', 'qr some=False', 'svd',
+    'svd compute_uv=False', 'svd some=False',
+}
+
+#: batched through the per-sample loop of the fallback (correct, slow): name -> NumPy function
+FALLBACK: dict = {
+    "embedding(padding_idx=1, scale_grad_by_freq)": "numpy.bincount (counts differ per sample)",
+}
+
+ALLOWED = DATA_DEPENDENT | LINALG_KERNELS
+
+
+def _np(x):
+    return x.detach().numpy() if isinstance(x, chainrule.Tensor) else np.asarray(x)
+
+
+def _differentiable(spec: OpSpec) -> list:
+    return [k for k, a in enumerate(spec.args) if a.kind == "float" and a.grad and spec.grad]
+
+
+def _per_sample(spec: OpSpec, samples: list, cotangents: list | None):
+    """Each sample's outputs, and its gradients for the cotangents (None: forward only)."""
+    outs, grads = [], []
+    for i, arrays in enumerate(samples):
+        ins = _tensors(chainrule, arrays, spec, np.float64)
+        o = _outputs(spec.fn(chainrule, *ins))
+        outs.append([_np(t) for t in o])
+        if cotangents is not None:
+            pairs = [(t, c[i]) for t, c in zip(o, cotangents) if c is not None]
+            wrt = [ins[k] for k in _differentiable(spec)]
+            grads.append(chainrule.autograd.grad([t for t, _ in pairs], wrt,
+                                                 [chainrule.tensor(c) for _, c in pairs],
+                                                 allow_unused=True))
+    return outs, grads
+
+
+def check_vmap(spec: OpSpec, shapes, seed: int, mapped: str) -> None:
+    samples = [make_inputs(spec, shapes, seed + i) for i in range(3)]
+    n = len(samples[0])
+    in_dims = tuple(0 if mapped == "all" or k == 0 else None for k in range(n))
+    for k in range(n):  # shared arguments: the same value in every sample
+        if in_dims[k] is None:
+            for s in samples[1:]:
+                s[k] = samples[0][k]
+    try:
+        ref_outs, _ = _per_sample(spec, samples, None)
+    except Exception:  # this draw is invalid for the op itself (out-of-range index ...)
+        return
+    batched = [np.stack([s[k] for s in samples]) if d == 0 else samples[0][k]
+               for k, d in enumerate(in_dims)]
+    ins = _tensors(chainrule, batched, spec, np.float64)
+    outs = _outputs(chainrule.func.vmap(lambda *xs: spec.fn(chainrule, *xs), in_dims=in_dims)(*ins))
+    assert len(outs) == len(ref_outs[0])
+    for j, o in enumerate(outs):
+        ref = np.stack([r[j] for r in ref_outs])
+        assert _np(o).shape == ref.shape, f"output {j}: shape {_np(o).shape} != {ref.shape}"
+        np.testing.assert_allclose(_np(o), ref, rtol=1e-7, atol=1e-9, equal_nan=True,
+                                   err_msg=f"{spec.name} output {j}")
+    wrt = _differentiable(spec)
+    diff = [o for o in outs if isinstance(o, chainrule.Tensor) and o.requires_grad]
+    if not wrt or not diff:
+        return
+    rng = np.random.default_rng(seed)
+    cots = [rng.standard_normal(o.shape) if isinstance(o, chainrule.Tensor) and o.requires_grad
+            else None for o in outs]
+    got = chainrule.autograd.grad([o for o, c in zip(outs, cots) if c is not None],
+                                  [ins[k] for k in wrt], [chainrule.tensor(c) for c in cots if c is not None],
+                                  allow_unused=True)
+    _, ref_grads = _per_sample(spec, samples, cots)
+    for g, k, col in zip(got, wrt, zip(*ref_grads)):
+        if all(r is None for r in col):
+            assert g is None or np.allclose(_np(g), 0), f"{spec.name}: grad {k} should be None"
+            continue
+        rows = [np.zeros(samples[i][k].shape) if r is None else _np(r) for i, r in enumerate(col)]
+        ref = np.stack(rows) if in_dims[k] == 0 else np.sum(rows, axis=0)
+        assert g is not None, f"{spec.name}: no gradient for input {k}"
+        np.testing.assert_allclose(_np(g), ref, rtol=1e-7, atol=1e-9, equal_nan=True,
+                                   err_msg=f"{spec.name} grad of input {k} ({mapped} mapped)")
+
+
+def _run_checked(spec: OpSpec, shapes, seed: int, mapped: str) -> list:
+    """check_vmap, returning the fallback warnings it raised (each function warns once: reset)."""
+    _batched._WARNED.clear()
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        check_vmap(spec, shapes, seed, mapped)
+    return [str(w.message) for w in caught if "performance drop" in str(w.message)]
+
+
+@pytest.mark.parametrize("spec", [s for s in SPECS if s.name not in ALLOWED], ids=lambda s: s.name)
+@settings(max_examples=3, deadline=None, derandomize=True,
+          suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@given(data=st.data())
+def test_op_under_vmap(spec: OpSpec, data) -> None:
+    shapes = data.draw(spec.shapes, label="shapes")
+    seed = data.draw(st.integers(0, 2**31 - 1), label="seed")
+    for mapped in ("all", "first"):
+        fell_back = _run_checked(spec, shapes, seed, mapped)
+        if spec.name not in FALLBACK:
+            assert not fell_back, f"{spec.name} runs through the per-sample fallback: {fell_back}"
+
+
+@pytest.mark.parametrize("spec", [s for s in SPECS if s.name in ALLOWED], ids=lambda s: s.name)
+def test_listed_op_still_cannot_be_batched(spec: OpSpec) -> None:
+    """An allow-listed op raises a clear error under vmap (for one of a few draws and mappings at
+    least); when it starts to work, take it off the list."""
+    errors = []
+
+    @settings(max_examples=4, deadline=None, derandomize=True, database=None,
+              suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+    @given(data=st.data())
+    def attempt(data) -> None:
+        shapes = data.draw(spec.shapes, label="shapes")
+        for mapped in ("all", "first"):
+            try:
+                _run_checked(spec, shapes, data.draw(st.integers(0, 2**31 - 1)), mapped)
+            except (RuntimeError, IndexError) as e:
+                errors.append(str(e))
+
+    attempt()
+    assert errors, f"{spec.name} works under vmap now: remove it from the allow-list"
+
+
+def test_allow_lists_name_real_specs() -> None:
+    names = {s.name for s in SPECS}
+    assert not (ALLOWED | set(FALLBACK)) - names

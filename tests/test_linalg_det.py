@@ -1,0 +1,177 @@
+"""Determinants: d log det X / dX = X^{-T} (the lecture's exercise), the cofactor matrix as
+det's gradient at singular matrices (plain and create_graph, first and second order), singular
+and negative inputs of slogdet and logdet, and the LU factors the backward reuses."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+import chainrule
+
+
+def _pair(a, requires_grad=False):
+    return (chainrule.tensor(a, requires_grad=requires_grad),
+            torch.tensor(a, requires_grad=requires_grad))
+
+
+def _np(t):
+    return t.detach().numpy()
+
+
+def _cofactors(m: np.ndarray) -> np.ndarray:
+    """The cofactor matrix from its definition: C_ij = (-1)^(i+j) det(minor_ij)."""
+    n = m.shape[0]
+    c = np.empty_like(m)
+    for i in range(n):
+        for j in range(n):
+            minor = np.delete(np.delete(m, i, 0), j, 1)
+            c[i, j] = (-1) ** (i + j) * (np.linalg.det(minor) if n > 1 else 1.0)
+    return c
+
+
+
+@pytest.mark.parametrize("batch", [(), (4,), (2, 3)])
+def test_logdet_gradient_is_the_inverse_transpose(batch) -> None:
+    """The lecture's exercise: d log det X / dX = X^{-T}, checked against the formula and against
+    float64 central finite differences."""
+    rng = np.random.default_rng(1)
+    x = rng.standard_normal(batch + (4, 4)) + 4 * np.eye(4)
+    x[..., 0, :] *= np.sign(np.linalg.det(x))[..., None]  # det > 0: logdet is real
+    t = chainrule.tensor(x, requires_grad=True)
+    chainrule.logdet(t).sum().backward()
+    expected = np.swapaxes(np.linalg.inv(x), -1, -2)
+    np.testing.assert_allclose(t.grad.numpy(), expected, rtol=1e-12, atol=1e-14)
+    eps = 1e-6
+    flat = x.reshape(-1)
+    numeric = np.empty_like(flat)
+    for i in range(flat.size):
+        up, down = flat.copy(), flat.copy()
+        up[i] += eps
+        down[i] -= eps
+        numeric[i] = (np.linalg.slogdet(up.reshape(x.shape))[1].sum()
+                      - np.linalg.slogdet(down.reshape(x.shape))[1].sum()) / (2 * eps)
+    np.testing.assert_allclose(t.grad.numpy(), numeric.reshape(x.shape), rtol=1e-6, atol=1e-8)
+
+
+@pytest.mark.parametrize("m", [
+    np.array([[1.0, 2, 3], [4, 5, 6], [7, 8, 9]]),  # rank 2
+    np.array([[1.0, 2], [2, 4]]),  # rank 1, an exactly zero pivot
+    np.array([[0.0, 1], [0, 0]]),  # two zero pivots, yet rank 1: cofactors [[0, 0], [-1, 0]]
+    np.ones((3, 3)),  # rank 1 < n - 1: the cofactors vanish
+    np.zeros((1, 1)),  # the 1x1 cofactor is 1
+])
+def test_det_gradient_at_a_singular_matrix_is_the_cofactor_matrix(m) -> None:
+    expected = _cofactors(m)
+    ours, theirs = _pair(m, requires_grad=True)
+    (g,) = chainrule.autograd.grad(chainrule.linalg.det(ours), ours)
+    np.testing.assert_allclose(g.numpy(), expected, atol=1e-12)
+    # torch's create_graph path takes the same cofactors (through an SVD); so do we
+    (gt,) = torch.autograd.grad(torch.linalg.det(theirs), theirs, create_graph=True)
+    (gc,) = chainrule.autograd.grad(chainrule.linalg.det(ours), ours, create_graph=True)
+    np.testing.assert_allclose(_np(gt), expected, atol=1e-12)
+    np.testing.assert_allclose(_np(gc), expected, atol=1e-12)
+
+
+def test_det_second_derivative_at_a_singular_matrix_matches_torch() -> None:
+    m = np.array([[1.0, 2, 3], [4, 5, 6], [7, 8, 9.5]]) - np.array([[0, 0, 0], [0, 0, 0],
+                                                                     [0, 0, 0.5]])
+    w = np.random.default_rng(3).standard_normal((3, 3))
+    results = []
+    for lib in (torch, chainrule):
+        x = lib.tensor(m, requires_grad=True)
+        (g,) = lib.autograd.grad(lib.linalg.det(x), x, create_graph=True)
+        (gg,) = lib.autograd.grad((g * lib.tensor(w)).sum(), x)
+        results.append(_np(gg))
+    # det is cubic: its second derivative along w is linear in x, exact by hand
+    expected = np.zeros((3, 3))
+    for i in range(3):
+        for j in range(3):
+            e = np.zeros((3, 3))
+            e[i, j] = 1
+            expected[i, j] = ((_cofactors(m + 1e-3 * e) - _cofactors(m - 1e-3 * e)) * w).sum() / 2e-3
+    np.testing.assert_allclose(results[1], expected, atol=1e-8)
+    np.testing.assert_allclose(results[1], results[0], atol=1e-8)
+
+
+def test_det_batch_mixing_singular_and_regular_matrices() -> None:
+    rng = np.random.default_rng(4)
+    a = rng.standard_normal((3, 3, 3))
+    a[1] = [[1.0, 2, 3], [2, 4, 6], [1, 0, 1]]
+    expected = np.stack([_cofactors(m) for m in a])
+    for create_graph in (False, True):
+        x = chainrule.tensor(a, requires_grad=True)
+        (g,) = chainrule.autograd.grad(chainrule.linalg.det(x).sum(), x, create_graph=create_graph)
+        np.testing.assert_allclose(g.detach().numpy(), expected, atol=1e-12)
+    # the large-matrix path (per-matrix LU factors saved by the forward)
+    b = rng.standard_normal((2, 33, 33)) / 6
+    b[0, -1] = b[0, 0]  # two equal rows: singular, with an exactly zero pivot
+    x = chainrule.tensor(b, requires_grad=True)
+    chainrule.linalg.det(x).sum().backward()
+    assert np.isfinite(x.grad.numpy()).all()
+    np.testing.assert_allclose(x.grad.numpy()[1], np.linalg.det(b[1]) * np.linalg.inv(b[1]).T,
+                               rtol=1e-9)
+    np.testing.assert_allclose(x.grad.numpy()[0], _cofactors_svd(b[0]), rtol=1e-7, atol=1e-12)
+
+
+def _cofactors_svd(m):
+    """Reference cofactors of a large singular matrix: det(A + eps E) expanded to first order is
+    too inaccurate, so use the rank-one formula of a rank n-1 matrix, adj(A) = c v u^T."""
+    u, s, vh = np.linalg.svd(m)
+    return np.linalg.det(u) * np.linalg.det(vh) * np.prod(s[:-1]) * np.outer(u[:, -1], vh[-1])
+
+
+def test_slogdet_and_logdet_of_singular_and_negative_matrices() -> None:
+    sing = np.array([[1.0, 2], [2, 4]])
+    neg = np.array([[0.0, 1], [1, 0]])
+    for m in (sing, neg):
+        ours, theirs = _pair(m, requires_grad=True)
+        s_o, s_t = chainrule.linalg.slogdet(ours), torch.linalg.slogdet(theirs)
+        np.testing.assert_array_equal(_np(s_o.sign), _np(s_t.sign))
+        np.testing.assert_array_equal(_np(s_o.logabsdet), _np(s_t.logabsdet))
+        np.testing.assert_array_equal(_np(chainrule.logdet(ours)), _np(torch.logdet(theirs)))
+    ours, theirs = _pair(neg, requires_grad=True)
+    chainrule.logdet(ours).backward()
+    torch.logdet(theirs).backward()
+    np.testing.assert_array_equal(ours.grad.numpy(), theirs.grad.numpy())  # nan result: 0
+    ours, theirs = _pair(sing, requires_grad=True)
+    chainrule.linalg.slogdet(ours).logabsdet.backward()
+    torch.linalg.slogdet(theirs).logabsdet.backward()
+    assert not np.isfinite(ours.grad.numpy()).all() and not np.isfinite(theirs.grad.numpy()).all()
+
+
+def test_backward_twice_reuses_the_saved_factors_unchanged() -> None:
+    a = np.random.default_rng(5).standard_normal((6, 6)) + 6 * np.eye(6)
+    for fn in (chainrule.logdet, chainrule.linalg.det):
+        x = chainrule.tensor(a, requires_grad=True)
+        y = fn(x)
+        (g1,) = chainrule.autograd.grad(y, x, retain_graph=True)
+        (g2,) = chainrule.autograd.grad(y, x)
+        np.testing.assert_array_equal(g1.numpy(), g2.numpy())
+    np.testing.assert_allclose(g1.numpy(), np.linalg.det(a) * np.linalg.inv(a).T, rtol=1e-12)
+
+
+def test_det_second_derivative_of_a_large_singular_matrix() -> None:
+    """Beyond 16 x 16 the cofactors come from the SVD (torch's singular formula): the gradient
+    matches torch's, the second derivative matches finite differences of the gradient."""
+    rng = np.random.default_rng(14)
+    n = 20
+    m = rng.standard_normal((n, n)) / 4
+    m[-1] = m[0]  # two equal rows: singular, det exactly 0 from the LU
+    w, e = rng.standard_normal((2, n, n))
+    x = chainrule.tensor(m, requires_grad=True)
+    (g,) = chainrule.autograd.grad(chainrule.linalg.det(x), x, create_graph=True)
+    (gg,) = chainrule.autograd.grad((g * chainrule.tensor(w)).sum(), x)
+    xt = torch.tensor(m, requires_grad=True)
+    (gt,) = torch.autograd.grad(torch.linalg.det(xt), xt)
+    scale = np.abs(_np(gt)).max()
+    np.testing.assert_allclose(_np(g), _np(gt), rtol=1e-9, atol=1e-10 * scale)
+
+    def gradient(a):
+        t = chainrule.tensor(a, requires_grad=True)
+        return chainrule.autograd.grad(chainrule.linalg.det(t), t)[0].numpy()
+
+    eps = 1e-5
+    numeric = ((gradient(m + eps * e) - gradient(m - eps * e)) * w).sum() / (2 * eps)
+    np.testing.assert_allclose((gg.numpy() * e).sum(), numeric, rtol=1e-6)
