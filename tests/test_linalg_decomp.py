@@ -14,7 +14,6 @@ from hypothesis import strategies as st
 from specs.linalg_decomp import _separated, _sym, matrices
 
 import chainrule
-from chainrule.ops.linalg_qr import trsm, trsm_array
 
 pytestmark = pytest.mark.filterwarnings("ignore:torch.qr is deprecated:UserWarning")
 
@@ -379,8 +378,8 @@ def _qr_loss(m, x):
 
 @pytest.mark.parametrize("name", list(THIRD))
 def test_third_derivatives_match_torch(name) -> None:
-    """Differentiating the derivative rules twice (the rules are written in F, and F.trsm's rule
-    again in F)."""
+    """Differentiating the derivative rules twice (the rules are written in F, and F.solve_triangular's
+    rule again in F)."""
     fn, shape = THIRD[name]
     rng = np.random.default_rng(13)
     a, w1, w2 = (rng.uniform(-1, 1, shape) for _ in range(3))
@@ -393,34 +392,3 @@ def test_third_derivatives_match_torch(name) -> None:
         results.append([_np(t) for t in (g1, g2, g3)])
     for o, t in zip(*results):
         np.testing.assert_allclose(o, t, rtol=1e-8, atol=1e-10)
-
-
-# ---- the triangular solve inside qr's derivative -----------------------------------------------
-@pytest.mark.parametrize("upper", [True, False])
-@pytest.mark.parametrize("shapes", [((3, 3), (3, 2)), ((2, 4, 4), (4, 1)), ((4, 4), (2, 4, 3))])
-def test_trsm_matches_torch_solve_triangular(upper, shapes) -> None:
-    """Values, the gradients (R's projected onto its triangle, as torch's) and a second
-    derivative, against torch.linalg.solve_triangular."""
-    rng = np.random.default_rng(10)
-    r = rng.standard_normal(shapes[0]) + 4 * np.eye(shapes[0][-1])
-    b = rng.standard_normal(shapes[1])
-    tri = np.triu if upper else np.tril
-    np.testing.assert_allclose(trsm_array(tri(r), b, upper),
-                               np.linalg.solve(tri(r), b), rtol=1e-12, atol=1e-12)
-    w = rng.standard_normal(np.broadcast_shapes(r.shape[:-2], b.shape[:-2]) + b.shape[-2:])
-    results = []
-    for lib in LIBS:
-        R = lib.tensor(tri(r), requires_grad=True)
-        B = lib.tensor(b, requires_grad=True)
-        X = trsm(R, B, upper) if lib is chainrule else \
-            torch.linalg.solve_triangular(R, B, upper=upper)
-        gR, gB = lib.autograd.grad((X * lib.tensor(w)).sum(), (R, B), create_graph=True)
-        (ggR,) = lib.autograd.grad((gB * gB).sum() + (gR * gR).sum(), R)
-        results.append([_np(t) for t in (X, gR, gB, ggR)])
-    for o, t in zip(*results):
-        np.testing.assert_allclose(o, t, rtol=1e-10, atol=1e-12)
-
-
-def test_trsm_singular_gives_inf_not_an_error() -> None:
-    x = trsm_array(np.array([[1.0, 2.0], [0.0, 0.0]]), np.ones((2, 1)), True)
-    assert not np.isfinite(x).all()

@@ -30,13 +30,14 @@ from ._random import get_rng_state, set_rng_state
 from .autograd import enable_grad, inference_mode, is_grad_enabled, no_grad, set_grad_enabled
 from .autograd import is_inference_mode_enabled
 from . import autograd
+from .autograd.anomaly import is_anomaly_check_nan_enabled, is_anomaly_enabled
 from . import utils, datasets
 from .serialization import load, save
 from . import nn
 from . import optim
 from .ops import *  # noqa: F403
 import chainrule.linalg as linalg  # not `from . import`: the star import bound ops.linalg here
-from . import func
+from . import func, viz
 
 half, float, double = float16, float32, float64  # noqa: A001
 short, int, long = int16, int32, int64  # noqa: A001

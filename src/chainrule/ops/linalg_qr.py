@@ -13,7 +13,6 @@ from collections import namedtuple
 import numpy as np
 
 from ..autograd.graph import defop
-from ..autograd.math import register
 from ._common import Tensor, make_result, wrap
 from .linalg_decomp import check_out, matrix_input, part, records, used
 
@@ -28,51 +27,13 @@ _COMPLETE_TALL = ("The QR decomposition is not differentiable when mode='complet
                   "ncols.")
 
 
-# ---- triangular solve (for the derivative's R^-T) ----------------------------------------------
-def trsm_array(r: np.ndarray, b: np.ndarray, upper: bool) -> np.ndarray:
-    """Solve ``r x = b`` for triangular ``r`` ``(*, n, n)`` and ``b`` ``(*, n, k)`` (batch dims
-    broadcast) by substitution, one row at a time for the whole batch. A zero on the diagonal
-    gives inf/nan, as LAPACK's trsm does, rather than an error."""
-    n = r.shape[-1]
-    batch = np.broadcast_shapes(r.shape[:-2], b.shape[:-2])
-    x = np.zeros(batch + b.shape[-2:], dtype=np.result_type(r, b))
-    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-        for i in (range(n - 1, -1, -1) if upper else range(n)):
-            done = slice(i + 1, n) if upper else slice(0, i)
-            rest = b[..., i, :] - np.einsum("...j,...jk->...k", r[..., i, done], x[..., done, :])
-            x[..., i, :] = rest / r[..., i, i, None]
-    return x
-
-
-@defop("trsm", saves_out=True,
-       formula="X = R^-1 B:  dl/dB = R^-T dl/dX,  dl/dR = -triangle(dl/dB X^T)")
-def _trsm(F, g, xs, out, p, needs):
-    r, _ = xs
-    (upper,) = p
-    gb = F.trsm(F.mT(r), g, not upper)
-    gr = None
-    if needs[0]:
-        full = -F.matmul(gb, F.mT(out))
-        gr = F.triu(full) if upper else F.tril(full)  # only R's triangle is read
-    return gr, (gb if needs[1] else None)
-
-
-def trsm(r: Tensor, b: Tensor, upper: bool) -> Tensor:
-    """Differentiable ``r^-1 b`` for a (batch of) triangular ``r`` (internal: rules use it as
-    ``F.trsm``; the public triangular solve is ``linalg.solve_triangular``)."""
-    return make_result(trsm_array(r._data, b._data, upper), _trsm, (r, b), (bool(upper),))
-
-
-register("trsm", trsm_array, trsm)
-
-
 # ---- qr ----------------------------------------------------------------------------------------
 def _tall_backward(F, Q, R, gQ, gR):
     """``m >= n``: dl/dA = (gQ + Q copyutl(gR R^T - Q^T gQ)) R^-T, where ``copyutl(M)`` mirrors
     M's upper triangle into the lower one (torch's ``syminvadj(triu(.))``)."""
     M = F.matmul(gR, F.mT(R)) - F.matmul(F.mT(Q), gQ)
     B = gQ + F.matmul(Q, F.triu(M) + F.mT(F.triu(M, 1)))
-    return F.mT(F.trsm(R, F.mT(B), True))  # B R^-T = (R^-1 B^T)^T
+    return F.mT(F.solve_triangular(R, F.mT(B), True))  # B R^-T = (R^-1 B^T)^T
 
 
 @defop("linalg_qr", saves_out=True, saves_inputs=False,
