@@ -212,3 +212,32 @@ def test_backward_inside_vmap() -> None:
     with pytest.raises(RuntimeError, match=r"backward\(\) called inside a functorch transform"):
         torch.func.vmap(lambda xi: (torch.ones(4, requires_grad=True) * xi).sum().backward())(
             torch.tensor(x0))
+
+
+def test_per_sample_second_derivatives_through_conv_and_pooling() -> None:
+    """create_graph through conv2d, max_pool2d and avg_pool2d inside vmap (their batched rules
+    fold the batch into N, per-sample scatter indices for the max), against torch.func."""
+    x0 = RNG.standard_normal((3, 1, 2, 5, 5))
+    w0 = RNG.standard_normal((2, 2, 3, 3)) * 0.5
+
+    def net(F, conv, x, w):
+        h = conv(x, w, padding=1)
+        return F.max_pool2d(h, 3, 1, 1).pow(3).sum() + F.avg_pool2d(h, 2).pow(2).sum()
+
+    w_c = chainrule.tensor(w0)
+
+    def ours_one(xi):
+        xi = xi.detach().requires_grad_()
+        (g,) = chainrule.autograd.grad(net(CF, CF.conv2d, xi, w_c), xi, create_graph=True)
+        return chainrule.autograd.grad((g * g).sum(), xi)[0]
+
+    TF = torch.nn.functional
+    w_t = torch.tensor(w0)
+
+    def theirs_one(xi):
+        g = torch.func.grad(lambda u: net(TF, TF.conv2d, u, w_t))
+        return torch.func.grad(lambda u: (g(u) ** 2).sum())(xi)
+
+    ours = chainrule.func.vmap(ours_one)(chainrule.tensor(x0))
+    theirs = torch.func.vmap(theirs_one)(torch.tensor(x0))
+    np.testing.assert_allclose(np_(ours), np_(theirs), rtol=1e-10, atol=1e-12)

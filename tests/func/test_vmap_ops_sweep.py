@@ -5,7 +5,8 @@ for mapped inputs, summed for shared ones).
 Two mappings per spec: every argument mapped, and only the first (the others shared, unbatched,
 so batched and unbatched operands meet in every op). Ops that vmap cannot batch, or only through
 the per-sample fallback loop, are listed below with the reason; a new op that breaks vmap (or
-silently falls back) fails this test, and a listed op that starts working must leave the list.
+silently falls back) fails this test. A listed data-dependent op that starts working must leave
+the list; the listed linalg kernels run as non-strict expected failures (XPASS once batched).
 """
 
 from __future__ import annotations
@@ -35,7 +36,8 @@ DATA_DEPENDENT = {
 
 #: chainrule.linalg's kernels (ops/linalg_*.py) write into fresh ndarrays (np.zeros + slices, the
 #: packed SVD/QR/LU results), call LAPACK/BLAS through scipy, or branch on values: they need the
-#: helpers of ops/_common.py (zeros_for, any_true) or a stacked-kernel hook before vmap batches them
+#: helpers of ops/_common.py (zeros_for, any_true) or a stacked-kernel hook before vmap batches them.
+#: They run as expected failures (not strict: one that starts to work shows as XPASS)
 LINALG_KERNELS = {
     "linalg.det of a singular matrix (rank n-1): the cofactors",  # LinAlgError path: fresh buffers
     'Tensor.matrix_exp', "Tensor.norm p='nuc' keepdim", 'Tensor.qr', 'Tensor.svd', 'linalg.cond',
@@ -63,6 +65,8 @@ FALLBACK: dict = {
 }
 
 ALLOWED = DATA_DEPENDENT | LINALG_KERNELS
+_LINALG_XFAIL = pytest.mark.xfail(reason="linalg kernel not batchable yet (see LINALG_KERNELS)",
+                                  raises=(RuntimeError, IndexError), strict=False)
 
 
 def _np(x):
@@ -142,7 +146,9 @@ def _run_checked(spec: OpSpec, shapes, seed: int, mapped: str) -> list:
     return [str(w.message) for w in caught if "performance drop" in str(w.message)]
 
 
-@pytest.mark.parametrize("spec", [s for s in SPECS if s.name not in ALLOWED], ids=lambda s: s.name)
+@pytest.mark.parametrize("spec", [
+    pytest.param(s, marks=_LINALG_XFAIL) if s.name in LINALG_KERNELS else s
+    for s in SPECS if s.name not in DATA_DEPENDENT], ids=lambda s: s.name)
 @settings(max_examples=3, deadline=None, derandomize=True,
           suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 @given(data=st.data())
@@ -155,10 +161,10 @@ def test_op_under_vmap(spec: OpSpec, data) -> None:
             assert not fell_back, f"{spec.name} runs through the per-sample fallback: {fell_back}"
 
 
-@pytest.mark.parametrize("spec", [s for s in SPECS if s.name in ALLOWED], ids=lambda s: s.name)
-def test_listed_op_still_cannot_be_batched(spec: OpSpec) -> None:
-    """An allow-listed op raises a clear error under vmap (for one of a few draws and mappings at
-    least); when it starts to work, take it off the list."""
+@pytest.mark.parametrize("spec", [s for s in SPECS if s.name in DATA_DEPENDENT], ids=lambda s: s.name)
+def test_data_dependent_op_raises(spec: OpSpec) -> None:
+    """A data-dependent op raises a clear error under vmap (for one of a few draws and mappings at
+    least); if it starts to work, take it off the list."""
     errors = []
 
     @settings(max_examples=4, deadline=None, derandomize=True, database=None,

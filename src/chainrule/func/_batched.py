@@ -14,8 +14,11 @@ its operands; operands at a smaller level (or plain arrays) are *unbatched* at t
 their NumPy calls dispatch again, level by level. A ``BatchedArray`` keeps levels decreasing from
 the outside in (its physical value is only ever batched at smaller levels).
 
-This module holds the class, the element-wise / gufunc / ufunc-method rules, the dispatch table and
-the looping fallback; the array-function rules live in ``_batching_*.py``.
+This module holds the class, the level helpers, the dispatch table and the looping fallback. The
+rules: ``_batching_ufunc`` (ufuncs, matmul, ufunc methods), ``_batching_index`` (indexing, writes),
+``_batching_rules`` (reductions, element-wise functions), ``_batching_shape`` (shape functions,
+joins, creation), ``_batching_linalg`` (np.linalg, einsum, dot), ``_batching_nn`` (the conv and
+pooling kernels of chainrule.ops); the ndarray methods are in ``_batching_methods``.
 """
 
 from __future__ import annotations
@@ -219,8 +222,6 @@ class BatchedArray(NdarrayMethods):
         if method == "outer":
             return outer(ufunc, inputs, kwargs)
         if method == "at":
-            from ._batching_index import ufunc_at
-
             return ufunc_at(ufunc, *inputs)
         return fallback(getattr(ufunc, method), inputs, kwargs)
 
@@ -255,13 +256,9 @@ class BatchedArray(NdarrayMethods):
 
     # ---- indexing ------------------------------------------------------------------------------
     def __getitem__(self, index):
-        from ._batching_index import getitem
-
         return getitem(self, index)
 
     def __setitem__(self, index, value) -> None:
-        from ._batching_index import setitem
-
         setitem(self, index, value)
 
     # ---- operators: the ufunc rule directly (ndarray's operators defer the same way) ---------
@@ -493,4 +490,5 @@ def _stack_results(results: list, level: int, name: str):
 
 
 from . import _batching_index, _batching_linalg, _batching_rules, _batching_shape  # noqa: E402,F401,I001
+from ._batching_index import getitem, setitem, ufunc_at  # noqa: E402
 from ._batching_ufunc import elementwise, gufunc, matmul, outer, reduce_method  # noqa: E402

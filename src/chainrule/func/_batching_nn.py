@@ -14,7 +14,7 @@ import numpy as np
 from ._batched import BatchedArray, level_of, lift
 
 __all__ = ["conv", "conv_weight", "conv_transpose", "pool_windows", "max_pool_backward",
-           "max_pool_indices", "avg_pool_backward"]
+           "max_pool_indices", "max_pool_flat_index", "avg_pool_backward"]
 
 
 def _top(x, level: int) -> bool:
@@ -129,3 +129,19 @@ def avg_pool_backward(g, geom, divisor):
 
     level, size = level_of((g,))
     return _unfold(avg_pool_backward_array(_fold(g, level, size), geom, divisor), level, size)
+
+
+def max_pool_flat_index(geom, t):
+    """The flat index (into one sample's (N, C, H, W) input) of each window's maximum, batched:
+    the differentiable max-pool backward (create_graph) scatters with it."""
+    from ..ops.pool import _max_positions, _window_max
+
+    level, size = level_of((t,))
+    tf = _fold(t, level, size, 1)  # (kh * kw, B * N, C, Ho, Wo)
+    nb, c = tf.shape[1], tf.shape[2]
+    if type(tf) is BatchedArray:  # a smaller level inside: its own batch of index arrays
+        flat = max_pool_flat_index(geom, tf)
+    else:
+        flat = geom.flat_index(nb, c, _max_positions(tf, _window_max(tf), geom)).reshape(-1)
+    per = (nb // size) * c * geom.in_hw[0] * geom.in_hw[1]  # one sample's input size
+    return BatchedArray(flat.reshape((size, -1)) - (np.arange(size) * per)[:, None], level)

@@ -186,7 +186,12 @@ def max_pool_backward_array(g: np.ndarray, geom: Pool, t: np.ndarray) -> np.ndar
 def max_pool_backward(g: Tensor, geom: Pool, t: np.ndarray) -> Tensor:
     """Differentiable ``max_pool_backward_array``: a scatter whose adjoint is a gather."""
     N, C = g._data.shape[:2]
-    idx = geom.flat_index(N, C, _max_positions(t, _window_max(t), geom)).reshape(-1)
+    if type(t) is not np.ndarray:
+        from ..func._batching_nn import max_pool_flat_index  # vmap: one index array per sample
+
+        idx = max_pool_flat_index(geom, t)
+    else:
+        idx = geom.flat_index(N, C, _max_positions(t, _window_max(t), geom)).reshape(-1)
     size = N * C * geom.in_hw[0] * geom.in_hw[1]
     dx = index_put_zeros((size,), (idx,), reshape(g, (-1,)))
     return reshape(dx, (N, C) + geom.in_hw)
