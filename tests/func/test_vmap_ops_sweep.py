@@ -6,7 +6,7 @@ Two mappings per spec: every argument mapped, and only the first (the others sha
 so batched and unbatched operands meet in every op). Ops that vmap cannot batch, or only through
 the per-sample fallback loop, are listed below with the reason; a new op that breaks vmap (or
 silently falls back) fails this test. A listed data-dependent op that starts working must leave
-the list; the listed linalg kernels run as non-strict expected failures (XPASS once batched).
+the list.
 """
 
 from __future__ import annotations
@@ -34,39 +34,12 @@ DATA_DEPENDENT = {
     "F.cross_entropy label_smoothing weight ignore",  # float() of a sum over the kept targets
 }
 
-#: chainrule.linalg's kernels (ops/linalg_*.py) write into fresh ndarrays (np.zeros + slices, the
-#: packed SVD/QR/LU results), call LAPACK/BLAS through scipy, or branch on values: they need the
-#: helpers of ops/_common.py (zeros_for, any_true) or a stacked-kernel hook before vmap batches them.
-#: They run as expected failures (not strict: one that starts to work shows as XPASS)
-LINALG_KERNELS = {
-    "linalg.det of a singular matrix (rank n-1): the cofactors",  # LinAlgError path: fresh buffers
-    'Tensor.matrix_exp', "Tensor.norm p='nuc' keepdim", 'Tensor.qr', 'Tensor.svd', 'linalg.cond',
-    "linalg.cond p='nuc'", 'linalg.cond p=-2', 'linalg.eigh', 'linalg.eigh (batches)',
-    "linalg.eigh UPLO='U'", 'linalg.eigh V f(L) V^T', 'linalg.eigh eigenvalues only',
-    'linalg.eigh eigenvectors only', 'linalg.eigh of a non-symmetric input', 'linalg.eigvalsh',
-    "linalg.eigvalsh UPLO='U' (batches)", 'linalg.lstsq', 'linalg.lstsq gels',
-    'linalg.lstsq gelsd: residuals, rank, singular values', 'linalg.lstsq gelss',
-    'linalg.lstsq underdetermined (minimum norm)', 'linalg.lstsq, B a vector', 'linalg.matrix_exp',
-    'linalg.matrix_norm dtype=float64', 'linalg.matrix_norm ord=-2',
-    'linalg.matrix_norm ord=-2 dim=(2, 0) keepdim', 'linalg.matrix_norm ord=2',
-    'linalg.matrix_norm ord=2 dim=(2, 0) keepdim', 'linalg.matrix_norm ord=nuc',
-    'linalg.matrix_norm ord=nuc dim=(2, 0) keepdim', "linalg.norm 'nuc'",
-    'linalg.norm ord=2 of a matrix', 'linalg.pinv hermitian', 'linalg.qr', 'linalg.qr (batches)',
-    'linalg.qr Q only', 'linalg.qr R only', 'linalg.qr complete (m <= n)', 'linalg.svd',
-    'linalg.svd (batches)', 'linalg.svd S only', 'linalg.svd U only', 'linalg.svd Vh only',
-    'linalg.svd full_matrices=True', 'linalg.svdvals', 'linalg.svdvals (batches)', 'matrix_exp',
-    "norm p='nuc'", "norm p='nuc' dim=(0, 2)", 'nuclear_norm', 'qr', 'qr some=False', 'svd',
-    'svd compute_uv=False', 'svd some=False',
-}
-
 #: batched through the per-sample loop of the fallback (correct, slow): name -> NumPy function
 FALLBACK: dict = {
     "embedding(padding_idx=1, scale_grad_by_freq)": "numpy.bincount (counts differ per sample)",
 }
 
-ALLOWED = DATA_DEPENDENT | LINALG_KERNELS
-_LINALG_XFAIL = pytest.mark.xfail(reason="linalg kernel not batchable yet (see LINALG_KERNELS)",
-                                  raises=(RuntimeError, IndexError), strict=False)
+ALLOWED = DATA_DEPENDENT
 
 
 def _np(x):
@@ -146,9 +119,7 @@ def _run_checked(spec: OpSpec, shapes, seed: int, mapped: str) -> list:
     return [str(w.message) for w in caught if "performance drop" in str(w.message)]
 
 
-@pytest.mark.parametrize("spec", [
-    pytest.param(s, marks=_LINALG_XFAIL) if s.name in LINALG_KERNELS else s
-    for s in SPECS if s.name not in DATA_DEPENDENT], ids=lambda s: s.name)
+@pytest.mark.parametrize("spec", [s for s in SPECS if s.name not in DATA_DEPENDENT], ids=lambda s: s.name)
 @settings(max_examples=3, deadline=None, derandomize=True,
           suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 @given(data=st.data())

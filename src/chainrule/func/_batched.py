@@ -249,6 +249,12 @@ class BatchedArray(NdarrayMethods):
         """``x`` broadcast over this array's batch (a read-only view): for ``ops.lift_like``."""
         return lift(x, self._level, self._b)
 
+    def _map_stacked(self, fn: Callable, arrays: tuple, cores: tuple):
+        """``fn`` on the physical batch of ``arrays``, stacks of cores: for ``ops.map_stacked``."""
+        from ._batching_linalg import map_stacked
+
+        return map_stacked(fn, arrays, cores)
+
     def _map_physical(self, fn: Callable):
         """``fn`` applied to the whole physical batch at once: the hook by which an element-wise
         kernel that NumPy's dispatch cannot batch (masks, fresh buffers) runs under vmap."""

@@ -27,6 +27,39 @@ def _wrap(r, level: int):
     return BatchedArray(r, level)
 
 
+# ---- kernels of stacked matrices (chainrule.ops.map_stacked): the batch dim is one more stack dim ---
+def map_stacked(fn, arrays: tuple, cores: tuple):
+    """``fn(*arrays)`` run once on the physical batch of ``arrays`` at their largest level.
+
+    ``fn`` maps stacks independently (every dim before an array's ``cores[i]`` trailing core dims
+    is a stack dim), as SciPy's ``expm`` or a loop of LAPACK calls over ``ndindex`` does: it gets
+    each array with the batch dim in front of the broadcast stack dims (unbatched arrays and
+    arrays with fewer stack dims broadcast as read-only views), and its array results come back
+    batched. Arrays still batched at an outer level reach ``fn`` as such, and ``fn`` maps again.
+    """
+    level, size = level_of(arrays)
+    shapes = [x._shape if type(x) is BatchedArray else np.shape(x) for x in arrays]
+    stack = np.broadcast_shapes(*(s[:len(s) - c] for s, c in zip(shapes, cores)))
+    phys = []
+    for x, s, c in zip(arrays, shapes, cores):
+        if _top(x, level):
+            p = pad_to(x._p, size, x._shape, len(stack) + c)
+        else:
+            p = (x if isinstance(x, np.ndarray | BatchedArray) else np.asarray(x))[None]
+        phys.append(np.broadcast_to(p, (size,) + stack + s[len(s) - c:]))
+    return _wrap_arrays(fn(*phys), level)
+
+
+def _wrap_arrays(r, level: int):
+    """``map_stacked``'s results: arrays batched at ``level``; anything else (None) as it is."""
+    if isinstance(r, tuple):
+        parts = [_wrap_arrays(x, level) for x in r]
+        return type(r)(*parts) if hasattr(r, "_fields") else tuple(parts)
+    if isinstance(r, list):
+        return [_wrap_arrays(x, level) for x in r]
+    return BatchedArray(r, level) if isinstance(r, np.ndarray | BatchedArray) else r
+
+
 # ---- np.linalg on stacks of matrices: the batch dim is one more stack dim ---------------------------
 def _make_stacked(func):
     def stacked(a, *args, **kwargs):

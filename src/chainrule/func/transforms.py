@@ -25,7 +25,7 @@ from .._tensor import Tensor
 from ..autograd import engine
 from ..autograd.grad_mode import GRAD, enable_grad
 from ._levels import Level
-from ._pytree import tree_flatten, tree_map, tree_unflatten
+from ._pytree import tree_flatten, tree_map, tree_unflatten, treespec_pprint
 
 __all__ = ["grad", "grad_and_value", "vjp", "jvp", "jacrev", "jacfwd", "hessian"]
 
@@ -275,7 +275,8 @@ def vjp(func: Callable, *primals: Any, has_aux: bool = False) -> tuple:
         if ct_spec != out_spec:
             raise RuntimeError(
                 "Expected pytree structure of cotangents to be the same as pytree structure of "
-                f"outputs to the function. cotangents: {ct_spec!r}, primal output: {out_spec!r}"
+                f"outputs to the function. cotangents: {treespec_pprint(ct_spec)}, primal output: "
+                f"{treespec_pprint(out_spec)}"
             )
         return tree_unflatten(vjp_flat(flat_ct, retain_graph, create_graph), in_spec)
 

@@ -21,7 +21,7 @@ from .._tensor import Tensor, make_result
 from ..autograd.graph import defop
 from . import _batching_random
 from ._batched import BatchedArray, add_batch_dim, remove_batch_dim
-from ._batching_tree import broadcast_to_and_flatten, flatten, unflatten
+from ._pytree import broadcast_to_and_flatten, tree_flatten, tree_unflatten
 
 __all__ = ["vmap"]
 
@@ -125,12 +125,12 @@ def _process_inputs(in_dims, args: tuple, func) -> tuple[int, list, list, Any]:
             f"vmap({_name(func)})(<inputs>): got no inputs. Maybe you forgot to add inputs, or you "
             "are trying to vmap over a function with no inputs. The latter is unsupported."
         )
-    flat_args, spec = flatten(args)
+    flat_args, spec = tree_flatten(args)
     flat_in_dims = broadcast_to_and_flatten(in_dims, spec)
     if flat_in_dims is None:
         raise ValueError(
             f"vmap({_name(func)}, in_dims={in_dims}, ...)(<inputs>): in_dims is not compatible with "
-            f"the structure of `inputs`. in_dims has structure {flatten(in_dims)[1]} but inputs has "
+            f"the structure of `inputs`. in_dims has structure {tree_flatten(in_dims)[1]} but inputs has "
             f"structure {spec}."
         )
     for i, (arg, in_dim) in enumerate(zip(flat_args, flat_in_dims)):
@@ -168,7 +168,7 @@ def _process_inputs(in_dims, args: tuple, func) -> tuple[int, list, list, Any]:
 def _check_out_dims(out_dims, func) -> None:
     if isinstance(out_dims, int):
         return
-    leaves, _ = flatten(out_dims)
+    leaves, _ = tree_flatten(out_dims)
     for d in leaves:
         if d is not None and (not isinstance(d, int) or isinstance(d, bool)):
             raise ValueError(
@@ -191,14 +191,14 @@ def _flat_out_dims(outputs, out_dims, spec, func) -> list:
     if flat is None:
         raise ValueError(
             f"vmap({_name(func)}, ..., out_dims={out_dims})(<inputs>): out_dims is not compatible with "
-            f"the structure of `outputs`. out_dims has structure {flatten(out_dims)[1]} but outputs has "
+            f"the structure of `outputs`. out_dims has structure {tree_flatten(out_dims)[1]} but outputs has "
             f"structure {spec}."
         )
     return flat
 
 
 def _unwrap_outputs(outputs, out_dims, level: int, size: int, func) -> Any:
-    flat, spec = flatten(outputs)
+    flat, spec = tree_flatten(outputs)
     flat_dims = _flat_out_dims(outputs, out_dims, spec, func)
     name = _name(func)
     result = []
@@ -219,7 +219,7 @@ def _unwrap_outputs(outputs, out_dims, level: int, size: int, func) -> Any:
             raise IndexError(f"Dimension out of range (expected to be in range of [{-nd}, {nd - 1}], "
                              f"but got {d})")
         result.append(_remove_batch_dim(out, level, size, d % nd))
-    return unflatten(result, spec)
+    return tree_unflatten(result, spec)
 
 
 # ---- vmap ----------------------------------------------------------------------------------------
@@ -230,7 +230,7 @@ def _flat_vmap(func, size: int, flat_in_dims: list, flat_args: list, spec, out_d
     try:
         batched = [arg if d is None else _add_batch_dim(arg, d, level, size)
                    for d, arg in zip(flat_in_dims, flat_args)]
-        outputs = func(*unflatten(batched, spec), **kwargs)
+        outputs = func(*tree_unflatten(batched, spec), **kwargs)
         return _unwrap_outputs(outputs, out_dims, level, size, func)
     finally:
         _batching_random.pop()
@@ -252,8 +252,8 @@ def _chunked_vmap(func, size: int, flat_in_dims: list, flat_args: list, spec, ou
             _random.default_generator._rng.bit_generator.state = state
         chunks.append(_flat_vmap(func, stop - start, flat_in_dims, args, spec, out_dims, randomness,
                                  kwargs))
-    flat_chunks = [flatten(c)[0] for c in chunks]
-    out_spec = flatten(chunks[0])[1]
+    flat_chunks = [tree_flatten(c)[0] for c in chunks]
+    out_spec = tree_flatten(chunks[0])[1]
     flat_dims = _flat_out_dims(chunks[0], out_dims, out_spec, func)
     merged = []
     for k, d in enumerate(flat_dims):
@@ -263,7 +263,7 @@ def _chunked_vmap(func, size: int, flat_in_dims: list, flat_args: list, spec, ou
         else:
             nd = parts[0].dim()
             merged.append(cat(parts, dim=d % nd))
-    return unflatten(merged, out_spec)
+    return tree_unflatten(merged, out_spec)
 
 
 def vmap(func: Callable, in_dims=0, out_dims=0, randomness: str = "error", *,

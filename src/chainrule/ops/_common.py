@@ -9,7 +9,7 @@ from .._tensor import Tensor, make_result, wrap
 
 __all__ = ["Tensor", "make_result", "wrap", "operands", "as_tensor", "constant", "shape_str",
            "normalize_dim", "normalize_dims", "as_array", "any_true", "all_true", "all_samples", "lift_like",
-           "zeros_for", "full_for", "copy_for"]
+           "zeros_for", "full_for", "copy_for", "any_batched", "map_stacked"]
 
 _CONSTANTS: dict = {}
 
@@ -106,6 +106,28 @@ def copy_for(x, *values):
     out = np.zeros_like(like, dtype=x.dtype, shape=x.shape)
     out[...] = x
     return out
+
+
+def any_batched(*values) -> bool:
+    """Whether any of ``values`` (arrays, index tuples) is a vmap-batched array."""
+    return _most_batched(values) is not None
+
+
+def map_stacked(fn, arrays: tuple, cores: tuple):
+    """``fn(*arrays)`` for a kernel that NumPy's dispatch cannot batch (SciPy, LAPACK wrappers,
+    Python loops with writes into fresh buffers) but that treats every leading dim as a stack dim.
+
+    ``cores[i]``: how many trailing dims of ``arrays[i]`` are its core (2 for a matrix, 0 for a
+    per-matrix scalar). Under vmap, ``fn`` runs once on the physical batch, the vmap batch dim being
+    one more stack dim: every array gets the batch dim in front of equal (broadcast) stack dims,
+    and ``fn``'s array results are read back as batched. ``fn`` is called again, one level
+    further in, while an argument is still batched at an outer level, so it must take this path
+    itself whenever ``any_batched`` is true of its arguments.
+    """
+    like = _most_batched(arrays)
+    if like is None:
+        return fn(*arrays)
+    return like._map_stacked(fn, arrays, cores)
 
 
 def any_true(mask) -> bool:

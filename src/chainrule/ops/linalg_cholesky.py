@@ -16,7 +16,7 @@ from scipy.linalg import lapack as _lapack
 
 from ..autograd.graph import defop
 from ..autograd.math import register
-from ._common import Tensor, as_tensor, make_result, wrap
+from ._common import Tensor, all_samples, any_batched, as_tensor, make_result, map_stacked, wrap
 from .linalg_solve import (
     LinAlgError,
     batch_of,
@@ -47,6 +47,7 @@ def _cholesky(F, g, xs, out, p, needs):
 
 
 def _not_pd(who: str, a: np.ndarray) -> LinAlgError:
+    a = all_samples(a)  # (under vmap: every sample's matrices, the vmap batch dims counted first)
     n = a.shape[-1]
     flat = a.reshape(-1, n, n)
     potrf = _lapack.get_lapack_funcs("potrf", (flat,))
@@ -107,18 +108,26 @@ def cholesky_ex(A: Tensor, *, upper: bool = False, check_errors: bool = False, o
     except LinAlgError:
         if check_errors:
             raise
-    n = a.shape[-1]
-    src = (np.swapaxes(a, -1, -2) if upper else a).reshape(-1, n, n)
-    potrf = _lapack.get_lapack_funcs("potrf", (src,))
-    low = np.empty_like(src)
-    info = np.zeros(src.shape[0], dtype=np.int32)
-    for i, m in enumerate(src):
-        c, info[i] = potrf(m, lower=1, clean=1)
-        low[i] = c
-    low = low.reshape(a.shape)
-    result = np.ascontiguousarray(np.swapaxes(low, -1, -2)) if upper else low
-    return CholeskyEx(make_result(result, _cholesky, (A,), (bool(upper),)),
-                              wrap(info.reshape(a.shape[:-2])))
+    low, info = _potrf_arrays(np.swapaxes(a, -1, -2) if upper else a)
+    result = np.swapaxes(low, -1, -2) if upper else low
+    if type(result) is np.ndarray:
+        result = np.ascontiguousarray(result)
+    return CholeskyEx(make_result(result, _cholesky, (A,), (bool(upper),)), wrap(info))
+
+
+def _potrf_arrays(src: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Lower Cholesky factors of a stack with a matrix that is not positive definite (its factor is
+    not meaningful), and the infos (0, or the order of the failing leading minor)."""
+    if any_batched(src):  # vmap: once on the physical batch (the loop runs over every sample)
+        return map_stacked(_potrf_arrays, (src,), (2,))
+    n = src.shape[-1]
+    flat = src.reshape(-1, n, n)
+    potrf = _lapack.get_lapack_funcs("potrf", (flat,))
+    low = np.empty_like(flat)
+    info = np.zeros(flat.shape[0], dtype=np.int32)
+    for i, m in enumerate(flat):
+        low[i], info[i] = potrf(m, lower=1, clean=1)
+    return low.reshape(src.shape), info.reshape(src.shape[:-2])
 
 
 def cholesky(input: Tensor, upper: bool = False, *, out=None) -> Tensor:
@@ -202,8 +211,8 @@ def cholesky_inverse(L: Tensor, upper: bool = False, *, out=None) -> Tensor:
     low = L._data
     check_matrices(who, low, "L")
     n = low.shape[-1]
-    diag = np.diagonal(low, axis1=-2, axis2=-1)
-    zero = np.argwhere(diag == 0) if type(low) is np.ndarray else ()  # (no check under vmap)
+    diag = all_samples(np.diagonal(low, axis1=-2, axis2=-1))  # (under vmap: of every sample)
+    zero = np.argwhere(diag == 0)
     if len(zero):
         first = zero[0]
         raise LinAlgError(

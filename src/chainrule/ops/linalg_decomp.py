@@ -19,7 +19,7 @@ import numpy as np
 
 from ..autograd.grad_mode import GRAD
 from ..autograd.graph import defop
-from ._common import Tensor, as_tensor, make_result, wrap
+from ._common import Tensor, all_true, any_true, as_tensor, make_result, wrap, zeros_for
 from .linalg_solve import LinAlgError
 
 __all__ = ["svd"]  # torch.svd; the torch.linalg functions are exported by chainrule.linalg
@@ -94,8 +94,9 @@ def part(packed: Tensor, index: tuple, transpose: bool = False) -> Tensor:
 def used(F, g) -> bool:
     """Whether an output's gradient carries anything: a factor the loss never read gets exact
     zeros, which the rules treat as torch treats an undefined gradient (the term is skipped, so
-    e.g. eigenvalues alone stay differentiable at repeated eigenvalues)."""
-    return bool(np.any(g._data if F.is_tensor else g))
+    e.g. eigenvalues alone stay differentiable at repeated eigenvalues). Under vmap: used by
+    any sample (a sample that did not use it gets zeros through the term)."""
+    return any_true(g._data if F.is_tensor else g)
 
 
 def constant(F, array: np.ndarray):
@@ -122,7 +123,7 @@ def _lapack(who: str, fn, a: np.ndarray, values: str = "singular values", **kwar
         return fn(a, **kwargs)
     except np.linalg.LinAlgError:
         why = (f"the input matrix is ill-conditioned or has too many repeated {values}"
-               if np.isfinite(a).all() else "the input matrix contained non-finite values")
+               if all_true(np.isfinite(a)) else "the input matrix contained non-finite values")
         raise LinAlgError(f"{who}: The algorithm failed to converge because {why}.") from None
 
 
@@ -254,7 +255,7 @@ def _svd_record(who: str, A: Tensor, a: np.ndarray, full_matrices: bool) -> SVDR
     k = S.shape[-1]
     cu, cv = U.shape[-1], Vh.shape[-2]
     width = max(cu, cv)
-    packed = np.zeros(a.shape[:-2] + (m + 1 + n, width), dtype=a.dtype)
+    packed = zeros_for(a.shape[:-2] + (m + 1 + n, width), a.dtype, U, S, Vh)
     packed[..., :m, :cu] = U
     packed[..., m, :k] = S
     packed[..., m + 1:, :cv] = np.swapaxes(Vh, -1, -2)

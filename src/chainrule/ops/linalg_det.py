@@ -22,7 +22,7 @@ import numpy as np
 from scipy.linalg import lapack as _lapack
 
 from ..autograd.graph import defop
-from ._common import Tensor, as_tensor, make_result, wrap
+from ._common import Tensor, all_true, any_batched, any_true, as_tensor, make_result, map_stacked, wrap
 from .linalg_solve import check_matrices
 
 __all__ = ["det", "logdet", "slogdet"]
@@ -183,19 +183,29 @@ def _det(F, g, xs, out, p, needs):
     a = xs[0]
     if F.is_tensor:
         return (_det_grad_tensor(F, g, a, out),)
-    (factors,) = p
-    gd = g * out
+    return (_det_grad_array(a, g, out, p[0]),)
+
+
+def _det_grad(a, g, d):
+    return _det_grad_array(a, g, d, None)
+
+
+def _det_grad_array(a: np.ndarray, g: np.ndarray, d: np.ndarray, factors) -> np.ndarray:
+    """g det(A) A^{-T}, the cofactors times g where A's LU has a zero pivot."""
+    if any_batched(a, g, d):  # vmap: once on the physical batch, which finds the singular
+        return map_stacked(_det_grad, (a, g, d), (2, 0, 0))  # matrices as each sample's LU does
+    gd = g * d
     grad, singular = _inverse_t(a, factors)
     if factors is not None and a.ndim == 2 and singular is None:
         grad *= gd  # getri's fresh array: scale it in place
-        return (grad,)
+        return grad
     grad = grad * np.expand_dims(gd, (-1, -2))
     if singular is not None:
         n = a.shape[-1]
         flat_a, flat_grad, flat_g = a.reshape(-1, n, n), grad.reshape(-1, n, n), np.reshape(g, -1)
         for i in np.flatnonzero(singular):
             flat_grad[i] = flat_g[i] * cofactors_array(flat_a[i])
-    return (grad,)
+    return grad
 
 
 def _det_grad_tensor(F, g, a: Tensor, out: Tensor):
@@ -204,14 +214,12 @@ def _det_grad_tensor(F, g, a: Tensor, out: Tensor):
 
     d = out._data
     gd = F.expand_dims(g * out, (-1, -2))
-    if type(d) is not np.ndarray:  # vmap: no per-sample branch, the formula for regular A
-        return gd * F.mT(F.inv(a))
     small = np.abs(d) < 100 * np.finfo(d.dtype).eps  # torch's switch to its singular formula
-    if not small.any():
+    if not any_true(small):  # (under vmap: a where() picks each sample's formula)
         return gd * F.mT(F.inv(a))
     mask = np.expand_dims(small, (-1, -2))
     g2 = F.expand_dims(g, (-1, -2))
-    if small.all():
+    if all_true(small):
         return g2 * cofactors(a)
     n = a.shape[-1]
     safe = where(wrap(mask), wrap(np.eye(n, dtype=d.dtype)), a)  # no inverse of singular ones
@@ -245,11 +253,21 @@ def _slogdet_op(F, g, xs, out, p, needs):
     a = xs[0]
     if F.is_tensor:
         return (F.expand_dims(g, (-1, -2)) * F.mT(F.inv(a)),)
-    (factors,) = p
+    return (_slogdet_grad_array(a, g, p[0]),)
+
+
+def _slogdet_grad(a, g):
+    return _slogdet_grad_array(a, g, None)
+
+
+def _slogdet_grad_array(a: np.ndarray, g: np.ndarray, factors) -> np.ndarray:
+    """g A^{-T}; inf and nan where A's LU has a zero pivot."""
+    if any_batched(a, g):  # vmap: once on the physical batch (see _det_grad_array)
+        return map_stacked(_slogdet_grad, (a, g), (2, 0))
     grad, singular = _inverse_t(a, factors)
     if factors is not None and a.ndim == 2 and singular is None:
         grad *= g  # getri's fresh array: scale it in place
-        return (grad,)
+        return grad
     grad = grad * np.expand_dims(g, (-1, -2))
     if singular is not None:  # not differentiable there: inf and nan, as torch's LU solve
         n = a.shape[-1]
@@ -259,7 +277,7 @@ def _slogdet_op(F, g, xs, out, p, needs):
         for i in np.flatnonzero(singular):
             lu, piv, _ = _lu_of(a, factors, i)
             flat_grad[i] = getrs(lu, piv, flat_g[i] * eye)[0]
-    return (grad,)
+    return grad
 
 
 def _slogdet_call(who: str, A: Tensor, result_type, sign_tracks_grad: bool = True):

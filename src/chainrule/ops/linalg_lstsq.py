@@ -13,7 +13,7 @@ import scipy.linalg
 
 from ..autograd.graph import defop
 from ..autograd.math import register
-from ._common import Tensor, as_tensor, make_result, shape_str, wrap
+from ._common import Tensor, all_true, any_batched, as_array, as_tensor, make_result, shape_str, wrap
 from .linalg_solve import batch_of, check_same_dtype, type_name
 
 __all__ = ["pinverse"]
@@ -52,16 +52,16 @@ def _pinv_array(a: np.ndarray, atol=None, rtol=None, hermitian: bool = False) ->
         return np.zeros(a.shape[:-2] + (n, m), dtype=a.dtype)
     if rtol is None:  # torch: eps * max(m, n), or 0 when a positive atol is given
         default = np.finfo(a.dtype).eps * max(m, n)
-        rtol = default if atol is None else np.where(np.asarray(atol) > 0, 0.0, default)
-    atol = np.asarray(0.0 if atol is None else atol, dtype=np.float64)[..., None]
-    rtol = np.asarray(rtol, dtype=np.float64)[..., None]
+        rtol = default if atol is None else np.where(as_array(atol) > 0, 0.0, default)
+    atol = as_array(0.0 if atol is None else atol, np.float64)[..., None]
+    rtol = as_array(rtol, np.float64)[..., None]
     with np.errstate(divide="ignore", invalid="ignore"):
         if hermitian:  # eigh reads the lower triangle; singular values are |eigenvalues|
             w, v = np.linalg.eigh(a)
             big = np.abs(w)
             winv = np.where(big > np.maximum(atol, rtol * big.max(-1, keepdims=True)), 1 / w, 0)
-            return np.asarray((v * winv[..., None, :].astype(a.dtype)) @ np.swapaxes(v, -1, -2),
-                              dtype=a.dtype)
+            return as_array((v * winv[..., None, :].astype(a.dtype)) @ np.swapaxes(v, -1, -2),
+                            a.dtype)
         u, s, vh = np.linalg.svd(a, full_matrices=False)
         sinv = np.where(s > np.maximum(atol, rtol * s[..., :1]), 1 / s, 0).astype(a.dtype)
     return np.swapaxes(vh, -1, -2) * sinv[..., None, :] @ np.swapaxes(u, -1, -2)
@@ -134,6 +134,8 @@ def _lstsq_arrays(a: np.ndarray, b: np.ndarray, rcond, driver: str):
     sv = np.zeros(batch + (min(m, n),), dtype=a.dtype)
     if x.size == 0 or a.size == 0:
         return x, rank, sv
+    if any_batched(a, b):
+        return _lstsq_svd(a, b, rcond, batch)
     a = np.broadcast_to(a, batch + (m, n))
     b = np.broadcast_to(b, batch + (m, k))
     # 'gels' (QR, full rank assumed) has no SciPy driver: gelsy gives the same solution there
@@ -145,6 +147,22 @@ def _lstsq_arrays(a: np.ndarray, b: np.ndarray, rcond, driver: str):
         if s is not None:
             sv[idx] = s
     return x, rank, sv
+
+
+def _lstsq_svd(a, b, rcond: float, batch: tuple):
+    """The minimum-norm solution from the SVD, in NumPy calls that vmap batches (SciPy's drivers
+    do not dispatch, and a loop over the samples would be slow): singular values
+    ``<= rcond * s_max`` count as zero. It is gelsd's and gelss's answer (rank and singular values
+    too), and the solution of gelsy and gels wherever A has full rank; for rank-deficient A, gelsy
+    estimates the rank from its pivoted QR and may draw the line elsewhere."""
+    u, s, vh = np.linalg.svd(a, full_matrices=False)
+    keep = s > rcond * s[..., :1]
+    with np.errstate(divide="ignore"):
+        sinv = np.where(keep, 1 / s, 0).astype(a.dtype)
+    x = np.swapaxes(vh, -1, -2) @ (sinv[..., None] * (np.swapaxes(u, -1, -2) @ b))
+    rank = np.sum(keep, axis=-1).astype(np.int64)
+    return (x, np.broadcast_to(rank, batch),
+            np.broadcast_to(s.astype(a.dtype), batch + s.shape[-1:]))
 
 
 def lstsq(A: Tensor, B: Tensor, rcond=None, *, driver=None):
@@ -198,7 +216,7 @@ def lstsq(A: Tensor, B: Tensor, rcond=None, *, driver=None):
     X = make_result(x, _lstsq, (A, B2))
     empty = wrap(np.zeros((0,), dtype=a.dtype))
     residuals = empty
-    if driver != "gelsy" and m > n and bool(np.all(rank == n)):
+    if driver != "gelsy" and m > n and all_true(rank == n):  # (under vmap: in every sample)
         residuals = sum_((A @ X - B2) ** 2, dim=-2)
     return Lstsq(squeeze(X, -1) if vector else X, residuals,
                  wrap(np.zeros((0,), np.int64)) if driver == "gels" else wrap(rank),

@@ -14,7 +14,17 @@ import scipy.linalg
 
 from ..autograd.graph import defop
 from ..autograd.math import register
-from ._common import Tensor, as_tensor, make_result, normalize_dim, shape_str, wrap
+from ._common import (
+    Tensor,
+    any_batched,
+    as_tensor,
+    make_result,
+    map_stacked,
+    normalize_dim,
+    shape_str,
+    wrap,
+    zeros_for,
+)
 from .linalg_solve import check_matrices, inv, type_name
 
 __all__ = ["matrix_exp", "matrix_power", "cross", "chain_matmul"]
@@ -29,6 +39,8 @@ def _matrix_exp(F, g, xs, out, p, needs):
 
 
 def _expm_array(a: np.ndarray) -> np.ndarray:
+    if any_batched(a):  # SciPy's expm takes stacks (..., n, n) but does not dispatch: the batch
+        return map_stacked(_expm_array, (a,), (2,))  # goes in as one more stack dim
     if a.size == 0:
         return a.copy()
     if a.dtype == np.float16:  # computed in float32, as LAPACK has no half precision
@@ -39,7 +51,7 @@ def _expm_array(a: np.ndarray) -> np.ndarray:
 def _block_array(at: np.ndarray, g: np.ndarray) -> np.ndarray:
     n = at.shape[-1]
     batch = np.broadcast_shapes(at.shape[:-2], g.shape[:-2])
-    m = np.zeros(batch + (2 * n, 2 * n), dtype=at.dtype)
+    m = zeros_for(batch + (2 * n, 2 * n), at.dtype, at, g)
     m[..., :n, :n] = at
     m[..., n:, n:] = at
     m[..., :n, n:] = g

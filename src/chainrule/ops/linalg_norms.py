@@ -15,7 +15,7 @@ import numpy as np
 
 from .. import _dtype
 from ..autograd.grad_mode import no_grad
-from ._common import Tensor, as_tensor, normalize_dim, wrap
+from ._common import Tensor, any_batched, as_array, as_tensor, map_stacked, normalize_dim, wrap
 from .linalg_decomp import TORCH_NAMES, check_out, matrix_input, svdvals
 
 __all__ = ["nuclear_norm"]  # the rest are torch.linalg's (exported by chainrule.linalg)
@@ -212,6 +212,8 @@ def _real_float(a: np.ndarray) -> np.dtype:
 
 def _inverse_or_inf(a: np.ndarray) -> np.ndarray:
     """Batched inverse; a singular matrix's inverse is all inf (torch's cond does the same)."""
+    if any_batched(a):  # vmap: once on the physical batch (each singular sample gets its inf)
+        return map_stacked(_inverse_or_inf, (a,), (2,))
     try:
         return np.linalg.inv(a)
     except np.linalg.LinAlgError:
@@ -268,13 +270,13 @@ def matrix_rank(A: Tensor, tol=None, hermitian: bool = False, *, atol=None, rtol
         rtol_a = default if atol is None else np.where(atol_a > 0, 0.0, default)
     else:
         rtol_a = _tolerance(rtol)
-    threshold = np.maximum(np.asarray(atol_a)[..., None],
-                           np.asarray(rtol_a)[..., None] * S.max(axis=-1, keepdims=True))
+    threshold = np.maximum(as_array(atol_a)[..., None],
+                           as_array(rtol_a)[..., None] * S.max(axis=-1, keepdims=True))
     return wrap(np.sum(S > threshold, axis=-1).astype(np.int64))
 
 
 def _tolerance(x):
-    return np.asarray(x._data if isinstance(x, Tensor) else x, dtype=np.float64)
+    return as_array(x._data if isinstance(x, Tensor) else x, np.float64)  # (batched under vmap)
 
 
 def diagonal(A: Tensor, *, offset: int = 0, dim1: int = -2, dim2: int = -1) -> Tensor:

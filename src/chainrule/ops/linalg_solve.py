@@ -20,7 +20,7 @@ from scipy.linalg import lapack as _lapack
 from .._tensor import _TYPE_NAMES
 from ..autograd.graph import defop
 from ..autograd.math import register
-from ._common import Tensor, as_tensor, make_result, shape_str, wrap
+from ._common import Tensor, all_samples, any_batched, as_tensor, make_result, map_stacked, shape_str, wrap
 
 __all__ = ["inverse"]
 
@@ -86,7 +86,9 @@ def batch_prefix(who: str, index: int, batched: bool) -> str:
 
 
 def first_zero_pivot(a: np.ndarray) -> tuple[int, int]:
-    """(batch index, 1-based pivot) of the first matrix whose LU has an exactly zero pivot."""
+    """(batch index, 1-based pivot) of the first matrix whose LU has an exactly zero pivot (under
+    vmap, of every sample's matrices, the vmap batch dims counted first)."""
+    a = all_samples(a)
     n = a.shape[-1]
     flat = a.reshape(-1, n, n)
     getrf = _lapack.get_lapack_funcs("getrf", (flat,))
@@ -153,23 +155,30 @@ def inv_ex(A: Tensor, *, check_errors: bool = False, out=None):
     A = as_tensor(A, "linalg.inv_ex")
     a = A._data
     check_matrices("linalg.inv_ex", a)
-    n = a.shape[-1]
-    info = np.zeros(a.shape[:-2], dtype=np.int32)
     try:
         result = np.linalg.inv(a) if a.size else np.empty_like(a)
+        info = np.zeros(a.shape[:-2], dtype=np.int32)
     except np.linalg.LinAlgError:
         if check_errors:
             raise singular_error("linalg.inv_ex", a) from None
-        flat = a.reshape(-1, n, n)
-        result = np.empty_like(flat)
-        getrf, getrs = _lapack.get_lapack_funcs(("getrf", "getrs"), (flat,))
-        eye = np.eye(n, dtype=a.dtype)
-        flat_info = info.reshape(-1)
-        for i, m in enumerate(flat):  # a singular LU solved anyway: inf and nan, as torch
-            lu, piv, flat_info[i] = getrf(m)
-            result[i] = getrs(lu, piv, eye)[0]
-        result = result.reshape(a.shape)
+        result, info = _inv_ex_arrays(a)
     return InvEx(make_result(result, _inv, (A,)), wrap(info))
+
+
+def _inv_ex_arrays(a: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The inverses of a stack with a singular matrix, and the infos (0, or the zero pivot)."""
+    if any_batched(a):  # vmap: once on the physical batch (the loop runs over every sample)
+        return map_stacked(_inv_ex_arrays, (a,), (2,))
+    n = a.shape[-1]
+    flat = a.reshape(-1, n, n)
+    result = np.empty_like(flat)
+    info = np.zeros(flat.shape[0], dtype=np.int32)
+    getrf, getrs = _lapack.get_lapack_funcs(("getrf", "getrs"), (flat,))
+    eye = np.eye(n, dtype=a.dtype)
+    for i, m in enumerate(flat):  # a singular LU solved anyway: inf and nan, as torch
+        lu, piv, info[i] = getrf(m)
+        result[i] = getrs(lu, piv, eye)[0]
+    return result.reshape(a.shape), info.reshape(a.shape[:-2])
 
 
 # ---- solve ---------------------------------------------------------------------------------------
