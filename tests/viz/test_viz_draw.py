@@ -86,6 +86,25 @@ def test_show_values_adds_the_values():
     assert sig.endswith(f"| {1 / (1 + 2.718281828459045 ** -0.55):.4g}")
 
 
+def test_show_values_does_not_show_a_value_that_an_in_place_op_overwrote():
+    a = chainrule.tensor([1.0, 2.0, 3.0], requires_grad=True)
+    b = a * 2  # [2, 4, 6]
+    early = b.sin()  # reads b before the in-place ops: b is the tensor a * 2 made, to draw
+    b.add_(1)  # [3, 5, 7]
+    b.mul_(3)  # [9, 15, 21]: the one array holds only this now
+    v = b.sum_to_size(3)  # an op whose output is b's very array: its value is still its own
+    g = viz.draw(v.exp().sum(), early, names={"a": a, "b": b}, show_values=True)
+    ops = [label for k, label in _nodes(g).items() if k.startswith("op")
+           and not label.startswith(("SinBackward0", "ExpBackward0", "SumBackward0"))]
+    assert ops[0].startswith("MulBackward0 | a * 2") and ops[1].startswith("AddBackward0 | t0 + 1")
+    for label in ops[:2]:
+        assert label.endswith("| value overwritten by a later in-place op"), label
+        assert "[9, 15, 21]" not in label
+    assert ops[2].startswith("MulBackward0 | t1 * 3 | \u2192 b") and ops[2].endswith("| [9, 15, 21]")
+    assert v._data is b._data and ops[3].startswith("SumToSizeBackward0")
+    assert ops[3].endswith("| [9, 15, 21]")
+
+
 def test_parameter_names_from_a_sequential():
     chainrule.manual_seed(0)
     model = chainrule.nn.Sequential(chainrule.nn.Linear(3, 4), chainrule.nn.Sigmoid(),

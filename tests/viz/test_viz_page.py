@@ -200,3 +200,30 @@ def test_without_dot_the_page_lists_the_graph_and_still_steps(browser, tmp_path)
         page.keyboard.press("ArrowRight")
     assert errors == [] and requests == [target.as_uri()]
     page.close()
+
+
+_IN_VIEW = """() => {
+  const box = document.getElementById('graph').getBoundingClientRect();
+  const r = document.querySelector('#graph .current').getBoundingClientRect();
+  return r.top >= box.top && r.bottom <= box.bottom && r.left >= box.left && r.right <= box.right;
+}"""
+
+
+def test_a_long_graph_scrolls_the_current_op_into_view(browser, tmp_path):
+    need_dot()
+    x = chainrule.tensor([0.1, -0.2, 0.3], requires_grad=True)
+    h = x
+    for _ in range(60):  # 121 ops in one column: far taller than the graph's box
+        h = chainrule.tanh(h * 1.01)
+    e = viz.explain(h.sum(), names={"x": x})
+    path = Path(e.save_html(tmp_path / "long.html"))
+    page, requests, errors = _open(browser, path)
+    assert page.evaluate("document.getElementById('graph').scrollHeight > 4 * window.innerHeight")
+    for key in (None, "End", "Home", "ArrowRight"):  # the loss's op, at the bottom, comes first
+        if key:
+            page.keyboard.press(key)
+        assert page.evaluate(_IN_VIEW), key
+    page.click(f'#steps-table tbody tr[data-step="{len(e.steps) // 2}"]')
+    assert page.evaluate(_IN_VIEW)
+    assert errors == [] and requests == [path.as_uri()]
+    page.close()

@@ -35,6 +35,7 @@ class Vertex:
     name: str = ""
     tensor: Tensor | None = None  # the tensor (for an op: the one it produced, when known)
     inputs: list[Vertex] = field(default_factory=list)
+    overwritten: bool = False  # an op's output, since changed by a later in-place op
 
     @property
     def shape(self) -> tuple | None:
@@ -53,6 +54,9 @@ class Vertex:
         return None
 
     def value(self) -> np.ndarray | None:
+        """The tensor's values now (None when unknown, or overwritten in place since)."""
+        if self.overwritten:
+            return None
         if self.tensor is not None:
             return self.tensor._data
         if self.kind == "op" and self.obj.out is not None:
@@ -186,6 +190,7 @@ def walk(roots: Iterable[Tensor], names: Mapping | None = None, params: Mapping 
     for v in vertices:
         if v.kind == "op":
             v.inputs = [by_obj[id(k)] for k in _children(v.obj)]
+    _mark_overwritten(vertices)
     outputs = []
     for i, r in enumerate(roots):
         if r.grad_fn is None:
@@ -196,6 +201,26 @@ def walk(roots: Iterable[Tensor], names: Mapping | None = None, params: Mapping 
         vertices.append(out)
         outputs.append(out)
     return Graph(vertices, by_obj, outputs)
+
+
+def _mark_overwritten(vertices: list[Vertex]) -> None:
+    """Flag the op outputs that a later in-place op wrote over (``h = a * 2; h.add_(1)``).
+
+    An in-place op writes into the array of the tensor it changes: the tensor now belongs to the
+    in-place op (its ``grad_fn``), and the stand-in the op reads the old history through shares
+    the array (unless the op's rule needed the old values, which it then copied).
+    """
+    for v in vertices:
+        if v.kind != "op" or v.tensor is None:
+            continue
+        y = v.tensor
+        if y.grad_fn is not None and y.grad_fn is not v.obj:  # taken over by a later in-place op
+            v.overwritten = True
+        if v.obj.inputs is None or not y._version:
+            continue
+        for x, src in zip(v.obj.inputs, v.inputs):  # this op's input, written over by it
+            if src.kind == "op" and x is not y and x._data is y._data:
+                src.overwritten = True
 
 
 def shape_text(shape) -> str:

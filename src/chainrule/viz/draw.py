@@ -149,7 +149,9 @@ def _label(v: Vertex, show_values: bool) -> str:
         lines.append(_small(" ".join(p for p in (_meta(v).strip(), kind) if p)))
     if show_values:
         value = v.value()
-        if value is not None and not (v.kind == "constant" and v.name == short_value(value)):
+        if v.overwritten:
+            lines.append(_small("value overwritten by a later in-place op", "#1a4f8a"))
+        elif value is not None and not (v.kind == "constant" and v.name == short_value(value)):
             lines.append(_small(short_value(value, max_items=6), "#1a4f8a"))
     return "<" + "<BR/>".join(lines) + ">"
 

@@ -56,6 +56,20 @@
     }
   }
 
+  function reveal(id) {  // scroll the graph's box (only it) to the current op when it is out of sight
+    var el = document.getElementById(id);
+    var box = document.getElementById("graph");
+    if (!el || !box) { return; }
+    var r = el.getBoundingClientRect();
+    var b = box.getBoundingClientRect();
+    if (r.top < b.top || r.bottom > b.bottom) {
+      box.scrollTop += r.top - b.top - (box.clientHeight - r.height) / 2;
+    }
+    if (r.left < b.left || r.right > b.right) {
+      box.scrollLeft += r.left - b.left - (box.clientWidth - r.width) / 2;
+    }
+  }
+
   function text(id, value) {
     document.getElementById(id).textContent = value;
   }
@@ -67,6 +81,7 @@
     for (var i = 0; i < current; i++) { mark(steps[i].id, "done"); }
     s.downstream.forEach(function (d) { mark(d.target, "target"); mark(d.edge, "flow"); });
     mark(s.id, "current");
+    reveal(s.id);
     var rows = document.querySelectorAll("#steps-table tbody tr");
     for (var r = 0; r < rows.length; r++) {
       if (r === current) { addClass(rows[r], "current"); }
