@@ -114,6 +114,29 @@ def test_cholesky_not_positive_definite() -> None:
                                     chainrule.tensor(a)).value, RuntimeError)
 
 
+@pytest.mark.parametrize("where", [(0, 0), (1, 1), (2, 2), (1, 0), (2, 1)])
+def test_cholesky_of_a_nan_matrix_fails_like_torch(where) -> None:
+    """OpenBLAS's potrf returns a NaN factor and info 0 for NaN input; torch (MKL) stops at the
+    first NaN pivot. The order it names is that pivot's: a NaN reaches every later one."""
+    spd = np.array([[4.0, 1, 0.5], [1, 3, 0.2], [0.5, 0.2, 2]])
+    a = np.stack([spd, spd])
+    a[1][where] = np.nan
+    order = max(where) + 1
+    msg = _both_raise(lambda m, x: m.linalg.cholesky(x), a)
+    _has(msg, "(Batch element 1)", f"leading minor of order {order} is not positive-definite")
+    msg = _both_raise(lambda m, x: m.linalg.cholesky(x), a[1])
+    _has(msg, f"leading minor of order {order} is not positive-definite")
+    _both_raise(lambda m, x: m.func.vmap(m.linalg.cholesky)(x), a)
+    for upper in (False, True):
+        x = a if not upper else np.swapaxes(a, -1, -2).copy()
+        ours = chainrule.linalg.cholesky_ex(chainrule.tensor(x), upper=upper)
+        theirs = torch.linalg.cholesky_ex(torch.tensor(x), upper=upper)
+        np.testing.assert_array_equal(ours.info.numpy(), theirs.info.numpy())
+        np.testing.assert_array_equal(ours.info.numpy(), [0, order])
+        vmapped = chainrule.func.vmap(lambda t, u=upper: chainrule.linalg.cholesky_ex(t, upper=u))
+        np.testing.assert_array_equal(vmapped(chainrule.tensor(x)).info.numpy(), [0, order])
+
+
 def test_cholesky_ex_and_inv_ex_report_info_like_torch() -> None:
     not_pd = np.array([[[1.0, 2], [2, 1]], [[1.0, 0], [0, 1]]])
     singular = np.array([[[1.0, 0], [0, 1]], [[1.0, 2], [2, 4]]])
@@ -177,6 +200,17 @@ def test_dtype_mismatch(fn, who) -> None:
         errors.append(info.value)
     assert type(errors[0]) is type(errors[1])
     _has(str(errors[1]), who, "Float", "Double")
+
+
+def test_vecdot_errors_like_torch() -> None:
+    """torch checks that x is floating before it compares the dtypes; a shape clash names
+    linalg.vecdot and both shapes (not the multiplication inside it)."""
+    for x, y, first in (([1, 2], [1.0, 2.0], "Expected a floating point"),
+                        ([1.0, 2.0], [1, 2], "Expected x and y to have the same dtype")):
+        msg = _both_raise(lambda m, a, b: m.linalg.vecdot(a, b), np.array(x), np.array(y))
+        _has(msg, "linalg.vecdot: " + first)
+    msg = _both_raise(lambda m, a, b: m.linalg.vecdot(a, b), np.ones((3, 3)), np.ones(4))
+    _has(msg, "linalg.vecdot", "(3, 3)", "(4,)", "broadcast")
 
 
 def test_solve_triangular_converts_b_to_a_dtype_like_torch() -> None:

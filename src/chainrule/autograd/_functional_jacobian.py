@@ -1,7 +1,7 @@
 """``jacobian`` and ``hessian`` of ``chainrule.autograd.functional`` (see that module for the
 conventions). Rows by reverse mode (one vjp per output element), or columns by the
 double-backward trick with ``strategy='forward-mode'``; ``vectorize=True`` hands the basis to
-the batched step of ``chainrule.func`` (``vmap`` when available), ``vectorize=False`` loops.
+the batched step of ``chainrule.func`` (``vmap``), ``vectorize=False`` loops.
 """
 
 from __future__ import annotations

@@ -11,7 +11,7 @@ results stay differentiable with respect to it).
 Forward-mode products (``jvp``, ``hvp``, the ``'forward-mode'`` strategies) use the double-backward
 trick, as torch's ``jvp`` does: with a dummy cotangent ``u`` that requires grad, ``J^T u`` is
 recorded, and its vjp with ``v`` is ``J v``. ``vectorize=True`` computes the rows (or columns) of a
-jacobian with the batched step of ``chainrule.func`` (``vmap`` when available, else a loop).
+jacobian with the batched step of ``chainrule.func`` (``vmap``; ``vectorize=False``: a loop).
 """
 
 from __future__ import annotations

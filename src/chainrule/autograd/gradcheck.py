@@ -209,8 +209,8 @@ class _Check:
                     'in "tools/autograd/derivatives.yaml"')
 
     def batched_grad(self) -> None:
-        """The vjps of a batch of random cotangents through the batched step (vmap when
-        available) must equal the ones computed one at a time."""
+        """The vjps of a batch of random cotangents through the batched step (vmap) must equal
+        the ones computed one at a time."""
         from ..func._jacobians import batched_vjp  # func imports autograd: late
 
         rng = np.random.default_rng(_SEED)

@@ -21,23 +21,15 @@ from .._tensor import Tensor, wrap
 from ._levels import Level
 from ._pytree import tree_flatten, tree_map, tree_unflatten
 from .transforms import check_argnums, check_outputs, lift_args, make_jvp, make_vjp, split_aux
+from .vmap import vmap
 
 __all__ = ["jacrev", "jacfwd", "hessian", "batched_vjp", "standard_basis"]
 
 _RANDOMNESS = ("error", "different", "same")
 
-#: jacrev / jacfwd batch their basis through vmap when it is importable; False always loops
-#: (the tests run both paths and compare them)
+#: jacrev / jacfwd batch their basis through vmap; False always loops (the tests run both paths
+#: and compare them)
 VECTORIZE = True
-
-
-def _vmap() -> Callable | None:
-    """``chainrule.func.vmap`` when it exists (it lives in its own module, written separately)."""
-    try:
-        from .vmap import vmap
-    except ImportError:
-        return None
-    return vmap
 
 
 def batched_vjp(fn: Callable, basis: list, chunk_size: int | None = None,
@@ -50,7 +42,7 @@ def batched_vjp(fn: Callable, basis: list, chunk_size: int | None = None,
         vjp or jvp function over a retained graph, so it may run many times.
     basis : tensors of equal leading size ``n`` (the batch).
     chunk_size : at most this many rows per batched call (None: all at once).
-    vectorize : use ``chainrule.func.vmap`` when it is importable; False always loops.
+    vectorize : batch with ``chainrule.func.vmap``; False loops over the rows.
 
     Returns
     -------
@@ -58,11 +50,10 @@ def batched_vjp(fn: Callable, basis: list, chunk_size: int | None = None,
     """
     n = basis[0].shape[0]
     size = n if chunk_size is None else chunk_size
-    vmap = _vmap() if vectorize else None
     pieces = []
     for start in range(0, n, max(size, 1)):
         chunk = [b[start:start + size] for b in basis]
-        if vmap is not None:
+        if vectorize:
             out = list(vmap(lambda *rows: tuple(fn(list(rows))))(*chunk))
         else:
             per_row = [fn([b[i] for b in chunk]) for i in range(chunk[0].shape[0])]

@@ -16,7 +16,16 @@ from scipy.linalg import lapack as _lapack
 
 from ..autograd.graph import defop
 from ..autograd.math import register
-from ._common import Tensor, all_samples, any_batched, as_tensor, make_result, map_stacked, wrap
+from ._common import (
+    Tensor,
+    all_samples,
+    any_batched,
+    any_true,
+    as_tensor,
+    make_result,
+    map_stacked,
+    wrap,
+)
 from .linalg_solve import (
     LinAlgError,
     batch_of,
@@ -46,6 +55,18 @@ def _cholesky(F, g, xs, out, p, needs):
     return (F.solve_triangular(L, ga, False, False, False),)
 
 
+def _potrf(potrf, m: np.ndarray, clean: int = 0) -> tuple[np.ndarray, int]:
+    """LAPACK's potrf of one matrix, ``(factor, info)``, with torch's (MKL's) info for NaN input:
+    OpenBLAS's potrf lets a NaN through (info 0, NaN factor) where MKL stops at the first NaN
+    pivot. A NaN reaches every later pivot, so its first one names the order that failed."""
+    low, info = potrf(m, lower=1, clean=clean)
+    if info == 0:
+        nan = np.isnan(np.diagonal(low))
+        if nan.any():
+            info = int(np.argmax(nan)) + 1
+    return low, info
+
+
 def _not_pd(who: str, a: np.ndarray) -> LinAlgError:
     a = all_samples(a)  # (under vmap: every sample's matrices, the vmap batch dims counted first)
     n = a.shape[-1]
@@ -53,7 +74,7 @@ def _not_pd(who: str, a: np.ndarray) -> LinAlgError:
     potrf = _lapack.get_lapack_funcs("potrf", (flat,))
     index, order = 0, 1
     for i, m in enumerate(flat):
-        info = potrf(m, lower=1)[1]
+        info = _potrf(potrf, m)[1]
         if info > 0:
             index, order = i, info
             break
@@ -74,6 +95,14 @@ def _cholesky_array(who: str, a: np.ndarray, upper: bool) -> np.ndarray:
         low = np.linalg.cholesky(src)
     except np.linalg.LinAlgError:
         raise _not_pd(who, src) from None
+    # a NaN input gives a NaN factor, not an error, with OpenBLAS; it always reaches the last pivot
+    if type(low) is np.ndarray:  # (pivots are positive or NaN: their sum is NaN iff one is)
+        last = low[-1, -1] if low.ndim == 2 else np.add.reduce(low[..., -1, -1], axis=None)
+        nan = last != last
+    else:  # under vmap: any sample's
+        nan = any_true(np.isnan(low[..., -1, -1]))
+    if nan:
+        raise _not_pd(who, src)
     if not upper:
         return low
     return np.ascontiguousarray(np.swapaxes(low, -1, -2)) if type(low) is np.ndarray else \
@@ -126,7 +155,7 @@ def _potrf_arrays(src: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     low = np.empty_like(flat)
     info = np.zeros(flat.shape[0], dtype=np.int32)
     for i, m in enumerate(flat):
-        low[i], info[i] = potrf(m, lower=1, clean=1)
+        low[i], info[i] = _potrf(potrf, m, clean=1)
     return low.reshape(src.shape), info.reshape(src.shape[:-2])
 
 

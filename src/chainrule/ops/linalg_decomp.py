@@ -17,6 +17,7 @@ from collections import namedtuple
 
 import numpy as np
 
+from .._tensor import _TYPE_NAMES
 from ..autograd.grad_mode import GRAD
 from ..autograd.graph import defop
 from ._common import Tensor, all_true, any_true, as_tensor, make_result, wrap, zeros_for
@@ -29,8 +30,7 @@ SVDResult = namedtuple("linalg_svd", ["U", "S", "Vh"])
 SVDTuple = namedtuple("svd", ["U", "S", "V"])
 
 #: torch's short dtype names, as its error messages print them
-TORCH_NAMES = {"int64": "Long", "int32": "Int", "int16": "Short", "int8": "Char", "uint8": "Byte",
-               "bool": "Bool", "float16": "Half", "float32": "Float", "float64": "Double"}
+TORCH_NAMES = _TYPE_NAMES
 
 
 # ---- shared helpers (also used by linalg_qr and linalg_norms) ----------------------------------

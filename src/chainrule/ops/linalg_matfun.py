@@ -269,13 +269,19 @@ def vecdot(x: Tensor, y: Tensor, *, dim: int = -1) -> Tensor:
 
     who = "linalg.vecdot"
     x, y = as_tensor(x, who), as_tensor(y, who)
+    if x._data.dtype.kind != "f":  # torch checks x first, then that y has its dtype
+        raise RuntimeError(f"{who}: Expected a floating point or complex tensor as input. Got "
+                           f"{type_name(x._data)}; convert first, e.g. x.double()")
     if x._data.dtype != y._data.dtype:
         raise RuntimeError(f"{who}: Expected x and y to have the same dtype, but found x of type "
-                           f"{type_name(x._data)} and y of type {type_name(y._data)} instead")
-    if x._data.dtype.kind != "f":
-        raise RuntimeError(f"{who}: Expected a floating point or complex tensor as input. Got "
-                           f"{type_name(x._data)}")
-    return sum_(x * y, dim=dim)
+                           f"{type_name(x._data)} and y of type {type_name(y._data)} instead; "
+                           "convert one first, e.g. y.to(x.dtype)")
+    try:
+        product = x * y
+    except RuntimeError:
+        raise RuntimeError(f"{who}: the shapes {shape_str(x.shape)} and {shape_str(y.shape)} do "
+                           "not broadcast (each dim must be equal, or 1 in one of them)") from None
+    return sum_(product, dim=dim)
 
 
 register("matrix_exp", _expm_array, _matrix_exp_op)
