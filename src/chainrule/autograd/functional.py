@@ -241,9 +241,31 @@ def jvp(func: Callable, inputs: Any, v: Any = None, create_graph: bool = False,
 
 def vhp(func: Callable, inputs: Any, v: Any = None, create_graph: bool = False,
         strict: bool = False) -> tuple:
-    """The vector-Hessian product ``v^T H`` of a scalar function at ``inputs``.
+    """The vector-Hessian product ``v^T H`` of a scalar function (``torch.autograd.functional.vhp``).
 
-    Returns ``(func_output, vhp)``, the vhp shaped like ``inputs``; see ``vjp`` for the flags.
+    Parameters
+    ----------
+    func : callable
+        A function of tensors returning a single tensor with one element.
+    inputs : Tensor or tuple of Tensor
+        The point at which the Hessian is taken.
+    v : Tensor, tuple of Tensor or None, default None
+        Shaped like ``inputs``; may be None only for a single one-element input.
+    create_graph : bool, default False
+        Make the output and the result differentiable (with respect to inputs that require grad,
+        and to ``v``).
+    strict : bool, default False
+        Raise when an input does not influence the output or its gradient (instead of zeros).
+
+    Returns
+    -------
+    (func_output, vhp) : tuple
+        ``func(*inputs)`` and the product, shaped like ``inputs``.
+
+    Notes
+    -----
+    Two backward passes (the gradient, then its vjp with ``v``). An input the function does not
+    depend on gets a zero result unless ``strict``.
     """
     with enable_grad():
         is_inputs_tuple, inputs = _as_tuple(inputs, "inputs", "vhp")
@@ -267,10 +289,32 @@ def vhp(func: Callable, inputs: Any, v: Any = None, create_graph: bool = False,
 
 def hvp(func: Callable, inputs: Any, v: Any = None, create_graph: bool = False,
         strict: bool = False) -> tuple:
-    """The Hessian-vector product ``H v`` of a scalar function at ``inputs`` (the gradient's
-    jvp, by the double-backward trick; ``vhp`` is cheaper, and equal for a symmetric Hessian).
+    """The Hessian-vector product ``H v`` of a scalar function (``torch.autograd.functional.hvp``).
 
-    Returns ``(func_output, hvp)``, the hvp shaped like ``inputs``; see ``vjp`` for the flags.
+    Parameters
+    ----------
+    func : callable
+        A function of tensors returning a single tensor with one element.
+    inputs : Tensor or tuple of Tensor
+        The point at which the Hessian is taken.
+    v : Tensor, tuple of Tensor or None, default None
+        Shaped like ``inputs``; may be None only for a single one-element input.
+    create_graph : bool, default False
+        Make the output and the result differentiable (with respect to inputs that require grad,
+        and to ``v``).
+    strict : bool, default False
+        Raise when an input does not influence the output or its gradient (instead of zeros).
+
+    Returns
+    -------
+    (func_output, hvp) : tuple
+        ``func(*inputs)`` and the product, shaped like ``inputs``.
+
+    Notes
+    -----
+    The jvp of the gradient, by the double-backward trick (three backward passes); :func:`vhp` is
+    cheaper and gives the same result, since the Hessian of a twice-differentiable function is
+    symmetric.
     """
     with enable_grad():
         is_inputs_tuple, inputs = _as_tuple(inputs, "inputs", "hvp")

@@ -202,9 +202,26 @@ def jacfwd(func: Callable, argnums: int | tuple[int, ...] = 0, has_aux: bool = F
 
 
 def hessian(func: Callable, argnums: int | tuple[int, ...] = 0) -> Callable:
-    """The Hessian of a scalar function: ``jacfwd(jacrev(func, argnums), argnums)``, as torch.
+    """The Hessian of a scalar function, as a function (``torch.func.hessian``).
 
-    The result for argument shapes ``a`` and ``b`` has shape ``a + b`` (nested tuples for a tuple
-    ``argnums``); a non-scalar ``func`` gives the Jacobian of its Jacobian.
+    Parameters
+    ----------
+    func : callable
+        A function of tensors (pytrees allowed) returning a scalar tensor.
+    argnums : int or tuple of int, default 0
+        The argument(s) to differentiate with respect to.
+
+    Returns
+    -------
+    callable
+        A function taking ``func``'s arguments and returning the Hessian: for argument shapes ``a``
+        and ``b``, a tensor of shape ``a + b`` (nested tuples, one level per argument, for a tuple
+        ``argnums``).
+
+    Notes
+    -----
+    Computed as ``jacfwd(jacrev(func, argnums), argnums)``, as torch does. A non-scalar ``func``
+    gives the Jacobian of its Jacobian (shape ``output.shape + a + b``). Where ``func`` is not twice
+    differentiable the result is what the ops' second derivatives give (e.g. 0 for ``relu``).
     """
     return jacfwd(jacrev(func, argnums), argnums)

@@ -171,9 +171,31 @@ def make_jvp(level: Level, outputs: list, inputs: list) -> Callable:
 # ---- the public transforms -----------------------------------------------------------------------
 def grad_and_value(func: Callable, argnums: int | tuple[int, ...] = 0,
                    has_aux: bool = False) -> Callable:
-    """Like ``grad``, but the returned function gives ``(gradient, value)``.
+    """The gradient and the value of a scalar function, as a function (``torch.func.grad_and_value``).
 
-    With ``has_aux=True`` it gives ``(gradient, (value, aux))``. See ``grad`` for the arguments.
+    Parameters
+    ----------
+    func : callable
+        A function of tensors (or pytrees of tensors: tuples, lists, dicts) returning a scalar (0-d)
+        tensor, or ``(scalar, aux)`` with ``has_aux=True``.
+    argnums : int or tuple of int, default 0
+        Which positional argument(s) to differentiate with respect to (negative counts from the
+        end).
+    has_aux : bool, default False
+        ``func`` returns ``(output, aux)``; aux is passed through, not differentiated.
+
+    Returns
+    -------
+    callable
+        A function taking ``func``'s arguments and returning ``(gradient, value)``, or
+        ``(gradient, (value, aux))`` with ``has_aux=True``; the gradient is shaped like the argument
+        (a tuple of those for a tuple ``argnums``).
+
+    Notes
+    -----
+    One forward pass gives both results (see :func:`grad` for how it composes with other
+    transforms). A non-tensor or non-scalar output raises RuntimeError; an input the output does not
+    depend on gets a zero gradient.
     """
 
     @functools.wraps(func)

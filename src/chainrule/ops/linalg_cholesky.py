@@ -26,14 +26,8 @@ from ._common import (
     map_stacked,
     wrap,
 )
-from .linalg_solve import (
-    LinAlgError,
-    batch_of,
-    batch_prefix,
-    check_matrices,
-    check_same_dtype,
-    triangular_solve_array,
-)
+from ._linalg_common import batch_of, check_matrices, check_out, check_same_dtype
+from .linalg_solve import LinAlgError, batch_prefix, triangular_solve_array
 
 __all__ = ["cholesky", "cholesky_solve", "cholesky_inverse"]
 
@@ -110,14 +104,32 @@ def _cholesky_array(who: str, a: np.ndarray, upper: bool) -> np.ndarray:
 
 
 def linalg_cholesky(A: Tensor, *, upper: bool = False, out=None) -> Tensor:
-    """The Cholesky factor L (``A = L L^T``; with ``upper=True``, U with ``A = U^T U``) of a
-    symmetric positive-definite matrix, batched (``torch.linalg.cholesky``).
+    """The Cholesky factor of symmetric positive-definite matrices, batched (``torch.linalg.cholesky``).
 
-    Only the lower (``upper=True``: upper) triangle of A is read. The gradient is torch's
-    symmetric one. A matrix that is not positive definite raises ``LinAlgError``.
+    Parameters
+    ----------
+    A : Tensor
+        Float32/float64 tensor of shape ``(*, n, n)``; ``*`` are batch dims. Only the lower triangle
+        (the upper one with ``upper=True``) is read.
+    upper : bool, default False
+        Return the upper-triangular ``U`` with ``A = U^T U`` instead of the lower ``L`` with
+        ``A = L L^T``.
+    out : None
+        Not supported; passing a tensor raises TypeError.
+
+    Returns
+    -------
+    Tensor
+        ``L`` (or ``U``), shape ``(*, n, n)``, with a positive diagonal.
+
+    Notes
+    -----
+    A matrix that is not positive definite raises ``LinAlgError`` naming the batch element and the
+    order of the failing leading minor (use :func:`cholesky_ex` to get that as ``info`` instead).
+    The gradient is torch's symmetric one, ``L^{-T} Phi(L^T dL) L^{-1}`` (Murray, 2016), shared by
+    both triangles even though only one is read.
     """
-    if out is not None:
-        raise TypeError("linalg.cholesky: out= is not supported; use the returned tensor")
+    check_out("linalg.cholesky", out)
     who = "linalg.cholesky"
     A = as_tensor(A, who)
     check_matrices(who, A._data)
@@ -125,9 +137,33 @@ def linalg_cholesky(A: Tensor, *, upper: bool = False, out=None) -> Tensor:
 
 
 def cholesky_ex(A: Tensor, *, upper: bool = False, check_errors: bool = False, out=None):
-    """``(L, info)``: ``info`` is 0, or the order of the leading minor that is not positive
-    definite (then L is not meaningful) (``torch.linalg.cholesky_ex``)."""
+    """The Cholesky factor and an error code, without raising (``torch.linalg.cholesky_ex``).
+
+    Parameters
+    ----------
+    A : Tensor
+        Float32/float64 tensor of shape ``(*, n, n)``; only the lower (``upper=True``: upper) triangle
+        is read.
+    upper : bool, default False
+        Return ``U`` with ``A = U^T U`` instead of ``L`` with ``A = L L^T``.
+    check_errors : bool, default False
+        Raise ``LinAlgError`` (as :func:`linalg_cholesky`) when a matrix is not positive definite.
+    out : None
+        Not supported; passing a tensor raises TypeError.
+
+    Returns
+    -------
+    (L, info) : namedtuple ``linalg_cholesky_ex``
+        ``L`` of shape ``(*, n, n)`` and int32 ``info`` of shape ``(*)``: 0 where the factorisation
+        succeeded, otherwise the order of the leading minor that is not positive definite.
+
+    Notes
+    -----
+    Where ``info > 0`` the factor is not meaningful (it is what LAPACK's ``potrf`` left behind).
+    The gradient is the one of :func:`linalg_cholesky`.
+    """
     who = "linalg.cholesky_ex"
+    check_out(who, out, "tensors")
     A = as_tensor(A, who)
     a = A._data
     check_matrices(who, a)
@@ -164,8 +200,7 @@ def cholesky(input: Tensor, upper: bool = False, *, out=None) -> Tensor:
     warnings.warn("torch.cholesky is deprecated in favor of torch.linalg.cholesky and will be "
                   "removed in a future PyTorch release; use linalg.cholesky(A) (or "
                   "linalg.cholesky(A).mH for upper=True)", UserWarning, stacklevel=2)
-    if out is not None:
-        raise TypeError("cholesky: out= is not supported; use the returned tensor")
+    check_out("cholesky", out)
     return linalg_cholesky(input, upper=upper)
 
 
@@ -197,14 +232,33 @@ def _cholesky_solve_op(B: Tensor, L: Tensor, upper: bool = False) -> Tensor:
 
 
 def cholesky_solve(B: Tensor, L: Tensor, upper: bool = False, *, out=None) -> Tensor:
-    """The solution of ``A X = B`` given the Cholesky factor L of A (``A = L L^T``; with
-    ``upper=True``, ``A = U^T U``) (``torch.cholesky_solve``).
+    """The solution of ``A X = B`` given the Cholesky factor of A (``torch.cholesky_solve``).
 
-    Only L's lower (upper) triangle is read; the gradient with respect to L is torch's full
-    (not triangular) matrix. Batch dims of B and L broadcast.
+    Parameters
+    ----------
+    B : Tensor
+        Right-hand sides, shape ``(*, n, k)`` (at least 2-D; use ``B.unsqueeze(-1)`` for a vector),
+        with L's dtype.
+    L : Tensor
+        Float32/float64 Cholesky factor of shape ``(*, n, n)``: lower with ``A = L L^T``, or upper
+        with ``A = U^T U`` when ``upper=True``. Only that triangle is read.
+    upper : bool, default False
+        Whether ``L`` is the upper factor.
+    out : None
+        Not supported; passing a tensor raises TypeError.
+
+    Returns
+    -------
+    Tensor
+        ``X = A^{-1} B`` of shape ``(*, n, k)``, the batch dims of B and L broadcast.
+
+    Notes
+    -----
+    Computed as two triangular solves. A zero on L's diagonal gives inf/nan, not an error. The
+    gradient with respect to L is torch's full matrix ``-(S + S^T) L`` with ``S = dl/dB X^T`` (the
+    derivative for a full L in ``A = L L^T``), not restricted to the triangle that is read.
     """
-    if out is not None:
-        raise TypeError("cholesky_solve: out= is not supported; use the returned tensor")
+    check_out("cholesky_solve", out)
     who = "cholesky_solve"
     B, L = as_tensor(B, who), as_tensor(L, who)
     b, low = B._data, L._data
@@ -231,10 +285,29 @@ def _cholesky_inverse(F, g, xs, out, p, needs):
 
 
 def cholesky_inverse(L: Tensor, upper: bool = False, *, out=None) -> Tensor:
-    """The inverse of ``A = L L^T`` (``upper=True``: ``A = U^T U``) from its Cholesky factor
-    (``torch.cholesky_inverse``); a zero on L's diagonal raises ``LinAlgError``."""
-    if out is not None:
-        raise TypeError("cholesky_inverse: out= is not supported; use the returned tensor")
+    """The inverse of ``A = L L^T`` from its Cholesky factor (``torch.cholesky_inverse``).
+
+    Parameters
+    ----------
+    L : Tensor
+        Float32/float64 factor of shape ``(*, n, n)``: lower, or upper (``A = U^T U``) when
+        ``upper=True``. Only that triangle is read.
+    upper : bool, default False
+        Whether ``L`` is the upper factor.
+    out : None
+        Not supported; passing a tensor raises TypeError.
+
+    Returns
+    -------
+    Tensor
+        ``A^{-1}``, shape ``(*, n, n)``, symmetric.
+
+    Notes
+    -----
+    A zero on L's diagonal raises ``LinAlgError`` (A is singular). The gradient with respect to L is
+    torch's full matrix ``-Y (G + G^T) Y L`` with ``Y = A^{-1}``.
+    """
+    check_out("cholesky_inverse", out)
     who = "cholesky_inverse"
     L = as_tensor(L, who)
     low = L._data

@@ -17,10 +17,10 @@ from collections import namedtuple
 
 import numpy as np
 
-from .._tensor import _TYPE_NAMES
 from ..autograd.grad_mode import GRAD
 from ..autograd.graph import defop
 from ._common import Tensor, all_true, any_true, as_tensor, make_result, wrap, zeros_for
+from ._linalg_common import check_out, matrix_input
 from .linalg_solve import LinAlgError
 
 __all__ = ["svd"]  # torch.svd; the torch.linalg functions are exported by chainrule.linalg
@@ -29,49 +29,8 @@ EighResult = namedtuple("linalg_eigh", ["eigenvalues", "eigenvectors"])
 SVDResult = namedtuple("linalg_svd", ["U", "S", "Vh"])
 SVDTuple = namedtuple("svd", ["U", "S", "V"])
 
-#: torch's short dtype names, as its error messages print them
-TORCH_NAMES = _TYPE_NAMES
 
-
-# ---- shared helpers (also used by linalg_qr and linalg_norms) ----------------------------------
-def check_out(who: str, out) -> None:
-    if out is not None:
-        raise TypeError(f"{who}: out= is not supported; use the returned tensor")
-
-
-def matrix_input(who: str, A, kernel: str, *, square: bool = False, any_dtype_kernel: bool = False,
-                 name: str = "A") -> tuple[Tensor, np.ndarray]:
-    """``A`` as a tensor and its array, checked to be a (batch of) float32/float64 matrices.
-
-    ``kernel``: torch's CPU kernel name; torch raises NotImplementedError naming it for dtypes the
-    kernel lacks (float16 always; with ``any_dtype_kernel``, as for eigh, integers and bools too,
-    which the other ops reject earlier with a RuntimeError).
-    """
-    A = as_tensor(A, who)
-    a = A._data
-    if a.ndim < 2:
-        raise RuntimeError(
-            f"{who}: The input tensor {name} must have at least 2 dimensions, got shape "
-            f"{tuple(a.shape)}; for a single vector use a (1, n) or (n, 1) matrix"
-        )
-    if square and a.shape[-1] != a.shape[-2]:
-        raise RuntimeError(
-            f"{who}: {name} must be batches of square matrices, but they are {a.shape[-2]} by "
-            f"{a.shape[-1]} matrices"
-        )
-    dt = TORCH_NAMES.get(a.dtype.name, a.dtype.name)
-    if a.dtype.kind != "f" and not any_dtype_kernel:
-        raise RuntimeError(
-            f"{who}: Expected a floating point or complex tensor as input. Got {dt}; convert "
-            f"first, e.g. {name}.double()"
-        )
-    if a.dtype.kind != "f" or a.dtype.itemsize < 4:
-        raise NotImplementedError(
-            f'{who}: "{kernel}" not implemented for \'{dt}\'; convert first, e.g. {name}.float()'
-        )
-    return A, a
-
-
+# ---- shared helpers (also used by linalg_qr) ----------------------------------------------------
 def records(A: Tensor) -> bool:
     """Whether an op on ``A`` is recorded in the graph (grad mode on and ``A`` requires grad)."""
     return GRAD.enabled and A._rg
@@ -185,8 +144,27 @@ def eigh(A: Tensor, UPLO: str = "L", *, out=None) -> EighResult:
 
 
 def eigvalsh(A: Tensor, UPLO: str = "L", *, out=None) -> Tensor:
-    """``torch.linalg.eigvalsh``: the eigenvalues of symmetric matrices, ascending, ``(*, n)``;
-    the gradient is ``V diag(gL) V^T`` (see :func:`eigh`)."""
+    """The eigenvalues of symmetric matrices, in ascending order (``torch.linalg.eigvalsh``).
+
+    Parameters
+    ----------
+    A : Tensor
+        Float32/float64 tensor of shape ``(*, n, n)``; only the triangle named by ``UPLO`` is read.
+    UPLO : {'L', 'U'}, default 'L'
+        Read the lower (``'L'``) or the upper (``'U'``) triangle.
+    out : None
+        Not supported; passing a tensor raises TypeError.
+
+    Returns
+    -------
+    Tensor
+        The eigenvalues, shape ``(*, n)``, ascending.
+
+    Notes
+    -----
+    The gradient is ``V diag(dl/dL) V^T`` (see :func:`eigh`), finite even at repeated eigenvalues.
+    A LAPACK failure to converge raises ``LinAlgError``.
+    """
     check_out("linalg.eigvalsh", out)
     A = as_tensor(A, "linalg.eigvalsh")
     if records(A):
@@ -292,8 +270,27 @@ def linalg_svd(A: Tensor, full_matrices: bool = True, *, driver=None, out=None) 
 
 
 def svdvals(A: Tensor, *, driver=None, out=None) -> Tensor:
-    """``torch.linalg.svdvals``: singular values, descending, ``(*, min(m, n))``; the gradient is
-    ``U diag(gS) Vh``, finite even for repeated or zero singular values."""
+    """The singular values of matrices, in descending order (``torch.linalg.svdvals``).
+
+    Parameters
+    ----------
+    A : Tensor
+        Float32/float64 tensor of shape ``(*, m, n)``.
+    driver : None
+        CUDA only in torch; accepted and ignored here.
+    out : None
+        Not supported; passing a tensor raises TypeError.
+
+    Returns
+    -------
+    Tensor
+        The singular values, shape ``(*, min(m, n))``, non-negative and descending.
+
+    Notes
+    -----
+    The gradient is ``U diag(dl/dS) Vh``, finite even for repeated or zero singular values (unlike
+    the gradient through the singular vectors of :func:`linalg_svd`).
+    """
     check_out("linalg.svdvals", out)
     A, a = matrix_input("linalg.svd", A, "linalg_svd_cpu")
     if records(A):
@@ -303,12 +300,32 @@ def svdvals(A: Tensor, *, driver=None, out=None) -> Tensor:
 
 
 def svd(input: Tensor, some: bool = True, compute_uv: bool = True, *, out=None) -> SVDTuple:
-    """``torch.svd`` (deprecated in torch in favour of ``linalg.svd``): returns ``(U, S, V)``,
-    ``V`` not ``Vh``.
+    """The singular value decomposition ``A = U diag(S) V^T`` (``torch.svd``, deprecated in torch in
+    favour of ``linalg.svd``).
 
-    ``some=True``: reduced factors; False: full ones. ``compute_uv=False``: only ``S`` is computed
-    (differentiable, like ``svdvals``); ``U`` and ``V`` are zero ``(*, m, m)`` and ``(*, n, n)``
-    matrices that do not require grad.
+    Parameters
+    ----------
+    input : Tensor
+        Float32/float64 tensor of shape ``(*, m, n)``.
+    some : bool, default True
+        Reduced factors (``U (*, m, k)``, ``V (*, n, k)``, ``k = min(m, n)``); False: full ones
+        (``U (*, m, m)``, ``V (*, n, n)``).
+    compute_uv : bool, default True
+        False computes only ``S``; ``U`` and ``V`` are then zero ``(*, m, m)`` and ``(*, n, n)``
+        matrices that do not require grad.
+    out : None
+        Not supported; passing a tensor raises TypeError.
+
+    Returns
+    -------
+    (U, S, V) : namedtuple ``svd``
+        Note ``V``, not ``Vh`` as :func:`linalg_svd` returns; ``S`` is descending, ``(*, k)``.
+
+    Notes
+    -----
+    The gradient is that of :func:`linalg_svd` (or of :func:`svdvals` with ``compute_uv=False``):
+    inf/nan where used singular vectors belong to repeated or (for non-square input) zero singular
+    values.
     """
     check_out("svd", out)
     if not compute_uv:

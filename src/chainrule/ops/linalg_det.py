@@ -23,7 +23,7 @@ from scipy.linalg import lapack as _lapack
 
 from ..autograd.graph import defop
 from ._common import Tensor, all_true, any_batched, any_true, as_tensor, make_result, map_stacked, wrap
-from .linalg_solve import check_matrices
+from ._linalg_common import check_matrices, check_out
 
 __all__ = ["det", "logdet", "slogdet"]
 
@@ -238,8 +238,7 @@ def det(A: Tensor, *, out=None) -> Tensor:
     Tensor of shape (...). The gradient is det(A) A^{-T}; at a singular matrix, the cofactor
     matrix (finite; torch's plain backward gives 0 where the determinant is exactly 0).
     """
-    if out is not None:
-        raise TypeError("linalg.det: out= is not supported; use the returned tensor")
+    check_out("linalg.det", out)
     A = as_tensor(A, "linalg.det")
     a = A._data
     check_matrices("linalg.det", a)
@@ -293,20 +292,34 @@ def _slogdet_call(who: str, A: Tensor, result_type, sign_tracks_grad: bool = Tru
 
 
 def linalg_slogdet(A: Tensor, *, out=None):
-    """``(sign, logabsdet)`` of square matrices, batched (``torch.linalg.slogdet``): the sign
-    (-1, 0 or 1; not differentiable) and log|det A| (-inf for a singular matrix), from one LU.
+    """The sign and the log of the absolute value of the determinant (``torch.linalg.slogdet``).
 
-    The gradient of logabsdet is A^{-T}, read from the forward's saved factors.
+    Parameters
+    ----------
+    A : Tensor
+        Float32/float64 tensor of shape ``(*, n, n)``.
+    out : None
+        Not supported; passing a tensor raises TypeError.
+
+    Returns
+    -------
+    (sign, logabsdet) : namedtuple ``linalg_slogdet``
+        Both of shape ``(*)``: ``sign`` is -1, 0 or 1 and ``logabsdet`` is ``log|det A|``, computed
+        from one LU factorisation (no overflow for large determinants).
+
+    Notes
+    -----
+    For a singular matrix, ``sign`` is 0 and ``logabsdet`` is ``-inf``. The gradient of
+    ``logabsdet`` is ``A^{-T}``, read from the forward's saved factors (inf/nan at a singular
+    matrix). ``sign`` requires grad when A does, as in torch, but its gradient is zero.
     """
-    if out is not None:
-        raise TypeError("linalg.slogdet: out= is not supported; use the returned tensors")
+    check_out("linalg.slogdet", out, "tensors")
     return _slogdet_call("linalg.slogdet", A, LinalgSlogdet)
 
 
 def slogdet(input: Tensor, *, out=None):
     """``torch.slogdet``: ``linalg.slogdet`` with torch's ``slogdet`` result type."""
-    if out is not None:
-        raise TypeError("slogdet: out= is not supported; use the returned tensors")
+    check_out("slogdet", out, "tensors")
     return _slogdet_call("linalg.slogdet", input, Slogdet)
 
 

@@ -14,7 +14,7 @@ import scipy.linalg
 from ..autograd.graph import defop
 from ..autograd.math import register
 from ._common import Tensor, all_true, any_batched, as_array, as_tensor, make_result, shape_str, wrap
-from .linalg_solve import batch_of, check_same_dtype, type_name
+from ._linalg_common import batch_of, check_out, check_same_dtype, type_name
 
 __all__ = ["pinverse"]
 
@@ -91,8 +91,7 @@ def pinv(A: Tensor, rcond=None, hermitian: bool = False, *, atol=None, rtol=None
     -------
     Tensor (..., n, m). Its gradient is the constant-rank formula (exact for full-rank A).
     """
-    if out is not None:
-        raise TypeError("linalg.pinv: out= is not supported; use the returned tensor")
+    check_out("linalg.pinv", out)
     A = as_tensor(A, "linalg.pinv")
     a = A._data
     if a.ndim < 2 or a.dtype.kind != "f" or a.dtype == np.float16:
@@ -109,7 +108,26 @@ def pinv(A: Tensor, rcond=None, hermitian: bool = False, *, atol=None, rtol=None
 
 
 def pinverse(input: Tensor, rcond: float = 1e-15) -> Tensor:
-    """``torch.pinverse``: ``linalg.pinv(input, rtol=rcond)`` (with atol = 0)."""
+    """The Moore–Penrose pseudo-inverse (``torch.pinverse``).
+
+    Parameters
+    ----------
+    input : Tensor
+        Float32/float64 tensor of shape ``(*, m, n)``.
+    rcond : float, default 1e-15
+        Singular values ``<= rcond *`` the largest one count as zero (``linalg.pinv`` with
+        ``rtol=rcond`` and ``atol=0``).
+
+    Returns
+    -------
+    Tensor
+        The pseudo-inverse, shape ``(*, n, m)``.
+
+    Notes
+    -----
+    The gradient is :func:`pinv`'s constant-rank formula (Golub–Pereyra), exact for full-rank
+    input; at a rank change the pseudo-inverse is not differentiable.
+    """
     return pinv(input, rcond)
 
 

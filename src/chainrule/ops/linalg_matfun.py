@@ -25,7 +25,8 @@ from ._common import (
     wrap,
     zeros_for,
 )
-from .linalg_solve import check_matrices, inv, type_name
+from ._linalg_common import check_matrices, check_out, type_name
+from .linalg_solve import inv
 
 __all__ = ["matrix_exp", "matrix_power", "cross", "chain_matmul"]
 
@@ -70,8 +71,26 @@ def _matrix_exp_op(A: Tensor) -> Tensor:
 
 
 def matrix_exp(A: Tensor) -> Tensor:
-    """The matrix exponential sum_k A^k / k!, batched (``torch.linalg.matrix_exp``; scaling and
-    squaring with Padé approximants, SciPy's ``expm``). Differentiable to any order."""
+    """The matrix exponential ``sum_k A^k / k!``, batched (``torch.linalg.matrix_exp``).
+
+    Parameters
+    ----------
+    A : Tensor
+        Float tensor of shape ``(*, n, n)``. float16 is accepted, as in torch, and computed in
+        float32.
+
+    Returns
+    -------
+    Tensor
+        ``exp(A)``, shape and dtype of A.
+
+    Notes
+    -----
+    Computed by scaling and squaring with Padé approximants (SciPy's ``expm``). The gradient is the
+    exact Fréchet adjoint, the upper-right block of ``expm([[A^T, G], [0, A^T]])`` (Mathias, 1996),
+    itself a matrix_exp, so the result is differentiable to any order. An empty matrix gives an
+    empty result.
+    """
     who = "linalg.matrix_exp"
     A = as_tensor(A, who)
     a = A._data
@@ -84,8 +103,27 @@ def matrix_exp(A: Tensor) -> Tensor:
 
 # ---- matrix_power --------------------------------------------------------------------------------
 def matrix_power(A: Tensor, n: int) -> Tensor:
-    """A^n for an integer n, batched (``torch.linalg.matrix_power``): n = 0 gives the identity,
-    n < 0 powers of inv(A); built from matmul and inv (torch's order of products)."""
+    """The ``n``-th power of square matrices, batched (``torch.linalg.matrix_power``).
+
+    Parameters
+    ----------
+    A : Tensor
+        Tensor of shape ``(*, m, m)``; for ``n < 0`` it must be float and invertible.
+    n : int
+        The exponent (a Python or NumPy int; not a bool).
+
+    Returns
+    -------
+    Tensor
+        ``A^n``, shape and dtype of A: the identity for ``n = 0``, powers of ``inv(A)`` for
+        ``n < 0``.
+
+    Notes
+    -----
+    Built from differentiable matmuls (binary powering, torch's order of products) and :func:`inv`,
+    so the gradient comes from those ops. For ``n = 0`` the identity still depends on A, with a zero
+    gradient, as in torch. For ``n < 0`` a singular matrix raises ``LinAlgError``.
+    """
     from .creation import clone
     from .linalg import matmul
 
@@ -137,8 +175,27 @@ def _cross_array(a: np.ndarray, b: np.ndarray, dim: int) -> np.ndarray:
 
 
 def linalg_cross(input: Tensor, other: Tensor, *, dim: int = -1) -> Tensor:
-    """The cross product of 3-vectors along ``dim`` (``torch.linalg.cross``): both inputs need
-    the same number of dims and size 3 along ``dim``; other dims broadcast."""
+    """The cross product of 3-vectors along a dim (``torch.linalg.cross``).
+
+    Parameters
+    ----------
+    input : Tensor
+        First operand; size 3 along ``dim``.
+    other : Tensor
+        Second operand, with input's number of dims and dtype and size 3 along ``dim``; the other
+        dims broadcast with input's.
+    dim : int, default -1
+        The dim holding the vectors.
+
+    Returns
+    -------
+    Tensor
+        ``input x other``, of the broadcast shape.
+
+    Notes
+    -----
+    For ``c = a x b`` the gradients are ``dl/da = b x dl/dc`` and ``dl/db = dl/dc x a``.
+    """
     who = "linalg.cross"
     a, b = as_tensor(input, who), as_tensor(other, who)
     x, y = a._data, b._data
@@ -162,8 +219,28 @@ def linalg_cross(input: Tensor, other: Tensor, *, dim: int = -1) -> Tensor:
 
 
 def cross(input: Tensor, other: Tensor, dim=None) -> Tensor:
-    """``torch.cross``: ``linalg.cross`` along ``dim``; without ``dim`` (deprecated, with torch's
-    warning) along the first dim of size 3 of ``input``."""
+    """The cross product of 3-vectors along a dim (``torch.cross``).
+
+    Parameters
+    ----------
+    input : Tensor
+        First operand.
+    other : Tensor
+        Second operand; see :func:`linalg_cross` for the shape and dtype rules.
+    dim : int or None, default None
+        The dim holding the vectors. None (deprecated in torch, with its UserWarning) picks the first
+        dim of size 3 of ``input``; it is an error if there is none.
+
+    Returns
+    -------
+    Tensor
+        ``input x other``, as :func:`linalg_cross` computes it.
+
+    Notes
+    -----
+    Unlike ``linalg.cross``, whose default dim is -1, the default here searches for a size-3 dim.
+    The gradient is that of :func:`linalg_cross`.
+    """
     if dim is None:
         warnings.warn("Using torch.cross without specifying the dim arg is deprecated.\nPlease "
                       "either pass the dim explicitly or simply use torch.linalg.cross.\nThe "
@@ -196,16 +273,32 @@ def _chain_order(dims: list) -> list:
 
 
 def multi_dot(tensors, *, out=None) -> Tensor:
-    """The product of two or more matrices in the cheapest order (``torch.linalg.multi_dot``).
+    """The product of two or more matrices, multiplied in the cheapest order
+    (``torch.linalg.multi_dot``).
 
-    The first tensor may be 1-D (a row vector) and the last 1-D (a column vector); the others
-    must be 2-D. The products are differentiable matmuls.
+    Parameters
+    ----------
+    tensors : sequence of Tensor
+        At least two tensors of one dtype. The first may be 1-D (a row vector, shape ``(n,)``), the
+        last may be 1-D (a column vector); all others must be 2-D, and consecutive shapes must chain.
+    out : None
+        Not supported; passing a tensor raises TypeError.
+
+    Returns
+    -------
+    Tensor
+        The product: 2-D, or 1-D if the first or the last input is 1-D, or 0-D if both are.
+
+    Notes
+    -----
+    The order of the products is the optimal matrix-chain parenthesisation (as
+    ``numpy.linalg.multi_dot``); the result is a composition of differentiable matmuls, so each
+    factor's gradient is the usual matmul one.
     """
     from .linalg import matmul
     from .shape import squeeze, unsqueeze
 
-    if out is not None:
-        raise TypeError("multi_dot: out= is not supported; use the returned tensor")
+    check_out("multi_dot", out)
     who = "multi_dot()"
     ts = [as_tensor(t, who) for t in tensors]
     if len(ts) < 2:
@@ -247,7 +340,26 @@ def multi_dot(tensors, *, out=None) -> Tensor:
 
 
 def chain_matmul(*matrices, out=None) -> Tensor:
-    """``torch.chain_matmul`` (deprecated in torch): ``linalg.multi_dot`` of 2-D matrices."""
+    """The product of 2-D matrices in the cheapest order (``torch.chain_matmul``, deprecated).
+
+    Parameters
+    ----------
+    *matrices : Tensor
+        One or more 2-D tensors whose shapes chain.
+    out : None
+        Not supported: with two or more matrices a tensor raises TypeError (from
+        :func:`multi_dot`); with a single matrix it is ignored.
+
+    Returns
+    -------
+    Tensor
+        The 2-D product; a copy of the input when there is only one.
+
+    Notes
+    -----
+    Warns (UserWarning) as torch does, then calls :func:`multi_dot`, so the gradients are those of
+    its matmuls.
+    """
     from .creation import clone
 
     warnings.warn("torch.chain_matmul is deprecated and will be removed in a future PyTorch "
@@ -264,7 +376,28 @@ def chain_matmul(*matrices, out=None) -> Tensor:
 
 
 def vecdot(x: Tensor, y: Tensor, *, dim: int = -1) -> Tensor:
-    """The dot product of vectors along ``dim``, other dims broadcast (``torch.linalg.vecdot``)."""
+    """The dot product of vectors along a dim (``torch.linalg.vecdot``).
+
+    Parameters
+    ----------
+    x : Tensor
+        Float tensor.
+    y : Tensor
+        Tensor of x's dtype; its shape broadcasts with x's.
+    dim : int, default -1
+        The dim along which the products are summed.
+
+    Returns
+    -------
+    Tensor
+        ``sum(x * y, dim)``, of the broadcast shape without ``dim``.
+
+    Notes
+    -----
+    A composition of a differentiable product and sum: ``dl/dx = dl/dz * y`` and
+    ``dl/dy = dl/dz * x`` (summed over broadcast dims). For real inputs this is torch's result (no
+    conjugation is involved).
+    """
     from .reduce import sum as sum_
 
     who = "linalg.vecdot"

@@ -16,7 +16,8 @@ import numpy as np
 from .. import _dtype
 from ..autograd.grad_mode import no_grad
 from ._common import Tensor, any_batched, as_array, as_tensor, map_stacked, normalize_dim, wrap
-from .linalg_decomp import TORCH_NAMES, check_out, matrix_input, svdvals
+from ._linalg_common import TORCH_NAMES, check_out, matrix_input
+from .linalg_decomp import svdvals
 
 __all__ = ["nuclear_norm"]  # the rest are torch.linalg's (exported by chainrule.linalg)
 
@@ -121,9 +122,37 @@ def matrix_norm(A: Tensor, ord="fro", dim=(-2, -1), keepdim: bool = False, *, dt
 
 
 def norm(A: Tensor, ord=None, dim=None, keepdim: bool = False, *, dtype=None, out=None) -> Tensor:
-    """``torch.linalg.norm``: a matrix norm when ``dim`` is a 2-tuple, or when ``dim`` is None,
-    ``ord`` is given and ``A`` is 2-D (``dim=(0, 1)``); a vector norm otherwise (``ord=None``:
-    the 2-norm of all elements, whatever the shape)."""
+    """A vector or matrix norm (``torch.linalg.norm``).
+
+    Parameters
+    ----------
+    A : Tensor
+        Float tensor.
+    ord : int, float, str or None, default None
+        The order. None: the 2-norm of the selected elements, whatever their shape. With a 2-tuple
+        ``dim``, or with ``dim=None`` and a 2-D A, a number or a string is a matrix norm
+        (``'fro'``, ``'nuc'``, 1, -1, 2, -2, inf, -inf; see :func:`matrix_norm`); otherwise a vector
+        norm of that order (see ``vector_norm``).
+    dim : int, tuple of int or None, default None
+        The dims to reduce: one (vector norm) or two (matrix norm); None means all dims when ``ord``
+        is None, and requires a 1-D or 2-D A otherwise.
+    keepdim : bool, default False
+        Keep the reduced dims with size 1.
+    dtype : dtype or None, default None
+        Convert A to this dtype before computing.
+    out : None
+        Not supported; passing a tensor raises TypeError.
+
+    Returns
+    -------
+    Tensor
+        The norm, with the reduced dims removed (size 1 with ``keepdim``).
+
+    Notes
+    -----
+    Dispatches to :func:`matrix_norm` or ``vector_norm``, so the gradient is theirs: 0 (not nan)
+    at the zero vector for the 2-norm, and ties of a max/min norm share the gradient.
+    """
     who = "linalg.norm"
     check_out(who, out)
     A = as_tensor(A, who)
@@ -156,13 +185,29 @@ _COND_ORDS = (None, 2, -2, 1, -1, math.inf, -math.inf, "fro", "nuc")
 
 
 def cond(A: Tensor, p=None, *, out=None) -> Tensor:
-    """``torch.linalg.cond``: the condition number ``norm(A, p) * norm(A^-1, p)``.
+    """The condition number ``norm(A, p) * norm(inv(A), p)`` (``torch.linalg.cond``).
 
-    ``p=None``/``2``/``-2`` use the singular values (``s_max / s_min``, ``s_min / s_max``) and are
-    differentiable, for any ``(*, m, n)`` shape; so is ``'nuc'`` (``sum(s) * sum(1 / s)``, as
-    torch), for square matrices. ``1, -1, inf, -inf, 'fro'`` need square matrices and are
-    computed with NumPy's inverse (inf for singular matrices), without a gradient (torch's
-    backward of these raises anyway). Empty matrices give 0.
+    Parameters
+    ----------
+    A : Tensor
+        Float tensor of shape ``(*, m, n)``. Any ``m, n`` for ``p`` None, 2 or -2; square otherwise.
+    p : None, int, float or str, default None
+        The norm: None or 2 (``s_max / s_min``), -2 (``s_min / s_max``), ``'nuc'``
+        (``sum(s) * sum(1 / s)``), or 1, -1, inf, -inf, ``'fro'``.
+    out : None
+        Not supported; passing a tensor raises TypeError.
+
+    Returns
+    -------
+    Tensor
+        Real tensor of the batch shape ``(*)``; 0 for empty matrices.
+
+    Notes
+    -----
+    p = None, 2, -2 and 'nuc' are computed from the singular values and are differentiable (through
+    :func:`svdvals`). 1, -1, inf, -inf and 'fro' use NumPy's inverse and return a tensor that does
+    not require grad (torch's backward of these raises anyway). A singular matrix gives inf (0 for
+    p = -2); the zero matrix gives nan for p = None, 2 and 'nuc', as in torch.
     """
     who = "linalg.cond"
     check_out(who, out)
@@ -280,8 +325,31 @@ def _tolerance(x):
 
 
 def diagonal(A: Tensor, *, offset: int = 0, dim1: int = -2, dim2: int = -1) -> Tensor:
-    """``torch.linalg.diagonal``: ``torch.diagonal`` with the matrix dims last by default; the
-    diagonal becomes the last dim (a differentiable copy here, where torch returns a view)."""
+    """The diagonals of a batch of matrices, as the last dim (``torch.linalg.diagonal``).
+
+    Parameters
+    ----------
+    A : Tensor
+        Tensor with at least 2 dims.
+    offset : int, default 0
+        Which diagonal: 0 the main one, > 0 above it, < 0 below it.
+    dim1 : int, default -2
+        The dim of the rows.
+    dim2 : int, default -1
+        The dim of the columns; must differ from ``dim1``.
+
+    Returns
+    -------
+    Tensor
+        The other dims of A followed by the diagonal (of length 0 when ``offset`` is outside the
+        matrix).
+
+    Notes
+    -----
+    ``torch.diagonal`` with the matrix dims last by default. The result is a differentiable copy,
+    where torch returns a view: writing into it does not change A. The gradient scatters back onto
+    the diagonal, zero elsewhere.
+    """
     from .index import getitem
     from .shape import movedim
 

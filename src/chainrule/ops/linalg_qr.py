@@ -14,7 +14,8 @@ import numpy as np
 
 from ..autograd.graph import defop
 from ._common import Tensor, make_result, wrap
-from .linalg_decomp import check_out, matrix_input, part, records, used
+from ._linalg_common import check_out, matrix_input
+from .linalg_decomp import part, records, used
 
 __all__ = ["qr"]  # torch.qr; linalg.qr is exported by chainrule.linalg
 
@@ -104,8 +105,27 @@ def linalg_qr(A: Tensor, mode: str = "reduced", *, out=None) -> QRResult:
 
 
 def qr(input: Tensor, some: bool = True, *, out=None) -> QRTuple:
-    """``torch.qr`` (deprecated in torch): ``linalg.qr(input, 'reduced' if some else
-    'complete')``."""
+    """The QR decomposition (``torch.qr``, deprecated in torch in favour of ``linalg.qr``).
+
+    Parameters
+    ----------
+    input : Tensor
+        Float32/float64 tensor of shape ``(*, m, n)``.
+    some : bool, default True
+        ``linalg.qr``'s mode ``'reduced'`` (True) or ``'complete'`` (False).
+    out : None
+        Not supported; passing a tensor raises TypeError.
+
+    Returns
+    -------
+    (Q, R) : namedtuple ``qr``
+        As :func:`linalg_qr` returns them for that mode.
+
+    Notes
+    -----
+    The gradient is that of :func:`linalg_qr`; with ``some=False`` and ``m > n`` backward raises,
+    as in torch.
+    """
     check_out("qr", out)
     Q, R = linalg_qr(input, "reduced" if some else "complete")
     return QRTuple(Q, R)

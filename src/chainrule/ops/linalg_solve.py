@@ -1,6 +1,7 @@
-"""Linear solvers: inv, solve, solve_triangular, and the argument checks the linalg modules share
-(the Cholesky family: linalg_cholesky.py; determinants: linalg_det.py; pinv and lstsq:
-linalg_lstsq.py; matrix functions and products: linalg_matfun.py).
+"""Linear solvers: inv, solve, solve_triangular, and the LinAlgError messages the linalg modules
+share (their argument checks: _linalg_common.py; the Cholesky family: linalg_cholesky.py;
+determinants: linalg_det.py; pinv and lstsq: linalg_lstsq.py; matrix functions and products:
+linalg_matfun.py).
 
 Every derivative rule is written against the math interface ``F`` (autograd/math.py), so the
 gradients are differentiable again. The solvers the rules need are added to ``F`` at the end of
@@ -17,10 +18,10 @@ import numpy as np
 from scipy.linalg import blas as _blas
 from scipy.linalg import lapack as _lapack
 
-from .._tensor import _TYPE_NAMES
 from ..autograd.graph import defop
 from ..autograd.math import register
 from ._common import Tensor, all_samples, any_batched, as_tensor, make_result, map_stacked, shape_str, wrap
+from ._linalg_common import batch_of, check_matrices, check_out, check_same_dtype
 
 __all__ = ["inverse"]
 
@@ -33,54 +34,7 @@ class LinAlgError(RuntimeError):
     (``torch.linalg.LinAlgError``; a RuntimeError, as in torch)."""
 
 
-# ---- argument checks shared by the linalg modules ------------------------------------------------
-def type_name(a: np.ndarray) -> str:
-    """torch's name of a dtype in error messages (Float, Double, Long ...)."""
-    return _TYPE_NAMES.get(a.dtype.name, a.dtype.name)
-
-
-def check_matrices(who: str, a: np.ndarray, name: str = "A", square: bool = True) -> None:
-    """Errors of torch.linalg for a non-matrix, non-float or non-square argument."""
-    if a.ndim < 2:
-        raise RuntimeError(
-            f"{who}: The input tensor {name} must have at least 2 dimensions, got shape "
-            f"{shape_str(a.shape)}; a single matrix has shape (n, n)"
-        )
-    if a.dtype.kind != "f":
-        raise RuntimeError(
-            f"{who}: Expected a floating point or complex tensor as input. Got {type_name(a)}; "
-            f"convert first, e.g. {name}.double()"
-        )
-    if a.dtype == np.float16:
-        raise RuntimeError(f"{who}: Low precision dtypes not supported. Got Half; convert first, "
-                           f"e.g. {name}.float()")
-    if square and a.shape[-1] != a.shape[-2]:
-        raise RuntimeError(
-            f"{who}: {name} must be batches of square matrices, but they are {a.shape[-2]} by "
-            f"{a.shape[-1]} matrices (shape {shape_str(a.shape)})"
-        )
-
-
-def check_same_dtype(who: str, a: np.ndarray, b: np.ndarray, names=("A", "B")) -> None:
-    if a.dtype != b.dtype:
-        raise RuntimeError(
-            f"{who}: Expected {names[0]} and {names[1]} to have the same dtype, but found "
-            f"{names[0]} of type {type_name(a)} and {names[1]} of type {type_name(b)} instead; "
-            f"convert one first, e.g. {names[1]}.to({names[0]}.dtype)"
-        )
-
-
-def batch_of(who: str, a: np.ndarray, b: np.ndarray) -> tuple:
-    """The broadcast batch shape of two stacks of matrices (torch's error when they clash)."""
-    try:
-        return np.broadcast_shapes(a.shape[:-2], b.shape[:-2])
-    except ValueError:
-        raise RuntimeError(
-            f"{who}: the batch dims of shapes {shape_str(a.shape)} and {shape_str(b.shape)} do "
-            "not broadcast (dims before the last two must be equal or 1)"
-        ) from None
-
-
+# ---- errors shared by the linalg modules ------------------------------------------------------
 def batch_prefix(who: str, index: int, batched: bool) -> str:
     return f"{who}: " + (f"(Batch element {index}): " if batched else "")
 
@@ -137,8 +91,7 @@ def inv(A: Tensor, *, out=None) -> Tensor:
     -------
     Tensor of shape (..., n, n). A singular matrix raises ``LinAlgError``.
     """
-    if out is not None:
-        raise TypeError("linalg.inv: out= is not supported; use the returned tensor")
+    check_out("linalg.inv", out)
     A = as_tensor(A, "linalg.inv")
     check_matrices("linalg.inv", A._data)
     return make_result(_inv_array("linalg.inv", A._data), _inv, (A,))
@@ -148,10 +101,29 @@ inverse = inv
 
 
 def inv_ex(A: Tensor, *, check_errors: bool = False, out=None):
-    """``(inverse, info)``: ``info`` is 0, or the 1-based index of a zero pivot of a singular
-    matrix, whose ``inverse`` is then not finite (``torch.linalg.inv_ex``)."""
-    if out is not None:
-        raise TypeError("linalg.inv_ex: out= is not supported; use the returned tensors")
+    """The inverse of square matrices and an error code, without raising (``torch.linalg.inv_ex``).
+
+    Parameters
+    ----------
+    A : Tensor
+        Float32/float64 tensor of shape ``(*, n, n)``.
+    check_errors : bool, default False
+        Raise ``LinAlgError`` (as :func:`inv`) when a matrix is singular.
+    out : None
+        Not supported; passing a tensor raises TypeError.
+
+    Returns
+    -------
+    (inverse, info) : namedtuple ``linalg_inv_ex``
+        ``inverse`` of shape ``(*, n, n)`` and int32 ``info`` of shape ``(*)``: 0 for an invertible
+        matrix, otherwise the 1-based index of the first exactly zero pivot of its LU factorisation.
+
+    Notes
+    -----
+    Where ``info > 0`` the inverse is not finite (inf/nan from the singular LU, as torch). The
+    gradient is that of :func:`inv`: ``-A^{-T} dl/dY A^{-T}``.
+    """
+    check_out("linalg.inv_ex", out, "tensors")
     A = as_tensor(A, "linalg.inv_ex")
     a = A._data
     check_matrices("linalg.inv_ex", a)
@@ -229,8 +201,7 @@ def solve(A: Tensor, B: Tensor, *, left: bool = True, out=None) -> Tensor:
     -------
     Tensor with B's (broadcast) shape. A singular A raises ``LinAlgError``.
     """
-    if out is not None:
-        raise TypeError("linalg.solve: out= is not supported; use the returned tensor")
+    check_out("linalg.solve", out)
     from .shape import squeeze, transpose, unsqueeze
 
     who = "linalg.solve"
@@ -308,15 +279,38 @@ def _solve_triangular_op(A: Tensor, B: Tensor, upper: bool, left: bool = True,
 
 def solve_triangular(A: Tensor, B: Tensor, *, upper: bool, left: bool = True,
                      unitriangular: bool = False, out=None) -> Tensor:
-    """The solution of ``A X = B`` (or ``X A = B`` with ``left=False``) for triangular A
+    """The solution of a triangular system ``A X = B`` or ``X A = B``
     (``torch.linalg.solve_triangular``).
 
-    Only the ``upper`` (or lower) triangle of A is read, and with ``unitriangular`` its diagonal
-    is taken as ones; the gradient with respect to A lies in that triangle. Batch dims
-    broadcast. A zero on the diagonal gives inf/nan rather than an error, as in torch.
+    Parameters
+    ----------
+    A : Tensor
+        Float32/float64 tensor of shape ``(*, n, n)``. Only the triangle named by ``upper`` is read,
+        and with ``unitriangular`` its diagonal is taken as ones.
+    B : Tensor
+        Tensor of shape ``(*, n, k)`` (``left=True``) or ``(*, k, n)`` (``left=False``), at least
+        2-D; converted to A's dtype. The batch dims of A and B broadcast.
+    upper : bool
+        Keyword-only and required: whether A is upper (True) or lower (False) triangular.
+    left : bool, default True
+        Solve ``A X = B`` (True) or ``X A = B`` (False).
+    unitriangular : bool, default False
+        Assume ones on A's diagonal (the stored diagonal is not read).
+    out : None
+        Not supported; passing a tensor raises TypeError.
+
+    Returns
+    -------
+    Tensor
+        ``X``, with the broadcast batch shape and B's matrix shape.
+
+    Notes
+    -----
+    A zero on the diagonal gives inf/nan rather than an error, as in torch. The gradient with
+    respect to A lies in the triangle that is read (strictly inside it with ``unitriangular``):
+    ``-tri(dl/dB X^T)`` (``left=True``), with ``dl/dB = A^{-T} dl/dX``.
     """
-    if out is not None:
-        raise TypeError("linalg.solve_triangular: out= is not supported; use the returned tensor")
+    check_out("linalg.solve_triangular", out)
     who = "linalg.solve_triangular"
     A, B = as_tensor(A, who), as_tensor(B, who)
     a, b = A._data, B._data

@@ -63,7 +63,35 @@ def _forward(x: np.ndarray, ord: float, axes, keepdim: bool) -> np.ndarray:
 
 
 def vector_norm(x: Tensor, ord=2, dim=None, keepdim: bool = False, *, dtype=None) -> Tensor:
-    """``(sum |x|^ord)^(1/ord)`` over ``dim`` (all dims when None); ord may be 0, inf, -inf."""
+    """The vector norm ``(sum |x|^ord)^(1/ord)`` (``torch.linalg.vector_norm``).
+
+    Parameters
+    ----------
+    x : Tensor
+        Float tensor (an integer or bool one needs a float ``dtype``).
+    ord : int or float, default 2
+        The order: any number, including 0 (the count of non-zero elements), inf (``max |x|``) and
+        -inf (``min |x|``).
+    dim : int, tuple of int or None, default None
+        The dims to reduce; None reduces all of them (x is treated as one flat vector).
+    keepdim : bool, default False
+        Keep the reduced dims with size 1.
+    dtype : dtype or None, default None
+        Convert x to this dtype before computing.
+
+    Returns
+    -------
+    Tensor
+        The norm, of x's (or ``dtype``'s) dtype, with the reduced dims removed (size 1 with
+        ``keepdim``).
+
+    Notes
+    -----
+    The gradient follows torch's ``norm_backward``: 0 (not nan) at the zero vector, 0 for
+    ``ord=0``, and for ``ord=inf``/``-inf`` shared equally among the elements that attain the
+    max/min. The inf norms of an empty tensor raise (no identity), as in torch. ``out=`` is not
+    accepted.
+    """
     x = as_tensor(x, "vector_norm")
     if dtype is not None:
         from .creation import to
