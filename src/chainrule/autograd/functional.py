@@ -268,23 +268,12 @@ def vhp(func: Callable, inputs: Any, v: Any = None, create_graph: bool = False,
     depend on gets a zero result unless ``strict``.
     """
     with enable_grad():
-        is_inputs_tuple, inputs = _as_tuple(inputs, "inputs", "vhp")
-        inputs = _grad_preprocess(inputs, create_graph=create_graph, need_graph=True)
-        v = _prepare_v(v, inputs, is_inputs_tuple, create_graph, "vhp",
-                       "input to the user-provided function is")
-        outputs = func(*inputs)
-        is_outputs_tuple, outputs = _as_tuple(outputs, "outputs of the user-provided function", "vhp")
-        _check_requires_grad(outputs, "outputs", strict)
-        _single_scalar_output(outputs, is_outputs_tuple, "vhp")
-        jac = _autograd_grad(outputs, inputs, create_graph=True)
-        _check_requires_grad(jac, "jacobian", strict)
+        inputs, is_inputs_tuple, v, outputs, is_outputs_tuple, jac = _gradient_of_scalar(
+            func, inputs, v, create_graph, strict, "vhp")
     with set_grad_enabled(True if create_graph else GRAD.enabled):
         grads = _autograd_grad(jac, inputs, v, create_graph=create_graph)
         result = _fill_in_zeros(grads, inputs, strict, create_graph, "double_back")
-    outputs = _grad_postprocess(outputs, create_graph)
-    result = _grad_postprocess(result, create_graph)
-    return (_tuple_postprocess(outputs, is_outputs_tuple),
-            _tuple_postprocess(result, is_inputs_tuple))
+    return _second_order_result(outputs, is_outputs_tuple, result, is_inputs_tuple, create_graph)
 
 
 def hvp(func: Callable, inputs: Any, v: Any = None, create_graph: bool = False,
@@ -317,21 +306,34 @@ def hvp(func: Callable, inputs: Any, v: Any = None, create_graph: bool = False,
     symmetric.
     """
     with enable_grad():
-        is_inputs_tuple, inputs = _as_tuple(inputs, "inputs", "hvp")
-        inputs = _grad_preprocess(inputs, create_graph=create_graph, need_graph=True)
-        v = _prepare_v(v, inputs, is_inputs_tuple, create_graph, "hvp",
-                       "input to the user-provided function is")
-        outputs = func(*inputs)
-        is_outputs_tuple, outputs = _as_tuple(outputs, "outputs of the user-provided function", "hvp")
-        _check_requires_grad(outputs, "outputs", strict)
-        _single_scalar_output(outputs, is_outputs_tuple, "hvp")
-        jac = _autograd_grad(outputs, inputs, create_graph=True)
-        _check_requires_grad(jac, "jacobian", strict)
+        inputs, is_inputs_tuple, v, outputs, is_outputs_tuple, jac = _gradient_of_scalar(
+            func, inputs, v, create_graph, strict, "hvp")
         grad_jac = tuple(_zeros_like(x).requires_grad_() for x in inputs)
         double_back = _autograd_grad(jac, inputs, grad_jac, create_graph=True)
     with set_grad_enabled(True if create_graph else GRAD.enabled):
         grads = _autograd_grad(double_back, grad_jac, v, create_graph=create_graph)
         result = _fill_in_zeros(grads, inputs, strict, create_graph, "double_back_trick")
+    return _second_order_result(outputs, is_outputs_tuple, result, is_inputs_tuple, create_graph)
+
+
+def _gradient_of_scalar(func: Callable, inputs: Any, v: Any, create_graph: bool, strict: bool,
+                        who: str) -> tuple:
+    """vhp's and hvp's shared first half: checked inputs and ``v``, the scalar output, and its
+    gradient with a graph (for the second backward)."""
+    is_inputs_tuple, inputs = _as_tuple(inputs, "inputs", who)
+    inputs = _grad_preprocess(inputs, create_graph=create_graph, need_graph=True)
+    v = _prepare_v(v, inputs, is_inputs_tuple, create_graph, who, "input to the user-provided function is")
+    outputs = func(*inputs)
+    is_outputs_tuple, outputs = _as_tuple(outputs, "outputs of the user-provided function", who)
+    _check_requires_grad(outputs, "outputs", strict)
+    _single_scalar_output(outputs, is_outputs_tuple, who)
+    jac = _autograd_grad(outputs, inputs, create_graph=True)
+    _check_requires_grad(jac, "jacobian", strict)
+    return inputs, is_inputs_tuple, v, outputs, is_outputs_tuple, jac
+
+
+def _second_order_result(outputs, is_outputs_tuple: bool, result, is_inputs_tuple: bool,
+                         create_graph: bool) -> tuple:
     outputs = _grad_postprocess(outputs, create_graph)
     result = _grad_postprocess(result, create_graph)
     return (_tuple_postprocess(outputs, is_outputs_tuple),

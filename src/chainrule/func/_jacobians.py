@@ -98,6 +98,20 @@ def _zero_safe(fn: Callable, like: list) -> Callable:
     return wrapped
 
 
+
+def _run_at_level(level: Level, func: Callable, args: tuple, kwargs: dict, nums, has_aux: bool,
+                  who: str) -> tuple:
+    """jacrev's and jacfwd's shared first step: run ``func`` on the level's fresh inputs and
+    flatten what the Jacobian relates: ``(flat_out, out_spec, flat_in, in_spec, aux)``."""
+    args, diff = lift_args(level, args, nums)
+    output, aux = split_aux(func(*args, **kwargs), has_aux, who)
+    flat_out, out_spec = tree_flatten(output)
+    check_outputs(flat_out, who)
+    flat_in, in_spec = tree_flatten(diff)
+    if has_aux:
+        aux = tree_map(level.lower_aux, aux)
+    return flat_out, out_spec, flat_in, in_spec, aux
+
 def jacrev(func: Callable, argnums: int | tuple[int, ...] = 0, *, has_aux: bool = False,
            chunk_size: int | None = None, _preallocate_and_copy: bool = False) -> Callable:
     """The Jacobian of ``func`` by reverse mode: one vjp per output element (``torch.func.jacrev``).
@@ -125,13 +139,8 @@ def jacrev(func: Callable, argnums: int | tuple[int, ...] = 0, *, has_aux: bool 
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         nums = check_argnums(argnums, len(args))
         with Level() as level:
-            args, diff = lift_args(level, args, nums)
-            output, aux = split_aux(func(*args, **kwargs), has_aux, who)
-            flat_out, out_spec = tree_flatten(output)
-            check_outputs(flat_out, who)
-            flat_in, in_spec = tree_flatten(diff)
-            if has_aux:
-                aux = tree_map(level.lower_aux, aux)
+            flat_out, out_spec, flat_in, in_spec, aux = _run_at_level(
+                level, func, args, kwargs, nums, has_aux, who)
             basis = standard_basis(flat_out)
             sizes = [int(o.numel()) for o in flat_out]
             if sum(sizes) == 0:
@@ -173,13 +182,8 @@ def jacfwd(func: Callable, argnums: int | tuple[int, ...] = 0, has_aux: bool = F
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         nums = check_argnums(argnums, len(args))
         with Level() as level:
-            args, diff = lift_args(level, args, nums)
-            output, aux = split_aux(func(*args, **kwargs), has_aux, who)
-            flat_out, out_spec = tree_flatten(output)
-            check_outputs(flat_out, who)
-            flat_in, in_spec = tree_flatten(diff)
-            if has_aux:
-                aux = tree_map(level.lower_aux, aux)
+            flat_out, out_spec, flat_in, in_spec, aux = _run_at_level(
+                level, func, args, kwargs, nums, has_aux, who)
             sizes = [int(x.numel()) for x in flat_in]
             if sum(sizes) == 0:
                 cols = [_ops.zeros((0, *o.shape), dtype=o.dtype) for o in flat_out]
