@@ -4,37 +4,24 @@ the same code on the same data."""
 
 from __future__ import annotations
 
-import importlib.util
-import os
 import re
 import subprocess
-import sys
-from pathlib import Path
 
 import numpy as np
 import pytest
 import torch
+from example_scripts import load_example, run_example
 
 import chainrule
 
-ROOT = Path(__file__).resolve().parents[1]
-LECTURE = ROOT / "examples" / "lecture.py"
 
-
-def run_script(*args: str) -> subprocess.CompletedProcess:
-    env = dict(os.environ)
-    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT / "src"), env.get("PYTHONPATH")]))
-    return subprocess.run([sys.executable, str(LECTURE), *args], capture_output=True, text=True,
-                          timeout=120, cwd=ROOT, env=env)
+def run_script(*args: str):
+    return run_example("lecture.py", *args, timeout=120)
 
 
 def load_lecture(library, name: str):
     """A fresh copy of the lecture module whose ``torch`` is ``library``."""
-    spec = importlib.util.spec_from_file_location(name, LECTURE)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    module.use(library)
-    return module
+    return load_example("lecture.py", library, name)
 
 
 def printed_losses(stdout: str) -> list[float]:

@@ -4,22 +4,10 @@ code."""
 
 from __future__ import annotations
 
-import os
 import re
-import subprocess
-import sys
-from pathlib import Path
 
 import pytest
-
-ROOT = Path(__file__).resolve().parents[1]
-
-
-def run_example(name: str, *args: str) -> subprocess.CompletedProcess:
-    env = dict(os.environ)
-    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT / "src"), env.get("PYTHONPATH")]))
-    return subprocess.run([sys.executable, str(ROOT / "examples" / name), *args], capture_output=True,
-                          text=True, timeout=300, cwd=ROOT, env=env)
+from example_scripts import run_example
 
 
 @pytest.mark.parametrize("name", ["logdet.py", "newton_logistic.py", "per_sample_grads.py"])

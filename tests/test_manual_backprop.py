@@ -4,37 +4,24 @@ same training on real PyTorch."""
 
 from __future__ import annotations
 
-import importlib.util
-import os
 import re
 import subprocess
-import sys
-from pathlib import Path
 
 import numpy as np
 import pytest
 import torch
+from example_scripts import load_example, run_example
 
 import chainrule
 
-ROOT = Path(__file__).resolve().parents[1]
-SCRIPT = ROOT / "examples" / "manual_backprop.py"
 
-
-def run_script(*args: str) -> subprocess.CompletedProcess:
-    env = dict(os.environ)
-    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT / "src"), env.get("PYTHONPATH")]))
-    return subprocess.run([sys.executable, str(SCRIPT), *args], capture_output=True, text=True,
-                          timeout=120, cwd=ROOT, env=env)
+def run_script(*args: str):
+    return run_example("manual_backprop.py", *args, timeout=120)
 
 
 def load(library, name: str):
     """A fresh copy of the example module whose autograd side runs on ``library``."""
-    spec = importlib.util.spec_from_file_location(name, SCRIPT)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    module.use(library)
-    return module
+    return load_example("manual_backprop.py", library, name)
 
 
 def printed(stdout: str, what: str) -> list[float]:
