@@ -6,6 +6,7 @@
 """
 
 from ._allocator import tune_malloc as _tune_malloc  # noqa: I001
+from ._threads import limit_scipy_blas as _limit_scipy_blas
 from . import ops as _ops  # ops first: they define what Tensor's methods call
 from ._tensor import Size, Tensor
 from ._dtype import (
@@ -44,6 +45,7 @@ short, int, long = int16, int32, int64  # noqa: A001
 
 __version__ = "0.1.0"
 _tune_malloc()
+_limit_scipy_blas()
 
 
 def is_tensor(obj) -> bool:
