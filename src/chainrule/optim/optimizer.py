@@ -20,6 +20,7 @@ from itertools import chain
 from typing import Any
 
 import numpy as np
+from scipy.linalg import blas as _blas
 
 from .._dtype import get_default_dtype
 from .._tensor import Tensor, wrap
@@ -95,6 +96,22 @@ def _with_step_hooks(step: Callable) -> Callable:
 def scalar(x) -> float:
     """A hyperparameter as a Python number (a one-element tensor gives its value)."""
     return x.item() if isinstance(x, Tensor) else x
+
+
+_AXPY = {np.dtype(np.float32): _blas.saxpy, np.dtype(np.float64): _blas.daxpy}
+
+
+def add_scaled_(x: np.ndarray, g: np.ndarray, alpha: float) -> None:
+    """``x += alpha * g`` in place. For large contiguous float arrays this is one BLAS axpy pass
+    (NumPy makes a temporary and reads and writes twice); small arrays stay in NumPy, where a BLAS
+    call's fixed cost would dominate."""
+    axpy = _AXPY.get(x.dtype)
+    if (axpy is not None and x.size >= 4096 and type(x) is np.ndarray and type(g) is np.ndarray
+            and g.dtype == x.dtype and g.shape == x.shape and x.flags.c_contiguous
+            and g.flags.c_contiguous):
+        axpy(g.reshape(-1), x.reshape(-1), a=alpha)  # updates x in place (f2py intent(in,out))
+    else:
+        x += g * alpha
 
 
 def step_counter(value: float = 0.0) -> Tensor:

@@ -8,7 +8,15 @@ from typing import Any
 import numpy as np
 
 from .._tensor import Tensor, wrap
-from .optimizer import Optimizer, check_lr, check_nonnegative, closure_loss, no_differentiable, scalar
+from .optimizer import (
+    Optimizer,
+    add_scaled_,
+    check_lr,
+    check_nonnegative,
+    closure_loss,
+    no_differentiable,
+    scalar,
+)
 
 __all__ = ["SGD"]
 
@@ -75,12 +83,9 @@ class SGD(Optimizer):
             momentum = group["momentum"]
             dampening = group["dampening"]
             nesterov = group["nesterov"]
-            maximize = group["maximize"]
             for p, x, grad in self._params_with_grad(group):
-                owned = maximize  # grad is a temporary of ours (negated), free to overwrite
                 if weight_decay != 0:
                     grad = grad + x * weight_decay
-                    owned = True
                 if momentum != 0:
                     s = state[p]
                     buf = s.get("momentum_buffer")
@@ -93,16 +98,7 @@ class SGD(Optimizer):
                             b += grad * (1 - dampening)
                         else:
                             b += grad
-                    if nesterov:
-                        grad = grad + buf._data * momentum
-                        owned = True
-                    else:
-                        grad = buf._data
-                        owned = False
-                if owned:
-                    grad *= -lr
-                else:
-                    grad = grad * -lr
-                x += grad
+                    grad = grad + buf._data * momentum if nesterov else buf._data
+                add_scaled_(x, grad, -lr)
                 p._bump_version()
         return loss
