@@ -518,3 +518,13 @@ def test_vmap_and_per_sample_gradients(name) -> None:
     expected = torch.stack([torch.func.grad(lambda s: f(torch, s).sum())(torch.tensor(s))
                             for s in a])
     np.testing.assert_allclose(grads.numpy(), expected.numpy(), rtol=1e-10, atol=1e-12)
+
+
+def test_the_leniencies_torch_does_not_have() -> None:
+    """An integer vector with dtype=float64 and a boolean matrix power: torch raises, so do we."""
+    for lib in (chainrule, torch):
+        with pytest.raises(RuntimeError, match="floating point"):
+            lib.linalg.vector_norm(lib.tensor([1, 2]), dtype=lib.float64)
+        with pytest.raises(NotImplementedError):
+            lib.linalg.matrix_power(lib.eye(2, dtype=lib.bool), 3)
+        assert lib.linalg.matrix_power(lib.eye(2, dtype=lib.bool), 1).dtype == lib.bool

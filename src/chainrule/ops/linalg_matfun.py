@@ -139,6 +139,9 @@ def matrix_power(A: Tensor, n: int) -> Tensor:
         raise RuntimeError(f"{who}: A must be batches of square matrices, but they are "
                            f"{a.shape[-2]} by {a.shape[-1]} matrices (shape {shape_str(a.shape)})")
     n = int(n)
+    if n >= 2 and a.dtype == np.bool_:  # torch has no boolean matrix product either
+        raise NotImplementedError(f"{who}: products of 'Bool' matrices are not implemented (n = {n}); "
+                                  "convert first, e.g. A.long()")
     if n == 0:  # the identity; depends on A with a zero gradient, as torch's copy_
         eye = wrap(np.eye(a.shape[-1], dtype=a.dtype))
         return A[..., :0].sum(-1, keepdim=True) + eye

@@ -93,16 +93,16 @@ def vector_norm(x: Tensor, ord=2, dim=None, keepdim: bool = False, *, dtype=None
     accepted.
     """
     x = as_tensor(x, "vector_norm")
+    if x._data.dtype.kind != "f":  # checked before any dtype= cast, as torch does
+        raise RuntimeError(
+            "linalg.vector_norm: Expected a floating point or complex tensor as input. Got "
+            f"{_SCALAR_NAMES.get(x._data.dtype.name, x._data.dtype.name)}; convert first, e.g. x.float()"
+        )
     if dtype is not None:
         from .creation import to
 
         x = to(x, dtype)
     a = x._data
-    if a.dtype.kind != "f":
-        raise RuntimeError(
-            "linalg.vector_norm: Expected a floating point or complex tensor as input. Got "
-            f"{_SCALAR_NAMES.get(a.dtype.name, a.dtype.name)}; convert first, e.g. x.float()"
-        )
     ord = float(ord)
     axes = reduce_axes(dim, a.ndim, "vector_norm")
     out = as_array(_forward(a, ord, axes, keepdim), a.dtype)
