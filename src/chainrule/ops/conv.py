@@ -107,7 +107,16 @@ def conv_weight_array(x, g, weight_shape, stride, padding, dilation, groups, col
     O, cg, kh, kw = weight_shape
     if cols is None:
         cols = im2col(x, (kh, kw), stride, padding, g.shape[2:], dilation, groups)
-    dw = np.matmul(_channel_major(g, groups), np.swapaxes(cols, 1, 2))
+    gm = _channel_major(g, groups)  # (groups, O/groups, N * Ho * Wo)
+    N, (G, K, L) = g.shape[0], cols.shape
+    if gm.shape[1] * K <= 1024 and N >= 8:
+        # a tiny (O/groups, K) result over a long inner dimension runs far below BLAS's peak:
+        # one product per sample, summed
+        a = gm.reshape(G, -1, N, L // N).transpose(0, 2, 1, 3)
+        b = cols.reshape(G, K, N, L // N).transpose(0, 2, 3, 1)
+        dw = np.matmul(a, b).sum(axis=1)
+    else:  # (the windows as the left factor: BLAS runs this orientation faster)
+        dw = np.swapaxes(np.matmul(cols, np.swapaxes(gm, 1, 2)), 1, 2)
     return dw.reshape(weight_shape)
 
 
@@ -129,25 +138,26 @@ def col2im(cols: np.ndarray, stride: tuple, padding: tuple, out_hw: tuple,
 
 
 def _col2im_unit_stride(x, wt, kernel, padding, out_hw, dilation, groups):
-    """Matmul and ``col2im`` with long rows, for stride 1: the input is zero-padded to the width
-    ``wb`` of the uncropped output, so that each kernel position's columns are one contiguous run
-    of the flattened output (shifted by ``a*dh*wb + b*dw``), added in one slice; the padding
-    columns are zero and add nothing where the runs wrap around a row. Returns (C, N, Ho, Wo)."""
+    """Matmul and ``col2im`` with long rows, for stride 1: each image of the input is zero-padded
+    to the size ``hb x wb`` of the uncropped output, so that each kernel position's columns are
+    one contiguous run over the whole flattened batch (shifted by ``a*dh*wb + b*dw``), added in
+    one slice per channel; no image's run reaches into the next one. Returns (C, N, Ho, Wo)."""
     (kh, kw), (ph, pw), (Ho, Wo), (dh, dw) = kernel, padding, out_hw, dilation
     N, O, Hi, Wi = x.shape
     wb = max(Wi + dw * (kw - 1), pw + Wo)
     hb = max(Hi + dh * (kh - 1), ph + Ho)
-    xw = np.zeros((groups, O // groups, N, Hi, wb), dtype=x.dtype)
-    xw[..., :Wi] = x.reshape(N, groups, O // groups, Hi, Wi).transpose(1, 2, 0, 3, 4)
-    run = Hi * wb
-    cols = np.matmul(wt, xw.reshape(groups, O // groups, N * run))
-    cols = cols.reshape(-1, kh, kw, N, run)
-    flat = np.zeros((cols.shape[0], N, (hb + 1) * wb), dtype=cols.dtype)  # +1 row: overhang
+    xw = np.zeros((groups, O // groups, N, hb, wb), dtype=x.dtype)
+    xw[..., :Hi, :Wi] = x.reshape(N, groups, O // groups, Hi, Wi).transpose(1, 2, 0, 3, 4)
+    run = N * hb * wb
+    cols = np.matmul(wt, xw.reshape(groups, O // groups, run))
+    cols = cols.reshape(-1, kh, kw, run)
+    over = (kh - 1) * dh * wb + (kw - 1) * dw
+    flat = np.zeros((cols.shape[0], run + over), dtype=cols.dtype)
     for a in range(kh):
         for b in range(kw):
             start = a * dh * wb + b * dw
-            flat[:, :, start:start + run] += cols[:, a, b]
-    return flat[:, :, :hb * wb].reshape(-1, N, hb, wb)[:, :, ph:ph + Ho, pw:pw + Wo]
+            flat[:, start:start + run] += cols[:, a, b]
+    return flat[:, :run].reshape(-1, N, hb, wb)[:, :, ph:ph + Ho, pw:pw + Wo]
 
 
 def conv_transpose_array(x, w, b, stride, padding, out_hw, dilation, groups):
