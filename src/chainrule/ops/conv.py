@@ -63,6 +63,17 @@ def im2col(x: np.ndarray, kernel: tuple, stride: tuple, padding: tuple, out_hw: 
     N, C = xp.shape[:2]
     cg = C // groups
     bn, bc, bh, bw = xp.strides
+    if sh == 1 and kw > 1 and xp.size >= 4096:
+        # in two copies with longer runs than the one copy's Wo: first each kernel column's
+        # (C, N, H, Wo) slice; then, as rows i..i+Ho are adjacent in it, each (c, a, b, n)
+        # window is one run of Ho * Wo elements
+        H = xp.shape[2]
+        xb = np.ascontiguousarray(as_strided(xp, (kw, C, N, H, Wo), (dw * bw, bc, bn, bh, sw * bw)))
+        e = xb.itemsize
+        view = as_strided(xb, (groups, cg, kh, kw, N, Ho * Wo),
+                          (cg * N * H * Wo * e, N * H * Wo * e, dh * Wo * e, C * N * H * Wo * e,
+                           H * Wo * e, e), writeable=False)
+        return view.reshape(groups, cg * kh * kw, N * Ho * Wo)
     view = as_strided(xp, (groups, cg, kh, kw, N, Ho, Wo),
                       (cg * bc, bc, dh * bh, dw * bw, bn, sh * bh, sw * bw), writeable=False)
     return view.reshape(groups, cg * kh * kw, N * Ho * Wo)

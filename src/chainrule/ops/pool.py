@@ -118,7 +118,7 @@ class Pool:
                 _BASES[key] = base
         dh, dw = self.dilation
         offsets = np.array([a * dh * W + b * dw for a, b in self.positions()], dtype=np.int64)
-        return base + offsets[pos]
+        return base + np.take(offsets, pos)  # (take: about twice as fast as offsets[pos])
 
 
 def _lowest(dtype):
