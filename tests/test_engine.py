@@ -466,7 +466,9 @@ def test_backward_frees_the_graph():
 
 def test_retain_graph_keeps_it():
     x, loss, probes = _graph_with_probes(retain_graph=True)
-    assert [p() is not None for p in probes] == [True] * 4
+    # a (and its array) is saved by mul; b is not: sum's derivative needs only its shape, so b
+    # is gone as soon as nothing else holds it (torch keeps no more than this either)
+    assert [p() is not None for p in probes] == [True, True, False, False]
     loss.backward()  # and backward can run again
     np.testing.assert_allclose(x.grad.numpy(), 4 * np.exp(2 * np.array(X)), rtol=1e-12)
 

@@ -16,9 +16,10 @@ import numpy as np
 from . import _dtype
 from ._tensor_methods import TensorMethods
 from .autograd.grad_mode import GRAD
-from .autograd.graph import Node, Op, Retain
+from .autograd.graph import SAVE_ALL_INPUTS, Node, Op, Retain
 
-__all__ = ["Tensor", "Size", "wrap", "make_result", "make_unary_result"]
+__all__ = ["Tensor", "Size", "UntypedStorage", "wrap", "make_result", "make_unary_result", "make_view",
+           "sync_view", "mark_multi_output_views", "MultiOutputViewSteps"]
 
 _new = object.__new__  # anomaly mode / check_graph swap this and Node while on (autograd/anomaly.py)
 _TYPE_NAMES = {"float16": "Half", "float32": "Float", "float64": "Double", "uint8": "Byte",
@@ -34,8 +35,16 @@ class Tensor(TensorMethods):
     and copies ``data`` like ``chainrule.tensor``.
     """
 
-    # _hooks: None, or a leaf's gradient hooks (a non-leaf's live on its grad_fn)
-    __slots__ = ("_data", "_rg", "grad", "grad_fn", "_vc", "_hooks", "__weakref__")
+    # _rg: requires_grad; _grad_fn: the Node that made it (None for leaves); _vc: the version
+    # counter, a one-element list shared by a base and its views (None until first needed);
+    # _hooks: None, or a leaf's gradient hooks (a non-leaf's live on its grad_fn).
+    # A view (see chainrule.autograd.views) has _base, the tensor whose memory it shares (never
+    # itself a view), _view_steps, the ops that make it from _base (None for a view made outside
+    # grad mode, which has no history of its own), and _view_version, the shared version its
+    # history was made at: when the base or another view of it changes in place, the history is
+    # made again from the base's.
+    __slots__ = ("_data", "_rg", "grad", "_grad_fn", "_vc", "_hooks", "_base", "_view_steps",
+                 "_view_version", "__weakref__")
     __array_priority__ = 1000  # ndarray <op> Tensor defers to Tensor's reflected operator
 
     def __init__(self, *data: Any, dtype=None, requires_grad: bool = False) -> None:
@@ -47,16 +56,45 @@ class Tensor(TensorMethods):
             self._data = _to_array(data[0], dtype or float, copy=True)
         self._rg = False
         self.grad = None
-        self.grad_fn = None
+        self._grad_fn = None
         self._vc = None
         self._hooks = None
+        self._base = None
         if requires_grad:
             self.requires_grad_(True)
 
     # ---- autograd attributes -------------------------------------------------------------------
     @property
     def requires_grad(self) -> bool:
+        if self._base is not None:
+            sync_view(self)
         return self._rg
+
+    @property
+    def grad_fn(self):
+        """The Node that made this tensor (None for a leaf): its backward step."""
+        if self._base is not None:
+            sync_view(self)
+        return self._grad_fn
+
+    @grad_fn.setter
+    def grad_fn(self, node) -> None:
+        self._grad_fn = node
+
+    def _is_view(self) -> bool:
+        """Whether this tensor is a view of another one (shares its memory and version)."""
+        return self._base is not None
+
+    def data_ptr(self) -> int:
+        """The address of this tensor's first element."""
+        return int(self._data.__array_interface__["data"][0])
+
+    def untyped_storage(self) -> UntypedStorage:
+        """The memory this tensor (and every view of the same base) lives in."""
+        owner = self._data
+        while isinstance(owner.base, np.ndarray):
+            owner = owner.base
+        return UntypedStorage(owner)
 
     @requires_grad.setter
     def requires_grad(self, value: bool) -> None:
@@ -85,6 +123,10 @@ class Tensor(TensorMethods):
         return self.grad_fn is None
 
     @property
+    def _version(self) -> int:
+        return self._vc[0] if self._vc is not None else 0
+
+    @property
     def data(self) -> Tensor:
         """The same values detached from the graph (shares memory, like ``torch.Tensor.data``)."""
         return wrap(self._data)
@@ -92,10 +134,6 @@ class Tensor(TensorMethods):
     @data.setter
     def data(self, value: Tensor) -> None:
         self._data = value._data if isinstance(value, Tensor) else np.asarray(value)
-
-    @property
-    def _version(self) -> int:
-        return self._vc[0] if self._vc is not None else 0
 
     def _bump_version(self) -> None:
         if self._vc is None:
@@ -143,7 +181,16 @@ class Tensor(TensorMethods):
         return t
 
     def detach_(self) -> Tensor:
-        self.grad_fn = None
+        """Cut this tensor from the graph in place (torch refuses it for views)."""
+        if self._base is not None:
+            raise RuntimeError(
+                "detach_: can't detach views in-place. Use detach() instead. If you are using "
+                "DistributedDataParallel (DDP) for training, and gradient_as_bucket_view is set as "
+                "True, gradients are views of DDP buckets, and hence detach_() cannot be called on "
+                "these gradients. To fix this error, please refer to the Optimizer.zero_grad() "
+                "function in torch/optim/optimizer.py as the solution."
+            )
+        self._grad_fn = None
         self._rg = False
         return self
 
@@ -416,6 +463,26 @@ class Size(tuple):
         return n
 
 
+class UntypedStorage:
+    """The memory block behind a tensor and its views (``torch.UntypedStorage``)."""
+
+    __slots__ = ("_array",)
+
+    def __init__(self, array: np.ndarray) -> None:
+        self._array = array
+
+    def data_ptr(self) -> int:
+        return int(self._array.__array_interface__["data"][0])
+
+    def nbytes(self) -> int:
+        return int(self._array.nbytes)
+
+    size = nbytes
+
+    def __len__(self) -> int:
+        return int(self._array.nbytes)
+
+
 class _HookHandle:
     __slots__ = ("_hooks", "_hook")
 
@@ -440,9 +507,10 @@ def wrap(data) -> Tensor:
     t._data = data
     t._rg = False
     t.grad = None
-    t.grad_fn = None
+    t._grad_fn = None
     t._vc = None
     t._hooks = None
+    t._base = None
     return t
 
 
@@ -458,13 +526,17 @@ def make_result(data, op: Op, inputs: tuple, params: tuple = ()) -> Tensor:
     t.grad = None
     t._hooks = None
     t._vc = None
+    t._base = None
     if GRAD.enabled:
+        requires_grad = False
         for x in inputs:
+            if x._base is not None:
+                sync_view(x)  # a view whose base changed in place: its history first
             if x._rg:
-                break
-        else:
+                requires_grad = True
+        if not requires_grad:
             t._rg = False
-            t.grad_fn = None
+            t._grad_fn = None
             return t
         versions = None  # None: every saved input was at version 0
         if op.saves_inputs:
@@ -472,20 +544,17 @@ def make_result(data, op: Op, inputs: tuple, params: tuple = ()) -> Tensor:
                 if x._vc is not None and x._vc[0]:
                     versions = tuple(0 if x._vc is None else x._vc[0] for x in inputs)
                     break
-        if len(inputs) == 1:  # where each input's gradient goes (see Node.edges)
-            x = inputs[0]
-            edges = (x.grad_fn or x,)
-        else:
-            edges = tuple([(x.grad_fn or x) if x._rg else None for x in inputs])
+        # where each input's gradient goes (see Node.edges)
+        edges = tuple([(x._grad_fn or x) if x._rg else None for x in inputs])
         if op.saves_out:
             t._vc = out_vc = [0]
-            t.grad_fn = Node(op, inputs, data, params, versions, out_vc, edges)
+            t._grad_fn = Node(op, inputs, data, params, versions, out_vc, edges)
         else:
-            t.grad_fn = Node(op, inputs, None, params, versions, None, edges)
+            t._grad_fn = Node(op, inputs, None, params, versions, None, edges)
         t._rg = True
         return t
     t._rg = False
-    t.grad_fn = None
+    t._grad_fn = None
     return t
 
 
@@ -497,26 +566,100 @@ def make_unary_result(data, op: Op, x: Tensor, params: tuple = ()) -> Tensor:
     t._data = data
     t.grad = None
     t._hooks = None
+    t._base = None
+    if x._base is not None and GRAD.enabled:
+        sync_view(x)
     if x._rg and GRAD.enabled:
         vc = x._vc
         node = _new(Node)  # Node.__init__'s stores, inlined: this is the hottest path there is
         node.op = op
-        node.inputs = (x,)
-        node.edges = (x.grad_fn or x,)
+        if op.saves_inputs or SAVE_ALL_INPUTS[0]:
+            node.inputs = (x,)
+            node.metas = None
+            node.versions = (vc[0],) if vc is not None and vc[0] else None
+        else:  # the rule reads no input value: keep only the shape and dtype (see Node)
+            node.inputs = _ONE_UNSAVED
+            node.metas = ((x._data.shape, x._data.dtype),)
+            node.versions = None
+        node.edges = (x._grad_fn or x,)
         node.params = params
-        node.versions = (vc[0],) if vc is not None and vc[0] and op.saves_inputs else None
         node.hooks = node.meta = None  # after op, inputs, edges: anomaly mode's Node records here
         if op.saves_out:
             node.out = data
             t._vc = node.out_version = [0]
         else:
             node.out = t._vc = node.out_version = None
-        t.grad_fn = node
+        t._grad_fn = node
         t._rg = True
         return t
     t._vc = None
     t._rg = False
-    t.grad_fn = None
+    t._grad_fn = None
+    return t
+
+
+_ONE_UNSAVED = (None,)
+
+
+class MultiOutputViewSteps(tuple):
+    """The ``_view_steps`` of a view made by split, chunk or unbind (or a view of one): torch
+    refuses in-place changes of those in grad mode."""
+
+    __slots__ = ()
+
+
+def mark_multi_output_views(views: tuple) -> tuple:
+    """Mark the outputs of a function returning several views of one tensor (see above)."""
+    for v in views:
+        if v._view_steps is not None:
+            v._view_steps = MultiOutputViewSteps(v._view_steps)
+    return views
+
+
+def sync_view(t: Tensor) -> None:
+    """Make a view's history current: after an in-place change of its base (or of any view of
+    the base, itself included), the view's values come from the base's new history, so its
+    grad_fn is made again by replaying the view ops on the base (torch regenerates it the same
+    way). Views made outside grad mode have no history to regenerate."""
+    base = t._base
+    version = base._vc[0]
+    if t._view_version == version:
+        return
+    t._view_version = version
+    steps = t._view_steps
+    if steps is None or not base._rg:
+        return
+    was = GRAD.enabled
+    GRAD.enabled = True
+    try:
+        replayed = base
+        for fn, args in steps:
+            replayed = fn(replayed, *args)
+    finally:
+        GRAD.enabled = was
+    t._grad_fn = replayed._grad_fn
+    t._rg = replayed._rg
+
+
+def make_view(data, op: Op, input: Tensor, params: tuple, replay: tuple) -> Tensor:
+    """``make_result`` for an op whose output is a view of ``input``'s memory.
+
+    The view shares the input's version counter and records its base and ``replay``, a pair
+    ``(fn, args)`` with ``fn(input, *args)`` making this view again, so that its history can be
+    regenerated when the base changes in place (see ``sync_view``).
+    """
+    t = make_result(data, op, (input,), params)
+    t._vc = vc = input._shared_vc()
+    base = input._base
+    if base is None:
+        t._base = input
+        t._view_steps = (replay,) if GRAD.enabled else None
+    else:
+        t._base = base
+        steps = input._view_steps
+        t._view_steps = type(steps)(steps + (replay,)) if steps is not None and GRAD.enabled \
+            else None
+    t._view_version = vc[0]
     return t
 
 

@@ -36,7 +36,7 @@ from typing import Any
 
 import numpy as np
 
-from .graph import Node
+from .graph import SAVE_ALL_INPUTS, Node
 
 __all__ = ["detect_anomaly", "set_detect_anomaly", "is_anomaly_enabled",
            "is_anomaly_check_nan_enabled", "ForwardTrace", "AnomalyMeta", "trace_of"]
@@ -349,6 +349,7 @@ def install() -> None:
 
     watching = STATE.enabled or STATE.recorder is not None
     _tensor.Node = _TracedNode if watching else Node
+    SAVE_ALL_INPUTS[0] = watching  # the trace and check_graph's replay read every input
     function._WATCH = _on_function if watching else None
     recorder = STATE.recorder
     # check_graph also needs each node's output tensor: the last one ``_new`` made before it

@@ -381,7 +381,7 @@ class _Replayer:
         from .._tensor import wrap
         from .grad_mode import no_grad
 
-        _, positions, diff, _ = entry.node.params  # (ctx, tensor positions, outputs, metas)
+        _, positions, diff, _, _ = entry.node.params  # (ctx, tensor positions, outputs, metas, ..)
         args = list(entry.args)
         for i, pos in enumerate(positions):
             args[pos] = wrap((value if i in varied else entry.values[i]).copy())
@@ -476,7 +476,7 @@ def _input_groups(entry: _Entry) -> list[list[int]]:
 
 def _vjp(entry: _Entry, upstream: list) -> list:
     """The node's own rule applied to ``upstream``: one gradient per input, un-broadcast."""
-    from .engine import _fit_array
+    from .engine import _fit
     from .function import _Gather
     from .grad_mode import no_grad
     from .math import ARRAY_MATH
@@ -487,7 +487,7 @@ def _vjp(entry: _Entry, upstream: list) -> list:
     with no_grad():
         grads = node.op.backward(ARRAY_MATH, g, [v.copy() for v in entry.values], node.out,
                                  node.params, needs)
-    return [None if gx is None or not need else _fit_array(np.asarray(gx), v)
+    return [None if gx is None or not need else _fit(np.asarray(gx), v.shape, v.dtype, ARRAY_MATH)
             for gx, need, v in zip(grads, needs, entry.values)]
 
 

@@ -106,7 +106,7 @@ def _nodes_to_run(roots, capture: dict) -> tuple[set, dict]:
 
 def _check_versions(node) -> None:
     """Torch's error when a value backward needs was changed in place after it was saved."""
-    if node.op.saves_inputs:
+    if node.op.saves_inputs and node.inputs[0] is not None:
         saved = node.versions or (0,) * len(node.inputs)
         for x, v in zip(node.inputs, saved):
             vc = x._vc
@@ -127,133 +127,132 @@ def _raise_modified(x, node, now, saved):
 
 def _run(roots, root_grads, retain_graph: bool, create_graph: bool, capture=None):
     """Run backward from the root vertices. Gradients go into leaves' ``.grad``, or into
-    ``capture`` (a dict vertex -> gradient, for ``autograd.grad``) when given."""
-    from .._tensor import wrap
+    ``capture`` (a dict vertex -> gradient, for ``autograd.grad``) when given.
 
-    run = None  # with capture: the nodes that must run (None: all of them)
+    The lecture's loop: take a vertex whose consumers have all sent their gradient, apply its
+    local derivative (``_backward_step``), send each input's gradient down its edge, summing
+    where several arrive at one vertex.
+    """
     if capture is None:
+        run = None  # every node below the roots runs
         consumers = _count_consumers(roots)
-    else:
+    else:  # only the nodes on a path to a captured vertex run
         run, consumers = _nodes_to_run(roots, capture)
-    grads: dict = {}
-    for r, g in zip(roots, root_grads):
-        grads[r] = grads[r] + g if r in grads else g
-    ready = [r for r in dict.fromkeys(roots) if r not in consumers]
+    grads: dict = {}  # vertex -> the sum of the gradients that reached it so far
+    for root, g in zip(roots, root_grads):
+        grads[root] = grads[root] + g if root in grads else g
+    ready = [root for root in dict.fromkeys(roots) if root not in consumers]
     F = tensor_math() if create_graph else ARRAY_MATH
     if ANOMALY.enabled:  # once per call, not per node: every node checks its gradients
         watch_graph(roots)
-    v = None
+    vertex = None
     stored: set = set()  # arrays already handed to a .grad, so the next one gets a copy
     previous_mode = GRAD.enabled
     GRAD.enabled = create_graph  # backward of backward is recorded only when asked for
     try:
         while ready:
-            v = ready.pop()
-            g = grads.pop(v, None)
-            if type(v) is not Node and not isinstance(v, Node):  # a leaf tensor
+            vertex = ready.pop()
+            g = grads.pop(vertex, None)
+            if type(vertex) is not Node and not isinstance(vertex, Node):  # a leaf tensor
                 if g is not None:
-                    if v._hooks:
-                        g = _run_hooks(v._hooks, g, create_graph, wrap)
-                    if capture is None:
-                        _accumulate(v, g, create_graph, stored, wrap)
-                    elif v in capture:
-                        capture[v] = g
+                    _deliver(vertex, g, create_graph, capture, stored)
                 continue
-            node = v
+            node = vertex
             if g is not None:
                 if node.hooks:  # hooks of the tensor this node produced; retained grads
-                    g = _run_hooks(node.hooks, g, create_graph, wrap, stored)
+                    g = _run_hooks(node.hooks, g, create_graph, _wrap, stored)
                 if capture is not None and node in capture:
                     capture[node] = g
             if run is not None and node not in run:
                 continue  # off every path to a captured vertex: it neither runs nor frees
-            inputs = node.inputs
-            if inputs is None:
+            if node.inputs is None:
                 raise _freed(node)
-            if g is None:  # nothing flows through this node: only tell its edges it is done
-                _release(node.edges, consumers, ready)
-                continue
-            op = node.op
-            if (node.out_version is not None and node.out_version[0]) or (op.saves_inputs and (
-                    node.versions is not None or _any_modified(inputs))):
-                _check_versions(node)
-            edges = node.edges
             # the chain rule at this node: upstream gradient times local derivative, per input
-            if create_graph:
-                needs = _needs(edges, run, capture)
-                out = None
-                if node.out is not None:  # the output, re-attached to this node
-                    out = wrap(node.out)
-                    out._rg, out.grad_fn = True, node
-                input_grads = op.backward(F, g, inputs, out, node.params, needs)
-            elif len(inputs) == 1 and node.meta is None:
-                # the common case (element-wise math, x * 2), kept lean: the general loop below,
-                # unrolled for one input; a helper call here would cost ~60 ns per node
-                x = inputs[0]
-                e = edges[0]
-                gx = op.backward(F, g, (x._data,), node.out, node.params, _ONE)[0]
-                if gx is not None:
-                    if not op.same_shape:
-                        gx = _fit_array(gx, x._data)
-                    if e in grads:
-                        grads[e] = grads[e] + gx
-                    else:
-                        grads[e] = gx
-                left = consumers[e] - 1
-                consumers[e] = left
-                if left == 0:
-                    ready.append(e)
-                if not retain_graph:
-                    node.inputs = node.out = node.params = None
-                continue
-            else:
-                needs = _needs(edges, run, capture)
-                input_grads = op.backward(F, g, [x._data for x in inputs], node.out, node.params,
-                                          needs)
-            if node.meta is not None:  # a debugging observer (anomaly mode, viz.explain)
-                node.meta.after_backward(node, g, input_grads)
-            for x, e, gx, need in zip(inputs, edges, input_grads, needs):
-                if not need:
-                    continue
-                if gx is not None:
-                    if create_graph:
-                        gx = _fit_tensor(gx, x, F)
-                    else:
-                        gx = _fit_array(gx, x._data)
-                    if e in grads:
-                        grads[e] = grads[e] + gx
-                    else:
-                        grads[e] = gx
-                left = consumers[e] - 1
-                consumers[e] = left
-                if left == 0:
-                    ready.append(e)
-            if not retain_graph:  # free what backward needed (params too: a Function's ctx)
+            input_grads = _NOTHING if g is None else _backward_step(node, g, F, consumers)
+            if not retain_graph and g is not None:  # free what backward needed (a Function's ctx too)
                 node.inputs = node.out = node.params = None
+            for edge, gx in zip(node.edges, input_grads or _nones(node)):
+                if edge is None or edge not in consumers:
+                    continue  # a constant, or off the path to what autograd.grad wants
+                if gx is not None:
+                    grads[edge] = grads[edge] + gx if edge in grads else gx
+                left = consumers[edge] - 1
+                consumers[edge] = left
+                if left == 0:
+                    ready.append(edge)
     except Exception:  # costs nothing until raised
         if ANOMALY.enabled:
-            report_backward_error(v)  # torch's warning: the failing node's forward call
+            report_backward_error(vertex)  # torch's warning: the failing node's forward call
         raise
     finally:
         GRAD.enabled = previous_mode
 
 
-_ONE = (True,)
+_NOTHING = ()
 
 
-def _needs(edges, run, capture) -> list:
-    """Which inputs want a gradient: those with an edge (on a path to a captured vertex)."""
-    if run is None:
-        return [e is not None for e in edges]
-    return [e is not None and (e in run or e in capture) for e in edges]
+def _nones(node) -> tuple:
+    return (None,) * len(node.edges)
+
+
+def _backward_step(node, g, F, consumers: dict) -> list:
+    """One node's part of the chain rule: ``g`` (dl/d output) times the local derivative, for each
+    input that wants a gradient, each summed down to its input's shape and dtype."""
+    op = node.op
+    inputs = node.inputs
+    if (node.out_version is not None and node.out_version[0]) or (
+            op.saves_inputs and (node.versions is not None or _any_modified(inputs))):
+        _check_versions(node)
+    needs = [e is not None and e in consumers for e in node.edges]
+    if F.is_tensor:  # create_graph: the rule runs on tensors, its own ops recorded
+        out = None
+        if node.out is not None:  # the output, re-attached to this node
+            out = _wrap(node.out)
+            out._rg, out._grad_fn = True, node
+        input_grads = op.backward(F, g, inputs, out, node.params, needs)
+    else:
+        xs = [None if x is None else x._data for x in inputs]
+        input_grads = op.backward(F, g, xs, node.out, node.params, needs)
+    if node.meta is not None:  # a debugging observer (anomaly mode, viz.explain)
+        node.meta.after_backward(node, g, input_grads)
+    fitted = list(input_grads)
+    if not op.same_shape:
+        for i, gx in enumerate(fitted):
+            if gx is not None and needs[i]:
+                shape, dtype = node.input_meta(i)
+                fitted[i] = _fit(gx, shape, dtype, F)
+    return fitted
 
 
 def _any_modified(inputs) -> bool:
     """Cheap pre-check: only tensors changed in place have a non-zero version."""
     for x in inputs:
-        if x._vc is not None and x._vc[0]:
+        if x is not None and x._vc is not None and x._vc[0]:
             return True
     return False
+
+
+def _fit(gx, shape, dtype, F):
+    """The one place where broadcasting is undone: sum the gradient down to the input's shape,
+    and give it the input's dtype."""
+    if gx.shape != shape:
+        gx = F.sum_to(gx, shape)
+    if F.is_tensor:
+        if gx._data.dtype != dtype:
+            gx = gx.to(dtype)
+    elif gx.dtype is not dtype and gx.dtype != dtype:
+        gx = gx.astype(dtype)
+    return gx
+
+
+def _deliver(leaf, g, create_graph: bool, capture, stored: set) -> None:
+    """A leaf's finished gradient: through its hooks, then into ``.grad`` (or ``capture``)."""
+    if leaf._hooks:
+        g = _run_hooks(leaf._hooks, g, create_graph, _wrap)
+    if capture is None:
+        _accumulate(leaf, g, create_graph, stored, _wrap)
+    elif leaf in capture:
+        capture[leaf] = g
 
 
 def _run_hooks(hooks, g, create_graph: bool, wrap, stored=None):
@@ -271,34 +270,6 @@ def _run_hooks(hooks, g, create_graph: bool, wrap, stored=None):
             if t is not None:
                 _accumulate(t, g, create_graph, stored if stored is not None else set(), wrap)
     return g
-
-
-def _release(edges, consumers: dict, ready: list) -> None:
-    for e in edges:
-        if e is not None and e in consumers:
-            left = consumers[e] - 1
-            consumers[e] = left
-            if left == 0:
-                ready.append(e)
-
-
-def _fit_array(gx, xd):
-    """The one place where broadcasting is undone: sum the gradient down to the input's shape,
-    and give it the input's dtype."""
-    if gx.shape != xd.shape:
-        gx = sum_to(gx, xd.shape)
-    if gx.dtype is not xd.dtype and gx.dtype != xd.dtype:
-        gx = gx.astype(xd.dtype)
-    return gx
-
-
-def _fit_tensor(gx, x, F):
-    """create_graph version of un-broadcasting: differentiable sum_to and dtype cast."""
-    if gx.shape != x.shape:
-        gx = F.sum_to(gx, x._data.shape)
-    if gx._data.dtype != x._data.dtype:
-        gx = gx.to(x.dtype)
-    return gx
 
 
 def _vmap_grad(g, x, into_grad: bool = False):

@@ -122,7 +122,8 @@ class Function:
         inputs = tuple(args[i] for i in positions)
         metas = tuple((o._data.shape, o._data.dtype) if isinstance(o, Tensor) else None
                       for o in outs)
-        node = Node(_op_for(cls), inputs, None, (ctx, positions, diff, metas), None, None)
+        in_metas = tuple((x._data.shape, x._data.dtype) for x in inputs)
+        node = Node(_op_for(cls), inputs, None, (ctx, positions, diff, metas, in_metas), None, None)
         results = list(outs)
         if len(diff) == 1:
             nodes = [node]
@@ -203,7 +204,7 @@ class _OutputNode(Node):
 
     @property
     def next_functions(self) -> tuple:
-        return self.inputs[0].grad_fn.next_functions if self.inputs is not None else ()
+        return self.edges[0].next_functions if self.inputs is not None else ()
 
 
 def _select_op_for(cls) -> Op:
@@ -243,7 +244,7 @@ def _custom_backward(cls):
     def backward(F, g, xs, out, params, needs):
         from .._tensor import Tensor, wrap
 
-        ctx, positions, diff, metas = params
+        ctx, positions, diff, metas, in_metas = params
         per_output = g.grads if type(g) is _Gather else (g,)
         grads_out: list = [None] * len(metas)
         for k, meta in enumerate(metas):
@@ -263,14 +264,13 @@ def _custom_backward(cls):
                 f"(expected {n_args}, got {len(result)})"
             )
         grads = []
-        for pos, x in zip(positions, xs):
+        for pos, (shape, dtype) in zip(positions, in_metas):
             r = result[pos]
             if r is None:
                 grads.append(None)
                 continue
             if not isinstance(r, Tensor):
-                r = wrap(np.asarray(r, dtype=x.dtype if not F.is_tensor else x._data.dtype))
-            shape = tuple(x.shape)
+                r = wrap(np.asarray(r, dtype=dtype))
             if r.shape != shape and not _expandable(shape, tuple(r.shape)):
                 raise RuntimeError(
                     f"Function {cls.__name__}Backward returned an invalid gradient at index {pos}"

@@ -14,7 +14,7 @@ from typing import Any
 
 from .grad_mode import GRAD
 
-__all__ = ["Op", "Node", "AccumulateGrad", "REGISTRY", "defop"]
+__all__ = ["Op", "Node", "AccumulateGrad", "REGISTRY", "defop", "SAVE_ALL_INPUTS"]
 
 
 class Op:
@@ -72,19 +72,30 @@ class Node:
     """One recorded op call: the ``grad_fn`` of the tensor it produced.
 
     ``edges`` holds, per input, where that input's gradient goes: the input's own grad_fn at the
-    time of the call, the input itself if it is a leaf that requires grad, or None. ``inputs`` and
-    the saved values are dropped when backward frees the graph; the edges stay (they hold no data).
+    time of the call, the input itself if it is a leaf that requires grad, or None.
+
+    A node keeps only what its derivative needs, as torch's SavedVariable does: the input tensors
+    when the rule reads their values (``op.saves_inputs``), the output array when it reads that
+    (``op.saves_out``), and otherwise just each input's shape and dtype in ``metas`` (for
+    un-broadcasting), so that an ``a + b`` node does not keep ``a`` and ``b`` alive. ``inputs`` is
+    then a tuple of None, one per input. Backward sets ``inputs`` to None when it frees the node;
+    the edges stay (they hold no data).
     """
 
-    __slots__ = ("op", "inputs", "edges", "out", "params", "versions", "out_version", "hooks",
-                 "meta", "__weakref__")
+    __slots__ = ("op", "inputs", "metas", "edges", "out", "params", "versions", "out_version",
+                 "hooks", "meta", "__weakref__")
 
     def __init__(self, op: Op, inputs: tuple, out: Any, params: tuple, versions,
                  out_version, edges: tuple | None = None) -> None:
         self.op = op
-        self.inputs = inputs  # None once backward has freed the graph
         self.edges = edges if edges is not None else tuple(
             (x.grad_fn if x.grad_fn is not None else x) if x._rg else None for x in inputs)
+        if op.saves_inputs or SAVE_ALL_INPUTS[0]:
+            self.inputs = inputs
+            self.metas = None
+        else:
+            self.inputs = (None,) * len(inputs)
+            self.metas = tuple((x._data.shape, x._data.dtype) for x in inputs)
         self.out = out
         self.params = params
         self.versions = versions  # inputs' version counters when saved (None: all were 0)
@@ -94,6 +105,13 @@ class Node:
 
     def name(self) -> str:
         return self.op.node_name
+
+    def input_meta(self, i: int) -> tuple:
+        """``(shape, dtype)`` of input ``i`` when the op ran (what its gradient must have)."""
+        x = self.inputs[i]
+        if x is not None:
+            return x._data.shape, x._data.dtype
+        return self.metas[i]
 
     @property
     def next_functions(self) -> tuple:
@@ -112,6 +130,11 @@ class Node:
 
     def __call__(self, *grads):
         raise RuntimeError("calling a grad_fn directly is not supported; use autograd.grad")
+
+
+#: ``[True]`` while a debugging mode (anomaly mode, check_graph) needs every node's input tensors
+#: kept, whatever its derivative reads; a one-element list so that readers see the switch
+SAVE_ALL_INPUTS = [False]
 
 
 class Retain:

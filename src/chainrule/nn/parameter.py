@@ -56,6 +56,7 @@ class Parameter(Tensor):
         self.grad_fn = None  # always a leaf, even when made from a computed tensor
         self._vc = vc
         self._hooks = None
+        self._base = None
         if requires_grad:
             self.requires_grad_(True)
 
@@ -108,4 +109,5 @@ class Buffer(Tensor):
         self.grad_fn = None
         self._vc = data._shared_vc()
         self._hooks = None
+        self._base = None
         self.persistent = persistent

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .._tensor import make_view
 from ..autograd.graph import defop
 from ._common import (
     Tensor,
@@ -110,13 +111,14 @@ _narrow = defop("narrow", saves_inputs=False, formula=_READ.format("narrowed"))(
 _select = defop("select", saves_inputs=False, formula=_READ.format("selected"))(_read_rule)
 
 
-def _read(input: Tensor, idx: tuple, op, view: bool = False) -> Tensor:
+def _read(input: Tensor, idx: tuple, op, replay: tuple | None = None) -> Tensor:
+    """``input[idx]`` recorded as ``op``; a view of ``input`` when ``replay`` (the public
+    function and its arguments that make it again) is given: ``idx`` is then a basic index."""
     x = input._data
     out = x[idx]
-    t = make_result(out, op, (input,), (x.shape, idx))
-    if view and out.base is not None:  # a basic index: the result shares memory and versions
-        t._vc = input._shared_vc()
-    return t
+    if replay is not None:
+        return make_view(out, op, input, (x.shape, idx), replay)
+    return make_result(out, op, (input,), (x.shape, idx))
 
 
 def gather(input: Tensor, dim: int, index: Tensor, *, sparse_grad: bool = False) -> Tensor:
@@ -227,7 +229,8 @@ def narrow(input: Tensor, dim: int, start, length: int) -> Tensor:
     start = start + size if start < 0 else start
     if length < 0 or start + length > size:
         raise RuntimeError(f"start ({start}) + length ({length}) exceeds dimension size ({size}).")
-    return _read(input, _along(d, slice(start, start + length)), _narrow, view=True)
+    return _read(input, _along(d, slice(start, start + length)), _narrow,
+                 (narrow, (d, start, length)))
 
 
 def select(input: Tensor, dim: int, index: int) -> Tensor:
@@ -241,7 +244,8 @@ def select(input: Tensor, dim: int, index: int) -> Tensor:
     if not -size <= i < size:
         raise IndexError(f"select(): index {i} out of range for tensor of size {list(x.shape)} "
                          f"at dimension {d}")
-    return _read(input, _along(d, i + size if i < 0 else i), _select, view=True)
+    i = i + size if i < 0 else i
+    return _read(input, _along(d, i), _select, (select, (d, i)))
 
 
 # ---- writes: y = x; y[idx] = v -----------------------------------------------------------------

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..autograd.graph import defop
+from .._tensor import make_view
 from ._common import Tensor, copy_for, full_for, lift_like, make_result, shape_str, zeros_for
 
 
@@ -133,10 +134,9 @@ def getitem(input: Tensor, index) -> Tensor:
         out = x[idx]
     except IndexError as e:
         raise IndexError(f"getitem: {e} (tensor of shape {shape_str(x.shape)})") from None
-    t = make_result(out, _getitem, (input,), (x.shape, idx, x.dtype))
-    if basic and out.base is not None:
-        t._vc = input._shared_vc()
-    return t
+    if basic and out.base is not None:  # ints, slices, None, ...: a view, as in torch
+        return make_view(out, _getitem, input, (x.shape, idx, x.dtype), (getitem, (idx,)))
+    return make_result(out, _getitem, (input,), (x.shape, idx, x.dtype))
 
 
 @defop("index_put_zeros", saves_inputs=False, formula="dl/dg = (dl/dy)[index]")

@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import numpy as np
 
+from .._tensor import MultiOutputViewSteps, make_result, sync_view
 from ..autograd.grad_mode import GRAD
+from ..autograd.graph import defop
 from ._common import Tensor, as_tensor, wrap
 
 _LEAF = (
@@ -29,45 +31,121 @@ def _check_castable(who: str, self: Tensor, result: np.ndarray) -> None:
 
 
 def apply_inplace(who: str, self: Tensor, compute) -> Tensor:
-    """Run ``compute()`` (an out-of-place op on ``self``) and store its result into ``self``."""
+    """Run ``compute()`` (an out-of-place op on ``self``) and store its result into ``self``.
+
+    In grad mode ``self`` takes the result's history. When ``self`` is a view, the write lands
+    in its base's memory, so the base takes a new history instead (torch's CopySlices: the old
+    base everywhere but in the view's region, the result inside it), and every view of the base,
+    ``self`` included, remakes its history from the base's when next used (``sync_view``).
+    """
     recording = GRAD.enabled
-    if recording and self._rg and self.grad_fn is None:
-        raise RuntimeError(f"{who}: {_LEAF}")
+    base = self._base
     if not recording:
         result = compute()
         _check_castable(who, self, result._data)
         _write(self, result._data)
         return self
+    if base is not None:
+        sync_view(self)
+        _check_view_writable(who, self, base)
+    elif self._rg and self._grad_fn is None:
+        raise RuntimeError(f"{who}: {_LEAF}")
     old = wrap(self._data)  # the tensor's value and history before this op
-    old._rg, old.grad_fn, old._vc = self._rg, self.grad_fn, self._vc
+    old._rg, old._grad_fn, old._vc = self._rg, self._grad_fn, self._vc
     result = _compute_on(self, old, compute)
     _check_castable(who, self, result._data)
-    if result._rg and self._data.base is not None and self._vc is not None:
-        # torch rewrites the base tensor's history here (CopySlices); chainrule refuses rather
-        # than let the base's gradient be silently wrong
-        raise RuntimeError(
-            f"{who}: in-place change of a view ({list(self.shape)}) in grad mode, where the result "
-            "requires grad, is not supported; write out of place (y = x * 2) or clone() the view "
-            "first"
-        )
-    node = result.grad_fn
+    node = result._grad_fn
     if node is not None and node.op.saves_inputs and any(x is old for x in node.inputs):
         old._data = self._data.copy()  # the rule reads the old value: keep it
         old._vc = None
         if node.versions is not None:
             node.versions = tuple(0 if x is old else v for x, v in zip(node.inputs, node.versions))
-    _write(self, result._data)
-    if result._rg:
-        self.grad_fn, self._rg = node, True
-        if node is not None:
-            node.out_version = None
+    if base is not None and (result._rg or base._rg):
+        _rewrite_base_history(self, base, result)
+    else:
+        _write(self, result._data)
+        if result._rg:
+            self._grad_fn, self._rg = node, True
+    if node is not None and node.out is not None:
+        # the rule reads its output, which now lives in self's memory: keep that (no copy) and
+        # check self's version from here on, as torch does
+        node.out = self._data
+        node.out_version = VersionSince(self._vc)
     return self
+
+
+class VersionSince:
+    """A saved output's version: how many in-place changes its memory saw since it was saved
+    (what ``Node.out_version[0]`` means, for outputs that live in another tensor's memory)."""
+
+    __slots__ = ("counter", "saved")
+
+    def __init__(self, counter: list) -> None:
+        self.counter = counter
+        self.saved = counter[0]
+
+    def __getitem__(self, i: int) -> int:
+        return self.counter[0] - self.saved
+
+
+def _check_view_writable(who: str, view: Tensor, base: Tensor) -> None:
+    """torch's refusals for an in-place change of a view in grad mode."""
+    if base._rg and base._grad_fn is None:
+        raise RuntimeError(
+            f"{who}: a view of a leaf Variable that requires grad is being used in an in-place "
+            "operation. Wrap the update in `with chainrule.no_grad():`, or work on a clone."
+        )
+    if type(view._view_steps) is MultiOutputViewSteps:
+        raise RuntimeError(
+            f"{who}: Output of a function that returns multiple views (split, chunk, unbind) "
+            "is being modified inplace. Such functions do not allow the output views to be "
+            "modified inplace. You should replace the inplace operation by an out-of-place one."
+        )
+    if view._view_steps is None and base._rg:
+        raise RuntimeError(
+            f"{who}: A view was created in no_grad mode and is being modified inplace with grad "
+            "mode enabled. Given that this use case is ambiguous and error-prone, it is "
+            "forbidden. You can clarify your code by moving both the view and the inplace either "
+            "both inside the no_grad block (if you don't want the inplace to be tracked) or both "
+            "outside (if you want the inplace to be tracked)."
+        )
+
+
+def _rewrite_base_history(view: Tensor, base: Tensor, result: Tensor) -> None:
+    """Write ``result`` into ``view`` and give its base the history of the whole write."""
+    old_base = wrap(base._data)
+    old_base._rg, old_base._grad_fn = base._rg, base._grad_fn
+    _write(view, result._data)
+    rewritten = make_result(base._data, _copy_slices, (old_base, result), (view._view_steps,))
+    base._grad_fn, base._rg = rewritten._grad_fn, True
+
+
+def _replay(steps: tuple, g):
+    """The view ``steps`` (see ``make_view``) applied to ``g``, an array or a tensor."""
+    t = g if isinstance(g, Tensor) else wrap(g)
+    for fn, args in steps:
+        t = fn(t, *args)
+    return t if isinstance(g, Tensor) else t._data
+
+
+@defop("copy_slices", saves_inputs=False,
+       formula="dl/dbase = dl/dy outside the view's region, 0 inside;  dl/dv = view of dl/dy")
+def _copy_slices(F, g, xs, out, p, needs):
+    (steps,) = p
+    grad_base = grad_value = None
+    if needs[0]:
+        keep = np.ones(g.shape, dtype=bool)
+        _replay(steps, keep)[...] = False
+        grad_base = g * keep
+    if needs[1]:
+        grad_value = _replay(steps, g)
+    return grad_base, grad_value
 
 
 def _compute_on(self: Tensor, old: Tensor, compute) -> Tensor:
     """``compute()`` with ``self`` standing in for ``old`` inside the recorded node."""
     result = compute()
-    node = result.grad_fn
+    node = result._grad_fn
     if node is not None:
         node.inputs = tuple(old if x is self else x for x in node.inputs)
     return result

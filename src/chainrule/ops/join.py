@@ -9,6 +9,7 @@ from __future__ import annotations
 import numpy as np
 
 from .. import _dtype
+from .._tensor import mark_multi_output_views
 from ..autograd.graph import defop
 from ._common import Tensor, as_tensor, make_result, normalize_dim, normalize_dims, shape_str
 from .gather import narrow, select
@@ -168,7 +169,7 @@ def split(tensor: Tensor, split_size_or_sections, dim: int = 0) -> tuple:
     for s in sizes:
         pieces.append(narrow(tensor, d, start, s))
         start += s
-    return tuple(pieces)
+    return mark_multi_output_views(tuple(pieces))
 
 
 def chunk(input: Tensor, chunks: int, dim: int = 0) -> tuple:
@@ -181,7 +182,7 @@ def chunk(input: Tensor, chunks: int, dim: int = 0) -> tuple:
     d = normalize_dim(dim, input._data.ndim, "chunk")
     n = input._data.shape[d]
     if n == 0:  # torch: ``chunks`` empty pieces
-        return tuple(narrow(input, d, 0, 0) for _ in range(chunks))
+        return mark_multi_output_views(tuple(narrow(input, d, 0, 0) for _ in range(chunks)))
     return split(input, -(-n // chunks), d)
 
 
@@ -191,7 +192,7 @@ def unbind(input: Tensor, dim: int = 0) -> tuple:
     if input._data.ndim == 0:
         raise IndexError("unbind: Dimension specified as 0 but tensor has no dimensions")
     d = normalize_dim(dim, input._data.ndim, "unbind")
-    return tuple(select(input, d, i) for i in range(input._data.shape[d]))
+    return mark_multi_output_views(tuple(select(input, d, i) for i in range(input._data.shape[d])))
 
 
 # ---- repeat / tile -------------------------------------------------------------------------------

@@ -5,16 +5,24 @@ from __future__ import annotations
 import numpy as np
 
 from ..autograd.graph import defop
+from .._tensor import make_view
 from ._common import Tensor, as_tensor, make_result, normalize_dim, shape_str
 
 
 def _view_result(data, op, input: Tensor, params: tuple) -> Tensor:
-    """Like make_result, for ops whose output is a view: in-place changes show in both, so they
-    share one version counter."""
-    t = make_result(data, op, (input,), params)
-    if data.base is not None:
-        t._vc = input._shared_vc()
-    return t
+    """The result of a shape op: a view of ``input`` when ``data`` shares its memory (in-place
+    changes then show in both, and the view's history follows its base's), else a new tensor.
+    Every such view is ``reshape``, ``broadcast_to`` or ``permute`` of its input to its shape."""
+    x = input._data
+    if data.base is None or not np.may_share_memory(data, x):  # reshape had to copy
+        return make_result(data, op, (input,), params)
+    if op is _permute:
+        replay = (permute, params)
+    elif op is _expand:
+        replay = (broadcast_to, (data.shape,))
+    else:
+        replay = (reshape, (data.shape,))
+    return make_view(data, op, input, params, replay)
 
 
 def _shape_arg(shape) -> tuple:
