@@ -532,8 +532,7 @@ def make_result(data, op: Op, inputs: tuple, params: tuple = ()) -> Tensor:
         for x in inputs:
             if x._base is not None:
                 sync_view(x)  # a view whose base changed in place: its history first
-            if x._rg:
-                requires_grad = True
+            requires_grad = requires_grad or x._rg
         if not requires_grad:
             t._rg = False
             t._grad_fn = None
@@ -579,7 +578,7 @@ def make_unary_result(data, op: Op, x: Tensor, params: tuple = ()) -> Tensor:
             node.versions = (vc[0],) if vc is not None and vc[0] else None
         else:  # the rule reads no input value: keep only the shape and dtype (see Node)
             node.inputs = _ONE_UNSAVED
-            node.metas = ((x._data.shape, x._data.dtype),)
+            node.metas = None if op.same_shape else ((x._data.shape, x._data.dtype),)
             node.versions = None
         node.edges = (x._grad_fn or x,)
         node.params = params

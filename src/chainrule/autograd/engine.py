@@ -168,11 +168,14 @@ def _run(roots, root_grads, retain_graph: bool, create_graph: bool, capture=None
             if node.inputs is None:
                 raise _freed(node)
             # the chain rule at this node: upstream gradient times local derivative, per input
-            input_grads = _NOTHING if g is None else _backward_step(node, g, F, consumers)
-            if not retain_graph and g is not None:  # free what backward needed (a Function's ctx too)
-                node.inputs = node.out = node.params = None
-            for edge, gx in zip(node.edges, input_grads or _nones(node)):
-                if edge is None or edge not in consumers:
+            if g is None:  # nothing flows through: only tell the inputs that this node is done
+                input_grads = _nones(node)
+            else:
+                input_grads = _backward_step(node, g, F, consumers)
+                if not retain_graph:  # free what backward needed (a Function's ctx too)
+                    node.inputs = node.out = node.params = None
+            for edge, gx in zip(node.edges, input_grads):
+                if edge is None or (run is not None and edge not in consumers):
                     continue  # a constant, or off the path to what autograd.grad wants
                 if gx is not None:
                     grads[edge] = grads[edge] + gx if edge in grads else gx
@@ -188,14 +191,13 @@ def _run(roots, root_grads, retain_graph: bool, create_graph: bool, capture=None
         GRAD.enabled = previous_mode
 
 
-_NOTHING = ()
 
 
 def _nones(node) -> tuple:
     return (None,) * len(node.edges)
 
 
-def _backward_step(node, g, F, consumers: dict) -> list:
+def _backward_step(node, g, F, consumers: dict):
     """One node's part of the chain rule: ``g`` (dl/d output) times the local derivative, for each
     input that wants a gradient, each summed down to its input's shape and dtype."""
     op = node.op
@@ -203,25 +205,39 @@ def _backward_step(node, g, F, consumers: dict) -> list:
     if (node.out_version is not None and node.out_version[0]) or (
             op.saves_inputs and (node.versions is not None or _any_modified(inputs))):
         _check_versions(node)
-    needs = [e is not None and e in consumers for e in node.edges]
-    if F.is_tensor:  # create_graph: the rule runs on tensors, its own ops recorded
+    if len(inputs) == 1:
+        needs = _ONE_NEEDED  # the node exists, so its one input wants a gradient
+    else:
+        needs = [e is not None and e in consumers for e in node.edges]
+    if F is ARRAY_MATH:  # plain backward: the rule runs on arrays
+        if len(inputs) == 1:
+            x = inputs[0]
+            xs = _ONE_UNSAVED if x is None else (x._data,)
+        else:
+            xs = [None if x is None else x._data for x in inputs]
+        input_grads = op.backward(F, g, xs, node.out, node.params, needs)
+    else:  # create_graph: the rule runs on tensors, its own ops recorded
         out = None
         if node.out is not None:  # the output, re-attached to this node
             out = _wrap(node.out)
             out._rg, out._grad_fn = True, node
         input_grads = op.backward(F, g, inputs, out, node.params, needs)
-    else:
-        xs = [None if x is None else x._data for x in inputs]
-        input_grads = op.backward(F, g, xs, node.out, node.params, needs)
     if node.meta is not None:  # a debugging observer (anomaly mode, viz.explain)
         node.meta.after_backward(node, g, input_grads)
+    if op.same_shape:
+        return input_grads
     fitted = list(input_grads)
-    if not op.same_shape:
-        for i, gx in enumerate(fitted):
-            if gx is not None and needs[i]:
-                shape, dtype = node.input_meta(i)
+    for i, gx in enumerate(fitted):
+        if gx is not None and needs[i]:
+            x = inputs[i]
+            shape, dtype = node.metas[i] if x is None else (x._data.shape, x._data.dtype)
+            if gx.shape != shape or gx.dtype != dtype:
                 fitted[i] = _fit(gx, shape, dtype, F)
     return fitted
+
+
+_ONE_UNSAVED = (None,)
+_ONE_NEEDED = (True,)
 
 
 def _any_modified(inputs) -> bool:

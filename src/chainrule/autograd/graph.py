@@ -94,8 +94,9 @@ class Node:
             self.inputs = inputs
             self.metas = None
         else:
-            self.inputs = (None,) * len(inputs)
-            self.metas = tuple((x._data.shape, x._data.dtype) for x in inputs)
+            self.inputs = _UNSAVED[len(inputs)] if len(inputs) < 4 else (None,) * len(inputs)
+            self.metas = None if op.same_shape else tuple([(x._data.shape, x._data.dtype)
+                                                           for x in inputs])
         self.out = out
         self.params = params
         self.versions = versions  # inputs' version counters when saved (None: all were 0)
@@ -131,6 +132,8 @@ class Node:
     def __call__(self, *grads):
         raise RuntimeError("calling a grad_fn directly is not supported; use autograd.grad")
 
+
+_UNSAVED = ((), (None,), (None, None), (None, None, None))
 
 #: ``[True]`` while a debugging mode (anomaly mode, check_graph) needs every node's input tensors
 #: kept, whatever its derivative reads; a one-element list so that readers see the switch
