@@ -30,15 +30,16 @@ def test_op_matches_torch(spec: OpSpec, data) -> None:
 
 
 def _ops_in_graph(roots) -> set:
-    seen, names, stack = set(), set(), list(roots)
+    """The names of the ops of every node below ``roots`` (walking the nodes' edges)."""
+    seen, names = set(), set()
+    stack = [t.grad_fn for t in roots]
     while stack:
-        t = stack.pop()
-        node = getattr(t, "grad_fn", None)
-        if node is None or id(node) in seen:
-            continue
+        node = stack.pop()
+        if not isinstance(node, chainrule.autograd.graph.Node) or id(node) in seen:
+            continue  # None (a constant) or a leaf tensor
         seen.add(id(node))
         names.add(node.op.name)
-        stack.extend(node.inputs or ())
+        stack.extend(node.edges)
     return names
 
 

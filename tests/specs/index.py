@@ -39,6 +39,45 @@ def _set_scalar(index):
     return fn
 
 
+def _view_inplace(change):
+    """``y = x * 1.5``, then ``change(m, y, w)`` modifies a view of ``y`` in place: torch's
+    CopySlices, the base's history rewritten; returns ``y`` and the view read again."""
+
+    def fn(m, x, w):
+        y = x * 1.5
+        v = change(m, y, w)
+        return y * y, v.exp()
+
+    return fn
+
+
+def _view_inplace_specs():
+    m2 = fixed(((3, 4), (4,)), ((2, 5), (5,)))
+    return [
+        _s("y[0:2].mul_(w)", _view_inplace(lambda m, y, w: y[0:2].mul_(w)), m2, (Arg(), Arg())),
+        _s("y[:, 1] *= w (column)", _view_inplace(lambda m, y, w: _imul(y, w[0])), m2, (Arg(), Arg())),
+        _s("y.view(-1).add_(..)", _view_inplace(lambda m, y, w: y.view(-1)[: w.shape[0]].add_(w)),
+           m2, (Arg(), Arg())),
+        _s("y.t()[1].mul_(w) then base", _view_inplace(lambda m, y, w: y.t()[1].mul_(w[0]).sin_()),
+           m2, (Arg(), Arg())),
+        _s("y[1][0:2].copy_(w) (view of a view)",
+           _view_inplace(lambda m, y, w: y[1][0:2].copy_(w[:2] * 2)), m2, (Arg(), Arg())),
+        _s("v = y[0]; y.mul_(w); v (base changed)",
+           _view_inplace(lambda m, y, w: _base_changed(y, w)), m2, (Arg(), Arg())),
+    ]
+
+
+def _imul(y, s):
+    y[:, 1] *= s
+    return y[:, 1]
+
+
+def _base_changed(y, w):
+    v = y[0]
+    y.mul_(w)
+    return v
+
+
 SPECS = [
     # ---- basic indexing --------------------------------------------------------------------------
     _s("x[0]", lambda m, x: x[0], any_shape(min_dims=1)),
@@ -78,6 +117,8 @@ SPECS = [
     _s("x[None, i, :, j]", lambda m, x: x[None, _idx(m, [0, 1]), :, _idx(m, [2, 2])], THREE_D),
     _s("x[..., i]", lambda m, x: x[..., _idx(m, [0, 0, 1])], THREE_D),
     _s("x[i][j] chained", lambda m, x: x[_idx(m, [1, 1])][:, _idx(m, [0, 0])], MAT),
+    # ---- in-place changes of views of a non-leaf (CopySlices) ------------------------------------
+    *_view_inplace_specs(),
     # ---- setitem in grad mode: x non-leaf, v requires grad ---------------------------------------
     _s("y[0] = v", _setitem(0), fixed(((3, 4), (4,)), ((3, 4), (1,)), ((2,), ())), (Arg(), Arg())),
     _s("y[:, 1:3] = v", _setitem((slice(None), slice(1, 3))),

@@ -47,7 +47,6 @@ def apply_inplace(who: str, self: Tensor, compute) -> Tensor:
         return self
     if base is not None:
         sync_view(self)
-        _check_view_writable(who, self, base)
     elif self._rg and self._grad_fn is None:
         raise RuntimeError(f"{who}: {_LEAF}")
     old = wrap(self._data)  # the tensor's value and history before this op
@@ -61,6 +60,7 @@ def apply_inplace(who: str, self: Tensor, compute) -> Tensor:
         if node.versions is not None:
             node.versions = tuple(0 if x is old else v for x, v in zip(node.inputs, node.versions))
     if base is not None and (result._rg or base._rg):
+        _check_view_writable(who, self, base)
         _rewrite_base_history(self, base, result)
     else:
         _write(self, result._data)
