@@ -26,7 +26,7 @@ from .anomaly import STATE as ANOMALY
 from .anomaly import report_backward_error, watch_graph
 from .grad_mode import GRAD
 from .graph import Node, Retain
-from .math import ARRAY_MATH, sum_to, tensor_math
+from .math import ARRAY_MATH, tensor_math
 
 __all__ = ["backward", "grad"]
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..autograd.graph import defop
 from .._tensor import make_view
+from ..autograd.graph import defop
 from ._common import Tensor, as_tensor, make_result, normalize_dim, shape_str
 
 
