@@ -342,8 +342,8 @@ def _vmap_grad(g, x, into_grad: bool = False):
 
 def _accumulate(t, g, create_graph: bool, stored: set, wrap) -> None:
     """Add a finished gradient into ``t.grad``: the first one by reference (copied when the array
-    is not the engine's own: a view, one already in a ``.grad``, read-only), later ones in place,
-    or out of place when the graph of the grad is kept."""
+    is not the engine's own: a view, one already in a ``.grad``, read-only), later ones in place;
+    with create_graph, a differentiable copy first and out-of-place sums after."""
     if type(g) is not np.ndarray:
         g = _vmap_grad(g, t, True)
     grad = t._grad  # the slot behind the checked ``grad`` property: engine gradients fit
@@ -359,10 +359,13 @@ def _accumulate(t, g, create_graph: bool, stored: set, wrap) -> None:
             g = np.array(g) if isinstance(g, np.generic) else g.copy()
         stored.add(id(g))
         t._grad = wrap(g)
-    elif grad.grad_fn is not None or grad._rg:
-        t._grad = wrap(grad._data + g)
-    else:
+    else:  # in place, as torch does outside grad mode (even into a grad that has a history)
         grad._data += g
+        vc = grad._vc  # a version bump: a graph that saved this grad sees the change
+        if vc is None:
+            grad._vc = [1]
+        else:
+            vc[0] += 1
 
 
 def _root_gradients(outputs, grad_outputs, create_graph: bool, who: str):
