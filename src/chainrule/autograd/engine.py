@@ -398,7 +398,9 @@ def _root_gradients(outputs, grad_outputs, create_graph: bool, who: str):
             if create_graph and isinstance(grad_outputs[i], Tensor):
                 grads.append(grad_outputs[i])
                 continue
-            g = g.copy()
+            # the user's array, maybe kept: a view, so that _accumulate copies it if it reaches a
+            # .grad unchanged (a copy here would cost one when it does not)
+            g = g.view()
         grads.append(_wrap(g) if create_graph else g)
     return grads
 
