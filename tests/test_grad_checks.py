@@ -311,3 +311,15 @@ def test_deepcopy_of_a_tensor_and_a_module_zero_grad():
         return twin.grad, twin.grad is x.grad, grads, [p.grad for p in model.parameters()]
 
     same(program)
+
+
+def test_hooks_on_zero_dimensional_tensors():
+    def program(lib):
+        x = leaf(lib, 1.5)
+        x.register_hook(lambda g: g * 10)
+        y = x * 2
+        y.register_hook(lambda g: g + 1)
+        (y * 3).backward()
+        return x.grad
+
+    same(program)

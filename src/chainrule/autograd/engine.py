@@ -292,7 +292,7 @@ def _check_hook_result(hook, seen, result) -> None:
         raise TypeError(f"expected Variable, but hook returned '{type(result).__name__}'")
     name = getattr(hook, "__name__", type(hook).__name__)
     was, got = seen._data, result._data
-    if got.dtype != was.dtype or type(got) is not type(was):
+    if got.dtype != was.dtype or (type(got) is not type(was) and _library(got) != _library(was)):
         raise RuntimeError(
             f"hook '{name}' has changed the type of value (was {seen.type()} got {result.type()}); "
             f"return a gradient of the same dtype, e.g. result.to({seen.dtype})"
@@ -302,6 +302,11 @@ def _check_hook_result(hook, seen, result) -> None:
             f"hook '{name}' has changed the size of value (was {list(was.shape)}, got "
             f"{list(got.shape)}); return a gradient of the same shape"
         )
+
+
+def _library(array) -> str:
+    """numpy or cupy: where an array lives (a NumPy scalar is at home with NumPy arrays)."""
+    return type(array).__module__.partition(".")[0]
 
 
 def _release(edges, consumers: dict, ready: list) -> None:
