@@ -323,3 +323,18 @@ def test_hooks_on_zero_dimensional_tensors():
         return x.grad
 
     same(program)
+
+
+def test_backward_with_inputs_does_not_share_one_gradient_between_two_leaves():
+    def program(lib):
+        a, b = leaf(lib, [1.0, 2.0]), leaf(lib, [1.0, 2.0])
+        ((a + b) * 2).sum().backward(inputs=[a, b])  # add passes one array to both
+        (a * 1).sum().backward()
+        x = leaf(lib, [1.0, 2.0])
+        y = x + 0
+        y.retain_grad()
+        (y * 2).sum().backward(inputs=[x])  # and to a retained grad
+        (x * 1).sum().backward()
+        return a.grad, b.grad, x.grad, y.grad
+
+    same(program)

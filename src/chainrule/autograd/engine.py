@@ -457,6 +457,8 @@ def backward(tensors, grad_tensors=None, retain_graph: bool | None = None,
         for x in inputs:
             g = capture[vertex_of(x)]
             if g is not None and not x.retains_grad:  # a retained grad was filled by _run
+                if type(g) is np.ndarray:  # may also have gone to another input or a retained
+                    g = g.view()  # grad: a view makes _accumulate copy it rather than share it
                 _accumulate(x, g, create_graph, set(), _wrap)
         return
     _run(vertices, root_grads, retain_graph, create_graph)
