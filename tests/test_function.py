@@ -8,6 +8,7 @@ import pytest
 from test_engine import LIBS, leaf, same
 
 import chainrule
+import torch
 
 X = [0.5, -1.0, 2.0]
 
@@ -358,5 +359,252 @@ def test_node_names_of_functions():
         f = functions(lib)
         x = leaf(lib, X)
         return [f[name].apply(x).grad_fn.name() for name in ("Exp", "Cube", "Square")]
+
+    same(program)
+
+
+# ---- ctx.mark_dirty: the input changed in place comes back as the same object ---------------------
+def dirty_functions(lib):
+    class MulTwoInPlace(lib.autograd.Function):
+        @staticmethod
+        def forward(ctx, x):
+            x.mul_(2)
+            ctx.mark_dirty(x)
+            return x
+
+        @staticmethod
+        def backward(ctx, g):
+            return g * 2
+
+    class AddInPlace(lib.autograd.Function):
+        """Changes its first input, returns it and a second output: one node for both."""
+
+        @staticmethod
+        def forward(ctx, a, b):
+            a.add_(b)
+            ctx.mark_dirty(a)
+            return a, b * 1
+
+        @staticmethod
+        def backward(ctx, ga, gb):
+            return ga, ga + gb
+
+    class SquareInPlace(lib.autograd.Function):
+        """Saves the dirty tensor: backward sees it at the version after the call."""
+
+        @staticmethod
+        def forward(ctx, x):
+            before = x.clone()
+            x.mul_(x)
+            ctx.mark_dirty(x)
+            ctx.save_for_backward(before, x)
+            return x
+
+        @staticmethod
+        def backward(ctx, g):
+            before, after = ctx.saved_tensors
+            return g * 2 * before + 0 * after
+
+    class NotReturned(lib.autograd.Function):
+        @staticmethod
+        def forward(ctx, x):
+            x.mul_(2)
+            ctx.mark_dirty(x)
+            return x * 1
+
+        @staticmethod
+        def backward(ctx, g):
+            return g
+
+    return locals()
+
+
+def test_mark_dirty_returns_the_input_with_the_new_history():
+    def program(lib):
+        x = leaf(lib, [1.0, 2.0])
+        x2 = x * 1
+        before = x2.grad_fn
+        y = dirty_functions(lib)["MulTwoInPlace"].apply(x2)
+        facts = [y is x2, x2._version, x2.grad_fn.name(), x2.grad_fn.next_functions[0][0] is before,
+                 x2.is_leaf, x2.requires_grad]
+        (x2 * 3).sum().backward()  # through the Function: 3 * 2 per element
+        return facts, x2, x.grad
+
+    facts, _, grad = same(program)
+    assert facts[0] and facts[1] == 2
+    np.testing.assert_array_equal(grad.numpy(), [6.0, 6.0])
+
+
+def test_mark_dirty_on_an_input_that_does_not_require_grad():
+    def program(lib):
+        f = dirty_functions(lib)
+        w = leaf(lib, [1.0, 2.0])
+        z = lib.zeros(2, dtype=lib.float64)
+        o1, o2 = f["AddInPlace"].apply(z, w)
+        facts = [o1 is z, z.requires_grad, z.is_leaf, z._version, z.grad_fn is o2.grad_fn or
+                 z.grad_fn.name() == o2.grad_fn.name()]
+        (z * 3 + o2).sum().backward()
+        return facts, z, w.grad
+
+    same(program)
+
+
+def test_mark_dirty_without_grad_mode_bumps_the_version_only():
+    def program(lib):
+        z = lib.ones(2, dtype=lib.float64)
+        y = dirty_functions(lib)["MulTwoInPlace"].apply(z)
+        return y is z, z._version, z.grad_fn is None, z
+
+    same(program)
+
+
+def test_a_saved_dirty_tensor_is_checked_at_its_new_version():
+    def program(lib):
+        x = leaf(lib, [1.0, 3.0])
+        h = x * 1
+        y = dirty_functions(lib)["SquareInPlace"].apply(h)
+        y.sum().backward(retain_graph=True)
+        first = x.grad.clone()
+        y.add_(1)  # changes the saved output: the next backward must refuse
+        with pytest.raises(RuntimeError, match="modified by an inplace operation"):
+            y.sum().backward()
+        return first, y
+
+    grad, _ = same(program)
+    np.testing.assert_array_equal(grad.numpy(), [2.0, 6.0])
+
+
+@pytest.mark.parametrize("lib", LIBS, ids=lambda m: m.__name__)
+def test_mark_dirty_errors(lib):
+    f = dirty_functions(lib)
+    with pytest.raises(RuntimeError, match="marked as dirty during the forward method were not "
+                       "returned as output"):
+        f["NotReturned"].apply(leaf(lib, X) * 1)
+    with pytest.raises(RuntimeError, match="a leaf Variable that requires grad has been used in an "
+                       "in-place operation"):
+        f["MulTwoInPlace"].apply(leaf(lib, X))
+
+
+def test_mark_dirty_on_a_view_rewrites_its_base_as_torch():
+    def run(lib):
+        x = leaf(lib, [1.0, 2.0, 3.0])
+        base = x * 1
+        y = dirty_functions(lib)["MulTwoInPlace"].apply(base[:2])
+        (base * base).sum().backward()
+        return y.detach().numpy().copy(), x.grad.numpy().copy()
+
+    for ours, theirs in zip(run(chainrule), run(torch)):
+        np.testing.assert_allclose(ours, theirs, rtol=1e-12)
+
+
+# ---- once_differentiable, needs_input_grad, materialize_grads ------------------------------------
+def once_exp(lib):
+    class OnceExp(lib.autograd.Function):
+        grad_modes: list = []
+
+        @staticmethod
+        def forward(ctx, x):
+            y = x.exp()
+            ctx.save_for_backward(y)
+            return y
+
+        @staticmethod
+        @lib.autograd.function.once_differentiable
+        def backward(ctx, g):
+            y, = ctx.saved_tensors
+            OnceExp.grad_modes.append(lib.is_grad_enabled())
+            return g * y
+
+    return OnceExp
+
+
+def test_once_differentiable_runs_without_recording():
+    def program(lib):
+        f = once_exp(lib)
+        x = leaf(lib, X)
+        g, = lib.autograd.grad(f.apply(x).sum(), x, create_graph=True)  # grad_output is constant
+        return g, g.requires_grad, f.grad_modes, f.backward.__name__
+
+    same(program)
+
+
+@pytest.mark.parametrize("lib", LIBS, ids=lambda m: m.__name__)
+def test_double_backward_through_once_differentiable_raises(lib):
+    x = leaf(lib, X)
+    v = leaf(lib, [1.0, 1.0, 1.0])
+    g, = lib.autograd.grad(once_exp(lib).apply(x * 1), x, v, create_graph=True)
+    assert g.requires_grad
+    with pytest.raises(RuntimeError, match="trying to differentiate twice a function that was marked "
+                       "with @once_differentiable"):
+        g.sum().backward()
+
+
+def test_needs_input_grad_with_tensors_non_tensors_and_constants():
+    def program(lib):
+        seen = []
+
+        class Three(lib.autograd.Function):
+            @staticmethod
+            def forward(ctx, a, k, b, c):
+                seen.append(ctx.needs_input_grad)
+                return a * k + b * c
+
+            @staticmethod
+            def backward(ctx, g):
+                seen.append(ctx.needs_input_grad)
+                return g * 2, None, None, g * 3
+
+        a, c = leaf(lib, X), leaf(lib, X)
+        b = lib.tensor(X, dtype=lib.float64)
+        Three.apply(a, 2.0, b, c).sum().backward()
+        return a.grad, c.grad, [tuple(s) for s in seen]
+
+    *_, seen = same(program)
+    assert seen[0] == (True, False, False, True)
+
+
+def test_materialize_grads_true_gives_zeros_for_an_unused_output():
+    def program(lib):
+        received = []
+
+        class Two(lib.autograd.Function):
+            @staticmethod
+            def forward(ctx, x):
+                return x * 2, x * 3
+
+            @staticmethod
+            def backward(ctx, g1, g2):
+                received.append(g2)
+                return g1 * 2 + g2 * 3
+
+        x = leaf(lib, X)
+        p, _ = Two.apply(x)
+        p.sum().backward()
+        return x.grad, received
+
+    same(program)
+
+
+def test_setup_context_with_mark_dirty_and_a_non_tensor_output():
+    def program(lib):
+        class Halve(lib.autograd.Function):
+            @staticmethod
+            def forward(x, label):
+                x.mul_(0.5)
+                return x, label
+
+            @staticmethod
+            def setup_context(ctx, inputs, output):
+                ctx.mark_dirty(inputs[0])
+
+            @staticmethod
+            def backward(ctx, g, _):
+                return g * 0.5, None
+
+        x = leaf(lib, X)
+        h = x * 1
+        y, label = Halve.apply(h, "half")
+        (y * y).sum().backward()
+        return y is h, label, x.grad
 
     same(program)

@@ -43,7 +43,7 @@ class Tensor(TensorMethods):
     # grad mode, which has no history of its own), and _view_version, the shared version its
     # history was made at: when the base or another view of it changes in place, the history is
     # made again from the base's.
-    __slots__ = ("_data", "_rg", "grad", "_grad_fn", "_vc", "_hooks", "_base", "_view_steps",
+    __slots__ = ("_data", "_rg", "_grad", "_grad_fn", "_vc", "_hooks", "_base", "_view_steps",
                  "_view_version", "__weakref__")
     __array_priority__ = 1000  # ndarray <op> Tensor defers to Tensor's reflected operator
 
@@ -55,7 +55,7 @@ class Tensor(TensorMethods):
         else:  # Tensor(data): like chainrule.tensor, but always of the default float dtype
             self._data = _to_array(data[0], dtype or float, copy=True)
         self._rg = False
-        self.grad = None
+        self._grad = None
         self._grad_fn = None
         self._vc = None
         self._hooks = None
@@ -117,6 +117,18 @@ class Tensor(TensorMethods):
             )
         self._rg = bool(requires_grad)
         return self
+
+    @property
+    def grad(self) -> Tensor | None:
+        """The gradient that backward accumulated here (None until then); assignable, as in torch,
+        with a tensor of this tensor's shape, dtype and device, or None."""
+        return self._grad
+
+    @grad.setter
+    def grad(self, value: Tensor | None) -> None:
+        if value is not None:
+            _check_assigned_grad(self, value)
+        self._grad = value  # the engine writes ``_grad`` directly: its gradients fit by construction
 
     @property
     def is_leaf(self) -> bool:
@@ -324,8 +336,8 @@ class Tensor(TensorMethods):
     def __deepcopy__(self, memo):
         t = wrap(self._data.copy())
         t._rg = self._rg
-        if self.grad is not None:
-            t.grad = wrap(self.grad._data.copy())
+        if self._grad is not None:
+            t._grad = wrap(self._grad._data.copy())
         memo[id(self)] = t
         return t
 
@@ -495,6 +507,44 @@ class _HookHandle:
             self._hooks.remove(self._hook)
 
 
+#: C++ type names, as torch's "assigned grad" errors print dtypes
+_CPP_NAMES = {"float64": "double", "float32": "float", "float16": "c10::Half", "bfloat16": "c10::BFloat16",
+              "int64": "long int", "int32": "int", "int16": "short int", "int8": "signed char",
+              "uint8": "unsigned char", "bool": "bool", "complex64": "c10::complex<float>",
+              "complex128": "c10::complex<double>"}
+
+
+def _check_assigned_grad(t: Tensor, value) -> None:
+    """``t.grad = value`` as torch checks it: a tensor (not ``t`` itself) of t's dtype, device and
+    shape, in that order."""
+    if not isinstance(value, Tensor):
+        raise TypeError(
+            f"assigned grad expected to be a Tensor or None but got grad of type {type(value).__name__}"
+        )
+    if value is t:
+        raise RuntimeError("can't assign Variable as its own grad")
+    data, vdata = t._data, value._data
+    if vdata.dtype != data.dtype:
+        got, want = vdata.dtype.name, data.dtype.name
+        raise RuntimeError(
+            f"attempting to assign a gradient with dtype '{_CPP_NAMES.get(got, got)}' to a tensor "
+            f"with grad_dtype '{_TYPE_NAMES.get(want, want)}'. The "
+            "gradient must match the tensor's grad_dtype (defaults to the tensor's dtype); convert it "
+            "first, e.g. t.grad = g.to(t.dtype)"
+        )
+    if type(vdata) is not type(data) and value.device != t.device:
+        raise RuntimeError(
+            f"attempting to assign a gradient with device type '{value.device.type}' to a tensor with "
+            f"device type '{t.device.type}'. Please ensure that the gradient and the tensor are on the "
+            "same device"
+        )
+    if vdata.shape != data.shape:
+        raise RuntimeError(
+            f"attempting to assign a gradient of size '{list(vdata.shape)}' to a tensor of size "
+            f"'{list(data.shape)}'. Please ensure that the gradient and the tensor are the same size"
+        )
+
+
 def _rebuild(data, requires_grad):
     t = wrap(data)
     t._rg = requires_grad
@@ -506,7 +556,7 @@ def wrap(data) -> Tensor:
     t = _new(Tensor)
     t._data = data
     t._rg = False
-    t.grad = None
+    t._grad = None
     t._grad_fn = None
     t._vc = None
     t._hooks = None
@@ -523,7 +573,7 @@ def make_result(data, op: Op, inputs: tuple, params: tuple = ()) -> Tensor:
         data = np.asarray(data)  # NumPy gives scalars for 0-d results: keep a writable 0-d array
     t = _new(Tensor)
     t._data = data
-    t.grad = None
+    t._grad = None
     t._hooks = None
     t._vc = None
     t._base = None
@@ -563,7 +613,7 @@ def make_unary_result(data, op: Op, x: Tensor, params: tuple = ()) -> Tensor:
         data = np.asarray(data)
     t = _new(Tensor)
     t._data = data
-    t.grad = None
+    t._grad = None
     t._hooks = None
     t._base = None
     if x._base is not None and GRAD.enabled:

@@ -172,7 +172,7 @@ def _run(roots, root_grads, retain_graph: bool, create_graph: bool, capture=None
                 input_grads = _nones(node)
             else:
                 input_grads = _backward_step(node, g, F, consumers)
-                if not retain_graph:  # free what backward needed (a Function's ctx too)
+                if not retain_graph and node.saves:  # free what backward read (a Function's ctx)
                     node.inputs = node.out = node.params = None
             for edge, gx in zip(node.edges, input_grads):
                 if edge is None or (run is not None and edge not in consumers):
@@ -273,19 +273,55 @@ def _deliver(leaf, g, create_graph: bool, capture, stored: set) -> None:
 
 def _run_hooks(hooks, g, create_graph: bool, wrap, stored=None):
     """Tensor hooks see the gradient first (one that returns a tensor replaces it); then the
-    gradient is kept in ``.grad`` of the non-leaf tensors that asked to retain it."""
+    gradient is kept in ``.grad`` of the non-leaf tensors that asked to retain it.
+
+    A hook may keep the gradient it saw or return one of the user's own tensors: what leaves here
+    after a hook ran is then a view, which ``_accumulate`` copies rather than store and later add
+    into in place (as HIPS autograd does with arrays it does not own).
+    """
+    ran = False
     for hook in hooks:
         if type(hook) is Retain:
             continue
-        result = hook(g if create_graph else wrap(g))
+        seen = g if create_graph else wrap(g)
+        result = hook(seen)
+        ran = True
         if result is not None:
+            _check_hook_result(hook, seen, result)
             g = result if create_graph else result._data
+    if ran and not create_graph and type(g) is np.ndarray:
+        g = g.view()
     for hook in hooks:
         if type(hook) is Retain:
             t = hook.tensor()
             if t is not None:
                 _accumulate(t, g, create_graph, stored if stored is not None else set(), wrap)
     return g
+
+
+def _check_hook_result(hook, seen, result) -> None:
+    """A hook may replace a gradient only by a tensor of the same shape and type, as in torch."""
+    from .._tensor import Tensor
+
+    if not isinstance(result, Tensor):
+        raise TypeError(f"expected Variable, but hook returned '{type(result).__name__}'")
+    name = getattr(hook, "__name__", type(hook).__name__)
+    was, got = seen._data, result._data
+    if got.dtype != was.dtype or (type(got) is not type(was) and _library(got) != _library(was)):
+        raise RuntimeError(
+            f"hook '{name}' has changed the type of value (was {seen.type()} got {result.type()}); "
+            f"return a gradient of the same dtype, e.g. result.to({seen.dtype})"
+        )
+    if got.shape != was.shape:
+        raise RuntimeError(
+            f"hook '{name}' has changed the size of value (was {list(was.shape)}, got "
+            f"{list(got.shape)}); return a gradient of the same shape"
+        )
+
+
+def _library(array) -> str:
+    """numpy or cupy: where an array lives (a NumPy scalar is at home with NumPy arrays)."""
+    return type(array).__module__.partition(".")[0]
 
 
 def _vmap_grad(g, x, into_grad: bool = False):
@@ -297,24 +333,31 @@ def _vmap_grad(g, x, into_grad: bool = False):
 
 
 def _accumulate(t, g, create_graph: bool, stored: set, wrap) -> None:
-    """Add a finished gradient into ``t.grad``: the first one by reference (copied only when the
-    array is shared), later ones in place, or out of place when the graph of the grad is kept."""
+    """Add a finished gradient into ``t.grad``: the first one by reference (copied when the array
+    is not the engine's own: a view, one already in a ``.grad``, read-only), later ones in place;
+    with create_graph, a differentiable copy first and out-of-place sums after."""
     if type(g) is not np.ndarray:
         g = _vmap_grad(g, t, True)
+    grad = t._grad  # the slot behind the checked ``grad`` property: engine gradients fit
     if create_graph:
-        t.grad = g if t.grad is None else t.grad + g
+        # a copy, differentiable, as torch keeps: g may be the user's tensor (a hook's result,
+        # grad_tensors), which a later backward would add into in place
+        t._grad = g.clone() if grad is None else grad + g
         return
-    if t.grad is None:
+    if grad is None:
         if type(g) is not np.ndarray or g.base is not None or id(g) in stored \
                 or not g.flags.writeable:
             # a NumPy scalar (what ufuncs return for 0-d arrays) becomes a writable 0-d array
             g = np.array(g) if isinstance(g, np.generic) else g.copy()
         stored.add(id(g))
-        t.grad = wrap(g)
-    elif t.grad.grad_fn is not None or t.grad._rg:
-        t.grad = wrap(t.grad._data + g)
-    else:
-        t.grad._data += g
+        t._grad = wrap(g)
+    else:  # in place, as torch does outside grad mode (even into a grad that has a history)
+        grad._data += g
+        vc = grad._vc  # a version bump: a graph that saved this grad sees the change
+        if vc is None:
+            grad._vc = [1]
+        else:
+            vc[0] += 1
 
 
 def _root_gradients(outputs, grad_outputs, create_graph: bool, who: str):
@@ -347,7 +390,9 @@ def _root_gradients(outputs, grad_outputs, create_graph: bool, who: str):
             if create_graph and isinstance(grad_outputs[i], Tensor):
                 grads.append(grad_outputs[i])
                 continue
-            g = g.copy()
+            # the user's array, maybe kept: a view, so that _accumulate copies it if it reaches a
+            # .grad unchanged (a copy here would cost one when it does not)
+            g = g.view()
         grads.append(_wrap(g) if create_graph else g)
     return grads
 
@@ -399,6 +444,8 @@ def backward(tensors, grad_tensors=None, retain_graph: bool | None = None,
         for x in inputs:
             g = capture[vertex_of(x)]
             if g is not None and not x.retains_grad:  # a retained grad was filled by _run
+                if type(g) is np.ndarray:  # may also have gone to another input or a retained
+                    g = g.view()  # grad: a view makes _accumulate copy it rather than share it
                 _accumulate(x, g, create_graph, set(), _wrap)
         return
     _run(vertices, root_grads, retain_graph, create_graph)

@@ -15,6 +15,7 @@
 
 from __future__ import annotations
 
+import functools
 import weakref
 from typing import Any
 
@@ -23,7 +24,7 @@ import numpy as np
 from .grad_mode import GRAD
 from .graph import Node, Op
 
-__all__ = ["Function", "FunctionCtx"]
+__all__ = ["Function", "FunctionCtx", "once_differentiable"]
 
 
 class FunctionCtx:
@@ -37,6 +38,7 @@ class FunctionCtx:
         self.needs_input_grad: tuple = ()
         self.materialize_grads = True
         self._non_differentiable: set = set()
+        self._dirty: tuple = ()
 
     def save_for_backward(self, *tensors) -> None:
         """Keep tensors for backward; changing them in place afterwards makes backward raise."""
@@ -75,7 +77,9 @@ class FunctionCtx:
         self._non_differentiable.update(id(t) for t in tensors)
 
     def mark_dirty(self, *tensors) -> None:
-        """Accepted for compatibility; in-place changes are tracked by version counters."""
+        """Declare the inputs that forward changed in place. They must be returned: ``apply`` then
+        returns those same objects, with this Function's node as their history, as torch does."""
+        self._dirty = tensors
 
     def set_materialize_grads(self, value: bool) -> None:
         self.materialize_grads = value
@@ -109,10 +113,11 @@ class Function:
                 outputs = cls.forward(ctx, *args, **kwargs)
         finally:
             GRAD.enabled = previous
-        if not (previous and any(ctx.needs_input_grad)):
-            return outputs
         single = not isinstance(outputs, tuple)
         outs = (outputs,) if single else outputs
+        dirty = _dirty_ids(ctx, outs) if ctx._dirty else None
+        if not (previous and any(ctx.needs_input_grad)):
+            return outputs
         # differentiable outputs: float tensors not marked non-differentiable
         diff = [k for k, o in enumerate(outs) if isinstance(o, Tensor)
                 and o._data.dtype.kind in "fc" and id(o) not in ctx._non_differentiable]
@@ -120,6 +125,8 @@ class Function:
             return outputs
         positions = tuple(i for i, a in enumerate(args) if isinstance(a, Tensor))
         inputs = tuple(args[i] for i in positions)
+        if dirty is not None:  # the node keeps stand-ins with the old history (no cycle through it)
+            inputs = tuple(_stand_in(x, cls) if id(x) in dirty else x for x in inputs)
         metas = tuple((o._data.shape, o._data.dtype) if isinstance(o, Tensor) else None
                       for o in outs)
         in_metas = tuple((x._data.shape, x._data.dtype) for x in inputs)
@@ -135,9 +142,13 @@ class Function:
                      for j in range(len(diff))]
         for k, node_k in zip(diff, nodes):
             inner = outs[k]
-            out = wrap(inner._data)  # a new tensor (even for a returned input), sharing memory
-            out._vc = inner._shared_vc()  # and version counter: in-place changes are seen
-            out._rg, out.grad_fn = True, node_k
+            if dirty is not None and id(inner) in dirty:  # changed in place: the same object
+                out = inner
+                set_history(out, node_k)
+            else:
+                out = wrap(inner._data)  # a new tensor (even for a returned input), sharing memory
+                out._vc = inner._shared_vc()  # and version counter: in-place changes are seen
+                out._rg, out.grad_fn = True, node_k
             results[k] = out
             for i, saved in enumerate(ctx._saved):  # weak: ctx -> output -> node -> ctx
                 if saved is inner:
@@ -146,6 +157,91 @@ class Function:
             _WATCH(cls, args, kwargs, node, nodes, diff, results)
         return results[0] if single else tuple(results)
 
+
+def set_history(t, node) -> None:
+    """Give tensor ``t``, changed in place, the new history ``node``: what torch's
+    ``rebase_history`` does for a Function's dirty output. Its version was bumped already; a view
+    passes the change on to its base (see ``ops.inplace``)."""
+    if t._base is not None:
+        from ..ops.inplace import rebase_view_history
+
+        rebase_view_history(node.name(), t, node)
+        return
+    t._grad_fn, t._rg = node, True
+
+
+def _dirty_ids(ctx: FunctionCtx, outs: tuple) -> set:
+    """The ids of the tensors marked dirty, once checked to be returned; their versions are bumped
+    (the in-place change), and ``ctx.saved_tensors`` expects the new version of the saved ones."""
+    returned = {id(o) for o in outs}
+    dirty = {id(t) for t in ctx._dirty}
+    if not dirty <= returned:
+        raise RuntimeError(
+            "Some elements marked as dirty during the forward method were not returned as output. "
+            "The inputs that are modified inplace must all be outputs of the Function."
+        )
+    for t in {id(t): t for t in ctx._dirty}.values():
+        t._bump_version()
+    ctx._versions = tuple(t._version if t is not None else 0 for t in ctx._saved)
+    return dirty
+
+
+def _stand_in(x, cls):
+    """The value an input marked dirty had before the call, as the Function's node keeps it."""
+    from .._tensor import wrap
+
+    if x._rg and x.grad_fn is None:
+        raise RuntimeError(
+            f"{cls.__name__}: a leaf Variable that requires grad has been used in an in-place "
+            "operation (it was marked dirty with ctx.mark_dirty). Pass a clone() of it instead."
+        )
+    old = wrap(x._data)
+    old._rg, old.grad_fn, old._vc = x._rg, x.grad_fn, x._vc
+    return old
+
+
+def once_differentiable(backward):
+    """Decorator for a Function's ``backward`` that cannot itself be differentiated.
+
+    The backward runs without recording, even under ``create_graph=True``; when its inputs (the
+    gradients) require grad, its results lead to a node that raises if a second backward reaches
+    it, as ``torch.autograd.function.once_differentiable`` does.
+    """
+
+    @functools.wraps(backward)
+    def wrapper(ctx, *args):
+        from .._tensor import Tensor, wrap
+
+        previous = GRAD.enabled
+        GRAD.enabled = False
+        try:
+            outputs = backward(ctx, *args)
+        finally:
+            GRAD.enabled = previous
+        if not previous:
+            return outputs
+        inputs = tuple(a for a in args if isinstance(a, Tensor) and a._rg)
+        if not inputs:
+            return outputs
+        node = Node(_ONCE_ERROR, inputs, None, (), None, None)
+        single = not isinstance(outputs, tuple)
+        results = []
+        for o in (outputs,) if single else outputs:
+            if isinstance(o, Tensor):
+                o = wrap(o._data)
+                o._rg, o.grad_fn = True, node
+            results.append(o)
+        return results[0] if single else tuple(results)
+
+    return wrapper
+
+
+def _raise_once_differentiable(F, g, xs, out, params, needs):
+    raise RuntimeError("trying to differentiate twice a function that was marked with @once_differentiable")
+
+
+_ONCE_ERROR = Op("once_differentiable_error", _raise_once_differentiable, saves_inputs=False)
+_ONCE_ERROR.node_name = "Error"
 
 #: ``anomaly.py`` sets this while it watches: called with each recorded Function call
 _WATCH = None
@@ -232,6 +328,7 @@ def _op_for(cls) -> Op:
     op = _OPS.get(cls)
     if op is None:
         op = Op(cls.__name__, _custom_backward(cls), saves_inputs=False)
+        op.saves_params = True  # the ctx and what it saved
         op.node_name = cls.__name__ + "Backward"
         _OPS[cls] = op
     return op
@@ -276,7 +373,11 @@ def _custom_backward(cls):
                     f"Function {cls.__name__}Backward returned an invalid gradient at index {pos}"
                     f" - got {list(r.shape)} but expected shape compatible with {list(shape)}"
                 )
-            grads.append(r if F.is_tensor else r._data)
+            if F.is_tensor:
+                grads.append(r)
+            else:  # the user's array, maybe kept: a view tells the engine it is not its own to
+                d = r._data  # store in a .grad and add into in place (engine._accumulate copies)
+                grads.append(d.view() if type(d) is np.ndarray else d)
         return tuple(grads)
 
     return backward

@@ -33,7 +33,7 @@ class Op:
     """
 
     __slots__ = ("name", "backward", "saves_out", "saves_inputs", "formula", "node_name",
-                 "same_shape")
+                 "same_shape", "saves_params")
 
     def __init__(self, name: str, backward: Callable, *, saves_out: bool = False,
                  saves_inputs: bool = True, formula: str = "") -> None:
@@ -45,6 +45,9 @@ class Op:
         # True when the rule's gradients always have the inputs' shapes and dtypes (unary
         # element-wise ops): the engine then skips its un-broadcasting check
         self.same_shape = False
+        # True when params hold what torch would count as saved tensors (a custom Function's
+        # ctx): backward then frees them
+        self.saves_params = False
         self.node_name = "".join(p.capitalize() for p in name.strip("_").split("_")) + "Backward0"
 
     def __repr__(self) -> str:
@@ -113,6 +116,13 @@ class Node:
         if x is not None:
             return x._data.shape, x._data.dtype
         return self.metas[i]
+
+    @property
+    def saves(self) -> bool:
+        """Whether this node keeps tensors for its backward: only then does backward free it
+        (so that, as in torch, a second backward through ``a + b`` works without retain_graph)."""
+        return self.inputs[0] is not None or self.out is not None or self.op.saves_params \
+            if self.inputs else self.op.saves_params
 
     @property
     def next_functions(self) -> tuple:

@@ -120,6 +120,20 @@ def _rewrite_base_history(view: Tensor, base: Tensor, result: Tensor) -> None:
     base._grad_fn, base._rg = rewritten._grad_fn, True
 
 
+def rebase_view_history(who: str, view: Tensor, node) -> None:
+    """A view already changed in place by ``node`` (a custom Function that marked it dirty):
+    its base takes the history of that change, as for an in-place op on the view."""
+    base = view._base
+    _check_view_writable(who, view, base)
+    value = wrap(view._data)
+    value._rg, value._grad_fn = True, node
+    old_base = wrap(base._data)
+    old_base._rg, old_base._grad_fn = base._rg, base._grad_fn
+    rewritten = make_result(base._data, _copy_slices, (old_base, value), (view._view_steps,))
+    base._grad_fn, base._rg = rewritten._grad_fn, True
+    view._view_version = -1  # its history is remade from the base's when next used
+
+
 def _replay(steps: tuple, g):
     """The view ``steps`` (see ``make_view``) applied to ``g``, an array or a tensor."""
     t = g if isinstance(g, Tensor) else wrap(g)
