@@ -11,11 +11,11 @@ from __future__ import annotations
 
 import copy
 import importlib
-import itertools
 
 import numpy as np
 import pytest
 import torch
+from oracle import grid, raises_like_torch
 
 import chainrule
 
@@ -154,11 +154,6 @@ def check_against_torch(cls_name, kwargs, dtype, lr2=0.02):
     else:
         assert_within_float32_bound(ours, theirs, make_opt, sign, f"{cls_name}({kwargs})")
     assert not np.allclose(ours[-1][2], INIT[2]), "the parameters did not move"
-
-
-def grid(**options):
-    keys = list(options)
-    return [dict(zip(keys, values)) for values in itertools.product(*options.values())]
 
 
 # ---- trajectories for every option combination ----------------------------------------------------
@@ -526,14 +521,6 @@ def test_load_state_dict_that_does_not_fit(what):
 
 
 # ---- errors -----------------------------------------------------------------------------------------
-def raises_like_torch(program, match):
-    """``program(lib)`` raises the same exception type, with torch's message, in both libraries."""
-    with pytest.raises(Exception, match=match) as theirs:
-        program(torch)
-    with pytest.raises(theirs.type, match=match):
-        program(chainrule)
-
-
 @pytest.mark.parametrize("cls", ["SGD", "Adam", "AdamW", "RMSprop", "Adagrad"])
 def test_negative_lr(cls):
     raises_like_torch(lambda lib: getattr(lib.optim, cls)(make_params(lib, "float32"), lr=-0.1),
