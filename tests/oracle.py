@@ -9,7 +9,7 @@ finite differences.
 The other helpers that test files share live here too, so that each is written once: conversions
 (``to_numpy``, ``pair``, ``both``, ``tensor_of``), comparisons (``assert_close``, ``assert_same_tree``,
 ``raises_like_torch``), nn layers against torch's (``layer_pair``, ``copy_torch_weights``,
-``compare_layer``, ``one_torch_thread``), parameter grids, and running the scripts in examples/.
+``compare_layer``), parameter grids, and running the scripts in examples/.
 """
 
 from __future__ import annotations
@@ -300,16 +300,6 @@ def raises_like_torch(program, match: str) -> None:
 
 
 # ---- nn layers against torch's ---------------------------------------------------------------------
-@pytest.fixture(scope="module")
-def one_torch_thread():
-    """torch's thread pool only slows tiny ops down (by 10-40x on a busy 2-core machine). A module
-    uses it with ``pytestmark = pytest.mark.usefixtures("one_torch_thread")``."""
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
-
-
 def copy_torch_weights(ours, theirs) -> None:
     """Load torch module ``theirs``'s parameters and buffers into chainrule module ``ours``."""
     ours.load_state_dict({k: chainrule.tensor(to_numpy(v)) for k, v in theirs.state_dict().items()})
