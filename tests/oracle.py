@@ -5,19 +5,35 @@ to ``chainrule`` or to ``torch``. ``check_spec`` compares forward values, first 
 vector-Jacobian product), second derivatives (the derivative of that product along another random
 vector, through ``create_graph=True``) and, in float64, the first derivative against central
 finite differences.
+
+The other helpers that test files share live here too, so that each is written once: conversions
+(``to_numpy``, ``pair``, ``both``, ``tensor_of``), comparisons (``assert_close``, ``assert_same_tree``,
+``raises_like_torch``), nn layers against torch's (``layer_pair``, ``copy_torch_weights``,
+``compare_layer``), parameter grids, and running the scripts in examples/.
 """
 
 from __future__ import annotations
 
+import importlib.util
+import itertools
+import os
+import subprocess
+import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
+from types import ModuleType
 
 import numpy as np
+import pytest
 import torch
 
 import chainrule
 
 Shapes = Sequence[tuple]  # one shape per tensor argument
+LIBS = (chainrule, torch)
+ROOT = Path(__file__).resolve().parents[1]
+EXAMPLES = ROOT / "examples"
 
 
 @dataclass
@@ -101,11 +117,18 @@ def _outputs(result):
 
 
 def assert_close(ours, theirs, rtol, atol, what: str) -> None:
+    """Same shape and values. In float32 the absolute tolerance grows to ``rtol`` times the array's
+    largest magnitude: an element of a sum of products (matmul, conv, a reduction) errs by eps32
+    times the sum of its terms' magnitudes, which for an element that cancels to near zero is the
+    array's scale, not its own; which elements cancel how much differs between BLAS kernels."""
     a, b = to_numpy(ours), to_numpy(theirs)
     assert a.shape == b.shape, f"{what}: shape {a.shape} != torch's {b.shape}"
     if b.dtype.kind in "biu":
         np.testing.assert_array_equal(a, b, err_msg=what)
         return
+    if np.float32 in (a.dtype, b.dtype):
+        finite = np.abs(b[np.isfinite(b)])
+        atol = max(atol, rtol * float(finite.max(initial=0.0)))
     np.testing.assert_allclose(a, b, rtol=rtol, atol=atol, err_msg=what, equal_nan=True)
 
 
@@ -219,3 +242,155 @@ def check_finite_differences(spec: OpSpec, arrays, eps: float = 1e-6) -> None:
         analytic = np.zeros(base[i].shape) if g is None else g.numpy()
         np.testing.assert_allclose(analytic, numeric, rtol=1e-4, atol=1e-5,
                                    err_msg=f"{spec.name}: gradient of input {i} vs finite differences")
+
+
+# ---- conversions ---------------------------------------------------------------------------------
+def pair(array, requires_grad: bool = False):
+    """The same leaf in chainrule and in torch."""
+    return (chainrule.tensor(array, requires_grad=requires_grad),
+            torch.tensor(array, requires_grad=requires_grad))
+
+
+def both(fn, array, requires_grad: bool = False) -> list:
+    """``[fn(chainrule, tensor), fn(torch, tensor)]`` on the same array."""
+    return [fn(lib, lib.tensor(array, requires_grad=requires_grad)) for lib in LIBS]
+
+
+def tensor_of(lib, values, requires_grad: bool = False, dtype: str = "float64"):
+    """A ``dtype`` tensor of ``values`` in ``lib`` (a copy: no negative strides)."""
+    t = lib.tensor(np.array(values, dtype=dtype))
+    return t.requires_grad_() if requires_grad else t
+
+
+def grid(**options) -> list[dict]:
+    """Every combination of the options' values, as keyword dicts."""
+    keys = list(options)
+    return [dict(zip(keys, values)) for values in itertools.product(*options.values())]
+
+
+# ---- comparisons -----------------------------------------------------------------------------------
+def assert_same_tree(ours, theirs, where: str = "result", rtol: float = 1e-10,
+                     requires_grad: bool = True) -> None:
+    """Same pytree structure (tuples, lists, dicts in order), shapes, values and (unless told not to)
+    requires_grad; ``theirs`` is torch's result, or chainrule's own for a second chainrule path."""
+    if isinstance(theirs, torch.Tensor | chainrule.Tensor):
+        assert isinstance(ours, chainrule.Tensor), f"{where}: {type(ours).__name__}"
+        assert tuple(ours.shape) == tuple(theirs.shape), f"{where}: {ours.shape} vs {theirs.shape}"
+        if requires_grad:
+            assert ours.requires_grad == theirs.requires_grad, f"{where}: requires_grad"
+        np.testing.assert_allclose(to_numpy(ours), to_numpy(theirs), rtol=rtol, atol=1e-12, err_msg=where)
+    elif isinstance(theirs, tuple | list):
+        assert type(ours) is type(theirs) and len(ours) == len(theirs), f"{where}: {ours!r}"
+        for i, (o, t) in enumerate(zip(ours, theirs)):
+            assert_same_tree(o, t, f"{where}[{i}]", rtol, requires_grad)
+    elif isinstance(theirs, dict):
+        assert isinstance(ours, dict) and list(ours) == list(theirs), f"{where}: keys"
+        for k in theirs:
+            assert_same_tree(ours[k], theirs[k], f"{where}[{k!r}]", rtol, requires_grad)
+    else:
+        assert ours == theirs, where
+
+
+def raises_like_torch(program, match: str) -> None:
+    """``program(lib)`` raises the same exception type, with torch's message, in both libraries."""
+    with pytest.raises(Exception, match=match) as theirs:
+        program(torch)
+    with pytest.raises(theirs.type, match=match):
+        program(chainrule)
+
+
+# ---- nn layers against torch's ---------------------------------------------------------------------
+def copy_torch_weights(ours, theirs) -> None:
+    """Load torch module ``theirs``'s parameters and buffers into chainrule module ``ours``."""
+    ours.load_state_dict({k: chainrule.tensor(to_numpy(v)) for k, v in theirs.state_dict().items()})
+
+
+def layer_pair(name: str, *args, dtype: str = "float64", **kwargs):
+    """chainrule's layer ``nn.<name>(*args, **kwargs)`` and torch's, both holding torch's weights."""
+    torch.manual_seed(0)
+    theirs = getattr(torch.nn, name)(*args, **kwargs).to(getattr(torch, dtype))
+    ours = getattr(chainrule.nn, name)(*args, **kwargs).to(getattr(chainrule, dtype))
+    copy_torch_weights(ours, theirs)
+    return ours, theirs
+
+
+def _close_or_absent(a, b, rtol, atol, what) -> None:
+    if b is None:
+        assert a is None or not to_numpy(a).any(), f"{what}: torch has no gradient"
+        return
+    assert a is not None, f"{what}: missing, torch has one"
+    assert_close(a, b, rtol, atol, what)
+
+
+def compare_layer(ours, theirs, inputs, *, dtype: str = "float64", second: bool = True,
+                  modes=("train", "eval"), call=None) -> None:
+    """Outputs, input and parameter gradients for a random upstream gradient and, with ``second``,
+    the derivative of their random projection (double backward), in each mode. ``inputs``: one
+    array or a list of them; ``call(layer, *tensors)`` defaults to ``layer(*tensors)``."""
+    arrays = [inputs] if isinstance(inputs, np.ndarray) else list(inputs)
+    call = call or (lambda layer, *xs: layer(*xs))
+    rtol, atol = (1e-9, 1e-11) if dtype == "float64" else (1e-4, 1e-5)
+    rng = np.random.default_rng(7)
+    for mode in modes:
+        getattr(ours, mode)()
+        getattr(theirs, mode)()
+        xs_o = [chainrule.tensor(a.astype(dtype), requires_grad=True) for a in arrays]
+        xs_t = [torch.tensor(a.astype(dtype), requires_grad=True) for a in arrays]
+        out_o, out_t = call(ours, *xs_o), call(theirs, *xs_t)
+        assert_close(out_o, out_t, rtol, atol, f"{mode} forward")
+        assert str(out_o.dtype).split(".")[-1] == str(out_t.dtype).split(".")[-1]
+        wrt_o = xs_o + [p for _, p in sorted(ours.named_parameters())]
+        wrt_t = xs_t + [p for _, p in sorted(theirs.named_parameters())]
+        v = rng.standard_normal(tuple(out_t.shape)).astype(dtype)
+        g_o = chainrule.autograd.grad(out_o, wrt_o, chainrule.tensor(v), create_graph=second,
+                                      allow_unused=True)
+        g_t = torch.autograd.grad(out_t, wrt_t, torch.tensor(v), create_graph=second, allow_unused=True)
+        for i, (a, b) in enumerate(zip(g_o, g_t)):
+            _close_or_absent(a, b, rtol, atol, f"{mode} grad {i}")
+        if not second:
+            continue
+        terms_o, terms_t = [], []
+        for a, b in zip(g_o, g_t):
+            if b is not None and b.requires_grad:
+                u = rng.standard_normal(tuple(b.shape)).astype(dtype)
+                terms_t.append((b * torch.tensor(u)).sum())
+                if a is not None and a.requires_grad:  # else a constant: no second derivative
+                    terms_o.append((a * chainrule.tensor(u)).sum())
+        if not terms_t:
+            continue
+        s_t = sum(terms_t[1:], terms_t[0])
+        gg_t = torch.autograd.grad(s_t, wrt_t, allow_unused=True)
+        if terms_o and (s_o := sum(terms_o[1:], terms_o[0])).requires_grad:
+            gg_o = chainrule.autograd.grad(s_o, wrt_o, allow_unused=True)
+        else:  # our first derivatives are constants: every second derivative is zero
+            gg_o = [None] * len(wrt_o)
+        for i, (a, b) in enumerate(zip(gg_o, gg_t)):
+            if b is not None and a is None:
+                a = np.zeros(tuple(b.shape), dtype=dtype)
+            _close_or_absent(a, b, rtol, atol, f"{mode} second derivative {i}")
+
+
+# ---- the scripts in examples/ ----------------------------------------------------------------------
+def run_example(name: str, *args: str, timeout: float = 300) -> subprocess.CompletedProcess:
+    """``python examples/<name> *args`` in a subprocess, from the repository root, with this
+    checkout's src first on PYTHONPATH; ``name`` may also be a path to any script."""
+    return run_python(EXAMPLES / name, *args, timeout=timeout)
+
+
+def run_python(path, *args: str, timeout: float = 300,
+               flags: Sequence[str] = ()) -> subprocess.CompletedProcess:
+    """``python *flags path *args`` in a subprocess, from the repository root, with this checkout's
+    src first on PYTHONPATH."""
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT / "src"), env.get("PYTHONPATH")]))
+    return subprocess.run([sys.executable, *flags, str(path), *args], capture_output=True,
+                          text=True, timeout=timeout, cwd=ROOT, env=env)
+
+
+def load_example(name: str, library, module_name: str) -> ModuleType:
+    """A fresh copy of examples/<name> as a module, switched to ``library`` by its ``use()``."""
+    spec = importlib.util.spec_from_file_location(module_name, EXAMPLES / name)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    module.use(library)
+    return module

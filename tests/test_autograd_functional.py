@@ -10,6 +10,8 @@ import numpy as np
 import pytest
 import torch
 import torch.autograd.functional as TF
+from oracle import assert_same_tree
+from oracle import tensor_of as T  # a float64 tensor of the values, in either library
 
 import chainrule
 import chainrule.autograd.functional as CF
@@ -18,27 +20,6 @@ RNG = np.random.default_rng(0)
 A = RNG.standard_normal(3)
 B = RNG.standard_normal((2, 3))
 LIBS = ((torch, TF), (chainrule, CF))
-
-
-def T(lib, a, requires_grad: bool = False):
-    t = lib.tensor(np.array(a, dtype=np.float64), dtype=lib.float64)
-    return t.requires_grad_() if requires_grad else t
-
-
-def assert_same(ours, theirs, where: str = "result", requires_grad: bool = True) -> None:
-    """Same nesting (tuple or list), shapes, values and (unless told not to) requires_grad; either
-    side may be chainrule's or torch's."""
-    if isinstance(theirs, (torch.Tensor, chainrule.Tensor)):
-        assert isinstance(ours, chainrule.Tensor), f"{where}: {type(ours).__name__}"
-        assert tuple(ours.shape) == tuple(theirs.shape), f"{where}: {ours.shape} vs {theirs.shape}"
-        if requires_grad:
-            assert ours.requires_grad == theirs.requires_grad, f"{where}: requires_grad"
-        np.testing.assert_allclose(ours.detach().numpy(), theirs.detach().numpy(), rtol=1e-10,
-                                   atol=1e-12, err_msg=where)
-    else:
-        assert type(ours) is type(theirs) and len(ours) == len(theirs), f"{where}: {ours!r}"
-        for i, (o, t) in enumerate(zip(ours, theirs)):
-            assert_same(o, t, f"{where}[{i}]", requires_grad)
 
 
 def two_in_two_out(lib, x, y):
@@ -89,22 +70,22 @@ JACOBIANS = [n for n in CASES if n.startswith(("jacobian", "hessian"))]
 def test_matches_torch(name, create_graph) -> None:
     theirs = CASES[name](torch, TF, create_graph=create_graph)
     ours = CASES[name](chainrule, CF, create_graph=create_graph)
-    assert_same(ours, theirs, name)
+    assert_same_tree(ours, theirs, name)
 
 
 @pytest.mark.parametrize("name", JACOBIANS)
 def test_vectorize_matches_the_loop_and_torch(name) -> None:
     theirs = CASES[name](torch, TF, vectorize=True)
     ours = CASES[name](chainrule, CF, vectorize=True)
-    assert_same(ours, theirs, name)
-    assert_same(ours, CASES[name](chainrule, CF, vectorize=False), name)
+    assert_same_tree(ours, theirs, name)
+    assert_same_tree(ours, CASES[name](chainrule, CF, vectorize=False), name)
 
 
 @pytest.mark.parametrize("name", [n for n in JACOBIANS if n.startswith("jacobian")])
 def test_forward_mode_jacobian_matches_torch(name) -> None:
     theirs = CASES[name](torch, TF, vectorize=True, strategy="forward-mode")
     ours = CASES[name](chainrule, CF, vectorize=True, strategy="forward-mode")
-    assert_same(ours, theirs, name)
+    assert_same_tree(ours, theirs, name)
 
 
 @pytest.mark.parametrize("name", [n for n in JACOBIANS if n.startswith("hessian")])
@@ -113,7 +94,7 @@ def test_forward_over_reverse_hessian_matches_torch(name) -> None:
     ours = CASES[name](chainrule, CF, vectorize=True, outer_jacobian_strategy="forward-mode")
     # torch's result keeps a graph here (its forward-mode inputs were made to require grad); ours
     # is a constant, as for every other strategy without create_graph
-    assert_same(ours, theirs, name, requires_grad=False)
+    assert_same_tree(ours, theirs, name, requires_grad=False)
     rows = ours if isinstance(ours, list) else [[ours]]
     assert not any(t.requires_grad for row in rows for t in row)
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 import re
 
 import pytest
-from example_scripts import run_example
+from oracle import run_example
 
 
 @pytest.mark.parametrize("name", ["logdet.py", "newton_logistic.py", "per_sample_grads.py"])

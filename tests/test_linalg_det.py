@@ -7,17 +7,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
+from oracle import pair, to_numpy
 
 import chainrule
-
-
-def _pair(a, requires_grad=False):
-    return (chainrule.tensor(a, requires_grad=requires_grad),
-            torch.tensor(a, requires_grad=requires_grad))
-
-
-def _np(t):
-    return t.detach().numpy()
 
 
 def _cofactors(m: np.ndarray) -> np.ndarray:
@@ -64,14 +56,14 @@ def test_logdet_gradient_is_the_inverse_transpose(batch) -> None:
 ])
 def test_det_gradient_at_a_singular_matrix_is_the_cofactor_matrix(m) -> None:
     expected = _cofactors(m)
-    ours, theirs = _pair(m, requires_grad=True)
+    ours, theirs = pair(m, requires_grad=True)
     (g,) = chainrule.autograd.grad(chainrule.linalg.det(ours), ours)
     np.testing.assert_allclose(g.numpy(), expected, atol=1e-12)
     # torch's create_graph path takes the same cofactors (through an SVD); so do we
     (gt,) = torch.autograd.grad(torch.linalg.det(theirs), theirs, create_graph=True)
     (gc,) = chainrule.autograd.grad(chainrule.linalg.det(ours), ours, create_graph=True)
-    np.testing.assert_allclose(_np(gt), expected, atol=1e-12)
-    np.testing.assert_allclose(_np(gc), expected, atol=1e-12)
+    np.testing.assert_allclose(to_numpy(gt), expected, atol=1e-12)
+    np.testing.assert_allclose(to_numpy(gc), expected, atol=1e-12)
 
 
 def test_det_second_derivative_at_a_singular_matrix_matches_torch() -> None:
@@ -83,7 +75,7 @@ def test_det_second_derivative_at_a_singular_matrix_matches_torch() -> None:
         x = lib.tensor(m, requires_grad=True)
         (g,) = lib.autograd.grad(lib.linalg.det(x), x, create_graph=True)
         (gg,) = lib.autograd.grad((g * lib.tensor(w)).sum(), x)
-        results.append(_np(gg))
+        results.append(to_numpy(gg))
     # det is cubic: its second derivative along w is linear in x, exact by hand
     expected = np.zeros((3, 3))
     for i in range(3):
@@ -126,16 +118,16 @@ def test_slogdet_and_logdet_of_singular_and_negative_matrices() -> None:
     sing = np.array([[1.0, 2], [2, 4]])
     neg = np.array([[0.0, 1], [1, 0]])
     for m in (sing, neg):
-        ours, theirs = _pair(m, requires_grad=True)
+        ours, theirs = pair(m, requires_grad=True)
         s_o, s_t = chainrule.linalg.slogdet(ours), torch.linalg.slogdet(theirs)
-        np.testing.assert_array_equal(_np(s_o.sign), _np(s_t.sign))
-        np.testing.assert_array_equal(_np(s_o.logabsdet), _np(s_t.logabsdet))
-        np.testing.assert_array_equal(_np(chainrule.logdet(ours)), _np(torch.logdet(theirs)))
-    ours, theirs = _pair(neg, requires_grad=True)
+        np.testing.assert_array_equal(to_numpy(s_o.sign), to_numpy(s_t.sign))
+        np.testing.assert_array_equal(to_numpy(s_o.logabsdet), to_numpy(s_t.logabsdet))
+        np.testing.assert_array_equal(to_numpy(chainrule.logdet(ours)), to_numpy(torch.logdet(theirs)))
+    ours, theirs = pair(neg, requires_grad=True)
     chainrule.logdet(ours).backward()
     torch.logdet(theirs).backward()
     np.testing.assert_array_equal(ours.grad.numpy(), theirs.grad.numpy())  # nan result: 0
-    ours, theirs = _pair(sing, requires_grad=True)
+    ours, theirs = pair(sing, requires_grad=True)
     chainrule.linalg.slogdet(ours).logabsdet.backward()
     torch.linalg.slogdet(theirs).logabsdet.backward()
     assert not np.isfinite(ours.grad.numpy()).all() and not np.isfinite(theirs.grad.numpy()).all()
@@ -165,8 +157,8 @@ def test_det_second_derivative_of_a_large_singular_matrix() -> None:
     (gg,) = chainrule.autograd.grad((g * chainrule.tensor(w)).sum(), x)
     xt = torch.tensor(m, requires_grad=True)
     (gt,) = torch.autograd.grad(torch.linalg.det(xt), xt)
-    scale = np.abs(_np(gt)).max()
-    np.testing.assert_allclose(_np(g), _np(gt), rtol=1e-9, atol=1e-10 * scale)
+    scale = np.abs(to_numpy(gt)).max()
+    np.testing.assert_allclose(to_numpy(g), to_numpy(gt), rtol=1e-9, atol=1e-10 * scale)
 
     def gradient(a):
         t = chainrule.tensor(a, requires_grad=True)

@@ -8,15 +8,9 @@ import math
 import numpy as np
 import pytest
 import torch
+from oracle import LIBS, both
 
 import chainrule
-
-LIBS = (chainrule, torch)
-
-
-def _both(fn, array):
-    """``fn(lib, tensor)`` for chainrule and torch on the same array."""
-    return [fn(lib, lib.tensor(array)) for lib in LIBS]
 
 
 # ---- norms, cond and rank: special values --------------------------------------------------------
@@ -39,7 +33,7 @@ def test_matrix_norm_of_empty_matrices(shape, ord) -> None:
     np.diag([1.0, 1e-9]), np.zeros((2, 0, 0)),
 ], ids=["singular", "zero", "batch with a singular matrix", "ill-conditioned", "empty"])
 def test_cond_special_values_match_torch(p, matrix) -> None:
-    ours, theirs = _both(lambda m, x: m.linalg.cond(x, p), matrix)
+    ours, theirs = both(lambda m, x: m.linalg.cond(x, p), matrix)
     assert ours.shape == tuple(theirs.shape)
     np.testing.assert_allclose(ours.numpy(), theirs.numpy(), rtol=1e-6, equal_nan=True)
 
@@ -72,19 +66,19 @@ def test_matrix_rank_matches_torch(name) -> None:
     rng = np.random.default_rng(12)
     a = rng.standard_normal((2, 4, 2)) @ rng.standard_normal((2, 2, 5))  # rank 2
     a[1] += np.diag([0.0, 0.0, 0.0, 1e-9]) @ rng.standard_normal((4, 5))  # nearly rank 2
-    ours, theirs = _both(RANK_CALLS[name], a)
+    ours, theirs = both(RANK_CALLS[name], a)
     assert str(ours.dtype).endswith("int64")
     np.testing.assert_array_equal(ours.numpy(), theirs.numpy())
 
 
 def test_matrix_rank_of_empty_matrices() -> None:
-    ours, theirs = _both(lambda m, x: m.linalg.matrix_rank(x), np.ones((2, 0, 3)))
+    ours, theirs = both(lambda m, x: m.linalg.matrix_rank(x), np.ones((2, 0, 3)))
     np.testing.assert_array_equal(ours.numpy(), theirs.numpy())
 
 
 @pytest.mark.parametrize("offset,dims", [(0, (-2, -1)), (1, (0, 2)), (-2, (2, 1)), (5, (0, 1))])
 def test_linalg_diagonal_matches_torch(offset, dims) -> None:
     a = np.arange(24.0).reshape(2, 3, 4)
-    ours, theirs = _both(lambda m, x: m.linalg.diagonal(x, offset=offset, dim1=dims[0],
+    ours, theirs = both(lambda m, x: m.linalg.diagonal(x, offset=offset, dim1=dims[0],
                                                         dim2=dims[1]), a)
     np.testing.assert_array_equal(ours.numpy(), theirs.numpy())

@@ -13,21 +13,13 @@ import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import array_shapes
+from oracle import pair, to_numpy
 from specs.linalg_solve import square, square_and_rhs
 
 import chainrule
 from chainrule.ops.linalg_matfun import _chain_order
 
 F64 = np.float64
-
-
-def _pair(a, requires_grad=False):
-    return (chainrule.tensor(a, requires_grad=requires_grad),
-            torch.tensor(a, requires_grad=requires_grad))
-
-
-def _np(t):
-    return t.detach().numpy()
 
 
 def _both_raise(fn, *arrays):
@@ -259,10 +251,10 @@ def test_empty_matrices() -> None:
                    lambda m, x: m.linalg.slogdet(x).sign, lambda m, x: m.linalg.inv(x),
                    lambda m, x: m.linalg.matrix_exp(x), lambda m, x: m.linalg.pinv(x),
                    lambda m, x: m.linalg.cholesky(x)):
-            ours, theirs = _pair(a)
+            ours, theirs = pair(a)
             o, t = fn(chainrule, ours), fn(torch, theirs)
             assert tuple(o.shape) == tuple(t.shape)
-            np.testing.assert_array_equal(_np(o), _np(t))
+            np.testing.assert_array_equal(to_numpy(o), to_numpy(t))
     x = chainrule.tensor(np.zeros((0, 0)), requires_grad=True)
     chainrule.linalg.det(x).backward()
     assert x.grad.shape == (0, 0)
@@ -284,16 +276,16 @@ def test_hilbert_matrices(n) -> None:
         "pinv": lambda m, x: m.linalg.pinv(x),
     }
     for name, fn in cases.items():
-        ours, theirs = _pair(h, requires_grad=True)
+        ours, theirs = pair(h, requires_grad=True)
         o, t = fn(chainrule, ours), fn(torch, theirs)
-        scale = np.abs(_np(t)).max()
-        np.testing.assert_allclose(_np(o), _np(t), rtol=tol, atol=tol * scale, err_msg=name)
+        scale = np.abs(to_numpy(t)).max()
+        np.testing.assert_allclose(to_numpy(o), to_numpy(t), rtol=tol, atol=tol * scale, err_msg=name)
         v = np.random.default_rng(n).standard_normal(tuple(t.shape))
         (go,) = chainrule.autograd.grad(o, ours, chainrule.tensor(v))
         (gt,) = torch.autograd.grad(t, theirs, torch.tensor(v))
-        gscale = np.abs(_np(gt)).max()
+        gscale = np.abs(to_numpy(gt)).max()
         # the gradients carry the condition number once more
-        np.testing.assert_allclose(go.numpy(), _np(gt), rtol=tol * cond,
+        np.testing.assert_allclose(go.numpy(), to_numpy(gt), rtol=tol * cond,
                                    atol=tol * cond * gscale, err_msg=f"grad of {name}")
 
 
@@ -306,13 +298,13 @@ def test_square_ops_over_batch_shapes(shapes, seed) -> None:
     for fn in (lambda m, x: m.linalg.det(x), lambda m, x: m.logdet(x @ x.mT),
                lambda m, x: m.linalg.inv(x), lambda m, x: m.linalg.matrix_exp(x / 4),
                lambda m, x: m.linalg.cholesky(x @ x.mT), lambda m, x: m.linalg.slogdet(x)[1]):
-        ours, theirs = _pair(a, requires_grad=True)
+        ours, theirs = pair(a, requires_grad=True)
         o, t = fn(chainrule, ours), fn(torch, theirs)
         assert tuple(o.shape) == tuple(t.shape)
-        np.testing.assert_allclose(_np(o), _np(t), rtol=1e-9, atol=1e-12)
+        np.testing.assert_allclose(to_numpy(o), to_numpy(t), rtol=1e-9, atol=1e-12)
         (go,) = chainrule.autograd.grad(o.sum(), ours)
         (gt,) = torch.autograd.grad(t.sum(), theirs)
-        np.testing.assert_allclose(go.numpy(), _np(gt), rtol=1e-9, atol=1e-12)
+        np.testing.assert_allclose(go.numpy(), to_numpy(gt), rtol=1e-9, atol=1e-12)
 
 
 @settings(max_examples=30, deadline=None, derandomize=True)
@@ -353,7 +345,7 @@ def test_zero_size_batches(batch, n, seed) -> None:
                lambda m, x: m.linalg.solve(x, x), lambda m, x: m.cholesky_inverse(x.tril())):
         o, t = fn(chainrule, chainrule.tensor(a)), fn(torch, torch.tensor(a))
         assert tuple(o.shape) == tuple(t.shape)
-        np.testing.assert_allclose(_np(o), _np(t), rtol=1e-9, atol=1e-12)
+        np.testing.assert_allclose(to_numpy(o), to_numpy(t), rtol=1e-9, atol=1e-12)
 
 
 # ---- what each op reads, and the structure of its gradient ---------------------------------------
@@ -369,8 +361,8 @@ def test_triangular_ops_read_only_their_triangle() -> None:
                    lambda m, x, u=upper: m.cholesky_solve(m.tensor(b), x, upper=u),
                    lambda m, x, u=upper: m.cholesky_inverse(x, upper=u)):
             o, t = fn(chainrule, chainrule.tensor(junk)), fn(torch, torch.tensor(junk))
-            assert np.isfinite(_np(o)).all()
-            np.testing.assert_allclose(_np(o), _np(t), rtol=1e-10)
+            assert np.isfinite(to_numpy(o)).all()
+            np.testing.assert_allclose(to_numpy(o), to_numpy(t), rtol=1e-10)
 
 
 def _sym(m, x):
@@ -410,7 +402,7 @@ def test_pinv_tolerances_like_torch() -> None:
     ]
     for fn in calls:
         o, t = fn(chainrule, chainrule.tensor(batch)), fn(torch, torch.tensor(batch))
-        np.testing.assert_allclose(_np(o), _np(t), rtol=1e-8, atol=1e-10)
+        np.testing.assert_allclose(to_numpy(o), to_numpy(t), rtol=1e-8, atol=1e-10)
 
 
 def test_lstsq_outputs_per_driver_like_torch() -> None:
@@ -425,7 +417,7 @@ def test_lstsq_outputs_per_driver_like_torch() -> None:
                 ov, tv = getattr(o, field), getattr(t, field)
                 assert tuple(ov.shape) == tuple(tv.shape), (driver, field)
                 assert str(ov.dtype).split(".")[-1] == str(tv.dtype).split(".")[-1]
-                np.testing.assert_allclose(_np(ov), _np(tv), rtol=1e-9, atol=1e-12)
+                np.testing.assert_allclose(to_numpy(ov), to_numpy(tv), rtol=1e-9, atol=1e-12)
         if driver in (None, "gelsy", "gelsd", "gelss"):
             o = chainrule.linalg.lstsq(chainrule.tensor(deficient), chainrule.tensor(np.ones((3, 1))),
                                        driver=driver)
@@ -454,18 +446,18 @@ def test_matrix_exp_closed_forms() -> None:
                                np.eye(3) + nil + nil @ nil / 2, rtol=1e-14)
     # a large norm (scaling and squaring) and its gradient against torch
     a = np.random.default_rng(10).standard_normal((4, 4)) * 3
-    ours, theirs = _pair(a, requires_grad=True)
+    ours, theirs = pair(a, requires_grad=True)
     o, tt = chainrule.linalg.matrix_exp(ours), torch.linalg.matrix_exp(theirs)
-    np.testing.assert_allclose(o.detach().numpy(), _np(tt), rtol=1e-10)
+    np.testing.assert_allclose(o.detach().numpy(), to_numpy(tt), rtol=1e-10)
     v = np.random.default_rng(11).standard_normal((4, 4))
     (go,) = chainrule.autograd.grad(o, ours, chainrule.tensor(v))
     (gt,) = torch.autograd.grad(tt, theirs, torch.tensor(v))
-    np.testing.assert_allclose(go.numpy(), _np(gt), rtol=1e-9)
+    np.testing.assert_allclose(go.numpy(), to_numpy(gt), rtol=1e-9)
 
 
 def test_matrix_power_zero_is_an_identity_with_zero_gradient() -> None:
     a = np.array([[1.0, 2], [3, 4]])
-    ours, theirs = _pair(a, requires_grad=True)
+    ours, theirs = pair(a, requires_grad=True)
     o, t = chainrule.linalg.matrix_power(ours, 0), torch.linalg.matrix_power(theirs, 0)
     assert o.requires_grad and t.requires_grad
     np.testing.assert_array_equal(o.detach().numpy(), np.eye(2))

@@ -10,7 +10,7 @@ import subprocess
 import numpy as np
 import pytest
 import torch
-from example_scripts import load_example, run_example
+from oracle import load_example, run_example
 
 import chainrule
 

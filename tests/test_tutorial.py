@@ -3,16 +3,14 @@ outputs of the two example files of "When a gradient goes wrong", run as the pag
 
 from __future__ import annotations
 
-import os
 import re
-import subprocess
-import sys
 from pathlib import Path
+
+from oracle import ROOT, run_python
 
 import chainrule as torch
 from chainrule import viz
 
-ROOT = Path(__file__).resolve().parents[1]
 TUTORIAL = (ROOT / "docs" / "tutorial.md").read_text(encoding="utf-8")
 SHOWN_PATH = "/tmp/example.py"  # where the page says the example files were saved
 
@@ -26,13 +24,11 @@ def blocks(after: str) -> list[tuple[str, str]]:
     return re.findall(r"```(\w*)\n(.*?)```", section, flags=re.S)
 
 
-def run_example(code: str, tmp_path: Path) -> str:
+def run_code(code: str, tmp_path: Path) -> str:
+    """What the tutorial's ``code`` prints, run as a script (shown under the tutorial's path)."""
     path = tmp_path / "example.py"
     path.write_text(code, encoding="utf-8")
-    env = dict(os.environ)
-    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT / "src"), env.get("PYTHONPATH")]))
-    done = subprocess.run([sys.executable, "-W", "ignore", str(path)], capture_output=True,
-                          text=True, timeout=120, env=env)
+    done = run_python(path, timeout=120, flags=("-W", "ignore"))
     return (done.stdout + done.stderr).replace(str(path), SHOWN_PATH)
 
 
@@ -51,7 +47,7 @@ def test_the_explain_table_is_what_print_shows():
 def test_the_anomaly_example_prints_what_is_shown(tmp_path):
     (lang, code), (_, shown) = blocks("**`torch.autograd.detect_anomaly()`**")[:2]
     assert lang == "python"
-    output = run_example(code, tmp_path)
+    output = run_code(code, tmp_path)
     assert output.rstrip("\n").endswith(shown.rstrip("\n")), output
 
 
@@ -60,6 +56,6 @@ def test_the_check_graph_example_prints_what_is_shown(tmp_path):
     assert lang == "python"
     # the ok nodes' errors are rounding noise, whose last digit may differ between machines
     noise = re.compile(r"max \|err\| \d\.\de-(0[7-9]|1\d)")
-    assert noise.sub("max |err| (rounding)", run_example(code, tmp_path)) == \
+    assert noise.sub("max |err| (rounding)", run_code(code, tmp_path)) == \
         noise.sub("max |err| (rounding)", shown)
     assert "  >> BadCubeBackward  WRONG  max |err| 3.6e+00" in shown

@@ -8,6 +8,8 @@ import numpy as np
 import pytest
 import torch
 import torch.func as tfunc
+from oracle import assert_same_tree
+from oracle import tensor_of as T  # a float64 tensor of the values, in either library
 
 import chainrule
 import chainrule.func as cfunc
@@ -24,31 +26,6 @@ def batching(request, monkeypatch):
     """Run a test with jacrev / jacfwd batching through the loop, and through vmap."""
     monkeypatch.setattr(_jacobians, "VECTORIZE", request.param == "vmap")
     return request.param
-
-
-def T(lib, a, requires_grad: bool = False):
-    t = lib.tensor(np.array(a, dtype=np.float64), dtype=lib.float64)  # a copy: no negative strides
-    return t.requires_grad_() if requires_grad else t
-
-
-def assert_same(ours, theirs, where: str = "result", rtol: float = 1e-10) -> None:
-    """Same pytree structure, shapes, values and requires_grad (torch's result is the oracle)."""
-    if isinstance(theirs, torch.Tensor):
-        assert isinstance(ours, chainrule.Tensor), f"{where}: {type(ours).__name__}"
-        assert tuple(ours.shape) == tuple(theirs.shape), f"{where}: {ours.shape} vs {theirs.shape}"
-        assert ours.requires_grad == theirs.requires_grad, f"{where}: requires_grad"
-        np.testing.assert_allclose(ours.detach().numpy(), theirs.detach().numpy(), rtol=rtol,
-                                   atol=1e-12, err_msg=where)
-    elif isinstance(theirs, (tuple, list)):
-        assert type(ours) is type(theirs) and len(ours) == len(theirs), f"{where}: {ours!r}"
-        for i, (o, t) in enumerate(zip(ours, theirs)):
-            assert_same(o, t, f"{where}[{i}]", rtol)
-    elif isinstance(theirs, dict):
-        assert isinstance(ours, dict) and list(ours) == list(theirs), f"{where}: keys"
-        for k in theirs:
-            assert_same(ours[k], theirs[k], f"{where}[{k!r}]", rtol)
-    else:
-        assert ours == theirs, where
 
 
 def f_tree(lib, x, y):
@@ -143,7 +120,7 @@ CASES = {
 def test_matches_torch_func(name, batching) -> None:
     theirs = CASES[name](torch, tfunc)
     ours = CASES[name](chainrule, cfunc)
-    assert_same(ours, theirs, name)
+    assert_same_tree(ours, theirs, name)
 
 
 # ---- composition with ordinary autograd ----------------------------------------------------------

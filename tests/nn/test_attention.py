@@ -10,34 +10,19 @@ import math
 import numpy as np
 import pytest
 import torch
+from oracle import copy_torch_weights, to_numpy
 
 import chainrule
 import chainrule.nn as nn
 import chainrule.nn.functional as F
 
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 E, HEADS, LQ, S, B = 8, 2, 4, 5, 3
-
-
-@pytest.fixture(autouse=True, scope="module")
-def _one_torch_thread():
-    """torch's thread pool only slows these tiny ops down (by 10-40x on a busy 2-core machine)."""
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
-
-
-def _np(t) -> np.ndarray:
-    return t.detach().numpy()
 
 
 def _close(a, b, what: str, tol: float = 1e-10) -> None:
     assert tuple(a.shape) == tuple(b.shape), f"{what}: shape {tuple(a.shape)} != {tuple(b.shape)}"
-    np.testing.assert_allclose(_np(a), _np(b), rtol=tol, atol=tol, err_msg=what)
-
-
-def _copy_weights(ours, theirs) -> None:
-    ours.load_state_dict({k: chainrule.tensor(_np(v)) for k, v in theirs.state_dict().items()})
+    np.testing.assert_allclose(to_numpy(a), to_numpy(b), rtol=tol, atol=tol, err_msg=what)
 
 
 def _compare(ours, theirs, arrays: list, call, tol: float = 1e-10) -> None:
@@ -106,7 +91,7 @@ def test_sdpa_3d_gqa_dropout_and_errors():
              .scaled_dot_product_attention(*t, enable_gqa=True))
     qc = chainrule.tensor(q)
     out = F.scaled_dot_product_attention(qc, qc, qc, dropout_p=1.0)
-    assert np.all(_np(out) == 0)
+    assert np.all(to_numpy(out) == 0)
     with pytest.raises(RuntimeError, match="is_causal"):
         F.scaled_dot_product_attention(qc, qc, qc, attn_mask=chainrule.ones(LQ, LQ).bool(),
                                        is_causal=True)
@@ -126,7 +111,7 @@ def mha_pair(**kw):
             for name, p in theirs.named_parameters():
                 if "bias" in name:
                     p.uniform_(-0.5, 0.5)
-    _copy_weights(ours, theirs)
+    copy_torch_weights(ours, theirs)
     return ours, theirs
 
 
@@ -213,7 +198,7 @@ def test_multihead_attention_kdim_vdim_and_float_mask_grad():
     theirs = torch.nn.MultiheadAttention(E, HEADS, kdim=3, vdim=5).double()
     ours = nn.MultiheadAttention(E, HEADS, kdim=3, vdim=5, dtype=chainrule.float64)
     assert list(ours.state_dict()) == list(theirs.state_dict())
-    _copy_weights(ours, theirs)
+    copy_torch_weights(ours, theirs)
     rng = np.random.default_rng(14)
     arrays = [rng.standard_normal((LQ, B, E)), rng.standard_normal((S, B, 3)),
               rng.standard_normal((S, B, 5)), rng.standard_normal((LQ, S))]
@@ -229,7 +214,7 @@ def test_multihead_attention_eval_ignores_dropout_and_train_dropout_is_random():
     ours.train()
     xc = chainrule.tensor(x)
     a, b = ours(xc, xc, xc)[1], ours(xc, xc, xc)[1]
-    assert not np.allclose(_np(a), _np(b))
+    assert not np.allclose(to_numpy(a), to_numpy(b))
 
 
 def test_multihead_attention_double_backward():
@@ -260,9 +245,9 @@ def test_multihead_attention_structure_and_errors():
             [tuple(v.shape) for v in theirs.state_dict().values()]
         assert repr(ours) == repr(theirs)
     m = nn.MultiheadAttention(E, HEADS)
-    assert np.all(_np(m.in_proj_bias) == 0) and np.all(_np(m.out_proj.bias) == 0)
+    assert np.all(to_numpy(m.in_proj_bias) == 0) and np.all(to_numpy(m.out_proj.bias) == 0)
     bound = math.sqrt(6 / (E + 3 * E))  # xavier_uniform_ on the (3E, E) in_proj_weight
-    assert np.abs(_np(m.in_proj_weight)).max() <= bound
+    assert np.abs(to_numpy(m.in_proj_weight)).max() <= bound
     x = chainrule.randn(LQ, B, E)
     with pytest.raises(AssertionError, match="divisible"):
         nn.MultiheadAttention(5, 2)
@@ -292,7 +277,7 @@ def encoder_pair(dropout: float = 0.0, **kw):
         for name, p in theirs.named_parameters():
             if "bias" in name or "norm" in name:
                 p.uniform_(-0.5, 1.0)
-    _copy_weights(ours, theirs)
+    copy_torch_weights(ours, theirs)
     return ours, theirs
 
 
@@ -350,7 +335,7 @@ def test_transformer_encoder_layer_float32():
     torch.manual_seed(0)
     theirs = torch.nn.TransformerEncoderLayer(E, HEADS, 16, dropout=0.0, activation="gelu")
     ours = nn.TransformerEncoderLayer(E, HEADS, 16, dropout=0.0, activation="gelu")
-    _copy_weights(ours, theirs)
+    copy_torch_weights(ours, theirs)
     x = np.random.default_rng(21).standard_normal((LQ, B, E)).astype(np.float32)
     _compare(ours, theirs, [x], lambda lib, m, x: m(x), 2e-5)
     assert ours(chainrule.tensor(x)).dtype == chainrule.float32
@@ -369,7 +354,7 @@ def test_transformer_encoder(with_norm):
     ours = nn.TransformerEncoder(layer_o, 2, norm=nn.LayerNorm(E, dtype=chainrule.float64)
                                  if with_norm else None)
     assert list(ours.state_dict()) == list(theirs.state_dict())
-    _copy_weights(ours, theirs)
+    copy_torch_weights(ours, theirs)
     rng = np.random.default_rng(19)
     causal = np.triu(np.full((LQ, LQ), -np.inf), 1)
     _compare(ours, theirs, [rng.standard_normal((LQ, B, E)), causal],

@@ -10,77 +10,11 @@ import math
 import numpy as np
 import pytest
 import torch
+from oracle import compare_layer, layer_pair, to_numpy
 
 import chainrule
 import chainrule.nn as cnn
 import chainrule.nn.functional as CF
-
-
-def to_np(t) -> np.ndarray:
-    return t.detach().numpy() if isinstance(t, torch.Tensor) else t.numpy(force=True)
-
-
-def make_pair(name: str, *args, dtype: str = "float64", **kwargs):
-    """torch's layer ``name(*args, **kwargs)`` and chainrule's, holding torch's weights."""
-    torch.manual_seed(0)
-    theirs = getattr(torch.nn, name)(*args, **kwargs).to(getattr(torch, dtype))
-    ours = getattr(cnn, name)(*args, **kwargs).to(getattr(chainrule, dtype))
-    ours.load_state_dict({k: chainrule.tensor(to_np(v)) for k, v in theirs.state_dict().items()})
-    return ours, theirs
-
-
-def _close(a, b, rtol, atol, what) -> None:
-    if isinstance(a, np.ndarray):
-        a = chainrule.tensor(a)
-    if b is None:
-        assert a is None or not to_np(a).any(), f"{what}: torch has no gradient"
-        return
-    assert a is not None, f"{what}: missing, torch has one"
-    np.testing.assert_allclose(to_np(a), to_np(b), rtol=rtol, atol=atol, err_msg=what)
-
-
-def compare_layer(ours, theirs, x: np.ndarray, *, dtype: str = "float64", second: bool = True,
-                  modes=("train", "eval"), call=lambda layer, x: layer(x)) -> None:
-    """Outputs, input and parameter gradients for a random upstream gradient and, with ``second``,
-    the derivative of their random projection (double backward), in each mode."""
-    rtol, atol = (1e-9, 1e-11) if dtype == "float64" else (1e-4, 1e-5)
-    rng = np.random.default_rng(7)
-    for mode in modes:
-        getattr(ours, mode)()
-        getattr(theirs, mode)()
-        x_o = chainrule.tensor(x.astype(dtype), requires_grad=True)
-        x_t = torch.tensor(x.astype(dtype), requires_grad=True)
-        out_o, out_t = call(ours, x_o), call(theirs, x_t)
-        _close(out_o, out_t, rtol, atol, f"{mode} forward")
-        assert str(out_o.dtype).split(".")[-1] == str(out_t.dtype).split(".")[-1]
-        wrt_o = [x_o] + [p for _, p in sorted(ours.named_parameters())]
-        wrt_t = [x_t] + [p for _, p in sorted(theirs.named_parameters())]
-        v = rng.standard_normal(tuple(out_t.shape)).astype(dtype)
-        g_o = chainrule.autograd.grad(out_o, wrt_o, chainrule.tensor(v), create_graph=second,
-                                      allow_unused=True)
-        g_t = torch.autograd.grad(out_t, wrt_t, torch.tensor(v), create_graph=second,
-                                  allow_unused=True)
-        for i, (a, b) in enumerate(zip(g_o, g_t)):
-            _close(a, b, rtol, atol, f"{mode} grad {i}")
-        if not second:
-            continue
-        terms_o, terms_t = [], []
-        for a, b in zip(g_o, g_t):
-            if b is not None and b.requires_grad:
-                u = rng.standard_normal(tuple(b.shape)).astype(dtype)
-                terms_t.append((b * torch.tensor(u)).sum())
-                if a is not None and a.requires_grad:  # else a constant: no second derivative
-                    terms_o.append((a * chainrule.tensor(u)).sum())
-        if not terms_t:
-            continue
-        gg_t = torch.autograd.grad(sum(terms_t[1:], terms_t[0]), wrt_t, allow_unused=True)
-        gg_o = [None] * len(wrt_o)
-        if terms_o:
-            gg_o = chainrule.autograd.grad(sum(terms_o[1:], terms_o[0]), wrt_o, allow_unused=True)
-        for i, (a, b) in enumerate(zip(gg_o, gg_t)):
-            if a is None and b is not None:
-                a = np.zeros(tuple(b.shape))
-            _close(a, b, rtol, atol, f"{mode} second derivative {i}")
 
 
 def _input(shape, seed: int = 0) -> np.ndarray:
@@ -102,11 +36,11 @@ CONV2D = [
 
 @pytest.mark.parametrize("args, kwargs, shape", CONV2D, ids=lambda v: str(v))
 def test_conv2d_layer(args, kwargs, shape) -> None:
-    compare_layer(*make_pair("Conv2d", *args, **kwargs), _input(shape))
+    compare_layer(*layer_pair("Conv2d", *args, **kwargs), _input(shape))
 
 
 def test_conv2d_layer_float32() -> None:
-    ours, theirs = make_pair("Conv2d", 3, 8, 3, padding=1, dtype="float32")
+    ours, theirs = layer_pair("Conv2d", 3, 8, 3, padding=1, dtype="float32")
     compare_layer(ours, theirs, _input((4, 3, 9, 9)), dtype="float32", second=False)
 
 
@@ -117,7 +51,7 @@ def test_conv2d_layer_float32() -> None:
     ((2, 3, 3), dict(padding=2, padding_mode="circular"), (2, 2, 5)),
 ], ids=lambda v: str(v))
 def test_conv1d_layer(args, kwargs, shape) -> None:
-    compare_layer(*make_pair("Conv1d", *args, **kwargs), _input(shape))
+    compare_layer(*layer_pair("Conv1d", *args, **kwargs), _input(shape))
 
 
 @pytest.mark.parametrize("args, kwargs, shape", [
@@ -127,16 +61,16 @@ def test_conv1d_layer(args, kwargs, shape) -> None:
     ((2, 2, 3), dict(stride=2), (2, 3, 3)),  # unbatched
 ], ids=lambda v: str(v))
 def test_conv_transpose2d_layer(args, kwargs, shape) -> None:
-    compare_layer(*make_pair("ConvTranspose2d", *args, **kwargs), _input(shape))
+    compare_layer(*layer_pair("ConvTranspose2d", *args, **kwargs), _input(shape))
 
 
 def test_conv_transpose1d_layer() -> None:
-    compare_layer(*make_pair("ConvTranspose1d", 3, 2, 3, stride=2, padding=1, output_padding=1),
+    compare_layer(*layer_pair("ConvTranspose1d", 3, 2, 3, stride=2, padding=1, output_padding=1),
                   _input((2, 3, 5)))
 
 
 def test_conv_transpose2d_output_size() -> None:
-    ours, theirs = make_pair("ConvTranspose2d", 2, 3, 3, stride=2, padding=1)
+    ours, theirs = layer_pair("ConvTranspose2d", 2, 3, 3, stride=2, padding=1)
     for size in ([7, 8], (2, 3, 8, 7)):
         compare_layer(ours, theirs, _input((2, 2, 4, 4)), second=False, modes=("train",),
                       call=lambda layer, x, s=size: layer(x, output_size=s))
@@ -199,7 +133,7 @@ def test_cnn_training_steps_match_torch() -> None:
     torch.manual_seed(1)
     theirs = _cnn(torch.nn)
     ours = _cnn(cnn)
-    ours.load_state_dict({k: chainrule.tensor(to_np(v)) for k, v in theirs.state_dict().items()})
+    ours.load_state_dict({k: chainrule.tensor(to_numpy(v)) for k, v in theirs.state_dict().items()})
     rng = np.random.default_rng(3)
     opt_t = torch.optim.SGD(theirs.parameters(), lr=0.1, momentum=0.9)
     params = list(ours.parameters())
@@ -222,7 +156,7 @@ def test_cnn_training_steps_match_torch() -> None:
                 p -= 0.1 * chainrule.tensor(v)
         np.testing.assert_allclose(loss_o.item(), loss_t.item(), rtol=1e-5)
     for (name, a), b in zip(ours.named_parameters(), theirs.parameters()):
-        np.testing.assert_allclose(to_np(a), to_np(b), rtol=1e-4, atol=1e-5, err_msg=name)
+        np.testing.assert_allclose(to_numpy(a), to_numpy(b), rtol=1e-4, atol=1e-5, err_msg=name)
 
 
 # ---- errors: torch's exception types, messages that name the op, the shapes and the fix ---------

@@ -10,71 +10,11 @@ import warnings
 import numpy as np
 import pytest
 import torch
+from oracle import compare_layer, layer_pair, to_numpy
 
 import chainrule
 import chainrule.nn as cnn
 import chainrule.nn.functional as CF
-
-
-def _np(t) -> np.ndarray:
-    return t.detach().numpy() if isinstance(t, torch.Tensor) else t.numpy(force=True)
-
-
-def make_pair(name: str, *args, dtype: str = "float64", **kwargs):
-    """The torch layer ``name(*args, **kwargs)`` and chainrule's, with torch's weights."""
-    torch.manual_seed(0)
-    theirs = getattr(torch.nn, name)(*args, **kwargs).to(getattr(torch, dtype))
-    ours = getattr(cnn, name)(*args, **kwargs).to(getattr(chainrule, dtype))
-    ours.load_state_dict({k: chainrule.tensor(_np(v)) for k, v in theirs.state_dict().items()})
-    return ours, theirs
-
-
-def compare_layer(ours, theirs, inputs: list, dtype: str = "float64", second: bool = True) -> None:
-    """Forward, backward with a random upstream gradient, and a second derivative, in train and eval
-    mode: outputs, input grads and parameter grads must agree with torch."""
-    rtol, atol = (1e-10, 1e-12) if dtype == "float64" else (2e-5, 2e-6)
-    rng = np.random.default_rng(7)
-    for mode in ("train", "eval"):
-        getattr(ours, mode)()
-        getattr(theirs, mode)()
-        xs_o = [chainrule.tensor(a.astype(dtype), requires_grad=True) for a in inputs]
-        xs_t = [torch.tensor(a.astype(dtype), requires_grad=True) for a in inputs]
-        out_o, out_t = ours(*xs_o), theirs(*xs_t)
-        np.testing.assert_allclose(_np(out_o), _np(out_t), rtol=rtol, atol=atol, err_msg="forward")
-        assert str(out_o.dtype)[10:] == str(out_t.dtype)[6:]
-        v = rng.standard_normal(tuple(out_t.shape)).astype(dtype)
-        params_o = [p for _, p in sorted(ours.named_parameters())]
-        params_t = [p for _, p in sorted(theirs.named_parameters())]
-        wrt_o, wrt_t = xs_o + params_o, xs_t + params_t
-        g_o = chainrule.autograd.grad(out_o, wrt_o, chainrule.tensor(v), create_graph=second,
-                                      allow_unused=True)
-        g_t = torch.autograd.grad(out_t, wrt_t, torch.tensor(v), create_graph=second, allow_unused=True)
-        for i, (a, b) in enumerate(zip(g_o, g_t)):
-            if b is None:
-                assert a is None or not _np(a).any()
-                continue
-            np.testing.assert_allclose(_np(a), _np(b), rtol=rtol, atol=atol, err_msg=f"grad {i}")
-        if not second:
-            continue
-        terms_o, terms_t = [], []
-        for a, b in zip(g_o, g_t):
-            if b is not None and b.requires_grad:
-                w = rng.standard_normal(tuple(b.shape)).astype(dtype)
-                terms_o.append((a * chainrule.tensor(w)).sum())
-                terms_t.append((b * torch.tensor(w)).sum())
-        if not terms_t:
-            continue
-        s_o, s_t = sum(terms_o[1:], terms_o[0]), sum(terms_t[1:], terms_t[0])
-        gg_t = torch.autograd.grad(s_t, wrt_t, allow_unused=True)
-        gg_o = chainrule.autograd.grad(s_o, wrt_o, allow_unused=True) if s_o.requires_grad else [None] * len(
-            wrt_o)
-        for i, (a, b) in enumerate(zip(gg_o, gg_t)):
-            if b is None:
-                assert a is None or not _np(a).any()
-                continue
-            expected = _np(b)
-            got = np.zeros_like(expected) if a is None else _np(a)
-            np.testing.assert_allclose(got, expected, rtol=rtol, atol=atol, err_msg=f"second derivative {i}")
 
 
 def _randn(*shape, scale: float = 1.5) -> np.ndarray:
@@ -124,16 +64,16 @@ LAYERS = [
                          ids=[f"{n}{a}{k or ''}{s}" for n, a, k, s in LAYERS])
 @pytest.mark.parametrize("dtype", ["float64", "float32"])
 def test_layer_matches_torch(name, args, kwargs, shapes, dtype) -> None:
-    ours, theirs = make_pair(name, *args, dtype=dtype, **kwargs)
+    ours, theirs = layer_pair(name, *args, dtype=dtype, **kwargs)
     assert repr(ours) == repr(theirs)
-    compare_layer(ours, theirs, [_randn(*s) for s in shapes], dtype, second=dtype == "float64")
+    compare_layer(ours, theirs, [_randn(*s) for s in shapes], dtype=dtype, second=dtype == "float64")
 
 
 @pytest.mark.parametrize("name,args", [("ReLU", ()), ("LeakyReLU", (0.1,)), ("ELU", (1.0,)), ("SiLU", ()),
                                        ("SELU", ()), ("CELU", (2.0,)), ("ReLU6", ()), ("Hardtanh", ()),
                                        ("Mish", ())])
 def test_inplace_activations_match_torch(name, args) -> None:
-    ours, theirs = make_pair(name, *args, inplace=True)
+    ours, theirs = layer_pair(name, *args, inplace=True)
     assert repr(ours) == repr(theirs)
     x = _randn(3, 4)
     a_o = chainrule.tensor(x, requires_grad=True)
@@ -141,10 +81,10 @@ def test_inplace_activations_match_torch(name, args) -> None:
     h_o, h_t = a_o * 1.0, a_t * 1.0
     y_o, y_t = ours(h_o), theirs(h_t)
     assert y_o is h_o  # written into its input, as torch's
-    np.testing.assert_allclose(_np(y_o), _np(y_t), rtol=1e-12)
+    np.testing.assert_allclose(to_numpy(y_o), to_numpy(y_t), rtol=1e-12)
     (y_o * y_o).sum().backward()
     (y_t * y_t).sum().backward()
-    np.testing.assert_allclose(_np(a_o.grad), _np(a_t.grad), rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(to_numpy(a_o.grad), to_numpy(a_t.grad), rtol=1e-10, atol=1e-12)
 
 
 EXTREME = np.array([[-1e4, 0.0, 1e4], [1e4, 1e4, -1e4], [-1e4, -1e4, -1e4], [3.0, -2.0, 1e-3]])
@@ -169,9 +109,9 @@ def test_extreme_logits_are_finite_and_match_torch(fn, dtype) -> None:
         (g_o,) = chainrule.autograd.grad(y_o, x_o, chainrule.tensor(v))
     y_t = fn(torch.nn.functional, x_t)
     (g_t,) = torch.autograd.grad(y_t, x_t, torch.tensor(v))
-    assert np.isfinite(_np(y_o)).all() and np.isfinite(_np(g_o)).all()
-    np.testing.assert_allclose(_np(y_o), _np(y_t), rtol=1e-6, atol=1e-6)
-    np.testing.assert_allclose(_np(g_o), _np(g_t), rtol=1e-5, atol=1e-6)
+    assert np.isfinite(to_numpy(y_o)).all() and np.isfinite(to_numpy(g_o)).all()
+    np.testing.assert_allclose(to_numpy(y_o), to_numpy(y_t), rtol=1e-6, atol=1e-6)
+    np.testing.assert_allclose(to_numpy(g_o), to_numpy(g_t), rtol=1e-5, atol=1e-6)
 
 
 def test_softplus_above_a_huge_threshold_stays_finite() -> None:
@@ -217,11 +157,12 @@ def test_softmax_without_dim_warns_and_picks_torchs_dim() -> None:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             theirs = torch.nn.functional.softmax(torch.tensor(x))
-        np.testing.assert_allclose(_np(ours), _np(theirs), rtol=1e-12)
+        np.testing.assert_allclose(to_numpy(ours), to_numpy(theirs), rtol=1e-12)
     with pytest.raises(RuntimeError, match="floating point"):
         chainrule.softmax(chainrule.tensor([1, 2]), 0)
-    np.testing.assert_allclose(_np(chainrule.softmax(chainrule.tensor([1, 2]), 0, dtype=chainrule.float64)),
-                               _np(torch.softmax(torch.tensor([1, 2]), 0, dtype=torch.float64)))
+    np.testing.assert_allclose(
+        to_numpy(chainrule.softmax(chainrule.tensor([1, 2]), 0, dtype=chainrule.float64)),
+        to_numpy(torch.softmax(torch.tensor([1, 2]), 0, dtype=torch.float64)))
 
 
 def test_gelu_rejects_unknown_approximation() -> None:
@@ -233,14 +174,14 @@ def test_functional_forms_match_modules_and_torch() -> None:
     x = _randn(3, 4)
     for fn in ["relu", "sigmoid", "tanh", "silu", "gelu", "elu", "leaky_relu", "softplus", "selu", "mish",
                "logsigmoid", "softsign", "relu6", "hardtanh"]:
-        np.testing.assert_allclose(_np(getattr(CF, fn)(chainrule.tensor(x))),
-                                   _np(getattr(torch.nn.functional, fn)(torch.tensor(x))), rtol=1e-12,
+        np.testing.assert_allclose(to_numpy(getattr(CF, fn)(chainrule.tensor(x))),
+                                   to_numpy(getattr(torch.nn.functional, fn)(torch.tensor(x))), rtol=1e-12,
                                    atol=1e-15, err_msg=fn)
     oh = CF.one_hot(chainrule.tensor([0, 2, 1]), 4)
     np.testing.assert_array_equal(oh.numpy(), torch.nn.functional.one_hot(torch.tensor([0, 2, 1]), 4))
     assert oh.dtype == chainrule.int64
-    np.testing.assert_allclose(_np(CF.normalize(chainrule.tensor(x), dim=0)),
-                               _np(torch.nn.functional.normalize(torch.tensor(x), dim=0)), rtol=1e-12)
+    np.testing.assert_allclose(to_numpy(CF.normalize(chainrule.tensor(x), dim=0)),
+                               to_numpy(torch.nn.functional.normalize(torch.tensor(x), dim=0)), rtol=1e-12)
 
 
 def test_mlp_training_steps_follow_torch() -> None:
@@ -248,7 +189,7 @@ def test_mlp_training_steps_follow_torch() -> None:
     torch.manual_seed(1)
     theirs = torch.nn.Sequential(torch.nn.Linear(6, 16), torch.nn.ReLU(), torch.nn.Linear(16, 3)).double()
     ours = cnn.Sequential(cnn.Linear(6, 16), cnn.ReLU(), cnn.Linear(16, 3)).double()
-    ours.load_state_dict({k: chainrule.tensor(_np(v)) for k, v in theirs.state_dict().items()})
+    ours.load_state_dict({k: chainrule.tensor(to_numpy(v)) for k, v in theirs.state_dict().items()})
     rng = np.random.default_rng(3)
     x, y = rng.standard_normal((32, 6)), rng.integers(0, 3, 32)
     for _ in range(5):
@@ -266,4 +207,4 @@ def test_mlp_training_steps_follow_torch() -> None:
             for p in theirs.parameters():
                 p -= 0.1 * p.grad
     for (k, a), b in zip(ours.state_dict().items(), theirs.state_dict().values()):
-        np.testing.assert_allclose(_np(a), _np(b), rtol=1e-10, err_msg=k)
+        np.testing.assert_allclose(to_numpy(a), to_numpy(b), rtol=1e-10, err_msg=k)

@@ -12,17 +12,13 @@ import pytest
 import torch
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from oracle import _outputs, _tensors, make_inputs
+from oracle import _outputs, _tensors, make_inputs, to_numpy
 from specs import all_specs
 
 import chainrule
 import chainrule.nn as cnn
 
 LIBS = [(torch, torch.nn), (chainrule, cnn)]
-
-
-def _np(t) -> np.ndarray:
-    return t.detach().numpy()
 
 
 def _error(fn) -> tuple[str, str]:
@@ -64,7 +60,7 @@ def build_net(lib, nn):
 def twin_nets():
     theirs = build_net(torch, torch.nn).double()
     ours = build_net(chainrule, cnn).double()
-    ours.load_state_dict({k: chainrule.tensor(_np(v)) for k, v in theirs.state_dict().items()})
+    ours.load_state_dict({k: chainrule.tensor(to_numpy(v)) for k, v in theirs.state_dict().items()})
     return ours, theirs
 
 
@@ -295,7 +291,7 @@ def test_state_dict_keys_metadata_and_values_match_torch() -> None:
     assert list(sd_o) == list(sd_t)
     assert sd_o._metadata == sd_t._metadata
     for k in sd_t:
-        np.testing.assert_array_equal(_np(sd_o[k]), _np(sd_t[k]))
+        np.testing.assert_array_equal(to_numpy(sd_o[k]), to_numpy(sd_t[k]))
         assert not sd_o[k].requires_grad
     sd_o["body.0.weight"][0, 0] = 42.0  # the values share memory with the parameters
     assert ours.body[0].weight[0, 0].item() == 42.0
@@ -313,7 +309,7 @@ def test_loading_torch_weights_gives_torch_outputs() -> None:
 
 def test_load_state_dict_errors_and_key_reports_match_torch() -> None:
     ours, theirs = twin_nets()
-    bad = {k: _np(v) for k, v in theirs.state_dict().items()}
+    bad = {k: to_numpy(v) for k, v in theirs.state_dict().items()}
     bad["surplus"] = np.zeros(1)
     del bad["heads.0.bias"]
     bad["heads.1.weight"] = np.zeros((3, 3))

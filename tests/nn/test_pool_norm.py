@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
-from test_conv import compare_layer, make_pair, to_np
+from oracle import compare_layer, layer_pair, to_numpy
 
 import chainrule
 import chainrule.nn as cnn
@@ -39,7 +39,7 @@ def _input(shape, seed: int = 0, ties: bool = False) -> np.ndarray:
 ], ids=lambda v: str(v))
 @pytest.mark.parametrize("ties", [False, True], ids=["distinct", "ties"])
 def test_pooling_layer(name, args, kwargs, shape, ties) -> None:
-    compare_layer(*make_pair(name, *args, **kwargs), _input(shape, ties=ties), modes=("train",))
+    compare_layer(*layer_pair(name, *args, **kwargs), _input(shape, ties=ties), modes=("train",))
 
 
 @pytest.mark.parametrize("args", [(2,), (3, 2, 1), (3, 1, 1, 2), ((2, 3), (2, 1), 0, 1, True)])
@@ -50,7 +50,7 @@ def test_max_pool_indices_and_ties_match_torch(args) -> None:
     o, io = CF.max_pool2d(chainrule.tensor(x, requires_grad=True), *args, return_indices=True)
     t, it = torch.nn.functional.max_pool2d(torch.tensor(x, requires_grad=True), *args,
                                            return_indices=True)
-    np.testing.assert_array_equal(to_np(o), to_np(t))
+    np.testing.assert_array_equal(to_numpy(o), to_numpy(t))
     np.testing.assert_array_equal(io.numpy(), it.numpy())
     assert io.dtype == chainrule.int64
     g = np.random.default_rng(0).standard_normal(tuple(t.shape))
@@ -109,23 +109,23 @@ def test_pooling_errors_match_torch(fn, match) -> None:
 def test_batch_norm_training_steps_and_eval(name, kwargs, shape) -> None:
     """Several training steps (running statistics and num_batches_tracked equal torch's after each),
     then gradients and second derivatives in train and eval mode."""
-    ours, theirs = make_pair(name, shape[1], **kwargs)
+    ours, theirs = layer_pair(name, shape[1], **kwargs)
     with torch.no_grad():  # non-trivial affine parameters
         for p in theirs.parameters():
             p.add_(torch.randn(p.shape, dtype=p.dtype) * 0.3)
-    ours.load_state_dict({k: chainrule.tensor(to_np(v)) for k, v in theirs.state_dict().items()})
+    ours.load_state_dict({k: chainrule.tensor(to_numpy(v)) for k, v in theirs.state_dict().items()})
     for step in range(4):
         x = _input(shape, seed=step) * (step + 1) + step
         o, t = ours(chainrule.tensor(x)), theirs(torch.tensor(x))
-        np.testing.assert_allclose(to_np(o), to_np(t), rtol=1e-9, atol=1e-10)
+        np.testing.assert_allclose(to_numpy(o), to_numpy(t), rtol=1e-9, atol=1e-10)
         for (k, a), (k2, b) in zip(ours.state_dict().items(), theirs.state_dict().items()):
             assert k == k2
-            np.testing.assert_allclose(to_np(a), to_np(b), rtol=1e-10, atol=1e-12, err_msg=k)
+            np.testing.assert_allclose(to_numpy(a), to_numpy(b), rtol=1e-10, atol=1e-12, err_msg=k)
     compare_layer(ours, theirs, _input(shape, seed=9) * 2 + 1)
 
 
 def test_batch_norm_float32_and_state_dict() -> None:
-    ours, theirs = make_pair("BatchNorm2d", 3, dtype="float32")
+    ours, theirs = layer_pair("BatchNorm2d", 3, dtype="float32")
     for step in range(3):
         x = _input((8, 3, 4, 4), seed=step).astype(np.float32) * 3 + 2
         ours(chainrule.tensor(x))
@@ -134,7 +134,7 @@ def test_batch_norm_float32_and_state_dict() -> None:
     assert list(sd_o) == list(sd_t) == ["weight", "bias", "running_mean", "running_var",
                                         "num_batches_tracked"]
     for k in sd_t:
-        np.testing.assert_allclose(to_np(sd_o[k]), to_np(sd_t[k]), rtol=1e-5, atol=1e-6, err_msg=k)
+        np.testing.assert_allclose(to_numpy(sd_o[k]), to_numpy(sd_t[k]), rtol=1e-5, atol=1e-6, err_msg=k)
     assert sd_o["num_batches_tracked"].dtype == chainrule.int64
     assert int(sd_o["num_batches_tracked"]) == 3
     compare_layer(ours, theirs, _input((4, 3, 3, 3)), dtype="float32", second=False)
@@ -146,7 +146,7 @@ def test_batch_norm_float32_and_state_dict() -> None:
 
 
 def test_batch_norm_loads_checkpoint_without_num_batches_tracked() -> None:
-    sd = {k: chainrule.tensor(to_np(v)) for k, v in torch.nn.BatchNorm1d(3).state_dict().items()
+    sd = {k: chainrule.tensor(to_numpy(v)) for k, v in torch.nn.BatchNorm1d(3).state_dict().items()
           if k != "num_batches_tracked"}
     bn = cnn.BatchNorm1d(3)
     bn.load_state_dict(sd)
@@ -183,11 +183,11 @@ def test_norm_errors_match_torch(fn, match) -> None:
     ("GroupNorm", (2, 4), dict(bias=False), (2, 4, 3)),
 ], ids=lambda v: str(v))
 def test_layer_and_group_norm(name, args, kwargs, shape) -> None:
-    ours, theirs = make_pair(name, *args, **kwargs)
+    ours, theirs = layer_pair(name, *args, **kwargs)
     with torch.no_grad():
         for p in theirs.parameters():
             p.add_(torch.randn(p.shape, dtype=p.dtype) * 0.3)
-    ours.load_state_dict({k: chainrule.tensor(to_np(v)) for k, v in theirs.state_dict().items()})
+    ours.load_state_dict({k: chainrule.tensor(to_numpy(v)) for k, v in theirs.state_dict().items()})
     assert list(ours.state_dict()) == list(theirs.state_dict())
     assert repr(ours) == repr(theirs)
     compare_layer(ours, theirs, _input(shape) * 3 + 1)
@@ -234,14 +234,14 @@ def test_dropout_eval_and_extreme_probabilities() -> None:
 @pytest.mark.parametrize("kwargs", [{}, dict(padding_idx=2), dict(padding_idx=-1),
                                     dict(scale_grad_by_freq=True, padding_idx=0)], ids=str)
 def test_embedding_against_torch(kwargs) -> None:
-    ours, theirs = make_pair("Embedding", 6, 3, **kwargs)
+    ours, theirs = layer_pair("Embedding", 6, 3, **kwargs)
     idx = np.array([[0, 2, 2, 5], [1, 2, 0, 0]])  # repeated indices accumulate gradients
     o, t = ours(chainrule.tensor(idx)), theirs(torch.tensor(idx))
-    np.testing.assert_allclose(to_np(o), to_np(t))
+    np.testing.assert_allclose(to_numpy(o), to_numpy(t))
     g = np.random.default_rng(0).standard_normal(tuple(t.shape))
     o.backward(chainrule.tensor(g))
     t.backward(torch.tensor(g))
-    np.testing.assert_allclose(ours.weight.grad.numpy(), to_np(theirs.weight.grad), rtol=1e-12)
+    np.testing.assert_allclose(ours.weight.grad.numpy(), to_numpy(theirs.weight.grad), rtol=1e-12)
     assert ours.padding_idx == theirs.padding_idx and repr(ours) == repr(theirs)
     assert list(ours.state_dict()) == ["weight"]
 
@@ -262,11 +262,11 @@ def test_embedding_init_padding_row_and_from_pretrained() -> None:
 
 
 def test_embedding_max_norm_matches_torch() -> None:
-    ours, theirs = make_pair("Embedding", 5, 4, max_norm=1.5, norm_type=3.0)
+    ours, theirs = layer_pair("Embedding", 5, 4, max_norm=1.5, norm_type=3.0)
     idx = np.array([4, 0, 4, 2])
     o, t = ours(chainrule.tensor(idx)), theirs(torch.tensor(idx))
-    np.testing.assert_allclose(to_np(o), to_np(t), rtol=1e-12)
-    np.testing.assert_allclose(to_np(ours.weight), to_np(theirs.weight), rtol=1e-12)
+    np.testing.assert_allclose(to_numpy(o), to_numpy(t), rtol=1e-12)
+    np.testing.assert_allclose(to_numpy(ours.weight), to_numpy(theirs.weight), rtol=1e-12)
 
 
 @pytest.mark.parametrize("fn, match", [
@@ -291,5 +291,5 @@ def test_inplace_relu_after_conv_batch_norm_and_pool_like_torch() -> None:
     torch.manual_seed(0)
     theirs = build(torch.nn)
     ours = build(cnn)
-    ours.load_state_dict({k: chainrule.tensor(to_np(v)) for k, v in theirs.state_dict().items()})
+    ours.load_state_dict({k: chainrule.tensor(to_numpy(v)) for k, v in theirs.state_dict().items()})
     compare_layer(ours, theirs, _input((2, 2, 6, 6)), second=False)

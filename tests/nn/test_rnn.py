@@ -13,25 +13,16 @@ import warnings
 import numpy as np
 import pytest
 import torch
+from oracle import copy_torch_weights, to_numpy
 
 import chainrule
 import chainrule.nn as nn
 
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 L, N, H_IN, H = 4, 3, 5, 6
 
 
-@pytest.fixture(autouse=True, scope="module")
-def _one_torch_thread():
-    """torch's thread pool only slows these tiny ops down (by 10-40x on a busy 2-core machine)."""
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
 MODES = ["RNN_TANH", "RNN_RELU", "LSTM", "GRU"]
-
-
-def _np(t) -> np.ndarray:
-    return t.detach().numpy()
 
 
 def make_pair(mode: str, dtype=torch.float64, seed: int = 0, **kw):
@@ -41,7 +32,7 @@ def make_pair(mode: str, dtype=torch.float64, seed: int = 0, **kw):
     extra = {"nonlinearity": mode[4:].lower()} if name == "RNN" else {}
     theirs = getattr(torch.nn, name)(H_IN, H, **extra, **kw).to(dtype)
     ours = getattr(nn, name)(H_IN, H, **extra, **kw, dtype=getattr(chainrule, str(dtype)[6:]))
-    ours.load_state_dict({k: chainrule.tensor(_np(v)) for k, v in theirs.state_dict().items()})
+    copy_torch_weights(ours, theirs)
     return ours, theirs
 
 
@@ -67,18 +58,18 @@ def run_both(ours, theirs, x: np.ndarray, states: list | None, lstm: bool, tol: 
     loss_o = loss_t = 0
     for k, (o, t) in enumerate(zip(outs_o, outs_t)):
         assert tuple(o.shape) == tuple(t.shape), f"output {k}: shape {o.shape} != torch's {t.shape}"
-        np.testing.assert_allclose(_np(o), _np(t), rtol=tol, atol=tol, err_msg=f"output {k}")
+        np.testing.assert_allclose(to_numpy(o), to_numpy(t), rtol=tol, atol=tol, err_msg=f"output {k}")
         g = rng.standard_normal(tuple(t.shape)).astype(x.dtype)
         loss_o = loss_o + (o * chainrule.tensor(g)).sum()
         loss_t = loss_t + (t * torch.tensor(g)).sum()
     loss_o.backward()
     loss_t.backward()
-    np.testing.assert_allclose(_np(xo.grad), _np(xt.grad), rtol=tol, atol=tol, err_msg="input grad")
+    np.testing.assert_allclose(to_numpy(xo.grad), to_numpy(xt.grad), rtol=tol, atol=tol, err_msg="input grad")
     for a, b in zip(so or [], st or []):
-        np.testing.assert_allclose(_np(a.grad), _np(b.grad), rtol=tol, atol=tol, err_msg="hx grad")
+        np.testing.assert_allclose(to_numpy(a.grad), to_numpy(b.grad), rtol=tol, atol=tol, err_msg="hx grad")
     params_t = dict(theirs.named_parameters())
     for name, p in ours.named_parameters():
-        np.testing.assert_allclose(_np(p.grad), _np(params_t[name].grad), rtol=tol, atol=tol,
+        np.testing.assert_allclose(to_numpy(p.grad), to_numpy(params_t[name].grad), rtol=tol, atol=tol,
                                    err_msg=f"grad of {name}")
 
 
@@ -162,10 +153,10 @@ def test_dropout_between_layers(mode):
     chainrule.manual_seed(0)
     a = half(chainrule.tensor(x))[0]
     b = half(chainrule.tensor(x))[0]
-    assert not np.allclose(_np(a), _np(b)), "training-mode dropout should differ between calls"
+    assert not np.allclose(to_numpy(a), to_numpy(b)), "training-mode dropout should differ between calls"
     half.eval()
-    np.testing.assert_array_equal(_np(half(chainrule.tensor(x))[0]),
-                                  _np(half(chainrule.tensor(x))[0]))
+    np.testing.assert_array_equal(to_numpy(half(chainrule.tensor(x))[0]),
+                                  to_numpy(half(chainrule.tensor(x))[0]))
 
 
 @pytest.mark.parametrize("mode", ["LSTM", "GRU", "RNN_TANH"])
@@ -178,11 +169,11 @@ def test_double_backward(mode):
     go = chainrule.autograd.grad((ours(xo)[0] ** 2).sum(), [xo, w_o], create_graph=True)
     gt = torch.autograd.grad((theirs(xt)[0] ** 2).sum(), [xt, w_t], create_graph=True)
     for a, b in zip(go, gt):
-        np.testing.assert_allclose(_np(a), _np(b), rtol=1e-10, atol=1e-10)
+        np.testing.assert_allclose(to_numpy(a), to_numpy(b), rtol=1e-10, atol=1e-10)
     ggo = chainrule.autograd.grad((go[0] ** 2).sum() + (go[1] ** 2).sum(), [xo, w_o])
     ggt = torch.autograd.grad((gt[0] ** 2).sum() + (gt[1] ** 2).sum(), [xt, w_t])
     for a, b in zip(ggo, ggt):
-        np.testing.assert_allclose(_np(a), _np(b), rtol=1e-9, atol=1e-10)
+        np.testing.assert_allclose(to_numpy(a), to_numpy(b), rtol=1e-9, atol=1e-10)
 
 
 # ---- cells ---------------------------------------------------------------------------------------
@@ -197,7 +188,7 @@ def test_cells_match_torch(name, kw, batched, with_state):
     torch.manual_seed(0)
     theirs = getattr(torch.nn, name)(H_IN, H, **kw).double()
     ours = getattr(nn, name)(H_IN, H, **kw, dtype=chainrule.float64)
-    ours.load_state_dict({k: chainrule.tensor(_np(v)) for k, v in theirs.state_dict().items()})
+    copy_torch_weights(ours, theirs)
     rng = np.random.default_rng(9)
     lead = (N,) if batched else ()
     x = rng.standard_normal(lead + (H_IN,))
@@ -212,14 +203,14 @@ def test_cells_match_torch(name, kw, batched, with_state):
     ro, rt = (ro if isinstance(ro, tuple) else (ro,)), (rt if isinstance(rt, tuple) else (rt,))
     loss_o = loss_t = 0
     for o, t in zip(ro, rt):
-        np.testing.assert_allclose(_np(o), _np(t), rtol=1e-10, atol=1e-12)
+        np.testing.assert_allclose(to_numpy(o), to_numpy(t), rtol=1e-10, atol=1e-12)
         g = rng.standard_normal(tuple(t.shape))
         loss_o = loss_o + (o * chainrule.tensor(g)).sum()
         loss_t = loss_t + (t * torch.tensor(g)).sum()
     loss_o.backward()
     loss_t.backward()
     for a, b in [(xo, xt)] + list(zip(so, st)) + list(zip(ours.parameters(), theirs.parameters())):
-        np.testing.assert_allclose(_np(a.grad), _np(b.grad), rtol=1e-10, atol=1e-12)
+        np.testing.assert_allclose(to_numpy(a.grad), to_numpy(b.grad), rtol=1e-10, atol=1e-12)
 
 
 # ---- structure: names, shapes, init, repr --------------------------------------------------------
@@ -240,7 +231,7 @@ def test_state_dict_shapes_and_repr_match_torch(name, kw):
     assert repr(ours) == repr(theirs)
     bound = 1 / np.sqrt(H)
     for p in ours.parameters():  # torch's init: U(-1/sqrt(hidden), 1/sqrt(hidden))
-        assert np.abs(_np(p)).max() <= bound and np.abs(_np(p)).max() > bound / 2
+        assert np.abs(to_numpy(p)).max() <= bound and np.abs(to_numpy(p)).max() > bound / 2
     if hasattr(theirs, "all_weights"):
         assert [[tuple(p.shape) for p in w] for w in ours.all_weights] == \
             [[tuple(p.shape) for p in w] for w in theirs.all_weights]
@@ -249,9 +240,9 @@ def test_state_dict_shapes_and_repr_match_torch(name, kw):
 def test_state_dict_round_trip_into_torch():
     ours = nn.GRU(H_IN, H, num_layers=2, bidirectional=True, dtype=chainrule.float64)
     theirs = torch.nn.GRU(H_IN, H, num_layers=2, bidirectional=True).double()
-    theirs.load_state_dict({k: torch.tensor(_np(v)) for k, v in ours.state_dict().items()})
+    theirs.load_state_dict({k: torch.tensor(to_numpy(v)) for k, v in ours.state_dict().items()})
     x = np.random.default_rng(10).standard_normal((L, N, H_IN))
-    np.testing.assert_allclose(_np(ours(chainrule.tensor(x))[0]), _np(theirs(torch.tensor(x))[0]),
+    np.testing.assert_allclose(to_numpy(ours(chainrule.tensor(x))[0]), to_numpy(theirs(torch.tensor(x))[0]),
                                rtol=1e-10, atol=1e-12)
 
 

@@ -7,22 +7,17 @@ torch's warnings and errors.
 from __future__ import annotations
 
 import copy
-import itertools
 import math
 import warnings
 
 import numpy as np
 import pytest
 import torch
+from oracle import grid, raises_like_torch
 
 import chainrule
 
 LRS = (0.1, 0.05)  # two param groups with different learning rates
-
-
-def grid(**options):
-    keys = list(options)
-    return [dict(zip(keys, values)) for values in itertools.product(*options.values())]
 
 
 def make_optimizer(lib, cls="SGD", **kwargs):
@@ -306,13 +301,6 @@ def test_scheduler_over_a_loaded_optimizer_resumes_with_last_epoch():
         return again.base_lrs, again.last_epoch, again.get_last_lr()
 
     assert program(chainrule) == program(torch)
-
-
-def raises_like_torch(program, match):
-    with pytest.raises(Exception, match=match) as theirs:
-        program(torch)
-    with pytest.raises(theirs.type, match=match):
-        program(chainrule)
 
 
 def scheduler_error(make):

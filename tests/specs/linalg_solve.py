@@ -97,8 +97,11 @@ SPECS = [
     OpSpec("Tensor.det", lambda m, a: a.det(), fixed(((2, 3, 3),))),
     OpSpec("linalg.det of 32x32 matrices (batched LAPACK path)",
            lambda m, a: m.linalg.det(a / 8 + eye_like(m, a)), fixed(((2, 32, 32),)), fd=False),
+    # float64 only: in float32 the determinant of a singular matrix is rounding noise (~n eps32 |A|^n)
+    # that differs between LAPACK kernels, not a value to compare
     OpSpec("linalg.det of a singular matrix (rank n-1): the cofactors",
-           lambda m, a, b: m.linalg.det(a @ b), fixed(((3, 2), (2, 3)), ((4, 3), (3, 4))), A2),
+           lambda m, a, b: m.linalg.det(a @ b), fixed(((3, 2), (2, 3)), ((4, 3), (3, 4))), A2,
+           float32=False),
     OpSpec("linalg.slogdet", lambda m, a: m.linalg.slogdet(a), square()),
     OpSpec("slogdet", lambda m, a: m.slogdet(well_conditioned(m, a)), fixed(((3, 3),))),
     OpSpec("Tensor.slogdet", lambda m, a: a.slogdet(), fixed(((2, 3, 3),))),
