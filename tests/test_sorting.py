@@ -1,0 +1,107 @@
+"""Sorting, selection and diagonals where the op registry's random inputs do not reach: NaN order,
+errors, and the diagonal view sharing memory and version counter with its input."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+from oracle import assert_close
+
+import chainrule
+
+NAN = float("nan")
+VALUES = [[3.0, NAN, 1.0, NAN, 2.0, -1.0], [NAN, 0.5, 4.0, -2.0, 1.5, 0.0]]
+
+
+def _both(fn):
+    ours = fn(chainrule, chainrule.tensor(VALUES, dtype=chainrule.float64))
+    theirs = fn(torch, torch.tensor(VALUES, dtype=torch.float64))
+    ours, theirs = (ours, theirs) if isinstance(theirs, tuple) else ((ours,), (theirs,))
+    assert len(ours) == len(theirs)
+    for o, t in zip(ours, theirs):
+        assert_close(o, t, 0, 0, "NaN order")
+
+
+@pytest.mark.parametrize("fn", [
+    lambda m, x: m.sort(x),
+    lambda m, x: m.sort(x, descending=True),
+    lambda m, x: m.sort(x, 0, descending=True),
+    lambda m, x: m.argsort(x, descending=True),
+    lambda m, x: m.topk(x, 3),
+    lambda m, x: m.kthvalue(x, 5),
+    lambda m, x: m.median(x),
+    lambda m, x: m.median(x, 1),
+    lambda m, x: m.median(x, 0, keepdim=True),
+    lambda m, x: m.median(x[:, 2:]),
+], ids=["sort", "sort descending", "sort dim 0 descending", "argsort", "topk", "kthvalue",
+        "median", "median dim", "median dim 0", "median without nan"])
+def test_nan_order_matches_torch(fn) -> None:
+    _both(fn)
+
+
+def test_median_gradient_with_nan_goes_to_the_nans() -> None:
+    grads = []
+    for m in (chainrule, torch):
+        x = m.tensor([1.0, NAN, 2.0, NAN], requires_grad=True)
+        m.median(x).backward()
+        grads.append(x.grad)
+    assert_close(grads[0], grads[1], 0, 0, "median grad with nan")
+
+
+@pytest.mark.parametrize("fn", [
+    lambda m: m.topk(m.ones(3), 4),
+    lambda m: m.topk(m.ones(3), -1),
+    lambda m: m.kthvalue(m.ones(3), 0),
+    lambda m: m.kthvalue(m.ones(3), 4),
+    lambda m: m.kthvalue(m.ones(0), 1),
+    lambda m: m.median(m.ones(2, 0), 1),
+    lambda m: m.sort(m.ones(3), 1),
+    lambda m: m.trace(m.ones(2, 2, 2)),
+    lambda m: m.diag(m.ones(2, 2, 2)),
+    lambda m: m.diagonal(m.ones(3)),
+    lambda m: m.diagonal(m.ones(3, 3), 0, 1, -1),
+    lambda m: m.diff(m.tensor(1.0)),
+])
+def test_errors_match_torch(fn) -> None:
+    with pytest.raises(Exception) as theirs:
+        fn(torch)
+    with pytest.raises(type(theirs.value)):
+        fn(chainrule)
+
+
+def test_edge_values_match_torch() -> None:
+    for fn in (lambda m: m.median(m.ones(0)), lambda m: m.topk(m.tensor(2.0), 0),
+               lambda m: m.sort(m.ones(2, 0), 1), lambda m: m.diff(m.arange(5.0), n=7),
+               lambda m: m.diagonal(m.ones(2, 3), 5)):
+        ours, theirs = fn(chainrule), fn(torch)
+        ours, theirs = (ours, theirs) if isinstance(theirs, tuple) else ((ours,), (theirs,))
+        for o, t in zip(ours, theirs):
+            assert_close(o, t, 0, 0, "edge case")
+
+
+def test_diagonal_is_a_writable_view_sharing_the_version_counter() -> None:
+    x = chainrule.zeros(3, 4)
+    d = chainrule.diagonal(x, 1)
+    assert np.shares_memory(d.numpy(), x.numpy())
+    before = x._version
+    d.add_(1.0)
+    assert x._version == d._version > before
+    expected = torch.zeros(3, 4)
+    torch.diagonal(expected, 1).add_(1.0)
+    assert_close(x, expected, 0, 0, "write through the diagonal view")
+
+
+def test_diag_of_a_matrix_is_a_copy() -> None:
+    x = chainrule.zeros(3, 3)
+    d = chainrule.diag(x)
+    d.add_(1.0)
+    assert float(x.sum()) == 0.0
+
+
+def test_results_unpack_and_name_their_fields() -> None:
+    x = chainrule.tensor([3.0, 1.0, 2.0])
+    for result in (x.sort(), x.topk(2), x.kthvalue(2), x.median(0)):
+        values, indices = result
+        assert result.values is values and result.indices is indices
+        assert indices.dtype == chainrule.int64
