@@ -38,7 +38,7 @@ class TensorMethods:
     def negative(self): return _F.negative(self)
     def reciprocal(self): return _F.reciprocal(self)
     def relu(self): return _F.relu(self)
-    def round(self): return _F.round(self)
+    def round(self, *, decimals: int = 0): return _F.round(self, decimals=decimals)
     def rsqrt(self): return _F.rsqrt(self)
     def sigmoid(self): return _F.sigmoid(self)
     def sign(self): return _F.sign(self)
