@@ -1,8 +1,8 @@
 """The table of tests/test_api_coverage.py: how to call each public name, the same way for
 chainrule and torch.
 
-An entry is a list of ``Case``s, each the argument tensors (``shapes`` and ``args``, drawn as in tests/oracle.py,
-float64 for floats) and ``call(f, m, *tensors)``, where ``m`` is the library and ``f`` the name
+An entry is a list of ``Case``s, each the argument tensors (``shapes`` and ``args``, drawn as in
+tests/oracle.py, float64 for floats) and ``call(f, m, *tensors)``, where ``m`` is the library and ``f`` the name
 looked up in it (for ``Tensor.x``, a function calling the method or reading the property).
 Generic builders (``unary``, ``binary``, ``reduction``, ...) serve most names.
 """

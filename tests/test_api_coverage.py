@@ -128,7 +128,7 @@ def check(name: str, case: Case) -> None:
 @pytest.mark.parametrize("name", sorted(CASES))
 def test_matches_torch(name: str) -> None:
     if name in KNOWN_BROKEN:
-        with pytest.raises(Exception):  # noqa: PT011  (fails as recorded; passing means: remove it)
+        with pytest.raises(Exception):  # noqa: B017, PT011  (still fails; passing: remove the entry)
             for case in CASES[name]:
                 check(name, case)
         pytest.xfail(KNOWN_BROKEN[name])
