@@ -2,9 +2,9 @@
 chainrule and torch.
 
 An entry is a list of ``Case``s, each the argument tensors (``shapes`` and ``args``, drawn as in
-tests/oracle.py, float64 for floats) and ``call(f, m, *tensors)``, where ``m`` is the library and ``f`` the name
-looked up in it (for ``Tensor.x``, a function calling the method or reading the property).
-Generic builders (``unary``, ``binary``, ``reduction``, ...) serve most names.
+tests/oracle.py, float64 for floats) and ``call(f, m, *tensors)``, where ``m`` is the library and
+``f`` the name looked up in it (for ``Tensor.x``, a function calling the method or reading the
+property). Generic builders (``unary``, ``binary``, ``reduction``, ...) serve most names.
 """
 
 from __future__ import annotations
