@@ -536,11 +536,12 @@ def pow(input, exponent) -> Tensor:  # noqa: A001
 
 
 def float_power(input, exponent) -> Tensor:
-    """``pow`` computed in float64."""
+    """``pow`` computed in float64 (the result is float64 whatever the inputs' dtypes)."""
+    from .._dtype import float64
     from .creation import to
 
-    return pow(to(as_tensor(input), np.float64), exponent if not isinstance(exponent, Tensor)
-               else to(exponent, np.float64))
+    return pow(to(as_tensor(input), float64), exponent if not isinstance(exponent, Tensor)
+               else to(exponent, float64))
 
 
 
