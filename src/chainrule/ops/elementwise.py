@@ -340,7 +340,16 @@ def _binary(op, fn):
 
 maximum = _binary(_maximum, np.maximum)
 minimum = _binary(_minimum, np.minimum)
-atan2 = _binary(_atan2, np.arctan2)
+def _atan2_fn(a, b):
+    if a.dtype.kind != "f" and b.dtype.kind != "f":  # integers and bools: the default float dtype
+        from .. import _dtype
+
+        dt = _dtype.get_default_dtype().np
+        a, b = a.astype(dt), b.astype(dt)
+    return np.arctan2(a, b)
+
+
+atan2 = _binary(_atan2, _atan2_fn)
 arctan2 = atan2
 
 
