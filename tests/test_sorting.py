@@ -62,6 +62,11 @@ def test_median_gradient_with_nan_goes_to_the_nans() -> None:
     lambda m: m.diagonal(m.ones(3)),
     lambda m: m.diagonal(m.ones(3, 3), 0, 1, -1),
     lambda m: m.diff(m.tensor(1.0)),
+    lambda m: m.median(m.tensor([True, False])),
+    lambda m: m.median(m.tensor([True, False]), 0),
+    lambda m: m.kthvalue(m.tensor([True, False]), 1),
+    lambda m: m.topk(m.tensor([True, False]), 1),
+    lambda m: m.trace(m.ones(2, 2, dtype=m.bool)),
 ])
 def test_errors_match_torch(fn) -> None:
     with pytest.raises(Exception) as theirs:

@@ -53,6 +53,8 @@ def trace(input: Tensor) -> Tensor:
         raise RuntimeError(f"trace: expected a matrix, but got tensor with dim {x.ndim} (shape "
                            f"{shape_str(x.shape)}); use torch.diagonal(x, 0, -2, -1).sum(-1) for "
                            "a batch")
+    if x.dtype.kind == "b":
+        raise NotImplementedError("\"trace\" not implemented for 'Bool'; convert first, e.g. x.int()")
     out = np.asarray(np.trace(x), dtype=np.int64 if x.dtype.kind in "biu" else x.dtype)
     return make_result(out, _trace, (input,),
                        (x.shape, _diagonal_index(x.shape, 0, 0, 1)))

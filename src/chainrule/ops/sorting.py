@@ -72,6 +72,12 @@ def _scalar(op, result_type, input: Tensor):
     return result_type(out, wrap(np.asarray(0, dtype=np.int64)))
 
 
+def _not_bool(who: str, kernel: str, x: np.ndarray) -> None:
+    if x.dtype.kind == "b":
+        raise NotImplementedError(f"\"{kernel}\" not implemented for 'Bool'; {who} needs numbers: "
+                                  "convert first, e.g. x.int()")
+
+
 def _nonempty(who: str, x: np.ndarray, axis: int) -> None:
     if x.shape[axis] == 0:
         raise IndexError(f"{who}(): Expected reduction dim {axis} to have non-zero size (input "
@@ -137,6 +143,8 @@ def topk(input: Tensor, k: int, dim: int = -1, largest: bool = True, sorted: boo
     input = as_tensor(input, "topk")
     x = input._data
     axis = normalize_dim(dim, x.ndim, "topk")
+    if x.dtype.kind == "b":
+        raise RuntimeError("topk does not support bool dtypes on CPU; convert first, e.g. x.int()")
     n = x.shape[axis] if x.ndim else 1
     if not 0 <= k <= n:
         raise RuntimeError(f"topk: selected index k out of range (k={k}, but dim {dim} of the input "
@@ -158,6 +166,7 @@ def kthvalue(input: Tensor, k: int, dim: int = -1, keepdim: bool = False):
     input = as_tensor(input, "kthvalue")
     x = input._data
     axis = normalize_dim(dim, x.ndim, "kthvalue")
+    _not_bool("kthvalue", "kthvalue_cpu", x)
     if x.ndim:
         _nonempty("kthvalue", x, axis)
     n = x.shape[axis] if x.ndim else 1
@@ -180,6 +189,7 @@ def median(input: Tensor, dim: int | None = None, keepdim: bool = False):
     """
     input = as_tensor(input, "median")
     x = input._data
+    _not_bool("median", "median_cpu" if dim is None else "median_out", x)
     if dim is None:
         flat = np.sort(x.ravel())
         if flat.size == 0:
