@@ -736,3 +736,55 @@ KNOWN_BROKEN.update({
     "Tensor.__format__": "a 0-d tensor with an empty format spec gives its repr; torch formats "
                          "the item (f'{x}' == str(x.item())), in _tensor.py __format__",
 })
+
+# ---- dtypes: integer, bool and float32 inputs (type promotion, errors) --------------------------
+
+
+def _try(fn, *args, **kw):
+    """The result, or the type of the exception (compared by name: errors must match torch's)."""
+    try:
+        return fn(*args, **kw)
+    except Exception as e:  # noqa: BLE001
+        return f"raises {type(e).__name__}"
+
+
+def _dtype_unary(f, m, i, b, x):
+    return _try(f, i), _try(f, b), _try(f, x.float())
+
+
+def _dtype_binary(f, m, i, b, x):
+    return (_try(f, i, i), _try(f, i, 2), _try(f, i, 1.5), _try(f, b, b), _try(f, b, i),
+            _try(f, x.float(), x), _try(f, i, x.float()), _try(f, x.float(), m.tensor(2.5)))
+
+
+def _dtype_reduction(f, m, i, b, x):
+    return (_try(f, i), _try(f, b), _try(f, x.float()), _try(f, i, 1), _try(f, b, 0))
+
+
+DTYPES = dict(shapes=(M34, M34, M34), args=(Arg(1, 4, kind="int"), BOOL, POS), grad=False,
+              rtol=2e-6, atol=1e-6)
+UNARY = ("abs", "absolute", "acos", "arccos", "asin", "arcsin", "atan", "arctan", "ceil", "cos",
+         "cosh", "exp", "expm1", "floor", "log", "log10", "log1p", "log2", "neg", "negative",
+         "reciprocal", "relu", "round", "rsqrt", "sigmoid", "sign", "sin", "sinh", "sqrt",
+         "square", "tan", "tanh", "trunc", "isnan", "isinf", "isfinite", "logical_not", "erf",
+         "erfc", "bitwise_not")
+BINARY = ("add", "sub", "subtract", "mul", "multiply", "div", "divide", "true_divide",
+          "floor_divide", "remainder", "fmod", "pow", "float_power", "atan2", "arctan2", "maximum",
+          "minimum", "eq", "ne", "lt", "le", "gt", "ge", "logical_and", "logical_or",
+          "logical_xor", "bitwise_and", "bitwise_or", "bitwise_xor")
+REDUCTIONS = ("sum", "mean", "prod", "amax", "amin", "argmax", "argmin", "all", "any",
+              "count_nonzero", "logsumexp", "max", "min", "var", "std", "cumsum", "cumprod",
+              "softmax", "log_softmax", "median", "norm", "nansum")
+# where torch raises and chainrule computes a result: accepted (a superset of torch), each reason
+SUPERSET = {
+    **dict.fromkeys(("abs", "absolute", "ceil", "floor", "trunc", "round"),
+                    "bool input: torch has no bool kernel; NumPy's result is returned"),
+    **dict.fromkeys(("pow", "remainder", "fmod", "floor_divide"),
+                    "two bool inputs: torch has no bool kernel; NumPy computes in int8"),
+    **dict.fromkeys(("maximum", "minimum", "atan2", "arctan2", "logical_and", "logical_or",
+                     "logical_xor"),
+                    "a Python number as the second argument, which torch's binding refuses"),
+}
+add(Case(_dtype_unary, **DTYPES), *both(*UNARY))
+add(Case(_dtype_binary, **DTYPES), *both(*BINARY))
+add(Case(_dtype_reduction, **DTYPES), *both(*REDUCTIONS))
