@@ -12,6 +12,8 @@ with its reason, fails ``test_every_public_name_has_an_entry``.
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import pytest
 import torch
@@ -52,12 +54,12 @@ def test_no_stale_entries() -> None:
 
 
 # ---- the comparison -----------------------------------------------------------------------------
-def _inputs(lib, case: Case):
+def _inputs(lib, case: Case, dtype: str = "float64"):
     arrays = make_inputs(OpSpec("", None, (), case.args), case.shapes, 0)
     out = []
     for a, arg in zip(arrays, case.args):
         if arg.kind == "float":
-            out.append(lib.tensor(a, dtype=lib.float64, requires_grad=case.grad and arg.grad))
+            out.append(lib.tensor(a, dtype=getattr(lib, dtype), requires_grad=case.grad and arg.grad))
         else:
             out.append(lib.tensor(a))
     return out
@@ -103,8 +105,10 @@ def _same(ours, theirs, case: Case, what: str) -> None:
             f"{what}: {ours!r} != torch's {theirs!r}"
 
 
-def check(name: str, case: Case) -> None:
-    ours_in, theirs_in = _inputs(chainrule, case), _inputs(torch, case)
+def check(name: str, case: Case, dtype: str = "float64") -> None:
+    ours_in, theirs_in = _inputs(chainrule, case, dtype), _inputs(torch, case, dtype)
+    if dtype != "float64":
+        case = dataclasses.replace(case, rtol=max(case.rtol, 2e-5), atol=max(case.atol, 2e-5))
     if case.raises:
         with pytest.raises(Exception) as theirs:
             case.call(resolve(name, torch), torch, *theirs_in)
@@ -140,3 +144,14 @@ def test_matches_torch(name: str) -> None:
     chainrule.manual_seed(0)
     for case in CASES[name]:
         check(name, case)
+
+
+@pytest.mark.parametrize("name", sorted(n for n, cases in CASES.items()
+                                        if n not in KNOWN_BROKEN
+                                        and any(a.kind == "float" for c in cases for a in c.args)))
+def test_matches_torch_float32(name: str) -> None:
+    """The same calls on float32 inputs: results keep torch's dtypes (no silent float64)."""
+    torch.manual_seed(0)
+    chainrule.manual_seed(0)
+    for case in CASES[name]:
+        check(name, case, "float32")
