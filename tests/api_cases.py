@@ -24,6 +24,7 @@ import chainrule
 
 FLOAT = Arg()
 POS = Arg(0.5, 2.0)
+WEIGHT = Arg(0.5, 2.0, grad=False)  # class weights: torch refuses weights that require grad
 UNIT = Arg(-0.9, 0.9)
 NONZERO = Arg(-2.0, 2.0, away_from_zero=0.5)
 INT = Arg(-3, 4, kind="int")
@@ -788,3 +789,51 @@ SUPERSET = {
 add(Case(_dtype_unary, **DTYPES), *both(*UNARY))
 add(Case(_dtype_binary, **DTYPES), *both(*BINARY))
 add(Case(_dtype_reduction, **DTYPES), *both(*REDUCTIONS))
+
+# ---- keyword arguments of nn.functional ---------------------------------------------------------
+add(custom(lambda f, m, x: (f(x, 0.2), f(x, negative_slope=0.01))), "F.leaky_relu")
+add(custom(lambda f, m, x: (f(x, 0.5), f(x, alpha=2.0))), "F.elu", "F.celu")
+add(custom(lambda f, m, x: f(x, approximate="tanh")), "F.gelu")
+add(custom(lambda f, m, x: (f(x, 2.0), f(x, beta=0.5, threshold=1.0))), "F.softplus")
+add(custom(lambda f, m, x: (f(x, -0.5, 0.5), f(x, min_val=-1.5, max_val=0.2))), "F.hardtanh")
+add(custom(lambda f, m, x: f(x, eps=0.5)), "F.normalize")
+add(custom(lambda f, m, x, w: (f(x, m.tensor(TARGET), w), f(x, m.tensor(TARGET), w,
+                                                              reduction="sum"),
+                               f(x, m.tensor(TARGET), label_smoothing=0.2),
+                               f(x, m.tensor(TARGET), w, label_smoothing=0.1)),
+           (M34, (4,)), (FLOAT, WEIGHT)), "F.cross_entropy")
+add(custom(lambda f, m, x, p: (f(x, p.softmax(1)), f(x, p.softmax(1), label_smoothing=0.1)),
+           (M34, M34), (FLOAT, CONST)), "F.cross_entropy")
+add(custom(lambda f, m, x, w: (f(x.log_softmax(1), m.tensor(TARGET), w),
+                               f(x.log_softmax(1), m.tensor([0, -100, 1]), w, ignore_index=-100)),
+           (M34, (4,)), (FLOAT, WEIGHT)), "F.nll_loss")
+add(custom(lambda f, m, x, y: (f(x, y, beta=0.5), f(x, y, beta=2.0, reduction="none")),
+           (M34, M34), (FLOAT, CONST)), "F.smooth_l1_loss")
+add(custom(lambda f, m, x, y: f(x, y, delta=0.5), (M34, M34), (FLOAT, CONST)), "F.huber_loss")
+add(custom(lambda f, m, x, y, w: (f(x, y, w), f(x, y, pos_weight=w[0])),
+           (M34, M34, (3, 4)), (FLOAT, Arg(0.0, 1.0, grad=False), WEIGHT)),
+    "F.binary_cross_entropy_with_logits")
+add(custom(lambda f, m, x, y, w: f(x, y, w), (M34, M34, (4,)),
+           (Arg(0.05, 0.95), Arg(0.0, 1.0, grad=False), WEIGHT)), "F.binary_cross_entropy")
+add(custom(lambda f, m, w: (f(m.tensor([[0, 2], [4, 0]]), w, padding_idx=0),
+                            f(m.tensor([1, 3]), w, max_norm=1.0)), ((5, 3),)), "F.embedding")
+add(custom(lambda f, m, x: (f(x, 2, ceil_mode=True), f(x, 3, 1, 1, count_include_pad=False)),
+           (NCL,)), "F.avg_pool1d")
+add(custom(lambda f, m, x: (f(x, 3, 2, 1, ceil_mode=True), f(x, 2, divisor_override=3)),
+           (NCHW,)), "F.avg_pool2d")
+add(custom(lambda f, m, x: (f(x, 3, 2, 1, 2), f(x, 2, ceil_mode=True)), ((2, 3, 9),)),
+    "F.max_pool1d")
+add(custom(lambda f, m, x: (f(x, 3, 2, 1, 2), f(x, 2, ceil_mode=True), f(x, 2, return_indices=True)),
+           ((2, 3, 7, 7),)), "F.max_pool2d")
+add(custom(lambda f, m, x, w: (f(x, w, padding="same", groups=3), f(x, w, padding=1, groups=3)),
+           ((2, 3, 6, 6), (3, 1, 3, 3))), "F.conv2d")
+add(custom(lambda f, m, x, w: (f(x, w, padding="same", dilation=2, groups=3), f(x, w, padding=1, groups=3)),
+           ((2, 3, 8), (3, 1, 3))), "F.conv1d")
+add(custom(lambda f, m, x, w: f(x, w, stride=2, padding=1, output_padding=1, groups=3),
+           ((2, 3, 5, 5), (3, 2, 3, 3))), "F.conv_transpose2d")
+add(custom(lambda f, m, q, k, v: (f(q, k, v, scale=0.3),
+                                  f(q, k, v, attn_mask=m.ones(3, 5, dtype=m.bool).tril())),
+           ((2, 3, 4), (2, 5, 4), (2, 5, 4))), "F.scaled_dot_product_attention")
+add(custom(lambda f, m, x, w, b, rm, rv: f(x, rm, rv, w, b, False, 0.1, 1e-3),
+           (NCHW, (3,), (3,), (3,), (3,)), (FLOAT, FLOAT, FLOAT, CONST, Arg(0.5, 2.0, grad=False))),
+    "F.batch_norm")
