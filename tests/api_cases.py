@@ -837,3 +837,51 @@ add(custom(lambda f, m, q, k, v: (f(q, k, v, scale=0.3),
 add(custom(lambda f, m, x, w, b, rm, rv: f(x, rm, rv, w, b, False, 0.1, 1e-3),
            (NCHW, (3,), (3,), (3,), (3,)), (FLOAT, FLOAT, FLOAT, CONST, Arg(0.5, 2.0, grad=False))),
     "F.batch_norm")
+
+# ---- edge cases and errors (compared by exception type) -----------------------------------------
+
+
+def errors(*calls) -> Case:
+    """Each ``call(f, m, x)`` gives its result or the name of the exception it raised."""
+    return custom(lambda f, m, x: tuple(_try(c, f, m, x) for c in calls), grad=False)
+
+
+add(errors(lambda f, m, x: f(x), lambda f, m, x: f(x[0, 0]), lambda f, m, x: f(x[0, :1])),
+    "Tensor.__len__", "Tensor.__bool__", "Tensor.__float__", "Tensor.item", "Tensor.__int__")
+add(errors(lambda f, m, x: list(f(x[0, 0]))), "Tensor.__iter__")
+add(errors(lambda f, m, x: f(x[0, 0]), lambda f, m, x: f(x[0, 0].long())), "Tensor.__index__")
+add(errors(lambda f, m, x: f(x[0, 0]), lambda f, m, x: f(x[0])), "Tensor.tolist")
+add(errors(lambda f, m, x: f(x).replace("torch.", "").replace("chainrule.", ""),
+           lambda f, m, x: f(x.long()).replace("torch.", "").replace("chainrule.", "")),
+    "Tensor.type")
+add(errors(lambda f, m, x: f(x, 2), lambda f, m, x: f(x, -3), lambda f, m, x: f(x[0, 0], 0)),
+    "Tensor.size")
+add(errors(lambda f, m, x: f(x, 5, 2), lambda f, m, x: f(x, (5,)), lambda f, m, x: f(x, -1, -1)),
+    "Tensor.reshape", "Tensor.view")
+add(errors(lambda f, m, x: f(x, 2), lambda f, m, x: f(x, 0, 5), lambda f, m, x: f(x, 5, 0)),
+    *both("transpose", "select"))
+add(errors(lambda f, m, x: f(x, 3, 0), lambda f, m, x: f(x, 0, 3)), *both("movedim"))
+add(errors(lambda f, m, x: f(x, 2), lambda f, m, x: f(x, (3, 4, 1)), lambda f, m, x: f(x, 0)),
+    "Tensor.permute")
+add(errors(lambda f, m, x: f(x, (3, 5)), lambda f, m, x: f(x, (2, 4))), *both("broadcast_to"))
+add(errors(lambda f, m, x: f(x, m.ones(4, 2)), lambda f, m, x: f(x, m.ones(3)),
+           lambda f, m, x: f(x, m.ones(3, dtype=m.float32))), *both("matmul", "mm"))
+add(errors(lambda f, m, x: f(x, x.t()), lambda f, m, x: f(x, m.ones(5))), *both("add", "mul"))
+add(errors(lambda f, m, x: f(x, 2), lambda f, m, x: f(x, -3)), *both("sum", "mean", "softmax",
+                                                                    "cumsum", "argmax"))
+add(errors(lambda f, m, x: f([x, x[:, :2]]), lambda f, m, x: f([]), lambda f, m, x: f([x], 3),
+           lambda f, m, x: f(x)), "chainrule.stack", "chainrule.cat", "chainrule.hstack",
+    "chainrule.vstack")
+add(errors(lambda f, m, x: f(x, 1, m.tensor([[4]])), lambda f, m, x: f(x, 1, m.tensor([[1.0]])),
+           lambda f, m, x: f(x, 2, m.tensor([[1]]))), *both("gather"))
+add(errors(lambda f, m, x: f(x, 0, m.tensor([3])), lambda f, m, x: f(x, 0, m.tensor([0.0]))),
+    *both("index_select"))
+add(errors(lambda f, m, x: f(x, (0, 4)), lambda f, m, x: f(x, (5,)), lambda f, m, x: f(x, 1.5),
+           lambda f, m, x: f(x, m.tensor([3, 0]))), "Tensor.__getitem__")
+add(errors(lambda f, m, x: f(x), lambda f, m, x: f(x.reshape(2, 6))), "linalg.inv", "linalg.det",
+    "linalg.cholesky", "linalg.eigh")
+add(errors(lambda f, m, x: f(x, m.zeros(3, dtype=m.long)),
+           lambda f, m, x: f(x, m.tensor([0, 1, 9])),
+           lambda f, m, x: f(x, m.tensor([0, 1, 2]).float())), "F.cross_entropy", "F.nll_loss")
+add(errors(lambda f, m, x: f(x, x[:, :2]), lambda f, m, x: f(x, x.long())), "F.mse_loss")
+add(errors(lambda f, m, x: f(x, -1), lambda f, m, x: f(x, 2, dtype=m.int64)), "Tensor.new_zeros")
