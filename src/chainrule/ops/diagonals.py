@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..autograd.graph import defop
-from ._common import Tensor, as_tensor, make_result, shape_str
+from ._common import Tensor, as_array, as_tensor, make_result, shape_str, zeros_for
 from .creation import clone
 from .shape import _diagonal_index
 from .shape import diagonal as diagonal_view
@@ -34,7 +34,7 @@ def diag(input: Tensor, diagonal: int = 0) -> Tensor:
                            f"{shape_str(v.shape)}); use torch.diagonal or diag_embed for batches")
     n = v.shape[0] + abs(diagonal)
     index = _diagonal_index((n, n), diagonal, 0, 1)
-    out = np.zeros((n, n), dtype=v.dtype)
+    out = zeros_for((n, n), v.dtype, v, index)  # (under vmap: batched like v)
     out[index] = v
     return make_result(out, _diag_embed, (input,), (index,))
 
@@ -55,6 +55,6 @@ def trace(input: Tensor) -> Tensor:
                            "a batch")
     if x.dtype.kind == "b":
         raise NotImplementedError("\"trace\" not implemented for 'Bool'; convert first, e.g. x.int()")
-    out = np.asarray(np.trace(x), dtype=np.int64 if x.dtype.kind in "biu" else x.dtype)
+    out = as_array(np.trace(x), np.int64 if x.dtype.kind in "biu" else x.dtype)  # (vmap-safe)
     return make_result(out, _trace, (input,),
                        (x.shape, _diagonal_index(x.shape, 0, 0, 1)))

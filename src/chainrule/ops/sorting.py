@@ -14,7 +14,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..autograd.graph import defop
-from ._common import Tensor, as_tensor, make_result, normalize_dim, shape_str, wrap
+from ._common import Tensor, as_array, as_tensor, make_result, normalize_dim, shape_str, wrap
 from .reduce_minmax import _spread_ties, return_types
 
 __all__ = ["sort", "argsort", "topk", "kthvalue", "median"]
@@ -191,25 +191,26 @@ def median(input: Tensor, dim: int | None = None, keepdim: bool = False):
     x = input._data
     _not_bool("median", "median_cpu" if dim is None else "median_out", x)
     if dim is None:
-        flat = np.sort(x.ravel())
+        flat = np.sort(x.reshape(-1))
         if flat.size == 0:
             # torch: NaN, or the dtype's lowest value for integers
-            value = np.nan if x.dtype.kind == "f" else np.iinfo(x.dtype).min
+            value = np.asarray(np.nan if x.dtype.kind == "f" else np.iinfo(x.dtype).min, x.dtype)
         else:
-            value = flat[-1] if flat.dtype.kind == "f" and np.isnan(flat[-1]) else \
-                flat[(flat.size - 1) // 2]
-        return make_result(np.asarray(value, dtype=x.dtype), median_op, (input,),
-                           (None, False, True))
+            value = flat[(flat.size - 1) // 2]
+            if flat.dtype.kind == "f":  # NaN sorts last: any NaN makes the median NaN
+                value = np.where(np.isnan(flat[-1]), flat[-1], value)
+        return make_result(as_array(value, x.dtype), median_op, (input,), (None, False, True))
     axis = normalize_dim(dim, x.ndim, "median")
     if x.ndim == 0:
         return _scalar(median_dim_op, return_types.median, input)
     _nonempty("median", x, axis)
     order = _order(x, axis, False)
     n = x.shape[axis]
-    position = np.full(x.shape[:axis] + (1,) + x.shape[axis + 1:], (n - 1) // 2, dtype=np.intp)
+    middle = np.take(order, [(n - 1) // 2], axis)
     if x.dtype.kind == "f":  # NaN sorts last: a lane with NaN selects its first NaN
         nans = np.isnan(x)
-        position = np.where(nans.any(axis, keepdims=True),
-                            n - nans.sum(axis, keepdims=True), position)
-    order = np.take_along_axis(order, position, axis)
+        count = np.sum(nans, axis=axis, keepdims=True)
+        first_nan = np.take_along_axis(order, np.minimum(n - count, n - 1), axis)
+        middle = np.where(count > 0, first_nan, middle)
+    order = middle
     return _select(median_dim_op, return_types.median, input, axis, order, keepdim)
