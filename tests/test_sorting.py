@@ -97,6 +97,14 @@ def test_diagonal_is_a_writable_view_sharing_the_version_counter() -> None:
     assert_close(x, expected, 0, 0, "write through the diagonal view")
 
 
+def test_linalg_diagonal_is_a_view_too() -> None:
+    x = chainrule.zeros(2, 3, 3)
+    chainrule.linalg.diagonal(x, offset=-1).add_(1.0)
+    expected = torch.zeros(2, 3, 3)
+    torch.linalg.diagonal(expected, offset=-1).add_(1.0)
+    assert_close(x, expected, 0, 0, "write through linalg.diagonal")
+
+
 def test_diag_of_a_matrix_is_a_copy() -> None:
     x = chainrule.zeros(3, 3)
     d = chainrule.diag(x)
