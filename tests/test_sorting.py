@@ -151,3 +151,15 @@ def test_median_under_vmap_with_nan_lanes() -> None:
     theirs = torch.func.vmap(lambda a: torch.median(a, 1))(torch.tensor(x))
     for o, t in zip(ours, theirs):
         assert_close(o, t, 0, 0, "median under vmap")
+
+
+@pytest.mark.parametrize("fn", [
+    lambda m, x: m.sort(x)[0], lambda m, x: m.topk(x, 2)[0], lambda m, x: m.kthvalue(x, 1)[0],
+    lambda m, x: m.median(x), lambda m, x: m.median(x, 0)[0], lambda m, x: m.diagonal(x),
+    lambda m, x: m.diag(x[0]), lambda m, x: m.trace(x), lambda m, x: m.diff(x),
+], ids=["sort", "topk", "kthvalue", "median", "median dim", "diagonal", "diag 1-D", "trace",
+        "diff"])
+def test_grad_fn_names_match_torch(fn) -> None:
+    ours = fn(chainrule, chainrule.ones(3, 3, requires_grad=True)).grad_fn.name()
+    theirs = type(fn(torch, torch.ones(3, 3, requires_grad=True)).grad_fn).__name__
+    assert ours == theirs

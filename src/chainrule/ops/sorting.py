@@ -36,6 +36,7 @@ sort_op = defop("sort", saves_inputs=False, formula=_SELECT)(_to_indices)
 topk_op = defop("topk", saves_inputs=False, formula=_SELECT)(_to_indices)
 kthvalue_op = defop("kthvalue", saves_inputs=False, formula=_SELECT)(_to_indices)
 median_dim_op = defop("median_dim", saves_inputs=False, formula=_SELECT)(_to_indices)
+median_dim_op.node_name = "MedianBackward1"  # torch's name for median(x, dim)
 median_op = defop("median", saves_out=True,
                   formula="dl/dx = dl/dy * [x == y] / count(x == y)  (ties share the gradient)"
                   )(_spread_ties)
