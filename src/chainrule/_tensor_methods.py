@@ -38,7 +38,7 @@ class TensorMethods:
     def negative(self): return _F.negative(self)
     def reciprocal(self): return _F.reciprocal(self)
     def relu(self): return _F.relu(self)
-    def round(self): return _F.round(self)
+    def round(self, *, decimals: int = 0): return _F.round(self, decimals=decimals)
     def rsqrt(self): return _F.rsqrt(self)
     def sigmoid(self): return _F.sigmoid(self)
     def sign(self): return _F.sign(self)
@@ -186,7 +186,7 @@ class TensorMethods:
     def index_copy(self, *args, **kwargs): return _F.index_copy(self, *args, **kwargs)
     def index_fill(self, *args, **kwargs): return _F.index_fill(self, *args, **kwargs)
     def sum_to_size(self, *args, **kwargs): return _F.sum_to_size(self, *args, **kwargs)
-    def where(self, *args, **kwargs): return _F.where(self, *args, **kwargs)
+    def where(self, condition, other): return _F.where(condition, self, other)  # torch's order
     def add_(self, *args, **kwargs): return _F.add_(self, *args, **kwargs)
     def sub_(self, *args, **kwargs): return _F.sub_(self, *args, **kwargs)
     def mul_(self, *args, **kwargs): return _F.mul_(self, *args, **kwargs)

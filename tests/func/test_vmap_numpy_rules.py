@@ -49,6 +49,8 @@ CASES = [
     ("multiply.outer", lambda a, b: np.multiply.outer(a, b), [(3,), (2,)], (True, True)),
     ("sum axis tuple", lambda a: np.sum(a, axis=(0, -1), keepdims=True), [(2, 3, 4)], (True,)),
     ("mean None", lambda a: np.mean(a), [(2, 3)], (True,)),
+    ("method any keepdims", lambda a: (a > 0).any(1, keepdims=True), [(2, 3)], (True,)),
+    ("method all keepdims", lambda a: (a > 0).all(axis=0, keepdims=True), [(2, 3)], (True,)),
     ("argmax None keepdims", lambda a: np.argmax(a, keepdims=True), [(2, 3)], (True,)),
     ("var ddof", lambda a: np.var(a, axis=1, ddof=1), [(2, 3)], (True,)),
     ("cumsum None", lambda a: np.cumsum(a), [(2, 3)], (True,)),

@@ -84,12 +84,16 @@ class NdarrayMethods:
 
     def any(self, axis=None, out=None, keepdims=False, **kw):
         if out is None and not kw:
-            return _B.BatchedArray(self._p.any(_B._shift(axis, self._shape), None, keepdims), self._level)
+            # by keyword: ndarray.any passes positional arguments on as (axis, dtype, out, ...)
+            inner = self._p.any(axis=_B._shift(axis, self._shape), keepdims=keepdims)
+            return _B.BatchedArray(inner, self._level)
         return np.any(self, axis=axis, out=out, keepdims=keepdims, **kw)
 
     def all(self, axis=None, out=None, keepdims=False, **kw):
         if out is None and not kw:
-            return _B.BatchedArray(self._p.all(_B._shift(axis, self._shape), None, keepdims), self._level)
+            # by keyword: ndarray.all passes positional arguments on as (axis, dtype, out, ...)
+            inner = self._p.all(axis=_B._shift(axis, self._shape), keepdims=keepdims)
+            return _B.BatchedArray(inner, self._level)
         return np.all(self, axis=axis, out=out, keepdims=keepdims, **kw)
 
     def argmax(self, axis=None, out=None, *, keepdims=False):

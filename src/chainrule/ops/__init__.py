@@ -4,6 +4,7 @@ from . import creation as _creation
 from .compare import *  # noqa: F403
 from .creation import *  # noqa: F403
 from .creation import to  # noqa: F401
+from .diagonals import *  # noqa: F403
 from .einsum import einsum  # noqa: F401
 from .elementwise import *  # noqa: F403
 from .gather import *  # noqa: F403
@@ -26,6 +27,7 @@ from .reduce_minmax import *  # noqa: F403
 from .reduce_norm import *  # noqa: F403
 from .shape import *  # noqa: F403
 from .softmax import *  # noqa: F403
+from .sorting import *  # noqa: F403
 from .special import *  # noqa: F403
 
 # the star imports above also carry _common.as_tensor (an internal converter without dtype=)

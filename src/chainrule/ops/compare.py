@@ -32,9 +32,36 @@ greater, greater_equal, less, less_equal, not_equal = gt, ge, lt, le, ne
 logical_and = _compare("logical_and", np.logical_and)
 logical_or = _compare("logical_or", np.logical_or)
 logical_xor = _compare("logical_xor", np.logical_xor)
-bitwise_and = _compare("bitwise_and", np.bitwise_and)
-bitwise_or = _compare("bitwise_or", np.bitwise_or)
-bitwise_xor = _compare("bitwise_xor", np.bitwise_xor)
+
+
+_TORCH_TYPE_NAMES = {"float16": "Half", "float32": "Float", "float64": "Double"}
+
+
+def _integral(name: str, *arrays) -> None:
+    """torch's error for a bitwise op on floats (NumPy's TypeError names a ufunc, not the op)."""
+    for a in arrays:
+        if a.dtype.kind not in "biu":
+            shown = _TORCH_TYPE_NAMES.get(a.dtype.name, a.dtype.name)
+            raise NotImplementedError(f"\"{name}_cpu\" not implemented for '{shown}'; {name} needs "
+                                      "integer or bool tensors")
+
+
+def _bitwise(name: str, fn):
+    compare = _compare(name, fn)
+
+    def apply(input, other) -> Tensor:
+        a, b = operands(input, other)
+        _integral(name, a._data, b._data)
+        return compare(a, b)
+
+    apply.__name__ = name
+    apply.__doc__ = f"Element-wise ``{name}`` of integer or bool tensors, with broadcasting."
+    return apply
+
+
+bitwise_and = _bitwise("bitwise_and", np.bitwise_and)
+bitwise_or = _bitwise("bitwise_or", np.bitwise_or)
+bitwise_xor = _bitwise("bitwise_xor", np.bitwise_xor)
 
 
 def logical_not(input) -> Tensor:
@@ -42,7 +69,9 @@ def logical_not(input) -> Tensor:
 
 
 def bitwise_not(input) -> Tensor:
-    return wrap(np.invert(as_tensor(input)._data))
+    x = as_tensor(input)._data
+    _integral("bitwise_not", x)
+    return wrap(np.invert(x))
 
 
 def isnan(input) -> Tensor:

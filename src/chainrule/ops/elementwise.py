@@ -185,6 +185,21 @@ def _relu_fn(x):
     return np.maximum(x, 0, dtype=x.dtype)
 
 
+_BOOL_ERRORS = {
+    "neg": "Negation, the `-` operator, on a bool tensor is not supported. If you are trying to "
+           "invert a mask, use the `~` or `logical_not()` operator instead.",
+    "relu": "Boolean inputs not supported for relu",
+}
+
+
+def _square_fn(x):
+    return x.astype(np.int64) if x.dtype.kind == "b" else np.square(x)  # torch: bools to int64
+
+
+def _sign_fn(x):
+    return x.copy() if x.dtype.kind == "b" else np.sign(x)  # torch: a bool's sign is itself
+
+
 def _unary_keep_dtype(op, fn):
     """Like ``_unary`` for ops defined on integers too (neg, abs, relu, sign, square, rounding)."""
     op.same_shape = True
@@ -192,7 +207,12 @@ def _unary_keep_dtype(op, fn):
     def apply(input: Tensor) -> Tensor:
         if type(input) is not Tensor:
             input = as_tensor(input, op.name)
-        return make_unary_result(fn(input._data), op, input)
+        try:
+            out = fn(input._data)
+        except TypeError:  # NumPy refuses bools (neg, relu): torch's error instead of the ufunc's
+            raise RuntimeError(_BOOL_ERRORS.get(op.name, f"{op.name}: bool tensors are not "
+                                                         "supported")) from None
+        return make_unary_result(out, op, input)
 
     apply.__name__ = op.name
     apply.__doc__ = f"Element-wise {op.name}; local derivative: {op.formula}."
@@ -220,9 +240,9 @@ relu = _unary_keep_dtype(_relu, _relu_fn)
 abs = _unary_keep_dtype(_abs, np.abs)  # noqa: A001  (torch's name)
 sqrt = _unary(_sqrt, np.sqrt)
 rsqrt = _unary(_rsqrt, _rsqrt_fn)
-square = _unary_keep_dtype(_square, np.square)
+square = _unary_keep_dtype(_square, _square_fn)
 reciprocal = _unary(_reciprocal, np.reciprocal)
-sign = _unary_keep_dtype(sign_op, np.sign)
+sign = _unary_keep_dtype(sign_op, _sign_fn)
 floor = _unary_keep_dtype(floor_op, np.floor)
 ceil = _unary_keep_dtype(ceil_op, np.ceil)
 trunc = _unary_keep_dtype(trunc_op, np.trunc)
@@ -340,7 +360,16 @@ def _binary(op, fn):
 
 maximum = _binary(_maximum, np.maximum)
 minimum = _binary(_minimum, np.minimum)
-atan2 = _binary(_atan2, np.arctan2)
+def _atan2_fn(a, b):
+    if a.dtype.kind != "f" and b.dtype.kind != "f":  # integers and bools: the default float dtype
+        from .. import _dtype
+
+        dt = _dtype.get_default_dtype().np
+        a, b = a.astype(dt), b.astype(dt)
+    return np.arctan2(a, b)
+
+
+atan2 = _binary(_atan2, _atan2_fn)
 arctan2 = atan2
 
 
@@ -536,11 +565,12 @@ def pow(input, exponent) -> Tensor:  # noqa: A001
 
 
 def float_power(input, exponent) -> Tensor:
-    """``pow`` computed in float64."""
+    """``pow`` computed in float64 (the result is float64 whatever the inputs' dtypes)."""
+    from .._dtype import float64
     from .creation import to
 
-    return pow(to(as_tensor(input), np.float64), exponent if not isinstance(exponent, Tensor)
-               else to(exponent, np.float64))
+    return pow(to(as_tensor(input), float64), exponent if not isinstance(exponent, Tensor)
+               else to(exponent, float64))
 
 
 

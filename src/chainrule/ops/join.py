@@ -23,7 +23,9 @@ def _tensor_list(who: str, tensors) -> list:
         raise TypeError(f"{who}(): argument 'tensors' must be a tuple or list of Tensors, not "
                         f"{type(tensors).__name__}")
     if not tensors:
-        raise ValueError(f"{who}(): expected a non-empty list of Tensors")
+        if who == "cat":  # torch raises ValueError for cat, RuntimeError for the others
+            raise ValueError(f"{who}(): expected a non-empty list of Tensors")
+        raise RuntimeError(f"{who} expects a non-empty TensorList")
     return [as_tensor(t, who) for t in tensors]
 
 

@@ -342,25 +342,9 @@ def diagonal(A: Tensor, *, offset: int = 0, dim1: int = -2, dim2: int = -1) -> T
     -------
     Tensor
         The other dims of A followed by the diagonal (of length 0 when ``offset`` is outside the
-        matrix).
-
-    Notes
-    -----
-    ``torch.diagonal`` with the matrix dims last by default. The result is a differentiable copy,
-    where torch returns a view: writing into it does not change A. The gradient scatters back onto
-    the diagonal, zero elsewhere.
+        matrix): a view of A, as in torch (``torch.diagonal`` with the matrix dims last by
+        default). The gradient goes back onto the diagonal, zero elsewhere.
     """
-    from .index import getitem
-    from .shape import movedim
+    from .shape import diagonal as diagonal_view
 
-    A = as_tensor(A, "linalg.diagonal")
-    a = A._data
-    d1, d2 = (normalize_dim(d, a.ndim, "linalg.diagonal") for d in (dim1, dim2))
-    if d1 == d2:
-        raise RuntimeError(f"linalg.diagonal: dim1 and dim2 cannot be identical, but got {dim1} "
-                           f"and {dim2}")
-    rows, cols = a.shape[d1], a.shape[d2]
-    r0, c0 = max(0, -offset), max(0, offset)
-    length = max(0, min(rows - r0, cols - c0))
-    idx = np.arange(length)
-    return getitem(movedim(A, (d1, d2), (-2, -1)), (Ellipsis, idx + r0, idx + c0))
+    return diagonal_view(as_tensor(A, "linalg.diagonal"), offset, dim1, dim2)

@@ -1,4 +1,4 @@
-"""Cumulative reductions along one dim: cumsum and cumprod.
+"""Cumulative reductions along one dim: cumsum and cumprod, and their inverse, diff.
 
 cumsum's derivative is the reversed cumulative sum of the upstream gradient. cumprod's is
 ``sum_{j>=k} dl/dy_j y_j / x_k`` when no input is zero; with zeros, torch's two zero-safe forms:
@@ -15,7 +15,7 @@ from ..autograd.graph import defop
 from ._common import Tensor, any_true, as_tensor, make_result, normalize_dim
 from .reduce import flip_axis
 
-__all__ = ["cumsum", "cumprod"]
+__all__ = ["cumsum", "cumprod", "diff"]
 
 
 def reversed_cumsum(F, t, axis: int):
@@ -90,3 +90,35 @@ def _cumulative(who: str, op, fn):
 
 cumsum = _cumulative("cumsum", _cumsum, np.cumsum)
 cumprod = _cumulative("cumprod", _cumprod, np.cumprod)
+
+
+def diff(input: Tensor, n: int = 1, dim: int = -1, prepend: Tensor | None = None,
+         append: Tensor | None = None) -> Tensor:
+    """The ``n``-th forward difference along ``dim``: ``out[i] = x[i + 1] - x[i]``, applied ``n``
+    times, after ``prepend`` and ``append`` are concatenated to ``input`` along ``dim``.
+
+    Bools give ``x[i + 1] != x[i]``. Built from narrow and subtraction, so it is differentiable to
+    any order (torch's grad_fn is SubBackward0 too).
+    """
+    from .compare import ne
+    from .elementwise import sub
+    from .gather import narrow
+    from .join import cat
+
+    input = as_tensor(input, "diff")
+    if input.ndim == 0:
+        raise RuntimeError("diff expects input to be at least one-dimensional (got a 0-d tensor); "
+                           "use x.reshape(1)")
+    if n < 0:
+        raise RuntimeError(f"order must be non-negative but got {n}")
+    axis = normalize_dim(dim, input.ndim, "diff")
+    if prepend is not None or append is not None:
+        parts = [as_tensor(t, "diff") for t in (prepend, input, append) if t is not None]
+        input = cat(parts, axis)
+    step = ne if input.dtype == _dtype.bool_ else sub
+    for _ in range(n):
+        length = input.shape[axis]
+        if length == 0:
+            break
+        input = step(narrow(input, axis, 1, length - 1), narrow(input, axis, 0, length - 1))
+    return input

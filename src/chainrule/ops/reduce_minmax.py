@@ -25,6 +25,10 @@ class return_types:  # noqa: N801  (torch.return_types)
 
     max = namedtuple("max", ["values", "indices"])
     min = namedtuple("min", ["values", "indices"])
+    sort = namedtuple("sort", ["values", "indices"])
+    topk = namedtuple("topk", ["values", "indices"])
+    kthvalue = namedtuple("kthvalue", ["values", "indices"])
+    median = namedtuple("median", ["values", "indices"])
 
 
 # ---- derivatives --------------------------------------------------------------------------------

@@ -285,3 +285,49 @@ def movedim(input: Tensor, source, destination) -> Tensor:
 
 
 moveaxis = movedim
+
+
+# ---- diagonals -----------------------------------------------------------------------------------
+def _diagonal_index(shape: tuple, offset: int, d1: int, d2: int) -> tuple:
+    """The advanced index of ``diagonal``'s elements in an array of ``shape``: one broadcast
+    array per dim, shaped like the result (the other dims in order, then the diagonal)."""
+    rest = [d for d in range(len(shape)) if d not in (d1, d2)]
+    length = max(0, min(shape[d1] - max(0, -offset), shape[d2] - max(0, offset)))
+    nd = len(rest) + 1
+    index: list = [None] * len(shape)
+    for k, d in enumerate(rest):
+        index[d] = np.arange(shape[d]).reshape([-1 if j == k else 1 for j in range(nd)])
+    step = np.arange(length).reshape((1,) * (nd - 1) + (-1,))
+    index[d1], index[d2] = step + max(0, -offset), step + max(0, offset)
+    return tuple(index)
+
+
+@defop("diagonal", saves_inputs=False, formula="dl/dx = dl/dy on the diagonal, 0 elsewhere")
+def _diagonal(F, g, xs, out, p, needs):
+    shape, index = p
+    return (F.index_put_zeros(shape, index, g),)
+
+
+def diagonal(input: Tensor, offset: int = 0, dim1: int = 0, dim2: int = 1) -> Tensor:
+    """The diagonal of the matrices in dims ``dim1`` and ``dim2`` (a view), as the last dim.
+
+    ``offset`` picks the diagonal: 0 the main one, > 0 above it, < 0 below it; one outside the
+    matrix gives a last dim of length 0.
+    """
+    input = as_tensor(input, "diagonal")
+    x = input._data
+    if x.ndim < 2:
+        normalize_dim(1, x.ndim, "diagonal")  # torch's IndexError: dim 1 is out of range
+    d1, d2 = normalize_dim(dim1, x.ndim, "diagonal"), normalize_dim(dim2, x.ndim, "diagonal")
+    if d1 == d2:
+        raise RuntimeError(f"diagonal: diagonal dimensions cannot be identical {dim1}, {dim2}")
+    index = _diagonal_index(x.shape, offset, d1, d2)
+    if type(x) is not np.ndarray:  # vmap's batched array: NumPy's (read-only) diagonal dispatches
+        return _view_result(np.diagonal(x, offset, d1, d2), _diagonal, input, (x.shape, index))
+    moved = np.moveaxis(x, (d1, d2), (-2, -1))
+    moved = moved[..., :, offset:] if offset >= 0 else moved[..., -offset:, :]
+    length = max(0, min(moved.shape[-2:]))
+    # np.diagonal's view is read-only; a strided view is writable, as torch's is
+    out = np.lib.stride_tricks.as_strided(
+        moved, moved.shape[:-2] + (length,), moved.strides[:-2] + (sum(moved.strides[-2:]),))
+    return _view_result(out, _diagonal, input, (x.shape, index))

@@ -43,7 +43,7 @@ def _prepare(who: str, input: Tensor, dim, dtype) -> tuple[Tensor, np.ndarray, i
         input = to(input, dtype)
     x = input._data
     if x.dtype.kind != "f":
-        raise RuntimeError(
+        raise NotImplementedError(  # torch's type for a kernel missing for a dtype
             f"{who}: \"{who}_lastdim_kernel_impl\" not implemented for '{input.dtype}'; softmax needs a "
             f"floating point input: convert first (x.float()) or pass dtype=chainrule.float32"
         )
