@@ -13,7 +13,7 @@ import numpy as np
 
 from .. import _tensor as _t  # a module object: autograd is imported while _tensor loads
 from .. import ops as _ops
-from .functional import (
+from ._functional_common import (
     _as_tuple,
     _autograd_grad,
     _check_requires_grad,
