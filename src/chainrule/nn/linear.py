@@ -7,7 +7,7 @@ from typing import Any
 
 from .. import ops as _ops
 from .._tensor import Tensor
-from . import functional as F
+from . import functional_linear as F
 from . import init
 from .module import Module
 from .parameter import Parameter
