@@ -19,7 +19,7 @@ from typing import Any
 
 from .._tensor import Tensor, make_result
 from ..autograd.graph import defop
-from . import _batching_random
+from . import _batched_namespace, _batching_nn, _batching_random  # noqa: F401  (they register)
 from ._batched import BatchedArray, add_batch_dim, remove_batch_dim
 from ._pytree import broadcast_to_and_flatten, tree_flatten, tree_unflatten
 
