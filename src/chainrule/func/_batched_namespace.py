@@ -1,6 +1,7 @@
 """vmap's batched array as an array namespace of ``chainrule.backend``: the overrides of the
 functions that NumPy's dispatch cannot express (value checks, fresh buffers written into,
-NumPy-only kernels), registered for ``BatchedArray`` when ``chainrule.func`` is imported.
+NumPy-only kernels), registered for ``BatchedArray`` when ``chainrule.func`` is imported; and its
+text in ``repr`` (torch's BatchedTensor).
 
 Arrays of several vmap levels may meet in one call: the buffers and lifts follow the most batched
 (largest level) of the arrays given.
@@ -10,6 +11,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from .._format import register_array_repr, tensor_repr
+from .._tensor import wrap
 from ..backend import register_array_type
 from ._batched import BatchedArray
 
@@ -87,3 +90,13 @@ class _BatchedNamespace:
 
 BATCHED = _BatchedNamespace()
 register_array_type(BatchedArray, BATCHED)
+
+
+def _batched_tensor_repr(t) -> str:
+    """torch's text for a tensor inside vmap: ``BatchedTensor(lvl=..., bdim=0, value=...)``."""
+    a = t._data
+    inner = tensor_repr(wrap(a._p)).replace("\n", "\n    ")
+    return f"BatchedTensor(lvl={a._level}, bdim=0, value=\n    {inner}\n)"
+
+
+register_array_repr(BatchedArray, _batched_tensor_repr)
