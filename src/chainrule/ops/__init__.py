@@ -27,6 +27,7 @@ from .reduce_norm import *  # noqa: F403
 from .shape import *  # noqa: F403
 from .softmax import *  # noqa: F403
 from .special import *  # noqa: F403
+from .torch_norm import *  # noqa: F403  (after linalg_norms: ops.norm is torch.norm)
 
 # the star imports above also carry _common.as_tensor (an internal converter without dtype=)
 as_tensor = asarray = _creation.as_tensor

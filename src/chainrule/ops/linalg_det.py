@@ -164,11 +164,11 @@ def cofactors(A: Tensor) -> Tensor:
 
 
 def _cofactors_svd(A: Tensor) -> Tensor:
-    from .. import linalg
     from .join import cat, flip
+    from .linalg_decomp import linalg_svd
     from .reduce_cumulative import cumprod
 
-    u, s, vh = linalg.svd(A)
+    u, s, vh = linalg_svd(A)
     one = s[..., :1] * 0 + 1
     before = cumprod(cat([one, s[..., :-1]], -1), -1)  # prod_{j<i} s_j
     after = flip(cumprod(flip(cat([s[..., 1:], one], -1), (-1,)), -1), (-1,))  # prod_{j>i} s_j

@@ -18,6 +18,7 @@ from ..autograd.grad_mode import no_grad
 from ._common import Tensor, any_batched, as_array, as_tensor, map_stacked, normalize_dim, wrap
 from ._linalg_common import TORCH_NAMES, check_out, matrix_input
 from .linalg_decomp import svdvals
+from .reduce_norm import vector_norm
 
 __all__ = ["nuclear_norm"]  # the rest are torch.linalg's (exported by chainrule.linalg)
 
@@ -87,7 +88,6 @@ def matrix_norm(A: Tensor, ord="fro", dim=(-2, -1), keepdim: bool = False, *, dt
     target = _check_dtype(who, a, dtype, ord == "nuc" or (not isinstance(ord, str)
                                                          and abs(float(ord)) == 2.0))
     from .reduce_minmax import amax, amin
-    from .reduce_norm import vector_norm
     from .shape import permute, unsqueeze
 
     if ord == "fro":
@@ -167,7 +167,6 @@ def norm(A: Tensor, ord=None, dim=None, keepdim: bool = False, *, dtype=None, ou
     if ord is not None and (isinstance(ord, str) or (dims is not None and len(dims) == 2)
                             or (dims is None and nd == 2)):
         return matrix_norm(A, ord, (0, 1) if dims is None else dims, keepdim, dtype=dtype)
-    from .reduce_norm import vector_norm
 
     return vector_norm(A, 2 if ord is None else ord, dim, keepdim, dtype=dtype)
 
