@@ -19,7 +19,7 @@ import numpy as np
 
 __all__ = ["register_array_type", "register_kernel", "override", "is_extended", "any_batched",
            "any_true", "all_true", "all_samples", "lift_like", "zeros_for", "full_for", "copy_for",
-           "map_stacked"]
+           "map_stacked", "map_elementwise"]
 
 #: array type -> its namespace: an object with this module's functions (any_true ... map_stacked)
 _TYPES: dict[type, object] = {}
@@ -149,3 +149,10 @@ def map_stacked(fn: Callable, arrays: tuple, cores: tuple):
     """
     ns = _namespace(arrays)
     return fn(*arrays) if ns is None else ns.map_stacked(fn, arrays, cores)
+
+
+def map_elementwise(fn: Callable, x):
+    """``fn(x)`` for an element-wise kernel whose NumPy code does not dispatch (masked writes, fresh
+    buffers): a registered array type applies ``fn`` to all of its data at once."""
+    ns = None if type(x) is np.ndarray else _TYPES.get(type(x))
+    return fn(x) if ns is None else ns.map_elementwise(fn, x)

@@ -84,6 +84,10 @@ class _BatchedNamespace:
         return out
 
     @staticmethod
+    def map_elementwise(fn, x):
+        return x._map_physical(fn)
+
+    @staticmethod
     def map_stacked(fn, arrays: tuple, cores: tuple):
         return _most_batched(arrays)._map_stacked(fn, arrays, cores)
 

@@ -1,5 +1,8 @@
 """Every tensor op, by family. ``chainrule`` re-exports these; Tensor methods delegate here."""
 
+import sys as _sys
+
+from ..autograd.math import bind_ops as _bind_ops
 from . import creation as _creation
 from .compare import *  # noqa: F403
 from .creation import *  # noqa: F403
@@ -31,3 +34,6 @@ from .torch_norm import *  # noqa: F403  (after linalg_norms: ops.norm is torch.
 
 # the star imports above also carry _common.as_tensor (an internal converter without dtype=)
 as_tensor = asarray = _creation.as_tensor
+
+# the ops layer binds itself into the differentiable math of derivative rules (which sits below)
+_bind_ops(_sys.modules[__name__])

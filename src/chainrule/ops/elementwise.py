@@ -12,6 +12,7 @@ import numpy as np
 
 from .._tensor import make_unary_result
 from ..autograd.graph import defop
+from ..kernels.elementwise import sigmoid_array as _sigmoid_fn
 from ._common import _CONSTANTS, Tensor, any_true, as_tensor, constant, make_result, operands, wrap
 
 _LN2 = math.log(2.0)
@@ -170,12 +171,6 @@ trunc_op = defop("trunc", saves_inputs=False, formula="dl/dx = 0")(_no_grad)
 
 def _rsqrt_fn(x):
     return 1 / np.sqrt(x)
-
-
-def _sigmoid_fn(x):
-    # exp of a negative number only, so extreme inputs neither overflow nor lose precision
-    e = np.exp(-np.abs(x))
-    return np.where(x >= 0, 1 / (1 + e), e / (1 + e)).astype(x.dtype, copy=False)
 
 
 def _relu_fn(x):
