@@ -15,6 +15,7 @@ from .._format import register_array_repr, tensor_repr
 from .._tensor import wrap
 from ..backend import register_array_type
 from ._batched import BatchedArray
+from ._batching_linalg import map_stacked as _map_stacked
 
 __all__ = ["BATCHED"]
 
@@ -89,7 +90,7 @@ class _BatchedNamespace:
 
     @staticmethod
     def map_stacked(fn, arrays: tuple, cores: tuple):
-        return _most_batched(arrays)._map_stacked(fn, arrays, cores)
+        return _map_stacked(fn, arrays, cores)
 
 
 BATCHED = _BatchedNamespace()

@@ -13,6 +13,7 @@ from __future__ import annotations
 import numpy as np
 
 from ._batched import (
+    IMPL,
     BatchedArray,
     _inplace_error,
     data_dependent_error,
@@ -277,3 +278,5 @@ def _copyto(dst, src, casting="same_kind", where=True):
         where = pad_to(where._p, size, where._shape, nd)
     np.copyto(dst._p, src, casting=casting, where=where)
 
+
+IMPL.getitem, IMPL.setitem, IMPL.ufunc_at = getitem, setitem, ufunc_at

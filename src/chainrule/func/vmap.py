@@ -19,7 +19,18 @@ from typing import Any
 
 from .._tensor import Tensor, make_result
 from ..autograd.graph import defop
-from . import _batched_namespace, _batching_nn, _batching_random  # noqa: F401  (they register)
+
+# the rule modules register themselves in _batched's tables and with chainrule.backend as they load
+from . import (  # noqa: F401
+    _batched_namespace,
+    _batching_index,
+    _batching_linalg,
+    _batching_nn,
+    _batching_random,
+    _batching_rules,
+    _batching_shape,
+    _batching_ufunc,
+)
 from ._batched import BatchedArray, add_batch_dim, remove_batch_dim
 from ._pytree import broadcast_to_and_flatten, tree_flatten, tree_unflatten
 
@@ -103,6 +114,17 @@ def leaf_grad(g, xd, into_grad: bool = False):
         else:
             g = remove_batch_dim(g, level, size, 0).sum(axis=0)
     return g
+
+
+def _leaf_grad(self, g, xd, into_grad: bool = False):
+    """The engine's hook for a finished gradient ``g`` (self, or a tensor holding self) of a tensor
+    with data ``xd``: ``leaf_grad``."""
+    return leaf_grad(g, xd, into_grad)
+
+
+# bound here, where leaf_grad lives (``_batched`` sits below this module); the engine looks it up
+# on the gradient's data (its generic protocol for finished gradients is being written)
+BatchedArray._leaf_grad = _leaf_grad
 
 
 # ---- argument checking, as torch words it --------------------------------------------------------
