@@ -32,7 +32,8 @@ _STRATEGY = ('Expected strategy to be either "forward-mode" or "reverse-mode". H
 
 
 def _batched():
-    from ..func._jacobians import batched_vjp, standard_basis  # func imports autograd: late
+    # on use: autograd/__init__ loads this module whenever any autograd module loads, before func can
+    from ..func._jacobians import batched_vjp, standard_basis
 
     return batched_vjp, standard_basis
 

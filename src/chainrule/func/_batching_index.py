@@ -17,6 +17,7 @@ from ._batched import (
     BatchedArray,
     _inplace_error,
     data_dependent_error,
+    fallback,
     level_of,
     lift,
     normalize_axis,
@@ -220,8 +221,6 @@ def ufunc_at(ufunc, a, indices, b=None) -> None:
 @rule(np.take)
 def _take(a, indices, axis=None, out=None, mode="raise"):
     if out is not None or mode != "raise":
-        from ._batched import fallback
-
         return fallback(np.take, (a, indices), {"axis": axis, "out": out, "mode": mode})
     if axis is None:
         return getitem(np.reshape(a, (-1,)), (indices,))

@@ -17,8 +17,10 @@ import itertools
 from collections.abc import Callable
 from typing import Any
 
+from .. import _random
 from .._tensor import Tensor, make_result
 from ..autograd.graph import defop
+from ..ops.join import cat
 
 # the rule modules register themselves in _batched's tables and with chainrule.backend as they load
 from . import (  # noqa: F401
@@ -261,9 +263,6 @@ def _flat_vmap(func, size: int, flat_in_dims: list, flat_args: list, spec, out_d
 def _chunked_vmap(func, size: int, flat_in_dims: list, flat_args: list, spec, out_dims,
                   randomness: str, chunk_size: int, kwargs: dict) -> Any:
     """vmap ``chunk_size`` samples at a time and concatenate the outputs along their out_dims."""
-    from .. import _random
-    from ..ops.join import cat
-
     state = _random.default_generator._rng.bit_generator.state if randomness == "same" else None
     chunks = []
     for start in range(0, size, chunk_size):

@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 from .. import _dtype
+from .._device import check_device
 from .._tensor import Tensor, wrap
 from ..autograd.grad_mode import no_grad
 from ._hooks import RemovableHandle
@@ -474,8 +475,6 @@ class Module(StateDictMixin):
                 raise TypeError("nn.Module.to only accepts floating point or complex dtypes, but got "
                                 f"desired dtype={_dtype.from_numpy_dtype(np_dtype)}")
         if device is not None:
-            from .._device import check_device
-
             check_device(device)
 
         def convert(t: Tensor) -> Tensor:
@@ -505,8 +504,6 @@ class Module(StateDictMixin):
         return self
 
     def cuda(self, device=None) -> Module:
-        from .._device import check_device
-
         check_device("cuda" if device is None else device)
         return self
 

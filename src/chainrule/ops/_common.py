@@ -10,6 +10,7 @@ from .._tensor import Tensor, make_result, wrap
 from ..backend import all_samples, any_batched, copy_for, full_for, lift_like, map_stacked, zeros_for
 from ..backend import all_true as _all_true
 from ..backend import any_true as _any_true
+from .creation import _to_array, to
 
 __all__ = ["Tensor", "make_result", "wrap", "operands", "as_tensor", "constant", "shape_str",
            "normalize_dim", "normalize_dims", "as_array", "any_true", "all_true", "all_samples", "lift_like",
@@ -59,7 +60,6 @@ def as_tensor(x, who: str = "") -> Tensor:
     """A Tensor argument as is; a number, list or array as a constant tensor."""
     if type(x) is Tensor or isinstance(x, Tensor):
         return x
-    from .creation import _to_array
 
     try:
         return wrap(_to_array(x, None, copy=False))
@@ -70,7 +70,6 @@ def as_tensor(x, who: str = "") -> Tensor:
 def _cast(t: Tensor, np_dtype) -> Tensor:
     if t._data.dtype == np_dtype:
         return t
-    from .creation import to
 
     return to(t, np_dtype)
 

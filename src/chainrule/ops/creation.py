@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from .. import _dtype
+from .._device import check_device
 from .._random import rng
 from .._tensor import Tensor, make_result, wrap
 from ..autograd.graph import defop
@@ -148,8 +149,6 @@ def to(input: Tensor, *args, **kwargs) -> Tensor:
         elif isinstance(a, str) or hasattr(a, "type"):
             device = a
     if device is not None:
-        from .._device import check_device
-
         check_device(device)
     x = input._data
     if dtype is None:

@@ -17,8 +17,14 @@ from .. import _dtype
 from ..autograd.grad_mode import no_grad
 from ._common import Tensor, any_batched, as_array, as_tensor, map_stacked, normalize_dim, wrap
 from ._linalg_common import TORCH_NAMES, check_out, matrix_input
+from .creation import to
+from .gather import select
+from .index import getitem
 from .linalg_decomp import svdvals
+from .reduce import sum as _sum
+from .reduce_minmax import amax, amin
 from .reduce_norm import vector_norm
+from .shape import movedim, permute, unsqueeze
 
 __all__ = ["nuclear_norm"]  # the rest are torch.linalg's (exported by chainrule.linalg)
 
@@ -87,14 +93,10 @@ def matrix_norm(A: Tensor, ord="fro", dim=(-2, -1), keepdim: bool = False, *, dt
     d0, d1 = _matrix_dims(who, a, dim)
     target = _check_dtype(who, a, dtype, ord == "nuc" or (not isinstance(ord, str)
                                                          and abs(float(ord)) == 2.0))
-    from .reduce_minmax import amax, amin
-    from .shape import permute, unsqueeze
 
     if ord == "fro":
         return vector_norm(A, 2, (d0, d1), keepdim, dtype=dtype)
     if target is not None and target != a.dtype:
-        from .creation import to
-
         A = to(A, target)
     if not isinstance(ord, str):
         ord = float(ord)
@@ -106,7 +108,6 @@ def matrix_norm(A: Tensor, ord="fro", dim=(-2, -1), keepdim: bool = False, *, dt
     if ord == "nuc" or abs(ord) == 2.0:
         rest = [i for i in range(a.ndim) if i not in (d0, d1)]
         S = svdvals(permute(A, rest + [d0, d1]))
-        from .reduce import sum as _sum
 
         result = _sum(S, -1) if ord == "nuc" else (amax(S, -1) if ord > 0 else amin(S, -1))
         if keepdim:
@@ -220,7 +221,6 @@ def cond(A: Tensor, p=None, *, out=None) -> Tensor:
     if p is None or (not isinstance(p, str) and abs(p) == 2):
         if a.size == 0:
             return wrap(np.zeros(a.shape[:-2], dtype=_real_float(a)))
-        from .gather import select
 
         S = svdvals(A)
         s_max, s_min = select(S, -1, 0), select(S, -1, S._data.shape[-1] - 1)
@@ -232,7 +232,6 @@ def cond(A: Tensor, p=None, *, out=None) -> Tensor:
     if a.size == 0:
         return wrap(np.zeros(a.shape[:-2], dtype=a.dtype))
     if p == "nuc":  # as torch: sum(s) * sum(1 / s), differentiable (nan for the zero matrix)
-        from .reduce import sum as _sum
 
         S = svdvals(A)
         with np.errstate(divide="ignore", invalid="ignore"):
@@ -349,9 +348,6 @@ def diagonal(A: Tensor, *, offset: int = 0, dim1: int = -2, dim2: int = -1) -> T
     where torch returns a view: writing into it does not change A. The gradient scatters back onto
     the diagonal, zero elsewhere.
     """
-    from .index import getitem
-    from .shape import movedim
-
     A = as_tensor(A, "linalg.diagonal")
     a = A._data
     d1, d2 = (normalize_dim(d, a.ndim, "linalg.diagonal") for d in (dim1, dim2))

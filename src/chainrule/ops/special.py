@@ -7,6 +7,7 @@ import math
 
 import numpy as np
 
+from .. import _dtype
 from ..autograd.graph import defop
 from ..kernels.elementwise import erf_array, erfc_array
 from ._common import Tensor, as_tensor, make_result
@@ -18,8 +19,6 @@ _TWO_OVER_SQRT_PI = 2.0 / math.sqrt(math.pi)
 def _float(input: Tensor) -> np.ndarray:
     x = input._data
     if x.dtype.kind != "f":
-        from .. import _dtype
-
         x = x.astype(_dtype.get_default_dtype().np)
     return x
 
