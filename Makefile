@@ -26,8 +26,13 @@ bench: $(BIN)/python
 	cd bench && for b in overhead mlp conv linalg; do \
 		env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE ../$(BIN)/python $$b.py || exit 1; done
 
+# ruff (style), then import-linter: the layer order of docs/architecture.md ([tool.importlinter] in
+# pyproject.toml); lint-imports reads the package from the installed (editable) chainrule
 lint: $(BIN)/python
+	$(BIN)/pip install -q -e '.[test]'
 	$(BIN)/ruff check src tests examples bench
+	$(BIN)/ruff format --check src tests examples bench
+	$(BIN)/lint-imports
 
 clean:
 	rm -rf $(VENV) build src/*.egg-info .pytest_cache

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from .backend import cupy_available, is_cupy
+
 __all__ = ["device", "device_of", "check_device"]
 
 
@@ -41,8 +43,6 @@ _CPU = device("cpu")
 
 
 def device_of(array) -> device:
-    from .backend import is_cupy
-
     return device("cuda", 0) if is_cupy(array) else _CPU
 
 
@@ -50,8 +50,6 @@ def check_device(d) -> None:
     """Accept 'cpu'; refuse 'cuda' with a clear message while no CuPy backend is available."""
     d = device(d) if not isinstance(d, device) else d
     if d.type == "cuda":
-        from .backend import cupy_available
-
         if not cupy_available():
             raise RuntimeError(
                 "to: CUDA is not available (chainrule runs on GPUs through CuPy: install cupy and "

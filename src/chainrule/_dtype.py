@@ -124,16 +124,15 @@ def result_type(*operands) -> np.dtype:
     """torch.result_type for tensors, zero-dim tensors and Python scalars; returns a NumPy dtype.
 
     Priority: tensors with dimensions, then zero-dim tensors, then Python numbers; a lower-priority
-    operand changes the result only when its category (bool < int < float) is higher.
+    operand changes the result only when its category (bool < int < float) is higher. A tensor is
+    any operand with an array ``_data`` (this module sits below ``_tensor``, which imports it).
     """
-    from ._tensor import Tensor
-
     dims: np.dtype | None = None
     zero: np.dtype | None = None
     scalar_kind = -1
     for op in operands:
-        if type(op) is Tensor or isinstance(op, Tensor):
-            a = op._data
+        a = getattr(op, "_data", None)
+        if a is not None:
             if a.ndim:
                 dims = a.dtype if dims is None else _promote_np(dims, a.dtype)
             else:

@@ -13,8 +13,12 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import math
+from collections.abc import Callable
 
 import numpy as np
+
+from . import _dtype
+from .backend import to_numpy
 
 __all__ = ["tensor_repr", "set_printoptions", "get_printoptions", "printoptions"]
 
@@ -201,23 +205,25 @@ def _add_suffixes(text: str, suffixes: list[str], indent: int) -> str:
     return "".join(parts)
 
 
+#: array type -> ``fn(tensor) -> str``: the text of a tensor holding such an array, registered by the
+#: package that defines the type (vmap's batched array prints as torch's BatchedTensor)
+_ARRAY_REPRS: dict[type, Callable] = {}
+
+
+def register_array_repr(cls: type, fn: Callable) -> None:
+    """Print tensors whose data is a ``cls`` with ``fn(tensor)``."""
+    _ARRAY_REPRS[cls] = fn
+
+
 def tensor_repr(t) -> str:
     """``repr(t)``: torch's text with ``chainrule.`` in dtype names."""
-    from . import _dtype
-    from ._tensor import Tensor
-
     a = t._data
-    if type(a) is not np.ndarray and hasattr(a, "_level"):  # inside vmap: torch's BatchedTensor text
-        from ._tensor import wrap
-
-        inner = tensor_repr(wrap(a._p)).replace("\n", "\n    ")
-        return f"BatchedTensor(lvl={a._level}, bdim=0, value=\n    {inner}\n)"
-    if type(a) is not np.ndarray:  # a device array: print from host memory
-        from .backend import to_numpy
-
-        a = to_numpy(a)
-    prefix = "tensor(" if type(t) is Tensor or type(t).__name__ == "Parameter" \
-        else type(t).__name__ + "("
+    if type(a) is not np.ndarray:
+        custom = _ARRAY_REPRS.get(type(a))
+        if custom is not None:
+            return custom(t)
+        a = to_numpy(a)  # a device array: print from host memory
+    prefix = "tensor(" if type(t).__name__ in ("Tensor", "Parameter") else type(t).__name__ + "("
     indent = len(prefix)
     suffixes = []
     device = t.device

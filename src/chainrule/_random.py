@@ -45,10 +45,10 @@ class Generator:
         return self._seed
 
     def get_state(self):
-        from .ops.creation import tensor
+        from ._tensor import wrap  # on use while _tensor imports the ops, which import this module
 
         state = self._rng.bit_generator.state
-        return tensor(np.frombuffer(repr(state).encode(), dtype=np.uint8).copy())
+        return wrap(np.frombuffer(repr(state).encode(), dtype=np.uint8).copy())
 
     def set_state(self, state) -> Generator:
         import ast

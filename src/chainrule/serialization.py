@@ -37,7 +37,9 @@ from typing import IO, Any
 
 import numpy as np
 
+from ._device import check_device, device
 from ._tensor import Tensor, wrap
+from .backend import to_numpy
 
 __all__ = ["save", "load"]
 
@@ -75,7 +77,6 @@ class _Encoder:
         key = self.key_for(x, path)
         if key is None:
             return self.keys[id(x)]
-        from .backend import to_numpy
 
         a = to_numpy(data)
         a = a if a.flags.c_contiguous else a.copy(order="C")  # (ascontiguousarray makes 0-d 1-d)
@@ -365,8 +366,6 @@ def load(f: str | os.PathLike | IO[bytes], map_location=None, pickle_module=None
         When the file is a pickle, not a safetensors file, truncated, corrupted (bad header,
         structure or tensor checksum) or holds dtypes chainrule lacks; the message names the file.
     """
-    from ._device import check_device, device
-
     if isinstance(map_location, str | device):
         check_device(map_location)
     if isinstance(f, str | os.PathLike):

@@ -13,7 +13,7 @@ import numpy as np
 
 from .. import _tensor as _t  # a module object: autograd is imported while _tensor loads
 from .. import ops as _ops
-from .functional import (
+from ._functional_common import (
     _as_tuple,
     _autograd_grad,
     _check_requires_grad,
@@ -32,7 +32,8 @@ _STRATEGY = ('Expected strategy to be either "forward-mode" or "reverse-mode". H
 
 
 def _batched():
-    from ..func._jacobians import batched_vjp, standard_basis  # func imports autograd: late
+    # on use: autograd/__init__ loads this module whenever any autograd module loads, before func can
+    from ..func._jacobians import batched_vjp, standard_basis
 
     return batched_vjp, standard_basis
 

@@ -40,8 +40,14 @@ from typing import Any
 
 import numpy as np
 
+from .._random import default_generator
+from .._tensor import Tensor, wrap
 from .anomaly import STATE, AnomalyMeta, ForwardTrace, capture_trace, install
+from .engine import _fit
+from .function import _Gather
+from .grad_mode import enable_grad, no_grad
 from .graph import Node
+from .math import ARRAY_MATH
 
 __all__ = ["check_graph", "GraphCheck", "NodeCheck"]
 
@@ -183,8 +189,6 @@ class _Recorder:
     """Counts the ops that make nodes, and knows the tensor each one made (``new``)."""
 
     def __init__(self) -> None:
-        from .._tensor import Tensor
-
         self.tensor_cls = Tensor
         self.count = 0
         self.last = None  # the Tensor most recently made: the output of the node being made
@@ -269,8 +273,6 @@ def _kind_name(kind: Any) -> str:
 
 
 def _run_watched(recorder, fn: Callable, inputs: tuple):
-    from .grad_mode import enable_grad
-
     previous = STATE.recorder
     STATE.recorder = recorder
     install()
@@ -318,9 +320,6 @@ def check_graph(fn: Callable, inputs: Any, *, eps: float = 1e-6, atol: float = 1
     >>> report = chainrule.autograd.check_graph(lambda x: MyCube.apply(x.sin()).sum(), x)
     >>> print(report)
     """
-    from .._random import default_generator
-    from .._tensor import Tensor
-
     inputs = (inputs,) if isinstance(inputs, Tensor) else tuple(inputs)
     for i, x in enumerate(inputs):
         if isinstance(x, Tensor) and x._data.dtype.kind == "f" and x._data.dtype != np.float64:
@@ -378,9 +377,6 @@ class _Replayer:
         return self._replay(entry, varied, value)
 
     def _apply(self, entry: _Entry, varied: list[int], value: np.ndarray) -> list:
-        from .._tensor import wrap
-        from .grad_mode import no_grad
-
         _, positions, diff, _, _ = entry.node.params  # (ctx, tensor positions, outputs, metas, ..)
         args = list(entry.args)
         for i, pos in enumerate(positions):
@@ -476,11 +472,6 @@ def _input_groups(entry: _Entry) -> list[list[int]]:
 
 def _vjp(entry: _Entry, upstream: list) -> list:
     """The node's own rule applied to ``upstream``: one gradient per input, un-broadcast."""
-    from .engine import _fit
-    from .function import _Gather
-    from .grad_mode import no_grad
-    from .math import ARRAY_MATH
-
     node = entry.node
     g = upstream[0] if len(upstream) == 1 else _Gather(tuple(upstream))
     needs = [e is not None for e in entry.edges]

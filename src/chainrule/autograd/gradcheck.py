@@ -211,7 +211,7 @@ class _Check:
     def batched_grad(self) -> None:
         """The vjps of a batch of random cotangents through the batched step (vmap) must equal
         the ones computed one at a time."""
-        from ..func._jacobians import batched_vjp  # func imports autograd: late
+        from ..func._jacobians import batched_vjp  # on use: autograd/__init__ loads this before func can
 
         rng = np.random.default_rng(_SEED)
         for n, k in enumerate(self.diff_out):

@@ -13,7 +13,10 @@ from types import SimpleNamespace
 
 import numpy as np
 
-__all__ = ["ARRAY_MATH", "tensor_math", "sum_to", "register"]
+from ..backend import zeros_for
+from ..kernels.elementwise import erf_array, is_basic_index, sigmoid_array
+
+__all__ = ["ARRAY_MATH", "tensor_math", "sum_to", "register", "bind_ops"]
 
 
 def sum_to(g: np.ndarray, shape: tuple) -> np.ndarray:
@@ -35,12 +38,10 @@ def _expand_dims(x, axes):
 
 def _index_put_zeros(shape, index, g, dtype=None):
     """Zeros of ``shape`` with ``g`` added at ``index`` (repeated indices accumulate)."""
-    from ..ops.index import _is_basic, zeros_for
-
     dt = g.dtype if dtype is None else dtype
-    # under vmap g is batched: so are the zeros it is added into (zeros_for)
+    # another array type (vmap's batched g): zeros of that type, through the backend seam
     out = np.zeros(shape, dt) if type(g) is np.ndarray else zeros_for(shape, dt, g, index)
-    if _is_basic(index):
+    if is_basic_index(index):
         out[index] = g  # basic indices never repeat an element
     else:
         np.add.at(out, index, g)
@@ -51,21 +52,9 @@ def _astype(x, dtype):
     return x.astype(dtype, copy=False)
 
 
-def _sigmoid(x):
-    from ..ops.elementwise import _sigmoid_fn
-
-    return _sigmoid_fn(x)
-
-
-def _erf(x):
-    from ..ops.special import erf_array
-
-    return erf_array(x)
-
-
 ARRAY_MATH = SimpleNamespace(
     exp=np.exp, log=np.log, sin=np.sin, cos=np.cos, tan=np.tan, sqrt=np.sqrt, sign=np.sign,
-    log1p=np.log1p, sigmoid=_sigmoid, erf=_erf,
+    log1p=np.log1p, sigmoid=sigmoid_array, erf=erf_array,
     abs=np.abs, tanh=np.tanh, cosh=np.cosh, sinh=np.sinh, square=np.square, reciprocal=np.reciprocal,
     where=np.where, floor_divide=np.floor_divide, trunc=np.trunc, maximum=np.maximum, minimum=np.minimum,
     sum=lambda x, axis=None, keepdims=False: np.sum(x, axis=axis, keepdims=keepdims),
@@ -93,14 +82,25 @@ ARRAY_MATH = SimpleNamespace(
     is_tensor=False,
 )
 
+#: the namespace of differentiable ops, bound by ``chainrule.ops`` when it loads (it sits above)
+_OPS = None
+
+
+def bind_ops(ops) -> None:
+    """Resolve ``tensor_math()``'s names in ``ops`` (called once, by ``chainrule.ops``)."""
+    global _OPS
+    _OPS = ops
+
+
 class _TensorMath:
     """``ARRAY_MATH``'s names resolved to chainrule ops (adapted where the signatures differ)."""
 
     is_tensor = True
 
     def __getattr__(self, name: str):
-        from .. import ops as C
-
+        C = _OPS
+        if C is None:
+            raise RuntimeError(f"tensor_math().{name}: chainrule.ops is not loaded yet (import chainrule)")
         adapters = {
             "sum": lambda x, axis=None, keepdims=False: C.sum(x, dim=axis, keepdim=keepdims),
             "sum_to": C.sum_to_size,

@@ -2,14 +2,19 @@
 
 Ops call NumPy functions; CuPy arrays implement NumPy's dispatch protocols (``__array_ufunc__``,
 ``__array_function__``), so the same op code runs on either. Only creation and conversion need
-to know which namespace they are in.
+to know which namespace they are in. What NumPy's dispatch cannot express (value checks, fresh
+buffers written into, NumPy-only kernels) goes through ``extension``: plain NumPy by default, with
+overrides that an extending array type (vmap's batched array) registers from its own package.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["is_cupy", "cupy_available", "namespace_of", "to_numpy"]
+from .extension import *  # noqa: F403
+from .extension import __all__ as _extension_all
+
+__all__ = ["is_cupy", "cupy_available", "namespace_of", "to_numpy", *_extension_all]
 
 
 def is_cupy(array) -> bool:

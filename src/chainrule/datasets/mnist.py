@@ -23,6 +23,7 @@ from collections.abc import Callable
 
 import numpy as np
 
+from .. import _dtype
 from .._tensor import Tensor, wrap
 from ..utils.data import Dataset
 from .idx import read_idx
@@ -284,8 +285,6 @@ class MNIST(Dataset):
         (Tensor, Tensor)
             The images (float) and the labels (int64, a copy).
         """
-        from .. import _dtype
-
         dt = _dtype.to_numpy_dtype(dtype)
         x = self.data._data.astype(dt)
         if normalize:

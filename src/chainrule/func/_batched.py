@@ -14,11 +14,13 @@ its operands; operands at a smaller level (or plain arrays) are *unbatched* at t
 their NumPy calls dispatch again, level by level. A ``BatchedArray`` keeps levels decreasing from
 the outside in (its physical value is only ever batched at smaller levels).
 
-This module holds the class, the level helpers, the dispatch table and the looping fallback. The
-rules: ``_batching_ufunc`` (ufuncs, matmul, ufunc methods), ``_batching_index`` (indexing, writes),
-``_batching_rules`` (reductions, element-wise functions), ``_batching_shape`` (shape functions,
-joins, creation), ``_batching_linalg`` (np.linalg, einsum, dot), ``_batching_nn`` (the conv and
-pooling kernels of chainrule.ops); the ndarray methods are in ``_batching_methods``.
+This module holds the class, the level helpers, the dispatch tables (``RULES``, ``IMPL``) and the
+looping fallback; the rule modules fill the tables when ``vmap`` imports them: ``_batching_ufunc``
+(ufuncs, matmul, ufunc methods), ``_batching_index`` (indexing, writes), ``_batching_rules``
+(reductions, element-wise functions), ``_batching_shape`` (shape functions, joins, creation),
+``_batching_linalg`` (np.linalg, einsum, dot), ``_batching_nn`` (the conv and pooling kernels of
+``chainrule.kernels``, through ``chainrule.backend``); the ndarray methods are in
+``_batching_methods``.
 """
 
 from __future__ import annotations
@@ -36,6 +38,18 @@ __all__ = ["BatchedArray", "batched", "RULES", "rule", "level_of", "lift", "phys
 
 #: NumPy function -> batching rule (called with the function's own arguments)
 RULES: dict[Callable, Callable] = {}
+
+
+class _Implementations:
+    """The rules that ``BatchedArray``'s protocols and operators call (ufuncs, indexing), set by
+    ``_batching_ufunc`` and ``_batching_index`` as they load: they import this module, not the
+    other way round (``vmap`` imports every rule module)."""
+
+    __slots__ = ("elementwise", "gufunc", "matmul", "outer", "reduce_method", "ufunc_at", "getitem",
+                 "setitem")
+
+
+IMPL = _Implementations()
 _WARNED: set = set()
 
 _DATA_DEPENDENT = (
@@ -213,16 +227,16 @@ class BatchedArray(NdarrayMethods):
     def __array_ufunc__(self, ufunc, method, *inputs, **kwargs):
         if method == "__call__":
             if ufunc.signature is None:
-                return elementwise(ufunc, inputs, kwargs)
+                return IMPL.elementwise(ufunc, inputs, kwargs)
             if ufunc is np.matmul:
-                return matmul(inputs[0], inputs[1], kwargs)
-            return gufunc(ufunc, inputs, kwargs)
+                return IMPL.matmul(inputs[0], inputs[1], kwargs)
+            return IMPL.gufunc(ufunc, inputs, kwargs)
         if method == "reduce" or method == "accumulate":
-            return reduce_method(ufunc, method, inputs, kwargs)
+            return IMPL.reduce_method(ufunc, method, inputs, kwargs)
         if method == "outer":
-            return outer(ufunc, inputs, kwargs)
+            return IMPL.outer(ufunc, inputs, kwargs)
         if method == "at":
-            return ufunc_at(ufunc, *inputs)
+            return IMPL.ufunc_at(ufunc, *inputs)
         return fallback(getattr(ufunc, method), inputs, kwargs)
 
     def __array_function__(self, func, types, args, kwargs):
@@ -238,22 +252,13 @@ class BatchedArray(NdarrayMethods):
             p = p._p
         return p
 
-    def _leaf_grad(self, g, xd, into_grad: bool = False):
-        """The engine's hook for a finished gradient ``g`` (self, or a tensor holding self) of a
-        tensor with data ``xd``: see ``chainrule.func.vmap.leaf_grad``."""
-        from .vmap import leaf_grad
-
-        return leaf_grad(g, xd, into_grad)
-
     def _lift(self, x) -> BatchedArray:
         """``x`` broadcast over this array's batch (a read-only view): for ``ops.lift_like``."""
         return lift(x, self._level, self._b)
 
-    def _map_stacked(self, fn: Callable, arrays: tuple, cores: tuple):
-        """``fn`` on the physical batch of ``arrays``, stacks of cores: for ``ops.map_stacked``."""
-        from ._batching_linalg import map_stacked
-
-        return map_stacked(fn, arrays, cores)
+    def _physical_axes(self, axis):
+        """A logical ``axis`` argument (None, an int, a tuple) as the physical one."""
+        return _shift(axis, self._shape)
 
     def _map_physical(self, fn: Callable):
         """``fn`` applied to the whole physical batch at once: the hook by which an element-wise
@@ -262,44 +267,49 @@ class BatchedArray(NdarrayMethods):
 
     # ---- indexing ------------------------------------------------------------------------------
     def __getitem__(self, index):
-        return getitem(self, index)
+        return IMPL.getitem(self, index)
 
     def __setitem__(self, index, value) -> None:
-        setitem(self, index, value)
+        IMPL.setitem(self, index, value)
 
     # ---- operators: the ufunc rule directly (ndarray's operators defer the same way) ---------
-    def __add__(self, o): return elementwise(np.add, (self, o), {}) if _ok(o) else NotImplemented
-    def __radd__(self, o): return elementwise(np.add, (o, self), {}) if _ok(o) else NotImplemented
-    def __sub__(self, o): return elementwise(np.subtract, (self, o), {}) if _ok(o) else NotImplemented
-    def __rsub__(self, o): return elementwise(np.subtract, (o, self), {}) if _ok(o) else NotImplemented
-    def __mul__(self, o): return elementwise(np.multiply, (self, o), {}) if _ok(o) else NotImplemented
-    def __rmul__(self, o): return elementwise(np.multiply, (o, self), {}) if _ok(o) else NotImplemented
+    def __add__(self, o): return IMPL.elementwise(np.add, (self, o), {}) if _ok(o) else NotImplemented
+    def __radd__(self, o): return IMPL.elementwise(np.add, (o, self), {}) if _ok(o) else NotImplemented
+    def __sub__(self, o): return IMPL.elementwise(np.subtract, (self, o), {}) if _ok(o) else NotImplemented
+    def __rsub__(self, o): return IMPL.elementwise(np.subtract, (o, self), {}) if _ok(o) else NotImplemented
+    def __mul__(self, o): return IMPL.elementwise(np.multiply, (self, o), {}) if _ok(o) else NotImplemented
+    def __rmul__(self, o): return IMPL.elementwise(np.multiply, (o, self), {}) if _ok(o) else NotImplemented
     def __truediv__(self, o):
-        return elementwise(np.true_divide, (self, o), {}) if _ok(o) else NotImplemented
+        return IMPL.elementwise(np.true_divide, (self, o), {}) if _ok(o) else NotImplemented
     def __rtruediv__(self, o):
-        return elementwise(np.true_divide, (o, self), {}) if _ok(o) else NotImplemented
+        return IMPL.elementwise(np.true_divide, (o, self), {}) if _ok(o) else NotImplemented
     def __floordiv__(self, o):
-        return elementwise(np.floor_divide, (self, o), {}) if _ok(o) else NotImplemented
+        return IMPL.elementwise(np.floor_divide, (self, o), {}) if _ok(o) else NotImplemented
     def __rfloordiv__(self, o):
-        return elementwise(np.floor_divide, (o, self), {}) if _ok(o) else NotImplemented
-    def __mod__(self, o): return elementwise(np.remainder, (self, o), {}) if _ok(o) else NotImplemented
-    def __rmod__(self, o): return elementwise(np.remainder, (o, self), {}) if _ok(o) else NotImplemented
-    def __pow__(self, o): return elementwise(np.power, (self, o), {}) if _ok(o) else NotImplemented
-    def __rpow__(self, o): return elementwise(np.power, (o, self), {}) if _ok(o) else NotImplemented
-    def __matmul__(self, o): return matmul(self, o, {}) if _ok(o) else NotImplemented
-    def __rmatmul__(self, o): return matmul(o, self, {}) if _ok(o) else NotImplemented
-    def __and__(self, o): return elementwise(np.bitwise_and, (self, o), {}) if _ok(o) else NotImplemented
-    def __rand__(self, o): return elementwise(np.bitwise_and, (o, self), {}) if _ok(o) else NotImplemented
-    def __or__(self, o): return elementwise(np.bitwise_or, (self, o), {}) if _ok(o) else NotImplemented
-    def __ror__(self, o): return elementwise(np.bitwise_or, (o, self), {}) if _ok(o) else NotImplemented
-    def __xor__(self, o): return elementwise(np.bitwise_xor, (self, o), {}) if _ok(o) else NotImplemented
-    def __rxor__(self, o): return elementwise(np.bitwise_xor, (o, self), {}) if _ok(o) else NotImplemented
-    def __lt__(self, o): return elementwise(np.less, (self, o), {}) if _ok(o) else NotImplemented
-    def __le__(self, o): return elementwise(np.less_equal, (self, o), {}) if _ok(o) else NotImplemented
-    def __gt__(self, o): return elementwise(np.greater, (self, o), {}) if _ok(o) else NotImplemented
-    def __ge__(self, o): return elementwise(np.greater_equal, (self, o), {}) if _ok(o) else NotImplemented
-    def __eq__(self, o): return elementwise(np.equal, (self, o), {}) if _ok(o) else NotImplemented  # type: ignore[override]
-    def __ne__(self, o): return elementwise(np.not_equal, (self, o), {}) if _ok(o) else NotImplemented  # type: ignore[override]
+        return IMPL.elementwise(np.floor_divide, (o, self), {}) if _ok(o) else NotImplemented
+    def __mod__(self, o): return IMPL.elementwise(np.remainder, (self, o), {}) if _ok(o) else NotImplemented
+    def __rmod__(self, o): return IMPL.elementwise(np.remainder, (o, self), {}) if _ok(o) else NotImplemented
+    def __pow__(self, o): return IMPL.elementwise(np.power, (self, o), {}) if _ok(o) else NotImplemented
+    def __rpow__(self, o): return IMPL.elementwise(np.power, (o, self), {}) if _ok(o) else NotImplemented
+    def __matmul__(self, o): return IMPL.matmul(self, o, {}) if _ok(o) else NotImplemented
+    def __rmatmul__(self, o): return IMPL.matmul(o, self, {}) if _ok(o) else NotImplemented
+    def __and__(self, o): return IMPL.elementwise(np.bitwise_and, (self, o), {}) if _ok(o) else NotImplemented
+    def __rand__(self, o):
+        return IMPL.elementwise(np.bitwise_and, (o, self), {}) if _ok(o) else NotImplemented
+    def __or__(self, o): return IMPL.elementwise(np.bitwise_or, (self, o), {}) if _ok(o) else NotImplemented
+    def __ror__(self, o): return IMPL.elementwise(np.bitwise_or, (o, self), {}) if _ok(o) else NotImplemented
+    def __xor__(self, o): return IMPL.elementwise(np.bitwise_xor, (self, o), {}) if _ok(o) else NotImplemented
+    def __rxor__(self, o):
+        return IMPL.elementwise(np.bitwise_xor, (o, self), {}) if _ok(o) else NotImplemented
+    def __lt__(self, o): return IMPL.elementwise(np.less, (self, o), {}) if _ok(o) else NotImplemented
+    def __le__(self, o): return IMPL.elementwise(np.less_equal, (self, o), {}) if _ok(o) else NotImplemented
+    def __gt__(self, o): return IMPL.elementwise(np.greater, (self, o), {}) if _ok(o) else NotImplemented
+    def __ge__(self, o):
+        return IMPL.elementwise(np.greater_equal, (self, o), {}) if _ok(o) else NotImplemented
+    def __eq__(self, o):
+        return IMPL.elementwise(np.equal, (self, o), {}) if _ok(o) else NotImplemented  # type: ignore[override]
+    def __ne__(self, o):
+        return IMPL.elementwise(np.not_equal, (self, o), {}) if _ok(o) else NotImplemented  # type: ignore[override]
     def __neg__(self): return BatchedArray(-self._p, self._level)
     def __pos__(self): return self
     def __abs__(self): return BatchedArray(abs(self._p), self._level)
@@ -310,7 +320,7 @@ class BatchedArray(NdarrayMethods):
     def _inplace(self, ufunc, o):
         if not _ok(o):
             return NotImplemented
-        elementwise(ufunc, (self, o), {"out": (self,)})
+        IMPL.elementwise(ufunc, (self, o), {"out": (self,)})
         return self
 
     def __iadd__(self, o): return self._inplace(np.add, o)
@@ -495,6 +505,3 @@ def _stack_results(results: list, level: int, name: str):
         ) from None
 
 
-from . import _batching_index, _batching_linalg, _batching_rules, _batching_shape  # noqa: E402,F401,I001
-from ._batching_index import getitem, setitem, ufunc_at  # noqa: E402
-from ._batching_ufunc import elementwise, gufunc, matmul, outer, reduce_method  # noqa: E402

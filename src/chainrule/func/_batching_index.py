@@ -13,9 +13,11 @@ from __future__ import annotations
 import numpy as np
 
 from ._batched import (
+    IMPL,
     BatchedArray,
     _inplace_error,
     data_dependent_error,
+    fallback,
     level_of,
     lift,
     normalize_axis,
@@ -219,8 +221,6 @@ def ufunc_at(ufunc, a, indices, b=None) -> None:
 @rule(np.take)
 def _take(a, indices, axis=None, out=None, mode="raise"):
     if out is not None or mode != "raise":
-        from ._batched import fallback
-
         return fallback(np.take, (a, indices), {"axis": axis, "out": out, "mode": mode})
     if axis is None:
         return getitem(np.reshape(a, (-1,)), (indices,))
@@ -277,3 +277,5 @@ def _copyto(dst, src, casting="same_kind", where=True):
         where = pad_to(where._p, size, where._shape, nd)
     np.copyto(dst._p, src, casting=casting, where=where)
 
+
+IMPL.getitem, IMPL.setitem, IMPL.ufunc_at = getitem, setitem, ufunc_at

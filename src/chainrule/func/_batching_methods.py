@@ -6,8 +6,6 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import _batched as _B
-
 __all__ = ["NdarrayMethods"]
 
 
@@ -19,20 +17,20 @@ class NdarrayMethods:
     def reshape(self, *shape, order: str = "C"):
         if len(shape) == 1 and not isinstance(shape[0], int | np.integer):
             shape = tuple(shape[0])
-        return _B.BatchedArray(self._p.reshape((self._b,) + shape, order=order), self._level)
+        return type(self)(self._p.reshape((self._b,) + shape, order=order), self._level)
 
     def view(self, *args):
         if args:  # a dtype view reinterprets the last dim: the batch dim is not involved
-            return _B.BatchedArray(self._p.view(*args), self._level)
-        return _B.BatchedArray(self._p.view(), self._level)
+            return type(self)(self._p.view(*args), self._level)
+        return type(self)(self._p.view(), self._level)
 
     def astype(self, dtype, order: str = "K", casting: str = "unsafe", subok: bool = True,
                copy: bool = True):
-        return _B.BatchedArray(self._p.astype(dtype, order=order, casting=casting, copy=copy),
+        return type(self)(self._p.astype(dtype, order=order, casting=casting, copy=copy),
                             self._level)
 
     def copy(self, order: str = "C"):
-        return _B.BatchedArray(self._p.copy(order=order), self._level)
+        return type(self)(self._p.copy(order=order), self._level)
 
     def transpose(self, *axes):
         if len(axes) == 1 and not isinstance(axes[0], int | np.integer):
@@ -56,8 +54,8 @@ class NdarrayMethods:
 
     def sum(self, axis=None, dtype=None, out=None, keepdims=False, **kw):
         if out is None and not kw:
-            r = self._p.sum(_B._shift(axis, self._shape), dtype, None, keepdims)
-            return _B.BatchedArray(r, self._level)
+            r = self._p.sum(self._physical_axes(axis), dtype, None, keepdims)
+            return type(self)(r, self._level)
         return np.sum(self, axis=axis, dtype=dtype, out=out, keepdims=keepdims, **kw)
 
     def mean(self, axis=None, dtype=None, out=None, keepdims=False, **kw):
@@ -74,26 +72,26 @@ class NdarrayMethods:
 
     def max(self, axis=None, out=None, keepdims=False, **kw):
         if out is None and not kw:
-            return _B.BatchedArray(self._p.max(_B._shift(axis, self._shape), None, keepdims), self._level)
+            return type(self)(self._p.max(self._physical_axes(axis), None, keepdims), self._level)
         return np.max(self, axis=axis, out=out, keepdims=keepdims, **kw)
 
     def min(self, axis=None, out=None, keepdims=False, **kw):
         if out is None and not kw:
-            return _B.BatchedArray(self._p.min(_B._shift(axis, self._shape), None, keepdims), self._level)
+            return type(self)(self._p.min(self._physical_axes(axis), None, keepdims), self._level)
         return np.min(self, axis=axis, out=out, keepdims=keepdims, **kw)
 
     def any(self, axis=None, out=None, keepdims=False, **kw):
         if out is None and not kw:
             # by keyword: ndarray.any passes positional arguments on as (axis, dtype, out, ...)
-            inner = self._p.any(axis=_B._shift(axis, self._shape), keepdims=keepdims)
-            return _B.BatchedArray(inner, self._level)
+            return type(self)(self._p.any(axis=self._physical_axes(axis), keepdims=keepdims),
+                              self._level)
         return np.any(self, axis=axis, out=out, keepdims=keepdims, **kw)
 
     def all(self, axis=None, out=None, keepdims=False, **kw):
         if out is None and not kw:
             # by keyword: ndarray.all passes positional arguments on as (axis, dtype, out, ...)
-            inner = self._p.all(axis=_B._shift(axis, self._shape), keepdims=keepdims)
-            return _B.BatchedArray(inner, self._level)
+            return type(self)(self._p.all(axis=self._physical_axes(axis), keepdims=keepdims),
+                              self._level)
         return np.all(self, axis=axis, out=out, keepdims=keepdims, **kw)
 
     def argmax(self, axis=None, out=None, *, keepdims=False):

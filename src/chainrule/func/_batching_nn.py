@@ -1,6 +1,6 @@
 """Batching rules for the convolution and pooling kernels, whose NumPy code (``as_strided``
-windows, fresh buffers filled in place) cannot dispatch: ``chainrule.ops.conv`` and
-``chainrule.ops.pool`` call these when an argument is batched.
+windows, fresh buffers filled in place) cannot dispatch: registered below as the implementations
+of ``chainrule.kernels``' conv and pool kernels for batched arrays (``backend.register_kernel``).
 
 Every kernel works on ``(N, C, H, W)`` images, so the vmap batch folds into ``N`` (one call on
 ``B * N`` images). A batched weight (per-sample weights, or a per-sample weight gradient) uses
@@ -11,6 +11,9 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..backend import register_kernel
+from ..kernels import conv as K
+from ..kernels import pool as P
 from ._batched import BatchedArray, level_of, lift
 
 __all__ = ["conv", "conv_weight", "conv_transpose", "pool_windows", "max_pool_backward",
@@ -60,43 +63,37 @@ def _add_bias(y: BatchedArray, b):
 
 def conv(x, w, b, stride, padding, out_hw, dilation, groups):
     """``conv_array`` for batched arguments."""
-    from ..ops.conv import conv_array
-
     level, size = level_of((x, w, b))
     if not _top(w, level):  # the batch folds into N
-        y = _unfold(conv_array(_fold(x, level, size), w, None if _top(b, level) else b, stride,
+        y = _unfold(K.conv_array(_fold(x, level, size), w, None if _top(b, level) else b, stride,
                                padding, out_hw, dilation, groups), level, size)
         return _add_bias(y, b) if _top(b, level) else y
     wp = w._p  # per-sample weights: the batch folds into the channels and the groups
     wg = wp.reshape((size * wp.shape[1],) + wp.shape[2:])
-    yc = conv_array(_to_channels(x, level, size), wg, None, stride, padding, out_hw, dilation,
+    yc = K.conv_array(_to_channels(x, level, size), wg, None, stride, padding, out_hw, dilation,
                     size * groups)
     return _add_bias(_from_channels(yc, level, size), b)
 
 
 def conv_weight(x, g, weight_shape, stride, padding, dilation, groups):
     """``conv_weight_array`` for batched arguments: one weight gradient per sample."""
-    from ..ops.conv import conv_weight_array
-
     level, size = level_of((x, g))
     shape = (size * weight_shape[0],) + tuple(weight_shape[1:])
-    dw = conv_weight_array(_to_channels(x, level, size), _to_channels(g, level, size), shape,
+    dw = K.conv_weight_array(_to_channels(x, level, size), _to_channels(g, level, size), shape,
                            stride, padding, dilation, size * groups)
     return BatchedArray(dw.reshape((size,) + tuple(weight_shape)), level)
 
 
 def conv_transpose(x, w, b, stride, padding, out_hw, dilation, groups):
     """``conv_transpose_array`` for batched arguments."""
-    from ..ops.conv import conv_transpose_array
-
     level, size = level_of((x, w, b))
     if not _top(w, level):
-        y = _unfold(conv_transpose_array(_fold(x, level, size), w, None if _top(b, level) else b,
+        y = _unfold(K.conv_transpose_array(_fold(x, level, size), w, None if _top(b, level) else b,
                                          stride, padding, out_hw, dilation, groups), level, size)
         return _add_bias(y, b) if _top(b, level) else y
     wp = w._p
     wg = wp.reshape((size * wp.shape[1],) + wp.shape[2:])
-    yc = conv_transpose_array(_to_channels(x, level, size), wg, None, stride, padding, out_hw,
+    yc = K.conv_transpose_array(_to_channels(x, level, size), wg, None, stride, padding, out_hw,
                               dilation, size * groups)
     return _add_bias(_from_channels(yc, level, size), b)
 
@@ -109,39 +106,41 @@ def pool_windows(geom, x, fill):
 
 
 def max_pool_backward(g, geom, t):
-    from ..ops.pool import max_pool_backward_array
-
     level, size = level_of((g, t))
-    return _unfold(max_pool_backward_array(_fold(g, level, size), geom, _fold(t, level, size, 1)),
+    return _unfold(P.max_pool_backward_array(_fold(g, level, size), geom, _fold(t, level, size, 1)),
                    level, size)
 
 
 def max_pool_indices(t, out, geom):
-    from ..ops.pool import max_pool2d_indices
-
     level, size = level_of((t, out))
-    return _unfold(max_pool2d_indices(_fold(t, level, size, 1), _fold(out, level, size), geom),
+    return _unfold(P.max_pool2d_indices(_fold(t, level, size, 1), _fold(out, level, size), geom),
                    level, size)
 
 
 def avg_pool_backward(g, geom, divisor):
-    from ..ops.pool import avg_pool_backward_array
-
     level, size = level_of((g,))
-    return _unfold(avg_pool_backward_array(_fold(g, level, size), geom, divisor), level, size)
+    return _unfold(P.avg_pool_backward_array(_fold(g, level, size), geom, divisor), level, size)
 
 
 def max_pool_flat_index(geom, t):
     """The flat index (into one sample's (N, C, H, W) input) of each window's maximum, batched:
     the differentiable max-pool backward (create_graph) scatters with it."""
-    from ..ops.pool import _max_positions, _window_max
-
     level, size = level_of((t,))
     tf = _fold(t, level, size, 1)  # (kh * kw, B * N, C, Ho, Wo)
     nb, c = tf.shape[1], tf.shape[2]
     if type(tf) is BatchedArray:  # a smaller level inside: its own batch of index arrays
         flat = max_pool_flat_index(geom, tf)
     else:
-        flat = geom.flat_index(nb, c, _max_positions(tf, _window_max(tf), geom)).reshape(-1)
+        flat = geom.flat_index(nb, c, P._max_positions(tf, P._window_max(tf), geom)).reshape(-1)
     per = (nb // size) * c * geom.in_hw[0] * geom.in_hw[1]  # one sample's input size
     return BatchedArray(flat.reshape((size, -1)) - (np.arange(size) * per)[:, None], level)
+
+
+register_kernel(K.conv_array, BatchedArray, conv)
+register_kernel(K.conv_weight_array, BatchedArray, conv_weight)
+register_kernel(K.conv_transpose_array, BatchedArray, conv_transpose)
+register_kernel(P.pool_windows, BatchedArray, pool_windows)
+register_kernel(P.max_pool2d_indices, BatchedArray, max_pool_indices)
+register_kernel(P.max_pool_backward_array, BatchedArray, max_pool_backward)
+register_kernel(P.max_pool_flat_index, BatchedArray, max_pool_flat_index)
+register_kernel(P.avg_pool_backward_array, BatchedArray, avg_pool_backward)

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._batched import BatchedArray, _inplace_error, fallback, level_of, normalize_axes, pad_to
+from ._batched import IMPL, BatchedArray, _inplace_error, fallback, level_of, normalize_axes, pad_to
 
 __all__ = ["elementwise", "matmul", "gufunc", "reduce_method", "outer"]
 
@@ -179,3 +179,7 @@ def outer(ufunc, inputs: tuple, kwargs: dict):
     if bn:
         a = np.reshape(a, np.shape(a) + (1,) * bn)
     return elementwise(ufunc, (a, b), kwargs)
+
+
+IMPL.elementwise, IMPL.gufunc, IMPL.matmul = elementwise, gufunc, matmul
+IMPL.outer, IMPL.reduce_method = outer, reduce_method

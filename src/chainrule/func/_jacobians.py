@@ -19,8 +19,8 @@ import numpy as np
 from .. import ops as _ops
 from .._tensor import Tensor, wrap
 from ._levels import Level
+from ._linear_maps import check_argnums, check_outputs, lift_args, make_jvp, make_vjp, split_aux
 from ._pytree import tree_flatten, tree_map, tree_unflatten
-from .transforms import check_argnums, check_outputs, lift_args, make_jvp, make_vjp, split_aux
 from .vmap import vmap
 
 __all__ = ["jacrev", "jacfwd", "hessian", "batched_vjp", "standard_basis"]

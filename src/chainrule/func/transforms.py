@@ -20,152 +20,22 @@ import functools
 from collections.abc import Callable
 from typing import Any
 
-from .. import ops as _ops
 from .._tensor import Tensor
-from ..autograd import engine
-from ..autograd.grad_mode import GRAD, enable_grad
+from ._jacobians import hessian, jacfwd, jacrev  # built on make_vjp / make_jvp
 from ._levels import Level
+from ._linear_maps import (
+    _JVP,
+    _zeros,
+    check_argnums,
+    check_outputs,
+    lift_args,
+    make_jvp,
+    make_vjp,
+    split_aux,
+)
 from ._pytree import tree_flatten, tree_map, tree_unflatten, treespec_pprint
 
 __all__ = ["grad", "grad_and_value", "vjp", "jvp", "jacrev", "jacfwd", "hessian"]
-
-_JVP = "jvp(f, primals, tangents)"
-
-
-# ---- argnums -------------------------------------------------------------------------------------
-def _wrap_argnum(argnum: Any, num_args: int) -> int:
-    if not isinstance(argnum, int):
-        raise RuntimeError(f"argnum must be int, got: {type(argnum)}")
-    if 0 <= argnum < num_args:
-        return argnum
-    if -num_args <= argnum < 0:
-        return argnum + num_args
-    raise RuntimeError(f"Got argnum={argnum}, but only {num_args} positional inputs")
-
-
-def check_argnums(argnums: Any, num_args: int) -> int | tuple[int, ...]:
-    """``argnums`` validated and made non-negative, with torch's errors."""
-    if isinstance(argnums, int):
-        return _wrap_argnum(argnums, num_args)
-    if not isinstance(argnums, tuple):
-        raise RuntimeError(f"argnums must be int or Tuple[int, ...], got: {type(argnums)}")
-    wrapped = tuple(_wrap_argnum(a, num_args) for a in argnums)
-    if not wrapped:
-        raise RuntimeError("argnums must be non-empty")
-    if len(set(wrapped)) != len(wrapped):
-        raise RuntimeError(f"argnums elements must be unique, got {argnums}")
-    return wrapped
-
-
-def lift_args(level: Level, args: tuple, argnums: int | tuple[int, ...]) -> tuple[list, Any]:
-    """Replace the differentiated arguments (pytrees of tensors) by the level's fresh vertices.
-
-    Returns the new argument list and the differentiated part: the lifted pytree for an int
-    ``argnums``, a tuple of them for a tuple."""
-    args = list(args)
-    positions = (argnums,) if isinstance(argnums, int) else argnums
-    for i in positions:
-        args[i] = tree_map(level.lift, args[i])
-    diff = args[argnums] if isinstance(argnums, int) else tuple(args[i] for i in argnums)
-    return args, diff
-
-
-def split_aux(output: Any, has_aux: bool, who: str) -> tuple[Any, Any]:
-    if not has_aux:
-        return output, None
-    if not (isinstance(output, tuple) and len(output) == 2):
-        raise RuntimeError(f"{who}: output of function f should be a tuple: (output, aux) if "
-                           "has_aux is True")
-    return output
-
-
-def check_outputs(flat: list, who: str) -> None:
-    """torch's checks of a function's flattened outputs for vjp and jvp."""
-    if len(flat) < 1 or (len(flat) == 1 and flat[0] is None):
-        raise RuntimeError(f"{who}: Expected f to be a function that has non-empty output "
-                           f"(got output = {flat})")
-    for o in flat:
-        if not isinstance(o, Tensor):
-            raise RuntimeError(f"{who}: expected f(*primals) to return only tensors, got "
-                               f"unsupported type {type(o)}")
-        if o._data.dtype.kind not in "fc":
-            raise RuntimeError(f"{who}: All outputs of f must be floating-point or complex Tensors, "
-                               f"got Tensor with dtype {o.dtype}")
-
-
-def _zeros(x: Tensor) -> Tensor:
-    return _ops.zeros_like(x)
-
-
-# ---- the two primitive maps of a level ---------------------------------------------------------
-def make_vjp(level: Level, outputs: list, inputs: list) -> Callable:
-    """``vjp_flat(cotangents) -> [J^T c per input]`` for the recorded ``outputs(inputs)``.
-
-    ``cotangents`` is a list with one entry per output (None: ones for a one-element output).
-    Outputs that do not require grad contribute nothing; inputs they never reach get zeros.
-    """
-    diff = [i for i, o in enumerate(outputs) if o._rg]
-    forward_escapes = level.escapes([outputs[i] for i in diff])
-
-    def vjp_flat(cotangents: list, retain_graph: bool = True,
-                 create_graph: bool | None = None) -> list:
-        cts = []
-        for k, i in enumerate(diff):
-            c = cotangents[i]
-            if c is not None and tuple(c.shape) != tuple(outputs[i].shape):
-                raise RuntimeError(
-                    f"Mismatch in shape: grad_output[{k}] has a shape of {c.shape} and "
-                    f"output[{k}] has a shape of {outputs[i].shape}."
-                )
-            cts.append(c)
-        if create_graph is None:  # record only what someone outside can differentiate
-            create_graph = GRAD.enabled and (
-                forward_escapes or any(isinstance(c, Tensor) and c._rg for c in cts))
-        grads: Any = [None] * len(inputs)
-        if diff:
-            grads = engine.grad([outputs[i] for i in diff], inputs, cts, retain_graph=retain_graph,
-                                create_graph=create_graph, allow_unused=True)
-        return [_zeros(x) if g is None else level.lower(g) for g, x in zip(grads, inputs)]
-
-    return vjp_flat
-
-
-def make_jvp(level: Level, outputs: list, inputs: list) -> Callable:
-    """``jvp_flat(tangents) -> [J t per output]`` by the double-vjp trick (module docstring).
-
-    The transposed map ``u -> J^T u`` is recorded once; each call is one backward through it, so a
-    jacobian's columns (``jacfwd``) cost one backward each. An entry is None where the output does
-    not depend on the inputs (callers turn it into zeros, or raise in strict mode).
-    """
-    diff = [i for i, o in enumerate(outputs) if o._rg]
-    us = [level.own_leaf(_zeros(outputs[i]).requires_grad_()) for i in diff]
-    pairs: list = []  # (input index, recorded J^T u for that input)
-    if diff:
-        with enable_grad():  # recorded whatever the caller's grad mode
-            gs = engine.grad([outputs[i] for i in diff], inputs, us, retain_graph=True,
-                             create_graph=True, allow_unused=True)
-        pairs = [(j, g) for j, g in enumerate(gs) if g is not None and g._rg]
-    forward_escapes = level.escapes([outputs[i] for i in diff])
-
-    def jvp_flat(tangents: list) -> list:
-        for t, x in zip(tangents, inputs):
-            if tuple(t.shape) != tuple(x.shape):
-                raise RuntimeError(
-                    "Trying to set a forward gradient that has a different size than that of the "
-                    f"original Tensor, this is not supported. Tensor is of size {list(x.shape)} "
-                    f"while the given forward gradient is of size {list(t.shape)}."
-                )
-        result: list = [None] * len(outputs)
-        if not pairs:
-            return result
-        create = GRAD.enabled and (forward_escapes or any(t._rg for t in tangents))
-        res = engine.grad([g for _, g in pairs], us, [tangents[j] for j, _ in pairs],
-                          retain_graph=True, create_graph=create, allow_unused=True)
-        for i, r in zip(diff, res):
-            result[i] = None if r is None else level.lower(r)
-        return result
-
-    return jvp_flat
 
 
 # ---- the public transforms -----------------------------------------------------------------------
@@ -360,6 +230,3 @@ def jvp(func: Callable, primals: tuple, tangents: tuple, *, strict: bool = False
         if has_aux:
             return result, jvp_out, tree_map(level.lower_aux, aux)
         return result, jvp_out
-
-
-from ._jacobians import hessian, jacfwd, jacrev  # noqa: E402  (they build on vjp and jvp above)

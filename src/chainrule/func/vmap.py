@@ -17,9 +17,22 @@ import itertools
 from collections.abc import Callable
 from typing import Any
 
+from .. import _random
 from .._tensor import Tensor, make_result
 from ..autograd.graph import defop
-from . import _batching_random
+from ..ops.join import cat
+
+# the rule modules register themselves in _batched's tables and with chainrule.backend as they load
+from . import (  # noqa: F401
+    _batched_namespace,
+    _batching_index,
+    _batching_linalg,
+    _batching_nn,
+    _batching_random,
+    _batching_rules,
+    _batching_shape,
+    _batching_ufunc,
+)
 from ._batched import BatchedArray, add_batch_dim, remove_batch_dim
 from ._pytree import broadcast_to_and_flatten, tree_flatten, tree_unflatten
 
@@ -103,6 +116,17 @@ def leaf_grad(g, xd, into_grad: bool = False):
         else:
             g = remove_batch_dim(g, level, size, 0).sum(axis=0)
     return g
+
+
+def _leaf_grad(self, g, xd, into_grad: bool = False):
+    """The engine's hook for a finished gradient ``g`` (self, or a tensor holding self) of a tensor
+    with data ``xd``: ``leaf_grad``."""
+    return leaf_grad(g, xd, into_grad)
+
+
+# bound here, where leaf_grad lives (``_batched`` sits below this module); the engine looks it up
+# on the gradient's data (its generic protocol for finished gradients is being written)
+BatchedArray._leaf_grad = _leaf_grad
 
 
 # ---- argument checking, as torch words it --------------------------------------------------------
@@ -239,9 +263,6 @@ def _flat_vmap(func, size: int, flat_in_dims: list, flat_args: list, spec, out_d
 def _chunked_vmap(func, size: int, flat_in_dims: list, flat_args: list, spec, out_dims,
                   randomness: str, chunk_size: int, kwargs: dict) -> Any:
     """vmap ``chunk_size`` samples at a time and concatenate the outputs along their out_dims."""
-    from .. import _random
-    from ..ops.join import cat
-
     state = _random.default_generator._rng.bit_generator.state if randomness == "same" else None
     chunks = []
     for start in range(0, size, chunk_size):

@@ -22,18 +22,15 @@ from .. import ops as C
 from .._tensor import Tensor, wrap
 from ..ops._common import any_true
 from . import init
+from .functional_activation import softmax
+from .functional_linear import linear
+from .functional_norm import dropout
 from .linear import Linear
 from .module import Module
 from .parameter import Parameter
 
 __all__ = ["MultiheadAttention", "NonDynamicallyQuantizableLinear", "scaled_dot_product_attention",
            "multi_head_attention_forward"]
-
-
-def _f():
-    from . import functional  # imported on use: functional re-exports this module's functions
-
-    return functional
 
 
 # ---- scaled dot-product attention ----------------------------------------------------------------
@@ -45,7 +42,6 @@ def _attend(q: Tensor, k: Tensor, v: Tensor, bias, dropout_p: float, scale: floa
     With ``safe``, a row whose every position is masked gives zeros (torch's SDPA) instead of NaN
     (torch's ``need_weights=True`` path of multi-head attention).
     """
-    F = _f()
     scores = C.matmul(q * scale, C.transpose(k, -2, -1))
     if isinstance(bias, np.ndarray):
         scores = C.masked_fill(scores, wrap(bias), float("-inf"))
@@ -55,14 +51,14 @@ def _attend(q: Tensor, k: Tensor, v: Tensor, bias, dropout_p: float, scale: floa
         dead = np.all(np.isneginf(scores._data), axis=-1, keepdims=True)
         if any_true(dead):  # softmax of an all -inf row is NaN: give those rows zeros, their grads too
             dead_t = wrap(dead)
-            attn = F.softmax(C.masked_fill(scores, dead_t, 0.0), dim=-1)
+            attn = softmax(C.masked_fill(scores, dead_t, 0.0), dim=-1)
             attn = C.masked_fill(attn, dead_t, 0.0)
         else:
-            attn = F.softmax(scores, dim=-1)
+            attn = softmax(scores, dim=-1)
     else:
-        attn = F.softmax(scores, dim=-1)
+        attn = softmax(scores, dim=-1)
     if dropout_p > 0.0:
-        attn = F.dropout(attn, dropout_p, True)
+        attn = dropout(attn, dropout_p, True)
     return C.matmul(attn, v), attn
 
 
@@ -166,7 +162,6 @@ def _pad_last(mask: Tensor | None) -> Tensor | None:
 
 
 def _in_projection(query, key, value, w, b, q_w, k_w, v_w) -> tuple:
-    linear = _f().linear
     if w is not None:  # packed (3E, E) weight: one GEMM when query, key and value are one tensor
         E = query.shape[-1]
         if query is key and key is value:
@@ -309,7 +304,7 @@ def multi_head_attention_forward(
             bias = ~np.tril(np.ones((tgt_len, src_len), dtype=bool))
         out, weights = _attend(q, k, v, bias, dropout_p, scale, safe=True)
     out = C.reshape(C.transpose(out, 0, 1), (tgt_len * bsz, embed_dim))
-    out = C.reshape(_f().linear(out, out_proj_weight, out_proj_bias), (tgt_len, bsz, -1))
+    out = C.reshape(linear(out, out_proj_weight, out_proj_bias), (tgt_len, bsz, -1))
     if need_weights:
         weights = C.reshape(weights, (bsz, num_heads, tgt_len, src_len))
         if average_attn_weights:

@@ -12,6 +12,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from itertools import islice
 from typing import Any
 
+from .._tensor import Tensor
 from .module import Module
 from .parameter import Parameter
 
@@ -289,7 +290,6 @@ class ParameterList(Module):
 
     def __setitem__(self, idx: int, param: Any) -> None:
         idx = _index(idx, len(self), "ParameterList")
-        from .._tensor import Tensor
 
         if isinstance(param, Tensor) and not isinstance(param, Parameter):
             param = Parameter(param)
@@ -336,8 +336,6 @@ class ParameterDict(Module):
         return getattr(self, key)
 
     def __setitem__(self, key: str, value: Any) -> None:
-        from .._tensor import Tensor
-
         self._keys[key] = None
         if isinstance(value, Tensor) and not isinstance(value, Parameter):
             value = Parameter(value)

@@ -8,16 +8,38 @@ re-exported here with one import line each.
 
 from __future__ import annotations
 
-import warnings
-
 import numpy as np
 
 from .. import ops as _ops
 from .._tensor import Tensor, wrap
-from ..ops import activation as _act
-from ..ops.inplace import apply_inplace
+from ..ops.torch_norm import norm
 from .attention import multi_head_attention_forward, scaled_dot_product_attention  # noqa: F401
+from .functional_activation import (  # noqa: F401
+    celu,
+    elu,
+    elu_,
+    gelu,
+    glu,
+    hardtanh,
+    leaky_relu,
+    leaky_relu_,
+    log_softmax,
+    logsigmoid,
+    mish,
+    relu,
+    relu6,
+    relu_,
+    selu,
+    sigmoid,
+    silu,
+    softmax,
+    softmin,
+    softplus,
+    softsign,
+    tanh,
+)
 from .functional_conv import conv1d, conv2d, conv_transpose1d, conv_transpose2d  # noqa: F401
+from .functional_linear import bilinear, linear  # noqa: F401
 from .functional_loss import (  # noqa: F401
     binary_cross_entropy,
     binary_cross_entropy_with_logits,
@@ -50,186 +72,9 @@ __all__ = [
 ]
 
 
-# ---- activations -------------------------------------------------------------------------------
-def relu(input: Tensor, inplace: bool = False) -> Tensor:
-    """``max(x, 0)``; ``inplace=True`` overwrites ``input``."""
-    return _ops.relu_(input) if inplace else _ops.relu(input)
-
-
-def relu_(input: Tensor) -> Tensor:
-    return _ops.relu_(input)
-
-
-def relu6(input: Tensor, inplace: bool = False) -> Tensor:
-    """``min(max(x, 0), 6)``."""
-    return hardtanh(input, 0.0, 6.0, inplace)
-
-
-def hardtanh(input: Tensor, min_val: float = -1.0, max_val: float = 1.0, inplace: bool = False) -> Tensor:
-    """``x`` clamped to ``[min_val, max_val]``."""
-    if min_val > max_val:
-        raise ValueError("min_val cannot be greater than max_val")
-    if inplace:
-        return _ops.clamp_(input, min_val, max_val)
-    return _ops.clamp(input, min_val, max_val)
-
-
-def leaky_relu(input: Tensor, negative_slope: float = 0.01, inplace: bool = False) -> Tensor:
-    """``x if x > 0 else negative_slope * x``."""
-    if inplace:
-        return leaky_relu_(input, negative_slope)
-    return _act.leaky_relu(input, negative_slope)
-
-
-def leaky_relu_(input: Tensor, negative_slope: float = 0.01) -> Tensor:
-    return apply_inplace("leaky_relu_", input, lambda: _act.leaky_relu(input, negative_slope))
-
-
-def elu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:
-    """``x if x > 0 else alpha * (exp(x) - 1)``."""
-    if inplace:
-        return elu_(input, alpha)
-    return _act.elu(input, alpha)
-
-
-def elu_(input: Tensor, alpha: float = 1.0) -> Tensor:
-    return apply_inplace("elu_", input, lambda: _act.elu(input, alpha))
-
-
-_SELU_ALPHA = 1.6732632423543772848170429916717
-_SELU_SCALE = 1.0507009873554804934193349852946
-
-
-def selu(input: Tensor, inplace: bool = False) -> Tensor:
-    """``scale * elu(x, alpha)`` with the self-normalising constants."""
-    if inplace:
-        return apply_inplace("selu_", input, lambda: _act.elu(input, _SELU_ALPHA) * _SELU_SCALE)
-    return _act.elu(input, _SELU_ALPHA) * _SELU_SCALE
-
-
-def celu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:
-    """``max(0, x) + min(0, alpha * (exp(x / alpha) - 1))``."""
-    if alpha == 0:
-        raise RuntimeError("ZeroDivisionError: celu's alpha must not be 0")
-    if inplace:
-        return apply_inplace("celu_", input, lambda: _act.elu(input / alpha, 1.0) * alpha)
-    return _act.elu(input / alpha, 1.0) * alpha
-
-
-def gelu(input: Tensor, approximate: str = "none") -> Tensor:
-    """``x * Phi(x)`` (Phi the standard normal CDF); ``approximate='tanh'`` for the tanh form."""
-    return _act.gelu(input, approximate)
-
-
-def silu(input: Tensor, inplace: bool = False) -> Tensor:
-    """``x * sigmoid(x)``."""
-    if inplace:
-        return apply_inplace("silu_", input, lambda: _act.silu(input))
-    return _act.silu(input)
-
-
-def mish(input: Tensor, inplace: bool = False) -> Tensor:
-    """``x * tanh(softplus(x))``."""
-    if inplace:
-        # softplus reads a clone: it saves its input, which the in-place write then overwrites
-        return apply_inplace("mish_", input, lambda: input * _ops.tanh(_act.softplus(_ops.clone(input))))
-    return input * _ops.tanh(_act.softplus(input))
-
-
-def sigmoid(input: Tensor) -> Tensor:
-    """``1 / (1 + exp(-x))``, stable for any x."""
-    return _ops.sigmoid(input)
-
-
-def tanh(input: Tensor) -> Tensor:
-    return _ops.tanh(input)
-
-
-def softplus(input: Tensor, beta: float = 1.0, threshold: float = 20.0) -> Tensor:
-    """``log(1 + exp(beta x)) / beta`` (``x`` where ``beta x > threshold``)."""
-    return _act.softplus(input, beta, threshold)
-
-
-def softsign(input: Tensor) -> Tensor:
-    """``x / (1 + |x|)``."""
-    return input / (_ops.abs(input) + 1)
-
-
-def logsigmoid(input: Tensor) -> Tensor:
-    """``log(sigmoid(x)) = -softplus(-x)``, stable for any x."""
-    return -_act.softplus(-input)
-
-
-def _get_softmax_dim(name: str, ndim: int, stacklevel: int) -> int:
-    warnings.warn(f"Implicit dimension choice for {name} has been deprecated. Change the call to "
-                  "include dim=X as an argument.", stacklevel=stacklevel)
-    return 0 if ndim in (0, 1, 3) else 1
-
-
-def softmax(input: Tensor, dim: int | None = None, _stacklevel: int = 3, dtype=None) -> Tensor:
-    """``exp(x) / sum(exp(x), dim)`` along ``dim``, stable for extreme logits.
-
-    Parameters
-    ----------
-    input : floating point tensor.
-    dim : the dim that sums to one (None: torch's deprecated implicit choice, with a warning).
-    dtype : convert the input to this dtype first.
-    """
-    if dim is None:
-        dim = _get_softmax_dim("softmax", input.ndim, _stacklevel)
-    return _ops.softmax(input, dim, dtype=dtype)
-
-
-def softmin(input: Tensor, dim: int | None = None, _stacklevel: int = 3, dtype=None) -> Tensor:
-    """``softmax(-x, dim)``."""
-    if dim is None:
-        dim = _get_softmax_dim("softmin", input.ndim, _stacklevel)
-    if dtype is not None:
-        input = input.to(dtype)
-    return _ops.softmax(-input, dim)
-
-
-def log_softmax(input: Tensor, dim: int | None = None, _stacklevel: int = 3, dtype=None) -> Tensor:
-    """``x - logsumexp(x, dim)``: log-probabilities, stable for extreme logits."""
-    if dim is None:
-        dim = _get_softmax_dim("log_softmax", input.ndim, _stacklevel)
-    return _ops.log_softmax(input, dim, dtype=dtype)
-
-
-def glu(input: Tensor, dim: int = -1) -> Tensor:
-    """Gated linear unit: ``a * sigmoid(b)`` for the two halves ``a, b`` of ``input`` along ``dim``."""
-    if input.ndim == 0:
-        raise RuntimeError("glu does not support scalars because halving size must be even")
-    if input.shape[dim] % 2:
-        raise RuntimeError(f"Halving dimension must be even, but dimension {dim} is size "
-                           f"{input.shape[dim]}")
-    a, b = _ops.chunk(input, 2, dim)
-    return a * _ops.sigmoid(b)
-
-
-# ---- linear maps -------------------------------------------------------------------------------
-def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
-    """``input @ weight.T + bias``: one fused node (``input`` ``(*, in)``, ``weight`` ``(out, in)``)."""
-    return _act.linear(input, weight, bias)
-
-
-def bilinear(input1: Tensor, input2: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
-    """``y_k = x1^T W_k x2 + b_k`` with ``weight`` of shape ``(out, in1, in2)``."""
-    if input1.shape[:-1] != input2.shape[:-1]:
-        raise RuntimeError(f"bilinear: input1 and input2 must have the same batch dims, got shapes "
-                           f"{list(input1.shape)} and {list(input2.shape)}")
-    if weight.ndim != 3 or weight.shape[1] != input1.shape[-1] or weight.shape[2] != input2.shape[-1]:
-        raise RuntimeError(f"bilinear: weight of shape {list(weight.shape)} does not match inputs of "
-                           f"sizes {input1.shape[-1]} and {input2.shape[-1]}; expected (out, in1, in2)")
-    out = _ops.einsum("...i,kij,...j->...k", input1, weight, input2)
-    return out if bias is None else out + bias
-
-
 # ---- helpers -----------------------------------------------------------------------------------
 def normalize(input: Tensor, p: float = 2.0, dim: int = 1, eps: float = 1e-12, out=None) -> Tensor:
     """``x / max(||x||_p, eps)`` along ``dim``."""
-    from ..ops.reduce_norm import norm  # (not ops.norm: the module ops/norm.py shadows that name)
-
     denom = _ops.clamp_min(norm(input, p, dim, keepdim=True), eps).expand_as(input)
     return input / denom
 

@@ -14,6 +14,7 @@ import numpy as np
 
 from .._random import Generator, rng
 from .._tensor import Tensor
+from ..kernels.elementwise import erf_array
 
 __all__ = ["calculate_gain", "uniform_", "normal_", "trunc_normal_", "constant_", "ones_", "zeros_",
            "eye_", "dirac_", "xavier_uniform_", "xavier_normal_", "kaiming_uniform_", "kaiming_normal_",
@@ -92,8 +93,6 @@ def normal_(tensor: Tensor, mean: float = 0.0, std: float = 1.0,
 
 def _erfinv(y: np.ndarray) -> np.ndarray:
     """Inverse error function: Winitzki's closed form, refined by Newton steps on ``erf``."""
-    from ..ops.special import erf_array
-
     a = 0.147
     ln = np.log1p(-y * y)
     first = 2 / (math.pi * a) + ln / 2

@@ -6,8 +6,9 @@ import math
 from typing import Any
 
 from .. import ops as _ops
+from .._device import check_device
 from .._tensor import Tensor
-from . import functional as F
+from . import functional_linear as F
 from . import init
 from .module import Module
 from .parameter import Parameter
@@ -21,8 +22,6 @@ def _empty(shape: tuple, dtype=None) -> Tensor:
 
 def _check_device(device) -> None:
     if device is not None:
-        from .._device import check_device
-
         check_device(device)
 
 

@@ -9,39 +9,19 @@ Calling a module runs its forward pre-hooks, ``forward``, then its forward hooks
 
 from __future__ import annotations
 
-import itertools
 from collections import OrderedDict
 from collections.abc import Callable, Iterator
 from typing import Any
 
 from .. import _dtype
+from .._device import check_device
 from .._tensor import Tensor, wrap
 from ..autograd.grad_mode import no_grad
+from ._hooks import RemovableHandle
 from .module_state import StateDictMixin
 from .parameter import Buffer, Parameter
 
 __all__ = ["Module", "RemovableHandle"]
-
-
-class RemovableHandle:
-    """What ``register_forward_hook`` & co. return: ``handle.remove()`` unregisters the hook
-    (also usable as a context manager, which removes it on exit)."""
-
-    _next_id = itertools.count()
-
-    def __init__(self, *hooks_dicts: dict) -> None:
-        self.hooks_dicts = hooks_dicts
-        self.id = next(RemovableHandle._next_id)
-
-    def remove(self) -> None:
-        for d in self.hooks_dicts:
-            d.pop(self.id, None)
-
-    def __enter__(self) -> RemovableHandle:
-        return self
-
-    def __exit__(self, *args) -> None:
-        self.remove()
 
 
 def _addindent(s: str, num_spaces: int) -> str:
@@ -495,8 +475,6 @@ class Module(StateDictMixin):
                 raise TypeError("nn.Module.to only accepts floating point or complex dtypes, but got "
                                 f"desired dtype={_dtype.from_numpy_dtype(np_dtype)}")
         if device is not None:
-            from .._device import check_device
-
             check_device(device)
 
         def convert(t: Tensor) -> Tensor:
@@ -526,8 +504,6 @@ class Module(StateDictMixin):
         return self
 
     def cuda(self, device=None) -> Module:
-        from .._device import check_device
-
         check_device("cuda" if device is None else device)
         return self
 

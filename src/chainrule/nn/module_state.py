@@ -16,6 +16,7 @@ import numpy as np
 
 from .._tensor import Tensor, wrap
 from ..autograd.grad_mode import no_grad
+from ._hooks import RemovableHandle
 from .parameter import Parameter
 
 __all__ = ["StateDictMixin"]
@@ -160,8 +161,6 @@ class StateDictMixin:
     def register_state_dict_post_hook(self, hook):
         """Call ``hook(module, state_dict, prefix, local_metadata)`` after this module has written its
         entries into a state dict; returns a handle whose ``remove()`` unregisters it."""
-        from .module import RemovableHandle
-
         handle = RemovableHandle(self._state_dict_hooks)
         self._state_dict_hooks[handle.id] = hook
         return handle
@@ -169,8 +168,6 @@ class StateDictMixin:
     def register_load_state_dict_post_hook(self, hook):
         """Call ``hook(module, incompatible_keys)`` after ``load_state_dict`` has loaded this module
         (the hook may edit the key lists in place); returns a removable handle."""
-        from .module import RemovableHandle
-
         handle = RemovableHandle(self._load_state_dict_post_hooks)
         self._load_state_dict_post_hooks[handle.id] = hook
         return handle

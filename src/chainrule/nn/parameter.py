@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from .._tensor import Tensor
+from .. import _dtype
+from .._tensor import Tensor, wrap
 
 __all__ = ["Parameter", "Buffer"]
 
@@ -38,8 +39,6 @@ class Parameter(Tensor):
 
     def __init__(self, data: Tensor | None = None, requires_grad: bool = True) -> None:
         if data is None:
-            from .. import _dtype
-
             array = np.empty(0, dtype=_dtype.get_default_dtype().np)
             vc = None
         elif isinstance(data, Tensor):
@@ -69,7 +68,6 @@ class Parameter(Tensor):
     def __deepcopy__(self, memo) -> Parameter:
         if id(self) in memo:
             return memo[id(self)]
-        from .._tensor import wrap
 
         result = Parameter(wrap(self._data.copy()), self._rg)
         if self.grad is not None:
@@ -79,8 +77,6 @@ class Parameter(Tensor):
 
 
 def _rebuild_parameter(data: np.ndarray, requires_grad: bool) -> Parameter:
-    from .._tensor import wrap
-
     return Parameter(wrap(data), requires_grad)
 
 

@@ -18,7 +18,11 @@ from .._tensor import Tensor
 from . import functional as F
 from .activation import GELU, ReLU
 from .attention import MultiheadAttention, _canonical_mask
+from .containers import ModuleList
+from .dropout import Dropout
+from .linear import Linear
 from .module import Module
+from .normalization import LayerNorm
 
 __all__ = ["TransformerEncoderLayer", "TransformerEncoder"]
 
@@ -71,10 +75,6 @@ class TransformerEncoderLayer(Module):
                  activation: str | Callable[[Tensor], Tensor] = F.relu, layer_norm_eps: float = 1e-5,
                  batch_first: bool = False, norm_first: bool = False, bias: bool = True,
                  device=None, dtype=None) -> None:
-        from .dropout import Dropout
-        from .linear import Linear
-        from .normalization import LayerNorm
-
         super().__init__()
         factory = {"device": device, "dtype": dtype}
         self.self_attn = MultiheadAttention(d_model, nhead, dropout=dropout, bias=bias,
@@ -143,8 +143,6 @@ class TransformerEncoder(Module):
     def __init__(self, encoder_layer: TransformerEncoderLayer, num_layers: int,
                  norm: Module | None = None, enable_nested_tensor: bool = True,
                  mask_check: bool = True) -> None:
-        from .containers import ModuleList
-
         super().__init__()
         self.layers = ModuleList([copy.deepcopy(encoder_layer) for _ in range(num_layers)])
         self.num_layers = num_layers

@@ -1,5 +1,8 @@
 """Every tensor op, by family. ``chainrule`` re-exports these; Tensor methods delegate here."""
 
+import sys as _sys
+
+from ..autograd.math import bind_ops as _bind_ops
 from . import creation as _creation
 from .compare import *  # noqa: F403
 from .creation import *  # noqa: F403
@@ -29,6 +32,10 @@ from .shape import *  # noqa: F403
 from .softmax import *  # noqa: F403
 from .sorting import *  # noqa: F403
 from .special import *  # noqa: F403
+from .torch_norm import *  # noqa: F403  (after linalg_norms: ops.norm is torch.norm)
 
 # the star imports above also carry _common.as_tensor (an internal converter without dtype=)
 as_tensor = asarray = _creation.as_tensor
+
+# the ops layer binds itself into the differentiable math of derivative rules (which sits below)
+_bind_ops(_sys.modules[__name__])

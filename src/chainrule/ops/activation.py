@@ -12,8 +12,8 @@ import math
 import numpy as np
 
 from ..autograd.graph import defop
+from ..kernels.elementwise import erf_array, sigmoid_array
 from ._common import Tensor, as_tensor, make_result, shape_str
-from .special import erf_array
 
 __all__: list = []
 
@@ -95,10 +95,8 @@ def _silu(F, g, xs, out, p, needs):
 
 def silu(input: Tensor) -> Tensor:
     """``x * sigmoid(x)`` (a.k.a. swish)."""
-    from .elementwise import _sigmoid_fn
-
     input, x = _float_input(input, "silu")
-    return make_result(x * _sigmoid_fn(x), _silu, (input,))
+    return make_result(x * sigmoid_array(x), _silu, (input,))
 
 
 @defop("softplus", formula="dl/dx = dl/dy * sigmoid(beta x)  (dl/dy where beta x > threshold)")

@@ -5,9 +5,12 @@ from __future__ import annotations
 import numpy as np
 
 from .. import _dtype
+from .._device import check_device as _check_device
 from .._random import rng
+from .._tensor import Tensor, make_result, wrap
 from ..autograd.graph import defop
-from ._common import Tensor, any_true, make_result, wrap
+from ..backend import any_true
+from ..backend import is_extended as _is_extended
 
 
 def _to_array(data, dtype=None, copy: bool = False) -> np.ndarray:
@@ -20,7 +23,7 @@ def _to_array(data, dtype=None, copy: bool = False) -> np.ndarray:
     target = None if dtype is None else _dtype.to_numpy_dtype(dtype)
     if isinstance(data, Tensor):
         a = data._data
-    elif type(data) is not np.ndarray and hasattr(data, "_raw"):  # vmap's batched array: keep it
+    elif type(data) is not np.ndarray and _is_extended(data):  # a registered array type (vmap's): kept
         a = data
     elif isinstance(data, np.ndarray | np.generic):
         a = np.asarray(data)
@@ -147,9 +150,7 @@ def to(input: Tensor, *args, **kwargs) -> Tensor:
         elif isinstance(a, str) or hasattr(a, "type"):
             device = a
     if device is not None:
-        from .._device import check_device
-
-        check_device(device)
+        _check_device(device)
     x = input._data
     if dtype is None:
         return make_result(x.copy(), _clone, (input,)) if copy else input
@@ -172,7 +173,7 @@ def clone(input: Tensor, *, memory_format=None) -> Tensor:
     """A copy with its own memory; gradients flow back to ``input``."""
     input = as_tensor(input)
     x = input._data
-    out = np.array(x, copy=True, order="C") if type(x) is np.ndarray else x.copy()  # (vmap: batched)
+    out = np.array(x, copy=True, order="C") if type(x) is np.ndarray else x.copy()  # (other array types)
     return make_result(out, _clone, (input,))
 
 
@@ -242,7 +243,7 @@ def zeros_like(input: Tensor, *, dtype=None, device=None, requires_grad: bool = 
                memory_format=None) -> Tensor:
     input = as_tensor(input)
     x = input._data
-    if type(x) is not np.ndarray:  # vmap: batched like the input, as torch's
+    if type(x) is not np.ndarray:  # other array types: NumPy dispatches to theirs
         return _leaf(np.zeros_like(x, dtype=_like(input, dtype)), requires_grad)
     return _leaf(np.zeros(x.shape, _like(input, dtype)), requires_grad)
 
@@ -251,7 +252,7 @@ def ones_like(input: Tensor, *, dtype=None, device=None, requires_grad: bool = F
               memory_format=None) -> Tensor:
     input = as_tensor(input)
     x = input._data
-    if type(x) is not np.ndarray:  # vmap: batched like the input, as torch's
+    if type(x) is not np.ndarray:  # other array types: NumPy dispatches to theirs
         return _leaf(np.ones_like(x, dtype=_like(input, dtype)), requires_grad)
     return _leaf(np.ones(x.shape, _like(input, dtype)), requires_grad)
 
@@ -265,7 +266,7 @@ def full_like(input: Tensor, fill_value, *, dtype=None, device=None,
               requires_grad: bool = False, memory_format=None) -> Tensor:
     input = as_tensor(input)
     x = input._data
-    if type(x) is not np.ndarray:  # vmap: batched like the input, as torch's
+    if type(x) is not np.ndarray:  # other array types: NumPy dispatches to theirs
         return _leaf(np.full_like(x, fill_value, dtype=_like(input, dtype)), requires_grad)
     return _leaf(np.full(x.shape, fill_value, _like(input, dtype)), requires_grad)
 

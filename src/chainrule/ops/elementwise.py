@@ -10,9 +10,13 @@ import math
 
 import numpy as np
 
+from .. import _dtype
 from .._tensor import make_unary_result
 from ..autograd.graph import defop
+from ..kernels.elementwise import sigmoid_array as _sigmoid_fn
 from ._common import _CONSTANTS, Tensor, any_true, as_tensor, constant, make_result, operands, wrap
+from .creation import to
+from .gather import nonzero
 
 _LN2 = math.log(2.0)
 _LN10 = math.log(10.0)
@@ -27,7 +31,6 @@ def _unary(op, fn):
             input = as_tensor(input, op.name)
         x = input._data
         if x.dtype.kind != "f":  # integers and bools compute in the default float dtype
-            from .. import _dtype
 
             x = x.astype(_dtype.get_default_dtype().np)
         return make_unary_result(fn(x), op, input)
@@ -170,12 +173,6 @@ trunc_op = defop("trunc", saves_inputs=False, formula="dl/dx = 0")(_no_grad)
 
 def _rsqrt_fn(x):
     return 1 / np.sqrt(x)
-
-
-def _sigmoid_fn(x):
-    # exp of a negative number only, so extreme inputs neither overflow nor lose precision
-    e = np.exp(-np.abs(x))
-    return np.where(x >= 0, 1 / (1 + e), e / (1 + e)).astype(x.dtype, copy=False)
 
 
 def _relu_fn(x):
@@ -514,9 +511,6 @@ def div(input, other, *, rounding_mode: str | None = None) -> Tensor:
     a, b = operands(input, other)
     integral = a._data.dtype.kind in "iub"
     if integral:
-        from .. import _dtype
-        from .creation import to
-
         a, b = to(a, _dtype.get_default_dtype()), to(b, _dtype.get_default_dtype())
     try:
         out = a._data / b._data
@@ -566,11 +560,8 @@ def pow(input, exponent) -> Tensor:  # noqa: A001
 
 def float_power(input, exponent) -> Tensor:
     """``pow`` computed in float64 (the result is float64 whatever the inputs' dtypes)."""
-    from .._dtype import float64
-    from .creation import to
-
-    return pow(to(as_tensor(input), float64), exponent if not isinstance(exponent, Tensor)
-               else to(exponent, float64))
+    return pow(to(as_tensor(input), np.float64), exponent if not isinstance(exponent, Tensor)
+               else to(exponent, np.float64))
 
 
 
@@ -586,8 +577,6 @@ def where(condition, input=None, other=None):
     """``input`` where ``condition`` holds, else ``other``; one argument: ``nonzero(as_tuple=True)``."""
     cond = as_tensor(condition, "where")
     if input is None and other is None:
-        from .gather import nonzero
-
         return nonzero(cond, as_tuple=True)
     if cond._data.dtype.kind != "b":
         raise RuntimeError(f"where: expected condition to be a boolean tensor, got {cond.dtype}")
@@ -624,8 +613,6 @@ def clamp(input: Tensor, min=None, max=None) -> Tensor:  # noqa: A002
     x = input._data
     out = np.clip(x, min, max)
     if out.dtype != x.dtype:
-        from .. import _dtype
-
         out = out.astype(_dtype.result_type(input, min if min is not None else max))
     return make_result(out, _clamp, (input,), (min, max))
 

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .._tensor import make_view
+from .._tensor import make_view as _make_view
 from ..autograd.graph import defop
 from ._common import (
     Tensor,
@@ -30,6 +30,8 @@ from ._common import (
     shape_str,
     wrap,
 )
+from .creation import to
+from .shape import broadcast_to, reshape
 
 __all__ = ["gather", "scatter", "scatter_add", "index_select", "index_add", "index_copy",
            "index_fill", "masked_fill", "masked_select", "take_along_dim", "narrow", "select",
@@ -117,7 +119,7 @@ def _read(input: Tensor, idx: tuple, op, replay: tuple | None = None) -> Tensor:
     x = input._data
     out = x[idx]
     if replay is not None:
-        return make_view(out, op, input, (x.shape, idx), replay)
+        return _make_view(out, op, input, (x.shape, idx), replay)
     return make_result(out, op, (input,), (x.shape, idx))
 
 
@@ -136,7 +138,6 @@ def gather(input: Tensor, dim: int, index: Tensor, *, sparse_grad: bool = False)
     a = _index_array("gather", index)
     _check_gather_shapes("gather", x, a, d)
     if x.ndim == 0:  # as a one-element vector
-        from .shape import reshape
 
         return reshape(gather(reshape(input, (1,)), 0, wrap(a.reshape(-1))), a.shape)
     _check_bounds("gather", a, x.shape[d], d)
@@ -146,8 +147,6 @@ def gather(input: Tensor, dim: int, index: Tensor, *, sparse_grad: bool = False)
 def take_along_dim(input: Tensor, indices: Tensor, dim: int | None = None) -> Tensor:
     """Gather ``indices`` along ``dim``, broadcasting input and indices in the other dims
     (the flattened input when ``dim`` is None), like NumPy's ``take_along_axis``."""
-    from .shape import broadcast_to, reshape
-
     input = as_tensor(input, "take_along_dim")
     a = _index_array("take_along_dim", indices)
     if dim is None or input._data.ndim == 0:
@@ -201,8 +200,6 @@ def index_select(input: Tensor, dim: int, index: Tensor) -> Tensor:
 
 def masked_select(input: Tensor, mask: Tensor) -> Tensor:
     """A 1-D tensor of the entries where ``mask`` (bool, broadcast with input) is True."""
-    from .shape import broadcast_to
-
     input = as_tensor(input, "masked_select")
     m = _bool_mask("masked_select", mask)
     try:
@@ -298,7 +295,6 @@ def _value_arg(who: str, value, dtype) -> Tensor | float | int | bool:
                                f"with {value._data.ndim} dimension(s).")
         if not value._rg:
             return value._data.item()
-        from .creation import to
 
         return to(value, dtype) if value._data.dtype != dtype else value
     return value
@@ -331,7 +327,6 @@ def scatter(input: Tensor, dim: int, index: Tensor, src=None, value=None, *,
     d = normalize_dim(dim, x.ndim, "scatter")
     a = _index_array("scatter", index)
     if x.ndim == 0:  # as a one-element vector
-        from .shape import reshape
 
         src = reshape(src, (-1,)) if isinstance(src, Tensor) else src
         return reshape(scatter(reshape(input, (1,)), 0, wrap(a.reshape(-1)), src), ())
@@ -373,7 +368,6 @@ def scatter_add(input: Tensor, dim: int, index: Tensor, src: Tensor) -> Tensor:
     a = _index_array("scatter_add", index)
     _check_src_dtype("scatter_add", x, src)
     if x.ndim == 0:  # as a one-element vector
-        from .shape import reshape
 
         return reshape(scatter_add(reshape(input, (1,)), 0, wrap(a.reshape(-1)),
                                    reshape(src, (-1,))), ())
@@ -455,8 +449,6 @@ def _bool_mask(who: str, mask) -> np.ndarray:
 def masked_fill(input: Tensor, mask: Tensor, value) -> Tensor:
     """``value`` (a number or 0-d tensor) where ``mask`` is True, ``input`` elsewhere; the result
     has the broadcast shape of input and mask."""
-    from .shape import broadcast_to
-
     input = as_tensor(input, "masked_fill")
     m = _bool_mask("masked_fill_", mask)
     value = _value_arg("masked_fill_", value, input._data.dtype)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .._tensor import make_view
+from .._tensor import make_view as _make_view
 from ..autograd.graph import defop
 from ._common import Tensor, copy_for, full_for, lift_like, make_result, shape_str, zeros_for
 
@@ -135,7 +135,7 @@ def getitem(input: Tensor, index) -> Tensor:
     except IndexError as e:
         raise IndexError(f"getitem: {e} (tensor of shape {shape_str(x.shape)})") from None
     if basic and out.base is not None:  # ints, slices, None, ...: a view, as in torch
-        return make_view(out, _getitem, input, (x.shape, idx, x.dtype), (getitem, (idx,)))
+        return _make_view(out, _getitem, input, (x.shape, idx, x.dtype), (getitem, (idx,)))
     return make_result(out, _getitem, (input,), (x.shape, idx, x.dtype))
 
 

@@ -15,6 +15,11 @@ from ..autograd.grad_mode import GRAD
 from ..autograd.graph import defop
 from ._common import Tensor, as_tensor, wrap
 
+__all__ = ["abs_", "add_", "apply_inplace", "ceil_", "clamp_", "clip_", "copy_", "cos_", "div_",
+           "exp_", "fill_", "floor_", "log_", "mul_", "neg_", "pow_", "reciprocal_", "relu_",
+           "remainder_", "round_", "setitem", "sigmoid_", "sin_", "sqrt_", "square_", "sub_",
+           "tanh_", "zero_"]
+
 _LEAF = (
     "a leaf Variable that requires grad is being used in an in-place operation. Wrap the update in "
     "`with chainrule.no_grad():` (as optimizers do), or work on a clone."

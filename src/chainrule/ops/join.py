@@ -12,7 +12,9 @@ from .. import _dtype
 from .._tensor import mark_multi_output_views
 from ..autograd.graph import defop
 from ._common import Tensor, as_tensor, make_result, normalize_dim, normalize_dims, shape_str
+from .creation import to
 from .gather import narrow, select
+from .shape import reshape
 
 __all__ = ["cat", "concat", "concatenate", "stack", "hstack", "vstack", "split", "chunk",
            "unbind", "repeat", "tile", "flip", "fliplr", "flipud", "roll", "tril", "triu"]
@@ -36,7 +38,6 @@ def _common_dtype(tensors: list) -> list:
         return tensors
     for t in tensors[1:]:
         dt = _dtype._promote_np(dt, t._data.dtype)
-    from .creation import to
 
     return [to(t, dt) for t in tensors]
 
@@ -123,8 +124,6 @@ def stack(tensors, dim: int = 0, *, out=None) -> Tensor:
 
 def hstack(tensors) -> Tensor:
     """Join along dim 1 (dim 0 for 1-D tensors)."""
-    from .shape import reshape
-
     tensors = [reshape(t, (1,)) if t._data.ndim == 0 else t
                for t in _tensor_list("hstack", tensors)]
     return cat(tensors, 0 if tensors[0]._data.ndim == 1 else 1)
@@ -132,8 +131,6 @@ def hstack(tensors) -> Tensor:
 
 def vstack(tensors) -> Tensor:
     """Join along dim 0, 1-D tensors becoming rows."""
-    from .shape import reshape
-
     tensors = [reshape(t, (1, -1)) if t._data.ndim < 2 else t
                for t in _tensor_list("vstack", tensors)]
     return cat(tensors, 0)

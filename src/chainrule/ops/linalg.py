@@ -9,6 +9,8 @@ import numpy as np
 
 from ..autograd.graph import defop
 from ._common import Tensor, as_tensor, make_result, shape_str
+from .einsum import einsum
+from .shape import unsqueeze
 
 
 @defop("matmul", formula="dl/dA = dl/dZ W^T,  dl/dW = A^T dl/dZ")
@@ -156,7 +158,6 @@ def inner(input: Tensor, other: Tensor) -> Tensor:
         )
     if a.ndim == 1 and b.ndim == 1:
         return dot(input, other)
-    from .einsum import einsum
 
     letters = "abcdefghijklmnopqrstuvwxy"
     sa, sb = letters[:a.ndim - 1], letters[a.ndim - 1:a.ndim + b.ndim - 2]
@@ -176,8 +177,6 @@ def mv(input: Tensor, vec: Tensor) -> Tensor:
 
 def outer(input: Tensor, vec2: Tensor) -> Tensor:
     """Outer product of two 1-D tensors: ``(n,) x (m,) -> (n, m)`` (dtypes promote)."""
-    from .shape import unsqueeze
-
     input, vec2 = as_tensor(input, "outer"), as_tensor(vec2, "outer")
     if input._data.ndim != 1 or vec2._data.ndim != 1:
         raise RuntimeError(

@@ -21,7 +21,10 @@ from ..autograd.grad_mode import GRAD
 from ..autograd.graph import defop
 from ._common import Tensor, all_true, any_true, as_tensor, make_result, wrap, zeros_for
 from ._linalg_common import check_out, matrix_input
+from .index import getitem
 from .linalg_solve import LinAlgError
+from .shape import transpose
+from .shape import transpose as _transpose
 
 __all__ = ["svd"]  # torch.svd; the torch.linalg functions are exported by chainrule.linalg
 
@@ -39,9 +42,6 @@ def records(A: Tensor) -> bool:
 def part(packed: Tensor, index: tuple, transpose: bool = False) -> Tensor:
     """One factor of a packed output: a differentiable slice with memory of its own that shares
     the packed tensor's version counter (see the module docstring)."""
-    from .index import getitem
-    from .shape import transpose as _transpose
-
     t = getitem(packed, index)
     if transpose:
         t = _transpose(t, -2, -1)
@@ -336,7 +336,6 @@ def svd(input: Tensor, some: bool = True, compute_uv: bool = True, *, out=None) 
         return SVDTuple(wrap(np.zeros(batch + (m, m), dtype=a.dtype)), S,
                           wrap(np.zeros(batch + (n, n), dtype=a.dtype)))
     U, S, Vh = linalg_svd(input, full_matrices=not some)
-    from .shape import transpose
 
     V = transpose(Vh, -2, -1)
     if V._rg:

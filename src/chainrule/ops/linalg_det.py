@@ -24,6 +24,10 @@ from scipy.linalg import lapack as _lapack
 from ..autograd.graph import defop
 from ._common import Tensor, all_true, any_batched, any_true, as_tensor, make_result, map_stacked, wrap
 from ._linalg_common import check_matrices, check_out
+from .elementwise import where
+from .join import cat, flip
+from .linalg_decomp import linalg_svd
+from .reduce_cumulative import cumprod
 
 __all__ = ["det", "logdet", "slogdet"]
 
@@ -164,11 +168,7 @@ def cofactors(A: Tensor) -> Tensor:
 
 
 def _cofactors_svd(A: Tensor) -> Tensor:
-    from .. import linalg
-    from .join import cat, flip
-    from .reduce_cumulative import cumprod
-
-    u, s, vh = linalg.svd(A)
+    u, s, vh = linalg_svd(A)
     one = s[..., :1] * 0 + 1
     before = cumprod(cat([one, s[..., :-1]], -1), -1)  # prod_{j<i} s_j
     after = flip(cumprod(flip(cat([s[..., 1:], one], -1), (-1,)), -1), (-1,))  # prod_{j>i} s_j
@@ -210,8 +210,6 @@ def _det_grad_array(a: np.ndarray, g: np.ndarray, d: np.ndarray, factors) -> np.
 
 def _det_grad_tensor(F, g, a: Tensor, out: Tensor):
     """det(A) A^{-T} where |det A| is not small, the cofactors (minors) where it is."""
-    from .elementwise import where
-
     d = out._data
     gd = F.expand_dims(g * out, (-1, -2))
     small = np.abs(d) < 100 * np.finfo(d.dtype).eps  # torch's switch to its singular formula
@@ -334,8 +332,6 @@ def logdet(input: Tensor) -> Tensor:
     -------
     Tensor of shape (...); its gradient is A^{-T} (0 where the result is nan).
     """
-    from .elementwise import where
-
     input = as_tensor(input, "logdet")
     check_matrices("logdet", input._data)
     sign, logabs = _slogdet_call("logdet", input, LinalgSlogdet, False)

@@ -15,6 +15,8 @@ from ..autograd.graph import defop
 from ..autograd.math import register
 from ._common import Tensor, all_true, any_batched, as_array, as_tensor, make_result, shape_str, wrap
 from ._linalg_common import batch_of, check_out, check_same_dtype, type_name
+from .reduce import sum as sum_
+from .shape import squeeze, unsqueeze
 
 __all__ = ["pinverse"]
 
@@ -200,9 +202,6 @@ def lstsq(A: Tensor, B: Tensor, rcond=None, *, driver=None):
     every driver but gels; singular values for gelsd and gelss; empty tensors otherwise. The
     solution and the residuals are differentiable (through pinv, for full-rank A).
     """
-    from .reduce import sum as sum_
-    from .shape import squeeze, unsqueeze
-
     who = "torch.linalg.lstsq"
     A, B = as_tensor(A, who), as_tensor(B, who)
     a, b = A._data, B._data

@@ -26,7 +26,12 @@ from ._common import (
     zeros_for,
 )
 from ._linalg_common import check_matrices, check_out, type_name
+from .creation import clone, zeros_like
+from .join import cat
+from .linalg import matmul
 from .linalg_solve import inv
+from .reduce import sum as sum_
+from .shape import squeeze, unsqueeze
 
 __all__ = ["matrix_exp", "matrix_power", "cross", "chain_matmul"]
 
@@ -60,9 +65,6 @@ def _block_array(at: np.ndarray, g: np.ndarray) -> np.ndarray:
 
 
 def _block_tensor(at: Tensor, g: Tensor) -> Tensor:
-    from .creation import zeros_like
-    from .join import cat
-
     return cat([cat([at, g], -1), cat([zeros_like(at), at], -1)], -2)
 
 
@@ -124,9 +126,6 @@ def matrix_power(A: Tensor, n: int) -> Tensor:
     so the gradient comes from those ops. For ``n = 0`` the identity still depends on A, with a zero
     gradient, as in torch. For ``n < 0`` a singular matrix raises ``LinAlgError``.
     """
-    from .creation import clone
-    from .linalg import matmul
-
     who = "linalg.matrix_power"
     if isinstance(n, bool) or not isinstance(n, int | np.integer):
         raise TypeError(f"{who}: argument 'n' must be int, not {type(n).__name__}")
@@ -298,9 +297,6 @@ def multi_dot(tensors, *, out=None) -> Tensor:
     ``numpy.linalg.multi_dot``); the result is a composition of differentiable matmuls, so each
     factor's gradient is the usual matmul one.
     """
-    from .linalg import matmul
-    from .shape import squeeze, unsqueeze
-
     check_out("multi_dot", out)
     who = "multi_dot()"
     ts = [as_tensor(t, who) for t in tensors]
@@ -363,8 +359,6 @@ def chain_matmul(*matrices, out=None) -> Tensor:
     Warns (UserWarning) as torch does, then calls :func:`multi_dot`, so the gradients are those of
     its matmuls.
     """
-    from .creation import clone
-
     warnings.warn("torch.chain_matmul is deprecated and will be removed in a future PyTorch "
                   "release. Use torch.linalg.multi_dot instead, which accepts a list of two or "
                   "more tensors rather than multiple parameters.", UserWarning, stacklevel=2)
@@ -401,8 +395,6 @@ def vecdot(x: Tensor, y: Tensor, *, dim: int = -1) -> Tensor:
     ``dl/dy = dl/dz * x`` (summed over broadcast dims). For real inputs this is torch's result (no
     conjugation is involved).
     """
-    from .reduce import sum as sum_
-
     who = "linalg.vecdot"
     x, y = as_tensor(x, who), as_tensor(y, who)
     if x._data.dtype.kind != "f":  # torch checks x first, then that y has its dtype

@@ -17,7 +17,15 @@ from .. import _dtype
 from ..autograd.grad_mode import no_grad
 from ._common import Tensor, any_batched, as_array, as_tensor, map_stacked, normalize_dim, wrap
 from ._linalg_common import TORCH_NAMES, check_out, matrix_input
+from .creation import to
+from .gather import select
+from .index import getitem
 from .linalg_decomp import svdvals
+from .reduce import sum as _sum
+from .reduce_minmax import amax, amin
+from .reduce_norm import vector_norm
+from .shape import diagonal as diagonal_view
+from .shape import movedim, permute, unsqueeze
 
 __all__ = ["nuclear_norm"]  # the rest are torch.linalg's (exported by chainrule.linalg)
 
@@ -86,15 +94,10 @@ def matrix_norm(A: Tensor, ord="fro", dim=(-2, -1), keepdim: bool = False, *, dt
     d0, d1 = _matrix_dims(who, a, dim)
     target = _check_dtype(who, a, dtype, ord == "nuc" or (not isinstance(ord, str)
                                                          and abs(float(ord)) == 2.0))
-    from .reduce_minmax import amax, amin
-    from .reduce_norm import vector_norm
-    from .shape import permute, unsqueeze
 
     if ord == "fro":
         return vector_norm(A, 2, (d0, d1), keepdim, dtype=dtype)
     if target is not None and target != a.dtype:
-        from .creation import to
-
         A = to(A, target)
     if not isinstance(ord, str):
         ord = float(ord)
@@ -106,7 +109,6 @@ def matrix_norm(A: Tensor, ord="fro", dim=(-2, -1), keepdim: bool = False, *, dt
     if ord == "nuc" or abs(ord) == 2.0:
         rest = [i for i in range(a.ndim) if i not in (d0, d1)]
         S = svdvals(permute(A, rest + [d0, d1]))
-        from .reduce import sum as _sum
 
         result = _sum(S, -1) if ord == "nuc" else (amax(S, -1) if ord > 0 else amin(S, -1))
         if keepdim:
@@ -167,7 +169,6 @@ def norm(A: Tensor, ord=None, dim=None, keepdim: bool = False, *, dtype=None, ou
     if ord is not None and (isinstance(ord, str) or (dims is not None and len(dims) == 2)
                             or (dims is None and nd == 2)):
         return matrix_norm(A, ord, (0, 1) if dims is None else dims, keepdim, dtype=dtype)
-    from .reduce_norm import vector_norm
 
     return vector_norm(A, 2 if ord is None else ord, dim, keepdim, dtype=dtype)
 
@@ -221,7 +222,6 @@ def cond(A: Tensor, p=None, *, out=None) -> Tensor:
     if p is None or (not isinstance(p, str) and abs(p) == 2):
         if a.size == 0:
             return wrap(np.zeros(a.shape[:-2], dtype=_real_float(a)))
-        from .gather import select
 
         S = svdvals(A)
         s_max, s_min = select(S, -1, 0), select(S, -1, S._data.shape[-1] - 1)
@@ -233,7 +233,6 @@ def cond(A: Tensor, p=None, *, out=None) -> Tensor:
     if a.size == 0:
         return wrap(np.zeros(a.shape[:-2], dtype=a.dtype))
     if p == "nuc":  # as torch: sum(s) * sum(1 / s), differentiable (nan for the zero matrix)
-        from .reduce import sum as _sum
 
         S = svdvals(A)
         with np.errstate(divide="ignore", invalid="ignore"):
@@ -345,6 +344,4 @@ def diagonal(A: Tensor, *, offset: int = 0, dim1: int = -2, dim2: int = -1) -> T
         matrix): a view of A, as in torch (``torch.diagonal`` with the matrix dims last by
         default). The gradient goes back onto the diagonal, zero elsewhere.
     """
-    from .shape import diagonal as diagonal_view
-
     return diagonal_view(as_tensor(A, "linalg.diagonal"), offset, dim1, dim2)

@@ -22,6 +22,8 @@ from ..autograd.graph import defop
 from ..autograd.math import register
 from ._common import Tensor, all_samples, any_batched, as_tensor, make_result, map_stacked, shape_str, wrap
 from ._linalg_common import batch_of, check_matrices, check_out, check_same_dtype
+from .creation import to
+from .shape import squeeze, transpose, unsqueeze
 
 __all__ = ["inverse"]
 
@@ -202,7 +204,6 @@ def solve(A: Tensor, B: Tensor, *, left: bool = True, out=None) -> Tensor:
     Tensor with B's (broadcast) shape. A singular A raises ``LinAlgError``.
     """
     check_out("linalg.solve", out)
-    from .shape import squeeze, transpose, unsqueeze
 
     who = "linalg.solve"
     A, B = as_tensor(A, who), as_tensor(B, who)
@@ -319,7 +320,6 @@ def solve_triangular(A: Tensor, B: Tensor, *, upper: bool, left: bool = True,
         raise RuntimeError(f"{who}: The input tensor B must have at least 2 dimensions, got shape "
                            f"{shape_str(b.shape)}; use B.unsqueeze(-1) for a vector")
     if b.dtype != a.dtype:  # torch converts B to A's dtype here
-        from .creation import to
 
         B = to(B, a.dtype)
     if b.shape[-2 if left else -1] != a.shape[-1]:

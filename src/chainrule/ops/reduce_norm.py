@@ -12,9 +12,10 @@ import numpy as np
 
 from ..autograd.graph import defop
 from ._common import Tensor, as_array, as_tensor, make_result
+from .creation import to
 from .reduce import keep_dims, reduce_axes
 
-__all__ = ["norm"]  # vector_norm is torch.linalg's: not re-exported at the top level
+__all__: list = []  # vector_norm is torch.linalg's: not re-exported at the top level (norm: torch_norm)
 
 _SCALAR_NAMES = {"int64": "Long", "int32": "Int", "int16": "Short", "int8": "Char", "uint8": "Byte",
                  "bool": "Bool"}  # torch's names in this error
@@ -99,34 +100,9 @@ def vector_norm(x: Tensor, ord=2, dim=None, keepdim: bool = False, *, dtype=None
             f"{_SCALAR_NAMES.get(x._data.dtype.name, x._data.dtype.name)}; convert first, e.g. x.float()"
         )
     if dtype is not None:
-        from .creation import to
-
         x = to(x, dtype)
     a = x._data
     ord = float(ord)
     axes = reduce_axes(dim, a.ndim, "vector_norm")
     out = as_array(_forward(a, ord, axes, keepdim), a.dtype)
     return make_result(out, _norm, (x,), (ord, axes, keepdim))
-
-
-def norm(input: Tensor, p="fro", dim=None, keepdim: bool = False, out=None, dtype=None) -> Tensor:
-    """``torch.norm``: the vector p-norm over ``dim`` (all elements when None), or a matrix norm.
-
-    A number ``p`` (0, 1, 2, inf, -inf, any float) is always a vector norm, also over two dims,
-    as torch computes it. ``'fro'`` over at most two dims is the vector 2-norm; ``'nuc'`` (and
-    ``'fro'`` over more dims, which raises) go to ``linalg.matrix_norm`` with ``dim`` (all dims
-    when None: the input must then be 2-D).
-    """
-    if out is not None:
-        raise TypeError("norm: out= is not supported; use the returned tensor")
-    if isinstance(p, str):
-        dims = dim if dim is None or isinstance(dim, int) else tuple(dim)
-        if p == "fro" and (dims is None or isinstance(dims, int) or len(dims) <= 2):
-            return vector_norm(input, 2, dim, keepdim, dtype=dtype)
-        from .linalg_norms import matrix_norm
-
-        x = as_tensor(input, "norm")
-        if dims is None:
-            dims = tuple(range(x.ndim))
-        return matrix_norm(x, p, dims, keepdim, dtype=dtype)
-    return vector_norm(input, 2.0 if p is None else p, dim, keepdim, dtype=dtype)

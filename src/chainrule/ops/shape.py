@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .._tensor import make_view
+from .._tensor import make_view as _make_view
 from ..autograd.graph import defop
 from ._common import Tensor, as_tensor, make_result, normalize_dim, shape_str
 
@@ -22,7 +22,7 @@ def _view_result(data, op, input: Tensor, params: tuple) -> Tensor:
         replay = (broadcast_to, (data.shape,))
     else:
         replay = (reshape, (data.shape,))
-    return make_view(data, op, input, params, replay)
+    return _make_view(data, op, input, params, replay)
 
 
 def _shape_arg(shape) -> tuple:

@@ -10,6 +10,7 @@ import numpy as np
 
 from ..autograd.graph import defop
 from ._common import Tensor, all_true, as_tensor, make_result, normalize_dim
+from .creation import to
 
 __all__ = ["softmax", "log_softmax"]
 
@@ -38,8 +39,6 @@ def _prepare(who: str, input: Tensor, dim, dtype) -> tuple[Tensor, np.ndarray, i
         raise TypeError(f"{who}() missing required argument 'dim' (the dim that sums to one); e.g. "
                         f"{who}(x, dim=-1)")
     if dtype is not None:
-        from .creation import to
-
         input = to(input, dtype)
     x = input._data
     if x.dtype.kind != "f":

@@ -1,6 +1,6 @@
 """ReduceLROnPlateau and OneCycleLR: the schedulers driven by a metric and by a per-batch cycle.
 
-Import them from ``chainrule.optim.lr_scheduler``.
+Import them from ``chainrule.optim.lr_scheduler``, which re-exports them.
 """
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ import math
 import warnings
 from typing import Any, Literal, SupportsFloat
 
-from .lr_scheduler import (
+from ._scheduler_base import (
     EPOCH_DEPRECATION_WARNING,
     LRScheduler,
     _check_optimizer,

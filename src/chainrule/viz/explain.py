@@ -19,8 +19,10 @@ from .._tensor import Tensor
 from ..autograd.engine import grad as _autograd_grad
 from ..autograd.math import sum_to
 from ._graph import Graph, Vertex, walk
+from ._text import to_markdown, to_text
 from .draw import graphviz, to_digraph
 from .formulas import local_rule
+from .html import save_html
 
 __all__ = ["explain", "Explanation", "Step", "Downstream", "Contribution", "LeafGrad", "TensorInfo"]
 
@@ -154,14 +156,10 @@ class Explanation:
                 f"{len(self.leaves)} leaves>")
 
     def __str__(self) -> str:
-        from ._text import to_text
-
         return to_text(self)
 
     def to_markdown(self) -> str:
         """The steps and the leaf gradients as Markdown tables."""
-        from ._text import to_markdown
-
         return to_markdown(self)
 
     def _repr_markdown_(self) -> str:
@@ -175,8 +173,6 @@ class Explanation:
         the network. Prev/Next/First/Last and the arrow keys (Home/End too) move through the steps;
         the current op is highlighted in the graph. The file is written atomically.
         """
-        from .html import save_html
-
         return save_html(self, path)
 
 

@@ -18,6 +18,8 @@ from typing import Any
 import numpy as np
 
 from ..._tensor import Tensor, wrap
+from ...ops import stack
+from ...ops.creation import as_tensor, from_numpy, tensor
 from .dataset import Dataset, IterableDataset, Subset, TensorDataset
 from .sampler import BatchSampler, RandomSampler, Sampler, SequentialSampler
 
@@ -36,34 +38,24 @@ def get_worker_info() -> None:
 
 # ---- collation -----------------------------------------------------------------------------------
 def _collate_tensor(batch, *, collate_fn_map=None):
-    from ...ops import stack
-
     return stack(batch, 0)
 
 
 def _collate_numpy_array(batch, *, collate_fn_map=None):
-    from ...ops.creation import as_tensor
-
     if _STR_OBJ.search(batch[0].dtype.str) is not None:
         raise TypeError(_ERR.format(batch[0].dtype))
     return collate([as_tensor(b) for b in batch], collate_fn_map=collate_fn_map)
 
 
 def _collate_numpy_scalar(batch, *, collate_fn_map=None):
-    from ...ops.creation import as_tensor
-
     return as_tensor(batch)
 
 
 def _collate_float(batch, *, collate_fn_map=None):
-    from ...ops.creation import tensor
-
     return tensor(batch, dtype=np.float64)
 
 
 def _collate_int(batch, *, collate_fn_map=None):
-    from ...ops.creation import tensor
-
     return tensor(batch)
 
 
@@ -140,8 +132,6 @@ def default_collate(batch: list) -> Any:
 def default_convert(data: Any) -> Any:
     """Turn NumPy arrays (also inside dicts, lists, tuples) into tensors; the collate used when
     automatic batching is off (``batch_size=None``). Everything else is returned unchanged."""
-    from ...ops.creation import as_tensor
-
     t = type(data)
     if isinstance(data, Tensor):
         return data
@@ -223,7 +213,6 @@ def _gather(source, indices: list) -> list[Tensor] | None:
     out = []
     for t in tensors:
         if t._rg:  # keep the graph, as stacking rows would
-            from ...ops.creation import from_numpy
 
             out.append(t[from_numpy(idx)])
         else:

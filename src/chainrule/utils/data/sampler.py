@@ -14,6 +14,7 @@ from typing import Generic, TypeVar
 import numpy as np
 
 from ..._random import Generator, default_generator
+from ...ops.creation import as_tensor, tensor
 
 __all__ = ["Sampler", "SequentialSampler", "RandomSampler", "SubsetRandomSampler",
            "WeightedRandomSampler", "BatchSampler"]
@@ -165,7 +166,6 @@ class WeightedRandomSampler(Sampler[int]):
             raise ValueError(f"WeightedRandomSampler: replacement should be a boolean value, but got "
                              f"replacement={replacement!r}")
         _check_generator(generator, "WeightedRandomSampler")
-        from ...ops.creation import as_tensor
 
         w = np.asarray(as_tensor(weights)._data, dtype=np.float64)
         if w.ndim != 1:
@@ -177,7 +177,6 @@ class WeightedRandomSampler(Sampler[int]):
         if not replacement and num_samples > np.count_nonzero(w):
             raise RuntimeError(f"WeightedRandomSampler: cannot draw {num_samples} samples without "
                                f"replacement from {np.count_nonzero(w)} non-zero weights")
-        from ...ops.creation import tensor
 
         self.weights = tensor(w)
         self.num_samples = num_samples
