@@ -15,7 +15,7 @@ import numpy as np
 
 from . import _dtype
 from ._tensor_methods import TensorMethods
-from .autograd.grad_mode import GRAD
+from .autograd.grad_mode import GRAD, INFERENCE, InferenceVersion, saved_versions
 from .autograd.graph import Node, Op, Retain
 
 __all__ = ["Tensor", "Size", "wrap", "make_result", "make_unary_result"]
@@ -72,6 +72,9 @@ class Tensor(TensorMethods):
                     "differentiation use var_no_grad = var.detach()."
                 )
             return self
+        if requires_grad and type(self._vc) is InferenceVersion and not GRAD.inference:
+            raise RuntimeError("Setting requires_grad=True on inference tensor outside InferenceMode "
+                               "is not allowed.")
         if requires_grad and self._data.dtype.kind not in "fc":
             raise RuntimeError(
                 f"requires_grad_: only Tensors of floating point dtype can require gradients, "
@@ -87,7 +90,10 @@ class Tensor(TensorMethods):
     @property
     def data(self) -> Tensor:
         """The same values detached from the graph (shares memory, like ``torch.Tensor.data``)."""
-        return wrap(self._data)
+        t = wrap(self._data)
+        if type(self._vc) is InferenceVersion:  # an inference tensor's data is one too
+            t._vc = InferenceVersion()
+        return t
 
     @data.setter
     def data(self, value: Tensor) -> None:
@@ -95,7 +101,13 @@ class Tensor(TensorMethods):
 
     @property
     def _version(self) -> int:
+        if type(self._vc) is InferenceVersion:
+            raise RuntimeError("Inference tensors do not track version counter.")
         return self._vc[0] if self._vc is not None else 0
+
+    def is_inference(self) -> bool:
+        """True for a tensor made inside ``inference_mode()`` (or a view of one)."""
+        return type(self._vc) is InferenceVersion
 
     def _bump_version(self) -> None:
         if self._vc is None:
@@ -441,7 +453,7 @@ def wrap(data) -> Tensor:
     t._rg = False
     t.grad = None
     t.grad_fn = None
-    t._vc = None
+    t._vc = InferenceVersion() if INFERENCE.count and GRAD.inference else None
     t._hooks = None
     return t
 
@@ -470,7 +482,7 @@ def make_result(data, op: Op, inputs: tuple, params: tuple = ()) -> Tensor:
         if op.saves_inputs:
             for x in inputs:
                 if x._vc is not None and x._vc[0]:
-                    versions = tuple(0 if x._vc is None else x._vc[0] for x in inputs)
+                    versions = saved_versions(inputs)  # refuses inference tensors
                     break
         if len(inputs) == 1:  # where each input's gradient goes (see Node.edges)
             x = inputs[0]
@@ -486,6 +498,8 @@ def make_result(data, op: Op, inputs: tuple, params: tuple = ()) -> Tensor:
         return t
     t._rg = False
     t.grad_fn = None
+    if INFERENCE.count and GRAD.inference:  # made in inference mode: an inference tensor
+        t._vc = InferenceVersion()
     return t
 
 
@@ -514,7 +528,7 @@ def make_unary_result(data, op: Op, x: Tensor, params: tuple = ()) -> Tensor:
         t.grad_fn = node
         t._rg = True
         return t
-    t._vc = None
+    t._vc = InferenceVersion() if INFERENCE.count and GRAD.inference else None
     t._rg = False
     t.grad_fn = None
     return t

@@ -7,21 +7,35 @@ also decorate without parentheses (``@no_grad``).
 Three flags, as torch keeps them: the grad mode, whether inference mode is on, and ``enabled``,
 what ops read to decide whether to record. Inference mode records nothing even when grad mode is
 switched back on inside it (``is_grad_enabled()`` then says True, but no graph is built).
+
+The flags belong to the calling thread, as torch's do: a ``no_grad`` block (or a backward) in one
+thread does not stop recording in another, and a new thread starts with grad mode on and inference
+mode off whatever the thread that started it was in.
+
+Inference tensors: a tensor made inside ``inference_mode()`` is one (``Tensor.is_inference()``).
+It keeps no version counter, so it may not be changed in place outside inference mode nor saved
+for backward by a recorded op (both raise, with torch's messages). chainrule marks it by the type
+of its version counter, ``InferenceVersion``, so no Tensor slot and no store on the recording path
+is needed: views and ``detach()`` share the counter, hence are inference tensors too, as in torch.
 """
 
 from __future__ import annotations
 
 import functools
 import inspect
+import threading
 from collections.abc import Callable
 from typing import Any
 
-__all__ = ["GRAD", "is_grad_enabled", "is_inference_mode_enabled", "no_grad", "enable_grad",
+__all__ = ["GRAD", "INFERENCE", "InferenceVersion", "saved_versions", "check_inplace",
+           "is_grad_enabled", "is_inference_mode_enabled", "no_grad", "enable_grad",
            "set_grad_enabled", "inference_mode"]
 
 
-class _GradState:
-    __slots__ = ("enabled", "mode", "inference")
+class _GradState(threading.local):
+    """The calling thread's modes. ``threading.local`` runs ``__init__`` again in each thread that
+    reads them, so every thread starts from torch's defaults; reading a flag costs ~30 ns more
+    than a slot would (measured), once per op."""
 
     def __init__(self) -> None:
         self.enabled = True  # ops record a graph (the engine also sets this during backward)
@@ -41,6 +55,62 @@ class _GradState:
 
 #: read on every op call: when ``GRAD.enabled`` is False, ops record no graph
 GRAD = _GradState()
+
+
+class _InferenceThreads:
+    """How many ``inference_mode`` blocks are open in all threads together: while none is, tensor
+    creation skips reading the (thread-local, slower) ``GRAD.inference``."""
+
+    __slots__ = ("count", "lock")
+
+    def __init__(self) -> None:
+        self.count = 0
+        self.lock = threading.Lock()
+
+    def add(self, n: int) -> None:
+        with self.lock:
+            self.count += n
+
+
+#: ``INFERENCE.count and GRAD.inference``: whether a tensor made now is an inference tensor
+INFERENCE = _InferenceThreads()
+
+
+class InferenceVersion(list):
+    """The version counter of an inference tensor: its type is the mark (``Tensor.is_inference``).
+
+    torch's inference tensors track no version. This one starts at 1, not 0, so that the check
+    ``make_result`` already does on saved inputs (is any at a version other than 0?) sends them to
+    ``saved_versions``, which refuses them: the recording path pays nothing for the check.
+    """
+
+    __slots__ = ()
+
+    def __init__(self) -> None:
+        super().__init__((1,))
+
+
+def saved_versions(inputs: tuple) -> tuple:
+    """The version of each input a recorded op saves, refusing inference tensors (as torch)."""
+    for x in inputs:
+        if type(x._vc) is InferenceVersion:
+            raise RuntimeError(
+                "Inference tensors cannot be saved for backward. Please do not use Tensors created "
+                "in inference mode in computation tracked by autograd. To work around this, you can "
+                "make a clone to get a normal tensor and use it in autograd, or use "
+                "`torch.no_grad()` instead of `torch.inference_mode()`."
+            )
+    return tuple(0 if x._vc is None else x._vc[0] for x in inputs)
+
+
+def check_inplace(tensor) -> None:
+    """torch's error for an in-place change of an inference tensor outside inference mode."""
+    if type(tensor._vc) is InferenceVersion and not GRAD.inference:
+        raise RuntimeError(
+            "Inplace update to inference tensor outside InferenceMode is not allowed.You can make a "
+            "clone to get a normal tensor before doing inplace update.See "
+            "https://github.com/pytorch/rfcs/pull/17 for more details."
+        )
 
 
 def is_grad_enabled() -> bool:
@@ -154,8 +224,9 @@ class inference_mode(_GradModeContext):
 
     Notes
     -----
-    chainrule has no separate inference tensors: tensors made inside can be used in autograd
-    afterwards, where torch would raise.
+    Tensors made inside are inference tensors (``Tensor.is_inference()``): outside inference mode
+    they may not be changed in place, get ``requires_grad``, or be saved for backward by a recorded
+    op; ``clone()`` one to get a normal tensor. Views of normal tensors stay normal.
     """
 
     def __new__(cls, mode: bool | Callable = True):
@@ -169,6 +240,14 @@ class inference_mode(_GradModeContext):
 
     def clone(self) -> inference_mode:
         return inference_mode(self.mode)
+
+    def __enter__(self) -> None:
+        INFERENCE.add(1)  # before the switch: a tensor made in this thread must see the count
+        super().__enter__()
+
+    def __exit__(self, *exc: object) -> None:
+        super().__exit__(*exc)
+        INFERENCE.add(-1)
 
     def _switch(self) -> None:
         GRAD.inference = self.mode

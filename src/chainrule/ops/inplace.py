@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..autograd.grad_mode import GRAD
+from ..autograd.grad_mode import GRAD, check_inplace
 from ._common import Tensor, as_tensor, wrap
 
 _LEAF = (
@@ -30,6 +30,7 @@ def _check_castable(who: str, self: Tensor, result: np.ndarray) -> None:
 
 def apply_inplace(who: str, self: Tensor, compute) -> Tensor:
     """Run ``compute()`` (an out-of-place op on ``self``) and store its result into ``self``."""
+    check_inplace(self)
     recording = GRAD.enabled
     if recording and self._rg and self.grad_fn is None:
         raise RuntimeError(f"{who}: {_LEAF}")
@@ -176,6 +177,7 @@ def setitem(self: Tensor, index, value) -> None:
     from .creation import to
     from .index import _convert_index, index_put
 
+    check_inplace(self)
     idx = _convert_index(index, self._data.shape)
     if not (GRAD.enabled and (self._rg or (isinstance(value, Tensor) and value._rg))):
         if GRAD.enabled and self._rg and self.grad_fn is None:
