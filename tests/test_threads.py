@@ -386,3 +386,48 @@ def test_two_threads_train_while_a_third_infers_as_one_after_another():
         assert_same(results[lib], one_after_another(*jobs), exact=True)  # no thread disturbs another
     assert results[chainrule][2][1] == [False, True] * STEPS
     assert_same(results[chainrule], results[torch], exact=False)
+
+
+
+def test_check_graph_in_one_thread_watches_only_its_own_ops():
+    """check_graph's recorder belongs to its thread: another thread's ops (and custom Functions),
+    run while it records and replays, are neither counted nor pinned, and get no debugging meta."""
+    from chainrule.autograd import check_graph
+
+    x = chainrule.tensor([0.5, 1.5], dtype=chainrule.float64, requires_grad=True)
+    runs = []
+
+    def fn(x, sync=lambda: None):
+        runs.append(None)
+        sync()  # 1: from here to 2, the other thread computes while check_graph watches this one
+        sync()  # 2
+        return chainrule.exp(chainrule.sin(x) * x).sum()
+
+    alone = check_graph(fn, x)
+    n_runs, runs[:] = len(runs), []
+
+    def other(lib, sync):
+        class Double(lib.autograd.Function):
+            @staticmethod
+            def forward(ctx, v):
+                return v * 2
+
+            @staticmethod
+            def backward(ctx, g):
+                return g * 2
+
+        v = lib.tensor([0.3, -1.2, 2.5], dtype=lib.float64, requires_grad=True)
+        metas = []
+        for _ in range(n_runs):
+            sync()  # 1
+            y = Double.apply(lib.tanh(v * v) * lib.cos(v))
+            metas += [getattr(y.grad_fn, "meta", None), getattr(y.grad_fn.next_functions[0][0], "meta", None)]
+            y.sum().backward()
+            sync()  # 2
+        return v.grad.numpy(), metas
+
+    report, (grad, metas) = in_threads(lambda sync: check_graph(lambda x: fn(x, sync), x),
+                                       lambda sync: other(chainrule, sync))
+    assert report and [n.name for n in report.nodes] == [n.name for n in alone.nodes]
+    assert len(runs) == n_runs and metas == [None] * 2 * n_runs
+    np.testing.assert_allclose(grad, other(torch, lambda: None)[0], rtol=1e-12)
