@@ -259,6 +259,7 @@ def test_a_new_thread_starts_with_torchs_modes():
     assert seen[0] == (True, True, False, False, False, True)
 
 
+@pytest.mark.filterwarnings("ignore:Error detected in LogBackward0", "ignore::RuntimeWarning")
 def test_anomaly_mode_switched_on_in_one_thread_is_on_in_all_as_in_torch():
     def program(lib):
         on, done = threading.Event(), threading.Event()
