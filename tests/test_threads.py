@@ -432,3 +432,25 @@ def test_check_graph_in_one_thread_watches_only_its_own_ops():
     assert report and [n.name for n in report.nodes] == [n.name for n in alone.nodes]
     assert len(runs) == n_runs and metas == [None] * 2 * n_runs
     np.testing.assert_allclose(grad, other(torch, lambda: None)[0], rtol=1e-12)
+
+
+def test_a_thread_that_ends_with_grad_mode_off_leaves_the_others_on_the_fast_path():
+    """Ops skip the thread-local read of grad mode while no thread has it off (GRAD_OFF counts
+    them): a thread that switches it off for good and ends must leave the count."""
+    import gc
+
+    from chainrule.autograd.grad_mode import GRAD_OFF
+
+    before = GRAD_OFF.count
+    done = threading.Event()
+
+    def worker():
+        chainrule.set_grad_enabled(False)
+        assert GRAD_OFF.count == before + 1 and not (chainrule.ones(1, requires_grad=True) * 2).requires_grad
+        done.set()
+
+    started_thread(worker).join(WAIT)
+    assert done.is_set()
+    gc.collect()
+    assert GRAD_OFF.count == before == 0
+    assert (chainrule.ones(1, requires_grad=True) * 2).requires_grad
