@@ -15,7 +15,7 @@ import numpy as np
 
 from . import _dtype
 from ._tensor_methods import TensorMethods
-from .autograd.grad_mode import GRAD, GRAD_OFF, INFERENCE, InferenceVersion, saved_versions
+from .autograd.grad_mode import GRAD, GRAD_OFF, INFERENCE, INFERENCE_VERSION, saved_versions
 from .autograd.graph import Node, Op, Retain
 
 __all__ = ["Tensor", "Size", "wrap", "make_result", "make_unary_result"]
@@ -72,7 +72,7 @@ class Tensor(TensorMethods):
                     "differentiation use var_no_grad = var.detach()."
                 )
             return self
-        if requires_grad and type(self._vc) is InferenceVersion and not GRAD.inference:
+        if requires_grad and self._vc is INFERENCE_VERSION and not GRAD.inference:
             raise RuntimeError("Setting requires_grad=True on inference tensor outside InferenceMode "
                                "is not allowed.")
         if requires_grad and self._data.dtype.kind not in "fc":
@@ -91,8 +91,8 @@ class Tensor(TensorMethods):
     def data(self) -> Tensor:
         """The same values detached from the graph (shares memory, like ``torch.Tensor.data``)."""
         t = wrap(self._data)
-        if type(self._vc) is InferenceVersion:  # an inference tensor's data is one too
-            t._vc = InferenceVersion()
+        if self._vc is INFERENCE_VERSION:  # an inference tensor's data is one too
+            t._vc = INFERENCE_VERSION
         return t
 
     @data.setter
@@ -101,18 +101,18 @@ class Tensor(TensorMethods):
 
     @property
     def _version(self) -> int:
-        if type(self._vc) is InferenceVersion:
+        if self._vc is INFERENCE_VERSION:
             raise RuntimeError("Inference tensors do not track version counter.")
         return self._vc[0] if self._vc is not None else 0
 
     def is_inference(self) -> bool:
         """True for a tensor made inside ``inference_mode()`` (or a view of one)."""
-        return type(self._vc) is InferenceVersion
+        return self._vc is INFERENCE_VERSION
 
     def _bump_version(self) -> None:
         if self._vc is None:
             self._vc = [1]
-        else:
+        elif self._vc is not INFERENCE_VERSION:  # inference tensors track no version
             self._vc[0] += 1
 
     def retain_grad(self) -> None:
@@ -453,7 +453,7 @@ def wrap(data) -> Tensor:
     t._rg = False
     t.grad = None
     t.grad_fn = None
-    t._vc = InferenceVersion() if INFERENCE.count and GRAD.inference else None
+    t._vc = INFERENCE_VERSION if INFERENCE.count and GRAD.inference else None
     t._hooks = None
     return t
 
@@ -499,7 +499,7 @@ def make_result(data, op: Op, inputs: tuple, params: tuple = ()) -> Tensor:
     t._rg = False
     t.grad_fn = None
     if INFERENCE.count and GRAD.inference:  # made in inference mode: an inference tensor
-        t._vc = InferenceVersion()
+        t._vc = INFERENCE_VERSION
     return t
 
 
@@ -528,7 +528,7 @@ def make_unary_result(data, op: Op, x: Tensor, params: tuple = ()) -> Tensor:
         t.grad_fn = node
         t._rg = True
         return t
-    t._vc = InferenceVersion() if INFERENCE.count and GRAD.inference else None
+    t._vc = INFERENCE_VERSION if INFERENCE.count and GRAD.inference else None
     t._rg = False
     t.grad_fn = None
     return t

@@ -16,9 +16,10 @@ a mode that needs it.
 
 Inference tensors: a tensor made inside ``inference_mode()`` is one (``Tensor.is_inference()``).
 It keeps no version counter, so it may not be changed in place outside inference mode nor saved
-for backward by a recorded op (both raise, with torch's messages). chainrule marks it by the type
-of its version counter, ``InferenceVersion``, so no Tensor slot and no store on the recording path
-is needed: views and ``detach()`` share the counter, hence are inference tensors too, as in torch.
+for backward by a recorded op (both raise, with torch's messages). chainrule marks it by its
+version counter, the one shared ``INFERENCE_VERSION``, so no Tensor slot and no store on the
+recording path is needed: views and ``detach()`` share the counter, hence are inference tensors
+too, as in torch.
 """
 
 from __future__ import annotations
@@ -29,7 +30,7 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
-__all__ = ["GRAD", "GRAD_OFF", "INFERENCE", "InferenceVersion", "saved_versions", "check_inplace",
+__all__ = ["GRAD", "GRAD_OFF", "INFERENCE", "INFERENCE_VERSION", "saved_versions", "check_inplace",
            "is_grad_enabled", "is_inference_mode_enabled", "no_grad", "enable_grad",
            "set_grad_enabled", "inference_mode"]
 
@@ -111,24 +112,25 @@ GRAD = _GradState()
 INFERENCE = _Count()
 
 
-class InferenceVersion(list):
-    """The version counter of an inference tensor: its type is the mark (``Tensor.is_inference``).
-
-    torch's inference tensors track no version. This one starts at 1, not 0, so that the check
-    ``make_result`` already does on saved inputs (is any at a version other than 0?) sends them to
-    ``saved_versions``, which refuses them: the recording path pays nothing for the check.
-    """
-
+class _InferenceVersion(list):
     __slots__ = ()
 
-    def __init__(self) -> None:
-        super().__init__((1,))
+    def __repr__(self) -> str:
+        return "INFERENCE_VERSION"
+
+
+#: the version counter of every inference tensor, and the mark of one (``Tensor.is_inference``).
+#: torch's inference tensors track no version: in-place changes (allowed in inference mode) leave
+#: this at 1. Not 0, so that the check ``make_result`` already does on saved inputs (is any at a
+#: version other than 0?) sends them to ``saved_versions``, which refuses them: the recording path
+#: pays nothing for the check. One shared object: marking a tensor is one store, no allocation.
+INFERENCE_VERSION = _InferenceVersion((1,))
 
 
 def saved_versions(inputs: tuple) -> tuple:
     """The version of each input a recorded op saves, refusing inference tensors (as torch)."""
     for x in inputs:
-        if type(x._vc) is InferenceVersion:
+        if x._vc is INFERENCE_VERSION:
             raise RuntimeError(
                 "Inference tensors cannot be saved for backward. Please do not use Tensors created "
                 "in inference mode in computation tracked by autograd. To work around this, you can "
@@ -140,7 +142,7 @@ def saved_versions(inputs: tuple) -> tuple:
 
 def check_inplace(tensor) -> None:
     """torch's error for an in-place change of an inference tensor outside inference mode."""
-    if type(tensor._vc) is InferenceVersion and not GRAD.inference:
+    if tensor._vc is INFERENCE_VERSION and not GRAD.inference:
         raise RuntimeError(
             "Inplace update to inference tensor outside InferenceMode is not allowed.You can make a "
             "clone to get a normal tensor before doing inplace update.See "
