@@ -321,3 +321,15 @@ def test_inference_tensors_cannot_be_saved_for_backward():
     assert seen[0][0] == "RuntimeError" and seen[0][1].startswith(
         "Inference tensors cannot be saved for backward.")
     assert seen[5] == ("ok", False, True)
+
+
+def test_backward_inside_inference_mode_records_nothing_even_with_create_graph():
+    def program(lib):
+        w = leaf(lib, [1.0, 2.0])
+        loss = (w**3).sum()
+        with lib.inference_mode():
+            (g,) = lib.autograd.grad(loss, w, create_graph=True)
+            seen = state(lib)
+        return g, g.requires_grad, g.is_inference(), seen, state(lib)
+
+    assert same(program)[1:3] == (False, True)

@@ -86,7 +86,8 @@ class _GradState(threading.local):
 
     @enabled.setter
     def enabled(self, value: bool) -> None:
-        value = bool(value)
+        # nothing records in inference mode, whoever asks (backward with create_graph=True too)
+        value = bool(value) and not self.inference
         if value != self._enabled:
             GRAD_OFF.add(-1 if value else 1)
             self._enabled = value
@@ -96,11 +97,11 @@ class _GradState(threading.local):
         return self.enabled, self.mode, self.inference
 
     def restore(self, state: tuple) -> None:
-        self.enabled, self.mode, self.inference = state
+        self.inference, self.enabled, self.mode = state[2], state[0], state[1]  # inference first
 
     def set_grad_mode(self, mode: bool) -> None:
         self.mode = mode
-        self.enabled = mode and not self.inference
+        self.enabled = mode
 
 
 #: this thread's modes: when ``GRAD.enabled`` is False, ops record no graph
