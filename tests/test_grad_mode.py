@@ -214,3 +214,122 @@ def test_grad_mode_during_backward_and_inside_a_function():
         return seen
 
     same(program)
+
+
+# ---- inference tensors -------------------------------------------------------------------------
+def outcome(fn) -> object:
+    """What ``fn()`` gives: ``('ok', is_inference, requires_grad)`` for a tensor, the value
+    otherwise, or the error's type and message."""
+    try:
+        r = fn()
+    except RuntimeError as e:
+        return type(e).__name__, str(e)
+    if hasattr(r, "is_inference"):
+        return "ok", r.is_inference(), r.requires_grad
+    return "ok", r
+
+
+def test_which_tensors_are_inference_tensors():
+    def program(lib):
+        normal = lib.ones(3)
+        with lib.inference_mode():
+            a = lib.ones(3)
+            made_inside = {
+                "factory": a, "tensor": lib.tensor([1.0, 2.0]), "randn": lib.randn(2),
+                "op on normal": normal * 2, "clone of normal": normal.clone(),
+                "view of normal": normal.view(3), "detach of normal": normal.detach(),
+                "op on inference": a.exp(),
+            }
+            with lib.inference_mode(False):
+                made_inside["inference_mode(False)"] = lib.ones(1)
+            with lib.no_grad():
+                made_inside["no_grad inside"] = lib.ones(1)
+        with lib.no_grad():
+            made_inside["no_grad"] = lib.ones(1)
+        outside = {"op": a * 2, "view": a.view(3, 1), "index": a[0], "transpose": a.t(),
+                   "detach": a.detach(), "clone": a.clone(), "data": a.data,
+                   "to float64": a.to(lib.float64), "same-dtype float()": a.float()}
+        return ({k: t.is_inference() for k, t in made_inside.items()},
+                {k: t.is_inference() for k, t in outside.items()})
+
+    made_inside, outside = same(program)
+    assert made_inside["factory"] and not made_inside["view of normal"]
+    assert outside["view"] and not outside["op"] and not outside["clone"]
+
+
+def test_inplace_update_of_an_inference_tensor_outside_inference_mode_raises():
+    def program(lib):
+        with lib.inference_mode():
+            a, b = lib.ones(3), lib.full((3,), 2.0)
+        seen = [outcome(lambda: a.add_(1)), outcome(lambda: a.mul_(lib.ones(3))),
+                outcome(lambda: a.view(3).sin_()), outcome(lambda: a.zero_()),
+                outcome(lambda: a.copy_(lib.zeros(3))), outcome(lambda: a.__setitem__(0, 5.0))]
+        with lib.no_grad():
+            seen.append(outcome(lambda: a.add_(1)))
+        with lib.inference_mode():
+            with lib.inference_mode(False):
+                seen.append(outcome(lambda: a.add_(1)))
+            seen.append(outcome(lambda: a.add_(1)))  # inside inference mode: allowed
+            seen.append(outcome(lambda: a.__setitem__(1, 5.0)))
+        normal = lib.ones(3)
+        seen.append(outcome(lambda: normal.add_(b)))  # an inference tensor as the argument: fine
+        seen.append(outcome(lambda: b.clone().add_(1)))
+        with lib.inference_mode():
+            seen.append(outcome(lambda: normal.add_(1)))  # a normal tensor inside: fine
+        return seen, normal  # not a's values: torch writes them before it raises (see differences.md)
+
+    seen = same(program)[0]
+    assert seen[0][0] == "RuntimeError" and seen[0][1].startswith("Inplace update to inference tensor")
+
+
+def test_inference_tensors_cannot_get_requires_grad_or_a_version_outside_inference_mode():
+    def program(lib):
+        with lib.inference_mode():
+            a = lib.ones(3)
+            inside = outcome(lambda: lib.ones(2).requires_grad_())
+        return (inside, outcome(lambda: a.requires_grad_()),
+                outcome(lambda: setattr(a, "requires_grad", True)),
+                outcome(lambda: lib.nn.Parameter(a)), outcome(lambda: a.requires_grad_(False)),
+                outcome(lambda: a._version), outcome(lambda: a.clone().requires_grad_()))
+
+    seen = same(program)
+    assert seen[1] == ("RuntimeError", "Setting requires_grad=True on inference tensor outside "
+                                       "InferenceMode is not allowed.")
+
+
+def test_inference_tensors_cannot_be_saved_for_backward():
+    def program(lib):
+        with lib.inference_mode():
+            a = lib.ones(3, dtype=lib.float64)
+            m = lib.ones(3, 3, dtype=lib.float64)
+        w = lib.tensor([0.5, -1.0, 2.0], dtype=lib.float64, requires_grad=True)
+        weight = lib.ones(2, 3, dtype=lib.float64, requires_grad=True)
+        seen = [outcome(lambda: w * a), outcome(lambda: a * w), outcome(lambda: m @ w),
+                outcome(lambda: w.exp() * a), outcome(lambda: lib.nn.functional.linear(a, weight)),
+                outcome(lambda: w + a), outcome(lambda: w - a), outcome(lambda: lib.cat([w, a])),
+                outcome(lambda: lib.stack([w, a])), outcome(lambda: w * a.clone())]
+        with lib.no_grad():
+            seen.append(outcome(lambda: w * a))  # nothing recorded, nothing saved
+        with lib.inference_mode():
+            with lib.inference_mode(False):
+                seen.append(outcome(lambda: w * a))
+        y = w + a  # not saved: backward works
+        y.sum().backward()
+        return seen, w.grad
+
+    seen = same(program)[0]
+    assert seen[0][0] == "RuntimeError" and seen[0][1].startswith(
+        "Inference tensors cannot be saved for backward.")
+    assert seen[5] == ("ok", False, True)
+
+
+def test_backward_inside_inference_mode_records_nothing_even_with_create_graph():
+    def program(lib):
+        w = leaf(lib, [1.0, 2.0])
+        loss = (w**3).sum()
+        with lib.inference_mode():
+            (g,) = lib.autograd.grad(loss, w, create_graph=True)
+            seen = state(lib)
+        return g, g.requires_grad, g.is_inference(), seen, state(lib)
+
+    assert same(program)[1:3] == (False, True)

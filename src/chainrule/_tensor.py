@@ -15,7 +15,7 @@ import numpy as np
 
 from . import _dtype
 from ._tensor_methods import TensorMethods
-from .autograd.grad_mode import GRAD
+from .autograd.grad_mode import GRAD, GRAD_OFF, INFERENCE, INFERENCE_VERSION, saved_versions
 from .autograd.graph import SAVE_ALL_INPUTS, Node, Op, Retain
 
 __all__ = ["Tensor", "Size", "UntypedStorage", "wrap", "make_result", "make_unary_result", "make_view",
@@ -110,6 +110,9 @@ class Tensor(TensorMethods):
                     "differentiation use var_no_grad = var.detach()."
                 )
             return self
+        if requires_grad and self._vc is INFERENCE_VERSION and not GRAD.inference:
+            raise RuntimeError("Setting requires_grad=True on inference tensor outside InferenceMode "
+                               "is not allowed.")
         if requires_grad and self._data.dtype.kind not in "fc":
             raise RuntimeError(
                 f"requires_grad_: only Tensors of floating point dtype can require gradients, "
@@ -135,22 +138,31 @@ class Tensor(TensorMethods):
         return self.grad_fn is None
 
     @property
-    def _version(self) -> int:
-        return self._vc[0] if self._vc is not None else 0
-
-    @property
     def data(self) -> Tensor:
         """The same values detached from the graph (shares memory, like ``torch.Tensor.data``)."""
-        return wrap(self._data)
+        t = wrap(self._data)
+        if self._vc is INFERENCE_VERSION:  # an inference tensor's data is one too
+            t._vc = INFERENCE_VERSION
+        return t
 
     @data.setter
     def data(self, value: Tensor) -> None:
         self._data = value._data if isinstance(value, Tensor) else np.asarray(value)
 
+    @property
+    def _version(self) -> int:
+        if self._vc is INFERENCE_VERSION:
+            raise RuntimeError("Inference tensors do not track version counter.")
+        return self._vc[0] if self._vc is not None else 0
+
+    def is_inference(self) -> bool:
+        """True for a tensor made inside ``inference_mode()`` (or a view of one)."""
+        return self._vc is INFERENCE_VERSION
+
     def _bump_version(self) -> None:
         if self._vc is None:
             self._vc = [1]
-        else:
+        elif self._vc is not INFERENCE_VERSION:  # inference tensors track no version
             self._vc[0] += 1
 
     def retain_grad(self) -> None:
@@ -558,7 +570,7 @@ def wrap(data) -> Tensor:
     t._rg = False
     t._grad = None
     t._grad_fn = None
-    t._vc = None
+    t._vc = INFERENCE_VERSION if INFERENCE.count and GRAD.inference else None
     t._hooks = None
     t._base = None
     return t
@@ -577,7 +589,7 @@ def make_result(data, op: Op, inputs: tuple, params: tuple = ()) -> Tensor:
     t._hooks = None
     t._vc = None
     t._base = None
-    if GRAD.enabled:
+    if not GRAD_OFF.count or GRAD._enabled:  # GRAD.enabled, read fast (see GRAD_OFF)
         requires_grad = False
         for x in inputs:
             if x._base is not None:
@@ -591,7 +603,7 @@ def make_result(data, op: Op, inputs: tuple, params: tuple = ()) -> Tensor:
         if op.saves_inputs:
             for x in inputs:
                 if x._vc is not None and x._vc[0]:
-                    versions = tuple(0 if x._vc is None else x._vc[0] for x in inputs)
+                    versions = saved_versions(inputs)  # refuses inference tensors
                     break
         # where each input's gradient goes (see Node.edges)
         edges = tuple([(x._grad_fn or x) if x._rg else None for x in inputs])
@@ -604,6 +616,8 @@ def make_result(data, op: Op, inputs: tuple, params: tuple = ()) -> Tensor:
         return t
     t._rg = False
     t._grad_fn = None
+    if INFERENCE.count and GRAD.inference:  # made in inference mode: an inference tensor
+        t._vc = INFERENCE_VERSION
     return t
 
 
@@ -616,9 +630,10 @@ def make_unary_result(data, op: Op, x: Tensor, params: tuple = ()) -> Tensor:
     t._grad = None
     t._hooks = None
     t._base = None
-    if x._base is not None and GRAD.enabled:
+    grad_on = not GRAD_OFF.count or GRAD._enabled  # GRAD.enabled, read fast (see GRAD_OFF)
+    if x._base is not None and grad_on:
         sync_view(x)
-    if x._rg and GRAD.enabled:
+    if x._rg and grad_on:
         vc = x._vc
         node = _new(Node)  # Node.__init__'s stores, inlined: this is the hottest path there is
         node.op = op
@@ -641,7 +656,7 @@ def make_unary_result(data, op: Op, x: Tensor, params: tuple = ()) -> Tensor:
         t._grad_fn = node
         t._rg = True
         return t
-    t._vc = None
+    t._vc = INFERENCE_VERSION if INFERENCE.count and GRAD.inference else None
     t._rg = False
     t._grad_fn = None
     return t
@@ -698,7 +713,11 @@ def make_view(data, op: Op, input: Tensor, params: tuple, replay: tuple) -> Tens
     regenerated when the base changes in place (see ``sync_view``).
     """
     t = make_result(data, op, (input,), params)
-    t._vc = vc = input._shared_vc()
+    vc = input._shared_vc()
+    if vc is INFERENCE_VERSION:  # a view of an inference tensor is one too: no history to follow
+        t._vc = vc
+        return t
+    t._vc = vc
     base = input._base
     if base is None:
         t._base = input

@@ -18,6 +18,11 @@ already sends nodes with a meta down its general path, which calls ``meta.after_
 Functions tell ``_WATCH`` in function.py (a check on their already slow path). Switching off swaps
 the plain class back. ``check_graph`` uses the same switch to record and replay a graph.
 
+Threads: anomaly mode is process-wide, as torch 2.13's is (switched on in one thread, every
+thread records traces and checks its backward). ``check_graph``'s recorder belongs to the thread
+that runs it: the classes are swapped while any thread records, and each node made in a thread
+without a recorder (and with anomaly mode off) gets no meta, as with the plain class.
+
 Observers chain: ``node.meta`` is shared with other debugging tools (``viz.explain``). One that
 finds a meta already there keeps it in its own ``inner`` attribute and calls its
 ``after_backward`` too; ``AnomalyMeta`` does the same.
@@ -30,6 +35,7 @@ import inspect
 import linecache
 import os
 import sys
+import threading
 import warnings
 from collections.abc import Callable
 from typing import Any
@@ -47,12 +53,25 @@ _MAX_FRAMES = 32  # the innermost user frames kept per node (torch keeps all; th
 
 
 class _AnomalyState:
-    __slots__ = ("enabled", "check_nan", "recorder")
+    __slots__ = ("enabled", "check_nan", "recording", "_local", "_lock")
 
     def __init__(self) -> None:
         self.enabled = False
         self.check_nan = True
-        self.recorder = None  # check_graph's recording or replay of a graph, while it runs
+        self.recording = 0  # how many threads have a recorder now
+        self._local = threading.local()
+        self._lock = threading.Lock()
+
+    @property
+    def recorder(self) -> Any:
+        """This thread's check_graph recording or replay of a graph, while it runs (else None)."""
+        return getattr(self._local, "recorder", None)
+
+    @recorder.setter
+    def recorder(self, recorder: Any) -> None:
+        with self._lock:
+            self.recording += (recorder is not None) - (self.recorder is not None)
+            self._local.recorder = recorder
 
 
 #: read by the engine once per backward call, never per op
@@ -327,7 +346,15 @@ def _on_create(node: Node) -> Any:
     recorder = STATE.recorder
     if recorder is not None:
         return recorder.on_node(node)  # check_graph: its meta, possibly pinning or stopping
-    return AnomalyMeta(capture_trace())
+    if STATE.enabled:
+        return AnomalyMeta(capture_trace())
+    return None  # check_graph runs in another thread: this node is not watched
+
+
+def _new_in_thread(cls):
+    """``_tensor._new`` while some thread runs check_graph: its recorder sees only its tensors."""
+    recorder = STATE.recorder
+    return recorder.new(cls) if recorder is not None else object.__new__(cls)
 
 
 def _on_function(cls, args: tuple, kwargs: dict, node: Node, out_nodes: list, diff: list,
@@ -337,6 +364,8 @@ def _on_function(cls, args: tuple, kwargs: dict, node: Node, out_nodes: list, di
     if recorder is not None:
         recorder.on_function(cls, args, kwargs, node, out_nodes, diff, results)
         return
+    if not STATE.enabled:
+        return  # check_graph runs in another thread
     trace = capture_trace()
     for n in dict.fromkeys((node, *out_nodes)):  # a one-output Function's node is its out node
         n.meta = AnomalyMeta(trace, n.meta)
@@ -347,10 +376,10 @@ def install() -> None:
     from .. import _tensor
     from . import function
 
-    watching = STATE.enabled or STATE.recorder is not None
-    _tensor.Node = _TracedNode if watching else Node
-    SAVE_ALL_INPUTS[0] = watching  # the trace and check_graph's replay read every input
-    function._WATCH = _on_function if watching else None
-    recorder = STATE.recorder
-    # check_graph also needs each node's output tensor: the last one ``_new`` made before it
-    _tensor._new = recorder.new if recorder is not None else object.__new__
+    with STATE._lock:  # read and swap at once: threads switching together end in the last state
+        watching = STATE.enabled or STATE.recording > 0
+        _tensor.Node = _TracedNode if watching else Node
+        SAVE_ALL_INPUTS[0] = watching  # the trace and check_graph's replay read every input
+        function._WATCH = _on_function if watching else None
+        # check_graph also needs each node's output tensor: the last one ``_new`` made before it
+        _tensor._new = _new_in_thread if STATE.recording > 0 else object.__new__

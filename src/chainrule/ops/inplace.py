@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 
 from .._tensor import MultiOutputViewSteps, make_result, sync_view
-from ..autograd.grad_mode import GRAD
+from ..autograd.grad_mode import GRAD, check_inplace
 from ..autograd.graph import defop
 from ._common import Tensor, as_tensor, wrap
 
@@ -43,6 +43,7 @@ def apply_inplace(who: str, self: Tensor, compute) -> Tensor:
     base everywhere but in the view's region, the result inside it), and every view of the base,
     ``self`` included, remakes its history from the base's when next used (``sync_view``).
     """
+    check_inplace(self)
     recording = GRAD.enabled
     base = self._base
     if not recording:
@@ -273,6 +274,7 @@ def setitem(self: Tensor, index, value) -> None:
     from .creation import to
     from .index import _convert_index, index_put
 
+    check_inplace(self)
     idx = _convert_index(index, self._data.shape)
     if not (GRAD.enabled and (self._rg or (isinstance(value, Tensor) and value._rg))):
         if GRAD.enabled and self._rg and self.grad_fn is None:
