@@ -52,7 +52,13 @@ def test_one_node_per_op_leaf_constant_and_output():
     assert Counter(v.split(" | ")[0] for v in ops.values()) == Counter(n.name() for n in op_nodes(t["l"]))
     leaves = {v.split(" | ")[0] for k, v in nodes.items() if k.startswith("leaf")}
     assert leaves == {"w1", "b1", "w2", "b2"}
-    assert {v.split(" | ")[0] for k, v in nodes.items() if k.startswith("const")} == {"x", "y", "2"}
+    # x and the exponent 2 are kept (mul's and pow's rules read them); y is not (sub's rule does
+    # not), so the graph knows only its shape: it is drawn as an unnamed constant
+    assert {v.split(" | ")[0] for k, v in nodes.items() if k.startswith("const")} == {"x", "constant", "2"}
+    (unkept,) = [k for k, v in nodes.items() if v.startswith("constant |")]
+    assert nodes[unkept] == "constant | () float64"
+    (sub_id,) = [k for k, v in ops.items() if v.startswith("SubBackward0")]
+    assert [e for e in _edges(g) if e[0] == unkept] == [(unkept, sub_id)]
     assert nodes["out0"].startswith("l | () float64")
     assert len(nodes) == 7 + 4 + 3 + 1
     # every op has one edge per input, plus the edge into the output
@@ -69,6 +75,10 @@ def test_labels_name_shape_dtype_and_what_is_saved():
     assert "() float64 constant" in by_name["x"]
     sig = by_name["SigmoidBackward0"]
     assert "\u2192 a1" in sig and "saves for backward: its output a1" in sig
+    # z1 and z2 are read only by ops that keep no inputs: named through their grad_fn
+    adds = sorted(v for v in nodes.values() if v.startswith("AddBackward0"))
+    assert ["\u2192 z1  () float64" in v for v in adds] == [True, False]
+    assert ["\u2192 z2  () float64" in v for v in adds] == [False, True]
     muls = [v for v in nodes.values() if v.startswith("MulBackward0")]
     assert any("saves for backward: w1, x" in v for v in muls)
     assert any("saves for backward: w2, a1" in v for v in muls)
@@ -89,20 +99,22 @@ def test_show_values_adds_the_values():
 def test_show_values_does_not_show_a_value_that_an_in_place_op_overwrote():
     a = chainrule.tensor([1.0, 2.0, 3.0], requires_grad=True)
     b = a * 2  # [2, 4, 6]
-    early = b.sin()  # reads b before the in-place ops: b is the tensor a * 2 made, to draw
-    b.add_(1)  # [3, 5, 7]
-    b.mul_(3)  # [9, 15, 21]: the one array holds only this now
-    v = b.sum_to_size(3)  # an op whose output is b's very array: its value is still its own
+    early = b.sin()  # sin keeps b, the tensor a * 2 made, to draw: its values are overwritten below
+    b.add_(1)  # [3, 5, 7]: kept only as a copy by mul_(a), whose rule reads it
+    b.mul_(a)  # [3, 10, 21]: kept by nobody (mul by a number reads no input)
+    b.mul_(3)  # [9, 30, 63]: the one array holds only this now
+    v = b.sum_to_size(3)  # an op whose output is b's very array, read by exp (which keeps none)
     g = viz.draw(v.exp().sum(), early, names={"a": a, "b": b}, show_values=True)
     ops = [label for k, label in _nodes(g).items() if k.startswith("op")
            and not label.startswith(("SinBackward0", "ExpBackward0", "SumBackward0"))]
-    assert ops[0].startswith("MulBackward0 | a * 2") and ops[1].startswith("AddBackward0 | t0 + 1")
-    for label in ops[:2]:
-        assert label.endswith("| value overwritten by a later in-place op"), label
-        assert "[9, 15, 21]" not in label
-    assert ops[2].startswith("MulBackward0 | t1 * 3 | \u2192 b") and ops[2].endswith("| [9, 15, 21]")
-    assert v._data is b._data and ops[3].startswith("SumToSizeBackward0")
-    assert ops[3].endswith("| [9, 15, 21]")
+    assert ops[0].startswith("MulBackward0 | a * 2")
+    assert ops[0].endswith("| value overwritten by a later in-place op"), ops[0]
+    assert ops[1].startswith("AddBackward0 | t0 + 1") and ops[1].endswith("| [3, 5, 7]")
+    assert ops[2].startswith("MulBackward0 | \u2192 t2") and ops[2].endswith("| value not saved for backward")
+    assert ops[3].startswith("MulBackward0 | t2 * 3 | \u2192 b") and ops[3].endswith("| [9, 30, 63]")
+    assert v._data is b._data and ops[4].startswith("SumToSizeBackward0")
+    assert ops[4].endswith("| value not saved for backward")
+    assert not any("[9, 30, 63]" in label for label in ops[:3] + ops[4:])
 
 
 def test_parameter_names_from_a_sequential():
