@@ -18,6 +18,7 @@ from viz_helpers import lecture_network, need_dot, op_nodes
 
 import chainrule
 from chainrule import viz
+from chainrule.viz._graph import shape_text, short_value
 
 _NODE = re.compile(r"^\t(\w+) \[label=<(.*)> .*\]$")
 _EDGE = re.compile(r"^\t(\w+) -> (\w+)")
@@ -142,14 +143,65 @@ def test_unnamed_tensors_get_generic_names_and_several_outputs_share_a_graph():
     assert "t0 * 3" in nodes["op0"]
 
 
+def test_tensors_the_graph_did_not_keep_have_their_shapes_and_no_values():
+    a = chainrule.tensor([[0.0], [1.0], [2.0]], requires_grad=True)
+    c = chainrule.tensor([0.5, 0.25, 2.0, 4.0])
+    h = a + c  # add keeps neither input: c is known by its shape only
+    k = -h  # neg keeps nothing and records no shapes: h is shaped like k, k like exp's output
+    m = k.exp()  # exp keeps its output
+    n = m.sum(0) * c  # sum records its input's shape; mul keeps both inputs
+    loss = n.sum()
+    nodes = _nodes(viz.draw(loss, show_values=True))
+    ops = [v for k_, v in nodes.items() if k_.startswith("op")]
+    assert [v.split(" | ")[0] for v in ops] == ["AddBackward0", "NegBackward0", "ExpBackward0",
+                                                "SumBackward0", "MulBackward0", "SumBackward0"]
+    for label, t in zip(ops, (h, k, m, m.sum(0), n, loss)):
+        assert f"  {shape_text(tuple(t.shape))} float32 |" in label, label
+    kept = {0: False, 1: False, 2: True, 3: True, 4: False, 5: True}  # by exp, mul, the root
+    for i, label in enumerate(ops):
+        assert label.endswith("| value not saved for backward") != kept[i], label
+    assert ops[2].endswith("| " + short_value(m._data))
+    consts = sorted(v for k_, v in nodes.items() if k_.startswith("const"))
+    assert consts == ["constant | (4,) float32 | value not saved for backward",
+                      "t5 | (4,) float32 constant | [0.5, 0.25, 2, 4]"]  # c, as add and mul saw it
+    # a name finds its tensor through the tensor's grad_fn, kept or not; a constant that no node
+    # kept cannot be told from another of its shape, so it stays unnamed
+    named = _nodes(viz.draw(loss, names={"h": h, "c": c}, show_values=True))
+    assert [v for v in named.values() if v.startswith("AddBackward0")] == [
+        "AddBackward0 | \u2192 h  (3, 4) float32 | [[0.5, ..., 4], ..., [2.5, ..., 6]]"]
+    assert sorted(v.split(" | ")[0] for k_, v in named.items() if k_.startswith("const")) == [
+        "c", "constant"]
+
+
+def test_anomaly_mode_keeps_every_input_so_every_constant_is_named():
+    with pytest.warns(UserWarning, match="Anomaly Detection"), chainrule.autograd.detect_anomaly():
+        t = lecture_network()
+    nodes = _nodes(viz.draw(t["l"], names=t, show_values=True))
+    assert {v.split(" | ")[0] for k, v in nodes.items() if k.startswith("const")} == {"x", "y", "2"}
+    assert [v for v in nodes.values() if v.startswith("y |")] == ["y | () float64 constant | 0.8"]
+    # what an op saves for its derivative is what its rule reads, not what anomaly mode keeps
+    assert not any("saves" in v for v in nodes.values() if v.startswith(("AddBackward0", "SubBackward0")))
+
+
 def test_a_freed_graph_still_draws_its_ops():
     t = lecture_network()
     t["l"].backward()
-    g = viz.draw(t["l"])
+    g = viz.draw(t["l"], names=t, show_values=True)
     nodes = _nodes(g)
-    assert sum(1 for k in nodes if k.startswith("op")) == 7
-    assert sum(1 for k in nodes if k.startswith("leaf")) == 4
-    assert all("saved tensors freed by backward" in v for k, v in nodes.items() if k.startswith("op"))
+    ops = [v for k, v in nodes.items() if k.startswith("op")]
+    assert len(ops) == 7 and sum(1 for k in nodes if k.startswith("leaf")) == 4
+    for label in ops:
+        saved = label.startswith(("MulBackward0", "SigmoidBackward0", "PowBackward0"))
+        assert (": freed by backward" in label) == saved, label
+        assert saved or "save" not in label, label
+    (sig,) = [v for v in ops if v.startswith("SigmoidBackward0")]
+    assert "saved its output a1: freed by backward | 0.6341" in sig  # a1 is named: still known
+    (sub,) = [v for v in ops if v.startswith("SubBackward0")]
+    assert sub.endswith("| value freed by backward")  # pow had kept it
+    # the three constants: y's shape was recorded by sub; x and 2, kept by mul and pow, are gone
+    assert sorted(v for k, v in nodes.items() if k.startswith("const")) == [
+        "constant | () float64 | value not saved for backward",
+        "constant | value freed by backward", "constant | value freed by backward"]
 
 
 def test_draw_errors():

@@ -58,6 +58,7 @@ class Vertex:
     inputs: list[Vertex] = field(default_factory=list)
     overwritten: bool = False  # an op's output, since changed by a later in-place op
     meta: tuple | None = None  # (shape, dtype) when the tensor is not kept: from a consumer's metas
+    freed: bool = False  # not kept any more: a node had saved it, and backward freed that node
 
     @property
     def shape(self) -> tuple | None:
@@ -232,6 +233,7 @@ def walk(roots: Iterable[Tensor], names: Mapping | None = None, params: Mapping 
             v.inputs = [by_obj[id(k)] for k in _children(v.obj, kids_of)]
     _infer_metas(vertices)
     _mark_overwritten(vertices)
+    _mark_freed(vertices)
     outputs = []
     for i, r in enumerate(roots):
         if r.grad_fn is None:
@@ -263,6 +265,20 @@ def _infer_metas(vertices: list[Vertex]) -> None:
                 v.meta = (c.shape, c.meta[1] if c.meta is not None else np.dtype(c.dtype))
             if v.meta is not None:
                 break
+
+
+def _mark_freed(vertices: list[Vertex]) -> None:
+    """Flag the tensors, not known otherwise, that a node saved until backward freed it."""
+    for v in vertices:
+        if v.kind != "op" or v.obj.inputs is not None:
+            continue
+        op = v.obj.op
+        if op.saves_out and v.value() is None:
+            v.freed = True
+        if op.saves_inputs:
+            for src in v.inputs:
+                if src.value() is None:
+                    src.freed = True
 
 
 def _mark_overwritten(vertices: list[Vertex]) -> None:

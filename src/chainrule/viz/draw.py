@@ -19,10 +19,12 @@ try:  # optional: `pip install chainrule[viz]`; explain works without it (with a
 except ImportError:  # pragma: no cover - exercised only where the package is missing
     graphviz = None
 
-__all__ = ["draw", "DotNotFoundError", "INSTALL_DOT", "INSTALL_GRAPHVIZ_PY", "NOT_KEPT"]
+__all__ = ["draw", "DotNotFoundError", "INSTALL_DOT", "INSTALL_GRAPHVIZ_PY", "NOT_KEPT", "FREED"]
 
 #: what a label says of a tensor whose values the graph did not keep (no derivative reads them)
 NOT_KEPT = "value not saved for backward"
+#: ... and of one that a node had saved, until backward freed it
+FREED = "value freed by backward"
 
 INSTALL_DOT = ("Install Graphviz: `apt install graphviz` (Debian, Ubuntu), `brew install graphviz` "
                "(macOS), or `conda install -c conda-forge graphviz`")
@@ -155,13 +157,15 @@ def _label(v: Vertex, show_values: bool) -> str:
         kind = {"leaf": "leaf", "parameter": "parameter", "constant": "constant", "output": ""}[v.kind]
         if v.kind == "constant" and v.tensor is None:
             kind = "" if v.name == kind else kind  # "constant" is already its name
-        lines.append(_small(" ".join(p for p in (_meta(v).strip(), kind) if p)))
+        about = " ".join(p for p in (_meta(v).strip(), kind) if p)
+        if about:  # nothing is known of a constant that a freed node had kept
+            lines.append(_small(about))
     if show_values:
         value = v.value()
         if v.overwritten:
             lines.append(_small("value overwritten by a later in-place op", "#1a4f8a"))
         elif value is None:
-            lines.append(_small(NOT_KEPT, "#1a4f8a"))
+            lines.append(_small(FREED if v.freed else NOT_KEPT, "#1a4f8a"))
         elif not (v.kind == "constant" and v.name == short_value(value)):
             lines.append(_small(short_value(value, max_items=6), "#1a4f8a"))
     return "<" + "<BR/>".join(lines) + ">"
@@ -179,13 +183,13 @@ def _saved(v: Vertex) -> str:
     (``op.saves_inputs``), its output when it reads that (``op.saves_out``), and for a custom
     ``autograd.Function`` what its forward passed to ``ctx.save_for_backward``."""
     node = v.obj
-    if node.inputs is None:
-        return "saved tensors freed by backward"
     what = []
     if node.op.saves_inputs:
         what.extend(dict.fromkeys(src.name for src in v.inputs))
     if node.op.saves_out:
         what.append(f"its output {v.name}")
+    if node.inputs is None:  # backward freed the node (its params, a Function's ctx, too)
+        return "saved " + ", ".join(what) + ": freed by backward" if what else ""
     ctx = node.params[0] if node.params else None
     if isinstance(ctx, FunctionCtx) and ctx._saved:
         what.append(f"{len(ctx._saved)} tensor{'s' if len(ctx._saved) > 1 else ''} "
