@@ -112,9 +112,10 @@ def draw(*tensors: Tensor, params: Mapping | None = None, show_values: bool = Fa
         label lists what it saved for backward. The graph keeps only what backward needs, so a
         constant that its op does not read is drawn as "constant" with its shape only, and a
         tensor is shown with values only where the graph kept it (or it was named, or is a leaf
-        or an output). Node ids in the SVG are ``op<i>``, ``leaf<i>``,
-        ``const<i>``, ``out<i>``. ``.source`` is the DOT text; ``.render(format="svg")`` /
-        ``.pipe(format="png")`` need Graphviz's ``dot`` (an error says how to install it).
+        or an output); under ``autograd.detect_anomaly()`` every node keeps its inputs, so all
+        are shown. Node ids in the SVG are ``op<i>``, ``leaf<i>``, ``const<i>``, ``out<i>``.
+        ``.source`` is the DOT text; ``.render(format="svg")`` / ``.pipe(format="png")`` need
+        Graphviz's ``dot`` (an error says how to install it).
     """
     if graphviz is None:
         raise ImportError(f"draw needs the graphviz Python package: {INSTALL_GRAPHVIZ_PY}")

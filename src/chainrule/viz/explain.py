@@ -31,7 +31,8 @@ class TensorInfo:
 
     ``kind``: "leaf", "parameter" (a leaf named by ``params``), "constant" (no gradient),
     "intermediate" (produced by an op). ``graph_id``: its node in ``draw``'s graph (for an
-    intermediate, the op that produced it).
+    intermediate, the op that produced it). A constant that its op did not keep (its derivative
+    does not read it) is named "constant": the graph knows only its shape and dtype.
     """
 
     name: str
