@@ -157,7 +157,7 @@ def _label(v: Vertex, show_values: bool) -> str:
         lines.append(f"<B>{_esc(v.name)}</B>")
         kind = {"leaf": "leaf", "parameter": "parameter", "constant": "constant", "output": ""}[v.kind]
         if v.kind == "constant" and v.tensor is None:
-            kind = "" if v.name == kind else kind  # "constant" is already its name
+            kind = ""  # its name already says "constant"
         about = " ".join(p for p in (_meta(v).strip(), kind) if p)
         if about:  # nothing is known of a constant that a freed node had kept
             lines.append(_small(about))
