@@ -18,6 +18,7 @@ from viz_helpers import lecture_network, need_dot, op_nodes
 
 import chainrule
 from chainrule import viz
+from chainrule.viz._graph import shape_text, short_value
 
 _NODE = re.compile(r"^\t(\w+) \[label=<(.*)> .*\]$")
 _EDGE = re.compile(r"^\t(\w+) -> (\w+)")
@@ -52,7 +53,13 @@ def test_one_node_per_op_leaf_constant_and_output():
     assert Counter(v.split(" | ")[0] for v in ops.values()) == Counter(n.name() for n in op_nodes(t["l"]))
     leaves = {v.split(" | ")[0] for k, v in nodes.items() if k.startswith("leaf")}
     assert leaves == {"w1", "b1", "w2", "b2"}
-    assert {v.split(" | ")[0] for k, v in nodes.items() if k.startswith("const")} == {"x", "y", "2"}
+    # x and the exponent 2 are kept (mul's and pow's rules read them); y is not (sub's rule does
+    # not), so the graph knows only its shape: it is drawn as an unnamed constant
+    assert {v.split(" | ")[0] for k, v in nodes.items() if k.startswith("const")} == {"x", "constant", "2"}
+    (unkept,) = [k for k, v in nodes.items() if v.startswith("constant |")]
+    assert nodes[unkept] == "constant | () float64"
+    (sub_id,) = [k for k, v in ops.items() if v.startswith("SubBackward0")]
+    assert [e for e in _edges(g) if e[0] == unkept] == [(unkept, sub_id)]
     assert nodes["out0"].startswith("l | () float64")
     assert len(nodes) == 7 + 4 + 3 + 1
     # every op has one edge per input, plus the edge into the output
@@ -69,6 +76,10 @@ def test_labels_name_shape_dtype_and_what_is_saved():
     assert "() float64 constant" in by_name["x"]
     sig = by_name["SigmoidBackward0"]
     assert "\u2192 a1" in sig and "saves for backward: its output a1" in sig
+    # z1 and z2 are read only by ops that keep no inputs: named through their grad_fn
+    adds = sorted(v for v in nodes.values() if v.startswith("AddBackward0"))
+    assert ["\u2192 z1  () float64" in v for v in adds] == [True, False]
+    assert ["\u2192 z2  () float64" in v for v in adds] == [False, True]
     muls = [v for v in nodes.values() if v.startswith("MulBackward0")]
     assert any("saves for backward: w1, x" in v for v in muls)
     assert any("saves for backward: w2, a1" in v for v in muls)
@@ -89,20 +100,22 @@ def test_show_values_adds_the_values():
 def test_show_values_does_not_show_a_value_that_an_in_place_op_overwrote():
     a = chainrule.tensor([1.0, 2.0, 3.0], requires_grad=True)
     b = a * 2  # [2, 4, 6]
-    early = b.sin()  # reads b before the in-place ops: b is the tensor a * 2 made, to draw
-    b.add_(1)  # [3, 5, 7]
-    b.mul_(3)  # [9, 15, 21]: the one array holds only this now
-    v = b.sum_to_size(3)  # an op whose output is b's very array: its value is still its own
+    early = b.sin()  # sin keeps b, the tensor a * 2 made, to draw: its values are overwritten below
+    b.add_(1)  # [3, 5, 7]: kept only as a copy by mul_(a), whose rule reads it
+    b.mul_(a)  # [3, 10, 21]: kept by nobody (mul by a number reads no input)
+    b.mul_(3)  # [9, 30, 63]: the one array holds only this now
+    v = b.sum_to_size(3)  # an op whose output is b's very array, read by exp (which keeps none)
     g = viz.draw(v.exp().sum(), early, names={"a": a, "b": b}, show_values=True)
     ops = [label for k, label in _nodes(g).items() if k.startswith("op")
            and not label.startswith(("SinBackward0", "ExpBackward0", "SumBackward0"))]
-    assert ops[0].startswith("MulBackward0 | a * 2") and ops[1].startswith("AddBackward0 | t0 + 1")
-    for label in ops[:2]:
-        assert label.endswith("| value overwritten by a later in-place op"), label
-        assert "[9, 15, 21]" not in label
-    assert ops[2].startswith("MulBackward0 | t1 * 3 | \u2192 b") and ops[2].endswith("| [9, 15, 21]")
-    assert v._data is b._data and ops[3].startswith("SumToSizeBackward0")
-    assert ops[3].endswith("| [9, 15, 21]")
+    assert ops[0].startswith("MulBackward0 | a * 2")
+    assert ops[0].endswith("| value overwritten by a later in-place op"), ops[0]
+    assert ops[1].startswith("AddBackward0 | t0 + 1") and ops[1].endswith("| [3, 5, 7]")
+    assert ops[2].startswith("MulBackward0 | \u2192 t2") and ops[2].endswith("| value not saved for backward")
+    assert ops[3].startswith("MulBackward0 | t2 * 3 | \u2192 b") and ops[3].endswith("| [9, 30, 63]")
+    assert v._data is b._data and ops[4].startswith("SumToSizeBackward0")
+    assert ops[4].endswith("| value not saved for backward")
+    assert not any("[9, 30, 63]" in label for label in ops[:3] + ops[4:])
 
 
 def test_parameter_names_from_a_sequential():
@@ -130,14 +143,65 @@ def test_unnamed_tensors_get_generic_names_and_several_outputs_share_a_graph():
     assert "t0 * 3" in nodes["op0"]
 
 
+def test_tensors_the_graph_did_not_keep_have_their_shapes_and_no_values():
+    a = chainrule.tensor([[0.0], [1.0], [2.0]], requires_grad=True)
+    c = chainrule.tensor([0.5, 0.25, 2.0, 4.0])
+    h = a + c  # add keeps neither input: c is known by its shape only
+    k = -h  # neg keeps nothing and records no shapes: h is shaped like k, k like exp's output
+    m = k.exp()  # exp keeps its output
+    n = m.sum(0) * c  # sum records its input's shape; mul keeps both inputs
+    loss = n.sum()
+    nodes = _nodes(viz.draw(loss, show_values=True))
+    ops = [v for k_, v in nodes.items() if k_.startswith("op")]
+    assert [v.split(" | ")[0] for v in ops] == ["AddBackward0", "NegBackward0", "ExpBackward0",
+                                                "SumBackward0", "MulBackward0", "SumBackward0"]
+    for label, t in zip(ops, (h, k, m, m.sum(0), n, loss)):
+        assert f"  {shape_text(tuple(t.shape))} float32 |" in label, label
+    kept = {0: False, 1: False, 2: True, 3: True, 4: False, 5: True}  # by exp, mul, the root
+    for i, label in enumerate(ops):
+        assert label.endswith("| value not saved for backward") != kept[i], label
+    assert ops[2].endswith("| " + short_value(m._data))
+    consts = sorted(v for k_, v in nodes.items() if k_.startswith("const"))
+    assert consts == ["constant | (4,) float32 | value not saved for backward",
+                      "t5 | (4,) float32 constant | [0.5, 0.25, 2, 4]"]  # c, as add and mul saw it
+    # a name finds its tensor through the tensor's grad_fn, kept or not; a constant that no node
+    # kept cannot be told from another of its shape, so it stays unnamed
+    named = _nodes(viz.draw(loss, names={"h": h, "c": c}, show_values=True))
+    assert [v for v in named.values() if v.startswith("AddBackward0")] == [
+        "AddBackward0 | \u2192 h  (3, 4) float32 | [[0.5, ..., 4], ..., [2.5, ..., 6]]"]
+    assert sorted(v.split(" | ")[0] for k_, v in named.items() if k_.startswith("const")) == [
+        "c", "constant"]
+
+
+def test_anomaly_mode_keeps_every_input_so_every_constant_is_named():
+    with pytest.warns(UserWarning, match="Anomaly Detection"), chainrule.autograd.detect_anomaly():
+        t = lecture_network()
+    nodes = _nodes(viz.draw(t["l"], names=t, show_values=True))
+    assert {v.split(" | ")[0] for k, v in nodes.items() if k.startswith("const")} == {"x", "y", "2"}
+    assert [v for v in nodes.values() if v.startswith("y |")] == ["y | () float64 constant | 0.8"]
+    # what an op saves for its derivative is what its rule reads, not what anomaly mode keeps
+    assert not any("saves" in v for v in nodes.values() if v.startswith(("AddBackward0", "SubBackward0")))
+
+
 def test_a_freed_graph_still_draws_its_ops():
     t = lecture_network()
     t["l"].backward()
-    g = viz.draw(t["l"])
+    g = viz.draw(t["l"], names=t, show_values=True)
     nodes = _nodes(g)
-    assert sum(1 for k in nodes if k.startswith("op")) == 7
-    assert sum(1 for k in nodes if k.startswith("leaf")) == 4
-    assert all("saved tensors freed by backward" in v for k, v in nodes.items() if k.startswith("op"))
+    ops = [v for k, v in nodes.items() if k.startswith("op")]
+    assert len(ops) == 7 and sum(1 for k in nodes if k.startswith("leaf")) == 4
+    for label in ops:
+        saved = label.startswith(("MulBackward0", "SigmoidBackward0", "PowBackward0"))
+        assert (": freed by backward" in label) == saved, label
+        assert saved or "save" not in label, label
+    (sig,) = [v for v in ops if v.startswith("SigmoidBackward0")]
+    assert "saved its output a1: freed by backward | 0.6341" in sig  # a1 is named: still known
+    (sub,) = [v for v in ops if v.startswith("SubBackward0")]
+    assert sub.endswith("| value freed by backward")  # pow had kept it
+    # the three constants: y's shape was recorded by sub; x and 2, kept by mul and pow, are gone
+    assert sorted(v for k, v in nodes.items() if k.startswith("const")) == [
+        "constant | () float64 | value not saved for backward",
+        "constant | value freed by backward", "constant | value freed by backward"]
 
 
 def test_draw_errors():

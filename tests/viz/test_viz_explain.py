@@ -290,3 +290,49 @@ def test_explain_errors_say_what_to_do():
     with pytest.raises(RuntimeError, match="freed by an earlier backward"):
         viz.explain(t["l"])
 
+
+
+# ---- what the graph did not keep ----------------------------------------------------------------
+def _unkept_graph(lib):
+    a = lib.tensor([[0.5], [1.0], [-2.0]], dtype=lib.float64, requires_grad=True)
+    c = lib.tensor([0.5, 0.25, 2.0, 4.0], dtype=lib.float64)
+    h = a * 3.0  # (3, 1), kept by no node: add's rule reads no input
+    z = h + c  # (3, 4): c is kept by no node either
+    return {"a": a, "z": z, "loss": lib.sigmoid(z).sum()}
+
+
+def test_un_broadcasting_to_an_input_the_graph_did_not_keep():
+    t = _unkept_graph(chainrule)
+    assert t["z"].grad_fn.inputs == (None, None)  # what this test is about
+    e = viz.explain(t["loss"], names={"a": t["a"], "z": t["z"]})
+    add = e.step("z")
+    assert [(i.name, i.shape, i.kind) for i in add.inputs] == [
+        ("t0", (3, 1), "intermediate"), ("constant", (4,), "constant")]
+    (d,) = add.downstream  # no gradient for the constant
+    assert d.position == 0 and d.local_shape == (3, 4) and d.grad.shape == (3, 1)
+    assert d.summed_dims == (1,) and _close(d.grad, d.local.sum(axis=1, keepdims=True))
+    assert "summed over dim 1: (3, 4) -> (3, 1)" in str(e)
+    assert e.step("t0").output.shape == (3, 1) and _close(e.step("t0").upstream, d.grad)
+    ref = _unkept_graph(torch)
+    ref["loss"].backward()
+    assert _close(e.leaf("a").grad, ref["a"].grad.numpy())
+
+
+def test_a_custom_function_says_what_it_saved():
+    class Cube(chainrule.autograd.Function):
+        @staticmethod
+        def forward(ctx, x):
+            ctx.save_for_backward(x)
+            return x ** 3
+
+        @staticmethod
+        def backward(ctx, g):
+            (x,) = ctx.saved_tensors
+            return 3 * g * x ** 2
+
+    x = chainrule.tensor([1.0, 2.0], requires_grad=True)
+    y = Cube.apply(x)
+    source = viz.draw(y.sum(), names={"x": x}).source
+    assert "CubeBackward" in source and "saves for backward: 1 tensor (ctx.save_for_backward)" in source
+    e = viz.explain(y.sum(), names={"x": x})
+    assert _close(e.leaf("x").grad, [3.0, 12.0])

@@ -193,6 +193,9 @@ def test_without_dot_the_page_lists_the_graph_and_still_steps(browser, tmp_path)
     assert "apt install graphviz" in page.text_content("#graph-missing")
     items = page.eval_on_selector_all("#graph-list li", "els => els.map(e => e.id)")
     assert items == [v.id for v in e.vertices]
+    texts = page.eval_on_selector_all("#graph-list li", "els => els.map(e => e.textContent)")
+    # x is kept by the mul that reads it; y is not (sub's rule does not read it): its shape only
+    assert "x (constant) ()" in texts and "constant ()" in texts and "y (constant) ()" not in texts
     for k in (0, 1, 2):
         current = page.eval_on_selector_all("#graph-list li.current", "els => els.map(e => e.id)")
         assert current == [e.steps[k].graph_id]

@@ -6,6 +6,12 @@ was asked about). Every tensor gets a name: the user's (``names=``), a module's 
 (``params=``), or a generic one (t0, t1, ... in forward order; a 0-d constant is named by its
 value). An op vertex carries the name of the tensor it produced, so the formulas can say
 ``dl/dz1`` for the gradient arriving at the op that made ``z1``.
+
+The graph keeps only what backward needs (torch's SavedVariable): a node holds its input tensors
+only when its derivative reads them. The structure comes from the nodes' edges (producer nodes
+and leaves). A tensor is known when some node saved it, or it is a root, a leaf or named by the
+user; otherwise only its shape and dtype are (from a consumer's ``metas``). A constant that its
+op did not keep is an ``UnkeptInput``: a vertex named "constant", with a shape but no value.
 """
 
 from __future__ import annotations
@@ -18,7 +24,21 @@ import numpy as np
 from .._tensor import Tensor
 from ..autograd.graph import Node
 
-__all__ = ["Vertex", "Graph", "walk", "short_value", "shape_text"]
+__all__ = ["Vertex", "Graph", "UnkeptInput", "walk", "short_value", "shape_text", "UNKEPT_NAME"]
+
+#: the name of a constant input that its op did not keep (nothing tells which tensor it was)
+UNKEPT_NAME = "constant"
+
+
+class UnkeptInput:
+    """Input ``index`` of ``node``: a constant (no gradient flows to it) that the node did not keep,
+    because its derivative does not read it. Only its shape and dtype are known (``node.metas``)."""
+
+    __slots__ = ("node", "index")
+
+    def __init__(self, node: Node, index: int) -> None:
+        self.node = node
+        self.index = index
 
 
 @dataclass(eq=False)
@@ -26,7 +46,8 @@ class Vertex:
     """One drawn node: an op or a tensor.
 
     ``kind`` is "op", "leaf", "parameter" (a leaf named by ``params``), "constant" or "output".
-    ``inputs`` (ops only) holds, per input of the op, the vertex it came from.
+    ``inputs`` (ops only) holds, per input of the op, the vertex it came from. ``tensor`` is None
+    where the graph did not keep the tensor (then ``meta`` may still give its shape and dtype).
     """
 
     id: str
@@ -36,6 +57,8 @@ class Vertex:
     tensor: Tensor | None = None  # the tensor (for an op: the one it produced, when known)
     inputs: list[Vertex] = field(default_factory=list)
     overwritten: bool = False  # an op's output, since changed by a later in-place op
+    meta: tuple | None = None  # (shape, dtype) when the tensor is not kept: from a consumer's metas
+    freed: bool = False  # not kept any more: a node had saved it, and backward freed that node
 
     @property
     def shape(self) -> tuple | None:
@@ -43,7 +66,7 @@ class Vertex:
             return tuple(self.tensor._data.shape)
         if self.kind == "op" and self.obj.out is not None:  # a saved output outlives its tensor
             return tuple(self.obj.out.shape)
-        return None
+        return tuple(self.meta[0]) if self.meta is not None else None
 
     @property
     def dtype(self) -> str | None:
@@ -51,7 +74,7 @@ class Vertex:
             return self.tensor._data.dtype.name
         if self.kind == "op" and self.obj.out is not None:
             return self.obj.out.dtype.name
-        return None
+        return self.meta[1].name if self.meta is not None else None
 
     def value(self) -> np.ndarray | None:
         """The tensor's values now (None when unknown, or overwritten in place since)."""
@@ -83,9 +106,11 @@ class Graph:
         return [v for v in self.vertices if v.kind in ("leaf", "parameter")]
 
 
-def _name_map(names: Mapping | None, params: Mapping | None, who: str) -> dict[int, tuple[str, bool]]:
+def _name_map(names: Mapping | None, params: Mapping | None, who: str,
+              tensors: dict[int, Tensor]) -> dict[int, tuple[str, bool]]:
     """id of the vertex object (a tensor's grad_fn, or the leaf itself) -> (name, is a parameter).
-    ``names`` wins over ``params`` for a tensor named by both."""
+    ``names`` wins over ``params`` for a tensor named by both. ``tensors`` gets, per vertex
+    object, the tensor the user handed in."""
     out: dict[int, tuple[str, bool]] = {}
     for mapping, label, is_param in ((params, "params", True), (names, "names", False)):
         if mapping is None:
@@ -98,23 +123,31 @@ def _name_map(names: Mapping | None, params: Mapping | None, who: str) -> dict[i
                 raise TypeError(f"{who}: {label}[{name!r}] is a {type(t).__name__}, not a Tensor")
             obj = t.grad_fn if t.grad_fn is not None else t
             out[id(obj)] = (str(name), is_param and t.grad_fn is None)
+            tensors[id(obj)] = t
     return out
 
 
-def _children(v) -> list:
-    """The objects a vertex's inputs come from: producer nodes, leaves, constant tensors."""
+def _children(v, kids_of: dict[int, list]) -> list:
+    """The objects a vertex's inputs come from: producer nodes, leaves, constant tensors (when
+    kept), ``UnkeptInput`` for the constants that are not; made once per node."""
     if not isinstance(v, Node):
         return []
-    kids = []
-    for i, e in enumerate(v.edges):
-        if e is not None:
-            kids.append(e)
-        elif v.inputs is not None:  # a constant: only visible while the graph is not freed
-            kids.append(v.inputs[i])
+    kids = kids_of.get(id(v))
+    if kids is None:
+        kids = []
+        inputs = v.inputs
+        for i, e in enumerate(v.edges):
+            if e is not None:
+                kids.append(e)
+            elif inputs is not None and inputs[i] is not None:
+                kids.append(inputs[i])
+            else:  # not kept (or freed by backward): only its shape is known
+                kids.append(UnkeptInput(v, i))
+        kids_of[id(v)] = kids
     return kids
 
 
-def _forward_order(root_objs: list) -> list:
+def _forward_order(root_objs: list, kids_of: dict[int, list]) -> list:
     """Iterative depth-first post-order: every vertex after all the vertices it reads."""
     order, seen = [], set()
     stack = [(o, False) for o in reversed(root_objs)]
@@ -129,7 +162,7 @@ def _forward_order(root_objs: list) -> list:
         stack.append((obj, True))
         # producer ops before leaves: a leaf then comes right before the op that reads it, and the
         # order reads like the forward computation (w1, x, w1*x, b1, +, sigmoid, w2, ...)
-        kids = sorted(_children(obj), key=lambda k: not isinstance(k, Node))
+        kids = sorted(_children(obj, kids_of), key=lambda k: not isinstance(k, Node))
         stack.extend((k, False) for k in reversed(kids) if id(k) not in seen)
     return order
 
@@ -144,21 +177,25 @@ def walk(roots: Iterable[Tensor], names: Mapping | None = None, params: Mapping 
     for i, r in enumerate(roots):
         if not isinstance(r, Tensor):
             raise TypeError(f"{who}: expected Tensors, got {type(r).__name__} at position {i}")
-    user = _name_map(names, params, who)
+    produced: dict[int, Tensor] = {}  # id(node) -> the tensor it produced, where one is known
+    for r in roots:
+        if r.grad_fn is not None:
+            produced[id(r.grad_fn)] = r
+    named: dict[int, Tensor] = {}
+    user = _name_map(names, params, who, named)
+    for key, t in named.items():
+        if t.grad_fn is not None:
+            produced.setdefault(key, t)
     if root_name is not None and roots:
         key = id(roots[0].grad_fn if roots[0].grad_fn is not None else roots[0])
         user.setdefault(key, (root_name, False))
     root_objs = [r.grad_fn if r.grad_fn is not None else r for r in roots]
-    order = _forward_order(root_objs)
-
-    produced: dict[int, Tensor] = {}  # id(node) -> the tensor it produced, when a consumer shows it
-    for r in roots:
-        if r.grad_fn is not None:
-            produced[id(r.grad_fn)] = r
-    for obj in order:
+    kids_of: dict[int, list] = {}
+    order = _forward_order(root_objs, kids_of)
+    for obj in order:  # the inputs that consumers saved for their derivative
         if isinstance(obj, Node) and obj.inputs is not None:
             for x, e in zip(obj.inputs, obj.edges):
-                if isinstance(e, Node):
+                if x is not None and isinstance(e, Node):
                     produced.setdefault(id(e), x)
 
     vertices: list[Vertex] = []
@@ -169,13 +206,17 @@ def walk(roots: Iterable[Tensor], names: Mapping | None = None, params: Mapping 
     for obj in order:
         if isinstance(obj, Node):
             kind, tensor = "op", produced.get(id(obj))
+        elif isinstance(obj, UnkeptInput):
+            kind, tensor = "constant", None
         else:
             kind = "leaf" if obj._rg else "constant"
             tensor = obj
         name, is_param = user.get(id(obj), ("", False))
         if kind == "leaf" and is_param:
             kind = "parameter"
-        if not name:
+        if tensor is None and kind == "constant":
+            name = UNKEPT_NAME
+        elif not name:
             if kind == "constant" and obj._data.ndim == 0:
                 name = short_value(obj._data)
             else:
@@ -189,8 +230,10 @@ def walk(roots: Iterable[Tensor], names: Mapping | None = None, params: Mapping 
         by_obj[id(obj)] = v
     for v in vertices:
         if v.kind == "op":
-            v.inputs = [by_obj[id(k)] for k in _children(v.obj)]
+            v.inputs = [by_obj[id(k)] for k in _children(v.obj, kids_of)]
+    _infer_metas(vertices)
     _mark_overwritten(vertices)
+    _mark_freed(vertices)
     outputs = []
     for i, r in enumerate(roots):
         if r.grad_fn is None:
@@ -201,6 +244,41 @@ def walk(roots: Iterable[Tensor], names: Mapping | None = None, params: Mapping 
         vertices.append(out)
         outputs.append(out)
     return Graph(vertices, by_obj, outputs)
+
+
+def _infer_metas(vertices: list[Vertex]) -> None:
+    """Shapes and dtypes of the tensors the graph did not keep, from their consumers: a node
+    records each unsaved input's ``(shape, dtype)`` in ``metas``, or none when its op keeps
+    shapes (``same_shape``: the input is shaped like the node's output)."""
+    consumers: dict[int, list[tuple[Vertex, int]]] = {}
+    for v in vertices:
+        for i, src in enumerate(v.inputs):
+            consumers.setdefault(id(src), []).append((v, i))
+    for v in reversed(vertices):  # consumers first: a same-shape op's input is shaped like it
+        if v.shape is not None:
+            continue
+        for c, i in consumers.get(id(v), ()):
+            node = c.obj
+            if node.metas is not None:
+                v.meta = node.metas[i]
+            elif node.op.same_shape and c.shape is not None:
+                v.meta = (c.shape, c.meta[1] if c.meta is not None else np.dtype(c.dtype))
+            if v.meta is not None:
+                break
+
+
+def _mark_freed(vertices: list[Vertex]) -> None:
+    """Flag the tensors, not known otherwise, that a node saved until backward freed it."""
+    for v in vertices:
+        if v.kind != "op" or v.obj.inputs is not None:
+            continue
+        op = v.obj.op
+        if op.saves_out and v.value() is None:
+            v.freed = True
+        if op.saves_inputs:
+            for src in v.inputs:
+                if src.value() is None:
+                    src.freed = True
 
 
 def _mark_overwritten(vertices: list[Vertex]) -> None:
@@ -219,7 +297,7 @@ def _mark_overwritten(vertices: list[Vertex]) -> None:
         if v.obj.inputs is None or not y._version:
             continue
         for x, src in zip(v.obj.inputs, v.inputs):  # this op's input, written over by it
-            if src.kind == "op" and x is not y and x._data is y._data:
+            if x is not None and src.kind == "op" and x is not y and x._data is y._data:
                 src.overwritten = True
 
 

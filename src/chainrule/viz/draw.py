@@ -11,6 +11,7 @@ import html
 from collections.abc import Mapping
 
 from .._tensor import Tensor
+from ..autograd.function import FunctionCtx
 from ._graph import Graph, Vertex, shape_text, short_value, walk
 
 try:  # optional: `pip install chainrule[viz]`; explain works without it (with a list, not a graph)
@@ -18,7 +19,12 @@ try:  # optional: `pip install chainrule[viz]`; explain works without it (with a
 except ImportError:  # pragma: no cover - exercised only where the package is missing
     graphviz = None
 
-__all__ = ["draw", "DotNotFoundError", "INSTALL_DOT", "INSTALL_GRAPHVIZ_PY"]
+__all__ = ["draw", "DotNotFoundError", "INSTALL_DOT", "INSTALL_GRAPHVIZ_PY", "NOT_KEPT", "FREED"]
+
+#: what a label says of a tensor whose values the graph did not keep (no derivative reads them)
+NOT_KEPT = "value not saved for backward"
+#: ... and of one that a node had saved, until backward freed it
+FREED = "value freed by backward"
 
 INSTALL_DOT = ("Install Graphviz: `apt install graphviz` (Debian, Ubuntu), `brew install graphviz` "
                "(macOS), or `conda install -c conda-forge graphviz`")
@@ -103,9 +109,13 @@ def draw(*tensors: Tensor, params: Mapping | None = None, show_values: bool = Fa
     graphviz.Digraph
         One node per op (its grad_fn name, e.g. ``MulBackward0``, and the tensor it produced),
         per leaf, per constant input and per output tensor; edges run from inputs to ops. An op's
-        label lists what it saved for backward. Node ids in the SVG are ``op<i>``, ``leaf<i>``,
-        ``const<i>``, ``out<i>``. ``.source`` is the DOT text; ``.render(format="svg")`` /
-        ``.pipe(format="png")`` need Graphviz's ``dot`` (an error says how to install it).
+        label lists what it saved for backward. The graph keeps only what backward needs, so a
+        constant that its op does not read is drawn as "constant" with its shape only, and a
+        tensor is shown with values only where the graph kept it (or it was named, or is a leaf
+        or an output); under ``autograd.detect_anomaly()`` every node keeps its inputs, so all
+        are shown. Node ids in the SVG are ``op<i>``, ``leaf<i>``, ``const<i>``, ``out<i>``.
+        ``.source`` is the DOT text; ``.render(format="svg")`` / ``.pipe(format="png")`` need
+        Graphviz's ``dot`` (an error says how to install it).
     """
     if graphviz is None:
         raise ImportError(f"draw needs the graphviz Python package: {INSTALL_GRAPHVIZ_PY}")
@@ -146,12 +156,18 @@ def _label(v: Vertex, show_values: bool) -> str:
     else:
         lines.append(f"<B>{_esc(v.name)}</B>")
         kind = {"leaf": "leaf", "parameter": "parameter", "constant": "constant", "output": ""}[v.kind]
-        lines.append(_small(" ".join(p for p in (_meta(v).strip(), kind) if p)))
+        if v.kind == "constant" and v.tensor is None:
+            kind = ""  # its name already says "constant"
+        about = " ".join(p for p in (_meta(v).strip(), kind) if p)
+        if about:  # nothing is known of a constant that a freed node had kept
+            lines.append(_small(about))
     if show_values:
         value = v.value()
         if v.overwritten:
             lines.append(_small("value overwritten by a later in-place op", "#1a4f8a"))
-        elif value is not None and not (v.kind == "constant" and v.name == short_value(value)):
+        elif value is None:
+            lines.append(_small(FREED if v.freed else NOT_KEPT, "#1a4f8a"))
+        elif not (v.kind == "constant" and v.name == short_value(value)):
             lines.append(_small(short_value(value, max_items=6), "#1a4f8a"))
     return "<" + "<BR/>".join(lines) + ">"
 
@@ -164,15 +180,21 @@ def _meta(v: Vertex) -> str:
 
 
 def _saved(v: Vertex) -> str:
-    """What this op keeps for its backward (the tensors its local derivative reads)."""
+    """What this op keeps for its backward: its inputs when its local derivative reads them
+    (``op.saves_inputs``), its output when it reads that (``op.saves_out``), and for a custom
+    ``autograd.Function`` what its forward passed to ``ctx.save_for_backward``."""
     node = v.obj
-    if node.inputs is None:
-        return "saved tensors freed by backward"
     what = []
     if node.op.saves_inputs:
         what.extend(dict.fromkeys(src.name for src in v.inputs))
     if node.op.saves_out:
         what.append(f"its output {v.name}")
+    if node.inputs is None:  # backward freed the node (its params, a Function's ctx, too)
+        return "saved " + ", ".join(what) + ": freed by backward" if what else ""
+    ctx = node.params[0] if node.params else None
+    if isinstance(ctx, FunctionCtx) and ctx._saved:
+        what.append(f"{len(ctx._saved)} tensor{'s' if len(ctx._saved) > 1 else ''} "
+                    "(ctx.save_for_backward)")
     return "saves for backward: " + ", ".join(what) if what else ""
 
 

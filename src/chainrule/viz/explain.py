@@ -33,7 +33,8 @@ class TensorInfo:
 
     ``kind``: "leaf", "parameter" (a leaf named by ``params``), "constant" (no gradient),
     "intermediate" (produced by an op). ``graph_id``: its node in ``draw``'s graph (for an
-    intermediate, the op that produced it).
+    intermediate, the op that produced it). A constant that its op did not keep (its derivative
+    does not read it) is named "constant": the graph knows only its shape and dtype.
     """
 
     name: str
@@ -222,23 +223,32 @@ class _Explainer:
         v = self.graph.of(node)
         g = _copy(g)  # copies: the engine may add into arrays in place later
         if isinstance(g, np.ndarray):
+            if v.shape is None:  # a tensor the graph did not keep: its gradient has its shape
+                v.meta = (g.shape, g.dtype)
             out = TensorInfo(v.name, tuple(g.shape), g.dtype.name, "intermediate", v.id)
         else:
             out = self.info(v)
-        inputs = [self.info(src) for src in v.inputs]
         wanted = [i for i, (e, gx) in enumerate(zip(node.edges, input_grads))
                   if e is not None and gx is not None]
+        fitted_grads = {}
+        for i in wanted:
+            local = _copy(input_grads[i])
+            if isinstance(local, np.ndarray):
+                shape, dtype = _input_meta(node, i, local)
+                fitted = sum_to(local, shape).astype(dtype, copy=False)
+                dims = _summed_dims(local.shape, shape)
+                src = v.inputs[i]
+                if src.shape is None:
+                    src.meta = (tuple(shape), np.dtype(dtype))
+            else:  # a multi-output Function's gathered gradients: passed on as they are
+                fitted, dims = local, ()
+            fitted_grads[i] = (local, fitted, dims)
+        inputs = [self.info(src) for src in v.inputs]
         formula, parts = local_rule(node, v.name, [t.name for t in inputs], wanted, self.loss_name,
                                     [t.shape for t in inputs])
         downstream = []
         for i in wanted:
-            x = node.inputs[i]
-            local = _copy(input_grads[i])
-            if isinstance(local, np.ndarray):
-                fitted = sum_to(local, x._data.shape).astype(x._data.dtype, copy=False)
-                dims = _summed_dims(local.shape, x._data.shape)
-            else:  # a multi-output Function's gathered gradients: passed on as they are
-                fitted, dims = local, ()
+            local, fitted, dims = fitted_grads[i]
             downstream.append(Downstream(inputs[i], i, parts.get(i, ""), local, fitted, dims))
             self.parts.setdefault(id(node.edges[i]), []).append(Contribution(index, fitted))
         received = tuple(self.parts.pop(id(node), ()))
@@ -255,6 +265,18 @@ def _copy(x):
     if isinstance(grads, tuple):
         return tuple(None if a is None else _copy(a) for a in grads)
     return np.array(x, copy=True)
+
+
+def _input_meta(node, i: int, local: np.ndarray) -> tuple:
+    """``(shape, dtype)`` of input ``i`` when the op ran, which its gradient is summed down to (as
+    the engine does): from the input if the node kept it, else from ``node.metas``; an op that
+    keeps shapes (``same_shape``) records none, as its gradient already has the input's."""
+    x = node.inputs[i]
+    if x is not None:
+        return x._data.shape, x._data.dtype
+    if node.metas is not None:
+        return node.metas[i]
+    return local.shape, local.dtype
 
 
 def _summed_dims(local_shape: tuple, shape: tuple) -> tuple:

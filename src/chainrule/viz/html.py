@@ -53,7 +53,10 @@ def _svg(expl) -> tuple[str | None, str]:
 def _graph_list(expl) -> str:
     items = []
     for v in expl.vertices:
-        what = v.obj.op.node_name + f" -> {v.name}" if v.kind == "op" else f"{v.name} ({v.kind})"
+        if v.kind == "op":
+            what = v.obj.op.node_name + f" -> {v.name}"
+        else:  # a constant the graph did not keep is already called "constant"
+            what = v.name if v.name == v.kind else f"{v.name} ({v.kind})"
         shape = f" {shape_text(v.shape)}" if v.shape is not None else ""
         ins = f"  <- {', '.join(src.name for src in v.inputs)}" if v.kind == "op" else ""
         items.append(f'<li id="{v.id}">{html.escape(what + shape + ins)}</li>')
