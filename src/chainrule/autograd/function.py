@@ -158,14 +158,17 @@ class Function:
         return results[0] if single else tuple(results)
 
 
+#: the ops layer's CopySlices for a view marked dirty (``ops.inplace.rebase_view_history``),
+#: bound from above when it loads
+REBASE_VIEW: list = [None]
+
+
 def set_history(t, node) -> None:
     """Give tensor ``t``, changed in place, the new history ``node``: what torch's
     ``rebase_history`` does for a Function's dirty output. Its version was bumped already; a view
     passes the change on to its base (see ``ops.inplace``)."""
     if t._base is not None:
-        from ..ops.inplace import rebase_view_history
-
-        rebase_view_history(node.name(), t, node)
+        REBASE_VIEW[0](node.name(), t, node)
         return
     t._grad_fn, t._rg = node, True
 

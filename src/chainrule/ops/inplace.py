@@ -12,6 +12,7 @@ import numpy as np
 
 from .._tensor import MultiOutputViewSteps, make_result, sync_view
 from ..autograd.grad_mode import GRAD, check_inplace
+from ..autograd import function as _function
 from ..autograd.graph import defop
 from ._common import Tensor, as_tensor, wrap
 
@@ -293,3 +294,6 @@ def setitem(self: Tensor, index, value) -> None:
     if value._data.dtype != self._data.dtype:
         value = to(value, self.dtype)
     apply_inplace("setitem", self, lambda: index_put(self, idx, value))
+
+
+_function.REBASE_VIEW[0] = rebase_view_history  # custom Functions that mark a view dirty
