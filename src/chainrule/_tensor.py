@@ -13,8 +13,11 @@ from typing import Any
 
 import numpy as np
 
-from . import _dtype
+from . import _dtype, _tensor_methods
+from ._device import device_of
+from ._format import tensor_repr
 from ._tensor_methods import TensorMethods
+from .backend import to_numpy
 from .autograd.grad_mode import GRAD, GRAD_OFF, INFERENCE, INFERENCE_VERSION, saved_versions
 from .autograd.graph import SAVE_ALL_INPUTS, Node, Op, Retain
 
@@ -48,12 +51,10 @@ class Tensor(TensorMethods):
     __array_priority__ = 1000  # ndarray <op> Tensor defers to Tensor's reflected operator
 
     def __init__(self, *data: Any, dtype=None, requires_grad: bool = False) -> None:
-        from .ops.creation import _to_array
-
         if not data or all(type(d) is int for d in data):  # Tensor(2, 3): uninitialised (zeros)
             self._data = np.zeros(data or (0,), dtype=_dtype.to_numpy_dtype(dtype or float))
         else:  # Tensor(data): like chainrule.tensor, but always of the default float dtype
-            self._data = _to_array(data[0], dtype or float, copy=True)
+            self._data = _F.creation._to_array(data[0], dtype or float, copy=True)
         self._rg = False
         self._grad = None
         self._grad_fn = None
@@ -194,9 +195,7 @@ class Tensor(TensorMethods):
     def backward(self, gradient=None, retain_graph: bool | None = None,
                  create_graph: bool = False, inputs=None) -> None:
         """Accumulate d(self)/d(leaf) into every leaf's ``.grad`` (see ``chainrule.autograd.backward``)."""
-        from .autograd.engine import backward
-
-        backward(self, gradient, retain_graph, create_graph, inputs=inputs)
+        _BACKWARD[0](self, gradient, retain_graph, create_graph, inputs=inputs)
 
     def detach(self) -> Tensor:
         """The same values, cut from the graph (shares memory and version counter)."""
@@ -231,9 +230,7 @@ class Tensor(TensorMethods):
     def size(self, dim: int | None = None):
         if dim is None:
             return Size(self._data.shape)
-        from .ops._common import normalize_dim
-
-        return self._data.shape[normalize_dim(dim, self._data.ndim, "size")]
+        return self._data.shape[_F._common.normalize_dim(dim, self._data.ndim, "size")]
 
     @property
     def ndim(self) -> int:
@@ -250,8 +247,6 @@ class Tensor(TensorMethods):
 
     @property
     def device(self):
-        from ._device import device_of
-
         return device_of(self._data)
 
     @property
@@ -294,8 +289,6 @@ class Tensor(TensorMethods):
                 "numpy: can't call numpy() on Tensor that requires grad. Use tensor.detach().numpy() "
                 "instead."
             )
-        from .backend import to_numpy
-
         return to_numpy(self._data)
 
     def __array__(self, dtype=None, copy=None):
@@ -328,8 +321,6 @@ class Tensor(TensorMethods):
     __hash__ = object.__hash__  # identity, in C: tensors are dict keys in the engine
 
     def __repr__(self) -> str:
-        from ._format import tensor_repr
-
         return tensor_repr(self)
 
     def __format__(self, spec: str) -> str:
@@ -356,9 +347,7 @@ class Tensor(TensorMethods):
     # ---- conversions ---------------------------------------------------------------------------
     def to(self, *args, **kwargs) -> Tensor:
         """Convert dtype (``x.to(chainrule.float64)``) or device; returns self when nothing changes."""
-        from .ops.creation import to
-
-        return to(self, *args, **kwargs)
+        return _F.to(self, *args, **kwargs)
 
     def type(self, dtype=None):
         """The type name (``'chainrule.FloatTensor'``), or a conversion when ``dtype`` is given."""
@@ -394,24 +383,16 @@ class Tensor(TensorMethods):
         return self.to(other.dtype)
 
     def new_tensor(self, data, dtype=None, requires_grad=False) -> Tensor:
-        from .ops.creation import tensor
-
-        return tensor(data, dtype=dtype or self.dtype, requires_grad=requires_grad)
+        return _F.tensor(data, dtype=dtype or self.dtype, requires_grad=requires_grad)
 
     def new_zeros(self, *size, dtype=None, requires_grad=False) -> Tensor:
-        from .ops.creation import zeros
-
-        return zeros(*size, dtype=dtype or self.dtype, requires_grad=requires_grad)
+        return _F.zeros(*size, dtype=dtype or self.dtype, requires_grad=requires_grad)
 
     def new_ones(self, *size, dtype=None, requires_grad=False) -> Tensor:
-        from .ops.creation import ones
-
-        return ones(*size, dtype=dtype or self.dtype, requires_grad=requires_grad)
+        return _F.ones(*size, dtype=dtype or self.dtype, requires_grad=requires_grad)
 
     def new_full(self, size, fill_value, dtype=None, requires_grad=False) -> Tensor:
-        from .ops.creation import full
-
-        return full(size, fill_value, dtype=dtype or self.dtype, requires_grad=requires_grad)
+        return _F.full(size, fill_value, dtype=dtype or self.dtype, requires_grad=requires_grad)
 
     def new_empty(self, *size, dtype=None, requires_grad=False) -> Tensor:
         return self.new_zeros(*size, dtype=dtype, requires_grad=requires_grad)
@@ -731,7 +712,16 @@ def make_view(data, op: Op, input: Tensor, params: tuple, replay: tuple) -> Tens
     return t
 
 
-from . import _tensor_methods  # noqa: E402
-from . import ops as _F  # noqa: E402  (the ops import Tensor; Tensor's methods call the ops)
+# Tensor's operators and methods call the ops, which sit in a layer above (they make Tensors):
+# the ops layer binds itself here when it loads (``bind_ops``), so nothing here imports it.
+_F: Any = None
+_BACKWARD: list = [None]  # autograd.engine.backward, bound with the ops
 
-_tensor_methods._F = _F
+
+def bind_ops(ops, backward) -> None:
+    """Let Tensor's operators and methods call ``ops`` (``chainrule.ops``) and ``backward``
+    (``chainrule.autograd.engine.backward``); called once, by ``chainrule.ops`` as it loads."""
+    global _F
+    _F = ops
+    _tensor_methods._F = ops
+    _BACKWARD[0] = backward

@@ -2,7 +2,9 @@
 
 import sys as _sys
 
-from ..autograd.math import bind_ops as _bind_ops
+from ..autograd.math import bind_ops as _bind_ops  # noqa: I001  (autograd's package first)
+from .._tensor import bind_ops as _bind_tensor
+from ..autograd.engine import backward as _backward
 from . import creation as _creation
 from .compare import *  # noqa: F403
 from .creation import *  # noqa: F403
@@ -39,3 +41,5 @@ as_tensor = asarray = _creation.as_tensor
 
 # the ops layer binds itself into the differentiable math of derivative rules (which sits below)
 _bind_ops(_sys.modules[__name__])
+# ... and into Tensor's operators and methods (Tensor sits below too: it is what the ops make)
+_bind_tensor(_sys.modules[__name__], _backward)

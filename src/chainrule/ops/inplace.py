@@ -11,10 +11,14 @@ from __future__ import annotations
 import numpy as np
 
 from .._tensor import MultiOutputViewSteps, make_result, sync_view
-from ..autograd.grad_mode import GRAD, check_inplace
 from ..autograd import function as _function
+from ..autograd.grad_mode import GRAD, check_inplace
 from ..autograd.graph import defop
+from . import elementwise as _ew
 from ._common import Tensor, as_tensor, wrap
+from .creation import full_like, to
+from .index import _convert_index, index_put
+from .shape import broadcast_to
 
 __all__ = ["abs_", "add_", "apply_inplace", "ceil_", "clamp_", "clip_", "copy_", "cos_", "div_",
            "exp_", "fill_", "floor_", "log_", "mul_", "neg_", "pow_", "reciprocal_", "relu_",
@@ -182,53 +186,40 @@ def _write(self: Tensor, values: np.ndarray) -> None:
     self._bump_version()
 
 
-def _inplace_binary(name: str):
-    def method(self: Tensor, other, **kwargs) -> Tensor:
-        from .. import ops
+def _inplace(fn):
+    """The in-place form ``x.<name>_(...)`` of the out-of-place op ``fn``."""
 
-        fn = getattr(ops, name)
-        return apply_inplace(name + "_", self, lambda: fn(self, other, **kwargs))
-
-    method.__name__ = name + "_"
-    method.__doc__ = f"In-place ``{name}``: writes the result into this tensor."
-    return method
-
-
-def _inplace_unary(name: str):
     def method(self: Tensor, *args, **kwargs) -> Tensor:
-        from .. import ops
+        return apply_inplace(fn.__name__ + "_", self, lambda: fn(self, *args, **kwargs))
 
-        fn = getattr(ops, name)
-        return apply_inplace(name + "_", self, lambda: fn(self, *args, **kwargs))
-
-    method.__name__ = name + "_"
-    method.__doc__ = f"In-place ``{name}``: writes the result into this tensor."
+    method.__name__ = fn.__name__ + "_"
+    method.__doc__ = f"In-place ``{fn.__name__}``: writes the result into this tensor."
     return method
 
 
-add_ = _inplace_binary("add")
-sub_ = _inplace_binary("sub")
-mul_ = _inplace_binary("mul")
-div_ = _inplace_binary("div")
-pow_ = _inplace_binary("pow")
-remainder_ = _inplace_binary("remainder")
-clamp_ = _inplace_unary("clamp")
+add_ = _inplace(_ew.add)
+sub_ = _inplace(_ew.sub)
+mul_ = _inplace(_ew.mul)
+div_ = _inplace(_ew.div)
+pow_ = _inplace(_ew.pow)
+remainder_ = _inplace(_ew.remainder)
+clamp_ = _inplace(_ew.clamp)
 clip_ = clamp_
-neg_ = _inplace_unary("neg")
-exp_ = _inplace_unary("exp")
-log_ = _inplace_unary("log")
-sqrt_ = _inplace_unary("sqrt")
-abs_ = _inplace_unary("abs")
-sigmoid_ = _inplace_unary("sigmoid")
-tanh_ = _inplace_unary("tanh")
-relu_ = _inplace_unary("relu")
-floor_ = _inplace_unary("floor")
-ceil_ = _inplace_unary("ceil")
-round_ = _inplace_unary("round")
-sin_ = _inplace_unary("sin")
-cos_ = _inplace_unary("cos")
-square_ = _inplace_unary("square")
-reciprocal_ = _inplace_unary("reciprocal")
+neg_ = _inplace(_ew.neg)
+exp_ = _inplace(_ew.exp)
+log_ = _inplace(_ew.log)
+sqrt_ = _inplace(_ew.sqrt)
+abs_ = _inplace(_ew.abs)
+sigmoid_ = _inplace(_ew.sigmoid)
+tanh_ = _inplace(_ew.tanh)
+relu_ = _inplace(_ew.relu)
+floor_ = _inplace(_ew.floor)
+ceil_ = _inplace(_ew.ceil)
+round_ = _inplace(_ew.round)
+sin_ = _inplace(_ew.sin)
+cos_ = _inplace(_ew.cos)
+square_ = _inplace(_ew.square)
+reciprocal_ = _inplace(_ew.reciprocal)
 
 
 def zero_(self: Tensor) -> Tensor:
@@ -238,20 +229,14 @@ def zero_(self: Tensor) -> Tensor:
 
 def fill_(self: Tensor, value) -> Tensor:
     """Fill with ``value`` (a number or a one-element tensor)."""
-    from .creation import full_like
-
     if isinstance(value, Tensor) and value._rg:
-        from .shape import broadcast_to
-
-        return apply_inplace("fill_", self, lambda: broadcast_to(value, self.shape) + self * 0)
+            return apply_inplace("fill_", self, lambda: broadcast_to(value, self.shape) + self * 0)
     v = value.item() if isinstance(value, Tensor) else value
     return apply_inplace("fill_", self, lambda: full_like(self, v))
 
 
 def copy_(self: Tensor, src, non_blocking: bool = False) -> Tensor:
     """Copy ``src``'s values (broadcast, converted to this dtype) into this tensor."""
-    from .shape import broadcast_to
-
     src = as_tensor(src, "copy_")
     try:
         np.broadcast_shapes(src._data.shape, self._data.shape)
@@ -262,7 +247,6 @@ def copy_(self: Tensor, src, non_blocking: bool = False) -> Tensor:
         ) from None
 
     def compute():
-        from .creation import to
 
         return to(broadcast_to(src, self.shape) + self * 0, self.dtype) if src._rg else \
             wrap(np.broadcast_to(src._data, self._data.shape).astype(self._data.dtype))
@@ -272,9 +256,6 @@ def copy_(self: Tensor, src, non_blocking: bool = False) -> Tensor:
 
 def setitem(self: Tensor, index, value) -> None:
     """``self[index] = value``: an in-place write, differentiable for both sides."""
-    from .creation import to
-    from .index import _convert_index, index_put
-
     check_inplace(self)
     idx = _convert_index(index, self._data.shape)
     if not (GRAD.enabled and (self._rg or (isinstance(value, Tensor) and value._rg))):
