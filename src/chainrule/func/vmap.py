@@ -30,7 +30,7 @@ _LEVELS = itertools.count(1)
 
 
 # ---- the boundary ops ----------------------------------------------------------------------------
-@defop("_add_batch_dim", saves_inputs=False, formula="dl/dx = dl/dy with the batch dim moved back")
+@defop("_add_batch_dim", saves_inputs=False, formula="{g0} = {gy} with the batch dim moved back")
 def _add_batch_dim_rule(F, g, xs, out, p, needs):
     dim, level, size = p
     if F.is_tensor:
@@ -39,7 +39,7 @@ def _add_batch_dim_rule(F, g, xs, out, p, needs):
 
 
 @defop("_remove_batch_dim", saves_inputs=False,
-       formula="dl/dx = dl/dy batched (summed over the batch where x was not batched)")
+       formula="{g0} = {gy} batched (summed over the batch where {x0} was not batched)")
 def _remove_batch_dim_rule(F, g, xs, out, p, needs):
     level, size, dim, was_batched = p
     if not was_batched:  # the forward expanded x over the batch: its adjoint sums

@@ -178,7 +178,7 @@ def _cofactors_svd(A: Tensor) -> Tensor:
 
 # ---- det -----------------------------------------------------------------------------------------
 @defop("linalg_det", saves_out=True,
-       formula="dl/dA = dl/dy det(A) A^{-T}  (the cofactor matrix where A is singular)")
+       formula="{g0} = {gy} {y} {x0}^{-T}  ({gy} times the cofactor matrix where {x0} is singular)")
 def _det(F, g, xs, out, p, needs):
     a = xs[0]
     if F.is_tensor:
@@ -247,7 +247,7 @@ def det(A: Tensor, *, out=None) -> Tensor:
 
 
 # ---- slogdet and logdet --------------------------------------------------------------------------
-@defop("linalg_slogdet", formula="dl/dA = dl/d(logabsdet) A^{-T}  (sign: no gradient)")
+@defop("linalg_slogdet", formula="{g0} = {gy} {x0}^{-T}  (sign: no gradient)")
 def _slogdet_op(F, g, xs, out, p, needs):
     a = xs[0]
     if F.is_tensor:

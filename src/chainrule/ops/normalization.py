@@ -68,8 +68,10 @@ def _norm_rule(F, g, xs, out, p, needs):
     return (gx,) + ((gw,) if has_w else ()) + ((gb,) if has_b else ())
 
 
-_FORMULA = ("dl/dx = invstd (gh - mean(gh) - xhat mean(gh xhat)), gh = dl/dy w (training; "
-            "dl/dy w invstd in eval),  dl/dw = sum dl/dy xhat,  dl/db = sum dl/dy")
+_FORMULA = ("{g0} = invstd (gh - mean(gh) - xhat mean(gh xhat)),  gh = {gy} w,  xhat = ({x0} - mean) "
+            "invstd  (in eval: gh invstd)",
+            "{g1} = sum of {gy} * xhat (the weight's; the bias's when there is no weight: sum of {gy})",
+            "{g2} = sum of {gy}")
 _batch_norm = defop("native_batch_norm", formula=_FORMULA)(_norm_rule)
 _layer_norm = defop("native_layer_norm", formula=_FORMULA)(_norm_rule)
 

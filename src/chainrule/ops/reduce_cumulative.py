@@ -23,7 +23,7 @@ def reversed_cumsum(F, t, axis: int):
     return flip_axis(F, F.cumsum(flip_axis(F, t, axis), axis), axis)
 
 
-@defop("cumsum", saves_inputs=False, formula="dl/dx_k = sum_{j>=k} dl/dy_j")
+@defop("cumsum", saves_inputs=False, formula="{g0}_k = sum_{j>=k} ({gy})_j")
 def _cumsum(F, g, xs, out, p, needs):
     if g.ndim == 0:
         return (g,)
@@ -57,7 +57,7 @@ def _cumprod_grad_polynomial(F, g, x, axis: int):
     return F.sum(F.where(upper, F.expand_dims(g, axis) * rows, 0.0), axis + 1)
 
 
-@defop("cumprod", saves_out=True, formula="dl/dx_k = sum_{j>=k} dl/dy_j * y_j / x_k  (zero-safe)")
+@defop("cumprod", saves_out=True, formula="{g0}_k = sum_{j>=k} ({gy})_j {y}_j / {x0}_k  (zero-safe)")
 def _cumprod(F, g, xs, out, p, needs):
     axis = p[0]
     x = xs[0]

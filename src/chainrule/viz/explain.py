@@ -55,7 +55,7 @@ class Downstream:
 
     ``local`` is what the op's rule gave, of shape ``local_shape``; ``grad`` is it summed over
     ``summed_dims`` down to the input's shape (the same array when nothing was broadcast).
-    ``rule`` is this input's part of the formula ("" when the op's generic formula is shown).
+    ``rule`` is this input's part of the formula.
     """
 
     input: TensorInfo
@@ -233,7 +233,7 @@ class _Explainer:
         wanted = [i for i, (e, gx) in enumerate(zip(node.edges, input_grads))
                   if e is not None and gx is not None]
         formula, parts = local_rule(node, v.name, [t.name for t in inputs], wanted, self.loss_name,
-                                    [t.shape for t in inputs])
+                                    [t.shape for t in inputs], out.shape)
         downstream = []
         for i in wanted:
             x = node.inputs[i]
