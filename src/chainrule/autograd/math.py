@@ -63,6 +63,43 @@ def _erf(x):
     return erf_array(x)
 
 
+# The functions below have one meaning and two implementations: on arrays the fast one (LAPACK on
+# the forward's saved factors, a saved statistic, an O(n) form that is right to first order), on
+# tensors one built from differentiable ops, so that the gradient can be differentiated again.
+def _cofactor_matrix(a, d, factors):
+    from ..ops.linalg_det import cofactor_matrix_array
+
+    return cofactor_matrix_array(a, d, factors)
+
+
+def _inverse_mT(a, factors):
+    from ..ops.linalg_det import inverse_mT_array
+
+    return inverse_mT_array(a, factors)
+
+
+def _cumprod_grad_at_zeros(g, x, out, axis):
+    from ..ops.reduce_cumulative import _cumprod_grad_zeros
+
+    return _cumprod_grad_zeros(ARRAY_MATH, g, x, out, axis)
+
+
+def _norm_statistics(x, axes, n, eps, mean, invstd):
+    return mean, invstd  # as the forward computed them from x
+
+
+def _add_batch_dim(x, dim, level, size):
+    from ..func._batched import add_batch_dim
+
+    return add_batch_dim(x, dim, level)
+
+
+def _remove_batch_dim(x, level, size, dim):
+    from ..func._batched import remove_batch_dim
+
+    return remove_batch_dim(x, level, size, dim)
+
+
 ARRAY_MATH = SimpleNamespace(
     exp=np.exp, log=np.log, sin=np.sin, cos=np.cos, tan=np.tan, sqrt=np.sqrt, sign=np.sign,
     log1p=np.log1p, sigmoid=_sigmoid, erf=_erf,
@@ -90,7 +127,15 @@ ARRAY_MATH = SimpleNamespace(
     astype=_astype,
     getitem=lambda x, index: x[index],
     index_put_zeros=_index_put_zeros,
-    is_tensor=False,
+    constant=lambda array: array,  # a NumPy constant as F's kind of value
+    dtype_of=lambda x: x.dtype,  # the NumPy dtype
+    cofactor_matrix=_cofactor_matrix,  # (a, det(a), factors): det(A) A^{-T}, right where A is singular
+    inverse_mT=_inverse_mT,  # (a, factors): A^{-T}
+    cumprod_grad_at_zeros=_cumprod_grad_at_zeros,  # (g, x, out, axis): cumprod's rule where x has zeros
+    norm_statistics=_norm_statistics,  # (x, axes, n, eps, mean, invstd): normalization's statistics
+    add_batch_dim=_add_batch_dim,  # (x, dim, level, size): vmap's boundary ops
+    remove_batch_dim=_remove_batch_dim,  # (x, level, size, dim)
+    is_tensor=False,  # (for autograd.Function's adapter, which hands the user tensors either way)
 )
 
 class _TensorMath:
@@ -109,10 +154,32 @@ class _TensorMath:
             "cumprod": lambda x, axis: C.cumprod(x, dim=axis),
             "prod": lambda x, axis=None, keepdims=False: C.prod(x, dim=axis, keepdim=keepdims),
             "astype": lambda x, dtype: C.to(x, dtype),
+            "constant": C.wrap,
+            "dtype_of": lambda x: x._data.dtype,
+            "cofactor_matrix": lambda a, d, factors: C.linalg_det.cofactor_matrix_graph(self, a, d),
+            "inverse_mT": lambda a, factors: self.mT(self.inv(a)),
+            "cumprod_grad_at_zeros": lambda g, x, out, axis: (
+                C.reduce_cumulative._cumprod_grad_polynomial(self, g, x, axis)),
+            "norm_statistics": lambda x, axes, n, eps, mean, invstd: (
+                C.normalization.statistics(self, x, axes, n, eps)),
+            "add_batch_dim": _tensor_add_batch_dim,
+            "remove_batch_dim": _tensor_remove_batch_dim,
         }
         fn = adapters[name] if name in adapters else getattr(C, name)
         setattr(self, name, fn)  # resolved once
         return fn
+
+
+def _tensor_add_batch_dim(x, dim, level, size):
+    from ..func.vmap import _add_batch_dim as add
+
+    return add(x, dim, level, size)
+
+
+def _tensor_remove_batch_dim(x, level, size, dim):
+    from ..func.vmap import _remove_batch_dim as remove
+
+    return remove(x, level, size, dim)
 
 
 _TENSOR_MATH = _TensorMath()

@@ -33,9 +33,7 @@ _LEVELS = itertools.count(1)
 @defop("_add_batch_dim", saves_inputs=False, formula="{g0} = {gy} with the batch dim moved back")
 def _add_batch_dim_rule(F, g, xs, out, p, needs):
     dim, level, size = p
-    if F.is_tensor:
-        return (_remove_batch_dim(g, level, size, dim),)
-    return (remove_batch_dim(g, level, size, dim),)
+    return (F.remove_batch_dim(g, level, size, dim),)
 
 
 @defop("_remove_batch_dim", saves_inputs=False,
@@ -44,9 +42,7 @@ def _remove_batch_dim_rule(F, g, xs, out, p, needs):
     level, size, dim, was_batched = p
     if not was_batched:  # the forward expanded x over the batch: its adjoint sums
         return (F.sum(g, dim),)
-    if F.is_tensor:
-        return (_add_batch_dim(g, dim, level, size),)
-    return (add_batch_dim(g, dim, level),)
+    return (F.add_batch_dim(g, dim, level, size),)
 
 
 def _add_batch_dim(x: Tensor, dim: int, level: int, size: int) -> Tensor:

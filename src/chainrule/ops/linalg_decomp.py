@@ -55,20 +55,11 @@ def used(F, g) -> bool:
     zeros, which the rules treat as torch treats an undefined gradient (the term is skipped, so
     e.g. eigenvalues alone stay differentiable at repeated eigenvalues). Under vmap: used by
     any sample (a sample that did not use it gets zeros through the term)."""
-    return any_true(g._data if F.is_tensor else g)
-
-
-def constant(F, array: np.ndarray):
-    """A constant array in the rule's namespace (a Tensor under create_graph)."""
-    return wrap(array) if F.is_tensor else array
-
-
-def np_dtype(F, x) -> np.dtype:
-    return x._data.dtype if F.is_tensor else x.dtype
+    return any_true(g)  # (arrays and tensors alike)
 
 
 def eye_like(F, x, n: int):
-    return constant(F, np.eye(n, dtype=np_dtype(F, x)))
+    return F.constant(np.eye(n, dtype=F.dtype_of(x)))
 
 
 def diag_embed(F, v, n: int):

@@ -43,16 +43,19 @@ def _sum_over(F, t, axes: tuple):
     return F.sum(t, axes) if axes else t  # (an empty dim list would sum everything)
 
 
+def statistics(F, x, axes: tuple, n: int, eps: float) -> tuple:
+    """``(mean, invstd)`` of ``x`` over ``axes`` (biased variance), in F's kind of value."""
+    mean = F.sum(x, axes, True) / n
+    xc = x - mean
+    return mean, 1 / F.sqrt(F.sum(xc * xc, axes, True) / n + eps)
+
+
 def _norm_rule(F, g, xs, out, p, needs):
     axes, n, eps, training, mean, invstd, view, w_axes, has_w, has_b = p
     x = xs[0]
-    if training and F.is_tensor:  # the statistics depend on x: recompute them differentiably
-        mean = F.sum(x, axes, True) / n
-        xc = x - mean
-        invstd = 1 / F.sqrt(F.sum(xc * xc, axes, True) / n + eps)
-        xhat = xc * invstd
-    else:
-        xhat = (x - mean) * invstd
+    if training:  # the statistics depend on x: saved ones on arrays, recomputed on tensors
+        mean, invstd = F.norm_statistics(x, axes, n, eps, mean, invstd)
+    xhat = (x - mean) * invstd
     gx = gw = gb = None
     if needs[0]:
         gh = g * F.reshape(xs[1], view) if has_w else g

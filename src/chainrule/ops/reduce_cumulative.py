@@ -65,9 +65,8 @@ def _cumprod(F, g, xs, out, p, needs):
         return (g,)
     if not any_true(x == 0):
         return (reversed_cumsum(F, g * out, axis) / x,)
-    if F.is_tensor:
-        return (_cumprod_grad_polynomial(F, g, x, axis),)
-    return (_cumprod_grad_zeros(F, g, x, out, axis),)
+    # on arrays the O(n) form, on tensors the polynomial one (its derivative is right at zeros)
+    return (F.cumprod_grad_at_zeros(g, x, out, axis),)
 
 
 def _cumulative(who: str, op, fn):
