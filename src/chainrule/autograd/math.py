@@ -66,15 +66,18 @@ def _erf(x):
 # The functions below have one meaning and two implementations: on arrays the fast one (LAPACK on
 # the forward's saved factors, a saved statistic, an O(n) form that is right to first order), on
 # tensors one built from differentiable ops, so that the gradient can be differentiated again.
+# (the op modules import this one: their kernels are looked up at the first call, then kept)
 def _cofactor_matrix(a, d, factors):
     from ..ops.linalg_det import cofactor_matrix_array
 
+    ARRAY_MATH.cofactor_matrix = cofactor_matrix_array
     return cofactor_matrix_array(a, d, factors)
 
 
 def _inverse_mT(a, factors):
     from ..ops.linalg_det import inverse_mT_array
 
+    ARRAY_MATH.inverse_mT = inverse_mT_array
     return inverse_mT_array(a, factors)
 
 
@@ -97,6 +100,7 @@ def _add_batch_dim(x, dim, level, size):
 def _remove_batch_dim(x, level, size, dim):
     from ..func._batched import remove_batch_dim
 
+    ARRAY_MATH.remove_batch_dim = remove_batch_dim
     return remove_batch_dim(x, level, size, dim)
 
 

@@ -180,7 +180,12 @@ def _cofactors_svd(A: Tensor) -> Tensor:
 @defop("linalg_det", saves_out=True,
        formula="{g0} = {gy} {y} {x0}^{-T}  ({gy} times the cofactor matrix where {x0} is singular)")
 def _det(F, g, xs, out, p, needs):
-    return (F.expand_dims(g, (-1, -2)) * F.cofactor_matrix(xs[0], out, p[0]),)
+    return (_per_matrix(F, g) * F.cofactor_matrix(xs[0], out, p[0]),)
+
+
+def _per_matrix(F, g):
+    """``g`` (a number per matrix) shaped to scale the matrices (a 0-d one scales as it is)."""
+    return g if g.ndim == 0 else F.reshape(g, tuple(g.shape) + (1, 1))
 
 
 def _cofactors_unfactored(a, d):
@@ -245,7 +250,7 @@ def det(A: Tensor, *, out=None) -> Tensor:
 # ---- slogdet and logdet --------------------------------------------------------------------------
 @defop("linalg_slogdet", formula="{g0} = {gy} {x0}^{-T}  (sign: no gradient)")
 def _slogdet_op(F, g, xs, out, p, needs):
-    return (F.expand_dims(g, (-1, -2)) * F.inverse_mT(xs[0], p[0]),)
+    return (_per_matrix(F, g) * F.inverse_mT(xs[0], p[0]),)
 
 
 def _inverse_mT_unfactored(a):
