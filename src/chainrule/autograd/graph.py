@@ -52,11 +52,11 @@ class Op:
         self.backward = backward
         self.saves_out = saves_out
         self.saves_inputs = saves_inputs
-        self.templates = tuple(t for t in ((formula,) if isinstance(formula, str) else formula))
+        self.templates = (formula,) if isinstance(formula, str) else tuple(formula)
         if self.templates == ("",):
             self.templates = ()
-        self.formula = ",  ".join(self.render(i, generic_fields(self)) for i in range(len(self.templates))
-                                  if self.templates[i])
+        generic = generic_fields(self)
+        self.formula = ",  ".join(filter(None, (self.render(i, generic) for i in range(len(self.templates)))))
         # True when the rule's gradients always have the inputs' shapes and dtypes (unary
         # element-wise ops): the engine then skips its un-broadcasting check
         self.same_shape = False
