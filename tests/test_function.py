@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+import torch
 from test_engine import LIBS, leaf, same
 
 import chainrule
-import torch
 
 X = [0.5, -1.0, 2.0]
 

@@ -17,9 +17,9 @@ from . import _dtype, _tensor_methods
 from ._device import device_of
 from ._format import tensor_repr
 from ._tensor_methods import TensorMethods
-from .backend import to_numpy
 from .autograd.grad_mode import GRAD, GRAD_OFF, INFERENCE, INFERENCE_VERSION, saved_versions
 from .autograd.graph import SAVE_ALL_INPUTS, Node, Op, Retain
+from .backend import to_numpy
 
 __all__ = ["Tensor", "Size", "UntypedStorage", "wrap", "make_result", "make_unary_result", "make_view",
            "sync_view", "mark_multi_output_views", "MultiOutputViewSteps"]

@@ -9,6 +9,7 @@ input.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -29,19 +30,33 @@ class Op:
         ``xs`` the inputs, ``out`` the output (when ``saves_out``), ``needs`` which inputs want one.
     saves_out : backward reads the output (so an in-place change of it is an error).
     saves_inputs : backward reads the inputs' values (so an in-place change of them is an error).
-    formula : the local rule in the lecture's notation, for ``viz.explain``.
+    formula : the local rule in the lecture's notation, written once: one template per input (a
+        tuple, ``""`` for an input that never gets a gradient, e.g. an index), or one template (a
+        str) for a one-input op or one shared by all inputs. Placeholders:
+        ``{gy}`` the upstream gradient dl/dy; ``{y}`` the output; ``{x0}``, ``{x1}``, ... the
+        inputs and ``{g0}``, ``{g1}``, ... their gradients; ``{xi}``, ``{gi}`` the input a shared
+        template is for; ``{c}`` the op's scalar and ``{alpha}`` add's factor (``node.params[0]``;
+        ``{alpha}`` shows as ``"alpha * "``, and as nothing when it is 1); ``{n}`` how many input
+        elements make one output element (mean's count); ``{shape0}`` the first input's shape.
+        Other braces are text (``A^{-T}``). ``viz.explain`` fills them with the tensors' names
+        (``dl/dz1 = dl/da1 * a1 * (1 - a1)``); ``formula`` is the rule with generic names (x, or
+        a and b, or x0, x1, ...; y; dl/dy), as docstrings show it.
     """
 
-    __slots__ = ("name", "backward", "saves_out", "saves_inputs", "formula", "node_name",
-                 "same_shape", "saves_params")
+    __slots__ = ("name", "backward", "saves_out", "saves_inputs", "templates", "formula",
+                 "node_name", "same_shape", "saves_params")
 
     def __init__(self, name: str, backward: Callable, *, saves_out: bool = False,
-                 saves_inputs: bool = True, formula: str = "") -> None:
+                 saves_inputs: bool = True, formula: str | tuple[str, ...] = "") -> None:
         self.name = name
         self.backward = backward
         self.saves_out = saves_out
         self.saves_inputs = saves_inputs
-        self.formula = formula
+        self.templates = (formula,) if isinstance(formula, str) else tuple(formula)
+        if self.templates == ("",):
+            self.templates = ()
+        generic = generic_fields(self)
+        self.formula = ",  ".join(filter(None, (self.render(i, generic) for i in range(len(self.templates)))))
         # True when the rule's gradients always have the inputs' shapes and dtypes (unary
         # element-wise ops): the engine then skips its un-broadcasting check
         self.same_shape = False
@@ -50,15 +65,48 @@ class Op:
         self.saves_params = False
         self.node_name = "".join(p.capitalize() for p in name.strip("_").split("_")) + "Backward0"
 
+    def template(self, i: int) -> str | None:
+        """The template of input ``i``'s gradient (None: the op has none for it)."""
+        t = self.templates
+        if len(t) == 1 and (i == 0 or "{gi}" in t[0]):
+            return t[0]
+        return t[i] if i < len(t) and t[i] else None
+
+    def render(self, i: int, fields: dict[str, str]) -> str:
+        """Input ``i``'s part of the formula with its placeholders filled from ``fields``."""
+        template = self.template(i)
+        if template is None:
+            return ""
+        try:
+            return _PLACEHOLDER.sub(lambda m: fields[m.group(1)], template)
+        except KeyError as e:
+            raise ValueError(f"op {self.name!r}: unknown placeholder {{{e.args[0]}}} in its formula "
+                             f"{template!r}; see Op's docstring for the known ones") from None
+
     def __repr__(self) -> str:
         return f"Op({self.name!r})"
+
+
+_PLACEHOLDER = re.compile(r"\{([A-Za-z_]\w*)\}")  # {gy}, {x0}; not A^{-T} or sum_{j>=k}
+
+
+def generic_fields(op: Op) -> dict[str, str]:
+    """The placeholders' generic names: x (one input), a and b (two), x0, x1, ... (more)."""
+    n = len(op.templates)
+    names = ("x",) if n == 1 else ("a", "b") if n == 2 else tuple(f"x{k}" for k in range(n))
+    fields = {"gy": "dl/dy", "y": "y", "xi": "x_i", "gi": "dl/dx_i", "c": "c", "n": "n",
+              "alpha": "alpha * ", "shape0": f"{names[0] if names else 'x'}.shape"}
+    for k, name in enumerate(names):
+        fields[f"x{k}"], fields[f"g{k}"] = name, f"dl/d{name}"
+    return fields
 
 
 #: every differentiable op, by name: the test suite iterates it
 REGISTRY: dict[str, Op] = {}
 
 
-def defop(name: str, *, saves_out: bool = False, saves_inputs: bool = True, formula: str = ""):
+def defop(name: str, *, saves_out: bool = False, saves_inputs: bool = True,
+          formula: str | tuple[str, ...] = ""):
     """Decorator: register ``backward`` as the derivative rule of op ``name``; returns the Op."""
 
     def register(backward: Callable) -> Op:

@@ -79,7 +79,11 @@ ARRAY_MATH = SimpleNamespace(
     astype=_astype,
     getitem=lambda x, index: x[index],
     index_put_zeros=_index_put_zeros,
-    is_tensor=False,
+    constant=lambda array: array,  # a NumPy constant as F's kind of value
+    dtype_of=lambda x: x.dtype,  # the NumPy dtype
+    is_tensor=False,  # (for autograd.Function's adapter, which hands the user tensors either way)
+    # more are registered by the op families that define them (see ``register``): cofactor_matrix,
+    # inverse_mT (linalg_det), cumprod_grad_at_zeros, norm_statistics, add/remove_batch_dim (vmap)
 )
 
 #: the namespace of differentiable ops, bound by ``chainrule.ops`` when it loads (it sits above)
@@ -109,10 +113,14 @@ class _TensorMath:
             "cumprod": lambda x, axis: C.cumprod(x, dim=axis),
             "prod": lambda x, axis=None, keepdims=False: C.prod(x, dim=axis, keepdim=keepdims),
             "astype": lambda x, dtype: C.to(x, dtype),
+            "constant": C.wrap,
+            "dtype_of": lambda x: x._data.dtype,
         }
         fn = adapters[name] if name in adapters else getattr(C, name)
         setattr(self, name, fn)  # resolved once
         return fn
+
+
 
 
 _TENSOR_MATH = _TensorMath()

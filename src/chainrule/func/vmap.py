@@ -20,6 +20,7 @@ from typing import Any
 from .. import _random
 from .._tensor import Tensor, make_result
 from ..autograd.graph import defop
+from ..autograd.math import register
 from ..ops.join import cat
 
 # the rule modules register themselves in _batched's tables and with chainrule.backend as they load
@@ -43,23 +44,19 @@ _LEVELS = itertools.count(1)
 
 
 # ---- the boundary ops ----------------------------------------------------------------------------
-@defop("_add_batch_dim", saves_inputs=False, formula="dl/dx = dl/dy with the batch dim moved back")
+@defop("_add_batch_dim", saves_inputs=False, formula="{g0} = {gy} with the batch dim moved back")
 def _add_batch_dim_rule(F, g, xs, out, p, needs):
     dim, level, size = p
-    if F.is_tensor:
-        return (_remove_batch_dim(g, level, size, dim),)
-    return (remove_batch_dim(g, level, size, dim),)
+    return (F.remove_batch_dim(g, level, size, dim),)
 
 
 @defop("_remove_batch_dim", saves_inputs=False,
-       formula="dl/dx = dl/dy batched (summed over the batch where x was not batched)")
+       formula="{g0} = {gy} batched (summed over the batch where {x0} was not batched)")
 def _remove_batch_dim_rule(F, g, xs, out, p, needs):
     level, size, dim, was_batched = p
     if not was_batched:  # the forward expanded x over the batch: its adjoint sums
         return (F.sum(g, dim),)
-    if F.is_tensor:
-        return (_add_batch_dim(g, dim, level, size),)
-    return (add_batch_dim(g, dim, level),)
+    return (F.add_batch_dim(g, dim, level, size),)
 
 
 def _add_batch_dim(x: Tensor, dim: int, level: int, size: int) -> Tensor:
@@ -335,3 +332,8 @@ def vmap(func: Callable, in_dims=0, out_dims=0, randomness: str = "error", *,
 
     return wrapped
 
+
+# vmap's boundary ops, for the rules of _add_batch_dim/_remove_batch_dim (registered from here:
+# the math interface below knows nothing of vmap)
+register("add_batch_dim", lambda x, dim, level, size: add_batch_dim(x, dim, level), _add_batch_dim)
+register("remove_batch_dim", remove_batch_dim, _remove_batch_dim)

@@ -33,7 +33,7 @@ def _float_input(input, who: str) -> tuple[Tensor, np.ndarray]:
 
 
 # ---- leaky_relu, elu ----------------------------------------------------------------------------
-@defop("leaky_relu", formula="dl/dx = dl/dy * (1 if x > 0 else slope)")
+@defop("leaky_relu", formula="{g0} = {gy} * (1 if {x0} > 0 else {c})")
 def _leaky_relu(F, g, xs, out, p, needs):
     return (F.where(xs[0] > 0, g, g * p[0]),)
 
@@ -46,7 +46,7 @@ def leaky_relu(input: Tensor, negative_slope: float = 0.01) -> Tensor:
 
 
 @defop("elu", saves_out=True, saves_inputs=False,
-       formula="dl/dx = dl/dy * (1 if x > 0 else y + alpha)")
+       formula="{g0} = {gy} * (1 if {y} > 0 else {y} + {c})")
 def _elu(F, g, xs, out, p, needs):
     alpha = p[0]
     return (F.where(out > 0, g, g * (out + alpha)),)
@@ -60,7 +60,7 @@ def elu(input: Tensor, alpha: float = 1.0) -> Tensor:
 
 
 # ---- gelu, silu, softplus ----------------------------------------------------------------------
-@defop("gelu", formula="dl/dx = dl/dy * (Phi(x) + x phi(x))  (tanh form for approximate='tanh')")
+@defop("gelu", formula="{g0} = {gy} * (Phi({x0}) + {x0} phi({x0}))  (tanh form for approximate='tanh')")
 def _gelu(F, g, xs, out, p, needs):
     x = xs[0]
     if p[0] == "tanh":
@@ -86,7 +86,7 @@ def gelu(input: Tensor, approximate: str = "none") -> Tensor:
     return make_result(out.astype(x.dtype, copy=False), _gelu, (input,), (approximate,))
 
 
-@defop("silu", formula="dl/dx = dl/dy * s (1 + x (1 - s)),  s = sigmoid(x)")
+@defop("silu", formula="{g0} = {gy} * s (1 + {x0} (1 - s)),  s = sigmoid({x0})")
 def _silu(F, g, xs, out, p, needs):
     x = xs[0]
     s = F.sigmoid(x)
@@ -99,7 +99,7 @@ def silu(input: Tensor) -> Tensor:
     return make_result(x * sigmoid_array(x), _silu, (input,))
 
 
-@defop("softplus", formula="dl/dx = dl/dy * sigmoid(beta x)  (dl/dy where beta x > threshold)")
+@defop("softplus", formula="{g0} = {gy} * sigmoid(beta {x0})  ({gy} where beta {x0} > threshold)")
 def _softplus(F, g, xs, out, p, needs):
     beta, threshold = p
     bx = xs[0] * beta
@@ -119,7 +119,7 @@ for _op in (_leaky_relu, _elu, _gelu, _silu, _softplus):
 
 
 # ---- linear ------------------------------------------------------------------------------------
-@defop("linear", formula="dl/dx = dl/dy W,  dl/dW = (dl/dy)^T x,  dl/db = sum(dl/dy over the batch)")
+@defop("linear", formula=("{g0} = {gy} {x1}", "{g1} = ({gy})^T {x0}", "{g2} = ({gy})^T 1_n"))
 def _linear(F, g, xs, out, p, needs):
     x, w = xs[0], xs[1]
     gx = F.matmul(g, w) if needs[0] else None

@@ -39,8 +39,8 @@ def _geometry(p):
     return p[0], p[1], p[2], p[3]
 
 
-@defop("convolution", formula="dl/dx = conv_transpose(dl/dy, w),  dl/dw = correlate(x, dl/dy),"
-       "  dl/db = sum of dl/dy over (N, H, W)")
+@defop("convolution", formula=("{g0} = conv_transpose({gy}, {x1})", "{g1} = correlate({x0}, {gy})",
+                               "{g2} = sum of {gy} over (N, H, W)"))
 def _convolution(F, g, xs, out, p, needs):
     stride, padding, dilation, groups = _geometry(p)
     x, w = xs[0], xs[1]
@@ -55,8 +55,8 @@ def _convolution(F, g, xs, out, p, needs):
     return gx, gw, gb
 
 
-@defop("convolution_transpose", formula="dl/dx = conv(dl/dy, w),  dl/dw = correlate(dl/dy, x),"
-       "  dl/db = sum of dl/dy over (N, H, W)")
+@defop("convolution_transpose", formula=("{g0} = conv({gy}, {x1})", "{g1} = correlate({gy}, {x0})",
+                                         "{g2} = sum of {gy} over (N, H, W)"))
 def _convolution_transpose(F, g, xs, out, p, needs):
     stride, padding, dilation, groups = _geometry(p)
     x, w = xs[0], xs[1]
@@ -70,8 +70,7 @@ def _convolution_transpose(F, g, xs, out, p, needs):
     return gx, gw, gb
 
 
-@defop("convolution_weight", formula="dl/dx = conv_transpose(dl/dy, dl/dW),  "
-       "dl/d(dy) = conv(x, dl/dW)")
+@defop("convolution_weight", formula=("{g0} = conv_transpose({x1}, {gy})", "{g1} = conv({x0}, {gy})"))
 def _convolution_weight(F, g, xs, out, p, needs):
     stride, padding, dilation, groups = _geometry(p)
     x, gy = xs

@@ -132,7 +132,7 @@ def from_numpy(array: np.ndarray) -> Tensor:
     return wrap(array)
 
 
-@defop("to", saves_inputs=False, formula="dl/dx = dl/dy converted back to x's dtype")
+@defop("to", saves_inputs=False, formula="{g0} = {gy} converted back to {x0}'s dtype")
 def _to(F, g, xs, out, p, needs):
     return (g,)  # the engine casts the gradient back to the input's dtype
 
@@ -164,7 +164,7 @@ def to(input: Tensor, *args, **kwargs) -> Tensor:
     return make_result(out, _to, (input,))
 
 
-@defop("clone", saves_inputs=False, formula="dl/dx = dl/dy")
+@defop("clone", saves_inputs=False, formula="{g0} = {gy}")
 def _clone(F, g, xs, out, p, needs):
     return (g,)
 

@@ -14,7 +14,7 @@ from .shape import diagonal as diagonal_view
 __all__ = ["diag", "trace"]
 
 
-@defop("diag_embed", saves_inputs=False, formula="dl/dv = the diagonal of dl/dY")
+@defop("diag_embed", saves_inputs=False, formula="{g0} = the diagonal of {gy}")
 def _diag_embed(F, g, xs, out, p, needs):
     return (F.getitem(g, p[0]),)
 
@@ -39,7 +39,7 @@ def diag(input: Tensor, diagonal: int = 0) -> Tensor:
     return make_result(out, _diag_embed, (input,), (index,))
 
 
-@defop("trace", saves_inputs=False, formula="dl/dX = dl/dy * I")
+@defop("trace", saves_inputs=False, formula="{g0} = {gy} * I")
 def _trace(F, g, xs, out, p, needs):
     shape, index = p
     return (F.index_put_zeros(shape, index, F.broadcast_to(g, index[0].shape)),)

@@ -143,7 +143,7 @@ def _grad_equation(k: int, subs: tuple[str, ...], out_subs: str, shapes: list[tu
     return lhs + "->" + "".join(result), consts
 
 
-@defop("einsum", formula="dl/dX_k = einsum(dl/dY and the other operands -> X_k's subscripts)")
+@defop("einsum", formula="{gi} = einsum of {gy} and the other operands, to the subscripts of {xi}")
 def _einsum(F, g, xs, out, p, needs):
     subs, out_subs, dt = p
     shapes = [tuple(x.shape) for x in xs]

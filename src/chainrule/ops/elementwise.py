@@ -46,129 +46,129 @@ def _no_grad(F, g, xs, out, p, needs):
 
 
 # ---- unary ops: forward ufunc, derivative rule ------------------------------------------------
-@defop("neg", saves_inputs=False, formula="dl/dx = -dl/dy")
+@defop("neg", saves_inputs=False, formula="{g0} = -{gy}")
 def _neg(F, g, xs, out, p, needs):
     return (-g,)
 
 
-@defop("exp", saves_out=True, saves_inputs=False, formula="dl/dx = dl/dy * exp(x)")
+@defop("exp", saves_out=True, saves_inputs=False, formula="{g0} = {gy} * {y}")
 def _exp(F, g, xs, out, p, needs):
     return (g * out,)
 
 
-@defop("expm1", saves_out=True, saves_inputs=False, formula="dl/dx = dl/dy * (y + 1)")
+@defop("expm1", saves_out=True, saves_inputs=False, formula="{g0} = {gy} * ({y} + 1)")
 def _expm1(F, g, xs, out, p, needs):
     return (g * (out + 1),)
 
 
-@defop("log", formula="dl/dx = dl/dy / x")
+@defop("log", formula="{g0} = {gy} / {x0}")
 def _log(F, g, xs, out, p, needs):
     return (g / xs[0],)
 
 
-@defop("log1p", formula="dl/dx = dl/dy / (1 + x)")
+@defop("log1p", formula="{g0} = {gy} / (1 + {x0})")
 def _log1p(F, g, xs, out, p, needs):
     return (g / (xs[0] + 1),)
 
 
-@defop("log2", formula="dl/dx = dl/dy / (x ln 2)")
+@defop("log2", formula="{g0} = {gy} / ({x0} ln 2)")
 def _log2(F, g, xs, out, p, needs):
     return (g / (xs[0] * _LN2),)
 
 
-@defop("log10", formula="dl/dx = dl/dy / (x ln 10)")
+@defop("log10", formula="{g0} = {gy} / ({x0} ln 10)")
 def _log10(F, g, xs, out, p, needs):
     return (g / (xs[0] * _LN10),)
 
 
-@defop("sin", formula="dl/dx = dl/dy * cos(x)")
+@defop("sin", formula="{g0} = {gy} * cos({x0})")
 def _sin(F, g, xs, out, p, needs):
     return (g * F.cos(xs[0]),)
 
 
-@defop("cos", formula="dl/dx = -dl/dy * sin(x)")
+@defop("cos", formula="{g0} = -{gy} * sin({x0})")
 def _cos(F, g, xs, out, p, needs):
     return (-g * F.sin(xs[0]),)
 
 
-@defop("tan", saves_out=True, saves_inputs=False, formula="dl/dx = dl/dy * (1 + y^2)")
+@defop("tan", saves_out=True, saves_inputs=False, formula="{g0} = {gy} * (1 + {y}^2)")
 def _tan(F, g, xs, out, p, needs):
     return (g * (out * out + 1),)
 
 
-@defop("asin", formula="dl/dx = dl/dy / sqrt(1 - x^2)")
+@defop("asin", formula="{g0} = {gy} / sqrt(1 - {x0}^2)")
 def _asin(F, g, xs, out, p, needs):
     x = xs[0]
     return (g / F.sqrt(1 - x * x),)
 
 
-@defop("acos", formula="dl/dx = -dl/dy / sqrt(1 - x^2)")
+@defop("acos", formula="{g0} = -{gy} / sqrt(1 - {x0}^2)")
 def _acos(F, g, xs, out, p, needs):
     x = xs[0]
     return (-g / F.sqrt(1 - x * x),)
 
 
-@defop("atan", formula="dl/dx = dl/dy / (1 + x^2)")
+@defop("atan", formula="{g0} = {gy} / (1 + {x0}^2)")
 def _atan(F, g, xs, out, p, needs):
     x = xs[0]
     return (g / (x * x + 1),)
 
 
-@defop("sinh", formula="dl/dx = dl/dy * cosh(x)")
+@defop("sinh", formula="{g0} = {gy} * cosh({x0})")
 def _sinh(F, g, xs, out, p, needs):
     return (g * F.cosh(xs[0]),)
 
 
-@defop("cosh", formula="dl/dx = dl/dy * sinh(x)")
+@defop("cosh", formula="{g0} = {gy} * sinh({x0})")
 def _cosh(F, g, xs, out, p, needs):
     return (g * F.sinh(xs[0]),)
 
 
-@defop("tanh", saves_out=True, saves_inputs=False, formula="dl/dx = dl/dy * (1 - y^2)")
+@defop("tanh", saves_out=True, saves_inputs=False, formula="{g0} = {gy} * (1 - {y}^2)")
 def _tanh(F, g, xs, out, p, needs):
     return (g * (1 - out * out),)
 
 
-@defop("sigmoid", saves_out=True, saves_inputs=False, formula="dl/dz = dl/da * a (1 - a)")
+@defop("sigmoid", saves_out=True, saves_inputs=False, formula="{g0} = {gy} * {y} * (1 - {y})")
 def _sigmoid(F, g, xs, out, p, needs):
     return (g * out * (1 - out),)
 
 
-@defop("relu", saves_out=True, saves_inputs=False, formula="dl/dx = dl/dy * [y > 0]")
+@defop("relu", saves_out=True, saves_inputs=False, formula="{g0} = {gy} * [{x0} > 0]")
 def _relu(F, g, xs, out, p, needs):
     return (g * (out > 0),)
 
 
-@defop("abs", formula="dl/dx = dl/dy * sign(x)")
+@defop("abs", formula="{g0} = {gy} * sign({x0})")
 def _abs(F, g, xs, out, p, needs):
     return (g * F.sign(xs[0]),)
 
 
-@defop("sqrt", saves_out=True, saves_inputs=False, formula="dl/dx = dl/dy / (2 y)")
+@defop("sqrt", saves_out=True, saves_inputs=False, formula="{g0} = {gy} / (2 * {y})")
 def _sqrt(F, g, xs, out, p, needs):
     return (g / (2 * out),)
 
 
-@defop("rsqrt", saves_out=True, saves_inputs=False, formula="dl/dx = -dl/dy * y^3 / 2")
+@defop("rsqrt", saves_out=True, saves_inputs=False, formula="{g0} = -{gy} * {y}^3 / 2")
 def _rsqrt(F, g, xs, out, p, needs):
     return (g * (out * out * out) * -0.5,)
 
 
-@defop("square", formula="dl/dx = dl/dy * 2 x")
+@defop("square", formula="{g0} = {gy} * 2 * {x0}")
 def _square(F, g, xs, out, p, needs):
     return (g * (2 * xs[0]),)
 
 
-@defop("reciprocal", saves_out=True, saves_inputs=False, formula="dl/dx = -dl/dy * y^2")
+@defop("reciprocal", saves_out=True, saves_inputs=False, formula="{g0} = -{gy} * {y}^2")
 def _reciprocal(F, g, xs, out, p, needs):
     return (-g * (out * out),)
 
 
-sign_op = defop("sign", saves_inputs=False, formula="dl/dx = 0")(_no_grad)
-floor_op = defop("floor", saves_inputs=False, formula="dl/dx = 0")(_no_grad)
-ceil_op = defop("ceil", saves_inputs=False, formula="dl/dx = 0")(_no_grad)
-round_op = defop("round", saves_inputs=False, formula="dl/dx = 0")(_no_grad)
-trunc_op = defop("trunc", saves_inputs=False, formula="dl/dx = 0")(_no_grad)
+sign_op = defop("sign", saves_inputs=False, formula="{g0} = 0")(_no_grad)
+floor_op = defop("floor", saves_inputs=False, formula="{g0} = 0")(_no_grad)
+ceil_op = defop("ceil", saves_inputs=False, formula="{g0} = 0")(_no_grad)
+round_op = defop("round", saves_inputs=False, formula="{g0} = 0")(_no_grad)
+trunc_op = defop("trunc", saves_inputs=False, formula="{g0} = 0")(_no_grad)
 
 
 def _rsqrt_fn(x):
@@ -253,25 +253,25 @@ def round(input: Tensor, decimals: int = 0) -> Tensor:  # noqa: A001
 
 
 # ---- binary ops --------------------------------------------------------------------------------
-@defop("add", saves_inputs=False, formula="dl/da = dl/dy,  dl/db = alpha dl/dy")
+@defop("add", saves_inputs=False, formula=("{g0} = {gy}", "{g1} = {alpha}{gy}"))
 def _add(F, g, xs, out, p, needs):
     alpha = p[0] if p else 1
     return g, (g if alpha == 1 else g * alpha)
 
 
-@defop("sub", saves_inputs=False, formula="dl/da = dl/dy,  dl/db = -alpha dl/dy")
+@defop("sub", saves_inputs=False, formula=("{g0} = {gy}", "{g1} = -{alpha}{gy}"))
 def _sub(F, g, xs, out, p, needs):
     alpha = p[0] if p else 1
     return g, (-g if alpha == 1 else g * -alpha)
 
 
-@defop("mul", formula="dl/da = dl/dy * b,  dl/db = dl/dy * a")
+@defop("mul", formula=("{g0} = {gy} * {x1}", "{g1} = {gy} * {x0}"))
 def _mul(F, g, xs, out, p, needs):
     a, b = xs
     return (g * b if needs[0] else None), (g * a if needs[1] else None)
 
 
-@defop("div", formula="dl/da = dl/dy / b,  dl/db = -dl/dy * a / b^2")
+@defop("div", formula=("{g0} = {gy} / {x1}", "{g1} = -{gy} * {x0} / {x1}^2"))
 def _div(F, g, xs, out, p, needs):
     a, b = xs
     ga = g / b if needs[0] else None
@@ -279,7 +279,8 @@ def _div(F, g, xs, out, p, needs):
     return ga, gb
 
 
-@defop("pow", formula="dl/da = dl/dy * b a^(b-1),  dl/db = dl/dy * a^b ln a")
+@defop("pow", formula=("{g0} = {gy} * {x1} * {x0}^({x1} - 1)",
+                      "{g1} = {gy} * {y} * ln({x0})"))
 def _pow(F, g, xs, out, p, needs):
     a, b = xs
     ga = gb = None
@@ -291,40 +292,43 @@ def _pow(F, g, xs, out, p, needs):
     return ga, gb
 
 
-@defop("maximum", formula="dl/da = dl/dy * [a > b] (half where equal)")
+@defop("maximum", formula=("{g0} = {gy} * [{x0} > {x1}]  (half where equal)",
+                          "{g1} = {gy} * [{x1} > {x0}]  (half where equal)"))
 def _maximum(F, g, xs, out, p, needs):
     a, b = xs
     shared = F.where(a == b, g / 2, g)
     return F.where(a < b, 0.0, shared), F.where(a > b, 0.0, shared)
 
 
-@defop("minimum", formula="dl/da = dl/dy * [a < b] (half where equal)")
+@defop("minimum", formula=("{g0} = {gy} * [{x0} < {x1}]  (half where equal)",
+                          "{g1} = {gy} * [{x1} < {x0}]  (half where equal)"))
 def _minimum(F, g, xs, out, p, needs):
     a, b = xs
     shared = F.where(a == b, g / 2, g)
     return F.where(a > b, 0.0, shared), F.where(a < b, 0.0, shared)
 
 
-@defop("remainder", formula="dl/da = dl/dy,  dl/db = -dl/dy * floor(a / b)")
+@defop("remainder", formula=("{g0} = {gy}", "{g1} = -{gy} * floor({x0} / {x1})"))
 def _remainder(F, g, xs, out, p, needs):
     a, b = xs
     return g, (-g * F.floor_divide(a, b) if needs[1] else None)
 
 
-@defop("fmod", formula="dl/da = dl/dy,  dl/db = -dl/dy * trunc(a / b)")
+@defop("fmod", formula=("{g0} = {gy}", "{g1} = -{gy} * trunc({x0} / {x1})"))
 def _fmod(F, g, xs, out, p, needs):
     a, b = xs
     return g, (-g * F.trunc(a / b) if needs[1] else None)
 
 
-@defop("atan2", formula="dl/da = dl/dy * b / (a^2 + b^2),  dl/db = -dl/dy * a / (a^2 + b^2)")
+@defop("atan2", formula=("{g0} = {gy} * {x1} / ({x0}^2 + {x1}^2)",
+                        "{g1} = -{gy} * {x0} / ({x0}^2 + {x1}^2)"))
 def _atan2(F, g, xs, out, p, needs):
     a, b = xs
     r = a * a + b * b
     return g * b / r, -g * a / r
 
 
-floor_divide_op = defop("floor_divide", saves_inputs=False, formula="dl/da = dl/db = 0")(
+floor_divide_op = defop("floor_divide", saves_inputs=False, formula=("{g0} = 0", "{g1} = 0"))(
     lambda F, g, xs, out, p, needs: (g * 0, g * 0)
 )
 
@@ -373,27 +377,27 @@ arctan2 = atan2
 # A float tensor with a Python number is the commonest binary op (x * 2, x + 1, 1 - x): these
 # get one-input nodes that keep the number as a parameter, so forward and backward stay lean.
 # (c is kept as a 0-d array of x's dtype: NumPy multiplies by it twice as fast as by a number)
-@defop("mul_scalar", saves_inputs=False, formula="dl/dx = dl/dy * c")
+@defop("mul_scalar", saves_inputs=False, formula="{g0} = {gy} * {c}")
 def _mul_scalar(F, g, xs, out, p, needs):
     return (g * p[0],)
 
 
-@defop("add_scalar", saves_inputs=False, formula="dl/dx = dl/dy")
+@defop("add_scalar", saves_inputs=False, formula="{g0} = {gy}")
 def _add_scalar(F, g, xs, out, p, needs):
     return (g,)
 
 
-@defop("sub_scalar", saves_inputs=False, formula="dl/dx = dl/dy")
+@defop("sub_scalar", saves_inputs=False, formula="{g0} = {gy}")
 def _sub_scalar(F, g, xs, out, p, needs):
     return (g,)
 
 
-@defop("rsub_scalar", saves_inputs=False, formula="dl/dx = -dl/dy")
+@defop("rsub_scalar", saves_inputs=False, formula="{g0} = -{gy}")
 def _rsub_scalar(F, g, xs, out, p, needs):
     return (-g,)
 
 
-@defop("div_scalar", saves_inputs=False, formula="dl/dx = dl/dy / c")
+@defop("div_scalar", saves_inputs=False, formula="{g0} = {gy} / {c}")
 def _div_scalar(F, g, xs, out, p, needs):
     return (g / p[0],)
 
@@ -566,7 +570,8 @@ def float_power(input, exponent) -> Tensor:
 
 
 # ---- selection and clamping --------------------------------------------------------------------
-@defop("where", saves_inputs=False, formula="dl/da = dl/dy * [c],  dl/db = dl/dy * [not c]")
+@defop("where", saves_inputs=False, formula=("{g0} = {gy} * [condition]",
+                                           "{g1} = {gy} * [not condition]"))
 def _where(F, g, xs, out, p, needs):
     cond = p[0]
     zero = g * 0
@@ -586,7 +591,7 @@ def where(condition, input=None, other=None):
     return make_result(out, _where, (a, b), (c,))  # the condition is a constant of the rule
 
 
-@defop("clamp", formula="dl/dx = dl/dy * [min <= x <= max]")
+@defop("clamp", formula="{g0} = {gy} * [min <= {x0} <= max]")
 def _clamp(F, g, xs, out, p, needs):
     x = xs[0]
     lo, hi = p

@@ -101,16 +101,16 @@ def _read_rule(F, g, xs, out, p, needs):
     return (F.index_put_zeros(shape, idx, g),)
 
 
-_READ = "dl/dx = zeros of x's shape with dl/dy added at the {} places (repeats accumulate)"
-_gather = defop("gather", saves_inputs=False, formula=_READ.format("gathered"))(_read_rule)
+_READ = "{g0} = zeros of {x0}'s shape with {gy} added at the %s places (repeats accumulate)"
+_gather = defop("gather", saves_inputs=False, formula=_READ % "gathered")(_read_rule)
 _index_select = defop("index_select", saves_inputs=False,
-                      formula=_READ.format("selected"))(_read_rule)
+                      formula=_READ % "selected")(_read_rule)
 _take_along_dim = defop("take_along_dim", saves_inputs=False,
-                        formula=_READ.format("taken"))(_read_rule)
+                        formula=_READ % "taken")(_read_rule)
 _masked_select = defop("masked_select", saves_inputs=False,
-                       formula=_READ.format("masked"))(_read_rule)
-_narrow = defop("narrow", saves_inputs=False, formula=_READ.format("narrowed"))(_read_rule)
-_select = defop("select", saves_inputs=False, formula=_READ.format("selected"))(_read_rule)
+                       formula=_READ % "masked")(_read_rule)
+_narrow = defop("narrow", saves_inputs=False, formula=_READ % "narrowed")(_read_rule)
+_select = defop("select", saves_inputs=False, formula=_READ % "selected")(_read_rule)
 
 
 def _read(input: Tensor, idx: tuple, op, replay: tuple | None = None) -> Tensor:
@@ -262,14 +262,20 @@ def _picked(F, g, idx, src_shape, src_idx):
     return gv
 
 
-_WRITE = "dl/dx = dl/dy with the {} places zeroed,  dl/dv = (dl/dy)[those places]"
-_scatter = defop("scatter", saves_inputs=False, formula=_WRITE.format("scattered"))(_write_rule)
+_WRITE = ("{g0} = {gy} with the %s places zeroed", "{g1} = ({gy})[those places]")
+
+
+def _written(how: str) -> tuple[str, str]:
+    return (_WRITE[0] % how, _WRITE[1])
+
+
+_scatter = defop("scatter", saves_inputs=False, formula=_written("scattered"))(_write_rule)
 _index_copy = defop("index_copy", saves_inputs=False,
-                    formula=_WRITE.format("copied"))(_write_rule)
+                    formula=_written("copied"))(_write_rule)
 _index_fill = defop("index_fill", saves_inputs=False,
-                    formula=_WRITE.format("filled"))(_write_rule)
+                    formula=_written("filled"))(_write_rule)
 _masked_fill = defop("masked_fill", saves_inputs=False,
-                     formula=_WRITE.format("masked"))(_write_rule)
+                     formula=_written("masked"))(_write_rule)
 
 
 def _write(input: Tensor, idx: tuple, value, op, src_idx=None) -> Tensor:
@@ -344,7 +350,7 @@ def scatter(input: Tensor, dim: int, index: Tensor, src=None, value=None, *,
 
 
 @defop("scatter_add", saves_inputs=False,
-       formula="dl/dx = dl/dy,  dl/dsrc = (dl/dy) gathered at index")
+       formula=("{g0} = {gy}", "{g1} = ({gy}) gathered at index"))
 def _scatter_add(F, g, xs, out, p, needs):
     idx, src_shape, src_idx = p
     return g, (_picked(F, g, idx, src_shape, src_idx) if needs[1] else None)
@@ -381,7 +387,7 @@ def scatter_add(input: Tensor, dim: int, index: Tensor, src: Tensor) -> Tensor:
 
 
 @defop("index_add", saves_inputs=False,
-       formula="dl/dx = dl/dy,  dl/dsrc = alpha * (dl/dy) selected at index along dim")
+       formula=("{g0} = {gy}", "{g1} = alpha * ({gy}) selected at index along dim"))
 def _index_add(F, g, xs, out, p, needs):
     idx, src_shape, src_idx, alpha = p
     if not needs[1]:

@@ -118,7 +118,8 @@ def _is_basic(index) -> bool:
     return True
 
 
-@defop("getitem", saves_inputs=False, formula="dl/dx = dl/dy scattered back to the indexed places")
+@defop("getitem", saves_inputs=False,
+       formula="{g0} = {gy} written into zeros of {x0}'s shape at the indexed places")
 def _getitem(F, g, xs, out, p, needs):
     shape, index, dtype = p
     return (F.index_put_zeros(shape, index, g),)
@@ -139,7 +140,7 @@ def getitem(input: Tensor, index) -> Tensor:
     return make_result(out, _getitem, (input,), (x.shape, idx, x.dtype))
 
 
-@defop("index_put_zeros", saves_inputs=False, formula="dl/dg = (dl/dy)[index]")
+@defop("index_put_zeros", saves_inputs=False, formula="{g0} = ({gy})[index]")
 def _index_put_zeros(F, g, xs, out, p, needs):
     shape, index = p
     return (F.getitem(g, index),)
@@ -157,7 +158,7 @@ def index_put_zeros(shape: tuple, index, values: Tensor) -> Tensor:
 
 
 @defop("index_put", saves_inputs=False,
-       formula="dl/dx = dl/dy with the written places zeroed,  dl/dv = (dl/dy)[index]")
+       formula=("{g0} = {gy} with the written places zeroed", "{g1} = ({gy})[index]"))
 def _index_put(F, g, xs, out, p, needs):
     index, keep = p
     return (g * keep if needs[0] else None), (F.getitem(g, index) if needs[1] else None)

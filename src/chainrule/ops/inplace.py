@@ -154,7 +154,7 @@ def _replay(steps: tuple, g):
 
 
 @defop("copy_slices", saves_inputs=False,
-       formula="dl/dbase = dl/dy outside the view's region, 0 inside;  dl/dv = view of dl/dy")
+       formula=("{g0} = {gy} outside the view's region, 0 inside", "{g1} = the view's region of {gy}"))
 def _copy_slices(F, g, xs, out, p, needs):
     (steps,) = p
     grad_base = grad_value = None

@@ -43,7 +43,7 @@ def _common_dtype(tensors: list) -> list:
 
 
 # ---- cat / stack -------------------------------------------------------------------------------
-@defop("cat", saves_inputs=False, formula="dl/dx_i = (dl/dy)[the slice of y that x_i fills]")
+@defop("cat", saves_inputs=False, formula="{gi} = ({gy})[the slice of {y} that {xi} fills]")
 def _cat(F, g, xs, out, p, needs):
     dim, bounds = p
     return tuple(F.getitem(g, (slice(None),) * dim + (slice(a, b), Ellipsis)) if need else None
@@ -102,7 +102,7 @@ def _cat_error(arrays: list, d: int) -> None:
 concat = concatenate = cat
 
 
-@defop("stack", saves_inputs=False, formula="dl/dx_i = (dl/dy)[i] along the new dim")
+@defop("stack", saves_inputs=False, formula="{gi} = the slice of {gy} at {xi}'s place along the new dim")
 def _stack(F, g, xs, out, p, needs):
     dim = p[0]
     return tuple(F.getitem(g, (slice(None),) * dim + (i, Ellipsis)) if need else None
@@ -196,7 +196,7 @@ def unbind(input: Tensor, dim: int = 0) -> tuple:
 
 # ---- repeat / tile -------------------------------------------------------------------------------
 @defop("repeat", saves_inputs=False,
-       formula="dl/dx = sum over the copies of dl/dy (each copy's block added up)")
+       formula="{g0} = sum over the copies of {gy} (each copy's block added up)")
 def _repeat(F, g, xs, out, p, needs):
     in_shape, sizes, padded = p
     blocks = []
@@ -234,7 +234,7 @@ def tile(input: Tensor, dims) -> Tensor:
 
 
 # ---- flip / roll ---------------------------------------------------------------------------------
-@defop("flip", saves_inputs=False, formula="dl/dx = flip(dl/dy) along the same dims")
+@defop("flip", saves_inputs=False, formula="{g0} = flip({gy}) along the same dims")
 def _flip(F, g, xs, out, p, needs):
     return (F.flip(g, p[0]),)
 
@@ -269,7 +269,7 @@ def flipud(input: Tensor) -> Tensor:
     return flip(input, (0,))
 
 
-@defop("roll", saves_inputs=False, formula="dl/dx = roll(dl/dy) by the opposite shifts")
+@defop("roll", saves_inputs=False, formula="{g0} = roll({gy}) by the opposite shifts")
 def _roll(F, g, xs, out, p, needs):
     shifts, dims = p
     back = tuple(-s for s in shifts) if isinstance(shifts, tuple) else -shifts
@@ -301,12 +301,12 @@ def roll(input: Tensor, shifts, dims=None) -> Tensor:
 
 
 # ---- triangles -----------------------------------------------------------------------------------
-@defop("tril", saves_inputs=False, formula="dl/dx = tril(dl/dy)")
+@defop("tril", saves_inputs=False, formula="{g0} = tril({gy})")
 def _tril(F, g, xs, out, p, needs):
     return (F.tril(g, p[0]),)
 
 
-@defop("triu", saves_inputs=False, formula="dl/dx = triu(dl/dy)")
+@defop("triu", saves_inputs=False, formula="{g0} = triu({gy})")
 def _triu(F, g, xs, out, p, needs):
     return (F.triu(g, p[0]),)
 

@@ -13,7 +13,7 @@ from .einsum import einsum
 from .shape import unsqueeze
 
 
-@defop("matmul", formula="dl/dA = dl/dZ W^T,  dl/dW = A^T dl/dZ")
+@defop("matmul", formula=("{g0} = {gy} {x1}^T", "{g1} = {x0}^T {gy}"))
 def _matmul(F, g, xs, out, p, needs):
     a, b = xs
     if a.ndim == 2 and b.ndim == 2:  # the common case, no reshaping

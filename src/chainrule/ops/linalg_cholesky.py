@@ -37,7 +37,7 @@ CholeskyEx = namedtuple("linalg_cholesky_ex", ["L", "info"])
 
 # ---- cholesky ------------------------------------------------------------------------------------
 @defop("linalg_cholesky_ex", saves_out=True, saves_inputs=False,
-       formula="dl/dA = L^{-T} Phi(L^T dl/dL) L^{-1}  (Phi: lower triangle, halved diagonal, "
+       formula="{g0} = {y}^{-T} Phi({y}^T {gy}) {y}^{-1}  (Phi: the lower triangle, diagonal halved, "
                "symmetrised)")
 def _cholesky(F, g, xs, out, p, needs):
     (upper,) = p
@@ -205,7 +205,8 @@ def cholesky(input: Tensor, upper: bool = False, *, out=None) -> Tensor:
 
 
 @defop("cholesky_solve", saves_out=True,
-       formula="dl/dB = (L L^T)^{-1} dl/dX,  dl/dL = -(S + S^T) L with S = dl/dB X^T")
+       formula=("{g0} = ({x1} {x1}^T)^{-1} {gy}",
+                "{g1} = -(S + S^T) {x1},  S = ({x1} {x1}^T)^{-1} {gy} {y}^T"))
 def _cholesky_solve(F, g, xs, out, p, needs):
     low = xs[1]
     (upper,) = p
@@ -277,7 +278,7 @@ def cholesky_solve(B: Tensor, L: Tensor, upper: bool = False, *, out=None) -> Te
 
 
 @defop("cholesky_inverse", saves_out=True,
-       formula="dl/dL = -Y (G + G^T) Y L  with Y = (L L^T)^{-1}")
+       formula="{g0} = -{y} ({gy} + {gy}^T) {y} {x0}")
 def _cholesky_inverse(F, g, xs, out, p, needs):
     (upper,) = p
     c = F.matmul(out, F.matmul(g + F.mT(g), out))

@@ -55,20 +55,11 @@ def used(F, g) -> bool:
     zeros, which the rules treat as torch treats an undefined gradient (the term is skipped, so
     e.g. eigenvalues alone stay differentiable at repeated eigenvalues). Under vmap: used by
     any sample (a sample that did not use it gets zeros through the term)."""
-    return any_true(g._data if F.is_tensor else g)
-
-
-def constant(F, array: np.ndarray):
-    """A constant array in the rule's namespace (a Tensor under create_graph)."""
-    return wrap(array) if F.is_tensor else array
-
-
-def np_dtype(F, x) -> np.dtype:
-    return x._data.dtype if F.is_tensor else x.dtype
+    return any_true(g)  # (arrays and tensors alike)
 
 
 def eye_like(F, x, n: int):
-    return constant(F, np.eye(n, dtype=np_dtype(F, x)))
+    return F.constant(np.eye(n, dtype=F.dtype_of(x)))
 
 
 def diag_embed(F, v, n: int):
@@ -88,7 +79,7 @@ def _lapack(who: str, fn, a: np.ndarray, values: str = "singular values", **kwar
 
 # ---- eigh --------------------------------------------------------------------------------------
 @defop("linalg_eigh", saves_out=True, saves_inputs=False,
-       formula="dl/dA = V (diag(dl/dL) + skew(V^T dl/dV) / E) V^T,  E_ij = L_j - L_i")
+       formula="{g0} = V (diag(dl/dL) + skew(V^T dl/dV) / E) V^T,  E_ij = L_j - L_i  (V, L: in {y})")
 def _eigh(F, g, xs, out, p, needs):
     with np.errstate(divide="ignore", invalid="ignore"):  # repeated eigenvalues: inf/nan, no warning
         return _eigh_grad(F, g, out, p[0])
@@ -181,8 +172,8 @@ def eigvalsh(A: Tensor, UPLO: str = "L", *, out=None) -> Tensor:
 # packed layout: rows [0, m) hold U, row m holds S, rows (m, m + n] hold Vh^T; the columns are
 # padded to the wider of U and Vh^T (they differ only with full_matrices=True)
 @defop("linalg_svd", saves_out=True, saves_inputs=False,
-       formula="dl/dA = U [(skew(U^T gU) S + S skew(V^T gV)) / E + diag(gS)] V^T + (m != n terms),"
-               "  E_ij = s_j^2 - s_i^2")
+       formula="{g0} = U [(skew(U^T gU) S + S skew(V^T gV)) / E + diag(gS)] V^T + (m != n terms),"
+               "  E_ij = s_j^2 - s_i^2  (U, S, V: in {y})")
 def _svd(F, g, xs, out, p, needs):
     with np.errstate(divide="ignore", invalid="ignore"):  # repeated or zero singular values
         return _svd_grad(F, g, out, *p)

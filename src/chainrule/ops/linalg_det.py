@@ -22,12 +22,15 @@ import numpy as np
 from scipy.linalg import lapack as _lapack
 
 from ..autograd.graph import defop
+from ..autograd.math import register, tensor_math
 from ._common import Tensor, all_true, any_batched, any_true, as_tensor, make_result, map_stacked, wrap
 from ._linalg_common import check_matrices, check_out
 from .elementwise import where
 from .join import cat, flip
 from .linalg_decomp import linalg_svd
+from .linalg_solve import inv
 from .reduce_cumulative import cumprod
+from .shape import transpose
 
 __all__ = ["det", "logdet", "slogdet"]
 
@@ -178,50 +181,51 @@ def _cofactors_svd(A: Tensor) -> Tensor:
 
 # ---- det -----------------------------------------------------------------------------------------
 @defop("linalg_det", saves_out=True,
-       formula="dl/dA = dl/dy det(A) A^{-T}  (the cofactor matrix where A is singular)")
+       formula="{g0} = {gy} {y} {x0}^{-T}  ({gy} times the cofactor matrix where {x0} is singular)")
 def _det(F, g, xs, out, p, needs):
-    a = xs[0]
-    if F.is_tensor:
-        return (_det_grad_tensor(F, g, a, out),)
-    return (_det_grad_array(a, g, out, p[0]),)
+    return (_per_matrix(F, g) * F.cofactor_matrix(xs[0], out, p[0]),)
 
 
-def _det_grad(a, g, d):
-    return _det_grad_array(a, g, d, None)
+def _per_matrix(F, g):
+    """``g`` (a number per matrix) shaped to scale the matrices (a 0-d one scales as it is)."""
+    return g if g.ndim == 0 else F.reshape(g, tuple(g.shape) + (1, 1))
 
 
-def _det_grad_array(a: np.ndarray, g: np.ndarray, d: np.ndarray, factors) -> np.ndarray:
-    """g det(A) A^{-T}, the cofactors times g where A's LU has a zero pivot."""
-    if any_batched(a, g, d):  # vmap: once on the physical batch, which finds the singular
-        return map_stacked(_det_grad, (a, g, d), (2, 0, 0))  # matrices as each sample's LU does
-    gd = g * d
+def _cofactors_unfactored(a, d):
+    return cofactor_matrix_array(a, d, None)
+
+
+def cofactor_matrix_array(a: np.ndarray, d: np.ndarray, factors) -> np.ndarray:
+    """det(A) A^{-T} from the forward's LU factors; the cofactors (from an SVD) where the LU has a
+    zero pivot. (``F.cofactor_matrix`` on arrays.)"""
+    if any_batched(a, d):  # vmap: once on the physical batch, which finds the singular
+        return map_stacked(_cofactors_unfactored, (a, d), (2, 0))  # matrices as each sample's LU does
     grad, singular = _inverse_t(a, factors)
     if factors is not None and a.ndim == 2 and singular is None:
-        grad *= gd  # getri's fresh array: scale it in place
+        grad *= d  # getri's fresh array: scale it in place
         return grad
-    grad = grad * np.expand_dims(gd, (-1, -2))
+    grad = grad * np.expand_dims(d, (-1, -2))
     if singular is not None:
         n = a.shape[-1]
-        flat_a, flat_grad, flat_g = a.reshape(-1, n, n), grad.reshape(-1, n, n), np.reshape(g, -1)
+        flat_a, flat_grad = a.reshape(-1, n, n), grad.reshape(-1, n, n)
         for i in np.flatnonzero(singular):
-            flat_grad[i] = flat_g[i] * cofactors_array(flat_a[i])
+            flat_grad[i] = cofactors_array(flat_a[i])
     return grad
 
 
-def _det_grad_tensor(F, g, a: Tensor, out: Tensor):
-    """det(A) A^{-T} where |det A| is not small, the cofactors (minors) where it is."""
-    d = out._data
-    gd = F.expand_dims(g * out, (-1, -2))
-    small = np.abs(d) < 100 * np.finfo(d.dtype).eps  # torch's switch to its singular formula
+def cofactor_matrix_graph(F, a: Tensor, d: Tensor) -> Tensor:
+    """det(A) A^{-T} where |det A| is not small, the cofactors (minors) where it is, as
+    differentiable ops. (``F.cofactor_matrix`` on tensors.)"""
+    dd = d._data
+    small = np.abs(dd) < 100 * np.finfo(dd.dtype).eps  # torch's switch to its singular formula
     if not any_true(small):  # (under vmap: a where() picks each sample's formula)
-        return gd * F.mT(F.inv(a))
-    mask = np.expand_dims(small, (-1, -2))
-    g2 = F.expand_dims(g, (-1, -2))
+        return F.expand_dims(d, (-1, -2)) * F.mT(F.inv(a))
     if all_true(small):
-        return g2 * cofactors(a)
+        return cofactors(a)
+    mask = wrap(np.expand_dims(small, (-1, -2)))
     n = a.shape[-1]
-    safe = where(wrap(mask), wrap(np.eye(n, dtype=d.dtype)), a)  # no inverse of singular ones
-    return where(wrap(mask), g2 * cofactors(a), gd * F.mT(F.inv(safe)))
+    safe = where(mask, wrap(np.eye(n, dtype=dd.dtype)), a)  # no inverse of singular ones
+    return where(mask, cofactors(a), F.expand_dims(d, (-1, -2)) * F.mT(F.inv(safe)))
 
 
 def det(A: Tensor, *, out=None) -> Tensor:
@@ -245,35 +249,29 @@ def det(A: Tensor, *, out=None) -> Tensor:
 
 
 # ---- slogdet and logdet --------------------------------------------------------------------------
-@defop("linalg_slogdet", formula="dl/dA = dl/d(logabsdet) A^{-T}  (sign: no gradient)")
+@defop("linalg_slogdet", formula="{g0} = {gy} {x0}^{-T}  (sign: no gradient)")
 def _slogdet_op(F, g, xs, out, p, needs):
-    a = xs[0]
-    if F.is_tensor:
-        return (F.expand_dims(g, (-1, -2)) * F.mT(F.inv(a)),)
-    return (_slogdet_grad_array(a, g, p[0]),)
+    return (_per_matrix(F, g) * F.inverse_mT(xs[0], p[0]),)
 
 
-def _slogdet_grad(a, g):
-    return _slogdet_grad_array(a, g, None)
+def _inverse_mT_unfactored(a):
+    return inverse_mT_array(a, None)
 
 
-def _slogdet_grad_array(a: np.ndarray, g: np.ndarray, factors) -> np.ndarray:
-    """g A^{-T}; inf and nan where A's LU has a zero pivot."""
-    if any_batched(a, g):  # vmap: once on the physical batch (see _det_grad_array)
-        return map_stacked(_slogdet_grad, (a, g), (2, 0))
+def inverse_mT_array(a: np.ndarray, factors) -> np.ndarray:
+    """A^{-T} from the forward's LU factors; inf and nan where the LU has a zero pivot, as torch's
+    LU solve. (``F.inverse_mT`` on arrays.)"""
+    if any_batched(a):  # vmap: once on the physical batch (see cofactor_matrix_array)
+        return map_stacked(_inverse_mT_unfactored, (a,), (2,))
     grad, singular = _inverse_t(a, factors)
-    if factors is not None and a.ndim == 2 and singular is None:
-        grad *= g  # getri's fresh array: scale it in place
-        return grad
-    grad = grad * np.expand_dims(g, (-1, -2))
-    if singular is not None:  # not differentiable there: inf and nan, as torch's LU solve
+    if singular is not None:  # (grad is then a fresh C-order array: the flat view writes into it)
         n = a.shape[-1]
         getrs = _routines(a.dtype)[2]
-        flat_grad, flat_g = grad.reshape(-1, n, n), np.reshape(g, -1)
+        flat_grad = grad.reshape(-1, n, n)
         eye = np.eye(n, dtype=a.dtype)
         for i in np.flatnonzero(singular):
             lu, piv, _ = _lu_of(a, factors, i)
-            flat_grad[i] = getrs(lu, piv, flat_g[i] * eye)[0]
+            flat_grad[i] = getrs(lu, piv, eye)[0]
     return grad
 
 
@@ -338,3 +336,10 @@ def logdet(input: Tensor) -> Tensor:
     if type(sign._data) is np.ndarray and not (sign._data == -1).any():
         return logabs  # the usual case: no where node
     return where(sign == -1, float("nan"), logabs)
+
+
+# det's and slogdet's rules ask F for these: LAPACK on the forward's saved factors on arrays,
+# differentiable ops on tensors (create_graph)
+register("cofactor_matrix", cofactor_matrix_array,
+         lambda a, d, factors: cofactor_matrix_graph(tensor_math(), a, d))
+register("inverse_mT", inverse_mT_array, lambda a, factors: transpose(inv(a), -1, -2))

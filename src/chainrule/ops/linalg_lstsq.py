@@ -42,7 +42,7 @@ def pinv_backward(F, g, p, a):
 
 
 @defop("linalg_pinv", saves_out=True,
-       formula="dl/dA = -P^T G P^T + (I - A P)^T G^T P P^T + P^T P G^T (I - P A)^T, P = A^+")
+       formula="{g0} = -P^T G P^T + (I - {x0} P)^T G^T P P^T + P^T P G^T (I - P {x0})^T,  P = {y}, G = {gy}")
 def _pinv(F, g, xs, out, p, needs):
     return (pinv_backward(F, g, out, xs[0]),)
 
@@ -135,7 +135,7 @@ def pinverse(input: Tensor, rcond: float = 1e-15) -> Tensor:
 
 # ---- lstsq ---------------------------------------------------------------------------------------
 @defop("linalg_lstsq",
-       formula="X = A^+ B:  dl/dB = A^{+T} dl/dX,  dl/dA = pinv_backward(dl/dX B^T)")
+       formula=("{g0} = the pinv rule of {x0} with G = {gy} {x1}^T", "{g1} = ({x0}^+)^T {gy}"))
 def _lstsq(F, g, xs, out, p, needs):
     a, b = xs
     pa = F.pinv(a)

@@ -37,7 +37,7 @@ __all__ = ["matrix_exp", "matrix_power", "cross", "chain_matmul"]
 
 # ---- matrix_exp ----------------------------------------------------------------------------------
 @defop("linalg_matrix_exp",
-       formula="dl/dA = upper-right block of expm([[A^T, dl/dY], [0, A^T]])")
+       formula="{g0} = upper-right block of expm([[{x0}^T, {gy}], [0, {x0}^T]])")
 def _matrix_exp(F, g, xs, out, p, needs):
     n = xs[0].shape[-1]
     big = F.matrix_exp(F.frechet_block(F.mT(xs[0]), g))
@@ -162,7 +162,7 @@ def matrix_power(A: Tensor, n: int) -> Tensor:
 
 
 # ---- cross ---------------------------------------------------------------------------------------
-@defop("linalg_cross", formula="c = a x b:  dl/da = b x dl/dc,  dl/db = dl/dc x a")
+@defop("linalg_cross", formula=("{g0} = {x1} x {gy}", "{g1} = {gy} x {x0}"))
 def _cross(F, g, xs, out, p, needs):
     a, b = xs
     (dim,) = p

@@ -19,13 +19,12 @@ from ._common import Tensor, any_batched, as_array, as_tensor, map_stacked, norm
 from ._linalg_common import TORCH_NAMES, check_out, matrix_input
 from .creation import to
 from .gather import select
-from .index import getitem
 from .linalg_decomp import svdvals
 from .reduce import sum as _sum
 from .reduce_minmax import amax, amin
 from .reduce_norm import vector_norm
 from .shape import diagonal as diagonal_view
-from .shape import movedim, permute, unsqueeze
+from .shape import permute, unsqueeze
 
 __all__ = ["nuclear_norm"]  # the rest are torch.linalg's (exported by chainrule.linalg)
 

@@ -38,8 +38,8 @@ def _tall_backward(F, Q, R, gQ, gR):
 
 
 @defop("linalg_qr", saves_out=True, saves_inputs=False,
-       formula="dl/dA = (dl/dQ + Q copyutl(dl/dR R^T - Q^T dl/dQ)) R^-T  (m >= n; m < n: split "
-               "A = [X | Y], R = [U | V])")
+       formula="{g0} = (dl/dQ + Q copyutl(dl/dR R^T - Q^T dl/dQ)) R^-T  (Q, R: in {y}; m >= n; m < n: "
+               "split {x0} = [X | Y], R = [U | V])")
 def _qr(F, g, xs, out, p, needs):
     m, n, mode = p
     if mode == "r":

@@ -67,7 +67,7 @@ def singular_error(who: str, a: np.ndarray) -> LinAlgError:
 
 # ---- inv -----------------------------------------------------------------------------------------
 @defop("linalg_inv_ex", saves_out=True, saves_inputs=False,
-       formula="dl/dA = -A^{-T} dl/dY A^{-T}")
+       formula="{g0} = -{y}^T {gy} {y}^T")
 def _inv(F, g, xs, out, p, needs):
     t = F.mT(out)
     return (-F.matmul(t, F.matmul(g, t)),)
@@ -156,7 +156,8 @@ def _inv_ex_arrays(a: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 
 # ---- solve ---------------------------------------------------------------------------------------
-@defop("linalg_solve_ex", saves_out=True, formula="dl/dB = A^{-T} dl/dX,  dl/dA = -dl/dB X^T")
+@defop("linalg_solve_ex", saves_out=True,
+       formula=("{g0} = -{x0}^{-T} {gy} {y}^T", "{g1} = {x0}^{-T} {gy}"))
 def _solve(F, g, xs, out, p, needs):
     gb = F.solve(F.mT(xs[0]), g)
     ga = -F.matmul(gb, F.mT(out)) if needs[0] else None
@@ -227,7 +228,8 @@ def solve(A: Tensor, B: Tensor, *, left: bool = True, out=None) -> Tensor:
 
 # ---- triangular solve ----------------------------------------------------------------------------
 @defop("linalg_solve_triangular", saves_out=True,
-       formula="dl/dB = A^{-T} dl/dX,  dl/dA = -tri(dl/dB X^T)  (the triangle A is read from)")
+       formula=("{g0} = -tri({x0}^{-T} {gy} {y}^T)  (the triangle {x0} is read from)",
+                "{g1} = {x0}^{-T} {gy}"))
 def _solve_triangular(F, g, xs, out, p, needs):
     upper, left, unit = p
     gb = F.solve_triangular(F.mT(xs[0]), g, not upper, left, unit)

@@ -18,7 +18,7 @@ __all__ = ["embedding_lookup"]
 
 
 @defop("embedding", saves_inputs=False,
-       formula="dl/dW[i] = sum of dl/dy over the positions holding index i (0 for padding_idx)")
+       formula="{g0}[i] = sum of {gy} over the positions holding index i (0 for padding_idx)")
 def _embedding(F, g, xs, out, p, needs):
     shape, indices, factor = p
     if factor is not None:

@@ -25,7 +25,7 @@ def check_reduction(reduction: str) -> None:
 
 # ---- negative log-likelihood ---------------------------------------------------------------------
 @defop("nll_loss", saves_inputs=False,
-       formula="dl/dx[n, t_n] = -dl/dy * w[t_n]  (divided by the sum of the w[t_n] for 'mean')")
+       formula="{g0}[n, t_n] = -{gy} * w[t_n], 0 elsewhere  (divided by the sum of the w[t_n] for 'mean')")
 def _nll_loss(F, g, xs, out, p, needs):
     index, scale, shape = p
     return (F.index_put_zeros(shape, index, g * scale),)
@@ -110,7 +110,8 @@ _EPS = 1e-12
 
 
 @defop("binary_cross_entropy",
-       formula="dl/dp = dl/dy * (p - t) / max(p (1 - p), 1e-12),  dl/dt = dl/dy * log((1 - p) / p)")
+       formula=("{g0} = {gy} * ({x0} - {x1}) / max({x0} (1 - {x0}), 1e-12)",
+                "{g1} = {gy} * log((1 - {x0}) / {x0})"))
 def _bce(F, g, xs, out, p, needs):
     x, y = xs
     gx = g * (x - y) / F.maximum(x * (1 - x), _EPS) if needs[0] else None
@@ -145,8 +146,8 @@ def _softplus_neg(F, x):
 
 
 @defop("binary_cross_entropy_with_logits",
-       formula="dl/dx = dl/dy * ((1 + (pw - 1) t) sigmoid(x) - pw t),  dl/dt = dl/dy * "
-               "((pw - 1) softplus(-x) - x),  dl/dpw = dl/dy * t softplus(-x)")
+       formula=("{g0} = {gy} * ((1 + (pw - 1) {x1}) sigmoid({x0}) - pw {x1})  (pw = 1 without pos_weight)",
+                "{g1} = {gy} * ((pw - 1) softplus(-{x0}) - {x0})", "{g2} = {gy} * {x1} softplus(-{x0})"))
 def _bce_logits(F, g, xs, out, p, needs):
     x, y = xs[0], xs[1]
     pw = xs[2] if len(xs) == 3 else None

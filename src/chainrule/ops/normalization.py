@@ -20,6 +20,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..autograd.graph import defop
+from ..autograd.math import register, tensor_math
 from ._common import Tensor, make_result
 
 __all__ = ["normalize"]
@@ -43,16 +44,19 @@ def _sum_over(F, t, axes: tuple):
     return F.sum(t, axes) if axes else t  # (an empty dim list would sum everything)
 
 
+def statistics(F, x, axes: tuple, n: int, eps: float) -> tuple:
+    """``(mean, invstd)`` of ``x`` over ``axes`` (biased variance), in F's kind of value."""
+    mean = F.sum(x, axes, True) / n
+    xc = x - mean
+    return mean, 1 / F.sqrt(F.sum(xc * xc, axes, True) / n + eps)
+
+
 def _norm_rule(F, g, xs, out, p, needs):
     axes, n, eps, training, mean, invstd, view, w_axes, has_w, has_b = p
     x = xs[0]
-    if training and F.is_tensor:  # the statistics depend on x: recompute them differentiably
-        mean = F.sum(x, axes, True) / n
-        xc = x - mean
-        invstd = 1 / F.sqrt(F.sum(xc * xc, axes, True) / n + eps)
-        xhat = xc * invstd
-    else:
-        xhat = (x - mean) * invstd
+    if training:  # the statistics depend on x: saved ones on arrays, recomputed on tensors
+        mean, invstd = F.norm_statistics(x, axes, n, eps, mean, invstd)
+    xhat = (x - mean) * invstd
     gx = gw = gb = None
     if needs[0]:
         gh = g * F.reshape(xs[1], view) if has_w else g
@@ -68,8 +72,10 @@ def _norm_rule(F, g, xs, out, p, needs):
     return (gx,) + ((gw,) if has_w else ()) + ((gb,) if has_b else ())
 
 
-_FORMULA = ("dl/dx = invstd (gh - mean(gh) - xhat mean(gh xhat)), gh = dl/dy w (training; "
-            "dl/dy w invstd in eval),  dl/dw = sum dl/dy xhat,  dl/db = sum dl/dy")
+_FORMULA = ("{g0} = invstd (gh - mean(gh) - xhat mean(gh xhat)),  gh = {gy} w,  xhat = ({x0} - mean) "
+            "invstd  (in eval: gh invstd)",
+            "{g1} = sum of {gy} * xhat (the weight's; the bias's when there is no weight: sum of {gy})",
+            "{g2} = sum of {gy}")
 _batch_norm = defop("native_batch_norm", formula=_FORMULA)(_norm_rule)
 _layer_norm = defop("native_layer_norm", formula=_FORMULA)(_norm_rule)
 
@@ -105,3 +111,9 @@ def normalize(input: Tensor, weight: Tensor | None, bias: Tensor | None, axes: t
               bias is not None)
     out = make_result(y, _batch_norm if batch else _layer_norm, inputs, params)
     return out, (mean if training else None), var
+
+
+# the normalization rules' statistics: as the forward computed them (arrays), or recomputed from x
+# with differentiable ops (create_graph: they depend on x)
+register("norm_statistics", lambda x, axes, n, eps, mean, invstd: (mean, invstd),
+         lambda x, axes, n, eps, mean, invstd: statistics(tensor_math(), x, axes, n, eps))

@@ -51,7 +51,7 @@ def max_pool_backward(g: Tensor, geom: Pool, t: np.ndarray) -> Tensor:
 
 # the node keeps its own copy of the windows: the input and the output may change in place later
 @defop("max_pool2d", saves_inputs=False,
-       formula="dl/dx = dl/dy at each window's maximum, 0 elsewhere")
+       formula="{g0} = {gy} at each window's maximum, 0 elsewhere")
 def _max_pool2d(F, g, xs, out, p, needs):
     return (F.max_pool2d_backward(g, p[0], p[1]),)
 
@@ -75,7 +75,7 @@ def avg_pool_backward(g: Tensor, geom: Pool, divisor) -> Tensor:
 
 
 @defop("avg_pool2d", saves_inputs=False,
-       formula="dl/dx = sum over the windows holding x of dl/dy / window size")
+       formula="{g0} = sum over the windows holding each element of {gy} / window size")
 def _avg_pool2d(F, g, xs, out, p, needs):
     return (F.avg_pool2d_backward(g, p[0], p[1]),)
 

@@ -61,7 +61,7 @@ def _as_array(out, dtype) -> np.ndarray:
 
 
 # ---- sum and mean ----------------------------------------------------------------------------
-@defop("sum", saves_inputs=False, formula="dl/dx = dl/dy broadcast back over the summed dims")
+@defop("sum", saves_inputs=False, formula="{g0} = {gy}, copied to every summed element of {x0}")
 def _sum(F, g, xs, out, p, needs):
     in_shape, axes, keepdim = p
     return (_expand_back(F, g, in_shape, axes, keepdim),)
@@ -89,7 +89,7 @@ def sum(input: Tensor, dim=None, keepdim: bool = False, *, dtype=None) -> Tensor
     return make_result(out, _sum, (input,), (x.shape, axes, keepdim))
 
 
-@defop("mean", saves_inputs=False, formula="dl/dx = dl/dy / n broadcast back over the dims")
+@defop("mean", saves_inputs=False, formula="{g0} = {gy} / {n}, copied to every averaged element of {x0}")
 def _mean(F, g, xs, out, p, needs):
     in_shape, axes, keepdim, n = p
     return (_expand_back(F, g / n, in_shape, axes, keepdim),)
@@ -144,14 +144,14 @@ def _var_grad(F, g, x, axes, keepdim: bool, n: int, dof: float):
     return g * F.where(centered == 0, float("nan"), float("inf"))
 
 
-@defop("var", formula="dl/dx = dl/dv * 2 (x - mean(x)) / (n - correction)")
+@defop("var", formula="{g0} = {gy} * 2 ({x0} - mean({x0})) / (n - correction)")
 def _var(F, g, xs, out, p, needs):
     axes, keepdim, n, dof = p
     return (_var_grad(F, g, xs[0], axes, keepdim, n, dof),)
 
 
 @defop("std", saves_out=True,
-       formula="dl/dx = dl/ds * (x - mean(x)) / ((n - correction) s)  (0 where s = 0)")
+       formula="{g0} = {gy} * ({x0} - mean({x0})) / ((n - correction) {y})  (0 where {y} = 0)")
 def _std(F, g, xs, out, p, needs):
     axes, keepdim, n, dof = p
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -259,7 +259,7 @@ def prod_of_others(F, x, axis: int):
 
 
 @defop("prod", saves_out=True,
-       formula="dl/dx_i = dl/dy * prod_{j != i} x_j  (= y / x_i if x_i != 0)")
+       formula="{g0}_i = {gy} * prod_{j != i} {x0}_j  (= {y} / {x0}_i if {x0}_i != 0)")
 def _prod(F, g, xs, out, p, needs):
     axis, keepdim = p
     x = xs[0]
@@ -295,7 +295,7 @@ def prod(input: Tensor, dim: int | None = None, keepdim: bool = False, *, dtype=
 
 
 # ---- logsumexp --------------------------------------------------------------------------------
-@defop("logsumexp", saves_out=True, formula="dl/dx = dl/dy * exp(x - y)  (the softmax of x)")
+@defop("logsumexp", saves_out=True, formula="{g0} = {gy} * exp({x0} - {y})  (the softmax of {x0})")
 def _logsumexp(F, g, xs, out, p, needs):
     axes, keepdim = p
     x = xs[0]

@@ -12,6 +12,7 @@ import numpy as np
 
 from .. import _dtype
 from ..autograd.graph import defop
+from ..autograd.math import ARRAY_MATH, register, tensor_math
 from ._common import Tensor, any_true, as_tensor, make_result, normalize_dim
 from .reduce import flip_axis
 
@@ -23,7 +24,7 @@ def reversed_cumsum(F, t, axis: int):
     return flip_axis(F, F.cumsum(flip_axis(F, t, axis), axis), axis)
 
 
-@defop("cumsum", saves_inputs=False, formula="dl/dx_k = sum_{j>=k} dl/dy_j")
+@defop("cumsum", saves_inputs=False, formula="{g0}_k = sum_{j>=k} ({gy})_j")
 def _cumsum(F, g, xs, out, p, needs):
     if g.ndim == 0:
         return (g,)
@@ -57,7 +58,7 @@ def _cumprod_grad_polynomial(F, g, x, axis: int):
     return F.sum(F.where(upper, F.expand_dims(g, axis) * rows, 0.0), axis + 1)
 
 
-@defop("cumprod", saves_out=True, formula="dl/dx_k = sum_{j>=k} dl/dy_j * y_j / x_k  (zero-safe)")
+@defop("cumprod", saves_out=True, formula="{g0}_k = sum_{j>=k} ({gy})_j {y}_j / {x0}_k  (zero-safe)")
 def _cumprod(F, g, xs, out, p, needs):
     axis = p[0]
     x = xs[0]
@@ -65,9 +66,8 @@ def _cumprod(F, g, xs, out, p, needs):
         return (g,)
     if not any_true(x == 0):
         return (reversed_cumsum(F, g * out, axis) / x,)
-    if F.is_tensor:
-        return (_cumprod_grad_polynomial(F, g, x, axis),)
-    return (_cumprod_grad_zeros(F, g, x, out, axis),)
+    # on arrays the O(n) form, on tensors the polynomial one (its derivative is right at zeros)
+    return (F.cumprod_grad_at_zeros(g, x, out, axis),)
 
 
 def _cumulative(who: str, op, fn):
@@ -122,3 +122,10 @@ def diff(input: Tensor, n: int = 1, dim: int = -1, prepend: Tensor | None = None
             break
         input = step(narrow(input, axis, 1, length - 1), narrow(input, axis, 0, length - 1))
     return input
+
+
+# cumprod's rule where x has zeros: the O(n) form on arrays, a polynomial one on tensors that can
+# be differentiated again
+register("cumprod_grad_at_zeros",
+         lambda g, x, out, axis: _cumprod_grad_zeros(ARRAY_MATH, g, x, out, axis),
+         lambda g, x, out, axis: _cumprod_grad_polynomial(tensor_math(), g, x, axis))

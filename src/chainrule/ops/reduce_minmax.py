@@ -45,7 +45,7 @@ def _spread_ties(F, g, xs, out, p, needs):
     return ((keep_dims(F, g, axes, keepdim, nd) / count) * hit,)
 
 
-_TIES = "dl/dx = dl/dy * [x == y] / count(x == y)  (ties share the gradient)"
+_TIES = "{g0} = {gy} * [{x0} == {y}] / count({x0} == {y})  (ties share the gradient)"
 max_op = defop("max", saves_out=True, formula=_TIES)(_spread_ties)
 min_op = defop("min", saves_out=True, formula=_TIES)(_spread_ties)
 amax_op = defop("amax", saves_out=True, formula=_TIES)(_spread_ties)
@@ -64,7 +64,7 @@ def _to_selected(F, g, xs, out, p, needs):
     return (F.where(chosen, keep_dims(F, g, (axis,), keepdim, len(shape)), 0.0),)
 
 
-_SELECT = "dl/dx = dl/dy at the selected index, 0 elsewhere"
+_SELECT = "{g0} = {gy} at the selected index, 0 elsewhere"
 max_dim_op = defop("max_dim", saves_inputs=False, formula=_SELECT)(_to_selected)
 min_dim_op = defop("min_dim", saves_inputs=False, formula=_SELECT)(_to_selected)
 

@@ -22,7 +22,7 @@ _SCALAR_NAMES = {"int64": "Long", "int32": "Int", "int16": "Short", "int8": "Cha
 
 
 @defop("norm", saves_out=True,
-       formula="dl/dx = dl/dy * sign(x) |x|^(p-1) / y^(p-1)  (p=2: x / y; 0 where y = 0)")
+       formula="{g0} = {gy} * sign({x0}) |{x0}|^(p-1) / {y}^(p-1)  (p=2: {x0} / {y}; 0 where {y} = 0)")
 def _norm(F, g, xs, out, p, needs):
     ord, axes, keepdim = p
     x = xs[0]

@@ -32,7 +32,7 @@ def _shape_arg(shape) -> tuple:
 
 
 # ---- reshape / view ----------------------------------------------------------------------------
-@defop("reshape", saves_inputs=False, formula="dl/dx = reshape(dl/dy, x.shape)")
+@defop("reshape", saves_inputs=False, formula="{g0} = reshape({gy}, {shape0})")
 def _reshape(F, g, xs, out, p, needs):
     return (F.reshape(g, p[0]),)
 
@@ -157,7 +157,8 @@ def reshape_as(input: Tensor, other: Tensor) -> Tensor:
 
 
 # ---- broadcasting ------------------------------------------------------------------------------
-@defop("expand", saves_inputs=False, formula="dl/dx = sum of dl/dy over the broadcast dims")
+@defop("expand", saves_inputs=False,
+       formula="{g0} = {gy} summed over the dims that expand added or stretched")
 def _expand(F, g, xs, out, p, needs):
     return (F.sum_to(g, p[0]),)
 
@@ -210,7 +211,7 @@ def broadcast_shapes(*shapes) -> tuple:
     return tuple(np.broadcast_shapes(*shapes))
 
 
-@defop("sum_to_size", saves_inputs=False, formula="dl/dx = broadcast(dl/dy, x.shape)")
+@defop("sum_to_size", saves_inputs=False, formula="{g0} = broadcast({gy}, {shape0})")
 def _sum_to_size(F, g, xs, out, p, needs):
     return (F.broadcast_to(g, p[0]),)
 
@@ -225,7 +226,7 @@ def sum_to_size(input: Tensor, *size) -> Tensor:
 
 
 # ---- permutations --------------------------------------------------------------------------------
-@defop("permute", saves_inputs=False, formula="dl/dx = permute(dl/dy, inverse order)")
+@defop("permute", saves_inputs=False, formula="{g0} = permute({gy}, inverse order)")
 def _permute(F, g, xs, out, p, needs):
     return (F.permute(g, tuple(np.argsort(p[0]))),)
 
@@ -302,7 +303,7 @@ def _diagonal_index(shape: tuple, offset: int, d1: int, d2: int) -> tuple:
     return tuple(index)
 
 
-@defop("diagonal", saves_inputs=False, formula="dl/dx = dl/dy on the diagonal, 0 elsewhere")
+@defop("diagonal", saves_inputs=False, formula="{g0} = {gy} on the diagonal of {x0}, 0 elsewhere")
 def _diagonal(F, g, xs, out, p, needs):
     shape, index = p
     return (F.index_put_zeros(shape, index, g),)

@@ -16,7 +16,7 @@ __all__ = ["softmax", "log_softmax"]
 
 
 @defop("softmax", saves_out=True, saves_inputs=False,
-       formula="dl/dx = y * (dl/dy - sum(dl/dy * y, dim))")
+       formula="{g0} = {y} * ({gy} - sum({gy} * {y}, dim))")
 def _softmax(F, g, xs, out, p, needs):
     axis = p[0]
     gy = g * out
@@ -24,7 +24,7 @@ def _softmax(F, g, xs, out, p, needs):
 
 
 @defop("log_softmax", saves_out=True, saves_inputs=False,
-       formula="dl/dx = dl/dy - exp(y) * sum(dl/dy, dim)")
+       formula="{g0} = {gy} - exp({y}) * sum({gy}, dim)")
 def _log_softmax(F, g, xs, out, p, needs):
     axis = p[0]
     return (g - F.exp(out) * F.sum(g, axis, True),)

@@ -31,14 +31,14 @@ def _to_indices(F, g, xs, out, p, needs):
     return (F.index_put_zeros(shape, index, g),)
 
 
-_SELECT = "dl/dx = dl/dy at the selected indices, 0 elsewhere"
+_SELECT = "{g0} = {gy} written back at the selected indices of {x0}, 0 elsewhere"
 sort_op = defop("sort", saves_inputs=False, formula=_SELECT)(_to_indices)
 topk_op = defop("topk", saves_inputs=False, formula=_SELECT)(_to_indices)
 kthvalue_op = defop("kthvalue", saves_inputs=False, formula=_SELECT)(_to_indices)
 median_dim_op = defop("median_dim", saves_inputs=False, formula=_SELECT)(_to_indices)
 median_dim_op.node_name = "MedianBackward1"  # torch's name for median(x, dim)
 median_op = defop("median", saves_out=True,
-                  formula="dl/dx = dl/dy * [x == y] / count(x == y)  (ties share the gradient)"
+                  formula="{g0} = {gy} * [{x0} == {y}] / count({x0} == {y})  (ties share the gradient)"
                   )(_spread_ties)
 
 

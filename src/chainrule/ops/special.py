@@ -23,13 +23,13 @@ def _float(input: Tensor) -> np.ndarray:
     return x
 
 
-@defop("erf", formula="dl/dx = dl/dy * 2 / sqrt(pi) * exp(-x^2)")
+@defop("erf", formula="{g0} = {gy} * 2 / sqrt(pi) * exp(-{x0}^2)")
 def _erf(F, g, xs, out, p, needs):
     x = xs[0]
     return (g * (_TWO_OVER_SQRT_PI * F.exp(-(x * x))),)
 
 
-@defop("erfc", formula="dl/dx = -dl/dy * 2 / sqrt(pi) * exp(-x^2)")
+@defop("erfc", formula="{g0} = -{gy} * 2 / sqrt(pi) * exp(-{x0}^2)")
 def _erfc(F, g, xs, out, p, needs):
     x = xs[0]
     return (g * (-_TWO_OVER_SQRT_PI * F.exp(-(x * x))),)

@@ -58,7 +58,7 @@ class Downstream:
 
     ``local`` is what the op's rule gave, of shape ``local_shape``; ``grad`` is it summed over
     ``summed_dims`` down to the input's shape (the same array when nothing was broadcast).
-    ``rule`` is this input's part of the formula ("" when the op's generic formula is shown).
+    ``rule`` is this input's part of the formula.
     """
 
     input: TensorInfo
@@ -245,7 +245,7 @@ class _Explainer:
             fitted_grads[i] = (local, fitted, dims)
         inputs = [self.info(src) for src in v.inputs]
         formula, parts = local_rule(node, v.name, [t.name for t in inputs], wanted, self.loss_name,
-                                    [t.shape for t in inputs])
+                                    [t.shape for t in inputs], out.shape)
         downstream = []
         for i in wanted:
             local, fitted, dims = fitted_grads[i]
