@@ -19,7 +19,7 @@ import numpy as np
 
 __all__ = ["register_array_type", "register_kernel", "override", "is_extended", "any_batched",
            "any_true", "all_true", "all_samples", "lift_like", "zeros_for", "full_for", "copy_for",
-           "map_stacked", "map_elementwise"]
+           "map_stacked", "map_elementwise", "finished_grad"]
 
 #: array type -> its namespace: an object with this module's functions (any_true ... map_stacked)
 _TYPES: dict[type, object] = {}
@@ -156,3 +156,12 @@ def map_elementwise(fn: Callable, x):
     buffers): a registered array type applies ``fn`` to all of its data at once."""
     ns = None if type(x) is np.ndarray else _TYPES.get(type(x))
     return fn(x) if ns is None else ns.map_elementwise(fn, x)
+
+
+def finished_grad(g, data, into_grad: bool = False):
+    """A gradient ``g`` (an array, or a tensor when backward builds a graph) of a tensor with data
+    ``data``, once backward has finished with it: ``g`` itself, unless ``g``'s array type adjusts it
+    (vmap sums the batch of a vmap call that has returned; ``into_grad``: for ``.grad``)."""
+    a = getattr(g, "_data", g)
+    ns = None if type(a) is np.ndarray else _TYPES.get(type(a))
+    return g if ns is None else ns.finished_grad(g, data, into_grad)

@@ -35,6 +35,7 @@ from . import (  # noqa: F401
     _batching_ufunc,
 )
 from ._batched import BatchedArray, add_batch_dim, remove_batch_dim
+from ._batched_namespace import BATCHED
 from ._pytree import broadcast_to_and_flatten, tree_flatten, tree_unflatten
 
 __all__ = ["vmap"]
@@ -121,8 +122,9 @@ def _leaf_grad(self, g, xd, into_grad: bool = False):
     return leaf_grad(g, xd, into_grad)
 
 
-# bound here, where leaf_grad lives (``_batched`` sits below this module); the engine looks it up
-# on the gradient's data (its generic protocol for finished gradients is being written)
+# the backend's finished_grad for batched arrays (chainrule.backend.finished_grad); and the engine's
+# current hook, looked up on the gradient's data, until the engine calls finished_grad
+BATCHED.finished_grad = leaf_grad
 BatchedArray._leaf_grad = _leaf_grad
 
 
