@@ -18,8 +18,8 @@ pytestmark = pytest.mark.skipif(not LIBS, reason="this SciPy does not bundle its
 PROBE = f"""
 import ctypes
 import chainrule
-print(ctypes.CDLL({LIBS[0]!r}).scipy_openblas_get_num_threads())
-"""
+print(ctypes.CDLL({LIBS[0] if LIBS else None!r}).scipy_openblas_get_num_threads())
+"""  # (without a library the module is skipped: the probe never runs)
 
 
 def scipy_blas_threads(**env: str) -> int:
