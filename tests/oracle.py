@@ -268,6 +268,24 @@ def grid(**options) -> list[dict]:
     return [dict(zip(keys, values)) for values in itertools.product(*options.values())]
 
 
+def cube_function(lib):
+    """``Cube``: x^3 as a custom ``lib.autograd.Function`` whose backward is written with
+    differentiable ops, so that it can be differentiated again."""
+
+    class Cube(lib.autograd.Function):
+        @staticmethod
+        def forward(ctx, x):
+            ctx.save_for_backward(x)
+            return x ** 3
+
+        @staticmethod
+        def backward(ctx, g):
+            (x,) = ctx.saved_tensors
+            return g * 3 * x ** 2
+
+    return Cube
+
+
 # ---- comparisons -----------------------------------------------------------------------------------
 def assert_same_tree(ours, theirs, where: str = "result", rtol: float = 1e-10,
                      requires_grad: bool = True) -> None:
@@ -289,6 +307,42 @@ def assert_same_tree(ours, theirs, where: str = "result", rtol: float = 1e-10,
             assert_same_tree(ours[k], theirs[k], f"{where}[{k!r}]", rtol, requires_grad)
     else:
         assert ours == theirs, where
+
+
+def same(program, rtol: float = 1e-6, atol: float = 1e-9):
+    """Run ``program(lib)`` with chainrule and with torch; assert both return the same things.
+
+    Returns chainrule's result, for checks against closed forms.
+    """
+    ours, theirs = program(chainrule), program(torch)
+    _compare(ours, theirs, program.__name__, rtol, atol)
+    return ours
+
+
+def _compare(a, b, what: str, rtol: float, atol: float) -> None:
+    if isinstance(b, torch.Tensor):
+        assert isinstance(a, chainrule.Tensor), f"{what}: {type(a).__name__}, torch has a Tensor"
+        assert str(a.dtype).split(".")[-1] == str(b.dtype).split(".")[-1], \
+            f"{what}: dtype {a.dtype} != torch's {b.dtype}"
+        assert_close(a, b, rtol, atol, what)
+    elif isinstance(b, tuple | list):
+        assert isinstance(a, tuple | list) and len(a) == len(b), f"{what}: {a!r} vs torch {b!r}"
+        for i, (x, y) in enumerate(zip(a, b)):
+            _compare(x, y, f"{what}[{i}]", rtol, atol)
+    elif isinstance(b, dict):
+        assert isinstance(a, dict) and a.keys() == b.keys(), f"{what}: {a!r} vs torch {b!r}"
+        for k in b:
+            _compare(a[k], b[k], f"{what}[{k!r}]", rtol, atol)
+    elif isinstance(b, float):
+        assert a == pytest.approx(b, rel=rtol, abs=atol), f"{what}: {a} vs torch {b}"
+    else:
+        assert a == b, f"{what}: {a!r} vs torch {b!r}"
+
+
+def leaf(lib, values, dtype=None):
+    """A float64 (or ``dtype``) leaf that requires grad."""
+    return lib.tensor(np.asarray(values, dtype=np.float64), dtype=dtype or lib.float64,
+                      requires_grad=True)
 
 
 def raises_like_torch(program, match: str) -> None:

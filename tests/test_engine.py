@@ -10,48 +10,9 @@ import weakref
 
 import numpy as np
 import pytest
-import torch
-from oracle import assert_close
+from oracle import LIBS, leaf, same
 
 import chainrule
-
-LIBS = (chainrule, torch)
-
-
-def same(program, rtol: float = 1e-6, atol: float = 1e-9):
-    """Run ``program(lib)`` with chainrule and with torch; assert both return the same things.
-
-    Returns chainrule's result, for checks against closed forms.
-    """
-    ours, theirs = program(chainrule), program(torch)
-    _compare(ours, theirs, program.__name__, rtol, atol)
-    return ours
-
-
-def _compare(a, b, what: str, rtol: float, atol: float) -> None:
-    if isinstance(b, torch.Tensor):
-        assert isinstance(a, chainrule.Tensor), f"{what}: {type(a).__name__}, torch has a Tensor"
-        assert str(a.dtype).split(".")[-1] == str(b.dtype).split(".")[-1], \
-            f"{what}: dtype {a.dtype} != torch's {b.dtype}"
-        assert_close(a, b, rtol, atol, what)
-    elif isinstance(b, tuple | list):
-        assert isinstance(a, tuple | list) and len(a) == len(b), f"{what}: {a!r} vs torch {b!r}"
-        for i, (x, y) in enumerate(zip(a, b)):
-            _compare(x, y, f"{what}[{i}]", rtol, atol)
-    elif isinstance(b, dict):
-        assert isinstance(a, dict) and a.keys() == b.keys(), f"{what}: {a!r} vs torch {b!r}"
-        for k in b:
-            _compare(a[k], b[k], f"{what}[{k!r}]", rtol, atol)
-    elif isinstance(b, float):
-        assert a == pytest.approx(b, rel=rtol, abs=atol), f"{what}: {a} vs torch {b}"
-    else:
-        assert a == b, f"{what}: {a!r} vs torch {b!r}"
-
-
-def leaf(lib, values, dtype=None):
-    return lib.tensor(np.asarray(values, dtype=np.float64), dtype=dtype or lib.float64,
-                      requires_grad=True)
-
 
 X = [0.3, -1.2, 2.5]
 

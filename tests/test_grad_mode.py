@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pytest
 import torch
-from test_engine import leaf, same
+from oracle import leaf, same
 
 import chainrule
 from chainrule.autograd.grad_mode import GRAD

@@ -32,7 +32,7 @@ EPS32 = float(np.finfo(np.float32).eps)
 # walk that is ~1.6 eps32 per step, which the sensitivity runs below model as +-eps32 on the gradient
 # and on the parameters. C_ROUNDING covers that factor and a sampled perturbation direction that is
 # less unlucky than the worst one (2 samples). Measured: both libraries stay within 0.62 of the bound
-# with C_ROUNDING = 1 (Intel Xeon, OpenBLAS), so 4 leaves a margin that no CPU's kernels need.
+# with C_ROUNDING = 1 (Intel Xeon, OpenBLAS), so 4 leaves a 6x margin for other kernels' rounding.
 C_ROUNDING = 4.0
 SENSITIVITY_SEEDS = (1, 2)
 

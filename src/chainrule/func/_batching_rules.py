@@ -25,9 +25,15 @@ from ._batched import (
     rule,
 )
 
+# C functions that have no signature before NumPy 2.4: their parameters, from their docstrings
+_C_PARAMS = {"ascontiguousarray": ("a", "dtype", "like")}
+
 
 def _params(func) -> tuple:
-    return tuple(inspect.signature(func).parameters)
+    try:
+        return tuple(inspect.signature(func).parameters)
+    except ValueError:
+        return _C_PARAMS[func.__name__]
 
 
 def _bind(names: tuple, args: tuple, kwargs: dict) -> dict:
