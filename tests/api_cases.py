@@ -885,3 +885,52 @@ add(errors(lambda f, m, x: f(x, m.zeros(3, dtype=m.long)),
            lambda f, m, x: f(x, m.tensor([0, 1, 2]).float())), "F.cross_entropy", "F.nll_loss")
 add(errors(lambda f, m, x: f(x, x[:, :2]), lambda f, m, x: f(x, x.long())), "F.mse_loss")
 add(errors(lambda f, m, x: f(x, -1), lambda f, m, x: f(x, 2, dtype=m.int64)), "Tensor.new_zeros")
+
+# ---- more argument forms ------------------------------------------------------------------------
+add(custom(lambda f, m, c: f(c), (M34,), (BOOL,), grad=False), "chainrule.where")
+add(custom(lambda f, m, x, lo, hi: (f(x, lo, hi), f(x, min=lo), f(x, max=hi[0])),
+           (M34, (4,), (3, 4)), (FLOAT, Arg(-1.0, 0.0), Arg(0.0, 1.0))), *both("clamp", "clip"))
+add(custom(lambda f, m, x: (f(x, (1, 3), 1), f(x, 3, 1), f(x, [2, 1]))), *both("split"))
+add(custom(lambda f, m, x: (f(x, 4, 1), f(x, 5, 1), f(x, 2, 0))), *both("chunk"))
+add(custom(lambda f, m, x, y: (f(x, y), f(x, "cpu", m.float32), f(x, dtype=m.float32, copy=True)),
+           (M34, (2,)), (FLOAT, Arg(kind="int"))), "Tensor.to")
+add(custom(lambda f, m, x: (f([x[0, 0], x[1, 1]]), f([[1, 2.5], [3, 4]]), f([]), f([[True], [False]]),
+                            f(x.detach().numpy()), f(((1, 2), (3, 4)), dtype=m.float64)),
+           grad=False), "chainrule.tensor")
+add(custom(lambda f, m: (f(0, 5, dtype=m.float32), f(10, 0, -3), f(0.5, 2), f(5, dtype=m.int32)),
+           (), ()), "chainrule.arange")
+add(custom(lambda f, m: (f((2,), True), f((2,), 1), f((2,), 1.0), f((2, 0), 1.0)), (), ()),
+    "chainrule.full")
+add(custom(lambda f, m: (f(3, 0), f(0), f(2, 3, dtype=m.bool)), (), ()), "chainrule.eye")
+add(custom(lambda f, m: (f(0, 1, 1), f(0, 1, 0), f(1, 0, 4), f(0, 10, 5, dtype=m.int64)), (), ()),
+    "chainrule.linspace")
+add(custom(lambda f, m, x: (f(x, -1), f(x, (-1, -2)), f(x, ([2, 0], [1, 1])),
+                            f(x, m.tensor([True, False, True])), f(x, (None, 1, None)),
+                            f(x, (slice(None, None, 2), -1)), f(x, m.tensor([[0, 1], [2, 0]])),
+                            f(x, (Ellipsis, m.tensor([1, 3]))), f(x, (m.tensor([0, 2]), slice(1, 3))))),
+    "Tensor.__getitem__")
+
+
+def _setitem_forms(f, m, x, v):
+    x = x * 1
+    f(x, 0, v[0])
+    f(x, (slice(None), 1), v[1, :3])
+    f(x, m.tensor([2, 0]), v[:2])
+    f(x, (..., -1), 0.5)
+    f(x, x > 1, v[x > 1])
+    return x
+
+
+add(custom(_setitem_forms, (M34, M34)), "Tensor.__setitem__")
+add(custom(lambda f, m, x: (f(x, (0, 1)), f(x, dim=(0,)), f(x, -1)), args=(INT,), grad=False),
+    *both("count_nonzero"))
+add(custom(lambda f, m, x: (f(x, 0, dtype=m.float64), f(x.bool(), 1)), args=(INT,), grad=False),
+    *both("cumsum"))
+add(custom(lambda f, m, x: (f(x, dtype=m.float64), f(x.float(), 1, dtype=m.float64),
+                            f(x, (0, 1), keepdim=True))), *both("sum"))
+add(custom(lambda f, m, x: (f(x, p=1), f(x, p=float("inf")), f(x, "fro", (0, 1)), f(x, "nuc"),
+                            f(x, 3, 1, True))), *both("norm"))
+add(custom(lambda f, m, x: (f(x, unbiased=False), f(x, 1, keepdim=True, correction=0),
+                            f(x, (0, 1)))), *both("var", "std"))
+add(custom(lambda f, m, x: (f(x, -1), f(x, dim=1, dtype=m.float32)), rtol=1e-6, atol=1e-6),
+    *both("softmax", "log_softmax"))  # (float32 results: rounding differs by an ulp)
