@@ -22,6 +22,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from ..backend import finished_grad
 from .anomaly import STATE as ANOMALY
 from .anomaly import report_backward_error, watch_graph
 from .grad_mode import GRAD
@@ -324,20 +325,12 @@ def _library(array) -> str:
     return type(array).__module__.partition(".")[0]
 
 
-def _vmap_grad(g, x, into_grad: bool = False):
-    """A finished gradient of ``x`` as vmap wants it (``g`` an array or, with create_graph, a tensor):
-    the batch dims of vmaps that have returned, which ``x`` lacks, are summed (``x`` was shared by
-    the samples); see ``chainrule.func.vmap``. Plain arrays pass untouched."""
-    fix = getattr(getattr(g, "_data", g), "_leaf_grad", None)
-    return g if fix is None else fix(g, x._data, into_grad)
-
-
 def _accumulate(t, g, create_graph: bool, stored: set, wrap) -> None:
     """Add a finished gradient into ``t.grad``: the first one by reference (copied when the array
     is not the engine's own: a view, one already in a ``.grad``, read-only), later ones in place;
     with create_graph, a differentiable copy first and out-of-place sums after."""
     if type(g) is not np.ndarray:
-        g = _vmap_grad(g, t, True)
+        g = finished_grad(g, t._data, True)  # another array type may adjust it (see backend)
     grad = t._grad  # the slot behind the checked ``grad`` property: engine gradients fit
     if create_graph:
         # a copy, differentiable, as torch keeps: g may be the user's tensor (a hook's result,
@@ -483,7 +476,7 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph: bool | None = None,
     for i, x in enumerate(ins):
         g = capture[vertex_of(x)]
         if g is not None and type(g) is not np.ndarray:
-            g = _vmap_grad(g, x)
+            g = finished_grad(g, x._data)
         if g is None:
             if not allow_unused:
                 raise RuntimeError(

@@ -116,16 +116,9 @@ def leaf_grad(g, xd, into_grad: bool = False):
     return g
 
 
-def _leaf_grad(self, g, xd, into_grad: bool = False):
-    """The engine's hook for a finished gradient ``g`` (self, or a tensor holding self) of a tensor
-    with data ``xd``: ``leaf_grad``."""
-    return leaf_grad(g, xd, into_grad)
-
-
-# the backend's finished_grad for batched arrays (chainrule.backend.finished_grad); and the engine's
-# current hook, looked up on the gradient's data, until the engine calls finished_grad
+# the backend's finished_grad for batched arrays (chainrule.backend.finished_grad), which the
+# engine calls on every finished gradient of another array type
 BATCHED.finished_grad = leaf_grad
-BatchedArray._leaf_grad = _leaf_grad
 
 
 # ---- argument checking, as torch words it --------------------------------------------------------

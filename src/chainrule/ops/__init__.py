@@ -2,12 +2,13 @@
 
 import sys as _sys
 
-# the autograd package loads first: importing Tensor loads grad_mode, whose package __init__
+# autograd's modules load first: Tensor imports grad_mode, and the autograd package's __init__
 # imports modules that need Tensor complete
-from .. import autograd as _autograd  # noqa: F401
+from ..autograd.math import bind_ops as _bind_ops
+
+# isort: split
 from .._tensor import bind_ops as _bind_tensor
 from ..autograd.engine import backward as _backward
-from ..autograd.math import bind_ops as _bind_ops
 from . import creation as _creation
 from .compare import *  # noqa: F403
 from .creation import *  # noqa: F403
