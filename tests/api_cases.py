@@ -177,14 +177,14 @@ add(custom(lambda f, m, x, c, y: f(x, c, y), (M34, M34, (4,)), (FLOAT, BOOL, FLO
 # ---- in place -----------------------------------------------------------------------------------
 add(inplace(FLOAT, 0.5), *both("add_", "sub_", "mul_"))
 add(custom(lambda f, m, x: f(x * 1, 0.5), grad=False), *both("fill_"))
-add(custom(lambda f, m, x: f(x * 1, 0.5), broken=True), *both("fill_"))
+add(custom(lambda f, m, x: f(x * 1, 0.5)), *both("fill_"))
 add(inplace(FLOAT, 1.5), *both("div_", "remainder_"))
 add(inplace(POS, 1.5), *both("pow_"))
 add(inplace(FLOAT, -0.5, 0.5), *both("clamp_", "clip_"))
 add(inplace(FLOAT), *both("neg_", "exp_", "abs_", "sigmoid_", "tanh_", "relu_", "floor_", "ceil_",
                           "round_", "sin_", "cos_", "square_"))
 add(custom(lambda f, m, x: f(x * 1), grad=False), *both("zero_"))
-add(custom(lambda f, m, x: f(x * 1), broken=True), *both("zero_"))
+add(custom(lambda f, m, x: f(x * 1)), *both("zero_"))
 add(inplace(POS), *both("log_", "sqrt_"))
 add(inplace(NONZERO), *both("reciprocal_"))
 add(inplace(shapes=(M34, M34)), *both("copy_"))
@@ -231,7 +231,7 @@ add(custom(lambda f, m, x: copy.deepcopy(x)), "Tensor.__deepcopy__")
 add(custom(lambda f, m, x: pickle.loads(pickle.dumps(x.detach())), grad=False),
     "Tensor.__reduce_ex__")
 add(custom(lambda f, m, x: (f(x[0, 0], ".3f"), _shown(f(x, ""))), grad=False), "Tensor.__format__")
-add(custom(lambda f, m, x: f(x[0, 0], ""), grad=False, broken=True), "Tensor.__format__")
+add(custom(lambda f, m, x: f(x[0, 0], ""), grad=False), "Tensor.__format__")
 add(custom(lambda f, m, x: f(x.detach()).replace("torch.", "").replace("chainrule.", ""),
            grad=False), "Tensor.__repr__")
 add(custom(lambda f, m, x: m.tensor(f(x.detach())), grad=False), "Tensor.__array__")
@@ -713,16 +713,29 @@ def _linalg_error(f, m, x):
 
 add(custom(_linalg_error, grad=False), "linalg.LinAlgError")
 
+# views: memory addresses relative to the base (what torch users compare), the inference flag
+add(custom(lambda f, m, x: f(x[1:]) - x.data_ptr(), grad=False), "Tensor.data_ptr")
+add(custom(lambda f, m, x: f(x[1:]).data_ptr() == x.untyped_storage().data_ptr(), grad=False),
+    "Tensor.untyped_storage")
+add(custom(lambda f, m, x: (f(x), _inference_flag(m)), grad=False), "Tensor.is_inference")
+
+
+def _inference_flag(m):
+    with m.inference_mode():
+        t = m.ones(2)
+    return t.is_inference()
+
+
 # ---- not called, with the reason ----------------------------------------------------------------
 _LEAKED = ("an internal helper that ops/__init__.py's star imports leak into the public namespace "
            "(ops modules without __all__); not torch API, to be hidden rather than tested")
 EXCLUDED: dict[str, str] = {
     **{f"chainrule.{n}": _LEAKED for n in (
-        "GRAD", "any_true", "apply_inplace", "ceil_op", "constant", "copy_for", "defop",
+        "any_true", "ceil_op", "constant", "copy_for", "defop",
         "floor_divide_op", "floor_op", "full_for", "getitem", "index_put_zeros", "lift_like",
         "make_result", "make_unary_result", "normalize_dim", "operands", "rng", "round_op",
         "setitem", "shape_str", "sign_op", "trunc_op", "wrap", "zeros_for")},
-    **{f"F.{n}": _LEAKED for n in ("apply_inplace", "wrap")},
+    **{f"F.{n}": _LEAKED for n in ("wrap",)},
     "chainrule.annotations": "`from __future__ import annotations` leaked by a star import",
     "F.annotations": "`from __future__ import annotations` leaked by a star import",
     "chainrule.printoptions": "chainrule-only context manager (torch's is private, "
@@ -739,17 +752,6 @@ add(custom(lambda f, m, x: (f(x) == f(x), x in {x: 1}, len({x, x.clone()})), gra
     "Tensor.__hash__")
 
 # names that fail against torch and could not be fixed in time: name -> the failure
-KNOWN_BROKEN.update({
-    "Tensor.fill_": "the gradient flows through fill_ to the overwritten input (1 where torch "
-                    "gives 0): ops/inplace.py fill_ computes full_like(self) under apply_inplace",
-    "chainrule.fill_": "as Tensor.fill_",
-    "Tensor.zero_": "as Tensor.fill_ (zero_ is fill_(0)): the gradient is 1, torch's 0",
-    "chainrule.zero_": "as Tensor.zero_",
-    "Tensor.__format__": "a 0-d tensor with an empty format spec gives its repr; torch formats "
-                         "the item (f'{x}' == str(x.item())), in _tensor.py __format__",
-    "Tensor.type": "x.type('torch.FloatTensor') (a type name string) raises RuntimeError; "
-                   "_tensor.py Tensor.type passes the string to to(), which reads it as a device",
-})
 
 # ---- dtypes: integer, bool and float32 inputs (type promotion, errors) --------------------------
 
@@ -957,5 +959,5 @@ add(custom(lambda f, m, x: tuple(_shown(f(t.detach())) for t in (
 add(custom(lambda f, m, x: (f((2, 3))[1:], f((2, 3)) + (4,), str(f((2, 3))).split(".")[-1],
                             x.shape[0] + 1, type(x.size(0)).__name__, x.size()[-1]), grad=False),
     "chainrule.Size")
-add(custom(lambda f, m, x: f(x, "torch.FloatTensor"), grad=False, broken=True), "Tensor.type")
+add(custom(lambda f, m, x: f(x, "torch.FloatTensor"), grad=False), "Tensor.type")
 add(custom(lambda f, m, x: _shown(f(x.exp())), grad=False), "Tensor.__repr__")

@@ -324,9 +324,9 @@ class Tensor(TensorMethods):
         return tensor_repr(self)
 
     def __format__(self, spec: str) -> str:
-        if self._data.ndim == 0 and spec:
+        if self._data.ndim == 0:  # as torch: a 0-d tensor formats as its number
             return format(self.item(), spec)
-        return repr(self) if not spec else format(repr(self), spec)
+        return object.__format__(self, spec)
 
     def __iter__(self):
         if self._data.ndim == 0:
@@ -353,6 +353,12 @@ class Tensor(TensorMethods):
         """The type name (``'chainrule.FloatTensor'``), or a conversion when ``dtype`` is given."""
         if dtype is None:
             return "chainrule." + _TYPE_NAMES.get(self._data.dtype.name, "") + "Tensor"
+        if isinstance(dtype, str):  # a type name: 'torch.FloatTensor', 'chainrule.LongTensor'
+            short = dtype.rpartition(".")[2].removesuffix("Tensor")
+            names = {v: k for k, v in _TYPE_NAMES.items()}
+            if short not in names:
+                raise ValueError(f"type: invalid type {dtype!r}; use e.g. 'torch.FloatTensor'")
+            dtype = _dtype.from_numpy_dtype(np.dtype(names[short]))
         return self.to(dtype)
 
     def float(self) -> Tensor:

@@ -67,6 +67,17 @@ def _view_inplace_specs():
     ]
 
 
+def _overwrite(change):
+    """``y = x * 1.5`` overwritten in place by values that don't depend on it: zero gradient."""
+
+    def fn(m, x):
+        y = x * 1.5
+        change(m, y)
+        return y * x
+
+    return fn
+
+
 def _imul(y, s):
     y[:, 1] *= s
     return y[:, 1]
@@ -119,6 +130,9 @@ SPECS = [
     _s("x[i][j] chained", lambda m, x: x[_idx(m, [1, 1])][:, _idx(m, [0, 0])], MAT),
     # ---- in-place changes of views of a non-leaf (CopySlices) ------------------------------------
     *_view_inplace_specs(),
+    _s("y.fill_(2) (overwritten)", _overwrite(lambda m, y: y.fill_(2.0)), any_shape()),
+    _s("y.zero_()", _overwrite(lambda m, y: y.zero_()), any_shape()),
+    _s("y.copy_(constant)", _overwrite(lambda m, y: y.copy_(m.ones(y.shape, dtype=y.dtype))), any_shape()),
     # ---- setitem in grad mode: x non-leaf, v requires grad ---------------------------------------
     _s("y[0] = v", _setitem(0), fixed(((3, 4), (4,)), ((3, 4), (1,)), ((2,), ())), (Arg(), Arg())),
     _s("y[:, 1:3] = v", _setitem((slice(None), slice(1, 3))),

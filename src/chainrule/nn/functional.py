@@ -12,7 +12,7 @@ import numpy as np
 
 from .. import ops as _ops
 from .._tensor import Tensor, wrap
-from ..ops.torch_norm import norm
+from ..ops.torch_norm import norm as _norm
 from .attention import multi_head_attention_forward, scaled_dot_product_attention  # noqa: F401
 from .functional_activation import (  # noqa: F401
     celu,
@@ -75,7 +75,7 @@ __all__ = [
 # ---- helpers -----------------------------------------------------------------------------------
 def normalize(input: Tensor, p: float = 2.0, dim: int = 1, eps: float = 1e-12, out=None) -> Tensor:
     """``x / max(||x||_p, eps)`` along ``dim``."""
-    denom = _ops.clamp_min(norm(input, p, dim, keepdim=True), eps).expand_as(input)
+    denom = _ops.clamp_min(_norm(input, p, dim, keepdim=True), eps).expand_as(input)
     return input / denom
 
 

@@ -564,8 +564,8 @@ def pow(input, exponent) -> Tensor:  # noqa: A001
 
 def float_power(input, exponent) -> Tensor:
     """``pow`` computed in float64 (the result is float64 whatever the inputs' dtypes)."""
-    return pow(to(as_tensor(input), np.float64), exponent if not isinstance(exponent, Tensor)
-               else to(exponent, np.float64))
+    return pow(to(as_tensor(input), _dtype.float64), exponent if not isinstance(exponent, Tensor)
+               else to(exponent, _dtype.float64))
 
 
 

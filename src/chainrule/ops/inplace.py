@@ -20,7 +20,7 @@ from .creation import full_like, to
 from .index import _convert_index, index_put
 from .shape import broadcast_to
 
-__all__ = ["abs_", "add_", "apply_inplace", "ceil_", "clamp_", "clip_", "copy_", "cos_", "div_",
+__all__ = ["abs_", "add_", "ceil_", "clamp_", "clip_", "copy_", "cos_", "div_",
            "exp_", "fill_", "floor_", "log_", "mul_", "neg_", "pow_", "reciprocal_", "relu_",
            "remainder_", "round_", "setitem", "sigmoid_", "sin_", "sqrt_", "square_", "sub_",
            "tanh_", "zero_"]
@@ -70,6 +70,11 @@ def apply_inplace(who: str, self: Tensor, compute) -> Tensor:
         old._vc = None
         if node.versions is not None:
             node.versions = tuple(0 if x is old else v for x, v in zip(node.inputs, node.versions))
+    if self._rg and not result._rg and base is None:
+        # the new values don't depend on the old ones (fill_, copy_ from a constant): the old
+        # history gets a zero gradient, and the tensor still requires grad, as in torch
+        result = make_result(result._data, _overwritten, (old,))
+        node = result._grad_fn
     if base is not None and (result._rg or base._rg):
         _check_view_writable(who, self, base)
         _rewrite_base_history(self, base, result)
@@ -151,6 +156,15 @@ def _replay(steps: tuple, g):
     for fn, args in steps:
         t = fn(t, *args)
     return t if isinstance(g, Tensor) else t._data
+
+
+@defop("overwritten", saves_inputs=False, formula="{g0} = 0 (every element was overwritten)")
+def _overwritten(F, g, xs, out, p, needs):
+    return (g * 0,)
+
+
+_overwritten.same_shape = True
+_overwritten.node_name = "FillBackward0"
 
 
 @defop("copy_slices", saves_inputs=False,
