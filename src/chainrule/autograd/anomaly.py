@@ -348,7 +348,9 @@ def install() -> None:
     from . import function
 
     watching = STATE.enabled or STATE.recorder is not None
-    _tensor.Node = _TracedNode if watching else Node
+    from .saved_hooks import node_class
+
+    _tensor.Node = node_class(watching)  # hooked too while saved-tensor hooks are active
     SAVE_ALL_INPUTS[0] = watching  # the trace and check_graph's replay read every input
     function._WATCH = _on_function if watching else None
     recorder = STATE.recorder

@@ -14,7 +14,8 @@ from typing import Any
 
 from .grad_mode import GRAD
 
-__all__ = ["Op", "Node", "AccumulateGrad", "REGISTRY", "defop", "SAVE_ALL_INPUTS"]
+__all__ = ["Op", "Node", "AccumulateGrad", "REGISTRY", "defop", "SAVE_ALL_INPUTS", "saved_tensors_hooks",
+           "save_on_cpu", "disable_saved_tensors_hooks"]
 
 
 class Op:
@@ -126,6 +127,11 @@ class Node:
             self.hooks = []
         self.hooks.append(hook)
 
+    def unpack_saved(self) -> tuple | None:
+        """``(inputs, out)`` unpacked, for a node whose saved tensors hooks packed (see
+        saved_hooks.py, whose node class overrides this); None: read ``inputs`` and ``out``."""
+        return None
+
     def __repr__(self) -> str:
         return f"<{self.op.node_name} object at {hex(id(self))}>"
 
@@ -182,3 +188,7 @@ def version_of(t) -> int:
 
 def recording() -> bool:
     return GRAD.enabled
+
+
+# torch's names for the saved-tensor hooks live here, as in ``torch.autograd.graph``
+from .saved_hooks import disable_saved_tensors_hooks, save_on_cpu, saved_tensors_hooks  # noqa: E402

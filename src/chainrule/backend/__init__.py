@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["is_cupy", "cupy_available", "namespace_of", "to_numpy"]
+__all__ = ["is_cupy", "cupy_available", "namespace_of", "to_numpy", "to_host", "from_host"]
 
 
 def is_cupy(array) -> bool:
@@ -38,3 +38,15 @@ def namespace_of(array):
 
 def to_numpy(array) -> np.ndarray:
     return array.get() if is_cupy(array) else array
+
+
+def to_host(array, copy: bool = False) -> np.ndarray:
+    """The array in host memory: a CuPy array copied over; a NumPy one as is, or a copy."""
+    if is_cupy(array):
+        return array.get()
+    return array.copy() if copy else array
+
+
+def from_host(host: np.ndarray, xp):
+    """A host array back in namespace ``xp`` (numpy: itself; cupy: copied to the current GPU)."""
+    return host if xp is np else xp.asarray(host)
