@@ -180,3 +180,27 @@ def test_errors_match_torch(lib):
     y = ckpt(lib).checkpoint(changing, leaf(lib, X), use_reentrant=False)
     with pytest.raises(ckpt(lib).CheckpointError, match="different metadata"):
         y.sum().backward()
+
+
+def test_context_fn_wraps_the_run_and_the_recomputation():
+    def program(lib):
+        entered = []
+
+        class Mark:
+            def __init__(self, name):
+                self.name = name
+
+            def __enter__(self):
+                entered.append(self.name)
+
+            def __exit__(self, *exc):
+                return None
+
+        x = leaf(lib, X)
+        y = ckpt(lib).checkpoint(lambda x: x.sin() * x, x, use_reentrant=False,
+                                 context_fn=lambda: (Mark("forward"), Mark("recompute")))
+        forward = list(entered)
+        y.sum().backward()
+        return forward, entered, x.grad
+
+    assert same(program)[1] == ["forward", "recompute"]
