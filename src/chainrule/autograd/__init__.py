@@ -1,6 +1,7 @@
 """Reverse-mode automatic differentiation: backward, grad, grad modes and custom Functions."""
 
-from . import functional
+from . import functional, graph
+from . import hooked_nodes as _hooked_nodes  # noqa: F401  (binds itself into anomaly mode)
 from .anomaly import detect_anomaly, is_anomaly_check_nan_enabled, is_anomaly_enabled, set_detect_anomaly
 from .check_graph import GraphCheck, NodeCheck, check_graph
 from .engine import backward, grad
@@ -19,4 +20,4 @@ __all__ = ["backward", "grad", "Function", "FunctionCtx", "no_grad", "enable_gra
            "set_grad_enabled", "is_grad_enabled", "is_inference_mode_enabled", "inference_mode",
            "detect_anomaly", "set_detect_anomaly", "is_anomaly_enabled", "is_anomaly_check_nan_enabled",
            "check_graph", "GraphCheck", "NodeCheck",
-           "functional", "gradcheck", "gradgradcheck", "GradcheckError"]
+           "functional", "graph", "gradcheck", "gradgradcheck", "GradcheckError"]

@@ -42,6 +42,7 @@ from typing import Any
 
 import numpy as np
 
+from . import saved_hooks as _saved_hooks
 from .graph import SAVE_ALL_INPUTS, Node
 
 __all__ = ["detect_anomaly", "set_detect_anomaly", "is_anomaly_enabled",
@@ -371,6 +372,11 @@ def _on_function(cls, args: tuple, kwargs: dict, node: Node, out_nodes: list, di
         n.meta = AnomalyMeta(trace, n.meta)
 
 
+#: picks the Node class ops instantiate; ``hooked_nodes`` binds its own when it loads,
+#: so that anomaly mode and saved-tensor hooks combine
+NODE_CLASS: list = [lambda watching: _TracedNode if watching else Node]
+
+
 def install() -> None:
     """Swap the classes and hooks that ops use to match the state (the plain ones when off)."""
     from .. import _tensor
@@ -378,8 +384,11 @@ def install() -> None:
 
     with STATE._lock:  # read and swap at once: threads switching together end in the last state
         watching = STATE.enabled or STATE.recording > 0
-        _tensor.Node = _TracedNode if watching else Node
+        _tensor.Node = NODE_CLASS[0](watching)  # hooked too while saved-tensor hooks are active
         SAVE_ALL_INPUTS[0] = watching  # the trace and check_graph's replay read every input
         function._WATCH = _on_function if watching else None
         # check_graph also needs each node's output tensor: the last one ``_new`` made before it
         _tensor._new = _new_in_thread if STATE.recording > 0 else object.__new__
+
+
+_saved_hooks.INSTALL[0] = install  # the saved-tensor hooks swap node classes through this too

@@ -202,10 +202,14 @@ def _backward_step(node, g, F, consumers: dict):
     """One node's part of the chain rule: ``g`` (dl/d output) times the local derivative, for each
     input that wants a gradient, each summed down to its input's shape and dtype."""
     op = node.op
-    inputs = node.inputs
-    if (node.out_version is not None and node.out_version[0]) or (
-            op.saves_inputs and (node.versions is not None or _any_modified(inputs))):
-        _check_versions(node)
+    saved = None if type(node) is Node else node.unpack_saved()
+    if saved is None:
+        inputs, out = node.inputs, node.out
+        if (node.out_version is not None and node.out_version[0]) or (
+                op.saves_inputs and (node.versions is not None or _any_modified(inputs))):
+            _check_versions(node)
+    else:  # saved-tensor hooks packed them: what unpack returns is used unchecked, as in torch
+        inputs, out = saved
     if len(inputs) == 1:
         needs = _ONE_NEEDED  # the node exists, so its one input wants a gradient
     else:
@@ -216,11 +220,10 @@ def _backward_step(node, g, F, consumers: dict):
             xs = _ONE_UNSAVED if x is None else (x._data,)
         else:
             xs = [None if x is None else x._data for x in inputs]
-        input_grads = op.backward(F, g, xs, node.out, node.params, needs)
+        input_grads = op.backward(F, g, xs, out, node.params, needs)
     else:  # create_graph: the rule runs on tensors, its own ops recorded
-        out = None
-        if node.out is not None:  # the output, re-attached to this node
-            out = _wrap(node.out)
+        if out is not None:  # the output, re-attached to this node
+            out = _wrap(out)
             out._rg, out._grad_fn = True, node
         input_grads = op.backward(F, g, inputs, out, node.params, needs)
     if node.meta is not None:  # a debugging observer (anomaly mode, viz.explain)

@@ -23,6 +23,7 @@ import numpy as np
 
 from .grad_mode import GRAD
 from .graph import Node, Op
+from .saved_hooks import _pack, _Packed, current_hooks
 
 __all__ = ["Function", "FunctionCtx", "once_differentiable"]
 
@@ -53,6 +54,9 @@ class FunctionCtx:
 
         result = []
         for i, (t, v) in enumerate(zip(self._saved, self._versions)):
+            if type(t) is _Packed:  # saved-tensor hooks packed it: unpacked, unchecked, as in torch
+                result.append(t.get())
+                continue
             if t is not None and t._version != v:
                 raise RuntimeError(
                     "one of the variables needed for gradient computation has been modified by an "
@@ -153,6 +157,9 @@ class Function:
             for i, saved in enumerate(ctx._saved):  # weak: ctx -> output -> node -> ctx
                 if saved is inner:
                     ctx._saved_outputs[i] = (weakref.ref(out), weakref.ref(node_k))
+        hooks = current_hooks()
+        if hooks is not None:  # saved-tensor hooks: the saved tensors are packed, as an op's are
+            ctx._saved = tuple(None if t is None else _pack(hooks, t) for t in ctx._saved)
         if _WATCH is not None:  # anomaly mode or check_graph is on (see anomaly.py)
             _WATCH(cls, args, kwargs, node, nodes, diff, results)
         return results[0] if single else tuple(results)

@@ -184,6 +184,11 @@ class Node:
             self.hooks = []
         self.hooks.append(hook)
 
+    def unpack_saved(self) -> tuple | None:
+        """``(inputs, out)`` unpacked, for a node whose saved tensors hooks packed (see
+        saved_hooks.py, whose node class overrides this); None: read ``inputs`` and ``out``."""
+        return None
+
     def __repr__(self) -> str:
         return f"<{self.op.node_name} object at {hex(id(self))}>"
 
@@ -240,3 +245,7 @@ def version_of(t) -> int:
 
 def recording() -> bool:
     return GRAD.enabled
+
+
+# torch's names for the saved-tensor hooks (``saved_tensors_hooks``, ``save_on_cpu``,
+# ``disable_saved_tensors_hooks``) are placed in this module by ``saved_hooks``, which sits above

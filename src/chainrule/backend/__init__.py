@@ -14,7 +14,8 @@ import numpy as np
 from .extension import *  # noqa: F403
 from .extension import __all__ as _extension_all
 
-__all__ = ["is_cupy", "cupy_available", "namespace_of", "to_numpy", *_extension_all]
+__all__ = ["is_cupy", "cupy_available", "namespace_of", "to_numpy", "to_host", "from_host",
+           *_extension_all]
 
 
 def is_cupy(array) -> bool:
@@ -43,3 +44,15 @@ def namespace_of(array):
 
 def to_numpy(array) -> np.ndarray:
     return array.get() if is_cupy(array) else array
+
+
+def to_host(array, copy: bool = False) -> np.ndarray:
+    """The array in host memory: a CuPy array copied over; a NumPy one as is, or a copy."""
+    if is_cupy(array):
+        return array.get()
+    return array.copy() if copy else array
+
+
+def from_host(host: np.ndarray, xp):
+    """A host array back in namespace ``xp`` (numpy: itself; cupy: copied to the current GPU)."""
+    return host if xp is np else xp.asarray(host)

@@ -1,5 +1,6 @@
-"""Utilities: ``chainrule.utils.data`` (datasets, samplers, DataLoader), as in ``torch.utils``."""
+"""Utilities, as in ``torch.utils``: ``data`` (datasets, samplers, DataLoader) and ``checkpoint``
+(activation checkpointing)."""
 
-from . import data
+from . import checkpoint, data
 
-__all__ = ["data"]
+__all__ = ["checkpoint", "data"]
