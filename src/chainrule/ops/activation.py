@@ -12,6 +12,7 @@ import math
 import numpy as np
 
 from ..autograd.graph import defop
+from ..autograd.math import ARRAY_MATH, register, tensor_math
 from ..kernels.elementwise import erf_array, sigmoid_array
 from ._common import Tensor, as_tensor, make_result, shape_str
 
@@ -67,9 +68,33 @@ def _gelu(F, g, xs, out, p, needs):
         t = F.tanh((x + x * x * x * _KAPPA) * _SQRT_2_OVER_PI)
         inner = (x * x * (3 * _KAPPA) + 1) * _SQRT_2_OVER_PI
         return (g * ((t + 1) * 0.5 + x * 0.5 * (1 - t * t) * inner),)
+    return (F.gelu_grad(g, x),)
+
+
+def _gelu_grad(F, g, x):
+    """``g * (Phi(x) + x phi(x))``, written with F's ops (the differentiable form)."""
     cdf = (F.erf(x * _SQRT_HALF) + 1) * 0.5
     pdf = F.exp(x * x * -0.5) * _INV_SQRT_2PI
-    return (g * (cdf + x * pdf),)
+    return g * (cdf + x * pdf)
+
+
+def _gelu_grad_array(g: np.ndarray, x: np.ndarray) -> np.ndarray:
+    """``_gelu_grad`` on arrays in two buffers (a GELU network's backward peak is made of these
+    temporaries, each the size of an activation)."""
+    if type(x) is not np.ndarray or type(g) is not np.ndarray or x.ndim == 0:
+        return _gelu_grad(ARRAY_MATH, g, x)  # another array type, or a scalar: no buffers to reuse
+    cdf = erf_array(x * x.dtype.type(_SQRT_HALF))
+    cdf += 1
+    cdf *= 0.5
+    xpdf = np.square(x)
+    xpdf *= -0.5
+    np.exp(xpdf, out=xpdf)
+    xpdf *= x.dtype.type(_INV_SQRT_2PI)
+    xpdf *= x
+    cdf += xpdf
+    del xpdf
+    cdf *= g
+    return cdf
 
 
 def gelu(input: Tensor, approximate: str = "none") -> Tensor:
@@ -79,7 +104,12 @@ def gelu(input: Tensor, approximate: str = "none") -> Tensor:
     if approximate == "tanh":
         out = 0.5 * x * (1 + np.tanh(_SQRT_2_OVER_PI * (x + _KAPPA * x * x * x)))
     elif approximate == "none":
-        out = 0.5 * x * (1 + erf_array(x * x.dtype.type(_SQRT_HALF)))
+        # x Phi(x) = 0.5 x (1 + erf(x / sqrt 2)), in one buffer: each temporary of a large
+        # activation costs its full size at the step's memory peak
+        out = erf_array(x * x.dtype.type(_SQRT_HALF))
+        out += 1
+        out *= x
+        out *= 0.5
     else:
         raise RuntimeError(f"gelu: approximate argument must be either none or tanh, got "
                            f"{approximate!r}")
@@ -175,3 +205,6 @@ def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
 def _add_inplace(out: np.ndarray, b: np.ndarray) -> np.ndarray:
     out += b
     return out
+
+
+register("gelu_grad", _gelu_grad_array, lambda g, x: _gelu_grad(tensor_math(), g, x))
