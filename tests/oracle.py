@@ -7,9 +7,11 @@ vector, through ``create_graph=True``) and, in float64, the first derivative aga
 finite differences.
 
 The other helpers that test files share live here too, so that each is written once: conversions
-(``to_numpy``, ``pair``, ``both``, ``tensor_of``), comparisons (``assert_close``, ``assert_same_tree``,
-``raises_like_torch``), nn layers against torch's (``layer_pair``, ``copy_torch_weights``,
-``compare_layer``), parameter grids, and running the scripts in examples/.
+(``to_numpy``, ``pair``, ``both``, ``tensor_of``, ``leaf``), comparisons (``assert_close``,
+``assert_same_tree``, ``same`` for a program run with both libraries, ``raises_like_torch``), nn layers
+against torch's (``layer_pair``, ``copy_torch_weights``, ``compare_layer``), a custom Function written
+once for both libraries (``cube_function``), parameter grids, and running the scripts in examples/.
+Fixtures are in conftest.py.
 """
 
 from __future__ import annotations
