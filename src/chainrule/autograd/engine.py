@@ -195,7 +195,7 @@ def _run(roots, root_grads, retain_graph: bool, create_graph: bool, capture=None
                 consumers[edge] = left
                 if left == 0:
                     ready.append(edge)
-                if not retain_graph and (op.saves_inputs or op.saves_out):
+                if not retain_graph and (op.saves_inputs or op.saves_out or op.saves_params):
                     node.inputs = node.out = node.params = None
                 continue
             else:
