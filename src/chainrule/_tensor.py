@@ -18,7 +18,7 @@ from ._device import device_of
 from ._format import tensor_repr
 from ._tensor_methods import TensorMethods
 from .autograd.grad_mode import GRAD, GRAD_OFF, INFERENCE, INFERENCE_VERSION, saved_versions
-from .autograd.graph import SAVE_ALL_INPUTS, Node, Op, Retain
+from .autograd.graph import _UNSAVED, SAVE_ALL_INPUTS, Node, Op, Retain
 from .backend import to_numpy
 
 __all__ = ["Tensor", "Size", "UntypedStorage", "wrap", "make_result", "make_unary_result", "make_view",
@@ -593,12 +593,36 @@ def make_result(data, op: Op, inputs: tuple, params: tuple = ()) -> Tensor:
                     versions = saved_versions(inputs)  # refuses inference tensors
                     break
         # where each input's gradient goes (see Node.edges)
-        edges = tuple([(x._grad_fn or x) if x._rg else None for x in inputs])
-        if op.saves_out:
-            t._vc = out_vc = [0]
-            t._grad_fn = Node(op, inputs, data, params, versions, out_vc, edges)
+        if len(inputs) == 2:  # (spelled out: a comprehension costs a call)
+            a, b = inputs
+            edges = ((a._grad_fn or a) if a._rg else None, (b._grad_fn or b) if b._rg else None)
         else:
-            t._grad_fn = Node(op, inputs, None, params, versions, None, edges)
+            edges = tuple([(x._grad_fn or x) if x._rg else None for x in inputs])
+        node = _new(Node)  # Node.__init__'s stores, inlined (see make_unary_result)
+        node.op = op
+        if op.saves_inputs or SAVE_ALL_INPUTS[0]:
+            node.inputs = inputs
+            node.metas = None
+        else:  # the rule reads no input value: keep only shapes and dtypes (see Node)
+            n = len(inputs)
+            node.inputs = _UNSAVED[n] if n < 4 else (None,) * n
+            if op.same_shape:
+                node.metas = None
+            elif n == 2:
+                a, b = inputs[0]._data, inputs[1]._data
+                node.metas = ((a.shape, a.dtype), (b.shape, b.dtype))
+            else:
+                node.metas = tuple([(x._data.shape, x._data.dtype) for x in inputs])
+        node.edges = edges
+        node.params = params
+        node.versions = versions
+        node.hooks = node.meta = None  # after op, inputs, edges: anomaly mode's Node records here
+        if op.saves_out:
+            node.out = data
+            t._vc = node.out_version = [0]
+        else:
+            node.out = node.out_version = None
+        t._grad_fn = node
         t._rg = True
         return t
     t._rg = False
@@ -617,10 +641,8 @@ def make_unary_result(data, op: Op, x: Tensor, params: tuple = ()) -> Tensor:
     t._grad = None
     t._hooks = None
     t._base = None
-    grad_on = not GRAD_OFF.count or GRAD._enabled  # GRAD.enabled, read fast (see GRAD_OFF)
-    if x._base is not None and grad_on:
-        sync_view(x)
-    if x._rg and grad_on:
+    if (not GRAD_OFF.count or GRAD._enabled) and (  # GRAD.enabled, read fast (see GRAD_OFF)
+            x._rg if x._base is None else _synced_requires_grad(x)):
         vc = x._vc
         node = _new(Node)  # Node.__init__'s stores, inlined: this is the hottest path there is
         node.op = op
@@ -650,6 +672,11 @@ def make_unary_result(data, op: Op, x: Tensor, params: tuple = ()) -> Tensor:
 
 
 _ONE_UNSAVED = (None,)
+
+
+def _synced_requires_grad(view: Tensor) -> bool:
+    sync_view(view)
+    return view._rg
 
 
 class MultiOutputViewSteps(tuple):

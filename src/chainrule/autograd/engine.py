@@ -195,13 +195,13 @@ def _run(roots, root_grads, retain_graph: bool, create_graph: bool, capture=None
                 consumers[edge] = left
                 if left == 0:
                     ready.append(edge)
-                if not retain_graph and (op.saves_inputs or op.saves_out or op.saves_params):
+                if not retain_graph and op.saves:
                     node.inputs = node.out = node.params = None
                 continue
             else:
                 input_grads = _backward_step(node, g, F, consumers)
                 op = node.op
-                if not retain_graph and (op.saves_inputs or op.saves_out or op.saves_params):
+                if not retain_graph and op.saves:
                     node.inputs = node.out = node.params = None  # what backward read; a ctx
             for edge, gx in zip(node.edges, input_grads):
                 if edge is None or (run is not None and edge not in consumers):

@@ -338,7 +338,7 @@ def _op_for(cls) -> Op:
     op = _OPS.get(cls)
     if op is None:
         op = Op(cls.__name__, _custom_backward(cls), saves_inputs=False)
-        op.saves_params = True  # the ctx and what it saved
+        op.saves = True  # its ctx (in the node's params) and what it saved
         op.node_name = cls.__name__ + "Backward"
         _OPS[cls] = op
     return op

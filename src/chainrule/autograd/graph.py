@@ -44,7 +44,7 @@ class Op:
     """
 
     __slots__ = ("name", "backward", "saves_out", "saves_inputs", "templates", "formula",
-                 "node_name", "same_shape", "saves_params")
+                 "node_name", "same_shape", "saves")
 
     def __init__(self, name: str, backward: Callable, *, saves_out: bool = False,
                  saves_inputs: bool = True, formula: str | tuple[str, ...] = "") -> None:
@@ -60,9 +60,10 @@ class Op:
         # True when the rule's gradients always have the inputs' shapes and dtypes (unary
         # element-wise ops): the engine then skips its un-broadcasting check
         self.same_shape = False
-        # True when params hold what torch would count as saved tensors (a custom Function's
-        # ctx): backward then frees them
-        self.saves_params = False
+        # True when a node of this op keeps tensors for backward (inputs, output, or, for a custom
+        # Function, its ctx in params): backward frees those; a node that keeps none stays
+        # runnable, so a second backward through ``a + b`` works as in torch
+        self.saves = saves_inputs or saves_out
         self.node_name = "".join(p.capitalize() for p in name.strip("_").split("_")) + "Backward0"
 
     def template(self, i: int) -> str | None:
@@ -146,8 +147,13 @@ class Node:
             self.metas = None
         else:
             self.inputs = _UNSAVED[len(inputs)] if len(inputs) < 4 else (None,) * len(inputs)
-            self.metas = None if op.same_shape else tuple([(x._data.shape, x._data.dtype)
-                                                           for x in inputs])
+            if op.same_shape:
+                self.metas = None
+            elif len(inputs) == 2:  # (a + b: spelled out, a comprehension costs a call)
+                a, b = inputs[0]._data, inputs[1]._data
+                self.metas = ((a.shape, a.dtype), (b.shape, b.dtype))
+            else:
+                self.metas = tuple([(x._data.shape, x._data.dtype) for x in inputs])
         self.out = out
         self.params = params
         self.versions = versions  # inputs' version counters when saved (None: all were 0)
@@ -164,13 +170,6 @@ class Node:
         if x is not None:
             return x._data.shape, x._data.dtype
         return self.metas[i]
-
-    @property
-    def saves(self) -> bool:
-        """Whether this node keeps tensors for its backward: only then does backward free it
-        (so that, as in torch, a second backward through ``a + b`` works without retain_graph)."""
-        return self.inputs[0] is not None or self.out is not None or self.op.saves_params \
-            if self.inputs else self.op.saves_params
 
     @property
     def next_functions(self) -> tuple:
