@@ -270,27 +270,3 @@ def test_a_node_keeps_only_what_its_derivative_reads() -> None:
     assert exp_out() is not None  # exp's node keeps its output array
     y.backward()
     np.testing.assert_allclose(x.grad.numpy(), np.exp(x.detach().numpy()) + np.cos(x.detach().numpy()))
-
-
-def test_a_function_that_marks_a_view_dirty_rewrites_its_base_as_torch() -> None:
-    def run(m):
-        class MulTwoInPlace(m.autograd.Function):
-            @staticmethod
-            def forward(ctx, x):
-                x.mul_(2)
-                ctx.mark_dirty(x)
-                return x
-
-            @staticmethod
-            def backward(ctx, g):
-                return g * 2
-
-        x = m.tensor(X, dtype=m.float64, requires_grad=True)
-        a = x * 1
-        v = a[1:3]
-        y = MulTwoInPlace.apply(v)
-        assert y is v
-        ((a * a).sum() + (v * x[:2]).sum()).backward()
-        return x.grad.numpy().copy()
-
-    np.testing.assert_allclose(run(chainrule), run(torch), rtol=1e-12)

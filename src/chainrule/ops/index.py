@@ -6,6 +6,7 @@ import numpy as np
 
 from .._tensor import make_view as _make_view
 from ..autograd.graph import defop
+from ..kernels.elementwise import is_basic_index as _is_basic
 from ._common import Tensor, copy_for, full_for, lift_like, make_result, shape_str, zeros_for
 
 
@@ -106,16 +107,6 @@ def _as_positions(items: tuple, shape: tuple) -> tuple:
     except IndexError as e:
         raise IndexError(f"getitem: {e} (tensor of shape {shape_str(shape)})") from None
     return np.unravel_index(selected, shape) + (Ellipsis,)
-
-
-def _is_basic(index) -> bool:
-    """Basic indexing (ints, slices, None, Ellipsis) makes views and never repeats an element."""
-    items = index if type(index) is tuple else (index,)
-    for i in items:
-        t = type(i)
-        if t is not slice and t is not int and i is not None and i is not Ellipsis:
-            return False
-    return True
 
 
 @defop("getitem", saves_inputs=False,
