@@ -45,8 +45,7 @@ def compare(ours: Callable[[], object], theirs: Callable[[], object]) -> tuple[f
     for _ in range(REPEATS):
         a.append(_seconds_per_call(ours, WINDOW))
         b.append(_seconds_per_call(theirs, WINDOW))
-    return statistics.median(a), statistics.median(b), statistics.median(
-        x / y for x, y in zip(a, b))
+    return statistics.median(a), statistics.median(b), statistics.median(x / y for x, y in zip(a, b))
 
 
 def logdet_gradient(n: int = 256) -> list[tuple[str, float, float, float]]:
@@ -70,8 +69,9 @@ def logdet_gradient(n: int = 256) -> list[tuple[str, float, float, float]]:
         ours, theirs = step(chainrule).numpy(), step(torch).numpy()
         tol = 1e-10 if dtype == np.float64 else 1e-4
         np.testing.assert_allclose(ours, theirs, rtol=tol, atol=tol * np.abs(theirs).max())
-        rows.append((f"{n}x{n} SPD, {np.dtype(dtype).name}",
-                     *compare(lambda: step(chainrule), lambda: step(torch))))
+        rows.append(
+            (f"{n}x{n} SPD, {np.dtype(dtype).name}", *compare(lambda: step(chainrule), lambda: step(torch)))
+        )
     return rows
 
 
@@ -82,8 +82,12 @@ def per_sample_gradients(batch: int = 64) -> list[tuple[str, float, float, float
     import chainrule
 
     rng = np.random.default_rng(0)
-    weights = {"0.weight": rng.uniform(-0.05, 0.05, (128, 784)), "0.bias": rng.uniform(-0.05, 0.05, 128),
-               "2.weight": rng.uniform(-0.05, 0.05, (10, 128)), "2.bias": rng.uniform(-0.05, 0.05, 10)}
+    weights = {
+        "0.weight": rng.uniform(-0.05, 0.05, (128, 784)),
+        "0.bias": rng.uniform(-0.05, 0.05, 128),
+        "2.weight": rng.uniform(-0.05, 0.05, (10, 128)),
+        "2.bias": rng.uniform(-0.05, 0.05, 10),
+    }
     x = rng.standard_normal((batch, 784)).astype(np.float32)
     y = rng.integers(0, 10, batch)
 
@@ -117,8 +121,10 @@ def main() -> None:
 
     import torch
 
-    print(f"threads: torch {torch.get_num_threads()}, OPENBLAS_NUM_THREADS="
-          f"{os.environ.get('OPENBLAS_NUM_THREADS', 'unset')}")
+    print(
+        f"threads: torch {torch.get_num_threads()}, OPENBLAS_NUM_THREADS="
+        f"{os.environ.get('OPENBLAS_NUM_THREADS', 'unset')}"
+    )
     for title, section in SECTIONS.items():
         print(f"{title:<44}{'chainrule':>11}{'torch':>11}{'ratio':>8}")
         for label, ours, theirs, ratio in section():

@@ -60,9 +60,17 @@ def build(lib, workload: str):
         y = rng.integers(0, 10, 2048)
     else:
         model = nn.Sequential(
-            nn.Conv2d(3, 32, 3, padding=1), nn.ReLU(), nn.Conv2d(32, 32, 3, padding=1), nn.ReLU(),
-            nn.MaxPool2d(2), nn.Conv2d(32, 64, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
-            nn.Flatten(), nn.Linear(16384, 10))
+            nn.Conv2d(3, 32, 3, padding=1),
+            nn.ReLU(),
+            nn.Conv2d(32, 32, 3, padding=1),
+            nn.ReLU(),
+            nn.MaxPool2d(2),
+            nn.Conv2d(32, 64, 3, padding=1),
+            nn.ReLU(),
+            nn.MaxPool2d(2),
+            nn.Flatten(),
+            nn.Linear(16384, 10),
+        )
         params = list(model.parameters())
         x = rng.standard_normal((128, 3, 64, 64), dtype=np.float32)
         y = rng.integers(0, 10, 128)
@@ -160,13 +168,14 @@ def main() -> None:
         if args.old_src:
             old = measure("chainrule", workload, args.old_src, False) if workload != "mlp-ckpt" else None
             row += [old and old["peak"] / MIB, old and row[1] and old["peak"] / MIB / row[1]]
-        print(f"{workload:<10}" + "".join(f"{v:>11.2f}" if v is not None else f"{'n/a':>11}"
-                                          for v in row))
+        print(f"{workload:<10}" + "".join(f"{v:>11.2f}" if v is not None else f"{'n/a':>11}" for v in row))
         # (not for mlp-ckpt: torch saves each checkpoint's inputs as tensors, chainrule keeps them
         # in the checkpoint itself, so the two counts would not cover the same memory)
         if args.saved and ours and theirs and "saved" in ours and workload != "mlp-ckpt":
-            print(f"{'  saved':<10}{ours['saved'] / MIB:>11.2f}{theirs['saved'] / MIB:>11.2f}"
-                  f"{ours['saved'] / theirs['saved']:>11.2f}   (bytes saved for backward)")
+            print(
+                f"{'  saved':<10}{ours['saved'] / MIB:>11.2f}{theirs['saved'] / MIB:>11.2f}"
+                f"{ours['saved'] / theirs['saved']:>11.2f}   (bytes saved for backward)"
+            )
 
 
 if __name__ == "__main__":

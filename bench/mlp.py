@@ -16,8 +16,7 @@ import numpy as np
 def build(lib, x_np, y_np):
     lib.manual_seed(0)
     nn = lib.nn
-    model = nn.Sequential(nn.Linear(784, 512), nn.ReLU(), nn.Linear(512, 512), nn.ReLU(),
-                          nn.Linear(512, 10))
+    model = nn.Sequential(nn.Linear(784, 512), nn.ReLU(), nn.Linear(512, 512), nn.ReLU(), nn.Linear(512, 10))
     return training_step(lib, model, x_np, y_np)
 
 
@@ -44,8 +43,9 @@ def _rate(step, seconds: float) -> float:
     return n / (time.perf_counter() - start)
 
 
-def compare(ours, theirs, seconds: float = 0.25, repeats: int = 11,
-            alternate: bool = True) -> tuple[float, float, float]:
+def compare(
+    ours, theirs, seconds: float = 0.25, repeats: int = 11, alternate: bool = True
+) -> tuple[float, float, float]:
     """Steps per second of two step functions; returns (median ours, median theirs, median ratio).
 
     ``alternate=True`` measures in alternating windows (ours, theirs, ours, ...), so that both see
@@ -78,8 +78,7 @@ def main() -> None:
         x = rng.standard_normal((batch, 784)).astype(np.float32)
         y = rng.integers(0, 10, batch)
         for alternate in (True, False):
-            ours, theirs, ratio = compare(build(chainrule, x, y), build(torch, x, y),
-                                          alternate=alternate)
+            ours, theirs, ratio = compare(build(chainrule, x, y), build(torch, x, y), alternate=alternate)
             label = f"batch {batch}, " + ("alternating" if alternate else "in blocks")
             print(f"{label:<28}{ours:>8.1f}/s{theirs:>8.1f}/s{ratio:>8.2f}")
 

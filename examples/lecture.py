@@ -55,8 +55,9 @@ def section2() -> None:
     print(f"  y.grad  = {y.grad.item():.7f}   by hand x cos(xy)           = {dfdy.item():.7f}")
     check("df/dx = 1 + 1/x + y cos(xy)", abs(x.grad.item() - dfdx.item()) < 1e-6)
     check("df/dy = x cos(xy)", abs(y.grad.item() - dfdy.item()) < 1e-6)
-    check("the formulas, computed under no_grad, have no graph",
-          not dfdx.requires_grad and dfdx.grad_fn is None)
+    check(
+        "the formulas, computed under no_grad, have no graph", not dfdx.requires_grad and dfdx.grad_fn is None
+    )
 
 
 # ---- section 3: a linear model fitted by gradient descent ----------------------------------------
@@ -105,20 +106,26 @@ def section3(X: np.ndarray, Y: np.ndarray, beta: np.ndarray):
     autograd_grad, hand = bhat.grad.detach().numpy(), by_hand.numpy()
     print(f"  bhat.grad            = {np.array2string(autograd_grad, precision=6)}")
     print(f"  -2/n X^T (y - X bhat) = {np.array2string(hand, precision=6)}")
-    check("bhat.grad equals the hand-derived MSE gradient",
-          np.allclose(autograd_grad, hand, rtol=1e-4, atol=1e-6),
-          f"max difference {np.abs(autograd_grad - hand).max():.2e}")
+    check(
+        "bhat.grad equals the hand-derived MSE gradient",
+        np.allclose(autograd_grad, hand, rtol=1e-4, atol=1e-6),
+        f"max difference {np.abs(autograd_grad - hand).max():.2e}",
+    )
 
     least_squares = np.linalg.lstsq(X.astype(np.float64), Y.astype(np.float64), rcond=None)[0]
     fitted = bhat.detach().numpy()
     print(f"  bhat          = {np.array2string(fitted, precision=5)}")
     print(f"  least squares = {np.array2string(least_squares, precision=5)}")
     print(f"  true beta     = {np.array2string(beta, precision=5)}")
-    check("bhat is close to the least-squares solution",
-          np.allclose(fitted, least_squares, atol=1e-3),
-          f"max difference {np.abs(fitted - least_squares).max():.2e}")
-    check("the loss went down every epoch (to float32 rounding)",
-          all(b <= a + 1e-6 for a, b in zip(losses, losses[1:])))
+    check(
+        "bhat is close to the least-squares solution",
+        np.allclose(fitted, least_squares, atol=1e-3),
+        f"max difference {np.abs(fitted - least_squares).max():.2e}",
+    )
+    check(
+        "the loss went down every epoch (to float32 rounding)",
+        all(b <= a + 1e-6 for a, b in zip(losses, losses[1:])),
+    )
     return bhat, losses
 
 
@@ -154,8 +161,10 @@ def section4(X: np.ndarray, Y: np.ndarray, bhat_section3, losses_section3) -> No
         if i % 50 == 0:
             print(f"  iteration {i}, loss = {loss.item()}")
     fitted = model.bhat.detach().numpy()
-    check("nn.Module + SGD gives section 3's bhat",
-          np.allclose(fitted, bhat_section3.detach().numpy(), atol=1e-6))
+    check(
+        "nn.Module + SGD gives section 3's bhat",
+        np.allclose(fitted, bhat_section3.detach().numpy(), atol=1e-6),
+    )
     check("and the same losses", np.allclose(losses, losses_section3, rtol=1e-6, atol=1e-7))
 
 

@@ -63,8 +63,7 @@ def main(argv: list[str] | None = None) -> int:
         X[0] *= -1
     grad, _ = gradient_of_logdet(X)
     check("autograd vs X^{-T}", np.abs(grad - np.linalg.inv(X).T).max())
-    print(f"  (and it is not X^{{-1}}: max |grad - X^{{-1}}| = "
-          f"{np.abs(grad - np.linalg.inv(X)).max():.2e})")
+    print(f"  (and it is not X^{{-1}}: max |grad - X^{{-1}}| = {np.abs(grad - np.linalg.inv(X)).max():.2e})")
 
     print("\n3. a batch of 4 SPD matrices at once")
     A = rng.standard_normal((4, n, n))

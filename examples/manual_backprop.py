@@ -62,8 +62,12 @@ def simulate(n: int = 64, m: int = 3, p: int = 2, seed: int = 0) -> tuple[np.nda
 def initial_weights(m: int = 3, h: int = 5, p: int = 2, seed: int = 1) -> dict[str, np.ndarray]:
     """W1 (m, h), b1 (h,), W2 (h, p), b2 (p,), float64; the biases are vectors (b^T as rows)."""
     rng = np.random.default_rng(seed)
-    return {"W1": rng.standard_normal((m, h)), "b1": np.zeros(h),
-            "W2": rng.standard_normal((h, p)) / np.sqrt(h), "b2": np.zeros(p)}
+    return {
+        "W1": rng.standard_normal((m, h)),
+        "b1": np.zeros(h),
+        "W2": rng.standard_normal((h, p)) / np.sqrt(h),
+        "b2": np.zeros(p),
+    }
 
 
 # ---- by hand -----------------------------------------------------------------------------------
@@ -101,8 +105,13 @@ def autograd_backward(params: dict, x, y):
     return loss.item(), {k: v.grad.detach().numpy() for k, v in params.items()}
 
 
-def train(steps: int = 200, learning_rate: float = 0.5, every: int = 20, verbose: bool = True,
-          hand: Callable = hand_backward) -> dict:
+def train(
+    steps: int = 200,
+    learning_rate: float = 0.5,
+    every: int = 20,
+    verbose: bool = True,
+    hand: Callable = hand_backward,
+) -> dict:
     """Both trainings, side by side; returns the final weights of each, the losses and, per step,
     the largest |hand - autograd| over all gradient entries."""
     X, Y = simulate()
@@ -118,26 +127,36 @@ def train(steps: int = 200, learning_rate: float = 0.5, every: int = 20, verbose
         differences.append(difference)
         losses.append(autograd_loss)
         if verbose and (i % every == 0 or i == steps - 1):
-            print(f"  step {i:3d}: loss = {autograd_loss:.12f} (by hand {loss:.12f}), "
-                  f"max |hand - autograd| = {difference:.1e}  "
-                  f"[{'ok' if difference <= TOLERANCE else 'DISAGREE'}]")
+            print(
+                f"  step {i:3d}: loss = {autograd_loss:.12f} (by hand {loss:.12f}), "
+                f"max |hand - autograd| = {difference:.1e}  "
+                f"[{'ok' if difference <= TOLERANCE else 'DISAGREE'}]"
+            )
         for k in NAMES:  # gradient descent, on both copies of the weights
             w[k] = w[k] - learning_rate * by_hand[k]
         with torch.no_grad():
             for p in params.values():
                 p -= learning_rate * p.grad
                 p.grad = None
-    return {"hand": w, "autograd": {k: v.detach().numpy() for k, v in params.items()},
-            "losses": losses, "differences": differences}
+    return {
+        "hand": w,
+        "autograd": {k: v.detach().numpy() for k, v in params.items()},
+        "losses": losses,
+        "differences": differences,
+    }
 
 
 def verdict(differences: list[float]) -> tuple[bool, str]:
     bad = [i for i, d in enumerate(differences) if not d <= TOLERANCE]
     if bad:
-        return False, (f"{len(bad)} of {len(differences)} steps DISAGREE (first: step {bad[0]}, "
-                       f"max |hand - autograd| = {differences[bad[0]]:.1e} > {TOLERANCE:g})")
-    return True, (f"All {len(differences)} steps agree: hand-written and autograd gradients within "
-                  f"{TOLERANCE:g} (largest difference {max(differences):.1e}).")
+        return False, (
+            f"{len(bad)} of {len(differences)} steps DISAGREE (first: step {bad[0]}, "
+            f"max |hand - autograd| = {differences[bad[0]]:.1e} > {TOLERANCE:g})"
+        )
+    return True, (
+        f"All {len(differences)} steps agree: hand-written and autograd gradients within "
+        f"{TOLERANCE:g} (largest difference {max(differences):.1e})."
+    )
 
 
 def main(argv: list[str] | None = None, hand: Callable = hand_backward) -> int:

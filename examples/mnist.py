@@ -34,8 +34,10 @@ class MLP(nn.Module):
         super().__init__()
         self.layers = nn.Sequential(
             nn.Flatten(),
-            nn.Linear(784, 512), nn.ReLU(),
-            nn.Linear(512, 256), nn.ReLU(),
+            nn.Linear(784, 512),
+            nn.ReLU(),
+            nn.Linear(512, 256),
+            nn.ReLU(),
             nn.Linear(256, 10),
         )
 
@@ -77,8 +79,10 @@ def plot_losses(losses: list[float], per_epoch: int, path: Path, title: str) -> 
     steps = [i / per_epoch for i in range(len(losses))]
     ax.plot(steps, losses, linewidth=0.6, alpha=0.5, label="mini-batch loss")
     window = max(1, per_epoch // 20)
-    smooth = [sum(losses[max(0, i - window + 1):i + 1]) / len(losses[max(0, i - window + 1):i + 1])
-              for i in range(len(losses))]
+    smooth = [
+        sum(losses[max(0, i - window + 1) : i + 1]) / len(losses[max(0, i - window + 1) : i + 1])
+        for i in range(len(losses))
+    ]
     ax.plot(steps, smooth, linewidth=1.5, label=f"running mean ({window} batches)")
     ax.set_xlabel("epoch")
     ax.set_ylabel("cross-entropy loss")
@@ -97,25 +101,30 @@ def train(args, make_model=None, flatten: bool = True) -> dict:
     x_train, y_train = train_set.as_tensors(flatten=flatten)
     x_test, y_test = test_set.as_tensors(flatten=flatten)
     generator = torch.Generator().manual_seed(args.seed)
-    train_loader = DataLoader(TensorDataset(x_train, y_train), batch_size=args.batch_size,
-                              shuffle=True, generator=generator)
+    train_loader = DataLoader(
+        TensorDataset(x_train, y_train), batch_size=args.batch_size, shuffle=True, generator=generator
+    )
     test_loader = DataLoader(TensorDataset(x_test, y_test), batch_size=1000)
 
     model = (make_model or MLP)()
     optimizer = torch.optim.Adam(model.parameters(), lr=args.lr)
     scheduler = torch.optim.lr_scheduler.OneCycleLR(
-        optimizer, max_lr=args.lr, epochs=args.epochs, steps_per_epoch=len(train_loader))
+        optimizer, max_lr=args.lr, epochs=args.epochs, steps_per_epoch=len(train_loader)
+    )
     print(model)
-    print(f"{sum(p.numel() for p in model.parameters()):,} parameters; "
-          f"{len(train_set):,} training and {len(test_set):,} test images")
+    print(
+        f"{sum(p.numel() for p in model.parameters()):,} parameters; "
+        f"{len(train_set):,} training and {len(test_set):,} test images"
+    )
 
     losses: list[float] = []
     seen = 0
     start = time.perf_counter()
     for epoch in range(args.epochs):
         correct = count = 0
-        bar = progress(train_loader, desc=f"epoch {epoch + 1}/{args.epochs}", unit="batch",
-                       leave=True, file=sys.stdout)
+        bar = progress(
+            train_loader, desc=f"epoch {epoch + 1}/{args.epochs}", unit="batch", leave=True, file=sys.stdout
+        )
         for x, y in bar:
             logits = model(x)
             loss = F.cross_entropy(logits, y)
@@ -129,15 +138,27 @@ def train(args, make_model=None, flatten: bool = True) -> dict:
             seen += y.shape[0]
             if hasattr(bar, "set_postfix") and len(losses) % 20 == 0:
                 rate = seen / (time.perf_counter() - start)
-                bar.set_postfix(loss=f"{loss.item():.4f}", acc=f"{correct / count:.4f}",
-                                img_per_s=f"{rate:,.0f}")
+                bar.set_postfix(
+                    loss=f"{loss.item():.4f}", acc=f"{correct / count:.4f}", img_per_s=f"{rate:,.0f}"
+                )
     train_seconds = time.perf_counter() - start
     test_accuracy = evaluate(model, test_loader)
-    return {"model": model, "losses": losses, "per_epoch": len(train_loader),
-            "metrics": {"test_accuracy": test_accuracy, "train_seconds": round(train_seconds, 2),
-                        "epochs": args.epochs, "samples_per_second": round(seen / train_seconds, 1),
-                        "batch_size": args.batch_size, "optimizer": "Adam + OneCycleLR",
-                        "max_lr": args.lr, "final_train_loss": losses[-1], "seed": args.seed}}
+    return {
+        "model": model,
+        "losses": losses,
+        "per_epoch": len(train_loader),
+        "metrics": {
+            "test_accuracy": test_accuracy,
+            "train_seconds": round(train_seconds, 2),
+            "epochs": args.epochs,
+            "samples_per_second": round(seen / train_seconds, 1),
+            "batch_size": args.batch_size,
+            "optimizer": "Adam + OneCycleLR",
+            "max_lr": args.lr,
+            "final_train_loss": losses[-1],
+            "seed": args.seed,
+        },
+    }
 
 
 def parse_args(argv, epochs: int, lr: float, lecture: bool = True):
@@ -163,8 +184,10 @@ def write_run(result: dict, runs: str, name: str, title: str) -> Path:
     tmp.write_text(json.dumps(metrics, indent=2) + "\n")
     os.replace(tmp, run_dir / "metrics.json")
     plot_losses(result["losses"], result["per_epoch"], run_dir / "loss.png", title)
-    print(f"\ntest accuracy {metrics['test_accuracy']:.4f} after {metrics['epochs']} epochs, "
-          f"{metrics['train_seconds']:.1f} s of training ({metrics['samples_per_second']:,.0f} images/s)")
+    print(
+        f"\ntest accuracy {metrics['test_accuracy']:.4f} after {metrics['epochs']} epochs, "
+        f"{metrics['train_seconds']:.1f} s of training ({metrics['samples_per_second']:,.0f} images/s)"
+    )
     print(f"wrote {run_dir}/: model.safetensors, metrics.json, loss.png")
     return run_dir
 

@@ -64,15 +64,19 @@ def main(argv: list[str] | None = None) -> int:
         error = max(np.abs(g.numpy() - g_hand).max(), np.abs(H.numpy() - H_hand).max())
         worst = max(worst, error)
         grad_norm = float(np.linalg.norm(g.numpy()))
-        print(f"  step {step}: loss = {loss(beta).item():.12f}   |g| = {grad_norm:.3e}   "
-              f"autodiff vs hand: {error:.1e}")
+        print(
+            f"  step {step}: loss = {loss(beta).item():.12f}   |g| = {grad_norm:.3e}   "
+            f"autodiff vs hand: {error:.1e}"
+        )
         beta = beta - torch.linalg.solve(H, g)
     print(f"  fitted beta = {np.array2string(beta.numpy(), precision=4)}")
     print(f"  true beta   = {np.array2string(beta_true, precision=4)}")
     ok_match = worst < 1e-12
     ok_converged = grad_norm < 1e-10
-    print(f"  [{'ok' if ok_match else 'FAILED'}] gradient and Hessian equal the hand-derived ones "
-          f"(max |difference| {worst:.1e})")
+    print(
+        f"  [{'ok' if ok_match else 'FAILED'}] gradient and Hessian equal the hand-derived ones "
+        f"(max |difference| {worst:.1e})"
+    )
     print(f"  [{'ok' if ok_converged else 'FAILED'}] converged: |g| = {grad_norm:.1e} < 1e-10")
     if ok_match and ok_converged:
         print("All checks passed.")

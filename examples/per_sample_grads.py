@@ -72,7 +72,7 @@ def main(argv: list[str] | None = None) -> int:
     looped = {name: [] for name in params}
     for i in range(args.batch):
         model.zero_grad()
-        F.cross_entropy(model(X[i:i + 1]), Y[i:i + 1]).backward()
+        F.cross_entropy(model(X[i : i + 1]), Y[i : i + 1]).backward()
         for name, p in model.named_parameters():
             looped[name].append(p.grad.clone())
     loop_time = time.perf_counter() - start
@@ -86,12 +86,15 @@ def main(argv: list[str] | None = None) -> int:
         worst_loop = max(worst_loop, float(np.abs(ours - torch.stack(looped[name]).numpy()).max()))
         worst_mean = max(worst_mean, float(np.abs(ours.mean(axis=0) - p.grad.numpy()).max()))
     ok_loop, ok_mean = worst_loop < 1e-5, worst_mean < 1e-6  # float32 sums in another order
-    print(f"  [{'ok' if ok_loop else 'FAILED'}] vmap(grad) equals one backward per example "
-          f"(max |difference| {worst_loop:.1e})")
-    print(f"  [{'ok' if ok_mean else 'FAILED'}] their mean equals the batch gradient "
-          f"(max |difference| {worst_mean:.1e})")
-    print(f"  time: vmap(grad) {vmap_time * 1e3:.1f} ms, loop of backward passes "
-          f"{loop_time * 1e3:.1f} ms")
+    print(
+        f"  [{'ok' if ok_loop else 'FAILED'}] vmap(grad) equals one backward per example "
+        f"(max |difference| {worst_loop:.1e})"
+    )
+    print(
+        f"  [{'ok' if ok_mean else 'FAILED'}] their mean equals the batch gradient "
+        f"(max |difference| {worst_mean:.1e})"
+    )
+    print(f"  time: vmap(grad) {vmap_time * 1e3:.1f} ms, loop of backward passes {loop_time * 1e3:.1f} ms")
     if ok_loop and ok_mean:
         print("All checks passed.")
         return 0

@@ -77,8 +77,7 @@ def make_inputs(spec: OpSpec, shapes: Shapes, seed: int):
         if arg.kind == "float":
             a = rng.uniform(arg.low, arg.high, size=shape)
             if arg.away_from_zero:
-                a = np.where(np.abs(a) < arg.away_from_zero,
-                             np.sign(a + 1e-300) * arg.away_from_zero + a, a)
+                a = np.where(np.abs(a) < arg.away_from_zero, np.sign(a + 1e-300) * arg.away_from_zero + a, a)
         elif arg.kind == "int":
             a = rng.integers(int(arg.low), int(arg.high), size=shape).astype(np.int64)
         elif arg.kind == "bool":
@@ -152,23 +151,31 @@ def _check_dtype(spec, arrays, dtype, rtol, atol, second: bool) -> None:
     for k, (o, t) in enumerate(zip(ours, theirs)):
         assert_close(o, t, rtol, atol, f"{spec.name} forward output {k} ({dtype.__name__})")
         if isinstance(t, torch.Tensor):
-            assert str(o.dtype).split(".")[-1] == str(t.dtype).split(".")[-1], \
+            assert str(o.dtype).split(".")[-1] == str(t.dtype).split(".")[-1], (
                 f"{spec.name}: dtype {o.dtype} != torch's {t.dtype}"
+            )
     if not spec.grad:
         return
-    pairs = [(o, t) for o, t in zip(ours, theirs)
-             if isinstance(t, torch.Tensor) and t.requires_grad]
+    pairs = [(o, t) for o, t in zip(ours, theirs) if isinstance(t, torch.Tensor) and t.requires_grad]
     wrt = [i for i, a in enumerate(spec.args) if a.kind == "float" and a.grad]
     if not pairs or not wrt:
         return
     rng = np.random.default_rng(1234)
     vs = [rng.standard_normal(t.shape).astype(dtype) for _, t in pairs]
-    ours_g = chainrule.autograd.grad([o for o, _ in pairs], [ours_in[i] for i in wrt],
-                                     [chainrule.tensor(v) for v in vs], create_graph=second,
-                                     allow_unused=True)
-    theirs_g = torch.autograd.grad([t for _, t in pairs], [torch_in[i] for i in wrt],
-                                   [torch.tensor(v) for v in vs], create_graph=second,
-                                   allow_unused=True)
+    ours_g = chainrule.autograd.grad(
+        [o for o, _ in pairs],
+        [ours_in[i] for i in wrt],
+        [chainrule.tensor(v) for v in vs],
+        create_graph=second,
+        allow_unused=True,
+    )
+    theirs_g = torch.autograd.grad(
+        [t for _, t in pairs],
+        [torch_in[i] for i in wrt],
+        [torch.tensor(v) for v in vs],
+        create_graph=second,
+        allow_unused=True,
+    )
     for i, o, t in zip(wrt, ours_g, theirs_g):
         if t is None:
             assert o is None or np.all(to_numpy(o) == 0), f"{spec.name}: grad {i} should be None"
@@ -198,12 +205,14 @@ def _check_dtype(spec, arrays, dtype, rtol, atol, second: bool) -> None:
     theirs_gg = torch.autograd.grad(theirs_s, [torch_in[i] for i in wrt], allow_unused=True)
     for i, o, t in zip(wrt, ours_gg, theirs_gg):
         if t is None:
-            assert o is None or np.allclose(to_numpy(o), 0, atol=atol), \
+            assert o is None or np.allclose(to_numpy(o), 0, atol=atol), (
                 f"{spec.name}: second derivative {i} should be zero"
+            )
             continue
         if o is None:
-            np.testing.assert_allclose(to_numpy(t), 0, atol=atol,
-                                       err_msg=f"{spec.name}: second derivative {i} missing")
+            np.testing.assert_allclose(
+                to_numpy(t), 0, atol=atol, err_msg=f"{spec.name}: second derivative {i} missing"
+            )
             continue
         assert_close(o, t, rtol, atol, f"{spec.name} second derivative wrt input {i}")
 
@@ -211,22 +220,26 @@ def _check_dtype(spec, arrays, dtype, rtol, atol, second: bool) -> None:
 def check_finite_differences(spec: OpSpec, arrays, eps: float = 1e-6) -> None:
     """Our float64 vector-Jacobian product against central finite differences."""
     ins = _tensors(chainrule, arrays, spec, np.float64)
-    outs = [o for o in _outputs(spec.fn(chainrule, *ins))
-            if isinstance(o, chainrule.Tensor) and o.requires_grad]
+    outs = [
+        o for o in _outputs(spec.fn(chainrule, *ins)) if isinstance(o, chainrule.Tensor) and o.requires_grad
+    ]
     wrt = [i for i, a in enumerate(spec.args) if a.kind == "float" and a.grad]
     if not outs or not wrt:
         return
     rng = np.random.default_rng(99)
     vs = [rng.standard_normal(o.shape) for o in outs]
-    grads = chainrule.autograd.grad(outs, [ins[i] for i in wrt], [chainrule.tensor(v) for v in vs],
-                                    allow_unused=True)
+    grads = chainrule.autograd.grad(
+        outs, [ins[i] for i in wrt], [chainrule.tensor(v) for v in vs], allow_unused=True
+    )
 
     def scalar(arrs) -> float:
         with chainrule.no_grad():
-            ts = [chainrule.tensor(a) if a.dtype.kind != "f" else chainrule.tensor(a)
-                  for a in arrs]
-            res = [o for o in _outputs(spec.fn(chainrule, *ts))
-                   if isinstance(o, chainrule.Tensor) and o.dtype.is_floating_point]
+            ts = [chainrule.tensor(a) if a.dtype.kind != "f" else chainrule.tensor(a) for a in arrs]
+            res = [
+                o
+                for o in _outputs(spec.fn(chainrule, *ts))
+                if isinstance(o, chainrule.Tensor) and o.dtype.is_floating_point
+            ]
             return float(sum((r.numpy() * v).sum() for r, v in zip(res, vs)))
 
     for i, g in zip(wrt, grads):
@@ -242,15 +255,22 @@ def check_finite_differences(spec: OpSpec, arrays, eps: float = 1e-6) -> None:
             flat[j] = old
             numeric.reshape(-1)[j] = (up - down) / (2 * eps)
         analytic = np.zeros(base[i].shape) if g is None else g.numpy()
-        np.testing.assert_allclose(analytic, numeric, rtol=1e-4, atol=1e-5,
-                                   err_msg=f"{spec.name}: gradient of input {i} vs finite differences")
+        np.testing.assert_allclose(
+            analytic,
+            numeric,
+            rtol=1e-4,
+            atol=1e-5,
+            err_msg=f"{spec.name}: gradient of input {i} vs finite differences",
+        )
 
 
 # ---- conversions ---------------------------------------------------------------------------------
 def pair(array, requires_grad: bool = False):
     """The same leaf in chainrule and in torch."""
-    return (chainrule.tensor(array, requires_grad=requires_grad),
-            torch.tensor(array, requires_grad=requires_grad))
+    return (
+        chainrule.tensor(array, requires_grad=requires_grad),
+        torch.tensor(array, requires_grad=requires_grad),
+    )
 
 
 def both(fn, array, requires_grad: bool = False) -> list:
@@ -278,19 +298,20 @@ def cube_function(lib):
         @staticmethod
         def forward(ctx, x):
             ctx.save_for_backward(x)
-            return x ** 3
+            return x**3
 
         @staticmethod
         def backward(ctx, g):
             (x,) = ctx.saved_tensors
-            return g * 3 * x ** 2
+            return g * 3 * x**2
 
     return Cube
 
 
 # ---- comparisons -----------------------------------------------------------------------------------
-def assert_same_tree(ours, theirs, where: str = "result", rtol: float = 1e-10,
-                     requires_grad: bool = True) -> None:
+def assert_same_tree(
+    ours, theirs, where: str = "result", rtol: float = 1e-10, requires_grad: bool = True
+) -> None:
     """Same pytree structure (tuples, lists, dicts in order), shapes, values and (unless told not to)
     requires_grad; ``theirs`` is torch's result, or chainrule's own for a second chainrule path."""
     if isinstance(theirs, torch.Tensor | chainrule.Tensor):
@@ -324,8 +345,9 @@ def same(program, rtol: float = 1e-6, atol: float = 1e-9):
 def _compare(a, b, what: str, rtol: float, atol: float) -> None:
     if isinstance(b, torch.Tensor):
         assert isinstance(a, chainrule.Tensor), f"{what}: {type(a).__name__}, torch has a Tensor"
-        assert str(a.dtype).split(".")[-1] == str(b.dtype).split(".")[-1], \
+        assert str(a.dtype).split(".")[-1] == str(b.dtype).split(".")[-1], (
             f"{what}: dtype {a.dtype} != torch's {b.dtype}"
+        )
         assert_close(a, b, rtol, atol, what)
     elif isinstance(b, tuple | list):
         assert isinstance(a, tuple | list) and len(a) == len(b), f"{what}: {a!r} vs torch {b!r}"
@@ -343,8 +365,7 @@ def _compare(a, b, what: str, rtol: float, atol: float) -> None:
 
 def leaf(lib, values, dtype=None):
     """A float64 (or ``dtype``) leaf that requires grad."""
-    return lib.tensor(np.asarray(values, dtype=np.float64), dtype=dtype or lib.float64,
-                      requires_grad=True)
+    return lib.tensor(np.asarray(values, dtype=np.float64), dtype=dtype or lib.float64, requires_grad=True)
 
 
 def raises_like_torch(program, match: str) -> None:
@@ -378,8 +399,9 @@ def _close_or_absent(a, b, rtol, atol, what) -> None:
     assert_close(a, b, rtol, atol, what)
 
 
-def compare_layer(ours, theirs, inputs, *, dtype: str = "float64", second: bool = True,
-                  modes=("train", "eval"), call=None) -> None:
+def compare_layer(
+    ours, theirs, inputs, *, dtype: str = "float64", second: bool = True, modes=("train", "eval"), call=None
+) -> None:
     """Outputs, input and parameter gradients for a random upstream gradient and, with ``second``,
     the derivative of their random projection (double backward), in each mode. ``inputs``: one
     array or a list of them; ``call(layer, *tensors)`` defaults to ``layer(*tensors)``."""
@@ -398,8 +420,9 @@ def compare_layer(ours, theirs, inputs, *, dtype: str = "float64", second: bool 
         wrt_o = xs_o + [p for _, p in sorted(ours.named_parameters())]
         wrt_t = xs_t + [p for _, p in sorted(theirs.named_parameters())]
         v = rng.standard_normal(tuple(out_t.shape)).astype(dtype)
-        g_o = chainrule.autograd.grad(out_o, wrt_o, chainrule.tensor(v), create_graph=second,
-                                      allow_unused=True)
+        g_o = chainrule.autograd.grad(
+            out_o, wrt_o, chainrule.tensor(v), create_graph=second, allow_unused=True
+        )
         g_t = torch.autograd.grad(out_t, wrt_t, torch.tensor(v), create_graph=second, allow_unused=True)
         for i, (a, b) in enumerate(zip(g_o, g_t)):
             _close_or_absent(a, b, rtol, atol, f"{mode} grad {i}")
@@ -433,14 +456,21 @@ def run_example(name: str, *args: str, timeout: float = 300) -> subprocess.Compl
     return run_python(EXAMPLES / name, *args, timeout=timeout)
 
 
-def run_python(path, *args: str, timeout: float = 300,
-               flags: Sequence[str] = ()) -> subprocess.CompletedProcess:
+def run_python(
+    path, *args: str, timeout: float = 300, flags: Sequence[str] = ()
+) -> subprocess.CompletedProcess:
     """``python *flags path *args`` in a subprocess, from the repository root, with this checkout's
     src first on PYTHONPATH."""
     env = dict(os.environ)
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT / "src"), env.get("PYTHONPATH")]))
-    return subprocess.run([sys.executable, *flags, str(path), *args], capture_output=True,
-                          text=True, timeout=timeout, cwd=ROOT, env=env)
+    return subprocess.run(
+        [sys.executable, *flags, str(path), *args],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        cwd=ROOT,
+        env=env,
+    )
 
 
 def load_example(name: str, library, module_name: str) -> ModuleType:

@@ -16,9 +16,11 @@ import chainrule
 from chainrule import _tensor
 from chainrule.autograd import anomaly, function, graph
 
-pytestmark = [pytest.mark.filterwarnings("ignore::RuntimeWarning"),  # NumPy's log(0), 0/0
-              # the forward traceback both libraries warn with; the tests that check it record it
-              pytest.mark.filterwarnings("ignore:Error detected in:UserWarning")]
+pytestmark = [
+    pytest.mark.filterwarnings("ignore::RuntimeWarning"),  # NumPy's log(0), 0/0
+    # the forward traceback both libraries warn with; the tests that check it record it
+    pytest.mark.filterwarnings("ignore:Error detected in:UserWarning"),
+]
 
 LIBS = [chainrule, torch]
 
@@ -97,8 +99,11 @@ def test_create_graph_backward_is_checked_too(lib):
     x = lib.tensor([0.0], requires_grad=True)
     with detect(lib):
         y = lib.log(x) * 0
-        with pytest.raises(RuntimeError, match=r"^Function 'LogBackward0' returned nan values in "
-                                               r"its 0th output\."):
+        with pytest.raises(
+            RuntimeError,
+            match=r"^Function 'LogBackward0' returned nan values in "
+            r"its 0th output\.",
+        ):
             lib.autograd.grad(y, x, create_graph=True)
 
 
@@ -158,6 +163,7 @@ def test_a_custom_functions_nan_is_named_with_the_line_that_applied_it():
 def test_an_error_raised_in_backward_gets_the_forward_traceback_warning_as_in_torch():
     caught_messages = []
     for lib in LIBS:
+
         class Fail(lib.autograd.Function):
             @staticmethod
             def forward(ctx, x):
@@ -171,15 +177,20 @@ def test_an_error_raised_in_backward_gets_the_forward_traceback_warning_as_in_to
         with detect(lib):
             line = next_line()
             y = Fail.apply(x).sum()
-            with pytest.raises(ValueError, match="broken backward"), \
-                    warnings.catch_warnings(record=True) as caught:
+            with (
+                pytest.raises(ValueError, match="broken backward"),
+                warnings.catch_warnings(record=True) as caught,
+            ):
                 warnings.simplefilter("always")
                 y.backward()
         caught_messages.append([str(w.message) for w in caught if "Error detected" in str(w.message)])
     ours, theirs = caught_messages
     assert len(ours) == len(theirs) == 1
-    assert ours[0].splitlines()[0] == theirs[0].splitlines()[0] == (
-        "Error detected in FailBackward. Traceback of forward call that caused the error:")
+    assert (
+        ours[0].splitlines()[0]
+        == theirs[0].splitlines()[0]
+        == ("Error detected in FailBackward. Traceback of forward call that caused the error:")
+    )
     assert f'File "{__file__}", line {line}' in ours[0]
     assert "y = Fail.apply(x).sum()" in ours[0]
 
@@ -188,8 +199,11 @@ def test_an_error_raised_in_backward_gets_the_forward_traceback_warning_as_in_to
 def test_forward_outside_backward_inside_still_checks_as_torch_does(lib):
     x = lib.tensor([0.0], requires_grad=True)
     y = lib.log(x) * 0
-    with detect(lib), pytest.raises(RuntimeError, match="'LogBackward0' returned nan") as info, \
-            warnings.catch_warnings():
+    with (
+        detect(lib),
+        pytest.raises(RuntimeError, match="'LogBackward0' returned nan") as info,
+        warnings.catch_warnings(),
+    ):
         warnings.simplefilter("ignore")
         y.backward()
     if lib is chainrule:
@@ -280,8 +294,7 @@ def test_graphs_recorded_in_anomaly_mode_behave_as_usual():
 
 
 def plain_classes_in_place() -> bool:
-    return (_tensor.Node is graph.Node and _tensor._new is object.__new__
-            and function._WATCH is None)
+    return _tensor.Node is graph.Node and _tensor._new is object.__new__ and function._WATCH is None
 
 
 def test_the_mode_switches_back_on_exit_and_on_exceptions():
@@ -376,8 +389,7 @@ def test_an_observer_added_later_keeps_the_anomaly_trace_as_its_inner():
         log_node = y.grad_fn.next_functions[0][0]
         log_node.meta = Observer(inner=log_node.meta)  # chains, as the protocol asks
         assert anomaly.trace_of(log_node).where() == f"{__file__}:{line}: y = chainrule.log(x) * 0"
-        with pytest.raises(RuntimeError, match=f"{line}: y = chainrule.log"), \
-                warnings.catch_warnings():
+        with pytest.raises(RuntimeError, match=f"{line}: y = chainrule.log"), warnings.catch_warnings():
             warnings.simplefilter("ignore")
             y.backward()
     assert [name for name, _ in log_node.meta.calls] == ["LogBackward0"]
@@ -386,6 +398,7 @@ def test_an_observer_added_later_keeps_the_anomaly_trace_as_its_inner():
 def test_a_two_output_functions_nan_is_reported_once_for_the_function():
     messages = []
     for lib in LIBS:
+
         class Two(lib.autograd.Function):
             @staticmethod
             def forward(ctx, x):
@@ -406,7 +419,10 @@ def test_a_two_output_functions_nan_is_reported_once_for_the_function():
                 (p * q).sum().backward()
         messages.append(str(info.value))
     ours, theirs = messages
-    assert first_line(ours) == first_line(theirs) == (
-        "Function 'TwoBackward' returned nan values in its 0th output.")
+    assert (
+        first_line(ours)
+        == first_line(theirs)
+        == ("Function 'TwoBackward' returned nan values in its 0th output.")
+    )
     assert f"{__file__}:{line}: p, q = Two.apply(x)" in ours
     assert "upstream gradient was finite" in ours

@@ -25,17 +25,28 @@ import chainrule
 
 def _dunders(cls) -> set:
     """The callable dunders that ``cls`` itself defines (operators, conversions, protocols)."""
-    return {n for klass in cls.__mro__ if klass is not object for n, v in vars(klass).items()
-            if n.startswith("__") and n.endswith("__") and callable(v)}
+    return {
+        n
+        for klass in cls.__mro__
+        if klass is not object
+        for n, v in vars(klass).items()
+        if n.startswith("__") and n.endswith("__") and callable(v)
+    }
 
 
 def public_names() -> set:
     names = {f"Tensor.{n}" for n in dir(chainrule.Tensor) if not n.startswith("_")}
     names |= {f"Tensor.{n}" for n in _dunders(chainrule.Tensor)}
-    for space, module in (("chainrule", chainrule), ("F", chainrule.nn.functional),
-                          ("linalg", chainrule.linalg)):
-        names |= {f"{space}.{n}" for n in dir(module)
-                  if not n.startswith("_") and not isinstance(getattr(module, n), type(np))}
+    for space, module in (
+        ("chainrule", chainrule),
+        ("F", chainrule.nn.functional),
+        ("linalg", chainrule.linalg),
+    ):
+        names |= {
+            f"{space}.{n}"
+            for n in dir(module)
+            if not n.startswith("_") and not isinstance(getattr(module, n), type(np))
+        }
     return names
 
 
@@ -78,10 +89,12 @@ def _same(ours, theirs, case: Case, what: str) -> None:
         return
     if isinstance(theirs, torch.Tensor):
         assert isinstance(ours, chainrule.Tensor), f"{what}: {type(ours)} where torch has a Tensor"
-        assert str(ours.dtype).split(".")[-1] == str(theirs.dtype).split(".")[-1], \
+        assert str(ours.dtype).split(".")[-1] == str(theirs.dtype).split(".")[-1], (
             f"{what}: dtype {ours.dtype} != torch's {theirs.dtype}"
-        assert ours.requires_grad == theirs.requires_grad, \
+        )
+        assert ours.requires_grad == theirs.requires_grad, (
             f"{what}: requires_grad {ours.requires_grad} != torch's {theirs.requires_grad}"
+        )
         if case.values:
             assert_close(ours, theirs, case.rtol, case.atol, what)
         else:
@@ -99,10 +112,12 @@ def _same(ours, theirs, case: Case, what: str) -> None:
     else:
         if isinstance(theirs, torch.Size):
             theirs = tuple(theirs)
-        assert type(ours) is type(theirs) or isinstance(theirs, tuple), \
+        assert type(ours) is type(theirs) or isinstance(theirs, tuple), (
             f"{what}: {type(ours).__name__} where torch has {type(theirs).__name__}"
-        assert (tuple(ours) if isinstance(theirs, tuple) else ours) == theirs, \
+        )
+        assert (tuple(ours) if isinstance(theirs, tuple) else ours) == theirs, (
             f"{what}: {ours!r} != torch's {theirs!r}"
+        )
 
 
 def check(name: str, case: Case, dtype: str = "float64") -> None:
@@ -118,8 +133,9 @@ def check(name: str, case: Case, dtype: str = "float64") -> None:
     theirs = case.call(resolve(name, torch), torch, *theirs_in)
     ours = case.call(resolve(name, chainrule), chainrule, *ours_in)
     _same(ours, theirs, case, name)
-    pairs = [(o, t) for o, t in zip(_flat(ours), _flat(theirs))
-             if isinstance(t, torch.Tensor) and t.requires_grad]
+    pairs = [
+        (o, t) for o, t in zip(_flat(ours), _flat(theirs)) if isinstance(t, torch.Tensor) and t.requires_grad
+    ]
     if not pairs:
         return
     sum(t.sum() for _, t in pairs).backward()
@@ -153,8 +169,9 @@ def test_matches_torch(name: str) -> None:
         pytest.xfail(KNOWN_BROKEN[name])
 
 
-@pytest.mark.parametrize("name", sorted(n for n, cases in CASES.items()
-                                        if any(a.kind == "float" for c in cases for a in c.args)))
+@pytest.mark.parametrize(
+    "name", sorted(n for n, cases in CASES.items() if any(a.kind == "float" for c in cases for a in c.args))
+)
 def test_matches_torch_float32(name: str) -> None:
     """The same calls on float32 inputs: results keep torch's dtypes (no silent float64)."""
     torch.manual_seed(0)

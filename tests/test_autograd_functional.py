@@ -31,36 +31,45 @@ def scalar_of_two(lib, x, y):
 
 
 CASES = {
-    "jacobian tensor -> tensor": lambda lib, F, **kw: F.jacobian(lambda x: x.sin() * x.sum(), T(lib, A),
-                                                                 **kw),
+    "jacobian tensor -> tensor": lambda lib, F, **kw: F.jacobian(
+        lambda x: x.sin() * x.sum(), T(lib, A), **kw
+    ),
     "jacobian 1-tuple": lambda lib, F, **kw: F.jacobian(lambda x: (x.sin() * x.sum(),), (T(lib, A),), **kw),
     "jacobian tuple -> tuple": lambda lib, F, **kw: F.jacobian(
-        lambda x, y: two_in_two_out(lib, x, y), (T(lib, A), T(lib, B)), **kw),
+        lambda x, y: two_in_two_out(lib, x, y), (T(lib, A), T(lib, B)), **kw
+    ),
     "jacobian tuple -> tensor": lambda lib, F, **kw: F.jacobian(
-        lambda x, y: two_in_two_out(lib, x, y)[0], (T(lib, A), T(lib, B)), **kw),
+        lambda x, y: two_in_two_out(lib, x, y)[0], (T(lib, A), T(lib, B)), **kw
+    ),
     "jacobian of an independent output": lambda lib, F, **kw: F.jacobian(
-        lambda x, y: (x * 2, T(lib, B).exp()), (T(lib, A), T(lib, B)), **kw),
-    "jacobian scalar output": lambda lib, F, **kw: F.jacobian(lambda x: (x ** 3).sum(), T(lib, B), **kw),
+        lambda x, y: (x * 2, T(lib, B).exp()), (T(lib, A), T(lib, B)), **kw
+    ),
+    "jacobian scalar output": lambda lib, F, **kw: F.jacobian(lambda x: (x**3).sum(), T(lib, B), **kw),
     "hessian tensor": lambda lib, F, **kw: F.hessian(lambda x: (x.sin() * x.sum()).sum(), T(lib, B), **kw),
     "hessian tuple": lambda lib, F, **kw: F.hessian(
-        lambda x, y: scalar_of_two(lib, x, y), (T(lib, A), T(lib, B)), **kw),
+        lambda x, y: scalar_of_two(lib, x, y), (T(lib, A), T(lib, B)), **kw
+    ),
     "vjp": lambda lib, F, **kw: F.vjp(lambda x: x.sin() * x.sum(), T(lib, A), T(lib, A[::-1]), **kw),
-    "vjp tuples": lambda lib, F, **kw: F.vjp(lambda x, y: two_in_two_out(lib, x, y), (T(lib, A), T(lib, B)),
-                                             (T(lib, B), T(lib, A)), **kw),
-    "vjp scalar without v": lambda lib, F, **kw: F.vjp(lambda x: (x ** 3).sum(), T(lib, A), **kw),
+    "vjp tuples": lambda lib, F, **kw: F.vjp(
+        lambda x, y: two_in_two_out(lib, x, y), (T(lib, A), T(lib, B)), (T(lib, B), T(lib, A)), **kw
+    ),
+    "vjp scalar without v": lambda lib, F, **kw: F.vjp(lambda x: (x**3).sum(), T(lib, A), **kw),
     "jvp": lambda lib, F, **kw: F.jvp(lambda x: x.sin() * x.sum(), T(lib, A), T(lib, A[::-1]), **kw),
-    "jvp tuples": lambda lib, F, **kw: F.jvp(lambda x, y: two_in_two_out(lib, x, y), (T(lib, A), T(lib, B)),
-                                             (T(lib, A), T(lib, B[::-1])), **kw),
-    "jvp one-element input without v": lambda lib, F, **kw: F.jvp(lambda x: x.exp() * 2, T(lib, A[:1]),
-                                                                    **kw),
+    "jvp tuples": lambda lib, F, **kw: F.jvp(
+        lambda x, y: two_in_two_out(lib, x, y), (T(lib, A), T(lib, B)), (T(lib, A), T(lib, B[::-1])), **kw
+    ),
+    "jvp one-element input without v": lambda lib, F, **kw: F.jvp(lambda x: x.exp() * 2, T(lib, A[:1]), **kw),
     "hvp": lambda lib, F, **kw: F.hvp(lambda x: (x.sin() * x.sum()).sum(), T(lib, A), T(lib, A[::-1]), **kw),
-    "hvp tuple": lambda lib, F, **kw: F.hvp(lambda x, y: scalar_of_two(lib, x, y), (T(lib, A), T(lib, B)),
-                                            (T(lib, A), T(lib, B)), **kw),
+    "hvp tuple": lambda lib, F, **kw: F.hvp(
+        lambda x, y: scalar_of_two(lib, x, y), (T(lib, A), T(lib, B)), (T(lib, A), T(lib, B)), **kw
+    ),
     "vhp": lambda lib, F, **kw: F.vhp(lambda x: (x.sin() * x.sum()).sum(), T(lib, A), T(lib, A[::-1]), **kw),
-    "vhp tuple": lambda lib, F, **kw: F.vhp(lambda x, y: scalar_of_two(lib, x, y), (T(lib, A), T(lib, B)),
-                                            (T(lib, A), T(lib, B)), **kw),
-    "vhp of a linear function": lambda lib, F, **kw: F.vhp(lambda x: (x * 2).sum(), T(lib, A), T(lib, A),
-                                                           **kw),
+    "vhp tuple": lambda lib, F, **kw: F.vhp(
+        lambda x, y: scalar_of_two(lib, x, y), (T(lib, A), T(lib, B)), (T(lib, A), T(lib, B)), **kw
+    ),
+    "vhp of a linear function": lambda lib, F, **kw: F.vhp(
+        lambda x: (x * 2).sum(), T(lib, A), T(lib, A), **kw
+    ),
 }
 JACOBIANS = [n for n in CASES if n.startswith(("jacobian", "hessian"))]
 
@@ -109,7 +118,7 @@ def test_create_graph_results_are_differentiable_like_torch() -> None:
         (h * T(lib, np.outer(A, A[::-1]))).sum().backward()
         v = T(lib, A[::-1], True)
         _, vj = F.vjp(lambda z: z.exp() * z.sum(), x, v, create_graph=True)
-        (vj ** 2).sum().backward()
+        (vj**2).sum().backward()
         grads.append((x.grad, v.grad))
     for ours, theirs in zip(grads[1], grads[0]):
         np.testing.assert_allclose(ours.numpy(), theirs.numpy(), rtol=1e-10)
@@ -117,75 +126,157 @@ def test_create_graph_results_are_differentiable_like_torch() -> None:
 
 def test_hessian_by_hand() -> None:
     """f(x) = sum(x^3) * sum(x): H = 6 diag(x) sum(x) + 3 (x^2 1^T + 1 x^2^T)."""
-    h = CF.hessian(lambda x: (x ** 3).sum() * x.sum(), T(chainrule, A)).numpy()
+    h = CF.hessian(lambda x: (x**3).sum() * x.sum(), T(chainrule, A)).numpy()
     ones = np.ones(3)
-    by_hand = 6 * np.diag(A) * A.sum() + 3 * (np.outer(A ** 2, ones) + np.outer(ones, A ** 2))
+    by_hand = 6 * np.diag(A) * A.sum() + 3 * (np.outer(A**2, ones) + np.outer(ones, A**2))
     np.testing.assert_allclose(h, by_hand, rtol=1e-12)
 
 
 ERRORS = [
-    (lambda lib, F: F.jacobian(lambda x: T(lib, A) * 2, T(lib, A), strict=True), RuntimeError,
-     "Output 0 of the user-provided function does not require gradients"),
-    (lambda lib, F: F.jacobian(lambda x, y: x * 2, (T(lib, A), T(lib, B)), strict=True), RuntimeError,
-     "Output 0 of the user-provided function is independent of input 1"),
-    (lambda lib, F: F.jacobian(lambda x: x * 2, T(lib, A), create_graph=True, strict=True), RuntimeError,
-     "The jacobian of the user-provided function is independent of input 0. This is not allowed "
-     "in strict mode when create_graph=True."),
-    (lambda lib, F: F.jacobian(lambda x: x * 2, T(lib, A), strict=True, vectorize=True), RuntimeError,
-     "`strict=True` and `vectorized=True` are not supported together"),
-    (lambda lib, F: F.jacobian(lambda x: x * 2, T(lib, A), strategy="forward-mode"), NotImplementedError,
-     "only implemented for `vectorize=True`"),
-    (lambda lib, F: F.jacobian(lambda x: x * 2, T(lib, A), strategy="bad"), AssertionError,
-     'Expected strategy to be either "forward-mode" or "reverse-mode"'),
-    (lambda lib, F: F.jacobian(lambda x: x * 2, T(lib, A), strategy="forward-mode", vectorize=True,
-                               create_graph=True), NotImplementedError,
-     '`create_graph=True` and `strategy="forward-mode"` are not supported together'),
-    (lambda lib, F: F.jacobian(lambda x: 3, T(lib, A)), TypeError,
-     "The outputs of the user-provided function given to jacobian must be either a Tensor or a "
-     "tuple of Tensors but the given outputs of the user-provided function has type <class 'int'>."),
-    (lambda lib, F: F.jacobian(lambda x, y: x, [T(lib, A), T(lib, B)]), TypeError,
-     "The inputs given to jacobian must be either a Tensor or a tuple of Tensors but the given "
-     "inputs has type <class 'list'>."),
-    (lambda lib, F: F.jacobian(lambda x, y: x, (T(lib, A), 3.0)), TypeError,
-     "but the value at index 1 has type <class 'float'>"),
-    (lambda lib, F: F.hessian(lambda x: x ** 3, T(lib, A)), RuntimeError,
-     "The Tensor returned by the function given to hessian should contain a single element"),
-    (lambda lib, F: F.hessian(lambda x: (x * 2).sum(), T(lib, A), strict=True), RuntimeError,
-     "found that the jacobian of the user-provided function with respect to input 0 is "
-     "independent of the input"),
-    (lambda lib, F: F.vjp(lambda x: x * 2, T(lib, A)), RuntimeError,
-     "The vector v can only be None if the user-provided function returns a single Tensor with a "
-     "single element."),
-    (lambda lib, F: F.vjp(lambda x, y: (x * y, y), (T(lib, A), T(lib, B)), (T(lib, B),)), RuntimeError,
-     "v is a tuple of invalid length: should be 2 but got 1."),
-    (lambda lib, F: F.vjp(lambda x, y: (x * y, y), (T(lib, A), T(lib, B)), [T(lib, B), T(lib, B)]),
-     TypeError, "The v given to vjp must be either a Tensor or a tuple of Tensors"),
-    (lambda lib, F: F.vjp(lambda x: x * 2, T(lib, A), T(lib, A[:2])), RuntimeError,
-     "v has invalid size: should be"),
-    (lambda lib, F: F.vjp(lambda x, y: (x * y, y), (T(lib, A), T(lib, B)), (T(lib, B), T(lib, A))),
-     RuntimeError, "Entry 1 in v has invalid size"),
-    (lambda lib, F: F.vjp(lambda x, y: x * 2, (T(lib, A), T(lib, B)), T(lib, A), strict=True),
-     RuntimeError, "The output of the user-provided function is independent of input 1. This is "
-                   "not allowed in strict mode."),
-    (lambda lib, F: F.jvp(lambda x: x * 2, T(lib, A)), RuntimeError,
-     "The vector v can only be None if the input to the user-provided function is a single Tensor "
-     "with a single element."),
-    (lambda lib, F: F.jvp(lambda x: x.detach() * 2, T(lib, A), T(lib, A), strict=True), RuntimeError,
-     "Output 0 of the user-provided function does not require gradients"),
-    (lambda lib, F: F.jvp(lambda x, y: x * 2 + y.sum(), (T(lib, A), T(lib, B)), (T(lib, A), T(lib, B)),
-                          strict=True, create_graph=True), RuntimeError,
-     "is independent of input 0. This is not allowed in strict mode when create_graph=True."),
-    (lambda lib, F: F.hvp(lambda x: x ** 3, T(lib, A), T(lib, A)), RuntimeError,
-     "The Tensor returned by the function given to hvp should contain a single element"),
-    (lambda lib, F: F.hvp(lambda x: (x * 2).sum(), T(lib, A), T(lib, A), strict=True), RuntimeError,
-     "found that the jacobian of the user-provided function with respect to input 0 is "
-     "independent of the input"),
-    (lambda lib, F: F.vhp(lambda x: (x ** 3, x), T(lib, A), T(lib, A)), RuntimeError,
-     "The function given to vhp should return a single Tensor"),
-    (lambda lib, F: F.vhp(lambda x, y: (x ** 3).sum(), (T(lib, A), T(lib, B)), (T(lib, A), T(lib, B)),
-                          strict=True), RuntimeError,
-     "The output of the user-provided function is independent of input 1. This is not allowed "
-     "in strict mode."),
+    (
+        lambda lib, F: F.jacobian(lambda x: T(lib, A) * 2, T(lib, A), strict=True),
+        RuntimeError,
+        "Output 0 of the user-provided function does not require gradients",
+    ),
+    (
+        lambda lib, F: F.jacobian(lambda x, y: x * 2, (T(lib, A), T(lib, B)), strict=True),
+        RuntimeError,
+        "Output 0 of the user-provided function is independent of input 1",
+    ),
+    (
+        lambda lib, F: F.jacobian(lambda x: x * 2, T(lib, A), create_graph=True, strict=True),
+        RuntimeError,
+        "The jacobian of the user-provided function is independent of input 0. This is not allowed "
+        "in strict mode when create_graph=True.",
+    ),
+    (
+        lambda lib, F: F.jacobian(lambda x: x * 2, T(lib, A), strict=True, vectorize=True),
+        RuntimeError,
+        "`strict=True` and `vectorized=True` are not supported together",
+    ),
+    (
+        lambda lib, F: F.jacobian(lambda x: x * 2, T(lib, A), strategy="forward-mode"),
+        NotImplementedError,
+        "only implemented for `vectorize=True`",
+    ),
+    (
+        lambda lib, F: F.jacobian(lambda x: x * 2, T(lib, A), strategy="bad"),
+        AssertionError,
+        'Expected strategy to be either "forward-mode" or "reverse-mode"',
+    ),
+    (
+        lambda lib, F: F.jacobian(
+            lambda x: x * 2, T(lib, A), strategy="forward-mode", vectorize=True, create_graph=True
+        ),
+        NotImplementedError,
+        '`create_graph=True` and `strategy="forward-mode"` are not supported together',
+    ),
+    (
+        lambda lib, F: F.jacobian(lambda x: 3, T(lib, A)),
+        TypeError,
+        "The outputs of the user-provided function given to jacobian must be either a Tensor or a "
+        "tuple of Tensors but the given outputs of the user-provided function has type <class 'int'>.",
+    ),
+    (
+        lambda lib, F: F.jacobian(lambda x, y: x, [T(lib, A), T(lib, B)]),
+        TypeError,
+        "The inputs given to jacobian must be either a Tensor or a tuple of Tensors but the given "
+        "inputs has type <class 'list'>.",
+    ),
+    (
+        lambda lib, F: F.jacobian(lambda x, y: x, (T(lib, A), 3.0)),
+        TypeError,
+        "but the value at index 1 has type <class 'float'>",
+    ),
+    (
+        lambda lib, F: F.hessian(lambda x: x**3, T(lib, A)),
+        RuntimeError,
+        "The Tensor returned by the function given to hessian should contain a single element",
+    ),
+    (
+        lambda lib, F: F.hessian(lambda x: (x * 2).sum(), T(lib, A), strict=True),
+        RuntimeError,
+        "found that the jacobian of the user-provided function with respect to input 0 is "
+        "independent of the input",
+    ),
+    (
+        lambda lib, F: F.vjp(lambda x: x * 2, T(lib, A)),
+        RuntimeError,
+        "The vector v can only be None if the user-provided function returns a single Tensor with a "
+        "single element.",
+    ),
+    (
+        lambda lib, F: F.vjp(lambda x, y: (x * y, y), (T(lib, A), T(lib, B)), (T(lib, B),)),
+        RuntimeError,
+        "v is a tuple of invalid length: should be 2 but got 1.",
+    ),
+    (
+        lambda lib, F: F.vjp(lambda x, y: (x * y, y), (T(lib, A), T(lib, B)), [T(lib, B), T(lib, B)]),
+        TypeError,
+        "The v given to vjp must be either a Tensor or a tuple of Tensors",
+    ),
+    (
+        lambda lib, F: F.vjp(lambda x: x * 2, T(lib, A), T(lib, A[:2])),
+        RuntimeError,
+        "v has invalid size: should be",
+    ),
+    (
+        lambda lib, F: F.vjp(lambda x, y: (x * y, y), (T(lib, A), T(lib, B)), (T(lib, B), T(lib, A))),
+        RuntimeError,
+        "Entry 1 in v has invalid size",
+    ),
+    (
+        lambda lib, F: F.vjp(lambda x, y: x * 2, (T(lib, A), T(lib, B)), T(lib, A), strict=True),
+        RuntimeError,
+        "The output of the user-provided function is independent of input 1. This is "
+        "not allowed in strict mode.",
+    ),
+    (
+        lambda lib, F: F.jvp(lambda x: x * 2, T(lib, A)),
+        RuntimeError,
+        "The vector v can only be None if the input to the user-provided function is a single Tensor "
+        "with a single element.",
+    ),
+    (
+        lambda lib, F: F.jvp(lambda x: x.detach() * 2, T(lib, A), T(lib, A), strict=True),
+        RuntimeError,
+        "Output 0 of the user-provided function does not require gradients",
+    ),
+    (
+        lambda lib, F: F.jvp(
+            lambda x, y: x * 2 + y.sum(),
+            (T(lib, A), T(lib, B)),
+            (T(lib, A), T(lib, B)),
+            strict=True,
+            create_graph=True,
+        ),
+        RuntimeError,
+        "is independent of input 0. This is not allowed in strict mode when create_graph=True.",
+    ),
+    (
+        lambda lib, F: F.hvp(lambda x: x**3, T(lib, A), T(lib, A)),
+        RuntimeError,
+        "The Tensor returned by the function given to hvp should contain a single element",
+    ),
+    (
+        lambda lib, F: F.hvp(lambda x: (x * 2).sum(), T(lib, A), T(lib, A), strict=True),
+        RuntimeError,
+        "found that the jacobian of the user-provided function with respect to input 0 is "
+        "independent of the input",
+    ),
+    (
+        lambda lib, F: F.vhp(lambda x: (x**3, x), T(lib, A), T(lib, A)),
+        RuntimeError,
+        "The function given to vhp should return a single Tensor",
+    ),
+    (
+        lambda lib, F: F.vhp(
+            lambda x, y: (x**3).sum(), (T(lib, A), T(lib, B)), (T(lib, A), T(lib, B)), strict=True
+        ),
+        RuntimeError,
+        "The output of the user-provided function is independent of input 1. This is not allowed "
+        "in strict mode.",
+    ),
 ]
 
 

@@ -54,13 +54,11 @@ def functions(lib) -> dict:
             (x,) = ctx.saved_tensors
             return (g_cos * lib.cos(x) - g_sin * lib.sin(x)) * ctx.scale, None
 
-    return {"Cube": Cube, "BadCube": BadCube, "ScaledSinCos": ScaledSinCos,
-            "SwappedSinCos": SwappedSinCos}
+    return {"Cube": Cube, "BadCube": BadCube, "ScaledSinCos": ScaledSinCos, "SwappedSinCos": SwappedSinCos}
 
 
 F = functions(chainrule)
-Cube, BadCube, ScaledSinCos, SwappedSinCos = (F["Cube"], F["BadCube"], F["ScaledSinCos"],
-                                              F["SwappedSinCos"])
+Cube, BadCube, ScaledSinCos, SwappedSinCos = (F["Cube"], F["BadCube"], F["ScaledSinCos"], F["SwappedSinCos"])
 
 
 def double(*shape, seed=0, low=-1.0, high=1.0) -> chainrule.Tensor:
@@ -89,8 +87,17 @@ def test_a_chain_of_right_ops_and_functions_passes():
     report = check_graph(chain, (x, w))
     assert report
     assert [n.name for n in report.nodes] == [
-        "MeanBackward0", "MulBackward0", "MulBackward0", "ExpBackward0", "ScaledSinCosBackward",
-        "CubeBackward", "AddBackward0", "CubeBackward", "SinBackward0", "MatmulBackward0"]
+        "MeanBackward0",
+        "MulBackward0",
+        "MulBackward0",
+        "ExpBackward0",
+        "ScaledSinCosBackward",
+        "CubeBackward",
+        "AddBackward0",
+        "CubeBackward",
+        "SinBackward0",
+        "MatmulBackward0",
+    ]
     assert all(n.ok and n.checked > 0 and n.max_error < 1e-7 for n in report.nodes)
     assert all(n.filename == __file__ for n in report.nodes)
     assert report.failures == [] and report.first_failure is None
@@ -163,8 +170,10 @@ def test_the_verdict_on_each_function_agrees_with_torch_gradcheck_of_it_alone(na
     extra = (2.0,) if "SinCos" in name else ()
     torch_ok = torch.autograd.gradcheck(lambda x: theirs.apply(x, *extra), (x,), raise_exception=False)
     ours = F[name]
-    report = check_graph(lambda x: [o.sum() for o in _as_tuple(ours.apply(x, *extra))],
-                         chainrule.tensor(x.detach().numpy(), requires_grad=True))
+    report = check_graph(
+        lambda x: [o.sum() for o in _as_tuple(ours.apply(x, *extra))],
+        chainrule.tensor(x.detach().numpy(), requires_grad=True),
+    )
     (node,) = [n for n in report.nodes if n.kind == "function"]
     assert node.name == name + "Backward"
     assert node.ok == torch_ok == (not name.startswith(("Bad", "Swapped")))
@@ -194,11 +203,19 @@ def test_a_wrong_op_rule_is_found_by_replaying_the_function():
     assert [n.name for n in report.failures] == ["BadSquareBackward0"]
     wrong = report.failures[0]
     # the innermost line of user code: the helper that made the node
-    assert (wrong.kind, wrong.filename, wrong.lineno) == ("op", __file__,
-                                                          line_of(bad_square, "make_unary_result"))
+    assert (wrong.kind, wrong.filename, wrong.lineno) == (
+        "op",
+        __file__,
+        line_of(bad_square, "make_unary_result"),
+    )
     assert wrong.analytical / wrong.numerical == pytest.approx(0.5, rel=1e-6)  # g x vs 2 g x
-    assert [n.name for n in report.nodes if n.ok] == ["SumBackward0", "LogBackward0", "AddBackward0",
-                                                      "MulBackward0", "ExpBackward0"]
+    assert [n.name for n in report.nodes if n.ok] == [
+        "SumBackward0",
+        "LogBackward0",
+        "AddBackward0",
+        "MulBackward0",
+        "ExpBackward0",
+    ]
 
 
 def test_each_node_is_checked_alone_with_its_other_inputs_held_fixed():
@@ -241,8 +258,13 @@ def test_modules_in_place_ops_and_inputs_made_outside_are_handled():
 
     report = check_graph(fn, outside)
     assert report, str(report)
-    assert [n.name for n in report.nodes] == ["MeanBackward0", "SigmoidBackward0", "MulBackward0",
-                                              "CloneBackward0", "LinearBackward0"]
+    assert [n.name for n in report.nodes] == [
+        "MeanBackward0",
+        "SigmoidBackward0",
+        "MulBackward0",
+        "CloneBackward0",
+        "LinearBackward0",
+    ]
 
 
 def test_big_inputs_are_sampled():

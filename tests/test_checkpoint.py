@@ -65,15 +65,19 @@ def test_checkpoint_sequential_matches_torch():
 
 @pytest.mark.parametrize("preserve", [True, False])
 def test_dropout_with_the_rng_state_restored(preserve):
-    net = chainrule.nn.Sequential(chainrule.nn.Linear(4, 8), chainrule.nn.Dropout(0.5),
-                                  chainrule.nn.Linear(8, 3)).double()
+    net = chainrule.nn.Sequential(
+        chainrule.nn.Linear(4, 8), chainrule.nn.Dropout(0.5), chainrule.nn.Linear(8, 3)
+    ).double()
 
     def run(checkpointed: bool) -> list:
         net.zero_grad()
         x = leaf(chainrule, X)
         chainrule.manual_seed(7)
-        y = chainrule.utils.checkpoint.checkpoint(net, x, preserve_rng_state=preserve) \
-            if checkpointed else net(x)
+        y = (
+            chainrule.utils.checkpoint.checkpoint(net, x, preserve_rng_state=preserve)
+            if checkpointed
+            else net(x)
+        )
         chainrule.randn(3)  # the RNG moves on before backward recomputes
         y.sum().backward()
         return [g.numpy().copy() for g in grads(net, x)]
@@ -197,8 +201,12 @@ def test_context_fn_wraps_the_run_and_the_recomputation():
                 return None
 
         x = leaf(lib, X)
-        y = ckpt(lib).checkpoint(lambda x: x.sin() * x, x, use_reentrant=False,
-                                 context_fn=lambda: (Mark("forward"), Mark("recompute")))
+        y = ckpt(lib).checkpoint(
+            lambda x: x.sin() * x,
+            x,
+            use_reentrant=False,
+            context_fn=lambda: (Mark("forward"), Mark("recompute")),
+        )
         forward = list(entered)
         y.sum().backward()
         return forward, entered, x.grad

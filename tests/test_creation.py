@@ -40,39 +40,60 @@ def same(fn) -> None:
 
 
 # ---- tensor(): dtype inference -------------------------------------------------------------------
-@pytest.mark.parametrize("fn", [
-    lambda m: m.tensor([[1, 2], [3, 4]]),
-    lambda m: m.tensor([True, False]),
-    lambda m: m.tensor([1, 2.5]),
-    lambda m: m.tensor([True, 2]),
-    lambda m: m.tensor([[True], [2.5]]),
-    lambda m: m.tensor(3.5),
-    lambda m: m.tensor(3),
-    lambda m: m.tensor(True),
-    lambda m: m.tensor([]),
-    lambda m: m.tensor([[], []]),
-    lambda m: m.tensor((1, 2)),
-    lambda m: m.tensor(2**40),
-    lambda m: m.tensor([1, 2], dtype=m.float64),
-    lambda m: m.tensor([1.7, -2.7], dtype=m.int32),
-    lambda m: m.tensor([0, 2], dtype=m.bool),
-    lambda m: m.tensor([1.5, 2.5], dtype=m.float16),
-    lambda m: m.tensor([m.tensor(1.0), m.tensor(2.0)]),
-    lambda m: m.tensor([m.tensor(1), m.tensor(2)]),
-    lambda m: m.tensor([m.tensor(1, dtype=m.int32), 2.5]),
-], ids=lambda f: "")
+@pytest.mark.parametrize(
+    "fn",
+    [
+        lambda m: m.tensor([[1, 2], [3, 4]]),
+        lambda m: m.tensor([True, False]),
+        lambda m: m.tensor([1, 2.5]),
+        lambda m: m.tensor([True, 2]),
+        lambda m: m.tensor([[True], [2.5]]),
+        lambda m: m.tensor(3.5),
+        lambda m: m.tensor(3),
+        lambda m: m.tensor(True),
+        lambda m: m.tensor([]),
+        lambda m: m.tensor([[], []]),
+        lambda m: m.tensor((1, 2)),
+        lambda m: m.tensor(2**40),
+        lambda m: m.tensor([1, 2], dtype=m.float64),
+        lambda m: m.tensor([1.7, -2.7], dtype=m.int32),
+        lambda m: m.tensor([0, 2], dtype=m.bool),
+        lambda m: m.tensor([1.5, 2.5], dtype=m.float16),
+        lambda m: m.tensor([m.tensor(1.0), m.tensor(2.0)]),
+        lambda m: m.tensor([m.tensor(1), m.tensor(2)]),
+        lambda m: m.tensor([m.tensor(1, dtype=m.int32), 2.5]),
+    ],
+    ids=lambda f: "",
+)
 def test_tensor_dtype_from_python_data(fn) -> None:
     same(fn)
 
 
-@pytest.mark.parametrize("data", [
-    np.array([1.0, 2.0]), np.array([1.0, 2.0], dtype=np.float32), np.array([1, 2], dtype=np.int32),
-    np.array([1, 2], dtype=np.uint8), np.array([True, False]), np.array(2.5), np.float64(2.5),
-    np.float32(2.5), np.int32(2), np.int16(-3), np.bool_(True),
-    [np.float64(1.5), np.float64(2.5)], [np.float64(1.5), 2.5], [np.float32(1.5), 2.5],
-    [np.float16(1.5), 2], [np.int32(1), np.int32(2)], [np.int32(1), 2], [np.uint8(1), np.int8(2)],
-    [np.array([1.0, 2.0]), np.array([3.0, 4.0])],
-], ids=repr)
+@pytest.mark.parametrize(
+    "data",
+    [
+        np.array([1.0, 2.0]),
+        np.array([1.0, 2.0], dtype=np.float32),
+        np.array([1, 2], dtype=np.int32),
+        np.array([1, 2], dtype=np.uint8),
+        np.array([True, False]),
+        np.array(2.5),
+        np.float64(2.5),
+        np.float32(2.5),
+        np.int32(2),
+        np.int16(-3),
+        np.bool_(True),
+        [np.float64(1.5), np.float64(2.5)],
+        [np.float64(1.5), 2.5],
+        [np.float32(1.5), 2.5],
+        [np.float16(1.5), 2],
+        [np.int32(1), np.int32(2)],
+        [np.int32(1), 2],
+        [np.uint8(1), np.int8(2)],
+        [np.array([1.0, 2.0]), np.array([3.0, 4.0])],
+    ],
+    ids=repr,
+)
 def test_tensor_keeps_numpy_dtypes(data) -> None:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # torch: "a list of numpy.ndarrays is extremely slow"
@@ -132,14 +153,17 @@ def test_from_numpy_shares_memory_both_ways() -> None:
 
 
 # ---- requires_grad -------------------------------------------------------------------------------
-@pytest.mark.parametrize("make", [
-    lambda m: m.tensor([1, 2], requires_grad=True),
-    lambda m: m.tensor([1, 2]).requires_grad_(),
-    lambda m: m.tensor([True]).requires_grad_(),
-    lambda m: m.zeros(2, dtype=m.int64, requires_grad=True),
-    lambda m: m.arange(3, requires_grad=True),
-    lambda m: setattr(m.tensor([1, 2], dtype=m.int32), "requires_grad", True),
-])
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda m: m.tensor([1, 2], requires_grad=True),
+        lambda m: m.tensor([1, 2]).requires_grad_(),
+        lambda m: m.tensor([True]).requires_grad_(),
+        lambda m: m.zeros(2, dtype=m.int64, requires_grad=True),
+        lambda m: m.arange(3, requires_grad=True),
+        lambda m: setattr(m.tensor([1, 2], dtype=m.int32), "requires_grad", True),
+    ],
+)
 def test_requires_grad_on_integer_tensor_is_refused(make) -> None:
     for lib in (torch, chainrule):
         with pytest.raises(RuntimeError) as info:
@@ -152,44 +176,97 @@ def test_requires_grad_on_integer_tensor_is_refused(make) -> None:
 
 
 def test_requires_grad_on_float_factories() -> None:
-    for make in (lambda m: m.zeros(2, requires_grad=True), lambda m: m.rand(2, requires_grad=True),
-                 lambda m: m.arange(3.0, requires_grad=True),
-                 lambda m: m.tensor([1.0], requires_grad=True),
-                 lambda m: m.full((2,), 1.5, requires_grad=True)):
+    for make in (
+        lambda m: m.zeros(2, requires_grad=True),
+        lambda m: m.rand(2, requires_grad=True),
+        lambda m: m.arange(3.0, requires_grad=True),
+        lambda m: m.tensor([1.0], requires_grad=True),
+        lambda m: m.full((2,), 1.5, requires_grad=True),
+    ):
         assert make(torch).requires_grad and make(chainrule).requires_grad
         assert make(chainrule).is_leaf
 
 
 # ---- filled tensors ------------------------------------------------------------------------------
-@pytest.mark.parametrize("fn", [
-    lambda m: m.zeros(2, 3), lambda m: m.zeros((2, 3)), lambda m: m.zeros([2, 3]),
-    lambda m: m.zeros(m.Size([2, 3])), lambda m: m.zeros(()), lambda m: m.zeros(0),
-    lambda m: m.zeros(size=(2, 1)), lambda m: m.zeros(-1), lambda m: m.zeros(2, dtype=m.bool),
-    lambda m: m.ones(2, 3), lambda m: m.ones((2,), dtype=m.int32), lambda m: m.ones(2, 2).dtype,
-    lambda m: m.empty(2, 3).shape, lambda m: m.empty((2, 3)).dtype,
-    lambda m: m.empty(1, dtype=m.int64).dtype,
-    lambda m: m.full((2,), 3), lambda m: m.full((2,), 3.0), lambda m: m.full((2,), True),
-    lambda m: m.full([2, 2], 1.5), lambda m: m.full((2,), 3, dtype=m.float64),
-    lambda m: m.full((2,), 3.5, dtype=m.int64), lambda m: m.full((), 2),
-    lambda m: m.zeros_like(m.tensor([1, 2])), lambda m: m.ones_like(m.tensor([1.0, 2.0])),
-    lambda m: m.ones_like(m.tensor([1, 2]), dtype=m.float64),
-    lambda m: m.full_like(m.tensor([1, 2]), 2.7), lambda m: m.full_like(m.tensor([1.0, 2]), 7),
-    lambda m: m.empty_like(m.tensor([[1.0, 2]])).shape,
-    lambda m: m.empty_like(m.tensor([1], dtype=m.int32)).dtype,
-    lambda m: m.eye(3), lambda m: m.eye(2, 4), lambda m: m.eye(3, 1), lambda m: m.eye(0),
-    lambda m: m.eye(2, dtype=m.int64), lambda m: m.eye(2, 3, dtype=m.bool), lambda m: m.eye(-1),
-], ids=lambda f: "")
+@pytest.mark.parametrize(
+    "fn",
+    [
+        lambda m: m.zeros(2, 3),
+        lambda m: m.zeros((2, 3)),
+        lambda m: m.zeros([2, 3]),
+        lambda m: m.zeros(m.Size([2, 3])),
+        lambda m: m.zeros(()),
+        lambda m: m.zeros(0),
+        lambda m: m.zeros(size=(2, 1)),
+        lambda m: m.zeros(-1),
+        lambda m: m.zeros(2, dtype=m.bool),
+        lambda m: m.ones(2, 3),
+        lambda m: m.ones((2,), dtype=m.int32),
+        lambda m: m.ones(2, 2).dtype,
+        lambda m: m.empty(2, 3).shape,
+        lambda m: m.empty((2, 3)).dtype,
+        lambda m: m.empty(1, dtype=m.int64).dtype,
+        lambda m: m.full((2,), 3),
+        lambda m: m.full((2,), 3.0),
+        lambda m: m.full((2,), True),
+        lambda m: m.full([2, 2], 1.5),
+        lambda m: m.full((2,), 3, dtype=m.float64),
+        lambda m: m.full((2,), 3.5, dtype=m.int64),
+        lambda m: m.full((), 2),
+        lambda m: m.zeros_like(m.tensor([1, 2])),
+        lambda m: m.ones_like(m.tensor([1.0, 2.0])),
+        lambda m: m.ones_like(m.tensor([1, 2]), dtype=m.float64),
+        lambda m: m.full_like(m.tensor([1, 2]), 2.7),
+        lambda m: m.full_like(m.tensor([1.0, 2]), 7),
+        lambda m: m.empty_like(m.tensor([[1.0, 2]])).shape,
+        lambda m: m.empty_like(m.tensor([1], dtype=m.int32)).dtype,
+        lambda m: m.eye(3),
+        lambda m: m.eye(2, 4),
+        lambda m: m.eye(3, 1),
+        lambda m: m.eye(0),
+        lambda m: m.eye(2, dtype=m.int64),
+        lambda m: m.eye(2, 3, dtype=m.bool),
+        lambda m: m.eye(-1),
+    ],
+    ids=lambda f: "",
+)
 def test_filled(fn) -> None:
     same(fn)
 
 
 # ---- ranges: lengths, dtypes and values exactly as torch's kernels -------------------------------
-@pytest.mark.parametrize("args", [
-    (5,), (5.0,), (1, 5), (1, 5, 2), (0, 1, 0.1), (5, 0, -1), (5, 0, -1.5), (1, 2.5, 0.5),
-    (-1, -5, -2), (0, 0), (0,), (0, 10, 3), (0, 0.3, 0.1), (0, -0.3, -0.1), (1.5,), (1, 10, 0.7),
-    (1, 4.0), (0, 100, 0.1), (0.3, 57.1, 0.37), (-3, 7, 1 / 3), (1e3, 1e3 + 50, 0.01),
-    (5, -20, -0.7), (0.1, 3.2, 0.3), (0, 5, -1), (0, 5, 0), (0, math.inf), (0, math.nan),
-])
+@pytest.mark.parametrize(
+    "args",
+    [
+        (5,),
+        (5.0,),
+        (1, 5),
+        (1, 5, 2),
+        (0, 1, 0.1),
+        (5, 0, -1),
+        (5, 0, -1.5),
+        (1, 2.5, 0.5),
+        (-1, -5, -2),
+        (0, 0),
+        (0,),
+        (0, 10, 3),
+        (0, 0.3, 0.1),
+        (0, -0.3, -0.1),
+        (1.5,),
+        (1, 10, 0.7),
+        (1, 4.0),
+        (0, 100, 0.1),
+        (0.3, 57.1, 0.37),
+        (-3, 7, 1 / 3),
+        (1e3, 1e3 + 50, 0.01),
+        (5, -20, -0.7),
+        (0.1, 3.2, 0.3),
+        (0, 5, -1),
+        (0, 5, 0),
+        (0, math.inf),
+        (0, math.nan),
+    ],
+)
 @pytest.mark.parametrize("dtype", [None, "float32", "float64", "int64", "int32", "float16"])
 def test_arange(args, dtype) -> None:
     if dtype is None:
@@ -235,38 +312,59 @@ def test_linspace_errors_and_tensor_ends() -> None:
 
 def test_logspace_close() -> None:
     for args in ((0, 2, 3), (-1, 1, 5), (0, 3, 7)):
-        np.testing.assert_allclose(chainrule.logspace(*args).numpy(),
-                                   torch.logspace(*args).numpy(), rtol=1e-6)
-        np.testing.assert_allclose(chainrule.logspace(*args, base=2.0).numpy(),
-                                   torch.logspace(*args, base=2.0).numpy(), rtol=1e-6)
+        np.testing.assert_allclose(
+            chainrule.logspace(*args).numpy(), torch.logspace(*args).numpy(), rtol=1e-6
+        )
+        np.testing.assert_allclose(
+            chainrule.logspace(*args, base=2.0).numpy(), torch.logspace(*args, base=2.0).numpy(), rtol=1e-6
+        )
         assert _name(chainrule.logspace(*args).dtype) == _name(torch.logspace(*args).dtype)
 
 
 # ---- random: shapes, dtypes, ranges, moments and reproducibility (not torch's streams) -----------
-@pytest.mark.parametrize("fn", [
-    lambda m: m.rand(2, 3).shape, lambda m: m.rand((2, 3)).shape,
-    lambda m: m.rand(size=(2, 3)).shape,
-    lambda m: m.rand(2, dtype=m.float64).dtype, lambda m: m.rand(0).shape,
-    lambda m: m.rand(2).dtype, lambda m: m.randn(4, 2).shape, lambda m: m.randn(2).dtype,
-    lambda m: m.randn(2, dtype=m.float16).dtype, lambda m: m.randn(2, dtype=m.int64),
-    lambda m: m.rand_like(m.zeros(2, 3, dtype=m.float64)).dtype,
-    lambda m: m.rand_like(m.zeros(2, 3)).shape, lambda m: m.randn_like(m.zeros(2, 3)).shape,
-    lambda m: m.rand_like(m.zeros(2, dtype=m.int64)),
-    lambda m: m.randint(0, 5, (3, 4)).shape, lambda m: m.randint(0, 5, (3,)).dtype,
-    lambda m: m.randint(5, (3,)).shape, lambda m: m.randint(5, size=(2,)).shape,
-    lambda m: m.randint(low=1, high=5, size=(2,)).shape, lambda m: m.randint(3, 5, (0,)),
-    lambda m: m.randint(0, 5, (3,), dtype=m.float32).dtype, lambda m: m.randint(5, 2, (3,)),
-    lambda m: m.randint_like(m.zeros(2, 2), 3).dtype,
-    lambda m: m.normal(m.zeros(3), m.ones(3)).shape, lambda m: m.normal(m.zeros(3), 2.0).shape,
-    lambda m: m.normal(0.0, m.ones(2, 3)).shape, lambda m: m.normal(0.0, 1.0, size=(2, 3)).dtype,
-    lambda m: m.normal(2, 3, (4,)).dtype,
-    lambda m: m.normal(m.zeros(3, dtype=m.float64), 1.0).dtype,
-    lambda m: m.normal(2.0, 3.0, (2,), dtype=m.float64).dtype,
-    lambda m: m.normal(0.0, -1.0, (2,)), lambda m: m.normal(m.zeros(2), -1.0),
-    lambda m: m.normal(m.zeros(2, 3), m.ones(3)).shape,
-    lambda m: sorted(m.randperm(6).tolist()), lambda m: m.randperm(5).dtype,
-    lambda m: m.randperm(0), lambda m: m.rand(2, 3, requires_grad=True).requires_grad,
-], ids=lambda f: "")
+@pytest.mark.parametrize(
+    "fn",
+    [
+        lambda m: m.rand(2, 3).shape,
+        lambda m: m.rand((2, 3)).shape,
+        lambda m: m.rand(size=(2, 3)).shape,
+        lambda m: m.rand(2, dtype=m.float64).dtype,
+        lambda m: m.rand(0).shape,
+        lambda m: m.rand(2).dtype,
+        lambda m: m.randn(4, 2).shape,
+        lambda m: m.randn(2).dtype,
+        lambda m: m.randn(2, dtype=m.float16).dtype,
+        lambda m: m.randn(2, dtype=m.int64),
+        lambda m: m.rand_like(m.zeros(2, 3, dtype=m.float64)).dtype,
+        lambda m: m.rand_like(m.zeros(2, 3)).shape,
+        lambda m: m.randn_like(m.zeros(2, 3)).shape,
+        lambda m: m.rand_like(m.zeros(2, dtype=m.int64)),
+        lambda m: m.randint(0, 5, (3, 4)).shape,
+        lambda m: m.randint(0, 5, (3,)).dtype,
+        lambda m: m.randint(5, (3,)).shape,
+        lambda m: m.randint(5, size=(2,)).shape,
+        lambda m: m.randint(low=1, high=5, size=(2,)).shape,
+        lambda m: m.randint(3, 5, (0,)),
+        lambda m: m.randint(0, 5, (3,), dtype=m.float32).dtype,
+        lambda m: m.randint(5, 2, (3,)),
+        lambda m: m.randint_like(m.zeros(2, 2), 3).dtype,
+        lambda m: m.normal(m.zeros(3), m.ones(3)).shape,
+        lambda m: m.normal(m.zeros(3), 2.0).shape,
+        lambda m: m.normal(0.0, m.ones(2, 3)).shape,
+        lambda m: m.normal(0.0, 1.0, size=(2, 3)).dtype,
+        lambda m: m.normal(2, 3, (4,)).dtype,
+        lambda m: m.normal(m.zeros(3, dtype=m.float64), 1.0).dtype,
+        lambda m: m.normal(2.0, 3.0, (2,), dtype=m.float64).dtype,
+        lambda m: m.normal(0.0, -1.0, (2,)),
+        lambda m: m.normal(m.zeros(2), -1.0),
+        lambda m: m.normal(m.zeros(2, 3), m.ones(3)).shape,
+        lambda m: sorted(m.randperm(6).tolist()),
+        lambda m: m.randperm(5).dtype,
+        lambda m: m.randperm(0),
+        lambda m: m.rand(2, 3, requires_grad=True).requires_grad,
+    ],
+    ids=lambda f: "",
+)
 def test_random_shapes_and_dtypes(fn) -> None:
     same(fn)
 
@@ -297,9 +395,15 @@ def test_manual_seed_reproduces() -> None:
     for _ in range(2):
         g = chainrule.manual_seed(1234)
         assert isinstance(g, chainrule.Generator)
-        draws.append([chainrule.rand(5).tolist(), chainrule.randn(2, 2).tolist(),
-                      chainrule.randint(0, 100, (4,)).tolist(), chainrule.randperm(7).tolist(),
-                      chainrule.normal(0.0, 1.0, size=(3,)).tolist()])
+        draws.append(
+            [
+                chainrule.rand(5).tolist(),
+                chainrule.randn(2, 2).tolist(),
+                chainrule.randint(0, 100, (4,)).tolist(),
+                chainrule.randperm(7).tolist(),
+                chainrule.normal(0.0, 1.0, size=(3,)).tolist(),
+            ]
+        )
     assert draws[0] == draws[1]
     chainrule.manual_seed(1235)
     assert chainrule.rand(5).tolist() != draws[0][0]
@@ -315,53 +419,81 @@ def test_generator_objects() -> None:
     b = chainrule.rand(4, generator=g2)
     assert a.tolist() == b.tolist()
     assert chainrule.randn(3, generator=g1).tolist() == chainrule.randn(3, generator=g2).tolist()
-    assert chainrule.randint(0, 9, (5,), generator=g1).tolist() == \
-        chainrule.randint(0, 9, (5,), generator=g2).tolist()
+    assert (
+        chainrule.randint(0, 9, (5,), generator=g1).tolist()
+        == chainrule.randint(0, 9, (5,), generator=g2).tolist()
+    )
     state = g1.get_state()
     x = chainrule.rand(3, generator=g1)
     g1.set_state(state)
     assert chainrule.rand(3, generator=g1).tolist() == x.tolist()
     assert chainrule.Generator().initial_seed() == torch.Generator().initial_seed()
     assert g1.initial_seed() == torch.Generator().manual_seed(7).initial_seed() == 7
-    assert chainrule.Generator().manual_seed(-1).initial_seed() == \
-        torch.Generator().manual_seed(-1).initial_seed()
+    assert (
+        chainrule.Generator().manual_seed(-1).initial_seed()
+        == torch.Generator().manual_seed(-1).initial_seed()
+    )
     same(lambda m: m.manual_seed(2**64))
 
 
 # ---- conversions ---------------------------------------------------------------------------------
-@pytest.mark.parametrize("fn", [
-    lambda m: m.tensor([1, 2]).float(), lambda m: m.tensor([1, 2]).double(),
-    lambda m: m.tensor([1.7, -2.7]).long(), lambda m: m.tensor([1.7, -2.7]).int(),
-    lambda m: m.tensor([1.7, 0.0]).bool(), lambda m: m.tensor([1, 0]).bool(),
-    lambda m: m.tensor([True, False]).float(), lambda m: m.tensor([1.5]).half(),
-    lambda m: m.tensor([1.7, 0.0]).to(m.float64), lambda m: m.tensor([1.7, 0.0]).to(dtype=m.int64),
-    lambda m: m.tensor([1.7, 0.0]).to("cpu"), lambda m: m.tensor([1.7, 0.0]).to("cpu", m.float64),
-    lambda m: m.tensor([1.7, 0.0]).to(m.tensor([1], dtype=m.int32)),
-    lambda m: (lambda t: t.to(m.float32) is t)(m.tensor([1.0])),
-    lambda m: (lambda t: t.float() is t)(m.tensor([1.0])),
-    lambda m: m.tensor([1.5, 2.5], requires_grad=True).long().requires_grad,
-    lambda m: m.tensor([1.5, 2.5], requires_grad=True).double().requires_grad,
-    lambda m: m.tensor([1.5]).item(), lambda m: m.tensor([[3]]).item(),
-    lambda m: m.tensor(True).item(), lambda m: type(m.tensor(3).item()).__name__,
-    lambda m: type(m.tensor(3.0).item()).__name__, lambda m: m.tensor(0.1).item(),
-    lambda m: m.tensor([1, 2]).item(),
-    lambda m: m.tensor([[1.5, 2]]).tolist(), lambda m: m.tensor(2).tolist(),
-    lambda m: [type(v).__name__ for v in m.tensor([1, 2]).tolist()],
-    lambda m: [type(v).__name__ for v in m.tensor([True]).tolist()],
-    lambda m: float(m.tensor([2.5])), lambda m: int(m.tensor(2.7)), lambda m: int(m.tensor(-2.7)),
-    lambda m: float(m.tensor([[2.5]])), lambda m: float(m.tensor([2.5, 1])),
-    lambda m: int(m.tensor([2, 1])), lambda m: bool(m.tensor([1, 2])),
-    lambda m: len(m.zeros(3, 2)), lambda m: len(m.tensor(1.0)),
-    lambda m: m.zeros(3, 2).numel(), lambda m: m.numel(m.zeros(3, 2)),
-    lambda m: m.zeros(3, 2).dim(),
-    lambda m: m.zeros(3, 2).ndim, lambda m: m.zeros(3, 2).size(), lambda m: m.zeros(3, 2).size(-1),
-    lambda m: m.zeros(3, 2).size(dim=0), lambda m: m.zeros(3, 2).size(5),
-    lambda m: m.zeros(3, 2).shape, lambda m: m.zeros(3, 2).shape == (3, 2),
-    lambda m: m.zeros(3, 2).shape[1],
-    lambda m: m.tensor([1.0]).double().numpy().dtype.name,
-    lambda m: m.tensor([1.0], requires_grad=True).numpy(),
-    lambda m: m.tensor([1.0], requires_grad=True).detach().numpy().tolist(),
-], ids=lambda f: "")
+@pytest.mark.parametrize(
+    "fn",
+    [
+        lambda m: m.tensor([1, 2]).float(),
+        lambda m: m.tensor([1, 2]).double(),
+        lambda m: m.tensor([1.7, -2.7]).long(),
+        lambda m: m.tensor([1.7, -2.7]).int(),
+        lambda m: m.tensor([1.7, 0.0]).bool(),
+        lambda m: m.tensor([1, 0]).bool(),
+        lambda m: m.tensor([True, False]).float(),
+        lambda m: m.tensor([1.5]).half(),
+        lambda m: m.tensor([1.7, 0.0]).to(m.float64),
+        lambda m: m.tensor([1.7, 0.0]).to(dtype=m.int64),
+        lambda m: m.tensor([1.7, 0.0]).to("cpu"),
+        lambda m: m.tensor([1.7, 0.0]).to("cpu", m.float64),
+        lambda m: m.tensor([1.7, 0.0]).to(m.tensor([1], dtype=m.int32)),
+        lambda m: (lambda t: t.to(m.float32) is t)(m.tensor([1.0])),
+        lambda m: (lambda t: t.float() is t)(m.tensor([1.0])),
+        lambda m: m.tensor([1.5, 2.5], requires_grad=True).long().requires_grad,
+        lambda m: m.tensor([1.5, 2.5], requires_grad=True).double().requires_grad,
+        lambda m: m.tensor([1.5]).item(),
+        lambda m: m.tensor([[3]]).item(),
+        lambda m: m.tensor(True).item(),
+        lambda m: type(m.tensor(3).item()).__name__,
+        lambda m: type(m.tensor(3.0).item()).__name__,
+        lambda m: m.tensor(0.1).item(),
+        lambda m: m.tensor([1, 2]).item(),
+        lambda m: m.tensor([[1.5, 2]]).tolist(),
+        lambda m: m.tensor(2).tolist(),
+        lambda m: [type(v).__name__ for v in m.tensor([1, 2]).tolist()],
+        lambda m: [type(v).__name__ for v in m.tensor([True]).tolist()],
+        lambda m: float(m.tensor([2.5])),
+        lambda m: int(m.tensor(2.7)),
+        lambda m: int(m.tensor(-2.7)),
+        lambda m: float(m.tensor([[2.5]])),
+        lambda m: float(m.tensor([2.5, 1])),
+        lambda m: int(m.tensor([2, 1])),
+        lambda m: bool(m.tensor([1, 2])),
+        lambda m: len(m.zeros(3, 2)),
+        lambda m: len(m.tensor(1.0)),
+        lambda m: m.zeros(3, 2).numel(),
+        lambda m: m.numel(m.zeros(3, 2)),
+        lambda m: m.zeros(3, 2).dim(),
+        lambda m: m.zeros(3, 2).ndim,
+        lambda m: m.zeros(3, 2).size(),
+        lambda m: m.zeros(3, 2).size(-1),
+        lambda m: m.zeros(3, 2).size(dim=0),
+        lambda m: m.zeros(3, 2).size(5),
+        lambda m: m.zeros(3, 2).shape,
+        lambda m: m.zeros(3, 2).shape == (3, 2),
+        lambda m: m.zeros(3, 2).shape[1],
+        lambda m: m.tensor([1.0]).double().numpy().dtype.name,
+        lambda m: m.tensor([1.0], requires_grad=True).numpy(),
+        lambda m: m.tensor([1.0], requires_grad=True).detach().numpy().tolist(),
+    ],
+    ids=lambda f: "",
+)
 def test_conversions(fn) -> None:
     same(fn)
 
@@ -374,8 +506,7 @@ def test_dtype_objects() -> None:
     assert chainrule.tensor([1]).int().dtype == chainrule.int32 == chainrule.int
     assert chainrule.float32 != chainrule.float64
     assert {chainrule.float32: 1}[chainrule.tensor([1.0]).dtype] == 1
-    for name in ("float16", "float32", "float64", "int8", "int16", "int32", "int64", "uint8",
-                 "bool"):
+    for name in ("float16", "float32", "float64", "int8", "int16", "int32", "int64", "uint8", "bool"):
         ours, theirs = getattr(chainrule, name), getattr(torch, name)
         assert repr(ours) == repr(theirs).replace("torch.", "chainrule.") == str(ours)
         assert ours.is_floating_point == theirs.is_floating_point

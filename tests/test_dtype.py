@@ -19,8 +19,9 @@ MAIN = ["bool", "uint8", "int32", "int64", "float32", "float64"]
 OPS = {"+": operator.add, "-": operator.sub, "*": operator.mul, "/": operator.truediv}
 
 # an operand: ("dims", dtype) a 1-D tensor, ("0d", dtype) a 0-d tensor, ("py", value) a scalar
-OPERANDS = ([("dims", d) for d in DTYPES] + [("0d", d) for d in DTYPES]
-            + [("py", True), ("py", 3), ("py", 2.5)])
+OPERANDS = (
+    [("dims", d) for d in DTYPES] + [("0d", d) for d in DTYPES] + [("py", True), ("py", 3), ("py", 2.5)]
+)
 _VALUES = {"bool": [True, False], "float16": [1.5, -2.0]}
 
 
@@ -61,9 +62,12 @@ def test_binary_op_dtypes(a, b) -> None:
         assert ours == theirs, f"{a} {symbol} {b}: chainrule {ours}, torch {theirs}"
         if t_val is not None:
             assert o_val.shape == t_val.shape
-            np.testing.assert_allclose(o_val.astype(np.float64), t_val.astype(np.float64),
-                                       rtol=1e-3 if "float16" in ours else 1e-6,
-                                       err_msg=f"{a} {symbol} {b}")
+            np.testing.assert_allclose(
+                o_val.astype(np.float64),
+                t_val.astype(np.float64),
+                rtol=1e-3 if "float16" in ours else 1e-6,
+                err_msg=f"{a} {symbol} {b}",
+            )
 
 
 @pytest.mark.parametrize("a, b", list(_pairs()))
@@ -103,9 +107,13 @@ def test_default_dtype_float64_changes_float_results(a, scalar) -> None:
 
 
 def test_bool_subtraction_is_refused_like_torch() -> None:
-    cases = [(("dims", "bool"), ("dims", "bool")), (("dims", "bool"), ("py", 1)),
-             (("dims", "float32"), ("py", True)), (("py", True), ("dims", "float32")),
-             (("dims", "int64"), ("0d", "bool"))]
+    cases = [
+        (("dims", "bool"), ("dims", "bool")),
+        (("dims", "bool"), ("py", 1)),
+        (("dims", "float32"), ("py", True)),
+        (("py", True), ("dims", "float32")),
+        (("dims", "int64"), ("0d", "bool")),
+    ]
     for a, b in cases:
         for lib in (torch, chainrule):
             with pytest.raises(RuntimeError, match="(?i)subtraction"):

@@ -40,8 +40,7 @@ def test_diamond_graph():
     grad = same(program)
     x = np.array(X)
     a = x * x  # d/dx sin(a) exp(a) = (cos a + sin a) exp(a) 2x
-    np.testing.assert_allclose(grad.numpy(), (np.cos(a) + np.sin(a)) * np.exp(a) * 2 * x,
-                               rtol=1e-12)
+    np.testing.assert_allclose(grad.numpy(), (np.cos(a) + np.sin(a)) * np.exp(a) * 2 * x, rtol=1e-12)
 
 
 def test_two_backward_calls_accumulate_into_the_same_grad_tensor():
@@ -175,10 +174,10 @@ def test_third_derivatives_with_create_graph():
     def program(lib):
         x = leaf(lib, [0.7, -1.3])
         out = {}
-        for name, f in (("x**4", lambda t: t ** 4), ("sin", lib.sin)):
-            d1, = lib.autograd.grad(f(x).sum(), x, create_graph=True)
-            d2, = lib.autograd.grad(d1.sum(), x, create_graph=True)
-            d3, = lib.autograd.grad(d2.sum(), x)
+        for name, f in (("x**4", lambda t: t**4), ("sin", lib.sin)):
+            (d1,) = lib.autograd.grad(f(x).sum(), x, create_graph=True)
+            (d2,) = lib.autograd.grad(d1.sum(), x, create_graph=True)
+            (d3,) = lib.autograd.grad(d2.sum(), x)
             out[name] = [d1, d2, d3, d1.requires_grad, d3.requires_grad]
         return out
 
@@ -191,7 +190,7 @@ def test_third_derivatives_with_create_graph():
 def test_backward_with_create_graph_gives_a_differentiable_grad():
     def program(lib):
         x = leaf(lib, X)
-        g, = lib.autograd.grad((x ** 3).sum(), x, create_graph=True)  # 3 x^2
+        (g,) = lib.autograd.grad((x**3).sum(), x, create_graph=True)  # 3 x^2
         (g * g).sum().backward()  # d/dx sum 9 x^4 = 36 x^3
         return x.grad
 
@@ -249,7 +248,7 @@ def test_grad_with_respect_to_an_intermediate_leaves_the_graph_below_it():
     def program(lib):
         x = leaf(lib, X)
         h = lib.exp(x)
-        g, = lib.autograd.grad((h * h).sum(), h)  # frees only the part above h
+        (g,) = lib.autograd.grad((h * h).sum(), h)  # frees only the part above h
         h.backward(g)  # so the part below can still run
         return g, x.grad
 
@@ -345,8 +344,9 @@ def test_is_leaf_grad_fn_and_next_functions():
         x, w = leaf(lib, X), lib.tensor(X, dtype=lib.float64)
         y = x * w
         z = lib.sin(y) + lib.exp(y)
-        names = [[None if f is None else f.name() for f, _ in n.next_functions]
-                 for n in (y.grad_fn, z.grad_fn)]
+        names = [
+            [None if f is None else f.name() for f, _ in n.next_functions] for n in (y.grad_fn, z.grad_fn)
+        ]
         return {
             "is_leaf": [x.is_leaf, w.is_leaf, y.is_leaf, z.is_leaf],
             "grad_fn": [x.grad_fn is None, w.grad_fn is None, y.grad_fn.name(), z.grad_fn.name()],
@@ -383,7 +383,7 @@ def test_a_chain_of_100000_ops_runs_backward_without_recursion():
         return x.grad
 
     grad = same(program, rtol=1e-9)
-    assert grad.item() == pytest.approx(c ** n, rel=1e-9)
+    assert grad.item() == pytest.approx(c**n, rel=1e-9)
 
 
 def test_a_chain_of_100000_two_input_ops():
@@ -445,7 +445,7 @@ def test_a_custom_functions_saved_tensors_are_freed_by_backward():
 
         @staticmethod
         def backward(ctx, g):
-            x, = ctx.saved_tensors
+            (x,) = ctx.saved_tensors
             return 2 * g * x
 
     x = leaf(chainrule, X)

@@ -58,15 +58,12 @@ def test_training_gives_the_same_losses_as_torch_on_the_same_data():
     ours = load_lecture(chainrule, "lecture_chainrule")
     theirs = load_lecture(torch, "lecture_torch")
     X, Y, _ = ours.simulate()
-    bhat_ours, losses_ours = ours.fit(chainrule.tensor(X), chainrule.tensor(Y), X.shape[1],
-                                      verbose=False)
-    bhat_theirs, losses_theirs = theirs.fit(torch.tensor(X), torch.tensor(Y), X.shape[1],
-                                            verbose=False)
+    bhat_ours, losses_ours = ours.fit(chainrule.tensor(X), chainrule.tensor(Y), X.shape[1], verbose=False)
+    bhat_theirs, losses_theirs = theirs.fit(torch.tensor(X), torch.tensor(Y), X.shape[1], verbose=False)
     assert len(losses_ours) == len(losses_theirs) == 500
     assert abs(losses_ours[-1] - losses_theirs[-1]) < 1e-5
     np.testing.assert_allclose(losses_ours, losses_theirs, rtol=1e-5, atol=1e-6)
-    np.testing.assert_allclose(bhat_ours.detach().numpy(), bhat_theirs.detach().numpy(),
-                               rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(bhat_ours.detach().numpy(), bhat_theirs.detach().numpy(), rtol=1e-5, atol=1e-6)
     assert bhat_ours.dtype == chainrule.float32 and bhat_theirs.dtype == torch.float32
 
 

@@ -25,7 +25,7 @@ def functions(lib):
 
         @staticmethod
         def backward(ctx, grad_output):
-            y, = ctx.saved_tensors
+            (y,) = ctx.saved_tensors
             return grad_output * y
 
     class Mul(lib.autograd.Function):
@@ -56,7 +56,7 @@ def functions(lib):
 
         @staticmethod
         def backward(ctx, g_sin, g_cos):
-            x, = ctx.saved_tensors
+            (x,) = ctx.saved_tensors
             SinCos.calls.append((g_sin, g_cos))
             return g_sin * x.cos() - g_cos * x.sin()
 
@@ -75,7 +75,7 @@ def functions(lib):
 
         @staticmethod
         def backward(ctx, g, g_order, g_doubled, g_str):
-            order, = ctx.saved_tensors
+            (order,) = ctx.saved_tensors
             Sort.calls.append((g_order, g_doubled, g_str))
             out = lib.zeros_like(g)
             out[order] = g
@@ -119,7 +119,7 @@ def functions(lib):
 
         @staticmethod
         def backward(ctx, g):
-            x, = ctx.saved_tensors
+            (x,) = ctx.saved_tensors
             return 2 * g * x
 
     return locals()
@@ -279,11 +279,11 @@ def test_double_backward_through_a_function():
     def program(lib):
         f = functions(lib)
         x = leaf(lib, X)
-        g, = lib.autograd.grad(f["Cube"].apply(x).sum(), x, create_graph=True)  # 3 x^2
-        gg, = lib.autograd.grad(g.sum(), x)  # 6 x
+        (g,) = lib.autograd.grad(f["Cube"].apply(x).sum(), x, create_graph=True)  # 3 x^2
+        (gg,) = lib.autograd.grad(g.sum(), x)  # 6 x
         y = f["Exp"].apply(x)  # a saved output: re-attached to the graph in backward
-        e1, = lib.autograd.grad((y * y).sum(), x, create_graph=True)  # 2 e^2x
-        e2, = lib.autograd.grad(e1.sum(), x)  # 4 e^2x
+        (e1,) = lib.autograd.grad((y * y).sum(), x, create_graph=True)  # 2 e^2x
+        (e2,) = lib.autograd.grad(e1.sum(), x)  # 4 e^2x
         return g, gg, e1, e2
 
     g, gg, e1, e2 = same(program)
@@ -414,8 +414,14 @@ def test_mark_dirty_returns_the_input_with_the_new_history():
         x2 = x * 1
         before = x2.grad_fn
         y = dirty_functions(lib)["MulTwoInPlace"].apply(x2)
-        facts = [y is x2, x2._version, x2.grad_fn.name(), x2.grad_fn.next_functions[0][0] is before,
-                 x2.is_leaf, x2.requires_grad]
+        facts = [
+            y is x2,
+            x2._version,
+            x2.grad_fn.name(),
+            x2.grad_fn.next_functions[0][0] is before,
+            x2.is_leaf,
+            x2.requires_grad,
+        ]
         (x2 * 3).sum().backward()  # through the Function: 3 * 2 per element
         return facts, x2, x.grad
 
@@ -430,8 +436,13 @@ def test_mark_dirty_on_an_input_that_does_not_require_grad():
         w = leaf(lib, [1.0, 2.0])
         z = lib.zeros(2, dtype=lib.float64)
         o1, o2 = f["AddInPlace"].apply(z, w)
-        facts = [o1 is z, z.requires_grad, z.is_leaf, z._version, z.grad_fn is o2.grad_fn or
-                 z.grad_fn.name() == o2.grad_fn.name()]
+        facts = [
+            o1 is z,
+            z.requires_grad,
+            z.is_leaf,
+            z._version,
+            z.grad_fn is o2.grad_fn or z.grad_fn.name() == o2.grad_fn.name(),
+        ]
         (z * 3 + o2).sum().backward()
         return facts, z, w.grad
 
@@ -466,11 +477,13 @@ def test_a_saved_dirty_tensor_is_checked_at_its_new_version():
 @pytest.mark.parametrize("lib", LIBS, ids=lambda m: m.__name__)
 def test_mark_dirty_errors(lib):
     f = dirty_functions(lib)
-    with pytest.raises(RuntimeError, match="marked as dirty during the forward method were not "
-                       "returned as output"):
+    with pytest.raises(
+        RuntimeError, match="marked as dirty during the forward method were not returned as output"
+    ):
         f["NotReturned"].apply(leaf(lib, X) * 1)
-    with pytest.raises(RuntimeError, match="a leaf Variable that requires grad has been used in an "
-                       "in-place operation"):
+    with pytest.raises(
+        RuntimeError, match="a leaf Variable that requires grad has been used in an in-place operation"
+    ):
         f["MulTwoInPlace"].apply(leaf(lib, X))
 
 
@@ -500,7 +513,7 @@ def once_exp(lib):
         @staticmethod
         @lib.autograd.function.once_differentiable
         def backward(ctx, g):
-            y, = ctx.saved_tensors
+            (y,) = ctx.saved_tensors
             OnceExp.grad_modes.append(lib.is_grad_enabled())
             return g * y
 
@@ -511,7 +524,7 @@ def test_once_differentiable_runs_without_recording():
     def program(lib):
         f = once_exp(lib)
         x = leaf(lib, X)
-        g, = lib.autograd.grad(f.apply(x).sum(), x, create_graph=True)  # grad_output is constant
+        (g,) = lib.autograd.grad(f.apply(x).sum(), x, create_graph=True)  # grad_output is constant
         return g, g.requires_grad, f.grad_modes, f.backward.__name__
 
     same(program)
@@ -521,10 +534,12 @@ def test_once_differentiable_runs_without_recording():
 def test_double_backward_through_once_differentiable_raises(lib):
     x = leaf(lib, X)
     v = leaf(lib, [1.0, 1.0, 1.0])
-    g, = lib.autograd.grad(once_exp(lib).apply(x * 1), x, v, create_graph=True)
+    (g,) = lib.autograd.grad(once_exp(lib).apply(x * 1), x, v, create_graph=True)
     assert g.requires_grad
-    with pytest.raises(RuntimeError, match="trying to differentiate twice a function that was marked "
-                       "with @once_differentiable"):
+    with pytest.raises(
+        RuntimeError,
+        match="trying to differentiate twice a function that was marked with @once_differentiable",
+    ):
         g.sum().backward()
 
 

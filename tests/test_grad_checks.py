@@ -141,10 +141,10 @@ def test_create_graph_first_gradient_is_a_differentiable_copy():
         x = leaf(lib, X)
         k = leaf(lib, [1.0, 1.0, 1.0])
         x.register_hook(lambda g: g * k)
-        (x ** 2).sum().backward(create_graph=True)
+        (x**2).sum().backward(create_graph=True)
         first = x.grad
-        g_k, = lib.autograd.grad(first.sum(), k)  # d/dk of 2x * k
-        (x ** 2).sum().backward()
+        (g_k,) = lib.autograd.grad(first.sum(), k)  # d/dk of 2x * k
+        (x**2).sum().backward()
         return first, g_k, x.grad, first.requires_grad
 
     same(program)
@@ -194,8 +194,11 @@ def test_a_hook_changing_the_dtype_raises(lib, where):
     x = leaf(lib, [1.0, 2.0])
     t = x if where == "leaf" else x * 1
     t.register_hook(lambda g: g.float())
-    with pytest.raises(RuntimeError, match=r"hook '<lambda>' has changed the type of value \(was "
-                       r"\w+\.DoubleTensor got \w+\.FloatTensor\)"):
+    with pytest.raises(
+        RuntimeError,
+        match=r"hook '<lambda>' has changed the type of value \(was "
+        r"\w+\.DoubleTensor got \w+\.FloatTensor\)",
+    ):
         (t * 2).sum().backward()
 
 
@@ -227,9 +230,12 @@ def _assign(t, value):
 @pytest.mark.parametrize("lib", LIBS, **IDS)
 def test_assigning_a_grad_of_another_size_raises(lib):
     w = lib.zeros(2, requires_grad=True)
-    with pytest.raises(RuntimeError, match=r"attempting to assign a gradient of size '\[1\]' to a "
-                       r"tensor of size '\[2\]'. Please ensure that the gradient and the tensor are "
-                       "the same size"):
+    with pytest.raises(
+        RuntimeError,
+        match=r"attempting to assign a gradient of size '\[1\]' to a "
+        r"tensor of size '\[2\]'. Please ensure that the gradient and the tensor are "
+        "the same size",
+    ):
         _assign(w, lib.tensor([0.5]))
     m = lib.zeros(2, 3, requires_grad=True)
     with pytest.raises(RuntimeError, match=r"size '\[3, 2\]' to a tensor of size '\[2, 3\]'"):
@@ -241,17 +247,21 @@ def test_assigning_a_grad_of_another_size_raises(lib):
 @pytest.mark.parametrize("dtype, cpp", [("float64", "double"), ("int64", "long int")])
 def test_assigning_a_grad_of_another_dtype_raises(lib, dtype, cpp):
     w = lib.zeros(2, requires_grad=True)
-    with pytest.raises(RuntimeError, match=f"attempting to assign a gradient with dtype '{cpp}' to a "
-                       "tensor with grad_dtype 'Float'. The gradient must match the tensor's "
-                       r"grad_dtype \(defaults to the tensor's dtype\)"):
+    with pytest.raises(
+        RuntimeError,
+        match=f"attempting to assign a gradient with dtype '{cpp}' to a "
+        "tensor with grad_dtype 'Float'. The gradient must match the tensor's "
+        r"grad_dtype \(defaults to the tensor's dtype\)",
+    ):
         _assign(w, lib.zeros(3, dtype=getattr(lib, dtype)))  # the dtype is checked before the size
 
 
 @pytest.mark.parametrize("lib", LIBS, **IDS)
 def test_assigning_a_non_tensor_or_the_tensor_itself_raises(lib):
     w = lib.zeros(2, requires_grad=True)
-    with pytest.raises(TypeError, match="assigned grad expected to be a Tensor or None but got grad "
-                       "of type list"):
+    with pytest.raises(
+        TypeError, match="assigned grad expected to be a Tensor or None but got grad of type list"
+    ):
         _assign(w, [1.0, 2.0])
     with pytest.raises(RuntimeError, match="can't assign Variable as its own grad"):
         _assign(w, w)
@@ -276,8 +286,10 @@ def test_assignments_torch_accepts():
 def test_assigning_grad_on_the_wrong_device_raises():
     pytest.importorskip("cupy")
     w = chainrule.zeros(2, requires_grad=True)
-    with pytest.raises(RuntimeError, match="attempting to assign a gradient with device type 'cuda' to a "
-                       "tensor with device type 'cpu'"):
+    with pytest.raises(
+        RuntimeError,
+        match="attempting to assign a gradient with device type 'cuda' to a tensor with device type 'cpu'",
+    ):
         w.grad = chainrule.zeros(2, device="cuda")
 
 
@@ -291,7 +303,7 @@ def test_optimizers_with_assigned_and_computed_grads(opt):
         optimizer.step()
         for _ in range(3):
             optimizer.zero_grad()
-            (w ** 2).sum().backward()
+            (w**2).sum().backward()
             optimizer.step()
         optimizer.zero_grad()
         return w.detach(), w.grad

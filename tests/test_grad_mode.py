@@ -235,9 +235,13 @@ def test_which_tensors_are_inference_tensors():
         with lib.inference_mode():
             a = lib.ones(3)
             made_inside = {
-                "factory": a, "tensor": lib.tensor([1.0, 2.0]), "randn": lib.randn(2),
-                "op on normal": normal * 2, "clone of normal": normal.clone(),
-                "view of normal": normal.view(3), "detach of normal": normal.detach(),
+                "factory": a,
+                "tensor": lib.tensor([1.0, 2.0]),
+                "randn": lib.randn(2),
+                "op on normal": normal * 2,
+                "clone of normal": normal.clone(),
+                "view of normal": normal.view(3),
+                "detach of normal": normal.detach(),
                 "op on inference": a.exp(),
             }
             with lib.inference_mode(False):
@@ -246,11 +250,21 @@ def test_which_tensors_are_inference_tensors():
                 made_inside["no_grad inside"] = lib.ones(1)
         with lib.no_grad():
             made_inside["no_grad"] = lib.ones(1)
-        outside = {"op": a * 2, "view": a.view(3, 1), "index": a[0], "transpose": a.t(),
-                   "detach": a.detach(), "clone": a.clone(), "data": a.data,
-                   "to float64": a.to(lib.float64), "same-dtype float()": a.float()}
-        return ({k: t.is_inference() for k, t in made_inside.items()},
-                {k: t.is_inference() for k, t in outside.items()})
+        outside = {
+            "op": a * 2,
+            "view": a.view(3, 1),
+            "index": a[0],
+            "transpose": a.t(),
+            "detach": a.detach(),
+            "clone": a.clone(),
+            "data": a.data,
+            "to float64": a.to(lib.float64),
+            "same-dtype float()": a.float(),
+        }
+        return (
+            {k: t.is_inference() for k, t in made_inside.items()},
+            {k: t.is_inference() for k, t in outside.items()},
+        )
 
     made_inside, outside = same(program)
     assert made_inside["factory"] and not made_inside["view of normal"]
@@ -261,9 +275,14 @@ def test_inplace_update_of_an_inference_tensor_outside_inference_mode_raises():
     def program(lib):
         with lib.inference_mode():
             a, b = lib.ones(3), lib.full((3,), 2.0)
-        seen = [outcome(lambda: a.add_(1)), outcome(lambda: a.mul_(lib.ones(3))),
-                outcome(lambda: a.view(3).sin_()), outcome(lambda: a.zero_()),
-                outcome(lambda: a.copy_(lib.zeros(3))), outcome(lambda: a.__setitem__(0, 5.0))]
+        seen = [
+            outcome(lambda: a.add_(1)),
+            outcome(lambda: a.mul_(lib.ones(3))),
+            outcome(lambda: a.view(3).sin_()),
+            outcome(lambda: a.zero_()),
+            outcome(lambda: a.copy_(lib.zeros(3))),
+            outcome(lambda: a.__setitem__(0, 5.0)),
+        ]
         with lib.no_grad():
             seen.append(outcome(lambda: a.add_(1)))
         with lib.inference_mode():
@@ -287,14 +306,21 @@ def test_inference_tensors_cannot_get_requires_grad_or_a_version_outside_inferen
         with lib.inference_mode():
             a = lib.ones(3)
             inside = outcome(lambda: lib.ones(2).requires_grad_())
-        return (inside, outcome(lambda: a.requires_grad_()),
-                outcome(lambda: setattr(a, "requires_grad", True)),
-                outcome(lambda: lib.nn.Parameter(a)), outcome(lambda: a.requires_grad_(False)),
-                outcome(lambda: a._version), outcome(lambda: a.clone().requires_grad_()))
+        return (
+            inside,
+            outcome(lambda: a.requires_grad_()),
+            outcome(lambda: setattr(a, "requires_grad", True)),
+            outcome(lambda: lib.nn.Parameter(a)),
+            outcome(lambda: a.requires_grad_(False)),
+            outcome(lambda: a._version),
+            outcome(lambda: a.clone().requires_grad_()),
+        )
 
     seen = same(program)
-    assert seen[1] == ("RuntimeError", "Setting requires_grad=True on inference tensor outside "
-                                       "InferenceMode is not allowed.")
+    assert seen[1] == (
+        "RuntimeError",
+        "Setting requires_grad=True on inference tensor outside InferenceMode is not allowed.",
+    )
 
 
 def test_inference_tensors_cannot_be_saved_for_backward():
@@ -304,10 +330,18 @@ def test_inference_tensors_cannot_be_saved_for_backward():
             m = lib.ones(3, 3, dtype=lib.float64)
         w = lib.tensor([0.5, -1.0, 2.0], dtype=lib.float64, requires_grad=True)
         weight = lib.ones(2, 3, dtype=lib.float64, requires_grad=True)
-        seen = [outcome(lambda: w * a), outcome(lambda: a * w), outcome(lambda: m @ w),
-                outcome(lambda: w.exp() * a), outcome(lambda: lib.nn.functional.linear(a, weight)),
-                outcome(lambda: w + a), outcome(lambda: w - a), outcome(lambda: lib.cat([w, a])),
-                outcome(lambda: lib.stack([w, a])), outcome(lambda: w * a.clone())]
+        seen = [
+            outcome(lambda: w * a),
+            outcome(lambda: a * w),
+            outcome(lambda: m @ w),
+            outcome(lambda: w.exp() * a),
+            outcome(lambda: lib.nn.functional.linear(a, weight)),
+            outcome(lambda: w + a),
+            outcome(lambda: w - a),
+            outcome(lambda: lib.cat([w, a])),
+            outcome(lambda: lib.stack([w, a])),
+            outcome(lambda: w * a.clone()),
+        ]
         with lib.no_grad():
             seen.append(outcome(lambda: w * a))  # nothing recorded, nothing saved
         with lib.inference_mode():
@@ -319,7 +353,8 @@ def test_inference_tensors_cannot_be_saved_for_backward():
 
     seen = same(program)[0]
     assert seen[0][0] == "RuntimeError" and seen[0][1].startswith(
-        "Inference tensors cannot be saved for backward.")
+        "Inference tensors cannot be saved for backward."
+    )
     assert seen[5] == ("ok", False, True)
 
 

@@ -40,7 +40,7 @@ def cube_detached_backward(lib):
         @staticmethod
         def forward(ctx, x):
             ctx.save_for_backward(x)
-            return x ** 3
+            return x**3
 
         @staticmethod
         def backward(ctx, g):
@@ -108,8 +108,10 @@ def test_wrong_backward_fails_with_a_report_naming_the_worst_entry() -> None:
     ratio = np.abs(error) / (1e-5 + 1e-3 * np.abs(a))
     o, i = np.unravel_index(np.argmax(ratio), ratio.shape)
     in_index = list(np.unravel_index(i, (2, 2)))
-    assert f"the worst is d output[{o}] / d input{[int(v) for v in in_index]} (jacobian row {o}, " \
-           f"column {i})" in msg
+    assert (
+        f"the worst is d output[{o}] / d input{[int(v) for v in in_index]} (jacobian row {o}, "
+        f"column {i})" in msg
+    )
     assert f"analytical: {float(a[o, i] + error[o, i])!r}" in msg
     numerical = float(re.search(r"numerical:\s+(\S+)", msg).group(1))
     assert numerical == pytest.approx(a[o, i], abs=1e-8)
@@ -121,11 +123,14 @@ def test_wrong_backward_fails_with_a_report_naming_the_worst_entry() -> None:
 def test_raise_exception_false_returns_false_like_torch() -> None:
     a, error = np.eye(2, 4), np.full((2, 4), 0.1)
     for lib in LIBS:
-        ok = lib.autograd.gradcheck(wrong_linear(lib, a, error), (T(lib, X[:, :2]),),
-                                    raise_exception=False)
+        ok = lib.autograd.gradcheck(wrong_linear(lib, a, error), (T(lib, X[:, :2]),), raise_exception=False)
         assert ok is False
-        assert lib.autograd.gradcheck(wrong_linear(lib, a, error), (T(lib, X[:, :2]),),
-                                      raise_exception=False, fast_mode=True) is False
+        assert (
+            lib.autograd.gradcheck(
+                wrong_linear(lib, a, error), (T(lib, X[:, :2]),), raise_exception=False, fast_mode=True
+            )
+            is False
+        )
 
 
 def test_fast_mode_failure_reports_the_full_jacobians() -> None:
@@ -141,21 +146,22 @@ def test_float32_warns_like_torch_and_the_report_hints_at_float64() -> None:
     for lib in LIBS:
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
-            lib.autograd.gradcheck(lambda x: x * 2, (T(lib, X, dtype="float32"),), eps=1e-3,
-                                   atol=1e-2)
+            lib.autograd.gradcheck(lambda x: x * 2, (T(lib, X, dtype="float32"),), eps=1e-3, atol=1e-2)
         messages.append([str(w.message) for w in caught if issubclass(w.category, UserWarning)])
     assert messages[1] == messages[0] and len(messages[0]) == 1
     with pytest.warns(UserWarning), pytest.raises(GradcheckError, match="float64"):
-        gradcheck(wrong_linear(chainrule, np.eye(2, 4), np.full((2, 4), 0.1)),
-                  (T(chainrule, X[:, :2], dtype="float32"),), eps=1e-3)
+        gradcheck(
+            wrong_linear(chainrule, np.eye(2, 4), np.full((2, 4), 0.1)),
+            (T(chainrule, X[:, :2], dtype="float32"),),
+            eps=1e-3,
+        )
 
 
 def test_no_input_requiring_grad_is_a_value_error_like_torch() -> None:
     msgs = []
     for lib in LIBS:
         with pytest.raises(ValueError) as info:
-            lib.autograd.gradcheck(lambda x: x * 2, (T(lib, X, requires_grad=False),),
-                                   raise_exception=False)
+            lib.autograd.gradcheck(lambda x: x * 2, (T(lib, X, requires_grad=False),), raise_exception=False)
         msgs.append(str(info.value))
     assert msgs[0] == msgs[1]
 
@@ -164,8 +170,7 @@ def test_gradgradcheck_catches_a_backward_that_is_not_differentiable() -> None:
     for lib in LIBS:
         x = T(lib, X)
         assert lib.autograd.gradcheck(cube_detached_backward(lib), (x,))
-        assert lib.autograd.gradgradcheck(cube_detached_backward(lib), (x,),
-                                          raise_exception=False) is False
+        assert lib.autograd.gradgradcheck(cube_detached_backward(lib), (x,), raise_exception=False) is False
         assert lib.autograd.gradgradcheck(cube(lib), (x,))
     with pytest.raises(GradcheckError, match="Jacobian mismatch for output 0 with respect to input 0"):
         gradgradcheck(cube_detached_backward(chainrule), (T(chainrule, X),))
@@ -265,11 +270,11 @@ def test_undefined_output_gradients_like_torch() -> None:
         assert lib.autograd.gradcheck(_two_outputs(lib, False), (T(lib, X),))
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # torch warns about the check being new
-            with pytest.raises(RuntimeError, match="Expected backward function to handle undefined "
-                                                   "output grads"):
+            with pytest.raises(
+                RuntimeError, match="Expected backward function to handle undefined output grads"
+            ):
                 lib.autograd.gradcheck(_two_outputs(lib, True), (T(lib, X),))
-        assert lib.autograd.gradcheck(_two_outputs(lib, True), (T(lib, X),),
-                                      check_undefined_grad=False)
+        assert lib.autograd.gradcheck(_two_outputs(lib, True), (T(lib, X),), check_undefined_grad=False)
 
 
 def test_forward_mode_check_catches_a_wrong_backward() -> None:
@@ -277,8 +282,12 @@ def test_forward_mode_check_catches_a_wrong_backward() -> None:
     so it is wrong too; the reverse check alone is switched off to see the forward report."""
     a, error = np.eye(2, 4), np.full((2, 4), 0.1)
     with pytest.raises(GradcheckError, match="Jacobian computed with forward mode mismatch"):
-        gradcheck(wrong_linear(chainrule, a, error), (T(chainrule, X[:, :2]),),
-                  check_forward_ad=True, check_backward_ad=False)
+        gradcheck(
+            wrong_linear(chainrule, a, error),
+            (T(chainrule, X[:, :2]),),
+            check_forward_ad=True,
+            check_backward_ad=False,
+        )
 
 
 def test_non_tensor_and_constant_arguments_and_the_argument_position() -> None:

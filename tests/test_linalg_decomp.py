@@ -22,15 +22,19 @@ SETTINGS = settings(max_examples=25, deadline=None, derandomize=True)
 
 
 # ---- return types ------------------------------------------------------------------------------
-@pytest.mark.parametrize("call", [
-    lambda m, a: m.linalg.eigh(a @ a.mT),
-    lambda m, a: m.linalg.svd(a),
-    lambda m, a: m.svd(a),
-    lambda m, a: m.linalg.qr(a),
-    lambda m, a: m.qr(a),
-    lambda m, a: a.qr(),
-    lambda m, a: a.svd(),
-], ids=["linalg.eigh", "linalg.svd", "svd", "linalg.qr", "qr", "Tensor.qr", "Tensor.svd"])
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda m, a: m.linalg.eigh(a @ a.mT),
+        lambda m, a: m.linalg.svd(a),
+        lambda m, a: m.svd(a),
+        lambda m, a: m.linalg.qr(a),
+        lambda m, a: m.qr(a),
+        lambda m, a: a.qr(),
+        lambda m, a: a.svd(),
+    ],
+    ids=["linalg.eigh", "linalg.svd", "svd", "linalg.qr", "qr", "Tensor.qr", "Tensor.svd"],
+)
 def test_named_tuples_match_torch(call) -> None:
     ours, theirs = both(call, np.random.default_rng(0).standard_normal((3, 3)))
     assert type(ours).__name__ == type(theirs).__name__
@@ -41,16 +45,27 @@ def test_named_tuples_match_torch(call) -> None:
 
 
 @pytest.mark.parametrize("shape", [(4, 3), (3, 4), (2, 3, 3)])
-@pytest.mark.parametrize("call", [
-    lambda m, a: m.linalg.svd(a, full_matrices=True),
-    lambda m, a: m.linalg.svd(a, full_matrices=False),
-    lambda m, a: m.svd(a, some=False),
-    lambda m, a: m.svd(a, compute_uv=False),
-    lambda m, a: m.linalg.qr(a, mode="complete"),
-    lambda m, a: m.linalg.qr(a, mode="r"),
-    lambda m, a: m.qr(a, some=False),
-], ids=["svd full", "svd reduced", "torch.svd full", "torch.svd no uv", "qr complete", "qr r",
-        "torch.qr complete"])
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda m, a: m.linalg.svd(a, full_matrices=True),
+        lambda m, a: m.linalg.svd(a, full_matrices=False),
+        lambda m, a: m.svd(a, some=False),
+        lambda m, a: m.svd(a, compute_uv=False),
+        lambda m, a: m.linalg.qr(a, mode="complete"),
+        lambda m, a: m.linalg.qr(a, mode="r"),
+        lambda m, a: m.qr(a, some=False),
+    ],
+    ids=[
+        "svd full",
+        "svd reduced",
+        "torch.svd full",
+        "torch.svd no uv",
+        "qr complete",
+        "qr r",
+        "torch.qr complete",
+    ],
+)
 def test_output_shapes_and_dtypes_match_torch(call, shape) -> None:
     for dtype in (np.float32, np.float64):
         a = np.random.default_rng(1).standard_normal(shape).astype(dtype)
@@ -104,10 +119,10 @@ ERRORS = {
     "matrix_norm same dims": lambda m: m.linalg.matrix_norm(_square(m), dim=(1, -1)),
     "matrix_norm dim out of range": lambda m: m.linalg.matrix_norm(_square(m), dim=(0, 2)),
     "matrix_norm int": lambda m: m.linalg.matrix_norm(m.ones(2, 2, dtype=m.int64)),
-    "matrix_norm narrowing dtype": lambda m: m.linalg.matrix_norm(m.ones(2, 2, dtype=m.float64),
-                                                                  dtype=m.float32),
-    "matrix_norm float16 nuc": lambda m: m.linalg.matrix_norm(m.ones(2, 2, dtype=m.float16),
-                                                              "nuc"),
+    "matrix_norm narrowing dtype": lambda m: m.linalg.matrix_norm(
+        m.ones(2, 2, dtype=m.float64), dtype=m.float32
+    ),
+    "matrix_norm float16 nuc": lambda m: m.linalg.matrix_norm(m.ones(2, 2, dtype=m.float16), "nuc"),
     "matrix_norm empty -inf": lambda m: m.linalg.matrix_norm(m.ones(0, 3), -math.inf),
     "matrix_norm empty -2": lambda m: m.linalg.matrix_norm(m.ones(3, 0), -2),
     "linalg.norm 3-D with ord": lambda m: m.linalg.norm(m.ones(2, 2, 2), 2),
@@ -219,8 +234,7 @@ def test_eigh_at_repeated_eigenvalues_matches_torch() -> None:
         # projectors: V_k V_k^T is the same for every basis of the eigenspace; the eigenspaces are
         # 2 apart, so the projectors' error is the backward error over that gap
         for block in (slice(0, 2), slice(2, 3)):
-            np.testing.assert_allclose(V[:, block] @ V[:, block].T, q[:, block] @ q[:, block].T,
-                                       atol=tol / 2)
+            np.testing.assert_allclose(V[:, block] @ V[:, block].T, q[:, block] @ q[:, block].T, atol=tol / 2)
         x = lib.tensor(a, requires_grad=True)
         L = lib.linalg.eigh(x).eigenvalues
         grads.append(to_numpy(lib.autograd.grad(L.sum() + (L * L).sum(), x)[0]))
@@ -231,10 +245,14 @@ def test_eigh_at_repeated_eigenvalues_matches_torch() -> None:
 WEIGHTS = np.arange(9.0).reshape(3, 3)
 
 
-@pytest.mark.parametrize("loss", [
-    lambda m, L, V: (V @ (L.unsqueeze(-1) * V.mT)).sum(),
-    lambda m, L, V: ((V[:, :2] @ V[:, :2].mT) * m.tensor(WEIGHTS)).sum(),
-], ids=["V diag(L) V^T", "projector onto the pair"])
+@pytest.mark.parametrize(
+    "loss",
+    [
+        lambda m, L, V: (V @ (L.unsqueeze(-1) * V.mT)).sum(),
+        lambda m, L, V: ((V[:, :2] @ V[:, :2].mT) * m.tensor(WEIGHTS)).sum(),
+    ],
+    ids=["V diag(L) V^T", "projector onto the pair"],
+)
 def test_eigh_gradients_near_repeated_eigenvalues_match_torch(loss) -> None:
     """Losses invariant under rotations within a near-repeated pair's eigenspace have a smooth
     gradient, but the eigenvector rule reaches it through terms of size 1 / (L_i - L_j): the
@@ -256,8 +274,9 @@ def test_eigh_gradients_near_repeated_eigenvalues_match_torch(loss) -> None:
         for j in range(i + 1):
             e = np.zeros((3, 3))
             e[i, j] = e[j, i] = h
-            up, down = (loss(chainrule, *chainrule.linalg.eigh(chainrule.tensor(a + s * e))).item()
-                        for s in (1, -1))
+            up, down = (
+                loss(chainrule, *chainrule.linalg.eigh(chainrule.tensor(a + s * e))).item() for s in (1, -1)
+            )
             numeric[i, j] = numeric[j, i] = (up - down) / (2 * h) / (1 if i == j else 2)
     np.testing.assert_allclose(grads[0], numeric, rtol=0, atol=1e-7)
 
@@ -334,8 +353,11 @@ def _eye(k: int):
 
 
 @SETTINGS
-@given(shape=matrices(max_side=5, max_batch=2), dtype=st.sampled_from([np.float32, np.float64]),
-       seed=st.integers(0, 2**31 - 1))
+@given(
+    shape=matrices(max_side=5, max_batch=2),
+    dtype=st.sampled_from([np.float32, np.float64]),
+    seed=st.integers(0, 2**31 - 1),
+)
 def test_qr_identities(shape, dtype, seed) -> None:
     (shape,) = shape
     a = np.random.default_rng(seed).standard_normal(shape).astype(dtype)
@@ -344,16 +366,22 @@ def test_qr_identities(shape, dtype, seed) -> None:
     for mode in ("reduced", "complete"):
         Q, R = (t.numpy() for t in chainrule.linalg.qr(chainrule.tensor(a), mode=mode))
         assert Q.dtype == dtype and R.dtype == dtype
-        np.testing.assert_allclose(Q.swapaxes(-1, -2) @ Q, np.broadcast_to(
-            _eye(Q.shape[-1]), Q.shape[:-2] + (Q.shape[-1],) * 2), atol=tol)
+        np.testing.assert_allclose(
+            Q.swapaxes(-1, -2) @ Q,
+            np.broadcast_to(_eye(Q.shape[-1]), Q.shape[:-2] + (Q.shape[-1],) * 2),
+            atol=tol,
+        )
         np.testing.assert_allclose(Q @ R, a, atol=tol)
         np.testing.assert_array_equal(np.triu(R), R)
         assert Q.shape[-1] == (min(m, n) if mode == "reduced" else m)
 
 
 @SETTINGS
-@given(shape=matrices(square=True, max_side=5), dtype=st.sampled_from([np.float32, np.float64]),
-       seed=st.integers(0, 2**31 - 1))
+@given(
+    shape=matrices(square=True, max_side=5),
+    dtype=st.sampled_from([np.float32, np.float64]),
+    seed=st.integers(0, 2**31 - 1),
+)
 def test_eigh_identities(shape, dtype, seed) -> None:
     (shape,) = shape
     b = np.random.default_rng(seed).standard_normal(shape)
@@ -362,16 +390,18 @@ def test_eigh_identities(shape, dtype, seed) -> None:
     L, V = (t.numpy() for t in chainrule.linalg.eigh(chainrule.tensor(a)))
     assert L.dtype == dtype and V.dtype == dtype
     np.testing.assert_allclose(a @ V, V * L[..., None, :], atol=tol)
-    np.testing.assert_allclose(V.swapaxes(-1, -2) @ V,
-                               np.broadcast_to(_eye(shape[-1]), a.shape), atol=tol)
+    np.testing.assert_allclose(V.swapaxes(-1, -2) @ V, np.broadcast_to(_eye(shape[-1]), a.shape), atol=tol)
     assert np.all(np.diff(L, axis=-1) >= 0)  # ascending, as torch
-    np.testing.assert_allclose(chainrule.linalg.eigvalsh(chainrule.tensor(a)).numpy(), L,
-                               atol=tol)
+    np.testing.assert_allclose(chainrule.linalg.eigvalsh(chainrule.tensor(a)).numpy(), L, atol=tol)
 
 
 @SETTINGS
-@given(shape=matrices(max_side=5), dtype=st.sampled_from([np.float32, np.float64]),
-       full=st.booleans(), seed=st.integers(0, 2**31 - 1))
+@given(
+    shape=matrices(max_side=5),
+    dtype=st.sampled_from([np.float32, np.float64]),
+    full=st.booleans(),
+    seed=st.integers(0, 2**31 - 1),
+)
 def test_svd_identities(shape, dtype, full, seed) -> None:
     (shape,) = shape
     a = np.random.default_rng(seed).standard_normal(shape).astype(dtype)
@@ -382,9 +412,11 @@ def test_svd_identities(shape, dtype, full, seed) -> None:
     assert k == min(shape[-2:]) and U.dtype == S.dtype == Vh.dtype == dtype
     np.testing.assert_allclose((U[..., :k] * S[..., None, :]) @ Vh[..., :k, :], a, atol=tol)
     for W in (U, Vh.swapaxes(-1, -2)):
-        np.testing.assert_allclose(W.swapaxes(-1, -2) @ W,
-                                   np.broadcast_to(_eye(W.shape[-1]), W.shape[:-2] +
-                                                   (W.shape[-1],) * 2), atol=tol)
+        np.testing.assert_allclose(
+            W.swapaxes(-1, -2) @ W,
+            np.broadcast_to(_eye(W.shape[-1]), W.shape[:-2] + (W.shape[-1],) * 2),
+            atol=tol,
+        )
     assert np.all(np.diff(S, axis=-1) <= 0) and np.all(S >= 0)  # descending, as torch
     np.testing.assert_allclose(chainrule.linalg.svdvals(x).numpy(), S, atol=tol)
     theirs = torch.linalg.svdvals(torch.tensor(a)).numpy()
@@ -404,12 +436,12 @@ THIRD = {
 
 def _svd_loss(m, x):
     U, S, Vh = m.linalg.svd(x, full_matrices=False)
-    return (U ** 4).sum() + (S ** 3).sum() + (Vh ** 4).sum()
+    return (U**4).sum() + (S**3).sum() + (Vh**4).sum()
 
 
 def _qr_loss(m, x):
     Q, R = m.linalg.qr(x)
-    return (Q ** 3).sum() + (R ** 3).sum()
+    return (Q**3).sum() + (R**3).sum()
 
 
 @pytest.mark.parametrize("name", list(THIRD))

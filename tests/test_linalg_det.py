@@ -23,7 +23,6 @@ def _cofactors(m: np.ndarray) -> np.ndarray:
     return c
 
 
-
 @pytest.mark.parametrize("batch", [(), (4,), (2, 3)])
 def test_logdet_gradient_is_the_inverse_transpose(batch) -> None:
     """The lecture's exercise: d log det X / dX = X^{-T}, checked against the formula and against
@@ -42,18 +41,23 @@ def test_logdet_gradient_is_the_inverse_transpose(batch) -> None:
         up, down = flat.copy(), flat.copy()
         up[i] += eps
         down[i] -= eps
-        numeric[i] = (np.linalg.slogdet(up.reshape(x.shape))[1].sum()
-                      - np.linalg.slogdet(down.reshape(x.shape))[1].sum()) / (2 * eps)
+        numeric[i] = (
+            np.linalg.slogdet(up.reshape(x.shape))[1].sum()
+            - np.linalg.slogdet(down.reshape(x.shape))[1].sum()
+        ) / (2 * eps)
     np.testing.assert_allclose(t.grad.numpy(), numeric.reshape(x.shape), rtol=1e-6, atol=1e-8)
 
 
-@pytest.mark.parametrize("m", [
-    np.array([[1.0, 2, 3], [4, 5, 6], [7, 8, 9]]),  # rank 2
-    np.array([[1.0, 2], [2, 4]]),  # rank 1, an exactly zero pivot
-    np.array([[0.0, 1], [0, 0]]),  # two zero pivots, yet rank 1: cofactors [[0, 0], [-1, 0]]
-    np.ones((3, 3)),  # rank 1 < n - 1: the cofactors vanish
-    np.zeros((1, 1)),  # the 1x1 cofactor is 1
-])
+@pytest.mark.parametrize(
+    "m",
+    [
+        np.array([[1.0, 2, 3], [4, 5, 6], [7, 8, 9]]),  # rank 2
+        np.array([[1.0, 2], [2, 4]]),  # rank 1, an exactly zero pivot
+        np.array([[0.0, 1], [0, 0]]),  # two zero pivots, yet rank 1: cofactors [[0, 0], [-1, 0]]
+        np.ones((3, 3)),  # rank 1 < n - 1: the cofactors vanish
+        np.zeros((1, 1)),  # the 1x1 cofactor is 1
+    ],
+)
 def test_det_gradient_at_a_singular_matrix_is_the_cofactor_matrix(m) -> None:
     expected = _cofactors(m)
     ours, theirs = pair(m, requires_grad=True)
@@ -67,8 +71,7 @@ def test_det_gradient_at_a_singular_matrix_is_the_cofactor_matrix(m) -> None:
 
 
 def test_det_second_derivative_at_a_singular_matrix_matches_torch() -> None:
-    m = np.array([[1.0, 2, 3], [4, 5, 6], [7, 8, 9.5]]) - np.array([[0, 0, 0], [0, 0, 0],
-                                                                     [0, 0, 0.5]])
+    m = np.array([[1.0, 2, 3], [4, 5, 6], [7, 8, 9.5]]) - np.array([[0, 0, 0], [0, 0, 0], [0, 0, 0.5]])
     w = np.random.default_rng(3).standard_normal((3, 3))
     results = []
     for lib in (torch, chainrule):
@@ -102,8 +105,7 @@ def test_det_batch_mixing_singular_and_regular_matrices() -> None:
     x = chainrule.tensor(b, requires_grad=True)
     chainrule.linalg.det(x).sum().backward()
     assert np.isfinite(x.grad.numpy()).all()
-    np.testing.assert_allclose(x.grad.numpy()[1], np.linalg.det(b[1]) * np.linalg.inv(b[1]).T,
-                               rtol=1e-9)
+    np.testing.assert_allclose(x.grad.numpy()[1], np.linalg.det(b[1]) * np.linalg.inv(b[1]).T, rtol=1e-9)
     np.testing.assert_allclose(x.grad.numpy()[0], _cofactors_svd(b[0]), rtol=1e-7, atol=1e-12)
 
 

@@ -28,13 +28,16 @@ def _has(message: str, *parts: str) -> None:
         assert part in message, f"{part!r} missing from: {message}"
 
 
-@pytest.mark.parametrize("shapes, dims", [
-    (((2, 3), (4, 5)), ("(3)", "(4)")),
-    (((3,), (4, 5)), ("(3)", "(4)")),
-    (((2, 3, 4), (5, 2)), ("(4)", "(5)")),
-    (((2, 3), (4,)), ("(3)", "(4)")),
-    (((6, 2, 3), (4,)), ("(3)", "(4)")),
-])
+@pytest.mark.parametrize(
+    "shapes, dims",
+    [
+        (((2, 3), (4, 5)), ("(3)", "(4)")),
+        (((3,), (4, 5)), ("(3)", "(4)")),
+        (((2, 3, 4), (5, 2)), ("(4)", "(5)")),
+        (((2, 3), (4,)), ("(3)", "(4)")),
+        (((6, 2, 3), (4,)), ("(3)", "(4)")),
+    ],
+)
 def test_matmul_inner_dim_mismatch(shapes, dims) -> None:
     _, ours = _both(lambda m, a, b: m.matmul(a, b), *shapes)
     msg = str(ours)
@@ -45,8 +48,11 @@ def test_matmul_inner_dim_mismatch(shapes, dims) -> None:
 
 def test_matmul_operator_error_names_matmul() -> None:
     _, ours = _both(lambda m, a, b: a @ b, (2, 3), (4, 5))
-    _has(str(ours), "matmul: shapes (2, 3) and (4, 5) are not aligned: the last dim of the "
-         "first (3) must equal the second-to-last dim of the second (4)")
+    _has(
+        str(ours),
+        "matmul: shapes (2, 3) and (4, 5) are not aligned: the last dim of the "
+        "first (3) must equal the second-to-last dim of the second (4)",
+    )
 
 
 def test_matmul_vector_vector_mismatch() -> None:
@@ -66,8 +72,7 @@ def test_matmul_zero_dim() -> None:
 
 
 def test_matmul_dtype_mismatch() -> None:
-    _, ours = _both(lambda m, a, b: m.matmul(a, b), (2, 3), (3, 4),
-                    dtypes=["float32", "float64"])
+    _, ours = _both(lambda m, a, b: m.matmul(a, b), (2, 3), (3, 4), dtypes=["float32", "float64"])
     _has(str(ours), "matmul", "float32", "float64")
 
 
@@ -82,8 +87,7 @@ def test_mm_inner_dim_mismatch() -> None:
     _has(str(ours), "mm: shapes (2, 3) and (4, 2) are not aligned", "(3)", "(4)")
 
 
-@pytest.mark.parametrize("shapes", [((2, 3), (2, 3, 4)), ((2, 2, 3), (2, 3)),
-                                    ((1, 2, 2, 3), (1, 2, 3, 4))])
+@pytest.mark.parametrize("shapes", [((2, 3), (2, 3, 4)), ((2, 2, 3), (2, 3)), ((1, 2, 2, 3), (1, 2, 3, 4))])
 def test_bmm_rank(shapes) -> None:
     _, ours = _both(lambda m, a, b: m.bmm(a, b), *shapes)
     _has(str(ours), "bmm", "3-D", *(str(tuple(s)) for s in shapes))
@@ -96,9 +100,9 @@ def test_bmm_batch_mismatch_and_inner_mismatch() -> None:
     _has(str(ours), "bmm", "not aligned", "(3)", "(4)")
 
 
-@pytest.mark.parametrize("shapes, ranks", [(((2, 3), (3,)), "2D and 1D"),
-                                           (((3,), (3, 1)), "1D and 2D"),
-                                           (((), (1,)), "0D and 1D")])
+@pytest.mark.parametrize(
+    "shapes, ranks", [(((2, 3), (3,)), "2D and 1D"), (((3,), (3, 1)), "1D and 2D"), (((), (1,)), "0D and 1D")]
+)
 def test_dot_rank(shapes, ranks) -> None:
     theirs, ours = _both(lambda m, a, b: m.dot(a, b), *shapes)
     _has(str(ours), "dot", "1D tensors expected", ranks)
@@ -128,19 +132,32 @@ def test_mv_and_outer_and_inner_errors() -> None:
 
 
 # ---- einsum: torch's wording (prefixed "einsum():"), checked phrase by phrase --------------------
-@pytest.mark.parametrize("equation, shapes, phrase", [
-    ("ij,jk", [(2, 3), (4, 5)], "subscript j has size 4 for operand 1 which does not broadcast "
-                                "with previously seen size 3"),
-    ("ii->i", [(2, 3)], "subscript i is repeated for operand 0 but the sizes don't match, 3 != 2"),
-    ("ij,jk", [(2, 3)], "fewer operands were provided than specified in the equation"),
-    ("ij", [(2, 3), (3,)], "more operands were provided than specified in the equation"),
-    ("ijk", [(2, 3)], "the number of subscripts in the equation (3) does not match the number of "
-                      "dimensions (2) for operand 0 and no ellipsis was given"),
-    ("ij->ii", [(2, 3)], "output subscript i appears more than once in the output"),
-    ("ij->k", [(2, 3)], "output subscript k does not appear in the equation for any input operand"),
-    ("i1->i", [(2, 3)], "invalid subscript given at index 1 in the equation string, subscripts "
-                        "must be in [a-zA-Z]"),
-])
+@pytest.mark.parametrize(
+    "equation, shapes, phrase",
+    [
+        (
+            "ij,jk",
+            [(2, 3), (4, 5)],
+            "subscript j has size 4 for operand 1 which does not broadcast with previously seen size 3",
+        ),
+        ("ii->i", [(2, 3)], "subscript i is repeated for operand 0 but the sizes don't match, 3 != 2"),
+        ("ij,jk", [(2, 3)], "fewer operands were provided than specified in the equation"),
+        ("ij", [(2, 3), (3,)], "more operands were provided than specified in the equation"),
+        (
+            "ijk",
+            [(2, 3)],
+            "the number of subscripts in the equation (3) does not match the number of "
+            "dimensions (2) for operand 0 and no ellipsis was given",
+        ),
+        ("ij->ii", [(2, 3)], "output subscript i appears more than once in the output"),
+        ("ij->k", [(2, 3)], "output subscript k does not appear in the equation for any input operand"),
+        (
+            "i1->i",
+            [(2, 3)],
+            "invalid subscript given at index 1 in the equation string, subscripts must be in [a-zA-Z]",
+        ),
+    ],
+)
 def test_einsum_errors_match_torch(equation, shapes, phrase) -> None:
     theirs, ours = _both(lambda m, *xs: m.einsum(equation, *xs), *shapes)
     _has(str(theirs), "einsum(): " + phrase)
@@ -148,6 +165,5 @@ def test_einsum_errors_match_torch(equation, shapes, phrase) -> None:
 
 
 def test_einsum_dtype_mismatch() -> None:
-    theirs, ours = _both(lambda m, a, b: m.einsum("i,i->", a, b), (3,), (3,),
-                         dtypes=["float32", "float64"])
+    theirs, ours = _both(lambda m, a, b: m.einsum("i,i->", a, b), (3,), (3,), dtypes=["float32", "float64"])
     _has(str(ours), "einsum", "float32", "float64")

@@ -28,10 +28,17 @@ def test_matrix_norm_of_empty_matrices(shape, ord) -> None:
 
 
 @pytest.mark.parametrize("p", [None, 2, -2, 1, -1, math.inf, -math.inf, "fro", "nuc"])
-@pytest.mark.parametrize("matrix", [
-    np.ones((2, 2)), np.zeros((2, 2)), np.stack([np.eye(2), np.ones((2, 2))]),
-    np.diag([1.0, 1e-9]), np.zeros((2, 0, 0)),
-], ids=["singular", "zero", "batch with a singular matrix", "ill-conditioned", "empty"])
+@pytest.mark.parametrize(
+    "matrix",
+    [
+        np.ones((2, 2)),
+        np.zeros((2, 2)),
+        np.stack([np.eye(2), np.ones((2, 2))]),
+        np.diag([1.0, 1e-9]),
+        np.zeros((2, 0, 0)),
+    ],
+    ids=["singular", "zero", "batch with a singular matrix", "ill-conditioned", "empty"],
+)
 def test_cond_special_values_match_torch(p, matrix) -> None:
     ours, theirs = both(lambda m, x: m.linalg.cond(x, p), matrix)
     assert ours.shape == tuple(theirs.shape)
@@ -79,6 +86,5 @@ def test_matrix_rank_of_empty_matrices() -> None:
 @pytest.mark.parametrize("offset,dims", [(0, (-2, -1)), (1, (0, 2)), (-2, (2, 1)), (5, (0, 1))])
 def test_linalg_diagonal_matches_torch(offset, dims) -> None:
     a = np.arange(24.0).reshape(2, 3, 4)
-    ours, theirs = both(lambda m, x: m.linalg.diagonal(x, offset=offset, dim1=dims[0],
-                                                        dim2=dims[1]), a)
+    ours, theirs = both(lambda m, x: m.linalg.diagonal(x, offset=offset, dim1=dims[0], dim2=dims[1]), a)
     np.testing.assert_array_equal(ours.numpy(), theirs.numpy())

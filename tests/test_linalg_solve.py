@@ -30,10 +30,10 @@ def _both_raise(fn, *arrays):
             fn(lib, *[lib.tensor(a) for a in arrays])
         errors.append(info.value)
     theirs, ours = errors
-    linalg_errors = (type(theirs) is torch.linalg.LinAlgError
-                     and type(ours) is chainrule.linalg.LinAlgError)
-    assert type(ours) is type(theirs) or linalg_errors, \
+    linalg_errors = type(theirs) is torch.linalg.LinAlgError and type(ours) is chainrule.linalg.LinAlgError
+    assert type(ours) is type(theirs) or linalg_errors, (
         f"chainrule raised {type(ours)!r}, torch {type(theirs)!r}"
+    )
     return str(ours)
 
 
@@ -72,11 +72,14 @@ def test_integer_input(who) -> None:
     _has(msg, who, "floating point", "Long")
 
 
-@pytest.mark.parametrize("fn", [
-    lambda m, a: m.linalg.inv(a),
-    lambda m, a: m.inverse(a),
-    lambda m, a: m.linalg.solve(a, m.ones(a.shape[:-1], dtype=a.dtype)),
-])
+@pytest.mark.parametrize(
+    "fn",
+    [
+        lambda m, a: m.linalg.inv(a),
+        lambda m, a: m.inverse(a),
+        lambda m, a: m.linalg.solve(a, m.ones(a.shape[:-1], dtype=a.dtype)),
+    ],
+)
 def test_singular_matrix_raises_linalg_error(fn) -> None:
     a = np.stack([np.eye(3), [[1.0, 2, 3], [2, 4, 6], [0, 0, 1]]])  # batch element 1 is singular
     msg = _both_raise(fn, a)
@@ -100,10 +103,11 @@ def test_inv_names_the_zero_pivot() -> None:
 def test_cholesky_not_positive_definite() -> None:
     a = np.stack([np.eye(3), np.diag([1.0, 2.0, -1.0])])
     msg = _both_raise(lambda m, x: m.linalg.cholesky(x), a)
-    _has(msg, "linalg.cholesky: (Batch element 1)", "leading minor of order 3",
-         "not positive-definite")
-    assert isinstance(pytest.raises(chainrule.linalg.LinAlgError, chainrule.linalg.cholesky,
-                                    chainrule.tensor(a)).value, RuntimeError)
+    _has(msg, "linalg.cholesky: (Batch element 1)", "leading minor of order 3", "not positive-definite")
+    assert isinstance(
+        pytest.raises(chainrule.linalg.LinAlgError, chainrule.linalg.cholesky, chainrule.tensor(a)).value,
+        RuntimeError,
+    )
 
 
 @pytest.mark.parametrize("where", [(0, 0), (1, 1), (2, 2), (1, 0), (2, 1)])
@@ -140,48 +144,67 @@ def test_cholesky_ex_and_inv_ex_report_info_like_torch() -> None:
         with pytest.raises(chainrule.linalg.LinAlgError):
             getattr(chainrule.linalg, name)(chainrule.tensor(a), check_errors=True)
     sing = np.array([[[1.0, 2], [2, 4]], [[2.0, 0], [0, 4]]])
-    ours, theirs = chainrule.linalg.inv_ex(chainrule.tensor(sing)), torch.linalg.inv_ex(
-        torch.tensor(sing))
+    ours, theirs = chainrule.linalg.inv_ex(chainrule.tensor(sing)), torch.linalg.inv_ex(torch.tensor(sing))
     np.testing.assert_array_equal(ours.info.numpy(), theirs.info.numpy())
     np.testing.assert_allclose(ours.inverse.numpy()[1], theirs.inverse.numpy()[1])
     assert not np.isfinite(ours.inverse.numpy()[0]).all()
 
 
-@pytest.mark.parametrize("fn, shapes, parts", [
-    (lambda m, a, b: m.linalg.solve(a, b), ((3, 3), (2, 3)), ("AX = B", "3x3 and 2x3")),
-    (lambda m, a, b: m.linalg.solve(a, b), ((4, 2, 3, 3), (2, 3)), ("AX = B", "3x3 and 2x3")),
-    (lambda m, a, b: m.linalg.solve(a, b, left=False), ((3, 3), (3, 2)), ("XA = B",)),
-    (lambda m, a, b: m.linalg.solve(a, b), ((3, 4), (4,)), ("square", "3 by 4")),
-    (lambda m, a, b: m.linalg.solve_triangular(a, b, upper=True), ((3, 3), (3,)),
-     ("at least 2 dimensions",)),
-    (lambda m, a, b: m.linalg.solve_triangular(a, b, upper=True), ((3, 3), (2, 3)),
-     ("AX = B", "3x3 and 2x3")),
-    (lambda m, a, b: m.cholesky_solve(a, b), ((3,), (3, 3)), ("at least 2 dimensions",)),
-    (lambda m, a, b: m.cholesky_solve(a, b), ((4, 2), (3, 3)),
-     ("each A matrix is 3 by 3 but each b matrix is 4 by 2",)),
-    (lambda m, a, b: m.linalg.lstsq(a, b), ((5, 3), (4, 2)), ("size(-2)",)),
-    (lambda m, a, b: m.linalg.lstsq(a, b), ((2, 5, 3), (5,)), ("input.dim()",)),
-    (lambda m, a, b: m.linalg.lstsq(a, b, driver="qr"), ((5, 3), (5, 2)), ("driver",)),
-    (lambda m, a, b: m.linalg.cross(a, b), ((4, 3), (3,)), ("same number of dimensions",)),
-    (lambda m, a, b: m.linalg.cross(a, b), ((3, 4), (3, 4)), ("dimension -1 must have length 3",
-                                                             "Got 4 and 4")),
-    (lambda m, a, b: m.linalg.multi_dot([a, b]), ((3, 4), (5, 2)), ("cannot be multiplied",
-                                                                    "[3, 4]", "[5, 2]")),
-    (lambda m, a, b: m.linalg.multi_dot([a, b]), ((2, 2, 3), (3, 4)), ("first tensor",
-                                                                       "1D or 2D")),
-])
+@pytest.mark.parametrize(
+    "fn, shapes, parts",
+    [
+        (lambda m, a, b: m.linalg.solve(a, b), ((3, 3), (2, 3)), ("AX = B", "3x3 and 2x3")),
+        (lambda m, a, b: m.linalg.solve(a, b), ((4, 2, 3, 3), (2, 3)), ("AX = B", "3x3 and 2x3")),
+        (lambda m, a, b: m.linalg.solve(a, b, left=False), ((3, 3), (3, 2)), ("XA = B",)),
+        (lambda m, a, b: m.linalg.solve(a, b), ((3, 4), (4,)), ("square", "3 by 4")),
+        (
+            lambda m, a, b: m.linalg.solve_triangular(a, b, upper=True),
+            ((3, 3), (3,)),
+            ("at least 2 dimensions",),
+        ),
+        (
+            lambda m, a, b: m.linalg.solve_triangular(a, b, upper=True),
+            ((3, 3), (2, 3)),
+            ("AX = B", "3x3 and 2x3"),
+        ),
+        (lambda m, a, b: m.cholesky_solve(a, b), ((3,), (3, 3)), ("at least 2 dimensions",)),
+        (
+            lambda m, a, b: m.cholesky_solve(a, b),
+            ((4, 2), (3, 3)),
+            ("each A matrix is 3 by 3 but each b matrix is 4 by 2",),
+        ),
+        (lambda m, a, b: m.linalg.lstsq(a, b), ((5, 3), (4, 2)), ("size(-2)",)),
+        (lambda m, a, b: m.linalg.lstsq(a, b), ((2, 5, 3), (5,)), ("input.dim()",)),
+        (lambda m, a, b: m.linalg.lstsq(a, b, driver="qr"), ((5, 3), (5, 2)), ("driver",)),
+        (lambda m, a, b: m.linalg.cross(a, b), ((4, 3), (3,)), ("same number of dimensions",)),
+        (
+            lambda m, a, b: m.linalg.cross(a, b),
+            ((3, 4), (3, 4)),
+            ("dimension -1 must have length 3", "Got 4 and 4"),
+        ),
+        (
+            lambda m, a, b: m.linalg.multi_dot([a, b]),
+            ((3, 4), (5, 2)),
+            ("cannot be multiplied", "[3, 4]", "[5, 2]"),
+        ),
+        (lambda m, a, b: m.linalg.multi_dot([a, b]), ((2, 2, 3), (3, 4)), ("first tensor", "1D or 2D")),
+    ],
+)
 def test_shape_errors(fn, shapes, parts) -> None:
     msg = _both_raise(fn, *[np.ones(s) for s in shapes])
     _has(msg, *parts)
 
 
-@pytest.mark.parametrize("fn, who", [
-    (lambda m, a, b: m.linalg.solve(a, b), "linalg.solve"),
-    (lambda m, a, b: m.cholesky_solve(a, b), "cholesky_solve"),
-    (lambda m, a, b: m.linalg.lstsq(a, b), "linalg.lstsq"),
-    (lambda m, a, b: m.linalg.vecdot(a, b), "linalg.vecdot"),
-    (lambda m, a, b: m.linalg.cross(a, b), "linalg.cross"),
-])
+@pytest.mark.parametrize(
+    "fn, who",
+    [
+        (lambda m, a, b: m.linalg.solve(a, b), "linalg.solve"),
+        (lambda m, a, b: m.cholesky_solve(a, b), "cholesky_solve"),
+        (lambda m, a, b: m.linalg.lstsq(a, b), "linalg.lstsq"),
+        (lambda m, a, b: m.linalg.vecdot(a, b), "linalg.vecdot"),
+        (lambda m, a, b: m.linalg.cross(a, b), "linalg.cross"),
+    ],
+)
 def test_dtype_mismatch(fn, who) -> None:
     errors = []
     for lib in (torch, chainrule):
@@ -197,8 +220,10 @@ def test_dtype_mismatch(fn, who) -> None:
 def test_vecdot_errors_like_torch() -> None:
     """torch checks that x is floating before it compares the dtypes; a shape clash names
     linalg.vecdot and both shapes (not the multiplication inside it)."""
-    for x, y, first in (([1, 2], [1.0, 2.0], "Expected a floating point"),
-                        ([1.0, 2.0], [1, 2], "Expected x and y to have the same dtype")):
+    for x, y, first in (
+        ([1, 2], [1.0, 2.0], "Expected a floating point"),
+        ([1.0, 2.0], [1, 2], "Expected x and y to have the same dtype"),
+    ):
         msg = _both_raise(lambda m, a, b: m.linalg.vecdot(a, b), np.array(x), np.array(y))
         _has(msg, "linalg.vecdot: " + first)
     msg = _both_raise(lambda m, a, b: m.linalg.vecdot(a, b), np.ones((3, 3)), np.ones(4))
@@ -207,8 +232,9 @@ def test_vecdot_errors_like_torch() -> None:
 
 def test_solve_triangular_converts_b_to_a_dtype_like_torch() -> None:
     for lib in (torch, chainrule):
-        x = lib.linalg.solve_triangular(lib.eye(3, dtype=lib.float32),
-                                        lib.ones(3, 1, dtype=lib.float64), upper=True)
+        x = lib.linalg.solve_triangular(
+            lib.eye(3, dtype=lib.float32), lib.ones(3, 1, dtype=lib.float64), upper=True
+        )
         assert str(x.dtype).endswith("float32")
 
 
@@ -217,8 +243,11 @@ def test_matrix_power_arguments() -> None:
     for lib in (torch, chainrule):
         with pytest.raises(TypeError):
             lib.linalg.matrix_power(lib.tensor(a), 2.0)
-    _has(_both_raise(lambda m, x: m.linalg.matrix_power(x, -1), np.eye(2, dtype=np.int64)),
-         "linalg.inv", "Long")
+    _has(
+        _both_raise(lambda m, x: m.linalg.matrix_power(x, -1), np.eye(2, dtype=np.int64)),
+        "linalg.inv",
+        "Long",
+    )
     ours = chainrule.linalg.matrix_power(chainrule.tensor(np.eye(2, dtype=np.int64) * 2), 3)
     assert ours.dtype == chainrule.int64 and ours.numpy()[0, 0] == 8
 
@@ -233,8 +262,10 @@ def test_cross_without_dim_warns_like_torch() -> None:
     np.testing.assert_allclose(ours.numpy(), theirs.numpy())
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        _has(_both_raise(lambda m, x, y: m.cross(x, y), np.ones((2, 4)), np.ones((2, 4))),
-             "no dimension of size 3")
+        _has(
+            _both_raise(lambda m, x, y: m.cross(x, y), np.ones((2, 4)), np.ones((2, 4))),
+            "no dimension of size 3",
+        )
 
 
 def test_chain_matmul_warns_and_takes_one_matrix() -> None:
@@ -247,10 +278,15 @@ def test_chain_matmul_warns_and_takes_one_matrix() -> None:
 def test_empty_matrices() -> None:
     for shape in ((0, 0), (2, 0, 0), (0, 3, 3)):
         a = np.zeros(shape)
-        for fn in (lambda m, x: m.linalg.det(x), lambda m, x: m.linalg.slogdet(x).logabsdet,
-                   lambda m, x: m.linalg.slogdet(x).sign, lambda m, x: m.linalg.inv(x),
-                   lambda m, x: m.linalg.matrix_exp(x), lambda m, x: m.linalg.pinv(x),
-                   lambda m, x: m.linalg.cholesky(x)):
+        for fn in (
+            lambda m, x: m.linalg.det(x),
+            lambda m, x: m.linalg.slogdet(x).logabsdet,
+            lambda m, x: m.linalg.slogdet(x).sign,
+            lambda m, x: m.linalg.inv(x),
+            lambda m, x: m.linalg.matrix_exp(x),
+            lambda m, x: m.linalg.pinv(x),
+            lambda m, x: m.linalg.cholesky(x),
+        ):
             ours, theirs = pair(a)
             o, t = fn(chainrule, ours), fn(torch, theirs)
             assert tuple(o.shape) == tuple(t.shape)
@@ -285,8 +321,9 @@ def test_hilbert_matrices(n) -> None:
         (gt,) = torch.autograd.grad(t, theirs, torch.tensor(v))
         gscale = np.abs(to_numpy(gt)).max()
         # the gradients carry the condition number once more
-        np.testing.assert_allclose(go.numpy(), to_numpy(gt), rtol=tol * cond,
-                                   atol=tol * cond * gscale, err_msg=f"grad of {name}")
+        np.testing.assert_allclose(
+            go.numpy(), to_numpy(gt), rtol=tol * cond, atol=tol * cond * gscale, err_msg=f"grad of {name}"
+        )
 
 
 # ---- batch shapes (hypothesis) -------------------------------------------------------------------
@@ -295,9 +332,14 @@ def test_hilbert_matrices(n) -> None:
 def test_square_ops_over_batch_shapes(shapes, seed) -> None:
     (shape,) = shapes
     a = np.random.default_rng(seed).standard_normal(shape) + shape[-1] * np.eye(shape[-1])
-    for fn in (lambda m, x: m.linalg.det(x), lambda m, x: m.logdet(x @ x.mT),
-               lambda m, x: m.linalg.inv(x), lambda m, x: m.linalg.matrix_exp(x / 4),
-               lambda m, x: m.linalg.cholesky(x @ x.mT), lambda m, x: m.linalg.slogdet(x)[1]):
+    for fn in (
+        lambda m, x: m.linalg.det(x),
+        lambda m, x: m.logdet(x @ x.mT),
+        lambda m, x: m.linalg.inv(x),
+        lambda m, x: m.linalg.matrix_exp(x / 4),
+        lambda m, x: m.linalg.cholesky(x @ x.mT),
+        lambda m, x: m.linalg.slogdet(x)[1],
+    ):
         ours, theirs = pair(a, requires_grad=True)
         o, t = fn(chainrule, ours), fn(torch, theirs)
         assert tuple(o.shape) == tuple(t.shape)
@@ -308,8 +350,7 @@ def test_square_ops_over_batch_shapes(shapes, seed) -> None:
 
 
 @settings(max_examples=30, deadline=None, derandomize=True)
-@given(shapes=square_and_rhs(), vector=st.booleans(), left=st.booleans(),
-       seed=st.integers(0, 2**16))
+@given(shapes=square_and_rhs(), vector=st.booleans(), left=st.booleans(), seed=st.integers(0, 2**16))
 def test_solve_broadcasting_rules(shapes, vector, left, seed) -> None:
     """Matrices and vectors on the right, batch dims broadcast, left and right solves; when torch
     refuses a shape combination we must too (with the same exception type)."""
@@ -337,12 +378,19 @@ def test_solve_broadcasting_rules(shapes, vector, left, seed) -> None:
 
 
 @settings(max_examples=20, deadline=None, derandomize=True)
-@given(batch=array_shapes(min_dims=0, max_dims=2, min_side=0, max_side=3),
-       n=st.integers(1, 4), seed=st.integers(0, 2**16))
+@given(
+    batch=array_shapes(min_dims=0, max_dims=2, min_side=0, max_side=3),
+    n=st.integers(1, 4),
+    seed=st.integers(0, 2**16),
+)
 def test_zero_size_batches(batch, n, seed) -> None:
     a = np.random.default_rng(seed).standard_normal(batch + (n, n)) + n * np.eye(n)
-    for fn in (lambda m, x: m.linalg.det(x), lambda m, x: m.linalg.inv(x),
-               lambda m, x: m.linalg.solve(x, x), lambda m, x: m.cholesky_inverse(x.tril())):
+    for fn in (
+        lambda m, x: m.linalg.det(x),
+        lambda m, x: m.linalg.inv(x),
+        lambda m, x: m.linalg.solve(x, x),
+        lambda m, x: m.cholesky_inverse(x.tril()),
+    ):
         o, t = fn(chainrule, chainrule.tensor(a)), fn(torch, torch.tensor(a))
         assert tuple(o.shape) == tuple(t.shape)
         np.testing.assert_allclose(to_numpy(o), to_numpy(t), rtol=1e-9, atol=1e-12)
@@ -356,10 +404,12 @@ def test_triangular_ops_read_only_their_triangle() -> None:
     for upper in (True, False):
         junk = a.copy()
         junk[np.tril_indices(3, -1) if upper else np.triu_indices(3, 1)] = np.nan
-        for fn in (lambda m, x, u=upper: m.linalg.solve_triangular(x, m.tensor(b), upper=u),
-                   lambda m, x, u=upper: m.linalg.cholesky(_sym(m, x), upper=u),
-                   lambda m, x, u=upper: m.cholesky_solve(m.tensor(b), x, upper=u),
-                   lambda m, x, u=upper: m.cholesky_inverse(x, upper=u)):
+        for fn in (
+            lambda m, x, u=upper: m.linalg.solve_triangular(x, m.tensor(b), upper=u),
+            lambda m, x, u=upper: m.linalg.cholesky(_sym(m, x), upper=u),
+            lambda m, x, u=upper: m.cholesky_solve(m.tensor(b), x, upper=u),
+            lambda m, x, u=upper: m.cholesky_inverse(x, upper=u),
+        ):
             o, t = fn(chainrule, chainrule.tensor(junk)), fn(torch, torch.tensor(junk))
             assert np.isfinite(to_numpy(o)).all()
             np.testing.assert_allclose(to_numpy(o), to_numpy(t), rtol=1e-10)
@@ -376,11 +426,11 @@ def test_solve_triangular_gradient_lies_in_the_triangle() -> None:
     b = rng.standard_normal((3, 2))
     for upper, unit in ((True, False), (False, False), (True, True), (False, True)):
         x = chainrule.tensor(a, requires_grad=True)
-        chainrule.linalg.solve_triangular(x, chainrule.tensor(b), upper=upper,
-                                          unitriangular=unit).sum().backward()
+        chainrule.linalg.solve_triangular(
+            x, chainrule.tensor(b), upper=upper, unitriangular=unit
+        ).sum().backward()
         g = x.grad.numpy()
-        allowed = np.triu(np.ones((3, 3)), int(unit)) if upper else np.tril(np.ones((3, 3)),
-                                                                            -int(unit))
+        allowed = np.triu(np.ones((3, 3)), int(unit)) if upper else np.tril(np.ones((3, 3)), -int(unit))
         assert (g[allowed == 0] == 0).all() and (g[allowed == 1] != 0).all()
 
 
@@ -419,18 +469,17 @@ def test_lstsq_outputs_per_driver_like_torch() -> None:
                 assert str(ov.dtype).split(".")[-1] == str(tv.dtype).split(".")[-1]
                 np.testing.assert_allclose(to_numpy(ov), to_numpy(tv), rtol=1e-9, atol=1e-12)
         if driver in (None, "gelsy", "gelsd", "gelss"):
-            o = chainrule.linalg.lstsq(chainrule.tensor(deficient), chainrule.tensor(np.ones((3, 1))),
-                                       driver=driver)
-            t = torch.linalg.lstsq(torch.tensor(deficient), torch.tensor(np.ones((3, 1))),
-                                   driver=driver)
+            o = chainrule.linalg.lstsq(
+                chainrule.tensor(deficient), chainrule.tensor(np.ones((3, 1))), driver=driver
+            )
+            t = torch.linalg.lstsq(torch.tensor(deficient), torch.tensor(np.ones((3, 1))), driver=driver)
             assert int(o.rank) == int(t.rank) == 1
             np.testing.assert_allclose(o.solution.numpy(), t.solution.numpy(), rtol=1e-9)
     # singular values 3.59, 2.30, 1.22: rcond = 0.5 keeps two of them, 0.8 one. (gelsy truncates
     # by a pivoted QR whose rank estimate and basic solution depend on the LAPACK build; torch's
     # and SciPy's differ there, so only the SVD-based drivers are compared)
     for rcond, driver in ((0.5, "gelsd"), (0.5, "gelss"), (0.8, "gelsd")):
-        o = chainrule.linalg.lstsq(chainrule.tensor(a[0]), chainrule.tensor(b[0]), rcond=rcond,
-                                   driver=driver)
+        o = chainrule.linalg.lstsq(chainrule.tensor(a[0]), chainrule.tensor(b[0]), rcond=rcond, driver=driver)
         t = torch.linalg.lstsq(torch.tensor(a[0]), torch.tensor(b[0]), rcond=rcond, driver=driver)
         assert int(o.rank) == int(t.rank) == (2 if rcond == 0.5 else 1)
         np.testing.assert_allclose(o.solution.numpy(), t.solution.numpy(), rtol=1e-9)
@@ -439,11 +488,13 @@ def test_lstsq_outputs_per_driver_like_torch() -> None:
 def test_matrix_exp_closed_forms() -> None:
     t = 0.7
     rot = chainrule.linalg.matrix_exp(chainrule.tensor([[0.0, -t], [t, 0.0]]))
-    np.testing.assert_allclose(rot.numpy(), [[np.cos(t), -np.sin(t)], [np.sin(t), np.cos(t)]],
-                               rtol=1e-6)
+    np.testing.assert_allclose(rot.numpy(), [[np.cos(t), -np.sin(t)], [np.sin(t), np.cos(t)]], rtol=1e-6)
     nil = np.array([[0.0, 1, 2], [0, 0, 3], [0, 0, 0]])  # nilpotent: I + N + N^2 / 2
-    np.testing.assert_allclose(chainrule.linalg.matrix_exp(chainrule.tensor(nil)).numpy(),
-                               np.eye(3) + nil + nil @ nil / 2, rtol=1e-14)
+    np.testing.assert_allclose(
+        chainrule.linalg.matrix_exp(chainrule.tensor(nil)).numpy(),
+        np.eye(3) + nil + nil @ nil / 2,
+        rtol=1e-14,
+    )
     # a large norm (scaling and squaring) and its gradient against torch
     a = np.random.default_rng(10).standard_normal((4, 4)) * 3
     ours, theirs = pair(a, requires_grad=True)
@@ -485,7 +536,8 @@ VMAPPED = {
     "solve": lambda m, a: m.linalg.solve(a, a[0]),
     "solve_triangular": lambda m, a: m.linalg.solve_triangular(a, a, upper=True),
     "solve_triangular right unit": lambda m, a: m.linalg.solve_triangular(
-        a, a, upper=False, left=False, unitriangular=True),
+        a, a, upper=False, left=False, unitriangular=True
+    ),
     "cholesky": lambda m, a: m.linalg.cholesky(a @ a.mT, upper=True),
     "cholesky_solve": lambda m, a: m.cholesky_solve(a, a.tril()),
     "cholesky_inverse": lambda m, a: m.cholesky_inverse(a.tril()),
@@ -507,8 +559,7 @@ def test_vmap_and_per_sample_gradients(name) -> None:
     theirs = torch.stack([f(torch, torch.tensor(s)) for s in a])
     np.testing.assert_allclose(out.numpy(), theirs.numpy(), rtol=1e-10, atol=1e-12)
     grads = func.vmap(func.grad(lambda s: f(chainrule, s).sum()))(x)
-    expected = torch.stack([torch.func.grad(lambda s: f(torch, s).sum())(torch.tensor(s))
-                            for s in a])
+    expected = torch.stack([torch.func.grad(lambda s: f(torch, s).sum())(torch.tensor(s)) for s in a])
     np.testing.assert_allclose(grads.numpy(), expected.numpy(), rtol=1e-10, atol=1e-12)
 
 

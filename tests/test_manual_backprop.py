@@ -48,8 +48,7 @@ def test_with_torch_the_script_prints_the_same_training(runs):
     ours, theirs = runs["chainrule"], runs["torch"]
     assert theirs.returncode == 0, theirs.stdout + theirs.stderr
     assert "autograd = torch" in theirs.stdout
-    np.testing.assert_allclose(printed(ours.stdout, "loss"), printed(theirs.stdout, "loss"),
-                               rtol=1e-10)
+    np.testing.assert_allclose(printed(ours.stdout, "loss"), printed(theirs.stdout, "loss"), rtol=1e-10)
 
 
 def test_final_weights_equal_those_of_the_same_training_on_real_torch():

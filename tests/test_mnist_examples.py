@@ -36,7 +36,7 @@ def tiny_mnist(tmp_path_factory) -> Path:
         labels = rng.integers(0, 10, n)
         images = rng.integers(0, 60, (n, 28, 28))
         for i, k in enumerate(labels):
-            images[i, 2 * k + 4:2 * k + 6, 4:24] = 250
+            images[i, 2 * k + 4 : 2 * k + 6, 4:24] = 250
         prefix = "train" if train else "t10k"
         write_idx(root / f"{prefix}-images-idx3-ubyte", images, compress=train)
         write_idx(root / f"{prefix}-labels-idx1-ubyte", labels, compress=not train)
@@ -45,12 +45,14 @@ def tiny_mnist(tmp_path_factory) -> Path:
 
 def train_example(script: str, root: Path, runs: Path, *extra: str) -> subprocess.CompletedProcess:
     """examples/<script> for 2 epochs on the data under ``root``; its run folder goes under ``runs``."""
-    return run_example(script, "--root", str(root), "--epochs", "2", "--batch-size", "32", "--runs",
-                       str(runs), *extra)
+    return run_example(
+        script, "--root", str(root), "--epochs", "2", "--batch-size", "32", "--runs", str(runs), *extra
+    )
 
 
-@pytest.mark.parametrize("script, name, extra", [("mnist.py", "mnist-2", ("--skip-lecture",)),
-                                                  ("mnist_cnn.py", "mnist-cnn-", ())])
+@pytest.mark.parametrize(
+    "script, name, extra", [("mnist.py", "mnist-2", ("--skip-lecture",)), ("mnist_cnn.py", "mnist-cnn-", ())]
+)
 def test_example_trains_and_writes_its_run_folder(tiny_mnist, tmp_path, script, name, extra) -> None:
     result = train_example(script, tiny_mnist, tmp_path, *extra)
     assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-2000:]

@@ -20,8 +20,7 @@ SPECS = all_specs()
 
 
 @pytest.mark.parametrize("spec", SPECS, ids=lambda s: s.name)
-@settings(max_examples=8, deadline=None, suppress_health_check=[HealthCheck.too_slow],
-          derandomize=True)
+@settings(max_examples=8, deadline=None, suppress_health_check=[HealthCheck.too_slow], derandomize=True)
 @given(data=st.data())
 def test_op_matches_torch(spec: OpSpec, data) -> None:
     shapes = data.draw(spec.shapes, label="shapes")
@@ -43,8 +42,13 @@ def _ops_in_graph(roots) -> set:
     return names
 
 
-@settings(max_examples=1, deadline=None, derandomize=True, phases=[Phase.generate],
-          suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@settings(
+    max_examples=1,
+    deadline=None,
+    derandomize=True,
+    phases=[Phase.generate],
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
 @given(data=st.data())
 def test_every_registered_op_has_a_spec(data) -> None:
     """Run each spec once, forward and create_graph backward, and collect the ops that ran."""
@@ -53,14 +57,17 @@ def test_every_registered_op_has_a_spec(data) -> None:
         shapes = data.draw(spec.shapes)
         arrays = make_inputs(spec, shapes, 0)
         ins = _tensors(chainrule, arrays, spec, np.float64)
-        outs = [o for o in _outputs(spec.fn(chainrule, *ins))
-                if isinstance(o, chainrule.Tensor) and o.requires_grad]
+        outs = [
+            o
+            for o in _outputs(spec.fn(chainrule, *ins))
+            if isinstance(o, chainrule.Tensor) and o.requires_grad
+        ]
         exercised |= _ops_in_graph(outs)
         wrt = [t for t, a in zip(ins, spec.args) if a.kind == "float" and t.requires_grad]
         if outs and wrt and spec.gradgrad:
-            grads = chainrule.autograd.grad(outs, wrt, [chainrule.ones_like(o) for o in outs],
-                                            create_graph=True, allow_unused=True)
+            grads = chainrule.autograd.grad(
+                outs, wrt, [chainrule.ones_like(o) for o in outs], create_graph=True, allow_unused=True
+            )
             exercised |= _ops_in_graph([g for g in grads if g is not None])
     missing = sorted(set(REGISTRY) - exercised)
     assert not missing, f"registered ops without a spec in tests/specs: {missing}"
-

@@ -48,8 +48,9 @@ def _assert_same(ours, theirs, what: str) -> None:
     if ours is None:
         np.testing.assert_allclose(to_numpy(theirs), 0, err_msg=what)
         return
-    np.testing.assert_allclose(to_numpy(ours), to_numpy(theirs), rtol=1e-7, atol=1e-10, equal_nan=True,
-                               err_msg=what)
+    np.testing.assert_allclose(
+        to_numpy(ours), to_numpy(theirs), rtol=1e-7, atol=1e-10, equal_nan=True, err_msg=what
+    )
 
 
 def _check(fn, values, order: int = 2) -> None:
@@ -195,8 +196,9 @@ def test_norm_values_by_hand() -> None:
     np.testing.assert_allclose(chainrule.norm(x, 1, dim=1).numpy(), [7.0, 1.0])
     np.testing.assert_allclose(chainrule.norm(x, INF, dim=0).numpy(), [3.0, 4.0])
     np.testing.assert_allclose(chainrule.norm(x, 0).numpy(), 3.0)
-    np.testing.assert_allclose(chainrule.norm(x, 3, dim=1, keepdim=True).numpy(),
-                               [[(27 + 64) ** (1 / 3)], [1.0]], rtol=1e-6)
+    np.testing.assert_allclose(
+        chainrule.norm(x, 3, dim=1, keepdim=True).numpy(), [[(27 + 64) ** (1 / 3)], [1.0]], rtol=1e-6
+    )
 
 
 def test_norm_errors() -> None:
@@ -235,8 +237,12 @@ def test_var_std_signatures_match_torch() -> None:
 def test_var_without_degrees_of_freedom_is_nan_or_inf_like_torch() -> None:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        for values, kw in (([3.0], {}), ([[1.0, 2.0]], {"dim": 0}), ([1.0, 2.0], {"correction": 2}),
-                           ([1.0, 1.0], {"correction": 2})):
+        for values, kw in (
+            ([3.0], {}),
+            ([[1.0, 2.0]], {"dim": 0}),
+            ([1.0, 2.0], {"correction": 2}),
+            ([1.0, 1.0], {"correction": 2}),
+        ):
             _check(lambda m, x, kw=kw: m.var(x, **kw), values, order=1)
             _check(lambda m, x, kw=kw: m.std(x, **kw), values, order=1)
     with pytest.warns(UserWarning, match="degrees of freedom is <= 0"):
@@ -275,8 +281,9 @@ def test_logsumexp_is_stable_like_torch() -> None:
 
 
 # ---- dtypes and special cases --------------------------------------------------------------
-@pytest.mark.parametrize("name,kw", [("sum", {}), ("prod", {}), ("cumsum", {"dim": 0}),
-                                     ("cumprod", {"dim": 0})])
+@pytest.mark.parametrize(
+    "name,kw", [("sum", {}), ("prod", {}), ("cumsum", {"dim": 0}), ("cumprod", {"dim": 0})]
+)
 @pytest.mark.parametrize("dtype", ["bool", "int32", "uint8", "int64"])
 def test_integer_accumulation_dtypes_match_torch(name, kw, dtype) -> None:
     values = np.array([1, 0, 3, 2]).astype(dtype)
@@ -300,10 +307,16 @@ def test_sum_and_mean_dtype_and_empty_dim_list() -> None:
 
 def test_all_any_count_nonzero_match_torch() -> None:
     values = np.array([[1, 0, 2], [0, 0, 3]], dtype=np.uint8)
-    for fn, kw in [("all", {}), ("any", {"dim": 0}), ("all", {"dim": (0, 1)}),
-                   ("any", {"dim": -1, "keepdim": True}), ("all", {"dim": ()}),
-                   ("count_nonzero", {}), ("count_nonzero", {"dim": 1}),
-                   ("count_nonzero", {"dim": (0, 1)})]:
+    for fn, kw in [
+        ("all", {}),
+        ("any", {"dim": 0}),
+        ("all", {"dim": (0, 1)}),
+        ("any", {"dim": -1, "keepdim": True}),
+        ("all", {"dim": ()}),
+        ("count_nonzero", {}),
+        ("count_nonzero", {"dim": 1}),
+        ("count_nonzero", {"dim": (0, 1)}),
+    ]:
         for dtype in (np.uint8, np.float32, np.bool_):
             ours = getattr(chainrule, fn)(chainrule.tensor(values.astype(dtype)), **kw)
             theirs = getattr(torch, fn)(torch.tensor(values.astype(dtype)), **kw)
@@ -348,9 +361,16 @@ def test_reduction_errors_like_torch() -> None:
 
 
 def test_zero_dim_inputs_like_torch() -> None:
-    for fn in (lambda m, x: m.sum(x, 0), lambda m, x: m.prod(x, -1), lambda m, x: m.cumsum(x, 0),
-               lambda m, x: m.cumprod(x, 0), lambda m, x: m.max(x, 0)[0],
-               lambda m, x: m.logsumexp(x, 0), lambda m, x: m.amax(x, 0),
-               lambda m, x: m.norm(x, 3, 0), lambda m, x: m.mean(x, -1)):
+    for fn in (
+        lambda m, x: m.sum(x, 0),
+        lambda m, x: m.prod(x, -1),
+        lambda m, x: m.cumsum(x, 0),
+        lambda m, x: m.cumprod(x, 0),
+        lambda m, x: m.max(x, 0)[0],
+        lambda m, x: m.logsumexp(x, 0),
+        lambda m, x: m.amax(x, 0),
+        lambda m, x: m.norm(x, 3, 0),
+        lambda m, x: m.mean(x, -1),
+    ):
         _check(fn, 1.5)
     assert chainrule.argmax(chainrule.tensor(2.0), 0).item() == 0

@@ -19,10 +19,10 @@ def _expected(t: torch.Tensor) -> str:
 def check(array, dtype: str | None = None, requires_grad: bool = False) -> None:
     """Both libraries' tensors of ``array`` (optionally as ``dtype``) print the same."""
     a = np.asarray(array)
-    theirs = torch.tensor(a, dtype=getattr(torch, dtype) if dtype else None,
-                          requires_grad=requires_grad)
-    ours = chainrule.tensor(a, dtype=getattr(chainrule, dtype) if dtype else None,
-                            requires_grad=requires_grad)
+    theirs = torch.tensor(a, dtype=getattr(torch, dtype) if dtype else None, requires_grad=requires_grad)
+    ours = chainrule.tensor(
+        a, dtype=getattr(chainrule, dtype) if dtype else None, requires_grad=requires_grad
+    )
     assert repr(ours) == _expected(theirs), f"\nours:\n{ours!r}\ntorch:\n{theirs!r}"
     assert str(ours) == str(theirs).replace("torch.", "chainrule.")
 
@@ -36,21 +36,52 @@ def test_examples_from_the_docs() -> None:
     assert repr(chainrule.tensor([1e-5, 1e3])) == "tensor([1.0000e-05, 1.0000e+03])"
 
 
-@pytest.mark.parametrize("values", [
-    [1.0, 2.0, 3.0], [1.0, 2.5], 3.0, 0.0, -0.0, -2.0, 1.5, [0.0, 0.0], [-1.0, 0.0, 1.0],
-    [1e-5, 1e3], [1e-5], [1e9], [1e8, 1.0], [123456789.0], [0.0001, 0.1], [0.00011, 1.0],
-    [1.0, 1000.0], [1.0, 1001.0], [1.5, 1001.0], [100.0, 200.5], [-123.456, 0.5],
-    [float("nan")], [float("nan"), 1.0, float("inf")], [float("-inf"), 2.5], [float("inf")],
-    [float("nan"), float("inf"), 1e-7], [1.0, float("nan"), -3.0], [0.1, 0.2, 0.3],
-    [1e300, 1e-300], [-1e-5, 0.0, 5.0], [12345.678, -0.001],
-], ids=repr)
+@pytest.mark.parametrize(
+    "values",
+    [
+        [1.0, 2.0, 3.0],
+        [1.0, 2.5],
+        3.0,
+        0.0,
+        -0.0,
+        -2.0,
+        1.5,
+        [0.0, 0.0],
+        [-1.0, 0.0, 1.0],
+        [1e-5, 1e3],
+        [1e-5],
+        [1e9],
+        [1e8, 1.0],
+        [123456789.0],
+        [0.0001, 0.1],
+        [0.00011, 1.0],
+        [1.0, 1000.0],
+        [1.0, 1001.0],
+        [1.5, 1001.0],
+        [100.0, 200.5],
+        [-123.456, 0.5],
+        [float("nan")],
+        [float("nan"), 1.0, float("inf")],
+        [float("-inf"), 2.5],
+        [float("inf")],
+        [float("nan"), float("inf"), 1e-7],
+        [1.0, float("nan"), -3.0],
+        [0.1, 0.2, 0.3],
+        [1e300, 1e-300],
+        [-1e-5, 0.0, 5.0],
+        [12345.678, -0.001],
+    ],
+    ids=repr,
+)
 @pytest.mark.parametrize("dtype", ["float32", "float64"])
 def test_float_styles(values, dtype) -> None:
     check(values, dtype)
 
 
-@pytest.mark.parametrize("values", [[1, 2], 7, -3, [10, -200, 3], [0], [2**40, -1], [True, False],
-                                    True, [[True], [False]], [0, 255]])
+@pytest.mark.parametrize(
+    "values",
+    [[1, 2], 7, -3, [10, -200, 3], [0], [2**40, -1], [True, False], True, [[True], [False]], [0, 255]],
+)
 @pytest.mark.parametrize("dtype", [None, "int32", "int8", "uint8", "int16", "bool"])
 def test_integer_and_bool(values, dtype) -> None:
     if dtype in ("int8", "uint8") and np.abs(np.asarray(values, dtype=np.int64)).max() > 127:
@@ -77,8 +108,10 @@ def test_layouts_and_line_wrapping(shape, scale) -> None:
     check(rng.integers(-1000, 1000, shape))
 
 
-@pytest.mark.parametrize("shape", [(1001,), (2000,), (40, 30), (5, 300), (11, 10, 10),
-                                   (3, 3, 3, 40), (1, 1001), (1001, 1), (8, 8, 8, 2)])
+@pytest.mark.parametrize(
+    "shape",
+    [(1001,), (2000,), (40, 30), (5, 300), (11, 10, 10), (3, 3, 3, 40), (1, 1001), (1001, 1), (8, 8, 8, 2)],
+)
 def test_summarization(shape) -> None:
     rng = np.random.default_rng(shape[0])
     check(rng.standard_normal(shape), "float32")
@@ -93,9 +126,18 @@ def test_requires_grad_and_grad_fn() -> None:
         check(rng.standard_normal(shape), "float32", requires_grad=True)
         check(rng.standard_normal(shape), "float64", requires_grad=True)
     a = rng.standard_normal((2, 3))
-    for fn in (lambda m, x: x * 2, lambda m, x: x * x, lambda m, x: x + 1, lambda m, x: x + x,
-               lambda m, x: x.sum(), lambda m, x: m.exp(x), lambda m, x: m.sin(x),
-               lambda m, x: x / 2, lambda m, x: 1 - x, lambda m, x: m.tanh(x)):
+    for fn in (
+        lambda m, x: x * 2,
+        lambda m, x: x * x,
+        lambda m, x: x + 1,
+        lambda m, x: x + x,
+        lambda m, x: x.sum(),
+        lambda m, x: m.exp(x),
+        lambda m, x: m.sin(x),
+        lambda m, x: x / 2,
+        lambda m, x: 1 - x,
+        lambda m, x: m.tanh(x),
+    ):
         theirs = fn(torch, torch.tensor(a, requires_grad=True))
         ours = fn(chainrule, chainrule.tensor(a, requires_grad=True))
         assert repr(ours) == _expected(theirs)
@@ -123,15 +165,31 @@ def test_default_dtype_float64_changes_the_suffix() -> None:
             lib.set_default_dtype(lib.float32)
 
 
-@pytest.mark.parametrize("options", [
-    {"precision": 2}, {"precision": 8}, {"threshold": 5}, {"edgeitems": 1, "threshold": 10},
-    {"linewidth": 40}, {"sci_mode": True}, {"sci_mode": False}, {"profile": "short"},
-    {"profile": "full"}, {"edgeitems": 0, "threshold": 3},
-])
+@pytest.mark.parametrize(
+    "options",
+    [
+        {"precision": 2},
+        {"precision": 8},
+        {"threshold": 5},
+        {"edgeitems": 1, "threshold": 10},
+        {"linewidth": 40},
+        {"sci_mode": True},
+        {"sci_mode": False},
+        {"profile": "short"},
+        {"profile": "full"},
+        {"edgeitems": 0, "threshold": 3},
+    ],
+)
 def test_print_options(options) -> None:
     rng = np.random.default_rng(1)
-    arrays = [rng.standard_normal(20), rng.standard_normal((4, 6)) * 1e4, np.arange(12.0),
-              rng.integers(0, 9, (3, 7)), np.array([1e-5, 2.0]), rng.standard_normal(1500)]
+    arrays = [
+        rng.standard_normal(20),
+        rng.standard_normal((4, 6)) * 1e4,
+        np.arange(12.0),
+        rng.integers(0, 9, (3, 7)),
+        np.array([1e-5, 2.0]),
+        rng.standard_normal(1500),
+    ]
     torch.set_printoptions(**options)
     _format.set_printoptions(**options)
     try:
@@ -143,5 +201,4 @@ def test_print_options(options) -> None:
     with _format.printoptions(precision=1):
         assert repr(chainrule.tensor([1.25])) == "tensor([1.2])"
     assert repr(chainrule.tensor([1.25])) == "tensor([1.2500])"
-    assert _format.get_printoptions() == {k: v for k, v in
-                                          torch._tensor_str.get_printoptions().items()}
+    assert _format.get_printoptions() == {k: v for k, v in torch._tensor_str.get_printoptions().items()}

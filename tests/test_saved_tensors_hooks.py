@@ -41,7 +41,7 @@ def test_pack_at_record_unpack_at_backward():
             forward = list(log)
         y.sum().backward()
         # which tensors, not in which order within one op (torch's mm saves them in another)
-        return sorted(forward), sorted(log[len(forward):]), a.grad, b.grad, w.grad
+        return sorted(forward), sorted(log[len(forward) :]), a.grad, b.grad, w.grad
 
     forward, backward, *_ = same(program)
     assert len(forward) == 7 and len(backward) == 7
@@ -81,8 +81,7 @@ def test_nested_hooks_innermost_applies():
 def test_pack_may_return_anything_and_change_the_value():
     def program(lib):
         a = leaf(lib, A)
-        with lib.autograd.graph.saved_tensors_hooks(lambda x: ("boxed", x * 2),
-                                                    lambda box: box[1] / 2):
+        with lib.autograd.graph.saved_tensors_hooks(lambda x: ("boxed", x * 2), lambda box: box[1] / 2):
             y = a.sin() * a.cos()
         y.sum().backward()
         first = a.grad.clone()

@@ -33,27 +33,60 @@ def c(a) -> chainrule.Tensor:
 def checkpoint() -> dict:
     """Shaped like model + optimizer + scheduler + step state dicts."""
     rng = np.random.default_rng(0)
-    model = collections.OrderedDict([
-        ("fc1.weight", c(rng.standard_normal((4, 3)).astype(np.float32))),
-        ("fc1.bias", c(rng.standard_normal(4).astype(np.float32))),
-        ("bn.running_mean", c(rng.standard_normal(4))),  # float64
-        ("bn.num_batches_tracked", c(np.int64(7))),  # 0-d int64
-        ("mask", c(rng.random((2, 2)) < 0.5)),
-        ("empty", c(np.zeros((0, 3), np.float32))),
-    ])
+    model = collections.OrderedDict(
+        [
+            ("fc1.weight", c(rng.standard_normal((4, 3)).astype(np.float32))),
+            ("fc1.bias", c(rng.standard_normal(4).astype(np.float32))),
+            ("bn.running_mean", c(rng.standard_normal(4))),  # float64
+            ("bn.num_batches_tracked", c(np.int64(7))),  # 0-d int64
+            ("mask", c(rng.random((2, 2)) < 0.5)),
+            ("empty", c(np.zeros((0, 3), np.float32))),
+        ]
+    )
     optimizer = {
-        "state": {0: {"step": c(np.float32(3.0)), "exp_avg": c(np.ones((4, 3), np.float32))},
-                  1: {"step": c(np.float32(3.0)), "exp_avg": c(np.zeros(4, np.float32))}},
-        "param_groups": [{"lr": 1e-3, "betas": (0.9, 0.999), "eps": 1e-8, "weight_decay": 0,
-                          "amsgrad": False, "foreach": None, "maximize": False, "params": [0, 1]}],
+        "state": {
+            0: {"step": c(np.float32(3.0)), "exp_avg": c(np.ones((4, 3), np.float32))},
+            1: {"step": c(np.float32(3.0)), "exp_avg": c(np.zeros(4, np.float32))},
+        },
+        "param_groups": [
+            {
+                "lr": 1e-3,
+                "betas": (0.9, 0.999),
+                "eps": 1e-8,
+                "weight_decay": 0,
+                "amsgrad": False,
+                "foreach": None,
+                "maximize": False,
+                "params": [0, 1],
+            }
+        ],
     }
-    scheduler = {"base_lrs": [1e-3], "last_epoch": 3, "_step_count": 4, "_last_lr": [1e-3 * 0.5 ** 3],
-                 "lr_lambdas": [None], "verbose": False}
-    return {"model": model, "optimizer": optimizer, "scheduler": scheduler, "step": 1200, "epoch": 3,
-            "name": "mnist-mlp ü", "best": float("inf"), "nan": float("nan"), "big": 2**70, "neg": -5,
-            "keys": {(1, "a"): "tuple key", None: "none key", 2.5: "float key", True: "bool key"},
-            "tags": {"__tensor__": "a user key that looks like a tag"}, "nothing": [], "unit": (),
-            "rng": c(np.arange(16, dtype=np.uint8)), "numpy": np.arange(6, dtype=np.int16).reshape(2, 3)}
+    scheduler = {
+        "base_lrs": [1e-3],
+        "last_epoch": 3,
+        "_step_count": 4,
+        "_last_lr": [1e-3 * 0.5**3],
+        "lr_lambdas": [None],
+        "verbose": False,
+    }
+    return {
+        "model": model,
+        "optimizer": optimizer,
+        "scheduler": scheduler,
+        "step": 1200,
+        "epoch": 3,
+        "name": "mnist-mlp ü",
+        "best": float("inf"),
+        "nan": float("nan"),
+        "big": 2**70,
+        "neg": -5,
+        "keys": {(1, "a"): "tuple key", None: "none key", 2.5: "float key", True: "bool key"},
+        "tags": {"__tensor__": "a user key that looks like a tag"},
+        "nothing": [],
+        "unit": (),
+        "rng": c(np.arange(16, dtype=np.uint8)),
+        "numpy": np.arange(6, dtype=np.int16).reshape(2, 3),
+    }
 
 
 def same(a, b, path="obj") -> None:
@@ -155,8 +188,9 @@ def test_nested_checkpoint_tensors_are_readable_by_torch(tmp_path) -> None:
     chainrule.save(checkpoint(), tmp_path / "ck")
     theirs = safetensors.torch.load_file(tmp_path / "ck")
     assert "model.fc1.weight" in theirs and "optimizer.state.0.exp_avg" in theirs
-    np.testing.assert_array_equal(theirs["model.fc1.weight"].numpy(),
-                                  checkpoint()["model"]["fc1.weight"].numpy())
+    np.testing.assert_array_equal(
+        theirs["model.fc1.weight"].numpy(), checkpoint()["model"]["fc1.weight"].numpy()
+    )
 
 
 def test_dtypes_chainrule_lacks_are_refused_clearly(tmp_path) -> None:
@@ -196,8 +230,11 @@ def test_the_pickle_payload_is_real(tmp_path) -> None:
     marker = tmp_path / "pwned"
     path = tmp_path / "evil.pkl"
     path.write_bytes(pickle.dumps(Evil(marker)))
-    subprocess.run([sys.executable, "-c", f"import pickle; pickle.load(open({str(path)!r}, 'rb'))"],
-                   timeout=60, check=True)
+    subprocess.run(
+        [sys.executable, "-c", f"import pickle; pickle.load(open({str(path)!r}, 'rb'))"],
+        timeout=60,
+        check=True,
+    )
     assert marker.exists()
 
 
@@ -232,16 +269,17 @@ def test_corrupted_tensor_bytes_fail_the_checksum(tmp_path, good) -> None:
 
 def _with_header(raw: bytes, edit) -> bytes:
     (n,) = struct.unpack("<Q", raw[:8])
-    header = json.loads(raw[8:8 + n])
+    header = json.loads(raw[8 : 8 + n])
     edit(header)
     text = json.dumps(header).encode()
     text += b" " * (-len(text) % 8)
-    return struct.pack("<Q", len(text)) + text + raw[8 + n:]
+    return struct.pack("<Q", len(text)) + text + raw[8 + n :]
 
 
 def _meta(key, value):
     def edit(h):
         h["__metadata__"][key] = value
+
     return edit
 
 
@@ -256,8 +294,10 @@ CORRUPTIONS = {
     "header-json": (lambda raw: raw[:8] + b"#" + raw[9:], "header is corrupted"),
     "offsets": (lambda raw: _with_header(raw, _offsets), "not a valid safetensors|corrupted"),
     "structure-json": (lambda raw: _with_header(raw, _meta("chainrule", "{oops")), "corrupted"),
-    "missing-tensor": (lambda raw: _with_header(raw, _meta("chainrule", '{"__tensor__": "nope"}')),
-                       "does not hold"),
+    "missing-tensor": (
+        lambda raw: _with_header(raw, _meta("chainrule", '{"__tensor__": "nope"}')),
+        "does not hold",
+    ),
     "bad-tag": (lambda raw: _with_header(raw, _meta("chainrule", '{"__tuple__": 3}')), "corrupted"),
     "version": (lambda raw: _with_header(raw, _meta("chainrule.format", "99")), "format"),
 }
@@ -279,8 +319,12 @@ def test_unsupported_objects_are_refused_naming_where(tmp_path) -> None:
         def state_dict(self):
             return {}
 
-    for obj, where in (({"a": [1, len]}, r"obj\['a'\]\[1\]"), ({"m": Model()}, "state_dict"),
-                       ({"s": {1, 2}}, "set"), ({"c": 1j}, "complex")):
+    for obj, where in (
+        ({"a": [1, len]}, r"obj\['a'\]\[1\]"),
+        ({"m": Model()}, "state_dict"),
+        ({"s": {1, 2}}, "set"),
+        ({"c": 1j}, "complex"),
+    ):
         with pytest.raises(TypeError, match=where):
             chainrule.save(obj, tmp_path / "x")
     loop: list = []

@@ -23,19 +23,33 @@ def _both(fn):
         assert_close(o, t, 0, 0, "NaN order")
 
 
-@pytest.mark.parametrize("fn", [
-    lambda m, x: m.sort(x),
-    lambda m, x: m.sort(x, descending=True),
-    lambda m, x: m.sort(x, 0, descending=True),
-    lambda m, x: m.argsort(x, descending=True),
-    lambda m, x: m.topk(x, 3),
-    lambda m, x: m.kthvalue(x, 5),
-    lambda m, x: m.median(x),
-    lambda m, x: m.median(x, 1),
-    lambda m, x: m.median(x, 0, keepdim=True),
-    lambda m, x: m.median(x[:, 2:]),
-], ids=["sort", "sort descending", "sort dim 0 descending", "argsort", "topk", "kthvalue",
-        "median", "median dim", "median dim 0", "median without nan"])
+@pytest.mark.parametrize(
+    "fn",
+    [
+        lambda m, x: m.sort(x),
+        lambda m, x: m.sort(x, descending=True),
+        lambda m, x: m.sort(x, 0, descending=True),
+        lambda m, x: m.argsort(x, descending=True),
+        lambda m, x: m.topk(x, 3),
+        lambda m, x: m.kthvalue(x, 5),
+        lambda m, x: m.median(x),
+        lambda m, x: m.median(x, 1),
+        lambda m, x: m.median(x, 0, keepdim=True),
+        lambda m, x: m.median(x[:, 2:]),
+    ],
+    ids=[
+        "sort",
+        "sort descending",
+        "sort dim 0 descending",
+        "argsort",
+        "topk",
+        "kthvalue",
+        "median",
+        "median dim",
+        "median dim 0",
+        "median without nan",
+    ],
+)
 def test_nan_order_matches_torch(fn) -> None:
     _both(fn)
 
@@ -49,25 +63,28 @@ def test_median_gradient_with_nan_goes_to_the_nans() -> None:
     assert_close(grads[0], grads[1], 0, 0, "median grad with nan")
 
 
-@pytest.mark.parametrize("fn", [
-    lambda m: m.topk(m.ones(3), 4),
-    lambda m: m.topk(m.ones(3), -1),
-    lambda m: m.kthvalue(m.ones(3), 0),
-    lambda m: m.kthvalue(m.ones(3), 4),
-    lambda m: m.kthvalue(m.ones(0), 1),
-    lambda m: m.median(m.ones(2, 0), 1),
-    lambda m: m.sort(m.ones(3), 1),
-    lambda m: m.trace(m.ones(2, 2, 2)),
-    lambda m: m.diag(m.ones(2, 2, 2)),
-    lambda m: m.diagonal(m.ones(3)),
-    lambda m: m.diagonal(m.ones(3, 3), 0, 1, -1),
-    lambda m: m.diff(m.tensor(1.0)),
-    lambda m: m.median(m.tensor([True, False])),
-    lambda m: m.median(m.tensor([True, False]), 0),
-    lambda m: m.kthvalue(m.tensor([True, False]), 1),
-    lambda m: m.topk(m.tensor([True, False]), 1),
-    lambda m: m.trace(m.ones(2, 2, dtype=m.bool)),
-])
+@pytest.mark.parametrize(
+    "fn",
+    [
+        lambda m: m.topk(m.ones(3), 4),
+        lambda m: m.topk(m.ones(3), -1),
+        lambda m: m.kthvalue(m.ones(3), 0),
+        lambda m: m.kthvalue(m.ones(3), 4),
+        lambda m: m.kthvalue(m.ones(0), 1),
+        lambda m: m.median(m.ones(2, 0), 1),
+        lambda m: m.sort(m.ones(3), 1),
+        lambda m: m.trace(m.ones(2, 2, 2)),
+        lambda m: m.diag(m.ones(2, 2, 2)),
+        lambda m: m.diagonal(m.ones(3)),
+        lambda m: m.diagonal(m.ones(3, 3), 0, 1, -1),
+        lambda m: m.diff(m.tensor(1.0)),
+        lambda m: m.median(m.tensor([True, False])),
+        lambda m: m.median(m.tensor([True, False]), 0),
+        lambda m: m.kthvalue(m.tensor([True, False]), 1),
+        lambda m: m.topk(m.tensor([True, False]), 1),
+        lambda m: m.trace(m.ones(2, 2, dtype=m.bool)),
+    ],
+)
 def test_errors_match_torch(fn) -> None:
     with pytest.raises(Exception) as theirs:
         fn(torch)
@@ -76,9 +93,13 @@ def test_errors_match_torch(fn) -> None:
 
 
 def test_edge_values_match_torch() -> None:
-    for fn in (lambda m: m.median(m.ones(0)), lambda m: m.topk(m.tensor(2.0), 0),
-               lambda m: m.sort(m.ones(2, 0), 1), lambda m: m.diff(m.arange(5.0), n=7),
-               lambda m: m.diagonal(m.ones(2, 3), 5)):
+    for fn in (
+        lambda m: m.median(m.ones(0)),
+        lambda m: m.topk(m.tensor(2.0), 0),
+        lambda m: m.sort(m.ones(2, 0), 1),
+        lambda m: m.diff(m.arange(5.0), n=7),
+        lambda m: m.diagonal(m.ones(2, 3), 5),
+    ):
         ours, theirs = fn(chainrule), fn(torch)
         ours, theirs = (ours, theirs) if isinstance(theirs, tuple) else ((ours,), (theirs,))
         for o, t in zip(ours, theirs):
@@ -120,19 +141,33 @@ def test_results_unpack_and_name_their_fields() -> None:
         assert indices.dtype == chainrule.int64
 
 
-@pytest.mark.parametrize("fn", [
-    lambda m, a: m.diagonal(a, 1),
-    lambda m, a: m.trace(a),
-    lambda m, a: m.diag(a, -1),
-    lambda m, a: m.diag(a[0], 1),
-    lambda m, a: m.sort(a, 1)[0],
-    lambda m, a: m.topk(a, 2)[0],
-    lambda m, a: m.kthvalue(a, 2, 0)[0],
-    lambda m, a: m.median(a),
-    lambda m, a: m.median(a, 1)[0],
-    lambda m, a: m.diff(a, 2, 0),
-], ids=["diagonal", "trace", "diag 2-D", "diag 1-D", "sort", "topk", "kthvalue", "median",
-        "median dim", "diff"])
+@pytest.mark.parametrize(
+    "fn",
+    [
+        lambda m, a: m.diagonal(a, 1),
+        lambda m, a: m.trace(a),
+        lambda m, a: m.diag(a, -1),
+        lambda m, a: m.diag(a[0], 1),
+        lambda m, a: m.sort(a, 1)[0],
+        lambda m, a: m.topk(a, 2)[0],
+        lambda m, a: m.kthvalue(a, 2, 0)[0],
+        lambda m, a: m.median(a),
+        lambda m, a: m.median(a, 1)[0],
+        lambda m, a: m.diff(a, 2, 0),
+    ],
+    ids=[
+        "diagonal",
+        "trace",
+        "diag 2-D",
+        "diag 1-D",
+        "sort",
+        "topk",
+        "kthvalue",
+        "median",
+        "median dim",
+        "diff",
+    ],
+)
 def test_under_vmap_matches_torch(fn) -> None:
     """Per-sample values and per-sample gradients through vmap(grad(...)), as torch.func."""
     x = np.random.default_rng(0).standard_normal((5, 3, 4))
@@ -140,7 +175,8 @@ def test_under_vmap_matches_torch(fn) -> None:
     theirs = torch.func.vmap(lambda a: fn(torch, a))(torch.tensor(x))
     assert_close(ours, theirs, 1e-12, 1e-12, "vmap value")
     ours = chainrule.func.vmap(chainrule.func.grad(lambda a: (fn(chainrule, a) ** 2).sum()))(
-        chainrule.tensor(x))
+        chainrule.tensor(x)
+    )
     theirs = torch.func.vmap(torch.func.grad(lambda a: (fn(torch, a) ** 2).sum()))(torch.tensor(x))
     assert_close(ours, theirs, 1e-12, 1e-12, "vmap gradient")
 
@@ -153,12 +189,21 @@ def test_median_under_vmap_with_nan_lanes() -> None:
         assert_close(o, t, 0, 0, "median under vmap")
 
 
-@pytest.mark.parametrize("fn", [
-    lambda m, x: m.sort(x)[0], lambda m, x: m.topk(x, 2)[0], lambda m, x: m.kthvalue(x, 1)[0],
-    lambda m, x: m.median(x), lambda m, x: m.median(x, 0)[0], lambda m, x: m.diagonal(x),
-    lambda m, x: m.diag(x[0]), lambda m, x: m.trace(x), lambda m, x: m.diff(x),
-], ids=["sort", "topk", "kthvalue", "median", "median dim", "diagonal", "diag 1-D", "trace",
-        "diff"])
+@pytest.mark.parametrize(
+    "fn",
+    [
+        lambda m, x: m.sort(x)[0],
+        lambda m, x: m.topk(x, 2)[0],
+        lambda m, x: m.kthvalue(x, 1)[0],
+        lambda m, x: m.median(x),
+        lambda m, x: m.median(x, 0)[0],
+        lambda m, x: m.diagonal(x),
+        lambda m, x: m.diag(x[0]),
+        lambda m, x: m.trace(x),
+        lambda m, x: m.diff(x),
+    ],
+    ids=["sort", "topk", "kthvalue", "median", "median dim", "diagonal", "diag 1-D", "trace", "diff"],
+)
 def test_grad_fn_names_match_torch(fn) -> None:
     ours = fn(chainrule, chainrule.ones(3, 3, requires_grad=True)).grad_fn.name()
     theirs = type(fn(torch, torch.ones(3, 3, requires_grad=True)).grad_fn).__name__

@@ -31,19 +31,27 @@ import chainrule
 LIBS = glob.glob(os.path.join(os.path.dirname(scipy.__file__) + ".libs", "libscipy_openblas*.so*"))
 needs_scipy_openblas = pytest.mark.skipif(not LIBS, reason="this SciPy does not bundle its own OpenBLAS")
 
-PROBE = f"""
+PROBE = (
+    f"""
 import ctypes
 import chainrule
 print(ctypes.CDLL({LIBS[0]!r}).scipy_openblas_get_num_threads())
-""" if LIBS else ""
+"""
+    if LIBS
+    else ""
+)
 
 
 def scipy_blas_threads(**env: str) -> int:
-    environ = {k: v for k, v in os.environ.items()
-               if k not in ("OPENBLAS_NUM_THREADS", "CHAINRULE_SCIPY_BLAS_THREADS")}
+    environ = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in ("OPENBLAS_NUM_THREADS", "CHAINRULE_SCIPY_BLAS_THREADS")
+    }
     environ.update(env)
-    run = subprocess.run([sys.executable, "-c", PROBE], capture_output=True, text=True, env=environ,
-                         timeout=120)
+    run = subprocess.run(
+        [sys.executable, "-c", PROBE], capture_output=True, text=True, env=environ, timeout=120
+    )
     assert run.returncode == 0, run.stderr
     return int(run.stdout.split()[-1])
 
@@ -69,8 +77,12 @@ def state(lib) -> tuple:
     """This thread's modes: grad mode, whether an op records, inference mode, and whether a tensor
     made now is an inference tensor."""
     x = lib.ones(2, requires_grad=True)
-    return (lib.is_grad_enabled(), (x * 2).requires_grad, lib.is_inference_mode_enabled(),
-            lib.ones(1).is_inference())
+    return (
+        lib.is_grad_enabled(),
+        (x * 2).requires_grad,
+        lib.is_inference_mode_enabled(),
+        lib.ones(1).is_inference(),
+    )
 
 
 def in_threads(*jobs: Callable) -> list:
@@ -195,17 +207,34 @@ def test_interleaved_modes_in_two_threads():
 
     def program(lib):
         schedule = [
-            ("a", "enter", lambda: lib.no_grad()), ("b", "enter", lambda: lib.inference_mode()),
-            ("a", "look", None), ("b", "look", None),
-            ("a", "enter", lambda: lib.inference_mode()), ("b", "enter", lambda: lib.enable_grad()),
-            ("a", "look", None), ("b", "look", None),
-            ("b", "enter", lambda: lib.inference_mode(False)), ("a", "enter", lambda: lib.enable_grad()),
-            ("a", "look", None), ("b", "look", None),
-            ("a", "exit", None), ("b", "look", None), ("a", "exit", None), ("a", "look", None),
-            ("b", "enter", lambda: lib.set_grad_enabled(False)), ("a", "look", None),
-            ("b", "look", None), ("b", "exit", None), ("b", "exit", None), ("b", "look", None),
-            ("a", "exit", None), ("b", "exit", None), ("a", "look", None), ("b", "look", None),
-            ("b", "exit", None), ("b", "look", None),
+            ("a", "enter", lambda: lib.no_grad()),
+            ("b", "enter", lambda: lib.inference_mode()),
+            ("a", "look", None),
+            ("b", "look", None),
+            ("a", "enter", lambda: lib.inference_mode()),
+            ("b", "enter", lambda: lib.enable_grad()),
+            ("a", "look", None),
+            ("b", "look", None),
+            ("b", "enter", lambda: lib.inference_mode(False)),
+            ("a", "enter", lambda: lib.enable_grad()),
+            ("a", "look", None),
+            ("b", "look", None),
+            ("a", "exit", None),
+            ("b", "look", None),
+            ("a", "exit", None),
+            ("a", "look", None),
+            ("b", "enter", lambda: lib.set_grad_enabled(False)),
+            ("a", "look", None),
+            ("b", "look", None),
+            ("b", "exit", None),
+            ("b", "exit", None),
+            ("b", "look", None),
+            ("a", "exit", None),
+            ("b", "exit", None),
+            ("a", "look", None),
+            ("b", "look", None),
+            ("b", "exit", None),
+            ("b", "look", None),
         ]
         turns, seen = Turns(), []
 
@@ -233,8 +262,11 @@ def test_interleaved_modes_in_two_threads():
     # a: no_grad, then inference_mode: grad mode off; b: inference_mode, then enable_grad: grad
     # mode on, yet nothing recorded
     assert seen[2:4] == [(6, "a", (False, False, True, True)), (7, "b", (True, False, True, True))]
-    assert seen[-3:] == [(24, "a", (True, True, False, False)), (25, "b", (False, False, True, True)),
-                         (27, "b", (True, True, False, False))]
+    assert seen[-3:] == [
+        (24, "a", (True, True, False, False)),
+        (25, "b", (False, False, True, True)),
+        (27, "b", (True, True, False, False)),
+    ]
 
 
 def test_a_new_thread_starts_with_torchs_modes():
@@ -247,9 +279,13 @@ def test_a_new_thread_starts_with_torchs_modes():
         def probe():
             seen.append(state(lib) + (lib.is_anomaly_enabled(), lib.is_anomaly_check_nan_enabled()))
 
-        starts = [lambda: lib.no_grad(), lambda: lib.inference_mode(), lambda: lib.enable_grad(),
-                  lambda: lib.set_grad_enabled(False),
-                  lambda: lib.autograd.set_detect_anomaly(True, check_nan=False)]
+        starts = [
+            lambda: lib.no_grad(),
+            lambda: lib.inference_mode(),
+            lambda: lib.enable_grad(),
+            lambda: lib.set_grad_enabled(False),
+            lambda: lib.autograd.set_detect_anomaly(True, check_nan=False),
+        ]
         for make in starts:
             with make():
                 started_thread(probe).join(WAIT)
@@ -381,13 +417,15 @@ def assert_same(a, b, exact: bool) -> None:
 def test_two_threads_train_while_a_third_infers_as_one_after_another():
     results = {}
     for lib in (chainrule, torch):
-        jobs = [lambda sync, lib=lib: train(lib, 1, sync), lambda sync, lib=lib: train(lib, 2, sync),
-                lambda sync, lib=lib: infer(lib, 3, sync)]
+        jobs = [
+            lambda sync, lib=lib: train(lib, 1, sync),
+            lambda sync, lib=lib: train(lib, 2, sync),
+            lambda sync, lib=lib: infer(lib, 3, sync),
+        ]
         results[lib] = in_threads(*jobs)
         assert_same(results[lib], one_after_another(*jobs), exact=True)  # no thread disturbs another
     assert results[chainrule][2][1] == [False, True] * STEPS
     assert_same(results[chainrule], results[torch], exact=False)
-
 
 
 def test_check_graph_in_one_thread_watches_only_its_own_ops():
@@ -427,8 +465,9 @@ def test_check_graph_in_one_thread_watches_only_its_own_ops():
             sync()  # 2
         return v.grad.numpy(), metas
 
-    report, (grad, metas) = in_threads(lambda sync: check_graph(lambda x: fn(x, sync), x),
-                                       lambda sync: other(chainrule, sync))
+    report, (grad, metas) = in_threads(
+        lambda sync: check_graph(lambda x: fn(x, sync), x), lambda sync: other(chainrule, sync)
+    )
     assert report and [n.name for n in report.nodes] == [n.name for n in alone.nodes]
     assert len(runs) == n_runs and metas == [None] * 2 * n_runs
     np.testing.assert_allclose(grad, other(torch, lambda: None)[0], rtol=1e-12)

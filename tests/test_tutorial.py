@@ -20,7 +20,7 @@ def blocks(after: str) -> list[tuple[str, str]]:
     heading."""
     start = TUTORIAL.index(after)
     heading = re.compile(r"^#{1,6} \S", re.M).search(TUTORIAL, start)
-    section = TUTORIAL[start:heading.start() if heading else None]
+    section = TUTORIAL[start : heading.start() if heading else None]
     return re.findall(r"```(\w*)\n(.*?)```", section, flags=re.S)
 
 
@@ -35,8 +35,9 @@ def run_code(code: str, tmp_path: Path) -> str:
 def test_the_explain_table_is_what_print_shows():
     (lang, code), (_, shown) = blocks("In chainrule it is five lines")[:2]
     assert lang == "python"
-    code = code.replace('viz.draw(l, names=names, show_values=True).render("lecture-graph", '
-                        'format="svg")', "")  # rendering needs dot; the table does not
+    code = code.replace(
+        'viz.draw(l, names=names, show_values=True).render("lecture-graph", format="svg")', ""
+    )  # rendering needs dot; the table does not
     scope: dict = {}
     exec(compile(code, "tutorial", "exec"), scope)
     printed = str(viz.explain(scope["l"], names=scope["names"]))
@@ -56,6 +57,7 @@ def test_the_check_graph_example_prints_what_is_shown(tmp_path):
     assert lang == "python"
     # the ok nodes' errors are rounding noise, whose last digit may differ between machines
     noise = re.compile(r"max \|err\| \d\.\de-(0[7-9]|1\d)")
-    assert noise.sub("max |err| (rounding)", run_code(code, tmp_path)) == \
-        noise.sub("max |err| (rounding)", shown)
+    assert noise.sub("max |err| (rounding)", run_code(code, tmp_path)) == noise.sub(
+        "max |err| (rounding)", shown
+    )
     assert "  >> BadCubeBackward  WRONG  max |err| 3.6e+00" in shown

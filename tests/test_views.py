@@ -127,7 +127,7 @@ def _expanded(x):
 def _permuted(x, w):
     a = (x * 1).view(1, 2, 2)
     a.permute(2, 0, 1).mul_(w.view(2, 1, 1))
-    return (a ** 2).sum()
+    return (a**2).sum()
 
 
 def _saved_output_overwritten(x, w):
@@ -143,7 +143,7 @@ def _unbind(x, w):
     a = (x * 1).view(2, 2)
     p, q = a.unbind(0)
     p.add_(q * w)
-    return (a ** 3).sum()
+    return (a**3).sum()
 
 
 def _no_grad_view(m, x):
@@ -194,7 +194,7 @@ def test_second_derivative_through_copy_slices_matches_torch() -> None:
         x = m.tensor(X, dtype=m.float64, requires_grad=True)
         a = x * 1
         a[1:3].mul_(x[:2])
-        (g,) = m.autograd.grad((a ** 3).sum(), x, create_graph=True)
+        (g,) = m.autograd.grad((a**3).sum(), x, create_graph=True)
         (h,) = m.autograd.grad((g * g).sum(), x)
         return g.detach().numpy(), h.numpy()
 
@@ -230,16 +230,24 @@ def test_base_is_view_and_pointers_match_torch(name: str) -> None:
     def run(m):
         x = m.arange(12, dtype=m.float64).reshape(3, 4).clone()
         v = make(x)
-        return (v._base is x, v._is_view(), x._is_view(), v.data_ptr() - x.data_ptr(),
-                v.untyped_storage().data_ptr() == x.untyped_storage().data_ptr())
+        return (
+            v._base is x,
+            v._is_view(),
+            x._is_view(),
+            v.data_ptr() - x.data_ptr(),
+            v.untyped_storage().data_ptr() == x.untyped_storage().data_ptr(),
+        )
 
     assert run(chainrule) == run(torch)
 
 
 @pytest.mark.parametrize("name", ["x.reshape(-1) of a transposed x", "x.clone()", "x[[0, 1]]"])
 def test_copies_are_not_views(name: str) -> None:
-    make = {"x.reshape(-1) of a transposed x": lambda t: t.t().reshape(-1),
-            "x.clone()": lambda t: t.clone(), "x[[0, 1]]": lambda t: t[[0, 1]]}[name]
+    make = {
+        "x.reshape(-1) of a transposed x": lambda t: t.t().reshape(-1),
+        "x.clone()": lambda t: t.clone(),
+        "x[[0, 1]]": lambda t: t[[0, 1]],
+    }[name]
 
     def run(m):
         x = m.arange(6, dtype=m.float64).reshape(2, 3).clone()

@@ -1,8 +1,8 @@
 """chainrule: define-by-run reverse-mode autodiff with PyTorch's API on a small NumPy core.
 
-    import chainrule as torch
-    x = torch.tensor([1.0], requires_grad=True)
-    (x * torch.sin(x)).backward()
+import chainrule as torch
+x = torch.tensor([1.0], requires_grad=True)
+(x * torch.sin(x)).backward()
 """
 
 from ._allocator import tune_malloc as _tune_malloc  # noqa: I001

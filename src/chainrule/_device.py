@@ -32,8 +32,7 @@ class device:
         return hash((self.type, self.index))
 
     def __repr__(self) -> str:
-        return f"device(type='{self.type}'" + (f", index={self.index})" if self.index is not None
-                                                 else ")")
+        return f"device(type='{self.type}'" + (f", index={self.index})" if self.index is not None else ")")
 
     def __str__(self) -> str:
         return self.type if self.index is None else f"{self.type}:{self.index}"

@@ -46,8 +46,7 @@ ALL = (bool_, uint8, int8, int16, int32, int64, float16, float32, float64)
 _FROM_NP = {d.np: d for d in ALL}
 _NAMES = {d.name: d for d in ALL}
 _NAMES.update(
-    {"half": float16, "float": float32, "double": float64, "short": int16, "int": int32,
-     "long": int64}
+    {"half": float16, "float": float32, "double": float64, "short": int16, "int": int32, "long": int64}
 )
 _default_float = [float32]
 

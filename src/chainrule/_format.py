@@ -35,9 +35,14 @@ class _PrintOptions:
 PRINT_OPTS = _PrintOptions()
 
 
-def set_printoptions(precision: int | None = None, threshold: float | None = None,
-                     edgeitems: int | None = None, linewidth: int | None = None,
-                     profile: str | None = None, sci_mode: bool | None = None) -> None:
+def set_printoptions(
+    precision: int | None = None,
+    threshold: float | None = None,
+    edgeitems: int | None = None,
+    linewidth: int | None = None,
+    profile: str | None = None,
+    sci_mode: bool | None = None,
+) -> None:
     """Set how tensors print, as ``torch.set_printoptions``.
 
     Parameters
@@ -50,13 +55,12 @@ def set_printoptions(precision: int | None = None, threshold: float | None = Non
     sci_mode : force scientific notation on (True) or off (False); None chooses per tensor.
     """
     if profile is not None:
-        presets = {"default": (4, 1000, 3, 80), "short": (2, 1000, 2, 80),
-                   "full": (4, math.inf, 3, 80)}
+        presets = {"default": (4, 1000, 3, 80), "short": (2, 1000, 2, 80), "full": (4, math.inf, 3, 80)}
         if profile not in presets:
-            raise ValueError(f"set_printoptions: unknown profile {profile!r}; use one of "
-                             f"{sorted(presets)}")
-        (PRINT_OPTS.precision, PRINT_OPTS.threshold, PRINT_OPTS.edgeitems,
-         PRINT_OPTS.linewidth) = presets[profile]
+            raise ValueError(f"set_printoptions: unknown profile {profile!r}; use one of {sorted(presets)}")
+        (PRINT_OPTS.precision, PRINT_OPTS.threshold, PRINT_OPTS.edgeitems, PRINT_OPTS.linewidth) = presets[
+            profile
+        ]
     if precision is not None:
         PRINT_OPTS.precision = precision
     if threshold is not None:
@@ -142,11 +146,14 @@ def _vector_str(a: np.ndarray, indent: int, summarize: bool, fmt: _Formatter) ->
     if summarize and not edge:
         data = ["..."]
     elif summarize and a.shape[0] > 2 * edge:
-        data = ([fmt.format(v) for v in a[:edge].tolist()] + [" ..."]
-                + [fmt.format(v) for v in a[-edge:].tolist()])
+        data = (
+            [fmt.format(v) for v in a[:edge].tolist()]
+            + [" ..."]
+            + [fmt.format(v) for v in a[-edge:].tolist()]
+        )
     else:
         data = [fmt.format(v) for v in a.tolist()]
-    lines = [", ".join(data[i:i + per_line]) for i in range(0, len(data), per_line)]
+    lines = [", ".join(data[i : i + per_line]) for i in range(0, len(data), per_line)]
     return "[" + (",\n" + " " * (indent + 1)).join(lines) + "]"
 
 
@@ -157,9 +164,11 @@ def _nested_str(a: np.ndarray, indent: int, summarize: bool, fmt: _Formatter) ->
         return _vector_str(a, indent, summarize, fmt)
     edge = PRINT_OPTS.edgeitems
     if summarize and a.shape[0] > 2 * edge:
-        rows = ([_nested_str(a[i], indent + 1, summarize, fmt) for i in range(edge)] + ["..."]
-                + [_nested_str(a[i], indent + 1, summarize, fmt)
-                   for i in range(a.shape[0] - edge, a.shape[0])])
+        rows = (
+            [_nested_str(a[i], indent + 1, summarize, fmt) for i in range(edge)]
+            + ["..."]
+            + [_nested_str(a[i], indent + 1, summarize, fmt) for i in range(a.shape[0] - edge, a.shape[0])]
+        )
     else:
         rows = [_nested_str(a[i], indent + 1, summarize, fmt) for i in range(a.shape[0])]
     return "[" + ("," + "\n" * (a.ndim - 1) + " " * (indent + 1)).join(rows) + "]"

@@ -9,8 +9,15 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["Generator", "manual_seed", "seed", "initial_seed", "default_generator",
-           "get_rng_state", "set_rng_state"]
+__all__ = [
+    "Generator",
+    "manual_seed",
+    "seed",
+    "initial_seed",
+    "default_generator",
+    "get_rng_state",
+    "set_rng_state",
+]
 
 
 class Generator:
@@ -30,8 +37,9 @@ class Generator:
         torch); returns the generator."""
         seed = int(seed)
         if not -(2**63) <= seed < 2**64:
-            raise ValueError(f"manual_seed: Overflow when unpacking long long: seed {seed} is "
-                             "outside [-2**63, 2**64)")
+            raise ValueError(
+                f"manual_seed: Overflow when unpacking long long: seed {seed} is outside [-2**63, 2**64)"
+            )
         self._seed = seed % 2**64
         self._rng = np.random.Generator(np.random.PCG64(self._seed))
         return self

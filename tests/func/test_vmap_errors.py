@@ -55,13 +55,17 @@ def test_errors_match_torch(name, call) -> None:
 
 
 def test_structure_error_names_both_structures() -> None:
-    with pytest.raises(ValueError, match=r"in_dims has structure TreeSpec\(tuple, None, \[\*, \*, \*\]\) "
-                                         r"but inputs has structure TreeSpec\(tuple, None, \[\*, \*\]\)"):
+    with pytest.raises(
+        ValueError,
+        match=r"in_dims has structure TreeSpec\(tuple, None, \[\*, \*, \*\]\) "
+        r"but inputs has structure TreeSpec\(tuple, None, \[\*, \*\]\)",
+    ):
         chainrule.func.vmap(lambda a, b: a, in_dims=(0, 0, 0))(chainrule.ones(2), chainrule.ones(2))
 
 
-@pytest.mark.parametrize("body", [lambda x: x.sum().item(), lambda x: x if x.sum() > 0 else -x,
-                                  lambda x: float(x.sum())])
+@pytest.mark.parametrize(
+    "body", [lambda x: x.sum().item(), lambda x: x if x.sum() > 0 else -x, lambda x: float(x.sum())]
+)
 def test_data_dependent_python_raises(body) -> None:
     x = chainrule.tensor(X)
     with pytest.raises(RuntimeError, match="vmap: It looks like you're"):
@@ -94,7 +98,8 @@ def test_conversion_to_ndarray_raises_clearly() -> None:
 def test_randomness_different_draws_per_sample() -> None:
     chainrule.manual_seed(0)
     out = chainrule.func.vmap(lambda a: chainrule.rand(5) + a.sum() * 0, randomness="different")(
-        chainrule.tensor(X))
+        chainrule.tensor(X)
+    )
     r = out.numpy()
     assert r.shape == (3, 5) and not np.allclose(r[0], r[1]) and ((r >= 0) & (r < 1)).all()
     # the stream: one draw of (3, 5), as rand(3, 5) outside vmap would make
@@ -105,7 +110,8 @@ def test_randomness_different_draws_per_sample() -> None:
 def test_randomness_same_shares_one_draw() -> None:
     chainrule.manual_seed(1)
     r = chainrule.func.vmap(lambda a: chainrule.randn(4) * 1 + a[0] * 0, randomness="same")(
-        chainrule.tensor(X)).numpy()
+        chainrule.tensor(X)
+    ).numpy()
     assert r.shape == (3, 4)
     np.testing.assert_array_equal(r[0], r[1])
     np.testing.assert_array_equal(r[1], r[2])
@@ -115,23 +121,28 @@ def test_randomness_same_shares_one_draw() -> None:
 def test_dropout_randomness(randomness) -> None:
     x = np.ones((4, 50))
     out = chainrule.func.vmap(lambda a: chainrule.nn.functional.dropout(a, 0.5), randomness=randomness)(
-        chainrule.tensor(x)).numpy()
+        chainrule.tensor(x)
+    ).numpy()
     assert set(np.unique(out)) <= {0.0, 2.0}
     assert np.array_equal(out[0], out[1]) == (randomness == "same")
     theirs = torch.func.vmap(lambda a: torch.nn.functional.dropout(a, 0.5), randomness=randomness)(
-        torch.tensor(x)).numpy()
+        torch.tensor(x)
+    ).numpy()
     assert np.array_equal(theirs[0], theirs[1]) == (randomness == "same")
 
 
 def test_nested_randomness() -> None:
     ones = chainrule.ones(3, 4)
-    inner_diff = chainrule.func.vmap(chainrule.func.vmap(lambda a: chainrule.rand(2), randomness="different"),
-                                     randomness="same")(ones).numpy()
+    inner_diff = chainrule.func.vmap(
+        chainrule.func.vmap(lambda a: chainrule.rand(2), randomness="different"), randomness="same"
+    )(ones).numpy()
     assert inner_diff.shape == (3, 4, 2)
-    assert np.array_equal(inner_diff[0], inner_diff[1]) and not np.array_equal(inner_diff[0, 0],
-                                                                               inner_diff[0, 1])
-    outer_diff = chainrule.func.vmap(chainrule.func.vmap(lambda a: chainrule.rand(2), randomness="same"),
-                                     randomness="different")(ones).numpy()
+    assert np.array_equal(inner_diff[0], inner_diff[1]) and not np.array_equal(
+        inner_diff[0, 0], inner_diff[0, 1]
+    )
+    outer_diff = chainrule.func.vmap(
+        chainrule.func.vmap(lambda a: chainrule.rand(2), randomness="same"), randomness="different"
+    )(ones).numpy()
     assert not np.array_equal(outer_diff[0], outer_diff[1])
     assert np.array_equal(outer_diff[0, 0], outer_diff[0, 1])
     with pytest.raises(RuntimeError, match="randomness error mode"):
@@ -145,7 +156,8 @@ def test_randint_and_randperm_different() -> None:
     for row in r:
         assert sorted(row) == list(range(6))
     k = chainrule.func.vmap(lambda a: chainrule.randint(0, 3, (5,)), randomness="different")(
-        chainrule.ones(4)).numpy()
+        chainrule.ones(4)
+    ).numpy()
     assert k.shape == (4, 5) and k.min() >= 0 and k.max() < 3
 
 

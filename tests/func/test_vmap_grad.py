@@ -19,8 +19,12 @@ def np_(t) -> np.ndarray:
 
 
 def _mlp_params():
-    return [RNG.standard_normal((16, 8)) * 0.3, RNG.standard_normal(16) * 0.1,
-            RNG.standard_normal((5, 16)) * 0.3, RNG.standard_normal(5) * 0.1]
+    return [
+        RNG.standard_normal((16, 8)) * 0.3,
+        RNG.standard_normal(16) * 0.1,
+        RNG.standard_normal((5, 16)) * 0.3,
+        RNG.standard_normal(5) * 0.1,
+    ]
 
 
 def test_per_sample_gradients_of_an_mlp() -> None:
@@ -35,12 +39,12 @@ def test_per_sample_gradients_of_an_mlp() -> None:
 
     def theirs_loss(ps, xi, yi):
         h = torch.relu(torch.nn.functional.linear(xi, ps[0], ps[1]))
-        return torch.nn.functional.cross_entropy(torch.nn.functional.linear(h, ps[2], ps[3])[None],
-                                                 yi[None])
+        return torch.nn.functional.cross_entropy(torch.nn.functional.linear(h, ps[2], ps[3])[None], yi[None])
 
     ours = chainrule.func.vmap(ours_one)(chainrule.tensor(x), chainrule.tensor(y))
     theirs = torch.func.vmap(torch.func.grad(theirs_loss), in_dims=(None, 0, 0))(
-        [torch.tensor(p) for p in params], torch.tensor(x), torch.tensor(y))
+        [torch.tensor(p) for p in params], torch.tensor(x), torch.tensor(y)
+    )
     for o, t, p in zip(ours, theirs, params):
         assert tuple(o.shape) == (7,) + p.shape  # one gradient per sample, not their sum
         np.testing.assert_allclose(np_(o), np_(t), rtol=1e-10, atol=1e-12)
@@ -75,7 +79,8 @@ def test_per_sample_gradients_of_a_convnet() -> None:
 
     ours = chainrule.func.vmap(ours_one)(chainrule.tensor(x), chainrule.tensor(y))
     theirs = torch.func.vmap(torch.func.grad(theirs_loss), in_dims=(None, 0, 0))(
-        [torch.tensor(a) for a in (w1, b1, w2)], torch.tensor(x), torch.tensor(y))
+        [torch.tensor(a) for a in (w1, b1, w2)], torch.tensor(x), torch.tensor(y)
+    )
     for o, t in zip(ours, theirs):
         np.testing.assert_allclose(np_(o), np_(t), rtol=1e-9, atol=1e-12)
 
@@ -90,14 +95,14 @@ def test_vmap_of_vjp_gives_jacobian_rows() -> None:
     x = chainrule.tensor(x0, requires_grad=True)
     y = f(chainrule, x)
     basis = chainrule.eye(3, dtype=chainrule.float64)
-    rows = chainrule.func.vmap(
-        lambda v: chainrule.autograd.grad(y, x, v, retain_graph=True)[0])(basis)
+    rows = chainrule.func.vmap(lambda v: chainrule.autograd.grad(y, x, v, retain_graph=True)[0])(basis)
     jac = torch.func.jacrev(lambda t: f(torch, t))(torch.tensor(x0))
     np.testing.assert_allclose(np_(rows), np_(jac), rtol=1e-12)
     # torch's own formulation: vmap over the vjp function
     _, vjp_fn = torch.func.vjp(lambda t: f(torch, t), torch.tensor(x0))
-    np.testing.assert_allclose(np_(rows), np_(torch.func.vmap(vjp_fn)(torch.eye(3, dtype=torch.float64))[0]),
-                               rtol=1e-12)
+    np.testing.assert_allclose(
+        np_(rows), np_(torch.func.vmap(vjp_fn)(torch.eye(3, dtype=torch.float64))[0]), rtol=1e-12
+    )
 
 
 def test_vmap_of_vjp_through_a_vmapped_graph() -> None:
@@ -108,7 +113,8 @@ def test_vmap_of_vjp_through_a_vmapped_graph() -> None:
     basis = chainrule.eye(12, dtype=chainrule.float64).reshape(12, 3, 4)
     rows = chainrule.func.vmap(lambda v: chainrule.autograd.grad(y, x, v, retain_graph=True)[0])(basis)
     jac = torch.func.jacrev(lambda t: torch.func.vmap(lambda r: torch.softmax(r * r, -1))(t))(
-        torch.tensor(x0))
+        torch.tensor(x0)
+    )
     np.testing.assert_allclose(np_(rows), np_(jac).reshape(12, 3, 4), rtol=1e-12, atol=1e-14)
 
 
@@ -139,7 +145,7 @@ def test_second_derivative_through_vmap() -> None:
     results = []
     for lib in (chainrule, torch):
         x, w, b, y = _closure_case(lib, x0, w0, b0)
-        gx, gw = lib.autograd.grad((y ** 2).sum(), (x, w), create_graph=True)
+        gx, gw = lib.autograd.grad((y**2).sum(), (x, w), create_graph=True)
         gb = lib.autograd.grad((gx * gx).sum() + gw.sum(), b)[0]
         results.append((gx, gw, gb))
     for o, t in zip(*results):
@@ -159,8 +165,9 @@ def test_per_sample_hessian_vector_products() -> None:
         return chainrule.autograd.grad((g * vi).sum(), xi)[0]
 
     ours = chainrule.func.vmap(ours_one)(chainrule.tensor(x0), chainrule.tensor(v0))
-    hvp = torch.func.vmap(lambda xi, vi: torch.func.jvp(torch.func.grad(lambda t: f(torch, t)),
-                                                        (xi,), (vi,))[1])
+    hvp = torch.func.vmap(
+        lambda xi, vi: torch.func.jvp(torch.func.grad(lambda t: f(torch, t)), (xi,), (vi,))[1]
+    )
     np.testing.assert_allclose(np_(ours), np_(hvp(torch.tensor(x0), torch.tensor(v0))), rtol=1e-11)
 
 
@@ -175,7 +182,8 @@ def test_ensemble_gradients_with_batched_weights() -> None:
     x_c = chainrule.tensor(x)
     ours = chainrule.func.vmap(ours_one)(chainrule.tensor(ws))
     theirs = torch.func.vmap(torch.func.grad(lambda w: torch.tanh(torch.tensor(x) @ w.mT).pow(2).sum()))(
-        torch.tensor(ws))
+        torch.tensor(ws)
+    )
     np.testing.assert_allclose(np_(ours), np_(theirs), rtol=1e-11)
 
 
@@ -188,7 +196,8 @@ def test_nested_vmap_of_grad() -> None:
 
     ours = chainrule.func.vmap(chainrule.func.vmap(ours_one))(chainrule.tensor(x0))
     theirs = torch.func.vmap(torch.func.vmap(torch.func.grad(lambda r: (torch.exp(r) * r[0]).sum())))(
-        torch.tensor(x0))
+        torch.tensor(x0)
+    )
     np.testing.assert_allclose(np_(ours), np_(theirs), rtol=1e-12)
 
 
@@ -211,7 +220,8 @@ def test_backward_inside_vmap() -> None:
     assert shared.grad is None
     with pytest.raises(RuntimeError, match=r"backward\(\) called inside a functorch transform"):
         torch.func.vmap(lambda xi: (torch.ones(4, requires_grad=True) * xi).sum().backward())(
-            torch.tensor(x0))
+            torch.tensor(x0)
+        )
 
 
 def test_per_sample_second_derivatives_through_conv_and_pooling() -> None:

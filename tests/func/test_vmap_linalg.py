@@ -31,8 +31,7 @@ def _vmap_and_grad(lib, body, arrays, in_dims, cotangent_seed: int = 0):
     diff = [o for o in outs if o.requires_grad]
     cots = [lib.tensor(rng.standard_normal(tuple(o.shape))) for o in diff]
     grads = lib.autograd.grad(diff, args, cots, allow_unused=True) if diff else [None] * len(args)
-    return ([o.detach().numpy() for o in outs],
-            [None if g is None else g.detach().numpy() for g in grads])
+    return ([o.detach().numpy() for o in outs], [None if g is None else g.detach().numpy() for g in grads])
 
 
 def check(body, arrays, in_dims=0, rtol=1e-9, atol=1e-11, grad=True):
@@ -72,11 +71,21 @@ CASES = [
     ("eigvalsh (batches)", lambda m, a: m.linalg.eigvalsh(a + a.mT), [(3, 2, 4, 4)]),
     ("qr reduced", lambda m, a: tuple(m.linalg.qr(a)), [(4, 5, 3)]),
     ("qr complete, wide", lambda m, a: tuple(m.linalg.qr(a, mode="complete")), [(4, 3, 5)]),
-    ("matrix_norm 2, -2, nuc", lambda m, a: (m.linalg.matrix_norm(a, 2), m.linalg.matrix_norm(a, -2),
-                                             m.linalg.matrix_norm(a, "nuc")), [(4, 3, 3)]),
+    (
+        "matrix_norm 2, -2, nuc",
+        lambda m, a: (
+            m.linalg.matrix_norm(a, 2),
+            m.linalg.matrix_norm(a, -2),
+            m.linalg.matrix_norm(a, "nuc"),
+        ),
+        [(4, 3, 3)],
+    ),
     ("norm nuc over dims (0, 2)", lambda m, a: m.norm(a, p="nuc", dim=(0, 2)), [(3, 4, 2, 4)]),
-    ("cond None, -2, nuc", lambda m, a: (m.linalg.cond(a), m.linalg.cond(a, -2),
-                                         m.linalg.cond(a, "nuc")), [(4, 3, 3)]),
+    (
+        "cond None, -2, nuc",
+        lambda m, a: (m.linalg.cond(a), m.linalg.cond(a, -2), m.linalg.cond(a, "nuc")),
+        [(4, 3, 3)],
+    ),
     ("pinv hermitian", lambda m, a: m.linalg.pinv(a + a.mT, hermitian=True), [(4, 3, 3)]),
     ("pinv", lambda m, a: m.linalg.pinv(a), [(4, 5, 3)]),
     ("lstsq gelsd: all outputs", _lstsq, [(4, 5, 3), (4, 5, 2)]),
@@ -109,24 +118,28 @@ def test_matrix_rank_with_mapped_tolerances() -> None:
     a = RNG.standard_normal((3, 4, 4))
     tol = np.array([0.1, 1.0, 3.0])
     for hermitian in (False, True):
+
         def rank(m, x, r, h=hermitian):
             return m.linalg.matrix_rank(x, atol=r, hermitian=h)
 
-        ours, theirs = (m.func.vmap(lambda x, r, m=m: rank(m, x, r))(m.tensor(a), m.tensor(tol))
-                        for m in (chainrule, torch))
+        ours, theirs = (
+            m.func.vmap(lambda x, r, m=m: rank(m, x, r))(m.tensor(a), m.tensor(tol))
+            for m in (chainrule, torch)
+        )
         np.testing.assert_array_equal(ours.numpy(), theirs.numpy())
 
 
 SHARED = [  # a shared (unbatched) argument meets a mapped one in the op or in its backward
-    ("lstsq, shared A", lambda m, a, b: m.linalg.lstsq(a, b).solution, [(2, 5, 3), (4, 1, 5, 2)],
-     (None, 0)),
-    ("lstsq, shared B", lambda m, a, b: m.linalg.lstsq(a, b).solution, [(4, 2, 5, 3), (1, 5, 2)],
-     (0, None)),
-    ("matrix_exp of a shared A, scaled", lambda m, a, s: m.linalg.matrix_exp(a) * s,
-     [(3, 3), (4,)], (None, 0)),
+    ("lstsq, shared A", lambda m, a, b: m.linalg.lstsq(a, b).solution, [(2, 5, 3), (4, 1, 5, 2)], (None, 0)),
+    ("lstsq, shared B", lambda m, a, b: m.linalg.lstsq(a, b).solution, [(4, 2, 5, 3), (1, 5, 2)], (0, None)),
+    (
+        "matrix_exp of a shared A, scaled",
+        lambda m, a, s: m.linalg.matrix_exp(a) * s,
+        [(3, 3), (4,)],
+        (None, 0),
+    ),
     ("det of a shared A, scaled", lambda m, a, s: m.linalg.det(a) * s, [(2, 3, 3), (4,)], (None, 0)),
-    ("svdvals of a shared A, scaled", lambda m, a, s: m.linalg.svdvals(a) * s, [(4, 3), (4,)],
-     (None, 0)),
+    ("svdvals of a shared A, scaled", lambda m, a, s: m.linalg.svdvals(a) * s, [(4, 3), (4,)], (None, 0)),
 ]
 
 
@@ -154,9 +167,11 @@ def test_linalg_under_nested_vmap(name, body, shapes) -> None:
 def test_outer_and_inner_vmap_batch_different_operands() -> None:
     """The outer vmap maps A, the inner one a scale: the backward kernels see A batched at the outer
     level only and the cotangent at both, and map the inner batch, then the outer one."""
+
     def body(m, a, s):
-        return m.func.vmap(lambda t: (m.linalg.det(a) * t, m.linalg.matrix_exp(a) * t,
-                                      m.linalg.lstsq(a, a.mT * t).solution))(s)
+        return m.func.vmap(
+            lambda t: (m.linalg.det(a) * t, m.linalg.matrix_exp(a) * t, m.linalg.lstsq(a, a.mT * t).solution)
+        )(s)
 
     check(body, [RNG.standard_normal((3, 4, 4)), RNG.standard_normal((3, 2))], 0)
 
@@ -180,8 +195,12 @@ def test_det_of_a_singular_sample_gives_its_cofactors() -> None:
     (tg,) = torch.autograd.grad(torch.func.vmap(torch.linalg.det)(t).sum(), t)
     np.testing.assert_allclose(g.numpy()[[0, 2]], tg.numpy()[[0, 2]], rtol=1e-9)
     m = a[1]
-    cof = np.array([[(-1) ** (i + j) * np.linalg.det(np.delete(np.delete(m, i, 0), j, 1))
-                     for j in range(3)] for i in range(3)])
+    cof = np.array(
+        [
+            [(-1) ** (i + j) * np.linalg.det(np.delete(np.delete(m, i, 0), j, 1)) for j in range(3)]
+            for i in range(3)
+        ]
+    )
     np.testing.assert_allclose(g.numpy()[1], cof, rtol=1e-9, atol=1e-12)
 
 
@@ -211,4 +230,5 @@ def test_errors_under_vmap_are_linalg_errors() -> None:
         chainrule.func.vmap(chainrule.linalg.inv)(chainrule.tensor(_singular_batch()))
     with pytest.raises(chainrule.linalg.LinAlgError, match="singular"):
         chainrule.func.vmap(lambda a: chainrule.linalg.inv_ex(a, check_errors=True))(
-            chainrule.tensor(_singular_batch()))
+            chainrule.tensor(_singular_batch())
+        )

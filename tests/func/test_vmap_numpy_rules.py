@@ -62,8 +62,7 @@ CASES = [
     ("matmul outer fast path", lambda a, b: a @ b, [(4, 1), (1, 3)], (True, True)),
     ("dot 2d 1d", lambda a, b: np.dot(a, b), [(2, 4), (4,)], (True, True)),
     ("dot nd", lambda a, b: np.dot(a, b), [(2, 3, 4), (5, 4, 2)], (True, False)),
-    ("tensordot", lambda a, b: np.tensordot(a, b, axes=([0, 2], [1, 0])), [(2, 3, 4), (4, 2)],
-     (True, True)),
+    ("tensordot", lambda a, b: np.tensordot(a, b, axes=([0, 2], [1, 0])), [(2, 3, 4), (4, 2)], (True, True)),
     ("inner", lambda a, b: np.inner(a, b), [(2, 3), (4, 3)], (True, False)),
     ("einsum explicit", lambda a, b: np.einsum("ij,jk->ki", a, b), [(2, 3), (3, 4)], (True, True)),
     ("einsum ellipsis", lambda a, b: np.einsum("...ij,...j", a, b), [(2, 3), (3,)], (True, False)),
@@ -88,8 +87,7 @@ CASES = [
     ("outer", lambda a, b: np.outer(a, b), [(2, 2), (3,)], (True, True)),
     ("pad", lambda a: np.pad(a, ((1, 0), (2, 1)), mode="reflect"), [(3, 4)], (True,)),
     ("pad int", lambda a: np.pad(a, 1), [(3, 4)], (True,)),
-    ("sliding_window_view", lambda a: np.lib.stride_tricks.sliding_window_view(a, (2, 2)), [(3, 4)],
-     (True,)),
+    ("sliding_window_view", lambda a: np.lib.stride_tricks.sliding_window_view(a, (2, 2)), [(3, 4)], (True,)),
     ("concatenate", lambda a, b: np.concatenate([a, b, a], axis=-1), [(2, 3), (2, 1)], (True, False)),
     ("concatenate None", lambda a, b: np.concatenate([a, b], axis=None), [(2, 3), (2,)], (True, True)),
     ("stack", lambda a, b: np.stack([a, b], axis=-1), [(2, 3), (2, 3)], (False, True)),
@@ -107,10 +105,18 @@ CASES = [
     ("linalg.norm fro keepdims", lambda a: np.linalg.norm(a, "fro", keepdims=True), [(2, 3)], (True,)),
     ("linalg.norm axis", lambda a: np.linalg.norm(a, 1, axis=-1), [(2, 3)], (True,)),
     ("linalg.inv", lambda a: np.linalg.inv(a + 3 * np.eye(3)), [(3, 3)], (True,)),
-    ("linalg.solve vector b", lambda a, b: np.linalg.solve(a + 3 * np.eye(3), b), [(3, 3), (3,)],
-     (True, True)),
-    ("linalg.solve unbatched A", lambda a, b: np.linalg.solve(a + 3 * np.eye(3), b), [(3, 3), (3, 2)],
-     (False, True)),
+    (
+        "linalg.solve vector b",
+        lambda a, b: np.linalg.solve(a + 3 * np.eye(3), b),
+        [(3, 3), (3,)],
+        (True, True),
+    ),
+    (
+        "linalg.solve unbatched A",
+        lambda a, b: np.linalg.solve(a + 3 * np.eye(3), b),
+        [(3, 3), (3, 2)],
+        (False, True),
+    ),
     ("linalg.slogdet", lambda a: tuple(np.linalg.slogdet(a)), [(3, 3)], (True,)),
     ("linalg.eigh", lambda a: np.linalg.eigh(a + a.T)[0], [(3, 3)], (True,)),
     ("linalg.vector_norm", lambda a: np.linalg.vector_norm(a, ord=3, axis=0), [(2, 3)], (True,)),
@@ -134,13 +140,13 @@ def test_rule_matches_per_sample(name, fn, shapes, batched, nested) -> None:
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # every case has a rule: no fallback warning
         got = fn(*args)
-    got = tuple(_phys(g, nested, lead) for g in got) if isinstance(got, tuple) else \
-        _phys(got, nested, lead)
+    got = tuple(_phys(g, nested, lead) for g in got) if isinstance(got, tuple) else _phys(got, nested, lead)
     idx = [(c, b) for c in range(C) for b in range(B)] if nested else [(b,) for b in range(B)]
     per = [fn(*[a[i] if bt else a for a, bt in zip(arrays, batched)]) for i in idx]
     if isinstance(per[0], tuple):
-        want = tuple(np.stack([p[k] for p in per]).reshape(lead + np.shape(per[0][k]))
-                     for k in range(len(per[0])))
+        want = tuple(
+            np.stack([p[k] for p in per]).reshape(lead + np.shape(per[0][k])) for k in range(len(per[0]))
+        )
     else:
         want = np.stack(per).reshape(lead + np.shape(per[0]))
     _compare(got, want)

@@ -28,8 +28,17 @@ SPECS = all_specs()
 #: the number of nonzero / selected elements differs per sample: no batched shape exists (torch
 #: raises for these under vmap too)
 DATA_DEPENDENT = {
-    "nonzero", "nonzero method", "nonzero(as_tuple)", "argwhere", "where(cond)", "masked_select",
-    "masked_select method", "x[bool mask]", "x[x > 0]", "x[:, bool mask]", "y[mask] = v",
+    "nonzero",
+    "nonzero method",
+    "nonzero(as_tuple)",
+    "argwhere",
+    "where(cond)",
+    "masked_select",
+    "masked_select method",
+    "x[bool mask]",
+    "x[x > 0]",
+    "x[:, bool mask]",
+    "y[mask] = v",
     "masked_fill(0-d tensor)",  # the fill value's gradient sums g over a batched mask
     "F.cross_entropy label_smoothing weight ignore",  # float() of a sum over the kept targets
 }
@@ -56,9 +65,11 @@ def _per_sample(spec: OpSpec, samples: list, cotangents: list | None):
         if cotangents is not None:
             pairs = [(t, c[i]) for t, c in zip(o, cotangents) if c is not None]
             wrt = [ins[k] for k in _differentiable(spec)]
-            grads.append(chainrule.autograd.grad([t for t, _ in pairs], wrt,
-                                                 [chainrule.tensor(c) for _, c in pairs],
-                                                 allow_unused=True))
+            grads.append(
+                chainrule.autograd.grad(
+                    [t for t, _ in pairs], wrt, [chainrule.tensor(c) for _, c in pairs], allow_unused=True
+                )
+            )
     return outs, grads
 
 
@@ -72,26 +83,31 @@ def check_vmap(spec: OpSpec, shapes, seed: int, mapped: str) -> None:
                 s[k] = samples[0][k]
     # every spec draws valid inputs (tests/test_ops.py runs them unbatched): an error here is a failure
     ref_outs, _ = _per_sample(spec, samples, None)
-    batched = [np.stack([s[k] for s in samples]) if d == 0 else samples[0][k]
-               for k, d in enumerate(in_dims)]
+    batched = [np.stack([s[k] for s in samples]) if d == 0 else samples[0][k] for k, d in enumerate(in_dims)]
     ins = _tensors(chainrule, batched, spec, np.float64)
     outs = _outputs(chainrule.func.vmap(lambda *xs: spec.fn(chainrule, *xs), in_dims=in_dims)(*ins))
     assert len(outs) == len(ref_outs[0])
     for j, o in enumerate(outs):
         ref = np.stack([r[j] for r in ref_outs])
         assert to_numpy(o).shape == ref.shape, f"output {j}: shape {to_numpy(o).shape} != {ref.shape}"
-        np.testing.assert_allclose(to_numpy(o), ref, rtol=1e-7, atol=1e-9, equal_nan=True,
-                                   err_msg=f"{spec.name} output {j}")
+        np.testing.assert_allclose(
+            to_numpy(o), ref, rtol=1e-7, atol=1e-9, equal_nan=True, err_msg=f"{spec.name} output {j}"
+        )
     wrt = _differentiable(spec)
     diff = [o for o in outs if isinstance(o, chainrule.Tensor) and o.requires_grad]
     if not wrt or not diff:
         return
     rng = np.random.default_rng(seed)
-    cots = [rng.standard_normal(o.shape) if isinstance(o, chainrule.Tensor) and o.requires_grad
-            else None for o in outs]
-    got = chainrule.autograd.grad([o for o, c in zip(outs, cots) if c is not None],
-                                  [ins[k] for k in wrt], [chainrule.tensor(c) for c in cots if c is not None],
-                                  allow_unused=True)
+    cots = [
+        rng.standard_normal(o.shape) if isinstance(o, chainrule.Tensor) and o.requires_grad else None
+        for o in outs
+    ]
+    got = chainrule.autograd.grad(
+        [o for o, c in zip(outs, cots) if c is not None],
+        [ins[k] for k in wrt],
+        [chainrule.tensor(c) for c in cots if c is not None],
+        allow_unused=True,
+    )
     _, ref_grads = _per_sample(spec, samples, cots)
     for g, k, col in zip(got, wrt, zip(*ref_grads)):
         if all(r is None for r in col):
@@ -100,8 +116,14 @@ def check_vmap(spec: OpSpec, shapes, seed: int, mapped: str) -> None:
         rows = [np.zeros(samples[i][k].shape) if r is None else to_numpy(r) for i, r in enumerate(col)]
         ref = np.stack(rows) if in_dims[k] == 0 else np.sum(rows, axis=0)
         assert g is not None, f"{spec.name}: no gradient for input {k}"
-        np.testing.assert_allclose(to_numpy(g), ref, rtol=1e-7, atol=1e-9, equal_nan=True,
-                                   err_msg=f"{spec.name} grad of input {k} ({mapped} mapped)")
+        np.testing.assert_allclose(
+            to_numpy(g),
+            ref,
+            rtol=1e-7,
+            atol=1e-9,
+            equal_nan=True,
+            err_msg=f"{spec.name} grad of input {k} ({mapped} mapped)",
+        )
 
 
 def _run_checked(spec: OpSpec, shapes, seed: int, mapped: str) -> list:
@@ -114,8 +136,12 @@ def _run_checked(spec: OpSpec, shapes, seed: int, mapped: str) -> list:
 
 
 @pytest.mark.parametrize("spec", [s for s in SPECS if s.name not in DATA_DEPENDENT], ids=lambda s: s.name)
-@settings(max_examples=3, deadline=None, derandomize=True,
-          suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@settings(
+    max_examples=3,
+    deadline=None,
+    derandomize=True,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
 @given(data=st.data())
 def test_op_under_vmap(spec: OpSpec, data) -> None:
     shapes = data.draw(spec.shapes, label="shapes")
@@ -132,8 +158,13 @@ def test_data_dependent_op_raises(spec: OpSpec) -> None:
     least); if it starts to work, take it off the list."""
     errors = []
 
-    @settings(max_examples=4, deadline=None, derandomize=True, database=None,
-              suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+    @settings(
+        max_examples=4,
+        deadline=None,
+        derandomize=True,
+        database=None,
+        suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+    )
     @given(data=st.data())
     def attempt(data) -> None:
         shapes = data.draw(spec.shapes, label="shapes")

@@ -74,27 +74,35 @@ def test_sdpa(mask, scale):
 
     def call(lib, _, q, k, v, m=None):
         fn = F if lib is chainrule else torch.nn.functional
-        return fn.scaled_dot_product_attention(q, k, v, attn_mask=m, is_causal=mask == "causal",
-                                               scale=scale)
+        return fn.scaled_dot_product_attention(q, k, v, attn_mask=m, is_causal=mask == "causal", scale=scale)
 
     _compare(None, None, arrays, call)
 
 
 def test_sdpa_3d_gqa_dropout_and_errors():
     q, k, v = _rand(B, LQ, 4), _rand(B, S, 4, seed=1), _rand(B, S, 4, seed=2)
-    _compare(None, None, [q, k, v], lambda lib, _, *t: (F if lib is chainrule else
-                                                        torch.nn.functional)
-             .scaled_dot_product_attention(*t, is_causal=True))
+    _compare(
+        None,
+        None,
+        [q, k, v],
+        lambda lib, _, *t: (F if lib is chainrule else torch.nn.functional).scaled_dot_product_attention(
+            *t, is_causal=True
+        ),
+    )
     q, k, v = _rand(1, 4, LQ, 4), _rand(1, 2, S, 4, seed=1), _rand(1, 2, S, 4, seed=2)
-    _compare(None, None, [q, k, v], lambda lib, _, *t: (F if lib is chainrule else
-                                                        torch.nn.functional)
-             .scaled_dot_product_attention(*t, enable_gqa=True))
+    _compare(
+        None,
+        None,
+        [q, k, v],
+        lambda lib, _, *t: (F if lib is chainrule else torch.nn.functional).scaled_dot_product_attention(
+            *t, enable_gqa=True
+        ),
+    )
     qc = chainrule.tensor(q)
     out = F.scaled_dot_product_attention(qc, qc, qc, dropout_p=1.0)
     assert np.all(to_numpy(out) == 0)
     with pytest.raises(RuntimeError, match="is_causal"):
-        F.scaled_dot_product_attention(qc, qc, qc, attn_mask=chainrule.ones(LQ, LQ).bool(),
-                                       is_causal=True)
+        F.scaled_dot_product_attention(qc, qc, qc, attn_mask=chainrule.ones(LQ, LQ).bool(), is_causal=True)
     with pytest.raises(RuntimeError, match="same dtype"):
         F.scaled_dot_product_attention(qc.float(), qc, qc)
     with pytest.raises(RuntimeError, match="last dim"):
@@ -158,10 +166,16 @@ def _mha_call(case: dict, has_mask: bool, has_kpm: bool, self_attention: bool):
         rest = list(t[1:] if self_attention else t[3:])
         mask = rest.pop(0) if has_mask else None
         kpm = rest.pop(0) if has_kpm else None
-        return module(q, k, v, key_padding_mask=kpm, attn_mask=mask,
-                      need_weights=case.get("need_weights", True),
-                      average_attn_weights=case.get("average_attn_weights", True),
-                      is_causal=case.get("is_causal", False))
+        return module(
+            q,
+            k,
+            v,
+            key_padding_mask=kpm,
+            attn_mask=mask,
+            need_weights=case.get("need_weights", True),
+            average_attn_weights=case.get("average_attn_weights", True),
+            is_causal=case.get("is_causal", False),
+        )
 
     return call
 
@@ -178,18 +192,25 @@ def test_multihead_attention(kw, case, self_attention):
         arrays += [rng.standard_normal(shape(S)), rng.standard_normal(shape(S))]
     mask, kpm = _masks(case, rng, B, LQ, s)
     arrays += [m for m in (mask, kpm) if m is not None]
-    _compare(ours, theirs, arrays, _mha_call(case, mask is not None, kpm is not None,
-                                             self_attention))
+    _compare(ours, theirs, arrays, _mha_call(case, mask is not None, kpm is not None, self_attention))
 
 
-@pytest.mark.parametrize("case", [{}, {"kpm": True, "mask": "bool"}, {"mask": "bool3d"},
-                                  {"need_weights": False, "average_attn_weights": False}])
+@pytest.mark.parametrize(
+    "case",
+    [
+        {},
+        {"kpm": True, "mask": "bool"},
+        {"mask": "bool3d"},
+        {"need_weights": False, "average_attn_weights": False},
+    ],
+)
 def test_multihead_attention_unbatched(case):
     ours, theirs = mha_pair(batch_first=True)
     rng = np.random.default_rng(13)
     mask, kpm = _masks(case, rng, 1 if case.get("mask") == "bool3d" else None, LQ, S)
-    arrays = [rng.standard_normal((LQ, E)), rng.standard_normal((S, E)),
-              rng.standard_normal((S, E))] + [m for m in (mask, kpm) if m is not None]
+    arrays = [rng.standard_normal((LQ, E)), rng.standard_normal((S, E)), rng.standard_normal((S, E))] + [
+        m for m in (mask, kpm) if m is not None
+    ]
     _compare(ours, theirs, arrays, _mha_call(case, mask is not None, kpm is not None, False))
 
 
@@ -200,8 +221,12 @@ def test_multihead_attention_kdim_vdim_and_float_mask_grad():
     assert list(ours.state_dict()) == list(theirs.state_dict())
     copy_torch_weights(ours, theirs)
     rng = np.random.default_rng(14)
-    arrays = [rng.standard_normal((LQ, B, E)), rng.standard_normal((S, B, 3)),
-              rng.standard_normal((S, B, 5)), rng.standard_normal((LQ, S))]
+    arrays = [
+        rng.standard_normal((LQ, B, E)),
+        rng.standard_normal((S, B, 3)),
+        rng.standard_normal((S, B, 5)),
+        rng.standard_normal((LQ, S)),
+    ]
     _compare(ours, theirs, arrays, lambda lib, m, q, k, v, mask: m(q, k, v, attn_mask=mask))
 
 
@@ -226,8 +251,8 @@ def test_multihead_attention_double_backward():
     wo, wt = ours.in_proj_weight, theirs.in_proj_weight
     out_o = ours(xo, xo, xo, attn_mask=chainrule.tensor(mask))[0]
     out_t = theirs(xt, xt, xt, attn_mask=torch.tensor(mask))[0]
-    go = chainrule.autograd.grad((out_o ** 2).sum(), [xo, wo], create_graph=True)
-    gt = torch.autograd.grad((out_t ** 2).sum(), [xt, wt], create_graph=True)
+    go = chainrule.autograd.grad((out_o**2).sum(), [xo, wo], create_graph=True)
+    gt = torch.autograd.grad((out_t**2).sum(), [xt, wt], create_graph=True)
     for a, b in zip(go, gt):
         _close(a, b, "first derivative")
     ggo = chainrule.autograd.grad((go[0] ** 2).sum() + (go[1] ** 2).sum(), [xo, wo])
@@ -238,11 +263,11 @@ def test_multihead_attention_double_backward():
 
 def test_multihead_attention_structure_and_errors():
     for kw in [{}, {"add_bias_kv": True}, {"kdim": 3, "vdim": 5, "bias": False}]:
-        ours, theirs = nn.MultiheadAttention(E, HEADS, **kw), torch.nn.MultiheadAttention(E, HEADS,
-                                                                                         **kw)
+        ours, theirs = nn.MultiheadAttention(E, HEADS, **kw), torch.nn.MultiheadAttention(E, HEADS, **kw)
         assert list(ours.state_dict()) == list(theirs.state_dict())
-        assert [tuple(v.shape) for v in ours.state_dict().values()] == \
-            [tuple(v.shape) for v in theirs.state_dict().values()]
+        assert [tuple(v.shape) for v in ours.state_dict().values()] == [
+            tuple(v.shape) for v in theirs.state_dict().values()
+        ]
         assert repr(ours) == repr(theirs)
     m = nn.MultiheadAttention(E, HEADS)
     assert np.all(to_numpy(m.in_proj_bias) == 0) and np.all(to_numpy(m.out_proj.bias) == 0)
@@ -271,8 +296,7 @@ def encoder_pair(dropout: float = 0.0, **kw):
     ours_kw = dict(kw)
     if callable(kw.get("activation")):
         ours_kw["activation"] = F.silu
-    ours = nn.TransformerEncoderLayer(E, HEADS, 16, dropout=dropout, **ours_kw,
-                                      dtype=chainrule.float64)
+    ours = nn.TransformerEncoderLayer(E, HEADS, 16, dropout=dropout, **ours_kw, dtype=chainrule.float64)
     with torch.no_grad():
         for name, p in theirs.named_parameters():
             if "bias" in name or "norm" in name:
@@ -282,11 +306,16 @@ def encoder_pair(dropout: float = 0.0, **kw):
 
 
 ENCODER_CASES = [
-    ({}, {}), ({"norm_first": True}, {}), ({"activation": "gelu"}, {}),
+    ({}, {}),
+    ({"norm_first": True}, {}),
+    ({"activation": "gelu"}, {}),
     ({"activation": torch.nn.functional.silu, "norm_first": True}, {}),
-    ({"batch_first": True}, {"kpm": True}), ({}, {"mask": "bool"}), ({}, {"mask": "float"}),
+    ({"batch_first": True}, {"kpm": True}),
+    ({}, {"mask": "bool"}),
+    ({}, {"mask": "float"}),
     ({"norm_first": True}, {"mask": "causal", "is_causal": True, "kpm": True}),
-    ({"bias": False}, {}), ({"layer_norm_eps": 1e-3, "batch_first": True}, {"mask": "bool3d"}),
+    ({"bias": False}, {}),
+    ({"layer_norm_eps": 1e-3, "batch_first": True}, {"mask": "bool3d"}),
 ]
 
 
@@ -295,8 +324,7 @@ def _encoder_call(case, has_mask, has_kpm):
         rest = list(rest)
         mask = rest.pop(0) if has_mask else None
         kpm = rest.pop(0) if has_kpm else None
-        return module(x, src_mask=mask, src_key_padding_mask=kpm,
-                      is_causal=case.get("is_causal", False))
+        return module(x, src_mask=mask, src_key_padding_mask=kpm, is_causal=case.get("is_causal", False))
 
     return call
 
@@ -345,27 +373,31 @@ def test_transformer_encoder_layer_float32():
 def test_transformer_encoder(with_norm):
     torch.manual_seed(0)
     layer_t = torch.nn.TransformerEncoderLayer(E, HEADS, 16, dropout=0.0).double()
-    theirs = torch.nn.TransformerEncoder(layer_t, 2, norm=torch.nn.LayerNorm(E).double()
-                                         if with_norm else None, enable_nested_tensor=False)
+    theirs = torch.nn.TransformerEncoder(
+        layer_t, 2, norm=torch.nn.LayerNorm(E).double() if with_norm else None, enable_nested_tensor=False
+    )
     with torch.no_grad():  # make the two layers differ
         for p in theirs.layers[1].parameters():
             p.add_(0.1 * torch.randn_like(p))
     layer_o = nn.TransformerEncoderLayer(E, HEADS, 16, dropout=0.0, dtype=chainrule.float64)
-    ours = nn.TransformerEncoder(layer_o, 2, norm=nn.LayerNorm(E, dtype=chainrule.float64)
-                                 if with_norm else None)
+    ours = nn.TransformerEncoder(
+        layer_o, 2, norm=nn.LayerNorm(E, dtype=chainrule.float64) if with_norm else None
+    )
     assert list(ours.state_dict()) == list(theirs.state_dict())
     copy_torch_weights(ours, theirs)
     rng = np.random.default_rng(19)
     causal = np.triu(np.full((LQ, LQ), -np.inf), 1)
-    _compare(ours, theirs, [rng.standard_normal((LQ, B, E)), causal],
-             lambda lib, m, x, mask: m(x, mask=mask), 1e-9)
+    _compare(
+        ours, theirs, [rng.standard_normal((LQ, B, E)), causal], lambda lib, m, x, mask: m(x, mask=mask), 1e-9
+    )
 
 
 def test_transformer_structure():
     ours, theirs = nn.TransformerEncoderLayer(E, HEADS), torch.nn.TransformerEncoderLayer(E, HEADS)
     assert list(ours.state_dict()) == list(theirs.state_dict())
-    assert [tuple(v.shape) for v in ours.state_dict().values()] == \
-        [tuple(v.shape) for v in theirs.state_dict().values()]
+    assert [tuple(v.shape) for v in ours.state_dict().values()] == [
+        tuple(v.shape) for v in theirs.state_dict().values()
+    ]
     assert repr(ours) == repr(theirs)
     assert ours.activation_relu_or_gelu == 1
     assert nn.TransformerEncoderLayer(E, HEADS, activation="gelu").activation_relu_or_gelu == 2

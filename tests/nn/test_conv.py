@@ -44,46 +44,64 @@ def test_conv2d_layer_float32() -> None:
     compare_layer(ours, theirs, _input((4, 3, 9, 9)), dtype="float32", second=False)
 
 
-@pytest.mark.parametrize("args, kwargs, shape", [
-    ((3, 4, 3), {}, (2, 3, 9)),
-    ((4, 2, 4), dict(stride=2, padding=2, dilation=2, groups=2, bias=False), (2, 4, 11)),
-    ((2, 2, 4), dict(padding="same"), (2, 7)),
-    ((2, 3, 3), dict(padding=2, padding_mode="circular"), (2, 2, 5)),
-], ids=lambda v: str(v))
+@pytest.mark.parametrize(
+    "args, kwargs, shape",
+    [
+        ((3, 4, 3), {}, (2, 3, 9)),
+        ((4, 2, 4), dict(stride=2, padding=2, dilation=2, groups=2, bias=False), (2, 4, 11)),
+        ((2, 2, 4), dict(padding="same"), (2, 7)),
+        ((2, 3, 3), dict(padding=2, padding_mode="circular"), (2, 2, 5)),
+    ],
+    ids=lambda v: str(v),
+)
 def test_conv1d_layer(args, kwargs, shape) -> None:
     compare_layer(*layer_pair("Conv1d", *args, **kwargs), _input(shape))
 
 
-@pytest.mark.parametrize("args, kwargs, shape", [
-    ((3, 2, 3), {}, (2, 3, 4, 5)),
-    ((4, 6, (3, 2)), dict(stride=2, padding=1, output_padding=1, groups=2), (2, 4, 3, 4)),
-    ((2, 3, 2), dict(stride=(1, 3), dilation=2, bias=False, output_padding=(1, 0)), (1, 2, 3, 3)),
-    ((2, 2, 3), dict(stride=2), (2, 3, 3)),  # unbatched
-], ids=lambda v: str(v))
+@pytest.mark.parametrize(
+    "args, kwargs, shape",
+    [
+        ((3, 2, 3), {}, (2, 3, 4, 5)),
+        ((4, 6, (3, 2)), dict(stride=2, padding=1, output_padding=1, groups=2), (2, 4, 3, 4)),
+        ((2, 3, 2), dict(stride=(1, 3), dilation=2, bias=False, output_padding=(1, 0)), (1, 2, 3, 3)),
+        ((2, 2, 3), dict(stride=2), (2, 3, 3)),  # unbatched
+    ],
+    ids=lambda v: str(v),
+)
 def test_conv_transpose2d_layer(args, kwargs, shape) -> None:
     compare_layer(*layer_pair("ConvTranspose2d", *args, **kwargs), _input(shape))
 
 
 def test_conv_transpose1d_layer() -> None:
-    compare_layer(*layer_pair("ConvTranspose1d", 3, 2, 3, stride=2, padding=1, output_padding=1),
-                  _input((2, 3, 5)))
+    compare_layer(
+        *layer_pair("ConvTranspose1d", 3, 2, 3, stride=2, padding=1, output_padding=1), _input((2, 3, 5))
+    )
 
 
 def test_conv_transpose2d_output_size() -> None:
     ours, theirs = layer_pair("ConvTranspose2d", 2, 3, 3, stride=2, padding=1)
     for size in ([7, 8], (2, 3, 8, 7)):
-        compare_layer(ours, theirs, _input((2, 2, 4, 4)), second=False, modes=("train",),
-                      call=lambda layer, x, s=size: layer(x, output_size=s))
+        compare_layer(
+            ours,
+            theirs,
+            _input((2, 2, 4, 4)),
+            second=False,
+            modes=("train",),
+            call=lambda layer, x, s=size: layer(x, output_size=s),
+        )
     with pytest.raises(ValueError, match="valid sizes range from 7 to 8"):
         ours(chainrule.zeros(2, 2, 4, 4, dtype=chainrule.float64), output_size=(9, 9))
 
 
 # ---- initialisation, state_dict, repr ------------------------------------------------------------
-@pytest.mark.parametrize("name, args, kwargs", [
-    ("Conv2d", (16, 32, 3), {}),
-    ("Conv1d", (8, 12, 5), dict(groups=4)),
-    ("ConvTranspose2d", (12, 6, (3, 2)), dict(groups=3)),
-])
+@pytest.mark.parametrize(
+    "name, args, kwargs",
+    [
+        ("Conv2d", (16, 32, 3), {}),
+        ("Conv1d", (8, 12, 5), dict(groups=4)),
+        ("ConvTranspose2d", (12, 6, (3, 2)), dict(groups=3)),
+    ],
+)
 def test_default_initialisation(name, args, kwargs) -> None:
     """kaiming_uniform_(a=sqrt(5)): U(-1/sqrt(fan_in), 1/sqrt(fan_in)) for weight and bias, with
     fan_in = weight.shape[1] * prod(kernel), as torch computes it."""
@@ -103,11 +121,14 @@ def test_default_initialisation(name, args, kwargs) -> None:
 
 def test_state_dict_keys_and_repr_match_torch() -> None:
     def build(nn):
-        return nn.Sequential(nn.Conv2d(1, 16, 3), nn.Conv2d(16, 8, 3, stride=2, padding=1, bias=False),
-                             nn.Conv1d(8, 4, 3, padding="same", dilation=2, groups=4),
-                             nn.ConvTranspose2d(8, 4, 3, stride=2, output_padding=1, groups=2),
-                             nn.Conv2d(2, 2, 3, padding=1, padding_mode="reflect"),
-                             nn.ConvTranspose1d(3, 3, 2))
+        return nn.Sequential(
+            nn.Conv2d(1, 16, 3),
+            nn.Conv2d(16, 8, 3, stride=2, padding=1, bias=False),
+            nn.Conv1d(8, 4, 3, padding="same", dilation=2, groups=4),
+            nn.ConvTranspose2d(8, 4, 3, stride=2, output_padding=1, groups=2),
+            nn.Conv2d(2, 2, 3, padding=1, padding_mode="reflect"),
+            nn.ConvTranspose1d(3, 3, 2),
+        )
 
     ours, theirs = build(cnn), build(torch.nn)
     assert list(ours.state_dict()) == list(theirs.state_dict())
@@ -118,15 +139,33 @@ def test_state_dict_keys_and_repr_match_torch() -> None:
 
 def test_attributes_match_torch() -> None:
     ours, theirs = cnn.Conv2d(4, 6, (3, 5), 2, "valid", 1, 2), torch.nn.Conv2d(4, 6, (3, 5), 2, "valid", 1, 2)
-    for name in ("in_channels", "out_channels", "kernel_size", "stride", "padding", "dilation",
-                 "groups", "padding_mode", "output_padding", "transposed"):
+    for name in (
+        "in_channels",
+        "out_channels",
+        "kernel_size",
+        "stride",
+        "padding",
+        "dilation",
+        "groups",
+        "padding_mode",
+        "output_padding",
+        "transposed",
+    ):
         assert getattr(ours, name) == getattr(theirs, name), name
 
 
 # ---- a small CNN trains like torch's --------------------------------------------------------------
 def _cnn(nn):
-    return nn.Sequential(nn.Conv2d(1, 4, 3), nn.ReLU(), nn.MaxPool2d(2), nn.Conv2d(4, 8, 3, padding=1),
-                         nn.ReLU(), nn.AvgPool2d(2), nn.Flatten(), nn.Linear(8 * 3 * 3, 5))
+    return nn.Sequential(
+        nn.Conv2d(1, 4, 3),
+        nn.ReLU(),
+        nn.MaxPool2d(2),
+        nn.Conv2d(4, 8, 3, padding=1),
+        nn.ReLU(),
+        nn.AvgPool2d(2),
+        nn.Flatten(),
+        nn.Linear(8 * 3 * 3, 5),
+    )
 
 
 def test_cnn_training_steps_match_torch() -> None:
@@ -167,42 +206,76 @@ def _raises_like_torch(fn, match: str) -> None:
         fn(chainrule)
 
 
-@pytest.mark.parametrize("fn, match", [
-    (lambda m: m.nn.functional.conv2d(m.zeros(28, 28), m.zeros(4, 1, 3, 3)),
-     r"conv2d: expected input with 4 dims \(N, C, H, W\) or 3 \(C, H, W\), got shape \(28, 28\)"),
-    (lambda m: m.nn.functional.conv2d(m.zeros(2, 3, 8, 8), m.zeros(4, 2, 3, 3), groups=2),
-     r"conv2d: .*expected input \(2, 3, 8, 8\) to have in_channels/groups \* groups = 2 \* 2 = 4"),
-    (lambda m: m.nn.functional.conv2d(m.zeros(2, 3, 8, 8), m.zeros(5, 1, 3, 3), groups=3),
-     "divisible by 3 at dimension 0"),
-    (lambda m: m.nn.functional.conv2d(m.zeros(1, 3, 4, 4), m.zeros(2, 3, 5, 5)),
-     r"Kernel size: \(5 x 5\)"),
-    (lambda m: m.nn.functional.conv2d(m.zeros(1, 3, 8, 8), m.zeros(2, 3, 3, 3), stride=2,
-                                      padding="same"), "padding='same' is not supported"),
-    (lambda m: m.nn.functional.conv2d(m.zeros(1, 3, 8, 8), m.zeros(2, 3, 3, 3), padding="full"),
-     "Invalid padding string"),
-    (lambda m: m.nn.functional.conv2d(m.zeros(1, 3, 8, 8), m.zeros(2, 3, 3, 3), m.zeros(3)),
-     r"expected bias to be 1-dimensional with 2 elements"),
-    (lambda m: m.nn.functional.conv2d(m.zeros(1, 3, 8, 8), m.zeros(2, 3, 3, 3, dtype=m.float64)),
-     "input dtype .*float32 and weight dtype .*float64"),
-    (lambda m: m.nn.functional.conv2d(m.zeros(1, 3, 8, 8), m.zeros(2, 3, 3, 3), stride=0),
-     "non-positive stride"),
-    (lambda m: m.nn.functional.conv2d(m.zeros(1, 3, 8, 8), m.zeros(2, 3, 3, 3), padding=-1),
-     "negative padding"),
-    (lambda m: m.nn.functional.conv2d(m.zeros(1, 3, 8, 8), m.zeros(2, 3, 3, 3), padding=(1, 2, 3)),
-     "expected padding to be a single integer value or a list of 2 values"),
-    (lambda m: m.nn.functional.conv1d(m.zeros(2, 3, 8, 8), m.zeros(4, 3, 3)),
-     r"conv1d: expected input with 3 dims \(N, C, L\)"),
-    (lambda m: m.nn.functional.conv_transpose2d(m.zeros(1, 3, 4, 4), m.zeros(3, 2, 3, 3),
-                                                stride=2, output_padding=2),
-     "output padding must be smaller than either stride or dilation"),
-    (lambda m: m.nn.functional.conv_transpose2d(m.zeros(1, 3, 4, 4), m.zeros(4, 2, 3, 3)),
-     r"to have 4 channels"),
-    (lambda m: m.nn.Conv2d(3, 4, 3, groups=2), "in_channels must be divisible by groups"),
-    (lambda m: m.nn.Conv2d(3, 4, 3, padding="full"), "Invalid padding string"),
-    (lambda m: m.nn.Conv2d(3, 4, 3, stride=2, padding="same"), "padding='same' is not supported"),
-    (lambda m: m.nn.Conv2d(3, 4, 3, padding_mode="mirror"), "padding_mode"),
-    (lambda m: m.nn.ConvTranspose2d(3, 4, 3, padding_mode="reflect"), '"zeros" padding mode'),
-])
+@pytest.mark.parametrize(
+    "fn, match",
+    [
+        (
+            lambda m: m.nn.functional.conv2d(m.zeros(28, 28), m.zeros(4, 1, 3, 3)),
+            r"conv2d: expected input with 4 dims \(N, C, H, W\) or 3 \(C, H, W\), got shape \(28, 28\)",
+        ),
+        (
+            lambda m: m.nn.functional.conv2d(m.zeros(2, 3, 8, 8), m.zeros(4, 2, 3, 3), groups=2),
+            r"conv2d: .*expected input \(2, 3, 8, 8\) to have in_channels/groups \* groups = 2 \* 2 = 4",
+        ),
+        (
+            lambda m: m.nn.functional.conv2d(m.zeros(2, 3, 8, 8), m.zeros(5, 1, 3, 3), groups=3),
+            "divisible by 3 at dimension 0",
+        ),
+        (
+            lambda m: m.nn.functional.conv2d(m.zeros(1, 3, 4, 4), m.zeros(2, 3, 5, 5)),
+            r"Kernel size: \(5 x 5\)",
+        ),
+        (
+            lambda m: m.nn.functional.conv2d(
+                m.zeros(1, 3, 8, 8), m.zeros(2, 3, 3, 3), stride=2, padding="same"
+            ),
+            "padding='same' is not supported",
+        ),
+        (
+            lambda m: m.nn.functional.conv2d(m.zeros(1, 3, 8, 8), m.zeros(2, 3, 3, 3), padding="full"),
+            "Invalid padding string",
+        ),
+        (
+            lambda m: m.nn.functional.conv2d(m.zeros(1, 3, 8, 8), m.zeros(2, 3, 3, 3), m.zeros(3)),
+            r"expected bias to be 1-dimensional with 2 elements",
+        ),
+        (
+            lambda m: m.nn.functional.conv2d(m.zeros(1, 3, 8, 8), m.zeros(2, 3, 3, 3, dtype=m.float64)),
+            "input dtype .*float32 and weight dtype .*float64",
+        ),
+        (
+            lambda m: m.nn.functional.conv2d(m.zeros(1, 3, 8, 8), m.zeros(2, 3, 3, 3), stride=0),
+            "non-positive stride",
+        ),
+        (
+            lambda m: m.nn.functional.conv2d(m.zeros(1, 3, 8, 8), m.zeros(2, 3, 3, 3), padding=-1),
+            "negative padding",
+        ),
+        (
+            lambda m: m.nn.functional.conv2d(m.zeros(1, 3, 8, 8), m.zeros(2, 3, 3, 3), padding=(1, 2, 3)),
+            "expected padding to be a single integer value or a list of 2 values",
+        ),
+        (
+            lambda m: m.nn.functional.conv1d(m.zeros(2, 3, 8, 8), m.zeros(4, 3, 3)),
+            r"conv1d: expected input with 3 dims \(N, C, L\)",
+        ),
+        (
+            lambda m: m.nn.functional.conv_transpose2d(
+                m.zeros(1, 3, 4, 4), m.zeros(3, 2, 3, 3), stride=2, output_padding=2
+            ),
+            "output padding must be smaller than either stride or dilation",
+        ),
+        (
+            lambda m: m.nn.functional.conv_transpose2d(m.zeros(1, 3, 4, 4), m.zeros(4, 2, 3, 3)),
+            r"to have 4 channels",
+        ),
+        (lambda m: m.nn.Conv2d(3, 4, 3, groups=2), "in_channels must be divisible by groups"),
+        (lambda m: m.nn.Conv2d(3, 4, 3, padding="full"), "Invalid padding string"),
+        (lambda m: m.nn.Conv2d(3, 4, 3, stride=2, padding="same"), "padding='same' is not supported"),
+        (lambda m: m.nn.Conv2d(3, 4, 3, padding_mode="mirror"), "padding_mode"),
+        (lambda m: m.nn.ConvTranspose2d(3, 4, 3, padding_mode="reflect"), '"zeros" padding mode'),
+    ],
+)
 def test_errors_match_torch(fn, match) -> None:
     _raises_like_torch(fn, match)
 

@@ -20,9 +20,21 @@ def _big(dtype=chainrule.float32) -> chainrule.Tensor:
     return cnn.Parameter(chainrule.zeros(N_ROWS, N_COLS, dtype=dtype))
 
 
-@pytest.mark.parametrize("nonlinearity,param", [
-    ("linear", None), ("conv2d", None), ("conv_transpose1d", None), ("sigmoid", None), ("tanh", None),
-    ("relu", None), ("leaky_relu", None), ("leaky_relu", 0.2), ("leaky_relu", 3), ("selu", None)])
+@pytest.mark.parametrize(
+    "nonlinearity,param",
+    [
+        ("linear", None),
+        ("conv2d", None),
+        ("conv_transpose1d", None),
+        ("sigmoid", None),
+        ("tanh", None),
+        ("relu", None),
+        ("leaky_relu", None),
+        ("leaky_relu", 0.2),
+        ("leaky_relu", 3),
+        ("selu", None),
+    ],
+)
 def test_calculate_gain_matches_torch(nonlinearity, param) -> None:
     assert init.calculate_gain(nonlinearity, param) == torch.nn.init.calculate_gain(nonlinearity, param)
 
@@ -37,8 +49,9 @@ def test_calculate_gain_errors_match_torch() -> None:
 
 @pytest.mark.parametrize("shape", [(3, 4), (5, 2, 3), (6, 3, 2, 2), (2, 1, 3, 3, 3)])
 def test_fans_match_torch(shape) -> None:
-    assert init._calculate_fan_in_and_fan_out(chainrule.zeros(*shape)) == \
-        torch.nn.init._calculate_fan_in_and_fan_out(torch.zeros(*shape))
+    assert init._calculate_fan_in_and_fan_out(
+        chainrule.zeros(*shape)
+    ) == torch.nn.init._calculate_fan_in_and_fan_out(torch.zeros(*shape))
     with pytest.raises(ValueError, match="fewer than 2 dimensions"):
         init._calculate_fan_in_and_fan_out(chainrule.zeros(3))
 
@@ -76,8 +89,9 @@ def test_initialisers_record_no_graph_and_bump_the_version() -> None:
 
 
 @pytest.mark.parametrize("mode", ["fan_in", "fan_out"])
-@pytest.mark.parametrize("nonlinearity,a", [("leaky_relu", 0), ("leaky_relu", math.sqrt(5)), ("relu", 0),
-                                            ("tanh", 0)])
+@pytest.mark.parametrize(
+    "nonlinearity,a", [("leaky_relu", 0), ("leaky_relu", math.sqrt(5)), ("relu", 0), ("tanh", 0)]
+)
 def test_kaiming(mode, nonlinearity, a) -> None:
     t = _big()
     fan = N_COLS if mode == "fan_in" else N_ROWS
@@ -134,8 +148,10 @@ def test_deterministic_initialisers_equal_torchs() -> None:
             theirs = getattr(torch.nn.init, fn)(torch.empty(*shape), *args)
             np.testing.assert_array_equal(ours.numpy(), theirs.numpy(), err_msg=fn)
     for shape, groups in (((4, 2, 3), 1), ((6, 3, 3, 3), 2), ((2, 2, 3, 1, 3), 1)):
-        np.testing.assert_array_equal(init.dirac_(chainrule.empty(*shape), groups).numpy(),
-                                      torch.nn.init.dirac_(torch.empty(*shape), groups).numpy())
+        np.testing.assert_array_equal(
+            init.dirac_(chainrule.empty(*shape), groups).numpy(),
+            torch.nn.init.dirac_(torch.empty(*shape), groups).numpy(),
+        )
     with pytest.raises(ValueError, match="2 dimensions"):
         init.eye_(chainrule.zeros(2, 2, 2))
 

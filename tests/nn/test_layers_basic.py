@@ -60,8 +60,9 @@ LAYERS = [
 ]
 
 
-@pytest.mark.parametrize("name,args,kwargs,shapes", LAYERS,
-                         ids=[f"{n}{a}{k or ''}{s}" for n, a, k, s in LAYERS])
+@pytest.mark.parametrize(
+    "name,args,kwargs,shapes", LAYERS, ids=[f"{n}{a}{k or ''}{s}" for n, a, k, s in LAYERS]
+)
 @pytest.mark.parametrize("dtype", ["float64", "float32"])
 def test_layer_matches_torch(name, args, kwargs, shapes, dtype) -> None:
     ours, theirs = layer_pair(name, *args, dtype=dtype, **kwargs)
@@ -69,9 +70,20 @@ def test_layer_matches_torch(name, args, kwargs, shapes, dtype) -> None:
     compare_layer(ours, theirs, [_randn(*s) for s in shapes], dtype=dtype, second=dtype == "float64")
 
 
-@pytest.mark.parametrize("name,args", [("ReLU", ()), ("LeakyReLU", (0.1,)), ("ELU", (1.0,)), ("SiLU", ()),
-                                       ("SELU", ()), ("CELU", (2.0,)), ("ReLU6", ()), ("Hardtanh", ()),
-                                       ("Mish", ())])
+@pytest.mark.parametrize(
+    "name,args",
+    [
+        ("ReLU", ()),
+        ("LeakyReLU", (0.1,)),
+        ("ELU", (1.0,)),
+        ("SiLU", ()),
+        ("SELU", ()),
+        ("CELU", (2.0,)),
+        ("ReLU6", ()),
+        ("Hardtanh", ()),
+        ("Mish", ()),
+    ],
+)
 def test_inplace_activations_match_torch(name, args) -> None:
     ours, theirs = layer_pair(name, *args, inplace=True)
     assert repr(ours) == repr(theirs)
@@ -90,14 +102,41 @@ def test_inplace_activations_match_torch(name, args) -> None:
 EXTREME = np.array([[-1e4, 0.0, 1e4], [1e4, 1e4, -1e4], [-1e4, -1e4, -1e4], [3.0, -2.0, 1e-3]])
 
 
-@pytest.mark.parametrize("fn", [
-    lambda F, x: F.softmax(x, dim=1), lambda F, x: F.log_softmax(x, dim=1), lambda F, x: F.softmax(x, 0),
-    lambda F, x: F.log_softmax(x, 0), lambda F, x: F.sigmoid(x), lambda F, x: F.softplus(x),
-    lambda F, x: F.logsigmoid(x), lambda F, x: F.gelu(x), lambda F, x: F.gelu(x, approximate="tanh"),
-    lambda F, x: F.silu(x), lambda F, x: F.elu(x), lambda F, x: F.mish(x), lambda F, x: F.tanh(x),
-    lambda F, x: F.softmin(x, 1),
-], ids=["softmax1", "log_softmax1", "softmax0", "log_softmax0", "sigmoid", "softplus", "logsigmoid",
-        "gelu", "gelu_tanh", "silu", "elu", "mish", "tanh", "softmin"])
+@pytest.mark.parametrize(
+    "fn",
+    [
+        lambda F, x: F.softmax(x, dim=1),
+        lambda F, x: F.log_softmax(x, dim=1),
+        lambda F, x: F.softmax(x, 0),
+        lambda F, x: F.log_softmax(x, 0),
+        lambda F, x: F.sigmoid(x),
+        lambda F, x: F.softplus(x),
+        lambda F, x: F.logsigmoid(x),
+        lambda F, x: F.gelu(x),
+        lambda F, x: F.gelu(x, approximate="tanh"),
+        lambda F, x: F.silu(x),
+        lambda F, x: F.elu(x),
+        lambda F, x: F.mish(x),
+        lambda F, x: F.tanh(x),
+        lambda F, x: F.softmin(x, 1),
+    ],
+    ids=[
+        "softmax1",
+        "log_softmax1",
+        "softmax0",
+        "log_softmax0",
+        "sigmoid",
+        "softplus",
+        "logsigmoid",
+        "gelu",
+        "gelu_tanh",
+        "silu",
+        "elu",
+        "mish",
+        "tanh",
+        "softmin",
+    ],
+)
 @pytest.mark.parametrize("dtype", ["float64", "float32"])
 def test_extreme_logits_are_finite_and_match_torch(fn, dtype) -> None:
     x_o = chainrule.tensor(EXTREME.astype(dtype), requires_grad=True)
@@ -133,7 +172,8 @@ def test_linear_default_init_is_torchs_distribution() -> None:
     assert abs(w.std() - bound / math.sqrt(3)) < 0.01 * bound and abs(w.mean()) < 0.01 * bound
     assert layer.weight.requires_grad and layer.weight.is_leaf and layer.weight.grad is None
     assert sum(p.numel() for p in layer.parameters()) == sum(
-        p.numel() for p in torch.nn.Linear(400, 300).parameters())
+        p.numel() for p in torch.nn.Linear(400, 300).parameters()
+    )
     b2 = cnn.Bilinear(50, 20, 30)
     assert np.abs(b2.weight.numpy(force=True)).max() <= 1 / math.sqrt(50)
     assert cnn.Linear(3, 2, dtype=chainrule.float64).weight.dtype == chainrule.float64
@@ -162,7 +202,8 @@ def test_softmax_without_dim_warns_and_picks_torchs_dim() -> None:
         chainrule.softmax(chainrule.tensor([1, 2]), 0)
     np.testing.assert_allclose(
         to_numpy(chainrule.softmax(chainrule.tensor([1, 2]), 0, dtype=chainrule.float64)),
-        to_numpy(torch.softmax(torch.tensor([1, 2]), 0, dtype=torch.float64)))
+        to_numpy(torch.softmax(torch.tensor([1, 2]), 0, dtype=torch.float64)),
+    )
 
 
 def test_gelu_rejects_unknown_approximation() -> None:
@@ -172,16 +213,37 @@ def test_gelu_rejects_unknown_approximation() -> None:
 
 def test_functional_forms_match_modules_and_torch() -> None:
     x = _randn(3, 4)
-    for fn in ["relu", "sigmoid", "tanh", "silu", "gelu", "elu", "leaky_relu", "softplus", "selu", "mish",
-               "logsigmoid", "softsign", "relu6", "hardtanh"]:
-        np.testing.assert_allclose(to_numpy(getattr(CF, fn)(chainrule.tensor(x))),
-                                   to_numpy(getattr(torch.nn.functional, fn)(torch.tensor(x))), rtol=1e-12,
-                                   atol=1e-15, err_msg=fn)
+    for fn in [
+        "relu",
+        "sigmoid",
+        "tanh",
+        "silu",
+        "gelu",
+        "elu",
+        "leaky_relu",
+        "softplus",
+        "selu",
+        "mish",
+        "logsigmoid",
+        "softsign",
+        "relu6",
+        "hardtanh",
+    ]:
+        np.testing.assert_allclose(
+            to_numpy(getattr(CF, fn)(chainrule.tensor(x))),
+            to_numpy(getattr(torch.nn.functional, fn)(torch.tensor(x))),
+            rtol=1e-12,
+            atol=1e-15,
+            err_msg=fn,
+        )
     oh = CF.one_hot(chainrule.tensor([0, 2, 1]), 4)
     np.testing.assert_array_equal(oh.numpy(), torch.nn.functional.one_hot(torch.tensor([0, 2, 1]), 4))
     assert oh.dtype == chainrule.int64
-    np.testing.assert_allclose(to_numpy(CF.normalize(chainrule.tensor(x), dim=0)),
-                               to_numpy(torch.nn.functional.normalize(torch.tensor(x), dim=0)), rtol=1e-12)
+    np.testing.assert_allclose(
+        to_numpy(CF.normalize(chainrule.tensor(x), dim=0)),
+        to_numpy(torch.nn.functional.normalize(torch.tensor(x), dim=0)),
+        rtol=1e-12,
+    )
 
 
 def test_mlp_training_steps_follow_torch() -> None:

@@ -47,15 +47,24 @@ CASES = [
     ("CrossEntropyLoss", {"weight": _weights(4)}, _logits(6, 4), _classes(4, 6), False),
     ("CrossEntropyLoss", {"ignore_index": 1}, _logits(8, 3), _classes(3, 8), False),
     ("CrossEntropyLoss", {"label_smoothing": 0.15}, _logits(6, 4), _classes(4, 6), False),
-    ("CrossEntropyLoss", {"label_smoothing": 0.3, "weight": _weights(3), "ignore_index": 0},
-     _logits(7, 3), _classes(3, 7), False),
+    (
+        "CrossEntropyLoss",
+        {"label_smoothing": 0.3, "weight": _weights(3), "ignore_index": 0},
+        _logits(7, 3),
+        _classes(3, 7),
+        False,
+    ),
     ("CrossEntropyLoss", {}, _logits(2, 3, 4, 5), _classes(3, 2, 4, 5), False),
-    ("CrossEntropyLoss", {"weight": _weights(3), "label_smoothing": 0.1}, _logits(2, 3, 4),
-     _classes(3, 2, 4), False),
+    (
+        "CrossEntropyLoss",
+        {"weight": _weights(3), "label_smoothing": 0.1},
+        _logits(2, 3, 4),
+        _classes(3, 2, 4),
+        False,
+    ),
     ("CrossEntropyLoss", {}, _logits(5), np.array(3), False),
     ("CrossEntropyLoss", {}, _logits(4, 3), _probs(4, 3), True),
-    ("CrossEntropyLoss", {"weight": _weights(3), "label_smoothing": 0.2}, _logits(4, 3), _probs(4, 3),
-     True),
+    ("CrossEntropyLoss", {"weight": _weights(3), "label_smoothing": 0.2}, _logits(4, 3), _probs(4, 3), True),
     ("CrossEntropyLoss", {}, _logits(2, 3, 4), _probs(2, 3, 4), True),
     ("NLLLoss", {}, _logits(6, 4), _classes(4, 6), False),
     ("NLLLoss", {"weight": _weights(4), "ignore_index": 2}, _logits(9, 4), _classes(4, 9), False),
@@ -63,18 +72,30 @@ CASES = [
     ("BCELoss", {}, _probs(4, 3), _probs(4, 3), True),
     ("BCELoss", {"weight": _weights(3)}, _probs(4, 3), RNG.integers(0, 2, (4, 3)).astype(float), True),
     ("BCEWithLogitsLoss", {}, _logits(4, 3), _probs(4, 3), True),
-    ("BCEWithLogitsLoss", {"weight": _weights(3), "pos_weight": _weights(3)}, _logits(4, 3),
-     _probs(4, 3), True),
+    (
+        "BCEWithLogitsLoss",
+        {"weight": _weights(3), "pos_weight": _weights(3)},
+        _logits(4, 3),
+        _probs(4, 3),
+        True,
+    ),
     ("KLDivLoss", {"reduction": "batchmean"}, np.log(_probs(4, 3)), _probs(4, 3), True),
-    ("KLDivLoss", {"reduction": "batchmean", "log_target": True}, np.log(_probs(4, 3)),
-     np.log(_probs(4, 3)), True),
+    (
+        "KLDivLoss",
+        {"reduction": "batchmean", "log_target": True},
+        np.log(_probs(4, 3)),
+        np.log(_probs(4, 3)),
+        True,
+    ),
 ]
 REDUCTIONS = ["mean", "sum", "none"]
 
 
 def _build(lib, name, kwargs, reduction, dtype):
-    kw = {k: lib.tensor(np.asarray(v).astype(dtype)) if isinstance(v, np.ndarray) else v
-          for k, v in kwargs.items()}
+    kw = {
+        k: lib.tensor(np.asarray(v).astype(dtype)) if isinstance(v, np.ndarray) else v
+        for k, v in kwargs.items()
+    }
     if name == "KLDivLoss" and reduction != "mean":
         kw["reduction"] = reduction
     elif name != "KLDivLoss":
@@ -111,8 +132,9 @@ def test_loss_matches_torch(case, reduction, dtype) -> None:
     g_o = chainrule.autograd.grad(out_o, [ins_o[i] for i in wrt], chainrule.tensor(v), create_graph=second)
     g_t = torch.autograd.grad(out_t, [ins_t[i] for i in wrt], torch.tensor(v), create_graph=second)
     for i, a, b in zip(wrt, g_o, g_t):
-        np.testing.assert_allclose(to_numpy(a), to_numpy(b), rtol=rtol, atol=atol,
-                                   err_msg=f"grad of input {i}")
+        np.testing.assert_allclose(
+            to_numpy(a), to_numpy(b), rtol=rtol, atol=atol, err_msg=f"grad of input {i}"
+        )
     if not second:
         return
     ws = [RNG.standard_normal(tuple(b.shape)) for b in g_t]
@@ -121,8 +143,11 @@ def test_loss_matches_torch(case, reduction, dtype) -> None:
     if not s_t.requires_grad:
         return
     gg_t = torch.autograd.grad(s_t, [ins_t[i] for i in wrt], allow_unused=True)
-    gg_o = chainrule.autograd.grad(s_o, [ins_o[i] for i in wrt], allow_unused=True) if s_o.requires_grad \
+    gg_o = (
+        chainrule.autograd.grad(s_o, [ins_o[i] for i in wrt], allow_unused=True)
+        if s_o.requires_grad
         else [None] * len(wrt)
+    )
     for i, a, b in zip(wrt, gg_o, gg_t):
         expected = np.zeros(ins_t[i].shape) if b is None else to_numpy(b)
         got = np.zeros_like(expected) if a is None else to_numpy(a)
@@ -151,17 +176,23 @@ def test_legacy_size_average_and_reduce() -> None:
             assert ours.reduction == theirs.reduction
             np.testing.assert_allclose(
                 to_numpy(CF.l1_loss(chainrule.tensor(x), chainrule.tensor(t), size_average, reduce)),
-                to_numpy(torch.nn.functional.l1_loss(torch.tensor(x), torch.tensor(t), size_average, reduce)))
+                to_numpy(torch.nn.functional.l1_loss(torch.tensor(x), torch.tensor(t), size_average, reduce)),
+            )
 
 
 @pytest.mark.parametrize("fn", ["mse_loss", "l1_loss", "huber_loss"])
 @pytest.mark.parametrize("reduction", REDUCTIONS)
 def test_per_element_weight_of_regression_losses(fn, reduction) -> None:
     x, t, w = _logits(4, 3), _logits(4, 3), _weights(12).reshape(4, 3)
-    ours = getattr(CF, fn)(chainrule.tensor(x, requires_grad=True), chainrule.tensor(t), reduction=reduction,
-                           weight=chainrule.tensor(w))
-    theirs = getattr(torch.nn.functional, fn)(torch.tensor(x), torch.tensor(t), reduction=reduction,
-                                              weight=torch.tensor(w))
+    ours = getattr(CF, fn)(
+        chainrule.tensor(x, requires_grad=True),
+        chainrule.tensor(t),
+        reduction=reduction,
+        weight=chainrule.tensor(w),
+    )
+    theirs = getattr(torch.nn.functional, fn)(
+        torch.tensor(x), torch.tensor(t), reduction=reduction, weight=torch.tensor(w)
+    )
     np.testing.assert_allclose(to_numpy(ours), to_numpy(theirs), rtol=1e-12)
     with pytest.raises(ValueError, match="same size"):
         getattr(CF, fn)(chainrule.tensor(x), chainrule.tensor(t), weight=chainrule.ones(3))
@@ -176,8 +207,9 @@ EXTREME = np.array([[1e4, -1e4, 0.0], [-1e4, -1e4, -1e4], [1e4, 1e4, 3.0], [5.0,
 
 
 @pytest.mark.parametrize("dtype", ["float64", "float32"])
-@pytest.mark.parametrize("kwargs", [{}, {"label_smoothing": 0.1}, {"reduction": "none"},
-                                    {"weight": np.array([1.0, 2.0, 0.5])}])
+@pytest.mark.parametrize(
+    "kwargs", [{}, {"label_smoothing": 0.1}, {"reduction": "none"}, {"weight": np.array([1.0, 2.0, 0.5])}]
+)
 def test_cross_entropy_with_extreme_logits(dtype, kwargs) -> None:
     target = np.array([1, 0, 2, 0])
     results = []
@@ -223,8 +255,9 @@ def test_pos_weight_gradient_against_finite_differences() -> None:
     (g,) = chainrule.autograd.grad(loss, pw_t)
 
     def value(p):
-        return CF.binary_cross_entropy_with_logits(chainrule.tensor(x), chainrule.tensor(t),
-                                                   pos_weight=chainrule.tensor(p)).item()
+        return CF.binary_cross_entropy_with_logits(
+            chainrule.tensor(x), chainrule.tensor(t), pos_weight=chainrule.tensor(p)
+        ).item()
 
     eps = 1e-6
     numeric = [(value(pw + eps * e) - value(pw - eps * e)) / (2 * eps) for e in np.eye(4)]
@@ -240,21 +273,32 @@ def test_all_targets_ignored_gives_nan_mean_like_torch() -> None:
     assert ours_sum.item() == 0.0
 
 
-@pytest.mark.parametrize("call,error", [
-    (lambda F, lib: F.nll_loss(lib.zeros(2, 3), lib.tensor([0, 3])), "IndexError"),
-    (lambda F, lib: F.nll_loss(lib.zeros(2, 3), lib.tensor([0, 1, 2])), "ValueError"),
-    (lambda F, lib: F.cross_entropy(lib.zeros(2, 3), lib.tensor([0, 1]), reduction="avg"), "ValueError"),
-    (lambda F, lib: F.cross_entropy(lib.zeros(2, 3), lib.tensor([0, 1]), weight=lib.ones(2)), "RuntimeError"),
-    (lambda F, lib: F.cross_entropy(lib.zeros(2, 3), lib.tensor([0, 1]), label_smoothing=1.5),
-     "RuntimeError"),
-    (lambda F, lib: F.cross_entropy(lib.zeros(2, 3), lib.zeros(2, 3, dtype=lib.int64) + 1), "RuntimeError"),
-    (lambda F, lib: F.binary_cross_entropy(lib.zeros(3), lib.zeros(3, 1)), "ValueError"),
-    (lambda F, lib: F.binary_cross_entropy(lib.tensor([1.5]), lib.zeros(1)), "RuntimeError"),
-    (lambda F, lib: F.binary_cross_entropy_with_logits(lib.zeros(3), lib.zeros(3, 1)), "ValueError"),
-    (lambda F, lib: F.smooth_l1_loss(lib.zeros(3), lib.zeros(3), beta=-1.0), "RuntimeError"),
-    (lambda F, lib: F.huber_loss(lib.zeros(3), lib.zeros(3), delta=0.0), "RuntimeError"),
-    (lambda F, lib: F.mse_loss(lib.zeros(3), lib.zeros(3), reduction="bogus"), "ValueError"),
-])
+@pytest.mark.parametrize(
+    "call,error",
+    [
+        (lambda F, lib: F.nll_loss(lib.zeros(2, 3), lib.tensor([0, 3])), "IndexError"),
+        (lambda F, lib: F.nll_loss(lib.zeros(2, 3), lib.tensor([0, 1, 2])), "ValueError"),
+        (lambda F, lib: F.cross_entropy(lib.zeros(2, 3), lib.tensor([0, 1]), reduction="avg"), "ValueError"),
+        (
+            lambda F, lib: F.cross_entropy(lib.zeros(2, 3), lib.tensor([0, 1]), weight=lib.ones(2)),
+            "RuntimeError",
+        ),
+        (
+            lambda F, lib: F.cross_entropy(lib.zeros(2, 3), lib.tensor([0, 1]), label_smoothing=1.5),
+            "RuntimeError",
+        ),
+        (
+            lambda F, lib: F.cross_entropy(lib.zeros(2, 3), lib.zeros(2, 3, dtype=lib.int64) + 1),
+            "RuntimeError",
+        ),
+        (lambda F, lib: F.binary_cross_entropy(lib.zeros(3), lib.zeros(3, 1)), "ValueError"),
+        (lambda F, lib: F.binary_cross_entropy(lib.tensor([1.5]), lib.zeros(1)), "RuntimeError"),
+        (lambda F, lib: F.binary_cross_entropy_with_logits(lib.zeros(3), lib.zeros(3, 1)), "ValueError"),
+        (lambda F, lib: F.smooth_l1_loss(lib.zeros(3), lib.zeros(3), beta=-1.0), "RuntimeError"),
+        (lambda F, lib: F.huber_loss(lib.zeros(3), lib.zeros(3), delta=0.0), "RuntimeError"),
+        (lambda F, lib: F.mse_loss(lib.zeros(3), lib.zeros(3), reduction="bogus"), "ValueError"),
+    ],
+)
 def test_errors_match_torch(call, error) -> None:
     for F, lib in ((CF, chainrule), (torch.nn.functional, torch)):
         with pytest.raises(Exception) as info:

@@ -36,12 +36,19 @@ def build_net(lib, nn):
     class Net(nn.Module):
         def __init__(self) -> None:
             super().__init__()
-            self.body = nn.Sequential(nn.Linear(4, 8), nn.LeakyReLU(0.2, inplace=True),
-                                      nn.GELU(approximate="tanh"))
+            self.body = nn.Sequential(
+                nn.Linear(4, 8), nn.LeakyReLU(0.2, inplace=True), nn.GELU(approximate="tanh")
+            )
             self.heads = nn.ModuleList([nn.Linear(8, 2), nn.Linear(8, 2), nn.Linear(8, 3)])
-            self.extra = nn.ModuleDict({"act": nn.Softmax(dim=1), "flat": nn.Flatten(),
-                                        "unflat": nn.Unflatten(1, (2, 4)), "elu": nn.ELU(alpha=0.5),
-                                        "sp": nn.Softplus(beta=2, threshold=10)})
+            self.extra = nn.ModuleDict(
+                {
+                    "act": nn.Softmax(dim=1),
+                    "flat": nn.Flatten(),
+                    "unflat": nn.Unflatten(1, (2, 4)),
+                    "elu": nn.ELU(alpha=0.5),
+                    "sp": nn.Softplus(beta=2, threshold=10),
+                }
+            )
             self.loss = nn.CrossEntropyLoss(label_smoothing=0.1)
             self.bil = nn.Bilinear(2, 3, 4, bias=False)
             self.scale = nn.Parameter(lib.ones(1))
@@ -72,9 +79,11 @@ def test_parameter_is_a_leaf_tensor_sharing_memory_and_printing_like_torch() -> 
     p.data[0] = 5.0
     assert base[0].item() == 5.0  # shares memory, as torch's Parameter does
     assert repr(cnn.Parameter(chainrule.tensor([1.0, 2.0]))) == repr(
-        torch.nn.Parameter(torch.tensor([1.0, 2.0])))
+        torch.nn.Parameter(torch.tensor([1.0, 2.0]))
+    )
     assert repr(cnn.Parameter(chainrule.tensor([[1.5]]), requires_grad=False)) == repr(
-        torch.nn.Parameter(torch.tensor([[1.5]]), requires_grad=False))
+        torch.nn.Parameter(torch.tensor([[1.5]]), requires_grad=False)
+    )
     assert cnn.Parameter().shape == torch.nn.Parameter().shape
 
 
@@ -90,8 +99,11 @@ def test_parameter_from_a_computed_tensor_is_a_leaf() -> None:
 def test_parameter_errors_match_torch() -> None:
     assert _error(lambda: torch.nn.Parameter([1.0]))[0] != ""
     assert _error(lambda: cnn.Parameter([1.0]))[0] == "TypeError"  # torch: an AttributeError
-    assert _error(lambda: cnn.Parameter(chainrule.tensor([1])))[0] == _error(
-        lambda: torch.nn.Parameter(torch.tensor([1])))[0] == "RuntimeError"
+    assert (
+        _error(lambda: cnn.Parameter(chainrule.tensor([1])))[0]
+        == _error(lambda: torch.nn.Parameter(torch.tensor([1])))[0]
+        == "RuntimeError"
+    )
     assert not cnn.Parameter(chainrule.tensor([1]), requires_grad=False).requires_grad
 
 
@@ -109,8 +121,12 @@ def test_parameter_deepcopy_and_pickle_keep_the_class() -> None:
     assert not frozen.requires_grad
 
 
-@settings(max_examples=1, deadline=None, derandomize=True,
-          suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@settings(
+    max_examples=1,
+    deadline=None,
+    derandomize=True,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
 @given(data=st.data())
 def test_parameters_work_in_every_op(data) -> None:
     """Every op spec, run once with plain leaf tensors and once with Parameters holding the same
@@ -121,19 +137,26 @@ def test_parameters_work_in_every_op(data) -> None:
         shapes = data.draw(spec.shapes)
         arrays = make_inputs(spec, shapes, 0)
         plain = _tensors(chainrule, arrays, spec, np.float64)
-        params = [cnn.Parameter(chainrule.tensor(t.numpy(force=True)), t.requires_grad)
-                  if t.requires_grad else t for t in plain]
+        params = [
+            cnn.Parameter(chainrule.tensor(t.numpy(force=True)), t.requires_grad) if t.requires_grad else t
+            for t in plain
+        ]
         results = []
         for ins in (plain, params):
             try:
-                outs = [o for o in _outputs(spec.fn(chainrule, *ins))
-                        if isinstance(o, chainrule.Tensor)]
+                outs = [o for o in _outputs(spec.fn(chainrule, *ins)) if isinstance(o, chainrule.Tensor)]
                 diff = [o for o in outs if o.requires_grad]
                 wrt = [t for t in ins if t.requires_grad]
-                grads = chainrule.autograd.grad(diff, wrt, [chainrule.ones_like(o) for o in diff],
-                                                allow_unused=True) if diff and wrt else ()
-                results.append(([o.numpy(force=True) for o in outs],
-                                [None if g is None else g.numpy() for g in grads]))
+                grads = (
+                    chainrule.autograd.grad(
+                        diff, wrt, [chainrule.ones_like(o) for o in diff], allow_unused=True
+                    )
+                    if diff and wrt
+                    else ()
+                )
+                results.append(
+                    ([o.numpy(force=True) for o in outs], [None if g is None else g.numpy() for g in grads])
+                )
             except Exception as e:  # noqa: BLE001
                 results.append(type(e).__name__)
         a, b = results
@@ -166,11 +189,24 @@ def test_attribute_assignment_registers_like_torch() -> None:
         assert "b" not in m._buffers
 
 
-@pytest.mark.parametrize("action", [
-    "assign_tensor_to_parameter", "missing_attribute", "buffer_dot", "buffer_exists", "buffer_not_tensor",
-    "module_not_module", "module_dot", "module_empty", "parameter_not_parameter", "child_not_module",
-    "forward_missing", "to_int", "buffer_wrong_type",
-])
+@pytest.mark.parametrize(
+    "action",
+    [
+        "assign_tensor_to_parameter",
+        "missing_attribute",
+        "buffer_dot",
+        "buffer_exists",
+        "buffer_not_tensor",
+        "module_not_module",
+        "module_dot",
+        "module_empty",
+        "parameter_not_parameter",
+        "child_not_module",
+        "forward_missing",
+        "to_int",
+        "buffer_wrong_type",
+    ],
+)
 def test_registration_errors_match_torch(action: str) -> None:
     def run(lib, nn):
         m = nn.Linear(2, 2)
@@ -203,23 +239,26 @@ def test_get_submodule_parameter_buffer() -> None:
         assert m.get_parameter("body.0.bias") is m.body[0].bias
         assert m.get_buffer("steps") is m.steps
         assert m.get_submodule("") is m
-    assert _error(lambda: ours.get_submodule("heads.9"))[0] == _error(
-        lambda: theirs.get_submodule("heads.9"))[0]
+    assert (
+        _error(lambda: ours.get_submodule("heads.9"))[0] == _error(lambda: theirs.get_submodule("heads.9"))[0]
+    )
 
 
 # ---- traversal ----------------------------------------------------------------------------------
 def test_traversal_names_and_order_match_torch() -> None:
     ours, theirs = twin_nets()
-    for fn in (lambda m: [n for n, _ in m.named_parameters()],
-               lambda m: [n for n, _ in m.named_parameters(prefix="net", recurse=False)],
-               lambda m: [n for n, _ in m.named_buffers()],
-               lambda m: [n for n, _ in m.named_children()],
-               lambda m: [n for n, _ in m.named_modules()],
-               lambda m: [n for n, _ in m.named_modules(prefix="root")],
-               lambda m: [type(c).__name__ for c in m.children()],
-               lambda m: [type(c).__name__ for c in m.modules()],
-               lambda m: [tuple(p.shape) for p in m.parameters()],
-               lambda m: [tuple(b.shape) for b in m.buffers(recurse=False)]):
+    for fn in (
+        lambda m: [n for n, _ in m.named_parameters()],
+        lambda m: [n for n, _ in m.named_parameters(prefix="net", recurse=False)],
+        lambda m: [n for n, _ in m.named_buffers()],
+        lambda m: [n for n, _ in m.named_children()],
+        lambda m: [n for n, _ in m.named_modules()],
+        lambda m: [n for n, _ in m.named_modules(prefix="root")],
+        lambda m: [type(c).__name__ for c in m.children()],
+        lambda m: [type(c).__name__ for c in m.modules()],
+        lambda m: [tuple(p.shape) for p in m.parameters()],
+        lambda m: [tuple(b.shape) for b in m.buffers(recurse=False)],
+    ):
         assert fn(ours) == fn(theirs)
 
 
@@ -229,7 +268,11 @@ def test_shared_parameters_and_modules_are_listed_once_unless_asked() -> None:
         m = nn.Sequential(shared, nn.ReLU(), shared)
         assert [n for n, _ in m.named_parameters()] == ["0.weight", "0.bias"]
         assert [n for n, _ in m.named_parameters(remove_duplicate=False)] == [
-            "0.weight", "0.bias", "2.weight", "2.bias"]
+            "0.weight",
+            "0.bias",
+            "2.weight",
+            "2.bias",
+        ]
         assert [n for n, _ in m.named_modules()] == ["", "0", "1"]
         assert [n for n, _ in m.named_modules(remove_duplicate=False)] == ["", "0", "1", "2"]
         assert len(list(m.children())) == 2
@@ -302,8 +345,7 @@ def test_state_dict_keys_metadata_and_values_match_torch() -> None:
 def test_loading_torch_weights_gives_torch_outputs() -> None:
     ours, theirs = twin_nets()
     x = np.random.default_rng(0).standard_normal((5, 4))
-    np.testing.assert_allclose(ours(chainrule.tensor(x)).item(), theirs(torch.tensor(x)).item(),
-                               rtol=1e-12)
+    np.testing.assert_allclose(ours(chainrule.tensor(x)).item(), theirs(torch.tensor(x)).item(), rtol=1e-12)
     assert repr(ours.load_state_dict(ours.state_dict())) == "<All keys matched successfully>"
 
 
@@ -361,7 +403,8 @@ def test_state_dict_hooks() -> None:
         m = nn.Linear(2, 2)
         seen: list = []
         handle = m.register_state_dict_post_hook(
-            lambda mod, sd, prefix, meta, seen=seen: seen.append(sorted(sd)))
+            lambda mod, sd, prefix, meta, seen=seen: seen.append(sorted(sd))
+        )
         m.state_dict()
         handle.remove()
         m.state_dict()
@@ -383,8 +426,7 @@ def test_forward_hooks_like_torch() -> None:
         m.register_forward_pre_hook(lambda mod, args: log.append("pre-first"), prepend=True)
         m.register_forward_pre_hook(lambda mod, args, kwargs: (args, kwargs), with_kwargs=True)
         h2 = m.register_forward_hook(lambda mod, args, out: out + 1)
-        m.register_forward_hook(lambda mod, args, kwargs, out: log.append(("kw", kwargs)),
-                                with_kwargs=True)
+        m.register_forward_hook(lambda mod, args, kwargs, out: log.append(("kw", kwargs)), with_kwargs=True)
         x = lib.ones(1, 2)
         log.append(m(x).tolist())
         h1.remove()
@@ -412,8 +454,13 @@ def test_always_call_hook_runs_when_forward_raises() -> None:
 def test_sequential_indexing_slicing_and_editing_like_torch() -> None:
     def scenario(nn):
         s = nn.Sequential(nn.Linear(1, 2), nn.ReLU(), nn.Linear(2, 3), nn.Tanh())
-        out = [len(s), type(s[-1]).__name__, type(s[1:3]).__name__, [type(m).__name__ for m in s[::2]],
-               list(s[1:]._modules)]
+        out = [
+            len(s),
+            type(s[-1]).__name__,
+            type(s[1:3]).__name__,
+            [type(m).__name__ for m in s[::2]],
+            list(s[1:]._modules),
+        ]
         s.append(nn.Sigmoid())
         s.insert(1, nn.ELU())
         s[0] = nn.Identity()
@@ -437,13 +484,25 @@ def test_module_list_and_dict_like_torch() -> None:
         ml.insert(0, nn.Sigmoid())
         ml += [nn.ELU()]
         del ml[1]
-        out = [len(ml), list(ml._modules), [type(m).__name__ for m in ml], type(ml[1:3]).__name__,
-               _error(lambda: ml[20]), [n for n, _ in ml.named_parameters()]]
+        out = [
+            len(ml),
+            list(ml._modules),
+            [type(m).__name__ for m in ml],
+            type(ml[1:3]).__name__,
+            _error(lambda: ml[20]),
+            [n for n, _ in ml.named_parameters()],
+        ]
         md = nn.ModuleDict({"b": nn.ReLU(), "a": nn.Linear(1, 1)})
         md["c"] = nn.Tanh()
         md.update([("d", nn.ELU())])
-        out += [list(md.keys()), "a" in md, len(md), type(md.pop("b")).__name__, list(md),
-                [n for n, _ in md.named_parameters()]]
+        out += [
+            list(md.keys()),
+            "a" in md,
+            len(md),
+            type(md.pop("b")).__name__,
+            list(md),
+            [n for n, _ in md.named_parameters()],
+        ]
         return out
 
     assert scenario(cnn) == scenario(torch.nn)
@@ -464,8 +523,9 @@ def test_repr_is_identical_to_torch() -> None:
     ours, theirs = twin_nets()
     assert repr(ours) == repr(theirs)
     deep_o = cnn.Sequential(cnn.ModuleList([cnn.Linear(3, 3)] * 3 + [cnn.ReLU()]), cnn.Sequential())
-    deep_t = torch.nn.Sequential(torch.nn.ModuleList([torch.nn.Linear(3, 3)] * 3 + [torch.nn.ReLU()]),
-                                 torch.nn.Sequential())
+    deep_t = torch.nn.Sequential(
+        torch.nn.ModuleList([torch.nn.Linear(3, 3)] * 3 + [torch.nn.ReLU()]), torch.nn.Sequential()
+    )
     assert repr(deep_o) == repr(deep_t)
     assert repr(cnn.ReLU(inplace=True)) == repr(torch.nn.ReLU(inplace=True))
 

@@ -69,8 +69,9 @@ def run_both(ours, theirs, x: np.ndarray, states: list | None, lstm: bool, tol: 
         np.testing.assert_allclose(to_numpy(a.grad), to_numpy(b.grad), rtol=tol, atol=tol, err_msg="hx grad")
     params_t = dict(theirs.named_parameters())
     for name, p in ours.named_parameters():
-        np.testing.assert_allclose(to_numpy(p.grad), to_numpy(params_t[name].grad), rtol=tol, atol=tol,
-                                   err_msg=f"grad of {name}")
+        np.testing.assert_allclose(
+            to_numpy(p.grad), to_numpy(params_t[name].grad), rtol=tol, atol=tol, err_msg=f"grad of {name}"
+        )
 
 
 def _states(mode: str, layers: int, directions: int, batch: int | None, rng, proj: int = 0):
@@ -81,20 +82,23 @@ def _states(mode: str, layers: int, directions: int, batch: int | None, rng, pro
     return [h]
 
 
-@pytest.mark.parametrize("mode,num_layers,bidirectional,batch_first,with_state", [
-    combo for combo in itertools.product(MODES, [1, 2], [False, True], [False, True], [False, True])
-])
+@pytest.mark.parametrize(
+    "mode,num_layers,bidirectional,batch_first,with_state",
+    [combo for combo in itertools.product(MODES, [1, 2], [False, True], [False, True], [False, True])],
+)
 def test_sequence_layers_match_torch(mode, num_layers, bidirectional, batch_first, with_state):
-    ours, theirs = make_pair(mode, num_layers=num_layers, bidirectional=bidirectional,
-                             batch_first=batch_first)
+    ours, theirs = make_pair(
+        mode, num_layers=num_layers, bidirectional=bidirectional, batch_first=batch_first
+    )
     rng = np.random.default_rng(1)
     x = rng.standard_normal((N, L, H_IN) if batch_first else (L, N, H_IN))
     states = _states(mode, num_layers, 1 + bidirectional, N, rng) if with_state else None
     run_both(ours, theirs, x, states, mode == "LSTM")
 
 
-@pytest.mark.parametrize("mode,bidirectional,with_state",
-                         list(itertools.product(MODES, [False, True], [False, True])))
+@pytest.mark.parametrize(
+    "mode,bidirectional,with_state", list(itertools.product(MODES, [False, True], [False, True]))
+)
 def test_unbatched_input(mode, bidirectional, with_state):
     ours, theirs = make_pair(mode, num_layers=2, bidirectional=bidirectional, batch_first=True)
     rng = np.random.default_rng(2)
@@ -155,8 +159,9 @@ def test_dropout_between_layers(mode):
     b = half(chainrule.tensor(x))[0]
     assert not np.allclose(to_numpy(a), to_numpy(b)), "training-mode dropout should differ between calls"
     half.eval()
-    np.testing.assert_array_equal(to_numpy(half(chainrule.tensor(x))[0]),
-                                  to_numpy(half(chainrule.tensor(x))[0]))
+    np.testing.assert_array_equal(
+        to_numpy(half(chainrule.tensor(x))[0]), to_numpy(half(chainrule.tensor(x))[0])
+    )
 
 
 @pytest.mark.parametrize("mode", ["LSTM", "GRU", "RNN_TANH"])
@@ -177,8 +182,13 @@ def test_double_backward(mode):
 
 
 # ---- cells ---------------------------------------------------------------------------------------
-CELLS = [("RNNCell", {}), ("RNNCell", {"nonlinearity": "relu"}), ("LSTMCell", {}), ("GRUCell", {}),
-         ("GRUCell", {"bias": False})]
+CELLS = [
+    ("RNNCell", {}),
+    ("RNNCell", {"nonlinearity": "relu"}),
+    ("LSTMCell", {}),
+    ("GRUCell", {}),
+    ("GRUCell", {"bias": False}),
+]
 
 
 @pytest.mark.parametrize("name,kw", CELLS)
@@ -214,13 +224,19 @@ def test_cells_match_torch(name, kw, batched, with_state):
 
 
 # ---- structure: names, shapes, init, repr --------------------------------------------------------
-@pytest.mark.parametrize("name,kw", [
-    ("RNN", {}), ("RNN", {"nonlinearity": "relu", "num_layers": 2}),
-    ("LSTM", {"num_layers": 2, "bidirectional": True, "proj_size": 2}),
-    ("GRU", {"num_layers": 3, "bias": False, "batch_first": True, "dropout": 0.5}),
-    ("LSTM", {"bidirectional": True}), ("RNNCell", {"nonlinearity": "relu"}),
-    ("LSTMCell", {"bias": False}), ("GRUCell", {}),
-])
+@pytest.mark.parametrize(
+    "name,kw",
+    [
+        ("RNN", {}),
+        ("RNN", {"nonlinearity": "relu", "num_layers": 2}),
+        ("LSTM", {"num_layers": 2, "bidirectional": True, "proj_size": 2}),
+        ("GRU", {"num_layers": 3, "bias": False, "batch_first": True, "dropout": 0.5}),
+        ("LSTM", {"bidirectional": True}),
+        ("RNNCell", {"nonlinearity": "relu"}),
+        ("LSTMCell", {"bias": False}),
+        ("GRUCell", {}),
+    ],
+)
 def test_state_dict_shapes_and_repr_match_torch(name, kw):
     ours, theirs = getattr(nn, name)(H_IN, H, **kw), getattr(torch.nn, name)(H_IN, H, **kw)
     sd_o, sd_t = ours.state_dict(), theirs.state_dict()
@@ -233,8 +249,9 @@ def test_state_dict_shapes_and_repr_match_torch(name, kw):
     for p in ours.parameters():  # torch's init: U(-1/sqrt(hidden), 1/sqrt(hidden))
         assert np.abs(to_numpy(p)).max() <= bound and np.abs(to_numpy(p)).max() > bound / 2
     if hasattr(theirs, "all_weights"):
-        assert [[tuple(p.shape) for p in w] for w in ours.all_weights] == \
-            [[tuple(p.shape) for p in w] for w in theirs.all_weights]
+        assert [[tuple(p.shape) for p in w] for w in ours.all_weights] == [
+            [tuple(p.shape) for p in w] for w in theirs.all_weights
+        ]
 
 
 def test_state_dict_round_trip_into_torch():
@@ -242,8 +259,9 @@ def test_state_dict_round_trip_into_torch():
     theirs = torch.nn.GRU(H_IN, H, num_layers=2, bidirectional=True).double()
     theirs.load_state_dict({k: torch.tensor(to_numpy(v)) for k, v in ours.state_dict().items()})
     x = np.random.default_rng(10).standard_normal((L, N, H_IN))
-    np.testing.assert_allclose(to_numpy(ours(chainrule.tensor(x))[0]), to_numpy(theirs(torch.tensor(x))[0]),
-                               rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(
+        to_numpy(ours(chainrule.tensor(x))[0]), to_numpy(theirs(torch.tensor(x))[0]), rtol=1e-10, atol=1e-12
+    )
 
 
 # ---- errors: torch's exception types, messages naming the layer and the shapes -------------------
@@ -258,15 +276,17 @@ def test_errors():
     lstm, gru = nn.LSTM(H_IN, H, 2), nn.GRU(H_IN, H, batch_first=True)
     _raises(ValueError, lambda: lstm(chainrule.randn(L, N, H_IN, 2)), "LSTM", "2D or 3D", "4D")
     _raises(RuntimeError, lambda: lstm(chainrule.randn(L, N, 4)), "input_size", "Expected 5, got 4")
-    _raises(RuntimeError, lambda: lstm(chainrule.randn(L, N, H_IN),
-                                       (chainrule.zeros(2, 2, H), chainrule.zeros(2, N, H))),
-            "(2, 3, 6)", "[2, 2, 6]")
-    _raises(RuntimeError, lambda: gru(chainrule.randn(N, L, H_IN), chainrule.zeros(1, H)),
-            "3-D", "2-D")
-    _raises(RuntimeError, lambda: gru(chainrule.randn(L, H_IN), chainrule.zeros(1, 1, H)),
-            "unbatched", "2-D")
-    _raises(ValueError, lambda: gru(chainrule.randn(N, L, H_IN, dtype=chainrule.float64)),
-            "float64", "model.to")
+    _raises(
+        RuntimeError,
+        lambda: lstm(chainrule.randn(L, N, H_IN), (chainrule.zeros(2, 2, H), chainrule.zeros(2, N, H))),
+        "(2, 3, 6)",
+        "[2, 2, 6]",
+    )
+    _raises(RuntimeError, lambda: gru(chainrule.randn(N, L, H_IN), chainrule.zeros(1, H)), "3-D", "2-D")
+    _raises(RuntimeError, lambda: gru(chainrule.randn(L, H_IN), chainrule.zeros(1, 1, H)), "unbatched", "2-D")
+    _raises(
+        ValueError, lambda: gru(chainrule.randn(N, L, H_IN, dtype=chainrule.float64)), "float64", "model.to"
+    )
     _raises(RuntimeError, lambda: gru(chainrule.randn(N, 0, H_IN)), "sequence length")
     _raises(ValueError, lambda: nn.RNN(3, 4, nonlinearity="sigmoid"), "sigmoid", "'tanh' or 'relu'")
     _raises(ValueError, lambda: nn.GRU(3, 4, proj_size=2), "only supported for LSTM")
@@ -278,9 +298,12 @@ def test_errors():
     cell = nn.LSTMCell(H_IN, H)
     _raises(ValueError, lambda: cell(chainrule.randn(2, 3, H_IN)), "LSTMCell", "3D")
     _raises(RuntimeError, lambda: cell(chainrule.randn(2, 4)), "input_size: got 4 expected 5")
-    _raises(RuntimeError, lambda: cell(chainrule.randn(2, H_IN),
-                                       (chainrule.zeros(3, H), chainrule.zeros(3, H))),
-            "batch size 2", "batch size 3")
+    _raises(
+        RuntimeError,
+        lambda: cell(chainrule.randn(2, H_IN), (chainrule.zeros(3, H), chainrule.zeros(3, H))),
+        "batch size 2",
+        "batch size 3",
+    )
     for exc_o, exc_t in [(ValueError, ValueError)]:  # the same exception type torch raises
         with pytest.raises(exc_t):
             torch.nn.LSTM(H_IN, H)(torch.randn(L, N, H_IN, 2))

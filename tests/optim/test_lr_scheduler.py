@@ -21,8 +21,10 @@ LRS = (0.1, 0.05)  # two param groups with different learning rates
 
 
 def make_optimizer(lib, cls="SGD", **kwargs):
-    params = [lib.tensor([1.0, -2.0], dtype=lib.float64, requires_grad=True),
-              lib.tensor([0.5], dtype=lib.float64, requires_grad=True)]
+    params = [
+        lib.tensor([1.0, -2.0], dtype=lib.float64, requires_grad=True),
+        lib.tensor([0.5], dtype=lib.float64, requires_grad=True),
+    ]
     kwargs = kwargs or ({"momentum": 0.9} if cls == "SGD" else {})
     groups = [{"params": [p], "lr": lr} for p, lr in zip(params, LRS)]
     return getattr(lib.optim, cls)(groups, **kwargs), params
@@ -30,8 +32,12 @@ def make_optimizer(lib, cls="SGD", **kwargs):
 
 def snapshot(sched, opt):
     groups = opt.param_groups
-    return (list(sched.get_last_lr()), [g["lr"] for g in groups], [g.get("momentum") for g in groups],
-            [tuple(g["betas"]) if "betas" in g else None for g in groups])
+    return (
+        list(sched.get_last_lr()),
+        [g["lr"] for g in groups],
+        [g.get("momentum") for g in groups],
+        [tuple(g["betas"]) if "betas" in g else None for g in groups],
+    )
 
 
 def lr_sequence(lib, make_sched, epochs=25, cls="SGD", metrics=None, **opt_kwargs):
@@ -88,14 +94,15 @@ def test_cosine_annealing_lr(kw):
 def test_lambda_lr(per_group):
     def make(S, opt):
         if per_group:
-            return S.LambdaLR(opt, [lambda e: 0.95 ** e, lambda e: 1.0 / (1 + e)])
+            return S.LambdaLR(opt, [lambda e: 0.95**e, lambda e: 1.0 / (1 + e)])
         return S.LambdaLR(opt, lambda e: 0.5 ** (e // 4))
 
     same_sequence(make)
 
 
-@pytest.mark.parametrize("kw", grid(start_factor=[1.0 / 3, 0.5], end_factor=[1.0, 0.1], total_iters=[4, 8]),
-                         ids=str)
+@pytest.mark.parametrize(
+    "kw", grid(start_factor=[1.0 / 3, 0.5], end_factor=[1.0, 0.1], total_iters=[4, 8]), ids=str
+)
 def test_linear_lr(kw):
     same_sequence(lambda S, opt: S.LinearLR(opt, **kw), epochs=12)
 
@@ -104,21 +111,38 @@ def test_linear_lr(kw):
 def test_sequential_lr(variant):
     def make(S, opt):
         if variant == "warmup-cosine":
-            return S.SequentialLR(opt, [S.LinearLR(opt, start_factor=0.1, total_iters=5),
-                                        S.CosineAnnealingLR(opt, T_max=10, eta_min=0.001)], milestones=[5])
+            return S.SequentialLR(
+                opt,
+                [
+                    S.LinearLR(opt, start_factor=0.1, total_iters=5),
+                    S.CosineAnnealingLR(opt, T_max=10, eta_min=0.001),
+                ],
+                milestones=[5],
+            )
         if variant == "three":
-            return S.SequentialLR(opt, [S.ExponentialLR(opt, gamma=0.9), S.StepLR(opt, 3, gamma=0.5),
-                                        S.MultiStepLR(opt, [2, 4])], milestones=[4, 11])
-        return S.SequentialLR(opt, [S.LinearLR(opt, 0.5, total_iters=2), S.ExponentialLR(opt, 0.8)],
-                              milestones=[1])
+            return S.SequentialLR(
+                opt,
+                [S.ExponentialLR(opt, gamma=0.9), S.StepLR(opt, 3, gamma=0.5), S.MultiStepLR(opt, [2, 4])],
+                milestones=[4, 11],
+            )
+        return S.SequentialLR(
+            opt, [S.LinearLR(opt, 0.5, total_iters=2), S.ExponentialLR(opt, 0.8)], milestones=[1]
+        )
 
     same_sequence(make)
 
 
-ONE_CYCLE = grid(anneal_strategy=["cos", "linear"], three_phase=[False, True], cycle_momentum=[True, False],
-                 shape=[dict(), dict(pct_start=0.25, div_factor=10.0, final_div_factor=100.0),
-                        dict(max_lr=[0.5, 0.2], base_momentum=[0.8, 0.7], max_momentum=[0.9, 0.95]),
-                        dict(epochs=4, steps_per_epoch=5)])
+ONE_CYCLE = grid(
+    anneal_strategy=["cos", "linear"],
+    three_phase=[False, True],
+    cycle_momentum=[True, False],
+    shape=[
+        dict(),
+        dict(pct_start=0.25, div_factor=10.0, final_div_factor=100.0),
+        dict(max_lr=[0.5, 0.2], base_momentum=[0.8, 0.7], max_momentum=[0.9, 0.95]),
+        dict(epochs=4, steps_per_epoch=5),
+    ],
+)
 
 
 @pytest.mark.parametrize("optimizer", ["SGD", "Adam"])
@@ -149,11 +173,47 @@ def test_one_cycle_lr_steps_past_the_end():
             sched.step()
 
 
-PLATEAU = grid(mode=["min", "max"], threshold_mode=["rel", "abs"], patience=[0, 2], cooldown=[0, 2],
-               min_lr=[0.0, [0.02, 0.001]], factor=[0.5])
+PLATEAU = grid(
+    mode=["min", "max"],
+    threshold_mode=["rel", "abs"],
+    patience=[0, 2],
+    cooldown=[0, 2],
+    min_lr=[0.0, [0.02, 0.001]],
+    factor=[0.5],
+)
 PLATEAU += [dict(factor=0.9, eps=0.02), dict(factor=0.1, threshold=0.05), dict()]
-METRICS = [1.0, 0.9, 0.9, 0.95, 0.8999, 0.91, 0.8, 0.8, 0.8, 0.8, 0.85, 0.7, 0.7001, 0.69995, 0.71, 0.72,
-           0.6, 0.6, 0.59, 0.61, 0.62, 0.63, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5]
+METRICS = [
+    1.0,
+    0.9,
+    0.9,
+    0.95,
+    0.8999,
+    0.91,
+    0.8,
+    0.8,
+    0.8,
+    0.8,
+    0.85,
+    0.7,
+    0.7001,
+    0.69995,
+    0.71,
+    0.72,
+    0.6,
+    0.6,
+    0.59,
+    0.61,
+    0.62,
+    0.63,
+    0.5,
+    0.5,
+    0.5,
+    0.5,
+    0.5,
+    0.5,
+    0.5,
+    0.5,
+]
 
 
 @pytest.mark.parametrize("kw", PLATEAU, ids=str)
@@ -165,20 +225,31 @@ def test_reduce_lr_on_plateau(kw):
 
 
 def test_reduce_lr_on_plateau_takes_tensor_metrics():
-    ours = lr_sequence(chainrule, lambda S, opt: S.ReduceLROnPlateau(opt, patience=0), epochs=6,
-                       metrics=[chainrule.tensor(m) for m in METRICS])[0]
-    theirs = lr_sequence(torch, lambda S, opt: S.ReduceLROnPlateau(opt, patience=0), epochs=6,
-                         metrics=[torch.tensor(m) for m in METRICS])[0]
+    ours = lr_sequence(
+        chainrule,
+        lambda S, opt: S.ReduceLROnPlateau(opt, patience=0),
+        epochs=6,
+        metrics=[chainrule.tensor(m) for m in METRICS],
+    )[0]
+    theirs = lr_sequence(
+        torch,
+        lambda S, opt: S.ReduceLROnPlateau(opt, patience=0),
+        epochs=6,
+        metrics=[torch.tensor(m) for m in METRICS],
+    )[0]
     assert ours == theirs
 
 
 # ---- with real optimizer steps -------------------------------------------------------------------
-@pytest.mark.parametrize("cls,make", [
-    ("SGD", lambda S, opt: S.StepLR(opt, step_size=4, gamma=0.5)),
-    ("Adam", lambda S, opt: S.OneCycleLR(opt, max_lr=0.2, total_steps=30, three_phase=True)),
-    ("SGD", lambda S, opt: S.OneCycleLR(opt, max_lr=0.2, total_steps=30, anneal_strategy="linear")),
-    ("RMSprop", lambda S, opt: S.CosineAnnealingLR(opt, T_max=7)),
-])
+@pytest.mark.parametrize(
+    "cls,make",
+    [
+        ("SGD", lambda S, opt: S.StepLR(opt, step_size=4, gamma=0.5)),
+        ("Adam", lambda S, opt: S.OneCycleLR(opt, max_lr=0.2, total_steps=30, three_phase=True)),
+        ("SGD", lambda S, opt: S.OneCycleLR(opt, max_lr=0.2, total_steps=30, anneal_strategy="linear")),
+        ("RMSprop", lambda S, opt: S.CosineAnnealingLR(opt, T_max=7)),
+    ],
+)
 def test_chained_with_optimizer_steps(cls, make):
     def program(lib):
         opt, params = make_optimizer(lib, cls, **({"momentum": 0.9} if cls == "SGD" else {}))
@@ -187,7 +258,7 @@ def test_chained_with_optimizer_steps(cls, make):
         for _ in range(30):
             opt.zero_grad()
             w, c = params
-            ((w ** 2).sum() * lib.exp(c).sum() + (w[0] - 3) ** 2).backward()
+            ((w**2).sum() * lib.exp(c).sum() + (w[0] - 3) ** 2).backward()
             opt.step()
             sched.step()
             lrs.append(sched.get_last_lr())
@@ -205,10 +276,11 @@ RESUMABLE = {
     "MultiStepLR": lambda S, opt: S.MultiStepLR(opt, [4, 9, 9], gamma=0.5),
     "ExponentialLR": lambda S, opt: S.ExponentialLR(opt, gamma=0.8),
     "CosineAnnealingLR": lambda S, opt: S.CosineAnnealingLR(opt, T_max=6, eta_min=0.01),
-    "LambdaLR": lambda S, opt: S.LambdaLR(opt, lambda e: 0.9 ** e),
+    "LambdaLR": lambda S, opt: S.LambdaLR(opt, lambda e: 0.9**e),
     "LinearLR": lambda S, opt: S.LinearLR(opt, start_factor=0.2, total_iters=10),
     "SequentialLR": lambda S, opt: S.SequentialLR(
-        opt, [S.LinearLR(opt, start_factor=0.2, total_iters=4), S.CosineAnnealingLR(opt, T_max=9)], [4]),
+        opt, [S.LinearLR(opt, start_factor=0.2, total_iters=4), S.CosineAnnealingLR(opt, T_max=9)], [4]
+    ),
     "OneCycleLR-Adam": lambda S, opt: S.OneCycleLR(opt, max_lr=0.5, total_steps=20),
     "ReduceLROnPlateau": lambda S, opt: S.ReduceLROnPlateau(opt, patience=1, cooldown=1, factor=0.5),
 }
@@ -238,8 +310,10 @@ def test_state_dict_resume_within_and_across_libraries(name):
     states = {}
     for lib in (chainrule, torch):
         _, sched, opt = lr_sequence(lib, make, epochs=7, cls=cls, metrics=metrics)
-        states[lib] = {"scheduler": copy.deepcopy(sched.state_dict()),
-                       "optimizer": copy.deepcopy(opt.state_dict())}
+        states[lib] = {
+            "scheduler": copy.deepcopy(sched.state_dict()),
+            "optimizer": copy.deepcopy(opt.state_dict()),
+        }
     assert states[chainrule]["scheduler"] == states[torch]["scheduler"]
     for source in (chainrule, torch):
         for target in (chainrule, torch):
@@ -248,14 +322,17 @@ def test_state_dict_resume_within_and_across_libraries(name):
 
 
 # ---- the deprecated epoch argument, warnings, errors -----------------------------------------------
-@pytest.mark.parametrize("make", [
-    lambda S, opt: S.StepLR(opt, step_size=3, gamma=0.5),
-    lambda S, opt: S.MultiStepLR(opt, [2, 5, 5]),
-    lambda S, opt: S.ExponentialLR(opt, gamma=0.7),
-    lambda S, opt: S.CosineAnnealingLR(opt, T_max=8, eta_min=0.01),
-    lambda S, opt: S.LinearLR(opt, start_factor=0.25, total_iters=6),
-    lambda S, opt: S.LambdaLR(opt, lambda e: 1 / (e + 1)),
-])
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda S, opt: S.StepLR(opt, step_size=3, gamma=0.5),
+        lambda S, opt: S.MultiStepLR(opt, [2, 5, 5]),
+        lambda S, opt: S.ExponentialLR(opt, gamma=0.7),
+        lambda S, opt: S.CosineAnnealingLR(opt, T_max=8, eta_min=0.01),
+        lambda S, opt: S.LinearLR(opt, start_factor=0.25, total_iters=6),
+        lambda S, opt: S.LambdaLR(opt, lambda e: 1 / (e + 1)),
+    ],
+)
 def test_step_with_epoch_uses_the_closed_form(make):
     def program(lib):
         opt, _ = make_optimizer(lib)
@@ -307,27 +384,46 @@ def scheduler_error(make):
     return lambda lib: make(lib.optim.lr_scheduler, make_optimizer(lib)[0])
 
 
-@pytest.mark.parametrize("make,match", [
-    (lambda S, opt: S.StepLR(opt, 2, last_epoch=3), "param 'initial_lr' is not specified in param_groups"),
-    (lambda S, opt: S.StepLR([1], 2), "is not an Optimizer"),
-    (lambda S, opt: S.LinearLR(opt, start_factor=0), "Starting multiplicative factor expected"),
-    (lambda S, opt: S.LinearLR(opt, end_factor=1.5), "Ending multiplicative factor expected"),
-    (lambda S, opt: S.LambdaLR(opt, [lambda e: 1.0]), "Expected 2 lr_lambdas, but got 1"),
-    (lambda S, opt: S.SequentialLR(opt, [S.StepLR(opt, 2), S.StepLR(opt, 3)], milestones=[]),
-     "number of milestone points"),
-    (lambda S, opt: S.SequentialLR(opt, [S.ReduceLROnPlateau(opt)], milestones=[]),
-     "does not support `ReduceLROnPlateau`"),
-    (lambda S, opt: S.ReduceLROnPlateau(opt, factor=1.0), "Factor should be < 1.0"),
-    (lambda S, opt: S.ReduceLROnPlateau(opt, mode="up"), "mode up is unknown"),
-    (lambda S, opt: S.ReduceLROnPlateau(opt, threshold_mode="x"), "threshold mode x is unknown"),
-    (lambda S, opt: S.ReduceLROnPlateau(opt, min_lr=[0.1]), "expected 2 min_lrs, got 1"),
-    (lambda S, opt: S.OneCycleLR(opt, max_lr=0.1), "You must define either total_steps OR"),
-    (lambda S, opt: S.OneCycleLR(opt, max_lr=0.1, total_steps=0), "Expected positive integer total_steps"),
-    (lambda S, opt: S.OneCycleLR(opt, max_lr=0.1, total_steps=9, pct_start=1.5), "Expected float between"),
-    (lambda S, opt: S.OneCycleLR(opt, max_lr=0.1, total_steps=9, anneal_strategy="exp"),
-     "anneal_strategy must be one of"),
-    (lambda S, opt: S.OneCycleLR(opt, max_lr=[0.1], total_steps=9), "max_lr must have the same length"),
-], ids=lambda x: x if isinstance(x, str) else "")
+@pytest.mark.parametrize(
+    "make,match",
+    [
+        (
+            lambda S, opt: S.StepLR(opt, 2, last_epoch=3),
+            "param 'initial_lr' is not specified in param_groups",
+        ),
+        (lambda S, opt: S.StepLR([1], 2), "is not an Optimizer"),
+        (lambda S, opt: S.LinearLR(opt, start_factor=0), "Starting multiplicative factor expected"),
+        (lambda S, opt: S.LinearLR(opt, end_factor=1.5), "Ending multiplicative factor expected"),
+        (lambda S, opt: S.LambdaLR(opt, [lambda e: 1.0]), "Expected 2 lr_lambdas, but got 1"),
+        (
+            lambda S, opt: S.SequentialLR(opt, [S.StepLR(opt, 2), S.StepLR(opt, 3)], milestones=[]),
+            "number of milestone points",
+        ),
+        (
+            lambda S, opt: S.SequentialLR(opt, [S.ReduceLROnPlateau(opt)], milestones=[]),
+            "does not support `ReduceLROnPlateau`",
+        ),
+        (lambda S, opt: S.ReduceLROnPlateau(opt, factor=1.0), "Factor should be < 1.0"),
+        (lambda S, opt: S.ReduceLROnPlateau(opt, mode="up"), "mode up is unknown"),
+        (lambda S, opt: S.ReduceLROnPlateau(opt, threshold_mode="x"), "threshold mode x is unknown"),
+        (lambda S, opt: S.ReduceLROnPlateau(opt, min_lr=[0.1]), "expected 2 min_lrs, got 1"),
+        (lambda S, opt: S.OneCycleLR(opt, max_lr=0.1), "You must define either total_steps OR"),
+        (
+            lambda S, opt: S.OneCycleLR(opt, max_lr=0.1, total_steps=0),
+            "Expected positive integer total_steps",
+        ),
+        (
+            lambda S, opt: S.OneCycleLR(opt, max_lr=0.1, total_steps=9, pct_start=1.5),
+            "Expected float between",
+        ),
+        (
+            lambda S, opt: S.OneCycleLR(opt, max_lr=0.1, total_steps=9, anneal_strategy="exp"),
+            "anneal_strategy must be one of",
+        ),
+        (lambda S, opt: S.OneCycleLR(opt, max_lr=[0.1], total_steps=9), "max_lr must have the same length"),
+    ],
+    ids=lambda x: x if isinstance(x, str) else "",
+)
 def test_errors_match_torch(make, match):
     raises_like_torch(scheduler_error(make), match)
 
@@ -342,6 +438,7 @@ def test_one_cycle_needs_momentum_to_cycle():
 
 def test_multistep_state_from_json_keeps_working():
     """A JSON round trip turns the milestones Counter into a dict with string keys."""
+
     def program(lib, jsonish):
         opt, _ = make_optimizer(lib)
         sched = lib.optim.lr_scheduler.MultiStepLR(opt, [2, 4, 4], gamma=0.5)

@@ -106,8 +106,10 @@ class Float32Reference:
     def __init__(self, make_opt, sign=1.0, steps=50):
         self.history, _, self.opt = run(torch, make_opt, "float64", steps=steps, sign=sign)
         self.perturbed = [_perturbed_run(make_opt, sign, seed, steps) for seed in SENSITIVITY_SEEDS]
-        self.bounds = [[self._bound(k, [h[k][i] for h, _ in self.perturbed], x) for i, x in enumerate(ref)]
-                       for k, ref in enumerate(self.history)]
+        self.bounds = [
+            [self._bound(k, [h[k][i] for h, _ in self.perturbed], x) for i, x in enumerate(ref)]
+            for k, ref in enumerate(self.history)
+        ]
 
     @staticmethod
     def _bound(k, perturbed, exact):
@@ -128,7 +130,8 @@ class Float32Reference:
                 error = np.max(np.abs(x - self.history[k][i]), initial=0.0)
                 assert error <= self.bounds[k][i], (
                     f"{what}: step {k + 1}, param {i}: {error:.3g} from the float64 trajectory, "
-                    f"more than float32 rounding explains ({self.bounds[k][i]:.3g})")
+                    f"more than float32 rounding explains ({self.bounds[k][i]:.3g})"
+                )
 
 
 def assert_within_float32_bound(ours, theirs, make_opt, sign, what):
@@ -157,15 +160,43 @@ def check_against_torch(cls_name, kwargs, dtype, lr2=0.02):
 
 
 # ---- trajectories for every option combination ----------------------------------------------------
-SGD_CASES = [k for k in grid(lr=[0.05], momentum=[0.0, 0.9], dampening=[0.0, 0.3], nesterov=[False, True],
-                             weight_decay=[0.0, 0.1], maximize=[False, True])
-             if not (k["nesterov"] and (k["momentum"] == 0 or k["dampening"] != 0))]
-ADAM_CASES = grid(lr=[0.03], betas=[(0.9, 0.999), (0.5, 0.8)], eps=[1e-8, 1e-3], weight_decay=[0.0, 0.1],
-                  amsgrad=[False, True], maximize=[False, True])
-RMSPROP_CASES = grid(lr=[0.01], alpha=[0.99, 0.8], eps=[1e-8, 1e-2], weight_decay=[0.0, 0.1],
-                     momentum=[0.0, 0.5], centered=[False, True], maximize=[False, True])
-ADAGRAD_CASES = grid(lr=[0.1], lr_decay=[0.0, 0.05], weight_decay=[0.0, 0.1],
-                     initial_accumulator_value=[0.0, 0.5], eps=[1e-10, 1e-2], maximize=[False, True])
+SGD_CASES = [
+    k
+    for k in grid(
+        lr=[0.05],
+        momentum=[0.0, 0.9],
+        dampening=[0.0, 0.3],
+        nesterov=[False, True],
+        weight_decay=[0.0, 0.1],
+        maximize=[False, True],
+    )
+    if not (k["nesterov"] and (k["momentum"] == 0 or k["dampening"] != 0))
+]
+ADAM_CASES = grid(
+    lr=[0.03],
+    betas=[(0.9, 0.999), (0.5, 0.8)],
+    eps=[1e-8, 1e-3],
+    weight_decay=[0.0, 0.1],
+    amsgrad=[False, True],
+    maximize=[False, True],
+)
+RMSPROP_CASES = grid(
+    lr=[0.01],
+    alpha=[0.99, 0.8],
+    eps=[1e-8, 1e-2],
+    weight_decay=[0.0, 0.1],
+    momentum=[0.0, 0.5],
+    centered=[False, True],
+    maximize=[False, True],
+)
+ADAGRAD_CASES = grid(
+    lr=[0.1],
+    lr_decay=[0.0, 0.05],
+    weight_decay=[0.0, 0.1],
+    initial_accumulator_value=[0.0, 0.5],
+    eps=[1e-10, 1e-2],
+    maximize=[False, True],
+)
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
@@ -198,12 +229,14 @@ def test_defaults_trajectory(cls):
     check_against_torch(cls, {}, "float64", lr2=0.01)
 
 
-FED_CASES = [("SGD", dict(lr=0.1, momentum=0.9, dampening=0.2, weight_decay=0.1, maximize=True)),
-             ("SGD", dict(lr=0.1, momentum=0.9, nesterov=True)),
-             ("Adam", dict(lr=0.03, betas=(0.5, 0.8), weight_decay=0.1, amsgrad=True)),
-             ("AdamW", dict(lr=0.03, maximize=True)),
-             ("RMSprop", dict(lr=0.01, alpha=0.8, weight_decay=0.1, momentum=0.5, centered=True)),
-             ("Adagrad", dict(lr=0.1, lr_decay=0.05, weight_decay=0.1, initial_accumulator_value=0.5))]
+FED_CASES = [
+    ("SGD", dict(lr=0.1, momentum=0.9, dampening=0.2, weight_decay=0.1, maximize=True)),
+    ("SGD", dict(lr=0.1, momentum=0.9, nesterov=True)),
+    ("Adam", dict(lr=0.03, betas=(0.5, 0.8), weight_decay=0.1, amsgrad=True)),
+    ("AdamW", dict(lr=0.03, maximize=True)),
+    ("RMSprop", dict(lr=0.01, alpha=0.8, weight_decay=0.1, momentum=0.5, centered=True)),
+    ("Adagrad", dict(lr=0.1, lr_decay=0.05, weight_decay=0.1, initial_accumulator_value=0.5)),
+]
 
 
 @pytest.mark.parametrize("cls,kwargs", FED_CASES, ids=[f"{c}-{i}" for i, (c, _) in enumerate(FED_CASES)])
@@ -212,8 +245,13 @@ def test_trajectory_with_gradients_fed_from_numpy(cls, kwargs):
     through gradients that change sign, vanish, or span six orders of magnitude."""
     rng = np.random.default_rng(7)
     start = [rng.standard_normal(200).astype(np.float32), np.float32(rng.standard_normal())]
-    grads = [[(rng.standard_normal(200) * 10.0 ** rng.uniform(-5, 1, 200)).astype(np.float32),
-              np.float32(0.0 if t % 7 == 3 else rng.standard_normal())] for t in range(50)]
+    grads = [
+        [
+            (rng.standard_normal(200) * 10.0 ** rng.uniform(-5, 1, 200)).astype(np.float32),
+            np.float32(0.0 if t % 7 == 3 else rng.standard_normal()),
+        ]
+        for t in range(50)
+    ]
     grads[10][0][:50] = 0.0
 
     def program(lib):
@@ -234,13 +272,19 @@ def test_trajectory_with_gradients_fed_from_numpy(cls, kwargs):
 
 def test_groups_override_other_hyperparameters():
     def make_opt(lib, params):
-        return lib.optim.SGD([{"params": params[:1], "lr": 0.01, "momentum": 0.5},
-                              {"params": params[1:2], "nesterov": True},
-                              {"params": params[2:], "weight_decay": 0.2, "dampening": 0.1}],
-                             lr=0.04, momentum=0.9)
+        return lib.optim.SGD(
+            [
+                {"params": params[:1], "lr": 0.01, "momentum": 0.5},
+                {"params": params[1:2], "nesterov": True},
+                {"params": params[2:], "weight_decay": 0.2, "dampening": 0.1},
+            ],
+            lr=0.04,
+            momentum=0.9,
+        )
 
-    assert_same_trajectory(run(chainrule, make_opt, "float64")[0], run(torch, make_opt, "float64")[0],
-                           "float64")
+    assert_same_trajectory(
+        run(chainrule, make_opt, "float64")[0], run(torch, make_opt, "float64")[0], "float64"
+    )
 
 
 def test_params_without_grad_are_skipped_and_keep_no_state():
@@ -306,7 +350,7 @@ def test_zero_grad(set_to_none):
 def test_zero_grad_detaches_a_grad_that_has_a_graph():
     def program(lib):
         x = lib.tensor([1.0, 2.0], dtype=lib.float64, requires_grad=True)
-        (x ** 3).sum().backward(create_graph=True)
+        (x**3).sum().backward(create_graph=True)
         had_graph = x.grad.requires_grad
         lib.optim.SGD([x], lr=0.1).zero_grad(set_to_none=False)
         return had_graph, x.grad.requires_grad, x.grad.grad_fn is None, x.grad.tolist()
@@ -378,12 +422,14 @@ def test_repr_matches_torch():
 
 
 # ---- state_dict --------------------------------------------------------------------------------------
-OPTIMIZERS = [("SGD", dict(lr=0.05, momentum=0.9, nesterov=True, weight_decay=0.01)),
-              ("SGD", dict(lr=0.05)),
-              ("Adam", dict(lr=0.03, amsgrad=True, weight_decay=0.1)),
-              ("AdamW", dict(lr=0.03, betas=(0.8, 0.9))),
-              ("RMSprop", dict(lr=0.01, momentum=0.5, centered=True)),
-              ("Adagrad", dict(lr=0.1, lr_decay=0.01, initial_accumulator_value=0.1))]
+OPTIMIZERS = [
+    ("SGD", dict(lr=0.05, momentum=0.9, nesterov=True, weight_decay=0.01)),
+    ("SGD", dict(lr=0.05)),
+    ("Adam", dict(lr=0.03, amsgrad=True, weight_decay=0.1)),
+    ("AdamW", dict(lr=0.03, betas=(0.8, 0.9))),
+    ("RMSprop", dict(lr=0.01, momentum=0.5, centered=True)),
+    ("Adagrad", dict(lr=0.1, lr_decay=0.01, initial_accumulator_value=0.1)),
+]
 
 
 def factory(cls, kwargs):
@@ -436,8 +482,9 @@ def test_state_dict_round_trips_within_and_across_libraries(cls, kwargs, dtype):
                 assert error <= at_20.state_bound(i, name, exact), f"{who}: state {i} {name}: {error:.3g}"
 
     saved = copy.deepcopy(ours)  # state_dict gives the live buffers, as torch's does
-    np.testing.assert_array_equal(np.concatenate([a.ravel() for a in first[-1]]),
-                                  np.concatenate([a.ravel() for a in whole[19]]))
+    np.testing.assert_array_equal(
+        np.concatenate([a.ravel() for a in first[-1]]), np.concatenate([a.ravel() for a in whole[19]])
+    )
     # within one library, resuming repeats the same operations: the same numbers
     resumed_ours = resumed(chainrule, make_opt, copy.deepcopy(saved), first[-1], dtype)
     for step, (a, b) in enumerate(zip(resumed_ours, whole[20:], strict=True)):
@@ -446,10 +493,11 @@ def test_state_dict_round_trips_within_and_across_libraries(cls, kwargs, dtype):
     # across the libraries (a loaded optimizer works on the state dict's tensors, as torch's does: give
     # each a copy): torch -> chainrule, converted, and as torch's own tensors (converted by
     # load_state_dict); chainrule -> torch
-    crossed = {"from torch": resumed(chainrule, make_opt, to_lib(theirs, chainrule), t_first[-1], dtype),
-               "from torch, unconverted": resumed(chainrule, make_opt, copy.deepcopy(theirs), t_first[-1],
-                                                  dtype),
-               "to torch": resumed(torch, make_opt, to_lib(saved, torch), first[-1], dtype)}
+    crossed = {
+        "from torch": resumed(chainrule, make_opt, to_lib(theirs, chainrule), t_first[-1], dtype),
+        "from torch, unconverted": resumed(chainrule, make_opt, copy.deepcopy(theirs), t_first[-1], dtype),
+        "to torch": resumed(torch, make_opt, to_lib(saved, torch), first[-1], dtype),
+    }
     if dtype == "float64":
         for what, trajectory in crossed.items():
             assert_same_trajectory(trajectory, t_whole[20:], dtype, what)
@@ -477,6 +525,7 @@ def test_load_state_dict_casts_buffers_to_the_parameter_dtype_but_not_step():
 
 def test_load_state_dict_accepts_numbers_for_step_and_string_indices():
     """What a JSON round trip of a checkpoint gives: 'step' a number, state keys strings."""
+
     def program(lib, state_dict):
         params = make_params(lib, "float64")
         opt = lib.optim.Adam(params, lr=0.03)
@@ -486,11 +535,19 @@ def test_load_state_dict_accepts_numbers_for_step_and_string_indices():
 
     _, _, t_opt = run(torch, lambda lib, ps: lib.optim.Adam(ps, lr=0.03), "float64", steps=3)
     sd = t_opt.state_dict()
-    jsonish = {"state": {str(i): {k: v.item() if k == "step" else to_lib(v, chainrule) for k, v in s.items()}
-                         for i, s in sd["state"].items()},
-               "param_groups": to_lib(sd["param_groups"], chainrule)}
-    numbered = {"state": {i: {k: (v.item() if k == "step" else v) for k, v in s.items()}
-                          for i, s in sd["state"].items()}, "param_groups": sd["param_groups"]}
+    jsonish = {
+        "state": {
+            str(i): {k: v.item() if k == "step" else to_lib(v, chainrule) for k, v in s.items()}
+            for i, s in sd["state"].items()
+        },
+        "param_groups": to_lib(sd["param_groups"], chainrule),
+    }
+    numbered = {
+        "state": {
+            i: {k: (v.item() if k == "step" else v) for k, v in s.items()} for i, s in sd["state"].items()
+        },
+        "param_groups": sd["param_groups"],
+    }
     ours, step = program(chainrule, jsonish)
     theirs, t_step = program(torch, copy.deepcopy(numbered))
     assert isinstance(step, chainrule.Tensor) and step.item() == t_step.item() == 8.0
@@ -513,8 +570,9 @@ def test_load_state_dict_that_does_not_fit(what):
     for lib in (chainrule, torch):
         params = make_params(lib, "float64")
         saved = lib.optim.SGD(two_groups(params, 0.1), lr=0.1).state_dict()
-        target = lib.optim.SGD([params[0]] if what == "groups" else [{"params": params[:1]},
-                                                                     {"params": params[1:]}], lr=0.1)
+        target = lib.optim.SGD(
+            [params[0]] if what == "groups" else [{"params": params[:1]}, {"params": params[1:]}], lr=0.1
+        )
         message = "different number of parameter groups" if what == "groups" else "doesn't match the size"
         with pytest.raises(ValueError, match=message):
             target.load_state_dict(saved)
@@ -523,8 +581,10 @@ def test_load_state_dict_that_does_not_fit(what):
 # ---- errors -----------------------------------------------------------------------------------------
 @pytest.mark.parametrize("cls", ["SGD", "Adam", "AdamW", "RMSprop", "Adagrad"])
 def test_negative_lr(cls):
-    raises_like_torch(lambda lib: getattr(lib.optim, cls)(make_params(lib, "float32"), lr=-0.1),
-                      "Invalid learning rate: -0.1")
+    raises_like_torch(
+        lambda lib: getattr(lib.optim, cls)(make_params(lib, "float32"), lr=-0.1),
+        "Invalid learning rate: -0.1",
+    )
 
 
 def test_non_leaf_parameter():
@@ -544,23 +604,35 @@ def overlapping_groups(lib):
     return lib.optim.SGD([{"params": params[:2]}, {"params": params[1:]}], lr=0.1)
 
 
-@pytest.mark.parametrize("program,match", [
-    (lambda lib: lib.optim.SGD(make_params(lib, "float32")[0], lr=0.1), "iterable of Tensors or dicts"),
-    (lambda lib: lib.optim.SGD([], lr=0.1), "empty parameter list"),
-    (lambda lib: lib.optim.SGD([np.zeros(2)], lr=0.1), "can only optimize Tensors"),
-    (lambda lib: lib.optim.SGD([{"params": set(make_params(lib, "float32"))}]), "ordered collections"),
-    (lambda lib: lib.optim.SGD(make_params(lib, "float32"), lr=0.1, nesterov=True), "Nesterov momentum"),
-    (lambda lib: lib.optim.SGD(make_params(lib, "float32"), momentum=-1), "Invalid momentum value"),
-    (lambda lib: lib.optim.Adam(make_params(lib, "float32"), betas=(1.0, 0.9)), "beta parameter at index 0"),
-    (lambda lib: lib.optim.Adam(make_params(lib, "float32"), betas=(0.9, 1)), "beta parameter at index 1"),
-    (lambda lib: lib.optim.Adam(make_params(lib, "float32"), eps=-1e-8), "Invalid epsilon value"),
-    (lambda lib: lib.optim.Adam(make_params(lib, "float32"), weight_decay=-1), "Invalid weight_decay"),
-    (lambda lib: lib.optim.RMSprop(make_params(lib, "float32"), alpha=-0.5), "Invalid alpha value"),
-    (lambda lib: lib.optim.Adagrad(make_params(lib, "float32"), lr_decay=-1), "Invalid lr_decay value"),
-    (lambda lib: overlapping_groups(lib), "more than one parameter group"),
-    (lambda lib: lib.optim.Optimizer(make_params(lib, "float32"), {"lr": required_marker(lib)}),
-     "required optimization parameter lr"),
-], ids=lambda x: x if isinstance(x, str) else "")
+@pytest.mark.parametrize(
+    "program,match",
+    [
+        (lambda lib: lib.optim.SGD(make_params(lib, "float32")[0], lr=0.1), "iterable of Tensors or dicts"),
+        (lambda lib: lib.optim.SGD([], lr=0.1), "empty parameter list"),
+        (lambda lib: lib.optim.SGD([np.zeros(2)], lr=0.1), "can only optimize Tensors"),
+        (lambda lib: lib.optim.SGD([{"params": set(make_params(lib, "float32"))}]), "ordered collections"),
+        (lambda lib: lib.optim.SGD(make_params(lib, "float32"), lr=0.1, nesterov=True), "Nesterov momentum"),
+        (lambda lib: lib.optim.SGD(make_params(lib, "float32"), momentum=-1), "Invalid momentum value"),
+        (
+            lambda lib: lib.optim.Adam(make_params(lib, "float32"), betas=(1.0, 0.9)),
+            "beta parameter at index 0",
+        ),
+        (
+            lambda lib: lib.optim.Adam(make_params(lib, "float32"), betas=(0.9, 1)),
+            "beta parameter at index 1",
+        ),
+        (lambda lib: lib.optim.Adam(make_params(lib, "float32"), eps=-1e-8), "Invalid epsilon value"),
+        (lambda lib: lib.optim.Adam(make_params(lib, "float32"), weight_decay=-1), "Invalid weight_decay"),
+        (lambda lib: lib.optim.RMSprop(make_params(lib, "float32"), alpha=-0.5), "Invalid alpha value"),
+        (lambda lib: lib.optim.Adagrad(make_params(lib, "float32"), lr_decay=-1), "Invalid lr_decay value"),
+        (lambda lib: overlapping_groups(lib), "more than one parameter group"),
+        (
+            lambda lib: lib.optim.Optimizer(make_params(lib, "float32"), {"lr": required_marker(lib)}),
+            "required optimization parameter lr",
+        ),
+    ],
+    ids=lambda x: x if isinstance(x, str) else "",
+)
 def test_errors_match_torch(program, match):
     raises_like_torch(program, match)
 

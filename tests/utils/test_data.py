@@ -34,15 +34,21 @@ def plain(x):
 
 def arrays(n: int = 10):
     rng = np.random.default_rng(0)
-    return [rng.standard_normal((n, 3)).astype(np.float32), np.arange(n, dtype=np.int64),
-            rng.integers(0, 255, (n, 2, 2)).astype(np.uint8), rng.random(n) < 0.5,
-            rng.standard_normal(n)]
+    return [
+        rng.standard_normal((n, 3)).astype(np.float32),
+        np.arange(n, dtype=np.int64),
+        rng.integers(0, 255, (n, 2, 2)).astype(np.uint8),
+        rng.random(n) < 0.5,
+        rng.standard_normal(n),
+    ]
 
 
 def tensor_datasets(n: int = 10):
     a = arrays(n)
-    return (tud.TensorDataset(*[torch.from_numpy(x.copy()) for x in a]),
-            cud.TensorDataset(*[chainrule.from_numpy(x.copy()) for x in a]))
+    return (
+        tud.TensorDataset(*[torch.from_numpy(x.copy()) for x in a]),
+        cud.TensorDataset(*[chainrule.from_numpy(x.copy()) for x in a]),
+    )
 
 
 class Rows(cud.Dataset):
@@ -65,8 +71,9 @@ def test_sequential_sampler_order_is_torchs(n) -> None:
     assert len(cud.SequentialSampler(range(n))) == n
 
 
-@pytest.mark.parametrize("n,bs,drop", [(10, 3, False), (10, 3, True), (9, 3, True), (2, 5, False),
-                                       (2, 5, True), (0, 4, False)])
+@pytest.mark.parametrize(
+    "n,bs,drop", [(10, 3, False), (10, 3, True), (9, 3, True), (2, 5, False), (2, 5, True), (0, 4, False)]
+)
 def test_batch_sampler_matches_torch(n, bs, drop) -> None:
     ours = cud.BatchSampler(cud.SequentialSampler(range(n)), bs, drop)
     theirs = tud.BatchSampler(tud.SequentialSampler(range(n)), bs, drop)
@@ -74,8 +81,15 @@ def test_batch_sampler_matches_torch(n, bs, drop) -> None:
     assert len(ours) == len(theirs)
 
 
-@pytest.mark.parametrize("bad", [dict(batch_size=0, drop_last=False), dict(batch_size=2.0, drop_last=False),
-                                 dict(batch_size=True, drop_last=False), dict(batch_size=2, drop_last=1)])
+@pytest.mark.parametrize(
+    "bad",
+    [
+        dict(batch_size=0, drop_last=False),
+        dict(batch_size=2.0, drop_last=False),
+        dict(batch_size=True, drop_last=False),
+        dict(batch_size=2, drop_last=1),
+    ],
+)
 def test_batch_sampler_rejects_what_torch_rejects(bad) -> None:
     with pytest.raises(ValueError):
         tud.BatchSampler(range(4), **bad)
@@ -133,12 +147,15 @@ def test_sampler_rejects_a_torch_generator() -> None:
 
 
 # ---- DataLoader over tensors ------------------------------------------------------------------------
-@pytest.mark.parametrize("bs,drop", [(1, False), (3, False), (3, True), (4, False), (10, True), (16, False),
-                                     (16, True)])
+@pytest.mark.parametrize(
+    "bs,drop", [(1, False), (3, False), (3, True), (4, False), (10, True), (16, False), (16, True)]
+)
 def test_tensor_dataset_batches_equal_torchs(bs, drop) -> None:
     theirs, ours = tensor_datasets(10)
-    tl, ol = tud.DataLoader(theirs, batch_size=bs, drop_last=drop), cud.DataLoader(ours, batch_size=bs,
-                                                                                   drop_last=drop)
+    tl, ol = (
+        tud.DataLoader(theirs, batch_size=bs, drop_last=drop),
+        cud.DataLoader(ours, batch_size=bs, drop_last=drop),
+    )
     assert len(ol) == len(tl)
     assert [plain(b) for b in ol] == [plain(b) for b in tl]
 
@@ -158,16 +175,21 @@ def test_fast_path_equals_per_sample_path() -> None:
     sub_t, _ = cud.random_split(ours, [0.7, 0.3], generator=chainrule.Generator().manual_seed(0))
     sub_r, _ = cud.random_split(rows, [0.7, 0.3], generator=chainrule.Generator().manual_seed(0))
     assert run(sub_t) == run(sub_r)
-    assert run(cud.Subset(cud.Subset(ours, [5, 3, 9, 0, 22, 7]), [4, 1, 0])) == \
-        run(cud.Subset(cud.Subset(rows, [5, 3, 9, 0, 22, 7]), [4, 1, 0]))
+    assert run(cud.Subset(cud.Subset(ours, [5, 3, 9, 0, 22, 7]), [4, 1, 0])) == run(
+        cud.Subset(cud.Subset(rows, [5, 3, 9, 0, 22, 7]), [4, 1, 0])
+    )
 
 
 def test_shuffle_gives_a_permutation_each_epoch_reproducibly() -> None:
     x = chainrule.arange(40)
 
     def epochs(seed):
-        dl = cud.DataLoader(cud.TensorDataset(x), batch_size=8, shuffle=True,
-                            generator=chainrule.Generator().manual_seed(seed))
+        dl = cud.DataLoader(
+            cud.TensorDataset(x),
+            batch_size=8,
+            shuffle=True,
+            generator=chainrule.Generator().manual_seed(seed),
+        )
         return [np.concatenate([b[0].numpy() for b in dl]).tolist() for _ in range(3)]
 
     a, b = epochs(0), epochs(0)
@@ -244,9 +266,11 @@ def _map(fn, sample):
     return sample
 
 
-@pytest.mark.parametrize("batch", [[[1, 2], [3]], [np.zeros(2), np.zeros(3)], [object(), object()],
-                                   [np.array(["a"]), np.array(["b"])]], ids=["ragged", "shapes", "object",
-                                                                             "strings"])
+@pytest.mark.parametrize(
+    "batch",
+    [[[1, 2], [3]], [np.zeros(2), np.zeros(3)], [object(), object()], [np.array(["a"]), np.array(["b"])]],
+    ids=["ragged", "shapes", "object", "strings"],
+)
 def test_default_collate_errors_like_torch(batch) -> None:
     with pytest.raises(Exception) as theirs:
         tud.default_collate(batch)

@@ -94,7 +94,7 @@ def test_show_values_adds_the_values():
     assert w1.endswith("| 0.5")
     assert not any(v.endswith("| 0.5") for v in _nodes(plain).values())
     sig = [v for v in _nodes(valued).values() if v.startswith("SigmoidBackward0")][0]
-    assert sig.endswith(f"| {1 / (1 + 2.718281828459045 ** -0.55):.4g}")
+    assert sig.endswith(f"| {1 / (1 + 2.718281828459045**-0.55):.4g}")
 
 
 def test_show_values_does_not_show_a_value_that_an_in_place_op_overwrote():
@@ -106,8 +106,11 @@ def test_show_values_does_not_show_a_value_that_an_in_place_op_overwrote():
     b.mul_(3)  # [9, 30, 63]: the one array holds only this now
     v = b.sum_to_size(3)  # an op whose output is b's very array, read by exp (which keeps none)
     g = viz.draw(v.exp().sum(), early, names={"a": a, "b": b}, show_values=True)
-    ops = [label for k, label in _nodes(g).items() if k.startswith("op")
-           and not label.startswith(("SinBackward0", "ExpBackward0", "SumBackward0"))]
+    ops = [
+        label
+        for k, label in _nodes(g).items()
+        if k.startswith("op") and not label.startswith(("SinBackward0", "ExpBackward0", "SumBackward0"))
+    ]
     assert ops[0].startswith("MulBackward0 | a * 2")
     assert ops[0].endswith("| value overwritten by a later in-place op"), ops[0]
     assert ops[1].startswith("AddBackward0 | t0 + 1") and ops[1].endswith("| [3, 5, 7]")
@@ -120,14 +123,19 @@ def test_show_values_does_not_show_a_value_that_an_in_place_op_overwrote():
 
 def test_parameter_names_from_a_sequential():
     chainrule.manual_seed(0)
-    model = chainrule.nn.Sequential(chainrule.nn.Linear(3, 4), chainrule.nn.Sigmoid(),
-                                    chainrule.nn.Linear(4, 1))
+    model = chainrule.nn.Sequential(
+        chainrule.nn.Linear(3, 4), chainrule.nn.Sigmoid(), chainrule.nn.Linear(4, 1)
+    )
     loss = chainrule.nn.functional.mse_loss(model(chainrule.randn(5, 3)), chainrule.randn(5, 1))
     g = viz.draw(loss, params=dict(model.named_parameters()))
     nodes = _nodes(g)
     leaves = sorted(v for k, v in nodes.items() if k.startswith("leaf"))
-    assert leaves == ["0.bias | (4,) float32 parameter", "0.weight | (4, 3) float32 parameter",
-                      "2.bias | (1,) float32 parameter", "2.weight | (1, 4) float32 parameter"]
+    assert leaves == [
+        "0.bias | (4,) float32 parameter",
+        "0.weight | (4, 3) float32 parameter",
+        "2.bias | (1,) float32 parameter",
+        "2.weight | (1, 4) float32 parameter",
+    ]
     ops = Counter(v.split(" | ")[0] for k, v in nodes.items() if k.startswith("op"))
     assert ops == Counter(n.name() for n in op_nodes(loss)) and ops["LinearBackward0"] == 2
 
@@ -153,8 +161,14 @@ def test_tensors_the_graph_did_not_keep_have_their_shapes_and_no_values():
     loss = n.sum()
     nodes = _nodes(viz.draw(loss, show_values=True))
     ops = [v for k_, v in nodes.items() if k_.startswith("op")]
-    assert [v.split(" | ")[0] for v in ops] == ["AddBackward0", "NegBackward0", "ExpBackward0",
-                                                "SumBackward0", "MulBackward0", "SumBackward0"]
+    assert [v.split(" | ")[0] for v in ops] == [
+        "AddBackward0",
+        "NegBackward0",
+        "ExpBackward0",
+        "SumBackward0",
+        "MulBackward0",
+        "SumBackward0",
+    ]
     for label, t in zip(ops, (h, k, m, m.sum(0), n, loss)):
         assert f"  {shape_text(tuple(t.shape))} float32 |" in label, label
     kept = {0: False, 1: False, 2: True, 3: True, 4: False, 5: True}  # by exp, mul, the root
@@ -162,15 +176,17 @@ def test_tensors_the_graph_did_not_keep_have_their_shapes_and_no_values():
         assert label.endswith("| value not saved for backward") != kept[i], label
     assert ops[2].endswith("| " + short_value(m._data))
     consts = sorted(v for k_, v in nodes.items() if k_.startswith("const"))
-    assert consts == ["constant | (4,) float32 | value not saved for backward",
-                      "t5 | (4,) float32 constant | [0.5, 0.25, 2, 4]"]  # c, as add and mul saw it
+    assert consts == [
+        "constant | (4,) float32 | value not saved for backward",
+        "t5 | (4,) float32 constant | [0.5, 0.25, 2, 4]",
+    ]  # c, as add and mul saw it
     # a name finds its tensor through the tensor's grad_fn, kept or not; a constant that no node
     # kept cannot be told from another of its shape, so it stays unnamed
     named = _nodes(viz.draw(loss, names={"h": h, "c": c}, show_values=True))
     assert [v for v in named.values() if v.startswith("AddBackward0")] == [
-        "AddBackward0 | \u2192 h  (3, 4) float32 | [[0.5, ..., 4], ..., [2.5, ..., 6]]"]
-    assert sorted(v.split(" | ")[0] for k_, v in named.items() if k_.startswith("const")) == [
-        "c", "constant"]
+        "AddBackward0 | \u2192 h  (3, 4) float32 | [[0.5, ..., 4], ..., [2.5, ..., 6]]"
+    ]
+    assert sorted(v.split(" | ")[0] for k_, v in named.items() if k_.startswith("const")) == ["c", "constant"]
 
 
 def test_anomaly_mode_keeps_every_input_so_every_constant_is_named():
@@ -201,7 +217,9 @@ def test_a_freed_graph_still_draws_its_ops():
     # the three constants: y's shape was recorded by sub; x and 2, kept by mul and pow, are gone
     assert sorted(v for k, v in nodes.items() if k.startswith("const")) == [
         "constant | () float64 | value not saved for backward",
-        "constant | value freed by backward", "constant | value freed by backward"]
+        "constant | value freed by backward",
+        "constant | value freed by backward",
+    ]
 
 
 def test_draw_errors():
@@ -248,8 +266,7 @@ print(json.dumps(out))
 def test_without_dot_the_source_is_made_and_render_says_how_to_install(tmp_path):
     code = _NO_DOT.format(helpers=str(Path(__file__).parent), target=str(tmp_path / "g"))
     env = {**os.environ, "PATH": ""}  # no dot to be found
-    done = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True,
-                          timeout=120)
+    done = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
     out = json.loads(done.stdout)
     assert out["source"].startswith("digraph") and "SigmoidBackward0" in out["source"]

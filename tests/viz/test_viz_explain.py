@@ -33,9 +33,15 @@ def test_lecture_steps_equal_the_hand_computation():
     t = lecture_network()
     hand = lecture_by_hand()
     e = viz.explain(t["l"], names=_names(t))
-    assert [s.node_name for s in e.steps] == ["PowBackward0", "SubBackward0", "AddBackward0",
-                                              "MulBackward0", "SigmoidBackward0", "AddBackward0",
-                                              "MulBackward0"]
+    assert [s.node_name for s in e.steps] == [
+        "PowBackward0",
+        "SubBackward0",
+        "AddBackward0",
+        "MulBackward0",
+        "SigmoidBackward0",
+        "AddBackward0",
+        "MulBackward0",
+    ]
     assert e.loss_name == "l" and e.loss_value == pytest.approx(hand["l"], rel=1e-14)
     pow_, sub, add2, mul2, sig, add1, mul1 = e.steps
     # l = d^2 with d = y - z2: dl/dd = 2 d, then dl/dz2 = -dl/dd = -2 (y - z2)
@@ -100,8 +106,9 @@ def test_table_lists_every_node_exactly_once(case):
         loss = lecture_network()["l"]
     elif case == "mlp":
         chainrule.manual_seed(0)
-        model = chainrule.nn.Sequential(chainrule.nn.Linear(3, 4), chainrule.nn.Tanh(),
-                                        chainrule.nn.Linear(4, 1))
+        model = chainrule.nn.Sequential(
+            chainrule.nn.Linear(3, 4), chainrule.nn.Tanh(), chainrule.nn.Linear(4, 1)
+        )
         loss = chainrule.nn.functional.mse_loss(model(chainrule.randn(5, 3)), chainrule.randn(5, 1))
     else:
         x = chainrule.tensor([0.3, -1.2, 2.0], requires_grad=True)
@@ -154,7 +161,7 @@ def _fanout_graph(lib):
     x = lib.tensor([0.3, -1.2, 2.0], dtype=lib.float64, requires_grad=True)
     w = lib.tensor([1.5, 0.5, -0.7], dtype=lib.float64, requires_grad=True)
     h = x * w
-    loss = (h * lib.sin(h)).sum() + (x ** 2).mean() + lib.sin(x).sum()
+    loss = (h * lib.sin(h)).sum() + (x**2).mean() + lib.sin(x).sum()
     return {"x": x, "w": w, "h": h, "loss": loss}
 
 
@@ -163,8 +170,11 @@ def test_fan_out_contributions_sum_to_the_grad():
     e = viz.explain(t["loss"], names={"x": t["x"], "w": t["w"], "h": t["h"]})
     x = e.leaf("x")
     assert len(x.parts) == 3  # x feeds x * w, x ** 2 and sin(x)
-    assert sorted(e.steps[p.step].node_name for p in x.parts) == ["MulBackward0", "PowBackward0",
-                                                                  "SinBackward0"]
+    assert sorted(e.steps[p.step].node_name for p in x.parts) == [
+        "MulBackward0",
+        "PowBackward0",
+        "SinBackward0",
+    ]
     h = e.step("h")  # h feeds h * sin(h) twice over: as a factor and inside sin
     assert h.fan_out and len(h.upstream_parts) == 2
     assert _close(sum(p.value for p in h.upstream_parts), h.upstream)
@@ -231,8 +241,9 @@ def test_custom_function_and_in_place_ops():
 # ---- parameters, observers, errors --------------------------------------------------------------
 def test_parameter_names_from_a_module():
     chainrule.manual_seed(0)
-    model = chainrule.nn.Sequential(chainrule.nn.Linear(3, 4), chainrule.nn.Sigmoid(),
-                                    chainrule.nn.Linear(4, 1))
+    model = chainrule.nn.Sequential(
+        chainrule.nn.Linear(3, 4), chainrule.nn.Sigmoid(), chainrule.nn.Linear(4, 1)
+    )
     loss = chainrule.nn.functional.mse_loss(model(chainrule.randn(5, 3)), chainrule.randn(5, 1))
     e = viz.explain(loss, dict(model.named_parameters()))
     assert {lg.tensor.name for lg in e.leaves} == {"0.weight", "0.bias", "2.weight", "2.bias"}
@@ -261,8 +272,9 @@ def test_an_existing_observer_is_chained_and_restored():
     assert all(n.meta is None for n in op_nodes(t["l"]) if n is not sig)
 
 
-@pytest.mark.filterwarnings("ignore:Anomaly Detection has been enabled", "ignore:Error detected in",
-                            "ignore:divide by zero")
+@pytest.mark.filterwarnings(
+    "ignore:Anomaly Detection has been enabled", "ignore:Error detected in", "ignore:divide by zero"
+)
 def test_explain_under_anomaly_mode_keeps_its_checks_and_observers():
     with chainrule.autograd.detect_anomaly():
         t = lecture_network()
@@ -292,7 +304,6 @@ def test_explain_errors_say_what_to_do():
         viz.explain(t["l"])
 
 
-
 # ---- what the graph did not keep ----------------------------------------------------------------
 def _unkept_graph(lib):
     a = lib.tensor([[0.5], [1.0], [-2.0]], dtype=lib.float64, requires_grad=True)
@@ -308,7 +319,9 @@ def test_un_broadcasting_to_an_input_the_graph_did_not_keep():
     e = viz.explain(t["loss"], names={"a": t["a"], "z": t["z"]})
     add = e.step("z")
     assert [(i.name, i.shape, i.kind) for i in add.inputs] == [
-        ("t0", (3, 1), "intermediate"), ("constant", (4,), "constant")]
+        ("t0", (3, 1), "intermediate"),
+        ("constant", (4,), "constant"),
+    ]
     (d,) = add.downstream  # no gradient for the constant
     assert d.position == 0 and d.local_shape == (3, 4) and d.grad.shape == (3, 1)
     assert d.summed_dims == (1,) and _close(d.grad, d.local.sum(axis=1, keepdims=True))

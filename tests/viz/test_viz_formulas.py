@@ -24,9 +24,11 @@ from chainrule.viz.formulas import local_rule
 
 _KNOWN = {"gy", "y", "xi", "gi", "c", "n", "alpha", "shape0"}
 _PLACEHOLDER = re.compile(r"\{([A-Za-z_]\w*)\}")
-_FORMAT = ('write it as a template per input, e.g. formula="{g0} = {gy} * {y} * (1 - {y})" or '
-           'formula=("{g0} = {gy} * {x1}", "{g1} = {gy} * {x0}"); see the placeholders in the '
-           "docstring of chainrule.autograd.graph.Op")
+_FORMAT = (
+    'write it as a template per input, e.g. formula="{g0} = {gy} * {y} * (1 - {y})" or '
+    'formula=("{g0} = {gy} * {x1}", "{g1} = {gy} * {x0}"); see the placeholders in the '
+    "docstring of chainrule.autograd.graph.Op"
+)
 
 
 @pytest.mark.parametrize("name", sorted(REGISTRY))
@@ -41,12 +43,14 @@ def test_every_op_has_a_formula_in_the_template_format(name) -> None:
         lhs = "{gi}" if shared else f"{{g{i}}}"
         assert template.startswith(lhs), (
             f"op {name!r}: part {i} of its formula must begin with {lhs} (whose gradient it "
-            f"gives), got {template!r}: {_FORMAT}")
+            f"gives), got {template!r}: {_FORMAT}"
+        )
         for key in _PLACEHOLDER.findall(template):
             m = re.fullmatch(r"[xg](\d+)", key)
             known = key in _KNOWN or (m is not None and int(m.group(1)) < arity and not shared)
-            assert known, (f"op {name!r}: unknown placeholder {{{key}}} in {template!r} "
-                           f"(inputs: {arity}): {_FORMAT}")
+            assert known, (
+                f"op {name!r}: unknown placeholder {{{key}}} in {template!r} (inputs: {arity}): {_FORMAT}"
+            )
 
 
 @pytest.mark.parametrize("name", sorted(REGISTRY))
@@ -114,8 +118,13 @@ def test_ops_without_a_table_entry_before_now_read_in_the_tensors_names() -> Non
 
 
 # ---- every op that the specs exercise: each gradient has its part of the rule -------------------
-@settings(max_examples=1, deadline=None, derandomize=True, phases=[Phase.generate],
-          suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@settings(
+    max_examples=1,
+    deadline=None,
+    derandomize=True,
+    phases=[Phase.generate],
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
 @given(data=st.data())
 def test_every_step_of_every_spec_shows_its_rule_in_the_tensors_names(data) -> None:
     seen: set = set()
@@ -123,8 +132,11 @@ def test_every_step_of_every_spec_shows_its_rule_in_the_tensors_names(data) -> N
         arrays = make_inputs(spec, data.draw(spec.shapes), 0)
         ins = _tensors(chainrule, arrays, spec, np.float64)
         names = {f"in{i}": t for i, t in enumerate(ins) if isinstance(t, chainrule.Tensor)}
-        outs = [o for o in _outputs(spec.fn(chainrule, *ins))
-                if isinstance(o, chainrule.Tensor) and o.requires_grad]
+        outs = [
+            o
+            for o in _outputs(spec.fn(chainrule, *ins))
+            if isinstance(o, chainrule.Tensor) and o.requires_grad
+        ]
         if not outs:
             continue
         losses = [sum(o.sum() for o in outs)]
@@ -145,7 +157,10 @@ def test_every_step_of_every_spec_shows_its_rule_in_the_tensors_names(data) -> N
                 assert s.formula, (spec.name, s.node_name)
                 for d in s.downstream:
                     symbol = f"d{e.loss_name}/d{d.input.name}"
-                    assert d.rule.startswith(symbol) and d.rule[len(symbol)] in " [_", \
-                        (spec.name, s.node_name, d.rule)
+                    assert d.rule.startswith(symbol) and d.rule[len(symbol)] in " [_", (
+                        spec.name,
+                        s.node_name,
+                        d.rule,
+                    )
                     assert "vector-Jacobian" not in d.rule, (spec.name, s.node_name)
     assert len(seen) > 100, sorted(seen)

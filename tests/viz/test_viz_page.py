@@ -99,8 +99,15 @@ def test_lecture_page_steps_with_buttons_and_keys(browser, tmp_path):
     assert "http://" not in text and "https://" not in text  # no URL at all, not even namespaces
     page, requests, errors = _open(browser, path)
     # the upstream gradient of each step, by hand: dl/dl, dl/dd, dl/dz2, dl/dz2, dl/da1, dl/dz1, dl/dz1
-    ups = [1.0, -hand["dl/dz2"], hand["dl/dz2"], hand["dl/dz2"], hand["dl/da1"], hand["dl/dz1"],
-           hand["dl/dz1"]]
+    ups = [
+        1.0,
+        -hand["dl/dz2"],
+        hand["dl/dz2"],
+        hand["dl/dz2"],
+        hand["dl/da1"],
+        hand["dl/dz1"],
+        hand["dl/dz1"],
+    ]
     seen = [_check(page, e, 0)]
     page.click("#next")
     seen.append(_check(page, e, 1))
@@ -115,7 +122,8 @@ def test_lecture_page_steps_with_buttons_and_keys(browser, tmp_path):
     page.keyboard.press("ArrowLeft")
     seen.append(_check(page, e, 3))
     assert {d["name"]: float(d["value"]) for d in seen[-1]["down"]} == pytest.approx(
-        {"w2": hand["dl/dw2"], "a1": hand["dl/da1"]}, rel=1e-5)
+        {"w2": hand["dl/dw2"], "a1": hand["dl/da1"]}, rel=1e-5
+    )
     page.click("#last")
     last = _check(page, e, 6)
     assert float(last["down"][0]["value"]) == pytest.approx(hand["dl/dw1"], rel=1e-5)
@@ -184,8 +192,13 @@ viz.explain(t["l"], names={{k: v for k, v in t.items() if k != "l"}}).save_html(
 def test_without_dot_the_page_lists_the_graph_and_still_steps(browser, tmp_path):
     target = tmp_path / "no-dot.html"
     code = _NO_DOT_PAGE.format(helpers=str(Path(__file__).parent), target=str(target))
-    done = subprocess.run([sys.executable, "-c", code], env={**os.environ, "PATH": ""},
-                          capture_output=True, text=True, timeout=120)
+    done = subprocess.run(
+        [sys.executable, "-c", code],
+        env={**os.environ, "PATH": ""},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert done.returncode == 0, done.stderr
     t = lecture_network()
     e = viz.explain(t["l"], names={k: v for k, v in t.items() if k != "l"})

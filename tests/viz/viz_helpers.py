@@ -18,8 +18,7 @@ LECTURE = {"x": 1.5, "y": 0.8, "w1": 0.5, "b1": -0.2, "w2": 1.3, "b2": 0.1}
 
 def lecture_network(lib=chainrule):
     """The forward pass in ``lib`` (chainrule or torch): the tensors by the lecture's names."""
-    t = {k: lib.tensor(v, dtype=lib.float64, requires_grad=k not in ("x", "y"))
-         for k, v in LECTURE.items()}
+    t = {k: lib.tensor(v, dtype=lib.float64, requires_grad=k not in ("x", "y")) for k, v in LECTURE.items()}
     t["z1"] = t["w1"] * t["x"] + t["b1"]
     t["a1"] = lib.sigmoid(t["z1"])
     t["z2"] = t["w2"] * t["a1"] + t["b2"]
@@ -54,8 +53,7 @@ def require(tool: str, found: bool, env: str, why: str) -> None:
 
 
 def need_dot() -> None:
-    require("Graphviz's dot", shutil.which("dot") is not None, "CI_REQUIRE_DOT",
-            "apt install graphviz")
+    require("Graphviz's dot", shutil.which("dot") is not None, "CI_REQUIRE_DOT", "apt install graphviz")
 
 
 def op_nodes(*tensors) -> list:

@@ -16,8 +16,27 @@ from .grad_mode import (
 )
 from .gradcheck import GradcheckError, gradcheck, gradgradcheck
 
-__all__ = ["backward", "grad", "Function", "FunctionCtx", "no_grad", "enable_grad",
-           "set_grad_enabled", "is_grad_enabled", "is_inference_mode_enabled", "inference_mode",
-           "detect_anomaly", "set_detect_anomaly", "is_anomaly_enabled", "is_anomaly_check_nan_enabled",
-           "check_graph", "GraphCheck", "NodeCheck",
-           "functional", "graph", "gradcheck", "gradgradcheck", "GradcheckError"]
+__all__ = [
+    "backward",
+    "grad",
+    "Function",
+    "FunctionCtx",
+    "no_grad",
+    "enable_grad",
+    "set_grad_enabled",
+    "is_grad_enabled",
+    "is_inference_mode_enabled",
+    "inference_mode",
+    "detect_anomaly",
+    "set_detect_anomaly",
+    "is_anomaly_enabled",
+    "is_anomaly_check_nan_enabled",
+    "check_graph",
+    "GraphCheck",
+    "NodeCheck",
+    "functional",
+    "graph",
+    "gradcheck",
+    "gradgradcheck",
+    "GradcheckError",
+]

@@ -26,9 +26,11 @@ from .grad_mode import enable_grad
 
 __all__ = ["jacobian", "hessian"]
 
-_STRATEGY = ('Expected strategy to be either "forward-mode" or "reverse-mode". Hint: If your '
-             'function has more outputs than inputs, "forward-mode" tends to be more performant. '
-             'Otherwise, prefer to use "reverse-mode".')
+_STRATEGY = (
+    'Expected strategy to be either "forward-mode" or "reverse-mode". Hint: If your '
+    'function has more outputs than inputs, "forward-mode" tends to be more performant. '
+    'Otherwise, prefer to use "reverse-mode".'
+)
 
 
 def _batched():
@@ -51,19 +53,20 @@ def _jacfwd(func: Callable, inputs: Any, strict: bool, vectorize: bool) -> Any:
     if strict:
         raise RuntimeError(
             'torch.autograd.functional.jacobian: `strict=True` and `strategy="forward-mode"` are '
-            'not supported together (yet). Please either set `strict=False` or '
+            "not supported together (yet). Please either set `strict=False` or "
             '`strategy="reverse-mode"`.'
         )
     is_inputs_tuple, inputs = _as_tuple(inputs, "inputs", "jacobian")
     if not vectorize:
-        raise NotImplementedError("Computing Jacobian using forward-AD or forward-over-reverse "
-                                  "Hessian isonly implemented for `vectorize=True`.")
+        raise NotImplementedError(
+            "Computing Jacobian using forward-AD or forward-over-reverse "
+            "Hessian isonly implemented for `vectorize=True`."
+        )
     batched_vjp, standard_basis = _batched()
     with enable_grad():
         inputs = _grad_preprocess(inputs, create_graph=False, need_graph=True)
         outputs = func(*inputs)
-        is_outputs_tuple, outputs = _as_tuple(outputs, "outputs of the user-provided function",
-                                              "jacobian")
+        is_outputs_tuple, outputs = _as_tuple(outputs, "outputs of the user-provided function", "jacobian")
         dummies = tuple(_zeros_like(o).requires_grad_() for o in outputs)
         transposed = _autograd_grad(outputs, inputs, dummies, create_graph=True)
     pairs = [(j, g) for j, g in enumerate(transposed) if g is not None and g.requires_grad]
@@ -71,8 +74,9 @@ def _jacfwd(func: Callable, inputs: Any, strict: bool, vectorize: bool) -> Any:
     def columns(tangents: list) -> list:
         res = (None,) * len(outputs)
         if pairs:
-            res = _autograd_grad(tuple(g for _, g in pairs), dummies,
-                                 tuple(tangents[j] for j, _ in pairs), retain_graph=True)
+            res = _autograd_grad(
+                tuple(g for _, g in pairs), dummies, tuple(tangents[j] for j, _ in pairs), retain_graph=True
+            )
         return [_zeros_like(o) if r is None else r for r, o in zip(res, outputs)]
 
     sizes = [x.numel() for x in inputs]
@@ -84,7 +88,7 @@ def _jacfwd(func: Callable, inputs: Any, strict: bool, vectorize: bool) -> Any:
     for c, o in zip(cols, outputs):
         row, offset = [], 0
         for x, n in zip(inputs, sizes):
-            block = c[offset:offset + n].reshape((n, o.numel())).transpose(0, 1)
+            block = c[offset : offset + n].reshape((n, o.numel())).transpose(0, 1)
             row.append(block.reshape((*o.shape, *x.shape)).detach())
             offset += n
         jac.append(row)
@@ -92,8 +96,14 @@ def _jacfwd(func: Callable, inputs: Any, strict: bool, vectorize: bool) -> Any:
     return _tuple_postprocess(jac, (is_outputs_tuple, is_inputs_tuple))
 
 
-def jacobian(func: Callable, inputs: Any, create_graph: bool = False, strict: bool = False,
-             vectorize: bool = False, strategy: str = "reverse-mode") -> Any:
+def jacobian(
+    func: Callable,
+    inputs: Any,
+    create_graph: bool = False,
+    strict: bool = False,
+    vectorize: bool = False,
+    strategy: str = "reverse-mode",
+) -> Any:
     """The Jacobian of ``func`` at ``inputs`` (``torch.autograd.functional.jacobian``).
 
     Parameters
@@ -119,7 +129,7 @@ def jacobian(func: Callable, inputs: Any, create_graph: bool = False, strict: bo
     if strategy == "forward-mode":
         if create_graph:
             raise NotImplementedError(
-                'torch.autograd.functional.jacobian: `create_graph=True` and '
+                "torch.autograd.functional.jacobian: `create_graph=True` and "
                 '`strategy="forward-mode"` are not supported together (yet). Please either set '
                 '`create_graph=False` or `strategy="reverse-mode"`.'
             )
@@ -128,8 +138,7 @@ def jacobian(func: Callable, inputs: Any, create_graph: bool = False, strict: bo
         is_inputs_tuple, inputs = _as_tuple(inputs, "inputs", "jacobian")
         inputs = _grad_preprocess(inputs, create_graph=create_graph, need_graph=True)
         outputs = func(*inputs)
-        is_outputs_tuple, outputs = _as_tuple(outputs, "outputs of the user-provided function",
-                                              "jacobian")
+        is_outputs_tuple, outputs = _as_tuple(outputs, "outputs of the user-provided function", "jacobian")
         _check_requires_grad(outputs, "outputs", strict)
         if vectorize:
             if strict:
@@ -140,8 +149,7 @@ def jacobian(func: Callable, inputs: Any, create_graph: bool = False, strict: bo
                 )
             jac = _jacrev_vectorized(outputs, inputs, create_graph)
         else:
-            jac = tuple(_jacrev_rows(i, out, inputs, create_graph, strict)
-                        for i, out in enumerate(outputs))
+            jac = tuple(_jacrev_rows(i, out, inputs, create_graph, strict) for i, out in enumerate(outputs))
         jac = _grad_postprocess(jac, create_graph)
         return _tuple_postprocess(jac, (is_outputs_tuple, is_inputs_tuple))
 
@@ -150,8 +158,7 @@ def _jacrev_rows(i: int, out: _t.Tensor, inputs: tuple, create_graph: bool, stri
     """The Jacobian of output ``i``, one backward per element (torch's loop, same checks)."""
     rows: tuple = tuple([] for _ in inputs)
     for k in range(out.numel()):
-        vj = _autograd_grad((out,), inputs, (_unit(out, k),), retain_graph=True,
-                            create_graph=create_graph)
+        vj = _autograd_grad((out,), inputs, (_unit(out, k),), retain_graph=True, create_graph=create_graph)
         for j, (acc, g, x) in enumerate(zip(rows, vj, inputs)):
             if g is not None:
                 if strict and create_graph and not g.requires_grad:
@@ -162,12 +169,17 @@ def _jacrev_rows(i: int, out: _t.Tensor, inputs: tuple, create_graph: bool, stri
                 acc.append(g)
             else:
                 if strict:
-                    raise RuntimeError(f"Output {i} of the user-provided function is independent of "
-                                       f"input {j}. This is not allowed in strict mode.")
+                    raise RuntimeError(
+                        f"Output {i} of the user-provided function is independent of "
+                        f"input {j}. This is not allowed in strict mode."
+                    )
                 acc.append(_zeros_like(x))
-    return tuple(_ops.stack(acc).reshape((*out.shape, *x.shape)) if acc
-                 else _ops.zeros((*out.shape, *x.shape), dtype=x.dtype)
-                 for acc, x in zip(rows, inputs))
+    return tuple(
+        _ops.stack(acc).reshape((*out.shape, *x.shape))
+        if acc
+        else _ops.zeros((*out.shape, *x.shape), dtype=x.dtype)
+        for acc, x in zip(rows, inputs)
+    )
 
 
 def _jacrev_vectorized(outputs: tuple, inputs: tuple, create_graph: bool) -> tuple:
@@ -176,8 +188,7 @@ def _jacrev_vectorized(outputs: tuple, inputs: tuple, create_graph: bool) -> tup
     sizes = [o.numel() for o in outputs]
 
     def rows(cotangents: list) -> list:
-        vj = _autograd_grad(outputs, inputs, tuple(cotangents), create_graph=create_graph,
-                            retain_graph=True)
+        vj = _autograd_grad(outputs, inputs, tuple(cotangents), create_graph=create_graph, retain_graph=True)
         return [_zeros_like(x) if g is None else g for g, x in zip(vj, inputs)]
 
     if sum(sizes) == 0:
@@ -187,14 +198,21 @@ def _jacrev_vectorized(outputs: tuple, inputs: tuple, create_graph: bool) -> tup
     jac = []
     offset = 0
     for o, n in zip(outputs, sizes):
-        jac.append(tuple(r[offset:offset + n].reshape((*o.shape, *x.shape))
-                         for r, x in zip(per_input, inputs)))
+        jac.append(
+            tuple(r[offset : offset + n].reshape((*o.shape, *x.shape)) for r, x in zip(per_input, inputs))
+        )
         offset += n
     return tuple(jac)
 
 
-def hessian(func: Callable, inputs: Any, create_graph: bool = False, strict: bool = False,
-            vectorize: bool = False, outer_jacobian_strategy: str = "reverse-mode") -> Any:
+def hessian(
+    func: Callable,
+    inputs: Any,
+    create_graph: bool = False,
+    strict: bool = False,
+    vectorize: bool = False,
+    outer_jacobian_strategy: str = "reverse-mode",
+) -> Any:
     """The Hessian of a scalar function at ``inputs``: the Jacobian of its gradient
     (``torch.autograd.functional.hessian``).
 
@@ -220,8 +238,9 @@ def hessian(func: Callable, inputs: Any, create_graph: bool = False, strict: boo
         if is_out_tuple or not isinstance(out, _t.Tensor):
             raise RuntimeError("The function given to hessian should return a single Tensor")
         if out.nelement() != 1:
-            raise RuntimeError("The Tensor returned by the function given to hessian should "
-                               "contain a single element")
+            raise RuntimeError(
+                "The Tensor returned by the function given to hessian should contain a single element"
+            )
         return out.squeeze()
 
     def jac_func(*inp: _t.Tensor) -> Any:
@@ -229,6 +248,12 @@ def hessian(func: Callable, inputs: Any, create_graph: bool = False, strict: boo
         _check_requires_grad(jac, "jacobian", strict)
         return jac
 
-    res = jacobian(jac_func, inputs, create_graph=create_graph, strict=strict, vectorize=vectorize,
-                   strategy=outer_jacobian_strategy)
+    res = jacobian(
+        jac_func,
+        inputs,
+        create_graph=create_graph,
+        strict=strict,
+        vectorize=vectorize,
+        strategy=outer_jacobian_strategy,
+    )
     return _tuple_postprocess(res, (is_inputs_tuple, is_inputs_tuple))

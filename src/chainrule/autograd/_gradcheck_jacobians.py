@@ -14,8 +14,15 @@ from .. import _tensor as _t  # a module object: autograd is imported while _ten
 from . import engine
 from .grad_mode import enable_grad
 
-__all__ = ["GradcheckError", "numerical_jacobian", "analytical_jacobian", "forward_jacobian",
-           "mismatch_report", "as_tuple", "tensor_outputs"]
+__all__ = [
+    "GradcheckError",
+    "numerical_jacobian",
+    "analytical_jacobian",
+    "forward_jacobian",
+    "mismatch_report",
+    "as_tuple",
+    "tensor_outputs",
+]
 
 
 class GradcheckError(RuntimeError):
@@ -55,8 +62,9 @@ def numerical_jacobian(func: Callable, inputs: tuple, diff_idx: list, eps: float
                     perturbed = original.copy()
                     perturbed.flat[k] += sign * eps
                     x._data = perturbed
-                    outs.append([o._data.astype(np.float64, copy=True)
-                                 for o in tensor_outputs(func(*inputs))])
+                    outs.append(
+                        [o._data.astype(np.float64, copy=True) for o in tensor_outputs(func(*inputs))]
+                    )
                     x._data = original
                 cols.append([(a - b).reshape(-1) / (2 * eps) for a, b in zip(*outs)])
         finally:
@@ -66,8 +74,7 @@ def numerical_jacobian(func: Callable, inputs: tuple, diff_idx: list, eps: float
             jac = [[None] * len(diff_idx) for _ in outputs]
             sizes = [o.numel() for o in outputs]
         for o in range(len(jac)):
-            jac[o][n] = (np.stack([c[o] for c in cols], axis=1) if cols
-                         else np.zeros((sizes[o], 0)))
+            jac[o][n] = np.stack([c[o] for c in cols], axis=1) if cols else np.zeros((sizes[o], 0))
     return jac if jac is not None else []
 
 
@@ -82,8 +89,13 @@ def analytical_jacobian(outputs: list, diff_inputs: list) -> list:
             for k in range(out.numel()):
                 e = np.zeros(out._data.size, dtype=out._data.dtype)
                 e[k] = 1
-                grads = engine.grad([out], diff_inputs, [_t.wrap(e.reshape(out._data.shape))],
-                                    retain_graph=True, allow_unused=True)
+                grads = engine.grad(
+                    [out],
+                    diff_inputs,
+                    [_t.wrap(e.reshape(out._data.shape))],
+                    retain_graph=True,
+                    allow_unused=True,
+                )
                 for block, g, x in zip(blocks, grads, diff_inputs):
                     if g is not None:
                         if tuple(g.shape) != tuple(x.shape):
@@ -127,8 +139,9 @@ def forward_jacobian(func: Callable, inputs: tuple, diff_idx: list) -> list:
         for k in range(x.numel()):
             e = np.zeros(x._data.size, dtype=x._data.dtype)
             e[k] = 1
-            cols = engine.grad([g], us, [_t.wrap(e.reshape(x._data.shape))], retain_graph=True,
-                               allow_unused=True)
+            cols = engine.grad(
+                [g], us, [_t.wrap(e.reshape(x._data.shape))], retain_graph=True, allow_unused=True
+            )
             for pos, c in zip(live_pos, cols):
                 if c is not None:
                     jac[pos][n][:, k] = c._data.reshape(-1)
@@ -139,16 +152,24 @@ def _fmt(a: np.ndarray) -> str:
     return np.array2string(a, precision=6, suppress_small=False, max_line_width=100)
 
 
-def mismatch_report(title: str, analytical: np.ndarray, numerical: np.ndarray, out_shape: tuple,
-                    in_shape: tuple, atol: float, rtol: float, eps: float, hint: bool) -> str:
+def mismatch_report(
+    title: str,
+    analytical: np.ndarray,
+    numerical: np.ndarray,
+    out_shape: tuple,
+    in_shape: tuple,
+    atol: float,
+    rtol: float,
+    eps: float,
+    hint: bool,
+) -> str:
     """The message of a failed comparison: the worst entry (the largest ratio of its error to
     its allowed error ``atol + rtol * |numerical|``), its values, errors and tolerance, how many
     entries fail, and both Jacobians when they are small."""
     err = np.abs(analytical - numerical)
     allowed = atol + rtol * np.abs(numerical)
     with np.errstate(divide="ignore", invalid="ignore"):
-        ratio = np.where(allowed > 0, err / np.where(allowed > 0, allowed, 1),
-                         np.where(err > 0, np.inf, 0.0))
+        ratio = np.where(allowed > 0, err / np.where(allowed > 0, allowed, 1), np.where(err > 0, np.inf, 0.0))
     o, i = np.unravel_index(int(np.argmax(ratio)), ratio.shape)
     a, n, e, tol = (float(v[o, i]) for v in (analytical, numerical, err, allowed))
     rel = e / abs(n) if n != 0 else float("inf")
@@ -165,9 +186,15 @@ def mismatch_report(title: str, analytical: np.ndarray, numerical: np.ndarray, o
         f"numerical: central differences with eps={eps!r}.",
     ]
     if err.size <= 100:
-        lines += ["analytical jacobian (rows: output elements, columns: input elements):",
-                  _fmt(analytical), "numerical jacobian:", _fmt(numerical)]
+        lines += [
+            "analytical jacobian (rows: output elements, columns: input elements):",
+            _fmt(analytical),
+            "numerical jacobian:",
+            _fmt(numerical),
+        ]
     if hint:
-        lines.append("Hint: some inputs or outputs are not float64; finite differences in lower "
-                     "precision are unreliable: run gradcheck on float64 tensors (x.double()).")
+        lines.append(
+            "Hint: some inputs or outputs are not float64; finite differences in lower "
+            "precision are unreliable: run gradcheck on float64 tensors (x.double())."
+        )
     return "\n".join(lines)

@@ -45,8 +45,15 @@ import numpy as np
 from . import saved_hooks as _saved_hooks
 from .graph import SAVE_ALL_INPUTS, Node
 
-__all__ = ["detect_anomaly", "set_detect_anomaly", "is_anomaly_enabled",
-           "is_anomaly_check_nan_enabled", "ForwardTrace", "AnomalyMeta", "trace_of"]
+__all__ = [
+    "detect_anomaly",
+    "set_detect_anomaly",
+    "is_anomaly_enabled",
+    "is_anomaly_check_nan_enabled",
+    "ForwardTrace",
+    "AnomalyMeta",
+    "trace_of",
+]
 
 #: frames from files under this folder are chainrule's own, never "where the user called it"
 _PACKAGE = os.path.dirname(os.path.dirname(__file__)) + os.sep
@@ -117,8 +124,11 @@ class detect_anomaly:
     def __init__(self, check_nan: bool = True) -> None:
         self.check_nan = check_nan
         self._saved: list = []  # a stack, so that the same object may be entered again inside
-        warnings.warn("Anomaly Detection has been enabled. This mode will increase the runtime and "
-                      "should only be enabled for debugging.", stacklevel=2)
+        warnings.warn(
+            "Anomaly Detection has been enabled. This mode will increase the runtime and "
+            "should only be enabled for debugging.",
+            stacklevel=2,
+        )
 
     def __enter__(self) -> None:
         self._saved.append((STATE.enabled, STATE.check_nan))
@@ -129,8 +139,10 @@ class detect_anomaly:
 
     def __call__(self, func: Callable) -> Callable:
         if inspect.isgeneratorfunction(func):
-            raise TypeError("detect_anomaly: decorating a generator function is not supported; "
-                            "use `with detect_anomaly():` inside it")
+            raise TypeError(
+                "detect_anomaly: decorating a generator function is not supported; "
+                "use `with detect_anomaly():` inside it"
+            )
 
         @functools.wraps(func)
         def wrapper(*args: Any, **kwargs: Any) -> Any:
@@ -269,17 +281,23 @@ def _check_finite(node: Node, g: Any, input_grads: Any, trace: ForwardTrace | No
             continue
         kinds = [k for k, test in (("nan", np.isnan), ("inf", np.isinf)) if bool(test(a).any())]
         if _all_finite(g):
-            cause = ("Its upstream gradient was finite, so this op's local derivative made them "
-                     "(e.g. log, division or sqrt at 0).")
+            cause = (
+                "Its upstream gradient was finite, so this op's local derivative made them "
+                "(e.g. log, division or sqrt at 0)."
+            )
         else:
             cause = "Its upstream gradient already held non-finite values."
         if trace is not None:
             where = f"Forward call that created it: {trace.where()}"
         else:
-            where = ("Its forward ran with anomaly mode off, so where it was called is unknown; run "
-                     "the forward inside detect_anomaly() as well.")
-        raise RuntimeError(f"Function '{node.name()}' returned {' and '.join(kinds)} values in its "
-                           f"{i}th output.\n  {where}\n  {cause}")
+            where = (
+                "Its forward ran with anomaly mode off, so where it was called is unknown; run "
+                "the forward inside detect_anomaly() as well."
+            )
+        raise RuntimeError(
+            f"Function '{node.name()}' returned {' and '.join(kinds)} values in its "
+            f"{i}th output.\n  {where}\n  {cause}"
+        )
 
 
 def watch_graph(roots) -> None:
@@ -310,8 +328,11 @@ def report_backward_error(vertex: Any) -> None:
     """Torch's warning when backward fails in anomaly mode: the failing node's forward trace."""
     trace = trace_of(vertex) if isinstance(vertex, Node) else None
     if trace is not None and trace.frames:
-        warnings.warn(f"Error detected in {vertex.name()}. Traceback of forward call that caused the "
-                      f"error:\n{trace.format()}", stacklevel=_user_stacklevel())
+        warnings.warn(
+            f"Error detected in {vertex.name()}. Traceback of forward call that caused the "
+            f"error:\n{trace.format()}",
+            stacklevel=_user_stacklevel(),
+        )
 
 
 def _user_stacklevel() -> int:
@@ -358,8 +379,9 @@ def _new_in_thread(cls):
     return recorder.new(cls) if recorder is not None else object.__new__(cls)
 
 
-def _on_function(cls, args: tuple, kwargs: dict, node: Node, out_nodes: list, diff: list,
-                 results: list) -> None:
+def _on_function(
+    cls, args: tuple, kwargs: dict, node: Node, out_nodes: list, diff: list, results: list
+) -> None:
     """Called by ``Function.apply`` after it recorded a custom Function's node(s)."""
     recorder = STATE.recorder
     if recorder is not None:

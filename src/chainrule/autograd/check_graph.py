@@ -92,8 +92,10 @@ class NodeCheck:
         if self.input is None:
             return "nothing to compare"
         what = "argument" if self.kind == "function" else "input"
-        return (f"worst entry: {what} {self.input} {list(self.index)}: analytical "
-                f"{self.analytical:.6g} vs numerical {self.numerical:.6g}")
+        return (
+            f"worst entry: {what} {self.input} {list(self.index)}: analytical "
+            f"{self.analytical:.6g} vs numerical {self.numerical:.6g}"
+        )
 
 
 @dataclass
@@ -127,18 +129,21 @@ class GraphCheck:
 
     def __str__(self) -> str:
         wrong = self.failures
-        verdict = (f"FAILED: {len(wrong)} of {len(self.nodes)} nodes have a wrong derivative" if wrong
-                   else f"ok: all {len(self.nodes)} nodes have the right derivative")
-        lines = [f"check_graph {verdict} (eps={self.eps:g}, atol={self.atol:g}, rtol={self.rtol:g})",
-                 "  each node's local rule against central differences of its own forward, in "
-                 "backward order:"]
+        verdict = (
+            f"FAILED: {len(wrong)} of {len(self.nodes)} nodes have a wrong derivative"
+            if wrong
+            else f"ok: all {len(self.nodes)} nodes have the right derivative"
+        )
+        lines = [
+            f"check_graph {verdict} (eps={self.eps:g}, atol={self.atol:g}, rtol={self.rtol:g})",
+            "  each node's local rule against central differences of its own forward, in backward order:",
+        ]
         width = max((len(n.name) for n in self.nodes), default=0)
         first = self.first_failure
         for n in self.nodes:
             mark = ">>" if n is first else "  "
             status = "ok   " if n.ok else "WRONG"
-            lines.append(f"  {mark} {n.name:<{width}}  {status}  max |err| {n.max_error:.1e}  "
-                         f"{n.where()}")
+            lines.append(f"  {mark} {n.name:<{width}}  {status}  max |err| {n.max_error:.1e}  {n.where()}")
             if not n.ok:
                 lines.append(f"     {' ' * width}  {n.worst()}")
             if n.note:
@@ -148,16 +153,29 @@ class GraphCheck:
         return "\n".join(lines)
 
     def __repr__(self) -> str:
-        return f"<GraphCheck {'ok' if self else 'FAILED'}: {len(self.nodes)} nodes, " \
-               f"{len(self.failures)} wrong>"
+        return (
+            f"<GraphCheck {'ok' if self else 'FAILED'}: {len(self.nodes)} nodes, {len(self.failures)} wrong>"
+        )
 
 
 # ---- recording and replaying fn ---------------------------------------------------------------
 class _Entry:
     """A node to check, as recorded when it was made."""
 
-    __slots__ = ("seq", "kind", "node", "trace", "index", "inputs", "edges", "values", "outputs",
-                 "cls", "args", "kwargs")
+    __slots__ = (
+        "seq",
+        "kind",
+        "node",
+        "trace",
+        "index",
+        "inputs",
+        "edges",
+        "values",
+        "outputs",
+        "cls",
+        "args",
+        "kwargs",
+    )
 
     def __init__(self, seq: int, kind: str, node: Node, trace: ForwardTrace, outputs: list) -> None:
         self.seq = seq
@@ -218,8 +236,7 @@ class _Recording(_Recorder):
 
     def on_function(self, cls, args, kwargs, node, out_nodes, diff, results) -> None:
         trace = capture_trace()
-        entry = _Entry(len(self.entries), "function", node, trace,
-                       [results[k]._data.copy() for k in diff])
+        entry = _Entry(len(self.entries), "function", node, trace, [results[k]._data.copy() for k in diff])
         entry.cls, entry.args, entry.kwargs = cls, args, kwargs
         self.entries.append(entry)
         for n in out_nodes:
@@ -285,9 +302,17 @@ def _run_watched(recorder, fn: Callable, inputs: tuple):
 
 
 # ---- the check --------------------------------------------------------------------------------
-def check_graph(fn: Callable, inputs: Any, *, eps: float = 1e-6, atol: float = 1e-5,
-                rtol: float = 1e-3, max_entries: int = 64, seed: int = 0,
-                raise_exception: bool = False) -> GraphCheck:
+def check_graph(
+    fn: Callable,
+    inputs: Any,
+    *,
+    eps: float = 1e-6,
+    atol: float = 1e-5,
+    rtol: float = 1e-3,
+    max_entries: int = 64,
+    seed: int = 0,
+    raise_exception: bool = False,
+) -> GraphCheck:
     """Check every node of the graph ``fn(*inputs)`` builds against finite differences of that
     node alone; report which nodes have a wrong derivative and where they were called.
 
@@ -323,8 +348,11 @@ def check_graph(fn: Callable, inputs: Any, *, eps: float = 1e-6, atol: float = 1
     inputs = (inputs,) if isinstance(inputs, Tensor) else tuple(inputs)
     for i, x in enumerate(inputs):
         if isinstance(x, Tensor) and x._data.dtype.kind == "f" and x._data.dtype != np.float64:
-            warnings.warn(f"check_graph: input {i} is {x.dtype}; finite differences need float64 "
-                          "to be accurate (pass x.double())", stacklevel=2)
+            warnings.warn(
+                f"check_graph: input {i} is {x.dtype}; finite differences need float64 "
+                "to be accurate (pass x.double())",
+                stacklevel=2,
+            )
     rng_state = copy.deepcopy(default_generator._rng.bit_generator.state)
     recording = _Recording()
     out = _run_watched(recording, fn, inputs)
@@ -332,8 +360,10 @@ def check_graph(fn: Callable, inputs: Any, *, eps: float = 1e-6, atol: float = 1
     outputs = [o for o in (out if isinstance(out, tuple | list) else (out,)) if isinstance(o, Tensor)]
     roots = [o.grad_fn for o in outputs if o.grad_fn is not None]
     if not roots:
-        raise RuntimeError("check_graph: fn's output has no graph (nothing it used requires grad); "
-                           "make an input require grad, e.g. x.requires_grad_()")
+        raise RuntimeError(
+            "check_graph: fn's output has no graph (nothing it used requires grad); "
+            "make an input require grad, e.g. x.requires_grad_()"
+        )
     reached = _reachable(roots)
     entries = sorted((e for e in recording.entries if e.node in reached), key=lambda e: -e.seq)
     rng = np.random.default_rng(seed)
@@ -409,18 +439,23 @@ class _Replayer:
         except _StopReplay as stop:
             return stop.outputs
         except _Diverged as d:
-            raise RuntimeError(f"check_graph: fn built a different graph when run again ({d.message});"
-                               " it must build the same graph every time (randomness only from "
-                               "chainrule's generator, no branching on values)") from None
+            raise RuntimeError(
+                f"check_graph: fn built a different graph when run again ({d.message});"
+                " it must build the same graph every time (randomness only from "
+                "chainrule's generator, no branching on values)"
+            ) from None
         finally:
             for x, data in swaps:
                 x._data = data
-        raise RuntimeError(f"check_graph: fn did not make {entry.node.name()} again when run again; "
-                           "it must build the same graph every time")
+        raise RuntimeError(
+            f"check_graph: fn did not make {entry.node.name()} again when run again; "
+            "it must build the same graph every time"
+        )
 
 
-def _check_node(entry: _Entry, replay: _Replayer, rng, eps: float, atol: float, rtol: float,
-                max_entries: int) -> NodeCheck:
+def _check_node(
+    entry: _Entry, replay: _Replayer, rng, eps: float, atol: float, rtol: float, max_entries: int
+) -> NodeCheck:
     trace = entry.trace
     result = NodeCheck(entry.node.name(), entry.kind, trace.filename, trace.lineno, trace.code)
     if any(a.dtype.kind == "c" for a in (*entry.outputs, *entry.values)):
@@ -476,19 +511,27 @@ def _vjp(entry: _Entry, upstream: list) -> list:
     g = upstream[0] if len(upstream) == 1 else _Gather(tuple(upstream))
     needs = [e is not None for e in entry.edges]
     with no_grad():
-        grads = node.op.backward(ARRAY_MATH, g, [v.copy() for v in entry.values], node.out,
-                                 node.params, needs)
-    return [None if gx is None or not need else _fit(np.asarray(gx), v.shape, v.dtype, ARRAY_MATH)
-            for gx, need, v in zip(grads, needs, entry.values)]
+        grads = node.op.backward(
+            ARRAY_MATH, g, [v.copy() for v in entry.values], node.out, node.params, needs
+        )
+    return [
+        None if gx is None or not need else _fit(np.asarray(gx), v.shape, v.dtype, ARRAY_MATH)
+        for gx, need, v in zip(grads, needs, entry.values)
+    ]
 
 
-def _central_difference(entry: _Entry, replay: _Replayer, group: list[int], x0: np.ndarray,
-                        j: int, upstream: list, eps: float) -> float:
+def _central_difference(
+    entry: _Entry, replay: _Replayer, group: list[int], x0: np.ndarray, j: int, upstream: list, eps: float
+) -> float:
     ys = []
     for step in (eps, -eps):
         x = x0.copy()
         x.flat[j] += step
         ys.append(replay(entry, group, x))
-    return float(sum(np.sum(np.asarray(u, np.float64) * (np.asarray(p, np.float64)
-                                                         - np.asarray(m, np.float64)))
-                     for u, p, m in zip(upstream, *ys)) / (2 * eps))
+    return float(
+        sum(
+            np.sum(np.asarray(u, np.float64) * (np.asarray(p, np.float64) - np.asarray(m, np.float64)))
+            for u, p, m in zip(upstream, *ys)
+        )
+        / (2 * eps)
+    )

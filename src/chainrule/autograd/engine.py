@@ -179,11 +179,13 @@ def _run(roots, root_grads, retain_graph: bool, create_graph: bool, capture=None
                 op = node.op
                 inputs = node.inputs
                 if (node.out_version is not None and node.out_version[0]) or (
-                        op.saves_inputs and (node.versions is not None or _any_modified(inputs))):
+                    op.saves_inputs and (node.versions is not None or _any_modified(inputs))
+                ):
                     _check_versions(node)
                 x = inputs[0]
-                gx = op.backward(F, g, one_unsaved if x is None else (x._data,), node.out,
-                                 node.params, one_needed)[0]
+                gx = op.backward(
+                    F, g, one_unsaved if x is None else (x._data,), node.out, node.params, one_needed
+                )[0]
                 if gx is not None and not op.same_shape:
                     shape, dtype = node.metas[0] if x is None else (x._data.shape, x._data.dtype)
                     if gx.shape != shape or gx.dtype != dtype:
@@ -220,8 +222,6 @@ def _run(roots, root_grads, retain_graph: bool, create_graph: bool, capture=None
         GRAD.enabled = previous_mode
 
 
-
-
 def _nones(node) -> tuple:
     return (None,) * len(node.edges)
 
@@ -234,7 +234,8 @@ def _backward_step(node, g, F, consumers: dict):
     if saved is None:
         inputs, out = node.inputs, node.out
         if (node.out_version is not None and node.out_version[0]) or (
-                op.saves_inputs and (node.versions is not None or _any_modified(inputs))):
+            op.saves_inputs and (node.versions is not None or _any_modified(inputs))
+        ):
             _check_versions(node)
     else:  # saved-tensor hooks packed them: what unpack returns is used unchecked, as in torch
         inputs, out = saved
@@ -247,12 +248,12 @@ def _backward_step(node, g, F, consumers: dict):
     elif len(inputs) == 1:  # plain backward on arrays; one input is the common case (x * 2, sin)
         x = inputs[0]
         needs = _ONE_NEEDED  # the node exists, so its one input wants a gradient
-        input_grads = op.backward(F, g, _ONE_UNSAVED if x is None else (x._data,), out,
-                                  node.params, needs)
+        input_grads = op.backward(F, g, _ONE_UNSAVED if x is None else (x._data,), out, node.params, needs)
     else:
         needs = _needs(node, consumers)
-        input_grads = op.backward(F, g, [None if x is None else x._data for x in inputs], out,
-                                  node.params, needs)
+        input_grads = op.backward(
+            F, g, [None if x is None else x._data for x in inputs], out, node.params, needs
+        )
     if node.meta is not None:  # a debugging observer (anomaly mode, viz.explain)
         node.meta.after_backward(node, g, input_grads)
     if op.same_shape:
@@ -375,8 +376,7 @@ def _accumulate(t, g, create_graph: bool, stored: set, wrap) -> None:
         t._grad = g.clone() if grad is None else grad + g
         return
     if grad is None:
-        if type(g) is not np.ndarray or g.base is not None or id(g) in stored \
-                or not g.flags.writeable:
+        if type(g) is not np.ndarray or g.base is not None or id(g) in stored or not g.flags.writeable:
             # a NumPy scalar (what ufuncs return for 0-d arrays) becomes a writable 0-d array
             g = np.array(g) if isinstance(g, np.generic) else g.copy()
         stored.add(id(g))
@@ -441,8 +441,9 @@ def _as_list(x) -> list:
     return list(x)
 
 
-def backward(tensors, grad_tensors=None, retain_graph: bool | None = None,
-             create_graph: bool = False, inputs=None) -> None:
+def backward(
+    tensors, grad_tensors=None, retain_graph: bool | None = None, create_graph: bool = False, inputs=None
+) -> None:
     """Compute the sum of gradients of ``tensors`` with respect to graph leaves into ``.grad``.
 
     Parameters
@@ -456,8 +457,11 @@ def backward(tensors, grad_tensors=None, retain_graph: bool | None = None,
     """
     roots = _as_list(tensors)
     if grad_tensors is not None:
-        grad_tensors = _as_list(grad_tensors) if not isinstance(grad_tensors, Sequence) or \
-            type(grad_tensors) is not list else grad_tensors
+        grad_tensors = (
+            _as_list(grad_tensors)
+            if not isinstance(grad_tensors, Sequence) or type(grad_tensors) is not list
+            else grad_tensors
+        )
     if retain_graph is None:
         retain_graph = create_graph
     root_grads = _root_gradients(roots, grad_tensors, create_graph, "backward")
@@ -466,9 +470,7 @@ def backward(tensors, grad_tensors=None, retain_graph: bool | None = None,
         inputs = _as_list(inputs)
         for i, x in enumerate(inputs):
             if not x._rg:
-                raise RuntimeError(
-                    f"backward: inputs[{i}] of shape {list(x.shape)} does not require grad"
-                )
+                raise RuntimeError(f"backward: inputs[{i}] of shape {list(x.shape)} does not require grad")
         capture = dict.fromkeys(vertex_of(x) for x in inputs)
         _run(vertices, root_grads, retain_graph, create_graph, capture)
         for x in inputs:
@@ -481,9 +483,15 @@ def backward(tensors, grad_tensors=None, retain_graph: bool | None = None,
     _run(vertices, root_grads, retain_graph, create_graph)
 
 
-def grad(outputs, inputs, grad_outputs=None, retain_graph: bool | None = None,
-         create_graph: bool = False, allow_unused: bool | None = None,
-         materialize_grads: bool = False) -> tuple:
+def grad(
+    outputs,
+    inputs,
+    grad_outputs=None,
+    retain_graph: bool | None = None,
+    create_graph: bool = False,
+    allow_unused: bool | None = None,
+    materialize_grads: bool = False,
+) -> tuple:
     """The gradients of ``outputs`` with respect to ``inputs``, returned rather than accumulated.
 
     Parameters

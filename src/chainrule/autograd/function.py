@@ -1,16 +1,16 @@
 """Custom differentiable functions: subclass ``Function`` with ``forward`` and ``backward``.
 
-    class Exp(chainrule.autograd.Function):
-        @staticmethod
-        def forward(ctx, x):
-            y = x.exp()
-            ctx.save_for_backward(y)
-            return y
+class Exp(chainrule.autograd.Function):
+    @staticmethod
+    def forward(ctx, x):
+        y = x.exp()
+        ctx.save_for_backward(y)
+        return y
 
-        @staticmethod
-        def backward(ctx, grad_output):
-            y, = ctx.saved_tensors
-            return grad_output * y
+    @staticmethod
+    def backward(ctx, grad_output):
+        y, = ctx.saved_tensors
+        return grad_output * y
 """
 
 from __future__ import annotations
@@ -123,16 +123,18 @@ class Function:
         if not (previous and any(ctx.needs_input_grad)):
             return outputs
         # differentiable outputs: float tensors not marked non-differentiable
-        diff = [k for k, o in enumerate(outs) if isinstance(o, Tensor)
-                and o._data.dtype.kind in "fc" and id(o) not in ctx._non_differentiable]
+        diff = [
+            k
+            for k, o in enumerate(outs)
+            if isinstance(o, Tensor) and o._data.dtype.kind in "fc" and id(o) not in ctx._non_differentiable
+        ]
         if not diff:
             return outputs
         positions = tuple(i for i, a in enumerate(args) if isinstance(a, Tensor))
         inputs = tuple(args[i] for i in positions)
         if dirty is not None:  # the node keeps stand-ins with the old history (no cycle through it)
             inputs = tuple(_stand_in(x, cls) if id(x) in dirty else x for x in inputs)
-        metas = tuple((o._data.shape, o._data.dtype) if isinstance(o, Tensor) else None
-                      for o in outs)
+        metas = tuple((o._data.shape, o._data.dtype) if isinstance(o, Tensor) else None for o in outs)
         in_metas = tuple((x._data.shape, x._data.dtype) for x in inputs)
         node = Node(_op_for(cls), inputs, None, (ctx, positions, diff, metas, in_metas), None, None)
         results = list(outs)
@@ -142,8 +144,9 @@ class Function:
             gather = wrap(_GATHER_DATA)
             gather._rg, gather.grad_fn = True, node
             select = _select_op_for(cls)
-            nodes = [_OutputNode(select, (gather,), None, (j, len(diff)), None, None)
-                     for j in range(len(diff))]
+            nodes = [
+                _OutputNode(select, (gather,), None, (j, len(diff)), None, None) for j in range(len(diff))
+            ]
         for k, node_k in zip(diff, nodes):
             inner = outs[k]
             if dirty is not None and id(inner) in dirty:  # changed in place: the same object
@@ -299,8 +302,9 @@ class _Gather:
         return self
 
     def __add__(self, other: _Gather) -> _Gather:
-        return _Gather(tuple(b if a is None else a if b is None else a + b
-                             for a, b in zip(self.grads, other.grads)))
+        return _Gather(
+            tuple(b if a is None else a if b is None else a + b for a, b in zip(self.grads, other.grads))
+        )
 
 
 class _OutputNode(Node):
@@ -316,6 +320,7 @@ class _OutputNode(Node):
 def _select_op_for(cls) -> Op:
     op = _SELECT_OPS.get(cls)
     if op is None:
+
         def select(F, g, xs, out, params, needs):
             j, n = params
             return (_Gather(tuple(g if i == j else None for i in range(n))),)

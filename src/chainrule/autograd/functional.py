@@ -38,8 +38,9 @@ __all__ = ["vjp", "jvp", "jacobian", "hessian", "hvp", "vhp"]
 
 
 # ---- the products ----------------------------------------------------------------------------
-def vjp(func: Callable, inputs: Any, v: Any = None, create_graph: bool = False,
-        strict: bool = False) -> tuple:
+def vjp(
+    func: Callable, inputs: Any, v: Any = None, create_graph: bool = False, strict: bool = False
+) -> tuple:
     """The vector-Jacobian product ``v^T J`` of ``func`` at ``inputs``.
 
     Parameters
@@ -61,19 +62,18 @@ def vjp(func: Callable, inputs: Any, v: Any = None, create_graph: bool = False,
         outputs = func(*inputs)
         is_outputs_tuple, outputs = _as_tuple(outputs, "outputs of the user-provided function", "vjp")
         _check_requires_grad(outputs, "outputs", strict)
-        v = _prepare_v(v, outputs, is_outputs_tuple, create_graph, "vjp",
-                       "user-provided function returns")
+        v = _prepare_v(v, outputs, is_outputs_tuple, create_graph, "vjp", "user-provided function returns")
     with set_grad_enabled(True if create_graph else GRAD.enabled):
         grads = _autograd_grad(outputs, inputs, v, create_graph=create_graph)
         result = _fill_in_zeros(grads, inputs, strict, create_graph, "back")
     outputs = _grad_postprocess(outputs, create_graph)
     result = _grad_postprocess(result, create_graph)
-    return (_tuple_postprocess(outputs, is_outputs_tuple),
-            _tuple_postprocess(result, is_inputs_tuple))
+    return (_tuple_postprocess(outputs, is_outputs_tuple), _tuple_postprocess(result, is_inputs_tuple))
 
 
-def jvp(func: Callable, inputs: Any, v: Any = None, create_graph: bool = False,
-        strict: bool = False) -> tuple:
+def jvp(
+    func: Callable, inputs: Any, v: Any = None, create_graph: bool = False, strict: bool = False
+) -> tuple:
     """The Jacobian-vector product ``J v`` of ``func`` at ``inputs`` (double-backward trick).
 
     Parameters
@@ -88,8 +88,9 @@ def jvp(func: Callable, inputs: Any, v: Any = None, create_graph: bool = False,
     with enable_grad():
         is_inputs_tuple, inputs = _as_tuple(inputs, "inputs", "jvp")
         inputs = _grad_preprocess(inputs, create_graph=create_graph, need_graph=True)
-        v = _prepare_v(v, inputs, is_inputs_tuple, create_graph, "jvp",
-                       "input to the user-provided function is")
+        v = _prepare_v(
+            v, inputs, is_inputs_tuple, create_graph, "jvp", "input to the user-provided function is"
+        )
         outputs = func(*inputs)
         is_outputs_tuple, outputs = _as_tuple(outputs, "outputs of the user-provided function", "jvp")
         _check_requires_grad(outputs, "outputs", strict)
@@ -101,12 +102,12 @@ def jvp(func: Callable, inputs: Any, v: Any = None, create_graph: bool = False,
         result = _fill_in_zeros(grads, outputs, strict, create_graph, "back_trick")
     outputs = _grad_postprocess(outputs, create_graph)
     result = _grad_postprocess(result, create_graph)
-    return (_tuple_postprocess(outputs, is_outputs_tuple),
-            _tuple_postprocess(result, is_outputs_tuple))
+    return (_tuple_postprocess(outputs, is_outputs_tuple), _tuple_postprocess(result, is_outputs_tuple))
 
 
-def vhp(func: Callable, inputs: Any, v: Any = None, create_graph: bool = False,
-        strict: bool = False) -> tuple:
+def vhp(
+    func: Callable, inputs: Any, v: Any = None, create_graph: bool = False, strict: bool = False
+) -> tuple:
     """The vector-Hessian product ``v^T H`` of a scalar function (``torch.autograd.functional.vhp``).
 
     Parameters
@@ -135,15 +136,17 @@ def vhp(func: Callable, inputs: Any, v: Any = None, create_graph: bool = False,
     """
     with enable_grad():
         inputs, is_inputs_tuple, v, outputs, is_outputs_tuple, jac = _gradient_of_scalar(
-            func, inputs, v, create_graph, strict, "vhp")
+            func, inputs, v, create_graph, strict, "vhp"
+        )
     with set_grad_enabled(True if create_graph else GRAD.enabled):
         grads = _autograd_grad(jac, inputs, v, create_graph=create_graph)
         result = _fill_in_zeros(grads, inputs, strict, create_graph, "double_back")
     return _second_order_result(outputs, is_outputs_tuple, result, is_inputs_tuple, create_graph)
 
 
-def hvp(func: Callable, inputs: Any, v: Any = None, create_graph: bool = False,
-        strict: bool = False) -> tuple:
+def hvp(
+    func: Callable, inputs: Any, v: Any = None, create_graph: bool = False, strict: bool = False
+) -> tuple:
     """The Hessian-vector product ``H v`` of a scalar function (``torch.autograd.functional.hvp``).
 
     Parameters
@@ -173,7 +176,8 @@ def hvp(func: Callable, inputs: Any, v: Any = None, create_graph: bool = False,
     """
     with enable_grad():
         inputs, is_inputs_tuple, v, outputs, is_outputs_tuple, jac = _gradient_of_scalar(
-            func, inputs, v, create_graph, strict, "hvp")
+            func, inputs, v, create_graph, strict, "hvp"
+        )
         grad_jac = tuple(_zeros_like(x).requires_grad_() for x in inputs)
         double_back = _autograd_grad(jac, inputs, grad_jac, create_graph=True)
     with set_grad_enabled(True if create_graph else GRAD.enabled):
@@ -182,8 +186,9 @@ def hvp(func: Callable, inputs: Any, v: Any = None, create_graph: bool = False,
     return _second_order_result(outputs, is_outputs_tuple, result, is_inputs_tuple, create_graph)
 
 
-def _gradient_of_scalar(func: Callable, inputs: Any, v: Any, create_graph: bool, strict: bool,
-                        who: str) -> tuple:
+def _gradient_of_scalar(
+    func: Callable, inputs: Any, v: Any, create_graph: bool, strict: bool, who: str
+) -> tuple:
     """vhp's and hvp's shared first half: checked inputs and ``v``, the scalar output, and its
     gradient with a graph (for the second backward)."""
     is_inputs_tuple, inputs = _as_tuple(inputs, "inputs", who)
@@ -198,9 +203,9 @@ def _gradient_of_scalar(func: Callable, inputs: Any, v: Any, create_graph: bool,
     return inputs, is_inputs_tuple, v, outputs, is_outputs_tuple, jac
 
 
-def _second_order_result(outputs, is_outputs_tuple: bool, result, is_inputs_tuple: bool,
-                         create_graph: bool) -> tuple:
+def _second_order_result(
+    outputs, is_outputs_tuple: bool, result, is_inputs_tuple: bool, create_graph: bool
+) -> tuple:
     outputs = _grad_postprocess(outputs, create_graph)
     result = _grad_postprocess(result, create_graph)
-    return (_tuple_postprocess(outputs, is_outputs_tuple),
-            _tuple_postprocess(result, is_inputs_tuple))
+    return (_tuple_postprocess(outputs, is_outputs_tuple), _tuple_postprocess(result, is_inputs_tuple))

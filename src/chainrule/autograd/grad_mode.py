@@ -30,9 +30,20 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
-__all__ = ["GRAD", "GRAD_OFF", "INFERENCE", "INFERENCE_VERSION", "saved_versions", "check_inplace",
-           "is_grad_enabled", "is_inference_mode_enabled", "no_grad", "enable_grad",
-           "set_grad_enabled", "inference_mode"]
+__all__ = [
+    "GRAD",
+    "GRAD_OFF",
+    "INFERENCE",
+    "INFERENCE_VERSION",
+    "saved_versions",
+    "check_inplace",
+    "is_grad_enabled",
+    "is_inference_mode_enabled",
+    "no_grad",
+    "enable_grad",
+    "set_grad_enabled",
+    "inference_mode",
+]
 
 
 class _Count:

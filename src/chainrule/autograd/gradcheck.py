@@ -45,15 +45,20 @@ def _check_inputs(inputs: tuple) -> list:
                 warnings.warn(
                     f"Input #{idx} requires gradient and is not a double precision floating point "
                     "or complex. This check will likely fail if all the inputs are not of double "
-                    "precision floating point or complex. ", stacklevel=3)
+                    "precision floating point or complex. ",
+                    stacklevel=3,
+                )
             if x._data.dtype.kind == "c":
                 raise NotImplementedError(
                     f"gradcheck: input #{idx} is complex; chainrule's gradcheck compares real "
-                    "Jacobians only (check the real and imaginary parts as separate real inputs)")
+                    "Jacobians only (check the real and imaginary parts as separate real inputs)"
+                )
             diff_idx.append(idx)
     if not diff_idx:
-        raise ValueError("gradcheck expects at least one input tensor to require gradient, but "
-                         "none of them have requires_grad=True.")
+        raise ValueError(
+            "gradcheck expects at least one input tensor to require gradient, but "
+            "none of them have requires_grad=True."
+        )
     return diff_idx
 
 
@@ -67,8 +72,9 @@ def _unit_vector(rng: np.random.Generator, n: int) -> np.ndarray:
 class _Check:
     """One gradcheck run: the function, its inputs and the tolerances."""
 
-    def __init__(self, func: Callable, inputs: tuple, diff_idx: list, eps: float, atol: float,
-                 rtol: float) -> None:
+    def __init__(
+        self, func: Callable, inputs: tuple, diff_idx: list, eps: float, atol: float, rtol: float
+    ) -> None:
         self.func, self.inputs, self.diff_idx = func, inputs, diff_idx
         self.eps, self.atol, self.rtol = eps, atol, rtol
         self.diff_inputs = [inputs[i] for i in diff_idx]
@@ -83,23 +89,36 @@ class _Check:
             where += f" (argument {self.diff_idx[j]} of func)"
         return where
 
-    def compare(self, kind: str, n: int, j: int, analytical: np.ndarray,
-                numerical: np.ndarray, prefix: str = "") -> None:
+    def compare(
+        self, kind: str, n: int, j: int, analytical: np.ndarray, numerical: np.ndarray, prefix: str = ""
+    ) -> None:
         err = np.abs(analytical - numerical)
         if np.all(err <= self.atol + self.rtol * np.abs(numerical)):
             return
         out, x = self.outputs[self.diff_out[n]], self.diff_inputs[j]
-        raise GradcheckError(prefix + mismatch_report(
-            self.title(kind, n, j), analytical, numerical, tuple(out.shape), tuple(x.shape),
-            self.atol, self.rtol, self.eps, self.hint))
+        raise GradcheckError(
+            prefix
+            + mismatch_report(
+                self.title(kind, n, j),
+                analytical,
+                numerical,
+                tuple(out.shape),
+                tuple(x.shape),
+                self.atol,
+                self.rtol,
+                self.eps,
+                self.hint,
+            )
+        )
 
     def no_differentiable_outputs(self) -> None:
         for row in numerical_jacobian(self.func, self.inputs, self.diff_idx, self.eps):
             if any(np.any(block != 0) for block in row):
                 raise GradcheckError("Numerical gradient for function expected to be zero")
 
-    def slow(self, check_backward_ad: bool, check_forward_ad: bool, nondet_tol: float,
-             check_grad_dtypes: bool) -> None:
+    def slow(
+        self, check_backward_ad: bool, check_forward_ad: bool, nondet_tol: float, check_grad_dtypes: bool
+    ) -> None:
         numerical = numerical_jacobian(self.func, self.inputs, self.diff_idx, self.eps)
         if check_backward_ad:
             outs = [self.outputs[k] for k in self.diff_out]
@@ -110,20 +129,26 @@ class _Check:
             for n, k in enumerate(self.diff_out):
                 for j in range(len(self.diff_inputs)):
                     self.compare("", n, j, first[n][j], numerical[k][j])
-            worst = max((float(np.max(np.abs(a - b), initial=0.0))
-                         for ra, rb in zip(first, second) for a, b in zip(ra, rb)), default=0.0)
+            worst = max(
+                (
+                    float(np.max(np.abs(a - b), initial=0.0))
+                    for ra, rb in zip(first, second)
+                    for a, b in zip(ra, rb)
+                ),
+                default=0.0,
+            )
             if worst > nondet_tol:
                 raise GradcheckError(
                     "Backward is not reentrant, i.e., running backward with same input and "
                     "grad_output multiple times gives different values, although analytical "
                     f"gradient matches numerical gradient.The tolerance for nondeterminism was "
-                    f"{nondet_tol} (the largest difference found: {worst!r}).")
+                    f"{nondet_tol} (the largest difference found: {worst!r})."
+                )
         if check_forward_ad:
             forward = forward_jacobian(self.func, self.inputs, self.diff_idx)
             for n, k in enumerate(self.diff_out):
                 for j in range(len(self.diff_inputs)):
-                    self.compare("computed with forward mode ", n, j, forward[k][j],
-                                 numerical[k][j])
+                    self.compare("computed with forward mode ", n, j, forward[k][j], numerical[k][j])
 
     def fast(self) -> None:
         """torch's fast mode: compare ``v^T J u`` for random unit ``u`` (per input) and ``v`` (per
@@ -134,24 +159,31 @@ class _Check:
         numerical = [self._directional(j, u) for j, u in enumerate(us)]  # [input][output] J u
         for n, (k, v) in enumerate(zip(self.diff_out, vs)):
             out = self.outputs[k]
-            grads = engine.grad([out], self.diff_inputs,
-                                [_t.wrap(v.reshape(out._data.shape).astype(out._data.dtype))],
-                                retain_graph=True, allow_unused=True)
+            grads = engine.grad(
+                [out],
+                self.diff_inputs,
+                [_t.wrap(v.reshape(out._data.shape).astype(out._data.dtype))],
+                retain_graph=True,
+                allow_unused=True,
+            )
             for j, (g, u) in enumerate(zip(grads, us)):
                 a = 0.0 if g is None else float(g._data.reshape(-1).astype(np.float64) @ u)
                 num = float(numerical[j][k] @ v)
                 atol = self.atol * u.sum() * v.sum()  # torch's _adjusted_atol: v^T (atol) u
                 if abs(a - num) <= atol + self.rtol * abs(num):
                     continue
-                prefix = (f"(fast mode: v^T J u is {a!r} analytically and {num!r} numerically, "
-                          f"allowed difference {atol + self.rtol * abs(num)!r}; below, the full "
-                          "Jacobians of this pair, computed in slow mode)\n")
-                full_num = numerical_jacobian(self.func, self.inputs, [self.diff_idx[j]],
-                                              self.eps)[k][0]
+                prefix = (
+                    f"(fast mode: v^T J u is {a!r} analytically and {num!r} numerically, "
+                    f"allowed difference {atol + self.rtol * abs(num)!r}; below, the full "
+                    "Jacobians of this pair, computed in slow mode)\n"
+                )
+                full_num = numerical_jacobian(self.func, self.inputs, [self.diff_idx[j]], self.eps)[k][0]
                 full_ana = analytical_jacobian([out], [self.diff_inputs[j]])[0][0]
                 self.compare("", n, j, full_ana, full_num, prefix)
-                raise GradcheckError(prefix + self.title("", n, j) + " (in fast mode only: "
-                                     "the full Jacobians agree within the tolerance)")
+                raise GradcheckError(
+                    prefix + self.title("", n, j) + " (in fast mode only: "
+                    "the full Jacobians agree within the tolerance)"
+                )
 
     def _directional(self, j: int, u: np.ndarray) -> list:
         """``J u`` for every floating-point output by central differences along ``u``."""
@@ -162,8 +194,9 @@ class _Check:
         try:
             for sign in (1, -1):
                 x._data = (original + sign * step).astype(original.dtype)
-                outs.append([o._data.astype(np.float64, copy=True)
-                             for o in tensor_outputs(self.func(*self.inputs))])
+                outs.append(
+                    [o._data.astype(np.float64, copy=True) for o in tensor_outputs(self.func(*self.inputs))]
+                )
                 x._data = original
         finally:
             x._data = original
@@ -195,8 +228,7 @@ class _Check:
             outs = [self.outputs[k] for k in self.diff_out if k != skip]
             zeros = [_t.wrap(np.zeros(o._data.shape, dtype=o._data.dtype)) for o in outs]
             try:
-                grads = engine.grad(outs, self.diff_inputs, zeros, retain_graph=True,
-                                    allow_unused=True)
+                grads = engine.grad(outs, self.diff_inputs, zeros, retain_graph=True, allow_unused=True)
             except RuntimeError as e:
                 raise GradcheckError(
                     "Expected backward function to handle undefined output grads. Please look at "
@@ -206,7 +238,8 @@ class _Check:
                 raise GradcheckError(
                     "Expected all input grads to be undefined or zero when all output grads are "
                     'undefined or zero. Please look at "Notes about undefined output gradients" '
-                    'in "tools/autograd/derivatives.yaml"')
+                    'in "tools/autograd/derivatives.yaml"'
+                )
 
     def batched_grad(self) -> None:
         """The vjps of a batch of random cotangents through the batched step (vmap) must equal
@@ -218,10 +251,11 @@ class _Check:
             out = self.outputs[k]
 
             def vjp(rows: list, out=out) -> list:
-                gs = engine.grad([out], self.diff_inputs, rows, retain_graph=True,
-                                 allow_unused=True)
-                return [_t.wrap(np.zeros(x._data.shape, x._data.dtype)) if g is None else g
-                        for g, x in zip(gs, self.diff_inputs)]
+                gs = engine.grad([out], self.diff_inputs, rows, retain_graph=True, allow_unused=True)
+                return [
+                    _t.wrap(np.zeros(x._data.shape, x._data.dtype)) if g is None else g
+                    for g, x in zip(gs, self.diff_inputs)
+                ]
 
             basis = [_t.wrap(rng.uniform(-1, 1, (2, *out.shape)).astype(out._data.dtype))]
             got = batched_vjp(vjp, basis, vectorize=True)
@@ -231,15 +265,28 @@ class _Check:
                     raise GradcheckError(
                         f"For output {n} and input {j}:\n\nWhile computing batched gradients, got "
                         f"values that differ from the gradients computed one at a time.\n\nGot:\n"
-                        f"{g._data}\n\nExpected:\n{e._data}")
+                        f"{g._data}\n\nExpected:\n{e._data}"
+                    )
 
 
-def gradcheck(func: Callable, inputs: Any, *, eps: float = 1e-6, atol: float = 1e-5,
-              rtol: float = 1e-3, raise_exception: bool = True, nondet_tol: float = 0.0,
-              check_undefined_grad: bool = True, check_grad_dtypes: bool = False,
-              check_batched_grad: bool = False, check_batched_forward_grad: bool = False,
-              check_forward_ad: bool = False, check_backward_ad: bool = True,
-              fast_mode: bool = False, masked: bool | None = None) -> bool:
+def gradcheck(
+    func: Callable,
+    inputs: Any,
+    *,
+    eps: float = 1e-6,
+    atol: float = 1e-5,
+    rtol: float = 1e-3,
+    raise_exception: bool = True,
+    nondet_tol: float = 0.0,
+    check_undefined_grad: bool = True,
+    check_grad_dtypes: bool = False,
+    check_batched_grad: bool = False,
+    check_batched_forward_grad: bool = False,
+    check_forward_ad: bool = False,
+    check_backward_ad: bool = True,
+    fast_mode: bool = False,
+    masked: bool | None = None,
+) -> bool:
     """Check the derivatives of ``func`` at ``inputs`` against central finite differences.
 
     Parameters
@@ -268,8 +315,7 @@ def gradcheck(func: Callable, inputs: Any, *, eps: float = 1e-6, atol: float = 1
     True when every check passes; False on a failure with ``raise_exception=False``.
     """
     if not (check_forward_ad or check_backward_ad):
-        raise AssertionError("Expected at least one of check_forward_ad or check_backward_ad to "
-                             "be True")
+        raise AssertionError("Expected at least one of check_forward_ad or check_backward_ad to be True")
     inputs = as_tuple(inputs)
     diff_idx = _check_inputs(inputs)
     try:
@@ -313,13 +359,25 @@ def _random_grad_outputs(outputs: list, non_contiguous: bool) -> tuple:
     return tuple(result)
 
 
-def gradgradcheck(func: Callable, inputs: Any, grad_outputs: Any = None, *, eps: float = 1e-6,
-                  atol: float = 1e-5, rtol: float = 1e-3,
-                  gen_non_contig_grad_outputs: bool = False, raise_exception: bool = True,
-                  nondet_tol: float = 0.0, check_undefined_grad: bool = True,
-                  check_grad_dtypes: bool = False, check_batched_grad: bool = False,
-                  check_fwd_over_rev: bool = False, check_rev_over_rev: bool = True,
-                  fast_mode: bool = False, masked: bool = False) -> bool:
+def gradgradcheck(
+    func: Callable,
+    inputs: Any,
+    grad_outputs: Any = None,
+    *,
+    eps: float = 1e-6,
+    atol: float = 1e-5,
+    rtol: float = 1e-3,
+    gen_non_contig_grad_outputs: bool = False,
+    raise_exception: bool = True,
+    nondet_tol: float = 0.0,
+    check_undefined_grad: bool = True,
+    check_grad_dtypes: bool = False,
+    check_batched_grad: bool = False,
+    check_fwd_over_rev: bool = False,
+    check_rev_over_rev: bool = True,
+    fast_mode: bool = False,
+    masked: bool = False,
+) -> bool:
     """Check second derivatives: ``gradcheck`` of ``(inputs, grad_outputs) -> autograd.grad(
     func(inputs), inputs, grad_outputs, create_graph=True)``.
 
@@ -350,18 +408,26 @@ def gradgradcheck(func: Callable, inputs: Any, grad_outputs: Any = None, *, eps:
 
     def backward_of_func(*args: Any) -> tuple:
         # restore requires_grad: gradcheck's perturbations swap arrays, not flags, but be safe
-        ins = tuple(x.requires_grad_() if i in diff_inputs else x
-                    for i, x in enumerate(args[:-num_outputs]))
+        ins = tuple(x.requires_grad_() if i in diff_inputs else x for i, x in enumerate(args[:-num_outputs]))
         outs = [o for o in tensor_outputs(func(*ins)) if o._rg]
-        cts = tuple(x.requires_grad_() if i in diff_grads else x
-                    for i, x in enumerate(args[-num_outputs:]))
+        cts = tuple(x.requires_grad_() if i in diff_grads else x for i, x in enumerate(args[-num_outputs:]))
         wrt = [x for i, x in enumerate(ins) if i in diff_inputs]
         grads = engine.grad(outs, wrt, list(cts), create_graph=True, allow_unused=True)
         return tuple(g for g in grads if g is not None)
 
-    return gradcheck(backward_of_func, inputs + grad_outputs, eps=eps, atol=atol, rtol=rtol,
-                     raise_exception=raise_exception, nondet_tol=nondet_tol,
-                     check_undefined_grad=check_undefined_grad,
-                     check_grad_dtypes=check_grad_dtypes, check_batched_grad=check_batched_grad,
-                     check_forward_ad=check_fwd_over_rev, check_backward_ad=check_rev_over_rev,
-                     fast_mode=fast_mode, masked=masked)
+    return gradcheck(
+        backward_of_func,
+        inputs + grad_outputs,
+        eps=eps,
+        atol=atol,
+        rtol=rtol,
+        raise_exception=raise_exception,
+        nondet_tol=nondet_tol,
+        check_undefined_grad=check_undefined_grad,
+        check_grad_dtypes=check_grad_dtypes,
+        check_batched_grad=check_batched_grad,
+        check_forward_ad=check_fwd_over_rev,
+        check_backward_ad=check_rev_over_rev,
+        fast_mode=fast_mode,
+        masked=masked,
+    )

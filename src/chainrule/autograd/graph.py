@@ -43,11 +43,27 @@ class Op:
         a and b, or x0, x1, ...; y; dl/dy), as docstrings show it.
     """
 
-    __slots__ = ("name", "backward", "saves_out", "saves_inputs", "templates", "formula",
-                 "node_name", "same_shape", "saves")
+    __slots__ = (
+        "name",
+        "backward",
+        "saves_out",
+        "saves_inputs",
+        "templates",
+        "formula",
+        "node_name",
+        "same_shape",
+        "saves",
+    )
 
-    def __init__(self, name: str, backward: Callable, *, saves_out: bool = False,
-                 saves_inputs: bool = True, formula: str | tuple[str, ...] = "") -> None:
+    def __init__(
+        self,
+        name: str,
+        backward: Callable,
+        *,
+        saves_out: bool = False,
+        saves_inputs: bool = True,
+        formula: str | tuple[str, ...] = "",
+    ) -> None:
         self.name = name
         self.backward = backward
         self.saves_out = saves_out
@@ -81,8 +97,10 @@ class Op:
         try:
             return _PLACEHOLDER.sub(lambda m: fields[m.group(1)], template)
         except KeyError as e:
-            raise ValueError(f"op {self.name!r}: unknown placeholder {{{e.args[0]}}} in its formula "
-                             f"{template!r}; see Op's docstring for the known ones") from None
+            raise ValueError(
+                f"op {self.name!r}: unknown placeholder {{{e.args[0]}}} in its formula "
+                f"{template!r}; see Op's docstring for the known ones"
+            ) from None
 
     def __repr__(self) -> str:
         return f"Op({self.name!r})"
@@ -95,8 +113,16 @@ def generic_fields(op: Op) -> dict[str, str]:
     """The placeholders' generic names: x (one input), a and b (two), x0, x1, ... (more)."""
     n = len(op.templates)
     names = ("x",) if n == 1 else ("a", "b") if n == 2 else tuple(f"x{k}" for k in range(n))
-    fields = {"gy": "dl/dy", "y": "y", "xi": "x_i", "gi": "dl/dx_i", "c": "c", "n": "n",
-              "alpha": "alpha * ", "shape0": f"{names[0] if names else 'x'}.shape"}
+    fields = {
+        "gy": "dl/dy",
+        "y": "y",
+        "xi": "x_i",
+        "gi": "dl/dx_i",
+        "c": "c",
+        "n": "n",
+        "alpha": "alpha * ",
+        "shape0": f"{names[0] if names else 'x'}.shape",
+    }
     for k, name in enumerate(names):
         fields[f"x{k}"], fields[f"g{k}"] = name, f"dl/d{name}"
     return fields
@@ -106,8 +132,9 @@ def generic_fields(op: Op) -> dict[str, str]:
 REGISTRY: dict[str, Op] = {}
 
 
-def defop(name: str, *, saves_out: bool = False, saves_inputs: bool = True,
-          formula: str | tuple[str, ...] = ""):
+def defop(
+    name: str, *, saves_out: bool = False, saves_inputs: bool = True, formula: str | tuple[str, ...] = ""
+):
     """Decorator: register ``backward`` as the derivative rule of op ``name``; returns the Op."""
 
     def register(backward: Callable) -> Op:
@@ -134,14 +161,36 @@ class Node:
     the edges stay (they hold no data).
     """
 
-    __slots__ = ("op", "inputs", "metas", "edges", "out", "params", "versions", "out_version",
-                 "hooks", "meta", "__weakref__")
+    __slots__ = (
+        "op",
+        "inputs",
+        "metas",
+        "edges",
+        "out",
+        "params",
+        "versions",
+        "out_version",
+        "hooks",
+        "meta",
+        "__weakref__",
+    )
 
-    def __init__(self, op: Op, inputs: tuple, out: Any, params: tuple, versions,
-                 out_version, edges: tuple | None = None) -> None:
+    def __init__(
+        self,
+        op: Op,
+        inputs: tuple,
+        out: Any,
+        params: tuple,
+        versions,
+        out_version,
+        edges: tuple | None = None,
+    ) -> None:
         self.op = op
-        self.edges = edges if edges is not None else tuple(
-            (x.grad_fn if x.grad_fn is not None else x) if x._rg else None for x in inputs)
+        self.edges = (
+            edges
+            if edges is not None
+            else tuple((x.grad_fn if x.grad_fn is not None else x) if x._rg else None for x in inputs)
+        )
         if op.saves_inputs or SAVE_ALL_INPUTS[0]:
             self.inputs = inputs
             self.metas = None
@@ -175,8 +224,7 @@ class Node:
     def next_functions(self) -> tuple:
         """``(node, 0)`` per input, as torch shows it: the input's grad_fn, an ``AccumulateGrad``
         for a leaf that requires grad, None for a constant."""
-        return tuple((e if e is None or isinstance(e, Node) else AccumulateGrad(e), 0)
-                     for e in self.edges)
+        return tuple((e if e is None or isinstance(e, Node) else AccumulateGrad(e), 0) for e in self.edges)
 
     def register_hook(self, hook) -> None:
         if self.hooks is None:

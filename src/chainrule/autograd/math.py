@@ -53,10 +53,27 @@ def _astype(x, dtype):
 
 
 ARRAY_MATH = SimpleNamespace(
-    exp=np.exp, log=np.log, sin=np.sin, cos=np.cos, tan=np.tan, sqrt=np.sqrt, sign=np.sign,
-    log1p=np.log1p, sigmoid=sigmoid_array, erf=erf_array,
-    abs=np.abs, tanh=np.tanh, cosh=np.cosh, sinh=np.sinh, square=np.square, reciprocal=np.reciprocal,
-    where=np.where, floor_divide=np.floor_divide, trunc=np.trunc, maximum=np.maximum, minimum=np.minimum,
+    exp=np.exp,
+    log=np.log,
+    sin=np.sin,
+    cos=np.cos,
+    tan=np.tan,
+    sqrt=np.sqrt,
+    sign=np.sign,
+    log1p=np.log1p,
+    sigmoid=sigmoid_array,
+    erf=erf_array,
+    abs=np.abs,
+    tanh=np.tanh,
+    cosh=np.cosh,
+    sinh=np.sinh,
+    square=np.square,
+    reciprocal=np.reciprocal,
+    where=np.where,
+    floor_divide=np.floor_divide,
+    trunc=np.trunc,
+    maximum=np.maximum,
+    minimum=np.minimum,
     sum=lambda x, axis=None, keepdims=False: np.sum(x, axis=axis, keepdims=keepdims),
     sum_to=sum_to,
     broadcast_to=np.broadcast_to,
@@ -119,8 +136,6 @@ class _TensorMath:
         fn = adapters[name] if name in adapters else getattr(C, name)
         setattr(self, name, fn)  # resolved once
         return fn
-
-
 
 
 _TENSOR_MATH = _TensorMath()

@@ -154,8 +154,10 @@ class _Packed:
 
         t = self.unpack(self.value)
         if not isinstance(t, Tensor):
-            raise TypeError("Output of saved tensor unpack_hook expected to be a Tensor but got "
-                            f"result of type {type(t).__name__}")
+            raise TypeError(
+                "Output of saved tensor unpack_hook expected to be a Tensor but got "
+                f"result of type {type(t).__name__}"
+            )
         return t
 
 

@@ -14,8 +14,7 @@ import numpy as np
 from .extension import *  # noqa: F403
 from .extension import __all__ as _extension_all
 
-__all__ = ["is_cupy", "cupy_available", "namespace_of", "to_numpy", "to_host", "from_host",
-           *_extension_all]
+__all__ = ["is_cupy", "cupy_available", "namespace_of", "to_numpy", "to_host", "from_host", *_extension_all]
 
 
 def is_cupy(array) -> bool:

@@ -17,9 +17,23 @@ from collections.abc import Callable
 
 import numpy as np
 
-__all__ = ["register_array_type", "register_kernel", "override", "is_extended", "any_batched",
-           "any_true", "all_true", "all_samples", "lift_like", "zeros_for", "full_for", "copy_for",
-           "map_stacked", "map_elementwise", "finished_grad"]
+__all__ = [
+    "register_array_type",
+    "register_kernel",
+    "override",
+    "is_extended",
+    "any_batched",
+    "any_true",
+    "all_true",
+    "all_samples",
+    "lift_like",
+    "zeros_for",
+    "full_for",
+    "copy_for",
+    "map_stacked",
+    "map_elementwise",
+    "finished_grad",
+]
 
 #: array type -> its namespace: an object with this module's functions (any_true ... map_stacked)
 _TYPES: dict[type, object] = {}
@@ -27,8 +41,22 @@ _TYPES: dict[type, object] = {}
 _KERNELS: dict[tuple[Callable, type], Callable] = {}
 
 # types skipped without a lookup (index tuples hold these)
-_PLAIN = frozenset({np.ndarray, int, float, bool, slice, type(None), type(Ellipsis), np.bool_,
-                    np.int64, np.intp, np.float64, np.float32})
+_PLAIN = frozenset(
+    {
+        np.ndarray,
+        int,
+        float,
+        bool,
+        slice,
+        type(None),
+        type(Ellipsis),
+        np.bool_,
+        np.int64,
+        np.intp,
+        np.float64,
+        np.float32,
+    }
+)
 
 
 def register_array_type(cls: type, namespace) -> None:

@@ -35,8 +35,10 @@ def _read_bytes(path: str) -> bytes:
     try:
         return gzip.decompress(raw)
     except (EOFError, gzip.BadGzipFile, zlib.error) as e:
-        raise ValueError(f"IDX file '{path}' is gzip-compressed but cannot be decompressed ({e}): the "
-                         "file is truncated or corrupted; download it again") from None
+        raise ValueError(
+            f"IDX file '{path}' is gzip-compressed but cannot be decompressed ({e}): the "
+            "file is truncated or corrupted; download it again"
+        ) from None
 
 
 def read_idx(path: str | os.PathLike) -> np.ndarray:
@@ -60,30 +62,40 @@ def read_idx(path: str | os.PathLike) -> np.ndarray:
     path = os.fspath(path)
     raw = _read_bytes(path)
     if len(raw) < 4:
-        raise ValueError(f"IDX file '{path}' is too short ({len(raw)} bytes) to hold the 4-byte magic "
-                         "number: it is truncated or empty")
+        raise ValueError(
+            f"IDX file '{path}' is too short ({len(raw)} bytes) to hold the 4-byte magic "
+            "number: it is truncated or empty"
+        )
     if raw[0] != 0 or raw[1] != 0:
-        raise ValueError(f"'{path}' is not an IDX file: its magic number starts with bytes "
-                         f"{raw[:2].hex(' ')} instead of 00 00 (an HTML error page or another format "
-                         "saved under this name?)")
+        raise ValueError(
+            f"'{path}' is not an IDX file: its magic number starts with bytes "
+            f"{raw[:2].hex(' ')} instead of 00 00 (an HTML error page or another format "
+            "saved under this name?)"
+        )
     code, ndim = raw[2], raw[3]
     if code not in IDX_TYPES:
         known = ", ".join(f"0x{c:02X} ({d.name})" for c, d in IDX_TYPES.items())
-        raise ValueError(f"IDX file '{path}' has unknown type code 0x{code:02X} in its magic number; "
-                         f"IDX type codes are {known}")
+        raise ValueError(
+            f"IDX file '{path}' has unknown type code 0x{code:02X} in its magic number; "
+            f"IDX type codes are {known}"
+        )
     if ndim == 0:
         raise ValueError(f"IDX file '{path}' declares 0 dimensions in its magic number; expected 1 or more")
     header = 4 + 4 * ndim
     if len(raw) < header:
-        raise ValueError(f"IDX file '{path}' is truncated: its {ndim} dimension sizes need {header} header "
-                         f"bytes but the file has {len(raw)}")
+        raise ValueError(
+            f"IDX file '{path}' is truncated: its {ndim} dimension sizes need {header} header "
+            f"bytes but the file has {len(raw)}"
+        )
     shape = tuple(int(s) for s in np.frombuffer(raw, dtype=">u4", count=ndim, offset=4))
     dtype = IDX_TYPES[code]
     need = int(np.prod(shape, dtype=np.int64)) * dtype.itemsize
     have = len(raw) - header
     if have != need:
         what = "truncated" if have < need else "longer than its header says (corrupted?)"
-        raise ValueError(f"IDX file '{path}' is {what}: shape {list(shape)} of {dtype.name} needs {need} "
-                         f"bytes of data, the file holds {have}")
+        raise ValueError(
+            f"IDX file '{path}' is {what}: shape {list(shape)} of {dtype.name} needs {need} "
+            f"bytes of data, the file holds {have}"
+        )
     data = np.frombuffer(raw, dtype=dtype, offset=header).reshape(shape)
     return data.astype(dtype.newbyteorder("="))  # a writable copy in native byte order

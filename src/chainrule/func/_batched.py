@@ -32,9 +32,20 @@ import numpy as np
 
 from ._batching_methods import NdarrayMethods
 
-__all__ = ["BatchedArray", "batched", "RULES", "rule", "level_of", "lift", "physical",
-           "add_batch_dim", "remove_batch_dim", "normalize_axis", "normalize_axes",
-           "data_dependent_error"]
+__all__ = [
+    "BatchedArray",
+    "batched",
+    "RULES",
+    "rule",
+    "level_of",
+    "lift",
+    "physical",
+    "add_batch_dim",
+    "remove_batch_dim",
+    "normalize_axis",
+    "normalize_axes",
+    "data_dependent_error",
+]
 
 #: NumPy function -> batching rule (called with the function's own arguments)
 RULES: dict[Callable, Callable] = {}
@@ -45,8 +56,16 @@ class _Implementations:
     ``_batching_ufunc`` and ``_batching_index`` as they load: they import this module, not the
     other way round (``vmap`` imports every rule module)."""
 
-    __slots__ = ("elementwise", "gufunc", "matmul", "outer", "reduce_method", "ufunc_at", "getitem",
-                 "setitem")
+    __slots__ = (
+        "elementwise",
+        "gufunc",
+        "matmul",
+        "outer",
+        "reduce_method",
+        "ufunc_at",
+        "getitem",
+        "setitem",
+    )
 
 
 IMPL = _Implementations()
@@ -83,8 +102,16 @@ class _Flags:
         self._p = p
 
     def __getattr__(self, name: str):
-        if name in ("c_contiguous", "contiguous", "f_contiguous", "writeable", "aligned",
-                    "owndata", "fortran", "writebackifcopy"):
+        if name in (
+            "c_contiguous",
+            "contiguous",
+            "f_contiguous",
+            "writeable",
+            "aligned",
+            "owndata",
+            "fortran",
+            "writebackifcopy",
+        ):
             return getattr(self._p.flags, name)
         raise AttributeError(name)
 
@@ -166,8 +193,10 @@ class BatchedArray(NdarrayMethods):
     @property
     def mT(self) -> BatchedArray:  # noqa: N802
         if len(self._shape) < 2:
-            raise ValueError(f"matrix transpose with ndim < 2 is undefined (a batched array of logical "
-                             f"shape {self._shape})")
+            raise ValueError(
+                f"matrix transpose with ndim < 2 is undefined (a batched array of logical "
+                f"shape {self._shape})"
+            )
         return BatchedArray(np.swapaxes(self._p, -1, -2), self._level)
 
     @property
@@ -273,6 +302,8 @@ class BatchedArray(NdarrayMethods):
         IMPL.setitem(self, index, value)
 
     # ---- operators: the ufunc rule directly (ndarray's operators defer the same way) ---------
+    # one line per delegating method, so the table reads at a glance
+    # fmt: off
     def __add__(self, o): return IMPL.elementwise(np.add, (self, o), {}) if _ok(o) else NotImplemented
     def __radd__(self, o): return IMPL.elementwise(np.add, (o, self), {}) if _ok(o) else NotImplemented
     def __sub__(self, o): return IMPL.elementwise(np.subtract, (self, o), {}) if _ok(o) else NotImplemented
@@ -330,6 +361,7 @@ class BatchedArray(NdarrayMethods):
     def __ipow__(self, o): return self._inplace(np.power, o)
     def __iand__(self, o): return self._inplace(np.bitwise_and, o)
     def __ior__(self, o): return self._inplace(np.bitwise_or, o)
+    # fmt: on
 
 
 _OPERANDS = (np.ndarray, np.generic, BatchedArray, int, float, bool, complex)
@@ -480,7 +512,8 @@ def fallback(func, args, kwargs: dict):
         warnings.warn(
             f"There is a performance drop because we have not yet implemented the batching rule for "
             f"{name}. chainrule's vmap runs it once per sample (a Python loop over the batch).",
-            UserWarning, stacklevel=4,
+            UserWarning,
+            stacklevel=4,
         )
     results = [func(*_slice(args, level, i), **_slice(kwargs, level, i)) for i in range(size)]
     return _stack_results(results, level, name)
@@ -503,5 +536,3 @@ def _stack_results(results: list, level: int, name: str):
             f"vmap: {name} gives results of different shapes {shapes} for different samples (a "
             "data-dependent shape), which vmap cannot batch; call it outside vmap"
         ) from None
-
-

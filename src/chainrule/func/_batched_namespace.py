@@ -19,8 +19,22 @@ from ._batching_linalg import map_stacked as _map_stacked
 
 __all__ = ["BATCHED"]
 
-_PLAIN = frozenset({np.ndarray, int, float, bool, slice, type(None), type(Ellipsis), np.bool_,
-                    np.int64, np.intp, np.float64, np.float32})
+_PLAIN = frozenset(
+    {
+        np.ndarray,
+        int,
+        float,
+        bool,
+        slice,
+        type(None),
+        type(Ellipsis),
+        np.bool_,
+        np.int64,
+        np.intp,
+        np.float64,
+        np.float32,
+    }
+)
 
 
 def _most_batched(values):

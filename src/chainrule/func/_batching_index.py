@@ -65,11 +65,12 @@ def _expand(index: tuple, ndim: int) -> list:
         elif i is not None and type(i) is not np.bool_:
             consumed += 1
     if consumed > ndim:
-        raise IndexError(f"too many indices for array: array is {ndim}-dimensional, but {consumed} "
-                         "were indexed")
+        raise IndexError(
+            f"too many indices for array: array is {ndim}-dimensional, but {consumed} were indexed"
+        )
     fill = [slice(None)] * (ndim - consumed)
     if ellipsis >= 0:
-        return items[:ellipsis] + fill + items[ellipsis + 1:]
+        return items[:ellipsis] + fill + items[ellipsis + 1 :]
     return items + fill
 
 
@@ -93,8 +94,7 @@ def _plan(items: list, level: int, size: int, target_batched: bool) -> _Plan:
     if any(type(i) is np.bool_ for i in items):
         raise IndexError("vmap: a 0-d bool index together with index arrays is not supported")
     adv = [k for k, i in enumerate(items) if k in arrays or _is_int(i)]
-    adv_nd = max(len(items[k]._shape) if type(items[k]) is BatchedArray else np.ndim(items[k])
-                 for k in adv)
+    adv_nd = max(len(items[k]._shape) if type(items[k]) is BatchedArray else np.ndim(items[k]) for k in adv)
     adjacent = adv[-1] - adv[0] + 1 == len(adv)
     n_pre = adv[0]  # everything before the first advanced index is a slice or None: one dim each
     phys = list(items)
@@ -106,8 +106,12 @@ def _plan(items: list, level: int, size: int, target_batched: bool) -> _Plan:
     if target_batched:
         phys.insert(0, np.arange(size).reshape((size,) + (1,) * adv_nd))
         if adjacent and n_pre:  # physical (batch, *adv, *pre, *post): move the advanced dims back
-            perm = ((0,) + tuple(range(1 + adv_nd, 1 + adv_nd + n_pre)) + tuple(range(1, 1 + adv_nd))
-                    + tuple(range(1 + adv_nd + n_pre, 1 + nd)))
+            perm = (
+                (0,)
+                + tuple(range(1 + adv_nd, 1 + adv_nd + n_pre))
+                + tuple(range(1, 1 + adv_nd))
+                + tuple(range(1 + adv_nd + n_pre, 1 + nd))
+            )
         else:
             perm = None
     else:  # the batch dim comes from the batched index arrays, at the advanced dims' place
@@ -149,7 +153,7 @@ def _value_layout(value, plan: _Plan, level: int, size: int):
         v = value._p
         vn = len(value._shape)
         if vn > nd:  # NumPy accepts extra leading 1s on the value
-            v = v.reshape((size,) + value._shape[vn - nd:])
+            v = v.reshape((size,) + value._shape[vn - nd :])
             vn = nd
         v = pad_to(v, size, v.shape[1:], nd)
     else:
@@ -158,7 +162,7 @@ def _value_layout(value, plan: _Plan, level: int, size: int):
         v = value if isinstance(value, np.ndarray | BatchedArray) else np.asarray(value)
         vn = v.ndim
         if vn > nd:
-            v = v.reshape(v.shape[vn - nd:])
+            v = v.reshape(v.shape[vn - nd :])
         v = v.reshape((1,) * (nd + 1 - v.ndim) + v.shape)
     if plan.perm is not None:
         v = np.transpose(v, tuple(np.argsort(plan.perm)))
@@ -174,9 +178,10 @@ def _leading_mask(x: BatchedArray, idx: tuple, level: int):
     rest = idx[1:]
     if any(not (i is Ellipsis or (type(i) is slice and i == slice(None))) for i in rest):
         return None
-    if m._shape != x._shape[:len(m._shape)]:
-        raise IndexError(f"The shape of the mask {m._shape} does not match the shape of the indexed "
-                         f"tensor {x._shape}")
+    if m._shape != x._shape[: len(m._shape)]:
+        raise IndexError(
+            f"The shape of the mask {m._shape} does not match the shape of the indexed tensor {x._shape}"
+        )
     return m
 
 
@@ -260,8 +265,10 @@ def _putmask(a, mask, values):
         raise _inplace_error("putmask")
     vshape = np.shape(values) if type(values) is not BatchedArray else values.shape
     if vshape not in ((), a.shape):  # putmask cycles a shorter values array: no batched meaning
-        raise RuntimeError(f"vmap: np.putmask with values of shape {vshape} (not () nor the array's "
-                           f"{a.shape}) is not supported on batched arrays")
+        raise RuntimeError(
+            f"vmap: np.putmask with values of shape {vshape} (not () nor the array's "
+            f"{a.shape}) is not supported on batched arrays"
+        )
     np.copyto(a, values, where=mask)
 
 

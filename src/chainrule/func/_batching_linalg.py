@@ -39,14 +39,14 @@ def map_stacked(fn, arrays: tuple, cores: tuple):
     """
     level, size = level_of(arrays)
     shapes = [x._shape if type(x) is BatchedArray else np.shape(x) for x in arrays]
-    stack = np.broadcast_shapes(*(s[:len(s) - c] for s, c in zip(shapes, cores)))
+    stack = np.broadcast_shapes(*(s[: len(s) - c] for s, c in zip(shapes, cores)))
     phys = []
     for x, s, c in zip(arrays, shapes, cores):
         if _top(x, level):
             p = pad_to(x._p, size, x._shape, len(stack) + c)
         else:
             p = (x if isinstance(x, np.ndarray | BatchedArray) else np.asarray(x))[None]
-        phys.append(np.broadcast_to(p, (size,) + stack + s[len(s) - c:]))
+        phys.append(np.broadcast_to(p, (size,) + stack + s[len(s) - c :]))
     return _wrap_arrays(fn(*phys), level)
 
 
@@ -68,9 +68,27 @@ def _make_stacked(func):
     rule(func)(stacked)
 
 
-for _name in ("inv", "det", "slogdet", "cholesky", "eigh", "eigvalsh", "svd", "qr", "pinv",
-              "matrix_rank", "matrix_power", "eig", "eigvals", "svdvals", "matrix_norm", "cond",
-              "matrix_transpose", "diagonal", "trace"):
+for _name in (
+    "inv",
+    "det",
+    "slogdet",
+    "cholesky",
+    "eigh",
+    "eigvalsh",
+    "svd",
+    "qr",
+    "pinv",
+    "matrix_rank",
+    "matrix_power",
+    "eig",
+    "eigvals",
+    "svdvals",
+    "matrix_norm",
+    "cond",
+    "matrix_transpose",
+    "diagonal",
+    "trace",
+):
     _make_stacked(getattr(np.linalg, _name))
 
 
@@ -105,17 +123,26 @@ def _norm(x, ord=None, axis=None, keepdims=False):  # noqa: A002  (NumPy's name)
         if nd != 2:
             raise ValueError("Improper number of dimensions to norm.")
         axis = (0, 1)
-    axes = normalize_axis(axis, nd) + 1 if isinstance(axis, int | np.integer) else \
-        tuple(a + 1 for a in normalize_axes(axis, nd))
+    axes = (
+        normalize_axis(axis, nd) + 1
+        if isinstance(axis, int | np.integer)
+        else tuple(a + 1 for a in normalize_axes(axis, nd))
+    )
     return BatchedArray(np.linalg.norm(p, ord=ord, axis=axes, keepdims=keepdims), level)
 
 
 @rule(np.linalg.vector_norm)
 def _vector_norm(x, *, axis=None, keepdims=False, ord=2):  # noqa: A002
     nd = len(x._shape)
-    axes = tuple(range(1, nd + 1)) if axis is None else (
-        normalize_axis(axis, nd) + 1 if isinstance(axis, int | np.integer)
-        else tuple(a + 1 for a in normalize_axes(axis, nd)))
+    axes = (
+        tuple(range(1, nd + 1))
+        if axis is None
+        else (
+            normalize_axis(axis, nd) + 1
+            if isinstance(axis, int | np.integer)
+            else tuple(a + 1 for a in normalize_axes(axis, nd))
+        )
+    )
     return BatchedArray(np.linalg.vector_norm(x._p, axis=axes, keepdims=keepdims, ord=ord), x._level)
 
 

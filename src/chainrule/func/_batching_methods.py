@@ -24,10 +24,8 @@ class NdarrayMethods:
             return type(self)(self._p.view(*args), self._level)
         return type(self)(self._p.view(), self._level)
 
-    def astype(self, dtype, order: str = "K", casting: str = "unsafe", subok: bool = True,
-               copy: bool = True):
-        return type(self)(self._p.astype(dtype, order=order, casting=casting, copy=copy),
-                            self._level)
+    def astype(self, dtype, order: str = "K", casting: str = "unsafe", subok: bool = True, copy: bool = True):
+        return type(self)(self._p.astype(dtype, order=order, casting=casting, copy=copy), self._level)
 
     def copy(self, order: str = "C"):
         return type(self)(self._p.copy(order=order), self._level)
@@ -83,15 +81,13 @@ class NdarrayMethods:
     def any(self, axis=None, out=None, keepdims=False, **kw):
         if out is None and not kw:
             # by keyword: ndarray.any passes positional arguments on as (axis, dtype, out, ...)
-            return type(self)(self._p.any(axis=self._physical_axes(axis), keepdims=keepdims),
-                              self._level)
+            return type(self)(self._p.any(axis=self._physical_axes(axis), keepdims=keepdims), self._level)
         return np.any(self, axis=axis, out=out, keepdims=keepdims, **kw)
 
     def all(self, axis=None, out=None, keepdims=False, **kw):
         if out is None and not kw:
             # by keyword: ndarray.all passes positional arguments on as (axis, dtype, out, ...)
-            return type(self)(self._p.all(axis=self._physical_axes(axis), keepdims=keepdims),
-                              self._level)
+            return type(self)(self._p.all(axis=self._physical_axes(axis), keepdims=keepdims), self._level)
         return np.all(self, axis=axis, out=out, keepdims=keepdims, **kw)
 
     def argmax(self, axis=None, out=None, *, keepdims=False):

@@ -16,8 +16,16 @@ from ..kernels import conv as K
 from ..kernels import pool as P
 from ._batched import BatchedArray, level_of, lift
 
-__all__ = ["conv", "conv_weight", "conv_transpose", "pool_windows", "max_pool_backward",
-           "max_pool_indices", "max_pool_flat_index", "avg_pool_backward"]
+__all__ = [
+    "conv",
+    "conv_weight",
+    "conv_transpose",
+    "pool_windows",
+    "max_pool_backward",
+    "max_pool_indices",
+    "max_pool_flat_index",
+    "avg_pool_backward",
+]
 
 
 def _top(x, level: int) -> bool:
@@ -30,13 +38,13 @@ def _fold(x, level: int, size: int, axis: int = 0):
     if axis:
         p = np.moveaxis(p, 0, axis)
     s = p.shape
-    return p.reshape(s[:axis] + (s[axis] * s[axis + 1],) + s[axis + 2:])
+    return p.reshape(s[:axis] + (s[axis] * s[axis + 1],) + s[axis + 2 :])
 
 
 def _unfold(y, level: int, size: int, axis: int = 0) -> BatchedArray:
     """The inverse of ``_fold``: ``y``'s ``axis`` (B * n) split, the batch moved to the front."""
     s = y.shape
-    y = y.reshape(s[:axis] + (size, s[axis] // size) + s[axis + 1:])
+    y = y.reshape(s[:axis] + (size, s[axis] // size) + s[axis + 1 :])
     if axis:
         y = np.moveaxis(y, axis, 0)
     return BatchedArray(y, level)
@@ -65,13 +73,26 @@ def conv(x, w, b, stride, padding, out_hw, dilation, groups):
     """``conv_array`` for batched arguments."""
     level, size = level_of((x, w, b))
     if not _top(w, level):  # the batch folds into N
-        y = _unfold(K.conv_array(_fold(x, level, size), w, None if _top(b, level) else b, stride,
-                               padding, out_hw, dilation, groups), level, size)
+        y = _unfold(
+            K.conv_array(
+                _fold(x, level, size),
+                w,
+                None if _top(b, level) else b,
+                stride,
+                padding,
+                out_hw,
+                dilation,
+                groups,
+            ),
+            level,
+            size,
+        )
         return _add_bias(y, b) if _top(b, level) else y
     wp = w._p  # per-sample weights: the batch folds into the channels and the groups
     wg = wp.reshape((size * wp.shape[1],) + wp.shape[2:])
-    yc = K.conv_array(_to_channels(x, level, size), wg, None, stride, padding, out_hw, dilation,
-                    size * groups)
+    yc = K.conv_array(
+        _to_channels(x, level, size), wg, None, stride, padding, out_hw, dilation, size * groups
+    )
     return _add_bias(_from_channels(yc, level, size), b)
 
 
@@ -79,8 +100,15 @@ def conv_weight(x, g, weight_shape, stride, padding, dilation, groups):
     """``conv_weight_array`` for batched arguments: one weight gradient per sample."""
     level, size = level_of((x, g))
     shape = (size * weight_shape[0],) + tuple(weight_shape[1:])
-    dw = K.conv_weight_array(_to_channels(x, level, size), _to_channels(g, level, size), shape,
-                           stride, padding, dilation, size * groups)
+    dw = K.conv_weight_array(
+        _to_channels(x, level, size),
+        _to_channels(g, level, size),
+        shape,
+        stride,
+        padding,
+        dilation,
+        size * groups,
+    )
     return BatchedArray(dw.reshape((size,) + tuple(weight_shape)), level)
 
 
@@ -88,13 +116,26 @@ def conv_transpose(x, w, b, stride, padding, out_hw, dilation, groups):
     """``conv_transpose_array`` for batched arguments."""
     level, size = level_of((x, w, b))
     if not _top(w, level):
-        y = _unfold(K.conv_transpose_array(_fold(x, level, size), w, None if _top(b, level) else b,
-                                         stride, padding, out_hw, dilation, groups), level, size)
+        y = _unfold(
+            K.conv_transpose_array(
+                _fold(x, level, size),
+                w,
+                None if _top(b, level) else b,
+                stride,
+                padding,
+                out_hw,
+                dilation,
+                groups,
+            ),
+            level,
+            size,
+        )
         return _add_bias(y, b) if _top(b, level) else y
     wp = w._p
     wg = wp.reshape((size * wp.shape[1],) + wp.shape[2:])
-    yc = K.conv_transpose_array(_to_channels(x, level, size), wg, None, stride, padding, out_hw,
-                              dilation, size * groups)
+    yc = K.conv_transpose_array(
+        _to_channels(x, level, size), wg, None, stride, padding, out_hw, dilation, size * groups
+    )
     return _add_bias(_from_channels(yc, level, size), b)
 
 
@@ -107,14 +148,14 @@ def pool_windows(geom, x, fill):
 
 def max_pool_backward(g, geom, t):
     level, size = level_of((g, t))
-    return _unfold(P.max_pool_backward_array(_fold(g, level, size), geom, _fold(t, level, size, 1)),
-                   level, size)
+    return _unfold(
+        P.max_pool_backward_array(_fold(g, level, size), geom, _fold(t, level, size, 1)), level, size
+    )
 
 
 def max_pool_indices(t, out, geom):
     level, size = level_of((t, out))
-    return _unfold(P.max_pool2d_indices(_fold(t, level, size, 1), _fold(out, level, size), geom),
-                   level, size)
+    return _unfold(P.max_pool2d_indices(_fold(t, level, size, 1), _fold(out, level, size), geom), level, size)
 
 
 def avg_pool_backward(g, geom, divisor):

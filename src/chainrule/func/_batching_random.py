@@ -15,9 +15,11 @@ __all__ = ["ACTIVE", "push", "pop"]
 #: (level, batch size, randomness) of the running vmaps, outermost first
 ACTIVE: list = []
 
-_ERROR = ("vmap: called random operation while in randomness error mode. Please either use the "
-          "'same' or 'different' randomness flags on vmap or perform the randomness operation out "
-          "of vmap")
+_ERROR = (
+    "vmap: called random operation while in randomness error mode. Please either use the "
+    "'same' or 'different' randomness flags on vmap or perform the randomness operation out "
+    "of vmap"
+)
 
 
 def push(level: int, size: int, randomness: str) -> None:
@@ -77,8 +79,9 @@ class _BatchedGenerator:
         return self._wrap(self._g.normal(loc, scale, self._lead() + _size(size)))
 
     def integers(self, low, high=None, size=None, dtype=np.int64, endpoint=False):
-        return self._wrap(self._g.integers(low, high, self._lead() + _size(size), dtype=dtype,
-                                           endpoint=endpoint))
+        return self._wrap(
+            self._g.integers(low, high, self._lead() + _size(size), dtype=dtype, endpoint=endpoint)
+        )
 
     def permutation(self, x):
         n = int(x) if isinstance(x, int | np.integer) else len(x)
@@ -87,5 +90,7 @@ class _BatchedGenerator:
         return self._wrap(perm if isinstance(x, int | np.integer) else np.asarray(x)[perm])
 
     def __getattr__(self, name: str):
-        raise RuntimeError(f"vmap: randomness='different' does not support Generator.{name} yet; "
-                           "draw outside vmap, or use randomness='same'")
+        raise RuntimeError(
+            f"vmap: randomness='different' does not support Generator.{name} yet; "
+            "draw outside vmap, or use randomness='same'"
+        )

@@ -77,8 +77,19 @@ def _out(kw: dict, level: int, who: str):
 
 
 # ---- reductions ---------------------------------------------------------------------------------
-_METHODS = {np.sum: "sum", np.prod: "prod", np.mean: "mean", np.std: "std", np.var: "var",
-            np.max: "max", np.min: "min", np.amax: "max", np.amin: "min", np.any: "any", np.all: "all"}
+_METHODS = {
+    np.sum: "sum",
+    np.prod: "prod",
+    np.mean: "mean",
+    np.std: "std",
+    np.var: "var",
+    np.max: "max",
+    np.min: "min",
+    np.amax: "max",
+    np.amin: "min",
+    np.any: "any",
+    np.all: "all",
+}
 
 
 def _make_reduction(func, *, flat_none: bool = False):
@@ -88,8 +99,13 @@ def _make_reduction(func, *, flat_none: bool = False):
     method = _METHODS.get(func)
 
     def reduction(a, axis=None, *args, **kwargs):
-        if not args and type(a) is BatchedArray and kwargs.get("out") is None \
-                and "where" not in kwargs and not (flat_none and axis is None):
+        if (
+            not args
+            and type(a) is BatchedArray
+            and kwargs.get("out") is None
+            and "where" not in kwargs
+            and not (flat_none and axis is None)
+        ):
             nd = len(a._shape)  # the common call (np.sum(x, axis=..., keepdims=...)): no rebinding
             if axis is None:
                 axes = tuple(range(1, nd + 1))
@@ -133,9 +149,30 @@ def _make_reduction(func, *, flat_none: bool = False):
     return reduction
 
 
-for _f in (np.sum, np.prod, np.mean, np.std, np.var, np.max, np.min, np.amax, np.amin, np.any,
-           np.all, np.nansum, np.nanprod, np.nanmean, np.nanstd, np.nanvar, np.nanmax, np.nanmin,
-           np.count_nonzero, np.ptp, np.median, np.nanmedian):
+for _f in (
+    np.sum,
+    np.prod,
+    np.mean,
+    np.std,
+    np.var,
+    np.max,
+    np.min,
+    np.amax,
+    np.amin,
+    np.any,
+    np.all,
+    np.nansum,
+    np.nanprod,
+    np.nanmean,
+    np.nanstd,
+    np.nanvar,
+    np.nanmax,
+    np.nanmin,
+    np.count_nonzero,
+    np.ptp,
+    np.median,
+    np.nanmedian,
+):
     _make_reduction(_f)
 for _f in (np.argmax, np.argmin, np.nanargmax, np.nanargmin):
     _make_reduction(_f, flat_none=True)
@@ -251,8 +288,23 @@ def _elementwise_function(func):
     rule(func)(each)
 
 
-for _f in (np.round, np.around, np.nan_to_num, np.real, np.imag, np.angle, np.fix, np.sinc, np.i0,
-           np.copy, np.ascontiguousarray, np.isneginf, np.isposinf, np.iscomplex, np.isreal):
+for _f in (
+    np.round,
+    np.around,
+    np.nan_to_num,
+    np.real,
+    np.imag,
+    np.angle,
+    np.fix,
+    np.sinc,
+    np.i0,
+    np.copy,
+    np.ascontiguousarray,
+    np.isneginf,
+    np.isposinf,
+    np.iscomplex,
+    np.isreal,
+):
     _elementwise_function(_f)
 
 

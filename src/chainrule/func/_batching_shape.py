@@ -61,8 +61,9 @@ def _permute_dims(a, axes=None):
 @rule(np.swapaxes)
 def _swapaxes(a, axis1, axis2):
     nd = len(a._shape)
-    return BatchedArray(np.swapaxes(a._p, normalize_axis(axis1, nd) + 1, normalize_axis(axis2, nd) + 1),
-                        a._level)
+    return BatchedArray(
+        np.swapaxes(a._p, normalize_axis(axis1, nd) + 1, normalize_axis(axis2, nd) + 1), a._level
+    )
 
 
 @rule(np.moveaxis)
@@ -140,8 +141,11 @@ def _roll(a, shift, axis=None):
         flat = np.roll(a._p.reshape((size, -1)), shift, axis=1)
         return BatchedArray(flat.reshape(a._p.shape), level)
     nd = len(a._shape)
-    axes = normalize_axis(axis, nd) + 1 if isinstance(axis, int | np.integer) else \
-        tuple(x + 1 for x in normalize_axes(axis, nd))
+    axes = (
+        normalize_axis(axis, nd) + 1
+        if isinstance(axis, int | np.integer)
+        else tuple(x + 1 for x in normalize_axes(axis, nd))
+    )
     return BatchedArray(np.roll(a._p, shift, axis=axes), level)
 
 
@@ -181,18 +185,21 @@ _make_tri(np.triu)
 @rule(np.diagonal)
 def _diagonal(a, offset=0, axis1=0, axis2=1):
     nd = len(a._shape)
-    return BatchedArray(np.diagonal(a._p, offset, normalize_axis(axis1, nd) + 1,
-                                    normalize_axis(axis2, nd) + 1), a._level)
+    return BatchedArray(
+        np.diagonal(a._p, offset, normalize_axis(axis1, nd) + 1, normalize_axis(axis2, nd) + 1), a._level
+    )
 
 
 @rule(np.trace)
 def _trace(a, offset=0, axis1=0, axis2=1, dtype=None, out=None):
     nd = len(a._shape)
     if out is not None:
-        return fallback(np.trace, (a,), {"offset": offset, "axis1": axis1, "axis2": axis2,
-                                          "dtype": dtype, "out": out})
-    return BatchedArray(np.trace(a._p, offset, normalize_axis(axis1, nd) + 1,
-                                 normalize_axis(axis2, nd) + 1, dtype), a._level)
+        return fallback(
+            np.trace, (a,), {"offset": offset, "axis1": axis1, "axis2": axis2, "dtype": dtype, "out": out}
+        )
+    return BatchedArray(
+        np.trace(a._p, offset, normalize_axis(axis1, nd) + 1, normalize_axis(axis2, nd) + 1, dtype), a._level
+    )
 
 
 @rule(np.diag)
@@ -220,8 +227,9 @@ def _sliding_window_view(x, window_shape, axis=None, *, subok=False, writeable=F
     nd = len(x._shape)
     window_shape = (window_shape,) if isinstance(window_shape, int | np.integer) else tuple(window_shape)
     axes = tuple(range(1, nd + 1)) if axis is None else tuple(a + 1 for a in normalize_axes(axis, nd))
-    return BatchedArray(np.lib.stride_tricks.sliding_window_view(
-        x._p, window_shape, axis=axes, writeable=writeable), x._level)
+    return BatchedArray(
+        np.lib.stride_tricks.sliding_window_view(x._p, window_shape, axis=axes, writeable=writeable), x._level
+    )
 
 
 @rule(np.pad)
@@ -231,8 +239,10 @@ def _pad(array, pad_width, mode="constant", **kwargs):
         return fallback(np.pad, (array, pad_width), dict(kwargs, mode=mode))
     array = lift(array, level, size)
     nd = len(array._shape)
-    widths = np.broadcast_to(np.asarray(pad_width, dtype=np.intp).reshape(-1, 2)
-                             if np.ndim(pad_width) else np.asarray(pad_width), (nd, 2))
+    widths = np.broadcast_to(
+        np.asarray(pad_width, dtype=np.intp).reshape(-1, 2) if np.ndim(pad_width) else np.asarray(pad_width),
+        (nd, 2),
+    )
     widths = ((0, 0),) + tuple(tuple(int(v) for v in w) for w in widths)
     return BatchedArray(np.pad(array._p, widths, mode=mode, **kwargs), level)
 
@@ -325,8 +335,11 @@ for _f in (np.zeros_like, np.ones_like, np.empty_like):
 def _full_like(a, fill_value, dtype=None, order="K", subok=True, shape=None, *, device=None):
     level, size = level_of((a, fill_value))
     if _top(fill_value, level):
-        base = np.zeros_like(a, dtype=dtype or a.dtype, shape=shape) if _top(a, level) else \
-            lift(np.zeros_like(a, dtype=dtype, shape=shape), level, size).copy()
+        base = (
+            np.zeros_like(a, dtype=dtype or a.dtype, shape=shape)
+            if _top(a, level)
+            else lift(np.zeros_like(a, dtype=dtype, shape=shape), level, size).copy()
+        )
         base[...] = fill_value
         return base
     if shape is not None:
@@ -388,8 +401,9 @@ def _isrealobj(x):
 
 @rule(np.nonzero, np.argwhere, np.flatnonzero)
 def _data_dependent(a, *args, **kwargs):
-    raise data_dependent_error("nonzero/argwhere: the number of nonzero elements differs per sample, "
-                               "a data-dependent shape")
+    raise data_dependent_error(
+        "nonzero/argwhere: the number of nonzero elements differs per sample, a data-dependent shape"
+    )
 
 
 @rule(np.unravel_index)
@@ -404,4 +418,3 @@ def _interp(x, xp, fp, left=None, right=None, period=None):
     if _top(xp, level) or _top(fp, level):
         return fallback(np.interp, (x, xp, fp), {"left": left, "right": right, "period": period})
     return BatchedArray(np.interp(x._p, xp, fp, left, right, period), level)
-

@@ -76,8 +76,10 @@ def matmul(a, b, kwargs: dict):
     an = len(a._shape) if type(a) is BatchedArray else np.ndim(a)
     bn = len(b._shape) if type(b) is BatchedArray else np.ndim(b)
     if an == 0 or bn == 0:
-        raise ValueError("matmul: Input operand does not have enough dimensions (a 0-d operand); use "
-                         "multiply for a product with a scalar")
+        raise ValueError(
+            "matmul: Input operand does not have enough dimensions (a 0-d operand); use "
+            "multiply for a product with a scalar"
+        )
     drop_row = a_b and an == 1
     drop_col = b_b and bn == 1
     sa = ((1,) + a._shape if drop_row else a._shape) if a_b else None
@@ -85,10 +87,16 @@ def matmul(a, b, kwargs: dict):
     la = len(sa) - 2 if a_b else max(an - 2, 0)
     lb = len(sb) - 2 if b_b else max(bn - 2, 0)
     loops = la if la > lb else lb
-    pa = a._p.reshape((size,) + (1,) * (loops - la) + sa) if a_b and (drop_row or la < loops) \
+    pa = (
+        a._p.reshape((size,) + (1,) * (loops - la) + sa)
+        if a_b and (drop_row or la < loops)
         else (a._p if a_b else a)
-    pb = b._p.reshape((size,) + (1,) * (loops - lb) + sb) if b_b and (drop_col or lb < loops) \
+    )
+    pb = (
+        b._p.reshape((size,) + (1,) * (loops - lb) + sb)
+        if b_b and (drop_col or lb < loops)
         else (b._p if b_b else b)
+    )
     if (a_b or b_b) and not kwargs and _inner_one(pa, pb, drop_row, drop_col):
         # outer products (per-sample weight gradients): a broadcast product, not a stack of rank-1
         # GEMMs; einsum's loop writes large ones faster than np.multiply's broadcasting one
@@ -110,13 +118,15 @@ def matmul(a, b, kwargs: dict):
 def _inner_one(pa, pb, drop_row: bool, drop_col: bool) -> bool:
     """Whether the contracted dim is 1 and both operands are matrices: then matmul is a broadcast
     product, which NumPy computes far faster than a stack of rank-1 GEMMs."""
-    return (pa.ndim >= 2 and pb.ndim >= 2 and pa.shape[-1] == 1 and pb.shape[-2] == 1)
+    return pa.ndim >= 2 and pb.ndim >= 2 and pa.shape[-1] == 1 and pb.shape[-2] == 1
 
 
 def _core_dims(signature: str) -> list[int]:
     ins = signature.split("->")[0]
-    return [0 if not part.strip("()") else len(part.strip("()").split(","))
-            for part in ins.replace("),(", ")|(").split("|")]
+    return [
+        0 if not part.strip("()") else len(part.strip("()").split(","))
+        for part in ins.replace("),(", ")|(").split("|")
+    ]
 
 
 def gufunc(ufunc, inputs: tuple, kwargs: dict):
@@ -131,8 +141,7 @@ def gufunc(ufunc, inputs: tuple, kwargs: dict):
     args = []
     for x, n, c in zip(inputs, ndims, cores):
         if type(x) is BatchedArray and x._level == level:
-            args.append(x._p.reshape((size,) + (1,) * (loops - n + c) + x._shape)
-                        if n - c < loops else x._p)
+            args.append(x._p.reshape((size,) + (1,) * (loops - n + c) + x._shape) if n - c < loops else x._p)
         else:
             args.append(x)
     r = ufunc(*args, **kwargs)

@@ -32,8 +32,7 @@ _RANDOMNESS = ("error", "different", "same")
 VECTORIZE = True
 
 
-def batched_vjp(fn: Callable, basis: list, chunk_size: int | None = None,
-                vectorize: bool = True) -> list:
+def batched_vjp(fn: Callable, basis: list, chunk_size: int | None = None, vectorize: bool = True) -> list:
     """Apply the linear map ``fn`` to every row of a batch: the batched step of every Jacobian.
 
     Parameters
@@ -52,7 +51,7 @@ def batched_vjp(fn: Callable, basis: list, chunk_size: int | None = None,
     size = n if chunk_size is None else chunk_size
     pieces = []
     for start in range(0, n, max(size, 1)):
-        chunk = [b[start:start + size] for b in basis]
+        chunk = [b[start : start + size] for b in basis]
         if vectorize:
             out = list(vmap(lambda *rows: tuple(fn(list(rows))))(*chunk))
         else:
@@ -84,7 +83,7 @@ def _split(batched: Tensor, sizes: list) -> list:
         return [batched]  # one piece: no slicing op recorded (it would be differentiated again)
     out, offset = [], 0
     for k in sizes:
-        out.append(batched[offset:offset + k])
+        out.append(batched[offset : offset + k])
         offset += k
     return out
 
@@ -98,9 +97,9 @@ def _zero_safe(fn: Callable, like: list) -> Callable:
     return wrapped
 
 
-
-def _run_at_level(level: Level, func: Callable, args: tuple, kwargs: dict, nums, has_aux: bool,
-                  who: str) -> tuple:
+def _run_at_level(
+    level: Level, func: Callable, args: tuple, kwargs: dict, nums, has_aux: bool, who: str
+) -> tuple:
     """jacrev's and jacfwd's shared first step: run ``func`` on the level's fresh inputs and
     flatten what the Jacobian relates: ``(flat_out, out_spec, flat_in, in_spec, aux)``."""
     args, diff = lift_args(level, args, nums)
@@ -112,8 +111,15 @@ def _run_at_level(level: Level, func: Callable, args: tuple, kwargs: dict, nums,
         aux = tree_map(level.lower_aux, aux)
     return flat_out, out_spec, flat_in, in_spec, aux
 
-def jacrev(func: Callable, argnums: int | tuple[int, ...] = 0, *, has_aux: bool = False,
-           chunk_size: int | None = None, _preallocate_and_copy: bool = False) -> Callable:
+
+def jacrev(
+    func: Callable,
+    argnums: int | tuple[int, ...] = 0,
+    *,
+    has_aux: bool = False,
+    chunk_size: int | None = None,
+    _preallocate_and_copy: bool = False,
+) -> Callable:
     """The Jacobian of ``func`` by reverse mode: one vjp per output element (``torch.func.jacrev``).
 
     Parameters
@@ -140,26 +146,30 @@ def jacrev(func: Callable, argnums: int | tuple[int, ...] = 0, *, has_aux: bool 
         nums = check_argnums(argnums, len(args))
         with Level() as level:
             flat_out, out_spec, flat_in, in_spec, aux = _run_at_level(
-                level, func, args, kwargs, nums, has_aux, who)
+                level, func, args, kwargs, nums, has_aux, who
+            )
             basis = standard_basis(flat_out)
             sizes = [int(o.numel()) for o in flat_out]
             if sum(sizes) == 0:
                 rows = [_ops.zeros((0, *x.shape), dtype=x.dtype) for x in flat_in]
             else:
-                rows = batched_vjp(make_vjp(level, flat_out, flat_in), basis, chunk_size,
-                                   VECTORIZE)
+                rows = batched_vjp(make_vjp(level, flat_out, flat_in), basis, chunk_size, VECTORIZE)
             per_input = [_split(r, sizes) for r in rows]
-            jac = [tree_unflatten([per_input[j][i].reshape((*o.shape, *x.shape))
-                                   for j, x in enumerate(flat_in)], in_spec)
-                   for i, o in enumerate(flat_out)]
+            jac = [
+                tree_unflatten(
+                    [per_input[j][i].reshape((*o.shape, *x.shape)) for j, x in enumerate(flat_in)], in_spec
+                )
+                for i, o in enumerate(flat_out)
+            ]
             result = tree_unflatten(jac, out_spec)
             return (result, aux) if has_aux else result
 
     return wrapper
 
 
-def jacfwd(func: Callable, argnums: int | tuple[int, ...] = 0, has_aux: bool = False, *,
-           randomness: str = "error") -> Callable:
+def jacfwd(
+    func: Callable, argnums: int | tuple[int, ...] = 0, has_aux: bool = False, *, randomness: str = "error"
+) -> Callable:
     """The Jacobian of ``func`` column by column: one Jacobian-vector product per input element
     (``torch.func.jacfwd``), each computed exactly by the double-vjp trick (see ``jvp``).
 
@@ -174,8 +184,9 @@ def jacfwd(func: Callable, argnums: int | tuple[int, ...] = 0, has_aux: bool = F
     A function giving the Jacobian, structured and shaped as ``jacrev``'s.
     """
     if randomness not in _RANDOMNESS:
-        raise RuntimeError(f"Only allowed values for randomness are 'error', 'different', or "
-                           f"'same'. Got {randomness}")
+        raise RuntimeError(
+            f"Only allowed values for randomness are 'error', 'different', or 'same'. Got {randomness}"
+        )
     who = "jvp(f, primals, tangents)"
 
     @functools.wraps(func)
@@ -183,7 +194,8 @@ def jacfwd(func: Callable, argnums: int | tuple[int, ...] = 0, has_aux: bool = F
         nums = check_argnums(argnums, len(args))
         with Level() as level:
             flat_out, out_spec, flat_in, in_spec, aux = _run_at_level(
-                level, func, args, kwargs, nums, has_aux, who)
+                level, func, args, kwargs, nums, has_aux, who
+            )
             sizes = [int(x.numel()) for x in flat_in]
             if sum(sizes) == 0:
                 cols = [_ops.zeros((0, *o.shape), dtype=o.dtype) for o in flat_out]

@@ -122,8 +122,9 @@ class Level:
         """
         if not self.grad_outside:
             return False
-        stack = [t.grad_fn if t.grad_fn is not None else t
-                 for t in tensors if isinstance(t, Tensor) and t._rg]
+        stack = [
+            t.grad_fn if t.grad_fn is not None else t for t in tensors if isinstance(t, Tensor) and t._rg
+        ]
         seen: set = set()
         while stack:
             v = stack.pop()

@@ -17,7 +17,6 @@ from ._pytree import tree_map
 _JVP = "jvp(f, primals, tangents)"
 
 
-
 # ---- argnums -------------------------------------------------------------------------------------
 def _wrap_argnum(argnum: Any, num_args: int) -> int:
     if not isinstance(argnum, int):
@@ -60,23 +59,26 @@ def split_aux(output: Any, has_aux: bool, who: str) -> tuple[Any, Any]:
     if not has_aux:
         return output, None
     if not (isinstance(output, tuple) and len(output) == 2):
-        raise RuntimeError(f"{who}: output of function f should be a tuple: (output, aux) if "
-                           "has_aux is True")
+        raise RuntimeError(f"{who}: output of function f should be a tuple: (output, aux) if has_aux is True")
     return output
 
 
 def check_outputs(flat: list, who: str) -> None:
     """torch's checks of a function's flattened outputs for vjp and jvp."""
     if len(flat) < 1 or (len(flat) == 1 and flat[0] is None):
-        raise RuntimeError(f"{who}: Expected f to be a function that has non-empty output "
-                           f"(got output = {flat})")
+        raise RuntimeError(
+            f"{who}: Expected f to be a function that has non-empty output (got output = {flat})"
+        )
     for o in flat:
         if not isinstance(o, Tensor):
-            raise RuntimeError(f"{who}: expected f(*primals) to return only tensors, got "
-                               f"unsupported type {type(o)}")
+            raise RuntimeError(
+                f"{who}: expected f(*primals) to return only tensors, got unsupported type {type(o)}"
+            )
         if o._data.dtype.kind not in "fc":
-            raise RuntimeError(f"{who}: All outputs of f must be floating-point or complex Tensors, "
-                               f"got Tensor with dtype {o.dtype}")
+            raise RuntimeError(
+                f"{who}: All outputs of f must be floating-point or complex Tensors, "
+                f"got Tensor with dtype {o.dtype}"
+            )
 
 
 def _zeros(x: Tensor) -> Tensor:
@@ -93,8 +95,7 @@ def make_vjp(level: Level, outputs: list, inputs: list) -> Callable:
     diff = [i for i, o in enumerate(outputs) if o._rg]
     forward_escapes = level.escapes([outputs[i] for i in diff])
 
-    def vjp_flat(cotangents: list, retain_graph: bool = True,
-                 create_graph: bool | None = None) -> list:
+    def vjp_flat(cotangents: list, retain_graph: bool = True, create_graph: bool | None = None) -> list:
         cts = []
         for k, i in enumerate(diff):
             c = cotangents[i]
@@ -106,11 +107,18 @@ def make_vjp(level: Level, outputs: list, inputs: list) -> Callable:
             cts.append(c)
         if create_graph is None:  # record only what someone outside can differentiate
             create_graph = GRAD.enabled and (
-                forward_escapes or any(isinstance(c, Tensor) and c._rg for c in cts))
+                forward_escapes or any(isinstance(c, Tensor) and c._rg for c in cts)
+            )
         grads: Any = [None] * len(inputs)
         if diff:
-            grads = engine.grad([outputs[i] for i in diff], inputs, cts, retain_graph=retain_graph,
-                                create_graph=create_graph, allow_unused=True)
+            grads = engine.grad(
+                [outputs[i] for i in diff],
+                inputs,
+                cts,
+                retain_graph=retain_graph,
+                create_graph=create_graph,
+                allow_unused=True,
+            )
         return [_zeros(x) if g is None else level.lower(g) for g, x in zip(grads, inputs)]
 
     return vjp_flat
@@ -128,8 +136,14 @@ def make_jvp(level: Level, outputs: list, inputs: list) -> Callable:
     pairs: list = []  # (input index, recorded J^T u for that input)
     if diff:
         with enable_grad():  # recorded whatever the caller's grad mode
-            gs = engine.grad([outputs[i] for i in diff], inputs, us, retain_graph=True,
-                             create_graph=True, allow_unused=True)
+            gs = engine.grad(
+                [outputs[i] for i in diff],
+                inputs,
+                us,
+                retain_graph=True,
+                create_graph=True,
+                allow_unused=True,
+            )
         pairs = [(j, g) for j, g in enumerate(gs) if g is not None and g._rg]
     forward_escapes = level.escapes([outputs[i] for i in diff])
 
@@ -145,8 +159,14 @@ def make_jvp(level: Level, outputs: list, inputs: list) -> Callable:
         if not pairs:
             return result
         create = GRAD.enabled and (forward_escapes or any(t._rg for t in tangents))
-        res = engine.grad([g for _, g in pairs], us, [tangents[j] for j, _ in pairs],
-                          retain_graph=True, create_graph=create, allow_unused=True)
+        res = engine.grad(
+            [g for _, g in pairs],
+            us,
+            [tangents[j] for j, _ in pairs],
+            retain_graph=True,
+            create_graph=create,
+            allow_unused=True,
+        )
         for i, r in zip(diff, res):
             result[i] = None if r is None else level.lower(r)
         return result

@@ -16,8 +16,16 @@ from collections import OrderedDict, defaultdict
 from collections.abc import Callable
 from typing import Any
 
-__all__ = ["TreeSpec", "LEAF", "tree_flatten", "tree_unflatten", "tree_map", "tree_leaves",
-           "treespec_pprint", "broadcast_to_and_flatten"]
+__all__ = [
+    "TreeSpec",
+    "LEAF",
+    "tree_flatten",
+    "tree_unflatten",
+    "tree_map",
+    "tree_leaves",
+    "treespec_pprint",
+    "broadcast_to_and_flatten",
+]
 
 
 class TreeSpec:
@@ -37,8 +45,12 @@ class TreeSpec:
         return self.kind is None
 
     def __eq__(self, other: object) -> bool:
-        return (isinstance(other, TreeSpec) and self.kind is other.kind
-                and self.context == other.context and self.children == other.children)
+        return (
+            isinstance(other, TreeSpec)
+            and self.kind is other.kind
+            and self.context == other.context
+            and self.children == other.children
+        )
 
     def __hash__(self) -> int:
         return hash((self.kind, len(self.children)))
@@ -77,8 +89,7 @@ def treespec_pprint(spec: TreeSpec) -> str:
         return "OrderedDict([" + ", ".join(f"({k!r}, {v})" for k, v in zip(spec.context, inner)) + "])"
     if kind is defaultdict:
         factory, keys = spec.context
-        return (f"defaultdict({factory!r}, {{" + ", ".join(f"{k!r}: {v}" for k, v in zip(keys, inner))
-                + "})")
+        return f"defaultdict({factory!r}, {{" + ", ".join(f"{k!r}: {v}" for k, v in zip(keys, inner)) + "})"
     return f"{kind.__name__}(" + ", ".join(f"{f}={v}" for f, v in zip(kind._fields, inner)) + ")"
 
 
@@ -120,8 +131,9 @@ def _flatten(tree: Any, leaves: list) -> TreeSpec:
 def tree_unflatten(leaves: list | tuple, spec: TreeSpec) -> Any:
     """Rebuild the structure ``spec`` with ``leaves`` in place of its leaves."""
     if len(leaves) != spec.num_leaves:
-        raise ValueError(f"tree_unflatten: the spec {spec!r} has {spec.num_leaves} leaves, "
-                         f"got {len(leaves)} values")
+        raise ValueError(
+            f"tree_unflatten: the spec {spec!r} has {spec.num_leaves} leaves, got {len(leaves)} values"
+        )
     return _unflatten(iter(leaves), spec)
 
 

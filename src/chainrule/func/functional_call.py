@@ -32,17 +32,20 @@ def _merge(dicts: Any) -> dict:
                 counts[k] = counts.get(k, 0) + 1
         repeated = [k for k, n in counts.items() if n > 1]
         if repeated:
-            raise ValueError(f"{repeated} appeared in multiple dictionaries; behavior of functional "
-                             "call is ambiguous")
+            raise ValueError(
+                f"{repeated} appeared in multiple dictionaries; behavior of functional call is ambiguous"
+            )
         return {k: v for d in dicts for k, v in d.items()}
-    raise ValueError("Expected parameter_and_buffer_dicts to be a dict, or a list/tuple of dicts, "
-                     f"but got {type(dicts)}")
+    raise ValueError(
+        f"Expected parameter_and_buffer_dicts to be a dict, or a list/tuple of dicts, but got {type(dicts)}"
+    )
 
 
 def _named_tensors(module: Module) -> list:
     """Every (name, tensor) of the module, a shared tensor once under each of its names."""
-    return (list(module.named_parameters(remove_duplicate=False))
-            + list(module.named_buffers(remove_duplicate=False)))
+    return list(module.named_parameters(remove_duplicate=False)) + list(
+        module.named_buffers(remove_duplicate=False)
+    )
 
 
 def _untie(module: Module, given: dict) -> dict:
@@ -55,8 +58,10 @@ def _untie(module: Module, given: dict) -> dict:
     for name in [n for n in given if n in tied]:
         values = {id(given[n]) for n in tied[name] if n in given}
         if len(values) > 1:
-            raise ValueError(f"functional_call got multiple values for keys {sorted(tied[name])}, "
-                             "which are tied. Consider using tie_weights=False")
+            raise ValueError(
+                f"functional_call got multiple values for keys {sorted(tied[name])}, "
+                "which are tied. Consider using tie_weights=False"
+            )
         for other in tied[name]:
             untied[other] = given[name]
     return untied
@@ -72,8 +77,7 @@ def _check_keys(module: Module, keys) -> None:
     if missing:
         msgs.append(f"Missing key(s): {', '.join(map(repr, missing))}.")
     if msgs:
-        raise RuntimeError(f"Error(s) in reparametrizing for {module._get_name()}:\n\t"
-                           + "\n\t".join(msgs))
+        raise RuntimeError(f"Error(s) in reparametrizing for {module._get_name()}:\n\t" + "\n\t".join(msgs))
 
 
 def _swap(module: Module, path: str, tensor: Any) -> Any:
@@ -100,9 +104,15 @@ def _swap(module: Module, path: str, tensor: Any) -> Any:
     return old
 
 
-def functional_call(module: Module, parameter_and_buffer_dicts: dict | Sequence[dict],
-                    args: Any = None, kwargs: dict | None = None, *, tie_weights: bool = True,
-                    strict: bool = False) -> Any:
+def functional_call(
+    module: Module,
+    parameter_and_buffer_dicts: dict | Sequence[dict],
+    args: Any = None,
+    kwargs: dict | None = None,
+    *,
+    tie_weights: bool = True,
+    strict: bool = False,
+) -> Any:
     """Call ``module(*args, **kwargs)`` with the given tensors in place of its parameters and
     buffers (``torch.func.functional_call``).
 

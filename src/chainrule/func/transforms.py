@@ -39,8 +39,7 @@ __all__ = ["grad", "grad_and_value", "vjp", "jvp", "jacrev", "jacfwd", "hessian"
 
 
 # ---- the public transforms -----------------------------------------------------------------------
-def grad_and_value(func: Callable, argnums: int | tuple[int, ...] = 0,
-                   has_aux: bool = False) -> Callable:
+def grad_and_value(func: Callable, argnums: int | tuple[int, ...] = 0, has_aux: bool = False) -> Callable:
     """The gradient and the value of a scalar function, as a function (``torch.func.grad_and_value``).
 
     Parameters
@@ -175,8 +174,9 @@ def vjp(func: Callable, *primals: Any, has_aux: bool = False) -> tuple:
     return (result, vjp_fn, aux) if has_aux else (result, vjp_fn)
 
 
-def jvp(func: Callable, primals: tuple, tangents: tuple, *, strict: bool = False,
-        has_aux: bool = False) -> tuple:
+def jvp(
+    func: Callable, primals: tuple, tangents: tuple, *, strict: bool = False, has_aux: bool = False
+) -> tuple:
     """The Jacobian-vector product of ``func`` at ``primals`` along ``tangents``
     (``torch.func.jvp``), computed exactly by the double-vjp trick (module docstring).
 
@@ -195,8 +195,9 @@ def jvp(func: Callable, primals: tuple, tangents: tuple, *, strict: bool = False
     like ``output``.
     """
     if not isinstance(primals, tuple):
-        raise RuntimeError(f"{_JVP}: Expected primals to be a tuple. E.g. it should be valid to "
-                           "call f(*primals).")
+        raise RuntimeError(
+            f"{_JVP}: Expected primals to be a tuple. E.g. it should be valid to call f(*primals)."
+        )
     flat_p, p_spec = tree_flatten(primals)
     flat_t, t_spec = tree_flatten(tangents)
     if p_spec != t_spec:

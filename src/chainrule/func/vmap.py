@@ -51,8 +51,11 @@ def _add_batch_dim_rule(F, g, xs, out, p, needs):
     return (F.remove_batch_dim(g, level, size, dim),)
 
 
-@defop("_remove_batch_dim", saves_inputs=False,
-       formula="{g0} = {gy} batched (summed over the batch where {x0} was not batched)")
+@defop(
+    "_remove_batch_dim",
+    saves_inputs=False,
+    formula="{g0} = {gy} batched (summed over the batch where {x0} was not batched)",
+)
 def _remove_batch_dim_rule(F, g, xs, out, p, needs):
     level, size, dim, was_batched = p
     if not was_batched:  # the forward expanded x over the batch: its adjoint sums
@@ -78,8 +81,9 @@ def _is_batched_at(value, level: int) -> bool:
 def _remove_batch_dim(t: Tensor, level: int, size: int, dim: int) -> Tensor:
     """The batch of ``level`` as a plain dim ``dim`` of the result (expanded if ``t`` lacks it)."""
     was = _is_batched_at(t._data, level)
-    return make_result(remove_batch_dim(t._data, level, size, dim), _remove_batch_dim_rule, (t,),
-                       (level, size, dim, was))
+    return make_result(
+        remove_batch_dim(t._data, level, size, dim), _remove_batch_dim_rule, (t,), (level, size, dim, was)
+    )
 
 
 def leaf_grad(g, xd, into_grad: bool = False):
@@ -221,8 +225,9 @@ def _unwrap_outputs(outputs, out_dims, level: int, size: int, func) -> Any:
     for out, d in zip(flat, flat_dims):
         if d is None:
             if isinstance(out, Tensor) and _is_batched_at(out._data, level):
-                raise ValueError(f"vmap({name}, ...): `{name}` can not return a BatchedTensor when "
-                                 "out_dim is None")
+                raise ValueError(
+                    f"vmap({name}, ...): `{name}` can not return a BatchedTensor when out_dim is None"
+                )
             result.append(out)
             continue
         if not isinstance(out, Tensor):
@@ -232,39 +237,53 @@ def _unwrap_outputs(outputs, out_dims, level: int, size: int, func) -> Any:
             )
         nd = out.dim() + 1
         if not -nd <= d < nd:
-            raise IndexError(f"Dimension out of range (expected to be in range of [{-nd}, {nd - 1}], "
-                             f"but got {d})")
+            raise IndexError(
+                f"Dimension out of range (expected to be in range of [{-nd}, {nd - 1}], but got {d})"
+            )
         result.append(_remove_batch_dim(out, level, size, d % nd))
     return tree_unflatten(result, spec)
 
 
 # ---- vmap ----------------------------------------------------------------------------------------
-def _flat_vmap(func, size: int, flat_in_dims: list, flat_args: list, spec, out_dims, randomness: str,
-               kwargs: dict) -> Any:
+def _flat_vmap(
+    func, size: int, flat_in_dims: list, flat_args: list, spec, out_dims, randomness: str, kwargs: dict
+) -> Any:
     level = next(_LEVELS)
     _batching_random.push(level, size, randomness)
     try:
-        batched = [arg if d is None else _add_batch_dim(arg, d, level, size)
-                   for d, arg in zip(flat_in_dims, flat_args)]
+        batched = [
+            arg if d is None else _add_batch_dim(arg, d, level, size)
+            for d, arg in zip(flat_in_dims, flat_args)
+        ]
         outputs = func(*tree_unflatten(batched, spec), **kwargs)
         return _unwrap_outputs(outputs, out_dims, level, size, func)
     finally:
         _batching_random.pop()
 
 
-def _chunked_vmap(func, size: int, flat_in_dims: list, flat_args: list, spec, out_dims,
-                  randomness: str, chunk_size: int, kwargs: dict) -> Any:
+def _chunked_vmap(
+    func,
+    size: int,
+    flat_in_dims: list,
+    flat_args: list,
+    spec,
+    out_dims,
+    randomness: str,
+    chunk_size: int,
+    kwargs: dict,
+) -> Any:
     """vmap ``chunk_size`` samples at a time and concatenate the outputs along their out_dims."""
     state = _random.default_generator._rng.bit_generator.state if randomness == "same" else None
     chunks = []
     for start in range(0, size, chunk_size):
         stop = min(start + chunk_size, size)
-        args = [a if d is None else a[(slice(None),) * d + (slice(start, stop),)]
-                for d, a in zip(flat_in_dims, flat_args)]
+        args = [
+            a if d is None else a[(slice(None),) * d + (slice(start, stop),)]
+            for d, a in zip(flat_in_dims, flat_args)
+        ]
         if state is not None:  # every chunk draws the same numbers, as one vmap would
             _random.default_generator._rng.bit_generator.state = state
-        chunks.append(_flat_vmap(func, stop - start, flat_in_dims, args, spec, out_dims, randomness,
-                                 kwargs))
+        chunks.append(_flat_vmap(func, stop - start, flat_in_dims, args, spec, out_dims, randomness, kwargs))
     flat_chunks = [tree_flatten(c)[0] for c in chunks]
     out_spec = tree_flatten(chunks[0])[1]
     flat_dims = _flat_out_dims(chunks[0], out_dims, out_spec, func)
@@ -279,8 +298,9 @@ def _chunked_vmap(func, size: int, flat_in_dims: list, flat_args: list, spec, ou
     return tree_unflatten(merged, out_spec)
 
 
-def vmap(func: Callable, in_dims=0, out_dims=0, randomness: str = "error", *,
-         chunk_size: int | None = None) -> Callable:
+def vmap(
+    func: Callable, in_dims=0, out_dims=0, randomness: str = "error", *, chunk_size: int | None = None
+) -> Callable:
     """Vectorize ``func`` over a dim of its inputs (``torch.func.vmap``).
 
     Parameters
@@ -321,8 +341,9 @@ def vmap(func: Callable, in_dims=0, out_dims=0, randomness: str = "error", *,
         _check_out_dims(out_dims, func)
         size, flat_in_dims, flat_args, spec = _process_inputs(in_dims, args, func)
         if chunk_size is not None and chunk_size < size:
-            return _chunked_vmap(func, size, flat_in_dims, flat_args, spec, out_dims, randomness,
-                                 chunk_size, kwargs)
+            return _chunked_vmap(
+                func, size, flat_in_dims, flat_args, spec, out_dims, randomness, chunk_size, kwargs
+            )
         return _flat_vmap(func, size, flat_in_dims, flat_args, spec, out_dims, randomness, kwargs)
 
     return wrapped

@@ -29,12 +29,13 @@ def _padded(x: np.ndarray, padding: tuple, span: tuple) -> np.ndarray:
     if not (ph or pw or after_h or after_w):
         return x
     out = np.zeros(x.shape[:2] + (ph + H + after_h, pw + W + after_w), dtype=x.dtype)
-    out[:, :, ph:ph + H, pw:pw + W] = x
+    out[:, :, ph : ph + H, pw : pw + W] = x
     return out
 
 
-def im2col(x: np.ndarray, kernel: tuple, stride: tuple, padding: tuple, out_hw: tuple,
-           dilation: tuple, groups: int) -> np.ndarray:
+def im2col(
+    x: np.ndarray, kernel: tuple, stride: tuple, padding: tuple, out_hw: tuple, dilation: tuple, groups: int
+) -> np.ndarray:
     """The windows of ``x`` (N, C, H, W) as a ``(groups, C/groups * kh * kw, N * Ho * Wo)`` array.
 
     The windows are a strided view of the padded input; the reshape is the one copy.
@@ -51,12 +52,19 @@ def im2col(x: np.ndarray, kernel: tuple, stride: tuple, padding: tuple, out_hw: 
         H = xp.shape[2]
         xb = np.ascontiguousarray(as_strided(xp, (kw, C, N, H, Wo), (dw * bw, bc, bn, bh, sw * bw)))
         e = xb.itemsize
-        view = as_strided(xb, (groups, cg, kh, kw, N, Ho * Wo),
-                          (cg * N * H * Wo * e, N * H * Wo * e, dh * Wo * e, C * N * H * Wo * e,
-                           H * Wo * e, e), writeable=False)
+        view = as_strided(
+            xb,
+            (groups, cg, kh, kw, N, Ho * Wo),
+            (cg * N * H * Wo * e, N * H * Wo * e, dh * Wo * e, C * N * H * Wo * e, H * Wo * e, e),
+            writeable=False,
+        )
         return view.reshape(groups, cg * kh * kw, N * Ho * Wo)
-    view = as_strided(xp, (groups, cg, kh, kw, N, Ho, Wo),
-                      (cg * bc, bc, dh * bh, dw * bw, bn, sh * bh, sw * bw), writeable=False)
+    view = as_strided(
+        xp,
+        (groups, cg, kh, kw, N, Ho, Wo),
+        (cg * bc, bc, dh * bh, dw * bw, bn, sh * bh, sw * bw),
+        writeable=False,
+    )
     return view.reshape(groups, cg * kh * kw, N * Ho * Wo)
 
 
@@ -73,8 +81,9 @@ def _to_batch_major(y: np.ndarray, b) -> np.ndarray:
 def _channel_major(x: np.ndarray, groups: int) -> np.ndarray:
     """(N, C, H, W) as a contiguous (groups, C/groups, N * H * W) matrix per group."""
     N, C = x.shape[:2]
-    return np.ascontiguousarray(x.reshape(N, groups, C // groups, -1).transpose(1, 2, 0, 3)
-                                ).reshape(groups, C // groups, -1)
+    return np.ascontiguousarray(x.reshape(N, groups, C // groups, -1).transpose(1, 2, 0, 3)).reshape(
+        groups, C // groups, -1
+    )
 
 
 def conv_array(x, w, b, stride, padding, out_hw, dilation, groups, cols=None):
@@ -112,8 +121,7 @@ def conv_weight_array(x, g, weight_shape, stride, padding, dilation, groups, col
     return dw.reshape(weight_shape)
 
 
-def col2im(cols: np.ndarray, stride: tuple, padding: tuple, out_hw: tuple,
-           dilation: tuple) -> np.ndarray:
+def col2im(cols: np.ndarray, stride: tuple, padding: tuple, out_hw: tuple, dilation: tuple) -> np.ndarray:
     """The adjoint of ``im2col``: ``cols`` (C, kh, kw, N, Hi, Wi) summed into a (C, N, Ho, Wo)
     image, each kernel position's slice added in place (overlapping windows accumulate)."""
     C, kh, kw, N, Hi, Wi = cols.shape
@@ -124,9 +132,9 @@ def col2im(cols: np.ndarray, stride: tuple, padding: tuple, out_hw: tuple,
     h_end, w_end = (Hi - 1) * sh + 1, (Wi - 1) * sw + 1
     for a in range(kh):
         for b in range(kw):
-            window = buf[:, :, a * dh:a * dh + h_end:sh, b * dw:b * dw + w_end:sw]
+            window = buf[:, :, a * dh : a * dh + h_end : sh, b * dw : b * dw + w_end : sw]
             window += cols[:, a, b]
-    return buf[:, :, ph:ph + Ho, pw:pw + Wo]
+    return buf[:, :, ph : ph + Ho, pw : pw + Wo]
 
 
 def _col2im_unit_stride(x, wt, kernel, padding, out_hw, dilation, groups):
@@ -148,8 +156,8 @@ def _col2im_unit_stride(x, wt, kernel, padding, out_hw, dilation, groups):
     for a in range(kh):
         for b in range(kw):
             start = a * dh * wb + b * dw
-            flat[:, start:start + run] += cols[:, a, b]
-    return flat[:, :run].reshape(-1, N, hb, wb)[:, :, ph:ph + Ho, pw:pw + Wo]
+            flat[:, start : start + run] += cols[:, a, b]
+    return flat[:, :run].reshape(-1, N, hb, wb)[:, :, ph : ph + Ho, pw : pw + Wo]
 
 
 def conv_transpose_array(x, w, b, stride, padding, out_hw, dilation, groups):
@@ -158,8 +166,7 @@ def conv_transpose_array(x, w, b, stride, padding, out_hw, dilation, groups):
     if type(x) is not np.ndarray or type(w) is not np.ndarray or not (b is None or type(b) is np.ndarray):
         impl = override(conv_transpose_array, x, w, b)
         if impl is not None:
-            return impl(x, w, b, stride, padding, out_hw, dilation,
-                                                             groups)
+            return impl(x, w, b, stride, padding, out_hw, dilation, groups)
     O, cg, kh, kw = w.shape
     N, _, Hi, Wi = x.shape
     wt = np.swapaxes(w.reshape(groups, O // groups, cg * kh * kw), 1, 2)
@@ -167,6 +174,5 @@ def conv_transpose_array(x, w, b, stride, padding, out_hw, dilation, groups):
         y = _col2im_unit_stride(x, wt, (kh, kw), padding, out_hw, dilation, groups)
     else:
         cols = np.matmul(wt, _channel_major(x, groups))
-        y = col2im(cols.reshape(groups * cg, kh, kw, N, Hi, Wi), stride, padding, out_hw,
-                   dilation)
+        y = col2im(cols.reshape(groups * cg, kh, kw, N, Hi, Wi), stride, padding, out_hw, dilation)
     return _to_batch_major(y, b)

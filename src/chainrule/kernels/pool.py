@@ -14,8 +14,15 @@ from numpy.lib.stride_tricks import as_strided
 
 from ..backend import any_true, override
 
-__all__ = ["Pool", "pool_windows", "max_pool2d_indices", "max_pool_backward_array", "max_pool_flat_index",
-           "avg_pool_array", "avg_pool_backward_array"]
+__all__ = [
+    "Pool",
+    "pool_windows",
+    "max_pool2d_indices",
+    "max_pool_backward_array",
+    "max_pool_flat_index",
+    "avg_pool_array",
+    "avg_pool_backward_array",
+]
 
 _BASES: dict = {}  # (N, C, geometry) -> flat index of each window's origin
 
@@ -25,8 +32,9 @@ class Pool:
 
     __slots__ = ("kernel", "stride", "padding", "dilation", "out_hw", "in_hw")
 
-    def __init__(self, kernel: tuple, stride: tuple, padding: tuple, dilation: tuple,
-                 out_hw: tuple, in_hw: tuple) -> None:
+    def __init__(
+        self, kernel: tuple, stride: tuple, padding: tuple, dilation: tuple, out_hw: tuple, in_hw: tuple
+    ) -> None:
         self.kernel, self.stride, self.padding = kernel, stride, padding
         self.dilation, self.out_hw, self.in_hw = dilation, out_hw, in_hw
 
@@ -36,8 +44,12 @@ class Pool:
     @property
     def tiles(self) -> bool:
         """The windows tile the input: stride == kernel, no padding or dilation, no overhang."""
-        return (self.stride == self.kernel and self.padding == (0, 0) and self.dilation == (1, 1)
-                and all(o * k <= n for o, k, n in zip(self.out_hw, self.kernel, self.in_hw)))
+        return (
+            self.stride == self.kernel
+            and self.padding == (0, 0)
+            and self.dilation == (1, 1)
+            and all(o * k <= n for o, k, n in zip(self.out_hw, self.kernel, self.in_hw))
+        )
 
     @property
     def disjoint(self) -> bool:
@@ -51,14 +63,19 @@ class Pool:
     def slices(self, a: int, b: int) -> tuple:
         """The index of kernel position ``(a, b)``'s elements in the padded input."""
         (sh, sw), (dh, dw), (Ho, Wo) = self.stride, self.dilation, self.out_hw
-        return (slice(None), slice(None), slice(a * dh, a * dh + (Ho - 1) * sh + 1, sh),
-                slice(b * dw, b * dw + (Wo - 1) * sw + 1, sw))
+        return (
+            slice(None),
+            slice(None),
+            slice(a * dh, a * dh + (Ho - 1) * sh + 1, sh),
+            slice(b * dw, b * dw + (Wo - 1) * sw + 1, sw),
+        )
 
     def padded_size(self) -> tuple:
         """The padded input's size: the padding before, and after it as far as windows reach."""
         size = []
-        for n, k, s, p, d, o in zip(self.in_hw, self.kernel, self.stride, self.padding,
-                                    self.dilation, self.out_hw):
+        for n, k, s, p, d, o in zip(
+            self.in_hw, self.kernel, self.stride, self.padding, self.dilation, self.out_hw
+        ):
             size.append(max(p + n, (o - 1) * s + d * (k - 1) + 1))
         return tuple(size)
 
@@ -68,14 +85,14 @@ class Pool:
         if (hb, wb) == (H, W):
             return x
         out = np.full(x.shape[:2] + (hb, wb), value, dtype=x.dtype)
-        out[:, :, ph:ph + H, pw:pw + W] = x
+        out[:, :, ph : ph + H, pw : pw + W] = x
         return out
 
     def crop(self, xp: np.ndarray) -> np.ndarray:
         (ph, pw), (H, W) = self.padding, self.in_hw
         if xp.shape[2:] == (H, W):
             return xp
-        return np.ascontiguousarray(xp[:, :, ph:ph + H, pw:pw + W])
+        return np.ascontiguousarray(xp[:, :, ph : ph + H, pw : pw + W])
 
     def windows(self, x: np.ndarray, fill) -> np.ndarray:
         """``(kh * kw, N, C, Ho, Wo)``: entry ``[a * kw + b, n, c, i, j]`` is the element at kernel
@@ -87,8 +104,12 @@ class Pool:
         xp = self.pad(x, fill)
         (kh, kw), (sh, sw), (dh, dw), (Ho, Wo) = self.kernel, self.stride, self.dilation, self.out_hw
         bn, bc, bh, bw = xp.strides
-        view = as_strided(xp, (kh, kw) + xp.shape[:2] + (Ho, Wo),
-                          (dh * bh, dw * bw, bn, bc, sh * bh, sw * bw), writeable=False)
+        view = as_strided(
+            xp,
+            (kh, kw) + xp.shape[:2] + (Ho, Wo),
+            (dh * bh, dw * bw, bn, bc, sh * bh, sw * bw),
+            writeable=False,
+        )
         return np.ascontiguousarray(view).reshape((kh * kw,) + xp.shape[:2] + (Ho, Wo))
 
     def flat_index(self, N: int, C: int, pos: np.ndarray) -> np.ndarray:
@@ -97,8 +118,11 @@ class Pool:
         base = _BASES.get(key)
         (H, W), (sh, sw), (ph, pw), (Ho, Wo) = self.in_hw, self.stride, self.padding, self.out_hw
         if base is None:
-            base = (np.arange(N * C).reshape(N, C, 1, 1) * (H * W)
-                    + (np.arange(Ho) * sh - ph).reshape(-1, 1) * W + (np.arange(Wo) * sw - pw))
+            base = (
+                np.arange(N * C).reshape(N, C, 1, 1) * (H * W)
+                + (np.arange(Ho) * sh - ph).reshape(-1, 1) * W
+                + (np.arange(Wo) * sw - pw)
+            )
             if base.nbytes <= 1 << 22:  # keep small ones (a training loop repeats its shapes)
                 if len(_BASES) >= 16:
                     _BASES.clear()
@@ -209,7 +233,7 @@ def avg_pool_backward_array(g: np.ndarray, geom: Pool, divisor) -> np.ndarray:
         if dx.shape[2:] == geom.in_hw:
             return dx
         full = np.zeros((N, C) + geom.in_hw, dtype=g.dtype)
-        full[:, :, :Ho * kh, :Wo * kw] = dx
+        full[:, :, : Ho * kh, : Wo * kw] = dx
         return full
     dx = np.zeros((N, C) + geom.padded_size(), dtype=g.dtype)
     for a, b in geom.positions():

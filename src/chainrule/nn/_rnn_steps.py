@@ -50,8 +50,11 @@ def unbind_steps(x: Tensor, dim: int) -> list:
         return list(_Pieces.apply(x, dim, (1,) * n, True))
     k = math.isqrt(n - 1) + 1
     sizes = (k,) * (n // k) + ((n % k,) if n % k else ())
-    return [step for block in _Pieces.apply(x, dim, sizes, False)
-            for step in _Pieces.apply(block, dim, (1,) * block.shape[dim], True)]
+    return [
+        step
+        for block in _Pieces.apply(x, dim, sizes, False)
+        for step in _Pieces.apply(block, dim, (1,) * block.shape[dim], True)
+    ]
 
 
 # ---- one time step: ``gi`` is the input's part of the gates (with the biases that can go there) --
@@ -65,7 +68,7 @@ def _rnn_cell(act: Callable) -> Callable:
 def _lstm_step(gi: Tensor, h: Tensor, c: Tensor, w_hh_t: Tensor, b_hh, w_hr_t) -> tuple:
     n = c._data.shape[-1]
     gates = gi + C.matmul(h, w_hh_t)
-    i, f, g, o = gates[..., :n], gates[..., n:2 * n], gates[..., 2 * n:3 * n], gates[..., 3 * n:]
+    i, f, g, o = gates[..., :n], gates[..., n : 2 * n], gates[..., 2 * n : 3 * n], gates[..., 3 * n :]
     c = C.sigmoid(f) * c + C.sigmoid(i) * C.tanh(g)
     h = C.sigmoid(o) * C.tanh(c)
     if w_hr_t is not None:
@@ -78,13 +81,12 @@ def _gru_step(gi: Tensor, h: Tensor, c, w_hh_t: Tensor, b_hh, w_hr_t) -> tuple:
     gh = C.matmul(h, w_hh_t)
     if b_hh is not None:
         gh = gh + b_hh
-    rz = C.sigmoid(gi[..., :2 * n] + gh[..., :2 * n])
-    new = C.tanh(gi[..., 2 * n:] + rz[..., :n] * gh[..., 2 * n:])
+    rz = C.sigmoid(gi[..., : 2 * n] + gh[..., : 2 * n])
+    new = C.tanh(gi[..., 2 * n :] + rz[..., :n] * gh[..., 2 * n :])
     return new + rz[..., n:] * (h - new), None  # = (1 - z) * new + z * h
 
 
-STEPS = {"LSTM": _lstm_step, "GRU": _gru_step, "RNN_TANH": _rnn_cell(C.tanh),
-          "RNN_RELU": _rnn_cell(C.relu)}
+STEPS = {"LSTM": _lstm_step, "GRU": _gru_step, "RNN_TANH": _rnn_cell(C.tanh), "RNN_RELU": _rnn_cell(C.relu)}
 
 
 def input_gates(x: Tensor, w_ih: Tensor, b_ih, b_hh, mode: str) -> Tensor:

@@ -6,8 +6,27 @@ from .._tensor import Tensor
 from . import functional as F
 from .module import Module
 
-__all__ = ["ReLU", "ReLU6", "LeakyReLU", "ELU", "SELU", "CELU", "GELU", "SiLU", "Mish", "Sigmoid", "Tanh",
-           "Hardtanh", "Softplus", "Softsign", "LogSigmoid", "Softmax", "Softmin", "LogSoftmax", "GLU"]
+__all__ = [
+    "ReLU",
+    "ReLU6",
+    "LeakyReLU",
+    "ELU",
+    "SELU",
+    "CELU",
+    "GELU",
+    "SiLU",
+    "Mish",
+    "Sigmoid",
+    "Tanh",
+    "Hardtanh",
+    "Softplus",
+    "Softsign",
+    "LogSigmoid",
+    "Softmax",
+    "Softmin",
+    "LogSoftmax",
+    "GLU",
+]
 
 
 def _inplace_str(inplace: bool, first: bool) -> str:

@@ -29,13 +29,16 @@ from .linear import Linear
 from .module import Module
 from .parameter import Parameter
 
-__all__ = ["MultiheadAttention", "NonDynamicallyQuantizableLinear", "scaled_dot_product_attention",
-           "multi_head_attention_forward"]
+__all__ = [
+    "MultiheadAttention",
+    "NonDynamicallyQuantizableLinear",
+    "scaled_dot_product_attention",
+    "multi_head_attention_forward",
+]
 
 
 # ---- scaled dot-product attention ----------------------------------------------------------------
-def _attend(q: Tensor, k: Tensor, v: Tensor, bias, dropout_p: float, scale: float,
-            safe: bool) -> tuple:
+def _attend(q: Tensor, k: Tensor, v: Tensor, bias, dropout_p: float, scale: float, safe: bool) -> tuple:
     """``softmax(q k^T * scale + bias) v`` and the attention weights.
 
     ``bias`` is None, a float tensor to add, or a bool array of positions to drop (True = drop).
@@ -62,10 +65,16 @@ def _attend(q: Tensor, k: Tensor, v: Tensor, bias, dropout_p: float, scale: floa
     return C.matmul(attn, v), attn
 
 
-def scaled_dot_product_attention(query: Tensor, key: Tensor, value: Tensor,
-                                 attn_mask: Tensor | None = None, dropout_p: float = 0.0,
-                                 is_causal: bool = False, scale: float | None = None,
-                                 enable_gqa: bool = False) -> Tensor:
+def scaled_dot_product_attention(
+    query: Tensor,
+    key: Tensor,
+    value: Tensor,
+    attn_mask: Tensor | None = None,
+    dropout_p: float = 0.0,
+    is_causal: bool = False,
+    scale: float | None = None,
+    enable_gqa: bool = False,
+) -> Tensor:
     """``softmax(query key^T * scale + mask) value`` (``torch.nn.functional.scaled_dot_product_attention``).
 
     Parameters
@@ -88,26 +97,31 @@ def scaled_dot_product_attention(query: Tensor, key: Tensor, value: Tensor,
     """
     for name, t in (("query", query), ("key", key), ("value", value)):
         if not isinstance(t, Tensor) or t.ndim < 2:
-            raise RuntimeError(f"scaled_dot_product_attention: {name} must be a Tensor with at least "
-                               f"2 dims (..., L, E), got "
-                               f"{list(t.shape) if isinstance(t, Tensor) else type(t).__name__}")
+            raise RuntimeError(
+                f"scaled_dot_product_attention: {name} must be a Tensor with at least "
+                f"2 dims (..., L, E), got "
+                f"{list(t.shape) if isinstance(t, Tensor) else type(t).__name__}"
+            )
     if not query.dtype == key.dtype == value.dtype:
         raise RuntimeError(
             "Expected query, key, and value to have the same dtype, but got query.dtype: "
-            f"{query.dtype} key.dtype: {key.dtype} and value.dtype: {value.dtype} instead.")
+            f"{query.dtype} key.dtype: {key.dtype} and value.dtype: {value.dtype} instead."
+        )
     if query.shape[-1] != key.shape[-1] or key.shape[-2] != value.shape[-2]:
         raise RuntimeError(
             f"scaled_dot_product_attention: query {list(query.shape)}, key {list(key.shape)} and "
             f"value {list(value.shape)} do not fit: query and key need the same last dim (E) and "
-            "key and value the same second-to-last dim (S)")
+            "key and value the same second-to-last dim (S)"
+        )
     if enable_gqa and key.ndim >= 3 and key.shape[-3] != query.shape[-3]:
         key, value = _repeat_heads(key, query.shape[-3]), _repeat_heads(value, query.shape[-3])
     L, S = query.shape[-2], key.shape[-2]
     bias = None
     if is_causal:
         if attn_mask is not None:
-            raise RuntimeError("_scaled_dot_product_attention: Explicit attn_mask should not be set "
-                               "when is_causal=True")
+            raise RuntimeError(
+                "_scaled_dot_product_attention: Explicit attn_mask should not be set when is_causal=True"
+            )
         bias = ~np.tril(np.ones((L, S), dtype=bool))
     elif attn_mask is not None:
         if attn_mask._data.dtype == np.bool_:
@@ -115,8 +129,9 @@ def scaled_dot_product_attention(query: Tensor, key: Tensor, value: Tensor,
         elif attn_mask.is_floating_point():
             bias = attn_mask
         else:
-            raise RuntimeError(f"scaled_dot_product_attention: attn_mask must be bool or float, got "
-                               f"{attn_mask.dtype}")
+            raise RuntimeError(
+                f"scaled_dot_product_attention: attn_mask must be bool or float, got {attn_mask.dtype}"
+            )
     s = 1.0 / math.sqrt(query.shape[-1]) if scale is None else scale
     return _attend(query, key, value, bias, dropout_p, s, safe=True)[0]
 
@@ -126,8 +141,10 @@ def _repeat_heads(t: Tensor, heads: int) -> Tensor:
     shape = tuple(t.shape)
     groups = shape[-3]
     if heads % groups:
-        raise RuntimeError(f"scaled_dot_product_attention (enable_gqa): the query's {heads} heads "
-                           f"are not a multiple of the key/value's {groups}")
+        raise RuntimeError(
+            f"scaled_dot_product_attention (enable_gqa): the query's {heads} heads "
+            f"are not a multiple of the key/value's {groups}"
+        )
     t = C.expand(C.unsqueeze(t, -3), *shape[:-2], heads // groups, *shape[-2:])
     return C.reshape(t, shape[:-3] + (heads,) + shape[-2:])
 
@@ -141,11 +158,15 @@ def _canonical_mask(mask, name: str, other, other_name: str, dtype) -> Tensor | 
         raise TypeError(f"{name} must be a Tensor, got {type(mask).__name__}")
     is_bool = mask._data.dtype == np.bool_
     if not is_bool and not mask.is_floating_point():
-        raise AssertionError(f"only bool and floating types of {name} are supported (got "
-                             f"{mask.dtype}); pass a bool mask (True = ignore) or a float one")
+        raise AssertionError(
+            f"only bool and floating types of {name} are supported (got "
+            f"{mask.dtype}); pass a bool mask (True = ignore) or a float one"
+        )
     if other is not None and other.dtype != mask.dtype:
-        warnings.warn(f"Support for mismatched {name} and {other_name} is deprecated. Use same "
-                      "type for both instead.", stacklevel=3)
+        warnings.warn(
+            f"Support for mismatched {name} and {other_name} is deprecated. Use same type for both instead.",
+            stacklevel=3,
+        )
     if is_bool:
         out = np.zeros(mask._data.shape, dtype=dtype)
         out[mask._data] = -np.inf
@@ -174,50 +195,82 @@ def _in_projection(query, key, value, w, b, q_w, k_w, v_w) -> tuple:
 
 def _check_mha_shapes(query, key, value, key_padding_mask, attn_mask, num_heads) -> bool:
     """torch's ``_mha_shape_check``: whether the input is batched (AssertionError otherwise)."""
+
     def dims(t):
         return None if t is None else t.ndim
 
     if query.ndim == 3:
         if key.ndim != 3 or value.ndim != 3:
-            raise AssertionError("For batched (3-D) `query`, expected `key` and `value` to be 3-D but "
-                                 f"found {key.ndim}-D and {value.ndim}-D tensors respectively")
+            raise AssertionError(
+                "For batched (3-D) `query`, expected `key` and `value` to be 3-D but "
+                f"found {key.ndim}-D and {value.ndim}-D tensors respectively"
+            )
         if key_padding_mask is not None and key_padding_mask.ndim != 2:
-            raise AssertionError("For batched (3-D) `query`, expected `key_padding_mask` to be `None` "
-                                 f"or 2-D but found {dims(key_padding_mask)}-D tensor instead")
+            raise AssertionError(
+                "For batched (3-D) `query`, expected `key_padding_mask` to be `None` "
+                f"or 2-D but found {dims(key_padding_mask)}-D tensor instead"
+            )
         if attn_mask is not None and attn_mask.ndim not in (2, 3):
-            raise AssertionError("For batched (3-D) `query`, expected `attn_mask` to be `None`, 2-D "
-                                 f"or 3-D but found {dims(attn_mask)}-D tensor instead")
+            raise AssertionError(
+                "For batched (3-D) `query`, expected `attn_mask` to be `None`, 2-D "
+                f"or 3-D but found {dims(attn_mask)}-D tensor instead"
+            )
         return True
     if query.ndim == 2:
         if key.ndim != 2 or value.ndim != 2:
-            raise AssertionError("For unbatched (2-D) `query`, expected `key` and `value` to be 2-D "
-                                 f"but found {key.ndim}-D and {value.ndim}-D tensors respectively")
+            raise AssertionError(
+                "For unbatched (2-D) `query`, expected `key` and `value` to be 2-D "
+                f"but found {key.ndim}-D and {value.ndim}-D tensors respectively"
+            )
         if key_padding_mask is not None and key_padding_mask.ndim != 1:
-            raise AssertionError("For unbatched (2-D) `query`, expected `key_padding_mask` to be "
-                                 f"`None` or 1-D but found {dims(key_padding_mask)}-D tensor instead")
+            raise AssertionError(
+                "For unbatched (2-D) `query`, expected `key_padding_mask` to be "
+                f"`None` or 1-D but found {dims(key_padding_mask)}-D tensor instead"
+            )
         if attn_mask is not None:
             if attn_mask.ndim not in (2, 3):
-                raise AssertionError("For unbatched (2-D) `query`, expected `attn_mask` to be `None`, "
-                                     f"2-D or 3-D but found {attn_mask.ndim}-D tensor instead")
+                raise AssertionError(
+                    "For unbatched (2-D) `query`, expected `attn_mask` to be `None`, "
+                    f"2-D or 3-D but found {attn_mask.ndim}-D tensor instead"
+                )
             expected = (num_heads, query.shape[0], key.shape[0])
             if attn_mask.ndim == 3 and tuple(attn_mask.shape) != expected:
-                raise AssertionError(f"Expected `attn_mask` shape to be {expected} but got "
-                                     f"{tuple(attn_mask.shape)}")
+                raise AssertionError(
+                    f"Expected `attn_mask` shape to be {expected} but got {tuple(attn_mask.shape)}"
+                )
         return False
-    raise AssertionError("query should be unbatched 2D or batched 3D tensor but received "
-                         f"{query.ndim}-D query tensor")
+    raise AssertionError(
+        f"query should be unbatched 2D or batched 3D tensor but received {query.ndim}-D query tensor"
+    )
 
 
 def multi_head_attention_forward(
-        query: Tensor, key: Tensor, value: Tensor, embed_dim_to_check: int, num_heads: int,
-        in_proj_weight: Tensor | None, in_proj_bias: Tensor | None, bias_k: Tensor | None,
-        bias_v: Tensor | None, add_zero_attn: bool, dropout_p: float, out_proj_weight: Tensor,
-        out_proj_bias: Tensor | None, training: bool = True, key_padding_mask: Tensor | None = None,
-        need_weights: bool = True, attn_mask: Tensor | None = None,
-        use_separate_proj_weight: bool = False, q_proj_weight: Tensor | None = None,
-        k_proj_weight: Tensor | None = None, v_proj_weight: Tensor | None = None,
-        static_k: Tensor | None = None, static_v: Tensor | None = None,
-        average_attn_weights: bool = True, is_causal: bool = False) -> tuple:
+    query: Tensor,
+    key: Tensor,
+    value: Tensor,
+    embed_dim_to_check: int,
+    num_heads: int,
+    in_proj_weight: Tensor | None,
+    in_proj_bias: Tensor | None,
+    bias_k: Tensor | None,
+    bias_v: Tensor | None,
+    add_zero_attn: bool,
+    dropout_p: float,
+    out_proj_weight: Tensor,
+    out_proj_bias: Tensor | None,
+    training: bool = True,
+    key_padding_mask: Tensor | None = None,
+    need_weights: bool = True,
+    attn_mask: Tensor | None = None,
+    use_separate_proj_weight: bool = False,
+    q_proj_weight: Tensor | None = None,
+    k_proj_weight: Tensor | None = None,
+    v_proj_weight: Tensor | None = None,
+    static_k: Tensor | None = None,
+    static_v: Tensor | None = None,
+    average_attn_weights: bool = True,
+    is_causal: bool = False,
+) -> tuple:
     """Multi-head attention on ``(L, N, E)`` / unbatched ``(L, E)`` inputs, as torch computes it
     (``torch.nn.functional.multi_head_attention_forward``; see :class:`MultiheadAttention`).
 
@@ -231,12 +284,13 @@ def multi_head_attention_forward(
     tgt_len, bsz, embed_dim = query.shape
     src_len = key.shape[0]
     np_dtype = query._data.dtype
-    key_padding_mask = _canonical_mask(key_padding_mask, "key_padding_mask", attn_mask, "attn_mask",
-                                       np_dtype)
+    key_padding_mask = _canonical_mask(key_padding_mask, "key_padding_mask", attn_mask, "attn_mask", np_dtype)
     if is_causal and attn_mask is None:
-        raise RuntimeError("Need attn_mask if specifying the is_causal hint. You may use the "
-                           "Transformer module method `generate_square_subsequent_mask` to create "
-                           "this mask.")
+        raise RuntimeError(
+            "Need attn_mask if specifying the is_causal hint. You may use the "
+            "Transformer module method `generate_square_subsequent_mask` to create "
+            "this mask."
+        )
     if is_causal and key_padding_mask is None and not need_weights:
         attn_mask = None  # torch hands the hint to SDPA, which then ignores attn_mask's values
     else:
@@ -244,32 +298,42 @@ def multi_head_attention_forward(
         if key_padding_mask is not None:
             is_causal = False
     if embed_dim != embed_dim_to_check:
-        raise AssertionError(f"was expecting embedding dimension of {embed_dim_to_check}, but got "
-                             f"{embed_dim} (query shape {list(query.shape)})")
+        raise AssertionError(
+            f"was expecting embedding dimension of {embed_dim_to_check}, but got "
+            f"{embed_dim} (query shape {list(query.shape)})"
+        )
     head_dim = embed_dim // num_heads
     if head_dim * num_heads != embed_dim:
         raise AssertionError(f"embed_dim {embed_dim} not divisible by num_heads {num_heads}")
     if use_separate_proj_weight:
         if tuple(key.shape[:2]) != tuple(value.shape[:2]):
-            raise AssertionError(f"key's sequence and batch dims {tuple(key.shape[:2])} do not match "
-                                 f"value's {tuple(value.shape[:2])}")
-        q, k, v = _in_projection(query, key, value, None, in_proj_bias, q_proj_weight,
-                                 k_proj_weight, v_proj_weight)
+            raise AssertionError(
+                f"key's sequence and batch dims {tuple(key.shape[:2])} do not match "
+                f"value's {tuple(value.shape[:2])}"
+            )
+        q, k, v = _in_projection(
+            query, key, value, None, in_proj_bias, q_proj_weight, k_proj_weight, v_proj_weight
+        )
     else:
         if tuple(key.shape) != tuple(value.shape):
-            raise AssertionError(f"key shape {tuple(key.shape)} does not match value shape "
-                                 f"{tuple(value.shape)}")
+            raise AssertionError(
+                f"key shape {tuple(key.shape)} does not match value shape {tuple(value.shape)}"
+            )
         q, k, v = _in_projection(query, key, value, in_proj_weight, in_proj_bias, None, None, None)
     if attn_mask is not None:
         if attn_mask.ndim == 2:
             if tuple(attn_mask.shape) != (tgt_len, src_len):
-                raise RuntimeError(f"The shape of the 2D attn_mask is {tuple(attn_mask.shape)}, but "
-                                   f"should be {(tgt_len, src_len)}.")
+                raise RuntimeError(
+                    f"The shape of the 2D attn_mask is {tuple(attn_mask.shape)}, but "
+                    f"should be {(tgt_len, src_len)}."
+                )
             attn_mask = C.unsqueeze(attn_mask, 0)
         elif tuple(attn_mask.shape) != (bsz * num_heads, tgt_len, src_len):
-            raise RuntimeError(f"The shape of the 3D attn_mask is {tuple(attn_mask.shape)}, but "
-                               f"should be {(bsz * num_heads, tgt_len, src_len)} "
-                               "(batch * num_heads, L, S).")
+            raise RuntimeError(
+                f"The shape of the 3D attn_mask is {tuple(attn_mask.shape)}, but "
+                f"should be {(bsz * num_heads, tgt_len, src_len)} "
+                "(batch * num_heads, L, S)."
+            )
     if bias_k is not None and bias_v is not None:
         if static_k is not None or static_v is not None:
             raise AssertionError("bias cannot be added to static key or value.")
@@ -288,10 +352,14 @@ def multi_head_attention_forward(
     src_len = k.shape[1]
     if key_padding_mask is not None:
         if tuple(key_padding_mask.shape) != (bsz, src_len):
-            raise AssertionError(f"Expected key_padded_mask.shape to be {(bsz, src_len)} (batch, "
-                                 f"source length), but got {tuple(key_padding_mask.shape)}")
-        kpm = C.reshape(C.expand(C.reshape(key_padding_mask, (bsz, 1, 1, src_len)),
-                                 bsz, num_heads, 1, src_len), (bsz * num_heads, 1, src_len))
+            raise AssertionError(
+                f"Expected key_padded_mask.shape to be {(bsz, src_len)} (batch, "
+                f"source length), but got {tuple(key_padding_mask.shape)}"
+            )
+        kpm = C.reshape(
+            C.expand(C.reshape(key_padding_mask, (bsz, 1, 1, src_len)), bsz, num_heads, 1, src_len),
+            (bsz * num_heads, 1, src_len),
+        )
         attn_mask = kpm if attn_mask is None else attn_mask + kpm
     if not training:
         dropout_p = 0.0
@@ -322,8 +390,9 @@ def _heads(t: Tensor, static: Tensor | None, name: str, batch_heads: int, head_d
     if static is None:
         return C.transpose(C.reshape(t, (t.shape[0], batch_heads, head_dim)), 0, 1)
     if static.shape[0] != batch_heads or static.shape[2] != head_dim:
-        raise AssertionError(f"expecting {name} of shape ({batch_heads}, S, {head_dim}), but got "
-                             f"{list(static.shape)}")
+        raise AssertionError(
+            f"expecting {name} of shape ({batch_heads}, S, {head_dim}), but got {list(static.shape)}"
+        )
     return static
 
 
@@ -361,12 +430,25 @@ class MultiheadAttention(Module):
     (chainrule.Size([5, 3, 8]), chainrule.Size([3, 5, 5]))
     """
 
-    def __init__(self, embed_dim: int, num_heads: int, dropout: float = 0.0, bias: bool = True,
-                 add_bias_kv: bool = False, add_zero_attn: bool = False, kdim: int | None = None,
-                 vdim: int | None = None, batch_first: bool = False, device=None, dtype=None) -> None:
+    def __init__(
+        self,
+        embed_dim: int,
+        num_heads: int,
+        dropout: float = 0.0,
+        bias: bool = True,
+        add_bias_kv: bool = False,
+        add_zero_attn: bool = False,
+        kdim: int | None = None,
+        vdim: int | None = None,
+        batch_first: bool = False,
+        device=None,
+        dtype=None,
+    ) -> None:
         if embed_dim <= 0 or num_heads <= 0:
-            raise ValueError(f"embed_dim and num_heads must be greater than 0, got embed_dim="
-                             f"{embed_dim} and num_heads={num_heads} instead")
+            raise ValueError(
+                f"embed_dim and num_heads must be greater than 0, got embed_dim="
+                f"{embed_dim} and num_heads={num_heads} instead"
+            )
         super().__init__()
         self.embed_dim = embed_dim
         self.kdim = kdim if kdim is not None else embed_dim
@@ -377,8 +459,9 @@ class MultiheadAttention(Module):
         self.batch_first = batch_first
         self.head_dim = embed_dim // num_heads
         if self.head_dim * num_heads != embed_dim:
-            raise AssertionError(f"embed_dim must be divisible by num_heads (got embed_dim="
-                                 f"{embed_dim}, num_heads={num_heads})")
+            raise AssertionError(
+                f"embed_dim must be divisible by num_heads (got embed_dim={embed_dim}, num_heads={num_heads})"
+            )
 
         def param(*shape: int) -> Parameter:
             return Parameter(C.empty(*shape, dtype=dtype, device=device))
@@ -397,8 +480,9 @@ class MultiheadAttention(Module):
             self.in_proj_bias = param(3 * embed_dim)
         else:
             self.register_parameter("in_proj_bias", None)
-        self.out_proj = NonDynamicallyQuantizableLinear(embed_dim, embed_dim, bias=bias, device=device,
-                                                        dtype=dtype)
+        self.out_proj = NonDynamicallyQuantizableLinear(
+            embed_dim, embed_dim, bias=bias, device=device, dtype=dtype
+        )
         if add_bias_kv:
             self.bias_k = param(1, 1, embed_dim)
             self.bias_v = param(1, 1, embed_dim)
@@ -422,10 +506,17 @@ class MultiheadAttention(Module):
         if self.bias_v is not None:
             init.xavier_normal_(self.bias_v)
 
-    def forward(self, query: Tensor, key: Tensor, value: Tensor,
-                key_padding_mask: Tensor | None = None, need_weights: bool = True,
-                attn_mask: Tensor | None = None, average_attn_weights: bool = True,
-                is_causal: bool = False) -> tuple:
+    def forward(
+        self,
+        query: Tensor,
+        key: Tensor,
+        value: Tensor,
+        key_padding_mask: Tensor | None = None,
+        need_weights: bool = True,
+        attn_mask: Tensor | None = None,
+        average_attn_weights: bool = True,
+        is_causal: bool = False,
+    ) -> tuple:
         """Attend from ``query`` to ``key``/``value``.
 
         Parameters
@@ -457,13 +548,30 @@ class MultiheadAttention(Module):
                 query, key, value = (C.transpose(x, 1, 0) for x in (query, key, value))
         separate = not self._qkv_same_embed_dim
         out, weights = multi_head_attention_forward(
-            query, key, value, self.embed_dim, self.num_heads, self.in_proj_weight,
-            self.in_proj_bias, self.bias_k, self.bias_v, self.add_zero_attn, self.dropout,
-            self.out_proj.weight, self.out_proj.bias, training=self.training,
-            key_padding_mask=key_padding_mask, need_weights=need_weights, attn_mask=attn_mask,
-            use_separate_proj_weight=separate, q_proj_weight=self.q_proj_weight,
-            k_proj_weight=self.k_proj_weight, v_proj_weight=self.v_proj_weight,
-            average_attn_weights=average_attn_weights, is_causal=is_causal)
+            query,
+            key,
+            value,
+            self.embed_dim,
+            self.num_heads,
+            self.in_proj_weight,
+            self.in_proj_bias,
+            self.bias_k,
+            self.bias_v,
+            self.add_zero_attn,
+            self.dropout,
+            self.out_proj.weight,
+            self.out_proj.bias,
+            training=self.training,
+            key_padding_mask=key_padding_mask,
+            need_weights=need_weights,
+            attn_mask=attn_mask,
+            use_separate_proj_weight=separate,
+            q_proj_weight=self.q_proj_weight,
+            k_proj_weight=self.k_proj_weight,
+            v_proj_weight=self.v_proj_weight,
+            average_attn_weights=average_attn_weights,
+            is_causal=is_causal,
+        )
         if self.batch_first and batched:
             out = C.transpose(out, 1, 0)
         return out, weights

@@ -73,8 +73,9 @@ class Sequential(Module):
 
     def __add__(self, other: Sequential) -> Sequential:
         if not isinstance(other, Sequential):
-            raise ValueError("add operator supports only objects of Sequential class, but "
-                             f"{type(other)} is given.")
+            raise ValueError(
+                f"add operator supports only objects of Sequential class, but {type(other)} is given."
+            )
         ret = Sequential()
         for layer in self:
             ret.append(layer)
@@ -178,8 +179,9 @@ class ModuleList(Module):
     def extend(self, modules: Iterable[Module]) -> ModuleList:
         """Append every module of ``modules``; returns self."""
         if not isinstance(modules, Iterable):
-            raise TypeError("ModuleList.extend should be called with an iterable, but got "
-                            + type(modules).__name__)
+            raise TypeError(
+                "ModuleList.extend should be called with an iterable, but got " + type(modules).__name__
+            )
         offset = len(self)
         for i, module in enumerate(modules):
             self.add_module(str(offset + i), module)
@@ -269,8 +271,7 @@ class ModuleDict(Module):
             return
         for j, m in enumerate(modules):
             if not isinstance(m, list | tuple) or len(m) != 2:
-                raise ValueError(f"ModuleDict update sequence element #{j} should be a (key, module) "
-                                 "pair")
+                raise ValueError(f"ModuleDict update sequence element #{j} should be a (key, module) pair")
             self[m[0]] = m[1]
 
 

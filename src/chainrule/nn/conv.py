@@ -31,22 +31,40 @@ class _ConvNd(Module):
     _nd = 2
     _transposed = False
 
-    def __init__(self, in_channels: int, out_channels: int, kernel_size, stride=1, padding=0,
-                 dilation=1, groups: int = 1, bias: bool = True, padding_mode: str = "zeros",
-                 device=None, dtype=None, output_padding=0) -> None:
+    def __init__(
+        self,
+        in_channels: int,
+        out_channels: int,
+        kernel_size,
+        stride=1,
+        padding=0,
+        dilation=1,
+        groups: int = 1,
+        bias: bool = True,
+        padding_mode: str = "zeros",
+        device=None,
+        dtype=None,
+        output_padding=0,
+    ) -> None:
         super().__init__()
         name, nd = type(self).__name__, self._nd
         if not isinstance(groups, int) or groups <= 0:
             raise ValueError(f"{name}: groups must be a positive integer (got groups={groups})")
         if in_channels % groups:
-            raise ValueError(f"{name}: in_channels must be divisible by groups (got in_channels="
-                             f"{in_channels}, groups={groups})")
+            raise ValueError(
+                f"{name}: in_channels must be divisible by groups (got in_channels="
+                f"{in_channels}, groups={groups})"
+            )
         if out_channels % groups:
-            raise ValueError(f"{name}: out_channels must be divisible by groups (got out_channels="
-                             f"{out_channels}, groups={groups})")
+            raise ValueError(
+                f"{name}: out_channels must be divisible by groups (got out_channels="
+                f"{out_channels}, groups={groups})"
+            )
         if padding_mode not in _PADDING_MODES:
-            raise ValueError(f"{name}: padding_mode must be one of {list(_PADDING_MODES)}, but got "
-                             f"padding_mode='{padding_mode}'")
+            raise ValueError(
+                f"{name}: padding_mode must be one of {list(_PADDING_MODES)}, but got "
+                f"padding_mode='{padding_mode}'"
+            )
         self.in_channels = in_channels
         self.out_channels = out_channels
         self.kernel_size = ntuple(name, "kernel_size", kernel_size, nd)
@@ -54,11 +72,11 @@ class _ConvNd(Module):
         self.dilation = ntuple(name, "dilation", dilation, nd)
         if isinstance(padding, str):
             if padding not in ("same", "valid"):
-                raise ValueError(f"{name}: Invalid padding string {padding!r}, should be one of "
-                                 "{'same', 'valid'}")
+                raise ValueError(
+                    f"{name}: Invalid padding string {padding!r}, should be one of {{'same', 'valid'}}"
+                )
             if padding == "same" and any(s != 1 for s in self.stride):
-                raise ValueError(f"{name}: padding='same' is not supported for strided "
-                                 "convolutions")
+                raise ValueError(f"{name}: padding='same' is not supported for strided convolutions")
             self.padding = padding
         else:
             self.padding = ntuple(name, "padding", padding, nd)
@@ -88,8 +106,7 @@ class _ConvNd(Module):
 
     def extra_repr(self) -> str:
         nd = self._nd
-        s = (f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, "
-             f"stride={self.stride}")
+        s = f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, stride={self.stride}"
         if self.padding != (0,) * nd:
             s += f", padding={self.padding}"
         if self.dilation != (1,) * nd:
@@ -120,9 +137,11 @@ class _ConvNd(Module):
             n = input.shape[dim]
             limit = {"reflect": n - 1, "circular": n}.get(self.padding_mode)
             if limit is not None and max(before, after) > limit:
-                raise RuntimeError(f"{type(self).__name__}: padding ({before}, {after}) should be at "
-                                   f"most {limit} for an input of size {n} in dim {dim} with "
-                                   f"padding_mode='{self.padding_mode}'")
+                raise RuntimeError(
+                    f"{type(self).__name__}: padding ({before}, {after}) should be at "
+                    f"most {limit} for an input of size {n} in dim {dim} with "
+                    f"padding_mode='{self.padding_mode}'"
+                )
             rows = np.pad(np.arange(n), (before, after), mode=_PADDING_MODES[self.padding_mode])
             out = _ops.index_select(out, dim, _ops.tensor(rows))
         return out
@@ -146,17 +165,38 @@ class Conv2d(_ConvNd):
 
     _nd = 2
 
-    def __init__(self, in_channels: int, out_channels: int, kernel_size, stride=1, padding=0,
-                 dilation=1, groups: int = 1, bias: bool = True, padding_mode: str = "zeros",
-                 device=None, dtype=None) -> None:
-        super().__init__(in_channels, out_channels, kernel_size, stride, padding, dilation, groups,
-                         bias, padding_mode, device, dtype)
+    def __init__(
+        self,
+        in_channels: int,
+        out_channels: int,
+        kernel_size,
+        stride=1,
+        padding=0,
+        dilation=1,
+        groups: int = 1,
+        bias: bool = True,
+        padding_mode: str = "zeros",
+        device=None,
+        dtype=None,
+    ) -> None:
+        super().__init__(
+            in_channels,
+            out_channels,
+            kernel_size,
+            stride,
+            padding,
+            dilation,
+            groups,
+            bias,
+            padding_mode,
+            device,
+            dtype,
+        )
 
     def _conv_forward(self, input: Tensor, weight: Tensor, bias: Tensor | None) -> Tensor:
         fn = conv2d if self._nd == 2 else conv1d
         if self.padding_mode != "zeros":
-            return fn(self._pad_by_mode(input), weight, bias, self.stride, 0, self.dilation,
-                      self.groups)
+            return fn(self._pad_by_mode(input), weight, bias, self.stride, 0, self.dilation, self.groups)
         return fn(input, weight, bias, self.stride, self.padding, self.dilation, self.groups)
 
     def forward(self, input: Tensor) -> Tensor:
@@ -188,16 +228,39 @@ class ConvTranspose2d(_ConvNd):
     _nd = 2
     _transposed = True
 
-    def __init__(self, in_channels: int, out_channels: int, kernel_size, stride=1, padding=0,
-                 output_padding=0, groups: int = 1, bias: bool = True, dilation=1,
-                 padding_mode: str = "zeros", device=None, dtype=None) -> None:
+    def __init__(
+        self,
+        in_channels: int,
+        out_channels: int,
+        kernel_size,
+        stride=1,
+        padding=0,
+        output_padding=0,
+        groups: int = 1,
+        bias: bool = True,
+        dilation=1,
+        padding_mode: str = "zeros",
+        device=None,
+        dtype=None,
+    ) -> None:
         if padding_mode != "zeros":
             raise ValueError(f'Only "zeros" padding mode is supported for {type(self).__name__}')
         if isinstance(padding, str):
-            raise ValueError(f"{type(self).__name__}: padding must be an int or a tuple, got "
-                             f"{padding!r}")
-        super().__init__(in_channels, out_channels, kernel_size, stride, padding, dilation, groups,
-                         bias, padding_mode, device, dtype, output_padding)
+            raise ValueError(f"{type(self).__name__}: padding must be an int or a tuple, got {padding!r}")
+        super().__init__(
+            in_channels,
+            out_channels,
+            kernel_size,
+            stride,
+            padding,
+            dilation,
+            groups,
+            bias,
+            padding_mode,
+            device,
+            dtype,
+            output_padding,
+        )
 
     def _output_padding(self, input: Tensor, output_size) -> tuple:
         """torch's rule: the output_padding that makes the output ``output_size`` (spatial dims,
@@ -209,25 +272,40 @@ class ConvTranspose2d(_ConvNd):
         if len(size) == nd + 2 or (len(size) == nd + 1 and input.ndim == nd + 1):
             size = size[-nd:]
         if len(size) != nd:
-            raise ValueError(f"{type(self).__name__}: output_size must have {nd} or {nd + 2} "
-                             f"elements (got {len(size)})")
+            raise ValueError(
+                f"{type(self).__name__}: output_size must have {nd} or {nd + 2} elements (got {len(size)})"
+            )
         paddings = []
         for i in range(nd):
             n = input.shape[input.ndim - nd + i]
-            smallest = ((n - 1) * self.stride[i] - 2 * self.padding[i]
-                        + self.dilation[i] * (self.kernel_size[i] - 1) + 1)
+            smallest = (
+                (n - 1) * self.stride[i]
+                - 2 * self.padding[i]
+                + self.dilation[i] * (self.kernel_size[i] - 1)
+                + 1
+            )
             largest = smallest + self.stride[i] - 1
             if not smallest <= size[i] <= largest:
-                raise ValueError(f"{type(self).__name__}: requested an output size of {size}, but "
-                                 f"valid sizes range from {smallest} to {largest} (for an input "
-                                 f"of {list(input.shape)[-nd:]})")
+                raise ValueError(
+                    f"{type(self).__name__}: requested an output size of {size}, but "
+                    f"valid sizes range from {smallest} to {largest} (for an input "
+                    f"of {list(input.shape)[-nd:]})"
+                )
             paddings.append(size[i] - smallest)
         return tuple(paddings)
 
     def forward(self, input: Tensor, output_size=None) -> Tensor:
         fn = conv_transpose2d if self._nd == 2 else conv_transpose1d
-        return fn(input, self.weight, self.bias, self.stride, self.padding,
-                  self._output_padding(input, output_size), self.groups, self.dilation)
+        return fn(
+            input,
+            self.weight,
+            self.bias,
+            self.stride,
+            self.padding,
+            self._output_padding(input, output_size),
+            self.groups,
+            self.dilation,
+        )
 
 
 class ConvTranspose1d(ConvTranspose2d):

@@ -64,11 +64,41 @@ from .functional_pool import (  # noqa: F401
 )
 
 __all__ = [
-    "relu", "relu_", "relu6", "leaky_relu", "leaky_relu_", "elu", "elu_", "selu", "celu", "gelu",
-    "silu", "mish", "sigmoid", "tanh", "hardtanh", "softplus", "softsign", "logsigmoid", "softmax",
-    "softmin", "log_softmax", "glu", "linear", "bilinear", "normalize", "one_hot",
-    "binary_cross_entropy", "binary_cross_entropy_with_logits", "cross_entropy", "huber_loss",
-    "kl_div", "l1_loss", "mse_loss", "nll_loss", "smooth_l1_loss",
+    "relu",
+    "relu_",
+    "relu6",
+    "leaky_relu",
+    "leaky_relu_",
+    "elu",
+    "elu_",
+    "selu",
+    "celu",
+    "gelu",
+    "silu",
+    "mish",
+    "sigmoid",
+    "tanh",
+    "hardtanh",
+    "softplus",
+    "softsign",
+    "logsigmoid",
+    "softmax",
+    "softmin",
+    "log_softmax",
+    "glu",
+    "linear",
+    "bilinear",
+    "normalize",
+    "one_hot",
+    "binary_cross_entropy",
+    "binary_cross_entropy_with_logits",
+    "cross_entropy",
+    "huber_loss",
+    "kl_div",
+    "l1_loss",
+    "mse_loss",
+    "nll_loss",
+    "smooth_l1_loss",
 ]
 
 
@@ -89,8 +119,7 @@ def one_hot(tensor: Tensor, num_classes: int = -1) -> Tensor:
             raise RuntimeError("Can not infer total number of classes from empty tensor.")
         num_classes = int(t.max()) + 1
     if t.size and (t.min() < 0 or t.max() >= num_classes):
-        raise RuntimeError("Class values must be non-negative and smaller than num_classes "
-                           f"({num_classes}).")
+        raise RuntimeError(f"Class values must be non-negative and smaller than num_classes ({num_classes}).")
     out = np.zeros(t.shape + (num_classes,), dtype=np.int64)
     np.put_along_axis(out, t[..., None].astype(np.int64), 1, axis=-1)
     return wrap(out)

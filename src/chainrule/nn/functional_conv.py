@@ -16,8 +16,7 @@ __all__ = ["conv1d", "conv2d", "conv_transpose1d", "conv_transpose2d"]
 
 _DIMS = {1: "(N, C, L) or 2 (C, L)", 2: "(N, C, H, W) or 3 (C, H, W)"}
 _WEIGHT = {1: "(out_channels, in_channels/groups, kL)", 2: "(out_channels, in_channels/groups, kH, kW)"}
-_WEIGHT_T = {1: "(in_channels, out_channels/groups, kL)",
-             2: "(in_channels, out_channels/groups, kH, kW)"}
+_WEIGHT_T = {1: "(in_channels, out_channels/groups, kL)", 2: "(in_channels, out_channels/groups, kH, kW)"}
 
 
 def ntuple(who: str, name: str, value, n: int) -> tuple:
@@ -27,8 +26,9 @@ def ntuple(who: str, name: str, value, n: int) -> tuple:
     try:
         values = tuple(int(v) for v in value)
     except TypeError:
-        raise TypeError(f"{who}(): argument '{name}' must be an int or a tuple of {n} ints, got "
-                        f"{type(value).__name__}") from None
+        raise TypeError(
+            f"{who}(): argument '{name}' must be an int or a tuple of {n} ints, got {type(value).__name__}"
+        ) from None
     if len(values) == 1:
         return values * n
     if len(values) != n:
@@ -39,38 +39,46 @@ def ntuple(who: str, name: str, value, n: int) -> tuple:
     return values
 
 
-def _check_operands(who: str, input: Tensor, weight: Tensor, bias: Tensor | None, nd: int,
-                    transposed: bool) -> tuple:
+def _check_operands(
+    who: str, input: Tensor, weight: Tensor, bias: Tensor | None, nd: int, transposed: bool
+) -> tuple:
     input = as_tensor(input, who)
     weight = as_tensor(weight, who)
     x, w = input._data, weight._data
     if x.ndim not in (nd + 1, nd + 2):
-        raise RuntimeError(f"{who}: expected input with {nd + 2} dims {_DIMS[nd]}, got shape "
-                           f"{shape_str(x.shape)}")
+        raise RuntimeError(
+            f"{who}: expected input with {nd + 2} dims {_DIMS[nd]}, got shape {shape_str(x.shape)}"
+        )
     if w.ndim != nd + 2:
         layout = (_WEIGHT_T if transposed else _WEIGHT)[nd]
-        raise RuntimeError(f"{who}: expected weight with {nd + 2} dims {layout}, got shape "
-                           f"{shape_str(w.shape)}")
+        raise RuntimeError(
+            f"{who}: expected weight with {nd + 2} dims {layout}, got shape {shape_str(w.shape)}"
+        )
     if x.dtype != w.dtype or (bias is not None and bias._data.dtype != x.dtype):
         other = f" and bias dtype {bias.dtype}" if bias is not None else ""
-        raise RuntimeError(f"{who}: input dtype {input.dtype} and weight dtype {weight.dtype}"
-                           f"{other} should be the same; convert one, e.g. weight.to(input.dtype)")
+        raise RuntimeError(
+            f"{who}: input dtype {input.dtype} and weight dtype {weight.dtype}"
+            f"{other} should be the same; convert one, e.g. weight.to(input.dtype)"
+        )
     if x.dtype.kind != "f":
-        raise RuntimeError(f"{who}: expected a floating point input, got dtype {input.dtype}; "
-                           "convert it first, e.g. input.float()")
+        raise RuntimeError(
+            f"{who}: expected a floating point input, got dtype {input.dtype}; "
+            "convert it first, e.g. input.float()"
+        )
     return input, weight
 
 
-def _check_groups(who: str, x_shape: tuple, nd: int, w_shape: tuple, groups: int,
-                  transposed: bool) -> None:
+def _check_groups(who: str, x_shape: tuple, nd: int, w_shape: tuple, groups: int, transposed: bool) -> None:
     channels = x_shape[-nd - 1]
     if not isinstance(groups, int) or groups <= 0:
         raise RuntimeError(f"{who}: non-positive groups is not supported (got groups={groups})")
     if w_shape[0] % groups:
         what = "in_channels" if transposed else "out_channels"
-        raise RuntimeError(f"{who}: Given groups={groups}, expected weight to be divisible by "
-                           f"{groups} at dimension 0 ({what}), but got weight of shape "
-                           f"{shape_str(w_shape)} instead")
+        raise RuntimeError(
+            f"{who}: Given groups={groups}, expected weight to be divisible by "
+            f"{groups} at dimension 0 ({what}), but got weight of shape "
+            f"{shape_str(w_shape)} instead"
+        )
     if transposed and channels != w_shape[0]:
         raise RuntimeError(
             f"{who}: Given transposed=1, weight of shape {shape_str(w_shape)}, expected input "
@@ -87,9 +95,11 @@ def _check_groups(who: str, x_shape: tuple, nd: int, w_shape: tuple, groups: int
 
 def _check_bias(who: str, bias: Tensor | None, channels: int, w_shape: tuple) -> None:
     if bias is not None and (bias._data.ndim != 1 or bias._data.shape[0] != channels):
-        raise RuntimeError(f"{who}: Given weight of shape {shape_str(w_shape)}, expected bias to be "
-                           f"1-dimensional with {channels} elements, but got bias of shape "
-                           f"{shape_str(bias._data.shape)} instead")
+        raise RuntimeError(
+            f"{who}: Given weight of shape {shape_str(w_shape)}, expected bias to be "
+            f"1-dimensional with {channels} elements, but got bias of shape "
+            f"{shape_str(bias._data.shape)} instead"
+        )
 
 
 def _check_geometry(who: str, stride: tuple, dilation: tuple, padding=(0,)) -> None:
@@ -136,31 +146,46 @@ def _conv(who: str, nd: int, input, weight, bias, stride, padding, dilation, gro
             before = after = (0,) * nd
         elif padding == "same":
             if any(s != 1 for s in stride):
-                raise RuntimeError(f"{who}: padding='same' is not supported for strided "
-                                   f"convolutions (got stride={stride}); use an explicit padding")
+                raise RuntimeError(
+                    f"{who}: padding='same' is not supported for strided "
+                    f"convolutions (got stride={stride}); use an explicit padding"
+                )
             total = [d * (k - 1) for d, k in zip(dilation, kernel)]
             before = tuple(t // 2 for t in total)  # torch puts the odd one at the end
             after = tuple(t - b for t, b in zip(total, before))
         else:
-            raise RuntimeError(f"{who}: Invalid padding string: {padding!r} (expected 'same', "
-                               "'valid', an int or a tuple of ints)")
+            raise RuntimeError(
+                f"{who}: Invalid padding string: {padding!r} (expected 'same', "
+                "'valid', an int or a tuple of ints)"
+            )
     else:
         before = after = ntuple(who, "padding", padding, nd)
     _check_geometry(who, stride, dilation, before)
     _check_groups(who, input._data.shape, nd, weight._data.shape, groups, False)
     _check_bias(who, bias, weight._data.shape[0], weight._data.shape)
-    out = [(n + b + a - d * (k - 1) - 1) // s + 1
-           for n, b, a, k, s, d in zip(size, before, after, kernel, stride, dilation)]
+    out = [
+        (n + b + a - d * (k - 1) - 1) // s + 1
+        for n, b, a, k, s, d in zip(size, before, after, kernel, stride, dilation)
+    ]
     if min(out) <= 0:
         padded = " x ".join(str(n + b + a) for n, b, a in zip(size, before, after))
         span = " x ".join(str(d * (k - 1) + 1) for k, d in zip(kernel, dilation))
-        raise RuntimeError(f"{who}: Calculated padded input size per channel: ({padded}). Kernel "
-                           f"size: ({span}). Kernel size can't be greater than actual input size")
+        raise RuntimeError(
+            f"{who}: Calculated padded input size per channel: ({padded}). Kernel "
+            f"size: ({span}). Kernel size can't be greater than actual input size"
+        )
     return _apply_2d(convolution, nd, input, weight, bias, stride, before, out, dilation, groups)
 
 
-def conv2d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride=1, padding=0,
-           dilation=1, groups: int = 1) -> Tensor:
+def conv2d(
+    input: Tensor,
+    weight: Tensor,
+    bias: Tensor | None = None,
+    stride=1,
+    padding=0,
+    dilation=1,
+    groups: int = 1,
+) -> Tensor:
     """2-d convolution (cross-correlation) of ``input`` with ``weight``, as ``torch.nn.functional.conv2d``.
 
     Parameters
@@ -180,18 +205,28 @@ def conv2d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride=1, 
     return _conv("conv2d", 2, input, weight, bias, stride, padding, dilation, groups)
 
 
-def conv1d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride=1, padding=0,
-           dilation=1, groups: int = 1) -> Tensor:
+def conv1d(
+    input: Tensor,
+    weight: Tensor,
+    bias: Tensor | None = None,
+    stride=1,
+    padding=0,
+    dilation=1,
+    groups: int = 1,
+) -> Tensor:
     """1-d convolution of ``input`` (N, C, L) or (C, L) with ``weight`` (out_channels, C / groups, kL);
     the arguments are ``conv2d``'s over one dimension."""
     return _conv("conv1d", 1, input, weight, bias, stride, padding, dilation, groups)
 
 
-def _conv_transpose(who: str, nd: int, input, weight, bias, stride, padding, output_padding, groups,
-                    dilation) -> Tensor:
+def _conv_transpose(
+    who: str, nd: int, input, weight, bias, stride, padding, output_padding, groups, dilation
+) -> Tensor:
     if isinstance(padding, str):
-        raise TypeError(f"{who}(): argument 'padding' must be tuple of ints, not str (padding="
-                        f"{padding!r} exists for convolutions only)")
+        raise TypeError(
+            f"{who}(): argument 'padding' must be tuple of ints, not str (padding="
+            f"{padding!r} exists for convolutions only)"
+        )
     input, weight = _check_operands(who, input, weight, bias, nd, True)
     stride = ntuple(who, "stride", stride, nd)
     padding = ntuple(who, "padding", padding, nd)
@@ -202,24 +237,36 @@ def _conv_transpose(who: str, nd: int, input, weight, bias, stride, padding, out
     _check_groups(who, input._data.shape, nd, w_shape, groups, True)
     _check_bias(who, bias, w_shape[1] * groups, w_shape)
     if any(o >= max(s, d) for o, s, d in zip(output_padding, stride, dilation)):
-        raise RuntimeError(f"{who}: output padding must be smaller than either stride or dilation, "
-                           f"but got output_padding={output_padding}, stride={stride}, "
-                           f"dilation={dilation}")
+        raise RuntimeError(
+            f"{who}: output padding must be smaller than either stride or dilation, "
+            f"but got output_padding={output_padding}, stride={stride}, "
+            f"dilation={dilation}"
+        )
     out = []
-    for n, k, s, p, o, d in zip(input._data.shape[-nd:], w_shape[2:], stride, padding,
-                                output_padding, dilation):
+    for n, k, s, p, o, d in zip(
+        input._data.shape[-nd:], w_shape[2:], stride, padding, output_padding, dilation
+    ):
         size = (n - 1) * s - 2 * p + d * (k - 1) + o + 1
         if size <= 0:
-            raise RuntimeError(f"{who}: the output size {size} is too small (input of shape "
-                               f"{shape_str(input._data.shape)}, kernel {w_shape[2:]}, stride "
-                               f"{stride}, padding {padding}); use less padding")
+            raise RuntimeError(
+                f"{who}: the output size {size} is too small (input of shape "
+                f"{shape_str(input._data.shape)}, kernel {w_shape[2:]}, stride "
+                f"{stride}, padding {padding}); use less padding"
+            )
         out.append(size)
-    return _apply_2d(convolution_transpose, nd, input, weight, bias, stride, padding, out, dilation,
-                     groups)
+    return _apply_2d(convolution_transpose, nd, input, weight, bias, stride, padding, out, dilation, groups)
 
 
-def conv_transpose2d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride=1, padding=0,
-                     output_padding=0, groups: int = 1, dilation=1) -> Tensor:
+def conv_transpose2d(
+    input: Tensor,
+    weight: Tensor,
+    bias: Tensor | None = None,
+    stride=1,
+    padding=0,
+    output_padding=0,
+    groups: int = 1,
+    dilation=1,
+) -> Tensor:
     """2-d transposed convolution ("deconvolution"), as ``torch.nn.functional.conv_transpose2d``:
     the gradient of ``conv2d`` with respect to its input.
 
@@ -238,12 +285,22 @@ def conv_transpose2d(input: Tensor, weight: Tensor, bias: Tensor | None = None, 
     Tensor of shape (N, out_channels, H_out, W_out),
     ``H_out = (H - 1) sH - 2 pH + dH (kH - 1) + output_padding + 1``.
     """
-    return _conv_transpose("conv_transpose2d", 2, input, weight, bias, stride, padding,
-                           output_padding, groups, dilation)
+    return _conv_transpose(
+        "conv_transpose2d", 2, input, weight, bias, stride, padding, output_padding, groups, dilation
+    )
 
 
-def conv_transpose1d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride=1, padding=0,
-                     output_padding=0, groups: int = 1, dilation=1) -> Tensor:
+def conv_transpose1d(
+    input: Tensor,
+    weight: Tensor,
+    bias: Tensor | None = None,
+    stride=1,
+    padding=0,
+    output_padding=0,
+    groups: int = 1,
+    dilation=1,
+) -> Tensor:
     """1-d transposed convolution of ``input`` (N, C_in, L) with ``weight`` (C_in, out / groups, kL)."""
-    return _conv_transpose("conv_transpose1d", 1, input, weight, bias, stride, padding,
-                           output_padding, groups, dilation)
+    return _conv_transpose(
+        "conv_transpose1d", 1, input, weight, bias, stride, padding, output_padding, groups, dilation
+    )

@@ -17,10 +17,14 @@ def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
 def bilinear(input1: Tensor, input2: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     """``y_k = x1^T W_k x2 + b_k`` with ``weight`` of shape ``(out, in1, in2)``."""
     if input1.shape[:-1] != input2.shape[:-1]:
-        raise RuntimeError(f"bilinear: input1 and input2 must have the same batch dims, got shapes "
-                           f"{list(input1.shape)} and {list(input2.shape)}")
+        raise RuntimeError(
+            f"bilinear: input1 and input2 must have the same batch dims, got shapes "
+            f"{list(input1.shape)} and {list(input2.shape)}"
+        )
     if weight.ndim != 3 or weight.shape[1] != input1.shape[-1] or weight.shape[2] != input2.shape[-1]:
-        raise RuntimeError(f"bilinear: weight of shape {list(weight.shape)} does not match inputs of "
-                           f"sizes {input1.shape[-1]} and {input2.shape[-1]}; expected (out, in1, in2)")
+        raise RuntimeError(
+            f"bilinear: weight of shape {list(weight.shape)} does not match inputs of "
+            f"sizes {input1.shape[-1]} and {input2.shape[-1]}; expected (out, in1, in2)"
+        )
     out = _ops.einsum("...i,kij,...j->...k", input1, weight, input2)
     return out if bias is None else out + bias

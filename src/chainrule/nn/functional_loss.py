@@ -14,8 +14,17 @@ from .. import ops as _ops
 from .._tensor import Tensor
 from ..ops import loss as _loss
 
-__all__ = ["mse_loss", "l1_loss", "smooth_l1_loss", "huber_loss", "cross_entropy", "nll_loss",
-           "binary_cross_entropy", "binary_cross_entropy_with_logits", "kl_div"]
+__all__ = [
+    "mse_loss",
+    "l1_loss",
+    "smooth_l1_loss",
+    "huber_loss",
+    "cross_entropy",
+    "nll_loss",
+    "binary_cross_entropy",
+    "binary_cross_entropy_with_logits",
+    "kl_div",
+]
 
 
 def legacy_get_string(size_average: bool | None, reduce: bool | None, emit_warning: bool = True) -> str:
@@ -26,8 +35,10 @@ def legacy_get_string(size_average: bool | None, reduce: bool | None, emit_warni
         reduce = True
     ret = "mean" if size_average and reduce else "sum" if reduce else "none"
     if emit_warning:
-        warnings.warn(f"size_average and reduce args will be deprecated, please use reduction='{ret}' "
-                      "instead.", stacklevel=3)
+        warnings.warn(
+            f"size_average and reduce args will be deprecated, please use reduction='{ret}' instead.",
+            stacklevel=3,
+        )
     return ret
 
 
@@ -49,13 +60,17 @@ def _reduce(loss: Tensor, reduction: str) -> Tensor:
 
 def _warn_size(input: Tensor, target: Tensor) -> None:
     if target.shape != input.shape:
-        warnings.warn(f"Using a target size ({target.shape}) that is different to the input size "
-                      f"({input.shape}). This will likely lead to incorrect results due to broadcasting. "
-                      "Please ensure they have the same size.", stacklevel=3)
+        warnings.warn(
+            f"Using a target size ({target.shape}) that is different to the input size "
+            f"({input.shape}). This will likely lead to incorrect results due to broadcasting. "
+            "Please ensure they have the same size.",
+            stacklevel=3,
+        )
 
 
-def _weighted(loss: Tensor, input: Tensor, weight: Tensor | None, reduction: str,
-              mean_by_weight: bool) -> Tensor:
+def _weighted(
+    loss: Tensor, input: Tensor, weight: Tensor | None, reduction: str, mean_by_weight: bool
+) -> Tensor:
     """torch's per-element ``weight`` of mse/l1/huber: 'mean' divides by the weights' sum (mse, l1)
     or by the element count (huber)."""
     if weight is None:
@@ -69,8 +84,14 @@ def _weighted(loss: Tensor, input: Tensor, weight: Tensor | None, reduction: str
 
 
 # ---- regression losses ---------------------------------------------------------------------------
-def mse_loss(input: Tensor, target: Tensor, size_average=None, reduce=None, reduction: str = "mean",
-             weight: Tensor | None = None) -> Tensor:
+def mse_loss(
+    input: Tensor,
+    target: Tensor,
+    size_average=None,
+    reduce=None,
+    reduction: str = "mean",
+    weight: Tensor | None = None,
+) -> Tensor:
     """Mean squared error ``(x - y)^2`` (reduced); ``weight`` scales each element."""
     _warn_size(input, target)
     reduction = _resolve(size_average, reduce, reduction)
@@ -79,8 +100,14 @@ def mse_loss(input: Tensor, target: Tensor, size_average=None, reduce=None, redu
     return _weighted(d * d, input, weight, reduction, True)
 
 
-def l1_loss(input: Tensor, target: Tensor, size_average=None, reduce=None, reduction: str = "mean",
-            weight: Tensor | None = None) -> Tensor:
+def l1_loss(
+    input: Tensor,
+    target: Tensor,
+    size_average=None,
+    reduce=None,
+    reduction: str = "mean",
+    weight: Tensor | None = None,
+) -> Tensor:
     """Mean absolute error ``|x - y|`` (reduced); ``weight`` scales each element."""
     _warn_size(input, target)
     reduction = _resolve(size_average, reduce, reduction)
@@ -88,8 +115,9 @@ def l1_loss(input: Tensor, target: Tensor, size_average=None, reduce=None, reduc
     return _weighted(_ops.abs(input - target), input, weight, reduction, True)
 
 
-def smooth_l1_loss(input: Tensor, target: Tensor, size_average=None, reduce=None, reduction: str = "mean",
-                   beta: float = 1.0) -> Tensor:
+def smooth_l1_loss(
+    input: Tensor, target: Tensor, size_average=None, reduce=None, reduction: str = "mean", beta: float = 1.0
+) -> Tensor:
     """``0.5 d^2 / beta`` where ``|d| < beta``, else ``|d| - 0.5 beta`` (``d = x - y``); L1 when
     ``beta == 0``."""
     _warn_size(input, target)
@@ -105,8 +133,9 @@ def smooth_l1_loss(input: Tensor, target: Tensor, size_average=None, reduce=None
     return _reduce(loss, reduction)
 
 
-def huber_loss(input: Tensor, target: Tensor, reduction: str = "mean", delta: float = 1.0,
-               weight: Tensor | None = None) -> Tensor:
+def huber_loss(
+    input: Tensor, target: Tensor, reduction: str = "mean", delta: float = 1.0, weight: Tensor | None = None
+) -> Tensor:
     """``0.5 d^2`` where ``|d| < delta``, else ``delta (|d| - 0.5 delta)``; ``weight`` scales each
     element."""
     _warn_size(input, target)
@@ -120,17 +149,31 @@ def huber_loss(input: Tensor, target: Tensor, reduction: str = "mean", delta: fl
 
 
 # ---- classification losses -----------------------------------------------------------------------
-def nll_loss(input: Tensor, target: Tensor, weight: Tensor | None = None, size_average=None,
-             ignore_index: int = -100, reduce=None, reduction: str = "mean") -> Tensor:
+def nll_loss(
+    input: Tensor,
+    target: Tensor,
+    weight: Tensor | None = None,
+    size_average=None,
+    ignore_index: int = -100,
+    reduce=None,
+    reduction: str = "mean",
+) -> Tensor:
     """Negative log-likelihood of class indices ``target`` under log-probabilities ``input``
     (``(C,)``, ``(N, C)`` or ``(N, C, d1, ...)``); 'mean' is the ``weight``-weighted mean."""
     reduction = _resolve(size_average, reduce, reduction)
     return _loss.nll_loss(input, target, weight, ignore_index, reduction)
 
 
-def cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None, size_average=None,
-                  ignore_index: int = -100, reduce=None, reduction: str = "mean",
-                  label_smoothing: float = 0.0) -> Tensor:
+def cross_entropy(
+    input: Tensor,
+    target: Tensor,
+    weight: Tensor | None = None,
+    size_average=None,
+    ignore_index: int = -100,
+    reduce=None,
+    reduction: str = "mean",
+    label_smoothing: float = 0.0,
+) -> Tensor:
     """Cross-entropy between the softmax of logits ``input`` and ``target``.
 
     Parameters
@@ -149,8 +192,7 @@ def cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None, s
     if not 0.0 <= label_smoothing <= 1.0:
         raise RuntimeError(f"label_smoothing must be between 0.0 and 1.0. Got: {label_smoothing}")
     if input.ndim == 0:
-        raise RuntimeError("cross_entropy: input must have at least one dim (the classes), got a 0-d "
-                           "tensor")
+        raise RuntimeError("cross_entropy: input must have at least one dim (the classes), got a 0-d tensor")
     class_dim = 0 if input.ndim == 1 else 1
     n_classes = input.shape[class_dim]
     logp = _ops.log_softmax(input, class_dim)
@@ -158,8 +200,9 @@ def cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None, s
     w_shape[class_dim] = n_classes
     if target.shape == input.shape:  # class probabilities
         if not target.is_floating_point():
-            raise RuntimeError(f"Expected floating point type for target with class probabilities, got "
-                               f"{target.dtype}")
+            raise RuntimeError(
+                f"Expected floating point type for target with class probabilities, got {target.dtype}"
+            )
         if ignore_index >= 0:
             raise RuntimeError("ignore_index is not supported for floating point target")
         if label_smoothing > 0:
@@ -173,9 +216,11 @@ def cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None, s
             return -_ops.sum(prod)
         return -_ops.sum(prod) / (input.numel() / n_classes if input.numel() else float("nan"))
     if target.is_floating_point():
-        raise RuntimeError(f"cross_entropy: a floating point target ({target.dtype}) must have the "
-                           f"input's shape {list(input.shape)} (class probabilities), got "
-                           f"{list(target.shape)}; class indices must be integers (target.long())")
+        raise RuntimeError(
+            f"cross_entropy: a floating point target ({target.dtype}) must have the "
+            f"input's shape {list(input.shape)} (class probabilities), got "
+            f"{list(target.shape)}; class indices must be integers (target.long())"
+        )
     nll = _loss.nll_loss(logp, target, weight, ignore_index, reduction)
     if label_smoothing == 0.0:
         return nll
@@ -194,23 +239,37 @@ def cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None, s
     return nll * (1 - label_smoothing) + ret * (label_smoothing / n_classes)
 
 
-def binary_cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None, size_average=None,
-                         reduce=None, reduction: str = "mean") -> Tensor:
+def binary_cross_entropy(
+    input: Tensor,
+    target: Tensor,
+    weight: Tensor | None = None,
+    size_average=None,
+    reduce=None,
+    reduction: str = "mean",
+) -> Tensor:
     """``-w (t log p + (1 - t) log(1 - p))`` on probabilities ``p`` (logs clamped at -100)."""
     reduction = _resolve(size_average, reduce, reduction)
     _loss.check_reduction(reduction)
     if target.shape != input.shape:
-        raise ValueError(f"Using a target size ({target.shape}) that is different to the input size "
-                         f"({input.shape}) is deprecated. Please ensure they have the same size.")
+        raise ValueError(
+            f"Using a target size ({target.shape}) that is different to the input size "
+            f"({input.shape}) is deprecated. Please ensure they have the same size."
+        )
     loss = _loss.binary_cross_entropy(input, target)
     if weight is not None:
         loss = loss * weight
     return _reduce(loss, reduction)
 
 
-def binary_cross_entropy_with_logits(input: Tensor, target: Tensor, weight: Tensor | None = None,
-                                     size_average=None, reduce=None, reduction: str = "mean",
-                                     pos_weight: Tensor | None = None) -> Tensor:
+def binary_cross_entropy_with_logits(
+    input: Tensor,
+    target: Tensor,
+    weight: Tensor | None = None,
+    size_average=None,
+    reduce=None,
+    reduction: str = "mean",
+    pos_weight: Tensor | None = None,
+) -> Tensor:
     """Binary cross-entropy of ``sigmoid(input)``, computed from the logits directly (stable for
     any logit); ``pos_weight`` weighs the positive term per class."""
     reduction = _resolve(size_average, reduce, reduction)
@@ -223,8 +282,14 @@ def binary_cross_entropy_with_logits(input: Tensor, target: Tensor, weight: Tens
     return _reduce(loss, reduction)
 
 
-def kl_div(input: Tensor, target: Tensor, size_average=None, reduce=None, reduction: str = "mean",
-           log_target: bool = False) -> Tensor:
+def kl_div(
+    input: Tensor,
+    target: Tensor,
+    size_average=None,
+    reduce=None,
+    reduction: str = "mean",
+    log_target: bool = False,
+) -> Tensor:
     """Kullback-Leibler divergence ``t (log t - x)`` of target ``t`` from log-probabilities ``x``.
 
     ``reduction='batchmean'`` divides the sum by the batch size (the mathematical KL divergence);
@@ -233,13 +298,17 @@ def kl_div(input: Tensor, target: Tensor, size_average=None, reduce=None, reduct
     if size_average is not None or reduce is not None:
         reduction = legacy_get_string(size_average, reduce)
     elif reduction == "mean":
-        warnings.warn("reduction: 'mean' divides the total loss by both the batch size and the support "
-                      "size.'batchmean' divides only by the batch size, and aligns with the KL div math "
-                      "definition.'mean' will be changed to behave the same as 'batchmean' in the next "
-                      "major release.", stacklevel=2)
+        warnings.warn(
+            "reduction: 'mean' divides the total loss by both the batch size and the support "
+            "size.'batchmean' divides only by the batch size, and aligns with the KL div math "
+            "definition.'mean' will be changed to behave the same as 'batchmean' in the next "
+            "major release.",
+            stacklevel=2,
+        )
     if reduction not in ("none", "mean", "sum", "batchmean"):
-        raise ValueError(f"{reduction} is not a valid value for reduction; use 'none', 'batchmean', "
-                         "'sum' or 'mean'")
+        raise ValueError(
+            f"{reduction} is not a valid value for reduction; use 'none', 'batchmean', 'sum' or 'mean'"
+        )
     if log_target:
         loss = _ops.exp(target) * (target - input)
     else:

@@ -26,8 +26,10 @@ __all__ = ["batch_norm", "layer_norm", "group_norm", "dropout", "embedding"]
 def _float_input(who: str, input) -> Tensor:
     input = as_tensor(input, who)
     if input._data.dtype.kind != "f":
-        raise RuntimeError(f"{who}: expected a floating point input, got dtype {input.dtype}; "
-                           "convert it first, e.g. input.float()")
+        raise RuntimeError(
+            f"{who}: expected a floating point input, got dtype {input.dtype}; "
+            "convert it first, e.g. input.float()"
+        )
     return input
 
 
@@ -35,17 +37,28 @@ def _check_vector(who: str, name: str, t: Tensor | None, n: int, dtype) -> None:
     if t is None:
         return
     if t._data.size != n:
-        raise RuntimeError(f"{who}: {name} should contain {n} elements not {t._data.size} (got "
-                           f"shape {shape_str(t._data.shape)})")
+        raise RuntimeError(
+            f"{who}: {name} should contain {n} elements not {t._data.size} (got "
+            f"shape {shape_str(t._data.shape)})"
+        )
     if t._data.dtype != dtype:
-        raise RuntimeError(f"{who}: {name} has dtype {t.dtype} but the input has {dtype}; convert "
-                           f"it, e.g. {name}.to(input.dtype)")
+        raise RuntimeError(
+            f"{who}: {name} has dtype {t.dtype} but the input has {dtype}; convert "
+            f"it, e.g. {name}.to(input.dtype)"
+        )
 
 
 # ---- batch norm ---------------------------------------------------------------------------------
-def batch_norm(input: Tensor, running_mean: Tensor | None, running_var: Tensor | None,
-               weight: Tensor | None = None, bias: Tensor | None = None, training: bool = False,
-               momentum: float = 0.1, eps: float = 1e-5) -> Tensor:
+def batch_norm(
+    input: Tensor,
+    running_mean: Tensor | None,
+    running_var: Tensor | None,
+    weight: Tensor | None = None,
+    bias: Tensor | None = None,
+    training: bool = False,
+    momentum: float = 0.1,
+    eps: float = 1e-5,
+) -> Tensor:
     """Batch normalization over every dim but the channels (dim 1), as
     ``torch.nn.functional.batch_norm``.
 
@@ -64,26 +77,34 @@ def batch_norm(input: Tensor, running_mean: Tensor | None, running_var: Tensor |
     input = _float_input(who, input)
     x = input._data
     if x.ndim < 2:
-        raise ValueError(f"{who}: expected an input with at least 2 dims (N, C, *), got shape "
-                         f"{shape_str(x.shape)}")
+        raise ValueError(
+            f"{who}: expected an input with at least 2 dims (N, C, *), got shape {shape_str(x.shape)}"
+        )
     C = x.shape[1]
-    for name, t in (("running_mean", running_mean), ("running_var", running_var),
-                    ("weight", weight), ("bias", bias)):
+    for name, t in (
+        ("running_mean", running_mean),
+        ("running_var", running_var),
+        ("weight", weight),
+        ("bias", bias),
+    ):
         _check_vector(who, name, t, C, x.dtype)
     axes = (0,) + tuple(range(2, x.ndim))
     view = (1, C) + (1,) * (x.ndim - 2)
     if not training:
         if running_mean is None or running_var is None:
-            raise RuntimeError(f"{who}: running_mean and running_var must be defined in "
-                               "evaluation mode (pass training=True to use the batch statistics)")
+            raise RuntimeError(
+                f"{who}: running_mean and running_var must be defined in "
+                "evaluation mode (pass training=True to use the batch statistics)"
+            )
         mean = running_mean._data.reshape(view)
         invstd = (1 / np.sqrt(running_var._data + x.dtype.type(eps))).reshape(view)
-        return normalize(input, weight, bias, axes, view, eps, batch=True, mean=mean,
-                         invstd=invstd)[0]
+        return normalize(input, weight, bias, axes, view, eps, batch=True, mean=mean, invstd=invstd)[0]
     n = x.size // C
     if n <= 1:
-        raise ValueError(f"{who}: Expected more than 1 value per channel when training, got input "
-                         f"size {shape_str(x.shape)}")
+        raise ValueError(
+            f"{who}: Expected more than 1 value per channel when training, got input "
+            f"size {shape_str(x.shape)}"
+        )
     out, mean, var = normalize(input, weight, bias, axes, view, eps, batch=True)
     m = x.dtype.type(momentum)
     for running, stat in ((running_mean, mean), (running_var, var * x.dtype.type(n / (n - 1)))):
@@ -96,8 +117,13 @@ def batch_norm(input: Tensor, running_mean: Tensor | None, running_var: Tensor |
 
 
 # ---- layer norm and group norm ------------------------------------------------------------------
-def layer_norm(input: Tensor, normalized_shape, weight: Tensor | None = None,
-               bias: Tensor | None = None, eps: float = 1e-5) -> Tensor:
+def layer_norm(
+    input: Tensor,
+    normalized_shape,
+    weight: Tensor | None = None,
+    bias: Tensor | None = None,
+    eps: float = 1e-5,
+) -> Tensor:
     """Normalise over the last ``len(normalized_shape)`` dims, as ``torch.nn.functional.layer_norm``.
 
     Parameters
@@ -110,24 +136,36 @@ def layer_norm(input: Tensor, normalized_shape, weight: Tensor | None = None,
     who = "layer_norm"
     input = _float_input(who, input)
     x = input._data
-    shape = (int(normalized_shape),) if isinstance(normalized_shape, int | np.integer) else \
-        tuple(int(s) for s in normalized_shape)
+    shape = (
+        (int(normalized_shape),)
+        if isinstance(normalized_shape, int | np.integer)
+        else tuple(int(s) for s in normalized_shape)
+    )
     k = len(shape)
-    if k == 0 or x.ndim < k or tuple(x.shape[x.ndim - k:]) != shape:
-        raise RuntimeError(f"{who}: Given normalized_shape={list(shape)}, expected input with shape "
-                           f"[*, {', '.join(map(str, shape))}], but got input of size "
-                           f"{list(x.shape)}")
+    if k == 0 or x.ndim < k or tuple(x.shape[x.ndim - k :]) != shape:
+        raise RuntimeError(
+            f"{who}: Given normalized_shape={list(shape)}, expected input with shape "
+            f"[*, {', '.join(map(str, shape))}], but got input of size "
+            f"{list(x.shape)}"
+        )
     for name, t in (("weight", weight), ("bias", bias)):
         if t is not None and tuple(t._data.shape) != shape:
-            raise RuntimeError(f"{who}: expected {name} of shape {shape_str(shape)} "
-                               f"(normalized_shape), got {shape_str(t._data.shape)}")
+            raise RuntimeError(
+                f"{who}: expected {name} of shape {shape_str(shape)} "
+                f"(normalized_shape), got {shape_str(t._data.shape)}"
+            )
         _check_vector(who, name, t, math.prod(shape), x.dtype)
     axes = tuple(range(x.ndim - k, x.ndim))
     return normalize(input, weight, bias, axes, shape, eps, batch=False)[0]
 
 
-def group_norm(input: Tensor, num_groups: int, weight: Tensor | None = None,
-               bias: Tensor | None = None, eps: float = 1e-5) -> Tensor:
+def group_norm(
+    input: Tensor,
+    num_groups: int,
+    weight: Tensor | None = None,
+    bias: Tensor | None = None,
+    eps: float = 1e-5,
+) -> Tensor:
     """Normalise each sample's channels in ``num_groups`` groups, as
     ``torch.nn.functional.group_norm``.
 
@@ -142,13 +180,16 @@ def group_norm(input: Tensor, num_groups: int, weight: Tensor | None = None,
     input = _float_input(who, input)
     x = input._data
     if x.ndim < 2:
-        raise RuntimeError(f"{who}: expected an input with at least 2 dims (N, C, *), got shape "
-                           f"{shape_str(x.shape)}")
+        raise RuntimeError(
+            f"{who}: expected an input with at least 2 dims (N, C, *), got shape {shape_str(x.shape)}"
+        )
     C = x.shape[1]
     if num_groups <= 0 or C % num_groups:
-        raise RuntimeError(f"{who}: Expected number of channels in input to be divisible by "
-                           f"num_groups, but got input of shape {shape_str(x.shape)} and "
-                           f"num_groups={num_groups}")
+        raise RuntimeError(
+            f"{who}: Expected number of channels in input to be divisible by "
+            f"num_groups, but got input of shape {shape_str(x.shape)} and "
+            f"num_groups={num_groups}"
+        )
     for name, t in (("weight", weight), ("bias", bias)):
         _check_vector(who, name, t, C, x.dtype)
     grouped = reshape(input, (x.shape[0], num_groups, -1))
@@ -190,9 +231,15 @@ def dropout(input: Tensor, p: float = 0.5, training: bool = True, inplace: bool 
 
 
 # ---- embedding ----------------------------------------------------------------------------------
-def embedding(input: Tensor, weight: Tensor, padding_idx: int | None = None,
-              max_norm: float | None = None, norm_type: float = 2.0,
-              scale_grad_by_freq: bool = False, sparse: bool = False) -> Tensor:
+def embedding(
+    input: Tensor,
+    weight: Tensor,
+    padding_idx: int | None = None,
+    max_norm: float | None = None,
+    norm_type: float = 2.0,
+    scale_grad_by_freq: bool = False,
+    sparse: bool = False,
+) -> Tensor:
     """Look up rows of ``weight`` at the integer ``input``, as ``torch.nn.functional.embedding``.
 
     Parameters
@@ -210,18 +257,23 @@ def embedding(input: Tensor, weight: Tensor, padding_idx: int | None = None,
     """
     who = "embedding"
     if sparse:
-        raise NotImplementedError("embedding: sparse=True is not supported (chainrule has no sparse "
-                                  "tensors); use sparse=False, which gives the same dense gradient")
+        raise NotImplementedError(
+            "embedding: sparse=True is not supported (chainrule has no sparse "
+            "tensors); use sparse=False, which gives the same dense gradient"
+        )
     if not isinstance(input, Tensor) or input._data.dtype not in (np.int64, np.int32):
         kind = input.dtype if isinstance(input, Tensor) else type(input).__name__
-        raise RuntimeError(f"{who}: Expected tensor for argument #1 'indices' to have one of the "
-                           f"following scalar types: Long, Int; but got {kind} instead; convert "
-                           "it with indices.long()")
+        raise RuntimeError(
+            f"{who}: Expected tensor for argument #1 'indices' to have one of the "
+            f"following scalar types: Long, Int; but got {kind} instead; convert "
+            "it with indices.long()"
+        )
     weight = as_tensor(weight, who)
     w = weight._data
     if w.ndim != 2:
-        raise RuntimeError(f"{who}: 'weight' must be 2-D (num_embeddings, embedding_dim), got shape "
-                           f"{shape_str(w.shape)}")
+        raise RuntimeError(
+            f"{who}: 'weight' must be 2-D (num_embeddings, embedding_dim), got shape {shape_str(w.shape)}"
+        )
     idx = input._data
     num = w.shape[0]
     if idx.size and (all_samples(idx).min() < 0 or all_samples(idx).max() >= num):
@@ -229,13 +281,14 @@ def embedding(input: Tensor, weight: Tensor, padding_idx: int | None = None,
         raise IndexError(f"{who}: index out of range in self (index {bad}, num_embeddings {num})")
     if padding_idx is not None:
         if not -num <= padding_idx < num:
-            raise AssertionError(f"Padding_idx must be within num_embeddings (got padding_idx="
-                                 f"{padding_idx}, num_embeddings={num})")
+            raise AssertionError(
+                f"Padding_idx must be within num_embeddings (got padding_idx="
+                f"{padding_idx}, num_embeddings={num})"
+            )
         padding_idx = padding_idx % num
     if max_norm is not None:
         _renorm_rows(weight, np.unique(idx), max_norm, norm_type)
-    return embedding_lookup(weight, idx.astype(np.int64, copy=False), padding_idx,
-                            scale_grad_by_freq)
+    return embedding_lookup(weight, idx.astype(np.int64, copy=False), padding_idx, scale_grad_by_freq)
 
 
 def _renorm_rows(weight: Tensor, rows: np.ndarray, max_norm: float, norm_type: float) -> None:

@@ -18,8 +18,16 @@ from ..ops.pool import max_pool2d as _max_pool2d
 from ..ops.reduce import mean
 from ..ops.shape import squeeze, unsqueeze
 
-__all__ = ["max_pool1d", "max_pool2d", "max_pool1d_with_indices", "max_pool2d_with_indices",
-           "avg_pool1d", "avg_pool2d", "adaptive_avg_pool1d", "adaptive_avg_pool2d"]
+__all__ = [
+    "max_pool1d",
+    "max_pool2d",
+    "max_pool1d_with_indices",
+    "max_pool2d_with_indices",
+    "avg_pool1d",
+    "avg_pool2d",
+    "adaptive_avg_pool1d",
+    "adaptive_avg_pool2d",
+]
 
 
 def _ints(who: str, name: str, value, n: int) -> tuple:
@@ -29,8 +37,9 @@ def _ints(who: str, name: str, value, n: int) -> tuple:
     if len(values) == 1:
         return values * n
     if len(values) != n:
-        raise RuntimeError(f"{who}: {name} must either be a single int, or a tuple of {n} ints "
-                           f"(got {name}={value!r})")
+        raise RuntimeError(
+            f"{who}: {name} must either be a single int, or a tuple of {n} ints (got {name}={value!r})"
+        )
     return values
 
 
@@ -43,20 +52,26 @@ def _output_size(n: int, k: int, s: int, p: int, d: int, ceil_mode: bool) -> int
     return out
 
 
-def _prepare(who: str, nd: int, input, kernel_size, stride, padding, dilation, ceil_mode: bool,
-             is_max: bool) -> tuple[Tensor, Pool, bool]:
+def _prepare(
+    who: str, nd: int, input, kernel_size, stride, padding, dilation, ceil_mode: bool, is_max: bool
+) -> tuple[Tensor, Pool, bool]:
     """Checks; returns the batched 2-d input, its geometry, and whether a batch dim was added."""
     input = as_tensor(input, who)
     x = input._data
     if x.ndim not in (nd + 1, nd + 2) or x.size == 0:
         layout = "(N, C, L) or (C, L)" if nd == 1 else "(N, C, H, W) or (C, H, W)"
-        raise RuntimeError(f"{who}: expected a non-empty input with {nd + 1} or {nd + 2} dims "
-                           f"{layout}, got shape {shape_str(x.shape)}")
+        raise RuntimeError(
+            f"{who}: expected a non-empty input with {nd + 1} or {nd + 2} dims "
+            f"{layout}, got shape {shape_str(x.shape)}"
+        )
     if not is_max and x.dtype == np.bool_:
         raise RuntimeError(f"{who}: not implemented for bool inputs; convert first, e.g. x.float()")
     k = _ints(who, "kernel_size", kernel_size, nd)
-    s = k if stride is None or (not isinstance(stride, int) and len(stride) == 0) else \
-        _ints(who, "stride", stride, nd)
+    s = (
+        k
+        if stride is None or (not isinstance(stride, int) and len(stride) == 0)
+        else _ints(who, "stride", stride, nd)
+    )
     p = _ints(who, "padding", padding, nd)
     d = _ints(who, "dilation", dilation, nd)
     if min(k) <= 0:
@@ -68,16 +83,19 @@ def _prepare(who: str, nd: int, input, kernel_size, stride, padding, dilation, c
     for kk, pp, dd in zip(k, p, d):
         half = ((kk - 1) * dd + 1) // 2 if is_max else kk // 2
         if pp < 0 or pp > half:
-            raise RuntimeError(f"{who}: pad should be at most half of effective kernel size, but "
-                               f"got pad={pp}, kernel_size={kk} and dilation={dd}")
+            raise RuntimeError(
+                f"{who}: pad should be at most half of effective kernel size, but "
+                f"got pad={pp}, kernel_size={kk} and dilation={dd}"
+            )
     size = x.shape[-nd:]
-    out = tuple(_output_size(n, kk, ss, pp, dd, ceil_mode)
-                for n, kk, ss, pp, dd in zip(size, k, s, p, d))
+    out = tuple(_output_size(n, kk, ss, pp, dd, ceil_mode) for n, kk, ss, pp, dd in zip(size, k, s, p, d))
     if min(out) < 1:
         chans = x.shape[-nd - 1]
-        raise RuntimeError(f"{who}: Given input size: ({'x'.join(map(str, (chans,) + size))}). "
-                           f"Calculated output size: ({'x'.join(map(str, (chans,) + out))}). "
-                           "Output size is too small; use a smaller kernel or more padding")
+        raise RuntimeError(
+            f"{who}: Given input size: ({'x'.join(map(str, (chans,) + size))}). "
+            f"Calculated output size: ({'x'.join(map(str, (chans,) + out))}). "
+            "Output size is too small; use a smaller kernel or more padding"
+        )
     unbatched = x.ndim == nd + 1
     if unbatched:
         input = unsqueeze(input, 0)
@@ -93,10 +111,8 @@ def _finish(y: Tensor, nd: int, unbatched: bool) -> Tensor:
     return squeeze(y, 0) if unbatched else y
 
 
-def _max_pool(who: str, nd: int, input, kernel_size, stride, padding, dilation, ceil_mode,
-              return_indices):
-    x, geom, unbatched = _prepare(who, nd, input, kernel_size, stride, padding, dilation,
-                                  ceil_mode, True)
+def _max_pool(who: str, nd: int, input, kernel_size, stride, padding, dilation, ceil_mode, return_indices):
+    x, geom, unbatched = _prepare(who, nd, input, kernel_size, stride, padding, dilation, ceil_mode, True)
     y, windows = _max_pool2d(x, geom)
     out = _finish(y, nd, unbatched)
     if not return_indices:
@@ -105,8 +121,15 @@ def _max_pool(who: str, nd: int, input, kernel_size, stride, padding, dilation, 
     return out, _finish(indices, nd, unbatched)
 
 
-def max_pool2d(input: Tensor, kernel_size, stride=None, padding=0, dilation=1,
-               ceil_mode: bool = False, return_indices: bool = False):
+def max_pool2d(
+    input: Tensor,
+    kernel_size,
+    stride=None,
+    padding=0,
+    dilation=1,
+    ceil_mode: bool = False,
+    return_indices: bool = False,
+):
     """2-d max pooling, as ``torch.nn.functional.max_pool2d``.
 
     Parameters
@@ -124,25 +147,48 @@ def max_pool2d(input: Tensor, kernel_size, stride=None, padding=0, dilation=1,
     Tensor of shape (N, C, H_out, W_out), ``H_out = (H + 2p - d (k - 1) - 1) // s + 1``; with
     ``return_indices``, a pair (values, int64 indices).
     """
-    return _max_pool("max_pool2d", 2, input, kernel_size, stride, padding, dilation, ceil_mode,
-                     return_indices)
+    return _max_pool(
+        "max_pool2d", 2, input, kernel_size, stride, padding, dilation, ceil_mode, return_indices
+    )
 
 
-def max_pool1d(input: Tensor, kernel_size, stride=None, padding=0, dilation=1,
-               ceil_mode: bool = False, return_indices: bool = False):
+def max_pool1d(
+    input: Tensor,
+    kernel_size,
+    stride=None,
+    padding=0,
+    dilation=1,
+    ceil_mode: bool = False,
+    return_indices: bool = False,
+):
     """1-d max pooling of ``input`` (N, C, L) or (C, L); arguments as in ``max_pool2d``."""
-    return _max_pool("max_pool1d", 1, input, kernel_size, stride, padding, dilation, ceil_mode,
-                     return_indices)
+    return _max_pool(
+        "max_pool1d", 1, input, kernel_size, stride, padding, dilation, ceil_mode, return_indices
+    )
 
 
-def max_pool2d_with_indices(input: Tensor, kernel_size, stride=None, padding=0, dilation=1,
-                            ceil_mode: bool = False, return_indices: bool = True):
+def max_pool2d_with_indices(
+    input: Tensor,
+    kernel_size,
+    stride=None,
+    padding=0,
+    dilation=1,
+    ceil_mode: bool = False,
+    return_indices: bool = True,
+):
     """``max_pool2d(..., return_indices=True)``: (values, indices)."""
     return max_pool2d(input, kernel_size, stride, padding, dilation, ceil_mode, True)
 
 
-def max_pool1d_with_indices(input: Tensor, kernel_size, stride=None, padding=0, dilation=1,
-                            ceil_mode: bool = False, return_indices: bool = True):
+def max_pool1d_with_indices(
+    input: Tensor,
+    kernel_size,
+    stride=None,
+    padding=0,
+    dilation=1,
+    ceil_mode: bool = False,
+    return_indices: bool = True,
+):
     """``max_pool1d(..., return_indices=True)``: (values, indices)."""
     return max_pool1d(input, kernel_size, stride, padding, dilation, ceil_mode, True)
 
@@ -167,16 +213,23 @@ def _divisor(geom: Pool, count_include_pad: bool, divisor_override, dtype):
     return div.astype(dtype if dtype.kind == "f" else np.float64)
 
 
-def _avg_pool(who: str, nd: int, input, kernel_size, stride, padding, ceil_mode,
-              count_include_pad, divisor_override) -> Tensor:
-    x, geom, unbatched = _prepare(who, nd, input, kernel_size, stride, padding, 1, ceil_mode,
-                                  False)
+def _avg_pool(
+    who: str, nd: int, input, kernel_size, stride, padding, ceil_mode, count_include_pad, divisor_override
+) -> Tensor:
+    x, geom, unbatched = _prepare(who, nd, input, kernel_size, stride, padding, 1, ceil_mode, False)
     div = _divisor(geom, count_include_pad, divisor_override, x._data.dtype)
     return _finish(_avg_pool2d(x, geom, div), nd, unbatched)
 
 
-def avg_pool2d(input: Tensor, kernel_size, stride=None, padding=0, ceil_mode: bool = False,
-               count_include_pad: bool = True, divisor_override: int | None = None) -> Tensor:
+def avg_pool2d(
+    input: Tensor,
+    kernel_size,
+    stride=None,
+    padding=0,
+    ceil_mode: bool = False,
+    count_include_pad: bool = True,
+    divisor_override: int | None = None,
+) -> Tensor:
     """2-d average pooling, as ``torch.nn.functional.avg_pool2d``.
 
     Parameters
@@ -189,15 +242,21 @@ def avg_pool2d(input: Tensor, kernel_size, stride=None, padding=0, ceil_mode: bo
     count_include_pad : count the zero padding in each window's divisor.
     divisor_override : divide every window's sum by this instead.
     """
-    return _avg_pool("avg_pool2d", 2, input, kernel_size, stride, padding, ceil_mode,
-                     count_include_pad, divisor_override)
+    return _avg_pool(
+        "avg_pool2d", 2, input, kernel_size, stride, padding, ceil_mode, count_include_pad, divisor_override
+    )
 
 
-def avg_pool1d(input: Tensor, kernel_size, stride=None, padding=0, ceil_mode: bool = False,
-               count_include_pad: bool = True) -> Tensor:
+def avg_pool1d(
+    input: Tensor,
+    kernel_size,
+    stride=None,
+    padding=0,
+    ceil_mode: bool = False,
+    count_include_pad: bool = True,
+) -> Tensor:
     """1-d average pooling of ``input`` (N, C, L) or (C, L); arguments as in ``avg_pool2d``."""
-    return _avg_pool("avg_pool1d", 1, input, kernel_size, stride, padding, ceil_mode,
-                     count_include_pad, None)
+    return _avg_pool("avg_pool1d", 1, input, kernel_size, stride, padding, ceil_mode, count_include_pad, None)
 
 
 def _adaptive_matrix(n: int, o: int, dtype) -> np.ndarray:
@@ -214,8 +273,9 @@ def _adaptive(who: str, nd: int, input, output_size) -> Tensor:
     x = input._data
     if x.ndim not in (nd + 1, nd + 2):
         layout = "(N, C, L) or (C, L)" if nd == 1 else "(N, C, H, W) or (C, H, W)"
-        raise RuntimeError(f"{who}: expected input with {nd + 1} or {nd + 2} dims {layout}, got "
-                           f"shape {shape_str(x.shape)}")
+        raise RuntimeError(
+            f"{who}: expected input with {nd + 1} or {nd + 2} dims {layout}, got shape {shape_str(x.shape)}"
+        )
     if x.dtype.kind != "f":
         raise RuntimeError(f"{who}: expected a floating point input, got dtype {input.dtype}")
     sizes = output_size if isinstance(output_size, tuple | list) else (output_size,) * nd
@@ -224,8 +284,9 @@ def _adaptive(who: str, nd: int, input, output_size) -> Tensor:
     in_size = x.shape[-nd:]
     out = tuple(n if o is None else int(o) for o, n in zip(sizes, in_size))
     if min(out) < 0:
-        raise RuntimeError(f"{who}: elements of output_size must be greater than or equal to 0, "
-                           f"but got {out}")
+        raise RuntimeError(
+            f"{who}: elements of output_size must be greater than or equal to 0, but got {out}"
+        )
     if all(o == 1 for o in out):
         return mean(input, tuple(range(-nd, 0)), keepdim=True)
     if all(o and n % o == 0 for o, n in zip(out, in_size)):

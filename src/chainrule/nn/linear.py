@@ -58,9 +58,11 @@ class Unflatten(Module):
         if not isinstance(dim, int):
             raise TypeError("invalid argument type for dim parameter (named tensors are not supported)")
         if not isinstance(unflattened_size, list | tuple) or not all(
-                isinstance(s, int) for s in unflattened_size):
-            raise TypeError(f"unflattened_size must be tuple of ints, but found type "
-                            f"{type(unflattened_size).__name__}")
+            isinstance(s, int) for s in unflattened_size
+        ):
+            raise TypeError(
+                f"unflattened_size must be tuple of ints, but found type {type(unflattened_size).__name__}"
+            )
         self.dim = dim
         self.unflattened_size = unflattened_size
 
@@ -84,8 +86,9 @@ class Linear(Module):
     U(-1/sqrt(in_features), 1/sqrt(in_features)), and so does the bias, as in torch.
     """
 
-    def __init__(self, in_features: int, out_features: int, bias: bool = True, device=None,
-                 dtype=None) -> None:
+    def __init__(
+        self, in_features: int, out_features: int, bias: bool = True, device=None, dtype=None
+    ) -> None:
         super().__init__()
         _check_device(device)
         self.in_features = in_features
@@ -109,16 +112,24 @@ class Linear(Module):
         return F.linear(input, self.weight, self.bias)
 
     def extra_repr(self) -> str:
-        return (f"in_features={self.in_features}, out_features={self.out_features}, "
-                f"bias={self.bias is not None}")
+        return (
+            f"in_features={self.in_features}, out_features={self.out_features}, bias={self.bias is not None}"
+        )
 
 
 class Bilinear(Module):
     """``y_k = x1^T A_k x2 + b_k`` with ``A`` of shape ``(out_features, in1_features, in2_features)``;
     weight and bias start as U(-1/sqrt(in1_features), 1/sqrt(in1_features))."""
 
-    def __init__(self, in1_features: int, in2_features: int, out_features: int, bias: bool = True,
-                 device=None, dtype=None) -> None:
+    def __init__(
+        self,
+        in1_features: int,
+        in2_features: int,
+        out_features: int,
+        bias: bool = True,
+        device=None,
+        dtype=None,
+    ) -> None:
         super().__init__()
         _check_device(device)
         self.in1_features = in1_features
@@ -141,5 +152,7 @@ class Bilinear(Module):
         return F.bilinear(input1, input2, self.weight, self.bias)
 
     def extra_repr(self) -> str:
-        return (f"in1_features={self.in1_features}, in2_features={self.in2_features}, "
-                f"out_features={self.out_features}, bias={self.bias is not None}")
+        return (
+            f"in1_features={self.in1_features}, in2_features={self.in2_features}, "
+            f"out_features={self.out_features}, bias={self.bias is not None}"
+        )

@@ -46,12 +46,16 @@ class StateDictMixin:
     def get_extra_state(self) -> Any:
         """Extra (non-tensor) state for ``state_dict``; define it together with
         ``set_extra_state`` to have it saved under ``<prefix>_extra_state``."""
-        raise RuntimeError("Reached a code path in Module.get_extra_state() that should never be "
-                           "called; define get_extra_state() in your module")
+        raise RuntimeError(
+            "Reached a code path in Module.get_extra_state() that should never be "
+            "called; define get_extra_state() in your module"
+        )
 
     def set_extra_state(self, state: Any) -> None:
-        raise RuntimeError("Reached a code path in Module.set_extra_state() that should never be "
-                           "called; define set_extra_state() in your module")
+        raise RuntimeError(
+            "Reached a code path in Module.set_extra_state() that should never be "
+            "called; define set_extra_state() in your module"
+        )
 
     def _has_extra_state(self) -> bool:
         return type(self).get_extra_state is not StateDictMixin.get_extra_state
@@ -66,8 +70,9 @@ class StateDictMixin:
         if self._has_extra_state():
             destination[prefix + _EXTRA_STATE_KEY_SUFFIX] = self.get_extra_state()
 
-    def state_dict(self, *args: Any, destination: dict | None = None, prefix: str = "",
-                   keep_vars: bool = False) -> dict:
+    def state_dict(
+        self, *args: Any, destination: dict | None = None, prefix: str = "", keep_vars: bool = False
+    ) -> dict:
         """An ordered dict of every parameter and persistent buffer, with torch's key names
         ("0.weight", "fc.bias", "bn.running_mean"). Values share memory with the module's tensors
         and are detached (unless ``keep_vars``); ``destination._metadata`` keeps layer versions."""
@@ -86,22 +91,29 @@ class StateDictMixin:
         self._save_to_state_dict(destination, prefix, keep_vars)
         for name, module in self._modules.items():
             if module is not None:
-                module.state_dict(destination=destination, prefix=prefix + name + ".",
-                                  keep_vars=keep_vars)
+                module.state_dict(destination=destination, prefix=prefix + name + ".", keep_vars=keep_vars)
         for hook in self._state_dict_hooks.values():
             result = hook(self, destination, prefix, {})
             if result is not None:
                 destination = result
         return destination
 
-    def _load_from_state_dict(self, state_dict: dict, prefix: str, local_metadata: dict, strict: bool,
-                              missing_keys: list, unexpected_keys: list, error_msgs: list) -> None:
+    def _load_from_state_dict(
+        self,
+        state_dict: dict,
+        prefix: str,
+        local_metadata: dict,
+        strict: bool,
+        missing_keys: list,
+        unexpected_keys: list,
+        error_msgs: list,
+    ) -> None:
         """Copy this module's own entries of ``state_dict`` (those under ``prefix``) into its
         parameters and persistent buffers; layers override it to upgrade old layouts."""
-        persistent = {k: v for k, v in self._buffers.items()
-                      if k not in self._non_persistent_buffers_set}
-        local_state = {k: v for k, v in itertools.chain(self._parameters.items(), persistent.items())
-                       if v is not None}
+        persistent = {k: v for k, v in self._buffers.items() if k not in self._non_persistent_buffers_set}
+        local_state = {
+            k: v for k, v in itertools.chain(self._parameters.items(), persistent.items()) if v is not None
+        }
         assign = local_metadata.get("assign_to_params_buffers", False)
         for name, param in local_state.items():
             key = prefix + name
@@ -154,7 +166,7 @@ class StateDictMixin:
         if strict:
             for key in state_dict:
                 if key.startswith(prefix) and key != extra_key:
-                    first = key[len(prefix):].split(".", 1)[0]
+                    first = key[len(prefix) :].split(".", 1)[0]
                     if first not in self._modules and first not in local_state:
                         unexpected_keys.append(key)
 
@@ -198,8 +210,9 @@ class StateDictMixin:
             local_metadata = {} if metadata is None else dict(metadata.get(prefix[:-1], {}))
             if assign:
                 local_metadata["assign_to_params_buffers"] = True
-            module._load_from_state_dict(state_dict, prefix, local_metadata, True, missing,
-                                         unexpected, error_msgs)
+            module._load_from_state_dict(
+                state_dict, prefix, local_metadata, True, missing, unexpected, error_msgs
+            )
             for name, child in module._modules.items():
                 if child is not None:
                     load(child, prefix + name + ".")
@@ -210,12 +223,17 @@ class StateDictMixin:
         load(self)
         if strict:
             if unexpected:
-                error_msgs.insert(0, "Unexpected key(s) in state_dict: {}. ".format(
-                    ", ".join(f'"{k}"' for k in unexpected)))
+                error_msgs.insert(
+                    0, "Unexpected key(s) in state_dict: {}. ".format(", ".join(f'"{k}"' for k in unexpected))
+                )
             if missing:
-                error_msgs.insert(0, "Missing key(s) in state_dict: {}. ".format(
-                    ", ".join(f'"{k}"' for k in missing)))
+                error_msgs.insert(
+                    0, "Missing key(s) in state_dict: {}. ".format(", ".join(f'"{k}"' for k in missing))
+                )
         if error_msgs:
-            raise RuntimeError("Error(s) in loading state_dict for {}:\n\t{}".format(
-                type(self).__name__, "\n\t".join(error_msgs)))
+            raise RuntimeError(
+                "Error(s) in loading state_dict for {}:\n\t{}".format(
+                    type(self).__name__, "\n\t".join(error_msgs)
+                )
+            )
         return _IncompatibleKeys(missing, unexpected)

@@ -49,36 +49,63 @@ class RNNBase(Module):
     start uniform in ``(-1/sqrt(hidden_size), 1/sqrt(hidden_size))``.
     """
 
-    def __init__(self, mode: str, input_size: int, hidden_size: int, num_layers: int = 1,
-                 bias: bool = True, batch_first: bool = False, dropout: float = 0.0,
-                 bidirectional: bool = False, proj_size: int = 0, device=None, dtype=None) -> None:
+    def __init__(
+        self,
+        mode: str,
+        input_size: int,
+        hidden_size: int,
+        num_layers: int = 1,
+        bias: bool = True,
+        batch_first: bool = False,
+        dropout: float = 0.0,
+        bidirectional: bool = False,
+        proj_size: int = 0,
+        device=None,
+        dtype=None,
+    ) -> None:
         super().__init__()
         name = type(self).__name__
-        if not isinstance(dropout, numbers.Number) or isinstance(dropout, bool) \
-                or not 0 <= dropout <= 1:
-            raise ValueError(f"{name}: dropout should be a number in range [0, 1] representing the "
-                             f"probability of an element being zeroed, got {dropout!r}")
+        if not isinstance(dropout, numbers.Number) or isinstance(dropout, bool) or not 0 <= dropout <= 1:
+            raise ValueError(
+                f"{name}: dropout should be a number in range [0, 1] representing the "
+                f"probability of an element being zeroed, got {dropout!r}"
+            )
         if dropout > 0 and num_layers == 1:
             warnings.warn(
                 "dropout option adds dropout after all but last recurrent layer, so non-zero "
                 f"dropout expects num_layers greater than 1, but got dropout={dropout} and "
-                f"num_layers={num_layers}", stacklevel=2)
-        for what, value, kind in (("bias", bias, bool), ("batch_first", batch_first, bool),
-                                  ("input_size", input_size, int), ("hidden_size", hidden_size, int),
-                                  ("num_layers", num_layers, int), ("proj_size", proj_size, int)):
+                f"num_layers={num_layers}",
+                stacklevel=2,
+            )
+        for what, value, kind in (
+            ("bias", bias, bool),
+            ("batch_first", batch_first, bool),
+            ("input_size", input_size, int),
+            ("hidden_size", hidden_size, int),
+            ("num_layers", num_layers, int),
+            ("proj_size", proj_size, int),
+        ):
             if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
-                raise TypeError(f"{name}: {what} should be of type {kind.__name__}, got: "
-                                f"{type(value).__name__}")
-        for what, value in (("input_size", input_size), ("hidden_size", hidden_size),
-                            ("num_layers", num_layers)):
+                raise TypeError(
+                    f"{name}: {what} should be of type {kind.__name__}, got: {type(value).__name__}"
+                )
+        for what, value in (
+            ("input_size", input_size),
+            ("hidden_size", hidden_size),
+            ("num_layers", num_layers),
+        ):
             if value <= 0:
                 raise ValueError(f"{name}: {what} must be greater than zero, got {value}")
         if proj_size < 0:
-            raise ValueError(f"{name}: proj_size should be a positive integer or zero to disable "
-                             f"projections, got {proj_size}")
+            raise ValueError(
+                f"{name}: proj_size should be a positive integer or zero to disable "
+                f"projections, got {proj_size}"
+            )
         if proj_size >= hidden_size:
-            raise ValueError(f"{name}: proj_size has to be smaller than hidden_size, got "
-                             f"proj_size={proj_size} and hidden_size={hidden_size}")
+            raise ValueError(
+                f"{name}: proj_size has to be smaller than hidden_size, got "
+                f"proj_size={proj_size} and hidden_size={hidden_size}"
+            )
         if mode not in _GATES:
             raise ValueError(f"Unrecognized RNN mode: {mode} (expected one of {sorted(_GATES)})")
         if proj_size and mode != "LSTM":
@@ -100,8 +127,7 @@ class RNNBase(Module):
         for layer in range(num_layers):
             layer_input = input_size if layer == 0 else real_hidden * directions
             for direction in range(directions):
-                shapes = [("weight_ih", (gate_size, layer_input)),
-                          ("weight_hh", (gate_size, real_hidden))]
+                shapes = [("weight_ih", (gate_size, layer_input)), ("weight_hh", (gate_size, real_hidden))]
                 if bias:
                     shapes += [("bias_ih", (gate_size,)), ("bias_hh", (gate_size,))]
                 if proj_size:
@@ -153,19 +179,25 @@ class RNNBase(Module):
     def _check_input(self, input: Tensor) -> None:
         name = type(self).__name__
         if not isinstance(input, Tensor):
-            raise TypeError(f"{name}: expected the input to be a Tensor of shape (L, N, H_in), "
-                            f"(N, L, H_in) or (L, H_in), got {type(input).__name__} (PackedSequence "
-                            "is not supported: pad the batch and pass a Tensor)")
+            raise TypeError(
+                f"{name}: expected the input to be a Tensor of shape (L, N, H_in), "
+                f"(N, L, H_in) or (L, H_in), got {type(input).__name__} (PackedSequence "
+                "is not supported: pad the batch and pass a Tensor)"
+            )
         if input.ndim not in (2, 3):
-            raise ValueError(f"{name}: Expected input to be 2D or 3D, got {input.ndim}D tensor "
-                             f"instead (shape {list(input.shape)}); the layout is "
-                             f"{'(N, L, H_in)' if self.batch_first else '(L, N, H_in)'} or "
-                             "(L, H_in) unbatched")
+            raise ValueError(
+                f"{name}: Expected input to be 2D or 3D, got {input.ndim}D tensor "
+                f"instead (shape {list(input.shape)}); the layout is "
+                f"{'(N, L, H_in)' if self.batch_first else '(L, N, H_in)'} or "
+                "(L, H_in) unbatched"
+            )
         check_dtype(name, input, self.weight_ih_l0)
         if input.shape[-1] != self.input_size:
-            raise RuntimeError(f"{name}: input.size(-1) must be equal to input_size. Expected "
-                               f"{self.input_size}, got {input.shape[-1]} (input shape "
-                               f"{list(input.shape)})")
+            raise RuntimeError(
+                f"{name}: input.size(-1) must be equal to input_size. Expected "
+                f"{self.input_size}, got {input.shape[-1]} (input shape "
+                f"{list(input.shape)})"
+            )
 
     def _state(self, hx, which: str, is_batched: bool, expected: tuple, input: Tensor) -> Tensor:
         """The initial state ``hx`` (zeros when None) as ``(num_layers * D, N, H)``, checked."""
@@ -178,12 +210,15 @@ class RNNBase(Module):
         if hx.ndim != want:
             raise RuntimeError(
                 f"{name}: For {'batched 3-D' if is_batched else 'unbatched 2-D'} input, {which} "
-                f"should also be {want}-D but got {hx.ndim}-D tensor (shape {list(hx.shape)})")
+                f"should also be {want}-D but got {hx.ndim}-D tensor (shape {list(hx.shape)})"
+            )
         if not is_batched:
             hx = C.unsqueeze(hx, 1)
         if tuple(hx.shape) != expected:
-            raise RuntimeError(f"{name}: Expected {which} size {expected}, got {list(hx.shape)} "
-                               "(num_layers * num_directions, batch, hidden)")
+            raise RuntimeError(
+                f"{name}: Expected {which} size {expected}, got {list(hx.shape)} "
+                "(num_layers * num_directions, batch, hidden)"
+            )
         return hx
 
     def forward(self, input: Tensor, hx=None):
@@ -209,24 +244,24 @@ class RNNBase(Module):
         time_dim = 1 - batch_dim
         steps, batch = input.shape[time_dim], input.shape[batch_dim]
         if steps == 0:
-            raise RuntimeError(f"{type(self).__name__}: Expected sequence length to be larger than "
-                               f"0 in RNN, got input of shape {list(input.shape)}")
+            raise RuntimeError(
+                f"{type(self).__name__}: Expected sequence length to be larger than "
+                f"0 in RNN, got input of shape {list(input.shape)}"
+            )
         directions = 2 if self.bidirectional else 1
         out_size = self.proj_size or self.hidden_size
         lstm = self.mode == "LSTM"
         if lstm:
             if hx is not None and not (isinstance(hx, tuple | list) and len(hx) == 2):
-                raise TypeError("LSTM: hx must be a tuple (h_0, c_0), got "
-                                f"{type(hx).__name__}")
+                raise TypeError(f"LSTM: hx must be a tuple (h_0, c_0), got {type(hx).__name__}")
             h0, c0 = (None, None) if hx is None else hx
-            h0 = self._state(h0, "hx", is_batched, (self.num_layers * directions, batch, out_size),
-                             input)
-            c0 = self._state(c0, "cx", is_batched,
-                             (self.num_layers * directions, batch, self.hidden_size), input)
+            h0 = self._state(h0, "hx", is_batched, (self.num_layers * directions, batch, out_size), input)
+            c0 = self._state(
+                c0, "cx", is_batched, (self.num_layers * directions, batch, self.hidden_size), input
+            )
             c_init = unbind_steps(c0, 0)
         else:
-            h0 = self._state(hx, "hx", is_batched, (self.num_layers * directions, batch, out_size),
-                             input)
+            h0 = self._state(hx, "hx", is_batched, (self.num_layers * directions, batch, out_size), input)
         h_init = unbind_steps(h0, 0)
         step = STEPS[self.mode]
         h_n, c_n = [], []
@@ -279,10 +314,20 @@ class RNN(RNNBase):
     (chainrule.Size([5, 3, 20]), chainrule.Size([2, 3, 20]))
     """
 
-    def __init__(self, input_size: int, hidden_size: int, num_layers: int = 1,
-                 nonlinearity: str = "tanh", bias: bool = True, batch_first: bool = False,
-                 dropout: float = 0.0, bidirectional: bool = False, device=None, dtype=None,
-                 **kwargs) -> None:
+    def __init__(
+        self,
+        input_size: int,
+        hidden_size: int,
+        num_layers: int = 1,
+        nonlinearity: str = "tanh",
+        bias: bool = True,
+        batch_first: bool = False,
+        dropout: float = 0.0,
+        bidirectional: bool = False,
+        device=None,
+        dtype=None,
+        **kwargs,
+    ) -> None:
         if "proj_size" in kwargs:
             raise ValueError("proj_size argument is only supported for LSTM, not RNN or GRU")
         if kwargs:
@@ -290,9 +335,18 @@ class RNN(RNNBase):
         if nonlinearity not in ("tanh", "relu"):
             raise ValueError(f"Unknown nonlinearity '{nonlinearity}'. Select from 'tanh' or 'relu'.")
         self.nonlinearity = nonlinearity  # a plain attribute: fine before Module.__init__
-        super().__init__("RNN_TANH" if nonlinearity == "tanh" else "RNN_RELU", input_size,
-                         hidden_size, num_layers, bias, batch_first, dropout, bidirectional,
-                         device=device, dtype=dtype)
+        super().__init__(
+            "RNN_TANH" if nonlinearity == "tanh" else "RNN_RELU",
+            input_size,
+            hidden_size,
+            num_layers,
+            bias,
+            batch_first,
+            dropout,
+            bidirectional,
+            device=device,
+            dtype=dtype,
+        )
 
 
 class LSTM(RNNBase):
@@ -309,11 +363,32 @@ class LSTM(RNNBase):
     ``forward(input, (h_0, c_0))`` returns ``(output, (h_n, c_n))``.
     """
 
-    def __init__(self, input_size: int, hidden_size: int, num_layers: int = 1, bias: bool = True,
-                 batch_first: bool = False, dropout: float = 0.0, bidirectional: bool = False,
-                 proj_size: int = 0, device=None, dtype=None) -> None:
-        super().__init__("LSTM", input_size, hidden_size, num_layers, bias, batch_first, dropout,
-                         bidirectional, proj_size, device=device, dtype=dtype)
+    def __init__(
+        self,
+        input_size: int,
+        hidden_size: int,
+        num_layers: int = 1,
+        bias: bool = True,
+        batch_first: bool = False,
+        dropout: float = 0.0,
+        bidirectional: bool = False,
+        proj_size: int = 0,
+        device=None,
+        dtype=None,
+    ) -> None:
+        super().__init__(
+            "LSTM",
+            input_size,
+            hidden_size,
+            num_layers,
+            bias,
+            batch_first,
+            dropout,
+            bidirectional,
+            proj_size,
+            device=device,
+            dtype=dtype,
+        )
 
 
 class GRU(RNNBase):
@@ -328,15 +403,35 @@ class GRU(RNNBase):
         as in :class:`RNNBase`.
     """
 
-    def __init__(self, input_size: int, hidden_size: int, num_layers: int = 1, bias: bool = True,
-                 batch_first: bool = False, dropout: float = 0.0, bidirectional: bool = False,
-                 device=None, dtype=None, **kwargs) -> None:
+    def __init__(
+        self,
+        input_size: int,
+        hidden_size: int,
+        num_layers: int = 1,
+        bias: bool = True,
+        batch_first: bool = False,
+        dropout: float = 0.0,
+        bidirectional: bool = False,
+        device=None,
+        dtype=None,
+        **kwargs,
+    ) -> None:
         if "proj_size" in kwargs:
             raise ValueError("proj_size argument is only supported for LSTM, not RNN or GRU")
         if kwargs:
             raise TypeError(f"GRU.__init__() got an unexpected keyword argument {next(iter(kwargs))!r}")
-        super().__init__("GRU", input_size, hidden_size, num_layers, bias, batch_first, dropout,
-                         bidirectional, device=device, dtype=dtype)
+        super().__init__(
+            "GRU",
+            input_size,
+            hidden_size,
+            num_layers,
+            bias,
+            batch_first,
+            dropout,
+            bidirectional,
+            device=device,
+            dtype=dtype,
+        )
 
 
 # ---- one step ------------------------------------------------------------------------------------
@@ -346,8 +441,9 @@ class RNNCellBase(Module):
 
     _mode = ""
 
-    def __init__(self, input_size: int, hidden_size: int, bias: bool, num_chunks: int,
-                 device=None, dtype=None) -> None:
+    def __init__(
+        self, input_size: int, hidden_size: int, bias: bool, num_chunks: int, device=None, dtype=None
+    ) -> None:
         super().__init__()
         self.input_size = input_size
         self.hidden_size = hidden_size
@@ -385,15 +481,15 @@ class RNNCellBase(Module):
         what = "hidden" if len(states) == 1 else "hx[{}]"
         for i, s in enumerate(states):
             if s is not None and s.ndim not in (1, 2):
-                raise ValueError(f"{name}: Expected {what.format(i)} to be 1D or 2D, got "
-                                 f"{s.ndim}D instead")
+                raise ValueError(f"{name}: Expected {what.format(i)} to be 1D or 2D, got {s.ndim}D instead")
         check_dtype(name, input, self.weight_ih)
         batched = input.ndim == 2
         if not batched:
             input = C.unsqueeze(input, 0)
         if input.shape[1] != self.input_size:
-            raise RuntimeError(f"{name}: input has inconsistent input_size: got {input.shape[1]} "
-                               f"expected {self.input_size}")
+            raise RuntimeError(
+                f"{name}: input has inconsistent input_size: got {input.shape[1]} expected {self.input_size}"
+            )
         out = []
         for i, s in enumerate(states):
             if s is None:
@@ -401,11 +497,15 @@ class RNNCellBase(Module):
             elif not batched:
                 s = C.unsqueeze(s, 0)
             if s.shape[0] != input.shape[0]:
-                raise RuntimeError(f"{name}: Input batch size {input.shape[0]} doesn't match "
-                                   f"hidden{i} batch size {s.shape[0]}")
+                raise RuntimeError(
+                    f"{name}: Input batch size {input.shape[0]} doesn't match "
+                    f"hidden{i} batch size {s.shape[0]}"
+                )
             if s.shape[1] != self.hidden_size:
-                raise RuntimeError(f"{name}: hidden{i} has inconsistent hidden_size: got "
-                                   f"{s.shape[1]}, expected {self.hidden_size}")
+                raise RuntimeError(
+                    f"{name}: hidden{i} has inconsistent hidden_size: got "
+                    f"{s.shape[1]}, expected {self.hidden_size}"
+                )
             out.append(s)
         return input, out, batched
 
@@ -422,12 +522,18 @@ class RNNCell(RNNCellBase):
     (zeros when omitted); returns ``h'`` shaped like hx.
     """
 
-    def __init__(self, input_size: int, hidden_size: int, bias: bool = True,
-                 nonlinearity: str = "tanh", device=None, dtype=None) -> None:
+    def __init__(
+        self,
+        input_size: int,
+        hidden_size: int,
+        bias: bool = True,
+        nonlinearity: str = "tanh",
+        device=None,
+        dtype=None,
+    ) -> None:
         super().__init__(input_size, hidden_size, bias, 1, device=device, dtype=dtype)
         if nonlinearity not in ("tanh", "relu"):
-            raise ValueError(f"RNNCell: Unknown nonlinearity '{nonlinearity}'. Select from 'tanh' "
-                             "or 'relu'.")
+            raise ValueError(f"RNNCell: Unknown nonlinearity '{nonlinearity}'. Select from 'tanh' or 'relu'.")
         self.nonlinearity = nonlinearity
 
     @property
@@ -448,8 +554,7 @@ class LSTMCell(RNNCellBase):
 
     _mode = "LSTM"
 
-    def __init__(self, input_size: int, hidden_size: int, bias: bool = True, device=None,
-                 dtype=None) -> None:
+    def __init__(self, input_size: int, hidden_size: int, bias: bool = True, device=None, dtype=None) -> None:
         super().__init__(input_size, hidden_size, bias, 4, device=device, dtype=dtype)
 
     def forward(self, input: Tensor, hx: tuple | None = None) -> tuple:
@@ -466,8 +571,7 @@ class GRUCell(RNNCellBase):
 
     _mode = "GRU"
 
-    def __init__(self, input_size: int, hidden_size: int, bias: bool = True, device=None,
-                 dtype=None) -> None:
+    def __init__(self, input_size: int, hidden_size: int, bias: bool = True, device=None, dtype=None) -> None:
         super().__init__(input_size, hidden_size, bias, 3, device=device, dtype=dtype)
 
     def forward(self, input: Tensor, hx: Tensor | None = None) -> Tensor:

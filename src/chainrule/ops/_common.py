@@ -12,9 +12,27 @@ from ..backend import all_true as _all_true
 from ..backend import any_true as _any_true
 from .creation import _to_array, to
 
-__all__ = ["Tensor", "make_result", "wrap", "operands", "as_tensor", "constant", "shape_str",
-           "normalize_dim", "normalize_dims", "as_array", "any_true", "all_true", "all_samples", "lift_like",
-           "zeros_for", "full_for", "copy_for", "any_batched", "map_stacked"]
+__all__ = [
+    "Tensor",
+    "make_result",
+    "wrap",
+    "operands",
+    "as_tensor",
+    "constant",
+    "shape_str",
+    "normalize_dim",
+    "normalize_dims",
+    "as_array",
+    "any_true",
+    "all_true",
+    "all_samples",
+    "lift_like",
+    "zeros_for",
+    "full_for",
+    "copy_for",
+    "any_batched",
+    "map_stacked",
+]
 
 _CONSTANTS: dict = {}
 
@@ -34,8 +52,9 @@ def as_array(value, dtype=None):
     """``np.asarray(value, dtype)`` for op results (NumPy gives scalars for 0-d results), except that
     a duck array that dispatches NumPy functions itself (vmap's batched array) is kept as it is
     (cast to ``dtype``): converting it would drop its batch."""
-    if type(value) is np.ndarray or (not isinstance(value, np.generic)
-                                     and hasattr(value, "__array_function__")):
+    if type(value) is np.ndarray or (
+        not isinstance(value, np.generic) and hasattr(value, "__array_function__")
+    ):
         return value if dtype is None or value.dtype == dtype else value.astype(dtype)
     return np.asarray(value, dtype=dtype)
 

@@ -33,8 +33,15 @@ def check_square(who: str, a: np.ndarray, name: str = "A") -> None:
         )
 
 
-def check_matrices(who: str, a: np.ndarray, name: str = "A", *, square: bool = True,
-                   kernel: str | None = None, any_dtype_kernel: bool = False) -> None:
+def check_matrices(
+    who: str,
+    a: np.ndarray,
+    name: str = "A",
+    *,
+    square: bool = True,
+    kernel: str | None = None,
+    any_dtype_kernel: bool = False,
+) -> None:
     """torch.linalg's errors for an argument that is not a (batch of) float32/float64 matrices.
 
     Checked in torch's order: at least 2 dims, then (``square``) square matrices, then the dtype.
@@ -43,8 +50,11 @@ def check_matrices(who: str, a: np.ndarray, name: str = "A", *, square: bool = T
     one is given, and a RuntimeError ("Low precision dtypes not supported") otherwise.
     """
     if a.ndim < 2:
-        hint = ("a single matrix has shape (n, n)" if square
-                else "for a single vector use a (1, n) or (n, 1) matrix")
+        hint = (
+            "a single matrix has shape (n, n)"
+            if square
+            else "for a single vector use a (1, n) or (n, 1) matrix"
+        )
         raise RuntimeError(
             f"{who}: The input tensor {name} must have at least 2 dimensions, got shape "
             f"{shape_str(a.shape)}; {hint}"
@@ -60,14 +70,22 @@ def check_matrices(who: str, a: np.ndarray, name: str = "A", *, square: bool = T
     if a.dtype.kind != "f" or a.dtype.itemsize < 4:
         if kernel:
             raise NotImplementedError(
-                f'{who}: "{kernel}" not implemented for \'{dt}\'; convert first, e.g. {name}.float()'
+                f"{who}: \"{kernel}\" not implemented for '{dt}'; convert first, e.g. {name}.float()"
             )
-        raise RuntimeError(f"{who}: Low precision dtypes not supported. Got {dt}; convert first, "
-                           f"e.g. {name}.float()")
+        raise RuntimeError(
+            f"{who}: Low precision dtypes not supported. Got {dt}; convert first, e.g. {name}.float()"
+        )
 
 
-def matrix_input(who: str, A, kernel: str | None = None, *, square: bool = False,
-                 any_dtype_kernel: bool = False, name: str = "A") -> tuple[Tensor, np.ndarray]:
+def matrix_input(
+    who: str,
+    A,
+    kernel: str | None = None,
+    *,
+    square: bool = False,
+    any_dtype_kernel: bool = False,
+    name: str = "A",
+) -> tuple[Tensor, np.ndarray]:
     """``A`` as a tensor and its array, checked by :func:`check_matrices` (any shape of matrix
     unless ``square``)."""
     A = as_tensor(A, who)

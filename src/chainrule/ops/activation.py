@@ -28,8 +28,10 @@ def _float_input(input, who: str) -> tuple[Tensor, np.ndarray]:
     input = as_tensor(input, who)
     x = input._data
     if x.dtype.kind != "f":
-        raise RuntimeError(f"{who}: \"{who}\" not implemented for '{input.dtype}'; it needs a floating "
-                           "point input: convert first, e.g. x.float()")
+        raise RuntimeError(
+            f"{who}: \"{who}\" not implemented for '{input.dtype}'; it needs a floating "
+            "point input: convert first, e.g. x.float()"
+        )
     return input, x
 
 
@@ -46,8 +48,7 @@ def leaky_relu(input: Tensor, negative_slope: float = 0.01) -> Tensor:
     return make_result(np.where(x > 0, x, x * x.dtype.type(slope)), _leaky_relu, (input,), (slope,))
 
 
-@defop("elu", saves_out=True, saves_inputs=False,
-       formula="{g0} = {gy} * (1 if {y} > 0 else {y} + {c})")
+@defop("elu", saves_out=True, saves_inputs=False, formula="{g0} = {gy} * (1 if {y} > 0 else {y} + {c})")
 def _elu(F, g, xs, out, p, needs):
     alpha = p[0]
     return (F.where(out > 0, g, g * (out + alpha)),)
@@ -111,8 +112,7 @@ def gelu(input: Tensor, approximate: str = "none") -> Tensor:
         out *= x
         out *= 0.5
     else:
-        raise RuntimeError(f"gelu: approximate argument must be either none or tanh, got "
-                           f"{approximate!r}")
+        raise RuntimeError(f"gelu: approximate argument must be either none or tanh, got {approximate!r}")
     return make_result(out.astype(x.dtype, copy=False), _gelu, (input,), (approximate,))
 
 
@@ -180,7 +180,8 @@ def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     if x.dtype != w.dtype or (bias is not None and bias._data.dtype != x.dtype):
         raise RuntimeError(
             f"linear: expected input, weight and bias of the same dtype, got {input.dtype}, "
-            f"{weight.dtype}" + (f" and {bias.dtype}" if bias is not None else "")
+            f"{weight.dtype}"
+            + (f" and {bias.dtype}" if bias is not None else "")
             + "; convert the input (x.to(weight.dtype)) or the module (model.to(dtype))"
         )
     if w.ndim not in (1, 2) or x.ndim == 0 or x.shape[-1] != w.shape[-1]:
@@ -196,8 +197,10 @@ def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
         return make_result(out, _linear, (input, weight))
     b = bias._data
     if b.shape != out.shape[-1:] and b.size != 1 and b.shape != ():
-        raise RuntimeError(f"linear: bias of shape {shape_str(b.shape)} does not match out_features "
-                           f"({w.shape[0] if w.ndim == 2 else 1})")
+        raise RuntimeError(
+            f"linear: bias of shape {shape_str(b.shape)} does not match out_features "
+            f"({w.shape[0] if w.ndim == 2 else 1})"
+        )
     out = out + b if out.ndim == 0 else _add_inplace(out, b)
     return make_result(out, _linear, (input, weight, bias))
 

@@ -42,8 +42,9 @@ def _integral(name: str, *arrays) -> None:
     for a in arrays:
         if a.dtype.kind not in "biu":
             shown = _TORCH_TYPE_NAMES.get(a.dtype.name, a.dtype.name)
-            raise NotImplementedError(f"\"{name}_cpu\" not implemented for '{shown}'; {name} needs "
-                                      "integer or bool tensors")
+            raise NotImplementedError(
+                f"\"{name}_cpu\" not implemented for '{shown}'; {name} needs integer or bool tensors"
+            )
 
 
 def _bitwise(name: str, fn):

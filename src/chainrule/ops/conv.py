@@ -39,15 +39,20 @@ def _geometry(p):
     return p[0], p[1], p[2], p[3]
 
 
-@defop("convolution", formula=("{g0} = conv_transpose({gy}, {x1})", "{g1} = correlate({x0}, {gy})",
-                               "{g2} = sum of {gy} over (N, H, W)"))
+@defop(
+    "convolution",
+    formula=(
+        "{g0} = conv_transpose({gy}, {x1})",
+        "{g1} = correlate({x0}, {gy})",
+        "{g2} = sum of {gy} over (N, H, W)",
+    ),
+)
 def _convolution(F, g, xs, out, p, needs):
     stride, padding, dilation, groups = _geometry(p)
     x, w = xs[0], xs[1]
     gx = gw = gb = None
     if needs[0]:
-        gx = F.convolution_transpose(g, w, None, stride, padding, tuple(x.shape[2:]), dilation,
-                                     groups)
+        gx = F.convolution_transpose(g, w, None, stride, padding, tuple(x.shape[2:]), dilation, groups)
     if needs[1]:
         gw = F.convolution_weight(x, g, tuple(w.shape), stride, padding, dilation, groups, p[4])
     if len(xs) > 2 and needs[2]:
@@ -55,8 +60,10 @@ def _convolution(F, g, xs, out, p, needs):
     return gx, gw, gb
 
 
-@defop("convolution_transpose", formula=("{g0} = conv({gy}, {x1})", "{g1} = correlate({gy}, {x0})",
-                                         "{g2} = sum of {gy} over (N, H, W)"))
+@defop(
+    "convolution_transpose",
+    formula=("{g0} = conv({gy}, {x1})", "{g1} = correlate({gy}, {x0})", "{g2} = sum of {gy} over (N, H, W)"),
+)
 def _convolution_transpose(F, g, xs, out, p, needs):
     stride, padding, dilation, groups = _geometry(p)
     x, w = xs[0], xs[1]
@@ -76,8 +83,7 @@ def _convolution_weight(F, g, xs, out, p, needs):
     x, gy = xs
     gx = ggy = None
     if needs[0]:
-        gx = F.convolution_transpose(gy, g, None, stride, padding, tuple(x.shape[2:]), dilation,
-                                     groups)
+        gx = F.convolution_transpose(gy, g, None, stride, padding, tuple(x.shape[2:]), dilation, groups)
     if needs[1]:
         ggy = F.convolution(x, g, None, stride, padding, tuple(gy.shape[2:]), dilation, groups)
     return gx, ggy
@@ -87,37 +93,73 @@ def _inputs(input: Tensor, weight: Tensor, bias: Tensor | None) -> tuple:
     return (input, weight) if bias is None else (input, weight, bias)
 
 
-def convolution(input: Tensor, weight: Tensor, bias: Tensor | None, stride: tuple,
-                padding: tuple, out_hw: tuple, dilation: tuple, groups: int) -> Tensor:
+def convolution(
+    input: Tensor,
+    weight: Tensor,
+    bias: Tensor | None,
+    stride: tuple,
+    padding: tuple,
+    out_hw: tuple,
+    dilation: tuple,
+    groups: int,
+) -> Tensor:
     """2-d convolution of ``input`` (N, C, H, W) with ``weight`` (O, C/groups, kh, kw) in
     explicit geometry (see the module docstring); arguments are not validated here."""
     x, w = input._data, weight._data
-    cols = im2col(x, w.shape[2:], stride, padding, out_hw, dilation, groups) \
-        if type(x) is np.ndarray else None  # (another array type's kernel makes its own)
-    y = conv_array(x, w, None if bias is None else bias._data, stride, padding, out_hw, dilation,
-                   groups, cols)
-    return make_result(y, _convolution, _inputs(input, weight, bias),
-                       (stride, padding, dilation, groups, cols))
+    cols = (
+        im2col(x, w.shape[2:], stride, padding, out_hw, dilation, groups) if type(x) is np.ndarray else None
+    )  # (another array type's kernel makes its own)
+    y = conv_array(
+        x, w, None if bias is None else bias._data, stride, padding, out_hw, dilation, groups, cols
+    )
+    return make_result(
+        y, _convolution, _inputs(input, weight, bias), (stride, padding, dilation, groups, cols)
+    )
 
 
-def convolution_transpose(input: Tensor, weight: Tensor, bias: Tensor | None, stride: tuple,
-                          padding: tuple, out_hw: tuple, dilation: tuple, groups: int) -> Tensor:
+def convolution_transpose(
+    input: Tensor,
+    weight: Tensor,
+    bias: Tensor | None,
+    stride: tuple,
+    padding: tuple,
+    out_hw: tuple,
+    dilation: tuple,
+    groups: int,
+) -> Tensor:
     """The transposed convolution of ``input`` (N, O, Hi, Wi) with ``weight`` (O, C/groups, kh, kw)
     to an output of spatial size ``out_hw``: the adjoint of ``convolution`` in its input."""
-    y = conv_transpose_array(input._data, weight._data, None if bias is None else bias._data,
-                             stride, padding, out_hw, dilation, groups)
-    return make_result(y, _convolution_transpose, _inputs(input, weight, bias),
-                       (stride, padding, dilation, groups))
+    y = conv_transpose_array(
+        input._data,
+        weight._data,
+        None if bias is None else bias._data,
+        stride,
+        padding,
+        out_hw,
+        dilation,
+        groups,
+    )
+    return make_result(
+        y, _convolution_transpose, _inputs(input, weight, bias), (stride, padding, dilation, groups)
+    )
 
 
-def convolution_weight(input: Tensor, grad_output: Tensor, weight_shape: tuple, stride: tuple,
-                       padding: tuple, dilation: tuple, groups: int, cols=None) -> Tensor:
+def convolution_weight(
+    input: Tensor,
+    grad_output: Tensor,
+    weight_shape: tuple,
+    stride: tuple,
+    padding: tuple,
+    dilation: tuple,
+    groups: int,
+    cols=None,
+) -> Tensor:
     """The gradient of ``convolution`` in its weight (``torch.nn.grad.conv2d_weight``), as an op:
     ``cols`` may pass the input's windows when the forward already made them."""
-    dw = conv_weight_array(input._data, grad_output._data, weight_shape, stride, padding,
-                           dilation, groups, cols)
-    return make_result(dw, _convolution_weight, (input, grad_output),
-                       (stride, padding, dilation, groups))
+    dw = conv_weight_array(
+        input._data, grad_output._data, weight_shape, stride, padding, dilation, groups, cols
+    )
+    return make_result(dw, _convolution_weight, (input, grad_output), (stride, padding, dilation, groups))
 
 
 register("convolution", conv_array, convolution)

@@ -98,14 +98,15 @@ def _ragged_message(data) -> str:
         got = len(x) if isinstance(x, list | tuple) else None
         if got != shape[dim]:
             what = "a non-sequence" if got is None else str(got)
-            return (f"tensor: expected sequence of length {shape[dim]} at dim {dim} (got {what});"
-                    " nested lists must be rectangular")
+            return (
+                f"tensor: expected sequence of length {shape[dim]} at dim {dim} (got {what});"
+                " nested lists must be rectangular"
+            )
         stack.extend((y, dim + 1) for y in x)
     return "tensor: can't build a tensor from ragged nested sequences"
 
 
-def tensor(data, *, dtype=None, device=None, requires_grad: bool = False,
-           pin_memory: bool = False) -> Tensor:
+def tensor(data, *, dtype=None, device=None, requires_grad: bool = False, pin_memory: bool = False) -> Tensor:
     """A new leaf tensor holding a copy of ``data`` (numbers, nested lists, arrays, tensors)."""
     t = wrap(_to_array(data, dtype, copy=True))
     if requires_grad:
@@ -115,8 +116,7 @@ def tensor(data, *, dtype=None, device=None, requires_grad: bool = False,
 
 def as_tensor(data, dtype=None, device=None) -> Tensor:
     """Like ``tensor``, but shares memory with a Tensor or NumPy array that needs no conversion."""
-    if isinstance(data, Tensor) and (dtype is None or data._data.dtype ==
-                                     _dtype.to_numpy_dtype(dtype)):
+    if isinstance(data, Tensor) and (dtype is None or data._data.dtype == _dtype.to_numpy_dtype(dtype)):
         return data
     return wrap(_to_array(data, dtype, copy=False))
 
@@ -210,20 +210,17 @@ def _leaf(a: np.ndarray, requires_grad: bool) -> Tensor:
     return t
 
 
-def zeros(*shape, size=None, dtype=None, device=None, requires_grad: bool = False,
-          out=None) -> Tensor:
+def zeros(*shape, size=None, dtype=None, device=None, requires_grad: bool = False, out=None) -> Tensor:
     """A tensor of zeros of the given size (varargs or one sequence; default dtype float32)."""
     return _leaf(np.zeros(_shape_of(shape, size), _float_dtype(dtype)), requires_grad)
 
 
-def ones(*shape, size=None, dtype=None, device=None, requires_grad: bool = False,
-         out=None) -> Tensor:
+def ones(*shape, size=None, dtype=None, device=None, requires_grad: bool = False, out=None) -> Tensor:
     """A tensor of ones of the given size (varargs or one sequence)."""
     return _leaf(np.ones(_shape_of(shape, size), _float_dtype(dtype)), requires_grad)
 
 
-def empty(*shape, size=None, dtype=None, device=None, requires_grad: bool = False,
-          **kwargs) -> Tensor:
+def empty(*shape, size=None, dtype=None, device=None, requires_grad: bool = False, **kwargs) -> Tensor:
     """An uninitialised tensor (zeros here, which is a valid uninitialised value)."""
     return zeros(*shape, size=size, dtype=dtype, requires_grad=requires_grad)
 
@@ -239,8 +236,9 @@ def _like(input: Tensor, dtype) -> np.dtype:
     return input._data.dtype if dtype is None else _dtype.to_numpy_dtype(dtype)
 
 
-def zeros_like(input: Tensor, *, dtype=None, device=None, requires_grad: bool = False,
-               memory_format=None) -> Tensor:
+def zeros_like(
+    input: Tensor, *, dtype=None, device=None, requires_grad: bool = False, memory_format=None
+) -> Tensor:
     input = as_tensor(input)
     x = input._data
     if type(x) is not np.ndarray:  # other array types: NumPy dispatches to theirs
@@ -248,8 +246,9 @@ def zeros_like(input: Tensor, *, dtype=None, device=None, requires_grad: bool = 
     return _leaf(np.zeros(x.shape, _like(input, dtype)), requires_grad)
 
 
-def ones_like(input: Tensor, *, dtype=None, device=None, requires_grad: bool = False,
-              memory_format=None) -> Tensor:
+def ones_like(
+    input: Tensor, *, dtype=None, device=None, requires_grad: bool = False, memory_format=None
+) -> Tensor:
     input = as_tensor(input)
     x = input._data
     if type(x) is not np.ndarray:  # other array types: NumPy dispatches to theirs
@@ -257,13 +256,15 @@ def ones_like(input: Tensor, *, dtype=None, device=None, requires_grad: bool = F
     return _leaf(np.ones(x.shape, _like(input, dtype)), requires_grad)
 
 
-def empty_like(input: Tensor, *, dtype=None, device=None, requires_grad: bool = False,
-               memory_format=None) -> Tensor:
+def empty_like(
+    input: Tensor, *, dtype=None, device=None, requires_grad: bool = False, memory_format=None
+) -> Tensor:
     return zeros_like(input, dtype=dtype, requires_grad=requires_grad)
 
 
-def full_like(input: Tensor, fill_value, *, dtype=None, device=None,
-              requires_grad: bool = False, memory_format=None) -> Tensor:
+def full_like(
+    input: Tensor, fill_value, *, dtype=None, device=None, requires_grad: bool = False, memory_format=None
+) -> Tensor:
     input = as_tensor(input)
     x = input._data
     if type(x) is not np.ndarray:  # other array types: NumPy dispatches to theirs
@@ -284,8 +285,7 @@ def _random_dtype(dtype, who: str) -> np.dtype:
     return dt
 
 
-def rand(*shape, size=None, generator=None, dtype=None, device=None,
-         requires_grad: bool = False) -> Tensor:
+def rand(*shape, size=None, generator=None, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
     """Uniform samples in [0, 1) of the given size (varargs or one sequence).
 
     The numbers come from chainrule's generator (NumPy's PCG64), not torch's: a seed reproduces
@@ -302,17 +302,18 @@ def rand(*shape, size=None, generator=None, dtype=None, device=None,
     return _leaf(a, requires_grad)
 
 
-def randn(*shape, size=None, generator=None, dtype=None, device=None,
-          requires_grad: bool = False) -> Tensor:
+def randn(*shape, size=None, generator=None, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
     """Standard normal samples of the given size (chainrule's stream, not torch's)."""
     dt = _random_dtype(dtype, "randn")
-    a = rng(generator).standard_normal(_shape_of(shape, size),
-                                       dtype=np.float64 if dt == np.float64 else np.float32)
+    a = rng(generator).standard_normal(
+        _shape_of(shape, size), dtype=np.float64 if dt == np.float64 else np.float32
+    )
     return _leaf(a.astype(dt, copy=False), requires_grad)
 
 
-def randint(low, high=None, size=None, *, generator=None, dtype=None, device=None,
-            requires_grad: bool = False) -> Tensor:
+def randint(
+    low, high=None, size=None, *, generator=None, dtype=None, device=None, requires_grad: bool = False
+) -> Tensor:
     """Integers uniformly drawn from [low, high); ``randint(high, size)`` works too (int64).
 
     chainrule's stream, not torch's: a seed reproduces chainrule's numbers only.
@@ -325,45 +326,45 @@ def randint(low, high=None, size=None, *, generator=None, dtype=None, device=Non
         raise TypeError("randint: size is required, e.g. randint(0, 10, (3,))")
     np_dtype = np.dtype(np.int64) if dtype is None else _dtype.to_numpy_dtype(dtype)
     if low >= high:
-        raise RuntimeError(f"randint: random_ expects 'from' to be less than 'to', but got "
-                           f"from={low} >= to={high}")
+        raise RuntimeError(
+            f"randint: random_ expects 'from' to be less than 'to', but got from={low} >= to={high}"
+        )
     info = np.iinfo(np_dtype) if np_dtype.kind in "iu" else None
     if info is not None and (low < info.min or high - 1 > info.max):
-        raise RuntimeError(f"randint: [{low}, {high}) is out of bounds for dtype "
-                           f"{_dtype.from_numpy_dtype(np_dtype)}")
-    return _leaf(rng(generator).integers(low, high, _size((size,))).astype(np_dtype),
-                 requires_grad)
+        raise RuntimeError(
+            f"randint: [{low}, {high}) is out of bounds for dtype {_dtype.from_numpy_dtype(np_dtype)}"
+        )
+    return _leaf(rng(generator).integers(low, high, _size((size,))).astype(np_dtype), requires_grad)
 
 
-def randperm(n: int, *, generator=None, dtype=None, device=None,
-             requires_grad: bool = False) -> Tensor:
+def randperm(n: int, *, generator=None, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
     """A random permutation of ``0 .. n-1`` (int64)."""
     np_dtype = np.dtype(np.int64) if dtype is None else _dtype.to_numpy_dtype(dtype)
     return _leaf(rng(generator).permutation(n).astype(np_dtype), requires_grad)
 
 
-def rand_like(input: Tensor, *, dtype=None, generator=None, device=None,
-              requires_grad: bool = False, memory_format=None) -> Tensor:
+def rand_like(
+    input: Tensor, *, dtype=None, generator=None, device=None, requires_grad: bool = False, memory_format=None
+) -> Tensor:
     """``rand`` with the shape (and dtype, unless given) of ``input``."""
-    return rand(input.shape, dtype=dtype or input.dtype, generator=generator,
-                requires_grad=requires_grad)
+    return rand(input.shape, dtype=dtype or input.dtype, generator=generator, requires_grad=requires_grad)
 
 
-def randn_like(input: Tensor, *, dtype=None, generator=None, device=None,
-               requires_grad: bool = False, memory_format=None) -> Tensor:
+def randn_like(
+    input: Tensor, *, dtype=None, generator=None, device=None, requires_grad: bool = False, memory_format=None
+) -> Tensor:
     """``randn`` with the shape (and dtype, unless given) of ``input``."""
-    return randn(input.shape, dtype=dtype or input.dtype, generator=generator,
-                 requires_grad=requires_grad)
+    return randn(input.shape, dtype=dtype or input.dtype, generator=generator, requires_grad=requires_grad)
 
 
-def randint_like(input: Tensor, low, high=None, *, dtype=None, generator=None,
-                 device=None) -> Tensor:
+def randint_like(input: Tensor, low, high=None, *, dtype=None, generator=None, device=None) -> Tensor:
     """``randint`` with the shape (and dtype, unless given) of ``input``."""
     return randint(low, high, input.shape, dtype=dtype or input.dtype, generator=generator)
 
 
-def normal(mean=0.0, std=1.0, size=None, *, generator=None, dtype=None, device=None,
-           requires_grad: bool = False) -> Tensor:
+def normal(
+    mean=0.0, std=1.0, size=None, *, generator=None, dtype=None, device=None, requires_grad: bool = False
+) -> Tensor:
     """Normal samples; ``mean`` and ``std`` may be tensors (broadcast) or numbers with ``size``.
 
     chainrule's stream, not torch's: a seed reproduces chainrule's numbers only.
@@ -393,12 +394,10 @@ def bernoulli(input: Tensor, p=None, *, generator=None) -> Tensor:
     return wrap((rng(generator).random(input._data.shape) < prob).astype(input._data.dtype))
 
 
-def multinomial(input: Tensor, num_samples: int, replacement: bool = False, *,
-                generator=None) -> Tensor:
+def multinomial(input: Tensor, num_samples: int, replacement: bool = False, *, generator=None) -> Tensor:
     """Draw category indices with the given (unnormalised) weights, per row."""
     w = as_tensor(input)._data.astype(np.float64)
     rows = w.reshape(-1, w.shape[-1])
     g = rng(generator)
-    out = np.stack([g.choice(r.size, num_samples, replace=replacement, p=r / r.sum())
-                    for r in rows])
+    out = np.stack([g.choice(r.size, num_samples, replace=replacement, p=r / r.sum()) for r in rows])
     return wrap(out.reshape(w.shape[:-1] + (num_samples,)).astype(np.int64))

@@ -30,8 +30,10 @@ def diag(input: Tensor, diagonal: int = 0) -> Tensor:
     if v.ndim == 2:
         return clone(diagonal_view(input, diagonal))
     if v.ndim != 1:
-        raise RuntimeError(f"diag(): Supports 1D or 2D tensors. Got {v.ndim}D (shape "
-                           f"{shape_str(v.shape)}); use torch.diagonal or diag_embed for batches")
+        raise RuntimeError(
+            f"diag(): Supports 1D or 2D tensors. Got {v.ndim}D (shape "
+            f"{shape_str(v.shape)}); use torch.diagonal or diag_embed for batches"
+        )
     n = v.shape[0] + abs(diagonal)
     index = _diagonal_index((n, n), diagonal, 0, 1)
     out = zeros_for((n, n), v.dtype, v, index)  # (under vmap: batched like v)
@@ -50,11 +52,12 @@ def trace(input: Tensor) -> Tensor:
     input = as_tensor(input, "trace")
     x = input._data
     if x.ndim != 2:
-        raise RuntimeError(f"trace: expected a matrix, but got tensor with dim {x.ndim} (shape "
-                           f"{shape_str(x.shape)}); use torch.diagonal(x, 0, -2, -1).sum(-1) for "
-                           "a batch")
+        raise RuntimeError(
+            f"trace: expected a matrix, but got tensor with dim {x.ndim} (shape "
+            f"{shape_str(x.shape)}); use torch.diagonal(x, 0, -2, -1).sum(-1) for "
+            "a batch"
+        )
     if x.dtype.kind == "b":
         raise NotImplementedError("\"trace\" not implemented for 'Bool'; convert first, e.g. x.int()")
     out = as_array(np.trace(x), np.int64 if x.dtype.kind in "biu" else x.dtype)  # (vmap-safe)
-    return make_result(out, _trace, (input,),
-                       (x.shape, _diagonal_index(x.shape, 0, 0, 1)))
+    return make_result(out, _trace, (input,), (x.shape, _diagonal_index(x.shape, 0, 0, 1)))

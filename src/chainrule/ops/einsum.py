@@ -52,8 +52,9 @@ def _explicit(equation: str, shapes: list[tuple]) -> tuple[tuple[str, ...], str]
         named = term.replace("...", "")
         if "..." in term:
             if "." in named or term.count("...") > 1:
-                raise RuntimeError(f"einsum(): invalid ellipsis in operand {i}'s subscripts "
-                                   f"{term!r}; use at most one '...'")
+                raise RuntimeError(
+                    f"einsum(): invalid ellipsis in operand {i}'s subscripts {term!r}; use at most one '...'"
+                )
             n = len(shape) - len(named)
             if n < 0:
                 raise RuntimeError(
@@ -62,8 +63,9 @@ def _explicit(equation: str, shapes: list[tuple]) -> tuple[tuple[str, ...], str]
                 )
             n_ellipsis = max(n_ellipsis, n)
         elif "." in term:
-            raise RuntimeError(f"einsum(): found '.' for operand {i} that is not part of any "
-                               "ellipsis ('...')")
+            raise RuntimeError(
+                f"einsum(): found '.' for operand {i} that is not part of any ellipsis ('...')"
+            )
         elif len(term) != len(shape):
             raise RuntimeError(
                 f"einsum(): the number of subscripts in the equation ({len(term)}) does not match "
@@ -75,7 +77,7 @@ def _explicit(equation: str, shapes: list[tuple]) -> tuple[tuple[str, ...], str]
     for term, shape in zip(inputs, shapes):
         if "..." in term:
             n = len(shape) - len(term.replace("...", ""))
-            term = term.replace("...", ell[n_ellipsis - n:])
+            term = term.replace("...", ell[n_ellipsis - n :])
         subs.append(term)
     letters = "".join(subs)
     if output is None:  # implicit mode: the ellipsis dims, then the letters seen once, sorted
@@ -83,16 +85,15 @@ def _explicit(equation: str, shapes: list[tuple]) -> tuple[tuple[str, ...], str]
         output = ell + "".join(sorted(named, key=_LETTERS.index))
     else:
         if output.replace("...", "").count(".") or output.count("...") > 1:
-            raise RuntimeError("einsum(): invalid ellipsis in the output subscripts; use at most "
-                               "one '...'")
+            raise RuntimeError("einsum(): invalid ellipsis in the output subscripts; use at most one '...'")
         output = output.replace("...", ell)
         for c in output:
             if output.count(c) > 1:
-                raise RuntimeError(f"einsum(): output subscript {c} appears more than once in the "
-                                   "output")
+                raise RuntimeError(f"einsum(): output subscript {c} appears more than once in the output")
             if c not in letters:
-                raise RuntimeError(f"einsum(): output subscript {c} does not appear in the "
-                                   "equation for any input operand")
+                raise RuntimeError(
+                    f"einsum(): output subscript {c} does not appear in the equation for any input operand"
+                )
     return tuple(subs), output
 
 
@@ -104,8 +105,10 @@ def _check_sizes(subs: tuple[str, ...], shapes: list[tuple]) -> None:
         own: dict[str, int] = {}
         for c, n in zip(term, shape):
             if c in own and own[c] != n:
-                raise RuntimeError(f"einsum(): subscript {c} is repeated for operand {i} but the "
-                                   f"sizes don't match, {n} != {own[c]}")
+                raise RuntimeError(
+                    f"einsum(): subscript {c} is repeated for operand {i} but the "
+                    f"sizes don't match, {n} != {own[c]}"
+                )
             own[c] = n
         for c, n in own.items():
             m = seen.get(c)
@@ -120,8 +123,9 @@ def _check_sizes(subs: tuple[str, ...], shapes: list[tuple]) -> None:
 
 
 # ---- the derivative -----------------------------------------------------------------------------
-def _grad_equation(k: int, subs: tuple[str, ...], out_subs: str, shapes: list[tuple],
-                   g_shape: tuple, dt) -> tuple[str, list[np.ndarray]]:
+def _grad_equation(
+    k: int, subs: tuple[str, ...], out_subs: str, shapes: list[tuple], g_shape: tuple, dt
+) -> tuple[str, list[np.ndarray]]:
     """The einsum (and its constant operands) that takes (g, other operands) to operand k's grad."""
     terms = [(out_subs, g_shape)] + [(s, shapes[j]) for j, s in enumerate(subs) if j != k]
     used = set("".join(subs) + out_subs)
@@ -169,16 +173,17 @@ def _sublist_equation(args) -> tuple[str, list]:
             elif isinstance(s, int) and 0 <= s < 52:
                 out.append(_LETTERS[s])
             else:
-                raise ValueError(f"einsum(): subscript in subscript list is not within the valid "
-                                 f"range [0, 52), got {s!r}")
+                raise ValueError(
+                    f"einsum(): subscript in subscript list is not within the valid range [0, 52), got {s!r}"
+                )
         return "".join(out)
 
     operands = list(args[0::2])
     terms = [letters(s) for s in args[1::2]]
-    eq = ",".join(terms[:len(operands)])
+    eq = ",".join(terms[: len(operands)])
     if len(args) % 2:  # an odd count: the last list is the output
         operands = operands[:-1]
-        eq = ",".join(terms[:len(operands)]) + "->" + letters(args[-1])
+        eq = ",".join(terms[: len(operands)]) + "->" + letters(args[-1])
     return eq, operands
 
 
@@ -210,8 +215,10 @@ def einsum(equation, *operands) -> Tensor:
         raise RuntimeError("einsum(): must provide at least one operand")
     if len({a.dtype for a in arrays}) > 1:
         names = ", ".join(str(t.dtype) for t in tensors)
-        raise RuntimeError(f"einsum(): all operands must have the same dtype, got {names}; "
-                           "convert them first, e.g. with .to(a.dtype)")
+        raise RuntimeError(
+            f"einsum(): all operands must have the same dtype, got {names}; "
+            "convert them first, e.g. with .to(a.dtype)"
+        )
     dt = arrays[0].dtype
     out = np.einsum(",".join(subs) + "->" + out_subs, *arrays, optimize=True)
     if type(out) is not np.ndarray or out.dtype != dt:

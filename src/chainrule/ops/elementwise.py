@@ -31,7 +31,6 @@ def _unary(op, fn):
             input = as_tensor(input, op.name)
         x = input._data
         if x.dtype.kind != "f":  # integers and bools compute in the default float dtype
-
             x = x.astype(_dtype.get_default_dtype().np)
         return make_unary_result(fn(x), op, input)
 
@@ -184,7 +183,7 @@ def _relu_fn(x):
 
 _BOOL_ERRORS = {
     "neg": "Negation, the `-` operator, on a bool tensor is not supported. If you are trying to "
-           "invert a mask, use the `~` or `logical_not()` operator instead.",
+    "invert a mask, use the `~` or `logical_not()` operator instead.",
     "relu": "Boolean inputs not supported for relu",
 }
 
@@ -207,8 +206,9 @@ def _unary_keep_dtype(op, fn):
         try:
             out = fn(input._data)
         except TypeError:  # NumPy refuses bools (neg, relu): torch's error instead of the ufunc's
-            raise RuntimeError(_BOOL_ERRORS.get(op.name, f"{op.name}: bool tensors are not "
-                                                         "supported")) from None
+            raise RuntimeError(
+                _BOOL_ERRORS.get(op.name, f"{op.name}: bool tensors are not supported")
+            ) from None
         return make_unary_result(out, op, input)
 
     apply.__name__ = op.name
@@ -279,8 +279,7 @@ def _div(F, g, xs, out, p, needs):
     return ga, gb
 
 
-@defop("pow", formula=("{g0} = {gy} * {x1} * {x0}^({x1} - 1)",
-                      "{g1} = {gy} * {y} * ln({x0})"))
+@defop("pow", formula=("{g0} = {gy} * {x1} * {x0}^({x1} - 1)", "{g1} = {gy} * {y} * ln({x0})"))
 def _pow(F, g, xs, out, p, needs):
     a, b = xs
     ga = gb = None
@@ -288,20 +287,30 @@ def _pow(F, g, xs, out, p, needs):
         ga = F.where(b == 0, 0.0, g * b * a ** (b - 1))
     if needs[1]:  # torch: zero where a = 0 and b >= 0
         ga_ok = (a == 0) & (b >= 0)
-        gb = F.where(ga_ok, 0.0, g * a ** b * F.log(F.where(ga_ok, 1.0, a)))
+        gb = F.where(ga_ok, 0.0, g * a**b * F.log(F.where(ga_ok, 1.0, a)))
     return ga, gb
 
 
-@defop("maximum", formula=("{g0} = {gy} * [{x0} > {x1}]  (half where equal)",
-                          "{g1} = {gy} * [{x1} > {x0}]  (half where equal)"))
+@defop(
+    "maximum",
+    formula=(
+        "{g0} = {gy} * [{x0} > {x1}]  (half where equal)",
+        "{g1} = {gy} * [{x1} > {x0}]  (half where equal)",
+    ),
+)
 def _maximum(F, g, xs, out, p, needs):
     a, b = xs
     shared = F.where(a == b, g / 2, g)
     return F.where(a < b, 0.0, shared), F.where(a > b, 0.0, shared)
 
 
-@defop("minimum", formula=("{g0} = {gy} * [{x0} < {x1}]  (half where equal)",
-                          "{g1} = {gy} * [{x1} < {x0}]  (half where equal)"))
+@defop(
+    "minimum",
+    formula=(
+        "{g0} = {gy} * [{x0} < {x1}]  (half where equal)",
+        "{g1} = {gy} * [{x1} < {x0}]  (half where equal)",
+    ),
+)
 def _minimum(F, g, xs, out, p, needs):
     a, b = xs
     shared = F.where(a == b, g / 2, g)
@@ -320,8 +329,7 @@ def _fmod(F, g, xs, out, p, needs):
     return g, (-g * F.trunc(a / b) if needs[1] else None)
 
 
-@defop("atan2", formula=("{g0} = {gy} * {x1} / ({x0}^2 + {x1}^2)",
-                        "{g1} = -{gy} * {x0} / ({x0}^2 + {x1}^2)"))
+@defop("atan2", formula=("{g0} = {gy} * {x1} / ({x0}^2 + {x1}^2)", "{g1} = -{gy} * {x0} / ({x0}^2 + {x1}^2)"))
 def _atan2(F, g, xs, out, p, needs):
     a, b = xs
     r = a * a + b * b
@@ -361,6 +369,8 @@ def _binary(op, fn):
 
 maximum = _binary(_maximum, np.maximum)
 minimum = _binary(_minimum, np.minimum)
+
+
 def _atan2_fn(a, b):
     if a.dtype.kind != "f" and b.dtype.kind != "f":  # integers and bools: the default float dtype
         from .. import _dtype
@@ -402,9 +412,13 @@ def _div_scalar(F, g, xs, out, p, needs):
     return (g / p[0],)
 
 
-for _op, _shown in ((_mul_scalar, "MulBackward0"), (_add_scalar, "AddBackward0"),
-                    (_sub_scalar, "SubBackward0"), (_rsub_scalar, "RsubBackward1"),
-                    (_div_scalar, "DivBackward0")):
+for _op, _shown in (
+    (_mul_scalar, "MulBackward0"),
+    (_add_scalar, "AddBackward0"),
+    (_sub_scalar, "SubBackward0"),
+    (_rsub_scalar, "RsubBackward1"),
+    (_div_scalar, "DivBackward0"),
+):
     _op.same_shape = True
     _op.node_name = _shown  # torch's grad_fn name: x * 2 prints grad_fn=<MulBackward0>
 
@@ -486,12 +500,15 @@ def sub(input, other, *, alpha=1) -> Tensor:
             return make_unary_result(constant(c, x.dtype)._data - x, _rsub_scalar, t, (c,))
     a, b = operands(input, other)
     if a._data.dtype.kind == "b":
-        raise RuntimeError("sub: subtraction with two bool tensors is not supported; use "
-                           "logical_xor or convert with .int()")
+        raise RuntimeError(
+            "sub: subtraction with two bool tensors is not supported; use logical_xor or convert with .int()"
+        )
     if _is_bool(input) or _is_bool(other):  # torch refuses a bool operand with any other
-        raise RuntimeError("sub: subtraction, the `-` operator, with a bool tensor is not "
-                           "supported; to invert a mask use `~` or logical_not(), else convert "
-                           "with .int() or .float()")
+        raise RuntimeError(
+            "sub: subtraction, the `-` operator, with a bool tensor is not "
+            "supported; to invert a mask use `~` or logical_not(), else convert "
+            "with .int() or .float()"
+        )
     try:
         out = a._data - b._data if alpha == 1 else a._data - alpha * b._data
     except ValueError:
@@ -564,14 +581,14 @@ def pow(input, exponent) -> Tensor:  # noqa: A001
 
 def float_power(input, exponent) -> Tensor:
     """``pow`` computed in float64 (the result is float64 whatever the inputs' dtypes)."""
-    return pow(to(as_tensor(input), _dtype.float64), exponent if not isinstance(exponent, Tensor)
-               else to(exponent, _dtype.float64))
-
+    return pow(
+        to(as_tensor(input), _dtype.float64),
+        exponent if not isinstance(exponent, Tensor) else to(exponent, _dtype.float64),
+    )
 
 
 # ---- selection and clamping --------------------------------------------------------------------
-@defop("where", saves_inputs=False, formula=("{g0} = {gy} * [condition]",
-                                           "{g1} = {gy} * [not condition]"))
+@defop("where", saves_inputs=False, formula=("{g0} = {gy} * [condition]", "{g1} = {gy} * [not condition]"))
 def _where(F, g, xs, out, p, needs):
     cond = p[0]
     zero = g * 0

@@ -33,9 +33,22 @@ from ._common import (
 from .creation import to
 from .shape import broadcast_to, reshape
 
-__all__ = ["gather", "scatter", "scatter_add", "index_select", "index_add", "index_copy",
-           "index_fill", "masked_fill", "masked_select", "take_along_dim", "narrow", "select",
-           "nonzero", "argwhere"]
+__all__ = [
+    "gather",
+    "scatter",
+    "scatter_add",
+    "index_select",
+    "index_add",
+    "index_copy",
+    "index_fill",
+    "masked_fill",
+    "masked_select",
+    "take_along_dim",
+    "narrow",
+    "select",
+    "nonzero",
+    "argwhere",
+]
 
 
 # ---- index helpers -------------------------------------------------------------------------------
@@ -48,8 +61,9 @@ def _index_array(who: str, index, *, allow_int32: bool = True) -> np.ndarray:
             raise TypeError(f"{who}: index must be an integer Tensor, got {type(index).__name__}")
     a = index._data
     if a.dtype not in (np.int64, np.int32) or (a.dtype == np.int32 and not allow_int32):
-        raise RuntimeError(f"{who}(): Expected dtype int32/int64 for index, got {index.dtype}; "
-                           "convert it with index.long()")
+        raise RuntimeError(
+            f"{who}(): Expected dtype int32/int64 for index, got {index.dtype}; convert it with index.long()"
+        )
     return a
 
 
@@ -59,9 +73,7 @@ def _check_bounds(who: str, a: np.ndarray, size: int, dim: int, negative_ok: boo
     lo, hi = int(all_samples(a).min()), int(all_samples(a).max())
     if hi >= size or lo < (-size if negative_ok else 0):
         bad = hi if hi >= size else lo
-        raise RuntimeError(
-            f"{who}: index {bad} is out of bounds for dimension {dim} with size {size}"
-        )
+        raise RuntimeError(f"{who}: index {bad} is out of bounds for dimension {dim} with size {size}")
 
 
 def _along(dim: int, a) -> tuple:
@@ -76,22 +88,23 @@ def _grid(index: np.ndarray, dim: int, shape: tuple) -> tuple:
     return tuple(grid)
 
 
-def _check_gather_shapes(who: str, x: np.ndarray, index: np.ndarray, dim: int,
-                         src: np.ndarray | None = None) -> None:
+def _check_gather_shapes(
+    who: str, x: np.ndarray, index: np.ndarray, dim: int, src: np.ndarray | None = None
+) -> None:
     if index.ndim != max(x.ndim, 1) and not (x.ndim == 0 and index.ndim == 0):
         raise RuntimeError(
             f"{who}: index tensor must have the same number of dimensions as the input tensor "
             f"(index shape {shape_str(index.shape)}, input shape {shape_str(x.shape)})"
         )
     for d in range(x.ndim):
-        too_big = (d != dim and index.shape[d] > x.shape[d]) or \
-            (src is not None and index.shape[d] > src.shape[d])
+        too_big = (d != dim and index.shape[d] > x.shape[d]) or (
+            src is not None and index.shape[d] > src.shape[d]
+        )
         if too_big:
             raise RuntimeError(
                 f"{who}: size does not match at dimension {d}: expected index "
                 f"{list(index.shape)} to be no larger than self {list(x.shape)} apart from "
-                f"dimension {dim}"
-                + (f" and no larger than src {list(src.shape)}" if src is not None else "")
+                f"dimension {dim}" + (f" and no larger than src {list(src.shape)}" if src is not None else "")
             )
 
 
@@ -103,12 +116,9 @@ def _read_rule(F, g, xs, out, p, needs):
 
 _READ = "{g0} = zeros of {x0}'s shape with {gy} added at the %s places (repeats accumulate)"
 _gather = defop("gather", saves_inputs=False, formula=_READ % "gathered")(_read_rule)
-_index_select = defop("index_select", saves_inputs=False,
-                      formula=_READ % "selected")(_read_rule)
-_take_along_dim = defop("take_along_dim", saves_inputs=False,
-                        formula=_READ % "taken")(_read_rule)
-_masked_select = defop("masked_select", saves_inputs=False,
-                       formula=_READ % "masked")(_read_rule)
+_index_select = defop("index_select", saves_inputs=False, formula=_READ % "selected")(_read_rule)
+_take_along_dim = defop("take_along_dim", saves_inputs=False, formula=_READ % "taken")(_read_rule)
+_masked_select = defop("masked_select", saves_inputs=False, formula=_READ % "masked")(_read_rule)
 _narrow = defop("narrow", saves_inputs=False, formula=_READ % "narrowed")(_read_rule)
 _select = defop("select", saves_inputs=False, formula=_READ % "selected")(_read_rule)
 
@@ -138,7 +148,6 @@ def gather(input: Tensor, dim: int, index: Tensor, *, sparse_grad: bool = False)
     a = _index_array("gather", index)
     _check_gather_shapes("gather", x, a, d)
     if x.ndim == 0:  # as a one-element vector
-
         return reshape(gather(reshape(input, (1,)), 0, wrap(a.reshape(-1))), a.shape)
     _check_bounds("gather", a, x.shape[d], d)
     return _read(input, _grid(a, d, a.shape), _gather)
@@ -170,10 +179,10 @@ def take_along_dim(input: Tensor, indices: Tensor, dim: int | None = None) -> Te
                 f"take_along_dim(): input of shape {list(input.shape)} and indices of shape "
                 f"{list(a.shape)} don't broadcast apart from dimension {d}"
             ) from None
-        in_shape = common[:d] + (input._data.shape[d],) + common[d + 1:]
+        in_shape = common[:d] + (input._data.shape[d],) + common[d + 1 :]
         if in_shape != input._data.shape:
             input = broadcast_to(input, in_shape)
-        a = np.broadcast_to(a, common[:d] + (a.shape[d],) + common[d + 1:])
+        a = np.broadcast_to(a, common[:d] + (a.shape[d],) + common[d + 1 :])
     size = input._data.shape[d]
     _check_bounds("take_along_dim", a, size, d, negative_ok=True)
     a = np.where(a < 0, a + size, a)
@@ -187,12 +196,13 @@ def index_select(input: Tensor, dim: int, index: Tensor) -> Tensor:
     d = normalize_dim(dim, x.ndim, "index_select")
     a = _index_array("index_select", index)
     if a.ndim > 1:
-        raise IndexError(f"index_select(): Index is supposed to be a vector, got shape "
-                         f"{shape_str(a.shape)}")
+        raise IndexError(f"index_select(): Index is supposed to be a vector, got shape {shape_str(a.shape)}")
     size = x.shape[d] if x.ndim else 1
     if a.size and (all_samples(a).min() < 0 or all_samples(a).max() >= size):
-        raise IndexError(f"index_select(): index out of range in self (indices must lie in "
-                         f"[0, {size}) for dim {d} of a tensor of shape {shape_str(x.shape)})")
+        raise IndexError(
+            f"index_select(): index out of range in self (indices must lie in "
+            f"[0, {size}) for dim {d} of a tensor of shape {shape_str(x.shape)})"
+        )
     if x.ndim == 0:
         return _read(input, (Ellipsis,), _index_select)
     return _read(input, _along(d, a.reshape(-1)), _index_select)
@@ -205,8 +215,10 @@ def masked_select(input: Tensor, mask: Tensor) -> Tensor:
     try:
         shape = np.broadcast_shapes(input._data.shape, m.shape)
     except ValueError:
-        raise RuntimeError(f"masked_select: the mask of shape {list(m.shape)} does not broadcast "
-                           f"with the input of shape {list(input.shape)}") from None
+        raise RuntimeError(
+            f"masked_select: the mask of shape {list(m.shape)} does not broadcast "
+            f"with the input of shape {list(input.shape)}"
+        ) from None
     if shape != input._data.shape:
         input = broadcast_to(input, shape)
     return _read(input, (np.broadcast_to(m, shape),), _masked_select)
@@ -221,13 +233,13 @@ def narrow(input: Tensor, dim: int, start, length: int) -> Tensor:
     d = normalize_dim(dim, x.ndim, "narrow")
     start, length, size = int(start), int(length), x.shape[d]
     if not -size <= start <= size:
-        raise IndexError(f"narrow: start out of range (expected to be in range of [{-size}, "
-                         f"{size}], but got {start})")
+        raise IndexError(
+            f"narrow: start out of range (expected to be in range of [{-size}, {size}], but got {start})"
+        )
     start = start + size if start < 0 else start
     if length < 0 or start + length > size:
         raise RuntimeError(f"start ({start}) + length ({length}) exceeds dimension size ({size}).")
-    return _read(input, _along(d, slice(start, start + length)), _narrow,
-                 (narrow, (d, start, length)))
+    return _read(input, _along(d, slice(start, start + length)), _narrow, (narrow, (d, start, length)))
 
 
 def select(input: Tensor, dim: int, index: int) -> Tensor:
@@ -239,8 +251,9 @@ def select(input: Tensor, dim: int, index: int) -> Tensor:
     d = normalize_dim(dim, x.ndim, "select")
     i, size = int(index), x.shape[d]
     if not -size <= i < size:
-        raise IndexError(f"select(): index {i} out of range for tensor of size {list(x.shape)} "
-                         f"at dimension {d}")
+        raise IndexError(
+            f"select(): index {i} out of range for tensor of size {list(x.shape)} at dimension {d}"
+        )
     i = i + size if i < 0 else i
     return _read(input, _along(d, i), _select, (select, (d, i)))
 
@@ -270,12 +283,9 @@ def _written(how: str) -> tuple[str, str]:
 
 
 _scatter = defop("scatter", saves_inputs=False, formula=_written("scattered"))(_write_rule)
-_index_copy = defop("index_copy", saves_inputs=False,
-                    formula=_written("copied"))(_write_rule)
-_index_fill = defop("index_fill", saves_inputs=False,
-                    formula=_written("filled"))(_write_rule)
-_masked_fill = defop("masked_fill", saves_inputs=False,
-                     formula=_written("masked"))(_write_rule)
+_index_copy = defop("index_copy", saves_inputs=False, formula=_written("copied"))(_write_rule)
+_index_fill = defop("index_fill", saves_inputs=False, formula=_written("filled"))(_write_rule)
+_masked_fill = defop("masked_fill", saves_inputs=False, formula=_written("masked"))(_write_rule)
 
 
 def _write(input: Tensor, idx: tuple, value, op, src_idx=None) -> Tensor:
@@ -297,8 +307,10 @@ def _value_arg(who: str, value, dtype) -> Tensor | float | int | bool:
     """A fill value: a number, or a 0-d tensor (converted to the input's dtype, differentiably)."""
     if isinstance(value, Tensor):
         if value._data.ndim != 0:
-            raise RuntimeError(f"{who} only supports a 0-dimensional value tensor, but got tensor "
-                               f"with {value._data.ndim} dimension(s).")
+            raise RuntimeError(
+                f"{who} only supports a 0-dimensional value tensor, but got tensor "
+                f"with {value._data.ndim} dimension(s)."
+            )
         if not value._rg:
             return value._data.item()
 
@@ -308,12 +320,15 @@ def _value_arg(who: str, value, dtype) -> Tensor | float | int | bool:
 
 def _check_src_dtype(who: str, x: np.ndarray, src: Tensor) -> None:
     if src._data.dtype != x.dtype:
-        raise RuntimeError(f"{who}(): Expected self.dtype to be equal to src.dtype (got "
-                           f"{x.dtype} and {src._data.dtype}); convert src with .to(input.dtype)")
+        raise RuntimeError(
+            f"{who}(): Expected self.dtype to be equal to src.dtype (got "
+            f"{x.dtype} and {src._data.dtype}); convert src with .to(input.dtype)"
+        )
 
 
-def scatter(input: Tensor, dim: int, index: Tensor, src=None, value=None, *,
-            reduce: str | None = None) -> Tensor:
+def scatter(
+    input: Tensor, dim: int, index: Tensor, src=None, value=None, *, reduce: str | None = None
+) -> Tensor:
     """A copy of ``input`` with ``out[index[i][j]][j] = src[i][j]`` (for dim 0).
 
     ``src`` may be a tensor (at least as large as ``index``) or a number (``value``).
@@ -326,14 +341,14 @@ def scatter(input: Tensor, dim: int, index: Tensor, src=None, value=None, *,
     if reduce is not None:
         if reduce == "add" and isinstance(src, Tensor):
             return scatter_add(input, dim, index, src)
-        raise RuntimeError(f"scatter: reduce={reduce!r} is not supported; use scatter_add, or "
-                           "scatter without reduce")
+        raise RuntimeError(
+            f"scatter: reduce={reduce!r} is not supported; use scatter_add, or scatter without reduce"
+        )
     input = as_tensor(input, "scatter")
     x = input._data
     d = normalize_dim(dim, x.ndim, "scatter")
     a = _index_array("scatter", index)
     if x.ndim == 0:  # as a one-element vector
-
         src = reshape(src, (-1,)) if isinstance(src, Tensor) else src
         return reshape(scatter(reshape(input, (1,)), 0, wrap(a.reshape(-1)), src), ())
     if isinstance(src, Tensor):
@@ -349,8 +364,7 @@ def scatter(input: Tensor, dim: int, index: Tensor, src=None, value=None, *,
     return _write(input, idx, src, _scatter, src_idx)
 
 
-@defop("scatter_add", saves_inputs=False,
-       formula=("{g0} = {gy}", "{g1} = ({gy}) gathered at index"))
+@defop("scatter_add", saves_inputs=False, formula=("{g0} = {gy}", "{g1} = ({gy}) gathered at index"))
 def _scatter_add(F, g, xs, out, p, needs):
     idx, src_shape, src_idx = p
     return g, (_picked(F, g, idx, src_shape, src_idx) if needs[1] else None)
@@ -361,8 +375,9 @@ def _add_at(input: Tensor, idx: tuple, src: Tensor, src_idx, op, alpha=1) -> Ten
     v = src._data if src_idx is None else src._data[src_idx]
     out = copy_for(x, v, idx)
     np.add.at(out, idx, v if alpha == 1 else v * alpha)
-    return make_result(out, op, (input, src), (idx, src._data.shape, src_idx) + (
-        (alpha,) if op is _index_add else ()))
+    return make_result(
+        out, op, (input, src), (idx, src._data.shape, src_idx) + ((alpha,) if op is _index_add else ())
+    )
 
 
 def scatter_add(input: Tensor, dim: int, index: Tensor, src: Tensor) -> Tensor:
@@ -374,9 +389,7 @@ def scatter_add(input: Tensor, dim: int, index: Tensor, src: Tensor) -> Tensor:
     a = _index_array("scatter_add", index)
     _check_src_dtype("scatter_add", x, src)
     if x.ndim == 0:  # as a one-element vector
-
-        return reshape(scatter_add(reshape(input, (1,)), 0, wrap(a.reshape(-1)),
-                                   reshape(src, (-1,))), ())
+        return reshape(scatter_add(reshape(input, (1,)), 0, wrap(a.reshape(-1)), reshape(src, (-1,))), ())
     _check_gather_shapes("scatter_add", x, a, d, src._data)
     _check_bounds("scatter_add", a, x.shape[d], d)
     idx = _grid(a, d, a.shape)
@@ -386,8 +399,11 @@ def scatter_add(input: Tensor, dim: int, index: Tensor, src: Tensor) -> Tensor:
     return _add_at(input, idx, src, src_idx, _scatter_add)
 
 
-@defop("index_add", saves_inputs=False,
-       formula=("{g0} = {gy}", "{g1} = alpha * ({gy}) selected at index along dim"))
+@defop(
+    "index_add",
+    saves_inputs=False,
+    formula=("{g0} = {gy}", "{g1} = alpha * ({gy}) selected at index along dim"),
+)
 def _index_add(F, g, xs, out, p, needs):
     idx, src_shape, src_idx, alpha = p
     if not needs[1]:
@@ -402,10 +418,12 @@ def _index_along(who: str, x: np.ndarray, dim: int, index, source=None) -> tuple
     a = _index_array(who, index).reshape(-1)
     size = x.shape[d] if x.ndim else 1
     if a.size and (a.min() < -size or a.max() >= size):
-        raise IndexError(f"{who}(): index out of range: indices must lie in [{-size}, {size}) for "
-                         f"dim {d} of a tensor of shape {shape_str(x.shape)}")
+        raise IndexError(
+            f"{who}(): index out of range: indices must lie in [{-size}, {size}) for "
+            f"dim {d} of a tensor of shape {shape_str(x.shape)}"
+        )
     if source is not None and x.ndim:
-        want = x.shape[:d] + (a.size,) + x.shape[d + 1:]
+        want = x.shape[:d] + (a.size,) + x.shape[d + 1 :]
         if source.shape != want and not (source.ndim == 0 and a.size == 1 and x.ndim == 1):
             raise RuntimeError(
                 f"{who}(): source tensor shape must match self tensor shape, excluding the "
@@ -420,8 +438,9 @@ def index_add(input: Tensor, dim: int, index: Tensor, source: Tensor, *, alpha=1
     input = as_tensor(input, "index_add")
     source = as_tensor(source, "index_add")
     if source._data.dtype != input._data.dtype:
-        raise RuntimeError(f"index_add_(): self ({input.dtype}) and source ({source.dtype}) must "
-                           "have the same scalar type")
+        raise RuntimeError(
+            f"index_add_(): self ({input.dtype}) and source ({source.dtype}) must have the same scalar type"
+        )
     idx = _index_along("index_add", input._data, dim, index, source._data)
     return _add_at(input, idx, source, None, _index_add, alpha)
 
@@ -431,8 +450,9 @@ def index_copy(input: Tensor, dim: int, index: Tensor, source: Tensor) -> Tensor
     input = as_tensor(input, "index_copy")
     source = as_tensor(source, "index_copy")
     if source._data.dtype != input._data.dtype:
-        raise RuntimeError(f"index_copy_(): self ({input.dtype}) and source ({source.dtype}) must "
-                           "have the same dtype")
+        raise RuntimeError(
+            f"index_copy_(): self ({input.dtype}) and source ({source.dtype}) must have the same dtype"
+        )
     idx = _index_along("index_copy", input._data, dim, index, source._data)
     return _write(input, idx, source, _index_copy)
 
@@ -447,8 +467,10 @@ def index_fill(input: Tensor, dim: int, index: Tensor, value) -> Tensor:
 def _bool_mask(who: str, mask) -> np.ndarray:
     m = as_tensor(mask, who)._data
     if m.dtype != np.bool_:
-        raise RuntimeError(f"{who} only supports boolean masks, but got mask with dtype "
-                           f"{as_tensor(mask).dtype}; use mask.bool()")
+        raise RuntimeError(
+            f"{who} only supports boolean masks, but got mask with dtype "
+            f"{as_tensor(mask).dtype}; use mask.bool()"
+        )
     return m
 
 
@@ -461,8 +483,10 @@ def masked_fill(input: Tensor, mask: Tensor, value) -> Tensor:
     try:
         shape = np.broadcast_shapes(input._data.shape, m.shape)
     except ValueError:
-        raise RuntimeError(f"masked_fill: the mask of shape {list(m.shape)} does not broadcast "
-                           f"with the input of shape {list(input.shape)}") from None
+        raise RuntimeError(
+            f"masked_fill: the mask of shape {list(m.shape)} does not broadcast "
+            f"with the input of shape {list(input.shape)}"
+        ) from None
     if shape != input._data.shape:
         input = broadcast_to(input, shape)
     return _write(input, (np.broadcast_to(m, shape),), value, _masked_fill)
@@ -481,4 +505,3 @@ def nonzero(input: Tensor, *, out=None, as_tuple: bool = False):
 def argwhere(input: Tensor) -> Tensor:
     """``nonzero(input)``: an (n, ndim) int64 tensor of positions."""
     return nonzero(input)
-

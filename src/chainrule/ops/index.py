@@ -35,8 +35,9 @@ def _convert(index, shape: tuple | None) -> tuple:
         ti = type(i)
         if ti is slice:
             if i.step is not None and i.step <= 0:
-                raise ValueError(f"getitem: step must be greater than zero, got {i.step}; use "
-                                 ".flip(dim) to reverse")
+                raise ValueError(
+                    f"getitem: step must be greater than zero, got {i.step}; use .flip(dim) to reverse"
+                )
         elif ti is int:
             has_int = True
         elif i is Ellipsis:
@@ -60,8 +61,7 @@ def _convert_one(i):
         a = i._data
         if a.dtype.kind not in "biu":
             raise IndexError(
-                f"getitem: tensors used as indices must be long, int, byte or bool tensors, got "
-                f"{i.dtype}"
+                f"getitem: tensors used as indices must be long, int, byte or bool tensors, got {i.dtype}"
             )
         if a.ndim == 0 and a.dtype.kind != "b" and type(a) is np.ndarray:
             return int(a)  # torch treats a 0-d integer tensor as an int (not a batched one: vmap)
@@ -109,8 +109,11 @@ def _as_positions(items: tuple, shape: tuple) -> tuple:
     return np.unravel_index(selected, shape) + (Ellipsis,)
 
 
-@defop("getitem", saves_inputs=False,
-       formula="{g0} = {gy} written into zeros of {x0}'s shape at the indexed places")
+@defop(
+    "getitem",
+    saves_inputs=False,
+    formula="{g0} = {gy} written into zeros of {x0}'s shape at the indexed places",
+)
 def _getitem(F, g, xs, out, p, needs):
     shape, index, dtype = p
     return (F.index_put_zeros(shape, index, g),)
@@ -148,8 +151,11 @@ def index_put_zeros(shape: tuple, index, values: Tensor) -> Tensor:
     return make_result(out, _index_put_zeros, (values,), (shape, index))
 
 
-@defop("index_put", saves_inputs=False,
-       formula=("{g0} = {gy} with the written places zeroed", "{g1} = ({gy})[index]"))
+@defop(
+    "index_put",
+    saves_inputs=False,
+    formula=("{g0} = {gy} with the written places zeroed", "{g1} = ({gy})[index]"),
+)
 def _index_put(F, g, xs, out, p, needs):
     index, keep = p
     return (g * keep if needs[0] else None), (F.getitem(g, index) if needs[1] else None)

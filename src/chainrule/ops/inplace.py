@@ -20,10 +20,35 @@ from .creation import full_like, to
 from .index import _convert_index, index_put
 from .shape import broadcast_to
 
-__all__ = ["abs_", "add_", "ceil_", "clamp_", "clip_", "copy_", "cos_", "div_",
-           "exp_", "fill_", "floor_", "log_", "mul_", "neg_", "pow_", "reciprocal_", "relu_",
-           "remainder_", "round_", "setitem", "sigmoid_", "sin_", "sqrt_", "square_", "sub_",
-           "tanh_", "zero_"]
+__all__ = [
+    "abs_",
+    "add_",
+    "ceil_",
+    "clamp_",
+    "clip_",
+    "copy_",
+    "cos_",
+    "div_",
+    "exp_",
+    "fill_",
+    "floor_",
+    "log_",
+    "mul_",
+    "neg_",
+    "pow_",
+    "reciprocal_",
+    "relu_",
+    "remainder_",
+    "round_",
+    "setitem",
+    "sigmoid_",
+    "sin_",
+    "sqrt_",
+    "square_",
+    "sub_",
+    "tanh_",
+    "zero_",
+]
 
 _LEAF = (
     "a leaf Variable that requires grad is being used in an in-place operation. Wrap the update in "
@@ -167,8 +192,11 @@ _overwritten.same_shape = True
 _overwritten.node_name = "FillBackward0"
 
 
-@defop("copy_slices", saves_inputs=False,
-       formula=("{g0} = {gy} outside the view's region, 0 inside", "{g1} = the view's region of {gy}"))
+@defop(
+    "copy_slices",
+    saves_inputs=False,
+    formula=("{g0} = {gy} outside the view's region, 0 inside", "{g1} = the view's region of {gy}"),
+)
 def _copy_slices(F, g, xs, out, p, needs):
     (steps,) = p
     grad_base = grad_value = None
@@ -193,9 +221,7 @@ def _compute_on(self: Tensor, old: Tensor, compute) -> Tensor:
 def _write(self: Tensor, values: np.ndarray) -> None:
     target = self._data
     if not target.flags.writeable:
-        raise RuntimeError(
-            "in-place operation on a read-only (broadcast/expanded) tensor; clone() it first"
-        )
+        raise RuntimeError("in-place operation on a read-only (broadcast/expanded) tensor; clone() it first")
     np.copyto(target, values, casting="unsafe")
     self._bump_version()
 
@@ -244,7 +270,7 @@ def zero_(self: Tensor) -> Tensor:
 def fill_(self: Tensor, value) -> Tensor:
     """Fill with ``value`` (a number or a one-element tensor)."""
     if isinstance(value, Tensor) and value._rg:
-            return apply_inplace("fill_", self, lambda: broadcast_to(value, self.shape) + self * 0)
+        return apply_inplace("fill_", self, lambda: broadcast_to(value, self.shape) + self * 0)
     v = value.item() if isinstance(value, Tensor) else value
     return apply_inplace("fill_", self, lambda: full_like(self, v))
 
@@ -262,8 +288,11 @@ def copy_(self: Tensor, src, non_blocking: bool = False) -> Tensor:
 
     def compute():
 
-        return to(broadcast_to(src, self.shape) + self * 0, self.dtype) if src._rg else \
-            wrap(np.broadcast_to(src._data, self._data.shape).astype(self._data.dtype))
+        return (
+            to(broadcast_to(src, self.shape) + self * 0, self.dtype)
+            if src._rg
+            else wrap(np.broadcast_to(src._data, self._data.shape).astype(self._data.dtype))
+        )
 
     return apply_inplace("copy_", self, compute)
 

@@ -16,14 +16,32 @@ from .creation import to
 from .gather import narrow, select
 from .shape import reshape
 
-__all__ = ["cat", "concat", "concatenate", "stack", "hstack", "vstack", "split", "chunk",
-           "unbind", "repeat", "tile", "flip", "fliplr", "flipud", "roll", "tril", "triu"]
+__all__ = [
+    "cat",
+    "concat",
+    "concatenate",
+    "stack",
+    "hstack",
+    "vstack",
+    "split",
+    "chunk",
+    "unbind",
+    "repeat",
+    "tile",
+    "flip",
+    "fliplr",
+    "flipud",
+    "roll",
+    "tril",
+    "triu",
+]
 
 
 def _tensor_list(who: str, tensors) -> list:
     if isinstance(tensors, Tensor) or not isinstance(tensors, list | tuple):
-        raise TypeError(f"{who}(): argument 'tensors' must be a tuple or list of Tensors, not "
-                        f"{type(tensors).__name__}")
+        raise TypeError(
+            f"{who}(): argument 'tensors' must be a tuple or list of Tensors, not {type(tensors).__name__}"
+        )
     if not tensors:
         if who == "cat":  # torch raises ValueError for cat, RuntimeError for the others
             raise ValueError(f"{who}(): expected a non-empty list of Tensors")
@@ -46,8 +64,10 @@ def _common_dtype(tensors: list) -> list:
 @defop("cat", saves_inputs=False, formula="{gi} = ({gy})[the slice of {y} that {xi} fills]")
 def _cat(F, g, xs, out, p, needs):
     dim, bounds = p
-    return tuple(F.getitem(g, (slice(None),) * dim + (slice(a, b), Ellipsis)) if need else None
-                 for need, a, b in zip(needs, bounds[:-1], bounds[1:]))
+    return tuple(
+        F.getitem(g, (slice(None),) * dim + (slice(a, b), Ellipsis)) if need else None
+        for need, a, b in zip(needs, bounds[:-1], bounds[1:])
+    )
 
 
 def cat(tensors, dim: int = 0, *, out=None) -> Tensor:
@@ -63,8 +83,10 @@ def cat(tensors, dim: int = 0, *, out=None) -> Tensor:
     for i, t in enumerate(tensors):
         s = t._data.shape
         if not s:
-            raise RuntimeError(f"cat: zero-dimensional tensor (at position {i}) cannot be "
-                               "concatenated; unsqueeze it first or use stack")
+            raise RuntimeError(
+                f"cat: zero-dimensional tensor (at position {i}) cannot be "
+                "concatenated; unsqueeze it first or use stack"
+            )
         if s != (0,):
             kept.append(t)
     kept = _common_dtype(kept or tensors[:1])
@@ -105,8 +127,9 @@ concat = concatenate = cat
 @defop("stack", saves_inputs=False, formula="{gi} = the slice of {gy} at {xi}'s place along the new dim")
 def _stack(F, g, xs, out, p, needs):
     dim = p[0]
-    return tuple(F.getitem(g, (slice(None),) * dim + (i, Ellipsis)) if need else None
-                 for i, need in enumerate(needs))
+    return tuple(
+        F.getitem(g, (slice(None),) * dim + (i, Ellipsis)) if need else None for i, need in enumerate(needs)
+    )
 
 
 def stack(tensors, dim: int = 0, *, out=None) -> Tensor:
@@ -115,8 +138,10 @@ def stack(tensors, dim: int = 0, *, out=None) -> Tensor:
     first = tensors[0]._data.shape
     for i, t in enumerate(tensors):
         if t._data.shape != first:
-            raise RuntimeError(f"stack expects each tensor to be equal size, but got "
-                               f"{list(first)} at entry 0 and {list(t._data.shape)} at entry {i}")
+            raise RuntimeError(
+                f"stack expects each tensor to be equal size, but got "
+                f"{list(first)} at entry 0 and {list(t._data.shape)} at entry {i}"
+            )
     d = normalize_dim(dim, len(first) + 1, "stack")
     data = np.stack([t._data for t in tensors], axis=d)
     return make_result(data, _stack, tuple(tensors), (d,))
@@ -124,15 +149,13 @@ def stack(tensors, dim: int = 0, *, out=None) -> Tensor:
 
 def hstack(tensors) -> Tensor:
     """Join along dim 1 (dim 0 for 1-D tensors)."""
-    tensors = [reshape(t, (1,)) if t._data.ndim == 0 else t
-               for t in _tensor_list("hstack", tensors)]
+    tensors = [reshape(t, (1,)) if t._data.ndim == 0 else t for t in _tensor_list("hstack", tensors)]
     return cat(tensors, 0 if tensors[0]._data.ndim == 1 else 1)
 
 
 def vstack(tensors) -> Tensor:
     """Join along dim 0, 1-D tensors becoming rows."""
-    tensors = [reshape(t, (1, -1)) if t._data.ndim < 2 else t
-               for t in _tensor_list("vstack", tensors)]
+    tensors = [reshape(t, (1, -1)) if t._data.ndim < 2 else t for t in _tensor_list("vstack", tensors)]
     return cat(tensors, 0)
 
 
@@ -149,12 +172,11 @@ def split(tensor: Tensor, split_size_or_sections, dim: int = 0) -> tuple:
     if isinstance(split_size_or_sections, int | np.integer):
         size = int(split_size_or_sections)
         if size < 0:
-            raise RuntimeError(
-                f"split expects split_size be non-negative, but got split_size={size}"
-            )
+            raise RuntimeError(f"split expects split_size be non-negative, but got split_size={size}")
         if size == 0 and n != 0:
-            raise RuntimeError(f"split_size can only be 0 if dimension size is 0, but got "
-                               f"dimension size of {n}")
+            raise RuntimeError(
+                f"split_size can only be 0 if dimension size is 0, but got dimension size of {n}"
+            )
         sizes = [min(size, n - s) for s in range(0, n, size)] if size else [0]
         sizes = sizes or [0]
     else:
@@ -195,8 +217,9 @@ def unbind(input: Tensor, dim: int = 0) -> tuple:
 
 
 # ---- repeat / tile -------------------------------------------------------------------------------
-@defop("repeat", saves_inputs=False,
-       formula="{g0} = sum over the copies of {gy} (each copy's block added up)")
+@defop(
+    "repeat", saves_inputs=False, formula="{g0} = sum over the copies of {gy} (each copy's block added up)"
+)
 def _repeat(F, g, xs, out, p, needs):
     in_shape, sizes, padded = p
     blocks = []
@@ -250,8 +273,7 @@ def flip(input: Tensor, *args, dims=None) -> Tensor:
         if not args:
             raise TypeError("flip() missing required argument 'dims' (a tuple of ints)")
         dims = args[0] if len(args) == 1 else args
-    dims = normalize_dims((dims,) if isinstance(dims, int | np.integer) else tuple(dims), x.ndim,
-                          "flip")
+    dims = normalize_dims((dims,) if isinstance(dims, int | np.integer) else tuple(dims), x.ndim, "flip")
     return make_result(np.flip(x, dims).copy(), _flip, (input,), (dims,))
 
 
@@ -284,17 +306,14 @@ def roll(input: Tensor, shifts, dims=None) -> Tensor:
         if not isinstance(shifts, int | np.integer):
             shifts = tuple(shifts)
             if len(shifts) != 1:
-                raise RuntimeError(
-                    f"roll: shifts and dimensions must align. shifts: {len(shifts)}, dims:0"
-                )
+                raise RuntimeError(f"roll: shifts and dimensions must align. shifts: {len(shifts)}, dims:0")
             shifts = shifts[0]
         shifts, axes = int(shifts), None
     else:
         sh = (shifts,) if isinstance(shifts, int | np.integer) else tuple(shifts)
         ds = (dims,) if isinstance(dims, int | np.integer) else tuple(dims)
         if len(sh) != len(ds):
-            raise RuntimeError(f"roll: shifts and dimensions must align. shifts: {len(sh)}, "
-                               f"dims:{len(ds)}")
+            raise RuntimeError(f"roll: shifts and dimensions must align. shifts: {len(sh)}, dims:{len(ds)}")
         shifts = tuple(int(s) for s in sh)
         axes = tuple(normalize_dim(int(d), x.ndim, "roll") for d in ds)
     return make_result(np.roll(x, shifts, axes), _roll, (input,), (shifts, axes))

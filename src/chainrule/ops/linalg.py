@@ -17,8 +17,7 @@ from .shape import unsqueeze
 def _matmul(F, g, xs, out, p, needs):
     a, b = xs
     if a.ndim == 2 and b.ndim == 2:  # the common case, no reshaping
-        return (F.matmul(g, F.mT(b)) if needs[0] else None,
-                F.matmul(F.mT(a), g) if needs[1] else None)
+        return (F.matmul(g, F.mT(b)) if needs[0] else None, F.matmul(F.mT(a), g) if needs[1] else None)
     # 1-D operands act as a row (left) or a column (right) vector: make them 2-D, then undo it
     a2 = F.expand_dims(a, 0) if a.ndim == 1 else a
     b2 = F.expand_dims(b, 1) if b.ndim == 1 else b
@@ -30,12 +29,10 @@ def _matmul(F, g, xs, out, p, needs):
     ga = gb = None
     if needs[0]:
         ga = F.matmul(g2, F.mT(b2))
-        ga = F.reshape(F.sum_to(ga, a2.shape), a.shape) if ga.shape != a2.shape or a.ndim == 1 \
-            else ga
+        ga = F.reshape(F.sum_to(ga, a2.shape), a.shape) if ga.shape != a2.shape or a.ndim == 1 else ga
     if needs[1]:
         gb = F.matmul(F.mT(a2), g2)
-        gb = F.reshape(F.sum_to(gb, b2.shape), b.shape) if gb.shape != b2.shape or b.ndim == 1 \
-            else gb
+        gb = F.reshape(F.sum_to(gb, b2.shape), b.shape) if gb.shape != b2.shape or b.ndim == 1 else gb
     return ga, gb
 
 
@@ -54,8 +51,7 @@ def _matmul_error(who: str, a: np.ndarray, b: np.ndarray) -> RuntimeError:
             f"{'only' if b.ndim == 1 else 'second-to-last'} dim of the second ({k_b})"
         )
     return RuntimeError(
-        f"{who}: the batch dims of shapes {shape_str(a.shape)} and {shape_str(b.shape)} do not "
-        "broadcast"
+        f"{who}: the batch dims of shapes {shape_str(a.shape)} and {shape_str(b.shape)} do not broadcast"
     )
 
 
@@ -160,7 +156,7 @@ def inner(input: Tensor, other: Tensor) -> Tensor:
         return dot(input, other)
 
     letters = "abcdefghijklmnopqrstuvwxy"
-    sa, sb = letters[:a.ndim - 1], letters[a.ndim - 1:a.ndim + b.ndim - 2]
+    sa, sb = letters[: a.ndim - 1], letters[a.ndim - 1 : a.ndim + b.ndim - 2]
     return einsum(f"{sa}z,{sb}z->{sa}{sb}", input, other)
 
 

@@ -36,9 +36,13 @@ CholeskyEx = namedtuple("linalg_cholesky_ex", ["L", "info"])
 
 
 # ---- cholesky ------------------------------------------------------------------------------------
-@defop("linalg_cholesky_ex", saves_out=True, saves_inputs=False,
-       formula="{g0} = {y}^{-T} Phi({y}^T {gy}) {y}^{-1}  (Phi: the lower triangle, diagonal halved, "
-               "symmetrised)")
+@defop(
+    "linalg_cholesky_ex",
+    saves_out=True,
+    saves_inputs=False,
+    formula="{g0} = {y}^{-T} Phi({y}^T {gy}) {y}^{-1}  (Phi: the lower triangle, diagonal halved, "
+    "symmetrised)",
+)
 def _cholesky(F, g, xs, out, p, needs):
     (upper,) = p
     L, gL = (F.mT(out), F.mT(g)) if upper else (out, g)
@@ -99,8 +103,11 @@ def _cholesky_array(who: str, a: np.ndarray, upper: bool) -> np.ndarray:
         raise _not_pd(who, src)
     if not upper:
         return low
-    return np.ascontiguousarray(np.swapaxes(low, -1, -2)) if type(low) is np.ndarray else \
-        np.swapaxes(low, -1, -2)
+    return (
+        np.ascontiguousarray(np.swapaxes(low, -1, -2))
+        if type(low) is np.ndarray
+        else np.swapaxes(low, -1, -2)
+    )
 
 
 def linalg_cholesky(A: Tensor, *, upper: bool = False, out=None) -> Tensor:
@@ -168,8 +175,7 @@ def cholesky_ex(A: Tensor, *, upper: bool = False, check_errors: bool = False, o
     a = A._data
     check_matrices(who, a)
     try:
-        return CholeskyEx(linalg_cholesky(A, upper=upper),
-                                  wrap(np.zeros(a.shape[:-2], dtype=np.int32)))
+        return CholeskyEx(linalg_cholesky(A, upper=upper), wrap(np.zeros(a.shape[:-2], dtype=np.int32)))
     except LinAlgError:
         if check_errors:
             raise
@@ -197,16 +203,22 @@ def _potrf_arrays(src: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 def cholesky(input: Tensor, upper: bool = False, *, out=None) -> Tensor:
     """``torch.cholesky`` (deprecated in torch): ``linalg.cholesky(input, upper=upper)``."""
-    warnings.warn("torch.cholesky is deprecated in favor of torch.linalg.cholesky and will be "
-                  "removed in a future PyTorch release; use linalg.cholesky(A) (or "
-                  "linalg.cholesky(A).mH for upper=True)", UserWarning, stacklevel=2)
+    warnings.warn(
+        "torch.cholesky is deprecated in favor of torch.linalg.cholesky and will be "
+        "removed in a future PyTorch release; use linalg.cholesky(A) (or "
+        "linalg.cholesky(A).mH for upper=True)",
+        UserWarning,
+        stacklevel=2,
+    )
     check_out("cholesky", out)
     return linalg_cholesky(input, upper=upper)
 
 
-@defop("cholesky_solve", saves_out=True,
-       formula=("{g0} = ({x1} {x1}^T)^{-1} {gy}",
-                "{g1} = -(S + S^T) {x1},  S = ({x1} {x1}^T)^{-1} {gy} {y}^T"))
+@defop(
+    "cholesky_solve",
+    saves_out=True,
+    formula=("{g0} = ({x1} {x1}^T)^{-1} {gy}", "{g1} = -(S + S^T) {x1},  S = ({x1} {x1}^T)^{-1} {gy} {y}^T"),
+)
 def _cholesky_solve(F, g, xs, out, p, needs):
     low = xs[1]
     (upper,) = p
@@ -264,8 +276,10 @@ def cholesky_solve(B: Tensor, L: Tensor, upper: bool = False, *, out=None) -> Te
     B, L = as_tensor(B, who), as_tensor(L, who)
     b, low = B._data, L._data
     if b.ndim < 2:
-        raise RuntimeError(f"{who}: b should have at least 2 dimensions, but has {b.ndim} "
-                           "dimensions instead; use b.unsqueeze(-1) for a vector")
+        raise RuntimeError(
+            f"{who}: b should have at least 2 dimensions, but has {b.ndim} "
+            "dimensions instead; use b.unsqueeze(-1) for a vector"
+        )
     check_matrices(who, low, "L")
     check_same_dtype(who, b, low, ("b", "L"))
     if b.shape[-2] != low.shape[-1]:
@@ -277,8 +291,7 @@ def cholesky_solve(B: Tensor, L: Tensor, upper: bool = False, *, out=None) -> Te
     return _cholesky_solve_op(B, L, upper)
 
 
-@defop("cholesky_inverse", saves_out=True,
-       formula="{g0} = -{y} ({gy} + {gy}^T) {y} {x0}")
+@defop("cholesky_inverse", saves_out=True, formula="{g0} = -{y} ({gy} + {gy}^T) {y} {x0}")
 def _cholesky_inverse(F, g, xs, out, p, needs):
     (upper,) = p
     c = F.matmul(out, F.matmul(g + F.mT(g), out))
@@ -319,8 +332,11 @@ def cholesky_inverse(L: Tensor, upper: bool = False, *, out=None) -> Tensor:
     if len(zero):
         first = zero[0]
         raise LinAlgError(
-            batch_prefix(who, int(np.ravel_multi_index(tuple(first[:-1]), diag.shape[:-1]))
-                          if diag.ndim > 1 else 0, low.ndim > 2)
+            batch_prefix(
+                who,
+                int(np.ravel_multi_index(tuple(first[:-1]), diag.shape[:-1])) if diag.ndim > 1 else 0,
+                low.ndim > 2,
+            )
             + f"The diagonal element {int(first[-1]) + 1} is zero, the inversion could not be "
             "completed because the input matrix is singular"
         )

@@ -72,14 +72,21 @@ def _lapack(who: str, fn, a: np.ndarray, values: str = "singular values", **kwar
     try:
         return fn(a, **kwargs)
     except np.linalg.LinAlgError:
-        why = (f"the input matrix is ill-conditioned or has too many repeated {values}"
-               if all_true(np.isfinite(a)) else "the input matrix contained non-finite values")
+        why = (
+            f"the input matrix is ill-conditioned or has too many repeated {values}"
+            if all_true(np.isfinite(a))
+            else "the input matrix contained non-finite values"
+        )
         raise LinAlgError(f"{who}: The algorithm failed to converge because {why}.") from None
 
 
 # ---- eigh --------------------------------------------------------------------------------------
-@defop("linalg_eigh", saves_out=True, saves_inputs=False,
-       formula="{g0} = V (diag(dl/dL) + skew(V^T dl/dV) / E) V^T,  E_ij = L_j - L_i  (V, L: in {y})")
+@defop(
+    "linalg_eigh",
+    saves_out=True,
+    saves_inputs=False,
+    formula="{g0} = V (diag(dl/dL) + skew(V^T dl/dV) / E) V^T,  E_ij = L_j - L_i  (V, L: in {y})",
+)
 def _eigh(F, g, xs, out, p, needs):
     with np.errstate(divide="ignore", invalid="ignore"):  # repeated eigenvalues: inf/nan, no warning
         return _eigh_grad(F, g, out, p[0])
@@ -130,8 +137,9 @@ def eigh(A: Tensor, UPLO: str = "L", *, out=None) -> EighResult:
         return EighResult(wrap(L), wrap(V))
     n = L.shape[-1]
     packed = make_result(np.concatenate([V, L[..., None, :]], axis=-2), _eigh, (A,), (n,))
-    return EighResult(part(packed, (Ellipsis, n, slice(None))),
-                      part(packed, (Ellipsis, slice(0, n), slice(None))))
+    return EighResult(
+        part(packed, (Ellipsis, n, slice(None))), part(packed, (Ellipsis, slice(0, n), slice(None)))
+    )
 
 
 def eigvalsh(A: Tensor, UPLO: str = "L", *, out=None) -> Tensor:
@@ -160,8 +168,7 @@ def eigvalsh(A: Tensor, UPLO: str = "L", *, out=None) -> Tensor:
     A = as_tensor(A, "linalg.eigvalsh")
     if records(A):
         return eigh(A, UPLO).eigenvalues
-    _, a = matrix_input("linalg.eigh", A, "linalg_eigh_cpu", square=True,
-                        any_dtype_kernel=True)
+    _, a = matrix_input("linalg.eigh", A, "linalg_eigh_cpu", square=True, any_dtype_kernel=True)
     if UPLO not in ("L", "U"):
         raise RuntimeError(f"Expected UPLO argument to be 'L' or 'U', but got {UPLO}")
     L = _lapack("linalg.eigh", np.linalg.eigvalsh, a, "eigenvalues", UPLO=UPLO)
@@ -171,9 +178,13 @@ def eigvalsh(A: Tensor, UPLO: str = "L", *, out=None) -> Tensor:
 # ---- svd ---------------------------------------------------------------------------------------
 # packed layout: rows [0, m) hold U, row m holds S, rows (m, m + n] hold Vh^T; the columns are
 # padded to the wider of U and Vh^T (they differ only with full_matrices=True)
-@defop("linalg_svd", saves_out=True, saves_inputs=False,
-       formula="{g0} = U [(skew(U^T gU) S + S skew(V^T gV)) / E + diag(gS)] V^T + (m != n terms),"
-               "  E_ij = s_j^2 - s_i^2  (U, S, V: in {y})")
+@defop(
+    "linalg_svd",
+    saves_out=True,
+    saves_inputs=False,
+    formula="{g0} = U [(skew(U^T gU) S + S skew(V^T gV)) / E + diag(gS)] V^T + (m != n terms),"
+    "  E_ij = s_j^2 - s_i^2  (U, S, V: in {y})",
+)
 def _svd(F, g, xs, out, p, needs):
     with np.errstate(divide="ignore", invalid="ignore"):  # repeated or zero singular values
         return _svd_grad(F, g, out, *p)
@@ -183,16 +194,19 @@ def _svd_grad(F, g, out, m: int, n: int, k: int):
     # with full_matrices=True only the first k columns of U and rows of Vh enter, as in torch (the
     # others are any orthonormal completion: the loss must not depend on them)
     def unpack(x):
-        return (F.getitem(x, (Ellipsis, slice(0, m), slice(0, k))),
-                F.getitem(x, (Ellipsis, m, slice(0, k))),
-                F.mT(F.getitem(x, (Ellipsis, slice(m + 1, None), slice(0, k)))))
+        return (
+            F.getitem(x, (Ellipsis, slice(0, m), slice(0, k))),
+            F.getitem(x, (Ellipsis, m, slice(0, k))),
+            F.mT(F.getitem(x, (Ellipsis, slice(m + 1, None), slice(0, k)))),
+        )
 
     U, S, Vh = unpack(out)
     gU, gS, gVh = unpack(g)
     has_u, has_v = used(F, gU), used(F, gVh)
     if not has_u and not has_v:  # svdvals: U diag(gS) Vh
-        return (F.matmul(U, F.expand_dims(gS, -1) * Vh) if m >= n
-                else F.matmul(U * F.expand_dims(gS, -2), Vh),)
+        return (
+            F.matmul(U, F.expand_dims(gS, -1) * Vh) if m >= n else F.matmul(U * F.expand_dims(gS, -2), Vh),
+        )
     S2 = S * S
     E = F.expand_dims(S2, -2) - F.expand_dims(S2, -1) + eye_like(F, S, k)
     inner = None
@@ -227,11 +241,13 @@ def _svd_record(who: str, A: Tensor, a: np.ndarray, full_matrices: bool) -> SVDR
     packed = zeros_for(a.shape[:-2] + (m + 1 + n, width), a.dtype, U, S, Vh)
     packed[..., :m, :cu] = U
     packed[..., m, :k] = S
-    packed[..., m + 1:, :cv] = np.swapaxes(Vh, -1, -2)
+    packed[..., m + 1 :, :cv] = np.swapaxes(Vh, -1, -2)
     P = make_result(packed, _svd, (A,), (m, n, k))
-    return SVDResult(part(P, (Ellipsis, slice(0, m), slice(0, cu))),
-                     part(P, (Ellipsis, m, slice(0, k))),
-                     part(P, (Ellipsis, slice(m + 1, None), slice(0, cv)), transpose=True))
+    return SVDResult(
+        part(P, (Ellipsis, slice(0, m), slice(0, cu))),
+        part(P, (Ellipsis, m, slice(0, k))),
+        part(P, (Ellipsis, slice(m + 1, None), slice(0, cv)), transpose=True),
+    )
 
 
 def linalg_svd(A: Tensor, full_matrices: bool = True, *, driver=None, out=None) -> SVDResult:
@@ -254,8 +270,10 @@ def linalg_svd(A: Tensor, full_matrices: bool = True, *, driver=None, out=None) 
     """
     check_out("linalg.svd", out)
     if driver is not None:
-        raise RuntimeError("linalg.svd: keyword argument `driver=` is only supported on CUDA "
-                           "inputs with cuSOLVER backend; leave it None")
+        raise RuntimeError(
+            "linalg.svd: keyword argument `driver=` is only supported on CUDA "
+            "inputs with cuSOLVER backend; leave it None"
+        )
     A, a = matrix_input("linalg.svd", A, "linalg_svd_cpu")
     return _svd_record("linalg.svd", A, a, bool(full_matrices))
 
@@ -324,8 +342,9 @@ def svd(input: Tensor, some: bool = True, compute_uv: bool = True, *, out=None) 
         S = svdvals(A)
         m, n = a.shape[-2:]
         batch = a.shape[:-2]
-        return SVDTuple(wrap(np.zeros(batch + (m, m), dtype=a.dtype)), S,
-                          wrap(np.zeros(batch + (n, n), dtype=a.dtype)))
+        return SVDTuple(
+            wrap(np.zeros(batch + (m, m), dtype=a.dtype)), S, wrap(np.zeros(batch + (n, n), dtype=a.dtype))
+        )
     U, S, Vh = linalg_svd(input, full_matrices=not some)
 
     V = transpose(Vh, -2, -1)

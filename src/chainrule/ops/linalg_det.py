@@ -45,8 +45,7 @@ _LAPACK: dict = {}
 def _routines(dtype) -> tuple:
     fns = _LAPACK.get(dtype)
     if fns is None:
-        fns = _LAPACK[dtype] = _lapack.get_lapack_funcs(("getrf", "getri", "getrs"),
-                                                        dtype=dtype)
+        fns = _LAPACK[dtype] = _lapack.get_lapack_funcs(("getrf", "getri", "getrs"), dtype=dtype)
     return fns
 
 
@@ -165,8 +164,7 @@ def cofactors(A: Tensor) -> Tensor:
     if n > _MINORS_UP_TO:
         return _cofactors_svd(A)
     rows, cols = _minors_index(n)
-    signs = wrap(np.where(np.add.outer(np.arange(n), np.arange(n)) % 2, -1.0, 1.0)
-                 .astype(A._data.dtype))
+    signs = wrap(np.where(np.add.outer(np.arange(n), np.arange(n)) % 2, -1.0, 1.0).astype(A._data.dtype))
     return det(A[..., rows, cols]) * signs
 
 
@@ -180,8 +178,11 @@ def _cofactors_svd(A: Tensor) -> Tensor:
 
 
 # ---- det -----------------------------------------------------------------------------------------
-@defop("linalg_det", saves_out=True,
-       formula="{g0} = {gy} {y} {x0}^{-T}  ({gy} times the cofactor matrix where {x0} is singular)")
+@defop(
+    "linalg_det",
+    saves_out=True,
+    formula="{g0} = {gy} {y} {x0}^{-T}  ({gy} times the cofactor matrix where {x0} is singular)",
+)
 def _det(F, g, xs, out, p, needs):
     return (_per_matrix(F, g) * F.cofactor_matrix(xs[0], out, p[0]),)
 
@@ -340,6 +341,7 @@ def logdet(input: Tensor) -> Tensor:
 
 # det's and slogdet's rules ask F for these: LAPACK on the forward's saved factors on arrays,
 # differentiable ops on tensors (create_graph)
-register("cofactor_matrix", cofactor_matrix_array,
-         lambda a, d, factors: cofactor_matrix_graph(tensor_math(), a, d))
+register(
+    "cofactor_matrix", cofactor_matrix_array, lambda a, d, factors: cofactor_matrix_graph(tensor_math(), a, d)
+)
 register("inverse_mT", inverse_mT_array, lambda a, factors: transpose(inv(a), -1, -2))

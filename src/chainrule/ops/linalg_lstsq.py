@@ -33,16 +33,27 @@ def pinv_backward(F, g, p, a):
     if m <= n:
         k = F.matmul(gh, p)
         kph = F.matmul(k, ph)
-        return (-F.mT(F.matmul(p, k)) + kph - F.matmul(F.matmul(a, p), kph)
-                + F.matmul(F.matmul(ph, p), gh - F.matmul(k, a)))
+        return (
+            -F.mT(F.matmul(p, k))
+            + kph
+            - F.matmul(F.matmul(a, p), kph)
+            + F.matmul(F.matmul(ph, p), gh - F.matmul(k, a))
+        )
     k = F.matmul(p, gh)
     phk = F.matmul(ph, k)
-    return (-F.mT(F.matmul(k, p)) + F.matmul(F.matmul(gh - F.matmul(a, k), p), ph) + phk
-            - F.matmul(F.matmul(phk, p), a))
+    return (
+        -F.mT(F.matmul(k, p))
+        + F.matmul(F.matmul(gh - F.matmul(a, k), p), ph)
+        + phk
+        - F.matmul(F.matmul(phk, p), a)
+    )
 
 
-@defop("linalg_pinv", saves_out=True,
-       formula="{g0} = -P^T G P^T + (I - {x0} P)^T G^T P P^T + P^T P G^T (I - P {x0})^T,  P = {y}, G = {gy}")
+@defop(
+    "linalg_pinv",
+    saves_out=True,
+    formula="{g0} = -P^T G P^T + (I - {x0} P)^T G^T P P^T + P^T P G^T (I - P {x0})^T,  P = {y}, G = {gy}",
+)
 def _pinv(F, g, xs, out, p, needs):
     return (pinv_backward(F, g, out, xs[0]),)
 
@@ -62,8 +73,7 @@ def _pinv_array(a: np.ndarray, atol=None, rtol=None, hermitian: bool = False) ->
             w, v = np.linalg.eigh(a)
             big = np.abs(w)
             winv = np.where(big > np.maximum(atol, rtol * big.max(-1, keepdims=True)), 1 / w, 0)
-            return as_array((v * winv[..., None, :].astype(a.dtype)) @ np.swapaxes(v, -1, -2),
-                            a.dtype)
+            return as_array((v * winv[..., None, :].astype(a.dtype)) @ np.swapaxes(v, -1, -2), a.dtype)
         u, s, vh = np.linalg.svd(a, full_matrices=False)
         sinv = np.where(s > np.maximum(atol, rtol * s[..., :1]), 1 / s, 0).astype(a.dtype)
     return np.swapaxes(vh, -1, -2) * sinv[..., None, :] @ np.swapaxes(u, -1, -2)
@@ -77,8 +87,7 @@ def _tolerance(t):
     return t._data if isinstance(t, Tensor) else t
 
 
-def pinv(A: Tensor, rcond=None, hermitian: bool = False, *, atol=None, rtol=None,
-         out=None) -> Tensor:
+def pinv(A: Tensor, rcond=None, hermitian: bool = False, *, atol=None, rtol=None, out=None) -> Tensor:
     """The Moore–Penrose pseudo-inverse, batched (``torch.linalg.pinv``).
 
     Parameters
@@ -103,8 +112,9 @@ def pinv(A: Tensor, rcond=None, hermitian: bool = False, *, atol=None, rtol=None
         )
     if rcond is not None:
         if rtol is not None:
-            raise RuntimeError("linalg.pinv: pass either rcond or rtol, not both (rcond is the "
-                               "older name of rtol)")
+            raise RuntimeError(
+                "linalg.pinv: pass either rcond or rtol, not both (rcond is the older name of rtol)"
+            )
         atol, rtol = 0.0, rcond
     return _pinv_op(A, _tolerance(atol), _tolerance(rtol), hermitian)
 
@@ -134,8 +144,9 @@ def pinverse(input: Tensor, rcond: float = 1e-15) -> Tensor:
 
 
 # ---- lstsq ---------------------------------------------------------------------------------------
-@defop("linalg_lstsq",
-       formula=("{g0} = the pinv rule of {x0} with G = {gy} {x1}^T", "{g1} = ({x0}^+)^T {gy}"))
+@defop(
+    "linalg_lstsq", formula=("{g0} = the pinv rule of {x0} with G = {gy} {x1}^T", "{g1} = ({x0}^+)^T {gy}")
+)
 def _lstsq(F, g, xs, out, p, needs):
     a, b = xs
     pa = F.pinv(a)
@@ -161,9 +172,9 @@ def _lstsq_arrays(a: np.ndarray, b: np.ndarray, rcond, driver: str):
     # 'gels' (QR, full rank assumed) has no SciPy driver: gelsy gives the same solution there
     lapack_driver = "gelsy" if driver == "gels" else driver
     for idx in np.ndindex(*batch):
-        x[idx], _, rank[idx], s = scipy.linalg.lstsq(a[idx], b[idx], cond=rcond,
-                                                     lapack_driver=lapack_driver,
-                                                     check_finite=False)
+        x[idx], _, rank[idx], s = scipy.linalg.lstsq(
+            a[idx], b[idx], cond=rcond, lapack_driver=lapack_driver, check_finite=False
+        )
         if s is not None:
             sv[idx] = s
     return x, rank, sv
@@ -181,8 +192,7 @@ def _lstsq_svd(a, b, rcond: float, batch: tuple):
         sinv = np.where(keep, 1 / s, 0).astype(a.dtype)
     x = np.swapaxes(vh, -1, -2) @ (sinv[..., None] * (np.swapaxes(u, -1, -2) @ b))
     rank = np.sum(keep, axis=-1).astype(np.int64)
-    return (x, np.broadcast_to(rank, batch),
-            np.broadcast_to(s.astype(a.dtype), batch + s.shape[-1:]))
+    return (x, np.broadcast_to(rank, batch), np.broadcast_to(s.astype(a.dtype), batch + s.shape[-1:]))
 
 
 def lstsq(A: Tensor, B: Tensor, rcond=None, *, driver=None):
@@ -206,26 +216,32 @@ def lstsq(A: Tensor, B: Tensor, rcond=None, *, driver=None):
     A, B = as_tensor(A, who), as_tensor(B, who)
     a, b = A._data, B._data
     if a.ndim < 2:
-        raise RuntimeError(f"{who}: input must have at least 2 dimensions, got shape "
-                           f"{shape_str(a.shape)}")
+        raise RuntimeError(f"{who}: input must have at least 2 dimensions, got shape {shape_str(a.shape)}")
     if a.dtype not in (np.float32, np.float64):
-        raise RuntimeError(f"{who}: This function doesn't handle types other than float and "
-                           f"double, got {type_name(a)}; convert first, e.g. A.double()")
+        raise RuntimeError(
+            f"{who}: This function doesn't handle types other than float and "
+            f"double, got {type_name(a)}; convert first, e.g. A.double()"
+        )
     check_same_dtype(who, a, b, ("input", "other"))
     if not (a.ndim >= b.ndim and a.ndim - b.ndim <= 1):
-        raise RuntimeError(f"{who}: input.dim() must be greater or equal to other.dim() and "
-                           f"(input.dim() - other.dim()) <= 1, got shapes {shape_str(a.shape)} and "
-                           f"{shape_str(b.shape)}")
+        raise RuntimeError(
+            f"{who}: input.dim() must be greater or equal to other.dim() and "
+            f"(input.dim() - other.dim()) <= 1, got shapes {shape_str(a.shape)} and "
+            f"{shape_str(b.shape)}"
+        )
     driver = "gelsy" if driver is None else driver
     if driver not in _DRIVERS:
-        raise RuntimeError(f"{who}: parameter `driver` should be one of (gels, gelsy, gelsd, "
-                           f"gelss), got {driver!r}")
+        raise RuntimeError(
+            f"{who}: parameter `driver` should be one of (gels, gelsy, gelsd, gelss), got {driver!r}"
+        )
     vector = b.ndim == a.ndim - 1
     B2 = unsqueeze(B, -1) if vector else B
     m, n = a.shape[-2], a.shape[-1]
     if B2._data.shape[-2] != m:
-        raise RuntimeError(f"{who}: input.size(-2) should match other.size(-2), got shapes "
-                           f"{shape_str(a.shape)} and {shape_str(b.shape)}")
+        raise RuntimeError(
+            f"{who}: input.size(-2) should match other.size(-2), got shapes "
+            f"{shape_str(a.shape)} and {shape_str(b.shape)}"
+        )
     batch_of(who, a, B2._data)
     if rcond is None:
         rcond = float(np.finfo(a.dtype).eps) * max(m, n)
@@ -235,9 +251,12 @@ def lstsq(A: Tensor, B: Tensor, rcond=None, *, driver=None):
     residuals = empty
     if driver != "gelsy" and m > n and all_true(rank == n):  # (under vmap: in every sample)
         residuals = sum_((A @ X - B2) ** 2, dim=-2)
-    return Lstsq(squeeze(X, -1) if vector else X, residuals,
-                 wrap(np.zeros((0,), np.int64)) if driver == "gels" else wrap(rank),
-                 wrap(sv) if driver in ("gelsd", "gelss") else empty)
+    return Lstsq(
+        squeeze(X, -1) if vector else X,
+        residuals,
+        wrap(np.zeros((0,), np.int64)) if driver == "gels" else wrap(rank),
+        wrap(sv) if driver in ("gelsd", "gelss") else empty,
+    )
 
 
 register("pinv", _pinv_array, _pinv_op)

@@ -35,9 +35,9 @@ from .shape import squeeze, unsqueeze
 
 __all__ = ["matrix_exp", "matrix_power", "cross", "chain_matmul"]
 
+
 # ---- matrix_exp ----------------------------------------------------------------------------------
-@defop("linalg_matrix_exp",
-       formula="{g0} = upper-right block of expm([[{x0}^T, {gy}], [0, {x0}^T]])")
+@defop("linalg_matrix_exp", formula="{g0} = upper-right block of expm([[{x0}^T, {gy}], [0, {x0}^T]])")
 def _matrix_exp(F, g, xs, out, p, needs):
     n = xs[0].shape[-1]
     big = F.matrix_exp(F.frechet_block(F.mT(xs[0]), g))
@@ -132,15 +132,19 @@ def matrix_power(A: Tensor, n: int) -> Tensor:
     A = as_tensor(A, who)
     a = A._data
     if a.ndim < 2:
-        raise RuntimeError(f"{who}: The input tensor A must have at least 2 dimensions, got shape "
-                           f"{shape_str(a.shape)}")
+        raise RuntimeError(
+            f"{who}: The input tensor A must have at least 2 dimensions, got shape {shape_str(a.shape)}"
+        )
     if a.shape[-1] != a.shape[-2]:
-        raise RuntimeError(f"{who}: A must be batches of square matrices, but they are "
-                           f"{a.shape[-2]} by {a.shape[-1]} matrices (shape {shape_str(a.shape)})")
+        raise RuntimeError(
+            f"{who}: A must be batches of square matrices, but they are "
+            f"{a.shape[-2]} by {a.shape[-1]} matrices (shape {shape_str(a.shape)})"
+        )
     n = int(n)
     if n >= 2 and a.dtype == np.bool_:  # torch has no boolean matrix product either
-        raise NotImplementedError(f"{who}: products of 'Bool' matrices are not implemented (n = {n}); "
-                                  "convert first, e.g. A.long()")
+        raise NotImplementedError(
+            f"{who}: products of 'Bool' matrices are not implemented (n = {n}); convert first, e.g. A.long()"
+        )
     if n == 0:  # the identity; depends on A with a zero gradient, as torch's copy_
         eye = wrap(np.eye(a.shape[-1], dtype=a.dtype))
         return A[..., :0].sum(-1, keepdim=True) + eye
@@ -166,8 +170,7 @@ def matrix_power(A: Tensor, n: int) -> Tensor:
 def _cross(F, g, xs, out, p, needs):
     a, b = xs
     (dim,) = p
-    return (F.linalg_cross(b, g, dim) if needs[0] else None,
-            F.linalg_cross(g, a, dim) if needs[1] else None)
+    return (F.linalg_cross(b, g, dim) if needs[0] else None, F.linalg_cross(g, a, dim) if needs[1] else None)
 
 
 def _cross_array(a: np.ndarray, b: np.ndarray, dim: int) -> np.ndarray:
@@ -202,21 +205,27 @@ def linalg_cross(input: Tensor, other: Tensor, *, dim: int = -1) -> Tensor:
     a, b = as_tensor(input, who), as_tensor(other, who)
     x, y = a._data, b._data
     if x.ndim != y.ndim:
-        raise RuntimeError(f"{who}: inputs must have the same number of dimensions, got shapes "
-                           f"{shape_str(x.shape)} and {shape_str(y.shape)}; unsqueeze the "
-                           "smaller one")
+        raise RuntimeError(
+            f"{who}: inputs must have the same number of dimensions, got shapes "
+            f"{shape_str(x.shape)} and {shape_str(y.shape)}; unsqueeze the "
+            "smaller one"
+        )
     axis = normalize_dim(dim, x.ndim, who)
     if x.shape[axis] != 3 or y.shape[axis] != 3:
-        raise RuntimeError(f"{who}: inputs dimension {dim} must have length 3. Got "
-                           f"{x.shape[axis]} and {y.shape[axis]}")
+        raise RuntimeError(
+            f"{who}: inputs dimension {dim} must have length 3. Got {x.shape[axis]} and {y.shape[axis]}"
+        )
     if x.dtype != y.dtype:
-        raise RuntimeError(f"{who}: expected both inputs to have the same dtype, got "
-                           f"{type_name(x)} and {type_name(y)}; convert one first")
+        raise RuntimeError(
+            f"{who}: expected both inputs to have the same dtype, got "
+            f"{type_name(x)} and {type_name(y)}; convert one first"
+        )
     try:
         np.broadcast_shapes(x.shape, y.shape)
     except ValueError:
-        raise RuntimeError(f"{who}: the shapes {shape_str(x.shape)} and {shape_str(y.shape)} "
-                           "do not broadcast") from None
+        raise RuntimeError(
+            f"{who}: the shapes {shape_str(x.shape)} and {shape_str(y.shape)} do not broadcast"
+        ) from None
     return make_result(_cross_array(x, y, axis), _cross, (a, b), (axis,))
 
 
@@ -244,14 +253,19 @@ def cross(input: Tensor, other: Tensor, dim=None) -> Tensor:
     The gradient is that of :func:`linalg_cross`.
     """
     if dim is None:
-        warnings.warn("Using torch.cross without specifying the dim arg is deprecated.\nPlease "
-                      "either pass the dim explicitly or simply use torch.linalg.cross.\nThe "
-                      "default value of dim will change to agree with that of linalg.cross in "
-                      "a future release.", UserWarning, stacklevel=2)
+        warnings.warn(
+            "Using torch.cross without specifying the dim arg is deprecated.\nPlease "
+            "either pass the dim explicitly or simply use torch.linalg.cross.\nThe "
+            "default value of dim will change to agree with that of linalg.cross in "
+            "a future release.",
+            UserWarning,
+            stacklevel=2,
+        )
         shape = as_tensor(input, "cross")._data.shape
         if 3 not in shape:
-            raise RuntimeError(f"cross: no dimension of size 3 in input (shape "
-                               f"{shape_str(shape)}); pass dim=")
+            raise RuntimeError(
+                f"cross: no dimension of size 3 in input (shape {shape_str(shape)}); pass dim="
+            )
         dim = shape.index(3)
     return linalg_cross(input, other, dim=dim)
 
@@ -310,8 +324,10 @@ def multi_dot(tensors, *, out=None) -> Tensor:
         if not where and nd != 2:
             raise RuntimeError(f"{who}: tensor {i} must be 2D but got {nd}D")
         if t._data.dtype != ts[0]._data.dtype:
-            raise RuntimeError(f"{who}: all tensors must have be the same dtype but tensor 0 is "
-                               f"{ts[0].dtype} and tensor {i} {t.dtype}")
+            raise RuntimeError(
+                f"{who}: all tensors must have be the same dtype but tensor 0 is "
+                f"{ts[0].dtype} and tensor {i} {t.dtype}"
+            )
     row, col = ts[0]._data.ndim == 1, ts[-1]._data.ndim == 1
     if row:
         ts[0] = unsqueeze(ts[0], 0)
@@ -319,9 +335,11 @@ def multi_dot(tensors, *, out=None) -> Tensor:
         ts[-1] = unsqueeze(ts[-1], -1)
     for i in range(len(ts) - 1):
         if ts[i]._data.shape[1] != ts[i + 1]._data.shape[0]:
-            raise RuntimeError(f"{who}: tensors {i} and {i + 1} with shapes "
-                               f"{list(ts[i]._data.shape)} and {list(ts[i + 1]._data.shape)} "
-                               "cannot be multiplied")
+            raise RuntimeError(
+                f"{who}: tensors {i} and {i + 1} with shapes "
+                f"{list(ts[i]._data.shape)} and {list(ts[i + 1]._data.shape)} "
+                "cannot be multiplied"
+            )
     split = _chain_order([ts[0]._data.shape[0]] + [t._data.shape[1] for t in ts])
 
     def product(i: int, j: int) -> Tensor:
@@ -359,14 +377,17 @@ def chain_matmul(*matrices, out=None) -> Tensor:
     Warns (UserWarning) as torch does, then calls :func:`multi_dot`, so the gradients are those of
     its matmuls.
     """
-    warnings.warn("torch.chain_matmul is deprecated and will be removed in a future PyTorch "
-                  "release. Use torch.linalg.multi_dot instead, which accepts a list of two or "
-                  "more tensors rather than multiple parameters.", UserWarning, stacklevel=2)
+    warnings.warn(
+        "torch.chain_matmul is deprecated and will be removed in a future PyTorch "
+        "release. Use torch.linalg.multi_dot instead, which accepts a list of two or "
+        "more tensors rather than multiple parameters.",
+        UserWarning,
+        stacklevel=2,
+    )
     ms = [as_tensor(m, "chain_matmul") for m in matrices]
     for m in ms:
         if m._data.ndim != 2:
-            raise RuntimeError(f"chain_matmul: Tensor dimension is {m._data.ndim}, expected 2 "
-                               "instead.")
+            raise RuntimeError(f"chain_matmul: Tensor dimension is {m._data.ndim}, expected 2 instead.")
     if len(ms) == 1:
         return clone(ms[0])
     return multi_dot(ms, out=out)
@@ -398,17 +419,23 @@ def vecdot(x: Tensor, y: Tensor, *, dim: int = -1) -> Tensor:
     who = "linalg.vecdot"
     x, y = as_tensor(x, who), as_tensor(y, who)
     if x._data.dtype.kind != "f":  # torch checks x first, then that y has its dtype
-        raise RuntimeError(f"{who}: Expected a floating point or complex tensor as input. Got "
-                           f"{type_name(x._data)}; convert first, e.g. x.double()")
+        raise RuntimeError(
+            f"{who}: Expected a floating point or complex tensor as input. Got "
+            f"{type_name(x._data)}; convert first, e.g. x.double()"
+        )
     if x._data.dtype != y._data.dtype:
-        raise RuntimeError(f"{who}: Expected x and y to have the same dtype, but found x of type "
-                           f"{type_name(x._data)} and y of type {type_name(y._data)} instead; "
-                           "convert one first, e.g. y.to(x.dtype)")
+        raise RuntimeError(
+            f"{who}: Expected x and y to have the same dtype, but found x of type "
+            f"{type_name(x._data)} and y of type {type_name(y._data)} instead; "
+            "convert one first, e.g. y.to(x.dtype)"
+        )
     try:
         product = x * y
     except RuntimeError:
-        raise RuntimeError(f"{who}: the shapes {shape_str(x.shape)} and {shape_str(y.shape)} do "
-                           "not broadcast (each dim must be equal, or 1 in one of them)") from None
+        raise RuntimeError(
+            f"{who}: the shapes {shape_str(x.shape)} and {shape_str(y.shape)} do "
+            "not broadcast (each dim must be equal, or 1 in one of them)"
+        ) from None
     return sum_(product, dim=dim)
 
 

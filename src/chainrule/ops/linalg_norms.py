@@ -30,14 +30,17 @@ __all__ = ["nuclear_norm"]  # the rest are torch.linalg's (exported by chainrule
 
 
 def _ord_str(ord) -> str:
-    return str(ord) if isinstance(ord, str) or not float(ord).is_integer() or math.isinf(ord) \
-        else str(int(ord))
+    return (
+        str(ord) if isinstance(ord, str) or not float(ord).is_integer() or math.isinf(ord) else str(int(ord))
+    )
 
 
 def _matrix_dims(who: str, a: np.ndarray, dim) -> tuple[int, int]:
     if a.ndim < 2:
-        raise RuntimeError(f"{who}: The input tensor A must have at least 2 dimensions, got shape "
-                           f"{tuple(a.shape)}; use linalg.vector_norm for vectors")
+        raise RuntimeError(
+            f"{who}: The input tensor A must have at least 2 dimensions, got shape "
+            f"{tuple(a.shape)}; use linalg.vector_norm for vectors"
+        )
     dims = (dim,) if isinstance(dim, int) else tuple(dim)
     if len(dims) != 2:
         raise RuntimeError(f"{who}: dim must be a 2-tuple. Got {' '.join(str(d) for d in dims)}")
@@ -51,20 +54,22 @@ def _check_dtype(who: str, a: np.ndarray, dtype, svd_based: bool):
     """Torch's dtype rules of matrix_norm; returns the numpy dtype to compute in (or None)."""
     name = TORCH_NAMES.get(a.dtype.name, a.dtype.name)
     if a.dtype.kind != "f":
-        raise RuntimeError(f"{who}: Expected a floating point or complex tensor as input. Got "
-                           f"{name}; convert first, e.g. A.double()")
+        raise RuntimeError(
+            f"{who}: Expected a floating point or complex tensor as input. Got "
+            f"{name}; convert first, e.g. A.double()"
+        )
     target = None if dtype is None else _dtype.to_numpy_dtype(dtype)
     if target is not None and (target.kind != "f" or target.itemsize < a.dtype.itemsize):
         raise RuntimeError(
             f"{who}: the dtype of the input ({name}) should be convertible without narrowing to "
-            f"the specified dtype ({TORCH_NAMES.get(target.name, target.name)})")
+            f"the specified dtype ({TORCH_NAMES.get(target.name, target.name)})"
+        )
     if svd_based and (target or a.dtype).itemsize < 4:
         raise RuntimeError(f"{who}: Low precision dtypes not supported. Got {name}")
     return target
 
 
-def matrix_norm(A: Tensor, ord="fro", dim=(-2, -1), keepdim: bool = False, *, dtype=None,
-                out=None) -> Tensor:
+def matrix_norm(A: Tensor, ord="fro", dim=(-2, -1), keepdim: bool = False, *, dtype=None, out=None) -> Tensor:
     """``torch.linalg.matrix_norm``: a matrix norm over the two dims ``dim``.
 
     Parameters
@@ -87,12 +92,14 @@ def matrix_norm(A: Tensor, ord="fro", dim=(-2, -1), keepdim: bool = False, *, dt
         if ord not in ("fro", "nuc"):
             raise RuntimeError(f"{who}: Order {ord} not supported.")
     elif abs(float(ord)) not in (1.0, 2.0, math.inf):
-        raise RuntimeError(f"{who}: Order {_ord_str(ord)} not supported; use 'fro', 'nuc', 1, -1, "
-                           "2, -2, inf or -inf")
+        raise RuntimeError(
+            f"{who}: Order {_ord_str(ord)} not supported; use 'fro', 'nuc', 1, -1, 2, -2, inf or -inf"
+        )
     a = A._data
     d0, d1 = _matrix_dims(who, a, dim)
-    target = _check_dtype(who, a, dtype, ord == "nuc" or (not isinstance(ord, str)
-                                                         and abs(float(ord)) == 2.0))
+    target = _check_dtype(
+        who, a, dtype, ord == "nuc" or (not isinstance(ord, str) and abs(float(ord)) == 2.0)
+    )
 
     if ord == "fro":
         return vector_norm(A, 2, (d0, d1), keepdim, dtype=dtype)
@@ -160,13 +167,15 @@ def norm(A: Tensor, ord=None, dim=None, keepdim: bool = False, *, dtype=None, ou
     nd = A._data.ndim
     dims = None if dim is None else ((dim,) if isinstance(dim, int) else tuple(dim))
     if dims is not None and len(dims) not in (1, 2):
-        raise RuntimeError(f"{who}: If dim is specified, it must be of length 1 or 2. Got "
-                           f"{list(dims)}")
+        raise RuntimeError(f"{who}: If dim is specified, it must be of length 1 or 2. Got {list(dims)}")
     if dims is None and ord is not None and nd not in (1, 2):
-        raise RuntimeError(f"{who}: If dim is not specified but ord is, the input must be 1D or "
-                           f"2D. Got {nd}D; pass dim= to choose the dims")
-    if ord is not None and (isinstance(ord, str) or (dims is not None and len(dims) == 2)
-                            or (dims is None and nd == 2)):
+        raise RuntimeError(
+            f"{who}: If dim is not specified but ord is, the input must be 1D or "
+            f"2D. Got {nd}D; pass dim= to choose the dims"
+        )
+    if ord is not None and (
+        isinstance(ord, str) or (dims is not None and len(dims) == 2) or (dims is None and nd == 2)
+    ):
         return matrix_norm(A, ord, (0, 1) if dims is None else dims, keepdim, dtype=dtype)
 
     return vector_norm(A, 2 if ord is None else ord, dim, keepdim, dtype=dtype)
@@ -214,8 +223,9 @@ def cond(A: Tensor, p=None, *, out=None) -> Tensor:
     A = as_tensor(A, who)
     a = A._data
     if a.ndim < 2:
-        raise RuntimeError(f"{who}: The input tensor must have at least 2 dimensions, got shape "
-                           f"{tuple(a.shape)}")
+        raise RuntimeError(
+            f"{who}: The input tensor must have at least 2 dimensions, got shape {tuple(a.shape)}"
+        )
     if not isinstance(p, str) and p not in _COND_ORDS:
         raise RuntimeError(f"{who} got an invalid norm type: {_ord_str(p)}")
     if p is None or (not isinstance(p, str) and abs(p) == 2):
@@ -232,13 +242,12 @@ def cond(A: Tensor, p=None, *, out=None) -> Tensor:
     if a.size == 0:
         return wrap(np.zeros(a.shape[:-2], dtype=a.dtype))
     if p == "nuc":  # as torch: sum(s) * sum(1 / s), differentiable (nan for the zero matrix)
-
         S = svdvals(A)
         with np.errstate(divide="ignore", invalid="ignore"):
             return _sum(S, -1) * _sum(S.reciprocal(), -1)
     with no_grad(), np.errstate(all="ignore"):
         inverse = _inverse_or_inf(a)
-        result = (matrix_norm(wrap(a), p)._data * matrix_norm(wrap(inverse), p)._data)
+        result = matrix_norm(wrap(a), p)._data * matrix_norm(wrap(inverse), p)._data
     return wrap(np.nan_to_num(result, nan=np.inf, posinf=np.inf, neginf=-np.inf))
 
 
@@ -270,8 +279,7 @@ def _inverse_or_inf(a: np.ndarray) -> np.ndarray:
         return out.reshape(a.shape)
 
 
-def matrix_rank(A: Tensor, tol=None, hermitian: bool = False, *, atol=None, rtol=None,
-                out=None) -> Tensor:
+def matrix_rank(A: Tensor, tol=None, hermitian: bool = False, *, atol=None, rtol=None, out=None) -> Tensor:
     """``torch.linalg.matrix_rank``: the number of singular values (``|eigenvalues|`` when
     ``hermitian``, reading the lower triangle) above ``max(atol, rtol * largest)``.
 
@@ -291,11 +299,15 @@ def matrix_rank(A: Tensor, tol=None, hermitian: bool = False, *, atol=None, rtol
     A = as_tensor(A, who)
     a = A._data
     if a.ndim < 2:
-        raise RuntimeError(f"torch.linalg.matrix_rank: The input tensor input must have at least "
-                           f"2 dimensions, got shape {tuple(a.shape)}")
+        raise RuntimeError(
+            f"torch.linalg.matrix_rank: The input tensor input must have at least "
+            f"2 dimensions, got shape {tuple(a.shape)}"
+        )
     if a.dtype not in (np.float32, np.float64):
-        raise RuntimeError(f"{who}: This function doesn't handle types other than float and double;"
-                           f" got {TORCH_NAMES.get(a.dtype.name, a.dtype.name)}")
+        raise RuntimeError(
+            f"{who}: This function doesn't handle types other than float and double;"
+            f" got {TORCH_NAMES.get(a.dtype.name, a.dtype.name)}"
+        )
     if tol is not None:
         if atol is not None or rtol is not None:
             raise TypeError(f"{who}: pass either tol or atol/rtol, not both")
@@ -313,8 +325,9 @@ def matrix_rank(A: Tensor, tol=None, hermitian: bool = False, *, atol=None, rtol
         rtol_a = default if atol is None else np.where(atol_a > 0, 0.0, default)
     else:
         rtol_a = _tolerance(rtol)
-    threshold = np.maximum(as_array(atol_a)[..., None],
-                           as_array(rtol_a)[..., None] * S.max(axis=-1, keepdims=True))
+    threshold = np.maximum(
+        as_array(atol_a)[..., None], as_array(rtol_a)[..., None] * S.max(axis=-1, keepdims=True)
+    )
     return wrap(np.sum(S > threshold, axis=-1).astype(np.int64))
 
 

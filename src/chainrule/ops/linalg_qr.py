@@ -22,10 +22,11 @@ __all__ = ["qr"]  # torch.qr; linalg.qr is exported by chainrule.linalg
 QRResult = namedtuple("linalg_qr", ["Q", "R"])
 QRTuple = namedtuple("qr", ["Q", "R"])
 
-_MODE_R = ("The derivative of linalg.qr depends on Q, which is not computed when mode='r'. Please "
-           "use linalg.qr(A, mode='reduced') if you are going to differentiate through linalg.qr.")
-_COMPLETE_TALL = ("The QR decomposition is not differentiable when mode='complete' and nrows > "
-                  "ncols.")
+_MODE_R = (
+    "The derivative of linalg.qr depends on Q, which is not computed when mode='r'. Please "
+    "use linalg.qr(A, mode='reduced') if you are going to differentiate through linalg.qr."
+)
+_COMPLETE_TALL = "The QR decomposition is not differentiable when mode='complete' and nrows > ncols."
 
 
 # ---- qr ----------------------------------------------------------------------------------------
@@ -37,9 +38,13 @@ def _tall_backward(F, Q, R, gQ, gR):
     return F.mT(F.solve_triangular(R, F.mT(B), True))  # B R^-T = (R^-1 B^T)^T
 
 
-@defop("linalg_qr", saves_out=True, saves_inputs=False,
-       formula="{g0} = (dl/dQ + Q copyutl(dl/dR R^T - Q^T dl/dQ)) R^-T  (Q, R: in {y}; m >= n; m < n: "
-               "split {x0} = [X | Y], R = [U | V])")
+@defop(
+    "linalg_qr",
+    saves_out=True,
+    saves_inputs=False,
+    formula="{g0} = (dl/dQ + Q copyutl(dl/dR R^T - Q^T dl/dQ)) R^-T  (Q, R: in {y}; m >= n; m < n: "
+    "split {x0} = [X | Y], R = [U | V])",
+)
 def _qr(F, g, xs, out, p, needs):
     m, n, mode = p
     if mode == "r":
@@ -87,8 +92,10 @@ def linalg_qr(A: Tensor, mode: str = "reduced", *, out=None) -> QRResult:
     """
     check_out("linalg.qr", out)
     if mode not in ("reduced", "complete", "r"):
-        raise RuntimeError(f"qr received unrecognized mode '{mode}' but expected one of "
-                           "'reduced' (default), 'r', or 'complete'")
+        raise RuntimeError(
+            f"qr received unrecognized mode '{mode}' but expected one of "
+            "'reduced' (default), 'r', or 'complete'"
+        )
     A, a = matrix_input("linalg.qr", A, "geqrf_cpu")
     m, n = a.shape[-2:]
     if mode == "r":
@@ -100,8 +107,10 @@ def linalg_qr(A: Tensor, mode: str = "reduced", *, out=None) -> QRResult:
     if not records(A):
         return QRResult(wrap(Q), wrap(R))
     P = make_result(np.concatenate([Q, np.swapaxes(R, -1, -2)], axis=-2), _qr, (A,), (m, n, mode))
-    return QRResult(part(P, (Ellipsis, slice(0, m), slice(None))),
-                    part(P, (Ellipsis, slice(m, None), slice(None)), transpose=True))
+    return QRResult(
+        part(P, (Ellipsis, slice(0, m), slice(None))),
+        part(P, (Ellipsis, slice(m, None), slice(None)), transpose=True),
+    )
 
 
 def qr(input: Tensor, some: bool = True, *, out=None) -> QRTuple:

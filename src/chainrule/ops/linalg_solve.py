@@ -66,8 +66,7 @@ def singular_error(who: str, a: np.ndarray) -> LinAlgError:
 
 
 # ---- inv -----------------------------------------------------------------------------------------
-@defop("linalg_inv_ex", saves_out=True, saves_inputs=False,
-       formula="{g0} = -{y}^T {gy} {y}^T")
+@defop("linalg_inv_ex", saves_out=True, saves_inputs=False, formula="{g0} = -{y}^T {gy} {y}^T")
 def _inv(F, g, xs, out, p, needs):
     t = F.mT(out)
     return (-F.matmul(t, F.matmul(g, t)),)
@@ -156,8 +155,7 @@ def _inv_ex_arrays(a: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 
 # ---- solve ---------------------------------------------------------------------------------------
-@defop("linalg_solve_ex", saves_out=True,
-       formula=("{g0} = -{x0}^{-T} {gy} {y}^T", "{g1} = {x0}^{-T} {gy}"))
+@defop("linalg_solve_ex", saves_out=True, formula=("{g0} = -{x0}^{-T} {gy} {y}^T", "{g1} = {x0}^{-T} {gy}"))
 def _solve(F, g, xs, out, p, needs):
     gb = F.solve(F.mT(xs[0]), g)
     ga = -F.matmul(gb, F.mT(out)) if needs[0] else None
@@ -171,8 +169,9 @@ def _solve_matrix(A: Tensor, B: Tensor, who: str = "linalg.solve") -> Tensor:
     try:
         x = np.linalg.solve(a, b)
     except np.linalg.LinAlgError:
-        index, _ = first_zero_pivot(np.broadcast_to(a, np.broadcast_shapes(
-            a.shape[:-2], b.shape[:-2]) + a.shape[-2:]))
+        index, _ = first_zero_pivot(
+            np.broadcast_to(a, np.broadcast_shapes(a.shape[:-2], b.shape[:-2]) + a.shape[-2:])
+        )
         raise LinAlgError(
             batch_prefix(who, max(index, 0), a.ndim > 2 or b.ndim > 2)
             + "The solver failed because the input matrix is singular; use linalg.lstsq for a "
@@ -227,9 +226,11 @@ def solve(A: Tensor, B: Tensor, *, left: bool = True, out=None) -> Tensor:
 
 
 # ---- triangular solve ----------------------------------------------------------------------------
-@defop("linalg_solve_triangular", saves_out=True,
-       formula=("{g0} = -tri({x0}^{-T} {gy} {y}^T)  (the triangle {x0} is read from)",
-                "{g1} = {x0}^{-T} {gy}"))
+@defop(
+    "linalg_solve_triangular",
+    saves_out=True,
+    formula=("{g0} = -tri({x0}^{-T} {gy} {y}^T)  (the triangle {x0} is read from)", "{g1} = {x0}^{-T} {gy}"),
+)
 def _solve_triangular(F, g, xs, out, p, needs):
     upper, left, unit = p
     gb = F.solve_triangular(F.mT(xs[0]), g, not upper, left, unit)
@@ -241,8 +242,9 @@ def _solve_triangular(F, g, xs, out, p, needs):
     return ga, (gb if needs[1] else None)
 
 
-def triangular_solve_array(a: np.ndarray, b: np.ndarray, upper: bool, left: bool = True,
-                           unit: bool = False) -> np.ndarray:
+def triangular_solve_array(
+    a: np.ndarray, b: np.ndarray, upper: bool, left: bool = True, unit: bool = False
+) -> np.ndarray:
     """A^{-1} B (left) or B A^{-1} with A triangular: BLAS trsm per matrix, reading only A's
     ``upper`` or lower triangle; a zero on the diagonal gives inf/nan, not an error (as torch)."""
     if type(a) is not np.ndarray or type(b) is not np.ndarray:
@@ -273,15 +275,16 @@ def _triangular_solve_numpy(a, b, upper: bool, left: bool, unit: bool):
     return np.swapaxes(np.linalg.solve(np.swapaxes(t, -1, -2), np.swapaxes(b, -1, -2)), -1, -2)
 
 
-def _solve_triangular_op(A: Tensor, B: Tensor, upper: bool, left: bool = True,
-                         unitriangular: bool = False) -> Tensor:
+def _solve_triangular_op(
+    A: Tensor, B: Tensor, upper: bool, left: bool = True, unitriangular: bool = False
+) -> Tensor:
     out = triangular_solve_array(A._data, B._data, upper, left, unitriangular)
-    return make_result(out, _solve_triangular, (A, B), (bool(upper), bool(left),
-                                                         bool(unitriangular)))
+    return make_result(out, _solve_triangular, (A, B), (bool(upper), bool(left), bool(unitriangular)))
 
 
-def solve_triangular(A: Tensor, B: Tensor, *, upper: bool, left: bool = True,
-                     unitriangular: bool = False, out=None) -> Tensor:
+def solve_triangular(
+    A: Tensor, B: Tensor, *, upper: bool, left: bool = True, unitriangular: bool = False, out=None
+) -> Tensor:
     """The solution of a triangular system ``A X = B`` or ``X A = B``
     (``torch.linalg.solve_triangular``).
 
@@ -319,10 +322,11 @@ def solve_triangular(A: Tensor, B: Tensor, *, upper: bool, left: bool = True,
     a, b = A._data, B._data
     check_matrices(who, a)
     if b.ndim < 2:
-        raise RuntimeError(f"{who}: The input tensor B must have at least 2 dimensions, got shape "
-                           f"{shape_str(b.shape)}; use B.unsqueeze(-1) for a vector")
+        raise RuntimeError(
+            f"{who}: The input tensor B must have at least 2 dimensions, got shape "
+            f"{shape_str(b.shape)}; use B.unsqueeze(-1) for a vector"
+        )
     if b.dtype != a.dtype:  # torch converts B to A's dtype here
-
         B = to(B, a.dtype)
     if b.shape[-2 if left else -1] != a.shape[-1]:
         raise _shape_error(who, a.shape, b.shape, left)

@@ -17,8 +17,11 @@ from ._common import Tensor, full_for, lift_like, make_result
 __all__ = ["embedding_lookup"]
 
 
-@defop("embedding", saves_inputs=False,
-       formula="{g0}[i] = sum of {gy} over the positions holding index i (0 for padding_idx)")
+@defop(
+    "embedding",
+    saves_inputs=False,
+    formula="{g0}[i] = sum of {gy} over the positions holding index i (0 for padding_idx)",
+)
 def _embedding(F, g, xs, out, p, needs):
     shape, indices, factor = p
     if factor is not None:
@@ -26,8 +29,9 @@ def _embedding(F, g, xs, out, p, needs):
     return (F.index_put_zeros(shape, (indices,), g),)
 
 
-def embedding_lookup(weight: Tensor, indices: np.ndarray, padding_idx: int | None,
-                     scale_grad_by_freq: bool) -> Tensor:
+def embedding_lookup(
+    weight: Tensor, indices: np.ndarray, padding_idx: int | None, scale_grad_by_freq: bool
+) -> Tensor:
     """Rows ``weight[indices]`` (shape ``indices.shape + (embedding_dim,)``); ``indices`` are
     checked, non-negative ints; ``padding_idx`` is non-negative or None."""
     w = weight._data

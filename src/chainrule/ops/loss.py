@@ -24,8 +24,11 @@ def check_reduction(reduction: str) -> None:
 
 
 # ---- negative log-likelihood ---------------------------------------------------------------------
-@defop("nll_loss", saves_inputs=False,
-       formula="{g0}[n, t_n] = -{gy} * w[t_n], 0 elsewhere  (divided by the sum of the w[t_n] for 'mean')")
+@defop(
+    "nll_loss",
+    saves_inputs=False,
+    formula="{g0}[n, t_n] = -{gy} * w[t_n], 0 elsewhere  (divided by the sum of the w[t_n] for 'mean')",
+)
 def _nll_loss(F, g, xs, out, p, needs):
     index, scale, shape = p
     return (F.index_put_zeros(shape, index, g * scale),)
@@ -35,23 +38,34 @@ def _target_index(who: str, x: np.ndarray, t: np.ndarray) -> tuple:
     """The advanced index that picks ``x[n, t[n, d...], d...]`` (target-shaped)."""
     if x.ndim == 1:
         if t.ndim != 0:
-            raise ValueError(f"{who}: for an unbatched input of shape {shape_str(x.shape)} the target "
-                             f"must be 0-d (one class index), got shape {shape_str(t.shape)}")
+            raise ValueError(
+                f"{who}: for an unbatched input of shape {shape_str(x.shape)} the target "
+                f"must be 0-d (one class index), got shape {shape_str(t.shape)}"
+            )
         return (t,)
     if t.shape[:1] != x.shape[:1]:
-        raise ValueError(f"Expected input batch_size ({x.shape[0]}) to match target batch_size "
-                         f"({t.shape[0] if t.ndim else 0}).")
+        raise ValueError(
+            f"Expected input batch_size ({x.shape[0]}) to match target batch_size "
+            f"({t.shape[0] if t.ndim else 0})."
+        )
     if t.shape != (x.shape[0],) + x.shape[2:]:
-        raise RuntimeError(f"{who}: expected target of shape {shape_str((x.shape[0],) + x.shape[2:])} "
-                           f"for an input of shape {shape_str(x.shape)} (N, C, d1, ...), got "
-                           f"{shape_str(t.shape)}")
+        raise RuntimeError(
+            f"{who}: expected target of shape {shape_str((x.shape[0],) + x.shape[2:])} "
+            f"for an input of shape {shape_str(x.shape)} (N, C, d1, ...), got "
+            f"{shape_str(t.shape)}"
+        )
     nd = t.ndim
     grids = [np.arange(n).reshape((-1,) + (1,) * (nd - 1 - i)) for i, n in enumerate(t.shape)]
     return (grids[0], t) + tuple(grids[1:])
 
 
-def nll_loss(input: Tensor, target: Tensor, weight: Tensor | None = None, ignore_index: int = -100,
-             reduction: str = "mean") -> Tensor:
+def nll_loss(
+    input: Tensor,
+    target: Tensor,
+    weight: Tensor | None = None,
+    ignore_index: int = -100,
+    reduction: str = "mean",
+) -> Tensor:
     """The negative log-likelihood of class indices under log-probabilities ``input``.
 
     Parameters
@@ -66,29 +80,39 @@ def nll_loss(input: Tensor, target: Tensor, weight: Tensor | None = None, ignore
     input, target = as_tensor(input, "nll_loss"), as_tensor(target, "nll_loss")
     x, t = input._data, target._data
     if t.dtype.kind not in "iu":
-        raise RuntimeError(f"nll_loss: expected target of an integer dtype (class indices, int64), got "
-                           f"{target.dtype}; for class probabilities use cross_entropy")
+        raise RuntimeError(
+            f"nll_loss: expected target of an integer dtype (class indices, int64), got "
+            f"{target.dtype}; for class probabilities use cross_entropy"
+        )
     if x.ndim == 0:
-        raise ValueError("nll_loss: input tensor should be 1D, 2D or more (C), (N, C), (N, C, d1...), "
-                         "got a 0-d tensor")
+        raise ValueError(
+            "nll_loss: input tensor should be 1D, 2D or more (C), (N, C), (N, C, d1...), got a 0-d tensor"
+        )
     n_classes = x.shape[0 if x.ndim == 1 else 1]
     w = None
     if weight is not None:
         w = as_tensor(weight, "nll_loss")._data
         if w.shape != (n_classes,):
-            raise RuntimeError(f"weight tensor should be defined either for all {n_classes} classes or no "
-                               f"classes but got weight tensor of shape: {list(w.shape)}")
+            raise RuntimeError(
+                f"weight tensor should be defined either for all {n_classes} classes or no "
+                f"classes but got weight tensor of shape: {list(w.shape)}"
+            )
         w = w.astype(x.dtype, copy=False)
     valid = t != ignore_index
     t_safe = np.where(valid, t, 0)
     bad = valid & ((t_safe < 0) | (t_safe >= n_classes))
     if any_true(bad):
-        raise IndexError(f"Target {int(t[bad].reshape(-1)[0])} is out of bounds (nll_loss: {n_classes} "
-                         "classes, so targets must lie in [0, C) or equal ignore_index).")
+        raise IndexError(
+            f"Target {int(t[bad].reshape(-1)[0])} is out of bounds (nll_loss: {n_classes} "
+            "classes, so targets must lie in [0, C) or equal ignore_index)."
+        )
     index = _target_index("nll_loss", x, t_safe)
     picked = x[index]
-    coef = valid.astype(x.dtype) if w is None else np.where(valid, lift_like(w, t_safe)[t_safe],
-                                                             0).astype(x.dtype)
+    coef = (
+        valid.astype(x.dtype)
+        if w is None
+        else np.where(valid, lift_like(w, t_safe)[t_safe], 0).astype(x.dtype)
+    )
     losses = np.where(valid, -(picked * coef), 0).astype(x.dtype, copy=False)
     if reduction == "none":
         out, scale = losses, -coef
@@ -109,9 +133,13 @@ def nll_loss(input: Tensor, target: Tensor, weight: Tensor | None = None, ignore
 _EPS = 1e-12
 
 
-@defop("binary_cross_entropy",
-       formula=("{g0} = {gy} * ({x0} - {x1}) / max({x0} (1 - {x0}), 1e-12)",
-                "{g1} = {gy} * log((1 - {x0}) / {x0})"))
+@defop(
+    "binary_cross_entropy",
+    formula=(
+        "{g0} = {gy} * ({x0} - {x1}) / max({x0} (1 - {x0}), 1e-12)",
+        "{g1} = {gy} * log((1 - {x0}) / {x0})",
+    ),
+)
 def _bce(F, g, xs, out, p, needs):
     x, y = xs
     gx = g * (x - y) / F.maximum(x * (1 - x), _EPS) if needs[0] else None
@@ -130,8 +158,10 @@ def binary_cross_entropy(input: Tensor, target: Tensor) -> Tensor:
         y = y.astype(x.dtype)
         target = target.to(input.dtype)
     if any_true((x < 0) | (x > 1)):
-        raise RuntimeError("all elements of input should be between 0 and 1 (binary_cross_entropy takes "
-                           "probabilities; for logits use binary_cross_entropy_with_logits)")
+        raise RuntimeError(
+            "all elements of input should be between 0 and 1 (binary_cross_entropy takes "
+            "probabilities; for logits use binary_cross_entropy_with_logits)"
+        )
     with np.errstate(divide="ignore"):
         log_p = np.maximum(np.log(x), -100)
         log_q = np.maximum(np.log1p(-x), -100)
@@ -145,9 +175,14 @@ def _softplus_neg(F, x):
     return F.log1p(F.exp(-F.abs(x))) + F.maximum(-x, 0.0)
 
 
-@defop("binary_cross_entropy_with_logits",
-       formula=("{g0} = {gy} * ((1 + (pw - 1) {x1}) sigmoid({x0}) - pw {x1})  (pw = 1 without pos_weight)",
-                "{g1} = {gy} * ((pw - 1) softplus(-{x0}) - {x0})", "{g2} = {gy} * {x1} softplus(-{x0})"))
+@defop(
+    "binary_cross_entropy_with_logits",
+    formula=(
+        "{g0} = {gy} * ((1 + (pw - 1) {x1}) sigmoid({x0}) - pw {x1})  (pw = 1 without pos_weight)",
+        "{g1} = {gy} * ((pw - 1) softplus(-{x0}) - {x0})",
+        "{g2} = {gy} * {x1} softplus(-{x0})",
+    ),
+)
 def _bce_logits(F, g, xs, out, p, needs):
     x, y = xs[0], xs[1]
     pw = xs[2] if len(xs) == 3 else None
@@ -164,8 +199,9 @@ def _bce_logits(F, g, xs, out, p, needs):
     return (gx, gy) if pw is None else (gx, gy, gpw)
 
 
-def binary_cross_entropy_with_logits(input: Tensor, target: Tensor,
-                                     pos_weight: Tensor | None = None) -> Tensor:
+def binary_cross_entropy_with_logits(
+    input: Tensor, target: Tensor, pos_weight: Tensor | None = None
+) -> Tensor:
     """Element-wise ``(1 - t) x + (1 + (pw - 1) t) log(1 + exp(-x))``: the binary cross-entropy of
     ``sigmoid(x)``, computed without ever forming the sigmoid (stable for any logit)."""
     input = as_tensor(input, "binary_cross_entropy_with_logits")
@@ -185,9 +221,11 @@ def binary_cross_entropy_with_logits(input: Tensor, target: Tensor,
     try:
         out = (1 - y) * x + (1 + (pw - 1) * y) * sp
     except ValueError:
-        raise RuntimeError(f"binary_cross_entropy_with_logits: pos_weight of shape {shape_str(pw.shape)} "
-                           f"does not broadcast with the target's shape {shape_str(y.shape)}; give one "
-                           "weight per class (the last dim)") from None
+        raise RuntimeError(
+            f"binary_cross_entropy_with_logits: pos_weight of shape {shape_str(pw.shape)} "
+            f"does not broadcast with the target's shape {shape_str(y.shape)}; give one "
+            "weight per class (the last dim)"
+        ) from None
     return make_result(out.astype(x.dtype, copy=False), _bce_logits, (input, target, pos_weight))
 
 

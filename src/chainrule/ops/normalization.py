@@ -61,8 +61,7 @@ def _norm_rule(F, g, xs, out, p, needs):
     if needs[0]:
         gh = g * F.reshape(xs[1], view) if has_w else g
         if training:
-            gx = (gh - F.sum(gh, axes, True) / n - xhat * (F.sum(gh * xhat, axes, True) / n)) \
-                * invstd
+            gx = (gh - F.sum(gh, axes, True) / n - xhat * (F.sum(gh * xhat, axes, True) / n)) * invstd
         else:
             gx = gh * invstd
     if has_w and needs[1]:
@@ -72,16 +71,28 @@ def _norm_rule(F, g, xs, out, p, needs):
     return (gx,) + ((gw,) if has_w else ()) + ((gb,) if has_b else ())
 
 
-_FORMULA = ("{g0} = invstd (gh - mean(gh) - xhat mean(gh xhat)),  gh = {gy} w,  xhat = ({x0} - mean) "
-            "invstd  (in eval: gh invstd)",
-            "{g1} = sum of {gy} * xhat (the weight's; the bias's when there is no weight: sum of {gy})",
-            "{g2} = sum of {gy}")
+_FORMULA = (
+    "{g0} = invstd (gh - mean(gh) - xhat mean(gh xhat)),  gh = {gy} w,  xhat = ({x0} - mean) "
+    "invstd  (in eval: gh invstd)",
+    "{g1} = sum of {gy} * xhat (the weight's; the bias's when there is no weight: sum of {gy})",
+    "{g2} = sum of {gy}",
+)
 _batch_norm = defop("native_batch_norm", formula=_FORMULA)(_norm_rule)
 _layer_norm = defop("native_layer_norm", formula=_FORMULA)(_norm_rule)
 
 
-def normalize(input: Tensor, weight: Tensor | None, bias: Tensor | None, axes: tuple, view: tuple,
-              eps: float, *, batch: bool, mean=None, invstd=None) -> tuple:
+def normalize(
+    input: Tensor,
+    weight: Tensor | None,
+    bias: Tensor | None,
+    axes: tuple,
+    view: tuple,
+    eps: float,
+    *,
+    batch: bool,
+    mean=None,
+    invstd=None,
+) -> tuple:
     """Normalise ``input`` over ``axes`` and apply ``weight``/``bias`` reshaped to ``view``.
 
     Parameters
@@ -103,17 +114,19 @@ def normalize(input: Tensor, weight: Tensor | None, bias: Tensor | None, axes: t
         y *= weight._data.reshape(view)
     if bias is not None:
         y += bias._data.reshape(view)
-    w_axes = tuple(a for a in range(x.ndim) if len(view) - x.ndim + a < 0
-                   or view[len(view) - x.ndim + a] == 1)
-    inputs = (input,) + ((weight,) if weight is not None else ()) + \
-        ((bias,) if bias is not None else ())
-    params = (axes, n, eps, training, mean, invstd, view, w_axes, weight is not None,
-              bias is not None)
+    w_axes = tuple(
+        a for a in range(x.ndim) if len(view) - x.ndim + a < 0 or view[len(view) - x.ndim + a] == 1
+    )
+    inputs = (input,) + ((weight,) if weight is not None else ()) + ((bias,) if bias is not None else ())
+    params = (axes, n, eps, training, mean, invstd, view, w_axes, weight is not None, bias is not None)
     out = make_result(y, _batch_norm if batch else _layer_norm, inputs, params)
     return out, (mean if training else None), var
 
 
 # the normalization rules' statistics: as the forward computed them (arrays), or recomputed from x
 # with differentiable ops (create_graph: they depend on x)
-register("norm_statistics", lambda x, axes, n, eps, mean, invstd: (mean, invstd),
-         lambda x, axes, n, eps, mean, invstd: statistics(tensor_math(), x, axes, n, eps))
+register(
+    "norm_statistics",
+    lambda x, axes, n, eps, mean, invstd: (mean, invstd),
+    lambda x, axes, n, eps, mean, invstd: statistics(tensor_math(), x, axes, n, eps),
+)

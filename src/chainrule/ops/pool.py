@@ -50,8 +50,7 @@ def max_pool_backward(g: Tensor, geom: Pool, t: np.ndarray) -> Tensor:
 
 
 # the node keeps its own copy of the windows: the input and the output may change in place later
-@defop("max_pool2d", saves_inputs=False,
-       formula="{g0} = {gy} at each window's maximum, 0 elsewhere")
+@defop("max_pool2d", saves_inputs=False, formula="{g0} = {gy} at each window's maximum, 0 elsewhere")
 def _max_pool2d(F, g, xs, out, p, needs):
     return (F.max_pool2d_backward(g, p[0], p[1]),)
 
@@ -70,20 +69,21 @@ def avg_pool_backward(g: Tensor, geom: Pool, divisor) -> Tensor:
     C = g._data.shape[1]
     ones = wrap(np.ones((C, 1) + geom.kernel, dtype=g._data.dtype))
     share = g / (divisor if np.ndim(divisor) else float(divisor))
-    return convolution_transpose(share, ones, None, geom.stride, geom.padding, geom.in_hw,
-                                 geom.dilation, C)
+    return convolution_transpose(share, ones, None, geom.stride, geom.padding, geom.in_hw, geom.dilation, C)
 
 
-@defop("avg_pool2d", saves_inputs=False,
-       formula="{g0} = sum over the windows holding each element of {gy} / window size")
+@defop(
+    "avg_pool2d",
+    saves_inputs=False,
+    formula="{g0} = sum over the windows holding each element of {gy} / window size",
+)
 def _avg_pool2d(F, g, xs, out, p, needs):
     return (F.avg_pool2d_backward(g, p[0], p[1]),)
 
 
 def avg_pool2d(input: Tensor, geom: Pool, divisor) -> Tensor:
     """Average pooling of ``input`` (N, C, H, W): window sums over ``divisor`` (arguments unchecked)."""
-    return make_result(avg_pool_array(input._data, geom, divisor), _avg_pool2d, (input,),
-                       (geom, divisor))
+    return make_result(avg_pool_array(input._data, geom, divisor), _avg_pool2d, (input,), (geom, divisor))
 
 
 register("max_pool2d_backward", max_pool_backward_array, max_pool_backward)

@@ -59,8 +59,7 @@ def _arange_values(start: float, step: float, n: int, np_dtype: np.dtype) -> np.
     return np.where(idx < n // (2 * width) * (2 * width), vector, scalar).astype(np_dtype)
 
 
-def arange(start, end=None, step=1, *, dtype=None, device=None,
-           requires_grad: bool = False) -> Tensor:
+def arange(start, end=None, step=1, *, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
     """Values from ``start`` to ``end`` (exclusive) by ``step``.
 
     Parameters
@@ -80,8 +79,10 @@ def arange(start, end=None, step=1, *, dtype=None, device=None,
         dtype = _dtype.result_type(start, end, step)
     np_dtype = _dtype.to_numpy_dtype(dtype)
     if np_dtype.kind == "b":
-        raise NotImplementedError("arange: not implemented for dtype bool; build an integer "
-                                  "range and compare it, e.g. arange(n) > 0")
+        raise NotImplementedError(
+            "arange: not implemented for dtype bool; build an integer "
+            "range and compare it, e.g. arange(n) > 0"
+        )
     if step == 0:
         raise RuntimeError("arange: step must be nonzero")
     if not (math.isfinite(start) and math.isfinite(end)):
@@ -89,8 +90,10 @@ def arange(start, end=None, step=1, *, dtype=None, device=None,
     if np_dtype == np.int64:  # torch computes this one in int64: the arguments are truncated
         start, end, step = int(start), int(end), int(step)
         if step == 0:
-            raise ValueError("arange: step must be nonzero: it truncates to 0 for dtype int64; "
-                             "use a float dtype or an integer step")
+            raise ValueError(
+                "arange: step must be nonzero: it truncates to 0 for dtype int64; "
+                "use a float dtype or an integer step"
+            )
     if step == 0:
         raise RuntimeError("arange: step must be nonzero")
     if (end - start) * step < 0:
@@ -109,8 +112,7 @@ def arange(start, end=None, step=1, *, dtype=None, device=None,
     return _leaf(_arange_values(float(start), float(step), n, np_dtype), requires_grad)
 
 
-def linspace(start, end, steps: int, *, dtype=None, device=None,
-             requires_grad: bool = False) -> Tensor:
+def linspace(start, end, steps: int, *, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
     """``steps`` evenly spaced values from ``start`` to ``end`` inclusive.
 
     Computed as torch does: ``step = (end - start) / (steps - 1)`` in the target dtype, the first
@@ -139,18 +141,19 @@ def linspace(start, end, steps: int, *, dtype=None, device=None,
         s, e = float(int(start)), float(int(end))
         step = (e - s) / (steps - 1)
     values = np.where(i < steps // 2, _fma(step, i, s), _fma(-step, steps - 1 - i, e))
-    return _leaf(np.trunc(values).astype(np_dtype) if np_dtype.kind in "iub" else
-                 values.astype(np_dtype), requires_grad)
+    return _leaf(
+        np.trunc(values).astype(np_dtype) if np_dtype.kind in "iub" else values.astype(np_dtype),
+        requires_grad,
+    )
 
 
-def logspace(start, end, steps: int, base: float = 10.0, *, dtype=None,
-             requires_grad: bool = False) -> Tensor:
-    return _leaf(np.logspace(start, end, steps, base=base).astype(_float_dtype(dtype)),
-                 requires_grad)
+def logspace(
+    start, end, steps: int, base: float = 10.0, *, dtype=None, requires_grad: bool = False
+) -> Tensor:
+    return _leaf(np.logspace(start, end, steps, base=base).astype(_float_dtype(dtype)), requires_grad)
 
 
-def eye(n: int, m: int | None = None, *, dtype=None, device=None,
-        requires_grad: bool = False) -> Tensor:
+def eye(n: int, m: int | None = None, *, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
     """The ``n x m`` identity matrix (``m`` defaults to ``n``)."""
     for name, v in (("n", n), ("m", m)):
         if v is not None and v < 0:

@@ -16,8 +16,19 @@ from .. import _dtype
 from ..autograd.graph import defop
 from ._common import Tensor, any_true, as_array, as_tensor, make_result, normalize_dim, normalize_dims, wrap
 
-__all__ = ["sum", "mean", "var", "std", "var_mean", "std_mean", "prod", "logsumexp", "all",
-           "any", "count_nonzero"]
+__all__ = [
+    "sum",
+    "mean",
+    "var",
+    "std",
+    "var_mean",
+    "std_mean",
+    "prod",
+    "logsumexp",
+    "all",
+    "any",
+    "count_nonzero",
+]
 
 
 def _expand_back(F, g, in_shape: tuple, axes, keepdim: bool):
@@ -110,8 +121,11 @@ def _mean_of(x: np.ndarray, axes, keepdim: bool, n: int):
     """np.mean without its overhead (the same sum, then one division); float16 as np.mean."""
     if x.dtype.itemsize < 4:
         return np.mean(x, axis=axes, keepdims=keepdim)
-    return np.sum(x, axis=axes, keepdims=keepdim) / x.dtype.type(n) if n else np.mean(
-        x, axis=axes, keepdims=keepdim)
+    return (
+        np.sum(x, axis=axes, keepdims=keepdim) / x.dtype.type(n)
+        if n
+        else np.mean(x, axis=axes, keepdims=keepdim)
+    )
 
 
 def _var_of(x: np.ndarray, axes, keepdim: bool, n: int, correction) -> np.ndarray:
@@ -125,8 +139,12 @@ def _var_of(x: np.ndarray, axes, keepdim: bool, n: int, correction) -> np.ndarra
 def mean(input: Tensor, dim=None, keepdim: bool = False, *, dtype=None) -> Tensor:
     """Arithmetic mean over ``dim`` (all dims when None); floating dtypes only, as in torch."""
     input = as_tensor(input, "mean")
-    x = _float_input(input, dtype, "mean()", "could not infer output dtype. Input dtype must be "
-                     "either a floating point or complex dtype.")
+    x = _float_input(
+        input,
+        dtype,
+        "mean()",
+        "could not infer output dtype. Input dtype must be either a floating point or complex dtype.",
+    )
     axes = reduce_axes(dim, x.ndim, "mean")
     n = _count(x.shape, axes)
     out = _as_array(_mean_of(x, axes, keepdim, n), x.dtype)
@@ -150,8 +168,11 @@ def _var(F, g, xs, out, p, needs):
     return (_var_grad(F, g, xs[0], axes, keepdim, n, dof),)
 
 
-@defop("std", saves_out=True,
-       formula="{g0} = {gy} * ({x0} - mean({x0})) / ((n - correction) {y})  (0 where {y} = 0)")
+@defop(
+    "std",
+    saves_out=True,
+    formula="{g0} = {gy} * ({x0} - mean({x0})) / ((n - correction) {y})  (0 where {y} = 0)",
+)
 def _std(F, g, xs, out, p, needs):
     axes, keepdim, n, dof = p
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -163,8 +184,7 @@ def _var_args(who: str, dim, unbiased, correction):
     """Resolve torch's two var/std signatures: (dim, unbiased, keepdim) and (dim, *, correction)."""
     if isinstance(dim, bool):  # var(x, True): the legacy (input, unbiased) overload
         if unbiased is not None:
-            raise TypeError(f"{who}() received an invalid combination of arguments: unbiased "
-                            "given twice")
+            raise TypeError(f"{who}() received an invalid combination of arguments: unbiased given twice")
         dim, unbiased = None, dim
     if unbiased is not None and correction is not None:
         raise TypeError(
@@ -182,25 +202,31 @@ def _moments(who: str, input: Tensor, dim, unbiased, correction, keepdim: bool):
     dim, correction = _var_args(who, dim, unbiased, correction)
     x = input._data
     if x.dtype.kind != "f":
-        raise RuntimeError(f"{who}: std and var only support floating point and complex dtypes, "
-                           f"got {input.dtype}; convert first, e.g. x.float()")
+        raise RuntimeError(
+            f"{who}: std and var only support floating point and complex dtypes, "
+            f"got {input.dtype}; convert first, e.g. x.float()"
+        )
     axes = reduce_axes(dim, x.ndim, who)
     n = _count(x.shape, axes)
     dof = n - correction
     if dof > 0:
         v = _var_of(x, axes, keepdim, n, correction)
     else:  # torch and NumPy both divide by max(0, dof): inf, or nan where x is constant
-        warnings.warn(f"{who}(): degrees of freedom is <= 0. Correction should be strictly less "
-                      "than the reduction factor (input numel divided by output numel).",
-                      UserWarning, stacklevel=3)
+        warnings.warn(
+            f"{who}(): degrees of freedom is <= 0. Correction should be strictly less "
+            "than the reduction factor (input numel divided by output numel).",
+            UserWarning,
+            stacklevel=3,
+        )
         with warnings.catch_warnings(), np.errstate(divide="ignore", invalid="ignore"):
             warnings.simplefilter("ignore", RuntimeWarning)
             v = _var_of(x, axes, keepdim, n, correction)
     return input, axes, n, dof, _as_array(v, x.dtype)
 
 
-def var(input: Tensor, dim=None, unbiased: bool | None = None, keepdim: bool = False, *,
-        correction=None) -> Tensor:
+def var(
+    input: Tensor, dim=None, unbiased: bool | None = None, keepdim: bool = False, *, correction=None
+) -> Tensor:
     """Variance over ``dim`` with Bessel's ``correction`` (1 by default; ``unbiased=False`` is 0).
 
     Accepts torch's legacy positional forms ``var(x, unbiased)`` and ``var(x, dim, unbiased,
@@ -210,27 +236,34 @@ def var(input: Tensor, dim=None, unbiased: bool | None = None, keepdim: bool = F
     return make_result(v, _var, (input,), (axes, keepdim, n, dof))
 
 
-def std(input: Tensor, dim=None, unbiased: bool | None = None, keepdim: bool = False, *,
-        correction=None) -> Tensor:
+def std(
+    input: Tensor, dim=None, unbiased: bool | None = None, keepdim: bool = False, *, correction=None
+) -> Tensor:
     """Standard deviation: the square root of :func:`var` (same arguments)."""
     input, axes, n, dof, v = _moments("std", input, dim, unbiased, correction, keepdim)
     return make_result(np.sqrt(v), _std, (input,), (axes, keepdim, n, dof))
 
 
-def var_mean(input: Tensor, dim=None, unbiased: bool | None = None, keepdim: bool = False, *,
-             correction=None) -> tuple:
+def var_mean(
+    input: Tensor, dim=None, unbiased: bool | None = None, keepdim: bool = False, *, correction=None
+) -> tuple:
     """``(var(input, ...), mean(input, dim, keepdim))`` in one call."""
     d, _ = _var_args("var_mean", dim, unbiased, correction)
-    return (var(input, dim, unbiased, keepdim, correction=correction),
-            mean(input, [] if d is None else d, keepdim))
+    return (
+        var(input, dim, unbiased, keepdim, correction=correction),
+        mean(input, [] if d is None else d, keepdim),
+    )
 
 
-def std_mean(input: Tensor, dim=None, unbiased: bool | None = None, keepdim: bool = False, *,
-             correction=None) -> tuple:
+def std_mean(
+    input: Tensor, dim=None, unbiased: bool | None = None, keepdim: bool = False, *, correction=None
+) -> tuple:
     """``(std(input, ...), mean(input, dim, keepdim))`` in one call."""
     d, _ = _var_args("std_mean", dim, unbiased, correction)
-    return (std(input, dim, unbiased, keepdim, correction=correction),
-            mean(input, [] if d is None else d, keepdim))
+    return (
+        std(input, dim, unbiased, keepdim, correction=correction),
+        mean(input, [] if d is None else d, keepdim),
+    )
 
 
 # ---- product ------------------------------------------------------------------------------------
@@ -243,8 +276,9 @@ def _shift_in_one(F, t, axis: int):
     """``[1, t_0, ..., t_{n-2}]`` along ``axis``: the factor before each position."""
     n = t.shape[axis]
     lead = (slice(None),) * axis
-    moved = F.index_put_zeros(tuple(t.shape), lead + (slice(1, None),),
-                              F.getitem(t, lead + (slice(0, n - 1),)))
+    moved = F.index_put_zeros(
+        tuple(t.shape), lead + (slice(1, None),), F.getitem(t, lead + (slice(0, n - 1),))
+    )
     first = np.zeros(tuple(t.shape), dtype=bool)
     first[lead + (0,)] = True
     return F.where(first, 1.0, moved)
@@ -258,8 +292,9 @@ def prod_of_others(F, x, axis: int):
     return left * right
 
 
-@defop("prod", saves_out=True,
-       formula="{g0}_i = {gy} * prod_{j != i} {x0}_j  (= {y} / {x0}_i if {x0}_i != 0)")
+@defop(
+    "prod", saves_out=True, formula="{g0}_i = {gy} * prod_{j != i} {x0}_j  (= {y} / {x0}_i if {x0}_i != 0)"
+)
 def _prod(F, g, xs, out, p, needs):
     axis, keepdim = p
     x = xs[0]
@@ -283,8 +318,10 @@ def prod(input: Tensor, dim: int | None = None, keepdim: bool = False, *, dtype=
     """
     input = as_tensor(input, "prod")
     if dim is not None and not isinstance(dim, int | np.integer):
-        raise TypeError(f"prod(): dim must be a single int (torch.prod reduces one dim), got "
-                        f"{dim!r}; reduce several dims one at a time or flatten them first")
+        raise TypeError(
+            f"prod(): dim must be a single int (torch.prod reduces one dim), got "
+            f"{dim!r}; reduce several dims one at a time or flatten them first"
+        )
     x = input._data
     np_dtype = _sum_dtype(x, dtype)
     axis = None if dim is None else normalize_dim(int(dim), x.ndim, "prod")
@@ -332,8 +369,10 @@ def _logical(name: str, fn):
         return wrap(out)
 
     apply.__name__ = name
-    apply.__doc__ = (f"Whether {name} elements are nonzero, over ``dim`` (an int, a tuple, or all "
-                     "dims when None); a bool tensor (uint8 for uint8 input).")
+    apply.__doc__ = (
+        f"Whether {name} elements are nonzero, over ``dim`` (an int, a tuple, or all "
+        "dims when None); a bool tensor (uint8 for uint8 input)."
+    )
     return apply
 
 

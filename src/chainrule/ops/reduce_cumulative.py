@@ -83,8 +83,10 @@ def _cumulative(who: str, op, fn):
         return make_result(out, op, (input,), (axis,))
 
     apply.__name__ = who
-    apply.__doc__ = (f"The cumulative {who[3:]} along ``dim``; integers and bools give int64, "
-                     f"``dtype`` casts the input first. Local derivative: {op.formula}.")
+    apply.__doc__ = (
+        f"The cumulative {who[3:]} along ``dim``; integers and bools give int64, "
+        f"``dtype`` casts the input first. Local derivative: {op.formula}."
+    )
     return apply
 
 
@@ -92,8 +94,9 @@ cumsum = _cumulative("cumsum", _cumsum, np.cumsum)
 cumprod = _cumulative("cumprod", _cumprod, np.cumprod)
 
 
-def diff(input: Tensor, n: int = 1, dim: int = -1, prepend: Tensor | None = None,
-         append: Tensor | None = None) -> Tensor:
+def diff(
+    input: Tensor, n: int = 1, dim: int = -1, prepend: Tensor | None = None, append: Tensor | None = None
+) -> Tensor:
     """The ``n``-th forward difference along ``dim``: ``out[i] = x[i + 1] - x[i]``, applied ``n``
     times, after ``prepend`` and ``append`` are concatenated to ``input`` along ``dim``.
 
@@ -107,8 +110,9 @@ def diff(input: Tensor, n: int = 1, dim: int = -1, prepend: Tensor | None = None
 
     input = as_tensor(input, "diff")
     if input.ndim == 0:
-        raise RuntimeError("diff expects input to be at least one-dimensional (got a 0-d tensor); "
-                           "use x.reshape(1)")
+        raise RuntimeError(
+            "diff expects input to be at least one-dimensional (got a 0-d tensor); use x.reshape(1)"
+        )
     if n < 0:
         raise RuntimeError(f"order must be non-negative but got {n}")
     axis = normalize_dim(dim, input.ndim, "diff")
@@ -126,6 +130,8 @@ def diff(input: Tensor, n: int = 1, dim: int = -1, prepend: Tensor | None = None
 
 # cumprod's rule where x has zeros: the O(n) form on arrays, a polynomial one on tensors that can
 # be differentiated again
-register("cumprod_grad_at_zeros",
-         lambda g, x, out, axis: _cumprod_grad_zeros(ARRAY_MATH, g, x, out, axis),
-         lambda g, x, out, axis: _cumprod_grad_polynomial(tensor_math(), g, x, axis))
+register(
+    "cumprod_grad_at_zeros",
+    lambda g, x, out, axis: _cumprod_grad_zeros(ARRAY_MATH, g, x, out, axis),
+    lambda g, x, out, axis: _cumprod_grad_polynomial(tensor_math(), g, x, axis),
+)

@@ -59,8 +59,7 @@ def _to_selected(F, g, xs, out, p, needs):
         return (g,)
     lane = [1] * len(shape)
     lane[axis] = shape[axis]
-    chosen = np.arange(shape[axis]).reshape(lane) == (
-        indices if keepdim else np.expand_dims(indices, axis))
+    chosen = np.arange(shape[axis]).reshape(lane) == (indices if keepdim else np.expand_dims(indices, axis))
     return (F.where(chosen, keep_dims(F, g, (axis,), keepdim, len(shape)), 0.0),)
 
 
@@ -119,9 +118,11 @@ def _extremum(who: str, full_op, dim_op, fn, argfn, binary, result_type):
             return binary(input, dim if other is None else other)
         if dim is None:
             if keepdim:
-                raise TypeError(f"{who}() received an invalid combination of arguments: keepdim "
-                                f"needs a dim; use a{who}(x, dim=(...), keepdim=True) to keep all "
-                                "dims")
+                raise TypeError(
+                    f"{who}() received an invalid combination of arguments: keepdim "
+                    f"needs a dim; use a{who}(x, dim=(...), keepdim=True) to keep all "
+                    "dims"
+                )
             return _full(who, full_op, fn, input, None, False, True)
         return _with_indices(who, dim_op, fn, argfn, result_type, input, dim, keepdim)
 
@@ -142,15 +143,13 @@ min = _extremum("min", min_op, min_dim_op, np.min, np.argmin, minimum, return_ty
 def amax(input: Tensor, dim=(), keepdim: bool = False) -> Tensor:
     """The maximum over ``dim`` (an int or a tuple; all when empty); ties share the gradient."""
     input = as_tensor(input, "amax")
-    return _full("amax", amax_op, np.max, input, reduce_axes(dim, input.ndim, "amax"), keepdim,
-                 False)
+    return _full("amax", amax_op, np.max, input, reduce_axes(dim, input.ndim, "amax"), keepdim, False)
 
 
 def amin(input: Tensor, dim=(), keepdim: bool = False) -> Tensor:
     """The minimum over ``dim`` (an int or a tuple; all when empty); ties share the gradient."""
     input = as_tensor(input, "amin")
-    return _full("amin", amin_op, np.min, input, reduce_axes(dim, input.ndim, "amin"), keepdim,
-                 False)
+    return _full("amin", amin_op, np.min, input, reduce_axes(dim, input.ndim, "amin"), keepdim, False)
 
 
 def _arg(who: str, fn):
@@ -158,8 +157,7 @@ def _arg(who: str, fn):
         input = as_tensor(input, who)
         x = input._data
         if x.dtype.kind == "b":
-            raise RuntimeError(f"{who}(): does not support bool input; convert first, e.g. "
-                               "x.int()")
+            raise RuntimeError(f"{who}(): does not support bool input; convert first, e.g. x.int()")
         if dim is None:
             _needs_dim(who, x, IndexError)
             out = as_array(fn(x), np.int64)
@@ -172,8 +170,10 @@ def _arg(who: str, fn):
         return wrap(as_array(fn(x, axis=axis, keepdims=keepdim), np.int64))
 
     apply.__name__ = who
-    apply.__doc__ = (f"The index of the first {who[3:]}imum over ``dim`` (of the flattened input "
-                     "when None); int64, not differentiable.")
+    apply.__doc__ = (
+        f"The index of the first {who[3:]}imum over ``dim`` (of the flattened input "
+        "when None); int64, not differentiable."
+    )
     return apply
 
 

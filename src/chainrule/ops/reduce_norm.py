@@ -17,12 +17,21 @@ from .reduce import keep_dims, reduce_axes
 
 __all__: list = []  # vector_norm is torch.linalg's: not re-exported at the top level (norm: torch_norm)
 
-_SCALAR_NAMES = {"int64": "Long", "int32": "Int", "int16": "Short", "int8": "Char", "uint8": "Byte",
-                 "bool": "Bool"}  # torch's names in this error
+_SCALAR_NAMES = {
+    "int64": "Long",
+    "int32": "Int",
+    "int16": "Short",
+    "int8": "Char",
+    "uint8": "Byte",
+    "bool": "Bool",
+}  # torch's names in this error
 
 
-@defop("norm", saves_out=True,
-       formula="{g0} = {gy} * sign({x0}) |{x0}|^(p-1) / {y}^(p-1)  (p=2: {x0} / {y}; 0 where {y} = 0)")
+@defop(
+    "norm",
+    saves_out=True,
+    formula="{g0} = {gy} * sign({x0}) |{x0}|^(p-1) / {y}^(p-1)  (p=2: {x0} / {y}; 0 where {y} = 0)",
+)
 def _norm(F, g, xs, out, p, needs):
     ord, axes, keepdim = p
     x = xs[0]
@@ -56,11 +65,13 @@ def _forward(x: np.ndarray, ord: float, axes, keepdim: bool) -> np.ndarray:
         return np.sum(x != 0, axis=axes, keepdims=keepdim).astype(x.dtype)
     if math.isinf(ord):
         if x.size == 0:
-            raise RuntimeError("linalg.vector_norm cannot compute the inf norm on an empty tensor "
-                               "because the operation does not have an identity")
+            raise RuntimeError(
+                "linalg.vector_norm cannot compute the inf norm on an empty tensor "
+                "because the operation does not have an identity"
+            )
         return (np.max if ord > 0 else np.min)(ax, axis=axes, keepdims=keepdim)
     with np.errstate(divide="ignore", over="ignore"):
-        return np.sum(ax ** ord, axis=axes, keepdims=keepdim) ** (1.0 / ord)
+        return np.sum(ax**ord, axis=axes, keepdims=keepdim) ** (1.0 / ord)
 
 
 def vector_norm(x: Tensor, ord=2, dim=None, keepdim: bool = False, *, dtype=None) -> Tensor:

@@ -46,9 +46,7 @@ def _infer_shape(who: str, x: np.ndarray, shape: tuple) -> tuple:
             known *= s
     if -1 in shape:
         if known == 0 or x.size % known:
-            raise RuntimeError(
-                f"{who}: shape '{list(shape)}' is invalid for input of size {x.size}"
-            )
+            raise RuntimeError(f"{who}: shape '{list(shape)}' is invalid for input of size {x.size}")
         shape = tuple(x.size // known if s == -1 else s for s in shape)
     elif known != x.size:
         raise RuntimeError(
@@ -100,9 +98,9 @@ def flatten(input: Tensor, start_dim: int = 0, end_dim: int = -1) -> Tensor:
     if a > b:
         raise RuntimeError("flatten: start_dim cannot come after end_dim")
     n = 1
-    for d in s[a:b + 1]:
+    for d in s[a : b + 1]:
         n *= d
-    return reshape(input, s[:a] + (n,) + s[b + 1:])
+    return reshape(input, s[:a] + (n,) + s[b + 1 :])
 
 
 def unflatten(input: Tensor, dim: int, sizes) -> Tensor:
@@ -111,7 +109,7 @@ def unflatten(input: Tensor, dim: int, sizes) -> Tensor:
     s = input._data.shape
     d = normalize_dim(dim, len(s), "unflatten")
     sizes = _infer_shape("unflatten", np.empty(s[d], dtype=np.int8), tuple(sizes))
-    return reshape(input, s[:d] + sizes + s[d + 1:])
+    return reshape(input, s[:d] + sizes + s[d + 1 :])
 
 
 def unsqueeze(input: Tensor, dim: int) -> Tensor:
@@ -157,8 +155,9 @@ def reshape_as(input: Tensor, other: Tensor) -> Tensor:
 
 
 # ---- broadcasting ------------------------------------------------------------------------------
-@defop("expand", saves_inputs=False,
-       formula="{g0} = {gy} summed over the dims that expand added or stretched")
+@defop(
+    "expand", saves_inputs=False, formula="{g0} = {gy} summed over the dims that expand added or stretched"
+)
 def _expand(F, g, xs, out, p, needs):
     return (F.sum_to(g, p[0]),)
 
@@ -275,10 +274,11 @@ def movedim(input: Tensor, source, destination) -> Tensor:
     """Move dims ``source`` to positions ``destination``, keeping the others in order."""
     input = as_tensor(input, "movedim")
     n = input._data.ndim
-    src = [normalize_dim(d, n, "movedim")
-           for d in ((source,) if isinstance(source, int) else source)]
-    dst = [normalize_dim(d, n, "movedim")
-           for d in ((destination,) if isinstance(destination, int) else destination)]
+    src = [normalize_dim(d, n, "movedim") for d in ((source,) if isinstance(source, int) else source)]
+    dst = [
+        normalize_dim(d, n, "movedim")
+        for d in ((destination,) if isinstance(destination, int) else destination)
+    ]
     order = [i for i in range(n) if i not in src]
     for d, s in sorted(zip(dst, src)):
         order.insert(d, s)
@@ -330,5 +330,6 @@ def diagonal(input: Tensor, offset: int = 0, dim1: int = 0, dim2: int = 1) -> Te
     length = max(0, min(moved.shape[-2:]))
     # np.diagonal's view is read-only; a strided view is writable, as torch's is
     out = np.lib.stride_tricks.as_strided(
-        moved, moved.shape[:-2] + (length,), moved.strides[:-2] + (sum(moved.strides[-2:]),))
+        moved, moved.shape[:-2] + (length,), moved.strides[:-2] + (sum(moved.strides[-2:]),)
+    )
     return _view_result(out, _diagonal, input, (x.shape, index))

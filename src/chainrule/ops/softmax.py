@@ -15,16 +15,14 @@ from .creation import to
 __all__ = ["softmax", "log_softmax"]
 
 
-@defop("softmax", saves_out=True, saves_inputs=False,
-       formula="{g0} = {y} * ({gy} - sum({gy} * {y}, dim))")
+@defop("softmax", saves_out=True, saves_inputs=False, formula="{g0} = {y} * ({gy} - sum({gy} * {y}, dim))")
 def _softmax(F, g, xs, out, p, needs):
     axis = p[0]
     gy = g * out
     return (gy - out * F.sum(gy, axis, True),)
 
 
-@defop("log_softmax", saves_out=True, saves_inputs=False,
-       formula="{g0} = {gy} - exp({y}) * sum({gy}, dim)")
+@defop("log_softmax", saves_out=True, saves_inputs=False, formula="{g0} = {gy} - exp({y}) * sum({gy}, dim)")
 def _log_softmax(F, g, xs, out, p, needs):
     axis = p[0]
     return (g - F.exp(out) * F.sum(g, axis, True),)
@@ -36,8 +34,9 @@ _softmax.same_shape = _log_softmax.same_shape = True
 def _prepare(who: str, input: Tensor, dim, dtype) -> tuple[Tensor, np.ndarray, int]:
     input = as_tensor(input, who)
     if dim is None:
-        raise TypeError(f"{who}() missing required argument 'dim' (the dim that sums to one); e.g. "
-                        f"{who}(x, dim=-1)")
+        raise TypeError(
+            f"{who}() missing required argument 'dim' (the dim that sums to one); e.g. {who}(x, dim=-1)"
+        )
     if dtype is not None:
         input = to(input, dtype)
     x = input._data

@@ -37,9 +37,11 @@ topk_op = defop("topk", saves_inputs=False, formula=_SELECT)(_to_indices)
 kthvalue_op = defop("kthvalue", saves_inputs=False, formula=_SELECT)(_to_indices)
 median_dim_op = defop("median_dim", saves_inputs=False, formula=_SELECT)(_to_indices)
 median_dim_op.node_name = "MedianBackward1"  # torch's name for median(x, dim)
-median_op = defop("median", saves_out=True,
-                  formula="{g0} = {gy} * [{x0} == {y}] / count({x0} == {y})  (ties share the gradient)"
-                  )(_spread_ties)
+median_op = defop(
+    "median",
+    saves_out=True,
+    formula="{g0} = {gy} * [{x0} == {y}] / count({x0} == {y})  (ties share the gradient)",
+)(_spread_ties)
 
 
 # ---- helpers ------------------------------------------------------------------------------------
@@ -57,8 +59,9 @@ def _select(op, result_type, input: Tensor, axis: int, order: np.ndarray, keepdi
     """The values at ``order`` (int64 indices along ``axis``, keepdim layout) and the indices."""
     x = input._data
     values = np.take_along_axis(x, order, axis)
-    lanes = [np.arange(n).reshape([-1 if d == i else 1 for d in range(x.ndim)])
-             for i, n in enumerate(x.shape)]
+    lanes = [
+        np.arange(n).reshape([-1 if d == i else 1 for d in range(x.ndim)]) for i, n in enumerate(x.shape)
+    ]
     lanes[axis] = order
     indices = order
     if not keepdim:
@@ -75,14 +78,16 @@ def _scalar(op, result_type, input: Tensor):
 
 def _not_bool(who: str, kernel: str, x: np.ndarray) -> None:
     if x.dtype.kind == "b":
-        raise NotImplementedError(f"\"{kernel}\" not implemented for 'Bool'; {who} needs numbers: "
-                                  "convert first, e.g. x.int()")
+        raise NotImplementedError(
+            f"\"{kernel}\" not implemented for 'Bool'; {who} needs numbers: convert first, e.g. x.int()"
+        )
 
 
 def _nonempty(who: str, x: np.ndarray, axis: int) -> None:
     if x.shape[axis] == 0:
-        raise IndexError(f"{who}(): Expected reduction dim {axis} to have non-zero size (input "
-                         f"shape {shape_str(x.shape)})")
+        raise IndexError(
+            f"{who}(): Expected reduction dim {axis} to have non-zero size (input shape {shape_str(x.shape)})"
+        )
 
 
 # ---- ops ----------------------------------------------------------------------------------------
@@ -111,8 +116,7 @@ def sort(input: Tensor, dim: int = -1, descending: bool = False, *, stable: bool
     return _select(sort_op, return_types.sort, input, axis, _order(x, axis, descending), True)
 
 
-def argsort(input: Tensor, dim: int = -1, descending: bool = False, *,
-            stable: bool = False) -> Tensor:
+def argsort(input: Tensor, dim: int = -1, descending: bool = False, *, stable: bool = False) -> Tensor:
     """The int64 indices that sort ``input`` along ``dim`` (``sort(...).indices``)."""
     input = as_tensor(input, "argsort")
     x = input._data
@@ -148,8 +152,10 @@ def topk(input: Tensor, k: int, dim: int = -1, largest: bool = True, sorted: boo
         raise RuntimeError("topk does not support bool dtypes on CPU; convert first, e.g. x.int()")
     n = x.shape[axis] if x.ndim else 1
     if not 0 <= k <= n:
-        raise RuntimeError(f"topk: selected index k out of range (k={k}, but dim {dim} of the input "
-                           f"of shape {shape_str(x.shape)} has {n} elements)")
+        raise RuntimeError(
+            f"topk: selected index k out of range (k={k}, but dim {dim} of the input "
+            f"of shape {shape_str(x.shape)} has {n} elements)"
+        )
     if x.ndim == 0:  # torch returns the element for k == 0 too
         return _scalar(topk_op, return_types.topk, input)
     order = np.take(_order(x, axis, largest), np.arange(k), axis)
@@ -172,8 +178,10 @@ def kthvalue(input: Tensor, k: int, dim: int = -1, keepdim: bool = False):
         _nonempty("kthvalue", x, axis)
     n = x.shape[axis] if x.ndim else 1
     if not 1 <= k <= n:
-        raise RuntimeError(f"kthvalue(): selected number k out of range for dimension {axis} "
-                           f"(k={k}, but it has {n} elements; k counts from 1)")
+        raise RuntimeError(
+            f"kthvalue(): selected number k out of range for dimension {axis} "
+            f"(k={k}, but it has {n} elements; k counts from 1)"
+        )
     if x.ndim == 0:
         return _scalar(kthvalue_op, return_types.kthvalue, input)
     order = np.take(_order(x, axis, False), [k - 1], axis)

@@ -16,6 +16,7 @@ __all__ = ["erf", "erfc"]
 
 _TWO_OVER_SQRT_PI = 2.0 / math.sqrt(math.pi)
 
+
 def _float(input: Tensor) -> np.ndarray:
     x = input._data
     if x.dtype.kind != "f":

@@ -61,9 +61,14 @@ class _RemovableHandle:
         self.remove()
 
 
-_HOOK_KINDS = ("_optimizer_step_pre_hooks", "_optimizer_step_post_hooks",
-               "_optimizer_state_dict_pre_hooks", "_optimizer_state_dict_post_hooks",
-               "_optimizer_load_state_dict_pre_hooks", "_optimizer_load_state_dict_post_hooks")
+_HOOK_KINDS = (
+    "_optimizer_step_pre_hooks",
+    "_optimizer_step_post_hooks",
+    "_optimizer_state_dict_pre_hooks",
+    "_optimizer_state_dict_post_hooks",
+    "_optimizer_load_state_dict_pre_hooks",
+    "_optimizer_load_state_dict_post_hooks",
+)
 
 
 def _with_step_hooks(step: Callable) -> Callable:
@@ -106,9 +111,16 @@ def add_scaled_(x: np.ndarray, g: np.ndarray, alpha: float) -> None:
     (NumPy makes a temporary and reads and writes twice); small arrays stay in NumPy, where a BLAS
     call's fixed cost would dominate."""
     axpy = _AXPY.get(x.dtype)
-    if (axpy is not None and x.size >= 4096 and type(x) is np.ndarray and type(g) is np.ndarray
-            and g.dtype == x.dtype and g.shape == x.shape and x.flags.c_contiguous
-            and g.flags.c_contiguous):
+    if (
+        axpy is not None
+        and x.size >= 4096
+        and type(x) is np.ndarray
+        and type(g) is np.ndarray
+        and g.dtype == x.dtype
+        and g.shape == x.shape
+        and x.flags.c_contiguous
+        and g.flags.c_contiguous
+    ):
         axpy(g.reshape(-1), x.reshape(-1), a=alpha)  # updates x in place (f2py intent(in,out))
     else:
         x += g * alpha
@@ -147,7 +159,8 @@ def _as_tensor(value) -> Tensor:
 
 def _is_array_like(value) -> bool:
     return isinstance(value, np.ndarray) or (
-        hasattr(value, "__array__") and hasattr(value, "shape") and hasattr(value, "dtype"))
+        hasattr(value, "__array__") and hasattr(value, "shape") and hasattr(value, "dtype")
+    )
 
 
 class Optimizer:
@@ -442,14 +455,17 @@ class Optimizer:
                     f"optimizer's group: group {i} has {len(s['params'])} parameters in the state dict "
                     f"and {len(g['params'])} in this {type(self).__name__}"
                 )
-        id_map = dict(zip(chain.from_iterable(g["params"] for g in saved_groups),
-                          chain.from_iterable(g["params"] for g in groups)))
+        id_map = dict(
+            zip(
+                chain.from_iterable(g["params"] for g in saved_groups),
+                chain.from_iterable(g["params"] for g in groups),
+            )
+        )
 
         def cast(param: Tensor, value, key=None):
             if isinstance(value, Tensor) or _is_array_like(value):
                 value = _as_tensor(value)
-                if key != "step" and param._data.dtype.kind == "f" \
-                        and value._data.dtype != param._data.dtype:
+                if key != "step" and param._data.dtype.kind == "f" and value._data.dtype != param._data.dtype:
                     value = wrap(value._data.astype(param._data.dtype))
                 return value
             if isinstance(value, dict):
@@ -515,4 +531,3 @@ def check_lr(lr) -> None:
         raise ValueError("Tensor lr must be 1-element")
     if not 0.0 <= lr:
         raise ValueError(f"Invalid learning rate: {lr} (it must be >= 0)")
-

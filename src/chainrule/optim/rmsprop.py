@@ -57,10 +57,20 @@ class RMSprop(Optimizer):
     ``grad_avg`` (centered), as in torch.
     """
 
-    def __init__(self, params, lr: float | Tensor = 1e-2, alpha: float = 0.99, eps: float = 1e-8,
-                 weight_decay: float = 0, momentum: float = 0, centered: bool = False,
-                 capturable: bool = False, foreach: bool | None = None, maximize: bool = False,
-                 differentiable: bool = False) -> None:
+    def __init__(
+        self,
+        params,
+        lr: float | Tensor = 1e-2,
+        alpha: float = 0.99,
+        eps: float = 1e-8,
+        weight_decay: float = 0,
+        momentum: float = 0,
+        centered: bool = False,
+        capturable: bool = False,
+        foreach: bool | None = None,
+        maximize: bool = False,
+        differentiable: bool = False,
+    ) -> None:
         check_lr(lr)
         check_nonnegative("epsilon value", eps)
         check_nonnegative("momentum value", momentum)
@@ -68,15 +78,25 @@ class RMSprop(Optimizer):
         check_nonnegative("alpha value", alpha)
         no_capturable("RMSprop", capturable)
         no_differentiable("RMSprop", differentiable)
-        defaults = {"lr": lr, "momentum": momentum, "alpha": alpha, "eps": eps, "centered": centered,
-                    "weight_decay": weight_decay, "capturable": capturable, "foreach": foreach,
-                    "maximize": maximize, "differentiable": differentiable}
+        defaults = {
+            "lr": lr,
+            "momentum": momentum,
+            "alpha": alpha,
+            "eps": eps,
+            "centered": centered,
+            "weight_decay": weight_decay,
+            "capturable": capturable,
+            "foreach": foreach,
+            "maximize": maximize,
+            "differentiable": differentiable,
+        }
         super().__init__(params, defaults)
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         super().__setstate__(state)
-        self._group_defaults(momentum=0, centered=False, foreach=None, maximize=False,
-                             differentiable=False, capturable=False)
+        self._group_defaults(
+            momentum=0, centered=False, foreach=None, maximize=False, differentiable=False, capturable=False
+        )
         tensor_step_states(self)
 
     def step(self, closure: Callable[[], Any] | None = None):

@@ -66,7 +66,8 @@ class _Frame:
                 raise CheckpointError(
                     "torch.utils.checkpoint: the recomputation saved fewer tensors than the "
                     f"original forward pass (none at position {handle.index}); the checkpointed "
-                    "function must run the same ops each time it is called.")
+                    "function must run the same ops each time it is called."
+                )
         return t
 
     def _recompute(self) -> None:
@@ -88,14 +89,16 @@ class _Frame:
                 raise CheckpointError(
                     "torch.utils.checkpoint: trying to save more tensors during recomputation "
                     f"than during the original forward pass ({len(self.handles)}); the "
-                    "checkpointed function must run the same ops each time it is called.")
+                    "checkpointed function must run the same ops each time it is called."
+                )
             if self.check and (t._data.shape, t._data.dtype) != self.metas[i]:
                 shape, dtype = self.metas[i]
                 raise CheckpointError(
                     "torch.utils.checkpoint: Recomputed values for the following tensors have "
                     f"different metadata than during the forward pass.\ntensor at position {i}:\n"
                     f"saved metadata: {{'shape': {tuple(shape)}, 'dtype': {dtype}}}\nrecomputed "
-                    f"metadata: {{'shape': {tuple(t._data.shape)}, 'dtype': {t._data.dtype}}}")
+                    f"metadata: {{'shape': {tuple(t._data.shape)}, 'dtype': {t._data.dtype}}}"
+                )
             if self.handles[i]() is not None:  # its node is alive and will ask for it
                 # the tensor itself, not a detached copy: an in-place op later in the function
                 # may swap its memory for a copy of the old value (see ops/inplace.py)
@@ -117,7 +120,8 @@ class _Frame:
             raise CheckpointError(
                 f"torch.utils.checkpoint: A different number of tensors was saved during the "
                 f"original forward and recomputation.\nNumber of tensors saved during forward: "
-                f"{len(self.handles)}\nNumber of tensors saved during recomputation: {count[0]}.")
+                f"{len(self.handles)}\nNumber of tensors saved during recomputation: {count[0]}."
+            )
 
 
 def _identity(x):
@@ -130,10 +134,17 @@ def _is_tensor(x) -> bool:
     return isinstance(x, Tensor)
 
 
-def checkpoint(function: Callable, *args: Any, use_reentrant: bool | None = False,
-               preserve_rng_state: bool = True, context_fn: Callable | None = None,
-               determinism_check: str = "default", debug: bool = False, early_stop: bool = True,
-               **kwargs: Any) -> Any:
+def checkpoint(
+    function: Callable,
+    *args: Any,
+    use_reentrant: bool | None = False,
+    preserve_rng_state: bool = True,
+    context_fn: Callable | None = None,
+    determinism_check: str = "default",
+    debug: bool = False,
+    early_stop: bool = True,
+    **kwargs: Any,
+) -> Any:
     """Run ``function(*args, **kwargs)`` without keeping its activations for backward; backward
     runs it again to get them (``torch.utils.checkpoint.checkpoint``).
 
@@ -161,13 +172,15 @@ def checkpoint(function: Callable, *args: Any, use_reentrant: bool | None = Fals
     >>> y = checkpoint(block, x, use_reentrant=False)   # block's activations are recomputed
     """
     if determinism_check not in ("default", "none"):
-        raise ValueError("determinism_check should be one of ['default', 'none'], but got "
-                         f"{determinism_check!r}")
+        raise ValueError(
+            f"determinism_check should be one of ['default', 'none'], but got {determinism_check!r}"
+        )
     if debug:
         raise NotImplementedError("checkpoint: debug=True is not supported")
     if use_reentrant and (context_fn is not None or kwargs):
-        raise ValueError("Passing `context_fn` or `debug` or keyword arguments is only supported "
-                         "when use_reentrant=False.")
+        raise ValueError(
+            "Passing `context_fn` or `debug` or keyword arguments is only supported when use_reentrant=False."
+        )
     if not GRAD.enabled:  # nothing is saved: nothing to recompute
         return function(*args, **kwargs)
     forward_context, recompute_context = context_fn() if context_fn is not None else (None, None)
@@ -195,8 +208,13 @@ def checkpoint(function: Callable, *args: Any, use_reentrant: bool | None = Fals
             return function(*args, **kwargs)
 
 
-def checkpoint_sequential(functions: Iterable[Callable], segments: int, input: Any,
-                          use_reentrant: bool | None = False, **kwargs: Any) -> Any:
+def checkpoint_sequential(
+    functions: Iterable[Callable],
+    segments: int,
+    input: Any,
+    use_reentrant: bool | None = False,
+    **kwargs: Any,
+) -> Any:
     """Run ``functions`` (a Sequential or a list of modules / callables) one after the other in
     ``segments`` chunks, all but the last checkpointed
     (``torch.utils.checkpoint.checkpoint_sequential``).
@@ -228,6 +246,5 @@ def checkpoint_sequential(functions: Iterable[Callable], segments: int, input: A
     end = -1
     for start in range(0, size * (segments - 1), size):  # the last chunk is not checkpointed
         end = start + size - 1
-        input = checkpoint(run(start, end), input, use_reentrant=use_reentrant,
-                           preserve_rng_state=preserve)
+        input = checkpoint(run(start, end), input, use_reentrant=use_reentrant, preserve_rng_state=preserve)
     return run(end + 1, len(functions) - 1)(input)

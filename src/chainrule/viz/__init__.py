@@ -7,5 +7,14 @@ backward pass and records each step: upstream gradient x local derivative -> dow
 from .draw import DotNotFoundError, draw
 from .explain import Contribution, Downstream, Explanation, LeafGrad, Step, TensorInfo, explain
 
-__all__ = ["draw", "explain", "DotNotFoundError", "Explanation", "Step", "Downstream", "Contribution",
-           "LeafGrad", "TensorInfo"]
+__all__ = [
+    "draw",
+    "explain",
+    "DotNotFoundError",
+    "Explanation",
+    "Step",
+    "Downstream",
+    "Contribution",
+    "LeafGrad",
+    "TensorInfo",
+]

@@ -106,8 +106,9 @@ class Graph:
         return [v for v in self.vertices if v.kind in ("leaf", "parameter")]
 
 
-def _name_map(names: Mapping | None, params: Mapping | None, who: str,
-              tensors: dict[int, Tensor]) -> dict[int, tuple[str, bool]]:
+def _name_map(
+    names: Mapping | None, params: Mapping | None, who: str, tensors: dict[int, Tensor]
+) -> dict[int, tuple[str, bool]]:
     """id of the vertex object (a tensor's grad_fn, or the leaf itself) -> (name, is a parameter).
     ``names`` wins over ``params`` for a tensor named by both. ``tensors`` gets, per vertex
     object, the tensor the user handed in."""
@@ -116,8 +117,10 @@ def _name_map(names: Mapping | None, params: Mapping | None, who: str,
         if mapping is None:
             continue
         if not isinstance(mapping, Mapping):
-            raise TypeError(f"{who}: {label} must be a dict of name -> Tensor (e.g. "
-                            f"dict(model.named_parameters())), got {type(mapping).__name__}")
+            raise TypeError(
+                f"{who}: {label} must be a dict of name -> Tensor (e.g. "
+                f"dict(model.named_parameters())), got {type(mapping).__name__}"
+            )
         for name, t in mapping.items():
             if not isinstance(t, Tensor):
                 raise TypeError(f"{who}: {label}[{name!r}] is a {type(t).__name__}, not a Tensor")
@@ -167,8 +170,13 @@ def _forward_order(root_objs: list, kids_of: dict[int, list]) -> list:
     return order
 
 
-def walk(roots: Iterable[Tensor], names: Mapping | None = None, params: Mapping | None = None,
-         root_name: str | None = None, who: str = "draw") -> Graph:
+def walk(
+    roots: Iterable[Tensor],
+    names: Mapping | None = None,
+    params: Mapping | None = None,
+    root_name: str | None = None,
+    who: str = "draw",
+) -> Graph:
     """Collect and name the graph that produced ``roots``.
 
     ``root_name`` names the first root when the user did not (explain calls its loss "l").
@@ -310,16 +318,23 @@ def short_value(a, digits: int = 4, max_items: int = 6, one_line: bool = True) -
     """A number or an array, briefly: ``0.5``, ``[0.1, -0.2]``, ``[[1, ..., 2], ..., [3, ..., 4]]``
     (arrays of more than ``max_items`` elements show their corners only)."""
     if isinstance(a, tuple):  # a multi-output Function's gradients, one per output
-        return "(" + ", ".join("None" if x is None else short_value(x, digits, max_items, one_line)
-                               for x in a) + ")"
+        return (
+            "("
+            + ", ".join("None" if x is None else short_value(x, digits, max_items, one_line) for x in a)
+            + ")"
+        )
     a = np.asarray(a)
     if a.size == 1 and a.ndim <= 1:
         return _num(a.reshape(()).item(), digits)
     edge = 3 if a.ndim == 1 else max(1, min(3, max_items // (2 * a.ndim)))
-    text = np.array2string(a, separator=", ", threshold=max_items, edgeitems=edge,
-                           max_line_width=10**6 if one_line else 100,
-                           formatter={"float_kind": lambda x: _num(x, digits),
-                                      "int_kind": str, "bool": str})
+    text = np.array2string(
+        a,
+        separator=", ",
+        threshold=max_items,
+        edgeitems=edge,
+        max_line_width=10**6 if one_line else 100,
+        formatter={"float_kind": lambda x: _num(x, digits), "int_kind": str, "bool": str},
+    )
     return " ".join(text.split()) if one_line else text
 
 

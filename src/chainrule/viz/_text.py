@@ -12,8 +12,16 @@ import textwrap
 from ._graph import shape_text, short_value
 from .formulas import grad_symbol
 
-__all__ = ["to_text", "to_markdown", "step_cells", "leaf_cells", "parts_text", "downstream_lines",
-           "STEP_HEAD", "LEAF_HEAD"]
+__all__ = [
+    "to_text",
+    "to_markdown",
+    "step_cells",
+    "leaf_cells",
+    "parts_text",
+    "downstream_lines",
+    "STEP_HEAD",
+    "LEAF_HEAD",
+]
 
 STEP_HEAD = ("#", "node", "upstream", "local rule", "downstream")
 LEAF_HEAD = ("leaf", "shape", "gradient (= .grad after loss.backward())", "sum of")
@@ -33,8 +41,7 @@ def downstream_lines(expl, d, digits: int = 4) -> list[str]:
     lines = [f"{grad_symbol(expl.loss_name, d.input.name)} = {short_value(d.grad, digits)}"]
     if d.broadcast:
         dims = ", ".join(str(i) for i in d.summed_dims)
-        lines.append(f"  summed over dim {dims}: {shape_text(d.local_shape)} -> "
-                     f"{shape_text(d.input.shape)}")
+        lines.append(f"  summed over dim {dims}: {shape_text(d.local_shape)} -> {shape_text(d.input.shape)}")
     return lines
 
 
@@ -47,36 +54,44 @@ def step_cells(expl, step, digits: int = 4) -> dict[str, list[str]]:
     if len(rules) != len(step.downstream) or not rules:
         rules = [step.formula]
     down = [line for d in step.downstream for line in downstream_lines(expl, d, digits)]
-    return {"#": [str(step.index + 1)],
-            "node": [step.node_name, f"-> {step.output.name} {shape_text(step.output.shape)}"],
-            "upstream": up, "local rule": rules, "downstream": down or ["(no input needs a gradient)"]}
+    return {
+        "#": [str(step.index + 1)],
+        "node": [step.node_name, f"-> {step.output.name} {shape_text(step.output.shape)}"],
+        "upstream": up,
+        "local rule": rules,
+        "downstream": down or ["(no input needs a gradient)"],
+    }
 
 
 def leaf_cells(lg, digits: int = 4) -> dict[str, list[str]]:
     value = "unused: None" if lg.grad is None else short_value(lg.grad, digits)
     parts = parts_text(lg.parts, digits) if len(lg.parts) > 1 else ""
-    return {"leaf": [lg.tensor.name], "shape": [shape_text(lg.tensor.shape)],
-            LEAF_HEAD[2]: [value], "sum of": [parts]}
+    return {
+        "leaf": [lg.tensor.name],
+        "shape": [shape_text(lg.tensor.shape)],
+        LEAF_HEAD[2]: [value],
+        "sum of": [parts],
+    }
 
 
 def _title(expl) -> str:
-    return (f"Backward pass of {expl.loss_name} = {short_value(expl.loss_value, 6)}: {len(expl.steps)} "
-            "steps, in the order backward runs them; each is upstream x local rule -> downstream")
+    return (
+        f"Backward pass of {expl.loss_name} = {short_value(expl.loss_value, 6)}: {len(expl.steps)} "
+        "steps, in the order backward runs them; each is upstream x local rule -> downstream"
+    )
 
 
 def _wrap(lines: list[str], width: int) -> list[str]:
     out = []
     for line in lines:
-        out.extend(textwrap.wrap(line, width, subsequent_indent="    ", break_on_hyphens=False)
-                   or [""])
+        out.extend(textwrap.wrap(line, width, subsequent_indent="    ", break_on_hyphens=False) or [""])
     return out
 
 
 def _table(head: tuple, rows: list[dict[str, list[str]]], widths: dict[str, int]) -> list[str]:
     rows = [{k: _wrap(v, widths.get(k, 1000)) for k, v in r.items()} for r in rows]
     w = {k: max([len(k)] + [len(line) for r in rows for line in r[k]]) for k in head}
-    lines = ["  ".join(k.ljust(w[k]) for k in head).rstrip(),
-             "  ".join("-" * w[k] for k in head)]
+    lines = ["  ".join(k.ljust(w[k]) for k in head).rstrip(), "  ".join("-" * w[k] for k in head)]
     for r in rows:
         for i in range(max(len(r[k]) for k in head)):
             cells = [(r[k][i] if i < len(r[k]) else "").ljust(w[k]) for k in head]
@@ -89,8 +104,7 @@ def to_text(expl) -> str:
     lines = [_title(expl), ""]
     lines += _table(STEP_HEAD, [step_cells(expl, s) for s in expl.steps], _WIDTH)
     lines += ["", "Leaf gradients (what loss.backward() puts in .grad):", ""]
-    lines += _table(LEAF_HEAD, [leaf_cells(lg) for lg in expl.leaves],
-                    {LEAF_HEAD[2]: 60, "sum of": 70})
+    lines += _table(LEAF_HEAD, [leaf_cells(lg) for lg in expl.leaves], {LEAF_HEAD[2]: 60, "sum of": 70})
     return "\n".join(lines)
 
 
@@ -100,13 +114,17 @@ def _md_cell(lines: list[str]) -> str:
 
 def to_markdown(expl) -> str:
     """GitHub-flavoured Markdown: a heading and two tables (steps, leaf gradients)."""
-    out = [f"**{_title(expl)}**", "", "| " + " | ".join(STEP_HEAD) + " |",
-           "|" + "---|" * len(STEP_HEAD)]
+    out = [f"**{_title(expl)}**", "", "| " + " | ".join(STEP_HEAD) + " |", "|" + "---|" * len(STEP_HEAD)]
     for s in expl.steps:
         cells = step_cells(expl, s)
         out.append("| " + " | ".join(_md_cell(cells[k]) for k in STEP_HEAD) + " |")
-    out += ["", "**Leaf gradients** (what `loss.backward()` puts in `.grad`)", "",
-            "| " + " | ".join(LEAF_HEAD) + " |", "|" + "---|" * len(LEAF_HEAD)]
+    out += [
+        "",
+        "**Leaf gradients** (what `loss.backward()` puts in `.grad`)",
+        "",
+        "| " + " | ".join(LEAF_HEAD) + " |",
+        "|" + "---|" * len(LEAF_HEAD),
+    ]
     for lg in expl.leaves:
         cells = leaf_cells(lg)
         out.append("| " + " | ".join(_md_cell(cells[k]) for k in LEAF_HEAD) + " |")

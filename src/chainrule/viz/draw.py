@@ -26,8 +26,10 @@ NOT_KEPT = "value not saved for backward"
 #: ... and of one that a node had saved, until backward freed it
 FREED = "value freed by backward"
 
-INSTALL_DOT = ("Install Graphviz: `apt install graphviz` (Debian, Ubuntu), `brew install graphviz` "
-               "(macOS), or `conda install -c conda-forge graphviz`")
+INSTALL_DOT = (
+    "Install Graphviz: `apt install graphviz` (Debian, Ubuntu), `brew install graphviz` "
+    "(macOS), or `conda install -c conda-forge graphviz`"
+)
 INSTALL_GRAPHVIZ_PY = "pip install 'chainrule[viz]' (or: pip install graphviz)"
 
 _STYLE = {  # fill colours: ops grey, leaves blue, outputs green, constants hollow
@@ -37,8 +39,13 @@ _STYLE = {  # fill colours: ops grey, leaves blue, outputs green, constants holl
     "constant": {"shape": "box", "style": "dashed", "color": "#909090", "fontcolor": "#505050"},
     "output": {"shape": "box", "style": "filled", "fillcolor": "#cdebc9", "color": "#3c8a3c"},
 }
-_SCALAR_OPS = {"mul_scalar": "{x} * {c}", "add_scalar": "{x} + {c}", "sub_scalar": "{x} - {c}",
-               "rsub_scalar": "{c} - {x}", "div_scalar": "{x} / {c}"}
+_SCALAR_OPS = {
+    "mul_scalar": "{x} * {c}",
+    "add_scalar": "{x} + {c}",
+    "sub_scalar": "{x} - {c}",
+    "rsub_scalar": "{c} - {x}",
+    "div_scalar": "{x} / {c}",
+}
 
 if graphviz is not None:
 
@@ -51,9 +58,11 @@ if graphviz is not None:
 
         def __init__(self, what: str, cmd) -> None:
             RuntimeError.__init__(
-                self, f"draw: {what} needs Graphviz's `dot` program, which was not found on PATH "
+                self,
+                f"draw: {what} needs Graphviz's `dot` program, which was not found on PATH "
                 f"(failed to execute {cmd!r}). {INSTALL_DOT}. The graph's DOT text is in `.source` "
-                "meanwhile.")
+                "meanwhile.",
+            )
 
     class ChainGraph(graphviz.Digraph):
         """A ``graphviz.Digraph`` whose rendering errors say how to install ``dot``."""
@@ -92,8 +101,9 @@ def _cmd_of(e: Exception) -> str:
     return text.split(",")[0].removeprefix("failed to execute ").strip() or "dot"
 
 
-def draw(*tensors: Tensor, params: Mapping | None = None, show_values: bool = False,
-         names: Mapping | None = None):
+def draw(
+    *tensors: Tensor, params: Mapping | None = None, show_values: bool = False, names: Mapping | None = None
+):
     """The computation graph that produced ``tensors``, as a ``graphviz.Digraph``.
 
     Parameters
@@ -126,10 +136,12 @@ def draw(*tensors: Tensor, params: Mapping | None = None, show_values: bool = Fa
 
 def to_digraph(g: Graph, show_values: bool = False):
     """The Digraph of an already walked graph (explain reuses the walk for its page)."""
-    dot = ChainGraph(name="chainrule", graph_attr={"rankdir": "TB", "nodesep": "0.3",
-                                                   "ranksep": "0.35"},
-                     node_attr={"fontname": "Helvetica", "fontsize": "11", "margin": "0.12,0.05"},
-                     edge_attr={"color": "#505050", "arrowsize": "0.7"})
+    dot = ChainGraph(
+        name="chainrule",
+        graph_attr={"rankdir": "TB", "nodesep": "0.3", "ranksep": "0.35"},
+        node_attr={"fontname": "Helvetica", "fontsize": "11", "margin": "0.12,0.05"},
+        edge_attr={"color": "#505050", "arrowsize": "0.7"},
+    )
     for v in g.vertices:
         dot.node(v.id, _label(v, show_values), id=v.id, **_STYLE[v.kind])
     for v in g.vertices:
@@ -193,8 +205,7 @@ def _saved(v: Vertex) -> str:
         return "saved " + ", ".join(what) + ": freed by backward" if what else ""
     ctx = node.params[0] if node.params else None
     if isinstance(ctx, FunctionCtx) and ctx._saved:
-        what.append(f"{len(ctx._saved)} tensor{'s' if len(ctx._saved) > 1 else ''} "
-                    "(ctx.save_for_backward)")
+        what.append(f"{len(ctx._saved)} tensor{'s' if len(ctx._saved) > 1 else ''} (ctx.save_for_backward)")
     return "saves for backward: " + ", ".join(what) if what else ""
 
 

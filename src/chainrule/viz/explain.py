@@ -138,23 +138,29 @@ class Explanation:
         for s in self.steps:
             if s.output.name == name:
                 return s
-        raise KeyError(f"Explanation.step: no step produced a tensor named {name!r}; the outputs "
-                       f"are {[s.output.name for s in self.steps]}")
+        raise KeyError(
+            f"Explanation.step: no step produced a tensor named {name!r}; the outputs "
+            f"are {[s.output.name for s in self.steps]}"
+        )
 
     def leaf(self, name: str) -> LeafGrad:
         """The final gradient of the leaf called ``name``."""
         for lg in self.leaves:
             if lg.tensor.name == name:
                 return lg
-        raise KeyError(f"Explanation.leaf: no leaf named {name!r}; the leaves are "
-                       f"{[lg.tensor.name for lg in self.leaves]}")
+        raise KeyError(
+            f"Explanation.leaf: no leaf named {name!r}; the leaves are "
+            f"{[lg.tensor.name for lg in self.leaves]}"
+        )
 
     def __len__(self) -> int:
         return len(self.steps)
 
     def __repr__(self) -> str:
-        return (f"<Explanation of {self.loss_name} = {self.loss_value:.6g}: {len(self.steps)} steps, "
-                f"{len(self.leaves)} leaves>")
+        return (
+            f"<Explanation of {self.loss_name} = {self.loss_value:.6g}: {len(self.steps)} steps, "
+            f"{len(self.leaves)} leaves>"
+        )
 
     def __str__(self) -> str:
         return to_text(self)
@@ -228,8 +234,9 @@ class _Explainer:
             out = TensorInfo(v.name, tuple(g.shape), g.dtype.name, "intermediate", v.id)
         else:
             out = self.info(v)
-        wanted = [i for i, (e, gx) in enumerate(zip(node.edges, input_grads))
-                  if e is not None and gx is not None]
+        wanted = [
+            i for i, (e, gx) in enumerate(zip(node.edges, input_grads)) if e is not None and gx is not None
+        ]
         fitted_grads = {}
         for i in wanted:
             local = _copy(input_grads[i])
@@ -244,16 +251,35 @@ class _Explainer:
                 fitted, dims = local, ()
             fitted_grads[i] = (local, fitted, dims)
         inputs = [self.info(src) for src in v.inputs]
-        formula, parts = local_rule(node, v.name, [t.name for t in inputs], wanted, self.loss_name,
-                                    [t.shape for t in inputs], out.shape)
+        formula, parts = local_rule(
+            node,
+            v.name,
+            [t.name for t in inputs],
+            wanted,
+            self.loss_name,
+            [t.shape for t in inputs],
+            out.shape,
+        )
         downstream = []
         for i in wanted:
             local, fitted, dims = fitted_grads[i]
             downstream.append(Downstream(inputs[i], i, parts.get(i, ""), local, fitted, dims))
             self.parts.setdefault(id(node.edges[i]), []).append(Contribution(index, fitted))
         received = tuple(self.parts.pop(id(node), ()))
-        self.steps.append(Step(index, node.op.node_name, node.op.name, v.id, out, tuple(inputs), g,
-                               received, formula, tuple(downstream)))
+        self.steps.append(
+            Step(
+                index,
+                node.op.node_name,
+                node.op.name,
+                v.id,
+                out,
+                tuple(inputs),
+                g,
+                received,
+                formula,
+                tuple(downstream),
+            )
+        )
 
 
 def _copy(x):
@@ -282,8 +308,9 @@ def _input_meta(node, i: int, local: np.ndarray) -> tuple:
 def _summed_dims(local_shape: tuple, shape: tuple) -> tuple:
     """The dims of the local gradient that un-broadcasting sums over (as ``sum_to`` does)."""
     lead = len(local_shape) - len(shape)
-    return tuple(range(lead)) + tuple(i + lead for i, n in enumerate(shape)
-                                      if n == 1 and local_shape[i + lead] != 1)
+    return tuple(range(lead)) + tuple(
+        i + lead for i, n in enumerate(shape) if n == 1 and local_shape[i + lead] != 1
+    )
 
 
 def explain(loss: Tensor, params: Mapping | None = None, *, names: Mapping | None = None) -> Explanation:
@@ -313,16 +340,22 @@ def explain(loss: Tensor, params: Mapping | None = None, *, names: Mapping | Non
     if not isinstance(loss, Tensor):
         raise TypeError(f"explain: loss must be a Tensor, got {type(loss).__name__}")
     if loss.grad_fn is None:
-        raise RuntimeError("explain: loss has no graph (it is a leaf or was computed without grad); "
-                           "compute it from tensors with requires_grad=True, outside no_grad()")
+        raise RuntimeError(
+            "explain: loss has no graph (it is a leaf or was computed without grad); "
+            "compute it from tensors with requires_grad=True, outside no_grad()"
+        )
     if loss.numel() != 1:
-        raise RuntimeError(f"explain: loss must have one element, got shape {list(loss.shape)}; "
-                           "reduce it first, e.g. loss.sum() or loss.mean()")
+        raise RuntimeError(
+            f"explain: loss must have one element, got shape {list(loss.shape)}; "
+            "reduce it first, e.g. loss.sum() or loss.mean()"
+        )
     graph = walk([loss], names, params, root_name="l", who="explain")
     ops = graph.ops()
     if any(v.obj.inputs is None for v in ops):
-        raise RuntimeError("explain: the graph behind loss was freed by an earlier backward(); "
-                           "run the forward pass again (or pass retain_graph=True to that backward)")
+        raise RuntimeError(
+            "explain: the graph behind loss was freed by an earlier backward(); "
+            "run the forward pass again (or pass retain_graph=True to that backward)"
+        )
     loss_vertex = graph.of(loss.grad_fn)
     ex = _Explainer(graph, loss_vertex.name)
     seed = np.ones_like(loss._data)
@@ -338,8 +371,15 @@ def explain(loss: Tensor, params: Mapping | None = None, *, names: Mapping | Non
     finally:  # put back what was there (another observer, or None)
         for node, rec in recorders:
             _unhook(node, rec)
-    leaf_grads = [LeafGrad(ex.info(v), None if gr is None else np.array(gr._data, copy=True),
-                           tuple(ex.parts.get(id(v.obj), ()))) for v, gr in zip(leaves, grads)]
+    leaf_grads = [
+        LeafGrad(
+            ex.info(v),
+            None if gr is None else np.array(gr._data, copy=True),
+            tuple(ex.parts.get(id(v.obj), ())),
+        )
+        for v, gr in zip(leaves, grads)
+    ]
     graph_obj = to_digraph(graph) if graphviz is not None else None  # drawn now: .grad_fn may go
-    return Explanation(loss_vertex.name, float(loss._data.reshape(())), ex.steps, leaf_grads,
-                       graph_obj, graph.vertices)
+    return Explanation(
+        loss_vertex.name, float(loss._data.reshape(())), ex.steps, leaf_grads, graph_obj, graph.vertices
+    )

@@ -21,11 +21,23 @@ def grad_symbol(loss: str, name: str) -> str:
     return f"d{loss}/d{name}"
 
 
-def fields_for(node, out_name: str, in_names: list[str], loss: str, in_shapes: list[tuple] | None = None,
-               out_shape: tuple | None = None) -> dict[str, str]:
+def fields_for(
+    node,
+    out_name: str,
+    in_names: list[str],
+    loss: str,
+    in_shapes: list[tuple] | None = None,
+    out_shape: tuple | None = None,
+) -> dict[str, str]:
     """The placeholders of ``node``'s formula (see ``Op``), filled with these tensors' names."""
-    fields = {"gy": grad_symbol(loss, out_name), "y": out_name, "c": "c", "alpha": "", "n": "n",
-              "shape0": shape_text(in_shapes[0]) if in_shapes else f"{in_names[0]}.shape"}
+    fields = {
+        "gy": grad_symbol(loss, out_name),
+        "y": out_name,
+        "c": "c",
+        "alpha": "",
+        "n": "n",
+        "shape0": shape_text(in_shapes[0]) if in_shapes else f"{in_names[0]}.shape",
+    }
     for i, name in enumerate(in_names):
         fields[f"x{i}"] = name
         fields[f"g{i}"] = grad_symbol(loss, name)
@@ -40,9 +52,15 @@ def fields_for(node, out_name: str, in_names: list[str], loss: str, in_shapes: l
     return fields
 
 
-def local_rule(node, out_name: str, in_names: list[str], wanted: list[int], loss: str,
-               in_shapes: list[tuple] | None = None,
-               out_shape: tuple | None = None) -> tuple[str, dict[int, str]]:
+def local_rule(
+    node,
+    out_name: str,
+    in_names: list[str],
+    wanted: list[int],
+    loss: str,
+    in_shapes: list[tuple] | None = None,
+    out_shape: tuple | None = None,
+) -> tuple[str, dict[int, str]]:
     """The rule of one backward step.
 
     Returns the whole formula (the parts joined by ",  ") and, per input position in ``wanted``
@@ -56,6 +74,7 @@ def local_rule(node, out_name: str, in_names: list[str], wanted: list[int], loss
     parts = {}
     for i in wanted:
         text = op.render(i, dict(fields, xi=in_names[i], gi=fields[f"g{i}"]))
-        parts[i] = text or (f"{fields[f'g{i}']} = the vector-Jacobian product of {op.node_name} "
-                            f"with {fields['gy']}")
+        parts[i] = text or (
+            f"{fields[f'g{i}']} = the vector-Jacobian product of {op.node_name} with {fields['gy']}"
+        )
     return ",  ".join(parts.values()), parts

@@ -38,8 +38,9 @@ def _static(name: str) -> str:
 def _svg(expl) -> tuple[str | None, str]:
     """The graph as inline SVG, or (None, why not)."""
     if expl.graph is None:
-        return None, ("The graphviz Python package is missing, so the graph is shown as a list: "
-                      f"{INSTALL_GRAPHVIZ_PY}.")
+        return None, (
+            f"The graphviz Python package is missing, so the graph is shown as a list: {INSTALL_GRAPHVIZ_PY}."
+        )
     try:
         svg = expl.graph.pipe(format="svg", encoding="utf-8")
     except DotNotFoundError:
@@ -69,28 +70,46 @@ def _step_data(expl, s) -> dict:
         note = "\n".join(line.strip() for line in downstream_lines(expl, d)[1:])
         if d.rule and len(s.downstream) > 1:  # which part of the formula made this one
             note = d.rule + ("\n" + note if note else "")
-        down.append({"name": d.input.name, "symbol": grad_symbol(expl.loss_name, d.input.name),
-                     "value": panel_value(d.grad), "note": note, "target": d.input.graph_id,
-                     "edge": f"e-{d.input.graph_id}-{s.graph_id}-{d.position}"})
+        down.append(
+            {
+                "name": d.input.name,
+                "symbol": grad_symbol(expl.loss_name, d.input.name),
+                "value": panel_value(d.grad),
+                "note": note,
+                "target": d.input.graph_id,
+                "edge": f"e-{d.input.graph_id}-{s.graph_id}-{d.position}",
+            }
+        )
     parts = ""
     if s.fan_out:
-        parts = (f"{s.output.name} feeds {len(s.upstream_parts)} ops; their gradients add up: "
-                 + parts_text(s.upstream_parts, _DIGITS))
+        parts = f"{s.output.name} feeds {len(s.upstream_parts)} ops; their gradients add up: " + parts_text(
+            s.upstream_parts, _DIGITS
+        )
     ins = ", ".join(f"{t.name} {shape_text(t.shape)}" for t in s.inputs)
-    return {"id": s.graph_id, "node": s.node_name, "op": s.op,
-            "output": f"computed {s.output.name} {shape_text(s.output.shape)} from {ins}",
-            "upstream_symbol": grad_symbol(expl.loss_name, s.output.name),
-            "upstream_value": panel_value(s.upstream), "upstream_parts": parts,
-            "formula": s.formula, "downstream": down}
+    return {
+        "id": s.graph_id,
+        "node": s.node_name,
+        "op": s.op,
+        "output": f"computed {s.output.name} {shape_text(s.output.shape)} from {ins}",
+        "upstream_symbol": grad_symbol(expl.loss_name, s.output.name),
+        "upstream_value": panel_value(s.upstream),
+        "upstream_parts": parts,
+        "formula": s.formula,
+        "downstream": down,
+    }
 
 
 def _table(head, rows, table_id: str, step_rows: bool = False) -> str:
-    out = [f'<table id="{table_id}"><thead><tr>'
-           + "".join(f"<th>{html.escape(h)}</th>" for h in head) + "</tr></thead><tbody>"]
+    out = [
+        f'<table id="{table_id}"><thead><tr>'
+        + "".join(f"<th>{html.escape(h)}</th>" for h in head)
+        + "</tr></thead><tbody>"
+    ]
     for i, r in enumerate(rows):
         attr = f' data-step="{i}"' if step_rows else ""
-        out.append(f"<tr{attr}>" + "".join(f"<td>{html.escape(chr(10).join(r[h]))}</td>" for h in head)
-                   + "</tr>")
+        out.append(
+            f"<tr{attr}>" + "".join(f"<td>{html.escape(chr(10).join(r[h]))}</td>" for h in head) + "</tr>"
+        )
     out.append("</tbody></table>")
     return "\n".join(out)
 
@@ -98,8 +117,11 @@ def _table(head, rows, table_id: str, step_rows: bool = False) -> str:
 def page_html(expl) -> str:
     """The whole page as a string."""
     svg, why = _svg(expl)
-    graph = svg if svg is not None else (f'<p class="warning" id="graph-missing">{html.escape(why)}</p>\n'
-                                         + _graph_list(expl))
+    graph = (
+        svg
+        if svg is not None
+        else (f'<p class="warning" id="graph-missing">{html.escape(why)}</p>\n' + _graph_list(expl))
+    )
     data = {"loss": expl.loss_name, "steps": [_step_data(expl, s) for s in expl.steps]}
     # "<" escaped: the JSON sits inside a <script> element
     blob = json.dumps(data, ensure_ascii=False).replace("<", "\\u003c")

@@ -27,7 +27,9 @@ def vector_to_parameters(vec: Tensor, parameters: Iterable[Tensor]) -> None:
     for param in parameters:
         n = param.numel()
         if pointer + n > data.size:
-            raise RuntimeError(f"vector_to_parameters: the vector has {data.size} elements, fewer than the "
-                               f"parameters need ({pointer + n} and more)")
-        param._data = data[pointer:pointer + n].reshape(param._data.shape)
+            raise RuntimeError(
+                f"vector_to_parameters: the vector has {data.size} elements, fewer than the "
+                f"parameters need ({pointer + n} and more)"
+            )
+        param._data = data[pointer : pointer + n].reshape(param._data.shape)
         pointer += n

@@ -1,9 +1,9 @@
 """Datasets, samplers and the DataLoader (``torch.utils.data``).
 
-    from chainrule.utils.data import DataLoader, TensorDataset
-    loader = DataLoader(TensorDataset(x, y), batch_size=64, shuffle=True)
-    for xb, yb in loader:
-        ...
+from chainrule.utils.data import DataLoader, TensorDataset
+loader = DataLoader(TensorDataset(x, y), batch_size=64, shuffle=True)
+for xb, yb in loader:
+    ...
 """
 
 from .dataloader import DataLoader, default_collate, default_convert, get_worker_info
@@ -26,7 +26,23 @@ from .sampler import (
     WeightedRandomSampler,
 )
 
-__all__ = ["BatchSampler", "ChainDataset", "ConcatDataset", "DataLoader", "Dataset", "IterableDataset",
-           "RandomSampler", "Sampler", "SequentialSampler", "StackDataset", "Subset", "SubsetRandomSampler",
-           "TensorDataset", "WeightedRandomSampler", "default_collate", "default_convert",
-           "get_worker_info", "random_split"]
+__all__ = [
+    "BatchSampler",
+    "ChainDataset",
+    "ConcatDataset",
+    "DataLoader",
+    "Dataset",
+    "IterableDataset",
+    "RandomSampler",
+    "Sampler",
+    "SequentialSampler",
+    "StackDataset",
+    "Subset",
+    "SubsetRandomSampler",
+    "TensorDataset",
+    "WeightedRandomSampler",
+    "default_collate",
+    "default_convert",
+    "get_worker_info",
+    "random_split",
+]

@@ -23,12 +23,17 @@ from ...ops.creation import as_tensor, from_numpy, tensor
 from .dataset import Dataset, IterableDataset, Subset, TensorDataset
 from .sampler import BatchSampler, RandomSampler, Sampler, SequentialSampler
 
-__all__ = ["DataLoader", "default_collate", "default_convert", "collate", "default_collate_fn_map",
-           "get_worker_info"]
+__all__ = [
+    "DataLoader",
+    "default_collate",
+    "default_convert",
+    "collate",
+    "default_collate_fn_map",
+    "get_worker_info",
+]
 
 _STR_OBJ = re.compile(r"[SaUO]")  # NumPy dtypes of strings and objects: not collated into tensors
-_ERR = ("default_collate: batch must contain tensors, numpy arrays, numbers, dicts or lists; "
-        "found {}")
+_ERR = "default_collate: batch must contain tensors, numpy arrays, numbers, dicts or lists; found {}"
 
 
 def get_worker_info() -> None:
@@ -104,8 +109,10 @@ def collate(batch: list, *, collate_fn_map: dict | None = None) -> Any:
     if isinstance(elem, abc.Sequence):
         size = len(elem)
         if any(len(e) != size for e in batch):
-            raise RuntimeError(f"each element in list of batch should be of equal size (got lengths "
-                               f"{[len(e) for e in batch]})")
+            raise RuntimeError(
+                f"each element in list of batch should be of equal size (got lengths "
+                f"{[len(e) for e in batch]})"
+            )
         columns = [collate(list(s), collate_fn_map=collate_fn_map) for s in zip(*batch)]
         if isinstance(elem, tuple):
             return columns  # a list, as torch returns (for backwards compatibility)
@@ -177,8 +184,11 @@ def _tensor_source(dataset) -> tuple[tuple[Tensor, ...], np.ndarray | None] | No
     with ``j = map[i]`` (None: ``j = i``): a TensorDataset, or Subsets of one, not overriding item
     access. None otherwise."""
     maps = []
-    while isinstance(dataset, Subset) and type(dataset).__getitem__ is Subset.__getitem__ \
-            and type(dataset).__getitems__ is Subset.__getitems__:
+    while (
+        isinstance(dataset, Subset)
+        and type(dataset).__getitem__ is Subset.__getitem__
+        and type(dataset).__getitems__ is Subset.__getitems__
+    ):
         maps.append(dataset.indices)
         dataset = dataset.dataset
     if not isinstance(dataset, TensorDataset) or type(dataset).__getitem__ is not TensorDataset.__getitem__:
@@ -206,14 +216,15 @@ def _gather(source, indices: list) -> list[Tensor] | None:
     n = len(tensors[0]) if index is None else len(index)
     if idx.size and (idx.max() >= n or idx.min() < -n):
         bad = int(idx.max()) if idx.max() >= n else int(idx.min())
-        raise IndexError(f"DataLoader: index {bad} is out of range for a dataset of {n} samples "
-                         f"(from the sampler's batch {indices[:8]}{'...' if len(indices) > 8 else ''})")
+        raise IndexError(
+            f"DataLoader: index {bad} is out of range for a dataset of {n} samples "
+            f"(from the sampler's batch {indices[:8]}{'...' if len(indices) > 8 else ''})"
+        )
     if index is not None:
         idx = index[idx]
     out = []
     for t in tensors:
         if t._rg:  # keep the graph, as stacking rows would
-
             out.append(t[from_numpy(idx)])
         else:
             out.append(wrap(t._data[idx]))
@@ -257,57 +268,92 @@ class DataLoader:
 
     _initialized = False
 
-    def __init__(self, dataset: Dataset, batch_size: int | None = 1, shuffle: bool | None = None,
-                 sampler: Sampler | Iterable | None = None,
-                 batch_sampler: Sampler[list] | Iterable[list] | None = None, num_workers: int = 0,
-                 collate_fn: Callable[[list], Any] | None = None, pin_memory: bool = False,
-                 drop_last: bool = False, timeout: float = 0, worker_init_fn: Callable | None = None,
-                 multiprocessing_context=None, generator=None, *, prefetch_factor: int | None = None,
-                 persistent_workers: bool = False, pin_memory_device: str = "",
-                 in_order: bool = True) -> None:
+    def __init__(
+        self,
+        dataset: Dataset,
+        batch_size: int | None = 1,
+        shuffle: bool | None = None,
+        sampler: Sampler | Iterable | None = None,
+        batch_sampler: Sampler[list] | Iterable[list] | None = None,
+        num_workers: int = 0,
+        collate_fn: Callable[[list], Any] | None = None,
+        pin_memory: bool = False,
+        drop_last: bool = False,
+        timeout: float = 0,
+        worker_init_fn: Callable | None = None,
+        multiprocessing_context=None,
+        generator=None,
+        *,
+        prefetch_factor: int | None = None,
+        persistent_workers: bool = False,
+        pin_memory_device: str = "",
+        in_order: bool = True,
+    ) -> None:
         if num_workers < 0:
-            raise ValueError("DataLoader: num_workers option should be non-negative; use num_workers=0 "
-                             "to disable multiprocessing.")
+            raise ValueError(
+                "DataLoader: num_workers option should be non-negative; use num_workers=0 "
+                "to disable multiprocessing."
+            )
         if timeout < 0:
             raise ValueError("DataLoader: timeout option should be non-negative")
         if num_workers == 0 and prefetch_factor is not None:
-            raise ValueError("DataLoader: prefetch_factor option could only be specified in "
-                             "multiprocessing; let num_workers > 0, or set prefetch_factor to None.")
+            raise ValueError(
+                "DataLoader: prefetch_factor option could only be specified in "
+                "multiprocessing; let num_workers > 0, or set prefetch_factor to None."
+            )
         if persistent_workers and num_workers == 0:
             raise ValueError("DataLoader: persistent_workers option needs num_workers > 0")
         if num_workers > 0:
-            warnings.warn(f"DataLoader: chainrule loads data in the calling process; num_workers="
-                          f"{num_workers} is accepted but no worker processes are started (the "
-                          "batches are the same)", stacklevel=2)
+            warnings.warn(
+                f"DataLoader: chainrule loads data in the calling process; num_workers="
+                f"{num_workers} is accepted but no worker processes are started (the "
+                "batches are the same)",
+                stacklevel=2,
+            )
         if isinstance(dataset, IterableDataset):
             if shuffle not in (False, None):
-                raise ValueError(f"DataLoader with IterableDataset: expected unspecified shuffle option, "
-                                 f"but got shuffle={shuffle}")
+                raise ValueError(
+                    f"DataLoader with IterableDataset: expected unspecified shuffle option, "
+                    f"but got shuffle={shuffle}"
+                )
             if sampler is not None:
-                raise ValueError(f"DataLoader with IterableDataset: expected unspecified sampler option, "
-                                 f"but got sampler={sampler}")
+                raise ValueError(
+                    f"DataLoader with IterableDataset: expected unspecified sampler option, "
+                    f"but got sampler={sampler}"
+                )
             if batch_sampler is not None:
-                raise ValueError(f"DataLoader with IterableDataset: expected unspecified batch_sampler "
-                                 f"option, but got batch_sampler={batch_sampler}")
+                raise ValueError(
+                    f"DataLoader with IterableDataset: expected unspecified batch_sampler "
+                    f"option, but got batch_sampler={batch_sampler}"
+                )
         else:
             shuffle = bool(shuffle)
         if sampler is not None and shuffle:
-            raise ValueError("DataLoader: sampler option is mutually exclusive with shuffle (shuffle "
-                             "with the sampler itself, e.g. RandomSampler, or drop sampler=)")
+            raise ValueError(
+                "DataLoader: sampler option is mutually exclusive with shuffle (shuffle "
+                "with the sampler itself, e.g. RandomSampler, or drop sampler=)"
+            )
         if batch_sampler is not None:
             if batch_size != 1 or shuffle or sampler is not None or drop_last:
-                raise ValueError("DataLoader: batch_sampler option is mutually exclusive with batch_size, "
-                                 "shuffle, sampler, and drop_last (the batch sampler decides all "
-                                 "of them); pass only batch_sampler=")
+                raise ValueError(
+                    "DataLoader: batch_sampler option is mutually exclusive with batch_size, "
+                    "shuffle, sampler, and drop_last (the batch sampler decides all "
+                    "of them); pass only batch_sampler="
+                )
             batch_size = None
             drop_last = False
         elif batch_size is None and drop_last:
-            raise ValueError("DataLoader: batch_size=None option disables auto-batching and is mutually "
-                             "exclusive with drop_last")
-        if batch_size is not None and (not isinstance(batch_size, int) or isinstance(batch_size, bool)
-                                       or batch_size <= 0):
-            raise ValueError(f"DataLoader: batch_size should be a positive integer value, but got "
-                             f"batch_size={batch_size!r}")
+            raise ValueError(
+                "DataLoader: batch_size=None option disables auto-batching and is mutually "
+                "exclusive with drop_last"
+            )
+        if batch_size is not None and (
+            not isinstance(batch_size, int) or isinstance(batch_size, bool) or batch_size <= 0
+        ):
+            raise ValueError(
+                f"DataLoader: batch_size should be a positive integer value, but got "
+                f"batch_size={batch_size!r}"
+            )
         if sampler is None:
             if isinstance(dataset, IterableDataset):
                 sampler = _InfiniteConstantSampler()
@@ -338,10 +384,18 @@ class DataLoader:
         self._initialized = True
 
     def __setattr__(self, attr: str, value) -> None:
-        if self._initialized and attr in ("batch_size", "batch_sampler", "sampler", "drop_last", "dataset",
-                                          "persistent_workers"):
-            raise ValueError(f"DataLoader: {attr} attribute should not be set after DataLoader is "
-                             "initialized; create a new DataLoader instead")
+        if self._initialized and attr in (
+            "batch_size",
+            "batch_sampler",
+            "sampler",
+            "drop_last",
+            "dataset",
+            "persistent_workers",
+        ):
+            raise ValueError(
+                f"DataLoader: {attr} attribute should not be set after DataLoader is "
+                "initialized; create a new DataLoader instead"
+            )
         super().__setattr__(attr, value)
 
     @property
@@ -411,8 +465,10 @@ class _DataLoaderIter:
             try:
                 data = getitems(indices)
             except Exception as e:
-                e.add_note(f"(raised by {type(ds).__name__}.__getitems__ for the DataLoader batch of "
-                           f"indices {indices})")
+                e.add_note(
+                    f"(raised by {type(ds).__name__}.__getitems__ for the DataLoader batch of "
+                    f"indices {indices})"
+                )
                 raise
         else:
             data = [self._fetch(ds, i) for i in indices]
@@ -423,8 +479,10 @@ class _DataLoaderIter:
         try:
             return ds[i]
         except Exception as e:
-            e.add_note(f"(raised by {type(ds).__name__}.__getitem__ for index {i!r}, "
-                       f"requested by the DataLoader's sampler)")
+            e.add_note(
+                f"(raised by {type(ds).__name__}.__getitem__ for index {i!r}, "
+                f"requested by the DataLoader's sampler)"
+            )
             raise
 
     def _next_from_stream(self, indices):

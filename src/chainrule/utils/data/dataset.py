@@ -13,8 +13,16 @@ from typing import Generic, TypeVar
 from ..._random import Generator, default_generator
 from ..._tensor import Tensor
 
-__all__ = ["Dataset", "IterableDataset", "TensorDataset", "StackDataset", "ConcatDataset",
-           "ChainDataset", "Subset", "random_split"]
+__all__ = [
+    "Dataset",
+    "IterableDataset",
+    "TensorDataset",
+    "StackDataset",
+    "ConcatDataset",
+    "ChainDataset",
+    "Subset",
+    "random_split",
+]
 
 T_co = TypeVar("T_co", covariant=True)
 T = TypeVar("T")
@@ -27,8 +35,9 @@ class Dataset(Generic[T_co]):
     """
 
     def __getitem__(self, index) -> T_co:
-        raise NotImplementedError(f"{type(self).__name__}: subclasses of Dataset should implement "
-                                  "__getitem__")
+        raise NotImplementedError(
+            f"{type(self).__name__}: subclasses of Dataset should implement __getitem__"
+        )
 
     def __add__(self, other: Dataset[T_co]) -> ConcatDataset[T_co]:
         return ConcatDataset([self, other])
@@ -42,8 +51,9 @@ class IterableDataset(Dataset[T_co], Iterable[T_co]):
     """
 
     def __iter__(self) -> Iterator[T_co]:
-        raise NotImplementedError(f"{type(self).__name__}: subclasses of IterableDataset should "
-                                  "implement __iter__")
+        raise NotImplementedError(
+            f"{type(self).__name__}: subclasses of IterableDataset should implement __iter__"
+        )
 
     def __add__(self, other: Dataset[T_co]) -> ChainDataset:  # type: ignore[override]
         return ChainDataset([self, other])
@@ -72,16 +82,22 @@ class TensorDataset(Dataset[tuple[Tensor, ...]]):
             raise IndexError("TensorDataset: needs at least one tensor, e.g. TensorDataset(inputs, targets)")
         for i, t in enumerate(tensors):
             if not isinstance(t, Tensor):
-                raise TypeError(f"TensorDataset: argument {i} is a {type(t).__module__}."
-                                f"{type(t).__qualname__}, not a chainrule Tensor; convert it first "
-                                "(chainrule.as_tensor(x))")
+                raise TypeError(
+                    f"TensorDataset: argument {i} is a {type(t).__module__}."
+                    f"{type(t).__qualname__}, not a chainrule Tensor; convert it first "
+                    "(chainrule.as_tensor(x))"
+                )
             if t.ndim == 0:
-                raise TypeError(f"TensorDataset: argument {i} is a 0-d tensor; every tensor needs a "
-                                "first dimension to index samples along")
+                raise TypeError(
+                    f"TensorDataset: argument {i} is a 0-d tensor; every tensor needs a "
+                    "first dimension to index samples along"
+                )
         sizes = [t.shape[0] for t in tensors]
         if any(s != sizes[0] for s in sizes):
-            raise AssertionError(f"TensorDataset: Size mismatch between tensors: sizes in dim 0 are "
-                                 f"{sizes}; every tensor needs one row per sample")
+            raise AssertionError(
+                f"TensorDataset: Size mismatch between tensors: sizes in dim 0 are "
+                f"{sizes}; every tensor needs one row per sample"
+            )
         self.tensors = tensors
 
     def __getitem__(self, index):
@@ -101,8 +117,10 @@ class StackDataset(Dataset):
 
     def __init__(self, *args: Dataset, **kwargs: Dataset) -> None:
         if args and kwargs:
-            raise ValueError("StackDataset: give datasets either positionally (tuple samples) or as "
-                             "keywords (dict samples), not both")
+            raise ValueError(
+                "StackDataset: give datasets either positionally (tuple samples) or as "
+                "keywords (dict samples), not both"
+            )
         if not args and not kwargs:
             raise ValueError("StackDataset: at least one dataset should be passed")
         parts = list(args) if args else list(kwargs.values())
@@ -150,8 +168,9 @@ class ConcatDataset(Dataset[T_co]):
         n = len(self)
         if idx < 0:
             if -idx > n:
-                raise ValueError(f"ConcatDataset: absolute value of index {idx} should not exceed dataset "
-                                 f"length {n}")
+                raise ValueError(
+                    f"ConcatDataset: absolute value of index {idx} should not exceed dataset length {n}"
+                )
             idx = n + idx
         if idx >= n:
             raise IndexError(f"ConcatDataset: index {idx} is out of range for a dataset of length {n}")
@@ -206,8 +225,9 @@ class Subset(Dataset[T_co]):
         return len(self.indices)
 
 
-def random_split(dataset: Dataset[T], lengths: Sequence[int | float],
-                 generator: Generator | None = default_generator) -> list[Subset[T]]:
+def random_split(
+    dataset: Dataset[T], lengths: Sequence[int | float], generator: Generator | None = default_generator
+) -> list[Subset[T]]:
     """Split ``dataset`` into non-overlapping random subsets of the given lengths.
 
     Parameters
@@ -237,19 +257,28 @@ def random_split(dataset: Dataset[T], lengths: Sequence[int | float],
             sizes[i % len(sizes)] += 1
         for i, size in enumerate(sizes):
             if size == 0:
-                warnings.warn(f"random_split: length of split at index {i} is 0. This might result in "
-                              "an empty dataset.", stacklevel=2)
+                warnings.warn(
+                    f"random_split: length of split at index {i} is 0. This might result in "
+                    "an empty dataset.",
+                    stacklevel=2,
+                )
         lengths = sizes
     if any(not isinstance(x, numbers.Integral) or x < 0 for x in lengths):
-        raise ValueError(f"random_split: lengths must be non-negative integers or fractions summing to "
-                         f"1, got {lengths}")
+        raise ValueError(
+            f"random_split: lengths must be non-negative integers or fractions summing to 1, got {lengths}"
+        )
     lengths = [int(x) for x in lengths]
     if sum(lengths) != n:
-        raise ValueError(f"random_split: Sum of input lengths ({sum(lengths)}) does not equal the length "
-                         f"of the input dataset ({n})!")
+        raise ValueError(
+            f"random_split: Sum of input lengths ({sum(lengths)}) does not equal the length "
+            f"of the input dataset ({n})!"
+        )
     if generator is not None and not isinstance(generator, Generator):
-        raise TypeError(f"random_split: generator must be a chainrule.Generator, got "
-                        f"{type(generator).__qualname__}")
+        raise TypeError(
+            f"random_split: generator must be a chainrule.Generator, got {type(generator).__qualname__}"
+        )
     indices = (generator or default_generator)._rng.permutation(n).tolist()
-    return [Subset(dataset, indices[end - size:end])
-            for end, size in zip(itertools.accumulate(lengths), lengths)]
+    return [
+        Subset(dataset, indices[end - size : end])
+        for end, size in zip(itertools.accumulate(lengths), lengths)
+    ]

@@ -16,8 +16,14 @@ import numpy as np
 from ..._random import Generator, default_generator
 from ...ops.creation import as_tensor, tensor
 
-__all__ = ["Sampler", "SequentialSampler", "RandomSampler", "SubsetRandomSampler",
-           "WeightedRandomSampler", "BatchSampler"]
+__all__ = [
+    "Sampler",
+    "SequentialSampler",
+    "RandomSampler",
+    "SubsetRandomSampler",
+    "WeightedRandomSampler",
+    "BatchSampler",
+]
 
 T_co = TypeVar("T_co", covariant=True)
 
@@ -84,19 +90,27 @@ class RandomSampler(Sampler[int]):
         The orders are chainrule's (NumPy PCG64), not the ones torch draws for the same seed.
     """
 
-    def __init__(self, data_source: Sized, replacement: bool = False, num_samples: int | None = None,
-                 generator: Generator | None = None) -> None:
+    def __init__(
+        self,
+        data_source: Sized,
+        replacement: bool = False,
+        num_samples: int | None = None,
+        generator: Generator | None = None,
+    ) -> None:
         self.data_source = data_source
         self.replacement = replacement
         self._num_samples = num_samples
         self.generator = generator
         if not isinstance(replacement, bool):
-            raise TypeError(f"RandomSampler: replacement should be a boolean value, but got "
-                            f"replacement={replacement!r}")
+            raise TypeError(
+                f"RandomSampler: replacement should be a boolean value, but got replacement={replacement!r}"
+            )
         n = self.num_samples
         if not isinstance(n, int) or isinstance(n, bool) or n <= 0:
-            raise ValueError(f"RandomSampler: num_samples should be a positive integer value, but got "
-                             f"num_samples={n!r} (an empty dataset has nothing to sample)")
+            raise ValueError(
+                f"RandomSampler: num_samples should be a positive integer value, but got "
+                f"num_samples={n!r} (an empty dataset has nothing to sample)"
+            )
         _check_generator(generator, "RandomSampler")
 
     @property
@@ -157,26 +171,38 @@ class WeightedRandomSampler(Sampler[int]):
         The stream to draw from (default: chainrule's default generator).
     """
 
-    def __init__(self, weights: Sequence[float], num_samples: int, replacement: bool = True,
-                 generator: Generator | None = None) -> None:
+    def __init__(
+        self,
+        weights: Sequence[float],
+        num_samples: int,
+        replacement: bool = True,
+        generator: Generator | None = None,
+    ) -> None:
         if not isinstance(num_samples, int) or isinstance(num_samples, bool) or num_samples <= 0:
-            raise ValueError(f"WeightedRandomSampler: num_samples should be a positive integer value, "
-                             f"but got num_samples={num_samples!r}")
+            raise ValueError(
+                f"WeightedRandomSampler: num_samples should be a positive integer value, "
+                f"but got num_samples={num_samples!r}"
+            )
         if not isinstance(replacement, bool):
-            raise ValueError(f"WeightedRandomSampler: replacement should be a boolean value, but got "
-                             f"replacement={replacement!r}")
+            raise ValueError(
+                f"WeightedRandomSampler: replacement should be a boolean value, but got "
+                f"replacement={replacement!r}"
+            )
         _check_generator(generator, "WeightedRandomSampler")
 
         w = np.asarray(as_tensor(weights)._data, dtype=np.float64)
         if w.ndim != 1:
-            raise ValueError(f"WeightedRandomSampler: weights should be a 1d sequence but given weights "
-                             f"have shape {tuple(w.shape)}")
+            raise ValueError(
+                f"WeightedRandomSampler: weights should be a 1d sequence but given weights "
+                f"have shape {tuple(w.shape)}"
+            )
         if not np.isfinite(w).all() or (w < 0).any() or w.sum() <= 0:
-            raise RuntimeError("WeightedRandomSampler: weights must be finite, non-negative and not all "
-                               "zero")
+            raise RuntimeError("WeightedRandomSampler: weights must be finite, non-negative and not all zero")
         if not replacement and num_samples > np.count_nonzero(w):
-            raise RuntimeError(f"WeightedRandomSampler: cannot draw {num_samples} samples without "
-                               f"replacement from {np.count_nonzero(w)} non-zero weights")
+            raise RuntimeError(
+                f"WeightedRandomSampler: cannot draw {num_samples} samples without "
+                f"replacement from {np.count_nonzero(w)} non-zero weights"
+            )
 
         self.weights = tensor(w)
         self.num_samples = num_samples
@@ -212,11 +238,14 @@ class BatchSampler(Sampler[list[int]]):
 
     def __init__(self, sampler: Sampler[int] | Iterable[int], batch_size: int, drop_last: bool) -> None:
         if not isinstance(batch_size, int) or isinstance(batch_size, bool) or batch_size <= 0:
-            raise ValueError(f"BatchSampler: batch_size should be a positive integer value, but got "
-                             f"batch_size={batch_size!r}")
+            raise ValueError(
+                f"BatchSampler: batch_size should be a positive integer value, but got "
+                f"batch_size={batch_size!r}"
+            )
         if not isinstance(drop_last, bool):
-            raise ValueError(f"BatchSampler: drop_last should be a boolean value, but got "
-                             f"drop_last={drop_last!r}")
+            raise ValueError(
+                f"BatchSampler: drop_last should be a boolean value, but got drop_last={drop_last!r}"
+            )
         self.sampler = sampler
         self.batch_size = batch_size
         self.drop_last = drop_last
