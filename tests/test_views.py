@@ -50,7 +50,29 @@ CASES = {
     "view of a leaf modified in place": lambda m, x, w: x[0:2].mul_(2).sum(),
     "in-place on a view made in no_grad": lambda m, x, w: _no_grad_view(m, x),
     "a chain of 3 in-place ops on views": lambda m, x, w: _chain(x, w),
+    "unfold windows read after the base changed": lambda m, x, w: _unfold_base_changed(x),
+    "unfold (non-overlapping) modified in place": lambda m, x, w: _then_square(
+        _inplace(x, lambda a: a.unfold(0, 2, 2).mul_(w))
+    ),
+    "diagonal read after the base changed": lambda m, x, w: _diagonal_base_changed(x),
+    "diagonal modified in place": lambda m, x, w: _then_square(
+        _inplace(x.view(2, 2), lambda a: a.diagonal().mul_(w))
+    ),
 }
+
+
+def _unfold_base_changed(x):
+    a = x * 1
+    u = a.unfold(0, 2, 1)
+    a.mul_(3)
+    return (u**2).sum()
+
+
+def _diagonal_base_changed(x):
+    a = (x * 1).view(2, 2)
+    d = a.diagonal()
+    a.mul_(2)
+    return (d * d).sum()
 
 
 def _inplace(x, change):
@@ -220,6 +242,8 @@ VIEW_MAKERS = {
     "x.unbind(1)[2]": lambda t: t.unbind(1)[2],
     "x.flatten()": lambda t: t.flatten(),
     "x.mT": lambda t: t.mT,
+    "x.diagonal()": lambda t: t.diagonal(),
+    "x.unfold(1, 2, 2)": lambda t: t.unfold(1, 2, 2),
 }
 
 
@@ -278,3 +302,11 @@ def test_a_node_keeps_only_what_its_derivative_reads() -> None:
     assert exp_out() is not None  # exp's node keeps its output array
     y.backward()
     np.testing.assert_allclose(x.grad.numpy(), np.exp(x.detach().numpy()) + np.cos(x.detach().numpy()))
+
+
+def test_overlapping_unfold_windows_are_refused_in_place() -> None:
+    """torch writes such an in-place op with an ill-defined result (each element written once per
+    window it is in, in kernel order); chainrule refuses it rather than pick one."""
+    a = chainrule.ones(6, requires_grad=True) * 1
+    with pytest.raises(RuntimeError, match="overlapping windows"):
+        a.unfold(0, 3, 1).mul_(2)

@@ -177,6 +177,7 @@ class TensorMethods:
     def triu(self, *args, **kwargs): return _F.triu(self, *args, **kwargs)
     def diag(self, *args, **kwargs): return _F.diag(self, *args, **kwargs)
     def diagonal(self, *args, **kwargs): return _F.diagonal(self, *args, **kwargs)
+    def unfold(self, dimension, size, step): return _F.shape._unfold_windows(self, dimension, size, step)
     def trace(self, *args, **kwargs): return _F.trace(self, *args, **kwargs)
     def kthvalue(self, *args, **kwargs): return _F.kthvalue(self, *args, **kwargs)
     def nonzero(self, *args, **kwargs): return _F.nonzero(self, *args, **kwargs)

@@ -20,6 +20,16 @@ def _s(name, fn, shapes, args=X, **kw):
 
 
 SPECS = [
+    # ---- sliding windows (a view; overlapping windows accumulate their gradients) -------------
+    _s("x.unfold(1, 2, 1) (overlapping)", lambda m, x: x.unfold(1, 2, 1), fixed(((3, 4),), ((2, 5),))),
+    _s("x.unfold(0, 2, 2)", lambda m, x: x.unfold(0, 2, 2), fixed(((4, 3),), ((5,),))),
+    _s(
+        "x.unfold(-1, 3, 2) 3-D",
+        lambda m, x: x.unfold(-1, 3, 2),
+        fixed(
+            ((2, 2, 5),),
+        ),
+    ),
     # ---- reshape / view / flatten / squeeze -----------------------------------------------------
     _s("reshape(-1)", lambda m, x: x.reshape(-1), any_shape()),
     _s("reshape(2, -1)", lambda m, x: x.reshape(2, -1), EVEN),

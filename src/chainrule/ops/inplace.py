@@ -221,7 +221,10 @@ def _compute_on(self: Tensor, old: Tensor, compute) -> Tensor:
 def _write(self: Tensor, values: np.ndarray) -> None:
     target = self._data
     if not target.flags.writeable:
-        raise RuntimeError("in-place operation on a read-only (broadcast/expanded) tensor; clone() it first")
+        raise RuntimeError(
+            "in-place operation on a read-only view (expanded, or overlapping windows of unfold: "
+            "one element would be written several times); clone() it first"
+        )
     np.copyto(target, values, casting="unsafe")
     self._bump_version()
 

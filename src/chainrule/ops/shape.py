@@ -9,19 +9,23 @@ from ..autograd.graph import defop
 from ._common import Tensor, as_tensor, make_result, normalize_dim, shape_str
 
 
-def _view_result(data, op, input: Tensor, params: tuple) -> Tensor:
+def _view_result(data, op, input: Tensor, params: tuple, replay: tuple | None = None) -> Tensor:
     """The result of a shape op: a view of ``input`` when ``data`` shares its memory (in-place
     changes then show in both, and the view's history follows its base's), else a new tensor.
-    Every such view is ``reshape``, ``broadcast_to`` or ``permute`` of its input to its shape."""
+    ``replay`` (function, args) makes the view again from ``input``; reshape, broadcast_to and
+    permute know their own."""
     x = input._data
     if data.base is None or not np.may_share_memory(data, x):  # reshape had to copy
         return make_result(data, op, (input,), params)
-    if op is _permute:
-        replay = (permute, params)
-    elif op is _expand:
-        replay = (broadcast_to, (data.shape,))
-    else:
-        replay = (reshape, (data.shape,))
+    if replay is None:
+        if op is _permute:
+            replay = (permute, params)
+        elif op is _expand:
+            replay = (broadcast_to, (data.shape,))
+        elif op is _reshape:
+            replay = (reshape, (data.shape,))
+        else:
+            raise TypeError(f"_view_result: {op.name} must say how to make its view again (replay=)")
     return _make_view(data, op, input, params, replay)
 
 
@@ -324,7 +328,9 @@ def diagonal(input: Tensor, offset: int = 0, dim1: int = 0, dim2: int = 1) -> Te
         raise RuntimeError(f"diagonal: diagonal dimensions cannot be identical {dim1}, {dim2}")
     index = _diagonal_index(x.shape, offset, d1, d2)
     if type(x) is not np.ndarray:  # vmap's batched array: NumPy's (read-only) diagonal dispatches
-        return _view_result(np.diagonal(x, offset, d1, d2), _diagonal, input, (x.shape, index))
+        return _view_result(
+            np.diagonal(x, offset, d1, d2), _diagonal, input, (x.shape, index), (diagonal, (offset, d1, d2))
+        )
     moved = np.moveaxis(x, (d1, d2), (-2, -1))
     moved = moved[..., :, offset:] if offset >= 0 else moved[..., -offset:, :]
     length = max(0, min(moved.shape[-2:]))
@@ -332,4 +338,52 @@ def diagonal(input: Tensor, offset: int = 0, dim1: int = 0, dim2: int = 1) -> Te
     out = np.lib.stride_tricks.as_strided(
         moved, moved.shape[:-2] + (length,), moved.strides[:-2] + (sum(moved.strides[-2:]),)
     )
-    return _view_result(out, _diagonal, input, (x.shape, index))
+    return _view_result(out, _diagonal, input, (x.shape, index), (diagonal, (offset, d1, d2)))
+
+
+# ---- sliding windows -----------------------------------------------------------------------------
+@defop(
+    "unfold",
+    saves_inputs=False,
+    formula="{g0} = each window's part of {gy} added back where it came from in {x0}",
+)
+def _unfold(F, g, xs, out, p, needs):
+    shape, d, size, step = p
+    windows = (shape[d] - size) // step + 1
+    order = list(range(len(shape) + 1))  # g: shape[:d], windows, shape[d+1:], size
+    order.insert(d + 1, order.pop())  # -> shape[:d], windows, size, shape[d+1:]
+    g = F.reshape(F.permute(g, tuple(order)), shape[:d] + (windows * size,) + shape[d + 1 :])
+    where = (np.arange(windows)[:, None] * step + np.arange(size)).ravel()  # overlaps accumulate
+    return (F.index_put_zeros(shape, (slice(None),) * d + (where,), g),)
+
+
+def _unfold_windows(input: Tensor, dimension: int, size: int, step: int) -> Tensor:
+    """``Tensor.unfold``: the windows of length ``size`` along ``dimension``, ``step`` apart, as a
+    new last dim (a view).
+
+    Overlapping windows (``step < size``) are a read-only view: an in-place write into one would
+    land in several elements at once, which torch refuses too.
+    """
+    input = as_tensor(input, "unfold")  # (not torch.unfold: torch has only the method)
+    x = input._data
+    if x.ndim == 0:
+        return _unfold_windows(reshape(input, (1,)), 0, size, step).reshape(size)
+    d = normalize_dim(dimension, x.ndim, "unfold")
+    if size < 0 or size > x.shape[d]:
+        raise RuntimeError(
+            f"unfold: maximum size for tensor at dimension {d} is {x.shape[d]} but size is {size}"
+        )
+    if step <= 0:
+        raise RuntimeError(f"unfold: step is {step} but must be > 0")
+    windows = (x.shape[d] - size) // step + 1
+    params = (x.shape, d, size, step)
+    if type(x) is not np.ndarray:  # vmap's batched array: the windows gathered (NumPy dispatches)
+        where = np.arange(windows)[:, None] * step + np.arange(size)
+        return make_result(np.moveaxis(np.take(x, where, axis=d), d + 1, -1), _unfold, (input,), params)
+    out = np.lib.stride_tricks.as_strided(
+        x,
+        x.shape[:d] + (windows,) + x.shape[d + 1 :] + (size,),
+        x.strides[:d] + (x.strides[d] * step,) + x.strides[d + 1 :] + (x.strides[d],),
+        writeable=bool(x.flags.writeable) and step >= size,
+    )
+    return _view_result(out, _unfold, input, params, (_unfold_windows, (d, size, step)))
