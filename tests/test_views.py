@@ -310,3 +310,22 @@ def test_overlapping_unfold_windows_are_refused_in_place() -> None:
     a = chainrule.ones(6, requires_grad=True) * 1
     with pytest.raises(RuntimeError, match="overlapping windows"):
         a.unfold(0, 3, 1).mul_(2)
+
+
+def test_retain_grad_follows_a_regenerated_view_and_hooks_do_not() -> None:
+    def run(m):
+        x = m.tensor(X, dtype=m.float64, requires_grad=True)
+        a = x * 1
+        v = a[1:]
+        v.retain_grad()
+        w = a[:2]
+        seen = []
+        w.register_hook(lambda g: seen.append(g))
+        a.mul_(2)  # both views' histories are made again from a's
+        ((v * v).sum() + w.sum()).backward()
+        return x.grad.numpy().copy(), v.grad.numpy().copy(), len(seen)
+
+    ours, theirs = run(chainrule), run(torch)
+    np.testing.assert_allclose(ours[0], theirs[0], rtol=1e-12)
+    np.testing.assert_allclose(ours[1], theirs[1], rtol=1e-12)
+    assert ours[2] == theirs[2] == 0

@@ -761,8 +761,15 @@ def sync_view(t: Tensor) -> None:
             replayed = fn(replayed, *args)
     finally:
         GRAD.enabled = was
+    old = t._grad_fn
     t._grad_fn = replayed._grad_fn
     t._rg = replayed._rg
+    if old is not None and old.hooks and t._grad_fn is not None:
+        # retain_grad carries over to the new history; hooks registered on the old one do not
+        # (torch's behaviour: they belonged to that grad_fn)
+        for hook in old.hooks:
+            if type(hook) is Retain and hook.tensor() is t:
+                t._grad_fn.register_hook(hook)
 
 
 def make_view(data, op: Op, input: Tensor, params: tuple, replay: tuple) -> Tensor:
