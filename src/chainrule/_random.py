@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from ._tensor import wrap
+
 __all__ = [
     "Generator",
     "manual_seed",
@@ -53,8 +55,6 @@ class Generator:
         return self._seed
 
     def get_state(self):
-        from ._tensor import wrap  # on use while _tensor imports the ops, which import this module
-
         state = self._rng.bit_generator.state
         return wrap(np.frombuffer(repr(state).encode(), dtype=np.uint8).copy())
 

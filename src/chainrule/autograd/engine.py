@@ -22,6 +22,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from .._tensor import Tensor, wrap
 from ..backend import finished_grad
 from .anomaly import STATE as ANOMALY
 from .anomaly import report_backward_error, watch_graph
@@ -340,8 +341,6 @@ def _run_hooks(hooks, g, create_graph: bool, wrap, stored=None):
 
 def _check_hook_result(hook, seen, result) -> None:
     """A hook may replace a gradient only by a tensor of the same shape and type, as in torch."""
-    from .._tensor import Tensor
-
     if not isinstance(result, Tensor):
         raise TypeError(f"expected Variable, but hook returned '{type(result).__name__}'")
     name = getattr(hook, "__name__", type(hook).__name__)
@@ -391,8 +390,6 @@ def _accumulate(t, g, create_graph: bool, stored: set, wrap) -> None:
 
 
 def _root_gradients(outputs, grad_outputs, create_graph: bool, who: str):
-    from .._tensor import Tensor
-
     grads = []
     for i, out in enumerate(outputs):
         if not isinstance(out, Tensor):
@@ -428,14 +425,10 @@ def _root_gradients(outputs, grad_outputs, create_graph: bool, who: str):
 
 
 def _wrap(a):
-    from .._tensor import wrap
-
     return wrap(a)
 
 
 def _as_list(x) -> list:
-    from .._tensor import Tensor
-
     if isinstance(x, Tensor):
         return [x]
     return list(x)
@@ -530,8 +523,6 @@ def grad(
                     "the desired behavior."
                 )
             if materialize_grads:
-                from .._tensor import wrap
-
                 result.append(wrap(np.zeros_like(x._data)))
             else:
                 result.append(None)

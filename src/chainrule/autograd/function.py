@@ -21,6 +21,7 @@ from typing import Any
 
 import numpy as np
 
+from .._tensor import Tensor, wrap
 from .grad_mode import GRAD
 from .graph import Node, Op
 from .saved_hooks import _pack, _Packed, current_hooks
@@ -50,8 +51,6 @@ class FunctionCtx:
     def saved_tensors(self) -> tuple:
         """The saved tensors; a saved output comes back attached to its node, as in torch, so a
         backward written with differentiable ops can itself be differentiated."""
-        from .._tensor import wrap
-
         result = []
         for i, (t, v) in enumerate(zip(self._saved, self._versions)):
             if type(t) is _Packed:  # saved-tensor hooks packed it: unpacked, unchecked, as in torch
@@ -102,8 +101,6 @@ class Function:
 
     @classmethod
     def apply(cls, *args: Any, **kwargs: Any) -> Any:
-        from .._tensor import Tensor, wrap
-
         ctx = FunctionCtx()
         ctx._name = cls.__name__
         ctx.needs_input_grad = tuple(isinstance(a, Tensor) and a._rg for a in args)
@@ -201,8 +198,6 @@ def _dirty_ids(ctx: FunctionCtx, outs: tuple) -> set:
 
 def _stand_in(x, cls):
     """The value an input marked dirty had before the call, as the Function's node keeps it."""
-    from .._tensor import wrap
-
     if x._rg and x.grad_fn is None:
         raise RuntimeError(
             f"{cls.__name__}: a leaf Variable that requires grad has been used in an in-place "
@@ -223,8 +218,6 @@ def once_differentiable(backward):
 
     @functools.wraps(backward)
     def wrapper(ctx, *args):
-        from .._tensor import Tensor, wrap
-
         previous = GRAD.enabled
         GRAD.enabled = False
         try:
@@ -354,8 +347,6 @@ def _custom_backward(cls):
     backward once, and hand back one gradient per tensor input."""
 
     def backward(F, g, xs, out, params, needs):
-        from .._tensor import Tensor, wrap
-
         ctx, positions, diff, metas, in_metas = params
         per_output = g.grads if type(g) is _Gather else (g,)
         grads_out: list = [None] * len(metas)

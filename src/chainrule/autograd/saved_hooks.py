@@ -21,7 +21,7 @@ from collections.abc import Callable
 from typing import Any
 
 from .. import backend
-from .._tensor import wrap
+from .._tensor import Tensor, wrap
 from . import graph as _graph
 
 __all__ = ["saved_tensors_hooks", "save_on_cpu", "disable_saved_tensors_hooks"]
@@ -150,8 +150,6 @@ class _Packed:
         self.dtype = source._data.dtype
 
     def get(self):
-        from .._tensor import Tensor
-
         t = self.unpack(self.value)
         if not isinstance(t, Tensor):
             raise TypeError(

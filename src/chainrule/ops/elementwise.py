@@ -373,8 +373,6 @@ minimum = _binary(_minimum, np.minimum)
 
 def _atan2_fn(a, b):
     if a.dtype.kind != "f" and b.dtype.kind != "f":  # integers and bools: the default float dtype
-        from .. import _dtype
-
         dt = _dtype.get_default_dtype().np
         a, b = a.astype(dt), b.astype(dt)
     return np.arctan2(a, b)

@@ -15,6 +15,7 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from .. import _random
+from .._tensor import Tensor
 from ..autograd.grad_mode import GRAD
 from ..autograd.saved_hooks import saved_tensors_hooks
 
@@ -129,8 +130,6 @@ def _identity(x):
 
 
 def _is_tensor(x) -> bool:
-    from .._tensor import Tensor
-
     return isinstance(x, Tensor)
 
 
