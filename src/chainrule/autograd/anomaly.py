@@ -42,6 +42,8 @@ from typing import Any
 
 import numpy as np
 
+from .. import _tensor
+from . import function
 from . import saved_hooks as _saved_hooks
 from .graph import SAVE_ALL_INPUTS, Node
 
@@ -401,9 +403,6 @@ NODE_CLASS: list = [lambda watching: _TracedNode if watching else Node]
 
 def install() -> None:
     """Swap the classes and hooks that ops use to match the state (the plain ones when off)."""
-    from .. import _tensor
-    from . import function
-
     with STATE._lock:  # read and swap at once: threads switching together end in the last state
         watching = STATE.enabled or STATE.recording > 0
         _tensor.Node = NODE_CLASS[0](watching)  # hooked too while saved-tensor hooks are active

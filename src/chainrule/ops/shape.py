@@ -6,6 +6,7 @@ import numpy as np
 
 from .._tensor import make_view as _make_view
 from ..autograd.graph import defop
+from ..autograd.math import sum_to as _sum_to
 from ._common import Tensor, as_tensor, make_result, normalize_dim, shape_str
 
 
@@ -221,11 +222,9 @@ def _sum_to_size(F, g, xs, out, p, needs):
 
 def sum_to_size(input: Tensor, *size) -> Tensor:
     """Sum ``input`` down to ``size`` (the inverse of broadcasting; the adjoint of expand)."""
-    from ..autograd.math import sum_to
-
     input = as_tensor(input, "sum_to_size")
     size = _shape_arg(size)
-    return make_result(sum_to(input._data, size), _sum_to_size, (input,), (input._data.shape,))
+    return make_result(_sum_to(input._data, size), _sum_to_size, (input,), (input._data.shape,))
 
 
 # ---- permutations --------------------------------------------------------------------------------
