@@ -372,6 +372,7 @@ add(custom(lambda f, m, x, a: (f(x), f(x, 2, 0), f(x, dim=0, prepend=a)), (M34, 
 add(custom(lambda f, m, x: (f(x), f(x, 1), f(x[0]), f(x[0], -1))), *both("diag"))
 add(custom(lambda f, m, x: (f(x), f(x, 1), f(x.reshape(2, 3, 2), -1, 2, 0))), *both("diagonal"))
 add(custom(lambda f, m, x: (f(x, 1, 2, 1), f(x, 0, 2, 2), f(x, -1, 4, 3))), "Tensor.unfold")
+add(custom(lambda f, m, x: (f(x * 1, (2, 2), (1, 3)), f(x[1:] * 1, (3,), (2,), 1))), *both("as_strided"))
 add(custom(lambda f, m, x: (f(x), f(x, offset=1), f(x.reshape(2, 3, 2), dim1=0, dim2=2))), "linalg.diagonal")
 add(unary(), *both("trace"))
 

@@ -55,6 +55,13 @@ CASES = {
         _inplace(x, lambda a: a.unfold(0, 2, 2).mul_(w))
     ),
     "diagonal read after the base changed": lambda m, x, w: _diagonal_base_changed(x),
+    "as_strided read after the base changed": lambda m, x, w: _as_strided_base_changed(x),
+    "as_strided modified in place": lambda m, x, w: _then_square(
+        _inplace(x, lambda a: a.as_strided((2,), (2,), 1).mul_(w))
+    ),
+    "as_strided of an expanded tensor (shared gradient)": lambda m, x, w: (
+        (x[:2] * 1).expand(3, 2).as_strided((2,), (1,)) ** 2
+    ).sum(),
     "diagonal modified in place": lambda m, x, w: _then_square(
         _inplace(x.view(2, 2), lambda a: a.diagonal().mul_(w))
     ),
@@ -66,6 +73,13 @@ def _unfold_base_changed(x):
     u = a.unfold(0, 2, 1)
     a.mul_(3)
     return (u**2).sum()
+
+
+def _as_strided_base_changed(x):
+    a = x * 1
+    v = a.as_strided((2, 2), (1, 1))  # overlapping: read-only
+    a.mul_(3)
+    return (v**2).sum()
 
 
 def _diagonal_base_changed(x):
@@ -244,6 +258,7 @@ VIEW_MAKERS = {
     "x.mT": lambda t: t.mT,
     "x.diagonal()": lambda t: t.diagonal(),
     "x.unfold(1, 2, 2)": lambda t: t.unfold(1, 2, 2),
+    "x.as_strided((2, 3), (1, 2), 1)": lambda t: t.as_strided((2, 3), (1, 2), 1),
 }
 
 

@@ -123,10 +123,7 @@ class Tensor(TensorMethods):
 
     def untyped_storage(self) -> UntypedStorage:
         """The memory this tensor (and every view of the same base) lives in."""
-        owner = self._data
-        while isinstance(owner.base, np.ndarray):
-            owner = owner.base
-        return UntypedStorage(owner)
+        return UntypedStorage(storage_array(self))
 
     @requires_grad.setter
     def requires_grad(self, value: bool) -> None:
@@ -507,6 +504,14 @@ class Size(tuple):
         for s in self:
             n *= s
         return n
+
+
+def storage_array(t: Tensor) -> np.ndarray:
+    """The array that owns the memory ``t`` lives in (for a view: its base's)."""
+    owner = (t._base if t._base is not None else t)._data
+    while isinstance(owner.base, np.ndarray):
+        owner = owner.base
+    return owner
 
 
 class UntypedStorage:

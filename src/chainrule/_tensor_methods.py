@@ -178,6 +178,7 @@ class TensorMethods:
     def diag(self, *args, **kwargs): return _F.diag(self, *args, **kwargs)
     def diagonal(self, *args, **kwargs): return _F.diagonal(self, *args, **kwargs)
     def unfold(self, dimension, size, step): return _F.shape._unfold_windows(self, dimension, size, step)
+    def as_strided(self, *args, **kwargs): return _F.as_strided(self, *args, **kwargs)
     def trace(self, *args, **kwargs): return _F.trace(self, *args, **kwargs)
     def kthvalue(self, *args, **kwargs): return _F.kthvalue(self, *args, **kwargs)
     def nonzero(self, *args, **kwargs): return _F.nonzero(self, *args, **kwargs)

@@ -48,7 +48,11 @@ FALLBACK: dict = {
     "embedding(padding_idx=1, scale_grad_by_freq)": "numpy.bincount (counts differ per sample)",
 }
 
-ALLOWED = DATA_DEPENDENT
+#: views of the storage itself: a sample's storage is a slice of the batch's (torch's vmap supports
+#: only some of these); chainrule raises a clear error
+STORAGE_VIEWS = {"x.as_strided((2, 2), (1, 2), 1)", "as_strided overlapping windows"}
+
+ALLOWED = DATA_DEPENDENT | STORAGE_VIEWS
 
 
 def _differentiable(spec: OpSpec) -> list:
@@ -135,7 +139,7 @@ def _run_checked(spec: OpSpec, shapes, seed: int, mapped: str) -> list:
     return [str(w.message) for w in caught if "performance drop" in str(w.message)]
 
 
-@pytest.mark.parametrize("spec", [s for s in SPECS if s.name not in DATA_DEPENDENT], ids=lambda s: s.name)
+@pytest.mark.parametrize("spec", [s for s in SPECS if s.name not in ALLOWED], ids=lambda s: s.name)
 @settings(
     max_examples=3,
     deadline=None,
@@ -152,7 +156,7 @@ def test_op_under_vmap(spec: OpSpec, data) -> None:
             assert not fell_back, f"{spec.name} runs through the per-sample fallback: {fell_back}"
 
 
-@pytest.mark.parametrize("spec", [s for s in SPECS if s.name in DATA_DEPENDENT], ids=lambda s: s.name)
+@pytest.mark.parametrize("spec", [s for s in SPECS if s.name in ALLOWED], ids=lambda s: s.name)
 def test_data_dependent_op_raises(spec: OpSpec) -> None:
     """A data-dependent op raises a clear error under vmap (for one of a few draws and mappings at
     least); if it starts to work, take it off the list."""

@@ -20,6 +20,17 @@ def _s(name, fn, shapes, args=X, **kw):
 
 
 SPECS = [
+    # ---- as_strided: any view of the storage (overlaps share their gradient) -----------------
+    _s(
+        "x.as_strided((2, 2), (1, 2), 1)",
+        lambda m, x: (x * 1).as_strided((2, 2), (1, 2), 1),
+        fixed(((6,),), ((2, 3),)),
+    ),
+    _s(
+        "as_strided overlapping windows",
+        lambda m, x: m.as_strided(x * 1, (3, 3), (1, 1)),
+        fixed(((5,),), ((2, 3),)),
+    ),
     # ---- sliding windows (a view; overlapping windows accumulate their gradients) -------------
     _s("x.unfold(1, 2, 1) (overlapping)", lambda m, x: x.unfold(1, 2, 1), fixed(((3, 4),), ((2, 5),))),
     _s("x.unfold(0, 2, 2)", lambda m, x: x.unfold(0, 2, 2), fixed(((4, 3),), ((5,),))),

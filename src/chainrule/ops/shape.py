@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from .._tensor import make_view as _make_view
+from .._tensor import storage_array as _storage_array
 from ..autograd.graph import defop
 from ..autograd.math import sum_to as _sum_to
 from ._common import Tensor, as_tensor, make_result, normalize_dim, shape_str
@@ -386,3 +387,78 @@ def _unfold_windows(input: Tensor, dimension: int, size: int, step: int) -> Tens
         writeable=bool(x.flags.writeable) and step >= size,
     )
     return _view_result(out, _unfold, input, params, (_unfold_windows, (d, size, step)))
+
+
+# ---- as_strided: any view of the storage -----------------------------------------------------------
+@defop(
+    "as_strided",
+    saves_inputs=False,
+    formula="{g0} = {gy} summed into the storage places it was read from, read back at {x0}'s places",
+)
+def _as_strided(F, g, xs, out, p, needs):
+    input_places, output_places, storage_size, share = p
+    storage = F.index_put_zeros((storage_size,), (output_places,), F.reshape(g, (-1,)))
+    if share is not None:  # input elements that share a storage place share its gradient (torch)
+        storage = storage * share
+    return (F.getitem(storage, (input_places,)),)
+
+
+def _storage_places(shape: tuple, strides: tuple, offset: int) -> np.ndarray:
+    """The storage index of every element of a strided layout (strides in elements)."""
+    places = np.full(shape, offset, dtype=np.int64)
+    for d, (n, st) in enumerate(zip(shape, strides)):
+        places += (np.arange(n, dtype=np.int64) * st).reshape((-1,) + (1,) * (len(shape) - d - 1))
+    return places
+
+
+def as_strided(input: Tensor, size, stride, storage_offset: int | None = None) -> Tensor:
+    """A view of ``input``'s storage with the given ``size``, ``stride`` (in elements) and
+    ``storage_offset`` (default: ``input``'s own), as ``torch.as_strided``.
+
+    The storage is the contiguous array ``input`` (and its base) lives in. A view whose elements
+    share storage places is read-only; its gradient sums over them.
+    """
+    input = as_tensor(input, "as_strided")
+    x = input._data
+    if type(x) is not np.ndarray:
+        raise RuntimeError(
+            "as_strided: not supported under vmap (each sample's storage is a slice "
+            "of the batch's); index or reshape instead"
+        )
+    size, stride = tuple(int(n) for n in size), tuple(int(st) for st in stride)
+    if len(size) != len(stride):
+        raise RuntimeError(f"as_strided: mismatch in length of strides and shape ({size}, {stride})")
+    if any(st < 0 for st in stride):
+        raise RuntimeError(
+            f"as_strided: Negative strides are not supported at the moment, got strides: {list(stride)}"
+        )
+    owner = _storage_array(input)
+    if not owner.flags.c_contiguous:
+        raise RuntimeError(
+            "as_strided: the tensor's storage is not one contiguous array (it was "
+            "made from a strided NumPy array); use .contiguous() first"
+        )
+    item = x.itemsize
+    own_offset = (x.__array_interface__["data"][0] - owner.__array_interface__["data"][0]) // item
+    offset = own_offset if storage_offset is None else int(storage_offset)
+    need = offset + 1 + sum((n - 1) * st for n, st in zip(size, stride)) if all(size) else offset
+    if offset < 0 or need > owner.size:
+        raise RuntimeError(
+            f"as_strided: setStorage: sizes {list(size)}, strides {list(stride)}, storage offset "
+            f"{offset}, and itemsize {item} requiring a storage size of {need * item} are out of "
+            f"bounds for storage of size {owner.size * item}"
+        )
+    output_places = _storage_places(size, stride, offset)
+    overlapping = np.unique(output_places).size < output_places.size
+    flat = owner.reshape(-1)
+    out = np.lib.stride_tricks.as_strided(
+        flat[offset:] if offset < flat.size else flat[:0],
+        size,
+        tuple(st * item for st in stride),
+        writeable=bool(x.flags.writeable) and not overlapping,
+    )
+    input_places = _storage_places(x.shape, tuple(st // item for st in x.strides), own_offset)
+    counts = np.bincount(input_places.ravel(), minlength=owner.size)
+    share = None if counts.max(initial=0) <= 1 else 1.0 / np.maximum(counts, 1)
+    params = (input_places, output_places.ravel(), owner.size, share)
+    return _make_view(out, _as_strided, input, params, (as_strided, (size, stride, offset)))
