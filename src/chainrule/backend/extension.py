@@ -40,8 +40,8 @@ _TYPES: dict[type, object] = {}
 #: (kernel, array type) -> the kernel's implementation for arrays of that type
 _KERNELS: dict[tuple[Callable, type], Callable] = {}
 
-# types skipped without a lookup (index tuples hold these)
-_PLAIN = frozenset(
+#: types skipped without a lookup (index tuples hold these)
+PLAIN_TYPES = frozenset(
     {
         np.ndarray,
         int,
@@ -73,7 +73,7 @@ def _namespace(values):
     """The namespace of the first value of a registered type (tuples searched), or None."""
     for v in values:
         t = type(v)
-        if t in _PLAIN:
+        if t in PLAIN_TYPES:
             continue
         ns = _namespace(v) if t is tuple else _TYPES.get(t)
         if ns is not None:
@@ -84,7 +84,7 @@ def _namespace(values):
 def _registered_type(values):
     for v in values:
         t = type(v)
-        if t not in _PLAIN and t in _TYPES:
+        if t not in PLAIN_TYPES and t in _TYPES:
             return t
     return None
 

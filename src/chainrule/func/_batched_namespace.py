@@ -14,27 +14,11 @@ import numpy as np
 from .._format import register_array_repr, tensor_repr
 from .._tensor import wrap
 from ..backend import register_array_type
+from ..backend.extension import PLAIN_TYPES
 from ._batched import BatchedArray
 from ._batching_linalg import map_stacked as _map_stacked
 
 __all__ = ["BATCHED"]
-
-_PLAIN = frozenset(
-    {
-        np.ndarray,
-        int,
-        float,
-        bool,
-        slice,
-        type(None),
-        type(Ellipsis),
-        np.bool_,
-        np.int64,
-        np.intp,
-        np.float64,
-        np.float32,
-    }
-)
 
 
 def _most_batched(values):
@@ -42,7 +26,7 @@ def _most_batched(values):
     best = None
     for v in values:
         t = type(v)
-        if t in _PLAIN:
+        if t in PLAIN_TYPES:
             continue
         if t is tuple:
             v = _most_batched(v)
