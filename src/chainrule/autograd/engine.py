@@ -14,6 +14,9 @@ Two passes, both iterative (no recursion limit on deep graphs):
 
 ``autograd.grad`` and ``backward(inputs=...)`` want the gradients of some tensors only: pass 1 then
 also finds the nodes on a path to them, and only those run (and are freed), as in torch.
+
+Freeing drops what a node kept for its rule (see ``Node``); a node that kept nothing (``a + b``)
+stays runnable, so a second backward through it works, as in torch.
 """
 
 from __future__ import annotations
