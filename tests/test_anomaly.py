@@ -13,7 +13,7 @@ import pytest
 import torch
 
 import chainrule
-from chainrule import _tensor
+from chainrule import _record, _tensor
 from chainrule.autograd import anomaly, function, graph
 
 pytestmark = [
@@ -294,7 +294,11 @@ def test_graphs_recorded_in_anomaly_mode_behave_as_usual():
 
 
 def plain_classes_in_place() -> bool:
-    return _tensor.Node is graph.Node and _tensor._new is object.__new__ and function._WATCH is None
+    return (
+        _record.Node is graph.Node
+        and _record._new is _tensor._new is object.__new__
+        and function._WATCH is None
+    )
 
 
 def test_the_mode_switches_back_on_exit_and_on_exceptions():

@@ -15,7 +15,7 @@ import torch
 from oracle import cube_function
 
 import chainrule
-from chainrule._tensor import make_unary_result
+from chainrule._record import make_unary_result
 from chainrule.autograd import check_graph
 from chainrule.autograd.graph import Op
 

@@ -12,7 +12,7 @@ import torch
 from test_engine import leaf, same
 
 import chainrule
-from chainrule import _tensor
+from chainrule import _record
 from chainrule.autograd.graph import Node
 
 A = [0.3, -1.2, 2.5]
@@ -229,15 +229,15 @@ def test_hooks_are_per_thread(lib):
 
 
 def test_zero_cost_when_off_and_anomaly_mode_combines():
-    assert _tensor.Node is Node
+    assert _record.Node is Node
     log: list = []
     a = leaf(chainrule, A)
     with chainrule.autograd.detect_anomaly():
         with chainrule.autograd.graph.saved_tensors_hooks(*logging_hooks(log)):
-            assert _tensor.Node is not Node
+            assert _record.Node is not Node
             y = (a - a).log()  # log(0): its derivative 1/0 is what anomaly mode reports
         assert log == [("pack", (3,))]
         with pytest.raises(RuntimeError, match="LogBackward0"):
             y.sum().backward()
         assert log[-1] == ("unpack", (3,))
-    assert _tensor.Node is Node
+    assert _record.Node is Node

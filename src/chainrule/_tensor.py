@@ -17,8 +17,8 @@ from . import _dtype, _tensor_methods
 from ._device import device_of
 from ._format import tensor_repr
 from ._tensor_methods import TensorMethods
-from .autograd.grad_mode import GRAD, GRAD_OFF, INFERENCE, INFERENCE_VERSION, saved_versions
-from .autograd.graph import _UNSAVED, SAVE_ALL_INPUTS, Node, Op, Retain
+from .autograd.grad_mode import GRAD, INFERENCE, INFERENCE_VERSION
+from .autograd.graph import Retain
 from .backend import to_numpy
 
 __all__ = [
@@ -26,15 +26,12 @@ __all__ = [
     "Size",
     "UntypedStorage",
     "wrap",
-    "make_result",
-    "make_unary_result",
-    "make_view",
+    "storage_array",
     "sync_view",
-    "mark_multi_output_views",
     "MultiOutputViewSteps",
 ]
 
-_new = object.__new__  # anomaly mode / check_graph swap this and Node while on (autograd/anomaly.py)
+_new = object.__new__  # check_graph swaps this (and _record's) while on (autograd/anomaly.py)
 _TYPE_NAMES = {
     "float16": "Half",
     "float32": "Float",
@@ -613,136 +610,11 @@ def wrap(data) -> Tensor:
     return t
 
 
-def make_result(data, op: Op, inputs: tuple, params: tuple = ()) -> Tensor:
-    """Wrap an op's output array and, in grad mode, record the Node that produced it.
-
-    The hot path of every op: kept to plain attribute stores and one loop over the inputs.
-    """
-    if type(data) is not np.ndarray and isinstance(data, np.generic):
-        data = np.asarray(data)  # NumPy gives scalars for 0-d results: keep a writable 0-d array
-    t = _new(Tensor)
-    t._data = data
-    t._grad = None
-    t._hooks = None
-    t._vc = None
-    t._base = None
-    if not GRAD_OFF.count or GRAD._enabled:  # GRAD.enabled, read fast (see GRAD_OFF)
-        requires_grad = False
-        for x in inputs:
-            if x._base is not None:
-                sync_view(x)  # a view whose base changed in place: its history first
-            requires_grad = requires_grad or x._rg
-        if not requires_grad:
-            t._rg = False
-            t._grad_fn = None
-            return t
-        versions = None  # None: every saved input was at version 0
-        if op.saves_inputs:
-            for x in inputs:
-                if x._vc is not None and x._vc[0]:
-                    versions = saved_versions(inputs)  # refuses inference tensors
-                    break
-        # where each input's gradient goes (see Node.edges)
-        if len(inputs) == 2:  # (spelled out: a comprehension costs a call)
-            a, b = inputs
-            edges = ((a._grad_fn or a) if a._rg else None, (b._grad_fn or b) if b._rg else None)
-        else:
-            edges = tuple([(x._grad_fn or x) if x._rg else None for x in inputs])
-        node = _new(Node)  # Node.__init__'s stores, inlined (see make_unary_result)
-        node.op = op
-        if op.saves_inputs or SAVE_ALL_INPUTS[0]:
-            node.inputs = inputs
-            node.metas = None
-        else:  # the rule reads no input value: keep only shapes and dtypes (see Node)
-            n = len(inputs)
-            node.inputs = _UNSAVED[n] if n < 4 else (None,) * n
-            if op.same_shape:
-                node.metas = None
-            elif n == 2:
-                a, b = inputs[0]._data, inputs[1]._data
-                node.metas = ((a.shape, a.dtype), (b.shape, b.dtype))
-            else:
-                node.metas = tuple([(x._data.shape, x._data.dtype) for x in inputs])
-        node.edges = edges
-        node.params = params
-        node.versions = versions
-        node.hooks = node.meta = None  # after op, inputs, edges: anomaly mode's Node records here
-        if op.saves_out:
-            node.out = data
-            t._vc = node.out_version = [0]
-        else:
-            node.out = node.out_version = None
-        t._grad_fn = node
-        t._rg = True
-        return t
-    t._rg = False
-    t._grad_fn = None
-    if INFERENCE.count and GRAD.inference:  # made in inference mode: an inference tensor
-        t._vc = INFERENCE_VERSION
-    return t
-
-
-def make_unary_result(data, op: Op, x: Tensor, params: tuple = ()) -> Tensor:
-    """``make_result`` for a one-input op (most calls: element-wise math, x * 2): no loops."""
-    if type(data) is not np.ndarray and isinstance(data, np.generic):
-        data = np.asarray(data)
-    t = _new(Tensor)
-    t._data = data
-    t._grad = None
-    t._hooks = None
-    t._base = None
-    if (not GRAD_OFF.count or GRAD._enabled) and (  # GRAD.enabled, read fast (see GRAD_OFF)
-        x._rg if x._base is None else _synced_requires_grad(x)
-    ):
-        vc = x._vc
-        node = _new(Node)  # Node.__init__'s stores, inlined: this is the hottest path there is
-        node.op = op
-        if op.saves_inputs or SAVE_ALL_INPUTS[0]:
-            node.inputs = (x,)
-            node.metas = None
-            node.versions = (vc[0],) if vc is not None and vc[0] else None
-        else:  # the rule reads no input value: keep only the shape and dtype (see Node)
-            node.inputs = _ONE_UNSAVED
-            node.metas = None if op.same_shape else ((x._data.shape, x._data.dtype),)
-            node.versions = None
-        node.edges = (x._grad_fn or x,)
-        node.params = params
-        node.hooks = node.meta = None  # after op, inputs, edges: anomaly mode's Node records here
-        if op.saves_out:
-            node.out = data
-            t._vc = node.out_version = [0]
-        else:
-            node.out = t._vc = node.out_version = None
-        t._grad_fn = node
-        t._rg = True
-        return t
-    t._vc = INFERENCE_VERSION if INFERENCE.count and GRAD.inference else None
-    t._rg = False
-    t._grad_fn = None
-    return t
-
-
-_ONE_UNSAVED = (None,)
-
-
-def _synced_requires_grad(view: Tensor) -> bool:
-    sync_view(view)
-    return view._rg
-
-
 class MultiOutputViewSteps(tuple):
     """The ``_view_steps`` of a view made by split, chunk or unbind (or a view of one): torch
     refuses in-place changes of those in grad mode."""
 
     __slots__ = ()
-
-
-def mark_multi_output_views(views: tuple) -> tuple:
-    """Mark the outputs of a function returning several views of one tensor (see above)."""
-    for v in views:
-        if v._view_steps is not None:
-            v._view_steps = MultiOutputViewSteps(v._view_steps)
-    return views
 
 
 def sync_view(t: Tensor) -> None:
@@ -775,31 +647,6 @@ def sync_view(t: Tensor) -> None:
         for hook in old.hooks:
             if type(hook) is Retain and hook.tensor() is t:
                 t._grad_fn.register_hook(hook)
-
-
-def make_view(data, op: Op, input: Tensor, params: tuple, replay: tuple) -> Tensor:
-    """``make_result`` for an op whose output is a view of ``input``'s memory.
-
-    The view shares the input's version counter and records its base and ``replay``, a pair
-    ``(fn, args)`` with ``fn(input, *args)`` making this view again, so that its history can be
-    regenerated when the base changes in place (see ``sync_view``).
-    """
-    t = make_result(data, op, (input,), params)
-    vc = input._shared_vc()
-    if vc is INFERENCE_VERSION:  # a view of an inference tensor is one too: no history to follow
-        t._vc = vc
-        return t
-    t._vc = vc
-    base = input._base
-    if base is None:
-        t._base = input
-        t._view_steps = (replay,) if GRAD.enabled else None
-    else:
-        t._base = base
-        steps = input._view_steps
-        t._view_steps = type(steps)(steps + (replay,)) if steps is not None and GRAD.enabled else None
-    t._view_version = vc[0]
-    return t
 
 
 # Tensor's operators and methods call the ops, which sit in a layer above (they make Tensors):

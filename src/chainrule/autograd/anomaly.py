@@ -42,7 +42,7 @@ from typing import Any
 
 import numpy as np
 
-from .. import _tensor
+from .. import _record, _tensor
 from . import function
 from . import saved_hooks as _saved_hooks
 from .graph import SAVE_ALL_INPUTS, Node
@@ -376,7 +376,8 @@ def _on_create(node: Node) -> Any:
 
 
 def _new_in_thread(cls):
-    """``_tensor._new`` while some thread runs check_graph: its recorder sees only its tensors."""
+    """``_tensor._new`` and ``_record._new`` while some thread runs check_graph: its recorder sees
+    only its own tensors."""
     recorder = STATE.recorder
     return recorder.new(cls) if recorder is not None else object.__new__(cls)
 
@@ -405,11 +406,11 @@ def install() -> None:
     """Swap the classes and hooks that ops use to match the state (the plain ones when off)."""
     with STATE._lock:  # read and swap at once: threads switching together end in the last state
         watching = STATE.enabled or STATE.recording > 0
-        _tensor.Node = NODE_CLASS[0](watching)  # hooked too while saved-tensor hooks are active
+        _record.Node = NODE_CLASS[0](watching)  # hooked too while saved-tensor hooks are active
         SAVE_ALL_INPUTS[0] = watching  # the trace and check_graph's replay read every input
         function._WATCH = _on_function if watching else None
         # check_graph also needs each node's output tensor: the last one ``_new`` made before it
-        _tensor._new = _new_in_thread if STATE.recording > 0 else object.__new__
+        _tensor._new = _record._new = _new_in_thread if STATE.recording > 0 else object.__new__
 
 
 _saved_hooks.INSTALL[0] = install  # the saved-tensor hooks swap node classes through this too

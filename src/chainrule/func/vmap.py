@@ -18,7 +18,8 @@ from collections.abc import Callable
 from typing import Any
 
 from .. import _random
-from .._tensor import Tensor, make_result
+from .._record import make_result
+from .._tensor import Tensor
 from ..autograd.graph import defop
 from ..autograd.math import register
 from ..ops.join import cat

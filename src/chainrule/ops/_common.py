@@ -6,7 +6,8 @@ from __future__ import annotations
 import numpy as np
 
 from .. import _dtype
-from .._tensor import Tensor, make_result, wrap
+from .._record import make_result
+from .._tensor import Tensor, wrap
 from ..backend import all_samples, any_batched, copy_for, full_for, lift_like, map_stacked, zeros_for
 from ..backend import all_true as _all_true
 from ..backend import any_true as _any_true

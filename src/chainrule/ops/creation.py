@@ -7,7 +7,8 @@ import numpy as np
 from .. import _dtype
 from .._device import check_device as _check_device
 from .._random import rng
-from .._tensor import Tensor, make_result, wrap
+from .._record import make_result
+from .._tensor import Tensor, wrap
 from ..autograd.graph import defop
 from ..backend import any_true
 from ..backend import is_extended as _is_extended

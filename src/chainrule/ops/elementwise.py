@@ -11,7 +11,7 @@ import math
 import numpy as np
 
 from .. import _dtype
-from .._tensor import make_unary_result
+from .._record import make_unary_result
 from ..autograd.graph import defop
 from ..kernels.elementwise import sigmoid_array as _sigmoid_fn
 from ._common import _CONSTANTS, Tensor, any_true, as_tensor, constant, make_result, operands, wrap

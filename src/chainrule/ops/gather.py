@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .._tensor import make_view as _make_view
+from .._record import make_view as _make_view
 from ..autograd.graph import defop
 from ._common import (
     Tensor,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .._tensor import make_view as _make_view
+from .._record import make_view as _make_view
 from ..autograd.graph import defop
 from ..kernels.elementwise import is_basic_index as _is_basic
 from ._common import Tensor, copy_for, full_for, lift_like, make_result, shape_str, zeros_for

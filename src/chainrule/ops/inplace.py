@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from .._tensor import MultiOutputViewSteps, make_result, sync_view
+from .._record import make_result
+from .._tensor import MultiOutputViewSteps, sync_view
 from ..autograd import function as _function
 from ..autograd.grad_mode import GRAD, check_inplace
 from ..autograd.graph import defop

@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 
 from .. import _dtype
-from .._tensor import mark_multi_output_views
+from .._record import mark_multi_output_views
 from ..autograd.graph import defop
 from ._common import Tensor, as_tensor, make_result, normalize_dim, normalize_dims, shape_str
 from .creation import to

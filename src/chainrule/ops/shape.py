@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .._tensor import make_view as _make_view
+from .._record import make_view as _make_view
 from .._tensor import storage_array as _storage_array
 from ..autograd.graph import defop
 from ..autograd.math import sum_to as _sum_to
