@@ -62,10 +62,10 @@ def program(seed):
     return steps, reads
 
 
-def _run(m, seed):
+def _run(m, seed, shape=(3, 3)):
     steps, reads = program(seed)
     g = np.random.default_rng(seed)
-    x = m.tensor(g.standard_normal((3, 3)), dtype=m.float64, requires_grad=True)
+    x = m.tensor(g.standard_normal(shape), dtype=m.float64, requires_grad=True)
     w = m.tensor(g.standard_normal(3), dtype=m.float64, requires_grad=True)
     a = x * 1.5
     tensors = [a]
@@ -85,16 +85,20 @@ def _run(m, seed):
     return loss.item(), x.grad.numpy().copy(), None if w.grad is None else w.grad.numpy().copy()
 
 
-@pytest.mark.parametrize("block", range(4))
-def test_random_programs_of_views_and_in_place_ops_match_torch(block: int) -> None:
+CASES = [((3, 3), block) for block in range(4)] + [(shape, 0) for shape in ((0, 3), (3, 0), (1, 1), (5, 1))]
+
+
+@pytest.mark.parametrize(("shape", "block"), CASES, ids=[f"{s}-{b}" for s, b in CASES])
+def test_random_programs_of_views_and_in_place_ops_match_torch(shape: tuple, block: int) -> None:
+    """100 programs per case; empty and size-1 bases too (views of empty tensors are views)."""
     for seed in range(block * 100, block * 100 + 100):
         try:
-            theirs = _run(torch, seed)
-        except RuntimeError:
-            with pytest.raises(RuntimeError):
-                _run(chainrule, seed)
+            theirs = _run(torch, seed, shape)
+        except (RuntimeError, TypeError, IndexError) as e:
+            with pytest.raises(type(e)):
+                _run(chainrule, seed, shape)
             continue
-        ours = _run(chainrule, seed)
+        ours = _run(chainrule, seed, shape)
         np.testing.assert_allclose(ours[0], theirs[0], rtol=1e-9, err_msg=f"seed {seed}")
         np.testing.assert_allclose(ours[1], theirs[1], rtol=1e-9, atol=1e-12, err_msg=f"seed {seed}")
         assert (ours[2] is None) == (theirs[2] is None), f"seed {seed}"

@@ -17,7 +17,8 @@ def _view_result(data, op, input: Tensor, params: tuple, replay: tuple | None = 
     ``replay`` (function, args) makes the view again from ``input``; reshape, broadcast_to and
     permute know their own."""
     x = input._data
-    if data.base is None or not np.may_share_memory(data, x):  # reshape had to copy
+    if data.base is None or (data.size and not np.may_share_memory(data, x)):  # reshape copied
+        # (an empty result shares no memory to test: NumPy made it a view, and so is torch's)
         return make_result(data, op, (input,), params)
     if replay is None:
         if op is _permute:
@@ -238,6 +239,8 @@ def permute(input: Tensor, *dims) -> Tensor:
     """Reorder the dims (a view)."""
     input = as_tensor(input, "permute")
     x = input._data
+    if not dims:
+        raise TypeError('permute() missing 1 required positional arguments: "dims"')
     dims = _shape_arg(dims)
     if len(dims) != x.ndim:
         raise RuntimeError(
