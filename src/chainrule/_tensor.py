@@ -27,6 +27,7 @@ __all__ = [
     "UntypedStorage",
     "wrap",
     "storage_array",
+    "set_history",
     "sync_view",
     "MultiOutputViewSteps",
 ]
@@ -617,6 +618,21 @@ class MultiOutputViewSteps(tuple):
     __slots__ = ()
 
 
+def set_history(t: Tensor, node, requires_grad: bool = True) -> None:
+    """Give ``t`` a new grad_fn (an in-place op, or a view's regenerated history). retain_grad
+    follows the tensor to it; hooks registered on the old grad_fn stay there and see the gradient
+    of the old value, as in torch."""
+    old = t._grad_fn
+    t._grad_fn = node
+    t._rg = requires_grad
+    if old is not None and old.hooks:
+        retains = [h for h in old.hooks if type(h) is Retain and h.tensor() is t]
+        if retains:
+            old.hooks[:] = [h for h in old.hooks if h not in retains]
+            if node is not None:
+                node.register_hook(retains[0])
+
+
 def sync_view(t: Tensor) -> None:
     """Make a view's history current: after an in-place change of its base (or of any view of
     the base, itself included), the view's values come from the base's new history, so its
@@ -638,15 +654,7 @@ def sync_view(t: Tensor) -> None:
             replayed = fn(replayed, *args)
     finally:
         GRAD.enabled = was
-    old = t._grad_fn
-    t._grad_fn = replayed._grad_fn
-    t._rg = replayed._rg
-    if old is not None and old.hooks and t._grad_fn is not None:
-        # retain_grad carries over to the new history; hooks registered on the old one do not
-        # (torch's behaviour: they belonged to that grad_fn)
-        for hook in old.hooks:
-            if type(hook) is Retain and hook.tensor() is t:
-                t._grad_fn.register_hook(hook)
+    set_history(t, replayed._grad_fn, replayed._rg)
 
 
 # Tensor's operators and methods call the ops, which sit in a layer above (they make Tensors):

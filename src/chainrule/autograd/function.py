@@ -22,6 +22,7 @@ from typing import Any
 import numpy as np
 
 from .._tensor import Tensor, wrap
+from .._tensor import set_history as _set_tensor_history
 from .grad_mode import GRAD
 from .graph import Node, Op
 from .saved_hooks import _pack, _Packed, current_hooks
@@ -177,7 +178,7 @@ def set_history(t, node) -> None:
     if t._base is not None:
         REBASE_VIEW[0](node.name(), t, node)
         return
-    t._grad_fn, t._rg = node, True
+    _set_tensor_history(t, node)
 
 
 def _dirty_ids(ctx: FunctionCtx, outs: tuple) -> set:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 
 from .._record import make_result
-from .._tensor import MultiOutputViewSteps, sync_view
+from .._tensor import MultiOutputViewSteps, set_history, sync_view
 from ..autograd import function as _function
 from ..autograd.grad_mode import GRAD, check_inplace
 from ..autograd.graph import defop
@@ -88,7 +88,17 @@ def apply_inplace(who: str, self: Tensor, compute) -> Tensor:
         raise RuntimeError(f"{who}: {_LEAF}")
     old = wrap(self._data)  # the tensor's value and history before this op
     old._rg, old._grad_fn, old._vc = self._rg, self._grad_fn, self._vc
-    result = _compute_on(self, old, compute)
+    if base is not None and base._rg and self._view_steps is not None:
+        # the op reads the view straight from its base's history (torch's CopySlices does): hooks
+        # registered on the view's own grad_fn see only the gradient of its other uses
+        own = self._grad_fn
+        old._grad_fn = self._grad_fn = _replay(self._view_steps, base)._grad_fn
+        try:
+            result = _compute_on(self, old, compute)
+        finally:
+            self._grad_fn = own
+    else:
+        result = _compute_on(self, old, compute)
     _check_castable(who, self, result._data)
     node = result._grad_fn
     if node is not None and node.op.saves_inputs and any(x is old for x in node.inputs):
@@ -107,7 +117,7 @@ def apply_inplace(who: str, self: Tensor, compute) -> Tensor:
     else:
         _write(self, result._data)
         if result._rg:
-            self._grad_fn, self._rg = node, True
+            set_history(self, node)
     if node is not None and node.out is not None:
         # the rule reads its output, which now lives in self's memory: keep that (no copy) and
         # check self's version from here on, as torch does
@@ -159,7 +169,7 @@ def _rewrite_base_history(view: Tensor, base: Tensor, result: Tensor) -> None:
     old_base._rg, old_base._grad_fn = base._rg, base._grad_fn
     _write(view, result._data)
     rewritten = make_result(base._data, _copy_slices, (old_base, result), (view._view_steps,))
-    base._grad_fn, base._rg = rewritten._grad_fn, True
+    set_history(base, rewritten._grad_fn)
 
 
 def rebase_view_history(who: str, view: Tensor, node) -> None:
@@ -172,7 +182,7 @@ def rebase_view_history(who: str, view: Tensor, node) -> None:
     old_base = wrap(base._data)
     old_base._rg, old_base._grad_fn = base._rg, base._grad_fn
     rewritten = make_result(base._data, _copy_slices, (old_base, value), (view._view_steps,))
-    base._grad_fn, base._rg = rewritten._grad_fn, True
+    set_history(base, rewritten._grad_fn)
     view._view_version = -1  # its history is remade from the base's when next used
 
 
