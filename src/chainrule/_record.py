@@ -64,6 +64,9 @@ def make_result(data, op: Op, inputs: tuple, params: tuple = ()) -> Tensor:
             node.inputs = _UNSAVED[n] if n < 4 else (None,) * n
             if op.same_shape:
                 node.metas = None
+            elif n == 1:
+                a = inputs[0]._data
+                node.metas = ((a.shape, a.dtype),)
             elif n == 2:
                 a, b = inputs[0]._data, inputs[1]._data
                 node.metas = ((a.shape, a.dtype), (b.shape, b.dtype))
@@ -151,19 +154,22 @@ def make_view(data, op: Op, input: Tensor, params: tuple, replay: tuple) -> Tens
     ``(fn, args)`` with ``fn(input, *args)`` making this view again, so that its history can be
     regenerated when the base changes in place (see ``sync_view``).
     """
-    t = make_result(data, op, (input,), params)
-    vc = input._shared_vc()
-    if vc is INFERENCE_VERSION:  # a view of an inference tensor is one too: no history to follow
+    t = make_unary_result(data, op, input, params)
+    vc = input._vc
+    if vc is None:
+        vc = input._vc = [0]
+    elif vc is INFERENCE_VERSION:  # a view of an inference tensor is one too: no history to follow
         t._vc = vc
         return t
     t._vc = vc
+    recording = not GRAD_OFF.count or GRAD._enabled  # GRAD.enabled, read fast (see GRAD_OFF)
     base = input._base
     if base is None:
         t._base = input
-        t._view_steps = (replay,) if GRAD.enabled else None
+        t._view_steps = (replay,) if recording else None
     else:
         t._base = base
         steps = input._view_steps
-        t._view_steps = type(steps)(steps + (replay,)) if steps is not None and GRAD.enabled else None
+        t._view_steps = type(steps)(steps + (replay,)) if steps is not None and recording else None
     t._view_version = vc[0]
     return t

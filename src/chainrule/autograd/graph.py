@@ -213,13 +213,6 @@ class Node:
     def name(self) -> str:
         return self.op.node_name
 
-    def input_meta(self, i: int) -> tuple:
-        """``(shape, dtype)`` of input ``i`` when the op ran (what its gradient must have)."""
-        x = self.inputs[i]
-        if x is not None:
-            return x._data.shape, x._data.dtype
-        return self.metas[i]
-
     @property
     def next_functions(self) -> tuple:
         """``(node, 0)`` per input, as torch shows it: the input's grad_fn, an ``AccumulateGrad``

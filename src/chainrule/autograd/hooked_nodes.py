@@ -90,12 +90,6 @@ class _HookedMixin:
             out = out.get()._data
         return inputs, out
 
-    def input_meta(self, i: int) -> tuple:
-        x = _INPUTS_SLOT.__get__(self)[i]
-        if type(x) is _Packed:
-            return x.shape, x.dtype
-        return Node.input_meta(self, i)
-
 
 class _HookedNode(_HookedMixin, Node):
     __slots__ = ()

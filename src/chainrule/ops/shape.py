@@ -17,8 +17,13 @@ def _view_result(data, op, input: Tensor, params: tuple, replay: tuple | None = 
     ``replay`` (function, args) makes the view again from ``input``; reshape, broadcast_to and
     permute know their own."""
     x = input._data
-    if data.base is None or (data.size and not np.may_share_memory(data, x)):  # reshape copied
-        # (an empty result shares no memory to test: NumPy made it a view, and so is torch's)
+    owner = data.base
+    # only reshape may copy: NumPy's copy is the base of its result, a view's base is the array
+    # that owns the memory (x, or x's own base); another array type (vmap's) is asked directly
+    copied = op is _reshape and owner is not x and owner is not x.base
+    if copied and type(x) is not np.ndarray:
+        copied = bool(data.size) and not np.may_share_memory(data, x)
+    if owner is None or copied:
         return make_result(data, op, (input,), params)
     if replay is None:
         if op is _permute:
