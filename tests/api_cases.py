@@ -10,10 +10,12 @@ property). Generic builders (``unary``, ``binary``, ``reduction``, ...) serve mo
 from __future__ import annotations
 
 import copy
+import importlib
 import io
 import pickle
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -57,8 +59,8 @@ def resolve(name: str, m) -> Any:
         return lambda self, *a, **k: getattr(self, attr)(*a, **k)
     if space == "F":
         return getattr(m.nn.functional, attr)
-    if space == "linalg":
-        return getattr(m.linalg, attr)
+    if space in ("linalg", "special", "fft"):
+        return getattr(getattr(m, space), attr)
     if m is torch and name in TORCH_EQUIVALENTS:
         return TORCH_EQUIVALENTS[name]
     if m is torch and not hasattr(torch, attr):  # chainrule.add_(x, y) is torch's x.add_(y)
@@ -1632,3 +1634,8 @@ add(
 )
 add(custom(lambda f, m, x: f(x, "torch.FloatTensor"), grad=False), "Tensor.type")
 add(custom(lambda f, m, x: _shown(f(x.exp())), grad=False), "Tensor.__repr__")
+
+
+# ---- the tables of each area: tests/api_cases_<area>.py add to CASES, EXCLUDED, KNOWN_BROKEN -----
+for _path in sorted(Path(__file__).parent.glob("api_cases_*.py")):
+    importlib.import_module(_path.stem)

@@ -37,11 +37,12 @@ def _dunders(cls) -> set:
 def public_names() -> set:
     names = {f"Tensor.{n}" for n in dir(chainrule.Tensor) if not n.startswith("_")}
     names |= {f"Tensor.{n}" for n in _dunders(chainrule.Tensor)}
-    for space, module in (
-        ("chainrule", chainrule),
-        ("F", chainrule.nn.functional),
-        ("linalg", chainrule.linalg),
-    ):
+    spaces = [("chainrule", chainrule), ("F", chainrule.nn.functional), ("linalg", chainrule.linalg)]
+    for name in ("special", "fft"):  # torch's namespaces, once chainrule has them as its own modules
+        module = getattr(chainrule, name, None)
+        if getattr(module, "__name__", "") == f"chainrule.{name}":
+            spaces.append((name, module))
+    for space, module in spaces:
         names |= {
             f"{space}.{n}"
             for n in dir(module)
