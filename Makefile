@@ -30,8 +30,8 @@ bench: $(BIN)/python
 # pyproject.toml); lint-imports reads the package from the installed (editable) chainrule
 lint: $(BIN)/python
 	$(BIN)/pip install -q -e '.[test]'
-	$(BIN)/ruff check src tests examples bench
-	$(BIN)/ruff format --check src tests examples bench
+	$(BIN)/ruff check src tests examples bench tools
+	$(BIN)/ruff format --check src tests examples bench tools
 	$(BIN)/lint-imports
 
 clean:
