@@ -5,7 +5,8 @@ x = torch.tensor([1.0], requires_grad=True)
 (x * torch.sin(x)).backward()
 """
 
-from ._allocator import tune_malloc as _tune_malloc  # noqa: I001
+import math as _math  # noqa: I001
+from ._allocator import tune_malloc as _tune_malloc
 from ._threads import limit_scipy_blas as _limit_scipy_blas
 from . import ops as _ops  # ops first: they define what Tensor's methods call
 from ._tensor import Size, Tensor
@@ -24,14 +25,17 @@ from ._dtype import (
     set_default_dtype,
     uint8,
 )
-from ._device import device
+from ._device import device, get_default_device, set_default_device
+from ._layout import *  # noqa: F403
+from ._settings import *  # noqa: F403
+from ._threads import get_num_interop_threads, get_num_threads, set_num_interop_threads, set_num_threads
 from ._format import printoptions, set_printoptions
 from ._random import Generator, default_generator, initial_seed, manual_seed, seed
 from ._random import get_rng_state, set_rng_state
 from .autograd import enable_grad, inference_mode, is_grad_enabled, no_grad, set_grad_enabled
 from .autograd import is_inference_mode_enabled
 from . import autograd
-from .autograd.anomaly import is_anomaly_check_nan_enabled, is_anomaly_enabled
+from .autograd.anomaly import is_anomaly_check_nan_enabled, is_anomaly_enabled, set_anomaly_enabled
 from . import utils, datasets
 from .serialization import load, save
 from . import nn
@@ -39,6 +43,12 @@ from . import optim
 from .ops import *  # noqa: F403
 import chainrule.linalg as linalg  # not `from . import`: the star import bound ops.linalg here
 from . import func, viz
+from ._legacy import *  # noqa: F403
+from ._compile import compile  # noqa: A004
+from .func import vmap
+
+e, pi, inf, nan = _math.e, _math.pi, _math.inf, _math.nan
+newaxis = None
 
 half, float, double = float16, float32, float64  # noqa: A001
 short, int, long = int16, int32, int64  # noqa: A001

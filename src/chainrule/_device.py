@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from .backend import cupy_available, is_cupy
 
-__all__ = ["device", "device_of", "check_device"]
+__all__ = ["device", "device_of", "check_device", "get_default_device", "set_default_device"]
 
 
 class device:
@@ -55,3 +55,20 @@ def check_device(d) -> None:
                 "use a machine with an NVIDIA GPU); use device='cpu'"
             )
         raise NotImplementedError("to: moving tensors to CUDA is not implemented yet")
+
+
+def get_default_device() -> device:
+    """Where factory functions put tensors: the CPU (``set_default_device`` accepts only it while
+    chainrule has no GPU backend of its own)."""
+    return _CPU
+
+
+def set_default_device(d) -> None:
+    """``torch.set_default_device``: 'cpu' (or None) is accepted; other devices raise the error
+    that moving a tensor there would."""
+    if d is None:
+        return
+    d = device(d) if not isinstance(d, device) else d
+    if d.type != "cpu":
+        check_device(d)
+        raise RuntimeError(f"set_default_device: chainrule creates tensors on the CPU only, not {d}")

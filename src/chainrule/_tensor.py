@@ -385,6 +385,8 @@ class Tensor(TensorMethods):
             if short not in names:
                 raise ValueError(f"type: invalid type {dtype!r}; use e.g. 'torch.FloatTensor'")
             dtype = _dtype.from_numpy_dtype(np.dtype(names[short]))
+        elif isinstance(dtype, type):  # a legacy type: x.type(torch.DoubleTensor)
+            dtype = dtype.dtype
         return self.to(dtype)
 
     def float(self) -> Tensor:

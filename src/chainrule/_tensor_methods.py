@@ -8,6 +8,10 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
+
+from ._layout import strided
+
 _F: Any = None
 
 
@@ -15,6 +19,109 @@ class TensorMethods:
     """Mixin of ``Tensor``: the op methods."""
 
     __slots__ = ()
+
+    # ---- sampling in place, memory layout and the device/layout queries torch programs ask ----
+    # fmt: off
+    def normal_(self, *args, **kwargs): return _F.normal_(self, *args, **kwargs)
+    def uniform_(self, *args, **kwargs): return _F.uniform_(self, *args, **kwargs)
+    def exponential_(self, *args, **kwargs): return _F.exponential_(self, *args, **kwargs)
+    def geometric_(self, p, *, generator=None): return _F.geometric_(self, p, generator=generator)
+    def log_normal_(self, *args, **kwargs): return _F.log_normal_(self, *args, **kwargs)
+    def cauchy_(self, *args, **kwargs): return _F.cauchy_(self, *args, **kwargs)
+    def random_(self, *args, **kwargs): return _F.random_(self, *args, **kwargs)
+    def bernoulli_(self, p=0.5, *, generator=None): return _F.bernoulli_(self, p, generator=generator)
+    def bernoulli(self, p=None, *, generator=None): return _F.bernoulli(self, p, generator=generator)
+    def multinomial(self, *args, **kwargs): return _F.multinomial(self, *args, **kwargs)
+    def is_nonzero(self): return _F.is_nonzero(self)
+    def is_same_size(self, other): return _F.is_same_size(self, other)
+    # fmt: on
+
+    def stride(self, dim: int | None = None):
+        """Elements to step in memory along each dim (NumPy's byte strides over the item size)."""
+        array, item = self._data, self._data.itemsize
+        if array.size == 0:  # NumPy leaves an empty array's strides open; torch's are contiguous
+            strides = tuple(int(np.prod(array.shape[d + 1 :])) for d in range(array.ndim))
+        else:
+            strides = tuple(s // item for s in array.strides)
+        if dim is None:
+            return strides
+        if not -len(strides) <= dim < max(len(strides), 1):
+            raise IndexError(
+                f"stride: Dimension out of range (expected to be in range of [{-len(strides)}, "
+                f"{len(strides) - 1}], but got {dim})"
+            )
+        return strides[dim] if strides else 1
+
+    def storage_offset(self) -> int:
+        """Where this tensor starts in its storage, in elements."""
+        return (self.data_ptr() - self.untyped_storage().data_ptr()) // self._data.itemsize
+
+    def get_device(self) -> int:
+        """-1 for a CPU tensor, the GPU's index otherwise."""
+        index = self.device.index
+        return -1 if self.device.type == "cpu" else (index or 0)
+
+    def const_data_ptr(self) -> int:
+        return self.data_ptr()
+
+    def is_pinned(self) -> bool:
+        return False
+
+    def pin_memory(self):
+        raise RuntimeError(
+            "pin_memory: Cannot access accelerator device when none is available (pinned memory "
+            "speeds up copies to a GPU); leave pin_memory off on the CPU"
+        )
+
+    def new(self, *args, **kwargs):
+        """The legacy constructor: ``x.new(2, 3)`` (uninitialised, zero here), ``x.new([1, 2])``
+        (data in ``x``'s dtype) or ``x.new()`` (empty)."""
+        if len(args) == 1 and not isinstance(args[0], int):
+            return _F.tensor(args[0], dtype=kwargs.get("dtype", self.dtype))
+        return (
+            _F.zeros(*args, dtype=kwargs.get("dtype", self.dtype)) if args else _F.zeros(0, dtype=self.dtype)
+        )
+
+    def new_empty_strided(self, size, stride, *, dtype=None, requires_grad: bool = False, **kwargs):
+        return _F.empty_strided(size, stride, dtype=dtype or self.dtype, requires_grad=requires_grad)
+
+    def as_subclass(self, cls):
+        """This tensor (same memory and history) as an instance of the Tensor subclass ``cls``."""
+        if not (isinstance(cls, type) and issubclass(cls, TensorMethods)):
+            raise TypeError(f"as_subclass: {cls!r} is not a subclass of Tensor")
+        out = self.view(self.shape)
+        out.__class__ = cls
+        return out
+
+    @property
+    def H(self):
+        """The conjugate transpose of a matrix (2-D only, as in torch)."""
+        if self.ndim not in (0, 2):
+            raise RuntimeError(
+                f"tensor.H is only supported on matrices (2-D tensors). Got {self.ndim}-D tensor; "
+                "use mH for batches of matrices"
+            )
+        return self.mH if self.ndim == 2 else self
+
+    @property
+    def itemsize(self) -> int:
+        return self._data.itemsize
+
+    @property
+    def nbytes(self) -> int:
+        return self._data.nbytes
+
+    @property
+    def layout(self):
+        return strided
+
+    @property
+    def is_cpu(self) -> bool:
+        return self.device.type == "cpu"
+
+    # layouts and devices chainrule tensors never have: the answers torch gives for a CPU tensor
+    is_sparse = is_sparse_csr = is_quantized = is_nested = is_meta = is_mkldnn = property(lambda self: False)
+    is_vulkan = is_xpu = is_ipu = is_mps = is_mtia = is_maia = is_xla = property(lambda self: False)
 
     # one line per delegating method, so the table reads at a glance
     # fmt: off

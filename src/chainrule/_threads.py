@@ -39,3 +39,52 @@ def limit_scipy_blas(threads: int = 1) -> bool:
         setter(threads)
         return True
     return False
+
+
+def _numpy_blas():
+    """NumPy's bundled OpenBLAS (``numpy.libs``), or None (a NumPy built on another BLAS)."""
+    import numpy
+
+    for path in glob.glob(os.path.join(os.path.dirname(numpy.__file__) + ".libs", "libscipy_openblas*.so*")):
+        try:
+            lib = ctypes.CDLL(path)
+            getter, setter = lib.scipy_openblas_get_num_threads64_, lib.scipy_openblas_set_num_threads64_
+        except (OSError, AttributeError):
+            continue
+        setter.argtypes = (ctypes.c_int,)
+        return getter, setter
+    return None
+
+
+_requested = [os.cpu_count() or 1]  # what set_num_threads was given, where the BLAS can't be asked
+
+
+def get_num_threads() -> int:
+    """The threads chainrule's matrix products use (NumPy's BLAS pool), as ``torch.get_num_threads``."""
+    blas = _numpy_blas()
+    return int(blas[0]()) if blas is not None else _requested[0]
+
+
+def set_num_threads(threads: int) -> None:
+    """Set the threads of NumPy's BLAS pool (``torch.set_num_threads``); element-wise NumPy code is
+    single-threaded whatever this says."""
+    if int(threads) <= 0:
+        raise RuntimeError(f"set_num_threads: number of threads must be positive, got {threads}")
+    _requested[0] = int(threads)
+    blas = _numpy_blas()
+    if blas is not None:
+        blas[1](int(threads))
+
+
+_interop = [os.cpu_count() or 1]
+
+
+def get_num_interop_threads() -> int:
+    """torch's inter-op pool size; chainrule runs ops one after another, so this is bookkeeping."""
+    return _interop[0]
+
+
+def set_num_interop_threads(threads: int) -> None:
+    if int(threads) <= 0:
+        raise RuntimeError(f"set_num_interop_threads: number of threads must be positive, got {threads}")
+    _interop[0] = int(threads)

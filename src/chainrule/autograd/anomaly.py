@@ -52,6 +52,7 @@ __all__ = [
     "set_detect_anomaly",
     "is_anomaly_enabled",
     "is_anomaly_check_nan_enabled",
+    "set_anomaly_enabled",
     "ForwardTrace",
     "AnomalyMeta",
     "trace_of",
@@ -102,6 +103,11 @@ def _set(enabled: bool, check_nan: bool) -> None:
     STATE.enabled = bool(enabled)
     STATE.check_nan = bool(check_nan)
     install()
+
+
+def set_anomaly_enabled(enabled: bool, check_nan: bool = True) -> None:
+    """Switch anomaly detection on or off for the whole process (``torch.set_anomaly_enabled``)."""
+    _set(enabled, check_nan)
 
 
 class detect_anomaly:

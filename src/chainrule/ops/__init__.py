@@ -10,6 +10,7 @@ from ..autograd.math import bind_ops as _bind_ops
 from .._tensor import bind_ops as _bind_tensor
 from ..autograd.engine import backward as _backward
 from . import creation as _creation
+from .allocation import *  # noqa: F403
 from .compare import *  # noqa: F403
 from .creation import *  # noqa: F403
 from .creation import to  # noqa: F401
@@ -19,6 +20,7 @@ from .elementwise import *  # noqa: F403
 from .gather import *  # noqa: F403
 from .index import *  # noqa: F403
 from .inplace import *  # noqa: F403
+from .interop import *  # noqa: F403
 from .join import *  # noqa: F403
 from .linalg import *  # noqa: F403
 from .linalg_cholesky import *  # noqa: F403
@@ -29,16 +31,19 @@ from .linalg_matfun import *  # noqa: F403
 from .linalg_norms import *  # noqa: F403
 from .linalg_qr import *  # noqa: F403
 from .linalg_solve import *  # noqa: F403
+from .queries import *  # noqa: F403
 from .ranges import *  # noqa: F403
 from .reduce import *  # noqa: F403
 from .reduce_cumulative import *  # noqa: F403
 from .reduce_minmax import *  # noqa: F403
 from .reduce_norm import *  # noqa: F403
+from .sampling import *  # noqa: F403
 from .shape import *  # noqa: F403
 from .softmax import *  # noqa: F403
 from .sorting import *  # noqa: F403
 from .special import *  # noqa: F403
 from .torch_norm import *  # noqa: F403  (after linalg_norms: ops.norm is torch.norm)
+from .windows import *  # noqa: F403
 
 # the star imports above also carry _common.as_tensor (an internal converter without dtype=)
 as_tensor = asarray = _creation.as_tensor

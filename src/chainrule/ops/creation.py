@@ -398,7 +398,36 @@ def bernoulli(input: Tensor, p=None, *, generator=None) -> Tensor:
 def multinomial(input: Tensor, num_samples: int, replacement: bool = False, *, generator=None) -> Tensor:
     """Draw category indices with the given (unnormalised) weights, per row."""
     w = as_tensor(input)._data.astype(np.float64)
-    rows = w.reshape(-1, w.shape[-1])
+    if w.ndim not in (1, 2):
+        raise RuntimeError(f"multinomial: prob_dist must be 1 or 2 dim, got {w.ndim} dims")
+    n = w.shape[-1]
+    if not replacement and num_samples > n:
+        raise RuntimeError(
+            f"multinomial: cannot sample n_sample > prob_dist.size(-1) samples without replacement "
+            f"({num_samples} > {n})"
+        )
+    if num_samples < 0:
+        raise RuntimeError(f"multinomial: cannot sample n_sample < 0 samples ({num_samples})")
+    if not np.isfinite(w).all() or (w < 0).any():
+        raise RuntimeError("multinomial: probability tensor contains either `inf`, `nan` or element < 0")
+    rows = w.reshape(-1, n)
+    if (rows.sum(-1) <= 0).any():
+        raise RuntimeError("multinomial: invalid multinomial distribution (sum of probabilities <= 0)")
+    if not replacement and ((rows > 0).sum(-1) < num_samples).any():
+        raise RuntimeError(
+            "multinomial: invalid multinomial distribution (with replacement=False, not enough "
+            "non-negative category to sample)"
+        )
     g = rng(generator)
     out = np.stack([g.choice(r.size, num_samples, replace=replacement, p=r / r.sum()) for r in rows])
     return wrap(out.reshape(w.shape[:-1] + (num_samples,)).astype(np.int64))
+
+
+def detach(input: Tensor) -> Tensor:
+    """``input.detach()``: the same memory, cut from the graph."""
+    return input.detach()
+
+
+def detach_(input: Tensor) -> Tensor:
+    """``input.detach_()``: cut ``input`` itself from the graph."""
+    return input.detach_()

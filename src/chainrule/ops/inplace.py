@@ -17,7 +17,7 @@ from ..autograd.grad_mode import GRAD, check_inplace
 from ..autograd.graph import defop
 from . import elementwise as _ew
 from ._common import Tensor, as_tensor, wrap
-from .creation import full_like, to
+from .creation import clone, full_like, to
 from .index import _convert_index, index_put
 from .shape import broadcast_to
 
@@ -31,6 +31,7 @@ __all__ = [
     "cos_",
     "div_",
     "exp_",
+    "fill",
     "fill_",
     "floor_",
     "log_",
@@ -287,6 +288,11 @@ def fill_(self: Tensor, value) -> Tensor:
         return apply_inplace("fill_", self, lambda: broadcast_to(value, self.shape) + self * 0)
     v = value.item() if isinstance(value, Tensor) else value
     return apply_inplace("fill_", self, lambda: full_like(self, v))
+
+
+def fill(input: Tensor, value) -> Tensor:
+    """A copy of ``input`` with every element set to ``value`` (the out-of-place ``fill_``)."""
+    return fill_(clone(input), value)
 
 
 def copy_(self: Tensor, src, non_blocking: bool = False) -> Tensor:

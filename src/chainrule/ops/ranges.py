@@ -8,14 +8,16 @@ same length and the same float32 roundings as torch's.
 from __future__ import annotations
 
 import math
+import warnings
 
 import numpy as np
 
 from .. import _dtype
+from .._tensor import wrap
 from ._common import Tensor
 from .creation import _float_dtype, _leaf
 
-__all__ = ["arange", "linspace", "logspace", "eye"]
+__all__ = ["arange", "linspace", "logspace", "eye", "range", "scalar_tensor"]
 
 
 def _fma(a, b, c) -> np.ndarray:
@@ -159,3 +161,35 @@ def eye(n: int, m: int | None = None, *, dtype=None, device=None, requires_grad:
         if v is not None and v < 0:
             raise RuntimeError(f"eye: {name} must be greater or equal to 0, got {v}")
     return _leaf(np.eye(n, m, dtype=_float_dtype(dtype)), requires_grad)
+
+
+# torch's name: this module shadows the builtin from here on (it uses np.arange, never range)
+def range(start, end, step=1, *, dtype=None, device=None, requires_grad: bool = False) -> Tensor:  # noqa: A001
+    """Deprecated in torch: ``floor((end - start) / step) + 1`` values from ``start`` to ``end``
+    *inclusive*, in the default float dtype. Use ``arange`` (end exclusive)."""
+    warnings.warn(
+        "torch.range is deprecated and will be removed in a future release because its behavior is "
+        "inconsistent with Python's range builtin. Instead, use torch.arange, which produces values in "
+        "[start, end).",
+        UserWarning,
+        stacklevel=2,
+    )
+    start, end, step = (_number(v, "range") for v in (start, end, step))
+    if step == 0:
+        raise RuntimeError("range: step must be nonzero")
+    if (end - start) / step < 0:
+        raise RuntimeError(
+            f"range: upper bound and larger bound inconsistent with step sign ({start}, {end}, {step})"
+        )
+    count = int(math.floor((end - start) / step)) + 1
+    np_dtype = _dtype.to_numpy_dtype(dtype if dtype is not None else _dtype.get_default_dtype())
+    values = start + step * np.arange(count, dtype=np.float64)  # torch accumulates in double
+    out = wrap(values.astype(np_dtype))
+    return out.requires_grad_(True) if requires_grad else out
+
+
+def scalar_tensor(s, *, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
+    """A 0-d tensor holding the number ``s``, in the default float dtype unless ``dtype`` is given."""
+    np_dtype = _dtype.to_numpy_dtype(dtype if dtype is not None else _dtype.get_default_dtype())
+    out = wrap(np.asarray(s, dtype=np_dtype))
+    return out.requires_grad_(True) if requires_grad else out
