@@ -45,6 +45,7 @@ import chainrule.linalg as linalg  # not `from . import`: the star import bound 
 from . import func, viz
 from ._legacy import *  # noqa: F403
 from ._compile import compile  # noqa: A004
+from ._out import install as _install_out
 from .func import vmap
 
 e, pi, inf, nan = _math.e, _math.pi, _math.inf, _math.nan
@@ -76,3 +77,6 @@ def result_type(tensor1, tensor2) -> dtype:
 
 def is_floating_point(input: Tensor) -> bool:
     return input.is_floating_point()
+
+
+_install_out(globals())  # out= on the functions torch gives it (last: every name is defined)
