@@ -17,7 +17,7 @@ from . import constraints
 from ._base_helpers import np_dtype, tiny, uniform
 from ._special import lgamma
 from .distribution import Distribution
-from .utils import broadcast_all, lazy_property, logits_to_probs, probs_to_logits, softplus, xlogy
+from .utils import bce_with_logits, broadcast_all, lazy_property, logits_to_probs, probs_to_logits, xlogy
 
 __all__ = ["Bernoulli", "Binomial", "Categorical", "Geometric", "Multinomial", "OneHotCategorical", "Poisson"]
 
@@ -25,11 +25,6 @@ __all__ = ["Bernoulli", "Binomial", "Categorical", "Geometric", "Multinomial", "
 def _one_of(probs, logits) -> None:
     if (probs is None) == (logits is None):
         raise ValueError("Either `probs` or `logits` must be specified, but not both.")
-
-
-def _bce_with_logits(logits: Tensor, target: Tensor) -> Tensor:
-    """Element-wise ``binary_cross_entropy_with_logits``: ``softplus(x) - x * z``."""
-    return softplus(logits) - logits * target
 
 
 def _finish_expand(self, new, batch_shape, event_shape=()):
@@ -105,10 +100,10 @@ class Bernoulli(_Binary):
         if self._validate_args:
             self._validate_sample(value)
         logits, value = broadcast_all(self.logits, value)
-        return -_bce_with_logits(logits, value)
+        return -bce_with_logits(logits, value)
 
     def entropy(self):
-        return _bce_with_logits(self.logits, self.probs)
+        return bce_with_logits(self.logits, self.probs)
 
     def enumerate_support(self, expand=True):
         values = _ops.arange(2, dtype=self._param.dtype).reshape((-1,) + (1,) * len(self._batch_shape))
@@ -159,7 +154,7 @@ class Geometric(_Binary):
         return value * (-probs).log1p() + self.probs.log()
 
     def entropy(self):
-        return _bce_with_logits(self.logits, self.probs) / self.probs
+        return bce_with_logits(self.logits, self.probs) / self.probs
 
 
 class Binomial(Distribution):
@@ -237,8 +232,15 @@ class Binomial(Distribution):
         log_factorial_n = lgamma(self.total_count + 1)
         log_factorial_k = lgamma(value + 1)
         log_factorial_nmk = lgamma(self.total_count - value + 1)
-        # n * log(1 + e^logit) written without overflow: n * max(logit, 0) + n * log1p(e^-|logit|)
-        normalize_term = self.total_count * softplus(self.logits) - log_factorial_n
+        # n * log(1 + e^logit) without overflow: n * max(logit, 0) + n * log1p(e^-|logit|), with
+        # max(logit, 0) written so that its derivative at 0 is 1/2 (as torch's)
+        logits = self.logits
+        max_logit_zero = (logits.clamp(min=0) + logits - logits.clamp(max=0)) / 2
+        normalize_term = (
+            self.total_count * max_logit_zero
+            + self.total_count * _ops.log1p(_ops.exp(-_ops.abs(logits)))
+            - log_factorial_n
+        )
         return value * self.logits - log_factorial_k - log_factorial_nmk - normalize_term
 
     def _homogeneous_count(self, who: str) -> int:

@@ -11,6 +11,8 @@ import numpy as np
 from .. import ops as _ops
 from .._dtype import get_default_dtype
 from .._tensor import Tensor
+from ..ops.activation import softplus as _softplus
+from ..ops.loss import binary_cross_entropy_with_logits as _bce_with_logits
 
 __all__ = [
     "broadcast_all",
@@ -69,8 +71,13 @@ def probs_to_logits(probs: Tensor, is_binary: bool = False) -> Tensor:
 
 
 def softplus(x: Tensor) -> Tensor:
-    """``log(1 + exp(x))`` without overflow (nn.functional sits beside this package, not below)."""
-    return x.clamp(min=0) + _ops.log1p(_ops.exp(-x.abs()))
+    """``nn.functional.softplus`` (its op; nn sits beside this package, not below it)."""
+    return _softplus(x)
+
+
+def bce_with_logits(logits: Tensor, target: Tensor) -> Tensor:
+    """Element-wise ``binary_cross_entropy_with_logits(..., reduction="none")``."""
+    return _bce_with_logits(logits, target)
 
 
 def xlogy(x, y: Tensor) -> Tensor:
