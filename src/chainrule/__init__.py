@@ -39,6 +39,7 @@ from . import optim
 from .ops import *  # noqa: F403
 import chainrule.linalg as linalg  # not `from . import`: the star import bound ops.linalg here
 from . import func, viz
+from . import distributions  # after linalg: it imports chainrule.linalg, which the star import shadows
 
 half, float, double = float16, float32, float64  # noqa: A001
 short, int, long = int16, int32, int64  # noqa: A001

@@ -84,7 +84,9 @@ def compare_quantity(case: DistCase, what: str, dtype=np.float64) -> None:
     weights = np.random.default_rng(1).standard_normal(tuple(theirs.shape)).astype(dtype)
     mask = to_numpy(finite)
     weights = np.where(mask, weights, 0.0).astype(dtype)
-    ours_loss = (chainrule.where(chainrule.tensor(mask), ours, chainrule.zeros_like(ours)) * chainrule.tensor(weights)).sum()
+    ours_loss = (
+        chainrule.where(chainrule.tensor(mask), ours, chainrule.zeros_like(ours)) * chainrule.tensor(weights)
+    ).sum()
     try:
         theirs_g = torch.autograd.grad(
             (torch.where(finite, theirs, 0) * torch.tensor(weights)).sum(), theirs_params, allow_unused=True

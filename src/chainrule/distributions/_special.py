@@ -15,8 +15,8 @@ from .. import _dtype
 from .._random import default_generator
 from .._record import make_result
 from .._tensor import Tensor, wrap
-from ..autograd import math as _math
 from ..autograd.graph import defop
+from ..autograd.math import register as _register_math
 
 __all__ = ["lgamma", "digamma", "polygamma", "erfinv", "gammainc", "standard_gamma"]
 
@@ -66,10 +66,15 @@ def digamma(input: Tensor) -> Tensor:
     return polygamma(0, input)
 
 
-_math.register("dist_polygamma", _polygamma_array, polygamma)
+_register_math("dist_polygamma", _polygamma_array, polygamma)
 
 
-@defop("distributions._erfinv", formula="{g0} = {gy} * sqrt(pi) / 2 * exp({y}^2)", saves_out=True, saves_inputs=False)
+@defop(
+    "distributions._erfinv",
+    formula="{g0} = {gy} * sqrt(pi) / 2 * exp({y}^2)",
+    saves_out=True,
+    saves_inputs=False,
+)
 def _erfinv(F, g, xs, out, p, needs):
     return (g * ((np.pi**0.5 / 2) * F.exp(out * out)),)
 
@@ -83,11 +88,15 @@ def erfinv(input: Tensor) -> Tensor:
     return make_result(_like(sc.erfinv(x), x), _erfinv, (input,))
 
 
-@defop("distributions._gammainc", formula=("", "{g1} = {gy} * exp(({x0} - 1) * log({x1}) - {x1} - lgamma({x0}))"))
+@defop(
+    "distributions._gammainc", formula=("", "{g1} = {gy} * exp(({x0} - 1) * log({x1}) - {x1} - lgamma({x0}))")
+)
 def _gammainc(F, g, xs, out, p, needs):
     a, x = xs
     if needs[0]:  # torch has no derivative with respect to the shape either
-        raise NotImplementedError("the derivative for 'igamma' with respect to `self` (the concentration) is not implemented.")
+        raise NotImplementedError(
+            "the derivative for 'igamma' with respect to `self` (the concentration) is not implemented."
+        )
     if F.is_tensor:
         density = F.exp((a - 1) * F.log(x) - x - lgamma(a))
     else:
@@ -115,7 +124,9 @@ def _gamma_sample_grad(x: np.ndarray, alpha: np.ndarray) -> np.ndarray:
     return np.nan_to_num(grad, nan=0.0, posinf=0.0, neginf=0.0).astype(x.dtype)
 
 
-@defop("distributions._standard_gamma", formula="{g0} = {gy} * dsample/dconcentration (implicit)", saves_out=True)
+@defop(
+    "distributions._standard_gamma", formula="{g0} = {gy} * dsample/dconcentration (implicit)", saves_out=True
+)
 def _standard_gamma(F, g, xs, out, p, needs):
     alpha = xs[0]
     out_array = out._data if isinstance(out, Tensor) else out
@@ -133,6 +144,6 @@ def standard_gamma(concentration: Tensor, generator=None) -> Tensor:
     reparameterisation; draws smaller than the dtype's tiny are clamped to it, as torch does."""
     rng = (generator or default_generator)._rng
     alpha = _float(concentration)
-    draws = rng.standard_gamma(alpha.astype(np.float64)).astype(alpha.dtype)
+    draws = np.asarray(rng.standard_gamma(alpha.astype(np.float64))).astype(alpha.dtype)
     draws = np.maximum(draws, np.finfo(alpha.dtype).tiny)
     return make_result(np.asarray(draws), _standard_gamma, (concentration,))

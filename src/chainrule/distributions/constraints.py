@@ -6,8 +6,8 @@ from __future__ import annotations
 import numpy as np
 
 from .. import ops as _ops
-from ..linalg import cholesky_ex, eigvalsh, norm
 from .._tensor import Tensor
+from ..linalg import cholesky_ex, eigvalsh, norm
 
 __all__ = [
     "Constraint",
@@ -110,7 +110,10 @@ class _IndependentConstraint(Constraint):
         if not isinstance(base_constraint, Constraint):
             raise TypeError(f"independent: expected a Constraint, got {type(base_constraint).__name__}")
         if not isinstance(reinterpreted_batch_ndims, int) or reinterpreted_batch_ndims < 0:
-            raise ValueError(f"independent: reinterpreted_batch_ndims must be an int >= 0, got {reinterpreted_batch_ndims!r}")
+            raise ValueError(
+                "independent: reinterpreted_batch_ndims must be an int >= 0, "
+                f"got {reinterpreted_batch_ndims!r}"
+            )
         self.base_constraint = base_constraint
         self.reinterpreted_batch_ndims = reinterpreted_batch_ndims
         super().__init__()
@@ -164,7 +167,9 @@ class _IntegerInterval(Constraint):
         return (value % 1 == 0) & (self.lower_bound <= value) & (value <= self.upper_bound)
 
     def __repr__(self):
-        return f"{self.__class__.__name__[1:]}(lower_bound={self.lower_bound}, upper_bound={self.upper_bound})"
+        return (
+            f"{self.__class__.__name__[1:]}(lower_bound={self.lower_bound}, upper_bound={self.upper_bound})"
+        )
 
 
 class _IntegerGreaterThan(Constraint):
@@ -225,7 +230,9 @@ class _Interval(Constraint):
         return (self.lower_bound <= value) & (value <= self.upper_bound)
 
     def __repr__(self):
-        return f"{self.__class__.__name__[1:]}(lower_bound={self.lower_bound}, upper_bound={self.upper_bound})"
+        return (
+            f"{self.__class__.__name__[1:]}(lower_bound={self.lower_bound}, upper_bound={self.upper_bound})"
+        )
 
 
 class _HalfOpenInterval(_Interval):

@@ -9,7 +9,7 @@ import numpy as np
 
 from .. import ops as _ops
 from .._tensor import Size
-from ..autograd import no_grad
+from ..autograd.grad_mode import no_grad
 from . import constraints
 from ._base_helpers import eps, noise, standard_normal, uniform
 from ._special import digamma, erfinv, lgamma

@@ -12,7 +12,7 @@ from .. import ops as _ops
 from .._dtype import int64
 from .._random import default_generator
 from .._tensor import Size, Tensor, wrap
-from ..autograd import no_grad
+from ..autograd.grad_mode import no_grad
 from . import constraints
 from ._base_helpers import np_dtype, tiny, uniform
 from ._special import lgamma
@@ -46,7 +46,9 @@ class _Binary(Distribution):
             (self.logits,) = broadcast_all(logits)
         self._param = self.probs if probs is not None else self.logits
         given = probs if probs is not None else logits
-        super().__init__(Size(()) if isinstance(given, Number) else self._param.shape, validate_args=validate_args)
+        super().__init__(
+            Size(()) if isinstance(given, Number) else self._param.shape, validate_args=validate_args
+        )
 
     def expand(self, batch_shape, _instance=None):
         new = self._get_checked_instance(type(self), _instance)
@@ -123,7 +125,8 @@ class Geometric(_Binary):
             valid = self.probs > 0
             if not bool(valid.all()):
                 raise ValueError(
-                    f"Expected parameter probs ({type(self.probs).__name__} of shape {tuple(self.probs.shape)}) "
+                    f"Expected parameter probs ({type(self.probs).__name__} "
+                    f"of shape {tuple(self.probs.shape)}) "
                     f"of distribution {self!r} to be positive but found invalid values:\n{self.probs[~valid]}"
                 )
 
@@ -271,7 +274,9 @@ class Poisson(Distribution):
 
     def __init__(self, rate, validate_args=None):
         (self.rate,) = broadcast_all(rate)
-        super().__init__(Size(()) if isinstance(rate, Number) else self.rate.shape, validate_args=validate_args)
+        super().__init__(
+            Size(()) if isinstance(rate, Number) else self.rate.shape, validate_args=validate_args
+        )
 
     def expand(self, batch_shape, _instance=None):
         new = self._get_checked_instance(Poisson, _instance)

@@ -6,7 +6,7 @@ import warnings
 
 from .. import ops as _ops
 from .._tensor import Size, Tensor
-from ..autograd import no_grad
+from ..autograd.grad_mode import no_grad
 from . import constraints
 from .utils import lazy_property
 
@@ -49,7 +49,8 @@ class Distribution:
             except NotImplementedError:
                 arg_constraints = {}
                 warnings.warn(
-                    f"{self.__class__} does not define `arg_constraints`. Please set `arg_constraints = {{}}` "
+                    f"{self.__class__} does not define `arg_constraints`. "
+                    "Please set `arg_constraints = {}` "
                     "or initialize the distribution with `validate_args=False` to turn off validation.",
                     stacklevel=2,
                 )
@@ -151,7 +152,8 @@ class Distribution:
         for i, j in zip(reversed(actual_shape), reversed(expected_shape)):
             if i != 1 and j != 1 and i != j:
                 raise ValueError(
-                    f"Value is not broadcastable with batch_shape+event_shape: {actual_shape} vs {expected_shape}."
+                    "Value is not broadcastable with batch_shape+event_shape: "
+                    f"{actual_shape} vs {expected_shape}."
                 )
         try:
             support = self.support

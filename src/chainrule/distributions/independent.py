@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from .. import ops as _ops
 from .._tensor import Size
-from ..autograd import no_grad
+from ..autograd.grad_mode import no_grad
 from . import constraints
 from .discrete import Categorical
 from .distribution import Distribution
@@ -109,7 +109,9 @@ class MixtureSameFamily(Distribution):
                 " The Mixture distribution needs to be an  instance of torch.distributions.Categorical"
             )
         if not isinstance(component_distribution, Distribution):
-            raise ValueError("The Component distribution need to be an instance of torch.distributions.Distribution")
+            raise ValueError(
+                "The Component distribution need to be an instance of torch.distributions.Distribution"
+            )
         mixture_batch = mixture_distribution.batch_shape
         component_batch = component_distribution.batch_shape[:-1]
         for size1, size2 in zip(reversed(mixture_batch), reversed(component_batch)):

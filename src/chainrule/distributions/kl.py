@@ -98,7 +98,8 @@ def kl_divergence(p: Distribution, q: Distribution) -> Tensor:
         _KL_MEMOIZE[type(p), type(q)] = fun
     if fun is NotImplemented:
         raise NotImplementedError(
-            f"No KL(p || q) is implemented for p type {p.__class__.__name__} and q type {q.__class__.__name__}"
+            f"No KL(p || q) is implemented for p type {p.__class__.__name__} "
+            f"and q type {q.__class__.__name__}"
         )
     return fun(p, q)
 
@@ -141,7 +142,9 @@ def _kl_beta_beta(p, q):
 @register_kl(Binomial, Binomial)
 def _kl_binomial_binomial(p, q):
     if bool((p.total_count < q.total_count).any()):
-        raise NotImplementedError("KL between Binomials where q.total_count > p.total_count is not implemented")
+        raise NotImplementedError(
+            "KL between Binomials where q.total_count > p.total_count is not implemented"
+        )
     kl = p.total_count * (p.probs * (p.logits - q.logits) + (-p.probs).log1p() - (-q.probs).log1p())
     return _set(kl, p.total_count > q.total_count, math.inf)
 
@@ -253,7 +256,9 @@ def _lowrank_terms(q, p_loc):
 def _kl_lowrank_lowrank(p, q):
     _same_event(p, q, "Low Rank Multivariate Normals")
     q_logdet, term3 = _lowrank_terms(q, p.loc)
-    term1 = q_logdet - _lowrank_logdet(p._unbroadcasted_cov_factor, p._unbroadcasted_cov_diag, p._capacitance_tril)
+    term1 = q_logdet - _lowrank_logdet(
+        p._unbroadcasted_cov_factor, p._unbroadcasted_cov_diag, p._capacitance_tril
+    )
     a = _woodbury_factor(q)
     term21 = (p._unbroadcasted_cov_diag / q._unbroadcasted_cov_diag).sum(-1)
     term22 = _batch_trace_xxt(p._unbroadcasted_cov_factor * q._unbroadcasted_cov_diag.rsqrt().unsqueeze(-1))
@@ -286,7 +291,9 @@ def _kl_lowrank_mvn(p, q):
     n = p.event_shape[0]
     q_tril = q._unbroadcasted_scale_tril.expand(*batch, n, n)
     p_factor = p._unbroadcasted_cov_factor.expand(*batch, n, p.cov_factor.shape[-1])
-    p_diag = (p._unbroadcasted_cov_diag.sqrt().unsqueeze(-1) * _ops.eye(n, dtype=p.loc.dtype)).expand(*batch, n, n)
+    p_diag = (p._unbroadcasted_cov_diag.sqrt().unsqueeze(-1) * _ops.eye(n, dtype=p.loc.dtype)).expand(
+        *batch, n, n
+    )
     term21 = _batch_trace_xxt(solve_triangular(q_tril, p_factor, upper=False))
     term22 = _batch_trace_xxt(solve_triangular(q_tril, p_diag, upper=False))
     return 0.5 * (term1 + term21 + term22 + term3 - p.event_shape[0])
@@ -422,7 +429,9 @@ def _kl_gamma_gumbel(p, q):
     loc_scale_ratio = q.loc / q.scale
     t1 = (p.concentration - 1) * digamma(p.concentration) - lgamma(p.concentration) - p.concentration
     t2 = beta_scale_prod.log() + p.concentration / beta_scale_prod
-    t3 = _ops.exp(loc_scale_ratio) * (1 + beta_scale_prod.reciprocal()).pow(-p.concentration) - loc_scale_ratio
+    t3 = (
+        _ops.exp(loc_scale_ratio) * (1 + beta_scale_prod.reciprocal()).pow(-p.concentration) - loc_scale_ratio
+    )
     return t1 + t2 + t3
 
 
@@ -514,7 +523,9 @@ def _kl_uniform_beta(p, q):
     width = p.high - p.low
     t1 = _ops.log(width)
     t2 = (q.concentration1 - 1) * (xlogy(p.high, p.high) - xlogy(p.low, p.low) - width) / width
-    t3 = (q.concentration0 - 1) * (xlogy(1 - p.high, 1 - p.high) - xlogy(1 - p.low, 1 - p.low) + width) / width
+    t3 = (
+        (q.concentration0 - 1) * (xlogy(1 - p.high, 1 - p.high) - xlogy(1 - p.low, 1 - p.low) + width) / width
+    )
     t4 = lgamma(q.concentration1) + lgamma(q.concentration0) - lgamma(q.concentration1 + q.concentration0)
     result = t3 + t4 - t1 - t2
     return _set(result, (p.high > 1.0) | (p.low < 0.0), math.inf)

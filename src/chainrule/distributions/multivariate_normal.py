@@ -46,7 +46,9 @@ def _cholesky_inverse(scale_tril: Tensor) -> Tensor:
 
 def _need_matrix(name: str, value: Tensor) -> None:
     if value.dim() < 2:
-        raise ValueError(f"{name} matrix must be at least two-dimensional, with optional leading batch dimensions")
+        raise ValueError(
+            f"{name} matrix must be at least two-dimensional, with optional leading batch dimensions"
+        )
 
 
 class MultivariateNormal(Distribution):
@@ -62,14 +64,24 @@ class MultivariateNormal(Distribution):
     support = constraints.real_vector
     has_rsample = True
 
-    def __init__(self, loc, covariance_matrix=None, precision_matrix=None, scale_tril=None, validate_args=None):
+    def __init__(
+        self, loc, covariance_matrix=None, precision_matrix=None, scale_tril=None, validate_args=None
+    ):
         if loc.dim() < 1:
             raise ValueError("loc must be at least one-dimensional.")
         if (covariance_matrix is not None) + (scale_tril is not None) + (precision_matrix is not None) != 1:
-            raise ValueError("Exactly one of covariance_matrix or precision_matrix or scale_tril may be specified.")
+            raise ValueError(
+                "Exactly one of covariance_matrix or precision_matrix or scale_tril may be specified."
+            )
         given = scale_tril if scale_tril is not None else covariance_matrix
         given = given if given is not None else precision_matrix
-        name = "scale_tril" if scale_tril is not None else "covariance_matrix" if covariance_matrix is not None else "precision_matrix"
+        name = (
+            "scale_tril"
+            if scale_tril is not None
+            else "covariance_matrix"
+            if covariance_matrix is not None
+            else "precision_matrix"
+        )
         _need_matrix(name, given)
         batch_shape = Size(_ops.broadcast_shapes(tuple(given.shape[:-2]), tuple(loc.shape[:-1])))
         setattr(self, name, given.expand(*batch_shape, -1, -1))
@@ -179,7 +191,9 @@ class LowRankMultivariateNormal(Distribution):
             raise ValueError("loc must be at least one-dimensional.")
         event_shape = loc.shape[-1:]
         if cov_factor.dim() < 2:
-            raise ValueError("cov_factor must be at least two-dimensional, with optional leading batch dimensions")
+            raise ValueError(
+                "cov_factor must be at least two-dimensional, with optional leading batch dimensions"
+            )
         if tuple(cov_factor.shape[-2:-1]) != tuple(event_shape):
             raise ValueError(f"cov_factor must be a batch of matrices with shape {event_shape[0]} x m")
         if tuple(cov_diag.shape[-1:]) != tuple(event_shape):
@@ -190,7 +204,8 @@ class LowRankMultivariateNormal(Distribution):
             )
         except RuntimeError as error:
             raise ValueError(
-                f"Incompatible batch shapes: loc {loc.shape}, cov_factor {cov_factor.shape}, cov_diag {cov_diag.shape}"
+                f"Incompatible batch shapes: loc {loc.shape}, cov_factor {cov_factor.shape}, "
+                f"cov_diag {cov_diag.shape}"
             ) from error
         self.loc = loc_[..., 0]
         self.cov_diag = cov_diag_[..., 0]
@@ -227,7 +242,9 @@ class LowRankMultivariateNormal(Distribution):
     @lazy_property
     def variance(self):
         factor = self._unbroadcasted_cov_factor
-        return (factor.pow(2).sum(-1) + self._unbroadcasted_cov_diag).expand(*self._batch_shape, *self._event_shape)
+        return (factor.pow(2).sum(-1) + self._unbroadcasted_cov_diag).expand(
+            *self._batch_shape, *self._event_shape
+        )
 
     @lazy_property
     def covariance_matrix(self):
@@ -258,7 +275,11 @@ class LowRankMultivariateNormal(Distribution):
         shape = self._extended_shape(sample_shape)
         eps_w = standard_normal((*shape[:-1], self.cov_factor.shape[-1]), self.loc)
         eps_d = standard_normal(shape, self.loc)
-        return self.loc + _batch_mv(self._unbroadcasted_cov_factor, eps_w) + self._unbroadcasted_cov_diag.sqrt() * eps_d
+        return (
+            self.loc
+            + _batch_mv(self._unbroadcasted_cov_factor, eps_w)
+            + self._unbroadcasted_cov_diag.sqrt() * eps_d
+        )
 
     def log_prob(self, value):
         if self._validate_args:
@@ -267,10 +288,14 @@ class LowRankMultivariateNormal(Distribution):
         mahalanobis = _lowrank_mahalanobis(
             self._unbroadcasted_cov_factor, self._unbroadcasted_cov_diag, diff, self._capacitance_tril
         )
-        log_det = _lowrank_logdet(self._unbroadcasted_cov_factor, self._unbroadcasted_cov_diag, self._capacitance_tril)
+        log_det = _lowrank_logdet(
+            self._unbroadcasted_cov_factor, self._unbroadcasted_cov_diag, self._capacitance_tril
+        )
         return -0.5 * (self._event_shape[0] * math.log(2 * math.pi) + log_det + mahalanobis)
 
     def entropy(self):
-        log_det = _lowrank_logdet(self._unbroadcasted_cov_factor, self._unbroadcasted_cov_diag, self._capacitance_tril)
+        log_det = _lowrank_logdet(
+            self._unbroadcasted_cov_factor, self._unbroadcasted_cov_diag, self._capacitance_tril
+        )
         entropy = 0.5 * (self._event_shape[0] * (1.0 + math.log(2 * math.pi)) + log_det)
         return entropy if len(self._batch_shape) == 0 else entropy.expand(self._batch_shape)

@@ -9,15 +9,22 @@ from numbers import Number
 
 from .. import ops as _ops
 from .._tensor import Size
-from ..autograd import no_grad
+from ..autograd.grad_mode import no_grad
 from . import constraints
 from ._base_helpers import eps, tiny, uniform
 from .continuous import Normal, Uniform
 from .discrete import Categorical
 from .distribution import Distribution
 from .independent import Independent
-from .transforms import AbsTransform, AffineTransform, ComposeTransform, ExpTransform, SigmoidTransform, Transform
-from .transforms import _sum_rightmost
+from .transforms import (
+    AbsTransform,
+    AffineTransform,
+    ComposeTransform,
+    ExpTransform,
+    SigmoidTransform,
+    Transform,
+    _sum_rightmost,
+)
 from .utils import broadcast_all, clamp_probs, lazy_property, logits_to_probs, probs_to_logits, softplus
 
 __all__ = [
@@ -121,7 +128,9 @@ class TransformedDistribution(Distribution):
                 transform.log_abs_det_jacobian(x, y), event_dim - transform.domain.event_dim
             )
             y = x
-        return log_prob + _sum_rightmost(self.base_dist.log_prob(y), event_dim - len(self.base_dist.event_shape))
+        return log_prob + _sum_rightmost(
+            self.base_dist.log_prob(y), event_dim - len(self.base_dist.event_shape)
+        )
 
     def _monotonize_cdf(self, value):
         sign = 1
@@ -153,7 +162,9 @@ class LogNormal(TransformedDistribution):
     has_rsample = True
 
     def __init__(self, loc, scale, validate_args=None):
-        super().__init__(Normal(loc, scale, validate_args=validate_args), ExpTransform(), validate_args=validate_args)
+        super().__init__(
+            Normal(loc, scale, validate_args=validate_args), ExpTransform(), validate_args=validate_args
+        )
 
     def expand(self, batch_shape, _instance=None):
         return super().expand(batch_shape, self._get_checked_instance(LogNormal, _instance))
@@ -299,7 +310,9 @@ class _LogitRelaxedBernoulli(Distribution):
             (self.logits,) = broadcast_all(logits)
         self._param = self.probs if probs is not None else self.logits
         given = probs if probs is not None else logits
-        super().__init__(Size(()) if isinstance(given, Number) else self._param.shape, validate_args=validate_args)
+        super().__init__(
+            Size(()) if isinstance(given, Number) else self._param.shape, validate_args=validate_args
+        )
 
     def expand(self, batch_shape, _instance=None):
         new = self._get_checked_instance(_LogitRelaxedBernoulli, _instance)
@@ -444,4 +457,3 @@ class RelaxedOneHotCategorical(TransformedDistribution):
     @property
     def probs(self):
         return self.base_dist.probs
-

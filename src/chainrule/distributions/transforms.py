@@ -274,7 +274,9 @@ class ComposeTransform(Transform):
         terms = []
         event_dim = self.domain.event_dim
         for part, x_part, y_part in zip(self.parts, xs[:-1], xs[1:]):
-            terms.append(_sum_rightmost(part.log_abs_det_jacobian(x_part, y_part), event_dim - part.domain.event_dim))
+            terms.append(
+                _sum_rightmost(part.log_abs_det_jacobian(x_part, y_part), event_dim - part.domain.event_dim)
+            )
             event_dim += part.codomain.event_dim - part.domain.event_dim
         return functools.reduce(operator.add, terms)
 
@@ -289,7 +291,12 @@ class ComposeTransform(Transform):
         return shape
 
     def __repr__(self):
-        return self.__class__.__name__ + "(\n    " + ",\n    ".join(part.__repr__() for part in self.parts) + "\n)"
+        return (
+            self.__class__.__name__
+            + "(\n    "
+            + ",\n    ".join(part.__repr__() for part in self.parts)
+            + "\n)"
+        )
 
 
 identity_transform = ComposeTransform([])
@@ -306,7 +313,9 @@ class IndependentTransform(Transform):
     def with_cache(self, cache_size=1):
         if self._cache_size == cache_size:
             return self
-        return IndependentTransform(self.base_transform, self.reinterpreted_batch_ndims, cache_size=cache_size)
+        return IndependentTransform(
+            self.base_transform, self.reinterpreted_batch_ndims, cache_size=cache_size
+        )
 
     @constraints.dependent_property(is_discrete=False)
     def domain(self):
@@ -534,7 +543,11 @@ class AffineTransform(Transform):
         return result.expand(shape)
 
     def _param_shape(self):
-        return tuple(_ops.broadcast_shapes(tuple(getattr(self.loc, "shape", ())), tuple(getattr(self.scale, "shape", ()))))
+        return tuple(
+            _ops.broadcast_shapes(
+                tuple(getattr(self.loc, "shape", ())), tuple(getattr(self.scale, "shape", ()))
+            )
+        )
 
     def forward_shape(self, shape):
         return tuple(_ops.broadcast_shapes(tuple(shape), self._param_shape()))

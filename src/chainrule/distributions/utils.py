@@ -37,7 +37,10 @@ def broadcast_all(*values):
     """Broadcast tensors and numbers to one shape; numbers become tensors of the tensors' dtype (the
     default dtype when all are numbers)."""
     if not all(isinstance(v, Tensor | numbers.Number) for v in values):
-        raise ValueError("Input arguments must all be instances of numbers.Number, torch.Tensor or objects implementing __torch_function__.")
+        raise ValueError(
+            "Input arguments must all be instances of numbers.Number, torch.Tensor or objects "
+            "implementing __torch_function__."
+        )
     if not all(isinstance(v, Tensor) for v in values):
         dtype = get_default_dtype()
         for value in values:
@@ -109,9 +112,15 @@ def tril_matrix_to_vec(mat: Tensor, diag: int = 0) -> Tensor:
 
 
 def vec_to_tril_matrix(vec: Tensor, diag: int = 0) -> Tensor:
-    n = int((-(1 + 2 * diag) + ((1 + 2 * diag) ** 2 + 8 * vec.shape[-1] + 4 * abs(diag) * (diag + 1)) ** 0.5) / 2)
+    n = int(
+        (-(1 + 2 * diag) + ((1 + 2 * diag) ** 2 + 8 * vec.shape[-1] + 4 * abs(diag) * (diag + 1)) ** 0.5) / 2
+    )
     rows, cols = np.tril_indices(n, k=diag)
     flat_index = _ops.tensor(rows * n + cols)
     out = _ops.zeros((*vec.shape[:-1], n * n), dtype=vec.dtype)
-    out = out.index_add(-1, flat_index, vec) if hasattr(out, "index_add") else out.scatter(-1, flat_index.expand(*vec.shape), vec)
+    out = (
+        out.index_add(-1, flat_index, vec)
+        if hasattr(out, "index_add")
+        else out.scatter(-1, flat_index.expand(*vec.shape), vec)
+    )
     return out.reshape(*vec.shape[:-1], n, n)
