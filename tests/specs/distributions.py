@@ -20,16 +20,20 @@ def _pick(lib, ours, theirs):
     return theirs if lib is torch else ours
 
 
+def _unary(name, ours, theirs, arg):
+    return OpSpec(f"distributions {name}", lambda m, x: _pick(m, ours, theirs)(x), ANY, (arg,))
+
+
 SPECS = [
-    OpSpec("distributions lgamma", lambda m, x: _pick(m, _special.lgamma, torch.lgamma)(x), ANY, (POSITIVE,)),
-    OpSpec("distributions digamma", lambda m, x: _pick(m, _special.digamma, torch.digamma)(x), ANY, (POSITIVE,)),
+    _unary("lgamma", _special.lgamma, torch.lgamma, POSITIVE),
+    _unary("digamma", _special.digamma, torch.digamma, POSITIVE),
     OpSpec(
         "distributions polygamma(1)",
         lambda m, x: _pick(m, _special.polygamma, torch.special.polygamma)(1, x),
         ANY,
         (POSITIVE,),
     ),
-    OpSpec("distributions erfinv", lambda m, x: _pick(m, _special.erfinv, torch.erfinv)(x), ANY, (OPEN_UNIT,)),
+    _unary("erfinv", _special.erfinv, torch.erfinv, OPEN_UNIT),
     OpSpec(
         "distributions gammainc (grad in x)",
         lambda m, a, x: _pick(m, _special.gammainc, torch.special.gammainc)(a, x),
