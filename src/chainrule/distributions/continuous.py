@@ -172,18 +172,16 @@ class Cauchy(_LocScale):
 class Uniform(Distribution):
     """The uniform distribution on the half-open interval ``[low, high)``."""
 
-    arg_constraints = {
-        "low": constraints.dependent(is_discrete=False, event_dim=0),
-        "high": constraints.dependent(is_discrete=False, event_dim=0),
-    }
+    @property
+    def arg_constraints(self):
+        return {"low": constraints.less_than(self.high), "high": constraints.greater_than(self.low)}
+
     has_rsample = True
 
     def __init__(self, low, high, validate_args=None):
         scalar = _batch(low, high)
         self.low, self.high = broadcast_all(low, high)
         super().__init__(scalar if scalar is not None else self.low.shape, validate_args=validate_args)
-        if self._validate_args and not bool(_ops.lt(self.low, self.high).all()):
-            raise ValueError("Uniform is not defined when low>= high")
 
     def expand(self, batch_shape, _instance=None):
         new = self._get_checked_instance(Uniform, _instance)

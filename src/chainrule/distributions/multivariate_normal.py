@@ -46,9 +46,8 @@ def _cholesky_inverse(scale_tril: Tensor) -> Tensor:
 
 def _need_matrix(name: str, value: Tensor) -> None:
     if value.dim() < 2:
-        raise ValueError(
-            f"{name} matrix must be at least two-dimensional, with optional leading batch dimensions"
-        )
+        what = "scale_tril matrix" if name == "scale_tril" else name  # torch's wording
+        raise ValueError(f"{what} must be at least two-dimensional, with optional leading batch dimensions")
 
 
 class MultivariateNormal(Distribution):

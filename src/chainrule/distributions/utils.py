@@ -86,7 +86,8 @@ def bce_with_logits(logits: Tensor, target: Tensor) -> Tensor:
 def xlogy(x, y: Tensor) -> Tensor:
     """``x * log(y)``, 0 where x == 0."""
     x = x if isinstance(x, Tensor) else _ops.full_like(y, float(x))
-    return _ops.where(x == 0, _ops.zeros_like(y), x * _ops.log(_ops.where(x == 0, _ops.ones_like(y), y)))
+    with np.errstate(invalid="ignore", divide="ignore"):  # torch's xlogy is silent for y <= 0
+        return _ops.where(x == 0, _ops.zeros_like(y), x * _ops.log(_ops.where(x == 0, _ops.ones_like(y), y)))
 
 
 class lazy_property:  # noqa: N801 (torch's name)
