@@ -74,6 +74,9 @@ FAMILY = {
     "MVN2": lambda D, t: D.MultivariateNormal(t["real2"], precision_matrix=t["spd2"]),
     "LowRankMVN": lambda D, t: D.LowRankMultivariateNormal(t["real"], t["spd"][..., :2], t["pos"]),
     "LowRankMVN2": lambda D, t: D.LowRankMultivariateNormal(t["real2"], t["spd2"][..., :1], t["pos2"]),
+    "Pareto": lambda D, t: D.Pareto(t["pos"], t["pos2"] + 2.0),
+    "Pareto2": lambda D, t: D.Pareto(t["pos2"] * 0.1, t["pos"]),
+    "ParetoHeavy": lambda D, t: D.Pareto(t["pos"], t["unit"] + 0.5),
     "Independent": lambda D, t: D.Independent(D.Normal(t["real"], t["pos"]), 1),
     "Independent2": lambda D, t: D.Independent(D.Normal(t["real2"], t["pos2"]), 1),
 }
@@ -135,6 +138,23 @@ PAIRS = [
     ("UniformPos", "Gamma"),
     ("Uniform", "Gumbel"),
     ("Uniform", "Normal"),
+    ("Pareto", "Pareto2"),
+    ("Pareto2", "Pareto"),
+    ("Pareto", "Exponential"),
+    ("ParetoHeavy", "Exponential"),
+    ("Pareto", "Gamma"),
+    ("ParetoHeavy", "Normal"),
+    ("Pareto", "Normal"),
+    ("Pareto", "Beta"),
+    ("Pareto", "Uniform"),
+    ("Normal", "Pareto"),
+    ("Gamma", "Pareto"),
+    ("Beta", "Pareto"),
+    ("Exponential", "Pareto"),
+    ("Laplace", "Pareto"),
+    ("Gumbel", "Pareto"),
+    ("UniformPos", "Pareto2"),
+    ("Uniform", "Pareto"),
 ]
 
 
@@ -223,6 +243,8 @@ def _transforms(D, lib):
         "compose": (T.ComposeTransform([T.AffineTransform(loc, scale), T.ExpTransform()]), "real"),
         "inverse exp": (T.ExpTransform().inv, "pos"),
         "independent": (T.IndependentTransform(T.SigmoidTransform(), 1), "real"),
+        "softplus": (T.SoftplusTransform(), "real"),
+        "positive definite": (T.PositiveDefiniteTransform(), "square"),
     }
 
 
@@ -339,3 +361,51 @@ def test_matrix_constraints_match_torch() -> None:
         theirs = getattr(torch.distributions.constraints, name).check(torch.tensor(matrices))
         ours = getattr(chainrule.distributions.constraints, name).check(chainrule.tensor(matrices))
         np.testing.assert_array_equal(to_numpy(ours), to_numpy(theirs), err_msg=name)
+
+
+CONSTRAINTS_TO_MAP = [
+    lambda C: C.real,
+    lambda C: C.positive,
+    lambda C: C.nonnegative,
+    lambda C: C.greater_than(1.5),
+    lambda C: C.less_than(-0.5),
+    lambda C: C.unit_interval,
+    lambda C: C.interval(-2.0, 3.0),
+    lambda C: C.half_open_interval(0.0, 2.0),
+    lambda C: C.simplex,
+    lambda C: C.real_vector,
+    lambda C: C.independent(C.positive, 1),
+    lambda C: C.lower_cholesky,
+    lambda C: C.positive_definite,
+]
+
+
+@pytest.mark.parametrize("registry", ["biject_to", "transform_to"])
+@pytest.mark.parametrize("make", CONSTRAINTS_TO_MAP)
+def test_biject_to_and_transform_to_match_torch(registry, make) -> None:
+    x = np.random.default_rng(9).normal(size=(2, 3, 3))
+    results = []
+    for lib, D in ((torch, torch.distributions), (chainrule, chainrule.distributions)):
+        constraint = make(D.constraints)
+        try:
+            transform = getattr(D, registry)(constraint)
+        except NotImplementedError:
+            results.append(None)
+            continue
+        inputs = lib.tensor(x if constraint.event_dim == 2 else x[..., 0])
+        y = transform(inputs)
+        assert bool(constraint.check(y).all())
+        results.append(y)
+    theirs, ours = results
+    if theirs is None:
+        assert ours is None
+        return
+    assert_close(ours, theirs, 1e-7, 1e-10, registry)
+
+
+def test_registry_errors_like_torch() -> None:
+    for D in (torch.distributions, chainrule.distributions):
+        with pytest.raises(NotImplementedError, match="Cannot transform _Boolean constraints"):
+            D.biject_to(D.constraints.boolean)
+        with pytest.raises(TypeError):
+            D.biject_to.register(int, lambda c: None)

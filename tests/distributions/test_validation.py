@@ -117,15 +117,6 @@ OUTSIDE = [
         "Inhomogeneous total count",
     ),
     (lambda m: _D(m).Independent(_D(m).Bernoulli(t(m, [[0.5]])), 1).enumerate_support(), "cartesian product"),
-    (lambda m: _D(m).Normal(t(m, [0.0]), t(m, [1.0])).enumerate_support(), ""),
-    (lambda m: _D(m).Poisson(t(m, [1.0])).rsample(), ""),
-    (
-        lambda m: (
-            _D(m).Cauchy(t(m, [0.0]), t(m, [1.0])).entropy().sum().item()
-            and _D(m).Poisson(t(m, [1.0])).cdf(t(m, [1.0]))
-        ),
-        "",
-    ),
 ]
 
 

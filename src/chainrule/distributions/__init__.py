@@ -7,13 +7,24 @@ numbers than torch, with the same distribution.
 """
 
 from . import constraints, transforms
+from .constraint_registry import biject_to, transform_to
 from .continuous import Cauchy, Exponential, Laplace, Normal, StudentT, Uniform
-from .discrete import Bernoulli, Binomial, Categorical, Geometric, Multinomial, OneHotCategorical, Poisson
+from .discrete import (
+    Bernoulli,
+    Binomial,
+    Categorical,
+    Geometric,
+    Multinomial,
+    OneHotCategorical,
+    OneHotCategoricalStraightThrough,
+    Poisson,
+)
 from .distribution import Distribution
 from .gamma import Beta, Chi2, Dirichlet, Gamma
 from .independent import Independent, MixtureSameFamily
 from .kl import kl_divergence, register_kl
 from .multivariate_normal import LowRankMultivariateNormal, MultivariateNormal
+from .positive import HalfCauchy, InverseGamma, Pareto, Weibull
 from .transformed import (
     Gumbel,
     HalfNormal,
@@ -29,15 +40,28 @@ from .transforms import (
     ExpTransform,
     IndependentTransform,
     LowerCholeskyTransform,
+    PositiveDefiniteTransform,
     PowerTransform,
     SigmoidTransform,
     SoftmaxTransform,
+    SoftplusTransform,
     StickBreakingTransform,
     TanhTransform,
     Transform,
+    identity_transform,
 )
 
 __all__ = [
+    "identity_transform",
+    "transform_to",
+    "biject_to",
+    "SoftplusTransform",
+    "PositiveDefiniteTransform",
+    "OneHotCategoricalStraightThrough",
+    "Weibull",
+    "Pareto",
+    "InverseGamma",
+    "HalfCauchy",
     "AbsTransform",
     "AffineTransform",
     "Bernoulli",

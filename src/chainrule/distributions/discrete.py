@@ -19,7 +19,16 @@ from ._special import lgamma
 from .distribution import Distribution
 from .utils import bce_with_logits, broadcast_all, lazy_property, logits_to_probs, probs_to_logits, xlogy
 
-__all__ = ["Bernoulli", "Binomial", "Categorical", "Geometric", "Multinomial", "OneHotCategorical", "Poisson"]
+__all__ = [
+    "Bernoulli",
+    "Binomial",
+    "Categorical",
+    "Geometric",
+    "Multinomial",
+    "OneHotCategorical",
+    "OneHotCategoricalStraightThrough",
+    "Poisson",
+]
 
 
 def _one_of(probs, logits) -> None:
@@ -471,6 +480,18 @@ class OneHotCategorical(Distribution):
         if expand:
             values = values.expand((n, *self.batch_shape, n))
         return values
+
+
+class OneHotCategoricalStraightThrough(OneHotCategorical):
+    """OneHotCategorical whose ``rsample`` passes gradients straight through to ``probs``
+    (``sample + probs - probs.detach()``)."""
+
+    has_rsample = True
+
+    def rsample(self, sample_shape=()):
+        samples = self.sample(sample_shape)
+        probs = self._categorical.probs
+        return samples + (probs - probs.detach())
 
 
 class Multinomial(Distribution):

@@ -11,6 +11,7 @@ from numbers import Number
 
 from .. import ops as _ops
 from .._tensor import Tensor
+from ..linalg import cholesky
 from . import constraints
 from ._base_helpers import eps, tiny
 from .utils import softplus
@@ -22,9 +23,11 @@ __all__ = [
     "ExpTransform",
     "IndependentTransform",
     "LowerCholeskyTransform",
+    "PositiveDefiniteTransform",
     "PowerTransform",
     "SigmoidTransform",
     "SoftmaxTransform",
+    "SoftplusTransform",
     "StickBreakingTransform",
     "TanhTransform",
     "Transform",
@@ -651,3 +654,46 @@ class LowerCholeskyTransform(Transform):
 
     def _inverse(self, y):
         return self._with_diagonal(y, y.diagonal(dim1=-2, dim2=-1).log())
+
+
+class PositiveDefiniteTransform(Transform):
+    """Unconstrained square matrices to positive-definite ones: ``L L^T`` with ``L`` from
+    LowerCholeskyTransform."""
+
+    domain = constraints.independent(constraints.real, 2)
+    codomain = constraints.positive_definite
+
+    def __eq__(self, other):
+        return isinstance(other, PositiveDefiniteTransform)
+
+    __hash__ = object.__hash__
+
+    def _call(self, x):
+        lower = LowerCholeskyTransform()(x)
+        return _ops.matmul(lower, lower.mT)
+
+    def _inverse(self, y):
+        return LowerCholeskyTransform().inv(cholesky(y))
+
+
+class SoftplusTransform(Transform):
+    """``y = log(1 + exp(x))`` (the inverse softplus maps back)."""
+
+    domain = constraints.real
+    codomain = constraints.positive
+    bijective = True
+    sign = +1
+
+    def __eq__(self, other):
+        return isinstance(other, SoftplusTransform)
+
+    __hash__ = object.__hash__
+
+    def _call(self, x):
+        return softplus(x)
+
+    def _inverse(self, y):
+        return (-y).expm1().neg().log() + y
+
+    def log_abs_det_jacobian(self, x, y):
+        return -softplus(-x)
