@@ -409,3 +409,41 @@ def test_registry_errors_like_torch() -> None:
             D.biject_to(D.constraints.boolean)
         with pytest.raises(TypeError):
             D.biject_to.register(int, lambda c: None)
+
+
+# ---- exponential families -------------------------------------------------------------------------
+EXP_FAMILIES = ["Normal", "Exponential", "Gamma", "Beta", "Dirichlet", "Poisson", "Bernoulli"]
+
+
+@pytest.mark.parametrize("name", EXP_FAMILIES)
+def test_exponential_family_entropy_and_bregman_kl_match_torch(name) -> None:
+    results = []
+    for lib, D, kl_module in (
+        (torch, torch.distributions, torch.distributions.kl),
+        (chainrule, chainrule.distributions, chainrule.distributions.kl),
+    ):
+        params = _params(lib)
+        p, q = FAMILY[name](D, params), FAMILY[name + "2"](D, params)
+        assert isinstance(p, D.ExponentialFamily)
+        try:  # torch's raises NotImplementedError for a family without _mean_carrier_measure
+            entropy = D.ExponentialFamily.entropy(p)
+        except NotImplementedError:
+            entropy = lib.zeros(())
+        kl = kl_module._kl_expfamily_expfamily(p, q)
+        names = sorted(params)
+        grads = lib.autograd.grad((entropy.sum() + kl.sum()), [params[k] for k in names], allow_unused=True)
+        results.append((entropy, kl, grads))
+    (t_entropy, t_kl, t_grads), (o_entropy, o_kl, o_grads) = results
+    assert_close(o_entropy, t_entropy.double(), 1e-7, 1e-9, f"{name} Bregman entropy")
+    assert_close(o_kl, t_kl, 1e-7, 1e-9, f"{name} Bregman KL")
+    for k, (o, t) in enumerate(zip(o_grads, t_grads)):
+        if t is None:
+            assert o is None or not np.any(to_numpy(o))
+        else:
+            assert_close(o, t, 1e-6, 1e-9, f"{name} grad {k}")
+
+
+def test_cross_exponential_family_kl_raises_like_torch() -> None:
+    for lib, D in ((torch, torch.distributions), (chainrule, chainrule.distributions)):
+        with pytest.raises(NotImplementedError, match="cross KL-divergence"):
+            D.kl_divergence(D.Poisson(lib.tensor([1.0])), D.Normal(lib.tensor([0.0]), lib.tensor([1.0])))

@@ -20,6 +20,7 @@ from .discrete import (
     Poisson,
 )
 from .distribution import Distribution
+from .exp_family import ExponentialFamily
 from .gamma import Beta, Chi2, Dirichlet, Gamma
 from .independent import Independent, MixtureSameFamily
 from .kl import kl_divergence, register_kl
@@ -52,6 +53,7 @@ from .transforms import (
 )
 
 __all__ = [
+    "ExponentialFamily",
     "identity_transform",
     "transform_to",
     "biject_to",

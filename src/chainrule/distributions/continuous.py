@@ -14,6 +14,7 @@ from . import constraints
 from ._base_helpers import eps, noise, standard_normal, uniform
 from ._special import digamma, erfinv, lgamma
 from .distribution import Distribution
+from .exp_family import ExponentialFamily
 from .gamma import Chi2
 from .utils import broadcast_all
 
@@ -51,8 +52,10 @@ class _LocScale(Distribution):
         return value
 
 
-class Normal(_LocScale):
+class Normal(_LocScale, ExponentialFamily):
     """The normal distribution ``N(loc, scale**2)``."""
+
+    _mean_carrier_measure = 0
 
     @property
     def mean(self):
@@ -93,6 +96,13 @@ class Normal(_LocScale):
 
     def entropy(self):
         return 0.5 + 0.5 * math.log(2 * math.pi) + _ops.log(self.scale)
+
+    @property
+    def _natural_params(self):
+        return (self.loc / self.scale.pow(2), -0.5 * self.scale.pow(2).reciprocal())
+
+    def _log_normalizer(self, x, y):
+        return -0.25 * x.pow(2) / y + 0.5 * _ops.log(-math.pi / y)
 
 
 class Laplace(_LocScale):
@@ -236,12 +246,13 @@ class Uniform(Distribution):
         return _ops.log(self.high - self.low)
 
 
-class Exponential(Distribution):
+class Exponential(ExponentialFamily):
     """The exponential distribution with rate ``rate`` (mean ``1 / rate``)."""
 
     arg_constraints = {"rate": constraints.positive}
     support = constraints.nonnegative
     has_rsample = True
+    _mean_carrier_measure = 0
 
     def __init__(self, rate, validate_args=None):
         (self.rate,) = broadcast_all(rate)
@@ -291,6 +302,13 @@ class Exponential(Distribution):
 
     def entropy(self):
         return 1.0 - _ops.log(self.rate)
+
+    @property
+    def _natural_params(self):
+        return (-self.rate,)
+
+    def _log_normalizer(self, x):
+        return -_ops.log(-x)
 
 
 class StudentT(Distribution):

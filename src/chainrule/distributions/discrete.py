@@ -17,6 +17,7 @@ from . import constraints
 from ._base_helpers import np_dtype, tiny, uniform
 from ._special import lgamma
 from .distribution import Distribution
+from .exp_family import ExponentialFamily
 from .utils import bce_with_logits, broadcast_all, lazy_property, logits_to_probs, probs_to_logits, xlogy
 
 __all__ = [
@@ -83,11 +84,12 @@ class _Binary(Distribution):
         return self._param.shape
 
 
-class Bernoulli(_Binary):
+class Bernoulli(_Binary, ExponentialFamily):
     """The Bernoulli distribution: 1 with probability ``probs``, 0 otherwise."""
 
     support = constraints.boolean
     has_enumerate_support = True
+    _mean_carrier_measure = 0
 
     @property
     def mean(self):
@@ -115,6 +117,13 @@ class Bernoulli(_Binary):
 
     def entropy(self):
         return bce_with_logits(self.logits, self.probs)
+
+    @property
+    def _natural_params(self):
+        return (_ops.log(self.probs) - _ops.log1p(-self.probs),)  # logit(probs)
+
+    def _log_normalizer(self, x):
+        return _ops.log1p(_ops.exp(x))
 
     def enumerate_support(self, expand=True):
         values = _ops.arange(2, dtype=self._param.dtype).reshape((-1,) + (1,) * len(self._batch_shape))
@@ -275,7 +284,7 @@ class Binomial(Distribution):
         return values
 
 
-class Poisson(Distribution):
+class Poisson(ExponentialFamily):
     """The Poisson distribution with rate ``rate``."""
 
     arg_constraints = {"rate": constraints.nonnegative}
@@ -316,6 +325,13 @@ class Poisson(Distribution):
             self._validate_sample(value)
         rate, value = broadcast_all(self.rate, value)
         return xlogy(value, rate) - rate - lgamma(value + 1)
+
+    @property
+    def _natural_params(self):
+        return (_ops.log(self.rate),)
+
+    def _log_normalizer(self, x):
+        return _ops.exp(x)
 
 
 class Categorical(Distribution):

@@ -11,6 +11,7 @@ from . import constraints
 from ._base_helpers import tiny
 from ._special import digamma, gammainc, lgamma, standard_gamma
 from .distribution import Distribution
+from .exp_family import ExponentialFamily
 from .utils import broadcast_all, xlogy
 
 __all__ = ["Beta", "Chi2", "Dirichlet", "Gamma"]
@@ -24,12 +25,13 @@ def _expand_common(self, new, batch_shape, **params):
     return new
 
 
-class Gamma(Distribution):
+class Gamma(ExponentialFamily):
     """The gamma distribution with shape ``concentration`` and inverse scale ``rate``."""
 
     arg_constraints = {"concentration": constraints.positive, "rate": constraints.positive}
     support = constraints.nonnegative
     has_rsample = True
+    _mean_carrier_measure = 0
 
     def __init__(self, concentration, rate, validate_args=None):
         self.concentration, self.rate = broadcast_all(concentration, rate)
@@ -88,6 +90,13 @@ class Gamma(Distribution):
             self._validate_sample(value)
         return gammainc(self.concentration, self.rate * value)
 
+    @property
+    def _natural_params(self):
+        return (self.concentration - 1, -self.rate)
+
+    def _log_normalizer(self, x, y):
+        return lgamma(x + 1) + (x + 1) * _ops.log(-y.reciprocal())
+
 
 class Chi2(Gamma):
     """The chi-squared distribution with ``df`` degrees of freedom: ``Gamma(df / 2, 1 / 2)``."""
@@ -107,7 +116,7 @@ class Chi2(Gamma):
         return self.concentration * 2
 
 
-class Dirichlet(Distribution):
+class Dirichlet(ExponentialFamily):
     """The Dirichlet distribution over the simplex, with positive ``concentration`` (last dim = event)."""
 
     arg_constraints = {"concentration": constraints.independent(constraints.positive, 1)}
@@ -171,8 +180,15 @@ class Dirichlet(Distribution):
             - ((self.concentration - 1.0) * digamma(self.concentration)).sum(-1)
         )
 
+    @property
+    def _natural_params(self):
+        return (self.concentration,)
 
-class Beta(Distribution):
+    def _log_normalizer(self, x):
+        return lgamma(x).sum(-1) - lgamma(x.sum(-1))
+
+
+class Beta(ExponentialFamily):
     """The beta distribution on [0, 1] with concentrations ``concentration1`` (alpha) and
     ``concentration0`` (beta), through a two-component Dirichlet as torch does."""
 
@@ -226,3 +242,10 @@ class Beta(Distribution):
     @property
     def concentration0(self):
         return self._dirichlet.concentration[..., 1]
+
+    @property
+    def _natural_params(self):
+        return (self.concentration1, self.concentration0)
+
+    def _log_normalizer(self, x, y):
+        return lgamma(x) + lgamma(y) - lgamma(x + y)

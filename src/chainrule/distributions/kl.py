@@ -9,11 +9,13 @@ from functools import total_ordering
 
 from .. import ops as _ops
 from .._tensor import Tensor
+from ..autograd.engine import grad
 from ..linalg import solve_triangular
 from ._special import digamma, lgamma
 from .continuous import Cauchy, Exponential, Laplace, Normal, Uniform
 from .discrete import Bernoulli, Binomial, Categorical, Geometric, OneHotCategorical, Poisson
 from .distribution import Distribution
+from .exp_family import ExponentialFamily
 from .gamma import Beta, Dirichlet, Gamma
 from .independent import Independent
 from .multivariate_normal import (
@@ -178,6 +180,24 @@ def _kl_dirichlet_dirichlet(p, q):
 def _kl_exponential_exponential(p, q):
     rate_ratio = q.rate / p.rate
     return -rate_ratio.log() + rate_ratio - 1
+
+
+@register_kl(ExponentialFamily, ExponentialFamily)
+def _kl_expfamily_expfamily(p, q):
+    """KL as the Bregman divergence of the log-normalizer (one family only)."""
+    if type(p) is not type(q):
+        raise NotImplementedError(
+            "The cross KL-divergence between different exponential families cannot \
+                            be computed using Bregman divergences"
+        )
+    p_natural = [param.detach().requires_grad_() for param in p._natural_params]
+    q_natural = q._natural_params
+    log_normalizer = p._log_normalizer(*p_natural)
+    gradients = grad(log_normalizer.sum(), p_natural, create_graph=True)
+    result = q._log_normalizer(*q_natural) - log_normalizer
+    for p_param, q_param, gradient in zip(p_natural, q_natural, gradients):
+        result = result - _sum_rightmost((q_param - p_param) * gradient, len(q.event_shape))
+    return result
 
 
 @register_kl(Gamma, Gamma)
