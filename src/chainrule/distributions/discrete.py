@@ -402,6 +402,10 @@ class Categorical(Distribution):
         with no_grad():
             probs_2d = self.probs.reshape(-1, self._num_events)
             count = int(np.prod(tuple(sample_shape), dtype=np.int64))
+            if count <= 0:  # torch's multinomial refuses to draw nothing
+                raise RuntimeError("cannot sample n_sample <= 0 samples")
+            if probs_2d.shape[0] == 0:  # an empty batch: nothing to draw
+                return _ops.zeros(self._extended_shape(sample_shape), dtype=int64)
             samples_2d = _ops.multinomial(probs_2d, count, True).T
             return samples_2d.reshape(self._extended_shape(sample_shape))
 
