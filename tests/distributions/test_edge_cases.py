@@ -3,7 +3,6 @@ parameters, integer values, NaN values, float32 staying float32, expand, empty s
 
 from __future__ import annotations
 
-import numpy as np
 import pytest
 import torch
 from oracle import assert_close
