@@ -8,6 +8,8 @@ lead can swap these for the shared ops later.
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import scipy.special as sc
 
@@ -26,14 +28,16 @@ def _float(x: Tensor) -> np.ndarray:
     return data if data.dtype.kind == "f" else data.astype(_dtype.get_default_dtype().np)
 
 
-def _like(values: np.ndarray, x: np.ndarray) -> np.ndarray:
-    return np.asarray(values, dtype=x.dtype)
+def _like(values, x):
+    """``values`` in ``x``'s dtype (astype, not np.asarray: vmap's batched arrays must pass through)."""
+    return values if values.dtype == x.dtype else values.astype(x.dtype)
 
 
-def _polygamma_array(n: int, x: np.ndarray) -> np.ndarray:
+def _polygamma_array(n: int, x):
     if n == 0:
         return _like(sc.digamma(x), x)
-    return _like(sc.polygamma(n, x), x)
+    # (-1)^(n+1) n! zeta(n+1, x): scipy's polygamma, written with the ufunc so that it dispatches
+    return _like((-1.0) ** (n + 1) * math.factorial(n) * sc.zeta(n + 1, x), x)
 
 
 @defop("distributions._lgamma", formula="{g0} = {gy} * digamma({x0})")
@@ -106,8 +110,8 @@ def _gammainc(F, g, xs, out, p, needs):
 
 def gammainc(a: Tensor, x: Tensor) -> Tensor:
     """The regularised lower incomplete gamma function P(a, x) (Gamma's cdf); differentiable in x."""
-    a_array, x_array = np.broadcast_arrays(_float(a), _float(x))
-    return make_result(_like(sc.gammainc(a_array, x_array), x_array), _gammainc, (a, x))
+    x_array = _float(x)
+    return make_result(_like(sc.gammainc(_float(a), x_array), x_array), _gammainc, (a, x))
 
 
 # ---- the standard gamma sampler, reparameterised implicitly ---------------------------------------
