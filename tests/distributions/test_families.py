@@ -297,6 +297,18 @@ CASES = [
         lambda r: simplex(2, 4),
     ),
     DistCase(
+        "NegativeBinomial probs",
+        lambda D, n, p: D.NegativeBinomial(n, probs=p),
+        (pos(4), unit(4)),
+        lambda r: r.integers(0, 6, (4,)).astype(float),
+    ),
+    DistCase(
+        "NegativeBinomial logits",
+        lambda D, lg: D.NegativeBinomial(3.0, logits=lg),
+        (real(2, 3),),
+        lambda r: r.integers(0, 6, (2, 3)).astype(float),
+    ),
+    DistCase(
         "HalfCauchy",
         lambda D, s: D.HalfCauchy(s),
         (pos(4),),

@@ -46,6 +46,10 @@ MOMENT_CASES = {
     "Geometric": (lambda D, p: D.Geometric(probs=p), [0.3, 0.8]),
     "Binomial": (lambda D, p: D.Binomial(7, probs=p), [0.2, 0.7]),
     "Poisson": (lambda D, r: D.Poisson(r), [0.5, 4.0]),
+    "NegativeBinomial": (lambda D, n, p: D.NegativeBinomial(n, probs=p), [2.0, 5.5], [0.3, 0.6]),
+    "Weibull": (lambda D, s, c: D.Weibull(s, c), [1.0, 2.0], [1.5, 3.0]),
+    "InverseGamma": (lambda D, c, r: D.InverseGamma(c, r), [5.0, 7.0], [1.0, 2.0]),
+    "Pareto": (lambda D, s, a: D.Pareto(s, a), [1.0, 2.0], [5.0, 6.0]),
     "Categorical one-hot": (lambda D, p: D.OneHotCategorical(probs=p), [[0.2, 0.5, 0.3]]),
     "Multinomial": (lambda D, p: D.Multinomial(6, probs=p), [[0.2, 0.5, 0.3]]),
     "MVN": (

@@ -25,6 +25,7 @@ from .gamma import Beta, Chi2, Dirichlet, Gamma
 from .independent import Independent, MixtureSameFamily
 from .kl import kl_divergence, register_kl
 from .multivariate_normal import LowRankMultivariateNormal, MultivariateNormal
+from .negative_binomial import NegativeBinomial
 from .positive import HalfCauchy, InverseGamma, Pareto, Weibull
 from .transformed import (
     Gumbel,
@@ -53,6 +54,7 @@ from .transforms import (
 )
 
 __all__ = [
+    "NegativeBinomial",
     "ExponentialFamily",
     "identity_transform",
     "transform_to",
