@@ -50,6 +50,7 @@ from .func import vmap
 
 e, pi, inf, nan = _math.e, _math.pi, _math.inf, _math.nan
 newaxis = None
+from . import distributions  # after linalg: it imports chainrule.linalg, which the star import shadows
 
 half, float, double = float16, float32, float64  # noqa: A001
 short, int, long = int16, int32, int64  # noqa: A001

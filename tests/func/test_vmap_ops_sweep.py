@@ -52,7 +52,11 @@ FALLBACK: dict = {
 #: only some of these); chainrule raises a clear error
 STORAGE_VIEWS = {"x.as_strided((2, 2), (1, 2), 1)", "as_strided overlapping windows"}
 
-ALLOWED = DATA_DEPENDENT | STORAGE_VIEWS
+#: draws from the generator: each call differs, so there is no per-sample reference (torch's vmap
+#: refuses random ops by default too, randomness="error"); chainrule raises a clear error
+RANDOM = {"distributions standard_gamma passes gradients"}
+
+ALLOWED = DATA_DEPENDENT | STORAGE_VIEWS | RANDOM
 
 
 def _differentiable(spec: OpSpec) -> list:

@@ -589,7 +589,7 @@ def float_power(input, exponent) -> Tensor:
 @defop("where", saves_inputs=False, formula=("{g0} = {gy} * [condition]", "{g1} = {gy} * [not condition]"))
 def _where(F, g, xs, out, p, needs):
     cond = p[0]
-    zero = g * 0
+    zero = F.zeros_like(g)  # not g * 0: a NaN in g must not leak into the branch not taken (torch)
     return F.where(cond, g, zero), F.where(cond, zero, g)
 
 
@@ -615,7 +615,8 @@ def _clamp(F, g, xs, out, p, needs):
         keep = x >= lo
     if hi is not None:
         keep = (x <= hi) if keep is None else keep & (x <= hi)
-    return (g * keep if keep is not None else g,)
+    # where, not g * keep: a NaN gradient stays out of clamped positions, as in torch
+    return (F.where(keep, g, F.zeros_like(g)) if keep is not None else g,)
 
 
 def clamp(input: Tensor, min=None, max=None) -> Tensor:  # noqa: A002
