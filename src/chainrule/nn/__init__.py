@@ -57,3 +57,4 @@ from .pooling import (  # noqa: F401
 from .rnn import GRU, LSTM, RNN, GRUCell, LSTMCell, RNNBase, RNNCell, RNNCellBase  # noqa: F401
 from .sparse import Embedding  # noqa: F401
 from .transformer import TransformerEncoder, TransformerEncoderLayer  # noqa: F401
+from .transformer_decoder import Transformer, TransformerDecoder, TransformerDecoderLayer  # noqa: F401
