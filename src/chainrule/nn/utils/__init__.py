@@ -1,5 +1,7 @@
-"""``chainrule.nn.utils``: gradient clipping and flattening parameters to one vector."""
+"""``chainrule.nn.utils``: gradient clipping, flattening parameters to one vector, variable-length
+sequences (``rnn``)."""
 
+from . import rnn
 from .clip_grad import (
     clip_grad_norm,
     clip_grad_norm_,
