@@ -1,7 +1,7 @@
 """``chainrule.nn.utils``: gradient clipping, flattening parameters to one vector, variable-length
 sequences (``rnn``)."""
 
-from . import rnn
+from . import rnn  # noqa: F401  (torch.nn.utils.rnn)
 from .clip_grad import (
     clip_grad_norm,
     clip_grad_norm_,

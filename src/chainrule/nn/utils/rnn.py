@@ -156,7 +156,8 @@ def pack_padded_sequence(
         raise RuntimeError("Cannot pack empty tensors.")
     if lengths_np.size != batch:
         raise RuntimeError(
-            f"Expected `len(lengths)` to be equal to batch_size, but got {lengths_np.size} (batch_size={batch})"
+            f"Expected `len(lengths)` to be equal to batch_size, but got {lengths_np.size} "
+            f"(batch_size={batch})"
         )
     if lengths_np.size and lengths_np.min() <= 0:
         raise RuntimeError(
