@@ -242,3 +242,55 @@ def test_global_module_hooks():
         for h in th:
             h.remove()
     assert seen == tseen == expected
+
+
+def test_registration_and_state_dict_hooks_match_torch():
+    def program(lib):
+        seen = []
+        mm = lib.nn.modules.module
+        handles = [
+            mm.register_module_parameter_registration_hook(lambda m, n, p: seen.append(("param", n)) or None),
+            mm.register_module_buffer_registration_hook(lambda m, n, b: seen.append(("buffer", n)) or None),
+            mm.register_module_module_registration_hook(lambda m, n, c: seen.append(("module", n)) or None),
+        ]
+        try:
+            net = lib.nn.Sequential(lib.nn.Linear(2, 2))
+            net.extra = lib.nn.BatchNorm1d(2)
+            net.register_buffer("flag", lib.zeros(1))
+        finally:
+            for h in handles:
+                h.remove()
+        calls = []
+        net.register_state_dict_pre_hook(lambda m, prefix, keep_vars: calls.append(("pre", prefix)))
+        net[0].register_load_state_dict_pre_hook(
+            lambda m, sd, prefix, *rest: calls.append(("load_pre", prefix))
+        )
+
+        def rename(state_dict, prefix, *rest):
+            if prefix + "old_w" in state_dict:
+                state_dict[prefix + "weight"] = state_dict.pop(prefix + "old_w")
+
+        net[0]._register_load_state_dict_pre_hook(rename)
+        sd = net.state_dict()
+        sd["0.old_w"] = sd.pop("0.weight") * 0 + 3
+        net.load_state_dict(sd)
+        net.set_submodule("0", lib.nn.Linear(2, 2))
+        with pytest.raises(AttributeError):
+            net.set_submodule("missing", lib.nn.ReLU(), strict=True)
+        return seen, calls, list(net.state_dict()), type(net[0]).__name__
+
+    ours, theirs = program(chainrule), program(torch)
+    assert ours == theirs
+    lin = chainrule.nn.Linear(2, 2)
+    assert lin.to_empty(device="cpu") is lin and lin.weight.shape == (2, 2)
+    assert lin.share_memory() is lin
+
+
+def test_weight_norm_loads_an_old_state_dict():
+    old = chainrule.nn.Linear(3, 2)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        chainrule.nn.utils.weight_norm(old)
+    new = chainrule.nn.utils.parametrizations.weight_norm(chainrule.nn.Linear(3, 2))
+    new.load_state_dict(old.state_dict())
+    np.testing.assert_allclose(new.weight.detach().numpy(), old.weight.detach().numpy(), rtol=1e-6)

@@ -14,6 +14,8 @@ from collections import OrderedDict
 from collections.abc import Callable, Iterator
 from typing import Any
 
+import numpy as np
+
 from .. import _dtype
 from .._device import check_device
 from .._tensor import Tensor, wrap
@@ -30,6 +32,9 @@ __all__ = [
     "register_module_forward_hook",
     "register_module_full_backward_pre_hook",
     "register_module_full_backward_hook",
+    "register_module_buffer_registration_hook",
+    "register_module_module_registration_hook",
+    "register_module_parameter_registration_hook",
 ]
 
 # Whether any hook was ever registered in this process: until then a module call checks nothing
@@ -48,6 +53,44 @@ _global_forward_hooks: OrderedDict = OrderedDict()
 _global_forward_hooks_always_called: dict = {}
 _global_backward_pre_hooks: OrderedDict = OrderedDict()
 _global_backward_hooks: OrderedDict = OrderedDict()
+
+
+_global_buffer_registration_hooks: OrderedDict = OrderedDict()
+_global_module_registration_hooks: OrderedDict = OrderedDict()
+_global_parameter_registration_hooks: OrderedDict = OrderedDict()
+
+
+def register_module_buffer_registration_hook(hook: Callable) -> RemovableHandle:
+    """Call ``hook(module, name, buffer)`` whenever any module registers a buffer; a non-None
+    result is registered instead."""
+    handle = RemovableHandle(_global_buffer_registration_hooks)
+    _global_buffer_registration_hooks[handle.id] = hook
+    return handle
+
+
+def register_module_module_registration_hook(hook: Callable) -> RemovableHandle:
+    """Call ``hook(module, name, submodule)`` whenever any module registers a submodule; a
+    non-None result is registered instead."""
+    handle = RemovableHandle(_global_module_registration_hooks)
+    _global_module_registration_hooks[handle.id] = hook
+    return handle
+
+
+def register_module_parameter_registration_hook(hook: Callable) -> RemovableHandle:
+    """Call ``hook(module, name, param)`` whenever any module registers a parameter; a non-None
+    result is registered instead."""
+    handle = RemovableHandle(_global_parameter_registration_hooks)
+    _global_parameter_registration_hooks[handle.id] = hook
+    return handle
+
+
+def _registered(hooks: OrderedDict, module, name: str, value):
+    """``value`` after the registration hooks (each may return a replacement)."""
+    for hook in hooks.values():
+        output = hook(module, name, value)
+        if output is not None:
+            value = output
+    return value
 
 
 def register_module_forward_pre_hook(hook: Callable) -> RemovableHandle:
@@ -147,6 +190,8 @@ class Module(StateDictMixin):
         setattr_(self, "_backward_pre_hooks", OrderedDict())
         setattr_(self, "_backward_hooks", OrderedDict())
         setattr_(self, "_state_dict_hooks", OrderedDict())
+        setattr_(self, "_state_dict_pre_hooks", OrderedDict())
+        setattr_(self, "_load_state_dict_pre_hooks", OrderedDict())
         setattr_(self, "_load_state_dict_post_hooks", OrderedDict())
 
     # ---- forward and calling -------------------------------------------------------------------
@@ -307,6 +352,8 @@ class Module(StateDictMixin):
             )
         if isinstance(tensor, Buffer):
             tensor = _plain(tensor)
+        if _global_buffer_registration_hooks:
+            tensor = _registered(_global_buffer_registration_hooks, self, name, tensor)
         self._buffers[name] = tensor
         if persistent:
             self._non_persistent_buffers_set.discard(name)
@@ -320,6 +367,8 @@ class Module(StateDictMixin):
         _check_name("parameter", name, self)
         if hasattr(self, name) and name not in self._parameters:
             raise KeyError(f"attribute '{name}' already exists")
+        if _global_parameter_registration_hooks:
+            param = _registered(_global_parameter_registration_hooks, self, name, param)
         if param is None:
             self._parameters[name] = None
             return
@@ -343,6 +392,8 @@ class Module(StateDictMixin):
         _check_name("module", name, self)
         if hasattr(self, name) and name not in self._modules:
             raise KeyError(f"attribute '{name}' already exists")
+        if _global_module_registration_hooks:
+            module = _registered(_global_module_registration_hooks, self, name, module)
         self._modules[name] = module
 
     register_module = add_module
@@ -359,6 +410,21 @@ class Module(StateDictMixin):
             if not isinstance(mod, Module):
                 raise AttributeError(f"`{item}` is not an nn.Module")
         return mod
+
+    def set_submodule(self, target: str, module: Module, strict: bool = False) -> None:
+        """Put ``module`` at the dotted path ``target`` ("block.fc"), replacing what is there;
+        ``strict``: the attribute must exist already."""
+        if target == "":
+            raise ValueError("Cannot set the submodule without a target name!")
+        atoms = target.split(".")
+        if not isinstance(module, Module):
+            raise ValueError(f"`module` is not an nn.Module, found {type(module)}")
+        parent = self if len(atoms) == 1 else self.get_submodule(".".join(atoms[:-1]))
+        if strict and not hasattr(parent, atoms[-1]):
+            raise AttributeError(parent._get_name() + " has no attribute `" + atoms[-1] + "`")
+        if hasattr(parent, atoms[-1]) and not isinstance(getattr(parent, atoms[-1]), Module):
+            raise AttributeError("`" + atoms[-1] + "` is not an nn.Module")
+        setattr(parent, atoms[-1], module)
 
     def get_parameter(self, target: str) -> Parameter:
         """The parameter at the dotted path ``target`` (``"fc.weight"``)."""
@@ -409,6 +475,8 @@ class Module(StateDictMixin):
             if modules is None:
                 raise AttributeError("cannot assign module before Module.__init__() call")
             _remove_from(name, d, self._parameters, self._buffers, self._non_persistent_buffers_set)
+            if _global_module_registration_hooks:
+                value = _registered(_global_module_registration_hooks, self, name, value)
             modules[name] = value
             return
         if modules is not None and name in modules:
@@ -432,6 +500,8 @@ class Module(StateDictMixin):
                     f"cannot assign '{_typename(value)}' as buffer '{name}' "
                     "(torch.nn.Buffer, torch.Tensor or None expected)"
                 )
+            if _global_buffer_registration_hooks:
+                value = _registered(_global_buffer_registration_hooks, self, name, value)
             buffers[name] = value
             return
         object.__setattr__(self, name, value)
@@ -455,7 +525,12 @@ class Module(StateDictMixin):
 
     def __setstate__(self, state: dict) -> None:
         self.__dict__.update(state)
-        for name in ("_backward_pre_hooks", "_backward_hooks"):  # pickled before these existed
+        for name in (  # pickled before these existed
+            "_backward_pre_hooks",
+            "_backward_hooks",
+            "_state_dict_pre_hooks",
+            "_load_state_dict_pre_hooks",
+        ):
             self.__dict__.setdefault(name, OrderedDict())
         if self._forward_hooks or self._forward_pre_hooks or self._backward_hooks or self._backward_pre_hooks:
             _note_hook()  # hooks that came with a pickle
@@ -653,6 +728,18 @@ class Module(StateDictMixin):
 
     def cpu(self) -> Module:
         return self
+
+    def share_memory(self) -> Module:
+        """Move the tensors to shared memory (for multiprocessing); a no-op here: NumPy arrays are
+        passed to worker processes by pickling. Returns self."""
+        return self
+
+    def to_empty(self, *, device=None, recurse: bool = True) -> Module:
+        """Give every parameter and buffer fresh uninitialised storage of the same shape and dtype
+        (torch uses it after building a module on the "meta" device). Returns self."""
+        if device is not None:
+            check_device(device)
+        return self._apply(lambda t: wrap(np.empty_like(t._data)))
 
     def cuda(self, device=None) -> Module:
         check_device("cuda" if device is None else device)
