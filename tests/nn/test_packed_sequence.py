@@ -190,3 +190,21 @@ def test_packed_rnn_errors():
         lstm(packed, (chainrule.zeros(1, 3, 4), chainrule.zeros(1, 2, 4)))
     with pytest.raises(RuntimeError, match="input_size=3"):
         lstm(R.pack_sequence([chainrule.zeros(2, 5)]))
+
+
+@pytest.mark.parametrize("name", ["GRU", "LSTM"])
+def test_packed_rnn_second_derivatives(name):
+    from oracle import compare_layer
+
+    torch.manual_seed(0)
+    theirs = getattr(torch.nn, name)(2, 3, bidirectional=True).double()
+    ours = getattr(nn, name)(2, 3, bidirectional=True).double()
+    copy_torch_weights(ours, theirs)
+
+    def call(layer, x):
+        utils = R if isinstance(x, chainrule.Tensor) else TR
+        packed = utils.pack_padded_sequence(x, [4, 2, 3], enforce_sorted=False)
+        return layer(packed)[0].data
+
+    x = np.random.default_rng(1).standard_normal((4, 3, 2))
+    compare_layer(ours, theirs, [x], modes=("train",), call=call)

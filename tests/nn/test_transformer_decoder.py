@@ -228,3 +228,20 @@ def test_transformer_custom_encoder_decoder():
     assert model.encoder is enc
     with pytest.raises(TypeError):
         model(chainrule.zeros(S, B, E), chainrule.zeros(T, B, E))  # Identity takes no masks, as torch
+
+
+def test_transformer_decoder_layer_second_derivatives():
+    from oracle import compare_layer
+
+    ours, theirs = decoder_layer_pair(norm_first=True)
+    rng = np.random.default_rng(8)
+    arrays = [rng.standard_normal((T, 2, E)), rng.standard_normal((S, 2, E))]
+
+    def call(layer, tgt, memory):
+        if isinstance(tgt, chainrule.Tensor):
+            return layer(tgt, memory)
+        # torch's fused CPU attention has no second derivative: its math kernel has
+        with torch.nn.attention.sdpa_kernel(torch.nn.attention.SDPBackend.MATH):
+            return layer(tgt, memory)
+
+    compare_layer(ours, theirs, arrays, modes=("train",), call=call)
