@@ -294,3 +294,28 @@ def test_weight_norm_loads_an_old_state_dict():
     new = chainrule.nn.utils.parametrizations.weight_norm(chainrule.nn.Linear(3, 2))
     new.load_state_dict(old.state_dict())
     np.testing.assert_allclose(new.weight.detach().numpy(), old.weight.detach().numpy(), rtol=1e-6)
+
+
+def test_global_forward_hook_with_kwargs_and_always_call():
+    def program(lib):
+        seen = []
+        mm = lib.nn.modules.module
+        h1 = mm.register_module_forward_hook(
+            lambda m, args, kwargs, out: seen.append((type(m).__name__, sorted(kwargs))), with_kwargs=True
+        )
+        h2 = mm.register_module_forward_hook(lambda m, args, out: seen.append(out is None), always_call=True)
+
+        class Fails(lib.nn.Module):
+            def forward(self, x, scale=1.0):
+                raise ValueError("no")
+
+        try:
+            lib.nn.Identity()(lib.ones(1))
+            with pytest.raises(ValueError):
+                Fails()(lib.ones(1), scale=2.0)
+        finally:
+            h1.remove()
+            h2.remove()
+        return seen
+
+    assert program(chainrule) == program(torch)

@@ -127,6 +127,15 @@ def test_errors_match_torch():
     both(lambda m, r: r.pad_packed_sequence(r.pack_padded_sequence(m.zeros(4, 2), [3, 2]), total_length=2))
     both(lambda m, r: r.pad_sequence([]))
     both(lambda m, r: r.pad_sequence([m.zeros(2)], padding_side="middle"))
+    with pytest.raises(RuntimeError):
+        TR.pad_sequence([torch.tensor(1.0)])
+    with pytest.raises(RuntimeError, match="0-d"):
+        R.pad_sequence([chainrule.tensor(1.0)])
+    for lib, r in ((chainrule, R), (torch, TR)):  # int and bool sequences keep their dtype
+        assert str(r.pad_sequence([lib.tensor([1, 2]), lib.tensor([3])], padding_value=-1).dtype).endswith(
+            "int64"
+        )
+        assert str(r.pad_sequence([lib.tensor([True]), lib.tensor([False, True])]).dtype).endswith("bool")
     with pytest.raises(RuntimeError, match="exceeds"):  # torch reads past the input's end here
         R.pack_padded_sequence(chainrule.zeros(4, 3, 2), [5, 3, 1])
 

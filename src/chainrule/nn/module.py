@@ -51,6 +51,7 @@ def _note_hook() -> None:
 _global_forward_pre_hooks: OrderedDict = OrderedDict()
 _global_forward_hooks: OrderedDict = OrderedDict()
 _global_forward_hooks_always_called: dict = {}
+_global_forward_hooks_with_kwargs: dict = {}
 _global_backward_pre_hooks: OrderedDict = OrderedDict()
 _global_backward_hooks: OrderedDict = OrderedDict()
 
@@ -102,12 +103,19 @@ def register_module_forward_pre_hook(hook: Callable) -> RemovableHandle:
     return handle
 
 
-def register_module_forward_hook(hook: Callable, *, always_call: bool = False) -> RemovableHandle:
-    """Call ``hook(module, args, output)`` after the forward of every module (before its own
-    forward hooks); a non-None result replaces the output."""
+def register_module_forward_hook(
+    hook: Callable, *, with_kwargs: bool = False, always_call: bool = False
+) -> RemovableHandle:
+    """Call ``hook(module, args, output)`` (``with_kwargs``: ``hook(module, args, kwargs,
+    output)``) after the forward of every module, before its own forward hooks; a non-None result
+    replaces the output. ``always_call``: also when forward raises."""
     _note_hook()
-    handle = RemovableHandle(_global_forward_hooks, _global_forward_hooks_always_called)
+    handle = RemovableHandle(
+        _global_forward_hooks, _global_forward_hooks_always_called, _global_forward_hooks_with_kwargs
+    )
     _global_forward_hooks[handle.id] = hook
+    if with_kwargs:
+        _global_forward_hooks_with_kwargs[handle.id] = True
     if always_call:
         _global_forward_hooks_always_called[handle.id] = True
     return handle
@@ -247,7 +255,7 @@ class Module(StateDictMixin):
             output = self.forward(*args, **kwargs)
             for hook_id, hook, own in forward_hooks:
                 called.add(hook_id)
-                if own and hook_id in self._forward_hooks_with_kwargs:
+                if hook_id in (self._forward_hooks_with_kwargs if own else _global_forward_hooks_with_kwargs):
                     result = hook(self, args, kwargs, output)
                 else:
                     result = hook(self, args, output)
@@ -258,7 +266,9 @@ class Module(StateDictMixin):
                 always = self._forward_hooks_always_called if own else _global_forward_hooks_always_called
                 if hook_id in always and hook_id not in called:
                     try:
-                        if own and hook_id in self._forward_hooks_with_kwargs:
+                        if hook_id in (
+                            self._forward_hooks_with_kwargs if own else _global_forward_hooks_with_kwargs
+                        ):
                             hook(self, args, kwargs, None)
                         else:
                             hook(self, args, None)

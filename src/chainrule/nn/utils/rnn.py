@@ -235,6 +235,11 @@ def pad_sequence(
     sequences = list(sequences.unbind(0)) if isinstance(sequences, Tensor) else list(sequences)
     if not sequences:
         raise RuntimeError("received an empty list of sequences")
+    if any(s.ndim == 0 for s in sequences):
+        raise RuntimeError(
+            "pad_sequence: every sequence needs at least one dim (its length), got a 0-d tensor; "
+            "stack 0-d tensors with torch.stack instead"
+        )
     dtype = sequences[0].dtype
     trailing = tuple(sequences[0].shape[1:])
     longest = max(s.shape[0] for s in sequences)
