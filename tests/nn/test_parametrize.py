@@ -301,3 +301,43 @@ def test_old_spectral_norm_matches_torch(cls, args):
     torch.nn.utils.remove_spectral_norm(theirs)
     assert list(ours.state_dict()) == list(theirs.state_dict())
     _close(ours.weight, theirs.weight, "weight after remove", 1e-9)
+
+
+def test_type_before_and_transfer_parametrizations():
+    for lib in (chainrule, torch):
+        pz = lib.nn.utils.parametrize
+        m = pz.register_parametrization(lib.nn.Linear(3, 3), "weight", _scale(lib)())
+        assert pz.type_before_parametrizations(m) is lib.nn.Linear
+        assert pz.type_before_parametrizations(lib.nn.ReLU()) is lib.nn.ReLU
+        target = lib.nn.Linear(3, 3)
+        pz.transfer_parametrizations_and_params(m, target)
+        assert pz.is_parametrized(target, "weight")
+        assert target.parametrizations.weight.original is m.parametrizations.weight.original
+        np.testing.assert_allclose(to_numpy(target.weight.detach()), to_numpy(m.weight.detach()))
+
+
+@pytest.mark.parametrize("orth_map", ["matrix_exp", "cayley", "householder"])
+def test_orthogonal_batched_weights(orth_map):
+    def make(lib):
+        class Holder(lib.nn.Module):
+            def __init__(self):
+                super().__init__()
+                self.weight = lib.nn.Parameter(
+                    lib.tensor(np.random.default_rng(0).standard_normal((2, 4, 3)))
+                )
+
+        return Holder()
+
+    ours, theirs = make(chainrule), make(torch)
+    P.orthogonal(ours, orthogonal_map=orth_map, use_trivialization=False)
+    TPS.orthogonal(theirs, orthogonal_map=orth_map, use_trivialization=False)
+    if orth_map != "householder":  # no right_inverse without trivialization: the original is kept
+        copy_torch_weights(ours, theirs)
+    _close(ours.parametrizations.weight.original, theirs.parametrizations.weight.original, "original")
+    _close(ours.weight, theirs.weight, "weight", 1e-9)
+    g = np.random.default_rng(1).standard_normal((2, 4, 3))
+    (ours.weight * chainrule.tensor(g)).sum().backward()
+    (theirs.weight * torch.tensor(g)).sum().backward()
+    _close(
+        ours.parametrizations.weight.original.grad, theirs.parametrizations.weight.original.grad, "grad", 1e-9
+    )

@@ -5,7 +5,7 @@ as functions, ``nn.init`` the initialisers and ``nn.utils`` gradient clipping an
 flattening. Each layer family has its own module here; this file only re-exports them.
 """
 
-from . import common_types, functional, init, modules, parameter, utils  # noqa: F401
+from . import common_types, functional, init, modules, parallel, parameter, utils  # noqa: F401
 from .activation import (  # noqa: F401
     CELU,
     ELU,
