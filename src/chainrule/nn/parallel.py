@@ -8,7 +8,7 @@ from typing import Any
 
 from .module import Module
 
-__all__ = ["DataParallel", "data_parallel"]
+__all__ = ["DataParallel"]
 
 
 class DataParallel(Module):
@@ -30,12 +30,3 @@ class DataParallel(Module):
 
     def forward(self, *inputs: Any, **kwargs: Any) -> Any:
         return self.module(*inputs, **kwargs)
-
-
-def data_parallel(
-    module: Module, inputs: Any, device_ids=None, output_device=None, dim: int = 0, module_kwargs=None
-) -> Any:
-    """``module(*inputs, **module_kwargs)`` (``torch.nn.parallel.data_parallel`` on one device)."""
-    if not isinstance(inputs, tuple):
-        inputs = (inputs,) if inputs is not None else ()
-    return module(*inputs, **(module_kwargs or {}))
