@@ -9,19 +9,132 @@ Calling a module runs its forward pre-hooks, ``forward``, then its forward hooks
 
 from __future__ import annotations
 
+import warnings
 from collections import OrderedDict
 from collections.abc import Callable, Iterator
 from typing import Any
+
+import numpy as np
 
 from .. import _dtype
 from .._device import check_device
 from .._tensor import Tensor, wrap
 from ..autograd.grad_mode import no_grad
+from ._backward_hooks import BackwardHook
 from ._hooks import RemovableHandle
 from .module_state import StateDictMixin
 from .parameter import Buffer, Parameter
 
-__all__ = ["Module", "RemovableHandle"]
+__all__ = [
+    "Module",
+    "RemovableHandle",
+    "register_module_forward_pre_hook",
+    "register_module_forward_hook",
+    "register_module_full_backward_pre_hook",
+    "register_module_full_backward_hook",
+    "register_module_buffer_registration_hook",
+    "register_module_module_registration_hook",
+    "register_module_parameter_registration_hook",
+]
+
+# Whether any hook was ever registered in this process: until then a module call checks nothing
+# else (one global read instead of eight dict reads on the hot path). Never reset: a hook removed
+# later only brings back the full check, which is still right.
+_HOOKS_SEEN = [False]
+
+
+def _note_hook() -> None:
+    _HOOKS_SEEN[0] = True
+
+
+# hooks of every module (torch.nn.modules.module's globals), run before each module's own
+_global_forward_pre_hooks: OrderedDict = OrderedDict()
+_global_forward_hooks: OrderedDict = OrderedDict()
+_global_forward_hooks_always_called: dict = {}
+_global_forward_hooks_with_kwargs: dict = {}
+_global_backward_pre_hooks: OrderedDict = OrderedDict()
+_global_backward_hooks: OrderedDict = OrderedDict()
+
+
+_global_buffer_registration_hooks: OrderedDict = OrderedDict()
+_global_module_registration_hooks: OrderedDict = OrderedDict()
+_global_parameter_registration_hooks: OrderedDict = OrderedDict()
+
+
+def register_module_buffer_registration_hook(hook: Callable) -> RemovableHandle:
+    """Call ``hook(module, name, buffer)`` whenever any module registers a buffer; a non-None
+    result is registered instead."""
+    handle = RemovableHandle(_global_buffer_registration_hooks)
+    _global_buffer_registration_hooks[handle.id] = hook
+    return handle
+
+
+def register_module_module_registration_hook(hook: Callable) -> RemovableHandle:
+    """Call ``hook(module, name, submodule)`` whenever any module registers a submodule; a
+    non-None result is registered instead."""
+    handle = RemovableHandle(_global_module_registration_hooks)
+    _global_module_registration_hooks[handle.id] = hook
+    return handle
+
+
+def register_module_parameter_registration_hook(hook: Callable) -> RemovableHandle:
+    """Call ``hook(module, name, param)`` whenever any module registers a parameter; a non-None
+    result is registered instead."""
+    handle = RemovableHandle(_global_parameter_registration_hooks)
+    _global_parameter_registration_hooks[handle.id] = hook
+    return handle
+
+
+def _registered(hooks: OrderedDict, module, name: str, value):
+    """``value`` after the registration hooks (each may return a replacement)."""
+    for hook in hooks.values():
+        output = hook(module, name, value)
+        if output is not None:
+            value = output
+    return value
+
+
+def register_module_forward_pre_hook(hook: Callable) -> RemovableHandle:
+    """Call ``hook(module, args)`` before the forward of every module (before its own pre-hooks);
+    a non-None result replaces the args. Returns a handle whose ``remove()`` unregisters it."""
+    _note_hook()
+    handle = RemovableHandle(_global_forward_pre_hooks)
+    _global_forward_pre_hooks[handle.id] = hook
+    return handle
+
+
+def register_module_forward_hook(
+    hook: Callable, *, with_kwargs: bool = False, always_call: bool = False
+) -> RemovableHandle:
+    """Call ``hook(module, args, output)`` (``with_kwargs``: ``hook(module, args, kwargs,
+    output)``) after the forward of every module, before its own forward hooks; a non-None result
+    replaces the output. ``always_call``: also when forward raises."""
+    _note_hook()
+    handle = RemovableHandle(
+        _global_forward_hooks, _global_forward_hooks_always_called, _global_forward_hooks_with_kwargs
+    )
+    _global_forward_hooks[handle.id] = hook
+    if with_kwargs:
+        _global_forward_hooks_with_kwargs[handle.id] = True
+    if always_call:
+        _global_forward_hooks_always_called[handle.id] = True
+    return handle
+
+
+def register_module_full_backward_pre_hook(hook: Callable) -> RemovableHandle:
+    """``Module.register_full_backward_pre_hook`` for every module (run before each module's own)."""
+    _note_hook()
+    handle = RemovableHandle(_global_backward_pre_hooks)
+    _global_backward_pre_hooks[handle.id] = hook
+    return handle
+
+
+def register_module_full_backward_hook(hook: Callable) -> RemovableHandle:
+    """``Module.register_full_backward_hook`` for every module (run before each module's own)."""
+    _note_hook()
+    handle = RemovableHandle(_global_backward_hooks)
+    _global_backward_hooks[handle.id] = hook
+    return handle
 
 
 def _addindent(s: str, num_spaces: int) -> str:
@@ -82,7 +195,11 @@ class Module(StateDictMixin):
         setattr_(self, "_forward_hooks", OrderedDict())
         setattr_(self, "_forward_hooks_with_kwargs", {})
         setattr_(self, "_forward_hooks_always_called", {})
+        setattr_(self, "_backward_pre_hooks", OrderedDict())
+        setattr_(self, "_backward_hooks", OrderedDict())
         setattr_(self, "_state_dict_hooks", OrderedDict())
+        setattr_(self, "_state_dict_pre_hooks", OrderedDict())
+        setattr_(self, "_load_state_dict_pre_hooks", OrderedDict())
         setattr_(self, "_load_state_dict_post_hooks", OrderedDict())
 
     # ---- forward and calling -------------------------------------------------------------------
@@ -93,11 +210,24 @@ class Module(StateDictMixin):
         )
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
-        if not self._forward_hooks and not self._forward_pre_hooks:
+        if not _HOOKS_SEEN[0] or not (
+            self._forward_hooks
+            or self._forward_pre_hooks
+            or self._backward_hooks
+            or self._backward_pre_hooks
+            or _global_forward_pre_hooks
+            or _global_forward_hooks
+            or _global_backward_hooks
+            or _global_backward_pre_hooks
+        ):
             return self.forward(*args, **kwargs)  # the common case: no hooks
         return self._call_with_hooks(args, kwargs)
 
     def _call_with_hooks(self, args: tuple, kwargs: dict) -> Any:
+        for hook in list(_global_forward_pre_hooks.values()):
+            result = hook(self, args)
+            if result is not None:
+                args = result if isinstance(result, tuple) else (result,)
         for hook_id, hook in list(self._forward_pre_hooks.items()):
             if hook_id in self._forward_pre_hooks_with_kwargs:
                 result = hook(self, args, kwargs)
@@ -112,28 +242,47 @@ class Module(StateDictMixin):
                 result = hook(self, args)
                 if result is not None:
                     args = result if isinstance(result, tuple) else (result,)
+        backward_hook = None
+        full_hooks = [*_global_backward_hooks.values(), *self._backward_hooks.values()]
+        pre_hooks = [*_global_backward_pre_hooks.values(), *self._backward_pre_hooks.values()]
+        if full_hooks or pre_hooks:
+            backward_hook = BackwardHook(self, full_hooks, pre_hooks)
+            args = backward_hook.setup_input_hook(args)
+        forward_hooks = [(k, h, False) for k, h in _global_forward_hooks.items()]
+        forward_hooks += [(k, h, True) for k, h in self._forward_hooks.items()]
         called = set()
         try:
             output = self.forward(*args, **kwargs)
-            for hook_id, hook in list(self._forward_hooks.items()):
+            for hook_id, hook, own in forward_hooks:
                 called.add(hook_id)
-                if hook_id in self._forward_hooks_with_kwargs:
+                if hook_id in (self._forward_hooks_with_kwargs if own else _global_forward_hooks_with_kwargs):
                     result = hook(self, args, kwargs, output)
                 else:
                     result = hook(self, args, output)
                 if result is not None:
                     output = result
         except Exception:
-            for hook_id, hook in list(self._forward_hooks.items()):  # always_call hooks still run
-                if hook_id in self._forward_hooks_always_called and hook_id not in called:
+            for hook_id, hook, own in forward_hooks:  # always_call hooks still run
+                always = self._forward_hooks_always_called if own else _global_forward_hooks_always_called
+                if hook_id in always and hook_id not in called:
                     try:
-                        if hook_id in self._forward_hooks_with_kwargs:
+                        if hook_id in (
+                            self._forward_hooks_with_kwargs if own else _global_forward_hooks_with_kwargs
+                        ):
                             hook(self, args, kwargs, None)
                         else:
                             hook(self, args, None)
                     except Exception:  # noqa: S110  (the original error is the one to report)
                         pass
             raise
+        if backward_hook is not None:
+            if not isinstance(output, Tensor | tuple):
+                warnings.warn(
+                    "For backward hooks to be called, module output should be a Tensor or a tuple of "
+                    f"Tensors but received {type(output)}",
+                    stacklevel=2,
+                )
+            output = backward_hook.setup_output_hook(output)
         return output
 
     def register_forward_pre_hook(
@@ -142,6 +291,7 @@ class Module(StateDictMixin):
         """Call ``hook(module, args)`` before each ``forward``; a non-None result replaces the
         positional args (a single value is wrapped in a tuple). With ``with_kwargs=True`` the hook
         is ``hook(module, args, kwargs)`` and returns None or ``(args, kwargs)``."""
+        _note_hook()
         handle = RemovableHandle(self._forward_pre_hooks, self._forward_pre_hooks_with_kwargs)
         self._forward_pre_hooks[handle.id] = hook
         if with_kwargs:
@@ -156,6 +306,7 @@ class Module(StateDictMixin):
         """Call ``hook(module, args, output)`` after each ``forward``; a non-None result replaces
         the output. ``with_kwargs=True``: ``hook(module, args, kwargs, output)``. ``always_call``:
         the hook runs even when forward raises."""
+        _note_hook()
         handle = RemovableHandle(
             self._forward_hooks, self._forward_hooks_with_kwargs, self._forward_hooks_always_called
         )
@@ -166,6 +317,33 @@ class Module(StateDictMixin):
             self._forward_hooks_always_called[handle.id] = True
         if prepend:
             self._forward_hooks.move_to_end(handle.id, last=False)
+        return handle
+
+    def register_full_backward_pre_hook(self, hook: Callable, prepend: bool = False) -> RemovableHandle:
+        """Call ``hook(module, grad_output)`` when the gradients with respect to the module's
+        outputs have been computed; a non-None result (a tuple as long as ``grad_output``)
+        replaces them. ``grad_output`` holds None for outputs that are not tensors or got no
+        gradient."""
+        _note_hook()
+        handle = RemovableHandle(self._backward_pre_hooks)
+        self._backward_pre_hooks[handle.id] = hook
+        if prepend:
+            self._backward_pre_hooks.move_to_end(handle.id, last=False)
+        return handle
+
+    def register_full_backward_hook(self, hook: Callable, prepend: bool = False) -> RemovableHandle:
+        """Call ``hook(module, grad_input, grad_output)`` when the gradients with respect to the
+        module's positional inputs have been computed (summed over their uses in the module).
+
+        ``grad_input`` has one entry per positional argument: None for non-tensors (zeros for a
+        tensor that does not require grad, as torch); a non-None result replaces it. The inputs
+        the module receives are identity views of the caller's, as in torch.
+        """
+        _note_hook()
+        handle = RemovableHandle(self._backward_hooks)
+        self._backward_hooks[handle.id] = hook
+        if prepend:
+            self._backward_hooks.move_to_end(handle.id, last=False)
         return handle
 
     # ---- registration --------------------------------------------------------------------------
@@ -184,6 +362,8 @@ class Module(StateDictMixin):
             )
         if isinstance(tensor, Buffer):
             tensor = _plain(tensor)
+        if _global_buffer_registration_hooks:
+            tensor = _registered(_global_buffer_registration_hooks, self, name, tensor)
         self._buffers[name] = tensor
         if persistent:
             self._non_persistent_buffers_set.discard(name)
@@ -197,6 +377,8 @@ class Module(StateDictMixin):
         _check_name("parameter", name, self)
         if hasattr(self, name) and name not in self._parameters:
             raise KeyError(f"attribute '{name}' already exists")
+        if _global_parameter_registration_hooks:
+            param = _registered(_global_parameter_registration_hooks, self, name, param)
         if param is None:
             self._parameters[name] = None
             return
@@ -220,6 +402,8 @@ class Module(StateDictMixin):
         _check_name("module", name, self)
         if hasattr(self, name) and name not in self._modules:
             raise KeyError(f"attribute '{name}' already exists")
+        if _global_module_registration_hooks:
+            module = _registered(_global_module_registration_hooks, self, name, module)
         self._modules[name] = module
 
     register_module = add_module
@@ -236,6 +420,21 @@ class Module(StateDictMixin):
             if not isinstance(mod, Module):
                 raise AttributeError(f"`{item}` is not an nn.Module")
         return mod
+
+    def set_submodule(self, target: str, module: Module, strict: bool = False) -> None:
+        """Put ``module`` at the dotted path ``target`` ("block.fc"), replacing what is there;
+        ``strict``: the attribute must exist already."""
+        if target == "":
+            raise ValueError("Cannot set the submodule without a target name!")
+        atoms = target.split(".")
+        if not isinstance(module, Module):
+            raise ValueError(f"`module` is not an nn.Module, found {type(module)}")
+        parent = self if len(atoms) == 1 else self.get_submodule(".".join(atoms[:-1]))
+        if strict and not hasattr(parent, atoms[-1]):
+            raise AttributeError(parent._get_name() + " has no attribute `" + atoms[-1] + "`")
+        if hasattr(parent, atoms[-1]) and not isinstance(getattr(parent, atoms[-1]), Module):
+            raise AttributeError("`" + atoms[-1] + "` is not an nn.Module")
+        setattr(parent, atoms[-1], module)
 
     def get_parameter(self, target: str) -> Parameter:
         """The parameter at the dotted path ``target`` (``"fc.weight"``)."""
@@ -286,6 +485,8 @@ class Module(StateDictMixin):
             if modules is None:
                 raise AttributeError("cannot assign module before Module.__init__() call")
             _remove_from(name, d, self._parameters, self._buffers, self._non_persistent_buffers_set)
+            if _global_module_registration_hooks:
+                value = _registered(_global_module_registration_hooks, self, name, value)
             modules[name] = value
             return
         if modules is not None and name in modules:
@@ -309,6 +510,8 @@ class Module(StateDictMixin):
                     f"cannot assign '{_typename(value)}' as buffer '{name}' "
                     "(torch.nn.Buffer, torch.Tensor or None expected)"
                 )
+            if _global_buffer_registration_hooks:
+                value = _registered(_global_buffer_registration_hooks, self, name, value)
             buffers[name] = value
             return
         object.__setattr__(self, name, value)
@@ -332,6 +535,15 @@ class Module(StateDictMixin):
 
     def __setstate__(self, state: dict) -> None:
         self.__dict__.update(state)
+        for name in (  # pickled before these existed
+            "_backward_pre_hooks",
+            "_backward_hooks",
+            "_state_dict_pre_hooks",
+            "_load_state_dict_pre_hooks",
+        ):
+            self.__dict__.setdefault(name, OrderedDict())
+        if self._forward_hooks or self._forward_pre_hooks or self._backward_hooks or self._backward_pre_hooks:
+            _note_hook()  # hooks that came with a pickle
 
     # ---- traversal -----------------------------------------------------------------------------
     def _named_members(
@@ -526,6 +738,18 @@ class Module(StateDictMixin):
 
     def cpu(self) -> Module:
         return self
+
+    def share_memory(self) -> Module:
+        """Move the tensors to shared memory (for multiprocessing); a no-op here: NumPy arrays are
+        passed to worker processes by pickling. Returns self."""
+        return self
+
+    def to_empty(self, *, device=None, recurse: bool = True) -> Module:
+        """Give every parameter and buffer fresh uninitialised storage of the same shape and dtype
+        (torch uses it after building a module on the "meta" device). Returns self."""
+        if device is not None:
+            check_device(device)
+        return self._apply(lambda t: wrap(np.empty_like(t._data)))
 
     def cuda(self, device=None) -> Module:
         check_device("cuda" if device is None else device)

@@ -88,6 +88,8 @@ class StateDictMixin:
         metadata = getattr(destination, "_metadata", None)
         if metadata is not None:
             metadata[prefix[:-1]] = {"version": self._version}
+        for hook in self._state_dict_pre_hooks.values():
+            hook(self, prefix, keep_vars)
         self._save_to_state_dict(destination, prefix, keep_vars)
         for name, module in self._modules.items():
             if module is not None:
@@ -177,6 +179,28 @@ class StateDictMixin:
         self._state_dict_hooks[handle.id] = hook
         return handle
 
+    _register_state_dict_hook = register_state_dict_post_hook
+
+    def register_state_dict_pre_hook(self, hook):
+        """Call ``hook(module, prefix, keep_vars)`` before this module writes its state dict
+        entries; returns a removable handle."""
+        handle = RemovableHandle(self._state_dict_pre_hooks)
+        self._state_dict_pre_hooks[handle.id] = hook
+        return handle
+
+    def _register_load_state_dict_pre_hook(self, hook, with_module: bool = False):
+        """Call ``hook(state_dict, prefix, local_metadata, strict, missing_keys, unexpected_keys,
+        error_msgs)`` (with ``with_module``, the module first) before this module loads its
+        entries; the hook may rewrite ``state_dict`` (old key names, say)."""
+        handle = RemovableHandle(self._load_state_dict_pre_hooks)
+        self._load_state_dict_pre_hooks[handle.id] = (lambda *a: hook(self, *a)) if with_module else hook
+        return handle
+
+    def register_load_state_dict_pre_hook(self, hook):
+        """Call ``hook(module, state_dict, prefix, local_metadata, strict, missing_keys,
+        unexpected_keys, error_msgs)`` before this module loads its entries of a state dict."""
+        return self._register_load_state_dict_pre_hook(hook, with_module=True)
+
     def register_load_state_dict_post_hook(self, hook):
         """Call ``hook(module, incompatible_keys)`` after ``load_state_dict`` has loaded this module
         (the hook may edit the key lists in place); returns a removable handle."""
@@ -210,6 +234,8 @@ class StateDictMixin:
             local_metadata = {} if metadata is None else dict(metadata.get(prefix[:-1], {}))
             if assign:
                 local_metadata["assign_to_params_buffers"] = True
+            for hook in module._load_state_dict_pre_hooks.values():
+                hook(state_dict, prefix, local_metadata, True, missing, unexpected, error_msgs)
             module._load_from_state_dict(
                 state_dict, prefix, local_metadata, True, missing, unexpected, error_msgs
             )

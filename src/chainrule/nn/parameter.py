@@ -13,7 +13,14 @@ import numpy as np
 from .. import _dtype
 from .._tensor import Tensor, wrap
 
-__all__ = ["Parameter", "Buffer"]
+__all__ = [
+    "Parameter",
+    "Buffer",
+    "UninitializedParameter",
+    "UninitializedBuffer",
+    "UninitializedTensorMixin",
+    "is_lazy",
+]
 
 
 class Parameter(Tensor):
@@ -107,3 +114,86 @@ class Buffer(Tensor):
         self._hooks = None
         self._base = None
         self.persistent = persistent
+
+
+# ---- lazy modules' placeholders ------------------------------------------------------------------
+_UNINITIALIZED_MESSAGE = (
+    "Attempted to use an uninitialized parameter in {}. This error happens when you are using a "
+    "`LazyModule` or explicitly manipulating `torch.nn.parameter.UninitializedParameter` objects. "
+    "When using LazyModules Call `forward` with a dummy batch to initialize the parameters before "
+    "calling torch functions"
+)
+
+
+class UninitializedTensorMixin:
+    """What the placeholders of a lazy module share: ``materialize(shape)`` turns the object itself
+    into a real tensor of that shape (its class becomes ``cls_to_become``), so references to it
+    (an optimizer's, a module's) stay valid."""
+
+    __slots__ = ()
+    cls_to_become: type = Tensor
+
+    def materialize(self, shape, device=None, dtype=None) -> None:
+        """Become a ``cls_to_become`` of ``shape`` (uninitialised values, the placeholder's dtype
+        unless ``dtype`` is given)."""
+        np_dtype = self._data.dtype if dtype is None else _dtype.to_numpy_dtype(dtype)
+        shape = (shape,) if isinstance(shape, int) else tuple(shape)
+        self._data = np.empty(shape, dtype=np_dtype)
+        self._bump_version()
+        self.__class__ = self.cls_to_become
+
+    def share_memory_(self):
+        raise RuntimeError(
+            "Can't share memory on an uninitialized parameter or buffer. Call `forward` to initialize "
+            "the parameters before calling `module.share_memory()`."
+        )
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__}>"
+
+    def __reduce_ex__(self, proto):
+        return (type(self), (self._rg,))
+
+    def __deepcopy__(self, memo):
+        if id(self) not in memo:
+            memo[id(self)] = type(self)(self._rg, dtype=_dtype.from_numpy_dtype(self._data.dtype))
+        return memo[id(self)]
+
+
+class UninitializedParameter(UninitializedTensorMixin, Parameter):
+    """A parameter whose shape is not known yet (``torch.nn.UninitializedParameter``): a lazy
+    module materializes it at its first call. It becomes a :class:`Parameter`."""
+
+    __slots__ = ()
+    cls_to_become = Parameter
+
+    def __init__(self, requires_grad: bool = True, device=None, dtype=None) -> None:
+        Parameter.__init__(self, None, requires_grad)
+        if dtype is not None:
+            self._data = self._data.astype(_dtype.to_numpy_dtype(dtype))
+
+
+class UninitializedBuffer(UninitializedTensorMixin, Tensor):
+    """A buffer whose shape is not known yet (``torch.nn.UninitializedBuffer``); it becomes a plain
+    Tensor when materialized."""
+
+    __slots__ = ()
+    cls_to_become = Tensor
+
+    def __init__(self, requires_grad: bool = False, device=None, dtype=None, persistent: bool = True) -> None:
+        self._data = np.empty(
+            0, dtype=(_dtype.get_default_dtype().np if dtype is None else _dtype.to_numpy_dtype(dtype))
+        )
+        self._rg = False
+        self.grad = None
+        self.grad_fn = None
+        self._vc = None
+        self._hooks = None
+        self._base = None
+        if requires_grad:
+            self.requires_grad_(True)
+
+
+def is_lazy(param) -> bool:
+    """Whether ``param`` is a lazy module's not yet materialized placeholder."""
+    return isinstance(param, UninitializedTensorMixin)

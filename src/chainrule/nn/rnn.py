@@ -18,9 +18,11 @@ from .. import ops as C
 from .._tensor import Tensor
 from . import functional as F
 from . import init
+from ._rnn_packed import rnn_forward_packed
 from ._rnn_steps import STEPS, check_dtype, input_gates, new_param, unbind_steps
 from .module import Module
 from .parameter import Parameter
+from .utils.rnn import PackedSequence
 
 __all__ = ["RNNBase", "RNN", "LSTM", "GRU", "RNNCellBase", "RNNCell", "LSTMCell", "GRUCell"]
 
@@ -181,8 +183,7 @@ class RNNBase(Module):
         if not isinstance(input, Tensor):
             raise TypeError(
                 f"{name}: expected the input to be a Tensor of shape (L, N, H_in), "
-                f"(N, L, H_in) or (L, H_in), got {type(input).__name__} (PackedSequence "
-                "is not supported: pad the batch and pass a Tensor)"
+                f"(N, L, H_in) or (L, H_in) or a PackedSequence, got {type(input).__name__}"
             )
         if input.ndim not in (2, 3):
             raise ValueError(
@@ -226,7 +227,9 @@ class RNNBase(Module):
 
         Parameters
         ----------
-        input : ``(L, N, H_in)``, ``(N, L, H_in)`` with ``batch_first``, or ``(L, H_in)``.
+        input : ``(L, N, H_in)``, ``(N, L, H_in)`` with ``batch_first``, ``(L, H_in)``, or a
+            ``PackedSequence`` (then ``output`` is one too, and ``h_n`` holds each sequence's
+            state after its own last step).
         hx : the initial hidden state ``(num_layers * D, N, H_out)`` (``(num_layers * D,
             H_out)`` unbatched); for LSTM a tuple ``(h_0, c_0)``. Zeros when omitted.
 
@@ -236,6 +239,8 @@ class RNNBase(Module):
         hidden state at every step, ``(L, N, D * H_out)``; ``h_n``/``c_n`` the final states of
         every layer and direction, ``(num_layers * D, N, H_out)``.
         """
+        if isinstance(input, PackedSequence):
+            return rnn_forward_packed(self, input, hx)
         self._check_input(input)
         is_batched = input.ndim == 3
         batch_dim = 0 if self.batch_first else 1
