@@ -26,7 +26,8 @@ def _block_index(size: tuple, kernel: tuple, dilation: tuple, padding: tuple, st
     """The row and column tables ``(kh, 1, oh, 1)`` / ``(1, kw, 1, ow)`` of every block's elements in
     the padded input, and the number of blocks per dim."""
     blocks = [
-        (n + 2 * p - d * (k - 1) - 1) // s + 1 for n, k, d, p, s in zip(size, kernel, dilation, padding, stride)
+        (n + 2 * p - d * (k - 1) - 1) // s + 1
+        for n, k, d, p, s in zip(size, kernel, dilation, padding, stride)
     ]
     if min(blocks) < 1:
         raise RuntimeError(
@@ -41,8 +42,15 @@ def _block_index(size: tuple, kernel: tuple, dilation: tuple, padding: tuple, st
 
 
 def _geometry(who: str, kernel_size, dilation, padding, stride) -> tuple:
-    geometry = tuple(ntuple(who, n, v, 2) for n, v in (("kernel_size", kernel_size), ("dilation", dilation),
-                                                        ("padding", padding), ("stride", stride)))
+    geometry = tuple(
+        ntuple(who, n, v, 2)
+        for n, v in (
+            ("kernel_size", kernel_size),
+            ("dilation", dilation),
+            ("padding", padding),
+            ("stride", stride),
+        )
+    )
     kernel, dil, pad, st = geometry
     if min(kernel) <= 0 or min(dil) <= 0 or min(st) <= 0 or min(pad) < 0:
         raise RuntimeError(
@@ -145,7 +153,8 @@ def _positive(who: str, name: str, value) -> int:
 def _at_least_3d(who: str, x_shape: tuple) -> None:
     if len(x_shape) < 3:
         raise RuntimeError(
-            f"{who} expects input to have at least 3 dimensions, but got input with {len(x_shape)} dimension(s)"
+            f"{who} expects input to have at least 3 dimensions, but got "
+            f"input with {len(x_shape)} dimension(s)"
         )
 
 
@@ -193,12 +202,18 @@ def channel_shuffle(input: Tensor, groups: int) -> Tensor:
     input = as_tensor(input, "channel_shuffle")
     shape = input._data.shape
     if len(shape) <= 2:
-        raise RuntimeError(f"channel_shuffle expects input with > 2 dims, but got input with sizes {list(shape)}")
+        raise RuntimeError(
+            f"channel_shuffle expects input with > 2 dims, but got input with sizes {list(shape)}"
+        )
     if int(groups) <= 0:
-        raise RuntimeError(f"Number of groups to divide channels in must be positive. Value of groups:{groups}")
+        raise RuntimeError(
+            f"Number of groups to divide channels in must be positive. Value of groups:{groups}"
+        )
     N, C, *rest = shape
     if C % groups:
-        raise RuntimeError(f"Number of channels must be divisible by groups. Got {C} channels and {groups} groups.")
+        raise RuntimeError(
+            f"Number of channels must be divisible by groups. Got {C} channels and {groups} groups."
+        )
     y = reshape(input, (N, groups, C // groups, *rest))
     y = permute(y, (0, 2, 1, *range(3, len(shape) + 1)))
     return reshape(y, shape)

@@ -31,7 +31,9 @@ def _pairs(who: str, pad, ndim: int) -> list:
     try:
         pad = [int(p) for p in pad]
     except TypeError:
-        raise TypeError(f"{who}(): argument 'pad' must be a tuple of ints, got {type(pad).__name__}") from None
+        raise TypeError(
+            f"{who}(): argument 'pad' must be a tuple of ints, got {type(pad).__name__}"
+        ) from None
     if len(pad) % 2:
         raise RuntimeError("Padding length must be divisible by 2")
     if len(pad) // 2 > ndim:
@@ -143,7 +145,7 @@ def pad(input: Tensor, pad, mode: str = "constant", value: float | None = None) 
     if mode == "constant":
         return constant_pad_nd(input, pad, 0 if value is None else value)
     if value is not None and value != 0:
-        raise RuntimeError(f"Padding mode \"{mode}\" doesn't take in value argument")
+        raise RuntimeError(f'Padding mode "{mode}" doesn\'t take in value argument')
     x_shape = input._data.shape
     pairs = _pairs("pad", pad, len(x_shape))
     _check_non_constant(mode, x_shape, pairs)

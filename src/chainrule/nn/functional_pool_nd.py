@@ -15,8 +15,6 @@ torch's divisor; the derivative is the same sums transposed, by composition.
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 
 from .._random import rng
@@ -161,18 +159,32 @@ def _pool_geometry(who, nd, x_shape, kernel_size, stride, padding, dilation, cei
 
 
 def max_pool3d_with_indices(
-    input: Tensor, kernel_size, stride=None, padding=0, dilation=1, ceil_mode: bool = False, return_indices=False
+    input: Tensor,
+    kernel_size,
+    stride=None,
+    padding=0,
+    dilation=1,
+    ceil_mode: bool = False,
+    return_indices=False,
 ) -> tuple[Tensor, Tensor]:
     """3-d max pooling returning ``(values, indices)``; indices are flat into each (D, H, W) volume."""
     x, unbatched = _batched_input("max_pool3d", input, 3)
-    k, s, p, d, out = _pool_geometry("max_pool3d", 3, x.shape, kernel_size, stride, padding, dilation, ceil_mode)
+    k, s, p, d, out = _pool_geometry(
+        "max_pool3d", 3, x.shape, kernel_size, stride, padding, dilation, ceil_mode
+    )
     tables = [_regular_table(*a) for a in zip(x.shape[2:], k, s, p, d, out)]
     y, index = _window_max(x, tables, "max_pool3d")
     return _unbatch(y, unbatched), _unbatch(index, unbatched)
 
 
 def max_pool3d(
-    input: Tensor, kernel_size, stride=None, padding=0, dilation=1, ceil_mode: bool = False, return_indices=False
+    input: Tensor,
+    kernel_size,
+    stride=None,
+    padding=0,
+    dilation=1,
+    ceil_mode: bool = False,
+    return_indices=False,
 ):
     """3-d max pooling over (N, C, D, H, W) or (C, D, H, W), as ``torch.nn.functional.max_pool3d``:
     ``padding`` pads with -inf (never chosen), ``ceil_mode`` rounds the output size up; with
@@ -216,7 +228,9 @@ def avg_pool3d(
     """3-d average pooling, as ``torch.nn.functional.avg_pool3d``: each window's sum over its size
     (including zero padding with ``count_include_pad``), or over ``divisor_override``."""
     x, unbatched = _batched_input("avg_pool3d", input, 3)
-    k, s, p, _, out = _pool_geometry("avg_pool3d", 3, x.shape, kernel_size, stride, padding, 1, ceil_mode, False)
+    k, s, p, _, out = _pool_geometry(
+        "avg_pool3d", 3, x.shape, kernel_size, stride, padding, 1, ceil_mode, False
+    )
     if divisor_override is not None and int(divisor_override) == 0:
         raise RuntimeError("avg_pool3d: divisor must be not zero")
     size = x.shape[2:]
@@ -229,7 +243,9 @@ def avg_pool3d(
     if divisor_override is not None:
         y = y / float(divisor_override)
     else:
-        parts = [_divisor(n, kk, ss, pp, o, count_include_pad) for n, kk, ss, pp, o in zip(size, k, s, p, out)]
+        parts = [
+            _divisor(n, kk, ss, pp, o, count_include_pad) for n, kk, ss, pp, o in zip(size, k, s, p, out)
+        ]
         div = parts[0][:, None, None] * parts[1][:, None] * parts[2]
         y = y / wrap(div.astype(x._data.dtype))
     return _unbatch(y, unbatched)
@@ -244,7 +260,9 @@ def _adaptive_size(who: str, nd: int, output_size, size: tuple) -> tuple:
         raise RuntimeError(f"{who}: output_size must be {nd} ints, got {output_size}")
     out = tuple(n if o is None else int(o) for o, n in zip(output_size, size))
     if min(out) < 0:
-        raise RuntimeError(f"{who}: elements of output_size must be greater than or equal to 0 but received {out}")
+        raise RuntimeError(
+            f"{who}: elements of output_size must be greater than or equal to 0 but received {out}"
+        )
     return out
 
 
@@ -297,7 +315,9 @@ def adaptive_avg_pool3d(input: Tensor, output_size) -> Tensor:
     input = as_tensor(input, who)
     x = input._data
     if x.ndim not in (4, 5) or any(n == 0 for n in x.shape[-4:]):
-        raise RuntimeError(f"{who}: expected 4D or 5D input {_LAYOUT[3]} with non-zero sizes, got {shape_str(x.shape)}")
+        raise RuntimeError(
+            f"{who}: expected 4D or 5D input {_LAYOUT[3]} with non-zero sizes, got {shape_str(x.shape)}"
+        )
     out = _adaptive_size(who, 3, output_size, x.shape[-3:])
     if out == (1, 1, 1):
         return mean(input, (-3, -2, -1), keepdim=True)
@@ -348,7 +368,9 @@ def _fractional(who, nd, input, kernel_size, output_size, output_ratio, _random_
     else:
         samples = as_tensor(_random_samples, who)._data
         if samples.shape != (N, C, nd):
-            raise RuntimeError(f"{who}: expected _random_samples of shape {(N, C, nd)}, got {shape_str(samples.shape)}")
+            raise RuntimeError(
+                f"{who}: expected _random_samples of shape {(N, C, nd)}, got {shape_str(samples.shape)}"
+            )
     samples = samples.reshape(N * C, nd).astype(dtype)
     # torch's sample order: (W, H) in 2-d, (T, H, W) in 3-d
     order = [1, 0] if nd == 2 else list(range(nd))
@@ -383,14 +405,18 @@ def fractional_max_pool2d_with_indices(
     input, kernel_size, output_size=None, output_ratio=None, return_indices=False, _random_samples=None
 ):
     """2-d fractional max pooling returning ``(values, indices)``."""
-    return _fractional("fractional_max_pool2d", 2, input, kernel_size, output_size, output_ratio, _random_samples)
+    return _fractional(
+        "fractional_max_pool2d", 2, input, kernel_size, output_size, output_ratio, _random_samples
+    )
 
 
 def fractional_max_pool3d_with_indices(
     input, kernel_size, output_size=None, output_ratio=None, return_indices=False, _random_samples=None
 ):
     """3-d fractional max pooling returning ``(values, indices)``."""
-    return _fractional("fractional_max_pool3d", 3, input, kernel_size, output_size, output_ratio, _random_samples)
+    return _fractional(
+        "fractional_max_pool3d", 3, input, kernel_size, output_size, output_ratio, _random_samples
+    )
 
 
 def fractional_max_pool2d(
@@ -400,7 +426,9 @@ def fractional_max_pool2d(
     ``torch.nn.functional.fractional_max_pool2d``: windows of ``kernel_size`` at pseudo-random
     starts (one uniform sample per plane and dim, from chainrule's generator unless
     ``_random_samples`` (N, C, 2) is given), to ``output_size`` or ``output_ratio`` of the input."""
-    y, index = fractional_max_pool2d_with_indices(input, kernel_size, output_size, output_ratio, False, _random_samples)
+    y, index = fractional_max_pool2d_with_indices(
+        input, kernel_size, output_size, output_ratio, False, _random_samples
+    )
     return (y, index) if return_indices else y
 
 
@@ -408,7 +436,9 @@ def fractional_max_pool3d(
     input, kernel_size, output_size=None, output_ratio=None, return_indices=False, _random_samples=None
 ):
     """3-d fractional max pooling of (N, C, D, H, W) or (C, D, H, W) (see ``fractional_max_pool2d``)."""
-    y, index = fractional_max_pool3d_with_indices(input, kernel_size, output_size, output_ratio, False, _random_samples)
+    y, index = fractional_max_pool3d_with_indices(
+        input, kernel_size, output_size, output_ratio, False, _random_samples
+    )
     return (y, index) if return_indices else y
 
 
@@ -425,7 +455,9 @@ def _max_unpool(who, nd, input, indices, kernel_size, stride, padding, output_si
             f"({shape_str(x.shape)}) but got indices tensor with shape: {shape_str(idx.shape)}"
         )
     if x.ndim not in (nd + 1, nd + 2):
-        raise RuntimeError(f"{who}: expected {nd + 1}D or {nd + 2}D input {_LAYOUT[nd]}, got {shape_str(x.shape)}")
+        raise RuntimeError(
+            f"{who}: expected {nd + 1}D or {nd + 2}D input {_LAYOUT[nd]}, got {shape_str(x.shape)}"
+        )
     k = _ints(who, "kernel_size", kernel_size, nd)
     s = k if stride is None else _ints(who, "stride", stride, nd)
     p = _ints(who, "padding", padding, nd)
@@ -437,11 +469,15 @@ def _max_unpool(who, nd, input, indices, kernel_size, stride, padding, output_si
         if len(out) == nd + 2 or len(out) == nd + 1:
             out = out[-nd:]
         if len(out) != nd:
-            raise ValueError(f"output_size should be a sequence containing {nd} or {nd + 2} elements, but it has a length of '{len(out)}'")
+            raise ValueError(
+                f"output_size should be a sequence containing {nd} or {nd + 2} "
+                f"elements, but it has a length of '{len(out)}'"
+            )
         for o, dflt, ss in zip(out, default, s):
             if not dflt - ss < o < dflt + ss:
                 raise ValueError(
-                    f"invalid output_size \"{list(out)}\" (dim {out.index(o)} must be between {dflt - ss} and {dflt + ss})"
+                    f'invalid output_size "{list(out)}" (dim {out.index(o)} must be '
+                    f"between {dflt - ss} and {dflt + ss})"
                 )
     unbatched = x.ndim == nd + 1
     if unbatched:
@@ -452,7 +488,9 @@ def _max_unpool(who, nd, input, indices, kernel_size, stride, padding, output_si
     if idx.size and (idx.min() < 0 or idx.max() >= volume):
         flat = idx.reshape(-1)
         bad = int(flat[np.argmax((flat < 0) | (flat >= volume))])  # the first, as torch reports
-        raise RuntimeError(f"Found an invalid max index: {bad} (output volumes are of size {'x'.join(map(str, out))})")
+        raise RuntimeError(
+            f"Found an invalid max index: {bad} (output volumes are of size {'x'.join(map(str, out))})"
+        )
     zeros = wrap(np.zeros((N, C, volume), dtype=x.dtype))
     y = scatter(zeros, 2, flat_idx, reshape(input, (N, C, -1)))
     return _unbatch(reshape(y, (N, C) + out), unbatched)

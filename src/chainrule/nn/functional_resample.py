@@ -25,7 +25,6 @@ from ..ops.elementwise import where
 from ..ops.gather import index_select
 from ..ops.linalg import matmul
 from ..ops.shape import reshape, transpose
-
 from .functional_pool import adaptive_avg_pool1d, adaptive_avg_pool2d
 from .functional_pool_nd import adaptive_avg_pool3d
 
@@ -82,7 +81,9 @@ def _linear_taps(n_in: int, n_out: int, align_corners: bool, scale, dtype) -> li
     """[(rows, weights)] of the two taps of linear interpolation along one dim."""
     if n_in == n_out:
         return [(np.arange(n_out), np.ones(n_out, dtype))]
-    real = _source_position(_area_scale(n_in, n_out, align_corners, scale, dtype), n_out, align_corners, False, dtype)
+    real = _source_position(
+        _area_scale(n_in, n_out, align_corners, scale, dtype), n_out, align_corners, False, dtype
+    )
     i0, lam1 = _guard(real, n_in)
     i1 = i0 + (i0 < n_in - 1)
     return [(i0, dtype(1) - lam1), (i1, lam1)]
@@ -90,7 +91,9 @@ def _linear_taps(n_in: int, n_out: int, align_corners: bool, scale, dtype) -> li
 
 def _cubic_taps(n_in: int, n_out: int, align_corners: bool, scale, dtype) -> list:
     """[(rows, weights)] of the four taps of cubic convolution (A = -0.75), rows clamped."""
-    real = _source_position(_area_scale(n_in, n_out, align_corners, scale, dtype), n_out, align_corners, True, dtype)
+    real = _source_position(
+        _area_scale(n_in, n_out, align_corners, scale, dtype), n_out, align_corners, True, dtype
+    )
     i0, t = _guard(real, n_in)
     A = dtype(-0.75)
 
@@ -160,7 +163,8 @@ def _sizes(input_shape: tuple, size, scale_factor, recompute_scale_factor, mode:
         shown_in = ", ".join(f"{a}: {n}" for a, n in zip(names, spatial))
         shown_out = ", ".join(f"{a}: {n}" for a, n in zip(names, out))
         raise RuntimeError(
-            f"Input and output sizes should be greater than 0, but got input ({shown_in}) output ({shown_out})"
+            "Input and output sizes should be greater than 0, but got input "
+            f"({shown_in}) output ({shown_out})"
         )
     return out, scales or [None] * dim
 
@@ -220,7 +224,9 @@ def interpolate(
             f"nearest | linear | bilinear | bicubic | trilinear | area | nearest-exact (got {mode})"
         )
     if mode in _LINEAR_RANK and input.ndim != _LINEAR_RANK[mode]:
-        raise NotImplementedError(f"Got {input.ndim}D input, but {mode} mode needs {_LINEAR_RANK[mode]}D input")
+        raise NotImplementedError(
+            f"Got {input.ndim}D input, but {mode} mode needs {_LINEAR_RANK[mode]}D input"
+        )
     if input._data.dtype.kind != "f" and mode != "nearest" and mode != "nearest-exact":
         raise RuntimeError(f"interpolate: mode '{mode}' is not implemented for dtype {input.dtype}")
     out, scales = _sizes(x_shape, size, scale_factor, recompute_scale_factor, mode)
@@ -244,7 +250,9 @@ def interpolate(
     return y
 
 
-def upsample(input: Tensor, size=None, scale_factor=None, mode: str = "nearest", align_corners=None) -> Tensor:
+def upsample(
+    input: Tensor, size=None, scale_factor=None, mode: str = "nearest", align_corners=None
+) -> Tensor:
     """Deprecated alias of ``interpolate`` (as in torch)."""
     return interpolate(input, size, scale_factor, mode, align_corners)
 
@@ -280,18 +288,21 @@ def affine_grid(theta: Tensor, size, align_corners: bool | None = None) -> Tenso
     if len(size) == 4:
         if theta.ndim != 3 or tuple(theta.shape[-2:]) != (2, 3):
             raise ValueError(
-                f"Expected a batch of 2D affine matrices of shape Nx2x3 for size {size}. Got {list(theta.shape)}."
+                "Expected a batch of 2D affine matrices of shape Nx2x3 for "
+                f"size {size}. Got {list(theta.shape)}."
             )
         spatial = size[2:]
     elif len(size) == 5:
         if theta.ndim != 3 or tuple(theta.shape[-2:]) != (3, 4):
             raise ValueError(
-                f"Expected a batch of 3D affine matrices of shape Nx3x4 for size {size}. Got {list(theta.shape)}."
+                "Expected a batch of 3D affine matrices of shape Nx3x4 for "
+                f"size {size}. Got {list(theta.shape)}."
             )
         spatial = size[2:]
     else:
         raise NotImplementedError(
-            f"affine_grid only supports 4D and 5D sizes, for 2D and 3D affine transforms, respectively. Got size {size}."
+            "affine_grid only supports 4D and 5D sizes, for 2D and 3D affine "
+            f"transforms, respectively. Got size {size}."
         )
     if min(size) <= 0:
         raise ValueError(f"Expected non-zero, positive output size. Got {size}")
@@ -416,7 +427,8 @@ def grid_sample(
     align_corners = bool(align_corners)
     if mode not in ("bilinear", "nearest", "bicubic"):
         raise ValueError(
-            f"nn.functional.grid_sample(): expected mode to be 'bilinear', 'nearest' or 'bicubic', but got: '{mode}'"
+            "nn.functional.grid_sample(): expected mode to be 'bilinear', "
+            f"'nearest' or 'bicubic', but got: '{mode}'"
         )
     if padding_mode not in ("zeros", "border", "reflection"):
         raise ValueError(
@@ -437,11 +449,13 @@ def grid_sample(
         )
     if g.shape[-1] != nd:
         raise RuntimeError(
-            f"grid_sampler(): expected grid to have size {nd} in last dimension, but got grid with sizes {list(g.shape)}"
+            f"grid_sampler(): expected grid to have size {nd} in last dimension, "
+            f"but got grid with sizes {list(g.shape)}"
         )
     if any(n == 0 for n in x.shape[2:]):
         raise RuntimeError(
-            f"grid_sampler(): expected input to have non-empty spatial dimensions, but input has sizes {list(x.shape)}"
+            "grid_sampler(): expected input to have non-empty spatial "
+            f"dimensions, but input has sizes {list(x.shape)}"
         )
     if mode == "bicubic" and nd != 2:
         raise RuntimeError("grid_sampler(): bicubic interpolation only supports 4D input")
@@ -494,4 +508,3 @@ def _source_raw(pos: np.ndarray, n: int, padding_mode: str, align_corners: bool)
     flips = np.floor(d / span)
     out = np.where(np.fmod(flips, 2) == 0, extra + mn, span - extra + mn)
     return np.clip(out, 0, n - 1)
-
