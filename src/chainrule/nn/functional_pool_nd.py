@@ -367,6 +367,10 @@ def _fractional(who, nd, input, kernel_size, output_size, output_ratio, _random_
         samples = rng(None).random((N, C, nd)).astype(dtype)
     else:
         samples = as_tensor(_random_samples, who)._data
+        if samples.dtype != dtype:
+            raise RuntimeError(
+                f"Expect _random_samples to have the same dtype as input ({who}: {samples.dtype} and {dtype})"
+            )
         if samples.shape != (N, C, nd):
             raise RuntimeError(
                 f"{who}: expected _random_samples of shape {(N, C, nd)}, got {shape_str(samples.shape)}"
