@@ -28,10 +28,10 @@ def _fold_depth(x: Tensor) -> Tensor:
     return reshape(permute(x, (0, 2, 1, 3, 4)), (N * D, C, H, W))
 
 
-def _unfold_depth(y: Tensor, N: int) -> Tensor:
+def _unfold_depth(y: Tensor, N: int, D: int) -> Tensor:
     """(N * D, C, H, W) -> (N, C, D, H, W)."""
-    ND, C, H, W = y.shape
-    return permute(reshape(y, (N, ND // N, C, H, W)), (0, 2, 1, 3, 4))
+    _, C, H, W = y.shape
+    return permute(reshape(y, (N, D, C, H, W)), (0, 2, 1, 3, 4))
 
 
 def _add_bias(y: Tensor, bias: Tensor | None) -> Tensor:
@@ -101,7 +101,7 @@ def conv3d(
             groups,
         )
         total = term if total is None else total + term
-    y = _add_bias(_unfold_depth(total, N), bias)
+    y = _add_bias(_unfold_depth(total, N, out[0]), bias)
     return squeeze(y, 0) if unbatched else y
 
 
@@ -155,7 +155,7 @@ def conv_transpose3d(
         plane = convolution_transpose(
             x2, weight[:, :, a], None, stride[1:], padding[1:], tuple(out[1:]), dilation[1:], groups
         )
-        term = _unfold_depth(plane, N)  # (N, O, D, H, W): input depth i lands at i * sd + a * dd
+        term = _unfold_depth(plane, N, D)  # (N, O, D, H, W): input depth i lands at i * sd + a * dd
         if sd > 1:  # spread the depths sd apart
             zeros = wrap(np.zeros(term.shape, dtype=term._data.dtype))
             term = stack([term] + [zeros] * (sd - 1), 3)

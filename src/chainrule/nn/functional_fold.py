@@ -87,11 +87,10 @@ def unfold(input: Tensor, kernel_size, dilation=1, padding=0, stride=1) -> Tenso
             "Expected 3D or 4D (batch mode) tensor with possibly 0 batch size and other non-zero "
             f"dimensions for input, but got: {list(x.shape)}"
         )
-    rows, cols, _ = _block_index(input.shape[2:], kernel, dilation, padding, stride, "unfold")
+    rows, cols, blocks = _block_index(input.shape[2:], kernel, dilation, padding, stride, "unfold")
     if padding != (0, 0):
         input = constant_pad_nd(input, (padding[1], padding[1], padding[0], padding[0]))
-    blocks = input[:, :, rows, cols]  # (N, C, kh, kw, oh, ow)
-    out = reshape(blocks, (N, C * kernel[0] * kernel[1], -1))
+    out = reshape(input[:, :, rows, cols], (N, C * kernel[0] * kernel[1], blocks[0] * blocks[1]))
     return squeeze(out, 0) if unbatched else out
 
 

@@ -113,7 +113,7 @@ def _window_max(input: Tensor, tables: list, who: str) -> tuple[Tensor, Tensor]:
         valid = valid & (t >= 0)
     flat = np.broadcast_to(flat, outs + [t.shape[1] for t in tables]).reshape(*outs, -1)
     valid = np.broadcast_to(valid, outs + [t.shape[1] for t in tables]).reshape(*outs, -1)
-    values = x.reshape(N, C, -1)[:, :, flat]  # (N, C, *outs, K)
+    values = x.reshape(N, C, int(np.prod(size)))[:, :, flat]  # (N, C, *outs, K)
     if not valid.all():
         values = np.where(valid, values, -np.inf)
     with np.errstate(invalid="ignore"):
@@ -125,7 +125,8 @@ def _window_max(input: Tensor, tables: list, who: str) -> tuple[Tensor, Tensor]:
         first = np.where(nan.any(axis=-1), last_nan, first)
     index = np.take_along_axis(np.broadcast_to(flat, (N, C) + flat.shape), first[..., None], axis=-1)[..., 0]
     index_t = wrap(np.ascontiguousarray(index))
-    y = gather(reshape(input, (N, C, -1)), 2, reshape(index_t, (N, C, -1)))
+    volume, n_out = int(np.prod(size)), int(np.prod(outs))
+    y = gather(reshape(input, (N, C, volume)), 2, reshape(index_t, (N, C, n_out)))
     return reshape(y, (N, C, *outs)), index_t
 
 
@@ -356,7 +357,7 @@ def _fractional(who, nd, input, kernel_size, output_size, output_ratio, _random_
     else:
         out = _ints(who, "output_size", output_size, nd)
     for n, kk, o in zip(size, k, out):
-        if o + kk - 1 > n:
+        if o + kk - 1 > n - (nd == 3):  # (torch 3-d asks for room to move the windows)
             raise RuntimeError(
                 f"{who}(): pool size {kk} too large relative to input size {n} for output size {o} "
                 f"(input {shape_str(x.shape)}, kernel_size {k}, output_size {out})"
@@ -386,7 +387,7 @@ def _fractional(who, nd, input, kernel_size, output_size, output_ratio, _random_
         shape[1 + i], shape[1 + nd + i] = o, kk
         flat = flat * n + pos.reshape(shape)
     flat = np.broadcast_to(flat, (P,) + out + k).reshape((P,) + out + (-1,))
-    values = x._data.reshape(P, -1)[np.arange(P).reshape((P,) + (1,) * (nd + 1)), flat]
+    values = x._data.reshape(P, int(np.prod(size)))[np.arange(P).reshape((P,) + (1,) * (nd + 1)), flat]
     with np.errstate(invalid="ignore"):
         first = np.argmax(values == values.max(axis=-1, keepdims=True), axis=-1)
     nan = np.isnan(values)
@@ -394,7 +395,8 @@ def _fractional(who, nd, input, kernel_size, output_size, output_ratio, _random_
         first = np.where(nan.any(axis=-1), nan.shape[-1] - 1 - np.argmax(nan[..., ::-1], axis=-1), first)
     index = np.take_along_axis(flat, first[..., None], axis=-1)[..., 0].reshape((N, C) + out)
     index_t = wrap(np.ascontiguousarray(index))
-    y = reshape(gather(reshape(x, (N, C, -1)), 2, reshape(index_t, (N, C, -1))), (N, C) + out)
+    flat_x = reshape(x, (N, C, int(np.prod(size))))
+    y = reshape(gather(flat_x, 2, reshape(index_t, (N, C, int(np.prod(out))))), (N, C) + out)
     return _unbatch(y, unbatched), _unbatch(index_t, unbatched)
 
 
@@ -488,7 +490,8 @@ def _max_unpool(who, nd, input, indices, kernel_size, stride, padding, output_si
         input, indices = unsqueeze(input, 0), unsqueeze(indices, 0)
     N, C = input.shape[:2]
     volume = int(np.prod(out))
-    flat_idx = reshape(indices, (N, C, -1))
+    n_in = int(np.prod(input.shape[2:]))
+    flat_idx = reshape(indices, (N, C, n_in))
     if idx.size and (idx.min() < 0 or idx.max() >= volume):
         flat = idx.reshape(-1)
         bad = int(flat[np.argmax((flat < 0) | (flat >= volume))])  # the first, as torch reports
@@ -496,7 +499,7 @@ def _max_unpool(who, nd, input, indices, kernel_size, stride, padding, output_si
             f"Found an invalid max index: {bad} (output volumes are of size {'x'.join(map(str, out))})"
         )
     zeros = wrap(np.zeros((N, C, volume), dtype=x.dtype))
-    y = scatter(zeros, 2, flat_idx, reshape(input, (N, C, -1)))
+    y = scatter(zeros, 2, flat_idx, reshape(input, (N, C, n_in)))
     return _unbatch(reshape(y, (N, C) + out), unbatched)
 
 

@@ -228,8 +228,11 @@ def interpolate(
         raise NotImplementedError(
             f"Got {input.ndim}D input, but {mode} mode needs {_LINEAR_RANK[mode]}D input"
         )
-    if input._data.dtype.kind != "f" and mode != "nearest" and mode != "nearest-exact":
-        raise RuntimeError(f"interpolate: mode '{mode}' is not implemented for dtype {input.dtype}")
+    kind = input._data.dtype
+    if kind.kind != "f" and not (kind == np.uint8 and mode in ("nearest", "nearest-exact")):
+        raise NotImplementedError(
+            f"interpolate: mode '{mode}' is not implemented for dtype {input.dtype}; convert first, e.g. x.float()"
+        )
     out, scales = _sizes(x_shape, size, scale_factor, recompute_scale_factor, mode)
     if mode == "area":
         pool = {3: adaptive_avg_pool1d, 4: adaptive_avg_pool2d, 5: adaptive_avg_pool3d}[input.ndim]
