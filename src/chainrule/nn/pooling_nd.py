@@ -27,7 +27,7 @@ __all__ = [
 
 
 def _tuple(v, n: int) -> tuple:
-    return (v,) * n if isinstance(v, int) else tuple(v)
+    return (v,) * n if isinstance(v, int | float) else tuple(v)
 
 
 class MaxPool3d(MaxPool2d):
