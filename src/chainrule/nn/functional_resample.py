@@ -25,6 +25,7 @@ from ..ops.elementwise import abs as _abs
 from ..ops.elementwise import where
 from ..ops.gather import index_select
 from ..ops.linalg import matmul
+from ..ops.resample import resample_along
 from ..ops.shape import reshape, transpose
 from .functional_pool import adaptive_avg_pool1d, adaptive_avg_pool2d
 from .functional_pool_nd import adaptive_avg_pool3d
@@ -110,16 +111,13 @@ def _cubic_taps(n_in: int, n_out: int, align_corners: bool, scale, dtype) -> lis
 
 
 def _resample_dim(x: Tensor, dim: int, taps: list) -> Tensor:
-    """``sum_j weights_j * x.index_select(dim, rows_j)``, the weights broadcast along ``dim``."""
-    shape = [1] * x.ndim
-    shape[dim] = -1
-    out = None
-    for rows, weights in taps:
-        part = index_select(x, dim, wrap(rows.astype(np.int64)))
-        if not (weights == 1).all():
-            part = part * wrap(weights.reshape(shape))
-        out = part if out is None else out + part
-    return out
+    """``sum_j weights_j * x.index_select(dim, rows_j)``, the weights broadcast along ``dim``: one
+    op that keeps only the taps (``ops.resample``)."""
+    if len(taps) == 1 and (taps[0][1] == 1).all():
+        return index_select(x, dim, wrap(taps[0][0].astype(np.int64)))
+    rows = np.stack([r.astype(np.int64) for r, _ in taps])
+    weights = np.stack([w for _, w in taps])
+    return resample_along(x, dim, rows, weights)
 
 
 # ---- interpolate -----------------------------------------------------------------------------------
@@ -231,7 +229,8 @@ def interpolate(
     kind = input._data.dtype
     if kind.kind != "f" and not (kind == np.uint8 and mode in ("nearest", "nearest-exact")):
         raise NotImplementedError(
-            f"interpolate: mode '{mode}' is not implemented for dtype {input.dtype}; convert first, e.g. x.float()"
+            f"interpolate: mode '{mode}' is not implemented for dtype {input.dtype}; "
+            "convert first, e.g. x.float()"
         )
     out, scales = _sizes(x_shape, size, scale_factor, recompute_scale_factor, mode)
     if mode == "area":
