@@ -393,3 +393,27 @@ def test_max_unpool_errors() -> None:
     check("max_unpool2d", v, i[:1], 2)
     check("max_unpool2d", v, i.astype(np.int32), 2)
     check("max_unpool2d", v, i, 2, output_size=(4, 6))  # index 5 * 7 + ... too large for 4 x 6? torch decides
+
+
+@pytest.mark.parametrize(
+    "name, args",
+    [
+        ("max_pool2d", ((0, 3, 6, 6), 2)),
+        ("max_pool2d_with_indices", ((0, 3, 6, 6), 2)),
+        ("avg_pool2d", ((0, 3, 6, 6), 3, 2, 1)),
+        ("max_pool1d", ((0, 3, 6), 2)),
+        ("avg_pool1d", ((0, 3, 6), 2)),
+        ("adaptive_avg_pool2d", ((0, 3, 6, 6), (2, 3))),
+        ("adaptive_avg_pool1d", ((0, 3, 6), 4)),
+        ("max_pool2d", ((2, 0, 4, 4), 2)),  # an empty channel dim: refused, as torch
+        ("conv2d", ((0, 2, 5, 5), (3, 2, 3, 3))),
+        ("conv_transpose2d", ((0, 2, 5, 5), (2, 3, 3, 3))),
+    ],
+    ids=str,
+)
+def test_empty_batch_of_the_2d_ops(name, args) -> None:
+    shape, *rest = args
+    arrays = [rand(*shape)] + [
+        rand(*r) if isinstance(r, tuple) and name.startswith("conv") else r for r in rest
+    ]
+    check(name, *arrays)
