@@ -9,12 +9,9 @@ tap ``a``'s 2-d transposed convolution lands on output depths ``i * s + a * d - 
 
 from __future__ import annotations
 
-import numpy as np
-
 from .._tensor import Tensor
-from ..ops._common import wrap
 from ..ops.conv import convolution, convolution_transpose
-from ..ops.join import stack
+from ..ops.index import index_put_zeros
 from ..ops.shape import permute, reshape, squeeze, unsqueeze
 from .functional_conv import _check_bias, _check_geometry, _check_groups, _check_operands, ntuple
 from .functional_pad import constant_pad_nd
@@ -148,7 +145,8 @@ def conv_transpose3d(
             )
         out.append(size)
     sd, dd, kd = stride[0], dilation[0], w_shape[2]
-    full = (D - 1) * sd + dd * (kd - 1) + 1  # output depths before cropping the padding
+    # output depths before cropping the padding (and as far as output_padding reaches)
+    full = max((D - 1) * sd + dd * (kd - 1) + 1, padding[0] + out[0])
     x2 = _fold_depth(input)
     total = None
     for a in range(kd):
@@ -156,13 +154,10 @@ def conv_transpose3d(
             x2, weight[:, :, a], None, stride[1:], padding[1:], tuple(out[1:]), dilation[1:], groups
         )
         term = _unfold_depth(plane, N, D)  # (N, O, D, H, W): input depth i lands at i * sd + a * dd
-        if sd > 1:  # spread the depths sd apart
-            zeros = wrap(np.zeros(term.shape, dtype=term._data.dtype))
-            term = stack([term] + [zeros] * (sd - 1), 3)
-            term = reshape(term, term.shape[:2] + (D * sd,) + term.shape[4:])
-            term = term[:, :, : (D - 1) * sd + 1]
-        term = constant_pad_nd(term, (0, 0, 0, 0, a * dd, full - a * dd - term.shape[2]))
+        shape = term.shape[:2] + (full,) + term.shape[3:]
+        depths = slice(a * dd, a * dd + (D - 1) * sd + 1, sd)
+        term = index_put_zeros(shape, (slice(None), slice(None), depths), term)
         total = term if total is None else total + term
-    y = constant_pad_nd(total, (0, 0, 0, 0, -padding[0], out[0] - full + padding[0]))
+    y = total[:, :, padding[0] : padding[0] + out[0]]
     y = _add_bias(y, bias)
     return squeeze(y, 0) if unbatched else y
