@@ -105,6 +105,12 @@ __all__ = [
     "nll_loss",
     "smooth_l1_loss",
 ]
+# ---- spatial: padding, resampling, pixel rearranging, 3-d convolution, more pooling ----
+from . import functional_fold as _fold  # noqa: E402
+from . import functional_pool_nd as _pool_nd
+from . import functional_resample as _resample
+
+__all__ += ["pad", "conv3d", "conv_transpose3d"] + _fold.__all__ + _pool_nd.__all__ + _resample.__all__
 
 
 # ---- helpers -----------------------------------------------------------------------------------
