@@ -18,46 +18,10 @@ import numpy as np
 
 from ..autograd.graph import defop
 from ..autograd.math import register
+from ..kernels.resample import resample_array, resample_transpose_array
 from ._common import Tensor, make_result
 
 __all__: list = []  # internal: nn.functional.interpolate calls these
-
-
-def _weights_shape(ndim: int, dim: int) -> list:
-    shape = [1] * ndim
-    shape[dim] = -1
-    return shape
-
-
-def resample_array(x: np.ndarray, dim: int, rows: np.ndarray, weights: np.ndarray) -> np.ndarray:
-    """``sum_j weights[j] * take(x, rows[j], dim)`` (weights broadcast along ``dim``)."""
-    shape = _weights_shape(x.ndim, dim)
-    out = None
-    for r, w in zip(rows, weights):
-        part = np.take(x, r, axis=dim)
-        part *= w.reshape(shape)
-        if out is None:
-            out = part
-        else:
-            out += part
-    return out
-
-
-def resample_transpose_array(g: np.ndarray, dim: int, rows: np.ndarray, weights: np.ndarray, n_in: int):
-    """The adjoint of ``resample_array``: ``g``'s rows, weighted, added onto their source rows."""
-    g_front = np.moveaxis(g, dim, 0)
-    out = np.zeros((n_in,) + g_front.shape[1:], dtype=g.dtype)
-    shape = [-1] + [1] * (g.ndim - 1)
-    for r, w in zip(rows, weights):
-        contribution = g_front * w.reshape(shape)
-        if len(r) == 0:
-            continue
-        if np.all(r[1:] >= r[:-1]):  # runs of equal rows: one sum per run
-            targets, starts = np.unique(r, return_index=True)
-            out[targets] += np.add.reduceat(contribution, starts, axis=0)
-        else:
-            np.add.at(out, r, contribution)
-    return np.ascontiguousarray(np.moveaxis(out, 0, dim))
 
 
 @defop(
