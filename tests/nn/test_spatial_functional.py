@@ -417,3 +417,36 @@ def test_empty_batch_of_the_2d_ops(name, args) -> None:
         rand(*r) if isinstance(r, tuple) and name.startswith("conv") else r for r in rest
     ]
     check(name, *arrays)
+
+
+@pytest.mark.parametrize(
+    "name, extra",
+    [
+        ("max_pool3d", (2,)),
+        ("avg_pool3d", (2,)),
+        ("adaptive_max_pool3d", (3,)),
+        ("adaptive_avg_pool3d", (3,)),
+        ("interpolate", (None, 1.5, "trilinear")),
+        ("pad", ((1, 1, 2, 0, 1, 1), "replicate")),
+    ],
+    ids=str,
+)
+def test_non_contiguous_5d_inputs(name, extra) -> None:
+    """A transposed (non-contiguous) input gives torch's values and gradients."""
+
+    def call(lib, x):
+        return getattr(lib.nn.functional, name)(x.transpose(2, 4), *extra)
+
+    check(name, X5, call=call)
+
+
+def test_non_contiguous_conv3d_and_grid_sample() -> None:
+    def conv(lib, x, w):
+        return lib.nn.functional.conv3d(x.transpose(3, 4), w.transpose(2, 3), padding=1)
+
+    check("conv3d", X5, rand(3, 2, 2, 2, 3), call=conv)
+
+    def sample(lib, x, g):
+        return lib.nn.functional.grid_sample(x.transpose(2, 3), g.flip(-1), align_corners=True)
+
+    check("grid_sample", X4, RNG.uniform(-1, 1, (2, 3, 2, 2)), call=sample)
