@@ -41,6 +41,7 @@ from .serialization import load, save
 from . import nn
 from . import optim
 from .ops import *  # noqa: F403
+from .nn.spatial_aliases import *  # noqa: F403  (torch.conv2d, torch.max_pool2d, ...)
 import chainrule.linalg as linalg  # not `from . import`: the star import bound ops.linalg here
 from . import func, viz
 from ._legacy import *  # noqa: F403

@@ -81,8 +81,9 @@ def _to_batch_major(y: np.ndarray, b) -> np.ndarray:
 def _channel_major(x: np.ndarray, groups: int) -> np.ndarray:
     """(N, C, H, W) as a contiguous (groups, C/groups, N * H * W) matrix per group."""
     N, C = x.shape[:2]
-    return np.ascontiguousarray(x.reshape(N, groups, C // groups, -1).transpose(1, 2, 0, 3)).reshape(
-        groups, C // groups, -1
+    hw = int(np.prod(x.shape[2:]))  # (explicit sizes: an empty batch has no -1 to infer)
+    return np.ascontiguousarray(x.reshape(N, groups, C // groups, hw).transpose(1, 2, 0, 3)).reshape(
+        groups, C // groups, N * hw
     )
 
 
@@ -150,14 +151,15 @@ def _col2im_unit_stride(x, wt, kernel, padding, out_hw, dilation, groups):
     xw[..., :Hi, :Wi] = x.reshape(N, groups, O // groups, Hi, Wi).transpose(1, 2, 0, 3, 4)
     run = N * hb * wb
     cols = np.matmul(wt, xw.reshape(groups, O // groups, run))
-    cols = cols.reshape(-1, kh, kw, run)
+    channels = cols.shape[0] * cols.shape[1] // (kh * kw)
+    cols = cols.reshape(channels, kh, kw, run)
     over = (kh - 1) * dh * wb + (kw - 1) * dw
     flat = np.zeros((cols.shape[0], run + over), dtype=cols.dtype)
     for a in range(kh):
         for b in range(kw):
             start = a * dh * wb + b * dw
             flat[:, start : start + run] += cols[:, a, b]
-    return flat[:, :run].reshape(-1, N, hb, wb)[:, :, ph : ph + Ho, pw : pw + Wo]
+    return flat[:, :run].reshape(channels, N, hb, wb)[:, :, ph : ph + Ho, pw : pw + Wo]
 
 
 def conv_transpose_array(x, w, b, stride, padding, out_hw, dilation, groups):

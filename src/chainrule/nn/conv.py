@@ -17,10 +17,14 @@ from .. import ops as _ops
 from .._tensor import Tensor
 from . import init
 from .functional_conv import conv1d, conv2d, conv_transpose1d, conv_transpose2d, ntuple
+from .functional_conv3d import conv3d, conv_transpose3d
 from .module import Module
 from .parameter import Parameter
 
-__all__ = ["Conv1d", "Conv2d", "ConvTranspose1d", "ConvTranspose2d"]
+__all__ = ["Conv1d", "Conv2d", "Conv3d", "ConvTranspose1d", "ConvTranspose2d", "ConvTranspose3d"]
+
+_CONV = {1: conv1d, 2: conv2d, 3: conv3d}
+_CONV_T = {1: conv_transpose1d, 2: conv_transpose2d, 3: conv_transpose3d}
 
 _PADDING_MODES = {"zeros": None, "reflect": "reflect", "replicate": "edge", "circular": "wrap"}
 
@@ -194,7 +198,7 @@ class Conv2d(_ConvNd):
         )
 
     def _conv_forward(self, input: Tensor, weight: Tensor, bias: Tensor | None) -> Tensor:
-        fn = conv2d if self._nd == 2 else conv1d
+        fn = _CONV[self._nd]
         if self.padding_mode != "zeros":
             return fn(self._pad_by_mode(input), weight, bias, self.stride, 0, self.dilation, self.groups)
         return fn(input, weight, bias, self.stride, self.padding, self.dilation, self.groups)
@@ -208,6 +212,13 @@ class Conv1d(Conv2d):
     ints or 1-tuples); the weight has shape (out_channels, in_channels / groups, kL)."""
 
     _nd = 1
+
+
+class Conv3d(Conv2d):
+    """3-d convolution over (N, C_in, D, H, W) inputs, as ``torch.nn.Conv3d`` (arguments as
+    ``Conv2d``, ints or triples); the weight has shape (out_channels, in_channels / groups, kD, kH, kW)."""
+
+    _nd = 3
 
 
 class ConvTranspose2d(_ConvNd):
@@ -295,7 +306,7 @@ class ConvTranspose2d(_ConvNd):
         return tuple(paddings)
 
     def forward(self, input: Tensor, output_size=None) -> Tensor:
-        fn = conv_transpose2d if self._nd == 2 else conv_transpose1d
+        fn = _CONV_T[self._nd]
         return fn(
             input,
             self.weight,
@@ -312,3 +323,9 @@ class ConvTranspose1d(ConvTranspose2d):
     """1-d transposed convolution over (N, C_in, L) inputs, as ``torch.nn.ConvTranspose1d``."""
 
     _nd = 1
+
+
+class ConvTranspose3d(ConvTranspose2d):
+    """3-d transposed convolution over (N, C_in, D, H, W) inputs, as ``torch.nn.ConvTranspose3d``."""
+
+    _nd = 3

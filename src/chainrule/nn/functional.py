@@ -39,6 +39,8 @@ from .functional_activation import (  # noqa: F401
     tanh,
 )
 from .functional_conv import conv1d, conv2d, conv_transpose1d, conv_transpose2d  # noqa: F401
+from .functional_conv3d import conv3d, conv_transpose3d  # noqa: F401
+from .functional_fold import *  # noqa: F403
 from .functional_linear import bilinear, linear  # noqa: F401
 from .functional_loss import (  # noqa: F401
     binary_cross_entropy,
@@ -52,6 +54,7 @@ from .functional_loss import (  # noqa: F401
     smooth_l1_loss,
 )
 from .functional_norm import batch_norm, dropout, embedding, group_norm, layer_norm  # noqa: F401
+from .functional_pad import pad  # noqa: F401
 from .functional_pool import (  # noqa: F401
     adaptive_avg_pool1d,
     adaptive_avg_pool2d,
@@ -62,6 +65,8 @@ from .functional_pool import (  # noqa: F401
     max_pool2d,
     max_pool2d_with_indices,
 )
+from .functional_pool_nd import *  # noqa: F403
+from .functional_resample import *  # noqa: F403
 
 __all__ = [
     "relu",
@@ -100,6 +105,12 @@ __all__ = [
     "nll_loss",
     "smooth_l1_loss",
 ]
+# ---- spatial: padding, resampling, pixel rearranging, 3-d convolution, more pooling ----
+from . import functional_fold as _fold  # noqa: E402
+from . import functional_pool_nd as _pool_nd
+from . import functional_resample as _resample
+
+__all__ += ["pad", "conv3d", "conv_transpose3d"] + _fold.__all__ + _pool_nd.__all__ + _resample.__all__
 
 
 # ---- helpers -----------------------------------------------------------------------------------

@@ -14,9 +14,17 @@ from ..ops.shape import squeeze, unsqueeze
 
 __all__ = ["conv1d", "conv2d", "conv_transpose1d", "conv_transpose2d"]
 
-_DIMS = {1: "(N, C, L) or 2 (C, L)", 2: "(N, C, H, W) or 3 (C, H, W)"}
-_WEIGHT = {1: "(out_channels, in_channels/groups, kL)", 2: "(out_channels, in_channels/groups, kH, kW)"}
-_WEIGHT_T = {1: "(in_channels, out_channels/groups, kL)", 2: "(in_channels, out_channels/groups, kH, kW)"}
+_DIMS = {1: "(N, C, L) or 2 (C, L)", 2: "(N, C, H, W) or 3 (C, H, W)", 3: "(N, C, D, H, W) or 4 (C, D, H, W)"}
+_WEIGHT = {
+    1: "(out_channels, in_channels/groups, kL)",
+    2: "(out_channels, in_channels/groups, kH, kW)",
+    3: "(out_channels, in_channels/groups, kD, kH, kW)",
+}
+_WEIGHT_T = {
+    1: "(in_channels, out_channels/groups, kL)",
+    2: "(in_channels, out_channels/groups, kH, kW)",
+    3: "(in_channels, out_channels/groups, kD, kH, kW)",
+}
 
 
 def ntuple(who: str, name: str, value, n: int) -> tuple:

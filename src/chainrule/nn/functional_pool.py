@@ -58,7 +58,7 @@ def _prepare(
     """Checks; returns the batched 2-d input, its geometry, and whether a batch dim was added."""
     input = as_tensor(input, who)
     x = input._data
-    if x.ndim not in (nd + 1, nd + 2) or x.size == 0:
+    if x.ndim not in (nd + 1, nd + 2) or any(n == 0 for n in x.shape[-nd - 1 :]):  # (empty batch: fine)
         layout = "(N, C, L) or (C, L)" if nd == 1 else "(N, C, H, W) or (C, H, W)"
         raise RuntimeError(
             f"{who}: expected a non-empty input with {nd + 1} or {nd + 2} dims "

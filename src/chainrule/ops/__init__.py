@@ -38,6 +38,7 @@ from .reduce_cumulative import *  # noqa: F403
 from .reduce_minmax import *  # noqa: F403
 from .reduce_norm import *  # noqa: F403
 from .sampling import *  # noqa: F403
+from .resample import *  # noqa: F403
 from .shape import *  # noqa: F403
 from .softmax import *  # noqa: F403
 from .sorting import *  # noqa: F403
