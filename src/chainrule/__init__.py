@@ -37,6 +37,7 @@ from .serialization import load, save
 from . import nn
 from . import optim
 from .ops import *  # noqa: F403
+from .nn.top_level import *  # noqa: F403  (torch.batch_norm, torch.embedding, ...: ATen's signatures)
 import chainrule.linalg as linalg  # not `from . import`: the star import bound ops.linalg here
 from . import func, viz
 

@@ -13,6 +13,12 @@ import numpy as np
 from .. import ops as _ops
 from .._tensor import Tensor, wrap
 from ..ops.torch_norm import norm as _norm
+from . import functional_dropout as _dropout
+from . import functional_embedding_bag as _embedding_bag
+from . import functional_loss_likelihood as _loss_likelihood
+from . import functional_loss_margin as _loss_margin
+from . import functional_norm_per_sample as _norm_per_sample
+from . import functional_piecewise as _piecewise
 from .attention import multi_head_attention_forward, scaled_dot_product_attention  # noqa: F401
 from .functional_activation import (  # noqa: F401
     celu,
@@ -39,6 +45,8 @@ from .functional_activation import (  # noqa: F401
     tanh,
 )
 from .functional_conv import conv1d, conv2d, conv_transpose1d, conv_transpose2d  # noqa: F401
+from .functional_dropout import *  # noqa: F403
+from .functional_embedding_bag import *  # noqa: F403
 from .functional_linear import bilinear, linear  # noqa: F401
 from .functional_loss import (  # noqa: F401
     binary_cross_entropy,
@@ -51,7 +59,11 @@ from .functional_loss import (  # noqa: F401
     nll_loss,
     smooth_l1_loss,
 )
+from .functional_loss_likelihood import *  # noqa: F403
+from .functional_loss_margin import *  # noqa: F403
 from .functional_norm import batch_norm, dropout, embedding, group_norm, layer_norm  # noqa: F401
+from .functional_norm_per_sample import *  # noqa: F403
+from .functional_piecewise import *  # noqa: F403
 from .functional_pool import (  # noqa: F401
     adaptive_avg_pool1d,
     adaptive_avg_pool2d,
@@ -99,6 +111,15 @@ __all__ = [
     "mse_loss",
     "nll_loss",
     "smooth_l1_loss",
+]
+# the nnfunc families: each module's own __all__
+__all__ += [  # noqa: PLE0605
+    *_dropout.__all__,
+    *_embedding_bag.__all__,
+    *_loss_likelihood.__all__,
+    *_loss_margin.__all__,
+    *_norm_per_sample.__all__,
+    *_piecewise.__all__,
 ]
 
 

@@ -10,6 +10,7 @@ from ..autograd.math import bind_ops as _bind_ops
 from .._tensor import bind_ops as _bind_tensor
 from ..autograd.engine import backward as _backward
 from . import creation as _creation
+from .activation_piecewise import *  # noqa: F403
 from .compare import *  # noqa: F403
 from .creation import *  # noqa: F403
 from .creation import to  # noqa: F401
