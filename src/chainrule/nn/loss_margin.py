@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Callable
 
 from .._tensor import Tensor
@@ -221,4 +222,20 @@ class CTCLoss(_Loss):
 
 
 class NLLLoss2d(NLLLoss):
-    """The old name of ``NLLLoss`` for ``(N, C, H, W)`` inputs (torch keeps it as an alias)."""
+    """The old name of ``NLLLoss`` for ``(N, C, H, W)`` inputs (deprecated in torch, with a warning)."""
+
+    def __init__(
+        self,
+        weight: Tensor | None = None,
+        size_average=None,
+        ignore_index: int = -100,
+        reduce=None,
+        reduction: str = "mean",
+    ) -> None:
+        warnings.warn(
+            "`NLLLoss2d` has been deprecated. Please use `NLLLoss` instead as a drop-in replacement and see "
+            "https://pytorch.org/docs/main/nn.html#torch.nn.NLLLoss for more details.",
+            FutureWarning,
+            stacklevel=2,
+        )
+        super().__init__(weight, size_average, ignore_index, reduce, reduction)

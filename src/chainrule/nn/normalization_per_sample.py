@@ -5,8 +5,11 @@ from __future__ import annotations
 
 import warnings
 
+import numpy as np
+
 from .. import ops as _ops
-from .._tensor import Tensor
+from .._tensor import Tensor, wrap
+from ..autograd.function import Function
 from . import init
 from .functional_norm_per_sample import instance_norm, local_response_norm, rms_norm
 from .module import Module
@@ -143,12 +146,56 @@ class LocalResponseNorm(Module):
         return f"{self.size}, alpha={self.alpha}, beta={self.beta}, k={self.k}"
 
 
+class _CrossMapLRN(Function):
+    """torch's legacy cross-map LRN: its forward's running-sum recurrence and its own backward
+    formula (which is what torch's gradients are, so it is reproduced rather than derived)."""
+
+    @staticmethod
+    def forward(ctx, input: Tensor, size: int, alpha: float, beta: float, k: float) -> Tensor:
+        x = input._data
+        channels = x.shape[1]
+        square = x * x
+        pre_pad = int((size - 1) / 2 + 1)
+        scale = np.empty_like(x)
+        scale[:, 0] = square[:, : min(pre_pad, channels)].sum(1)
+        for c in range(1, channels):
+            scale[:, c] = scale[:, c - 1]
+            if c < channels - pre_pad + 1:
+                scale[:, c] += square[:, c + pre_pad - 1]
+            if c > pre_pad:
+                scale[:, c] -= square[:, c - pre_pad]
+        scale = scale * x.dtype.type(alpha / size) + x.dtype.type(k)
+        out = x * scale ** x.dtype.type(-beta)
+        ctx.save_for_backward(input)
+        ctx.size, ctx.alpha, ctx.beta, ctx.scale, ctx.out = size, alpha, beta, scale, out
+        return wrap(out)
+
+    @staticmethod
+    def backward(ctx, grad_output: Tensor):
+        (input,) = ctx.saved_tensors
+        x, g = input._data, grad_output._data
+        size, scale, out = ctx.size, ctx.scale, ctx.out
+        channels = x.shape[1]
+        grad = scale ** x.dtype.type(-ctx.beta) * g
+        inverse_pre_pad = int(size - (size - 1) / 2)
+        if inverse_pre_pad + channels > channels + size - 1:
+            raise RuntimeError(
+                f"CrossMapLRN2d: torch's backward is undefined for size={size} (its padded "
+                "buffer is too short); use size >= 2"
+            )
+        padded = np.zeros((x.shape[0], channels + size - 1) + x.shape[2:], dtype=x.dtype)
+        padded[:, inverse_pre_pad : inverse_pre_pad + channels] = g * out / scale
+        window = np.cumsum(padded, axis=1)  # the sum of padded[c .. c + size - 1], channel by channel
+        upper = window[:, size - 1 : size - 1 + channels]
+        lower = np.concatenate([np.zeros_like(window[:, :1]), window[:, : channels - 1]], axis=1)
+        grad = grad - x.dtype.type(2 * ctx.alpha * ctx.beta / size) * x * (upper - lower)
+        return wrap(grad), None, None, None, None
+
+
 class CrossMapLRN2d(Module):
     """torch's legacy cross-channel LRN of ``(N, C, H, W)`` inputs: ``x * (k + alpha / size *
-    S)^-beta``, with ``S`` the sum of squares over the channel window that torch's running-sum
-    recurrence builds (the window of channel c reaches ``(size - 1) / 2 + 1 - 1`` channels ahead;
-    torch's recurrence drops the channel that leaves the window only from channel
-    ``pre_pad + 1`` on, which this reproduces)."""
+    S)^-beta``, ``S`` the sum of squares over a channel window built by torch's running-sum
+    recurrence, with torch's own backward formula."""
 
     def __init__(self, size: int, alpha: float = 1e-4, beta: float = 0.75, k: float = 1) -> None:
         super().__init__()
@@ -157,22 +204,7 @@ class CrossMapLRN2d(Module):
     def forward(self, input: Tensor) -> Tensor:
         if input.ndim != 4:
             raise ValueError(f"CrossMapLRN2d: Expected input to be 4D, got {input.ndim}D instead.")
-        square = input * input
-        channels = input.shape[1]
-        pre_pad = int((self.size - 1) / 2 + 1)
-        sums = []
-        current = None
-        for c in range(min(pre_pad, channels)):
-            current = square[:, c] if current is None else current + square[:, c]
-        sums.append(current)
-        for c in range(1, channels):
-            if c < channels - pre_pad + 1:
-                current = current + square[:, c + pre_pad - 1]
-            if c > pre_pad:
-                current = current - square[:, c - pre_pad]
-            sums.append(current)
-        scale = _ops.stack(sums, 1) * (self.alpha / self.size) + self.k
-        return input * scale ** (-self.beta)
+        return _CrossMapLRN.apply(input, self.size, self.alpha, self.beta, self.k)
 
     def extra_repr(self) -> str:
         return f"{self.size}, alpha={self.alpha}, beta={self.beta}, k={self.k}"

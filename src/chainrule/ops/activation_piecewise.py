@@ -184,11 +184,21 @@ def celu_(input: Tensor, alpha: float = 1.0) -> Tensor:
 
 # ---- hard sigmoid and hard swish (not at torch's top level: nn.functional re-exports them) -------
 def hardsigmoid(input: Tensor) -> Tensor:
-    """``relu6(x + 3) / 6``; torch's derivative ``1/6`` only strictly inside ``(-3, 3)``."""
+    """``relu6(x + 3) / 6``; torch's derivative ``1/6`` only strictly inside ``(-3, 3)``.
+
+    torch's backward multiplies by the float32 constant ``1.0f / 6.0f`` (in every dtype) while its
+    forward divides by 6: the middle piece here is ``x * float32(1/6)`` plus the constant that
+    makes its value ``x / 6 + 1/2`` exactly, so both match torch to the last bit.
+    """
     input = float_input(input, "hardsigmoid")
     x = input._data
     outside = where(_mask(x <= -3), 0.0, 1.0).to(input.dtype)
-    return where(_mask((x > -3) & (x < 3)), input / 6 + 0.5, outside)
+    slope = x.dtype.type(_ONE_SIXTH_F32)
+    middle = input * float(slope) + wrap((x / x.dtype.type(6) + x.dtype.type(0.5)) - x * slope)
+    return where(_mask((x > -3) & (x < 3)), middle, outside)
+
+
+_ONE_SIXTH_F32 = float(np.float32(1.0) / np.float32(6.0))
 
 
 def hardswish(input: Tensor) -> Tensor:
