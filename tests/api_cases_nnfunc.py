@@ -567,3 +567,14 @@ add(
     ),
     "chainrule.kl_div",
 )
+add(
+    errors(
+        lambda f, m, x: f(m.tensor([0, 2]).int()),
+        lambda f, m, x: f(m.tensor([], dtype=m.long), 0),
+        lambda f, m, x: f(m.tensor([-1, 1]), 3),
+        lambda f, m, x: f(m.tensor([0, 3]), 2),
+        lambda f, m, x: f(m.tensor([], dtype=m.long), 3),
+        lambda f, m, x: f(m.tensor(2), 4),
+    ),
+    "F.one_hot",
+)

@@ -131,16 +131,24 @@ def normalize(input: Tensor, p: float = 2.0, dim: int = 1, eps: float = 1e-12, o
 
 
 def one_hot(tensor: Tensor, num_classes: int = -1) -> Tensor:
-    """int64 one-hot encoding of class indices: shape ``(*tensor.shape, num_classes)``."""
+    """int64 one-hot encoding of int64 class indices: shape ``(*tensor.shape, num_classes)``;
+    ``num_classes=-1`` takes one more than the largest index."""
     t = tensor._data
-    if t.dtype.kind not in "iu":
+    if t.dtype != np.int64:
         raise RuntimeError("one_hot is only applicable to index tensor of type LongTensor.")
-    if num_classes == -1:
-        if t.size == 0:
+    if t.size == 0:
+        if num_classes <= 0:
             raise RuntimeError("Can not infer total number of classes from empty tensor.")
+        return wrap(np.zeros(t.shape + (num_classes,), dtype=np.int64))
+    if t.min() < 0:
+        raise RuntimeError(f"Class values must be non-negative. (one_hot: got {int(t.min())})")
+    if num_classes == -1:
         num_classes = int(t.max()) + 1
-    if t.size and (t.min() < 0 or t.max() >= num_classes):
-        raise RuntimeError(f"Class values must be non-negative and smaller than num_classes ({num_classes}).")
+    elif t.max() >= num_classes:
+        raise RuntimeError(
+            f"Class values must be smaller than num_classes. (one_hot: got {int(t.max())} for "
+            f"num_classes={num_classes})"
+        )
     out = np.zeros(t.shape + (num_classes,), dtype=np.int64)
-    np.put_along_axis(out, t[..., None].astype(np.int64), 1, axis=-1)
+    np.put_along_axis(out, t[..., None], 1, axis=-1)
     return wrap(out)

@@ -61,6 +61,10 @@ def gaussian_nll_loss(
     ``var`` is the input's shape, or one dim short of it, or broadcastable with one mismatched
     dim (homoscedastic), or a float. The clamp at ``eps`` is outside autograd, as torch's.
     """
+    if not isinstance(var, float | Tensor):
+        raise TypeError(
+            f"gaussian_nll_loss: var must be a Tensor or a float, got {type(var).__name__} (write 1.0, not 1)"
+        )
     if isinstance(var, float):
         if var < 0:
             raise ValueError("var has negative entry/entries")
@@ -126,7 +130,11 @@ def ctc_loss(
             f"{who}: log_probs must be (T, N, C) or unbatched (T, C), got shape {shape_str(log_probs.shape)}"
         )
     if not log_probs.is_floating_point():
-        raise RuntimeError(f"{who}: log_probs must be floating point, got {log_probs.dtype}")
+        raise NotImplementedError(
+            f"\"ctc_loss_cpu\" not implemented for '{log_probs.dtype}' (log_probs must be floating point)"
+        )
+    if log_probs.numel() == 0:
+        raise RuntimeError("log_probs tensor must not be empty")
     lp = log_probs.unsqueeze(1) if unbatched else log_probs
     T, N, C = lp.shape
     if not 0 <= blank < C:

@@ -14,6 +14,7 @@ from .. import _dtype
 from .. import ops as _ops
 from .._tensor import Tensor, wrap
 from ..ops._common import as_tensor, shape_str
+from ..ops.activation_piecewise import TORCH_TYPE_NAMES as _TORCH_TYPE_NAMES
 from ..ops.reduce_norm import vector_norm
 from .functional_activation import logsigmoid
 from .functional_loss import legacy_get_string
@@ -45,6 +46,8 @@ def resolve_reduction(size_average, reduce, reduction: str) -> str:
 
 
 def reduce_loss(loss: Tensor, reduction: str) -> Tensor:
+    if reduction == "mean" and loss.numel() == 0:  # NaN, as torch, without NumPy's warning
+        return _ops.sum(loss) * float("nan")
     if reduction == "mean":
         return _ops.mean(loss)
     if reduction == "sum":
@@ -77,6 +80,13 @@ def cosine_similarity(x1: Tensor, x2: Tensor, dim: int = 1, eps: float = 1e-8) -
     through the norm as if it were not clamped.
     """
     x1, x2 = as_tensor(x1, "cosine_similarity"), as_tensor(x2, "cosine_similarity")
+    if not x1.is_floating_point() and not x2.is_floating_point():
+        common = _dtype.promote_types(x1.dtype, x2.dtype)
+        raise RuntimeError(
+            "expected common dtype to be floating point, yet common dtype is "
+            f"{_TORCH_TYPE_NAMES.get(str(common).split('.')[-1], common)} (cosine_similarity: convert "
+            "the inputs, e.g. x.float())"
+        )
     if not x1.is_floating_point():
         x1 = x1.to(x2.dtype if x2.is_floating_point() else _dtype.get_default_dtype())
     if not x2.is_floating_point():
@@ -147,11 +157,6 @@ def soft_margin_loss(
 ) -> Tensor:
     """``log(1 + exp(-y x))`` (torch's plain formula: it overflows to inf where torch's does)."""
     reduction = resolve_reduction(size_average, reduce, reduction)
-    if input.shape != target.shape:
-        raise ValueError(
-            f"Using a target size ({target.shape}) that is different to the input size "
-            f"({input.shape}) is deprecated. Please ensure they have the same size."
-        )
     if target.dtype != input.dtype and input.is_floating_point():
         target = target.to(input.dtype)  # torch's kernel computes in the input's dtype
     with np.errstate(over="ignore"):

@@ -8,9 +8,11 @@ import math
 
 import numpy as np
 
+from .. import _dtype
 from .. import ops as _ops
 from .._tensor import Tensor
 from ..ops._common import as_tensor, shape_str
+from ..ops.activation_piecewise import TORCH_TYPE_NAMES
 from .functional_norm import batch_norm
 
 __all__ = ["instance_norm", "rms_norm", "local_response_norm"]
@@ -38,6 +40,7 @@ def instance_norm(
     use_input_stats : normalise with each instance's own statistics.
     """
     input = as_tensor(input, "instance_norm")
+    _require_float(input, "batch_norm")
     if use_input_stats and math.prod(input.shape[2:]) == 1:
         raise ValueError(f"Expected more than 1 spatial element when training, got input size {input.shape}")
     if not use_input_stats and (running_mean is None or running_var is None):
@@ -49,6 +52,8 @@ def instance_norm(
             "instance_norm: expected an input with at least 2 dims (N, C, *), got shape "
             f"{shape_str(input.shape)}"
         )
+    if input.numel() == 0:
+        return input.clone()
     n, c = input.shape[:2]
     folded = input.reshape((1, n * c) + tuple(input.shape[2:]))
     repeat = (lambda t: None if t is None else t.repeat(n)) if n != 1 else (lambda t: t)
@@ -64,6 +69,14 @@ def instance_norm(
     return out.reshape(input.shape)
 
 
+def _require_float(input: Tensor, kernel: str) -> None:
+    if not input.is_floating_point():
+        name = TORCH_TYPE_NAMES.get(input._data.dtype.name, str(input.dtype))
+        raise NotImplementedError(
+            f"\"{kernel}\" not implemented for '{name}' (convert the input first, e.g. x.float())"
+        )
+
+
 def rms_norm(
     input: Tensor,
     normalized_shape,
@@ -73,8 +86,19 @@ def rms_norm(
     """``x / sqrt(mean(x^2) + eps) * weight`` over the trailing ``normalized_shape`` dims;
     ``eps=None`` is the machine epsilon of the input's dtype, as torch."""
     input = as_tensor(input, "rms_norm")
-    shape = (normalized_shape,) if isinstance(normalized_shape, int) else tuple(normalized_shape)
+    if isinstance(normalized_shape, int):
+        raise TypeError(
+            "rms_norm(): argument 'normalized_shape' (position 2) must be tuple of ints, not int "
+            f"(write ({normalized_shape},))"
+        )
+    shape = tuple(normalized_shape)
     k = len(shape)
+    if k == 0:
+        raise RuntimeError(
+            "Expected normalized_shape to be at least 1-dimensional, i.e., containing at least one "
+            "element, but got normalized_shape = []"
+        )
+    _require_float(input, "rms_norm")
     if input.ndim < k or tuple(input.shape[input.ndim - k :]) != shape:
         raise RuntimeError(
             f"Given normalized_shape={list(shape)}, expected input with shape [*, "
@@ -85,14 +109,15 @@ def rms_norm(
             f"rms_norm: expected weight of shape {shape_str(shape)} (normalized_shape), got "
             f"{shape_str(weight.shape)}"
         )
-    if not input.is_floating_point():
-        raise RuntimeError(f"rms_norm: expected a floating point input, got dtype {input.dtype}")
     if eps is None:
         eps = float(np.finfo(input._data.dtype).eps)
     dims = tuple(range(input.ndim - k, input.ndim))
     mean_square = _ops.mean(input * input, dims, keepdim=True) if dims else input * input
     out = input * _ops.rsqrt(mean_square + eps)
-    return out if weight is None else out * weight
+    if weight is None:
+        return out
+    out = out * weight
+    return out if out.dtype == input.dtype else out.to(input.dtype)  # torch keeps the input's dtype
 
 
 def local_response_norm(
@@ -121,5 +146,7 @@ def local_response_norm(
     window = padded.narrow(1, 0, c)
     for shift in range(1, size):
         window = window + padded.narrow(1, shift, c)
+    if not input.is_floating_point():  # torch's average pooling of integers truncates
+        window = (window // size).to(_dtype.get_default_dtype()) * size
     div = (window / size * alpha + k) ** beta
     return input / div

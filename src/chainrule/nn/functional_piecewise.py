@@ -8,6 +8,7 @@ from .. import _random
 from .. import ops as _ops
 from .._tensor import Tensor, wrap
 from ..ops import activation_piecewise as _pw
+from ..ops.activation_piecewise import TORCH_TYPE_NAMES
 from ..ops.inplace import apply_inplace
 
 __all__ = [
@@ -119,6 +120,11 @@ def gumbel_softmax(
     soft sample's gradient (straight-through: ``y_hard - y.detach() + y``).
     """
     x = logits._data
+    if x.dtype.kind != "f":
+        raise RuntimeError(
+            "Exponential distribution is a continuous probability distribution. dtype must be a "
+            f"floating point but you specified {TORCH_TYPE_NAMES.get(x.dtype.name, x.dtype.name)}"
+        )
     noise = _random.rng(None).standard_exponential(x.shape).astype(x.dtype, copy=False)
     gumbels = -_ops.log(wrap(noise))
     y_soft = _ops.softmax((logits + gumbels) / tau, dim)

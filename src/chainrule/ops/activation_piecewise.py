@@ -32,7 +32,7 @@ __all__ = [
 ]
 
 # torch's names of the scalar types, for its "not implemented for 'Long'" errors
-_TORCH_TYPE_NAMES = {
+TORCH_TYPE_NAMES = {
     "int64": "Long",
     "int32": "Int",
     "int16": "Short",
@@ -51,7 +51,7 @@ def float_input(input, who: str, kernel: str | None = None) -> Tensor:
     input = as_tensor(input, who)
     kind = input._data.dtype.kind
     if kind not in "fc":
-        name = _TORCH_TYPE_NAMES.get(input._data.dtype.name, input._data.dtype.name)
+        name = TORCH_TYPE_NAMES.get(input._data.dtype.name, input._data.dtype.name)
         raise NotImplementedError(
             f"\"{kernel or who + '_cpu'}\" not implemented for '{name}' ({who} needs a floating "
             "point input: convert it first, e.g. x.float())"
@@ -110,6 +110,12 @@ def prelu(input: Tensor, weight: Tensor) -> Tensor:
     w = weight._data
     if w.ndim > 1:
         raise RuntimeError(f"prelu: Expected `weight` to be a scalar or 1D tensor, but got: ndim = {w.ndim}")
+    if w.dtype != input._data.dtype:
+        names = {"float32": "Float", "float64": "Double", "float16": "Half"}
+        raise RuntimeError(
+            f"prelu: Type promoting not supported. Got {names.get(input._data.dtype.name, input.dtype)} and "
+            f"{names.get(w.dtype.name, weight.dtype)} (convert the weight: weight.to(input.dtype))"
+        )
     channels = input.shape[1] if input.ndim >= 2 else 1
     if w.size != 1 and w.size != channels:
         raise RuntimeError(
