@@ -198,6 +198,16 @@ def test_ctc_loss_layer_matches_torch_over_reductions_and_lengths() -> None:
                 assert_close(go, gt, 1e-8, 1e-12, what + " grad")
 
 
+def test_ctc_loss_has_no_second_derivative_as_torch() -> None:
+    def program(m):
+        x = m.randn(5, 2, 4, dtype=m.float64, requires_grad=True)
+        loss = m.nn.functional.ctc_loss(x.log_softmax(2), m.tensor([[1, 2], [3, 1]]), (5, 4), (2, 2))
+        (grad,) = m.autograd.grad(loss, x, create_graph=True)
+        return m.autograd.grad(grad.sum(), x)
+
+    raises_like_torch(program, "derivative for .*_ctc_loss_backward is not implemented")
+
+
 def test_ctc_loss_float32_and_blank_elsewhere() -> None:
     x = _randn(6, 2, 5)
     out = []

@@ -21,8 +21,10 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..autograd.function import Function
 from ..autograd.graph import defop
-from ._common import Tensor, make_result
+from ..autograd.math import register
+from ._common import Tensor, make_result, wrap
 
 __all__: list = []
 
@@ -119,12 +121,35 @@ def ctc_forward_backward(
 
 @defop(
     "ctc_loss",
-    saves_inputs=False,
     formula="{g0} = {gy} * (exp({x0}) - exp(logsumexp over l'_s = c of alpha + beta, + nll - {x0}))",
 )
 def _ctc_loss(F, g, xs, out, p, needs):
     (grad,) = p
-    return (F.reshape(g, (1, -1, 1)) * grad,)
+    return (F.ctc_loss_backward(F.reshape(g, (1, -1, 1)), grad, xs[0]),)
+
+
+class _CtcLossBackward(Function):
+    """``g * grad`` on ``g`` and ``log_probs``, whose own backward raises, as torch's does: with
+    create_graph the gradient of ctc_loss is a tensor that cannot be differentiated again (rather
+    than one whose dependence on log_probs would be silently dropped)."""
+
+    @staticmethod
+    def forward(ctx, g: Tensor, log_probs: Tensor, grad: np.ndarray) -> Tensor:
+        return wrap(g._data * grad)
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        raise RuntimeError(
+            "derivative for _ctc_loss_backward is not implemented: ctc_loss has no second derivative "
+            "(as torch); compute its gradient without create_graph, or detach it"
+        )
+
+
+register(
+    "ctc_loss_backward",
+    lambda g, grad, log_probs: g * grad,
+    lambda g, grad, log_probs: _CtcLossBackward.apply(g, log_probs, grad),
+)
 
 
 def ctc_loss_none(
