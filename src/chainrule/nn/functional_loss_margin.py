@@ -272,14 +272,12 @@ def multilabel_margin_loss(
     x2 = input.reshape((1, -1)) if input.ndim < 2 else input
     t2 = t.reshape(x2.shape)
     n, c = x2.shape
+    listed = np.cumprod(t2 >= 0, axis=1).astype(bool)  # the entries before each row's first -1
+    if np.any(t2[listed] >= c):
+        raise RuntimeError(f"{who}: target index {int(t2[listed].max())} is out of bounds for {c} classes")
     count = np.zeros((n, c), dtype=np.float64)  # how often each class is listed (torch counts repeats)
-    for row in range(n):
-        for j in t2[row]:
-            if j < 0:
-                break
-            if j >= c:
-                raise RuntimeError(f"{who}: target index {int(j)} is out of bounds for {c} classes")
-            count[row, j] += 1
+    rows = np.broadcast_to(np.arange(n)[:, None], t2.shape)
+    np.add.at(count, (rows[listed], t2[listed]), 1)
     is_target = count > 0
     pair = count[:, :, None] * (~is_target)[:, None, :]  # (n, j, i): j listed, i not a target
     margins = _ops.clamp_min(1 - x2.unsqueeze(2) + x2.unsqueeze(1), 0)
