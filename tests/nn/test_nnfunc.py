@@ -468,3 +468,43 @@ def test_top_level_forms_take_atens_arguments() -> None:
     for o, t in zip(ours, theirs):
         assert_close(o, t, 1e-9, 1e-12, "top-level form")
     assert to_numpy(ours[2]).shape == ()
+
+
+# ---- adaptive softmax ---------------------------------------------------------------------------
+@pytest.mark.parametrize("head_bias", [False, True])
+def test_adaptive_log_softmax_matches_torch(head_bias) -> None:
+    ours, theirs = layer_pair(
+        "AdaptiveLogSoftmaxWithLoss", 8, 20, [4, 10, 15], div_value=2.0, head_bias=head_bias
+    )
+    assert repr(ours) == repr(theirs)
+    assert list(ours.state_dict()) == list(theirs.state_dict())
+    x = _randn(7, 8)
+    targets = np.array([0, 5, 12, 19, 3, 10, 17])
+    results = []
+    for lib, layer in ((chainrule, ours), (torch, theirs)):
+        xi = lib.tensor(x, requires_grad=True)
+        output, loss = layer(xi, lib.tensor(targets))
+        loss.backward()
+        single = layer(xi[0], lib.tensor(targets[0]))
+        grads = [p.grad for _, p in sorted(layer.named_parameters())]
+        results.append([output, loss, xi.grad, *grads, layer.log_prob(xi), layer.predict(xi), single.output])
+        results[-1].append(layer.predict(xi[:2] * 0))  # every row in the shortlist
+    for k, (a, b) in enumerate(zip(*results)):
+        assert_close(a, b, 1e-9, 1e-12, f"adaptive softmax result {k}")
+
+
+def test_adaptive_log_softmax_errors_match_torch() -> None:
+    raises_like_torch(lambda m: m.nn.AdaptiveLogSoftmaxWithLoss(4, 10, [5, 3]), "cutoffs should be")
+    raises_like_torch(lambda m: m.nn.AdaptiveLogSoftmaxWithLoss(4, 10, []), "length larger than 0")
+    raises_like_torch(
+        lambda m: m.nn.AdaptiveLogSoftmaxWithLoss(4, 10, [3])(m.ones(2, 4), m.tensor([1, 10])),
+        "Target values should be",
+    )
+    raises_like_torch(
+        lambda m: m.nn.AdaptiveLogSoftmaxWithLoss(4, 10, [3])(m.ones(3, 4), m.tensor([1, 2])),
+        "same size in the batch",
+    )
+    raises_like_torch(
+        lambda m: m.nn.AdaptiveLogSoftmaxWithLoss(4, 10, [3])(m.ones(2, 4), m.ones(2, 1).long()),
+        "multi-target",
+    )

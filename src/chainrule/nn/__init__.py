@@ -31,6 +31,7 @@ from .activation import (  # noqa: F401
 # ---- nnfunc: piecewise activations, margin/likelihood losses, per-sample norms, channel dropouts,
 # distances, EmbeddingBag
 from .activation_piecewise import *  # noqa: F403
+from .adaptive import *  # noqa: F403
 from .attention import MultiheadAttention  # noqa: F401
 from .containers import ModuleDict, ModuleList, ParameterDict, ParameterList, Sequential  # noqa: F401
 from .conv import Conv1d, Conv2d, ConvTranspose1d, ConvTranspose2d  # noqa: F401
