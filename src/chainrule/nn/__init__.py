@@ -27,18 +27,10 @@ from .activation import (  # noqa: F401
     Softsign,
     Tanh,
 )
-
-# ---- nnfunc: piecewise activations, margin/likelihood losses, per-sample norms, channel dropouts,
-# distances, EmbeddingBag
-from .activation_piecewise import *  # noqa: F403
-from .adaptive import *  # noqa: F403
 from .attention import MultiheadAttention  # noqa: F401
 from .containers import ModuleDict, ModuleList, ParameterDict, ParameterList, Sequential  # noqa: F401
 from .conv import Conv1d, Conv2d, ConvTranspose1d, ConvTranspose2d  # noqa: F401
-from .distance import *  # noqa: F403
 from .dropout import Dropout  # noqa: F401
-from .dropout_channel import *  # noqa: F403
-from .embedding_bag import *  # noqa: F403
 from .linear import Bilinear, Flatten, Identity, Linear, Unflatten  # noqa: F401
 from .loss import (  # noqa: F401
     BCELoss,
@@ -51,10 +43,8 @@ from .loss import (  # noqa: F401
     NLLLoss,
     SmoothL1Loss,
 )
-from .loss_margin import *  # noqa: F403
 from .module import Module  # noqa: F401
 from .normalization import BatchNorm1d, BatchNorm2d, BatchNorm3d, GroupNorm, LayerNorm  # noqa: F401
-from .normalization_per_sample import *  # noqa: F403
 from .parameter import Buffer, Parameter  # noqa: F401
 from .pooling import (  # noqa: F401
     AdaptiveAvgPool1d,
@@ -67,3 +57,14 @@ from .pooling import (  # noqa: F401
 from .rnn import GRU, LSTM, RNN, GRUCell, LSTMCell, RNNBase, RNNCell, RNNCellBase  # noqa: F401
 from .sparse import Embedding  # noqa: F401
 from .transformer import TransformerEncoder, TransformerEncoderLayer  # noqa: F401
+
+# isort: split
+# ---- nnfunc: piecewise activations, margin/likelihood losses, per-sample norms, channel dropouts,
+# distances, EmbeddingBag, adaptive softmax
+from .activation_piecewise import *  # noqa: F403
+from .adaptive import *  # noqa: F403
+from .distance import *  # noqa: F403
+from .dropout_channel import *  # noqa: F403
+from .embedding_bag import *  # noqa: F403
+from .loss_margin import *  # noqa: F403
+from .normalization_per_sample import *  # noqa: F403
