@@ -508,3 +508,29 @@ def test_adaptive_log_softmax_errors_match_torch() -> None:
         lambda m: m.nn.AdaptiveLogSoftmaxWithLoss(4, 10, [3])(m.ones(2, 4), m.ones(2, 1).long()),
         "multi-target",
     )
+
+
+@pytest.mark.parametrize(
+    ("fn", "shape"),
+    [
+        (CF.alpha_dropout, (4, 3)),
+        (CF.feature_alpha_dropout, (4, 3, 2)),
+        (CF.dropout1d, (3, 4)),
+        (CF.dropout1d, (2, 3, 4)),
+        (CF.dropout2d, (2, 3, 2, 2)),
+        (CF.dropout3d, (3, 2, 2, 2)),
+        (lambda x, p, training, inplace: CF.rrelu(x, 0.1, 0.3, training, inplace), (4, 3)),
+    ],
+)
+def test_inplace_random_forms_equal_the_out_of_place_ones(fn, shape) -> None:
+    """Same seed, same draws: the in-place form's values and gradients are the out-of-place one's
+    (the in-place write must not clobber a value its backward reads)."""
+    results = []
+    for inplace in (False, True):
+        chainrule.manual_seed(3)
+        x = chainrule.randn(*shape, dtype=chainrule.float64, requires_grad=True)
+        out = fn(x * 1, 0.3, True, inplace)
+        out.backward(chainrule.ones_like(out) * 0.5)
+        results.append((out.detach().numpy(), x.grad.numpy()))
+    np.testing.assert_array_equal(results[0][0], results[1][0])
+    np.testing.assert_array_equal(results[0][1], results[1][1])

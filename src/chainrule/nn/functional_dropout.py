@@ -70,7 +70,8 @@ def dropout_impl(
     shift = wrap(((keep - 1) * (_SELU_SATURATION * a) + _SELU_SATURATION * a * p).astype(x.dtype))
     scale = wrap((keep * a).astype(x.dtype))
     if inplace:
-        return apply_inplace("alpha_dropout_", input, lambda: input * scale + shift)
+        # on a clone: the product saves its input, which the in-place write then overwrites
+        return apply_inplace("alpha_dropout_", input, lambda: input.clone() * scale + shift)
     return input * scale + shift
 
 
@@ -98,7 +99,7 @@ def dropout1d(input: Tensor, p: float = 0.5, training: bool = True, inplace: boo
 
 def _unbatched_inplace(input: Tensor, p: float, training: bool) -> Tensor:
     return apply_inplace(
-        "dropout1d_", input, lambda: feature_dropout(input.unsqueeze(0), p, training).squeeze(0)
+        "dropout1d_", input, lambda: feature_dropout(input.clone().unsqueeze(0), p, training).squeeze(0)
     )
 
 
@@ -142,7 +143,9 @@ def dropout3d(input: Tensor, p: float = 0.5, training: bool = True, inplace: boo
     if input.ndim == 4:
         if inplace:
             return apply_inplace(
-                "dropout3d_", input, lambda: feature_dropout(input.unsqueeze(0), p, training).squeeze(0)
+                "dropout3d_",
+                input,
+                lambda: feature_dropout(input.clone().unsqueeze(0), p, training).squeeze(0),
             )
         return feature_dropout(input.unsqueeze(0), p, training).squeeze(0)
     return feature_dropout(input, p, training, inplace)
