@@ -333,8 +333,14 @@ def test_gumbel_softmax_distribution_and_straight_through_gradient() -> None:
     soft = CF.gumbel_softmax(logits, tau=2.0)
     np.testing.assert_allclose(soft.detach().numpy().sum(1), 1)
     w = chainrule.tensor(np.array([1.0, -2.0, 0.5]))
-    (hard * w).sum().backward()  # straight through: the soft sample's gradient
-    assert np.abs(logits.grad.numpy()).sum() > 0
+    grads = []
+    for hard in (True, False):  # straight through: the hard sample has the soft sample's gradient
+        chainrule.manual_seed(7)
+        x = chainrule.tensor(np.log(probs)[None].repeat(5, 0), requires_grad=True)
+        (CF.gumbel_softmax(x, tau=0.5, hard=hard) * w).sum().backward()
+        grads.append(x.grad.numpy())
+    np.testing.assert_allclose(grads[0], grads[1], rtol=1e-12, atol=1e-15)
+    assert np.abs(grads[0]).sum() > 0
 
 
 # ---- unhappy paths ------------------------------------------------------------------------------
