@@ -117,8 +117,8 @@ class PReLU(Module):
     (``num_parameters`` = C, the input's dim 1), each starting at ``init``."""
 
     def __init__(self, num_parameters: int = 1, init: float = 0.25, device=None, dtype=None) -> None:
-        self.num_parameters = num_parameters
         super().__init__()
+        self.num_parameters = num_parameters
         self.init = init
         self.weight = Parameter(_ops.empty(num_parameters, dtype=dtype))
         self.reset_parameters()

@@ -145,10 +145,9 @@ def _bag_max(rows: Tensor, bag_ids: np.ndarray, n_bags: int, dim: int) -> Tensor
     if longest == 0:
         return _ops.zeros((n_bags, dim), dtype=rows.dtype)
     starts = np.concatenate([[0], np.cumsum(counts)[:-1]])
-    slot = np.arange(bag_ids.size) - starts[bag_ids]  # a row's place in its bag
-    order = np.argsort(bag_ids, kind="stable")
+    slot = np.arange(bag_ids.size) - starts[bag_ids]  # a row's place in its bag (bags are in order)
     position = np.full((n_bags, longest), -1, dtype=np.int64)
-    position[bag_ids[order], slot] = order
+    position[bag_ids, slot] = np.arange(bag_ids.size)
     filled = position >= 0
     laid_out = rows[wrap(np.where(filled, position, 0))]
     padded = _ops.where(wrap(filled[:, :, None]), laid_out, float("-inf"))
