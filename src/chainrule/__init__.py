@@ -42,6 +42,7 @@ from . import nn
 from . import optim
 from .ops import *  # noqa: F403
 from .nn.spatial_aliases import *  # noqa: F403  (torch.conv2d, torch.max_pool2d, ...)
+from .nn.top_level import *  # noqa: F403  (torch.batch_norm, torch.embedding, ...: ATen's signatures)
 import chainrule.linalg as linalg  # not `from . import`: the star import bound ops.linalg here
 from . import func, viz
 from ._legacy import *  # noqa: F403

@@ -337,3 +337,9 @@ class TensorMethods:
 
     def __array_namespace__(self):  # pragma: no cover - not an array-API object
         raise TypeError("chainrule tensors do not implement the array API")
+
+    # ---- nnfunc: activations that torch also has as Tensor methods ----
+    # fmt: off
+    def hardshrink(self, lambd=0.5): return _F.hardshrink(self, lambd)
+    def prelu(self, weight): return _F.prelu(self, weight)
+    # fmt: on

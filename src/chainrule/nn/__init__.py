@@ -79,3 +79,14 @@ from .sparse import Embedding  # noqa: F401
 from .transformer import TransformerEncoder, TransformerEncoderLayer  # noqa: F401
 from .transformer_decoder import Transformer, TransformerDecoder, TransformerDecoderLayer  # noqa: F401
 from .upsampling import *  # noqa: F403, E402
+
+# isort: split
+# ---- nnfunc: piecewise activations, margin/likelihood losses, per-sample norms, channel dropouts,
+# distances, EmbeddingBag, adaptive softmax
+from .activation_piecewise import *  # noqa: F403
+from .adaptive import *  # noqa: F403
+from .distance import *  # noqa: F403
+from .dropout_channel import *  # noqa: F403
+from .embedding_bag import *  # noqa: F403
+from .loss_margin import *  # noqa: F403
+from .normalization_per_sample import *  # noqa: F403

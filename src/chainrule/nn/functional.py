@@ -13,6 +13,12 @@ import numpy as np
 from .. import ops as _ops
 from .._tensor import Tensor, wrap
 from ..ops.torch_norm import norm as _norm
+from . import functional_dropout as _dropout
+from . import functional_embedding_bag as _embedding_bag
+from . import functional_loss_likelihood as _loss_likelihood
+from . import functional_loss_margin as _loss_margin
+from . import functional_norm_per_sample as _norm_per_sample
+from . import functional_piecewise as _piecewise
 from .attention import multi_head_attention_forward, scaled_dot_product_attention  # noqa: F401
 from .functional_activation import (  # noqa: F401
     celu,
@@ -41,6 +47,8 @@ from .functional_activation import (  # noqa: F401
 from .functional_conv import conv1d, conv2d, conv_transpose1d, conv_transpose2d  # noqa: F401
 from .functional_conv3d import conv3d, conv_transpose3d  # noqa: F401
 from .functional_fold import *  # noqa: F403
+from .functional_dropout import *  # noqa: F403
+from .functional_embedding_bag import *  # noqa: F403
 from .functional_linear import bilinear, linear  # noqa: F401
 from .functional_loss import (  # noqa: F401
     binary_cross_entropy,
@@ -53,8 +61,12 @@ from .functional_loss import (  # noqa: F401
     nll_loss,
     smooth_l1_loss,
 )
+from .functional_loss_likelihood import *  # noqa: F403
+from .functional_loss_margin import *  # noqa: F403
 from .functional_norm import batch_norm, dropout, embedding, group_norm, layer_norm  # noqa: F401
 from .functional_pad import pad  # noqa: F401
+from .functional_norm_per_sample import *  # noqa: F403
+from .functional_piecewise import *  # noqa: F403
 from .functional_pool import (  # noqa: F401
     adaptive_avg_pool1d,
     adaptive_avg_pool2d,
@@ -111,6 +123,15 @@ from . import functional_pool_nd as _pool_nd
 from . import functional_resample as _resample
 
 __all__ += ["pad", "conv3d", "conv_transpose3d"] + _fold.__all__ + _pool_nd.__all__ + _resample.__all__
+# the nnfunc families: each module's own __all__
+__all__ += [  # noqa: PLE0605
+    *_dropout.__all__,
+    *_embedding_bag.__all__,
+    *_loss_likelihood.__all__,
+    *_loss_margin.__all__,
+    *_norm_per_sample.__all__,
+    *_piecewise.__all__,
+]
 
 
 # ---- helpers -----------------------------------------------------------------------------------
@@ -121,16 +142,24 @@ def normalize(input: Tensor, p: float = 2.0, dim: int = 1, eps: float = 1e-12, o
 
 
 def one_hot(tensor: Tensor, num_classes: int = -1) -> Tensor:
-    """int64 one-hot encoding of class indices: shape ``(*tensor.shape, num_classes)``."""
+    """int64 one-hot encoding of int64 class indices: shape ``(*tensor.shape, num_classes)``;
+    ``num_classes=-1`` takes one more than the largest index."""
     t = tensor._data
-    if t.dtype.kind not in "iu":
+    if t.dtype != np.int64:
         raise RuntimeError("one_hot is only applicable to index tensor of type LongTensor.")
-    if num_classes == -1:
-        if t.size == 0:
+    if t.size == 0:
+        if num_classes <= 0:
             raise RuntimeError("Can not infer total number of classes from empty tensor.")
+        return wrap(np.zeros(t.shape + (num_classes,), dtype=np.int64))
+    if t.min() < 0:
+        raise RuntimeError(f"Class values must be non-negative. (one_hot: got {int(t.min())})")
+    if num_classes == -1:
         num_classes = int(t.max()) + 1
-    if t.size and (t.min() < 0 or t.max() >= num_classes):
-        raise RuntimeError(f"Class values must be non-negative and smaller than num_classes ({num_classes}).")
+    elif t.max() >= num_classes:
+        raise RuntimeError(
+            f"Class values must be smaller than num_classes. (one_hot: got {int(t.max())} for "
+            f"num_classes={num_classes})"
+        )
     out = np.zeros(t.shape + (num_classes,), dtype=np.int64)
-    np.put_along_axis(out, t[..., None].astype(np.int64), 1, axis=-1)
+    np.put_along_axis(out, t[..., None], 1, axis=-1)
     return wrap(out)

@@ -1,0 +1,216 @@
+"""Piecewise activations that torch also has at top level and as Tensor methods: ``hardshrink``,
+``softshrink``, ``threshold`` (+``threshold_``), ``prelu``, ``rrelu`` (+``rrelu_``), ``selu`` and
+``celu`` (+ their in-place forms), ``hardsigmoid`` and ``hardswish``.
+
+Each is a composition of differentiable ops (``where`` on a constant mask, products, ``elu``), which
+is exact: the pieces are where torch's derivative takes them, so first and second derivatives
+match torch's, including at the breakpoints where torch's rules say which side wins.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .. import _random
+from ._common import Tensor, as_tensor, shape_str, wrap
+from .activation import elu as _elu
+from .activation import leaky_relu as _leaky_relu
+from .elementwise import mul, where
+from .inplace import apply_inplace
+
+__all__ = [
+    "hardshrink",
+    "threshold",
+    "threshold_",
+    "prelu",
+    "rrelu",
+    "rrelu_",
+    "selu",
+    "selu_",
+    "celu",
+    "celu_",
+]
+
+# torch's names of the scalar types, for its "not implemented for 'Long'" errors
+TORCH_TYPE_NAMES = {
+    "int64": "Long",
+    "int32": "Int",
+    "int16": "Short",
+    "int8": "Char",
+    "uint8": "Byte",
+    "bool": "Bool",
+}
+
+SELU_ALPHA = 1.6732632423543772848170429916717
+SELU_SCALE = 1.0507009873554804934193349852946
+
+
+def float_input(input, who: str, kernel: str | None = None) -> Tensor:
+    """``input`` as a Tensor, refusing integer and bool inputs as torch does (NotImplementedError
+    naming its CPU kernel and the type)."""
+    input = as_tensor(input, who)
+    kind = input._data.dtype.kind
+    if kind not in "fc":
+        name = TORCH_TYPE_NAMES.get(input._data.dtype.name, input._data.dtype.name)
+        raise NotImplementedError(
+            f"\"{kernel or who + '_cpu'}\" not implemented for '{name}' ({who} needs a floating "
+            "point input: convert it first, e.g. x.float())"
+        )
+    return input
+
+
+def _mask(condition: np.ndarray) -> Tensor:
+    return wrap(np.asarray(condition))
+
+
+# ---- shrinkage and threshold --------------------------------------------------------------------
+def hardshrink(input: Tensor, lambd: float = 0.5) -> Tensor:
+    """``0`` where ``-lambd <= x <= lambd``, else ``x`` (NaN stays NaN)."""
+    input = float_input(input, "hardshrink")
+    x = input._data
+    return where(_mask((x >= lambd * -1) & (x <= lambd)), 0.0, input)
+
+
+def softshrink(input: Tensor, lambd: float = 0.5) -> Tensor:
+    """``x - lambd`` where ``x > lambd``, ``x + lambd`` where ``x < -lambd``, else ``0``."""
+    input = float_input(input, "softshrink")
+    if not lambd >= 0:
+        raise RuntimeError(
+            f"lambda must be in range [0, inf) for softshrink, but found {lambd}; give a non-negative lambd"
+        )
+    x = input._data
+    shifted = where(_mask(x > lambd), input - lambd, input + lambd)
+    return where(_mask((x >= -lambd) & (x <= lambd)), 0.0, shifted)
+
+
+def threshold(input: Tensor, threshold: float, value: float) -> Tensor:
+    """``x`` where ``x > threshold``, else ``value`` (NaN stays NaN; integer inputs stay integer)."""
+    input = as_tensor(input, "threshold")
+    x = input._data
+    if x.dtype.kind == "b":
+        raise NotImplementedError("\"threshold_cpu\" not implemented for 'Bool'")
+    fill = wrap(np.asarray(value).astype(x.dtype))
+    return where(_mask(x <= threshold), fill, input)
+
+
+def threshold_(input: Tensor, threshold: float, value: float) -> Tensor:
+    """In-place ``threshold``."""
+    return apply_inplace("threshold_", input, lambda: _threshold(input, threshold, value))
+
+
+_threshold = threshold  # (threshold_'s argument of the same name hides the function)
+
+
+# ---- parametric and randomized leaky ReLUs ------------------------------------------------------
+def prelu(input: Tensor, weight: Tensor) -> Tensor:
+    """``x`` where ``x > 0``, else ``weight * x``; ``weight`` holds one slope, or one per channel
+    (dim 1 of the input; a 0-d or 1-D input has one channel)."""
+    input = float_input(input, "prelu", "prelu_cpu")
+    weight = as_tensor(weight, "prelu")
+    w = weight._data
+    if w.ndim > 1:
+        raise RuntimeError(f"prelu: Expected `weight` to be a scalar or 1D tensor, but got: ndim = {w.ndim}")
+    if w.dtype != input._data.dtype:
+        names = {"float32": "Float", "float64": "Double", "float16": "Half"}
+        raise RuntimeError(
+            f"prelu: Type promoting not supported. Got {names.get(input._data.dtype.name, input.dtype)} and "
+            f"{names.get(w.dtype.name, weight.dtype)} (convert the weight: weight.to(input.dtype))"
+        )
+    channels = input.shape[1] if input.ndim >= 2 else 1
+    if w.size != 1 and w.size != channels:
+        raise RuntimeError(
+            "Mismatch of parameter numbers and input channel size. Found parameter numbers = "
+            f"{w.size} and channel size = {channels} (prelu: input of shape {shape_str(input.shape)}; "
+            "give one slope or one per channel, dim 1)"
+        )
+    if w.size == 1:
+        slope = weight.reshape(())
+    else:
+        slope = weight.reshape((1, channels) + (1,) * (input.ndim - 2))
+    return where(_mask(input._data > 0), input, mul(slope, input))
+
+
+def _check_bounds(lower: float, upper: float) -> None:
+    if lower > upper:
+        raise RuntimeError("Lower bound should be less than or equal to the upper bound")
+
+
+def rrelu(
+    input: Tensor,
+    lower: float = 1.0 / 8.0,
+    upper: float = 1.0 / 3.0,
+    training: bool = False,
+    generator=None,
+) -> Tensor:
+    """Randomized leaky ReLU: in training each non-positive element is scaled by its own slope
+    drawn uniformly from ``[lower, upper]`` (chainrule's generator); in evaluation the slope is
+    ``(lower + upper) / 2``."""
+    input = float_input(input, "rrelu", "leaky_relu_cpu")
+    _check_bounds(lower, upper)
+    if not training:
+        return _leaky_relu(input, (lower + upper) / 2)
+    x = input._data
+    slopes = _random.rng(generator).uniform(lower, upper, x.shape).astype(x.dtype, copy=False)
+    noise = np.where(x <= 0, slopes, np.ones((), x.dtype))
+    return mul(input, wrap(noise))  # the gradient is the noise: torch's rrelu_with_noise_backward
+
+
+def rrelu_(
+    input: Tensor,
+    lower: float = 1.0 / 8.0,
+    upper: float = 1.0 / 3.0,
+    training: bool = False,
+    generator=None,
+) -> Tensor:
+    """In-place ``rrelu``."""
+    return apply_inplace("rrelu_", input, lambda: rrelu(input, lower, upper, training, generator))
+
+
+# ---- selu, celu ---------------------------------------------------------------------------------
+def selu(input: Tensor) -> Tensor:
+    """``scale * elu(x, alpha)`` with the self-normalising constants."""
+    return _elu(float_input(input, "selu", "elu_cpu"), SELU_ALPHA) * SELU_SCALE
+
+
+def selu_(input: Tensor) -> Tensor:
+    return apply_inplace("selu_", input, lambda: selu(input))
+
+
+def celu(input: Tensor, alpha: float = 1.0) -> Tensor:
+    """``max(0, x) + min(0, alpha * (exp(x / alpha) - 1))``."""
+    input = float_input(input, "celu", "elu_cpu")
+    if alpha == 0:
+        raise RuntimeError("ZeroDivisionError: celu's alpha must not be 0")
+    return _elu(input / alpha, 1.0) * alpha
+
+
+def celu_(input: Tensor, alpha: float = 1.0) -> Tensor:
+    return apply_inplace("celu_", input, lambda: celu(input, alpha))
+
+
+# ---- hard sigmoid and hard swish (not at torch's top level: nn.functional re-exports them) -------
+def hardsigmoid(input: Tensor) -> Tensor:
+    """``relu6(x + 3) / 6``; torch's derivative ``1/6`` only strictly inside ``(-3, 3)``.
+
+    torch's backward multiplies by the float32 constant ``1.0f / 6.0f`` (in every dtype) while its
+    forward divides by 6: the middle piece here is ``x * float32(1/6)`` plus the constant that
+    makes its value ``x / 6 + 1/2`` exactly, so both match torch to the last bit.
+    """
+    input = float_input(input, "hardsigmoid")
+    x = input._data
+    outside = where(_mask(x <= -3), 0.0, 1.0).to(input.dtype)
+    slope = x.dtype.type(_ONE_SIXTH_F32)
+    middle = input * float(slope) + wrap((x / x.dtype.type(6) + x.dtype.type(0.5)) - x * slope)
+    return where(_mask((x > -3) & (x < 3)), middle, outside)
+
+
+_ONE_SIXTH_F32 = float(np.float32(1.0) / np.float32(6.0))
+
+
+def hardswish(input: Tensor) -> Tensor:
+    """``x * relu6(x + 3) / 6``; torch's derivative ``x / 3 + 1/2`` on ``[-3, 3]``, 0 below, 1 above."""
+    input = float_input(input, "hardswish")
+    x = input._data
+    middle = input * (input + 3) / 6
+    upper = where(_mask(x <= 3), middle, input)
+    return where(_mask(x < -3), 0.0, upper)
