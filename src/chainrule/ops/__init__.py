@@ -32,9 +32,9 @@ from .linalg_norms import *  # noqa: F403
 from .linalg_qr import *  # noqa: F403
 from .linalg_solve import *  # noqa: F403
 from .ranges import *  # noqa: F403
-from .reduce_extra import *  # noqa: F403
 from .reduce import *  # noqa: F403
 from .reduce_cumulative import *  # noqa: F403
+from .reduce_extra import *  # noqa: F403
 from .reduce_minmax import *  # noqa: F403
 from .reduce_norm import *  # noqa: F403
 from .scatter_reduce import *  # noqa: F403

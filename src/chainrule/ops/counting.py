@@ -52,7 +52,9 @@ def unique(
         return _results(values, inverse.reshape(x.shape), counts, return_inverse, return_counts)
     axis = normalize_dim(dim, x.ndim, "unique")
     if x.ndim == 0:
-        raise IndexError(f"unique: Dimension out of range (expected to be in range of [-1, 0], but got {dim})")
+        raise IndexError(
+            f"unique: Dimension out of range (expected to be in range of [-1, 0], but got {dim})"
+        )
     if x.shape[axis] == 0 or x.size == 0:
         if x.shape[axis] != 0:
             raise RuntimeError(
@@ -179,7 +181,7 @@ def isin(elements, test_elements, *, assume_unique: bool = False, invert: bool =
 def _float_only(who: str, kernel: str, x: np.ndarray) -> None:
     if x.dtype.kind != "f":
         raise NotImplementedError(
-            f'"{kernel}" not implemented for \'{_dtype.from_numpy_dtype(x.dtype).name}\'; {who} needs '
+            f"\"{kernel}\" not implemented for '{_dtype.from_numpy_dtype(x.dtype).name}'; {who} needs "
             "a floating point input: convert first, e.g. x.float()"
         )
 
@@ -257,7 +259,9 @@ def histogram(
     if isinstance(bins, Tensor):
         edges = bins._data
         if edges.ndim != 1 or edges.size < 1:
-            raise RuntimeError("torch.histogram(): bins tensor should have one dimension and at least 1 element")
+            raise RuntimeError(
+                "torch.histogram(): bins tensor should have one dimension and at least 1 element"
+            )
         if edges.dtype != x.dtype:
             raise RuntimeError(
                 f"torch.histogram: input tensor and bins tensors should have the same dtype, but got "
@@ -268,9 +272,7 @@ def histogram(
             raise RuntimeError(f"torch.histogram(): bins must be > 0, but got {bins} for dimension 0")
         low, high = (0.0, 0.0) if range is None else (float(range[0]), float(range[1]))
         if low > high:
-            raise RuntimeError(
-                f"torch.histogram: min should not exceed max, but got min {low} max {high}"
-            )
+            raise RuntimeError(f"torch.histogram: min should not exceed max, but got min {low} max {high}")
         low, high = _range_of("torch.histogram", x, low, high)
         edges = _linspace(low, high, int(bins) + 1, x.dtype)
     hist = _bin_counts(x.reshape(-1), edges, w).astype(x.dtype) if edges.size > 1 else np.zeros(0, x.dtype)
@@ -296,7 +298,8 @@ def bincount(input: Tensor, weights: Tensor | None = None, minlength: int = 0) -
     w = as_tensor(weights, "bincount")._data
     if w.shape != x.shape:
         raise RuntimeError(
-            f"weights should be 1-d and have the same length as input (got {list(w.shape)} and {list(x.shape)})"
+            "weights should be 1-d and have the same length as input "
+            f"(got {list(w.shape)} and {list(x.shape)})"
         )
     out_dtype = w.dtype if w.dtype.kind == "f" else np.float64
     return wrap(np.bincount(x, weights=w.astype(np.float64), minlength=minlength).astype(out_dtype))

@@ -160,7 +160,9 @@ def logcumsumexp(input: Tensor, dim: int) -> Tensor:
 
 
 # ---- covariance ----------------------------------------------------------------------------------
-def cov(input: Tensor, *, correction: int = 1, fweights: Tensor | None = None, aweights: Tensor | None = None):
+def cov(
+    input: Tensor, *, correction: int = 1, fweights: Tensor | None = None, aweights: Tensor | None = None
+):
     """The covariance matrix of the variables in ``input``'s rows (observations in columns; a
     1-D input is one variable), with frequency and analytic weights and Bessel's ``correction``,
     as ``numpy.cov``. A non-positive number of degrees of freedom gives inf/NaN, as torch."""
@@ -185,7 +187,9 @@ def cov(input: Tensor, *, correction: int = 1, fweights: Tensor | None = None, a
         w = as_tensor(w, "cov")
         a = w._data
         if a.ndim > 1:
-            raise RuntimeError(f"cov(): expected {name} to have one or fewer dimensions but got {a.ndim} dimensions")
+            raise RuntimeError(
+                f"cov(): expected {name} to have one or fewer dimensions but got {a.ndim} dimensions"
+            )
         if a.size != n:
             raise RuntimeError(
                 f"cov(): expected {name} to have the same numel as there are observations in the "
@@ -248,7 +252,9 @@ def dist(input: Tensor, other: Tensor, p: float = 2) -> Tensor:
     input, other = as_tensor(input, "dist"), as_tensor(other, "dist")
     for t in (input, other):
         if t._data.dtype.kind != "f":
-            raise RuntimeError(f"dist: expected floating point tensors, got {t.dtype}; convert first, e.g. x.float()")
+            raise RuntimeError(
+                f"dist: expected floating point tensors, got {t.dtype}; convert first, e.g. x.float()"
+            )
     return vector_norm(sub(input, other), p)
 
 

@@ -13,7 +13,7 @@ import numpy as np
 from ..autograd.graph import defop
 from ._common import Tensor, as_array, as_tensor, make_result, normalize_dim, wrap
 from .reduce_minmax import _spread_ties, return_types
-from .sorting import _not_bool, _nonempty, _order, _scalar, _select, _to_indices, sort
+from .sorting import _nonempty, _not_bool, _order, _scalar, _select, _to_indices, sort
 
 __all__ = ["nanmedian", "quantile", "nanquantile", "mode", "msort"]
 
