@@ -589,7 +589,7 @@ def float_power(input, exponent) -> Tensor:
 @defop("where", saves_inputs=False, formula=("{g0} = {gy} * [condition]", "{g1} = {gy} * [not condition]"))
 def _where(F, g, xs, out, p, needs):
     cond = p[0]
-    zero = g * 0
+    zero = F.zeros_like(g)  # not g * 0: an inf or NaN gradient must not leak into the other branch
     return F.where(cond, g, zero), F.where(cond, zero, g)
 
 
