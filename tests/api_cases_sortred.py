@@ -61,7 +61,10 @@ add(
     ),
     *both("unique", "unique_consecutive"),
 )
-add(custom(lambda f, m, x: f(x, sorted=True, return_inverse=True), (M34,), (INT,), **NO_GRAD), *both("unique"))
+add(
+    custom(lambda f, m, x: f(x, sorted=True, return_inverse=True), (M34,), (INT,), **NO_GRAD),
+    *both("unique"),
+)
 
 # ---- searching and counting ----------------------------------------------------------------------
 add(
