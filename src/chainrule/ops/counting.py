@@ -9,6 +9,7 @@ import numpy as np
 
 from .. import _dtype
 from ._common import Tensor, as_tensor, normalize_dim, shape_str, wrap
+from ._linalg_common import type_name
 from .reduce_minmax import return_types
 
 __all__ = [
@@ -181,7 +182,7 @@ def isin(elements, test_elements, *, assume_unique: bool = False, invert: bool =
 def _float_only(who: str, kernel: str, x: np.ndarray) -> None:
     if x.dtype.kind != "f":
         raise NotImplementedError(
-            f"\"{kernel}\" not implemented for '{_dtype.from_numpy_dtype(x.dtype).name}'; {who} needs "
+            f"\"{kernel}\" not implemented for '{type_name(x)}'; {who} needs "
             "a floating point input: convert first, e.g. x.float()"
         )
 
@@ -286,6 +287,11 @@ def bincount(input: Tensor, weights: Tensor | None = None, minlength: int = 0) -
     """How often each value ``0..max(input)`` occurs in the 1-D non-negative integer ``input``
     (at least ``minlength`` counts); with ``weights``, their sums instead, in their dtype."""
     x = as_tensor(input, "bincount")._data
+    if x.dtype.kind in "fb":
+        raise NotImplementedError(
+            f"\"bincount_cpu\" not implemented for '{type_name(x)}'; bincount counts non-negative "
+            "integers: convert first, e.g. x.long()"
+        )
     if x.ndim != 1 or x.dtype.kind not in "biu" or (x.size and x.min() < 0):
         raise RuntimeError(
             f"bincount only supports 1-d non-negative integral inputs (got shape {shape_str(x.shape)}, "

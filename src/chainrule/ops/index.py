@@ -184,7 +184,8 @@ def index_put(input: Tensor, indices, values: Tensor, accumulate: bool = False) 
         else:
             out[index] = v
     except IndexError as e:
-        raise IndexError(f"index_put: {e} (tensor of shape {shape_str(x.shape)})") from None
+        message = str(e).replace("for axis", "for dimension")
+        raise IndexError(f"index_put: {message} (tensor of shape {shape_str(x.shape)})") from None
     except ValueError as e:
         raise RuntimeError(
             f"index_put: can't assign values of shape {shape_str(v.shape)} to the indexed part "

@@ -8,7 +8,7 @@ result would have another shape (a mask larger than the tensor) raises.
 
 from __future__ import annotations
 
-from ._common import Tensor, shape_str
+from ._common import Tensor
 from .creation import clone
 from .gather import index_add, index_copy, index_fill, masked_fill, scatter, scatter_add
 from .index import index_put
@@ -40,9 +40,9 @@ def _in_place(who: str, self: Tensor, compute) -> Tensor:
         result = compute()
         if tuple(result.shape) != tuple(self.shape):
             raise RuntimeError(
-                f"{who}: the result of shape {shape_str(tuple(result.shape))} doesn't match the "
-                f"shape {shape_str(tuple(self.shape))} of the tensor changed in place (it is not "
-                "broadcast); use the out-of-place op"
+                f"{who}: output with shape {list(self.shape)} doesn't match the broadcast shape "
+                f"{list(result.shape)} (a tensor changed in place is not broadcast; use the "
+                "out-of-place op)"
             )
         return result
 

@@ -12,8 +12,11 @@ from __future__ import annotations
 
 import numpy as np
 
+from .. import _dtype
 from ..autograd.graph import defop
 from ._common import Tensor, as_tensor, make_result, normalize_dim, normalize_dims, shape_str, wrap
+from ._linalg_common import type_name
+from .reduce import _expand_back, reduce_axes
 from .reduce_minmax import return_types
 
 __all__ = [
@@ -31,16 +34,31 @@ __all__ = [
 
 
 # ---- NaN-ignoring sums ---------------------------------------------------------------------------
+@defop("nansum", saves_inputs=False, formula="{g0} = {gy} * [{x0} is not NaN]")
+def _nansum(F, g, xs, out, p, needs):
+    in_shape, axes, keepdim, keep = p
+    # torch multiplies by the mask (an inf upstream gradient gives NaN at NaN inputs, as there)
+    return (_expand_back(F, g, in_shape, axes, keepdim) * keep,)
+
+
 def nansum(input: Tensor, dim=None, keepdim: bool = False, *, dtype=None) -> Tensor:
-    """The sum treating NaN as zero (NaN elements get a zero gradient)."""
-    from .compare import isnan
-    from .elementwise import where
+    """The sum treating NaN as zero; the gradient is ``dl/dy`` at the other elements, 0 at NaN."""
     from .reduce import sum as _sum
 
     input = as_tensor(input, "nansum")
-    if input._data.dtype.kind == "f":
-        input = where(isnan(input), 0.0, input)
-    return _sum(input, dim, keepdim, dtype=dtype)
+    x = input._data
+    if x.dtype.kind != "f":
+        return _sum(input, dim, keepdim, dtype=dtype)
+    axes = reduce_axes(dim, x.ndim, "nansum")
+    keep = ~np.isnan(x)
+    clean = np.where(keep, x, 0)
+    out_dtype = x.dtype if dtype is None else _dtype.to_numpy_dtype(dtype)
+    out = np.asarray(np.sum(clean, axis=axes, keepdims=keepdim, dtype=out_dtype))
+    if out_dtype != x.dtype:
+        from .creation import to
+
+        input = to(input, out_dtype)
+    return make_result(out, _nansum, (input,), (x.shape, axes, keepdim, keep.astype(out_dtype)))
 
 
 def nanmean(input: Tensor, dim=None, keepdim: bool = False, *, dtype=None) -> Tensor:
@@ -79,9 +97,7 @@ def aminmax(input: Tensor, *, dim: int | None = None, keepdim: bool = False):
         return return_types.aminmax(lo, hi)
     axis = normalize_dim(dim, x.ndim, "aminmax")
     if x.ndim and x.shape[axis] == 0:
-        raise RuntimeError(
-            "aminmax(): cannot compute aminmax over an empty dimension as the operation has no identity."
-        )
+        raise IndexError(f"aminmax: Expected reduction dim {axis} to have non-zero size.")
     if x.ndim == 0:
         return return_types.aminmax(amin(input), amax(input))
     return return_types.aminmax(amin(input, axis, keepdim), amax(input, axis, keepdim))
@@ -141,8 +157,7 @@ def _logcumsumexp(F, g, xs, out, p, needs):
     lane[axis] = lane[axis + 1] = n
     upper = np.triu(np.ones((n, n), dtype=bool)).reshape(lane)  # [k, j]: j >= k
     gap = F.expand_dims(x, axis + 1) - F.expand_dims(out, axis)  # x_k - y_j, <= 0 where j >= k
-    gap = F.where(upper, gap, -np.inf)
-    gap = F.where(F.isnan(gap), -np.inf, gap)  # -inf - (-inf): a term that is zero
+    gap = F.where(upper, gap, -np.inf)  # (torch too gives NaN where x_k = y_j = -inf)
     return (F.sum(F.expand_dims(g, axis) * F.exp(gap), axis + 1),)
 
 
@@ -152,7 +167,7 @@ def logcumsumexp(input: Tensor, dim: int) -> Tensor:
     x = input._data
     if x.dtype.kind != "f":
         raise NotImplementedError(
-            f"\"logcumsumexp_out_cpu\" not implemented for '{input.dtype}'; convert first, e.g. x.float()"
+            f"\"logcumsumexp_out_cpu\" not implemented for '{type_name(x)}'; convert first, e.g. x.float()"
         )
     axis = normalize_dim(dim, x.ndim, "logcumsumexp")
     out = x.copy() if x.ndim == 0 else np.logaddexp.accumulate(x, axis=axis)

@@ -23,6 +23,7 @@ import numpy as np
 from ..autograd.graph import defop
 from ..autograd.math import register, tensor_math
 from ._common import Tensor, as_tensor, make_result, normalize_dim, shape_str, wrap
+from ._linalg_common import type_name
 from .gather import _check_bounds, _check_gather_shapes, _grid, _index_array
 
 __all__ = ["scatter_reduce", "index_reduce", "take", "put", "masked_scatter"]
@@ -159,11 +160,12 @@ def scatter_reduce(
     from .shape import reshape
 
     input, src = as_tensor(input, "scatter_reduce"), as_tensor(src, "scatter_reduce")
+    reduce = {"max": "amax", "min": "amin"}.get(reduce, reduce)  # torch accepts these too
     if reduce not in _REDUCES:
         raise RuntimeError(f"reduce argument must be either sum, prod, mean, amax or amin, got {reduce}")
     x = input._data
     d = normalize_dim(dim, x.ndim, "scatter_reduce")
-    a = _index_array("scatter_reduce", index, allow_int32=False)
+    a = _index_array("scatter_reduce", index).astype(np.int64, copy=False)
     if src._data.dtype != x.dtype:
         raise RuntimeError(
             f"scatter_reduce(): Expected self.dtype to be equal to src.dtype (got {input.dtype} and "
@@ -231,7 +233,7 @@ def _flat_index(who: str, index, numel: int) -> np.ndarray:
     """``index`` (int64) into a flattened tensor of ``numel`` elements, negatives wrapped."""
     a = as_tensor(index, who)._data
     if a.dtype != np.int64:
-        raise RuntimeError(f"{who}(): Expected a long tensor for index, but got {as_tensor(index).dtype}")
+        raise RuntimeError(f"{who}(): Expected a long tensor for index, but got {type_name(a)}")
     if a.size and (a.min() < -numel or a.max() >= numel):
         bad = a.max() if a.max() >= numel else a.min()
         raise IndexError(f"out of range: tried to access index {bad} on a tensor of {numel} elements.")

@@ -81,9 +81,9 @@ def _quantile(who: str, input: Tensor, q, dim, keepdim: bool, interpolation: str
     if x.size == 0:
         raise RuntimeError(f"{who}() input tensor must be non-empty")
     if interpolation not in _MODES:
-        raise ValueError(
-            f"{who}() interpolation must be one of linear, lower, higher, midpoint or nearest. "
-            f"Found {interpolation}"
+        raise RuntimeError(
+            f"{who}() interpolation must be one of linear, lower, higher, midpoint or nearest, "
+            f"but got {interpolation}"
         )
     if isinstance(q, Tensor):
         qa = q._data
