@@ -150,6 +150,10 @@ EDGE_PROGRAMS = {
         m.masked_scatter(_t(m, [1.0, 2.0]), _t(m, [False, False], "bool"), _t(m, [])),
         m.masked_scatter(_t(m, [1, 2], "int64"), _t(m, [True, True], "bool"), _t(m, [[7, 8, 9]], "int64")),
     ),
+    "index_fill negative index, dist mixed dtypes": lambda m: (
+        m.index_fill(_t(m, [1.0, 2.0, 3.0]), 0, _t(m, [-1], "int64"), 5.0),
+        m.dist(_t(m, [1.0, 2.0], "float32"), _t(m, [1, 3], "int64")),
+    ),
     "index_put accumulate bool mask and broadcast": lambda m: (
         m.index_put(
             _t(m, [[1.0, 2.0], [3.0, 4.0]]), (_t(m, [True, False], "bool"),), _t(m, 10.0), accumulate=True
@@ -319,6 +323,26 @@ ERRORS = {
     "scatter_reduce dtype mismatch": (
         lambda m: m.scatter_reduce(_t(m, [1.0]), 0, _t(m, [0], "int64"), _t(m, [1.0], "float32"), "sum"),
         "Expected self.dtype to be equal to src.dtype",
+    ),
+    "index_add negative index": (
+        lambda m: m.index_add(_t(m, [1.0, 2.0]), 0, _t(m, [-1], "int64"), _t(m, [3.0])),
+        "index out of range in self",
+    ),
+    "index_copy_ negative index": (
+        lambda m: _t(m, [1.0, 2.0]).index_copy_(0, _t(m, [-1], "int64"), _t(m, [3.0])),
+        "index -1 is out of bounds for dimension 0 with size 2",
+    ),
+    "index_fill_ out of range": (
+        lambda m: _t(m, [1.0, 2.0]).index_fill_(0, _t(m, [2], "int64"), 3.0),
+        "index 2 is out of bounds for dimension 0 with size 2",
+    ),
+    "dist int": (
+        lambda m: m.dist(_t(m, [1], "int64"), _t(m, [2], "int64")),
+        "input dtype should be either floating",
+    ),
+    "cov zero weights": (
+        lambda m: m.cov(_t(m, [[1.0, 2.0]]), fweights=_t(m, [0, 0], "int64")),
+        "weights sum to zero",
     ),
     "take int32 index": (lambda m: m.take(_t(m, [1.0]), _t(m, [0], "int32")), "Expected a long tensor"),
     "index_reduce sum": (

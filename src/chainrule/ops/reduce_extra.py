@@ -222,6 +222,8 @@ def cov(
     if weights is not None:
         weights = weights.to(input.dtype)
         w_sum = _sum(weights)
+        if float(w_sum._data) == 0:
+            raise RuntimeError("cov(): weights sum to zero, can't be normalized")
         avg = div(_sum(mul(input, weights), 1), w_sum)
     else:
         w_sum = wrap(np.asarray(float(n), input._data.dtype))
@@ -264,13 +266,13 @@ def dist(input: Tensor, other: Tensor, p: float = 2) -> Tensor:
     from .elementwise import sub
     from .reduce_norm import vector_norm
 
-    input, other = as_tensor(input, "dist"), as_tensor(other, "dist")
-    for t in (input, other):
-        if t._data.dtype.kind != "f":
-            raise RuntimeError(
-                f"dist: expected floating point tensors, got {t.dtype}; convert first, e.g. x.float()"
-            )
-    return vector_norm(sub(input, other), p)
+    difference = sub(as_tensor(input, "dist"), as_tensor(other, "dist"))  # promoted as torch
+    if difference._data.dtype.kind not in "fc":
+        raise RuntimeError(
+            f"dist: norm(): input dtype should be either floating point or complex. Got "
+            f"{type_name(difference._data)} instead."
+        )
+    return vector_norm(difference, p)
 
 
 def renorm(input: Tensor, p: float, dim: int, maxnorm: float) -> Tensor:

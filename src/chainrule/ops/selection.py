@@ -179,6 +179,7 @@ def nanquantile(
 # ---- mode ----------------------------------------------------------------------------------------
 def _lane_mode(lane: np.ndarray) -> int:
     """The index of the mode of one lane: the smallest most frequent value, its last position."""
+    # each NaN counts as a value of its own (torch's choice with NaN depends on the input's order)
     values, inverse, counts = np.unique(lane, return_inverse=True, return_counts=True, equal_nan=False)
     best = int(np.argmax(counts))  # the first (smallest) of the most frequent
     return int(np.flatnonzero(inverse.reshape(-1) == best)[-1])
