@@ -236,7 +236,9 @@ def _flat_index(who: str, index, numel: int) -> np.ndarray:
         raise RuntimeError(f"{who}(): Expected a long tensor for index, but got {type_name(a)}")
     if a.size and (a.min() < -numel or a.max() >= numel):
         bad = a.max() if a.max() >= numel else a.min()
-        raise IndexError(f"out of range: tried to access index {bad} on a tensor of {numel} elements.")
+        raise IndexError(
+            f"{who}(): out of range: tried to access index {bad} on a tensor of {numel} elements."
+        )
     return np.where(a < 0, a + numel, a)
 
 
