@@ -13,6 +13,7 @@ from . import creation as _creation
 from .allocation import *  # noqa: F403
 from .activation_piecewise import *  # noqa: F403
 from .compare import *  # noqa: F403
+from .counting import *  # noqa: F403
 from .creation import *  # noqa: F403
 from .creation import to  # noqa: F401
 from .diagonals import *  # noqa: F403
@@ -22,6 +23,7 @@ from .gather import *  # noqa: F403
 from .index import *  # noqa: F403
 from .inplace import *  # noqa: F403
 from .interop import *  # noqa: F403
+from .inplace_index import *  # noqa: F403
 from .join import *  # noqa: F403
 from .linalg import *  # noqa: F403
 from .linalg_cholesky import *  # noqa: F403
@@ -36,10 +38,13 @@ from .queries import *  # noqa: F403
 from .ranges import *  # noqa: F403
 from .reduce import *  # noqa: F403
 from .reduce_cumulative import *  # noqa: F403
+from .reduce_extra import *  # noqa: F403
 from .reduce_minmax import *  # noqa: F403
 from .reduce_norm import *  # noqa: F403
 from .sampling import *  # noqa: F403
 from .resample import *  # noqa: F403
+from .scatter_reduce import *  # noqa: F403
+from .selection import *  # noqa: F403
 from .shape import *  # noqa: F403
 from .softmax import *  # noqa: F403
 from .sorting import *  # noqa: F403

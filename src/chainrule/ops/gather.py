@@ -417,10 +417,17 @@ def _index_along(who: str, x: np.ndarray, dim: int, index, source=None) -> tuple
     d = normalize_dim(dim, x.ndim, who)
     a = _index_array(who, index).reshape(-1)
     size = x.shape[d] if x.ndim else 1
-    if a.size and (a.min() < -size or a.max() >= size):
+    lowest = -size if who == "index_fill" else 0  # torch wraps negative indices for index_fill only
+    if a.size and (a.min() < lowest or a.max() >= size):
+        bad = int(a.max() if a.max() >= size else a.min())
+        if who == "index_add":
+            raise IndexError(
+                f"index_add(): index out of range in self (index {bad}; indices must lie in "
+                f"[0, {size}) for dim {d} of a tensor of shape {shape_str(x.shape)})"
+            )
         raise IndexError(
-            f"{who}(): index out of range: indices must lie in [{-size}, {size}) for "
-            f"dim {d} of a tensor of shape {shape_str(x.shape)}"
+            f"{who}_(): index {bad} is out of bounds for dimension {d} with size {size} "
+            f"(tensor of shape {shape_str(x.shape)})"
         )
     if source is not None and x.ndim:
         want = x.shape[:d] + (a.size,) + x.shape[d + 1 :]

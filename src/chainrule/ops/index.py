@@ -161,18 +161,55 @@ def _index_put(F, g, xs, out, p, needs):
     return (g * keep if needs[0] else None), (F.getitem(g, index) if needs[1] else None)
 
 
-def index_put(input: Tensor, index, values: Tensor) -> Tensor:
-    """A copy of ``input`` with ``values`` written at ``index`` (out-of-place ``x[index] = v``)."""
+def index_put(input: Tensor, indices, values: Tensor, accumulate: bool = False) -> Tensor:
+    """A copy of ``input`` with ``values`` (broadcast) written at ``indices``, the out-of-place
+    ``x[indices] = values``; with ``accumulate``, added there instead (repeated indices add up).
+
+    ``indices`` is a tuple of index tensors (integer or bool), one per leading dim, as in torch,
+    or any index that ``x[...]`` accepts.
+    """
     x = input._data
+    index = _convert_index(tuple(indices) if type(indices) is list else indices, x.shape)
+    values = values if isinstance(values, Tensor) else _lift_tensor(values, x.dtype)
     v = values._data
+    if accumulate and v.dtype != x.dtype:
+        raise RuntimeError(
+            f"Index put requires the source and destination dtypes match, got {x.dtype} for the "
+            f"destination and {v.dtype} for the source."
+        )
     out = copy_for(x, v, index)
     try:
-        out[index] = v
+        if accumulate:
+            np.add.at(out, index, np.broadcast_to(v, out[index].shape))
+        else:
+            out[index] = v
+    except IndexError as e:
+        message = str(e).replace("for axis", "for dimension")
+        raise IndexError(f"index_put: {message} (tensor of shape {shape_str(x.shape)})") from None
     except ValueError as e:
         raise RuntimeError(
             f"index_put: can't assign values of shape {shape_str(v.shape)} to the indexed part "
             f"of a tensor of shape {shape_str(x.shape)}: {e}"
         ) from None
+    if accumulate:
+        return make_result(out, _index_put_accumulate, (input, values), (index,))
     keep = full_for(x.shape, bool, True, index)
     keep[index] = False
     return make_result(out, _index_put, (input, values), (index, keep))
+
+
+@defop(
+    "index_put_accumulate",
+    saves_inputs=False,
+    formula=("{g0} = {gy}", "{g1} = ({gy})[index]  (summed over broadcast and repeats)"),
+)
+def _index_put_accumulate(F, g, xs, out, p, needs):
+    (index,) = p
+    return g, (F.getitem(g, index) if needs[1] else None)
+
+
+def _lift_tensor(value, dtype) -> Tensor:
+    """A number or array as a constant tensor of ``dtype``."""
+    from .._tensor import wrap
+
+    return wrap(np.asarray(value, dtype=dtype))

@@ -29,6 +29,12 @@ class return_types:  # noqa: N801  (torch.return_types)
     topk = namedtuple("topk", ["values", "indices"])
     kthvalue = namedtuple("kthvalue", ["values", "indices"])
     median = namedtuple("median", ["values", "indices"])
+    nanmedian = namedtuple("nanmedian", ["values", "indices"])
+    mode = namedtuple("mode", ["values", "indices"])
+    cummax = namedtuple("cummax", ["values", "indices"])
+    cummin = namedtuple("cummin", ["values", "indices"])
+    aminmax = namedtuple("aminmax", ["min", "max"])
+    histogram = namedtuple("histogram", ["hist", "bin_edges"])
 
 
 # ---- derivatives --------------------------------------------------------------------------------
