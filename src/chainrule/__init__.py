@@ -38,6 +38,7 @@ from . import nn
 from . import optim
 from .ops import *  # noqa: F403
 import chainrule.linalg as linalg  # not `from . import`: the star import bound ops.linalg here
+import chainrule.special as special  # torch.special (not `from . import`: the star import bound ops.special)
 from . import func, viz
 
 half, float, double = float16, float32, float64  # noqa: A001

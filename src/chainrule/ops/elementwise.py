@@ -529,6 +529,8 @@ def div(input, other, *, rounding_mode: str | None = None) -> Tensor:
             return make_unary_result(x / k, _div_scalar, input, (k,))
     a, b = operands(input, other)
     integral = a._data.dtype.kind in "iub"
+    if integral and rounding_mode == "trunc":
+        _check_integer_divisor(b._data)
     if integral:
         a, b = to(a, _dtype.get_default_dtype()), to(b, _dtype.get_default_dtype())
     try:
@@ -549,21 +551,30 @@ multiply = mul
 subtract = sub
 
 
+def _check_integer_divisor(b: np.ndarray) -> None:
+    """torch raises for an integer division by zero (NumPy would warn and give 0)."""
+    if b.dtype.kind in "iub" and any_true(b == 0):
+        raise RuntimeError("ZeroDivisionError")
+
+
 def floor_divide(input, other) -> Tensor:
     """Division rounded toward negative infinity (``//``)."""
     a, b = operands(input, other)
+    _check_integer_divisor(b._data)
     return make_result(np.floor_divide(a._data, b._data), floor_divide_op, (a, b))
 
 
 def remainder(input, other) -> Tensor:
     """Python-style modulus (the sign of the divisor), as ``%``."""
     a, b = operands(input, other)
+    _check_integer_divisor(b._data)
     return make_result(np.remainder(a._data, b._data), _remainder, (a, b))
 
 
 def fmod(input, other) -> Tensor:
     """C-style remainder (the sign of the dividend)."""
     a, b = operands(input, other)
+    _check_integer_divisor(b._data)
     return make_result(np.fmod(a._data, b._data), _fmod, (a, b))
 
 
