@@ -238,7 +238,8 @@ def addcdiv(input: Tensor, tensor1: Tensor, tensor2: Tensor, *, value=1) -> Tens
 
 def ldexp(input: Tensor, other: Tensor) -> Tensor:
     """``input * 2**other`` (a float result)."""
-    return mul(input, exp2(as_tensor(other, "ldexp")))
+    a, b = _pair("ldexp", input, other, to_float=True)  # the exponent in the result's dtype
+    return mul(a, exp2(b))
 
 
 def rsub(input: Tensor, other, *, alpha=1) -> Tensor:
