@@ -553,7 +553,7 @@ subtract = sub
 
 def _check_integer_divisor(b: np.ndarray) -> None:
     """torch raises for an integer division by zero (NumPy would warn and give 0)."""
-    if b.dtype.kind in "iub" and any_true(b == 0):
+    if b.dtype.kind in "iu" and any_true(b == 0):  # (bools: NumPy's int8 result, as before)
         raise RuntimeError("ZeroDivisionError")
 
 

@@ -15,8 +15,7 @@ from .. import _dtype
 from ..autograd.graph import defop
 from ..autograd.math import register
 from ._common import Tensor, as_tensor, make_result, wrap
-from .elementwise import _unary, clamp, log, mul, sign, sub, trunc
-from .elementwise import div as _div
+from .elementwise import _unary, mul, sign, sub, trunc
 
 __all__ = [
     "asinh",
@@ -183,9 +182,24 @@ def nan_to_num(input: Tensor, nan: float = 0.0, posinf: float | None = None, neg
     return make_result(out, _nan_to_num, (input,))
 
 
+@defop("logit", formula="{g0} = {gy} / ({x0} (1 - {x0})); NaN outside [0, 1], or 0 outside [eps, 1 - eps]")
+def _logit(F, g, xs, out, p, needs):
+    x = xs[0]
+    eps = p[0]
+    if eps is None:
+        outside, fill = (x < 0) | (x > 1), math.nan  # torch: NaN outside the domain
+    else:
+        outside, fill = (x < eps) | (x > 1 - eps), 0.0  # clamped there: a zero gradient
+    return (F.where(outside, fill, g / (x * (1 - x))),)
+
+
+_logit.same_shape = True
+
+
 def logit(input: Tensor, eps: float | None = None) -> Tensor:
     """``log(p / (1 - p))``; with ``eps``, ``p`` is first clamped to [eps, 1 - eps] (and the
     gradient is zero outside that range, as torch's)."""
     input = _as_float(input, "logit")
-    z = input if eps is None else clamp(input, eps, 1.0 - eps)
-    return log(_div(z, sub(1.0, z)))
+    x = input._data
+    z = x if eps is None else np.clip(x, eps, 1.0 - eps)
+    return make_result(np.log(z / (1 - z)), _logit, (input,), (eps,))
