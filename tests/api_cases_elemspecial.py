@@ -116,6 +116,7 @@ add(
     *both("bitwise_left_shift", "bitwise_right_shift"),
 )
 add(binary(FLOAT, FLOAT, (M34, (4,)), False), *both("heaviside", "nextafter"))
+add(binary(), *both("nextafter"))
 add(custom(lambda f, m, x, y: f(x * (x > 0), y), (M34, (4,)), grad=False), *both("heaviside"))
 add(custom(lambda f, m, x, y: f(x, y.int()), (M34, M34), grad=False, raises=True), *both("heaviside"))
 add(custom(lambda f, m, a, x: f(a, x), (M34, (4,)), (SHAPE_PARAM, POS)), *both("igamma", "igammac"))
@@ -162,6 +163,7 @@ add(
 )
 add(custom(lambda f, m, x, e: f(x * 1, e), (M34, (4,)), (FLOAT, SHIFT)), *both("ldexp_"))
 add(custom(lambda f, m, x, y: f(x * 1, y), (M34, (4,)), grad=False), *both("heaviside_", "nextafter_"))
+add(inplace(shapes=(M34, (4,))), *both("nextafter_"))
 add(custom(lambda f, m, a, x: f(a * 1, x), (M34, (4,)), (SHAPE_PARAM, POS), grad=False), *both("igamma_", "igammac_"))
 add(custom(lambda f, m, x, y: f(x * 1, y), (M34, M34), (INT, INT), grad=False), *both("gcd_", "lcm_"))
 add(

@@ -319,15 +319,16 @@ def bitwise_right_shift(input, other) -> Tensor:
     return _shift("bitwise_right_shift", input, other, left=False)
 
 
-# ---- not differentiable in torch: heaviside, nextafter ----------------------------------------
+# ---- heaviside (no derivative in torch) and nextafter ----------------------------------------
 @defop("heaviside", saves_inputs=False, formula=("{g0}: not implemented", "{g1}: not implemented"))
 def _heaviside(F, g, xs, out, p, needs):
-    raise NotImplementedError("the derivative for 'heaviside' is not implemented.")
+    raise RuntimeError("derivative for aten::heaviside is not implemented")  # torch's words and type
 
 
-@defop("nextafter", saves_inputs=False, formula=("{g0}: not implemented", "{g1}: not implemented"))
+@defop("nextafter", formula=("{g0} = {gy} * [{x0} != {x1}]", "{g1} = 0"))
 def _nextafter(F, g, xs, out, p, needs):
-    raise NotImplementedError("the derivative for 'nextafter' is not implemented.")
+    a, b = xs  # torch's rule: the step is ignored, except where there is none
+    return F.where(a == b, 0.0, g), g * 0
 
 
 def heaviside(input: Tensor, values: Tensor) -> Tensor:
@@ -339,7 +340,9 @@ def heaviside(input: Tensor, values: Tensor) -> Tensor:
             f"{values.dtype}); convert one of them"
         )
     a, b = _pair("heaviside", input, values)
-    return make_result(np.heaviside(a._data, b._data).astype(a._data.dtype, copy=False), _heaviside, (a, b))
+    x = a._data
+    out = np.where(x == 0, b._data, x > 0).astype(x.dtype, copy=False)  # torch: 0 at NaN
+    return make_result(out, _heaviside, (a, b))
 
 
 def nextafter(input: Tensor, other: Tensor) -> Tensor:

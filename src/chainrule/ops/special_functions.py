@@ -102,7 +102,12 @@ def _polygamma(F, g, xs, out, p, needs):
 
 
 _polygamma.same_shape = True
-lgamma = _unary(_lgamma, _sp.gammaln, "lgamma")
+def _gammaln(x):
+    out = _sp.gammaln(x)
+    return np.where(x == -np.inf, np.inf, out)  # torch (and the limit of |Gamma|): +inf at -inf
+
+
+lgamma = _unary(_lgamma, _gammaln, "lgamma")
 digamma = _unary(_digamma, _sp.psi, "digamma")
 
 
@@ -127,7 +132,7 @@ def mvlgamma(input: Tensor, p: int) -> Tensor:
 
 register("digamma", lambda x: _ufunc(_sp.psi, x), digamma)
 register("polygamma", _polygamma_array, polygamma)
-register("lgamma", lambda x: _ufunc(_sp.gammaln, x), lgamma)
+register("lgamma", lambda x: _ufunc(_gammaln, x), lgamma)
 
 
 @defop(

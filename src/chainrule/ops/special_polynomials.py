@@ -43,7 +43,12 @@ modified_bessel_k1 = _bessel("modified_bessel_k1", _sp.k1)
 scaled_modified_bessel_k0 = _bessel("scaled_modified_bessel_k0", _sp.k0e)
 scaled_modified_bessel_k1 = _bessel("scaled_modified_bessel_k1", _sp.k1e)
 spherical_bessel_j0 = _bessel("spherical_bessel_j0", lambda x: _sp.spherical_jn(0, x))
-airy_ai = _bessel("airy_ai", lambda x: _sp.airy(x)[0])
+def _airy_ai(x):
+    out = _sp.airy(x)[0]
+    return np.where((x > 100) & (x < np.inf), 0.0, out)  # Cephes: NaN once Ai underflows; torch: 0
+
+
+airy_ai = _bessel("airy_ai", _airy_ai)
 
 
 # ---- orthogonal polynomials: (p0, p1, step) with p_{k+1} = step(k, x, p_k, p_{k-1}) -----------
