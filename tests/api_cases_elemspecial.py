@@ -17,7 +17,6 @@ from api_cases import (
     SMALL_INT,
     UNIT,
     Arg,
-
     add,
     binary,
     both,
@@ -49,7 +48,10 @@ add(unary(UNIT), *both("atanh", "arctanh", "erfinv"))
 add(unary(PROB), *both("logit"))
 add(unary(POS), *both("lgamma", "digamma"))
 add(unary(FLOAT, M34, False), *both("signbit", "isneginf", "isposinf", "isreal"))
-add(custom(lambda f, m, x: (f(_nan_inf(m)), f(x)), grad=False), *both("signbit", "isneginf", "isposinf", "isreal"))
+add(
+    custom(lambda f, m, x: (f(_nan_inf(m)), f(x)), grad=False),
+    *both("signbit", "isneginf", "isposinf", "isreal"),
+)
 add(custom(lambda f, m, x: (f(x, 0.2), f(x, eps=0.3), f(x * 3))), *both("logit"))
 add(custom(lambda f, m, x: (f(x, 1), f(x, p=3)), args=(MV,)), *both("mvlgamma"))
 add(custom(lambda f, m, x: (f(1, x), f(0, x), f(3, x)), args=(POS,)), "chainrule.polygamma")
@@ -70,10 +72,16 @@ add(custom(lambda f, m, x: f(x).mantissa + f(x).exponent, args=(NONZERO,)), *bot
 
 # integer inputs compute in the default float dtype; empty, 0-d and non-contiguous inputs
 _INT_TO_FLOAT = ("exp2", "sinc", "deg2rad", "rad2deg", "asinh", "lgamma", "digamma", "i0", "erfinv", "logit")
-add(dataclasses.replace(unary(INT, M34, False), rtol=1e-6), *both(*_INT_TO_FLOAT, "nan_to_num", "sgn", "fix", "positive", "signbit"))
+add(
+    dataclasses.replace(unary(INT, M34, False), rtol=1e-6),
+    *both(*_INT_TO_FLOAT, "nan_to_num", "sgn", "fix", "positive", "signbit"),
+)
 add(unary(FLOAT, (0, 3)), *both(*_INT_TO_FLOAT[:-2], "frac", "nan_to_num", "exp2"))
 add(unary(POS, ()), *both("lgamma", "digamma", "exp2", "sinc", "i0"))
-add(custom(lambda f, m, x: (f(x.t()), f(x[:, ::2])), args=(POS,)), *both("lgamma", "digamma", "exp2", "sinc", "i0"))
+add(
+    custom(lambda f, m, x: (f(x.t()), f(x[:, ::2])), args=(POS,)),
+    *both("lgamma", "digamma", "exp2", "sinc", "i0"),
+)
 add(custom(lambda f, m, x: f(x), args=(INT,), grad=False, raises=True), *both("frac"))
 add(custom(lambda f, m, x: f(x > 0), grad=False, raises=True), *both("positive"))
 add(custom(lambda f, m, x: f(-1, x), grad=False, raises=True), "chainrule.polygamma")
@@ -90,13 +98,19 @@ add(
     custom(lambda f, m, x, y: (f(_nan_inf(m), _nan_inf(m).flip(0)), f(x, y)), (M34, M34), grad=False),
     *both("fmax", "fmin", "logaddexp", "hypot", "copysign", "nextafter"),
 )
-add(custom(lambda f, m, x, y: f(x, y), (M34, M34), (INT, INT), grad=False, raises=True), *both("logaddexp", "hypot"))
+add(
+    custom(lambda f, m, x, y: f(x, y), (M34, M34), (INT, INT), grad=False, raises=True),
+    *both("logaddexp", "hypot"),
+)
 add(custom(lambda f, m, x: f(x, 1.5), grad=False, raises=True), *both("fmax", "fmin", "hypot", "logaddexp"))
 add(
     custom(lambda f, m, x, y, w: (f(x, y, 0.3), f(x, y, w), f(x, y, 0.7)), (M34, (4,), (3, 1))),
     *both("lerp"),
 )
-add(custom(lambda f, m, x, y: f(x.float(), y.double(), 0.5), (M34, M34), grad=False, raises=True), *both("lerp"))
+add(
+    custom(lambda f, m, x, y: f(x.float(), y.double(), 0.5), (M34, M34), grad=False, raises=True),
+    *both("lerp"),
+)
 add(
     custom(
         lambda f, m, x, y, z: (f(x, y, z), f(x, y, z, value=-0.5), f(x, y, z, value=2)),
@@ -107,7 +121,10 @@ add(
 )
 add(custom(lambda f, m, x, y: f(x, x, y), (M34, M34), (INT, INT), grad=False), *both("addcmul"))
 add(custom(lambda f, m, x, y: f(x, x, y), (M34, M34), (INT, INT), grad=False, raises=True), *both("addcdiv"))
-add(custom(lambda f, m, x, e: (f(x, e), f(x.float(), e), f(e, e)), (M34, (4,)), (FLOAT, SHIFT)), *both("ldexp"))
+add(
+    custom(lambda f, m, x, e: (f(x, e), f(x.float(), e), f(e, e)), (M34, (4,)), (FLOAT, SHIFT)),
+    *both("ldexp"),
+)
 add(binary(INT, INT, (M34, M34), False), *both("gcd", "lcm"))
 add(custom(lambda f, m, x, y: f(x, y), (M34, M34), grad=False, raises=True), *both("gcd", "lcm"))
 add(binary(INT, SHIFT, (M34, M34), False, scalar=2), *both("bitwise_left_shift", "bitwise_right_shift"))
@@ -130,7 +147,9 @@ add(
 # ---- in place: unary ----------------------------------------------------------------------------
 add(
     inplace(FLOAT),
-    *both("atan_", "arctan_", "cosh_", "sinh_", "expm1_", "sign_", "trunc_", "fix_", "absolute_", "negative_"),
+    *both(
+        "atan_", "arctan_", "cosh_", "sinh_", "expm1_", "sign_", "trunc_", "fix_", "absolute_", "negative_"
+    ),
     *both("exp2_", "sinc_", "deg2rad_", "rad2deg_", "frac_", "sgn_", "nan_to_num_"),
     *both("erf_", "erfc_", "i0_"),
 )
@@ -149,10 +168,15 @@ add(inplace(FLOAT, 0.3), *both("clamp_min_"))
 add(inplace(FLOAT, -0.3), *both("clamp_max_"))
 add(custom(lambda f, m, x: f(x.double() * 1, 1.5), args=(POS,)), *both("float_power_"))
 add(custom(lambda f, m, x: f(x.float(), 2.0), grad=False, raises=True), *both("float_power_"))
-add(custom(lambda f, m, x: f(m.tensor([1, 2])), grad=False, raises=True), *both("frac_", "exp2_", "lgamma_", "sinc_"))
+add(
+    custom(lambda f, m, x: f(m.tensor([1, 2])), grad=False, raises=True),
+    *both("frac_", "exp2_", "lgamma_", "sinc_"),
+)
 
 # ---- in place: binary and ternary ---------------------------------------------------------------
-add(inplace(shapes=(M34, (4,)), args=(FLOAT, NONZERO)), *both("atan2_", "arctan2_", "divide_", "true_divide_"))
+add(
+    inplace(shapes=(M34, (4,)), args=(FLOAT, NONZERO)), *both("atan2_", "arctan2_", "divide_", "true_divide_")
+)
 add(inplace(shapes=(M34, (4,))), *both("multiply_", "subtract_", "fmod_", "hypot_", "copysign_"))
 add(inplace(shapes=(M34, (4,)), args=(FLOAT, POS)), *both("xlogy_"))
 add(custom(lambda f, m, x, y: f(x * 1, y), (M34, (4,)), (FLOAT, NONZERO), grad=False), *both("floor_divide_"))
@@ -164,7 +188,10 @@ add(
 add(custom(lambda f, m, x, e: f(x * 1, e), (M34, (4,)), (FLOAT, SHIFT)), *both("ldexp_"))
 add(custom(lambda f, m, x, y: f(x * 1, y), (M34, (4,)), grad=False), *both("heaviside_", "nextafter_"))
 add(inplace(shapes=(M34, (4,))), *both("nextafter_"))
-add(custom(lambda f, m, a, x: f(a * 1, x), (M34, (4,)), (SHAPE_PARAM, POS), grad=False), *both("igamma_", "igammac_"))
+add(
+    custom(lambda f, m, a, x: f(a * 1, x), (M34, (4,)), (SHAPE_PARAM, POS), grad=False),
+    *both("igamma_", "igammac_"),
+)
 add(custom(lambda f, m, x, y: f(x * 1, y), (M34, M34), (INT, INT), grad=False), *both("gcd_", "lcm_"))
 add(
     custom(lambda f, m, x, y: f(x * 1, y), (M34, M34), (INT, SHIFT), grad=False),
@@ -180,7 +207,10 @@ add(custom(lambda f, m, x: f(x.clone()), args=(BOOL,), grad=False), *both("bitwi
 
 # comparisons and logical ops in place: the result cast to the tensor's dtype (a zero gradient)
 _COMPARE = ("eq_", "ne_", "lt_", "le_", "gt_", "ge_", "greater_", "greater_equal_", "less_", "less_equal_")
-add(custom(lambda f, m, x, y: (f(x * 1, y), f(x * 1, 0.3)), (M34, (4,)), (FLOAT, CONST)), *both(*_COMPARE, "not_equal_"))
+add(
+    custom(lambda f, m, x, y: (f(x * 1, y), f(x * 1, 0.3)), (M34, (4,)), (FLOAT, CONST)),
+    *both(*_COMPARE, "not_equal_"),
+)
 add(custom(lambda f, m, x, y: f(x * 1, y), (M34, (4,)), (INT, INT), grad=False), *both(*_COMPARE))
 add(
     custom(lambda f, m, x, y: f(x * 1, y), (M34, (4,)), (FLOAT, BOOL), grad=False),
@@ -203,7 +233,11 @@ add(
     "Tensor.__ior__",
     "Tensor.__ixor__",
 )
-add(custom(lambda f, m, x, y: f(x * 1, y), (M34, M34), (BOOL, BOOL), grad=False), "Tensor.__iand__", "Tensor.__ior__")
+add(
+    custom(lambda f, m, x, y: f(x * 1, y), (M34, M34), (BOOL, BOOL), grad=False),
+    "Tensor.__iand__",
+    "Tensor.__ior__",
+)
 add(custom(lambda f, m, x, y: f(x * 1, y), (M34, (4,)), (FLOAT, NONZERO), grad=False), "Tensor.__ifloordiv__")
 add(inplace(shapes=(M34, (4,)), args=(FLOAT, NONZERO)), "Tensor.__imod__")
 # integer division by zero: torch's RuntimeError (NumPy would warn and give 0)
@@ -215,7 +249,11 @@ add(
     "Tensor.__imod__",
     *both("floor_divide", "remainder", "fmod"),
 )
-add(custom(lambda f, m, x: f(x, 0), args=(INT,), grad=False, raises=True), "Tensor.__floordiv__", "Tensor.__mod__")
+add(
+    custom(lambda f, m, x: f(x, 0), args=(INT,), grad=False, raises=True),
+    "Tensor.__floordiv__",
+    "Tensor.__mod__",
+)
 add(
     custom(lambda f, m, x: f(x, x * 0, rounding_mode="trunc"), args=(INT,), grad=False, raises=True),
     *both("div"),
@@ -289,8 +327,14 @@ add(custom(lambda f, m, x: (f(x), f(x, decimals=1))), _S + "round")
 add(binary(FLOAT, POS, scalar=1.5), _S + "xlogy")
 add(binary(FLOAT, Arg(-0.5, 2.0), scalar=1.5), _S + "xlog1py")
 add(custom(lambda f, m, y: (f(2.0, y), f(y * 0, y - 3)), args=(POS,)), _S + "xlog1py")
-add(custom(lambda f, m, x, q: (f(x, q), f(x, 2.0), f(3.0, q)), (M34, (4,)), (Arg(1.5, 4), POS), grad=False), _S + "zeta")
-add(custom(lambda f, m, x, q: f(x, q).sum().backward(), (M34, M34), (Arg(1.5, 4), POS), raises=True), _S + "zeta")
+add(
+    custom(lambda f, m, x, q: (f(x, q), f(x, 2.0), f(3.0, q)), (M34, (4,)), (Arg(1.5, 4), POS), grad=False),
+    _S + "zeta",
+)
+add(
+    custom(lambda f, m, x, q: f(x, q).sum().backward(), (M34, M34), (Arg(1.5, 4), POS), raises=True),
+    _S + "zeta",
+)
 add(custom(lambda f, m, a, x: f(a, x), (M34, (4,)), (SHAPE_PARAM, POS)), _S + "gammainc", _S + "gammaincc")
 add(custom(lambda f, m, a, x: f(a, 2.0), grad=False, raises=True), _S + "gammainc")
 _POLYNOMIALS = tuple(
@@ -319,6 +363,7 @@ add(
     ),
     *_POLYNOMIALS,
 )
-add(custom(lambda f, m, x: (f(m.tensor([1.0, -1.0, 0.0]), 5), f(x, 0)), args=(INT,), grad=False), *_POLYNOMIALS)
-
-
+add(
+    custom(lambda f, m, x: (f(m.tensor([1.0, -1.0, 0.0]), 5), f(x, 0)), args=(INT,), grad=False),
+    *_POLYNOMIALS,
+)

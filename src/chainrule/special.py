@@ -10,15 +10,29 @@ from .ops.elementwise_unary import exp2, logit, sinc  # noqa: F401
 from .ops.reduce import logsumexp  # noqa: F401
 from .ops.softmax import log_softmax, softmax  # noqa: F401
 from .ops.special import erf, erfc  # noqa: F401
-from .ops.special_functions import digamma, erfinv, i0, polygamma  # noqa: F401
+
+# torch.special's own (not at torch's top level)
+from .ops.special_functions import (  # noqa: F401  # noqa: F401
+    digamma,
+    entr,
+    erfcx,
+    erfinv,
+    i0,
+    i0e,
+    i1,
+    i1e,
+    log_ndtr,
+    ndtr,
+    ndtri,
+    polygamma,
+    xlog1py,
+    zeta,
+)
 from .ops.special_functions import digamma as psi  # noqa: F401
 from .ops.special_functions import igamma as gammainc  # noqa: F401
 from .ops.special_functions import igammac as gammaincc  # noqa: F401
 from .ops.special_functions import lgamma as gammaln  # noqa: F401
 from .ops.special_functions import mvlgamma as multigammaln  # noqa: F401
-
-# torch.special's own (not at torch's top level)
-from .ops.special_functions import entr, erfcx, i0e, i1, i1e, log_ndtr, ndtr, ndtri, xlog1py, zeta  # noqa: F401
 from .ops.special_polynomials import (  # noqa: F401
     airy_ai,
     bessel_j0,

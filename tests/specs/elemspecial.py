@@ -98,14 +98,27 @@ SPECS = [
         broadcastable(3),
         (Arg(), Arg(), NONZERO),
     ),
-    OpSpec("ldexp", lambda m, x, e: m.ldexp(x, e), broadcastable(2), (Arg(), Arg(0, 4, kind="int"))),  # torch: 0 gradient for negative exponents (docs/differences.md)
+    OpSpec(
+        "ldexp", lambda m, x, e: m.ldexp(x, e), broadcastable(2), (Arg(), Arg(0, 4, kind="int"))
+    ),  # torch: 0 gradient for negative exponents (docs/differences.md)
     OpSpec("frexp", lambda m, x: m.frexp(x), any_shape(), (NONZERO,)),
     OpSpec("rsub", lambda m, x, y: m.rsub(x, y, alpha=2), broadcastable(2), (Arg(), Arg())),
-    OpSpec("zeta", lambda m, x, q: m.special.zeta(x, q), broadcastable(2), (Arg(1.5, 4, grad=False), POS), grad=False),
+    OpSpec(
+        "zeta",
+        lambda m, x, q: m.special.zeta(x, q),
+        broadcastable(2),
+        (Arg(1.5, 4, grad=False), POS),
+        grad=False,
+    ),
     _forward_only("zeta", Arg(1.5, 4, grad=False), Arg(0.5, 2, grad=False), "special"),
     _forward_only("heaviside", Arg(-1, 1, grad=False), Arg(grad=False)),
     _binary("nextafter", fd=False),
     OpSpec("exp2_ (in place)", lambda m, x: (x * 1).exp2_(), any_shape(), (Arg(),)),
     OpSpec("lgamma_ (in place)", lambda m, x: (x * 1).lgamma_(), any_shape(), (POS,)),
-    OpSpec("addcmul_ (in place)", lambda m, a, b: (a * 1).addcmul_(b, b, value=2), broadcastable(2, max_dims=0), (Arg(), Arg())),
+    OpSpec(
+        "addcmul_ (in place)",
+        lambda m, a, b: (a * 1).addcmul_(b, b, value=2),
+        broadcastable(2, max_dims=0),
+        (Arg(), Arg()),
+    ),
 ]

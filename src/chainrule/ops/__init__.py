@@ -4,15 +4,6 @@ import sys as _sys
 
 import numpy as _np
 
-# torch is silent where IEEE arithmetic gives inf or NaN (log(0), 0/0, exp(1000), sqrt(-1)), so
-# the ops must not let NumPy's RuntimeWarnings through. `with np.errstate(...)` around each op
-# costs ~1 us (3x a 16-float np.sin): instead NumPy's error state is set once, here, when
-# chainrule loads. It is NumPy's per-thread (contextvar) state: it holds for the importing thread
-# (where ops and backward run in a plain program) and leaves other threads' NumPy as it was;
-# ops run from another thread may warn there (np.seterr in that thread silences them).
-# Integer division by zero is not an IEEE case: the ops raise torch's error for it themselves.
-_np.seterr(divide="ignore", over="ignore", under="ignore", invalid="ignore")
-
 # autograd's modules load first: Tensor imports grad_mode, and the autograd package's __init__
 # imports modules that need Tensor complete
 from ..autograd.math import bind_ops as _bind_ops
@@ -57,6 +48,15 @@ from .torch_norm import *  # noqa: F403  (after linalg_norms: ops.norm is torch.
 
 # the star imports above also carry _common.as_tensor (an internal converter without dtype=)
 as_tensor = asarray = _creation.as_tensor
+
+# torch is silent where IEEE arithmetic gives inf or NaN (log(0), 0/0, exp(1000), sqrt(-1)), so
+# the ops must not let NumPy's RuntimeWarnings through. `with np.errstate(...)` around each op
+# costs ~1 us (3x a 16-float np.sin): instead NumPy's error state is set once, here, when
+# chainrule loads. It is NumPy's per-thread (contextvar) state: it holds for the importing thread
+# (where ops and backward run in a plain program) and leaves other threads' NumPy as it was;
+# ops run from another thread may warn there (np.seterr in that thread silences them).
+# Integer division by zero is not an IEEE case: the ops raise torch's error for it themselves.
+_np.seterr(divide="ignore", over="ignore", under="ignore", invalid="ignore")
 
 # the ops layer binds itself into the differentiable math of derivative rules (which sits below)
 _bind_ops(_sys.modules[__name__])

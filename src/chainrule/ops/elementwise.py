@@ -553,7 +553,15 @@ subtract = sub
 
 def _check_integer_divisor(b: np.ndarray) -> None:
     """torch raises for an integer division by zero (NumPy would warn and give 0)."""
-    if b.dtype.kind in "iu" and any_true(b == 0):  # (bools: NumPy's int8 result, as before)
+    if b.dtype.kind not in "iu":  # floats divide to inf/NaN; bools: NumPy's int8 result, as before
+        return
+    # item() / count_nonzero: ~0.1 / ~1 us, where any_true(b == 0) took ~7 (another array type,
+    # such as vmap's batched array, asks the backend seam)
+    if type(b) is not np.ndarray:
+        zero = any_true(b == 0)
+    else:
+        zero = b.item() == 0 if not b.shape else np.count_nonzero(b) != b.size
+    if zero:
         raise RuntimeError("ZeroDivisionError")
 
 

@@ -66,8 +66,10 @@ def _not_for(who: str, x: np.ndarray, kinds: str, need: str) -> None:
 def _pair(who: str, input, other, to_float: bool = False):
     """Both operands as tensors of one promoted dtype; ``to_float``: integers to the default float."""
     if not isinstance(input, Tensor) and not isinstance(other, Tensor):
-        raise TypeError(f"{who}(): expected at least one Tensor argument, got {type(input).__name__} "
-                        f"and {type(other).__name__}")
+        raise TypeError(
+            f"{who}(): expected at least one Tensor argument, got {type(input).__name__} "
+            f"and {type(other).__name__}"
+        )
     a, b = operands(input, other)
     if to_float and a._data.dtype.kind != "f":
         dt = _dtype.get_default_dtype().np

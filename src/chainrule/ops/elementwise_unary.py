@@ -41,7 +41,14 @@ __all__ = [
 ]
 
 _LN2 = math.log(2.0)
-_TORCH_TYPE_NAMES = {"int64": "Long", "int32": "Int", "int16": "Short", "int8": "Char", "uint8": "Byte", "bool": "Bool"}
+_TORCH_TYPE_NAMES = {
+    "int64": "Long",
+    "int32": "Int",
+    "int16": "Short",
+    "int8": "Char",
+    "uint8": "Byte",
+    "bool": "Bool",
+}
 
 
 def _type_name(x: np.ndarray) -> str:
@@ -171,7 +178,9 @@ _nan_to_num.same_shape = True
 register("isfinite", np.isfinite, lambda x: wrap(np.isfinite(x._data)))
 
 
-def nan_to_num(input: Tensor, nan: float = 0.0, posinf: float | None = None, neginf: float | None = None) -> Tensor:
+def nan_to_num(
+    input: Tensor, nan: float = 0.0, posinf: float | None = None, neginf: float | None = None
+) -> Tensor:
     """NaN to ``nan``, +inf to ``posinf`` and -inf to ``neginf`` (by default the dtype's largest and
     smallest finite numbers); the gradient passes where ``input`` is finite."""
     input = as_tensor(input, "nan_to_num")

@@ -133,4 +133,3 @@ bitwise_and_ = _inplace("bitwise_and_", _cmp.bitwise_and)
 bitwise_or_ = _inplace("bitwise_or_", _cmp.bitwise_or)
 bitwise_xor_ = _inplace("bitwise_xor_", _cmp.bitwise_xor)
 bitwise_not_ = _inplace("bitwise_not_", _cmp.bitwise_not)
-

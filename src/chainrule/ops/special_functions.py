@@ -102,6 +102,8 @@ def _polygamma(F, g, xs, out, p, needs):
 
 
 _polygamma.same_shape = True
+
+
 def _gammaln(x):
     out = _sp.gammaln(x)
     return np.where(x == -np.inf, np.inf, out)  # torch (and the limit of |Gamma|): +inf at -inf

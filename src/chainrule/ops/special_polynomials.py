@@ -43,6 +43,8 @@ modified_bessel_k1 = _bessel("modified_bessel_k1", _sp.k1)
 scaled_modified_bessel_k0 = _bessel("scaled_modified_bessel_k0", _sp.k0e)
 scaled_modified_bessel_k1 = _bessel("scaled_modified_bessel_k1", _sp.k1e)
 spherical_bessel_j0 = _bessel("spherical_bessel_j0", lambda x: _sp.spherical_jn(0, x))
+
+
 def _airy_ai(x):
     out = _sp.airy(x)[0]
     return np.where((x > 100) & (x < np.inf), 0.0, out)  # Cephes: NaN once Ai underflows; torch: 0
@@ -61,7 +63,11 @@ _RECURRENCES = {
     "chebyshev_polynomial_u": _chebyshev(lambda x: 2 * x),
     "chebyshev_polynomial_v": _chebyshev(lambda x: 2 * x - 1),
     "chebyshev_polynomial_w": _chebyshev(lambda x: 2 * x + 1),
-    "hermite_polynomial_h": (lambda x: np.ones_like(x), lambda x: 2 * x, lambda k, x, p, q: 2 * x * p - 2 * k * q),
+    "hermite_polynomial_h": (
+        lambda x: np.ones_like(x),
+        lambda x: 2 * x,
+        lambda k, x, p, q: 2 * x * p - 2 * k * q,
+    ),
     "hermite_polynomial_he": (lambda x: np.ones_like(x), lambda x: x, lambda k, x, p, q: x * p - k * q),
     "laguerre_polynomial_l": (
         lambda x: np.ones_like(x),
