@@ -367,3 +367,25 @@ add(
     custom(lambda f, m, x: (f(m.tensor([1.0, -1.0, 0.0]), 5), f(x, 0)), args=(INT,), grad=False),
     *_POLYNOMIALS,
 )
+
+# ---- errors of the older element-wise ops: torch's exception types, never NumPy's ---------------
+add(
+    custom(lambda f, m, x, y: f(x, y), (M34, (3,)), grad=False, raises=True),
+    *both("pow", "floor_divide", "remainder", "fmod", "maximum", "atan2", "fmax", "xlogy"),
+    "Tensor.__pow__",
+    "Tensor.__floordiv__",
+    "Tensor.__mod__",
+)
+add(custom(lambda f, m, x, y: f(x > 0, x, y), (M34, (3,)), grad=False, raises=True), "chainrule.where")
+add(custom(lambda f, m, x: f(x), grad=False, raises=True), "Tensor.__invert__")
+add(
+    custom(
+        lambda f, m, x, y: (f(x, y.abs()), f(x, -y.abs()), f(m.tensor([0, 1, -1, 2]), -y.abs()[0])),
+        (M34, (4,)),
+        (INT, INT),
+        grad=False,
+    ),
+    *both("pow"),
+    "Tensor.__pow__",
+)
+add(custom(lambda f, m, x: f(x, -1), args=(INT,), grad=False, raises=True), *both("pow"), "Tensor.__pow__")

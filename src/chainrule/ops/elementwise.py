@@ -551,6 +551,15 @@ multiply = mul
 subtract = sub
 
 
+def _broadcasting(who: str, fn, a: Tensor, b: Tensor):
+    """``fn(a, b)`` on the arrays, with torch's error where the shapes do not broadcast."""
+    try:
+        return fn(a._data, b._data)
+    except ValueError:
+        _check_broadcast(who, a._data, b._data)
+        raise
+
+
 def _check_integer_divisor(b: np.ndarray) -> None:
     """torch raises for an integer division by zero (NumPy would warn and give 0)."""
     if b.dtype.kind not in "iu":  # floats divide to inf/NaN; bools: NumPy's int8 result, as before
@@ -569,31 +578,41 @@ def floor_divide(input, other) -> Tensor:
     """Division rounded toward negative infinity (``//``)."""
     a, b = operands(input, other)
     _check_integer_divisor(b._data)
-    return make_result(np.floor_divide(a._data, b._data), floor_divide_op, (a, b))
+    return make_result(_broadcasting("floor_divide", np.floor_divide, a, b), floor_divide_op, (a, b))
 
 
 def remainder(input, other) -> Tensor:
     """Python-style modulus (the sign of the divisor), as ``%``."""
     a, b = operands(input, other)
     _check_integer_divisor(b._data)
-    return make_result(np.remainder(a._data, b._data), _remainder, (a, b))
+    return make_result(_broadcasting("remainder", np.remainder, a, b), _remainder, (a, b))
 
 
 def fmod(input, other) -> Tensor:
     """C-style remainder (the sign of the dividend)."""
     a, b = operands(input, other)
     _check_integer_divisor(b._data)
-    return make_result(np.fmod(a._data, b._data), _fmod, (a, b))
+    return make_result(_broadcasting("fmod", np.fmod, a, b), _fmod, (a, b))
 
 
 def pow(input, exponent) -> Tensor:  # noqa: A001
     """``input ** exponent`` with broadcasting."""
     a, b = operands(input, exponent)
     if a._data.dtype.kind in "iu" and b._data.dtype.kind in "iu" and any_true(b._data < 0):
-        raise RuntimeError("pow: Integers to negative integer powers are not allowed.")
-    with np.errstate(divide="ignore", invalid="ignore"):
-        out = np.power(a._data, b._data)
-    return make_result(out, _pow, (a, b))
+        if not isinstance(exponent, Tensor):  # torch refuses a negative number, not a tensor
+            raise RuntimeError("pow: Integers to negative integer powers are not allowed.")
+        return wrap(_integer_power(a._data, b._data))
+    return make_result(_broadcasting("pow", np.power, a, b), _pow, (a, b))
+
+
+def _integer_power(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """torch's integer ``a ** b`` with negative exponents: the integer part of the true power
+    (1 for a = 1, +-1 for a = -1, else 0, also for a = 0), where NumPy raises."""
+    negative = b < 0
+    positive_part = np.power(a, np.where(negative, 0, b))
+    odd = (b % 2) != 0
+    small = np.where(a == 1, 1, np.where(a == -1, np.where(odd, -1, 1), 0))
+    return np.where(negative, small, positive_part).astype(positive_part.dtype, copy=False)
 
 
 def float_power(input, exponent) -> Tensor:
@@ -621,7 +640,13 @@ def where(condition, input=None, other=None):
         raise RuntimeError(f"where: expected condition to be a boolean tensor, got {cond.dtype}")
     a, b = operands(input, other)
     c = cond._data
-    out = np.where(c, a._data, b._data)
+    try:
+        out = np.where(c, a._data, b._data)
+    except ValueError:
+        raise RuntimeError(
+            f"where: the condition {list(c.shape)}, input {list(a.shape)} and other {list(b.shape)} "
+            "do not broadcast to one shape; reshape or unsqueeze them"
+        ) from None
     return make_result(out, _where, (a, b), (c,))  # the condition is a constant of the rule
 
 

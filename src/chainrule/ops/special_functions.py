@@ -71,6 +71,12 @@ def _pair(who: str, input, other):
     if not isinstance(input, Tensor) and not isinstance(other, Tensor):
         raise TypeError(f"{who}(): expected at least one Tensor argument")
     a, b = operands(input, other)
+    # a number becomes a fresh 0-d tensor, not operands' cached constant: these ops save their
+    # inputs, and a cached constant made under inference_mode would refuse to be saved
+    if not isinstance(input, Tensor):
+        a = wrap(np.array(a._data))
+    if not isinstance(other, Tensor):
+        b = wrap(np.array(b._data))
     if a._data.dtype.kind != "f":
         dt = _dtype.get_default_dtype().np
         a, b = wrap(a._data.astype(dt)), wrap(b._data.astype(dt))
