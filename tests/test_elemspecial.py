@@ -313,3 +313,25 @@ def test_special_namespace_is_torch_special() -> None:
     public -= {"Tensor", "torch", "common_args", "multi_dim_common"}  # torch's module internals
     missing = sorted(n for n in public if not hasattr(chainrule.special, n))
     assert not missing, f"torch.special names missing from chainrule.special: {missing}"
+
+
+@pytest.mark.parametrize(
+    "fn",
+    [
+        lambda m, x: m.lgamma(x),
+        lambda m, x: m.polygamma(2, x),
+        lambda m, x: m.special.i1e(x),
+        lambda m, x: m.special.log_ndtr(x),
+        lambda m, x: m.xlogy(x, x + 1),
+        lambda m, x: m.logaddexp(x, x * 2),
+        lambda m, x: m.sinc(x),
+        lambda m, x: m.logit(x / 4, eps=0.1),
+    ],
+)
+def test_vmap_and_its_gradient_match_torch(fn) -> None:
+    values = np.linspace(0.3, 3.0, 12).reshape(3, 4)
+    ours = chainrule.func.vmap(chainrule.func.grad(lambda t: fn(chainrule, t).sum()))(
+        chainrule.tensor(values)
+    )
+    theirs = torch.func.vmap(torch.func.grad(lambda t: fn(torch, t).sum()))(torch.tensor(values))
+    assert_close(ours, theirs, 1e-7, 1e-10, "vmap(grad)")

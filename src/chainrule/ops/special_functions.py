@@ -51,7 +51,7 @@ def _float(input, who: str) -> Tensor:
 
 def _ufunc(fn, x: np.ndarray) -> np.ndarray:
     """SciPy's ``fn(x)`` in ``x``'s dtype (some of SciPy's loops compute float32 in float64)."""
-    return np.asarray(fn(x)).astype(x.dtype, copy=False)
+    return fn(x).astype(x.dtype, copy=False)
 
 
 def _unary(op, fn, who: str):
@@ -88,7 +88,11 @@ def _pair(who: str, input, other):
 
 
 def _polygamma_array(n: int, x: np.ndarray) -> np.ndarray:
-    return (_sp.psi(x) if n == 0 else _sp.polygamma(n, x)).astype(x.dtype, copy=False)
+    """``psi^(n)(x) = (-1)^(n+1) n! zeta(n + 1, x)`` (SciPy's formula, written with ufuncs only,
+    so that vmap's batched arrays dispatch through it)."""
+    if n == 0:
+        return _sp.psi(x).astype(x.dtype, copy=False)
+    return ((-1) ** (n + 1) * math.factorial(n) * _sp.zeta(n + 1, x)).astype(x.dtype, copy=False)
 
 
 # ---- the gamma family -------------------------------------------------------------------------
