@@ -44,6 +44,7 @@ from .ops import *  # noqa: F403
 from .nn.spatial_aliases import *  # noqa: F403  (torch.conv2d, torch.max_pool2d, ...)
 from .nn.top_level import *  # noqa: F403  (torch.batch_norm, torch.embedding, ...: ATen's signatures)
 import chainrule.linalg as linalg  # not `from . import`: the star import bound ops.linalg here
+import chainrule.special as special  # torch.special (not `from . import`: the star import bound ops.special)
 from . import func, viz
 from ._legacy import *  # noqa: F403
 from ._compile import compile  # noqa: A004

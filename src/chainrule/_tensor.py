@@ -463,7 +463,7 @@ class Tensor(TensorMethods):
     def __pos__(self): return self
     def __abs__(self): return _F.abs(self)
     # NumPy's bitwise ops are the logical ones on bools, as torch's are
-    def __invert__(self): return _F.bitwise_not(self)
+    def __invert__(self): return _F.compare.invert_operator(self)  # (TypeError for floats)
     def __and__(self, other): return _F.bitwise_and(self, other)
     def __or__(self, other): return _F.bitwise_or(self, other)
     def __xor__(self, other): return _F.bitwise_xor(self, other)

@@ -6,6 +6,34 @@ import numpy as np
 
 from ._common import Tensor, as_tensor, operands, wrap
 
+__all__ = [
+    "eq",
+    "ne",
+    "lt",
+    "le",
+    "gt",
+    "ge",
+    "greater",
+    "greater_equal",
+    "less",
+    "less_equal",
+    "not_equal",
+    "logical_and",
+    "logical_or",
+    "logical_xor",
+    "logical_not",
+    "bitwise_and",
+    "bitwise_or",
+    "bitwise_xor",
+    "bitwise_not",
+    "isnan",
+    "isinf",
+    "isfinite",
+    "equal",
+    "allclose",
+    "isclose",
+]  # fmt: skip  (invert_operator is Tensor.__invert__'s, not a public name)
+
 
 def _compare(name: str, fn):
     def apply(input, other) -> Tensor:
@@ -73,6 +101,16 @@ def bitwise_not(input) -> Tensor:
     x = as_tensor(input)._data
     _integral("bitwise_not", x)
     return wrap(np.invert(x))
+
+
+def invert_operator(input) -> Tensor:
+    """``~input``: ``bitwise_not``, with the operator's TypeError for float tensors (as torch)."""
+    if input._data.dtype.kind == "f":
+        raise TypeError(
+            "~ (operator.invert) is only implemented on integer and Boolean-type tensors; for a "
+            "float mask use logical_not() or compare first (x == 0)"
+        )
+    return bitwise_not(input)
 
 
 def isnan(input) -> Tensor:

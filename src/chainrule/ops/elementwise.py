@@ -529,6 +529,8 @@ def div(input, other, *, rounding_mode: str | None = None) -> Tensor:
             return make_unary_result(x / k, _div_scalar, input, (k,))
     a, b = operands(input, other)
     integral = a._data.dtype.kind in "iub"
+    if integral and rounding_mode == "trunc":
+        _check_integer_divisor(b._data)
     if integral:
         a, b = to(a, _dtype.get_default_dtype()), to(b, _dtype.get_default_dtype())
     try:
@@ -549,32 +551,68 @@ multiply = mul
 subtract = sub
 
 
+def _broadcasting(who: str, fn, a: Tensor, b: Tensor):
+    """``fn(a, b)`` on the arrays, with torch's error where the shapes do not broadcast."""
+    try:
+        return fn(a._data, b._data)
+    except ValueError:
+        _check_broadcast(who, a._data, b._data)
+        raise
+
+
+def _check_integer_divisor(b: np.ndarray) -> None:
+    """torch raises for an integer division by zero (NumPy would warn and give 0)."""
+    if b.dtype.kind not in "iu":  # floats divide to inf/NaN; bools: NumPy's int8 result, as before
+        return
+    # item() / count_nonzero: ~0.1 / ~1 us, where any_true(b == 0) took ~7 (another array type,
+    # such as vmap's batched array, asks the backend seam)
+    if type(b) is not np.ndarray:
+        zero = any_true(b == 0)
+    else:
+        zero = b.item() == 0 if not b.shape else np.count_nonzero(b) != b.size
+    if zero:
+        raise RuntimeError("ZeroDivisionError")
+
+
 def floor_divide(input, other) -> Tensor:
     """Division rounded toward negative infinity (``//``)."""
     a, b = operands(input, other)
-    return make_result(np.floor_divide(a._data, b._data), floor_divide_op, (a, b))
+    _check_integer_divisor(b._data)
+    return make_result(_broadcasting("floor_divide", np.floor_divide, a, b), floor_divide_op, (a, b))
 
 
 def remainder(input, other) -> Tensor:
     """Python-style modulus (the sign of the divisor), as ``%``."""
     a, b = operands(input, other)
-    return make_result(np.remainder(a._data, b._data), _remainder, (a, b))
+    _check_integer_divisor(b._data)
+    return make_result(_broadcasting("remainder", np.remainder, a, b), _remainder, (a, b))
 
 
 def fmod(input, other) -> Tensor:
     """C-style remainder (the sign of the dividend)."""
     a, b = operands(input, other)
-    return make_result(np.fmod(a._data, b._data), _fmod, (a, b))
+    _check_integer_divisor(b._data)
+    return make_result(_broadcasting("fmod", np.fmod, a, b), _fmod, (a, b))
 
 
 def pow(input, exponent) -> Tensor:  # noqa: A001
     """``input ** exponent`` with broadcasting."""
     a, b = operands(input, exponent)
     if a._data.dtype.kind in "iu" and b._data.dtype.kind in "iu" and any_true(b._data < 0):
-        raise RuntimeError("pow: Integers to negative integer powers are not allowed.")
-    with np.errstate(divide="ignore", invalid="ignore"):
-        out = np.power(a._data, b._data)
-    return make_result(out, _pow, (a, b))
+        if not isinstance(exponent, Tensor):  # torch refuses a negative number, not a tensor
+            raise RuntimeError("pow: Integers to negative integer powers are not allowed.")
+        return wrap(_integer_power(a._data, b._data))
+    return make_result(_broadcasting("pow", np.power, a, b), _pow, (a, b))
+
+
+def _integer_power(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """torch's integer ``a ** b`` with negative exponents: the integer part of the true power
+    (1 for a = 1, +-1 for a = -1, else 0, also for a = 0), where NumPy raises."""
+    negative = b < 0
+    positive_part = np.power(a, np.where(negative, 0, b))
+    odd = (b % 2) != 0
+    small = np.where(a == 1, 1, np.where(a == -1, np.where(odd, -1, 1), 0))
+    return np.where(negative, small, positive_part).astype(positive_part.dtype, copy=False)
 
 
 def float_power(input, exponent) -> Tensor:
@@ -602,7 +640,13 @@ def where(condition, input=None, other=None):
         raise RuntimeError(f"where: expected condition to be a boolean tensor, got {cond.dtype}")
     a, b = operands(input, other)
     c = cond._data
-    out = np.where(c, a._data, b._data)
+    try:
+        out = np.where(c, a._data, b._data)
+    except ValueError:
+        raise RuntimeError(
+            f"where: the condition {list(c.shape)}, input {list(a.shape)} and other {list(b.shape)} "
+            "do not broadcast to one shape; reshape or unsqueeze them"
+        ) from None
     return make_result(out, _where, (a, b), (c,))  # the condition is a constant of the rule
 
 

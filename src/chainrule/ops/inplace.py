@@ -59,6 +59,11 @@ _LEAF = (
 
 
 def _check_castable(who: str, self: Tensor, result: np.ndarray) -> None:
+    if result.shape != self._data.shape:  # the result broadcast beyond self's shape
+        raise RuntimeError(
+            f"{who}: output with shape {list(self._data.shape)} doesn't match the broadcast shape "
+            f"{list(result.shape)}; an in-place op cannot grow its tensor (use the out-of-place op)"
+        )
     s, r = self._data.dtype, result.dtype
     if s != r and ((r.kind == "f" and s.kind != "f") or (r.kind in "iu" and s.kind == "b")):
         raise RuntimeError(
