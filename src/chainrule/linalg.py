@@ -20,3 +20,8 @@ from .ops.linalg_decomp import linalg_svd as svd  # noqa: F401
 from .ops.linalg_norms import cond, diagonal, matrix_norm, matrix_rank, norm  # noqa: F401
 from .ops.linalg_qr import linalg_qr as qr  # noqa: F401
 from .ops.reduce_norm import vector_norm  # noqa: F401
+
+# shapelinalg: Vandermonde matrices, LU and LDL factorisations, tensor solves (ops/construct.py,
+# ops/linalg_lu.py)
+# isort: split
+from .ops.construct import linalg_vander as vander  # noqa: F401
