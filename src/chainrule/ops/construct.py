@@ -150,7 +150,8 @@ def _vectors(who: str, tensors) -> list:
     for t in ts:
         if t.ndim > 1:
             raise RuntimeError(
-                f"{who}: Expected 0D or 1D tensor in the tensor list but got a tensor of shape {shape_str(t.shape)}"
+                f"{who}: Expected 0D or 1D tensor in the tensor list but got a tensor of shape "
+                f"{shape_str(t.shape)}"
             )
     return ts
 
