@@ -227,3 +227,239 @@ add(
 )
 
 _ = (BOOL, INT)  # (shared argument kinds, for the entries below)
+
+
+# ---- shape and split ops -------------------------------------------------------------------------
+def _flat_cat(m, pieces):
+    """The pieces flattened into one tensor, and their shapes (as a float tensor)."""
+    shapes = m.tensor([float(s) for p in pieces for s in p.shape] or [0.0])
+    return m.cat([p.reshape(-1) for p in pieces]), shapes
+
+
+add(
+    custom(
+        lambda f, m, a: (
+            f(a),
+            f(a, 2),
+            f(a, -1, [1, 0]),
+            f(a, 3, (0, 1)),
+            f(a[None], 1, (-1, 0)),
+            f(a.long()),
+        )
+    ),
+    *both("rot90"),
+)
+add(fails(lambda f, m, a: f(a, 1, [0, 0])), *both("rot90"))
+add(fails(lambda f, m, a: f(a[0])), *both("rot90"))
+add(
+    custom(
+        lambda f, m, a: (
+            f(a, 2),
+            f(a, m.tensor([1, 0, 2]), dim=0),
+            f(a, m.tensor([2]), 1),
+            f(a, 2, dim=-1, output_size=8),
+            f(a[0, 0], 3),
+            f(a.long(), 2, 0),
+        )
+    ),
+    *both("repeat_interleave"),
+)
+add(custom(lambda f, m, a: f(m.tensor([1, 0, 3])), grad=False), "chainrule.repeat_interleave")
+add(fails(lambda f, m, a: f(a, m.tensor([1, 2]), dim=0)), *both("repeat_interleave"))
+add(fails(lambda f, m, a: f(a, -1)), *both("repeat_interleave"))
+add(
+    custom(
+        lambda f, m, a: tuple(
+            _flat_cat(m, f(a, spec, dim))
+            for spec, dim in (
+                (2, 1),
+                (3, 0),
+                ([1, 3], 1),
+                ([3, 1], 1),
+                ([-1], -1),
+                (m.tensor([1, 2]), 1),
+                (m.tensor(2), 0),
+                (5, 1),
+            )
+        )
+    ),
+    *both("tensor_split"),
+)
+add(fails(lambda f, m, a: f(a, 0)), *both("tensor_split"))
+add(fails(lambda f, m, a: f(a[0, 0], 2)), *both("tensor_split"))
+add(
+    custom(lambda f, m, a: (_flat_cat(m, f(a, 2)), _flat_cat(m, f(a, [1])), _flat_cat(m, f(a[0], 4)))),
+    *both("hsplit"),
+)
+add(custom(lambda f, m, a: (_flat_cat(m, f(a, 3)), _flat_cat(m, f(a, [1, 2])))), *both("vsplit"))
+add(custom(lambda f, m, a: (_flat_cat(m, f(a, 2)), _flat_cat(m, f(a, [1]))), ((2, 3, 4),)), *both("dsplit"))
+add(fails(lambda f, m, a: f(a, 3)), *both("hsplit"))
+add(fails(lambda f, m, a: f(a[0], 2)), *both("vsplit"))
+add(fails(lambda f, m, a: f(a, 2)), *both("dsplit"))
+add(
+    custom(lambda f, m, a: (_flat_cat(m, f(a, [1, 3], 1)), _flat_cat(m, f(a, [3, 0])))),
+    *both("split_with_sizes"),
+    *both("unsafe_split_with_sizes"),
+)
+add(fails(lambda f, m, a: f(a, [1, 1])), *both("split_with_sizes"))
+add(custom(lambda f, m, a: (_flat_cat(m, f(a, 3, 1)), _flat_cat(m, f(a, 2)))), *both("unsafe_split"))
+add(fails(lambda f, m, a: f(a, [1, 2])), *both("unsafe_split"))
+add(custom(lambda f, m, a: (_flat_cat(m, f(a, 3, 1)), _flat_cat(m, f(a, 2)))), *both("unsafe_chunk"))
+add(custom(lambda f, m, a: (f(a), f(a[None]), f(a.long()))), *both("adjoint"))
+add(fails(lambda f, m, a: f(a[0])), *both("adjoint"))
+add(custom(lambda f, m, a: (f(a, 1, 1, 2), f(a, 0, -2, 1))), *both("narrow_copy"))
+
+# the *_copy functions: the result of the view op, as a new tensor
+add(custom(lambda f, m, a: f(a)), "chainrule.alias_copy", "chainrule.t_copy")
+add(
+    custom(lambda f, m, a: f(a), args=(CONST,)), "chainrule.detach_copy"
+)  # (torch: requires_grad, no grad_fn)
+add(custom(lambda f, m, a: f(a, (2, 2), (1, 2), 1)), "chainrule.as_strided_copy")
+add(custom(lambda f, m, a: (f(a), f(a, 1, 1, 0))), "chainrule.diagonal_copy")
+add(custom(lambda f, m, a: (f(a[:1], (2, 3, 4)), f(a, [3, 4]))), "chainrule.expand_copy")
+add(custom(lambda f, m, a: f(a, (1, 0))), "chainrule.permute_copy")
+add(custom(lambda f, m, a: f(a, 1, -1)), "chainrule.select_copy")
+add(custom(lambda f, m, a: (f(a), f(a, 1, 1, None, 2), f(a, 0, -2))), "chainrule.slice_copy")
+add(custom(lambda f, m, a: (f(a, 2, 1), f(a, 2))), "chainrule.split_copy")
+add(custom(lambda f, m, a: f(a, [1, 3], 1)), "chainrule.split_with_sizes_copy")
+add(custom(lambda f, m, a: (f(a[None]), f(a[:1], 0))), "chainrule.squeeze_copy")
+add(custom(lambda f, m, a: f(a, 0, 1)), "chainrule.transpose_copy")
+add(custom(lambda f, m, a: (f(a), f(a, 1))), "chainrule.unbind_copy")
+add(custom(lambda f, m, a: f(a, 1, 2, 1)), "chainrule.unfold_copy")
+add(custom(lambda f, m, a: f(a, -1)), "chainrule.unsqueeze_copy")
+add(custom(lambda f, m, a: (f(a, (4, 3)), f(a, [-1]))), "chainrule.view_copy")
+
+# in-place changes of shape (on a non-leaf: a leaf that requires grad refuses, as in torch)
+add(custom(lambda f, m, a: f(a * 1) * m.arange(3.0)), *both("t_"))
+add(
+    custom(lambda f, m, a: (f(a * 1, 0, 1), f(a[None] * 1, 0, -1))),
+    *both("transpose_"),
+    *both("swapaxes_"),
+    *both("swapdims_"),
+)
+add(custom(lambda f, m, a: (f(a[None, :, None] * 1), f(a[None] * 1, 0))), *both("squeeze_"))
+add(custom(lambda f, m, a: (f(a * 1, 1), f(a * 1, -1))), *both("unsqueeze_"))
+add(custom(lambda f, m, a: f(a * 1, (2, 2), (1, 2), 1)), *both("as_strided_"))
+add(fails(lambda f, m, a: f(a, 0, 1), grad=True), *both("transpose_"))
+add(fails(lambda f, m, a: f(a), grad=True), *both("t_"))
+add(
+    custom(
+        lambda f, m, a: (
+            f(a.detach().clone(), 2, 3),
+            f(a.detach().clone(), [2, 2]).clone(),
+            f(a.detach().clone(), 12),
+        ),
+        grad=False,
+    ),
+    *both("resize_"),
+)
+add(custom(lambda f, m, a: f(a.detach().clone(), a[:2, :2]), grad=False), *both("resize_as_"))
+add(fails(lambda f, m, a: f(a, 2, 2), grad=True), *both("resize_"))
+
+# ---- LU, LDL, Householder ------------------------------------------------------------------------
+WELL = lambda m, a: a + 3 * m.eye(a.shape[-1], dtype=a.dtype)  # noqa: E731
+SYM = lambda m, a: a + a.mT + 4 * m.eye(a.shape[-1], dtype=a.dtype)  # noqa: E731
+add(
+    custom(lambda f, m, a: (f(a), f(a.mT), f(a[None])), (SQ,)),
+    "linalg.lu_factor",
+    "linalg.lu_factor_ex",
+    "linalg.lu",
+)
+add(custom(lambda f, m, a: (f(a), f(a.mT)), ((3, 4),)), "linalg.lu_factor_ex", "linalg.lu")
+add(fails(lambda f, m, a: f(a * 0)), "linalg.lu_factor")
+add(fails(lambda f, m, a: f(a, pivot=False)), "linalg.lu_factor", "linalg.lu")
+add(fails(lambda f, m, a: f(a[0])), "linalg.lu_factor", "linalg.lu")
+add(custom(lambda f, m, a: (f(a), f(a, get_infos=True))), *both("lu"))
+add(
+    custom(lambda f, m, a: (f(*m.linalg.lu_factor(a)), f(*m.linalg.lu_factor(a.mT), unpack_pivots=False))),
+    "chainrule.lu_unpack",
+)
+# (torch's backward fails when L and U are not unpacked: that call is checked without gradients)
+add(
+    custom(lambda f, m, a: f(*m.linalg.lu_factor(a), unpack_data=False), args=(CONST,)), "chainrule.lu_unpack"
+)
+add(
+    custom(
+        lambda f, m, a, b: (
+            f(*m.linalg.lu_factor(WELL(m, a)), b),
+            f(*m.linalg.lu_factor(WELL(m, a)), b, adjoint=True),
+            f(*m.linalg.lu_factor(WELL(m, a)), b.mT, left=False),
+            f(*m.linalg.lu_factor(WELL(m, a)), b.mT, left=False, adjoint=True),
+        ),
+        (SQ, (2, 3, 2)),
+    ),
+    "linalg.lu_solve",
+)
+add(fails(lambda f, m, a, b: f(*m.linalg.lu_factor(WELL(m, a)), b), (SQ, (2, 2))), "linalg.lu_solve")
+add(custom(lambda f, m, a, b: f(b, *m.linalg.lu_factor(WELL(m, a))), (SQ, (3, 2))), *both("lu_solve"))
+add(
+    custom(
+        lambda f, m, a, b: (
+            f(WELL(m, a), b),
+            f(WELL(m, a), b[:, 0]),
+            f(WELL(m, a), b.mT, left=False),
+            f(a * m.tensor([1.0, 0.0, 1.0]), b).info,  # (the inf/nan of a singular solve: LAPACK's)
+        ),
+        (SQ, (3, 2)),
+    ),
+    "linalg.solve_ex",
+)
+add(
+    custom(
+        lambda f, m, a, b: tuple(
+            f(b, WELL(m, a), up, tr, unit)
+            for up in (True, False)
+            for tr in (True, False)
+            for unit in (False, True)
+        ),
+        (SQ, (2, 3, 2)),
+    ),
+    *both("triangular_solve"),
+)
+add(fails(lambda f, m, a, b: f(b, a), (SQ, (2, 2))), *both("triangular_solve"))
+add(
+    custom(
+        lambda f, m, a: (
+            f(WELL(m, a), 1),
+            f(WELL(m, a).reshape(3, 3, 1), 1),
+        ),
+        (SQ,),
+    ),
+    "linalg.tensorinv",
+)
+add(fails(lambda f, m, a: f(a, 1)), "linalg.tensorinv")
+add(
+    custom(
+        lambda f, m, a, b: (f(WELL(m, a).reshape(3, 3), b), f(WELL(m, a).reshape(3, 1, 3), b.reshape(3, 1))),
+        (SQ, (3,)),
+    ),
+    "linalg.tensorsolve",
+)
+add(custom(lambda f, m, a, b: f(WELL(m, a).mT, b, dims=(0,)), (SQ, (3,))), "linalg.tensorsolve")
+add(
+    custom(lambda f, m, a, t: (f(a, t), f(a, t[:1]), f(a[None], t[None])), ((4, 3), (3,))),
+    "linalg.householder_product",
+    *both("orgqr"),
+)
+add(fails(lambda f, m, a, t: f(a.mT, t), ((4, 3), (3,))), "linalg.householder_product")
+add(
+    custom(
+        lambda f, m, a, t, c: tuple(
+            f(a, t, c if left else c.mT, left, tr) for left in (True, False) for tr in (True, False)
+        ),
+        ((4, 3), (3,), (4, 2)),
+    ),
+    *both("ormqr"),
+)
+add(fails(lambda f, m, a, t, c: f(a, t, c.mT), ((4, 3), (3,), (4, 2))), *both("ormqr"))
+add(custom(lambda f, m, a: (f(a), f(a.mT), f(a[None])), ((4, 3),), (CONST,)), *both("geqrf"))
+add(
+    custom(lambda f, m, a: (f(SYM(m, a)), f(SYM(m, a)[None])), (SQ,), (CONST,)),
+    "linalg.ldl_factor",
+    "linalg.ldl_factor_ex",
+)
+add(
+    custom(lambda f, m, a, b: f(*m.linalg.ldl_factor(SYM(m, a)), b), (SQ, (3, 2)), (CONST, CONST)),
+    "linalg.ldl_solve",
+)
+add(fails(lambda f, m, a: f(a[0])), "linalg.ldl_factor")

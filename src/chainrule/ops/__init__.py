@@ -26,6 +26,7 @@ from .linalg_cholesky import *  # noqa: F403
 from .linalg_decomp import *  # noqa: F403
 from .linalg_det import *  # noqa: F403
 from .linalg_lstsq import *  # noqa: F403
+from .linalg_lu import *  # noqa: F403
 from .linalg_matfun import *  # noqa: F403
 from .linalg_norms import *  # noqa: F403
 from .linalg_qr import *  # noqa: F403
@@ -36,11 +37,13 @@ from .reduce import *  # noqa: F403
 from .reduce_cumulative import *  # noqa: F403
 from .reduce_minmax import *  # noqa: F403
 from .reduce_norm import *  # noqa: F403
+from .restride import *  # noqa: F403
 from .scatters import *  # noqa: F403
 from .shape import *  # noqa: F403
 from .softmax import *  # noqa: F403
 from .sorting import *  # noqa: F403
 from .special import *  # noqa: F403
+from .splits import *  # noqa: F403
 from .torch_norm import *  # noqa: F403  (after linalg_norms: ops.norm is torch.norm)
 
 # the star imports above also carry _common.as_tensor (an internal converter without dtype=)
