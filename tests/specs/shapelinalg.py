@@ -213,3 +213,115 @@ SPECS = [
         A2,
     ),
 ]
+
+
+# ---- shape and split ops -------------------------------------------------------------------------
+def _pieces(m, pieces):
+    return m.cat([p.reshape(-1) * (k + 1) for k, p in enumerate(pieces)])
+
+
+SPECS += [
+    OpSpec("rot90", lambda m, a: m.rot90(a), any_shape(min_dims=2), (FLOAT,)),
+    OpSpec("rot90(k=3, dims)", lambda m, a: m.rot90(a, 3, (-1, 0)), any_shape(min_dims=2), (FLOAT,)),
+    OpSpec("repeat_interleave(2)", lambda m, a: m.repeat_interleave(a, 2), ANY, (FLOAT,)),
+    OpSpec(
+        "repeat_interleave(tensor, dim)",
+        lambda m, a: m.repeat_interleave(a, m.arange(a.shape[-1]) % 3, dim=-1),
+        any_shape(min_dims=1),
+        (FLOAT,),
+    ),
+    OpSpec(
+        "tensor_split(3)", lambda m, a: _pieces(m, m.tensor_split(a, 3, -1)), any_shape(min_dims=1), (FLOAT,)
+    ),
+    OpSpec(
+        "tensor_split(indices)",
+        lambda m, a: _pieces(m, m.tensor_split(a, [1, 3], 0)),
+        any_shape(min_dims=1),
+        (FLOAT,),
+    ),
+    OpSpec("hsplit", lambda m, a: _pieces(m, m.hsplit(a, [2])), any_shape(min_dims=1), (FLOAT,)),
+    OpSpec("x.adjoint", lambda m, a: a.adjoint() * m.arange(a.shape[-2]), any_shape(min_dims=2), (FLOAT,)),
+    OpSpec("x.t_", lambda m, a: (a * 1).t_() * m.arange(a.shape[0]), D2, (FLOAT,)),
+    OpSpec("x.transpose_ then mul_", lambda m, a: (a * 1).transpose_(0, -1).mul_(2).exp(), D3, (FLOAT,)),
+    OpSpec("x[0].unsqueeze_ then its base", lambda m, a: _unsqueeze_view(m, a), D2, (FLOAT,)),
+]
+
+
+def _unsqueeze_view(m, a):
+    b = a * 1
+    v = b[0]
+    v.unsqueeze_(0)
+    v.mul_(2)
+    return b
+
+
+# ---- LU and Householder ----------------------------------------------------------------------------
+def _matrices(min_m=1, max_m=4, min_n=1, max_n=4):
+    return st.tuples(
+        array_shapes(min_dims=0, max_dims=1, min_side=1, max_side=2),
+        st.integers(min_m, max_m),
+        st.integers(min_n, max_n),
+    ).map(lambda t: (t[0] + (t[1], t[2]),))
+
+
+def _well(m, a):
+    return a + 3 * m.eye(a.shape[-2], a.shape[-1], dtype=a.dtype)
+
+
+def _lu_parts(m, a):
+    return m.cat([t.reshape(-1) for t in m.linalg.lu(_well(m, a))])
+
+
+SQUARE = _matrices().map(lambda s: (s[0][:-1] + (s[0][-2],),))
+SPECS += [
+    OpSpec("linalg.lu_factor", lambda m, a: m.linalg.lu_factor(_well(m, a)).LU, SQUARE, (FLOAT,)),
+    OpSpec("linalg.lu (any shape)", _lu_parts, _matrices(), (FLOAT,)),
+    OpSpec(
+        "linalg.lu_solve",
+        lambda m, a, b: m.linalg.lu_solve(*m.linalg.lu_factor(_well(m, a)), b),
+        fixed(((3, 3), (3, 2)), ((2, 2, 2), (2, 1))),
+        A2,
+    ),
+    OpSpec(
+        "linalg.lu_solve(left=False, adjoint)",
+        lambda m, a, b: m.linalg.lu_solve(*m.linalg.lu_factor(_well(m, a)), b, left=False, adjoint=True),
+        fixed(((3, 3), (2, 3)), ((2, 2, 2), (1, 2))),
+        A2,
+    ),
+    OpSpec(
+        "linalg.solve_ex",
+        lambda m, a, b: m.linalg.solve_ex(_well(m, a), b).result,
+        fixed(((3, 3), (3, 2))),
+        A2,
+    ),
+    OpSpec(
+        "triangular_solve",
+        lambda m, b, a: m.triangular_solve(b, _well(m, a), False, True),
+        fixed(((3, 2), (3, 3)), ((2, 2, 1), (2, 2))),
+        A2,
+    ),
+    OpSpec(
+        "linalg.tensorinv",
+        lambda m, a: m.linalg.tensorinv(_well(m, a).reshape(2, 2, 4), 2),
+        fixed(((4, 4),)),
+        (FLOAT,),
+    ),
+    OpSpec(
+        "linalg.tensorsolve",
+        lambda m, a, b: m.linalg.tensorsolve(_well(m, a).reshape(2, 3, 6), b),
+        fixed(((6, 6), (2, 3))),
+        A2,
+    ),
+    OpSpec(
+        "linalg.householder_product",
+        lambda m, a, t: m.linalg.householder_product(a, t),
+        fixed(((4, 3), (3,)), ((3, 3), (2,)), ((2, 3, 2), (2, 1))),
+        A2,
+    ),
+    OpSpec(
+        "ormqr",
+        lambda m, a, t, c: m.ormqr(a, t, c, True, True),
+        fixed(((4, 3), (3,), (4, 2))),
+        A3,
+    ),
+]
