@@ -463,3 +463,19 @@ add(
     "linalg.ldl_solve",
 )
 add(fails(lambda f, m, a: f(a[0])), "linalg.ldl_factor")
+add(
+    custom(
+        lambda f, m, a: (
+            f(a, 2, 3).shape,
+            f(a, 2, 3).dtype,
+            f(a, [1.0, 2.0]),
+            f(a).shape,
+            f(a, (2,)),
+            f(a, m.Size([2, 1])).shape,
+            f(a.int(), [1.5, -2.5]),
+            f(a, a.detach()),
+        )
+    ),
+    "Tensor.new",
+)
+add(fails(lambda f, m, a: f(a, a.long())), "Tensor.new")

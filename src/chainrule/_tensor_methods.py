@@ -264,6 +264,7 @@ class TensorMethods:
     def orgqr(self, *args, **kwargs): return _F.orgqr(self, *args, **kwargs)
     def ormqr(self, *args, **kwargs): return _F.ormqr(self, *args, **kwargs)
     def geqrf(self, *args, **kwargs): return _F.geqrf(self, *args, **kwargs)
+    def new(self, *args): return _F.construct.tensor_new(self, *args)
 
     @property
     def T(self): return _F.permute(self, tuple(range(self.ndim))[::-1])

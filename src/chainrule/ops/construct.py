@@ -14,6 +14,7 @@ import warnings
 import numpy as np
 
 from .. import _dtype
+from .._tensor import _TYPE_NAMES, Size
 from ._common import Tensor, as_tensor, normalize_dim, shape_str, wrap
 from .creation import to, zeros
 from .diagonals import diag
@@ -104,7 +105,8 @@ def _triangle_indices(who: str, row: int, col: int, offset: int, dtype, upper: b
         )
     dtype = _dtype.to_numpy_dtype(dtype) if dtype is not None else np.int64
     if np.dtype(dtype).kind not in "iu":
-        raise RuntimeError(f"\"{who}\" not implemented for '{np.dtype(dtype).name}'; use an integer dtype")
+        name = _TYPE_NAMES.get(np.dtype(dtype).name, np.dtype(dtype).name)
+        raise NotImplementedError(f"\"{who}\" not implemented for '{name}'; use an integer dtype")
     rows, cols = np.nonzero(
         np.triu(np.ones((row, col), bool), offset) if upper else np.tril(np.ones((row, col), bool), offset)
     )
@@ -139,7 +141,7 @@ def unravel_index(indices: Tensor, shape) -> tuple:
     for size in reversed(shape):
         coords.append(flat % size if size else flat)
         flat = flat // size if size else flat
-    return tuple(wrap(c) for c in reversed(coords))
+    return tuple(wrap(np.asarray(c)) for c in reversed(coords))
 
 
 # ---- grids and products of sets ------------------------------------------------------------------
@@ -253,6 +255,31 @@ def linalg_vander(x: Tensor, *, N: int | None = None) -> Tensor:
     return _powers(x, n)
 
 
+def tensor_new(self: Tensor, *args) -> Tensor:
+    """``Tensor.new``, torch's legacy constructor, in ``self``'s dtype: ``x.new(2, 3)`` or
+    ``x.new(size)`` a tensor of that shape (zeros here; uninitialised in torch), ``x.new(data)``
+    a tensor of that data (a tuple is data, as in torch), ``x.new(tensor)`` that tensor (it must
+    have ``self``'s dtype), ``x.new()`` an empty 1-D tensor."""
+    dtype = self._data.dtype
+    if not args:
+        return wrap(np.empty((0,), dtype=dtype))
+    if all(isinstance(a, int | np.integer) and not isinstance(a, bool) for a in args):
+        return wrap(np.zeros(tuple(int(a) for a in args), dtype=dtype))
+    if len(args) == 1:
+        (data,) = args
+        if isinstance(data, Size):
+            return wrap(np.zeros(tuple(data), dtype=dtype))
+        if isinstance(data, Tensor):
+            if data._data.dtype != dtype:
+                raise TypeError(
+                    f"new(): expected a tensor of dtype {dtype.name} (this tensor's), got "
+                    f"{data._data.dtype.name}; convert it first, e.g. data.to(x.dtype)"
+                )
+            return data.detach()
+        return wrap(np.array(data, dtype=dtype))
+    raise TypeError(f"new(): expected sizes (ints), a size, or data; got {args!r}")
+
+
 # ---- at least k dims, and the stacks built on them -----------------------------------------------
 def _atleast(who: str, tensors, fix):
     if len(tensors) == 1 and isinstance(tensors[0], list | tuple):
@@ -357,6 +384,8 @@ def trapezoid(y: Tensor, x: Tensor | None = None, *, dx=None, dim: int = -1) -> 
     y = as_tensor(y, "trapezoid")
     if y.ndim == 0:
         raise IndexError("trapezoid: Dimension out of range (expected to be in range of [-1, 0], but got -1)")
+    if y._data.dtype.kind == "b":
+        raise RuntimeError("trapezoid: received a bool input for `y`, but bool is not supported")
     d, spacing = _spacing("trapezoid", y, x, dx, dim)
     if y._data.dtype.kind in "biu":
         y = to(y, _dtype.to_numpy_dtype(_dtype.get_default_dtype()))
@@ -376,6 +405,8 @@ def cumulative_trapezoid(y: Tensor, x: Tensor | None = None, *, dx=None, dim: in
         raise IndexError(
             "cumulative_trapezoid: Dimension out of range (expected to be in range of [-1, 0], but got -1)"
         )
+    if y._data.dtype.kind == "b":
+        raise RuntimeError("cumulative_trapezoid: received a bool input for `y`, but bool is not supported")
     d, spacing = _spacing("cumulative_trapezoid", y, x, dx, dim)
     if y._data.dtype.kind in "biu":
         y = to(y, _dtype.to_numpy_dtype(_dtype.get_default_dtype()))

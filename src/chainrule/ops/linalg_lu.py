@@ -47,7 +47,7 @@ LDLFactorEx = namedtuple("linalg_ldl_factor_ex", ["LD", "pivots", "info"])
 def _permutations(pivots: np.ndarray, m: int) -> np.ndarray:
     """P (..., m, m) with A = P L U from LAPACK's 1-based row swaps (..., k)."""
     batch = pivots.shape[:-1]
-    flat = pivots.reshape(-1, pivots.shape[-1])
+    flat = pivots.reshape((int(np.prod(batch)), pivots.shape[-1]))
     out = np.zeros((flat.shape[0], m, m))
     for b, piv in enumerate(flat):
         perm = np.arange(m)
@@ -61,11 +61,11 @@ def _getrf(a: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Packed LU (..., m, n), 1-based int32 pivots (..., k) and int32 infos (...)."""
     m, n = a.shape[-2:]
     k = min(m, n)
-    flat = a.reshape(-1, m, n)
+    flat = a.reshape((int(np.prod(a.shape[:-2])), m, n))
     lu = np.empty_like(flat)
     piv = np.ones((flat.shape[0], k), dtype=np.int32)
     info = np.zeros(flat.shape[0], dtype=np.int32)
-    if flat.size:
+    if flat.size:  # (an empty matrix: nothing to factor)
         getrf = _lapack.get_lapack_funcs("getrf", (flat,))
         for i, mat in enumerate(flat):
             lu[i], p, info[i] = getrf(mat)
@@ -139,7 +139,7 @@ def _lu_factor(F, g, xs, out, p, needs):
 def _lu_record(who: str, A, pivot: bool):
     A = as_tensor(A, who)
     a = A._data
-    check_matrices(who, a, square=False)
+    check_matrices(who, a, square=False, kernel="lu_cpu", any_dtype_kernel=True)
     if not pivot:
         raise RuntimeError(f"{who}: LU without pivoting is not implemented on the CPU")
     lu, piv, info = _getrf(a)
@@ -466,7 +466,7 @@ def geqrf(input: Tensor, *, out=None) -> Geqrf:
     a = input._data
     check_matrices("geqrf", a, "input", square=False)
     m, n = a.shape[-2:]
-    flat = a.reshape(-1, m, n)
+    flat = a.reshape((int(np.prod(a.shape[:-2])), m, n))
     qr = np.empty_like(flat)
     tau = np.zeros((flat.shape[0], min(m, n)), dtype=a.dtype)
     if flat.size:
@@ -482,7 +482,7 @@ def _sytrf(who: str, A, hermitian: bool):
     a = A._data
     check_matrices(who, a)
     n = a.shape[-1]
-    flat = a.reshape(-1, n, n)
+    flat = a.reshape((int(np.prod(a.shape[:-2])), n, n))
     ld = np.empty_like(flat)
     piv = np.zeros((flat.shape[0], n), dtype=np.int32)
     info = np.zeros(flat.shape[0], dtype=np.int32)
@@ -527,9 +527,10 @@ def ldl_solve(LD: Tensor, pivots: Tensor, B: Tensor, *, hermitian: bool = False,
     check_same_dtype(who, ld, b, ("LD", "B"))
     n = ld.shape[-1]
     batch = np.broadcast_shapes(ld.shape[:-2], b.shape[:-2])
-    ldb = np.broadcast_to(ld, batch + (n, n)).reshape(-1, n, n)
-    pb = np.broadcast_to(piv, batch + (n,)).reshape(-1, n)
-    bb = np.broadcast_to(b, batch + b.shape[-2:]).reshape((-1,) + b.shape[-2:])
+    count = int(np.prod(batch))
+    ldb = np.broadcast_to(ld, batch + (n, n)).reshape((count, n, n))
+    pb = np.broadcast_to(piv, batch + (n,)).reshape((count, n))
+    bb = np.broadcast_to(b, batch + b.shape[-2:]).reshape((count,) + b.shape[-2:])
     x = np.empty_like(bb)
     if x.size:
         fn = _lapack.get_lapack_funcs("sytrs", (ldb,))

@@ -156,6 +156,11 @@ def _fused(who: str, input, product: Tensor, beta, alpha) -> Tensor:
 
 
 def _batch_matrices(who: str, b1: Tensor, b2: Tensor) -> None:
+    if min(b1.ndim, b2.ndim) < 3:  # (torch reads dim 2 first)
+        raise IndexError(
+            f"{who}: Dimension out of range (expected to be in range of [-2, 1], but got 2): batch1 "
+            f"and batch2 must be 3-D, got shapes {shape_str(b1.shape)} and {shape_str(b2.shape)}"
+        )
     if b1.ndim != 3 or b2.ndim != 3:
         raise RuntimeError(
             f"{who}: batch1 and batch2 must be 3-D tensors, got shapes {shape_str(b1.shape)} and "

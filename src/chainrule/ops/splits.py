@@ -110,7 +110,9 @@ def repeat_interleave(input: Tensor, repeats=None, dim: int | None = None, *, ou
     if isinstance(repeats, Tensor):
         r = repeats._data
         if r.dtype.kind not in "iu":
-            raise RuntimeError(f"repeat_interleave: repeats must have an integer dtype, got {r.dtype.name}")
+            raise NotImplementedError(
+                f"\"repeat_interleave_cpu\" not implemented for '{r.dtype.name}'; repeats must be integers"
+            )
         if r.ndim > 1:
             raise RuntimeError("repeats must be 0-dim or 1-dim tensor")
         counts = np.broadcast_to(r, (n,)) if r.size == 1 else r
