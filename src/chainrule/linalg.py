@@ -20,3 +20,21 @@ from .ops.linalg_decomp import linalg_svd as svd  # noqa: F401
 from .ops.linalg_norms import cond, diagonal, matrix_norm, matrix_rank, norm  # noqa: F401
 from .ops.linalg_qr import linalg_qr as qr  # noqa: F401
 from .ops.reduce_norm import vector_norm  # noqa: F401
+
+# shapelinalg: Vandermonde matrices, LU and LDL factorisations, tensor solves (ops/construct.py,
+# ops/linalg_lu.py)
+# isort: split
+from .ops.construct import linalg_vander as vander  # noqa: F401
+from .ops.linalg_lu import (  # noqa: F401  # noqa: F401
+    householder_product,
+    ldl_factor,
+    ldl_factor_ex,
+    ldl_solve,
+    lu_factor,
+    lu_factor_ex,
+    solve_ex,
+    tensorinv,
+    tensorsolve,
+)
+from .ops.linalg_lu import linalg_lu as lu  # noqa: F401
+from .ops.linalg_lu import linalg_lu_solve as lu_solve  # noqa: F401

@@ -16,6 +16,7 @@ from .allocation import *  # noqa: F403
 from .activation_piecewise import *  # noqa: F403
 from .compare import *  # noqa: F403
 from .counting import *  # noqa: F403
+from .construct import *  # noqa: F403
 from .creation import *  # noqa: F403
 from .creation import to  # noqa: F401
 from .diagonals import *  # noqa: F403
@@ -35,11 +36,13 @@ from .linalg_cholesky import *  # noqa: F403
 from .linalg_decomp import *  # noqa: F403
 from .linalg_det import *  # noqa: F403
 from .linalg_lstsq import *  # noqa: F403
+from .linalg_lu import *  # noqa: F403
 from .linalg_matfun import *  # noqa: F403
 from .linalg_norms import *  # noqa: F403
 from .linalg_qr import *  # noqa: F403
 from .linalg_solve import *  # noqa: F403
 from .queries import *  # noqa: F403
+from .products import *  # noqa: F403
 from .ranges import *  # noqa: F403
 from .reduce import *  # noqa: F403
 from .reduce_cumulative import *  # noqa: F403
@@ -50,11 +53,14 @@ from .sampling import *  # noqa: F403
 from .resample import *  # noqa: F403
 from .scatter_reduce import *  # noqa: F403
 from .selection import *  # noqa: F403
+from .restride import *  # noqa: F403
+from .scatters import *  # noqa: F403
 from .shape import *  # noqa: F403
 from .softmax import *  # noqa: F403
 from .sorting import *  # noqa: F403
 from .special import *  # noqa: F403
 from .special_functions import *  # noqa: F403
+from .splits import *  # noqa: F403
 from .torch_norm import *  # noqa: F403  (after linalg_norms: ops.norm is torch.norm)
 from .windows import *  # noqa: F403
 
