@@ -11,7 +11,13 @@ from . import ops as _ops  # ops first: they define what Tensor's methods call
 from ._tensor import Size, Tensor
 from ._dtype import (
     bool_ as bool,  # noqa: A004
+    bfloat16,
+    can_cast,
+    complex64,
+    complex128,
     dtype,
+    finfo,
+    iinfo,
     float16,
     float32,
     float64,
@@ -42,6 +48,7 @@ from . import func, viz
 
 half, float, double = float16, float32, float64  # noqa: A001
 short, int, long = int16, int32, int64  # noqa: A001
+cfloat, cdouble = complex64, complex128
 
 __version__ = "0.1.0"
 _tune_malloc()

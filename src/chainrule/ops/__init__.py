@@ -11,6 +11,7 @@ from .._tensor import bind_ops as _bind_tensor
 from ..autograd.engine import backward as _backward
 from . import creation as _creation
 from .compare import *  # noqa: F403
+from .complex_numbers import *  # noqa: F403
 from .creation import *  # noqa: F403
 from .creation import to  # noqa: F401
 from .diagonals import *  # noqa: F403

@@ -124,7 +124,7 @@ def operands(a, b):
     return a, b
 
 
-_NUMBERS = (bool, int, float, np.number, np.bool_)
+_NUMBERS = (bool, int, float, complex, np.number, np.bool_)
 
 
 def shape_str(shape) -> str:

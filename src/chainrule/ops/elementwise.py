@@ -30,7 +30,7 @@ def _unary(op, fn):
         if type(input) is not Tensor:
             input = as_tensor(input, op.name)
         x = input._data
-        if x.dtype.kind != "f":  # integers and bools compute in the default float dtype
+        if x.dtype.kind in "biu":  # integers and bools compute in the default float dtype
             x = x.astype(_dtype.get_default_dtype().np)
         return make_unary_result(fn(x), op, input)
 
@@ -138,9 +138,12 @@ def _relu(F, g, xs, out, p, needs):
     return (g * (out > 0),)
 
 
-@defop("abs", formula="{g0} = {gy} * sign({x0})")
+@defop("abs", formula="{g0} = {gy} * sgn({x0})")
 def _abs(F, g, xs, out, p, needs):
-    return (g * F.sign(xs[0]),)
+    return (g * F.sgn(xs[0]),)
+
+
+_abs.complex_rule = True  # real gradient, complex input: g * z / |z| is torch's
 
 
 @defop("sqrt", saves_out=True, saves_inputs=False, formula="{g0} = {gy} / (2 * {y})")
@@ -188,6 +191,18 @@ _BOOL_ERRORS = {
 }
 
 
+_REAL_ONLY = frozenset(("relu", "sign", "floor", "ceil", "trunc"))
+
+
+def _complex_error(name: str, dtype) -> str:
+    if name == "sign":
+        return (
+            "Unlike NumPy, torch.sign is not intended to support complex numbers. Please use "
+            "torch.sgn instead."
+        )
+    return f'"{name}" is not implemented for complex tensors (dtype {dtype}); use .real, .imag or .abs() first'
+
+
 def _square_fn(x):
     return x.astype(np.int64) if x.dtype.kind == "b" else np.square(x)  # torch: bools to int64
 
@@ -206,9 +221,13 @@ def _unary_keep_dtype(op, fn):
         try:
             out = fn(input._data)
         except TypeError:  # NumPy refuses bools (neg, relu): torch's error instead of the ufunc's
+            if input._data.dtype.kind == "c":
+                raise RuntimeError(_complex_error(op.name, input._data.dtype)) from None
             raise RuntimeError(
                 _BOOL_ERRORS.get(op.name, f"{op.name}: bool tensors are not supported")
             ) from None
+        if input._data.dtype.kind == "c" and op.name in _REAL_ONLY:
+            raise RuntimeError(_complex_error(op.name, input._data.dtype))
         return make_unary_result(out, op, input)
 
     apply.__name__ = op.name
