@@ -44,6 +44,7 @@ from . import nn
 from . import optim
 from .ops import *  # noqa: F403
 import chainrule.linalg as linalg  # not `from . import`: the star import bound ops.linalg here
+import chainrule.fft as fft
 from . import func, viz
 
 half, float, double = float16, float32, float64  # noqa: A001

@@ -110,7 +110,7 @@ def _float_input(input: Tensor, dtype, who: str, what: str) -> np.ndarray:
     x = input._data
     if dtype is not None:
         x = x.astype(_dtype.to_numpy_dtype(dtype))
-    if x.dtype.kind != "f":
+    if x.dtype not in _dtype.INEXACT:
         raise RuntimeError(
             f"{who}: {what} Got: {input.dtype}; convert first, e.g. x.float().{who.rstrip('()')}()"
         )
@@ -201,7 +201,7 @@ def _moments(who: str, input: Tensor, dim, unbiased, correction, keepdim: bool):
     input = as_tensor(input, who)
     dim, correction = _var_args(who, dim, unbiased, correction)
     x = input._data
-    if x.dtype.kind != "f":
+    if _dtype.KIND.get(x.dtype) != 2:  # (complex: torch's real result needs rules of its own)
         raise RuntimeError(
             f"{who}: std and var only support floating point and complex dtypes, "
             f"got {input.dtype}; convert first, e.g. x.float()"
@@ -344,7 +344,7 @@ def logsumexp(input: Tensor, dim, keepdim: bool = False) -> Tensor:
     """``log(sum(exp(input), dim))``, computed stably by shifting by the max."""
     input = as_tensor(input, "logsumexp")
     x = input._data
-    if x.dtype.kind != "f":
+    if x.dtype.kind in "biu":
         x = x.astype(_dtype.get_default_dtype().np)
     axes = reduce_axes(dim, x.ndim, "logsumexp")
     m = np.max(x, axis=axes, keepdims=True, initial=-np.inf)
