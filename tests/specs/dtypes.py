@@ -42,7 +42,11 @@ SPECS = [
     _pair("imag", lambda m, x, y: (_z(m, x, y) * _z(m, y, x)).imag),
     _pair("x.real of a real tensor", lambda m, x, y: x.real * y),
     _pair("view_as_real", lambda m, x, y: m.view_as_real(_z(m, x, y).exp())),
-    _one("view_as_complex", lambda m, x: _r(m, m.view_as_complex(x.reshape(-1, 2)) ** 2), fixed(((6,),), ((2,),))),
+    _one(
+        "view_as_complex",
+        lambda m, x: _r(m, m.view_as_complex(x.reshape(-1, 2)) ** 2),
+        fixed(((6,),), ((2,),)),
+    ),
     _one(
         "view_as_complex batched",
         lambda m, x: m.view_as_complex(x.reshape(3, 2, 2)).abs(),
@@ -82,7 +86,9 @@ SPECS = [
     _pair("irfft", lambda m, x, y: m.fft.irfft(_z(m, x, y))),
     _pair("irfft(n=7, ortho)", lambda m, x, y: m.fft.irfft(_z(m, x, y), n=7, norm="ortho")),
     _pair("irfft2", lambda m, x, y: m.fft.irfft2(_z(m, x, y)), fixed(PAIR)),
-    _pair("irfftn(s, forward)", lambda m, x, y: m.fft.irfftn(_z(m, x, y), s=(2, 6), norm="forward"), fixed(PAIR)),
+    _pair(
+        "irfftn(s, forward)", lambda m, x, y: m.fft.irfftn(_z(m, x, y), s=(2, 6), norm="forward"), fixed(PAIR)
+    ),
     _pair("hfft", lambda m, x, y: m.fft.hfft(_z(m, x, y))),
     _one("ihfft", lambda m, x: _r(m, m.fft.ihfft(x))),
     _pair("hfft2", lambda m, x, y: m.fft.hfft2(_z(m, x, y)), fixed(PAIR)),

@@ -239,8 +239,7 @@ def complex(real: Tensor, imag: Tensor) -> Tensor:  # noqa: A001  (torch's name)
         shape = np.broadcast_shapes(a.shape, b.shape)
     except ValueError:
         raise RuntimeError(
-            f"complex: the shapes of real {shape_str(a.shape)} and imag {shape_str(b.shape)} do not "
-            "broadcast"
+            f"complex: the shapes of real {shape_str(a.shape)} and imag {shape_str(b.shape)} do not broadcast"
         ) from None
     out = np.empty(shape, np.complex64 if a.dtype == np.float32 else np.complex128)
     out.real = a

@@ -200,7 +200,9 @@ def _complex_error(name: str, dtype) -> str:
             "Unlike NumPy, torch.sign is not intended to support complex numbers. Please use "
             "torch.sgn instead."
         )
-    return f'"{name}" is not implemented for complex tensors (dtype {dtype}); use .real, .imag or .abs() first'
+    return (
+        f'"{name}" is not implemented for complex tensors (dtype {dtype}); use .real, .imag or .abs() first'
+    )
 
 
 def _square_fn(x):
