@@ -83,6 +83,8 @@ _TO_REAL = {complex64: float32, complex128: float64}
 _TO_COMPLEX = {float16: complex64, bfloat16: complex64, float32: complex64, float64: complex128}
 #: NumPy's dtype of a chainrule dtype's category: 0 bool, 1 integer, 2 floating, 3 complex
 KIND = {d.np: d._kind for d in ALL}
+#: float16 and bfloat16: torch's CPU kernels compute them in float32 and round the result
+HALF = frozenset(d.np for d in (float16, bfloat16) if d in ALL)
 #: the NumPy dtypes of floating and complex tensors (the ones that can require grad)
 INEXACT = frozenset(d.np for d in ALL if d._kind >= 2)
 _default_float = [float32]

@@ -32,6 +32,7 @@ def _unary(op, fn):
         x = input._data
         if x.dtype.kind in "biu":  # integers and bools compute in the default float dtype
             x = x.astype(_dtype.get_default_dtype().np)
+        # (bfloat16: ml_dtypes' ufuncs compute in float32 and round once, as torch's kernels do)
         return make_unary_result(fn(x), op, input)
 
     apply.__name__ = op.name
@@ -173,6 +174,18 @@ round_op = defop("round", saves_inputs=False, formula="{g0} = 0")(_no_grad)
 trunc_op = defop("trunc", saves_inputs=False, formula="{g0} = 0")(_no_grad)
 
 
+def _half_in_float32(fn):
+    """``fn`` computed in float32 for float16 arrays (a kernel of several NumPy steps would round
+    after each; torch's rounds once)."""
+
+    def apply(x):
+        if x.dtype in _dtype.HALF:
+            return fn(x.astype(np.float32)).astype(x.dtype)
+        return fn(x)
+
+    return apply
+
+
 def _rsqrt_fn(x):
     return 1 / np.sqrt(x)
 
@@ -253,11 +266,11 @@ atan = _unary(_atan, np.arctan)
 sinh = _unary(_sinh, np.sinh)
 cosh = _unary(_cosh, np.cosh)
 tanh = _unary(_tanh, np.tanh)
-sigmoid = _unary(_sigmoid, _sigmoid_fn)
+sigmoid = _unary(_sigmoid, _half_in_float32(_sigmoid_fn))
 relu = _unary_keep_dtype(_relu, _relu_fn)
 abs = _unary_keep_dtype(_abs, np.abs)  # noqa: A001  (torch's name)
 sqrt = _unary(_sqrt, np.sqrt)
-rsqrt = _unary(_rsqrt, _rsqrt_fn)
+rsqrt = _unary(_rsqrt, _half_in_float32(_rsqrt_fn))
 square = _unary_keep_dtype(_square, _square_fn)
 reciprocal = _unary(_reciprocal, np.reciprocal)
 sign = _unary_keep_dtype(sign_op, _sign_fn)
@@ -446,13 +459,28 @@ def _scalar_case(input, other):
     """(tensor, number) when one side is a float tensor and the other a Python number."""
     if type(input) is Tensor:
         t = type(other)
-        if (t is float or t is int) and input._data.dtype.kind == "f":
+        if (t is float or t is int) and input._data.dtype.kind in "fV":  # (V: bfloat16)
             return input, other
     elif type(other) is Tensor:
         t = type(input)
-        if (t is float or t is int) and other._data.dtype.kind == "f":
+        if (t is float or t is int) and other._data.dtype.kind in "fV":
             return other, input
     return None
+
+
+def _half_scalar(kind: str, t: Tensor, number) -> Tensor:
+    """A float16 / bfloat16 tensor with a Python number: torch computes in float32 with the number
+    unrounded, and rounds the result once (rounding the number to the tensor's dtype first would
+    round twice: x * 0.1 differs in a third of the entries). torch's add and sub do round the
+    number to the tensor's dtype first: those take the ordinary path."""
+    x = t._data
+    f = x.astype(np.float32)
+    c = np.float32(number)
+    if kind == "mul":
+        out, op, params = f * c, _mul_scalar, (np.asarray(number, x.dtype),)
+    else:
+        out, op, params = f / c, _div_scalar, (np.asarray(number, x.dtype),)
+    return make_unary_result(out.astype(x.dtype), op, t, params)
 
 
 def mul(input, other) -> Tensor:
@@ -462,12 +490,16 @@ def mul(input, other) -> Tensor:
         if x.dtype.kind == "f":
             c = _CONSTANTS.get((other, x.dtype))  # not `or`: a tensor's truth value is costly
             if c is None:
+                if x.dtype.itemsize == 2:  # (half constants are never cached)
+                    return _half_scalar("mul", input, other)
                 c = constant(other, x.dtype)
             return make_unary_result(x * c._data, _mul_scalar, input, (c._data,))
     case = _scalar_case(input, other)
     if case is not None:
         t, c = case
         x = t._data
+        if x.dtype in _dtype.HALF:
+            return _half_scalar("mul", t, c)
         k = constant(c, x.dtype)._data
         return make_unary_result(x * k, _mul_scalar, t, (k,))
     a, b = operands(input, other)
@@ -544,10 +576,19 @@ def div(input, other, *, rounding_mode: str | None = None) -> Tensor:
         raise ValueError(f"div: rounding_mode must be None, 'trunc' or 'floor', got {rounding_mode!r}")
     if rounding_mode is None and type(input) is Tensor:
         t = type(other)
-        if (t is float or t is int) and input._data.dtype.kind == "f":
+        if (t is float or t is int) and input._data.dtype.kind in "fV":
             x = input._data
+            if x.dtype in _dtype.HALF:
+                return _half_scalar("div", input, other)
             k = constant(other, x.dtype)._data
             return make_unary_result(x / k, _div_scalar, input, (k,))
+    if (
+        rounding_mode is None
+        and type(other) is Tensor
+        and (type(input) is float or type(input) is int)
+        and other._data.dtype in _dtype.HALF
+    ):  # torch's number / tensor is reciprocal(tensor) * number: two roundings in half precision
+        return mul(reciprocal(other), input)
     a, b = operands(input, other)
     integral = a._data.dtype.kind in "iub"
     if integral:

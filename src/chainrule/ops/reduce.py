@@ -94,7 +94,10 @@ def sum(input: Tensor, dim=None, keepdim: bool = False, *, dtype=None) -> Tensor
     input = as_tensor(input, "sum")
     x = input._data
     axes = reduce_axes(dim, x.ndim, "sum")
-    out = np.sum(x, axis=axes, keepdims=keepdim, dtype=_sum_dtype(x, dtype))
+    if x.dtype in _dtype.HALF and dtype is None:  # accumulated in float32, rounded once, as torch
+        out = np.asarray(np.sum(x, axis=axes, keepdims=keepdim, dtype=np.float32)).astype(x.dtype)
+    else:
+        out = np.sum(x, axis=axes, keepdims=keepdim, dtype=_sum_dtype(x, dtype))
     if type(out) is not np.ndarray and isinstance(out, np.generic):  # (not vmap's batched array)
         out = np.asarray(out)
     return make_result(out, _sum, (input,), (x.shape, axes, keepdim))
@@ -118,7 +121,10 @@ def _float_input(input: Tensor, dtype, who: str, what: str) -> np.ndarray:
 
 
 def _mean_of(x: np.ndarray, axes, keepdim: bool, n: int):
-    """np.mean without its overhead (the same sum, then one division); float16 as np.mean."""
+    """np.mean without its overhead (the same sum, then one division); float16 and bfloat16 in
+    float32, rounded once (torch's)."""
+    if x.dtype in _dtype.HALF:
+        return np.asarray(_mean_of(x.astype(np.float32), axes, keepdim, n)).astype(x.dtype)
     if x.dtype.itemsize < 4:
         return np.mean(x, axis=axes, keepdims=keepdim)
     return (
@@ -130,6 +136,8 @@ def _mean_of(x: np.ndarray, axes, keepdim: bool, n: int):
 
 def _var_of(x: np.ndarray, axes, keepdim: bool, n: int, correction) -> np.ndarray:
     """np.var's computation (sum of squared deviations over max(0, n - correction))."""
+    if x.dtype in _dtype.HALF:  # in float32, rounded by the caller (torch's)
+        return _var_of(x.astype(np.float32), axes, keepdim, n, correction)
     if x.dtype.itemsize < 4 or not n:
         return np.var(x, axis=axes, keepdims=keepdim, ddof=correction)
     dev = x - np.sum(x, axis=axes, keepdims=True) / x.dtype.type(n)
@@ -233,7 +241,7 @@ def var(
     keepdim)``.
     """
     input, axes, n, dof, v = _moments("var", input, dim, unbiased, correction, keepdim)
-    return make_result(v, _var, (input,), (axes, keepdim, n, dof))
+    return make_result(v.astype(input._data.dtype, copy=False), _var, (input,), (axes, keepdim, n, dof))
 
 
 def std(
@@ -241,7 +249,8 @@ def std(
 ) -> Tensor:
     """Standard deviation: the square root of :func:`var` (same arguments)."""
     input, axes, n, dof, v = _moments("std", input, dim, unbiased, correction, keepdim)
-    return make_result(np.sqrt(v), _std, (input,), (axes, keepdim, n, dof))
+    out = np.sqrt(v).astype(input._data.dtype, copy=False)  # (half dtypes: from float32, rounded once)
+    return make_result(out, _std, (input,), (axes, keepdim, n, dof))
 
 
 def var_mean(
@@ -350,8 +359,9 @@ def logsumexp(input: Tensor, dim, keepdim: bool = False) -> Tensor:
     m = np.max(x, axis=axes, keepdims=True, initial=-np.inf)
     m = np.where(np.isfinite(m), m, 0).astype(x.dtype)  # all -inf (or inf): no shift
     with np.errstate(divide="ignore"):
-        s = np.log(np.sum(np.exp(x - m), axis=axes, keepdims=True))
-    out = s + m
+        shifted = x - m if x.dtype not in _dtype.HALF else x.astype(np.float32) - m  # (torch: in float32)
+        s = np.log(np.sum(np.exp(shifted), axis=axes, keepdims=True))
+    out = (s + m).astype(x.dtype, copy=False)
     if not keepdim:
         out = np.squeeze(out, axis=axes)
     return make_result(_as_array(out, x.dtype), _logsumexp, (input,), (axes, keepdim))
