@@ -236,13 +236,13 @@ def _unary_keep_dtype(op, fn):
         try:
             out = fn(input._data)
         except TypeError:  # NumPy refuses bools (neg, relu): torch's error instead of the ufunc's
-            if input._data.dtype.kind == "c":
-                raise RuntimeError(_complex_error(op.name, input._data.dtype)) from None
+            if input._data.dtype.kind == "c":  # NotImplementedError: torch's type
+                raise NotImplementedError(_complex_error(op.name, input._data.dtype)) from None
             raise RuntimeError(
                 _BOOL_ERRORS.get(op.name, f"{op.name}: bool tensors are not supported")
             ) from None
         if input._data.dtype.kind == "c" and op.name in _REAL_ONLY:
-            raise RuntimeError(_complex_error(op.name, input._data.dtype))
+            raise NotImplementedError(_complex_error(op.name, input._data.dtype))
         return make_unary_result(out, op, input)
 
     apply.__name__ = op.name

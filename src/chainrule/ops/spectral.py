@@ -27,7 +27,9 @@ _SWAPPED = {"backward": "forward", "forward": "backward", "ortho": "ortho"}
 
 def _check_norm(norm, who: str) -> str:
     if norm not in _NORMS:
-        raise ValueError(f'{who}: Invalid normalization mode: "{norm}"; use "backward", "ortho" or "forward"')
+        raise RuntimeError(
+            f'{who}: Invalid normalization mode: "{norm}"; use "backward", "ortho" or "forward"'
+        )
     return norm or "backward"
 
 
