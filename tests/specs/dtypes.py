@@ -67,6 +67,14 @@ SPECS = [
     _pair("matmul", lambda m, x, y: _r(m, _z(m, x, y) @ _z(m, y, x).mT), fixed(PAIR)),
     _pair("matmul mH", lambda m, x, y: _r(m, _z(m, x, y) @ _z(m, y, x).mH), fixed(PAIR)),
     _pair("sum mean", lambda m, x, y: _r(m, (_z(m, x, y) ** 2).sum(0) + _z(m, x, y).mean())),
+    _pair("sigmoid", lambda m, x, y: _r(m, m.sigmoid(_z(m, x, y)))),
+    _pair("var and std of complex", lambda m, x, y: _z(m, x, y).var(0) + _z(m, x, y).std()),
+    _pair(
+        "vector_norm of complex",
+        lambda m, x, y: m.linalg.vector_norm(_z(m, x, y), 3, dim=-1),
+        args=(AWAY, AWAY),
+    ),
+    _pair("vdot", lambda m, x, y: _r(m, m.vdot(_z(m, x, y).flatten(), _z(m, y, x).flatten()))),
     _pair("complex with a real factor", lambda m, x, y: _r(m, _z(m, x, y) * y + 1j)),
     _pair("to complex and back", lambda m, x, y: (x.to(m.complex128) * _z(m, y, x)).real),
     # ---- fft: complex to complex ----

@@ -174,6 +174,12 @@ round_op = defop("round", saves_inputs=False, formula="{g0} = 0")(_no_grad)
 trunc_op = defop("trunc", saves_inputs=False, formula="{g0} = 0")(_no_grad)
 
 
+def _complex_sigmoid_fn(x):
+    if x.dtype.kind == "c":  # (the real kernel's stable form compares with 0)
+        return 1 / (1 + np.exp(-x))
+    return _sigmoid_fn(x)
+
+
 def _half_in_float32(fn):
     """``fn`` computed in float32 for float16 arrays (a kernel of several NumPy steps would round
     after each; torch's rounds once)."""
@@ -266,7 +272,7 @@ atan = _unary(_atan, np.arctan)
 sinh = _unary(_sinh, np.sinh)
 cosh = _unary(_cosh, np.cosh)
 tanh = _unary(_tanh, np.tanh)
-sigmoid = _unary(_sigmoid, _half_in_float32(_sigmoid_fn))
+sigmoid = _unary(_sigmoid, _half_in_float32(_complex_sigmoid_fn))
 relu = _unary_keep_dtype(_relu, _relu_fn)
 abs = _unary_keep_dtype(_abs, np.abs)  # noqa: A001  (torch's name)
 sqrt = _unary(_sqrt, np.sqrt)

@@ -15,6 +15,10 @@ import numpy as np
 from .. import _dtype
 from ..autograd.graph import defop
 from ._common import Tensor, any_true, as_array, as_tensor, make_result, normalize_dim, normalize_dims, wrap
+from .complex_numbers import imag as _imag
+from .complex_numbers import real as _real
+from .elementwise import add as _add
+from .elementwise import sqrt as _sqrt
 
 __all__ = [
     "sum",
@@ -240,6 +244,8 @@ def var(
     Accepts torch's legacy positional forms ``var(x, unbiased)`` and ``var(x, dim, unbiased,
     keepdim)``.
     """
+    if isinstance(input, Tensor) and input._data.dtype.kind == "c":  # torch: the parts' variances, summed
+        return _complex_var(input, dim, unbiased, keepdim, correction)
     input, axes, n, dof, v = _moments("var", input, dim, unbiased, correction, keepdim)
     return make_result(v.astype(input._data.dtype, copy=False), _var, (input,), (axes, keepdim, n, dof))
 
@@ -248,9 +254,19 @@ def std(
     input: Tensor, dim=None, unbiased: bool | None = None, keepdim: bool = False, *, correction=None
 ) -> Tensor:
     """Standard deviation: the square root of :func:`var` (same arguments)."""
+    if isinstance(input, Tensor) and input._data.dtype.kind == "c":
+        return _sqrt(_complex_var(input, dim, unbiased, keepdim, correction))
     input, axes, n, dof, v = _moments("std", input, dim, unbiased, correction, keepdim)
     out = np.sqrt(v).astype(input._data.dtype, copy=False)  # (half dtypes: from float32, rounded once)
     return make_result(out, _std, (input,), (axes, keepdim, n, dof))
+
+
+def _complex_var(z: Tensor, dim, unbiased, keepdim: bool, correction) -> Tensor:
+    """A complex tensor's variance (real): that of its real part plus that of its imaginary part."""
+    return _add(
+        var(_real(z), dim, unbiased, keepdim, correction=correction),
+        var(_imag(z), dim, unbiased, keepdim, correction=correction),
+    )
 
 
 def var_mean(

@@ -106,6 +106,13 @@ def vector_norm(x: Tensor, ord=2, dim=None, keepdim: bool = False, *, dtype=None
     accepted.
     """
     x = as_tensor(x, "vector_norm")
+    if x._data.dtype.kind == "c":  # the norm of the magnitudes (abs carries the complex gradient)
+        from .elementwise import abs as magnitude
+
+        real_dtype = None if dtype is None else _dtype.to_numpy_dtype(dtype)
+        if real_dtype is not None and real_dtype.kind == "c":
+            real_dtype = _dtype.from_numpy_dtype(real_dtype).to_real()
+        return vector_norm(magnitude(x), ord, dim, keepdim, dtype=real_dtype)
     if _dtype.KIND.get(x._data.dtype) != 2:  # checked before any dtype= cast, as torch does
         raise RuntimeError(
             "linalg.vector_norm: Expected a floating point or complex tensor as input. Got "
