@@ -15,7 +15,7 @@ from .. import _dtype
 from .._record import make_view
 from ..autograd.graph import defop
 from ..autograd.math import register
-from ._common import Tensor, as_tensor, make_result, shape_str
+from ._common import Tensor, as_array, as_tensor, make_result, shape_str
 from .inplace import apply_inplace
 
 __all__ = [
@@ -213,7 +213,7 @@ def angle(input: Tensor) -> Tensor:
     else:  # torch: pi for negative values, 0 otherwise, nan kept
         out = np.where(x < 0, np.asarray(np.pi, x.dtype), np.asarray(0, x.dtype))
         out = np.where(np.isnan(x), x, out)
-    return make_result(np.asarray(out, dtype=np.real(np.zeros((), x.dtype)).dtype), _angle, (input,))
+    return make_result(as_array(out, np.zeros((), x.dtype).real.dtype), _angle, (input,))
 
 
 @_complex_rule
