@@ -434,3 +434,17 @@ def test_save_load_bfloat16_and_complex_readable_by_torch(tmp_path) -> None:
 def test_save_refuses_complex128_with_a_clear_message(tmp_path) -> None:
     with pytest.raises(TypeError, match="complex128"):
         chainrule.save({"z": chainrule.tensor([1j], dtype=chainrule.complex128)}, str(tmp_path / "z"))
+
+
+@pytest.mark.parametrize("dtype", ["bfloat16", "float16", "complex64", "complex128"])
+@pytest.mark.parametrize("fn", ["rand", "randn"])
+def test_random_of_half_and_complex_dtypes(dtype, fn) -> None:
+    ours = getattr(chainrule, fn)(4000, dtype=getattr(chainrule, dtype))
+    theirs = getattr(torch, fn)(4000, dtype=getattr(torch, dtype))
+    assert _name(ours.dtype) == _name(theirs.dtype)
+    parts = (ours.real, ours.imag) if ours.is_complex() else (ours,)
+    for part in parts:  # the same distribution: per-part variance as torch's
+        expected = float((theirs.real if theirs.is_complex() else theirs).float().var())
+        assert abs(float(part.float().var()) - expected) < 0.15 * expected + 0.02
+        if fn == "rand":
+            assert 0 <= float(part.float().min()) and float(part.float().max()) < 1

@@ -298,7 +298,7 @@ def full_like(
 # reproducible under a seed, but they are not torch's (the same seed gives other numbers).
 def _random_dtype(dtype, who: str) -> np.dtype:
     dt = _float_dtype(dtype)
-    if dt.kind != "f":
+    if dt not in _dtype.INEXACT:
         raise NotImplementedError(
             f"{who}: random floats need a floating dtype, got {_dtype.from_numpy_dtype(dt)}; use "
             "randint for integers"
@@ -315,9 +315,14 @@ def rand(*shape, size=None, generator=None, dtype=None, device=None, requires_gr
     dt = _random_dtype(dtype, "rand")
     g = rng(generator)
     shape = _shape_of(shape, size)
-    if dt == np.float16:  # round down to stay below 1
-        a = g.random(shape, dtype=np.float32).astype(np.float16)
-        a[a >= 1] = np.nextafter(np.float16(1), np.float16(0))
+    if dt.kind == "c":  # torch: real and imaginary parts each uniform in [0, 1)
+        real = np.float64 if dt == np.complex128 else np.float32
+        a = (g.random(shape, dtype=real) + 1j * g.random(shape, dtype=real)).astype(dt)
+    elif dt.itemsize == 2:  # float16, bfloat16: round down to stay below 1
+        a = g.random(shape, dtype=np.float32).astype(dt)
+        a[a >= 1] = (
+            np.nextafter(np.float16(1), np.float16(0)) if dt == np.float16 else np.asarray(255 / 256, dt)
+        )
     else:
         a = g.random(shape, dtype=dt)
     return _leaf(a, requires_grad)
@@ -326,9 +331,11 @@ def rand(*shape, size=None, generator=None, dtype=None, device=None, requires_gr
 def randn(*shape, size=None, generator=None, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
     """Standard normal samples of the given size (chainrule's stream, not torch's)."""
     dt = _random_dtype(dtype, "randn")
-    a = rng(generator).standard_normal(
-        _shape_of(shape, size), dtype=np.float64 if dt == np.float64 else np.float32
-    )
+    wide = np.float64 if dt in (np.float64, np.complex128) else np.float32
+    g = rng(generator)
+    a = g.standard_normal(_shape_of(shape, size), dtype=wide)
+    if dt.kind == "c":  # torch: unit variance overall, each part with variance 1/2
+        a = (a + 1j * g.standard_normal(a.shape, dtype=wide)) * np.sqrt(0.5)
     return _leaf(a.astype(dt, copy=False), requires_grad)
 
 
