@@ -105,7 +105,7 @@ def to_numpy(x):
     if isinstance(x, torch.Tensor):
         if x._is_zerotensor():  # torch's symbolic zero (e.g. abs's second derivative)
             return np.zeros(x.shape, dtype=str(x.dtype).split(".")[-1])
-        return x.detach().numpy()
+        return x.detach().resolve_conj().resolve_neg().numpy()  # (hfft's gradients are lazy negations)
     if isinstance(x, chainrule.Tensor):
         return x.detach().numpy()
     return np.asarray(x)

@@ -194,9 +194,18 @@ def test_nested_checkpoint_tensors_are_readable_by_torch(tmp_path) -> None:
 
 
 def test_dtypes_chainrule_lacks_are_refused_clearly(tmp_path) -> None:
-    safetensors.torch.save_file({"w": torch.ones(2, dtype=torch.bfloat16)}, tmp_path / "bf")
-    with pytest.raises(ValueError, match="BF16"):
-        chainrule.load(tmp_path / "bf")
+    safetensors.torch.save_file({"w": torch.ones(2, dtype=torch.float8_e4m3fn)}, tmp_path / "f8")
+    with pytest.raises(ValueError, match="F8_E4M3"):
+        chainrule.load(tmp_path / "f8")
+
+
+def test_bfloat16_and_complex64_files_of_torch_load(tmp_path) -> None:
+    w = torch.tensor([1.5, -2.7], dtype=torch.bfloat16)
+    z = torch.tensor([1 + 2j, -1j])
+    safetensors.torch.save_file({"w": w, "z": z}, tmp_path / "bf")
+    back = chainrule.load(tmp_path / "bf")
+    assert back["w"].dtype == chainrule.bfloat16 and back["w"].float().tolist() == w.float().tolist()
+    assert back["z"].dtype == chainrule.complex64 and back["z"].tolist() == z.tolist()
 
 
 # ---- pickles are never loaded ---------------------------------------------------------------------

@@ -12,7 +12,13 @@ from . import ops as _ops  # ops first: they define what Tensor's methods call
 from ._tensor import Size, Tensor
 from ._dtype import (
     bool_ as bool,  # noqa: A004
+    bfloat16,
+    can_cast,
+    complex64,
+    complex128,
     dtype,
+    finfo,
+    iinfo,
     float16,
     float32,
     float64,
@@ -45,6 +51,7 @@ from .nn.spatial_aliases import *  # noqa: F403  (torch.conv2d, torch.max_pool2d
 from .nn.top_level import *  # noqa: F403  (torch.batch_norm, torch.embedding, ...: ATen's signatures)
 import chainrule.linalg as linalg  # not `from . import`: the star import bound ops.linalg here
 import chainrule.special as special  # torch.special (not `from . import`: the star import bound ops.special)
+import chainrule.fft as fft
 from . import func, viz
 from ._legacy import *  # noqa: F403
 from ._compile import compile  # noqa: A004
@@ -57,6 +64,7 @@ from . import distributions  # after linalg: it imports chainrule.linalg, which 
 
 half, float, double = float16, float32, float64  # noqa: A001
 short, int, long = int16, int32, int64  # noqa: A001
+cfloat, cdouble = complex64, complex128
 
 __version__ = "0.1.0"
 _tune_malloc()

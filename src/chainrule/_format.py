@@ -189,11 +189,29 @@ def _summarized(a: np.ndarray) -> np.ndarray:
     return np.stack([_summarized(a[i]) for i in rows])
 
 
+class _ComplexFormatter:
+    """torch's complex style: the real and the imaginary parts each formatted as a real tensor of
+    its own (``1.5000+2.j``); the width counts both parts and the ``j``."""
+
+    def __init__(self, a: np.ndarray) -> None:
+        self.real = _Formatter(a.real)
+        self.imag = _Formatter(a.imag)
+        self.max_width = self.real.max_width + self.imag.max_width + 1
+
+    def format(self, value) -> str:
+        real = self.real.format(value.real)
+        imag = (self.imag.format(value.imag) + "j").lstrip()
+        return real + imag if imag[0] in "+-" else real + "+" + imag
+
+
 def _tensor_str(a: np.ndarray, indent: int) -> str:
     if a.size == 0:
         return "[]"
+    if _dtype.KIND.get(a.dtype) == 2 and a.dtype.kind != "f":  # bfloat16: printed from float32
+        a = a.astype(np.float32)
     summarize = a.size > PRINT_OPTS.threshold
-    fmt = _Formatter(_summarized(a) if summarize else a)
+    shown = _summarized(a) if summarize else a
+    fmt = _ComplexFormatter(shown) if a.dtype.kind == "c" else _Formatter(shown)
     return _nested_str(a, indent, summarize, fmt)
 
 
@@ -248,7 +266,8 @@ def tensor_repr(t) -> str:
     else:
         if not PRINT_OPTS.edgeitems:
             suffixes.append(f"size={tuple(a.shape)}")
-        if a.dtype != default and a.dtype != np.int64 and a.dtype != np.bool_:
+        default_complex = _dtype.get_default_dtype().to_complex().np
+        if a.dtype != default and a.dtype != np.int64 and a.dtype != np.bool_ and a.dtype != default_complex:
             suffixes.append(f"dtype={t.dtype!r}")
         body = _tensor_str(a, indent)
     if t.grad_fn is not None:

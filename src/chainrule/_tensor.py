@@ -141,11 +141,13 @@ class Tensor(TensorMethods):
             raise RuntimeError(
                 "Setting requires_grad=True on inference tensor outside InferenceMode is not allowed."
             )
-        if requires_grad and self._data.dtype.kind not in "fc":
+        if requires_grad and self._data.dtype not in _dtype.INEXACT:
             raise RuntimeError(
                 f"requires_grad_: only Tensors of floating point dtype can require gradients, "
                 f"got dtype {self.dtype}; convert first, e.g. x.float().requires_grad_()"
             )
+        if requires_grad and self._data.dtype.kind == "c":
+            _dtype.COMPLEX_AUTOGRAD[0] = True
         self._rg = bool(requires_grad)
         return self
 
@@ -282,7 +284,7 @@ class Tensor(TensorMethods):
         return self.device.type == "cuda"
 
     def is_floating_point(self) -> bool:
-        return self._data.dtype.kind == "f"
+        return _dtype.KIND.get(self._data.dtype) == 2
 
     def numel(self) -> int:
         return int(self._data.size)

@@ -11,6 +11,7 @@ from typing import Any
 import numpy as np
 
 from ._layout import strided
+from . import _dtype
 
 _F: Any = None
 
@@ -574,6 +575,31 @@ class TensorMethods:
     def cumsum_(self, *args, **kwargs): return _F.cumsum_(self, *args, **kwargs)
     def cumprod_(self, *args, **kwargs): return _F.cumprod_(self, *args, **kwargs)
     def renorm_(self, *args, **kwargs): return _F.renorm_(self, *args, **kwargs)
+    def mH(self): return _F.conj(_F.transpose(self, -2, -1))
+
+    # ---- dtypes ----
+    def bfloat16(self): return self.to(_dtype.bfloat16)
+    def byte(self): return self.to(_dtype.uint8)
+    def char(self): return self.to(_dtype.int8)
+    def short(self): return self.to(_dtype.int16)
+    def cfloat(self): return self.to(_dtype.complex64)
+    def cdouble(self): return self.to(_dtype.complex128)
+    def is_complex(self): return _F.is_complex(self)
+    def is_signed(self): return self.dtype.is_signed
+    def is_conj(self): return _F.is_conj(self)
+    def is_neg(self): return _F.is_neg(self)
+    def resolve_conj(self): return _F.resolve_conj(self)
+    def resolve_neg(self): return _F.resolve_neg(self)
+    def conj(self): return _F.conj(self)
+    def conj_physical(self): return _F.conj_physical(self)
+    def conj_physical_(self): return _F.conj_physical_(self)
+    def angle(self): return _F.angle(self)
+
+    @property
+    def real(self): return _F.real(self)
+
+    @property
+    def imag(self): return _F.imag(self)
     # fmt: on
 
     def __array_namespace__(self):  # pragma: no cover - not an array-API object

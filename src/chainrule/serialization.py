@@ -37,6 +37,7 @@ from typing import IO, Any
 
 import numpy as np
 
+from . import _dtype
 from ._device import check_device, device
 from ._tensor import Tensor, wrap
 from .backend import to_numpy
@@ -55,7 +56,10 @@ _DTYPES = {
     "F16": np.dtype("<f2"),
     "F32": np.dtype("<f4"),
     "F64": np.dtype("<f8"),
+    "C64": np.dtype("<c8"),
 }
+if _dtype.bfloat16 in _dtype.ALL:
+    _DTYPES["BF16"] = _dtype.bfloat16.np
 _MAX_HEADER = 100_000_000  # safetensors' own limit
 _SUPPORTED = (
     "tensors, NumPy arrays, numbers, strings, bools, None and dicts/lists/tuples of them "
@@ -73,6 +77,7 @@ class _Encoder:
         self.arrays: dict[str, np.ndarray] = {}
         self.keys: dict[int, str] = {}  # id(tensor or array) -> key: a shared tensor is stored once
         self.open: set[int] = set()  # containers being encoded, to refuse cycles
+        self.bfloat16: set[str] = set()  # keys stored as uint16 bits, marked BF16 after writing
 
     def key_for(self, x, path: str) -> str | None:
         if id(x) in self.keys:
@@ -94,8 +99,11 @@ class _Encoder:
             raise TypeError(
                 f"save: the array at {where} has dtype {a.dtype}, which the safetensors format "
                 f"chainrule writes does not hold; supported: bool, uint8, int8, int16, int32, "
-                f"int64, float16, float32, float64"
+                f"int64, float16, bfloat16, float32, float64, complex64 (convert complex128 first)"
             )
+        if a.dtype == _dtype.bfloat16.np:  # safetensors' NumPy writer lacks it: its bits as U16
+            a = a.view(np.uint16)
+            self.bfloat16.add(key)
         if a.dtype.byteorder == ">":
             a = a.astype(a.dtype.newbyteorder("<"))
         self.arrays[key] = a
@@ -297,6 +305,8 @@ def save(
     from safetensors.numpy import save as serialize
 
     data = serialize(enc.arrays, metadata=metadata)  # the whole file, in memory (one copy)
+    if enc.bfloat16:
+        data = _mark_bfloat16(data, enc.bfloat16)
     if isinstance(f, str | os.PathLike):
         _atomic_write(data, os.fspath(f))
     else:
@@ -374,6 +384,19 @@ def _parse(raw: bytes, name: str) -> tuple[dict[str, np.ndarray], dict[str, str]
     if not isinstance(meta, dict) or not all(isinstance(v, str) for v in meta.values()):
         raise ValueError(f"load: '{name}' has corrupted metadata: expected string values")
     return {k: arrays[k] for k in header}, meta  # in the header's order
+
+
+def _mark_bfloat16(data: bytes, keys: set) -> bytes:
+    """Rewrite the header of a safetensors file so that ``keys`` (written as U16 bits) read as
+    BF16; the data offsets count from the data's start, so only the header's length changes
+    (padded with spaces to 8 bytes, as safetensors aligns it)."""
+    n = struct.unpack("<Q", data[:8])[0]
+    header = json.loads(data[8 : 8 + n])
+    for key in keys:
+        header[key]["dtype"] = "BF16"
+    text = json.dumps(header, separators=(",", ":")).encode()
+    text += b" " * (-len(text) % 8)
+    return struct.pack("<Q", len(text)) + text + data[8 + n :]
 
 
 def load(

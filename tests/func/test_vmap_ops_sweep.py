@@ -19,6 +19,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from oracle import OpSpec, _outputs, _tensors, make_inputs, to_numpy
 from specs import all_specs
+from specs import dtypes as dtypes_specs
 
 import chainrule
 from chainrule.func import _batched
@@ -55,6 +56,15 @@ STORAGE_VIEWS = {"x.as_strided((2, 2), (1, 2), 1)", "as_strided overlapping wind
 #: draws from the generator: each call differs, so there is no per-sample reference (torch's vmap
 #: refuses random ops by default too, randomness="error"); chainrule raises a clear error
 RANDOM = {"distributions standard_gamma passes gradients"}
+
+#: complex numbers and fft (tests/specs/dtypes.py): vmap has no batching rules for complex parts,
+#: complex() and the transforms yet; these raise vmap's clear error (listed in docs/differences.md)
+COMPLEX_NOT_BATCHED = {s.name for s in dtypes_specs.SPECS} - {
+    "x.real of a real tensor",
+    "angle of a real tensor",
+    "fftshift",
+    "ifftshift(dim=0)",
+}
 
 ALLOWED = DATA_DEPENDENT | STORAGE_VIEWS | RANDOM
 
@@ -143,7 +153,9 @@ def _run_checked(spec: OpSpec, shapes, seed: int, mapped: str) -> list:
     return [str(w.message) for w in caught if "performance drop" in str(w.message)]
 
 
-@pytest.mark.parametrize("spec", [s for s in SPECS if s.name not in ALLOWED], ids=lambda s: s.name)
+@pytest.mark.parametrize(
+    "spec", [s for s in SPECS if s.name not in ALLOWED | COMPLEX_NOT_BATCHED], ids=lambda s: s.name
+)
 @settings(
     max_examples=3,
     deadline=None,

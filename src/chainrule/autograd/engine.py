@@ -25,6 +25,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from .. import _dtype
 from .._tensor import Tensor, wrap
 from ..backend import finished_grad
 from .anomaly import STATE as ANOMALY
@@ -149,6 +150,10 @@ def _run(roots, root_grads, retain_graph: bool, create_graph: bool, capture=None
     ready = [root for root in dict.fromkeys(roots) if root not in consumers]
     F = tensor_math() if create_graph else ARRAY_MATH
     plain = not create_graph  # rules run on raw arrays
+    # complex gradients need the slower step (see _complex_step); only once a complex tensor has
+    # required grad in this process, so that real programs never pay for it
+    complex_mode = _dtype.COMPLEX_AUTOGRAD[0]
+    step = _complex_step if complex_mode else _backward_step
     plain_node, one_unsaved, one_needed = Node, _ONE_UNSAVED, _ONE_NEEDED  # (locals: the hot loop)
     if ANOMALY.enabled:  # once per call, not per node: every node checks its gradients
         watch_graph(roots)
@@ -177,7 +182,13 @@ def _run(roots, root_grads, retain_graph: bool, create_graph: bool, capture=None
             # the chain rule at this node: upstream gradient times local derivative, per input
             if g is None:  # nothing flows through: only tell the inputs that this node is done
                 input_grads = _nones(node)
-            elif plain and type(node) is plain_node and len(node.edges) == 1 and node.meta is None:
+            elif (
+                plain
+                and not complex_mode
+                and type(node) is plain_node
+                and len(node.edges) == 1
+                and node.meta is None
+            ):
                 # _backward_step inlined for the commonest node (one input, x * 2, sin): a call
                 # per node is 12-15% of bench/overhead.py's forward + backward
                 op = node.op
@@ -205,7 +216,7 @@ def _run(roots, root_grads, retain_graph: bool, create_graph: bool, capture=None
                     node.inputs = node.out = node.params = None
                 continue
             else:
-                input_grads = _backward_step(node, g, F, consumers)
+                input_grads = step(node, g, F, consumers)
                 op = node.op
                 if not retain_graph and op.saves:
                     node.inputs = node.out = node.params = None  # what backward read; a ctx
@@ -272,6 +283,34 @@ def _backward_step(node, g, F, consumers: dict):
     return fitted
 
 
+def _complex_step(node, g, F, consumers: dict):
+    """``_backward_step`` where gradients may be complex. torch's gradient of a complex input is
+    the conjugate Wirtinger derivative: for a holomorphic f, ``grad_z = g * conj(f'(z))``; the
+    rules are written as the plain chain rule ``g * f'(z)``, so conjugating the gradient on the way
+    in and every result on the way out gives torch's. Ops whose rule already follows torch's
+    convention (``op.complex_rule``: abs, real, imag, angle, casts) run as they are; an op without
+    one that maps a complex input to a real output is refused rather than given a wrong gradient."""
+    op = node.op
+    if op.complex_rule:
+        return _backward_step(node, g, F, consumers)
+    if (g._data if F.is_tensor else g).dtype.kind == "c":
+        grads = _backward_step(node, F.conj(g), F, consumers)
+        return [None if gx is None else F.conj(gx) for gx in grads]
+    for i, x in enumerate(node.inputs):
+        if x is not None:
+            dtype = x._data.dtype
+        elif node.metas is not None:
+            dtype = node.metas[i][1]
+        else:
+            continue  # same_shape: the input's dtype is the (real) gradient's
+        if dtype.kind == "c":
+            raise RuntimeError(
+                f"{op.name}: the derivative for complex inputs is not implemented (it maps a "
+                f"complex input to a real output); compute it from .real / .imag / .abs() instead"
+            )
+    return _backward_step(node, g, F, consumers)
+
+
 def _needs(node, consumers: dict) -> list:
     """Which inputs want a gradient: those with an edge that backward will visit."""
     if len(node.edges) == 1:
@@ -296,6 +335,8 @@ def _fit(gx, shape, dtype, F):
     and give it the input's dtype."""
     if gx.shape != shape:
         gx = F.sum_to(gx, shape)
+    if dtype.kind != "c" and (gx._data if F.is_tensor else gx).dtype.kind == "c":
+        gx = F.real(gx)  # a real input of a complex result: torch keeps the real part
     if F.is_tensor:
         if gx._data.dtype != dtype:
             gx = gx.to(dtype)
@@ -403,6 +444,12 @@ def _root_gradients(outputs, grad_outputs, create_graph: bool, who: str):
             )
         g = grad_outputs[i] if grad_outputs is not None else None
         if g is None:
+            if out._data.dtype.kind == "c":
+                raise RuntimeError(
+                    f"{who}: grad can be implicitly created only for real scalar outputs, but the "
+                    f"output has dtype {out.dtype}; reduce it to a real number first, e.g. "
+                    "z.abs().sum().backward()"
+                )
             if out._data.size != 1:
                 raise RuntimeError(
                     f"{who}: grad can be implicitly created only for scalar outputs, but the "

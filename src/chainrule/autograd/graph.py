@@ -53,6 +53,7 @@ class Op:
         "node_name",
         "same_shape",
         "saves",
+        "complex_rule",
     )
 
     def __init__(
@@ -80,6 +81,10 @@ class Op:
         # Function, its ctx in params): backward frees those; a node that keeps none stays
         # runnable, so a second backward through ``a + b`` works as in torch
         self.saves = saves_inputs or saves_out
+        # False: the rule is the holomorphic chain rule (g * f'(z)), which the engine turns into
+        # torch's convention for complex gradients (g * conj(f'(z))) by conjugating around it;
+        # True: the rule already follows torch's convention (abs, real, angle, casts, ...)
+        self.complex_rule = False
         self.node_name = "".join(p.capitalize() for p in name.strip("_").split("_")) + "Backward0"
 
     def template(self, i: int) -> str | None:

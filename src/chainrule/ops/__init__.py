@@ -17,6 +17,7 @@ from .activation_piecewise import *  # noqa: F403
 from .compare import *  # noqa: F403
 from .counting import *  # noqa: F403
 from .construct import *  # noqa: F403
+from .complex_numbers import *  # noqa: F403
 from .creation import *  # noqa: F403
 from .creation import to  # noqa: F401
 from .diagonals import *  # noqa: F403

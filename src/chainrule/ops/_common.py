@@ -44,7 +44,9 @@ def constant(value, np_dtype) -> Tensor:
     t = _CONSTANTS.get(key)
     if t is None:
         t = wrap(np.array(value, dtype=np_dtype))
-        if value == value and value != 0 and len(_CONSTANTS) < 4096:  # skip nan and +-0.0
+        # skip nan and +-0.0; and the half dtypes: their ops with numbers compute in float32 (the
+        # elementwise fast paths look for a cached constant first)
+        if value == value and value != 0 and len(_CONSTANTS) < 4096 and t._data.itemsize > 2:
             _CONSTANTS[key] = t
     return t
 
@@ -124,7 +126,7 @@ def operands(a, b):
     return a, b
 
 
-_NUMBERS = (bool, int, float, np.number, np.bool_)
+_NUMBERS = (bool, int, float, complex, np.number, np.bool_)
 
 
 def shape_str(shape) -> str:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 
 from .. import _dtype
@@ -42,6 +44,9 @@ def _to_array(data, dtype=None, copy: bool = False) -> np.ndarray:
                 target = _dtype.get_default_dtype().np
             elif target is None:
                 target = _float_dtype_of(data)
+        elif kind == "c":  # Python complex numbers: the default dtype's complex (complex64)
+            if target is None:
+                target = _dtype.from_numpy_dtype(_float_dtype_of(data, complex_too=True)).to_complex().np
         elif kind not in "biu":
             what = type(data).__name__ if a.ndim == 0 else f"sequence of {a.dtype}"
             raise TypeError(
@@ -56,9 +61,10 @@ def _to_array(data, dtype=None, copy: bool = False) -> np.ndarray:
     return a.copy() if copy and isinstance(data, Tensor | np.ndarray) else a
 
 
-def _float_dtype_of(data) -> np.dtype:
+def _float_dtype_of(data, complex_too: bool = False) -> np.dtype:
     """The floating dtype torch infers for nested data: Python floats count as the default dtype,
-    NumPy floats / arrays and tensors as their own; the widest wins."""
+    NumPy floats / arrays and tensors as their own; the widest wins. With ``complex_too``,
+    complex values count as their real dtype (for nested data holding complex numbers)."""
     default = _dtype.get_default_dtype().np
     found = None
     stack = [data]
@@ -73,8 +79,12 @@ def _float_dtype_of(data) -> np.dtype:
             dt = x.dtype
         elif isinstance(x, Tensor):
             dt = x._data.dtype
+        elif complex_too and isinstance(x, complex):
+            dt = default if not isinstance(x, np.complexfloating) else x.real.dtype
         else:
             continue
+        if complex_too and dt.kind == "c":
+            dt = dt.type(0).real.dtype
         if dt.kind == "f":
             found = dt if found is None else np.promote_types(found, dt)
             if found == np.float64:
@@ -158,11 +168,21 @@ def to(input: Tensor, *args, **kwargs) -> Tensor:
     target = _dtype.to_numpy_dtype(dtype)
     if target == x.dtype and not copy:
         return input
+    if x.dtype.kind == "c" and target.kind != "c":
+        warnings.warn(  # torch's warning; NumPy's ComplexWarning would name NumPy
+            "Casting complex values to real discards the imaginary part", UserWarning, stacklevel=2
+        )
+        x = x.real
     with np.errstate(over="ignore", invalid="ignore"):  # torch casts silently (inf, wrap)
         out = x.astype(target)
-    if target.kind != "f":  # integers and bools are not differentiable: the graph stops here
+    if target not in _dtype.INEXACT:  # integers and bools are not differentiable: the graph stops here
         return wrap(out)
+    if target.kind == "c" and input._rg:
+        _dtype.COMPLEX_AUTOGRAD[0] = True
     return make_result(out, _to, (input,))
+
+
+_to.complex_rule = True  # a cast is real-linear: the engine's dtype fit keeps the real part
 
 
 @defop("clone", saves_inputs=False, formula="{g0} = {gy}")
@@ -278,7 +298,7 @@ def full_like(
 # reproducible under a seed, but they are not torch's (the same seed gives other numbers).
 def _random_dtype(dtype, who: str) -> np.dtype:
     dt = _float_dtype(dtype)
-    if dt.kind != "f":
+    if dt not in _dtype.INEXACT:
         raise NotImplementedError(
             f"{who}: random floats need a floating dtype, got {_dtype.from_numpy_dtype(dt)}; use "
             "randint for integers"
@@ -295,9 +315,14 @@ def rand(*shape, size=None, generator=None, dtype=None, device=None, requires_gr
     dt = _random_dtype(dtype, "rand")
     g = rng(generator)
     shape = _shape_of(shape, size)
-    if dt == np.float16:  # round down to stay below 1
-        a = g.random(shape, dtype=np.float32).astype(np.float16)
-        a[a >= 1] = np.nextafter(np.float16(1), np.float16(0))
+    if dt.kind == "c":  # torch: real and imaginary parts each uniform in [0, 1)
+        real = np.float64 if dt == np.complex128 else np.float32
+        a = (g.random(shape, dtype=real) + 1j * g.random(shape, dtype=real)).astype(dt)
+    elif dt.itemsize == 2:  # float16, bfloat16: round down to stay below 1
+        a = g.random(shape, dtype=np.float32).astype(dt)
+        a[a >= 1] = (
+            np.nextafter(np.float16(1), np.float16(0)) if dt == np.float16 else np.asarray(255 / 256, dt)
+        )
     else:
         a = g.random(shape, dtype=dt)
     return _leaf(a, requires_grad)
@@ -306,9 +331,11 @@ def rand(*shape, size=None, generator=None, dtype=None, device=None, requires_gr
 def randn(*shape, size=None, generator=None, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
     """Standard normal samples of the given size (chainrule's stream, not torch's)."""
     dt = _random_dtype(dtype, "randn")
-    a = rng(generator).standard_normal(
-        _shape_of(shape, size), dtype=np.float64 if dt == np.float64 else np.float32
-    )
+    wide = np.float64 if dt in (np.float64, np.complex128) else np.float32
+    g = rng(generator)
+    a = g.standard_normal(_shape_of(shape, size), dtype=wide)
+    if dt.kind == "c":  # torch: unit variance overall, each part with variance 1/2
+        a = (a + 1j * g.standard_normal(a.shape, dtype=wide)) * np.sqrt(0.5)
     return _leaf(a.astype(dt, copy=False), requires_grad)
 
 

@@ -30,8 +30,9 @@ def _unary(op, fn):
         if type(input) is not Tensor:
             input = as_tensor(input, op.name)
         x = input._data
-        if x.dtype.kind != "f":  # integers and bools compute in the default float dtype
+        if x.dtype.kind in "biu":  # integers and bools compute in the default float dtype
             x = x.astype(_dtype.get_default_dtype().np)
+        # (bfloat16: ml_dtypes' ufuncs compute in float32 and round once, as torch's kernels do)
         return make_unary_result(fn(x), op, input)
 
     apply.__name__ = op.name
@@ -138,9 +139,12 @@ def _relu(F, g, xs, out, p, needs):
     return (g * (out > 0),)
 
 
-@defop("abs", formula="{g0} = {gy} * sign({x0})")
+@defop("abs", formula="{g0} = {gy} * sgn({x0})")
 def _abs(F, g, xs, out, p, needs):
-    return (g * F.sign(xs[0]),)
+    return (g * F.sgn(xs[0]),)
+
+
+_abs.complex_rule = True  # real gradient, complex input: g * z / |z| is torch's
 
 
 @defop("sqrt", saves_out=True, saves_inputs=False, formula="{g0} = {gy} / (2 * {y})")
@@ -170,6 +174,24 @@ round_op = defop("round", saves_inputs=False, formula="{g0} = 0")(_no_grad)
 trunc_op = defop("trunc", saves_inputs=False, formula="{g0} = 0")(_no_grad)
 
 
+def _complex_sigmoid_fn(x):
+    if x.dtype.kind == "c":  # (the real kernel's stable form compares with 0)
+        return 1 / (1 + np.exp(-x))
+    return _sigmoid_fn(x)
+
+
+def _half_in_float32(fn):
+    """``fn`` computed in float32 for float16 arrays (a kernel of several NumPy steps would round
+    after each; torch's rounds once)."""
+
+    def apply(x):
+        if x.dtype in _dtype.HALF:
+            return fn(x.astype(np.float32)).astype(x.dtype)
+        return fn(x)
+
+    return apply
+
+
 def _rsqrt_fn(x):
     return 1 / np.sqrt(x)
 
@@ -186,6 +208,20 @@ _BOOL_ERRORS = {
     "invert a mask, use the `~` or `logical_not()` operator instead.",
     "relu": "Boolean inputs not supported for relu",
 }
+
+
+_REAL_ONLY = frozenset(("relu", "sign", "floor", "ceil", "trunc"))
+
+
+def _complex_error(name: str, dtype) -> str:
+    if name == "sign":
+        return (
+            "Unlike NumPy, torch.sign is not intended to support complex numbers. Please use "
+            "torch.sgn instead."
+        )
+    return (
+        f'"{name}" is not implemented for complex tensors (dtype {dtype}); use .real, .imag or .abs() first'
+    )
 
 
 def _square_fn(x):
@@ -206,9 +242,13 @@ def _unary_keep_dtype(op, fn):
         try:
             out = fn(input._data)
         except TypeError:  # NumPy refuses bools (neg, relu): torch's error instead of the ufunc's
+            if input._data.dtype.kind == "c":  # NotImplementedError: torch's type
+                raise NotImplementedError(_complex_error(op.name, input._data.dtype)) from None
             raise RuntimeError(
                 _BOOL_ERRORS.get(op.name, f"{op.name}: bool tensors are not supported")
             ) from None
+        if input._data.dtype.kind == "c" and op.name in _REAL_ONLY:
+            raise NotImplementedError(_complex_error(op.name, input._data.dtype))
         return make_unary_result(out, op, input)
 
     apply.__name__ = op.name
@@ -232,11 +272,11 @@ atan = _unary(_atan, np.arctan)
 sinh = _unary(_sinh, np.sinh)
 cosh = _unary(_cosh, np.cosh)
 tanh = _unary(_tanh, np.tanh)
-sigmoid = _unary(_sigmoid, _sigmoid_fn)
+sigmoid = _unary(_sigmoid, _half_in_float32(_complex_sigmoid_fn))
 relu = _unary_keep_dtype(_relu, _relu_fn)
 abs = _unary_keep_dtype(_abs, np.abs)  # noqa: A001  (torch's name)
 sqrt = _unary(_sqrt, np.sqrt)
-rsqrt = _unary(_rsqrt, _rsqrt_fn)
+rsqrt = _unary(_rsqrt, _half_in_float32(_rsqrt_fn))
 square = _unary_keep_dtype(_square, _square_fn)
 reciprocal = _unary(_reciprocal, np.reciprocal)
 sign = _unary_keep_dtype(sign_op, _sign_fn)
@@ -425,13 +465,28 @@ def _scalar_case(input, other):
     """(tensor, number) when one side is a float tensor and the other a Python number."""
     if type(input) is Tensor:
         t = type(other)
-        if (t is float or t is int) and input._data.dtype.kind == "f":
+        if (t is float or t is int) and input._data.dtype.kind in "fV":  # (V: bfloat16)
             return input, other
     elif type(other) is Tensor:
         t = type(input)
-        if (t is float or t is int) and other._data.dtype.kind == "f":
+        if (t is float or t is int) and other._data.dtype.kind in "fV":
             return other, input
     return None
+
+
+def _half_scalar(kind: str, t: Tensor, number) -> Tensor:
+    """A float16 / bfloat16 tensor with a Python number: torch computes in float32 with the number
+    unrounded, and rounds the result once (rounding the number to the tensor's dtype first would
+    round twice: x * 0.1 differs in a third of the entries). torch's add and sub do round the
+    number to the tensor's dtype first: those take the ordinary path."""
+    x = t._data
+    f = x.astype(np.float32)
+    c = np.float32(number)
+    if kind == "mul":
+        out, op, params = f * c, _mul_scalar, (np.asarray(number, x.dtype),)
+    else:
+        out, op, params = f / c, _div_scalar, (np.asarray(number, x.dtype),)
+    return make_unary_result(out.astype(x.dtype), op, t, params)
 
 
 def mul(input, other) -> Tensor:
@@ -441,12 +496,16 @@ def mul(input, other) -> Tensor:
         if x.dtype.kind == "f":
             c = _CONSTANTS.get((other, x.dtype))  # not `or`: a tensor's truth value is costly
             if c is None:
+                if x.dtype.itemsize == 2:  # (half constants are never cached)
+                    return _half_scalar("mul", input, other)
                 c = constant(other, x.dtype)
             return make_unary_result(x * c._data, _mul_scalar, input, (c._data,))
     case = _scalar_case(input, other)
     if case is not None:
         t, c = case
         x = t._data
+        if x.dtype in _dtype.HALF:
+            return _half_scalar("mul", t, c)
         k = constant(c, x.dtype)._data
         return make_unary_result(x * k, _mul_scalar, t, (k,))
     a, b = operands(input, other)
@@ -523,10 +582,19 @@ def div(input, other, *, rounding_mode: str | None = None) -> Tensor:
         raise ValueError(f"div: rounding_mode must be None, 'trunc' or 'floor', got {rounding_mode!r}")
     if rounding_mode is None and type(input) is Tensor:
         t = type(other)
-        if (t is float or t is int) and input._data.dtype.kind == "f":
+        if (t is float or t is int) and input._data.dtype.kind in "fV":
             x = input._data
+            if x.dtype in _dtype.HALF:
+                return _half_scalar("div", input, other)
             k = constant(other, x.dtype)._data
             return make_unary_result(x / k, _div_scalar, input, (k,))
+    if (
+        rounding_mode is None
+        and type(other) is Tensor
+        and (type(input) is float or type(input) is int)
+        and other._data.dtype in _dtype.HALF
+    ):  # torch's number / tensor is reciprocal(tensor) * number: two roundings in half precision
+        return mul(reciprocal(other), input)
     a, b = operands(input, other)
     integral = a._data.dtype.kind in "iub"
     if integral and rounding_mode == "trunc":

@@ -218,9 +218,14 @@ def _copy_slices(F, g, xs, out, p, needs):
     (steps,) = p
     grad_base = grad_value = None
     if needs[0]:
-        keep = np.ones(g.shape, dtype=bool)
-        _replay(steps, keep)[...] = False
-        grad_base = g * keep
+        if F.dtype_of(g).kind == "c":  # the view may be a part (real, imag): one mask per part
+            keep = np.full(g.shape, 1 + 1j, dtype=F.dtype_of(g))
+            _replay(steps, keep)[...] = 0
+            grad_base = F.complex(F.real(g) * keep.real, F.imag(g) * keep.imag)
+        else:
+            keep = np.ones(g.shape, dtype=bool)
+            _replay(steps, keep)[...] = False
+            grad_base = g * keep
     if needs[1]:
         grad_value = _replay(steps, g)
     return grad_base, grad_value

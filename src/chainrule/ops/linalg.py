@@ -72,6 +72,8 @@ def _product(who: str, a: Tensor, b: Tensor) -> Tensor:
         raise _matmul_error(who, a._data, b._data) from None
     if type(out) is not np.ndarray and isinstance(out, np.generic):  # (not vmap's batched array)
         out = np.asarray(out)
+    if out.dtype != a._data.dtype:  # bfloat16: ml_dtypes multiplies in float32; torch rounds back
+        out = out.astype(a._data.dtype)
     return make_result(out, _matmul, (a, b))
 
 
@@ -137,7 +139,11 @@ def dot(input: Tensor, other: Tensor) -> Tensor:
     return _product("dot", input, other)
 
 
-vdot = dot
+def vdot(input: Tensor, other: Tensor) -> Tensor:
+    """Inner product of two 1-D tensors, the first one conjugated (``dot`` for real tensors)."""
+    from .complex_numbers import conj
+
+    return dot(conj(as_tensor(input, "vdot")), other)
 
 
 def inner(input: Tensor, other: Tensor) -> Tensor:

@@ -15,6 +15,10 @@ import numpy as np
 from .. import _dtype
 from ..autograd.graph import defop
 from ._common import Tensor, any_true, as_array, as_tensor, make_result, normalize_dim, normalize_dims, wrap
+from .complex_numbers import imag as _imag
+from .complex_numbers import real as _real
+from .elementwise import add as _add
+from .elementwise import sqrt as _sqrt
 
 __all__ = [
     "sum",
@@ -94,7 +98,10 @@ def sum(input: Tensor, dim=None, keepdim: bool = False, *, dtype=None) -> Tensor
     input = as_tensor(input, "sum")
     x = input._data
     axes = reduce_axes(dim, x.ndim, "sum")
-    out = np.sum(x, axis=axes, keepdims=keepdim, dtype=_sum_dtype(x, dtype))
+    if x.dtype in _dtype.HALF and dtype is None:  # accumulated in float32, rounded once, as torch
+        out = np.asarray(np.sum(x, axis=axes, keepdims=keepdim, dtype=np.float32)).astype(x.dtype)
+    else:
+        out = np.sum(x, axis=axes, keepdims=keepdim, dtype=_sum_dtype(x, dtype))
     if type(out) is not np.ndarray and isinstance(out, np.generic):  # (not vmap's batched array)
         out = np.asarray(out)
     return make_result(out, _sum, (input,), (x.shape, axes, keepdim))
@@ -110,7 +117,7 @@ def _float_input(input: Tensor, dtype, who: str, what: str) -> np.ndarray:
     x = input._data
     if dtype is not None:
         x = x.astype(_dtype.to_numpy_dtype(dtype))
-    if x.dtype.kind != "f":
+    if x.dtype not in _dtype.INEXACT:
         raise RuntimeError(
             f"{who}: {what} Got: {input.dtype}; convert first, e.g. x.float().{who.rstrip('()')}()"
         )
@@ -118,7 +125,10 @@ def _float_input(input: Tensor, dtype, who: str, what: str) -> np.ndarray:
 
 
 def _mean_of(x: np.ndarray, axes, keepdim: bool, n: int):
-    """np.mean without its overhead (the same sum, then one division); float16 as np.mean."""
+    """np.mean without its overhead (the same sum, then one division); float16 and bfloat16 in
+    float32, rounded once (torch's)."""
+    if x.dtype in _dtype.HALF:
+        return np.asarray(_mean_of(x.astype(np.float32), axes, keepdim, n)).astype(x.dtype)
     if x.dtype.itemsize < 4:
         return np.mean(x, axis=axes, keepdims=keepdim)
     return (
@@ -130,6 +140,8 @@ def _mean_of(x: np.ndarray, axes, keepdim: bool, n: int):
 
 def _var_of(x: np.ndarray, axes, keepdim: bool, n: int, correction) -> np.ndarray:
     """np.var's computation (sum of squared deviations over max(0, n - correction))."""
+    if x.dtype in _dtype.HALF:  # in float32, rounded by the caller (torch's)
+        return _var_of(x.astype(np.float32), axes, keepdim, n, correction)
     if x.dtype.itemsize < 4 or not n:
         return np.var(x, axis=axes, keepdims=keepdim, ddof=correction)
     dev = x - np.sum(x, axis=axes, keepdims=True) / x.dtype.type(n)
@@ -201,7 +213,7 @@ def _moments(who: str, input: Tensor, dim, unbiased, correction, keepdim: bool):
     input = as_tensor(input, who)
     dim, correction = _var_args(who, dim, unbiased, correction)
     x = input._data
-    if x.dtype.kind != "f":
+    if _dtype.KIND.get(x.dtype) != 2:  # (complex: torch's real result needs rules of its own)
         raise RuntimeError(
             f"{who}: std and var only support floating point and complex dtypes, "
             f"got {input.dtype}; convert first, e.g. x.float()"
@@ -232,16 +244,29 @@ def var(
     Accepts torch's legacy positional forms ``var(x, unbiased)`` and ``var(x, dim, unbiased,
     keepdim)``.
     """
+    if isinstance(input, Tensor) and input._data.dtype.kind == "c":  # torch: the parts' variances, summed
+        return _complex_var(input, dim, unbiased, keepdim, correction)
     input, axes, n, dof, v = _moments("var", input, dim, unbiased, correction, keepdim)
-    return make_result(v, _var, (input,), (axes, keepdim, n, dof))
+    return make_result(v.astype(input._data.dtype, copy=False), _var, (input,), (axes, keepdim, n, dof))
 
 
 def std(
     input: Tensor, dim=None, unbiased: bool | None = None, keepdim: bool = False, *, correction=None
 ) -> Tensor:
     """Standard deviation: the square root of :func:`var` (same arguments)."""
+    if isinstance(input, Tensor) and input._data.dtype.kind == "c":
+        return _sqrt(_complex_var(input, dim, unbiased, keepdim, correction))
     input, axes, n, dof, v = _moments("std", input, dim, unbiased, correction, keepdim)
-    return make_result(np.sqrt(v), _std, (input,), (axes, keepdim, n, dof))
+    out = np.sqrt(v).astype(input._data.dtype, copy=False)  # (half dtypes: from float32, rounded once)
+    return make_result(out, _std, (input,), (axes, keepdim, n, dof))
+
+
+def _complex_var(z: Tensor, dim, unbiased, keepdim: bool, correction) -> Tensor:
+    """A complex tensor's variance (real): that of its real part plus that of its imaginary part."""
+    return _add(
+        var(_real(z), dim, unbiased, keepdim, correction=correction),
+        var(_imag(z), dim, unbiased, keepdim, correction=correction),
+    )
 
 
 def var_mean(
@@ -344,14 +369,15 @@ def logsumexp(input: Tensor, dim, keepdim: bool = False) -> Tensor:
     """``log(sum(exp(input), dim))``, computed stably by shifting by the max."""
     input = as_tensor(input, "logsumexp")
     x = input._data
-    if x.dtype.kind != "f":
+    if x.dtype.kind in "biu":
         x = x.astype(_dtype.get_default_dtype().np)
     axes = reduce_axes(dim, x.ndim, "logsumexp")
     m = np.max(x, axis=axes, keepdims=True, initial=-np.inf)
     m = np.where(np.isfinite(m), m, 0).astype(x.dtype)  # all -inf (or inf): no shift
     with np.errstate(divide="ignore"):
-        s = np.log(np.sum(np.exp(x - m), axis=axes, keepdims=True))
-    out = s + m
+        shifted = x - m if x.dtype not in _dtype.HALF else x.astype(np.float32) - m  # (torch: in float32)
+        s = np.log(np.sum(np.exp(shifted), axis=axes, keepdims=True))
+    out = (s + m).astype(x.dtype, copy=False)
     if not keepdim:
         out = np.squeeze(out, axis=axes)
     return make_result(_as_array(out, x.dtype), _logsumexp, (input,), (axes, keepdim))

@@ -79,7 +79,10 @@ def _cumulative(who: str, op, fn):
         elif x.dtype.kind in "biu":
             x = x.astype(np.int64)  # torch accumulates integers and bools in int64
         axis = normalize_dim(dim, x.ndim, who)
-        out = x.copy() if x.ndim == 0 else fn(x, axis=axis)
+        if x.dtype in _dtype.HALF and x.ndim:  # accumulated in float32, each entry rounded (torch's)
+            out = fn(x.astype(np.float32), axis=axis).astype(x.dtype)
+        else:
+            out = x.copy() if x.ndim == 0 else fn(x, axis=axis)
         return make_result(out, op, (input,), (axis,))
 
     apply.__name__ = who

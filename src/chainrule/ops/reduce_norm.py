@@ -10,6 +10,7 @@ import math
 
 import numpy as np
 
+from .. import _dtype
 from ..autograd.graph import defop
 from ._common import Tensor, as_array, as_tensor, make_result
 from .creation import to
@@ -105,7 +106,14 @@ def vector_norm(x: Tensor, ord=2, dim=None, keepdim: bool = False, *, dtype=None
     accepted.
     """
     x = as_tensor(x, "vector_norm")
-    if x._data.dtype.kind != "f":  # checked before any dtype= cast, as torch does
+    if x._data.dtype.kind == "c":  # the norm of the magnitudes (abs carries the complex gradient)
+        from .elementwise import abs as magnitude
+
+        real_dtype = None if dtype is None else _dtype.to_numpy_dtype(dtype)
+        if real_dtype is not None and real_dtype.kind == "c":
+            real_dtype = _dtype.from_numpy_dtype(real_dtype).to_real()
+        return vector_norm(magnitude(x), ord, dim, keepdim, dtype=real_dtype)
+    if _dtype.KIND.get(x._data.dtype) != 2:  # checked before any dtype= cast, as torch does
         raise RuntimeError(
             "linalg.vector_norm: Expected a floating point or complex tensor as input. Got "
             f"{_SCALAR_NAMES.get(x._data.dtype.name, x._data.dtype.name)}; convert first, e.g. x.float()"
@@ -115,5 +123,6 @@ def vector_norm(x: Tensor, ord=2, dim=None, keepdim: bool = False, *, dtype=None
     a = x._data
     ord = float(ord)
     axes = reduce_axes(dim, a.ndim, "vector_norm")
-    out = as_array(_forward(a, ord, axes, keepdim), a.dtype)
+    wide = a.astype(np.float32) if a.dtype in _dtype.HALF else a  # (torch accumulates in float32)
+    out = as_array(_forward(wide, ord, axes, keepdim), a.dtype)
     return make_result(out, _norm, (x,), (ord, axes, keepdim))

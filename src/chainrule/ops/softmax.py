@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .. import _dtype
 from ..autograd.graph import defop
 from ._common import Tensor, all_true, as_tensor, make_result, normalize_dim
 from .creation import to
@@ -40,7 +41,7 @@ def _prepare(who: str, input: Tensor, dim, dtype) -> tuple[Tensor, np.ndarray, i
     if dtype is not None:
         input = to(input, dtype)
     x = input._data
-    if x.dtype.kind != "f":
+    if _dtype.KIND.get(x.dtype) != 2:
         raise NotImplementedError(  # torch's type for a kernel missing for a dtype
             f"{who}: \"{who}_lastdim_kernel_impl\" not implemented for '{input.dtype}'; softmax needs a "
             f"floating point input: convert first (x.float()) or pass dtype=chainrule.float32"
@@ -70,9 +71,12 @@ def softmax(input: Tensor, dim: int, dtype=None) -> Tensor:
     input, x, axis = _prepare("softmax", input, dim, dtype)
     if x.ndim == 0:
         return make_result(np.ones_like(x), _softmax, (input,), (None,))
+    half = x.dtype if x.dtype in _dtype.HALF else None
+    if half is not None:  # computed in float32, rounded once (torch's)
+        x = x.astype(np.float32)
     e = np.exp(_shifted(x, axis))
     e /= np.sum(e, axis=axis, keepdims=True)
-    return make_result(e, _softmax, (input,), (axis,))
+    return make_result(e if half is None else e.astype(half), _softmax, (input,), (axis,))
 
 
 def log_softmax(input: Tensor, dim: int, dtype=None) -> Tensor:
@@ -81,7 +85,10 @@ def log_softmax(input: Tensor, dim: int, dtype=None) -> Tensor:
     input, x, axis = _prepare("log_softmax", input, dim, dtype)
     if x.ndim == 0:
         return make_result(np.zeros_like(x), _log_softmax, (input,), (None,))
+    half = x.dtype if x.dtype in _dtype.HALF else None
+    if half is not None:  # computed in float32, rounded once (torch's)
+        x = x.astype(np.float32)
     z = _shifted(x, axis)
     with np.errstate(divide="ignore"):
         z -= np.log(np.sum(np.exp(z), axis=axis, keepdims=True))
-    return make_result(z, _log_softmax, (input,), (axis,))
+    return make_result(z if half is None else z.astype(half), _log_softmax, (input,), (axis,))
