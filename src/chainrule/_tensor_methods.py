@@ -10,8 +10,8 @@ from typing import Any
 
 import numpy as np
 
-from ._layout import strided
 from . import _dtype
+from ._layout import strided
 
 _F: Any = None
 
@@ -72,15 +72,6 @@ class TensorMethods:
         raise RuntimeError(
             "pin_memory: Cannot access accelerator device when none is available (pinned memory "
             "speeds up copies to a GPU); leave pin_memory off on the CPU"
-        )
-
-    def new(self, *args, **kwargs):
-        """The legacy constructor: ``x.new(2, 3)`` (uninitialised, zero here), ``x.new([1, 2])``
-        (data in ``x``'s dtype) or ``x.new()`` (empty)."""
-        if len(args) == 1 and not isinstance(args[0], int):
-            return _F.tensor(args[0], dtype=kwargs.get("dtype", self.dtype))
-        return (
-            _F.zeros(*args, dtype=kwargs.get("dtype", self.dtype)) if args else _F.zeros(0, dtype=self.dtype)
         )
 
     def new_empty_strided(self, size, stride, *, dtype=None, requires_grad: bool = False, **kwargs):
@@ -532,7 +523,7 @@ class TensorMethods:
     def mT(self): return _F.transpose(self, -2, -1)
 
     @property
-    def mH(self): return _F.transpose(self, -2, -1)
+    def mH(self): return _F.conj(_F.transpose(self, -2, -1))
 
     # ---- sorting, selection, reductions and scatter-style indexing (sortred) ----
     def nanmedian(self, *args, **kwargs): return _F.nanmedian(self, *args, **kwargs)
@@ -575,7 +566,6 @@ class TensorMethods:
     def cumsum_(self, *args, **kwargs): return _F.cumsum_(self, *args, **kwargs)
     def cumprod_(self, *args, **kwargs): return _F.cumprod_(self, *args, **kwargs)
     def renorm_(self, *args, **kwargs): return _F.renorm_(self, *args, **kwargs)
-    def mH(self): return _F.conj(_F.transpose(self, -2, -1))
 
     # ---- dtypes ----
     def bfloat16(self): return self.to(_dtype.bfloat16)

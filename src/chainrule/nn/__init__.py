@@ -29,9 +29,7 @@ from .activation import (  # noqa: F401
 )
 from .attention import MultiheadAttention  # noqa: F401
 from .containers import Container, ModuleDict, ModuleList, ParameterDict, ParameterList, Sequential  # noqa: F401
-from .conv import Conv1d, Conv2d, ConvTranspose1d, ConvTranspose2d  # noqa: F401
-from .containers import ModuleDict, ModuleList, ParameterDict, ParameterList, Sequential  # noqa: F401
-from .conv import Conv1d, Conv2d, Conv3d, ConvTranspose1d, ConvTranspose2d, ConvTranspose3d  # noqa: F401
+from .conv import Conv1d, Conv2d, Conv3d, ConvTranspose1d, ConvTranspose2d, ConvTranspose3d  # noqa: F401  # noqa: F401
 from .dropout import Dropout  # noqa: F401
 from .factory import factory_kwargs  # noqa: F401
 from .lazy import (  # noqa: F401
@@ -58,12 +56,11 @@ from .loss import (  # noqa: F401
 )
 from .module import Module  # noqa: F401
 from .normalization import BatchNorm1d, BatchNorm2d, BatchNorm3d, GroupNorm, LayerNorm  # noqa: F401
-from .parallel import DataParallel  # noqa: F401
-from .parameter import Buffer, Parameter, UninitializedBuffer, UninitializedParameter  # noqa: F401
 
 # ---- spatial (padding, resampling, pixel rearranging, 3-d and other pooling) ----
 from .padding import *  # noqa: F403, E402
-from .parameter import Buffer, Parameter  # noqa: F401
+from .parallel import DataParallel  # noqa: F401
+from .parameter import Buffer, Parameter, UninitializedBuffer, UninitializedParameter  # noqa: F401
 from .pixelshuffle import *  # noqa: F403, E402
 from .pooling import (  # noqa: F401
     AdaptiveAvgPool1d,

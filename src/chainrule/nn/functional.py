@@ -46,9 +46,9 @@ from .functional_activation import (  # noqa: F401
 )
 from .functional_conv import conv1d, conv2d, conv_transpose1d, conv_transpose2d  # noqa: F401
 from .functional_conv3d import conv3d, conv_transpose3d  # noqa: F401
-from .functional_fold import *  # noqa: F403
 from .functional_dropout import *  # noqa: F403
 from .functional_embedding_bag import *  # noqa: F403
+from .functional_fold import *  # noqa: F403
 from .functional_linear import bilinear, linear  # noqa: F401
 from .functional_loss import (  # noqa: F401
     binary_cross_entropy,
@@ -64,8 +64,8 @@ from .functional_loss import (  # noqa: F401
 from .functional_loss_likelihood import *  # noqa: F403
 from .functional_loss_margin import *  # noqa: F403
 from .functional_norm import batch_norm, dropout, embedding, group_norm, layer_norm  # noqa: F401
-from .functional_pad import pad  # noqa: F401
 from .functional_norm_per_sample import *  # noqa: F403
+from .functional_pad import pad  # noqa: F401
 from .functional_piecewise import *  # noqa: F403
 from .functional_pool import (  # noqa: F401
     adaptive_avg_pool1d,

@@ -12,12 +12,12 @@ from ..autograd.math import bind_ops as _bind_ops
 from .._tensor import bind_ops as _bind_tensor
 from ..autograd.engine import backward as _backward
 from . import creation as _creation
-from .allocation import *  # noqa: F403
 from .activation_piecewise import *  # noqa: F403
+from .allocation import *  # noqa: F403
 from .compare import *  # noqa: F403
-from .counting import *  # noqa: F403
-from .construct import *  # noqa: F403
 from .complex_numbers import *  # noqa: F403
+from .construct import *  # noqa: F403
+from .counting import *  # noqa: F403
 from .creation import *  # noqa: F403
 from .creation import to  # noqa: F401
 from .diagonals import *  # noqa: F403
@@ -28,9 +28,9 @@ from .elementwise_unary import *  # noqa: F403
 from .gather import *  # noqa: F403
 from .index import *  # noqa: F403
 from .inplace import *  # noqa: F403
-from .interop import *  # noqa: F403
-from .inplace_index import *  # noqa: F403
 from .inplace_elementwise import *  # noqa: F403
+from .inplace_index import *  # noqa: F403
+from .interop import *  # noqa: F403
 from .join import *  # noqa: F403
 from .linalg import *  # noqa: F403
 from .linalg_cholesky import *  # noqa: F403
@@ -42,20 +42,20 @@ from .linalg_matfun import *  # noqa: F403
 from .linalg_norms import *  # noqa: F403
 from .linalg_qr import *  # noqa: F403
 from .linalg_solve import *  # noqa: F403
-from .queries import *  # noqa: F403
 from .products import *  # noqa: F403
+from .queries import *  # noqa: F403
 from .ranges import *  # noqa: F403
 from .reduce import *  # noqa: F403
 from .reduce_cumulative import *  # noqa: F403
 from .reduce_extra import *  # noqa: F403
 from .reduce_minmax import *  # noqa: F403
 from .reduce_norm import *  # noqa: F403
-from .sampling import *  # noqa: F403
 from .resample import *  # noqa: F403
-from .scatter_reduce import *  # noqa: F403
-from .selection import *  # noqa: F403
 from .restride import *  # noqa: F403
+from .sampling import *  # noqa: F403
+from .scatter_reduce import *  # noqa: F403
 from .scatters import *  # noqa: F403
+from .selection import *  # noqa: F403
 from .shape import *  # noqa: F403
 from .softmax import *  # noqa: F403
 from .sorting import *  # noqa: F403
