@@ -37,6 +37,11 @@ LAZY_CASES = [
     ("LazyBatchNorm1d", (), {}, (4, 3)),
     ("LazyBatchNorm2d", (), {"affine": False}, (2, 3, 4, 4)),
     ("LazyBatchNorm3d", (), {"momentum": None}, (2, 2, 3, 3, 3)),
+    ("LazyConv3d", (2, 2), {"padding": 1}, (1, 3, 3, 4, 4)),
+    ("LazyConvTranspose3d", (2, 2), {"stride": 2}, (1, 2, 2, 3, 2)),
+    ("LazyInstanceNorm1d", (), {}, (2, 3, 5)),
+    ("LazyInstanceNorm2d", (), {"affine": False}, (2, 3, 4, 4)),
+    ("LazyInstanceNorm3d", (), {"track_running_stats": False}, (2, 2, 3, 3, 3)),
 ]
 
 

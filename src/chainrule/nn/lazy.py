@@ -16,10 +16,11 @@ import numpy as np
 
 from .._tensor import Tensor, wrap
 from ..autograd.grad_mode import no_grad
-from .conv import Conv1d, Conv2d, ConvTranspose1d, ConvTranspose2d
+from .conv import Conv1d, Conv2d, Conv3d, ConvTranspose1d, ConvTranspose2d, ConvTranspose3d
 from .linear import Linear
 from .module import Module
 from .normalization import BatchNorm1d, BatchNorm2d, BatchNorm3d
+from .normalization_per_sample import InstanceNorm1d, InstanceNorm2d, InstanceNorm3d
 from .parameter import UninitializedBuffer, UninitializedParameter, is_lazy
 
 __all__ = [
@@ -243,6 +244,18 @@ class LazyConvTranspose2d(_LazyConvTranspose, ConvTranspose2d):
     cls_to_become = ConvTranspose2d
 
 
+class LazyConv3d(_LazyConv, Conv3d):
+    """A :class:`Conv3d` whose ``in_channels`` is read from the first input (``torch.nn.LazyConv3d``)."""
+
+    cls_to_become = Conv3d
+
+
+class LazyConvTranspose3d(_LazyConvTranspose, ConvTranspose3d):
+    """A :class:`ConvTranspose3d` whose ``in_channels`` is read from the first input."""
+
+    cls_to_become = ConvTranspose3d
+
+
 # ---- batch norm -----------------------------------------------------------------------------------
 class _LazyNormBase(LazyModuleMixin):
     def __init__(
@@ -299,3 +312,23 @@ class LazyBatchNorm3d(_LazyNormBase, BatchNorm3d):
     """A :class:`BatchNorm3d` whose ``num_features`` is read from the first input's dim 1."""
 
     cls_to_become = BatchNorm3d
+
+
+# torch's lazy instance norms take the lazy batch norms' arguments and defaults (affine=True,
+# track_running_stats=True), unlike InstanceNorm's own (both False)
+class LazyInstanceNorm1d(_LazyNormBase, InstanceNorm1d):
+    """An :class:`InstanceNorm1d` whose ``num_features`` is read from the first input's dim 1."""
+
+    cls_to_become = InstanceNorm1d
+
+
+class LazyInstanceNorm2d(_LazyNormBase, InstanceNorm2d):
+    """An :class:`InstanceNorm2d` whose ``num_features`` is read from the first input's dim 1."""
+
+    cls_to_become = InstanceNorm2d
+
+
+class LazyInstanceNorm3d(_LazyNormBase, InstanceNorm3d):
+    """An :class:`InstanceNorm3d` whose ``num_features`` is read from the first input's dim 1."""
+
+    cls_to_become = InstanceNorm3d

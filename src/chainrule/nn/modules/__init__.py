@@ -6,20 +6,28 @@ from __future__ import annotations
 
 from . import (  # noqa: F401
     activation,
+    adaptive,
     batchnorm,
+    channelshuffle,
     container,
     conv,
+    distance,
     dropout,
     flatten,
+    fold,
+    instancenorm,
     lazy,
     linear,
     loss,
     module,
     normalization,
+    padding,
+    pixelshuffle,
     pooling,
     rnn,
     sparse,
     transformer,
+    upsampling,
     utils,
 )
 from .activation import (  # noqa: F401

@@ -1,4 +1,4 @@
-"""``torch.nn.modules.activation``: the import path that user code imports and subclasses from; the classes
+"""``torch.nn.modules.activation``: the import path user code imports and subclasses from; the classes
 live in ``chainrule.nn``'s own modules."""
 
 from __future__ import annotations
@@ -23,6 +23,17 @@ from ..activation import (  # noqa: F401
     Softplus,
     Softsign,
     Tanh,
+)
+from ..activation_piecewise import (  # noqa: F401
+    Hardshrink,
+    Hardsigmoid,
+    Hardswish,
+    PReLU,
+    RReLU,
+    Softmax2d,
+    Softshrink,
+    Tanhshrink,
+    Threshold,
 )
 from ..attention import (  # noqa: F401
     MultiheadAttention,
@@ -49,4 +60,15 @@ __all__ = [
     "Softsign",
     "Tanh",
     "MultiheadAttention",
+]
+__all__ += [
+    "Hardshrink",
+    "Hardsigmoid",
+    "Hardswish",
+    "PReLU",
+    "RReLU",
+    "Softmax2d",
+    "Softshrink",
+    "Tanhshrink",
+    "Threshold",
 ]

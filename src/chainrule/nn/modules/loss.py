@@ -1,4 +1,4 @@
-"""``torch.nn.modules.loss``: the import path that user code imports and subclasses from; the classes
+"""``torch.nn.modules.loss``: the import path user code imports and subclasses from; the classes
 live in ``chainrule.nn``'s own modules."""
 
 from __future__ import annotations
@@ -16,6 +16,21 @@ from ..loss import (  # noqa: F401
     _Loss,
     _WeightedLoss,
 )
+from ..loss_margin import (  # noqa: F401
+    CosineEmbeddingLoss,
+    CTCLoss,
+    GaussianNLLLoss,
+    HingeEmbeddingLoss,
+    MarginRankingLoss,
+    MultiLabelMarginLoss,
+    MultiLabelSoftMarginLoss,
+    MultiMarginLoss,
+    NLLLoss2d,
+    PoissonNLLLoss,
+    SoftMarginLoss,
+    TripletMarginLoss,
+    TripletMarginWithDistanceLoss,
+)
 
 __all__ = [
     "BCELoss",
@@ -27,4 +42,19 @@ __all__ = [
     "MSELoss",
     "NLLLoss",
     "SmoothL1Loss",
+]
+__all__ += [
+    "CTCLoss",
+    "CosineEmbeddingLoss",
+    "GaussianNLLLoss",
+    "HingeEmbeddingLoss",
+    "MarginRankingLoss",
+    "MultiLabelMarginLoss",
+    "MultiLabelSoftMarginLoss",
+    "MultiMarginLoss",
+    "NLLLoss2d",
+    "PoissonNLLLoss",
+    "SoftMarginLoss",
+    "TripletMarginLoss",
+    "TripletMarginWithDistanceLoss",
 ]

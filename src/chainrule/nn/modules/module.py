@@ -1,4 +1,4 @@
-"""``torch.nn.modules.module``: the import path that user code imports and subclasses from; the classes
+"""``torch.nn.modules.module``: the import path user code imports and subclasses from; the classes
 live in ``chainrule.nn``'s own modules."""
 
 from __future__ import annotations
