@@ -149,8 +149,10 @@ def test_every_step_of_every_spec_shows_its_rule_in_the_tensors_names(data) -> N
         for loss in losses:
             try:
                 e = viz.explain(loss, names=names)
-            except RuntimeError as err:  # vmap specs: explain reads plain arrays only
-                assert "vmap" in str(err), (spec.name, err)
+            except (RuntimeError, NotImplementedError) as err:
+                # vmap specs: explain reads plain arrays only; ops torch defines no derivative
+                # for (zeta, heaviside): their backward raises, as torch's
+                assert "vmap" in str(err) or "is not implemented" in str(err), (spec.name, err)
                 continue
             for s in e.steps:
                 seen.add(s.op)

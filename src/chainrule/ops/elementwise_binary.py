@@ -9,6 +9,7 @@ are compositions of differentiable ops, exact and as fast.
 from __future__ import annotations
 
 import math
+from collections import namedtuple
 
 import numpy as np
 
@@ -266,21 +267,10 @@ def frexp(input: Tensor):
     _, exponent = np.frexp(input._data)
     exponent = wrap(exponent.astype(np.int32))
     scale = wrap(np.ldexp(np.ones((), input._data.dtype), exponent._data).astype(input._data.dtype))
-    return _FrexpResult((div(input, scale), exponent))
+    return _FrexpResult(div(input, scale), exponent)
 
 
-class _FrexpResult(tuple):
-    """torch.return_types.frexp: a tuple with ``mantissa`` and ``exponent`` fields."""
-
-    __slots__ = ()
-
-    @property
-    def mantissa(self) -> Tensor:
-        return self[0]
-
-    @property
-    def exponent(self) -> Tensor:
-        return self[1]
+_FrexpResult = namedtuple("frexp", ["mantissa", "exponent"])  # torch.return_types.frexp
 
 
 # ---- integer ops: gcd, lcm, shifts ------------------------------------------------------------
