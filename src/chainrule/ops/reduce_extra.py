@@ -14,7 +14,7 @@ import numpy as np
 
 from .. import _dtype
 from ..autograd.graph import defop
-from ._common import Tensor, as_tensor, make_result, normalize_dim, normalize_dims, shape_str, wrap
+from ._common import Tensor, as_array, as_tensor, make_result, normalize_dim, normalize_dims, shape_str, wrap
 from ._linalg_common import type_name
 from .reduce import _expand_back, reduce_axes
 from .reduce_minmax import return_types
@@ -53,7 +53,7 @@ def nansum(input: Tensor, dim=None, keepdim: bool = False, *, dtype=None) -> Ten
     keep = ~np.isnan(x)
     clean = np.where(keep, x, 0)
     out_dtype = x.dtype if dtype is None else _dtype.to_numpy_dtype(dtype)
-    out = np.asarray(np.sum(clean, axis=axes, keepdims=keepdim, dtype=out_dtype))
+    out = as_array(np.sum(clean, axis=axes, keepdims=keepdim, dtype=out_dtype))
     if out_dtype != x.dtype:
         from .creation import to
 
@@ -114,9 +114,9 @@ def _running(who: str, input: Tensor, dim: int, better):
     if x.ndim == 0:
         return result_type(gather(input, 0, wrap(np.zeros((), np.int64))), wrap(np.zeros((), np.int64)))
     lanes = np.moveaxis(x, axis, 0)
-    index = np.zeros(lanes.shape, dtype=np.int64)
     if lanes.shape[0]:
-        best = lanes[0].copy()
+        best = lanes[0]
+        steps = [np.zeros_like(best, dtype=np.int64)]  # (zeros_like and stack: vmap's arrays too)
         floats = x.dtype.kind == "f"
         for k in range(1, lanes.shape[0]):
             v = lanes[k]
@@ -125,8 +125,10 @@ def _running(who: str, input: Tensor, dim: int, better):
             if floats:
                 take = np.isnan(v) | (~np.isnan(best) & take)
             best = np.where(take, v, best)
-            index[k] = np.where(take, k, index[k - 1])
-    index = np.moveaxis(index, 0, axis)
+            steps.append(np.where(take, k, steps[-1]))
+        index = np.moveaxis(np.stack(steps), 0, axis)
+    else:
+        index = np.zeros_like(x, dtype=np.int64)
     return result_type(gather(input, axis, wrap(index)), wrap(index))
 
 

@@ -133,10 +133,12 @@ def _quantile(who: str, input: Tensor, q, dim, keepdim: bool, interpolation: str
     else:
         hi = take_along_dim(src, wrap(above.astype(np.int64)), -1)
         weight = 0.5 if interpolation == "midpoint" else (ranks - below).astype(v.dtype)
-        w = wrap(np.asarray(weight, v.dtype))
+        w = wrap(np.asarray(weight, v.dtype) if isinstance(weight, float) else as_array(weight, v.dtype))
         # torch's lerp: from the nearer end, so that weight 1 gives exactly hi
         diff = sub(hi, lo)
-        result = where(wrap(np.asarray(weight < 0.5)), add(lo, mul(w, diff)), sub(hi, mul(sub(1.0, w), diff)))
+        result = where(
+            wrap(as_array(np.less(weight, 0.5))), add(lo, mul(w, diff)), sub(hi, mul(sub(1.0, w), diff))
+        )
     result = squeeze(result, -1)
     if dim is None:
         return reshape(result, q_shape + kept) if kept else result
