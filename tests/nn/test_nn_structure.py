@@ -36,6 +36,7 @@ LAZY_CASES = [
     ("LazyConvTranspose2d", (2, 3), {"bias": False}, (1, 3, 4, 4)),
     ("LazyBatchNorm1d", (), {}, (4, 3)),
     ("LazyBatchNorm2d", (), {"affine": False}, (2, 3, 4, 4)),
+    ("LazyBatchNorm1d", (), {"bias": False, "track_running_stats": False}, (4, 3, 2)),
     ("LazyBatchNorm3d", (), {"momentum": None}, (2, 2, 3, 3, 3)),
     ("LazyConv3d", (2, 2), {"padding": 1}, (1, 3, 3, 4, 4)),
     ("LazyConvTranspose3d", (2, 2), {"stride": 2}, (1, 2, 2, 3, 2)),

@@ -245,3 +245,22 @@ def test_transformer_decoder_layer_second_derivatives():
             return layer(tgt, memory)
 
     compare_layer(ours, theirs, arrays, modes=("train",), call=call)
+
+
+def test_transformer_unbatched_and_custom_stacks():
+    torch.manual_seed(0)
+    theirs = torch.nn.Transformer(E, HEADS, 1, 2, 16, dropout=0.0).double()
+    ours = nn.Transformer(E, HEADS, 1, 2, 16, dropout=0.0, dtype=chainrule.float64)
+    _perturb(theirs)
+    copy_torch_weights(ours, theirs)
+    rng = np.random.default_rng(29)
+    causal = np.triu(np.full((T, T), -np.inf), 1)
+    arrays = [rng.standard_normal((S, E)), rng.standard_normal((T, E)), causal]
+    _compare(ours, theirs, arrays, lambda m, src, tgt, mask: m(src, tgt, tgt_mask=mask))
+    # the encoder and decoder given as modules: the same numbers as the built-in stacks
+    custom = nn.Transformer(
+        E, HEADS, custom_encoder=ours.encoder, custom_decoder=ours.decoder, dtype=chainrule.float64
+    )
+    assert custom.encoder is ours.encoder and custom.decoder is ours.decoder
+    src, tgt = chainrule.tensor(arrays[0]), chainrule.tensor(arrays[1])
+    np.testing.assert_array_equal(custom(src, tgt).detach().numpy(), ours(src, tgt).detach().numpy())
