@@ -368,3 +368,16 @@ def test_backward_inside_inference_mode_records_nothing_even_with_create_graph()
         return g, g.requires_grad, g.is_inference(), seen, state(lib)
 
     assert same(program)[1:3] == (False, True)
+
+
+def test_a_number_first_seen_in_inference_mode_is_usable_outside_it() -> None:
+    """Ops turn Python numbers into cached 0-d constants; one first made under inference_mode must
+    not become an inference tensor that a later recorded op refuses to save (torch: works)."""
+    grads = []
+    for lib in (chainrule, torch):
+        with lib.inference_mode():
+            lib.ones(2) * 3.7125
+        x = lib.ones(2, requires_grad=True)
+        (x * 3.7125).pow(2).sum().backward()
+        grads.append(x.grad.tolist())
+    assert grads[0] == grads[1]

@@ -46,7 +46,15 @@ def constant(value, np_dtype) -> Tensor:
         t = wrap(np.array(value, dtype=np_dtype))
         # skip nan and +-0.0; and the half dtypes: their ops with numbers compute in float32 (the
         # elementwise fast paths look for a cached constant first)
-        if value == value and value != 0 and len(_CONSTANTS) < 4096 and t._data.itemsize > 2:
+        # and never one made under inference_mode: it is an inference tensor, which ops outside
+        # inference mode may not save for backward
+        if (
+            value == value
+            and value != 0
+            and len(_CONSTANTS) < 4096
+            and t._data.itemsize > 2
+            and t._vc is None
+        ):
             _CONSTANTS[key] = t
     return t
 
