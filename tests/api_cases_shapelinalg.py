@@ -474,6 +474,7 @@ add(
             f(a, m.Size([2, 1])).shape,
             f(a.int(), [1.5, -2.5]),
             f(a, a.detach()),
+            f(a, a * 2),
         )
     ),
     "Tensor.new",

@@ -23,7 +23,7 @@ from .join import cat, flip, hstack, stack, vstack
 from .reduce import sum as reduce_sum
 from .reduce_cumulative import cumprod, cumsum
 from .scatters import diagonal_scatter
-from .shape import expand, flatten, reshape, unsqueeze
+from .shape import expand, flatten, reshape, unsqueeze, view
 
 __all__ = [
     "diag_embed",
@@ -258,8 +258,8 @@ def linalg_vander(x: Tensor, *, N: int | None = None) -> Tensor:
 def tensor_new(self: Tensor, *args) -> Tensor:
     """``Tensor.new``, torch's legacy constructor, in ``self``'s dtype: ``x.new(2, 3)`` or
     ``x.new(size)`` a tensor of that shape (zeros here; uninitialised in torch), ``x.new(data)``
-    a tensor of that data (a tuple is data, as in torch), ``x.new(tensor)`` that tensor (it must
-    have ``self``'s dtype), ``x.new()`` an empty 1-D tensor."""
+    a tensor of that data (a tuple is data, as in torch), ``x.new(tensor)`` an alias of that
+    tensor (it must have ``self``'s dtype), ``x.new()`` an empty 1-D tensor."""
     dtype = self._data.dtype
     if not args:
         return wrap(np.empty((0,), dtype=dtype))
@@ -275,7 +275,7 @@ def tensor_new(self: Tensor, *args) -> Tensor:
                     f"new(): expected a tensor of dtype {dtype.name} (this tensor's), got "
                     f"{data._data.dtype.name}; convert it first, e.g. data.to(x.dtype)"
                 )
-            return data.detach()
+            return view(data, tuple(data.shape))  # an alias of ``data``, with its history (as torch)
         return wrap(np.array(data, dtype=dtype))
     raise TypeError(f"new(): expected sizes (ints), a size, or data; got {args!r}")
 

@@ -21,7 +21,17 @@ import numpy as np
 from scipy.linalg import lapack as _lapack
 
 from ..autograd.graph import defop
-from ._common import Tensor, as_tensor, make_result, shape_str, wrap
+from ._common import (
+    Tensor,
+    all_samples,
+    any_batched,
+    any_true,
+    as_tensor,
+    make_result,
+    map_stacked,
+    shape_str,
+    wrap,
+)
 from ._linalg_common import check_matrices, check_out, check_same_dtype
 from .creation import clone
 from .index import getitem
@@ -46,6 +56,8 @@ LDLFactorEx = namedtuple("linalg_ldl_factor_ex", ["LD", "pivots", "info"])
 # ---- the factorisation ---------------------------------------------------------------------------
 def _permutations(pivots: np.ndarray, m: int) -> np.ndarray:
     """P (..., m, m) with A = P L U from LAPACK's 1-based row swaps (..., k)."""
+    if any_batched(pivots):  # vmap: once on the physical batch
+        return map_stacked(lambda p: _permutations(p, m), (pivots,), (1,))
     batch = pivots.shape[:-1]
     flat = pivots.reshape((int(np.prod(batch)), pivots.shape[-1]))
     out = np.zeros((flat.shape[0], m, m))
@@ -59,6 +71,8 @@ def _permutations(pivots: np.ndarray, m: int) -> np.ndarray:
 
 def _getrf(a: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Packed LU (..., m, n), 1-based int32 pivots (..., k) and int32 infos (...)."""
+    if any_batched(a):  # vmap: once on the physical batch
+        return map_stacked(_getrf, (a,), (2,))
     m, n = a.shape[-2:]
     k = min(m, n)
     flat = a.reshape((int(np.prod(a.shape[:-2])), m, n))
@@ -160,10 +174,9 @@ def lu_factor_ex(A: Tensor, *, pivot: bool = True, check_errors: bool = False, o
     """
     check_out("linalg.lu_factor_ex", out, "tensors")
     LU, piv, info = _lu_record("linalg.lu_factor_ex", A, pivot)
-    if check_errors and info.size and info.max() > 0:
-        raise LinAlgError(
-            f"linalg.lu_factor_ex: U[{info.max()},{info.max()}] is zero (the matrix is singular)"
-        )
+    if check_errors and any_true(info > 0):
+        worst = int(all_samples(info).max())
+        raise LinAlgError(f"linalg.lu_factor_ex: U[{worst},{worst}] is zero (the matrix is singular)")
     return LUFactorEx(LU, piv, wrap(info))
 
 
@@ -171,8 +184,9 @@ def lu_factor(A: Tensor, *, pivot: bool = True, out=None) -> LUFactor:
     """``(LU, pivots)`` of :func:`lu_factor_ex`; a singular matrix raises, as in torch."""
     check_out("linalg.lu_factor", out, "tensors")
     LU, piv, info = _lu_record("linalg.lu_factor", A, pivot)
-    if info.size and info.max() > 0:
-        i = int(info.reshape(-1)[info.reshape(-1) > 0][0])
+    if any_true(info > 0):
+        flat = all_samples(info).reshape(-1)
+        i = int(flat[flat > 0][0])
         raise LinAlgError(
             f"torch.linalg.lu_factor: U[{i},{i}] is zero and using it on lu_solve would result in a "
             "division by zero. If you still want to perform the factorization, consider calling "
@@ -288,7 +302,7 @@ def solve_ex(A: Tensor, B: Tensor, *, left: bool = True, check_errors: bool = Fa
     A, B = as_tensor(A, who), as_tensor(B, who)
     check_matrices(who, A._data)
     info = _getrf(A._data)[2]
-    if not info.size or info.max() == 0:
+    if not any_true(info > 0):
         return SolveEx(solve(A, B, left=left), wrap(info))
     if check_errors:
         raise LinAlgError(f"{who}: The solver failed because the input matrix is singular.")

@@ -12,10 +12,11 @@ import numpy as np
 
 from ._common import Tensor, as_tensor, normalize_dim, shape_str
 from ._common import wrap as wrap_array  # (fill_diagonal_'s argument is torch's ``wrap``)
-from .creation import clone
+from .creation import clone, to
 from .elementwise import where
+from .index import getitem, index_put_zeros
 from .inplace import apply_inplace, copy_
-from .shape import as_strided, diagonal
+from .shape import _diagonal_index, _storage_places, reshape
 
 __all__ = ["diagonal_scatter", "select_scatter", "slice_scatter", "as_strided_scatter", "fill_diagonal_"]
 
@@ -36,8 +37,28 @@ def _scatter_into(who: str, input, src, view_of) -> Tensor:
 
 def diagonal_scatter(input: Tensor, src: Tensor, offset: int = 0, dim1: int = 0, dim2: int = 1) -> Tensor:
     """A copy of ``input`` with ``src`` as its diagonal ``diagonal(input, offset, dim1, dim2)``
-    (``torch.diagonal_scatter``; ``src`` has that view's shape)."""
-    return _scatter_into("diagonal_scatter", input, src, lambda t: diagonal(t, offset, dim1, dim2))
+    (``torch.diagonal_scatter``; ``src`` has that view's shape).
+
+    Written with an index rather than the diagonal view (a strided view of the storage), so that
+    vmap batches it: ``where(on the diagonal, src placed there, input)``.
+    """
+    who = "diagonal_scatter"
+    input, src = as_tensor(input, who), as_tensor(src, who)
+    shape = tuple(input.shape)
+    d1, d2 = normalize_dim(dim1, len(shape), who), normalize_dim(dim2, len(shape), who)
+    if d1 == d2:
+        raise RuntimeError(f"{who}: diagonal dimensions cannot be identical {dim1}, {dim2}")
+    index = _diagonal_index(shape, offset, d1, d2)
+    expected = np.broadcast_shapes(*(i.shape for i in index))
+    if tuple(src.shape) != expected:
+        raise RuntimeError(
+            f"{who}: expected src to have a size equal to the slice of self. src size = "
+            f"{list(src.shape)}, slice size = {list(expected)}"
+        )
+    mask = np.zeros(shape, dtype=bool)
+    mask[index] = True
+    placed = index_put_zeros(shape, index, to(src, input._data.dtype))
+    return where(wrap_array(mask), placed, input)
 
 
 def select_scatter(input: Tensor, src: Tensor, dim: int, index: int) -> Tensor:
@@ -73,11 +94,39 @@ def slice_scatter(
 
 def as_strided_scatter(input: Tensor, src: Tensor, size, stride, storage_offset: int | None = None) -> Tensor:
     """A copy of ``input`` with ``src`` written into ``as_strided(input, size, stride,
-    storage_offset)`` (``torch.as_strided_scatter``). Where the window overlaps itself the last
-    write wins, as in torch (which leaves that case unspecified)."""
-    return _scatter_into(
-        "as_strided_scatter", input, src, lambda t: as_strided(t, size, stride, storage_offset)
-    )
+    storage_offset)`` (``torch.as_strided_scatter``), the storage being ``input``'s elements in
+    row-major order. Where the window overlaps itself the last write wins (torch leaves that case
+    unspecified); the overwritten elements of ``src`` get no gradient.
+
+    Written with an index into the flattened input rather than a strided view, so that its
+    backward never takes a strided view of an upstream gradient (which may be an expanded scalar).
+    """
+    who = "as_strided_scatter"
+    input, src = as_tensor(input, who), as_tensor(src, who)
+    size, stride = tuple(int(n) for n in size), tuple(int(n) for n in stride)
+    if len(size) != len(stride):
+        raise RuntimeError(f"{who}: mismatch in length of strides and shape ({len(stride)} and {len(size)})")
+    if tuple(src.shape) != size:
+        raise RuntimeError(
+            f"{who}: expected src to have a size equal to the slice of self. src size = "
+            f"{list(src.shape)}, slice size = {list(size)}"
+        )
+    offset = int(storage_offset or 0)
+    n = input.numel()
+    places = _storage_places(size, stride, offset).reshape(-1)
+    if places.size and (places.max() >= n or places.min() < 0):
+        raise RuntimeError(
+            f"{who}: setStorage: sizes {list(size)}, strides {list(stride)}, storage offset {offset} "
+            f"are out of bounds for storage of size {n}"
+        )
+    # the last write to each place wins: keep, for each place, the last element of src written there
+    targets, last_from_end = np.unique(places[::-1], return_index=True)
+    keep = places.size - 1 - last_from_end
+    picked = getitem(reshape(to(src, input._data.dtype), (-1,)), (keep,))
+    placed = index_put_zeros((n,), (targets,), picked)
+    mask = np.zeros(n, dtype=bool)
+    mask[targets] = True
+    return reshape(where(wrap_array(mask), placed, reshape(input, (-1,))), tuple(input.shape))
 
 
 def _diagonal_mask(shape: tuple, wrap_around: bool) -> np.ndarray:
