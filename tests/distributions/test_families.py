@@ -397,3 +397,55 @@ def test_shapes_and_flags_match_torch(case) -> None:
     t_exp, o_exp = theirs.expand(expanded_shape), ours.expand(expanded_shape)
     assert tuple(o_exp.batch_shape) == tuple(t_exp.batch_shape)
     assert tuple(o_exp.sample().shape) == tuple(t_exp.sample().shape)
+
+
+SECOND_ORDER = [
+    "Normal",
+    "Gamma",
+    "Beta",
+    "Dirichlet",
+    "StudentT",
+    "Binomial",
+    "Poisson",
+    "Categorical logits",
+    "MVN scale_tril",
+    "LowRankMVN",
+    "MixtureSameFamily",
+    "Transformed stick breaking",
+]
+
+
+@pytest.mark.parametrize("name", SECOND_ORDER)
+@pytest.mark.parametrize("what", ["log_prob", "entropy"])
+def test_second_derivatives_match_torch(name, what) -> None:
+    """d/dtheta of (d log_prob / dtheta . v), through create_graph=True, as torch."""
+    import chainrule
+
+    case = next(c for c in CASES if c.name == name)
+    value = np.asarray(case.value(np.random.default_rng(0)))
+    results = []
+    for lib in (torch, chainrule):
+        dist, params = make(lib, case)
+        try:
+            out = dist.log_prob(lib.tensor(value)) if what == "log_prob" else dist.entropy()
+        except NotImplementedError:
+            assert lib is torch or results == ["torch has none"], f"torch computes {name}.{what}"
+            results.append("torch has none")
+            continue
+        if results == ["torch has none"]:
+            raise AssertionError(f"torch raises NotImplementedError for {name}.{what}")
+        if not out.requires_grad:
+            return
+        grads = lib.autograd.grad(out.sum(), params, create_graph=True, allow_unused=True)
+        rng = np.random.default_rng(2)
+        total = sum(
+            (g * lib.tensor(rng.standard_normal(tuple(g.shape)))).sum() for g in grads if g is not None
+        )
+        results.append(lib.autograd.grad(total, params, allow_unused=True))
+    if results[0] == "torch has none":
+        return
+    for k, (t, o) in enumerate(zip(*results)):
+        if t is None:
+            continue
+        assert o is not None
+        np.testing.assert_allclose(o.numpy(), t.numpy(), rtol=1e-6, atol=1e-9, err_msg=f"{name} {what} {k}")

@@ -447,3 +447,33 @@ def test_cross_exponential_family_kl_raises_like_torch() -> None:
     for lib, D in ((torch, torch.distributions), (chainrule, chainrule.distributions)):
         with pytest.raises(NotImplementedError, match="cross KL-divergence"):
             D.kl_divergence(D.Poisson(lib.tensor([1.0])), D.Normal(lib.tensor([0.0]), lib.tensor([1.0])))
+
+
+def test_user_defined_transform_subclass_matches_torch() -> None:
+    """A Transform written by the user (``y = x^3``), in a TransformedDistribution, as in torch."""
+    results = []
+    for lib, D in ((torch, torch.distributions), (chainrule, chainrule.distributions)):
+
+        class Cube(D.transforms.Transform):
+            domain = D.constraints.real
+            codomain = D.constraints.real
+            bijective = True
+            sign = +1
+
+            def _call(self, x):
+                return x**3
+
+            def _inverse(self, y):
+                return y.sign() * y.abs() ** (1.0 / 3.0)
+
+            def log_abs_det_jacobian(self, x, y):
+                return (3 * x**2).log()
+
+        loc = lib.tensor([0.5, -0.2], dtype=lib.float64, requires_grad=True)
+        dist = D.TransformedDistribution(D.Normal(loc, 1.0), [Cube()])
+        assert isinstance(dist.transforms[0], D.transforms.Transform)
+        log_prob = dist.log_prob(lib.tensor([2.0, -0.5], dtype=lib.float64))
+        results.append((log_prob, lib.autograd.grad(log_prob.sum(), loc)[0]))
+    (t_value, t_grad), (o_value, o_grad) = results
+    assert_close(o_value, t_value, 1e-9, 1e-12, "custom transform log_prob")
+    assert_close(o_grad, t_grad, 1e-9, 1e-12, "custom transform grad")
