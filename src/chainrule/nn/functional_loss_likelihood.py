@@ -10,7 +10,7 @@ import numpy as np
 from .. import ops as _ops
 from .._tensor import Tensor, wrap
 from ..autograd.grad_mode import no_grad
-from ..ops._common import any_true, as_tensor, shape_str
+from ..ops._common import any_true, as_array, as_tensor, shape_str
 from ..ops.ctc import ctc_loss_none
 from .functional_loss import legacy_get_string
 from .functional_loss_margin import REDUCTION_NAMES, reduce_loss
@@ -44,7 +44,7 @@ def poisson_nll_loss(
         t = as_tensor(target, "poisson_nll_loss")
         with np.errstate(divide="ignore", invalid="ignore"):
             stirling = t * _ops.log(t) - t + 0.5 * _ops.log(2 * math.pi * t)
-        loss = loss + _ops.where(wrap(np.asarray(t._data > 1)), stirling, 0.0)
+        loss = loss + _ops.where(wrap(as_array(t._data > 1)), stirling, 0.0)
     return reduce_loss(loss, reduction)
 
 

@@ -13,7 +13,7 @@ import numpy as np
 from .. import _dtype
 from .. import ops as _ops
 from .._tensor import Tensor, wrap
-from ..ops._common import as_tensor, shape_str
+from ..ops._common import any_true, as_array, as_tensor, shape_str
 from ..ops.activation_piecewise import TORCH_TYPE_NAMES as _TORCH_TYPE_NAMES
 from ..ops.reduce_norm import vector_norm
 from .functional_activation import logsigmoid
@@ -55,8 +55,9 @@ def reduce_loss(loss: Tensor, reduction: str) -> Tensor:
     return loss
 
 
-def _mask(values: np.ndarray) -> Tensor:
-    return wrap(np.asarray(values))
+def _mask(values) -> Tensor:
+    """A constant boolean tensor (``as_array`` keeps vmap's batched arrays batched)."""
+    return wrap(as_array(values))
 
 
 # ---- distances ----------------------------------------------------------------------------------
@@ -235,18 +236,17 @@ def multi_margin_loss(
             f"{who}: inconsistent target size: {list(target.shape)} for input of size: "
             f"{list(input.shape)} (give one class index per row of the (N, C) input)"
         )
-    if t.size and (t.min() < 0 or t.max() >= c):
-        raise RuntimeError(f"{who}: target out of range: classes must lie in [0, {c}), got {t.tolist()}")
-    rows = np.arange(n)
-    picked = x2[rows, t].reshape((n, 1)) if n else _ops.zeros((0, 1), dtype=input.dtype)
+    if any_true((t < 0) | (t >= c)):
+        raise RuntimeError(f"{who}: target out of range: classes must lie in [0, {c})")
+    column = wrap(t.reshape((n, 1)))
+    picked = x2.gather(1, column)
     z = _ops.clamp_min(margin - picked + x2, 0)
     if p == 2:
         z = z * z
-    not_target = np.ones((n, c), dtype=bool)
-    not_target[rows, t] = False
+    not_target = np.arange(c).reshape((1, c)) != t.reshape((n, 1))
     z = _ops.where(_mask(not_target), z, 0.0)
     if weight is not None:
-        z = z * weight[wrap(t)].reshape((n, 1))
+        z = z * weight.gather(0, wrap(t)).reshape((n, 1))
     loss = _ops.sum(z, 1) / c
     if input.ndim < 2:
         loss = loss.reshape(target.shape)

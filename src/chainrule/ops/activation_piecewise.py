@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 
 from .. import _random
-from ._common import Tensor, as_tensor, shape_str, wrap
+from ._common import Tensor, as_array, as_tensor, shape_str, wrap
 from .activation import elu as _elu
 from .activation import leaky_relu as _leaky_relu
 from .elementwise import mul, where
@@ -59,8 +59,9 @@ def float_input(input, who: str, kernel: str | None = None) -> Tensor:
     return input
 
 
-def _mask(condition: np.ndarray) -> Tensor:
-    return wrap(np.asarray(condition))
+def _mask(condition) -> Tensor:
+    """A constant boolean tensor (``as_array`` keeps vmap's batched arrays batched)."""
+    return wrap(as_array(condition))
 
 
 # ---- shrinkage and threshold --------------------------------------------------------------------

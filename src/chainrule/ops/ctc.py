@@ -24,7 +24,7 @@ import numpy as np
 from ..autograd.function import Function
 from ..autograd.graph import defop
 from ..autograd.math import register
-from ._common import Tensor, make_result, wrap
+from ._common import Tensor, any_batched, make_result, map_stacked, wrap
 
 __all__: list = []
 
@@ -46,6 +46,24 @@ def _shift(x: np.ndarray, k: int, fill: float) -> np.ndarray:
     else:
         out[..., :k] = x[..., -k:]
     return out
+
+
+def ctc_stacked(
+    lp, labels: np.ndarray, input_lengths: np.ndarray, target_lengths: np.ndarray, blank: int
+) -> tuple:
+    """``ctc_forward_backward`` of ``lp`` ``(*, T, N, C)``: every leading dim a stack of problems
+    (vmap's batch comes in as one, through ``map_stacked``)."""
+    if any_batched(lp):
+        return map_stacked(
+            lambda a: ctc_stacked(a, labels, input_lengths, target_lengths, blank), (lp,), (3,)
+        )
+    if lp.ndim == 3:
+        return ctc_forward_backward(lp, labels, input_lengths, target_lengths, blank)
+    flat = lp.reshape((-1,) + lp.shape[-3:])
+    parts = [ctc_forward_backward(one, labels, input_lengths, target_lengths, blank) for one in flat]
+    nll = np.stack([nll for nll, _ in parts]).reshape(lp.shape[:-3] + lp.shape[-2:-1])
+    grad = np.stack([grad for _, grad in parts]).reshape(lp.shape)
+    return nll, grad
 
 
 def ctc_forward_backward(
@@ -163,7 +181,7 @@ def ctc_loss_none(
     """The per-sample negative log-likelihoods ``(N,)`` of ``log_probs`` ``(T, N, C)`` (checked
     arguments: padded int64 ``labels`` (N, S) and int64 lengths)."""
     lp = log_probs._data
-    nll, grad = ctc_forward_backward(lp, labels, input_lengths, target_lengths, blank)
+    nll, grad = ctc_stacked(lp, labels, input_lengths, target_lengths, blank)
     if zero_infinity:
         infinite = np.isinf(nll)
         nll = np.where(infinite, 0, nll).astype(lp.dtype, copy=False)
