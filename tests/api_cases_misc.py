@@ -7,7 +7,7 @@ import os
 import tempfile
 
 import numpy as np
-from api_cases import PROPERTIES, add, both, custom, unary
+from api_cases import M34, PROPERTIES, add, both, custom, unary
 from oracle import Arg
 
 POS = Arg(0.5, 2.0)
@@ -495,3 +495,47 @@ def _compiled(f, m, x):
 add(custom(_compiled), "chainrule.compile")
 add(custom(lambda f, m, x: f(x, mode="fast"), raises=True), "chainrule.compile")
 add(custom(lambda f, m, x, y: f(m.dot)(x, y), ((3, 4), (3, 4))), "chainrule.vmap")
+
+# ---- late additions: storages, legacy bfloat16, queries, copies, triangular in place ------------
+add(
+    custom(
+        lambda f, m, x: (isinstance(x.untyped_storage(), f), f(8).nbytes(), len(f()), f(3).size()),
+        grad=False,
+    ),
+    "chainrule.UntypedStorage",
+)
+add(
+    custom(
+        lambda f, m, x: (isinstance(x.to(m.bfloat16), f), f([1.5, 2.0]).dtype, x.to(m.bfloat16).type()),
+        grad=False,
+    ),
+    "chainrule.BFloat16Tensor",
+)
+add(
+    custom(lambda f, m, x: (f(x), f(x.long()), f(x.bool()), f(x.to(m.uint8))), grad=False),
+    "chainrule.is_signed",
+)
+add(custom(lambda f, m, x: (f(x), f(x[1:])), grad=False), "chainrule.get_device")
+add(
+    custom(
+        lambda f, m, x: (lambda c: (f(c), f(c).data_ptr() != c.data_ptr()))(m.complex(x, x * 2)), grad=False
+    ),
+    "chainrule.view_as_real_copy",
+)
+add(
+    custom(
+        lambda f, m, x: (lambda r: (f(r), f(r).data_ptr() != r.data_ptr()))(x.reshape(6, 2).contiguous()),
+        grad=False,
+    ),
+    "chainrule.view_as_complex_copy",
+)
+add(custom(lambda f, m, x: (f(x * 1), f(x * 1, 1), f(x * 1, -1))), *both("tril_", "triu_"))
+add(
+    custom(
+        lambda f, m, x, t: (f(x, t), f(x, t, None, None, 1), f(x, t, m.ones(4), m.full((4,), 2.0), 2)),
+        (M34, M34),
+        (Arg(), Arg(0.0, 1.0, grad=False)),
+    ),
+    "chainrule.binary_cross_entropy_with_logits",
+)
+add(custom(lambda f, m, x: (f(x), f(x, 1.0), f(x, 3.0))), "F.pdist")

@@ -69,9 +69,9 @@ OUT_OF_SCOPE: list[tuple[str, str]] = [
         "sparse layouts (COO, CSR, CSC, BSR, BSC) and their kernels",
         r"sparse|_coo|csr|csc|bsr|bsc|crow_indices|ccol_indices|\.col_indices|\.row_indices|\.to_dense$|"
         r"coalesce|\.indices$|\.values$|\.indices_copy$|\.values_copy$|dense_dim|\.(d|h|s|sp|ssp|sad)d?mm$|"
-        r"hspmm|\.smm$|segment_reduce|SparseAdam",
+        r"hspmm|\.smm$|\.dsmm$|\.hsmm$|sspaddmm|segment_reduce|SparseAdam|to_padded_tensor",
     ),
-    ("named and nested tensors", r"\.names$|refine_names|rename_?$|align_to|align_as|nested|jagged"),
+    ("named and nested tensors", r"\.names?$|refine_names|rename_?$|align_to|align_as|nested|jagged"),
     (
         "TorchScript, FX and export internals (chainrule is define-by-run only)",
         r"^torch\.(AliasDb|AnyType|Argument|ArgumentSpec|AwaitType|Block|BoolType|BufferDict|CallStack|"
@@ -101,12 +101,14 @@ OUT_OF_SCOPE: list[tuple[str, str]] = [
         r"DeviceType$|\.autograd\.enforce_grad_layout_policy$",
     ),
     (
-        "dtypes NumPy cannot hold (sub-byte, 8-bit and 4-bit floats, complex32)",
-        r"^torch\.(float8_\w+|float4_\w+|u?int[1-7]|bits\w+|complex32|chalf)$|\.Tensor\.chalf$",
+        "dtypes NumPy cannot hold (sub-byte, 8-bit and 4-bit floats, complex32), and the unsigned 16-64 bit "
+        "ones torch 2.13 keeps as shells (no arithmetic kernels)",
+        r"^torch\.(float8_\w+|float4_\w+|u?int[1-7]|bits\w+|bit|complex32|chalf|uint16|uint32|uint64)$|"
+        r"\.Tensor\.chalf$",
     ),
     (
         "legacy typed storages (chainrule has UntypedStorage, torch's current storage API)",
-        r"^torch\.((?!Untyped)\w+Storage|StorageBase|TypedStorage)$|\.Tensor\.storage_type$|\.Tensor\.storage$",
+        r"^torch\.((?!Untyped)\w+Storage|Storage|StorageBase|TypedStorage)$|\.Tensor\.storage_type$|\.Tensor\.storage$",
     ),
     (
         "removed from torch (calling it raises an error that names the replacement)",
@@ -122,7 +124,8 @@ OUT_OF_SCOPE: list[tuple[str, str]] = [
         r"has_mkl|has_openmp|has_spectral|is_distributed|get_device_module|empty_quantized)$|"
         r"\.Tensor\.(output_nr|module_load|reinforce|volatile|grad_dtype|hash_tensor|dim_order|"
         r"slice_inverse|nonzero_static|is_distributed|is_set_to|set_|is_shared|share_memory_|"
-        r"map_|map2_|apply_)$|\.nn\.functional\.native_channel_shuffle$|\.nn\.(LinearCrossEntropy\w+|"
+        r"map_|map2_|apply_|index|resize|resize_as)$|\.nn\.functional\.(native_channel_shuffle|conv_tbc)$|"
+        r"\.(common_args|multi_dim_common|factory_common_args)$|\.nn\.(LinearCrossEntropy\w+|"
         r"Container|factory_kwargs)$|linear_cross_entropy|\.autograd\.(NestedIOFunction|variable|"
         r"is_view_replay_enabled)$|\.optim\.(Muon|swap_in_optimizer_params_and_state)$|"
         r"EPOCH_DEPRECATION_WARNING",

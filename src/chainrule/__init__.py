@@ -9,7 +9,7 @@ import math as _math  # noqa: I001
 from ._allocator import tune_malloc as _tune_malloc
 from ._threads import limit_scipy_blas as _limit_scipy_blas
 from . import ops as _ops  # ops first: they define what Tensor's methods call
-from ._tensor import Size, Tensor
+from ._tensor import Size, Tensor, UntypedStorage
 from ._dtype import (
     bool_ as bool,  # noqa: A004
     bfloat16,

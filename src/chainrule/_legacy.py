@@ -23,6 +23,7 @@ __all__ = [
     "IntTensor",
     "LongTensor",
     "BoolTensor",
+    "BFloat16Tensor",
     "set_default_tensor_type",
     "typename",
     "is_storage",
@@ -67,6 +68,7 @@ ShortTensor = _legacy("ShortTensor", _dtype.int16)
 IntTensor = _legacy("IntTensor", _dtype.int32)
 LongTensor = _legacy("LongTensor", _dtype.int64)
 BoolTensor = _legacy("BoolTensor", _dtype.bool_)
+BFloat16Tensor = _legacy("BFloat16Tensor", _dtype.bfloat16)
 
 
 def set_default_tensor_type(t) -> None:

@@ -43,6 +43,9 @@ _TYPE_NAMES = {
     "int32": "Int",
     "int64": "Long",
     "bool": "Bool",
+    "bfloat16": "BFloat16",
+    "complex64": "ComplexFloat",
+    "complex128": "ComplexDouble",
 }
 _NOT_SCALAR = (
     "only one element tensors can be converted to Python scalars (this one has shape "
@@ -521,8 +524,9 @@ class UntypedStorage:
 
     __slots__ = ("_array",)
 
-    def __init__(self, array: np.ndarray) -> None:
-        self._array = array
+    def __init__(self, array: np.ndarray | int = 0, *, device=None) -> None:
+        # UntypedStorage(nbytes), as torch's constructor; the tensor's memory block otherwise
+        self._array = np.zeros(int(array), dtype=np.uint8) if isinstance(array, int) else array
 
     def data_ptr(self) -> int:
         return int(self._array.__array_interface__["data"][0])

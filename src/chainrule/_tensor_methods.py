@@ -35,6 +35,8 @@ class TensorMethods:
     def multinomial(self, *args, **kwargs): return _F.multinomial(self, *args, **kwargs)
     def is_nonzero(self): return _F.is_nonzero(self)
     def is_same_size(self, other): return _F.is_same_size(self, other)
+    def tril_(self, diagonal=0): return _F.tril_(self, diagonal)
+    def triu_(self, diagonal=0): return _F.triu_(self, diagonal)
     # fmt: on
 
     def stride(self, dim: int | None = None):

@@ -12,6 +12,7 @@ import numpy as np
 
 from .. import ops as _ops
 from .._tensor import Tensor, wrap
+from ..ops.products import pdist  # noqa: F401  (torch.nn.functional.pdist is torch.pdist)
 from ..ops.torch_norm import norm as _norm
 from . import functional_dropout as _dropout
 from . import functional_embedding_bag as _embedding_bag
@@ -81,6 +82,7 @@ from .functional_pool_nd import *  # noqa: F403
 from .functional_resample import *  # noqa: F403
 
 __all__ = [
+    "pdist",
     "relu",
     "relu_",
     "relu6",

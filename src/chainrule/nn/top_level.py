@@ -40,6 +40,7 @@ __all__ = [
     "margin_ranking_loss",
     "poisson_nll_loss",
     "triplet_margin_loss",
+    "binary_cross_entropy_with_logits",
 ]
 
 _REDUCTIONS = {0: "none", 1: "mean", 2: "sum"}
@@ -242,4 +243,16 @@ def triplet_margin_loss(
 ) -> Tensor:
     return F.triplet_margin_loss(
         anchor, positive, negative, margin, p, eps, swap, reduction=_reduction(reduction)
+    )
+
+
+def binary_cross_entropy_with_logits(
+    input: Tensor,
+    target: Tensor,
+    weight: Tensor | None = None,
+    pos_weight: Tensor | None = None,
+    reduction: int = 0,
+) -> Tensor:
+    return F.binary_cross_entropy_with_logits(
+        input, target, weight, reduction=_reduction(reduction), pos_weight=pos_weight
     )

@@ -23,6 +23,8 @@ __all__ = [
     "imag",
     "view_as_real",
     "view_as_complex",
+    "view_as_real_copy",
+    "view_as_complex_copy",
     "conj",
     "conj_physical",
     "conj_physical_",
@@ -320,3 +322,13 @@ register("imag", lambda a: a.imag, imag)
 register("complex", _complex_array, complex)
 register("view_as_real_copy", _view_as_real_copy_array, _view_as_real_copy_tensor)
 register("sgn", _sgn_array, _sgn_tensor)
+
+
+def view_as_real_copy(input: Tensor) -> Tensor:
+    """``view_as_real`` as a copy (its own memory, as torch's ``*_copy`` functions)."""
+    return view_as_real(input).clone()
+
+
+def view_as_complex_copy(input: Tensor) -> Tensor:
+    """``view_as_complex`` as a copy."""
+    return view_as_complex(input).clone()

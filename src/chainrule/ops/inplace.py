@@ -19,6 +19,7 @@ from . import elementwise as _ew
 from ._common import Tensor, as_tensor, wrap
 from .creation import clone, full_like, to
 from .index import _convert_index, index_put
+from .join import tril, triu
 from .shape import broadcast_to
 
 __all__ = [
@@ -49,6 +50,8 @@ __all__ = [
     "square_",
     "sub_",
     "tanh_",
+    "tril_",
+    "triu_",
     "zero_",
 ]
 
@@ -285,6 +288,8 @@ sin_ = _inplace(_ew.sin)
 cos_ = _inplace(_ew.cos)
 square_ = _inplace(_ew.square)
 reciprocal_ = _inplace(_ew.reciprocal)
+tril_ = _inplace(tril)
+triu_ = _inplace(triu)
 
 
 def zero_(self: Tensor) -> Tensor:

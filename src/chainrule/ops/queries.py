@@ -1,10 +1,11 @@
-"""Questions asked of tensors at top level: ``is_nonzero``, ``is_same_size``, ``is_inference``."""
+"""Questions asked of tensors at top level: ``is_nonzero``, ``is_same_size``, ``is_inference``,
+``is_signed``, ``get_device``."""
 
 from __future__ import annotations
 
 from .._tensor import Tensor
 
-__all__ = ["is_nonzero", "is_same_size", "is_inference"]
+__all__ = ["is_nonzero", "is_same_size", "is_inference", "is_signed", "get_device"]
 
 
 def is_nonzero(input: Tensor) -> bool:
@@ -24,3 +25,12 @@ def is_same_size(input: Tensor, other: Tensor) -> bool:
 
 def is_inference(input: Tensor) -> bool:
     return input.is_inference()
+
+
+def is_signed(input: Tensor) -> bool:
+    return input.is_signed()
+
+
+def get_device(input: Tensor) -> int:
+    """-1 for a CPU tensor, the GPU's index otherwise."""
+    return input.get_device()
