@@ -506,7 +506,11 @@ add(
 )
 add(
     custom(
-        lambda f, m, x: (isinstance(x.to(m.bfloat16), f), f([1.5, 2.0]).dtype, x.to(m.bfloat16).type()),
+        lambda f, m, x: (
+            isinstance(x.to(m.bfloat16), f),
+            f([1.5, 2.0]).dtype,
+            x.to(m.bfloat16).type().split(".")[-1],
+        ),
         grad=False,
     ),
     "chainrule.BFloat16Tensor",
