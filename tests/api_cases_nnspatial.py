@@ -44,6 +44,8 @@ add(
             f(x5, size=(3, 5, 7), mode="trilinear"),
             f(x4, size=(4, 3), mode="area"),
             f(x4, scale_factor=1.3, mode="bilinear", recompute_scale_factor=True),
+            f(x4, size=(3, 2), mode="bilinear", antialias=True),
+            f(x4, scale_factor=0.6, mode="bicubic", antialias=True),
         ),
         (NCL, NCHW, NCDHW),
     ),

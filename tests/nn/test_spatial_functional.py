@@ -450,3 +450,29 @@ def test_non_contiguous_conv3d_and_grid_sample() -> None:
         return lib.nn.functional.grid_sample(x.transpose(2, 3), g.flip(-1), align_corners=True)
 
     check("grid_sample", X4, RNG.uniform(-1, 1, (2, 3, 2, 2)), call=sample)
+
+
+@pytest.mark.parametrize("mode", ["bilinear", "bicubic"])
+@pytest.mark.parametrize(
+    "kwargs",
+    [
+        dict(size=(4, 5)),
+        dict(scale_factor=0.3),
+        dict(size=(20, 7)),
+        dict(scale_factor=(2.5, 0.4)),
+        dict(size=(5, 3), align_corners=True),
+        dict(size=(1, 1)),
+        dict(size=(13, 11)),
+    ],
+    ids=str,
+)
+def test_interpolate_antialias(mode, kwargs) -> None:
+    x = rand(2, 3, 13, 11)
+    check("interpolate", x, mode=mode, antialias=True, **kwargs)
+    check("interpolate", x, mode=mode, antialias=True, dtype="float32", second=False, **kwargs)
+
+
+def test_interpolate_antialias_refused_where_torch_refuses() -> None:
+    check("interpolate", X4[0], size=3, mode="bilinear", antialias=True)
+    check("interpolate", X4, size=3, mode="nearest", antialias=True)
+    check("interpolate", X3, size=3, mode="linear", antialias=True)

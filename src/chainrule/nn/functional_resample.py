@@ -110,6 +110,33 @@ def _cubic_taps(n_in: int, n_out: int, align_corners: bool, scale, dtype) -> lis
     return [(np.clip(i0 - 1 + j, 0, n_in - 1), w.astype(dtype)) for j, w in enumerate(weights)]
 
 
+def _antialias_taps(n_in: int, n_out: int, align_corners: bool, scale, dtype, mode: str) -> list:
+    """torch's antialiased taps (``_upsample_*_aa``): a triangle (bilinear) or Keys cubic with
+    A = -0.5 (bicubic) filter, widened by the scale when downsampling, normalised to sum to 1."""
+    size = 2 if mode == "bilinear" else 4
+    s = _area_scale(n_in, n_out, align_corners, scale, dtype)
+    support = dtype(size * 0.5) * s if s >= 1 else dtype(size * 0.5)
+    invscale = dtype(1) / s if s >= 1 else dtype(1)
+    center = s * (np.arange(n_out, dtype=dtype) + dtype(0.5))
+    xmin = np.maximum((center - support + dtype(0.5)).astype(np.int64), 0)
+    xsize = np.minimum((center + support + dtype(0.5)).astype(np.int64), n_in) - xmin
+    taps = int(xsize.max())
+    j = np.arange(taps)[:, None]
+    x = np.abs(((j + xmin - center + dtype(0.5)) * invscale).astype(dtype))
+    if mode == "bilinear":
+        w = np.where(x < 1, dtype(1) - x, dtype(0))
+    else:
+        a = dtype(-0.5)
+        near = ((a + 2) * x - (a + 3)) * x * x + 1
+        far = ((a * x - 5 * a) * x + 8 * a) * x - 4 * a
+        w = np.where(x < 1, near, np.where(x < 2, far, dtype(0)))
+    w = np.where(j < xsize, w, dtype(0)).astype(dtype)
+    total = w.sum(axis=0)
+    w = np.where(total != 0, w / np.where(total != 0, total, 1), w).astype(dtype)
+    rows = np.minimum(j + xmin, n_in - 1)
+    return list(zip(rows, w))
+
+
 def _resample_dim(x: Tensor, dim: int, taps: list) -> Tensor:
     """``sum_j weights_j * x.index_select(dim, rows_j)``, the weights broadcast along ``dim``: one
     op that keeps only the taps (``ops.resample``)."""
@@ -191,7 +218,8 @@ def interpolate(
     align_corners : for the interpolating modes: map the corner pixels' centres onto each other
         (default False: map the corners of the pixel grids).
     recompute_scale_factor : compute the step from the output size instead of ``scale_factor``.
-    antialias : not supported (False only).
+    antialias : for ``'bilinear'`` / ``'bicubic'``: low-pass the input as it is downsampled
+        (torch's filter: triangle, or cubic with A = -0.5, widened by the scale).
 
     Returns
     -------
@@ -211,10 +239,9 @@ def interpolate(
             )
     elif align_corners is None:
         align_corners = False
-    if antialias:
-        raise NotImplementedError(
-            "interpolate: antialias=True is not supported by chainrule; resample with antialias=False "
-            "(or blur first, e.g. with avg_pool2d, before downsampling)"
+    if antialias and not (mode in ("bilinear", "bicubic") and input.ndim == 4):
+        raise ValueError(
+            "Anti-alias option is restricted to bilinear and bicubic modes and requires a 4-D tensor as input"
         )
     x_shape = input._data.shape
     if input.ndim not in (3, 4, 5):
@@ -244,6 +271,8 @@ def interpolate(
             rows = _nearest_rows(n_in, n_out, scale, mode == "nearest-exact")
             if n_in != n_out or not (rows == np.arange(n_out)).all():
                 y = index_select(y, dim, wrap(rows))
+        elif antialias:
+            y = _resample_dim(y, dim, _antialias_taps(n_in, n_out, align_corners, scale, dtype, mode))
         elif mode == "bicubic":
             y = _resample_dim(y, dim, _cubic_taps(n_in, n_out, align_corners, scale, dtype))
         else:
