@@ -543,3 +543,11 @@ add(
     "chainrule.binary_cross_entropy_with_logits",
 )
 add(custom(lambda f, m, x: (f(x), f(x, 1.0), f(x, 3.0))), "F.pdist")
+add(
+    custom(
+        lambda f, m, x, y: (f(x, y, alpha=m.tensor(2.0)), f(x, y, alpha=m.tensor(-0.5, dtype=m.float64))),
+        (M34, M34),
+    ),
+    *both("add", "sub"),
+)
+add(custom(lambda f, m, x, y: f(x * 1, y, alpha=m.tensor(3.0)), (M34, M34)), *both("add_", "sub_"))

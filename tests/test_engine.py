@@ -10,6 +10,7 @@ import weakref
 
 import numpy as np
 import pytest
+import torch
 from oracle import LIBS, leaf, same
 
 import chainrule
@@ -503,3 +504,26 @@ def test_when_no_consumer_passes_a_gradient_the_leaf_gets_none():
         return x.grad
 
     assert same(program) is None
+
+
+@pytest.mark.parametrize(
+    "program",
+    [
+        lambda m: m.randn(4, 3).t().requires_grad_(),  # a transposed leaf: grad takes its strides
+        lambda m: m.randn(3, 4, requires_grad=True),
+        lambda m: m.randn(2, 3, 4).permute(2, 0, 1).requires_grad_(),
+    ],
+)
+@pytest.mark.parametrize(
+    "loss",
+    [lambda w: (w * 2).sum(), lambda w: w.t().exp().sum() if w.ndim == 2 else w.mT.exp().sum()],
+)
+def test_grad_is_laid_out_like_its_parameter(program, loss) -> None:
+    """torch's AccumulateGrad: a contiguous parameter gets a contiguous .grad (p.grad.view(-1)
+    works), a non-contiguous dense one a .grad with its strides."""
+    strides = []
+    for m in (chainrule, torch):
+        w = program(m)
+        loss(w).backward()
+        strides.append((w.grad.stride(), w.grad.is_contiguous()))
+    assert strides[0] == strides[1]

@@ -406,6 +406,20 @@ def _library(array) -> str:
     return type(array).__module__.partition(".")[0]
 
 
+def _laid_out_like(g: np.ndarray, param: np.ndarray) -> bool:
+    """torch's layout of ``.grad``: contiguous for a contiguous parameter (``p.grad.view(-1)``
+    works), else the parameter's own strides."""
+    return g.flags.c_contiguous if param.flags.c_contiguous else g.strides == param.strides
+
+
+def _copy_laid_out_like(g: np.ndarray, param: np.ndarray) -> np.ndarray:
+    if g.shape != param.shape or param.flags.c_contiguous:
+        return np.array(g, order="C")
+    out = np.empty_like(param, dtype=g.dtype)  # order "K": the parameter's memory order
+    np.copyto(out, g)
+    return out
+
+
 def _accumulate(t, g, create_graph: bool, stored: set, wrap) -> None:
     """Add a finished gradient into ``t.grad``: the first one by reference (copied when the array
     is not the engine's own: a view, one already in a ``.grad``, read-only), later ones in place;
@@ -419,9 +433,15 @@ def _accumulate(t, g, create_graph: bool, stored: set, wrap) -> None:
         t._grad = g.clone() if grad is None else grad + g
         return
     if grad is None:
-        if type(g) is not np.ndarray or g.base is not None or id(g) in stored or not g.flags.writeable:
+        if (
+            type(g) is not np.ndarray
+            or g.base is not None
+            or id(g) in stored
+            or not g.flags.writeable
+            or not _laid_out_like(g, t._data)
+        ):
             # a NumPy scalar (what ufuncs return for 0-d arrays) becomes a writable 0-d array
-            g = np.array(g) if isinstance(g, np.generic) else g.copy()
+            g = np.array(g) if isinstance(g, np.generic) else _copy_laid_out_like(g, t._data)
         stored.add(id(g))
         t._grad = wrap(g)
     else:  # in place, as torch does outside grad mode (even into a grad that has a history)

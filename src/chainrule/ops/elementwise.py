@@ -519,6 +519,8 @@ def mul(input, other) -> Tensor:
 
 def add(input, other, *, alpha=1) -> Tensor:
     """``input + alpha * other`` with broadcasting."""
+    if isinstance(alpha, Tensor):  # torch takes a one-element tensor as the number it holds
+        alpha = alpha.item()
     if alpha == 1:
         if type(input) is Tensor and (type(other) is float or type(other) is int):
             x = input._data  # x + 1.0, inlined
@@ -547,6 +549,8 @@ def _is_bool(x) -> bool:
 
 def sub(input, other, *, alpha=1) -> Tensor:
     """``input - alpha * other`` with broadcasting."""
+    if isinstance(alpha, Tensor):  # torch takes a one-element tensor as the number it holds
+        alpha = alpha.item()
     if alpha == 1:
         case = _scalar_case(input, other)
         if case is not None:
