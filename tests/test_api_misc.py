@@ -100,3 +100,11 @@ def test_chain_dataset_and_sampler_base() -> None:
         return chained, [b.tolist() for b in loader], lib.utils.data.get_worker_info()
 
     assert run(chainrule) == run(torch)
+
+
+def test_instance_norm_without_bias() -> None:
+    names = [
+        [n for n, _ in lib.nn.InstanceNorm2d(3, affine=True, bias=False).named_parameters()]
+        for lib in (chainrule, torch)
+    ]
+    assert names[0] == names[1] == ["weight"]

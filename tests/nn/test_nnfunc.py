@@ -540,3 +540,32 @@ def test_inplace_random_forms_equal_the_out_of_place_ones(fn, shape) -> None:
         results.append((out.detach().numpy(), x.grad.numpy()))
     np.testing.assert_array_equal(results[0][0], results[1][0])
     np.testing.assert_array_equal(results[0][1], results[1][1])
+
+
+@pytest.mark.parametrize(
+    "name, shape", [("AlphaDropout", (400, 500)), ("FeatureAlphaDropout", (200, 300, 4))]
+)
+def test_alpha_dropout_modules_keep_the_self_normalising_statistics(name, shape) -> None:
+    """In training, both libraries' layers keep a standard normal input's mean 0 and variance 1
+    (within six standard errors of the sample) and set dropped units to the same value; the
+    feature form drops whole channels; eval mode is the identity."""
+    x = np.random.default_rng(0).standard_normal(shape)
+    stats = []
+    for lib in (chainrule, torch):
+        layer = getattr(lib.nn, name)(p=0.3)
+        out = layer(lib.tensor(x)).numpy()
+        values, counts = np.unique(out, return_counts=True)
+        dropped = out == values[counts.argmax()]  # every dropped unit holds one value
+        if name == "FeatureAlphaDropout":
+            per_channel = out.reshape(*shape[:2], -1)
+            constant = np.ptp(per_channel, axis=-1) < 1e-12
+            dropped_value = np.unique(np.round(per_channel[constant][:, 0], 10))
+            assert dropped_value.size == 1  # every dropped channel holds the same value
+            dropped = constant
+        n = out.size
+        assert abs(out.mean()) < 6 * (1 if name == "AlphaDropout" else 4) / np.sqrt(n) + 0.01
+        assert abs(out.var() - 1) < 0.05
+        stats.append(dropped.mean())
+        layer.eval()
+        np.testing.assert_array_equal(layer(lib.tensor(x)).numpy(), x)
+    assert abs(stats[0] - 0.3) < 0.02 and abs(stats[1] - 0.3) < 0.02

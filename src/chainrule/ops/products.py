@@ -18,7 +18,7 @@ from .creation import to
 from .elementwise import mul, where
 from .index import getitem
 from .inplace import apply_inplace
-from .linalg import bmm, dot, mm, mv, outer
+from .linalg import bmm, mm, mv, outer
 from .reduce import sum as reduce_sum
 from .reduce_norm import vector_norm
 from .shape import permute, reshape, unsqueeze
@@ -36,7 +36,6 @@ __all__ = [
     "baddbmm_",
     "addmv_",
     "addr_",
-    "vdot",
     "cdist",
     "pdist",
 ]
@@ -231,13 +230,6 @@ addbmm_ = _fused_inplace(addbmm)
 baddbmm_ = _fused_inplace(baddbmm)
 addmv_ = _fused_inplace(addmv)
 addr_ = _fused_inplace(addr)
-
-
-def vdot(input: Tensor, other: Tensor, *, out=None) -> Tensor:
-    """The dot product of two 1-D tensors (``torch.vdot``; for real tensors, ``dot``)."""
-    if out is not None:
-        raise TypeError("vdot: out= is not supported; use the returned tensor")
-    return dot(input, other)
 
 
 # ---- distances -----------------------------------------------------------------------------------
