@@ -410,3 +410,100 @@ def test_foreach_accepted_and_differentiable_refused(cls):
     chainrule.optim.__dict__[cls](params, foreach=True)
     with pytest.raises(NotImplementedError, match="differentiable=True"):
         chainrule.optim.__dict__[cls](params, differentiable=True)
+
+
+@pytest.mark.parametrize(
+    "cls", ["Adadelta", "Adamax", "NAdam", "RAdam", "ASGD", "Rprop", "Adafactor", "LBFGS"]
+)
+def test_repr_matches_torch(cls):
+    assert repr(getattr(chainrule.optim, cls)(P(chainrule))) == repr(getattr(torch.optim, cls)(P(torch)))
+
+
+@pytest.mark.parametrize("cls", ["Adadelta", "Adamax", "NAdam", "RAdam", "ASGD", "Rprop", "Adafactor"])
+def test_nan_gradient_spreads_as_in_torch(cls):
+    def program(lib):
+        w = lib.tensor([1.0, -2.0, 0.5], dtype=lib.float64, requires_grad=True)
+        opt = getattr(lib.optim, cls)([w], lr=0.1)
+        history = []
+        for g in ([0.5, float("nan"), -1.0], [0.2, 0.3, -0.4], [0.1, -0.2, 0.3]):
+            w.grad = lib.tensor(g, dtype=lib.float64)
+            opt.step()
+            history.append(w.detach().numpy().copy())
+        state = {k: v.numpy().copy() for k, v in opt.state[w].items()}
+        return history, state
+
+    (a, sa), (b, sb) = program(chainrule), program(torch)
+    for x, y in zip(a, b):
+        np.testing.assert_allclose(x, y, rtol=1e-12, equal_nan=True)
+    for name in sb:
+        np.testing.assert_allclose(sa[name], sb[name], rtol=1e-12, equal_nan=True, err_msg=name)
+
+
+def test_lbfgs_float32_stays_float32_and_tracks_torch():
+    def program(lib):
+        xy = lib.tensor([-1.2, 1.0], requires_grad=True)
+        opt = lib.optim.LBFGS([xy], line_search_fn="strong_wolfe", max_iter=10)
+
+        def closure():
+            opt.zero_grad()
+            loss = rosenbrock(lib, xy)
+            loss.backward()
+            return loss
+
+        opt.step(closure)
+        return xy.detach().numpy().copy()
+
+    ours, theirs = program(chainrule), program(torch)
+    assert ours.dtype == theirs.dtype == np.float32
+    np.testing.assert_allclose(ours, theirs, rtol=1e-3)
+
+
+def test_lbfgs_without_closure_raises_like_torch():
+    def program(lib):
+        lib.optim.LBFGS(P(lib)).step()
+
+    raises_like_torch(program, "closure")
+
+
+COMPLEX_CASES = ["Adadelta", "Adamax", "NAdam", "RAdam", "ASGD", "Rprop", "LBFGS"]
+COMPLEX_CASES += ["SGD", "Adam", "AdamW", "RMSprop", "Adagrad"]
+
+
+@pytest.mark.parametrize("cls", COMPLEX_CASES)
+def test_complex_parameters_are_pairs_of_reals_as_in_torch(cls):
+    start = np.array([[1.0 + 0.5j, -0.3 + 0.2j], [0.7 - 1.0j, 0.1 + 0.0j]])
+    target = np.array([[0.2 - 0.1j, 0.4 + 0.3j], [-0.5 + 0.5j, 0.9 - 0.2j]])
+
+    def program(lib):
+        w = lib.tensor(start, requires_grad=True)
+        t = lib.tensor(target)
+        kwargs = (
+            {"lr": 0.5} if cls == "LBFGS" else {"lr": 0.05, "weight_decay": 0.01} if cls != "Rprop" else {}
+        )
+        opt = getattr(lib.optim, cls)([w], **kwargs)
+
+        def closure():
+            opt.zero_grad()
+            loss = ((w - t).abs() ** 2).sum()
+            loss.backward()
+            return loss
+
+        history = []
+        for _ in range(8):
+            opt.step(closure)
+            history.append(w.detach().numpy().copy())
+        return history
+
+    ours, theirs = program(chainrule), program(torch)
+    for a, b in zip(ours, theirs):
+        assert a.dtype == b.dtype == np.complex128
+        np.testing.assert_allclose(a, b, rtol=1e-9, atol=1e-12)
+
+
+def test_adafactor_refuses_complex_parameters_like_torch():
+    def program(lib):
+        w = lib.tensor([1.0 + 1.0j], requires_grad=True)
+        w.grad = lib.tensor([1.0 + 0.0j])
+        lib.optim.Adafactor([w]).step()
+
+    raises_like_torch(program, "Adafactor does not support complex parameters")

@@ -16,6 +16,7 @@ from .optimizer import (
     closure_loss,
     no_capturable,
     no_differentiable,
+    real_view,
     scalar,
     step_counter,
     tensor_step_states,
@@ -103,6 +104,7 @@ class Adadelta(Optimizer):
             lr = scalar(group["lr"])
             rho, eps, weight_decay = group["rho"], group["eps"], group["weight_decay"]
             for p, x, grad in self._params_with_grad(group):
+                x, grad = real_view(x), real_view(grad)
                 s = self.state[p]
                 if len(s) == 0:
                     s["step"] = step_counter()
@@ -111,7 +113,7 @@ class Adadelta(Optimizer):
                 s["step"]._data += 1
                 if weight_decay != 0:
                     grad = grad + x * weight_decay
-                v, u = s["square_avg"]._data, s["acc_delta"]._data
+                v, u = real_view(s["square_avg"]._data), real_view(s["acc_delta"]._data)
                 v *= rho
                 v += grad * grad * (1 - rho)
                 delta = np.sqrt(u + eps)
@@ -194,6 +196,7 @@ class Adamax(Optimizer):
             beta1, beta2 = group["betas"]
             eps, weight_decay = group["eps"], group["weight_decay"]
             for p, x, grad in self._params_with_grad(group):
+                x, grad = real_view(x), real_view(grad)
                 s = self.state[p]
                 if len(s) == 0:
                     s["step"] = step_counter()
@@ -204,7 +207,7 @@ class Adamax(Optimizer):
                 t = counter.item()
                 if weight_decay != 0:
                     grad = grad + x * weight_decay
-                m, u = s["exp_avg"]._data, s["exp_inf"]._data
+                m, u = real_view(s["exp_avg"]._data), real_view(s["exp_inf"]._data)
                 lerp_(m, grad, 1 - beta1)
                 u *= beta2
                 np.maximum(u, np.abs(grad) + eps, out=u)

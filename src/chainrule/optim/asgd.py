@@ -16,6 +16,7 @@ from .optimizer import (
     closure_loss,
     no_capturable,
     no_differentiable,
+    real_view,
     scalar,
     step_counter,
     tensor_step_states,
@@ -103,6 +104,7 @@ class ASGD(Optimizer):
             lambd, alpha, t0 = group["lambd"], group["alpha"], group["t0"]
             weight_decay = group["weight_decay"]
             for p, x, grad in self._params_with_grad(group):
+                x, grad = real_view(x), real_view(grad)
                 s = self.state[p]
                 if len(s) == 0:
                     s["step"] = step_counter()
@@ -119,7 +121,7 @@ class ASGD(Optimizer):
                 x *= 1 - lambd * eta_value
                 x -= grad * eta_value
                 mu = s["mu"]._data
-                ax = s["ax"]._data
+                ax = real_view(s["ax"]._data)
                 if mu.item() != 1:
                     ax += (x - ax) * mu.item()
                 else:
@@ -194,19 +196,31 @@ class Rprop(Optimizer):
             etaminus, etaplus = group["etas"]
             step_size_min, step_size_max = group["step_sizes"]
             for p, x, grad in self._params_with_grad(group):
+                x, grad = real_view(x), real_view(grad)
                 s = self.state[p]
                 if len(s) == 0:
                     s["step"] = step_counter()
                     s["prev"] = zeros_like(p)
-                    s["step_size"] = wrap(np.full_like(p._data, scalar(group["lr"])))
+                    lr = scalar(group["lr"])
+                    # a complex element is two real ones, each starting at lr
+                    s["step_size"] = wrap(
+                        np.full_like(p._data, complex(lr, lr) if p._data.dtype.kind == "c" else lr)
+                    )
                 s["step"]._data += 1
-                prev, step_size = s["prev"]._data, s["step_size"]._data
-                sign = np.sign(grad * prev)
+                prev, step_size = real_view(s["prev"]._data), real_view(s["step_size"]._data)
+                sign = _sign(grad * prev)
                 factor = np.where(sign > 0, etaplus, np.where(sign < 0, etaminus, 1.0)).astype(x.dtype)
                 step_size *= factor
                 np.clip(step_size, step_size_min, step_size_max, out=step_size)
                 grad = np.where(sign < 0, 0, grad).astype(x.dtype)
-                x -= np.sign(grad) * step_size
+                x -= _sign(grad) * step_size
                 prev[...] = grad
                 p._bump_version()
         return loss
+
+
+def _sign(a: np.ndarray) -> np.ndarray:
+    """torch's sign on the CPU: 0 for NaN (NumPy's is NaN), so a NaN gradient leaves its
+    coordinate and step size where they are."""
+    sign = np.sign(a)
+    return np.where(np.isnan(sign), 0, sign).astype(sign.dtype, copy=False)

@@ -10,7 +10,7 @@ import numpy as np
 
 from .._tensor import Tensor, wrap
 from ..autograd.grad_mode import enable_grad
-from .optimizer import Optimizer, check_lr, scalar
+from .optimizer import Optimizer, check_lr, real_view, scalar
 
 __all__ = ["LBFGS"]
 
@@ -164,8 +164,10 @@ class LBFGS(Optimizer):
         self._params = self.param_groups[0]["params"]
 
     def _gather_flat_grad(self) -> np.ndarray:
+        """Every gradient flattened into one vector (zeros for a missing one; a complex element
+        counts as two real ones, as in torch)."""
         views = [
-            np.zeros(p._data.size, dtype=p._data.dtype) if p.grad is None else p.grad._data.reshape(-1)
+            real_view(np.zeros_like(p._data) if p.grad is None else p.grad._data).reshape(-1)
             for p in self._params
         ]
         return np.concatenate(views) if views else np.zeros(0)
@@ -173,8 +175,8 @@ class LBFGS(Optimizer):
     def _add_grad(self, step_size, update: np.ndarray) -> None:
         offset = 0
         for p in self._params:
-            n = p._data.size
-            x = p._data
+            x = real_view(p._data)
+            n = x.size
             x += (update[offset : offset + n] * step_size).reshape(x.shape).astype(x.dtype, copy=False)
             p._bump_version()
             offset += n

@@ -18,6 +18,7 @@ from .optimizer import (
     closure_loss,
     no_capturable,
     no_differentiable,
+    real_view,
     scalar,
     step_counter,
     tensor_step_states,
@@ -118,6 +119,7 @@ class NAdam(Optimizer):
             momentum_decay = group["momentum_decay"]
             decoupled = group["decoupled_weight_decay"]
             for p, x, grad in self._params_with_grad(group):
+                x, grad = real_view(x), real_view(grad)
                 s = self.state[p]
                 if len(s) == 0:
                     s["step"] = step_counter()
@@ -139,7 +141,7 @@ class NAdam(Optimizer):
                 mu_product = s["mu_product"]._data
                 mu_product *= mu
                 mu_product_value = mu_product.item()
-                m, v = s["exp_avg"]._data, s["exp_avg_sq"]._data
+                m, v = real_view(s["exp_avg"]._data), real_view(s["exp_avg_sq"]._data)
                 lerp_(m, grad, 1 - beta1)
                 v *= beta2
                 v += grad * grad * (1 - beta2)
@@ -216,6 +218,7 @@ class RAdam(Optimizer):
             eps, weight_decay = group["eps"], group["weight_decay"]
             decoupled = group["decoupled_weight_decay"]
             for p, x, grad in self._params_with_grad(group):
+                x, grad = real_view(x), real_view(grad)
                 s = self.state[p]
                 if len(s) == 0:
                     s["step"] = step_counter()
@@ -229,7 +232,7 @@ class RAdam(Optimizer):
                         x *= 1 - lr * weight_decay
                     else:
                         grad = grad + x * weight_decay
-                m, v = s["exp_avg"]._data, s["exp_avg_sq"]._data
+                m, v = real_view(s["exp_avg"]._data), real_view(s["exp_avg_sq"]._data)
                 lerp_(m, grad, 1 - beta1)
                 v *= beta2
                 v += grad * grad * (1 - beta2)

@@ -531,3 +531,12 @@ def check_lr(lr) -> None:
         raise ValueError("Tensor lr must be 1-element")
     if not 0.0 <= lr:
         raise ValueError(f"Invalid learning rate: {lr} (it must be >= 0)")
+
+
+def real_view(a: np.ndarray) -> np.ndarray:
+    """A complex array as an array of (real, imag) pairs sharing its memory, as torch's
+    optimizers treat complex parameters (``view_as_real``); other arrays as they are."""
+    if a.dtype.kind != "c":
+        return a
+    real = a.real  # a view with the parts' dtype and the same strides: any layout works
+    return np.lib.stride_tricks.as_strided(real, a.shape + (2,), a.strides + (real.itemsize,))
