@@ -507,3 +507,31 @@ def test_adafactor_refuses_complex_parameters_like_torch():
         lib.optim.Adafactor([w]).step()
 
     raises_like_torch(program, "Adafactor does not support complex parameters")
+
+
+ALL_OPTIMIZERS = ["SGD", "Adam", "AdamW", "RMSprop", "Adagrad"] + ["Adadelta", "Adamax", "NAdam", "RAdam"]
+ALL_OPTIMIZERS += ["ASGD", "Rprop", "Adafactor"]
+
+
+@pytest.mark.parametrize("cls", ALL_OPTIMIZERS)
+def test_tensor_lr_computes_as_torch(cls):
+    """A float32 tensor lr makes torch compute the step sizes in float32: so does chainrule."""
+
+    def program(lib):
+        w = lib.tensor([1.0, -2.0, 0.5], dtype=lib.float64, requires_grad=True)
+        opt = getattr(lib.optim, cls)([w], lr=lib.tensor(0.05))
+        history = []
+        for _ in range(6):
+            w.grad = lib.tensor([0.3, -0.2, 0.1], dtype=lib.float64) * w.detach()
+            opt.step()
+            history.append(w.detach().numpy().copy())
+        return history
+
+    for a, b in zip(program(chainrule), program(torch)):
+        np.testing.assert_allclose(a, b, rtol=1e-14, atol=1e-15)
+
+
+def test_lbfgs_survives_a_deep_copy():
+    xy = chainrule.tensor([-1.5, 2.0], dtype=chainrule.float64, requires_grad=True)
+    opt = copy.deepcopy(chainrule.optim.LBFGS([xy]))
+    assert opt._params[0] is opt.param_groups[0]["params"][0]

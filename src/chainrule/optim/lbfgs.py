@@ -161,7 +161,11 @@ class LBFGS(Optimizer):
         super().__init__(params, defaults)
         if len(self.param_groups) != 1:
             raise ValueError("LBFGS doesn't support per-parameter options (parameter groups)")
-        self._params = self.param_groups[0]["params"]
+
+    @property
+    def _params(self) -> list[Tensor]:
+        """The one group's parameters (read from the group, so copies and reloads keep them)."""
+        return self.param_groups[0]["params"]
 
     def _gather_flat_grad(self) -> np.ndarray:
         """Every gradient flattened into one vector (zeros for a missing one; a complex element

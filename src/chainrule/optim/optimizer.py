@@ -99,8 +99,10 @@ def _with_step_hooks(step: Callable) -> Callable:
 
 
 def scalar(x) -> float:
-    """A hyperparameter as a Python number (a one-element tensor gives its value)."""
-    return x.item() if isinstance(x, Tensor) else x
+    """A hyperparameter as a number. A one-element tensor gives a NumPy scalar of its dtype: torch
+    computes with the 0-d tensor itself (``lr / bias_correction`` in float32 for a float32 lr), and
+    NumPy scalars keep their dtype in arithmetic with Python numbers, so the numbers agree."""
+    return x._data.reshape(())[()] if isinstance(x, Tensor) else x
 
 
 _AXPY = {np.dtype(np.float32): _blas.saxpy, np.dtype(np.float64): _blas.daxpy}
