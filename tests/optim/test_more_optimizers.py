@@ -535,3 +535,35 @@ def test_lbfgs_survives_a_deep_copy():
     xy = chainrule.tensor([-1.5, 2.0], dtype=chainrule.float64, requires_grad=True)
     opt = copy.deepcopy(chainrule.optim.LBFGS([xy]))
     assert opt._params[0] is opt.param_groups[0]["params"][0]
+
+
+def test_lbfgs_with_no_elements_raises_like_torch():
+    def program(lib):
+        w = lib.zeros(0, requires_grad=True)
+        opt = lib.optim.LBFGS([w])
+
+        def closure():
+            opt.zero_grad()
+            loss = (w**2).sum()
+            loss.backward()
+            return loss
+
+        opt.step(closure)
+
+    raises_like_torch(program, "Expected reduction dim to be specified for input.numel")
+
+
+@pytest.mark.parametrize("cls", ["Adadelta", "Adamax", "NAdam", "RAdam", "ASGD", "Rprop"])
+def test_empty_and_0d_parameters(cls):
+    def program(lib):
+        params = [lib.zeros(0, 3, dtype=lib.float64, requires_grad=True), lib.tensor(0.7, requires_grad=True)]
+        opt = getattr(lib.optim, cls)(params, lr=0.1)
+        for _ in range(3):
+            opt.zero_grad()
+            (params[0].sum() + params[1] ** 2).backward()
+            opt.step()
+        return [p.detach().numpy().copy() for p in params]
+
+    (e, z), (te, tz) = program(chainrule), program(torch)
+    assert e.shape == te.shape == (0, 3) and z.dtype == tz.dtype == np.float32
+    np.testing.assert_allclose(z, tz, rtol=1e-6)

@@ -221,6 +221,11 @@ class LBFGS(Optimizer):
         current_evals = 1
         state["func_evals"] += 1
         flat_grad = self._gather_flat_grad()
+        if flat_grad.size == 0:
+            raise RuntimeError(
+                "LBFGS: max(): Expected reduction dim to be specified for input.numel() == 0: the "
+                "parameters have no elements, so there is nothing to optimize"
+            )
         if np.abs(flat_grad).max() <= tolerance_grad:
             return orig_loss
 
