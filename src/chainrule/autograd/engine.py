@@ -441,7 +441,10 @@ def _accumulate(t, g, create_graph: bool, stored: set, wrap) -> None:
             or not _laid_out_like(g, t._data)
         ):
             # a NumPy scalar (what ufuncs return for 0-d arrays) becomes a writable 0-d array
-            g = np.array(g) if isinstance(g, np.generic) else _copy_laid_out_like(g, t._data)
+            if isinstance(g, np.generic):
+                g = np.array(g)
+            else:  # another array type (vmap's batched array) copies itself
+                g = _copy_laid_out_like(g, t._data) if type(g) is np.ndarray else g.copy()
         stored.add(id(g))
         t._grad = wrap(g)
     else:  # in place, as torch does outside grad mode (even into a grad that has a history)

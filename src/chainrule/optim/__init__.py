@@ -9,11 +9,34 @@ for x, y in loader:
 sched.step()
 """
 
-from . import lr_scheduler
+from . import lr_scheduler, swa_utils
+from .adadelta import Adadelta, Adamax
+from .adafactor import Adafactor, SparseAdam
 from .adagrad import Adagrad
 from .adam import Adam, AdamW
+from .asgd import ASGD, Rprop
+from .lbfgs import LBFGS
+from .nadam import NAdam, RAdam
 from .optimizer import Optimizer
 from .rmsprop import RMSprop
 from .sgd import SGD
 
-__all__ = ["Optimizer", "SGD", "Adam", "AdamW", "RMSprop", "Adagrad", "lr_scheduler"]
+__all__ = [
+    "Optimizer",
+    "SGD",
+    "Adam",
+    "AdamW",
+    "RMSprop",
+    "Adagrad",
+    "Adadelta",
+    "Adamax",
+    "NAdam",
+    "RAdam",
+    "ASGD",
+    "Rprop",
+    "LBFGS",
+    "Adafactor",
+    "SparseAdam",
+    "lr_scheduler",
+    "swa_utils",
+]

@@ -14,6 +14,7 @@ from .optimizer import (
     check_nonnegative,
     closure_loss,
     no_differentiable,
+    real_view,
     scalar,
     step_counter,
     tensor_step_states,
@@ -111,6 +112,7 @@ class Adagrad(Optimizer):
             eps = group["eps"]
             weight_decay = group["weight_decay"]
             for p, x, grad in self._params_with_grad(group):
+                x, grad = real_view(x), real_view(grad)
                 s = state[p]
                 if len(s) == 0:
                     s = self._init_state(p)
@@ -120,7 +122,7 @@ class Adagrad(Optimizer):
                 if weight_decay != 0:
                     grad = grad + x * weight_decay
                 clr = lr / (1 + (t - 1) * lr_decay)
-                total = s["sum"]._data
+                total = real_view(s["sum"]._data)
                 total += grad * grad
                 std = np.sqrt(total)
                 std += eps

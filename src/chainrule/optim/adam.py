@@ -15,6 +15,7 @@ from .optimizer import (
     closure_loss,
     no_capturable,
     no_differentiable,
+    real_view,
     scalar,
     step_counter,
     tensor_step_states,
@@ -147,6 +148,7 @@ class Adam(Optimizer):
             amsgrad = group["amsgrad"]
             decoupled = group["decoupled_weight_decay"]
             for p, x, grad in self._params_with_grad(group):
+                x, grad = real_view(x), real_view(grad)
                 s = state[p]
                 if len(s) == 0:
                     s["step"] = step_counter()
@@ -162,8 +164,8 @@ class Adam(Optimizer):
                         x *= 1 - lr * weight_decay
                     else:
                         grad = grad + x * weight_decay
-                m = s["exp_avg"]._data
-                v = s["exp_avg_sq"]._data
+                m = real_view(s["exp_avg"]._data)
+                v = real_view(s["exp_avg_sq"]._data)
                 lerp_(m, grad, 1 - beta1)
                 v *= beta2
                 sq = grad * (1 - beta2)
@@ -172,7 +174,7 @@ class Adam(Optimizer):
                 bias_correction2_sqrt = (1 - beta2**t) ** 0.5
                 step_size = lr / (1 - beta1**t)
                 if amsgrad:
-                    vmax = s["max_exp_avg_sq"]._data
+                    vmax = real_view(s["max_exp_avg_sq"]._data)
                     np.maximum(vmax, v, out=vmax)
                     denom = np.sqrt(vmax)
                 else:

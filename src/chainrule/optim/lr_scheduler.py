@@ -15,6 +15,8 @@ from collections import Counter
 from collections.abc import Callable, Iterable
 from typing import Any
 
+from ._cyclic_restarts import CosineAnnealingWarmRestarts, CyclicLR  # periodic
+from ._factor_schedulers import ChainedScheduler, ConstantLR, MultiplicativeLR, PolynomialLR
 from ._plateau_onecycle import OneCycleLR, ReduceLROnPlateau  # metric- and batch-driven
 from ._scheduler_base import (
     LRScheduler,
@@ -36,6 +38,12 @@ __all__ = [
     "CosineAnnealingLR",
     "ReduceLROnPlateau",
     "OneCycleLR",
+    "MultiplicativeLR",
+    "ConstantLR",
+    "PolynomialLR",
+    "ChainedScheduler",
+    "CyclicLR",
+    "CosineAnnealingWarmRestarts",
 ]
 
 

@@ -99,8 +99,10 @@ def _with_step_hooks(step: Callable) -> Callable:
 
 
 def scalar(x) -> float:
-    """A hyperparameter as a Python number (a one-element tensor gives its value)."""
-    return x.item() if isinstance(x, Tensor) else x
+    """A hyperparameter as a number. A one-element tensor gives a NumPy scalar of its dtype: torch
+    computes with the 0-d tensor itself (``lr / bias_correction`` in float32 for a float32 lr), and
+    NumPy scalars keep their dtype in arithmetic with Python numbers, so the numbers agree."""
+    return x._data.reshape(())[()] if isinstance(x, Tensor) else x
 
 
 _AXPY = {np.dtype(np.float32): _blas.saxpy, np.dtype(np.float64): _blas.daxpy}
@@ -531,3 +533,12 @@ def check_lr(lr) -> None:
         raise ValueError("Tensor lr must be 1-element")
     if not 0.0 <= lr:
         raise ValueError(f"Invalid learning rate: {lr} (it must be >= 0)")
+
+
+def real_view(a: np.ndarray) -> np.ndarray:
+    """A complex array as an array of (real, imag) pairs sharing its memory, as torch's
+    optimizers treat complex parameters (``view_as_real``); other arrays as they are."""
+    if a.dtype.kind != "c":
+        return a
+    real = a.real  # a view with the parts' dtype and the same strides: any layout works
+    return np.lib.stride_tricks.as_strided(real, a.shape + (2,), a.strides + (real.itemsize,))

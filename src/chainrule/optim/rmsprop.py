@@ -16,6 +16,7 @@ from .optimizer import (
     closure_loss,
     no_capturable,
     no_differentiable,
+    real_view,
     scalar,
     step_counter,
     tensor_step_states,
@@ -111,6 +112,7 @@ class RMSprop(Optimizer):
             momentum = group["momentum"]
             centered = group["centered"]
             for p, x, grad in self._params_with_grad(group):
+                x, grad = real_view(x), real_view(grad)
                 s = state[p]
                 if len(s) == 0:
                     s["step"] = step_counter()
@@ -122,20 +124,20 @@ class RMSprop(Optimizer):
                 s["step"]._data += 1
                 if weight_decay != 0:
                     grad = grad + x * weight_decay
-                v = s["square_avg"]._data
+                v = real_view(s["square_avg"]._data)
                 v *= alpha
                 sq = grad * (1 - alpha)
                 sq *= grad
                 v += sq
                 if centered:
-                    mean = s["grad_avg"]._data
+                    mean = real_view(s["grad_avg"]._data)
                     lerp_(mean, grad, 1 - alpha)
                     avg = np.sqrt(v - mean * mean)
                 else:
                     avg = np.sqrt(v)
                 avg += eps
                 if momentum > 0:
-                    buf = s["momentum_buffer"]._data
+                    buf = real_view(s["momentum_buffer"]._data)
                     buf *= momentum
                     buf += grad / avg
                     x += buf * -lr
