@@ -46,6 +46,7 @@ NAMESPACES = [
     ("torch.func", "chainrule.func", None),
     ("torch.optim", "chainrule.optim", None),
     ("torch.optim.lr_scheduler", "chainrule.optim.lr_scheduler", None),
+    ("torch.optim.swa_utils", "chainrule.optim.swa_utils", None),
     ("torch.utils.data", "chainrule.utils.data", None),
     ("torch.distributions", "chainrule.distributions", None),
 ]
@@ -53,13 +54,16 @@ NAMESPACES = [
 # Out of scope, by reason: (reason, regular expression over "namespace.name"). The first match wins.
 _TYPING = r"(Callable|Optional|TypeVar|Literal|ParamSpec|TYPE_CHECKING|Mapping|Sequence|cast|overload|" + (
     r"partial|ref|wraps|Self|SupportsFloat|TypedDict|override|Any|Union|Iterable|Iterator|Generic|"
-    + r"NamedTuple|deprecated|inf|Number|TypeAlias|Tensor|DType|Counter|bisect_right|defaultdict|chain)"
+    + r"NamedTuple|deprecated|inf|Number|TypeAlias|Tensor|DType|Counter|bisect_right|defaultdict|chain|"
+    r"annotations|deepcopy)"
 )
 OUT_OF_SCOPE: list[tuple[str, str]] = [
     (
         "not torch API: a name from Python's typing/functools/math that torch's module imports",
-        rf"^torch\.(nn\.functional|nn\.init|autograd|optim\.lr_scheduler|utils\.data|distributions|func|"
-        rf"nn\.utils|fft|special|linalg)\.{_TYPING}$|^torch\.TYPE_CHECKING$",
+        rf"^torch\.(nn\.functional|nn\.init|autograd|optim\.lr_scheduler|optim\.swa_utils|utils\.data|"
+        rf"distributions|func|"
+        rf"nn\.utils|fft|special|linalg)\.{_TYPING}$|^torch\.TYPE_CHECKING$|"
+        r"^torch\.optim\.swa_utils\.(Module|LRScheduler|PARAM_LIST)$",
     ),
     (
         "quantization (quantized dtypes, observers and kernels)",
