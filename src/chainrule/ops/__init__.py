@@ -25,6 +25,7 @@ from .einsum import einsum  # noqa: F401
 from .elementwise import *  # noqa: F403
 from .elementwise_binary import *  # noqa: F403
 from .elementwise_unary import *  # noqa: F403
+from .finite_differences import *  # noqa: F403
 from .gather import *  # noqa: F403
 from .index import *  # noqa: F403
 from .inplace import *  # noqa: F403
@@ -63,6 +64,7 @@ from .special import *  # noqa: F403
 from .special_functions import *  # noqa: F403
 from .splits import *  # noqa: F403
 from .torch_norm import *  # noqa: F403  (after linalg_norms: ops.norm is torch.norm)
+from .stft import *  # noqa: F403
 from .windows import *  # noqa: F403
 
 # the star imports above also carry _common.as_tensor (an internal converter without dtype=)
