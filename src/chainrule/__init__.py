@@ -49,6 +49,7 @@ from . import optim
 from .ops import *  # noqa: F403
 from .nn.spatial_aliases import *  # noqa: F403  (torch.conv2d, torch.max_pool2d, ...)
 from .nn.top_level import *  # noqa: F403  (torch.batch_norm, torch.embedding, ...: ATen's signatures)
+from .nn.functional_convolution import convolution
 import chainrule.linalg as linalg  # not `from . import`: the star import bound ops.linalg here
 import chainrule.special as special  # torch.special (not `from . import`: the star import bound ops.special)
 import chainrule.fft as fft

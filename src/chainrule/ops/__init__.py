@@ -63,8 +63,8 @@ from .sorting import *  # noqa: F403
 from .special import *  # noqa: F403
 from .special_functions import *  # noqa: F403
 from .splits import *  # noqa: F403
-from .torch_norm import *  # noqa: F403  (after linalg_norms: ops.norm is torch.norm)
 from .stft import *  # noqa: F403
+from .torch_norm import *  # noqa: F403  (after linalg_norms: ops.norm is torch.norm)
 from .windows import *  # noqa: F403
 
 # the star imports above also carry _common.as_tensor (an internal converter without dtype=)
