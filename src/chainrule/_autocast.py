@@ -97,20 +97,30 @@ def set_autocast_dtype(device_type: str, dtype: _dtype.dtype) -> None:
     _state["dtype"][_device_type(device_type)] = dtype
 
 
+def _deprecated(old: str, new: str) -> None:
+    warnings.warn(
+        f"torch.{old} is deprecated. Please use torch.{new} instead.", DeprecationWarning, stacklevel=3
+    )
+
+
 def is_autocast_cpu_enabled() -> bool:
     """Deprecated spelling of ``is_autocast_enabled("cpu")``."""
+    _deprecated("is_autocast_cpu_enabled()", "is_autocast_enabled('cpu')")
     return cpu_enabled
 
 
 def set_autocast_cpu_enabled(enabled: bool) -> None:
+    _deprecated("set_autocast_cpu_enabled(enabled)", "set_autocast_enabled('cpu', enabled)")
     _set_enabled("cpu", enabled)
 
 
 def get_autocast_cpu_dtype() -> _dtype.dtype:
+    _deprecated("get_autocast_cpu_dtype()", "get_autocast_dtype('cpu')")
     return _state["dtype"]["cpu"]
 
 
 def set_autocast_cpu_dtype(dtype: _dtype.dtype) -> None:
+    _deprecated("set_autocast_cpu_dtype(dtype)", "set_autocast_dtype('cpu', dtype)")
     set_autocast_dtype("cpu", dtype)
 
 

@@ -15,7 +15,7 @@ from ._common import Tensor, as_tensor
 from .complex_numbers import view_as_real
 from .creation import to
 from .gather import index_add, index_select
-from .shape import reshape, transpose
+from .shape import expand, reshape, transpose
 from .spectral import c2c, c2r, r2c
 
 __all__ = ["istft", "stft"]
@@ -203,30 +203,32 @@ def istft(
             frames = frames.real
     real_dtype = np.dtype(_real_of(frames))
     w = _frame_window(window, n_fft, win, who)
-    if w is None:
-        w_array = np.ones(n_fft, real_dtype)
-    else:
-        frames = frames * w
-        w_array = np.asarray(w._data)
     expected = n_fft + hop * (n_frames - 1)
     index = (np.arange(n_frames)[:, None] * hop + np.arange(n_fft)).reshape(-1)
+    if w is None:
+        counts = np.zeros(expected, real_dtype)
+        np.add.at(counts, index, 1.0)
+        envelope = as_tensor(counts)
+    else:
+        frames = frames * w
+        # the overlap-added squared window, differentiable in the window (as torch's)
+        squares = reshape(expand(w * w, (n_frames, n_fft)), (-1,))
+        envelope = index_add(as_tensor(np.zeros(expected, squares._data.dtype)), 0, as_tensor(index), squares)
     zeros = as_tensor(np.zeros((frames.shape[0], expected), frames._data.dtype))
     signal = index_add(zeros, 1, as_tensor(index), reshape(frames, (frames.shape[0], -1)))
-    envelope = np.zeros(expected, np.abs(w_array).dtype)
-    np.add.at(envelope, index, np.tile(np.abs(w_array) ** 2, n_frames))
     start = n_fft // 2 if center else 0
     end = expected if length is None else min(start + int(length), expected)
     if length is None and center:
         end = expected - n_fft // 2
     signal = signal[:, start:end]
     envelope = envelope[start:end]
-    if envelope.size and np.abs(envelope).min() < 1e-11:
+    smallest = np.abs(envelope._data).min() if envelope.shape[0] else 1.0
+    if smallest < 1e-11:
         raise RuntimeError(
-            f"{who}: window overlap add min: {np.abs(envelope).min():g} (the squared window summed "
-            "over frames must be nonzero everywhere: choose a window and hop_length that satisfy "
-            "the NOLA condition)"
+            f"{who}: window overlap add min: {smallest:g} (the squared window summed over frames must "
+            "be nonzero everywhere: choose a window and hop_length that satisfy the NOLA condition)"
         )
-    signal = signal / as_tensor(envelope.astype(real_dtype))
+    signal = signal / envelope
     if length is not None and signal.shape[-1] < length:
         pad = int(length) - signal.shape[-1]
         kept = signal.shape[-1]
