@@ -193,14 +193,14 @@ def istft(
         )
     norm = "ortho" if normalized else "backward"
     spec = transpose(spec, 1, 2)  # (B, n_frames, n_freq)
-    if onesided:
-        frames = c2r(spec, (2,), (n_fft,), norm)
-    else:
+    if return_complex:
         frames = c2c(spec, (2,), (n_fft,), norm, False)
-        if not return_complex:
-            if window_complex:
-                raise RuntimeError(f"{who}: a complex window needs return_complex=True")
-            frames = frames.real
+    else:
+        if window_complex:
+            raise RuntimeError(f"{who}: a complex window needs return_complex=True")
+        if not onesided:  # torch reads only the first half of a two-sided spectrum here
+            spec = spec[:, :, : n_fft // 2 + 1]
+        frames = c2r(spec, (2,), (n_fft,), norm)
     real_dtype = np.dtype(_real_of(frames))
     w = _frame_window(window, n_fft, win, who)
     expected = n_fft + hop * (n_frames - 1)
