@@ -198,3 +198,36 @@ def _scaler(f, m, x, w):
 
 
 add(custom(_scaler, ((3, 4), (3, 4)), (Arg(), Arg())), "chainrule.GradScaler")
+
+
+# ---- randomized low-rank factorizations and LOBPCG (random starts: compare what they determine) --
+def _svd_lowrank(f, m, a):
+    U, S, V = f(a, q=4)
+    U2, S2, V2 = f(a.mT, q=4, niter=3)
+    return U @ m.diag_embed(S) @ V.mT, S, U2 @ m.diag_embed(S2) @ V2.mT, U.shape, V2.shape
+
+
+add(custom(_svd_lowrank, ((6, 4),)), "chainrule.svd_lowrank")
+
+
+def _pca_lowrank(f, m, a):
+    U, S, V = f(a)
+    centred = a - a.mean(0, keepdim=True)
+    U2, S2, V2 = f(a, q=3, center=False)
+    return U @ m.diag_embed(S) @ V.mT, centred.shape, S2, U2 @ m.diag_embed(S2) @ V2.mT
+
+
+add(custom(_pca_lowrank, ((7, 3),)), "chainrule.pca_lowrank")
+
+
+def _lobpcg(f, m, a, b):
+    A = a + a.mT
+    B = b @ b.mT + 9 * m.eye(9, dtype=b.dtype)
+    E, X = f(A, k=2)
+    E_small, X_small = f(A, k=3, largest=False, method="ortho")
+    E_general, _ = f(A.detach(), k=2, B=B)  # (torch has no backward with B)
+    residual = A @ X - X * E  # the eigenvector equation holds, to torch's tolerance
+    return E, E_small, E_general, residual.abs().max() < 1e-2, (X.mT @ X_small).abs().max() < 1e-2
+
+
+add(custom(_lobpcg, ((9, 9), (9, 9)), (Arg(), Arg(grad=False)), rtol=2e-3, atol=2e-3), "chainrule.lobpcg")

@@ -43,6 +43,7 @@ from .linalg_matfun import *  # noqa: F403
 from .linalg_norms import *  # noqa: F403
 from .linalg_qr import *  # noqa: F403
 from .linalg_solve import *  # noqa: F403
+from .lowrank import *  # noqa: F403
 from .products import *  # noqa: F403
 from .queries import *  # noqa: F403
 from .ranges import *  # noqa: F403
