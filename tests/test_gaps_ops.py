@@ -288,3 +288,51 @@ def test_convolution_errors_like_torch() -> None:
         lambda m: m.convolution(m.ones(3, 5), m.ones(4, 3, 2), None, [1], [0], [1], False, [0], 1),
         "Expected 3-dimensional input",
     )
+
+
+# ---- svd_lowrank, pca_lowrank, lobpcg ----------------------------------------------------------
+def test_svd_lowrank_batched_low_rank_matrices() -> None:
+    a = RNG.standard_normal((3, 20, 4)) @ RNG.standard_normal((3, 4, 9))
+    results = []
+    for m in LIBS:
+        x = m.tensor(a, requires_grad=True)
+        U, S, V = m.svd_lowrank(x, q=5)
+        S[..., :4].sum().backward()  # the 5th singular value is 0: its vectors are arbitrary
+        results.append((U @ m.diag_embed(S) @ V.mT, S[..., :4], x.grad))
+    for ours, theirs in zip(*results):
+        assert_close(ours, theirs, 1e-8, 1e-8, "svd_lowrank")
+
+
+def test_pca_lowrank_components() -> None:
+    a = RNG.standard_normal((30, 3)) @ RNG.standard_normal((3, 5)) + 4.0
+    ours, theirs = chainrule.pca_lowrank(chainrule.tensor(a)), torch.pca_lowrank(torch.tensor(a))
+    assert_close(ours[1][:3], theirs[1][:3], 1e-8, 1e-8, "pca_lowrank singular values")
+    projector = [(V[:, :3] @ V[:, :3].mT) for V in (ours[2], theirs[2])]
+    assert_close(projector[0], projector[1], 1e-8, 1e-8, "pca_lowrank principal subspace")
+
+
+@pytest.mark.parametrize(
+    "program, match",
+    [
+        (lambda m: m.pca_lowrank(m.ones(4, 3), q=5), "must be non-negative"),
+        (lambda m: m.pca_lowrank(m.ones(4, 3), niter=-1), "niter"),
+        (lambda m: m.lobpcg(m.eye(5), k=2), "3 x the"),
+        (lambda m: m.lobpcg(m.ones(6, 5)), "square"),
+    ],
+)
+def test_lowrank_errors_like_torch(program, match) -> None:
+    raises_like_torch(program, match)
+
+
+@pytest.mark.parametrize("largest", [True, False])
+def test_lobpcg_eigenvalues_and_gradient(largest) -> None:
+    s = RNG.standard_normal((15, 15))
+    s = s + s.T
+    results = []
+    for m in LIBS:
+        A = m.tensor(s, requires_grad=True)
+        E, X = m.lobpcg(A, k=3, largest=largest)
+        (E * m.tensor([1.0, 2.0, 3.0], dtype=m.float64)).sum().backward()
+        results.append((E, A.grad, (X.mT @ X)))
+    for ours, theirs in zip(*results):
+        assert_close(ours, theirs, 1e-6, 1e-6, "lobpcg")

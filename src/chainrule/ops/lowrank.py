@@ -20,6 +20,7 @@ from .. import _dtype
 from ._common import Tensor, as_tensor
 from .creation import randn
 from .elementwise import sub
+from .join import stack
 from .linalg import matmul
 from .linalg_decomp import eigh, linalg_svd
 from .linalg_qr import linalg_qr
@@ -140,13 +141,28 @@ def lobpcg(
     """
     who = "lobpcg"
     A = _check_matrix(A, who)
-    if A.ndim != 2:
-        raise RuntimeError(f"{who}: expected a single square matrix, got shape {list(A.shape)}")
     m = A.shape[-1]
     if A.shape[-2] != m:
-        raise ValueError(f"A must be square, got shape {list(A.shape)}")
+        raise AssertionError(f"A must be square, got shape {list(A.shape)}")
+    if A.ndim > 2:  # a batch: one solve per matrix
+        pairs = [
+            lobpcg(
+                A[i],
+                k,
+                None if B is None else B[i],
+                None if X is None else X[i],
+                n,
+                iK,
+                niter,
+                tol,
+                largest,
+                method,
+            )
+            for i in range(A.shape[0])
+        ]
+        return stack([e for e, _ in pairs]), stack([x for _, x in pairs])
     if B is not None and tuple(B.shape) != tuple(A.shape):
-        raise ValueError(f"A and B must have the same shapes, got {list(A.shape)} and {list(B.shape)}")
+        raise AssertionError(f"A and B must have the same shapes, got {list(A.shape)} and {list(B.shape)}")
     if method not in (None, "ortho", "basic"):
         raise ValueError(f"{who}: method must be 'ortho' or 'basic', got {method!r}")
     k = 1 if k is None else k
