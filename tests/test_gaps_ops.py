@@ -59,6 +59,28 @@ def test_stft_values_and_gradients(kw, shape, dtype) -> None:
     assert_close(grads[0], grads[1], tol, tol, "stft gradient")
 
 
+def test_stft_align_to_window() -> None:
+    a = RNG.standard_normal(30)
+    outs = [
+        m.view_as_real(
+            m.stft(
+                m.tensor(a),
+                8,
+                win_length=6,
+                window=m.hann_window(6, dtype=m.float64),
+                center=False,
+                return_complex=True,
+                align_to_window=True,
+            )
+        )
+        for m in LIBS
+    ]
+    assert_close(outs[0], outs[1], 1e-10, 1e-10, "stft align_to_window")
+    raises_like_torch(
+        lambda m: m.stft(m.ones(20), 8, return_complex=True, align_to_window=True), "align_to_window"
+    )
+
+
 def test_stft_complex_input_and_window_gradient() -> None:
     a = RNG.standard_normal((2, 30)) + 1j * RNG.standard_normal((2, 30))
     w = RNG.uniform(0.5, 1.5, 8)
@@ -124,10 +146,10 @@ def test_stft_second_derivative() -> None:
 
 def test_stft_method_and_return_complex_false() -> None:
     a = RNG.standard_normal(30)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        theirs = torch.tensor(a).stft(8, return_complex=False)
-    ours = chainrule.tensor(a).stft(8, return_complex=False)
+    with pytest.warns(UserWarning, match="return_complex=False is deprecated"):
+        theirs = torch.tensor(a).stft(8, return_complex=False, window=torch.ones(8, dtype=torch.float64))
+    with pytest.warns(UserWarning, match="return_complex=False is deprecated"):
+        ours = chainrule.tensor(a).stft(8, return_complex=False)
     assert_close(ours, theirs, 1e-10, 1e-10, "stft return_complex=False")
     back = chainrule.tensor(a).stft(8, return_complex=True).istft(8)
     assert_close(back, a, 1e-10, 1e-10, "Tensor.istft")

@@ -8,6 +8,8 @@ transform is ``chainrule.fft``'s differentiable r2c / c2c / c2r, and istft's ove
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 
 from .. import _dtype
@@ -94,6 +96,7 @@ def stft(
     normalized: bool = False,
     onesided: bool | None = None,
     return_complex: bool | None = None,
+    align_to_window: bool | None = None,
 ) -> Tensor:
     """Short-time Fourier transform of a signal ``(L,)`` or a batch ``(B, L)``.
 
@@ -121,7 +124,11 @@ def stft(
     if not batched:
         x = reshape(x, (1, x.shape[0]))
     if center:
+        if align_to_window is not None:
+            raise RuntimeError("stft align_to_window should only be set when center = false")
         x = _pad_last(x, n_fft // 2, pad_mode)
+    elif align_to_window and win < n_fft:  # frames start where the (centred) window starts
+        x = _pad_last(x, (n_fft - win) // 2, "constant")
     length = x.shape[-1]
     if not 0 < n_fft <= length:
         raise RuntimeError(f"{who}: expected 0 < n_fft < {length}, but got n_fft={n_fft}")
@@ -142,7 +149,15 @@ def stft(
     spec = transpose(spec, 1, 2)
     if not batched:
         spec = reshape(spec, spec.shape[1:])
-    return spec if return_complex or return_complex is None else view_as_real(spec)
+    if return_complex or return_complex is None:
+        return spec
+    warnings.warn(
+        "stft with return_complex=False is deprecated. In a future pytorch release, stft will return "
+        "complex tensors for all inputs, and return_complex=False will raise an error.",
+        UserWarning,
+        stacklevel=2,
+    )
+    return view_as_real(spec)
 
 
 def istft(
