@@ -159,6 +159,8 @@ def test_stft_method_and_return_complex_false() -> None:
     "program, match",
     [
         (lambda m: m.stft(m.ones(20), 8), "return_complex"),
+        (lambda m: m.stft(m.arange(20), 8, return_complex=True), "floating point or complex"),
+        (lambda m: m.istft(m.ones(5, 0, dtype=m.complex64), 8), "cannot be empty"),
         (lambda m: m.stft(m.ones(20), 8, window=m.ones(5), return_complex=True), "window"),
         (lambda m: m.stft(m.ones(2, 2, 20), 8, return_complex=True), ""),
         (lambda m: m.stft(m.ones(20), 0, return_complex=True), ""),
@@ -303,6 +305,10 @@ def test_convolution(case, with_bias) -> None:
     for ours, theirs in zip(*results):
         if theirs is not None:
             assert_close(ours, theirs, 1e-10, 1e-10, "convolution")
+
+
+def test_histogramdd_of_integers_raises_like_torch() -> None:
+    raises_like_torch(lambda m: m.histogramdd(m.arange(6).reshape(3, 2), 2), "not implemented for 'Long'")
 
 
 def test_convolution_errors_like_torch() -> None:

@@ -142,8 +142,17 @@ def histogramdd(input: Tensor, bins=10, *, range=None, weight: Tensor | None = N
     who = "torch.histogramdd"
     x = as_tensor(input, who)
     if x.dtype._kind != 2:
-        raise RuntimeError(
-            f"{who}: input tensor and bins tensors should have the same dtype, a float dtype (got {x.dtype})"
+        kind = {
+            "int64": "Long",
+            "int32": "Int",
+            "int16": "Short",
+            "int8": "Char",
+            "uint8": "Byte",
+            "bool": "Bool",
+        }
+        name = kind.get(str(x.dtype).split(".")[-1], str(x.dtype))
+        raise NotImplementedError(
+            f"\"histogramdd\" not implemented for '{name}' (convert the points with .double())"
         )
     if x.ndim < 1:
         raise RuntimeError(f"{who}: input should have at least 1 dimension")

@@ -12,10 +12,8 @@ import warnings
 
 import numpy as np
 
-from .. import _dtype
 from ._common import Tensor, as_tensor
 from .complex_numbers import view_as_real
-from .creation import to
 from .gather import index_add, index_select
 from .shape import expand, reshape, transpose
 from .spectral import c2c, c2r, r2c
@@ -119,7 +117,10 @@ def stft(
         raise RuntimeError(f"{who}: expected a 1D or 2D tensor, but got {_describe(x)}")
     hop, win = _geometry(n_fft, hop_length, win_length, who)
     if x.dtype._kind < 2:
-        x = to(x, _dtype.get_default_dtype())
+        raise RuntimeError(
+            f"{who}: expected a tensor of floating point or complex values, got {_describe(x)}; "
+            "convert it with .double() or .float()"
+        )
     batched = x.ndim == 2
     if not batched:
         x = reshape(x, (1, x.shape[0]))
@@ -191,6 +192,8 @@ def istft(
     if not batched:
         spec = reshape(spec, (1, *spec.shape))
     n_freq, n_frames = spec.shape[1], spec.shape[2]
+    if spec.numel() == 0:
+        raise RuntimeError(f"{who}: input tensor cannot be empty (got {_describe(spec)})")
     window_complex = window is not None and as_tensor(window, who).dtype.is_complex
     onesided = (n_freq != n_fft) if onesided is None else bool(onesided)
     if onesided:
