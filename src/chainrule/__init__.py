@@ -34,6 +34,7 @@ from ._dtype import (
 from ._device import device, get_default_device, set_default_device
 from ._layout import *  # noqa: F403
 from ._settings import *  # noqa: F403
+from ._autocast import *  # noqa: F403
 from ._threads import get_num_interop_threads, get_num_threads, set_num_interop_threads, set_num_threads
 from ._format import printoptions, set_printoptions
 from ._random import Generator, default_generator, initial_seed, manual_seed, seed
@@ -45,10 +46,13 @@ from .autograd.anomaly import is_anomaly_check_nan_enabled, is_anomaly_enabled, 
 from . import utils, datasets
 from .serialization import load, save
 from . import nn
+from . import amp
+from .amp import GradScaler
 from . import optim
 from .ops import *  # noqa: F403
 from .nn.spatial_aliases import *  # noqa: F403  (torch.conv2d, torch.max_pool2d, ...)
 from .nn.top_level import *  # noqa: F403  (torch.batch_norm, torch.embedding, ...: ATen's signatures)
+from .nn.functional_convolution import convolution
 import chainrule.linalg as linalg  # not `from . import`: the star import bound ops.linalg here
 import chainrule.special as special  # torch.special (not `from . import`: the star import bound ops.special)
 import chainrule.fft as fft

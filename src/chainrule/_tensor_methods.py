@@ -602,3 +602,15 @@ class TensorMethods:
     def hardshrink(self, lambd=0.5): return _F.hardshrink(self, lambd)
     def prelu(self, weight): return _F.prelu(self, weight)
     # fmt: on
+
+    # ---- gaps: short-time Fourier transforms ----
+    # fmt: off
+    def stft(self, n_fft, hop_length=None, win_length=None, window=None, center=True, pad_mode="reflect",
+             normalized=False, onesided=None, return_complex=None, align_to_window=None):
+        return _F.stft(self, n_fft, hop_length, win_length, window, center, pad_mode, normalized, onesided,
+                       return_complex, align_to_window)
+    def istft(self, n_fft, hop_length=None, win_length=None, window=None, center=True, normalized=False,
+              onesided=None, length=None, return_complex=False):
+        return _F.istft(self, n_fft, hop_length, win_length, window, center, normalized, onesided, length,
+                        return_complex)
+    # fmt: on

@@ -7,8 +7,10 @@ as 2-d ones over a height of 1.
 
 from __future__ import annotations
 
+from .. import _autocast
 from .._tensor import Tensor
 from ..ops._common import as_tensor, shape_str
+from ..ops.autocast_cast import run_in_autocast_dtype
 from ..ops.conv import convolution, convolution_transpose
 from ..ops.shape import squeeze, unsqueeze
 
@@ -144,6 +146,10 @@ def _apply_2d(op, nd: int, input, weight, bias, stride, padding, out, dilation, 
 
 
 def _conv(who: str, nd: int, input, weight, bias, stride, padding, dilation, groups) -> Tensor:
+    if _autocast.cpu_enabled:
+        return run_in_autocast_dtype(
+            lambda x, w, b: _conv(who, nd, x, w, b, stride, padding, dilation, groups), input, weight, bias
+        )
     input, weight = _check_operands(who, input, weight, bias, nd, False)
     stride = ntuple(who, "stride", stride, nd)
     dilation = ntuple(who, "dilation", dilation, nd)
@@ -234,6 +240,15 @@ def _conv_transpose(
         raise TypeError(
             f"{who}(): argument 'padding' must be tuple of ints, not str (padding="
             f"{padding!r} exists for convolutions only)"
+        )
+    if _autocast.cpu_enabled:
+        return run_in_autocast_dtype(
+            lambda x, w, b: _conv_transpose(
+                who, nd, x, w, b, stride, padding, output_padding, groups, dilation
+            ),
+            input,
+            weight,
+            bias,
         )
     input, weight = _check_operands(who, input, weight, bias, nd, True)
     stride = ntuple(who, "stride", stride, nd)

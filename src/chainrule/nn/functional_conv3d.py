@@ -9,7 +9,9 @@ tap ``a``'s 2-d transposed convolution lands on output depths ``i * s + a * d - 
 
 from __future__ import annotations
 
+from .. import _autocast
 from .._tensor import Tensor
+from ..ops.autocast_cast import run_in_autocast_dtype
 from ..ops.conv import convolution, convolution_transpose
 from ..ops.index import index_put_zeros
 from ..ops.shape import permute, reshape, squeeze, unsqueeze
@@ -42,6 +44,10 @@ def conv3d(
     (out_channels, C / groups, kD, kH, kW), as ``torch.nn.functional.conv3d`` (padding: int,
     triple, ``'valid'`` or ``'same'``)."""
     who = "conv3d"
+    if _autocast.cpu_enabled:
+        return run_in_autocast_dtype(
+            lambda x, w, b: conv3d(x, w, b, stride, padding, dilation, groups), input, weight, bias
+        )
     input, weight = _check_operands(who, input, weight, bias, 3, False)
     stride = ntuple(who, "stride", stride, 3)
     dilation = ntuple(who, "dilation", dilation, 3)
@@ -116,6 +122,13 @@ def conv_transpose3d(
     (C_in, out_channels / groups, kD, kH, kW), as ``torch.nn.functional.conv_transpose3d``:
     ``D_out = (D - 1) sD - 2 pD + dD (kD - 1) + output_padding + 1``."""
     who = "conv_transpose3d"
+    if _autocast.cpu_enabled:
+        return run_in_autocast_dtype(
+            lambda x, w, b: conv_transpose3d(x, w, b, stride, padding, output_padding, groups, dilation),
+            input,
+            weight,
+            bias,
+        )
     if isinstance(padding, str):
         raise TypeError(f"{who}(): argument 'padding' must be tuple of ints, not str")
     input, weight = _check_operands(who, input, weight, bias, 3, True)

@@ -25,6 +25,7 @@ from .einsum import einsum  # noqa: F401
 from .elementwise import *  # noqa: F403
 from .elementwise_binary import *  # noqa: F403
 from .elementwise_unary import *  # noqa: F403
+from .finite_differences import *  # noqa: F403
 from .gather import *  # noqa: F403
 from .index import *  # noqa: F403
 from .inplace import *  # noqa: F403
@@ -42,6 +43,7 @@ from .linalg_matfun import *  # noqa: F403
 from .linalg_norms import *  # noqa: F403
 from .linalg_qr import *  # noqa: F403
 from .linalg_solve import *  # noqa: F403
+from .lowrank import *  # noqa: F403
 from .products import *  # noqa: F403
 from .queries import *  # noqa: F403
 from .ranges import *  # noqa: F403
@@ -62,6 +64,7 @@ from .sorting import *  # noqa: F403
 from .special import *  # noqa: F403
 from .special_functions import *  # noqa: F403
 from .splits import *  # noqa: F403
+from .stft import *  # noqa: F403
 from .torch_norm import *  # noqa: F403  (after linalg_norms: ops.norm is torch.norm)
 from .windows import *  # noqa: F403
 

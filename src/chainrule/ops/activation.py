@@ -11,10 +11,12 @@ import math
 
 import numpy as np
 
+from .. import _autocast
 from ..autograd.graph import defop
 from ..autograd.math import ARRAY_MATH, register, tensor_math
 from ..kernels.elementwise import erf_array, sigmoid_array
 from ._common import Tensor, as_tensor, make_result, shape_str
+from .autocast_cast import autocast_operands
 
 __all__: list = []
 
@@ -176,6 +178,8 @@ def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     bias : ``(out_features,)`` or None.
     """
     input, weight = as_tensor(input, "linear"), as_tensor(weight, "linear")
+    if _autocast.cpu_enabled:
+        input, weight, bias = autocast_operands(input, weight, bias)
     x, w = input._data, weight._data
     if x.dtype != w.dtype or (bias is not None and bias._data.dtype != x.dtype):
         raise RuntimeError(
@@ -193,6 +197,12 @@ def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     out = np.matmul(x, w.T)
     if type(out) is not np.ndarray and isinstance(out, np.generic):  # (not vmap's batched array)
         out = np.asarray(out)
+    if out.dtype != x.dtype:  # bfloat16: ml_dtypes multiplies in float32; torch rounds once, at the end
+        if bias is not None:
+            out = out + bias._data.astype(out.dtype)
+        return make_result(
+            out.astype(x.dtype), _linear, (input, weight) + ((bias,) if bias is not None else ())
+        )
     if bias is None:
         return make_result(out, _linear, (input, weight))
     b = bias._data

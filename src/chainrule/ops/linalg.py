@@ -7,8 +7,10 @@ from __future__ import annotations
 
 import numpy as np
 
+from .. import _autocast
 from ..autograd.graph import defop
 from ._common import Tensor, as_tensor, make_result, shape_str
+from .autocast_cast import autocast_operands as _autocast_operands
 from .einsum import einsum
 from .shape import unsqueeze
 
@@ -91,12 +93,16 @@ def matmul(input: Tensor, other: Tensor) -> Tensor:
     Tensor: ``(..., n, k) @ (..., k, m) -> (..., n, m)``.
     """
     a, b = as_tensor(input, "matmul"), as_tensor(other, "matmul")
+    if _autocast.cpu_enabled:
+        a, b = _autocast_operands(a, b)
     return _product("matmul", a, b)
 
 
 def mm(input: Tensor, mat2: Tensor) -> Tensor:
     """Product of two 2-D matrices ``(n, k) @ (k, m) -> (n, m)``."""
     input, mat2 = as_tensor(input, "mm"), as_tensor(mat2, "mm")
+    if _autocast.cpu_enabled:
+        input, mat2 = _autocast_operands(input, mat2)
     if input._data.ndim != 2 or mat2._data.ndim != 2:
         raise RuntimeError(
             f"mm: both arguments must be 2-D matrices, got shapes {shape_str(input._data.shape)} "
@@ -108,6 +114,8 @@ def mm(input: Tensor, mat2: Tensor) -> Tensor:
 def bmm(input: Tensor, mat2: Tensor) -> Tensor:
     """Batched product of two 3-D tensors ``(b, n, k) @ (b, k, m) -> (b, n, m)`` (no broadcast)."""
     input, mat2 = as_tensor(input, "bmm"), as_tensor(mat2, "bmm")
+    if _autocast.cpu_enabled:
+        input, mat2 = _autocast_operands(input, mat2)
     a, b = input._data, mat2._data
     if a.ndim != 3 or b.ndim != 3:
         raise RuntimeError(

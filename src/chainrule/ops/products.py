@@ -12,8 +12,9 @@ import math
 
 import numpy as np
 
-from .. import _dtype
+from .. import _autocast, _dtype
 from ._common import Tensor, as_tensor, normalize_dim, operands, shape_str, wrap
+from .autocast_cast import autocast_operands
 from .creation import to
 from .elementwise import mul, where
 from .index import getitem
@@ -172,6 +173,8 @@ def addmm(input: Tensor, mat1: Tensor, mat2: Tensor, *, beta=1, alpha=1, out=Non
     ``input`` broadcasts to (n, p). ``beta=0`` ignores the input's values (NaN included)."""
     if out is not None:
         raise TypeError("addmm: out= is not supported; use the returned tensor")
+    if _autocast.cpu_enabled:
+        input, mat1, mat2 = autocast_operands(as_tensor(input, "addmm"), mat1, mat2)
     return _fused("addmm", input, mm(as_tensor(mat1, "addmm"), as_tensor(mat2, "addmm")), beta, alpha)
 
 
@@ -180,6 +183,8 @@ def addbmm(input: Tensor, batch1: Tensor, batch2: Tensor, *, beta=1, alpha=1, ou
     if out is not None:
         raise TypeError("addbmm: out= is not supported; use the returned tensor")
     b1, b2 = as_tensor(batch1, "addbmm"), as_tensor(batch2, "addbmm")
+    if _autocast.cpu_enabled:
+        input, b1, b2 = autocast_operands(as_tensor(input, "addbmm"), b1, b2)
     _batch_matrices("addbmm", b1, b2)
     return _fused("addbmm", input, reduce_sum(bmm(b1, b2), 0), beta, alpha)
 
@@ -189,6 +194,8 @@ def baddbmm(input: Tensor, batch1: Tensor, batch2: Tensor, *, beta=1, alpha=1, o
     if out is not None:
         raise TypeError("baddbmm: out= is not supported; use the returned tensor")
     b1, b2 = as_tensor(batch1, "baddbmm"), as_tensor(batch2, "baddbmm")
+    if _autocast.cpu_enabled:
+        input, b1, b2 = autocast_operands(as_tensor(input, "baddbmm"), b1, b2)
     _batch_matrices("baddbmm", b1, b2)
     return _fused("baddbmm", input, bmm(b1, b2), beta, alpha)
 
