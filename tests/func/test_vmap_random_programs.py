@@ -73,7 +73,8 @@ def _program(rng: np.random.Generator):
         if rng.random() < 0.5:
             steps.append(("u", int(rng.integers(len(UNARY))), int(rng.integers(100))))
         else:
-            steps.append(("b", int(rng.integers(len(BINARY))), int(rng.integers(100)), int(rng.integers(100))))
+            pick = int(rng.integers(len(BINARY)))
+            steps.append(("b", pick, int(rng.integers(100)), int(rng.integers(100))))
     n_out = int(rng.integers(2, 4))
     outputs = [int(rng.integers(100)) for _ in range(n_out)]
     use_closed = bool(rng.random() < 0.5)
