@@ -415,3 +415,35 @@ def test_a_module_whose_parameters_are_shared() -> None:
         results.append([np.asarray(layer.weight.grad.tolist()), np.asarray(layer.bias.grad.tolist())])
     for o, t in zip(results[1], results[0]):
         np.testing.assert_allclose(o, t, rtol=1e-10, atol=1e-12)
+
+
+def test_reads_of_a_shared_tensor_at_batched_indices() -> None:
+    """gather / index_select / take_along_dim / x[i] of a shared source with a batched index (the
+    source's array is not batched, the index's is: it is lifted over the batch to be read)."""
+    index = RNG.integers(0, 4, (3, 5))
+
+    def program(lib, a):
+        def body(i, src):
+            return (
+                src.gather(0, i) * 1.5,
+                src[i].exp(),
+                lib.index_select(src, 0, i),
+                lib.take_along_dim(src, i),
+                src * 2,
+            )
+
+        return _total(lib.func.vmap(body, in_dims=(0, None))(lib.tensor(index), a))
+
+    check_grads(program, [A], [True])
+
+
+def test_multi_margin_loss_with_a_shared_weight() -> None:
+    x, y, w = RNG.standard_normal((3, 3, 4)), RNG.integers(0, 4, (3, 3)), RNG.uniform(0.5, 2, 4)
+
+    def program(lib, x):
+        def body(a, b, c):
+            return lib.nn.functional.multi_margin_loss(a, b, 2, 0.7, c, reduction="none")
+
+        return _total(lib.func.vmap(body, in_dims=(0, 0, None))(x, lib.tensor(y), lib.tensor(w)))
+
+    check_grads(program, [x], [True])
