@@ -13,19 +13,25 @@ import numpy as np
 from ._tensor import MultiOutputViewSteps, Tensor, sync_view
 from .autograd.grad_mode import GRAD, GRAD_OFF, INFERENCE, INFERENCE_VERSION, saved_versions
 from .autograd.graph import _UNSAVED, SAVE_ALL_INPUTS, Node, Op
+from .backend import recorded
 
 __all__ = ["make_result", "make_unary_result", "make_view", "mark_multi_output_views"]
 
 _new = object.__new__  # anomaly mode / check_graph swap this and Node while on (autograd/anomaly.py)
 
 
-def make_result(data, op: Op, inputs: tuple, params: tuple = ()) -> Tensor:
+def make_result(data, op: Op, inputs: tuple, params: tuple = (), *, _seen: bool = False) -> Tensor:
     """Wrap an op's output array and, in grad mode, record the Node that produced it.
 
     The hot path of every op: kept to plain attribute stores and one loop over the inputs.
+    (``_seen``: internal, the result of another array type whose node is adjusted afterwards.)
     """
-    if type(data) is not np.ndarray and isinstance(data, np.generic):
-        data = np.asarray(data)  # NumPy gives scalars for 0-d results: keep a writable 0-d array
+    if type(data) is not np.ndarray:
+        if isinstance(data, np.generic):
+            data = np.asarray(data)  # NumPy gives scalars for 0-d results: keep a writable 0-d array
+        elif not _seen:  # another array type (vmap's batched array) may adjust the node: off the
+            # hot path, which pays nothing for it (the keyword's default costs no time)
+            return _adjusted(make_result(data, op, inputs, params, _seen=True), inputs, data)
     t = _new(Tensor)
     t._data = data
     t._grad = None
@@ -91,10 +97,13 @@ def make_result(data, op: Op, inputs: tuple, params: tuple = ()) -> Tensor:
     return t
 
 
-def make_unary_result(data, op: Op, x: Tensor, params: tuple = ()) -> Tensor:
+def make_unary_result(data, op: Op, x: Tensor, params: tuple = (), *, _seen: bool = False) -> Tensor:
     """``make_result`` for a one-input op (most calls: element-wise math, x * 2): no loops."""
-    if type(data) is not np.ndarray and isinstance(data, np.generic):
-        data = np.asarray(data)
+    if type(data) is not np.ndarray:
+        if isinstance(data, np.generic):
+            data = np.asarray(data)
+        elif not _seen:  # another array type: see make_result
+            return _adjusted(make_unary_result(data, op, x, params, _seen=True), (x,), data)
     t = _new(Tensor)
     t._data = data
     t._grad = None
@@ -132,6 +141,14 @@ def make_unary_result(data, op: Op, x: Tensor, params: tuple = ()) -> Tensor:
 
 
 _ONE_UNSAVED = (None,)
+
+
+def _adjusted(t: Tensor, inputs: tuple, data) -> Tensor:
+    """``t``, whose node (if one was recorded) the array type of ``data`` has seen and may have
+    adjusted (``chainrule.backend.recorded``)."""
+    if t._grad_fn is not None:
+        recorded(t._grad_fn, inputs, data)
+    return t
 
 
 def _synced_requires_grad(view: Tensor) -> bool:

@@ -23,6 +23,7 @@ import numpy as np
 
 from .._tensor import Tensor, wrap
 from .._tensor import set_history as _set_tensor_history
+from ..backend import recorded
 from .grad_mode import GRAD
 from .graph import Node, Op
 from .saved_hooks import _pack, _Packed, current_hooks
@@ -135,6 +136,9 @@ class Function:
         metas = tuple((o._data.shape, o._data.dtype) if isinstance(o, Tensor) else None for o in outs)
         in_metas = tuple((x._data.shape, x._data.dtype) for x in inputs)
         node = Node(_op_for(cls), inputs, None, (ctx, positions, diff, metas, in_metas), None, None)
+        for k in diff:  # results of another array type (vmap's) may adjust the node, as an op's do
+            if type(outs[k]._data) is not np.ndarray:
+                recorded(node, inputs, outs[k]._data)
         results = list(outs)
         if len(diff) == 1:
             nodes = [node]

@@ -33,6 +33,7 @@ __all__ = [
     "map_stacked",
     "map_elementwise",
     "finished_grad",
+    "recorded",
 ]
 
 #: array type -> its namespace: an object with this module's functions (any_true ... map_stacked)
@@ -193,3 +194,13 @@ def finished_grad(g, data, into_grad: bool = False):
     a = getattr(g, "_data", g)
     ns = None if type(a) is np.ndarray else _TYPES.get(type(a))
     return g if ns is None else ns.finished_grad(g, data, into_grad)
+
+
+def recorded(node, inputs: tuple, data) -> None:
+    """An op whose result ``data`` is of a registered array type recorded ``node`` on ``inputs``
+    (tensors): the type may adjust the node's edges. vmap's batched array routes the gradient of an
+    input the batch does not vary (a tensor shared by the samples) through a node that sums it over
+    the batch once the vmap has returned, so that it meets that input's other gradients as a total."""
+    ns = _TYPES.get(type(data))
+    if ns is not None:
+        ns.recorded(node, inputs, data)

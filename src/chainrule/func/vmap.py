@@ -20,8 +20,8 @@ from typing import Any
 from .. import _random
 from .._record import make_result
 from .._tensor import Tensor
-from ..autograd.graph import defop
-from ..autograd.math import register
+from ..autograd.graph import Node, defop
+from ..autograd.math import ARRAY_MATH, register, tensor_math
 from ..ops.join import cat
 
 # the rule modules register themselves in _batched's tables and with chainrule.backend as they load
@@ -87,43 +87,124 @@ def _remove_batch_dim(t: Tensor, level: int, size: int, dim: int) -> Tensor:
     )
 
 
+def _levels(value) -> frozenset:
+    """The vmap levels ``value`` is batched at."""
+    if type(value) is not BatchedArray:
+        return _NO_LEVELS
+    levels = set()
+    while type(value) is BatchedArray:
+        levels.add(value._level)
+        value = value._p
+    return frozenset(levels)
+
+
+_NO_LEVELS: frozenset = frozenset()
+
+
+def _finished_batches(data, batched_at) -> list:
+    """``(level, size)`` of each batch of the gradient array ``data`` that is to be summed: a
+    level the tensor is not batched at (not in ``batched_at``), whose vmap call has returned."""
+    active = {level for level, _, _ in _batching_random.ACTIVE}
+    finished = []
+    while type(data) is BatchedArray:
+        if data._level not in batched_at and data._level not in active:
+            finished.append((data._level, data._b))
+        data = data._p
+    return finished
+
+
+def _sum_batches(F, g, batches: list):
+    for level, size in batches:
+        g = F.sum(F.remove_batch_dim(g, level, size, 0), 0)
+    return g
+
+
+# ---- shared inputs: a gradient summed over the batch on its way to the tensor -------------------
+@defop(
+    "_shared_by_batch",
+    saves_inputs=False,
+    formula="{g0} = {gy} summed over the batch of each vmap that has returned and did not vary {x0}",
+)
+def _shared_by_batch_rule(F, g, xs, out, p, needs):
+    (batched_at,) = p
+    data = g._data if F.is_tensor else g
+    if type(data) is not BatchedArray:
+        return (g,)
+    return (_sum_batches(F, g, _finished_batches(data, batched_at)),)
+
+
+_shared_by_batch_rule.same_shape = True  # the summed gradient has the tensor's (logical) shape
+
+
+def route_shared_inputs(node: Node, inputs: tuple, data) -> None:
+    """The backend's ``recorded`` for batched results: the gradient of each input that a batch of
+    the result does not vary (a tensor shared by the samples: passed with in_dim None, closed
+    over, or computed from such tensors inside ``f``) goes through a ``_shared_by_batch`` node.
+
+    Why: an op of a batched result computes one gradient per sample for such an input (``b * a``
+    gives ``g * b``, batched). While the vmap runs (``autograd.grad`` inside ``f``) that is the
+    answer: one gradient per sample. Once it has returned, the input's gradient is their sum; the
+    node sums right there, before the gradient meets the input's other gradients (a path that
+    does not go through the batch, ``a * 2`` returned by ``f``, or ``a`` used outside ``vmap``),
+    which are totals already: adding a per-sample gradient to a total would count the total once
+    per sample.
+    """
+    if node.op is _add_batch_dim_rule:  # its rule moves the batch back to a plain dim itself
+        return
+    out_levels = _levels(data)
+    edges = node.edges
+    routed = None
+    for i, x in enumerate(inputs):
+        edge = edges[i]
+        if edge is None or (type(edge) is Node and edge.op is _shared_by_batch_rule):
+            continue  # a constant, or routed already (an op with several results)
+        batched_at = _levels(x._data)
+        if out_levels <= batched_at:
+            continue
+        if routed is None:
+            routed = list(edges)
+        routed[i] = Node(_shared_by_batch_rule, (x,), None, (batched_at,), None, None, edges=(edge,))
+    if routed is not None:
+        node.edges = tuple(routed)
+
+
 def leaf_grad(g, xd, into_grad: bool = False):
     """The gradient ``g`` of a tensor whose data is ``xd``, once backward has finished with it.
 
     A gradient batched at a vmap level whose call has returned (backward through ``vmap(f)(x)``
     from outside), for a tensor that is not batched at that level (a tensor ``f`` shared by all
     samples: closed over, or passed with in_dim None), is summed over that batch: the tensor fed
-    every sample. While the vmap runs (``autograd.grad`` inside ``f``) the gradient stays batched:
-    one per sample; ``.grad`` (``into_grad``, from ``backward()``) cannot hold that for a shared
-    tensor, which raises as in torch. ``g`` is an array, or a tensor when the backward builds a
-    graph.
+    every sample (``_shared_by_batch`` nodes sum such gradients on their way already; this is the
+    last line, for nodes that did not pass through ``recorded``). While the vmap runs
+    (``autograd.grad`` inside ``f``) the gradient stays batched: one per sample; ``.grad``
+    (``into_grad``, from ``backward()``) cannot hold that for a shared tensor, which raises as in
+    torch. ``g`` is an array, or a tensor when the backward builds a graph.
     """
     data = g._data if isinstance(g, Tensor) else g
-    active = {level for level, _, _ in _batching_random.ACTIVE}
-    dead = []
-    while type(data) is BatchedArray:
-        if not _is_batched_at(xd, data._level):
-            if data._level not in active:
-                dead.append((data._level, data._b))
-            elif into_grad:
+    batched_at = _levels(xd)
+    if into_grad:
+        active = {level for level, _, _ in _batching_random.ACTIVE}
+        level_data = data
+        while type(level_data) is BatchedArray:
+            if level_data._level in active and level_data._level not in batched_at:
                 raise RuntimeError(
                     "backward() called inside a functorch transform (vmap) for a tensor that is "
                     "shared by the samples: its .grad would need one gradient per sample. Use "
                     "chainrule.autograd.grad or chainrule.func.grad inside vmap, or call backward() "
                     "outside of vmap."
                 )
-        data = data._p
-    for level, size in dead:
-        if isinstance(g, Tensor):
-            g = _remove_batch_dim(g, level, size, 0).sum(0)
-        else:
-            g = remove_batch_dim(g, level, size, 0).sum(axis=0)
-    return g
+            level_data = level_data._p
+    finished = _finished_batches(data, batched_at)
+    if not finished:
+        return g
+    return _sum_batches(tensor_math() if isinstance(g, Tensor) else ARRAY_MATH, g, finished)
 
 
-# the backend's finished_grad for batched arrays (chainrule.backend.finished_grad), which the
-# engine calls on every finished gradient of another array type
+# the backend's hooks for batched arrays (chainrule.backend.finished_grad and .recorded): the
+# engine calls finished_grad on every finished gradient of another array type; recording an op
+# with a batched result calls recorded
 BATCHED.finished_grad = leaf_grad
+BATCHED.recorded = route_shared_inputs
 
 
 # ---- argument checking, as torch words it --------------------------------------------------------

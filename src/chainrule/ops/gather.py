@@ -25,6 +25,7 @@ from ._common import (
     as_tensor,
     copy_for,
     full_for,
+    lift_like,
     make_result,
     normalize_dim,
     shape_str,
@@ -127,6 +128,8 @@ def _read(input: Tensor, idx: tuple, op, replay: tuple | None = None) -> Tensor:
     """``input[idx]`` recorded as ``op``; a view of ``input`` when ``replay`` (the public
     function and its arguments that make it again) is given: ``idx`` is then a basic index."""
     x = input._data
+    if replay is None:
+        x = lift_like(x, idx)  # vmap: the index batched, the input shared (not batched)
     out = x[idx]
     if replay is not None:
         return _make_view(out, op, input, (x.shape, idx), replay)
