@@ -551,3 +551,8 @@ add(
     *both("add", "sub"),
 )
 add(custom(lambda f, m, x, y: f(x * 1, y, alpha=m.tensor(3.0)), (M34, M34)), *both("add_", "sub_"))
+add(
+    custom(lambda f, m: sorted(f.items()), (), ()),
+    "F.GRID_SAMPLE_INTERPOLATION_MODES",
+    "F.GRID_SAMPLE_PADDING_MODES",
+)

@@ -120,7 +120,7 @@ OUT_OF_SCOPE: list[tuple[str, str]] = [
     ),
     (
         "internal kernels that torch exposes but programs call through their public op",
-        r"^torch\.(native_\w+|batch_norm_(backward|elemt|gather|stats|update)\w*|norm_except_dim|"
+        r"^torch\.(native_\w+|embedding_bag|batch_norm_(backward|elemt|gather|stats|update)\w*|norm_except_dim|"
         r"conv_tbc|embedding_renorm_|frobenius_norm|nuclear_norm_|_\w+|hash_tensor|"
         r"autocast_\w+|slice_inverse|alias_copy|affine_grid_generator|grid_sampler(_2d|_3d)?|"
         r"mvlgamma_|constant_pad_nd|rnn_(tanh|relu)(_cell)?|gru(_cell)?|lstm(_cell)?|"

@@ -82,6 +82,8 @@ from .functional_pool_nd import *  # noqa: F403
 from .functional_resample import *  # noqa: F403
 
 __all__ = [
+    "GRID_SAMPLE_INTERPOLATION_MODES",
+    "GRID_SAMPLE_PADDING_MODES",
     "pdist",
     "relu",
     "relu_",
@@ -134,6 +136,11 @@ __all__ += [  # noqa: PLE0605
     *_norm_per_sample.__all__,
     *_piecewise.__all__,
 ]
+
+
+# grid_sample's modes by name, with the numbers torch's kernels use (torch.nn.functional exports them)
+GRID_SAMPLE_INTERPOLATION_MODES = {"bilinear": 0, "nearest": 1, "bicubic": 2}
+GRID_SAMPLE_PADDING_MODES = {"zeros": 0, "border": 1, "reflection": 2}
 
 
 # ---- helpers -----------------------------------------------------------------------------------
