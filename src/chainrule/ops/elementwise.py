@@ -17,6 +17,7 @@ from ..kernels.elementwise import sigmoid_array as _sigmoid_fn
 from ._common import _CONSTANTS, Tensor, any_true, as_tensor, constant, make_result, operands, wrap
 from .creation import to
 from .gather import nonzero
+from .out_arg import write_out
 
 _LN2 = math.log(2.0)
 _LN10 = math.log(10.0)
@@ -26,14 +27,16 @@ def _unary(op, fn):
     """The public function of a unary op whose forward is the NumPy ufunc ``fn``."""
     op.same_shape = True  # the gradient of an element-wise op has its input's shape and dtype
 
-    def apply(input: Tensor) -> Tensor:
+    def apply(input: Tensor, *, out=None) -> Tensor:
         if type(input) is not Tensor:
             input = as_tensor(input, op.name)
         x = input._data
         if x.dtype.kind in "biu":  # integers and bools compute in the default float dtype
             x = x.astype(_dtype.get_default_dtype().np)
         # (bfloat16: ml_dtypes' ufuncs compute in float32 and round once, as torch's kernels do)
-        return make_unary_result(fn(x), op, input)
+        if out is None:
+            return make_unary_result(fn(x), op, input)
+        return write_out(op.name, out, make_unary_result(fn(x), op, input))
 
     apply.__name__ = op.name
     apply.__doc__ = f"Element-wise {op.name}; local derivative: {op.formula}."
@@ -236,7 +239,9 @@ def _unary_keep_dtype(op, fn):
     """Like ``_unary`` for ops defined on integers too (neg, abs, relu, sign, square, rounding)."""
     op.same_shape = True
 
-    def apply(input: Tensor) -> Tensor:
+    def apply(input: Tensor, *, out=None) -> Tensor:
+        if out is not None:
+            return write_out(op.name, out, apply(input))
         if type(input) is not Tensor:
             input = as_tensor(input, op.name)
         try:
@@ -489,8 +494,10 @@ def _half_scalar(kind: str, t: Tensor, number) -> Tensor:
     return make_unary_result(out.astype(x.dtype), op, t, params)
 
 
-def mul(input, other) -> Tensor:
+def mul(input, other, *, out=None) -> Tensor:
     """Element-wise product with broadcasting; dl/da = dl/dy * b, dl/db = dl/dy * a."""
+    if out is not None:
+        return write_out("mul", out, mul(input, other))
     if type(input) is Tensor and (type(other) is float or type(other) is int):
         x = input._data  # the hottest case, x * 2.0, inlined
         if x.dtype.kind == "f":
@@ -517,8 +524,10 @@ def mul(input, other) -> Tensor:
     return make_result(out, _mul, (a, b))
 
 
-def add(input, other, *, alpha=1) -> Tensor:
+def add(input, other, *, alpha=1, out=None) -> Tensor:
     """``input + alpha * other`` with broadcasting."""
+    if out is not None:
+        return write_out("add", out, add(input, other, alpha=alpha))
     if isinstance(alpha, Tensor):  # torch takes a one-element tensor as the number it holds
         alpha = alpha.item()
     if alpha == 1:
@@ -547,8 +556,10 @@ def _is_bool(x) -> bool:
     return isinstance(x, bool | np.bool_) or (isinstance(x, Tensor) and x._data.dtype.kind == "b")
 
 
-def sub(input, other, *, alpha=1) -> Tensor:
+def sub(input, other, *, alpha=1, out=None) -> Tensor:
     """``input - alpha * other`` with broadcasting."""
+    if out is not None:
+        return write_out("sub", out, sub(input, other, alpha=alpha))
     if isinstance(alpha, Tensor):  # torch takes a one-element tensor as the number it holds
         alpha = alpha.item()
     if alpha == 1:
@@ -578,8 +589,10 @@ def sub(input, other, *, alpha=1) -> Tensor:
     return make_result(out, _sub, (a, b), () if alpha == 1 else (alpha,))
 
 
-def div(input, other, *, rounding_mode: str | None = None) -> Tensor:
+def div(input, other, *, rounding_mode: str | None = None, out=None) -> Tensor:
     """True division (integers give the default float dtype); ``rounding_mode`` 'trunc'/'floor'."""
+    if out is not None:
+        return write_out("div", out, div(input, other, rounding_mode=rounding_mode))
     if rounding_mode == "floor":
         return floor_divide(input, other)
     if rounding_mode not in (None, "trunc"):
