@@ -11,7 +11,7 @@ from .. import ops as _ops
 from .._tensor import Tensor
 from ..autograd.engine import grad
 from ..linalg import solve_triangular
-from ._special import digamma, lgamma
+from ..ops import digamma, lgamma
 from .continuous import Cauchy, Exponential, Laplace, Normal, Uniform
 from .discrete import Bernoulli, Binomial, Categorical, Geometric, OneHotCategorical, Poisson
 from .distribution import Distribution
