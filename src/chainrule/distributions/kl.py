@@ -27,7 +27,7 @@ from .multivariate_normal import (
 )
 from .positive import Pareto
 from .transformed import Gumbel, HalfNormal, TransformedDistribution
-from .transforms import _sum_rightmost
+from .transforms_core import _sum_rightmost
 from .utils import softplus, xlogy
 
 __all__ = ["kl_divergence", "register_kl"]
