@@ -239,3 +239,19 @@ def test_kl_of_the_other_new_families_raises_like_torch() -> None:
         k = D.Kumaraswamy(lib.tensor([1.0]), lib.tensor([2.0]))
         with pytest.raises(NotImplementedError):
             D.kl_divergence(k, D.Beta(lib.tensor([1.0]), lib.tensor([2.0])))
+
+
+def test_exponential_family_kl_and_entropy_of_the_new_families_match_torch() -> None:
+    """Wishart || Wishart has no closed form registered: both libraries take the Bregman divergence
+    of the log normaliser (autograd); ContinuousBernoulli's generic exponential-family entropy too."""
+    a = np.array([[2.0, 0.5], [0.5, 1.0]])
+    b = np.array([[1.0, 0.2], [0.2, 3.0]])
+    results = []
+    for lib, D in LIBS:
+        p = D.Wishart(_leaf(lib, [4.0, 5.0]), covariance_matrix=_leaf(lib, a))
+        q = D.Wishart(_leaf(lib, [3.0, 6.0]), covariance_matrix=_leaf(lib, b))
+        probs = _leaf(lib, [0.2, 0.4995, 0.8])
+        entropy = D.ExponentialFamily.entropy(D.ContinuousBernoulli(probs=probs))
+        results.append((D.kl_divergence(p, q), entropy, D.ContinuousBernoulli(probs=probs).entropy()))
+    for ours, theirs in zip(results[1], results[0]):
+        assert_close(ours, theirs, 1e-7, 1e-10, "exponential family")
