@@ -9,6 +9,7 @@ numbers than torch, with the same distribution.
 from . import constraints, transforms
 from .constraint_registry import biject_to, transform_to
 from .continuous import Cauchy, Exponential, Laplace, Normal, StudentT, Uniform
+from .continuous_extra import FisherSnedecor, GeneralizedPareto, VonMises
 from .discrete import (
     Bernoulli,
     Binomial,
@@ -24,6 +25,8 @@ from .exp_family import ExponentialFamily
 from .gamma import Beta, Chi2, Dirichlet, Gamma
 from .independent import Independent, MixtureSameFamily
 from .kl import kl_divergence, register_kl
+from .kl_extra import *  # noqa: F403 (registers the KL pairs of the newer families)
+from .matrix import LKJCholesky, Wishart
 from .multivariate_normal import LowRankMultivariateNormal, MultivariateNormal
 from .negative_binomial import NegativeBinomial
 from .positive import HalfCauchy, InverseGamma, Pareto, Weibull
@@ -38,22 +41,41 @@ from .transformed import (
 from .transforms import (
     AbsTransform,
     AffineTransform,
+    CatTransform,
     ComposeTransform,
+    CorrCholeskyTransform,
+    CumulativeDistributionTransform,
     ExpTransform,
     IndependentTransform,
     LowerCholeskyTransform,
     PositiveDefiniteTransform,
     PowerTransform,
+    ReshapeTransform,
     SigmoidTransform,
     SoftmaxTransform,
     SoftplusTransform,
+    StackTransform,
     StickBreakingTransform,
     TanhTransform,
     Transform,
     identity_transform,
 )
+from .unit_interval import ContinuousBernoulli, Kumaraswamy, LogisticNormal
 
 __all__ = [
+    "CatTransform",
+    "CorrCholeskyTransform",
+    "CumulativeDistributionTransform",
+    "ReshapeTransform",
+    "StackTransform",
+    "ContinuousBernoulli",
+    "Kumaraswamy",
+    "LogisticNormal",
+    "LKJCholesky",
+    "Wishart",
+    "FisherSnedecor",
+    "GeneralizedPareto",
+    "VonMises",
     "NegativeBinomial",
     "ExponentialFamily",
     "identity_transform",

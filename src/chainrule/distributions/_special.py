@@ -1,14 +1,8 @@
-"""Private differentiable special functions for the distributions: ``lgamma``, ``digamma``,
-``polygamma`` (over ``scipy.special``) and the implicitly reparameterised standard-gamma sampler.
-
-Why here: chainrule's public ``lgamma``/``digamma`` are being added by another change; these are
-registered under private op names (``distributions._lgamma`` ...) so that the two can coexist and the
-lead can swap these for the shared ops later.
-"""
+"""The implicitly reparameterised standard-gamma sampler of the distributions (torch's private
+``_standard_gamma``), the one special op with no public chainrule counterpart; the distributions use
+the public ``lgamma``, ``digamma``, ``erfinv`` and ``special.gammainc`` for the rest."""
 
 from __future__ import annotations
-
-import math
 
 import numpy as np
 import scipy.special as sc
@@ -18,100 +12,13 @@ from .._random import default_generator
 from .._record import make_result
 from .._tensor import Tensor, wrap
 from ..autograd.graph import defop
-from ..autograd.math import register as _register_math
 
-__all__ = ["lgamma", "digamma", "polygamma", "erfinv", "gammainc", "standard_gamma"]
+__all__ = ["standard_gamma"]
 
 
 def _float(x: Tensor) -> np.ndarray:
     data = x._data
     return data if data.dtype.kind == "f" else data.astype(_dtype.get_default_dtype().np)
-
-
-def _like(values, x):
-    """``values`` in ``x``'s dtype (astype, not np.asarray: vmap's batched arrays must pass through)."""
-    return values if values.dtype == x.dtype else values.astype(x.dtype)
-
-
-def _polygamma_array(n: int, x):
-    if n == 0:
-        return _like(sc.digamma(x), x)
-    # (-1)^(n+1) n! zeta(n+1, x): scipy's polygamma, written with the ufunc so that it dispatches
-    return _like((-1.0) ** (n + 1) * math.factorial(n) * sc.zeta(n + 1, x), x)
-
-
-@defop("distributions._lgamma", formula="{g0} = {gy} * digamma({x0})")
-def _lgamma(F, g, xs, out, p, needs):
-    return (g * F.dist_polygamma(0, xs[0]),)
-
-
-@defop("distributions._polygamma", formula="{g0} = {gy} * polygamma({n} + 1, {x0})")
-def _polygamma(F, g, xs, out, p, needs):
-    return (g * F.dist_polygamma(p[0] + 1, xs[0]),)
-
-
-_lgamma.same_shape = _polygamma.same_shape = True
-
-
-def lgamma(input: Tensor) -> Tensor:
-    """``log|Gamma(x)|``, element-wise, differentiable to any order."""
-    x = _float(input)
-    return make_result(_like(sc.gammaln(x), x), _lgamma, (input,))
-
-
-def polygamma(n: int, input: Tensor) -> Tensor:
-    """The ``n``-th derivative of digamma, element-wise, differentiable to any order."""
-    x = _float(input)
-    return make_result(_polygamma_array(n, x), _polygamma, (input,), (n,))
-
-
-def digamma(input: Tensor) -> Tensor:
-    """``d/dx log Gamma(x)``, element-wise."""
-    return polygamma(0, input)
-
-
-_register_math("dist_polygamma", _polygamma_array, polygamma)
-
-
-@defop(
-    "distributions._erfinv",
-    formula="{g0} = {gy} * sqrt(pi) / 2 * exp({y}^2)",
-    saves_out=True,
-    saves_inputs=False,
-)
-def _erfinv(F, g, xs, out, p, needs):
-    return (g * ((np.pi**0.5 / 2) * F.exp(out * out)),)
-
-
-_erfinv.same_shape = True
-
-
-def erfinv(input: Tensor) -> Tensor:
-    """The inverse error function, element-wise (Normal's icdf)."""
-    x = _float(input)
-    return make_result(_like(sc.erfinv(x), x), _erfinv, (input,))
-
-
-@defop(
-    "distributions._gammainc", formula=("", "{g1} = {gy} * exp(({x0} - 1) * log({x1}) - {x1} - lgamma({x0}))")
-)
-def _gammainc(F, g, xs, out, p, needs):
-    a, x = xs
-    if needs[0]:  # torch has no derivative with respect to the shape either
-        raise NotImplementedError(
-            "the derivative for 'igamma' with respect to `self` (the concentration) is not implemented."
-        )
-    if F.is_tensor:
-        density = F.exp((a - 1) * F.log(x) - x - lgamma(a))
-    else:
-        density = np.exp((a - 1) * np.log(x) - x - sc.gammaln(a))
-    return (None, g * density)
-
-
-def gammainc(a: Tensor, x: Tensor) -> Tensor:
-    """The regularised lower incomplete gamma function P(a, x) (Gamma's cdf); differentiable in x."""
-    x_array = _float(x)
-    return make_result(_like(sc.gammainc(_float(a), x_array), x_array), _gammainc, (a, x))
 
 
 # ---- the standard gamma sampler, reparameterised implicitly ---------------------------------------

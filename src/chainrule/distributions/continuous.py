@@ -10,9 +10,9 @@ import numpy as np
 from .. import ops as _ops
 from .._tensor import Size
 from ..autograd.grad_mode import no_grad
+from ..ops import digamma, erfinv, lgamma
 from . import constraints
 from ._base_helpers import eps, noise, standard_normal, uniform
-from ._special import digamma, erfinv, lgamma
 from .distribution import Distribution
 from .exp_family import ExponentialFamily
 from .gamma import Chi2

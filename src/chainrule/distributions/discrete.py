@@ -13,9 +13,9 @@ from .._dtype import int64
 from .._random import default_generator
 from .._tensor import Size, Tensor, wrap
 from ..autograd.grad_mode import no_grad
+from ..ops import lgamma
 from . import constraints
 from ._base_helpers import np_dtype, tiny, uniform
-from ._special import lgamma
 from .distribution import Distribution
 from .exp_family import ExponentialFamily
 from .utils import bce_with_logits, broadcast_all, lazy_property, logits_to_probs, probs_to_logits, xlogy

@@ -7,9 +7,11 @@ from numbers import Number
 
 from .. import ops as _ops
 from .._tensor import Size
+from ..ops import digamma, lgamma
+from ..ops.special_functions import igamma as gammainc
 from . import constraints
 from ._base_helpers import tiny
-from ._special import digamma, gammainc, lgamma, standard_gamma
+from ._special import standard_gamma
 from .distribution import Distribution
 from .exp_family import ExponentialFamily
 from .utils import broadcast_all, xlogy

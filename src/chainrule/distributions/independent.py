@@ -9,7 +9,7 @@ from ..autograd.grad_mode import no_grad
 from . import constraints
 from .discrete import Categorical
 from .distribution import Distribution
-from .transforms import _sum_rightmost
+from .transforms_core import _sum_rightmost
 
 __all__ = ["Independent", "MixtureSameFamily"]
 

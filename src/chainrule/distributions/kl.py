@@ -11,7 +11,7 @@ from .. import ops as _ops
 from .._tensor import Tensor
 from ..autograd.engine import grad
 from ..linalg import solve_triangular
-from ._special import digamma, lgamma
+from ..ops import digamma, lgamma
 from .continuous import Cauchy, Exponential, Laplace, Normal, Uniform
 from .discrete import Bernoulli, Binomial, Categorical, Geometric, OneHotCategorical, Poisson
 from .distribution import Distribution
@@ -27,7 +27,7 @@ from .multivariate_normal import (
 )
 from .positive import Pareto
 from .transformed import Gumbel, HalfNormal, TransformedDistribution
-from .transforms import _sum_rightmost
+from .transforms_core import _sum_rightmost
 from .utils import softplus, xlogy
 
 __all__ = ["kl_divergence", "register_kl"]

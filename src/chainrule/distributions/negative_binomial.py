@@ -9,9 +9,9 @@ from .. import ops as _ops
 from .._random import default_generator
 from .._tensor import Size, wrap
 from ..autograd.grad_mode import no_grad
+from ..ops import lgamma
 from . import constraints
 from ._base_helpers import np_dtype
-from ._special import lgamma
 from .distribution import Distribution
 from .gamma import Gamma
 from .utils import broadcast_all, lazy_property, logits_to_probs, probs_to_logits, softplus

@@ -5,8 +5,8 @@ from __future__ import annotations
 import math
 
 from .. import ops as _ops
+from ..ops import digamma, lgamma
 from . import constraints
-from ._special import digamma, lgamma
 from .continuous import Cauchy, Exponential
 from .gamma import Gamma
 from .transformed import TransformedDistribution

@@ -23,8 +23,8 @@ from .transforms import (
     ExpTransform,
     SigmoidTransform,
     Transform,
-    _sum_rightmost,
 )
+from .transforms_core import _sum_rightmost
 from .utils import broadcast_all, clamp_probs, lazy_property, logits_to_probs, probs_to_logits, softplus
 
 __all__ = [
