@@ -206,6 +206,7 @@ def test_spectral_norm_matches_torch(cls, args, iterations):
 
 
 def test_spectral_norm_start_is_normalised_and_errors():
+    chainrule.manual_seed(0)  # the power iteration starts from a random vector
     m = P.spectral_norm(nn.Linear(5, 7))
     sn = m.parametrizations.weight[0]
     assert np.linalg.norm(sn._u.numpy()) == pytest.approx(1) and sn._u.shape == (7,)
@@ -216,7 +217,8 @@ def test_spectral_norm_start_is_normalised_and_errors():
     with pytest.raises(IndexError, match="Dimension out of range"):
         P.spectral_norm(nn.Linear(2, 2), dim=3)
     b = P.spectral_norm(nn.Linear(2, 2), name="bias")  # a vector: normalised, no power iteration
-    np.testing.assert_allclose(np.linalg.norm(b.bias.detach().numpy()), 1.0)
+    # float32: one rounding of the division, a few of the norm
+    np.testing.assert_allclose(np.linalg.norm(b.bias.detach().numpy()), 1.0, rtol=4e-7)
 
 
 @pytest.mark.parametrize(
