@@ -12,6 +12,7 @@ import numpy as np
 
 from ._tensor import MultiOutputViewSteps, Tensor, sync_view
 from .autograd.grad_mode import GRAD, GRAD_OFF, INFERENCE, INFERENCE_VERSION, saved_versions
+from .autograd.forward_ad import FORWARD, dual_result
 from .autograd.graph import _UNSAVED, SAVE_ALL_INPUTS, Node, Op
 
 __all__ = ["make_result", "make_unary_result", "make_view", "mark_multi_output_views"]
@@ -24,6 +25,8 @@ def make_result(data, op: Op, inputs: tuple, params: tuple = ()) -> Tensor:
 
     The hot path of every op: kept to plain attribute stores and one loop over the inputs.
     """
+    if FORWARD.active:  # a forward-mode dual level is open (autograd/forward_ad.py)
+        return _with_tangent(data, op, inputs, params)
     if type(data) is not np.ndarray and isinstance(data, np.generic):
         data = np.asarray(data)  # NumPy gives scalars for 0-d results: keep a writable 0-d array
     t = _new(Tensor)
@@ -93,6 +96,8 @@ def make_result(data, op: Op, inputs: tuple, params: tuple = ()) -> Tensor:
 
 def make_unary_result(data, op: Op, x: Tensor, params: tuple = ()) -> Tensor:
     """``make_result`` for a one-input op (most calls: element-wise math, x * 2): no loops."""
+    if FORWARD.active:  # a forward-mode dual level is open (autograd/forward_ad.py)
+        return _with_tangent(data, op, (x,), params)
     if type(data) is not np.ndarray and isinstance(data, np.generic):
         data = np.asarray(data)
     t = _new(Tensor)
@@ -132,6 +137,16 @@ def make_unary_result(data, op: Op, x: Tensor, params: tuple = ()) -> Tensor:
 
 
 _ONE_UNSAVED = (None,)
+
+
+def _with_tangent(data, op: Op, inputs: tuple, params: tuple) -> Tensor:
+    """``make_result`` while a dual level is open: the result, then its tangent."""
+    FORWARD.active = False
+    try:
+        t = make_result(data, op, inputs, params)
+    finally:
+        FORWARD.active = True
+    return dual_result(t, op, inputs, params)
 
 
 def _synced_requires_grad(view: Tensor) -> bool:

@@ -1,0 +1,251 @@
+"""Forward-mode automatic differentiation: dual tensors (``torch.autograd.forward_ad``).
+
+Inside a ``dual_level``, ``make_dual(x, t)`` gives a tensor carrying a *tangent* ``t`` (the
+direction of a directional derivative). Every op applied to dual tensors computes its output's
+tangent ``J t`` (a Jacobian-vector product) at once, beside its value; ``unpack_dual`` reads it.
+
+The engine and the ops know nothing of this. Tangents live in a table here, keyed by tensor, and
+the recording path (``_record.make_result``) makes one cheap check, ``FORWARD.active``, which is
+true only while a dual level is open: then the op's result goes through ``dual_result``, which
+computes the output's tangent from the op's registered rule:
+
+- a rule in ``JVP_RULES`` (keyed by op name) when one is registered there;
+- an element-wise unary op (``Op.same_shape``): its Jacobian is diagonal, so the JVP is the very
+  local derivative its VJP uses, applied to the tangent: ``op.backward(F, t, ...)``;
+- any other op: the transpose-of-VJP trick, for that op only. The VJP ``u -> J^T u`` is linear in
+  ``u``, so the gradient of ``<J^T u, t>`` with respect to ``u`` is ``J t``: one recorded backward
+  of the op and one backward through that (exact, no finite differences).
+
+Tangents are ordinary chainrule tensors computed with differentiable ops, so reverse mode can
+differentiate them (forward-over-reverse and reverse-over-forward both work). As in torch, only one
+dual level may be open at a time.
+"""
+
+from __future__ import annotations
+
+import weakref
+from collections.abc import Callable
+from typing import Any, NamedTuple
+
+import numpy as np
+
+from .._tensor import Tensor, wrap
+from .grad_mode import enable_grad
+from .math import tensor_math
+
+__all__ = [
+    "dual_level",
+    "enter_dual_level",
+    "exit_dual_level",
+    "make_dual",
+    "unpack_dual",
+    "UnpackedDualTensor",
+]
+
+
+class _ForwardState:
+    """``active``: a dual level is open and no tangent is being computed (the recording path's one
+    check); ``level``: the open level's number, or -1."""
+
+    __slots__ = ("active", "level")
+
+    def __init__(self) -> None:
+        self.active = False
+        self.level = -1
+
+
+FORWARD = _ForwardState()
+
+#: id(tensor) -> (weak reference to the tensor, its tangent), for the open level's dual tensors
+_TANGENTS: dict[int, tuple] = {}
+
+#: op name -> ``jvp(inputs, output, params, tangents) -> output tangent`` (tangents: one per
+#: input, None where the input has none); ops not here use the rules described in the docstring
+JVP_RULES: dict[str, Callable] = {}
+
+
+class UnpackedDualTensor(NamedTuple):
+    """What ``unpack_dual`` returns: the primal value and its tangent (None when it has none)."""
+
+    primal: Tensor
+    tangent: Tensor | None
+
+
+def enter_dual_level() -> int:
+    """Open a dual level and return its number; ``make_dual`` works until ``exit_dual_level``."""
+    if FORWARD.level >= 0:
+        raise RuntimeError("Nested forward mode AD is not supported at the moment")
+    FORWARD.level = 0
+    FORWARD.active = True
+    return FORWARD.level
+
+
+def exit_dual_level(*, level: int | None = None) -> None:
+    """Close the open dual level: every dual tensor made in it loses its tangent."""
+    if level is None:
+        level = FORWARD.level
+    if level < 0 or FORWARD.level < 0:
+        raise RuntimeError("Dual level must be a positive number.")
+    if level != FORWARD.level:
+        raise RuntimeError(
+            f"Trying to exit a forward AD level that was not the last one that was created (the "
+            f"last one is {FORWARD.level}, got {level}). This is not supported."
+        )
+    _TANGENTS.clear()
+    FORWARD.level = -1
+    FORWARD.active = False
+
+
+class dual_level:
+    """Context manager for a forward-mode AD level: tangents exist only inside it.
+
+    Examples
+    --------
+    >>> import chainrule.autograd.forward_ad as fwAD
+    >>> with fwAD.dual_level():
+    ...     y = fwAD.make_dual(x, v).sin()
+    ...     jvp = fwAD.unpack_dual(y).tangent     # cos(x) * v
+    """
+
+    def __enter__(self) -> int:
+        return enter_dual_level()
+
+    def __exit__(self, *exc: Any) -> None:
+        exit_dual_level()
+
+
+def tangent_of(t: Tensor) -> Tensor | None:
+    """``t``'s tangent in the open level, or None."""
+    entry = _TANGENTS.get(id(t))
+    if entry is None or entry[0]() is not t:
+        return None
+    return entry[1]
+
+
+def set_tangent(t: Tensor, tangent: Tensor) -> None:
+    key = id(t)
+    _TANGENTS[key] = (weakref.ref(t, lambda _ref, key=key: _forget(key, _ref)), tangent)
+
+
+def _forget(key: int, ref) -> None:
+    entry = _TANGENTS.get(key)
+    if entry is not None and entry[0] is ref:
+        del _TANGENTS[key]
+
+
+def make_dual(tensor: Tensor, tangent: Tensor, *, level: int | None = None) -> Tensor:
+    """A view of ``tensor`` carrying ``tangent`` in the open dual level.
+
+    Parameters
+    ----------
+    tensor : the primal, a floating-point or complex tensor.
+    tangent : the direction, of the same shape (cast to the primal's dtype).
+    level : the dual level (default: the open one).
+
+    Returns
+    -------
+    Tensor
+        A new tensor sharing ``tensor``'s memory and autograd history, with ``tangent``.
+    """
+    if FORWARD.level < 0:
+        raise RuntimeError(
+            "Trying to create a dual Tensor for forward AD but no level exists, make sure to "
+            "enter_dual_level() first."
+        )
+    if level is not None and level != FORWARD.level:
+        raise RuntimeError(f"make_dual: level {level} is not the open dual level ({FORWARD.level})")
+    if not isinstance(tensor, Tensor) or not isinstance(tangent, Tensor):
+        raise TypeError(
+            f"make_dual: expected Tensors, got {type(tensor).__name__} and {type(tangent).__name__}"
+        )
+    if tensor._data.dtype.kind not in "fc":
+        raise ValueError(f"Expected primal to be floating point or complex, but got: {tensor.dtype}")
+    if tangent._data.dtype.kind not in "fc":
+        raise ValueError(f"Expected tangent to be floating point or complex, but got: {tangent.dtype}")
+    if tuple(tensor.shape) != tuple(tangent.shape):
+        raise RuntimeError(
+            "Trying to set a forward gradient that has a different size than that of the original "
+            f"Tensor, this is not supported. Tensor is of size {list(tensor.shape)} while the given "
+            f"forward gradient is of size {list(tangent.shape)}."
+        )
+    FORWARD.active = False  # the alias below gets no tangent of its own from the recording path
+    try:
+        dual = tensor.view_as(tensor)
+    finally:
+        FORWARD.active = True
+    if tangent._data.dtype != tensor._data.dtype:
+        tangent = tangent.to(tensor.dtype)
+    set_tangent(dual, tangent)
+    return dual
+
+
+def unpack_dual(tensor: Tensor, *, level: int | None = None) -> UnpackedDualTensor:
+    """``(primal, tangent)`` of a tensor: the primal a view without tangent, the tangent None
+    when the tensor has none (or outside a dual level)."""
+    tangent = tangent_of(tensor) if FORWARD.level >= 0 else None
+    if tangent is None:
+        return UnpackedDualTensor(tensor, None)
+    FORWARD.active = False
+    try:
+        primal = tensor.view_as(tensor)
+    finally:
+        FORWARD.active = True
+    return UnpackedDualTensor(primal, tangent)
+
+
+# ---- the recording path's forward-mode branch ----------------------------------------------------
+def dual_result(result: Tensor, op, inputs: tuple, params: tuple) -> Tensor:
+    """Give ``result`` (``op(*inputs)``, just made) its tangent, when an input has one."""
+    tangents = [tangent_of(x) for x in inputs]
+    if all(t is None for t in tangents) or result._data.dtype.kind not in "fc":
+        return result
+    FORWARD.active = False  # the tangent's own ops are plain
+    try:
+        tangent = output_tangent(op, inputs, result, params, tangents)
+    finally:
+        FORWARD.active = True
+    if tangent is not None:
+        if tangent._data.dtype != result._data.dtype:
+            tangent = tangent.to(result.dtype)
+        set_tangent(result, tangent)
+    return result
+
+
+def output_tangent(op, inputs: tuple, result: Tensor, params: tuple, tangents: list) -> Tensor | None:
+    """``J t`` of one op call (see the module docstring for which rule is used)."""
+    rule = JVP_RULES.get(op.name)
+    if rule is not None:
+        return rule(inputs, result, params, tangents)
+    F = tensor_math()
+    out = result if op.saves_out else None
+    if op.same_shape and len(inputs) == 1 and not (op.complex_rule and result._data.dtype.kind == "c"):
+        # element-wise: a diagonal Jacobian, so J t is the VJP's own rule applied to t
+        return op.backward(F, tangents[0], inputs, out, params, (True,))[0]
+    return transpose_of_vjp(op, inputs, result, params, tangents)
+
+
+def transpose_of_vjp(op, inputs: tuple, result: Tensor, params: tuple, tangents: list) -> Tensor | None:
+    """``J t`` as the gradient, with respect to ``u``, of ``<J^T u, t>``: exact for any op whose
+    VJP rule is written with differentiable ops (all registered ops are)."""
+    from .engine import grad  # (engine sits beside this module; imported when first needed)
+
+    F = tensor_math()
+    with enable_grad():
+        u = wrap(np.zeros_like(result._data))
+        u.requires_grad_()
+        out = result if op.saves_out else None
+        needs = [t is not None for t in tangents]
+        grads = op.backward(F, u, inputs, out, params, needs)
+        total = None
+        for gx, tangent, x in zip(grads, tangents, inputs):
+            if gx is None or tangent is None:
+                continue
+            if tuple(gx.shape) != tuple(x.shape):
+                gx = F.sum_to(gx, tuple(x.shape))
+            term = (gx * tangent).sum()
+            total = term if total is None else total + term
+        if total is None or not total._rg:
+            return wrap(np.zeros_like(result._data))
+        differentiable = any(x._rg for x in inputs) or any(t is not None and t._rg for t in tangents)
+        (jvp,) = grad(total, u, create_graph=differentiable, allow_unused=True)
+    return wrap(np.zeros_like(result._data)) if jvp is None else jvp
