@@ -229,6 +229,11 @@ def transpose_of_vjp(op, inputs: tuple, result: Tensor, params: tuple, tangents:
     VJP rule is written with differentiable ops (all registered ops are)."""
     from .engine import grad  # (engine sits beside this module; imported when first needed)
 
+    if result._data.dtype.kind == "c" or any(x._data.dtype.kind == "c" for x in inputs):
+        raise NotImplementedError(
+            f"{op.name}: forward-mode AD of this op with complex tensors is not implemented (only "
+            "element-wise holomorphic ops carry complex tangents); use func.jvp (reverse mode twice)"
+        )
     F = tensor_math()
     with enable_grad():
         u = wrap(np.zeros_like(result._data))
