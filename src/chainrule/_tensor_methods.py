@@ -600,3 +600,11 @@ class TensorMethods:
     def hardshrink(self, lambd=0.5): return _F.hardshrink(self, lambd)
     def prelu(self, weight): return _F.prelu(self, weight)
     # fmt: on
+
+    # ---- autograd ----
+    def register_post_accumulate_grad_hook(self, hook):
+        """Run ``hook(self)`` after backward has accumulated ``self.grad`` (a leaf only); returns a
+        handle whose ``remove()`` unregisters it."""
+        from .autograd.engine import register_post_accumulate_grad_hook
+
+        return register_post_accumulate_grad_hook(self, hook)

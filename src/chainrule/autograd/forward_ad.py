@@ -64,6 +64,10 @@ _TANGENTS: dict[int, tuple] = {}
 JVP_RULES: dict[str, Callable] = {}
 
 
+#: ops whose gradient has the input's shape (``Op.same_shape``) but whose Jacobian is not diagonal
+NOT_DIAGONAL = frozenset({"softmax", "log_softmax"})
+
+
 class UnpackedDualTensor(NamedTuple):
     """What ``unpack_dual`` returns: the primal value and its tangent (None when it has none)."""
 
@@ -218,7 +222,7 @@ def output_tangent(op, inputs: tuple, result: Tensor, params: tuple, tangents: l
         return rule(inputs, result, params, tangents)
     F = tensor_math()
     out = result if op.saves_out else None
-    if op.same_shape and len(inputs) == 1 and not (op.complex_rule and result._data.dtype.kind == "c"):
+    if op.same_shape and op.name not in NOT_DIAGONAL and len(inputs) == 1 and not (op.complex_rule and result._data.dtype.kind == "c"):
         # element-wise: a diagonal Jacobian, so J t is the VJP's own rule applied to t
         return op.backward(F, tangents[0], inputs, out, params, (True,))[0]
     return transpose_of_vjp(op, inputs, result, params, tangents)
