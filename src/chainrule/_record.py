@@ -11,8 +11,8 @@ from __future__ import annotations
 import numpy as np
 
 from ._tensor import MultiOutputViewSteps, Tensor, sync_view
+from .autograd._tables import FORWARD
 from .autograd.grad_mode import GRAD, GRAD_OFF, INFERENCE, INFERENCE_VERSION, saved_versions
-from .autograd.forward_ad import FORWARD, dual_result
 from .autograd.graph import _UNSAVED, SAVE_ALL_INPUTS, Node, Op
 
 __all__ = ["make_result", "make_unary_result", "make_view", "mark_multi_output_views"]
@@ -146,7 +146,7 @@ def _with_tangent(data, op: Op, inputs: tuple, params: tuple) -> Tensor:
         t = make_result(data, op, inputs, params)
     finally:
         FORWARD.active = True
-    return dual_result(t, op, inputs, params)
+    return FORWARD.compute(t, op, inputs, params)  # autograd.forward_ad.dual_result
 
 
 def _synced_requires_grad(view: Tensor) -> bool:

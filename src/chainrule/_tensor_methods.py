@@ -605,6 +605,6 @@ class TensorMethods:
     def register_post_accumulate_grad_hook(self, hook):
         """Run ``hook(self)`` after backward has accumulated ``self.grad`` (a leaf only); returns a
         handle whose ``remove()`` unregisters it."""
-        from .autograd.engine import register_post_accumulate_grad_hook
+        from .autograd._tables import register_post_accumulate_grad_hook
 
         return register_post_accumulate_grad_hook(self, hook)

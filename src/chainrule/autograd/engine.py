@@ -21,8 +21,6 @@ stays runnable, so a second backward through it works, as in torch.
 
 from __future__ import annotations
 
-import weakref
-
 from collections.abc import Sequence
 
 import numpy as np
@@ -30,6 +28,7 @@ import numpy as np
 from .. import _dtype
 from .._tensor import Tensor, wrap
 from ..backend import finished_grad
+from ._tables import POST_ACCUMULATE
 from .anomaly import STATE as ANOMALY
 from .anomaly import report_backward_error, watch_graph
 from .grad_mode import GRAD
@@ -362,48 +361,6 @@ def _deliver(leaf, g, create_graph: bool, capture, stored: set) -> None:
         capture[leaf] = g
 
 
-#: id(leaf) -> (weak reference to the leaf, {handle id: hook}): hooks run after the leaf's
-#: ``.grad`` was accumulated (``Tensor.register_post_accumulate_grad_hook``)
-POST_ACCUMULATE: dict[int, tuple] = {}
-
-
-class PostAccumulateHandle:
-    """``handle.remove()`` unregisters a post-accumulate-grad hook."""
-
-    __slots__ = ("key", "hook_id")
-
-    def __init__(self, key: int, hook_id: int) -> None:
-        self.key, self.hook_id = key, hook_id
-
-    def remove(self) -> None:
-        entry = POST_ACCUMULATE.get(self.key)
-        if entry is not None:
-            entry[1].pop(self.hook_id, None)
-            if not entry[1]:
-                del POST_ACCUMULATE[self.key]
-
-
-def register_post_accumulate_grad_hook(tensor, hook) -> PostAccumulateHandle:
-    """Run ``hook(tensor)`` after each backward has accumulated ``tensor.grad`` (a leaf only)."""
-    if not tensor._rg:
-        raise RuntimeError("cannot register a hook on a tensor that doesn't require gradient")
-    if tensor._grad_fn is not None:
-        raise RuntimeError("post accumulate grad hooks cannot be registered on non-leaf tensors")
-    key = id(tensor)
-    entry = POST_ACCUMULATE.get(key)
-    if entry is None or entry[0]() is not tensor:
-
-        def forget(_ref, key=key) -> None:
-            current = POST_ACCUMULATE.get(key)
-            if current is not None and current[0] is _ref:
-                del POST_ACCUMULATE[key]
-
-        entry = POST_ACCUMULATE[key] = (weakref.ref(tensor, forget), {})
-    hook_id = id(hook) ^ len(entry[1]) << 48
-    entry[1][hook_id] = hook
-    return PostAccumulateHandle(key, hook_id)
-
-
 def _run_hooks(hooks, g, create_graph: bool, wrap, stored=None):
     """Tensor hooks see the gradient first (one that returns a tensor replaces it); then the
     gradient is kept in ``.grad`` of the non-leaf tensors that asked to retain it.
@@ -604,7 +561,9 @@ def grad(
     if grad_outputs is not None:
         grad_outputs = _as_list(grad_outputs)
     if is_grads_batched:
-        return _batched_grad(outs, ins, grad_outputs, retain_graph, create_graph, allow_unused, materialize_grads)
+        return _batched_grad(
+            outs, ins, grad_outputs, retain_graph, create_graph, allow_unused, materialize_grads
+        )
     if retain_graph is None:
         retain_graph = create_graph
     if allow_unused is None:
@@ -660,10 +619,19 @@ def _batched_grad(outs, ins, grad_outputs, retain_graph, create_graph, allow_unu
     for k in range(n):
         keep = True if k < n - 1 else retain_graph
         rows.append(
-            grad(outs, ins, [g[k] for g in grad_outputs], keep, create_graph, allow_unused, False, materialize_grads)
+            grad(
+                outs,
+                ins,
+                [g[k] for g in grad_outputs],
+                keep,
+                create_graph,
+                allow_unused,
+                False,
+                materialize_grads,
+            )
         )
     result = []
-    for j, x in enumerate(ins):
+    for j in range(len(ins)):
         column = [row[j] for row in rows]
         if any(c is None for c in column):
             result.append(None)

@@ -23,13 +23,14 @@ dual level may be open at a time.
 
 from __future__ import annotations
 
-import weakref
 from collections.abc import Callable
 from typing import Any, NamedTuple
 
 import numpy as np
 
 from .._tensor import Tensor, wrap
+from ._tables import FORWARD, clear_tangents, set_tangent, tangent_of
+from .engine import grad
 from .grad_mode import enable_grad
 from .math import tensor_math
 
@@ -42,22 +43,6 @@ __all__ = [
     "UnpackedDualTensor",
 ]
 
-
-class _ForwardState:
-    """``active``: a dual level is open and no tangent is being computed (the recording path's one
-    check); ``level``: the open level's number, or -1."""
-
-    __slots__ = ("active", "level")
-
-    def __init__(self) -> None:
-        self.active = False
-        self.level = -1
-
-
-FORWARD = _ForwardState()
-
-#: id(tensor) -> (weak reference to the tensor, its tangent), for the open level's dual tensors
-_TANGENTS: dict[int, tuple] = {}
 
 #: op name -> ``jvp(inputs, output, params, tangents) -> output tangent`` (tangents: one per
 #: input, None where the input has none); ops not here use the rules described in the docstring
@@ -95,7 +80,7 @@ def exit_dual_level(*, level: int | None = None) -> None:
             f"Trying to exit a forward AD level that was not the last one that was created (the "
             f"last one is {FORWARD.level}, got {level}). This is not supported."
         )
-    _TANGENTS.clear()
+    clear_tangents()
     FORWARD.level = -1
     FORWARD.active = False
 
@@ -116,25 +101,6 @@ class dual_level:
 
     def __exit__(self, *exc: Any) -> None:
         exit_dual_level()
-
-
-def tangent_of(t: Tensor) -> Tensor | None:
-    """``t``'s tangent in the open level, or None."""
-    entry = _TANGENTS.get(id(t))
-    if entry is None or entry[0]() is not t:
-        return None
-    return entry[1]
-
-
-def set_tangent(t: Tensor, tangent: Tensor) -> None:
-    key = id(t)
-    _TANGENTS[key] = (weakref.ref(t, lambda _ref, key=key: _forget(key, _ref)), tangent)
-
-
-def _forget(key: int, ref) -> None:
-    entry = _TANGENTS.get(key)
-    if entry is not None and entry[0] is ref:
-        del _TANGENTS[key]
 
 
 def make_dual(tensor: Tensor, tangent: Tensor, *, level: int | None = None) -> Tensor:
@@ -222,7 +188,12 @@ def output_tangent(op, inputs: tuple, result: Tensor, params: tuple, tangents: l
         return rule(inputs, result, params, tangents)
     F = tensor_math()
     out = result if op.saves_out else None
-    if op.same_shape and op.name not in NOT_DIAGONAL and len(inputs) == 1 and not (op.complex_rule and result._data.dtype.kind == "c"):
+    if (
+        op.same_shape
+        and op.name not in NOT_DIAGONAL
+        and len(inputs) == 1
+        and not (op.complex_rule and result._data.dtype.kind == "c")
+    ):
         # element-wise: a diagonal Jacobian, so J t is the VJP's own rule applied to t
         return op.backward(F, tangents[0], inputs, out, params, (True,))[0]
     return transpose_of_vjp(op, inputs, result, params, tangents)
@@ -231,8 +202,6 @@ def output_tangent(op, inputs: tuple, result: Tensor, params: tuple, tangents: l
 def transpose_of_vjp(op, inputs: tuple, result: Tensor, params: tuple, tangents: list) -> Tensor | None:
     """``J t`` as the gradient, with respect to ``u``, of ``<J^T u, t>``: exact for any op whose
     VJP rule is written with differentiable ops (all registered ops are)."""
-    from .engine import grad  # (engine sits beside this module; imported when first needed)
-
     if result._data.dtype.kind == "c" or any(x._data.dtype.kind == "c" for x in inputs):
         raise NotImplementedError(
             f"{op.name}: forward-mode AD of this op with complex tensors is not implemented (only "
@@ -258,3 +227,6 @@ def transpose_of_vjp(op, inputs: tuple, result: Tensor, params: tuple, tangents:
         differentiable = any(x._rg for x in inputs) or any(t is not None and t._rg for t in tangents)
         (jvp,) = grad(total, u, create_graph=differentiable, allow_unused=True)
     return wrap(np.zeros_like(result._data)) if jvp is None else jvp
+
+
+FORWARD.compute = dual_result  # the recording path's forward-mode branch calls this

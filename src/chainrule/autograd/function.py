@@ -23,7 +23,7 @@ import numpy as np
 
 from .._tensor import Tensor, wrap
 from .._tensor import set_history as _set_tensor_history
-from . import forward_ad as _forward_ad
+from . import _tables as _forward_ad  # forward-mode tangents (filled by forward_ad)
 from .grad_mode import GRAD
 from .graph import Node, Op
 from .saved_hooks import _pack, _Packed, current_hooks
@@ -113,8 +113,7 @@ class Function:
         """Forward-mode rule: the outputs' tangents from the inputs' (one per forward argument;
         zeros for a tensor without one, None for a non-tensor)."""
         raise NotImplementedError(
-            "You must implement the jvp function for custom autograd.Function to use it with "
-            "forward mode AD."
+            "You must implement the jvp function for custom autograd.Function to use it with forward mode AD."
         )
 
     @classmethod

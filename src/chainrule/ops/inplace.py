@@ -13,7 +13,7 @@ import numpy as np
 from .._record import make_result
 from .._tensor import MultiOutputViewSteps, set_history, sync_view
 from ..autograd import function as _function
-from ..autograd.forward_ad import FORWARD, set_tangent, tangent_of
+from ..autograd._tables import FORWARD, set_tangent, tangent_of
 from ..autograd.grad_mode import GRAD, check_inplace
 from ..autograd.graph import defop
 from . import elementwise as _ew

@@ -17,9 +17,9 @@ from collections import namedtuple
 
 import numpy as np
 
+from ..autograd._tables import FORWARD, tangent_of
 from ..autograd.grad_mode import GRAD
 from ..autograd.graph import defop
-from ..autograd.forward_ad import FORWARD, tangent_of
 from ._common import Tensor, all_true, any_true, as_tensor, make_result, wrap, zeros_for
 from ._linalg_common import check_out, matrix_input
 from .index import getitem
