@@ -209,7 +209,9 @@ def transpose_of_vjp(op, inputs: tuple, result: Tensor, params: tuple, tangents:
         )
     F = tensor_math()
     with enable_grad():
-        u = wrap(np.zeros_like(result._data))
+        # at u = 1, not 0: the map is linear in u, but some rules mask where the cotangent is 0
+        # (xlogy's torch-matching zero), which at u = 0 would hide the whole derivative
+        u = wrap(np.ones_like(result._data))
         u.requires_grad_()
         out = result if op.saves_out else None
         needs = [t is not None for t in tangents]
