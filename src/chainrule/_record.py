@@ -11,6 +11,7 @@ from __future__ import annotations
 import numpy as np
 
 from ._tensor import MultiOutputViewSteps, Tensor, sync_view
+from .autograd._tables import FORWARD
 from .autograd.grad_mode import GRAD, GRAD_OFF, INFERENCE, INFERENCE_VERSION, saved_versions
 from .autograd.graph import _UNSAVED, SAVE_ALL_INPUTS, Node, Op
 from .backend import recorded
@@ -26,6 +27,8 @@ def make_result(data, op: Op, inputs: tuple, params: tuple = (), *, _seen: bool 
     The hot path of every op: kept to plain attribute stores and one loop over the inputs.
     (``_seen``: internal, the result of another array type whose node is adjusted afterwards.)
     """
+    if FORWARD.active:  # a forward-mode dual level is open (autograd/forward_ad.py)
+        return _with_tangent(data, op, inputs, params)
     if type(data) is not np.ndarray:
         if isinstance(data, np.generic):
             data = np.asarray(data)  # NumPy gives scalars for 0-d results: keep a writable 0-d array
@@ -99,6 +102,8 @@ def make_result(data, op: Op, inputs: tuple, params: tuple = (), *, _seen: bool 
 
 def make_unary_result(data, op: Op, x: Tensor, params: tuple = (), *, _seen: bool = False) -> Tensor:
     """``make_result`` for a one-input op (most calls: element-wise math, x * 2): no loops."""
+    if FORWARD.active:  # a forward-mode dual level is open (autograd/forward_ad.py)
+        return _with_tangent(data, op, (x,), params)
     if type(data) is not np.ndarray:
         if isinstance(data, np.generic):
             data = np.asarray(data)
@@ -149,6 +154,16 @@ def _adjusted(t: Tensor, inputs: tuple, data) -> Tensor:
     if t._grad_fn is not None:
         recorded(t._grad_fn, inputs, data)
     return t
+
+
+def _with_tangent(data, op: Op, inputs: tuple, params: tuple) -> Tensor:
+    """``make_result`` while a dual level is open: the result, then its tangent."""
+    FORWARD.active = False
+    try:
+        t = make_result(data, op, inputs, params)
+    finally:
+        FORWARD.active = True
+    return FORWARD.compute(t, op, inputs, params)  # autograd.forward_ad.dual_result
 
 
 def _synced_requires_grad(view: Tensor) -> bool:

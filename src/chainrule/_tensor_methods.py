@@ -614,3 +614,10 @@ class TensorMethods:
         return _F.istft(self, n_fft, hop_length, win_length, window, center, normalized, onesided, length,
                         return_complex)
     # fmt: on
+    # ---- autograd ----
+    def register_post_accumulate_grad_hook(self, hook):
+        """Run ``hook(self)`` after backward has accumulated ``self.grad`` (a leaf only); returns a
+        handle whose ``remove()`` unregisters it."""
+        from .autograd._tables import register_post_accumulate_grad_hook
+
+        return register_post_accumulate_grad_hook(self, hook)

@@ -1,6 +1,6 @@
 """Reverse-mode automatic differentiation: backward, grad, grad modes and custom Functions."""
 
-from . import functional, graph
+from . import forward_ad, functional, graph
 from . import hooked_nodes as _hooked_nodes  # noqa: F401  (binds itself into anomaly mode)
 from .anomaly import detect_anomaly, is_anomaly_check_nan_enabled, is_anomaly_enabled, set_detect_anomaly
 from .check_graph import GraphCheck, NodeCheck, check_graph
@@ -15,6 +15,7 @@ from .grad_mode import (
     set_grad_enabled,
 )
 from .gradcheck import GradcheckError, gradcheck, gradgradcheck
+from .variable import Variable, is_multithreading_enabled, set_multithreading_enabled, variable
 
 __all__ = [
     "backward",
@@ -39,4 +40,9 @@ __all__ = [
     "gradcheck",
     "gradgradcheck",
     "GradcheckError",
+    "forward_ad",
+    "Variable",
+    "variable",
+    "is_multithreading_enabled",
+    "set_multithreading_enabled",
 ]

@@ -28,6 +28,7 @@ import numpy as np
 from .. import _dtype
 from .._tensor import Tensor, wrap
 from ..backend import finished_grad
+from ._tables import POST_ACCUMULATE
 from .anomaly import STATE as ANOMALY
 from .anomaly import report_backward_error, watch_graph
 from .grad_mode import GRAD
@@ -351,6 +352,11 @@ def _deliver(leaf, g, create_graph: bool, capture, stored: set) -> None:
         g = _run_hooks(leaf._hooks, g, create_graph, _wrap)
     if capture is None:
         _accumulate(leaf, g, create_graph, stored, _wrap)
+        if POST_ACCUMULATE:  # Tensor.register_post_accumulate_grad_hook
+            entry = POST_ACCUMULATE.get(id(leaf))
+            if entry is not None and entry[0]() is leaf:
+                for hook in tuple(entry[1].values()):
+                    hook(leaf)
     elif leaf in capture:
         capture[leaf] = g
 
@@ -556,6 +562,7 @@ def grad(
     retain_graph: bool | None = None,
     create_graph: bool = False,
     allow_unused: bool | None = None,
+    is_grads_batched: bool = False,
     materialize_grads: bool = False,
 ) -> tuple:
     """The gradients of ``outputs`` with respect to ``inputs``, returned rather than accumulated.
@@ -567,12 +574,19 @@ def grad(
     retain_graph : keep the graph (default: ``create_graph``).
     create_graph : record the derivative so that it can be differentiated again.
     allow_unused : return None for an input the outputs do not depend on instead of raising.
+    is_grads_batched : the first dim of every ``grad_outputs`` entry is a batch: one
+        vector-Jacobian product per row, stacked (torch uses vmap; here one backward per row over
+        the retained graph).
     materialize_grads : return zeros instead of None for unused inputs.
     """
     outs = _as_list(outputs)
     ins = _as_list(inputs)
     if grad_outputs is not None:
         grad_outputs = _as_list(grad_outputs)
+    if is_grads_batched:
+        return _batched_grad(
+            outs, ins, grad_outputs, retain_graph, create_graph, allow_unused, materialize_grads
+        )
     if retain_graph is None:
         retain_graph = create_graph
     if allow_unused is None:
@@ -602,3 +616,55 @@ def grad(
         else:
             result.append(g if create_graph else _wrap(g))
     return tuple(result)
+
+
+def _batched_grad(outs, ins, grad_outputs, retain_graph, create_graph, allow_unused, materialize_grads):
+    """``grad(..., is_grads_batched=True)``: one backward per row of the batched grad_outputs."""
+    if grad_outputs is None:
+        raise RuntimeError("grad: is_grads_batched=True needs grad_outputs (batched along dim 0)")
+    sizes = set()
+    for i, (g, out) in enumerate(zip(grad_outputs, outs)):
+        if g is None or tuple(g.shape[1:]) != tuple(out.shape):
+            shape = "None" if g is None else f"torch.Size({list(g.shape)})"
+            raise RuntimeError(
+                "If `is_grads_batched=True`, we interpret the first dimension of each grad_output "
+                "as the batch dimension. The sizes of the remaining dimensions are expected to "
+                "match the shape of corresponding output, but a mismatch was detected: "
+                f"grad_output[{i}] has a shape of {shape} and output[{i}] has a shape of "
+                f"torch.Size({list(out.shape)}). If you only want some tensors in `grad_output` "
+                "to be considered batched, consider using vmap."
+            )
+        sizes.add(int(g.shape[0]))
+    if len(sizes) != 1:
+        raise RuntimeError(f"grad: the batched grad_outputs disagree on the batch size: {sorted(sizes)}")
+    (n,) = sizes
+    rows = []
+    for k in range(n):
+        keep = True if k < n - 1 else retain_graph
+        rows.append(
+            grad(
+                outs,
+                ins,
+                [g[k] for g in grad_outputs],
+                keep,
+                create_graph,
+                allow_unused,
+                False,
+                materialize_grads,
+            )
+        )
+    result = []
+    for j in range(len(ins)):
+        column = [row[j] for row in rows]
+        if any(c is None for c in column):
+            result.append(None)
+            continue
+        result.append(wrap(np.stack([c._data for c in column])) if not create_graph else _stack(column))
+    return tuple(result)
+
+
+def _stack(tensors):
+    """Differentiable stack of gradients (create_graph): through the ops namespace, bound late."""
+    from .math import tensor_math
+
+    return tensor_math().stack(tensors)

@@ -24,6 +24,7 @@ import numpy as np
 from .._tensor import Tensor, wrap
 from .._tensor import set_history as _set_tensor_history
 from ..backend import recorded
+from . import _tables as _forward_ad  # forward-mode tangents (filled by forward_ad)
 from .grad_mode import GRAD
 from .graph import Node, Op
 from .saved_hooks import _pack, _Packed, current_hooks
@@ -43,6 +44,11 @@ class FunctionCtx:
         self.materialize_grads = True
         self._non_differentiable: set = set()
         self._dirty: tuple = ()
+        self._saved_forward: tuple | None = None  # save_for_forward's tensors, while jvp runs
+
+    def save_for_forward(self, *tensors) -> None:
+        """Keep tensors for ``jvp`` (forward-mode AD); ``jvp`` reads them from ``saved_tensors``."""
+        self._forward_tensors = tensors
 
     def save_for_backward(self, *tensors) -> None:
         """Keep tensors for backward; changing them in place afterwards makes backward raise."""
@@ -53,6 +59,8 @@ class FunctionCtx:
     def saved_tensors(self) -> tuple:
         """The saved tensors; a saved output comes back attached to its node, as in torch, so a
         backward written with differentiable ops can itself be differentiated."""
+        if self._saved_forward is not None:  # inside jvp: what save_for_forward kept
+            return self._saved_forward
         result = []
         for i, (t, v) in enumerate(zip(self._saved, self._versions)):
             if type(t) is _Packed:  # saved-tensor hooks packed it: unpacked, unchecked, as in torch
@@ -101,6 +109,14 @@ class Function:
     def backward(ctx: FunctionCtx, *grad_outputs: Any) -> Any:
         raise NotImplementedError("Function subclasses must implement backward(ctx, *grads)")
 
+    @staticmethod
+    def jvp(ctx: FunctionCtx, *grad_inputs: Any) -> Any:
+        """Forward-mode rule: the outputs' tangents from the inputs' (one per forward argument;
+        zeros for a tensor without one, None for a non-tensor)."""
+        raise NotImplementedError(
+            "You must implement the jvp function for custom autograd.Function to use it with forward mode AD."
+        )
+
     @classmethod
     def apply(cls, *args: Any, **kwargs: Any) -> Any:
         ctx = FunctionCtx()
@@ -108,6 +124,8 @@ class Function:
         ctx.needs_input_grad = tuple(isinstance(a, Tensor) and a._rg for a in args)
         previous = GRAD.enabled
         GRAD.enabled = False
+        forward_mode = _forward_ad.FORWARD.active
+        _forward_ad.FORWARD.active = False  # forward sees plain tensors; jvp gives the tangents
         try:
             if _has_setup_context(cls):  # forward(*args), then setup_context(ctx, inputs, output)
                 outputs = cls.forward(*args, **kwargs)
@@ -116,8 +134,12 @@ class Function:
                 outputs = cls.forward(ctx, *args, **kwargs)
         finally:
             GRAD.enabled = previous
+            _forward_ad.FORWARD.active = forward_mode
         single = not isinstance(outputs, tuple)
         outs = (outputs,) if single else outputs
+        if forward_mode:
+            outputs = _with_tangents(cls, ctx, args, outputs, outs, single)
+            outs = (outputs,) if single else outputs
         dirty = _dirty_ids(ctx, outs) if ctx._dirty else None
         if not (previous and any(ctx.needs_input_grad)):
             return outputs
@@ -168,6 +190,42 @@ class Function:
         if _WATCH is not None:  # anomaly mode or check_graph is on (see anomaly.py)
             _WATCH(cls, args, kwargs, node, nodes, diff, results)
         return results[0] if single else tuple(results)
+
+
+def _with_tangents(cls, ctx: FunctionCtx, args: tuple, outputs, outs: tuple, single: bool):
+    """A Function called on dual tensors: its ``jvp`` gives the outputs' tangents."""
+    tangents = [_forward_ad.tangent_of(a) if isinstance(a, Tensor) else None for a in args]
+    if all(t is None for t in tangents):
+        return outputs
+    tangents = [
+        (t if t is not None else wrap(np.zeros_like(a._data))) if isinstance(a, Tensor) else None
+        for a, t in zip(args, tangents)
+    ]
+    ctx._saved_forward = getattr(ctx, "_forward_tensors", ())
+    _forward_ad.FORWARD.active = False
+    try:
+        result = cls.jvp(ctx, *tangents)
+    finally:
+        _forward_ad.FORWARD.active = True
+        ctx._saved_forward = None
+    result = (result,) if not isinstance(result, tuple) else result
+    if len(result) != len(outs):
+        raise RuntimeError(
+            f"{cls.__name__}.jvp: expected {len(outs)} tangent(s), one per output, got {len(result)}"
+        )
+    fresh = []
+    for out, tangent in zip(outs, result):
+        if isinstance(out, Tensor) and any(out is a for a in args):
+            out = out.view_as(out)  # a returned input: the tangent goes to a new tensor, as in torch
+        if isinstance(out, Tensor) and tangent is not None and out._data.dtype.kind in "fc":
+            if tuple(tangent.shape) != tuple(out.shape):
+                raise RuntimeError(
+                    f"{cls.__name__}.jvp: the tangent of shape {list(tangent.shape)} does not match "
+                    f"its output's shape {list(out.shape)}"
+                )
+            _forward_ad.set_tangent(out, tangent)
+        fresh.append(out)
+    return fresh[0] if single else tuple(fresh)
 
 
 #: the ops layer's CopySlices for a view marked dirty (``ops.inplace.rebase_view_history``),

@@ -13,11 +13,12 @@ import numpy as np
 from .._record import make_result
 from .._tensor import MultiOutputViewSteps, set_history, sync_view
 from ..autograd import function as _function
+from ..autograd._tables import FORWARD, set_tangent, tangent_of
 from ..autograd.grad_mode import GRAD, check_inplace
 from ..autograd.graph import defop
 from . import elementwise as _ew
 from ._common import Tensor, as_tensor, wrap
-from .creation import clone, full_like, to
+from .creation import clone, full_like, to, zeros_like
 from .index import _convert_index, index_put
 from .join import tril, triu
 from .shape import broadcast_to
@@ -90,6 +91,8 @@ def apply_inplace(who: str, self: Tensor, compute) -> Tensor:
         result = compute()
         _check_castable(who, self, result._data)
         _write(self, result._data)
+        if FORWARD.active:
+            _inplace_tangent(who, self, result)
         return self
     if base is not None:
         sync_view(self)
@@ -132,7 +135,22 @@ def apply_inplace(who: str, self: Tensor, compute) -> Tensor:
         # check self's version from here on, as torch does
         node.out = self._data
         node.out_version = VersionSince(self._vc)
+    if FORWARD.active:
+        _inplace_tangent(who, self, result)
     return self
+
+
+def _inplace_tangent(who: str, self: Tensor, result: Tensor) -> None:
+    """Forward-mode AD: ``self`` changed in place takes the tangent of its new value."""
+    tangent = tangent_of(result)
+    if tangent is None and tangent_of(self) is None:
+        return
+    if self._base is not None:
+        raise NotImplementedError(
+            f"{who}: forward-mode AD through an in-place change of a view is not implemented; "
+            "change a clone() instead"
+        )
+    set_tangent(self, tangent if tangent is not None else zeros_like(self))
 
 
 class VersionSince:
@@ -332,9 +350,33 @@ def copy_(self: Tensor, src, non_blocking: bool = False) -> Tensor:
     return apply_inplace("copy_", self, compute)
 
 
+def _setitem_dual(self: Tensor, index, value) -> None:
+    """``self[index] = value`` where one side has a forward-mode tangent: the tangents are
+    written the same way."""
+    if self._base is not None:
+        raise NotImplementedError(
+            "setitem: forward-mode AD through an in-place change of a view is not implemented; "
+            "change a clone() instead"
+        )
+    own = tangent_of(self)
+    given = tangent_of(value) if isinstance(value, Tensor) else None
+    FORWARD.active = False
+    try:
+        setitem(self, index, value)
+        tangent = clone(own) if own is not None else zeros_like(self)
+        setitem(tangent, index, given if given is not None else 0.0)
+    finally:
+        FORWARD.active = True
+    set_tangent(self, tangent)
+
+
 def setitem(self: Tensor, index, value) -> None:
     """``self[index] = value``: an in-place write, differentiable for both sides."""
     check_inplace(self)
+    if FORWARD.active and (
+        tangent_of(self) is not None or (isinstance(value, Tensor) and tangent_of(value) is not None)
+    ):
+        return _setitem_dual(self, index, value)
     idx = _convert_index(index, self._data.shape)
     if not (GRAD.enabled and (self._rg or (isinstance(value, Tensor) and value._rg))):
         if GRAD.enabled and self._rg and self.grad_fn is None:

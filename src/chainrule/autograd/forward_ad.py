@@ -1,0 +1,256 @@
+"""Forward-mode automatic differentiation: dual tensors (``torch.autograd.forward_ad``).
+
+Inside a ``dual_level``, ``make_dual(x, t)`` gives a tensor carrying a *tangent* ``t`` (the
+direction of a directional derivative). Every op applied to dual tensors computes its output's
+tangent ``J t`` (a Jacobian-vector product) at once, beside its value; ``unpack_dual`` reads it.
+
+The engine and the ops know nothing of this. Tangents live in a table here, keyed by tensor, and
+the recording path (``_record.make_result``) makes one cheap check, ``FORWARD.active``, which is
+true only while a dual level is open: then the op's result goes through ``dual_result``, which
+computes the output's tangent from the op's registered rule:
+
+- a rule in ``JVP_RULES`` (keyed by op name) when one is registered there;
+- an element-wise unary op (``Op.same_shape``): its Jacobian is diagonal, so the JVP is the very
+  local derivative its VJP uses, applied to the tangent: ``op.backward(F, t, ...)``;
+- any other op: the transpose-of-VJP trick, for that op only. The VJP ``u -> J^T u`` is linear in
+  ``u``, so the gradient of ``<J^T u, t>`` with respect to ``u`` is ``J t``: one recorded backward
+  of the op and one backward through that (exact, no finite differences).
+
+Tangents are ordinary chainrule tensors computed with differentiable ops, so reverse mode can
+differentiate them (forward-over-reverse and reverse-over-forward both work). As in torch, only one
+dual level may be open at a time.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, NamedTuple
+
+import numpy as np
+
+from .._tensor import Tensor, wrap
+from ._tables import FORWARD, clear_tangents, set_tangent, tangent_of
+from .engine import grad
+from .grad_mode import enable_grad
+from .math import tensor_math
+
+__all__ = [
+    "dual_level",
+    "enter_dual_level",
+    "exit_dual_level",
+    "make_dual",
+    "unpack_dual",
+    "UnpackedDualTensor",
+]
+
+
+#: op name -> ``jvp(inputs, output, params, tangents) -> output tangent`` (tangents: one per
+#: input, None where the input has none); ops not here use the rules described in the docstring
+JVP_RULES: dict[str, Callable] = {}
+
+
+def _embedding_jvp(inputs, result, params, tangents):
+    """The rows of the weight's tangent: torch's forward mode ignores padding_idx (which only
+    zeroes the padding row's *gradient*), so the transpose of the VJP would be wrong there."""
+    if tangents[0] is None:
+        return None
+    return tangents[0][wrap(np.asarray(params[1]))].reshape(result.shape)
+
+
+def _refuse(name: str, why: str) -> Callable:
+    def rule(inputs, result, params, tangents):
+        raise NotImplementedError(
+            f"{name}: forward-mode AD of this op is not implemented ({why}); use reverse mode "
+            "(backward, autograd.grad) or func.jvp"
+        )
+
+    return rule
+
+
+JVP_RULES["embedding"] = _embedding_jvp
+JVP_RULES["cholesky_inverse"] = _refuse("cholesky_inverse", "the fallback's tangent differs from torch's")
+
+
+#: ops whose gradient has the input's shape (``Op.same_shape``) but whose Jacobian is not diagonal
+NOT_DIAGONAL = frozenset({"softmax", "log_softmax"})
+
+
+class UnpackedDualTensor(NamedTuple):
+    """What ``unpack_dual`` returns: the primal value and its tangent (None when it has none)."""
+
+    primal: Tensor
+    tangent: Tensor | None
+
+
+def enter_dual_level() -> int:
+    """Open a dual level and return its number; ``make_dual`` works until ``exit_dual_level``."""
+    if FORWARD.level >= 0:
+        raise RuntimeError("Nested forward mode AD is not supported at the moment")
+    FORWARD.level = 0
+    FORWARD.active = True
+    return FORWARD.level
+
+
+def exit_dual_level(*, level: int | None = None) -> None:
+    """Close the open dual level: every dual tensor made in it loses its tangent."""
+    if level is None:
+        level = FORWARD.level
+    if level < 0 or FORWARD.level < 0:
+        raise RuntimeError("Dual level must be a positive number.")
+    if level != FORWARD.level:
+        raise RuntimeError(
+            f"Trying to exit a forward AD level that was not the last one that was created (the "
+            f"last one is {FORWARD.level}, got {level}). This is not supported."
+        )
+    clear_tangents()
+    FORWARD.level = -1
+    FORWARD.active = False
+
+
+class dual_level:
+    """Context manager for a forward-mode AD level: tangents exist only inside it.
+
+    Examples
+    --------
+    >>> import chainrule.autograd.forward_ad as fwAD
+    >>> with fwAD.dual_level():
+    ...     y = fwAD.make_dual(x, v).sin()
+    ...     jvp = fwAD.unpack_dual(y).tangent     # cos(x) * v
+    """
+
+    def __enter__(self) -> int:
+        return enter_dual_level()
+
+    def __exit__(self, *exc: Any) -> None:
+        exit_dual_level()
+
+
+def make_dual(tensor: Tensor, tangent: Tensor, *, level: int | None = None) -> Tensor:
+    """A view of ``tensor`` carrying ``tangent`` in the open dual level.
+
+    Parameters
+    ----------
+    tensor : the primal, a floating-point or complex tensor.
+    tangent : the direction, of the same shape (cast to the primal's dtype).
+    level : the dual level (default: the open one).
+
+    Returns
+    -------
+    Tensor
+        A new tensor sharing ``tensor``'s memory and autograd history, with ``tangent``.
+    """
+    if FORWARD.level < 0:
+        raise RuntimeError(
+            "Trying to create a dual Tensor for forward AD but no level exists, make sure to "
+            "enter_dual_level() first."
+        )
+    if level is not None and level != FORWARD.level:
+        raise RuntimeError(f"make_dual: level {level} is not the open dual level ({FORWARD.level})")
+    if not isinstance(tensor, Tensor) or not isinstance(tangent, Tensor):
+        raise TypeError(
+            f"make_dual: expected Tensors, got {type(tensor).__name__} and {type(tangent).__name__}"
+        )
+    if tensor._data.dtype.kind not in "fc":
+        raise ValueError(f"Expected primal to be floating point or complex, but got: {tensor.dtype}")
+    if tangent._data.dtype.kind not in "fc":
+        raise ValueError(f"Expected tangent to be floating point or complex, but got: {tangent.dtype}")
+    if tuple(tensor.shape) != tuple(tangent.shape):
+        raise RuntimeError(
+            "Trying to set a forward gradient that has a different size than that of the original "
+            f"Tensor, this is not supported. Tensor is of size {list(tensor.shape)} while the given "
+            f"forward gradient is of size {list(tangent.shape)}."
+        )
+    FORWARD.active = False  # the alias below gets no tangent of its own from the recording path
+    try:
+        dual = tensor.view_as(tensor)
+    finally:
+        FORWARD.active = True
+    if tangent._data.dtype != tensor._data.dtype:
+        tangent = tangent.to(tensor.dtype)
+    set_tangent(dual, tangent)
+    return dual
+
+
+def unpack_dual(tensor: Tensor, *, level: int | None = None) -> UnpackedDualTensor:
+    """``(primal, tangent)`` of a tensor: the primal a view without tangent, the tangent None
+    when the tensor has none (or outside a dual level)."""
+    tangent = tangent_of(tensor) if FORWARD.level >= 0 else None
+    if tangent is None:
+        return UnpackedDualTensor(tensor, None)
+    FORWARD.active = False
+    try:
+        primal = tensor.view_as(tensor)
+    finally:
+        FORWARD.active = True
+    return UnpackedDualTensor(primal, tangent)
+
+
+# ---- the recording path's forward-mode branch ----------------------------------------------------
+def dual_result(result: Tensor, op, inputs: tuple, params: tuple) -> Tensor:
+    """Give ``result`` (``op(*inputs)``, just made) its tangent, when an input has one."""
+    tangents = [tangent_of(x) for x in inputs]
+    if all(t is None for t in tangents) or result._data.dtype.kind not in "fc":
+        return result
+    FORWARD.active = False  # the tangent's own ops are plain
+    try:
+        tangent = output_tangent(op, inputs, result, params, tangents)
+    finally:
+        FORWARD.active = True
+    if tangent is not None:
+        if tangent._data.dtype != result._data.dtype:
+            tangent = tangent.to(result.dtype)
+        set_tangent(result, tangent)
+    return result
+
+
+def output_tangent(op, inputs: tuple, result: Tensor, params: tuple, tangents: list) -> Tensor | None:
+    """``J t`` of one op call (see the module docstring for which rule is used)."""
+    rule = JVP_RULES.get(op.name)
+    if rule is not None:
+        return rule(inputs, result, params, tangents)
+    F = tensor_math()
+    out = result if op.saves_out else None
+    if (
+        op.same_shape
+        and op.name not in NOT_DIAGONAL
+        and len(inputs) == 1
+        and not (op.complex_rule and result._data.dtype.kind == "c")
+    ):
+        # element-wise: a diagonal Jacobian, so J t is the VJP's own rule applied to t
+        return op.backward(F, tangents[0], inputs, out, params, (True,))[0]
+    return transpose_of_vjp(op, inputs, result, params, tangents)
+
+
+def transpose_of_vjp(op, inputs: tuple, result: Tensor, params: tuple, tangents: list) -> Tensor | None:
+    """``J t`` as the gradient, with respect to ``u``, of ``<J^T u, t>``: exact for any op whose
+    VJP rule is written with differentiable ops (all registered ops are)."""
+    if result._data.dtype.kind == "c" or any(x._data.dtype.kind == "c" for x in inputs):
+        raise NotImplementedError(
+            f"{op.name}: forward-mode AD of this op with complex tensors is not implemented (only "
+            "element-wise holomorphic ops carry complex tangents); use func.jvp (reverse mode twice)"
+        )
+    F = tensor_math()
+    with enable_grad():
+        # at u = 1, not 0: the map is linear in u, but some rules mask where the cotangent is 0
+        # (xlogy's torch-matching zero), which at u = 0 would hide the whole derivative
+        u = wrap(np.ones_like(result._data))
+        u.requires_grad_()
+        out = result if op.saves_out else None
+        needs = [t is not None for t in tangents]
+        grads = op.backward(F, u, inputs, out, params, needs)
+        total = None
+        for gx, tangent, x in zip(grads, tangents, inputs):
+            if gx is None or tangent is None:
+                continue
+            if tuple(gx.shape) != tuple(x.shape):
+                gx = F.sum_to(gx, tuple(x.shape))
+            term = (gx * tangent).sum()
+            total = term if total is None else total + term
+        if total is None or not total._rg:
+            return wrap(np.zeros_like(result._data))
+        differentiable = any(x._rg for x in inputs) or any(t is not None and t._rg for t in tangents)
+        (jvp,) = grad(total, u, create_graph=differentiable, allow_unused=True)
+    return wrap(np.zeros_like(result._data)) if jvp is None else jvp
+
+
+FORWARD.compute = dual_result  # the recording path's forward-mode branch calls this
