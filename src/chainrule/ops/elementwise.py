@@ -17,7 +17,7 @@ from ..kernels.elementwise import sigmoid_array as _sigmoid_fn
 from ._common import _CONSTANTS, Tensor, any_true, as_tensor, constant, make_result, operands, wrap
 from .creation import to
 from .gather import nonzero
-from .out_arg import write_out
+from .out_arg import write_out as _write_out
 
 _LN2 = math.log(2.0)
 _LN10 = math.log(10.0)
@@ -36,7 +36,7 @@ def _unary(op, fn):
         # (bfloat16: ml_dtypes' ufuncs compute in float32 and round once, as torch's kernels do)
         if out is None:
             return make_unary_result(fn(x), op, input)
-        return write_out(op.name, out, make_unary_result(fn(x), op, input))
+        return _write_out(op.name, out, make_unary_result(fn(x), op, input))
 
     apply.__name__ = op.name
     apply.__doc__ = f"Element-wise {op.name}; local derivative: {op.formula}."
@@ -241,7 +241,7 @@ def _unary_keep_dtype(op, fn):
 
     def apply(input: Tensor, *, out=None) -> Tensor:
         if out is not None:
-            return write_out(op.name, out, apply(input))
+            return _write_out(op.name, out, apply(input))
         if type(input) is not Tensor:
             input = as_tensor(input, op.name)
         try:
@@ -497,7 +497,7 @@ def _half_scalar(kind: str, t: Tensor, number) -> Tensor:
 def mul(input, other, *, out=None) -> Tensor:
     """Element-wise product with broadcasting; dl/da = dl/dy * b, dl/db = dl/dy * a."""
     if out is not None:
-        return write_out("mul", out, mul(input, other))
+        return _write_out("mul", out, mul(input, other))
     if type(input) is Tensor and (type(other) is float or type(other) is int):
         x = input._data  # the hottest case, x * 2.0, inlined
         if x.dtype.kind == "f":
@@ -527,7 +527,7 @@ def mul(input, other, *, out=None) -> Tensor:
 def add(input, other, *, alpha=1, out=None) -> Tensor:
     """``input + alpha * other`` with broadcasting."""
     if out is not None:
-        return write_out("add", out, add(input, other, alpha=alpha))
+        return _write_out("add", out, add(input, other, alpha=alpha))
     if isinstance(alpha, Tensor):  # torch takes a one-element tensor as the number it holds
         alpha = alpha.item()
     if alpha == 1:
@@ -559,7 +559,7 @@ def _is_bool(x) -> bool:
 def sub(input, other, *, alpha=1, out=None) -> Tensor:
     """``input - alpha * other`` with broadcasting."""
     if out is not None:
-        return write_out("sub", out, sub(input, other, alpha=alpha))
+        return _write_out("sub", out, sub(input, other, alpha=alpha))
     if isinstance(alpha, Tensor):  # torch takes a one-element tensor as the number it holds
         alpha = alpha.item()
     if alpha == 1:
@@ -592,7 +592,7 @@ def sub(input, other, *, alpha=1, out=None) -> Tensor:
 def div(input, other, *, rounding_mode: str | None = None, out=None) -> Tensor:
     """True division (integers give the default float dtype); ``rounding_mode`` 'trunc'/'floor'."""
     if out is not None:
-        return write_out("div", out, div(input, other, rounding_mode=rounding_mode))
+        return _write_out("div", out, div(input, other, rounding_mode=rounding_mode))
     if rounding_mode == "floor":
         return floor_divide(input, other)
     if rounding_mode not in (None, "trunc"):
