@@ -202,7 +202,10 @@ def test_dtypes_chainrule_lacks_are_refused_clearly(tmp_path) -> None:
 def test_bfloat16_and_complex64_files_of_torch_load(tmp_path) -> None:
     w = torch.tensor([1.5, -2.7], dtype=torch.bfloat16)
     z = torch.tensor([1 + 2j, -1j])
-    safetensors.torch.save_file({"w": w, "z": z}, tmp_path / "bf")
+    try:
+        safetensors.torch.save_file({"w": w, "z": z}, tmp_path / "bf")
+    except KeyError:  # the writer, not chainrule: safetensors 0.4.4 (our floor) has no torch complex64
+        pytest.skip(f"safetensors {safetensors.__version__} cannot write torch's complex64")
     back = chainrule.load(tmp_path / "bf")
     assert back["w"].dtype == chainrule.bfloat16 and back["w"].float().tolist() == w.float().tolist()
     assert back["z"].dtype == chainrule.complex64 and back["z"].tolist() == z.tolist()
