@@ -301,3 +301,23 @@ def _phase(end_step: float, start_lr: str, end_lr: str, start_momentum: str, end
         "start_momentum": start_momentum,
         "end_momentum": end_momentum,
     }
+
+
+def check_schedulers_to_combine(name: str, optimizer, schedulers) -> None:
+    """The checks torch's SequentialLR and ChainedScheduler make of the schedulers they combine:
+    each has an optimizer, the same one, and none is a ReduceLROnPlateau (it needs a metric)."""
+    for i, scheduler in enumerate(schedulers):
+        if not hasattr(scheduler, "optimizer"):
+            raise TypeError(f"{name} at index {i} should have `optimizer` as its attribute.")
+        if isinstance(scheduler, ReduceLROnPlateau):
+            raise ValueError(
+                f"{name} does not support `ReduceLROnPlateau` scheduler as it requires additional "
+                "kwargs to be specified when calling `step`, but got one at index "
+                f"{i} in the given schedulers sequence."
+            )
+        if optimizer != scheduler.optimizer:
+            raise ValueError(
+                f"{name} expects all schedulers to belong to the same optimizer, but got scheduler "
+                f"{type(scheduler).__name__} at index {i} has {scheduler.optimizer}, which is "
+                f"different from {type(optimizer).__name__}."
+            )

@@ -17,7 +17,11 @@ from typing import Any
 
 from ._cyclic_restarts import CosineAnnealingWarmRestarts, CyclicLR  # periodic
 from ._factor_schedulers import ChainedScheduler, ConstantLR, MultiplicativeLR, PolynomialLR
-from ._plateau_onecycle import OneCycleLR, ReduceLROnPlateau  # metric- and batch-driven
+from ._plateau_onecycle import (  # metric- and batch-driven
+    OneCycleLR,
+    ReduceLROnPlateau,
+    check_schedulers_to_combine,
+)
 from ._scheduler_base import (
     LRScheduler,
     _LRScheduler,  # noqa: F401  (torch keeps the old name here)
@@ -304,21 +308,7 @@ class SequentialLR(LRScheduler):
         name = type(self).__name__
         if len(schedulers) < 1:
             raise ValueError(f"{name} expects at least one scheduler, but got no scheduler.")
-        for i, scheduler in enumerate(schedulers):
-            if not hasattr(scheduler, "optimizer"):
-                raise TypeError(f"{name} at index {i} should have `optimizer` as its attribute.")
-            if isinstance(scheduler, ReduceLROnPlateau):
-                raise ValueError(
-                    f"{name} does not support `ReduceLROnPlateau` scheduler as it requires additional "
-                    "kwargs to be specified when calling `step`, but got one at index "
-                    f"{i} in the given schedulers sequence."
-                )
-            if optimizer != scheduler.optimizer:
-                raise ValueError(
-                    f"{name} expects all schedulers to belong to the same optimizer, but got scheduler "
-                    f"{type(scheduler).__name__} at index {i} has {scheduler.optimizer}, which is "
-                    f"different from {type(optimizer).__name__}."
-                )
+        check_schedulers_to_combine(name, optimizer, schedulers)
         if len(milestones) != len(schedulers) - 1:
             raise ValueError(
                 "Sequential Schedulers expects number of schedulers provided to be one more than the "
