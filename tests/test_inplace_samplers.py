@@ -112,3 +112,18 @@ def test_sampling_in_place_cuts_the_gradient_as_torch() -> None:
 )
 def test_errors_as_torch(program, match: str) -> None:
     raises_like_torch(program, match)
+
+
+@pytest.mark.parametrize("name", ["normal_", "uniform_", "exponential_", "log_normal_", "cauchy_", "random_"])
+def test_samplers_fill_bfloat16_as_torch(name: str) -> None:
+    """bfloat16 (ml_dtypes, NumPy kind 'V') is a float type for the samplers too; random_() keeps
+    torch's default range of the dtype, [0, 2**8] for bfloat16's 8-bit significand."""
+    results = []
+    for lib in (chainrule, torch):
+        x = getattr(lib.zeros(4000, dtype=lib.bfloat16), name)()
+        results.append(
+            (str(x.dtype).split(".")[-1], float(x.float().min()) >= 0 if name == "random_" else True)
+        )
+        if name == "random_":
+            assert float(x.float().max()) <= 256
+    assert results[0] == results[1]

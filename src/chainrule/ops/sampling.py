@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .. import _dtype
 from .._random import rng
 from .._tensor import Tensor, wrap
 from ._common import as_tensor
@@ -30,14 +31,12 @@ __all__ = [
 ]
 
 
-def _float_target(who: str, self: Tensor) -> np.dtype:
-    dt = self._data.dtype
-    if dt.kind != "f":
+def _float_target(who: str, self: Tensor) -> None:
+    if not self.is_floating_point():  # (bfloat16 is ml_dtypes' 'V' kind: asked through the tensor)
         raise RuntimeError(
             f"{who}: expects a floating-point tensor, got {self.dtype}; sample into a float tensor "
             f"and convert (e.g. x.float().{who}(...).long())"
         )
-    return dt
 
 
 def _fill(who: str, self: Tensor, values: np.ndarray) -> Tensor:
@@ -111,8 +110,9 @@ def cauchy_(self: Tensor, median: float = 0.0, sigma: float = 1.0, *, generator=
 
 def _random_bounds(dt: np.dtype) -> tuple[int, int]:
     """torch's default range of ``random_()``: [0, 2**mantissa] for floats, [0, max] for ints."""
-    if dt.kind == "f":
-        return 0, 2 ** (np.finfo(dt).nmant + 1) + 1
+    if dt.kind == "f" or dt == _dtype.bfloat16.np:
+        mantissa = 7 if dt == _dtype.bfloat16.np else np.finfo(dt).nmant  # np.finfo lacks bfloat16
+        return 0, 2 ** (mantissa + 1) + 1
     if dt.kind == "b":
         return 0, 2
     return 0, int(np.iinfo(dt).max) + 1
