@@ -5,7 +5,7 @@ underneath, see ops/spectral.py). float32 gives complex64 and float64 complex128
 
 import numpy as np
 
-from . import _dtype
+from . import _dtype, _fpe
 from .ops import spectral as _spectral
 from .ops._common import Tensor as _Tensor
 from .ops._common import as_tensor as _as_tensor
@@ -200,3 +200,6 @@ def fftshift(input: _Tensor, dim=None) -> _Tensor:
 def ifftshift(input: _Tensor, dim=None) -> _Tensor:
     """The inverse of fftshift."""
     return _shift(input, dim, -1)
+
+
+_fpe.quiet_namespace(globals())  # silent where IEEE arithmetic gives inf or NaN, as torch

@@ -3,6 +3,7 @@ twice (the derivative rules are written against the math interface, see autograd
 
 # factorisation-based solvers, determinants and matrix functions (ops/linalg_solve.py,
 # linalg_cholesky.py, linalg_det.py, linalg_lstsq.py, linalg_matfun.py)
+from . import _fpe
 from .ops.linalg_cholesky import cholesky_ex  # noqa: F401
 from .ops.linalg_cholesky import linalg_cholesky as cholesky  # noqa: F401
 from .ops.linalg_det import det  # noqa: F401
@@ -38,3 +39,5 @@ from .ops.linalg_lu import (  # noqa: F401  # noqa: F401
 )
 from .ops.linalg_lu import linalg_lu as lu  # noqa: F401
 from .ops.linalg_lu import linalg_lu_solve as lu_solve  # noqa: F401
+
+_fpe.quiet_namespace(globals())  # silent where IEEE arithmetic gives inf or NaN, as torch

@@ -3,6 +3,7 @@ kernels); derivatives, and second derivatives, where torch has them (see ``ops/s
 the Bessel functions and orthogonal polynomials have none in torch, nor here."""
 
 # functions that are also chainrule's top-level ops, under torch.special's names
+from . import _fpe
 from .ops.elementwise import expm1, log1p, round  # noqa: F401, A004
 from .ops.elementwise import sigmoid as expit  # noqa: F401
 from .ops.elementwise_binary import xlogy  # noqa: F401
@@ -59,3 +60,5 @@ from .ops.special_polynomials import (  # noqa: F401
     shifted_chebyshev_polynomial_w,
     spherical_bessel_j0,
 )
+
+_fpe.quiet_namespace(globals())  # silent where IEEE arithmetic gives inf or NaN, as torch

@@ -26,6 +26,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from .. import _dtype
+from .._fpe import quiet as _quiet
 from .._tensor import Tensor, wrap
 from ..backend import finished_grad
 from ._tables import POST_ACCUMULATE
@@ -132,6 +133,7 @@ def _raise_modified(x, node, now, saved):
     )
 
 
+@_quiet  # torch's backward is silent where IEEE arithmetic gives inf or NaN
 def _run(roots, root_grads, retain_graph: bool, create_graph: bool, capture=None):
     """Run backward from the root vertices. Gradients go into leaves' ``.grad``, or into
     ``capture`` (a dict vertex -> gradient, for ``autograd.grad``) when given.

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .. import _fpe
 from .. import ops as _ops
 from .._tensor import Tensor, wrap
 from ..ops.products import pdist  # noqa: F401  (torch.nn.functional.pdist is torch.pdist)
@@ -172,3 +173,6 @@ def one_hot(tensor: Tensor, num_classes: int = -1) -> Tensor:
     out = np.zeros(t.shape + (num_classes,), dtype=np.int64)
     np.put_along_axis(out, t[..., None], 1, axis=-1)
     return wrap(out)
+
+
+_fpe.quiet_namespace(globals())  # silent where IEEE arithmetic gives inf or NaN, as torch

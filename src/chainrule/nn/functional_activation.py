@@ -5,6 +5,7 @@ from __future__ import annotations
 import warnings
 
 from .. import ops as _ops
+from .._fpe import user_stacklevel as _user_stacklevel
 from .._tensor import Tensor
 from ..ops import activation as _act
 from ..ops.inplace import apply_inplace
@@ -124,7 +125,7 @@ def _get_softmax_dim(name: str, ndim: int, stacklevel: int) -> int:
     warnings.warn(
         f"Implicit dimension choice for {name} has been deprecated. Change the call to "
         "include dim=X as an argument.",
-        stacklevel=stacklevel,
+        stacklevel=_user_stacklevel(),  # the user's line, whatever ``_stacklevel`` says
     )
     return 0 if ndim in (0, 1, 3) else 1
 

@@ -15,6 +15,7 @@ import warnings
 import numpy as np
 
 from .. import _random
+from .._fpe import user_stacklevel as _user_stacklevel
 from .._tensor import Tensor, wrap
 from ..ops._common import as_tensor
 from ..ops.inplace import apply_inplace
@@ -114,7 +115,7 @@ def dropout2d(input: Tensor, p: float = 0.5, training: bool = True, inplace: boo
             "warning, please use dropout instead. Note that dropout2d exists to provide "
             "channel-wise dropout on inputs with 2 spatial dimensions, a channel dimension, and an "
             "optional batch dimension (i.e. 3D or 4D inputs).",
-            stacklevel=2,
+            stacklevel=_user_stacklevel(),
         )
     if input.ndim == 3:
         warnings.warn(
@@ -123,7 +124,7 @@ def dropout2d(input: Tensor, p: float = 0.5, training: bool = True, inplace: boo
             "dim. This behavior will change in a future release to interpret the input as one "
             "without a batch dimension, i.e. shape (C, H, W). To maintain the 1D channel-wise "
             "dropout behavior, please switch to using dropout1d instead.",
-            stacklevel=2,
+            stacklevel=_user_stacklevel(),
         )
     return feature_dropout(input, p, training, inplace)
 
@@ -138,7 +139,7 @@ def dropout3d(input: Tensor, p: float = 0.5, training: bool = True, inplace: boo
             "warning, please use dropout instead. Note that dropout3d exists to provide "
             "channel-wise dropout on inputs with 3 spatial dimensions, a channel dimension, and an "
             "optional batch dimension (i.e. 4D or 5D inputs).",
-            stacklevel=2,
+            stacklevel=_user_stacklevel(),
         )
     if input.ndim == 4:
         if inplace:

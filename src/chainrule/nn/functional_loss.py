@@ -11,6 +11,7 @@ from __future__ import annotations
 import warnings
 
 from .. import ops as _ops
+from .._fpe import user_stacklevel as _user_stacklevel
 from .._tensor import Tensor
 from ..ops import loss as _loss
 
@@ -37,7 +38,7 @@ def legacy_get_string(size_average: bool | None, reduce: bool | None, emit_warni
     if emit_warning:
         warnings.warn(
             f"size_average and reduce args will be deprecated, please use reduction='{ret}' instead.",
-            stacklevel=3,
+            stacklevel=_user_stacklevel(),
         )
     return ret
 
@@ -64,7 +65,7 @@ def _warn_size(input: Tensor, target: Tensor) -> None:
             f"Using a target size ({target.shape}) that is different to the input size "
             f"({input.shape}). This will likely lead to incorrect results due to broadcasting. "
             "Please ensure they have the same size.",
-            stacklevel=3,
+            stacklevel=_user_stacklevel(),
         )
 
 
@@ -303,7 +304,7 @@ def kl_div(
             "size.'batchmean' divides only by the batch size, and aligns with the KL div math "
             "definition.'mean' will be changed to behave the same as 'batchmean' in the next "
             "major release.",
-            stacklevel=2,
+            stacklevel=_user_stacklevel(),
         )
     if reduction not in ("none", "mean", "sum", "batchmean"):
         raise ValueError(

@@ -19,6 +19,7 @@ import warnings
 
 import numpy as np
 
+from .._fpe import user_stacklevel as _user_stacklevel
 from .._tensor import Tensor
 from ..ops._common import as_tensor, wrap
 from ..ops.elementwise import abs as _abs
@@ -287,7 +288,8 @@ def upsample(
 ) -> Tensor:
     """Deprecated alias of ``interpolate`` (as in torch)."""
     warnings.warn(
-        "`nn.functional.upsample` is deprecated. Use `nn.functional.interpolate` instead.", stacklevel=2
+        "`nn.functional.upsample` is deprecated. Use `nn.functional.interpolate` instead.",
+        stacklevel=_user_stacklevel(),
     )
     return interpolate(input, size, scale_factor, mode, align_corners)
 
@@ -296,7 +298,7 @@ def upsample_nearest(input: Tensor, size=None, scale_factor=None) -> Tensor:
     """Deprecated: ``interpolate(input, size, scale_factor, mode='nearest')``."""
     warnings.warn(
         "`nn.functional.upsample_nearest` is deprecated. Use `nn.functional.interpolate` instead.",
-        stacklevel=2,
+        stacklevel=_user_stacklevel(),
     )
     return interpolate(input, size, scale_factor, mode="nearest")
 
@@ -305,7 +307,7 @@ def upsample_bilinear(input: Tensor, size=None, scale_factor=None) -> Tensor:
     """Deprecated: ``interpolate(input, size, scale_factor, mode='bilinear', align_corners=True)``."""
     warnings.warn(
         "`nn.functional.upsample_bilinear` is deprecated. Use `nn.functional.interpolate` instead.",
-        stacklevel=2,
+        stacklevel=_user_stacklevel(),
     )
     return interpolate(input, size, scale_factor, mode="bilinear", align_corners=True)
 

@@ -2,7 +2,7 @@
 
 import sys as _sys
 
-import numpy as _np
+from .. import _fpe
 
 # autograd's modules load first: Tensor imports grad_mode, and the autograd package's __init__
 # imports modules that need Tensor complete
@@ -71,14 +71,17 @@ from .windows import *  # noqa: F403
 # the star imports above also carry _common.as_tensor (an internal converter without dtype=)
 as_tensor = asarray = _creation.as_tensor
 
-# torch is silent where IEEE arithmetic gives inf or NaN (log(0), 0/0, exp(1000), sqrt(-1)), so
-# the ops must not let NumPy's RuntimeWarnings through. `with np.errstate(...)` around each op
-# costs ~1 us (3x a 16-float np.sin): instead NumPy's error state is set once, here, when
-# chainrule loads. It is NumPy's per-thread (contextvar) state: it holds for the importing thread
-# (where ops and backward run in a plain program) and leaves other threads' NumPy as it was;
-# ops run from another thread may warn there (np.seterr in that thread silences them).
-# Integer division by zero is not an IEEE case: the ops raise torch's error for it themselves.
-_np.seterr(divide="ignore", over="ignore", under="ignore", invalid="ignore")
+# torch is silent where IEEE arithmetic gives inf or NaN (log(0), 0/0, exp(1000)): every op that
+# computes floats runs with NumPy's warnings off, restored when it returns (see chainrule._fpe);
+# ops that only move or select elements are left unwrapped, at no cost
+_fpe.NEVER_COMPUTE.update(
+    f"{__name__}.{m}"
+    for m in (
+        "shape", "restride", "splits", "join", "queries", "allocation", "interop", "lookup",
+        "index",
+    )
+)  # fmt: skip
+_fpe.quiet_namespace(globals())
 
 # the ops layer binds itself into the differentiable math of derivative rules (which sits below)
 _bind_ops(_sys.modules[__name__])

@@ -14,6 +14,7 @@ import warnings
 import numpy as np
 
 from .. import _dtype
+from .._fpe import user_stacklevel as _user_stacklevel
 from .._tensor import _TYPE_NAMES, Size
 from ._common import Tensor, as_tensor, normalize_dim, shape_str, wrap
 from .creation import to, zeros
@@ -168,7 +169,7 @@ def meshgrid(*tensors, indexing: str | None = None) -> tuple:
         warnings.warn(
             "torch.meshgrid: in an upcoming release, it will be required to pass the indexing argument.",
             UserWarning,
-            stacklevel=2,
+            stacklevel=_user_stacklevel(),
         )
         indexing = "ij"
     if indexing not in ("ij", "xy"):

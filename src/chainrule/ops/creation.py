@@ -8,6 +8,7 @@ import numpy as np
 
 from .. import _dtype
 from .._device import check_device as _check_device
+from .._fpe import user_stacklevel as _user_stacklevel
 from .._random import rng
 from .._record import make_result
 from .._tensor import Tensor, wrap
@@ -170,7 +171,9 @@ def to(input: Tensor, *args, **kwargs) -> Tensor:
         return input
     if x.dtype.kind == "c" and target.kind != "c":
         warnings.warn(  # torch's warning; NumPy's ComplexWarning would name NumPy
-            "Casting complex values to real discards the imaginary part", UserWarning, stacklevel=2
+            "Casting complex values to real discards the imaginary part",
+            UserWarning,
+            stacklevel=_user_stacklevel(),
         )
         x = x.real
     with np.errstate(over="ignore", invalid="ignore"):  # torch casts silently (inf, wrap)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .._fpe import quiet as _quiet
 from .._record import make_view as _make_view
 from ..autograd.graph import defop
 from ..kernels.elementwise import is_basic_index as _is_basic
@@ -161,6 +162,7 @@ def _index_put(F, g, xs, out, p, needs):
     return (g * keep if needs[0] else None), (F.getitem(g, index) if needs[1] else None)
 
 
+@_quiet  # accumulating adds: silent where IEEE arithmetic gives inf or NaN, as torch
 def index_put(input: Tensor, indices, values: Tensor, accumulate: bool = False) -> Tensor:
     """A copy of ``input`` with ``values`` (broadcast) written at ``indices``, the out-of-place
     ``x[indices] = values``; with ``accumulate``, added there instead (repeated indices add up).

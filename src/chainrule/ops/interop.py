@@ -9,6 +9,7 @@ import warnings
 import numpy as np
 
 from .. import _dtype
+from .._fpe import user_stacklevel as _user_stacklevel
 from .._tensor import Tensor, wrap
 from .creation import _leaf
 
@@ -82,7 +83,7 @@ def frombuffer(buffer, *, dtype, count: int = -1, offset: int = 0, requires_grad
             "The given buffer is not writable, and PyTorch does not support non-writable tensors. "
             "Writing to this tensor would be undefined behaviour; copy the buffer (bytearray) first.",
             UserWarning,
-            stacklevel=2,
+            stacklevel=_user_stacklevel(),
         )
     array = np.frombuffer(buffer, dtype=dt, count=count, offset=offset)
     return _leaf(array, requires_grad)

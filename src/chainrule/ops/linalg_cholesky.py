@@ -14,6 +14,7 @@ from collections import namedtuple
 import numpy as np
 from scipy.linalg import lapack as _lapack
 
+from .._fpe import user_stacklevel as _user_stacklevel
 from ..autograd.graph import defop
 from ..autograd.math import register
 from ._common import (
@@ -208,7 +209,7 @@ def cholesky(input: Tensor, upper: bool = False, *, out=None) -> Tensor:
         "removed in a future PyTorch release; use linalg.cholesky(A) (or "
         "linalg.cholesky(A).mH for upper=True)",
         UserWarning,
-        stacklevel=2,
+        stacklevel=_user_stacklevel(),
     )
     check_out("cholesky", out)
     return linalg_cholesky(input, upper=upper)

@@ -12,6 +12,7 @@ import warnings
 import numpy as np
 import scipy.linalg
 
+from .._fpe import user_stacklevel as _user_stacklevel
 from ..autograd.graph import defop
 from ..autograd.math import register
 from ._common import (
@@ -259,7 +260,7 @@ def cross(input: Tensor, other: Tensor, dim=None) -> Tensor:
             "default value of dim will change to agree with that of linalg.cross in "
             "a future release.",
             UserWarning,
-            stacklevel=2,
+            stacklevel=_user_stacklevel(),
         )
         shape = as_tensor(input, "cross")._data.shape
         if 3 not in shape:
@@ -382,7 +383,7 @@ def chain_matmul(*matrices, out=None) -> Tensor:
         "release. Use torch.linalg.multi_dot instead, which accepts a list of two or "
         "more tensors rather than multiple parameters.",
         UserWarning,
-        stacklevel=2,
+        stacklevel=_user_stacklevel(),
     )
     ms = [as_tensor(m, "chain_matmul") for m in matrices]
     for m in ms:

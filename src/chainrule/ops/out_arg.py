@@ -10,6 +10,7 @@ import warnings
 
 import numpy as np
 
+from .._fpe import user_stacklevel as _user_stacklevel
 from ..autograd.grad_mode import GRAD
 from ._common import Tensor
 
@@ -55,7 +56,7 @@ def _write_one(who: str, out, result) -> Tensor:
                 "deprecated, "
                 "and in a future PyTorch release outputs will not be resized unless they have zero elements.",
                 UserWarning,
-                stacklevel=4,
+                stacklevel=_user_stacklevel(),
             )
         out._data = np.empty(value.shape, dtype=s)
     np.copyto(out._data, value, casting="unsafe")

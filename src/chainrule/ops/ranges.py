@@ -13,6 +13,7 @@ import warnings
 import numpy as np
 
 from .. import _dtype
+from .._fpe import user_stacklevel as _user_stacklevel
 from .._tensor import wrap
 from ._common import Tensor
 from .creation import _float_dtype, _leaf
@@ -172,7 +173,7 @@ def range(start, end, step=1, *, dtype=None, device=None, requires_grad: bool = 
         "inconsistent with Python's range builtin. Instead, use torch.arange, which produces values in "
         "[start, end).",
         UserWarning,
-        stacklevel=2,
+        stacklevel=_user_stacklevel(),
     )
     start, end, step = (_number(v, "range") for v in (start, end, step))
     if step == 0:

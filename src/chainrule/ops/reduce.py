@@ -13,6 +13,7 @@ import warnings
 import numpy as np
 
 from .. import _dtype
+from .._fpe import user_stacklevel as _user_stacklevel
 from ..autograd.graph import defop
 from ._common import Tensor, any_true, as_array, as_tensor, make_result, normalize_dim, normalize_dims, wrap
 from .complex_numbers import imag as _imag
@@ -228,7 +229,7 @@ def _moments(who: str, input: Tensor, dim, unbiased, correction, keepdim: bool):
             f"{who}(): degrees of freedom is <= 0. Correction should be strictly less "
             "than the reduction factor (input numel divided by output numel).",
             UserWarning,
-            stacklevel=3,
+            stacklevel=_user_stacklevel(),
         )
         with warnings.catch_warnings(), np.errstate(divide="ignore", invalid="ignore"):
             warnings.simplefilter("ignore", RuntimeWarning)

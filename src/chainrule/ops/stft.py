@@ -12,6 +12,7 @@ import warnings
 
 import numpy as np
 
+from .._fpe import user_stacklevel as _user_stacklevel
 from ._common import Tensor, as_tensor
 from .complex_numbers import view_as_real
 from .gather import index_add, index_select
@@ -156,7 +157,7 @@ def stft(
         "stft with return_complex=False is deprecated. In a future pytorch release, stft will return "
         "complex tensors for all inputs, and return_complex=False will raise an error.",
         UserWarning,
-        stacklevel=2,
+        stacklevel=_user_stacklevel(),
     )
     return view_as_real(spec)
 

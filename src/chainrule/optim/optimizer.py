@@ -23,6 +23,7 @@ import numpy as np
 from scipy.linalg import blas as _blas
 
 from .._dtype import get_default_dtype
+from .._fpe import quiet_numpy as _quiet_numpy
 from .._tensor import Tensor, wrap
 from ..autograd.grad_mode import enable_grad
 
@@ -86,7 +87,8 @@ def _with_step_hooks(step: Callable) -> Callable:
                             f"(new_args, new_kwargs), but got {result!r}"
                         )
                     args, kwargs = result
-        out = step(self, *args, **kwargs)
+        with _quiet_numpy():  # torch's updates are silent where IEEE arithmetic gives inf or NaN
+            out = step(self, *args, **kwargs)
         post = self._optimizer_step_post_hooks
         if post:
             for hook in list(post.values()):

@@ -242,7 +242,10 @@ class _Explainer:
             local = _copy(input_grads[i])
             if isinstance(local, np.ndarray):
                 shape, dtype = _input_meta(node, i, local)
-                fitted = sum_to(local, shape).astype(dtype, copy=False)
+                fitted = sum_to(local, shape)
+                if fitted.dtype.kind == "c" and np.dtype(dtype).kind != "c":
+                    fitted = fitted.real  # a real input of a complex result: the engine keeps the real part
+                fitted = fitted.astype(dtype, copy=False)
                 dims = _summed_dims(local.shape, shape)
                 src = v.inputs[i]
                 if src.shape is None:

@@ -9,9 +9,14 @@ from collections.abc import Iterable
 
 import numpy as np
 
+from ..._fpe import quiet as _quiet
+from ..._fpe import user_stacklevel as _user_stacklevel
 from ..._tensor import Tensor, wrap
 
 __all__ = ["clip_grad_norm_", "clip_grad_norm", "clip_grad_value_", "get_total_norm", "clip_grads_with_norm_"]
+
+
+# the public functions are @_quiet: silent where IEEE arithmetic gives inf or NaN, as torch
 
 
 def _tensors(parameters) -> list:
@@ -38,6 +43,7 @@ def _norm(a: np.ndarray, norm_type: float) -> np.ndarray:
     return np.sum(v**norm_type) ** (1.0 / norm_type)
 
 
+@_quiet
 def get_total_norm(
     tensors: Tensor | Iterable[Tensor],
     norm_type: float = 2.0,
@@ -68,6 +74,7 @@ def get_total_norm(
     return wrap(np.asarray(total))
 
 
+@_quiet
 def clip_grads_with_norm_(
     parameters: Tensor | Iterable[Tensor], max_norm: float, total_norm: Tensor, foreach: bool | None = None
 ) -> None:
@@ -82,6 +89,7 @@ def clip_grads_with_norm_(
         g._bump_version()
 
 
+@_quiet
 def clip_grad_norm_(
     parameters: Tensor | Iterable[Tensor],
     max_norm: float,
@@ -113,6 +121,7 @@ def clip_grad_norm_(
     return total_norm
 
 
+@_quiet
 def clip_grad_norm(
     parameters: Tensor | Iterable[Tensor],
     max_norm: float,
@@ -124,11 +133,12 @@ def clip_grad_norm(
     warnings.warn(
         "`torch.nn.utils.clip_grad_norm` is now deprecated in favor of `torch.nn.utils.clip_grad_norm_`.",
         FutureWarning,
-        stacklevel=2,
+        stacklevel=_user_stacklevel(),
     )
     return clip_grad_norm_(parameters, max_norm, norm_type, error_if_nonfinite, foreach)
 
 
+@_quiet
 def clip_grad_value_(
     parameters: Tensor | Iterable[Tensor], clip_value: float, foreach: bool | None = None
 ) -> None:

@@ -1,0 +1,114 @@
+"""IEEE floating-point exceptions are silent inside chainrule, as they are in torch.
+
+torch computes ``log(0) = -inf``, ``0 / 0 = nan`` and ``exp(1000) = inf`` without a word; NumPy
+emits a RuntimeWarning for each (an error under ``-W error``). chainrule's ops must be as silent
+as torch's, without changing NumPy's behaviour for the user's own NumPy code: so NumPy's error
+state is switched to "ignore" only while a chainrule op (or a backward pass, or an optimizer step)
+runs, and restored when it returns.
+
+``np.errstate`` does exactly that, but costs ~1 us per use, as much as a whole small op. NumPy 2
+keeps its error state in a context variable; setting that variable to a prepared "ignore"
+state and resetting it afterwards costs ~0.2 us and is what ``np.errstate`` itself does inside.
+That variable is private to NumPy, so it is looked up once here, with ``np.errstate`` as the
+fallback should a NumPy release move it. Being a context variable, the state is per thread and
+per asyncio task: an op run in any thread is silent, and nothing leaks into the caller's.
+
+Integer division by zero is not an IEEE case: the ops raise torch's error for it themselves.
+"""
+
+from __future__ import annotations
+
+import functools
+import sys
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+__all__ = ["quiet", "quiet_numpy", "user_stacklevel"]
+
+try:  # NumPy >= 2.0: the context variable behind np.errstate
+    from numpy._core.umath import _extobj_contextvar, _make_extobj
+
+    _IGNORE = _make_extobj(all="ignore")
+    _set, _reset = _extobj_contextvar.set, _extobj_contextvar.reset
+except (ImportError, AttributeError, TypeError):  # pragma: no cover - a NumPy that moved it
+    _extobj_contextvar = None
+
+
+if _extobj_contextvar is not None:
+
+    def quiet(fn: Callable) -> Callable:
+        """``fn``, running with NumPy's floating-point warnings off (restored on return)."""
+
+        @functools.wraps(fn)
+        def silent(*args: Any, **kwargs: Any) -> Any:
+            token = _set(_IGNORE)
+            try:
+                return fn(*args, **kwargs)
+            finally:
+                _reset(token)
+
+        silent.__chainrule_quiet__ = True  # type: ignore[attr-defined]
+        return silent
+
+    class quiet_numpy:
+        """Context manager: NumPy's floating-point warnings off inside, restored on exit."""
+
+        __slots__ = ("token",)
+
+        def __enter__(self) -> None:
+            self.token = _set(_IGNORE)
+
+        def __exit__(self, *exc: Any) -> None:
+            _reset(self.token)
+
+else:  # pragma: no cover
+
+    def quiet(fn: Callable) -> Callable:
+        """``fn``, running with NumPy's floating-point warnings off (restored on return)."""
+        silent = functools.wraps(fn)(np.errstate(all="ignore")(fn))
+        silent.__chainrule_quiet__ = True
+        return silent
+
+    def quiet_numpy() -> np.errstate:
+        """Context manager: NumPy's floating-point warnings off inside, restored on exit."""
+        return np.errstate(all="ignore")
+
+
+#: function -> its quiet version: one wrapper per function, so that a function re-exported by
+#: several namespaces (``chainrule.matmul is chainrule.linalg.matmul``) stays one object
+_QUIET_VERSIONS: dict[Callable, Callable] = {}
+
+
+#: modules whose functions only move or select elements (views, shapes, indexing): they never
+#: compute a float, so ``quiet_namespace`` leaves them unwrapped, at no cost (``chainrule.ops``
+#: names its own)
+NEVER_COMPUTE: set[str] = set()
+
+
+def quiet_namespace(namespace: dict) -> None:
+    """Replace each public plain function in a module's ``namespace`` by its quiet version (one
+    per function), except those of the ``NEVER_COMPUTE`` modules and those already quiet."""
+    for name, fn in list(namespace.items()):
+        if (
+            name.startswith("_")
+            or type(fn) is not type(quiet)
+            or getattr(fn, "__chainrule_quiet__", False)
+            or fn.__module__ in NEVER_COMPUTE
+        ):
+            continue
+        silent = _QUIET_VERSIONS.get(fn)
+        if silent is None:
+            silent = _QUIET_VERSIONS[fn] = quiet(fn)
+        namespace[name] = silent
+
+
+def user_stacklevel() -> int:
+    """The ``stacklevel`` for a ``warnings.warn`` call made by this function's caller that
+    attributes the warning to the user's line: the first frame outside chainrule (the quiet
+    wrappers add frames, and one op may call another, so no fixed number is right)."""
+    level, frame = 1, sys._getframe(1)
+    while frame is not None and frame.f_globals.get("__name__", "").partition(".")[0] == "chainrule":
+        level, frame = level + 1, frame.f_back
+    return level
