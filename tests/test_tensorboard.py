@@ -19,6 +19,7 @@ from tensorboard.compat.proto.graph_pb2 import GraphDef  # noqa: E402
 from torch.utils.tensorboard import SummaryWriter as TorchWriter  # noqa: E402
 
 import chainrule  # noqa: E402
+import chainrule.utils.tensorboard  # noqa: E402
 from chainrule.utils.tensorboard import SummaryWriter  # noqa: E402
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
@@ -44,7 +45,7 @@ def log_both(tmp_path, write):
     """Call ``write(writer, lib)`` with a chainrule writer (lib = chainrule) and a torch writer (lib =
     torch), each in its own directory; return both directories."""
     ours, theirs = tmp_path / "chainrule", tmp_path / "torch"
-    with SummaryWriter(str(ours)) as writer:
+    with chainrule.utils.tensorboard.SummaryWriter(str(ours)) as writer:
         write(writer, chainrule)
     with TorchWriter(str(theirs)) as writer:
         write(writer, torch)
@@ -528,3 +529,31 @@ def test_missing_tensorboard_names_the_extra():
     env = {**os.environ, "PYTHONPATH": os.path.join(ROOT, "src")}
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True)
     assert "pip install 'chainrule[tensorboard]'" in out.stdout
+
+
+def test_file_writer_and_record_writer(tmp_path):
+    """The lower-level names torch.utils.tensorboard exports: FileWriter (one event file) and
+    tensorboard's own RecordWriter."""
+    import torch.utils.tensorboard as torch_tensorboard
+    from tensorboard.compat.proto.summary_pb2 import Summary
+
+    assert chainrule.utils.tensorboard.RecordWriter is torch_tensorboard.RecordWriter
+    for name, module in [("a", chainrule.utils.tensorboard), ("b", torch_tensorboard)]:
+        writer = module.FileWriter(str(tmp_path / name), filename_suffix=".x")
+        writer.add_summary(Summary(value=[Summary.Value(tag="s", simple_value=2.0)]), global_step=3)
+        writer.flush()
+        writer.close()
+        assert writer.get_logdir() == str(tmp_path / name)
+    assert read_events(tmp_path / "a") == read_events(tmp_path / "b")
+    assert [s.step for s in accumulate(tmp_path / "a").Scalars("s")] == [3]
+
+
+def test_graph_integer_inputs_enter_without_edges(tmp_path):
+    nn = chainrule.nn
+    model = nn.Sequential(nn.Embedding(10, 4), nn.Linear(4, 2))
+    with SummaryWriter(str(tmp_path)) as w:
+        w.add_graph(model, chainrule.tensor([[1, 2, 3]]))
+    nodes = {n.name: n for n in _graph_of(tmp_path).node}
+    assert [d.size for d in nodes["input/input.1"].attr["_output_shapes"].list.shape[0].dim] == [1, 3]
+    assert list(nodes["Sequential/Embedding[0]/embedding"].input) == ["Sequential/Embedding[0]/weight"]
+    assert nodes["Sequential/Linear[1]/linear"].input[0] == "Sequential/Embedding[0]/embedding"

@@ -13,6 +13,8 @@ except ImportError as error:
         "pip install 'chainrule[tensorboard]' (or pip install tensorboard)"
     ) from error
 
+from tensorboard.summary.writer.record_writer import RecordWriter  # torch re-exports it too
+
 from .writer import FileWriter, SummaryWriter
 
-__all__ = ["FileWriter", "SummaryWriter"]
+__all__ = ["FileWriter", "RecordWriter", "SummaryWriter"]
