@@ -29,7 +29,7 @@ def to_numpy(value: Any) -> np.ndarray:
     if np.isscalar(value):
         return np.array([value])
     if isinstance(value, Tensor):
-        array = np.asarray(value.detach().numpy())
+        array = np.asarray(value.detach().cpu().numpy())  # a device tensor comes to the host
         if array.dtype.name == "bfloat16":  # ml_dtypes' bfloat16, a kind NumPy's routines do not know
             array = array.astype(np.float16)
         return array

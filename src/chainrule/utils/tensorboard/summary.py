@@ -97,7 +97,7 @@ _TENSOR_FIELDS = {
 def tensor_proto(tag: str, value: Any) -> Summary:
     """A whole tensor's values under ``tag`` (the "tensor" plugin), in the field for its dtype."""
     if isinstance(value, Tensor):
-        array = np.asarray(value.detach().numpy())  # bfloat16 kept: it has its own proto dtype
+        array = np.asarray(value.detach().cpu().numpy())  # bfloat16 kept: it has its own proto dtype
     else:
         array = to_numpy(value)
     if array.nbytes >= 1 << 31:
