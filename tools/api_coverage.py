@@ -48,6 +48,7 @@ NAMESPACES = [
     ("torch.optim.lr_scheduler", "chainrule.optim.lr_scheduler", None),
     ("torch.optim.swa_utils", "chainrule.optim.swa_utils", None),
     ("torch.utils.data", "chainrule.utils.data", None),
+    ("torch.utils.tensorboard", "chainrule.utils.tensorboard", None),
     ("torch.distributions", "chainrule.distributions", None),
 ]
 
