@@ -114,7 +114,8 @@ class GPT(nn.Module):
             {"params": decay_params, "weight_decay": weight_decay},
             {"params": nodecay_params, "weight_decay": 0.0},
         ]
-        print(f"num decayed parameter tensors: {len(decay_params)}, with {sum(p.numel() for p in decay_params):,}")
+        num_decay = sum(p.numel() for p in decay_params)
+        print(f"num decayed parameter tensors: {len(decay_params)}, with {num_decay:,} parameters")
         return torch.optim.AdamW(optim_groups, lr=learning_rate, betas=betas)
 
     @torch.no_grad()
@@ -167,7 +168,7 @@ def main():
     device = "cpu"
     device_type = "cuda" if "cuda" in device else "cpu"
     ptdtype = {"float32": torch.float32, "bfloat16": torch.bfloat16, "float16": torch.float16}[args.dtype]
-    ctx = nullcontext() if device_type == "cpu" else torch.amp.autocast(device_type=device_type, dtype=ptdtype)
+    ctx = nullcontext() if device_type == "cpu" else torch.amp.autocast(device_type, dtype=ptdtype)
 
     chars = sorted(set(TEXT))
     stoi = {ch: i for i, ch in enumerate(chars)}

@@ -113,7 +113,7 @@ def main():
     parser.add_argument("--batch-size", type=int, default=32, metavar="N", help="training batch size")
     parser.add_argument("--test-batch-size", type=int, default=100, metavar="N", help="testing batch size")
     parser.add_argument("--epochs", type=int, default=2, metavar="N", help="number of epochs to train")
-    parser.add_argument("--steps", type=int, default=0, help="stop each epoch after this many batches (0: all)")
+    parser.add_argument("--steps", type=int, default=0, help="batches per epoch (0: all)")
     parser.add_argument("--lr", type=float, default=1.0, metavar="LR", help="learning rate")
     parser.add_argument("--gamma", type=float, default=0.7, metavar="M", help="learning rate step gamma")
     parser.add_argument("--dropout", type=float, default=0.25, help="dropout after the convolutions")
