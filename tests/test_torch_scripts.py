@@ -259,3 +259,14 @@ def test_import_chainrule_alias_then_uninstall(tmp_path):
     result = run_python_in(ROOT, "-c", code)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "ok"
+
+
+# ---- what scripts query about the build ---------------------------------------------------------
+def test_torch_version_module_answers_as_a_cpu_build_of_torch():
+    import torch
+
+    import chainrule.version
+
+    for name in ("cuda", "hip", "xpu", "debug"):
+        assert getattr(chainrule.version, name) == getattr(torch.version, name, None), name
+    assert chainrule.version.__version__ == chainrule.__version__
