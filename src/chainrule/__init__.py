@@ -72,6 +72,7 @@ cfloat, cdouble = complex64, complex128
 
 from . import version  # torch.version: version.cuda is None (no CUDA build)
 from .version import __version__
+
 _tune_malloc()
 _limit_scipy_blas()
 
