@@ -20,6 +20,8 @@ import numpy as np
 import pytest
 from oracle import EXAMPLES, ROOT, run_python
 
+import chainrule
+
 SCRIPTS = EXAMPLES / "torch_scripts"
 
 # float32 programs: each step's outputs of two correct float32 implementations differ by the
@@ -270,3 +272,37 @@ def test_torch_version_module_answers_as_a_cpu_build_of_torch():
     for name in ("cuda", "hip", "xpu", "debug"):
         assert getattr(chainrule.version, name) == getattr(torch.version, name, None), name
     assert chainrule.version.__version__ == chainrule.__version__
+
+
+def _fork_rng_behaviour(library, **kwargs) -> tuple[bool, bool]:
+    """(draws inside the block repeat after it, the block's exception still restores the state)."""
+    library.manual_seed(3)
+    with library.random.fork_rng(**kwargs):
+        inside = library.rand(4)
+    after = library.rand(4)
+    library.manual_seed(3)
+    with pytest.raises(KeyError):
+        with library.random.fork_rng(**kwargs):
+            library.rand(4)
+            raise KeyError
+    return bool((inside == after).all()), bool((library.rand(4) == after).all())
+
+
+@pytest.mark.parametrize("kwargs", [{}, {"devices": []}, {"enabled": False}, {"device_type": "meta"}])
+def test_torch_random_fork_rng_as_torch(kwargs):
+    import torch
+
+    assert _fork_rng_behaviour(chainrule, **kwargs) == _fork_rng_behaviour(torch, **kwargs)
+
+
+def test_torch_random_names_and_fork_rng_of_a_device_it_lacks():
+    import torch
+
+    assert set(chainrule.random.__all__) <= set(dir(torch.random))
+    assert chainrule.random.default_generator is chainrule.default_generator
+    assert chainrule.random.manual_seed(5) is chainrule.default_generator
+    assert chainrule.random.initial_seed() == 5
+    for library in (torch, chainrule):
+        with pytest.raises(AssertionError, match="not compiled with CUDA"):
+            with library.random.fork_rng(devices=[0]):
+                pass
