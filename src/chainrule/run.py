@@ -45,7 +45,7 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     sys.argv = argv
     sys.path[0] = os.path.dirname(os.path.abspath(script))  # what `python script.py` puts first
-    runpy.run_path(script, run_name="__main__")
+    runpy.run_path(os.path.abspath(script), run_name="__main__")  # __file__ absolute, as Python's
     return 0
 
 
