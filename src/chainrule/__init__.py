@@ -70,8 +70,10 @@ half, float, double = float16, float32, float64  # noqa: A001
 short, int, long = int16, int32, int64  # noqa: A001
 cfloat, cdouble = complex64, complex128
 
-from . import version  # torch.version: version.cuda is None (no CUDA build)
-from . import random  # torch.random: manual_seed, fork_rng, ...
+from . import (
+    random,  # torch.random: manual_seed, fork_rng, ...
+    version,  # torch.version: version.cuda is None (no CUDA build)
+)
 from .version import __version__
 
 _tune_malloc()

@@ -10,7 +10,15 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Iterable, Iterator
 
-from ._random import Generator, default_generator, get_rng_state, initial_seed, manual_seed, seed, set_rng_state
+from ._random import (
+    Generator,
+    default_generator,
+    get_rng_state,
+    initial_seed,
+    manual_seed,
+    seed,
+    set_rng_state,
+)
 
 __all__ = [
     "Generator",
