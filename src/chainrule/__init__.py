@@ -72,6 +72,7 @@ cfloat, cdouble = complex64, complex128
 
 from . import (
     random,  # torch.random: manual_seed, fork_rng, ...
+    testing,  # torch.testing: assert_close, make_tensor
     version,  # torch.version: version.cuda is None (no CUDA build)
 )
 from .version import __version__
