@@ -70,7 +70,13 @@ half, float, double = float16, float32, float64  # noqa: A001
 short, int, long = int16, int32, int64  # noqa: A001
 cfloat, cdouble = complex64, complex128
 
-__version__ = "0.1.0"
+from . import (
+    random,  # torch.random: manual_seed, fork_rng, ...
+    testing,  # torch.testing: assert_close, make_tensor
+    version,  # torch.version: version.cuda is None (no CUDA build)
+)
+from .version import __version__
+
 _tune_malloc()
 _limit_scipy_blas()
 
