@@ -49,7 +49,9 @@ def _eig_invariants(m, a):
 
 
 def _complex_input(m, x, y):
-    z = m.complex(x, y)
+    """``x + i y`` plus ``_spread`` (built by casts, which vmap batches, rather than ``complex``)."""
+    dtype = m.complex64 if x.dtype == m.float32 else m.complex128
+    z = x.to(dtype) + y.to(dtype) * 1j
     return z + m.tensor(_spread(z.shape[-1]), dtype=z.dtype)
 
 
