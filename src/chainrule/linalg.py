@@ -13,11 +13,13 @@ from .ops.linalg_matfun import linalg_cross as cross  # noqa: F401
 from .ops.linalg_matfun import matrix_exp, matrix_power, multi_dot, vecdot  # noqa: F401
 from .ops.linalg_solve import LinAlgError, inv, inv_ex, solve, solve_triangular  # noqa: F401
 
-# spectral decompositions and matrix norms (ops/linalg_decomp.py, linalg_qr.py, linalg_norms.py)
+# spectral decompositions and matrix norms (ops/linalg_decomp.py, linalg_eig.py, linalg_qr.py,
+# linalg_norms.py)
 # isort: split
 from .ops.linalg import matmul  # noqa: F401
 from .ops.linalg_decomp import eigh, eigvalsh, svdvals  # noqa: F401
 from .ops.linalg_decomp import linalg_svd as svd  # noqa: F401
+from .ops.linalg_eig import eig, eigvals  # noqa: F401
 from .ops.linalg_norms import cond, diagonal, matrix_norm, matrix_rank, norm  # noqa: F401
 from .ops.linalg_qr import linalg_qr as qr  # noqa: F401
 from .ops.reduce_norm import vector_norm  # noqa: F401

@@ -15,6 +15,7 @@ from .grad_mode import (
     set_grad_enabled,
 )
 from .gradcheck import GradcheckError, gradcheck, gradgradcheck
+from .saved_tensor import SavedTensor
 from .variable import Variable, is_multithreading_enabled, set_multithreading_enabled, variable
 
 __all__ = [
@@ -45,4 +46,5 @@ __all__ = [
     "variable",
     "is_multithreading_enabled",
     "set_multithreading_enabled",
+    "SavedTensor",
 ]

@@ -237,11 +237,22 @@ class Node:
     def __repr__(self) -> str:
         return f"<{self.op.node_name} object at {hex(id(self))}>"
 
+    def __getattr__(self, name: str):
+        # only for names that are not slots or methods: torch's grad_fn._saved_self,
+        # _raw_saved_result ... (autograd/saved_tensor.py, which sits above, binds the reader)
+        if name.startswith(("_saved_", "_raw_saved_")) and SAVED_ATTRIBUTE[0] is not None:
+            return SAVED_ATTRIBUTE[0](self, name)
+        raise AttributeError(f"'{type(self).__name__}' object has no attribute '{name}'")
+
     def __call__(self, *grads):
         raise RuntimeError("calling a grad_fn directly is not supported; use autograd.grad")
 
 
 _UNSAVED = ((), (None,), (None, None), (None, None, None))
+
+#: ``saved_tensor.saved_attribute``, bound when that module loads: reads ``_saved_<x>`` and
+#: ``_raw_saved_<x>`` of a node
+SAVED_ATTRIBUTE: list = [None]
 
 #: ``[True]`` while a debugging mode (anomaly mode, check_graph) needs every node's input tensors
 #: kept, whatever its derivative reads; a one-element list so that readers see the switch
