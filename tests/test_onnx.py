@@ -7,6 +7,7 @@ arguments torch refuses)."""
 from __future__ import annotations
 
 import io
+import math
 import os
 
 import numpy as np
@@ -130,6 +131,70 @@ def encoder_stack(lib):
     return lib.nn.TransformerEncoder(layer, 2, enable_nested_tensor=False)
 
 
+def gpt(lib):
+    """A GPT-style block as the teaching repositories write it: token and position embeddings,
+    split heads with view/transpose, a causal mask from a tril buffer through masked_fill."""
+    nn, F = lib.nn, lib.nn.functional
+
+    class Block(nn.Module):
+        def __init__(self, vocab=10, block=5, width=8, heads=2):
+            super().__init__()
+            self.tok, self.pos = nn.Embedding(vocab, width), nn.Embedding(block, width)
+            self.ln = nn.LayerNorm(width)
+            self.qkv, self.proj = nn.Linear(width, 3 * width), nn.Linear(width, width)
+            self.head = nn.Linear(width, vocab, bias=False)
+            self.register_buffer("mask", lib.tril(lib.ones(block, block)).view(1, 1, block, block))
+            self.heads = heads
+
+        def forward(self, idx):
+            B, T = idx.size()
+            x = self.tok(idx) + self.pos(lib.arange(0, T, dtype=lib.long))
+            C = x.size(-1)
+            q, k, v = self.qkv(self.ln(x)).split(C, dim=2)
+            q, k, v = (t.view(B, T, self.heads, C // self.heads).transpose(1, 2) for t in (q, k, v))
+            att = (q @ k.transpose(-2, -1)) * (1.0 / math.sqrt(k.size(-1)))
+            att = F.softmax(att.masked_fill(self.mask[:, :, :T, :T] == 0, float("-inf")), dim=-1)
+            y = (att @ v).transpose(1, 2).contiguous().view(B, T, C)
+            return self.head(x + self.proj(y))
+
+    return Block()
+
+
+def sdpa(lib):
+    class Attend(lib.nn.Module):
+        def forward(self, q, k, v):
+            return lib.nn.functional.scaled_dot_product_attention(q, k, v, is_causal=True)
+
+    return Attend()
+
+
+def masked_attention(lib):
+    class Attend(lib.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.attn = lib.nn.MultiheadAttention(8, 2, batch_first=True)
+
+        def forward(self, x, mask):
+            return self.attn(x, x, x, attn_mask=mask)[0]
+
+    return Attend()
+
+
+def causal_encoder(lib):
+    nn = lib.nn
+
+    class Causal(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.layer = nn.TransformerEncoderLayer(8, 2, 16, batch_first=True)
+
+        def forward(self, x):
+            mask = nn.Transformer.generate_square_subsequent_mask(x.size(1))
+            return self.layer(x, src_mask=mask, is_causal=True)
+
+    return Causal()
+
+
 def _float(*shape):
     return lambda batch, rng: rng.standard_normal((batch, *shape)).astype(np.float32)
 
@@ -162,6 +227,10 @@ MODELS = [
     ("encoder_layer", lambda lib: encoder(lib, batch_first=True), [_float(5, 8)], [[0]]),
     ("encoder_layer_seq_first", encoder, [_seq_first(5, 8)], [[1]]),
     ("encoder_stack", encoder_stack, [_float(5, 8)], [[0]]),
+    ("causal_encoder", causal_encoder, [_float(5, 8)], [[0]]),
+    ("mha_float_mask", masked_attention, [_float(5, 8), lambda batch, rng: _float(5)(5, rng)], [[0], []]),
+    ("sdpa", sdpa, [_float(2, 5, 4)] * 3, [[0]] * 3),
+    ("gpt", gpt, [_ids], [[0]]),
 ]
 
 

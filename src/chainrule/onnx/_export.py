@@ -202,11 +202,7 @@ def _trace_twice(model, args, kwargs, leaves, in_names, dynamic_axes) -> tuple[T
         for axis in sorted(_axes_of(dynamic_axes, name)):
             axis = axis % max(a.ndim, 1)
             a = np.concatenate([a, np.take(a, [a.shape[axis] - 1], axis=axis)], axis=axis)
-        if a.dtype.kind == "f":
-            a = a * np.asarray(0.75, a.dtype) + np.asarray(0.125, a.dtype)
-        elif a.size:
-            a = np.roll(a.reshape(-1), 1).reshape(a.shape)
-        varied.append(a)
+        varied.append(_other_values(a))
     try:
         second = trace(model, args, kwargs, varied, MODULE_CONVERTERS, _input_tensor)
     except Exception as e:
@@ -220,6 +216,21 @@ def _trace_twice(model, args, kwargs, leaves, in_names, dynamic_axes) -> tuple[T
             "that depends on the inputs); such a model cannot be written as one ONNX graph"
         )
     return first, second
+
+
+def _other_values(a: np.ndarray) -> np.ndarray:
+    """The same shape and dtype, other values: floats scaled and shifted; booleans negated;
+    integers rotated (they stay valid indices), or, all equal, replaced by another valid one."""
+    if a.dtype.kind in "fc":
+        return a * np.asarray(0.75, a.dtype) + np.asarray(0.125, a.dtype)
+    if a.dtype == bool:
+        return ~a
+    if a.size == 0:
+        return a
+    rolled = np.roll(a.reshape(-1), 1).reshape(a.shape)
+    if np.array_equal(rolled, a) and a.reshape(-1)[0] > 0:
+        return np.zeros_like(a)
+    return rolled
 
 
 class Emitter:
@@ -286,15 +297,17 @@ class Emitter:
     def out_array(self, step, k: int = 0) -> np.ndarray:
         return step.out_tensors[k]._data
 
-    def array_param(self, step, i: int) -> np.ndarray:
-        """Node parameter ``i``, an array: refused when it changed with the inputs."""
-        value = step.obj.params[i]
-        other = self._partner[step.key].obj.params[i]
-        value = value._data if isinstance(value, Tensor) else np.asarray(value)
+    def array_param(self, step, i: int, view=None) -> np.ndarray:
+        """Node parameter ``i``, an array (seen through ``view``): refused when it changed with the
+        inputs (a mask computed from them outside the recorded graph)."""
+        ours, other = step.obj.params[i], self._partner[step.key].obj.params[i]
+        if view is not None:
+            ours, other = view(ours), view(other)
+        ours = ours._data if isinstance(ours, Tensor) else np.asarray(ours)
         other = other._data if isinstance(other, Tensor) else np.asarray(other)
-        if value.shape != other.shape or not np.array_equal(value, other):
-            raise _input_dependent(f"the condition of {step.obj.op.name}")
-        return value
+        if ours.shape != other.shape or not np.array_equal(ours, other):
+            raise _input_dependent(f"the mask of {step.obj.op.name}")
+        return ours
 
     def input_for_array(self, array) -> str | None:
         for t, name in zip(self.first.inputs, self.input_names):

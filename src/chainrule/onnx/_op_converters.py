@@ -338,24 +338,31 @@ def index_to_onnx(ctx, step, x: str, shape: tuple, index: tuple) -> str:
     return x
 
 
+def unbroadcast(mask: np.ndarray) -> np.ndarray:
+    """``mask`` without the dims NumPy broadcast it along (stride 0): a causal mask stretched to
+    the batch size is written once and broadcast by ONNX, so the batch size can change."""
+    return mask[tuple(slice(0, 1) if st == 0 else slice(None) for st in mask.strides)]
+
+
 @converts("where")
 def _where(ctx, step, ins):
-    cond = ctx.b.initializer(np.asarray(ctx.array_param(step, 0), dtype=bool))
-    return ctx.b.add("Where", [cond, ins[0], ins[1]])
+    cond = ctx.array_param(step, 0, lambda c: unbroadcast(np.asarray(c, dtype=bool)))
+    return ctx.b.add("Where", [ctx.b.initializer(np.ascontiguousarray(cond)), ins[0], ins[1]])
 
 
 @converts("masked_fill")
 def _masked_fill(ctx, step, ins):
-    idx, _, value_shape = step.obj.params[:3]
+    idx = step.obj.params[0]
     if len(idx) != 1 or not isinstance(idx[0], np.ndarray) or idx[0].dtype != bool:
         raise UnsupportedOperatorError("onnx.export: masked_fill with this mask is not supported")
-    mask = idx[0]
+    full_mask = idx[0]
+    mask = ctx.array_param(step, 0, lambda index: unbroadcast(index[0]))
     cond = ctx.b.initializer(np.ascontiguousarray(mask))
     if len(ins) > 1:  # a 0-d tensor value that requires grad
         value = ins[1]
     else:  # the number written: read back from the output where the mask is True
         out = ctx.out_array(step)
-        value = _scalar(ctx, step, out[mask].reshape(-1)[0] if mask.any() else 0)
+        value = _scalar(ctx, step, out[full_mask].reshape(-1)[0] if full_mask.any() else 0)
     return ctx.b.add("Where", [cond, value, ins[0]])
 
 
