@@ -131,6 +131,22 @@ def encoder_stack(lib):
     return lib.nn.TransformerEncoder(layer, 2, enable_nested_tensor=False)
 
 
+def padded_convs(lib):
+    nn, F = lib.nn, lib.nn.functional
+
+    class Padded(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.same = nn.Conv2d(3, 4, 4, padding="same")  # pads 1 before, 2 after
+            self.reflect = nn.Conv2d(4, 4, 3, padding=1, padding_mode="reflect")
+            self.norm = nn.BatchNorm2d(4, track_running_stats=False)  # the batch's own statistics
+
+        def forward(self, x):
+            return self.norm(self.reflect(F.pad(self.same(x), (1, 2, 0, 1))))
+
+    return Padded()
+
+
 def gpt(lib):
     """A GPT-style block as the teaching repositories write it: token and position embeddings,
     split heads with view/transpose, a causal mask from a tril buffer through masked_fill."""
@@ -231,6 +247,7 @@ MODELS = [
     ("mha_float_mask", masked_attention, [_float(5, 8), lambda batch, rng: _float(5)(5, rng)], [[0], []]),
     ("sdpa", sdpa, [_float(2, 5, 4)] * 3, [[0]] * 3),
     ("gpt", gpt, [_ids], [[0]]),
+    ("padded_convs", padded_convs, [_float(3, 6, 6)], [[0]]),
 ]
 
 
@@ -413,7 +430,7 @@ def test_a_value_computed_outside_the_graph_is_refused_not_baked_in():
             return x * (x > 0).float()  # the mask comes from a comparison: no node records it
 
     with pytest.raises(chainrule.onnx.OnnxExporterError, match="wrong constant"):
-        chainrule.onnx.export(Masked(), chainrule.randn(2, 3), io.BytesIO())
+        chainrule.onnx.export(Masked(), chainrule.tensor([[1.0, -2.0, 3.0], [-4.0, 5.0, 6.0]]), io.BytesIO())
 
 
 def test_random_values_in_forward_are_refused():
@@ -461,3 +478,29 @@ def test_bad_arguments(kwargs, error, match):
 def test_text_file_is_refused(tmp_path):
     with open(tmp_path / "m.onnx", "w") as f, pytest.raises(TypeError, match="binary"):
         chainrule.onnx.export(chainrule.nn.Linear(2, 2), chainrule.ones(1, 2), f)
+
+
+def test_keyword_arguments_and_training_mode_leave_no_trace():
+    class Scaled(chainrule.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.norm = chainrule.nn.BatchNorm1d(3)
+
+        def forward(self, x, *, scale):
+            return self.norm(x) * scale
+
+    model = Scaled()
+    x, scale = np.random.default_rng(3).standard_normal((2, 4, 3)).astype(np.float32)
+    before = {k: to_numpy(v).copy() for k, v in model.state_dict().items()}
+    buf = io.BytesIO()
+    chainrule.onnx.export(
+        model, (chainrule.tensor(x), {"scale": chainrule.tensor(scale)}), buf,
+        training=chainrule.onnx.TrainingMode.TRAINING, input_names=["x", "scale"],
+    )  # fmt: skip
+    for k, v in model.state_dict().items():  # the two traced runs did not move the running statistics
+        np.testing.assert_array_equal(to_numpy(v), before[k])
+    got = _session(buf.getvalue()).run(None, {"x": x, "scale": scale})[0]
+    theirs = torch.nn.BatchNorm1d(3).train()
+    np.testing.assert_allclose(
+        got, (theirs(torch.from_numpy(x)) * torch.from_numpy(scale)).detach().numpy(), rtol=1e-5, atol=2e-6
+    )

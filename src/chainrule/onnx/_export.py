@@ -115,6 +115,8 @@ def export(
     in_names = _names(input_names, len(leaves), "input", "input_names")
     saved_modes = _set_mode(model, training)
     saved_flags = _params_requiring_grad(model)
+    # the two runs must leave no trace (BatchNorm's running statistics in training mode)
+    saved_buffers = [(b, b._data.copy()) for b in model.buffers()] if hasattr(model, "buffers") else []
     _EXPORTING[0] = True
     try:
         first, second = _trace_twice(model, args, kwargs, leaves, in_names, dynamic_axes or {})
@@ -127,6 +129,8 @@ def export(
             p.requires_grad_(flag)
         for m, mode in saved_modes:
             m.training = mode
+        for b, data in saved_buffers:
+            b._data[...] = data
     onnx.checker.check_model(proto)
     _write(proto.SerializeToString(), f)
     if verbose:
@@ -219,10 +223,13 @@ def _trace_twice(model, args, kwargs, leaves, in_names, dynamic_axes) -> tuple[T
 
 
 def _other_values(a: np.ndarray) -> np.ndarray:
-    """The same shape and dtype, other values: floats scaled and shifted; booleans negated;
-    integers rotated (they stay valid indices), or, all equal, replaced by another valid one."""
+    """The same shape and dtype, other values: floats moved one place along and scaled, so that
+    a mask made from them (x > 0) changes as well as their values, while they stay in the range a
+    model expects; booleans negated; integers moved one place along (they stay valid indices), or,
+    all equal, replaced by another valid one."""
     if a.dtype.kind in "fc":
-        return a * np.asarray(0.75, a.dtype) + np.asarray(0.125, a.dtype)
+        moved = np.roll(a.reshape(-1), 1).reshape(a.shape) if a.size else a
+        return moved * np.asarray(0.75, a.dtype) + np.asarray(0.125, a.dtype)
     if a.dtype == bool:
         return ~a
     if a.size == 0:

@@ -13,24 +13,22 @@ from ..nn.normalization import BatchNorm1d, BatchNorm2d, BatchNorm3d
 from ..nn.rnn import GRU, LSTM, RNN
 from ..nn.sparse import Embedding
 from ._builder import UnsupportedOperatorError
+from ._op_converters import normalize
 
 __all__ = ["MODULE_CONVERTERS"]
 
 
 def _batch_norm(ctx, step, ins):
     m = step.obj.module
-    if m.running_mean is None or m.running_var is None:
-        raise UnsupportedOperatorError(
-            f"onnx.export: {type(m).__name__} with track_running_stats=False normalizes with batch "
-            "statistics, which ONNX's BatchNormalization (inference) cannot express"
-        )
-    if m.training:
-        raise UnsupportedOperatorError(
-            f"onnx.export: {type(m).__name__} in training mode is not supported; export in eval mode "
-            "(the default training=TrainingMode.EVAL)"
-        )
     channels = m.num_features
     dtype = ctx.idtype(step, 0)
+    if m.training or m.running_mean is None or m.running_var is None:  # the batch's own statistics
+        rank = len(ctx.ishape(step, 0))
+        view = ctx.b.const([channels] + [1] * (rank - 2))
+        w = ctx.b.add("Reshape", [ctx.param(m.weight), view]) if m.weight is not None else None
+        b = ctx.b.add("Reshape", [ctx.param(m.bias), view]) if m.bias is not None else None
+        axes = [0] + list(range(2, rank))
+        return [normalize(ctx, step, ins[0], axes, float(m.eps), w, b)]
     scale = ctx.param(m.weight) if m.weight is not None else ctx.b.initializer(np.ones(channels, dtype))
     bias = ctx.param(m.bias) if m.bias is not None else ctx.b.initializer(np.zeros(channels, dtype))
     inputs = [ins[0], scale, bias, ctx.param(m.running_mean), ctx.param(m.running_var)]

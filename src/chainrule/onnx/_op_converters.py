@@ -344,6 +344,24 @@ def unbroadcast(mask: np.ndarray) -> np.ndarray:
     return mask[tuple(slice(0, 1) if st == 0 else slice(None) for st in mask.strides)]
 
 
+@converts("index_put_zeros")
+def _index_put_zeros(ctx, step, ins):
+    """Zeros with the input written into a box of them: F.pad's constant mode (ONNX Pad)."""
+    shape, index = step.obj.params[:2]
+    index = index if isinstance(index, tuple) else (index,)
+    index = index + (slice(None),) * (len(shape) - len(index))
+    if len(index) != len(shape) or not all(isinstance(i, slice) and i.step in (None, 1) for i in index):
+        raise UnsupportedOperatorError(
+            "onnx.export: index_put_zeros (writing into zeros) is exported only for the boxes of F.pad"
+        )
+    before, after = [], []
+    for i, n in zip(index, shape):
+        start, stop, _ = i.indices(n)
+        before.append(start)
+        after.append(n - stop)
+    return ctx.b.add("Pad", [ins[0], ctx.b.const(before + after)], mode="constant")
+
+
 @converts("where")
 def _where(ctx, step, ins):
     cond = ctx.array_param(step, 0, lambda c: unbroadcast(np.asarray(c, dtype=bool)))
@@ -369,14 +387,21 @@ def _masked_fill(ctx, step, ins):
 @converts("convolution")
 def _conv(ctx, step, ins):
     stride, padding, dilation, groups = step.obj.params[:4]
+    in_hw, out_hw, kernel = ctx.ishape(step, 0)[2:], ctx.oshape(step)[2:], ctx.ishape(step, 1)[2:]
+    # chainrule keeps the padding before each dim; the output size fixes the padding after it
+    # (more than before for padding="same" with an even kernel)
+    ends = [
+        max((o - 1) * s + d * (k - 1) + 1 - n - p, 0)
+        for o, s, d, k, n, p in zip(out_hw, stride, dilation, kernel, in_hw, padding)
+    ]
     return ctx.b.add(
         "Conv",
         [i for i in ins if i],
         strides=list(stride),
-        pads=list(padding) * 2,
+        pads=list(padding) + ends,
         dilations=list(dilation),
         group=int(groups),
-        kernel_shape=list(ctx.ishape(step, 1)[2:]),
+        kernel_shape=list(kernel),
     )
 
 
@@ -460,11 +485,11 @@ def _layer_norm(ctx, step, ins):
     b = ins[1 + has_w] if has_b else ctx.b.initializer(np.zeros(norm_shape, dtype))
     if ctx.b.opset >= 17:
         return ctx.b.add("LayerNormalization", [x, w, b], axis=first - rank, epsilon=float(eps))
-    return _normalize(ctx, step, x, list(range(first, rank)), eps, w, b)
+    return normalize(ctx, step, x, list(range(first, rank)), eps, w, b)
 
 
-def _normalize(ctx, step, x, axes, eps, w, b):
-    """(x - mean) / sqrt(var + eps) * w + b over ``axes`` (LayerNormalization before opset 17)."""
+def normalize(ctx, step, x, axes, eps, w, b):
+    """(x - mean) / sqrt(var + eps) * w + b over ``axes`` (biased variance; w, b may be None)."""
     B = ctx.b
 
     def mean(v):
@@ -474,28 +499,29 @@ def _normalize(ctx, step, x, axes, eps, w, b):
 
     centred = B.add("Sub", [x, mean(x)])
     var = mean(B.add("Mul", [centred, centred]))
-    std = B.add("Sqrt", [B.add("Add", [var, _scalar(ctx, step, eps)])])
-    return B.add("Add", [B.add("Mul", [B.add("Div", [centred, std]), w]), b])
+    y = B.add("Div", [centred, B.add("Sqrt", [B.add("Add", [var, _scalar(ctx, step, eps)])])])
+    if w:
+        y = B.add("Mul", [y, w])
+    return B.add("Add", [y, b]) if b else y
 
 
 @converts("native_batch_norm")
 def _batch_norm(ctx, step, ins):
-    """batch_norm called as a function (the BatchNorm modules export as BatchNormalization)."""
+    """batch_norm called as a function, or with batch statistics (the BatchNorm modules with
+    running statistics export as BatchNormalization)."""
     axes, _, eps, training, mean, invstd, view = step.obj.params[:7]
     has_w, has_b = step.obj.params[8:10]
-    if training:
-        raise UnsupportedOperatorError(
-            "onnx.export: batch_norm in training mode (batch statistics) is not supported; call model.eval()"
-        )
-    dtype = ctx.idtype(step, 0)
     B = ctx.b
+    w = B.add("Reshape", [ins[1], B.const(list(view))]) if has_w else None
+    b = B.add("Reshape", [ins[1 + has_w], B.const(list(view))]) if has_b else None
+    if training:  # statistics of the batch itself
+        return normalize(ctx, step, ins[0], list(axes), eps, w, b)
+    dtype = ctx.idtype(step, 0)
     y = B.add("Sub", [ins[0], B.initializer(np.asarray(mean, dtype))])
     y = B.add("Mul", [y, B.initializer(np.asarray(invstd, dtype))])
-    if has_w:
-        y = B.add("Mul", [y, B.add("Reshape", [ins[1], B.const(list(view))])])
-    if has_b:
-        y = B.add("Add", [y, B.add("Reshape", [ins[1 + has_w], B.const(list(view))])])
-    return y
+    if w:
+        y = B.add("Mul", [y, w])
+    return B.add("Add", [y, b]) if b else y
 
 
 @converts("embedding")
