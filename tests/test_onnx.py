@@ -504,3 +504,25 @@ def test_keyword_arguments_and_training_mode_leave_no_trace():
     np.testing.assert_allclose(
         got, (theirs(torch.from_numpy(x)) * torch.from_numpy(scale)).detach().numpy(), rtol=1e-5, atol=2e-6
     )
+
+
+def test_the_model_may_change_its_inputs_in_place():
+    class InPlace(chainrule.nn.Module):
+        def forward(self, x):
+            x.mul_(2)
+            x[:, 0] = 0.0
+            return x.relu_() + 1
+
+    x = np.array([[1.0, -2.0, 3.0], [4.0, 5.0, -6.0]], np.float32)
+    data = _export(InPlace(), [x])
+    expected = np.maximum(x * 2, 0) + 1
+    expected[:, 0] = 1
+    np.testing.assert_allclose(_session(data).run(None, {"input": x})[0], expected)
+
+
+def test_unknown_keyword_is_a_type_error_and_unsupported_options_warn():
+    model, x = chainrule.nn.Linear(2, 2), chainrule.ones(1, 2)
+    with pytest.raises(TypeError, match="unexpected keyword argument 'colour'"):
+        chainrule.onnx.export(model, x, io.BytesIO(), colour=1)
+    with pytest.warns(UserWarning, match="custom_opsets"):
+        chainrule.onnx.export(model, x, io.BytesIO(), custom_opsets={"x": 1})

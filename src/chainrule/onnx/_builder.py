@@ -18,15 +18,13 @@ class UnsupportedOperatorError(OnnxExporterError):
 class GraphBuilder:
     """Collects ONNX nodes and initializers; hands out unique value names.
 
-    ``opset`` is the target opset; ``fold`` (do_constant_folding) lets converters write a weight
-    they rearrange (a transposed Linear weight) as a new initializer instead of an ONNX node.
+    ``opset`` is the target opset: converters write the operators it has.
     """
 
-    def __init__(self, onnx_module, opset: int, fold: bool) -> None:
+    def __init__(self, onnx_module, opset: int) -> None:
         self.onnx = onnx_module
         self.helper = onnx_module.helper
         self.opset = opset
-        self.fold = fold
         self.nodes: list = []
         self.initializers: list = []
         self._used: set[str] = set()

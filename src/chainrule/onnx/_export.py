@@ -32,6 +32,13 @@ MIN_OPSET = 13  # Softmax over one axis, ReduceSum/Squeeze/Unsqueeze axes as inp
 
 _EXPORTING = [False]
 
+# torch.onnx.export's other arguments: accepted, and ignored with a warning when they ask for something
+_ACCEPTED = {
+    "operator_export_type", "custom_opsets", "export_modules_as_functions", "autograd_inlining",
+    "dynamic_shapes", "report", "optimize", "verify", "profile", "dump_exported_program",
+    "artifacts_dir", "fallback", "external_data",
+}  # fmt: skip
+
 
 class TrainingMode(enum.IntEnum):
     """torch.onnx.TrainingMode: the mode the model is exported in."""
@@ -99,8 +106,11 @@ def export(
         raise ImportError("chainrule.onnx.export needs the `onnx` package: pip install onnx") from e
     if dynamo:
         raise OnnxExporterError("onnx.export: dynamo=True is not supported; chainrule exports by tracing")
-    if ignored:
-        warnings.warn(f"onnx.export: ignoring the arguments {sorted(ignored)}", stacklevel=2)
+    for name, value in ignored.items():
+        if name not in _ACCEPTED:
+            raise TypeError(f"export() got an unexpected keyword argument {name!r}")
+        if value not in (None, False, {}, ()):
+            warnings.warn(f"onnx.export: {name}={value!r} is not supported here and is ignored", stacklevel=2)
     if f is None:
         raise ValueError("onnx.export: give f, a file path or a binary file-like object")
     opset = DEFAULT_OPSET if opset_version is None else int(opset_version)
@@ -122,7 +132,7 @@ def export(
         first, second = _trace_twice(model, args, kwargs, leaves, in_names, dynamic_axes or {})
         out_names = _names(output_names, len(first.outputs), "output", "output_names")
         proto = _build(onnx, model, first, second, in_names, out_names, dynamic_axes or {}, opset,
-                       export_params, keep_initializers_as_inputs, do_constant_folding)  # fmt: skip
+                       export_params, keep_initializers_as_inputs)  # fmt: skip
     finally:
         _EXPORTING[0] = False
         for p, flag in saved_flags:
@@ -244,9 +254,11 @@ class Emitter:
     """What converters see: the builder, the traced shapes and dtypes, the names of the values."""
 
     def __init__(
-        self, builder: GraphBuilder, first: Trace, second: Trace, param_names: dict, export_params: bool
-    ):
+        self, builder: GraphBuilder, first: Trace, second: Trace, input_names: list, param_names: dict,
+        export_params: bool,
+    ):  # fmt: skip
         self.b = builder
+        self.input_names = input_names
         self.first, self.second = first, second
         self.param_names = param_names  # id(tensor) -> its module path ("fc.weight")
         self.export_params = export_params
@@ -338,9 +350,6 @@ class Emitter:
         self._params_done[key] = name
         return name
 
-    def transposed_weight(self, step, i: int, name: str) -> str:
-        return self.b.add("Transpose", [name], perm=[1, 0])
-
     def emit(self, step) -> None:
         if step.kind == "leaf":
             self.names[(step.key, 0)] = self._leaf(step)
@@ -383,24 +392,21 @@ def _input_dependent(what: str) -> OnnxExporterError:
     )
 
 
-def _build(
-    onnx, model, first, second, in_names, out_names, dynamic_axes, opset, export_params, as_inputs, fold
-):
+def _build(onnx, model, first, second, in_names, out_names, dynamic_axes, opset, export_params, as_inputs):
     helper = onnx.helper
     for key in dynamic_axes:
         if key not in in_names and key not in out_names:
             warnings.warn(
                 f"onnx.export: dynamic_axes names {key!r}, which is no input or output name", stacklevel=3
             )
-    builder = GraphBuilder(onnx, opset, fold)
+    builder = GraphBuilder(onnx, opset)
     for name in in_names + out_names:
         builder.reserve(name)
     param_names = {}
     if hasattr(model, "named_parameters"):
         for name, p in list(model.named_buffers()) + list(model.named_parameters()):
             param_names[id(p)] = name
-    ctx = Emitter(builder, first, second, param_names, export_params)
-    ctx.input_names = in_names
+    ctx = Emitter(builder, first, second, in_names, param_names, export_params)
     for step in first.steps:
         ctx.emit(step)
     for (step, k), name in zip(first.roots, out_names):

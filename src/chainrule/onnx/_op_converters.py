@@ -166,7 +166,7 @@ def _linear(ctx, step, ins):
     bias = ins[2] if len(ins) > 2 else None
     if len(ctx.ishape(step, 0)) == 2:  # as torch writes it: Gemm with the weight as stored
         return ctx.b.add("Gemm", [x, w] + ([bias] if bias else []), transB=1)
-    y = ctx.b.add("MatMul", [x, ctx.transposed_weight(step, 1, w)])
+    y = ctx.b.add("MatMul", [x, ctx.b.add("Transpose", [w], perm=[1, 0])])
     return ctx.b.add("Add", [y, bias]) if bias else y
 
 
@@ -360,6 +360,27 @@ def _index_put_zeros(ctx, step, ins):
         before.append(start)
         after.append(n - stop)
     return ctx.b.add("Pad", [ins[0], ctx.b.const(before + after)], mode="constant")
+
+
+def constant_along(mask: np.ndarray) -> np.ndarray:
+    """``mask`` reduced to size 1 along every dim it does not vary along (so it broadcasts)."""
+    for axis in range(mask.ndim):
+        if mask.shape[axis] > 1 and np.array_equal(mask, np.broadcast_to(mask.take([0], axis), mask.shape)):
+            mask = mask.take([0], axis)
+    return mask
+
+
+@converts("index_put")
+def _index_put(ctx, step, ins):
+    """``x[index] = value`` (setitem) with one value: Where over the written places."""
+    if math.prod(ctx.ishape(step, 1)) != 1:
+        raise UnsupportedOperatorError(
+            "onnx.export: writing a tensor of several values into a slice (index_put) is not supported; "
+            "write one value, or build the result with cat"
+        )
+    written = ctx.array_param(step, 1, lambda keep: constant_along(np.asarray(keep) == 0))
+    value = ctx.b.add("Reshape", [ins[1], ctx.b.const([], np.int64)])
+    return ctx.b.add("Where", [ctx.b.initializer(np.ascontiguousarray(written)), value, ins[0]])
 
 
 @converts("where")

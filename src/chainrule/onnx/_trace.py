@@ -169,7 +169,6 @@ def trace(
     """
     leaves, structure = flatten((args, kwargs))
     fresh = [input_tensor(a, t) for a, t in zip(input_arrays, leaves)]
-    call_args, call_kwargs = unflatten(fresh, structure)
     keep: list = []
     calls: list[ModuleCall] = []
     handles = []
@@ -196,6 +195,10 @@ def trace(
     _graph.SAVE_ALL_INPUTS[0] = True
     try:
         with enable_grad():
+            # clones of the inputs that require grad: the model may change them in place, as in
+            # torch (the graph then starts with an Identity)
+            given = [t.clone() if t.requires_grad else t for t in fresh]
+            call_args, call_kwargs = unflatten(given, structure)
             output = model(*call_args, **call_kwargs)
     finally:
         _graph.SAVE_ALL_INPUTS[0] = saved_switch
