@@ -377,6 +377,19 @@ def test_lstm_with_initial_state_and_all_outputs():
             np.testing.assert_allclose(g, e.numpy(), rtol=1e-5, atol=2e-6)
 
 
+@pytest.mark.parametrize("opset", [14, 17, 18, 21])
+@pytest.mark.parametrize("builder", [mlp, cnn2d, encoder_stack], ids=["mlp", "cnn2d", "encoder_stack"])
+def test_other_opsets(builder, opset):
+    ours, theirs = _pair(builder)
+    shape = {mlp: (3, 4), cnn2d: (3, 3, 8, 8), encoder_stack: (3, 5, 8)}[builder]
+    x = np.random.default_rng(4).standard_normal(shape).astype(np.float32)
+    data = _export(ours, [x], opset_version=opset)
+    assert onnx.load_from_string(data).opset_import[0].version == opset
+    np.testing.assert_allclose(
+        _session(data).run(None, {"input": x})[0], _run_torch(theirs, [x])[0], rtol=1e-5, atol=2e-6
+    )
+
+
 def test_opset_13_writes_layer_norm_and_gelu_as_primitives():
     ours, theirs = _pair(encoder_stack)
     x = np.random.default_rng(2).standard_normal((2, 5, 8)).astype(np.float32)

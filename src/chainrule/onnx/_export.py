@@ -27,7 +27,7 @@ from ._trace import Trace, flatten, leaf_values_equal, same_structure, trace
 
 __all__ = ["export", "is_in_onnx_export", "TrainingMode"]
 
-DEFAULT_OPSET = 17  # torch's classic exporter's default
+DEFAULT_OPSET = 20  # torch 2.13 classic exporter's default
 MIN_OPSET = 13  # Softmax over one axis, ReduceSum/Squeeze/Unsqueeze axes as inputs
 
 _EXPORTING = [False]
@@ -87,7 +87,7 @@ def export(
     training : ``TrainingMode.EVAL`` (default: the model runs in eval mode, restored afterwards),
         ``PRESERVE`` or ``TRAINING``.
     input_names, output_names : names of the graph's inputs and outputs, in order.
-    opset_version : the ONNX opset (default 17; 13 up to the installed ``onnx``'s newest).
+    opset_version : the ONNX opset (default 20, as torch 2.13; 13 up to the installed ``onnx``'s newest).
     do_constant_folding : accepted for torch's signature; ONNX Runtime folds constant subgraphs
         (the transposed weights) when it loads the model.
     dynamic_axes : ``{name: [axis, ...]}`` or ``{name: {axis: "symbol"}}``: those dims are symbolic
