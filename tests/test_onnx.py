@@ -539,3 +539,26 @@ def test_unknown_keyword_is_a_type_error_and_unsupported_options_warn():
         chainrule.onnx.export(model, x, io.BytesIO(), colour=1)
     with pytest.warns(UserWarning, match="custom_opsets"):
         chainrule.onnx.export(model, x, io.BytesIO(), custom_opsets={"x": 1})
+
+
+def test_slices_from_the_end_follow_a_dynamic_axis():
+    def head_and_tail(x):
+        return x[:, :-1] * 2, x[:, -1], x[:, 1::2] + 1
+
+    x = np.arange(12, dtype=np.float32).reshape(2, 6)
+    session = _session(_export(head_and_tail, [x], input_names=["x"], dynamic_axes={"x": [0, 1]}))
+    for shape in ((2, 6), (3, 9), (1, 2)):
+        x = np.random.default_rng(5).standard_normal(shape).astype(np.float32)
+        got = session.run(None, {"x": x})
+        for g, e in zip(got, (x[:, :-1] * 2, x[:, -1], x[:, 1::2] + 1)):
+            np.testing.assert_allclose(g, e, rtol=1e-6)
+
+
+@pytest.mark.parametrize("stop", [lambda n: n - 1, lambda n: n // 2], ids=["n-1", "n//2"])
+def test_an_index_computed_from_a_dynamic_size_is_refused(stop):
+    def first_part(x):
+        return x[:, : stop(x.size(1))] * 1
+
+    with pytest.raises(chainrule.onnx.OnnxExporterError, match="getitem"):
+        chainrule.onnx.export(first_part, chainrule.ones(2, 6), io.BytesIO(), input_names=["x"],
+                              dynamic_axes={"x": [1]})  # fmt: skip

@@ -209,21 +209,36 @@ def _axes_of(dynamic_axes: dict, name: str) -> dict:
 
 
 def _trace_twice(model, args, kwargs, leaves, in_names, dynamic_axes) -> tuple[Trace, Trace]:
+    """The traced run, and a run on other values with each dynamic axis of length n grown to 2n + 1
+    (so that sizes derived by division, n // 2, change too), or, where the model refuses that
+    (a table of positions too short), to n + 1."""
     first = trace(model, args, kwargs, [t._data for t in leaves], MODULE_CONVERTERS, _input_tensor)
-    varied = []
-    for t, name in zip(leaves, in_names):
-        a = t._data
-        for axis in sorted(_axes_of(dynamic_axes, name)):
-            axis = axis % max(a.ndim, 1)
-            a = np.concatenate([a, np.take(a, [a.shape[axis] - 1], axis=axis)], axis=axis)
-        varied.append(_other_values(a))
-    try:
-        second = trace(model, args, kwargs, varied, MODULE_CONVERTERS, _input_tensor)
-    except Exception as e:
+    has_dynamic = any(_axes_of(dynamic_axes, name) for name in in_names)
+    for grow in ((lambda n: 2 * n + 1), (lambda n: n + 1)) if has_dynamic else ((lambda n: n),):
+        varied = []
+        for t, name in zip(leaves, in_names):
+            a = t._data
+            for axis in sorted(_axes_of(dynamic_axes, name)):
+                axis = axis % max(a.ndim, 1)
+                n = a.shape[axis]
+                # repeat the entries cyclically (the last one when the axis is empty)
+                picks = np.arange(grow(n)) % n if n else np.zeros(grow(n), np.int64)
+                a = (
+                    np.take(a, picks, axis=axis)
+                    if n
+                    else np.zeros(a.shape[:axis] + (grow(n),) + a.shape[axis + 1 :], a.dtype)
+                )
+            varied.append(_other_values(a))
+        try:
+            second = trace(model, args, kwargs, varied, MODULE_CONVERTERS, _input_tensor)
+            break
+        except Exception as e:
+            error = e
+    else:
         raise OnnxExporterError(
-            "onnx.export: running the model again on inputs with other values (and the dynamic axes one "
-            f"longer), to find what depends on them, failed: {e}"
-        ) from e
+            "onnx.export: running the model again on inputs with other values (and the dynamic axes "
+            f"longer), to find what depends on them, failed: {error}"
+        ) from error
     if not same_structure(first, second):
         raise OnnxExporterError(
             "onnx.export: the model ran different ops for inputs of other values or sizes (control flow "
@@ -362,6 +377,15 @@ class Emitter:
                 self.names[(step.key, k)] = name
             return
         op = step.obj.op
+        if op.name in _FIXED_PARAMS and not _same_value(
+            step.obj.params[1], self._partner[step.key].obj.params[1]
+        ):
+            raise OnnxExporterError(
+                f"onnx.export: the index or sizes of {op.name} ({op.node_name}) changed with the dynamic "
+                f"axes ({step.obj.params[1]!r}, then {self._partner[step.key].obj.params[1]!r}): they were "
+                "computed from a size the file cannot follow; index with negative numbers from the end, "
+                "or export without that dynamic axis"
+            )
         convert = OP_CONVERTERS.get(op.name)
         if convert is None:
             raise UnsupportedOperatorError(
@@ -381,6 +405,18 @@ class Emitter:
         if not leaf_values_equal(t, other):
             raise _input_dependent(f"a tensor of shape {list(t.shape)} and dtype {t.dtype}")
         return self.b.initializer(t._data)
+
+
+# ops whose second parameter (an index, repeat counts) is written into the file as it was traced
+_FIXED_PARAMS = {"getitem", "narrow", "select", "index_select", "repeat"}
+
+
+def _same_value(a, b) -> bool:
+    if isinstance(a, (tuple, list)) and isinstance(b, (tuple, list)):
+        return len(a) == len(b) and all(_same_value(x, y) for x, y in zip(a, b))
+    if isinstance(a, np.ndarray) or isinstance(b, np.ndarray):
+        return np.shape(a) == np.shape(b) and np.array_equal(a, b)
+    return type(a) is type(b) and a == b
 
 
 def _input_dependent(what: str) -> OnnxExporterError:
