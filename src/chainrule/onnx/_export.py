@@ -1,11 +1,12 @@
 """``chainrule.onnx.export``: trace one forward pass, write it as an ONNX model.
 
 The model runs twice: once on the given inputs, and once on inputs whose values are changed and
-whose dynamic axes are one longer. The second run tells which dims of every value follow a
-dynamic axis (so reshapes are written with 0 / -1 there), and catches what a single trace would
+whose dynamic axes are longer (n -> 2n + 1). The second run tells which dims of every value follow
+a dynamic axis (so reshapes are written with 0 / -1 there), and catches what a single trace would
 bake in silently: a tensor computed from the inputs outside the recorded graph (integer or
 boolean ops, ops on tensors that need no grad) or drawn at random shows up as a constant whose
-value changed between the two runs, and the export refuses it.
+value changed between the two runs, an index computed from a dynamic size as a changed index,
+and the export refuses them.
 """
 
 from __future__ import annotations
@@ -311,7 +312,7 @@ class Emitter:
         return step.out_meta[k][0]
 
     def oshape2(self, step, k: int = 0) -> tuple:
-        """Output ``k``'s shape in the second run (the dynamic axes one longer)."""
+        """Output ``k``'s shape in the second run (the dynamic axes longer)."""
         return self._partner[step.key].out_meta[k][0]
 
     def input_dim_of(self, size: int, size2: int) -> tuple | None:
