@@ -562,3 +562,26 @@ def test_an_index_computed_from_a_dynamic_size_is_refused(stop):
     with pytest.raises(chainrule.onnx.OnnxExporterError, match="getitem"):
         chainrule.onnx.export(first_part, chainrule.ones(2, 6), io.BytesIO(), input_names=["x"],
                               dynamic_axes={"x": [1]})  # fmt: skip
+
+
+def test_initial_state_given_by_keyword():
+    ours, theirs = _pair(recurrent("GRU"))
+
+    class Wrapper(chainrule.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.rnn = ours
+
+        def forward(self, x, h):
+            return self.rnn(x, hx=h)[1]
+
+    rng = np.random.default_rng(6)
+    x, h = (
+        rng.standard_normal((4, 2, 3)).astype(np.float32),
+        rng.standard_normal((1, 2, 5)).astype(np.float32),
+    )
+    got = _session(_export(Wrapper(), [x, h], input_names=["x", "h"])).run(None, {"x": x, "h": h})[0]
+    with torch.no_grad():
+        np.testing.assert_allclose(
+            got, theirs(torch.from_numpy(x), torch.from_numpy(h))[1].numpy(), rtol=1e-5, atol=2e-6
+        )

@@ -175,7 +175,12 @@ def trace(
     paths = {id(m): name for name, m in model.named_modules()} if hasattr(model, "named_modules") else {}
     pending: dict = {}
 
-    def pre_hook(module, args):
+    def pre_hook(module, args, kwargs):
+        if kwargs:  # forward(input, hx=None): the arguments in their order
+            unknown = set(kwargs) - {"input", "hx"}
+            if unknown:
+                raise RuntimeError(f"onnx.export: {type(module).__name__} called with {sorted(unknown)}")
+            args = tuple(args) + tuple(kwargs[k] for k in ("input", "hx") if k in kwargs)
         flat, _ = flatten(args)
         refs = [(t.grad_fn if t.grad_fn is not None else t, t) for t in flat]
         pending.setdefault(id(module), []).append((args, refs))
@@ -189,7 +194,7 @@ def trace(
     if hasattr(model, "modules"):
         for m in model.modules():
             if type(m) in boundary_types:
-                handles.append(m.register_forward_pre_hook(pre_hook))
+                handles.append(m.register_forward_pre_hook(pre_hook, with_kwargs=True))
                 handles.append(m.register_forward_hook(post_hook))
     saved_switch = _graph.SAVE_ALL_INPUTS[0]
     _graph.SAVE_ALL_INPUTS[0] = True
