@@ -585,3 +585,19 @@ def test_initial_state_given_by_keyword():
         np.testing.assert_allclose(
             got, theirs(torch.from_numpy(x), torch.from_numpy(h))[1].numpy(), rtol=1e-5, atol=2e-6
         )
+
+
+def test_packed_sequences_are_refused():
+    lstm = chainrule.nn.LSTM(3, 4)
+
+    class Packed(chainrule.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.lstm = lstm
+
+        def forward(self, x):
+            packed = chainrule.nn.utils.rnn.pack_padded_sequence(x, [3, 2])
+            return self.lstm(packed)[1][0]
+
+    with pytest.raises(chainrule.onnx.UnsupportedOperatorError, match="LSTM on a PackedSequence"):
+        chainrule.onnx.export(Packed(), chainrule.ones(3, 2, 3), io.BytesIO())

@@ -21,6 +21,7 @@ from .._tensor import Tensor
 from ..autograd import graph as _graph
 from ..autograd.grad_mode import enable_grad
 from ..autograd.graph import Node
+from ._builder import UnsupportedOperatorError
 
 __all__ = ["Step", "ModuleCall", "Trace", "trace", "flatten", "unflatten"]
 
@@ -154,7 +155,10 @@ def unflatten(leaves: list, structure):
             return inner
         if kind is dict:
             return {k: build(v) for k, v in inner.items()}
-        return kind(build(v) for v in inner) if kind is not list else [build(v) for v in inner]
+        items = [build(v) for v in inner]
+        if kind is list:
+            return items
+        return kind(*items) if hasattr(kind, "_fields") else kind(items)  # a named tuple takes fields
 
     return build(structure)
 
@@ -179,8 +183,15 @@ def trace(
         if kwargs:  # forward(input, hx=None): the arguments in their order
             unknown = set(kwargs) - {"input", "hx"}
             if unknown:
-                raise RuntimeError(f"onnx.export: {type(module).__name__} called with {sorted(unknown)}")
+                raise UnsupportedOperatorError(
+                    f"onnx.export: {type(module).__name__} called with the arguments {sorted(unknown)}"
+                )
             args = tuple(args) + tuple(kwargs[k] for k in ("input", "hx") if k in kwargs)
+        if not args or not isinstance(args[0], Tensor):  # a PackedSequence
+            raise UnsupportedOperatorError(
+                f"onnx.export: {type(module).__name__} on a {type(args[0]).__name__ if args else 'missing'} "
+                "input is not supported; pass a padded tensor"
+            )
         flat, _ = flatten(args)
         refs = [(t.grad_fn if t.grad_fn is not None else t, t) for t in flat]
         pending.setdefault(id(module), []).append((args, refs))
