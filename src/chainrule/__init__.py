@@ -57,6 +57,7 @@ import chainrule.linalg as linalg  # not `from . import`: the star import bound 
 import chainrule.special as special  # torch.special (not `from . import`: the star import bound ops.special)
 import chainrule.fft as fft
 from . import func, viz
+from . import onnx
 from ._legacy import *  # noqa: F403
 from ._compile import compile  # noqa: A004
 from ._out import install as _install_out
