@@ -111,13 +111,11 @@ def test_mnist_cnn_with_argparse_and_accelerator_matches_torch():
     assert "device: cpu" in out and "Test set: Average loss" in out
 
 
-@pytest.mark.xfail(strict=False, reason="needs onnx (import torch.onnx)")
 def test_word_language_model_importing_torch_onnx_matches_torch():
     out = assert_same_run("word_language_model.py", ("--epochs", "2", "--dropout", "0"), FLOAT32)
     assert "valid ppl" in out
 
 
-@pytest.mark.xfail(strict=False, reason="needs onnx (import torch.onnx)")
 def test_word_language_model_runs_with_dropout():
     result = run_on_chainrule("word_language_model.py", "--epochs", "1")
     assert result.returncode == 0, result.stderr[-3000:]
