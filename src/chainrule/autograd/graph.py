@@ -333,7 +333,7 @@ SHOWN_EDGES: dict[str, Callable] = {}
 
 def shown_vertex(edge):
     """What ``next_functions`` shows for an edge: a node as it is, a leaf's AccumulateGrad."""
-    if edge is None or type(edge) is ShownNode:
+    if edge is None or isinstance(edge, ShownNode):
         return edge
     if isinstance(edge, Node):
         return edge.named()
@@ -342,23 +342,33 @@ def shown_vertex(edge):
 
 class ShownNode:
     """A node torch records where chainrule's op does the work itself (the ``TBackward0`` of
-    F.linear's weight): shown in ``next_functions`` only; backward never visits it."""
+    F.linear's weight): shown in ``next_functions`` only; backward never visits it. Made with
+    ``ShownNode(name, edges)``, of a class named ``name`` as torch's."""
 
-    __slots__ = ("_name", "edges", "__weakref__")
+    __slots__ = ("edges", "__weakref__")
+
+    def __new__(cls, name: str, edges: tuple) -> ShownNode:
+        shown_cls = _SHOWN_CLASSES.get(name)
+        if shown_cls is None:
+            namespace = {"__slots__": (), "__module__": "builtins", "__qualname__": name}
+            shown_cls = _SHOWN_CLASSES[name] = type(name, (ShownNode,), namespace)
+        return object.__new__(shown_cls)
 
     def __init__(self, name: str, edges: tuple) -> None:
-        self._name = name
         self.edges = edges
 
     def name(self) -> str:
-        return self._name
+        return type(self).__name__
 
     @property
     def next_functions(self) -> tuple:
         return tuple((shown_vertex(e), 0) for e in self.edges)
 
     def __repr__(self) -> str:
-        return f"<{self._name} object at {hex(id(self))}>"
+        return f"<{self.name()} object at {hex(id(self))}>"
+
+
+_SHOWN_CLASSES: dict = {}
 
 
 _UNSAVED = ((), (None,), (None, None), (None, None, None))
