@@ -52,7 +52,6 @@ TORCH_NAMES = {
     "linalg_lu_factor": "LinalgLuFactorExBackward0",
     "square": "PowBackward0",
     "clamp": "ClampBackward1",
-    "rsub_scalar": "RsubBackward1",
     "mse_loss": "MseLossBackward0",
 }
 
@@ -84,11 +83,11 @@ def _linear_edges(node) -> tuple:
     x, w = edges[0], edges[1]
     bias = edges[2] if len(edges) == 3 else None
     name = node.op.node_name
-    product = (bias, x, _transposed(w)) if len(edges) == 3 else (x, _transposed(w))
     if name in ("AddmmBackward0", "MmBackward0"):
-        return product
+        return (bias, x, _transposed(w)) if len(edges) == 3 else (x, _transposed(w))
     # (..., in) -> (n, in) -> addmm/mm -> (..., out): torch's view of the input, then of the result
-    flat = None if x is None else ShownNode("UnsqueezeBackward0" if name == "SqueezeBackward4" else "ViewBackward0", (x,))
+    flat_name = "UnsqueezeBackward0" if name == "SqueezeBackward4" else "ViewBackward0"
+    flat = None if x is None else ShownNode(flat_name, (x,))
     inner = "AddmmBackward0" if len(edges) == 3 else "MmBackward0"
     product = (bias, flat, _transposed(w)) if len(edges) == 3 else (flat, _transposed(w))
     return (ShownNode(inner, product),)

@@ -85,9 +85,7 @@ def _infer_shape(who: str, x: np.ndarray, shape: tuple) -> tuple:
 def reshape(input: Tensor, *shape) -> Tensor:
     """The same elements in a new shape (a view when possible); one dim may be -1."""
     input = as_tensor(input, "reshape")
-    x = input._data
-    shape = _shape_arg(shape)
-    return _reshaped(input, shape, _AS_VIEW)
+    return _reshaped(input, _shape_arg(shape), _AS_VIEW)
 
 
 def _reshaped(input: Tensor, shape: tuple, shown: dict) -> Tensor:
