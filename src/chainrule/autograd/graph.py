@@ -15,6 +15,7 @@ from collections.abc import Callable
 from typing import Any
 
 from .grad_mode import GRAD
+from .node_names import TORCH_NAMES
 
 __all__ = ["Op", "Node", "AccumulateGrad", "REGISTRY", "defop", "SAVE_ALL_INPUTS", "node_class"]
 
@@ -89,7 +90,9 @@ class Op:
         # True: the rule already follows torch's convention (abs, real, angle, casts, ...)
         self.complex_rule = False
         self._shown: dict = {}  # torch name -> this rule shown under that name (see shown_as)
-        self.node_name = "".join(p.capitalize() for p in name.strip("_").split("_")) + "Backward0"
+        self.node_name = TORCH_NAMES.get(name) or (
+            "".join(p.capitalize() for p in name.strip("_").split("_")) + "Backward0"
+        )
 
     @property
     def node_name(self) -> str:

@@ -1,14 +1,9 @@
-"""How the graph looks to a user: torch's node names and ``next_functions`` layouts.
+"""How the graph looks to a user: torch's ``next_functions`` layouts.
 
 Tutorials print ``loss.grad_fn``, ``type(y.grad_fn).__name__`` and walk ``next_functions``; they
-should see what torch shows. Two tables, applied when the ops have loaded:
-
-- ``TORCH_NAMES``: op name -> torch's name of its node, where the rule generated from the op's
-  name (``log1p`` -> ``Log1pBackward0``) is not torch's (``Log1PBackward0``). Where torch's name
-  depends on the call (``sum(x)`` is ``SumBackward0``, ``sum(x, 0)`` ``SumBackward1``), the op's
-  forward picks a variant (``Op.shown_as``) instead.
-- ``SHOWN_EDGES``: op name -> ``edges(node)`` in the order and length of torch's inputs, for the
-  ops whose inputs are not torch's: ``x * 2`` keeps no tensor for the 2 (torch shows ``None``
+should see what torch shows. The names are ``autograd/node_names.py``'s; here, ``SHOWN_EDGES``:
+  op name -> ``edges(node)`` in the order and length of torch's inputs, for the ops whose inputs
+  are not torch's: ``x * 2`` keeps no tensor for the 2 (torch shows ``None``
   there); ``x ** 2`` keeps one (torch does not); F.linear is one node where torch records
   ``addmm(bias, input, weight.t())``, whose ``TBackward0`` appears as a node that backward never
   visits (``ShownNode``).
@@ -18,42 +13,10 @@ should see what torch shows. Two tables, applied when the ops have loaded:
 
 from __future__ import annotations
 
-from ..autograd.graph import REGISTRY, SHOWN_EDGES, ShownNode
+from ..autograd.graph import SHOWN_EDGES, ShownNode
+from .index import basic_index_steps
 
 __all__: list[str] = []
-
-TORCH_NAMES = {
-    "log1p": "Log1PBackward0",
-    "fft_c2r": "FftC2RBackward0",
-    "fft_r2c": "FftR2CBackward0",
-    "fft_c2c": "FftC2CBackward0",
-    "xlog1py": "SpecialXlog1PyBackward0",
-    "i0e": "SpecialI0EBackward0",
-    "i1": "SpecialI1Backward0",
-    "i1e": "SpecialI1EBackward0",
-    "erfcx": "SpecialErfcxBackward0",
-    "ndtri": "SpecialNdtriBackward0",
-    "log_ndtr": "SpecialLogNdtrBackward0",
-    "entr": "SpecialEntrBackward0",
-    "zeta": "SpecialZetaBackward0",
-    "avg_pool2d": "AvgPool2DBackward0",
-    "max_pool2d": "MaxPool2DWithIndicesBackward0",
-    "to": "ToCopyBackward0",
-    "norm": "LinalgVectorNormBackward0",
-    "narrow": "SliceBackward0",
-    "take_along_dim": "GatherBackward0",
-    "index_put_accumulate": "IndexPutBackward0",
-    "max_dim": "MaxBackward0",
-    "min_dim": "MinBackward0",
-    "max": "MaxBackward1",
-    "min": "MinBackward1",
-    "nanmedian_dim": "NanmedianBackward1",
-    "convolution_transpose": "ConvolutionBackward0",
-    "linalg_lu_factor": "LinalgLuFactorExBackward0",
-    "square": "PowBackward0",
-    "clamp": "ClampBackward1",
-    "mse_loss": "MseLossBackward0",
-}
 
 
 def _with_scalar(node) -> tuple:
@@ -93,11 +56,33 @@ def _linear_edges(node) -> tuple:
     return (ShownNode(inner, product),)
 
 
+def _reshape_edges(node) -> tuple:
+    """A reshape that copies is torch's view of a clone."""
+    if node.op.node_name == "UnsafeViewBackward0" and node.edges[0] is not None:
+        return (ShownNode("CloneBackward0", node.edges),)
+    return node.edges
+
+
+def _getitem_edges(node) -> tuple:
+    """``x[1:, 0]`` is one node here; torch records each step (a slice, then a select): the
+    steps before the last appear below it."""
+    edge = node.edges[0]
+    if edge is None or node.op.node_name in ("IndexBackward0", "AliasBackward0") or node.params is None:
+        return node.edges
+    for name in basic_index_steps(node.params[1])[:-1]:
+        edge = ShownNode(name, (edge,))
+    return (edge,)
+
+
+def _convolution_edges(node) -> tuple:
+    """torch's convolution has a bias input, None without a bias."""
+    return node.edges if len(node.edges) == 3 else (*node.edges, None)
+
+
 for _name in ("mul_scalar", "add_scalar", "sub_scalar", "div_scalar"):
     SHOWN_EDGES[_name] = _with_scalar
 SHOWN_EDGES["pow"] = _pow_edges
 SHOWN_EDGES["linear"] = _linear_edges
-
-for _name, _shown in TORCH_NAMES.items():
-    if _name in REGISTRY:  # (an op another family may not have registered yet is named there)
-        REGISTRY[_name].node_name = _shown
+SHOWN_EDGES["reshape"] = _reshape_edges
+SHOWN_EDGES["getitem"] = _getitem_edges
+SHOWN_EDGES["convolution"] = SHOWN_EDGES["convolution_transpose"] = _convolution_edges

@@ -129,9 +129,38 @@ def getitem(input: Tensor, index) -> Tensor:
         out = x[idx]
     except IndexError as e:
         raise IndexError(f"getitem: {e} (tensor of shape {shape_str(x.shape)})") from None
+    shown = _basic_shown(index) if basic else _AS_INDEX
     if basic and out.base is not None:  # ints, slices, None, ...: a view, as in torch
-        return _make_view(out, _getitem, input, (x.shape, idx, x.dtype), (getitem, (idx,)))
-    return make_result(out, _getitem, (input,), (x.shape, idx, x.dtype))
+        return _make_view(out, shown, input, (x.shape, idx, x.dtype), (getitem, (idx,)))
+    return make_result(out, shown, (input,), (x.shape, idx, x.dtype))
+
+
+# torch's node for x[index]: that of the last step torch takes (select for an int, slice for a
+# slice other than ':', unsqueeze for None; an alias when there is none), IndexBackward0 for
+# integer tensors and masks
+_AS_ALIAS = _getitem.shown_as("AliasBackward0")
+_AS_INDEX = _getitem.shown_as("IndexBackward0")
+_FULL = slice(None)
+
+
+def basic_index_steps(index) -> list[str]:
+    """torch's nodes for ``x[index]`` with a basic index, in the order torch makes them: one per
+    int (select), slice other than ':' (slice) and None (unsqueeze)."""
+    steps = []
+    for item in index if type(index) is tuple else (index,):
+        if item is None:
+            steps.append("UnsqueezeBackward0")
+        elif type(item) is slice:
+            if item != _FULL:
+                steps.append("SliceBackward0")
+        elif item is not Ellipsis:
+            steps.append("SelectBackward0")
+    return steps
+
+
+def _basic_shown(index):
+    steps = basic_index_steps(index)
+    return _getitem.shown_as(steps[-1]) if steps else _AS_ALIAS
 
 
 @defop("index_put_zeros", saves_inputs=False, formula="{g0} = ({gy})[index]")
