@@ -206,7 +206,7 @@ def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
             (input, weight) + ((bias,) if bias is not None else ()),
         )
     if bias is None:
-        return make_result(out, _LINEAR_SHOWN[min(x.ndim, 3), False], (input, weight))
+        return make_result(out, _MM if x.ndim == 2 else _LINEAR_SHOWN[min(x.ndim, 3), False], (input, weight))
     b = bias._data
     if b.shape != out.shape[-1:] and b.size != 1 and b.shape != ():
         raise RuntimeError(
@@ -214,7 +214,9 @@ def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
             f"({w.shape[0] if w.ndim == 2 else 1})"
         )
     out = out + b if out.ndim == 0 else _add_inplace(out, b)
-    return make_result(out, _LINEAR_SHOWN[min(x.ndim, 3), True], (input, weight, bias))
+    return make_result(
+        out, _ADDMM if x.ndim == 2 else _LINEAR_SHOWN[min(x.ndim, 3), True], (input, weight, bias)
+    )
 
 
 # torch's F.linear is addmm(bias, input, weight.t()) (mm without a bias) on a 2-D input, and on
@@ -228,6 +230,7 @@ _LINEAR_SHOWN = {
     (3, False): _linear.shown_as("UnsafeViewBackward0"),
     (3, True): _linear.shown_as("ViewBackward0"),
 }
+_ADDMM, _MM = _LINEAR_SHOWN[2, True], _LINEAR_SHOWN[2, False]
 
 
 def _add_inplace(out: np.ndarray, b: np.ndarray) -> np.ndarray:

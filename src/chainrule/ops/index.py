@@ -159,8 +159,21 @@ def basic_index_steps(index) -> list[str]:
 
 
 def _basic_shown(index):
-    steps = basic_index_steps(index)
-    return _getitem.shown_as(steps[-1]) if steps else _AS_ALIAS
+    """``basic_index_steps(index)[-1]``'s op, without making the list (this runs per call)."""
+    for item in reversed(index) if type(index) is tuple else (index,):
+        if type(item) is slice:
+            if item.start is not None or item.stop is not None or item.step is not None:
+                return _AS_SLICE
+        elif item is None:
+            return _AS_UNSQUEEZE
+        elif item is not Ellipsis:
+            return _AS_SELECT
+    return _AS_ALIAS
+
+
+_AS_SELECT = _getitem.shown_as("SelectBackward0")
+_AS_SLICE = _getitem.shown_as("SliceBackward0")
+_AS_UNSQUEEZE = _getitem.shown_as("UnsqueezeBackward0")
 
 
 @defop("index_put_zeros", saves_inputs=False, formula="{g0} = ({gy})[index]")
