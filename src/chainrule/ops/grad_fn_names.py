@@ -14,7 +14,7 @@ should see what torch shows. The names are ``autograd/node_names.py``'s; here, `
 from __future__ import annotations
 
 from ..autograd.graph import SHOWN_EDGES, ShownNode
-from .index import basic_index_steps
+from .index import _basic_index_steps
 
 __all__: list[str] = []
 
@@ -69,7 +69,7 @@ def _getitem_edges(node) -> tuple:
     edge = node.edges[0]
     if edge is None or node.op.node_name in ("IndexBackward0", "AliasBackward0") or node.params is None:
         return node.edges
-    for name in basic_index_steps(node.params[1])[:-1]:
+    for name in _basic_index_steps(node.params[1])[:-1]:
         edge = ShownNode(name, (edge,))
     return (edge,)
 

@@ -143,7 +143,7 @@ _AS_INDEX = _getitem.shown_as("IndexBackward0")
 _FULL = slice(None)
 
 
-def basic_index_steps(index) -> list[str]:
+def _basic_index_steps(index) -> list[str]:
     """torch's nodes for ``x[index]`` with a basic index, in the order torch makes them: one per
     int (select), slice other than ':' (slice) and None (unsqueeze)."""
     steps = []
@@ -159,7 +159,7 @@ def basic_index_steps(index) -> list[str]:
 
 
 def _basic_shown(index):
-    """``basic_index_steps(index)[-1]``'s op, without making the list (this runs per call)."""
+    """``_basic_index_steps(index)[-1]``'s op, without making the list (this runs per call)."""
     for item in reversed(index) if type(index) is tuple else (index,):
         if type(item) is slice:
             if item.start is not None or item.stop is not None or item.step is not None:
