@@ -105,10 +105,12 @@ class Tensor(TensorMethods):
 
     @property
     def grad_fn(self):
-        """The Node that made this tensor (None for a leaf): its backward step."""
+        """The Node that made this tensor (None for a leaf): its backward step, of the class
+        torch names it by (``MulBackward0``, see ``Node.named``)."""
         if self._base is not None:
             sync_view(self)
-        return self._grad_fn
+        node = self._grad_fn
+        return node if node is None else node.named()
 
     @grad_fn.setter
     def grad_fn(self, node) -> None:

@@ -372,6 +372,9 @@ class _TracedNode(Node):
         self._meta = value
 
 
+_TracedNode.kind = _TracedNode  # a kind of node class (see graph.node_class)
+
+
 def _on_create(node: Node) -> Any:
     recorder = STATE.recorder
     if recorder is not None:

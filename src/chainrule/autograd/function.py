@@ -26,7 +26,7 @@ from .._tensor import set_history as _set_tensor_history
 from ..backend import recorded
 from . import _tables as _forward_ad  # forward-mode tangents (filled by forward_ad)
 from .grad_mode import GRAD
-from .graph import Node, Op
+from .graph import Node, Op, node_class
 from .saved_hooks import _pack, _Packed, current_hooks
 
 __all__ = ["Function", "FunctionCtx", "once_differentiable"]
@@ -373,6 +373,9 @@ class _OutputNode(Node):
         return self.edges[0].next_functions if self.inputs is not None else ()
 
 
+_OutputNode.kind = _OutputNode  # its own kind of node class (see graph.node_class)
+
+
 def _select_op_for(cls) -> Op:
     op = _SELECT_OPS.get(cls)
     if op is None:
@@ -382,7 +385,7 @@ def _select_op_for(cls) -> Op:
             return (_Gather(tuple(g if i == j else None for i in range(n))),)
 
         op = Op(cls.__name__ + "_output", select, saves_inputs=False)
-        op.node_name = cls.__name__ + "Backward"
+        _name_as_function(op, cls)
         _SELECT_OPS[cls] = op
     return op
 
@@ -400,9 +403,15 @@ def _op_for(cls) -> Op:
     if op is None:
         op = Op(cls.__name__, _custom_backward(cls), saves_inputs=False)
         op.saves = True  # its ctx (in the node's params) and what it saved
-        op.node_name = cls.__name__ + "Backward"
+        _name_as_function(op, cls)
         _OPS[cls] = op
     return op
+
+
+def _name_as_function(op: Op, cls) -> None:
+    """torch's name for a Function's node: ``<class '...autograd.function.MyFnBackward'>``."""
+    op.node_name = cls.__name__ + "Backward"
+    op.node_class = node_class(op.node_name, Node, __name__)
 
 
 def _custom_backward(cls):

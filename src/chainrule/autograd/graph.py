@@ -10,12 +10,14 @@ input.
 from __future__ import annotations
 
 import re
+import weakref
 from collections.abc import Callable
 from typing import Any
 
 from .grad_mode import GRAD
+from .node_names import TORCH_NAMES
 
-__all__ = ["Op", "Node", "AccumulateGrad", "REGISTRY", "defop", "SAVE_ALL_INPUTS"]
+__all__ = ["Op", "Node", "AccumulateGrad", "REGISTRY", "defop", "SAVE_ALL_INPUTS", "node_class"]
 
 
 class Op:
@@ -50,7 +52,9 @@ class Op:
         "saves_inputs",
         "templates",
         "formula",
-        "node_name",
+        "_node_name",
+        "node_class",
+        "_shown",
         "same_shape",
         "saves",
         "complex_rule",
@@ -85,7 +89,40 @@ class Op:
         # torch's convention for complex gradients (g * conj(f'(z))) by conjugating around it;
         # True: the rule already follows torch's convention (abs, real, angle, casts, ...)
         self.complex_rule = False
-        self.node_name = "".join(p.capitalize() for p in name.strip("_").split("_")) + "Backward0"
+        self._shown: dict = {}  # torch name -> this rule shown under that name (see shown_as)
+        self.node_name = TORCH_NAMES.get(name) or (
+            "".join(p.capitalize() for p in name.strip("_").split("_")) + "Backward0"
+        )
+
+    @property
+    def node_name(self) -> str:
+        """torch's name for this op's nodes (``MulBackward0``): ``name()`` and their class's name."""
+        return self._node_name
+
+    @node_name.setter
+    def node_name(self, value: str) -> None:
+        self._node_name = value
+        self.node_class = node_class(value)  # the class its nodes get when shown (Node.named)
+
+    def shown_as(self, node_name: str) -> Op:
+        """This rule under another of torch's node names: the forward picks it where torch's name
+        depends on the call (``sum(x)`` is ``SumBackward0``, ``sum(x, 0)`` ``SumBackward1``).
+
+        The same rule, formula and ``name`` (so every table keyed by op name applies); made once
+        per name and not registered (the registry holds one op per rule).
+        """
+        if node_name == self._node_name:
+            return self
+        shown = self._shown.get(node_name)
+        if shown is None:
+            shown = object.__new__(Op)
+            for slot in Op.__slots__:
+                if slot not in ("_shown", "node_class", "_node_name"):
+                    setattr(shown, slot, getattr(self, slot))
+            shown._shown = self._shown  # shared: every variant finds the others
+            shown.node_name = node_name
+            self._shown[node_name] = shown
+        return shown
 
     def template(self, i: int) -> str | None:
         """The template of input ``i``'s gradient (None: the op has none for it)."""
@@ -215,14 +252,35 @@ class Node:
         self.hooks = None  # gradient hooks of the tensor this node produced (and Retain markers)
         self.meta = None  # a debugging observer: ``meta.after_backward(node, g, input_grads)``
 
+    def named(self) -> Node:
+        """This node, its class now the one named as torch names it (``type(node).__name__ ==
+        "MulBackward0"``); ``grad_fn`` and ``next_functions`` hand nodes out through this.
+
+        Ops make plain ``Node`` objects: one class for every node keeps the attribute reads and
+        stores of recording and backward monomorphic, which CPython's specializing interpreter
+        makes fast (a class per op cost ~0.2 us per op forward and ~0.3 us backward). The class is
+        named once, when the user first sees the node; the engine takes its general path for such
+        a node (same result).
+        """
+        cls = type(self)
+        if cls.kind is cls:
+            self.__class__ = of_kind(self.op.node_class, cls)
+        return self
+
     def name(self) -> str:
+        """torch's name for this node (``MulBackward0``), the name of its class."""
         return self.op.node_name
 
     @property
     def next_functions(self) -> tuple:
-        """``(node, 0)`` per input, as torch shows it: the input's grad_fn, an ``AccumulateGrad``
-        for a leaf that requires grad, None for a constant."""
-        return tuple((e if e is None or isinstance(e, Node) else AccumulateGrad(e), 0) for e in self.edges)
+        """``(node, 0)`` per input of torch's op, in torch's order: the input's grad_fn, the
+        ``AccumulateGrad`` of a leaf that requires grad, None for an input that does not.
+
+        An op whose inputs differ from torch's (``a * 2`` keeps no tensor for the 2; F.linear is
+        torch's addmm of a transposed weight) shows torch's layout (``ops/grad_fn_names.py``)."""
+        shown = SHOWN_EDGES.get(self.op.name)
+        edges = self.edges if shown is None else shown(self)
+        return tuple((shown_vertex(e), 0) for e in edges)
 
     def register_hook(self, hook) -> None:
         if self.hooks is None:
@@ -235,7 +293,9 @@ class Node:
         return None
 
     def __repr__(self) -> str:
-        return f"<{self.op.node_name} object at {hex(id(self))}>"
+        module = type(self).__module__
+        where = "" if module == "builtins" or type(self).kind is type(self) else module + "."
+        return f"<{where}{self.name()} object at {hex(id(self))}>"
 
     def __getattr__(self, name: str):
         # only for names that are not slots or methods: torch's grad_fn._saved_self,
@@ -246,6 +306,79 @@ class Node:
 
     def __call__(self, *grads):
         raise RuntimeError("calling a grad_fn directly is not supported; use autograd.grad")
+
+
+Node.kind = Node  # the base a node class adds its name to (the hooked and traced kinds have their own)
+
+_NODE_CLASSES: dict = {}
+
+
+def node_class(name: str, kind: type = Node, module: str = "builtins") -> type:
+    """The class of the nodes torch calls ``name``: ``type(y.grad_fn).__name__ == "MulBackward0"``.
+
+    One class per name and kind (``Node``, or the traced and hooked classes of the debugging
+    modes), made once; it adds nothing to its kind but the name (see ``Node.named``).
+    ``module``: torch's built-in node classes print as ``<class 'MulBackward0'>`` (builtins), a
+    custom Function's as ``<class '...autograd.function.MyFnBackward'>``.
+    """
+    key = (name, kind, module)
+    cls = _NODE_CLASSES.get(key)
+    if cls is None:
+        cls = type(name, (kind,), {"__slots__": (), "__module__": module, "__qualname__": name})
+        _NODE_CLASSES[key] = cls
+    return cls
+
+
+def of_kind(node_cls: type, kind: type) -> type:
+    """``node_cls`` (a class ``node_class`` made) as the class of that name in another kind."""
+    if node_cls.kind is kind:
+        return node_cls
+    return node_class(node_cls.__name__, kind, node_cls.__module__)
+
+
+#: op name -> ``shown(node) -> edges`` in torch's order and length, for the ops whose inputs are
+#: not torch's (filled by ``ops/grad_fn_names.py``)
+SHOWN_EDGES: dict[str, Callable] = {}
+
+
+def shown_vertex(edge):
+    """What ``next_functions`` shows for an edge: a node as it is, a leaf's AccumulateGrad."""
+    if edge is None or isinstance(edge, ShownNode):
+        return edge
+    if isinstance(edge, Node):
+        return edge.named()
+    return AccumulateGrad.of(edge)
+
+
+class ShownNode:
+    """A node torch records where chainrule's op does the work itself (the ``TBackward0`` of
+    F.linear's weight): shown in ``next_functions`` only; backward never visits it. Made with
+    ``ShownNode(name, edges)``, of a class named ``name`` as torch's."""
+
+    __slots__ = ("edges", "__weakref__")
+
+    def __new__(cls, name: str, edges: tuple) -> ShownNode:
+        shown_cls = _SHOWN_CLASSES.get(name)
+        if shown_cls is None:
+            namespace = {"__slots__": (), "__module__": "builtins", "__qualname__": name}
+            shown_cls = _SHOWN_CLASSES[name] = type(name, (ShownNode,), namespace)
+        return object.__new__(shown_cls)
+
+    def __init__(self, name: str, edges: tuple) -> None:
+        self.edges = edges
+
+    def name(self) -> str:
+        return type(self).__name__
+
+    @property
+    def next_functions(self) -> tuple:
+        return tuple((shown_vertex(e), 0) for e in self.edges)
+
+    def __repr__(self) -> str:
+        return f"<{self.name()} object at {hex(id(self))}>"
+
+
+_SHOWN_CLASSES: dict = {}
 
 
 _UNSAVED = ((), (None,), (None, None), (None, None, None))
@@ -270,12 +403,26 @@ class Retain:
 
 class AccumulateGrad:
     """What torch shows in ``next_functions`` for a leaf that requires grad: the end of a path,
-    where backward adds the gradient into ``variable.grad``."""
+    where backward adds the gradient into ``variable.grad``. One per leaf while anyone holds it
+    (``AccumulateGrad.of``), as torch's; backward itself delivers to the leaf directly."""
 
-    __slots__ = ("variable",)
+    __slots__ = ("variable", "__weakref__")
 
     def __init__(self, variable) -> None:
         self.variable = variable
+
+    @staticmethod
+    def of(leaf) -> AccumulateGrad:
+        """The leaf's AccumulateGrad: the same object while it lives. Held weakly (it holds the
+        leaf, so a strong table would keep every leaf alive); keyed by the leaf's id, which
+        cannot be reused while the AccumulateGrad, and so the leaf, lives."""
+        ref = _ACCUMULATORS.get(id(leaf))
+        acc = ref() if ref is not None else None
+        if acc is None or acc.variable is not leaf:
+            acc = AccumulateGrad(leaf)
+            key = id(leaf)
+            _ACCUMULATORS[key] = weakref.ref(acc, lambda r, key=key: _forget_accumulator(key, r))
+        return acc
 
     def name(self) -> str:
         return "torch::autograd::AccumulateGrad"
@@ -292,6 +439,14 @@ class AccumulateGrad:
 
     def __repr__(self) -> str:
         return f"<AccumulateGrad object at {hex(id(self))}>"
+
+
+_ACCUMULATORS: dict = {}  # id(leaf) -> weakref to its AccumulateGrad
+
+
+def _forget_accumulator(key: int, ref) -> None:
+    if _ACCUMULATORS.get(key) is ref:
+        del _ACCUMULATORS[key]
 
 
 def version_of(t) -> int:

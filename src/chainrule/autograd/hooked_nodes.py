@@ -99,6 +99,10 @@ class _HookedTracedNode(_HookedMixin, _TracedNode):
     __slots__ = ()
 
 
+_HookedNode.kind = _HookedNode  # the kinds of node class (see graph.node_class)
+_HookedTracedNode.kind = _HookedTracedNode
+
+
 def node_class(watching: bool) -> type:
     """The Node class ops should instantiate: traced while anomaly mode or check_graph watches,
     hooked while saved-tensor hooks are active on some thread."""

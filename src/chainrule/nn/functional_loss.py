@@ -14,6 +14,7 @@ from .. import ops as _ops
 from .._fpe import user_stacklevel as _user_stacklevel
 from .._tensor import Tensor
 from ..ops import loss as _loss
+from ..ops.loss_mse import mse_loss_node as _mse_loss_node
 
 __all__ = [
     "mse_loss",
@@ -97,6 +98,14 @@ def mse_loss(
     _warn_size(input, target)
     reduction = _resolve(size_average, reduce, reduction)
     _loss.check_reduction(reduction)
+    if (
+        weight is None
+        and isinstance(input, Tensor)
+        and isinstance(target, Tensor)
+        and input.dtype == target.dtype
+        and input.dtype.is_floating_point
+    ):
+        return _mse_loss_node(input, target, reduction)  # one node, torch's MseLossBackward0
     d = input - target
     return _weighted(d * d, input, weight, reduction, True)
 

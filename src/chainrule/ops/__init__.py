@@ -69,6 +69,10 @@ from .stft import *  # noqa: F403
 from .torch_norm import *  # noqa: F403  (after linalg_norms: ops.norm is torch.norm)
 from .windows import *  # noqa: F403
 
+# isort: split
+from . import loss_mse as _loss_mse  # noqa: F401  (registers the mse_loss op for nn.functional)
+from .grad_fn_names import *  # noqa: F403  (last: names the ops the modules above registered)
+
 # the star imports above also carry _common.as_tensor (an internal converter without dtype=)
 as_tensor = asarray = _creation.as_tensor
 

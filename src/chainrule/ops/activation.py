@@ -201,10 +201,12 @@ def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
         if bias is not None:
             out = out + bias._data.astype(out.dtype)
         return make_result(
-            out.astype(x.dtype), _linear, (input, weight) + ((bias,) if bias is not None else ())
+            out.astype(x.dtype),
+            _LINEAR_SHOWN[min(x.ndim, 3), bias is not None],
+            (input, weight) + ((bias,) if bias is not None else ()),
         )
     if bias is None:
-        return make_result(out, _linear, (input, weight))
+        return make_result(out, _MM if x.ndim == 2 else _LINEAR_SHOWN[min(x.ndim, 3), False], (input, weight))
     b = bias._data
     if b.shape != out.shape[-1:] and b.size != 1 and b.shape != ():
         raise RuntimeError(
@@ -212,7 +214,23 @@ def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
             f"({w.shape[0] if w.ndim == 2 else 1})"
         )
     out = out + b if out.ndim == 0 else _add_inplace(out, b)
-    return make_result(out, _linear, (input, weight, bias))
+    return make_result(
+        out, _ADDMM if x.ndim == 2 else _LINEAR_SHOWN[min(x.ndim, 3), True], (input, weight, bias)
+    )
+
+
+# torch's F.linear is addmm(bias, input, weight.t()) (mm without a bias) on a 2-D input, and on
+# other inputs that of the input flattened to 2-D, viewed back: the name of torch's last node, by
+# (input dims (3: more), bias); ops/grad_fn_names.py shows torch's nodes below it
+_LINEAR_SHOWN = {
+    (1, False): _linear.shown_as("SqueezeBackward4"),
+    (1, True): _linear.shown_as("ViewBackward0"),
+    (2, False): _linear.shown_as("MmBackward0"),
+    (2, True): _linear.shown_as("AddmmBackward0"),
+    (3, False): _linear.shown_as("UnsafeViewBackward0"),
+    (3, True): _linear.shown_as("ViewBackward0"),
+}
+_ADDMM, _MM = _LINEAR_SHOWN[2, True], _LINEAR_SHOWN[2, False]
 
 
 def _add_inplace(out: np.ndarray, b: np.ndarray) -> np.ndarray:

@@ -687,7 +687,15 @@ def pow(input, exponent) -> Tensor:  # noqa: A001
         if not isinstance(exponent, Tensor):  # torch refuses a negative number, not a tensor
             raise RuntimeError("pow: Integers to negative integer powers are not allowed.")
         return wrap(_integer_power(a._data, b._data))
-    return make_result(_broadcasting("pow", np.power, a, b), _pow, (a, b))
+    # torch's node: PowBackward0 for tensor ** number, PowBackward2 for number ** tensor
+    shown = _POW_TENSORS if isinstance(exponent, Tensor) else _pow
+    if not isinstance(input, Tensor):
+        shown = _POW_NUMBER_BASE
+    return make_result(_broadcasting("pow", np.power, a, b), shown, (a, b))
+
+
+_POW_TENSORS = _pow.shown_as("PowBackward1")
+_POW_NUMBER_BASE = _pow.shown_as("PowBackward2")
 
 
 def _integer_power(a: np.ndarray, b: np.ndarray) -> np.ndarray:

@@ -130,9 +130,51 @@ def getitem(input: Tensor, index) -> Tensor:
         out = x[idx]
     except IndexError as e:
         raise IndexError(f"getitem: {e} (tensor of shape {shape_str(x.shape)})") from None
+    shown = _basic_shown(index) if basic else _AS_INDEX
     if basic and out.base is not None:  # ints, slices, None, ...: a view, as in torch
-        return _make_view(out, _getitem, input, (x.shape, idx, x.dtype), (getitem, (idx,)))
-    return make_result(out, _getitem, (input,), (x.shape, idx, x.dtype))
+        return _make_view(out, shown, input, (x.shape, idx, x.dtype), (getitem, (idx,)))
+    return make_result(out, shown, (input,), (x.shape, idx, x.dtype))
+
+
+# torch's node for x[index]: that of the last step torch takes (select for an int, slice for a
+# slice other than ':', unsqueeze for None; an alias when there is none), IndexBackward0 for
+# integer tensors and masks
+_AS_ALIAS = _getitem.shown_as("AliasBackward0")
+_AS_INDEX = _getitem.shown_as("IndexBackward0")
+_FULL = slice(None)
+
+
+def _basic_index_steps(index) -> list[str]:
+    """torch's nodes for ``x[index]`` with a basic index, in the order torch makes them: one per
+    int (select), slice other than ':' (slice) and None (unsqueeze)."""
+    steps = []
+    for item in index if type(index) is tuple else (index,):
+        if item is None:
+            steps.append("UnsqueezeBackward0")
+        elif type(item) is slice:
+            if item != _FULL:
+                steps.append("SliceBackward0")
+        elif item is not Ellipsis:
+            steps.append("SelectBackward0")
+    return steps
+
+
+def _basic_shown(index):
+    """``_basic_index_steps(index)[-1]``'s op, without making the list (this runs per call)."""
+    for item in reversed(index) if type(index) is tuple else (index,):
+        if type(item) is slice:
+            if item.start is not None or item.stop is not None or item.step is not None:
+                return _AS_SLICE
+        elif item is None:
+            return _AS_UNSQUEEZE
+        elif item is not Ellipsis:
+            return _AS_SELECT
+    return _AS_ALIAS
+
+
+_AS_SELECT = _getitem.shown_as("SelectBackward0")
+_AS_SLICE = _getitem.shown_as("SliceBackward0")
+_AS_UNSQUEEZE = _getitem.shown_as("UnsqueezeBackward0")
 
 
 @defop("index_put_zeros", saves_inputs=False, formula="{g0} = ({gy})[index]")

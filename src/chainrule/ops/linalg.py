@@ -76,7 +76,20 @@ def _product(who: str, a: Tensor, b: Tensor) -> Tensor:
         out = np.asarray(out)
     if out.dtype != a._data.dtype:  # bfloat16: ml_dtypes multiplies in float32; torch rounds back
         out = out.astype(a._data.dtype)
-    return make_result(out, _matmul, (a, b))
+    # torch's node by the operands' dims: mm, mv, dot, bmm (matmul of other shapes is several
+    # nodes in torch, one MatmulBackward0 here)
+    na, nb = a._data.ndim, b._data.ndim
+    if na == 2:
+        op = _MM if nb == 2 else _MV if nb == 1 else _matmul
+    else:
+        op = _DOT if na == nb == 1 else _BMM if who == "bmm" else _matmul
+    return make_result(out, op, (a, b))
+
+
+_MM = _matmul.shown_as("MmBackward0")
+_MV = _matmul.shown_as("MvBackward0")
+_DOT = _matmul.shown_as("DotBackward0")
+_BMM = _matmul.shown_as("BmmBackward0")
 
 
 def matmul(input: Tensor, other: Tensor) -> Tensor:

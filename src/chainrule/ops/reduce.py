@@ -105,13 +105,17 @@ def sum(input: Tensor, dim=None, keepdim: bool = False, *, dtype=None) -> Tensor
         out = np.sum(x, axis=axes, keepdims=keepdim, dtype=_sum_dtype(x, dtype))
     if type(out) is not np.ndarray and isinstance(out, np.generic):  # (not vmap's batched array)
         out = np.asarray(out)
-    return make_result(out, _sum, (input,), (x.shape, axes, keepdim))
+    return make_result(out, _sum if dim is None else _SUM_DIM, (input,), (x.shape, axes, keepdim))
 
 
 @defop("mean", saves_inputs=False, formula="{g0} = {gy} / {n}, copied to every averaged element of {x0}")
 def _mean(F, g, xs, out, p, needs):
     in_shape, axes, keepdim, n = p
     return (_expand_back(F, g / n, in_shape, axes, keepdim),)
+
+
+_SUM_DIM = _sum.shown_as("SumBackward1")  # torch's node for sum(x, dim), and mean(x, dim)
+_MEAN_DIM = _mean.shown_as("MeanBackward1")
 
 
 def _float_input(input: Tensor, dtype, who: str, what: str) -> np.ndarray:
@@ -161,7 +165,7 @@ def mean(input: Tensor, dim=None, keepdim: bool = False, *, dtype=None) -> Tenso
     axes = reduce_axes(dim, x.ndim, "mean")
     n = _count(x.shape, axes)
     out = _as_array(_mean_of(x, axes, keepdim, n), x.dtype)
-    return make_result(out, _mean, (input,), (x.shape, axes, keepdim, n))
+    return make_result(out, _mean if dim is None else _MEAN_DIM, (input,), (x.shape, axes, keepdim, n))
 
 
 # ---- variance and standard deviation -----------------------------------------------------------

@@ -11,11 +11,14 @@ from ..autograd.math import sum_to as _sum_to
 from ._common import Tensor, as_tensor, make_result, normalize_dim, shape_str
 
 
-def _view_result(data, op, input: Tensor, params: tuple, replay: tuple | None = None) -> Tensor:
+def _view_result(
+    data, op, input: Tensor, params: tuple, replay: tuple | None = None, shown: dict | None = None
+) -> Tensor:
     """The result of a shape op: a view of ``input`` when ``data`` shares its memory (in-place
     changes then show in both, and the view's history follows its base's), else a new tensor.
     ``replay`` (function, args) makes the view again from ``input``; reshape, broadcast_to and
-    permute know their own."""
+    permute know their own. ``shown``: torch's node for a view and for a copy, ``{"view": op,
+    "copy": op}``, where they are not ``op``'s name (reshape is torch's ViewBackward0)."""
     x = input._data
     owner = data.base
     # only reshape may copy: NumPy's copy is the base of its result, a view's base is the array
@@ -24,7 +27,7 @@ def _view_result(data, op, input: Tensor, params: tuple, replay: tuple | None = 
     if copied and type(x) is not np.ndarray:
         copied = bool(data.size) and not np.may_share_memory(data, x)
     if owner is None or copied:
-        return make_result(data, op, (input,), params)
+        return make_result(data, op if shown is None else shown["copy"], (input,), params)
     if replay is None:
         if op is _permute:
             replay = (permute, params)
@@ -34,7 +37,7 @@ def _view_result(data, op, input: Tensor, params: tuple, replay: tuple | None = 
             replay = (reshape, (data.shape,))
         else:
             raise TypeError(f"_view_result: {op.name} must say how to make its view again (replay=)")
-    return _make_view(data, op, input, params, replay)
+    return _make_view(data, op if shown is None else shown["view"], input, params, replay)
 
 
 def _shape_arg(shape) -> tuple:
@@ -47,6 +50,17 @@ def _shape_arg(shape) -> tuple:
 @defop("reshape", saves_inputs=False, formula="{g0} = reshape({gy}, {shape0})")
 def _reshape(F, g, xs, out, p, needs):
     return (F.reshape(g, p[0]),)
+
+
+# torch's nodes: view() and a reshape that views are ViewBackward0, a reshape that copies
+# UnsafeViewBackward0; unsqueeze, squeeze (all dims, one, several), t(), transpose have their own
+def _shown(view: str, copy: str | None = None) -> dict:
+    return {"view": _reshape.shown_as(view), "copy": _reshape.shown_as(copy or view)}
+
+
+_AS_VIEW = _shown("ViewBackward0", "UnsafeViewBackward0")
+_AS_UNSQUEEZE = _shown("UnsqueezeBackward0")
+_AS_SQUEEZE = (_shown("SqueezeBackward0"), _shown("SqueezeBackward1"), _shown("SqueezeBackward2"))
 
 
 def _infer_shape(who: str, x: np.ndarray, shape: tuple) -> tuple:
@@ -71,12 +85,15 @@ def _infer_shape(who: str, x: np.ndarray, shape: tuple) -> tuple:
 def reshape(input: Tensor, *shape) -> Tensor:
     """The same elements in a new shape (a view when possible); one dim may be -1."""
     input = as_tensor(input, "reshape")
+    return _reshaped(input, _shape_arg(shape), _AS_VIEW)
+
+
+def _reshaped(input: Tensor, shape: tuple, shown: dict) -> Tensor:
     x = input._data
-    shape = _shape_arg(shape)
     if shape == x.shape:
-        return _view_result(x.view(), _reshape, input, (x.shape,))
+        return _view_result(x.view(), _reshape, input, (x.shape,), shown=shown)
     shape = _infer_shape("reshape", x, shape)
-    return _view_result(x.reshape(shape), _reshape, input, (x.shape,))
+    return _view_result(x.reshape(shape), _reshape, input, (x.shape,), shown=shown)
 
 
 def view(input: Tensor, *shape) -> Tensor:
@@ -96,7 +113,7 @@ def view(input: Tensor, *shape) -> Tensor:
             f"view: size {list(shape)} is not compatible with input tensor's size and stride "
             f"(shape {shape_str(x.shape)}, not contiguous); use .reshape(...) instead."
         ) from None
-    return _view_result(out, _reshape, input, (x.shape,))
+    return _view_result(out, _reshape, input, (x.shape,), shown=_AS_VIEW)
 
 
 def flatten(input: Tensor, start_dim: int = 0, end_dim: int = -1) -> Tensor:
@@ -129,7 +146,7 @@ def unsqueeze(input: Tensor, dim: int) -> Tensor:
     input = as_tensor(input, "unsqueeze")
     s = input._data.shape
     d = normalize_dim(dim, len(s) + 1, "unsqueeze")
-    return reshape(input, s[:d] + (1,) + s[d:])
+    return _reshaped(input, s[:d] + (1,) + s[d:], _AS_UNSQUEEZE)
 
 
 def expand_dims(input: Tensor, axes) -> Tensor:
@@ -148,7 +165,8 @@ def squeeze(input: Tensor, dim=None) -> Tensor:
         dims = (dim,) if isinstance(dim, int) else tuple(dim)
         dims = {normalize_dim(d, len(s), "squeeze") for d in dims} if s else set()
         new = tuple(n for i, n in enumerate(s) if not (i in dims and n == 1))
-    return reshape(input, new)
+    shown = _AS_SQUEEZE[0 if dim is None else 1 if isinstance(dim, int) else 2]
+    return _reshaped(input, new, shown)
 
 
 def ravel(input: Tensor) -> Tensor:
@@ -258,14 +276,21 @@ def permute(input: Tensor, *dims) -> Tensor:
 
 def transpose(input: Tensor, dim0: int, dim1: int) -> Tensor:
     """Swap two dims (a view)."""
-    input = as_tensor(input, "transpose")
+    return _swapped(as_tensor(input, "transpose"), dim0, dim1, _AS_TRANSPOSE)
+
+
+_AS_TRANSPOSE = dict.fromkeys(("view", "copy"), _permute.shown_as("TransposeBackward0"))
+_AS_T = dict.fromkeys(("view", "copy"), _permute.shown_as("TBackward0"))
+
+
+def _swapped(input: Tensor, dim0: int, dim1: int, shown: dict) -> Tensor:
     n = input._data.ndim
     if n == 0:
-        return _view_result(input._data.view(), _reshape, input, ((),))
+        return _view_result(input._data.view(), _reshape, input, ((),), shown=_AS_VIEW)
     order = list(range(n))
     a, b = normalize_dim(dim0, n, "transpose"), normalize_dim(dim1, n, "transpose")
     order[a], order[b] = order[b], order[a]
-    return _view_result(np.transpose(input._data, order), _permute, input, (tuple(order),))
+    return _view_result(np.transpose(input._data, order), _permute, input, (tuple(order),), shown=shown)
 
 
 swapaxes = swapdims = transpose
@@ -279,7 +304,7 @@ def t(input: Tensor) -> Tensor:
             f"t: expects a tensor with <= 2 dimensions, but self is {input._data.ndim}D; "
             "use .mT or .transpose(-2, -1)"
         )
-    return transpose(input, 0, 1) if input._data.ndim == 2 else transpose(input, 0, 0)
+    return _swapped(input, 0, 1, _AS_T) if input._data.ndim == 2 else _swapped(input, 0, 0, _AS_T)
 
 
 def movedim(input: Tensor, source, destination) -> Tensor:
