@@ -90,8 +90,9 @@ class SavedTensor:
                 "one pair of hooks is allowed at a time (its own, or a saved_tensors_hooks context's)."
             )
         node = self._node
-        hooked = _HOOKED.get(type(node))
-        if hooked is None and type(node) not in _HOOKED.values():
+        kind = type(node).kind  # Node, or a debugging mode's node class (named ones subclass these)
+        hooked = _HOOKED.get(kind)
+        if hooked is None and kind not in _HOOKED.values():
             raise RuntimeError(f"SavedTensor.register_hooks: not supported for {node.name()} nodes")
         _stack()  # (this thread's hook stack, which packing uses)
         hooks = (pack_hook, unpack_hook)
@@ -103,8 +104,8 @@ class SavedTensor:
             inputs = list(_INPUTS_SLOT.__get__(node))
             inputs[_POSITIONS[self._name]] = _pack(hooks, stored)
             _INPUTS_SLOT.__set__(node, tuple(inputs))
-        if hooked is not None:
-            node.__class__ = hooked  # the engine now asks the node to unpack what it saved
+        if hooked is not None:  # the engine now asks the node to unpack what it saved
+            node.__class__ = hooked if type(node) is kind else _graph.of_kind(type(node), hooked)
 
     def __repr__(self) -> str:
         return f"<SavedTensor {self._name} of {self._node.name()}>"

@@ -25,7 +25,7 @@ from tensorboard.compat.proto.versions_pb2 import VersionDef
 
 from ..._tensor import Tensor
 from ...autograd.grad_mode import enable_grad
-from ...autograd.graph import Node
+from ...autograd.graph import REGISTRY, Node
 
 __all__ = ["build_graph"]
 
@@ -52,7 +52,13 @@ def _source(tensor: Tensor) -> Any:
 
 
 def _op_name(node: Node) -> str:
-    """``LinearBackward0`` -> ``aten::linear``, ``MseLossBackward0`` -> ``aten::mse_loss``."""
+    """The op the node records, as TorchScript names it: ``aten::linear``, ``aten::mse_loss``
+    (the op's own name, not its node's: torch's tracer sees ``linear`` where autograd records
+    ``AddmmBackward0``); a custom Function's node by its class name, ``MyFnBackward`` ->
+    ``aten::my_fn``."""
+    op = getattr(node, "op", None)
+    if op is not None and getattr(op, "name", None) in REGISTRY:
+        return "aten::" + op.name
     base = re.sub(r"Backward\d*$", "", node.name())
     return "aten::" + re.sub(r"(?<=[a-z0-9])(?=[A-Z])", "_", base).lower()
 
