@@ -15,6 +15,8 @@ import torch
 
 import chainrule
 
+LIBS = (chainrule, torch)
+
 
 def outcome(m, expr):
     """``("value", result)`` or ``("raises", exception type, message)`` of ``expr(m)``."""
@@ -397,13 +399,22 @@ DEVICES = {
     "pickle": lambda m: repr(__import__("pickle").loads(__import__("pickle").dumps(m.device("cuda:1")))),
     "get_default_device": lambda m: repr(m.get_default_device()),
     "set_default_device_bogus": lambda m: m.set_default_device("bogus"),
-    "set_default_device_cpu": lambda m: m.set_default_device("cpu"),
 }
 
 
 @pytest.mark.parametrize("name", DEVICES)
 def test_device(name) -> None:
     same_as_torch(DEVICES[name], message=name not in ("none", "str_index"))
+
+
+def test_set_default_device_cpu() -> None:
+    try:
+        for m in LIBS:
+            m.set_default_device("cpu")
+            assert m.ones(2).device == m.device("cpu") == m.get_default_device()
+    finally:
+        for m in LIBS:  # None: torch drops its device mode (a set 'cpu' changes some of its results)
+            m.set_default_device(None)
 
 
 CUDA_TENSORS = {
@@ -438,6 +449,23 @@ CUDA_TENSORS = {
     "module_cuda": lambda m: m.nn.Linear(2, 2).cuda(),
     "module_to": lambda m: m.nn.Linear(2, 2).to("cuda"),
     "linear_device": lambda m: m.nn.Linear(2, 2, device="cuda"),
+    "conv2d_device": lambda m: m.nn.Conv2d(3, 3, 3, device="cuda"),
+    "conv_transpose1d_device": lambda m: m.nn.ConvTranspose1d(3, 3, 3, device="cuda"),
+    "embedding_device": lambda m: m.nn.Embedding(3, 3, device="cuda"),
+    "embedding_bag_device": lambda m: m.nn.EmbeddingBag(3, 3, device="cuda"),
+    "layer_norm_device": lambda m: m.nn.LayerNorm(3, device="cuda"),
+    "batch_norm_device": lambda m: m.nn.BatchNorm1d(3, device="cuda"),
+    "group_norm_device": lambda m: m.nn.GroupNorm(1, 2, device="cuda"),
+    "instance_norm_device": lambda m: m.nn.InstanceNorm1d(3, affine=True, device="cuda"),
+    "rms_norm_device": lambda m: m.nn.RMSNorm(3, device="cuda"),
+    "prelu_device": lambda m: m.nn.PReLU(device="cuda"),
+    "lstm_device": lambda m: m.nn.LSTM(3, 3, device="cuda"),
+    "attention_device": lambda m: m.nn.MultiheadAttention(4, 2, device="cuda"),
+    "encoder_layer_device": lambda m: m.nn.TransformerEncoderLayer(4, 2, device="cuda"),
+    "layers_on_cpu": lambda m: [
+        type(m.nn.Conv2d(1, 1, 1, device="cpu")).__name__,
+        m.nn.LayerNorm(2, device="cpu").weight.shape[0],
+    ],
     "xpu": lambda m: m.ones(2, device="xpu"),
     "to_xpu": lambda m: m.ones(2).to("xpu"),
     "to_mps": lambda m: m.ones(2).to("mps"),
