@@ -444,6 +444,8 @@ CUDA_TENSORS = {
     "to": lambda m: m.ones(2).to("cuda"),
     "to_dtype": lambda m: m.ones(2).to("cuda", m.float64),
     "to_kw": lambda m: m.ones(2).to(device=m.device("cuda")),
+    "to_index": lambda m: m.ones(2).to(0),
+    "to_index_kw": lambda m: m.ones(2).to(device=0),
     "cuda": lambda m: m.ones(2).cuda(),
     "cuda_1": lambda m: m.ones(2).cuda(1),
     "module_cuda": lambda m: m.nn.Linear(2, 2).cuda(),

@@ -162,7 +162,7 @@ def to(input: Tensor, *args, **kwargs) -> Tensor:
             dtype = a.dtype
         elif isinstance(a, _dtype.dtype | np.dtype) or a is float or a is int or a is bool:
             dtype = a
-        elif isinstance(a, str) or hasattr(a, "type"):
+        elif isinstance(a, str) or hasattr(a, "type") or type(a) is int:  # an int: an accelerator index
             device = a
     if device is not None:
         _check_device(device)
