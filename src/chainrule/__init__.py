@@ -63,6 +63,9 @@ from ._compile import compile  # noqa: A004
 from ._out import install as _install_out
 from .func import vmap
 
+# the device, backend and process namespaces of training scripts (torch.cuda, torch.backends, ...)
+from . import accelerator, backends, cuda, distributed, jit, mps, multiprocessing
+
 e, pi, inf, nan = _math.e, _math.pi, _math.inf, _math.nan
 newaxis = None
 from . import distributions  # after linalg: it imports chainrule.linalg, which the star import shadows

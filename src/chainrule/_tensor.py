@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 
 from . import _dtype, _tensor_methods
-from ._device import device_of
+from ._device import check_device, device_of
 from ._format import tensor_repr
 from ._tensor_methods import TensorMethods
 from .autograd.grad_mode import GRAD, INFERENCE, INFERENCE_VERSION
@@ -383,18 +383,29 @@ class Tensor(TensorMethods):
         return _F.to(self, *args, **kwargs)
 
     def type(self, dtype=None):
-        """The type name (``'chainrule.FloatTensor'``), or a conversion when ``dtype`` is given."""
+        """torch's type name (``'torch.FloatTensor'``), or a conversion when ``dtype`` is given: a
+        dtype, a legacy type (``torch.LongTensor``) or its name (``'torch.LongTensor'``)."""
         if dtype is None:
-            return "chainrule." + _TYPE_NAMES.get(self._data.dtype.name, "") + "Tensor"
-        if isinstance(dtype, str):  # a type name: 'torch.FloatTensor', 'chainrule.LongTensor'
-            short = dtype.rpartition(".")[2].removesuffix("Tensor")
-            names = {v: k for k, v in _TYPE_NAMES.items()}
-            if short not in names:
-                raise ValueError(f"type: invalid type {dtype!r}; use e.g. 'torch.FloatTensor'")
-            dtype = _dtype.from_numpy_dtype(np.dtype(names[short]))
-        elif isinstance(dtype, type):  # a legacy type: x.type(torch.DoubleTensor)
-            dtype = dtype.dtype
-        return self.to(dtype)
+            return "torch." + _TYPE_NAMES.get(self._data.dtype.name, "") + "Tensor"
+        if isinstance(dtype, _dtype.dtype):
+            return self.to(dtype)
+        name = (
+            dtype
+            if isinstance(dtype, str)
+            else getattr(dtype, "__module__", "") + "." + getattr(dtype, "__name__", "")
+        )
+        module, _, short = name.rpartition(".")
+        if module.endswith(".cuda"):  # torch.cuda.FloatTensor: a CUDA tensor (torch's RuntimeError)
+            raise RuntimeError(
+                f"Cannot initialize CUDA without ATen_cuda library (type({name}): chainrule keeps "
+                "every tensor on the CPU; use the CPU type, e.g. 'torch.FloatTensor')"
+            )
+        kinds = {v: k for k, v in _TYPE_NAMES.items()}
+        kind = short.removesuffix("Tensor")
+        if module not in ("torch", "chainrule") or not short.endswith("Tensor") or kind not in kinds:
+            shown = dtype if isinstance(dtype, str) else getattr(dtype, "__name__", dtype)
+            raise ValueError(f"invalid type: '{shown}' (type: use a dtype, or e.g. 'torch.FloatTensor')")
+        return self.to(_dtype.from_numpy_dtype(np.dtype(kinds[kind])))
 
     def float(self) -> Tensor:
         return self.to(_dtype.float32)
@@ -417,26 +428,30 @@ class Tensor(TensorMethods):
     def cpu(self) -> Tensor:
         return self.to("cpu")
 
-    def cuda(self, device=None) -> Tensor:
-        return self.to("cuda" if device is None else device)
+    def cuda(self, device=None, non_blocking: bool = False) -> Tensor:
+        """Raises torch's error for a build without CUDA (chainrule's tensors live on the CPU)."""
+        check_device("cuda" if device is None else device)
+        return self
 
     def type_as(self, other: Tensor) -> Tensor:
         return self.to(other.dtype)
 
-    def new_tensor(self, data, dtype=None, requires_grad=False) -> Tensor:
-        return _F.tensor(data, dtype=dtype or self.dtype, requires_grad=requires_grad)
+    def new_tensor(self, data, dtype=None, device=None, requires_grad=False) -> Tensor:
+        return _F.tensor(data, dtype=dtype or self.dtype, device=device, requires_grad=requires_grad)
 
-    def new_zeros(self, *size, dtype=None, requires_grad=False) -> Tensor:
-        return _F.zeros(*size, dtype=dtype or self.dtype, requires_grad=requires_grad)
+    def new_zeros(self, *size, dtype=None, device=None, requires_grad=False) -> Tensor:
+        return _F.zeros(*size, dtype=dtype or self.dtype, device=device, requires_grad=requires_grad)
 
-    def new_ones(self, *size, dtype=None, requires_grad=False) -> Tensor:
-        return _F.ones(*size, dtype=dtype or self.dtype, requires_grad=requires_grad)
+    def new_ones(self, *size, dtype=None, device=None, requires_grad=False) -> Tensor:
+        return _F.ones(*size, dtype=dtype or self.dtype, device=device, requires_grad=requires_grad)
 
-    def new_full(self, size, fill_value, dtype=None, requires_grad=False) -> Tensor:
-        return _F.full(size, fill_value, dtype=dtype or self.dtype, requires_grad=requires_grad)
+    def new_full(self, size, fill_value, dtype=None, device=None, requires_grad=False) -> Tensor:
+        return _F.full(
+            size, fill_value, dtype=dtype or self.dtype, device=device, requires_grad=requires_grad
+        )
 
-    def new_empty(self, *size, dtype=None, requires_grad=False) -> Tensor:
-        return self.new_zeros(*size, dtype=dtype, requires_grad=requires_grad)
+    def new_empty(self, *size, dtype=None, device=None, requires_grad=False) -> Tensor:
+        return self.new_zeros(*size, dtype=dtype, device=device, requires_grad=requires_grad)
 
     def clone(self, *, memory_format=None) -> Tensor:
         return _F.clone(self)

@@ -6,6 +6,7 @@ underneath, see ops/spectral.py). float32 gives complex64 and float64 complex128
 import numpy as np
 
 from . import _dtype, _fpe
+from ._device import check_device as _check_device
 from .ops import spectral as _spectral
 from .ops._common import Tensor as _Tensor
 from .ops._common import as_tensor as _as_tensor
@@ -172,6 +173,8 @@ def fftfreq(
     n: int, d: float = 1.0, *, dtype=None, device=None, layout=None, requires_grad: bool = False
 ) -> _Tensor:
     """The sample frequencies of an ``n``-point fft with sample spacing ``d``."""
+    if device is not None:
+        _check_device(device)
     return _tensor(np.fft.fftfreq(n, d), dtype=_freq_dtype(dtype), requires_grad=requires_grad)
 
 
@@ -179,6 +182,8 @@ def rfftfreq(
     n: int, d: float = 1.0, *, dtype=None, device=None, layout=None, requires_grad: bool = False
 ) -> _Tensor:
     """The sample frequencies of an ``n``-point rfft (the non-negative ones)."""
+    if device is not None:
+        _check_device(device)
     return _tensor(np.fft.rfftfreq(n, d), dtype=_freq_dtype(dtype), requires_grad=requires_grad)
 
 

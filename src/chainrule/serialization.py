@@ -42,7 +42,18 @@ from ._device import check_device, device
 from ._tensor import Tensor, wrap
 from .backend import to_numpy
 
-__all__ = ["save", "load"]
+__all__ = [
+    "save",
+    "load",
+    "add_safe_globals",
+    "clear_safe_globals",
+    "get_safe_globals",
+    "safe_globals",
+    "get_unsafe_globals_in_checkpoint",
+    "DEFAULT_PROTOCOL",
+]
+
+DEFAULT_PROTOCOL = 2  # torch's pickle protocol number; chainrule pickles nothing
 
 _FORMAT = "1"
 _TAGS = ("__tensor__", "__ndarray__", "__tuple__", "__dict__", "__odict__", "__float__")
@@ -137,7 +148,12 @@ class _Encoder:
                 return self.container(x, path, where)
             finally:
                 self.open.discard(id(x))
-        hint = " (save its .state_dict() instead)" if hasattr(x, "state_dict") else ""
+        hint = (
+            " (save its .state_dict() instead: torch.save(model.state_dict(), f); to load, build the "
+            "object in code and call its .load_state_dict(torch.load(f)))"
+            if hasattr(x, "state_dict")
+            else ""
+        )
         raise TypeError(
             f"save: cannot store a {type(x).__module__}.{type(x).__qualname__} at {where}"
             f"{hint}; chainrule.save stores {_SUPPORTED}"
@@ -422,7 +438,9 @@ def load(
         ``'cpu'`` (where tensors load anyway) or None; 'cuda' raises as ``Tensor.to`` does. A
         dict or callable is accepted for compatibility and ignored.
     pickle_module, weights_only, mmap, **pickle_load_args
-        Accepted for compatibility and ignored: loading is always weights-only (plain data).
+        Accepted for compatibility and ignored: loading is always weights-only (plain data), so
+        ``weights_only=False`` loads no more than True does. ``mmap=True`` needs a path, as in
+        torch; the file is then read whole (safetensors' layout needs no mapping to be safe).
 
     Returns
     -------
@@ -436,8 +454,16 @@ def load(
         When the file is a pickle, not a safetensors file, truncated, corrupted (bad header,
         structure or tensor checksum) or holds dtypes chainrule lacks; the message names the file.
     """
+    if isinstance(map_location, str | device) and device(map_location).type == "cuda":
+        raise RuntimeError(
+            "Attempting to deserialize object on a CUDA device but torch.cuda.is_available() is False. "
+            "If you are running on a CPU-only machine, please use torch.load with "
+            "map_location=torch.device('cpu') to map your storages to the CPU."
+        )
     if isinstance(map_location, str | device):
         check_device(map_location)
+    if mmap and not isinstance(f, str | os.PathLike):
+        raise ValueError("f must be a file path in order to use the mmap argument")
     if isinstance(f, str | os.PathLike):
         name = os.fspath(f)
         with open(name, "rb") as fh:
@@ -468,3 +494,47 @@ def load(
                 "corrupted (bytes changed after it was written)"
             )
     return _Decoder(arrays, name).dec(structure)
+
+
+# ---- torch's allow-list of classes for weights-only unpickling ---------------------------------
+# chainrule's loader never unpickles, so no class is ever looked up: the list is kept (scripts that
+# register their classes run unchanged, and get_safe_globals answers what was registered) and has
+# no effect on what ``load`` accepts.
+_safe_globals: list = []
+
+
+def add_safe_globals(safe_globals: list) -> None:
+    """Register classes/functions for torch's weights-only unpickler (recorded; no effect here:
+    chainrule's ``load`` never unpickles)."""
+    _safe_globals.extend(safe_globals)
+
+
+def get_safe_globals() -> list:
+    """The objects registered with ``add_safe_globals`` (torch also lists its own built-ins)."""
+    return list(_safe_globals)
+
+
+def clear_safe_globals() -> None:
+    """Forget the objects registered with ``add_safe_globals``."""
+    _safe_globals.clear()
+
+
+class safe_globals:
+    """``with safe_globals([...]):``: ``add_safe_globals`` for the block's duration."""
+
+    def __init__(self, safe_globals: list) -> None:
+        self.safe_globals = list(safe_globals)
+
+    def __enter__(self) -> None:
+        self._before = list(_safe_globals)
+        add_safe_globals(self.safe_globals)
+
+    def __exit__(self, *exc) -> None:
+        _safe_globals[:] = self._before
+
+
+def get_unsafe_globals_in_checkpoint(f) -> list[str]:
+    """The globals a torch pickle checkpoint would need: none for a file chainrule can load
+    (safetensors holds plain data only)."""
+    load(f)  # refuses pickles with the usual explanation
+    return []

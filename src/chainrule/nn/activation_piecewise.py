@@ -5,6 +5,7 @@ like torch's."""
 from __future__ import annotations
 
 from .. import ops as _ops
+from .._device import check_device
 from .._tensor import Tensor
 from . import functional as F
 from . import init
@@ -117,6 +118,8 @@ class PReLU(Module):
     (``num_parameters`` = C, the input's dim 1), each starting at ``init``."""
 
     def __init__(self, num_parameters: int = 1, init: float = 0.25, device=None, dtype=None) -> None:
+        if device is not None:
+            check_device(device)
         super().__init__()
         self.num_parameters = num_parameters
         self.init = init

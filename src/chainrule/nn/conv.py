@@ -14,6 +14,7 @@ import math
 import numpy as np
 
 from .. import ops as _ops
+from .._device import check_device
 from .._tensor import Tensor
 from . import init
 from .functional_conv import conv1d, conv2d, conv_transpose1d, conv_transpose2d, ntuple
@@ -50,6 +51,8 @@ class _ConvNd(Module):
         dtype=None,
         output_padding=0,
     ) -> None:
+        if device is not None:
+            check_device(device)
         super().__init__()
         name, nd = type(self).__name__, self._nd
         if not isinstance(groups, int) or groups <= 0:
@@ -183,6 +186,8 @@ class Conv2d(_ConvNd):
         device=None,
         dtype=None,
     ) -> None:
+        if device is not None:
+            check_device(device)
         super().__init__(
             in_channels,
             out_channels,
@@ -254,6 +259,8 @@ class ConvTranspose2d(_ConvNd):
         device=None,
         dtype=None,
     ) -> None:
+        if device is not None:
+            check_device(device)
         if padding_mode != "zeros":
             raise ValueError(f'Only "zeros" padding mode is supported for {type(self).__name__}')
         if isinstance(padding, str):

@@ -4,6 +4,7 @@ maxed in one call (torch's ``nn.EmbeddingBag``)."""
 from __future__ import annotations
 
 from .. import ops as _ops
+from .._device import check_device
 from .._tensor import Tensor
 from ..autograd.grad_mode import no_grad
 from . import init
@@ -37,6 +38,8 @@ class EmbeddingBag(Module):
         device=None,
         dtype=None,
     ) -> None:
+        if device is not None:
+            check_device(device)
         super().__init__()
         self.num_embeddings = num_embeddings
         self.embedding_dim = embedding_dim

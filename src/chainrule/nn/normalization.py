@@ -6,6 +6,7 @@ from __future__ import annotations
 import numpy as np
 
 from .. import ops as _ops
+from .._device import check_device
 from .._tensor import Tensor, wrap
 from . import init
 from .functional_norm import batch_norm, group_norm, layer_norm
@@ -67,6 +68,8 @@ class _BatchNorm(Module):
         *,
         bias: bool = True,
     ) -> None:
+        if device is not None:
+            check_device(device)
         super().__init__()
         self.num_features = num_features
         self.eps = eps
@@ -192,6 +195,8 @@ class LayerNorm(Module):
         device=None,
         dtype=None,
     ) -> None:
+        if device is not None:
+            check_device(device)
         super().__init__()
         if isinstance(normalized_shape, int):
             normalized_shape = (normalized_shape,)
@@ -236,6 +241,8 @@ class GroupNorm(Module):
         *,
         bias: bool = True,
     ) -> None:
+        if device is not None:
+            check_device(device)
         super().__init__()
         if num_channels % num_groups:
             raise ValueError(

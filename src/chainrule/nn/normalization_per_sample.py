@@ -8,6 +8,7 @@ import warnings
 import numpy as np
 
 from .. import ops as _ops
+from .._device import check_device
 from .._tensor import Tensor, wrap
 from ..autograd.function import Function
 from . import init
@@ -45,6 +46,8 @@ class _InstanceNorm(_BatchNorm):
         *,
         bias: bool = True,
     ) -> None:
+        if device is not None:
+            check_device(device)
         super().__init__(num_features, eps, momentum, affine, track_running_stats, device, dtype, bias=bias)
 
     def _check_input_dim(self, input: Tensor) -> None:
@@ -111,6 +114,8 @@ class RMSNorm(Module):
         device=None,
         dtype=None,
     ) -> None:
+        if device is not None:
+            check_device(device)
         super().__init__()
         if isinstance(normalized_shape, int):
             normalized_shape = (normalized_shape,)

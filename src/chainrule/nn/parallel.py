@@ -1,14 +1,16 @@
 """``torch.nn.DataParallel`` on the CPU: torch's runs the wrapped module as it is when no GPU is
 there, and so does chainrule's (``.module`` is the wrapped module; state dict keys start with
-``module.``, as in torch)."""
+``module.``, as in torch). ``DistributedDataParallel`` needs a process group, which chainrule
+cannot make yet: building one raises torch's error for a missing default group."""
 
 from __future__ import annotations
 
 from typing import Any
 
+from ..distributed import default_pg_not_initialized_error
 from .module import Module
 
-__all__ = ["DataParallel"]
+__all__ = ["DataParallel", "DistributedDataParallel"]
 
 
 class DataParallel(Module):
@@ -30,3 +32,14 @@ class DataParallel(Module):
 
     def forward(self, *inputs: Any, **kwargs: Any) -> Any:
         return self.module(*inputs, **kwargs)
+
+
+class DistributedDataParallel(Module):
+    """``torch.nn.parallel.DistributedDataParallel``: needs ``torch.distributed.init_process_group``
+    first; chainrule has no process group yet, so construction raises torch's ValueError, as torch
+    does without one. Wrap the model only when ``torch.distributed.is_initialized()``."""
+
+    def __init__(
+        self, module: Module, device_ids=None, output_device=None, dim: int = 0, **kwargs: Any
+    ) -> None:
+        raise default_pg_not_initialized_error()

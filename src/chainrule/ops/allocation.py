@@ -6,6 +6,7 @@ from __future__ import annotations
 import numpy as np
 
 from .. import _dtype
+from .._device import check_device as _check_device
 from .._tensor import Tensor
 from .creation import _leaf
 
@@ -27,6 +28,8 @@ def empty_strided(
     pin_memory: bool = False,
 ) -> Tensor:
     """An uninitialised tensor of ``size`` whose ``stride()`` is ``stride`` (zero-filled here)."""
+    if device is not None:
+        _check_device(device)
     size, stride = tuple(int(s) for s in size), tuple(int(s) for s in stride)
     if len(size) != len(stride):
         raise RuntimeError(
@@ -56,6 +59,8 @@ def empty_permuted(
 ) -> Tensor:
     """An uninitialised tensor of ``size`` laid out in memory in the dim order ``physical_layout``
     (outermost first): ``empty_permuted((2, 3, 4), (0, 2, 1))`` has strides (12, 1, 3)."""
+    if device is not None:
+        _check_device(device)
     size, order = tuple(int(s) for s in size), tuple(int(d) for d in physical_layout)
     if sorted(order) != list(range(len(size))):
         raise RuntimeError(

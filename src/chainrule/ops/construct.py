@@ -14,6 +14,7 @@ import warnings
 import numpy as np
 
 from .. import _dtype
+from .._device import check_device as _check_device
 from .._fpe import user_stacklevel as _user_stacklevel
 from .._tensor import _TYPE_NAMES, Size
 from ._common import Tensor, as_tensor, normalize_dim, shape_str, wrap
@@ -117,12 +118,16 @@ def _triangle_indices(who: str, row: int, col: int, offset: int, dtype, upper: b
 def tril_indices(row: int, col: int, offset: int = 0, *, dtype=None, device=None, layout=None) -> Tensor:
     """The (2, N) coordinates of the lower triangle of a ``row`` x ``col`` matrix, row by row
     (``torch.tril_indices``); ``offset`` > 0 takes diagonals above the main one too."""
+    if device is not None:
+        _check_device(device)
     return _triangle_indices("tril_indices", row, col, offset, dtype, upper=False)
 
 
 def triu_indices(row: int, col: int, offset: int = 0, *, dtype=None, device=None, layout=None) -> Tensor:
     """The (2, N) coordinates of the upper triangle of a ``row`` x ``col`` matrix, row by row
     (``torch.triu_indices``)."""
+    if device is not None:
+        _check_device(device)
     return _triangle_indices("triu_indices", row, col, offset, dtype, upper=True)
 
 

@@ -120,6 +120,8 @@ def _ragged_message(data) -> str:
 
 def tensor(data, *, dtype=None, device=None, requires_grad: bool = False, pin_memory: bool = False) -> Tensor:
     """A new leaf tensor holding a copy of ``data`` (numbers, nested lists, arrays, tensors)."""
+    if device is not None:
+        _check_device(device)
     t = wrap(_to_array(data, dtype, copy=True))
     if requires_grad:
         t.requires_grad_(True)
@@ -128,6 +130,8 @@ def tensor(data, *, dtype=None, device=None, requires_grad: bool = False, pin_me
 
 def as_tensor(data, dtype=None, device=None) -> Tensor:
     """Like ``tensor``, but shares memory with a Tensor or NumPy array that needs no conversion."""
+    if device is not None:
+        _check_device(device)
     if isinstance(data, Tensor) and (dtype is None or data._data.dtype == _dtype.to_numpy_dtype(dtype)):
         return data
     return wrap(_to_array(data, dtype, copy=False))
@@ -159,7 +163,7 @@ def to(input: Tensor, *args, **kwargs) -> Tensor:
             dtype = a.dtype
         elif isinstance(a, _dtype.dtype | np.dtype) or a is float or a is int or a is bool:
             dtype = a
-        elif isinstance(a, str) or hasattr(a, "type"):
+        elif isinstance(a, str) or hasattr(a, "type") or type(a) is int:  # an int: an accelerator index
             device = a
     if device is not None:
         _check_device(device)
@@ -236,21 +240,29 @@ def _leaf(a: np.ndarray, requires_grad: bool) -> Tensor:
 
 def zeros(*shape, size=None, dtype=None, device=None, requires_grad: bool = False, out=None) -> Tensor:
     """A tensor of zeros of the given size (varargs or one sequence; default dtype float32)."""
+    if device is not None:
+        _check_device(device)
     return _leaf(np.zeros(_shape_of(shape, size), _float_dtype(dtype)), requires_grad)
 
 
 def ones(*shape, size=None, dtype=None, device=None, requires_grad: bool = False, out=None) -> Tensor:
     """A tensor of ones of the given size (varargs or one sequence)."""
+    if device is not None:
+        _check_device(device)
     return _leaf(np.ones(_shape_of(shape, size), _float_dtype(dtype)), requires_grad)
 
 
 def empty(*shape, size=None, dtype=None, device=None, requires_grad: bool = False, **kwargs) -> Tensor:
     """An uninitialised tensor (zeros here, which is a valid uninitialised value)."""
+    if device is not None:
+        _check_device(device)
     return zeros(*shape, size=size, dtype=dtype, requires_grad=requires_grad)
 
 
 def full(size, fill_value, *, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
     """A tensor filled with ``fill_value``; its dtype follows the value when not given."""
+    if device is not None:
+        _check_device(device)
     if dtype is None:
         dtype = _dtype.result_type(fill_value)
     return _leaf(np.full(_size((size,)), fill_value, _dtype.to_numpy_dtype(dtype)), requires_grad)
@@ -263,6 +275,8 @@ def _like(input: Tensor, dtype) -> np.dtype:
 def zeros_like(
     input: Tensor, *, dtype=None, device=None, requires_grad: bool = False, memory_format=None
 ) -> Tensor:
+    if device is not None:
+        _check_device(device)
     input = as_tensor(input)
     x = input._data
     if type(x) is not np.ndarray:  # other array types: NumPy dispatches to theirs
@@ -273,6 +287,8 @@ def zeros_like(
 def ones_like(
     input: Tensor, *, dtype=None, device=None, requires_grad: bool = False, memory_format=None
 ) -> Tensor:
+    if device is not None:
+        _check_device(device)
     input = as_tensor(input)
     x = input._data
     if type(x) is not np.ndarray:  # other array types: NumPy dispatches to theirs
@@ -283,12 +299,16 @@ def ones_like(
 def empty_like(
     input: Tensor, *, dtype=None, device=None, requires_grad: bool = False, memory_format=None
 ) -> Tensor:
+    if device is not None:
+        _check_device(device)
     return zeros_like(input, dtype=dtype, requires_grad=requires_grad)
 
 
 def full_like(
     input: Tensor, fill_value, *, dtype=None, device=None, requires_grad: bool = False, memory_format=None
 ) -> Tensor:
+    if device is not None:
+        _check_device(device)
     input = as_tensor(input)
     x = input._data
     if type(x) is not np.ndarray:  # other array types: NumPy dispatches to theirs
@@ -315,6 +335,8 @@ def rand(*shape, size=None, generator=None, dtype=None, device=None, requires_gr
     The numbers come from chainrule's generator (NumPy's PCG64), not torch's: a seed reproduces
     chainrule's stream, not torch's values.
     """
+    if device is not None:
+        _check_device(device)
     dt = _random_dtype(dtype, "rand")
     g = rng(generator)
     shape = _shape_of(shape, size)
@@ -333,6 +355,8 @@ def rand(*shape, size=None, generator=None, dtype=None, device=None, requires_gr
 
 def randn(*shape, size=None, generator=None, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
     """Standard normal samples of the given size (chainrule's stream, not torch's)."""
+    if device is not None:
+        _check_device(device)
     dt = _random_dtype(dtype, "randn")
     wide = np.float64 if dt in (np.float64, np.complex128) else np.float32
     g = rng(generator)
@@ -349,6 +373,8 @@ def randint(
 
     chainrule's stream, not torch's: a seed reproduces chainrule's numbers only.
     """
+    if device is not None:
+        _check_device(device)
     if size is None:
         low, high, size = 0, low, high
     elif high is None:
@@ -370,6 +396,8 @@ def randint(
 
 def randperm(n: int, *, generator=None, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
     """A random permutation of ``0 .. n-1`` (int64)."""
+    if device is not None:
+        _check_device(device)
     np_dtype = np.dtype(np.int64) if dtype is None else _dtype.to_numpy_dtype(dtype)
     return _leaf(rng(generator).permutation(n).astype(np_dtype), requires_grad)
 
@@ -378,6 +406,8 @@ def rand_like(
     input: Tensor, *, dtype=None, generator=None, device=None, requires_grad: bool = False, memory_format=None
 ) -> Tensor:
     """``rand`` with the shape (and dtype, unless given) of ``input``."""
+    if device is not None:
+        _check_device(device)
     return rand(input.shape, dtype=dtype or input.dtype, generator=generator, requires_grad=requires_grad)
 
 
@@ -385,11 +415,15 @@ def randn_like(
     input: Tensor, *, dtype=None, generator=None, device=None, requires_grad: bool = False, memory_format=None
 ) -> Tensor:
     """``randn`` with the shape (and dtype, unless given) of ``input``."""
+    if device is not None:
+        _check_device(device)
     return randn(input.shape, dtype=dtype or input.dtype, generator=generator, requires_grad=requires_grad)
 
 
 def randint_like(input: Tensor, low, high=None, *, dtype=None, generator=None, device=None) -> Tensor:
     """``randint`` with the shape (and dtype, unless given) of ``input``."""
+    if device is not None:
+        _check_device(device)
     return randint(low, high, input.shape, dtype=dtype or input.dtype, generator=generator)
 
 
@@ -400,6 +434,8 @@ def normal(
 
     chainrule's stream, not torch's: a seed reproduces chainrule's numbers only.
     """
+    if device is not None:
+        _check_device(device)
     g = rng(generator)
     if isinstance(mean, Tensor) or isinstance(std, Tensor):
         m = as_tensor(mean)._data

@@ -13,6 +13,7 @@ import warnings
 import numpy as np
 
 from .. import _dtype
+from .._device import check_device as _check_device
 from .._fpe import user_stacklevel as _user_stacklevel
 from .._tensor import wrap
 from ._common import Tensor
@@ -75,6 +76,8 @@ def arange(start, end=None, step=1, *, dtype=None, device=None, requires_grad: b
     1-D tensor of ``ceil((end - start) / step)`` values, computed as torch's CPU kernel does, so
     ``arange(0, 1, 0.1)`` has 10 elements and the same float32 roundings as torch.
     """
+    if device is not None:
+        _check_device(device)
     if end is None:
         start, end = 0, start
     start, end, step = (_number(v, "arange") for v in (start, end, step))
@@ -122,6 +125,8 @@ def linspace(start, end, steps: int, *, dtype=None, device=None, requires_grad: 
     half as ``start + step * i``, the second half as ``end - step * (steps - 1 - i)`` (so both ends
     are exact); integer dtypes truncate toward zero.
     """
+    if device is not None:
+        _check_device(device)
     start, end = _number(start, "linspace"), _number(end, "linspace")
     if not isinstance(steps, int | np.integer) or isinstance(steps, bool):
         raise TypeError(f"linspace: steps must be an int, got {type(steps).__name__}")
@@ -151,13 +156,17 @@ def linspace(start, end, steps: int, *, dtype=None, device=None, requires_grad: 
 
 
 def logspace(
-    start, end, steps: int, base: float = 10.0, *, dtype=None, requires_grad: bool = False
+    start, end, steps: int, base: float = 10.0, *, dtype=None, device=None, requires_grad: bool = False
 ) -> Tensor:
+    if device is not None:
+        _check_device(device)
     return _leaf(np.logspace(start, end, steps, base=base).astype(_float_dtype(dtype)), requires_grad)
 
 
 def eye(n: int, m: int | None = None, *, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
     """The ``n x m`` identity matrix (``m`` defaults to ``n``)."""
+    if device is not None:
+        _check_device(device)
     for name, v in (("n", n), ("m", m)):
         if v is not None and v < 0:
             raise RuntimeError(f"eye: {name} must be greater or equal to 0, got {v}")
@@ -168,6 +177,8 @@ def eye(n: int, m: int | None = None, *, dtype=None, device=None, requires_grad:
 def range(start, end, step=1, *, dtype=None, device=None, requires_grad: bool = False) -> Tensor:  # noqa: A001
     """Deprecated in torch: ``floor((end - start) / step) + 1`` values from ``start`` to ``end``
     *inclusive*, in the default float dtype. Use ``arange`` (end exclusive)."""
+    if device is not None:
+        _check_device(device)
     warnings.warn(
         "torch.range is deprecated and will be removed in a future release because its behavior is "
         "inconsistent with Python's range builtin. Instead, use torch.arange, which produces values in "
@@ -191,6 +202,8 @@ def range(start, end, step=1, *, dtype=None, device=None, requires_grad: bool = 
 
 def scalar_tensor(s, *, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
     """A 0-d tensor holding the number ``s``, in the default float dtype unless ``dtype`` is given."""
+    if device is not None:
+        _check_device(device)
     np_dtype = _dtype.to_numpy_dtype(dtype if dtype is not None else _dtype.get_default_dtype())
     out = wrap(np.asarray(s, dtype=np_dtype))
     return out.requires_grad_(True) if requires_grad else out

@@ -11,6 +11,7 @@ import numpy as np
 import scipy.special
 
 from .. import _dtype
+from .._device import check_device as _check_device
 from .._tensor import Tensor
 from .creation import _leaf
 
@@ -39,6 +40,8 @@ def hann_window(
     window_length: int, periodic: bool = True, *, dtype=None, layout=None, device=None, requires_grad=False
 ) -> Tensor:
     """0.5 - 0.5 cos(2 pi n / (N - 1))."""
+    if device is not None:
+        _check_device(device)
     return _window(
         "hann_window",
         window_length,
@@ -61,6 +64,8 @@ def hamming_window(
     requires_grad=False,
 ) -> Tensor:
     """alpha - beta cos(2 pi n / (N - 1))."""
+    if device is not None:
+        _check_device(device)
     return _window(
         "hamming_window",
         window_length,
@@ -75,6 +80,8 @@ def blackman_window(
     window_length: int, periodic: bool = True, *, dtype=None, layout=None, device=None, requires_grad=False
 ) -> Tensor:
     """0.42 - 0.5 cos(2 pi n / (N - 1)) + 0.08 cos(4 pi n / (N - 1))."""
+    if device is not None:
+        _check_device(device)
 
     def formula(n, m):
         return 0.42 - 0.5 * np.cos(2 * np.pi * n / m) + 0.08 * np.cos(4 * np.pi * n / m)
@@ -86,6 +93,8 @@ def bartlett_window(
     window_length: int, periodic: bool = True, *, dtype=None, layout=None, device=None, requires_grad=False
 ) -> Tensor:
     """The triangle 1 - |2n / (N - 1) - 1|."""
+    if device is not None:
+        _check_device(device)
     return _window(
         "bartlett_window",
         window_length,
@@ -107,6 +116,8 @@ def kaiser_window(
     requires_grad=False,
 ) -> Tensor:
     """I0(beta sqrt(1 - (2n / (N - 1) - 1)²)) / I0(beta), I0 the modified Bessel function."""
+    if device is not None:
+        _check_device(device)
 
     def formula(n, m):
         return scipy.special.i0(

@@ -72,6 +72,9 @@ def _fresh_generator() -> np.random.Generator:
     return np.random.Generator(np.random.PCG64(seed))
 
 
+_CHUNK = 32  # torch's RandomSampler draws indices with replacement 32 at a time
+
+
 class RandomSampler(Sampler[int]):
     """Indices in a random order: a new permutation each pass (or, with replacement, iid draws).
 
@@ -118,13 +121,20 @@ class RandomSampler(Sampler[int]):
         return len(self.data_source) if self._num_samples is None else self._num_samples
 
     def __iter__(self) -> Iterator[int]:
+        # lazily, as torch: draws come in chunks of 32 (with replacement) or one permutation at a
+        # time, so ``num_samples=10**10`` (an "infinite" sampler) costs no memory up front
         n = len(self.data_source)
         g = self.generator._rng if self.generator is not None else _fresh_generator()
         if self.replacement:
-            return iter(g.integers(0, n, size=self.num_samples).tolist())
+            full, rest = divmod(self.num_samples, _CHUNK)
+            for _ in range(full):
+                yield from g.integers(0, n, size=_CHUNK).tolist()
+            yield from g.integers(0, n, size=rest).tolist()
+            return
         full, rest = divmod(self.num_samples, n)
-        perms = [g.permutation(n) for _ in range(full)] + [g.permutation(n)[:rest]]
-        return iter(np.concatenate(perms).tolist())
+        for _ in range(full):
+            yield from g.permutation(n).tolist()
+        yield from g.permutation(n)[:rest].tolist()  # drawn even when rest is 0, as torch does
 
     def __len__(self) -> int:
         return self.num_samples
