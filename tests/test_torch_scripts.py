@@ -104,7 +104,6 @@ def test_dcgan_matches_torch():
     assert_same_run("dcgan.py", ("--niter", "1", "--steps", "4"), FLOAT32)
 
 
-@pytest.mark.xfail(strict=False, reason="needs devices (torch.accelerator)")
 def test_mnist_cnn_with_argparse_and_accelerator_matches_torch():
     # --dropout 0: dropout masks come from each library's own random stream
     out = assert_same_run("mnist_cnn.py", ("--epochs", "2", "--steps", "6", "--dropout", "0"), FLOAT32)
