@@ -318,9 +318,7 @@ def transpose_of_vjp(op, inputs: tuple, result: Tensor, params: tuple, tangents:
         # recorded when reverse mode can see it, or when outer dual levels are active (then the
         # backward's own ops give the tangent its outer tangents)
         differentiable = (
-            FORWARD.active
-            or any(x._rg for x in inputs)
-            or any(t is not None and t._rg for t in tangents)
+            FORWARD.active or any(x._rg for x in inputs) or any(t is not None and t._rg for t in tangents)
         )
         (jvp,) = grad(total, u, create_graph=differentiable, allow_unused=True)
     return wrap(np.zeros_like(result._data)) if jvp is None else jvp

@@ -15,6 +15,7 @@ from ..autograd.grad_mode import GRAD
 from ._levels import Level
 from ._pytree import tree_map
 
+
 # ---- argnums -------------------------------------------------------------------------------------
 def _wrap_argnum(argnum: Any, num_args: int) -> int:
     if not isinstance(argnum, int):
