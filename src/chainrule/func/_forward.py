@@ -24,7 +24,7 @@ from .._tensor import Tensor
 from ..autograd._tables import tangent_of
 from ..autograd.forward_ad import close_level, make_dual_at, open_level
 from ._linear_maps import check_outputs, split_aux
-from ._pytree import tree_flatten, tree_unflatten, treespec_pprint
+from ._pytree import tree_flatten, tree_unflatten
 
 __all__ = ["jvp", "linearize", "check_jvp_args", "dual_call"]
 
@@ -79,8 +79,8 @@ def dual_call(
         if t is None:
             if strict:
                 raise RuntimeError(
-                    f"{who}: The output of f is independent of the inputs. This is not allowed with "
-                    "strict=True."
+                    f"{who[:-1]}, strict=True): The output of f is independent of the inputs. This "
+                    "is not allowed with strict=True."
                 )
             tangents_out[k] = _ops.zeros_like(flat_out[k])
     return flat_out, out_spec, tangents_out, aux
@@ -158,15 +158,20 @@ def linearize(func: Callable, *primals: Any) -> tuple[Any, Callable]:
         flat_t, t_spec = tree_flatten(tangents)
         if t_spec != p_spec:
             raise RuntimeError(
-                f"Expected the tangents {treespec_pprint(t_spec)} to have the same argspec as the "
-                f"primals {treespec_pprint(p_spec)}"
+                f"Expected the tangents {t_spec!r} to have the same argspec as the primals {p_spec!r}"
             )
-        for p, t in zip(flat_p, flat_t):
-            if not isinstance(t, Tensor) or tuple(t.shape) != tuple(p.shape) or t.dtype != p.dtype:
-                got = (tuple(t.shape), t.dtype) if isinstance(t, Tensor) else type(t)
+        for k, (p, t) in enumerate(zip(flat_p, flat_t)):
+            if not isinstance(t, Tensor):
+                raise RuntimeError(f"tangent:{k}: expected a Tensor, got {type(t)}")
+            if tuple(t.shape) != tuple(p.shape):
                 raise RuntimeError(
-                    f"Mismatch in shape or dtype of a tangent: expected {(tuple(p.shape), p.dtype)} "
-                    f"(the primal's), got {got}"
+                    f"tangent:{k} with shape {t.shape} in flattened pytree doesn't match the shape "
+                    f"{p.shape} of the corresponding primal."
+                )
+            if t.dtype != p.dtype:
+                raise RuntimeError(
+                    f"tangent:{k} with dtype {t.dtype} in flattened pytree doesn't match the dtype "
+                    f"{p.dtype} of the corresponding primal."
                 )
         return jvp(func, tuple(primals), tuple(tangents))[1]
 
