@@ -182,14 +182,14 @@ def jacfwd(
     -------
     A function giving the Jacobian, structured and shaped as ``jacrev``'s.
     """
-    if randomness not in _RANDOMNESS:
-        raise RuntimeError(
-            f"Only allowed values for randomness are 'error', 'different', or 'same'. Got {randomness}"
-        )
     who = "jvp(f, primals, tangents)"
 
     @functools.wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
+        if randomness not in _RANDOMNESS:  # checked when called, as torch does
+            raise RuntimeError(
+                f"Only allowed values for randomness are 'error', 'different', or 'same'. Got {randomness}"
+            )
         nums = check_argnums(argnums, len(args))
         positions = (nums,) if isinstance(nums, int) else nums
         diff = args[nums] if isinstance(nums, int) else tuple(args[i] for i in nums)
@@ -228,7 +228,7 @@ def jacfwd(
             blocks = []
             for j, x in enumerate(flat_in):
                 # (n_j, *out_shape), one column per row: transposed to (n_out, n_j)
-                block = per_output[i][j].reshape((sizes[j], -1)).transpose(0, 1)
+                block = per_output[i][j].reshape((sizes[j], int(np.prod(out_shape)))).transpose(0, 1)
                 blocks.append(block.reshape((*out_shape, *x.shape)))
             jac.append(tree_unflatten(blocks, in_spec))
         result = tree_unflatten(jac, out_spec)
