@@ -134,11 +134,11 @@ def _no_jvp(lib):
 
 CASES = {
     **{
-        f"jvp {name}": (lambda fn: lambda lib, F: F.jvp(lambda x: fn(lib, x), (T(lib, A),), (T(lib, V),)))(fn)
+        f"jvp {name}": lambda lib, F, fn=fn: F.jvp(lambda x: fn(lib, x), (T(lib, A),), (T(lib, V),))
         for name, fn in FUNCTIONS.items()
     },
     **{
-        f"jacfwd {name}": (lambda fn: lambda lib, F: F.jacfwd(lambda x: fn(lib, x))(T(lib, A)))(fn)
+        f"jacfwd {name}": lambda lib, F, fn=fn: F.jacfwd(lambda x: fn(lib, x))(T(lib, A))
         for name, fn in FUNCTIONS.items()
     },
     "jvp pytrees": lambda lib, F: F.jvp(
@@ -240,7 +240,7 @@ def test_backward_through_jvp_reaches_the_input_and_closed_over_parameter() -> N
     grads = []
     for lib, F in LIBS:
         x, w = T(lib, A, requires_grad=True), T(lib, M, requires_grad=True)
-        out, tangent = F.jvp(lambda y: (y.sin().unsqueeze(0) @ w).exp(), (x,), (T(lib, V),))
+        out, tangent = F.jvp(lambda y, w=w: (y.sin().unsqueeze(0) @ w).exp(), (x,), (T(lib, V),))
         assert out.requires_grad and tangent.requires_grad
         (out.sum() + tangent.pow(2).sum()).backward()
         grads.append((x.grad, w.grad))
@@ -258,7 +258,9 @@ def test_jvp_under_no_grad() -> None:
     results = []
     for lib, F in LIBS:
         with lib.no_grad():
-            results.append(F.jvp(lambda y: matmul(lib, y), (T(lib, A, requires_grad=True),), (T(lib, V),)))
+            results.append(
+                F.jvp(lambda y, lib=lib: matmul(lib, y), (T(lib, A, requires_grad=True),), (T(lib, V),))
+            )
     assert_same_tree(results[1], results[0])
 
 
@@ -343,7 +345,8 @@ def test_custom_function_jvp_is_the_one_used() -> None:
 def test_autograd_functional_forward_mode_jacobian_matches_torch() -> None:
     results = []
     for lib in (torch, chainrule):
-        fn = lambda x, y: (x.sin() * y.sum(), (x.unsqueeze(0) @ T(lib, M)).exp())  # noqa: E731
+        m = T(lib, M)
+        fn = lambda x, y, m=m: (x.sin() * y.sum(), (x.unsqueeze(0) @ m).exp())  # noqa: E731
         results.append(
             lib.autograd.functional.jacobian(
                 fn, (T(lib, A), T(lib, B)), vectorize=True, strategy="forward-mode"
