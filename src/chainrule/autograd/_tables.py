@@ -27,15 +27,17 @@ class _ForwardState:
     path's one check); ``levels``: the active levels, outermost first (while the tangent of level
     ``L`` is computed, only the levels outside ``L`` are active); ``level``: the number of the
     level opened by the public ``forward_ad.enter_dual_level``, or -1; ``compute(result, op,
-    inputs, params)``: gives ``result`` its tangents (bound by ``forward_ad`` when it loads)."""
+    inputs, params)``: gives ``result`` its tangents; ``refresh_view(view)``: remakes the tangents
+    of a view whose base changed in place (both bound by ``forward_ad`` when it loads)."""
 
-    __slots__ = ("active", "levels", "level", "compute")
+    __slots__ = ("active", "levels", "level", "compute", "refresh_view")
 
     def __init__(self) -> None:
         self.active = False
         self.levels: tuple = ()
         self.level = -1
         self.compute: Callable | None = None
+        self.refresh_view: Callable | None = None  # forward_ad's: a view whose base changed
 
 
 FORWARD = _ForwardState()

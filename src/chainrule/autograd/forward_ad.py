@@ -241,7 +241,7 @@ def unpack_dual(tensor: Tensor, *, level: int | None = None) -> UnpackedDualTens
     when the tensor has none (or outside a dual level)."""
     if level is None:
         level = FORWARD.level
-    tangent = tangent_of(tensor, level) if level >= 0 and any(o[0] == level for o in _OPEN) else None
+    tangent = current_tangent(tensor, level) if level >= 0 and any(o[0] == level for o in _OPEN) else None
     if tangent is None:
         return UnpackedDualTensor(tensor, None)
     return UnpackedDualTensor(_alias(tensor, level), tangent)
@@ -324,4 +324,34 @@ def transpose_of_vjp(op, inputs: tuple, result: Tensor, params: tuple, tangents:
     return wrap(np.zeros_like(result._data)) if jvp is None else jvp
 
 
+def refresh_view(view: Tensor) -> None:
+    """A view read after its base changed in place: its tangent at each level is the base's new
+    tangent, viewed the same way (the view's recorded steps replayed on it)."""
+    base, steps, levels = view._base, view._view_steps, FORWARD.levels
+    for i, level in enumerate(levels):
+        tangent = tangent_of(base, level)
+        if tangent is None:
+            continue
+        if steps is None:  # made outside grad mode: no recorded steps to replay
+            raise NotImplementedError(
+                "forward-mode AD: a view made outside grad mode was read after its base changed "
+                "in place; make the view in grad mode, or clone() the base before changing it"
+            )
+        FORWARD.levels, FORWARD.active = levels[:i], i > 0
+        try:
+            for fn, args in steps:
+                tangent = fn(tangent, *args)
+        finally:
+            FORWARD.levels, FORWARD.active = levels, True
+        set_tangent(view, tangent, level)
+
+
+def current_tangent(t: Tensor, level: int) -> Tensor | None:
+    """``t``'s tangent at ``level``, remade first if ``t`` is a view whose base changed in place."""
+    if t._base is not None and t._view_version != t._base._vc[0] and FORWARD.active:
+        refresh_view(t)
+    return tangent_of(t, level)
+
+
 FORWARD.compute = dual_result  # the recording path's forward-mode branch calls this
+FORWARD.refresh_view = refresh_view

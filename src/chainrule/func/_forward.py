@@ -21,8 +21,7 @@ from typing import Any
 
 from .. import ops as _ops
 from .._tensor import Tensor
-from ..autograd._tables import tangent_of
-from ..autograd.forward_ad import close_level, make_dual_at, open_level
+from ..autograd.forward_ad import close_level, current_tangent, make_dual_at, open_level
 from ._linear_maps import check_outputs, split_aux
 from ._pytree import tree_flatten, tree_unflatten
 
@@ -82,7 +81,7 @@ def dual_call(
         output, aux = split_aux(func(*args), has_aux, who)
         flat_out, out_spec = tree_flatten(output)
         _check_outputs(flat_out, who)
-        tangents_out = [tangent_of(o, level) for o in flat_out]
+        tangents_out = [current_tangent(o, level) for o in flat_out]
     finally:
         close_level(level)  # the outputs and aux keep only the tangents of the outer levels
     if has_aux:
