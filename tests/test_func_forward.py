@@ -59,8 +59,32 @@ def pytree_fn(lib, d, t):
     return {"u": d["w"] * t[0].sum(), "v": (d["b"].sin() @ t[1].T,)}
 
 
+def setitem(lib, x):
+    y = x.clone() * 1
+    y[0] = x[1] ** 2
+    y[1:3] = y[0:2].sin()
+    return y.exp()
+
+
+def inplace(lib, x):
+    y = x * 2
+    y.mul_(x).add_(x.sin())
+    return y
+
+
+def cross_entropy(lib, x):
+    return lib.nn.functional.cross_entropy(lib.cat([x, x.flip(0)]).reshape(2, 3), lib.tensor([0, 2]))
+
+
+def where_cat(lib, x):
+    return lib.where(x > 0, x**2, x.exp()).cumprod(0) * lib.cat([x[:1] * x[2:], x.flip(0)[:1]]).norm()
+
+
 FUNCTIONS = {"elementwise": elementwise, "matmul": matmul, "reductions": reductions, "views": views}
-FUNCTIONS["softmax"] = softmax
+FUNCTIONS.update(softmax=softmax, setitem=setitem, inplace=inplace)
+FUNCTIONS.update(cross_entropy=cross_entropy, where_cat=where_cat)
+#: torch.func's jacfwd(jacfwd) refuses the in-place writes ("ZeroTensors are immutable")
+NESTABLE = [name for name in FUNCTIONS if name not in ("setitem", "inplace")]
 
 
 _MLPS: dict = {}
@@ -140,6 +164,22 @@ CASES = {
     **{
         f"jacfwd {name}": lambda lib, F, fn=fn: F.jacfwd(lambda x: fn(lib, x))(T(lib, A))
         for name, fn in FUNCTIONS.items()
+    },
+    **{
+        f"jvp of jvp {name}": lambda lib, F, fn=fn: F.jvp(
+            lambda x: F.jvp(lambda y: fn(lib, y), (x,), (T(lib, V),))[1], (T(lib, A),), (T(lib, A),)
+        )
+        for name, fn in FUNCTIONS.items()
+    },
+    **{
+        f"hessian {name}": lambda lib, F, fn=fn: F.hessian(lambda x: fn(lib, x).sum())(T(lib, A))
+        for name, fn in FUNCTIONS.items()
+        if name != "setitem"  # both libraries refuse its double backward (a saved value changed)
+    },
+    **{
+        f"jacfwd(jacfwd) {name}": lambda lib, F, fn=fn: F.jacfwd(F.jacfwd(lambda x: fn(lib, x)))(T(lib, A))
+        for name, fn in FUNCTIONS.items()
+        if name in NESTABLE
     },
     "jvp pytrees": lambda lib, F: F.jvp(
         lambda d, t: pytree_fn(lib, d, t),
@@ -443,3 +483,12 @@ def test_errors_match_torch(case) -> None:
 def test_nested_forward_mode_through_a_custom_function_is_refused_not_wrong() -> None:
     with pytest.raises(NotImplementedError, match="nested forward-mode AD"):
         cfunc.jacfwd(cfunc.jacfwd(lambda x: _cube(chainrule).apply(x)))(T(chainrule, A))
+
+
+def test_jacfwd_of_jacfwd_through_in_place_ops() -> None:
+    """torch.func refuses this ("ZeroTensors are immutable"); y = 2 x^2 + sin x element-wise, so
+    the second derivative is 4 - sin x on the diagonal."""
+    second = cfunc.jacfwd(cfunc.jacfwd(lambda x: inplace(chainrule, x)))(T(chainrule, A)).numpy()
+    expected = np.zeros((3, 3, 3))
+    expected[np.arange(3), np.arange(3), np.arange(3)] = 4 - np.sin(A)
+    np.testing.assert_allclose(second, expected, rtol=1e-12, atol=1e-12)

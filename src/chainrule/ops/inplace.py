@@ -100,6 +100,11 @@ def apply_inplace(who: str, self: Tensor, compute) -> Tensor:
         raise RuntimeError(f"{who}: {_LEAF}")
     old = wrap(self._data)  # the tensor's value and history before this op
     old._rg, old._grad_fn, old._vc = self._rg, self._grad_fn, self._vc
+    if FORWARD.active:  # and its tangents: the node saves old, and forward over reverse reads them
+        for level in FORWARD.levels:
+            tangent = tangent_of(self, level)
+            if tangent is not None:
+                set_tangent(old, tangent, level)
     if base is not None and base._rg and self._view_steps is not None:
         # the op reads the view straight from its base's history (torch's CopySlices does): hooks
         # registered on the view's own grad_fn see only the gradient of its other uses
