@@ -492,3 +492,33 @@ def test_jacfwd_of_jacfwd_through_in_place_ops() -> None:
     expected = np.zeros((3, 3, 3))
     expected[np.arange(3), np.arange(3), np.arange(3)] = 4 - np.sin(A)
     np.testing.assert_allclose(second, expected, rtol=1e-12, atol=1e-12)
+
+
+C = RNG.standard_normal((2, 2)) + 1j * RNG.standard_normal((2, 2))
+CV = RNG.standard_normal((2, 2)) + 1j * RNG.standard_normal((2, 2))
+R = RNG.standard_normal((2, 2))
+COMPLEX = {
+    "matmul": lambda x, y: y @ y,
+    "broadcast sum": lambda x, y: y * y.sum(),
+    "sin": lambda x, y: y.sin(),
+    "abs": lambda x, y: y.abs() * x,
+    "angle": lambda x, y: y.angle() * x,
+    "real": lambda x, y: y.real * x.sum(),
+    "real times complex": lambda x, y: x * y,
+    "cast then matmul": lambda x, y: x.to(y.dtype) @ y,
+    "conj": lambda x, y: (y * y.conj()).real.mean() * x,
+}
+
+
+@pytest.mark.parametrize("name", list(COMPLEX))
+def test_complex_jvp_matches_torch(name) -> None:
+    results = []
+    for lib, F in LIBS:
+        results.append(
+            F.jvp(
+                COMPLEX[name],
+                (lib.tensor(R), lib.tensor(C)),
+                (lib.tensor(R * 0.5), lib.tensor(CV)),
+            )
+        )
+    assert_same_tree(results[1], results[0], name)

@@ -281,7 +281,7 @@ def output_tangent(op, inputs: tuple, result: Tensor, params: tuple, tangents: l
         op.same_shape
         and op.name not in NOT_DIAGONAL
         and len(inputs) == 1
-        and not (op.complex_rule and result._data.dtype.kind == "c")
+        and not (op.complex_rule and (result._data.dtype.kind == "c" or inputs[0]._data.dtype.kind == "c"))
     ):
         # element-wise: a diagonal Jacobian, so J t is the VJP's own rule applied to t
         return op.backward(F, tangents[0], inputs, out, params, (True,))[0]
@@ -290,12 +290,14 @@ def output_tangent(op, inputs: tuple, result: Tensor, params: tuple, tangents: l
 
 def transpose_of_vjp(op, inputs: tuple, result: Tensor, params: tuple, tangents: list) -> Tensor | None:
     """``J t`` as the gradient, with respect to ``u``, of ``<J^T u, t>``: exact for any op whose
-    VJP rule is written with differentiable ops (all registered ops are)."""
-    if result._data.dtype.kind == "c" or any(x._data.dtype.kind == "c" for x in inputs):
-        raise NotImplementedError(
-            f"{op.name}: forward-mode AD of this op with complex tensors is not implemented (only "
-            "element-wise holomorphic ops carry complex tangents); use func.jvp (reverse mode twice)"
-        )
+    VJP rule is written with differentiable ops (all registered ops are).
+
+    Complex tensors: torch's VJP is the real transpose, complex numbers read as pairs of reals
+    (a rule written as the holomorphic chain rule, ``not op.complex_rule``, gives it as
+    ``conj(rule(conj(u)))``, as the engine does). The real inner product ``Re(conj(J^T u) t)`` is
+    then ``<u, J t>``, whose gradient with respect to ``u`` (torch's convention: the real gradient
+    packed as a complex number) is ``J t``."""
+    complex_case = result._data.dtype.kind == "c" or any(x._data.dtype.kind == "c" for x in inputs)
     F = tensor_math()
     with enable_grad():
         # at u = 1, not 0: the map is linear in u, but some rules mask where the cotangent is 0
@@ -304,14 +306,22 @@ def transpose_of_vjp(op, inputs: tuple, result: Tensor, params: tuple, tangents:
         u.requires_grad_()
         out = result if op.saves_out else None
         needs = [t is not None for t in tangents]
-        grads = op.backward(F, u, inputs, out, params, needs)
+        if complex_case and not op.complex_rule:
+            grads = [
+                None if g is None else g.conj() for g in op.backward(F, u.conj(), inputs, out, params, needs)
+            ]
+        else:
+            grads = op.backward(F, u, inputs, out, params, needs)
         total = None
         for gx, tangent, x in zip(grads, tangents, inputs):
             if gx is None or tangent is None:
                 continue
             if tuple(gx.shape) != tuple(x.shape):
                 gx = F.sum_to(gx, tuple(x.shape))
-            term = (gx * tangent).sum()
+            if complex_case and (gx._data.dtype.kind == "c" or tangent._data.dtype.kind == "c"):
+                term = (gx.conj() * tangent).real.sum()
+            else:
+                term = (gx * tangent).sum()
             total = term if total is None else total + term
         if total is None or not total._rg:
             return wrap(np.zeros_like(result._data))
