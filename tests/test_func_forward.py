@@ -522,3 +522,36 @@ def test_complex_jvp_matches_torch(name) -> None:
             )
         )
     assert_same_tree(results[1], results[0], name)
+
+
+def _old_style_cube(lib):
+    """The ctx-style Function (forward(ctx, x)): torch.func refuses it, torch's forward_ad takes it."""
+
+    class Cube(lib.autograd.Function):
+        @staticmethod
+        def forward(ctx, x):
+            ctx.save_for_backward(x)
+            ctx.save_for_forward(x)
+            return x**3
+
+        @staticmethod
+        def backward(ctx, g):
+            (x,) = ctx.saved_tensors
+            return 3 * x**2 * g
+
+        @staticmethod
+        def jvp(ctx, t):
+            (x,) = ctx.saved_tensors
+            return 3 * x**2 * t
+
+    return Cube
+
+
+def test_old_style_function_jvp_matches_torch_forward_ad() -> None:
+    with tfw.dual_level():
+        dual = tfw.make_dual(T(torch, A), T(torch, V))
+        theirs = tfw.unpack_dual(_old_style_cube(torch).apply(dual).sin()).tangent
+    ours = cfunc.jvp(
+        lambda x: _old_style_cube(chainrule).apply(x).sin(), (T(chainrule, A),), (T(chainrule, V),)
+    )
+    assert_same_tree(ours[1], theirs)
