@@ -8,6 +8,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
+import torch.autograd.forward_ad as tfw
 import torch.func as tfunc
 from oracle import assert_same_tree
 from oracle import tensor_of as T  # a float64 tensor of the values, in either library
