@@ -158,6 +158,9 @@ def _adjusted(t: Tensor, inputs: tuple, data) -> Tensor:
 
 def _with_tangent(data, op: Op, inputs: tuple, params: tuple) -> Tensor:
     """``make_result`` while a dual level is open: the result, then its tangent."""
+    for x in inputs:
+        if x._base is not None and x._view_version != x._base._vc[0]:
+            FORWARD.refresh_view(x)  # its base changed in place: its tangents change with it
     FORWARD.active = False
     try:
         t = make_result(data, op, inputs, params)

@@ -1,7 +1,7 @@
 """``jacobian`` and ``hessian`` of ``chainrule.autograd.functional`` (see that module for the
-conventions). Rows by reverse mode (one vjp per output element), or columns by the
-double-backward trick with ``strategy='forward-mode'``; ``vectorize=True`` hands the basis to
-the batched step of ``chainrule.func`` (``vmap``), ``vectorize=False`` loops.
+conventions). Rows by reverse mode (one vjp per output element), or columns by forward mode
+(dual tensors, ``chainrule.func.jacfwd``) with ``strategy='forward-mode'``; ``vectorize=True``
+hands the basis to the batched step of ``chainrule.func`` (``vmap``), ``vectorize=False`` loops.
 """
 
 from __future__ import annotations
@@ -40,6 +40,12 @@ def _batched():
     return batched_vjp, standard_basis
 
 
+def _func_jacfwd():
+    from ..func._jacobians import jacfwd  # on use, as _batched
+
+    return jacfwd
+
+
 def _unit(t: _t.Tensor, k: int) -> _t.Tensor:
     """The ``k``-th standard basis vector in the shape of ``t``."""
     e = np.zeros(t._data.size, dtype=t._data.dtype)
@@ -48,8 +54,8 @@ def _unit(t: _t.Tensor, k: int) -> _t.Tensor:
 
 
 def _jacfwd(func: Callable, inputs: Any, strict: bool, vectorize: bool) -> Any:
-    """The jacobian column by column: ``J e_j`` for every input element, each by the
-    double-backward trick over one recorded ``u -> J^T u``."""
+    """The jacobian column by column: forward mode through dual tensors along every standard basis
+    vector of the inputs, batched by ``vmap`` (``chainrule.func.jacfwd``), as torch does."""
     if strict:
         raise RuntimeError(
             'torch.autograd.functional.jacobian: `strict=True` and `strategy="forward-mode"` are '
@@ -62,38 +68,21 @@ def _jacfwd(func: Callable, inputs: Any, strict: bool, vectorize: bool) -> Any:
             "Computing Jacobian using forward-AD or forward-over-reverse "
             "Hessian isonly implemented for `vectorize=True`."
         )
-    batched_vjp, standard_basis = _batched()
-    with enable_grad():
-        inputs = _grad_preprocess(inputs, create_graph=False, need_graph=True)
-        outputs = func(*inputs)
-        is_outputs_tuple, outputs = _as_tuple(outputs, "outputs of the user-provided function", "jacobian")
-        dummies = tuple(_zeros_like(o).requires_grad_() for o in outputs)
-        transposed = _autograd_grad(outputs, inputs, dummies, create_graph=True)
-    pairs = [(j, g) for j, g in enumerate(transposed) if g is not None and g.requires_grad]
+    # inputs that require grad: an inner reverse-mode jacobian (hessian's) then takes them as they
+    # are (a view, which keeps the tangent) rather than detaching them (which drops it)
+    inputs = _grad_preprocess(inputs, create_graph=False, need_graph=True)
+    structure: list = []
 
-    def columns(tangents: list) -> list:
-        res = (None,) * len(outputs)
-        if pairs:
-            res = _autograd_grad(
-                tuple(g for _, g in pairs), dummies, tuple(tangents[j] for j, _ in pairs), retain_graph=True
-            )
-        return [_zeros_like(o) if r is None else r for r, o in zip(res, outputs)]
+    def as_tuple(*xs: _t.Tensor) -> tuple:
+        is_outputs_tuple, outputs = _as_tuple(func(*xs), "outputs of the user-provided function", "jacobian")
+        if not structure:
+            structure.append(is_outputs_tuple)
+        return outputs
 
-    sizes = [x.numel() for x in inputs]
-    if sum(sizes) == 0:
-        cols = [_ops.zeros((0, *o.shape), dtype=o.dtype) for o in outputs]
-    else:
-        cols = batched_vjp(columns, standard_basis(list(inputs)))
-    jac = []
-    for c, o in zip(cols, outputs):
-        row, offset = [], 0
-        for x, n in zip(inputs, sizes):
-            block = c[offset : offset + n].reshape((n, o.numel())).transpose(0, 1)
-            row.append(block.reshape((*o.shape, *x.shape)).detach())
-            offset += n
-        jac.append(row)
+    jac = _func_jacfwd()(as_tuple, argnums=tuple(range(len(inputs))))(*inputs)
     # lists, not tuples, in this strategy: what torch's forward-mode jacobian returns
-    return _tuple_postprocess(jac, (is_outputs_tuple, is_inputs_tuple))
+    rows = [[block.detach() for block in row] for row in jac]
+    return _tuple_postprocess(rows, (structure[0], is_inputs_tuple))
 
 
 def jacobian(

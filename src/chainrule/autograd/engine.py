@@ -29,7 +29,7 @@ from .. import _dtype
 from .._fpe import quiet as _quiet
 from .._tensor import Tensor, wrap
 from ..backend import finished_grad
-from ._tables import POST_ACCUMULATE
+from ._tables import FORWARD, POST_ACCUMULATE, restore_out_tangents
 from .anomaly import STATE as ANOMALY
 from .anomaly import report_backward_error, watch_graph
 from .grad_mode import GRAD
@@ -261,6 +261,8 @@ def _backward_step(node, g, F, consumers: dict):
         if out is not None:  # the output, re-attached to this node
             out = _wrap(out)
             out._rg, out._grad_fn = True, node
+            if FORWARD.active:  # forward over reverse: the output's tangents come along
+                restore_out_tangents(node, out)
         needs = _needs(node, consumers)
         input_grads = op.backward(F, g, inputs, out, node.params, needs)
     elif len(inputs) == 1:  # plain backward on arrays; one input is the common case (x * 2, sin)

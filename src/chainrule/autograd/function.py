@@ -180,6 +180,11 @@ class Function:
                 out = wrap(inner._data)  # a new tensor (even for a returned input), sharing memory
                 out._vc = inner._shared_vc()  # and version counter: in-place changes are seen
                 out._rg, out.grad_fn = True, node_k
+                if forward_mode:  # the tangents jvp gave go with the tensor returned
+                    for level in _forward_ad.FORWARD.levels:
+                        tangent = _forward_ad.tangent_of(inner, level)
+                        if tangent is not None:
+                            _forward_ad.set_tangent(out, tangent, level)
             results[k] = out
             for i, saved in enumerate(ctx._saved):  # weak: ctx -> output -> node -> ctx
                 if saved is inner:
@@ -194,9 +199,21 @@ class Function:
 
 def _with_tangents(cls, ctx: FunctionCtx, args: tuple, outputs, outs: tuple, single: bool):
     """A Function called on dual tensors: its ``jvp`` gives the outputs' tangents."""
-    tangents = [_forward_ad.tangent_of(a) if isinstance(a, Tensor) else None for a in args]
-    if all(t is None for t in tangents):
+    levels = [
+        level
+        for level in _forward_ad.FORWARD.levels
+        if any(isinstance(a, Tensor) and _forward_ad.tangent_of(a, level) is not None for a in args)
+    ]
+    if not levels:
         return outputs
+    if len(levels) > 1:  # forward needs rerunning per level, with the outer ones active
+        raise NotImplementedError(
+            f"{cls.__name__}: nested forward-mode AD (jacfwd(jacfwd(f)), jvp of jvp) through a "
+            "custom autograd.Function is not implemented; use reverse mode for the outer level "
+            "(jacrev(jacfwd(f)))"
+        )
+    (level,) = levels
+    tangents = [_forward_ad.tangent_of(a, level) if isinstance(a, Tensor) else None for a in args]
     tangents = [
         (t if t is not None else wrap(np.zeros_like(a._data))) if isinstance(a, Tensor) else None
         for a, t in zip(args, tangents)
@@ -223,7 +240,7 @@ def _with_tangents(cls, ctx: FunctionCtx, args: tuple, outputs, outs: tuple, sin
                     f"{cls.__name__}.jvp: the tangent of shape {list(tangent.shape)} does not match "
                     f"its output's shape {list(out.shape)}"
                 )
-            _forward_ad.set_tangent(out, tangent)
+            _forward_ad.set_tangent(out, tangent, level)
         fresh.append(out)
     return fresh[0] if single else tuple(fresh)
 

@@ -8,10 +8,11 @@ input). Each function runs ``func`` on fresh inputs (``x.detach().requires_grad_
 differentiable ``x.view_as(x)`` with ``create_graph=True`` when ``x`` requires grad, so that the
 results stay differentiable with respect to it).
 
-Forward-mode products (``jvp``, ``hvp``, the ``'forward-mode'`` strategies) use the double-backward
-trick, as torch's ``jvp`` does: with a dummy cotangent ``u`` that requires grad, ``J^T u`` is
-recorded, and its vjp with ``v`` is ``J v``. ``vectorize=True`` computes the rows (or columns) of a
-jacobian with the batched step of ``chainrule.func`` (``vmap``; ``vectorize=False``: a loop).
+Forward-mode products (``jvp``, ``hvp``) use the double-backward trick, as torch's do: with a
+dummy cotangent ``u`` that requires grad, ``J^T u`` is recorded, and its vjp with ``v`` is ``J v``.
+The ``'forward-mode'`` jacobian strategies use dual tensors (``chainrule.func.jacfwd``), as
+torch's. ``vectorize=True`` computes the rows (or columns) of a jacobian with the batched step of
+``chainrule.func`` (``vmap``; ``vectorize=False``: a loop).
 """
 
 from __future__ import annotations

@@ -2,7 +2,7 @@
 
 A Jacobian is a linear map applied to a standard basis: its rows are vector-Jacobian products with
 the output basis vectors (``jacrev``), its columns Jacobian-vector products with the input basis
-vectors (``jacfwd``, through the double-vjp trick of ``transforms``). Both go through
+vectors (``jacfwd``, forward mode through dual tensors, ``_forward``). Both go through
 ``batched_vjp``, the one place where a linear map meets a batch of basis vectors: with
 ``chainrule.func.vmap`` available it is ``vmap(fn)(basis)`` (one batched backward pass), else a
 loop of ordinary backward passes over the retained graph; the two give the same numbers.
@@ -18,8 +18,9 @@ import numpy as np
 
 from .. import ops as _ops
 from .._tensor import Tensor, wrap
-from ._levels import Level
-from ._linear_maps import check_argnums, check_outputs, lift_args, make_jvp, make_vjp, split_aux
+from ._forward import dual_call
+from ._levels import Level, check_tensor
+from ._linear_maps import check_argnums, check_outputs, lift_args, make_vjp, split_aux
 from ._pytree import tree_flatten, tree_map, tree_unflatten
 from .vmap import vmap
 
@@ -32,7 +33,13 @@ _RANDOMNESS = ("error", "different", "same")
 VECTORIZE = True
 
 
-def batched_vjp(fn: Callable, basis: list, chunk_size: int | None = None, vectorize: bool = True) -> list:
+def batched_vjp(
+    fn: Callable,
+    basis: list,
+    chunk_size: int | None = None,
+    vectorize: bool = True,
+    randomness: str = "error",
+) -> list:
     """Apply the linear map ``fn`` to every row of a batch: the batched step of every Jacobian.
 
     Parameters
@@ -42,6 +49,7 @@ def batched_vjp(fn: Callable, basis: list, chunk_size: int | None = None, vector
     basis : tensors of equal leading size ``n`` (the batch).
     chunk_size : at most this many rows per batched call (None: all at once).
     vectorize : batch with ``chainrule.func.vmap``; False loops over the rows.
+    randomness : ``vmap``'s, for random ops inside ``fn``.
 
     Returns
     -------
@@ -53,7 +61,7 @@ def batched_vjp(fn: Callable, basis: list, chunk_size: int | None = None, vector
     for start in range(0, n, max(size, 1)):
         chunk = [b[start : start + size] for b in basis]
         if vectorize:
-            out = list(vmap(lambda *rows: tuple(fn(list(rows))))(*chunk))
+            out = list(vmap(lambda *rows: tuple(fn(list(rows))), randomness=randomness)(*chunk))
         else:
             per_row = [fn([b[i] for b in chunk]) for i in range(chunk[0].shape[0])]
             out = [_ops.stack([r[k] for r in per_row]) for k in range(len(per_row[0]))]
@@ -86,15 +94,6 @@ def _split(batched: Tensor, sizes: list) -> list:
         out.append(batched[offset : offset + k])
         offset += k
     return out
-
-
-def _zero_safe(fn: Callable, like: list) -> Callable:
-    """``fn`` with its None results (independent outputs) replaced by zeros: vmap needs tensors."""
-
-    def wrapped(rows: list) -> list:
-        return [_ops.zeros_like(x) if r is None else r for r, x in zip(fn(rows), like)]
-
-    return wrapped
 
 
 def _run_at_level(
@@ -170,49 +169,70 @@ def jacrev(
 def jacfwd(
     func: Callable, argnums: int | tuple[int, ...] = 0, has_aux: bool = False, *, randomness: str = "error"
 ) -> Callable:
-    """The Jacobian of ``func`` column by column: one Jacobian-vector product per input element
-    (``torch.func.jacfwd``), each computed exactly by the double-vjp trick (see ``jvp``).
+    """The Jacobian of ``func`` column by column (``torch.func.jacfwd``): forward mode (``jvp``
+    through dual tensors) along every standard basis vector of the input, all in one ``vmap``.
 
     Parameters
     ----------
     func, argnums, has_aux : as for ``jacrev``.
-    randomness : ``'error'``, ``'different'`` or ``'same'``, checked as torch does. ``func`` runs
-        once (the columns reuse its graph), so random ops inside it give one draw for all columns.
+    randomness : ``'error'``, ``'different'`` or ``'same'``: what random ops inside ``func`` do
+        under the ``vmap`` over the basis, as for ``vmap``.
 
     Returns
     -------
     A function giving the Jacobian, structured and shaped as ``jacrev``'s.
     """
-    if randomness not in _RANDOMNESS:
-        raise RuntimeError(
-            f"Only allowed values for randomness are 'error', 'different', or 'same'. Got {randomness}"
-        )
     who = "jvp(f, primals, tangents)"
 
     @functools.wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
-        nums = check_argnums(argnums, len(args))
-        with Level() as level:
-            flat_out, out_spec, flat_in, in_spec, aux = _run_at_level(
-                level, func, args, kwargs, nums, has_aux, who
+        if randomness not in _RANDOMNESS:  # checked when called, as torch does
+            raise RuntimeError(
+                f"Only allowed values for randomness are 'error', 'different', or 'same'. Got {randomness}"
             )
-            sizes = [int(x.numel()) for x in flat_in]
-            if sum(sizes) == 0:
-                cols = [_ops.zeros((0, *o.shape), dtype=o.dtype) for o in flat_out]
-            else:
-                jvp_flat = _zero_safe(make_jvp(level, flat_out, flat_in), flat_out)
-                cols = batched_vjp(jvp_flat, standard_basis(flat_in), None, VECTORIZE)
-            per_output = [_split(c, sizes) for c in cols]
-            jac = []
-            for i, o in enumerate(flat_out):
-                blocks = []
-                for j, x in enumerate(flat_in):
-                    # (n_j, *o.shape), one column per row: transposed to (n_o, n_j)
-                    block = per_output[i][j].reshape((sizes[j], int(o.numel()))).transpose(0, 1)
-                    blocks.append(block.reshape((*o.shape, *x.shape)))
-                jac.append(tree_unflatten(blocks, in_spec))
-            result = tree_unflatten(jac, out_spec)
-            return (result, aux) if has_aux else result
+        nums = check_argnums(argnums, len(args))
+        positions = (nums,) if isinstance(nums, int) else nums
+        diff = args[nums] if isinstance(nums, int) else tuple(args[i] for i in nums)
+        flat_in, in_spec = tree_flatten(tree_map(check_tensor, diff))
+
+        def on_flat(*flat: Tensor) -> Any:
+            new = list(args)
+            part = tree_unflatten(list(flat), in_spec)
+            for k, i in enumerate(positions):
+                new[i] = part if isinstance(nums, int) else part[k]
+            return func(*new, **kwargs)
+
+        sizes = [int(x.numel()) for x in flat_in]
+        seen: list = []  # the first call's (flat outputs, out_spec, aux)
+
+        def push(rows: list) -> list:
+            flat_out, out_spec, tangents, aux = dual_call(
+                on_flat, flat_in, None, rows, strict=False, has_aux=has_aux, who=who
+            )
+            if not seen:
+                seen.append((flat_out, out_spec, aux))
+            return tangents
+
+        if sum(sizes) == 0:  # nothing to push: the outputs alone give the shapes
+            output, aux = split_aux(on_flat(*flat_in), has_aux, who)
+            flat_out, out_spec = tree_flatten(output)
+            check_outputs(flat_out, who)
+            cols = [_ops.zeros((0, *o.shape), dtype=o.dtype) for o in flat_out]
+        else:
+            cols = batched_vjp(push, standard_basis(flat_in), None, VECTORIZE, randomness)
+            flat_out, out_spec, aux = seen[0]
+        per_output = [_split(c, sizes) for c in cols]
+        jac = []
+        for i, c in enumerate(cols):
+            out_shape = tuple(c.shape[1:])
+            blocks = []
+            for j, x in enumerate(flat_in):
+                # (n_j, *out_shape), one column per row: transposed to (n_out, n_j)
+                block = per_output[i][j].reshape((sizes[j], int(np.prod(out_shape)))).transpose(0, 1)
+                blocks.append(block.reshape((*out_shape, *x.shape)))
+            jac.append(tree_unflatten(blocks, in_spec))
+        result = tree_unflatten(jac, out_spec)
+        return (result, aux) if has_aux else result
 
     return wrapper
 

@@ -30,6 +30,10 @@ and every result stays differentiable with respect to everything outside the lev
 depends on, through any number of nested levels (``grad(grad(f))``, ``jacrev(jacrev(f))``,
 ``vjp(grad(f))``, a transform inside a module trained with ``backward``). Like torch, a transform
 switches grad mode on inside the function; when grad mode is off outside, results are detached.
+
+Forward mode (``func.jvp``'s dual levels) passes through: a lifted vertex carries the tangents of
+the tensor it stands for, a lowered result those of the result, so ``jvp(grad(f))`` and
+``jacfwd(jacrev(f))`` differentiate the reverse-mode derivative in forward mode.
 """
 
 from __future__ import annotations
@@ -38,6 +42,8 @@ import weakref
 from typing import Any
 
 from .._tensor import Tensor
+from ..autograd._tables import FORWARD
+from ..autograd.forward_ad import copy_tangents
 from ..autograd.grad_mode import GRAD, enable_grad
 from ..autograd.graph import Node
 
@@ -88,6 +94,17 @@ class Level:
     def lift(self, x: Any) -> Tensor:
         """A fresh vertex standing for ``x`` in this level (see the module docstring)."""
         check_tensor(x)
+        if FORWARD.active:  # a dual tensor (inside func.jvp): the vertex carries its tangents
+            FORWARD.active = False
+            try:
+                vertex = self._lift(x)
+            finally:
+                FORWARD.active = True
+            copy_tangents(x, vertex)
+            return vertex
+        return self._lift(x)
+
+    def _lift(self, x: Tensor) -> Tensor:
         if self.grad_outside and x._rg:
             with enable_grad():
                 return x.view_as(x)
@@ -153,4 +170,7 @@ class Level:
             return x
         if self.escapes([x]):
             return x
-        return x.detach()
+        lowered = x.detach()
+        if FORWARD.active:  # its tangents go along, lowered as well (they may reach here too)
+            copy_tangents(x, lowered, transform=self.lower)
+        return lowered

@@ -1,6 +1,6 @@
 """The pieces that every transform of ``chainrule.func`` is made of: argnums checks, lifting the
 differentiated arguments to a level, ``has_aux`` and output checks, and the linear maps
-``make_vjp`` / ``make_jvp`` (reverse mode once, and twice for the double-vjp trick)."""
+``make_vjp`` (reverse mode; forward mode is in ``_forward``)."""
 
 from __future__ import annotations
 
@@ -10,11 +10,10 @@ from typing import Any
 from .. import ops as _ops
 from .._tensor import Tensor
 from ..autograd import engine
-from ..autograd.grad_mode import GRAD, enable_grad
+from ..autograd._tables import FORWARD
+from ..autograd.grad_mode import GRAD
 from ._levels import Level
 from ._pytree import tree_map
-
-_JVP = "jvp(f, primals, tangents)"
 
 
 # ---- argnums -------------------------------------------------------------------------------------
@@ -85,7 +84,7 @@ def _zeros(x: Tensor) -> Tensor:
     return _ops.zeros_like(x)
 
 
-# ---- the two primitive maps of a level ---------------------------------------------------------
+# ---- the primitive map of a level ---------------------------------------------------------
 def make_vjp(level: Level, outputs: list, inputs: list) -> Callable:
     """``vjp_flat(cotangents) -> [J^T c per input]`` for the recorded ``outputs(inputs)``.
 
@@ -105,9 +104,10 @@ def make_vjp(level: Level, outputs: list, inputs: list) -> Callable:
                     f"output[{k}] has a shape of {outputs[i].shape}."
                 )
             cts.append(c)
-        if create_graph is None:  # record only what someone outside can differentiate
-            create_graph = GRAD.enabled and (
-                forward_escapes or any(isinstance(c, Tensor) and c._rg for c in cts)
+        if create_graph is None:  # record only what someone outside can differentiate; under
+            # forward mode the gradient's ops compute its tangents, so they run on tensors
+            create_graph = FORWARD.active or (
+                GRAD.enabled and (forward_escapes or any(isinstance(c, Tensor) and c._rg for c in cts))
             )
         grads: Any = [None] * len(inputs)
         if diff:
@@ -122,53 +122,3 @@ def make_vjp(level: Level, outputs: list, inputs: list) -> Callable:
         return [_zeros(x) if g is None else level.lower(g) for g, x in zip(grads, inputs)]
 
     return vjp_flat
-
-
-def make_jvp(level: Level, outputs: list, inputs: list) -> Callable:
-    """``jvp_flat(tangents) -> [J t per output]`` by the double-vjp trick (module docstring).
-
-    The transposed map ``u -> J^T u`` is recorded once; each call is one backward through it, so a
-    jacobian's columns (``jacfwd``) cost one backward each. An entry is None where the output does
-    not depend on the inputs (callers turn it into zeros, or raise in strict mode).
-    """
-    diff = [i for i, o in enumerate(outputs) if o._rg]
-    us = [level.own_leaf(_zeros(outputs[i]).requires_grad_()) for i in diff]
-    pairs: list = []  # (input index, recorded J^T u for that input)
-    if diff:
-        with enable_grad():  # recorded whatever the caller's grad mode
-            gs = engine.grad(
-                [outputs[i] for i in diff],
-                inputs,
-                us,
-                retain_graph=True,
-                create_graph=True,
-                allow_unused=True,
-            )
-        pairs = [(j, g) for j, g in enumerate(gs) if g is not None and g._rg]
-    forward_escapes = level.escapes([outputs[i] for i in diff])
-
-    def jvp_flat(tangents: list) -> list:
-        for t, x in zip(tangents, inputs):
-            if tuple(t.shape) != tuple(x.shape):
-                raise RuntimeError(
-                    "Trying to set a forward gradient that has a different size than that of the "
-                    f"original Tensor, this is not supported. Tensor is of size {list(x.shape)} "
-                    f"while the given forward gradient is of size {list(t.shape)}."
-                )
-        result: list = [None] * len(outputs)
-        if not pairs:
-            return result
-        create = GRAD.enabled and (forward_escapes or any(t._rg for t in tangents))
-        res = engine.grad(
-            [g for _, g in pairs],
-            us,
-            [tangents[j] for j, _ in pairs],
-            retain_graph=True,
-            create_graph=create,
-            allow_unused=True,
-        )
-        for i, r in zip(diff, res):
-            result[i] = None if r is None else level.lower(r)
-        return result
-
-    return jvp_flat

@@ -1,14 +1,10 @@
-"""``stack_module_state``, ``replace_all_batch_norm_modules_`` and ``linearize`` (torch.func)."""
+"""``stack_module_state`` and ``replace_all_batch_norm_modules_`` (torch.func)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any
-
 from .. import ops as _ops
-from .transforms import jvp
 
-__all__ = ["stack_module_state", "replace_all_batch_norm_modules_", "linearize"]
+__all__ = ["stack_module_state", "replace_all_batch_norm_modules_"]
 
 
 def _stacked_leaf(tensors: tuple, name: str):
@@ -56,14 +52,3 @@ def replace_all_batch_norm_modules_(root):
             module.num_batches_tracked = None
             module.track_running_stats = False
     return root
-
-
-def linearize(func: Callable, *primals: Any) -> tuple[Any, Callable]:
-    """``(func(*primals), jvp_fn)`` with ``jvp_fn(*tangents)`` the Jacobian-vector product at
-    ``primals`` (``torch.func.linearize``)."""
-    output = func(*primals)
-
-    def jvp_fn(*tangents: Any) -> Any:
-        return jvp(func, primals, tangents)[1]
-
-    return output, jvp_fn

@@ -1,4 +1,4 @@
-"""``grad``, ``grad_and_value``, ``vjp`` and ``jvp``: torch.func's transforms on chainrule's tape.
+"""``grad``, ``grad_and_value`` and ``vjp``: torch.func's reverse-mode transforms on chainrule's tape.
 
 Each call is one *level* (see ``_levels``): the differentiated inputs are replaced by fresh
 vertices, the function runs with grad mode on, ``autograd.grad`` computes the derivative (building
@@ -6,12 +6,7 @@ a graph only when something outside the level can differentiate it), and the res
 (detached unless their graph reaches outside). The transforms therefore compose with each other
 and with ordinary ``backward``: ``grad(grad(f))``, ``vjp(grad(f), x)``, ``jacrev(jacrev(f))``.
 
-``jvp`` is reverse mode twice (the double-vjp trick), not a separate forward mode: with a dummy
-cotangent ``u`` that requires grad, ``g(u) = J^T u`` is recorded (``create_graph=True``); ``g`` is
-linear in ``u``, so its vjp with the tangent ``v``, ``d<g(u), v>/du = J v``, is the exact
-Jacobian-vector product (no finite differences, no dependence on the value ``u = 0``). It costs
-about three backward passes and needs the backward of every op on the path to be differentiable,
-which chainrule's ops are (a custom Function's backward must be written with differentiable ops).
+``jvp`` is forward mode (dual tensors, ``_forward``), re-exported here with the others.
 """
 
 from __future__ import annotations
@@ -21,18 +16,10 @@ from collections.abc import Callable
 from typing import Any
 
 from .._tensor import Tensor
-from ._jacobians import hessian, jacfwd, jacrev  # built on make_vjp / make_jvp
+from ._forward import jvp  # forward mode: dual tensors
+from ._jacobians import hessian, jacfwd, jacrev  # jacrev on make_vjp, jacfwd on jvp
 from ._levels import Level
-from ._linear_maps import (
-    _JVP,
-    _zeros,
-    check_argnums,
-    check_outputs,
-    lift_args,
-    make_jvp,
-    make_vjp,
-    split_aux,
-)
+from ._linear_maps import check_argnums, check_outputs, lift_args, make_vjp, split_aux
 from ._pytree import tree_flatten, tree_map, tree_unflatten, treespec_pprint
 
 __all__ = ["grad", "grad_and_value", "vjp", "jvp", "jacrev", "jacfwd", "hessian"]
@@ -172,62 +159,3 @@ def vjp(func: Callable, *primals: Any, has_aux: bool = False) -> tuple:
         return tree_unflatten(vjp_flat(flat_ct, retain_graph, create_graph), in_spec)
 
     return (result, vjp_fn, aux) if has_aux else (result, vjp_fn)
-
-
-def jvp(
-    func: Callable, primals: tuple, tangents: tuple, *, strict: bool = False, has_aux: bool = False
-) -> tuple:
-    """The Jacobian-vector product of ``func`` at ``primals`` along ``tangents``
-    (``torch.func.jvp``), computed exactly by the double-vjp trick (module docstring).
-
-    Parameters
-    ----------
-    func : a function of tensors returning a tensor or a pytree of tensors (``(output, aux)``
-        with ``has_aux=True``).
-    primals : a tuple of the arguments (pytrees of tensors allowed).
-    tangents : a tuple of the same structure and shapes: the direction.
-    strict : raise when an output does not depend on the inputs (instead of a zero tangent).
-    has_aux : ``func`` returns ``(output, aux)``; aux is returned as a third element.
-
-    Returns
-    -------
-    ``(output, jvp_out)`` (``(output, jvp_out, aux)`` with ``has_aux``); ``jvp_out`` is shaped
-    like ``output``.
-    """
-    if not isinstance(primals, tuple):
-        raise RuntimeError(
-            f"{_JVP}: Expected primals to be a tuple. E.g. it should be valid to call f(*primals)."
-        )
-    flat_p, p_spec = tree_flatten(primals)
-    flat_t, t_spec = tree_flatten(tangents)
-    if p_spec != t_spec:
-        raise RuntimeError(
-            f"{_JVP}: Expected primals and tangents to have the same python structure. For "
-            "example, if primals is a tuple of 3 tensors, tangents also must be. Got primals with "
-            f"structure {p_spec!r} and tangents with structure {t_spec!r}"
-        )
-    for name, flat in (("primals", flat_p), ("tangents", flat_t)):
-        if not flat:
-            raise RuntimeError(f"{_JVP}: Expected {name} to contain at least one Tensor.")
-        for x in flat:
-            if not isinstance(x, Tensor):
-                raise RuntimeError(f"{_JVP}: Expected {name} to only contain Tensors, got {type(x)}")
-    with Level() as level:
-        flat_in = [level.lift(p) for p in flat_p]
-        output, aux = split_aux(func(*tree_unflatten(flat_in, p_spec)), has_aux, _JVP)
-        flat_out, out_spec = tree_flatten(output)
-        check_outputs(flat_out, _JVP)
-        tangents_out = make_jvp(level, flat_out, flat_in)(flat_t)
-        for k, t in enumerate(tangents_out):
-            if t is None:
-                if strict:
-                    raise RuntimeError(
-                        "jvp(f, primals, tangents, strict=True): The output of f is independent "
-                        "of the inputs. This is not allowed with strict=True."
-                    )
-                tangents_out[k] = _zeros(flat_out[k])
-        result = tree_unflatten([level.lower(o) for o in flat_out], out_spec)
-        jvp_out = tree_unflatten(tangents_out, out_spec)
-        if has_aux:
-            return result, jvp_out, tree_map(level.lower_aux, aux)
-        return result, jvp_out

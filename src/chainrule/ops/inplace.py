@@ -13,7 +13,7 @@ import numpy as np
 from .._record import make_result
 from .._tensor import MultiOutputViewSteps, set_history, sync_view
 from ..autograd import function as _function
-from ..autograd._tables import FORWARD, set_tangent, tangent_of
+from ..autograd._tables import FORWARD, has_tangent, set_tangent, tangent_of
 from ..autograd.grad_mode import GRAD, check_inplace
 from ..autograd.graph import defop
 from . import elementwise as _ew
@@ -100,6 +100,11 @@ def apply_inplace(who: str, self: Tensor, compute) -> Tensor:
         raise RuntimeError(f"{who}: {_LEAF}")
     old = wrap(self._data)  # the tensor's value and history before this op
     old._rg, old._grad_fn, old._vc = self._rg, self._grad_fn, self._vc
+    if FORWARD.active:  # and its tangents: the node saves old, and forward over reverse reads them
+        for level in FORWARD.levels:
+            tangent = tangent_of(self, level)
+            if tangent is not None:
+                set_tangent(old, tangent, level)
     if base is not None and base._rg and self._view_steps is not None:
         # the op reads the view straight from its base's history (torch's CopySlices does): hooks
         # registered on the view's own grad_fn see only the gradient of its other uses
@@ -141,16 +146,17 @@ def apply_inplace(who: str, self: Tensor, compute) -> Tensor:
 
 
 def _inplace_tangent(who: str, self: Tensor, result: Tensor) -> None:
-    """Forward-mode AD: ``self`` changed in place takes the tangent of its new value."""
-    tangent = tangent_of(result)
-    if tangent is None and tangent_of(self) is None:
-        return
-    if self._base is not None:
-        raise NotImplementedError(
-            f"{who}: forward-mode AD through an in-place change of a view is not implemented; "
-            "change a clone() instead"
-        )
-    set_tangent(self, tangent if tangent is not None else zeros_like(self))
+    """Forward-mode AD: ``self`` changed in place takes the tangents of its new value."""
+    for level in FORWARD.levels:
+        tangent = tangent_of(result, level)
+        if tangent is None and tangent_of(self, level) is None:
+            continue
+        if self._base is not None:
+            raise NotImplementedError(
+                f"{who}: forward-mode AD through an in-place change of a view is not implemented; "
+                "change a clone() instead"
+            )
+        set_tangent(self, tangent if tangent is not None else zeros_like(self), level)
 
 
 class VersionSince:
@@ -352,30 +358,40 @@ def copy_(self: Tensor, src, non_blocking: bool = False) -> Tensor:
 
 def _setitem_dual(self: Tensor, index, value) -> None:
     """``self[index] = value`` where one side has a forward-mode tangent: the tangents are
-    written the same way."""
+    written the same way (each level's with only the levels outside it active)."""
     if self._base is not None:
         raise NotImplementedError(
             "setitem: forward-mode AD through an in-place change of a view is not implemented; "
             "change a clone() instead"
         )
-    own = tangent_of(self)
-    given = tangent_of(value) if isinstance(value, Tensor) else None
+    levels = FORWARD.levels
+    pairs = [
+        (tangent_of(self, level), tangent_of(value, level) if isinstance(value, Tensor) else None)
+        for level in levels
+    ]
     FORWARD.active = False
     try:
         setitem(self, index, value)
-        tangent = clone(own) if own is not None else zeros_like(self)
-        setitem(tangent, index, given if given is not None else 0.0)
+        tangents = []
+        for i, (own, given) in enumerate(pairs):
+            if own is None and given is None:
+                tangents.append(None)
+                continue
+            FORWARD.levels, FORWARD.active = levels[:i], i > 0
+            tangent = clone(own) if own is not None else zeros_like(self)
+            setitem(tangent, index, given if given is not None else 0.0)
+            tangents.append(tangent)
     finally:
-        FORWARD.active = True
-    set_tangent(self, tangent)
+        FORWARD.levels, FORWARD.active = levels, True
+    for level, tangent in zip(levels, tangents):
+        if tangent is not None:
+            set_tangent(self, tangent, level)
 
 
 def setitem(self: Tensor, index, value) -> None:
     """``self[index] = value``: an in-place write, differentiable for both sides."""
     check_inplace(self)
-    if FORWARD.active and (
-        tangent_of(self) is not None or (isinstance(value, Tensor) and tangent_of(value) is not None)
-    ):
+    if FORWARD.active and (has_tangent(self) or (isinstance(value, Tensor) and has_tangent(value))):
         return _setitem_dual(self, index, value)
     idx = _convert_index(index, self._data.shape)
     if not (GRAD.enabled and (self._rg or (isinstance(value, Tensor) and value._rg))):

@@ -17,7 +17,7 @@ from collections import namedtuple
 
 import numpy as np
 
-from ..autograd._tables import FORWARD, tangent_of
+from ..autograd._tables import FORWARD, has_tangent
 from ..autograd.grad_mode import GRAD
 from ..autograd.graph import defop
 from ._common import Tensor, all_true, any_true, as_tensor, make_result, wrap, zeros_for
@@ -38,7 +38,7 @@ SVDTuple = namedtuple("svd", ["U", "S", "V"])
 def records(A: Tensor) -> bool:
     """Whether an op on ``A`` is recorded in the graph (grad mode on and ``A`` requires grad), or
     gives a tangent (``A`` is a dual tensor of forward-mode AD)."""
-    return (GRAD.enabled and A._rg) or (FORWARD.active and tangent_of(A) is not None)
+    return (GRAD.enabled and A._rg) or (FORWARD.active and has_tangent(A))
 
 
 def part(packed: Tensor, index: tuple, transpose: bool = False) -> Tensor:

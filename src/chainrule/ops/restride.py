@@ -12,6 +12,7 @@ from __future__ import annotations
 import numpy as np
 
 from .._tensor import set_history, sync_view
+from ..autograd._tables import FORWARD, set_tangent, tangent_of
 from ..autograd.grad_mode import GRAD, check_inplace
 from ._common import Tensor, as_tensor
 from .shape import as_strided, squeeze, t, transpose, unsqueeze
@@ -51,6 +52,11 @@ def _restride(who: str, self: Tensor, view_fn) -> Tensor:
         self._view_steps = result._view_steps
         self._view_version = result._view_version
     set_history(self, result._grad_fn, result._rg)
+    if FORWARD.active:  # forward mode: the tangents are restrided alike (the view op made them)
+        for level in FORWARD.levels:
+            tangent = tangent_of(result, level)
+            if tangent is not None:
+                set_tangent(self, tangent, level)
     self._bump_version()
     return self
 
