@@ -365,3 +365,8 @@ def current_tangent(t: Tensor, level: int) -> Tensor | None:
 
 FORWARD.compute = dual_result  # the recording path's forward-mode branch calls this
 FORWARD.refresh_view = refresh_view
+
+# ops whose rule lives in a file of its own
+from ._jvp_eig import eig_jvp  # noqa: E402
+
+JVP_RULES["linalg_eig"] = eig_jvp
