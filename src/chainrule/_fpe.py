@@ -19,6 +19,7 @@ Integer division by zero is not an IEEE case: the ops raise torch's error for it
 from __future__ import annotations
 
 import functools
+import inspect
 import sys
 from collections.abc import Callable
 from typing import Any
@@ -39,16 +40,23 @@ except (ImportError, AttributeError, TypeError):  # pragma: no cover - a NumPy t
 if _extobj_contextvar is not None:
 
     def quiet(fn: Callable) -> Callable:
-        """``fn``, running with NumPy's floating-point warnings off (restored on return)."""
+        """``fn``, running with NumPy's floating-point warnings off (restored on return).
 
-        @functools.wraps(fn)
-        def silent(*args: Any, **kwargs: Any) -> Any:
-            token = _set(_IGNORE)
-            try:
-                return fn(*args, **kwargs)
-            finally:
-                _reset(token)
+        The wrapper is written with ``fn``'s own parameters (``def add(input, other, *, alpha=1,
+        out=None)``), not ``*args, **kwargs``: packing and unpacking those cost more than the state
+        switch itself (~0.13 us instead of ~0.23 us per call). A signature that cannot be read
+        gets the generic wrapper."""
+        silent = _same_signature_wrapper(fn)
+        if silent is None:
 
+            def silent(*args: Any, **kwargs: Any) -> Any:
+                token = _set(_IGNORE)
+                try:
+                    return fn(*args, **kwargs)
+                finally:
+                    _reset(token)
+
+        functools.update_wrapper(silent, fn)
         silent.__chainrule_quiet__ = True  # type: ignore[attr-defined]
         return silent
 
@@ -85,6 +93,59 @@ _QUIET_VERSIONS: dict[Callable, Callable] = {}
 #: compute a float, so ``quiet_namespace`` leaves them unwrapped, at no cost (``chainrule.ops``
 #: names its own)
 NEVER_COMPUTE: set[str] = set()
+
+
+def _same_signature_wrapper(fn: Callable) -> Callable | None:
+    """A quiet wrapper of ``fn`` with ``fn``'s parameters, made from source; None if ``fn``'s
+    signature cannot be read or spelled."""
+    try:
+        parameters = list(inspect.signature(fn, follow_wrapped=False).parameters.values())
+    except (TypeError, ValueError):
+        return None
+    spelled, passed, defaults = [], [], {}
+    keyword_only_started = False
+    for p in parameters:
+        name = p.name
+        if not name.isidentifier() or name.startswith("__q_"):
+            return None
+        default = ""
+        if p.default is not inspect.Parameter.empty:
+            defaults[f"__q_default_{name}"] = p.default
+            default = f"=__q_default_{name}"
+        if p.kind is p.VAR_POSITIONAL:
+            spelled.append(f"*{name}")
+            passed.append(f"*{name}")
+            keyword_only_started = True
+        elif p.kind is p.VAR_KEYWORD:
+            spelled.append(f"**{name}")
+            passed.append(f"**{name}")
+        elif p.kind is p.KEYWORD_ONLY:
+            if not keyword_only_started:
+                spelled.append("*")
+                keyword_only_started = True
+            spelled.append(name + default)
+            passed.append(f"{name}={name}")
+        else:
+            spelled.append(name + default)
+            passed.append(name)
+        if p.kind is p.POSITIONAL_ONLY and (
+            len([q for q in parameters if q.kind is q.POSITIONAL_ONLY]) == len(spelled)
+        ):
+            spelled.append("/")
+    source = (
+        f"def silent({', '.join(spelled)}):\n"
+        "    token = __q_set(__q_ignore)\n"
+        "    try:\n"
+        f"        return __q_fn({', '.join(passed)})\n"
+        "    finally:\n"
+        "        __q_reset(token)\n"
+    )
+    namespace = {"__q_set": _set, "__q_reset": _reset, "__q_ignore": _IGNORE, "__q_fn": fn, **defaults}
+    try:
+        exec(source, namespace)  # noqa: S102  (our own source, made from a signature above)
+    except SyntaxError:
+        return None
+    return namespace["silent"]
 
 
 def quiet_namespace(namespace: dict) -> None:
