@@ -207,7 +207,9 @@ def output_tangent(op, inputs: tuple, result: Tensor, params: tuple, tangents: l
     """``J t`` of one op call (see the module docstring for which rule is used)."""
     rule = JVP_RULES.get(op.name)
     if rule is not None:
-        return rule(inputs, result, params, tangents)
+        tangent = rule(inputs, result, params, tangents)
+        if tangent is not FALLBACK:
+            return tangent
     F = tensor_math()
     out = result if op.saves_out else None
     if (
@@ -254,3 +256,7 @@ def transpose_of_vjp(op, inputs: tuple, result: Tensor, params: tuple, tangents:
 
 
 FORWARD.compute = dual_result  # the recording path's forward-mode branch calls this
+
+from ._jvp_rules import FALLBACK, RULES  # noqa: E402  (the cheap rules of the common ops)
+
+JVP_RULES.update(RULES)
