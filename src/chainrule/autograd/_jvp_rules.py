@@ -405,3 +405,30 @@ def _normalization(inputs, result, params, tangents):
 
 RULES["native_layer_norm"] = _normalization
 RULES["native_batch_norm"] = _normalization
+
+
+# ---- memory: a view's tangent is the same view of its input's tangent ----------------------------
+def view_tangent(result: Tensor, tangents: list) -> Tensor | None:
+    """The tangent of ``result`` when it is a view of its one input: the same view op replayed on
+    the input's tangent, sharing its memory, so that an in-place change of either (written into
+    the tangent's memory, as torch does) shows in both. None: not a view, or no way to replay it."""
+    if result._base is None or len(tangents) != 1 or tangents[0] is None:
+        return None
+    steps = result._view_steps
+    if not steps:
+        return None
+    fn, args = steps[-1]
+    tangent = fn(tangents[0], *args)
+    return tangent if tuple(tangent._data.shape) == tuple(result._data.shape) else None
+
+
+def own_memory(tangent: Tensor | None, result: Tensor, tangents: list) -> Tensor | None:
+    """``tangent``, copied when ``result`` is not a view but its tangent shares memory with an
+    input's (a rule that returned ``t`` itself: add of a constant, a reshape that copies the
+    primal but not the tangent): an in-place change of ``result`` must not write into it."""
+    if tangent is None or result._base is not None or type(tangent._data) is not np.ndarray:
+        return tangent
+    for t in tangents:
+        if t is not None and type(t._data) is np.ndarray and np.may_share_memory(tangent._data, t._data):
+            return tensor_math().clone(tangent)
+    return tangent

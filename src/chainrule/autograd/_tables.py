@@ -13,6 +13,7 @@ __all__ = [
     "tangent_of",
     "set_tangent",
     "clear_tangents",
+    "tracked",
     "POST_ACCUMULATE",
     "PostAccumulateHandle",
     "register_post_accumulate_grad_hook",
@@ -49,6 +50,13 @@ def tangent_of(t) -> object | None:
 def set_tangent(t, tangent) -> None:
     key = id(t)
     _TANGENTS[key] = (weakref.ref(t, lambda ref, key=key: _forget(_TANGENTS, key, ref)), tangent)
+
+
+def tracked(t) -> bool:
+    """Whether some AD follows ``t``: it requires grad, or carries a tangent in the open dual
+    level. Ops that drop a constant tensor argument to a plain number (a fill value, a copy's
+    source) ask this, so that forward mode sees the tensor too."""
+    return t._rg or (FORWARD.active and tangent_of(t) is not None)
 
 
 def clear_tangents() -> None:

@@ -204,7 +204,15 @@ def dual_result(result: Tensor, op, inputs: tuple, params: tuple) -> Tensor:
 
 
 def output_tangent(op, inputs: tuple, result: Tensor, params: tuple, tangents: list) -> Tensor | None:
-    """``J t`` of one op call (see the module docstring for which rule is used)."""
+    """``J t`` of one op call (see the module docstring for which rule is used); a view's tangent
+    is the same view of its input's tangent, any other result's tangent has memory of its own."""
+    aliased = view_tangent(result, tangents)
+    if aliased is not None:
+        return aliased
+    return own_memory(_rule_tangent(op, inputs, result, params, tangents), result, tangents)
+
+
+def _rule_tangent(op, inputs: tuple, result: Tensor, params: tuple, tangents: list) -> Tensor | None:
     rule = JVP_RULES.get(op.name)
     if rule is not None:
         tangent = rule(inputs, result, params, tangents)
@@ -212,14 +220,17 @@ def output_tangent(op, inputs: tuple, result: Tensor, params: tuple, tangents: l
             return tangent
     F = tensor_math()
     out = result if op.saves_out else None
-    if (
-        op.same_shape
-        and op.name not in NOT_DIAGONAL
-        and len(inputs) == 1
-        and not (op.complex_rule and result._data.dtype.kind == "c")
-    ):
-        # element-wise: a diagonal Jacobian, so J t is the VJP's own rule applied to t
-        return op.backward(F, tangents[0], inputs, out, params, (True,))[0]
+    if op.same_shape and op.name not in NOT_DIAGONAL and len(inputs) == 1:
+        complex_in = inputs[0]._data.dtype.kind == "c"
+        if not (op.complex_rule and (complex_in or result._data.dtype.kind == "c")):
+            # element-wise: a diagonal Jacobian, so J t is the VJP's own rule applied to t
+            return op.backward(F, tangents[0], inputs, out, params, (True,))[0]
+        if complex_in and result._data.dtype.kind != "c":
+            # a real function of a complex input (abs, angle, real, imag): torch's gradient
+            # convention makes its VJP at 1 the conjugate of d/dt, so J t = Re(conj(VJP(1)) t)
+            ones = wrap(np.ones_like(result._data))
+            local = op.backward(F, ones, inputs, out, params, (True,))[0]
+            return F.real(F.conj(local) * tangents[0])
     return transpose_of_vjp(op, inputs, result, params, tangents)
 
 
@@ -257,6 +268,6 @@ def transpose_of_vjp(op, inputs: tuple, result: Tensor, params: tuple, tangents:
 
 FORWARD.compute = dual_result  # the recording path's forward-mode branch calls this
 
-from ._jvp_rules import FALLBACK, RULES  # noqa: E402  (the cheap rules of the common ops)
+from ._jvp_rules import FALLBACK, RULES, own_memory, view_tangent  # noqa: E402  (the cheap rules of the common ops)
 
 JVP_RULES.update(RULES)

@@ -13,7 +13,7 @@ import numpy as np
 from .._record import make_result
 from .._tensor import MultiOutputViewSteps, set_history, sync_view
 from ..autograd import function as _function
-from ..autograd._tables import FORWARD, set_tangent, tangent_of
+from ..autograd._tables import FORWARD, set_tangent, tangent_of, tracked
 from ..autograd.grad_mode import GRAD, check_inplace
 from ..autograd.graph import defop
 from . import elementwise as _ew
@@ -142,15 +142,49 @@ def apply_inplace(who: str, self: Tensor, compute) -> Tensor:
 
 def _inplace_tangent(who: str, self: Tensor, result: Tensor) -> None:
     """Forward-mode AD: ``self`` changed in place takes the tangent of its new value."""
-    tangent = tangent_of(result)
-    if tangent is None and tangent_of(self) is None:
-        return
-    if self._base is not None:
-        raise NotImplementedError(
-            f"{who}: forward-mode AD through an in-place change of a view is not implemented; "
-            "change a clone() instead"
-        )
-    set_tangent(self, tangent if tangent is not None else zeros_like(self))
+    store_tangent(self, tangent_of(result))
+
+
+def _tangent_memory(self: Tensor, create: bool) -> Tensor | None:
+    """The tangent an in-place change of ``self`` writes into: its own, or, for a view without
+    one, the same view of its base's tangent (zeros given to the base first when ``create``)."""
+    own = tangent_of(self)
+    if own is not None or self._base is None or not self._view_steps:
+        return own
+    base = self._base
+    base_tangent = tangent_of(base)
+    if base_tangent is None:
+        if not create:
+            return None
+        base_tangent = zeros_like(base)
+        set_tangent(base, base_tangent)
+    return _replay(self._view_steps, base_tangent)
+
+
+def store_tangent(self: Tensor, new: Tensor | None) -> None:
+    """Forward-mode AD after an in-place change of ``self``: ``new`` (its value's tangent; None:
+    the value has none, so zeros) is written into ``self``'s tangent memory, as torch does, so
+    that every view of that memory (of ``self``, of its base, the dual's own tangent) sees it."""
+    FORWARD.active = False  # the tangent's own ops are plain
+    try:
+        own = _tangent_memory(self, create=new is not None)
+        if own is None:
+            if new is not None:
+                set_tangent(self, new)
+            return
+        if new is None:
+            new = zeros_like(self)
+        if not own._data.flags.writeable or type(own._data) is not np.ndarray:
+            set_tangent(self, new)  # a broadcast (read-only) tangent: self's own, not shared
+            return
+        if GRAD.enabled and new._rg and not (own._rg and own._grad_fn is None):
+            copy_(own, new)  # recorded: reverse mode can differentiate the tangent
+        else:
+            np.copyto(own._data, new._data, casting="unsafe")
+            own._bump_version()
+        set_tangent(self, own)
+    finally:
+        FORWARD.active = True
 
 
 class VersionSince:
@@ -317,7 +351,7 @@ def zero_(self: Tensor) -> Tensor:
 
 def fill_(self: Tensor, value) -> Tensor:
     """Fill with ``value`` (a number or a one-element tensor)."""
-    if isinstance(value, Tensor) and value._rg:
+    if isinstance(value, Tensor) and tracked(value):
         return apply_inplace("fill_", self, lambda: broadcast_to(value, self.shape) + self * 0)
     v = value.item() if isinstance(value, Tensor) else value
     return apply_inplace("fill_", self, lambda: full_like(self, v))
@@ -343,7 +377,7 @@ def copy_(self: Tensor, src, non_blocking: bool = False) -> Tensor:
 
         return (
             to(broadcast_to(src, self.shape) + self * 0, self.dtype)
-            if src._rg
+            if tracked(src)
             else wrap(np.broadcast_to(src._data, self._data.shape).astype(self._data.dtype))
         )
 
@@ -353,28 +387,24 @@ def copy_(self: Tensor, src, non_blocking: bool = False) -> Tensor:
 def _setitem_dual(self: Tensor, index, value) -> None:
     """``self[index] = value`` where one side has a forward-mode tangent: the tangents are
     written the same way."""
-    if self._base is not None:
-        raise NotImplementedError(
-            "setitem: forward-mode AD through an in-place change of a view is not implemented; "
-            "change a clone() instead"
-        )
-    own = tangent_of(self)
     given = tangent_of(value) if isinstance(value, Tensor) else None
     FORWARD.active = False
     try:
+        own = _tangent_memory(self, create=True)
         setitem(self, index, value)
-        tangent = clone(own) if own is not None else zeros_like(self)
-        setitem(tangent, index, given if given is not None else 0.0)
+        new = clone(own) if own is not None else zeros_like(self)
+        setitem(new, index, given if given is not None else 0.0)
     finally:
         FORWARD.active = True
-    set_tangent(self, tangent)
+    store_tangent(self, new)
 
 
 def setitem(self: Tensor, index, value) -> None:
     """``self[index] = value``: an in-place write, differentiable for both sides."""
     check_inplace(self)
     if FORWARD.active and (
-        tangent_of(self) is not None or (isinstance(value, Tensor) and tangent_of(value) is not None)
+        _tangent_memory(self, create=False) is not None
+        or (isinstance(value, Tensor) and tangent_of(value) is not None)
     ):
         return _setitem_dual(self, index, value)
     idx = _convert_index(index, self._data.shape)

@@ -12,6 +12,7 @@ from __future__ import annotations
 import numpy as np
 
 from .._tensor import set_history, sync_view
+from ..autograd._tables import FORWARD, set_tangent, tangent_of
 from ..autograd.grad_mode import GRAD, check_inplace
 from ._common import Tensor, as_tensor
 from .shape import as_strided, squeeze, t, transpose, unsqueeze
@@ -51,6 +52,10 @@ def _restride(who: str, self: Tensor, view_fn) -> Tensor:
         self._view_steps = result._view_steps
         self._view_version = result._view_version
     set_history(self, result._grad_fn, result._rg)
+    if FORWARD.active:  # forward-mode AD: the tangent takes the same layout (a view of the old one)
+        tangent = tangent_of(result)
+        if tangent is not None:
+            set_tangent(self, tangent)
     self._bump_version()
     return self
 
