@@ -137,8 +137,9 @@ def _pointwise(name: str) -> Callable:
         op = REGISTRY[name]
         ones = wrap(np.ones_like(result._data))
         needs = [t is not None for t in tangents]
+        out = result if op.saves_out else None
         with np.errstate(all="ignore"):
-            locals_ = op.backward(tensor_math(), ones, inputs, result if op.saves_out else None, params, needs)
+            locals_ = op.backward(tensor_math(), ones, inputs, out, params, needs)
             terms = [None if d is None or t is None else d * t for d, t in zip(locals_, tangents)]
         return _total(terms, result)
 
