@@ -1,7 +1,11 @@
 """Forward-mode JVP of a 3-layer MLP and of a small CNN: the cheap rules of
 ``autograd/_jvp_rules.py`` against the transpose-of-VJP fallback alone, and torch's forward mode.
 
-Run: ``PYTHONPATH=src python bench/bench_forward_ad.py``; prints milliseconds per JVP and ratios.
+Run: ``OPENBLAS_NUM_THREADS=1 PYTHONPATH=src python bench/bench_forward_ad.py`` (one BLAS thread:
+on a shared machine, BLAS threads fighting for cores swamp the numbers); prints milliseconds per
+JVP and ratios. Measured (2 shared cores, one BLAS thread): MLP 0.16 ms with the rules, 1.7 ms
+with the fallback alone (10x), torch 2.0 ms; CNN 2.5 ms, 5.4 ms (2.1x; max_pool2d still falls
+back), torch 3.9 ms.
 """
 
 from __future__ import annotations
