@@ -20,8 +20,8 @@ import chainrule.autograd.forward_ad as fw
 SPECS = [s for s in all_specs() if s.grad]
 
 #: specs whose forward-mode result does not match torch's yet (docs/differences.md, forward-mode
-#: AD): the triangle-only reads of cholesky/eigh/triangular_solve (the fallback transposes the
-#: VJP, which reads the whole matrix), cholesky_inverse (refused), lstsq's extra outputs,
+#: AD): cholesky_inverse (ours is the true derivative, finite differences agree; torch's forward
+#: rule does not), the legacy triangular_solve, lstsq's extra outputs,
 #: cosine_similarity under its eps clamp, logcumsumexp over a wide range, scatter_reduce(amin)
 #: three-way ties, ctc_loss (no second derivative, which the transpose-of-VJP fallback needs)
 KNOWN_GAPS = frozenset(
@@ -33,8 +33,6 @@ KNOWN_GAPS = frozenset(
         "Tensor.cholesky_inverse",
         "cholesky_inverse",
         "cholesky_inverse upper",
-        "linalg.cholesky reads the lower triangle only",
-        "linalg.eigh of a non-symmetric input",
         "linalg.lstsq gelsd: residuals, rank, singular values",
         "scatter_reduce(amin) three-way ties, not include_self",
         "triangular_solve",

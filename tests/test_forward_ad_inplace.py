@@ -108,7 +108,8 @@ def test_views_and_inplace_match_torch(name: str) -> None:
 
 
 def test_abs_of_a_complex_dual_matches_torch() -> None:
-    z, t = RNG.standard_normal(6) + 1j * RNG.standard_normal(6), RNG.standard_normal(6) + 1j * RNG.standard_normal(6)
+    z = RNG.standard_normal(6) + 1j * RNG.standard_normal(6)
+    t = RNG.standard_normal(6) + 1j * RNG.standard_normal(6)
     got = []
     for lib, fwad in ((chainrule, fw), (torch, tfw)):
         with fwad.dual_level():

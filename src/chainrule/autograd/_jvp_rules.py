@@ -433,3 +433,68 @@ def own_memory(tangent: Tensor | None, result: Tensor, tangents: list) -> Tensor
         if t is not None and type(t._data) is np.ndarray and np.may_share_memory(tangent._data, t._data):
             return tensor_math().clone(tangent)
     return tangent
+
+
+# ---- ops that read one triangle of a matrix ------------------------------------------------------
+#: ``forward_ad.transpose_of_vjp``, bound when forward_ad loads (it sits above this module)
+TRANSPOSE_OF_VJP: list = [None]
+
+
+def _triangle_read(name: str, mask: Callable) -> Callable:
+    """An op that reads only a triangle of its matrix input (input 0): as torch's forward rules
+    do, the tangent is masked to what the op reads, ``mask(t, params)``, before the fallback (whose
+    VJP spreads the gradient over the whole matrix)."""
+
+    def rule(inputs, result, params, tangents):
+        if tangents[0] is None or _complex(result, *inputs):
+            return FALLBACK
+        masked = [mask(tangents[0], params)] + list(tangents[1:])
+        return TRANSPOSE_OF_VJP[0](REGISTRY[name], inputs, result, params, masked)
+
+    return rule
+
+
+def _triangle(t: Tensor, upper: bool, unit: bool = False) -> Tensor:
+    F = tensor_math()
+    return F.triu(t, int(unit)) if upper else F.tril(t, -int(unit))
+
+
+@_rule("linalg_cholesky_ex")
+def _cholesky(inputs, result, params, tangents):
+    """torch's ``L Phi(L^{-1} t L^{-T})`` (Phi: the lower triangle, the diagonal halved), with
+    the tangent of A as given (only L says which triangle was read); ``upper``: its transpose."""
+    if _complex(result, *inputs):
+        return FALLBACK
+    F = tensor_math()
+    upper = params[0]
+    low = F.mT(result) if upper else result
+    inverse = low.inverse()
+    inner = F.matmul(F.matmul(inverse, tangents[0]), F.mT(inverse))
+    phi = F.tril(inner, -1) + F.diag_embed(inner.diagonal(0, -2, -1) * 0.5)
+    tangent = F.matmul(low, phi)
+    return F.mT(tangent) if upper else tangent
+
+
+@_rule("linalg_eigh")
+def _eigh(inputs, result, params, tangents):
+    """torch's: with ``M = V^T t V`` (t as given), the eigenvalues move by ``diag(M)`` and the
+    eigenvectors by ``V (M / E)``, ``E_ij = L_j - L_i`` (0 on the diagonal); packed as the op's
+    output is (V's rows, then L)."""
+    if _complex(result, *inputs):
+        return FALLBACK
+    F = tensor_math()
+    n = params[0]
+    V = F.getitem(result, (Ellipsis, slice(0, n), slice(None)))
+    L = F.getitem(result, (Ellipsis, n, slice(None)))
+    M = F.matmul(F.matmul(F.mT(V), tangents[0]), V)
+    gap = F.unsqueeze(L, -2) - F.unsqueeze(L, -1)
+    off = ~np.eye(n, dtype=bool)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        scaled = F.where(off, M / F.where(off, gap, 1.0), 0.0)
+    return F.cat([F.matmul(V, scaled), F.unsqueeze(M.diagonal(0, -2, -1), -2)], -2)
+
+
+RULES["cholesky_inverse"] = _triangle_read("cholesky_inverse", lambda t, p: _triangle(t, p[0]))
+RULES["linalg_solve_triangular"] = _triangle_read(
+    "linalg_solve_triangular", lambda t, p: _triangle(t, p[0], p[2])
+)

@@ -57,18 +57,7 @@ def _embedding_jvp(inputs, result, params, tangents):
     return tangents[0][wrap(np.asarray(params[1]))].reshape(result.shape)
 
 
-def _refuse(name: str, why: str) -> Callable:
-    def rule(inputs, result, params, tangents):
-        raise NotImplementedError(
-            f"{name}: forward-mode AD of this op is not implemented ({why}); use reverse mode "
-            "(backward, autograd.grad) or func.jvp"
-        )
-
-    return rule
-
-
 JVP_RULES["embedding"] = _embedding_jvp
-JVP_RULES["cholesky_inverse"] = _refuse("cholesky_inverse", "the fallback's tangent differs from torch's")
 
 
 #: ops whose gradient has the input's shape (``Op.same_shape``) but whose Jacobian is not diagonal
@@ -268,6 +257,7 @@ def transpose_of_vjp(op, inputs: tuple, result: Tensor, params: tuple, tangents:
 
 FORWARD.compute = dual_result  # the recording path's forward-mode branch calls this
 
-from ._jvp_rules import FALLBACK, RULES, own_memory, view_tangent  # noqa: E402  (the cheap rules of the common ops)
+from ._jvp_rules import FALLBACK, RULES, TRANSPOSE_OF_VJP, own_memory, view_tangent  # noqa: E402
 
-JVP_RULES.update(RULES)
+JVP_RULES.update(RULES)  # the cheap rules of the common ops
+TRANSPOSE_OF_VJP[0] = transpose_of_vjp
