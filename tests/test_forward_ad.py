@@ -21,12 +21,10 @@ SPECS = [s for s in all_specs() if s.grad]
 
 #: specs whose forward-mode result does not match torch's yet (docs/differences.md, forward-mode
 #: AD): cholesky_inverse (ours is the true derivative, finite differences agree; torch's forward
-#: rule does not), the legacy triangular_solve, lstsq's extra outputs,
-#: cosine_similarity under its eps clamp, logcumsumexp over a wide range, scatter_reduce(amin)
+#: rule does not), the legacy triangular_solve, lstsq's extra outputs, scatter_reduce(amin)
 #: three-way ties, ctc_loss (no second derivative, which the transpose-of-VJP fallback needs)
 KNOWN_GAPS = frozenset(
     {
-        "F.cosine_similarity(dim=-1, eps above the norms)",
         "F.ctc_loss",
         "F.ctc_loss(none, concatenated targets)",
         "F.ctc_loss(sum) of log_probs directly",
@@ -36,7 +34,6 @@ KNOWN_GAPS = frozenset(
         "linalg.lstsq gelsd: residuals, rank, singular values",
         "scatter_reduce(amin) three-way ties, not include_self",
         "triangular_solve",
-        "x.logcumsumexp(-1) wide",
     }
 )
 
