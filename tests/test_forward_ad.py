@@ -21,8 +21,8 @@ SPECS = [s for s in all_specs() if s.grad]
 
 #: specs whose forward-mode result does not match torch's yet (docs/differences.md, forward-mode
 #: AD): cholesky_inverse (ours is the true derivative, finite differences agree; torch's forward
-#: rule does not), the legacy triangular_solve, lstsq's extra outputs, scatter_reduce(amin)
-#: three-way ties, ctc_loss (no second derivative, which the transpose-of-VJP fallback needs)
+#: rule does not), the legacy triangular_solve, lstsq's extra outputs, ctc_loss (no second
+#: derivative, which the transpose-of-VJP fallback needs)
 KNOWN_GAPS = frozenset(
     {
         "F.ctc_loss",
@@ -32,7 +32,6 @@ KNOWN_GAPS = frozenset(
         "cholesky_inverse",
         "cholesky_inverse upper",
         "linalg.lstsq gelsd: residuals, rank, singular values",
-        "scatter_reduce(amin) three-way ties, not include_self",
         "triangular_solve",
     }
 )

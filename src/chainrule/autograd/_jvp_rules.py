@@ -498,3 +498,22 @@ RULES["cholesky_inverse"] = _triangle_read("cholesky_inverse", lambda t, p: _tri
 RULES["linalg_solve_triangular"] = _triangle_read(
     "linalg_solve_triangular", lambda t, p: _triangle(t, p[0], p[2])
 )
+
+
+@_rule("scatter_reduce")
+def _scatter_reduce(inputs, result, params, tangents):
+    """amax/amin as torch's forward rule: the tangents of the elements equal to the result, self's
+    and src's alike (self's counted even without include_self, as torch does), averaged."""
+    dim, index, reduce, include_self, shape = params
+    if reduce not in ("amax", "amin") or _complex(result, *inputs):
+        return FALLBACK
+    (x, src), (tx, ts) = inputs, tangents
+    F = tensor_math()
+    dtype = result._data.dtype
+    out = result._data
+    self_is = wrap((x._data == out).astype(dtype))
+    src_is = wrap((src._data == np.take_along_axis(out, index, dim)).astype(dtype))
+    count = F.scatter_reduce_along(self_is, dim, index, src_is, "sum", True)
+    tx = _zeros(x) if tx is None else tx
+    ts = _zeros(src) if ts is None else ts
+    return F.scatter_reduce_along(self_is * tx, dim, index, src_is * ts, "sum", True) / count
