@@ -64,18 +64,7 @@ def _embedding_jvp(inputs, result, params, tangents):
     return tangents[0][wrap(np.asarray(params[1]))].reshape(result.shape)
 
 
-def _refuse(name: str, why: str) -> Callable:
-    def rule(inputs, result, params, tangents):
-        raise NotImplementedError(
-            f"{name}: forward-mode AD of this op is not implemented ({why}); use reverse mode "
-            "(backward, autograd.grad) or func.jvp"
-        )
-
-    return rule
-
-
 JVP_RULES["embedding"] = _embedding_jvp
-JVP_RULES["cholesky_inverse"] = _refuse("cholesky_inverse", "the fallback's tangent differs from torch's")
 
 
 #: ops whose gradient has the input's shape (``Op.same_shape``) but whose Jacobian is not diagonal
@@ -271,10 +260,20 @@ def dual_result(result: Tensor, op, inputs: tuple, params: tuple) -> Tensor:
 
 
 def output_tangent(op, inputs: tuple, result: Tensor, params: tuple, tangents: list) -> Tensor | None:
-    """``J t`` of one op call (see the module docstring for which rule is used)."""
+    """``J t`` of one op call (see the module docstring for which rule is used); a view's tangent
+    is the same view of its input's tangent, any other result's tangent has memory of its own."""
+    aliased = view_tangent(result, tangents)
+    if aliased is not None:
+        return aliased
+    return own_memory(_rule_tangent(op, inputs, result, params, tangents), result, tangents)
+
+
+def _rule_tangent(op, inputs: tuple, result: Tensor, params: tuple, tangents: list) -> Tensor | None:
     rule = JVP_RULES.get(op.name)
     if rule is not None:
-        return rule(inputs, result, params, tangents)
+        tangent = rule(inputs, result, params, tangents)
+        if tangent is not FALLBACK:
+            return tangent
     F = tensor_math()
     out = result if op.saves_out else None
     if (
@@ -365,3 +364,8 @@ def current_tangent(t: Tensor, level: int) -> Tensor | None:
 
 FORWARD.compute = dual_result  # the recording path's forward-mode branch calls this
 FORWARD.refresh_view = refresh_view
+
+from ._jvp_rules import FALLBACK, RULES, TRANSPOSE_OF_VJP, own_memory, view_tangent  # noqa: E402
+
+JVP_RULES.update(RULES)  # the cheap rules of the common ops
+TRANSPOSE_OF_VJP[0] = transpose_of_vjp

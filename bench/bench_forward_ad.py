@@ -1,0 +1,74 @@
+"""Forward-mode JVP of a 3-layer MLP and of a small CNN: the cheap rules of
+``autograd/_jvp_rules.py`` against the transpose-of-VJP fallback alone, and torch's forward mode.
+
+Run: ``OPENBLAS_NUM_THREADS=1 PYTHONPATH=src python bench/bench_forward_ad.py`` (one BLAS thread:
+on a shared machine, BLAS threads fighting for cores swamp the numbers); prints milliseconds per
+JVP and ratios. Measured (2 shared cores, one BLAS thread): MLP 0.16 ms with the rules, 1.7 ms
+with the fallback alone (10x), torch 2.0 ms; CNN 2.5 ms, 5.4 ms (2.1x; max_pool2d still falls
+back), torch 3.9 ms.
+"""
+
+from __future__ import annotations
+
+import timeit
+
+import numpy as np
+import torch
+import torch.autograd.forward_ad as tfw
+
+import chainrule
+import chainrule.autograd.forward_ad as fw
+from chainrule.autograd._jvp_rules import RULES
+
+
+def _models(lib):
+    nn = lib.nn
+    lib.manual_seed(0)
+    mlp = nn.Sequential(nn.Linear(64, 128), nn.ReLU(), nn.Linear(128, 128), nn.Tanh(), nn.Linear(128, 10))
+    cnn = nn.Sequential(
+        nn.Conv2d(3, 8, 3, padding=1),
+        nn.ReLU(),
+        nn.MaxPool2d(2),
+        nn.Conv2d(8, 16, 3, padding=1),
+        nn.ReLU(),
+        nn.Flatten(),
+        nn.Linear(16 * 8 * 8, 10),
+        nn.LogSoftmax(dim=1),
+    )
+    return mlp, cnn
+
+
+def _jvp(lib, fwad, model, x, v):
+    with fwad.dual_level():
+        return fwad.unpack_dual(model(fwad.make_dual(x, v))).tangent
+
+
+def _time(lib, fwad, model, x, v) -> float:
+    """Seconds per JVP, the best of 5 runs of 20."""
+    return min(timeit.repeat(lambda: _jvp(lib, fwad, model, x, v), number=20, repeat=5)) / 20
+
+
+def main() -> None:
+    torch.set_num_threads(1)  # a fair comparison with NumPy's single-threaded small ops
+    rng = np.random.default_rng(0)
+    cases = {"mlp (32x64)": (32, 64), "cnn (8x3x16x16)": (8, 3, 16, 16)}
+    ours, theirs = _models(chainrule), _models(torch)
+    for (name, shape), model, tmodel in zip(cases.items(), ours, theirs):
+        x, v = rng.standard_normal(shape).astype(np.float32), rng.standard_normal(shape).astype(np.float32)
+        cx, cv, tx, tv = chainrule.tensor(x), chainrule.tensor(v), torch.tensor(x), torch.tensor(v)
+        with chainrule.no_grad(), torch.no_grad():
+            rules = _time(chainrule, fw, model, cx, cv)
+            saved = {k: fw.JVP_RULES.pop(k) for k in RULES if fw.JVP_RULES.get(k) is RULES[k]}
+            try:
+                fallback = _time(chainrule, fw, model, cx, cv)
+            finally:
+                fw.JVP_RULES.update(saved)
+            tt = _time(torch, tfw, tmodel, tx, tv)
+        print(
+            f"{name:18s} rules {rules * 1e3:7.3f} ms   fallback {fallback * 1e3:7.3f} ms "
+            f"({fallback / rules:4.1f}x slower)   torch {tt * 1e3:7.3f} ms"
+        )
+
+
+if __name__ == "__main__":
+    main()
