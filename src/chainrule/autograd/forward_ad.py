@@ -334,12 +334,18 @@ def transpose_of_vjp(op, inputs: tuple, result: Tensor, params: tuple, tangents:
 
 
 def refresh_view(view: Tensor) -> None:
-    """A view read after its base changed in place: its tangent at each level is the base's new
-    tangent, viewed the same way (the view's recorded steps replayed on it)."""
+    """A view read after its base changed in place: its tangent at each level is the base's
+    tangent, viewed the same way (the view's recorded steps replayed on it). A view tangent that
+    shares the base tangent's memory is current already (in-place changes write into that
+    memory); this remakes one the base got, or replaced, by the change (torch makes a view's
+    tangent from its base's lazily, when read)."""
     base, steps, levels = view._base, view._view_steps, FORWARD.levels
     for i, level in enumerate(levels):
         tangent = tangent_of(base, level)
         if tangent is None:
+            continue
+        own = tangent_of(view, level)
+        if own is not None and _shares_memory(own, tangent):
             continue
         if steps is None:  # made outside grad mode: no recorded steps to replay
             raise NotImplementedError(
@@ -353,6 +359,11 @@ def refresh_view(view: Tensor) -> None:
         finally:
             FORWARD.levels, FORWARD.active = levels, True
         set_tangent(view, tangent, level)
+
+
+def _shares_memory(a: Tensor, b: Tensor) -> bool:
+    a, b = a._data, b._data
+    return type(a) is np.ndarray and type(b) is np.ndarray and np.may_share_memory(a, b)
 
 
 def current_tangent(t: Tensor, level: int) -> Tensor | None:

@@ -197,11 +197,22 @@ def store_tangent(self: Tensor, new: Tensor | None, level: int | None = None) ->
             return
         if new is None:
             new = zeros_like(self)
-        if not own._data.flags.writeable or type(own._data) is not np.ndarray:
+        if not own._data.flags.writeable:
             set_tangent(self, new, level)  # a broadcast (read-only) tangent: self's own, not shared
             return
+        if not _batched_like(own, new):  # vmap (jacfwd) batches new where own is not
+            if self._base is None or not self._view_steps or tangent_of(self._base, level) is None:
+                set_tangent(self, new, level)  # replaced, as a whole tensor's may be
+                return
+            # the base's tangent remade batched like new (views made before remake theirs when
+            # read: refresh_view), then written into as usual
+            base_tangent = tangent_of(self._base, level) + zeros_like(new).sum()
+            set_tangent(self._base, base_tangent, level)
+            own = _replay(self._view_steps, base_tangent)
         if not (own._rg and own._grad_fn is None) and (
-            (GRAD.enabled and new._rg) or (outer and (has_tangent(new) or has_tangent(own)))
+            (GRAD.enabled and new._rg)
+            or (outer and (has_tangent(new) or has_tangent(own)))
+            or type(own._data) is not np.ndarray  # vmap's batched tangents (jacfwd)
         ):
             copy_(own, new)  # recorded: reverse mode and the outer levels can differentiate it
         else:
@@ -210,6 +221,24 @@ def store_tangent(self: Tensor, new: Tensor | None, level: int | None = None) ->
         set_tangent(self, own, level)
     finally:
         FORWARD.levels, FORWARD.active = levels, True
+
+
+def _batch_levels(array) -> set:
+    """The vmap levels a (batched) array varies along: vmap's ``BatchedArray`` (func/_batched.py,
+    a layer above) nests one level per ``_p``; a NumPy array has none."""
+    levels = set()
+    while type(array) is not np.ndarray and hasattr(array, "_level"):
+        levels.add(array._level)
+        array = array._p
+    return levels
+
+
+def _batched_like(own: Tensor, new: Tensor) -> bool:
+    """Whether ``new``'s values fit into ``own``'s memory: an array cannot take on batch levels in
+    place (vmap's error for ``x.mul_(batched)``)."""
+    if type(new._data) is np.ndarray:
+        return True
+    return _batch_levels(new._data) <= _batch_levels(own._data)
 
 
 def _keep_tangents(old: Tensor) -> None:
