@@ -519,25 +519,3 @@ def _scatter_reduce(inputs, result, params, tangents):
     tx = _zeros(x) if tx is None else tx
     ts = _zeros(src) if ts is None else ts
     return F.scatter_reduce_along(self_is * tx, dim, index, src_is * ts, "sum", True) / count
-
-
-@_rule("linalg_eig")
-def _eig(inputs, result, params, tangents):
-    """torch's: with ``P = V^-1 t V``, the eigenvalues move by ``diag(P)`` and the eigenvectors by
-    ``X - V Re(diag(V^H X))``, ``X = V (P / E)`` (``E_ij = L_j - L_i``, 0 on the diagonal): the
-    phase torch's backward leaves free fixed so that ``Re(v^H dv) = 0``; packed as the op's output
-    is (V's rows, then L)."""
-    F = tensor_math()
-    n = params[0]
-    V = F.getitem(result, (Ellipsis, slice(0, n), slice(None)))
-    L = F.getitem(result, (Ellipsis, n, slice(None)))
-    t = tangents[0]
-    if t._data.dtype != result._data.dtype:
-        t = F.astype(t, result._data.dtype)
-    P = F.solve(V, F.matmul(t, V))
-    gap = F.unsqueeze(L, -2) - F.unsqueeze(L, -1)
-    off = ~np.eye(n, dtype=bool)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        X = F.matmul(V, F.where(off, P / F.where(off, gap, 1.0), 0.0))
-    dV = X - V * F.unsqueeze(F.real(F.matmul(F.conj(F.mT(V)), X).diagonal(0, -2, -1)), -2)
-    return F.cat([dV, F.unsqueeze(P.diagonal(0, -2, -1), -2)], -2)

@@ -376,7 +376,10 @@ def current_tangent(t: Tensor, level: int) -> Tensor | None:
 FORWARD.compute = dual_result  # the recording path's forward-mode branch calls this
 FORWARD.refresh_view = refresh_view
 
+# the cheap rules of the common ops, and an op whose rule lives in a file of its own
+from ._jvp_eig import eig_jvp  # noqa: E402
 from ._jvp_rules import FALLBACK, RULES, TRANSPOSE_OF_VJP, own_memory, view_tangent  # noqa: E402
 
-JVP_RULES.update(RULES)  # the cheap rules of the common ops
+JVP_RULES.update(RULES)
+JVP_RULES["linalg_eig"] = eig_jvp
 TRANSPOSE_OF_VJP[0] = transpose_of_vjp
