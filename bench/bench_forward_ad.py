@@ -3,9 +3,9 @@
 
 Run: ``OPENBLAS_NUM_THREADS=1 PYTHONPATH=src python bench/bench_forward_ad.py`` (one BLAS thread:
 on a shared machine, BLAS threads fighting for cores swamp the numbers); prints milliseconds per
-JVP and ratios. Measured (2 shared cores, one BLAS thread): MLP 0.16 ms with the rules, 1.7 ms
-with the fallback alone (10x), torch 2.0 ms; CNN 2.5 ms, 5.4 ms (2.1x; max_pool2d still falls
-back), torch 3.9 ms.
+JVP and ratios. Measured (2 shared cores, one BLAS thread): MLP 0.23 ms with the rules, 0.61 ms
+with the fallback alone (2.7x), torch 0.65 ms; CNN 0.90 ms, 1.7 ms (1.9x; max_pool2d still falls
+back), torch 1.2 ms.
 
 ``--func``: ``func.jacfwd`` and ``func.hessian`` of a 64->64 Linear-Tanh-Linear MLP (dual levels
 nested under vmap and reverse mode); see docs/differences.md, forward-mode AD, for the numbers.
