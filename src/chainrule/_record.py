@@ -189,6 +189,15 @@ def make_view(data, op: Op, input: Tensor, params: tuple, replay: tuple) -> Tens
     ``(fn, args)`` with ``fn(input, *args)`` making this view again, so that its history can be
     regenerated when the base changes in place (see ``sync_view``).
     """
+    if FORWARD.active:  # a dual level is open: the tangent once the view knows its base (a view too)
+        if input._base is not None and input._view_version != input._base._vc[0]:
+            FORWARD.refresh_view(input)  # its base changed in place: its tangents change with it
+        FORWARD.active = False
+        try:
+            t = make_view(data, op, input, params, replay)
+        finally:
+            FORWARD.active = True
+        return FORWARD.compute(t, op, (input,), params)
     t = make_unary_result(data, op, input, params)
     vc = input._vc
     if vc is None:

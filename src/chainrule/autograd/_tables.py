@@ -16,6 +16,7 @@ __all__ = [
     "open_tangent_table",
     "clear_tangents",
     "restore_out_tangents",
+    "tracked",
     "POST_ACCUMULATE",
     "PostAccumulateHandle",
     "register_post_accumulate_grad_hook",
@@ -116,6 +117,13 @@ def clear_tangents(level: int) -> None:
     _TANGENTS.pop(level, None)
     for entry in list(_OUT_TANGENTS.values()):
         entry[1].pop(level, None)
+
+
+def tracked(t) -> bool:
+    """Whether some AD follows ``t``: it requires grad, or carries a tangent at an active dual
+    level. Ops that drop a constant tensor argument to a plain number (a fill value, a copy's
+    source) ask this, so that forward mode sees the tensor too."""
+    return t._rg or (FORWARD.active and has_tangent(t))
 
 
 def _forget(table: dict, key: int, ref) -> None:

@@ -64,18 +64,7 @@ def _embedding_jvp(inputs, result, params, tangents):
     return tangents[0][wrap(np.asarray(params[1]))].reshape(result.shape)
 
 
-def _refuse(name: str, why: str) -> Callable:
-    def rule(inputs, result, params, tangents):
-        raise NotImplementedError(
-            f"{name}: forward-mode AD of this op is not implemented ({why}); use reverse mode "
-            "(backward, autograd.grad) or func.jvp"
-        )
-
-    return rule
-
-
 JVP_RULES["embedding"] = _embedding_jvp
-JVP_RULES["cholesky_inverse"] = _refuse("cholesky_inverse", "the fallback's tangent differs from torch's")
 
 
 #: ops whose gradient has the input's shape (``Op.same_shape``) but whose Jacobian is not diagonal
@@ -271,10 +260,20 @@ def dual_result(result: Tensor, op, inputs: tuple, params: tuple) -> Tensor:
 
 
 def output_tangent(op, inputs: tuple, result: Tensor, params: tuple, tangents: list) -> Tensor | None:
-    """``J t`` of one op call (see the module docstring for which rule is used)."""
+    """``J t`` of one op call (see the module docstring for which rule is used); a view's tangent
+    is the same view of its input's tangent, any other result's tangent has memory of its own."""
+    aliased = view_tangent(result, tangents)
+    if aliased is not None:
+        return aliased
+    return own_memory(_rule_tangent(op, inputs, result, params, tangents), result, tangents)
+
+
+def _rule_tangent(op, inputs: tuple, result: Tensor, params: tuple, tangents: list) -> Tensor | None:
     rule = JVP_RULES.get(op.name)
     if rule is not None:
-        return rule(inputs, result, params, tangents)
+        tangent = rule(inputs, result, params, tangents)
+        if tangent is not FALLBACK:
+            return tangent
     F = tensor_math()
     out = result if op.saves_out else None
     if (
@@ -335,12 +334,18 @@ def transpose_of_vjp(op, inputs: tuple, result: Tensor, params: tuple, tangents:
 
 
 def refresh_view(view: Tensor) -> None:
-    """A view read after its base changed in place: its tangent at each level is the base's new
-    tangent, viewed the same way (the view's recorded steps replayed on it)."""
+    """A view read after its base changed in place: its tangent at each level is the base's
+    tangent, viewed the same way (the view's recorded steps replayed on it). A view tangent that
+    shares the base tangent's memory is current already (in-place changes write into that
+    memory); this remakes one the base got, or replaced, by the change (torch makes a view's
+    tangent from its base's lazily, when read)."""
     base, steps, levels = view._base, view._view_steps, FORWARD.levels
     for i, level in enumerate(levels):
         tangent = tangent_of(base, level)
         if tangent is None:
+            continue
+        own = tangent_of(view, level)
+        if own is not None and _shares_memory(own, tangent):
             continue
         if steps is None:  # made outside grad mode: no recorded steps to replay
             raise NotImplementedError(
@@ -356,6 +361,11 @@ def refresh_view(view: Tensor) -> None:
         set_tangent(view, tangent, level)
 
 
+def _shares_memory(a: Tensor, b: Tensor) -> bool:
+    a, b = a._data, b._data
+    return type(a) is np.ndarray and type(b) is np.ndarray and np.may_share_memory(a, b)
+
+
 def current_tangent(t: Tensor, level: int) -> Tensor | None:
     """``t``'s tangent at ``level``, remade first if ``t`` is a view whose base changed in place."""
     if t._base is not None and t._view_version != t._base._vc[0] and FORWARD.active:
@@ -366,7 +376,10 @@ def current_tangent(t: Tensor, level: int) -> Tensor | None:
 FORWARD.compute = dual_result  # the recording path's forward-mode branch calls this
 FORWARD.refresh_view = refresh_view
 
-# ops whose rule lives in a file of its own
+# the cheap rules of the common ops, and an op whose rule lives in a file of its own
 from ._jvp_eig import eig_jvp  # noqa: E402
+from ._jvp_rules import FALLBACK, RULES, TRANSPOSE_OF_VJP, own_memory, view_tangent  # noqa: E402
 
+JVP_RULES.update(RULES)
 JVP_RULES["linalg_eig"] = eig_jvp
+TRANSPOSE_OF_VJP[0] = transpose_of_vjp

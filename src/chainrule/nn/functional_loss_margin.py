@@ -13,6 +13,7 @@ import numpy as np
 from .. import _dtype
 from .. import ops as _ops
 from .._tensor import Tensor, wrap
+from ..autograd._tables import FORWARD, set_tangent, tangent_of
 from ..ops._common import any_true, as_array, as_tensor, shape_str
 from ..ops.activation_piecewise import TORCH_TYPE_NAMES as _TORCH_TYPE_NAMES
 from ..ops.reduce_norm import vector_norm
@@ -111,7 +112,16 @@ def _clamped_norm(x: Tensor, dim: int, eps: float) -> Tensor:
     norm = vector_norm(x, 2, dim, True)
     raw = norm._data
     offset = np.maximum(raw, raw.dtype.type(eps)) - raw
-    return norm + wrap(offset)
+    clamped = norm + wrap(offset)
+    if FORWARD.active:
+        # torch's in-place clamp runs under no_grad, which stops reverse mode but not forward
+        # mode: the tangent is clamp_min's, 0 where the norm was raised to eps (at each level)
+        kept = wrap(raw >= raw.dtype.type(eps))
+        for level in FORWARD.levels:
+            tangent = tangent_of(clamped, level)
+            if tangent is not None:
+                set_tangent(clamped, tangent * kept, level)
+    return clamped
 
 
 # ---- pairwise and element-wise margin losses ----------------------------------------------------

@@ -18,7 +18,7 @@ from __future__ import annotations
 import numpy as np
 
 from .._record import make_view as _make_view
-from ..autograd._tables import FORWARD, has_tangent
+from ..autograd._tables import tracked
 from ..autograd.graph import defop
 from ._common import (
     Tensor,
@@ -315,7 +315,7 @@ def _value_arg(who: str, value, dtype) -> Tensor | float | int | bool:
                 f"{who} only supports a 0-dimensional value tensor, but got tensor "
                 f"with {value._data.ndim} dimension(s)."
             )
-        if not value._rg and not (FORWARD.active and has_tangent(value)):  # a constant
+        if not tracked(value):
             return value._data.item()
 
         return to(value, dtype) if value._data.dtype != dtype else value

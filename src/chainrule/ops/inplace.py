@@ -13,7 +13,7 @@ import numpy as np
 from .._record import make_result
 from .._tensor import MultiOutputViewSteps, set_history, sync_view
 from ..autograd import function as _function
-from ..autograd._tables import FORWARD, has_tangent, set_tangent, tangent_of
+from ..autograd._tables import FORWARD, has_tangent, set_tangent, tangent_of, tracked
 from ..autograd.grad_mode import GRAD, check_inplace
 from ..autograd.graph import defop
 from . import elementwise as _ew
@@ -121,6 +121,8 @@ def apply_inplace(who: str, self: Tensor, compute) -> Tensor:
     if node is not None and node.op.saves_inputs and any(x is old for x in node.inputs):
         old._data = self._data.copy()  # the rule reads the old value: keep it
         old._vc = None
+        if FORWARD.active:  # and its tangents, whose memory the write below changes too
+            _keep_tangents(old)
         if node.versions is not None:
             node.versions = tuple(0 if x is old else v for x, v in zip(node.inputs, node.versions))
     if self._rg and not result._rg and base is None:
@@ -146,17 +148,110 @@ def apply_inplace(who: str, self: Tensor, compute) -> Tensor:
 
 
 def _inplace_tangent(who: str, self: Tensor, result: Tensor) -> None:
-    """Forward-mode AD: ``self`` changed in place takes the tangents of its new value."""
+    """Forward-mode AD: ``self`` changed in place takes the tangents of its new value, level by
+    level."""
     for level in FORWARD.levels:
-        tangent = tangent_of(result, level)
-        if tangent is None and tangent_of(self, level) is None:
-            continue
-        if self._base is not None:
-            raise NotImplementedError(
-                f"{who}: forward-mode AD through an in-place change of a view is not implemented; "
-                "change a clone() instead"
-            )
-        set_tangent(self, tangent if tangent is not None else zeros_like(self), level)
+        store_tangent(self, tangent_of(result, level), level)
+
+
+def _tangent_memory(self: Tensor, level: int, create: bool) -> Tensor | None:
+    """The tangent at ``level`` an in-place change of ``self`` writes into: its own, or, for a
+    view without one, the same view of its base's tangent (zeros given to the base first when
+    ``create``). Called with the levels outside ``level`` active."""
+    own = tangent_of(self, level)
+    if own is not None or self._base is None or not self._view_steps:
+        return own
+    base = self._base
+    base_tangent = tangent_of(base, level)
+    if base_tangent is None:
+        if not create:
+            return None
+        base_tangent = zeros_like(base)
+        set_tangent(base, base_tangent, level)
+    return _replay(self._view_steps, base_tangent)
+
+
+def _has_tangent_memory(self: Tensor) -> bool:
+    """Whether ``self`` has a tangent, or is a view of a tensor that has one, at an active level."""
+    if self._base is None or not self._view_steps:
+        return has_tangent(self)
+    return has_tangent(self) or has_tangent(self._base)
+
+
+def store_tangent(self: Tensor, new: Tensor | None, level: int | None = None) -> None:
+    """Forward-mode AD after an in-place change of ``self``: ``new`` (its value's tangent at
+    ``level``, default the innermost; None: the value has none, so zeros) is written into
+    ``self``'s tangent memory at that level, as torch does, so that every view of that memory (of
+    ``self``, of its base, the dual's own tangent) sees it. The write runs with only the levels
+    outside ``level`` active, so the tangent's own tangents there follow (forward over forward)."""
+    levels = FORWARD.levels
+    if level is None:
+        level = levels[-1]
+    FORWARD.levels = outer = levels[: levels.index(level)]
+    FORWARD.active = bool(outer)
+    try:
+        own = _tangent_memory(self, level, create=new is not None)
+        if own is None:
+            if new is not None:
+                set_tangent(self, new, level)
+            return
+        if new is None:
+            new = zeros_like(self)
+        if not own._data.flags.writeable:
+            set_tangent(self, new, level)  # a broadcast (read-only) tangent: self's own, not shared
+            return
+        if not _batched_like(own, new):  # vmap (jacfwd) batches new where own is not
+            if self._base is None or not self._view_steps or tangent_of(self._base, level) is None:
+                set_tangent(self, new, level)  # replaced, as a whole tensor's may be
+                return
+            # the base's tangent remade batched like new (views made before remake theirs when
+            # read: refresh_view), then written into as usual
+            base_tangent = tangent_of(self._base, level) + zeros_like(new).sum()
+            set_tangent(self._base, base_tangent, level)
+            own = _replay(self._view_steps, base_tangent)
+        if not (own._rg and own._grad_fn is None) and (
+            (GRAD.enabled and new._rg)
+            or (outer and (has_tangent(new) or has_tangent(own)))
+            or type(own._data) is not np.ndarray  # vmap's batched tangents (jacfwd)
+        ):
+            copy_(own, new)  # recorded: reverse mode and the outer levels can differentiate it
+        else:
+            np.copyto(own._data, new._data, casting="unsafe")
+            own._bump_version()
+        set_tangent(self, own, level)
+    finally:
+        FORWARD.levels, FORWARD.active = levels, True
+
+
+def _batch_levels(array) -> set:
+    """The vmap levels a (batched) array varies along: vmap's ``BatchedArray`` (func/_batched.py,
+    a layer above) nests one level per ``_p``; a NumPy array has none."""
+    levels = set()
+    while type(array) is not np.ndarray and hasattr(array, "_level"):
+        levels.add(array._level)
+        array = array._p
+    return levels
+
+
+def _batched_like(own: Tensor, new: Tensor) -> bool:
+    """Whether ``new``'s values fit into ``own``'s memory: an array cannot take on batch levels in
+    place (vmap's error for ``x.mul_(batched)``)."""
+    if type(new._data) is np.ndarray:
+        return True
+    return _batch_levels(new._data) <= _batch_levels(own._data)
+
+
+def _keep_tangents(old: Tensor) -> None:
+    """Give ``old`` copies of its tangents (each made with the levels outside its own active)."""
+    levels = FORWARD.levels
+    try:
+        for i, level in enumerate(levels):
+            tangent = tangent_of(old, level)
+            if tangent is not None:
+                FORWARD.levels, FORWARD.active = levels[:i], i > 0
+                set_tangent(old, clone(tangent), level)
+    finally:
+        FORWARD.levels, FORWARD.active = levels, True
 
 
 class VersionSince:
@@ -323,7 +418,7 @@ def zero_(self: Tensor) -> Tensor:
 
 def fill_(self: Tensor, value) -> Tensor:
     """Fill with ``value`` (a number or a one-element tensor)."""
-    if isinstance(value, Tensor) and value._rg:
+    if isinstance(value, Tensor) and tracked(value):
         return apply_inplace("fill_", self, lambda: broadcast_to(value, self.shape) + self * 0)
     v = value.item() if isinstance(value, Tensor) else value
     return apply_inplace("fill_", self, lambda: full_like(self, v))
@@ -349,7 +444,7 @@ def copy_(self: Tensor, src, non_blocking: bool = False) -> Tensor:
 
         return (
             to(broadcast_to(src, self.shape) + self * 0, self.dtype)
-            if src._rg
+            if tracked(src)
             else wrap(np.broadcast_to(src._data, self._data.shape).astype(self._data.dtype))
         )
 
@@ -358,40 +453,38 @@ def copy_(self: Tensor, src, non_blocking: bool = False) -> Tensor:
 
 def _setitem_dual(self: Tensor, index, value) -> None:
     """``self[index] = value`` where one side has a forward-mode tangent: the tangents are
-    written the same way (each level's with only the levels outside it active)."""
-    if self._base is not None:
-        raise NotImplementedError(
-            "setitem: forward-mode AD through an in-place change of a view is not implemented; "
-            "change a clone() instead"
-        )
+    written the same way, into ``self``'s tangent memory (each level's with only the levels
+    outside it active)."""
     levels = FORWARD.levels
-    pairs = [
-        (tangent_of(self, level), tangent_of(value, level) if isinstance(value, Tensor) else None)
-        for level in levels
-    ]
-    FORWARD.active = False
+    pairs = []
     try:
+        for i, level in enumerate(levels):
+            FORWARD.levels, FORWARD.active = levels[:i], i > 0
+            given = tangent_of(value, level) if isinstance(value, Tensor) else None
+            own = _tangent_memory(self, level, create=False)
+            if own is None and given is not None:
+                own = _tangent_memory(self, level, create=True)
+            pairs.append((level, own, given))
+        FORWARD.levels, FORWARD.active = levels, False
         setitem(self, index, value)
-        tangents = []
-        for i, (own, given) in enumerate(pairs):
+        news = []
+        for i, (level, own, given) in enumerate(pairs):
             if own is None and given is None:
-                tangents.append(None)
                 continue
             FORWARD.levels, FORWARD.active = levels[:i], i > 0
-            tangent = clone(own) if own is not None else zeros_like(self)
-            setitem(tangent, index, given if given is not None else 0.0)
-            tangents.append(tangent)
+            new = clone(own) if own is not None else zeros_like(self)
+            setitem(new, index, given if given is not None else 0.0)
+            news.append((level, new))
     finally:
         FORWARD.levels, FORWARD.active = levels, True
-    for level, tangent in zip(levels, tangents):
-        if tangent is not None:
-            set_tangent(self, tangent, level)
+    for level, new in news:
+        store_tangent(self, new, level)
 
 
 def setitem(self: Tensor, index, value) -> None:
     """``self[index] = value``: an in-place write, differentiable for both sides."""
     check_inplace(self)
-    if FORWARD.active and (has_tangent(self) or (isinstance(value, Tensor) and has_tangent(value))):
+    if FORWARD.active and (_has_tangent_memory(self) or (isinstance(value, Tensor) and has_tangent(value))):
         return _setitem_dual(self, index, value)
     idx = _convert_index(index, self._data.shape)
     if not (GRAD.enabled and (self._rg or (isinstance(value, Tensor) and value._rg))):

@@ -138,7 +138,7 @@ def eigh(A: Tensor, UPLO: str = "L", *, out=None) -> EighResult:
     if not records(A):
         return EighResult(wrap(L), wrap(V))
     n = L.shape[-1]
-    packed = make_result(np.concatenate([V, L[..., None, :]], axis=-2), _eigh, (A,), (n,))
+    packed = make_result(np.concatenate([V, L[..., None, :]], axis=-2), _eigh, (A,), (n, UPLO))
     return EighResult(
         part(packed, (Ellipsis, n, slice(None))), part(packed, (Ellipsis, slice(0, n), slice(None)))
     )

@@ -21,6 +21,7 @@ from collections import namedtuple
 import numpy as np
 from scipy.linalg import lapack as _lapack
 
+from ..autograd._tables import tracked
 from ..autograd.graph import defop
 from ..autograd.math import register, tensor_math
 from ._common import Tensor, all_true, any_batched, any_true, as_tensor, make_result, map_stacked, wrap
@@ -282,7 +283,7 @@ def _slogdet_call(who: str, A: Tensor, result_type, sign_tracks_grad: bool = Tru
     check_matrices(who, a)
     sign, logabs, factors = _slogdet_forward(a)
     logabsdet = make_result(logabs, _slogdet_op, (A,), (factors,))
-    if sign_tracks_grad and logabsdet.requires_grad:
+    if sign_tracks_grad and tracked(logabsdet):
         # torch's sign requires grad, with a zero gradient: add an empty sum of A's entries
         return result_type(A[..., :0, :0].sum((-1, -2)) + wrap(sign), logabsdet)
     return result_type(wrap(sign), logabsdet)
