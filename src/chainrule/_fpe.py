@@ -140,7 +140,9 @@ def _same_signature_wrapper(fn: Callable) -> Callable | None:
         "    finally:\n"
         "        __q_reset(token)\n"
     )
-    namespace = {"__q_set": _set, "__q_reset": _reset, "__q_ignore": _IGNORE, "__q_fn": fn, **defaults}
+    # __name__: user_stacklevel counts the wrapper's frame as chainrule's
+    namespace = {"__name__": __name__, "__q_set": _set, "__q_reset": _reset, "__q_ignore": _IGNORE}
+    namespace.update(__q_fn=fn, **defaults)
     try:
         exec(source, namespace)  # noqa: S102  (our own source, made from a signature above)
     except SyntaxError:
