@@ -144,7 +144,9 @@ def _same_signature_wrapper(fn: Callable) -> Callable | None:
     namespace = {"__name__": __name__, "__q_set": _set, "__q_reset": _reset, "__q_ignore": _IGNORE}
     namespace.update(__q_fn=fn, **defaults)
     try:
-        exec(source, namespace)  # noqa: S102  (our own source, made from a signature above)
+        # a file name inside the package: tracebacks and anomaly mode skip chainrule's own frames
+        code = compile(source, f"{__file__}<quiet {getattr(fn, '__qualname__', 'op')}>", "exec")
+        exec(code, namespace)  # noqa: S102  (our own source, made from a signature above)
     except SyntaxError:
         return None
     return namespace["silent"]

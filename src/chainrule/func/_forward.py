@@ -54,20 +54,6 @@ def check_jvp_args(primals: Any, tangents: Any, who: str = _JVP) -> tuple[list, 
     return flat_p, p_spec, flat_t
 
 
-def _check_outputs(flat: list, who: str) -> None:
-    """torch's checks of ``jvp``'s outputs: tensors only (of any dtype: an integer or bool output
-    gets a zero tangent)."""
-    if len(flat) < 1 or (len(flat) == 1 and flat[0] is None):
-        raise RuntimeError(
-            f"{who}: Expected f to be a function that has non-empty output (got output = {flat})"
-        )
-    for o in flat:
-        if not isinstance(o, Tensor):
-            raise RuntimeError(
-                f"{who}: expected f(*primals) to return only tensors, got unsupported type {type(o)}"
-            )
-
-
 def dual_call(
     func: Callable, flat_p: list, p_spec: Any, flat_t: list, *, strict: bool, has_aux: bool, who: str = _JVP
 ) -> tuple[list, Any, list, Any]:
@@ -80,7 +66,7 @@ def dual_call(
         args = duals if p_spec is None else tree_unflatten(duals, p_spec)  # None: flat arguments
         output, aux = split_aux(func(*args), has_aux, who)
         flat_out, out_spec = tree_flatten(output)
-        _check_outputs(flat_out, who)
+        check_outputs(flat_out, who, floating_only=False)
         tangents_out = [current_tangent(o, level) for o in flat_out]
     finally:
         close_level(level)  # the outputs and aux keep only the tangents of the outer levels

@@ -62,8 +62,9 @@ def split_aux(output: Any, has_aux: bool, who: str) -> tuple[Any, Any]:
     return output
 
 
-def check_outputs(flat: list, who: str) -> None:
-    """torch's checks of a function's flattened outputs for vjp and jvp."""
+def check_outputs(flat: list, who: str, floating_only: bool = True) -> None:
+    """torch's checks of a function's flattened outputs: tensors, and (``floating_only``, vjp's)
+    floating-point or complex ones (jvp gives an integer or bool output a zero tangent)."""
     if len(flat) < 1 or (len(flat) == 1 and flat[0] is None):
         raise RuntimeError(
             f"{who}: Expected f to be a function that has non-empty output (got output = {flat})"
@@ -73,7 +74,7 @@ def check_outputs(flat: list, who: str) -> None:
             raise RuntimeError(
                 f"{who}: expected f(*primals) to return only tensors, got unsupported type {type(o)}"
             )
-        if o._data.dtype.kind not in "fc":
+        if floating_only and o._data.dtype.kind not in "fc":
             raise RuntimeError(
                 f"{who}: All outputs of f must be floating-point or complex Tensors, "
                 f"got Tensor with dtype {o.dtype}"
