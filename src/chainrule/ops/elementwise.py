@@ -186,7 +186,18 @@ trunc_op = defop("trunc", saves_inputs=False, formula="{g0} = 0")(_no_grad)
 def _complex_sigmoid_fn(x):
     if x.dtype.kind == "c":  # (the real kernel's stable form compares with 0)
         return 1 / (1 + np.exp(-x))
+    if type(x) is np.ndarray and x.dtype in _F32_F64:
+        # torch's formula, 1 / (1 + exp(-x)), in one buffer: exp overflows to inf for x < -88
+        # (float32), giving torch's 0 there (the kernel's stable form gives the denormal);
+        # 4 NumPy calls against the kernel's 9 (16 floats: 1.5 us against 5.8 us)
+        e = np.negative(x, out=np.empty_like(x))  # (out=: a 0-d x gives a 0-d array, not a scalar)
+        np.exp(e, out=e)
+        e += 1
+        return np.reciprocal(e, out=e)
     return _sigmoid_fn(x)
+
+
+_F32_F64 = frozenset((np.dtype(np.float32), np.dtype(np.float64)))
 
 
 def _half_in_float32(fn):
