@@ -13,6 +13,10 @@ That variable is private to NumPy, so it is looked up once here, with ``np.errst
 fallback should a NumPy release move it. Being a context variable, the state is per thread and
 per asyncio task: an op run in any thread is silent, and nothing leaks into the caller's.
 
+The hottest ops (element-wise unary ops, ``mul``/``add``/``sub``/``div``, ``sum``, ``mean``) switch
+the state in their own body (``switches_itself``) rather than through a generated wrapper, whose call
+frame is another ~0.07-0.1 us per call (measured on 16 floats: ``sin`` 1.18 -> 1.10 us).
+
 Integer division by zero is not an IEEE case: the ops raise torch's error for it themselves.
 """
 

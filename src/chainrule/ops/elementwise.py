@@ -11,7 +11,10 @@ import math
 import numpy as np
 
 from .. import _dtype
-from .._fpe import IGNORE, reset_state, set_state, switches_itself
+from .._fpe import IGNORE as _IGNORE
+from .._fpe import reset_state as _reset_state
+from .._fpe import set_state as _set_state
+from .._fpe import switches_itself as _switches_itself
 from .._record import make_unary_result
 from ..autograd.graph import defop
 from ..kernels.elementwise import sigmoid_array as _sigmoid_fn
@@ -28,9 +31,9 @@ def _unary(op, fn):
     """The public function of a unary op whose forward is the NumPy ufunc ``fn``."""
     op.same_shape = True  # the gradient of an element-wise op has its input's shape and dtype
 
-    @switches_itself  # NumPy's warnings off inside, switched here (the hottest path: no wrapper)
+    @_switches_itself  # NumPy's warnings off inside, switched here (the hottest path: no wrapper)
     def apply(input: Tensor, *, out=None) -> Tensor:
-        token = set_state(IGNORE)
+        token = _set_state(_IGNORE)
         try:
             if type(input) is not Tensor:
                 input = as_tensor(input, op.name)
@@ -42,7 +45,7 @@ def _unary(op, fn):
                 return make_unary_result(fn(x), op, input)
             return _write_out(op.name, out, make_unary_result(fn(x), op, input))
         finally:
-            reset_state(token)
+            _reset_state(token)
 
     apply.__name__ = op.name
     apply.__doc__ = f"Element-wise {op.name}; local derivative: {op.formula}."
@@ -256,9 +259,9 @@ def _unary_keep_dtype(op, fn):
     """Like ``_unary`` for ops defined on integers too (neg, abs, relu, sign, square, rounding)."""
     op.same_shape = True
 
-    @switches_itself  # (see _unary)
+    @_switches_itself  # (see _unary)
     def apply(input: Tensor, *, out=None) -> Tensor:
-        token = set_state(IGNORE)
+        token = _set_state(_IGNORE)
         try:
             if out is not None:
                 return _write_out(op.name, out, apply(input))
@@ -276,7 +279,7 @@ def _unary_keep_dtype(op, fn):
                 raise NotImplementedError(_complex_error(op.name, input._data.dtype))
             return make_unary_result(out, op, input)
         finally:
-            reset_state(token)
+            _reset_state(token)
 
     apply.__name__ = op.name
     apply.__doc__ = f"Element-wise {op.name}; local derivative: {op.formula}."
@@ -516,10 +519,10 @@ def _half_scalar(kind: str, t: Tensor, number) -> Tensor:
     return make_unary_result(out.astype(x.dtype), op, t, params)
 
 
-@switches_itself
+@_switches_itself
 def mul(input, other, *, out=None) -> Tensor:
     """Element-wise product with broadcasting; dl/da = dl/dy * b, dl/db = dl/dy * a."""
-    token = set_state(IGNORE)
+    token = _set_state(_IGNORE)
     try:
         if out is not None:
             return _write_out("mul", out, mul(input, other))
@@ -548,13 +551,13 @@ def mul(input, other, *, out=None) -> Tensor:
             raise
         return make_result(out, _mul, (a, b))
     finally:
-        reset_state(token)
+        _reset_state(token)
 
 
-@switches_itself
+@_switches_itself
 def add(input, other, *, alpha=1, out=None) -> Tensor:
     """``input + alpha * other`` with broadcasting."""
-    token = set_state(IGNORE)
+    token = _set_state(_IGNORE)
     try:
         if out is not None:
             return _write_out("add", out, add(input, other, alpha=alpha))
@@ -581,17 +584,17 @@ def add(input, other, *, alpha=1, out=None) -> Tensor:
             raise
         return make_result(out, _add, (a, b), () if alpha == 1 else (alpha,))
     finally:
-        reset_state(token)
+        _reset_state(token)
 
 
 def _is_bool(x) -> bool:
     return isinstance(x, bool | np.bool_) or (isinstance(x, Tensor) and x._data.dtype.kind == "b")
 
 
-@switches_itself
+@_switches_itself
 def sub(input, other, *, alpha=1, out=None) -> Tensor:
     """``input - alpha * other`` with broadcasting."""
-    token = set_state(IGNORE)
+    token = _set_state(_IGNORE)
     try:
         if out is not None:
             return _write_out("sub", out, sub(input, other, alpha=alpha))
@@ -624,13 +627,13 @@ def sub(input, other, *, alpha=1, out=None) -> Tensor:
             raise
         return make_result(out, _sub, (a, b), () if alpha == 1 else (alpha,))
     finally:
-        reset_state(token)
+        _reset_state(token)
 
 
-@switches_itself
+@_switches_itself
 def div(input, other, *, rounding_mode: str | None = None, out=None) -> Tensor:
     """True division (integers give the default float dtype); ``rounding_mode`` 'trunc'/'floor'."""
-    token = set_state(IGNORE)
+    token = _set_state(_IGNORE)
     try:
         if out is not None:
             return _write_out("div", out, div(input, other, rounding_mode=rounding_mode))
@@ -671,7 +674,7 @@ def div(input, other, *, rounding_mode: str | None = None, out=None) -> Tensor:
                 result = wrap(result._data.astype(np.int64))
         return result
     finally:
-        reset_state(token)
+        _reset_state(token)
 
 
 true_divide = divide = div

@@ -13,7 +13,10 @@ import warnings
 import numpy as np
 
 from .. import _dtype
-from .._fpe import IGNORE, reset_state, set_state, switches_itself
+from .._fpe import IGNORE as _IGNORE
+from .._fpe import reset_state as _reset_state
+from .._fpe import set_state as _set_state
+from .._fpe import switches_itself as _switches_itself
 from .._fpe import user_stacklevel as _user_stacklevel
 from .._record import make_unary_result
 from ..autograd.graph import defop
@@ -93,13 +96,13 @@ def _sum_dtype(x: np.ndarray, dtype):
     return None
 
 
-@switches_itself  # NumPy's warnings off inside, switched here (a hot op: no wrapper's frame)
+@_switches_itself  # NumPy's warnings off inside, switched here (a hot op: no wrapper's frame)
 def sum(input: Tensor, dim=None, keepdim: bool = False, *, dtype=None) -> Tensor:  # noqa: A001
     """Sum over ``dim`` (an int, a tuple, or None/[] for all dims).
 
     Integers and bools sum in int64; ``dtype`` casts the input first.
     """
-    token = set_state(IGNORE)
+    token = _set_state(_IGNORE)
     try:
         if type(input) is not Tensor:
             input = as_tensor(input, "sum")
@@ -115,7 +118,7 @@ def sum(input: Tensor, dim=None, keepdim: bool = False, *, dtype=None) -> Tensor
             out = np.asarray(out)
         return make_unary_result(out, _sum if dim is None else _SUM_DIM, input, (x.shape, axes, keepdim))
     finally:
-        reset_state(token)
+        _reset_state(token)
 
 
 @defop("mean", saves_inputs=False, formula="{g0} = {gy} / {n}, copied to every averaged element of {x0}")
@@ -165,10 +168,10 @@ def _var_of(x: np.ndarray, axes, keepdim: bool, n: int, correction) -> np.ndarra
     return np.sum(dev * dev, axis=axes, keepdims=keepdim) / x.dtype.type(max(0, n - correction))
 
 
-@switches_itself  # (see sum)
+@_switches_itself  # (see sum)
 def mean(input: Tensor, dim=None, keepdim: bool = False, *, dtype=None) -> Tensor:
     """Arithmetic mean over ``dim`` (all dims when None); floating dtypes only, as in torch."""
-    token = set_state(IGNORE)
+    token = _set_state(_IGNORE)
     try:
         if type(input) is not Tensor:
             input = as_tensor(input, "mean")
@@ -183,7 +186,7 @@ def mean(input: Tensor, dim=None, keepdim: bool = False, *, dtype=None) -> Tenso
         out = _as_array(_mean_of(x, axes, keepdim, n), x.dtype)
         return make_unary_result(out, _mean if dim is None else _MEAN_DIM, input, (x.shape, axes, keepdim, n))
     finally:
-        reset_state(token)
+        _reset_state(token)
 
 
 # ---- variance and standard deviation -----------------------------------------------------------
