@@ -13,6 +13,10 @@ That variable is private to NumPy, so it is looked up once here, with ``np.errst
 fallback should a NumPy release move it. Being a context variable, the state is per thread and
 per asyncio task: an op run in any thread is silent, and nothing leaks into the caller's.
 
+The hottest ops (element-wise unary ops, ``mul``/``add``/``sub``/``div``, ``sum``, ``mean``) switch
+the state in their own body (``switches_itself``) rather than through a generated wrapper, whose call
+frame is another ~0.07-0.1 us per call (measured on 16 floats: ``sin`` 1.18 -> 1.10 us).
+
 Integer division by zero is not an IEEE case: the ops raise torch's error for it themselves.
 """
 
@@ -26,7 +30,7 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["quiet", "quiet_numpy", "user_stacklevel"]
+__all__ = ["quiet", "quiet_numpy", "user_stacklevel", "switches_itself", "IGNORE", "set_state", "reset_state"]
 
 try:  # NumPy >= 2.0: the context variable behind np.errstate
     from numpy._core.umath import _extobj_contextvar, _make_extobj
@@ -38,6 +42,10 @@ except (ImportError, AttributeError, TypeError):  # pragma: no cover - a NumPy t
 
 
 if _extobj_contextvar is not None:
+    #: for the hottest ops, which switch the state themselves rather than through a wrapper
+    #: (``token = set_state(IGNORE)``, the body, ``finally: reset_state(token)``): the wrapper's own
+    #: call frame is ~0.07-0.1 us of a ~1.5 us small op (see ``switches_itself``)
+    IGNORE, set_state, reset_state = _IGNORE, _set, _reset
 
     def quiet(fn: Callable) -> Callable:
         """``fn``, running with NumPy's floating-point warnings off (restored on return).
@@ -72,6 +80,13 @@ if _extobj_contextvar is not None:
             _reset(self.token)
 
 else:  # pragma: no cover
+    IGNORE = None
+
+    def set_state(_state: Any) -> dict:
+        return np.seterr(all="ignore")
+
+    def reset_state(token: dict) -> None:
+        np.seterr(**token)
 
     def quiet(fn: Callable) -> Callable:
         """``fn``, running with NumPy's floating-point warnings off (restored on return)."""
@@ -82,6 +97,14 @@ else:  # pragma: no cover
     def quiet_numpy() -> np.errstate:
         """Context manager: NumPy's floating-point warnings off inside, restored on exit."""
         return np.errstate(all="ignore")
+
+
+def switches_itself(fn: Callable) -> Callable:
+    """Mark ``fn`` as quiet already: its body switches NumPy's warnings off and back itself, with
+    ``set_state(IGNORE)`` and ``reset_state(token)`` in a ``finally`` (so ``quiet_namespace``
+    leaves it unwrapped and its callers save the wrapper's frame)."""
+    fn.__chainrule_quiet__ = True  # type: ignore[attr-defined]
+    return fn
 
 
 #: function -> its quiet version: one wrapper per function, so that a function re-exported by

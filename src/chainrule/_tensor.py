@@ -16,8 +16,8 @@ import numpy as np
 from . import _dtype, _tensor_methods
 from ._device import check_device, device_of
 from ._format import tensor_repr
-from ._tensor_methods import TensorMethods
-from .autograd.grad_mode import GRAD, INFERENCE, INFERENCE_VERSION
+from ._tensor_methods import TensorMethods, inplace_no_grad
+from .autograd.grad_mode import GRAD, GRAD_OFF, INFERENCE, INFERENCE_VERSION
 from .autograd.graph import Retain
 from .backend import to_numpy
 
@@ -500,17 +500,35 @@ class Tensor(TensorMethods):
     def __gt__(self, other): return _F.gt(self, other)
     def __ge__(self, other): return _F.ge(self, other)
 
-    # in-place operators: x += y is x.add_(y)
-    def __iadd__(self, other): return self.add_(other)
-    def __isub__(self, other): return self.sub_(other)
-    def __imul__(self, other): return self.mul_(other)
-    def __itruediv__(self, other): return self.div_(other)
+    # in-place operators: x += y is x.add_(y) (+=, -=, *=, /= below the table)
     def __ipow__(self, other): return self.pow_(other)
 
     def __getitem__(self, index): return _F.getitem(self, index)
     # fmt: on
     def __setitem__(self, index, value) -> None:
         _F.setitem(self, index, value)
+
+    # outside grad mode (the manual SGD update ``p -= lr * p.grad``), written straight into memory
+    # (see inplace_no_grad)
+    def __iadd__(self, other):
+        if GRAD_OFF.count and not GRAD._enabled and inplace_no_grad(self, other, np.add):
+            return self
+        return self.add_(other)
+
+    def __isub__(self, other):
+        if GRAD_OFF.count and not GRAD._enabled and inplace_no_grad(self, other, np.subtract):
+            return self
+        return self.sub_(other)
+
+    def __imul__(self, other):
+        if GRAD_OFF.count and not GRAD._enabled and inplace_no_grad(self, other, np.multiply):
+            return self
+        return self.mul_(other)
+
+    def __itruediv__(self, other):
+        if GRAD_OFF.count and not GRAD._enabled and inplace_no_grad(self, other, np.divide):
+            return self
+        return self.div_(other)
 
 
 class Size(tuple):

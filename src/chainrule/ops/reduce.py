@@ -13,7 +13,12 @@ import warnings
 import numpy as np
 
 from .. import _dtype
+from .._fpe import IGNORE as _IGNORE
+from .._fpe import reset_state as _reset_state
+from .._fpe import set_state as _set_state
+from .._fpe import switches_itself as _switches_itself
 from .._fpe import user_stacklevel as _user_stacklevel
+from .._record import make_unary_result
 from ..autograd.graph import defop
 from ._common import Tensor, any_true, as_array, as_tensor, make_result, normalize_dim, normalize_dims, wrap
 from .complex_numbers import imag as _imag
@@ -91,21 +96,29 @@ def _sum_dtype(x: np.ndarray, dtype):
     return None
 
 
+@_switches_itself  # NumPy's warnings off inside, switched here (a hot op: no wrapper's frame)
 def sum(input: Tensor, dim=None, keepdim: bool = False, *, dtype=None) -> Tensor:  # noqa: A001
     """Sum over ``dim`` (an int, a tuple, or None/[] for all dims).
 
     Integers and bools sum in int64; ``dtype`` casts the input first.
     """
-    input = as_tensor(input, "sum")
-    x = input._data
-    axes = reduce_axes(dim, x.ndim, "sum")
-    if x.dtype in _dtype.HALF and dtype is None:  # accumulated in float32, rounded once, as torch
-        out = np.asarray(np.sum(x, axis=axes, keepdims=keepdim, dtype=np.float32)).astype(x.dtype)
-    else:
-        out = np.sum(x, axis=axes, keepdims=keepdim, dtype=_sum_dtype(x, dtype))
-    if type(out) is not np.ndarray and isinstance(out, np.generic):  # (not vmap's batched array)
-        out = np.asarray(out)
-    return make_result(out, _sum if dim is None else _SUM_DIM, (input,), (x.shape, axes, keepdim))
+    token = _set_state(_IGNORE)
+    try:
+        if type(input) is not Tensor:
+            input = as_tensor(input, "sum")
+        x = input._data
+        axes = None if dim is None else reduce_axes(dim, x.ndim, "sum")
+        if x.dtype in _dtype.HALF and dtype is None:  # accumulated in float32, rounded once (torch)
+            out = np.asarray(np.sum(x, axis=axes, keepdims=keepdim, dtype=np.float32)).astype(x.dtype)
+        elif type(x) is np.ndarray:  # what np.sum calls, without its ~0.3 us of dispatch
+            out = np.add.reduce(x, axes, _sum_dtype(x, dtype), None, keepdim)
+        else:  # another array type (vmap's batched array) dispatches np.sum itself
+            out = np.sum(x, axis=axes, keepdims=keepdim, dtype=_sum_dtype(x, dtype))
+        if type(out) is not np.ndarray and isinstance(out, np.generic):  # (not vmap's batched array)
+            out = np.asarray(out)
+        return make_unary_result(out, _sum if dim is None else _SUM_DIM, input, (x.shape, axes, keepdim))
+    finally:
+        _reset_state(token)
 
 
 @defop("mean", saves_inputs=False, formula="{g0} = {gy} / {n}, copied to every averaged element of {x0}")
@@ -136,6 +149,8 @@ def _mean_of(x: np.ndarray, axes, keepdim: bool, n: int):
         return np.asarray(_mean_of(x.astype(np.float32), axes, keepdim, n)).astype(x.dtype)
     if x.dtype.itemsize < 4:
         return np.mean(x, axis=axes, keepdims=keepdim)
+    if type(x) is np.ndarray and n:  # what np.sum calls, without its dispatch
+        return np.add.reduce(x, axes, None, None, keepdim) / x.dtype.type(n)
     return (
         np.sum(x, axis=axes, keepdims=keepdim) / x.dtype.type(n)
         if n
@@ -153,19 +168,25 @@ def _var_of(x: np.ndarray, axes, keepdim: bool, n: int, correction) -> np.ndarra
     return np.sum(dev * dev, axis=axes, keepdims=keepdim) / x.dtype.type(max(0, n - correction))
 
 
+@_switches_itself  # (see sum)
 def mean(input: Tensor, dim=None, keepdim: bool = False, *, dtype=None) -> Tensor:
     """Arithmetic mean over ``dim`` (all dims when None); floating dtypes only, as in torch."""
-    input = as_tensor(input, "mean")
-    x = _float_input(
-        input,
-        dtype,
-        "mean()",
-        "could not infer output dtype. Input dtype must be either a floating point or complex dtype.",
-    )
-    axes = reduce_axes(dim, x.ndim, "mean")
-    n = _count(x.shape, axes)
-    out = _as_array(_mean_of(x, axes, keepdim, n), x.dtype)
-    return make_result(out, _mean if dim is None else _MEAN_DIM, (input,), (x.shape, axes, keepdim, n))
+    token = _set_state(_IGNORE)
+    try:
+        if type(input) is not Tensor:
+            input = as_tensor(input, "mean")
+        x = _float_input(
+            input,
+            dtype,
+            "mean()",
+            "could not infer output dtype. Input dtype must be either a floating point or complex dtype.",
+        )
+        axes = None if dim is None else reduce_axes(dim, x.ndim, "mean")
+        n = _count(x.shape, axes)
+        out = _as_array(_mean_of(x, axes, keepdim, n), x.dtype)
+        return make_unary_result(out, _mean if dim is None else _MEAN_DIM, input, (x.shape, axes, keepdim, n))
+    finally:
+        _reset_state(token)
 
 
 # ---- variance and standard deviation -----------------------------------------------------------
