@@ -32,6 +32,12 @@ CASES = [
     ("Adam", dict(lr=0.01, amsgrad=True, maximize=True)),
     ("AdamW", dict(lr=0.01)),
     ("AdamW", dict(lr=0.01, amsgrad=True, maximize=True, weight_decay=0.1)),
+    ("RMSprop", dict(lr=0.01)),
+    ("RMSprop", dict(lr=0.01, weight_decay=0.1, momentum=0.5, centered=True)),
+    ("RMSprop", dict(lr=0.01, alpha=0.8, momentum=0.5, maximize=True)),
+    ("RMSprop", dict(lr=0.01, weight_decay=0.1, centered=True, maximize=True)),
+    ("Adagrad", dict(lr=0.1)),
+    ("Adagrad", dict(lr=0.1, lr_decay=0.05, weight_decay=0.1, initial_accumulator_value=0.5, maximize=True)),
 ]
 TOL = {"float32": dict(rtol=2e-5, atol=2e-6), "float64": dict(rtol=1e-12, atol=1e-13)}
 
@@ -102,7 +108,7 @@ def test_trajectory_matches_torch_on_every_path(cls, kwargs, dtype):
     assert_close(train(chainrule, cls, kwargs, dtype), train(torch, cls, kwargs, dtype), dtype)
 
 
-@pytest.mark.parametrize("cls,kwargs", [CASES[3], CASES[5], CASES[8], CASES[12]])
+@pytest.mark.parametrize("cls,kwargs", [CASES[3], CASES[5], CASES[8], CASES[12], CASES[14], CASES[18]])
 def test_scheduler_and_resuming_from_a_state_dict(cls, kwargs):
     run = dict(scheduler=True, reload_at=5, groups=False)
     ours, theirs = (train(lib, cls, kwargs, "float32", **run) for lib in (chainrule, torch))
@@ -132,7 +138,12 @@ def test_empty_and_complex_parameters():
         e = lib.zeros(0, 3, requires_grad=True)
         c = lib.tensor(np.array([1 + 2j, -0.5j], dtype=np.complex64), requires_grad=True)
         out = []
-        for cls, kw in (("SGD", dict(lr=0.1, momentum=0.9, weight_decay=0.1)), ("Adam", dict(lr=0.1))):
+        for cls, kw in (
+            ("SGD", dict(lr=0.1, momentum=0.9, weight_decay=0.1)),
+            ("Adam", dict(lr=0.1)),
+            ("RMSprop", dict(lr=0.1, momentum=0.5, centered=True, weight_decay=0.1)),
+            ("Adagrad", dict(lr=0.1, weight_decay=0.1)),
+        ):
             opt = getattr(lib.optim, cls)([e, c], **kw)
             for _ in range(3):
                 e.grad, c.grad = lib.zeros(0, 3), lib.tensor(np.array([0.5 - 1j, 2j], dtype=np.complex64))

@@ -54,19 +54,20 @@ def axpy_(y: np.ndarray, x: np.ndarray, alpha) -> None:
 
 
 class Scratch:
-    """One reusable work array per dtype, grown to the largest parameter seen: an update asks
-    for ``get(shape, dtype)`` and gets a C-contiguous view of its first elements. Its contents do
-    not survive the next parameter's update; it is not optimizer state (not in ``state_dict``)."""
+    """Reusable work arrays, one per dtype and slot, grown to the largest parameter seen: an update
+    asks for ``get(shape, dtype)`` (slot 0; slot 1 for a second array alive at the same time) and
+    gets a C-contiguous view of its first elements. The contents do not survive the next
+    parameter's update; they are not optimizer state (not in ``state_dict``)."""
 
     def __init__(self) -> None:
-        self._pool: dict[np.dtype, np.ndarray] = {}
+        self._pool: dict[tuple[np.dtype, int], np.ndarray] = {}
 
-    def get(self, shape: tuple, dtype) -> np.ndarray:
+    def get(self, shape: tuple, dtype, slot: int = 0) -> np.ndarray:
         dtype = np.dtype(dtype)
         size = 1
         for n in shape:
             size *= n
-        flat = self._pool.get(dtype)
+        flat = self._pool.get((dtype, slot))
         if flat is None or flat.size < size:
-            flat = self._pool[dtype] = np.empty(size, dtype)
+            flat = self._pool[dtype, slot] = np.empty(size, dtype)
         return flat[:size].reshape(shape)
