@@ -3,6 +3,9 @@
 Sections (each a function returning rows, so that more can be added):
 - ``logdet_gradient``: ``x = tensor(A, requires_grad=True); logdet(x).backward()`` for a 256x256
   symmetric positive-definite A, float64 and float32. The forward's LU is reused by the backward.
+- ``logdet_between_matmuls``: the same float64 gradient after a 256x256 matmul each time: the
+  alternation that made two OpenBLAS pools fight (see src/chainrule/_threads.py). chainrule's LU
+  runs in NumPy's pool, the matmul's, so nothing waits for the other library's spinning threads.
 - ``per_sample_gradients``: ``vmap(grad(loss_of), in_dims=(None, 0, 0))(params, X, Y)`` for a
   784-128-10 MLP (float32) and a batch of 64, against ``torch.func`` on the same weights and data.
 
@@ -75,6 +78,27 @@ def logdet_gradient(n: int = 256) -> list[tuple[str, float, float, float]]:
     return rows
 
 
+def logdet_between_matmuls(n: int = 256) -> list[tuple[str, float, float, float]]:
+    """A matmul, then the gradient of logdet, in turns (float64)."""
+    import torch
+
+    import chainrule
+
+    rng = np.random.default_rng(0)
+    g = rng.standard_normal((n, n))
+    spd = g @ g.T / n + np.eye(n)
+    other = rng.standard_normal((n, n))
+
+    def step(lib):
+        b = lib.tensor(other)
+        b @ b
+        x = lib.tensor(spd, requires_grad=True)
+        lib.logdet(x).backward()
+        return x.grad
+
+    return [(f"{n}x{n} matmul, then logdet gradient", *compare(lambda: step(chainrule), lambda: step(torch)))]
+
+
 def per_sample_gradients(batch: int = 64) -> list[tuple[str, float, float, float]]:
     """Per-sample gradients of a 784-128-10 MLP with vmap(grad(...)) and functional_call."""
     import torch
@@ -112,6 +136,7 @@ def per_sample_gradients(batch: int = 64) -> list[tuple[str, float, float, float
 
 SECTIONS = {
     "logdet gradient of a 256x256 SPD matrix": logdet_gradient,
+    "logdet between matmuls (two BLAS pools)": logdet_between_matmuls,
     "per-sample gradients, vmap(grad)": per_sample_gradients,
 }
 

@@ -69,6 +69,35 @@ def test_the_users_settings_win() -> None:
     assert scipy_blas_threads(OPENBLAS_NUM_THREADS="2") == 2
 
 
+def test_set_num_threads_sizes_numpys_pool_which_runs_the_routed_routines() -> None:
+    """One pool does the multi-threaded work: set_num_threads sizes NumPy's OpenBLAS pool, which
+    also runs logdet's LU and the optimizers' large axpy (through ctypes), as torch's setting does."""
+    from chainrule._threads import numpy_blas
+
+    blas = numpy_blas()
+    before = chainrule.get_num_threads()
+    try:
+        chainrule.set_num_threads(1)
+        assert chainrule.get_num_threads() == 1
+        if blas is not None:
+            assert blas.get_num_threads() == 1
+            rng = np.random.default_rng(0)
+            a = rng.standard_normal((80, 80)) + 8 * np.eye(80)
+            lu, piv, info = blas.getrf(a)
+            inv, info2 = blas.getri(lu, piv)
+            assert info == info2 == 0 and piv.min() >= 0
+            np.testing.assert_allclose(inv, np.linalg.inv(a), rtol=1e-10, atol=1e-12)
+            y, x = np.ones(50000, np.float32), np.full(50000, 2.0, np.float32)
+            blas.axpy(-0.25, x, y)
+            np.testing.assert_array_equal(y, 0.5)
+        chainrule.set_num_threads(2)
+        assert chainrule.get_num_threads() == 2
+    finally:
+        chainrule.set_num_threads(before)
+    with pytest.raises(RuntimeError, match="must be positive"):
+        chainrule.set_num_threads(0)
+
+
 # ---- grad mode, inference mode and anomaly mode per thread -----------------------------------
 WAIT = 60  # seconds: a thread that waits longer than this is stuck (the test fails, never hangs)
 

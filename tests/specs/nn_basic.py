@@ -34,8 +34,12 @@ def _ignore_ones(m, t):
     return t.masked_fill(t == 1, -100)
 
 
-LINEAR_SHAPES = fixed(
-    ((3, 4), (5, 4), (5,)), ((4,), (2, 4), (2,)), ((2, 3, 4), (5, 4), (5,)), ((1, 1), (1, 1), (1,))
+LINEAR_SHAPES = fixed(  # (fewer than 64 rows take linear's transposed product; (66, 3) the usual one)
+    ((3, 4), (5, 4), (5,)),
+    ((4,), (2, 4), (2,)),
+    ((2, 3, 4), (5, 4), (5,)),
+    ((1, 1), (1, 1), (1,)),
+    ((66, 3), (2, 3), (2,)),
 )
 NLL_2D = fixed(((4, 3), (4,)), ((1, 5), (1,)), ((6, 2), (6,)))
 NLL_ND = fixed(((2, 3, 4), (2, 4)), ((2, 3, 2, 2), (2, 2, 2)))
@@ -82,7 +86,7 @@ SPECS = [
     OpSpec(
         "F.linear no bias",
         lambda m, x, w: _f(m).linear(x, w),
-        fixed(((3, 4), (5, 4)), ((4,), (2, 4)), ((2, 2, 3), (4, 3))),
+        fixed(((3, 4), (5, 4)), ((4,), (2, 4)), ((2, 2, 3), (4, 3)), ((66, 2), (3, 2))),
         (FLOAT, FLOAT),
     ),
     OpSpec(

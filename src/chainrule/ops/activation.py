@@ -194,6 +194,9 @@ def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
             f"{shape_str(w.shape)}; the input's last dim must equal the weight's in_features "
             f"({w.shape[-1] if w.ndim else '?'})"
         )
+    few_rows = x.ndim == 2 and w.ndim == 2 and x.shape[0] < _FEW_ROWS
+    if few_rows and x.dtype == _FLOAT32 and type(x) is np.ndarray:
+        return _linear_few_rows(input, weight, bias, x, w)
     out = np.matmul(x, w.T)
     if type(out) is not np.ndarray and isinstance(out, np.generic):  # (not vmap's batched array)
         out = np.asarray(out)
@@ -231,6 +234,31 @@ _LINEAR_SHOWN = {
     (3, True): _linear.shown_as("ViewBackward0"),
 }
 _ADDMM, _MM = _LINEAR_SHOWN[2, True], _LINEAR_SHOWN[2, False]
+
+
+# A batch of few rows: OpenBLAS computes (weight @ input^T), an (out_features, rows) matrix,
+# faster than (input @ weight^T) (its kernels block the other way), and the transposing copy into
+# the C-order result carries the bias add, a pass that the usual order makes as well. Measured
+# (float32, 784 -> 512, 2-core Xeon, best of 40, the bias added): 32 rows 177 us against 237 us
+# with 2 threads, 302 against 397 with 1; 8 rows 0.6x; 64 rows 0.9-0.96x; 128 rows 1.01-1.08x;
+# 256 rows slower. Float64 gains nothing (0.97x at 8 rows, 1.1-1.2x slower at 32): float32 only.
+_FEW_ROWS = 64
+_FLOAT32 = np.dtype(np.float32)
+
+
+def _linear_few_rows(input: Tensor, weight: Tensor, bias: Tensor | None, x: np.ndarray, w: np.ndarray):
+    transposed = np.matmul(w, x.T)
+    out = np.empty(transposed.shape[::-1], x.dtype)
+    if bias is None:
+        np.copyto(out, transposed.T)
+        return make_result(out, _MM, (input, weight))
+    b = bias._data
+    if b.shape != out.shape[-1:] and b.size != 1 and b.shape != ():
+        raise RuntimeError(
+            f"linear: bias of shape {shape_str(b.shape)} does not match out_features ({w.shape[0]})"
+        )
+    np.add(transposed.T, b, out=out)
+    return make_result(out, _ADDMM, (input, weight, bias))
 
 
 def _add_inplace(out: np.ndarray, b: np.ndarray) -> np.ndarray:

@@ -21,6 +21,7 @@ from collections import namedtuple
 import numpy as np
 from scipy.linalg import lapack as _lapack
 
+from .._threads import numpy_blas
 from ..autograd._tables import tracked
 from ..autograd.graph import defop
 from ..autograd.math import register, tensor_math
@@ -43,10 +44,22 @@ _SMALL = 32  # batches of matrices smaller than this use NumPy's batched routine
 _LAPACK: dict = {}
 
 
-def _routines(dtype) -> tuple:
-    fns = _LAPACK.get(dtype)
+_THREADED_FROM = 64  # matrices from this size factor in NumPy's OpenBLAS (see _routines)
+
+
+def _routines(dtype, n: int = 0) -> tuple:
+    """(getrf, getri, getrs) with SciPy's signatures. Real matrices from _THREADED_FROM on go
+    to NumPy's OpenBLAS (_threads.py): its thread pool, all its threads, and no fight with the
+    NumPy matmuls around them. SciPy's runs one thread: a 256x256 float64 logdet gradient took
+    1.9x torch's (two threads) there. Smaller ones stay in SciPy, whose f2py call costs less."""
+    key = (dtype, n >= _THREADED_FROM)
+    fns = _LAPACK.get(key)
     if fns is None:
-        fns = _LAPACK[dtype] = _lapack.get_lapack_funcs(("getrf", "getri", "getrs"), dtype=dtype)
+        fns = _lapack.get_lapack_funcs(("getrf", "getri", "getrs"), dtype=dtype)
+        blas = numpy_blas()
+        if key[1] and blas is not None and np.dtype(dtype) in (np.float32, np.float64):
+            fns = (blas.getrf, lambda lu, piv, lwork=0: blas.getri(lu, piv), fns[2])
+        _LAPACK[key] = fns
     return fns
 
 
@@ -57,7 +70,7 @@ def _factor(a: np.ndarray):
     n = a.shape[-1]
     if type(a) is not np.ndarray or n == 0 or a.size == 0 or (a.ndim > 2 and n < _SMALL):
         return None, None, None  # (a vmap-batched array takes NumPy's routines, which dispatch)
-    getrf = _routines(a.dtype)[0]
+    getrf = _routines(a.dtype, n)[0]
     if a.ndim == 2:
         lu, piv, info = getrf(a.T)
         factors = [(lu, piv, info)]
@@ -107,8 +120,8 @@ def _inverse_t(a: np.ndarray, factors):
         try:
             return np.swapaxes(np.linalg.inv(a), -1, -2), None
         except np.linalg.LinAlgError:
-            factors = [_routines(a.dtype)[0](m.T) for m in a.reshape(-1, n, n)]
-    getri = _routines(a.dtype)[1]
+            factors = [_routines(a.dtype, n)[0](m.T) for m in a.reshape(-1, n, n)]
+    getri = _routines(a.dtype, n)[1]
     lwork = max(1, 64 * n)
     if len(factors) == 1 and a.ndim == 2:
         lu, piv, info = factors[0]
@@ -128,7 +141,7 @@ def _inverse_t(a: np.ndarray, factors):
 def _lu_of(a: np.ndarray, factors, i: int):
     if factors is not None:
         return factors[i]
-    return _routines(a.dtype)[0](a.reshape(-1, *a.shape[-2:])[i].T)
+    return _routines(a.dtype, a.shape[-1])[0](a.reshape(-1, *a.shape[-2:])[i].T)
 
 
 def _others_product(s: np.ndarray) -> np.ndarray:

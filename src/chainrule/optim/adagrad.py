@@ -8,6 +8,7 @@ from typing import Any
 import numpy as np
 
 from .._tensor import Tensor, wrap
+from ._fused import axpy_
 from .optimizer import (
     Optimizer,
     check_lr,
@@ -106,28 +107,37 @@ class Adagrad(Optimizer):
         """Update every parameter that has a ``.grad`` once; returns the closure's loss, if any."""
         loss = closure_loss(closure)
         state = self.state
+        scratch = self._scratch()
         for group in self.param_groups:
             lr = scalar(group["lr"])
             lr_decay = group["lr_decay"]
             eps = group["eps"]
             weight_decay = group["weight_decay"]
-            for p, x, grad in self._params_with_grad(group):
-                x, grad = real_view(x), real_view(grad)
+            sign = -1 if group["maximize"] else 1
+            for p in group["params"]:
+                if p.grad is None:
+                    continue
+                # in place through the scratch arrays: no temporaries (see Adam.step)
+                x, grad, d_sign = real_view(p._data), real_view(p.grad._data), sign
                 s = state[p]
                 if len(s) == 0:
                     s = self._init_state(p)
                 counter = s["step"]._data
                 counter += 1
                 t = counter.item()
-                if weight_decay != 0:
-                    grad = grad + x * weight_decay
+                if weight_decay != 0:  # d = sign * grad + weight_decay * x
+                    d = scratch.get(x.shape, x.dtype, 1)
+                    np.multiply(x, weight_decay, out=d)
+                    axpy_(d, grad, sign)
+                    grad, d_sign = d, 1
                 clr = lr / (1 + (t - 1) * lr_decay)
+                work = scratch.get(x.shape, x.dtype)
                 total = real_view(s["sum"]._data)
-                total += grad * grad
-                std = np.sqrt(total)
-                std += eps
-                update = grad * -clr
-                update /= std
-                x += update
+                np.multiply(grad, grad, out=work)
+                total += work
+                np.sqrt(total, out=work)
+                work += eps
+                np.divide(grad, work, out=work)
+                axpy_(x, work, -clr * d_sign)
                 p._bump_version()
         return loss

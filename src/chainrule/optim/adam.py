@@ -8,6 +8,7 @@ from typing import Any
 import numpy as np
 
 from .._tensor import Tensor
+from ._fused import axpy_
 from .optimizer import (
     Optimizer,
     check_lr,
@@ -137,9 +138,15 @@ class Adam(Optimizer):
         tensor_step_states(self)
 
     def step(self, closure: Callable[[], Any] | None = None):
-        """Update every parameter that has a ``.grad`` once; returns the closure's loss, if any."""
+        """Update every parameter that has a ``.grad`` once; returns the closure's loss, if any.
+
+        In place, with the optimizer's scratch array for the squared gradient and then the
+        denominator: no temporaries, nine passes (torch's single-tensor Adam, which chainrule
+        follows step by step for its rounding, makes three temporaries of the parameter's size).
+        """
         loss = closure_loss(closure)
         state = self.state
+        scratch = self._scratch()
         for group in self.param_groups:
             lr = scalar(group["lr"])
             beta1, beta2 = (scalar(b) for b in group["betas"])
@@ -147,8 +154,11 @@ class Adam(Optimizer):
             weight_decay = group["weight_decay"]
             amsgrad = group["amsgrad"]
             decoupled = group["decoupled_weight_decay"]
-            for p, x, grad in self._params_with_grad(group):
-                x, grad = real_view(x), real_view(grad)
+            sign = -1 if group["maximize"] else 1
+            for p in group["params"]:
+                if p.grad is None:
+                    continue
+                x, grad = real_view(p._data), real_view(p.grad._data)
                 s = state[p]
                 if len(s) == 0:
                     s["step"] = step_counter()
@@ -159,31 +169,34 @@ class Adam(Optimizer):
                 counter = s["step"]._data
                 counter += 1
                 t = counter.item()
+                work = scratch.get(x.shape, x.dtype)
+                d_sign = sign  # the direction is d_sign * grad
                 if weight_decay != 0:
                     if decoupled:
                         x *= 1 - lr * weight_decay
-                    else:
-                        grad = grad + x * weight_decay
+                    else:  # grad + weight_decay * x, into the scratch array
+                        np.multiply(x, weight_decay, out=work)
+                        axpy_(work, grad, sign)
+                        grad, d_sign = work, 1
                 m = real_view(s["exp_avg"]._data)
                 v = real_view(s["exp_avg_sq"]._data)
-                lerp_(m, grad, 1 - beta1)
+                # m.lerp_(d, 1 - beta1) as m * beta1 + (1 - beta1) * d: two passes, no temporary
+                m *= beta1
+                axpy_(m, grad, d_sign * (1 - beta1))
                 v *= beta2
-                sq = grad * (1 - beta2)
-                sq *= grad
-                v += sq
+                np.multiply(grad, grad, out=work)  # (the sign squares away; work may be grad)
+                axpy_(v, work, 1 - beta2)
                 bias_correction2_sqrt = (1 - beta2**t) ** 0.5
                 step_size = lr / (1 - beta1**t)
                 if amsgrad:
                     vmax = real_view(s["max_exp_avg_sq"]._data)
                     np.maximum(vmax, v, out=vmax)
-                    denom = np.sqrt(vmax)
-                else:
-                    denom = np.sqrt(v)
-                denom /= bias_correction2_sqrt
-                denom += eps
-                update = m * -step_size
-                update /= denom
-                x += update
+                    v = vmax
+                np.sqrt(v, out=work)
+                work /= bias_correction2_sqrt
+                work += eps
+                np.divide(m, work, out=work)
+                axpy_(x, work, -step_size)
                 p._bump_version()
         return loss
 

@@ -20,12 +20,12 @@ from itertools import chain
 from typing import Any
 
 import numpy as np
-from scipy.linalg import blas as _blas
 
 from .._dtype import get_default_dtype
 from .._fpe import quiet_numpy as _quiet_numpy
 from .._tensor import Tensor, wrap
 from ..autograd.grad_mode import enable_grad
+from ._fused import Scratch
 
 __all__ = ["Optimizer", "required"]
 
@@ -105,29 +105,6 @@ def scalar(x) -> float:
     computes with the 0-d tensor itself (``lr / bias_correction`` in float32 for a float32 lr), and
     NumPy scalars keep their dtype in arithmetic with Python numbers, so the numbers agree."""
     return x._data.reshape(())[()] if isinstance(x, Tensor) else x
-
-
-_AXPY = {np.dtype(np.float32): _blas.saxpy, np.dtype(np.float64): _blas.daxpy}
-
-
-def add_scaled_(x: np.ndarray, g: np.ndarray, alpha: float) -> None:
-    """``x += alpha * g`` in place. For large contiguous float arrays this is one BLAS axpy pass
-    (NumPy makes a temporary and reads and writes twice); small arrays stay in NumPy, where a BLAS
-    call's fixed cost would dominate."""
-    axpy = _AXPY.get(x.dtype)
-    if (
-        axpy is not None
-        and x.size >= 4096
-        and type(x) is np.ndarray
-        and type(g) is np.ndarray
-        and g.dtype == x.dtype
-        and g.shape == x.shape
-        and x.flags.c_contiguous
-        and g.flags.c_contiguous
-    ):
-        axpy(g.reshape(-1), x.reshape(-1), a=alpha)  # updates x in place (f2py intent(in,out))
-    else:
-        x += g * alpha
 
 
 def step_counter(value: float = 0.0) -> Tensor:
@@ -240,6 +217,13 @@ class Optimizer:
             if maximize:
                 grad = np.negative(grad)
             yield p, p._data, grad
+
+    def _scratch(self) -> Scratch:
+        """The work arrays the fused updates share (made on first use; not pickled, not state)."""
+        scratch = self.__dict__.get("_scratch_arrays")
+        if scratch is None:
+            scratch = self.__dict__["_scratch_arrays"] = Scratch()
+        return scratch
 
     def __repr__(self) -> str:
         text = self.__class__.__name__ + " ("

@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 
 from .._tensor import Tensor
-from .adam import lerp_
+from ._fused import axpy_
 from .optimizer import (
     Optimizer,
     check_lr,
@@ -104,6 +104,7 @@ class RMSprop(Optimizer):
         """Update every parameter that has a ``.grad`` once; returns the closure's loss, if any."""
         loss = closure_loss(closure)
         state = self.state
+        scratch = self._scratch()
         for group in self.param_groups:
             lr = scalar(group["lr"])
             alpha = group["alpha"]
@@ -111,8 +112,12 @@ class RMSprop(Optimizer):
             weight_decay = group["weight_decay"]
             momentum = group["momentum"]
             centered = group["centered"]
-            for p, x, grad in self._params_with_grad(group):
-                x, grad = real_view(x), real_view(grad)
+            sign = -1 if group["maximize"] else 1
+            for p in group["params"]:
+                if p.grad is None:
+                    continue
+                # in place through the scratch arrays: no temporaries (see Adam.step)
+                x, grad, d_sign = real_view(p._data), real_view(p.grad._data), sign
                 s = state[p]
                 if len(s) == 0:
                     s["step"] = step_counter()
@@ -122,28 +127,33 @@ class RMSprop(Optimizer):
                     if centered:
                         s["grad_avg"] = zeros_like(p)
                 s["step"]._data += 1
-                if weight_decay != 0:
-                    grad = grad + x * weight_decay
+                if weight_decay != 0:  # d = sign * grad + weight_decay * x
+                    d = scratch.get(x.shape, x.dtype, 1)
+                    np.multiply(x, weight_decay, out=d)
+                    axpy_(d, grad, sign)
+                    grad, d_sign = d, 1
+                work = scratch.get(x.shape, x.dtype)
                 v = real_view(s["square_avg"]._data)
                 v *= alpha
-                sq = grad * (1 - alpha)
-                sq *= grad
-                v += sq
-                if centered:
+                np.multiply(grad, grad, out=work)
+                axpy_(v, work, 1 - alpha)
+                if centered:  # mean.lerp_(d, 1 - alpha); avg = sqrt(v - mean^2)
                     mean = real_view(s["grad_avg"]._data)
-                    lerp_(mean, grad, 1 - alpha)
-                    avg = np.sqrt(v - mean * mean)
+                    mean *= alpha
+                    axpy_(mean, grad, d_sign * (1 - alpha))
+                    np.multiply(mean, mean, out=work)
+                    np.subtract(v, work, out=work)
+                    np.sqrt(work, out=work)
                 else:
-                    avg = np.sqrt(v)
-                avg += eps
+                    np.sqrt(v, out=work)
+                work += eps
+                np.divide(grad, work, out=work)
                 if momentum > 0:
                     buf = real_view(s["momentum_buffer"]._data)
                     buf *= momentum
-                    buf += grad / avg
-                    x += buf * -lr
+                    axpy_(buf, work, d_sign)
+                    axpy_(x, buf, -lr)
                 else:
-                    update = grad * -lr
-                    update /= avg
-                    x += update
+                    axpy_(x, work, -lr * d_sign)
                 p._bump_version()
         return loss

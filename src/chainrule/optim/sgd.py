@@ -8,9 +8,9 @@ from typing import Any
 import numpy as np
 
 from .._tensor import Tensor, wrap
+from ._fused import axpy_
 from .optimizer import (
     Optimizer,
-    add_scaled_,
     check_lr,
     check_nonnegative,
     closure_loss,
@@ -91,31 +91,47 @@ class SGD(Optimizer):
         self._group_defaults(nesterov=False, maximize=False, foreach=None, differentiable=False, fused=False)
 
     def step(self, closure: Callable[[], Any] | None = None):
-        """Update every parameter that has a ``.grad`` once; returns the closure's loss, if any."""
+        """Update every parameter that has a ``.grad`` once; returns the closure's loss, if any.
+
+        The gradient is never copied: its sign (``maximize``) folds into the coefficients, and
+        weight decay's ``g + wd * x`` goes into the optimizer's scratch array. Without weight decay
+        plain SGD is one axpy pass, momentum three (scale the buffer, add the gradient, update).
+        """
         loss = closure_loss(closure)
         state = self.state
+        scratch = self._scratch()
         for group in self.param_groups:
             lr = scalar(group["lr"])
             weight_decay = scalar(group["weight_decay"])
             momentum = group["momentum"]
             dampening = group["dampening"]
             nesterov = group["nesterov"]
-            for p, x, grad in self._params_with_grad(group):
+            sign = -1 if group["maximize"] else 1
+            for p in group["params"]:
+                if p.grad is None:
+                    continue
+                x, grad, d_sign = p._data, p.grad._data, sign  # the direction is d_sign * grad
                 if weight_decay != 0:
-                    grad = grad + x * weight_decay
+                    d = scratch.get(x.shape, np.result_type(x, grad))
+                    np.multiply(x, weight_decay, out=d)
+                    axpy_(d, grad, sign)
+                    grad, d_sign = d, 1
                 if momentum != 0:
                     s = state[p]
                     buf = s.get("momentum_buffer")
                     if buf is None:
-                        s["momentum_buffer"] = buf = wrap(np.array(grad, copy=True))
+                        b = np.multiply(grad, d_sign) if d_sign != 1 else np.array(grad, copy=True)
+                        s["momentum_buffer"] = buf = wrap(b)
                     else:
                         b = buf._data
                         b *= momentum
-                        if dampening != 0:
-                            b += grad * (1 - dampening)
-                        else:
-                            b += grad
-                    grad = grad + buf._data * momentum if nesterov else buf._data
-                add_scaled_(x, grad, -lr)
+                        axpy_(b, grad, d_sign * (1 - dampening) if dampening != 0 else d_sign)
+                    if nesterov:  # x -= lr * (d + momentum * b), as two passes over x
+                        axpy_(x, grad, -lr * d_sign)
+                        axpy_(x, b, -lr * momentum)
+                    else:
+                        axpy_(x, b, -lr)
+                else:
+                    axpy_(x, grad, -lr * d_sign)
                 p._bump_version()
         return loss
