@@ -16,10 +16,10 @@ import warnings
 
 from .. import ops as C
 from .._tensor import Tensor
+from ..ops.recurrent import gru_layer, lstm_layer
 from . import functional as F
 from . import init
 from ._rnn_packed import rnn_forward_packed
-from ..ops.recurrent import gru_layer, lstm_layer
 from ._rnn_steps import STEPS, check_dtype, fused_layers_apply, input_gates, new_param, unbind_steps
 from .module import Module
 from .parameter import Parameter

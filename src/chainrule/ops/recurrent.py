@@ -79,10 +79,8 @@ def _lstm_rule(F, g, x, h0, c0, w_ih, w_hh, b_ih, b_hh, reverse: bool, needs) ->
         i, f, gg, o, c_prev, tc, h_prev = saved[t]
         dht = g[t] if dh is None else g[t] + dh
         dc = dc + dht * o * (1 - tc * tc)
-        da = _cat(
-            F,
-            [dc * gg * i * (1 - i), dc * c_prev * f * (1 - f), dc * i * (1 - gg * gg), dht * tc * o * (1 - o)],
-        )
+        di, df = dc * gg * i * (1 - i), dc * c_prev * f * (1 - f)
+        da = _cat(F, [di, df, dc * i * (1 - gg * gg), dht * tc * o * (1 - o)])
         dc = dc * f
         dh = F.matmul(da, w_hh)
         das[t] = da
@@ -103,9 +101,7 @@ def _grads_from_gates(F, da_in, da_rec, x, hprev, w_ih, dh0, dc0, needs, bias: b
     k = len(grads)
     grads.append(F.matmul(F.mT(flat_in), F.reshape(x, (-1, n_in))) if needs[k] else None)
     flat_rec = F.reshape(da_rec, (-1, gates))
-    grads.append(
-        F.matmul(F.mT(flat_rec), F.reshape(hprev, (-1, hprev.shape[-1]))) if needs[k + 1] else None
-    )
+    grads.append(F.matmul(F.mT(flat_rec), F.reshape(hprev, (-1, hprev.shape[-1]))) if needs[k + 1] else None)
     if bias:
         grads.append(F.sum(flat_in, 0) if needs[k + 2] else None)
         grads.append(F.sum(flat_rec, 0) if needs[k + 3] else None)
@@ -125,7 +121,7 @@ def _lstm_fast(g, x, h0, c0, w_ih, w_hh, b_ih, saved, reverse: bool, needs) -> l
     last = steps - 1 if reverse else 0  # the step whose previous state is (h0, c0)
     for t in order:
         a, da = acts[t], dacts[t]
-        i, f, gg, o = a[:, :hidden], a[:, hidden : 2 * hidden], a[:, 2 * hidden : 3 * hidden], a[:, 3 * hidden :]
+        i, f, gg, o = (a[:, k * hidden : (k + 1) * hidden] for k in range(4))
         di, df, dg, do = (da[:, k * hidden : (k + 1) * hidden] for k in range(4))
         tc = tcs[t]
         c_prev = c0 if t == last else cs[t + 1 if reverse else t - 1]
@@ -181,7 +177,9 @@ def _lstm_layer(F, g, xs, out, p, needs):
     return _lstm_fast(g, x, h0, c0, w_ih, w_hh, b_ih, saved, reverse, needs)
 
 
-def lstm_layer(x: Tensor, h0: Tensor, c0: Tensor, w_ih: Tensor, w_hh: Tensor, b_ih, b_hh, reverse: bool) -> Tensor:
+def lstm_layer(
+    x: Tensor, h0: Tensor, c0: Tensor, w_ih: Tensor, w_hh: Tensor, b_ih, b_hh, reverse: bool
+) -> Tensor:
     """One LSTM layer, one direction, over ``x`` ``(T, B, I)`` from the state ``(h0, c0)``
     ``(B, H)``; gates i, f, g, o as torch's. Returns ``(T + 1, B, H)``: the hidden state at every
     step, then ``c_n``. ``reverse`` runs from the last step to the first."""
@@ -247,7 +245,8 @@ def _gru_rule(F, g, x, h0, w_ih, w_hh, b_ih, b_hh, reverse: bool, needs) -> list
         da_rec[t] = _cat(F, [dar, daz, dan * r])
         dh = dht * z + F.matmul(da_rec[t], w_hh)
     hprev = _stack(F, [s[4] for s in saved])
-    return _grads_from_gates(F, _stack(F, da_in), _stack(F, da_rec), x, hprev, w_ih, dh, None, needs, b_ih is not None)
+    da_in, da_rec = _stack(F, da_in), _stack(F, da_rec)
+    return _grads_from_gates(F, da_in, da_rec, x, hprev, w_ih, dh, None, needs, b_ih is not None)
 
 
 def _gru_fast(g, x, h0, w_ih, w_hh, b_ih, saved, reverse: bool, needs) -> list:
