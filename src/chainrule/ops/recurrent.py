@@ -33,8 +33,9 @@ __all__ = ["lstm_layer", "gru_layer"]
 
 def _sigmoid_(a: np.ndarray) -> np.ndarray:
     """``1 / (1 + exp(-a))`` in place (exp(-a) may overflow to inf for a < -88: the result is then
-    0, as it should be; the caller silences the warning)."""
-    np.negative(a, out=a)
+    0, as it should be; the caller silences the warning). Not ``np.negative(a, out=a)``: NumPy 2.4
+    negates a float32 (n, 1) column view in place with the wrong stride (hidden size 1)."""
+    np.multiply(a, -1, out=a)
     np.exp(a, out=a)
     a += 1
     return np.reciprocal(a, out=a)
