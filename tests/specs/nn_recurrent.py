@@ -24,9 +24,9 @@ def _lstm(reverse: bool, bias: bool):
         n, hs = h.shape[-1], [None] * x.shape[0]
         for t in _steps(m, x, reverse):
             a = x[t] @ w_ih.T + h @ w_hh.T + (b_ih + b_hh if bias else 0)
-            i, f, g, o = a[:, :n].sigmoid(), a[:, n : 2 * n].sigmoid(), a[:, 2 * n : 3 * n].tanh(), a[:, 3 * n :]
-            c = f * c + i * g
-            h = hs[t] = o.sigmoid() * c.tanh()
+            i, f, o = a[:, :n].sigmoid(), a[:, n : 2 * n].sigmoid(), a[:, 3 * n :].sigmoid()
+            c = f * c + i * a[:, 2 * n : 3 * n].tanh()
+            h = hs[t] = o * c.tanh()
         return m.cat([m.stack(hs), c[None]])
 
     return fn
