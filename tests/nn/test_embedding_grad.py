@@ -39,3 +39,29 @@ def test_embedding_gradient_of_a_transposed_upstream_gradient():
     lo.backward()
     lt.backward()
     np.testing.assert_allclose(to_numpy(wo.grad), to_numpy(wt.grad), rtol=1e-12)
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64", "float16"])
+def test_clip_grad_norm_on_non_contiguous_and_mixed_gradients(dtype):
+    """clip_grad_norm_'s one-pass norm and BLAS scaling: a transposed (non-contiguous) gradient,
+    an empty one, float16 (NumPy's path), below and above max_norm; the version counter moves."""
+    rng = np.random.default_rng(2)
+    arrays = [rng.standard_normal((4, 6)).astype(dtype), rng.standard_normal((5,)).astype(dtype)]
+    for max_norm in (0.5, 1e6):
+        ours, theirs = [], []
+        for lib, out in ((chainrule, ours), (torch, theirs)):
+            dt = getattr(lib, dtype)
+            grads = [lib.tensor(arrays[0]).t(), lib.tensor(arrays[1]), lib.zeros(0, dtype=dt)]
+            for g in grads:
+                p = lib.zeros(tuple(g.shape), dtype=dt)
+                p.grad = g
+                out.append(p)
+        before = ours[1].grad._version
+        n_o = chainrule.nn.utils.clip_grad_norm_(ours, max_norm)
+        n_t = torch.nn.utils.clip_grad_norm_(theirs, max_norm)
+        tol = 2e-3 if dtype == "float16" else 1e-6
+        np.testing.assert_allclose(to_numpy(n_o), to_numpy(n_t), rtol=tol)
+        for a, b in zip(ours, theirs):
+            assert a.grad.dtype == a.dtype
+            np.testing.assert_allclose(to_numpy(a.grad), to_numpy(b.grad), rtol=tol, atol=tol)
+        assert ours[1].grad._version > before
