@@ -103,11 +103,16 @@ def input_gates(x: Tensor, w_ih: Tensor, b_ih, b_hh, mode: str) -> Tensor:
 
 def fused_layers_apply(mode: str, proj_size: int, input: Tensor) -> bool:
     """Whether a layer runs as one recorded op (``ops/recurrent.py``): LSTM without projection and
-    GRU on NumPy arrays. Forward-mode AD (no tangent rule for the fused ops), vmap's batched
-    arrays, projections and the plain RNN take the composed path."""
+    GRU on float32/float64 NumPy arrays. Forward-mode AD (no tangent rule for the fused ops),
+    vmap's batched arrays, half precisions (NumPy's bfloat16 products come out float32),
+    projections and the plain RNN take the composed path."""
+    data = input._data
     return (mode == "GRU" or (mode == "LSTM" and not proj_size)) and (
-        type(input._data) is np.ndarray and not FORWARD.active
+        type(data) is np.ndarray and data.dtype in _FUSED_DTYPES and not FORWARD.active
     )
+
+
+_FUSED_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
 
 
 def check_dtype(who: str, input: Tensor, weight: Tensor) -> None:

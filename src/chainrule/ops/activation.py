@@ -208,7 +208,7 @@ def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
             f"{shape_str(w.shape)}; the input's last dim must equal the weight's in_features "
             f"({w.shape[-1] if w.ndim else '?'})"
         )
-    out = _rows_times(x, w.T)
+    out = np.matmul(x, w.T) if x.ndim <= 2 else _rows_times(x, w.T)
     if type(out) is not np.ndarray and isinstance(out, np.generic):  # (not vmap's batched array)
         out = np.asarray(out)
     if out.dtype != x.dtype:  # bfloat16: ml_dtypes multiplies in float32; torch rounds once, at the end
