@@ -191,7 +191,13 @@ COMPOSED = {
     ("WhereBackward0", "HardswishBackward0"),
     ("WhereBackward0", "PreluKernelBackward0"),
 }
-KNOWN = NUMBERED | VIEWS | VMAP | COMPOSED
+# chainrule has a fused op where torch composes (the recurrent layers: one node per layer and
+# direction; the specs write torch's side step by step)
+FUSED = {
+    ("GruLayerBackward0", "StackBackward0"),
+    ("LstmLayerBackward0", "CatBackward0"),
+}
+KNOWN = NUMBERED | VIEWS | VMAP | COMPOSED | FUSED
 
 
 def _node_names(outputs) -> list:

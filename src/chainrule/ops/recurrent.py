@@ -1,0 +1,350 @@
+"""One LSTM or GRU layer (one direction) over a whole sequence as a single recorded op.
+
+Composed from small ops, a 2-layer LSTM over 35 steps records ~1,000 nodes whose Python overhead
+and per-node temporaries cost more than the arithmetic (3.3x torch's time for the layer's forward
+and backward at hidden 256, batch 20). Here the layer is one node:
+
+- forward: the input's part of the gates for every step in one GEMM (``x @ W_ih^T + b``), written
+  into the buffer that then holds the activated gates; per step one GEMM ``h @ W_hh^T`` and the gate
+  non-linearities in place. It keeps only what backward reads: the activated gates, the cell
+  states and their tanh (LSTM), ``W_hn h + b_hn`` (GRU), and the output.
+- backward through time: per step the gates' derivative into one preallocated ``(T, B, G)`` buffer
+  and one GEMM for ``dh_{t-1}``; then the weight gradients for all steps at once, one GEMM each.
+
+The output is packed in one array: the hidden state at every step, ``(T, B, H)``, and for LSTM a
+last row holding the final cell state ``c_n`` (``(T + 1, B, H)``); the layers take views of it.
+
+Second derivatives (``create_graph=True``): the rule then gets tensors, recomputes the forward from
+its inputs with chainrule's differentiable ops and runs the same backward-through-time equations
+on them (``_lstm_rule`` / ``_gru_rule`` are written against ``F``), so the gradient is
+differentiable again. The fast array path is the same equations, in place.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..autograd.graph import defop
+from ..autograd.math import ARRAY_MATH
+from ._common import Tensor, make_result
+
+__all__ = ["lstm_layer", "gru_layer"]
+
+
+def _sigmoid_(a: np.ndarray) -> np.ndarray:
+    """``1 / (1 + exp(-a))`` in place (exp(-a) may overflow to inf for a < -88: the result is then
+    0, as it should be; the caller silences the warning). Not ``np.negative(a, out=a)``: NumPy 2.4
+    negates a float32 (n, 1) column view in place with the wrong stride (hidden size 1)."""
+    np.multiply(a, -1, out=a)
+    np.exp(a, out=a)
+    a += 1
+    return np.reciprocal(a, out=a)
+
+
+def _cat(F, parts: list):
+    return F.cat(parts, -1) if F.is_tensor else np.concatenate(parts, -1)
+
+
+def _stack(F, parts: list):
+    return F.stack(parts, 0) if F.is_tensor else np.stack(parts, 0)
+
+
+def _input_gates(F, x, w_ih, b):
+    """``x @ W_ih^T (+ b)`` for all steps, ``(T, B, G)``."""
+    gi = F.matmul(x, F.mT(w_ih))
+    return gi if b is None else gi + b
+
+
+# ---- LSTM --------------------------------------------------------------------------------------
+def _lstm_rule(F, g, x, h0, c0, w_ih, w_hh, b_ih, b_hh, reverse: bool, needs) -> list:
+    """The gradients of (x, h0, c0, w_ih, w_hh, b_ih, b_hh) by the composed equations, against
+    ``F``: forward recomputed from the inputs, then backward through time."""
+    steps, hidden = x.shape[0], h0.shape[-1]
+    gi = _input_gates(F, x, w_ih, None if b_ih is None else b_ih + b_hh)
+    order = range(steps - 1, -1, -1) if reverse else range(steps)
+    w_hh_t = F.mT(w_hh)
+    saved = [None] * steps
+    h, c = h0, c0
+    for t in order:
+        a = gi[t] + F.matmul(h, w_hh_t)
+        i, f = F.sigmoid(a[..., :hidden]), F.sigmoid(a[..., hidden : 2 * hidden])
+        gg, o = F.tanh(a[..., 2 * hidden : 3 * hidden]), F.sigmoid(a[..., 3 * hidden :])
+        c_prev, h_prev = c, h
+        c = f * c + i * gg
+        tc = F.tanh(c)
+        h = o * tc
+        saved[t] = (i, f, gg, o, c_prev, tc, h_prev)
+    dh, dc = None, g[steps]
+    das = [None] * steps
+    for t in reversed(order):
+        i, f, gg, o, c_prev, tc, h_prev = saved[t]
+        dht = g[t] if dh is None else g[t] + dh
+        dc = dc + dht * o * (1 - tc * tc)
+        di, df = dc * gg * i * (1 - i), dc * c_prev * f * (1 - f)
+        da = _cat(F, [di, df, dc * i * (1 - gg * gg), dht * tc * o * (1 - o)])
+        dc = dc * f
+        dh = F.matmul(da, w_hh)
+        das[t] = da
+    da = _stack(F, das)
+    hprev = _stack(F, [s[6] for s in saved])
+    return _grads_from_gates(F, da, da, x, hprev, w_ih, dh, dc, needs, b_ih is not None)
+
+
+def _grads_from_gates(F, da_in, da_rec, x, hprev, w_ih, dh0, dc0, needs, bias: bool) -> list:
+    """(dx, dh0[, dc0], dW_ih, dW_hh[, db_ih, db_hh]) from the derivative of the input's part of
+    the gates (``da_in``) and of the recurrent part (``da_rec``), each (T, B, G), over all steps
+    at once: one GEMM per weight."""
+    gates, n_in = da_in.shape[-1], x.shape[-1]
+    flat_in = F.reshape(da_in, (-1, gates))
+    grads = [F.reshape(F.matmul(flat_in, w_ih), x.shape) if needs[0] else None, dh0]
+    if dc0 is not None:
+        grads.append(dc0)
+    k = len(grads)
+    grads.append(F.matmul(F.mT(flat_in), F.reshape(x, (-1, n_in))) if needs[k] else None)
+    flat_rec = F.reshape(da_rec, (-1, gates))
+    grads.append(F.matmul(F.mT(flat_rec), F.reshape(hprev, (-1, hprev.shape[-1]))) if needs[k + 1] else None)
+    if bias:
+        grads.append(F.sum(flat_in, 0) if needs[k + 2] else None)
+        grads.append(F.sum(flat_rec, 0) if needs[k + 3] else None)
+    return grads
+
+
+def _lstm_fast(g, x, h0, c0, w_ih, w_hh, b_ih, saved, reverse: bool, needs) -> list:
+    """``_lstm_rule`` on arrays, in place, from the activations forward saved."""
+    acts, cs, tcs, out = saved
+    steps, batch, gates = acts.shape
+    hidden = gates // 4
+    dacts = np.empty_like(acts)
+    tmp, tmp2 = np.empty((batch, hidden), acts.dtype), np.empty((batch, hidden), acts.dtype)
+    dc = g[steps].copy()
+    dh = None
+    order = range(steps) if reverse else range(steps - 1, -1, -1)
+    last = steps - 1 if reverse else 0  # the step whose previous state is (h0, c0)
+    for t in order:
+        a, da = acts[t], dacts[t]
+        i, f, gg, o = (a[:, k * hidden : (k + 1) * hidden] for k in range(4))
+        di, df, dg, do = (da[:, k * hidden : (k + 1) * hidden] for k in range(4))
+        tc = tcs[t]
+        c_prev = c0 if t == last else cs[t + 1 if reverse else t - 1]
+        dht = g[t] if dh is None else np.add(g[t], dh, out=dh)
+        # dc += dh * o * (1 - tanh(c)^2);  do = dh * tanh(c) * o (1 - o)
+        np.multiply(tc, tc, out=tmp)
+        np.subtract(1, tmp, out=tmp)
+        tmp *= o
+        tmp *= dht
+        dc += tmp
+        np.multiply(o, o, out=tmp)
+        np.subtract(o, tmp, out=tmp)
+        np.multiply(dht, tc, out=do)
+        do *= tmp
+        # di = dc * g * i (1 - i);  df = dc * c_prev * f (1 - f);  dg = dc * i * (1 - g^2)
+        np.multiply(i, i, out=tmp)
+        np.subtract(i, tmp, out=tmp)
+        np.multiply(dc, gg, out=di)
+        di *= tmp
+        np.multiply(f, f, out=tmp)
+        np.subtract(f, tmp, out=tmp)
+        np.multiply(dc, c_prev, out=df)
+        df *= tmp
+        np.multiply(gg, gg, out=tmp2)
+        np.subtract(1, tmp2, out=tmp2)
+        np.multiply(dc, i, out=dg)
+        dg *= tmp2
+        dc *= f
+        dh = np.matmul(da, w_hh)
+    # h_{t-1} for every step: the outputs shifted by one step, h0 at the first
+    hprev = np.empty((steps, batch, out.shape[-1]), out.dtype)
+    if reverse:
+        hprev[:-1], hprev[-1] = out[1:steps], h0
+    else:
+        hprev[1:], hprev[0] = out[: steps - 1], h0
+    grads = _grads_from_gates(ARRAY_MATH, dacts, dacts, x, hprev, w_ih, dh, dc, needs, b_ih is not None)
+    if b_ih is not None and grads[-1] is not None and grads[-2] is not None:
+        grads[-1] = grads[-1].copy()  # two inputs never share one gradient array
+    return grads
+
+
+@defop(
+    "lstm_layer",
+    saves_out=True,
+    formula="{gi} = the LSTM layer's gradient, back through time",
+)
+def _lstm_layer(F, g, xs, out, p, needs):
+    reverse, bias, saved = p
+    x, h0, c0, w_ih, w_hh = xs[:5]
+    b_ih, b_hh = (xs[5], xs[6]) if bias else (None, None)
+    if F.is_tensor:
+        return _lstm_rule(F, g, x, h0, c0, w_ih, w_hh, b_ih, b_hh, reverse, needs)
+    return _lstm_fast(g, x, h0, c0, w_ih, w_hh, b_ih, saved, reverse, needs)
+
+
+def lstm_layer(
+    x: Tensor, h0: Tensor, c0: Tensor, w_ih: Tensor, w_hh: Tensor, b_ih, b_hh, reverse: bool
+) -> Tensor:
+    """One LSTM layer, one direction, over ``x`` ``(T, B, I)`` from the state ``(h0, c0)``
+    ``(B, H)``; gates i, f, g, o as torch's. Returns ``(T + 1, B, H)``: the hidden state at every
+    step, then ``c_n``. ``reverse`` runs from the last step to the first."""
+    xa, h, c, wi, wh = x._data, h0._data, c0._data, w_ih._data, w_hh._data
+    steps, batch = xa.shape[0], xa.shape[1]
+    hidden = wh.shape[1]
+    acts = np.matmul(xa.reshape(steps * batch, -1), wi.T).reshape(steps, batch, 4 * hidden)
+    if b_ih is not None:
+        acts += b_ih._data + b_hh._data
+    out = np.empty((steps + 1, batch, hidden), acts.dtype)
+    cs, tcs = np.empty((steps, batch, hidden), acts.dtype), np.empty((steps, batch, hidden), acts.dtype)
+    rec, tmp = np.empty((batch, 4 * hidden), acts.dtype), np.empty((batch, hidden), acts.dtype)
+    w_hh_t = wh.T
+    with np.errstate(over="ignore"):
+        for t in range(steps - 1, -1, -1) if reverse else range(steps):
+            a = acts[t]
+            np.matmul(h, w_hh_t, out=rec)
+            a += rec
+            _sigmoid_(a[:, : 2 * hidden])
+            np.tanh(a[:, 2 * hidden : 3 * hidden], out=a[:, 2 * hidden : 3 * hidden])
+            _sigmoid_(a[:, 3 * hidden :])
+            ct = cs[t]
+            np.multiply(a[:, hidden : 2 * hidden], c, out=ct)  # f * c
+            np.multiply(a[:, :hidden], a[:, 2 * hidden : 3 * hidden], out=tmp)  # i * g
+            ct += tmp
+            np.tanh(ct, out=tcs[t])
+            np.multiply(a[:, 3 * hidden :], tcs[t], out=out[t])  # o * tanh(c)
+            h, c = out[t], ct
+    out[steps] = c
+    inputs = (x, h0, c0, w_ih, w_hh) + ((b_ih, b_hh) if b_ih is not None else ())
+    return make_result(out, _lstm_layer, inputs, (reverse, b_ih is not None, (acts, cs, tcs, out)))
+
+
+# ---- GRU ---------------------------------------------------------------------------------------
+def _gru_rule(F, g, x, h0, w_ih, w_hh, b_ih, b_hh, reverse: bool, needs) -> list:
+    """The gradients of (x, h0, w_ih, w_hh, b_ih, b_hh) by the composed equations, against ``F``."""
+    steps, hidden = x.shape[0], h0.shape[-1]
+    gi = _input_gates(F, x, w_ih, b_ih)
+    order = range(steps - 1, -1, -1) if reverse else range(steps)
+    w_hh_t = F.mT(w_hh)
+    saved = [None] * steps
+    h = h0
+    for t in order:
+        gh = F.matmul(h, w_hh_t)
+        if b_hh is not None:
+            gh = gh + b_hh
+        a = gi[t]
+        r = F.sigmoid(a[..., :hidden] + gh[..., :hidden])
+        z = F.sigmoid(a[..., hidden : 2 * hidden] + gh[..., hidden : 2 * hidden])
+        ghn = gh[..., 2 * hidden :]
+        n = F.tanh(a[..., 2 * hidden :] + r * ghn)
+        saved[t] = (r, z, n, ghn, h)
+        h = n + z * (h - n)
+    dh = None
+    da_in, da_rec = [None] * steps, [None] * steps
+    for t in reversed(order):
+        r, z, n, ghn, h_prev = saved[t]
+        dht = g[t] if dh is None else g[t] + dh
+        dan = dht * (1 - z) * (1 - n * n)
+        dar = dan * ghn * r * (1 - r)
+        daz = dht * (h_prev - n) * z * (1 - z)
+        da_in[t] = _cat(F, [dar, daz, dan])
+        da_rec[t] = _cat(F, [dar, daz, dan * r])
+        dh = dht * z + F.matmul(da_rec[t], w_hh)
+    hprev = _stack(F, [s[4] for s in saved])
+    da_in, da_rec = _stack(F, da_in), _stack(F, da_rec)
+    return _grads_from_gates(F, da_in, da_rec, x, hprev, w_ih, dh, None, needs, b_ih is not None)
+
+
+def _gru_fast(g, x, h0, w_ih, w_hh, b_ih, saved, reverse: bool, needs) -> list:
+    """``_gru_rule`` on arrays, in place, from the activations forward saved."""
+    acts, ghns, out = saved
+    steps, batch, gates = acts.shape
+    hidden = gates // 3
+    da_in, da_rec = np.empty_like(acts), np.empty_like(acts)
+    tmp, tmp2 = np.empty((batch, hidden), acts.dtype), np.empty((batch, hidden), acts.dtype)
+    dh = None
+    order = range(steps) if reverse else range(steps - 1, -1, -1)
+    last = steps - 1 if reverse else 0
+    for t in order:
+        a, di, dr_ = acts[t], da_in[t], da_rec[t]
+        r, z, n = a[:, :hidden], a[:, hidden : 2 * hidden], a[:, 2 * hidden :]
+        h_prev = h0 if t == last else out[t + 1 if reverse else t - 1]
+        dht = g[t] if dh is None else np.add(g[t], dh, out=dh)
+        dan, dar, daz = di[:, 2 * hidden :], di[:, :hidden], di[:, hidden : 2 * hidden]
+        # dan = dh (1 - z)(1 - n^2)
+        np.multiply(n, n, out=tmp)
+        np.subtract(1, tmp, out=tmp)
+        np.subtract(1, z, out=tmp2)
+        tmp *= tmp2
+        np.multiply(dht, tmp, out=dan)
+        # daz = dh (h_prev - n) z (1 - z)
+        np.multiply(z, z, out=tmp)
+        np.subtract(z, tmp, out=tmp)
+        np.subtract(h_prev, n, out=tmp2)
+        tmp *= tmp2
+        np.multiply(dht, tmp, out=daz)
+        # dar = dan * (W_hn h + b_hn) * r (1 - r)
+        np.multiply(r, r, out=tmp)
+        np.subtract(r, tmp, out=tmp)
+        tmp *= ghns[t]
+        np.multiply(dan, tmp, out=dar)
+        dr_[:, : 2 * hidden] = di[:, : 2 * hidden]
+        np.multiply(dan, r, out=dr_[:, 2 * hidden :])
+        # dh_{t-1} = dh z + da_rec W_hh
+        dh_next = np.matmul(dr_, w_hh)
+        np.multiply(dht, z, out=tmp)
+        dh_next += tmp
+        dh = dh_next
+    hprev = np.empty((steps, batch, hidden), out.dtype)
+    if reverse:
+        hprev[:-1], hprev[-1] = out[1:], h0
+    else:
+        hprev[1:], hprev[0] = out[:-1], h0
+    return _grads_from_gates(ARRAY_MATH, da_in, da_rec, x, hprev, w_ih, dh, None, needs, b_ih is not None)
+
+
+@defop(
+    "gru_layer",
+    saves_out=True,
+    formula="{gi} = the GRU layer's gradient, back through time",
+)
+def _gru_layer(F, g, xs, out, p, needs):
+    reverse, bias, saved = p
+    x, h0, w_ih, w_hh = xs[:4]
+    b_ih, b_hh = (xs[4], xs[5]) if bias else (None, None)
+    if F.is_tensor:
+        return _gru_rule(F, g, x, h0, w_ih, w_hh, b_ih, b_hh, reverse, needs)
+    return _gru_fast(g, x, h0, w_ih, w_hh, b_ih, saved, reverse, needs)
+
+
+def gru_layer(x: Tensor, h0: Tensor, w_ih: Tensor, w_hh: Tensor, b_ih, b_hh, reverse: bool) -> Tensor:
+    """One GRU layer, one direction, over ``x`` ``(T, B, I)`` from ``h0`` ``(B, H)``; gates r, z, n
+    as torch's (``n = tanh(W_in x + b_in + r * (W_hn h + b_hn))``). Returns the hidden state at
+    every step, ``(T, B, H)``."""
+    xa, h, wi, wh = x._data, h0._data, w_ih._data, w_hh._data
+    steps, batch = xa.shape[0], xa.shape[1]
+    hidden = wh.shape[1]
+    acts = np.matmul(xa.reshape(steps * batch, -1), wi.T).reshape(steps, batch, 3 * hidden)
+    if b_ih is not None:
+        acts += b_ih._data
+    bh = None if b_hh is None else b_hh._data
+    out = np.empty((steps, batch, hidden), acts.dtype)
+    ghns = np.empty((steps, batch, hidden), acts.dtype)
+    gh, tmp = np.empty((batch, 3 * hidden), acts.dtype), np.empty((batch, hidden), acts.dtype)
+    w_hh_t = wh.T
+    with np.errstate(over="ignore"):
+        for t in range(steps - 1, -1, -1) if reverse else range(steps):
+            a = acts[t]
+            np.matmul(h, w_hh_t, out=gh)
+            if bh is not None:
+                gh += bh
+            rz = a[:, : 2 * hidden]
+            rz += gh[:, : 2 * hidden]
+            _sigmoid_(rz)
+            ghns[t] = gh[:, 2 * hidden :]
+            n = a[:, 2 * hidden :]
+            np.multiply(a[:, :hidden], ghns[t], out=tmp)  # r * (W_hn h + b_hn)
+            n += tmp
+            np.tanh(n, out=n)
+            ht = out[t]
+            np.subtract(h, n, out=ht)  # n + z * (h - n)
+            ht *= a[:, hidden : 2 * hidden]
+            ht += n
+            h = ht
+    inputs = (x, h0, w_ih, w_hh) + ((b_ih, b_hh) if b_ih is not None else ())
+    return make_result(out, _gru_layer, inputs, (reverse, b_ih is not None, (acts, ghns, out)))
