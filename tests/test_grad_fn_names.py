@@ -191,7 +191,17 @@ COMPOSED = {
     ("WhereBackward0", "HardswishBackward0"),
     ("WhereBackward0", "PreluKernelBackward0"),
 }
-KNOWN = NUMBERED | VIEWS | VMAP | COMPOSED
+# chainrule records one fused node where torch's math kernel composes several: the attention specs
+# run torch's math kernel (its CPU flash kernel, one ScaledDotProductFlashAttentionForCpuBackward0
+# node for 4-d inputs, has no second derivative)
+FUSED = {
+    ("ScaledDotProductAttentionBackward0", "AddBackward0"),
+    ("ScaledDotProductAttentionBackward0", "MmBackward0"),
+    ("ScaledDotProductAttentionBackward0", "UnsafeViewBackward0"),
+    ("ScaledDotProductFlashAttentionForCpuBackward0", "UnsafeViewBackward0"),
+}
+
+KNOWN = NUMBERED | VIEWS | VMAP | COMPOSED | FUSED
 
 
 def _node_names(outputs) -> list:
