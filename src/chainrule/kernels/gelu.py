@@ -64,6 +64,13 @@ def _half_erf(z: np.ndarray, z2: np.ndarray, out: np.ndarray, tmp: np.ndarray) -
     return np.divide(tmp, out, out=out)
 
 
+def _clip4(z: np.ndarray) -> None:
+    """``z`` clipped to [-4, 4] in place, by the ufuncs (``np.clip``'s Python wrapper cost 0.15 ms
+    a chunk, 288 chunks in a GPT step); NaN stays NaN."""
+    np.minimum(z, _F32(4.0), out=z)
+    np.maximum(z, _F32(-4.0), out=z)
+
+
 def _chunks(x: np.ndarray, n_buffers: int):
     """Yield ``(start, stop, buffers)`` over the flat ``x`` with scratch buffers of the chunk's size."""
     n = x.size
@@ -81,7 +88,7 @@ def gelu_float32(x: np.ndarray) -> np.ndarray:
     for start, stop, (z, z2, tmp) in _chunks(flat_x, 3):
         xs, o = flat_x[start:stop], flat_out[start:stop]
         np.multiply(xs, _SQRT_HALF, out=z)
-        np.clip(z, -4.0, 4.0, out=z)
+        _clip4(z)
         np.multiply(z, z, out=z2)
         _half_erf(z, z2, o, tmp)
         o += 0.5
@@ -100,7 +107,7 @@ def gelu_grad_float32(g: np.ndarray, x: np.ndarray) -> np.ndarray:
         np.subtract(_LOG_INV_SQRT_2PI, xpdf, out=xpdf)
         np.exp(xpdf, out=xpdf)  # phi(x)
         xpdf *= xs
-        np.clip(z, -4.0, 4.0, out=z)
+        _clip4(z)
         np.multiply(z, z, out=z2)
         _half_erf(z, z2, o, tmp)
         o += 0.5  # Phi(x)
