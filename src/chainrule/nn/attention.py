@@ -392,10 +392,14 @@ def multi_head_attention_forward(
     scale = 1.0 / math.sqrt(head_dim)
     if need_weights:
         out, weights = _attend(q, k, v, attn_mask, dropout_p, scale, safe=False)
-    elif dropout_p == 0.0 and q._data.dtype in _FUSED_DTYPES and (
-        attn_mask is None or attn_mask._data.dtype == q._data.dtype
+    elif (
+        dropout_p == 0.0
+        and q._data.dtype in _FUSED_DTYPES
+        and (attn_mask is None or attn_mask._data.dtype == q._data.dtype)
     ):  # one node (ops/attention.py)
-        drop = np.triu(np.ones((tgt_len, src_len), dtype=bool), 1) if is_causal and attn_mask is None else None
+        drop = None
+        if is_causal and attn_mask is None:
+            drop = np.triu(np.ones((tgt_len, src_len), dtype=bool), 1)
         out, weights = _fused.scaled_dot_product_attention(q, k, v, attn_mask, drop, scale), None
     else:
         bias = attn_mask
