@@ -118,10 +118,17 @@ def scaled_dot_product_attention(
         key, value = _repeat_heads(key, query.shape[-3]), _repeat_heads(value, query.shape[-3])
     L, S = query.shape[-2], key.shape[-2]
     s = 1.0 / math.sqrt(query.shape[-1]) if scale is None else scale
-    if dropout_p == 0.0 and query._data.dtype in _FUSED_DTYPES:  # one node (ops/attention.py)
+    if dropout_p == 0.0 and _fusable(query, key, value, attn_mask):  # one node (ops/attention.py)
         fused = _fused_mask(attn_mask, is_causal, L, S, query._data.dtype)
         if fused is not None:
             return _fused.scaled_dot_product_attention(query, key, value, fused[0], fused[1], s)
+    if not _fusable(query, key, value) and type(query._data) is not np.ndarray:  # vmap's arrays
+        if L == 0 or S == 0 or (isinstance(attn_mask, Tensor) and attn_mask._data.dtype == np.bool_):
+            raise RuntimeError(
+                "scaled_dot_product_attention under vmap: a bool attn_mask or an empty sequence is "
+                "not batched yet (the rows that attend to nothing are not found per sample); pass a "
+                "float mask (0 where attended, -inf elsewhere) or loop over the samples"
+            )
     bias = None
     if is_causal:
         if attn_mask is not None:
@@ -142,6 +149,17 @@ def scaled_dot_product_attention(
 
 
 _FUSED_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
+
+
+def _fusable(q: Tensor, k: Tensor, v: Tensor, mask: Tensor | None = None) -> bool:
+    """Whether the fused node computes this call: float32/float64 NumPy arrays (vmap's batched
+    arrays and the half types take the composed path), a bool mask or a float one of q's dtype."""
+    if mask is not None and not isinstance(mask, Tensor):
+        return False
+    arrays = (q._data, k._data, v._data) + (() if mask is None else (mask._data,))
+    if any(type(a) is not np.ndarray for a in arrays) or q._data.dtype not in _FUSED_DTYPES:
+        return False
+    return mask is None or mask._data.dtype in (q._data.dtype, np.bool_)
 
 
 def _fused_mask(attn_mask, is_causal: bool, L: int, S: int, dtype) -> tuple | None:
@@ -392,11 +410,7 @@ def multi_head_attention_forward(
     scale = 1.0 / math.sqrt(head_dim)
     if need_weights:
         out, weights = _attend(q, k, v, attn_mask, dropout_p, scale, safe=False)
-    elif (
-        dropout_p == 0.0
-        and q._data.dtype in _FUSED_DTYPES
-        and (attn_mask is None or attn_mask._data.dtype == q._data.dtype)
-    ):  # one node (ops/attention.py)
+    elif dropout_p == 0.0 and _fusable(q, k, v, attn_mask):  # one node (ops/attention.py)
         drop = None
         if is_causal and attn_mask is None:
             drop = np.triu(np.ones((tgt_len, src_len), dtype=bool), 1)
