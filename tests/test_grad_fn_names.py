@@ -191,12 +191,19 @@ COMPOSED = {
     ("WhereBackward0", "HardswishBackward0"),
     ("WhereBackward0", "PreluKernelBackward0"),
 }
-# chainrule has a fused op where torch composes (the recurrent layers: one node per layer and
-# direction; the specs write torch's side step by step)
+# chainrule records one fused node where torch composes several: the recurrent layers (one node per
+# layer and direction; the specs write torch's side step by step), and attention (the specs run
+# torch's math kernel; its CPU flash kernel, one ScaledDotProductFlashAttentionForCpuBackward0 node for
+# 4-d inputs, has no second derivative)
 FUSED = {
     ("GruLayerBackward0", "StackBackward0"),
     ("LstmLayerBackward0", "CatBackward0"),
+    ("ScaledDotProductAttentionBackward0", "AddBackward0"),
+    ("ScaledDotProductAttentionBackward0", "MmBackward0"),
+    ("ScaledDotProductAttentionBackward0", "UnsafeViewBackward0"),
+    ("ScaledDotProductFlashAttentionForCpuBackward0", "UnsafeViewBackward0"),
 }
+
 KNOWN = NUMBERED | VIEWS | VMAP | COMPOSED | FUSED
 
 

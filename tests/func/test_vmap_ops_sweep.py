@@ -88,6 +88,10 @@ NOT_YET_BATCHED = {
     "masked_scatter",
     "x.masked_scatter_",
     "x.index_put(bool mask, accumulate)",  # a batched bool mask: data-dependent as written
+    # vmap takes attention's composed path (ops/attention.py's fused node is NumPy-only): its check
+    # for rows that attend to nothing reads the whole batch, and its softmax over no keys fails
+    "F.scaled_dot_product_attention bool mask",
+    "F.scaled_dot_product_attention empty",
 }
 
 ALLOWED = DATA_DEPENDENT | STORAGE_VIEWS | RANDOM | NOT_YET_BATCHED

@@ -20,6 +20,7 @@ import numpy as np
 
 from .. import ops as C
 from .._tensor import Tensor, wrap
+from ..ops import attention as _fused
 from ..ops._common import any_true
 from . import init
 from .functional_activation import softmax
@@ -116,6 +117,18 @@ def scaled_dot_product_attention(
     if enable_gqa and key.ndim >= 3 and key.shape[-3] != query.shape[-3]:
         key, value = _repeat_heads(key, query.shape[-3]), _repeat_heads(value, query.shape[-3])
     L, S = query.shape[-2], key.shape[-2]
+    s = 1.0 / math.sqrt(query.shape[-1]) if scale is None else scale
+    if dropout_p == 0.0 and _fusable(query, key, value, attn_mask):  # one node (ops/attention.py)
+        fused = _fused_mask(attn_mask, is_causal, L, S, query._data.dtype)
+        if fused is not None:
+            return _fused.scaled_dot_product_attention(query, key, value, fused[0], fused[1], s)
+    if not _fusable(query, key, value) and type(query._data) is not np.ndarray:  # vmap's arrays
+        if L == 0 or S == 0 or (isinstance(attn_mask, Tensor) and attn_mask._data.dtype == np.bool_):
+            raise RuntimeError(
+                "scaled_dot_product_attention under vmap: a bool attn_mask or an empty sequence is "
+                "not batched yet (the rows that attend to nothing are not found per sample); pass a "
+                "float mask (0 where attended, -inf elsewhere) or loop over the samples"
+            )
     bias = None
     if is_causal:
         if attn_mask is not None:
@@ -132,8 +145,39 @@ def scaled_dot_product_attention(
             raise RuntimeError(
                 f"scaled_dot_product_attention: attn_mask must be bool or float, got {attn_mask.dtype}"
             )
-    s = 1.0 / math.sqrt(query.shape[-1]) if scale is None else scale
     return _attend(query, key, value, bias, dropout_p, s, safe=True)[0]
+
+
+_FUSED_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
+
+
+def _fusable(q: Tensor, k: Tensor, v: Tensor, mask: Tensor | None = None) -> bool:
+    """Whether the fused node computes this call: float32/float64 NumPy arrays (vmap's batched
+    arrays and the half types take the composed path), a bool mask or a float one of q's dtype."""
+    if mask is not None and not isinstance(mask, Tensor):
+        return False
+    arrays = (q._data, k._data, v._data) + (() if mask is None else (mask._data,))
+    if any(type(a) is not np.ndarray for a in arrays) or q._data.dtype not in _FUSED_DTYPES:
+        return False
+    return mask is None or mask._data.dtype in (q._data.dtype, np.bool_)
+
+
+def _fused_mask(attn_mask, is_causal: bool, L: int, S: int, dtype) -> tuple | None:
+    """``(float mask or None, bool positions to leave out or None)`` for the fused op, or None
+    where the composed path answers (an error to raise, a mask of another dtype)."""
+    if is_causal:
+        if attn_mask is not None:
+            return None  # (the composed path raises torch's error)
+        return None, np.triu(np.ones((L, S), dtype=bool), 1)
+    if attn_mask is None:
+        return None, None
+    if not isinstance(attn_mask, Tensor):
+        return None
+    if attn_mask._data.dtype == np.bool_:
+        return None, ~attn_mask._data
+    if attn_mask._data.dtype == dtype:
+        return attn_mask, None
+    return None
 
 
 def _repeat_heads(t: Tensor, heads: int) -> Tensor:
@@ -366,6 +410,11 @@ def multi_head_attention_forward(
     scale = 1.0 / math.sqrt(head_dim)
     if need_weights:
         out, weights = _attend(q, k, v, attn_mask, dropout_p, scale, safe=False)
+    elif dropout_p == 0.0 and _fusable(q, k, v, attn_mask):  # one node (ops/attention.py)
+        drop = None
+        if is_causal and attn_mask is None:
+            drop = np.triu(np.ones((tgt_len, src_len), dtype=bool), 1)
+        out, weights = _fused.scaled_dot_product_attention(q, k, v, attn_mask, drop, scale), None
     else:
         bias = attn_mask
         if is_causal and attn_mask is None:

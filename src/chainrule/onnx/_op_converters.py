@@ -148,6 +148,24 @@ def _softmax(ctx, step, ins):
     )
 
 
+@converts("scaled_dot_product_attention")
+def _scaled_dot_product_attention(ctx, step, ins):
+    """``Softmax(q k^T scale + mask) v``, the positions the bool mask leaves out at -inf."""
+    b = ctx.b
+    scale, drop = step.obj.params[:2]
+    rank = len(ctx.ishape(step, 1))
+    perm = list(range(rank))
+    perm[-2], perm[-1] = perm[-1], perm[-2]
+    kt = b.add("Transpose", [ins[1]], perm=perm)
+    scores = b.add("Mul", [b.add("MatMul", [ins[0], kt]), _scalar(ctx, step, scale)])
+    if len(ins) > 3:  # a float mask
+        scores = b.add("Add", [scores, ins[3]])
+    if drop is not None:
+        cond = b.initializer(np.ascontiguousarray(ctx.array_param(step, 1)))
+        scores = b.add("Where", [cond, _scalar(ctx, step, -np.inf), scores])
+    return b.add("MatMul", [b.add("Softmax", [scores], axis=-1), ins[2]])
+
+
 @converts("clamp")
 def _clamp(ctx, step, ins):
     lo, hi = step.obj.params[:2]

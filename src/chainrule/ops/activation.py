@@ -15,6 +15,7 @@ from .. import _autocast
 from ..autograd.graph import defop
 from ..autograd.math import ARRAY_MATH, register, tensor_math
 from ..kernels.elementwise import erf_array, sigmoid_array
+from ..kernels.gelu import gelu_float32, gelu_grad_float32
 from ._common import Tensor, as_tensor, make_result, shape_str
 from .autocast_cast import autocast_operands
 
@@ -86,6 +87,8 @@ def _gelu_grad_array(g: np.ndarray, x: np.ndarray) -> np.ndarray:
     temporaries, each the size of an activation)."""
     if type(x) is not np.ndarray or type(g) is not np.ndarray or x.ndim == 0:
         return _gelu_grad(ARRAY_MATH, g, x)  # another array type, or a scalar: no buffers to reuse
+    if x.dtype == np.float32 and g.dtype == np.float32 and g.shape == x.shape:
+        return gelu_grad_float32(g, x)  # SciPy's erf is 4x slower on float32 (kernels/gelu.py)
     cdf = erf_array(x * x.dtype.type(_SQRT_HALF))
     cdf += 1
     cdf *= 0.5
@@ -106,6 +109,8 @@ def gelu(input: Tensor, approximate: str = "none") -> Tensor:
     input, x = _float_input(input, "gelu")
     if approximate == "tanh":
         out = 0.5 * x * (1 + np.tanh(_SQRT_2_OVER_PI * (x + _KAPPA * x * x * x)))
+    elif approximate == "none" and x.dtype == np.float32:
+        out = gelu_float32(x)  # SciPy's erf is 4x slower on float32 (kernels/gelu.py)
     elif approximate == "none":
         # x Phi(x) = 0.5 x (1 + erf(x / sqrt 2)), in one buffer: each temporary of a large
         # activation costs its full size at the step's memory peak
