@@ -31,6 +31,7 @@ from ..kernels.pool import (
     max_pool2d_indices,
     max_pool_backward_array,
     max_pool_flat_index,
+    max_pool_tiled,
 )
 from ._common import Tensor, make_result, wrap
 from .conv import convolution_transpose
@@ -57,8 +58,11 @@ def _max_pool2d(F, g, xs, out, p, needs):
 
 def max_pool2d(input: Tensor, geom: Pool) -> tuple[Tensor, np.ndarray]:
     """Max pooling of ``input`` (N, C, H, W) over the windows of ``geom`` (arguments unchecked);
-    returns the output and the windows (for ``max_pool2d_indices``)."""
+    returns the output and the windows or their ``Argmax`` (for ``max_pool2d_indices``)."""
     x = input._data
+    if type(x) is np.ndarray and geom.tiles and x.size:
+        y, argmax = max_pool_tiled(x, geom)
+        return make_result(y, _max_pool2d, (input,), (geom, argmax)), argmax
     t = geom.windows(x, _lowest(x.dtype))
     return make_result(_window_max(t), _max_pool2d, (input,), (geom, t)), t
 
