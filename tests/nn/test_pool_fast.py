@@ -77,3 +77,19 @@ def test_tiled_max_pool_input_changed_in_place_afterwards() -> None:
     expect = torch.tensor(x, requires_grad=True)
     torch.nn.functional.max_pool2d(expect, 2).sum().backward()
     np.testing.assert_array_equal(xt.grad.numpy(), expect.grad.numpy())
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("shape, kernel", [((2, 3, 8, 8), 2), ((2, 3, 7, 9), (2, 3)), ((1, 2, 5, 5), 1)])
+def test_tiled_avg_pool_matches_torch(shape, kernel, dtype) -> None:
+    x = np.random.default_rng(sum(shape)).standard_normal(shape).astype(dtype)
+    res = []
+    for lib in (chainrule, torch):
+        xt = lib.tensor(x, requires_grad=True)
+        out = lib.nn.functional.avg_pool2d(xt, kernel)
+        v = lib.tensor(np.random.default_rng(1).standard_normal(tuple(out.shape)).astype(dtype))
+        (gx,) = lib.autograd.grad(out, xt, v)
+        res.append((out.detach().numpy(), gx.numpy()))
+    for a, b in zip(*res):
+        assert a.dtype == b.dtype
+        np.testing.assert_allclose(a, b, rtol=1e-6 if dtype == np.float32 else 1e-12)

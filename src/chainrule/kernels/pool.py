@@ -282,8 +282,14 @@ def pool_windows(geom: Pool, x: np.ndarray, fill) -> np.ndarray:
 # ---- average pooling -----------------------------------------------------------------------------
 def avg_pool_array(x: np.ndarray, geom: Pool, divisor) -> np.ndarray:
     """Window sums divided by ``divisor`` (a number, or an (Ho, Wo) array)."""
-    t = geom.windows(x, 0)
-    total = t[0] if t.shape[0] == 1 else t.sum(axis=0)
+    if type(x) is np.ndarray and geom.tiles and x.dtype.kind == "f" and x.size:
+        views = _tiled_views(x, geom)  # summed in place: no copy of the windows
+        total = views[0].copy()
+        for v in views[1:]:
+            total += v
+    else:
+        t = geom.windows(x, 0)
+        total = t[0] if t.shape[0] == 1 else t.sum(axis=0)
     if x.dtype.kind != "f":  # integers: torch divides and truncates toward zero
         return np.trunc(total / divisor).astype(x.dtype)
     return (total / divisor).astype(x.dtype, copy=False)
