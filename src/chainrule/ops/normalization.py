@@ -13,6 +13,9 @@ the gradient has the classic three terms
 ``dl/dx = dl/dy * w * invstd``. Either way ``dl/dw = sum(dl/dy * xhat)`` and ``dl/db = sum(dl/dy)``
 over the axes that ``w`` is shared across. One rule serves both ops; written with ``F``, it is
 itself differentiable (for create_graph the statistics are recomputed from ``x`` as tensors).
+For a first-order backward on float32/float64 arrays (``F`` is ``ARRAY_MATH``), and for every
+forward, the few-pass kernels of ``chainrule.kernels.normalization`` compute the same formulas
+chunk by chunk (batch norm's forward and backward about twice as fast as the rule's NumPy passes).
 """
 
 from __future__ import annotations

@@ -4,7 +4,10 @@ Each window of a pooling layer is a regular grid over the (padded) input: the el
 position ``(a, b)`` contributes to all windows form one strided view. Forward copies these views
 into one contiguous ``(kh * kw, N, C, Ho, Wo)`` array (a single strided copy, no loop over
 pixels), so that the max (or sum) over windows is a reduction over its first axis, one vectorised
-operation on contiguous memory.
+operation on contiguous memory. Windows that tile the input (stride = kernel, no padding or
+dilation: the usual 2x2 stride 2) skip that copy: max pooling keeps a running maximum over the
+kernel's strided views and saves only each maximum's position (``kernels.pool.Argmax``, 1 byte per
+output), average pooling sums the views.
 
 * max pooling: ``dl/dx`` gets ``dl/dy`` at each window's maximum, chosen as torch chooses it (the
   first maximum in row-major window order, the last NaN if any; padding never); the gradient is a
