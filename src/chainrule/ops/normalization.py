@@ -13,6 +13,9 @@ the gradient has the classic three terms
 ``dl/dx = dl/dy * w * invstd``. Either way ``dl/dw = sum(dl/dy * xhat)`` and ``dl/db = sum(dl/dy)``
 over the axes that ``w`` is shared across. One rule serves both ops; written with ``F``, it is
 itself differentiable (for create_graph the statistics are recomputed from ``x`` as tensors).
+For a first-order backward on float32/float64 arrays (``F`` is ``ARRAY_MATH``), and for every
+forward, the few-pass kernels of ``chainrule.kernels.normalization`` compute the same formulas
+chunk by chunk (batch norm's forward and backward about twice as fast as the rule's NumPy passes).
 """
 
 from __future__ import annotations
@@ -20,7 +23,14 @@ from __future__ import annotations
 import numpy as np
 
 from ..autograd.graph import defop
-from ..autograd.math import register, tensor_math
+from ..autograd.math import ARRAY_MATH, register, tensor_math
+from ..kernels.normalization import (
+    channel_backward,
+    channel_forward,
+    channel_stats,
+    row_backward,
+    row_forward,
+)
 from ._common import Tensor, make_result
 
 __all__ = ["normalize"]
@@ -40,6 +50,28 @@ def norm_forward(x: np.ndarray, axes: tuple, n: int, eps: float, mean=None, invs
     return xc, mean, var, invstd
 
 
+def _fast_forward(x, weight, bias, axes: tuple, eps: float, layout: str, mean, invstd) -> tuple:
+    """``norm_forward`` and the affine map through the fused kernels: ``(y, mean, var, invstd)``,
+    the statistics in ``norm_forward``'s keepdims shapes (var None where not computed)."""
+    w = weight._data.reshape(-1) if weight is not None else None
+    b = bias._data.reshape(-1) if bias is not None else None
+    keep = tuple(1 if a in axes else s for a, s in enumerate(x.shape))
+    var = None
+    if layout == "channels":
+        N, C = x.shape[:2]
+        x3 = np.ascontiguousarray(x).reshape(N, C, -1)
+        if mean is None:
+            mean, var, invstd = channel_stats(x3, eps)
+            var = var.reshape(keep)
+        else:
+            mean, invstd = mean.reshape(C), invstd.reshape(C)
+        y = channel_forward(x3, mean, invstd, w, b)
+    else:
+        D = int(np.prod(x.shape[x.ndim - len(axes) :]))
+        y, mean, invstd = row_forward(np.ascontiguousarray(x).reshape(-1, D), eps, w, b)
+    return y.reshape(x.shape), mean.reshape(keep), var, invstd.reshape(keep)
+
+
 def _sum_over(F, t, axes: tuple):
     return F.sum(t, axes) if axes else t  # (an empty dim list would sum everything)
 
@@ -51,9 +83,55 @@ def statistics(F, x, axes: tuple, n: int, eps: float) -> tuple:
     return mean, 1 / F.sqrt(F.sum(xc * xc, axes, True) / n + eps)
 
 
-def _norm_rule(F, g, xs, out, p, needs):
+def _layout(x, axes: tuple, view: tuple, batch: bool) -> str | None:
+    """Which few-pass kernel of ``chainrule.kernels.normalization`` computes this call, if any:
+    "channels" (batch norm), "rows" (statistics and affine map over the trailing dims), or None
+    (another array type, dtype or dim list: the general path)."""
+    if type(x) is not np.ndarray or x.dtype not in _FAST_DTYPES or x.size == 0:
+        return None
+    nd = x.ndim
+    if batch and axes == (0,) + tuple(range(2, nd)):
+        return "channels"
+    if not batch and axes == tuple(range(nd - len(axes), nd)) and view in ((), x.shape[nd - len(axes) :]):
+        return "rows"
+    return None
+
+
+_FAST_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
+
+
+def _fast_backward(g, xs, p, needs, layout: str) -> tuple:
+    """The first-order rule on arrays through the fused kernels (values as ``_norm_rule``'s)."""
     axes, n, eps, training, mean, invstd, view, w_axes, has_w, has_b = p
     x = xs[0]
+    w = xs[1].reshape(-1) if has_w else None
+    trio = (needs[0], has_w and needs[1], has_b and needs[-1])
+    if layout == "channels":
+        N, C = x.shape[:2]
+        shape3 = (N, C, x.size // (N * C))
+        dx, dw, db = channel_backward(
+            g.reshape(shape3), x.reshape(shape3), mean.reshape(C), invstd.reshape(C), w, training, trio
+        )
+    else:
+        D = int(np.prod(x.shape[x.ndim - len(axes) :]))
+        dx, dw, db = row_backward(
+            g.reshape(-1, D), x.reshape(-1, D), mean.reshape(-1), invstd.reshape(-1), w, trio
+        )
+    out = (dx.reshape(x.shape) if dx is not None else None,)
+    if has_w:
+        out += (dw.reshape(xs[1].shape) if dw is not None else None,)
+    if has_b:
+        out += (db.reshape(xs[-1].shape) if db is not None else None,)
+    return out
+
+
+def _norm_rule(F, g, xs, out, p, needs, batch: bool):
+    axes, n, eps, training, mean, invstd, view, w_axes, has_w, has_b = p
+    x = xs[0]
+    if F is ARRAY_MATH and type(g) is np.ndarray and g.dtype == x.dtype:  # first order: fused
+        layout = _layout(x, axes, view, batch)
+        if layout is not None:
+            return _fast_backward(g, xs, p, needs, layout)
     if training:  # the statistics depend on x: saved ones on arrays, recomputed on tensors
         mean, invstd = F.norm_statistics(x, axes, n, eps, mean, invstd)
     xhat = (x - mean) * invstd
@@ -77,8 +155,16 @@ _FORMULA = (
     "{g1} = sum of {gy} * xhat (the weight's; the bias's when there is no weight: sum of {gy})",
     "{g2} = sum of {gy}",
 )
-_batch_norm = defop("native_batch_norm", formula=_FORMULA)(_norm_rule)
-_layer_norm = defop("native_layer_norm", formula=_FORMULA)(_norm_rule)
+
+
+@defop("native_batch_norm", formula=_FORMULA)
+def _batch_norm(F, g, xs, out, p, needs):
+    return _norm_rule(F, g, xs, out, p, needs, True)
+
+
+@defop("native_layer_norm", formula=_FORMULA)
+def _layer_norm(F, g, xs, out, p, needs):
+    return _norm_rule(F, g, xs, out, p, needs, False)
 
 
 def normalize(
@@ -109,11 +195,24 @@ def normalize(
     x = input._data
     n = int(np.prod([x.shape[a] for a in axes]))
     training = mean is None
-    y, mean, var, invstd = norm_forward(x, axes, n, eps, mean, invstd)
-    if weight is not None:
-        y *= weight._data.reshape(view)
-    if bias is not None:
-        y += bias._data.reshape(view)
+    layout = _layout(x, axes, view, batch)
+    if (
+        layout == "rows"
+        and not training
+        or layout is not None
+        and not all(
+            t is None or t._data.dtype == x.dtype and type(t._data) is np.ndarray for t in (weight, bias)
+        )
+    ):
+        layout = None
+    if layout is None:
+        y, mean, var, invstd = norm_forward(x, axes, n, eps, mean, invstd)
+        if weight is not None:
+            y *= weight._data.reshape(view)
+        if bias is not None:
+            y += bias._data.reshape(view)
+    else:
+        y, mean, var, invstd = _fast_forward(x, weight, bias, axes, eps, layout, mean, invstd)
     w_axes = tuple(
         a for a in range(x.ndim) if len(view) - x.ndim + a < 0 or view[len(view) - x.ndim + a] == 1
     )

@@ -4,7 +4,10 @@ Each window of a pooling layer is a regular grid over the (padded) input: the el
 position ``(a, b)`` contributes to all windows form one strided view. Forward copies these views
 into one contiguous ``(kh * kw, N, C, Ho, Wo)`` array (a single strided copy, no loop over
 pixels), so that the max (or sum) over windows is a reduction over its first axis, one vectorised
-operation on contiguous memory.
+operation on contiguous memory. Windows that tile the input (stride = kernel, no padding or
+dilation: the usual 2x2 stride 2) skip that copy: max pooling keeps a running maximum over the
+kernel's strided views and saves only each maximum's position (``kernels.pool.Argmax``, 1 byte per
+output), average pooling sums the views.
 
 * max pooling: ``dl/dx`` gets ``dl/dy`` at each window's maximum, chosen as torch chooses it (the
   first maximum in row-major window order, the last NaN if any; padding never); the gradient is a
@@ -31,6 +34,7 @@ from ..kernels.pool import (
     max_pool2d_indices,
     max_pool_backward_array,
     max_pool_flat_index,
+    max_pool_tiled,
 )
 from ._common import Tensor, make_result, wrap
 from .conv import convolution_transpose
@@ -57,8 +61,11 @@ def _max_pool2d(F, g, xs, out, p, needs):
 
 def max_pool2d(input: Tensor, geom: Pool) -> tuple[Tensor, np.ndarray]:
     """Max pooling of ``input`` (N, C, H, W) over the windows of ``geom`` (arguments unchecked);
-    returns the output and the windows (for ``max_pool2d_indices``)."""
+    returns the output and the windows or their ``Argmax`` (for ``max_pool2d_indices``)."""
     x = input._data
+    if type(x) is np.ndarray and geom.tiles and x.size:
+        y, argmax = max_pool_tiled(x, geom)
+        return make_result(y, _max_pool2d, (input,), (geom, argmax)), argmax
     t = geom.windows(x, _lowest(x.dtype))
     return make_result(_window_max(t), _max_pool2d, (input,), (geom, t)), t
 
