@@ -1,5 +1,19 @@
-"""Convolution kernels on arrays: the im2col windows, one GEMM per group, and the two adjoints
-(``chainrule.ops.conv`` explains the math and makes them differentiable ops).
+"""Convolution kernels on arrays: the forward, the weight gradient and the transposed convolution
+(the input gradient), each in bounded workspace (``chainrule.ops.conv`` explains the math and
+makes them differentiable ops).
+
+No kernel ever holds a whole-batch window (im2col) matrix: the batch is walked in chunks whose
+window buffer fits in ``WORKSPACE_BYTES`` (one buffer, reused), and each chunk's GEMMs write
+straight into the output's slice. Per shape:
+
+* 1x1 kernels with stride 1 and no padding: the input itself is the window matrix (no copy);
+* depthwise convolutions (``groups == C == O``): a strided multiply-add per kernel position on
+  the chunk, no GEMM (a GEMM per channel would have one row);
+* otherwise the chunk's windows are copied into the buffer and multiplied per sample.
+
+The input gradient of a stride-1 convolution is itself a stride-1 convolution (of the output
+gradient with the flipped, transposed weight), so it takes the same paths; for larger strides
+each chunk's window columns are scattered back (col2im) into a chunk-sized buffer.
 
 An argument that is not a plain ndarray (vmap's batched array) goes to the implementation that its
 array type registered (``chainrule.backend.register_kernel``): these kernels' strided views and
@@ -13,7 +27,11 @@ from numpy.lib.stride_tricks import as_strided
 
 from ..backend import override
 
-__all__ = ["im2col", "col2im", "conv_array", "conv_weight_array", "conv_transpose_array"]
+__all__ = ["WORKSPACE_BYTES", "conv_array", "conv_weight_array", "conv_transpose_array"]
+
+# Bytes of the per-chunk window buffer. A module-level setting: tests lower it so that small
+# shapes cross chunk boundaries.
+WORKSPACE_BYTES = 1 << 22
 
 
 def _span(n_out: int, k: int, s: int, d: int) -> int:
@@ -21,160 +39,251 @@ def _span(n_out: int, k: int, s: int, d: int) -> int:
     return (n_out - 1) * s + d * (k - 1) + 1 if n_out > 0 else 0
 
 
-def _padded(x: np.ndarray, padding: tuple, span: tuple) -> np.ndarray:
-    """``x`` with ``padding`` zero rows/cols before it and as many after as ``span`` needs."""
-    (ph, pw), (hh, ww) = padding, span
-    H, W = x.shape[2:]
-    after_h, after_w = max(0, hh - ph - H), max(0, ww - pw - W)
-    if not (ph or pw or after_h or after_w):
-        return x
-    out = np.zeros(x.shape[:2] + (ph + H + after_h, pw + W + after_w), dtype=x.dtype)
-    out[:, :, ph : ph + H, pw : pw + W] = x
-    return out
+def _chunk(N: int, per_sample: int) -> int:
+    """Samples per chunk: as many as fit in the workspace, at least one."""
+    return max(1, min(N, WORKSPACE_BYTES // max(1, per_sample)))
 
 
-def im2col(
-    x: np.ndarray, kernel: tuple, stride: tuple, padding: tuple, out_hw: tuple, dilation: tuple, groups: int
-) -> np.ndarray:
-    """The windows of ``x`` (N, C, H, W) as a ``(groups, C/groups * kh * kw, N * Ho * Wo)`` array.
+class _Padder:
+    """Copies batch chunks of ``x`` (N, C, H, W) into one reused buffer of ``hh x ww`` images, with
+    ``before = (ph, pw)`` rows/cols of zeros first (a negative ``before`` crops instead) and the
+    rows/cols past the input zero; returns ``x``'s chunk itself where nothing needs padding."""
 
-    The windows are a strided view of the padded input; the reshape is the one copy.
-    """
+    def __init__(self, x: np.ndarray, before: tuple, span: tuple, nb: int, dtype):
+        (ph, pw), (hh, ww) = before, span
+        H, W = x.shape[2:]
+        self.x = x
+        self.same = ph == 0 and pw == 0 and hh == H and ww == W
+        if self.same:
+            return
+        # destination rows [dh0, dh1) take source rows [sh0, sh0 + dh1 - dh0), likewise columns
+        self.dh0, self.sh0 = max(ph, 0), max(-ph, 0)
+        self.dh1 = max(self.dh0, min(hh, ph + H))
+        self.dw0, self.sw0 = max(pw, 0), max(-pw, 0)
+        self.dw1 = max(self.dw0, min(ww, pw + W))
+        self.buf = np.zeros((nb, x.shape[1], hh, ww), dtype=dtype)
+
+    def __call__(self, n0: int, n1: int) -> np.ndarray:
+        if self.same:
+            return self.x[n0:n1]
+        buf = self.buf[: n1 - n0]
+        nh, nw = self.dh1 - self.dh0, self.dw1 - self.dw0
+        buf[:, :, self.dh0 : self.dh1, self.dw0 : self.dw1] = self.x[
+            n0:n1, :, self.sh0 : self.sh0 + nh, self.sw0 : self.sw0 + nw
+        ]
+        return buf
+
+
+def _windows(xp: np.ndarray, kernel: tuple, stride: tuple, dilation: tuple, out_hw: tuple, groups: int):
+    """The windows of padded ``xp`` (n, C, Hp, Wp) as a read-only view (n, G, C/G, kh, kw, Ho, Wo)."""
     (kh, kw), (sh, sw), (dh, dw), (Ho, Wo) = kernel, stride, dilation, out_hw
-    xp = _padded(x, padding, (_span(Ho, kh, sh, dh), _span(Wo, kw, sw, dw)))
-    N, C = xp.shape[:2]
-    cg = C // groups
+    n, C = xp.shape[:2]
     bn, bc, bh, bw = xp.strides
-    if sh == 1 and kw > 1 and xp.size >= 4096:
-        # in two copies with longer runs than the one copy's Wo: first each kernel column's
-        # (C, N, H, Wo) slice; then, as rows i..i+Ho are adjacent in it, each (c, a, b, n)
-        # window is one run of Ho * Wo elements
-        H = xp.shape[2]
-        xb = np.ascontiguousarray(as_strided(xp, (kw, C, N, H, Wo), (dw * bw, bc, bn, bh, sw * bw)))
-        e = xb.itemsize
-        view = as_strided(
-            xb,
-            (groups, cg, kh, kw, N, Ho * Wo),
-            (cg * N * H * Wo * e, N * H * Wo * e, dh * Wo * e, C * N * H * Wo * e, H * Wo * e, e),
-            writeable=False,
-        )
-        return view.reshape(groups, cg * kh * kw, N * Ho * Wo)
-    view = as_strided(
+    return as_strided(
         xp,
-        (groups, cg, kh, kw, N, Ho, Wo),
-        (cg * bc, bc, dh * bh, dw * bw, bn, sh * bh, sw * bw),
+        (n, groups, C // groups, kh, kw, Ho, Wo),
+        (bn, C // groups * bc, bc, dh * bh, dw * bw, sh * bh, sw * bw),
         writeable=False,
     )
-    return view.reshape(groups, cg * kh * kw, N * Ho * Wo)
 
 
-def _to_batch_major(y: np.ndarray, b) -> np.ndarray:
-    """A (C, N, H, W) array as a contiguous (N, C, H, W) one, the bias added in the same pass."""
-    yt = y.transpose(1, 0, 2, 3)
-    if b is None:
-        return np.ascontiguousarray(yt)
-    out = np.empty(yt.shape, dtype=y.dtype)
-    np.add(yt, b.reshape(1, -1, 1, 1), out=out)
-    return out
+def _window_chunks(x, kernel, stride, padding, out_hw, dilation, groups, dtype):
+    """Yields ``(n0, n1, cols)`` over the batch, ``cols`` the chunk's windows as a
+    (n1 - n0, G, C/G * kh * kw, Ho * Wo) array: a view of ``x`` for an unpadded stride-1 1x1
+    kernel, else one reused buffer (valid until the next chunk)."""
+    (kh, kw), (sh, sw), (dh, dw), (Ho, Wo) = kernel, stride, dilation, out_hw
+    N, C, H, W = x.shape
+    K, L = C // groups * kh * kw, Ho * Wo
+    if kh == kw == 1 and (sh, sw) == (1, 1) and padding == (0, 0) and (H, W) == (Ho, Wo):
+        yield 0, N, x.reshape(N, groups, K, L)
+        return
+    span = (_span(Ho, kh, sh, dh), _span(Wo, kw, sw, dw))
+    nb = _chunk(N, (groups * K * L + C * span[0] * span[1]) * np.dtype(dtype).itemsize)
+    pad = _Padder(x, padding, span, nb, dtype)
+    buf = np.empty((nb, groups, K, L), dtype=dtype)
+    for n0 in range(0, N, nb):
+        n1 = min(N, n0 + nb)
+        cols = buf[: n1 - n0]
+        view = _windows(pad(n0, n1), kernel, stride, dilation, out_hw, groups)
+        np.copyto(cols.reshape(view.shape), view)
+        yield n0, n1, cols
 
 
-def _channel_major(x: np.ndarray, groups: int) -> np.ndarray:
-    """(N, C, H, W) as a contiguous (groups, C/groups, N * H * W) matrix per group."""
-    N, C = x.shape[:2]
-    hw = int(np.prod(x.shape[2:]))  # (explicit sizes: an empty batch has no -1 to infer)
-    return np.ascontiguousarray(x.reshape(N, groups, C // groups, hw).transpose(1, 2, 0, 3)).reshape(
-        groups, C // groups, N * hw
-    )
+def _depthwise(x, w, stride, padding, out_hw, dilation, y):
+    """``y`` (N, C, Ho, Wo) = the depthwise convolution of ``x`` with ``w`` (C, 1, kh, kw): one
+    strided multiply and add per kernel position on each cache-sized chunk."""
+    C, _, kh, kw = w.shape
+    (sh, sw), (dh, dw), (Ho, Wo) = stride, dilation, out_hw
+    N, _, H, W = x.shape
+    nb = _chunk(N, 4 * C * Ho * Wo * y.itemsize)
+    pad = _Padder(x, padding, (_span(Ho, kh, sh, dh), _span(Wo, kw, sw, dw)), nb, y.dtype)
+    tmp = np.empty((nb, C, Ho, Wo), dtype=y.dtype)
+    taps = w.reshape(C, kh, kw, 1, 1).astype(y.dtype, copy=False)
+    for n0 in range(0, N, nb):
+        n1 = min(N, n0 + nb)
+        xp, acc, t = pad(n0, n1), y[n0:n1], tmp[: n1 - n0]
+        for a in range(kh):
+            for b in range(kw):
+                view = xp[:, :, a * dh : a * dh + (Ho - 1) * sh + 1 : sh, b * dw : b * dw + (Wo - 1) * sw + 1 : sw]
+                if a == b == 0:
+                    np.multiply(view, taps[:, 0, 0], out=acc)
+                else:
+                    np.multiply(view, taps[:, a, b], out=t)
+                    acc += t
 
 
-def conv_array(x, w, b, stride, padding, out_hw, dilation, groups, cols=None):
-    """Convolution on arrays: one matmul of the weight matrix with the windows (per group)."""
+def _is_depthwise(channels: int, weight_shape: tuple, groups: int) -> bool:
+    """One input and one output channel per group (``groups == C == O``)."""
+    return groups > 1 and weight_shape[1] == 1 and weight_shape[0] == groups == channels
+
+
+def conv_array(x, w, b, stride, padding, out_hw, dilation, groups):
+    """Convolution on arrays (see the module docstring for the paths taken by shape)."""
     if type(x) is not np.ndarray or type(w) is not np.ndarray or not (b is None or type(b) is np.ndarray):
         impl = override(conv_array, x, w, b)
         if impl is not None:
             return impl(x, w, b, stride, padding, out_hw, dilation, groups)
     O, cg, kh, kw = w.shape
-    if cols is None:
-        cols = im2col(x, (kh, kw), stride, padding, out_hw, dilation, groups)
-    y = np.matmul(w.reshape(groups, O // groups, cg * kh * kw), cols)
-    return _to_batch_major(y.reshape((O, x.shape[0]) + tuple(out_hw)), b)
+    N, (Ho, Wo) = x.shape[0], out_hw
+    dtype = np.result_type(x.dtype, w.dtype)
+    y = np.empty((N, O, Ho, Wo), dtype=dtype)
+    if y.size == 0:
+        return y
+    if _is_depthwise(x.shape[1], w.shape, groups):
+        _depthwise(x, w, stride, padding, out_hw, dilation, y)
+    else:
+        wm = w.reshape(groups, O // groups, cg * kh * kw).astype(dtype, copy=False)
+        chunks = _window_chunks(x, (kh, kw), stride, padding, out_hw, dilation, groups, dtype)
+        for n0, n1, cols in chunks:
+            np.matmul(wm, cols, out=y[n0:n1].reshape(n1 - n0, groups, O // groups, Ho * Wo))
+            if b is not None:  # (while the chunk is in cache)
+                y[n0:n1] += b.reshape(-1, 1, 1)
+        return y
+    if b is not None:
+        y += b.reshape(-1, 1, 1)
+    return y
 
 
-def conv_weight_array(x, g, weight_shape, stride, padding, dilation, groups, cols=None):
-    """``dl/dw`` of a convolution: the input windows times ``g`` (N, O, Ho, Wo), one matmul."""
+def _depthwise_weight(x, g, weight_shape, stride, padding, dilation):
+    """``dl/dw`` (C, 1, kh, kw) of a depthwise convolution: per kernel position, the product of
+    the strided input view with ``g`` summed over the batch and the image."""
+    C, _, kh, kw = weight_shape
+    (sh, sw), (dh, dw) = stride, dilation
+    N, _, Ho, Wo = g.shape
+    dtype = np.result_type(x.dtype, g.dtype)
+    nb = _chunk(N, 4 * C * Ho * Wo * np.dtype(dtype).itemsize)
+    pad = _Padder(x, padding, (_span(Ho, kh, sh, dh), _span(Wo, kw, sw, dw)), nb, dtype)
+    dwt = np.zeros((C, kh, kw), dtype=dtype)
+    for n0 in range(0, N, nb):
+        n1 = min(N, n0 + nb)
+        xp, gc = pad(n0, n1), g[n0:n1]
+        for a in range(kh):
+            for b in range(kw):
+                view = xp[:, :, a * dh : a * dh + (Ho - 1) * sh + 1 : sh, b * dw : b * dw + (Wo - 1) * sw + 1 : sw]
+                dwt[:, a, b] += np.einsum("ncij,ncij->c", view, gc)
+    return dwt.reshape(weight_shape)
+
+
+def conv_weight_array(x, g, weight_shape, stride, padding, dilation, groups):
+    """``dl/dw`` of a convolution: the input windows times ``g`` (N, O, Ho, Wo), per sample,
+    accumulated over the batch chunk by chunk."""
     if type(x) is not np.ndarray or type(g) is not np.ndarray:
         impl = override(conv_weight_array, x, g)
         if impl is not None:
             return impl(x, g, weight_shape, stride, padding, dilation, groups)
     O, cg, kh, kw = weight_shape
-    if cols is None:
-        cols = im2col(x, (kh, kw), stride, padding, g.shape[2:], dilation, groups)
-    gm = _channel_major(g, groups)  # (groups, O/groups, N * Ho * Wo)
-    N, (G, K, L) = g.shape[0], cols.shape
-    if gm.shape[1] * K <= 1024 and N >= 8:
-        # a tiny (O/groups, K) result over a long inner dimension runs far below BLAS's peak:
-        # one product per sample, summed
-        a = gm.reshape(G, -1, N, L // N).transpose(0, 2, 1, 3)
-        b = cols.reshape(G, K, N, L // N).transpose(0, 2, 3, 1)
-        dw = np.matmul(a, b).sum(axis=1)
-    else:  # (the windows as the left factor: BLAS runs this orientation faster)
-        dw = np.swapaxes(np.matmul(cols, np.swapaxes(gm, 1, 2)), 1, 2)
+    N, _, Ho, Wo = g.shape
+    dtype = np.result_type(x.dtype, g.dtype)
+    if N == 0 or Ho * Wo == 0:
+        return np.zeros(weight_shape, dtype=dtype)
+    if _is_depthwise(x.shape[1], weight_shape, groups):
+        return _depthwise_weight(x, g, weight_shape, stride, padding, dilation)
+    G, Og, K, L = groups, O // groups, cg * kh * kw, Ho * Wo
+    gm = g.reshape(N, G, Og, L)
+    dw = np.zeros((G, Og, K), dtype=dtype)
+    for n0, n1, cols in _window_chunks(x, (kh, kw), stride, padding, (Ho, Wo), dilation, groups, dtype):
+        # (the per-sample products (G, Og, K) are small: summing them costs little)
+        dw += np.matmul(gm[n0:n1], cols.swapaxes(-1, -2)).sum(axis=0)
     return dw.reshape(weight_shape)
 
 
-def col2im(cols: np.ndarray, stride: tuple, padding: tuple, out_hw: tuple, dilation: tuple) -> np.ndarray:
-    """The adjoint of ``im2col``: ``cols`` (C, kh, kw, N, Hi, Wi) summed into a (C, N, Ho, Wo)
-    image, each kernel position's slice added in place (overlapping windows accumulate)."""
-    C, kh, kw, N, Hi, Wi = cols.shape
+def _col2im_chunks(x, w, stride, padding, out_hw, dilation, groups, y):
+    """``y`` (N, C, Ho, Wo) = the transposed convolution of ``x`` (N, O, Hi, Wi), any stride: per
+    chunk, one product per sample back to window columns, then each kernel position's columns
+    added into a chunk-sized padded image (overlapping windows accumulate)."""
+    O, cg, kh, kw = w.shape
+    N, _, Hi, Wi = x.shape
     (sh, sw), (ph, pw), (Ho, Wo), (dh, dw) = stride, padding, out_hw, dilation
-    hb = max(_span(Hi, kh, sh, dh), ph + Ho)
-    wb = max(_span(Wi, kw, sw, dw), pw + Wo)
-    buf = np.zeros((C, N, hb, wb), dtype=cols.dtype)
+    G, Og, K, L = groups, O // groups, cg * kh * kw, Hi * Wi
+    hb, wb = max(_span(Hi, kh, sh, dh), ph + Ho), max(_span(Wi, kw, sw, dw), pw + Wo)
+    nb = _chunk(N, (G * K * L + G * cg * hb * wb) * y.itemsize)
+    wt = np.swapaxes(w.reshape(G, Og, K), 1, 2).astype(y.dtype, copy=False)
+    cols_buf = np.empty((nb, G, K, L), dtype=y.dtype)
+    img_buf = np.empty((nb, G * cg, hb, wb), dtype=y.dtype)
+    xm = x.reshape(N, G, Og, L)
     h_end, w_end = (Hi - 1) * sh + 1, (Wi - 1) * sw + 1
-    for a in range(kh):
-        for b in range(kw):
-            window = buf[:, :, a * dh : a * dh + h_end : sh, b * dw : b * dw + w_end : sw]
-            window += cols[:, a, b]
-    return buf[:, :, ph : ph + Ho, pw : pw + Wo]
+    for n0 in range(0, N, nb):
+        n1 = min(N, n0 + nb)
+        cols, img = cols_buf[: n1 - n0], img_buf[: n1 - n0]
+        np.matmul(wt, xm[n0:n1], out=cols)
+        cols6 = cols.reshape(n1 - n0, G * cg, kh, kw, Hi, Wi)
+        img.fill(0)
+        for a in range(kh):
+            for b in range(kw):
+                img[:, :, a * dh : a * dh + h_end : sh, b * dw : b * dw + w_end : sw] += cols6[:, :, a, b]
+        y[n0:n1] = img[:, :, ph : ph + Ho, pw : pw + Wo]
 
 
-def _col2im_unit_stride(x, wt, kernel, padding, out_hw, dilation, groups):
-    """Matmul and ``col2im`` with long rows, for stride 1: each image of the input is zero-padded
-    to the size ``hb x wb`` of the uncropped output, so that each kernel position's columns are
-    one contiguous run over the whole flattened batch (shifted by ``a*dh*wb + b*dw``), added in
-    one slice per channel; no image's run reaches into the next one. Returns (C, N, Ho, Wo)."""
-    (kh, kw), (ph, pw), (Ho, Wo), (dh, dw) = kernel, padding, out_hw, dilation
-    N, O, Hi, Wi = x.shape
-    wb = max(Wi + dw * (kw - 1), pw + Wo)
-    hb = max(Hi + dh * (kh - 1), ph + Ho)
-    xw = np.zeros((groups, O // groups, N, hb, wb), dtype=x.dtype)
-    xw[..., :Hi, :Wi] = x.reshape(N, groups, O // groups, Hi, Wi).transpose(1, 2, 0, 3, 4)
-    run = N * hb * wb
-    cols = np.matmul(wt, xw.reshape(groups, O // groups, run))
-    channels = cols.shape[0] * cols.shape[1] // (kh * kw)
-    cols = cols.reshape(channels, kh, kw, run)
-    over = (kh - 1) * dh * wb + (kw - 1) * dw
-    flat = np.zeros((cols.shape[0], run + over), dtype=cols.dtype)
-    for a in range(kh):
-        for b in range(kw):
-            start = a * dh * wb + b * dw
-            flat[:, start : start + run] += cols[:, a, b]
-    return flat[:, :run].reshape(channels, N, hb, wb)[:, :, ph : ph + Ho, pw : pw + Wo]
+def _depthwise_transpose(x, w, stride, padding, out_hw, dilation, y):
+    """``y`` (N, C, Ho, Wo) = the transposed depthwise convolution of ``x`` (N, C, Hi, Wi): each
+    kernel position's product added into a strided view of a chunk-sized padded image."""
+    C, _, kh, kw = w.shape
+    N, _, Hi, Wi = x.shape
+    (sh, sw), (ph, pw), (Ho, Wo), (dh, dw) = stride, padding, out_hw, dilation
+    hb, wb = max(_span(Hi, kh, sh, dh), ph + Ho), max(_span(Wi, kw, sw, dw), pw + Wo)
+    nb = _chunk(N, 2 * C * (hb * wb + Hi * Wi) * y.itemsize)
+    img_buf = np.empty((nb, C, hb, wb), dtype=y.dtype)
+    tmp_buf = np.empty((nb, C, Hi, Wi), dtype=y.dtype)
+    taps = w.reshape(C, kh, kw, 1, 1).astype(y.dtype, copy=False)
+    h_end, w_end = (Hi - 1) * sh + 1, (Wi - 1) * sw + 1
+    for n0 in range(0, N, nb):
+        n1 = min(N, n0 + nb)
+        img, t, xc = img_buf[: n1 - n0], tmp_buf[: n1 - n0], x[n0:n1]
+        img.fill(0)
+        for a in range(kh):
+            for b in range(kw):
+                np.multiply(xc, taps[:, a, b], out=t)
+                img[:, :, a * dh : a * dh + h_end : sh, b * dw : b * dw + w_end : sw] += t
+        y[n0:n1] = img[:, :, ph : ph + Ho, pw : pw + Wo]
 
 
 def conv_transpose_array(x, w, b, stride, padding, out_hw, dilation, groups):
-    """Transposed convolution on arrays (the adjoint of ``conv_array`` in its input): one matmul
-    with the transposed weight matrix back to window columns, then ``col2im``."""
+    """Transposed convolution on arrays (the adjoint of ``conv_array`` in its input)."""
     if type(x) is not np.ndarray or type(w) is not np.ndarray or not (b is None or type(b) is np.ndarray):
         impl = override(conv_transpose_array, x, w, b)
         if impl is not None:
             return impl(x, w, b, stride, padding, out_hw, dilation, groups)
     O, cg, kh, kw = w.shape
-    N, _, Hi, Wi = x.shape
-    wt = np.swapaxes(w.reshape(groups, O // groups, cg * kh * kw), 1, 2)
+    N = x.shape[0]
+    (dh, dw), (ph, pw) = dilation, padding
+    dtype = np.result_type(x.dtype, w.dtype)
     if stride == (1, 1):
-        y = _col2im_unit_stride(x, wt, (kh, kw), padding, out_hw, dilation, groups)
+        # the adjoint of a stride-1 correlation is the stride-1 correlation with the kernel
+        # flipped and its channel axes swapped (per group), padded by the kernel's reach less
+        # the forward's padding (a negative amount crops)
+        G, Og = groups, O // groups
+        wf = w[:, :, ::-1, ::-1].reshape(G, Og, cg, kh, kw).transpose(0, 2, 1, 3, 4)
+        wf = np.ascontiguousarray(wf).reshape(G * cg, Og, kh, kw)
+        y = conv_array(x, wf, None, stride, (dh * (kh - 1) - ph, dw * (kw - 1) - pw), out_hw, dilation, groups)
     else:
-        cols = np.matmul(wt, _channel_major(x, groups))
-        y = col2im(cols.reshape(groups * cg, kh, kw, N, Hi, Wi), stride, padding, out_hw, dilation)
-    return _to_batch_major(y, b)
+        y = np.empty((N, groups * cg) + tuple(out_hw), dtype=dtype)
+        if y.size:
+            if _is_depthwise(x.shape[1], w.shape, groups):
+                _depthwise_transpose(x, w, stride, padding, out_hw, dilation, y)
+            elif x.shape[2] * x.shape[3] == 0 or O == 0:
+                y.fill(0)
+            else:
+                _col2im_chunks(x, w, stride, padding, out_hw, dilation, groups, y)
+    if b is not None:
+        y += b.reshape(-1, 1, 1)
+    return y

@@ -24,11 +24,9 @@ as the windows need), the output's spatial size ``out_hw``, ``dilation`` and ``g
 
 from __future__ import annotations
 
-import numpy as np
-
 from ..autograd.graph import defop
 from ..autograd.math import register
-from ..kernels.conv import conv_array, conv_transpose_array, conv_weight_array, im2col
+from ..kernels.conv import conv_array, conv_transpose_array, conv_weight_array
 from ._common import Tensor, make_result
 
 __all__ = ["convolution", "convolution_transpose", "convolution_weight"]
@@ -54,7 +52,7 @@ def _convolution(F, g, xs, out, p, needs):
     if needs[0]:
         gx = F.convolution_transpose(g, w, None, stride, padding, tuple(x.shape[2:]), dilation, groups)
     if needs[1]:
-        gw = F.convolution_weight(x, g, tuple(w.shape), stride, padding, dilation, groups, p[4])
+        gw = F.convolution_weight(x, g, tuple(w.shape), stride, padding, dilation, groups)
     if len(xs) > 2 and needs[2]:
         gb = F.sum(g, (0, 2, 3))
     return gx, gw, gb
@@ -105,16 +103,17 @@ def convolution(
 ) -> Tensor:
     """2-d convolution of ``input`` (N, C, H, W) with ``weight`` (O, C/groups, kh, kw) in
     explicit geometry (see the module docstring); arguments are not validated here."""
-    x, w = input._data, weight._data
-    cols = (
-        im2col(x, w.shape[2:], stride, padding, out_hw, dilation, groups) if type(x) is np.ndarray else None
-    )  # (another array type's kernel makes its own)
     y = conv_array(
-        x, w, None if bias is None else bias._data, stride, padding, out_hw, dilation, groups, cols
+        input._data,
+        weight._data,
+        None if bias is None else bias._data,
+        stride,
+        padding,
+        out_hw,
+        dilation,
+        groups,
     )
-    return make_result(
-        y, _convolution, _inputs(input, weight, bias), (stride, padding, dilation, groups, cols)
-    )
+    return make_result(y, _convolution, _inputs(input, weight, bias), (stride, padding, dilation, groups))
 
 
 def convolution_transpose(
@@ -152,13 +151,9 @@ def convolution_weight(
     padding: tuple,
     dilation: tuple,
     groups: int,
-    cols=None,
 ) -> Tensor:
-    """The gradient of ``convolution`` in its weight (``torch.nn.grad.conv2d_weight``), as an op:
-    ``cols`` may pass the input's windows when the forward already made them."""
-    dw = conv_weight_array(
-        input._data, grad_output._data, weight_shape, stride, padding, dilation, groups, cols
-    )
+    """The gradient of ``convolution`` in its weight (``torch.nn.grad.conv2d_weight``), as an op."""
+    dw = conv_weight_array(input._data, grad_output._data, weight_shape, stride, padding, dilation, groups)
     return make_result(dw, _convolution_weight, (input, grad_output), (stride, padding, dilation, groups))
 
 
