@@ -131,7 +131,9 @@ def _window_chunks(x, kernel, stride, padding, out_hw, dilation, groups, dtype):
         cols = buf[: groups * K * (n1 - n0) * L].reshape(groups, K, (n1 - n0) * L)
         view = _windows(pad(n0, n1), kernel, stride, dilation, out_hw, groups)
         # (G, cg, kh, kw, n, Ho, Wo): runs of Wo elements, the batch inside the columns
-        np.copyto(cols.reshape((groups, C // groups, kh, kw, n1 - n0, Ho, Wo)), view.transpose(1, 2, 3, 4, 0, 5, 6))
+        np.copyto(
+            cols.reshape((groups, C // groups, kh, kw, n1 - n0, Ho, Wo)), view.transpose(1, 2, 3, 4, 0, 5, 6)
+        )
         yield n0, n1, cols
 
 
@@ -139,7 +141,10 @@ def _channel_major(a: np.ndarray, groups: int, out: np.ndarray) -> np.ndarray:
     """``a`` (n, C, H, W) copied into ``out``'s first elements as (G, C/G, n * H * W)."""
     n, C, H, W = a.shape
     cm = out[: a.size].reshape(groups, C // groups, n * H * W)
-    np.copyto(cm.reshape(groups, C // groups, n, H, W), a.reshape(n, groups, C // groups, H, W).transpose(1, 2, 0, 3, 4))
+    np.copyto(
+        cm.reshape(groups, C // groups, n, H, W),
+        a.reshape(n, groups, C // groups, H, W).transpose(1, 2, 0, 3, 4),
+    )
     return cm
 
 
@@ -165,7 +170,9 @@ def _depthwise(x, w, stride, padding, out_hw, dilation, y):
         xp, acc, t = pad(n0, n1), y[n0:n1], tmp[: n1 - n0]
         for a in range(kh):
             for b in range(kw):
-                view = xp[:, :, a * dh : a * dh + (Ho - 1) * sh + 1 : sh, b * dw : b * dw + (Wo - 1) * sw + 1 : sw]
+                view = xp[
+                    :, :, a * dh : a * dh + (Ho - 1) * sh + 1 : sh, b * dw : b * dw + (Wo - 1) * sw + 1 : sw
+                ]
                 if a == b == 0:
                     np.multiply(view, taps[:, 0, 0], out=acc)
                 else:
@@ -193,7 +200,7 @@ def conv_array(x, w, b, stride, padding, out_hw, dilation, groups):
     if _is_depthwise(x.shape[1], w.shape, groups):
         _depthwise(x, w, stride, padding, out_hw, dilation, y)
     else:
-        G, Og, L = groups, O // groups, Ho * Wo
+        G, Og = groups, O // groups
         wm = w.reshape(G, Og, cg * kh * kw).astype(dtype, copy=False)
         ybuf = None
         for n0, n1, cols in _window_chunks(x, (kh, kw), stride, padding, out_hw, dilation, groups, dtype):
@@ -227,7 +234,9 @@ def _depthwise_weight(x, g, weight_shape, stride, padding, dilation):
         xp, gc = pad(n0, n1), g[n0:n1]
         for a in range(kh):
             for b in range(kw):
-                view = xp[:, :, a * dh : a * dh + (Ho - 1) * sh + 1 : sh, b * dw : b * dw + (Wo - 1) * sw + 1 : sw]
+                view = xp[
+                    :, :, a * dh : a * dh + (Ho - 1) * sh + 1 : sh, b * dw : b * dw + (Wo - 1) * sw + 1 : sw
+                ]
                 dwt[:, a, b] += np.einsum("ncij,ncij->c", view, gc)
     return dwt.reshape(weight_shape)
 
@@ -330,7 +339,9 @@ def conv_transpose_array(x, w, b, stride, padding, out_hw, dilation, groups):
         G, Og = groups, O // groups
         wf = w[:, :, ::-1, ::-1].reshape(G, Og, cg, kh, kw).transpose(0, 2, 1, 3, 4)
         wf = np.ascontiguousarray(wf).reshape(G * cg, Og, kh, kw)
-        y = conv_array(x, wf, None, stride, (dh * (kh - 1) - ph, dw * (kw - 1) - pw), out_hw, dilation, groups)
+        y = conv_array(
+            x, wf, None, stride, (dh * (kh - 1) - ph, dw * (kw - 1) - pw), out_hw, dilation, groups
+        )
     else:
         y = np.empty((N, groups * cg) + tuple(out_hw), dtype=dtype)
         if y.size:
