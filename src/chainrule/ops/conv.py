@@ -5,17 +5,17 @@ For ``y = conv(x, w)`` (cross-correlation, as in torch) with stride ``s``, dilat
 
     y[n, o, i, j] = sum_{c, a, b} w[o, c, a, b] * x[n, c, i*s + a*d - p, j*s + b*d - p]
 
-* forward: the windows of the padded input form a strided view ``cols[c, a, b, n, i, j]`` (no
-  copy); one reshape copies it into a ``(K, N * H_out * W_out)`` matrix (K = C * kh * kw) and ONE
-  matmul with the ``(O, K)`` weight matrix gives the output (per group);
-* ``dl/dx`` is the transposed convolution of ``dl/dy`` with the same weight: one matmul back to
-  window columns, then ``col2im`` adds each kernel position's slice into place (a loop over the
-  kh * kw kernel positions, never over pixels);
-* ``dl/dw`` is the correlation of the input windows with ``dl/dy``: one matmul with the forward's
-  window matrix (op ``convolution_weight``).
+* forward: the windows of the padded input form a strided view ``cols[c, a, b, n, i, j]``; a
+  chunk of the batch at a time is copied into a ``(K, n * H_out * W_out)`` matrix (K = C * kh *
+  kw) and multiplied by the ``(O, K)`` weight matrix (per group);
+* ``dl/dx`` is the transposed convolution of ``dl/dy`` with the same weight: at stride 1 the
+  convolution with the flipped kernel, else a matmul back to window columns and ``col2im``
+  (each kernel position's slice added into place);
+* ``dl/dw`` is the correlation of the input windows with ``dl/dy`` (op ``convolution_weight``),
+  the windows recomputed chunk by chunk: backward keeps the input, never a window matrix.
 
-Matrices keep the batch inside the columns (channel-major), so each product is one large GEMM
-that BLAS can spread over its threads. The three ops' rules call each other (the adjoint of an
+``chainrule.kernels.conv`` holds the array kernels and their paths by shape (1x1, depthwise,
+chunk sizes). The three ops' rules call each other (the adjoint of an
 adjoint is the op itself), so gradients of any order work. Every op here takes explicit
 geometry: ``stride``, ``padding`` (rows/cols of zeros before the input; the end is padded as far
 as the windows need), the output's spatial size ``out_hw``, ``dilation`` and ``groups``;
