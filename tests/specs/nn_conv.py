@@ -74,6 +74,46 @@ SPECS = [
         ((2, 2, 5, 5), (3, 2, 3, 3)),
         args=(Arg(grad=False), FLOAT),
     ),
+    # ---- the kernels' paths by shape (kernels/conv.py) ----
+    _conv(
+        "conv2d depthwise (groups=C=O)",
+        lambda m, x, w, b: _f(m).conv2d(x, w, b, padding=1, groups=x.shape[-3]),
+        ((2, 3, 5, 6), (3, 1, 3, 3), (3,)),
+        ((1, 2, 4, 4), (2, 1, 2, 3), (2,)),
+    ),
+    _conv(
+        "conv2d depthwise stride 2 dilation 2",
+        lambda m, x, w: _f(m).conv2d(x, w, None, 2, (2, 1), 2, groups=2),
+        ((2, 2, 7, 6), (2, 1, 3, 2)),
+        args=(FLOAT, FLOAT),
+    ),
+    _conv(
+        "conv_transpose2d depthwise stride 2",
+        lambda m, x, w, b: _f(m).conv_transpose2d(x, w, b, 2, 1, 1, groups=3),
+        ((2, 3, 3, 4), (3, 1, 3, 3), (3,)),
+    ),
+    _conv(
+        "conv2d 1x1 stride 2, batch 1",
+        lambda m, x, w: _f(m).conv2d(x, w, None, 2),
+        ((1, 3, 5, 4), (4, 3, 1, 1)),
+        args=(FLOAT, FLOAT),
+    ),
+    _conv(
+        "conv2d more outputs than inputs (input gradient by col2im)",
+        lambda m, x, w, b: _f(m).conv2d(x, w, b, padding=1),
+        ((2, 1, 5, 5), (6, 1, 3, 3), (6,)),
+    ),
+    _conv(
+        "conv2d padding beyond the kernel (input gradient crops)",
+        lambda m, x, w: _f(m).conv2d(x, w, None, 1, (3, 2), (1, 2)),
+        ((2, 3, 4, 5), (2, 3, 2, 2)),
+        args=(FLOAT, FLOAT),
+    ),
+    _conv(
+        "conv2d non-contiguous input",
+        lambda m, x, w, b: _f(m).conv2d(x.transpose(-1, -2), w, b, 2, 1),
+        ((2, 3, 6, 5), (4, 3, 3, 3), (4,)),
+    ),
     # ---- conv1d ----
     _conv(
         "conv1d(stride=2, padding=1)",

@@ -1,5 +1,19 @@
-"""Convolution kernels on arrays: the im2col windows, one GEMM per group, and the two adjoints
-(``chainrule.ops.conv`` explains the math and makes them differentiable ops).
+"""Convolution kernels on arrays: the forward, the weight gradient and the transposed convolution
+(the input gradient), each in bounded workspace (``chainrule.ops.conv`` explains the math and
+makes them differentiable ops).
+
+No kernel ever holds a whole-batch window (im2col) matrix: the batch is walked in chunks whose
+window buffer fits in ``WORKSPACE_BYTES`` (one buffer, reused), and each chunk's GEMMs write
+straight into the output's slice. Per shape:
+
+* 1x1 kernels with stride 1 and no padding: the input itself is the window matrix (no copy);
+* depthwise convolutions (``groups == C == O``): a strided multiply-add per kernel position on
+  the chunk, no GEMM (a GEMM per channel would have one row);
+* otherwise the chunk's windows are copied into the buffer and multiplied per sample.
+
+The input gradient of a stride-1 convolution is itself a stride-1 convolution (of the output
+gradient with the flipped, transposed weight), so it takes the same paths; for larger strides
+each chunk's window columns are scattered back (col2im) into a chunk-sized buffer.
 
 An argument that is not a plain ndarray (vmap's batched array) goes to the implementation that its
 array type registered (``chainrule.backend.register_kernel``): these kernels' strided views and
@@ -8,12 +22,36 @@ fresh buffers do not dispatch through NumPy's protocols.
 
 from __future__ import annotations
 
+import threading
+
 import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
 from ..backend import override
 
-__all__ = ["im2col", "col2im", "conv_array", "conv_weight_array", "conv_transpose_array"]
+__all__ = ["WORKSPACE_BYTES", "conv_array", "conv_weight_array", "conv_transpose_array"]
+
+# Bytes of the per-chunk window buffer. A module-level setting: tests lower it so that small
+# shapes cross chunk boundaries.
+WORKSPACE_BYTES = 1 << 22
+
+
+_scratch = threading.local()  # per thread: two threads' convolutions never share a buffer
+
+
+def _buffer(role: str, size: int, dtype) -> np.ndarray:
+    """A flat scratch array of ``size`` elements for ``role``, kept between calls (per thread and
+    dtype) while it is at most twice the workspace: a fresh multi-MB array costs its page faults
+    on every call (LeNet's input gradient: 10 ms with fresh buffers, 2 ms reused). The caller
+    owns it until its kernel returns; kernels never nest with the same role."""
+    dtype = np.dtype(dtype)
+    if size * dtype.itemsize > 2 * WORKSPACE_BYTES:
+        return np.empty(size, dtype=dtype)
+    cache = _scratch.__dict__
+    buf = cache.get((role, dtype))
+    if buf is None or buf.size < size:
+        buf = cache[(role, dtype)] = np.empty(size, dtype=dtype)
+    return buf[:size]
 
 
 def _span(n_out: int, k: int, s: int, d: int) -> int:
@@ -21,160 +59,305 @@ def _span(n_out: int, k: int, s: int, d: int) -> int:
     return (n_out - 1) * s + d * (k - 1) + 1 if n_out > 0 else 0
 
 
-def _padded(x: np.ndarray, padding: tuple, span: tuple) -> np.ndarray:
-    """``x`` with ``padding`` zero rows/cols before it and as many after as ``span`` needs."""
-    (ph, pw), (hh, ww) = padding, span
-    H, W = x.shape[2:]
-    after_h, after_w = max(0, hh - ph - H), max(0, ww - pw - W)
-    if not (ph or pw or after_h or after_w):
-        return x
-    out = np.zeros(x.shape[:2] + (ph + H + after_h, pw + W + after_w), dtype=x.dtype)
-    out[:, :, ph : ph + H, pw : pw + W] = x
-    return out
+def _chunk(N: int, per_sample: int, budget: int | None = None) -> int:
+    """Samples per chunk: as many as fit in ``budget`` (the workspace), at least one."""
+    return max(1, min(N, (WORKSPACE_BYTES if budget is None else budget) // max(1, per_sample)))
 
 
-def im2col(
-    x: np.ndarray, kernel: tuple, stride: tuple, padding: tuple, out_hw: tuple, dilation: tuple, groups: int
-) -> np.ndarray:
-    """The windows of ``x`` (N, C, H, W) as a ``(groups, C/groups * kh * kw, N * Ho * Wo)`` array.
+def _depthwise_budget() -> int:
+    """The depthwise kernels' chunk budget: their ~18 passes per chunk run from cache only when
+    the chunk is small (64x64x32x32 forward + both gradients: 236 ms at one sample per chunk,
+    368 ms at four, i.e. 4 MiB)."""
+    return WORKSPACE_BYTES // 16
 
-    The windows are a strided view of the padded input; the reshape is the one copy.
-    """
+
+class _Padder:
+    """Copies batch chunks of ``x`` (N, C, H, W) into one reused buffer of ``hh x ww`` images, with
+    ``before = (ph, pw)`` rows/cols of zeros first (a negative ``before`` crops instead) and the
+    rows/cols past the input zero; returns ``x``'s chunk itself where nothing needs padding."""
+
+    def __init__(self, x: np.ndarray, before: tuple, span: tuple, nb: int, dtype):
+        (ph, pw), (hh, ww) = before, span
+        H, W = x.shape[2:]
+        self.x = x
+        self.same = ph == 0 and pw == 0 and hh == H and ww == W
+        if self.same:
+            return
+        # destination rows [dh0, dh1) take source rows [sh0, sh0 + dh1 - dh0), likewise columns
+        self.dh0, self.sh0 = max(ph, 0), max(-ph, 0)
+        self.dh1 = max(self.dh0, min(hh, ph + H))
+        self.dw0, self.sw0 = max(pw, 0), max(-pw, 0)
+        self.dw1 = max(self.dw0, min(ww, pw + W))
+        self.buf = _buffer("pad", nb * x.shape[1] * hh * ww, dtype).reshape(nb, x.shape[1], hh, ww)
+        self.buf.fill(0)  # (a reused buffer: its border must be zeroed once per call)
+
+    def __call__(self, n0: int, n1: int) -> np.ndarray:
+        if self.same:
+            return self.x[n0:n1]
+        buf = self.buf[: n1 - n0]
+        nh, nw = self.dh1 - self.dh0, self.dw1 - self.dw0
+        buf[:, :, self.dh0 : self.dh1, self.dw0 : self.dw1] = self.x[
+            n0:n1, :, self.sh0 : self.sh0 + nh, self.sw0 : self.sw0 + nw
+        ]
+        return buf
+
+
+def _windows(xp: np.ndarray, kernel: tuple, stride: tuple, dilation: tuple, out_hw: tuple, groups: int):
+    """The windows of padded ``xp`` (n, C, Hp, Wp) as a read-only view (n, G, C/G, kh, kw, Ho, Wo)."""
     (kh, kw), (sh, sw), (dh, dw), (Ho, Wo) = kernel, stride, dilation, out_hw
-    xp = _padded(x, padding, (_span(Ho, kh, sh, dh), _span(Wo, kw, sw, dw)))
-    N, C = xp.shape[:2]
-    cg = C // groups
+    n, C = xp.shape[:2]
     bn, bc, bh, bw = xp.strides
-    if sh == 1 and kw > 1 and xp.size >= 4096:
-        # in two copies with longer runs than the one copy's Wo: first each kernel column's
-        # (C, N, H, Wo) slice; then, as rows i..i+Ho are adjacent in it, each (c, a, b, n)
-        # window is one run of Ho * Wo elements
-        H = xp.shape[2]
-        xb = np.ascontiguousarray(as_strided(xp, (kw, C, N, H, Wo), (dw * bw, bc, bn, bh, sw * bw)))
-        e = xb.itemsize
-        view = as_strided(
-            xb,
-            (groups, cg, kh, kw, N, Ho * Wo),
-            (cg * N * H * Wo * e, N * H * Wo * e, dh * Wo * e, C * N * H * Wo * e, H * Wo * e, e),
-            writeable=False,
-        )
-        return view.reshape(groups, cg * kh * kw, N * Ho * Wo)
-    view = as_strided(
+    return as_strided(
         xp,
-        (groups, cg, kh, kw, N, Ho, Wo),
-        (cg * bc, bc, dh * bh, dw * bw, bn, sh * bh, sw * bw),
+        (n, groups, C // groups, kh, kw, Ho, Wo),
+        (bn, C // groups * bc, bc, dh * bh, dw * bw, sh * bh, sw * bw),
         writeable=False,
     )
-    return view.reshape(groups, cg * kh * kw, N * Ho * Wo)
 
 
-def _to_batch_major(y: np.ndarray, b) -> np.ndarray:
-    """A (C, N, H, W) array as a contiguous (N, C, H, W) one, the bias added in the same pass."""
-    yt = y.transpose(1, 0, 2, 3)
-    if b is None:
-        return np.ascontiguousarray(yt)
-    out = np.empty(yt.shape, dtype=y.dtype)
-    np.add(yt, b.reshape(1, -1, 1, 1), out=out)
+def _window_chunks(x, kernel, stride, padding, out_hw, dilation, groups, dtype):
+    """Yields ``(n0, n1, cols)`` over the batch, ``cols`` the chunk's windows as a channel-major
+    (G, C/G * kh * kw, (n1 - n0) * Ho * Wo) matrix per group, in one reused buffer (valid until
+    the next chunk).
+
+    Channel-major, so that each chunk is one GEMM per group: per-sample GEMMs (numpy's stacked
+    matmul, or a loop of 2-d ones) measured 3-4x slower than one GEMM over the same columns
+    (64 x (128x64 @ 64x1024): 365 ms against 90-135 ms, loaded machine), because each call
+    wakes and joins BLAS's threads. For a 1x1 kernel the "windows" are the input transposed
+    to channel-major: a copy of the chunk, cheaper than the per-sample GEMMs it saves.
+    """
+    (kh, kw), (sh, sw), (dh, dw), (Ho, Wo) = kernel, stride, dilation, out_hw
+    N, C = x.shape[:2]
+    K, L = C // groups * kh * kw, Ho * Wo
+    span = (_span(Ho, kh, sh, dh), _span(Wo, kw, sw, dw))
+    nb = _chunk(N, (groups * K * L + C * span[0] * span[1]) * np.dtype(dtype).itemsize)
+    pad = _Padder(x, padding, span, nb, dtype)
+    buf = _buffer("cols", groups * K * nb * L, dtype)
+    for n0 in range(0, N, nb):
+        n1 = min(N, n0 + nb)
+        cols = buf[: groups * K * (n1 - n0) * L].reshape(groups, K, (n1 - n0) * L)
+        view = _windows(pad(n0, n1), kernel, stride, dilation, out_hw, groups)
+        # (G, cg, kh, kw, n, Ho, Wo): runs of Wo elements, the batch inside the columns
+        np.copyto(
+            cols.reshape((groups, C // groups, kh, kw, n1 - n0, Ho, Wo)), view.transpose(1, 2, 3, 4, 0, 5, 6)
+        )
+        yield n0, n1, cols
+
+
+def _channel_major(a: np.ndarray, groups: int, out: np.ndarray) -> np.ndarray:
+    """``a`` (n, C, H, W) copied into ``out``'s first elements as (G, C/G, n * H * W)."""
+    n, C, H, W = a.shape
+    cm = out[: a.size].reshape(groups, C // groups, n * H * W)
+    np.copyto(
+        cm.reshape(groups, C // groups, n, H, W),
+        a.reshape(n, groups, C // groups, H, W).transpose(1, 2, 0, 3, 4),
+    )
+    return cm
+
+
+def _gemm_per_group(a: np.ndarray, b: np.ndarray, out: np.ndarray) -> np.ndarray:
+    """``out[g] = a[g] @ b[g]`` as 2-d products (numpy's stacked matmul measured far slower)."""
+    for gi in range(a.shape[0]):
+        np.matmul(a[gi], b[gi], out=out[gi])
     return out
 
 
-def _channel_major(x: np.ndarray, groups: int) -> np.ndarray:
-    """(N, C, H, W) as a contiguous (groups, C/groups, N * H * W) matrix per group."""
-    N, C = x.shape[:2]
-    hw = int(np.prod(x.shape[2:]))  # (explicit sizes: an empty batch has no -1 to infer)
-    return np.ascontiguousarray(x.reshape(N, groups, C // groups, hw).transpose(1, 2, 0, 3)).reshape(
-        groups, C // groups, N * hw
-    )
+def _depthwise(x, w, stride, padding, out_hw, dilation, y):
+    """``y`` (N, C, Ho, Wo) = the depthwise convolution of ``x`` with ``w`` (C, 1, kh, kw): one
+    strided multiply and add per kernel position on each cache-sized chunk."""
+    C, _, kh, kw = w.shape
+    (sh, sw), (dh, dw), (Ho, Wo) = stride, dilation, out_hw
+    N, _, H, W = x.shape
+    nb = _chunk(N, 4 * C * Ho * Wo * y.itemsize, _depthwise_budget())
+    pad = _Padder(x, padding, (_span(Ho, kh, sh, dh), _span(Wo, kw, sw, dw)), nb, y.dtype)
+    tmp = _buffer("tmp", nb * C * Ho * Wo, y.dtype).reshape(nb, C, Ho, Wo)
+    taps = w.reshape(C, kh, kw, 1, 1).astype(y.dtype, copy=False)
+    for n0 in range(0, N, nb):
+        n1 = min(N, n0 + nb)
+        xp, acc, t = pad(n0, n1), y[n0:n1], tmp[: n1 - n0]
+        for a in range(kh):
+            for b in range(kw):
+                view = xp[
+                    :, :, a * dh : a * dh + (Ho - 1) * sh + 1 : sh, b * dw : b * dw + (Wo - 1) * sw + 1 : sw
+                ]
+                if a == b == 0:
+                    np.multiply(view, taps[:, 0, 0], out=acc)
+                else:
+                    np.multiply(view, taps[:, a, b], out=t)
+                    acc += t
 
 
-def conv_array(x, w, b, stride, padding, out_hw, dilation, groups, cols=None):
-    """Convolution on arrays: one matmul of the weight matrix with the windows (per group)."""
+def _is_depthwise(channels: int, weight_shape: tuple, groups: int) -> bool:
+    """One input and one output channel per group (``groups == C == O``)."""
+    return groups > 1 and weight_shape[1] == 1 and weight_shape[0] == groups == channels
+
+
+def conv_array(x, w, b, stride, padding, out_hw, dilation, groups):
+    """Convolution on arrays (see the module docstring for the paths taken by shape)."""
     if type(x) is not np.ndarray or type(w) is not np.ndarray or not (b is None or type(b) is np.ndarray):
         impl = override(conv_array, x, w, b)
         if impl is not None:
             return impl(x, w, b, stride, padding, out_hw, dilation, groups)
     O, cg, kh, kw = w.shape
-    if cols is None:
-        cols = im2col(x, (kh, kw), stride, padding, out_hw, dilation, groups)
-    y = np.matmul(w.reshape(groups, O // groups, cg * kh * kw), cols)
-    return _to_batch_major(y.reshape((O, x.shape[0]) + tuple(out_hw)), b)
+    N, (Ho, Wo) = x.shape[0], out_hw
+    dtype = np.result_type(x.dtype, w.dtype)
+    y = np.empty((N, O, Ho, Wo), dtype=dtype)
+    if y.size == 0:
+        return y
+    if _is_depthwise(x.shape[1], w.shape, groups):
+        _depthwise(x, w, stride, padding, out_hw, dilation, y)
+    else:
+        G, Og = groups, O // groups
+        wm = w.reshape(G, Og, cg * kh * kw).astype(dtype, copy=False)
+        ybuf = None
+        for n0, n1, cols in _window_chunks(x, (kh, kw), stride, padding, out_hw, dilation, groups, dtype):
+            if ybuf is None:  # sized by the first (largest) chunk
+                ybuf = _buffer("out", O * cols.shape[2], dtype)
+            ym = _gemm_per_group(wm, cols, ybuf[: O * cols.shape[2]].reshape(G, Og, cols.shape[2]))
+            # back to batch-major, the bias added in the same pass
+            src = ym.reshape(O, n1 - n0, Ho, Wo).transpose(1, 0, 2, 3)
+            if b is None:
+                y[n0:n1] = src
+            else:
+                np.add(src, b.reshape(-1, 1, 1), out=y[n0:n1])
+        return y
+    if b is not None:
+        y += b.reshape(-1, 1, 1)
+    return y
 
 
-def conv_weight_array(x, g, weight_shape, stride, padding, dilation, groups, cols=None):
-    """``dl/dw`` of a convolution: the input windows times ``g`` (N, O, Ho, Wo), one matmul."""
+def _depthwise_weight(x, g, weight_shape, stride, padding, dilation):
+    """``dl/dw`` (C, 1, kh, kw) of a depthwise convolution: per kernel position, the product of
+    the strided input view with ``g`` summed over the batch and the image."""
+    C, _, kh, kw = weight_shape
+    (sh, sw), (dh, dw) = stride, dilation
+    N, _, Ho, Wo = g.shape
+    dtype = np.result_type(x.dtype, g.dtype)
+    nb = _chunk(N, 4 * C * Ho * Wo * np.dtype(dtype).itemsize, _depthwise_budget())
+    pad = _Padder(x, padding, (_span(Ho, kh, sh, dh), _span(Wo, kw, sw, dw)), nb, dtype)
+    dwt = np.zeros((C, kh, kw), dtype=dtype)
+    for n0 in range(0, N, nb):
+        n1 = min(N, n0 + nb)
+        xp, gc = pad(n0, n1), g[n0:n1]
+        for a in range(kh):
+            for b in range(kw):
+                view = xp[
+                    :, :, a * dh : a * dh + (Ho - 1) * sh + 1 : sh, b * dw : b * dw + (Wo - 1) * sw + 1 : sw
+                ]
+                dwt[:, a, b] += np.einsum("ncij,ncij->c", view, gc)
+    return dwt.reshape(weight_shape)
+
+
+def conv_weight_array(x, g, weight_shape, stride, padding, dilation, groups):
+    """``dl/dw`` of a convolution: the input windows times ``g`` (N, O, Ho, Wo), per sample,
+    accumulated over the batch chunk by chunk."""
     if type(x) is not np.ndarray or type(g) is not np.ndarray:
         impl = override(conv_weight_array, x, g)
         if impl is not None:
             return impl(x, g, weight_shape, stride, padding, dilation, groups)
     O, cg, kh, kw = weight_shape
-    if cols is None:
-        cols = im2col(x, (kh, kw), stride, padding, g.shape[2:], dilation, groups)
-    gm = _channel_major(g, groups)  # (groups, O/groups, N * Ho * Wo)
-    N, (G, K, L) = g.shape[0], cols.shape
-    if gm.shape[1] * K <= 1024 and N >= 8:
-        # a tiny (O/groups, K) result over a long inner dimension runs far below BLAS's peak:
-        # one product per sample, summed
-        a = gm.reshape(G, -1, N, L // N).transpose(0, 2, 1, 3)
-        b = cols.reshape(G, K, N, L // N).transpose(0, 2, 3, 1)
-        dw = np.matmul(a, b).sum(axis=1)
-    else:  # (the windows as the left factor: BLAS runs this orientation faster)
-        dw = np.swapaxes(np.matmul(cols, np.swapaxes(gm, 1, 2)), 1, 2)
+    N, _, Ho, Wo = g.shape
+    dtype = np.result_type(x.dtype, g.dtype)
+    if N == 0 or Ho * Wo == 0:
+        return np.zeros(weight_shape, dtype=dtype)
+    if _is_depthwise(x.shape[1], weight_shape, groups):
+        return _depthwise_weight(x, g, weight_shape, stride, padding, dilation)
+    G, Og, K = groups, O // groups, cg * kh * kw
+    dw = np.zeros((G, Og, K), dtype=dtype)
+    gbuf = part = None
+    for n0, n1, cols in _window_chunks(x, (kh, kw), stride, padding, (Ho, Wo), dilation, groups, dtype):
+        if gbuf is None:
+            gbuf, part = _buffer("out", O * cols.shape[2], dtype), np.empty_like(dw)
+        gm = _channel_major(g[n0:n1], G, gbuf)
+        # (the windows transposed: BLAS reads them with its transpose flag, no copy)
+        dw += _gemm_per_group(gm, cols.swapaxes(1, 2), part)
     return dw.reshape(weight_shape)
 
 
-def col2im(cols: np.ndarray, stride: tuple, padding: tuple, out_hw: tuple, dilation: tuple) -> np.ndarray:
-    """The adjoint of ``im2col``: ``cols`` (C, kh, kw, N, Hi, Wi) summed into a (C, N, Ho, Wo)
-    image, each kernel position's slice added in place (overlapping windows accumulate)."""
-    C, kh, kw, N, Hi, Wi = cols.shape
+def _col2im_chunks(x, w, stride, padding, out_hw, dilation, groups, y):
+    """``y`` (N, C, Ho, Wo) = the transposed convolution of ``x`` (N, O, Hi, Wi), any stride: per
+    chunk, one GEMM per group back to window columns, then each kernel position's columns added
+    into a chunk-sized padded image (overlapping windows accumulate)."""
+    O, cg, kh, kw = w.shape
+    N, _, Hi, Wi = x.shape
     (sh, sw), (ph, pw), (Ho, Wo), (dh, dw) = stride, padding, out_hw, dilation
-    hb = max(_span(Hi, kh, sh, dh), ph + Ho)
-    wb = max(_span(Wi, kw, sw, dw), pw + Wo)
-    buf = np.zeros((C, N, hb, wb), dtype=cols.dtype)
+    G, Og, K, L = groups, O // groups, cg * kh * kw, Hi * Wi
+    C = G * cg
+    hb, wb = max(_span(Hi, kh, sh, dh), ph + Ho), max(_span(Wi, kw, sw, dw), pw + Wo)
+    nb = _chunk(N, (G * K * L + C * hb * wb + O * L) * y.itemsize)
+    wt = np.swapaxes(w.reshape(G, Og, K), 1, 2).astype(y.dtype, copy=False)
+    cols_buf = _buffer("cols", G * K * nb * L, y.dtype)
+    img_buf = _buffer("img", C * nb * hb * wb, y.dtype)
+    x_buf = _buffer("out", O * nb * L, y.dtype)
     h_end, w_end = (Hi - 1) * sh + 1, (Wi - 1) * sw + 1
-    for a in range(kh):
-        for b in range(kw):
-            window = buf[:, :, a * dh : a * dh + h_end : sh, b * dw : b * dw + w_end : sw]
-            window += cols[:, a, b]
-    return buf[:, :, ph : ph + Ho, pw : pw + Wo]
+    for n0 in range(0, N, nb):
+        n = min(N, n0 + nb) - n0
+        xm = _channel_major(x[n0 : n0 + n], G, x_buf)
+        cols = _gemm_per_group(wt, xm, cols_buf[: G * K * n * L].reshape(G, K, n * L))
+        cols6 = cols.reshape(C, kh, kw, n, Hi, Wi)
+        img = img_buf[: C * n * hb * wb].reshape(C, n, hb, wb)
+        img.fill(0)
+        for a in range(kh):
+            for b in range(kw):
+                img[:, :, a * dh : a * dh + h_end : sh, b * dw : b * dw + w_end : sw] += cols6[:, a, b]
+        y[n0 : n0 + n] = img[:, :, ph : ph + Ho, pw : pw + Wo].transpose(1, 0, 2, 3)
 
 
-def _col2im_unit_stride(x, wt, kernel, padding, out_hw, dilation, groups):
-    """Matmul and ``col2im`` with long rows, for stride 1: each image of the input is zero-padded
-    to the size ``hb x wb`` of the uncropped output, so that each kernel position's columns are
-    one contiguous run over the whole flattened batch (shifted by ``a*dh*wb + b*dw``), added in
-    one slice per channel; no image's run reaches into the next one. Returns (C, N, Ho, Wo)."""
-    (kh, kw), (ph, pw), (Ho, Wo), (dh, dw) = kernel, padding, out_hw, dilation
-    N, O, Hi, Wi = x.shape
-    wb = max(Wi + dw * (kw - 1), pw + Wo)
-    hb = max(Hi + dh * (kh - 1), ph + Ho)
-    xw = np.zeros((groups, O // groups, N, hb, wb), dtype=x.dtype)
-    xw[..., :Hi, :Wi] = x.reshape(N, groups, O // groups, Hi, Wi).transpose(1, 2, 0, 3, 4)
-    run = N * hb * wb
-    cols = np.matmul(wt, xw.reshape(groups, O // groups, run))
-    channels = cols.shape[0] * cols.shape[1] // (kh * kw)
-    cols = cols.reshape(channels, kh, kw, run)
-    over = (kh - 1) * dh * wb + (kw - 1) * dw
-    flat = np.zeros((cols.shape[0], run + over), dtype=cols.dtype)
-    for a in range(kh):
-        for b in range(kw):
-            start = a * dh * wb + b * dw
-            flat[:, start : start + run] += cols[:, a, b]
-    return flat[:, :run].reshape(channels, N, hb, wb)[:, :, ph : ph + Ho, pw : pw + Wo]
+def _depthwise_transpose(x, w, stride, padding, out_hw, dilation, y):
+    """``y`` (N, C, Ho, Wo) = the transposed depthwise convolution of ``x`` (N, C, Hi, Wi): each
+    kernel position's product added into a strided view of a chunk-sized padded image."""
+    C, _, kh, kw = w.shape
+    N, _, Hi, Wi = x.shape
+    (sh, sw), (ph, pw), (Ho, Wo), (dh, dw) = stride, padding, out_hw, dilation
+    hb, wb = max(_span(Hi, kh, sh, dh), ph + Ho), max(_span(Wi, kw, sw, dw), pw + Wo)
+    nb = _chunk(N, 2 * C * (hb * wb + Hi * Wi) * y.itemsize, _depthwise_budget())
+    img_buf = _buffer("img", nb * C * hb * wb, y.dtype).reshape(nb, C, hb, wb)
+    tmp_buf = _buffer("tmp", nb * C * Hi * Wi, y.dtype).reshape(nb, C, Hi, Wi)
+    taps = w.reshape(C, kh, kw, 1, 1).astype(y.dtype, copy=False)
+    h_end, w_end = (Hi - 1) * sh + 1, (Wi - 1) * sw + 1
+    for n0 in range(0, N, nb):
+        n1 = min(N, n0 + nb)
+        img, t, xc = img_buf[: n1 - n0], tmp_buf[: n1 - n0], x[n0:n1]
+        img.fill(0)
+        for a in range(kh):
+            for b in range(kw):
+                np.multiply(xc, taps[:, a, b], out=t)
+                img[:, :, a * dh : a * dh + h_end : sh, b * dw : b * dw + w_end : sw] += t
+        y[n0:n1] = img[:, :, ph : ph + Ho, pw : pw + Wo]
 
 
 def conv_transpose_array(x, w, b, stride, padding, out_hw, dilation, groups):
-    """Transposed convolution on arrays (the adjoint of ``conv_array`` in its input): one matmul
-    with the transposed weight matrix back to window columns, then ``col2im``."""
+    """Transposed convolution on arrays (the adjoint of ``conv_array`` in its input)."""
     if type(x) is not np.ndarray or type(w) is not np.ndarray or not (b is None or type(b) is np.ndarray):
         impl = override(conv_transpose_array, x, w, b)
         if impl is not None:
             return impl(x, w, b, stride, padding, out_hw, dilation, groups)
     O, cg, kh, kw = w.shape
+    (dh, dw), (ph, pw) = dilation, padding
+    dtype = np.result_type(x.dtype, w.dtype)
     N, _, Hi, Wi = x.shape
-    wt = np.swapaxes(w.reshape(groups, O // groups, cg * kh * kw), 1, 2)
-    if stride == (1, 1):
-        y = _col2im_unit_stride(x, wt, (kh, kw), padding, out_hw, dilation, groups)
+    C, (Ho, Wo) = groups * cg, out_hw
+    if stride == (1, 1) and (O * Ho * Wo <= 2 * C * Hi * Wi or _is_depthwise(O, w.shape, groups)):
+        # the adjoint of a stride-1 correlation is the stride-1 correlation with the kernel
+        # flipped and its channel axes swapped (per group), padded by the kernel's reach less
+        # the forward's padding (a negative amount crops). Its windows hold O * kh * kw * Ho * Wo
+        # values against the C * kh * kw * Hi * Wi columns that col2im makes and then scatters
+        # (two passes): with few output channels (LeNet's 6 -> 16) col2im measured 10x faster.
+        G, Og = groups, O // groups
+        wf = w[:, :, ::-1, ::-1].reshape(G, Og, cg, kh, kw).transpose(0, 2, 1, 3, 4)
+        wf = np.ascontiguousarray(wf).reshape(G * cg, Og, kh, kw)
+        y = conv_array(
+            x, wf, None, stride, (dh * (kh - 1) - ph, dw * (kw - 1) - pw), out_hw, dilation, groups
+        )
     else:
-        cols = np.matmul(wt, _channel_major(x, groups))
-        y = col2im(cols.reshape(groups * cg, kh, kw, N, Hi, Wi), stride, padding, out_hw, dilation)
-    return _to_batch_major(y, b)
+        y = np.empty((N, groups * cg) + tuple(out_hw), dtype=dtype)
+        if y.size:
+            if _is_depthwise(x.shape[1], w.shape, groups):
+                _depthwise_transpose(x, w, stride, padding, out_hw, dilation, y)
+            elif x.shape[2] * x.shape[3] == 0 or O == 0:
+                y.fill(0)
+            else:
+                _col2im_chunks(x, w, stride, padding, out_hw, dilation, groups, y)
+    if b is not None:
+        y += b.reshape(-1, 1, 1)
+    return y

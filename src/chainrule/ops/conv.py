@@ -5,17 +5,17 @@ For ``y = conv(x, w)`` (cross-correlation, as in torch) with stride ``s``, dilat
 
     y[n, o, i, j] = sum_{c, a, b} w[o, c, a, b] * x[n, c, i*s + a*d - p, j*s + b*d - p]
 
-* forward: the windows of the padded input form a strided view ``cols[c, a, b, n, i, j]`` (no
-  copy); one reshape copies it into a ``(K, N * H_out * W_out)`` matrix (K = C * kh * kw) and ONE
-  matmul with the ``(O, K)`` weight matrix gives the output (per group);
-* ``dl/dx`` is the transposed convolution of ``dl/dy`` with the same weight: one matmul back to
-  window columns, then ``col2im`` adds each kernel position's slice into place (a loop over the
-  kh * kw kernel positions, never over pixels);
-* ``dl/dw`` is the correlation of the input windows with ``dl/dy``: one matmul with the forward's
-  window matrix (op ``convolution_weight``).
+* forward: the windows of the padded input form a strided view ``cols[c, a, b, n, i, j]``; a
+  chunk of the batch at a time is copied into a ``(K, n * H_out * W_out)`` matrix (K = C * kh *
+  kw) and multiplied by the ``(O, K)`` weight matrix (per group);
+* ``dl/dx`` is the transposed convolution of ``dl/dy`` with the same weight: at stride 1 the
+  convolution with the flipped kernel, else a matmul back to window columns and ``col2im``
+  (each kernel position's slice added into place);
+* ``dl/dw`` is the correlation of the input windows with ``dl/dy`` (op ``convolution_weight``),
+  the windows recomputed chunk by chunk: backward keeps the input, never a window matrix.
 
-Matrices keep the batch inside the columns (channel-major), so each product is one large GEMM
-that BLAS can spread over its threads. The three ops' rules call each other (the adjoint of an
+``chainrule.kernels.conv`` holds the array kernels and their paths by shape (1x1, depthwise,
+chunk sizes). The three ops' rules call each other (the adjoint of an
 adjoint is the op itself), so gradients of any order work. Every op here takes explicit
 geometry: ``stride``, ``padding`` (rows/cols of zeros before the input; the end is padded as far
 as the windows need), the output's spatial size ``out_hw``, ``dilation`` and ``groups``;
@@ -24,11 +24,9 @@ as the windows need), the output's spatial size ``out_hw``, ``dilation`` and ``g
 
 from __future__ import annotations
 
-import numpy as np
-
 from ..autograd.graph import defop
 from ..autograd.math import register
-from ..kernels.conv import conv_array, conv_transpose_array, conv_weight_array, im2col
+from ..kernels.conv import conv_array, conv_transpose_array, conv_weight_array
 from ._common import Tensor, make_result
 
 __all__ = ["convolution", "convolution_transpose", "convolution_weight"]
@@ -54,7 +52,7 @@ def _convolution(F, g, xs, out, p, needs):
     if needs[0]:
         gx = F.convolution_transpose(g, w, None, stride, padding, tuple(x.shape[2:]), dilation, groups)
     if needs[1]:
-        gw = F.convolution_weight(x, g, tuple(w.shape), stride, padding, dilation, groups, p[4])
+        gw = F.convolution_weight(x, g, tuple(w.shape), stride, padding, dilation, groups)
     if len(xs) > 2 and needs[2]:
         gb = F.sum(g, (0, 2, 3))
     return gx, gw, gb
@@ -105,16 +103,17 @@ def convolution(
 ) -> Tensor:
     """2-d convolution of ``input`` (N, C, H, W) with ``weight`` (O, C/groups, kh, kw) in
     explicit geometry (see the module docstring); arguments are not validated here."""
-    x, w = input._data, weight._data
-    cols = (
-        im2col(x, w.shape[2:], stride, padding, out_hw, dilation, groups) if type(x) is np.ndarray else None
-    )  # (another array type's kernel makes its own)
     y = conv_array(
-        x, w, None if bias is None else bias._data, stride, padding, out_hw, dilation, groups, cols
+        input._data,
+        weight._data,
+        None if bias is None else bias._data,
+        stride,
+        padding,
+        out_hw,
+        dilation,
+        groups,
     )
-    return make_result(
-        y, _convolution, _inputs(input, weight, bias), (stride, padding, dilation, groups, cols)
-    )
+    return make_result(y, _convolution, _inputs(input, weight, bias), (stride, padding, dilation, groups))
 
 
 def convolution_transpose(
@@ -152,13 +151,9 @@ def convolution_weight(
     padding: tuple,
     dilation: tuple,
     groups: int,
-    cols=None,
 ) -> Tensor:
-    """The gradient of ``convolution`` in its weight (``torch.nn.grad.conv2d_weight``), as an op:
-    ``cols`` may pass the input's windows when the forward already made them."""
-    dw = conv_weight_array(
-        input._data, grad_output._data, weight_shape, stride, padding, dilation, groups, cols
-    )
+    """The gradient of ``convolution`` in its weight (``torch.nn.grad.conv2d_weight``), as an op."""
+    dw = conv_weight_array(input._data, grad_output._data, weight_shape, stride, padding, dilation, groups)
     return make_result(dw, _convolution_weight, (input, grad_output), (stride, padding, dilation, groups))
 
 

@@ -1,0 +1,130 @@
+"""The convolution kernels' paths by shape (kernels/conv.py), each checked against torch with the
+workspace lowered so that the batch crosses chunk boundaries (and the last chunk is short): values,
+input/weight/bias gradients and a second derivative, float64 and float32; each case asserts that
+the path it is named for actually ran."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+import chainrule
+import chainrule.nn.functional as CF
+from chainrule.kernels import conv as K
+
+# (name, input shape, weight shape, kwargs, the kernel functions that must run)
+CASES = [
+    ("3x3 windows", (5, 3, 6, 7), (4, 3, 3, 3), dict(padding=1), {"_window_chunks"}),
+    (
+        "stride 2 (input gradient by col2im)",
+        (5, 3, 7, 6),
+        (4, 3, 3, 3),
+        dict(stride=2, padding=1),
+        {"_col2im_chunks"},
+    ),
+    ("few inputs (col2im at stride 1)", (5, 1, 6, 6), (6, 1, 3, 3), dict(padding=1), {"_col2im_chunks"}),
+    ("1x1", (5, 4, 3, 5), (6, 4, 1, 1), {}, {"_window_chunks"}),
+    ("1x1 stride 2", (5, 4, 5, 5), (6, 4, 1, 1), dict(stride=2), {"_col2im_chunks"}),
+    (
+        "groups 2, dilation 2",
+        (5, 4, 7, 7),
+        (6, 2, 3, 3),
+        dict(padding=2, dilation=2, groups=2),
+        {"_window_chunks"},
+    ),
+    ("depthwise", (5, 3, 6, 5), (3, 1, 3, 3), dict(padding=1, groups=3), {"_depthwise", "_depthwise_weight"}),
+    (
+        "depthwise stride 2",
+        (5, 3, 7, 6),
+        (3, 1, 3, 3),
+        dict(stride=2, padding=1, groups=3),
+        {"_depthwise", "_depthwise_transpose", "_depthwise_weight"},
+    ),
+    ("padding beyond the kernel", (5, 2, 4, 4), (3, 2, 2, 2), dict(padding=3), {"_window_chunks"}),
+]
+
+
+@pytest.fixture
+def ran(monkeypatch):
+    """Lowers the workspace to a few samples per chunk and records which kernel functions run."""
+    monkeypatch.setattr(K, "WORKSPACE_BYTES", 3000)
+    names: set = set()
+    for name in (
+        "_window_chunks",
+        "_col2im_chunks",
+        "_depthwise",
+        "_depthwise_weight",
+        "_depthwise_transpose",
+    ):
+        fn = getattr(K, name)
+
+        def spy(*args, _fn=fn, _name=name):
+            names.add(_name)
+            return _fn(*args)
+
+        monkeypatch.setattr(K, name, spy)
+    return names
+
+
+def _run(lib, x, w, b, kwargs, second: bool):
+    x, w, b = (lib.tensor(a, requires_grad=True) for a in (x, w, b))
+    y = lib.nn.functional.conv2d(x, w, b, **kwargs)
+    weights = np.linspace(-1, 1, y.numel()).reshape(tuple(y.shape)).astype(x.detach().numpy().dtype)
+    loss = (y * y).sum() if second else (y * lib.tensor(weights)).sum()
+    grads = lib.autograd.grad(loss, (x, w, b), create_graph=second)
+    out = [y.detach().numpy()] + [g.detach().numpy() for g in grads]
+    if second:  # a second derivative through every gradient
+        total = sum((g * g).sum() for g in grads)
+        out += [g.detach().numpy() for g in lib.autograd.grad(total, (x, w, b))]
+    return out
+
+
+@pytest.mark.parametrize("name, xs, ws, kwargs, paths", CASES, ids=[c[0] for c in CASES])
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_path_against_torch(ran, name, xs, ws, kwargs, paths, dtype) -> None:
+    rng = np.random.default_rng(0)
+    x, w, b = (rng.standard_normal(s).astype(dtype) for s in (xs, ws, ws[:1]))
+    second = dtype == np.float64
+    ours, theirs = _run(chainrule, x, w, b, kwargs, second), _run(torch, x, w, b, kwargs, second)
+    tol = dict(rtol=1e-9, atol=1e-9) if second else dict(rtol=2e-4, atol=2e-4)
+    for a, t in zip(ours, theirs):
+        assert a.dtype == dtype
+        np.testing.assert_allclose(a, t, **tol)
+    assert paths <= ran, f"{name}: expected {paths} to run, ran {ran}"
+
+
+def test_empty_batch_and_empty_channels() -> None:
+    for xs, ws, kw in [((0, 3, 5, 5), (4, 3, 3, 3), {}), ((0, 3, 5, 5), (3, 1, 3, 3), dict(groups=3))]:
+        x = chainrule.zeros(xs, requires_grad=True)
+        w = chainrule.ones(ws, requires_grad=True)
+        y = CF.conv2d(x, w, **kw)
+        assert tuple(y.shape) == (0, ws[0], 3, 3)
+        y.sum().backward()
+        assert tuple(x.grad.shape) == xs and not w.grad.numpy().any()
+
+
+def test_scratch_buffers_shared_across_shapes_and_dtypes(monkeypatch) -> None:
+    """Reused scratch buffers (padding border included) never leak one call's values into the next."""
+    monkeypatch.setattr(K, "WORKSPACE_BYTES", 4000)
+    rng = np.random.default_rng(1)
+    for shape, pad, dtype in [
+        ((3, 2, 6, 6), 2, np.float64),
+        ((4, 2, 4, 4), 1, np.float32),
+        ((3, 2, 6, 6), 2, np.float64),
+    ]:
+        x = rng.standard_normal(shape).astype(dtype) * 100
+        w = rng.standard_normal((3, 2, 3, 3)).astype(dtype)
+        ours = CF.conv2d(chainrule.tensor(x), chainrule.tensor(w), padding=pad).numpy()
+        theirs = torch.nn.functional.conv2d(torch.tensor(x), torch.tensor(w), padding=pad).numpy()
+        np.testing.assert_allclose(ours, theirs, rtol=1e-4, atol=1e-3)
+
+
+def test_input_modified_after_forward_is_caught() -> None:
+    """Backward reads the saved input (no window copy): an in-place change must still raise."""
+    x = chainrule.randn(2, 3, 5, 5, requires_grad=True)
+    h = x * 1
+    y = CF.conv2d(h, chainrule.randn(4, 3, 3, 3, requires_grad=True))
+    h.add_(1)
+    with pytest.raises(RuntimeError, match="modified by an inplace operation"):
+        y.sum().backward()
