@@ -88,6 +88,14 @@ NOT_YET_BATCHED = {
     "masked_scatter",
     "x.masked_scatter_",
     "x.index_put(bool mask, accumulate)",  # a batched bool mask: data-dependent as written
+    # the fused recurrent layers write into preallocated buffers (out=); nn.LSTM / nn.GRU take the
+    # composed per-step path under vmap instead
+    "lstm_layer",
+    "lstm_layer(reverse)",
+    "lstm_layer(bias=False)",
+    "gru_layer",
+    "gru_layer(reverse)",
+    "gru_layer(bias=False)",
 }
 
 ALLOWED = DATA_DEPENDENT | STORAGE_VIEWS | RANDOM | NOT_YET_BATCHED
