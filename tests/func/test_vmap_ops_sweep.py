@@ -92,6 +92,14 @@ NOT_YET_BATCHED = {
     # for rows that attend to nothing reads the whole batch, and its softmax over no keys fails
     "F.scaled_dot_product_attention bool mask",
     "F.scaled_dot_product_attention empty",
+    # the fused recurrent layers write into preallocated buffers (out=); nn.LSTM / nn.GRU take the
+    # composed per-step path under vmap instead
+    "lstm_layer",
+    "lstm_layer(reverse)",
+    "lstm_layer(bias=False)",
+    "gru_layer",
+    "gru_layer(reverse)",
+    "gru_layer(bias=False)",
 }
 
 ALLOWED = DATA_DEPENDENT | STORAGE_VIEWS | RANDOM | NOT_YET_BATCHED
