@@ -20,6 +20,12 @@ def _matmul(F, g, xs, out, p, needs):
     a, b = xs
     if a.ndim == 2 and b.ndim == 2:  # the common case, no reshaping
         return (F.matmul(g, F.mT(b)) if needs[0] else None, F.matmul(F.mT(a), g) if needs[1] else None)
+    if a.ndim > 2 and b.ndim == 2:  # a stack of rows times one matrix: one GEMM on the rows
+        rows = _rows(a.shape)
+        g_rows = F.reshape(g, (rows, b.shape[1]))
+        ga = F.reshape(F.matmul(g_rows, F.mT(b)), tuple(a.shape)) if needs[0] else None
+        gb = F.matmul(F.mT(F.reshape(a, (rows, b.shape[0]))), g_rows) if needs[1] else None
+        return ga, gb
     # 1-D operands act as a row (left) or a column (right) vector: make them 2-D, then undo it
     a2 = F.expand_dims(a, 0) if a.ndim == 1 else a
     b2 = F.expand_dims(b, 1) if b.ndim == 1 else b
@@ -36,6 +42,19 @@ def _matmul(F, g, xs, out, p, needs):
         gb = F.matmul(F.mT(a2), g2)
         gb = F.reshape(F.sum_to(gb, b2.shape), b.shape) if gb.shape != b2.shape or b.ndim == 1 else gb
     return ga, gb
+
+
+def _rows(shape) -> int:
+    """The rows of a ``(..., n, k)`` stack taken as one ``(rows, k)`` matrix."""
+    return int(np.prod(shape[:-1], dtype=np.int64))
+
+
+def _stacked_times_matrix(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """``a @ b`` for ``a`` of 3 or more dims and a 2-D ``b``, as one GEMM on ``a``'s rows: NumPy's
+    stacked matmul runs one small product per matrix of the stack, and with a transposed ``b``
+    (``x @ w.T``, a linear layer's) not through BLAS at all (a (16, 128, 192) @ (192, 768) product:
+    43 ms against 22 ms here; a (35, 20, 256) @ (256, 10000) one 12-20x slower)."""
+    return np.matmul(a.reshape(_rows(a.shape), a.shape[-1]), b).reshape(a.shape[:-1] + b.shape[1:])
 
 
 def _matmul_error(who: str, a: np.ndarray, b: np.ndarray) -> RuntimeError:
@@ -69,7 +88,11 @@ def _product(who: str, a: Tensor, b: Tensor) -> Tensor:
     """The matmul node, with errors that name the calling function (mm, bmm, mv, dot ...)."""
     _same_dtype(who, a, b)
     try:
-        out = np.matmul(a._data, b._data)
+        x, y = a._data, b._data
+        if x.ndim > 2 and y.ndim == 2 and type(x) is np.ndarray and x.shape[-1] == y.shape[0]:
+            out = _stacked_times_matrix(x, y)
+        else:
+            out = np.matmul(x, y)
     except ValueError:
         raise _matmul_error(who, a._data, b._data) from None
     if type(out) is not np.ndarray and isinstance(out, np.generic):  # (not vmap's batched array)
