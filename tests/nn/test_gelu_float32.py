@@ -46,3 +46,32 @@ def test_gelu_float32_non_contiguous():
     ours = chainrule.nn.functional.gelu(chainrule.tensor(x).t()).numpy()
     theirs = torch.nn.functional.gelu(torch.tensor(x).t()).numpy()
     np.testing.assert_allclose(ours, theirs, rtol=1e-6, atol=1e-6)
+
+
+def test_gelu_float32_two_halves_match_torch_and_one_thread():
+    """From kernels.halves.MIN_ELEMENTS the chunks run on two threads: the same numbers as one
+    thread and as torch, special values included, and no warning from the worker thread."""
+    import warnings
+
+    from chainrule.kernels import halves
+
+    n = halves.MIN_ELEMENTS + 3 * 65536 + 5
+    rng = np.random.default_rng(2)
+    x = (rng.standard_normal(n) * 4).astype(np.float32)
+    # (+inf: torch's float32 kernel gives NaN, its float64 one and chainrule's inf)
+    x[[0, n // 2, n - 1]] = [np.nan, -np.inf, 1e30]
+    g = rng.standard_normal(n).astype(np.float32)
+    before = chainrule.get_num_threads()
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            chainrule.set_num_threads(2)
+            (y2, gx2), (ty, tgx) = _both(x, g)
+            chainrule.set_num_threads(1)
+            (y1, gx1), _ = _both(x, g)
+    finally:
+        chainrule.set_num_threads(before)
+    np.testing.assert_array_equal(y2, y1)
+    np.testing.assert_array_equal(gx2, gx1)
+    np.testing.assert_allclose(y2, ty, rtol=1e-6, atol=2e-6)
+    np.testing.assert_allclose(gx2, tgx, rtol=1e-6, atol=2e-6 * (1 + np.abs(g)).max())

@@ -17,6 +17,8 @@ import math
 
 import numpy as np
 
+from .halves import run_in_halves
+
 __all__ = ["gelu_float32", "gelu_grad_float32"]
 
 _CHUNK = 1 << 16
@@ -71,13 +73,12 @@ def _clip4(z: np.ndarray) -> None:
     np.maximum(z, _F32(-4.0), out=z)
 
 
-def _chunks(x: np.ndarray, n_buffers: int):
-    """Yield ``(start, stop, buffers)`` over the flat ``x`` with scratch buffers of the chunk's size."""
-    n = x.size
-    size = min(_CHUNK, n)
+def _chunks(begin: int, end: int, n_buffers: int):
+    """Yield ``(start, stop, buffers)`` over ``[begin, end)`` with scratch buffers of the chunk's size."""
+    size = min(_CHUNK, end - begin)
     buffers = [np.empty(size, _F32) for _ in range(n_buffers)]
-    for start in range(0, n, _CHUNK):
-        stop = min(start + _CHUNK, n)
+    for start in range(begin, end, _CHUNK):
+        stop = min(start + _CHUNK, end)
         yield start, stop, [b[: stop - start] for b in buffers]
 
 
@@ -85,14 +86,18 @@ def gelu_float32(x: np.ndarray) -> np.ndarray:
     """``x * Phi(x) = 0.5 x (1 + erf(x / sqrt 2))`` of a float32 array (a new C-contiguous array)."""
     out = np.empty(x.shape, _F32)
     flat_x, flat_out = x.reshape(-1), out.reshape(-1)
-    for start, stop, (z, z2, tmp) in _chunks(flat_x, 3):
-        xs, o = flat_x[start:stop], flat_out[start:stop]
-        np.multiply(xs, _SQRT_HALF, out=z)
-        _clip4(z)
-        np.multiply(z, z, out=z2)
-        _half_erf(z, z2, o, tmp)
-        o += 0.5
-        o *= xs
+
+    def kernel(begin: int, end: int) -> None:
+        for start, stop, (z, z2, tmp) in _chunks(begin, end, 3):
+            xs, o = flat_x[start:stop], flat_out[start:stop]
+            np.multiply(xs, _SQRT_HALF, out=z)
+            _clip4(z)
+            np.multiply(z, z, out=z2)
+            _half_erf(z, z2, o, tmp)
+            o += 0.5
+            o *= xs
+
+    run_in_halves(kernel, flat_x.size, _CHUNK)
     return out
 
 
@@ -100,17 +105,21 @@ def gelu_grad_float32(g: np.ndarray, x: np.ndarray) -> np.ndarray:
     """``g * (Phi(x) + x phi(x))`` for float32 ``g`` and ``x`` of one shape (a new array)."""
     out = np.empty(x.shape, _F32)
     flat_x, flat_g, flat_out = x.reshape(-1), g.reshape(-1), out.reshape(-1)
-    for start, stop, (z, z2, tmp, xpdf) in _chunks(flat_x, 4):
-        xs, o = flat_x[start:stop], flat_out[start:stop]
-        np.multiply(xs, _SQRT_HALF, out=z)
-        np.multiply(z, z, out=xpdf)  # x^2 / 2, unclipped
-        np.subtract(_LOG_INV_SQRT_2PI, xpdf, out=xpdf)
-        np.exp(xpdf, out=xpdf)  # phi(x)
-        xpdf *= xs
-        _clip4(z)
-        np.multiply(z, z, out=z2)
-        _half_erf(z, z2, o, tmp)
-        o += 0.5  # Phi(x)
-        o += xpdf
-        o *= flat_g[start:stop]
+
+    def kernel(begin: int, end: int) -> None:
+        for start, stop, (z, z2, tmp, xpdf) in _chunks(begin, end, 4):
+            xs, o = flat_x[start:stop], flat_out[start:stop]
+            np.multiply(xs, _SQRT_HALF, out=z)
+            np.multiply(z, z, out=xpdf)  # x^2 / 2, unclipped
+            np.subtract(_LOG_INV_SQRT_2PI, xpdf, out=xpdf)
+            np.exp(xpdf, out=xpdf)  # phi(x)
+            xpdf *= xs
+            _clip4(z)
+            np.multiply(z, z, out=z2)
+            _half_erf(z, z2, o, tmp)
+            o += 0.5  # Phi(x)
+            o += xpdf
+            o *= flat_g[start:stop]
+
+    run_in_halves(kernel, flat_x.size, _CHUNK)
     return out
