@@ -128,3 +128,28 @@ def test_input_modified_after_forward_is_caught() -> None:
     h.add_(1)
     with pytest.raises(RuntimeError, match="modified by an inplace operation"):
         y.sum().backward()
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize(
+    "x_shape,w_shape,kwargs",
+    [
+        ((16, 1, 12, 12), (6, 1, 5, 5), dict(padding=2)),  # LeNet's first layer: 6 x 25 per sample
+        ((9, 4, 7, 6), (6, 2, 3, 3), dict(groups=2, stride=2)),
+        ((8, 3, 5, 5), (40, 3, 3, 3), dict(padding=1)),  # 40 x 27 > 1024: one GEMM per chunk
+    ],
+)
+def test_weight_gradient_per_sample_products(dtype, x_shape, w_shape, kwargs):
+    """A small weight over a batch of 8 or more: the weight gradient as one product per sample,
+    summed (kernels/conv.py: BLAS runs tiny results over a long inner dimension slowly)."""
+    rng = np.random.default_rng(3)
+    x, w = rng.standard_normal(x_shape).astype(dtype), rng.standard_normal(w_shape).astype(dtype)
+    grads = []
+    for lib in (chainrule, torch):
+        xt, wt = lib.tensor(x, requires_grad=True), lib.tensor(w, requires_grad=True)
+        y = lib.nn.functional.conv2d(xt, wt, **kwargs)
+        (y * y).sum().backward()
+        grads.append((wt.grad.numpy(), xt.grad.numpy()))
+    tol = 1e-10 if dtype == np.float64 else 2e-4
+    for ours, theirs in zip(grads[0], grads[1]):
+        np.testing.assert_allclose(ours, theirs, rtol=tol, atol=tol * np.abs(theirs).max())

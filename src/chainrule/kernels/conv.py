@@ -273,8 +273,15 @@ def conv_weight_array(x, g, weight_shape, stride, padding, dilation, groups):
         if gbuf is None:
             gbuf, part = _buffer("out", O * cols.shape[2], dtype), np.empty_like(dw)
         gm = _channel_major(g[n0:n1], G, gbuf)
-        # (the windows transposed: BLAS reads them with its transpose flag, no copy)
-        dw += _gemm_per_group(gm, cols.swapaxes(1, 2), part)
+        n = n1 - n0
+        if Og * K <= 1024 and n >= 8:
+            # a tiny (O/groups, K) result over a long inner dimension runs far below BLAS's peak
+            # (LeNet's first layer: 6 x 25 over 64 * 784): one product per sample, summed
+            a = gm.reshape(G, Og, n, Ho * Wo).transpose(0, 2, 1, 3)
+            b = cols.reshape(G, K, n, Ho * Wo).transpose(0, 2, 3, 1)
+            dw += np.matmul(a, b).sum(axis=1)
+        else:  # (the windows transposed: BLAS reads them with its transpose flag, no copy)
+            dw += _gemm_per_group(gm, cols.swapaxes(1, 2), part)
     return dw.reshape(weight_shape)
 
 
