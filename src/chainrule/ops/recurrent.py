@@ -31,6 +31,12 @@ from ._common import Tensor, make_result
 __all__ = ["lstm_layer", "gru_layer"]
 
 
+def _slope_into(s: np.ndarray, out: np.ndarray) -> np.ndarray:
+    """``s (1 - s)`` (a sigmoid's derivative, given its output ``s``) into ``out``, in two passes."""
+    np.multiply(s, s, out=out)
+    return np.subtract(s, out, out=out)
+
+
 def _sigmoid_(a: np.ndarray) -> np.ndarray:
     """``1 / (1 + exp(-a))`` in place (exp(-a) may overflow to inf for a < -88: the result is then
     0, as it should be; the caller silences the warning). Not ``np.negative(a, out=a)``: NumPy 2.4
@@ -133,17 +139,14 @@ def _lstm_fast(g, x, h0, c0, w_ih, w_hh, b_ih, saved, reverse: bool, needs) -> l
         tmp *= o
         tmp *= dht
         dc += tmp
-        np.multiply(o, o, out=tmp)
-        np.subtract(o, tmp, out=tmp)
+        _slope_into(o, tmp)
         np.multiply(dht, tc, out=do)
         do *= tmp
         # di = dc * g * i (1 - i);  df = dc * c_prev * f (1 - f);  dg = dc * i * (1 - g^2)
-        np.multiply(i, i, out=tmp)
-        np.subtract(i, tmp, out=tmp)
+        _slope_into(i, tmp)
         np.multiply(dc, gg, out=di)
         di *= tmp
-        np.multiply(f, f, out=tmp)
-        np.subtract(f, tmp, out=tmp)
+        _slope_into(f, tmp)
         np.multiply(dc, c_prev, out=df)
         df *= tmp
         np.multiply(gg, gg, out=tmp2)
@@ -273,14 +276,12 @@ def _gru_fast(g, x, h0, w_ih, w_hh, b_ih, saved, reverse: bool, needs) -> list:
         tmp *= tmp2
         np.multiply(dht, tmp, out=dan)
         # daz = dh (h_prev - n) z (1 - z)
-        np.multiply(z, z, out=tmp)
-        np.subtract(z, tmp, out=tmp)
+        _slope_into(z, tmp)
         np.subtract(h_prev, n, out=tmp2)
         tmp *= tmp2
         np.multiply(dht, tmp, out=daz)
         # dar = dan * (W_hn h + b_hn) * r (1 - r)
-        np.multiply(r, r, out=tmp)
-        np.subtract(r, tmp, out=tmp)
+        _slope_into(r, tmp)
         tmp *= ghns[t]
         np.multiply(dan, tmp, out=dar)
         dr_[:, : 2 * hidden] = di[:, : 2 * hidden]
