@@ -65,3 +65,25 @@ def test_clip_grad_norm_on_non_contiguous_and_mixed_gradients(dtype):
             assert a.grad.dtype == a.dtype
             np.testing.assert_allclose(to_numpy(a.grad), to_numpy(b.grad), rtol=tol, atol=tol)
         assert ours[1].grad._version > before
+
+
+@pytest.mark.parametrize(
+    "kw",
+    [{}, {"padding_idx": 2}, {"scale_grad_by_freq": True}, {"padding_idx": 2, "scale_grad_by_freq": True}],
+)
+def test_embedding_double_backward_as_torch(kw):
+    """The gradient's own derivative (create_graph) as torch's embedding_dense_double_backward:
+    padding_idx's positions zeroed, the 1/frequency factor not applied a second time; a weight
+    tied to the output layer gets both contributions."""
+    rng = np.random.default_rng(1)
+    w_np, idx = rng.standard_normal((10, 4)), rng.integers(0, 10, (3, 5))
+    idx[0, 0] = idx[1, 1] = idx[2, 2] = 2
+    results = []
+    for lib in (chainrule, torch):
+        w = lib.tensor(w_np, requires_grad=True)
+        e = lib.nn.functional.embedding(lib.tensor(idx), w, **kw)
+        (g,) = lib.autograd.grad(((e @ w.T).sin()).sum() + (e * e).sum(), w, create_graph=True)
+        (g * g).sum().backward()
+        results.append((to_numpy(g.detach()), to_numpy(w.grad)))
+    for ours, theirs in zip(*results):
+        np.testing.assert_allclose(ours, theirs, rtol=1e-10, atol=1e-12)

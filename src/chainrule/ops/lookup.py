@@ -26,7 +26,12 @@ def _embedding(F, g, xs, out, p, needs):
     shape, indices, factor = p
     if not F.is_tensor and len(shape) == 2 and _summable(g, indices):
         return (_rows_summed(shape, indices, g, factor),)
-    if factor is not None:
+    if factor is not None and F.is_tensor:
+        # torch's double backward (embedding_dense_double_backward) zeroes padding_idx's positions
+        # but does not divide by the frequency: the factor's value, padding's derivative
+        keep = (factor != 0).astype(factor.dtype)
+        g = g * keep + (g * (factor - keep)).detach()
+    elif factor is not None:
         g = g * factor
     return (F.index_put_zeros(shape, (indices,), g),)
 
