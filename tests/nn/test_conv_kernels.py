@@ -49,6 +49,7 @@ CASES = [
 def ran(monkeypatch):
     """Lowers the workspace to a few samples per chunk and records which kernel functions run."""
     monkeypatch.setattr(K, "WORKSPACE_BYTES", 3000)
+    monkeypatch.setattr(K, "_whole_fits", lambda *sizes: False)  # (these shapes would fit whole)
     names: set = set()
     for name in (
         "_window_chunks",
@@ -134,14 +135,24 @@ def test_input_modified_after_forward_is_caught() -> None:
 @pytest.mark.parametrize(
     "x_shape,w_shape,kwargs",
     [
-        ((16, 1, 12, 12), (6, 1, 5, 5), dict(padding=2)),  # LeNet's first layer: 6 x 25 per sample
-        ((9, 4, 7, 6), (6, 2, 3, 3), dict(groups=2, stride=2)),
-        ((8, 3, 5, 5), (40, 3, 3, 3), dict(padding=1)),  # 40 x 27 > 1024: one GEMM per chunk
+        ((40, 1, 12, 12), (6, 1, 5, 5), dict(padding=2)),  # LeNet's first layer: 6 x 25 per sample
+        ((40, 4, 7, 6), (6, 2, 3, 3), dict(groups=2, stride=2)),
+        ((40, 3, 5, 5), (40, 3, 3, 3), dict(padding=1)),  # 40 x 27 > 1024: one GEMM per chunk
     ],
 )
-def test_weight_gradient_per_sample_products(dtype, x_shape, w_shape, kwargs):
-    """A small weight over a batch of 8 or more: the weight gradient as one product per sample,
-    summed (kernels/conv.py: BLAS runs tiny results over a long inner dimension slowly)."""
+def test_weight_gradient_per_sample_products(dtype, x_shape, w_shape, kwargs, monkeypatch):
+    """A small weight over chunks of 8 or more samples: the weight gradient as one product per
+    sample, summed (kernels/conv.py: BLAS runs tiny results over a long inner dimension slowly).
+    The workspace holds 10 samples' windows, so the batch of 40 is chunked, not done whole."""
+    out_hw = torch.nn.functional.conv2d(
+        torch.zeros((1,) + x_shape[1:]), torch.zeros(w_shape), **kwargs
+    ).shape[2:]
+    pad = kwargs.get("padding", 0)
+    padded = x_shape[1] * (x_shape[2] + 2 * pad) * (x_shape[3] + 2 * pad)
+    windows = x_shape[1] * w_shape[2] * w_shape[3] * out_hw[0] * out_hw[1]
+    monkeypatch.setattr(K, "WORKSPACE_BYTES", 10 * (windows + padded) * np.dtype(dtype).itemsize)
+    whole_calls = []
+    monkeypatch.setattr(K.whole, "conv_weight_array", lambda *a: whole_calls.append(a))
     rng = np.random.default_rng(3)
     x, w = rng.standard_normal(x_shape).astype(dtype), rng.standard_normal(w_shape).astype(dtype)
     grads = []
@@ -153,3 +164,26 @@ def test_weight_gradient_per_sample_products(dtype, x_shape, w_shape, kwargs):
     tol = 1e-10 if dtype == np.float64 else 2e-4
     for ours, theirs in zip(grads[0], grads[1]):
         np.testing.assert_allclose(ours, theirs, rtol=tol, atol=tol * np.abs(theirs).max())
+    assert not whole_calls
+
+
+@pytest.mark.parametrize("stride", [1, 2])
+def test_small_problems_take_the_whole_batch_kernels(stride, monkeypatch):
+    """A LeNet-sized layer (windows within twice the workspace) runs conv_whole's one-matrix
+    kernels, forward, weight and input gradient, and matches torch."""
+    ran = []
+    for name in ("conv_array", "conv_weight_array", "conv_transpose_array"):
+        fn = getattr(K.whole, name)
+        monkeypatch.setattr(K.whole, name, lambda *a, _fn=fn, _name=name: ran.append(_name) or _fn(*a))
+    rng = np.random.default_rng(4)
+    x, w = rng.standard_normal((16, 6, 14, 14)), rng.standard_normal((16, 6, 5, 5))
+    b = rng.standard_normal(16)
+    results = []
+    for lib in (chainrule, torch):
+        xt, wt, bt = (lib.tensor(a, requires_grad=True) for a in (x, w, b))
+        y = lib.nn.functional.conv2d(xt, wt, bt, stride=stride, padding=1)
+        (y * y).sum().backward()
+        results.append([t.detach().numpy() for t in (y, xt.grad, wt.grad, bt.grad)])
+    for ours, theirs in zip(*results):
+        np.testing.assert_allclose(ours, theirs, rtol=1e-10, atol=1e-10 * np.abs(theirs).max())
+    assert set(ran) == {"conv_array", "conv_weight_array", "conv_transpose_array"}
