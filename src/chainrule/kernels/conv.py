@@ -2,7 +2,9 @@
 (the input gradient), each in bounded workspace (``chainrule.ops.conv`` explains the math and
 makes them differentiable ops).
 
-No kernel ever holds a whole-batch window (im2col) matrix: the batch is walked in chunks whose
+Problems whose whole-batch window (im2col) matrix fits in twice the workspace go to
+``conv_whole`` (one matrix, faster at LeNet's sizes); for larger ones no kernel holds a whole-batch
+window matrix: the batch is walked in chunks whose
 window buffer fits in ``WORKSPACE_BYTES`` (one buffer, reused), and each chunk's GEMMs write
 straight into the output's slice. Per shape:
 
