@@ -1,5 +1,5 @@
 """In-place arithmetic outside grad mode (``p -= lr * p.grad``): the fast path that writes straight
-into memory (``_tensor_methods.inplace_no_grad``) gives torch's values, bumps the version counter
+into memory (``_inplace_no_grad.inplace_no_grad``) gives torch's values, bumps the version counter
 (so a graph that saved the tensor still refuses to backward), and leaves everything it does not
 handle (casts, broadcasting errors, read-only views, inference tensors) to the general path."""
 

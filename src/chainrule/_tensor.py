@@ -16,7 +16,8 @@ import numpy as np
 from . import _dtype, _tensor_methods
 from ._device import check_device, device_of
 from ._format import tensor_repr
-from ._tensor_methods import TensorMethods, inplace_no_grad
+from ._inplace_no_grad import inplace_no_grad
+from ._tensor_methods import TensorMethods
 from .autograd.grad_mode import GRAD, GRAD_OFF, INFERENCE, INFERENCE_VERSION
 from .autograd.graph import Retain
 from .backend import to_numpy
