@@ -19,6 +19,11 @@ __all__ = ["softmax", "log_softmax"]
 @defop("softmax", saves_out=True, saves_inputs=False, formula="{g0} = {y} * ({gy} - sum({gy} * {y}, dim))")
 def _softmax(F, g, xs, out, p, needs):
     axis = p[0]
+    if _one_buffer(F, g, out):  # (g - sum(g y)) y: one temporary, not three (the rows are long)
+        gy = np.multiply(g, out)
+        np.subtract(g, np.sum(gy, axis=axis, keepdims=True), out=gy)
+        gy *= out
+        return (gy,)
     gy = g * out
     return (gy - out * F.sum(gy, axis, True),)
 
@@ -26,7 +31,17 @@ def _softmax(F, g, xs, out, p, needs):
 @defop("log_softmax", saves_out=True, saves_inputs=False, formula="{g0} = {gy} - exp({y}) * sum({gy}, dim)")
 def _log_softmax(F, g, xs, out, p, needs):
     axis = p[0]
+    if _one_buffer(F, g, out):  # one temporary, not three (a (700, 10000) decoder's: 28 MB each)
+        e = np.exp(out)
+        e *= np.sum(g, axis=axis, keepdims=True)
+        return (np.subtract(g, e, out=e),)
     return (g - F.exp(out) * F.sum(g, axis, True),)
+
+
+def _one_buffer(F, g, out) -> bool:
+    """Whether the first-order rule may write into one fresh NumPy buffer (plain arrays, one dtype)."""
+    plain = not F.is_tensor and type(g) is np.ndarray and type(out) is np.ndarray
+    return plain and g.dtype == out.dtype and out.ndim > 0 and g.shape == out.shape
 
 
 _softmax.same_shape = _log_softmax.same_shape = True
