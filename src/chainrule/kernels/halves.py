@@ -9,6 +9,7 @@ variable), so it switches warnings off itself, as the ops do (chainrule._fpe).
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 
@@ -21,6 +22,7 @@ __all__ = ["run_in_halves"]
 #: below this many elements one thread: handing half to another costs ~20-50 us
 MIN_ELEMENTS = 1 << 18
 _pool: list = []
+_pool_lock = threading.Lock()  # two threads' first large GELU must not start two pools
 
 
 def _worker(kernel: Callable[[int, int], None], start: int, stop: int) -> None:
@@ -36,7 +38,9 @@ def run_in_halves(kernel: Callable[[int, int], None], n: int, align: int) -> Non
         kernel(0, n)
         return
     if not _pool:
-        _pool.append(ThreadPoolExecutor(1, thread_name_prefix="chainrule-halves"))
+        with _pool_lock:
+            if not _pool:
+                _pool.append(ThreadPoolExecutor(1, thread_name_prefix="chainrule-halves"))
     middle = (n // 2 + align - 1) // align * align
     second = _pool[0].submit(_worker, kernel, middle, n)
     try:
