@@ -1,3 +1,4 @@
+import importlib.util
 import os
 import sys
 
@@ -16,6 +17,19 @@ def one_torch_thread():
     torch.set_num_threads(1)
     yield
     torch.set_num_threads(n)
+
+
+@pytest.fixture(params=["numpy", "jit"])
+def jit_path(request):
+    """Runs a test on the NumPy kernels and on the compiled ones (chainrule.kernels.jit); a module
+    uses it with ``pytestmark = pytest.mark.usefixtures("jit_path")``."""
+    from chainrule.kernels import jit
+
+    if request.param == "jit" and importlib.util.find_spec("numba") is None:
+        pytest.skip("numba is not installed: chainrule uses its NumPy kernels only")
+    previous = jit.set_enabled(request.param == "jit")
+    yield request.param
+    jit.set_enabled(previous)
 
 
 # hypothesis (6.140-6.170 at least) resolves a derandomized test's database through a chain of

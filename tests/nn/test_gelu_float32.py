@@ -1,5 +1,6 @@
-"""GELU's float32 kernel (kernels/gelu.py, a rational erf in 64K-element chunks) against torch:
-values and gradients over several chunks, a chunk's edge, extreme and special values."""
+"""GELU's float32 kernels (kernels/gelu.py, a rational erf in 64K-element chunks, and its compiled
+form kernels/_jit_gelu.py) against torch: values and gradients over several chunks, a chunk's edge,
+extreme and special values."""
 
 from __future__ import annotations
 
@@ -8,6 +9,8 @@ import pytest
 import torch
 
 import chainrule
+
+pytestmark = pytest.mark.usefixtures("jit_path")
 
 
 def _both(x: np.ndarray, g: np.ndarray):

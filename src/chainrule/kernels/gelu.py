@@ -17,6 +17,7 @@ import math
 
 import numpy as np
 
+from . import jit
 from .halves import run_in_halves
 
 __all__ = ["gelu_float32", "gelu_grad_float32"]
@@ -86,6 +87,10 @@ def gelu_float32(x: np.ndarray) -> np.ndarray:
     """``x * Phi(x) = 0.5 x (1 + erf(x / sqrt 2))`` of a float32 array (a new C-contiguous array)."""
     out = np.empty(x.shape, _F32)
     flat_x, flat_out = x.reshape(-1), out.reshape(-1)
+    compiled = jit.load("_jit_gelu")
+    if compiled is not None:
+        run_in_halves(lambda a, b: compiled.gelu(flat_x[a:b], flat_out[a:b]), flat_x.size, _CHUNK)
+        return out
 
     def kernel(begin: int, end: int) -> None:
         for start, stop, (z, z2, tmp) in _chunks(begin, end, 3):
@@ -105,6 +110,18 @@ def gelu_grad_float32(g: np.ndarray, x: np.ndarray) -> np.ndarray:
     """``g * (Phi(x) + x phi(x))`` for float32 ``g`` and ``x`` of one shape (a new array)."""
     out = np.empty(x.shape, _F32)
     flat_x, flat_g, flat_out = x.reshape(-1), g.reshape(-1), out.reshape(-1)
+    compiled = jit.load("_jit_gelu")
+    if compiled is not None:
+
+        def compiled_kernel(begin: int, end: int) -> None:
+            for start, stop, (pdf,) in _chunks(begin, end, 1):
+                xs = flat_x[start:stop]
+                compiled.pdf_exponent(xs, pdf)
+                np.exp(pdf, out=pdf)
+                compiled.gelu_grad_from_pdf(flat_g[start:stop], xs, pdf, flat_out[start:stop])
+
+        run_in_halves(compiled_kernel, flat_x.size, _CHUNK)
+        return out
 
     def kernel(begin: int, end: int) -> None:
         for start, stop, (z, z2, tmp, xpdf) in _chunks(begin, end, 4):
