@@ -13,7 +13,8 @@ import chainrule
 import chainrule.nn as nn
 from chainrule.nn import rnn as rnn_module
 
-pytestmark = pytest.mark.usefixtures("one_torch_thread")
+# each test on NumPy's kernels and on the compiled LSTM cell (kernels/_jit_recurrent.py)
+pytestmark = pytest.mark.usefixtures("one_torch_thread", "jit_path")
 FUSED = ["LSTM", "GRU"]
 
 
@@ -145,3 +146,44 @@ def test_lstm_hidden_state_detached_between_steps():
         ho, ht = tuple(h.detach() for h in ho), tuple(h.detach() for h in ht)
     for p, q in zip(ours.parameters(), theirs.parameters()):
         np.testing.assert_allclose(to_numpy(p.grad), to_numpy(q.grad), rtol=1e-9, atol=1e-12)
+
+
+@pytest.mark.parametrize("reverse", [False, True])
+def test_lstm_float32_states_given_non_contiguous(reverse):
+    """float32 (the compiled cell's main case) against torch, with (h0, c0) given as transposed
+    views (the kernels read C-ordered rows), a size-1 batch and both directions."""
+    ours, theirs = make_pair("LSTM", dtype=torch.float32, bidirectional=reverse)
+    layers = 2 if reverse else 1
+    rng = np.random.default_rng(9)
+    for batch in (1, 3):
+        x = rng.standard_normal((4, batch, H_IN)).astype(np.float32)
+        h0, c0 = (rng.standard_normal((layers, H, batch)).astype(np.float32).transpose(0, 2, 1) for _ in "hc")
+        run_both(ours, theirs, x, [h0, c0], True, tol=2e-5)
+        for m in (ours, theirs):
+            m.zero_grad()
+
+
+def test_lstm_float32_saturated_gates_and_nan():
+    """exp overflowing inside the compiled sigmoid gives 0 or 1 as in torch, and NaN propagates."""
+    ours, theirs = make_pair("LSTM", dtype=torch.float32)
+    x = np.random.default_rng(10).standard_normal((3, 2, H_IN)).astype(np.float32) * 1e4
+    x[2, 1, 0] = np.nan
+    x[1, 0, 1] = np.inf
+    run_both(ours, theirs, x, None, True, tol=2e-5)
+
+
+def test_lstm_upstream_gradient_broadcast():
+    """An upstream gradient that is a broadcast view (stride 0, as sum's) reaches the kernels."""
+    m = nn.LSTM(H_IN, H)
+    x = chainrule.randn(3, 2, H_IN, requires_grad=True)
+    out, (h, c) = m(x)
+    (out.sum() + c.sum()).backward()
+    t = torch.nn.LSTM(H_IN, H)
+    copy = {k: torch.tensor(to_numpy(v)) for k, v in m.state_dict().items()}
+    t.load_state_dict(copy)
+    xt = torch.tensor(to_numpy(x), requires_grad=True)
+    out_t, (h_t, c_t) = t(xt)
+    (out_t.sum() + c_t.sum()).backward()
+    np.testing.assert_allclose(to_numpy(x.grad), xt.grad.numpy(), rtol=2e-5, atol=2e-6)
+    w_grad = t.weight_hh_l0.grad.numpy()
+    np.testing.assert_allclose(to_numpy(m.weight_hh_l0.grad), w_grad, rtol=2e-5, atol=2e-6)

@@ -26,6 +26,7 @@ import numpy as np
 
 from ..autograd.graph import defop
 from ..autograd.math import ARRAY_MATH
+from ..kernels import jit
 from ._common import Tensor, make_result
 
 __all__ = ["lstm_layer", "gru_layer"]
@@ -119,8 +120,57 @@ def _lstm_fast(g, x, h0, c0, w_ih, w_hh, b_ih, saved, reverse: bool, needs) -> l
     """``_lstm_rule`` on arrays, in place, from the activations forward saved."""
     acts, cs, tcs, out = saved
     steps, batch, gates = acts.shape
-    hidden = gates // 4
     dacts = np.empty_like(acts)
+    compiled = _compiled_cell(acts, g, c0)
+    if compiled is not None:
+        dh, dc = _lstm_back_compiled(compiled, g, c0, w_hh, saved, dacts, reverse)
+    else:
+        dh, dc = _lstm_back_numpy(g, c0, w_hh, saved, dacts, reverse)
+    # h_{t-1} for every step: the outputs shifted by one step, h0 at the first
+    hprev = np.empty((steps, batch, out.shape[-1]), out.dtype)
+    if reverse:
+        hprev[:-1], hprev[-1] = out[1:steps], h0
+    else:
+        hprev[1:], hprev[0] = out[: steps - 1], h0
+    grads = _grads_from_gates(ARRAY_MATH, dacts, dacts, x, hprev, w_ih, dh, dc, needs, b_ih is not None)
+    if b_ih is not None and grads[-1] is not None and grads[-2] is not None:
+        grads[-1] = grads[-1].copy()  # two inputs never share one gradient array
+    return grads
+
+
+def _compiled_cell(acts: np.ndarray, *others: np.ndarray):
+    """The compiled LSTM cell kernels (kernels/_jit_recurrent.py) when numba is on and the arrays
+    are float32 or float64 NumPy arrays of one dtype, else None (the NumPy path)."""
+    if acts.dtype != np.float32 and acts.dtype != np.float64:
+        return None
+    for a in others:
+        if type(a) is not np.ndarray or a.dtype != acts.dtype:
+            return None
+    return jit.load("_jit_recurrent")
+
+
+def _lstm_back_compiled(compiled, g, c0, w_hh, saved, dacts, reverse: bool):
+    """Back through time with one compiled pass per step (``lstm_step_back``) and one GEMM:
+    returns the gradients of ``(h0, c0)``."""
+    acts, cs, tcs, _ = saved
+    steps = acts.shape[0]
+    g, c0 = np.ascontiguousarray(g), np.ascontiguousarray(c0)
+    dc = g[steps].copy()
+    dh = np.zeros_like(dc)
+    order = range(steps) if reverse else range(steps - 1, -1, -1)
+    last = steps - 1 if reverse else 0  # the step whose previous cell state is c0
+    for t in order:
+        c_prev = c0 if t == last else cs[t + 1 if reverse else t - 1]
+        compiled.lstm_step_back(acts[t], tcs[t], c_prev, g[t], dh, dc, dacts[t])
+        np.matmul(dacts[t], w_hh, out=dh)
+    return dh, dc
+
+
+def _lstm_back_numpy(g, c0, w_hh, saved, dacts, reverse: bool):
+    """``_lstm_back_compiled`` with NumPy's ufuncs, ~20 calls per step."""
+    acts, cs, tcs, _ = saved
+    steps, batch, gates = acts.shape
+    hidden = gates // 4
     tmp, tmp2 = np.empty((batch, hidden), acts.dtype), np.empty((batch, hidden), acts.dtype)
     dc = g[steps].copy()
     dh = None
@@ -155,16 +205,7 @@ def _lstm_fast(g, x, h0, c0, w_ih, w_hh, b_ih, saved, reverse: bool, needs) -> l
         dg *= tmp2
         dc *= f
         dh = np.matmul(da, w_hh)
-    # h_{t-1} for every step: the outputs shifted by one step, h0 at the first
-    hprev = np.empty((steps, batch, out.shape[-1]), out.dtype)
-    if reverse:
-        hprev[:-1], hprev[-1] = out[1:steps], h0
-    else:
-        hprev[1:], hprev[0] = out[: steps - 1], h0
-    grads = _grads_from_gates(ARRAY_MATH, dacts, dacts, x, hprev, w_ih, dh, dc, needs, b_ih is not None)
-    if b_ih is not None and grads[-1] is not None and grads[-2] is not None:
-        grads[-1] = grads[-1].copy()  # two inputs never share one gradient array
-    return grads
+    return dh, dc
 
 
 @defop(
@@ -181,6 +222,48 @@ def _lstm_layer(F, g, xs, out, p, needs):
     return _lstm_fast(g, x, h0, c0, w_ih, w_hh, b_ih, saved, reverse, needs)
 
 
+def _lstm_forward_numpy(acts, h, c, w_hh_t, out, cs, tcs, order) -> np.ndarray:
+    """The forward steps: the gates (saved activated in ``acts``), the cell states and their tanh,
+    the outputs; returns the last cell state."""
+    batch, hidden = h.shape[-2], w_hh_t.shape[0]
+    rec, tmp = np.empty((batch, 4 * hidden), acts.dtype), np.empty((batch, hidden), acts.dtype)
+    for t in order:
+        a = acts[t]
+        np.matmul(h, w_hh_t, out=rec)
+        a += rec
+        _sigmoid_(a[:, : 2 * hidden])
+        np.tanh(a[:, 2 * hidden : 3 * hidden], out=a[:, 2 * hidden : 3 * hidden])
+        _sigmoid_(a[:, 3 * hidden :])
+        ct = cs[t]
+        np.multiply(a[:, hidden : 2 * hidden], c, out=ct)  # f * c
+        np.multiply(a[:, :hidden], a[:, 2 * hidden : 3 * hidden], out=tmp)  # i * g
+        ct += tmp
+        np.tanh(ct, out=tcs[t])
+        np.multiply(a[:, 3 * hidden :], tcs[t], out=out[t])  # o * tanh(c)
+        h, c = out[t], ct
+    return c
+
+
+def _lstm_forward_compiled(compiled, acts, h, c, w_hh_t, out, cs, tcs, order) -> np.ndarray:
+    """The forward steps with the cell's arithmetic compiled (kernels/_jit_recurrent.py) and
+    NumPy's SIMD ``exp``/``tanh`` on contiguous buffers between: 52 -> ~15 us a step at batch 20 x
+    hidden 256, against ~10 ufunc calls on the gate rows' column slices."""
+    batch, hidden = c.shape
+    rec = np.empty((batch, 4 * hidden), acts.dtype)
+    s, gg = np.empty((batch, 3 * hidden), acts.dtype), np.empty((batch, hidden), acts.dtype)
+    for t in order:
+        a = acts[t]
+        np.matmul(h, w_hh_t, out=rec)
+        compiled.lstm_pre(a, rec, s, gg)
+        np.exp(s, out=s)
+        np.tanh(gg, out=gg)
+        compiled.lstm_cell(s, gg, c, a, cs[t])
+        np.tanh(cs[t], out=tcs[t])
+        compiled.lstm_out(a, tcs[t], out[t])
+        h, c = out[t], cs[t]
+    return c
+
+
 def lstm_layer(
     x: Tensor, h0: Tensor, c0: Tensor, w_ih: Tensor, w_hh: Tensor, b_ih, b_hh, reverse: bool
 ) -> Tensor:
@@ -195,23 +278,17 @@ def lstm_layer(
         acts += b_ih._data + b_hh._data
     out = np.empty((steps + 1, batch, hidden), acts.dtype)
     cs, tcs = np.empty((steps, batch, hidden), acts.dtype), np.empty((steps, batch, hidden), acts.dtype)
-    rec, tmp = np.empty((batch, 4 * hidden), acts.dtype), np.empty((batch, hidden), acts.dtype)
-    w_hh_t = wh.T
+    # h @ W_hh^T against a C-ordered copy of W_hh^T: OpenBLAS ran (20, 256) @ (256, 1024) in 84 us
+    # against 121 us on the transposed view (1 thread); the copy costs one such step
+    w_hh_t = np.ascontiguousarray(wh.T)
+    order = range(steps - 1, -1, -1) if reverse else range(steps)
+    compiled = _compiled_cell(acts, h, c)
     with np.errstate(over="ignore"):
-        for t in range(steps - 1, -1, -1) if reverse else range(steps):
-            a = acts[t]
-            np.matmul(h, w_hh_t, out=rec)
-            a += rec
-            _sigmoid_(a[:, : 2 * hidden])
-            np.tanh(a[:, 2 * hidden : 3 * hidden], out=a[:, 2 * hidden : 3 * hidden])
-            _sigmoid_(a[:, 3 * hidden :])
-            ct = cs[t]
-            np.multiply(a[:, hidden : 2 * hidden], c, out=ct)  # f * c
-            np.multiply(a[:, :hidden], a[:, 2 * hidden : 3 * hidden], out=tmp)  # i * g
-            ct += tmp
-            np.tanh(ct, out=tcs[t])
-            np.multiply(a[:, 3 * hidden :], tcs[t], out=out[t])  # o * tanh(c)
-            h, c = out[t], ct
+        if compiled is not None:
+            c = np.ascontiguousarray(c)
+            c = _lstm_forward_compiled(compiled, acts, h, c, w_hh_t, out, cs, tcs, order)
+        else:
+            c = _lstm_forward_numpy(acts, h, c, w_hh_t, out, cs, tcs, order)
     out[steps] = c
     inputs = (x, h0, c0, w_ih, w_hh) + ((b_ih, b_hh) if b_ih is not None else ())
     return make_result(out, _lstm_layer, inputs, (reverse, b_ih is not None, (acts, cs, tcs, out)))
