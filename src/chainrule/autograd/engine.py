@@ -168,7 +168,7 @@ def _run(roots, root_grads, retain_graph: bool, create_graph: bool, capture=None
         while ready:
             vertex = ready.pop()
             g = grads.pop(vertex, None)
-            if type(vertex) is not Node and not isinstance(vertex, Node):  # a leaf tensor
+            if type(vertex) is not plain_node and not isinstance(vertex, Node):  # a leaf tensor
                 if g is not None:
                     _deliver(vertex, g, create_graph, capture, stored)
                 continue
@@ -195,12 +195,11 @@ def _run(roots, root_grads, retain_graph: bool, create_graph: bool, capture=None
                 # _backward_step inlined for the commonest node (one input, x * 2, sin): a call
                 # per node is 12-15% of bench/overhead.py's forward + backward
                 op = node.op
-                inputs = node.inputs
+                x = node.inputs[0]  # None where the rule reads no input value
                 if (node.out_version is not None and node.out_version[0]) or (
-                    op.saves_inputs and (node.versions is not None or _any_modified(inputs))
-                ):
+                    x is not None and (node.versions is not None or (x._vc is not None and x._vc[0]))
+                ):  # (_any_modified inlined)
                     _check_versions(node)
-                x = inputs[0]
                 gx = op.backward(
                     F, g, one_unsaved if x is None else (x._data,), node.out, node.params, one_needed
                 )[0]
