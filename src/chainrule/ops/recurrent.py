@@ -112,7 +112,10 @@ def _grads_from_gates(F, da_in, da_rec, x, hprev, w_ih, dh0, dc0, needs, bias: b
     grads.append(F.matmul(F.mT(flat_rec), F.reshape(hprev, (-1, hprev.shape[-1]))) if needs[k + 1] else None)
     if bias:
         grads.append(F.sum(flat_in, 0) if needs[k + 2] else None)
-        grads.append(F.sum(flat_rec, 0) if needs[k + 3] else None)
+        if not F.is_tensor and da_rec is da_in and grads[-1] is not None and needs[k + 3]:
+            grads.append(grads[-1].copy())  # LSTM: one sum for both biases (two inputs never share an array)
+        else:
+            grads.append(F.sum(flat_rec, 0) if needs[k + 3] else None)
     return grads
 
 
@@ -132,10 +135,7 @@ def _lstm_fast(g, x, h0, c0, w_ih, w_hh, b_ih, saved, reverse: bool, needs) -> l
         hprev[:-1], hprev[-1] = out[1:steps], h0
     else:
         hprev[1:], hprev[0] = out[: steps - 1], h0
-    grads = _grads_from_gates(ARRAY_MATH, dacts, dacts, x, hprev, w_ih, dh, dc, needs, b_ih is not None)
-    if b_ih is not None and grads[-1] is not None and grads[-2] is not None:
-        grads[-1] = grads[-1].copy()  # two inputs never share one gradient array
-    return grads
+    return _grads_from_gates(ARRAY_MATH, dacts, dacts, x, hprev, w_ih, dh, dc, needs, b_ih is not None)
 
 
 def _compiled_cell(acts: np.ndarray, *others: np.ndarray):
