@@ -161,13 +161,20 @@ def _run(roots, root_grads, retain_graph: bool, create_graph: bool, capture=None
     if ANOMALY.enabled:  # once per call, not per node: every node checks its gradients
         watch_graph(roots)
     vertex = None
+    # a chain (x * 2 then sin ...): a one-input node whose input has no other consumer hands its
+    # gradient straight to that input, which runs next (as it would off ``ready``), bypassing
+    # ``grads`` and ``ready``: ~0.1 us of 1.3 a node on bench/overhead.py's backward
+    chained = chained_g = None
     stored: set = set()  # arrays already handed to a .grad, so the next one gets a copy
     previous_mode = GRAD.enabled
     GRAD.enabled = create_graph  # backward of backward is recorded only when asked for
     try:
-        while ready:
-            vertex = ready.pop()
-            g = grads.pop(vertex, None)
+        while ready or chained is not None:
+            if chained is not None:
+                vertex, g, chained = chained, chained_g, None
+            else:
+                vertex = ready.pop()
+                g = grads.pop(vertex, None)
             if type(vertex) is not plain_node and not isinstance(vertex, Node):  # a leaf tensor
                 if g is not None:
                     _deliver(vertex, g, create_graph, capture, stored)
@@ -208,12 +215,15 @@ def _run(roots, root_grads, retain_graph: bool, create_graph: bool, capture=None
                     if gx.shape != shape or gx.dtype != dtype:
                         gx = _fit(gx, shape, dtype, F)
                 edge = node.edges[0]
-                if gx is not None:
-                    grads[edge] = grads[edge] + gx if edge in grads else gx
                 left = consumers[edge] - 1
                 consumers[edge] = left
-                if left == 0:
-                    ready.append(edge)
+                if left == 0 and gx is not None and edge not in grads:
+                    chained, chained_g = edge, gx  # its only gradient: it runs next
+                else:
+                    if gx is not None:
+                        grads[edge] = grads[edge] + gx if edge in grads else gx
+                    if left == 0:
+                        ready.append(edge)
                 if not retain_graph and op.saves:
                     node.inputs = node.out = node.params = None
                 continue
