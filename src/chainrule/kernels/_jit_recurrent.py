@@ -20,23 +20,23 @@ ONE = np.float32(1.0)
 
 
 @njit(nogil=True, cache=True, error_model="numpy")
-def lstm_pre(a, rec, s, gg):
-    """``a += rec`` (the input's and the recurrent part of the gates), then the sigmoid gates'
-    ``-a`` (i, f, o) into ``s`` ``(B, 3H)`` and the cell gate's ``a`` into ``gg`` ``(B, H)``, for
-    NumPy's ``exp`` and ``tanh`` on contiguous memory."""
+def lstm_pre(a, bias, rec, s, gg):
+    """``a += bias + rec`` (the input's part of the gates, both biases summed ``(4H,)``, the
+    recurrent part), then the sigmoid gates' ``-a`` (i, f, o) into ``s`` ``(B, 3H)`` and the cell
+    gate's ``a`` into ``gg`` ``(B, H)``, for NumPy's ``exp`` and ``tanh`` on contiguous memory."""
     batch, hidden = gg.shape
     for b in range(batch):
         for j in range(2 * hidden):
-            v = a[b, j] + rec[b, j]
+            v = a[b, j] + bias[j] + rec[b, j]
             a[b, j] = v
             s[b, j] = -v
         for j in range(hidden):
             k = 2 * hidden + j
-            v = a[b, k] + rec[b, k]
+            v = a[b, k] + bias[k] + rec[b, k]
             a[b, k] = v
             gg[b, j] = v
             k += hidden
-            v = a[b, k] + rec[b, k]
+            v = a[b, k] + bias[k] + rec[b, k]
             a[b, k] = v
             s[b, 2 * hidden + j] = -v
 

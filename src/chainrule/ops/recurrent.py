@@ -244,7 +244,7 @@ def _lstm_forward_numpy(acts, h, c, w_hh_t, out, cs, tcs, order) -> np.ndarray:
     return c
 
 
-def _lstm_forward_compiled(compiled, acts, h, c, w_hh_t, out, cs, tcs, order) -> np.ndarray:
+def _lstm_forward_compiled(compiled, acts, bias, h, c, w_hh_t, out, cs, tcs, order) -> np.ndarray:
     """The forward steps with the cell's arithmetic compiled (kernels/_jit_recurrent.py) and
     NumPy's SIMD ``exp``/``tanh`` on contiguous buffers between: 52 -> ~15 us a step at batch 20 x
     hidden 256, against ~10 ufunc calls on the gate rows' column slices."""
@@ -254,7 +254,7 @@ def _lstm_forward_compiled(compiled, acts, h, c, w_hh_t, out, cs, tcs, order) ->
     for t in order:
         a = acts[t]
         np.matmul(h, w_hh_t, out=rec)
-        compiled.lstm_pre(a, rec, s, gg)
+        compiled.lstm_pre(a, bias, rec, s, gg)
         np.exp(s, out=s)
         np.tanh(gg, out=gg)
         compiled.lstm_cell(s, gg, c, a, cs[t])
@@ -274,20 +274,24 @@ def lstm_layer(
     steps, batch = xa.shape[0], xa.shape[1]
     hidden = wh.shape[1]
     acts = np.matmul(xa.reshape(steps * batch, -1), wi.T).reshape(steps, batch, 4 * hidden)
-    if b_ih is not None:
-        acts += b_ih._data + b_hh._data
+    bias = None if b_ih is None else b_ih._data + b_hh._data
     out = np.empty((steps + 1, batch, hidden), acts.dtype)
     cs, tcs = np.empty((steps, batch, hidden), acts.dtype), np.empty((steps, batch, hidden), acts.dtype)
     # h @ W_hh^T against a C-ordered copy of W_hh^T: OpenBLAS ran (20, 256) @ (256, 1024) in 84 us
     # against 121 us on the transposed view (1 thread); the copy costs one such step
     w_hh_t = np.ascontiguousarray(wh.T)
     order = range(steps - 1, -1, -1) if reverse else range(steps)
-    compiled = _compiled_cell(acts, h, c)
+    compiled = _compiled_cell(acts, h, c, *(() if bias is None else (bias,)))
+    if bias is not None and bias.shape != (4 * hidden,):
+        compiled = None  # (the kernel reads one bias row)
     with np.errstate(over="ignore"):
-        if compiled is not None:
+        if compiled is not None:  # the biases added in the first compiled pass of each step
+            bias = np.zeros(4 * hidden, acts.dtype) if bias is None else np.ascontiguousarray(bias)
             c = np.ascontiguousarray(c)
-            c = _lstm_forward_compiled(compiled, acts, h, c, w_hh_t, out, cs, tcs, order)
+            c = _lstm_forward_compiled(compiled, acts, bias, h, c, w_hh_t, out, cs, tcs, order)
         else:
+            if bias is not None:
+                acts += bias
             c = _lstm_forward_numpy(acts, h, c, w_hh_t, out, cs, tcs, order)
     out[steps] = c
     inputs = (x, h0, c0, w_ih, w_hh) + ((b_ih, b_hh) if b_ih is not None else ())
