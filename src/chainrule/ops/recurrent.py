@@ -141,8 +141,8 @@ def _lstm_fast(g, x, h0, c0, w_ih, w_hh, b_ih, saved, reverse: bool, needs) -> l
 def _compiled_cell(acts: np.ndarray, *others: np.ndarray):
     """The compiled LSTM cell kernels (kernels/_jit_recurrent.py) when numba is on and the arrays
     are float32 or float64 NumPy arrays of one dtype, else None (the NumPy path)."""
-    if acts.dtype != np.float32 and acts.dtype != np.float64:
-        return None
+    if type(acts) is not np.ndarray or (acts.dtype != np.float32 and acts.dtype != np.float64):
+        return None  # (vmap's batched arrays keep the NumPy path, which raises its error)
     for a in others:
         if type(a) is not np.ndarray or a.dtype != acts.dtype:
             return None
