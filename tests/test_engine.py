@@ -527,3 +527,38 @@ def test_grad_is_laid_out_like_its_parameter(program, loss) -> None:
         loss(w).backward()
         strides.append((w.grad.stride(), w.grad.is_contiguous()))
     assert strides[0] == strides[1]
+
+
+# ---- chains (the engine hands a one-input node's gradient straight to its only consumer) -----------
+def test_chain_with_hooks_retained_grads_and_captures_in_the_middle():
+    """A chain of one-input nodes whose middle tensors have a hook, a retained grad, a second
+    consumer, or are asked for by autograd.grad: each sees what torch's does."""
+
+    def program(lib):
+        x = leaf(lib, X)
+        a = lib.sin(x * 2 + 1)
+        a.register_hook(lambda g: g * 3)
+        b = lib.exp(a)
+        b.retain_grad()
+        c = lib.tanh(b) * 0.5
+        d = c + b  # b has two consumers
+        (ga,) = lib.autograd.grad(d.sum(), [a], retain_graph=True)
+        d.sum().backward()
+        return x.grad, b.grad, ga
+
+    same(program, rtol=1e-12)
+
+
+def test_chain_backward_twice_with_retain_graph_and_freed_error():
+    def program(lib):
+        x = leaf(lib, X)
+        y = lib.exp(lib.sin(x) * 2).sum()
+        y.backward(retain_graph=True)
+        y.backward()
+        with pytest.raises(RuntimeError, match="second time"):
+            y.backward()
+        return x.grad
+
+    grad = same(program)
+    x = np.array(X)
+    np.testing.assert_allclose(grad.numpy(), 2 * 2 * np.cos(x) * np.exp(2 * np.sin(x)), rtol=1e-12)
