@@ -24,6 +24,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..autograd.graph import defop
+from ..kernels.softmax import attention_score_grad, softmax_rows
 from ._common import Tensor, all_true, make_result
 
 __all__: list = []
@@ -52,14 +53,35 @@ def _sdpa(F, g, xs, out, p, needs):
         ds = probs * (dp - F.sum(dp * probs, -1, True))
     else:
         ds = np.matmul(g, _transposed(v))
-        ds -= np.sum(g * out, axis=-1, keepdims=True, dtype=ds.dtype)
-        ds *= probs
-    gq = F.matmul(ds, k) * scale if needs[0] else None
-    gk = F.matmul(F.mT(ds), q) * scale if needs[1] else None
+        fold = mask is None or not needs[3]  # the scale goes into dS unless dS is the mask's gradient
+        S = ds.shape[-1]
+        if (
+            ds.shape == probs.shape
+            and S
+            and (
+                attention_score_grad(
+                    ds.reshape(-1, S),
+                    probs.reshape(-1, S),
+                    np.vecdot(g, out).reshape(-1),
+                    scale if fold else 1.0,
+                )
+                is not None
+            )
+        ):
+            scale = 1.0 if fold else scale
+        else:
+            ds -= np.sum(g * out, axis=-1, keepdims=True, dtype=ds.dtype)
+            ds *= probs
+    gq = _scaled(F.matmul(ds, k), scale) if needs[0] else None
+    gk = _scaled(F.matmul(F.mT(ds), q), scale) if needs[1] else None
     gv = F.matmul(F.mT(probs), g) if needs[2] else None
     if mask is None:
         return gq, gk, gv
     return gq, gk, gv, (ds if needs[3] else None)
+
+
+def _scaled(x, scale: float):
+    return x if scale == 1.0 else x * scale
 
 
 def _probs_tensor(F, q, k, mask, drop, scale, saved):
@@ -90,6 +112,11 @@ def attention_probs(q: np.ndarray, k: np.ndarray, mask, drop, scale: float) -> n
     """``softmax(scale q k^T + mask)`` with ``drop``'s positions (a bool array broadcastable to the
     scores, True = leave out) at probability 0, in one buffer."""
     s = np.matmul(q, _transposed(k))
+    L, S = s.shape[-2:]
+    if mask is None and S and (drop is None or _is_causal(drop, L, S)):
+        rows = s.reshape(-1, S)  # (a view: matmul's result is C-contiguous)
+        if softmax_rows(rows, rows, scale, L, drop is not None) is not None:  # compiled, in place
+            return s
     s *= s.dtype.type(scale)
     if mask is not None:
         if np.broadcast_shapes(s.shape, mask.shape) == s.shape:
@@ -102,6 +129,9 @@ def attention_probs(q: np.ndarray, k: np.ndarray, mask, drop, scale: float) -> n
         np.add(s, -np.inf, out=s, where=drop)  # (a NaN score stays NaN, as torch's -inf mask)
     if s.shape[-1] == 0:
         return s
+    rows = s.reshape(-1, s.shape[-1])
+    if softmax_rows(rows, rows) is not None:  # compiled, in place
+        return s
     top = np.max(s, axis=-1, keepdims=True)
     if not all_true(np.isfinite(top)):  # rows of -inf (nothing to attend to) or with +inf / NaN
         top = np.where(np.isfinite(top), top, 0).astype(s.dtype)
@@ -112,6 +142,21 @@ def attention_probs(q: np.ndarray, k: np.ndarray, mask, drop, scale: float) -> n
         total[total == 0] = 1
     s /= total
     return s
+
+
+def _is_causal(drop, L: int, S: int) -> bool:
+    """Whether ``drop`` is ``is_causal``'s mask, ``triu(ones((L, S)), 1)`` (compared: ~5 us)."""
+    if type(drop) is not np.ndarray or drop.shape != (L, S) or drop.dtype != np.bool_:
+        return False
+    causal = _CAUSAL.get((L, S))
+    if causal is None:
+        causal = _CAUSAL[L, S] = np.triu(np.ones((L, S), dtype=bool), 1)
+        if len(_CAUSAL) > 64:  # (a few sequence lengths in practice)
+            _CAUSAL.clear()
+    return np.array_equal(drop, causal)
+
+
+_CAUSAL: dict = {}
 
 
 def scaled_dot_product_attention(q: Tensor, k: Tensor, v: Tensor, mask: Tensor | None, drop, scale: float):

@@ -1,0 +1,89 @@
+"""Softmax over the last axis of a C-contiguous float array in cache-sized chunks of rows, with the
+compiled kernels of ``kernels/_jit_softmax.py`` (None from each function when they are off: the
+caller keeps its NumPy path).
+
+NumPy's softmax over attention scores ((16, 6, 128, 128) float32, 1.57M elements) is seven
+passes over 6.3 MB, each out of the cache, on one thread: scale, mask, max (1.5 ms alone), shift,
+``exp``, sum, divide, about 5 ms. Here each chunk of 64K elements is shifted, exponentiated (NumPy's
+SIMD ``exp``) and normalized while it stays in the L2 cache, and the two halves of the rows run on
+two threads (``kernels.halves``).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from . import jit
+from .halves import run_in_halves
+
+__all__ = ["softmax_rows", "attention_score_grad", "softmax_grad_rows"]
+
+_CHUNK = 1 << 16  # elements per chunk: 256 KiB of float32
+_FLOATS = (np.dtype(np.float32), np.dtype(np.float64))
+
+
+def _rows_per_chunk(row_length: int) -> int:
+    return max(1, _CHUNK // max(row_length, 1))
+
+
+def _fits(*arrays: np.ndarray) -> bool:
+    """Plain C-contiguous 2-D float32/float64 NumPy arrays of one dtype."""
+    dtype = arrays[0].dtype
+    return all(
+        type(a) is np.ndarray and a.ndim == 2 and a.dtype == dtype and a.flags.c_contiguous for a in arrays
+    ) and (dtype in _FLOATS)
+
+
+def _by_rows(kernel, shape: tuple, step: int) -> None:
+    """``kernel(first_row, stop_row)`` over the rows of a (R, S) array, on two threads from
+    ``halves.MIN_ELEMENTS`` elements (split at a multiple of ``step`` rows)."""
+    S = shape[1]
+    run_in_halves(lambda begin, end: kernel(begin // S, end // S), shape[0] * S, step * S)
+
+
+def softmax_rows(s: np.ndarray, out: np.ndarray, scale: float = 1.0, period: int = 1, causal: bool = False):
+    """``softmax(scale * s)`` of each row of ``s`` (R, S) into ``out`` (may be ``s``); with ``causal``,
+    row ``r`` keeps its first ``min(r % period + 1, S)`` entries and is 0 after them. Returns
+    ``out``, or None where the compiled kernels are off or the arrays do not fit them."""
+    compiled = jit.load("_jit_softmax")
+    if compiled is None or not _fits(s, out) or s.shape != out.shape or s.shape[1] == 0:
+        return None
+    R, S = s.shape
+    step = _rows_per_chunk(S)
+    k = s.dtype.type(scale)
+
+    def kernel(begin: int, end: int) -> None:  # (elements, at row boundaries)
+        for a in range(begin // S, end // S, step):
+            b = min(a + step, end // S)
+            chunk = out[a:b]
+            compiled.shift_rows(s[a:b], chunk, k, a, period, causal)
+            np.exp(chunk, out=chunk)
+            compiled.normalize_rows(chunk, a, period, causal)
+
+    run_in_halves(kernel, R * S, step * S)
+    return out
+
+
+def attention_score_grad(ds: np.ndarray, p: np.ndarray, d: np.ndarray, scale: float):
+    """``ds = scale * p * (ds - d[:, None])`` in place for ``ds``, ``p`` (R, S) and ``d`` (R,);
+    returns ``ds``, or None where the compiled kernels are off or the arrays do not fit."""
+    compiled = jit.load("_jit_softmax")
+    if compiled is None or not _fits(ds, p) or ds.shape != p.shape or d.shape != ds.shape[:1]:
+        return None
+    d = np.ascontiguousarray(d, ds.dtype)
+    k = ds.dtype.type(scale)
+    step = _rows_per_chunk(ds.shape[1])
+    _by_rows(lambda a, b: compiled.attention_score_grad(ds[a:b], p[a:b], d[a:b], k), ds.shape, step)
+    return ds
+
+
+def softmax_grad_rows(g: np.ndarray, y: np.ndarray):
+    """``y * (g - sum(g * y, -1))`` for ``g``, ``y`` (R, S) as a new array, or None where the
+    compiled kernels are off or the arrays do not fit."""
+    compiled = jit.load("_jit_softmax")
+    if compiled is None or not _fits(g, y) or g.shape != y.shape:
+        return None
+    out = np.empty_like(y)
+    step = _rows_per_chunk(y.shape[1])
+    _by_rows(lambda a, b: compiled.softmax_grad_rows(g[a:b], y[a:b], out[a:b]), y.shape, step)
+    return out
