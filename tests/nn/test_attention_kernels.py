@@ -125,3 +125,32 @@ def test_second_derivative_with_causal_mask():
         grads.append([t.numpy() for t in lib.autograd.grad(gq.sin().sum(), ts)])
     for a, b in zip(*grads):
         np.testing.assert_allclose(a, b, rtol=1e-9, atol=1e-10)
+
+
+@pytest.mark.parametrize("mask", ["causal", "float", "bool", "none"])
+def test_backward_on_the_other_path_and_twice(mask):
+    """The node keeps log-sum-exps where the compiled softmax ran and remakes the probabilities in
+    backward, compiled or not (the switch flipped between forward and backward), as often as
+    retain_graph asks."""
+    from chainrule.kernels import jit
+
+    q, k, v, g = _qkvg((2, 3, 6, 4), (2, 3, 6, 4), np.float32, seed=8)
+    rng = np.random.default_rng(9)
+    kw = {
+        "causal": {"is_causal": True},
+        "float": {"attn_mask": rng.standard_normal((6, 6)).astype(np.float32)},
+        "bool": {"attn_mask": rng.random((6, 6)) > 0.4},
+        "none": {},
+    }[mask]
+    expect = _run(torch, q, k, v, g, **kw)
+    ts = [chainrule.tensor(a, requires_grad=True) for a in (q, k, v)]
+    ckw = {key: (chainrule.tensor(m) if isinstance(m, np.ndarray) else m) for key, m in kw.items()}
+    y = chainrule.nn.functional.scaled_dot_product_attention(*ts, **ckw)
+    previous = jit.set_enabled(not jit.enabled())
+    try:
+        y.backward(chainrule.tensor(g), retain_graph=True)
+    finally:
+        jit.set_enabled(previous)
+    y.backward(chainrule.tensor(g))
+    for t, want in zip(ts, expect[1:]):
+        np.testing.assert_allclose(t.grad.numpy(), 2 * want, rtol=2e-5, atol=4e-6)

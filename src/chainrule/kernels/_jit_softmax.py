@@ -79,9 +79,10 @@ def _row_sum(x, n):
 
 
 @njit(nogil=True, cache=True, error_model="numpy")
-def shift_rows(s, out, scale, row0, period, causal):
-    """``out[r] = scale s[r] - max(scale s[r])`` over each row's kept prefix, ``-inf`` after it;
-    row ``r`` is row ``row0 + r`` of the whole array (for ``causal``). ``out`` may be ``s``."""
+def shift_rows(s, out, scale, row0, period, causal, top):
+    """``out[r] = scale s[r] - max(scale s[r])`` over each row's kept prefix, ``-inf`` after it,
+    and the shift into ``top[r]``; row ``r`` is row ``row0 + r`` of the whole array (for
+    ``causal``). ``out`` may be ``s``."""
     R, S = s.shape
     for r in range(R):
         n = _valid(row0 + r, period, causal, S)
@@ -102,12 +103,15 @@ def shift_rows(s, out, scale, row0, period, causal):
                 dst[j] -= m
         for j in range(n, S):
             dst[j] = NEG_INF
+        top[r] = m
 
 
 @njit(nogil=True, cache=True, error_model="numpy")
-def normalize_rows(e, row0, period, causal):
+def normalize_rows(e, row0, period, causal, lse):
     """Each row of ``e`` (the exponentials) divided by its sum over the kept prefix (a sum of 0,
-    a row that attends to nothing, by 1); the rest of the row stays 0 unless the sum is NaN."""
+    a row that attends to nothing, by 1); the rest of the row stays 0 unless the sum is NaN.
+    ``lse`` holds each row's shift and gets ``log(sum)`` added: the row's log-sum-exp, from which
+    ``exp_minus_rows`` remakes the probabilities."""
     R, S = e.shape
     for r in range(R):
         n = _valid(row0 + r, period, causal, S)
@@ -120,6 +124,22 @@ def normalize_rows(e, row0, period, causal):
         if total != total:  # a NaN in the row: the masked entries too (0 / NaN), as torch's
             for j in range(n, S):
                 row[j] = total
+        lse[r] += np.log(total)
+
+
+@njit(nogil=True, cache=True, error_model="numpy")
+def shift_by_rows(s, out, scale, lse, row0, period, causal):
+    """``out[r] = scale s[r] - lse[r]`` over each row's kept prefix, ``-inf`` after it (NaN where
+    ``lse[r]`` is NaN, as ``normalize_rows`` left that row): ``exp`` of it is the softmax again."""
+    R, S = s.shape
+    for r in range(R):
+        n = _valid(row0 + r, period, causal, S)
+        src, dst, m = s[r], out[r], lse[r]
+        for j in range(n):
+            dst[j] = src[j] * scale - m
+        rest = m if m != m else NEG_INF
+        for j in range(n, S):
+            dst[j] = rest
 
 
 @njit(nogil=True, cache=True, error_model="numpy")

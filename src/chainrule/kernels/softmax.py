@@ -16,7 +16,7 @@ import numpy as np
 from . import jit
 from .halves import run_in_halves
 
-__all__ = ["softmax_rows", "attention_score_grad", "softmax_grad_rows"]
+__all__ = ["softmax_rows", "probs_from_lse", "attention_score_grad", "softmax_grad_rows"]
 
 _CHUNK = 1 << 16  # elements per chunk: 256 KiB of float32
 _FLOATS = (np.dtype(np.float32), np.dtype(np.float64))
@@ -41,26 +41,76 @@ def _by_rows(kernel, shape: tuple, step: int) -> None:
     run_in_halves(lambda begin, end: kernel(begin // S, end // S), shape[0] * S, step * S)
 
 
-def softmax_rows(s: np.ndarray, out: np.ndarray, scale: float = 1.0, period: int = 1, causal: bool = False):
+def softmax_rows(
+    s: np.ndarray,
+    out: np.ndarray,
+    scale: float = 1.0,
+    period: int = 1,
+    causal: bool = False,
+    lse: np.ndarray | None = None,
+):
     """``softmax(scale * s)`` of each row of ``s`` (R, S) into ``out`` (may be ``s``); with ``causal``,
-    row ``r`` keeps its first ``min(r % period + 1, S)`` entries and is 0 after them. Returns
-    ``out``, or None where the compiled kernels are off or the arrays do not fit them."""
+    row ``r`` keeps its first ``min(r % period + 1, S)`` entries and is 0 after them. ``lse`` (R,),
+    if given, receives each row's log-sum-exp (for ``probs_from_lse``). Returns ``out``, or None
+    where the compiled kernels are off or the arrays do not fit them."""
     compiled = jit.load("_jit_softmax")
     if compiled is None or not _fits(s, out) or s.shape != out.shape or s.shape[1] == 0:
         return None
     R, S = s.shape
     step = _rows_per_chunk(S)
     k = s.dtype.type(scale)
+    if lse is None:
+        lse = np.empty(R, s.dtype)
 
-    def kernel(begin: int, end: int) -> None:  # (elements, at row boundaries)
-        for a in range(begin // S, end // S, step):
-            b = min(a + step, end // S)
+    def kernel(begin: int, end: int) -> None:
+        for a in range(begin, end, step):
+            b = min(a + step, end)
             chunk = out[a:b]
-            compiled.shift_rows(s[a:b], chunk, k, a, period, causal)
+            compiled.shift_rows(s[a:b], chunk, k, a, period, causal, lse[a:b])
             np.exp(chunk, out=chunk)
-            compiled.normalize_rows(chunk, a, period, causal)
+            compiled.normalize_rows(chunk, a, period, causal, lse[a:b])
 
-    run_in_halves(kernel, R * S, step * S)
+    _by_rows(kernel, s.shape, step)
+    return out
+
+
+def probs_from_lse(
+    s: np.ndarray,
+    out: np.ndarray,
+    scale: float,
+    lse: np.ndarray,
+    period: int,
+    causal: bool,
+    ds: np.ndarray | None = None,
+    d: np.ndarray | None = None,
+    grad_scale: float = 1.0,
+):
+    """The probabilities ``softmax_rows`` made, again, from the same ``s`` and its ``lse``:
+    ``exp(scale s - lse)`` on the kept prefixes (one pass and an ``exp``: no maximum, no sum), into
+    ``out`` (may be ``s``). With ``ds`` and ``d``, also ``attention_score_grad(ds, P, d,
+    grad_scale)`` on each chunk while its probabilities are in cache. Returns ``out``, or None
+    where the compiled kernels are off or the arrays do not fit."""
+    compiled = jit.load("_jit_softmax")
+    if compiled is None or not _fits(s, out) or s.shape != out.shape or lse.shape != s.shape[:1]:
+        return None
+    if ds is not None and (not _fits(s, ds) or ds.shape != s.shape or d.shape != lse.shape):
+        return None
+    step = _rows_per_chunk(s.shape[1])
+    k = s.dtype.type(scale)
+    gk = s.dtype.type(grad_scale)
+    if d is not None:
+        d = np.ascontiguousarray(d, s.dtype)
+
+    def kernel(begin: int, end: int) -> None:
+        for a in range(begin, end, step):
+            b = min(a + step, end)
+            chunk = out[a:b]
+            compiled.shift_by_rows(s[a:b], chunk, k, lse[a:b], a, period, causal)
+            np.exp(chunk, out=chunk)
+            if ds is not None:
+                compiled.attention_score_grad(ds[a:b], chunk, d[a:b], gk)
+
+    _by_rows(kernel, s.shape, step)
     return out
 
 
