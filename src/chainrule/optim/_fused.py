@@ -19,8 +19,10 @@ import numpy as np
 from scipy.linalg import blas as _scipy_blas
 
 from .._threads import numpy_blas
+from ..kernels import jit
+from ..kernels.halves import run_in_halves
 
-__all__ = ["Scratch", "axpy_"]
+__all__ = ["Scratch", "axpy_", "adam_compiled"]
 
 _SCIPY_AXPY = {np.dtype(np.float32): _scipy_blas.saxpy, np.dtype(np.float64): _scipy_blas.daxpy}
 _THREADED_FROM = 32768  # elements: from here NumPy's (threaded) OpenBLAS, below it SciPy's f2py call
@@ -71,3 +73,52 @@ class Scratch:
         if flat is None or flat.size < size:
             flat = self._pool[dtype, slot] = np.empty(size, dtype)
         return flat[:size].reshape(shape)
+
+
+_ADAM_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
+
+
+def adam_compiled(x, grad, m, v, vmax, sign, lr, weight_decay, beta1, beta2, eps, t, decoupled) -> bool:
+    """One Adam/AdamW step on ``x`` in one compiled pass (``kernels/_jit_optim.py``): True when
+    done, False where the compiled kernels are off or the arrays do not fit them (C-contiguous
+    NumPy arrays of one float32/float64 dtype and shape); the caller then takes its NumPy passes.
+
+    Measured on a GPT-style model's 2.8M float32 parameters (77 tensors, one thread): 12.5 -> 4.2
+    ms a step (torch's single-tensor AdamW: 13.9 ms)."""
+    arrays = (x, grad, m, v) if vmax is None else (x, grad, m, v, vmax)
+    dtype = x.dtype
+    if dtype not in _ADAM_DTYPES or not all(
+        type(a) is np.ndarray and a.dtype == dtype and a.shape == x.shape and a.flags.c_contiguous
+        for a in arrays
+    ):
+        return False
+    compiled = jit.load("_jit_optim")
+    if compiled is None or not x.flags.writeable:
+        return False
+    dt = dtype.type
+    if weight_decay == 0:  # (no L2 term: p * 0 would turn an inf parameter's direction into NaN)
+        decoupled = True
+    flat = [a.reshape(-1) for a in arrays]
+    if vmax is None:
+        flat.append(flat[3][:0])  # (unused)
+    xs, gs, ms, vs, vms = flat
+    hyper = (
+        dt(sign),
+        dt(1 - lr * weight_decay),
+        dt(weight_decay),
+        dt(beta1),
+        dt(1 - beta1),
+        dt(beta2),
+        dt(1 - beta2),
+        dt((1 - beta2**t) ** 0.5),
+        dt(eps),
+        dt(lr / (1 - beta1**t)),
+        decoupled,
+        vmax is not None,
+    )
+
+    def kernel(a: int, b: int) -> None:
+        compiled.adam(xs[a:b], gs[a:b], ms[a:b], vs[a:b], vms[a:b] if vmax is not None else vms, *hyper)
+
+    run_in_halves(kernel, x.size, 1024)
+    return True

@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 
 from .._tensor import Tensor
-from ._fused import axpy_
+from ._fused import adam_compiled, axpy_
 from .optimizer import (
     Optimizer,
     check_lr,
@@ -169,6 +169,13 @@ class Adam(Optimizer):
                 counter = s["step"]._data
                 counter += 1
                 t = counter.item()
+                vmax = real_view(s["max_exp_avg_sq"]._data) if amsgrad else None
+                m, v = real_view(s["exp_avg"]._data), real_view(s["exp_avg_sq"]._data)
+                if adam_compiled(
+                    x, grad, m, v, vmax, sign, lr, weight_decay, beta1, beta2, eps, t, decoupled
+                ):
+                    p._bump_version()
+                    continue
                 work = scratch.get(x.shape, x.dtype)
                 d_sign = sign  # the direction is d_sign * grad
                 if weight_decay != 0:
@@ -178,8 +185,6 @@ class Adam(Optimizer):
                         np.multiply(x, weight_decay, out=work)
                         axpy_(work, grad, sign)
                         grad, d_sign = work, 1
-                m = real_view(s["exp_avg"]._data)
-                v = real_view(s["exp_avg_sq"]._data)
                 # m.lerp_(d, 1 - beta1) as m * beta1 + (1 - beta1) * d: two passes, no temporary
                 m *= beta1
                 axpy_(m, grad, d_sign * (1 - beta1))
@@ -189,7 +194,6 @@ class Adam(Optimizer):
                 bias_correction2_sqrt = (1 - beta2**t) ** 0.5
                 step_size = lr / (1 - beta1**t)
                 if amsgrad:
-                    vmax = real_view(s["max_exp_avg_sq"]._data)
                     np.maximum(vmax, v, out=vmax)
                     v = vmax
                 np.sqrt(v, out=work)
