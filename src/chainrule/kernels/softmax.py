@@ -16,9 +16,17 @@ import numpy as np
 from . import jit
 from .halves import run_in_halves
 
-__all__ = ["softmax_rows", "probs_from_lse", "attention_score_grad", "softmax_grad_rows"]
+__all__ = [
+    "softmax_rows",
+    "probs_from_lse",
+    "attention_score_grad",
+    "softmax_grad_rows",
+    "log_softmax_rows",
+    "log_softmax_grad_rows",
+]
 
 _CHUNK = 1 << 16  # elements per chunk: 256 KiB of float32
+_LONG_ROW = 1024  # from this row length NumPy's SIMD max along rows beats the compiled one
 _FLOATS = (np.dtype(np.float32), np.dtype(np.float64))
 
 
@@ -48,11 +56,13 @@ def softmax_rows(
     period: int = 1,
     causal: bool = False,
     lse: np.ndarray | None = None,
+    zero_dead: bool = True,
 ):
     """``softmax(scale * s)`` of each row of ``s`` (R, S) into ``out`` (may be ``s``); with ``causal``,
-    row ``r`` keeps its first ``min(r % period + 1, S)`` entries and is 0 after them. ``lse`` (R,),
-    if given, receives each row's log-sum-exp (for ``probs_from_lse``). Returns ``out``, or None
-    where the compiled kernels are off or the arrays do not fit them."""
+    row ``r`` keeps its first ``min(r % period + 1, S)`` entries and is 0 after them. A row of
+    ``-inf`` gives zeros (attention's rows that attend to nothing), NaN without ``zero_dead``
+    (softmax's). ``lse`` (R,), if given, receives each row's log-sum-exp (for ``probs_from_lse``).
+    Returns ``out``, or None where the compiled kernels are off or the arrays do not fit them."""
     compiled = jit.load("_jit_softmax")
     if compiled is None or not _fits(s, out) or s.shape != out.shape or s.shape[1] == 0:
         return None
@@ -68,7 +78,7 @@ def softmax_rows(
             chunk = out[a:b]
             compiled.shift_rows(s[a:b], chunk, k, a, period, causal, lse[a:b])
             np.exp(chunk, out=chunk)
-            compiled.normalize_rows(chunk, a, period, causal, lse[a:b])
+            compiled.normalize_rows(chunk, a, period, causal, lse[a:b], zero_dead)
 
     _by_rows(kernel, s.shape, step)
     return out
@@ -136,4 +146,55 @@ def softmax_grad_rows(g: np.ndarray, y: np.ndarray):
     out = np.empty_like(y)
     step = _rows_per_chunk(y.shape[1])
     _by_rows(lambda a, b: compiled.softmax_grad_rows(g[a:b], y[a:b], out[a:b]), y.shape, step)
+    return out
+
+
+def log_softmax_rows(x: np.ndarray):
+    """``x - max - log(sum(exp(x - max)))`` of each row of ``x`` (R, S) as a new array (a row's
+    maximum +-inf shifts it by 0, as the NumPy path), or None where the compiled kernels are off or
+    ``x`` does not fit. Per chunk: one pass writes the shifted rows, ``np.exp`` of the chunk goes
+    to a cache-sized scratch buffer, one pass subtracts the log-sums; a (700, 10000) float32 input
+    is read once and written once instead of six passes and two full-size temporaries."""
+    compiled = jit.load("_jit_softmax")
+    if compiled is None or not _fits(x) or x.shape[1] == 0:
+        return None
+    R, S = x.shape
+    out = np.empty_like(x)
+    step = _rows_per_chunk(S)
+    one = x.dtype.type(1.0)
+
+    def kernel(begin: int, end: int) -> None:
+        e = np.empty((min(step, end - begin), S), x.dtype)
+        top = np.empty(step, x.dtype)
+        for a in range(begin, end, step):
+            b = min(a + step, end)
+            chunk, ec = out[a:b], e[: b - a]
+            if S >= _LONG_ROW:
+                np.max(x[a:b], axis=1, out=top[: b - a])
+                compiled.subtract_rows(x[a:b], chunk, top[: b - a])
+            else:
+                compiled.shift_rows(x[a:b], chunk, one, 0, 1, False, top[: b - a])
+            np.exp(chunk, out=ec)
+            compiled.subtract_log_sums(chunk, ec)
+
+    _by_rows(kernel, x.shape, step)
+    return out
+
+
+def log_softmax_grad_rows(g: np.ndarray, y: np.ndarray):
+    """``g - exp(y) * sum(g, -1)`` for ``g``, ``y`` (R, S) as a new array, or None where the
+    compiled kernels are off or the arrays do not fit."""
+    compiled = jit.load("_jit_softmax")
+    if compiled is None or not _fits(g, y) or g.shape != y.shape:
+        return None
+    out = np.empty_like(y)
+    step = _rows_per_chunk(y.shape[1])
+
+    def kernel(begin: int, end: int) -> None:
+        for a in range(begin, end, step):
+            b = min(a + step, end)
+            np.exp(y[a:b], out=out[a:b])
+            compiled.log_softmax_grad_rows(g[a:b], out[a:b])
+
+    _by_rows(kernel, y.shape, step)
     return out
