@@ -73,3 +73,29 @@ def test_version_bumped_and_memory_kept():
     chainrule.optim.Adam([w], lr=0.5).step()
     assert w._data is data and w._version == version + 1
     np.testing.assert_allclose(data, -0.5, rtol=1e-6)
+
+
+def test_many_parameters_split_over_two_threads():
+    """Parameters each below halves.MIN_ELEMENTS, together above it: the split falls inside one."""
+    rng = np.random.default_rng(6)
+    shapes = [(300, 200), (7,), (), (250, 230), (90, 1000), (3, 5)]
+    start = [rng.standard_normal(s).astype(np.float32) for s in shapes]
+    grads = [[rng.standard_normal(s).astype(np.float32) for s in shapes] for _ in range(3)]
+
+    def run(lib, threads):
+        before = chainrule.get_num_threads()
+        chainrule.set_num_threads(threads)
+        try:
+            params = [lib.tensor(a.copy(), requires_grad=True) for a in start]
+            opt = lib.optim.AdamW(params, lr=0.01, weight_decay=0.1)
+            for gs in grads:
+                for p, g in zip(params, gs):
+                    p.grad = lib.tensor(g)
+                opt.step()
+            return [p.detach().numpy() for p in params]
+        finally:
+            chainrule.set_num_threads(before)
+
+    for a, b, c in zip(run(chainrule, 2), run(chainrule, 1), run(torch, 2)):
+        np.testing.assert_array_equal(a, b)
+        np.testing.assert_allclose(a, c, rtol=2e-5, atol=2e-6)
