@@ -10,6 +10,7 @@ import numpy as np
 
 from .. import _dtype
 from ..autograd.graph import defop
+from ..kernels import jit
 from ..kernels.softmax import log_softmax_grad_rows, log_softmax_rows, softmax_grad_rows, softmax_rows
 from ._common import Tensor, all_true, as_tensor, make_result, normalize_dim
 from .creation import to
@@ -51,6 +52,12 @@ def _one_buffer(F, g, out) -> bool:
     """Whether the first-order rule may write into one fresh NumPy buffer (plain arrays, one dtype)."""
     plain = not F.is_tensor and type(g) is np.ndarray and type(out) is np.ndarray
     return plain and g.dtype == out.dtype and out.ndim > 0 and g.shape == out.shape
+
+
+def _compiled_rows(x, axis: int) -> bool:
+    """Whether the compiled row kernels (kernels/softmax.py) may take this forward: the last dim
+    of a C-contiguous NumPy array, the kernels switched on."""
+    return axis == x.ndim - 1 and type(x) is np.ndarray and x.flags.c_contiguous and jit.enabled()
 
 
 def _rows(*arrays: np.ndarray) -> tuple:
@@ -103,12 +110,11 @@ def softmax(input: Tensor, dim: int, dtype=None) -> Tensor:
     half = x.dtype if x.dtype in _dtype.HALF else None
     if half is not None:  # computed in float32, rounded once (torch's)
         x = x.astype(np.float32)
-    if axis == x.ndim - 1 and x.flags.c_contiguous:  # compiled, rows in cache-sized chunks
+    e = None
+    if _compiled_rows(x, axis):  # rows in cache-sized chunks
         e = np.empty_like(x)
         if softmax_rows(*_rows(x, e), zero_dead=False) is None:
             e = None
-    else:
-        e = None
     if e is None:
         e = np.exp(_shifted(x, axis))
         e /= np.sum(e, axis=axis, keepdims=True)
@@ -124,7 +130,7 @@ def log_softmax(input: Tensor, dim: int, dtype=None) -> Tensor:
     half = x.dtype if x.dtype in _dtype.HALF else None
     if half is not None:  # computed in float32, rounded once (torch's)
         x = x.astype(np.float32)
-    z = log_softmax_rows(*_rows(x)) if axis == x.ndim - 1 and x.flags.c_contiguous else None
+    z = log_softmax_rows(*_rows(x)) if _compiled_rows(x, axis) else None
     if z is not None:  # compiled: x read once, z written once
         z = z.reshape(x.shape)
     else:
