@@ -24,6 +24,8 @@ from __future__ import annotations
 import numpy as np
 
 from ..autograd.graph import defop
+from ..kernels import jit
+from ..kernels.softmax import attention_score_grad, probs_from_lse, softmax_rows
 from ._common import Tensor, all_true, make_result
 
 __all__: list = []
@@ -43,23 +45,47 @@ _FLASH_NAME = "ScaledDotProductFlashAttentionForCpuBackward0"
     ),
 )
 def _sdpa(F, g, xs, out, p, needs):
-    scale, drop, probs = p
+    scale, drop, probs, lse = p
     q, k, v = xs[0], xs[1], xs[2]
     mask = xs[3] if len(xs) == 4 else None
     if F.is_tensor:  # create_graph: the probabilities as a function of q, k (and the mask)
+        if probs is None:
+            probs = recompute_probs(q._data, k._data, None if mask is None else mask._data, drop, scale, lse)[
+                0
+            ]
         probs = _probs_tensor(F, q, k, mask, drop, scale, probs)
         dp = F.matmul(g, F.mT(v))
         ds = probs * (dp - F.sum(dp * probs, -1, True))
     else:
         ds = np.matmul(g, _transposed(v))
-        ds -= np.sum(g * out, axis=-1, keepdims=True, dtype=ds.dtype)
-        ds *= probs
-    gq = F.matmul(ds, k) * scale if needs[0] else None
-    gk = F.matmul(F.mT(ds), q) * scale if needs[1] else None
+        fold = mask is None or not needs[3]  # the scale goes into dS unless dS is the mask's gradient
+        d = np.vecdot(g, out)  # FlashAttention's D = sum(dP * P) = sum(g * y)
+        grad_scale = scale if fold else 1.0
+        S = ds.shape[-1]
+        if probs is None:  # remade from the log-sum-exps, dS made chunk by chunk beside them
+            probs, done = recompute_probs(q, k, mask, drop, scale, lse, ds, d, grad_scale)
+        else:
+            done = (
+                ds.shape == probs.shape
+                and S > 0
+                and attention_score_grad(ds.reshape(-1, S), probs.reshape(-1, S), d.reshape(-1), grad_scale)
+                is not None
+            )
+        if done:
+            scale = 1.0 if fold else scale
+        else:
+            ds -= d[..., None].astype(ds.dtype, copy=False)
+            ds *= probs
+    gq = _scaled(F.matmul(ds, k), scale) if needs[0] else None
+    gk = _scaled(F.matmul(F.mT(ds), q), scale) if needs[1] else None
     gv = F.matmul(F.mT(probs), g) if needs[2] else None
     if mask is None:
         return gq, gk, gv
     return gq, gk, gv, (ds if needs[3] else None)
+
+
+def _scaled(x, scale: float):
+    return x if scale == 1.0 else x * scale
 
 
 def _probs_tensor(F, q, k, mask, drop, scale, saved):
@@ -86,10 +112,14 @@ def _transposed(x: np.ndarray) -> np.ndarray:
     return np.ascontiguousarray(np.swapaxes(x, -1, -2))
 
 
-def attention_probs(q: np.ndarray, k: np.ndarray, mask, drop, scale: float) -> np.ndarray:
-    """``softmax(scale q k^T + mask)`` with ``drop``'s positions (a bool array broadcastable to the
-    scores, True = leave out) at probability 0, in one buffer."""
+def _scores(q: np.ndarray, k: np.ndarray, mask, drop, scale: float, fused: bool) -> tuple:
+    """``(s, scale_left, causal)``: the scores ``q k^T`` with what the compiled softmax does not
+    do itself applied (``scale``, the float ``mask``, ``drop``'s positions at ``-inf``; all of it
+    unless ``fused``), the scale still to apply, and whether the causal mask is still to apply."""
     s = np.matmul(q, _transposed(k))
+    L, S = s.shape[-2:]
+    if fused and mask is None and (drop is None or _is_causal(drop, L, S)):
+        return s, scale, drop is not None
     s *= s.dtype.type(scale)
     if mask is not None:
         if np.broadcast_shapes(s.shape, mask.shape) == s.shape:
@@ -100,8 +130,26 @@ def attention_probs(q: np.ndarray, k: np.ndarray, mask, drop, scale: float) -> n
         if np.broadcast_shapes(s.shape, drop.shape) != s.shape:
             s = np.array(np.broadcast_to(s, np.broadcast_shapes(s.shape, drop.shape)))
         np.add(s, -np.inf, out=s, where=drop)  # (a NaN score stays NaN, as torch's -inf mask)
-    if s.shape[-1] == 0:
-        return s
+    return s, 1.0, False
+
+
+def attention_probs(q: np.ndarray, k: np.ndarray, mask, drop, scale: float) -> tuple:
+    """``(P, lse)``: ``P = softmax(scale q k^T + mask)`` with ``drop``'s positions (a bool array
+    broadcastable to the scores, True = leave out) at probability 0, in one buffer, and, where the
+    compiled softmax made it, each row's log-sum-exp (``recompute_probs`` remakes ``P`` from it),
+    else None."""
+    fused = jit.enabled()
+    s, scale_left, causal = _scores(q, k, mask, drop, scale, fused)
+    S = s.shape[-1]
+    if S == 0:
+        return s, None
+    if fused:
+        rows = s.reshape(-1, S)  # (a view: s is C-contiguous)
+        lse = np.empty(rows.shape[0], s.dtype)
+        if softmax_rows(rows, rows, scale_left, s.shape[-2], causal, lse) is not None:  # in place
+            return s, lse
+        if scale_left != 1.0 or causal:  # (arrays the kernels do not take)
+            s, _, _ = _scores(q, k, mask, drop, scale, False)
     top = np.max(s, axis=-1, keepdims=True)
     if not all_true(np.isfinite(top)):  # rows of -inf (nothing to attend to) or with +inf / NaN
         top = np.where(np.isfinite(top), top, 0).astype(s.dtype)
@@ -111,17 +159,58 @@ def attention_probs(q: np.ndarray, k: np.ndarray, mask, drop, scale: float) -> n
     if not all_true(total):  # rows that attend to nothing: 0 / 1
         total[total == 0] = 1
     s /= total
-    return s
+    return s, None
+
+
+def recompute_probs(
+    q: np.ndarray, k: np.ndarray, mask, drop, scale: float, lse: np.ndarray, ds=None, d=None, grad_scale=1.0
+):
+    """``(P, done)``: the probabilities ``attention_probs`` returned with ``lse``, again (the
+    scores' GEMM and ``exp(scale s - lse)``, no maximum and no sum: the node keeps (R,) values, not
+    (R, S)), and whether ``ds`` (given with ``d``) became ``attention_score_grad``'s in the same
+    pass."""
+    s, scale_left, causal = _scores(q, k, mask, drop, scale, jit.enabled())
+    rows = s.reshape(-1, s.shape[-1])
+    if ds is not None:
+        S = ds.shape[-1]
+        fused = probs_from_lse(
+            rows, rows, scale_left, lse, s.shape[-2], causal, ds.reshape(-1, S), d.reshape(-1), grad_scale
+        )
+        if fused is not None:
+            return s, True
+    if probs_from_lse(rows, rows, scale_left, lse, s.shape[-2], causal) is None:
+        if scale_left != 1.0 or causal:
+            s, _, _ = _scores(q, k, mask, drop, scale, False)
+        s -= lse.reshape(s.shape[:-1] + (1,))
+        np.exp(s, out=s)
+    return s, False
+
+
+def _is_causal(drop, L: int, S: int) -> bool:
+    """Whether ``drop`` is ``is_causal``'s mask, ``triu(ones((L, S)), 1)`` (compared: ~5 us)."""
+    if type(drop) is not np.ndarray or drop.shape != (L, S) or drop.dtype != np.bool_:
+        return False
+    causal = _CAUSAL.get((L, S))
+    if causal is None:
+        causal = _CAUSAL[L, S] = np.triu(np.ones((L, S), dtype=bool), 1)
+        if len(_CAUSAL) > 64:  # (a few sequence lengths in practice)
+            _CAUSAL.clear()
+    return np.array_equal(drop, causal)
+
+
+_CAUSAL: dict = {}
 
 
 def scaled_dot_product_attention(q: Tensor, k: Tensor, v: Tensor, mask: Tensor | None, drop, scale: float):
     """The fused node: ``softmax(scale q k^T + mask) v`` with ``drop`` (bool array, True = leave
     out) applied; ``mask`` a float Tensor or None. Inputs are checked by the caller
     (``nn.functional.scaled_dot_product_attention``)."""
-    probs = attention_probs(q._data, k._data, None if mask is None else mask._data, drop, scale)
+    probs, lse = attention_probs(q._data, k._data, None if mask is None else mask._data, drop, scale)
     out = np.matmul(probs, v._data)
+    if lse is not None:  # keep (R,) log-sum-exps, not the (R, S) probabilities: 38 MB of a GPT step
+        probs = None
     inputs = (q, k, v) if mask is None else (q, k, v, mask)
     op = _sdpa
     if q._data.ndim == 4 and (mask is None or not mask.requires_grad):
         op = _sdpa.shown_as(_FLASH_NAME)  # torch's CPU flash kernel; other calls take its math path
-    return make_result(out, op, inputs, (scale, drop, probs))
+    return make_result(out, op, inputs, (scale, drop, probs, lse))

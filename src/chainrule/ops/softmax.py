@@ -10,6 +10,8 @@ import numpy as np
 
 from .. import _dtype
 from ..autograd.graph import defop
+from ..kernels import jit
+from ..kernels.softmax import log_softmax_grad_rows, log_softmax_rows, softmax_grad_rows, softmax_rows
 from ._common import Tensor, all_true, as_tensor, make_result, normalize_dim
 from .creation import to
 
@@ -20,6 +22,10 @@ __all__ = ["softmax", "log_softmax"]
 def _softmax(F, g, xs, out, p, needs):
     axis = p[0]
     if _one_buffer(F, g, out):  # (g - sum(g y)) y: one temporary, not three (the rows are long)
+        if axis == out.ndim - 1:  # compiled: one read of g and y per row
+            gx = softmax_grad_rows(*_rows(g, out))
+            if gx is not None:
+                return (gx.reshape(out.shape),)
         gy = np.multiply(g, out)
         np.subtract(g, np.sum(gy, axis=axis, keepdims=True), out=gy)
         gy *= out
@@ -32,6 +38,10 @@ def _softmax(F, g, xs, out, p, needs):
 def _log_softmax(F, g, xs, out, p, needs):
     axis = p[0]
     if _one_buffer(F, g, out):  # one temporary, not three (a (700, 10000) decoder's: 28 MB each)
+        if axis == out.ndim - 1:  # compiled: exp(y) and the row sums of g chunk by chunk
+            gx = log_softmax_grad_rows(*_rows(g, out))
+            if gx is not None:
+                return (gx.reshape(out.shape),)
         e = np.exp(out)
         e *= np.sum(g, axis=axis, keepdims=True)
         return (np.subtract(g, e, out=e),)
@@ -42,6 +52,17 @@ def _one_buffer(F, g, out) -> bool:
     """Whether the first-order rule may write into one fresh NumPy buffer (plain arrays, one dtype)."""
     plain = not F.is_tensor and type(g) is np.ndarray and type(out) is np.ndarray
     return plain and g.dtype == out.dtype and out.ndim > 0 and g.shape == out.shape
+
+
+def _compiled_rows(x, axis: int) -> bool:
+    """Whether the compiled row kernels (kernels/softmax.py) may take this forward: the last dim
+    of a C-contiguous NumPy array, the kernels switched on."""
+    return axis == x.ndim - 1 and type(x) is np.ndarray and x.flags.c_contiguous and jit.enabled()
+
+
+def _rows(*arrays: np.ndarray) -> tuple:
+    """The arrays as (rows, last dim) views (copies where a view cannot be made)."""
+    return tuple(a.reshape(-1, a.shape[-1]) for a in arrays)
 
 
 _softmax.same_shape = _log_softmax.same_shape = True
@@ -89,8 +110,14 @@ def softmax(input: Tensor, dim: int, dtype=None) -> Tensor:
     half = x.dtype if x.dtype in _dtype.HALF else None
     if half is not None:  # computed in float32, rounded once (torch's)
         x = x.astype(np.float32)
-    e = np.exp(_shifted(x, axis))
-    e /= np.sum(e, axis=axis, keepdims=True)
+    e = None
+    if _compiled_rows(x, axis):  # rows in cache-sized chunks
+        e = np.empty_like(x)
+        if softmax_rows(*_rows(x, e), zero_dead=False) is None:
+            e = None
+    if e is None:
+        e = np.exp(_shifted(x, axis))
+        e /= np.sum(e, axis=axis, keepdims=True)
     return make_result(e if half is None else e.astype(half), _softmax, (input,), (axis,))
 
 
@@ -103,7 +130,11 @@ def log_softmax(input: Tensor, dim: int, dtype=None) -> Tensor:
     half = x.dtype if x.dtype in _dtype.HALF else None
     if half is not None:  # computed in float32, rounded once (torch's)
         x = x.astype(np.float32)
-    z = _shifted(x, axis)
-    with np.errstate(divide="ignore"):
-        z -= np.log(np.sum(np.exp(z), axis=axis, keepdims=True))
+    z = log_softmax_rows(*_rows(x)) if _compiled_rows(x, axis) else None
+    if z is not None:  # compiled: x read once, z written once
+        z = z.reshape(x.shape)
+    else:
+        z = _shifted(x, axis)
+        with np.errstate(divide="ignore"):
+            z -= np.log(np.sum(np.exp(z), axis=axis, keepdims=True))
     return make_result(z if half is None else z.astype(half), _log_softmax, (input,), (axis,))

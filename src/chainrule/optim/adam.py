@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 
 from .._tensor import Tensor
-from ._fused import axpy_
+from ._fused import adam_job, axpy_, run_adam_jobs
 from .optimizer import (
     Optimizer,
     check_lr,
@@ -140,13 +140,16 @@ class Adam(Optimizer):
     def step(self, closure: Callable[[], Any] | None = None):
         """Update every parameter that has a ``.grad`` once; returns the closure's loss, if any.
 
-        In place, with the optimizer's scratch array for the squared gradient and then the
-        denominator: no temporaries, nine passes (torch's single-tensor Adam, which chainrule
-        follows step by step for its rounding, makes three temporaries of the parameter's size).
+        In place. Where numba is installed, one compiled pass per parameter, the elements of all
+        of them split over two threads (``_fused.run_adam_jobs``); otherwise with the optimizer's
+        scratch array for the squared gradient and then the denominator: no temporaries, nine
+        passes (torch's single-tensor Adam, which chainrule follows step by step for its rounding,
+        makes three temporaries of the parameter's size).
         """
         loss = closure_loss(closure)
         state = self.state
         scratch = self._scratch()
+        jobs, compiled = [], []  # the compiled updates, run together at the end
         for group in self.param_groups:
             lr = scalar(group["lr"])
             beta1, beta2 = (scalar(b) for b in group["betas"])
@@ -169,6 +172,13 @@ class Adam(Optimizer):
                 counter = s["step"]._data
                 counter += 1
                 t = counter.item()
+                vmax = real_view(s["max_exp_avg_sq"]._data) if amsgrad else None
+                m, v = real_view(s["exp_avg"]._data), real_view(s["exp_avg_sq"]._data)
+                job = adam_job(x, grad, m, v, vmax, sign, lr, weight_decay, beta1, beta2, eps, t, decoupled)
+                if job is not None:
+                    jobs.append(job)
+                    compiled.append(p)
+                    continue
                 work = scratch.get(x.shape, x.dtype)
                 d_sign = sign  # the direction is d_sign * grad
                 if weight_decay != 0:
@@ -178,8 +188,6 @@ class Adam(Optimizer):
                         np.multiply(x, weight_decay, out=work)
                         axpy_(work, grad, sign)
                         grad, d_sign = work, 1
-                m = real_view(s["exp_avg"]._data)
-                v = real_view(s["exp_avg_sq"]._data)
                 # m.lerp_(d, 1 - beta1) as m * beta1 + (1 - beta1) * d: two passes, no temporary
                 m *= beta1
                 axpy_(m, grad, d_sign * (1 - beta1))
@@ -189,7 +197,6 @@ class Adam(Optimizer):
                 bias_correction2_sqrt = (1 - beta2**t) ** 0.5
                 step_size = lr / (1 - beta1**t)
                 if amsgrad:
-                    vmax = real_view(s["max_exp_avg_sq"]._data)
                     np.maximum(vmax, v, out=vmax)
                     v = vmax
                 np.sqrt(v, out=work)
@@ -198,6 +205,9 @@ class Adam(Optimizer):
                 np.divide(m, work, out=work)
                 axpy_(x, work, -step_size)
                 p._bump_version()
+        run_adam_jobs(jobs)
+        for p in compiled:
+            p._bump_version()
         return loss
 
 
