@@ -13,6 +13,8 @@ import chainrule
 import chainrule.nn.functional as CF
 from chainrule.kernels import conv as K
 
+pytestmark = pytest.mark.usefixtures("jit_path")
+
 # (name, input shape, weight shape, kwargs, the kernel functions that must run)
 CASES = [
     ("3x3 windows", (5, 3, 6, 7), (4, 3, 3, 3), dict(padding=1), {"_window_chunks"}),

@@ -31,7 +31,9 @@ from numpy.lib.stride_tricks import as_strided
 
 from ..backend import override
 from . import conv_whole as whole
+from . import jit
 from .conv_whole import span as _span
+from .lanes import run_in_lanes
 
 __all__ = ["WORKSPACE_BYTES", "conv_array", "conv_weight_array", "conv_transpose_array"]
 
@@ -141,8 +143,19 @@ def _window_chunks(x, kernel, stride, padding, out_hw, dilation, groups, dtype):
     K, L = C // groups * kh * kw, Ho * Wo
     span = (_span(Ho, kh, sh, dh), _span(Wo, kw, sw, dw))
     nb = _chunk(N, (groups * K * L + C * span[0] * span[1]) * np.dtype(dtype).itemsize)
-    pad = _Padder(x, padding, span, nb, dtype)
     buf = _buffer("cols", groups * K * nb * L, dtype)
+    compiled = _compiled(x, dtype)
+    if compiled is not None:
+        # the windows gathered from the unpadded input, padding written in the same pass
+        xf = np.ascontiguousarray(x, dtype=dtype).reshape(-1)
+        (ph, pw), rows, (H, W) = padding, groups * K, x.shape[2:]
+        for n0 in range(0, N, nb):
+            n = min(N, n0 + nb) - n0
+            cols = buf[: rows * n * L]
+            compiled.im2col(xf, C, H, W, cols, n, n0, 0, rows, kh, kw, sh, sw, ph, pw, dh, dw, Ho, Wo)
+            yield n0, n0 + n, cols.reshape(groups, K, n * L)
+        return
+    pad = _Padder(x, padding, span, nb, dtype)
     for n0 in range(0, N, nb):
         n1 = min(N, n0 + nb)
         cols = buf[: groups * K * (n1 - n0) * L].reshape(groups, K, (n1 - n0) * L)
@@ -152,6 +165,16 @@ def _window_chunks(x, kernel, stride, padding, out_hw, dilation, groups, dtype):
             cols.reshape((groups, C // groups, kh, kw, n1 - n0, Ho, Wo)), view.transpose(1, 2, 3, 4, 0, 5, 6)
         )
         yield n0, n1, cols
+
+
+def _compiled(x, dtype):
+    """The compiled window kernels (``_jit_conv``) where they apply: numba on, float32/float64."""
+    if np.dtype(dtype) not in _FLOATS or type(x) is not np.ndarray:
+        return None
+    return jit.load("_jit_conv")
+
+
+_FLOATS = (np.dtype(np.float32), np.dtype(np.float64))
 
 
 def _channel_major(a: np.ndarray, groups: int, out: np.ndarray) -> np.ndarray:
@@ -223,17 +246,22 @@ def conv_array(x, w, b, stride, padding, out_hw, dilation, groups):
             return y.astype(dtype, copy=False)
         G, Og = groups, O // groups
         wm = w.reshape(G, Og, cg * kh * kw).astype(dtype, copy=False)
-        ybuf = None
-        for n0, n1, cols in _window_chunks(x, (kh, kw), stride, padding, out_hw, dilation, groups, dtype):
-            if ybuf is None:  # sized by the first (largest) chunk
-                ybuf = _buffer("out", O * cols.shape[2], dtype)
-            ym = _gemm_per_group(wm, cols, ybuf[: O * cols.shape[2]].reshape(G, Og, cols.shape[2]))
-            # back to batch-major, the bias added in the same pass
-            src = ym.reshape(O, n1 - n0, Ho, Wo).transpose(1, 0, 2, 3)
-            if b is None:
-                y[n0:n1] = src
-            else:
-                np.add(src, b.reshape(-1, 1, 1), out=y[n0:n1])
+
+        def lane(lo: int, hi: int) -> None:
+            ybuf = None
+            chunks = _window_chunks(x[lo:hi], (kh, kw), stride, padding, out_hw, dilation, groups, dtype)
+            for n0, n1, cols in chunks:
+                if ybuf is None:  # sized by the first (largest) chunk
+                    ybuf = _buffer("out", O * cols.shape[2], dtype)
+                ym = _gemm_per_group(wm, cols, ybuf[: O * cols.shape[2]].reshape(G, Og, cols.shape[2]))
+                # back to batch-major, the bias added in the same pass
+                src = ym.reshape(O, n1 - n0, Ho, Wo).transpose(1, 0, 2, 3)
+                if b is None:
+                    y[lo + n0 : lo + n1] = src
+                else:
+                    np.add(src, b.reshape(-1, 1, 1), out=y[lo + n0 : lo + n1])
+
+        run_in_lanes(lane, N)
         return y
     if b is not None:
         y += b.reshape(-1, 1, 1)
@@ -281,21 +309,30 @@ def conv_weight_array(x, g, weight_shape, stride, padding, dilation, groups):
         cast = (x.astype(dtype, copy=False), g.astype(dtype, copy=False))
         dw = whole.conv_weight_array(*cast, weight_shape, stride, padding, dilation, groups)
         return dw.astype(dtype, copy=False)
-    dw = np.zeros((G, Og, K), dtype=dtype)
-    gbuf = part = None
-    for n0, n1, cols in _window_chunks(x, (kh, kw), stride, padding, (Ho, Wo), dilation, groups, dtype):
-        if gbuf is None:
-            gbuf, part = _buffer("out", O * cols.shape[2], dtype), np.empty_like(dw)
-        gm = _channel_major(g[n0:n1], G, gbuf)
-        n = n1 - n0
-        if Og * K <= 1024 and n >= 8:
-            # a tiny (O/groups, K) result over a long inner dimension runs far below BLAS's peak
-            # (LeNet's first layer: 6 x 25 over 64 * 784): one product per sample, summed
-            a = gm.reshape(G, Og, n, Ho * Wo).transpose(0, 2, 1, 3)
-            b = cols.reshape(G, K, n, Ho * Wo).transpose(0, 2, 3, 1)
-            dw += np.matmul(a, b).sum(axis=1)
-        else:  # (the windows transposed: BLAS reads them with its transpose flag, no copy)
-            dw += _gemm_per_group(gm, cols.swapaxes(1, 2), part)
+
+    def lane(lo: int, hi: int) -> np.ndarray:
+        dw = np.zeros((G, Og, K), dtype=dtype)
+        gbuf = part = None
+        chunks = _window_chunks(x[lo:hi], (kh, kw), stride, padding, (Ho, Wo), dilation, groups, dtype)
+        for n0, n1, cols in chunks:
+            if gbuf is None:
+                gbuf, part = _buffer("out", O * cols.shape[2], dtype), np.empty_like(dw)
+            gm = _channel_major(g[lo + n0 : lo + n1], G, gbuf)
+            n = n1 - n0
+            if Og * K <= 1024 and n >= 8:
+                # a tiny (O/groups, K) result over a long inner dimension runs far below BLAS's
+                # peak (LeNet's first layer: 6 x 25 over 64 * 784): one product per sample, summed
+                a = gm.reshape(G, Og, n, Ho * Wo).transpose(0, 2, 1, 3)
+                b = cols.reshape(G, K, n, Ho * Wo).transpose(0, 2, 3, 1)
+                dw += np.matmul(a, b).sum(axis=1)
+            else:  # (the windows transposed: BLAS reads them with its transpose flag, no copy)
+                dw += _gemm_per_group(gm, cols.swapaxes(1, 2), part)
+        return dw
+
+    parts = run_in_lanes(lane, N)
+    dw = parts[0]
+    for part in parts[1:]:
+        dw += part
     return dw.reshape(weight_shape)
 
 
@@ -311,21 +348,31 @@ def _col2im_chunks(x, w, stride, padding, out_hw, dilation, groups, y):
     hb, wb = max(_span(Hi, kh, sh, dh), ph + Ho), max(_span(Wi, kw, sw, dw), pw + Wo)
     nb = _chunk(N, (G * K * L + C * hb * wb + O * L) * y.itemsize)
     wt = np.swapaxes(w.reshape(G, Og, K), 1, 2).astype(y.dtype, copy=False)
-    cols_buf = _buffer("cols", G * K * nb * L, y.dtype)
-    img_buf = _buffer("img", C * nb * hb * wb, y.dtype)
-    x_buf = _buffer("out", O * nb * L, y.dtype)
     h_end, w_end = (Hi - 1) * sh + 1, (Wi - 1) * sw + 1
-    for n0 in range(0, N, nb):
-        n = min(N, n0 + nb) - n0
-        xm = _channel_major(x[n0 : n0 + n], G, x_buf)
-        cols = _gemm_per_group(wt, xm, cols_buf[: G * K * n * L].reshape(G, K, n * L))
-        cols6 = cols.reshape(C, kh, kw, n, Hi, Wi)
-        img = img_buf[: C * n * hb * wb].reshape(C, n, hb, wb)
-        img.fill(0)
-        for a in range(kh):
-            for b in range(kw):
-                img[:, :, a * dh : a * dh + h_end : sh, b * dw : b * dw + w_end : sw] += cols6[:, a, b]
-        y[n0 : n0 + n] = img[:, :, ph : ph + Ho, pw : pw + Wo].transpose(1, 0, 2, 3)
+    compiled = _compiled(x, y.dtype)
+
+    def lane(lo: int, hi: int) -> None:
+        cols_buf = _buffer("cols", G * K * nb * L, y.dtype)
+        x_buf = _buffer("out", O * nb * L, y.dtype)
+        if compiled is None:
+            img_buf = _buffer("img", C * nb * hb * wb, y.dtype)
+        for n0 in range(lo, hi, nb):
+            n = min(hi, n0 + nb) - n0
+            xm = _channel_major(x[n0 : n0 + n], G, x_buf)
+            cols = _gemm_per_group(wt, xm, cols_buf[: G * K * n * L].reshape(G, K, n * L))
+            if compiled is not None:  # the columns added straight into y's samples
+                geometry = (kh, kw, sh, sw, ph, pw, dh, dw)
+                compiled.col2im(cols.reshape(-1), n, Hi, Wi, y.reshape(-1), C, Ho, Wo, n0, 0, C, *geometry)
+                continue
+            cols6 = cols.reshape(C, kh, kw, n, Hi, Wi)
+            img = img_buf[: C * n * hb * wb].reshape(C, n, hb, wb)
+            img.fill(0)
+            for a in range(kh):
+                for b in range(kw):
+                    img[:, :, a * dh : a * dh + h_end : sh, b * dw : b * dw + w_end : sw] += cols6[:, a, b]
+            y[n0 : n0 + n] = img[:, :, ph : ph + Ho, pw : pw + Wo].transpose(1, 0, 2, 3)
+
+    run_in_lanes(lane, N)
 
 
 def _depthwise_transpose(x, w, stride, padding, out_hw, dilation, y):
