@@ -47,8 +47,7 @@ def relu_grad_array(g: np.ndarray, y: np.ndarray) -> np.ndarray:
     if dtype in _FLOATS and y.dtype == dtype and g.size >= _ALIGN and g.shape == y.shape:
         compiled = jit.load("_jit_relu")
     if compiled is None:
-        keep = np.less_equal(y, 0)
-        np.logical_not(keep, out=keep)  # (y > 0 or NaN)
+        keep = ~np.less_equal(y, 0)  # (y > 0 or NaN)
         if np.isfinite(g).all():
             return np.multiply(g, keep)
         # an infinite or NaN g where y <= 0 must give 0, not the product's NaN (np.where with a
