@@ -153,6 +153,7 @@ def test_weight_gradient_per_sample_products(dtype, x_shape, w_shape, kwargs, mo
     padded = x_shape[1] * (x_shape[2] + 2 * pad) * (x_shape[3] + 2 * pad)
     windows = x_shape[1] * w_shape[2] * w_shape[3] * out_hw[0] * out_hw[1]
     monkeypatch.setattr(K, "WORKSPACE_BYTES", 10 * (windows + padded) * np.dtype(dtype).itemsize)
+    monkeypatch.setattr(K, "WHOLE_BYTES", 2 * K.WORKSPACE_BYTES)
     whole_calls = []
     monkeypatch.setattr(K.whole, "conv_weight_array", lambda *a: whole_calls.append(a))
     rng = np.random.default_rng(3)

@@ -37,13 +37,17 @@ from .lanes import run_in_lanes
 
 __all__ = ["WORKSPACE_BYTES", "conv_array", "conv_weight_array", "conv_transpose_array"]
 
-# Bytes of the per-chunk window buffer. A module-level setting: tests lower it so that small
-# shapes cross chunk boundaries. Measured on the 2-core Xeon (loaded), CIFAR conv 2 forward
-# (64x32x64x64, 3x3): with single-threaded BLAS 4 MiB chunks ran fastest (866 ms; 16 MiB 1261,
-# whole batch 1448); with two BLAS threads on an oversubscribed machine each chunk's GEMM waits
-# for a descheduled thread (4 MiB 5162 ms, 64 MiB 1393, whole batch 1225): fewer, larger chunks
-# there, at the memory cost of the window buffer.
-WORKSPACE_BYTES = 1 << 22
+# Bytes of the per-chunk window buffer (per thread: kernels.lanes runs two). A module-level
+# setting: tests lower it so that small shapes cross chunk boundaries. Measured on the 2-core Xeon
+# (2 MiB of L2 per core), ResNet-8's training step on one thread: 1 MiB chunks 241 ms, 2 MiB 270,
+# 4 MiB 268, 8 MiB 286 (torch 160): a chunk's windows are written and then read by its GEMM
+# while still in the cache. Before the lanes, with BLAS's two threads per GEMM, larger chunks
+# had won on a loaded machine (each GEMM call waited for a descheduled BLAS thread).
+WORKSPACE_BYTES = 1 << 20
+# Problems whose whole-batch window matrix is at most this large go to ``conv_whole``.
+WHOLE_BYTES = 1 << 23
+# Scratch buffers up to this size are kept between calls (per thread and role).
+KEEP_BYTES = 1 << 23
 
 
 _scratch = threading.local()  # per thread: two threads' convolutions never share a buffer
@@ -51,11 +55,12 @@ _scratch = threading.local()  # per thread: two threads' convolutions never shar
 
 def _buffer(role: str, size: int, dtype) -> np.ndarray:
     """A flat scratch array of ``size`` elements for ``role``, kept between calls (per thread and
-    dtype) while it is at most twice the workspace: a fresh multi-MB array costs its page faults
-    on every call (LeNet's input gradient: 10 ms with fresh buffers, 2 ms reused). The caller
-    owns it until its kernel returns; kernels never nest with the same role."""
+    dtype) while it is at most ``KEEP_BYTES`` (or twice the workspace): a fresh multi-MB array
+    costs its page faults on every call (LeNet's input gradient: 10 ms with fresh buffers, 2 ms
+    reused; a chunk is one sample at least, 4.7 MB of windows for CIFAR's second convolution).
+    The caller owns it until its kernel returns; kernels never nest with the same role."""
     dtype = np.dtype(dtype)
-    if size * dtype.itemsize > 2 * WORKSPACE_BYTES:
+    if size * dtype.itemsize > max(KEEP_BYTES, 2 * WORKSPACE_BYTES):
         return np.empty(size, dtype=dtype)
     cache = _scratch.__dict__
     buf = cache.get((role, dtype))
@@ -65,10 +70,10 @@ def _buffer(role: str, size: int, dtype) -> np.ndarray:
 
 
 def _whole_fits(n: int, rows: int, cols_per_sample: int, itemsize: int) -> bool:
-    """Whether the whole batch's window matrix (``rows`` x ``n * cols_per_sample``) fits in twice
-    the workspace: then one matrix (``conv_whole``) beats the chunks (their copies run along rows
-    of Wo elements; LeNet's layers measured 1.5x slower chunked)."""
-    return rows * n * cols_per_sample * itemsize <= 2 * WORKSPACE_BYTES
+    """Whether the whole batch's window matrix (``rows`` x ``n * cols_per_sample``) fits in
+    ``WHOLE_BYTES``: then one matrix (``conv_whole``) beats the chunks (their copies run along
+    rows of Wo elements; LeNet's layers measured 1.5x slower chunked)."""
+    return rows * n * cols_per_sample * itemsize <= WHOLE_BYTES
 
 
 def _chunk(N: int, per_sample: int, budget: int | None = None) -> int:
