@@ -5,6 +5,10 @@ the path it is named for actually ran."""
 
 from __future__ import annotations
 
+import os
+import signal
+import time
+
 import numpy as np
 import pytest
 import torch
@@ -190,3 +194,35 @@ def test_small_problems_take_the_whole_batch_kernels(stride, monkeypatch):
     for ours, theirs in zip(*results):
         np.testing.assert_allclose(ours, theirs, rtol=1e-10, atol=1e-10 * np.abs(theirs).max())
     assert set(ran) == {"conv_array", "conv_weight_array", "conv_transpose_array"}
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="needs fork")
+@pytest.mark.parametrize("shape", [(8, 16, 32, 32), (64, 32, 32, 32)])  # whole batch (halves); lanes
+def test_forked_child_runs_the_threaded_kernels(shape) -> None:
+    """A child forked after the worker pools started makes its own (the parent's threads do not
+    exist in it): its convolution finishes and matches the parent's."""
+    rng = np.random.default_rng(5)
+    x = chainrule.tensor(rng.standard_normal(shape).astype(np.float32))
+    w = chainrule.tensor(rng.standard_normal((shape[1], shape[1], 3, 3)).astype(np.float32))
+    y = CF.conv2d(x, w, padding=1).numpy()
+    read, write = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child: report whether it matched, then leave without pytest's cleanup
+        try:
+            ok = np.array_equal(CF.conv2d(x, w, padding=1).numpy(), y)
+            os.write(write, b"1" if ok else b"0")
+        finally:
+            os._exit(0)
+    os.close(write)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        done, _ = os.waitpid(pid, os.WNOHANG)
+        if done:
+            break
+        time.sleep(0.05)
+    else:
+        os.kill(pid, signal.SIGKILL)
+        os.waitpid(pid, 0)
+        pytest.fail("the forked child's convolution did not finish")
+    assert os.read(read, 1) == b"1"
+    os.close(read)

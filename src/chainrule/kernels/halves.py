@@ -9,6 +9,7 @@ variable), so it switches warnings off itself, as the ops do (chainrule._fpe).
 
 from __future__ import annotations
 
+import os
 import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -23,6 +24,9 @@ __all__ = ["run_in_halves"]
 MIN_ELEMENTS = 1 << 18
 _pool: list = []
 _pool_lock = threading.Lock()  # two threads' first large GELU must not start two pools
+# a forked child has no worker thread: it makes its own pool (the parent's would never run a task,
+# and the child's first large kernel waited forever)
+os.register_at_fork(after_in_child=_pool.clear)
 
 
 def _worker(kernel: Callable[[int, int], None], start: int, stop: int) -> None:

@@ -13,6 +13,7 @@ The scratch buffers of ``kernels.conv`` are per thread, so the lanes never share
 
 from __future__ import annotations
 
+import os
 import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -25,6 +26,8 @@ __all__ = ["run_in_lanes", "lanes_available"]
 
 _pool: list = []
 _pool_lock = threading.Lock()
+# a forked child has no worker thread: it makes its own pool (the parent's would never run a task)
+os.register_at_fork(after_in_child=_pool.clear)
 
 
 def lanes_available() -> bool:
