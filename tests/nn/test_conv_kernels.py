@@ -48,6 +48,15 @@ CASES = [
         {"_depthwise", "_depthwise_transpose", "_depthwise_weight"},
     ),
     ("padding beyond the kernel", (5, 2, 4, 4), (3, 2, 2, 2), dict(padding=3), {"_window_chunks"}),
+    # output rows of 8+ for a 3x3 kernel: the forward and the input gradient by shifted runs
+    ("3x3 shifted runs", (5, 3, 6, 9), (4, 3, 3, 3), dict(padding=1), {"_shifted_chunks", "_window_chunks"}),
+    (
+        "shifted runs, dilation 2, groups 2",
+        (5, 4, 7, 19),
+        (6, 2, 3, 3),
+        dict(padding=1, dilation=2, groups=2),
+        {"_shifted_chunks"},
+    ),
 ]
 
 
@@ -59,6 +68,7 @@ def ran(monkeypatch):
     names: set = set()
     for name in (
         "_window_chunks",
+        "_shifted_chunks",
         "_col2im_chunks",
         "_depthwise",
         "_depthwise_weight",

@@ -186,6 +186,56 @@ def _window_chunks(x, kernel, stride, padding, out_hw, dilation, groups, dtype):
             yield n0, n1, i0, i1, cols
 
 
+def _shifted_fits(stride: tuple, out_hw: tuple, reach: int) -> bool:
+    """Whether ``_shifted_chunks`` serves a convolution: stride 1, a kernel wider than one column
+    (a 1x1 kernel's windows are the input itself), and output rows short enough that their
+    window runs are the cost (up to 32) but long enough that the GEMM's extra columns
+    (``reach`` per row of ``Wo``) add at most a quarter."""
+    Wo = out_hw[1]
+    return stride == (1, 1) and 0 < reach and 0 < Wo <= 32 and 4 * reach <= Wo
+
+
+def _shifted_chunks(x, kernel, stride, padding, out_hw, dilation, groups, dtype):
+    """``_window_chunks`` for stride 1 with runs of ``Ho * Wp`` elements instead of ``Wo``.
+
+    On a padded image of width ``Wp = Wo + (kw - 1) * dw``, the window of kernel position
+    ``(a, b)`` over all output rows is one contiguous run of the flattened image, from
+    ``a * dh * Wp + b * dw``, if each output row is computed ``Wp`` wide: its last
+    ``Wp - Wo`` columns read past the row's end and are dropped from the GEMM's result (they
+    never reach the output; the weight gradient keeps ``_window_chunks``, where they would
+    multiply real inputs by zeros). One sample's windows for ResNet's 3x3 layers: 16 channels of
+    32x32 17 us against 31 us for the row-by-row gather, 32 of 16x16 9 against 28, 64 of 8x8 9
+    against 27, for 6-25 % more GEMM columns. The chunk is padded into a buffer with one extra
+    zero row (the last run's overhang). Yields ``(n0, n1, i0, i1, cols)``, ``cols`` (G, K,
+    n * (i1 - i0) * Wp).
+    """
+    (kh, kw), (dh, dw), (Ho, Wo) = kernel, dilation, out_hw
+    N, C = x.shape[:2]
+    K, rows, itemsize = C // groups * kh * kw, C * kh * kw, np.dtype(dtype).itemsize
+    Hp, Wp = _span(Ho, kh, 1, dh), _span(Wo, kw, 1, dw)
+    plane = (Hp + 1) * Wp
+    nb = _chunk(N, (rows * Ho * Wp + C * plane) * itemsize)
+    rb = Ho if nb > 1 else _chunk(Ho, rows * Wp * itemsize)
+    pad = _Padder(x.astype(dtype, copy=False), padding, (Hp + 1, Wp), nb, dtype)
+    buf = _buffer("cols", rows * nb * rb * Wp, dtype)
+    e = itemsize
+    for n0 in range(0, N, nb):
+        n1 = min(N, n0 + nb)
+        flat = np.ascontiguousarray(pad(n0, n1)).reshape(-1)
+        for i0 in range(0, Ho, rb):
+            i1 = min(Ho, i0 + rb)
+            run = (i1 - i0) * Wp
+            view = as_strided(
+                flat[i0 * Wp :],
+                (groups, C // groups, kh, kw, n1 - n0, run),
+                (C // groups * plane * e, plane * e, dh * Wp * e, dw * e, C * plane * e, e),
+                writeable=False,
+            )
+            cols = buf[: rows * (n1 - n0) * run]
+            np.copyto(cols.reshape(view.shape), view)
+            yield n0, n1, i0, i1, cols.reshape(groups, K, (n1 - n0) * run)
+
+
 def _compiled(x, dtype):
     """The compiled window kernels (``_jit_conv``) where they apply: numba on, float32/float64."""
     if np.dtype(dtype) not in _FLOATS or type(x) is not np.ndarray:
@@ -266,15 +316,20 @@ def conv_array(x, w, b, stride, padding, out_hw, dilation, groups):
         G, Og = groups, O // groups
         wm = w.reshape(G, Og, cg * kh * kw).astype(dtype, copy=False)
 
+        shifted = _shifted_fits(stride, out_hw, (kw - 1) * dilation[1])
+        width = Wo + (kw - 1) * dilation[1] if shifted else Wo  # the GEMM's output rows
+
         def lane(lo: int, hi: int) -> None:
             ybuf = None
-            chunks = _window_chunks(x[lo:hi], (kh, kw), stride, padding, out_hw, dilation, groups, dtype)
+            geometry = ((kh, kw), stride, padding, out_hw, dilation, groups, dtype)
+            chunks = (_shifted_chunks if shifted else _window_chunks)(x[lo:hi], *geometry)
             for n0, n1, i0, i1, cols in chunks:
                 if ybuf is None:  # sized by the first (largest) chunk
                     ybuf = _buffer("out", O * cols.shape[2], dtype)
                 ym = _gemm_per_group(wm, cols, ybuf[: O * cols.shape[2]].reshape(G, Og, cols.shape[2]))
-                # back to batch-major, the bias added in the same pass
-                src = ym.reshape(O, n1 - n0, i1 - i0, Wo).transpose(1, 0, 2, 3)
+                # back to batch-major (the shifted windows' extra columns dropped), the bias
+                # added in the same pass
+                src = ym.reshape(O, n1 - n0, i1 - i0, width)[..., :Wo].transpose(1, 0, 2, 3)
                 dst = y[lo + n0 : lo + n1, :, i0:i1]
                 if b is None:
                     dst[...] = src
