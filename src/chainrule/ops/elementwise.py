@@ -18,7 +18,8 @@ from .._fpe import switches_itself as _switches_itself
 from .._record import make_unary_result
 from ..autograd.graph import defop
 from ..kernels.elementwise import sigmoid_array as _sigmoid_fn
-from ..kernels.relu import relu_array, relu_grad_array
+from ..kernels.relu import relu_array as _relu_array
+from ..kernels.relu import relu_grad_array as _relu_grad_array
 from ._common import _CONSTANTS, Tensor, any_true, as_tensor, constant, make_result, operands, wrap
 from .creation import to
 from .gather import nonzero
@@ -152,7 +153,7 @@ def _relu(F, g, xs, out, p, needs):
     # torch's threshold_backward, a select: g passes where the output is NaN, and an infinite g
     # where it is 0 gives 0 (the product g * (y > 0) gave 0 and NaN there)
     if type(g) is np.ndarray and type(out) is np.ndarray:
-        return (relu_grad_array(g, out),)
+        return (_relu_grad_array(g, out),)
     return (F.where(out <= 0, 0, g),)
 
 
@@ -235,7 +236,7 @@ def _relu_fn(x):
             # against a 0-d zero of x's dtype: 0.54 us on 16 floats where a Python 0 (cast per
             # call) or a full array of zeros costs 1.6 us; on 2M float32 1.4 ms against 10.6 ms
             # for the array of zeros (calloc's fresh pages)
-            return np.maximum(x, zero) if x.size < _RELU_COMPILED else relu_array(x)
+            return np.maximum(x, zero) if x.size < _RELU_COMPILED else _relu_array(x)
     return np.maximum(x, 0, dtype=x.dtype)
 
 
