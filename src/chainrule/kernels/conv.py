@@ -324,6 +324,15 @@ def conv_array(x, w, b, stride, padding, out_hw, dilation, groups):
             geometry = ((kh, kw), stride, padding, out_hw, dilation, groups, dtype)
             chunks = (_shifted_chunks if shifted else _window_chunks)(x[lo:hi], *geometry)
             for n0, n1, i0, i1, cols in chunks:
+                if n1 - n0 == 1 and width == Wo:
+                    # one sample's rows: the GEMM writes them in place (BLAS's row stride), no
+                    # copy back from a buffer (CIFAR's step: 50 ms of such copies, one thread)
+                    dst = y[lo + n0, :, i0:i1].reshape(G, Og, (i1 - i0) * Wo)
+                    if not dst.flags.owndata:  # (a view of y, as these strides always give)
+                        _gemm_per_group(wm, cols, dst)
+                        if b is not None:
+                            dst += b.reshape(G, Og, 1)
+                        continue
                 if ybuf is None:  # sized by the first (largest) chunk
                     ybuf = _buffer("out", O * cols.shape[2], dtype)
                 ym = _gemm_per_group(wm, cols, ybuf[: O * cols.shape[2]].reshape(G, Og, cols.shape[2]))
@@ -393,8 +402,11 @@ def conv_weight_array(x, g, weight_shape, stride, padding, dilation, groups):
         for n0, n1, i0, i1, cols in chunks:
             if gbuf is None:
                 gbuf, part = _buffer("out", O * cols.shape[2], dtype), np.empty_like(dwt)
-            gm = _channel_major(g[lo + n0 : lo + n1, :, i0:i1], G, gbuf)
             n = n1 - n0
+            if n == 1:  # (one sample's rows are already channel-major: BLAS reads them strided)
+                gm = g[lo + n0, :, i0:i1].reshape(G, Og, (i1 - i0) * Wo)
+            else:
+                gm = _channel_major(g[lo + n0 : lo + n1, :, i0:i1], G, gbuf)
             if Og * K <= 1024 and n >= 8 and i1 - i0 == Ho:
                 # a tiny (O/groups, K) result over a long inner dimension runs far below BLAS's
                 # peak (LeNet's first layer: 6 x 25 over 64 * 784): one product per sample, summed
