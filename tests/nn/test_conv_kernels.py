@@ -22,6 +22,8 @@ pytestmark = pytest.mark.usefixtures("jit_path")
 # (name, input shape, weight shape, kwargs, the kernel functions that must run)
 CASES = [
     ("3x3 windows", (5, 3, 6, 7), (4, 3, 3, 3), dict(padding=1), {"_window_chunks"}),
+    # more than 16 outputs: weight @ windows (16 or fewer: windows^T @ weight^T)
+    ("3x3, 20 outputs", (5, 3, 6, 7), (20, 3, 3, 3), dict(padding=1), {"_window_chunks"}),
     (
         "stride 2 (input gradient by col2im)",
         (5, 3, 7, 6),

@@ -117,6 +117,17 @@ def conv_array(x, w, b, stride, padding, out_hw, dilation, groups):
     """Convolution on arrays: one matmul of the weight matrix with the windows (per group)."""
     O, cg, kh, kw = w.shape
     cols = im2col(x, (kh, kw), stride, padding, out_hw, dilation, groups)
+    if groups == 1 and O <= 16 and cols.shape[2]:
+        # (windows)^T @ weight^T, then the channels-last result read back strided: LeNet's
+        # second layer (6400 x 150) @ (150 x 16) took 0.40 ms against 0.62 the other way round
+        yt = np.matmul(cols[0].T, w.reshape(O, cg * kh * kw).T)
+        yt = yt.reshape((x.shape[0],) + tuple(out_hw) + (O,)).transpose(0, 3, 1, 2)
+        out = np.empty(yt.shape, dtype=yt.dtype)
+        if b is None:
+            np.copyto(out, yt)
+        else:
+            np.add(yt, b.reshape(1, -1, 1, 1), out=out)
+        return out
     y = np.matmul(w.reshape(groups, O // groups, cg * kh * kw), cols)
     return _to_batch_major(y.reshape((O, x.shape[0]) + tuple(out_hw)), b)
 
