@@ -71,13 +71,6 @@ class NumpyBlas:
         i, ip, c = integer, ctypes.POINTER(integer), ctypes.c_int
         self.get_num_threads = fn("openblas_get_num_threads" + cblas_suffix, c)
         self.set_num_threads = fn("openblas_set_num_threads" + cblas_suffix, None, c)
-        # OpenBLAS >= 0.3.27: the calling thread's own thread count (returns the previous one), so
-        # that two threads can each run single-threaded GEMMs (kernels.lanes); unprefixed in the
-        # scipy-openblas builds. None where the library lacks it.
-        local = getattr(lib, "openblas_set_num_threads_local", None)
-        if local is not None:
-            local.restype, local.argtypes = c, (c,)
-        self.set_num_threads_local = local
         self._axpy = {
             np.dtype(t): fn(f"cblas_{k}axpy" + cblas_suffix, None, i, scalar, _ptr, i, _ptr, i)
             for t, k, scalar in ((np.float32, "s", ctypes.c_float), (np.float64, "d", ctypes.c_double))

@@ -238,3 +238,32 @@ def test_forked_child_runs_the_threaded_kernels(shape) -> None:
         pytest.fail("the forked child's convolution did not finish")
     assert os.read(read, 1) == b"1"
     os.close(read)
+
+
+def test_lanes_restore_the_blas_thread_count() -> None:
+    """The lanes run BLAS single-threaded while they work, then give back the user's count, also
+    when two user threads run convolutions at once."""
+    import threading
+
+    before = chainrule.get_num_threads()
+    chainrule.set_num_threads(2)
+    try:
+        rng = np.random.default_rng(6)
+        x = chainrule.tensor(rng.standard_normal((64, 16, 32, 32)).astype(np.float32))
+        w = chainrule.tensor(rng.standard_normal((16, 16, 3, 3)).astype(np.float32))
+        expect = torch.nn.functional.conv2d(torch.tensor(x.numpy()), torch.tensor(w.numpy()), padding=1)
+        results = []
+
+        def run() -> None:
+            results.append(CF.conv2d(x, w, padding=1).numpy())
+
+        threads = [threading.Thread(target=run) for _ in range(3)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        assert chainrule.get_num_threads() == 2
+        for r in results:
+            np.testing.assert_allclose(r, expect.numpy(), rtol=1e-4, atol=1e-4)
+    finally:
+        chainrule.set_num_threads(before)

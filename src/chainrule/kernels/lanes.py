@@ -1,14 +1,18 @@
 """Two lanes: a batch split into two halves, each walked by its own thread with single-threaded BLAS.
 
 A convolution's chunks are many mid-sized GEMMs (CIFAR's second convolution: 64 of 32 x 288 x 4096
-per pass). OpenBLAS's own two threads barely shared such a product here (32 x 288 x 32768: 71 ms
-on two threads, 72 ms on one), and each call wakes and joins its pool, which on a loaded machine
-waits for a descheduled thread. Two Python threads, each running half of the batch's chunks (the
-window copies too: NumPy's copies and the compiled kernels release the GIL) with its GEMMs on one
-BLAS thread (OpenBLAS's thread-local setting), ran the same products in 37 ms, and join once per
-kernel call instead of once per GEMM.
+per pass). OpenBLAS's own two threads did not share such a product here (8 of 32 x 288 x 32768:
+200 ms on two threads, 200 ms on one), and each call wakes and joins its pool, which on a loaded
+machine waits for a descheduled thread. Two Python threads, each running half of the batch's
+chunks (the window copies too: NumPy's copies and the compiled kernels release the GIL) with
+single-threaded GEMMs, ran the same products in 72-119 ms, and join once per kernel call
+instead of once per GEMM.
 
-The scratch buffers of ``kernels.conv`` are per thread, so the lanes never share one.
+OpenBLAS's thread count is process-wide (its "thread-local" setter, ``openblas_set_num_threads_local``
+of 0.3.27+, changed the global count here and left it at 1 when two threads restored it), so the
+lanes set it to one while any lanes run and restore the user's count when the last one ends; a
+BLAS call from another thread meanwhile runs single-threaded. The scratch buffers of
+``kernels.conv`` are per thread, so the lanes never share one.
 """
 
 from __future__ import annotations
@@ -28,30 +32,40 @@ _pool: list = []
 _pool_lock = threading.Lock()
 # a forked child has no worker thread: it makes its own pool (the parent's would never run a task)
 os.register_at_fork(after_in_child=_pool.clear)
+_active = [0, 0]  # lanes running now; the BLAS thread count to restore when none are
+_active_lock = threading.Lock()
 
 
 def lanes_available() -> bool:
-    """Two or more threads allowed (``chainrule.set_num_threads``) and a BLAS whose thread count
-    can be set per thread (NumPy's OpenBLAS >= 0.3.27)."""
-    blas = numpy_blas()
-    return blas is not None and blas.set_num_threads_local is not None and get_num_threads() >= 2
+    """Two or more threads allowed (``chainrule.set_num_threads``) and NumPy's OpenBLAS, whose
+    thread count the lanes can set."""
+    return numpy_blas() is not None and get_num_threads() >= 2
 
 
-def _lane(work: Callable[[int, int], object], start: int, stop: int, worker: bool) -> object:
-    local = numpy_blas().set_num_threads_local
-    previous = local(1)
-    try:
-        if worker:  # (the worker does not share the caller's NumPy error state: chainrule._fpe)
-            with np.errstate(all="ignore"):
-                return work(start, stop)
+def _enter() -> None:
+    with _active_lock:
+        if _active[0] == 0:
+            blas = numpy_blas()
+            _active[1] = blas.get_num_threads()
+            blas.set_num_threads(1)
+        _active[0] += 1
+
+
+def _leave() -> None:
+    with _active_lock:
+        _active[0] -= 1
+        if _active[0] == 0:
+            numpy_blas().set_num_threads(_active[1])
+
+
+def _worker(work: Callable[[int, int], object], start: int, stop: int) -> object:
+    with np.errstate(all="ignore"):  # (the worker does not share the caller's NumPy error state)
         return work(start, stop)
-    finally:
-        local(previous)
 
 
 def run_in_lanes(work: Callable[[int, int], object], n: int) -> list:
-    """``[work(0, m), work(m, n)]`` on two threads (``m`` about ``n / 2``), each with one BLAS
-    thread, where :func:`lanes_available` and ``n >= 2``; else ``[work(0, n)]``."""
+    """``[work(0, m), work(m, n)]`` on two threads (``m`` about ``n / 2``), BLAS single-threaded
+    meanwhile, where :func:`lanes_available` and ``n >= 2``; else ``[work(0, n)]``."""
     if n < 2 or not lanes_available():
         return [work(0, n)]
     if not _pool:
@@ -59,9 +73,13 @@ def run_in_lanes(work: Callable[[int, int], object], n: int) -> list:
             if not _pool:
                 _pool.append(ThreadPoolExecutor(1, thread_name_prefix="chainrule-lanes"))
     middle = (n + 1) // 2
-    second = _pool[0].submit(_lane, work, middle, n, True)
+    _enter()
     try:
-        first = _lane(work, 0, middle, False)
+        second = _pool[0].submit(_worker, work, middle, n)
+        try:
+            first = work(0, middle)
+        finally:
+            other = second.result()
     finally:
-        other = second.result()
+        _leave()
     return [first, other]
