@@ -76,15 +76,6 @@ def _whole_fits(n: int, rows: int, cols_per_sample: int, itemsize: int) -> bool:
     return rows * n * cols_per_sample * itemsize <= WHOLE_BYTES
 
 
-def _whole_lanes(work, N: int, bytes_per_sample: int) -> list:
-    """``conv_whole``'s kernel over the batch: on its two halves in two lanes (each thread its own
-    window matrix and single-threaded GEMM) when the windows reach 1 MiB (LeNet's layers: 1.2-5
-    MB), else in one call (a lane's hand-off costs ~20-50 us)."""
-    if N * bytes_per_sample < 1 << 20:
-        return [work(0, N)]
-    return run_in_lanes(work, N)
-
-
 def _chunk(N: int, per_sample: int, budget: int | None = None) -> int:
     """Samples per chunk: as many as fit in ``budget`` (the workspace), at least one."""
     return max(1, min(N, (WORKSPACE_BYTES if budget is None else budget) // max(1, per_sample)))
@@ -327,14 +318,9 @@ def conv_array(x, w, b, stride, padding, out_hw, dilation, groups):
         _depthwise(x, w, stride, padding, out_hw, dilation, y)
     else:
         if _whole_fits(N, groups * cg * kh * kw, Ho * Wo, y.itemsize):
-            xc, wc = x.astype(dtype, copy=False), w.astype(dtype, copy=False)
-            geometry = (stride, padding, out_hw, dilation, groups)
-            parts = _whole_lanes(
-                lambda lo, hi: whole.conv_array(xc[lo:hi], wc, b, *geometry),
-                N,
-                groups * cg * kh * kw * Ho * Wo * y.itemsize,
-            )
-            return (parts[0] if len(parts) == 1 else np.concatenate(parts)).astype(dtype, copy=False)
+            cast = (x.astype(dtype, copy=False), w.astype(dtype, copy=False))
+            y = whole.conv_array(*cast, b, stride, padding, out_hw, dilation, groups)
+            return y.astype(dtype, copy=False)
         G, Og = groups, O // groups
         wm = w.reshape(G, Og, cg * kh * kw).astype(dtype, copy=False)
 
@@ -421,14 +407,8 @@ def conv_weight_array(x, g, weight_shape, stride, padding, dilation, groups):
         return _depthwise_weight(x, g, weight_shape, stride, padding, dilation)
     G, Og, K = groups, O // groups, cg * kh * kw
     if _whole_fits(N, G * K, Ho * Wo, np.dtype(dtype).itemsize):
-        xc, gc = x.astype(dtype, copy=False), g.astype(dtype, copy=False)
-        geometry = (weight_shape, stride, padding, dilation, groups)
-        parts = _whole_lanes(
-            lambda lo, hi: whole.conv_weight_array(xc[lo:hi], gc[lo:hi], *geometry),
-            N,
-            G * K * Ho * Wo * np.dtype(dtype).itemsize,
-        )
-        dw = parts[0] if len(parts) == 1 else parts[0] + parts[1]
+        cast = (x.astype(dtype, copy=False), g.astype(dtype, copy=False))
+        dw = whole.conv_weight_array(*cast, weight_shape, stride, padding, dilation, groups)
         return dw.astype(dtype, copy=False)
 
     def lane(lo: int, hi: int) -> np.ndarray:
@@ -540,14 +520,9 @@ def conv_transpose_array(x, w, b, stride, padding, out_hw, dilation, groups):
     C, (Ho, Wo) = groups * cg, out_hw
     whole_ok = N * Hi * Wi * O * Ho * Wo and not _is_depthwise(x.shape[1], w.shape, groups)
     if whole_ok and _whole_fits(N, groups * cg * kh * kw, Hi * Wi, np.dtype(dtype).itemsize):
-        xc, wc = x.astype(dtype, copy=False), w.astype(dtype, copy=False)
-        geometry = (stride, padding, out_hw, dilation, groups)
-        parts = _whole_lanes(
-            lambda lo, hi: whole.conv_transpose_array(xc[lo:hi], wc, b, *geometry),
-            N,
-            groups * cg * kh * kw * Hi * Wi * np.dtype(dtype).itemsize,
-        )
-        return (parts[0] if len(parts) == 1 else np.concatenate(parts)).astype(dtype, copy=False)
+        cast = (x.astype(dtype, copy=False), w.astype(dtype, copy=False))
+        y = whole.conv_transpose_array(*cast, b, stride, padding, out_hw, dilation, groups)
+        return y.astype(dtype, copy=False)
     if stride == (1, 1) and (O * Ho * Wo <= 2 * C * Hi * Wi or _is_depthwise(O, w.shape, groups)):
         # the adjoint of a stride-1 correlation is the stride-1 correlation with the kernel
         # flipped and its channel axes swapped (per group), padded by the kernel's reach less
