@@ -47,7 +47,8 @@ BN_SHAPES = [
     (40, 6, 33, 31),
     (2, 3, 2, 3, 4),
     (130, 2, 1, 1),
-    (33, 9, 32, 31),  # (over 262144 elements: the channels split over two threads)
+    (33, 9, 32, 31),
+    (65, 5, 81, 80),  # (over 2M elements: the channels split over two threads)
 ]
 
 

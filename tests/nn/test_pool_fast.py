@@ -39,6 +39,7 @@ def _case(x: np.ndarray, kernel, dtype, ceil_mode: bool = False, permute: bool =
         ((3, 5, 40, 38), 2),
         ((2, 3, 33, 65), 3),
         ((2, 4, 31, 30), (2, 3)),
+        ((9, 16, 128, 116), 2),  # (over 2M elements: two threads)
     ],
 )
 def test_tiled_max_pool_matches_torch(shape, kernel, dtype) -> None:

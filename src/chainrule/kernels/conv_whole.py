@@ -14,7 +14,7 @@ import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
 from . import jit
-from .halves import run_in_halves
+from .halves import MIN_ONE_PASS, run_in_halves
 
 __all__ = ["span", "conv_array", "conv_weight_array", "conv_transpose_array"]
 
@@ -55,7 +55,7 @@ def im2col(
             r0, r1 = start // L, stop // L
             compiled.im2col(xf, C, H, W, cols, N, 0, r0, r1, kh, kw, sh, sw, ph, pw, dh, dw, Ho, Wo)
 
-        run_in_halves(gather, cols.size, L)
+        run_in_halves(gather, cols.size, L, MIN_ONE_PASS)
         return cols.reshape(groups, rows // groups, L)
     xp = _padded(x, padding, (span(Ho, kh, sh, dh), span(Wo, kw, sw, dw)))
     N, C = xp.shape[:2]
@@ -207,7 +207,7 @@ def conv_transpose_array(x, w, b, stride, padding, out_hw, dilation, groups):
         def scatter(start: int, stop: int) -> None:
             compiled.col2im(cols, N, Hi, Wi, flat_y, C, Ho, Wo, 0, start // per, stop // per, *geometry)
 
-        run_in_halves(scatter, C * per, per)
+        run_in_halves(scatter, C * per, per, MIN_ONE_PASS)
         if b is not None:
             y += b.reshape(-1, 1, 1)
         return y

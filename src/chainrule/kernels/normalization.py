@@ -24,7 +24,7 @@ from __future__ import annotations
 import numpy as np
 
 from . import jit
-from .halves import run_in_halves
+from .halves import MIN_ONE_PASS, run_in_halves
 
 __all__ = [
     "channel_forward",
@@ -50,7 +50,7 @@ def _per_channel(kernel, x: np.ndarray) -> None:
     where ``x`` is large."""
     N, C, L = x.shape
     per = max(1, N * L)
-    run_in_halves(lambda start, stop: kernel(start // per, stop // per), C * per, per)
+    run_in_halves(lambda start, stop: kernel(start // per, stop // per), C * per, per, MIN_ONE_PASS)
 
 
 def _step(rows: int, row_bytes: int) -> int:

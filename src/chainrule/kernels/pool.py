@@ -14,7 +14,7 @@ from numpy.lib.stride_tricks import as_strided
 
 from ..backend import any_true, override
 from . import jit
-from .halves import run_in_halves
+from .halves import MIN_ONE_PASS, run_in_halves
 
 __all__ = [
     "Pool",
@@ -189,7 +189,7 @@ def max_pool_tiled(x: np.ndarray, geom: Pool) -> tuple[np.ndarray, Argmax]:
             else:
                 compiled.max_pool(xf, H, W, flat_out, flat_pos, Ho, Wo, kh, kw, first, last)
 
-        run_in_halves(kernel, x.size, H * W)
+        run_in_halves(kernel, x.size, H * W, MIN_ONE_PASS)
         return out, Argmax(pos)
     views = _tiled_views(x, geom)
     out = views[0].copy()
@@ -228,7 +228,7 @@ def max_pool_tiled_backward(g: np.ndarray, geom: Pool, argmax: Argmax) -> np.nda
             first, last = start // (H * W), stop // (H * W)
             compiled.max_pool_backward(gf, flat_pos, Ho, Wo, flat_dx, H, W, kh, kw, first, last)
 
-        run_in_halves(kernel, dx.size, H * W)
+        run_in_halves(kernel, dx.size, H * W, MIN_ONE_PASS)
         return dx
     hit = np.empty(pos.shape, dtype=bool)
     for p, view in enumerate(_tiled_views(dx, geom)):

@@ -13,7 +13,7 @@ from __future__ import annotations
 import numpy as np
 
 from . import jit
-from .halves import run_in_halves
+from .halves import MIN_ONE_PASS, run_in_halves
 
 __all__ = ["relu_array", "relu_grad_array"]
 
@@ -36,7 +36,7 @@ def relu_array(x: np.ndarray) -> np.ndarray:
         return np.maximum(x, _ZEROS[x.dtype])
     out = np.empty(x.shape, x.dtype)
     flat_x, flat_out = _flat(x), out.reshape(-1)
-    run_in_halves(lambda a, b: compiled.relu(flat_x[a:b], flat_out[a:b]), flat_x.size, _ALIGN)
+    run_in_halves(lambda a, b: compiled.relu(flat_x[a:b], flat_out[a:b]), flat_x.size, _ALIGN, MIN_ONE_PASS)
     return out
 
 
@@ -56,6 +56,9 @@ def relu_grad_array(g: np.ndarray, y: np.ndarray) -> np.ndarray:
     out = np.empty(g.shape, dtype)
     flat_g, flat_y, flat_out = _flat(g), _flat(y), out.reshape(-1)
     run_in_halves(
-        lambda a, b: compiled.relu_grad(flat_g[a:b], flat_y[a:b], flat_out[a:b]), flat_g.size, _ALIGN
+        lambda a, b: compiled.relu_grad(flat_g[a:b], flat_y[a:b], flat_out[a:b]),
+        flat_g.size,
+        _ALIGN,
+        MIN_ONE_PASS,
     )
     return out
