@@ -58,28 +58,50 @@ def _leave() -> None:
             numpy_blas().set_num_threads(_active[1])
 
 
-def _worker(work: Callable[[int, int], object], start: int, stop: int) -> object:
+def _take_pieces(work: Callable[[int, int], object], bounds: list, state: list, lock, out: list) -> None:
+    """Run ``work`` on the next untaken piece of the batch until none is left."""
+    while True:
+        with lock:
+            index = state[0]
+            state[0] += 1
+        if index >= len(bounds) - 1:
+            return
+        out.append((index, work(bounds[index], bounds[index + 1])))
+
+
+def _worker(*args) -> None:
     with np.errstate(all="ignore"):  # (the worker does not share the caller's NumPy error state)
-        return work(start, stop)
+        _take_pieces(*args)
 
 
-def run_in_lanes(work: Callable[[int, int], object], n: int) -> list:
-    """``[work(0, m), work(m, n)]`` on two threads (``m`` about ``n / 2``), BLAS single-threaded
-    meanwhile, where :func:`lanes_available` and ``n >= 2``; else ``[work(0, n)]``."""
+def run_in_lanes(work: Callable[[int, int], object], n: int, pieces: int = 8) -> list:
+    """The results of ``work(start, stop)`` over consecutive pieces of ``[0, n)``, in the pieces'
+    order (so that sums of them round the same way on every run), run on two threads with BLAS
+    single-threaded meanwhile, where :func:`lanes_available` and ``n >= 2``; else
+    ``[work(0, n)]``.
+
+    The two threads take the pieces (up to ``pieces``, of about equal size) one after another from
+    a shared counter rather than half each: where another process holds one core part of the
+    time, the thread that runs takes over more pieces instead of the call waiting for the other
+    (ResNet-8 with another process at about half a core: 2.25x torch with halves, 2.08-2.13 with
+    pieces).
+    """
     if n < 2 or not lanes_available():
         return [work(0, n)]
     if not _pool:
         with _pool_lock:
             if not _pool:
                 _pool.append(ThreadPoolExecutor(1, thread_name_prefix="chainrule-lanes"))
-    middle = (n + 1) // 2
+    k = min(n, pieces)
+    bounds = [n * i // k for i in range(k + 1)]
+    state, lock, mine, theirs = [0], threading.Lock(), [], []
     _enter()
     try:
-        second = _pool[0].submit(_worker, work, middle, n)
+        second = _pool[0].submit(_worker, work, bounds, state, lock, theirs)
         try:
-            first = work(0, middle)
+            _take_pieces(work, bounds, state, lock, mine)
         finally:
-            other = second.result()
+            second.result()
     finally:
         _leave()
-    return [first, other]
+    return [result for _, result in sorted(mine + theirs, key=lambda pair: pair[0])]
