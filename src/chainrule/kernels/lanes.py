@@ -1,9 +1,9 @@
-"""Two lanes: a batch split into two halves, each walked by its own thread with single-threaded BLAS.
+"""Two lanes: a batch's pieces walked by two threads, each with single-threaded BLAS.
 
 A convolution's chunks are many mid-sized GEMMs (CIFAR's second convolution: 64 of 32 x 288 x 4096
 per pass). OpenBLAS's own two threads did not share such a product here (8 of 32 x 288 x 32768:
 200 ms on two threads, 200 ms on one), and each call wakes and joins its pool, which on a loaded
-machine waits for a descheduled thread. Two Python threads, each running half of the batch's
+machine waits for a descheduled thread. Two Python threads, each running pieces of the batch's
 chunks (the window copies too: NumPy's copies and the compiled kernels release the GIL) with
 single-threaded GEMMs, ran the same products in 72-119 ms, and join once per kernel call
 instead of once per GEMM.
