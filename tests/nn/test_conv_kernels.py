@@ -5,6 +5,10 @@ the path it is named for actually ran."""
 
 from __future__ import annotations
 
+import os
+import signal
+import time
+
 import numpy as np
 import pytest
 import torch
@@ -13,9 +17,13 @@ import chainrule
 import chainrule.nn.functional as CF
 from chainrule.kernels import conv as K
 
+pytestmark = pytest.mark.usefixtures("jit_path")
+
 # (name, input shape, weight shape, kwargs, the kernel functions that must run)
 CASES = [
     ("3x3 windows", (5, 3, 6, 7), (4, 3, 3, 3), dict(padding=1), {"_window_chunks"}),
+    # more than 16 outputs: weight @ windows (16 or fewer: windows^T @ weight^T)
+    ("3x3, 20 outputs", (5, 3, 6, 7), (20, 3, 3, 3), dict(padding=1), {"_window_chunks"}),
     (
         "stride 2 (input gradient by col2im)",
         (5, 3, 7, 6),
@@ -42,6 +50,15 @@ CASES = [
         {"_depthwise", "_depthwise_transpose", "_depthwise_weight"},
     ),
     ("padding beyond the kernel", (5, 2, 4, 4), (3, 2, 2, 2), dict(padding=3), {"_window_chunks"}),
+    # output rows of 8+ for a 3x3 kernel: the forward and the input gradient by shifted runs
+    ("3x3 shifted runs", (5, 3, 6, 9), (4, 3, 3, 3), dict(padding=1), {"_shifted_chunks", "_window_chunks"}),
+    (
+        "shifted runs, dilation 2, groups 2",
+        (5, 4, 7, 19),
+        (6, 2, 3, 3),
+        dict(padding=1, dilation=2, groups=2),
+        {"_shifted_chunks"},
+    ),
 ]
 
 
@@ -53,6 +70,7 @@ def ran(monkeypatch):
     names: set = set()
     for name in (
         "_window_chunks",
+        "_shifted_chunks",
         "_col2im_chunks",
         "_depthwise",
         "_depthwise_weight",
@@ -151,6 +169,7 @@ def test_weight_gradient_per_sample_products(dtype, x_shape, w_shape, kwargs, mo
     padded = x_shape[1] * (x_shape[2] + 2 * pad) * (x_shape[3] + 2 * pad)
     windows = x_shape[1] * w_shape[2] * w_shape[3] * out_hw[0] * out_hw[1]
     monkeypatch.setattr(K, "WORKSPACE_BYTES", 10 * (windows + padded) * np.dtype(dtype).itemsize)
+    monkeypatch.setattr(K, "WHOLE_BYTES", 2 * K.WORKSPACE_BYTES)
     whole_calls = []
     monkeypatch.setattr(K.whole, "conv_weight_array", lambda *a: whole_calls.append(a))
     rng = np.random.default_rng(3)
@@ -187,3 +206,64 @@ def test_small_problems_take_the_whole_batch_kernels(stride, monkeypatch):
     for ours, theirs in zip(*results):
         np.testing.assert_allclose(ours, theirs, rtol=1e-10, atol=1e-10 * np.abs(theirs).max())
     assert set(ran) == {"conv_array", "conv_weight_array", "conv_transpose_array"}
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="needs fork")
+@pytest.mark.parametrize("shape", [(8, 16, 32, 32), (64, 32, 32, 32)])  # whole batch (halves); lanes
+def test_forked_child_runs_the_threaded_kernels(shape) -> None:
+    """A child forked after the worker pools started makes its own (the parent's threads do not
+    exist in it): its convolution finishes and matches the parent's."""
+    rng = np.random.default_rng(5)
+    x = chainrule.tensor(rng.standard_normal(shape).astype(np.float32))
+    w = chainrule.tensor(rng.standard_normal((shape[1], shape[1], 3, 3)).astype(np.float32))
+    y = CF.conv2d(x, w, padding=1).numpy()
+    read, write = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child: report whether it matched, then leave without pytest's cleanup
+        try:
+            ok = np.array_equal(CF.conv2d(x, w, padding=1).numpy(), y)
+            os.write(write, b"1" if ok else b"0")
+        finally:
+            os._exit(0)
+    os.close(write)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        done, _ = os.waitpid(pid, os.WNOHANG)
+        if done:
+            break
+        time.sleep(0.05)
+    else:
+        os.kill(pid, signal.SIGKILL)
+        os.waitpid(pid, 0)
+        pytest.fail("the forked child's convolution did not finish")
+    assert os.read(read, 1) == b"1"
+    os.close(read)
+
+
+def test_lanes_restore_the_blas_thread_count() -> None:
+    """The lanes run BLAS single-threaded while they work, then give back the user's count, also
+    when two user threads run convolutions at once."""
+    import threading
+
+    before = chainrule.get_num_threads()
+    chainrule.set_num_threads(2)
+    try:
+        rng = np.random.default_rng(6)
+        x = chainrule.tensor(rng.standard_normal((64, 16, 32, 32)).astype(np.float32))
+        w = chainrule.tensor(rng.standard_normal((16, 16, 3, 3)).astype(np.float32))
+        expect = torch.nn.functional.conv2d(torch.tensor(x.numpy()), torch.tensor(w.numpy()), padding=1)
+        results = []
+
+        def run() -> None:
+            results.append(CF.conv2d(x, w, padding=1).numpy())
+
+        threads = [threading.Thread(target=run) for _ in range(3)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        assert chainrule.get_num_threads() == 2
+        for r in results:
+            np.testing.assert_allclose(r, expect.numpy(), rtol=1e-4, atol=1e-4)
+    finally:
+        chainrule.set_num_threads(before)

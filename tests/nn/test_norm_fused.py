@@ -13,6 +13,8 @@ import chainrule
 import chainrule.nn.functional as CF
 from chainrule.kernels import normalization as kn
 
+pytestmark = pytest.mark.usefixtures("jit_path")  # (batch norm's compiled kernels: _jit_batchnorm)
+
 
 def _pair(a: np.ndarray, grad: bool = True):
     return chainrule.tensor(a, requires_grad=grad), torch.tensor(a, requires_grad=grad)
@@ -38,7 +40,16 @@ def _close(ours, theirs, dtype) -> None:
         np.testing.assert_allclose(a, b, rtol=rtol, atol=atol * max(1.0, float(np.abs(b).max())))
 
 
-BN_SHAPES = [(2, 3), (5, 4, 7), (3, 5, 6, 7), (40, 6, 33, 31), (2, 3, 2, 3, 4), (130, 2, 1, 1)]
+BN_SHAPES = [
+    (2, 3),
+    (5, 4, 7),
+    (3, 5, 6, 7),
+    (40, 6, 33, 31),
+    (2, 3, 2, 3, 4),
+    (130, 2, 1, 1),
+    (33, 9, 32, 31),
+    (65, 5, 81, 80),  # (over 2M elements: the channels split over two threads)
+]
 
 
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])

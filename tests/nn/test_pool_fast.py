@@ -10,6 +10,8 @@ import torch
 
 import chainrule
 
+pytestmark = pytest.mark.usefixtures("jit_path")  # (large shapes take the compiled kernels)
+
 
 def _case(x: np.ndarray, kernel, dtype, ceil_mode: bool = False, permute: bool = False):
     res = []
@@ -28,7 +30,17 @@ def _case(x: np.ndarray, kernel, dtype, ceil_mode: bool = False, permute: bool =
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 @pytest.mark.parametrize(
     "shape, kernel",
-    [((2, 3, 8, 8), 2), ((2, 3, 7, 9), 2), ((1, 2, 9, 9), 3), ((2, 2, 6, 8), (2, 4)), ((2, 3, 5, 5), 1)],
+    [
+        ((2, 3, 8, 8), 2),
+        ((2, 3, 7, 9), 2),
+        ((1, 2, 9, 9), 3),
+        ((2, 2, 6, 8), (2, 4)),
+        ((2, 3, 5, 5), 1),
+        ((3, 5, 40, 38), 2),
+        ((2, 3, 33, 65), 3),
+        ((2, 4, 31, 30), (2, 3)),
+        ((9, 16, 128, 116), 2),  # (over 2M elements: two threads)
+    ],
 )
 def test_tiled_max_pool_matches_torch(shape, kernel, dtype) -> None:
     x = np.random.default_rng(sum(shape)).standard_normal(shape)
@@ -44,10 +56,12 @@ def test_tiled_max_pool_nan_and_inf() -> None:
     x[1, 0, 4, 4], x[1, 0, 4, 5] = np.inf, -np.inf  # inf - inf in a sum: no NaN in the input
     for dtype in (np.float32, np.float64):
         _case(x, 2, dtype)
+        _case(np.tile(x, (3, 4, 5, 6)), 2, dtype)  # (large enough for the compiled kernels)
 
 
 def test_tiled_max_pool_non_contiguous_input() -> None:
     _case(np.random.default_rng(3).standard_normal((2, 3, 8, 6)), 2, np.float64, permute=True)
+    _case(np.random.default_rng(3).standard_normal((4, 3, 40, 36)), 2, np.float32, permute=True)
 
 
 def test_tiled_max_pool_second_derivative() -> None:

@@ -24,7 +24,7 @@ from __future__ import annotations
 import numpy as np
 
 from . import jit
-from .halves import run_in_halves
+from .halves import MIN_ONE_PASS, run_in_halves
 
 __all__ = [
     "channel_forward",
@@ -34,6 +34,23 @@ __all__ = [
 ]
 
 _CHUNK = 1 << 18  # bytes per chunk of work: 256 KiB, two or three of which fit the L2 cache
+
+
+def _compiled_channels(*arrays):
+    """The compiled batch-norm kernels (``_jit_batchnorm``) where they apply: numba on, and the
+    arrays C-contiguous of one float dtype."""
+    dtype = arrays[0].dtype
+    if all(a.flags.c_contiguous and a.dtype == dtype for a in arrays):
+        return jit.load("_jit_batchnorm")
+    return None
+
+
+def _per_channel(kernel, x: np.ndarray) -> None:
+    """``kernel(c0, c1)`` over the channels of ``x`` (N, C, L), their two halves on two threads
+    where ``x`` is large."""
+    N, C, L = x.shape
+    per = max(1, N * L)
+    run_in_halves(lambda start, stop: kernel(start // per, stop // per), C * per, per, MIN_ONE_PASS)
 
 
 def _step(rows: int, row_bytes: int) -> int:
@@ -55,6 +72,12 @@ def channel_stats(x: np.ndarray, eps: float) -> tuple:
     N, C, L = x.shape
     n = N * L
     dt = x.dtype.type
+    compiled = _compiled_channels(x)
+    if compiled is not None:
+        flat, mean64, var64 = x.reshape(-1), np.empty(C), np.empty(C)
+        _per_channel(lambda c0, c1: compiled.stats(flat, N, C, L, mean64, var64, c0, c1), x)
+        mean, var = mean64.astype(x.dtype), var64.astype(x.dtype)
+        return mean, var, 1 / np.sqrt(var + dt(eps))
     mean = x.sum(axis=(0, 2)) / dt(n)
     m3 = _spread(mean, C, L, x.dtype)
     step = _step(N, C * L * x.itemsize)
@@ -76,6 +99,13 @@ def channel_forward(x: np.ndarray, mean, invstd, w, b) -> np.ndarray:
     shift = -mean * scale
     if b is not None:
         shift += b
+    compiled = _compiled_channels(x)
+    if compiled is not None:
+        y = np.empty(x.shape, x.dtype)
+        flat_x, flat_y = x.reshape(-1), y.reshape(-1)
+        scale, shift = scale.astype(x.dtype), shift.astype(x.dtype)
+        _per_channel(lambda c0, c1: compiled.affine(flat_x, N, C, L, scale, shift, flat_y, c0, c1), x)
+        return y
     scale, shift = _spread(scale, C, L, x.dtype), _spread(shift, C, L, x.dtype)
     y = np.empty_like(x)
     step = _step(N, C * L * x.itemsize)
@@ -110,6 +140,9 @@ def channel_backward(g, x, mean, invstd, w, training: bool, needs: tuple) -> tup
     n = N * L
     dt = x.dtype.type
     need_x, need_w, need_b = needs
+    compiled = _compiled_channels(g, x) if training else None
+    if compiled is not None:
+        return _channel_backward_compiled(compiled, g, x, mean, invstd, w, needs)
     sum_g = g.sum(axis=(0, 2)) if (need_b or (need_x and training)) else None
     dot = _channel_dot(g, x, mean) if (need_w or (need_x and training)) else None
     dx = None
@@ -132,6 +165,31 @@ def channel_backward(g, x, mean, invstd, w, training: bool, needs: tuple) -> tup
                 bc += k0
                 np.add(g[i : i + step], bc, out=dc)
                 dc *= a3
+    dw = dot * invstd if need_w else None
+    return dx, dw, (sum_g if need_b else None)
+
+
+def _channel_backward_compiled(compiled, g, x, mean, invstd, w, needs: tuple) -> tuple:
+    """``channel_backward`` in training through the compiled kernels: one pass for both sums, one
+    for ``dx``."""
+    N, C, L = x.shape
+    dt = x.dtype.type
+    need_x, need_w, need_b = needs
+    flat_g, flat_x = g.reshape(-1), x.reshape(-1)
+    mean = np.asarray(mean, dtype=x.dtype)
+    sum_g, dot = np.empty(C), np.empty(C)  # (float64 accumulators)
+    _per_channel(lambda c0, c1: compiled.grad_sums(flat_g, flat_x, N, C, L, mean, sum_g, dot, c0, c1), x)
+    sum_g, dot = sum_g.astype(x.dtype), dot.astype(x.dtype)
+    dx = None
+    if need_x:
+        a = (invstd * w if w is not None else invstd).astype(x.dtype)
+        kx = (-(invstd * invstd) * dot / dt(N * L)).astype(x.dtype)
+        k0 = (-sum_g / dt(N * L)).astype(x.dtype)
+        dx = np.empty(x.shape, x.dtype)
+        flat_dx = dx.reshape(-1)
+        _per_channel(
+            lambda c0, c1: compiled.grad_input(flat_g, flat_x, N, C, L, mean, a, kx, k0, flat_dx, c0, c1), x
+        )
     dw = dot * invstd if need_w else None
     return dx, dw, (sum_g if need_b else None)
 

@@ -18,6 +18,8 @@ from .._fpe import switches_itself as _switches_itself
 from .._record import make_unary_result
 from ..autograd.graph import defop
 from ..kernels.elementwise import sigmoid_array as _sigmoid_fn
+from ..kernels.relu import relu_array as _relu_array
+from ..kernels.relu import relu_grad_array as _relu_grad_array
 from ._common import _CONSTANTS, Tensor, any_true, as_tensor, constant, make_result, operands, wrap
 from .creation import to
 from .gather import nonzero
@@ -146,9 +148,13 @@ def _sigmoid(F, g, xs, out, p, needs):
     return (g * out * (1 - out),)
 
 
-@defop("relu", saves_out=True, saves_inputs=False, formula="{g0} = {gy} * [{x0} > 0]")
+@defop("relu", saves_out=True, saves_inputs=False, formula="{g0} = {gy} * [{y} > 0]")
 def _relu(F, g, xs, out, p, needs):
-    return (g * (out > 0),)
+    # torch's threshold_backward, a select: g passes where the output is NaN, and an infinite g
+    # where it is 0 gives 0 (the product g * (y > 0) gave 0 and NaN there)
+    if type(g) is np.ndarray and type(out) is np.ndarray:
+        return (_relu_grad_array(g, out),)
+    return (F.where(out <= 0, 0, g),)
 
 
 @defop("abs", formula="{g0} = {gy} * sgn({x0})")
@@ -219,6 +225,7 @@ def _rsqrt_fn(x):
     return 1 / np.sqrt(x)
 
 
+_RELU_COMPILED = 1 << 16  # elements from which relu_array's kernel (and two threads) may run
 _RELU_ZEROS = {np.dtype(t): np.zeros((), dtype=t) for t in (np.float16, np.float32, np.float64)}
 
 
@@ -229,7 +236,7 @@ def _relu_fn(x):
             # against a 0-d zero of x's dtype: 0.54 us on 16 floats where a Python 0 (cast per
             # call) or a full array of zeros costs 1.6 us; on 2M float32 1.4 ms against 10.6 ms
             # for the array of zeros (calloc's fresh pages)
-            return np.maximum(x, zero)
+            return np.maximum(x, zero) if x.size < _RELU_COMPILED else _relu_array(x)
     return np.maximum(x, 0, dtype=x.dtype)
 
 
