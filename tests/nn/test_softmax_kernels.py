@@ -103,3 +103,17 @@ def test_second_derivative():
         )
         grads.append(lib.autograd.grad((gx * gx).sum(), xt)[0].numpy())
     np.testing.assert_allclose(grads[0], grads[1], rtol=1e-10, atol=1e-12)
+
+
+@pytest.mark.parametrize("name", ["softmax", "log_softmax"])
+@pytest.mark.parametrize("shape, dim", [((3, 0), -1), ((3, 0), 0), ((0, 5), -1), ((2, 0, 4), 1), ((0,), 0)])
+def test_empty_inputs_give_empty_outputs_and_gradients(name, shape, dim):
+    """An empty batch or an empty softmax dim: torch returns an empty result and empty gradients
+    (a max over an empty dim has no identity: chainrule raised NumPy's ValueError before)."""
+    results = []
+    for lib in (chainrule, torch):
+        x = lib.zeros(shape, requires_grad=True)
+        y = getattr(lib.nn.functional, name)(x, dim)
+        y.sum().backward()
+        results.append((tuple(y.shape), tuple(x.grad.shape), y.dtype == lib.float32))
+    assert results[0] == results[1]

@@ -22,7 +22,7 @@ __all__ = ["softmax", "log_softmax"]
 def _softmax(F, g, xs, out, p, needs):
     axis = p[0]
     if _one_buffer(F, g, out):  # (g - sum(g y)) y: one temporary, not three (the rows are long)
-        if axis == out.ndim - 1:  # compiled: one read of g and y per row
+        if axis == out.ndim - 1 and out.size:  # compiled: one read of g and y per row
             gx = softmax_grad_rows(*_rows(g, out))
             if gx is not None:
                 return (gx.reshape(out.shape),)
@@ -38,7 +38,7 @@ def _softmax(F, g, xs, out, p, needs):
 def _log_softmax(F, g, xs, out, p, needs):
     axis = p[0]
     if _one_buffer(F, g, out):  # one temporary, not three (a (700, 10000) decoder's: 28 MB each)
-        if axis == out.ndim - 1:  # compiled: exp(y) and the row sums of g chunk by chunk
+        if axis == out.ndim - 1 and out.size:  # compiled: exp(y) and the row sums of g chunk by chunk
             gx = log_softmax_grad_rows(*_rows(g, out))
             if gx is not None:
                 return (gx.reshape(out.shape),)
@@ -57,7 +57,9 @@ def _one_buffer(F, g, out) -> bool:
 def _compiled_rows(x, axis: int) -> bool:
     """Whether the compiled row kernels (kernels/softmax.py) may take this forward: the last dim
     of a C-contiguous NumPy array, the kernels switched on."""
-    return axis == x.ndim - 1 and type(x) is np.ndarray and x.flags.c_contiguous and jit.enabled()
+    return (
+        axis == x.ndim - 1 and type(x) is np.ndarray and x.flags.c_contiguous and x.size > 0 and jit.enabled()
+    )
 
 
 def _rows(*arrays: np.ndarray) -> tuple:
@@ -89,6 +91,8 @@ def _prepare(who: str, input: Tensor, dim, dtype) -> tuple[Tensor, np.ndarray, i
 def _shifted(x: np.ndarray, axis: int) -> np.ndarray:
     """``x - max(x, axis)``; rows whose max is +-inf are shifted by 0 (they give nan or -inf, as
     torch's do)."""
+    if x.size == 0:  # an empty batch, or an empty dim: nothing to shift (max has no identity)
+        return x.copy()
     m = np.max(x, axis=axis, keepdims=True)
     if not all_true(np.isfinite(m)):
         m = np.where(np.isfinite(m), m, 0).astype(x.dtype)
