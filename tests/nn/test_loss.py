@@ -312,3 +312,26 @@ def test_cross_entropy_drives_a_node_count_of_two() -> None:
     loss = CF.cross_entropy(x, chainrule.tensor([0, 1, 2, 1]))
     assert loss.grad_fn.name() == "NllLossBackward0"
     assert loss.grad_fn.next_functions[0][0].name() == "LogSoftmaxBackward0"
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("shape", [(32, 10), (1, 3), (7, 1), (300, 1000)])
+@pytest.mark.parametrize("ignore_index", [-100, 0, 2])
+def test_cross_entropy_plain_mean_matches_torch(dtype, shape, ignore_index):
+    """(N, C) logits, (N,) targets, no weights, the mean: nll_loss's short path (ops/loss.py
+    _plain_mean_nll) and, where a target equals ignore_index, the general one."""
+    rng = np.random.default_rng(shape[0])
+    x = rng.standard_normal(shape).astype(dtype)
+    t = rng.integers(0, shape[1], shape[0])
+    results = []
+    for lib in (chainrule, torch):
+        logits = lib.tensor(x, requires_grad=True)
+        loss = lib.nn.functional.cross_entropy(logits, lib.tensor(t), ignore_index=ignore_index)
+        loss.backward()
+        results.append((loss.detach().numpy(), logits.grad.numpy()))
+    (ours, our_grad), (theirs, their_grad) = results
+    assert ours.dtype == theirs.dtype and our_grad.dtype == their_grad.dtype
+    # (float32: the mean of N rounded sums; log_softmax's rows agree to a few ulps)
+    tol = 2e-6 if dtype == np.float32 else 1e-13
+    np.testing.assert_allclose(ours, theirs, rtol=tol, atol=tol)
+    np.testing.assert_allclose(our_grad, their_grad, rtol=tol * 10, atol=tol)

@@ -98,6 +98,11 @@ def nll_loss(
                 f"classes but got weight tensor of shape: {list(w.shape)}"
             )
         w = w.astype(x.dtype, copy=False)
+    if w is None and reduction == "mean" and x.ndim == 2 and type(x) is type(t) is np.ndarray:
+        fast = _plain_mean_nll(x, t, ignore_index)
+        if fast is not None:
+            out, index, scale = fast
+            return make_result(out, _nll_loss, (input,), (index, scale, x.shape))
     valid = t != ignore_index
     t_safe = np.where(valid, t, 0)
     bad = valid & ((t_safe < 0) | (t_safe >= n_classes))
@@ -127,6 +132,29 @@ def nll_loss(
             else:
                 scale = -coef / denom
     return make_result(out, _nll_loss, (input,), (index, scale.astype(x.dtype, copy=False), x.shape))
+
+
+def _plain_mean_nll(x: np.ndarray, t: np.ndarray, ignore_index: int):
+    """The commonest call, ``(N, C)`` log-probabilities, ``(N,)`` targets all in ``[0, C)``, no
+    weights, the mean: ``(loss, index, scale)`` in 8 NumPy calls instead of ~25 (a (32, 10) batch's
+    nll_loss cost 35 us against torch's 4), the same arithmetic as the general path below (the
+    sum of ``-x[n, t_n]`` divided by ``N``, each element's gradient scale ``-1 / N``). None where a
+    target is ignored or out of range (the general path then counts them or raises)."""
+    n = t.shape[0] if t.ndim == 1 else -1
+    if n != x.shape[0] or n == 0:
+        return None
+    lowest, highest = t.min(), t.max()
+    if (
+        lowest < 0
+        or highest >= x.shape[1]
+        or (lowest <= ignore_index <= highest and any_true(t == ignore_index))
+    ):
+        return None
+    index = (np.arange(n), t)
+    dtype = x.dtype.type
+    denom = dtype(n)
+    out = as_array(np.negative(x[index]).sum() / denom, x.dtype)
+    return out, index, np.full(n, dtype(-1) / denom, x.dtype)
 
 
 # ---- binary cross-entropy on probabilities -----------------------------------------------------
