@@ -35,23 +35,31 @@ __all__ = ["enabled", "set_enabled", "load"]
 
 _lock = threading.Lock()
 _choice: list[bool | None] = [None]  # set_enabled's override; None: the environment decides
-_available: list[bool | None] = [None]  # numba importable (checked once, without importing it)
+_available: list[bool | None] = [None]  # the default: numba importable and CHAINRULE_JIT not 0
+_has_numba: list[bool | None] = [None]  # numba importable (checked once, without importing it)
 _modules: dict[str, ModuleType] = {}
 
 
-def _numba_available() -> bool:
+def _default() -> bool:
+    """numba importable and ``CHAINRULE_JIT`` not ``0``: read once, on the first call (each op on
+    a small tensor asks, and ``os.environ.get`` costs ~1 us)."""
     if _available[0] is None:
-        _available[0] = importlib.util.find_spec("numba") is not None
+        wanted = os.environ.get("CHAINRULE_JIT", "1") != "0"
+        _available[0] = wanted and importlib.util.find_spec("numba") is not None
     return _available[0]
 
 
 def enabled() -> bool:
-    """Whether the compiled kernels are used: numba is installed and neither ``CHAINRULE_JIT=0`` nor
-    :func:`set_enabled` (False) turned them off."""
+    """Whether the compiled kernels are used: numba is installed and neither ``CHAINRULE_JIT=0`` (read
+    on the first call) nor :func:`set_enabled` (False) turned them off."""
     choice = _choice[0]
-    if choice is None:
-        choice = os.environ.get("CHAINRULE_JIT", "1") != "0"
-    return choice and _numba_available()
+    return _default() if choice is None else choice and _numba_available()
+
+
+def _numba_available() -> bool:
+    if _has_numba[0] is None:
+        _has_numba[0] = importlib.util.find_spec("numba") is not None
+    return _has_numba[0]
 
 
 def set_enabled(flag: bool | None) -> bool | None:
