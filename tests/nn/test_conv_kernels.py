@@ -267,3 +267,40 @@ def test_lanes_restore_the_blas_thread_count() -> None:
             np.testing.assert_allclose(r, expect.numpy(), rtol=1e-4, atol=1e-4)
     finally:
         chainrule.set_num_threads(before)
+
+
+def test_whole_batch_kernels_run_blas_single_threaded(monkeypatch) -> None:
+    """conv_whole's GEMMs (too small to share between two BLAS threads) run with NumPy's BLAS at
+    one thread; the user's count comes back afterwards, also when the kernel raises."""
+    from chainrule._threads import numpy_blas
+    from chainrule.kernels.lanes import one_blas_thread
+
+    blas = numpy_blas()
+    if blas is None:
+        pytest.skip("needs NumPy's OpenBLAS")
+    before = chainrule.get_num_threads()
+    chainrule.set_num_threads(2)
+    try:
+        seen = []
+        for name in ("conv_array", "conv_weight_array", "conv_transpose_array"):
+            fn = getattr(K.whole, name)
+            spy = lambda *a, _fn=fn: seen.append(blas.get_num_threads()) or _fn(*a)  # noqa: E731
+            monkeypatch.setattr(K.whole, name, spy)
+        rng = np.random.default_rng(7)
+        x, w = rng.standard_normal((8, 4, 10, 10)), rng.standard_normal((6, 4, 1, 1))
+        results = []
+        for lib in (chainrule, torch):
+            xt, wt = (lib.tensor(a, requires_grad=True) for a in (x, w))
+            y = lib.nn.functional.conv2d(xt, wt, stride=2)
+            (y * y).sum().backward()
+            results.append([t.detach().numpy() for t in (y, xt.grad, wt.grad)])
+        for ours, theirs in zip(*results):
+            np.testing.assert_allclose(ours, theirs, rtol=1e-10, atol=1e-10 * np.abs(theirs).max())
+        assert sorted(seen) == [1, 1, 1]
+        assert chainrule.get_num_threads() == 2
+        with pytest.raises(RuntimeError), one_blas_thread():
+            assert blas.get_num_threads() == 1
+            raise RuntimeError
+        assert chainrule.get_num_threads() == 2
+    finally:
+        chainrule.set_num_threads(before)

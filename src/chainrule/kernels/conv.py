@@ -33,7 +33,7 @@ from ..backend import override
 from . import conv_whole as whole
 from . import jit
 from .conv_whole import span as _span
-from .lanes import run_in_lanes
+from .lanes import one_blas_thread, run_in_lanes
 
 __all__ = ["WORKSPACE_BYTES", "conv_array", "conv_weight_array", "conv_transpose_array"]
 
@@ -319,7 +319,8 @@ def conv_array(x, w, b, stride, padding, out_hw, dilation, groups):
     else:
         if _whole_fits(N, groups * cg * kh * kw, Ho * Wo, y.itemsize):
             cast = (x.astype(dtype, copy=False), w.astype(dtype, copy=False))
-            y = whole.conv_array(*cast, b, stride, padding, out_hw, dilation, groups)
+            with one_blas_thread():  # (small GEMMs: see one_blas_thread)
+                y = whole.conv_array(*cast, b, stride, padding, out_hw, dilation, groups)
             return y.astype(dtype, copy=False)
         G, Og = groups, O // groups
         wm = w.reshape(G, Og, cg * kh * kw).astype(dtype, copy=False)
@@ -408,7 +409,8 @@ def conv_weight_array(x, g, weight_shape, stride, padding, dilation, groups):
     G, Og, K = groups, O // groups, cg * kh * kw
     if _whole_fits(N, G * K, Ho * Wo, np.dtype(dtype).itemsize):
         cast = (x.astype(dtype, copy=False), g.astype(dtype, copy=False))
-        dw = whole.conv_weight_array(*cast, weight_shape, stride, padding, dilation, groups)
+        with one_blas_thread():  # (small GEMMs: see one_blas_thread)
+            dw = whole.conv_weight_array(*cast, weight_shape, stride, padding, dilation, groups)
         return dw.astype(dtype, copy=False)
 
     def lane(lo: int, hi: int) -> np.ndarray:
@@ -521,7 +523,8 @@ def conv_transpose_array(x, w, b, stride, padding, out_hw, dilation, groups):
     whole_ok = N * Hi * Wi * O * Ho * Wo and not _is_depthwise(x.shape[1], w.shape, groups)
     if whole_ok and _whole_fits(N, groups * cg * kh * kw, Hi * Wi, np.dtype(dtype).itemsize):
         cast = (x.astype(dtype, copy=False), w.astype(dtype, copy=False))
-        y = whole.conv_transpose_array(*cast, b, stride, padding, out_hw, dilation, groups)
+        with one_blas_thread():  # (small GEMMs: see one_blas_thread)
+            y = whole.conv_transpose_array(*cast, b, stride, padding, out_hw, dilation, groups)
         return y.astype(dtype, copy=False)
     if stride == (1, 1) and (O * Ho * Wo <= 2 * C * Hi * Wi or _is_depthwise(O, w.shape, groups)):
         # the adjoint of a stride-1 correlation is the stride-1 correlation with the kernel

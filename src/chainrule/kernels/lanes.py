@@ -19,14 +19,15 @@ from __future__ import annotations
 
 import os
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 
 import numpy as np
 
 from .._threads import get_num_threads, numpy_blas
 
-__all__ = ["run_in_lanes", "lanes_available"]
+__all__ = ["run_in_lanes", "lanes_available", "one_blas_thread"]
 
 _pool: list = []
 _pool_lock = threading.Lock()
@@ -56,6 +57,23 @@ def _leave() -> None:
         _active[0] -= 1
         if _active[0] == 0:
             numpy_blas().set_num_threads(_active[1])
+
+
+@contextmanager
+def one_blas_thread() -> Iterator[None]:
+    """NumPy's BLAS single-threaded for the block (as while lanes run; restored after), for GEMMs
+    too small to share: with another process on the second core, OpenBLAS's two threads took
+    10-28 ms for products that one thread does in 0.4 (64 x 32 @ 32 x 8192, 6400 x 150 @
+    150 x 16): the call waits for its descheduled worker. ResNet-8's shortcut convolutions
+    (``kernels.conv_whole``): 2-160 ms a call at two threads, 0.8-1.4 ms at one."""
+    if not lanes_available():
+        yield
+        return
+    _enter()
+    try:
+        yield
+    finally:
+        _leave()
 
 
 def _take_pieces(work: Callable[[int, int], object], bounds: list, state: list, lock, out: list) -> None:
