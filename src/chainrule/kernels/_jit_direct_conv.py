@@ -1,0 +1,94 @@
+"""Direct stride-1 convolution for few channels, compiled (imported through ``kernels.jit.load``).
+
+With one input channel (LeNet's first layer: 1 -> 6 channels, 5x5, 28x28) the window matrix is
+25 rows deep: its GEMM runs far below BLAS's peak and its copy costs as much as the product. Here
+each sample is copied once into a zero-padded plane of width ``Wp = W + 2 * pw`` and each output
+plane is computed "wide" (``Ho x Wp``, the last ``Wp - Wo`` columns of each row discarded): a
+kernel position ``(a, b)`` is then one multiply-add over a contiguous run of ``Ho * Wp`` elements
+of the plane, shifted by ``a * dh * Wp + b * dw``, which LLVM vectorizes. The weight gradient is
+the same runs as dot products against the upstream gradient widened with zero columns.
+
+Arrays: ``x`` (N, C, H, W), ``w`` (O, C, kh, kw), ``y``/``g`` (N, O, Ho, Wo), all C-contiguous;
+``xp`` a flat scratch of at least ``C * Hp * Wp + kw * dw`` elements; ``acc`` of ``Ho * Wp``.
+Each kernel works on samples ``[n0, n1)`` so that two threads can take half of the batch each.
+"""
+
+from __future__ import annotations
+
+from numba import njit, uint64
+
+
+@njit(nogil=True, cache=True, error_model="numpy")
+def _pad_sample(x, n, xp, ph, pw, Hp, Wp):
+    """Sample ``n`` of ``x`` into ``xp`` (C, Hp, Wp), zero-padded by (ph, pw) before; the tail of
+    ``xp`` beyond ``C * Hp * Wp`` (the last run's overhang) zero too."""
+    C, H, W = x.shape[1], x.shape[2], x.shape[3]
+    zero = xp.dtype.type(0)
+    xp[:] = zero
+    for c in range(C):
+        for r in range(H):
+            base = (c * Hp + r + ph) * Wp + pw
+            for q in range(W):
+                xp[base + q] = x[n, c, r, q]
+
+
+@njit(nogil=True, cache=True, error_model="numpy")
+def forward(x, w, y, n0, n1, ph, pw, dh, dw, xp, acc):
+    """``y[n0:n1]`` = the stride-1 correlation of ``x[n0:n1]`` with ``w`` (no bias)."""
+    C, H, W = x.shape[1], x.shape[2], x.shape[3]
+    O, kh, kw = w.shape[0], w.shape[2], w.shape[3]
+    Ho, Wo = y.shape[2], y.shape[3]
+    Hp, Wp = H + 2 * ph, W + 2 * pw
+    run = uint64(Ho * Wp)
+    zero = acc.dtype.type(0)
+    for n in range(n0, n1):
+        _pad_sample(x, n, xp, ph, pw, Hp, Wp)
+        for o in range(O):
+            for k in range(run):
+                acc[k] = zero
+            for c in range(C):
+                for a in range(kh):
+                    for b in range(kw):
+                        wv = w[o, c, a, b]
+                        base = uint64(c * Hp * Wp + a * dh * Wp + b * dw)
+                        for k in range(run):
+                            acc[k] += wv * xp[base + k]
+            for i in range(Ho):
+                for j in range(Wo):
+                    y[n, o, i, j] = acc[i * Wp + j]
+
+
+@njit(nogil=True, cache=True, error_model="numpy", fastmath={"reassoc", "contract"})
+def weight_grad(x, g, dwt, n0, n1, ph, pw, dh, dw, xp, acc):
+    """``dwt`` (O, C, kh, kw) += the weight gradient of samples ``[n0, n1)``."""
+    C, H, W = x.shape[1], x.shape[2], x.shape[3]
+    O, kh, kw = dwt.shape[0], dwt.shape[2], dwt.shape[3]
+    Ho, Wo = g.shape[2], g.shape[3]
+    Hp, Wp = H + 2 * ph, W + 2 * pw
+    run = uint64(Ho * Wp)
+    zero = acc.dtype.type(0)
+    acc[:] = zero
+    for n in range(n0, n1):
+        _pad_sample(x, n, xp, ph, pw, Hp, Wp)
+        check = zero
+        for k in range(uint64(xp.size)):
+            check += xp[k] * zero  # NaN where the sample has a NaN or an inf
+        finite = check == zero
+        for o in range(O):
+            for i in range(Ho):  # the gradient laid out as the plane's rows (extra columns 0)
+                for j in range(Wo):
+                    acc[i * Wp + j] = g[n, o, i, j]
+            for c in range(C):
+                for a in range(kh):
+                    for b in range(kw):
+                        base = uint64(c * Hp * Wp + a * dh * Wp + b * dw)
+                        s = zero
+                        if finite:  # one run: the gradient's extra columns are zeros
+                            for k in range(run):
+                                s += acc[k] * xp[base + k]
+                        else:  # rows of Wo: a discarded column times an inf would be a NaN
+                            for i in range(Ho):
+                                row = uint64(i * Wp)
+                                for j in range(uint64(Wo)):
+                                    s += acc[row + j] * xp[base + row + j]
+                        dwt[o, c, a, b] += s
