@@ -120,9 +120,10 @@ DIRECT_SPLIT_SAMPLES = 16
 def _direct(x, w_shape, stride, padding, out_hw, dilation, groups):
     """The compiled direct kernels (``_jit_direct_conv``) where they beat the window matrix: one
     input channel, stride 1, float ndarrays. Measured at LeNet's first layer (64 x 1 x 28x28 ->
-    6 channels, 5x5, padding 2; one thread): forward 0.97 ms with the windows, 0.58-0.69 direct
-    (torch 0.47); weight gradient 0.65 -> 0.50 (torch 0.46). With 6 input channels (LeNet's
-    second layer) the direct kernels lost: forward 0.81 -> 1.55 ms, weight gradient 0.81 -> 1.41."""
+    6 channels, 5x5, padding 2; one thread, medians of 7 alternating): forward 1.07 ms with the
+    windows, 0.49 direct (torch 0.48); weight gradient 0.70 -> 0.47 (torch 0.48). With 6 input
+    channels (LeNet's second layer) the direct kernels lost: forward 0.81 -> 1.55 ms, weight
+    gradient 0.81 -> 1.41 (before the 5-tap rows)."""
     if groups != 1 or w_shape[1] != 1 or tuple(stride) != (1, 1) or x.ndim != 4 or x.size == 0:
         return None
     if type(x) is not np.ndarray or x.dtype not in _FLOATS or min(padding) < 0:
