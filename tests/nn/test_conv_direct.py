@@ -18,6 +18,7 @@ pytestmark = pytest.mark.usefixtures("jit_path")
 # threads (2 * DIRECT_SPLIT_SAMPLES samples or more, odd), bias or none
 CASES = [
     ((5, 1, 12, 12), (6, 1, 5, 5), dict(padding=2)),  # LeNet's first layer, smaller (5 taps a row)
+    ((2, 1, 8, 9), (9, 1, 5, 5), dict(padding=1)),  # two blocks of 4 channels and one more
     ((3, 1, 13, 11), (2, 1, 5, 5), dict(padding=(2, 3), dilation=(1, 2))),
     ((3, 1, 7, 9), (4, 1, 3, 2), dict(padding=(1, 0))),
     ((2, 1, 9, 8), (3, 1, 3, 3), dict(padding=2, dilation=(2, 1))),

@@ -9,7 +9,8 @@ of the plane, shifted by ``a * dh * Wp + b * dw``, which LLVM vectorizes. The we
 the same runs as dot products against the upstream gradient widened with zero columns.
 
 Arrays: ``x`` (N, C, H, W), ``w`` (O, C, kh, kw), ``y``/``g`` (N, O, Ho, Wo), all C-contiguous;
-``xp`` a flat scratch of at least ``C * Hp * Wp + kw * dw`` elements; ``acc`` of ``Ho * Wp``.
+``xp`` a flat scratch of at least ``C * Hp * Wp + kw * dw`` elements; ``acc`` of ``4 * Ho * Wp`` (the forward
+computes four output channels per pass over the input).
 Each kernel works on samples ``[n0, n1)`` so that two threads can take half of the batch each.
 """
 
@@ -45,6 +46,25 @@ def _row5(acc, xp, base, d, run, wr):
 
 
 @njit(nogil=True, cache=True, error_model="numpy")
+def _row5x4(acc, r0, r1, r2, r3, xp, base, d, run, wa, wb, wc, wd):
+    """``_row5`` for four output channels at once (runs ``r0..r3`` of ``acc``, taps ``wa..wd``):
+    each input element loaded once for 20 multiply-adds."""
+    a0, a1, a2, a3, a4 = wa[0], wa[1], wa[2], wa[3], wa[4]
+    b0, b1, b2, b3, b4 = wb[0], wb[1], wb[2], wb[3], wb[4]
+    c0, c1, c2, c3, c4 = wc[0], wc[1], wc[2], wc[3], wc[4]
+    e0, e1, e2, e3, e4 = wd[0], wd[1], wd[2], wd[3], wd[4]
+    d2 = d + d
+    d3, d4 = d2 + d, d2 + d2
+    for k in range(run):
+        i = base + k
+        x0, x1, x2, x3, x4 = xp[i], xp[i + d], xp[i + d2], xp[i + d3], xp[i + d4]
+        acc[r0 + k] += a0 * x0 + a1 * x1 + a2 * x2 + a3 * x3 + a4 * x4
+        acc[r1 + k] += b0 * x0 + b1 * x1 + b2 * x2 + b3 * x3 + b4 * x4
+        acc[r2 + k] += c0 * x0 + c1 * x1 + c2 * x2 + c3 * x3 + c4 * x4
+        acc[r3 + k] += e0 * x0 + e1 * x1 + e2 * x2 + e3 * x3 + e4 * x4
+
+
+@njit(nogil=True, cache=True, error_model="numpy")
 def forward(x, w, y, n0, n1, ph, pw, dh, dw, xp, acc):
     """``y[n0:n1]`` = the stride-1 correlation of ``x[n0:n1]`` with ``w`` (no bias)."""
     C, H, W = x.shape[1], x.shape[2], x.shape[3]
@@ -55,7 +75,35 @@ def forward(x, w, y, n0, n1, ph, pw, dh, dw, xp, acc):
     zero = acc.dtype.type(0)
     for n in range(n0, n1):
         _pad_sample(x, n, xp, ph, pw, Hp, Wp)
-        for o in range(O):
+        blocked = O - O % 4 if kw == 5 else 0
+        zero_u, run2 = uint64(0), run + run  # (uint64 offsets: with a signed one the index is a float)
+        run3 = run2 + run
+        for o in range(0, blocked, 4):
+            for k in range(4 * run):
+                acc[k] = zero
+            for c in range(C):
+                for a in range(kh):
+                    base = uint64(c * Hp * Wp + a * dh * Wp)
+                    _row5x4(
+                        acc,
+                        zero_u,
+                        run,
+                        run2,
+                        run3,
+                        xp,
+                        base,
+                        uint64(dw),
+                        run,
+                        w[o, c, a],
+                        w[o + 1, c, a],
+                        w[o + 2, c, a],
+                        w[o + 3, c, a],
+                    )
+            for q in range(4):
+                for i in range(Ho):
+                    for j in range(Wo):
+                        y[n, o + q, i, j] = acc[q * run + i * Wp + j]
+        for o in range(blocked, O):
             for k in range(run):
                 acc[k] = zero
             for c in range(C):

@@ -121,9 +121,9 @@ def _direct(x, w_shape, stride, padding, out_hw, dilation, groups):
     """The compiled direct kernels (``_jit_direct_conv``) where they beat the window matrix: one
     input channel, stride 1, float ndarrays. Measured at LeNet's first layer (64 x 1 x 28x28 ->
     6 channels, 5x5, padding 2; one thread, medians of 7 alternating): forward 1.07 ms with the
-    windows, 0.49 direct (torch 0.48); weight gradient 0.70 -> 0.47 (torch 0.48). With 6 input
-    channels (LeNet's second layer) the direct kernels lost: forward 0.81 -> 1.55 ms, weight
-    gradient 0.81 -> 1.41 (before the 5-tap rows)."""
+    windows, 0.42 direct (torch 0.48); weight gradient 0.67 -> 0.47 (torch 0.47). With 6 input
+    channels (LeNet's second layer, 16 outputs of 10x10) the direct kernels lose: forward 0.84 ->
+    1.39 ms (torch 0.26), weight gradient 0.87 -> 1.27 (torch 0.52)."""
     if groups != 1 or w_shape[1] != 1 or tuple(stride) != (1, 1) or x.ndim != 4 or x.size == 0:
         return None
     if type(x) is not np.ndarray or x.dtype not in _FLOATS or min(padding) < 0:
@@ -152,7 +152,7 @@ def _direct_scratch(x, w_shape, padding, out_hw):
     C, H, W = x.shape[1:]
     kw, (ph, pw), (Ho, _) = w_shape[3], padding, out_hw
     Hp, Wp = H + 2 * ph, W + 2 * pw
-    return np.empty(C * Hp * Wp + kw * Wp, x.dtype), np.empty(Ho * Wp, x.dtype)
+    return np.empty(C * Hp * Wp + kw * Wp, x.dtype), np.empty(4 * Ho * Wp, x.dtype)  # (4 channels' runs)
 
 
 def _direct_conv(kernels, x, w, b, padding, out_hw, dilation):
