@@ -29,6 +29,7 @@ CASES = [
 
 @pytest.fixture
 def direct_ran(monkeypatch):
+    monkeypatch.setattr(W, "DIRECT_SPLIT_SAMPLES", 16)  # (the batch of 37 split over two threads)
     ran: list = []
     for name in ("_direct_conv", "_direct_weight"):
         fn = getattr(W, name)
