@@ -5,7 +5,9 @@ With the whole batch's windows in one matrix, each kernel is one GEMM per group,
 copy runs in two steps with long runs (per kernel column, then per window). For LeNet-sized layers
 this measured faster than the chunked kernels (64 x 6 -> 16 channels, 5x5, 14x14, forward and
 backward: 2.3 ms against 4.0; torch 1.0), whose copies run along rows of 10-28 elements. The
-matrix is temporary: nothing of it is kept for backward.
+matrix is temporary: nothing of it is kept for backward. With one input channel at stride 1 (LeNet's
+first layer) the forward and the weight gradient skip the window matrix: compiled direct kernels
+(``_jit_direct_conv``) where numba is on.
 """
 
 from __future__ import annotations
