@@ -5,7 +5,9 @@ With the whole batch's windows in one matrix, each kernel is one GEMM per group,
 copy runs in two steps with long runs (per kernel column, then per window). For LeNet-sized layers
 this measured faster than the chunked kernels (64 x 6 -> 16 channels, 5x5, 14x14, forward and
 backward: 2.3 ms against 4.0; torch 1.0), whose copies run along rows of 10-28 elements. The
-matrix is temporary: nothing of it is kept for backward.
+matrix is temporary: nothing of it is kept for backward. With one input channel at stride 1 (LeNet's
+first layer) the forward and the weight gradient skip the window matrix: compiled direct kernels
+(``_jit_direct_conv``) where numba is on.
 """
 
 from __future__ import annotations
@@ -113,8 +115,84 @@ def _channel_major(x: np.ndarray, groups: int) -> np.ndarray:
     )
 
 
+# Samples per thread below which the direct kernels run on one thread (see _direct_split). At
+# LeNet's batch of 64 the split lost (training step at two threads, loaded machine, medians of 7:
+# 6.2 and 6.8 ms split, 5.9 and 6.2 ms on one thread): the halves are 0.2 ms of work each.
+DIRECT_SPLIT_SAMPLES = 128
+
+
+def _direct(x, w_shape, stride, padding, out_hw, dilation, groups):
+    """The compiled direct kernels (``_jit_direct_conv``) where they beat the window matrix: one
+    input channel, stride 1, float ndarrays. Measured at LeNet's first layer (64 x 1 x 28x28 ->
+    6 channels, 5x5, padding 2; one thread, medians of 7 alternating): forward 1.07 ms with the
+    windows, 0.42 direct (torch 0.48); weight gradient 0.68 -> 0.38 (torch 0.49). With 6 input
+    channels (LeNet's second layer, 16 outputs of 10x10) the direct kernels lose: forward 0.84 ->
+    1.39 ms (torch 0.26), weight gradient 0.87 -> 1.27 (torch 0.52)."""
+    if groups != 1 or w_shape[1] != 1 or tuple(stride) != (1, 1) or x.ndim != 4 or x.size == 0:
+        return None
+    if type(x) is not np.ndarray or x.dtype not in _FLOATS or min(padding) < 0:
+        return None
+    # the windows exactly cover the padded input (not so for some transposed convolutions'
+    # gradients, whose output sizes are given)
+    for size, pad, out, k, d in zip(x.shape[2:], padding, out_hw, w_shape[2:], dilation):
+        if size + 2 * pad != out + d * (k - 1):
+            return None
+    return jit.load("_jit_direct_conv")
+
+
+def _direct_split(N: int, work):
+    """Run ``work(n0, n1)`` over the batch, in two halves on two threads when each has at least
+    ``DIRECT_SPLIT_SAMPLES`` samples; returns the results in order."""
+    results = {}
+
+    def part(n0: int, n1: int) -> None:
+        results[n0] = work(n0, n1)
+
+    run_in_halves(part, N, 1, 2 * DIRECT_SPLIT_SAMPLES)
+    return [results[k] for k in sorted(results)]
+
+
+def _direct_scratch(x, w_shape, padding, out_hw):
+    C, H, W = x.shape[1:]
+    kw, (ph, pw), (Ho, _) = w_shape[3], padding, out_hw
+    Hp, Wp = H + 2 * ph, W + 2 * pw
+    return np.empty(C * Hp * Wp + kw * Wp, x.dtype), np.empty(4 * Ho * Wp, x.dtype)  # (4 channels' runs)
+
+
+def _direct_conv(kernels, x, w, b, padding, out_hw, dilation):
+    x, w = np.ascontiguousarray(x), np.ascontiguousarray(w)
+    y = np.empty((x.shape[0], w.shape[0]) + tuple(out_hw), dtype=x.dtype)
+    (ph, pw), (dh, dw) = padding, dilation
+
+    def work(n0: int, n1: int) -> None:
+        xp, acc = _direct_scratch(x, w.shape, padding, out_hw)
+        kernels.forward(x, w, y, n0, n1, ph, pw, dh, dw, xp, acc)
+
+    _direct_split(x.shape[0], work)
+    if b is not None:
+        y += b.reshape(-1, 1, 1)
+    return y
+
+
+def _direct_weight(kernels, x, g, weight_shape, padding, dilation):
+    x, g = np.ascontiguousarray(x), np.ascontiguousarray(g)
+    (ph, pw), (dh, dw) = padding, dilation
+
+    def work(n0: int, n1: int) -> np.ndarray:
+        xp, acc = _direct_scratch(x, weight_shape, padding, g.shape[2:])
+        part = np.zeros(weight_shape, dtype=x.dtype)
+        kernels.weight_grad(x, g, part, n0, n1, ph, pw, dh, dw, xp, acc)
+        return part
+
+    parts = _direct_split(x.shape[0], work)
+    return parts[0] if len(parts) == 1 else parts[0] + parts[1]
+
+
 def conv_array(x, w, b, stride, padding, out_hw, dilation, groups):
     """Convolution on arrays: one matmul of the weight matrix with the windows (per group)."""
+    direct = _direct(x, w.shape, stride, padding, out_hw, dilation, groups)
+    if direct is not None and x.dtype == w.dtype:
+        return _direct_conv(direct, x, w, b, padding, out_hw, dilation)
     O, cg, kh, kw = w.shape
     cols = im2col(x, (kh, kw), stride, padding, out_hw, dilation, groups)
     if groups == 1 and O <= 16 and cols.shape[2]:
@@ -134,6 +212,9 @@ def conv_array(x, w, b, stride, padding, out_hw, dilation, groups):
 
 def conv_weight_array(x, g, weight_shape, stride, padding, dilation, groups):
     """``dl/dw`` of a convolution: the input windows times ``g`` (N, O, Ho, Wo), one matmul."""
+    direct = _direct(x, weight_shape, stride, padding, g.shape[2:], dilation, groups)
+    if direct is not None and x.dtype == g.dtype:
+        return _direct_weight(direct, x, g, weight_shape, padding, dilation)
     O, cg, kh, kw = weight_shape
     cols = im2col(x, (kh, kw), stride, padding, g.shape[2:], dilation, groups)
     gm = _channel_major(g, groups)  # (groups, O/groups, N * Ho * Wo)
