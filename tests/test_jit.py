@@ -74,3 +74,18 @@ def test_gelu_from_four_threads_at_once_gives_one_threads_numbers():
         jit.set_enabled(previous)
     for got, want in zip(results, expected):
         np.testing.assert_array_equal(got, want)
+
+
+@needs_numba
+def test_a_kernel_module_that_cannot_be_imported_warns_once_and_gives_the_numpy_path():
+    previous = jit.set_enabled(True)
+    try:
+        with pytest.warns(RuntimeWarning, match="_jit_no_such_kernels are off.*ModuleNotFoundError"):
+            assert jit.load("_jit_no_such_kernels") is None
+        import warnings
+
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            assert jit.load("_jit_no_such_kernels") is None  # once: no second warning
+    finally:
+        jit.set_enabled(previous)

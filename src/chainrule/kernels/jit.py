@@ -29,6 +29,7 @@ import importlib
 import importlib.util
 import os
 import threading
+import warnings
 from types import ModuleType
 
 __all__ = ["enabled", "set_enabled", "load"]
@@ -38,6 +39,7 @@ _choice: list[bool | None] = [None]  # set_enabled's override; None: the environ
 _available: list[bool | None] = [None]  # the default: numba importable and CHAINRULE_JIT not 0
 _has_numba: list[bool | None] = [None]  # numba importable (checked once, without importing it)
 _modules: dict[str, ModuleType] = {}
+_failed: set[str] = set()  # modules whose import raised: their callers take the NumPy path
 
 
 def _default() -> bool:
@@ -74,6 +76,8 @@ def load(name: str) -> ModuleType | None:
     """The compiled-kernel module ``chainrule.kernels.<name>`` when :func:`enabled`, else None.
 
     The module is imported on first use (it imports numba); its kernels compile on their first call.
+    Where the import fails (numba broken, or no writable directory for numba's cache), this warns
+    once and returns None, so that the caller's NumPy path runs.
     """
     if not enabled():
         return None
@@ -81,7 +85,19 @@ def load(name: str) -> ModuleType | None:
     if module is None:
         with _lock:
             module = _modules.get(name)
-            if module is None:
-                module = importlib.import_module(f"{__package__}.{name}")
+            if module is None and name not in _failed:
+                try:
+                    module = importlib.import_module(f"{__package__}.{name}")
+                except Exception as error:  # a broken numba install, no writable cache directory, ...
+                    _failed.add(name)
+                    warnings.warn(
+                        f"chainrule: the compiled kernels of {name} are off, their NumPy path runs "
+                        f"instead: importing them failed ({type(error).__name__}: {error}). Set "
+                        "CHAINRULE_JIT=0 to use the NumPy paths without this warning, or NUMBA_CACHE_DIR "
+                        "to a writable directory if numba could not cache the kernels.",
+                        RuntimeWarning,
+                        stacklevel=2,
+                    )
+                    return None
                 _modules[name] = module
     return module
