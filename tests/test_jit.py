@@ -89,3 +89,24 @@ def test_a_kernel_module_that_cannot_be_imported_warns_once_and_gives_the_numpy_
             assert jit.load("_jit_no_such_kernels") is None  # once: no second warning
     finally:
         jit.set_enabled(previous)
+
+
+@needs_numba
+def test_kernels_cache_in_a_directory_of_their_own_numba_version(tmp_path):
+    """numba writes its cache index before the code it names: a process of another numba version that
+    shares the directory can read an index naming bitcode its LLVM cannot parse (CI did, with two
+    virtual environments on one source tree). Each version gets its own directory; the user's
+    NUMBA_CACHE_DIR is the parent, and numba's setting is restored after chainrule's kernels load."""
+    code = (
+        "import numba, numpy as np, chainrule\n"
+        "from numba.core import config\n"
+        "from chainrule.kernels import jit\n"
+        "x = chainrule.tensor(np.linspace(-3, 3, 1000, dtype=np.float32))\n"
+        "chainrule.nn.functional.gelu(x)\n"
+        "assert jit.load('_jit_gelu') is not None\n"
+        "print(numba.__version__, config.CACHE_DIR)"
+    )
+    version, cache_dir = _run(code, NUMBA_CACHE_DIR=str(tmp_path), CHAINRULE_JIT="1").split()
+    assert cache_dir == str(tmp_path)
+    written = {p.parent.parent.name for p in tmp_path.rglob("*.nbi")}
+    assert written == {f"numba-{version}-py{sys.version_info[0]}.{sys.version_info[1]}"}

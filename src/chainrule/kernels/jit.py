@@ -18,7 +18,10 @@ How the compiled kernels are written (modules ``kernels/_jit_*.py``, imported th
 - No ``fastmath``: NaN and inf must come out as torch's do (fastmath lets LLVM assume neither occurs).
   Plain element-wise loops vectorize without it.
 - ``cache=True``: each kernel is compiled once per machine and dtype (about 0.3 s), then loaded from
-  numba's cache (``__pycache__`` beside the module, or numba's user cache where that is read-only).
+  numba's cache. The cache lives in a directory of its own per numba version (:func:`_cache_dir`):
+  numba writes a cache index before the compiled code it names, so a process of one numba version
+  could read an index of its own version naming code another version wrote, and fail to load LLVM
+  bitcode it cannot parse (two virtual environments sharing one source tree did that here).
 - numba itself (0.12 s to import) is imported on the first call that wants a kernel, never by
   ``import chainrule``.
 """
@@ -40,6 +43,42 @@ _available: list[bool | None] = [None]  # the default: numba importable and CHAI
 _has_numba: list[bool | None] = [None]  # numba importable (checked once, without importing it)
 _modules: dict[str, ModuleType] = {}
 _failed: set[str] = set()  # modules whose import raised: their callers take the NumPy path
+
+
+def _cache_dir(numba_version: str) -> str:
+    """Where numba caches chainrule's kernels: ``numba-<version>-py<X.Y>`` under ``NUMBA_CACHE_DIR``
+    when the user set it, else under ``__pycache__`` beside this module when that is writable, else
+    under the user's cache directory (``$XDG_CACHE_HOME/chainrule`` or ``~/.cache/chainrule``)."""
+    import sys
+
+    leaf = f"numba-{numba_version}-py{sys.version_info[0]}.{sys.version_info[1]}"
+    user_choice = os.environ.get("NUMBA_CACHE_DIR")
+    if user_choice:
+        return os.path.join(user_choice, leaf)
+    beside = os.path.join(os.path.dirname(os.path.abspath(__file__)), "__pycache__", leaf)
+    try:
+        os.makedirs(beside, exist_ok=True)
+        if os.access(beside, os.W_OK):
+            return beside
+    except OSError:
+        pass
+    user_cache = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return os.path.join(user_cache, "chainrule", leaf)
+
+
+def _import_kernels(name: str) -> ModuleType:
+    """Import ``kernels.<name>`` with numba's cache pointed at :func:`_cache_dir`. numba reads
+    ``config.CACHE_DIR`` when ``@njit(cache=True)`` runs, that is while the module is imported; the
+    user's own setting is restored afterwards, so their numba functions cache where they did."""
+    import numba
+    from numba.core import config
+
+    previous = config.CACHE_DIR
+    config.CACHE_DIR = _cache_dir(numba.__version__)
+    try:
+        return importlib.import_module(f"{__package__}.{name}")
+    finally:
+        config.CACHE_DIR = previous
 
 
 def _default() -> bool:
@@ -87,7 +126,7 @@ def load(name: str) -> ModuleType | None:
             module = _modules.get(name)
             if module is None and name not in _failed:
                 try:
-                    module = importlib.import_module(f"{__package__}.{name}")
+                    module = _import_kernels(name)
                 except Exception as error:  # a broken numba install, no writable cache directory, ...
                     _failed.add(name)
                     warnings.warn(
