@@ -14,14 +14,31 @@ from collections import OrderedDict
 from collections.abc import Callable, Iterator
 from typing import Any
 
-import numpy as np
-
-from .. import _dtype
-from .._device import check_device
 from .._tensor import Tensor, wrap
-from ..autograd.grad_mode import no_grad
 from ._backward_hooks import BackwardHook
 from ._hooks import RemovableHandle
+from .module_convert import ConversionMixin
+from .module_hooks import (
+    _HOOKS_SEEN,
+    _global_backward_hooks,
+    _global_backward_pre_hooks,
+    _global_buffer_registration_hooks,
+    _global_forward_hooks,
+    _global_forward_hooks_always_called,
+    _global_forward_hooks_with_kwargs,
+    _global_forward_pre_hooks,
+    _global_module_registration_hooks,
+    _global_parameter_registration_hooks,
+    _note_hook,
+    _registered,
+    register_module_buffer_registration_hook,
+    register_module_forward_hook,
+    register_module_forward_pre_hook,
+    register_module_full_backward_hook,
+    register_module_full_backward_pre_hook,
+    register_module_module_registration_hook,
+    register_module_parameter_registration_hook,
+)
 from .module_state import StateDictMixin
 from .parameter import Buffer, Parameter
 
@@ -36,105 +53,6 @@ __all__ = [
     "register_module_module_registration_hook",
     "register_module_parameter_registration_hook",
 ]
-
-# Whether any hook was ever registered in this process: until then a module call checks nothing
-# else (one global read instead of eight dict reads on the hot path). Never reset: a hook removed
-# later only brings back the full check, which is still right.
-_HOOKS_SEEN = [False]
-
-
-def _note_hook() -> None:
-    _HOOKS_SEEN[0] = True
-
-
-# hooks of every module (torch.nn.modules.module's globals), run before each module's own
-_global_forward_pre_hooks: OrderedDict = OrderedDict()
-_global_forward_hooks: OrderedDict = OrderedDict()
-_global_forward_hooks_always_called: dict = {}
-_global_forward_hooks_with_kwargs: dict = {}
-_global_backward_pre_hooks: OrderedDict = OrderedDict()
-_global_backward_hooks: OrderedDict = OrderedDict()
-
-
-_global_buffer_registration_hooks: OrderedDict = OrderedDict()
-_global_module_registration_hooks: OrderedDict = OrderedDict()
-_global_parameter_registration_hooks: OrderedDict = OrderedDict()
-
-
-def register_module_buffer_registration_hook(hook: Callable) -> RemovableHandle:
-    """Call ``hook(module, name, buffer)`` whenever any module registers a buffer; a non-None
-    result is registered instead."""
-    handle = RemovableHandle(_global_buffer_registration_hooks)
-    _global_buffer_registration_hooks[handle.id] = hook
-    return handle
-
-
-def register_module_module_registration_hook(hook: Callable) -> RemovableHandle:
-    """Call ``hook(module, name, submodule)`` whenever any module registers a submodule; a
-    non-None result is registered instead."""
-    handle = RemovableHandle(_global_module_registration_hooks)
-    _global_module_registration_hooks[handle.id] = hook
-    return handle
-
-
-def register_module_parameter_registration_hook(hook: Callable) -> RemovableHandle:
-    """Call ``hook(module, name, param)`` whenever any module registers a parameter; a non-None
-    result is registered instead."""
-    handle = RemovableHandle(_global_parameter_registration_hooks)
-    _global_parameter_registration_hooks[handle.id] = hook
-    return handle
-
-
-def _registered(hooks: OrderedDict, module, name: str, value):
-    """``value`` after the registration hooks (each may return a replacement)."""
-    for hook in hooks.values():
-        output = hook(module, name, value)
-        if output is not None:
-            value = output
-    return value
-
-
-def register_module_forward_pre_hook(hook: Callable) -> RemovableHandle:
-    """Call ``hook(module, args)`` before the forward of every module (before its own pre-hooks);
-    a non-None result replaces the args. Returns a handle whose ``remove()`` unregisters it."""
-    _note_hook()
-    handle = RemovableHandle(_global_forward_pre_hooks)
-    _global_forward_pre_hooks[handle.id] = hook
-    return handle
-
-
-def register_module_forward_hook(
-    hook: Callable, *, with_kwargs: bool = False, always_call: bool = False
-) -> RemovableHandle:
-    """Call ``hook(module, args, output)`` (``with_kwargs``: ``hook(module, args, kwargs,
-    output)``) after the forward of every module, before its own forward hooks; a non-None result
-    replaces the output. ``always_call``: also when forward raises."""
-    _note_hook()
-    handle = RemovableHandle(
-        _global_forward_hooks, _global_forward_hooks_always_called, _global_forward_hooks_with_kwargs
-    )
-    _global_forward_hooks[handle.id] = hook
-    if with_kwargs:
-        _global_forward_hooks_with_kwargs[handle.id] = True
-    if always_call:
-        _global_forward_hooks_always_called[handle.id] = True
-    return handle
-
-
-def register_module_full_backward_pre_hook(hook: Callable) -> RemovableHandle:
-    """``Module.register_full_backward_pre_hook`` for every module (run before each module's own)."""
-    _note_hook()
-    handle = RemovableHandle(_global_backward_pre_hooks)
-    _global_backward_pre_hooks[handle.id] = hook
-    return handle
-
-
-def register_module_full_backward_hook(hook: Callable) -> RemovableHandle:
-    """``Module.register_full_backward_hook`` for every module (run before each module's own)."""
-    _note_hook()
-    handle = RemovableHandle(_global_backward_hooks)
-    _global_backward_hooks[handle.id] = hook
-    return handle
 
 
 def _addindent(s: str, num_spaces: int) -> str:
@@ -159,7 +77,7 @@ def _typename(value) -> str:
     return value.type() if isinstance(value, Tensor) else type(value).__name__
 
 
-class Module(StateDictMixin):
+class Module(StateDictMixin, ConversionMixin):
     """Base class of all layers and models; subclass it and define ``forward``.
 
     Examples
@@ -661,98 +579,6 @@ class Module(StateDictMixin):
         for module in self.children():
             module.apply(fn)
         fn(self)
-        return self
-
-    def _apply(self, fn: Callable[[Tensor], Tensor]) -> Module:
-        """Convert every parameter, gradient and buffer with ``fn``; parameters stay the same
-        objects (their data is replaced), as in torch."""
-        for module in self.children():
-            module._apply(fn)
-        for param in self._parameters.values():
-            if param is None:
-                continue
-            with no_grad():
-                new = fn(param)
-            if new._data is not param._data:
-                param._data = new._data
-            if param.grad is not None:
-                with no_grad():
-                    g = fn(param.grad)
-                param.grad._data = g._data
-        for key, buf in self._buffers.items():
-            if buf is not None:
-                self._buffers[key] = fn(buf)
-        return self
-
-    def to(self, *args: Any, **kwargs: Any) -> Module:
-        """Convert floating-point parameters and buffers to a dtype (and/or device), in place.
-
-        ``module.to(chainrule.float64)``, ``module.to("cpu")``, ``module.to(tensor)`` (its dtype),
-        ``module.to(device, dtype)``. Integer buffers keep their dtype. Returns self.
-        """
-        dtype = kwargs.get("dtype")
-        device = kwargs.get("device")
-        for a in args:
-            if isinstance(a, Tensor):
-                dtype = a.dtype
-            elif isinstance(a, _dtype.dtype) or a is float:
-                dtype = a
-            elif isinstance(a, str) or hasattr(a, "type"):
-                device = a
-            else:
-                raise TypeError(
-                    f"to() received an invalid argument {a!r}; expected a dtype, a device or a tensor"
-                )
-        if dtype is not None:
-            np_dtype = _dtype.to_numpy_dtype(dtype)
-            if np_dtype.kind != "f":
-                raise TypeError(
-                    "nn.Module.to only accepts floating point or complex dtypes, but got "
-                    f"desired dtype={_dtype.from_numpy_dtype(np_dtype)}"
-                )
-        if device is not None:
-            check_device(device)
-
-        def convert(t: Tensor) -> Tensor:
-            if dtype is not None and t.is_floating_point():
-                return t.to(dtype)
-            return t
-
-        return self._apply(convert)
-
-    def float(self) -> Module:
-        """Cast floating-point parameters and buffers to float32."""
-        return self._apply(lambda t: t.float() if t.is_floating_point() else t)
-
-    def double(self) -> Module:
-        """Cast floating-point parameters and buffers to float64."""
-        return self._apply(lambda t: t.double() if t.is_floating_point() else t)
-
-    def half(self) -> Module:
-        """Cast floating-point parameters and buffers to float16."""
-        return self._apply(lambda t: t.half() if t.is_floating_point() else t)
-
-    def type(self, dst_type) -> Module:
-        """Cast all parameters and buffers to ``dst_type``."""
-        return self._apply(lambda t: t.type(dst_type))
-
-    def cpu(self) -> Module:
-        return self
-
-    def share_memory(self) -> Module:
-        """Move the tensors to shared memory (for multiprocessing); a no-op here: NumPy arrays are
-        passed to worker processes by pickling. Returns self."""
-        return self
-
-    def to_empty(self, *, device=None, recurse: bool = True) -> Module:
-        """Give every parameter and buffer fresh uninitialised storage of the same shape and dtype
-        (torch uses it after building a module on the "meta" device). Returns self."""
-        if device is not None:
-            check_device(device)
-        return self._apply(lambda t: wrap(np.empty_like(t._data)))
-
-    def cuda(self, device=None) -> Module:
-        check_device("cuda" if device is None else device)
         return self
 
     # ---- printing ------------------------------------------------------------------------------
