@@ -4,8 +4,6 @@ the Bessel functions and orthogonal polynomials have none in torch, nor here."""
 
 # functions that are also chainrule's top-level ops, under torch.special's names
 from . import _fpe
-from .ops.elementwise import expm1, log1p, round  # noqa: F401, A004
-from .ops.elementwise import sigmoid as expit  # noqa: F401
 from .ops.elementwise_binary import xlogy  # noqa: F401
 from .ops.elementwise_unary import exp2, logit, sinc  # noqa: F401
 from .ops.reduce import logsumexp  # noqa: F401
@@ -13,7 +11,7 @@ from .ops.softmax import log_softmax, softmax  # noqa: F401
 from .ops.special import erf, erfc  # noqa: F401
 
 # torch.special's own (not at torch's top level)
-from .ops.special_functions import (  # noqa: F401  # noqa: F401
+from .ops.special_functions import (  # noqa: F401
     digamma,
     entr,
     erfcx,
@@ -60,5 +58,7 @@ from .ops.special_polynomials import (  # noqa: F401
     shifted_chebyshev_polynomial_w,
     spherical_bessel_j0,
 )
+from .ops.unary import expm1, log1p, round  # noqa: F401, A004
+from .ops.unary import sigmoid as expit  # noqa: F401
 
 _fpe.quiet_namespace(globals())  # silent where IEEE arithmetic gives inf or NaN, as torch

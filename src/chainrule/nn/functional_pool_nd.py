@@ -20,13 +20,13 @@ import numpy as np
 from .._random import rng
 from .._tensor import Tensor
 from ..ops._common import as_tensor, shape_str, wrap
-from ..ops.elementwise import abs as _abs
 from ..ops.elementwise import pow as _pow
-from ..ops.elementwise import relu, sign
 from ..ops.gather import gather, scatter
 from ..ops.linalg import matmul
 from ..ops.reduce import mean
 from ..ops.shape import movedim, reshape, squeeze, unsqueeze
+from ..ops.unary import abs as _abs
+from ..ops.unary import relu, sign
 from .functional_pad import constant_pad_nd
 from .functional_pool import _adaptive_matrix, _ints, _output_size, avg_pool1d, avg_pool2d
 

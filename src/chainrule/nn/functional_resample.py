@@ -22,12 +22,12 @@ import numpy as np
 from .._fpe import user_stacklevel as _user_stacklevel
 from .._tensor import Tensor
 from ..ops._common import as_tensor, wrap
-from ..ops.elementwise import abs as _abs
 from ..ops.elementwise import where
 from ..ops.gather import index_select
 from ..ops.linalg import matmul
 from ..ops.resample import resample_along
 from ..ops.shape import reshape, transpose
+from ..ops.unary import abs as _abs
 from .functional_pool import adaptive_avg_pool1d, adaptive_avg_pool2d
 from .functional_pool_nd import adaptive_avg_pool3d
 

@@ -67,6 +67,7 @@ from .special_functions import *  # noqa: F403
 from .splits import *  # noqa: F403
 from .stft import *  # noqa: F403
 from .torch_norm import *  # noqa: F403  (after linalg_norms: ops.norm is torch.norm)
+from .unary import *  # noqa: F403
 from .windows import *  # noqa: F403
 
 # isort: split

@@ -252,7 +252,8 @@ def complex(real: Tensor, imag: Tensor) -> Tensor:  # noqa: A001  (torch's name)
 
 def polar(abs: Tensor, angle: Tensor) -> Tensor:  # noqa: A002  (torch's names)
     """``abs * (cos(angle) + i sin(angle))`` from two real tensors of one floating dtype."""
-    from .elementwise import cos, mul, sin
+    from .elementwise import mul
+    from .unary import cos, sin
 
     r, theta = as_tensor(abs, "polar"), as_tensor(angle, "polar")
     if r._data.dtype != theta._data.dtype or r._data.dtype not in (np.float32, np.float64):
@@ -305,7 +306,7 @@ def _sgn_array(a):
 
 
 def _sgn_tensor(x):
-    from .elementwise import sign
+    from .unary import sign
 
     return complex_sgn(x) if x._data.dtype.kind == "c" else sign(x)
 

@@ -15,7 +15,8 @@ from .. import _dtype
 from ..autograd.graph import defop
 from ..autograd.math import register
 from ._common import Tensor, as_tensor, make_result, wrap
-from .elementwise import _unary, mul, sign, sub, trunc
+from .elementwise import mul, sub
+from .unary import _unary, sign, trunc
 
 __all__ = [
     "asinh",

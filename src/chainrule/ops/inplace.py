@@ -17,6 +17,7 @@ from ..autograd._tables import FORWARD, has_tangent, set_tangent, tangent_of, tr
 from ..autograd.grad_mode import GRAD, check_inplace
 from ..autograd.graph import defop
 from . import elementwise as _ew
+from . import unary as _unary_ops
 from ._common import Tensor, as_tensor, wrap
 from .creation import clone, full_like, to, zeros_like
 from .index import _convert_index, index_put
@@ -392,21 +393,21 @@ pow_ = _inplace(_ew.pow)
 remainder_ = _inplace(_ew.remainder)
 clamp_ = _inplace(_ew.clamp)
 clip_ = clamp_
-neg_ = _inplace(_ew.neg)
-exp_ = _inplace(_ew.exp)
-log_ = _inplace(_ew.log)
-sqrt_ = _inplace(_ew.sqrt)
-abs_ = _inplace(_ew.abs)
-sigmoid_ = _inplace(_ew.sigmoid)
-tanh_ = _inplace(_ew.tanh)
-relu_ = _inplace(_ew.relu)
-floor_ = _inplace(_ew.floor)
-ceil_ = _inplace(_ew.ceil)
-round_ = _inplace(_ew.round)
-sin_ = _inplace(_ew.sin)
-cos_ = _inplace(_ew.cos)
-square_ = _inplace(_ew.square)
-reciprocal_ = _inplace(_ew.reciprocal)
+neg_ = _inplace(_unary_ops.neg)
+exp_ = _inplace(_unary_ops.exp)
+log_ = _inplace(_unary_ops.log)
+sqrt_ = _inplace(_unary_ops.sqrt)
+abs_ = _inplace(_unary_ops.abs)
+sigmoid_ = _inplace(_unary_ops.sigmoid)
+tanh_ = _inplace(_unary_ops.tanh)
+relu_ = _inplace(_unary_ops.relu)
+floor_ = _inplace(_unary_ops.floor)
+ceil_ = _inplace(_unary_ops.ceil)
+round_ = _inplace(_unary_ops.round)
+sin_ = _inplace(_unary_ops.sin)
+cos_ = _inplace(_unary_ops.cos)
+square_ = _inplace(_unary_ops.square)
+reciprocal_ = _inplace(_unary_ops.reciprocal)
 tril_ = _inplace(tril)
 triu_ = _inplace(triu)
 

@@ -11,6 +11,7 @@ from . import elementwise_binary as _bin
 from . import elementwise_unary as _un
 from . import special as _erf
 from . import special_functions as _sf
+from . import unary as _unary_ops
 from ._common import Tensor
 from .inplace import apply_inplace
 
@@ -44,21 +45,21 @@ def _inplace(name: str, fn):
     return method
 
 
-acos_ = arccos_ = _inplace("acos_", _ew.acos)
-asin_ = arcsin_ = _inplace("asin_", _ew.asin)
-atan_ = arctan_ = _inplace("atan_", _ew.atan)
-cosh_ = _inplace("cosh_", _ew.cosh)
-sinh_ = _inplace("sinh_", _ew.sinh)
-tan_ = _inplace("tan_", _ew.tan)
-expm1_ = _inplace("expm1_", _ew.expm1)
-log10_ = _inplace("log10_", _ew.log10)
-log1p_ = _inplace("log1p_", _ew.log1p)
-log2_ = _inplace("log2_", _ew.log2)
-rsqrt_ = _inplace("rsqrt_", _ew.rsqrt)
-sign_ = _inplace("sign_", _ew.sign)
-trunc_ = fix_ = _inplace("trunc_", _ew.trunc)
-absolute_ = _inplace("absolute_", _ew.abs)
-negative_ = _inplace("negative_", _ew.neg)
+acos_ = arccos_ = _inplace("acos_", _unary_ops.acos)
+asin_ = arcsin_ = _inplace("asin_", _unary_ops.asin)
+atan_ = arctan_ = _inplace("atan_", _unary_ops.atan)
+cosh_ = _inplace("cosh_", _unary_ops.cosh)
+sinh_ = _inplace("sinh_", _unary_ops.sinh)
+tan_ = _inplace("tan_", _unary_ops.tan)
+expm1_ = _inplace("expm1_", _unary_ops.expm1)
+log10_ = _inplace("log10_", _unary_ops.log10)
+log1p_ = _inplace("log1p_", _unary_ops.log1p)
+log2_ = _inplace("log2_", _unary_ops.log2)
+rsqrt_ = _inplace("rsqrt_", _unary_ops.rsqrt)
+sign_ = _inplace("sign_", _unary_ops.sign)
+trunc_ = fix_ = _inplace("trunc_", _unary_ops.trunc)
+absolute_ = _inplace("absolute_", _unary_ops.abs)
+negative_ = _inplace("negative_", _unary_ops.neg)
 asinh_ = arcsinh_ = _inplace("asinh_", _un.asinh)
 acosh_ = arccosh_ = _inplace("acosh_", _un.acosh)
 atanh_ = arctanh_ = _inplace("atanh_", _un.atanh)

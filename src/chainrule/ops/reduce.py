@@ -24,7 +24,7 @@ from ._common import Tensor, any_true, as_array, as_tensor, make_result, normali
 from .complex_numbers import imag as _imag
 from .complex_numbers import real as _real
 from .elementwise import add as _add
-from .elementwise import sqrt as _sqrt
+from .unary import sqrt as _sqrt
 
 __all__ = [
     "sum",

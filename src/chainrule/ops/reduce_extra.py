@@ -251,8 +251,9 @@ def cov(
 def corrcoef(input: Tensor) -> Tensor:
     """The Pearson correlation coefficients of the variables in ``input``'s rows, clipped to
     [-1, 1] as torch does."""
-    from .elementwise import clamp, div, sqrt
+    from .elementwise import clamp, div
     from .shape import diagonal, reshape
+    from .unary import sqrt
 
     c = cov(input)
     if c.ndim == 0:

@@ -107,7 +107,7 @@ def vector_norm(x: Tensor, ord=2, dim=None, keepdim: bool = False, *, dtype=None
     """
     x = as_tensor(x, "vector_norm")
     if x._data.dtype.kind == "c":  # the norm of the magnitudes (abs carries the complex gradient)
-        from .elementwise import abs as magnitude
+        from .unary import abs as magnitude
 
         real_dtype = None if dtype is None else _dtype.to_numpy_dtype(dtype)
         if real_dtype is not None and real_dtype.kind == "c":
