@@ -36,17 +36,17 @@ echo "== $("$OLDEST_PY" --version): $floors $torch_pin"
 "$WORK/oldest/bin/python" .ci/smoke.py
 "$WORK/oldest/bin/python" -m pytest -p no:cacheprovider -q -n 2 "${TESTS[@]}"
 
-# the optional extras at their floors too (tensorboard, onnx, jit), on the same oldest NumPy
+# the optional extras at their floors too (tensorboard, onnx, jit, dist), on the same oldest NumPy
 extras=$("$OLDEST_PY" - <<'EOF'
 import re, tomllib
 extras = tomllib.load(open("pyproject.toml", "rb"))["project"]["optional-dependencies"]
-print(" ".join(re.sub(r"\s*>=\s*", "==", d) for name in ("tensorboard", "onnx", "jit") for d in extras[name]))
+print(" ".join(re.sub(r"\s*>=\s*", "==", d) for name in ("tensorboard", "onnx", "jit", "dist") for d in extras[name]))
 EOF
 )
 echo "== the extras' floors: $extras"
 "$WORK/oldest/bin/pip" install -q $extras
 "$WORK/oldest/bin/python" -m pytest -p no:cacheprovider -q -n 2 tests/test_tensorboard.py tests/test_onnx.py \
-    tests/test_jit.py tests/nn/test_gelu_float32.py
+    tests/test_jit.py tests/nn/test_gelu_float32.py tests/distributed/test_collectives.py
 
 for py in python3.12 python3.13; do
     if ! "$py" --version >/dev/null 2>&1; then
