@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import os
 
-from .collectives import (
+from .._c10d.collectives import (
     Work,
     all_gather,
     all_gather_into_tensor,
@@ -34,8 +34,13 @@ from .collectives import (
     scatter,
     send,
 )
-from .object_collectives import all_gather_object, broadcast_object_list, gather_object, scatter_object_list
-from .process_group import (
+from .._c10d.object_collectives import (
+    all_gather_object,
+    broadcast_object_list,
+    gather_object,
+    scatter_object_list,
+)
+from .._c10d.process_group import (
     GroupMember,
     ProcessGroup,
     default_pg_not_initialized_error,
@@ -53,7 +58,7 @@ from .process_group import (
     is_mpi_available,
     new_group,
 )
-from .reduce_op import Backend, ReduceOp
+from .._c10d.reduce_op import Backend, ReduceOp
 
 __all__ = [
     "is_available",

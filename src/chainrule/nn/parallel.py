@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..distributed import default_pg_not_initialized_error
+from .._c10d.process_group import default_pg_not_initialized_error
 from .module import Module
 
 __all__ = ["DataParallel", "DistributedDataParallel"]
