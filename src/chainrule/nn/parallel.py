@@ -1,13 +1,13 @@
 """``torch.nn.DataParallel`` on the CPU: torch's runs the wrapped module as it is when no GPU is
 there, and so does chainrule's (``.module`` is the wrapped module; state dict keys start with
-``module.``, as in torch). ``DistributedDataParallel`` needs a process group, which chainrule
-cannot make yet: building one raises torch's error for a missing default group."""
+``module.``, as in torch). ``DistributedDataParallel`` (``nn/distributed_data_parallel.py``) trains
+across processes on MPI."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from .._c10d.process_group import default_pg_not_initialized_error
+from .distributed_data_parallel import DistributedDataParallel
 from .module import Module
 
 __all__ = ["DataParallel", "DistributedDataParallel"]
@@ -32,14 +32,3 @@ class DataParallel(Module):
 
     def forward(self, *inputs: Any, **kwargs: Any) -> Any:
         return self.module(*inputs, **kwargs)
-
-
-class DistributedDataParallel(Module):
-    """``torch.nn.parallel.DistributedDataParallel``: needs ``torch.distributed.init_process_group``
-    first; chainrule has no process group yet, so construction raises torch's ValueError, as torch
-    does without one. Wrap the model only when ``torch.distributed.is_initialized()``."""
-
-    def __init__(
-        self, module: Module, device_ids=None, output_device=None, dim: int = 0, **kwargs: Any
-    ) -> None:
-        raise default_pg_not_initialized_error()
