@@ -175,5 +175,58 @@ elif scenario == "checkpoint":
     train(resumed, resumed_opt, range(10, 20))
     compare(resumed.module, net.module, "checkpoint resume", atol=0)
 
+elif scenario == "zero":
+    from chainrule.distributed.optim import ZeroRedundancyOptimizer
+
+    net = DDP(model(seed=0))
+    ref = model(seed=0)
+    opt = ZeroRedundancyOptimizer(net.parameters(), optimizer_class=torch.optim.Adam, lr=0.01)
+    ref_opt = torch.optim.Adam(ref.parameters(), lr=0.01)
+    for step in range(STEPS):
+        x, y = batch(step)
+        opt.zero_grad()
+        loss_fn(net(share(x)), share(y)).backward()
+        opt.step()
+        ref_opt.zero_grad()
+        loss_fn(ref(x), y).backward()
+        ref_opt.step()
+    compare(net.module, ref, "ZeroRedundancyOptimizer + Adam")
+    # each rank keeps the state of its share only, and the shares cover every parameter once
+    owned = len(opt.optim.state)
+    counts = [None] * size
+    dist.all_gather_object(counts, owned)
+    assert sum(counts) == len(list(ref.parameters())) and max(counts) < sum(counts)
+    # consolidated on rank 0: the state of one Adam over all parameters
+    opt.consolidate_state_dict(to=0)
+    if rank == 0:
+        whole, expected = opt.state_dict(), ref_opt.state_dict()
+        assert sorted(whole["state"]) == sorted(expected["state"])
+        for i, entry in expected["state"].items():
+            for key in ("exp_avg", "exp_avg_sq"):
+                np.testing.assert_allclose(whole["state"][i][key].numpy(), entry[key].numpy(), atol=1e-6)
+        box = [whole]
+    else:
+        try:
+            opt.state_dict()
+            raise AssertionError("state_dict() before consolidation must raise")
+        except RuntimeError as error:
+            assert "consolidate_state_dict" in str(error)
+        box = [None]
+    # every rank loads the whole state into a fresh ZeRO and steps on as the reference does
+    dist.broadcast_object_list(box, src=0)
+    fresh_net = DDP(model(seed=0))
+    fresh_net.load_state_dict(net.state_dict())
+    fresh = ZeroRedundancyOptimizer(fresh_net.parameters(), optimizer_class=torch.optim.Adam, lr=0.01)
+    fresh.load_state_dict(box[0])
+    for step in range(STEPS, STEPS + 3):
+        x, y = batch(step)
+        fresh.zero_grad()
+        loss_fn(fresh_net(share(x)), share(y)).backward()
+        fresh.step()
+        ref_opt.zero_grad()
+        loss_fn(ref(x), y).backward()
+        ref_opt.step()
+    compare(fresh_net.module, ref, "ZeroRedundancyOptimizer after load_state_dict")
+
 print(f"rank {rank} ok {scenario}")
 dist.destroy_process_group()

@@ -22,6 +22,8 @@ WORKER = str(Path(__file__).parent / "ddp_worker.py")
         ("unused_error", 2),
         ("buffers", 2),
         ("checkpoint", 2),
+        ("zero", 2),
+        ("zero", 3),
     ],
 )
 def test_ddp_matches_one_process_on_the_whole_batch(scenario, n):

@@ -13,6 +13,7 @@ from collections.abc import Iterator, Sized
 
 import numpy as np
 
+from ..._c10d import process_group as pg
 from .sampler import Sampler
 
 __all__ = ["DistributedSampler"]
@@ -47,9 +48,9 @@ class DistributedSampler(Sampler[int]):
     ----------
     dataset : Sized
         The dataset (anything with ``__len__``).
-    num_replicas, rank : int
-        The number of processes and this one's index. chainrule has no process group, so both
-        must be given.
+    num_replicas, rank : int, optional
+        The number of processes and this one's index; by default the default process group's
+        world size and this process's rank (``init_process_group`` first).
     shuffle : bool, default True
         A new order each epoch (``set_epoch``), the same on every replica: torch's ``randperm``
         seeded ``seed + epoch``.
@@ -68,10 +69,13 @@ class DistributedSampler(Sampler[int]):
         drop_last: bool = False,
     ) -> None:
         if num_replicas is None or rank is None:
-            raise ValueError(
-                "Default process group has not been initialized, please make sure to call "
-                "init_process_group. (chainrule has no process group: pass num_replicas and rank)"
-            )
+            if not pg.is_initialized():
+                raise ValueError(
+                    "Default process group has not been initialized, please make sure to call "
+                    "init_process_group (or pass num_replicas and rank)"
+                )
+            num_replicas = pg.get_world_size() if num_replicas is None else num_replicas
+            rank = pg.get_rank() if rank is None else rank
         if rank >= num_replicas or rank < 0:
             raise ValueError(f"Invalid rank {rank}, rank should be in the interval [0, {num_replicas - 1}]")
         self.dataset = dataset
