@@ -175,6 +175,34 @@ elif scenario == "checkpoint":
     train(resumed, resumed_opt, range(10, 20))
     compare(resumed.module, net.module, "checkpoint resume", atol=0)
 
+elif scenario == "syncbn":
+    # SyncBatchNorm on R ranks with batch B each == BatchNorm in one process with batch R*B
+    def cnn(seed):
+        torch.manual_seed(seed)
+        return nn.Sequential(
+            nn.Conv2d(2, 4, 3, padding=1), nn.BatchNorm2d(4), nn.ReLU(), nn.Flatten(), nn.Linear(4 * 5 * 5, 3)
+        )
+
+    net = DDP(nn.SyncBatchNorm.convert_sync_batchnorm(cnn(seed=0)))
+    assert isinstance(net.module[1], nn.SyncBatchNorm)
+    ref = cnn(seed=0)
+    opt, ref_opt = torch.optim.SGD(net.parameters(), lr=0.1), torch.optim.SGD(ref.parameters(), lr=0.1)
+    for step in range(10):
+        rng = np.random.default_rng(step)
+        x = torch.tensor((rng.standard_normal((size * B, 2, 5, 5)) * 3 + 1).astype(np.float32))
+        y = torch.tensor(rng.integers(0, 3, size * B))
+        opt.zero_grad()
+        loss_fn(net(share(x)), share(y)).backward()
+        opt.step()
+        ref_opt.zero_grad()
+        loss_fn(ref(x), y).backward()
+        ref_opt.step()
+    compare(net.module, ref, "SyncBatchNorm", atol=2e-6)
+    for name in ("running_mean", "running_var"):
+        np.testing.assert_allclose(
+            getattr(net.module[1], name).numpy(), getattr(ref[1], name).numpy(), atol=2e-6, err_msg=name
+        )
+
 elif scenario == "zero":
     from chainrule.distributed.optim import ZeroRedundancyOptimizer
 

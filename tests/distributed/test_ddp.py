@@ -22,6 +22,8 @@ WORKER = str(Path(__file__).parent / "ddp_worker.py")
         ("unused_error", 2),
         ("buffers", 2),
         ("checkpoint", 2),
+        ("syncbn", 2),
+        ("syncbn", 3),
         ("zero", 2),
         ("zero", 3),
     ],

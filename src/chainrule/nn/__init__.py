@@ -78,6 +78,7 @@ from .pooling import (  # noqa: F401
 from .pooling_nd import *  # noqa: F403, E402
 from .rnn import GRU, LSTM, RNN, GRUCell, LSTMCell, RNNBase, RNNCell, RNNCellBase  # noqa: F401
 from .sparse import Embedding  # noqa: F401
+from .sync_batchnorm import SyncBatchNorm  # noqa: F401
 from .transformer import TransformerEncoder, TransformerEncoderLayer  # noqa: F401
 from .transformer_decoder import Transformer, TransformerDecoder, TransformerDecoderLayer  # noqa: F401
 from .upsampling import *  # noqa: F403, E402

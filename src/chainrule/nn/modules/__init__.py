@@ -59,6 +59,7 @@ from .batchnorm import (  # noqa: F401
     LazyBatchNorm1d,
     LazyBatchNorm2d,
     LazyBatchNorm3d,
+    SyncBatchNorm,
 )
 from .container import (  # noqa: F401
     Container,

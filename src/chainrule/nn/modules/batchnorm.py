@@ -14,8 +14,10 @@ from ..normalization import (  # noqa: F401
     BatchNorm3d,
     _BatchNorm,
 )
+from ..sync_batchnorm import SyncBatchNorm  # noqa: F401
 
 __all__ = [
+    "SyncBatchNorm",
     "BatchNorm1d",
     "BatchNorm2d",
     "BatchNorm3d",
