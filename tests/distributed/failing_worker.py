@@ -14,6 +14,7 @@ rank = dist.get_rank()
 if sys.argv[1] == "raise":
     for step in range(100):
         if rank == 1 and step == 3:
+            print(f"raising at {time.time()}", flush=True)
             raise ValueError(f"rank 1 gave up at step {step}")
         t = torch.ones(4)
         dist.all_reduce(t)

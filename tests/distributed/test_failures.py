@@ -16,12 +16,13 @@ WORKER = str(Path(__file__).parent / "failing_worker.py")
 
 
 def test_a_rank_that_raises_ends_every_rank_within_10_seconds():
-    start = time.monotonic()
     result = launch([WORKER, "raise"], 3, timeout=60)
-    elapsed = time.monotonic() - start
+    ended = time.time()
     assert result.returncode != 0
     assert "ValueError: rank 1 gave up at step 3" in result.stderr
-    assert elapsed < 10 + 5, f"the job took {elapsed:.1f} s to end"  # (+5: mpirun's own start-up)
+    said = next(line for line in result.stdout.splitlines() if line.startswith("raising at"))
+    raised = float(said.split()[-1])
+    assert ended - raised < 10, f"the job took {ended - raised:.1f} s to end after rank 1 raised"
 
 
 def test_mismatched_shapes_raise_on_every_rank_under_detail_debug():
