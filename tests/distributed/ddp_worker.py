@@ -125,6 +125,18 @@ elif scenario == "unused_error":
         assert "find_unused_parameters=True" in str(error)
         print(f"rank {rank} raised as torch")
 
+elif scenario == "twice":
+    # a second backward through an averaged graph would desynchronize the ranks: torch's error
+    net = DDP(model(seed=0))
+    x, y = batch(0)
+    loss = loss_fn(net(share(x)), share(y))
+    loss.backward(retain_graph=True)
+    try:
+        loss.backward()
+    except RuntimeError as error:
+        assert "only once" in str(error)
+        print(f"rank {rank} raised as torch")
+
 elif scenario == "buffers":
     # BatchNorm's running statistics: rank 0's are broadcast at each forward
     net = DDP(model(seed=0, batchnorm=True))

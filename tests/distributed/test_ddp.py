@@ -20,6 +20,7 @@ WORKER = str(Path(__file__).parent / "ddp_worker.py")
         ("no_sync", 2),
         ("unused", 2),
         ("unused_error", 2),
+        ("twice", 2),
         ("buffers", 2),
         ("checkpoint", 2),
         ("syncbn", 2),
@@ -31,5 +32,5 @@ WORKER = str(Path(__file__).parent / "ddp_worker.py")
 def test_ddp_matches_one_process_on_the_whole_batch(scenario, n):
     lines = run_ok([WORKER, scenario], n)
     assert sorted(line for line in lines if " ok " in line) == [f"rank {r} ok {scenario}" for r in range(n)]
-    if scenario == "unused_error":
+    if scenario in ("unused_error", "twice"):
         assert sum("raised as torch" in line for line in lines) == n

@@ -157,6 +157,7 @@ class DistributedDataParallel(Module):
         self._armed = False  # a forward prepared a backward whose gradients are averaged
         self._launched = 0  # buckets whose all-reduce started, in order
         self._gradients_arrived = False  # a backward of the armed forward has begun
+        self._averaged = False  # the last forward's gradients have been averaged
         self._used: set[int] = set()
         self._handles = [p.register_post_accumulate_grad_hook(self._gradient_ready) for p in params]
 
@@ -196,6 +197,7 @@ class DistributedDataParallel(Module):
                 for buf in self.module.buffers():
                     broadcast(buf, src=group.ranks[0], group=group)
         output = self.module(*inputs, **kwargs)
+        self._averaged = False
         self._armed = is_grad_enabled() and self.require_backward_grad_sync and group.size() > 1
         if self._armed:
             self._prepare_backward(output)
@@ -221,6 +223,13 @@ class DistributedDataParallel(Module):
         if self._armed:
             self._gradients_arrived = True
             self._mark_ready(param)
+        elif self._averaged:  # a second backward through a graph whose gradients were averaged
+            raise RuntimeError(
+                "DistributedDataParallel: Expected to mark a variable ready only once: a second "
+                "backward (retain_graph=True) after the gradients of this forward were already averaged "
+                "across ranks would leave them out of sync. Run forward again for each backward, or "
+                "accumulate under no_sync()."
+            )
 
     def _mark_ready(self, param: Tensor) -> None:
         bucket = self._bucket_of[id(param)]
@@ -251,6 +260,7 @@ class DistributedDataParallel(Module):
 
         group: ProcessGroup = self.process_group
         self._armed = False
+        self._averaged = True
         MPI.Request.Waitall([b.request for b in self._bucket_list])
         used_anywhere = None
         if self.find_unused_parameters:
