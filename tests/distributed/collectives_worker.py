@@ -105,6 +105,27 @@ half = torch.full((4,), 0.5 * (rank + 1), dtype=torch.float16)
 dist.all_reduce(half)
 check(half, np.full(4, 0.5 * size * (size + 1) / 2, np.float16), "all_reduce float16")
 
+# an empty tensor; a view (a column of a larger tensor) writes through to its base; the version
+# counter moves, so a tensor saved for backward and then all-reduced is caught as torch catches it
+empty = torch.zeros(0, 3)
+dist.all_reduce(empty)
+assert empty.shape == (0, 3)
+base = torch.zeros(3, 4)
+base[:, 1] = float(rank + 1)
+column = base[:, 1]
+dist.all_reduce(column)
+check(base[:, 1], np.full(3, size * (size + 1) / 2, np.float32), "all_reduce of a view")
+check(base[:, 0], np.zeros(3, np.float32), "the rest of the view's base")
+leaf = torch.ones(3, requires_grad=True)
+saved = torch.ones(3) * 2
+product = (leaf * saved).sum()
+dist.all_reduce(saved)
+try:
+    product.backward()
+    raise AssertionError("backward after an in-place all_reduce of a saved tensor must raise")
+except RuntimeError as error:
+    assert "modified by an inplace operation" in str(error)
+
 # objects
 objects = [None] * size
 dist.all_gather_object(objects, {"rank": rank, "name": f"r{rank}"})
