@@ -67,6 +67,7 @@ def ran(monkeypatch):
     """Lowers the workspace to a few samples per chunk and records which kernel functions run."""
     monkeypatch.setattr(K, "WORKSPACE_BYTES", 3000)
     monkeypatch.setattr(K, "_whole_fits", lambda *sizes: False)  # (these shapes would fit whole)
+    monkeypatch.setattr(K, "DIRECT_MAX_CHANNELS", 0)  # (tests/nn/test_conv_direct.py covers those)
     names: set = set()
     for name in (
         "_window_chunks",

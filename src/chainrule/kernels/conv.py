@@ -302,6 +302,54 @@ def _is_depthwise(channels: int, weight_shape: tuple, groups: int) -> bool:
     return groups > 1 and weight_shape[1] == 1 and weight_shape[0] == groups == channels
 
 
+# Input channels up to which a 3x3 stride-1 convolution too large for ``conv_whole`` runs direct
+# (``_jit_direct_conv``: no window matrix), measured per layer against the windows + GEMM.
+DIRECT_MAX_CHANNELS = 16
+
+
+def _direct_fits(x, w_shape, stride, padding, out_hw, dilation, groups):
+    """The compiled direct kernels for a 3x3 kernel with at most ``DIRECT_MAX_CHANNELS`` input
+    channels, four output channels or more, where ``conv_whole._direct``'s conditions hold."""
+    O, cg, kh, kw = w_shape
+    if kw != 3 or not 4 <= O <= 16 or cg > DIRECT_MAX_CHANNELS or cg == 1:  # (one channel: conv_whole's own)
+        return None
+    return whole._direct_kernels(x, w_shape, stride, padding, out_hw, dilation, groups)
+
+
+def _direct_lanes(kernels, x, w, b, padding, out_hw, dilation):
+    """The direct forward over the batch's pieces in two lanes."""
+    x, w = np.ascontiguousarray(x), np.ascontiguousarray(w)
+    y = np.empty((x.shape[0], w.shape[0]) + tuple(out_hw), dtype=x.dtype)
+    (ph, pw), (dh, dw) = padding, dilation
+
+    def lane(n0: int, n1: int) -> None:
+        xp, acc = whole._direct_scratch(x, w.shape, padding, out_hw)
+        kernels.forward(x, w, y, n0, n1, ph, pw, dh, dw, xp, acc)
+
+    run_in_lanes(lane, x.shape[0])
+    if b is not None:
+        y += b.reshape(-1, 1, 1)
+    return y
+
+
+def _direct_weight_lanes(kernels, x, g, weight_shape, padding, dilation):
+    """The direct weight gradient over the batch's pieces in two lanes, summed in piece order."""
+    x, g = np.ascontiguousarray(x), np.ascontiguousarray(g)
+    (ph, pw), (dh, dw) = padding, dilation
+
+    def lane(n0: int, n1: int) -> np.ndarray:
+        xp, acc = whole._direct_scratch(x, weight_shape, padding, g.shape[2:])
+        part = np.zeros(weight_shape, dtype=x.dtype)
+        kernels.weight_grad(x, g, part, n0, n1, ph, pw, dh, dw, xp, acc)
+        return part
+
+    parts = run_in_lanes(lane, x.shape[0])
+    total = parts[0]
+    for part in parts[1:]:
+        total += part
+    return total
+
+
 def conv_array(x, w, b, stride, padding, out_hw, dilation, groups):
     """Convolution on arrays (see the module docstring for the paths taken by shape)."""
     if type(x) is not np.ndarray or type(w) is not np.ndarray or not (b is None or type(b) is np.ndarray):
@@ -317,6 +365,9 @@ def conv_array(x, w, b, stride, padding, out_hw, dilation, groups):
     if _is_depthwise(x.shape[1], w.shape, groups):
         _depthwise(x, w, stride, padding, out_hw, dilation, y)
     else:
+        direct = _direct_fits(x, w.shape, stride, padding, out_hw, dilation, groups)
+        if direct is not None and x.dtype == w.dtype:
+            return _direct_lanes(direct, x, w, b, padding, out_hw, dilation)
         if _whole_fits(N, groups * cg * kh * kw, Ho * Wo, y.itemsize):
             cast = (x.astype(dtype, copy=False), w.astype(dtype, copy=False))
             with one_blas_thread():  # (small GEMMs: see one_blas_thread)
@@ -406,6 +457,9 @@ def conv_weight_array(x, g, weight_shape, stride, padding, dilation, groups):
         return np.zeros(weight_shape, dtype=dtype)
     if _is_depthwise(x.shape[1], weight_shape, groups):
         return _depthwise_weight(x, g, weight_shape, stride, padding, dilation)
+    direct = _direct_fits(x, weight_shape, stride, padding, (Ho, Wo), dilation, groups)
+    if direct is not None and x.dtype == g.dtype:
+        return _direct_weight_lanes(direct, x, g, weight_shape, padding, dilation)
     G, Og, K = groups, O // groups, cg * kh * kw
     if _whole_fits(N, G * K, Ho * Wo, np.dtype(dtype).itemsize):
         cast = (x.astype(dtype, copy=False), g.astype(dtype, copy=False))

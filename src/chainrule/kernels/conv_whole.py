@@ -128,7 +128,13 @@ def _direct(x, w_shape, stride, padding, out_hw, dilation, groups):
     windows, 0.42 direct (torch 0.48); weight gradient 0.68 -> 0.38 (torch 0.49). With 6 input
     channels (LeNet's second layer, 16 outputs of 10x10) the direct kernels lose: forward 0.84 ->
     1.39 ms (torch 0.26), weight gradient 0.87 -> 1.27 (torch 0.52)."""
-    if groups != 1 or w_shape[1] != 1 or tuple(stride) != (1, 1) or x.ndim != 4 or x.size == 0:
+    return _direct_kernels(x, w_shape, stride, padding, out_hw, dilation, groups) if w_shape[1] == 1 else None
+
+
+def _direct_kernels(x, w_shape, stride, padding, out_hw, dilation, groups):
+    """``_jit_direct_conv`` where its kernels apply to the geometry (any number of input
+    channels), or None."""
+    if groups != 1 or tuple(stride) != (1, 1) or x.ndim != 4 or x.size == 0:
         return None
     if type(x) is not np.ndarray or x.dtype not in _FLOATS or min(padding) < 0:
         return None
