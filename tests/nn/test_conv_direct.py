@@ -127,15 +127,20 @@ def test_input_modified_after_forward_is_caught(jit_path):
         y.sum().backward()
 
 
-# 3x3 kernels with 2-16 input and 4-16 output channels (kernels/conv.py's _direct_fits):
-# ResNet's stem and 16-channel layers, smaller; an output-channel count that leaves one to three
-# channels past the blocks of four; dilation; padding 0 and 2; a batch of one
+# 2-16 input and 4-16 output channels (kernels/conv.py's _direct_fits): ResNet's stem and
+# 16-channel layers, smaller; an output-channel count that leaves one to three channels past the
+# blocks of four; dilation; padding 0 and 2; a batch of one; 5x5 kernels (the forward direct only
+# for up to 3 input channels, the weight gradient for up to 16). The last item: the direct
+# kernels expected to run.
+BOTH = {"_direct_lanes", "_direct_weight_lanes"}
 MANY_CASES = [
-    ((5, 3, 8, 9), (16, 3, 3, 3), dict(padding=1)),  # the stem
-    ((3, 16, 7, 6), (16, 16, 3, 3), dict(padding=1)),  # the 16-channel blocks
-    ((2, 5, 9, 8), (7, 5, 3, 3), dict(padding=2, dilation=(2, 1))),
-    ((1, 2, 5, 5), (6, 2, 3, 3), {}),
-    ((9, 4, 4, 11), (4, 4, 3, 3), dict(padding=(0, 1))),
+    ((5, 3, 8, 9), (16, 3, 3, 3), dict(padding=1), BOTH),  # the stem
+    ((3, 16, 7, 6), (16, 16, 3, 3), dict(padding=1), BOTH),  # the 16-channel blocks
+    ((2, 5, 9, 8), (7, 5, 3, 3), dict(padding=2, dilation=(2, 1)), BOTH),
+    ((1, 2, 5, 5), (6, 2, 3, 3), {}, BOTH),
+    ((9, 4, 4, 11), (4, 4, 3, 3), dict(padding=(0, 1)), BOTH),
+    ((4, 3, 9, 9), (5, 3, 5, 5), dict(padding=2), BOTH),
+    ((3, 6, 9, 8), (8, 6, 5, 5), {}, {"_direct_weight_lanes"}),  # LeNet's second layer, smaller
 ]
 
 
@@ -143,6 +148,7 @@ MANY_CASES = [
 def many_ran(monkeypatch):
     from chainrule.kernels import conv as K
 
+    monkeypatch.setattr(K, "DIRECT_LANES_MIN", 0)  # (every batch split over the two lanes)
     ran: list = []
     for name in ("_direct_lanes", "_direct_weight_lanes"):
         fn = getattr(K, name)
@@ -150,10 +156,10 @@ def many_ran(monkeypatch):
     return ran
 
 
-@pytest.mark.parametrize("xs, ws, kwargs", MANY_CASES)
+@pytest.mark.parametrize("xs, ws, kwargs, paths", MANY_CASES)
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
 @pytest.mark.parametrize("bias", [True, False])
-def test_many_channels_against_torch(many_ran, jit_path, xs, ws, kwargs, dtype, bias):
+def test_many_channels_against_torch(many_ran, jit_path, xs, ws, kwargs, paths, dtype, bias):
     """Values, all gradients and (float64) a second derivative; the input gradient of a stride-1
     convolution is itself a direct convolution (the flipped kernel, channels swapped)."""
     rng = np.random.default_rng(0)
@@ -166,7 +172,7 @@ def test_many_channels_against_torch(many_ran, jit_path, xs, ws, kwargs, dtype, 
         assert a.dtype == dtype
         np.testing.assert_allclose(a, t, **tol)
     if jit_path == "jit":
-        assert {"_direct_lanes", "_direct_weight_lanes"} <= set(many_ran)
+        assert paths <= set(many_ran)
     else:
         assert not many_ran
 

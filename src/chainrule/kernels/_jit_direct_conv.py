@@ -33,7 +33,7 @@ def _pad_sample(x, n, xp, ph, pw, Hp, Wp):
                 xp[base + q] = x[n, c, r, q]
 
 
-@njit(nogil=True, cache=True, error_model="numpy")
+@njit(nogil=True, cache=True, error_model="numpy", fastmath={"contract"})
 def _row5(acc, xp, base, d, run, wr):
     """``acc += `` the five taps ``wr`` of a kernel row over the run at ``base`` (spacing ``d``):
     one load and store of ``acc`` per element instead of five (LeNet's 5x5 kernels)."""
@@ -45,7 +45,7 @@ def _row5(acc, xp, base, d, run, wr):
         acc[k] += w0 * xp[i] + w1 * xp[i + d] + w2 * xp[i + d2] + w3 * xp[i + d3] + w4 * xp[i + d4]
 
 
-@njit(nogil=True, cache=True, error_model="numpy")
+@njit(nogil=True, cache=True, error_model="numpy", fastmath={"contract"})
 def _row5x4(acc, r0, r1, r2, r3, xp, base, d, run, wa, wb, wc, wd):
     """``_row5`` for four output channels at once (runs ``r0..r3`` of ``acc``, taps ``wa..wd``):
     each input element loaded once for 20 multiply-adds."""
