@@ -139,6 +139,7 @@ MANY_CASES = [
     ((2, 5, 9, 8), (7, 5, 3, 3), dict(padding=2, dilation=(2, 1)), BOTH),
     ((1, 2, 5, 5), (6, 2, 3, 3), {}, BOTH),
     ((9, 4, 4, 11), (4, 4, 3, 3), dict(padding=(0, 1)), BOTH),
+    ((2, 4, 9, 10), (5, 4, 3, 3), dict(padding=1, dilation=(1, 2)), BOTH),
     ((4, 3, 9, 9), (5, 3, 5, 5), dict(padding=2), BOTH),
     ((3, 6, 9, 8), (8, 6, 5, 5), {}, {"_direct_weight_lanes"}),  # LeNet's second layer, smaller
 ]
