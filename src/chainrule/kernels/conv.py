@@ -11,6 +11,9 @@ straight into the output's slice. Per shape:
 * 1x1 kernels with stride 1 and no padding: the input itself is the window matrix (no copy);
 * depthwise convolutions (``groups == C == O``): a strided multiply-add per kernel position on
   the chunk, no GEMM (a GEMM per channel would have one row);
+* stride 1 with 4-16 output channels and few input channels (``_direct_fits``, numba on): the
+  compiled direct kernels of ``_jit_direct_conv``, no window matrix, the batch's pieces in two
+  lanes;
 * otherwise the chunk's windows are copied into the buffer and multiplied per sample.
 
 The input gradient of a stride-1 convolution is itself a stride-1 convolution (of the output
