@@ -67,6 +67,8 @@ def ran(monkeypatch):
     """Lowers the workspace to a few samples per chunk and records which kernel functions run."""
     monkeypatch.setattr(K, "WORKSPACE_BYTES", 3000)
     monkeypatch.setattr(K, "_whole_fits", lambda *sizes: False)  # (these shapes would fit whole)
+    monkeypatch.setattr(K, "DIRECT_MAX_CHANNELS", {})  # (tests/nn/test_conv_direct.py covers those)
+    monkeypatch.setattr(K, "DIRECT_MAX_CHANNELS_WEIGHT", {})
     names: set = set()
     for name in (
         "_window_chunks",
@@ -189,7 +191,9 @@ def test_weight_gradient_per_sample_products(dtype, x_shape, w_shape, kwargs, mo
 @pytest.mark.parametrize("stride", [1, 2])
 def test_small_problems_take_the_whole_batch_kernels(stride, monkeypatch):
     """A LeNet-sized layer (windows within twice the workspace) runs conv_whole's one-matrix
-    kernels, forward, weight and input gradient, and matches torch."""
+    kernels, forward, weight and input gradient, and matches torch (the direct weight gradient
+    that LeNet's layer takes with numba on is tests/nn/test_conv_direct.py's)."""
+    monkeypatch.setattr(K, "DIRECT_MAX_CHANNELS_WEIGHT", {})
     ran = []
     for name in ("conv_array", "conv_weight_array", "conv_transpose_array"):
         fn = getattr(K.whole, name)

@@ -76,6 +76,17 @@ SPECS = [
     ),
     # ---- the kernels' paths by shape (kernels/conv.py) ----
     _conv(
+        "conv2d 3x3, 2-16 inputs, 4-16 outputs (the direct kernels, input gradient too)",
+        lambda m, x, w, b: _f(m).conv2d(x, w, b, padding=1),
+        ((2, 4, 6, 7), (6, 4, 3, 3), (6,)),
+        ((1, 5, 4, 5), (9, 5, 3, 3), (9,)),
+    ),
+    _conv(
+        "conv2d 5x5, 3 inputs (the direct kernels)",
+        lambda m, x, w, b: _f(m).conv2d(x, w, b, padding=2),
+        ((2, 3, 6, 5), (4, 3, 5, 5), (4,)),
+    ),
+    _conv(
         "conv2d depthwise (groups=C=O)",
         lambda m, x, w, b: _f(m).conv2d(x, w, b, padding=1, groups=x.shape[-3]),
         ((2, 3, 5, 6), (3, 1, 3, 3), (3,)),

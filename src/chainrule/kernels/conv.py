@@ -11,6 +11,9 @@ straight into the output's slice. Per shape:
 * 1x1 kernels with stride 1 and no padding: the input itself is the window matrix (no copy);
 * depthwise convolutions (``groups == C == O``): a strided multiply-add per kernel position on
   the chunk, no GEMM (a GEMM per channel would have one row);
+* stride 1 with 4-16 output channels and few input channels (``_direct_fits``, numba on): the
+  compiled direct kernels of ``_jit_direct_conv``, no window matrix, the batch's pieces in two
+  lanes;
 * otherwise the chunk's windows are copied into the buffer and multiplied per sample.
 
 The input gradient of a stride-1 convolution is itself a stride-1 convolution (of the output
@@ -302,6 +305,74 @@ def _is_depthwise(channels: int, weight_shape: tuple, groups: int) -> bool:
     return groups > 1 and weight_shape[1] == 1 and weight_shape[0] == groups == channels
 
 
+# Input channels up to which a stride-1 convolution with 4-16 output channels runs direct
+# (``_jit_direct_conv``: no window matrix), by kernel width; measured per layer against the
+# windows + GEMM (one thread, ms): forward 3x3 16 -> 16 at 32x32, batch 128 (ResNet) 13.8 -> 11.4,
+# 3 -> 16 (its stem) 4.7 -> 2.7; 5x5 3 -> 16 at 32x32, batch 64, 3.6 -> 2.7, but 6 -> 16 at 14x14
+# (LeNet's second layer) 0.81 -> 1.13 and 16 -> 16 at 8x8 1.8 -> 2.3: a 5x5 forward only for 3
+# channels or fewer. Weight gradient: ResNet's 16 -> 16 14.1 -> 9.2, LeNet's second layer 0.88 ->
+# 0.67, 5x5 16 -> 16 at 8x8 1.57 -> 1.21. With more than 16 outputs the GEMM wins (8 -> 32 3x3
+# forward at 32x32: 5.3 -> 5.9).
+DIRECT_MAX_CHANNELS = {3: 16, 5: 3}
+DIRECT_MAX_CHANNELS_WEIGHT = {3: 16, 5: 16}
+# Multiply-adds of a direct convolution below which it runs on one thread: two lanes' start and
+# join cost more than they save on a small layer (see conv_whole.DIRECT_SPLIT_SAMPLES).
+DIRECT_LANES_MIN = 1 << 24
+
+
+def _direct_fits(x, w_shape, stride, padding, out_hw, dilation, groups, limits):
+    """The compiled direct kernels where ``limits`` (kernel width -> input channels) admit the
+    weight's shape with 4-16 output channels and ``conv_whole._direct_kernels``'s conditions
+    hold; one input channel stays with ``conv_whole``'s own direct path."""
+    O, cg, kh, kw = w_shape
+    if not 4 <= O <= 16 or not 1 < cg <= limits.get(kw, 0):
+        return None
+    return whole._direct_kernels(x, w_shape, stride, padding, out_hw, dilation, groups)
+
+
+def _direct_pieces(work, x, w_shape, out_hw) -> list:
+    """``work(n0, n1)`` over the batch: in two lanes when the layer has ``DIRECT_LANES_MIN``
+    multiply-adds or more, else in one call."""
+    N, (O, cg, kh, kw) = x.shape[0], w_shape
+    if N * O * cg * kh * kw * out_hw[0] * out_hw[1] < DIRECT_LANES_MIN:
+        return [work(0, N)]
+    return run_in_lanes(work, N)
+
+
+def _direct_lanes(kernels, x, w, b, padding, out_hw, dilation):
+    """The direct forward (``_jit_direct_conv.forward``)."""
+    x, w = np.ascontiguousarray(x), np.ascontiguousarray(w)
+    y = np.empty((x.shape[0], w.shape[0]) + tuple(out_hw), dtype=x.dtype)
+    (ph, pw), (dh, dw) = padding, dilation
+
+    def lane(n0: int, n1: int) -> None:
+        xp, acc = whole._direct_scratch(x, w.shape, padding, out_hw)
+        kernels.forward(x, w, y, n0, n1, ph, pw, dh, dw, xp, acc)
+
+    _direct_pieces(lane, x, w.shape, out_hw)
+    if b is not None:
+        y += b.reshape(-1, 1, 1)
+    return y
+
+
+def _direct_weight_lanes(kernels, x, g, weight_shape, padding, dilation):
+    """The direct weight gradient (``_jit_direct_conv.weight_grad``), pieces summed in order."""
+    x, g = np.ascontiguousarray(x), np.ascontiguousarray(g)
+    (ph, pw), (dh, dw) = padding, dilation
+
+    def lane(n0: int, n1: int) -> np.ndarray:
+        xp, acc = whole._direct_scratch(x, weight_shape, padding, g.shape[2:])
+        part = np.zeros(weight_shape, dtype=x.dtype)
+        kernels.weight_grad(x, g, part, n0, n1, ph, pw, dh, dw, xp, acc)
+        return part
+
+    parts = _direct_pieces(lane, x, weight_shape, g.shape[2:])
+    total = parts[0]
+    for part in parts[1:]:
+        total += part
+    return total
+
+
 def conv_array(x, w, b, stride, padding, out_hw, dilation, groups):
     """Convolution on arrays (see the module docstring for the paths taken by shape)."""
     if type(x) is not np.ndarray or type(w) is not np.ndarray or not (b is None or type(b) is np.ndarray):
@@ -317,6 +388,9 @@ def conv_array(x, w, b, stride, padding, out_hw, dilation, groups):
     if _is_depthwise(x.shape[1], w.shape, groups):
         _depthwise(x, w, stride, padding, out_hw, dilation, y)
     else:
+        direct = _direct_fits(x, w.shape, stride, padding, out_hw, dilation, groups, DIRECT_MAX_CHANNELS)
+        if direct is not None and x.dtype == w.dtype:
+            return _direct_lanes(direct, x, w, b, padding, out_hw, dilation)
         if _whole_fits(N, groups * cg * kh * kw, Ho * Wo, y.itemsize):
             cast = (x.astype(dtype, copy=False), w.astype(dtype, copy=False))
             with one_blas_thread():  # (small GEMMs: see one_blas_thread)
@@ -406,6 +480,11 @@ def conv_weight_array(x, g, weight_shape, stride, padding, dilation, groups):
         return np.zeros(weight_shape, dtype=dtype)
     if _is_depthwise(x.shape[1], weight_shape, groups):
         return _depthwise_weight(x, g, weight_shape, stride, padding, dilation)
+    direct = _direct_fits(
+        x, weight_shape, stride, padding, (Ho, Wo), dilation, groups, DIRECT_MAX_CHANNELS_WEIGHT
+    )
+    if direct is not None and x.dtype == g.dtype:
+        return _direct_weight_lanes(direct, x, g, weight_shape, padding, dilation)
     G, Og, K = groups, O // groups, cg * kh * kw
     if _whole_fits(N, G * K, Ho * Wo, np.dtype(dtype).itemsize):
         cast = (x.astype(dtype, copy=False), g.astype(dtype, copy=False))

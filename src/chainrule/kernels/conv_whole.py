@@ -125,10 +125,16 @@ def _direct(x, w_shape, stride, padding, out_hw, dilation, groups):
     """The compiled direct kernels (``_jit_direct_conv``) where they beat the window matrix: one
     input channel, stride 1, float ndarrays. Measured at LeNet's first layer (64 x 1 x 28x28 ->
     6 channels, 5x5, padding 2; one thread, medians of 7 alternating): forward 1.07 ms with the
-    windows, 0.42 direct (torch 0.48); weight gradient 0.68 -> 0.38 (torch 0.49). With 6 input
-    channels (LeNet's second layer, 16 outputs of 10x10) the direct kernels lose: forward 0.84 ->
-    1.39 ms (torch 0.26), weight gradient 0.87 -> 1.27 (torch 0.52)."""
-    if groups != 1 or w_shape[1] != 1 or tuple(stride) != (1, 1) or x.ndim != 4 or x.size == 0:
+    windows, 0.42 direct (torch 0.48); weight gradient 0.68 -> 0.38 (torch 0.49). More input
+    channels: ``kernels/conv.py``'s ``_direct_fits`` (LeNet's second layer takes the direct weight
+    gradient, not the direct forward)."""
+    return _direct_kernels(x, w_shape, stride, padding, out_hw, dilation, groups) if w_shape[1] == 1 else None
+
+
+def _direct_kernels(x, w_shape, stride, padding, out_hw, dilation, groups):
+    """``_jit_direct_conv`` where its kernels apply to the geometry (any number of input
+    channels), or None."""
+    if groups != 1 or tuple(stride) != (1, 1) or x.ndim != 4 or x.size == 0:
         return None
     if type(x) is not np.ndarray or x.dtype not in _FLOATS or min(padding) < 0:
         return None
