@@ -171,14 +171,16 @@ def test_det_second_derivative_of_a_large_singular_matrix() -> None:
     np.testing.assert_allclose((gg.numpy() * e).sum(), numeric, rtol=1e-6)
 
 
+@pytest.mark.parametrize("inverse", ["getri", "products"])
 @pytest.mark.parametrize("dtype", ["float32", "float64"])
-def test_large_matrices_factor_in_numpys_openblas_and_match_torch(dtype) -> None:
-    """From 64 x 64 the LU and the inverse run in NumPy's OpenBLAS (its thread pool): values and
-    gradients of det, slogdet and logdet match torch's, for one matrix, a batch, and a backward
-    run twice from the same saved factors; values also for a singular matrix."""
-    from chainrule.ops.linalg_det import _THREADED_FROM
+def test_large_matrices_factor_in_numpys_openblas_and_match_torch(dtype, inverse) -> None:
+    """From 64 x 64 the LU and the inverse run in NumPy's OpenBLAS (its thread pool), from 192 x 192
+    the inverse in BLAS-3 products (kernels/lu_inverse.py): values and gradients of det, slogdet
+    and logdet match torch's, for one matrix, a batch, and a backward run twice from the same saved
+    factors; values also for a singular matrix."""
+    from chainrule.ops.linalg_det import _PRODUCTS_INVERSE_FROM, _THREADED_FROM
 
-    n = _THREADED_FROM + 6
+    n = _THREADED_FROM + 6 if inverse == "getri" else _PRODUCTS_INVERSE_FROM + 9
     rng = np.random.default_rng(8)
     a = (rng.standard_normal((3, n, n)) / np.sqrt(n) + np.eye(n)).astype(dtype)
     a[2, -1] = 0  # singular: an exactly zero pivot, -inf and inf / nan gradients
@@ -202,3 +204,31 @@ def test_large_matrices_factor_in_numpys_openblas_and_match_torch(dtype) -> None
             np.testing.assert_array_equal(g1.numpy(), g2.numpy())
             scale = np.abs(to_numpy(gt)).max()
             np.testing.assert_allclose(to_numpy(g1), to_numpy(gt), rtol=tol["rtol"], atol=tol["atol"] * scale)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_inverse_from_lu_products_is_the_inverse_transpose(dtype) -> None:
+    """kernels/lu_inverse.py: A^{-T} in C order from the LU of A^T, at sizes that split the
+    triangles unevenly and down to one row, into a new array and into a given one; the factors
+    are left as they were."""
+    from chainrule._threads import numpy_blas
+    from chainrule.kernels.lu_inverse import inverse_transposed
+
+    blas = numpy_blas()
+    if blas is None:
+        pytest.skip("NumPy has no bundled OpenBLAS here")
+    rng = np.random.default_rng(21)
+    for n in (1, 2, 65, 130, 257):
+        a = (rng.standard_normal((n, n)) / np.sqrt(n) + np.eye(n)).astype(dtype)
+        lu, piv, info = blas.getrf(a.T)
+        kept = lu.copy()
+        expected = np.linalg.inv(a.astype(np.float64)).T
+        tol = 1e-10 if dtype == np.float64 else 1e-3
+        got = inverse_transposed(blas, lu, piv)
+        assert got.dtype == dtype and got.flags.c_contiguous and info == 0
+        np.testing.assert_allclose(got, expected, rtol=tol, atol=tol * np.abs(expected).max())
+        out = np.full((2, n, n), np.nan, dtype=dtype)
+        inverse_transposed(blas, lu, piv, out=out[1])
+        np.testing.assert_array_equal(out[1], got)
+        assert np.isnan(out[0]).all()
+        np.testing.assert_array_equal(lu, kept)
