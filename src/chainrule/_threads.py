@@ -95,6 +95,14 @@ class NumpyBlas:
             np.dtype(t): fn(f"{k}trtri" + suffix, None, ch, ch, ip, _ptr, ip, ip)
             for t, k in ((np.float32, "s"), (np.float64, "d"))
         }
+        self._potrf = {
+            np.dtype(t): fn(f"{k}potrf" + suffix, None, ch, ip, _ptr, ip, ip)
+            for t, k in ((np.float32, "s"), (np.float64, "d"))
+        }
+        self._lauum = {
+            np.dtype(t): fn(f"{k}lauum" + suffix, None, ch, ip, _ptr, ip, ip)
+            for t, k in ((np.float32, "s"), (np.float64, "d"))
+        }
         self._laswp = {
             np.dtype(t): fn(f"{k}laswp" + suffix, None, ip, _ptr, ip, ip, ip, _ptr, ip)
             for t, k in ((np.float32, "s"), (np.float64, "d"))
@@ -164,6 +172,21 @@ class NumpyBlas:
         n, lda, info = self.integer(a.shape[0]), self.integer(a.strides[1] // a.itemsize), self.integer(0)
         self._trtri[a.dtype](b"U" if upper else b"L", b"U" if unit else b"N", n, a.ctypes.data, lda, info)
         return int(info.value)
+
+    def potrf(self, a: np.ndarray) -> tuple[np.ndarray, int]:
+        """The Cholesky factor L (A = L L^T) of the symmetric C-contiguous ``a``, from its lower
+        triangle, in the lower triangle of a Fortran-order copy (the upper one keeps A's entries),
+        and LAPACK's info (> 0: not positive definite)."""
+        lower = np.array(a.T, order="F")  # A^T = A: a plain copy, not a transposing one
+        n, info = self.integer(a.shape[0]), self.integer(0)
+        self._potrf[lower.dtype](b"L", n, lower.ctypes.data, n, info)
+        return lower, int(info.value)
+
+    def lauum(self, a: np.ndarray) -> None:
+        """``L^T L`` into the lower triangle of ``a`` (column-major), from the lower triangle L
+        that it holds; the strictly upper triangle is left as it is."""
+        n, lda = self.integer(a.shape[0]), self.integer(a.strides[1] // a.itemsize)
+        self._lauum[a.dtype](b"L", n, a.ctypes.data, lda, self.integer(0))
 
     def swap_rows_back(self, a: np.ndarray, pivots: np.ndarray) -> None:
         """Undo ``getrf``'s row interchanges on ``a`` (square, column-major): the swaps of the

@@ -26,7 +26,7 @@ from __future__ import annotations
 import numpy as np
 
 _BLOCK = 64  # triangles up to this size go to LAPACK's trtri whole
-_MASKS: dict[int, np.ndarray] = {}  # upper-triangle masks by size, for sizes up to 2048
+_MASKS: dict[tuple[int, int], np.ndarray] = {}  # triangle masks by (size, diagonal), sizes up to 2048
 
 
 def invert_triangle(blas, t: np.ndarray, *, upper: bool, unit: bool = False) -> None:
@@ -50,12 +50,13 @@ def invert_triangle(blas, t: np.ndarray, *, upper: bool, unit: bool = False) -> 
         blas.trmm(1.0, first, block, left=False, upper=False, unit=unit)
 
 
-def _upper_mask(n: int) -> np.ndarray:
-    mask = _MASKS.get(n)
+def _mask(n: int, k: int = 0) -> np.ndarray:
+    """The boolean mask of the triangle on and above the k-th diagonal."""
+    mask = _MASKS.get((n, k))
     if mask is None:
-        mask = np.triu(np.ones((n, n), dtype=bool))
+        mask = np.triu(np.ones((n, n), dtype=bool), k)
         if n <= 2048:
-            _MASKS[n] = mask
+            _MASKS[n, k] = mask
     return mask
 
 
@@ -71,8 +72,23 @@ def inverse_transposed(blas, lu: np.ndarray, pivots: np.ndarray, out: np.ndarray
         out = np.zeros((n, n), dtype=lu.dtype)
     else:
         out[...] = 0
-    np.copyto(out, work, where=_upper_mask(n))  # C order: U^{-1}; read in Fortran order, U^{-T}
+    np.copyto(out, work, where=_mask(n))  # C order: U^{-1}; read in Fortran order, U^{-T}
     product = out.T  # the Fortran-order view
     blas.trmm(1.0, work, product, left=True, upper=False, transpose=True, unit=True)
     blas.swap_rows_back(product, pivots.astype(blas.int_dtype) + 1)
+    return out
+
+
+def inverse_from_cholesky(blas, lower: np.ndarray) -> np.ndarray:
+    """A^{-1} (= A^{-T}) as a C-order array from the Cholesky factor L of the symmetric positive
+    definite A (``lower``: in the lower triangle of a Fortran-order array, left as it is):
+    L^{-1} by halves (above), then A^{-1} = L^{-T} L^{-1} in its lower triangle (``lauum``: n^3/3
+    multiply-adds, against getri's 4n^3/3 on LU factors), mirrored into the upper one."""
+    n = lower.shape[0]
+    work = np.array(lower, order="F")
+    invert_triangle(blas, work, upper=False)
+    blas.lauum(work)
+    out = np.empty((n, n), dtype=lower.dtype)
+    np.copyto(out.T, work, where=_mask(n).T)  # the lower triangle, as columns of the upper one
+    np.copyto(out, work, where=_mask(n, 1).T)  # and as itself (a transposing read)
     return out
