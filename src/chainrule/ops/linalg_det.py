@@ -6,6 +6,10 @@ LU factors travel to the backward in the node's params, and a plain backward inv
 LAPACK factors A^T with no copy beyond the one it must make; det(A^T) = det(A), and inverting that
 LU gives A^{-T}, the gradient itself.
 
+From 64 x 64 a symmetric positive-definite matrix factors by Cholesky instead (``_cholesky``:
+half the LU's work, and an inverse in a third of getri's), and from 192 x 192 the LU's inverse is
+built from BLAS-3 products (kernels/lu_inverse.py) rather than by getri.
+
 Batches of small matrices go through NumPy's batched routines instead (a Python loop over LAPACK
 calls costs more than the arithmetic there); their backward inverts the batch in one batched call.
 
