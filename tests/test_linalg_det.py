@@ -236,7 +236,7 @@ def test_inverse_from_lu_products_is_the_inverse_transpose(dtype) -> None:
 
 @pytest.mark.parametrize("dtype", ["float32", "float64"])
 def test_symmetric_matrices_take_the_cholesky_path_or_fall_back_to_the_lu(dtype) -> None:
-    """From 64 x 64 a symmetric matrix is tried by Cholesky: values and gradients of det,
+    """From 96 x 96 a symmetric matrix is tried by Cholesky: values and gradients of det,
     slogdet and logdet match torch's (its LU) for a positive-definite one (also a non-contiguous
     view, and a backward run twice), an indefinite one (negative determinant: logdet nan, sign
     -1), one that is singular (a zero row and column: -inf), and one with a NaN."""
@@ -287,7 +287,7 @@ def test_symmetric_matrices_take_the_cholesky_path_or_fall_back_to_the_lu(dtype)
 def test_cholesky_path_second_derivative_matches_torch() -> None:
     """create_graph=True differentiates inv(A)^T as ops, whatever the forward factored."""
     rng = np.random.default_rng(32)
-    n = 66
+    n = 100
     g = rng.standard_normal((n, n))
     pd = g @ g.T / n + np.eye(n)
     w = rng.standard_normal((n, n))
@@ -301,7 +301,7 @@ def test_cholesky_path_second_derivative_matches_torch() -> None:
 
 
 def test_inplace_change_after_a_cholesky_logdet_is_caught() -> None:
-    n = 70
+    n = 100
     g = np.random.default_rng(33).standard_normal((n, n))
     x = chainrule.tensor(g @ g.T / n + np.eye(n), requires_grad=True)
     a = x * 1.0

@@ -134,18 +134,18 @@ SPECS = [
         fd=False,
     ),
     OpSpec("logdet of SPD matrices", lambda m, a: m.logdet(spd(m, a)), square()),
-    # from 64 x 64 symmetric positive-definite matrices factor by Cholesky (NumPy's OpenBLAS), and
+    # from 96 x 96 symmetric positive-definite matrices factor by Cholesky (NumPy's OpenBLAS), and
     # from 192 x 192 the others' inverse comes from BLAS-3 products on the LU (kernels/lu_inverse.py)
     OpSpec(
-        "logdet of a 70x70 SPD matrix (Cholesky)",
-        lambda m, a: m.logdet(spd(m, a) / 70),
-        fixed(((70, 70),)),
+        "logdet of a 100x100 SPD matrix (Cholesky)",
+        lambda m, a: m.logdet(spd(m, a) / 100),
+        fixed(((100, 100),)),
         fd=False,
     ),
     OpSpec(
-        "linalg.det of a 70x70 SPD matrix (Cholesky)",
-        lambda m, a: m.linalg.det(spd(m, a) / 70),
-        fixed(((70, 70),)),
+        "linalg.det of a 100x100 SPD matrix (Cholesky)",
+        lambda m, a: m.linalg.det(spd(m, a) / 100),
+        fixed(((100, 100),)),
         fd=False,
     ),
     OpSpec(

@@ -6,7 +6,7 @@ LU factors travel to the backward in the node's params, and a plain backward inv
 LAPACK factors A^T with no copy beyond the one it must make; det(A^T) = det(A), and inverting that
 LU gives A^{-T}, the gradient itself.
 
-From 64 x 64 a symmetric positive-definite matrix factors by Cholesky instead (``_cholesky``:
+From 96 x 96 a symmetric positive-definite matrix factors by Cholesky instead (``_cholesky``:
 half the LU's work, and an inverse in a third of getri's), and from 192 x 192 the LU's inverse is
 built from BLAS-3 products (kernels/lu_inverse.py) rather than by getri.
 
@@ -53,7 +53,9 @@ _THREADED_FROM = 64  # matrices from this size factor in NumPy's OpenBLAS (see _
 # matrices from this size invert in BLAS-3 products (kernels/lu_inverse.py) rather than getri:
 # 0.86-0.91x getri's time (and no transposing copy after it) from 192 on, 1.2x at 128, 1.8x at 64
 _PRODUCTS_INVERSE_FROM = 192
-_CHOLESKY_FROM = 64  # symmetric positive-definite matrices from this size factor by Cholesky
+# symmetric positive-definite matrices from this size factor by Cholesky: the whole gradient's time
+# 1.01x the LU's at 64 x 64, 0.89x at 96, 0.79x at 128, 0.63x at 512 (one thread)
+_CHOLESKY_FROM = 96
 
 
 def _routines(dtype, n: int = 0) -> tuple:
