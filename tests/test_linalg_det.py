@@ -171,14 +171,16 @@ def test_det_second_derivative_of_a_large_singular_matrix() -> None:
     np.testing.assert_allclose((gg.numpy() * e).sum(), numeric, rtol=1e-6)
 
 
+@pytest.mark.parametrize("inverse", ["getri", "products"])
 @pytest.mark.parametrize("dtype", ["float32", "float64"])
-def test_large_matrices_factor_in_numpys_openblas_and_match_torch(dtype) -> None:
-    """From 64 x 64 the LU and the inverse run in NumPy's OpenBLAS (its thread pool): values and
-    gradients of det, slogdet and logdet match torch's, for one matrix, a batch, and a backward
-    run twice from the same saved factors; values also for a singular matrix."""
-    from chainrule.ops.linalg_det import _THREADED_FROM
+def test_large_matrices_factor_in_numpys_openblas_and_match_torch(dtype, inverse) -> None:
+    """From 64 x 64 the LU and the inverse run in NumPy's OpenBLAS (its thread pool), from 192 x 192
+    the inverse in BLAS-3 products (kernels/lu_inverse.py): values and gradients of det, slogdet
+    and logdet match torch's, for one matrix, a batch, and a backward run twice from the same saved
+    factors; values also for a singular matrix."""
+    from chainrule.ops.linalg_det import _PRODUCTS_INVERSE_FROM, _THREADED_FROM
 
-    n = _THREADED_FROM + 6
+    n = _THREADED_FROM + 6 if inverse == "getri" else _PRODUCTS_INVERSE_FROM + 9
     rng = np.random.default_rng(8)
     a = (rng.standard_normal((3, n, n)) / np.sqrt(n) + np.eye(n)).astype(dtype)
     a[2, -1] = 0  # singular: an exactly zero pivot, -inf and inf / nan gradients
@@ -202,3 +204,108 @@ def test_large_matrices_factor_in_numpys_openblas_and_match_torch(dtype) -> None
             np.testing.assert_array_equal(g1.numpy(), g2.numpy())
             scale = np.abs(to_numpy(gt)).max()
             np.testing.assert_allclose(to_numpy(g1), to_numpy(gt), rtol=tol["rtol"], atol=tol["atol"] * scale)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_inverse_from_lu_products_is_the_inverse_transpose(dtype) -> None:
+    """kernels/lu_inverse.py: A^{-T} in C order from the LU of A^T, at sizes that split the
+    triangles unevenly and down to one row, into a new array and into a given one; the factors
+    are left as they were."""
+    from chainrule._threads import numpy_blas
+    from chainrule.kernels.lu_inverse import inverse_transposed
+
+    blas = numpy_blas()
+    if blas is None:
+        pytest.skip("NumPy has no bundled OpenBLAS here")
+    rng = np.random.default_rng(21)
+    for n in (1, 2, 65, 130, 257):
+        a = (rng.standard_normal((n, n)) / np.sqrt(n) + np.eye(n)).astype(dtype)
+        lu, piv, info = blas.getrf(a.T)
+        kept = lu.copy()
+        expected = np.linalg.inv(a.astype(np.float64)).T
+        tol = 1e-10 if dtype == np.float64 else 1e-3
+        got = inverse_transposed(blas, lu, piv)
+        assert got.dtype == dtype and got.flags.c_contiguous and info == 0
+        np.testing.assert_allclose(got, expected, rtol=tol, atol=tol * np.abs(expected).max())
+        out = np.full((2, n, n), np.nan, dtype=dtype)
+        inverse_transposed(blas, lu, piv, out=out[1])
+        np.testing.assert_array_equal(out[1], got)
+        assert np.isnan(out[0]).all()
+        np.testing.assert_array_equal(lu, kept)
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_symmetric_matrices_take_the_cholesky_path_or_fall_back_to_the_lu(dtype) -> None:
+    """From 96 x 96 a symmetric matrix is tried by Cholesky: values and gradients of det,
+    slogdet and logdet match torch's (its LU) for a positive-definite one (also a non-contiguous
+    view, and a backward run twice), an indefinite one (negative determinant: logdet nan, sign
+    -1), one that is singular (a zero row and column: -inf), and one with a NaN."""
+    from chainrule.ops import linalg_det
+
+    n = linalg_det._CHOLESKY_FROM + 3
+    rng = np.random.default_rng(31)
+    g = rng.standard_normal((n, n))
+    pd = g @ g.T / n + np.eye(n)
+    indefinite = pd - 1.5 * np.eye(n)
+    singular = pd.copy()
+    singular[5], singular[:, 5] = 0, 0
+    nan = pd.copy()
+    nan[3, 3] = np.nan
+    big = np.zeros((2 * n, 2 * n))
+    big[::2, ::2] = pd
+    tol = dict(rtol=1e-9, atol=1e-9) if dtype == "float64" else dict(rtol=2e-3, atol=2e-4)
+    assert linalg_det._cholesky(pd.astype(dtype)) is not None
+    assert linalg_det._cholesky(indefinite.astype(dtype)) is None
+    for m in (pd, big, indefinite, singular, nan):
+        for fn in ("logdet", "det", "slogdet"):
+            ours = chainrule.tensor(m.astype(dtype), requires_grad=True)
+            theirs = torch.tensor(m.astype(dtype), requires_grad=True)
+            if m is big:
+                ours, theirs = ours[::2, ::2], theirs[::2, ::2]
+            call = {
+                "logdet": lambda lib, t: lib.logdet(t),
+                "det": lambda lib, t: lib.linalg.det(t / 2),
+                "slogdet": lambda lib, t: lib.linalg.slogdet(t).logabsdet,
+            }[fn]
+            y_o, y_t = call(chainrule, ours), call(torch, theirs)
+            np.testing.assert_allclose(to_numpy(y_o), to_numpy(y_t), **tol)
+            if fn == "slogdet" and m is not nan:  # (torch's sign of a NaN matrix: 0; ours NaN, as before)
+                assert to_numpy(chainrule.linalg.slogdet(ours).sign) == to_numpy(
+                    torch.linalg.slogdet(theirs).sign
+                )
+            if m is singular or m is nan or (m is indefinite and fn == "logdet"):
+                continue  # inf / nan gradients; det's cofactors where torch gives 0
+            (g1,) = chainrule.autograd.grad(y_o, ours, retain_graph=True)
+            (g2,) = chainrule.autograd.grad(y_o, ours)
+            (gt,) = torch.autograd.grad(y_t, theirs)
+            assert g1.dtype == ours.dtype
+            np.testing.assert_array_equal(g1.numpy(), g2.numpy())
+            scale = np.abs(to_numpy(gt)).max()
+            np.testing.assert_allclose(to_numpy(g1), to_numpy(gt), rtol=tol["rtol"], atol=tol["atol"] * scale)
+
+
+def test_cholesky_path_second_derivative_matches_torch() -> None:
+    """create_graph=True differentiates inv(A)^T as ops, whatever the forward factored."""
+    rng = np.random.default_rng(32)
+    n = 100
+    g = rng.standard_normal((n, n))
+    pd = g @ g.T / n + np.eye(n)
+    w = rng.standard_normal((n, n))
+    ours, theirs = pair(pd, requires_grad=True)
+    (go,) = chainrule.autograd.grad(chainrule.logdet(ours), ours, create_graph=True)
+    (gt,) = torch.autograd.grad(torch.logdet(theirs), theirs, create_graph=True)
+    (hgo,) = chainrule.autograd.grad((go * chainrule.tensor(w)).sum(), ours)
+    (hgt,) = torch.autograd.grad((gt * torch.tensor(w)).sum(), theirs)
+    np.testing.assert_allclose(to_numpy(go), to_numpy(gt), rtol=1e-9, atol=1e-12)
+    np.testing.assert_allclose(to_numpy(hgo), to_numpy(hgt), rtol=1e-8, atol=1e-11)
+
+
+def test_inplace_change_after_a_cholesky_logdet_is_caught() -> None:
+    n = 100
+    g = np.random.default_rng(33).standard_normal((n, n))
+    x = chainrule.tensor(g @ g.T / n + np.eye(n), requires_grad=True)
+    a = x * 1.0
+    y = chainrule.logdet(a)
+    a.add_(1.0)
+    with pytest.raises(RuntimeError):
+        y.backward()

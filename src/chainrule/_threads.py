@@ -49,7 +49,9 @@ def limit_scipy_blas(threads: int = 1) -> bool:
 
 # ---- NumPy's OpenBLAS ---------------------------------------------------------------------------
 _ptr = ctypes.c_void_p
-_CBLAS_ROW_MAJOR, _CBLAS_NO_TRANS, _CBLAS_TRANS = 101, 111, 112
+_CBLAS_ROW_MAJOR, _CBLAS_COL_MAJOR, _CBLAS_NO_TRANS, _CBLAS_TRANS = 101, 102, 111, 112
+_CBLAS_UPPER, _CBLAS_LOWER, _CBLAS_NON_UNIT, _CBLAS_UNIT = 121, 122, 131, 132
+_CBLAS_LEFT, _CBLAS_RIGHT = 141, 142
 
 
 class NumpyBlas:
@@ -83,6 +85,28 @@ class NumpyBlas:
             np.dtype(t): fn(f"{k}getri" + suffix, None, ip, _ptr, ip, _ptr, _ptr, ip, ip)
             for t, k in ((np.float32, "s"), (np.float64, "d"))
         }
+        self._trmm = {
+            # (order, side, uplo, transpose, diag, m, n, alpha, a, lda, b, ldb)
+            np.dtype(t): fn(f"cblas_{k}trmm" + cblas_suffix, None, *(c,) * 5, i, i, scalar, _ptr, i, _ptr, i)
+            for t, k, scalar in ((np.float32, "s", ctypes.c_float), (np.float64, "d", ctypes.c_double))
+        }
+        ch = ctypes.c_char_p
+        self._trtri = {
+            np.dtype(t): fn(f"{k}trtri" + suffix, None, ch, ch, ip, _ptr, ip, ip)
+            for t, k in ((np.float32, "s"), (np.float64, "d"))
+        }
+        self._potrf = {
+            np.dtype(t): fn(f"{k}potrf" + suffix, None, ch, ip, _ptr, ip, ip)
+            for t, k in ((np.float32, "s"), (np.float64, "d"))
+        }
+        self._lauum = {
+            np.dtype(t): fn(f"{k}lauum" + suffix, None, ch, ip, _ptr, ip, ip)
+            for t, k in ((np.float32, "s"), (np.float64, "d"))
+        }
+        self._laswp = {
+            np.dtype(t): fn(f"{k}laswp" + suffix, None, ip, _ptr, ip, ip, ip, _ptr, ip)
+            for t, k in ((np.float32, "s"), (np.float64, "d"))
+        }
 
     def axpy(self, alpha: float, x: np.ndarray, y: np.ndarray) -> None:
         """``y += alpha * x`` in place, one pass; x and y contiguous, of the same float dtype."""
@@ -110,6 +134,66 @@ class NumpyBlas:
         data, pivots, lw = inv.ctypes.data, ipiv.ctypes.data, self.integer(lwork)
         self._getri[inv.dtype](size, data, size, pivots, work.ctypes.data, lw, info)
         return inv, int(info.value)
+
+    # The triangular routines below work in place on column-major blocks: a Fortran-order array or
+    # a block of one (``w[:k, k:]``), whose leading dimension is its column stride.
+    def trmm(
+        self,
+        alpha: float,
+        a: np.ndarray,
+        b: np.ndarray,
+        *,
+        left: bool,
+        upper: bool,
+        transpose=False,
+        unit=False,
+    ) -> None:
+        """``b = alpha op(a) b`` (``left``) or ``b = alpha b op(a)``, with ``a`` triangular (its
+        ``upper`` or lower triangle; ``unit``: ones on the diagonal, not read)."""
+        item = b.itemsize
+        self._trmm[b.dtype](
+            _CBLAS_COL_MAJOR,
+            _CBLAS_LEFT if left else _CBLAS_RIGHT,
+            _CBLAS_UPPER if upper else _CBLAS_LOWER,
+            _CBLAS_TRANS if transpose else _CBLAS_NO_TRANS,
+            _CBLAS_UNIT if unit else _CBLAS_NON_UNIT,
+            b.shape[0],
+            b.shape[1],
+            alpha,
+            a.ctypes.data,
+            a.strides[1] // item,
+            b.ctypes.data,
+            b.strides[1] // item,
+        )
+
+    def trtri(self, a: np.ndarray, *, upper: bool, unit: bool = False) -> int:
+        """Invert the triangle of the square block ``a`` in place (LAPACK's info: > 0 where a
+        diagonal entry is zero)."""
+        n, lda, info = self.integer(a.shape[0]), self.integer(a.strides[1] // a.itemsize), self.integer(0)
+        self._trtri[a.dtype](b"U" if upper else b"L", b"U" if unit else b"N", n, a.ctypes.data, lda, info)
+        return int(info.value)
+
+    def potrf(self, a: np.ndarray) -> tuple[np.ndarray, int]:
+        """The Cholesky factor L (A = L L^T) of the symmetric C-contiguous ``a``, from its lower
+        triangle, in the lower triangle of a Fortran-order copy (the upper one keeps A's entries),
+        and LAPACK's info (> 0: not positive definite)."""
+        lower = np.array(a.T, order="F")  # A^T = A: a plain copy, not a transposing one
+        n, info = self.integer(a.shape[0]), self.integer(0)
+        self._potrf[lower.dtype](b"L", n, lower.ctypes.data, n, info)
+        return lower, int(info.value)
+
+    def lauum(self, a: np.ndarray) -> None:
+        """``L^T L`` into the lower triangle of ``a`` (column-major), from the lower triangle L
+        that it holds; the strictly upper triangle is left as it is."""
+        n, lda = self.integer(a.shape[0]), self.integer(a.strides[1] // a.itemsize)
+        self._lauum[a.dtype](b"L", n, a.ctypes.data, lda, self.integer(0))
+
+    def swap_rows_back(self, a: np.ndarray, pivots: np.ndarray) -> None:
+        """Undo ``getrf``'s row interchanges on ``a`` (square, column-major): the swaps of the
+        1-based ``pivots`` (of the library's integer type) in reverse order, in place."""
+        n, lda = self.integer(a.shape[0]), self.integer(a.strides[1] // a.itemsize)
+        one, back = self.integer(1), self.integer(-1)
+        self._laswp[a.dtype](self.integer(a.shape[1]), a.ctypes.data, lda, one, n, pivots.ctypes.data, back)
 
 
 def _load_numpy_blas() -> NumpyBlas | None:

@@ -134,6 +134,26 @@ SPECS = [
         fd=False,
     ),
     OpSpec("logdet of SPD matrices", lambda m, a: m.logdet(spd(m, a)), square()),
+    # from 96 x 96 symmetric positive-definite matrices factor by Cholesky (NumPy's OpenBLAS), and
+    # from 192 x 192 the others' inverse comes from BLAS-3 products on the LU (kernels/lu_inverse.py)
+    OpSpec(
+        "logdet of a 100x100 SPD matrix (Cholesky)",
+        lambda m, a: m.logdet(spd(m, a) / 100),
+        fixed(((100, 100),)),
+        fd=False,
+    ),
+    OpSpec(
+        "linalg.det of a 100x100 SPD matrix (Cholesky)",
+        lambda m, a: m.linalg.det(spd(m, a) / 100),
+        fixed(((100, 100),)),
+        fd=False,
+    ),
+    OpSpec(
+        "linalg.slogdet of a 200x200 matrix (inverse from products)",
+        lambda m, a: m.linalg.slogdet(a / 30 + eye_like(m, a)),
+        fixed(((200, 200),)),
+        fd=False,
+    ),
     OpSpec("logdet (nan where det < 0)", lambda m, a: m.logdet(a), square(3), fd=False),
     OpSpec("Tensor.logdet", lambda m, a: spd(m, a).logdet(), fixed(((3, 3),))),
     # inverses and solves
