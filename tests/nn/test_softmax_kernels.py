@@ -117,3 +117,77 @@ def test_empty_inputs_give_empty_outputs_and_gradients(name, shape, dim):
         y.sum().backward()
         results.append((tuple(y.shape), tuple(x.grad.shape), y.dtype == lib.float32))
     assert results[0] == results[1]
+
+
+def _small_cross_entropy(lib, x, t, create_graph=False, **kw):
+    xt = lib.tensor(x, requires_grad=True)
+    loss = lib.nn.functional.cross_entropy(xt, lib.tensor(t), **kw)
+    (gx,) = lib.autograd.grad(loss, xt, create_graph=create_graph)
+    return xt, loss, gx
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("reduction", ["mean", "sum"])
+def test_small_cross_entropy_is_torchs(dtype, reduction):
+    """The lecture MLP's loss ((32, 10) logits, one compiled call: ops/loss.small_cross_entropy),
+    with large, -inf and NaN logits, against torch: value, gradient, torch's two nodes."""
+    rng = np.random.default_rng(5)
+    x = (rng.standard_normal((32, 10)) * 4).astype(dtype)
+    x[1] = 1e4  # a row of large equal logits
+    x[3, 0] = -np.inf
+    x[4, 5] = np.nan
+    t = rng.integers(0, 10, 32)
+    results = []
+    for lib in (chainrule, torch):
+        _, loss, gx = _small_cross_entropy(lib, x, t, reduction=reduction)
+        assert loss.grad_fn.name() == "NllLossBackward0"
+        assert loss.grad_fn.next_functions[0][0].name() == "LogSoftmaxBackward0"
+        results.append((loss.detach().numpy(), gx.numpy()))
+    _close(*results, dtype=dtype)
+    x = x[5:]  # finite rows only: the values and gradients to rounding
+    results = [_small_cross_entropy(lib, x, t[5:])[1:] for lib in (chainrule, torch)]
+    results = [tuple(a.detach().numpy() for a in r) for r in results]
+    _close(*results, dtype=dtype)
+
+
+def test_small_cross_entropy_second_derivative_and_other_inputs():
+    """create_graph through the two nodes; uint8 targets, a non-contiguous batch, in-range
+    ignore_index and out-of-range targets take the general path with torch's results and errors."""
+    rng = np.random.default_rng(6)
+    x = rng.standard_normal((6, 4))
+    t = rng.integers(0, 4, 6)
+    t[2] = 1
+    hessians = []
+    for lib in (chainrule, torch):
+        xt, _, gx = _small_cross_entropy(lib, x, t, create_graph=True)
+        hessians.append(lib.autograd.grad((gx * gx).sum(), xt)[0].numpy())
+    np.testing.assert_allclose(hessians[0], hessians[1], rtol=1e-10, atol=1e-12)
+    cases = [
+        (x, t.astype(np.uint8), {}),
+        (np.asfortranarray(x), t, {}),
+        (x, t, {"ignore_index": 1}),
+    ]
+    for xs, ts, kw in cases:
+        ours, theirs = (_small_cross_entropy(lib, xs, ts, **kw)[1:] for lib in (chainrule, torch))
+        for a, b in zip(ours, theirs):
+            np.testing.assert_allclose(a.detach().numpy(), b.detach().numpy(), rtol=1e-12, atol=1e-12)
+    bad = t.copy()
+    bad[3] = 4
+    with pytest.raises(IndexError, match="out of bounds"):
+        chainrule.nn.functional.cross_entropy(chainrule.tensor(x), chainrule.tensor(bad))
+
+
+def test_small_cross_entropy_logits_changed_in_place_after_the_loss():
+    """torch saves log_softmax's output, not the logits: changing them in place after the loss
+    leaves its gradient valid; changing the log-probabilities' base would be caught."""
+    x = np.random.default_rng(7).standard_normal((4, 3)).astype(np.float32)
+    grads = []
+    for lib in (chainrule, torch):
+        xt = lib.tensor(x, requires_grad=True)
+        h = xt * 1
+        loss = lib.nn.functional.cross_entropy(h, lib.tensor([0, 1, 2, 0]))
+        with lib.no_grad():
+            h.add_(1)
+        loss.backward()
+        grads.append(xt.grad.numpy())
+    np.testing.assert_allclose(grads[0], grads[1], rtol=1e-6, atol=1e-7)

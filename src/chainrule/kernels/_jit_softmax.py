@@ -206,3 +206,32 @@ def subtract_rows(x, out, top):
         src, dst = x[r], out[r]
         for j in range(src.size):
             dst[j] = src[j] - m
+
+
+@njit(nogil=True, cache=True, error_model="numpy")
+def log_softmax_nll(x, t, ignore_index, z):
+    """cross_entropy's forward on a small batch in one call: ``z[r]`` = log_softmax of row ``r`` of
+    ``x`` (as ``log_softmax_rows``: shifted by the row's maximum, then by the log of the sum of the
+    exponentials) and the sum of ``-z[r, t[r]]`` over the rows, accumulated in float64. Returns
+    ``(sum, r)``: ``r`` the first row whose target is outside ``[0, S)`` or equals ``ignore_index``
+    (the caller then takes the general path, which raises or skips it), -1 when there is none."""
+    R, S = x.shape
+    total = 0.0
+    for r in range(R):
+        k = t[r]
+        if k < 0 or k >= S or k == ignore_index:
+            return total, r
+        src, dst = x[r], z[r]
+        m = _row_max(src, S)
+        if m - m != 0:  # +-inf (or NaN): shift by 0, as shift_rows
+            m = ZERO
+        s = ZERO
+        for j in range(S):
+            v = src[j] - m
+            dst[j] = v
+            s += np.exp(v)
+        c = np.log(s)
+        for j in range(S):
+            dst[j] -= c
+        total -= dst[k]
+    return total, -1

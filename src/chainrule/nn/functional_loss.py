@@ -203,6 +203,10 @@ def cross_entropy(
         raise RuntimeError(f"label_smoothing must be between 0.0 and 1.0. Got: {label_smoothing}")
     if input.ndim == 0:
         raise RuntimeError("cross_entropy: input must have at least one dim (the classes), got a 0-d tensor")
+    if weight is None and label_smoothing == 0.0 and reduction != "none" and input.ndim == 2:
+        small = _loss.small_cross_entropy(input, target, ignore_index, reduction)
+        if small is not None:  # the commonest call, in one compiled pass (ops/loss.py)
+            return small
     class_dim = 0 if input.ndim == 1 else 1
     n_classes = input.shape[class_dim]
     logp = _ops.log_softmax(input, class_dim)
