@@ -55,6 +55,16 @@ def mnist(root: Path, runs: Path, *extra: str) -> subprocess.CompletedProcess:
     return run_example("mnist.py", *args(root, runs, *extra))
 
 
+def in_process(root: Path, runs: Path, *extra: str) -> int:
+    """examples/mnist.py's main() in this process: for the runs that stop before training."""
+    sys.path.insert(0, str(EXAMPLES))
+    try:
+        import mnist
+    finally:
+        sys.path.remove(str(EXAMPLES))
+    return mnist.main(args(root, runs, *extra))
+
+
 def finished(result: subprocess.CompletedProcess, runs: Path) -> tuple[dict, dict]:
     """The final parameters (as arrays) and metrics of a run that completed."""
     assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-2000:]
@@ -173,31 +183,30 @@ def test_a_damaged_latest_checkpoint_is_skipped(tiny_mnist, uninterrupted, tmp_p
     assert "step-00000004.safetensors: step 4" in resumed.stdout
     assert_bit_identical(finished(resumed, tmp_path / "b"), uninterrupted, "resumed from the one before")
 
-    # named explicitly, the damaged file is chainrule.load's error, not a silent fallback
-    again = mnist(tiny_mnist, tmp_path / "c", "--resume", str(latest))
-    assert again.returncode != 0 and "ValueError" in again.stderr and str(latest) in again.stderr
+    # named explicitly, the damaged file is chainrule.load's error, not a quiet fallback
+    with pytest.raises(ValueError, match=re.escape(str(latest))):
+        in_process(tiny_mnist, tmp_path / "c", "--resume", str(latest))
 
 
 def test_checkpointing_changes_nothing_and_reused_folders_or_other_runs_are_refused(
-    tiny_mnist, uninterrupted, tmp_path
+    tiny_mnist, uninterrupted, tmp_path, capsys
 ) -> None:
     folder = tmp_path / "ck"
     first = mnist(tiny_mnist, tmp_path / "a", "--checkpoint-every", "4", "--checkpoint-dir", str(folder))
     assert_bit_identical(finished(first, tmp_path / "a"), uninterrupted, "a run writing checkpoints")
     assert steps_in(folder) == [4, 8]
 
-    fresh = mnist(tiny_mnist, tmp_path / "b", "--checkpoint-every", "4", "--checkpoint-dir", str(folder))
-    assert fresh.returncode != 0 and f"{folder} already holds checkpoints" in fresh.stderr
-    assert f"--resume {folder}" in fresh.stderr
-
-    changed = mnist(tiny_mnist, tmp_path / "c", "--resume", str(folder), "--lr", "0.01")
-    assert changed.returncode != 0 and "lr 0.002 there, 0.01 here" in changed.stderr
+    with pytest.raises(SystemExit, match=f"{re.escape(str(folder))} already holds checkpoints"):
+        in_process(tiny_mnist, tmp_path / "b", "--checkpoint-every", "4", "--checkpoint-dir", str(folder))
+    with pytest.raises(SystemExit, match="lr 0.002 there, 0.01 here"):
+        in_process(tiny_mnist, tmp_path / "c", "--resume", str(folder), "--lr", "0.01")
 
     empty = tmp_path / "empty"
     empty.mkdir()
     (empty / ".step-00000004.safetensors.0123.tmp").write_bytes(b"\0" * 64)  # a temporary is none
-    none = mnist(tiny_mnist, tmp_path / "d", "--resume", str(empty))
-    assert none.returncode != 0 and "holds no loadable checkpoint" in none.stderr
-
-    bad = mnist(tiny_mnist, tmp_path / "e", "--checkpoint-every", "0")
-    assert bad.returncode == 2 and "--checkpoint-every must be at least 1" in bad.stderr
+    with pytest.raises(FileNotFoundError, match="holds no loadable checkpoint"):
+        in_process(tiny_mnist, tmp_path / "d", "--resume", str(empty))
+    with pytest.raises(SystemExit) as info:
+        in_process(tiny_mnist, tmp_path / "e", "--checkpoint-every", "0")
+    assert info.value.code == 2 and "--checkpoint-every must be at least 1" in capsys.readouterr().err
+    assert not list(tmp_path.glob("[bcde]/mnist-2*"))  # none of them trained
