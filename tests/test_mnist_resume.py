@@ -6,10 +6,12 @@ resumed run continues from exactly; a damaged latest checkpoint is skipped for t
 
 from __future__ import annotations
 
+import importlib
 import json
 import os
 import random
 import re
+import shutil
 import signal
 import subprocess
 import sys
@@ -55,14 +57,18 @@ def mnist(root: Path, runs: Path, *extra: str) -> subprocess.CompletedProcess:
     return run_example("mnist.py", *args(root, runs, *extra))
 
 
-def in_process(root: Path, runs: Path, *extra: str) -> int:
-    """examples/mnist.py's main() in this process: for the runs that stop before training."""
+def examples_module(name: str):
+    """examples/<name>.py, imported (as the examples import each other) for a call in this process."""
     sys.path.insert(0, str(EXAMPLES))
     try:
-        import mnist
+        return importlib.import_module(name)
     finally:
         sys.path.remove(str(EXAMPLES))
-    return mnist.main(args(root, runs, *extra))
+
+
+def in_process(root: Path, runs: Path, *extra: str) -> int:
+    """examples/mnist.py's main() in this process: for the runs that stop before training."""
+    return examples_module("mnist").main(args(root, runs, *extra))
 
 
 def finished(result: subprocess.CompletedProcess, runs: Path) -> tuple[dict, dict]:
@@ -93,11 +99,13 @@ def uninterrupted(tiny_mnist, tmp_path_factory) -> tuple[dict, dict]:
     return finished(mnist(tiny_mnist, runs), runs)
 
 
-def test_sigkill_at_a_random_step_then_resume_is_bit_identical(tiny_mnist, uninterrupted, tmp_path) -> None:
-    every = 3
-    kill_at = random.Random(os.urandom(8)).randint(every + 1, STEPS - 1)  # after the first checkpoint
-    context = f"killed at step {kill_at}"
-    folder = tmp_path / "ck"
+@pytest.fixture(scope="module")
+def killed(tiny_mnist, tmp_path_factory) -> tuple[Path, int]:
+    """A run checkpointing every 2 steps, SIGKILLed at a random step after its second checkpoint: its
+    checkpoint folder (tests resume from copies) and the step of its latest checkpoint."""
+    every = 2
+    kill_at = random.Random(os.urandom(8)).randint(2 * every + 1, STEPS - 1)
+    folder, runs = tmp_path_factory.mktemp("killed") / "ck", tmp_path_factory.mktemp("killed-runs")
     extra = (
         "--checkpoint-every",
         str(every),
@@ -106,16 +114,45 @@ def test_sigkill_at_a_random_step_then_resume_is_bit_identical(tiny_mnist, unint
         "--kill-at-step",
         str(kill_at),
     )
-    killed = mnist(tiny_mnist, tmp_path / "a", *extra)
-    assert killed.returncode == -signal.SIGKILL, (context, killed.stderr[-2000:])
-    assert not list((tmp_path / "a").glob("mnist-2*")), context  # it never got to write its run folder
+    result = mnist(tiny_mnist, runs, *extra)
+    assert result.returncode == -signal.SIGKILL, (kill_at, result.stderr[-2000:])
+    assert not list(runs.glob("mnist-2*")), kill_at  # it never got to write its run folder
     latest = every * ((kill_at - 1) // every)  # the kill lands before the checkpoint its step is due
-    assert steps_in(folder)[-1] == latest, context
+    assert steps_in(folder) == list(range(every, latest + 1, every))[-3:], kill_at  # the 3 latest kept
+    return folder, latest
 
-    resumed = mnist(tiny_mnist, tmp_path / "b", "--resume", str(folder))
+
+def test_sigkill_at_a_random_step_then_resume_is_bit_identical(
+    tiny_mnist, uninterrupted, killed, tmp_path
+) -> None:
+    folder = shutil.copytree(killed[0], tmp_path / "ck")
+    latest = killed[1]
+    resumed = mnist(tiny_mnist, tmp_path / "a", "--resume", str(folder))
+    context = f"resumed from step {latest}"
     assert f"resumed {folder / f'step-{latest:08d}.safetensors'}: step {latest}" in resumed.stdout, context
-    assert_bit_identical(finished(resumed, tmp_path / "b"), uninterrupted, context)
-    assert steps_in(folder) == [3, 6, 9]  # it went on checkpointing into the folder, keeping 3
+    assert_bit_identical(finished(resumed, tmp_path / "a"), uninterrupted, context)
+    assert steps_in(folder) == [6, 8, 10]  # it went on checkpointing into the folder, keeping 3
+
+    # the folder now holds a run's checkpoints: a fresh run may not mix its own in, nor may another
+    # run continue them (both stop before training)
+    with pytest.raises(SystemExit, match=f"{re.escape(str(folder))} already holds checkpoints"):
+        in_process(tiny_mnist, tmp_path / "b", "--checkpoint-every", "4", "--checkpoint-dir", str(folder))
+    with pytest.raises(SystemExit, match="lr 0.002 there, 0.01 here"):
+        in_process(tiny_mnist, tmp_path / "c", "--resume", str(folder), "--lr", "0.01")
+    assert not list(tmp_path.glob("[bc]/mnist-2*"))
+
+
+def test_a_damaged_latest_checkpoint_is_skipped_for_the_one_before(killed, tmp_path, capsys) -> None:
+    folder = shutil.copytree(killed[0], tmp_path / "ck")
+    latest = folder / f"step-{killed[1]:08d}.safetensors"
+    latest.write_bytes(latest.read_bytes()[: latest.stat().st_size // 2])  # a disk or a copy failed it
+    state, path = examples_module("training_checkpoints").load_checkpoint(folder)
+    assert path == folder / f"step-{killed[1] - 2:08d}.safetensors"
+    assert state["position"]["step"] == killed[1] - 2
+    assert f"skipping checkpoint {latest}" in capsys.readouterr().err
+    # named explicitly, the damaged file is chainrule.load's error, not a quiet fallback
+    with pytest.raises(ValueError, match=re.escape(str(latest))):
+        examples_module("training_checkpoints").load_checkpoint(latest)
 
 
 # Run examples/mnist.py so that the kernel kills it in the middle of writing its NTH checkpoint: from
@@ -143,9 +180,7 @@ DIE_MID_WRITE = textwrap.dedent("""
 """)
 
 
-def test_killed_while_writing_a_checkpoint_resumes_from_the_previous(
-    tiny_mnist, uninterrupted, tmp_path
-) -> None:
+def test_killed_while_writing_a_checkpoint_leaves_the_previous_one(tiny_mnist, tmp_path) -> None:
     folder = tmp_path / "ck"
     path = os.pathsep.join(filter(None, [str(ROOT / "src"), os.environ.get("PYTHONPATH")]))
     example = args(tiny_mnist, tmp_path / "a", "--checkpoint-every", "3", "--checkpoint-dir", str(folder))
@@ -162,51 +197,8 @@ def test_killed_while_writing_a_checkpoint_resumes_from_the_previous(
     partial = [p for p in folder.iterdir() if not CHECKPOINT.fullmatch(p.name)]
     complete = os.path.getsize(folder / "step-00000006.safetensors")
     assert len(partial) <= 1 and all(p.stat().st_size < complete for p in partial), partial  # cut short
-    assert chainrule.load(folder / "step-00000006.safetensors")["position"]["step"] == 6
-
-    resumed = mnist(tiny_mnist, tmp_path / "b", "--resume", str(folder))
-    assert "step-00000006.safetensors: step 6" in resumed.stdout
-    assert_bit_identical(finished(resumed, tmp_path / "b"), uninterrupted, "resumed after a kill mid-write")
-
-
-def test_a_damaged_latest_checkpoint_is_skipped(tiny_mnist, uninterrupted, tmp_path) -> None:
-    folder = tmp_path / "ck"
-    extra = ("--checkpoint-every", "2", "--keep", "2", "--checkpoint-dir", str(folder), "--kill-at-step", "7")
-    killed = mnist(tiny_mnist, tmp_path / "a", *extra)
-    assert killed.returncode == -signal.SIGKILL
-    assert steps_in(folder) == [4, 6]  # --keep 2
-    latest = folder / "step-00000006.safetensors"
-    latest.write_bytes(latest.read_bytes()[: latest.stat().st_size // 2])  # a disk or a copy failed it
-
-    resumed = mnist(tiny_mnist, tmp_path / "b", "--resume", str(folder))
-    assert f"skipping checkpoint {latest}" in resumed.stderr
-    assert "step-00000004.safetensors: step 4" in resumed.stdout
-    assert_bit_identical(finished(resumed, tmp_path / "b"), uninterrupted, "resumed from the one before")
-
-    # named explicitly, the damaged file is chainrule.load's error, not a quiet fallback
-    with pytest.raises(ValueError, match=re.escape(str(latest))):
-        in_process(tiny_mnist, tmp_path / "c", "--resume", str(latest))
-
-
-def test_checkpointing_changes_nothing_and_reused_folders_or_other_runs_are_refused(
-    tiny_mnist, uninterrupted, tmp_path, capsys
-) -> None:
-    folder = tmp_path / "ck"
-    first = mnist(tiny_mnist, tmp_path / "a", "--checkpoint-every", "4", "--checkpoint-dir", str(folder))
-    assert_bit_identical(finished(first, tmp_path / "a"), uninterrupted, "a run writing checkpoints")
-    assert steps_in(folder) == [4, 8]
-
-    with pytest.raises(SystemExit, match=f"{re.escape(str(folder))} already holds checkpoints"):
-        in_process(tiny_mnist, tmp_path / "b", "--checkpoint-every", "4", "--checkpoint-dir", str(folder))
-    with pytest.raises(SystemExit, match="lr 0.002 there, 0.01 here"):
-        in_process(tiny_mnist, tmp_path / "c", "--resume", str(folder), "--lr", "0.01")
-
-    empty = tmp_path / "empty"
-    empty.mkdir()
-    (empty / ".step-00000004.safetensors.0123.tmp").write_bytes(b"\0" * 64)  # a temporary is none
-    with pytest.raises(FileNotFoundError, match="holds no loadable checkpoint"):
-        in_process(tiny_mnist, tmp_path / "d", "--resume", str(empty))
-    with pytest.raises(SystemExit) as info:
-        in_process(tiny_mnist, tmp_path / "e", "--checkpoint-every", "0")
-    assert info.value.code == 2 and "--checkpoint-every must be at least 1" in capsys.readouterr().err
-    assert not list(tmp_path.glob("[bcde]/mnist-2*"))  # none of them trained
+    # what --resume FOLDER takes: the last complete checkpoint (resuming from one is tested above)
+    state, path = examples_module("training_checkpoints").load_checkpoint(folder)
+    assert path == folder / "step-00000006.safetensors" and state["position"]["step"] == 6
+    position = {k: v for k, v in state["position"].items() if k != "correct"}
+    assert position == {"step": 6, "epoch": 1, "batch": 1, "count": BATCH, "seen": TRAIN + BATCH}
