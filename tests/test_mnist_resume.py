@@ -1,8 +1,8 @@
 """examples/mnist.py --checkpoint-every / --resume, in real subprocesses on small IDX files: a run
 SIGKILLed at a random step and resumed from its checkpoint folder ends with parameters bit-identical to
-a run never interrupted; a run killed while writing a checkpoint leaves the previous one, which the
-resumed run continues from exactly; a damaged latest checkpoint is skipped for the one before;
---keep K keeps the K latest; mismatched runs and reused folders are refused."""
+a run never interrupted; a run killed while writing a checkpoint leaves the previous one whole, and
+--resume takes that one; a damaged latest checkpoint is skipped for the one before; --keep K keeps the
+K latest; mismatched runs and reused folders are refused."""
 
 from __future__ import annotations
 
