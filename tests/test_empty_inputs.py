@@ -48,6 +48,9 @@ SKIP = {
     "gru_layer": "torch's side is a hand-written recurrence",
     "gru_layer(reverse)": "torch's side is a hand-written recurrence",
     "gru_layer(bias=False)": "torch's side is a hand-written recurrence",
+    # torch 2.13's pdist backward on an input with no rows crashes the process (SIGSEGV)
+    "pdist": "torch's pdist backward segfaults on (0, n)",
+    "pdist(p=1.5)": "torch's pdist backward segfaults on (0, n)",
 }
 
 
@@ -127,12 +130,16 @@ class _Run:
         self.stages.append(("second derivative", second))
 
 
+def _dtype_name(t) -> str:
+    return str(t.dtype).split(".")[-1]
+
+
 def _same_value(ours, theirs, what: str, rtol: float, atol: float) -> None:
     if isinstance(theirs, torch.Tensor):
         assert isinstance(ours, chainrule.Tensor), f"{what}: {type(ours).__name__}, torch has a Tensor"
         a, b = to_numpy(ours), to_numpy(theirs)
         assert a.shape == b.shape, f"{what}: shape {a.shape} != torch's {b.shape}"
-        assert str(ours.dtype) == str(theirs.dtype), f"{what}: dtype {ours.dtype} != torch's {theirs.dtype}"
+        assert _dtype_name(ours) == _dtype_name(theirs), f"{what}: dtype {ours.dtype} != torch's {theirs.dtype}"
         np.testing.assert_allclose(a, b, rtol=rtol, atol=atol, equal_nan=True, err_msg=what)
     elif isinstance(theirs, tuple | list):
         assert isinstance(ours, tuple | list) and len(ours) == len(theirs), f"{what}: {ours!r}"
