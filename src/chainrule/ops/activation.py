@@ -162,7 +162,7 @@ def _linear(F, g, xs, out, p, needs):
     gx = None
     if needs[0]:
         if g.ndim > 2 and w.ndim == 2:  # one GEMM on the rows (see _rows_times)
-            gx = F.reshape(F.matmul(F.reshape(g, (-1, g.shape[-1])), w), x.shape)
+            gx = F.reshape(F.matmul(F.reshape(g, (_rows(g), g.shape[-1])), w), x.shape)
         else:
             gx = F.matmul(g, w)
     gw = gb = None
@@ -172,10 +172,15 @@ def _linear(F, g, xs, out, p, needs):
         elif x.ndim == 1:
             gw = F.matmul(F.reshape(g, (-1, 1)), F.reshape(x, (1, -1)))
         else:
-            gw = F.matmul(F.mT(F.reshape(g, (-1, g.shape[-1]))), F.reshape(x, (-1, x.shape[-1])))
+            gw = F.matmul(F.mT(F.reshape(g, (_rows(g), g.shape[-1]))), F.reshape(x, (_rows(x), x.shape[-1])))
     if len(xs) == 3 and needs[2]:
         gb = F.sum(g, tuple(range(g.ndim - 1))) if g.ndim > 1 else g
     return gx, gw, gb
+
+
+def _rows(t) -> int:
+    """``t``'s rows flattened to (rows, last dim): explicit, as an empty batch leaves no -1 to infer."""
+    return math.prod(t.shape[:-1])
 
 
 def _rows_times(x, w_t):
