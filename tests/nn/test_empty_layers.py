@@ -132,7 +132,11 @@ def test_transformer_decoder_layer_on_empty_input(shapes) -> None:
 @pytest.mark.parametrize("output", [0, 1], ids=["output", "h_n"])
 @pytest.mark.parametrize(
     "kwargs, shape",
-    [({}, (4, 0, 3)), (dict(batch_first=True, num_layers=2), (0, 4, 3)), (dict(bidirectional=True), (4, 0, 3))],
+    [
+        ({}, (4, 0, 3)),
+        (dict(batch_first=True, num_layers=2), (0, 4, 3)),
+        (dict(bidirectional=True), (4, 0, 3)),
+    ],
     ids=["batch 0", "batch_first 2 layers", "bidirectional"],
 )
 def test_recurrent_layer_on_empty_batch(name, output, kwargs, shape) -> None:
@@ -151,7 +155,10 @@ def test_recurrent_layer_on_empty_sequence_raises_like_torch(name) -> None:
 @pytest.mark.parametrize("shape", [(0,), (0, 4), (2, 0)])
 def test_embedding_on_empty_indices(shape) -> None:
     ours, theirs = layer_pair("Embedding", 6, 3)
-    outs = [ours(chainrule.zeros(shape, dtype=chainrule.int64)), theirs(torch.zeros(shape, dtype=torch.int64))]
+    outs = [
+        ours(chainrule.zeros(shape, dtype=chainrule.int64)),
+        theirs(torch.zeros(shape, dtype=torch.int64)),
+    ]
     assert_close(*outs, 0, 0, "forward")
     for out in outs:
         out.sum().backward()

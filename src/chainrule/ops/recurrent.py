@@ -115,7 +115,9 @@ def _grads_from_gates(F, da_in, da_rec, x, hprev, w_ih, dh0, dc0, needs, bias: b
     k = len(grads)
     grads.append(F.matmul(F.mT(flat_in), F.reshape(x, (_rows(x), n_in))) if needs[k] else None)
     flat_rec = F.reshape(da_rec, (_rows(da_rec), gates))
-    grads.append(F.matmul(F.mT(flat_rec), F.reshape(hprev, (_rows(hprev), hprev.shape[-1]))) if needs[k + 1] else None)
+    grads.append(
+        F.matmul(F.mT(flat_rec), F.reshape(hprev, (_rows(hprev), hprev.shape[-1]))) if needs[k + 1] else None
+    )
     if bias:
         grads.append(F.sum(flat_in, 0) if needs[k + 2] else None)
         if not F.is_tensor and da_rec is da_in and grads[-1] is not None and needs[k + 3]:
