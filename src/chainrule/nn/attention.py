@@ -114,6 +114,8 @@ def scaled_dot_product_attention(
             f"value {list(value.shape)} do not fit: query and key need the same last dim (E) and "
             "key and value the same second-to-last dim (S)"
         )
+    if enable_gqa and key.ndim >= 3 and key.shape[-3] != query.shape[-3]:
+        key, value = _repeat_heads(key, query.shape[-3]), _repeat_heads(value, query.shape[-3])
     try:  # the batch dims broadcast (as matmul's); NumPy's ValueError is not torch's type
         np.broadcast_shapes(*(tuple(t.shape[:-2]) for t in (query, key, value)))
     except ValueError:
@@ -122,8 +124,6 @@ def scaled_dot_product_attention(
             f"{list(key.shape)} and value {list(value.shape)} do not broadcast (all but the last two "
             "dims must be equal or 1)"
         ) from None
-    if enable_gqa and key.ndim >= 3 and key.shape[-3] != query.shape[-3]:
-        key, value = _repeat_heads(key, query.shape[-3]), _repeat_heads(value, query.shape[-3])
     L, S = query.shape[-2], key.shape[-2]
     # E = 0: torch's 1 / sqrt(0) is inf (a C++ double), not Python's ZeroDivisionError
     s = (1.0 / math.sqrt(query.shape[-1]) if query.shape[-1] else math.inf) if scale is None else scale
