@@ -95,7 +95,9 @@ STEPS = {"LSTM": _lstm_step, "GRU": _gru_step, "RNN_TANH": _rnn_cell(C.tanh), "R
 def input_gates(x: Tensor, w_ih: Tensor, b_ih, b_hh, mode: str) -> Tensor:
     """``x @ W_ih^T + b_ih`` (+ ``b_hh`` except for GRU, whose b_hn sits inside ``r * (...)``)."""
     shape = x._data.shape
-    gi = C.matmul(C.reshape(x, (-1, shape[-1])) if len(shape) > 2 else x, C.t(w_ih))  # one GEMM
+    gi = C.matmul(
+        C.reshape(x, (int(np.prod(shape[:-1])), shape[-1])) if len(shape) > 2 else x, C.t(w_ih)
+    )  # one GEMM
     if b_ih is not None:
         gi = gi + (b_ih if mode == "GRU" else b_ih + b_hh)
     return C.reshape(gi, shape[:-1] + (gi._data.shape[-1],)) if len(shape) > 2 else gi

@@ -116,8 +116,17 @@ def scaled_dot_product_attention(
         )
     if enable_gqa and key.ndim >= 3 and key.shape[-3] != query.shape[-3]:
         key, value = _repeat_heads(key, query.shape[-3]), _repeat_heads(value, query.shape[-3])
+    try:  # the batch dims broadcast (as matmul's); NumPy's ValueError is not torch's type
+        np.broadcast_shapes(*(tuple(t.shape[:-2]) for t in (query, key, value)))
+    except ValueError:
+        raise RuntimeError(
+            f"scaled_dot_product_attention: the batch dims of query {list(query.shape)}, key "
+            f"{list(key.shape)} and value {list(value.shape)} do not broadcast (all but the last two "
+            "dims must be equal or 1)"
+        ) from None
     L, S = query.shape[-2], key.shape[-2]
-    s = 1.0 / math.sqrt(query.shape[-1]) if scale is None else scale
+    # E = 0: torch's 1 / sqrt(0) is inf (a C++ double), not Python's ZeroDivisionError
+    s = (1.0 / math.sqrt(query.shape[-1]) if query.shape[-1] else math.inf) if scale is None else scale
     if dropout_p == 0.0 and _fusable(query, key, value, attn_mask):  # one node (ops/attention.py)
         fused = _fused_mask(attn_mask, is_causal, L, S, query._data.dtype)
         if fused is not None:
@@ -184,7 +193,7 @@ def _repeat_heads(t: Tensor, heads: int) -> Tensor:
     """``t.repeat_interleave(heads // t.size(-3), dim=-3)`` from a view and a reshape."""
     shape = tuple(t.shape)
     groups = shape[-3]
-    if heads % groups:
+    if groups == 0 or heads % groups:
         raise RuntimeError(
             f"scaled_dot_product_attention (enable_gqa): the query's {heads} heads "
             f"are not a multiple of the key/value's {groups}"
@@ -421,7 +430,7 @@ def multi_head_attention_forward(
             bias = ~np.tril(np.ones((tgt_len, src_len), dtype=bool))
         out, weights = _attend(q, k, v, bias, dropout_p, scale, safe=True)
     out = C.reshape(C.transpose(out, 0, 1), (tgt_len * bsz, embed_dim))
-    out = C.reshape(linear(out, out_proj_weight, out_proj_bias), (tgt_len, bsz, -1))
+    out = C.reshape(linear(out, out_proj_weight, out_proj_bias), (tgt_len, bsz, out_proj_weight.shape[0]))
     if need_weights:
         weights = C.reshape(weights, (bsz, num_heads, tgt_len, src_len))
         if average_attn_weights:

@@ -99,13 +99,15 @@ def batch_norm(
         mean = running_mean._data.reshape(view)
         invstd = (1 / np.sqrt(running_var._data + x.dtype.type(eps))).reshape(view)
         return normalize(input, weight, bias, axes, view, eps, batch=True, mean=mean, invstd=invstd)[0]
-    n = x.size // C
-    if n <= 1:
+    n = x.shape[0] * math.prod(x.shape[2:])  # values per channel
+    if n == 1:  # (none at all is allowed, as torch: an empty batch gives an empty output)
         raise ValueError(
             f"{who}: Expected more than 1 value per channel when training, got input "
             f"size {shape_str(x.shape)}"
         )
     out, mean, var = normalize(input, weight, bias, axes, view, eps, batch=True)
+    if x.size == 0:  # nothing measured: torch leaves the running statistics as they are
+        return out
     m = x.dtype.type(momentum)
     for running, stat in ((running_mean, mean), (running_var, var * x.dtype.type(n / (n - 1)))):
         if running is not None:
@@ -192,7 +194,8 @@ def group_norm(
         )
     for name, t in (("weight", weight), ("bias", bias)):
         _check_vector(who, name, t, C, x.dtype)
-    grouped = reshape(input, (x.shape[0], num_groups, -1))
+    # explicit sizes: an empty batch leaves no -1 to infer
+    grouped = reshape(input, (x.shape[0], num_groups, x.size // max(1, x.shape[0] * num_groups)))
     y = normalize(grouped, None, None, (2,), (), eps, batch=False)[0]
     y = reshape(y, x.shape)
     view = (1, C) + (1,) * (x.ndim - 2)

@@ -162,7 +162,7 @@ def _linear(F, g, xs, out, p, needs):
     gx = None
     if needs[0]:
         if g.ndim > 2 and w.ndim == 2:  # one GEMM on the rows (see _rows_times)
-            gx = F.reshape(F.matmul(F.reshape(g, (-1, g.shape[-1])), w), x.shape)
+            gx = F.reshape(F.matmul(F.reshape(g, (_rows(g), g.shape[-1])), w), x.shape)
         else:
             gx = F.matmul(g, w)
     gw = gb = None
@@ -172,10 +172,15 @@ def _linear(F, g, xs, out, p, needs):
         elif x.ndim == 1:
             gw = F.matmul(F.reshape(g, (-1, 1)), F.reshape(x, (1, -1)))
         else:
-            gw = F.matmul(F.mT(F.reshape(g, (-1, g.shape[-1]))), F.reshape(x, (-1, x.shape[-1])))
+            gw = F.matmul(F.mT(F.reshape(g, (_rows(g), g.shape[-1]))), F.reshape(x, (_rows(x), x.shape[-1])))
     if len(xs) == 3 and needs[2]:
         gb = F.sum(g, tuple(range(g.ndim - 1))) if g.ndim > 1 else g
     return gx, gw, gb
+
+
+def _rows(t) -> int:
+    """``t``'s rows flattened to (rows, last dim): explicit, as an empty batch leaves no -1 to infer."""
+    return math.prod(t.shape[:-1])
 
 
 def _rows_times(x, w_t):
@@ -183,7 +188,8 @@ def _rows_times(x, w_t):
     matmul broadcasting a 2-D operand runs its own loop instead of BLAS, 12-20x slower (measured:
     (35, 20, 256) @ (256, 10000) 1.4-1.7 s against 0.11 s for the (700, 256) rows, loaded machine)."""
     if x.ndim > 2 and w_t.ndim == 2 and type(x) is np.ndarray:
-        return np.matmul(x.reshape(-1, x.shape[-1]), w_t).reshape(x.shape[:-1] + (w_t.shape[-1],))
+        rows = math.prod(x.shape[:-1])  # (explicit: an empty batch leaves no -1 to infer)
+        return np.matmul(x.reshape(rows, x.shape[-1]), w_t).reshape(x.shape[:-1] + (w_t.shape[-1],))
     return np.matmul(x, w_t)
 
 

@@ -98,6 +98,8 @@ def _check_gather_shapes(
             f"{who}: index tensor must have the same number of dimensions as the input tensor "
             f"(index shape {shape_str(index.shape)}, input shape {shape_str(x.shape)})"
         )
+    if index.size == 0:
+        return  # nothing is read or written: torch checks no sizes either
     for d in range(x.ndim):
         too_big = (d != dim and index.shape[d] > x.shape[d]) or (
             src is not None and index.shape[d] > src.shape[d]

@@ -63,11 +63,12 @@ def _common_dtype(tensors: list) -> list:
 # ---- cat / stack -------------------------------------------------------------------------------
 @defop("cat", saves_inputs=False, formula="{gi} = ({gy})[the slice of {y} that {xi} fills]")
 def _cat(F, g, xs, out, p, needs):
-    dim, bounds = p
-    return tuple(
-        F.getitem(g, (slice(None),) * dim + (slice(a, b), Ellipsis)) if need else None
-        for need, a, b in zip(needs, bounds[:-1], bounds[1:])
-    )
+    dim, bounds, legacy = p
+    grads = []
+    for need, a, b, skipped in zip(needs, bounds[:-1], bounds[1:], legacy):
+        piece = F.getitem(g, (slice(None),) * dim + (slice(a, b), Ellipsis)) if need else None
+        grads.append(F.reshape(piece, (0,)) if need and skipped else piece)  # its own (0,) shape
+    return tuple(grads)
 
 
 def cat(tensors, dim: int = 0, *, out=None) -> Tensor:
@@ -79,18 +80,19 @@ def cat(tensors, dim: int = 0, *, out=None) -> Tensor:
     dim : the dim to join along.
     """
     tensors = _tensor_list("cat", tensors)
-    kept = []
     for i, t in enumerate(tensors):
-        s = t._data.shape
-        if not s:
+        if not t._data.shape:
             raise RuntimeError(
                 f"cat: zero-dimensional tensor (at position {i}) cannot be "
                 "concatenated; unsqueeze it first or use stack"
             )
-        if s != (0,):
-            kept.append(t)
-    kept = _common_dtype(kept or tensors[:1])
-    arrays = [t._data for t in kept]
+    # 1-D empty tensors take no part in the shapes (torch's legacy rule) but do in the dtype and
+    # the graph: each gets its (0,)-shaped gradient
+    tensors = _common_dtype(tensors)
+    legacy = [t._data.shape == (0,) for t in tensors]
+    if all(legacy):
+        legacy[0] = False
+    arrays = [t._data for t, skipped in zip(tensors, legacy) if not skipped]
     d = normalize_dim(dim, arrays[0].ndim, "cat")
     try:
         data = np.concatenate(arrays, axis=d)
@@ -98,9 +100,9 @@ def cat(tensors, dim: int = 0, *, out=None) -> Tensor:
         _cat_error(arrays, d)
         raise
     bounds = [0]
-    for a in arrays:
-        bounds.append(bounds[-1] + a.shape[d])
-    return make_result(data, _cat, tuple(kept), (d, tuple(bounds)))
+    for t, skipped in zip(tensors, legacy):
+        bounds.append(bounds[-1] + (0 if skipped else t._data.shape[d]))
+    return make_result(data, _cat, tuple(tensors), (d, tuple(bounds), tuple(legacy)))
 
 
 def _cat_error(arrays: list, d: int) -> None:

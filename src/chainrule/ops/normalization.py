@@ -20,6 +20,8 @@ chunk by chunk (batch norm's forward and backward about twice as fast as the rul
 
 from __future__ import annotations
 
+import contextlib
+
 import numpy as np
 
 from ..autograd.graph import defop
@@ -40,9 +42,11 @@ def norm_forward(x: np.ndarray, axes: tuple, n: int, eps: float, mean=None, invs
     """``(xhat, mean, biased var, invstd)``; ``mean``/``invstd`` given: evaluation statistics."""
     var = None
     if mean is None:
-        mean = np.sum(x, axis=axes, keepdims=True) / x.dtype.type(n)
-        xc = x - mean
-        var = np.sum(xc * xc, axis=axes, keepdims=True) / x.dtype.type(n)
+        # over no values the statistics are 0 / 0 = nan, as torch's, without NumPy's warning
+        with np.errstate(invalid="ignore") if n == 0 else contextlib.nullcontext():
+            mean = np.sum(x, axis=axes, keepdims=True) / x.dtype.type(n)
+            xc = x - mean
+            var = np.sum(xc * xc, axis=axes, keepdims=True) / x.dtype.type(n)
         invstd = 1 / np.sqrt(var + x.dtype.type(eps))
     else:
         xc = x - mean

@@ -97,19 +97,27 @@ def _lstm_rule(F, g, x, h0, c0, w_ih, w_hh, b_ih, b_hh, reverse: bool, needs) ->
     return _grads_from_gates(F, da, da, x, hprev, w_ih, dh, dc, needs, b_ih is not None)
 
 
+def _rows(t) -> int:
+    """The rows of ``t`` flattened to (rows, last dim): explicit, since an empty batch leaves no
+    -1 to infer."""
+    return int(np.prod(t.shape[:-1]))
+
+
 def _grads_from_gates(F, da_in, da_rec, x, hprev, w_ih, dh0, dc0, needs, bias: bool) -> list:
     """(dx, dh0[, dc0], dW_ih, dW_hh[, db_ih, db_hh]) from the derivative of the input's part of
     the gates (``da_in``) and of the recurrent part (``da_rec``), each (T, B, G), over all steps
     at once: one GEMM per weight."""
     gates, n_in = da_in.shape[-1], x.shape[-1]
-    flat_in = F.reshape(da_in, (-1, gates))
+    flat_in = F.reshape(da_in, (_rows(da_in), gates))
     grads = [F.reshape(F.matmul(flat_in, w_ih), x.shape) if needs[0] else None, dh0]
     if dc0 is not None:
         grads.append(dc0)
     k = len(grads)
-    grads.append(F.matmul(F.mT(flat_in), F.reshape(x, (-1, n_in))) if needs[k] else None)
-    flat_rec = F.reshape(da_rec, (-1, gates))
-    grads.append(F.matmul(F.mT(flat_rec), F.reshape(hprev, (-1, hprev.shape[-1]))) if needs[k + 1] else None)
+    grads.append(F.matmul(F.mT(flat_in), F.reshape(x, (_rows(x), n_in))) if needs[k] else None)
+    flat_rec = F.reshape(da_rec, (_rows(da_rec), gates))
+    grads.append(
+        F.matmul(F.mT(flat_rec), F.reshape(hprev, (_rows(hprev), hprev.shape[-1]))) if needs[k + 1] else None
+    )
     if bias:
         grads.append(F.sum(flat_in, 0) if needs[k + 2] else None)
         if not F.is_tensor and da_rec is da_in and grads[-1] is not None and needs[k + 3]:
@@ -273,7 +281,7 @@ def lstm_layer(
     xa, h, c, wi, wh = x._data, h0._data, c0._data, w_ih._data, w_hh._data
     steps, batch = xa.shape[0], xa.shape[1]
     hidden = wh.shape[1]
-    acts = np.matmul(xa.reshape(steps * batch, -1), wi.T).reshape(steps, batch, 4 * hidden)
+    acts = np.matmul(xa.reshape(steps * batch, xa.shape[-1]), wi.T).reshape(steps, batch, 4 * hidden)
     bias = None if b_ih is None else b_ih._data + b_hh._data
     out = np.empty((steps + 1, batch, hidden), acts.dtype)
     cs, tcs = np.empty((steps, batch, hidden), acts.dtype), np.empty((steps, batch, hidden), acts.dtype)
@@ -401,7 +409,7 @@ def gru_layer(x: Tensor, h0: Tensor, w_ih: Tensor, w_hh: Tensor, b_ih, b_hh, rev
     xa, h, wi, wh = x._data, h0._data, w_ih._data, w_hh._data
     steps, batch = xa.shape[0], xa.shape[1]
     hidden = wh.shape[1]
-    acts = np.matmul(xa.reshape(steps * batch, -1), wi.T).reshape(steps, batch, 3 * hidden)
+    acts = np.matmul(xa.reshape(steps * batch, xa.shape[-1]), wi.T).reshape(steps, batch, 3 * hidden)
     if b_ih is not None:
         acts += b_ih._data
     bh = None if b_hh is None else b_hh._data

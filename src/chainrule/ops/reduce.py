@@ -151,11 +151,11 @@ def _mean_of(x: np.ndarray, axes, keepdim: bool, n: int):
         return np.mean(x, axis=axes, keepdims=keepdim)
     if type(x) is np.ndarray and n:  # what np.sum calls, without its dispatch
         return np.add.reduce(x, axes, None, None, keepdim) / x.dtype.type(n)
-    return (
-        np.sum(x, axis=axes, keepdims=keepdim) / x.dtype.type(n)
-        if n
-        else np.mean(x, axis=axes, keepdims=keepdim)
-    )
+    if n:
+        return np.sum(x, axis=axes, keepdims=keepdim) / x.dtype.type(n)
+    # over nothing: 0 / 0 = nan, as torch's, silently (np.mean warns "Mean of empty slice")
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.sum(x, axis=axes, keepdims=keepdim) / x.dtype.type(0)
 
 
 def _var_of(x: np.ndarray, axes, keepdim: bool, n: int, correction) -> np.ndarray:

@@ -1,0 +1,329 @@
+"""Every op spec on empty (0-sized) inputs against torch: value, gradient, second derivative and
+the type of any error raised.
+
+The sweep is driven by the registry's specs (``tests/specs/``, the same list ``tests/test_ops.py``
+runs): for each drawn argument shape it derives empty variants and runs the spec in both
+libraries. Which variant makes sense depends on the op (a batch dim, a reduced dim, the inner dim
+of a product), so every variant is tried and torch decides: where torch returns, chainrule must
+return the same values, dtypes, gradients (empty or zero) and second derivatives; where torch
+raises, chainrule must raise the same built-in exception type at the same stage (forward, first or
+second derivative). chainrule must also emit no NumPy ``RuntimeWarning`` where torch is silent.
+
+The variants of shapes drawn for a spec, with ``x`` its first argument that has a dim:
+
+- ``x``'s leading (batch) dim set to 0, the other arguments unchanged;
+- every dim of every argument with the size of ``x``'s leading dim set to 0 (a batch dim shared by
+  all arguments, the broadcast partner of an element-wise op);
+- every dim of every argument with the size of ``x``'s last dim set to 0 (a reduced dim, the inner
+  dim of a matrix product).
+"""
+
+from __future__ import annotations
+
+import re
+import warnings
+
+import numpy as np
+import pytest
+import torch
+from hypothesis import HealthCheck, Phase, given, settings
+from hypothesis import strategies as st
+from oracle import OpSpec, _outputs, _tensors, make_inputs, to_numpy
+from specs import all_specs
+
+import chainrule
+
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
+
+SPECS = all_specs()
+
+# Specs that cannot take an empty shape, and why (reviewed: keep it short).
+SKIP = {
+    # torch's side of these is the recurrence written step by step (a Python loop over the
+    # sequence, torch.stack of the steps), not the fused op chainrule runs: an empty sequence is
+    # an error of that loop, not of the op. LSTM and GRU with batch 0 and an empty sequence are
+    # compared layer against layer in tests/nn/test_empty_layers.py.
+    "lstm_layer": "torch's side is a hand-written recurrence (see tests/nn/test_empty_layers.py)",
+    "lstm_layer(reverse)": "torch's side is a hand-written recurrence",
+    "lstm_layer(bias=False)": "torch's side is a hand-written recurrence",
+    "gru_layer": "torch's side is a hand-written recurrence",
+    "gru_layer(reverse)": "torch's side is a hand-written recurrence",
+    "gru_layer(bias=False)": "torch's side is a hand-written recurrence",
+    # torch 2.13's pdist backward on an input with no rows crashes the process (SIGSEGV)
+    "pdist": "torch's pdist backward segfaults on (0, n)",
+    "pdist(p=1.5)": "torch's pdist backward segfaults on (0, n)",
+    "F.multi_margin_loss": "torch 2.13's mean over 0 samples is uninitialized memory, not nan",
+}
+SKIP.update(
+    dict.fromkeys(
+        [
+            "addcmul_ (in place)",
+            "gather 0-d",
+            "einsum of a 0-d tensor",
+            "softmax 0-d",
+            "log_softmax 0-d",
+            "sum(0-d, dim=0)",
+            "max(0-d, dim=0)",
+            "cumsum(0-d)",
+            "cumprod(0-d)",
+            "sort(stable) 0-d",
+            "median(0-d, dim=0)",
+            "x.nanmedian(0-d, dim=0)",
+            "mode 0-d",
+            "x.take 0-d",
+        ],
+        "0-d inputs only: no dim to make empty",
+    )
+)
+
+# Where chainrule still differs from torch on empty inputs (docs/differences.md): strict xfails,
+# so that a fix shows up as a failure until its entry goes.
+KNOWN = {
+    "linalg.matrix_norm ord=2 dim=(2, 0) keepdim": "matrix norms of empty matrices are constants",
+    "linalg.matrix_norm ord=1": "matrix norms of empty matrices are constants",
+    "linalg.matrix_norm ord=1 dim=(2, 0) keepdim": "matrix norms of empty matrices are constants",
+    "linalg.matrix_norm ord=inf": "matrix norms of empty matrices are constants",
+    "linalg.matrix_norm ord=inf dim=(2, 0) keepdim": "matrix norms of empty matrices are constants",
+    "linalg.norm ord=inf dim=(0, 2)": "matrix norms of empty matrices are constants",
+    "linalg.lstsq gelsd: residuals, rank, singular values": "lstsq of 0 equations: a constant",
+    "linalg.lstsq gelss": "lstsq of 0 equations: a constant",
+    "linalg.householder_product": "an empty product of reflectors: a constant",
+    "F.scaled_dot_product_attention gqa": "torch attends an empty query to any keys",
+    "F.scaled_dot_product_attention empty": "torch attends an empty query to any keys",
+    "F.cross_entropy probabilities": "a batch mismatch raises RuntimeError, torch ValueError",
+    "conv2d(padding='valid') unbatched": "no input channels: torch's output shape differs",
+    "conv2d weight only": "no input channels: torch's output shape differs",
+    "conv2d 5x5, 3 inputs (the direct kernels)": "an empty spatial dim is not refused",
+    "conv2d padding beyond the kernel (input gradient crops)": "an empty spatial dim is not refused",
+    "conv_transpose2d": "a weight with no input channels is not refused",
+    "conv_transpose2d(stride=2, padding=1, output_padding=1)": "a weight with no input channels is allowed",
+    "conv_transpose2d(stride=2, dilation=3, output_padding=2)": "an empty spatial dim is not refused",
+    "conv_transpose1d(stride=3, padding=1)": "a weight with no input channels is not refused",
+    "adaptive_avg_pool2d(3)": "an empty spatial dim is not refused",
+    "adaptive_avg_pool2d((1, None))": "an empty spatial dim is not refused",
+    "interpolate bilinear: gradient in g": "no channels is not refused",
+    "interpolate linear down": "no channels is not refused",
+    "interpolate bilinear": "no channels is not refused",
+    "norm(p=-1)": "an empty vector's -1 norm is not refused",
+    "norm(p=inf, dim=1)": "checks the whole tensor, not the reduced dims, for emptiness",
+    "cdist(p=inf)": "checks the whole tensor, not the reduced dims, for emptiness",
+    "broadcast_tensors": "NumPy's ValueError for shapes that do not broadcast",
+    "sum_to_size": "NumPy's ValueError for a size that does not expand",
+    "sum_to_size(2, 1, 4)": "NumPy's ValueError for a size that does not expand",
+    "trapezoid(x, dim=0)": "an empty y with a longer x is refused",
+    "conv2d": "no input channels: torch's output has no channels either",
+    "conv2d(stride=(1, 2), padding=(2, 0), dilation=(2, 1))": "no input channels: torch's output shape",
+    "conv1d(stride=2, padding=1)": "no input channels: torch's output shape differs",
+    "index_add, repeats": "an index into an empty dim raises IndexError in forward",
+    "index_add(dim=1, alpha)": "an index into an empty dim raises IndexError in forward",
+    "x.index_add_": "an index into an empty dim raises IndexError in forward",
+    "index_fill": "an index into an empty dim raises IndexError in forward",
+    "linalg.lstsq gels": "0 unknowns: our residuals are |b|^2, torch's 0",
+    "group_norm(2)": "an empty group: our weight gradient is 0, torch's nan",
+    "F.instance_norm": "empty spatial dims: no weight gradient (torch: zeros)",
+    "block_diag": "a block after a 1-D empty one gets its gradient from the wrong place",
+}
+
+# torch's errors on empty inputs that come from its own implementation tripping on them, not
+# from a check of the arguments (an internal select of element 0, a complex view of an empty
+# gradient, MKL's FFT plan, a storage offset): where torch raises one of these, chainrule may
+# return a result or raise its own documented error, and that stage is not compared.
+TORCH_INTERNAL = re.compile(
+    "|".join(
+        [
+            r"Tensor must have a last dimension with stride 1",
+            r"MKL FFT error",
+            r"setStorage:",
+            r"select\(\): index 0 out of range for tensor of size \[0\]",
+            r"The expanded size of the tensor \(0\) must match",
+            r"self indexing axis dim should be positive",
+            r"Padding_idx must be within num_embeddings",
+            r"cannot reshape tensor of 0 elements into shape \[-1, 0\]",
+        ]
+    )
+)
+
+
+def _variants(shapes) -> list[tuple[str, tuple]]:
+    """The distinct empty variants of ``shapes`` (see the module's docstring)."""
+    first = next((s for s in shapes if len(s) >= 1), None)
+    if first is None:
+        return []  # all 0-d: nothing to make empty
+    k = next(i for i, s in enumerate(shapes) if len(s) >= 1)
+    candidates = [
+        (f"dim 0 of input {k}", tuple((0,) + s[1:] if i == k else s for i, s in enumerate(shapes))),
+        (f"every dim of size {first[0]}", _zero_size(shapes, first[0])),
+        (f"every dim of size {first[-1]}", _zero_size(shapes, first[-1])),
+    ]
+    seen, out = set(), []
+    for label, variant in candidates:
+        if variant not in seen:
+            seen.add(variant)
+            out.append((label, variant))
+    return out
+
+
+def _zero_size(shapes, size: int) -> tuple:
+    return tuple(tuple(0 if n == size else n for n in s) for s in shapes)
+
+
+def _builtin_type(exc: BaseException) -> type:
+    """The nearest built-in class of an exception (torch's LinAlgError is a RuntimeError)."""
+    return next(k for k in type(exc).__mro__ if k.__module__ == "builtins")
+
+
+class _Run:
+    """One spec run in one library: forward, a vector-Jacobian product, and its derivative."""
+
+    def __init__(self, lib, spec: OpSpec, arrays, positions=None):
+        self.stages: list[tuple[str, object]] = []
+        self.error: tuple[str, BaseException] | None = None
+        self.positions = positions  # which outputs are differentiated (torch's, for chainrule)
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            try:
+                self._run(lib, spec, arrays)
+            except Exception as exc:  # noqa: BLE001 (compared with torch's below)
+                self.error = (self._next_stage, exc)
+        self.warnings = [w for w in caught]
+
+    def _run(self, lib, spec, arrays) -> None:
+        self._next_stage = "forward"
+        ins = _tensors(lib, arrays, spec, np.float64)
+        outs = _outputs(spec.fn(lib, *ins))
+        self.stages.append(("forward", outs))
+        if self.positions is None:
+            self.positions = [i for i, o in enumerate(outs) if isinstance(o, lib.Tensor) and o.requires_grad]
+        wrt = [ins[i] for i, a in enumerate(spec.args) if a.kind == "float" and a.grad]
+        if not (spec.grad and self.positions and wrt):
+            return
+        self._next_stage = "gradient"
+        rng = np.random.default_rng(0)
+        outs = [outs[i] for i in self.positions]
+        vs = [lib.tensor(rng.standard_normal(tuple(o.shape))) for o in outs]
+        grads = lib.autograd.grad(outs, wrt, vs, create_graph=spec.gradgrad, allow_unused=True)
+        self.stages.append(("gradient", grads))
+        if not spec.gradgrad:
+            return
+        self._next_stage = "second derivative"
+        terms = []
+        for k, g in enumerate(grads):
+            if g is not None and g.requires_grad:  # else a constant: no second derivative
+                w = np.random.default_rng(k + 1).standard_normal(tuple(g.shape))
+                terms.append((g * lib.tensor(w)).sum())
+        if terms:
+            second = lib.autograd.grad(sum(terms[1:], terms[0]), wrt, allow_unused=True)
+        else:
+            second = [None] * len(wrt)
+        self.stages.append(("second derivative", second))
+
+
+def _dtype_name(t) -> str:
+    return str(t.dtype).split(".")[-1]
+
+
+def _same_value(ours, theirs, what: str, rtol: float, atol: float) -> None:
+    if isinstance(theirs, torch.Tensor):
+        assert isinstance(ours, chainrule.Tensor), f"{what}: {type(ours).__name__}, torch has a Tensor"
+        a, b = to_numpy(ours), to_numpy(theirs)
+        assert a.shape == b.shape, f"{what}: shape {a.shape} != torch's {b.shape}"
+        assert _dtype_name(ours) == _dtype_name(theirs), (
+            f"{what}: dtype {ours.dtype} != torch's {theirs.dtype}"
+        )
+        np.testing.assert_allclose(a, b, rtol=rtol, atol=atol, equal_nan=True, err_msg=what)
+    elif isinstance(theirs, tuple | list):
+        assert isinstance(ours, tuple | list) and len(ours) == len(theirs), f"{what}: {ours!r}"
+        for i, (o, t) in enumerate(zip(ours, theirs)):
+            _same_value(o, t, f"{what}[{i}]", rtol, atol)
+    elif isinstance(theirs, float):
+        assert ours == pytest.approx(theirs, rel=rtol, abs=atol, nan_ok=True), f"{what}: {ours} != {theirs}"
+    else:
+        assert ours == theirs, f"{what}: {ours!r} != torch's {theirs!r}"
+
+
+def _same_grads(ours, theirs, what: str, rtol: float, atol: float, strict: bool) -> None:
+    """torch's ``None`` (no path) may be our ``None`` or zeros; torch's tensor must be ours
+    (``strict``) or, for second derivatives, where our first derivative was a constant, zero."""
+    for i, (o, t) in enumerate(zip(ours, theirs)):
+        if t is None:
+            assert o is None or not to_numpy(o).any(), f"{what} {i}: torch has None"
+        elif o is None:
+            assert not strict, f"{what} {i}: None, torch has a tensor of shape {tuple(t.shape)}"
+            assert not to_numpy(t).any(), f"{what} {i}: missing, torch's is not zero"
+        else:
+            _same_value(o, t, f"{what} {i}", rtol, atol)
+
+
+def check_empty(spec: OpSpec, shapes, label: str) -> None:
+    """The spec on ``shapes`` (an empty variant) in both libraries: same results or same error."""
+    arrays = make_inputs(spec, shapes, 0)
+    theirs = _Run(torch, spec, arrays)
+    ours = _Run(chainrule, spec, arrays, theirs.positions)
+    where = f"{spec.name} on {label} {list(shapes)}"
+    if theirs.error is not None and TORCH_INTERNAL.search(str(theirs.error[1])):
+        stages = [name for name, _ in theirs.stages]  # compare only what came before
+        assert ours.error is None or ours.error[0] not in stages, f"{where}: we raise {ours.error}"
+        ours.stages = [(name, v) for name, v in ours.stages if name in stages]
+    elif theirs.error is not None:
+        stage, exc = theirs.error
+        assert ours.error is not None, (
+            f"{where}: torch raises {type(exc).__name__} in {stage} ({exc}), we do not"
+        )
+        assert (ours.error[0], _builtin_type(ours.error[1])) == (stage, _builtin_type(exc)), (
+            f"{where}: we raise {type(ours.error[1]).__name__} in {ours.error[0]} ({ours.error[1]}), "
+            f"torch raises {type(exc).__name__} in {stage} ({exc})"
+        )
+    elif ours.error is not None:
+        stage, exc = ours.error
+        raise AssertionError(f"{where}: we raise {type(exc).__name__} in {stage}: {exc}") from exc
+    for (stage, o), (_, t) in zip(ours.stages, theirs.stages):
+        if stage == "forward":
+            _same_value(o, t, f"{where}: forward", spec.rtol, spec.atol)
+        else:
+            _same_grads(o, t, f"{where}: {stage} of input", spec.rtol, spec.atol, stage == "gradient")
+    if not theirs.warnings:
+        numpy_warnings = [str(w.message) for w in ours.warnings if issubclass(w.category, RuntimeWarning)]
+        assert not numpy_warnings, f"{where}: RuntimeWarning where torch is silent: {numpy_warnings}"
+
+
+@pytest.mark.parametrize("spec", SPECS, ids=lambda s: s.name)
+def test_op_on_empty_inputs_matches_torch(spec: OpSpec, request) -> None:
+    if spec.name in SKIP:
+        pytest.skip(SKIP[spec.name])
+    if spec.name in KNOWN:
+        request.applymarker(pytest.mark.xfail(reason=KNOWN[spec.name], strict=True))
+    checked: list[str] = []
+
+    # The first example hypothesis tries is its simplest (0-d shapes for most specs), so a few
+    # examples run; each checks one variant of the shapes it drew.
+    @settings(
+        max_examples=4,
+        deadline=None,
+        derandomize=True,
+        database=None,
+        phases=[Phase.generate],
+        suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+    )
+    @given(data=st.data())
+    def run(data) -> None:
+        variants = _variants(data.draw(spec.shapes, label="shapes"))
+        if variants:
+            label, shapes = variants[data.draw(st.integers(0, len(variants) - 1), label="variant")]
+            check_empty(spec, shapes, label)
+            checked.append(label)
+
+    run()
+    assert checked, f"{spec.name}: no drawn shape has a dim to make empty; give a reason in SKIP"
+
+
+def test_variants_cover_batch_shared_and_inner_dims() -> None:
+    """The variants of a matrix product's and an element-wise op's shapes."""
+    assert _variants([(2, 3), (3, 4)]) == [
+        ("dim 0 of input 0", ((0, 3), (3, 4))),
+        ("every dim of size 3", ((2, 0), (0, 4))),
+    ]
+    assert _variants([(), (2, 2)]) == [
+        ("dim 0 of input 1", ((), (0, 2))),
+        ("every dim of size 2", ((), (0, 0))),
+    ]
+    assert _variants([(), ()]) == []
