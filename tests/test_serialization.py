@@ -210,8 +210,9 @@ def _lr(h):  # the issue's silent corruption: lr 0.001 -> 1.001 in the structure
     h["__metadata__"]["chainrule"] = h["__metadata__"]["chainrule"].replace('"lr":0.001', '"lr":1.001')
 
 
-def _swap(h):  # another tensor's values: two same-shaped tensors swap their data
-    h["optimizer.state.0.step"], h["bn.num_batches_tracked"] = h["bn.num_batches_tracked"], h["optimizer.state.0.step"]
+def _swap(h):  # another tensor's values: a bias and a same-shaped buffer swap their data
+    a, b = h["model.fc1.bias"], h["optimizer.state.1.exp_avg"]
+    a["data_offsets"], b["data_offsets"] = b["data_offsets"], a["data_offsets"]
 
 
 # edits a corrupted or hand-edited file shows; unsigned (the checksum is stale), so each is caught
