@@ -238,7 +238,9 @@ def _check_entry(name: str, key: str, entry) -> tuple[np.dtype, tuple[int, ...],
             f"({', '.join(DTYPES)}); convert it before saving",
         )
     if not isinstance(shape, list) or not all(_is_int(d) and 0 <= d <= sys.maxsize for d in shape):
-        raise bad(name, f"has a corrupted header: {where} has shape {shape!r:.80}, not a list of sizes >= 0")
+        raise bad(
+            name, f"has a corrupted header: {where} has shape {shape!r:.80}: sizes must be integers from 0 to 2**63-1"
+        )
     if len(shape) > MAX_NDIM:
         raise bad(name, f"has a corrupted header: {where} has {len(shape)} dimensions (at most {MAX_NDIM})")
     count = 1

@@ -99,9 +99,9 @@ class Encoder:
                     f"save: {where} contains itself; a checkpoint must be a tree (or a DAG) "
                     "of dicts, lists and tuples"
                 )
-            if depth >= MAX_DEPTH // 3:  # a dict with non-string keys takes 3 JSON levels
+            if depth + 1 > MAX_DEPTH // 3:  # a dict with non-string keys takes 3 JSON levels
                 raise ValueError(
-                    f"save: {where} is nested {depth} containers deep; chainrule checkpoints nest "
+                    f"save: {where} nests containers {depth + 1} deep; chainrule checkpoints nest "
                     f"at most {MAX_DEPTH // 3} (load refuses deeper JSON): flatten the structure"
                 )
             self.open.add(id(x))
