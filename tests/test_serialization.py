@@ -4,25 +4,20 @@ atomic saves that survive a real SIGKILL."""
 
 from __future__ import annotations
 
-import collections
 import io
-import json
 import os
 import pickle
-import signal
 import struct
 import subprocess
 import sys
-import textwrap
-import time
 
 import numpy as np
 import pytest
 import safetensors.torch
 import torch
+from checkpoints import c, checkpoint, edit, same
 
 import chainrule
-from checkpoints import c, checkpoint, edit, same
 
 DTYPES = ["float32", "float64", "int64", "bool", "float16", "int32", "uint8"]
 

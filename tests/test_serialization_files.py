@@ -18,9 +18,9 @@ import numpy as np
 import pytest
 import safetensors.torch
 import torch
+from checkpoints import checkpoint, same
 
 import chainrule
-from checkpoints import checkpoint, same
 
 SAVER = textwrap.dedent("""
     import sys
@@ -81,7 +81,9 @@ def _kill_during_save(folder, path, delay: float | None, sig: int = signal.SIGKI
     [(None, signal.SIGKILL), (0.0, signal.SIGKILL), (0.03, signal.SIGKILL), (None, signal.SIGTERM)],
     ids=["mid-write", "at-start", "later", "SIGTERM-mid-write"],
 )
-def test_a_killed_save_leaves_the_previous_checkpoint_and_the_next_save_cleans_up(tmp_path, delay, sig) -> None:
+def test_a_killed_save_leaves_the_previous_checkpoint_and_the_next_save_cleans_up(
+    tmp_path, delay, sig
+) -> None:
     path = tmp_path / "ck.safetensors"
     done = _kill_during_save(tmp_path, path, delay, sig, written=2**20)
     back = chainrule.load(path)  # whole: the last finished save, or the killed one if it got renamed
@@ -91,7 +93,9 @@ def test_a_killed_save_leaves_the_previous_checkpoint_and_the_next_save_cleans_u
     leftovers = [f for f in os.listdir(tmp_path) if f != path.name]
     assert leftovers == temporaries(tmp_path), leftovers
     if delay is None:  # killed mid-write: the partial file is the temporary one, never the checkpoint
-        assert len(leftovers) == 1 and 2**20 < os.path.getsize(tmp_path / leftovers[0]) <= os.path.getsize(path)
+        assert len(leftovers) == 1 and 2**20 < os.path.getsize(tmp_path / leftovers[0]) <= os.path.getsize(
+            path
+        )
     chainrule.save({"step": -1}, path)  # the next save to the path removes what the killed one left
     assert os.listdir(tmp_path) == [path.name] and chainrule.load(path) == {"step": -1}
 
@@ -177,7 +181,9 @@ MEMORY = textwrap.dedent("""
 """)
 
 
-@pytest.mark.skipif(not os.access("/proc/self/clear_refs", os.W_OK), reason="resets the peak through Linux's /proc")
+@pytest.mark.skipif(
+    not os.access("/proc/self/clear_refs", os.W_OK), reason="resets the peak through Linux's /proc"
+)
 def test_save_streams_tensors_and_load_reads_them_in_place(tmp_path) -> None:
     """The peak memory a load and a save of a 64 MiB state dict add, measured in a fresh process
     (VmHWM, reset before each): a load reads the file into the arrays it returns (no second

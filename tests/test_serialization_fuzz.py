@@ -16,18 +16,17 @@ Any other exception, a hang or a crash fails the test. With ``-s`` each test pri
 from __future__ import annotations
 
 import collections
-import re
 
 import numpy as np
 import pytest
 import safetensors.torch
 import torch
+from checkpoints import checkpoint, edit, resign, same
+from fuzzing import examples, scale
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import chainrule
-from checkpoints import checkpoint, edit, resign, same
-from fuzzing import examples, scale
 
 pytestmark = pytest.mark.fuzz
 
@@ -129,8 +128,8 @@ _KINDS = [  # (words in the message, the kind of refusal), first match
     ("corrupted header (", "header not UTF-8 JSON"),
     ("corrupted header", "header field of the wrong type or range"),
     ("does not support", "unknown dtype"),
-    ("metadata", "metadata malformed"),
     ("structure", "structure malformed"),
+    ("metadata", "metadata malformed"),
     ("bytes after", "bytes after the data"),
     ("format", "unknown format version"),
 ]
@@ -177,7 +176,9 @@ def test_a_mutated_checkpoint_loads_exactly_or_is_refused(tmp_path) -> None:
 
     fuzz()
     _report("mutated checkpoints", tally)
-    assert tally["checksum mismatch"] > 0 and sum(tally.values()) - tally["loaded"] > 0.9 * sum(tally.values())
+    assert tally["checksum mismatch"] > 0 and sum(tally.values()) - tally["loaded"] > 0.9 * sum(
+        tally.values()
+    )
 
 
 def _plain_data(x, depth: int = 0) -> None:

@@ -14,9 +14,9 @@ import textwrap
 import numpy as np
 import pytest
 import torch
+from checkpoints import DIGEST_AT, assemble, checkpoint, edit, split
 
 import chainrule
-from checkpoints import DIGEST_AT, assemble, checkpoint, edit, split
 
 
 def plain(header: dict, data: bytes = b"") -> bytes:
@@ -102,7 +102,9 @@ def test_a_checkpoint_without_its_checksum_is_refused(tmp_path, good) -> None:
     header["__metadata__"]["chainrule.format"] = "1"  # what the first format looked like
     refused(tmp_path, assemble(header, data, signed=False), "older chainrule.*format 1")
     moved = {"__metadata__": {"format": "pt", **header["__metadata__"], "chainrule.sha256": "0" * 64}}
-    refused(tmp_path, assemble({**header, **moved}, data, signed=False), "not 64 hex digits at the header's start")
+    refused(
+        tmp_path, assemble({**header, **moved}, data, signed=False), "not 64 hex digits at the header's start"
+    )
 
 
 @pytest.mark.parametrize(
@@ -155,17 +157,23 @@ def test_malformed_tensor_tables_are_refused(tmp_path, header, message) -> None:
 def test_length_fields_are_checked_against_the_files_size(tmp_path, good) -> None:
     (n,) = struct.unpack("<Q", good[:8])
     refused(tmp_path, struct.pack("<Q", len(good)) + good[8:], "truncated: its header needs")
-    refused(tmp_path, plain({"w": entry("F64", [2**37], 0, 2**40)}, bytes(16)), "describes 1099511627776 bytes")
+    refused(
+        tmp_path, plain({"w": entry("F64", [2**37], 0, 2**40)}, bytes(16)), "describes 1099511627776 bytes"
+    )
     refused(tmp_path, good[: 8 + n + 3], "truncated")
     refused(tmp_path, good + bytes(5), "5 bytes after")
 
 
 def test_other_header_damage(tmp_path) -> None:
     refused(tmp_path, struct.pack("<Q", 8) + b' {"a":1}', "starts with b' '")
-    refused(tmp_path, struct.pack("<Q", 8) + b'[1,2,34]', "starts with b'\\['")
+    refused(tmp_path, struct.pack("<Q", 8) + b"[1,2,34]", "starts with b'\\['")
     refused(tmp_path, struct.pack("<Q", 8) + b'{"a":"\xff"}', "corrupted header")  # not UTF-8
     refused(tmp_path, struct.pack("<Q", 8) + b'{"a":1} ', "a JSON dict|needs dtype")
-    twice = struct.pack("<Q", 48) + (b'{"w":' + json.dumps(entry("U8", [0], 0, 0)).encode()).ljust(40) + b',"w":1}'
+    twice = (
+        struct.pack("<Q", 48)
+        + (b'{"w":' + json.dumps(entry("U8", [0], 0, 0)).encode()).ljust(40)
+        + b',"w":1}'
+    )
     refused(tmp_path, twice[:8] + twice[8:].ljust(48), "appears twice|corrupted header")
     refused(tmp_path, plain({"b": entry("BOOL", [2], 0, 2)}, b"\x01\x02"), "bytes other than 0 and 1")
 
@@ -212,7 +220,8 @@ DEV_ZERO = textwrap.dedent("""
 def test_endless_devices_are_refused_after_a_few_bytes() -> None:
     out = subprocess.run([sys.executable, "-c", DEV_ZERO], capture_output=True, text=True, timeout=300)
     assert out.returncode == 0, out.stderr
-    zero = "ValueError load: '/dev/zero' is not a safetensors file or is corrupted: its first 8 bytes give a header of 0"
+    zero = "ValueError load: '/dev/zero' is not a safetensors file or is corrupted: its first 8 bytes give "
+    zero += "a header of 0"
     lines = out.stdout.splitlines()
     assert len(lines) == 3 and all(line.startswith(zero) for line in lines[:2]), out.stdout
     assert lines[2].startswith("ValueError load: '/dev/urandom' "), out.stdout  # random bytes: some error

@@ -145,7 +145,11 @@ def _read(reader: _Reader, path: str) -> np.ndarray:
         need *= s
     limit = reader.size * _MAX_INFLATION if reader.gzip else reader.size - header
     if need > limit:
-        what = f"a {reader.size}-byte gzip inflates to at most ~{limit}" if reader.gzip else f"the file holds {limit}"
+        what = (
+            f"a {reader.size}-byte gzip inflates to at most ~{limit}"
+            if reader.gzip
+            else f"the file holds {limit}"
+        )
         raise ValueError(
             f"IDX file '{path}' is truncated: shape {list(shape)} of {dtype.name} needs {need} "
             f"bytes of data, {what}"

@@ -191,7 +191,9 @@ def load(
         )
     if "chainrule" not in meta:
         raise _format.bad(name, "has chainrule metadata without its structure (the 'chainrule' entry)")
-    structure = _format.parse_json(meta["chainrule"].encode("utf-8", "surrogatepass"), name, "chainrule structure")
+    structure = _format.parse_json(
+        meta["chainrule"].encode("utf-8", "surrogatepass"), name, "chainrule structure"
+    )
     return _structure.Decoder(arrays, name).dec(structure)
 
 

@@ -192,7 +192,9 @@ def json_depth(text: bytes) -> int:
     brackets = _JSON_STRING.sub(b"", text).translate(None, _BRACKETS)
     deepest = level = 0
     for i in range(0, len(brackets), 1 << 20):
-        levels = np.cumsum(_STEP[np.frombuffer(brackets, np.uint8, min(1 << 20, len(brackets) - i), i)]) + level
+        levels = (
+            np.cumsum(_STEP[np.frombuffer(brackets, np.uint8, min(1 << 20, len(brackets) - i), i)]) + level
+        )
         deepest, level = max(deepest, int(levels.max())), int(levels[-1])
     return deepest
 
@@ -227,7 +229,9 @@ def _check_entry(name: str, key: str, entry) -> tuple[np.dtype, tuple[int, ...],
     where = f"tensor {key!r:.80}"
     if not isinstance(entry, dict) or set(entry) != {"dtype", "shape", "data_offsets"}:
         got = sorted(entry) if isinstance(entry, dict) else type(entry).__name__
-        raise bad(name, f"has a corrupted header: {where} needs dtype, shape and data_offsets, got {got!r:.80}")
+        raise bad(
+            name, f"has a corrupted header: {where} needs dtype, shape and data_offsets, got {got!r:.80}"
+        )
     code, shape, offsets = entry["dtype"], entry["shape"], entry["data_offsets"]
     if not isinstance(code, str):
         raise bad(name, f"has a corrupted header: {where} has dtype {code!r:.40}, not a string")
@@ -239,7 +243,9 @@ def _check_entry(name: str, key: str, entry) -> tuple[np.dtype, tuple[int, ...],
         )
     if not isinstance(shape, list) or not all(_is_int(d) and 0 <= d <= sys.maxsize for d in shape):
         raise bad(
-            name, f"has a corrupted header: {where} has shape {shape!r:.80}: sizes must be integers from 0 to 2**63-1"
+            name,
+            f"has a corrupted header: {where} has shape {shape!r:.80}: sizes must be integers "
+            "from 0 to 2**63-1",
         )
     if len(shape) > MAX_NDIM:
         raise bad(name, f"has a corrupted header: {where} has {len(shape)} dimensions (at most {MAX_NDIM})")
@@ -277,7 +283,11 @@ def _table(name: str, header, size: int | None) -> tuple[dict[str, str], dict, i
     pos = 0
     for key, (_, _, begin, end) in sorted(table.items(), key=lambda kv: kv[1][2:]):
         if begin != pos:
-            what = "overlaps another tensor's" if begin < pos else f"leaves a gap of {begin - pos} bytes before its"
+            what = (
+                "overlaps another tensor's"
+                if begin < pos
+                else f"leaves a gap of {begin - pos} bytes before its"
+            )
             raise bad(name, f"has a corrupted header: tensor {key!r:.80} {what} data (offsets {begin}-{end})")
         pos = end
     if size is not None and pos != size:
@@ -286,7 +296,10 @@ def _table(name: str, header, size: int | None) -> tuple[dict[str, str], dict, i
                 name,
                 f"is truncated: its header describes {pos} bytes of tensor data, the file holds {size}",
             )
-        raise bad(name, f"is corrupted: it has {size - pos} bytes after the {pos} bytes of data its header describes")
+        raise bad(
+            name,
+            f"is corrupted: it has {size - pos} bytes after the {pos} bytes of data its header describes",
+        )
     return meta, table, pos
 
 
@@ -306,7 +319,8 @@ def read(f: IO[bytes], name: str, size: int | None) -> tuple[dict[str, np.ndarra
             name,
             f"is {foreign}, not a safetensors file. chainrule.load never unpickles (unpickling can "
             "run any code the file contains). If you trust the file, convert it once with PyTorch: "
-            "`sd = torch.load(path, weights_only=True); safetensors.torch.save_file(sd, 'model.safetensors')`",
+            "`sd = torch.load(path, weights_only=True); "
+            "safetensors.torch.save_file(sd, 'model.safetensors')`",
         )
     if len(first) < 8:
         first += src.read(8 - len(first), "the 8-byte header length") if size is None else b""
@@ -327,7 +341,9 @@ def read(f: IO[bytes], name: str, size: int | None) -> tuple[dict[str, np.ndarra
         raise bad(name, f"is truncated: its header needs {n} bytes, the file has {size - 8} after the length")
     brace = src.read(1, "the header")
     if brace != b"{":
-        raise bad(name, f"is not a safetensors file or its header is corrupted: it starts with {brace!r}, not '{{'")
+        raise bad(
+            name, f"is not a safetensors file or its header is corrupted: it starts with {brace!r}, not '{{'"
+        )
     text = brace + src.read(n - 1, "the header")
     header = parse_json(text, name, "header", unique_keys=True)
     meta, table, length = _table(name, header, None if size is None else size - 8 - n)
@@ -337,7 +353,7 @@ def read(f: IO[bytes], name: str, size: int | None) -> tuple[dict[str, np.ndarra
         _check_digest_field(name, text, meta)
         digest = hashlib.sha256(first + text[: len(PREFIX)] + _ZEROS + text[len(PREFIX) + 64 :])
     arrays = {}
-    for key, (dtype, shape, begin, _) in sorted(table.items(), key=lambda kv: kv[1][2]):
+    for key, (dtype, shape, _, _) in sorted(table.items(), key=lambda kv: kv[1][2]):
         arrays[key] = _read_array(src, key, dtype, shape, size is not None)
         if digest is not None:
             digest.update(memoryview(arrays[key].reshape(-1).view(np.uint8)))
@@ -372,7 +388,11 @@ def _check_digest_field(name: str, text: bytes, meta: dict[str, str]) -> None:
         raise bad(name, f"is corrupted: it has chainrule metadata but no {DIGEST_KEY} checksum")
     value = meta[DIGEST_KEY]
     at = len(PREFIX)
-    if not (text.startswith(PREFIX) and text[at : at + 64] == value.encode() and re.fullmatch("[0-9a-f]{64}", value)):
+    if not (
+        text.startswith(PREFIX)
+        and text[at : at + 64] == value.encode()
+        and re.fullmatch("[0-9a-f]{64}", value)
+    ):
         raise bad(name, f"is corrupted: its {DIGEST_KEY} checksum is not 64 hex digits at the header's start")
 
 
