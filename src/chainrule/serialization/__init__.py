@@ -181,7 +181,7 @@ def load(
         arrays, meta = _format.read(f, name, _size_of(f))
     else:
         raise TypeError(f"load: f must be a path or a binary file object, got {type(f).__name__}")
-    if not any(k.startswith("chainrule") for k in meta):  # a plain safetensors file: a flat dict
+    if not _format.is_chainrule(meta):  # a plain safetensors file: a flat dict of tensors
         return {k: wrap(a) for k, a in arrays.items()}
     version = meta.get("chainrule.format")
     if version != _format.FORMAT:

@@ -58,6 +58,7 @@ DIGEST_KEY = "chainrule.sha256"
 PREFIX = b'{"__metadata__":{"' + DIGEST_KEY.encode() + b'":"'
 DIGEST_AT = 8 + len(PREFIX)  # the file offset of the digest's 64 hex digits
 _ZEROS = b"0" * 64
+_OUR_KEYS = (DIGEST_KEY, "chainrule.format", "chainrule", "chainrule.crc32")  # crc32: format 1
 _CHUNK = 1 << 22  # converted (non-contiguous, big-endian) arrays are written 4 MiB at a time
 
 
@@ -146,10 +147,10 @@ def _kind_of_foreign(raw: bytes) -> str | None:
 
 
 class _Source:
-    """A binary file being read: exact reads, and the bytes left when the size is known."""
+    """A binary file being read in exact amounts."""
 
-    def __init__(self, f: IO[bytes], name: str, size: int | None) -> None:
-        self.f, self.name, self.left = f, name, size
+    def __init__(self, f: IO[bytes], name: str) -> None:
+        self.f, self.name = f, name
         self.readinto = getattr(f, "readinto", None)
 
     def read(self, n: int, what: str) -> bytes:
@@ -309,7 +310,7 @@ def read(f: IO[bytes], name: str, size: int | None) -> tuple[dict[str, np.ndarra
     Returns the arrays (writable, native byte order, in the header's order) and the metadata. A
     file with chainrule metadata must carry the whole-file SHA-256, which is verified here.
     """
-    src = _Source(f, name, size)
+    src = _Source(f, name)
     first = f.read(8)
     if not isinstance(first, bytes | bytearray):
         raise TypeError(f"load: '{name}' must be opened in binary mode ('rb'), not text mode")
@@ -347,9 +348,8 @@ def read(f: IO[bytes], name: str, size: int | None) -> tuple[dict[str, np.ndarra
     text = brace + src.read(n - 1, "the header")
     header = parse_json(text, name, "header", unique_keys=True)
     meta, table, length = _table(name, header, None if size is None else size - 8 - n)
-    ours = any(k.startswith("chainrule") for k in meta)
     digest = None
-    if ours:
+    if is_chainrule(meta):
         _check_digest_field(name, text, meta)
         digest = hashlib.sha256(first + text[: len(PREFIX)] + _ZEROS + text[len(PREFIX) + 64 :])
     arrays = {}
@@ -374,6 +374,12 @@ def read(f: IO[bytes], name: str, size: int | None) -> tuple[dict[str, np.ndarra
     return {k: arrays[k] for k in table}, meta
 
 
+def is_chainrule(meta: dict[str, str]) -> bool:
+    """Whether a file's metadata is chainrule's (a checkpoint, checksummed), not another tool's.
+    One corrupted key can't hide it: any of chainrule's keys counts."""
+    return any(k in meta for k in _OUR_KEYS)
+
+
 def _check_digest_field(name: str, text: bytes, meta: dict[str, str]) -> None:
     """A file with chainrule metadata carries its digest where chainrule writes it, or is refused."""
     if DIGEST_KEY not in meta:
@@ -389,9 +395,9 @@ def _check_digest_field(name: str, text: bytes, meta: dict[str, str]) -> None:
     value = meta[DIGEST_KEY]
     at = len(PREFIX)
     if not (
-        text.startswith(PREFIX)
+        re.fullmatch("[0-9a-f]{64}", value)  # first: .encode() of a lone surrogate would raise
+        and text.startswith(PREFIX)
         and text[at : at + 64] == value.encode()
-        and re.fullmatch("[0-9a-f]{64}", value)
     ):
         raise bad(name, f"is corrupted: its {DIGEST_KEY} checksum is not 64 hex digits at the header's start")
 
