@@ -132,6 +132,7 @@ _KINDS = [  # (words in the message, the kind of refusal), first match
     ("structure", "structure malformed"),
     ("metadata", "metadata malformed"),
     ("bytes after", "bytes after the data"),
+    ("other than 0 and 1", "bool byte other than 0 or 1"),
     ("format", "unknown format version"),
 ]
 
