@@ -1,6 +1,7 @@
 """chainrule.save / chainrule.load: round trips of checkpoints, interop with torch through
-safetensors.torch, refusal of pickles (nothing executed), truncated and corrupted files, and
-atomic saves that survive a real SIGKILL."""
+safetensors.torch, refusal of pickles (nothing executed), truncated and corrupted files (the
+checksum, and the checks behind it). Files on disk: test_serialization_files.py; hostile and
+oversized inputs: test_serialization_limits.py; fuzzing: test_serialization_fuzz.py."""
 
 from __future__ import annotations
 

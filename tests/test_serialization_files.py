@@ -156,6 +156,15 @@ def test_resaving_keeps_the_files_mode_as_torch_does(tmp_path, mode) -> None:
     assert chainrule.load(tmp_path / "c.safetensors")["w"].tolist() == [0.0, 0.0]
 
 
+@pytest.mark.skipif(not os.path.exists("/dev/null"), reason="needs /dev/null")
+def test_saving_to_a_device_writes_into_it_as_torch_does() -> None:
+    before = os.stat("/dev/null")
+    torch.save({"w": torch.ones(2)}, "/dev/null")
+    chainrule.save({"w": chainrule.ones(2)}, "/dev/null")  # never renamed over (as root it could be)
+    after = os.stat("/dev/null")
+    assert stat.S_ISCHR(after.st_mode) and (after.st_ino, after.st_rdev) == (before.st_ino, before.st_rdev)
+
+
 # ---- memory: the peak a save and a load add, measured in a fresh process -----------------------
 MEMORY = textwrap.dedent("""
     import json, sys

@@ -83,7 +83,7 @@ def _create_locked(folder: str, basename: str, mode: int) -> tuple[int, str]:
     between the creation and the lock; then it is no longer under its name, and another is made."""
     while True:
         tmp = os.path.join(folder, _temporary_name(basename))
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, mode)
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0), mode)
         if fcntl is None:
             return fd, tmp
         try:
@@ -112,7 +112,8 @@ def _fsync_dir(folder: str) -> None:
 
 
 def atomic_write(path: str, write: Callable[[IO[bytes]], None]) -> None:
-    """Run ``write(f)`` on a temporary file and rename it over ``path`` (see the module's doc)."""
+    """Run ``write(f)`` on a temporary file and rename it over ``path`` (see the module's doc); a
+    ``path`` that is a device or a FIFO is written into instead."""
     target = os.path.realpath(path)  # through a symlink: replace the file it points to
     if os.path.isdir(target):
         raise IsADirectoryError(
@@ -125,11 +126,16 @@ def atomic_write(path: str, write: Callable[[IO[bytes]], None]) -> None:
             f"save: the folder '{folder}' of '{path}' does not exist; create it first "
             "(os.makedirs(folder, exist_ok=True))"
         )
-    remove_stale_temporaries(folder, basename)
     try:
-        keep = stat.S_IMODE(os.stat(target).st_mode)
+        st = os.stat(target)
     except FileNotFoundError:
-        keep = None
+        st = None
+    if st is not None and not stat.S_ISREG(st.st_mode):  # /dev/null, a FIFO: write into it, as
+        with open(target, "wb") as f:  # torch does; a rename would replace the device itself
+            write(f)
+        return
+    remove_stale_temporaries(folder, basename)
+    keep = stat.S_IMODE(st.st_mode) if st is not None else None
     # a replaced file's data never sits readable by more people than the file it replaces: the
     # temporary starts 0600 and gets the old mode; a new file gets 0666 less the umask, as open()
     fd, tmp = _create_locked(folder, basename, 0o600 if keep is not None else 0o666)
