@@ -1,115 +1,26 @@
 """chainrule.save / chainrule.load: round trips of checkpoints, interop with torch through
-safetensors.torch, refusal of pickles (nothing executed), truncated and corrupted files, and
-atomic saves that survive a real SIGKILL."""
+safetensors.torch, refusal of pickles (nothing executed), truncated and corrupted files (the
+checksum, and the checks behind it). Files on disk: test_serialization_files.py; hostile and
+oversized inputs: test_serialization_limits.py; fuzzing: test_serialization_fuzz.py."""
 
 from __future__ import annotations
 
-import collections
 import io
-import json
 import os
 import pickle
-import signal
 import struct
 import subprocess
 import sys
-import textwrap
-import time
 
 import numpy as np
 import pytest
 import safetensors.torch
 import torch
+from checkpoints import c, checkpoint, edit, same
 
 import chainrule
 
 DTYPES = ["float32", "float64", "int64", "bool", "float16", "int32", "uint8"]
-
-
-def c(a) -> chainrule.Tensor:
-    return chainrule.from_numpy(np.array(a))
-
-
-def checkpoint() -> dict:
-    """Shaped like model + optimizer + scheduler + step state dicts."""
-    rng = np.random.default_rng(0)
-    model = collections.OrderedDict(
-        [
-            ("fc1.weight", c(rng.standard_normal((4, 3)).astype(np.float32))),
-            ("fc1.bias", c(rng.standard_normal(4).astype(np.float32))),
-            ("bn.running_mean", c(rng.standard_normal(4))),  # float64
-            ("bn.num_batches_tracked", c(np.int64(7))),  # 0-d int64
-            ("mask", c(rng.random((2, 2)) < 0.5)),
-            ("empty", c(np.zeros((0, 3), np.float32))),
-        ]
-    )
-    optimizer = {
-        "state": {
-            0: {"step": c(np.float32(3.0)), "exp_avg": c(np.ones((4, 3), np.float32))},
-            1: {"step": c(np.float32(3.0)), "exp_avg": c(np.zeros(4, np.float32))},
-        },
-        "param_groups": [
-            {
-                "lr": 1e-3,
-                "betas": (0.9, 0.999),
-                "eps": 1e-8,
-                "weight_decay": 0,
-                "amsgrad": False,
-                "foreach": None,
-                "maximize": False,
-                "params": [0, 1],
-            }
-        ],
-    }
-    scheduler = {
-        "base_lrs": [1e-3],
-        "last_epoch": 3,
-        "_step_count": 4,
-        "_last_lr": [1e-3 * 0.5**3],
-        "lr_lambdas": [None],
-        "verbose": False,
-    }
-    return {
-        "model": model,
-        "optimizer": optimizer,
-        "scheduler": scheduler,
-        "step": 1200,
-        "epoch": 3,
-        "name": "mnist-mlp ü",
-        "best": float("inf"),
-        "nan": float("nan"),
-        "big": 2**70,
-        "neg": -5,
-        "keys": {(1, "a"): "tuple key", None: "none key", 2.5: "float key", True: "bool key"},
-        "tags": {"__tensor__": "a user key that looks like a tag"},
-        "nothing": [],
-        "unit": (),
-        "rng": c(np.arange(16, dtype=np.uint8)),
-        "numpy": np.arange(6, dtype=np.int16).reshape(2, 3),
-    }
-
-
-def same(a, b, path="obj") -> None:
-    """Equal values, types, dtypes, shapes and key orders."""
-    assert type(a) is type(b), f"{path}: {type(a)} != {type(b)}"
-    if isinstance(a, chainrule.Tensor):
-        assert a.dtype == b.dtype and a.shape == b.shape and a.requires_grad == b.requires_grad, path
-        np.testing.assert_array_equal(a.detach().numpy(), b.detach().numpy(), err_msg=path)
-    elif isinstance(a, np.ndarray):
-        assert a.dtype == b.dtype, path
-        np.testing.assert_array_equal(a, b, err_msg=path)
-    elif isinstance(a, dict):
-        assert list(a) == list(b), path
-        for k in a:
-            same(a[k], b[k], f"{path}[{k!r}]")
-    elif isinstance(a, list | tuple):
-        assert len(a) == len(b), path
-        for i, (x, y) in enumerate(zip(a, b)):
-            same(x, y, f"{path}[{i}]")
-    elif isinstance(a, float) and a != a:
-        assert b != b, path
-    else:
-        assert a == b, path
 
 
 def test_round_trip_of_a_nested_checkpoint(tmp_path) -> None:
@@ -275,24 +186,15 @@ def test_corrupted_tensor_bytes_fail_the_checksum(tmp_path, good) -> None:
     bad = bytearray(raw)
     bad[-20] ^= 0xFF  # inside the tensor data
     (tmp_path / "flip").write_bytes(bytes(bad))
-    with pytest.raises(ValueError, match="CRC-32"):
+    with pytest.raises(ValueError, match="SHA-256"):
         chainrule.load(tmp_path / "flip")
 
 
-def _with_header(raw: bytes, edit) -> bytes:
-    (n,) = struct.unpack("<Q", raw[:8])
-    header = json.loads(raw[8 : 8 + n])
-    edit(header)
-    text = json.dumps(header).encode()
-    text += b" " * (-len(text) % 8)
-    return struct.pack("<Q", len(text)) + text + raw[8 + n :]
-
-
 def _meta(key, value):
-    def edit(h):
+    def change(h):
         h["__metadata__"][key] = value
 
-    return edit
+    return change
 
 
 def _offsets(h):
@@ -300,18 +202,58 @@ def _offsets(h):
     h[key]["data_offsets"][0] += 4  # the tensor's bytes no longer match its shape
 
 
+def _lr(h):  # the issue's silent corruption: lr 0.001 -> 1.001 in the structure's JSON
+    h["__metadata__"]["chainrule"] = h["__metadata__"]["chainrule"].replace('"lr":0.001', '"lr":1.001')
+
+
+def _swap(h):  # another tensor's values: a bias and a same-shaped buffer swap their data
+    a, b = h["model.fc1.bias"], h["optimizer.state.1.exp_avg"]
+    a["data_offsets"], b["data_offsets"] = b["data_offsets"], a["data_offsets"]
+
+
+# edits a corrupted or hand-edited file shows; unsigned (the checksum is stale), so each is caught
+# by it, and signed (the checksum recomputed: what a writer with a bug or a hostile tool makes),
+# so each reaches the check behind it
+EDITS = {
+    "offsets": (_offsets, "bytes, its data_offsets"),
+    "lr": (_lr, None),  # signed, these load as written: a checksum is not a signature
+    "swap": (_swap, None),
+    "structure-json": (_meta("chainrule", "{oops"), "corrupted chainrule structure"),
+    "missing-tensor": (_meta("chainrule", '{"__tensor__": "nope"}'), "does not hold"),
+    "bad-tag": (_meta("chainrule", '{"__tuple__": 3}'), "needs a list"),
+    "extra-key": (_meta("chainrule", '{"__tuple__": [], "x": 1}'), "other keys"),
+    "requires-grad": (_meta("chainrule", '{"__tensor__": "rng", "requires_grad": true}'), "uint8"),
+    "version": (_meta("chainrule.format", "99"), "format '99'"),
+    "no-structure": (lambda h: h["__metadata__"].pop("chainrule"), "without its structure"),
+}
+
+
+@pytest.mark.parametrize("name", list(EDITS))
+def test_edited_headers_fail_the_checksum(tmp_path, good, name) -> None:
+    path = tmp_path / name
+    path.write_bytes(edit(good[1], EDITS[name][0], signed=False))
+    with pytest.raises(ValueError, match="corrupted") as info:
+        chainrule.load(path)
+    assert str(path) in str(info.value)
+
+
+@pytest.mark.parametrize("name", [n for n in EDITS if EDITS[n][1]])
+def test_signed_hostile_headers_are_refused_naming_the_problem(tmp_path, good, name) -> None:
+    change, message = EDITS[name]
+    path = tmp_path / name
+    path.write_bytes(edit(good[1], change))
+    with pytest.raises(ValueError, match=message) as info:
+        chainrule.load(path)
+    assert str(path) in str(info.value)
+
+
 CORRUPTIONS = {
     "garbage": (lambda raw: np.random.default_rng(1).bytes(64), "not a safetensors|corrupted|truncated"),
     "header-length": (lambda raw: struct.pack("<Q", 2**40) + raw[8:], "corrupted"),
     "header-json": (lambda raw: raw[:8] + b"#" + raw[9:], "header is corrupted"),
-    "offsets": (lambda raw: _with_header(raw, _offsets), "not a valid safetensors|corrupted"),
-    "structure-json": (lambda raw: _with_header(raw, _meta("chainrule", "{oops")), "corrupted"),
-    "missing-tensor": (
-        lambda raw: _with_header(raw, _meta("chainrule", '{"__tensor__": "nope"}')),
-        "does not hold",
-    ),
-    "bad-tag": (lambda raw: _with_header(raw, _meta("chainrule", '{"__tuple__": 3}')), "corrupted"),
-    "version": (lambda raw: _with_header(raw, _meta("chainrule.format", "99")), "format"),
+    "digest": (lambda raw: raw[:60] + (b"1" if raw[60:61] != b"1" else b"2") + raw[61:], "SHA-256"),
+    "zeros": (lambda raw: bytes(len(raw)), "header of 0 bytes"),
+    "appended": (lambda raw: raw + b"\0", "1 bytes after"),
 }
 
 
@@ -371,64 +313,3 @@ def test_save_through_a_symlink_replaces_its_target(tmp_path) -> None:
     chainrule.save({"v": 2}, tmp_path / "link")
     assert os.path.islink(tmp_path / "link")
     assert chainrule.load(tmp_path / "real" / "ck") == {"v": 2}
-
-
-# ---- a save killed midway ----------------------------------------------------------------------------
-SAVER = textwrap.dedent("""
-    import sys
-    import numpy as np
-    import chainrule
-    path = sys.argv[1]
-    w = np.empty(16_000_000, np.float32)  # 64 MB: a save takes tens of milliseconds
-    step = 0
-    while True:
-        w.fill(step)
-        print("start", step, flush=True)
-        chainrule.save({"step": step, "model": {"w": chainrule.from_numpy(w)}}, path)
-        print("done", step, flush=True)
-        step += 1
-""")
-
-
-def _kill_during_save(folder, path, delay: float | None) -> int:
-    """Run SAVER until its third save starts, SIGKILL it ``delay`` seconds later (None: as soon as
-    its temporary file appears, i.e. mid-write); return the last step it reported done."""
-    proc = subprocess.Popen([sys.executable, "-c", SAVER, str(path)], stdout=subprocess.PIPE, text=True)
-    done = -1
-    try:
-        for line in proc.stdout:
-            what, step = line.split()
-            if what == "done":
-                done = int(step)
-            elif int(step) == 2:
-                break
-        if delay is None:
-            deadline = time.monotonic() + 30
-            while not any(f.endswith(".tmp") for f in os.listdir(folder)):
-                assert proc.poll() is None and time.monotonic() < deadline, "the saver never wrote"
-        else:
-            time.sleep(delay)
-        proc.send_signal(signal.SIGKILL)
-        for line in proc.stdout:  # what it reported before the signal landed
-            what, step = line.split()
-            if what == "done":
-                done = int(step)
-    finally:
-        proc.kill()
-        proc.wait(timeout=60)
-    assert proc.returncode == -signal.SIGKILL
-    return done
-
-
-@pytest.mark.parametrize("delay", [None, 0.0, 0.03], ids=["mid-write", "at-start", "later"])
-def test_sigkill_during_save_leaves_the_previous_checkpoint(tmp_path, delay) -> None:
-    path = tmp_path / "ck.safetensors"
-    done = _kill_during_save(tmp_path, path, delay)
-    back = chainrule.load(path)  # whole: the last finished save, or the killed one if it got renamed
-    assert done >= 1 and back["step"] in (done, done + 1)
-    w = back["model"]["w"].numpy()
-    assert w.shape == (16_000_000,) and (w == back["step"]).all()
-    leftovers = [f for f in os.listdir(tmp_path) if f != path.name]
-    assert all(f.startswith(".ck.safetensors.") and f.endswith(".tmp") for f in leftovers), leftovers
-    if delay is None:  # killed mid-write: the partial file is the temporary one, never the checkpoint
-        assert len(leftovers) == 1 and os.path.getsize(tmp_path / leftovers[0]) <= os.path.getsize(path)
