@@ -75,8 +75,12 @@ def test_version_bumped_and_memory_kept():
     np.testing.assert_allclose(data, -0.5, rtol=1e-6)
 
 
-def test_many_parameters_split_over_two_threads():
-    """Parameters each below halves.MIN_ELEMENTS, together above it: the split falls inside one."""
+def test_many_parameters_split_over_two_threads(jit_path):
+    """Parameters each below halves.MIN_ELEMENTS, together above it: the split falls inside one.
+    The compiled pass is the same per element on any split: bit-identical at 1 and 2 threads. The
+    NumPy passes call OpenBLAS's axpy, whose two threads split the array where its one thread does
+    not, so an element may meet the FMA vector loop in one and the scalar tail in the other (seen on
+    an AMD EPYC's Zen kernels: 1 ulp at 4 of 57,500 elements): there, 2 ulp."""
     rng = np.random.default_rng(6)
     shapes = [(300, 200), (7,), (), (250, 230), (90, 1000), (3, 5)]
     start = [rng.standard_normal(s).astype(np.float32) for s in shapes]
@@ -97,5 +101,8 @@ def test_many_parameters_split_over_two_threads():
             chainrule.set_num_threads(before)
 
     for a, b, c in zip(run(chainrule, 2), run(chainrule, 1), run(torch, 2)):
-        np.testing.assert_array_equal(a, b)
+        if jit_path == "jit":
+            np.testing.assert_array_equal(a, b)
+        else:
+            np.testing.assert_allclose(a, b, rtol=2 * np.finfo(np.float32).eps, atol=0)
         np.testing.assert_allclose(a, c, rtol=2e-5, atol=2e-6)
