@@ -302,7 +302,11 @@ def _view_as_real_copy_array(g):
 
 
 def _sgn_array(a):
-    return np.sign(a)  # NumPy 2: z / |z| for complex, as torch's sgn
+    out = np.sign(a)  # NumPy 2: z / |z| for complex, as torch's sgn
+    # torch's sgn of a real NaN is 0 (so abs's gradient at NaN is 0)
+    if a.dtype.kind == "f" and np.isnan(out).any():
+        out = np.where(out != out, a.dtype.type(0), out)
+    return out
 
 
 def _sgn_tensor(x):

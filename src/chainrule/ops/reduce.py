@@ -151,11 +151,9 @@ def _mean_of(x: np.ndarray, axes, keepdim: bool, n: int):
         return np.mean(x, axis=axes, keepdims=keepdim)
     if type(x) is np.ndarray and n:  # what np.sum calls, without its dispatch
         return np.add.reduce(x, axes, None, None, keepdim) / x.dtype.type(n)
-    return (
-        np.sum(x, axis=axes, keepdims=keepdim) / x.dtype.type(n)
-        if n
-        else np.mean(x, axis=axes, keepdims=keepdim)
-    )
+    # n = 0: 0 / 0 = NaN with NumPy's floating-point warnings off, where np.mean would warn
+    # "Mean of empty slice" (a RuntimeWarning torch does not give)
+    return np.sum(x, axis=axes, keepdims=keepdim) / x.dtype.type(n)
 
 
 def _var_of(x: np.ndarray, axes, keepdim: bool, n: int, correction) -> np.ndarray:

@@ -265,7 +265,13 @@ def _square_fn(x):
 
 
 def _sign_fn(x):
-    return x.copy() if x.dtype.kind == "b" else np.sign(x)  # torch: a bool's sign is itself
+    if x.dtype.kind == "b":
+        return x.copy()  # torch: a bool's sign is itself
+    out = np.sign(x)
+    # torch's sign is (0 < x) - (x < 0): 0 for NaN, where NumPy gives NaN
+    if x.dtype.kind == "f" and np.isnan(out).any():
+        out = np.where(out != out, x.dtype.type(0), out)
+    return out
 
 
 def _unary_keep_dtype(op, fn):
