@@ -21,7 +21,7 @@ from ..autograd.graph import defop
 from ..kernels.elementwise import sigmoid_array as _sigmoid_fn
 from ..kernels.relu import relu_array as _relu_array
 from ..kernels.relu import relu_grad_array as _relu_grad_array
-from ._common import Tensor, as_tensor, make_result
+from ._common import Tensor, any_true, as_tensor, make_result
 from .out_arg import write_out as _write_out
 
 _LN2 = math.log(2.0)
@@ -269,7 +269,7 @@ def _sign_fn(x):
         return x.copy()  # torch: a bool's sign is itself
     out = np.sign(x)
     # torch's sign is (0 < x) - (x < 0): 0 for NaN, where NumPy gives NaN
-    if x.dtype.kind == "f" and np.isnan(out).any():
+    if x.dtype.kind == "f" and any_true(out != out):  # (any_true: vmap's arrays too)
         out = np.where(out != out, x.dtype.type(0), out)
     return out
 
