@@ -15,7 +15,7 @@ from .. import _dtype
 from .._record import make_view
 from ..autograd.graph import defop
 from ..autograd.math import register
-from ._common import Tensor, as_array, as_tensor, make_result, shape_str
+from ._common import Tensor, any_true, as_array, as_tensor, make_result, shape_str
 from .inplace import apply_inplace
 
 __all__ = [
@@ -302,7 +302,11 @@ def _view_as_real_copy_array(g):
 
 
 def _sgn_array(a):
-    return np.sign(a)  # NumPy 2: z / |z| for complex, as torch's sgn
+    out = np.sign(a)  # NumPy 2: z / |z| for complex, as torch's sgn
+    # torch's sgn of a real NaN is 0 (so abs's gradient at NaN is 0)
+    if a.dtype.kind == "f" and any_true(out != out):  # (any_true: vmap's arrays too)
+        out = np.where(out != out, a.dtype.type(0), out)
+    return out
 
 
 def _sgn_tensor(x):

@@ -40,11 +40,21 @@ def _to_array(data, dtype=None, copy: bool = False) -> np.ndarray:
         except ValueError:
             raise ValueError(_ragged_message(data)) from None
         kind = a.dtype.kind
+        if kind in "uO" and _python_int_beyond_int64(data):
+            if target is None:  # floats among the data make it floating, as in torch
+                target = _float_dtype_of(data, none_if_no_float=True)
+            if target is None or target.kind not in "fc":
+                raise ValueError(_UNPACK_OVERFLOW)
+            a, kind = np.asarray(data, dtype=np.float64), "f"
         if kind == "f":
             if target is None and isinstance(data, float):
                 target = _dtype.get_default_dtype().np
             elif target is None:
-                target = _float_dtype_of(data)
+                target = _float_dtype_of(data, none_if_no_float=True)
+                if target is None:  # no float: empty, or Python ints beyond int64 (torch refuses)
+                    if _python_int_beyond_int64(data):
+                        raise ValueError(_UNPACK_OVERFLOW)
+                    target = _dtype.get_default_dtype().np
         elif kind == "c":  # Python complex numbers: the default dtype's complex (complex64)
             if target is None:
                 target = _dtype.from_numpy_dtype(_float_dtype_of(data, complex_too=True)).to_complex().np
@@ -56,16 +66,63 @@ def _to_array(data, dtype=None, copy: bool = False) -> np.ndarray:
             )
         else:
             _dtype.from_numpy_dtype(a.dtype)  # e.g. uint64 from a Python int above 2**63
+        if target is not None and target.kind in "iu" and a.dtype != target:
+            _check_fits(a, target)
     if target is not None and a.dtype != target:
         with np.errstate(over="ignore", invalid="ignore"):  # torch casts silently (inf, wrap)
             return a.astype(target)
     return a.copy() if copy and isinstance(data, Tensor | np.ndarray) else a
 
 
-def _float_dtype_of(data, complex_too: bool = False) -> np.dtype:
+# torch's words (a ValueError from its C++ unpacking) for a Python int outside int64 in data whose
+# dtype it infers as int64; given a floating dtype, such ints are converted like any number
+_UNPACK_OVERFLOW = (
+    "Overflow when unpacking long long: tensor: a Python int in the data is outside int64's "
+    "range [-2**63, 2**63); pass dtype=torch.float64 (or write it as a float) to keep it approximately"
+)
+
+
+def _python_int_beyond_int64(data) -> bool:
+    """Whether nested Python data holds an int outside int64 (NumPy makes such data uint64,
+    float64 or object, where torch refuses it)."""
+    stack = [data]
+    while stack:
+        x = stack.pop()
+        if isinstance(x, list | tuple):
+            stack.extend(x)
+        elif type(x) is int and not -(2**63) <= x < 2**63:
+            return True
+    return False
+
+
+def _check_fits(a: np.ndarray, target: np.dtype) -> None:
+    """torch refuses Python numbers that an integer ``target`` dtype cannot hold (300 as int8, NaN
+    or 1e19 as int64) where NumPy would wrap them or make them INT_MIN."""
+    if not a.size or a.dtype.kind == "b":
+        return
+    info = np.iinfo(target)
+    # an unsigned dtype takes negative numbers down to -max, wrapping them (c10's overflows())
+    low = info.min if target.kind == "i" else -int(info.max)
+    if a.dtype.kind == "f":
+        # float(info.max) rounds up for int64 (2**63): values must stay below it
+        fits = np.isfinite(a) & (a >= low) & (a < float(info.max) + 1)
+    elif a.dtype.kind in "iu":
+        fits = (a >= low) & (a <= info.max)
+    else:
+        return
+    if not fits.all():
+        bad = a.reshape(-1)[np.argmin(fits.reshape(-1))]
+        raise RuntimeError(
+            f"value cannot be converted to type {target} without overflow: tensor: {bad!r} is outside "
+            f"{target}'s range [{info.min}, {info.max}]; choose a wider dtype"
+        )
+
+
+def _float_dtype_of(data, complex_too: bool = False, none_if_no_float: bool = False) -> np.dtype | None:
     """The floating dtype torch infers for nested data: Python floats count as the default dtype,
     NumPy floats / arrays and tensors as their own; the widest wins. With ``complex_too``,
-    complex values count as their real dtype (for nested data holding complex numbers)."""
+    complex values count as their real dtype (for nested data holding complex numbers). Without
+    any floating value: the default dtype, or None with ``none_if_no_float``."""
     default = _dtype.get_default_dtype().np
     found = None
     stack = [data]
@@ -90,7 +147,9 @@ def _float_dtype_of(data, complex_too: bool = False) -> np.dtype:
             found = dt if found is None else np.promote_types(found, dt)
             if found == np.float64:
                 break
-    return default if found is None else found
+    if found is None:
+        return None if none_if_no_float else default
+    return found
 
 
 def _ragged_message(data) -> str:

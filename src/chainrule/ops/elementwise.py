@@ -410,6 +410,11 @@ def _check_integer_divisor(b: np.ndarray) -> None:
 def floor_divide(input, other) -> Tensor:
     """Division rounded toward negative infinity (``//``)."""
     a, b = operands(input, other)
+    if b._data.dtype.kind == "b":  # both bool after promotion; NumPy would give int8
+        raise NotImplementedError(
+            "\"div_floor_cpu\" not implemented for 'Bool': floor_divide of two bool tensors; "
+            "convert them first, e.g. a.int() // b.int()"
+        )
     _check_integer_divisor(b._data)
     return make_result(_broadcasting("floor_divide", np.floor_divide, a, b), floor_divide_op, (a, b))
 

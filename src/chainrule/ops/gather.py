@@ -267,7 +267,8 @@ def select(input: Tensor, dim: int, index: int) -> Tensor:
 # ---- writes: y = x; y[idx] = v -----------------------------------------------------------------
 def _write_rule(F, g, xs, out, p, needs):
     idx, keep, src_shape, src_idx = p
-    gx = g * keep if needs[0] else None
+    # where, not g * keep: an inf or NaN gradient at an overwritten place still gives 0 (torch)
+    gx = F.where(keep, g, 0.0) if needs[0] else None
     if len(needs) == 1 or not needs[1]:
         return (gx,) if len(needs) == 1 else (gx, None)
     return gx, _picked(F, g, idx, src_shape, src_idx)

@@ -69,8 +69,22 @@ def diag_embed(F, v, n: int):
     return F.expand_dims(v, -1) * eye_like(F, v, n)
 
 
+def svd_of_finite(who: str, a: np.ndarray, **kwargs):
+    """``np.linalg.svd(a, **kwargs)`` of a finite ``a``; LinAlgError (torch's for NaN) for a
+    non-finite one, for which LAPACK's gesdd, computing singular vectors, can loop forever
+    (reproduced: a 3x3 float32 matrix holding one inf never returns)."""
+    if not all_true(np.isfinite(a)):
+        raise LinAlgError(
+            f"{who}: The algorithm failed to converge because the input matrix contained non-finite "
+            f"values (shape {tuple(a.shape)}); replace inf and NaN first (e.g. torch.nan_to_num)"
+        )
+    return np.linalg.svd(a, **kwargs)
+
+
 def _lapack(who: str, fn, a: np.ndarray, values: str = "singular values", **kwargs):
     """Run a NumPy LAPACK routine; non-convergence becomes LinAlgError with torch's wording."""
+    if fn is np.linalg.svd and kwargs.get("compute_uv", True):
+        return svd_of_finite(who, a, **kwargs)
     try:
         return fn(a, **kwargs)
     except np.linalg.LinAlgError:

@@ -34,7 +34,7 @@ from ._common import Tensor, all_true, any_batched, any_true, as_tensor, make_re
 from ._linalg_common import check_matrices, check_out
 from .elementwise import where
 from .join import cat, flip
-from .linalg_decomp import linalg_svd
+from .linalg_decomp import linalg_svd, svd_of_finite
 from .linalg_solve import inv
 from .reduce_cumulative import cumprod
 from .shape import transpose
@@ -195,7 +195,7 @@ def _others_product(s: np.ndarray) -> np.ndarray:
 def cofactors_array(m: np.ndarray) -> np.ndarray:
     """The cofactor matrix (d det/dA) of a possibly singular matrix, from its SVD:
     det A = det(U) det(V^T) prod(s), so d det/dA = det(U) det(V^T) U diag(prod_{j!=i} s_j) V^T."""
-    u, s, vh = np.linalg.svd(m)
+    u, s, vh = svd_of_finite("linalg.det", m)
     alpha = np.linalg.det(u) * np.linalg.det(vh)
     return (alpha * (u * _others_product(s))) @ vh
 

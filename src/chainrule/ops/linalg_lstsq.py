@@ -15,6 +15,7 @@ from ..autograd.graph import defop
 from ..autograd.math import register
 from ._common import Tensor, all_true, any_batched, as_array, as_tensor, make_result, shape_str, wrap
 from ._linalg_common import batch_of, check_out, check_same_dtype, type_name
+from .linalg_decomp import svd_of_finite
 from .reduce import sum as sum_
 from .shape import squeeze, unsqueeze
 
@@ -74,7 +75,7 @@ def _pinv_array(a: np.ndarray, atol=None, rtol=None, hermitian: bool = False) ->
             big = np.abs(w)
             winv = np.where(big > np.maximum(atol, rtol * big.max(-1, keepdims=True)), 1 / w, 0)
             return as_array((v * winv[..., None, :].astype(a.dtype)) @ np.swapaxes(v, -1, -2), a.dtype)
-        u, s, vh = np.linalg.svd(a, full_matrices=False)
+        u, s, vh = svd_of_finite("linalg.svd", a, full_matrices=False)
         sinv = np.where(s > np.maximum(atol, rtol * s[..., :1]), 1 / s, 0).astype(a.dtype)
     return np.swapaxes(vh, -1, -2) * sinv[..., None, :] @ np.swapaxes(u, -1, -2)
 
@@ -186,7 +187,7 @@ def _lstsq_svd(a, b, rcond: float, batch: tuple):
     ``<= rcond * s_max`` count as zero. It is gelsd's and gelss's answer (rank and singular values
     too), and the solution of gelsy and gels wherever A has full rank; for rank-deficient A, gelsy
     estimates the rank from its pivoted QR and may draw the line elsewhere."""
-    u, s, vh = np.linalg.svd(a, full_matrices=False)
+    u, s, vh = svd_of_finite("linalg.svd", a, full_matrices=False)
     keep = s > rcond * s[..., :1]
     with np.errstate(divide="ignore"):
         sinv = np.where(keep, 1 / s, 0).astype(a.dtype)

@@ -231,13 +231,33 @@ def expand_as(input: Tensor, other: Tensor) -> Tensor:
 
 def broadcast_tensors(*tensors) -> tuple:
     """The tensors broadcast to their common shape (read-only views)."""
-    shape = np.broadcast_shapes(*(as_tensor(t)._data.shape for t in tensors))
+    tensors = [as_tensor(t, "broadcast_tensors") for t in tensors]
+    shape = _broadcast_shape("broadcast_tensors", [t._data.shape for t in tensors])
     return tuple(broadcast_to(t, shape) for t in tensors)
 
 
 def broadcast_shapes(*shapes) -> tuple:
     """The shape that ``shapes`` broadcast to."""
-    return tuple(np.broadcast_shapes(*shapes))
+    return _broadcast_shape("broadcast_shapes", [(s,) if isinstance(s, int) else tuple(s) for s in shapes])
+
+
+def _broadcast_shape(who: str, shapes: list) -> tuple:
+    """The common shape of ``shapes``, with torch's RuntimeError (naming the first two sizes that
+    differ) where they do not broadcast."""
+    try:
+        return tuple(np.broadcast_shapes(*shapes))
+    except ValueError:
+        pass
+    ndim = max(len(s) for s in shapes)
+    for back in range(1, ndim + 1):
+        sizes = [(k, s[-back]) for k, s in enumerate(shapes) if len(s) >= back and s[-back] != 1]
+        if len({size for _, size in sizes}) > 1:
+            (i, a), (j, b) = next((p, q) for p in sizes for q in sizes if p[1] != q[1])
+            raise RuntimeError(
+                f"{who}: the size of tensor a ({a}) must match the size of tensor b ({b}) at "
+                f"non-singleton dimension {ndim - back} (shapes {list(shapes[i])} and {list(shapes[j])})"
+            ) from None
+    raise RuntimeError(f"{who}: shapes {[list(s) for s in shapes]} do not broadcast")  # pragma: no cover
 
 
 @defop("sum_to_size", saves_inputs=False, formula="{g0} = broadcast({gy}, {shape0})")
@@ -271,6 +291,11 @@ def permute(input: Tensor, *dims) -> Tensor:
             f"(shape {shape_str(x.shape)}) but {len(dims)} were given: {dims}"
         )
     dims = tuple(normalize_dim(d, x.ndim, "permute") for d in dims)
+    if len(set(dims)) != len(dims):
+        raise RuntimeError(
+            f"permute(): duplicate dims are not allowed: got {dims} for a tensor of shape "
+            f"{shape_str(x.shape)}; name each dim once"
+        )
     return _view_result(np.transpose(x, dims), _permute, input, (dims,))
 
 

@@ -21,7 +21,7 @@ from ..autograd.graph import defop
 from ..kernels.elementwise import sigmoid_array as _sigmoid_fn
 from ..kernels.relu import relu_array as _relu_array
 from ..kernels.relu import relu_grad_array as _relu_grad_array
-from ._common import Tensor, as_tensor, make_result
+from ._common import Tensor, any_true, as_tensor, make_result
 from .out_arg import write_out as _write_out
 
 _LN2 = math.log(2.0)
@@ -265,7 +265,13 @@ def _square_fn(x):
 
 
 def _sign_fn(x):
-    return x.copy() if x.dtype.kind == "b" else np.sign(x)  # torch: a bool's sign is itself
+    if x.dtype.kind == "b":
+        return x.copy()  # torch: a bool's sign is itself
+    out = np.sign(x)
+    # torch's sign is (0 < x) - (x < 0): 0 for NaN, where NumPy gives NaN
+    if x.dtype.kind == "f" and any_true(out != out):  # (any_true: vmap's arrays too)
+        out = np.where(out != out, x.dtype.type(0), out)
+    return out
 
 
 def _unary_keep_dtype(op, fn):
