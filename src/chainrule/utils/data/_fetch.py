@@ -116,7 +116,8 @@ def _get_item(ds, i):
         return ds[i]
     except Exception as e:
         e.add_note(
-            f"(raised by {type(ds).__name__}.__getitem__ for index {i!r}, requested by the DataLoader's sampler)"
+            f"(raised by {type(ds).__name__}.__getitem__ for index {i!r}, "
+            f"requested by the DataLoader's sampler)"
         )
         raise
 

@@ -41,6 +41,7 @@ class WorkerPool:
         self.workers: list = []
         self.tasks: list = []  # main's end of each worker's task pipe
         self.results: list = []  # main's end of each worker's result pipe
+        self.ended: set[int] = set()  # workers whose result pipe has closed
         self.closed = False
         # one resource tracker for the main process and its workers: a forked worker that
         # started its own would unlink, at its exit, segments the main process has not read
@@ -87,33 +88,37 @@ class WorkerPool:
         except OSError:  # its end is gone: the worker died; receive() says how
             pass
 
-    def receive(self, active: list[bool], timeout: float) -> tuple[int, object, object]:
+    def receive(self, watched, timeout: float) -> tuple[int, object, object]:
         """The next message from any worker: ``(worker_id, idx, data)``.
 
-        Waits for the result pipes and, at the same time, for the processes of the active
-        workers to end, so that a killed worker is an error at once rather than a hang.
+        Waits for the result pipes and, at the same time, for the processes of the ``watched``
+        workers (the one that owes the next batch) to end, so that a killed worker is an error
+        at once rather than a hang. The death of a worker that owes nothing yet is noticed when
+        one of its batches is due: the batches before it still come.
 
         Raises
         ------
         RuntimeError
-            A worker died (naming it, its pid and its exit signal or code), or ``timeout`` (> 0)
-            seconds passed without a message.
+            A watched worker died (naming it, its pid and its exit signal or code), or
+            ``timeout`` (> 0) seconds passed without a message.
         """
         deadline = time.monotonic() + timeout if timeout > 0 else None
         while True:
             remaining = None if deadline is None else max(deadline - time.monotonic(), 0.0)
-            sentinels = {w.sentinel: i for i, w in enumerate(self.workers) if active[i]}
-            ready = connection.wait([*self.results, *sentinels], remaining)
-            for worker_id, conn in enumerate(self.results):
+            readers = {conn: i for i, conn in enumerate(self.results) if i not in self.ended}
+            sentinels = {self.workers[i].sentinel: i for i in watched}
+            ready = connection.wait([*readers, *sentinels], remaining)
+            for conn, worker_id in readers.items():
                 if conn in ready:
                     try:
                         idx, data = conn.recv()
-                    except (EOFError, OSError):
-                        self._raise_dead(worker_id)
+                    except (EOFError, OSError):  # its process is gone (or going)
+                        self.ended.add(worker_id)
+                        continue
                     return worker_id, idx, data
             for sentinel, worker_id in sentinels.items():
                 # a dead worker's last batch may still sit in its pipe: read that first
-                if sentinel in ready and not self.results[worker_id].poll():
+                if sentinel in ready and (worker_id in self.ended or not self.results[worker_id].poll()):
                     self._raise_dead(worker_id)
             if not ready:
                 raise RuntimeError(
@@ -132,9 +137,10 @@ class WorkerPool:
                 how += "; a bus error in a worker usually means shared memory (/dev/shm) is full"
         else:
             how = f"exited unexpectedly with exit code {code}"
+        pid = process.pid
         self.shutdown()
         raise RuntimeError(
-            f"DataLoader worker {worker_id} (pid {process.pid}) {how}. The batch it was loading "
+            f"DataLoader worker {worker_id} (pid {pid}) {how}. The batch it was loading "
             "is lost and the workers are stopped; start a new epoch with iter(loader)"
         )
 
@@ -241,7 +247,7 @@ class MultiProcessIter:
             pool.send(worker_id, Resume())
         waiting = set(range(self._num_workers))
         while waiting:  # drain what the last (perhaps abandoned) epoch left in flight
-            worker_id, idx, data = pool.receive([True] * self._num_workers, self._timeout)
+            worker_id, idx, data = pool.receive(list(waiting), self._timeout)
             if isinstance(idx, Resume):
                 waiting.discard(worker_id)
             elif isinstance(data, SharedBatch):
@@ -291,7 +297,8 @@ class MultiProcessIter:
                 del self._tasks[self._rcvd_idx]
                 self._rcvd_idx += 1
                 return self._deliver(info[1])
-            worker_id, idx, data = self._pool.receive(self._active, self._timeout)
+            watched = [info[0]] if self._in_order else [i for i, a in enumerate(self._active) if a]
+            worker_id, idx, data = self._pool.receive(watched, self._timeout)
             self._outstanding -= 1
             if isinstance(data, StreamEnd):
                 self._active[data.worker_id] = False

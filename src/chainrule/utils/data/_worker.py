@@ -182,7 +182,9 @@ def worker_loop(args: WorkerArgs, worker_id: int, tasks, results, done_event) ->
     where = f"in DataLoader worker process {worker_id}"
 
     def new_fetcher():
-        return create_fetcher(args.iterable, args.dataset, args.auto_collation, args.collate_fn, args.drop_last)
+        return create_fetcher(
+            args.iterable, args.dataset, args.auto_collation, args.collate_fn, args.drop_last
+        )
 
     init_error = None
     fetcher = None

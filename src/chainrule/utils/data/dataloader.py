@@ -15,7 +15,6 @@ import warnings
 from collections.abc import Callable, Iterable
 from typing import Any
 
-
 from ..._random import default_generator
 from ._collate import collate, default_collate, default_collate_fn_map, default_convert
 from ._fetch import create_fetcher
