@@ -320,14 +320,12 @@ SCRIPT = textwrap.dedent(
 )
 
 
-def start(tmp_path, mode: str) -> tuple[subprocess.Popen, list[int]]:
-    script = tmp_path / "loader_script.py"
-    script.write_text(SCRIPT)
+def start(script, mode: str) -> subprocess.Popen:
     env = dict(
         os.environ,
         PYTHONPATH=os.pathsep.join(filter(None, [str(ROOT / "src"), os.environ.get("PYTHONPATH")])),
     )
-    proc = subprocess.Popen(
+    return subprocess.Popen(
         [sys.executable, str(script), mode],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
@@ -335,16 +333,33 @@ def start(tmp_path, mode: str) -> tuple[subprocess.Popen, list[int]]:
         env=env,
         start_new_session=True,  # its own process group, as a program started from a shell
     )
+
+
+def worker_pids(proc: subprocess.Popen) -> list[int]:
     ready, _, _ = select.select([proc.stdout], [], [], SAFETY)
     line = proc.stdout.readline() if ready else ""
     if not line.strip():
         proc.kill()
         pytest.fail(f"the script printed no worker pids: {proc.communicate()[1]}")
-    return proc, [int(p) for p in line.split()]
+    return [int(p) for p in line.split()]
 
 
-def test_interpreter_exit_stops_persistent_workers(tmp_path) -> None:
-    proc, pids = start(tmp_path, "exit")
+@pytest.fixture(scope="module")
+def scripts(tmp_path_factory):
+    """The three runs of SCRIPT, started together (each spends seconds importing chainrule)."""
+    script = tmp_path_factory.mktemp("loader") / "loader_script.py"
+    script.write_text(SCRIPT)
+    procs = {name: start(script, "exit" if name == "exit" else "loop") for name in ("exit", "ctrl-c", "kill")}
+    yield procs
+    for proc in procs.values():
+        if proc.poll() is None:
+            proc.kill()
+            proc.communicate()
+
+
+def test_interpreter_exit_stops_persistent_workers(scripts) -> None:
+    proc = scripts["exit"]
+    pids = worker_pids(proc)
     _, err = proc.communicate(timeout=SAFETY)
     assert proc.returncode == 0, err
     assert gone_within(pids)
@@ -352,8 +367,9 @@ def test_interpreter_exit_stops_persistent_workers(tmp_path) -> None:
     assert "leaked" not in err and "Traceback" not in err, err
 
 
-def test_ctrl_c_stops_the_workers(tmp_path) -> None:
-    proc, pids = start(tmp_path, "loop")
+def test_ctrl_c_stops_the_workers(scripts) -> None:
+    proc = scripts["ctrl-c"]
+    pids = worker_pids(proc)
     os.killpg(proc.pid, signal.SIGINT)  # what Ctrl-C in a terminal does: the whole group gets it
     _, err = proc.communicate(timeout=SAFETY)
     assert proc.returncode != 0 and "KeyboardInterrupt" in err, err
@@ -362,8 +378,9 @@ def test_ctrl_c_stops_the_workers(tmp_path) -> None:
     assert "leaked" not in err, err
 
 
-def test_workers_exit_when_the_main_process_is_killed(tmp_path) -> None:
-    proc, pids = start(tmp_path, "loop")
+def test_workers_exit_when_the_main_process_is_killed(scripts) -> None:
+    proc = scripts["kill"]
+    pids = worker_pids(proc)
     proc.kill()  # SIGKILL: no finalizer, no atexit
     proc.communicate(timeout=SAFETY)
     assert gone_within(pids)  # each worker notices its parent is gone
