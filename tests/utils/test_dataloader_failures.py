@@ -147,9 +147,11 @@ def test_worker_init_fn_errors_are_reraised_like_torch() -> None:
     def run(lib):
         return outcomes(lib, Faulty(lib, 8, -1, None), batch_size=2, worker_init_fn=failing_init)
 
-    ours = run(chainrule)
-    assert ours[:2] == run(torch)[:2]
+    ours, theirs = run(chainrule), run(torch)
+    assert ours[:3] == theirs[:3]
     assert ours[1] == ("RuntimeError", "Caught RuntimeError in DataLoader worker process 1.")
+    # worker 1's later tasks: the same error again here; torch's fetcher was never made
+    assert ours[3] == ours[1] and theirs[3][0] == "UnboundLocalError"
 
 
 def unpicklable_collate(batch):
@@ -292,6 +294,39 @@ def test_no_segment_is_left_after_errors_and_abandoned_epochs() -> None:
     with pytest.raises(RuntimeError, match="killed by signal"):
         list(cud.DataLoader(Dies(8, 6), batch_size=2, num_workers=2, timeout=SAFETY))
     assert segments() == []
+
+
+class SlowFirst(tud.Dataset):
+    """Index 0 is slow, so later batches arrive before the first and wait in the iterator."""
+
+    def __getitem__(self, i):
+        time.sleep(0.3 if i == 0 else 0.0)
+        return np.full(2048, i)
+
+    def __len__(self) -> int:
+        return 12
+
+
+def test_a_persistent_loader_frees_the_batches_of_an_abandoned_epoch() -> None:
+    dl = cud.DataLoader(SlowFirst(), batch_size=2, num_workers=2, persistent_workers=True)
+    it = iter(dl)
+    assert next(it)[:, 0].tolist() == [0, 1]  # batch 1 came first and waited
+    assert [b[:, 0].tolist() for b in dl] == [[0, 1], [2, 3], [4, 5], [6, 7], [8, 9], [10, 11]]
+    assert segments() == []  # while the workers are still alive
+    assert len(worker_children()) == 2
+    del it, dl
+
+
+def test_a_persistent_loader_starts_new_workers_after_one_died() -> None:
+    dl = cud.DataLoader(Dies(6, 2), batch_size=2, num_workers=2, persistent_workers=True, timeout=SAFETY)
+    with pytest.raises(RuntimeError, match="killed by signal"):
+        list(dl)
+    gc.collect()
+    it = iter(dl)  # new workers, which die at index 2 too: the batch before it comes first
+    assert next(it).tolist() == [0, 1]
+    with pytest.raises(RuntimeError, match="killed by signal"):
+        next(it)
+    del it, dl
 
 
 # ---- the whole process: Ctrl-C, interpreter exit, a killed main process -------------------------

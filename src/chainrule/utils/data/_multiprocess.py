@@ -228,6 +228,9 @@ class MultiProcessIter:
         start its dataset copy's pass again once its old tasks are done."""
         if not first:
             from_loader(self, loader)
+            for info in self._tasks.values():  # batches of the abandoned epoch that came early
+                if len(info) == 2 and isinstance(info[1], SharedBatch):
+                    release(info[1])
         self._sampler_iter = iter(self._index_sampler)
         self._send_idx = 0  # the next task to hand out
         self._rcvd_idx = 0  # the next batch to return
@@ -255,6 +258,12 @@ class MultiProcessIter:
 
     def __iter__(self) -> MultiProcessIter:
         return self
+
+    @property
+    def stopped(self) -> bool:
+        """Whether the workers are gone (the epoch ended without persistent workers, or a worker
+        died): a persistent loader then starts a new iterator."""
+        return self._pool.closed
 
     def __len__(self) -> int:
         if self._length is None:

@@ -287,7 +287,7 @@ class DataLoader:
             )
         if not self.persistent_workers:
             return MultiProcessIter(self, self._base_seed())
-        if self._iterator is None:
+        if self._iterator is None or self._iterator.stopped:
             self._iterator = MultiProcessIter(self, self._base_seed())
         else:
             self._iterator._reset(self)
