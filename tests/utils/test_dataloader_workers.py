@@ -381,6 +381,13 @@ def test_bad_multiprocessing_context_raises_like_torch(kw, error) -> None:
         cud.DataLoader([1], **kw)
 
 
+def test_more_workers_than_cores_warns_like_torch() -> None:
+    cores = len(os.sched_getaffinity(0))
+    for lib in (chainrule, torch):
+        with pytest.warns(UserWarning, match=f"create {cores + 1} worker processes in total"):
+            loader(lib, [1], num_workers=cores + 1)
+
+
 def test_context_object_and_pin_memory_are_accepted() -> None:
     ctx = multiprocessing.get_context("fork")
     dl = cud.DataLoader(
