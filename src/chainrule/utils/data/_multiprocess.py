@@ -158,7 +158,7 @@ class WorkerPool:
             for conn in [c for c in readers if c in ready]:
                 try:
                     _, data = conn.recv()
-                except (EOFError, OSError):
+                except Exception:  # closed, or a message cut by a kill or a Ctrl-C mid-read
                     readers.remove(conn)
                     continue
                 if isinstance(data, SharedBatch):
@@ -188,7 +188,7 @@ class WorkerPool:
                     _, data = conn.recv()
                     if isinstance(data, SharedBatch):
                         release(data)
-            except (EOFError, OSError):
+            except Exception:  # see _wait_for_exit: shutting down must not raise
                 pass
             conn.close()
         for conn in self.tasks:
