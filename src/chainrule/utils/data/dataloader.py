@@ -1,26 +1,26 @@
-"""DataLoader: mini-batches from a dataset, and the default collate (``torch.utils.data``).
+"""DataLoader: mini-batches from a dataset, in this process or in worker processes (``torch.utils.data``).
 
-Loading runs in the calling process (``num_workers`` is accepted for compatibility; see DataLoader).
-When the dataset is a ``TensorDataset`` (or a ``Subset`` of one) and the default collate is used,
-each batch is gathered with one fancy index per tensor instead of indexing every sample and
-stacking: the same batches, several times faster on datasets like MNIST.
+With ``num_workers=0`` the calling process fetches each batch when it is asked for. With
+``num_workers > 0`` worker processes fetch and collate batches ahead of time and hand them over
+through shared memory (``_multiprocess.py``, ``_worker.py``, ``_shared.py``; docs/data-loading.md).
+Collation lives in ``_collate.py``, dataset access (and the one-index-per-tensor fast path for a
+``TensorDataset``) in ``_fetch.py``.
 """
 
 from __future__ import annotations
 
-import collections.abc as abc
-import copy
-import re
+import multiprocessing
+import os
 import warnings
 from collections.abc import Callable, Iterable
 from typing import Any
 
-import numpy as np
-
-from ..._tensor import Tensor, wrap
-from ...ops import stack
-from ...ops.creation import as_tensor, from_numpy, tensor
-from .dataset import Dataset, IterableDataset, Subset, TensorDataset
+from ..._random import default_generator
+from ._collate import collate, default_collate, default_collate_fn_map, default_convert
+from ._fetch import create_fetcher
+from ._multiprocess import MultiProcessIter
+from ._worker import get_worker_info
+from .dataset import Dataset, IterableDataset
 from .sampler import BatchSampler, RandomSampler, Sampler, SequentialSampler
 
 __all__ = [
@@ -31,204 +31,6 @@ __all__ = [
     "default_collate_fn_map",
     "get_worker_info",
 ]
-
-_STR_OBJ = re.compile(r"[SaUO]")  # NumPy dtypes of strings and objects: not collated into tensors
-_ERR = "default_collate: batch must contain tensors, numpy arrays, numbers, dicts or lists; found {}"
-
-
-def get_worker_info() -> None:
-    """Always None: chainrule loads data in the calling process, which is not a worker."""
-    return None
-
-
-# ---- collation -----------------------------------------------------------------------------------
-def _collate_tensor(batch, *, collate_fn_map=None):
-    return stack(batch, 0)
-
-
-def _collate_numpy_array(batch, *, collate_fn_map=None):
-    if _STR_OBJ.search(batch[0].dtype.str) is not None:
-        raise TypeError(_ERR.format(batch[0].dtype))
-    return collate([as_tensor(b) for b in batch], collate_fn_map=collate_fn_map)
-
-
-def _collate_numpy_scalar(batch, *, collate_fn_map=None):
-    return as_tensor(batch)
-
-
-def _collate_float(batch, *, collate_fn_map=None):
-    return tensor(batch, dtype=np.float64)
-
-
-def _collate_int(batch, *, collate_fn_map=None):
-    return tensor(batch)
-
-
-def _collate_str(batch, *, collate_fn_map=None):
-    return batch
-
-
-default_collate_fn_map: dict[type | tuple[type, ...], Callable] = {
-    Tensor: _collate_tensor,
-    np.ndarray: _collate_numpy_array,
-    (np.bool_, np.number, np.object_): _collate_numpy_scalar,
-    float: _collate_float,
-    int: _collate_int,
-    str: _collate_str,
-    bytes: _collate_str,
-}
-
-
-def collate(batch: list, *, collate_fn_map: dict | None = None) -> Any:
-    """Collate a list of samples, element type by element type (torch's ``collate``).
-
-    ``collate_fn_map`` maps a type (or tuple of types) to ``fn(batch, *, collate_fn_map)``; an
-    element's exact type is looked up first, then each key in order with ``isinstance``.
-    Mappings, namedtuples and sequences are collated field by field, recursively.
-    """
-    elem = batch[0]
-    elem_type = type(elem)
-    if collate_fn_map is not None:
-        if elem_type in collate_fn_map:
-            return collate_fn_map[elem_type](batch, collate_fn_map=collate_fn_map)
-        for kind, fn in collate_fn_map.items():
-            if isinstance(elem, kind):
-                return fn(batch, collate_fn_map=collate_fn_map)
-    if isinstance(elem, abc.Mapping):
-        fields = {key: collate([d[key] for d in batch], collate_fn_map=collate_fn_map) for key in elem}
-        try:
-            if isinstance(elem, abc.MutableMapping):
-                clone = copy.copy(elem)
-                clone.update(fields)
-                return clone
-            return elem_type(fields)
-        except TypeError:
-            return fields
-    if isinstance(elem, tuple) and hasattr(elem, "_fields"):  # namedtuple
-        return elem_type(*(collate(list(s), collate_fn_map=collate_fn_map) for s in zip(*batch)))
-    if isinstance(elem, abc.Sequence):
-        size = len(elem)
-        if any(len(e) != size for e in batch):
-            raise RuntimeError(
-                f"each element in list of batch should be of equal size (got lengths "
-                f"{[len(e) for e in batch]})"
-            )
-        columns = [collate(list(s), collate_fn_map=collate_fn_map) for s in zip(*batch)]
-        if isinstance(elem, tuple):
-            return columns  # a list, as torch returns (for backwards compatibility)
-        return _same_sequence_type(elem, columns)
-    raise TypeError(_ERR.format(elem_type))
-
-
-def default_collate(batch: list) -> Any:
-    """Stack a list of samples into a batch, as ``torch.utils.data.default_collate`` does.
-
-    Tensors are stacked along a new dim 0; NumPy arrays and scalars become tensors (their dtype);
-    Python floats a float64 tensor, ints an int64 tensor, bools a bool tensor; strings and bytes
-    stay a list. Dicts are collated per key, namedtuples per field, lists per position; tuples
-    per position too, returned as a list (as torch does).
-
-    Examples
-    --------
-    >>> default_collate([{"x": 0, "y": 1.0}, {"x": 2, "y": 3.0}])
-    {'x': tensor([0, 2]), 'y': tensor([1., 3.], dtype=chainrule.float64)}
-    """
-    return collate(batch, collate_fn_map=default_collate_fn_map)
-
-
-def default_convert(data: Any) -> Any:
-    """Turn NumPy arrays (also inside dicts, lists, tuples) into tensors; the collate used when
-    automatic batching is off (``batch_size=None``). Everything else is returned unchanged."""
-    t = type(data)
-    if isinstance(data, Tensor):
-        return data
-    if t.__module__ == "numpy" and t.__name__ not in ("str_", "bytes_", "string_"):
-        if isinstance(data, np.ndarray) and _STR_OBJ.search(data.dtype.str) is not None:
-            return data
-        return as_tensor(data)
-    if isinstance(data, abc.Mapping):
-        fields = {key: default_convert(data[key]) for key in data}
-        try:
-            if isinstance(data, abc.MutableMapping):
-                clone = copy.copy(data)
-                clone.update(fields)
-                return clone
-            return t(fields)
-        except TypeError:
-            return fields
-    if isinstance(data, tuple) and hasattr(data, "_fields"):
-        return t(*(default_convert(d) for d in data))
-    if isinstance(data, tuple):
-        return [default_convert(d) for d in data]
-    if isinstance(data, abc.Sequence) and not isinstance(data, str | bytes):
-        return _same_sequence_type(data, [default_convert(d) for d in data])
-    return data
-
-
-def _same_sequence_type(like, items: list):
-    """``items`` in a sequence of ``like``'s type, as torch rebuilds them (a list when it can't)."""
-    try:
-        if isinstance(like, abc.MutableSequence):
-            clone = copy.copy(like)
-            for i, item in enumerate(items):
-                clone[i] = item
-            return clone
-        return type(like)(items)
-    except TypeError:
-        return items
-
-
-# ---- the fast path: whole batches of a TensorDataset with one index per tensor --------------------
-def _tensor_source(dataset) -> tuple[tuple[Tensor, ...], np.ndarray | None] | None:
-    """``(tensors, index map)`` when every sample of ``dataset`` is ``tuple(t[j] for t in tensors)``
-    with ``j = map[i]`` (None: ``j = i``): a TensorDataset, or Subsets of one, not overriding item
-    access. None otherwise."""
-    maps = []
-    while (
-        isinstance(dataset, Subset)
-        and type(dataset).__getitem__ is Subset.__getitem__
-        and type(dataset).__getitems__ is Subset.__getitems__
-    ):
-        maps.append(dataset.indices)
-        dataset = dataset.dataset
-    if not isinstance(dataset, TensorDataset) or type(dataset).__getitem__ is not TensorDataset.__getitem__:
-        return None
-    if any(type(t._data) is not np.ndarray for t in dataset.tensors):
-        return None
-    index = None
-    for m in reversed(maps):  # the outermost Subset's indices index into the next one's
-        m = np.asarray(m)
-        if m.dtype.kind not in "iu" or m.ndim != 1:
-            return None
-        if index is not None:
-            m = index[m]
-        index = m
-    return dataset.tensors, index
-
-
-def _gather(source, indices: list) -> list[Tensor] | None:
-    """The collated batch of ``indices`` from a ``_tensor_source``; None to fall back to the
-    per-sample path (indices that are not plain integers)."""
-    tensors, index = source
-    idx = np.asarray(indices)
-    if idx.dtype.kind not in "iu" or idx.ndim != 1:
-        return None
-    n = len(tensors[0]) if index is None else len(index)
-    if idx.size and (idx.max() >= n or idx.min() < -n):
-        bad = int(idx.max()) if idx.max() >= n else int(idx.min())
-        raise IndexError(
-            f"DataLoader: index {bad} is out of range for a dataset of {n} samples "
-            f"(from the sampler's batch {indices[:8]}{'...' if len(indices) > 8 else ''})"
-        )
-    if index is not None:
-        idx = index[idx]
-    out = []
-    for t in tensors:
-        if t._rg:  # keep the graph, as stacking rows would
-            out.append(t[from_numpy(idx)])
-        else:
-            out.append(wrap(t._data[idx]))
-    return out
 
 
 class DataLoader:
@@ -248,8 +50,9 @@ class DataLoader:
         Yields whole batches of indices; excludes ``batch_size``, ``shuffle``, ``sampler`` and
         ``drop_last``.
     num_workers : int, default 0
-        chainrule loads in the calling process; a positive value is accepted (with a warning)
-        and loading still happens here, giving the same batches.
+        Worker processes that load batches ahead of the training loop (0: load in this process
+        when each batch is asked for). Each worker gets a copy of the dataset; batches come back
+        through shared memory, in the sampler's order.
     collate_fn : callable, optional
         Turns a list of samples into a batch (default: ``default_collate``).
     pin_memory : bool, default False
@@ -259,11 +62,29 @@ class DataLoader:
     generator : chainrule.Generator, optional
         The stream shuffling draws from; with a seeded generator the sequence of epoch orders is
         reproducible (chainrule's orders, not torch's for the same seed).
-    timeout, worker_init_fn, multiprocessing_context, prefetch_factor, persistent_workers
-        Accepted for compatibility (validated as torch does); worker options only apply with
-        workers, which chainrule does not start.
-    pin_memory_device, in_order
+    timeout : float, default 0
+        With workers, seconds to wait for a batch before raising RuntimeError (0: no limit).
+    worker_init_fn : callable, optional
+        Called as ``worker_init_fn(worker_id)`` in each worker after it is seeded, before it
+        loads anything.
+    multiprocessing_context : str or multiprocessing context, optional
+        How workers start: ``"fork"``, ``"spawn"``, ``"forkserver"`` or a context object
+        (default: ``multiprocessing``'s default start method). With spawn and forkserver the
+        dataset, collate_fn and worker_init_fn are pickled to each worker.
+    prefetch_factor : int, optional
+        Batches each worker loads ahead (default 2 with workers; must be None without).
+    persistent_workers : bool, default False
+        Keep the workers (and their dataset copies) alive from one epoch to the next.
+    in_order : bool, default True
+        With workers, return batches in the sampler's order; False returns each as it arrives.
+    pin_memory_device : str
         Accepted for compatibility and ignored.
+
+    Notes
+    -----
+    Each iterator draws a ``base_seed`` from ``generator`` (the default generator without one),
+    with workers or without, as torch does; worker ``i`` seeds Python's ``random`` and chainrule
+    with ``base_seed + i`` and NumPy's global generator with torch's hash of both.
     """
 
     _initialized = False
@@ -301,15 +122,12 @@ class DataLoader:
                 "DataLoader: prefetch_factor option could only be specified in "
                 "multiprocessing; let num_workers > 0, or set prefetch_factor to None."
             )
+        if num_workers > 0 and prefetch_factor is None:
+            prefetch_factor = 2
+        elif prefetch_factor is not None and prefetch_factor < 0:
+            raise ValueError("DataLoader: prefetch_factor option should be non-negative")
         if persistent_workers and num_workers == 0:
             raise ValueError("DataLoader: persistent_workers option needs num_workers > 0")
-        if num_workers > 0:
-            warnings.warn(
-                f"DataLoader: chainrule loads data in the calling process; num_workers="
-                f"{num_workers} is accepted but no worker processes are started (the "
-                "batches are the same)",
-                stacklevel=2,
-            )
         if isinstance(dataset, IterableDataset):
             if shuffle not in (False, None):
                 raise ValueError(
@@ -373,7 +191,7 @@ class DataLoader:
         self.pin_memory_device = pin_memory_device
         self.timeout = timeout
         self.worker_init_fn = worker_init_fn
-        self.multiprocessing_context = multiprocessing_context
+        self.multiprocessing_context = multiprocessing_context  # validated by the property
         self.generator = generator
         self.prefetch_factor = prefetch_factor
         self.persistent_workers = persistent_workers
@@ -381,7 +199,52 @@ class DataLoader:
         if collate_fn is None:
             collate_fn = default_collate if batch_sampler is not None else default_convert
         self.collate_fn = collate_fn
+        self._iterator: MultiProcessIter | None = None  # the persistent workers' iterator
         self._initialized = True
+        self._check_worker_number()
+
+    @property
+    def multiprocessing_context(self):
+        """The multiprocessing context workers start from (None: the default start method)."""
+        return self._multiprocessing_context
+
+    @multiprocessing_context.setter
+    def multiprocessing_context(self, context) -> None:
+        if context is not None:
+            if self.num_workers == 0:
+                raise ValueError(
+                    "DataLoader: multiprocessing_context can only be used with multi-process "
+                    f"loading (num_workers > 0), but got num_workers={self.num_workers}"
+                )
+            if isinstance(context, str):
+                methods = multiprocessing.get_all_start_methods()
+                if context not in methods:
+                    raise ValueError(
+                        f"DataLoader: multiprocessing_context option should specify a valid start "
+                        f"method in {methods!r}, but got multiprocessing_context={context!r}"
+                    )
+                context = multiprocessing.get_context(context)
+            if not isinstance(context, multiprocessing.context.BaseContext):
+                raise TypeError(
+                    "DataLoader: multiprocessing_context option should be a valid context object "
+                    f"or a string specifying the start method, but got multiprocessing_context={context!r}"
+                )
+        self._multiprocessing_context = context
+
+    def _check_worker_number(self) -> None:
+        """torch's warning when there are more workers than cores this process may run on."""
+        if self.num_workers == 0:
+            return
+        cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+        if cores and self.num_workers > cores:
+            warnings.warn(
+                f"This DataLoader will create {self.num_workers} worker processes in total. Our "
+                f"suggested max number of worker in current system is {cores}, which is smaller "
+                "than what this DataLoader is going to create. Please be aware that excessive "
+                "worker creation might get DataLoader running slow or even freeze, lower the "
+                "worker number to avoid potential slowness/freeze if necessary.",
+                stacklevel=3,
+            )
 
     def __setattr__(self, attr: str, value) -> None:
         if self._initialized and attr in (
@@ -406,8 +269,29 @@ class DataLoader:
     def _index_sampler(self):
         return self.batch_sampler if self._auto_collation else self.sampler
 
-    def __iter__(self) -> _DataLoaderIter:
-        return _DataLoaderIter(self)
+    @property
+    def _is_iterable(self) -> bool:
+        return isinstance(self.dataset, IterableDataset)
+
+    def _base_seed(self) -> int:
+        """One draw per iterator, from the loader's generator or the default one, as torch's
+        ``random_()`` on an int64 (so the stream moves the same with or without workers)."""
+        return int((self.generator or default_generator)._rng.integers(0, 2**63))
+
+    def __iter__(self) -> _SingleProcessIter | MultiProcessIter:
+        if self.num_workers == 0:
+            return _SingleProcessIter(self)
+        if self.prefetch_factor == 0:  # torch lets the constructor pass and refuses here
+            raise AssertionError(
+                "DataLoader: prefetch_factor must be greater than 0 with worker processes (num_workers > 0)"
+            )
+        if not self.persistent_workers:
+            return MultiProcessIter(self, self._base_seed())
+        if self._iterator is None or self._iterator.stopped:
+            self._iterator = MultiProcessIter(self, self._base_seed())
+        else:
+            self._iterator._reset(self)
+        return self._iterator
 
     def __len__(self) -> int:
         if isinstance(self.dataset, IterableDataset):
@@ -426,77 +310,27 @@ class _InfiniteConstantSampler(Sampler):
             yield None
 
 
-class _DataLoaderIter:
-    """One pass over a DataLoader (an epoch)."""
+class _SingleProcessIter:
+    """One pass over a DataLoader in the calling process (an epoch)."""
 
     def __init__(self, loader: DataLoader) -> None:
-        self._loader = loader
-        self._dataset = loader.dataset
-        self._collate = loader.collate_fn
-        self._auto = loader._auto_collation
-        self._drop_last = loader.drop_last
+        if loader.timeout != 0:  # torch asserts this too: a timeout only applies to workers
+            raise AssertionError(
+                f"DataLoader: timeout={loader.timeout} needs worker processes (num_workers > 0); "
+                "without workers each batch is loaded when it is asked for"
+            )
+        self._loader_len = loader.__len__
         self._sampler_iter = iter(loader._index_sampler)
-        self._iterable = isinstance(self._dataset, IterableDataset)
-        self._data_iter = iter(self._dataset) if self._iterable else None
-        self._ended = False
-        self._fast = None
-        if self._auto and self._collate is default_collate and not self._iterable:
-            self._fast = _tensor_source(self._dataset)
+        loader._base_seed()  # drawn and unused, as torch: the same stream as with workers
+        self._fetcher = create_fetcher(
+            loader._is_iterable, loader.dataset, loader._auto_collation, loader.collate_fn, loader.drop_last
+        )
 
-    def __iter__(self) -> _DataLoaderIter:
+    def __iter__(self) -> _SingleProcessIter:
         return self
 
     def __len__(self) -> int:
-        return len(self._loader)
+        return self._loader_len()
 
     def __next__(self):
-        indices = next(self._sampler_iter)
-        if self._iterable:
-            return self._next_from_stream(indices)
-        if self._fast is not None:
-            batch = _gather(self._fast, indices)
-            if batch is not None:
-                return batch
-        ds = self._dataset
-        if not self._auto:
-            return self._collate(self._fetch(ds, indices))
-        getitems = getattr(ds, "__getitems__", None)
-        if getitems:
-            try:
-                data = getitems(indices)
-            except Exception as e:
-                e.add_note(
-                    f"(raised by {type(ds).__name__}.__getitems__ for the DataLoader batch of "
-                    f"indices {indices})"
-                )
-                raise
-        else:
-            data = [self._fetch(ds, i) for i in indices]
-        return self._collate(data)
-
-    @staticmethod
-    def _fetch(ds, i):
-        try:
-            return ds[i]
-        except Exception as e:
-            e.add_note(
-                f"(raised by {type(ds).__name__}.__getitem__ for index {i!r}, "
-                f"requested by the DataLoader's sampler)"
-            )
-            raise
-
-    def _next_from_stream(self, indices):
-        if self._ended:
-            raise StopIteration
-        if not self._auto:
-            return self._collate(next(self._data_iter))
-        data = []
-        for _ in indices:
-            try:
-                data.append(next(self._data_iter))
-            except StopIteration:
-                self._ended = True
-                break
-        if not data or (self._drop_last and len(data) < len(indices)):
-            raise StopIteration
-        return self._collate(data)
+        return self._fetcher.fetch(next(self._sampler_iter))
