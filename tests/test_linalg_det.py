@@ -12,6 +12,14 @@ from oracle import pair, to_numpy
 import chainrule
 
 
+
+def assert_same_factors_read_twice(g1, g2) -> None:
+    """A second backward reads the same saved factors: one that a first backward overwrote would be
+    off by far more than this. Not bit-equal: OpenBLAS's threaded triangular routines may split the
+    work differently from call to call on a busy machine (seen under a full suite with helpers)."""
+    rtol = 1e-12 if g1.numpy().dtype == np.float64 else 1e-5
+    np.testing.assert_allclose(g1.numpy(), g2.numpy(), rtol=rtol, atol=0)
+
 def _cofactors(m: np.ndarray) -> np.ndarray:
     """The cofactor matrix from its definition: C_ij = (-1)^(i+j) det(minor_ij)."""
     n = m.shape[0]
@@ -142,7 +150,7 @@ def test_backward_twice_reuses_the_saved_factors_unchanged() -> None:
         y = fn(x)
         (g1,) = chainrule.autograd.grad(y, x, retain_graph=True)
         (g2,) = chainrule.autograd.grad(y, x)
-        np.testing.assert_array_equal(g1.numpy(), g2.numpy())
+        assert_same_factors_read_twice(g1, g2)
     np.testing.assert_allclose(g1.numpy(), np.linalg.det(a) * np.linalg.inv(a).T, rtol=1e-12)
 
 
@@ -201,7 +209,7 @@ def test_large_matrices_factor_in_numpys_openblas_and_match_torch(dtype, inverse
             (g2,) = chainrule.autograd.grad(y_o.sum(), ours)
             (gt,) = torch.autograd.grad(y_t.sum(), theirs)
             assert g1.dtype == chainrule.float32 if dtype == "float32" else chainrule.float64
-            np.testing.assert_array_equal(g1.numpy(), g2.numpy())
+            assert_same_factors_read_twice(g1, g2)
             scale = np.abs(to_numpy(gt)).max()
             np.testing.assert_allclose(to_numpy(g1), to_numpy(gt), rtol=tol["rtol"], atol=tol["atol"] * scale)
 
@@ -279,7 +287,7 @@ def test_symmetric_matrices_take_the_cholesky_path_or_fall_back_to_the_lu(dtype)
             (g2,) = chainrule.autograd.grad(y_o, ours)
             (gt,) = torch.autograd.grad(y_t, theirs)
             assert g1.dtype == ours.dtype
-            np.testing.assert_array_equal(g1.numpy(), g2.numpy())
+            assert_same_factors_read_twice(g1, g2)
             scale = np.abs(to_numpy(gt)).max()
             np.testing.assert_allclose(to_numpy(g1), to_numpy(gt), rtol=tol["rtol"], atol=tol["atol"] * scale)
 
