@@ -12,13 +12,13 @@ from oracle import pair, to_numpy
 import chainrule
 
 
-
 def assert_same_factors_read_twice(g1, g2) -> None:
     """A second backward reads the same saved factors: one that a first backward overwrote would be
     off by far more than this. Not bit-equal: OpenBLAS's threaded triangular routines may split the
     work differently from call to call on a busy machine (seen under a full suite with helpers)."""
     rtol = 1e-12 if g1.numpy().dtype == np.float64 else 1e-5
     np.testing.assert_allclose(g1.numpy(), g2.numpy(), rtol=rtol, atol=0)
+
 
 def _cofactors(m: np.ndarray) -> np.ndarray:
     """The cofactor matrix from its definition: C_ij = (-1)^(i+j) det(minor_ij)."""
