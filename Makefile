@@ -38,7 +38,7 @@ fuzz: $(BIN)/python
 
 bench: $(BIN)/python
 	$(BIN)/pip install -q -e '.[test]'
-	cd bench && for b in overhead models peak_memory linalg ddp; do \
+	cd bench && for b in overhead models peak_memory linalg ddp dataloader; do \
 		env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE ../$(BIN)/python $$b.py || exit 1; done
 
 # ruff (style), then import-linter: the layer order of docs/architecture.md ([tool.importlinter] in
