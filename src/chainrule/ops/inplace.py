@@ -325,7 +325,7 @@ def _replay(steps: tuple, g):
 
 @defop("overwritten", saves_inputs=False, formula="{g0} = 0 (every element was overwritten)")
 def _overwritten(F, g, xs, out, p, needs):
-    return (g * 0,)
+    return (F.zeros_like(g),)  # not g * 0: an inf in g gives 0 (torch), not NaN
 
 
 _overwritten.same_shape = True
@@ -344,11 +344,14 @@ def _copy_slices(F, g, xs, out, p, needs):
         if F.dtype_of(g).kind == "c":  # the view may be a part (real, imag): one mask per part
             keep = np.full(g.shape, 1 + 1j, dtype=F.dtype_of(g))
             _replay(steps, keep)[...] = 0
-            grad_base = F.complex(F.real(g) * keep.real, F.imag(g) * keep.imag)
+            re, im = F.real(g), F.imag(g)
+            grad_base = F.complex(
+                F.where(keep.real != 0, re, F.zeros_like(re)), F.where(keep.imag != 0, im, F.zeros_like(im))
+            )
         else:
             keep = np.ones(g.shape, dtype=bool)
             _replay(steps, keep)[...] = False
-            grad_base = g * keep
+            grad_base = F.where(keep, g, F.zeros_like(g))  # selects (torch): an inf in g gives 0 inside
     if needs[1]:
         grad_value = _replay(steps, g)
     return grad_base, grad_value
