@@ -81,6 +81,8 @@ KNOWN: dict[str, set[str]] = {
     "matmul mH": {"-inf", "inf"},
     "sum mean": {"-inf", "inf"},
     "vdot": {"-inf", "huge", "inf"},
+    # 1e38: output 0 (conj(z) * w, complex) -inf where torch's complex product is NaN
+    "conj": {"huge"},
     "view_as_complex": {"-inf", "inf"},
     "view_as_complex batched": {"-inf", "inf"},
     "real": {"huge"},
