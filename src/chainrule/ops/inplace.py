@@ -332,6 +332,12 @@ _overwritten.same_shape = True
 _overwritten.node_name = "FillBackward0"
 
 
+def _zero_link(self: Tensor) -> Tensor:
+    """Zeros shaped as ``self`` whose gradient to ``self`` is 0 (``self * 0`` would give inf * 0 =
+    NaN for an inf upstream; torch's copy_ and fill_ give the overwritten tensor 0)."""
+    return make_result(zeros_like(self)._data, _overwritten, (self,))
+
+
 @defop(
     "copy_slices",
     saves_inputs=False,
@@ -423,7 +429,7 @@ def zero_(self: Tensor) -> Tensor:
 def fill_(self: Tensor, value) -> Tensor:
     """Fill with ``value`` (a number or a one-element tensor)."""
     if isinstance(value, Tensor) and tracked(value):
-        return apply_inplace("fill_", self, lambda: broadcast_to(value, self.shape) + self * 0)
+        return apply_inplace("fill_", self, lambda: broadcast_to(value, self.shape) + _zero_link(self))
     v = value.item() if isinstance(value, Tensor) else value
     return apply_inplace("fill_", self, lambda: full_like(self, v))
 
@@ -447,7 +453,7 @@ def copy_(self: Tensor, src, non_blocking: bool = False) -> Tensor:
     def compute():
 
         return (
-            to(broadcast_to(src, self.shape) + self * 0, self.dtype)
+            to(broadcast_to(src, self.shape) + _zero_link(self), self.dtype)
             if tracked(src)
             else wrap(np.broadcast_to(src._data, self._data.shape).astype(self._data.dtype))
         )
