@@ -51,10 +51,11 @@ def leaky_relu(input: Tensor, negative_slope: float = 0.01) -> Tensor:
     return make_result(np.where(x > 0, x, x * x.dtype.type(slope)), _leaky_relu, (input,), (slope,))
 
 
-@defop("elu", saves_out=True, saves_inputs=False, formula="{g0} = {gy} * (1 if {y} > 0 else {y} + {c})")
+@defop("elu", saves_out=True, saves_inputs=False, formula="{g0} = {gy} * ({y} + {c} if {y} <= 0 else 1)")
 def _elu(F, g, xs, out, p, needs):
     alpha = p[0]
-    return (F.where(out > 0, g, g * (out + alpha)),)
+    # torch tests y <= 0, so a NaN takes the identity branch: its gradient passes through
+    return (F.where(out <= 0, g * (out + alpha), g),)
 
 
 def elu(input: Tensor, alpha: float = 1.0) -> Tensor:

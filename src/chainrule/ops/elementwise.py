@@ -43,11 +43,12 @@ def _mul(F, g, xs, out, p, needs):
     return (g * b if needs[0] else None), (g * a if needs[1] else None)
 
 
-@defop("div", formula=("{g0} = {gy} / {x1}", "{g1} = -{gy} * {x0} / {x1}^2"))
+@defop("div", formula=("{g0} = {gy} / {x1}", "{g1} = -{gy} * ({x0} / {x1}) / {x1}"))
 def _div(F, g, xs, out, p, needs):
     a, b = xs
     ga = g / b if needs[0] else None
-    gb = -g * a / (b * b) if needs[1] else None
+    # torch's order, (a / b) / b: b * b would underflow to 0 for a subnormal b (NaN for 0 / 0)
+    gb = -g * (a / b / b) if needs[1] else None
     return ga, gb
 
 

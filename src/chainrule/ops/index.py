@@ -201,7 +201,9 @@ def index_put_zeros(shape: tuple, index, values: Tensor) -> Tensor:
 )
 def _index_put(F, g, xs, out, p, needs):
     index, keep = p
-    return (g * keep if needs[0] else None), (F.getitem(g, index) if needs[1] else None)
+    # selects (torch): an inf upstream at a written place gives 0 there, not inf * 0 = NaN
+    grad_input = F.where(keep, g, F.zeros_like(g)) if needs[0] else None
+    return grad_input, (F.getitem(g, index) if needs[1] else None)
 
 
 @_quiet  # accumulating adds: silent where IEEE arithmetic gives inf or NaN, as torch

@@ -325,11 +325,17 @@ def _replay(steps: tuple, g):
 
 @defop("overwritten", saves_inputs=False, formula="{g0} = 0 (every element was overwritten)")
 def _overwritten(F, g, xs, out, p, needs):
-    return (g * 0,)
+    return (F.zeros_like(g),)  # not g * 0: an inf in g gives 0 (torch), not NaN
 
 
 _overwritten.same_shape = True
 _overwritten.node_name = "FillBackward0"
+
+
+def _zero_link(self: Tensor) -> Tensor:
+    """Zeros shaped as ``self`` whose gradient to ``self`` is 0 (``self * 0`` would give inf * 0 =
+    NaN for an inf upstream; torch's copy_ and fill_ give the overwritten tensor 0)."""
+    return make_result(zeros_like(self)._data, _overwritten, (self,))
 
 
 @defop(
@@ -344,11 +350,14 @@ def _copy_slices(F, g, xs, out, p, needs):
         if F.dtype_of(g).kind == "c":  # the view may be a part (real, imag): one mask per part
             keep = np.full(g.shape, 1 + 1j, dtype=F.dtype_of(g))
             _replay(steps, keep)[...] = 0
-            grad_base = F.complex(F.real(g) * keep.real, F.imag(g) * keep.imag)
+            re, im = F.real(g), F.imag(g)
+            grad_base = F.complex(
+                F.where(keep.real != 0, re, F.zeros_like(re)), F.where(keep.imag != 0, im, F.zeros_like(im))
+            )
         else:
             keep = np.ones(g.shape, dtype=bool)
             _replay(steps, keep)[...] = False
-            grad_base = g * keep
+            grad_base = F.where(keep, g, F.zeros_like(g))  # selects (torch): an inf in g gives 0 inside
     if needs[1]:
         grad_value = _replay(steps, g)
     return grad_base, grad_value
@@ -420,7 +429,7 @@ def zero_(self: Tensor) -> Tensor:
 def fill_(self: Tensor, value) -> Tensor:
     """Fill with ``value`` (a number or a one-element tensor)."""
     if isinstance(value, Tensor) and tracked(value):
-        return apply_inplace("fill_", self, lambda: broadcast_to(value, self.shape) + self * 0)
+        return apply_inplace("fill_", self, lambda: broadcast_to(value, self.shape) + _zero_link(self))
     v = value.item() if isinstance(value, Tensor) else value
     return apply_inplace("fill_", self, lambda: full_like(self, v))
 
@@ -444,7 +453,7 @@ def copy_(self: Tensor, src, non_blocking: bool = False) -> Tensor:
     def compute():
 
         return (
-            to(broadcast_to(src, self.shape) + self * 0, self.dtype)
+            to(broadcast_to(src, self.shape) + _zero_link(self), self.dtype)
             if tracked(src)
             else wrap(np.broadcast_to(src._data, self._data.shape).astype(self._data.dtype))
         )

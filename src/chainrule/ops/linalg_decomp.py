@@ -73,12 +73,18 @@ def svd_of_finite(who: str, a: np.ndarray, **kwargs):
     """``np.linalg.svd(a, **kwargs)`` of a finite ``a``; LinAlgError (torch's for NaN) for a
     non-finite one, for which LAPACK's gesdd, computing singular vectors, can loop forever
     (reproduced: a 3x3 float32 matrix holding one inf never returns)."""
+    require_finite(who, a)
+    return np.linalg.svd(a, **kwargs)
+
+
+def require_finite(who: str, a: np.ndarray) -> None:
+    """LinAlgError unless ``a`` is finite: before an SVD-based LAPACK driver (gesdd, gelsd, gelss),
+    which can loop forever on an inf."""
     if not all_true(np.isfinite(a)):
         raise LinAlgError(
             f"{who}: The algorithm failed to converge because the input matrix contained non-finite "
             f"values (shape {tuple(a.shape)}); replace inf and NaN first (e.g. torch.nan_to_num)"
         )
-    return np.linalg.svd(a, **kwargs)
 
 
 def _lapack(who: str, fn, a: np.ndarray, values: str = "singular values", **kwargs):

@@ -211,7 +211,7 @@ def binary_cross_entropy(input: Tensor, target: Tensor) -> Tensor:
     if y.dtype != x.dtype:
         y = y.astype(x.dtype)
         target = target.to(input.dtype)
-    if any_true((x < 0) | (x > 1)):
+    if any_true(~((x >= 0) & (x <= 1))):  # NaN too, as torch
         raise RuntimeError(
             "all elements of input should be between 0 and 1 (binary_cross_entropy takes "
             "probabilities; for logits use binary_cross_entropy_with_logits)"

@@ -22,6 +22,8 @@ differentiable again. The fast array path is the same equations, in place.
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 
 from ..autograd.graph import defop
@@ -30,6 +32,18 @@ from ..kernels import jit
 from ._common import Tensor, make_result
 
 __all__ = ["lstm_layer", "gru_layer"]
+
+
+def _silent(fn):
+    """``fn`` under ``np.errstate(over="ignore", invalid="ignore")``: torch is silent where an inf or
+    a huge input overflows a gate product (the results are inf or NaN as torch's)."""
+
+    @functools.wraps(fn)
+    def silent(*args, **kwargs):
+        with np.errstate(over="ignore", invalid="ignore"):
+            return fn(*args, **kwargs)
+
+    return silent
 
 
 def _slope_into(s: np.ndarray, out: np.ndarray) -> np.ndarray:
@@ -127,6 +141,7 @@ def _grads_from_gates(F, da_in, da_rec, x, hprev, w_ih, dh0, dc0, needs, bias: b
     return grads
 
 
+@_silent
 def _lstm_fast(g, x, h0, c0, w_ih, w_hh, b_ih, saved, reverse: bool, needs) -> list:
     """``_lstm_rule`` on arrays, in place, from the activations forward saved."""
     acts, cs, tcs, out = saved
@@ -272,6 +287,7 @@ def _lstm_forward_compiled(compiled, acts, bias, h, c, w_hh_t, out, cs, tcs, ord
     return c
 
 
+@_silent
 def lstm_layer(
     x: Tensor, h0: Tensor, c0: Tensor, w_ih: Tensor, w_hh: Tensor, b_ih, b_hh, reverse: bool
 ) -> Tensor:
@@ -342,6 +358,7 @@ def _gru_rule(F, g, x, h0, w_ih, w_hh, b_ih, b_hh, reverse: bool, needs) -> list
     return _grads_from_gates(F, da_in, da_rec, x, hprev, w_ih, dh, None, needs, b_ih is not None)
 
 
+@_silent
 def _gru_fast(g, x, h0, w_ih, w_hh, b_ih, saved, reverse: bool, needs) -> list:
     """``_gru_rule`` on arrays, in place, from the activations forward saved."""
     acts, ghns, out = saved
@@ -402,6 +419,7 @@ def _gru_layer(F, g, xs, out, p, needs):
     return _gru_fast(g, x, h0, w_ih, w_hh, b_ih, saved, reverse, needs)
 
 
+@_silent
 def gru_layer(x: Tensor, h0: Tensor, w_ih: Tensor, w_hh: Tensor, b_ih, b_hh, reverse: bool) -> Tensor:
     """One GRU layer, one direction, over ``x`` ``(T, B, I)`` from ``h0`` ``(B, H)``; gates r, z, n
     as torch's (``n = tanh(W_in x + b_in + r * (W_hn h + b_hn))``). Returns the hidden state at

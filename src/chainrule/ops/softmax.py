@@ -110,7 +110,8 @@ def softmax(input: Tensor, dim: int, dtype=None) -> Tensor:
     """
     input, x, axis = _prepare("softmax", input, dim, dtype)
     if x.ndim == 0:
-        return make_result(np.ones_like(x), _softmax, (input,), (None,))
+        one = np.where(np.isfinite(x), x.dtype.type(1), x.dtype.type(np.nan))  # exp(x - x): NaN at inf
+        return make_result(one, _softmax, (input,), (None,))
     half = x.dtype if x.dtype in _dtype.HALF else None
     if half is not None:  # computed in float32, rounded once (torch's)
         x = x.astype(np.float32)
@@ -130,7 +131,8 @@ def log_softmax(input: Tensor, dim: int, dtype=None) -> Tensor:
     rounded probability (stable for extreme logits)."""
     input, x, axis = _prepare("log_softmax", input, dim, dtype)
     if x.ndim == 0:
-        return make_result(np.zeros_like(x), _log_softmax, (input,), (None,))
+        zero = np.where(np.isfinite(x), x.dtype.type(0), x.dtype.type(np.nan))  # x - x: NaN at inf
+        return make_result(zero, _log_softmax, (input,), (None,))
     half = x.dtype if x.dtype in _dtype.HALF else None
     if half is not None:  # computed in float32, rounded once (torch's)
         x = x.astype(np.float32)
