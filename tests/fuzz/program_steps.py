@@ -138,7 +138,8 @@ def _adapt(draw, b: Builder, arg: Arg, shape: tuple, detach: bool) -> int | None
         return None
     low, high = arg.low, arg.high
     if arg.away_from_zero:  # one side of zero only
-        low, high = (max(low, arg.away_from_zero), high) if high > arg.away_from_zero else (low, -arg.away_from_zero)
+        away = arg.away_from_zero
+        low, high = (max(low, away), high) if high > away else (low, -away)
     dtype = b.program.dtype
     cast = b.values[source].dtype != b.dtype
 
@@ -175,8 +176,8 @@ def spec_step(draw, b: Builder) -> None:
             index = _constant_leaf(b, array, needs_grad)
         inputs.append(index)
     b.program.rtol_factor = max(b.program.rtol_factor, spec.rtol / 1e-6)
-    names = ", ".join(f"v{i}" for i in inputs)
-    b.add(Step(lambda lib, *xs, _f=spec.fn: _f(lib, *xs), tuple(inputs), f"{{out}} = spec[{spec.name!r}](m, {names})"))
+    text = f"{{out}} = spec[{spec.name!r}](m, {', '.join(f'v{i}' for i in inputs)})"
+    b.add(Step(lambda lib, *xs: spec.fn(lib, *xs), tuple(inputs), text))
 
 
 # ---- views -------------------------------------------------------------------------------------------
@@ -207,7 +208,7 @@ def _basic_index(draw, shape: tuple) -> tuple:
             stop = draw(st.one_of(st.none(), st.integers(-size, size + 1)), label="stop")
             step = draw(st.sampled_from([None, 1, 2, 3] + ([-1] if kind == 0 else [])), label="step")
             items.append(slice(start, stop, step))
-        elif kind < 8:
+        elif kind < 8 and size > 0:
             bad = draw(st.integers(0, 19), label="bad int") == 0
             items.append(size if bad else draw(st.integers(-size, size - 1), label="int"))
         elif kind == 8:
@@ -238,6 +239,11 @@ def _reshape_to(draw, numel: int) -> tuple:
     return tuple(shape)
 
 
+def _method(name: str, *args):
+    """``x.name(*args)`` as a step function and its source."""
+    return (lambda lib, x: getattr(x, name)(*args)), f".{name}({', '.join(map(repr, args))})"
+
+
 def view_step(draw, b: Builder) -> None:
     src = b.pick(draw)
     if src is None:
@@ -247,43 +253,40 @@ def view_step(draw, b: Builder) -> None:
     kind = draw(
         st.sampled_from(
             ["index", "index", "transpose", "permute", "reshape", "view", "expand", "unsqueeze", "squeeze"]
-            + ["flatten", "narrow", "select", "movedim", "unfold", "diagonal", "split", "mT", "t", "detach"]
+            + ["flatten", "narrow", "select", "movedim", "unfold", "diagonal", "split", "chunk", "mT"]
+            + ["t", "detach"]
         ),
         label="view kind",
     )
     if kind == "index":
         index = _basic_index(draw, shape)
-        text = f"v{src}[{', '.join(_index_text(i) for i in index)}]" if index else f"v{src}[()]"
-        fn = lambda lib, x, _i=index: x[_i]  # noqa: E731
-    elif kind == "transpose":
-        d0, d1 = _dim(draw, ndim), _dim(draw, ndim)
-        text, fn = f"v{src}.transpose({d0}, {d1})", lambda lib, x, _a=d0, _b=d1: x.transpose(_a, _b)
+        fn, text = (
+            (lambda lib, x: x[index]),
+            f"[{', '.join(_index_text(i) for i in index)}]" if index else "[()]",
+        )
+    elif kind in ("transpose", "movedim"):
+        fn, text = _method(kind, _dim(draw, ndim), _dim(draw, ndim))
     elif kind == "permute":
-        perm = draw(st.permutations(range(ndim)), label="perm") if ndim else []
+        perm = tuple(draw(st.permutations(range(ndim)), label="perm"))
         if ndim and draw(st.integers(0, 19), label="bad perm") == 0:
-            perm = [0] * ndim if ndim > 1 else [1]
-        text, fn = f"v{src}.permute({tuple(perm)})", lambda lib, x, _p=tuple(perm): x.permute(*_p)
+            perm = (0,) * ndim if ndim > 1 else (1,)
+        fn, text = _method("permute", *perm)
     elif kind in ("reshape", "view"):
-        new = _reshape_to(draw, t.numel())
-        text, fn = f"v{src}.{kind}({new})", lambda lib, x, _s=new, _k=kind: getattr(x, _k)(_s)
+        fn, text = _method(kind, _reshape_to(draw, t.numel()))
     elif kind == "expand":
         lead = tuple(draw(st.integers(1, 3), label="lead") for _ in range(draw(st.integers(0, 1))))
-        sizes = tuple(draw(st.integers(1, 3), label="to") if s == 1 else draw(st.sampled_from([s, -1])) for s in shape)
-        if draw(st.integers(0, 19), label="bad expand") == 0 and sizes:
-            sizes = (sizes[0] + 1,) + sizes[1:] if sizes[0] != -1 else sizes
-        new = lead + sizes
-        text, fn = f"v{src}.expand({new})", lambda lib, x, _s=new: x.expand(*_s)
+        sizes = [
+            draw(st.integers(1, 3), label="to") if s == 1 else draw(st.sampled_from([s, -1])) for s in shape
+        ]
+        if sizes and sizes[0] != -1 and draw(st.integers(0, 19), label="bad expand") == 0:
+            sizes[0] += 1
+        fn, text = _method("expand", *lead, *sizes)
     elif kind == "unsqueeze":
-        d = draw(st.integers(-ndim - 1, ndim), label="dim")
-        text, fn = f"v{src}.unsqueeze({d})", lambda lib, x, _d=d: x.unsqueeze(_d)
+        fn, text = _method(kind, draw(st.integers(-ndim - 1, ndim), label="dim"))
     elif kind == "squeeze":
-        d = _dim(draw, ndim) if draw(st.booleans(), label="squeeze dim") else None
-        arg = "" if d is None else str(d)
-        text, fn = f"v{src}.squeeze({arg})", lambda lib, x, _d=d: x.squeeze() if _d is None else x.squeeze(_d)
+        fn, text = _method(kind, _dim(draw, ndim)) if draw(st.booleans(), label="dim") else _method(kind)
     elif kind == "flatten":
-        d0 = _dim(draw, ndim)
-        d1 = draw(st.integers(-max(ndim, 1), max(ndim, 1) - 1), label="end")
-        text, fn = f"v{src}.flatten({d0}, {d1})", lambda lib, x, _a=d0, _b=d1: x.flatten(_a, _b)
+        fn, text = _method(kind, _dim(draw, ndim), draw(st.integers(-max(ndim, 1), max(ndim, 1) - 1)))
     elif kind in ("narrow", "select", "unfold"):
         if not ndim:
             return
@@ -291,36 +294,17 @@ def view_step(draw, b: Builder) -> None:
         size = shape[d] if -ndim <= d < ndim else 1
         start = draw(st.integers(-size, size), label="start")
         length = draw(st.integers(0, size + 1), label="length")
-        if kind == "narrow":
-            text, fn = f"v{src}.narrow({d}, {start}, {length})", lambda lib, x, _d=d, _s=start, _n=length: x.narrow(
-                _d, _s, _n
-            )
-        elif kind == "select":
-            text, fn = f"v{src}.select({d}, {start})", lambda lib, x, _d=d, _s=start: x.select(_d, _s)
-        else:
-            step = max(1, start)
-            text, fn = f"v{src}.unfold({d}, {length}, {step})", lambda lib, x, _d=d, _n=length, _s=step: x.unfold(
-                _d, _n, _s
-            )
-    elif kind == "movedim":
-        d0, d1 = _dim(draw, ndim), _dim(draw, ndim)
-        text, fn = f"v{src}.movedim({d0}, {d1})", lambda lib, x, _a=d0, _b=d1: x.movedim(_a, _b)
+        args = {"narrow": (d, start, length), "select": (d, start), "unfold": (d, length, max(1, start))}
+        fn, text = _method(kind, *args[kind])
     elif kind == "diagonal":
-        off = draw(st.integers(-2, 2), label="offset")
-        d0, d1 = _dim(draw, ndim), _dim(draw, ndim)
-        text, fn = f"v{src}.diagonal({off}, {d0}, {d1})", lambda lib, x, _o=off, _a=d0, _b=d1: x.diagonal(_o, _a, _b)
-    elif kind == "split":
-        d = _dim(draw, ndim)
-        size = draw(st.integers(1, 3), label="split size")
-        if draw(st.booleans(), label="chunk"):
-            text, fn = f"v{src}.chunk({size}, {d})", lambda lib, x, _n=size, _d=d: x.chunk(_n, _d)
-        else:
-            text, fn = f"v{src}.split({size}, {d})", lambda lib, x, _n=size, _d=d: x.split(_n, _d)
-    else:  # mT, t, detach
-        text, fn = f"v{src}.{kind}" + ("()" if kind != "mT" else ""), (
-            lambda lib, x, _k=kind: getattr(x, _k)() if _k != "mT" else x.mT
-        )
-    b.add(Step(fn, (src,), "{out} = " + text))
+        fn, text = _method(kind, draw(st.integers(-2, 2), label="offset"), _dim(draw, ndim), _dim(draw, ndim))
+    elif kind in ("split", "chunk"):
+        fn, text = _method(kind, draw(st.integers(1, 3), label="size"), _dim(draw, ndim))
+    elif kind == "mT":
+        fn, text = (lambda lib, x: x.mT), ".mT"
+    else:  # t, detach
+        fn, text = _method(kind)
+    b.add(Step(fn, (src,), f"{{out}} = v{src}{text}"))
 
 
 # ---- in-place ------------------------------------------------------------------------------------------
@@ -336,10 +320,16 @@ def _broadcastable_to(target: tuple):
     return where
 
 
+def _leaf_or_view_of_leaf(t) -> bool:
+    """A leaf that requires grad, or a view of one: torch refuses in-place ops on them."""
+    base = t if t._base is None else t._base
+    return base.is_leaf and base.requires_grad
+
+
 def inplace_step(draw, b: Builder) -> None:
     """An in-place op on a non-leaf (or a view of one); on a leaf only now and then (torch raises)."""
     on_leaf = draw(st.integers(0, 14), label="on leaf") == 0
-    target = b.pick(draw, lambda t: on_leaf or t.grad_fn is not None or not t.requires_grad, "target")
+    target = b.pick(draw, lambda t: on_leaf or not _leaf_or_view_of_leaf(t), "target")
     if target is None:
         return
     t = b.values[target]
@@ -374,8 +364,9 @@ def inplace_step(draw, b: Builder) -> None:
     elif op == "fill_":
         text, fn = f"v{target}.fill_({scalar})", lambda lib, x, _s=scalar: x.fill_(_s)
     elif op == "masked_fill_":
-        text, fn = f"v{target}.masked_fill_(v{target} > 0, {scalar})", (
-            lambda lib, x, _s=scalar: x.masked_fill_(x.detach() > 0, _s)
+        text, fn = (
+            f"v{target}.masked_fill_(v{target} > 0, {scalar})",
+            (lambda lib, x, _s=scalar: x.masked_fill_(x.detach() > 0, _s)),
         )
     else:  # v[index] = a scalar or an earlier value that fits the region
         index = _basic_index(draw, shape)
@@ -383,7 +374,9 @@ def inplace_step(draw, b: Builder) -> None:
             region = tuple(t[index].shape)
         except Exception:  # noqa: BLE001 - an invalid index: torch raises in the step too
             region = ()
-        value = b.pick(draw, _broadcastable_to(region), "value") if draw(st.booleans(), label="tensor value") else None
+        value = None
+        if draw(st.booleans(), label="tensor value"):
+            value = b.pick(draw, _broadcastable_to(region), "value")
         if value is not None:
             inputs = (target, value)
 
@@ -446,7 +439,7 @@ def _index_array(draw, size: int, shape: tuple, unique: bool = False) -> np.ndar
 
 
 def indexing_step(draw, b: Builder) -> None:
-    src = b.pick(draw, lambda t: t.dim() >= 1)
+    src = b.pick(draw, lambda t: t.dim() >= 1 and t.numel() > 0)
     if src is None:
         return
     t = b.values[src]
@@ -588,7 +581,8 @@ def programs(draw, dtype: str = "float64", max_steps: int = 10, makers: tuple[st
             return b.program
     outputs = b.tensors(lambda t: _is_float(t) and t.requires_grad)
     if outputs:
-        chosen = sorted({outputs[-1]} | set(draw(st.lists(st.sampled_from(outputs), max_size=3), label="loss")))
+        more = draw(st.lists(st.sampled_from(outputs), max_size=3), label="loss")
+        chosen = sorted({outputs[-1], *more})
         seed = draw(st.integers(0, 2**16), label="weights seed")
         rng = np.random.default_rng(seed)
         for i in chosen:

@@ -71,8 +71,11 @@ class Program:
             lines.append(f"({terms}).backward()  # w: fixed random weights")
         return "\n".join(lines)
 
-    def __repr__(self) -> str:  # hypothesis prints a failing program this way
+    def __repr__(self) -> str:
         return f"Program({self.dtype}):\n{self.source()}"
+
+    def _repr_pretty_(self, printer, cycle: bool) -> None:  # how hypothesis prints a failing program
+        printer.text(repr(self))
 
 
 @dataclass
@@ -157,8 +160,10 @@ def assert_close_scaled(ours, theirs, rtol: float, what: str) -> None:
 def _assert_same_plain(ours, theirs, what: str) -> None:
     """Non-tensor results (numbers, dtypes, sizes) are equal."""
     if isinstance(theirs, float) and isinstance(ours, float | int):
-        assert ours == theirs or (math.isnan(ours) and math.isnan(theirs)) or math.isclose(
-            ours, theirs, rel_tol=1e-6, abs_tol=1e-9
+        assert (
+            ours == theirs
+            or (math.isnan(ours) and math.isnan(theirs))
+            or math.isclose(ours, theirs, rel_tol=1e-6, abs_tol=1e-9)
         ), f"{what}: {ours!r} vs torch {theirs!r}"
     elif isinstance(theirs, torch.dtype):
         assert str(ours).split(".")[-1] == str(theirs).split(".")[-1], f"{what}: {ours} vs {theirs}"
