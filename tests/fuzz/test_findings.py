@@ -46,3 +46,38 @@ def test_inplace_op_reading_its_own_tensor_without_saving_it(program) -> None:
         return _version_error(lib, program)
 
     same(grads)
+
+
+def test_movedim_of_a_0d_tensor() -> None:
+    """Found: ``movedim(0, 0)`` / ``movedim(-1, 0)`` of a 0-d tensor raised; torch takes dims 0 and -1
+    of a 0-d tensor and returns it unchanged."""
+
+    def program(lib):
+        x = lib.tensor(1.5, dtype=lib.float64, requires_grad=True)
+        y = x.movedim(0, 0) * x.movedim(-1, 0) * x.movedim([0], [-1])
+        y.backward()
+        return y, x.grad
+
+    same(program)
+
+
+def test_transpose_of_a_0d_tensor_checks_its_dims() -> None:
+    """Found: ``transpose(0, 1)`` of a 0-d tensor returned it; torch raises IndexError (only dims 0
+    and -1 exist), and accepts ``transpose(0, -1)``."""
+    raises_like_torch(lambda lib: lib.tensor(1.0).transpose(0, 1), "Dimension out of range")
+    same(lambda lib: lib.tensor(2.0).transpose(0, -1))
+
+
+def test_inplace_on_a_single_unfold_window() -> None:
+    """Found: an in-place op on ``x.unfold(0, 3, 1)`` of a 3-row ``x`` (one window: nothing overlaps)
+    raised "read-only view"; torch writes it, and into the base."""
+
+    def program(lib):
+        x = lib.tensor([[1.0, 2.0], [3.0, 4.0], [5.0, 6.0]], dtype=lib.float64, requires_grad=True)
+        y = x * 1
+        window = y.unfold(0, 3, 1)
+        window.mul_(window.detach() + 1)
+        (y * y).sum().backward()
+        return y, x.grad
+
+    same(program)

@@ -285,10 +285,10 @@ _AS_T = dict.fromkeys(("view", "copy"), _permute.shown_as("TBackward0"))
 
 def _swapped(input: Tensor, dim0: int, dim1: int, shown: dict) -> Tensor:
     n = input._data.ndim
-    if n == 0:
+    a, b = normalize_dim(dim0, n, "transpose"), normalize_dim(dim1, n, "transpose")
+    if n == 0:  # dims 0 and -1 name a 0-d tensor's only "dim", as in torch
         return _view_result(input._data.view(), _reshape, input, ((),), shown=_AS_VIEW)
     order = list(range(n))
-    a, b = normalize_dim(dim0, n, "transpose"), normalize_dim(dim1, n, "transpose")
     order[a], order[b] = order[b], order[a]
     return _view_result(np.transpose(input._data, order), _permute, input, (tuple(order),), shown=shown)
 
@@ -316,6 +316,8 @@ def movedim(input: Tensor, source, destination) -> Tensor:
         normalize_dim(d, n, "movedim")
         for d in ((destination,) if isinstance(destination, int) else destination)
     ]
+    if n == 0:  # torch takes dims 0 and -1 of a 0-d tensor: nothing moves
+        return permute(input, ())
     order = [i for i in range(n) if i not in src]
     for d, s in sorted(zip(dst, src)):
         order.insert(d, s)
@@ -417,7 +419,8 @@ def _unfold_windows(input: Tensor, dimension: int, size: int, step: int) -> Tens
         x,
         x.shape[:d] + (windows,) + x.shape[d + 1 :] + (size,),
         x.strides[:d] + (x.strides[d] * step,) + x.strides[d + 1 :] + (x.strides[d],),
-        writeable=bool(x.flags.writeable) and step >= size,
+        # windows overlap only when there are two or more of them closer than their size
+        writeable=bool(x.flags.writeable) and (step >= size or windows == 1),
     )
     return _view_result(out, _unfold, input, params, (_unfold_windows, (d, size, step)))
 
