@@ -274,7 +274,8 @@ def view_step(draw, b: Builder) -> None:
     elif kind in ("reshape", "view"):
         fn, text = _method(kind, _reshape_to(draw, t.numel()))
     elif kind == "expand":
-        lead = tuple(draw(st.integers(1, 3), label="lead") for _ in range(draw(st.integers(0, 1))))
+        n_lead = draw(st.integers(0 if shape else 1, 1), label="new dims")
+        lead = tuple(draw(st.integers(1, 3), label="lead") for _ in range(n_lead))
         sizes = [
             draw(st.integers(1, 3), label="to") if s == 1 else draw(st.sampled_from([s, -1])) for s in shape
         ]
@@ -297,7 +298,10 @@ def view_step(draw, b: Builder) -> None:
         args = {"narrow": (d, start, length), "select": (d, start), "unfold": (d, length, max(1, start))}
         fn, text = _method(kind, *args[kind])
     elif kind == "diagonal":
-        fn, text = _method(kind, draw(st.integers(-2, 2), label="offset"), _dim(draw, ndim), _dim(draw, ndim))
+        d0, d1 = _dim(draw, ndim), _dim(draw, ndim)
+        if ndim >= 2 and d0 % ndim == d1 % ndim and draw(st.integers(0, 9), label="same dims") > 0:
+            d1 = (d0 + 1) % ndim
+        fn, text = _method(kind, draw(st.integers(-2, 2), label="offset"), d0, d1)
     elif kind in ("split", "chunk"):
         fn, text = _method(kind, draw(st.integers(1, 3), label="size"), _dim(draw, ndim))
     elif kind == "mT":

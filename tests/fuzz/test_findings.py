@@ -3,6 +3,7 @@ minimal program it reported, run in chainrule and in torch (docs/testing.md list
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 from oracle import raises_like_torch, same
 
@@ -79,5 +80,48 @@ def test_inplace_on_a_single_unfold_window() -> None:
         window.mul_(window.detach() + 1)
         (y * y).sum().backward()
         return y, x.grad
+
+    same(program)
+
+
+def test_mT_of_0d_and_1d_tensors() -> None:
+    """Found: ``mT`` of a 1-D tensor raised IndexError (torch: RuntimeError) and of a 0-d one raised
+    (torch: the tensor itself); ``flatten(1, 0)`` of a 0-d tensor returned (torch: IndexError)."""
+    raises_like_torch(lambda lib: lib.tensor([1.0, 2.0]).mT, "only supported on matrices")
+    raises_like_torch(lambda lib: lib.tensor([1.0, 2.0]).mH, "only supported on matrices")
+    with pytest.warns(UserWarning):  # torch deprecates mT of a 0-d tensor (chainrule is silent)
+        same(lambda lib: lib.tensor(2.0).mT)
+    raises_like_torch(lambda lib: lib.tensor(2.0).flatten(1, 0), "Dimension out of range")
+
+
+_RNG = np.random.default_rng(0)
+_X, _W = _RNG.standard_normal((2, 1, 3)), _RNG.standard_normal((2, 1, 3, 2))
+
+
+def test_inplace_write_into_a_real_view_of_a_complex_tensor() -> None:
+    """Found: ``view_as_real(fftn(x)).copy_(s)`` gave the imaginary parts of ``s``'s gradient the
+    wrong sign: the in-place write's node (CopySlices) got the conjugated complex gradient."""
+
+    def program(lib):
+        x = lib.tensor(_X, requires_grad=True)
+        s = lib.tensor([0.5, 2.0], dtype=lib.float64, requires_grad=True)
+        c = lib.fft.fftn(x)
+        lib.view_as_real(c).copy_(s)
+        (lib.view_as_real(c) * lib.tensor(_W)).sum().backward()
+        return s.grad, x.grad
+
+    same(program)
+
+
+def test_inplace_on_real_and_imag_views() -> None:
+    def program(lib):
+        x = lib.tensor(_X, requires_grad=True)
+        s = lib.tensor([0.5, 2.0], dtype=lib.float64, requires_grad=True)
+        c = lib.fft.fft(x)
+        c.real.mul_(s[0])
+        c.imag.add_(s[1])
+        lib.view_as_real(c)[..., 1].mul_(s[0])
+        (lib.view_as_real(c) * lib.tensor(_W)).sum().backward()
+        return s.grad, x.grad
 
     same(program)

@@ -354,6 +354,11 @@ def _copy_slices(F, g, xs, out, p, needs):
     return grad_base, grad_value
 
 
+# a selection, written for torch's gradient convention as it is: a complex gradient must reach the
+# region of a real view (view_as_real, .real, .imag) unconjugated, or its imaginary part flips sign
+_copy_slices.complex_rule = True
+
+
 def _compute_on(self: Tensor, old: Tensor, compute) -> Tensor:
     """``compute()`` with ``self`` standing in for ``old`` inside the recorded node.
 

@@ -120,10 +120,10 @@ def flatten(input: Tensor, start_dim: int = 0, end_dim: int = -1) -> Tensor:
     """Merge dims start_dim..end_dim into one."""
     input = as_tensor(input, "flatten")
     s = input._data.shape
-    if not s:
-        return reshape(input, (1,))
     a = normalize_dim(start_dim, len(s), "flatten")
     b = normalize_dim(end_dim, len(s), "flatten")
+    if not s:
+        return reshape(input, (1,))
     if a > b:
         raise RuntimeError("flatten: start_dim cannot come after end_dim")
     n = 1
