@@ -39,7 +39,11 @@ FLOATS = (torch.float32, torch.float64)
 # specs whose values jump (fd=False: rounding, remainders; grad=False: comparisons, integer ops)
 # take fresh leaves only: fed an intermediate that differs from torch's by an ulp, they may round
 # the other way, which is no finding
-SPECS = all_specs()
+# specs that are no single function of their inputs in both libraries, with why
+UNFIT = {
+    "distributions standard_gamma passes gradients": "torch's form returns its input itself (an alias)",
+}
+SPECS = [spec for spec in all_specs() if spec.name not in UNFIT]
 
 
 class Builder:

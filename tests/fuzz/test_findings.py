@@ -125,3 +125,34 @@ def test_inplace_on_real_and_imag_views() -> None:
         return s.grad, x.grad
 
     same(program)
+
+
+@pytest.mark.parametrize(
+    "reduction",
+    [
+        "sum",
+        "mean",
+        "amax",
+        "amin",
+        "logsumexp",
+        "std",
+        "var",
+        "norm",
+        "all",
+        "any",
+        "nansum",
+        "count_nonzero",
+    ],
+)
+def test_reduction_of_a_0d_tensor_checks_its_dim(reduction) -> None:
+    """Found: ``logsumexp(1)`` of a 0-d tensor returned it (as did these reductions); torch accepts
+    only dims 0 and -1 of a 0-d tensor and raises IndexError for any other."""
+
+    def call(lib, dim):
+        x = lib.tensor(1.5)
+        return getattr(x, reduction)(dim=dim) if reduction == "norm" else getattr(x, reduction)(dim)
+
+    for bad in (1, -2):
+        raises_like_torch(lambda lib, _d=bad: call(lib, _d), "Dimension out of range")
+    for good in (0, -1):
+        same(lambda lib, _d=good: call(lib, _d))
