@@ -18,8 +18,12 @@ KNOWN: dict[str, str] = {
     "test_expand_without_sizes": r"torch raises TypeError at step \d+ \(expand\(\) missing",
     # autograd's refusals that chainrule does not make, or makes where torch does not
     "test_split_output_used_after_its_base_changed": r"is a view and its base or another view of its base",
-    "test_saved_indices_modified_in_place": r"torch raises RuntimeError.*modified by an inplace operation: "
-    r"\[torch\.LongTensor",
+    # torch saves a value (min's indices, ctc_loss's result) that chainrule's rule does not read
+    "test_saved_indices_modified_in_place": r"^torch raises RuntimeError at step \d+ \(one of the variables "
+    r"needed for gradient computation has been modified by an inplace operation.*chainrule does not$",
+    "test_hook_on_an_output_without_gradient": r"torch raises TypeError at step \d+ \(unsupported operand "
+    r"type\(s\) for \*: 'NoneType'",
+    "test_gradient_only_through_a_sign_output": r"\.grad: torch has None, chainrule a tensor",
     "test_unneeded_saved_input_modified_in_place": r"^chainrule raises RuntimeError at step \d+ \(one of the "
     r"variables needed for gradient computation has been modified by an inplace operation.*torch does not",
     "test_partially_overlapping_copy": r"torch raises RuntimeError.*some elements of the input tensor and "

@@ -249,3 +249,55 @@ def test_inplace_on_overlapping_memory_torch_allows() -> None:
 def test_out_of_range_index_into_an_empty_selection() -> None:
     """torch checks no index when the indexed tensor has no elements; chainrule does."""
     same(lambda lib: lib.ones(1, 2)[1:, lib.tensor([2])])
+
+
+_A = np.random.default_rng(0).standard_normal((3, 3))
+
+
+@pending
+def test_hook_on_an_output_without_gradient() -> None:
+    """torch calls a hook on an output of a multi-output op (svd's U) that gets no gradient with
+    None; chainrule does not call it."""
+
+    def program(lib):
+        x = lib.tensor(_A, requires_grad=True)
+        u, s, _ = lib.linalg.svd(x)
+        u.register_hook(lambda g: g * 0.5)
+        s.sum().backward()
+
+    raises_like_torch(program, "NoneType")
+
+
+@pending
+def test_gradient_only_through_a_sign_output() -> None:
+    """Backward through slogdet's sign only: torch's gradient is undefined, so ``x.grad`` stays
+    None; chainrule's is zeros."""
+
+    def program(lib):
+        x = lib.tensor(_A, requires_grad=True)
+        sign, _ = lib.linalg.slogdet(x)
+        sign.backward()
+        return x.grad is None
+
+    same(program)
+
+
+def test_squeeze_of_a_0d_tensor_checks_its_dim() -> None:
+    """Found: ``squeeze(-2)`` of a 0-d tensor returned it; torch raises IndexError."""
+    raises_like_torch(lambda lib: lib.tensor(1.0).squeeze(-2), "Dimension out of range")
+    same(lambda lib: lib.tensor(1.0).squeeze(-1))
+
+
+def test_advanced_indexing_result_is_contiguous() -> None:
+    """Found: ``x[1:, idx].view(6)`` raised "not contiguous": NumPy lays a mix of slices and index
+    arrays out in its own order; torch's result is a new contiguous tensor."""
+
+    def program(lib):
+        x = lib.arange(12.0, dtype=lib.float64).reshape(4, 3).requires_grad_()
+        index = lib.tensor([0, 2])
+        parts = [x[1:, index], x.t()[1:, index], x[:, lib.tensor([[0], [2]])]]
+        flat = [p.view(-1) for p in parts]
+        lib.cat(flat).pow(2).sum().backward()
+        return [p.is_contiguous() for p in parts], flat, x.grad
+
+    same(program)

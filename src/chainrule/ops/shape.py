@@ -163,7 +163,7 @@ def squeeze(input: Tensor, dim=None) -> Tensor:
         new = tuple(n for n in s if n != 1)
     else:
         dims = (dim,) if isinstance(dim, int) else tuple(dim)
-        dims = {normalize_dim(d, len(s), "squeeze") for d in dims} if s else set()
+        dims = {normalize_dim(d, len(s), "squeeze") for d in dims}  # a 0-d tensor: dims 0 and -1
         new = tuple(n for i, n in enumerate(s) if not (i in dims and n == 1))
     shown = _AS_SQUEEZE[0 if dim is None else 1 if isinstance(dim, int) else 2]
     return _reshaped(input, new, shown)
