@@ -301,3 +301,20 @@ def test_advanced_indexing_result_is_contiguous() -> None:
         return [p.is_contiguous() for p in parts], flat, x.grad
 
     same(program)
+
+
+def test_inplace_on_an_expand_that_repeats_nothing() -> None:
+    """Found: ``y.expand(1, 1).div_(0.5)`` of a 0-d (or one-element) ``y`` raised "read-only view";
+    only size-1 dims were added, no element repeats, and torch writes it (and into ``y``)."""
+
+    def program(lib):
+        x = lib.tensor([2.0], dtype=lib.float64, requires_grad=True)
+        y = x * 1
+        view = y.expand(1, 1, 1)
+        view.mul_(x)
+        view.div_(0.5)
+        (y * 3).sum().backward()
+        return y, view, x.grad
+
+    same(program)
+    raises_like_torch(lambda lib: (lib.ones(1) * 1).expand(3).add_(1), "single memory location|read-only")

@@ -193,7 +193,7 @@ def _expand(F, g, xs, out, p, needs):
 
 
 def broadcast_to(input: Tensor, shape) -> Tensor:
-    """A read-only broadcast view of ``input`` with ``shape``."""
+    """A broadcast view of ``input`` with ``shape``, read-only where it repeats elements."""
     input = as_tensor(input, "broadcast_to")
     x = input._data
     shape = tuple(int(s) for s in shape)
@@ -206,6 +206,10 @@ def broadcast_to(input: Tensor, shape) -> Tensor:
             f"expand: the expanded size of the tensor ({list(shape)}) must match the existing "
             f"size ({list(x.shape)}) at each non-singleton dimension"
         ) from None
+    if out.size == x.size and x.flags.writeable:
+        # only size-1 dims were added or kept: no element repeats, so (as in torch) the view is
+        # writable; NumPy makes every broadcast read-only
+        out = np.lib.stride_tricks.as_strided(x, shape, out.strides, writeable=True)
     return _view_result(out, _expand, input, (x.shape,))
 
 
