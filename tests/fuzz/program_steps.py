@@ -68,6 +68,8 @@ class Builder:
             self.failed = True
             return []
         step.n_out = len(out)
+        if any(isinstance(v, torch.Tensor) and v.dtype == torch.float32 for v in out):
+            self.program.mixed = True
         self.program.steps.append(step)
         if depth is None:
             depth = 1 + max((self.program.depth[i] for i in step.inputs), default=0)
