@@ -72,7 +72,7 @@ def _check(program: Program, stats: Stats) -> None:
     try:
         assert_same_outcome(program, ours, theirs)
     except AssertionError as mismatch:
-        known = known_finding(str(mismatch))
+        known = known_finding(f"{mismatch}\n{program.source()}")
         if known is None:
             raise
         stats.known[known] = stats.known.get(known, 0) + 1  # recorded in known.py, not fixed yet
