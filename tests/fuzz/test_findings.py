@@ -328,3 +328,20 @@ def test_kthvalue_index_among_ties() -> None:
     """Which of tied elements ``kthvalue`` reports: torch's quickselect gives index 1 of
     ``[0, 0, 2]`` (and of ``[3, 3, 3]``), chainrule the first."""
     same(lambda lib: lib.kthvalue(lib.tensor([0, 0, 2]), 1))
+
+
+@pytest.mark.parametrize("op", ["sign", "floor", "ceil", "round", "trunc"])
+def test_piecewise_constant_op_stops_a_nan_gradient(op) -> None:
+    """Found: ``sign(x).std(0)`` of one element (std: nan, its gradient nan) gave ``x.grad`` nan;
+    torch's derivative of sign, floor, ... is zeros_like(grad), whatever the gradient holds."""
+
+    def program(lib):
+        x = lib.tensor([0.5], dtype=lib.float64, requires_grad=True)
+        getattr(lib, op)(x).std(0).backward()
+        y = lib.tensor([0.5, 1.5], dtype=lib.float64, requires_grad=True)
+        (getattr(lib, op)(y) * float("inf")).sum().backward()
+        return x.grad, y.grad
+
+    with warnings.catch_warnings():  # torch: std of one element has no degrees of freedom
+        warnings.simplefilter("ignore", UserWarning)
+        same(program)
