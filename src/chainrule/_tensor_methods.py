@@ -18,6 +18,17 @@ from .autograd.grad_mode import GRAD, GRAD_OFF
 _F: Any = None
 
 
+def _matrix_dims(tensor, who: str) -> tuple[int, int]:
+    """The dims ``mT`` / ``mH`` swap: the last two; a 0-d tensor is its own (torch: deprecated, the
+    identity); a 1-D one has no matrix dims (torch's RuntimeError)."""
+    ndim = tensor._data.ndim
+    if ndim == 1:
+        raise RuntimeError(
+            f"tensor.{who} is only supported on matrices or batches of matrices. Got 1-D tensor."
+        )
+    return (-2, -1) if ndim else (0, -1)
+
+
 class TensorMethods:
     """Mixin of ``Tensor``: the op methods."""
 
@@ -521,10 +532,10 @@ class TensorMethods:
     def T(self): return _F.permute(self, tuple(range(self.ndim))[::-1])
 
     @property
-    def mT(self): return _F.transpose(self, -2, -1)
+    def mT(self): return _F.transpose(self, *_matrix_dims(self, "mT"))
 
     @property
-    def mH(self): return _F.conj(_F.transpose(self, -2, -1))
+    def mH(self): return _F.conj(_F.transpose(self, *_matrix_dims(self, "mH")))
 
     # ---- sorting, selection, reductions and scatter-style indexing (sortred) ----
     def nanmedian(self, *args, **kwargs): return _F.nanmedian(self, *args, **kwargs)

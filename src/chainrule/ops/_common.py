@@ -157,7 +157,8 @@ def normalize_dims(dim, ndim: int, who: str) -> tuple | None:
     if dim is None:
         return None
     if isinstance(dim, int):
-        return (normalize_dim(dim, ndim, who),) if ndim else ()
+        axis = normalize_dim(dim, ndim, who)  # a 0-d tensor takes dims 0 and -1 only, as in torch
+        return (axis,) if ndim else ()
     dims = tuple(sorted(normalize_dim(d, ndim, who) for d in dim))
     if len(set(dims)) != len(dims):
         raise RuntimeError(f"{who}: dim {tuple(dim)} appears multiple times in the list of dims")

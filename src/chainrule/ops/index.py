@@ -133,6 +133,10 @@ def getitem(input: Tensor, index) -> Tensor:
     shown = _basic_shown(index) if basic else _AS_INDEX
     if basic and out.base is not None:  # ints, slices, None, ...: a view, as in torch
         return _make_view(out, shown, input, (x.shape, idx, x.dtype), (getitem, (idx,)))
+    if not basic and type(out) is np.ndarray and not out.flags.c_contiguous:
+        # NumPy lays a mix of slices and index arrays out in its own order; torch's result is a
+        # new contiguous tensor, which .view() relies on
+        out = np.ascontiguousarray(out)
     return make_result(out, shown, (input,), (x.shape, idx, x.dtype))
 
 

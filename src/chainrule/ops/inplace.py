@@ -363,12 +363,22 @@ def _copy_slices(F, g, xs, out, p, needs):
     return grad_base, grad_value
 
 
+# a selection, written for torch's gradient convention as it is: a complex gradient must reach the
+# region of a real view (view_as_real, .real, .imag) unconjugated, or its imaginary part flips sign
+_copy_slices.complex_rule = True
+
+
 def _compute_on(self: Tensor, old: Tensor, compute) -> Tensor:
-    """``compute()`` with ``self`` standing in for ``old`` inside the recorded node."""
+    """``compute()`` with ``self`` standing in for ``old`` inside the recorded node.
+
+    Only the first input that is ``self`` (the op's own operand) becomes ``old``: in ``y.mul_(y)``
+    the second operand is saved as it is, so backward finds it modified in place and raises, as
+    torch does, instead of reading a copy torch never keeps."""
     result = compute()
     node = result._grad_fn
-    if node is not None:
-        node.inputs = tuple(old if x is self else x for x in node.inputs)
+    if node is not None and any(x is self for x in node.inputs):
+        first = next(i for i, x in enumerate(node.inputs) if x is self)
+        node.inputs = tuple(old if i == first else x for i, x in enumerate(node.inputs))
     return result
 
 

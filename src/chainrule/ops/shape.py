@@ -120,10 +120,10 @@ def flatten(input: Tensor, start_dim: int = 0, end_dim: int = -1) -> Tensor:
     """Merge dims start_dim..end_dim into one."""
     input = as_tensor(input, "flatten")
     s = input._data.shape
-    if not s:
-        return reshape(input, (1,))
     a = normalize_dim(start_dim, len(s), "flatten")
     b = normalize_dim(end_dim, len(s), "flatten")
+    if not s:
+        return reshape(input, (1,))
     if a > b:
         raise RuntimeError("flatten: start_dim cannot come after end_dim")
     n = 1
@@ -163,7 +163,7 @@ def squeeze(input: Tensor, dim=None) -> Tensor:
         new = tuple(n for n in s if n != 1)
     else:
         dims = (dim,) if isinstance(dim, int) else tuple(dim)
-        dims = {normalize_dim(d, len(s), "squeeze") for d in dims} if s else set()
+        dims = {normalize_dim(d, len(s), "squeeze") for d in dims}  # a 0-d tensor: dims 0 and -1
         new = tuple(n for i, n in enumerate(s) if not (i in dims and n == 1))
     shown = _AS_SQUEEZE[0 if dim is None else 1 if isinstance(dim, int) else 2]
     return _reshaped(input, new, shown)
@@ -193,7 +193,7 @@ def _expand(F, g, xs, out, p, needs):
 
 
 def broadcast_to(input: Tensor, shape) -> Tensor:
-    """A read-only broadcast view of ``input`` with ``shape``."""
+    """A broadcast view of ``input`` with ``shape``, read-only where it repeats elements."""
     input = as_tensor(input, "broadcast_to")
     x = input._data
     shape = tuple(int(s) for s in shape)
@@ -206,6 +206,10 @@ def broadcast_to(input: Tensor, shape) -> Tensor:
             f"expand: the expanded size of the tensor ({list(shape)}) must match the existing "
             f"size ({list(x.shape)}) at each non-singleton dimension"
         ) from None
+    if out.size == x.size and x.flags.writeable:
+        # only size-1 dims were added or kept: no element repeats, so (as in torch) the view is
+        # writable; NumPy makes every broadcast read-only
+        out = np.lib.stride_tricks.as_strided(x, shape, out.strides, writeable=True)
     return _view_result(out, _expand, input, (x.shape,))
 
 
@@ -310,10 +314,10 @@ _AS_T = dict.fromkeys(("view", "copy"), _permute.shown_as("TBackward0"))
 
 def _swapped(input: Tensor, dim0: int, dim1: int, shown: dict) -> Tensor:
     n = input._data.ndim
-    if n == 0:
+    a, b = normalize_dim(dim0, n, "transpose"), normalize_dim(dim1, n, "transpose")
+    if n == 0:  # dims 0 and -1 name a 0-d tensor's only "dim", as in torch
         return _view_result(input._data.view(), _reshape, input, ((),), shown=_AS_VIEW)
     order = list(range(n))
-    a, b = normalize_dim(dim0, n, "transpose"), normalize_dim(dim1, n, "transpose")
     order[a], order[b] = order[b], order[a]
     return _view_result(np.transpose(input._data, order), _permute, input, (tuple(order),), shown=shown)
 
@@ -341,6 +345,8 @@ def movedim(input: Tensor, source, destination) -> Tensor:
         normalize_dim(d, n, "movedim")
         for d in ((destination,) if isinstance(destination, int) else destination)
     ]
+    if n == 0:  # torch takes dims 0 and -1 of a 0-d tensor: nothing moves
+        return permute(input, ())
     order = [i for i in range(n) if i not in src]
     for d, s in sorted(zip(dst, src)):
         order.insert(d, s)
@@ -442,7 +448,8 @@ def _unfold_windows(input: Tensor, dimension: int, size: int, step: int) -> Tens
         x,
         x.shape[:d] + (windows,) + x.shape[d + 1 :] + (size,),
         x.strides[:d] + (x.strides[d] * step,) + x.strides[d + 1 :] + (x.strides[d],),
-        writeable=bool(x.flags.writeable) and step >= size,
+        # windows overlap only when there are two or more of them closer than their size
+        writeable=bool(x.flags.writeable) and (step >= size or windows == 1),
     )
     return _view_result(out, _unfold, input, params, (_unfold_windows, (d, size, step)))
 

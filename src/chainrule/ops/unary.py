@@ -54,8 +54,9 @@ def _unary(op, fn):
 
 
 def _no_grad(F, g, xs, out, p, needs):
-    """Piecewise-constant ops (floor, sign, ...): the derivative is zero almost everywhere."""
-    return (g * 0,)
+    """Piecewise-constant ops (floor, sign, ...): the derivative is zero almost everywhere, and the
+    gradient zero whatever arrives (torch's zeros_like(grad): an inf or nan upstream stays out)."""
+    return (F.zeros_like(g),)
 
 
 # ---- unary ops: forward ufunc, derivative rule ------------------------------------------------
