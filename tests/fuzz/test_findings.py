@@ -171,7 +171,6 @@ def test_diagonal_of_identical_dims() -> None:
     raises_like_torch(lambda lib: lib.ones(3).diagonal(0, 0, 0), "cannot be identical")
 
 
-@pending
 def test_permute_duplicate_dims() -> None:
     raises_like_torch(lambda lib: lib.ones(2, 2).permute(0, 0), "duplicate dims")
 

@@ -206,9 +206,10 @@ def broadcast_to(input: Tensor, shape) -> Tensor:
             f"expand: the expanded size of the tensor ({list(shape)}) must match the existing "
             f"size ({list(x.shape)}) at each non-singleton dimension"
         ) from None
-    if out.size == x.size and x.flags.writeable:
+    if out.size == x.size and type(x) is np.ndarray and x.flags.writeable:
         # only size-1 dims were added or kept: no element repeats, so (as in torch) the view is
-        # writable; NumPy makes every broadcast read-only
+        # writable; NumPy makes every broadcast read-only (a plain array only: vmap's batched
+        # arrays have no raw strides to remake)
         out = np.lib.stride_tricks.as_strided(x, shape, out.strides, writeable=True)
     return _view_result(out, _expand, input, (x.shape,))
 
