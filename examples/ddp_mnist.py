@@ -58,7 +58,8 @@ def main(argv: list[str] | None = None) -> int:
     if rank == 0:
         print(
             f"{world} ranks x batch {args.batch_size // world} (global batch {args.batch_size}); "
-            f"{len(loader)} steps per epoch on each rank"
+            f"{len(loader)} steps per epoch on each rank",
+            flush=True,  # under mpirun stdout is a pipe: show progress as it comes
         )
 
     start = time.perf_counter()
@@ -75,9 +76,8 @@ def main(argv: list[str] | None = None) -> int:
             total += torch.tensor([loss.item() * y.shape[0], y.shape[0]])
         dist.all_reduce(total)  # the epoch's mean loss over every rank's samples
         if rank == 0:
-            print(
-                f"epoch {epoch + 1}/{args.epochs}: mean training loss {total[0].item() / total[1].item():.4f}"
-            )
+            mean_loss = total[0].item() / total[1].item()
+            print(f"epoch {epoch + 1}/{args.epochs}: mean training loss {mean_loss:.4f}", flush=True)
     seconds = time.perf_counter() - start
 
     if rank == 0:
@@ -89,7 +89,8 @@ def main(argv: list[str] | None = None) -> int:
         images = int(total[1].item()) * args.epochs
         print(
             f"test accuracy {accuracy:.4f}; {seconds:.1f} s of training on {world} ranks "
-            f"({images / seconds:,.0f} images/s); wrote {run_dir}/model.safetensors"
+            f"({images / seconds:,.0f} images/s); wrote {run_dir}/model.safetensors",
+            flush=True,  # before mpi4py's MPI_Finalize at exit, after which Open MPI may drop it
         )
     dist.destroy_process_group()
     return 0

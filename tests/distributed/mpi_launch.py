@@ -44,6 +44,10 @@ def launch(
     # one thread per rank: several ranks share this machine's cores
     environment.setdefault("OMP_NUM_THREADS", "1")
     environment.setdefault("OPENBLAS_NUM_THREADS", "1")
+    # each rank's prints unbuffered: a rank's last line printed after destroy_process_group sat in
+    # Python's pipe buffer until exit, after mpi4py's atexit MPI_Finalize, and Open MPI 5.0.8's
+    # forwarding had stopped reading by then (the line was lost once in CI)
+    environment["PYTHONUNBUFFERED"] = "1"
     command = [mpirun(), *flags, "-n", str(n), sys.executable, *args]
     return subprocess.run(command, capture_output=True, text=True, timeout=timeout, env=environment)
 
