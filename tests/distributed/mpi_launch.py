@@ -7,6 +7,7 @@ import os
 import shutil
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -53,11 +54,18 @@ def launch(
 
 
 def run_ok(args: list[str], n: int, timeout: float = 120, env: dict | None = None) -> list[str]:
-    """Launch and require success; returns the lines the ranks printed."""
-    result = launch(args, n, timeout, env)
-    if result.returncode != 0 and "mpirun" in result.stderr and "not able to" in result.stderr:
-        pytest.skip(f"mpirun could not start {n} processes here: {result.stderr.strip()[:300]}")
-    assert result.returncode == 0, (
-        f"exit {result.returncode}\nstdout:\n{result.stdout}\nstderr:\n{result.stderr}"
-    )
-    return result.stdout.splitlines()
+    """Launch and require success; returns the lines the ranks printed, rank by rank (read from
+    the files rank_output.py writes: mpirun's own forwarding may drop a rank's last line)."""
+    with tempfile.TemporaryDirectory() as folder:
+        wrapper = os.path.join(os.path.dirname(os.path.abspath(__file__)), "rank_output.py")
+        result = launch([wrapper, *args], n, timeout, {**(env or {}), "CHAINRULE_RANK_OUTPUT": folder})
+        if result.returncode != 0 and "mpirun" in result.stderr and "not able to" in result.stderr:
+            pytest.skip(f"mpirun could not start {n} processes here: {result.stderr.strip()[:300]}")
+        assert result.returncode == 0, (
+            f"exit {result.returncode}\nstdout:\n{result.stdout}\nstderr:\n{result.stderr}"
+        )
+        lines = []
+        for rank in range(n):
+            with open(os.path.join(folder, f"rank{rank}.txt")) as printed:
+                lines.extend(printed.read().splitlines())
+        return lines
