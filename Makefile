@@ -2,7 +2,7 @@ PY ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: demo demo-ddp test fuzz bench lint clean
+.PHONY: demo demo-ddp test fuzz bench lint notebook clean
 
 $(BIN)/python:
 	$(PY) -m venv $(VENV)
@@ -48,6 +48,12 @@ lint: $(BIN)/python
 	$(BIN)/ruff check src tests examples bench tools
 	$(BIN)/ruff format --check src tests examples bench tools
 	$(BIN)/lint-imports
+
+# run docs/lecture.ipynb again and save it with its outputs (commit the result after a change that
+# alters what it shows); tests/test_lecture_notebook.py fails while the saved outputs are stale
+notebook: $(BIN)/python
+	$(BIN)/pip install -q -e '.[notebook]'
+	$(BIN)/python tools/run_notebook.py
 
 clean:
 	rm -rf $(VENV) build src/*.egg-info .pytest_cache
