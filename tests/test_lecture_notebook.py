@@ -1,7 +1,8 @@
 """docs/lecture.ipynb runs in a Jupyter kernel, computes the lecture's gradients right, and is
 committed with its current outputs.
 
-One module-scoped run executes a temporary copy of the notebook through
+One run (one test: a kernel start costs seconds, and xdist's workers would each start their own
+for a module-scoped fixture) executes a temporary copy of the notebook through
 ``tools/run_notebook.py`` (nbclient and a python3 ipykernel, a time limit per cell), with one
 extra cell before the last (which builds section 1's network again under the same names) that
 prints the notebook's variables as JSON. The tests check those values
@@ -58,18 +59,16 @@ print("LECTURE-CHECK " + _json.dumps({
 """
 
 
-@pytest.fixture(scope="module")
-def run(tmp_path_factory) -> dict:
+def execute_copy(work: Path) -> dict:
     """Execute a copy of the notebook with the check cell; returns the executed notebook (as
-    tools/run_notebook.py saves it) and the values the check cell printed."""
-    work = tmp_path_factory.mktemp("lecture")
+    tools/run_notebook.py saves it, without the check cell) and the values the check cell printed."""
     nb = nbformat.read(NOTEBOOK, as_version=4)
     last_code = max(i for i, c in enumerate(nb.cells) if c.cell_type == "code")
     nb.cells.insert(last_code, nbformat.v4.new_code_cell(CHECK_CELL))
     copy, executed = work / "lecture.ipynb", work / "executed.ipynb"
     nbformat.write(nb, copy)
-    run_notebook.CELL_TIMEOUT_S = CELL_TIMEOUT_S
-    assert run_notebook.main(["--notebook", str(copy), "--output", str(executed)]) == 0
+    args = ["--notebook", str(copy), "--output", str(executed), "--timeout", str(CELL_TIMEOUT_S)]
+    assert run_notebook.main(args) == 0
     out = nbformat.read(executed, as_version=4)
     check = out.cells.pop(last_code)
     line = next(ln for ln in _stream(check).splitlines() if ln.startswith(MARK))
@@ -85,7 +84,7 @@ def _stream(cell) -> str:
 
 
 # ---- what the notebook computed -----------------------------------------------------------------
-def test_hand_derived_scalar_network(run) -> None:
+def check_hand_derived_scalar_network(run: dict) -> None:
     """The notebook's plain-Python backward pass gives the lecture's formulas' numbers, and the
     autograd gradients (as explain recorded them) equal them, to float32's precision."""
     v, expected = run["values"], lecture_by_hand()
@@ -101,7 +100,7 @@ def test_hand_derived_scalar_network(run) -> None:
         assert v["explain_leaves"][name] == pytest.approx(t[name].grad.item(), rel=1e-6), name
 
 
-def test_matrix_rules_on_the_batch(run) -> None:
+def check_matrix_rules_on_the_batch(run: dict) -> None:
     """dl/dW = A^T dl/dZ, dl/db = dl/dZ^T 1, dl/dA = dl/dZ W^T, as the notebook computed them,
     have the parameters' shapes and equal torch's autograd on the same A, W, b, T."""
     v = {k: np.array(x, dtype=np.float32) for k, x in run["values"]["batch"].items()}
@@ -114,7 +113,7 @@ def test_matrix_rules_on_the_batch(run) -> None:
         np.testing.assert_allclose(v[f"d{name}"], g.numpy(), rtol=1e-5, atol=1e-7, err_msg=name)
 
 
-def test_autograd_section(run) -> None:
+def check_autograd_section(run: dict) -> None:
     """f = x + log x + sin(xy) at (1, 2): the printed autograd gradients and the no_grad formulas
     equal 1 + 1/x + y cos(xy) and x cos(xy)."""
     dfdx, dfdy = 2.0 + 2.0 * math.cos(2.0), math.cos(2.0)
@@ -125,7 +124,7 @@ def test_autograd_section(run) -> None:
     assert [float(auto[1]), float(auto[2])] == pytest.approx([dfdx, dfdy], abs=1e-4)
 
 
-def test_logdet_gradient(run) -> None:
+def check_logdet_gradient(run: dict) -> None:
     """d logdet X / dX = X^{-T}: the notebook's autograd and finite differences agree with it."""
     v = run["values"]["logdet"]
     X = np.array(v["X"])
@@ -135,7 +134,7 @@ def test_logdet_gradient(run) -> None:
     np.testing.assert_allclose(v["numeric"], inv_t, atol=1e-8)
 
 
-def test_gradient_descent_matches_torch(run) -> None:
+def check_gradient_descent_matches_torch(run: dict) -> None:
     """Sections 3 and 4 on the notebook's data give torch's losses and fit, and both loops give
     the same numbers; the fit approaches least squares."""
     v = run["values"]["regression"]
@@ -185,10 +184,9 @@ def _same_text(committed: str, fresh: str) -> bool:
     return all(math.isclose(float(a), float(b), rel_tol=1e-3, abs_tol=1e-6) for a, b in pairs)
 
 
-def test_committed_outputs_are_current(run) -> None:
+def check_committed_outputs_are_current(run: dict) -> None:
     """Every code cell of docs/lecture.ipynb was executed, in order, and holds the outputs that
     running it now gives: the file reads on a code host without being run."""
-    need_dot()  # the graph's cell shows an SVG only where Graphviz's dot renders it
     committed = nbformat.read(NOTEBOOK, as_version=4)
     fresh = run["nb"].cells
     assert [c.source for c in committed.cells] == [c.source for c in fresh], RERUN
@@ -203,7 +201,7 @@ def test_committed_outputs_are_current(run) -> None:
     assert {"image/svg+xml", "image/png", "text/markdown", "stdout"} <= kinds  # graph, plot, table
 
 
-def test_saved_file_is_deterministic(run) -> None:
+def check_saved_file_is_deterministic(run: dict) -> None:
     """What run_notebook.py saves has no timestamps or machine-specific metadata, no memory
     addresses, and each cell's printed text in one piece."""
     nb = run["nb"]
@@ -247,3 +245,36 @@ def test_strip_volatile_joins_streams_and_drops_addresses() -> None:
     ]
     assert cell.outputs[2].data == {"image/svg+xml": "<svg/>"}
     assert cell.outputs[3].data == {"text/plain": "<Figure size 600x350 with 1 Axes>"}
+
+
+def test_lecture_notebook(tmp_path) -> None:
+    """docs/lecture.ipynb runs in a kernel, and every check above holds for that one run."""
+    run = execute_copy(tmp_path)
+    checks = [
+        check_hand_derived_scalar_network,
+        check_matrix_rules_on_the_batch,
+        check_autograd_section,
+        check_logdet_gradient,
+        check_gradient_descent_matches_torch,
+        check_saved_file_is_deterministic,
+    ]
+    errors = []
+    for check in checks:  # all of them, so one run reports every failure
+        try:
+            check(run)
+        except AssertionError as e:
+            errors.append(f"{check.__name__}: {e}")
+    assert not errors, "\n\n".join(errors)
+    need_dot()  # the graph's cell shows an SVG only where Graphviz's dot renders it
+    check_committed_outputs_are_current(run)
+
+
+def test_docs_link_the_notebook() -> None:
+    """The tutorial and the README's documentation list point at the notebook."""
+    for page, link in (
+        (ROOT / "docs" / "tutorial.md", "lecture.ipynb"),
+        (ROOT / "README.md", "docs/lecture.ipynb"),
+    ):
+        text = page.read_text(encoding="utf-8")
+        assert f"]({link})" in text, page
+        assert (page.parent / link).resolve() == NOTEBOOK

@@ -100,9 +100,12 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--notebook", type=Path, default=NOTEBOOK, help="the notebook to run")
     parser.add_argument("--output", type=Path, default=None, help="where to save it (default: in place)")
+    parser.add_argument(
+        "--timeout", type=int, default=CELL_TIMEOUT_S, help="seconds one cell may run (default: %(default)s)"
+    )
     args = parser.parse_args(argv)
     nb = nbformat.read(args.notebook, as_version=4)
-    execute(nb, cwd=args.notebook.resolve().parent)
+    execute(nb, cwd=args.notebook.resolve().parent, timeout=args.timeout)
     strip_volatile(nb)
     nbformat.validate(nb)
     out = args.output or args.notebook
