@@ -41,12 +41,12 @@ bench: $(BIN)/python
 	cd bench && for b in overhead models peak_memory linalg ddp dataloader; do \
 		env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE ../$(BIN)/python $$b.py || exit 1; done
 
-# ruff (style), then import-linter: the layer order of docs/architecture.md ([tool.importlinter] in
+# ruff (style; the lecture notebook's code cells too), then import-linter: the layer order of docs/architecture.md ([tool.importlinter] in
 # pyproject.toml); lint-imports reads the package from the installed (editable) chainrule
 lint: $(BIN)/python
 	$(BIN)/pip install -q -e '.[test]'
-	$(BIN)/ruff check src tests examples bench tools
-	$(BIN)/ruff format --check src tests examples bench tools
+	$(BIN)/ruff check src tests examples bench tools docs/lecture.ipynb
+	$(BIN)/ruff format --check src tests examples bench tools docs/lecture.ipynb
 	$(BIN)/lint-imports
 
 # run docs/lecture.ipynb again and save it with its outputs (commit the result after a change that
