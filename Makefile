@@ -41,8 +41,9 @@ bench: $(BIN)/python
 	cd bench && for b in overhead models peak_memory linalg ddp dataloader; do \
 		env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE ../$(BIN)/python $$b.py || exit 1; done
 
-# ruff (style; the lecture notebook's code cells too), then import-linter: the layer order of docs/architecture.md ([tool.importlinter] in
-# pyproject.toml); lint-imports reads the package from the installed (editable) chainrule
+# ruff (style; the lecture notebook's code cells too), then import-linter: the layer order of
+# docs/architecture.md ([tool.importlinter] in pyproject.toml); lint-imports reads the package from
+# the installed (editable) chainrule
 lint: $(BIN)/python
 	$(BIN)/pip install -q -e '.[test]'
 	$(BIN)/ruff check src tests examples bench tools docs/lecture.ipynb
