@@ -1,11 +1,13 @@
 """Execute docs/lecture.ipynb and save it in place with its outputs, so that it reads on a code host.
 
-    python tools/run_notebook.py                 # re-run docs/lecture.ipynb, save it in place
+    python tools/run_notebook.py                   # re-run docs/lecture.ipynb, save it in place
     python tools/run_notebook.py --output X.ipynb  # save the executed copy elsewhere
 
 The notebook runs in a Jupyter kernel ("python3", through ipykernel) of this same Python, with
 the repository's ``src/`` first on its ``PYTHONPATH`` (so it shows this checkout's chainrule), in
-``docs/`` as its working directory. Needs the ``test`` extra's nbclient, nbformat and ipykernel.
+the notebook's folder as its working directory. Needs the ``notebook`` extra (nbclient, nbformat,
+ipykernel, matplotlib, graphviz; the ``test`` extra has them too) and Graphviz's ``dot``;
+``make notebook`` installs the extra and runs this.
 
 The saved file is deterministic: the notebook seeds its random numbers, and the volatile metadata
 (execution timestamps, the kernel's Python version) is left out, so running it again on the same
