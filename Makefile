@@ -2,7 +2,7 @@ PY ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: demo demo-ddp test fuzz bench lint clean
+.PHONY: demo demo-ddp test fuzz bench lint notebook clean
 
 $(BIN)/python:
 	$(PY) -m venv $(VENV)
@@ -41,13 +41,20 @@ bench: $(BIN)/python
 	cd bench && for b in overhead models peak_memory linalg ddp dataloader; do \
 		env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE ../$(BIN)/python $$b.py || exit 1; done
 
-# ruff (style), then import-linter: the layer order of docs/architecture.md ([tool.importlinter] in
-# pyproject.toml); lint-imports reads the package from the installed (editable) chainrule
+# ruff (style; the lecture notebook's code cells too), then import-linter: the layer order of
+# docs/architecture.md ([tool.importlinter] in pyproject.toml); lint-imports reads the package from
+# the installed (editable) chainrule
 lint: $(BIN)/python
 	$(BIN)/pip install -q -e '.[test]'
-	$(BIN)/ruff check src tests examples bench tools
-	$(BIN)/ruff format --check src tests examples bench tools
+	$(BIN)/ruff check src tests examples bench tools docs/lecture.ipynb
+	$(BIN)/ruff format --check src tests examples bench tools docs/lecture.ipynb
 	$(BIN)/lint-imports
+
+# run docs/lecture.ipynb again and save it with its outputs (commit the result after a change that
+# alters what it shows); tests/test_lecture_notebook.py fails while the saved outputs are stale
+notebook: $(BIN)/python
+	$(BIN)/pip install -q -e '.[notebook]'
+	$(BIN)/python tools/run_notebook.py
 
 clean:
 	rm -rf $(VENV) build src/*.egg-info .pytest_cache
