@@ -12,7 +12,7 @@ import math
 import numpy as np
 
 from .. import _autocast
-from ..autograd.graph import defop
+from ..autograd.graph import defop, matrix, times
 from ..autograd.math import ARRAY_MATH, register, tensor_math
 from ..kernels.elementwise import erf_array, sigmoid_array
 from ..kernels.gelu import gelu_float32, gelu_grad_float32
@@ -39,7 +39,11 @@ def _float_input(input, who: str) -> tuple[Tensor, np.ndarray]:
 
 
 # ---- leaky_relu, elu ----------------------------------------------------------------------------
-@defop("leaky_relu", formula="{g0} = {gy} * (1 if {x0} > 0 else {c})")
+@defop(
+    "leaky_relu",
+    formula="{g0} = {gy} * (1 if {x0} > 0 else {c})",
+    local=times(lambda xs, y, p: np.where(xs[0] > 0, 1, p[0]).astype(xs[0].dtype)),
+)
 def _leaky_relu(F, g, xs, out, p, needs):
     return (F.where(xs[0] > 0, g, g * p[0]),)
 
@@ -157,7 +161,11 @@ for _op in (_leaky_relu, _elu, _gelu, _silu, _softplus):
 
 
 # ---- linear ------------------------------------------------------------------------------------
-@defop("linear", formula=("{g0} = {gy} {x1}", "{g1} = ({gy})^T {x0}", "{g2} = ({gy})^T 1_n"))
+@defop(
+    "linear",
+    formula=("{g0} = {gy} {x1}", "{g1} = ({gy})^T {x0}", "{g2} = ({gy})^T 1_n"),
+    local=(matrix("{gy} @ {x1}"), matrix("{gy}^T @ {x0}"), matrix("1^T @ {gy}")),
+)
 def _linear(F, g, xs, out, p, needs):
     x, w = xs[0], xs[1]
     gx = None
