@@ -40,7 +40,8 @@ def _mse_loss(F, g, xs, out, p, needs):
 def _mse_factor(xs, p):
     """d loss / d input, element by element: 2 (input - target), divided by n for 'mean'."""
     reduction, n = p
-    return (2.0 / n if reduction == "mean" else 2.0) * (xs[0] - xs[1])
+    scale = (2.0 / n if n else float("nan")) if reduction == "mean" else 2.0  # (as the rule)
+    return scale * (xs[0] - xs[1])
 
 
 def mse_loss_node(input: Tensor, target: Tensor, reduction: str) -> Tensor:

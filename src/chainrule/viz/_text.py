@@ -50,7 +50,7 @@ def step_cells(expl, step, digits: int = 4) -> dict[str, list[str]]:
     up = [f"{grad_symbol(expl.loss_name, step.output.name)} = {short_value(step.upstream, digits)}"]
     if step.fan_out:
         up.append(f"  = {parts_text(step.upstream_parts, digits)}")
-    rules = [d.rule for d in step.downstream if d.rule]
+    rules = [d.shown or d.rule for d in step.downstream if d.rule]
     if len(rules) != len(step.downstream) or not rules:
         rules = [step.formula]
     down = [line for d in step.downstream for line in downstream_lines(expl, d, digits)]

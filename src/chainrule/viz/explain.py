@@ -9,6 +9,7 @@ chained to any observer already there (anomaly mode) and restored afterwards.
 
 from __future__ import annotations
 
+import dataclasses
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -19,9 +20,11 @@ from .._tensor import Tensor
 from ..autograd.engine import grad as _autograd_grad
 from ..autograd.math import sum_to
 from ._graph import Graph, Vertex, walk
+from ._local import shown_rule
+from ._names import caller_names
 from ._text import to_markdown, to_text
 from .draw import graphviz, to_digraph
-from .formulas import local_rule
+from .formulas import fields_for, local_rule
 from .html import save_html
 
 __all__ = ["explain", "Explanation", "Step", "Downstream", "Contribution", "LeafGrad", "TensorInfo"]
@@ -58,7 +61,10 @@ class Downstream:
 
     ``local`` is what the op's rule gave, of shape ``local_shape``; ``grad`` is it summed over
     ``summed_dims`` down to the input's shape (the same array when nothing was broadcast).
-    ``rule`` is this input's part of the formula.
+    ``rule`` is this input's part of the formula; ``shown`` the same with its numbers
+    (``dl/dz1 = dl/da1 * a1 * (1 - a1) = 0.3234 * 0.232 = 0.07503``) or, for a matrix product,
+    its operands' shapes (``dl/dW1 (3x5) = A0^T (3x4) @ dl/dZ1 (4x5)``), where the op's registry
+    entry says how to evaluate its local derivative; the rule alone otherwise.
     """
 
     input: TensorInfo
@@ -67,6 +73,7 @@ class Downstream:
     local: np.ndarray
     grad: np.ndarray
     summed_dims: tuple
+    shown: str = ""  # the rule as the table shows it: with values, or with shapes (matrix rules)
 
     @property
     def local_shape(self) -> tuple:
@@ -263,10 +270,15 @@ class _Explainer:
             [t.shape for t in inputs],
             out.shape,
         )
+        fields = fields_for(
+            node, v.name, [t.name for t in inputs], self.loss_name, [t.shape for t in inputs], out.shape
+        )
         downstream = []
         for i in wanted:
             local, fitted, dims = fitted_grads[i]
-            downstream.append(Downstream(inputs[i], i, parts.get(i, ""), local, fitted, dims))
+            d = Downstream(inputs[i], i, parts.get(i, ""), local, fitted, dims)
+            shown = shown_rule(node, i, d.rule, fields, d, g, [t.shape for t in inputs], out.shape)
+            downstream.append(dataclasses.replace(d, shown=shown))
             self.parts.setdefault(id(node.edges[i]), []).append(Contribution(index, fitted))
         received = tuple(self.parts.pop(id(node), ()))
         self.steps.append(
@@ -316,7 +328,9 @@ def _summed_dims(local_shape: tuple, shape: tuple) -> tuple:
     )
 
 
-def explain(loss: Tensor, params: Mapping | None = None, *, names: Mapping | None = None) -> Explanation:
+def explain(
+    loss: Tensor, params: Mapping | None = None, *, names: Mapping | None = None, auto_names: bool = True
+) -> Explanation:
     """Run the backward pass of ``loss`` and record each step of it.
 
     Parameters
@@ -324,8 +338,12 @@ def explain(loss: Tensor, params: Mapping | None = None, *, names: Mapping | Non
     loss : a one-element tensor with a graph (e.g. the output of a loss function).
     params : ``dict(model.named_parameters())``: leaves are named by their parameter names.
     names : ``{"z1": z1, "a1": a1, ...}``: names for any tensors of the graph, used in the
-        formulas (``dl/dz1 = dl/da1 * a1 * (1 - a1)``); others are t0, t1, ... and the loss is
-        "l" unless named.
+        formulas (``dl/dz1 = dl/da1 * a1 * (1 - a1)``). By default the tensors are named by the
+        variables that hold them in the code that called explain (its locals, then its
+        globals), and parameters of any ``nn.Module`` there by their qualified names
+        (``model.0.weight``); ``names`` (and ``params``) win for the tensors they name. Others
+        are t0, t1, ... and the loss is "l" (the lecture's ``dl/dz1``) unless ``names`` names it.
+    auto_names : False: no names from the caller's variables (only ``names`` and ``params``).
 
     Returns
     -------
@@ -338,8 +356,18 @@ def explain(loss: Tensor, params: Mapping | None = None, *, names: Mapping | Non
     is kept (call ``loss.backward()`` afterwards if you want ``.grad``), and the leaves' ``.grad``
     is NOT changed; the recorded leaf gradients equal what ``loss.backward()`` would put there.
     As with ``autograd.grad``, tensor hooks run and tensors that called ``retain_grad()`` get
-    their ``.grad``. Values are recorded as NumPy copies.
+    their ``.grad``. Values are recorded as NumPy copies. Each step's rule is shown with its
+    numbers where the op's registry entry says how to evaluate its local derivative
+    (``dl/dz1 = dl/da1 * a1 * (1 - a1) = 0.3234 * 0.232 = 0.07503``), and matrix products with
+    their operands' shapes (``dl/dW1 (3x5) = A0^T (3x4) @ dl/dZ1 (4x5)``).
     """
+    if auto_names:
+        names, params = caller_names(1, names, params, skip=loss if isinstance(loss, Tensor) else None)
+    return explain_named(loss, params, names)
+
+
+def explain_named(loss: Tensor, params: Mapping | None, names: Mapping | None) -> Explanation:
+    """``explain`` with exactly these names (no look at the caller's variables)."""
     if not isinstance(loss, Tensor):
         raise TypeError(f"explain: loss must be a Tensor, got {type(loss).__name__}")
     if loss.grad_fn is None:
