@@ -25,7 +25,7 @@ from ._names import caller_names
 from ._text import to_markdown, to_text
 from .draw import graphviz, to_digraph
 from .formulas import fields_for, local_rule
-from .html import save_html
+from .html import inline_html, save_html
 
 __all__ = ["explain", "Explanation", "Step", "Downstream", "Contribution", "LeafGrad", "TensorInfo"]
 
@@ -178,6 +178,11 @@ class Explanation:
 
     def _repr_markdown_(self) -> str:
         return self.to_markdown()
+
+    def _repr_html_(self) -> str:
+        """Jupyter's inline view: the step-through page of ``save_html`` in an iframe (its
+        ``srcdoc``: self-contained, nothing loaded from the network)."""
+        return inline_html(self)
 
     def save_html(self, path: str | os.PathLike) -> str:
         """Write a self-contained page that steps through the backward pass; returns its path.
