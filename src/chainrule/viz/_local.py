@@ -75,40 +75,43 @@ def _matrix(template: str, fields: dict[str, str], shapes: dict[str, tuple]) -> 
     return _OPERAND.sub(annotate, template)
 
 
-def shown_rule(node, i: int, rule: str, fields: dict[str, str], d, upstream, in_shapes, out_shape) -> str:
-    """Input ``i``'s rule as explain shows it: with values, or shapes for a matrix product.
+def shown_rule(node, i: int, rule: str, fields: dict[str, str], d, upstream, in_shapes, out_shape):
+    """Input ``i``'s rule as explain shows it, with values or, for a matrix product, shapes; and
+    the local factor's value (None where there is none: the factor 1, a matrix product, an op
+    whose entry does not say).
 
     ``d`` is the step's ``Downstream`` so far (its ``local`` and ``grad`` arrays, its summed
     dims); ``fields`` the formula's placeholders filled with the tensors' names.
     """
     loc = node.op.local_of(i)
     if loc is None or not rule or not isinstance(d.local, np.ndarray):
-        return rule
+        return rule, None
     lhs = fields[f"g{i}"]
     if loc.matrix:
         shapes = {"gy": out_shape, **{f"x{k}": s for k, s in enumerate(in_shapes)}}
         text = f"{lhs} {shape_x(d.grad.shape)} = {_matrix(loc.matrix, fields, shapes)}"
-        return text + (f" = {value_text(d.grad)}" if d.grad.size <= SMALL else "")
+        return text + (f" = {value_text(d.grad)}" if d.grad.size <= SMALL else ""), None
     head, tail = _split(rule)
     if _batch_sum(d):  # Z = A W + 1 b^T: the bias's gradient sums dl/dZ over the batch's rows
         rhs = head.split(" = ", 1)[1] if " = " in head else head
         rhs = rhs if re.fullmatch(r"[\w/.]+", rhs) else f"({rhs})"
-        return (
+        text = (
             f"{lhs} {shape_x(d.grad.shape)} = 1^T {rhs} {shape_x(d.local_shape)} = "
             f"{value_text(d.grad)}  (sum over the batch){tail}"
         )
+        return text, None
     if loc.factor is None:
-        return f"{head} = {value_text(d.local)}{tail}"
+        return f"{head} = {value_text(d.local)}{tail}", None
     factor = _factor_value(loc, node, d.local.dtype)
     if factor is None:
-        return rule
+        return rule, None
     if factor.size == 1 and factor.reshape(()) == 1:  # add's alpha = 1: nothing to multiply
-        return f"{head} = {value_text(d.local)}{tail}"
+        return f"{head} = {value_text(d.local)}{tail}", factor
     sign = "/" if loc.divide else "*"
     up = value_text(upstream)
     fac = value_text(factor)
     fac = f"({fac})" if fac.startswith("-") else fac
-    return f"{head} = {up} {sign} {fac} = {value_text(d.local)}{tail}"
+    return f"{head} = {up} {sign} {fac} = {value_text(d.local)}{tail}", factor
 
 
 def _batch_sum(d) -> bool:

@@ -64,7 +64,9 @@ class Downstream:
     ``rule`` is this input's part of the formula; ``shown`` the same with its numbers
     (``dl/dz1 = dl/da1 * a1 * (1 - a1) = 0.3234 * 0.232 = 0.07503``) or, for a matrix product,
     its operands' shapes (``dl/dW1 (3x5) = A0^T (3x4) @ dl/dZ1 (4x5)``), where the op's registry
-    entry says how to evaluate its local derivative; the rule alone otherwise.
+    entry says how to evaluate its local derivative; the rule alone otherwise. ``factor`` is the
+    element-wise local derivative's value (``local`` is ``upstream * factor``, or ``/ factor``
+    for a rule that divides), None where there is no such factor.
     """
 
     input: TensorInfo
@@ -74,6 +76,7 @@ class Downstream:
     grad: np.ndarray
     summed_dims: tuple
     shown: str = ""  # the rule as the table shows it: with values, or with shapes (matrix rules)
+    factor: np.ndarray | None = None  # the local factor's value, where the op's entry gives one
 
     @property
     def local_shape(self) -> tuple:
@@ -282,8 +285,8 @@ class _Explainer:
         for i in wanted:
             local, fitted, dims = fitted_grads[i]
             d = Downstream(inputs[i], i, parts.get(i, ""), local, fitted, dims)
-            shown = shown_rule(node, i, d.rule, fields, d, g, [t.shape for t in inputs], out.shape)
-            downstream.append(dataclasses.replace(d, shown=shown))
+            shown, factor = shown_rule(node, i, d.rule, fields, d, g, [t.shape for t in inputs], out.shape)
+            downstream.append(dataclasses.replace(d, shown=shown, factor=factor))
             self.parts.setdefault(id(node.edges[i]), []).append(Contribution(index, fitted))
         received = tuple(self.parts.pop(id(node), ()))
         self.steps.append(
