@@ -65,7 +65,8 @@ def test_names_come_from_a_notebook_cells_globals():
 def test_module_parameters_by_their_qualified_names_and_their_gradients():
     torch.manual_seed(0)
     ref = torch.nn.Sequential(torch.nn.Linear(3, 4), torch.nn.Sigmoid(), torch.nn.Linear(4, 1))
-    model = chainrule.nn.Sequential(chainrule.nn.Linear(3, 4), chainrule.nn.Sigmoid(), chainrule.nn.Linear(4, 1))
+    nn = chainrule.nn
+    model = nn.Sequential(nn.Linear(3, 4), nn.Sigmoid(), nn.Linear(4, 1))
     with chainrule.no_grad():
         for p, q in zip(model.parameters(), ref.parameters()):
             p.copy_(chainrule.tensor(q.detach().numpy()))
