@@ -25,7 +25,7 @@ __all__ = [
 
 STEP_HEAD = ("#", "node", "upstream", "local rule", "downstream")
 LEAF_HEAD = ("leaf", "shape", "gradient (= .grad after loss.backward())", "sum of")
-_WIDTH = {"node": 24, "upstream": 40, "local rule": 46, "downstream": 46}
+_WIDTH = {"node": 24, "upstream": 32, "local rule": 62, "downstream": 40}  # the lecture's rules fit
 
 
 def _ref(step: int | None) -> str:
