@@ -203,3 +203,26 @@ def test_repr_html_is_the_page_inline_and_self_contained():
     assert not re.search(r"&lt;script[^&]*\bsrc\s*=", inline, re.I)  # nor inside the srcdoc
     assert "dl/dz1 = dl/da1 * a1 * (1 - a1) = 0.3234 * 0.232 = 0.07503" in inline
     assert e._repr_markdown_() == e.to_markdown() and str(e).startswith("Backward pass of l")
+
+
+def test_saved_tensor_hooks_are_unpacked_as_often_as_backward_does():
+    """explain shows a hooked node's formula without its values rather than call the user's unpack
+    hook once more than torch's backward does."""
+    counts = {}
+    for lib in (torch, chainrule):
+        calls = []
+        x = lib.tensor([1.0, 2.0], requires_grad=True)
+        pack = lambda t, calls=calls: (calls.append("pack"), t)[1]  # noqa: E731
+        unpack = lambda t, calls=calls: (calls.append("unpack"), t)[1]  # noqa: E731
+        with lib.autograd.graph.saved_tensors_hooks(pack, unpack):
+            y = lib.sigmoid(x * x).sum()
+        if lib is torch:
+            y.backward()
+        else:
+            e = viz.explain(y)
+            assert _down(e.step("t1"), "t0").shown == "dl/dt0 = dl/dt1 * t1 * (1 - t1)"
+            assert np.allclose(e.leaf("x").grad, counts["grad"])  # torch's x.grad
+        counts[lib.__name__] = calls
+        if lib is torch:
+            counts["grad"] = x.grad.numpy()
+    assert counts["chainrule"] == counts["torch"]

@@ -16,6 +16,7 @@ import re
 
 import numpy as np
 
+from ..autograd.graph import Node
 from ._graph import short_value
 
 __all__ = ["shown_rule", "value_text", "shape_x", "SMALL"]
@@ -42,8 +43,11 @@ def value_text(a, digits: int = 4) -> str:
 def _factor_value(loc, node, out_dtype):
     """The local factor on the node's saved values; None when they are not there (an op that
     kept nothing it needs, a custom layout) or the values are complex (the engine conjugates)."""
-    saved = node.unpack_saved()
-    inputs, out = saved if saved is not None else (node.inputs, node.out)
+    if type(node).unpack_saved is not Node.unpack_saved:
+        # saved-tensor hooks packed the values: unpacking again would call the user's hooks
+        # once more than backward did, so the formula is shown alone
+        return None
+    inputs, out = node.inputs, node.out
     if inputs is None:
         return None
     xs = tuple(None if x is None else x._data for x in inputs)
