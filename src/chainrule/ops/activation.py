@@ -38,6 +38,11 @@ def _float_input(input, who: str) -> tuple[Tensor, np.ndarray]:
     return input, x
 
 
+def _sigmoid_np(x):
+    """1 / (1 + exp(-x)) on an array: the local factors' sigmoid (viz shows their values)."""
+    return 1 / (1 + np.exp(-x))
+
+
 # ---- leaky_relu, elu ----------------------------------------------------------------------------
 @defop(
     "leaky_relu",
@@ -55,7 +60,13 @@ def leaky_relu(input: Tensor, negative_slope: float = 0.01) -> Tensor:
     return make_result(np.where(x > 0, x, x * x.dtype.type(slope)), _leaky_relu, (input,), (slope,))
 
 
-@defop("elu", saves_out=True, saves_inputs=False, formula="{g0} = {gy} * ({y} + {c} if {y} <= 0 else 1)")
+@defop(
+    "elu",
+    saves_out=True,
+    saves_inputs=False,
+    formula="{g0} = {gy} * ({y} + {c} if {y} <= 0 else 1)",
+    local=times(lambda xs, y, p: np.where(y <= 0, y + p[0], 1).astype(y.dtype)),
+)
 def _elu(F, g, xs, out, p, needs):
     alpha = p[0]
     # torch tests y <= 0, so a NaN takes the identity branch: its gradient passes through
@@ -128,7 +139,11 @@ def gelu(input: Tensor, approximate: str = "none") -> Tensor:
     return make_result(out.astype(x.dtype, copy=False), _gelu, (input,), (approximate,))
 
 
-@defop("silu", formula="{g0} = {gy} * s (1 + {x0} (1 - s)),  s = sigmoid({x0})")
+@defop(
+    "silu",
+    formula="{g0} = {gy} * s (1 + {x0} (1 - s)),  s = sigmoid({x0})",
+    local=times(lambda xs, y, p: _sigmoid_np(xs[0]) * (1 + xs[0] * (1 - _sigmoid_np(xs[0])))),
+)
 def _silu(F, g, xs, out, p, needs):
     x = xs[0]
     s = F.sigmoid(x)
@@ -141,7 +156,11 @@ def silu(input: Tensor) -> Tensor:
     return make_result(x * sigmoid_array(x), _silu, (input,))
 
 
-@defop("softplus", formula="{g0} = {gy} * sigmoid(beta {x0})  ({gy} where beta {x0} > threshold)")
+@defop(
+    "softplus",
+    formula="{g0} = {gy} * sigmoid(beta {x0})  ({gy} where beta {x0} > threshold)",
+    local=times(lambda xs, y, p: np.where(xs[0] * p[0] > p[1], 1, _sigmoid_np(xs[0] * p[0]))),
+)
 def _softplus(F, g, xs, out, p, needs):
     beta, threshold = p
     bx = xs[0] * beta
