@@ -180,6 +180,8 @@ def test_check_by_hand_tolerances_shapes_and_unknown_names():
     ref[-1].backward()
     dW1, dZ1 = ref[1].grad.numpy(), ref[3].grad.numpy()
     assert viz.check_by_hand(loss, {"dl/dW1": dW1, "dl/dZ1": dZ1, "dl/db1": dZ1.sum(0)}).ok
+    # torch's own tensors (and chainrule's) are values too
+    assert viz.check_by_hand(loss, {"dl/dW1": ref[1].grad, "dl/db1": chainrule.tensor(dZ1.sum(0))}).ok
     # the shape check of the lecture: dl/dW must have W's shape
     result = viz.check_by_hand(loss, {"dl/dZ1": dZ1, "dl/dW1": dW1.T})
     assert result.first_wrong.key == "dl/dW1" and "(3, 5) (rule 0)" in result.first_wrong.reason

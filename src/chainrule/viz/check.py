@@ -141,6 +141,8 @@ class HandCheck:
 def _as_array(value, key: str) -> np.ndarray:
     if isinstance(value, Tensor):
         return np.array(value._data, dtype=np.float64)
+    if hasattr(value, "detach") and hasattr(value, "cpu"):  # a torch tensor, maybe requiring grad
+        value = value.detach().cpu().numpy()
     try:
         return np.array(value, dtype=np.float64)
     except (TypeError, ValueError):
