@@ -5,7 +5,12 @@ and names= still wins tensor by tensor."""
 from __future__ import annotations
 
 import gc
+import json
+import os
+import subprocess
+import sys
 import weakref
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -144,3 +149,48 @@ def test_reading_the_callers_frame_keeps_no_reference_to_it():
         assert ref() is None
     finally:
         gc.enable()
+
+
+_IPYTHON = r"""
+import json, sys
+from IPython.core.interactiveshell import InteractiveShell
+
+shell = InteractiveShell.instance()
+cells = [
+    "import chainrule as torch\nfrom chainrule import viz",
+    "x = torch.tensor([[1.5, -0.5]])\nw = torch.tensor([[0.5], [2.0]], requires_grad=True)",
+    "h = x @ w\nout = torch.tanh(h).sum()\nh",  # the cell's value: IPython keeps it as _ and _3
+    "expl = viz.explain(out)\ncheck = viz.check_by_hand(out, {'dl/dh': 0.5})",
+]
+for code in cells:
+    result = shell.run_cell(code)
+    if not result.success:
+        sys.exit(f"cell failed: {code!r}: {result.error_in_exec!r}")
+ns = shell.user_ns
+bundle, _ = shell.display_formatter.format(ns["expl"])
+check, _ = shell.display_formatter.format(ns["check"])
+print(json.dumps({
+    "leaves": [lg.tensor.name for lg in ns["expl"].leaves],
+    "rule": ns["expl"].step("h").formula,
+    "html": bundle.get("text/html", ""),
+    "markdown": bundle.get("text/markdown", ""),
+    "check_html": check.get("text/html", ""),
+    "check_first": ns["check"].first_wrong.key if ns["check"].first_wrong else None,
+}))
+"""
+
+
+def test_in_a_real_ipython_shell_the_cells_variables_name_the_tensors(tmp_path):
+    """IPython runs each cell in the user's namespace (its __main__ globals), keeps cell values as
+    _ and _3, and shows an object by its _repr_html_: all real, in a fresh process."""
+    script = tmp_path / "shell.py"
+    script.write_text(_IPYTHON, encoding="utf-8")
+    src = str(Path(__file__).resolve().parents[2] / "src")
+    env = {**os.environ, "IPYTHONDIR": str(tmp_path / "ipython"), "PYTHONPATH": src}
+    done = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=120, env=env)
+    assert done.returncode == 0, done.stderr
+    got = json.loads(done.stdout.strip().splitlines()[-1])
+    assert got["leaves"] == ["w"] and got["rule"] == "dl/dw = x^T dl/dh"
+    assert got["html"].startswith("<iframe") and "https://" not in got["html"]
+    assert got["markdown"].startswith("**Backward pass of l")
+    assert got["check_first"] == "dl/dh" and "dl/dh" in got["check_html"]
