@@ -86,6 +86,8 @@ def test_module_parameters_by_their_qualified_names_and_their_gradients():
     for name, q in zip(names, ref.parameters()):
         assert np.allclose(e.leaf(name).grad, q.grad.numpy(), rtol=1e-5, atol=1e-7), name
     assert "dl/dmodel.2.weight" in str(e)
+    source = viz.draw(loss).source  # draw too
+    assert all(f"<B>{n}</B>" in source for n in names) and "<B>inputs</B>" in source
     # params= and names= win over the frame's names
     e2 = viz.explain(loss, params=dict(model.named_parameters()))
     assert sorted(lg.tensor.name for lg in e2.leaves) == sorted(n.removeprefix("model.") for n in names)
