@@ -9,7 +9,6 @@ from pathlib import Path
 from oracle import ROOT, run_python
 
 import chainrule as torch
-from chainrule import viz
 
 TUTORIAL = (ROOT / "docs" / "tutorial.md").read_text(encoding="utf-8")
 SHOWN_PATH = "/tmp/example.py"  # where the page says the example files were saved
@@ -32,17 +31,34 @@ def run_code(code: str, tmp_path: Path) -> str:
     return (done.stdout + done.stderr).replace(str(path), SHOWN_PATH)
 
 
-def test_the_explain_table_is_what_print_shows():
-    (lang, code), (_, shown) = blocks("In chainrule it is five lines")[:2]
+def _lecture_scope() -> dict:
+    """Section 1's code run as a notebook cell runs (in a module's globals), without rendering."""
+    (lang, code) = blocks("In chainrule it is five lines")[0]
     assert lang == "python"
-    code = code.replace(
-        'viz.draw(l, names=names, show_values=True).render("lecture-graph", format="svg")', ""
-    )  # rendering needs dot; the table does not
-    scope: dict = {}
+    code = code.replace('viz.draw(l, show_values=True).render("lecture-graph", format="svg")', "")
+    scope: dict = {"__name__": "__main__"}
     exec(compile(code, "tutorial", "exec"), scope)
-    printed = str(viz.explain(scope["l"], names=scope["names"]))
-    assert printed.startswith(shown.rstrip("\n") + "\n\nLeaf gradients")
     assert scope["torch"] is torch
+    return scope
+
+
+def test_the_explain_table_is_what_print_shows():
+    (_, shown) = blocks("In chainrule it is five lines")[1]
+    scope = _lecture_scope()
+    # explain called from the cell's code: the tensors are named by its variables
+    exec(compile("printed = str(viz.explain(l))", "tutorial", "exec"), scope)
+    assert scope["printed"].startswith(shown.rstrip("\n") + "\n\nLeaf gradients")
+
+
+def test_the_check_by_hand_example_prints_what_is_shown():
+    (lang, code), (_, shown) = blocks("`viz.check_by_hand(l, {...})` takes")[:2]
+    assert lang == "python"
+    scope = _lecture_scope()
+    printed: list[str] = []
+    scope["print"] = lambda *args: printed.append(" ".join(str(a) for a in args))
+    exec(compile(code, "tutorial", "exec"), scope)
+    assert printed == [shown.rstrip("\n")]
+    assert scope["check"].first_wrong.key == "dl/dz1"
 
 
 def test_the_anomaly_example_prints_what_is_shown(tmp_path):

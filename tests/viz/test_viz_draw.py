@@ -106,7 +106,7 @@ def test_show_values_does_not_show_a_value_that_an_in_place_op_overwrote():
     b.mul_(a)  # [3, 10, 21]: kept by nobody (mul by a number reads no input)
     b.mul_(3)  # [9, 30, 63]: the one array holds only this now
     v = b.sum_to_size(3)  # an op whose output is b's very array, read by exp (which keeps none)
-    g = viz.draw(v.exp().sum(), early, names={"a": a, "b": b}, show_values=True)
+    g = viz.draw(v.exp().sum(), early, names={"a": a, "b": b}, show_values=True, auto_names=False)
     ops = [
         label
         for k, label in _nodes(g).items()
@@ -144,7 +144,7 @@ def test_parameter_names_from_a_sequential():
 def test_unnamed_tensors_get_generic_names_and_several_outputs_share_a_graph():
     a = chainrule.tensor([1.0, 2.0], requires_grad=True)
     h = a * 3.0
-    g = viz.draw(h.sum(), h.exp().mean())
+    g = viz.draw(h.sum(), h.exp().mean(), auto_names=False)
     nodes = _nodes(g)
     assert nodes["leaf0"].startswith("t0 | (2,) float32 leaf")
     assert [k for k in nodes if k.startswith("out")] == ["out0", "out1"]
@@ -160,7 +160,7 @@ def test_tensors_the_graph_did_not_keep_have_their_shapes_and_no_values():
     m = k.exp()  # exp keeps its output
     n = m.sum(0) * c  # sum records its input's shape; mul keeps both inputs
     loss = n.sum()
-    nodes = _nodes(viz.draw(loss, show_values=True))
+    nodes = _nodes(viz.draw(loss, show_values=True, auto_names=False))
     ops = [v for k_, v in nodes.items() if k_.startswith("op")]
     assert [v.split(" | ")[0] for v in ops] == [
         "AddBackward0",
@@ -183,7 +183,7 @@ def test_tensors_the_graph_did_not_keep_have_their_shapes_and_no_values():
     ]  # c, as add and mul saw it
     # a name finds its tensor through the tensor's grad_fn, kept or not; a constant that no node
     # kept cannot be told from another of its shape, so it stays unnamed
-    named = _nodes(viz.draw(loss, names={"h": h, "c": c}, show_values=True))
+    named = _nodes(viz.draw(loss, names={"h": h, "c": c}, show_values=True, auto_names=False))
     assert [v for v in named.values() if v.startswith("AddBackward0")] == [
         "AddBackward0 | \u2192 h  (3, 4) float32 | [[0.5, ..., 4], ..., [2.5, ..., 6]]"
     ]

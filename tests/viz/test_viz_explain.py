@@ -91,7 +91,12 @@ def test_lecture_text_and_markdown_show_the_steps():
     assert "dl/dz1 = dl/da1 * a1 * (1 - a1)" in text
     assert f"dl/dz1 = {hand['dl/dz1']:.4g}" in text and f"dl/dw1 = {hand['dl/dw1']:.4g}" in text
     md = e.to_markdown()
-    assert "`dl/dz1 = dl/da1 * a1 * (1 - a1)`" in md
+    # the rule with its numbers: upstream x the local factor a1 (1 - a1) = downstream
+    a1 = hand["a1"]
+    shown = (
+        f"dl/dz1 = dl/da1 * a1 * (1 - a1) = {hand['dl/da1']:.4g} * {a1 * (1 - a1):.4g} = {hand['dl/dz1']:.4g}"
+    )
+    assert f"`{shown}`" in md
     assert md.count("\n| `") == len(e.steps) + len(e.leaves)  # one table row per step and leaf
     assert e._repr_markdown_() == md
 

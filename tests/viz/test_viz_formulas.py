@@ -128,6 +128,7 @@ def test_ops_without_a_table_entry_before_now_read_in_the_tensors_names() -> Non
 @given(data=st.data())
 def test_every_step_of_every_spec_shows_its_rule_in_the_tensors_names(data) -> None:
     seen: set = set()
+    valued: set = set()
     for spec in all_specs():
         arrays = make_inputs(spec, data.draw(spec.shapes), 0)
         ins = _tensors(chainrule, arrays, spec, np.float64)
@@ -165,4 +166,23 @@ def test_every_step_of_every_spec_shows_its_rule_in_the_tensors_names(data) -> N
                         d.rule,
                     )
                     assert "vector-Jacobian" not in d.rule, (spec.name, s.node_name)
+                    _check_factor(s, d, valued, spec.name)
     assert len(seen) > 100, sorted(seen)
+    # the registry's local factors, evaluated on the saved values, give what each rule gave
+    elementwise = {"mul", "div", "pow", "sigmoid", "tanh", "relu", "leaky_relu", "elu", "silu", "softplus"}
+    assert elementwise | {"exp", "log", "mse_loss", "binary_cross_entropy", "mean"} <= valued, sorted(valued)
+
+
+def _check_factor(s, d, valued: set, spec_name: str) -> None:
+    """upstream * factor (or / factor) is the rule's local gradient, element by element."""
+    if d.factor is None:
+        return
+    up = np.asarray(s.upstream, dtype=np.float64)
+    with np.errstate(all="ignore"):
+        want = up / d.factor if REGISTRY[s.op].local_of(d.position).divide else up * d.factor
+    try:
+        want = np.broadcast_to(want, d.local.shape)
+    except ValueError:  # a reduction's factor: the upstream is the reduced shape
+        return
+    assert np.allclose(want, d.local, rtol=1e-10, atol=1e-12, equal_nan=True), (spec_name, s.op, d.shown)
+    valued.add(s.op)

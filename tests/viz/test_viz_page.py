@@ -37,6 +37,7 @@ _STATE = """() => {
     upstream: document.getElementById('upstream-value').textContent,
     parts: document.getElementById('upstream-parts').textContent,
     formula: document.getElementById('formula').textContent,
+    localValues: document.getElementById('local-values').textContent,
     down: [...document.querySelectorAll('#downstream li')].map(li => ({
       name: li.getAttribute('data-name'),
       value: li.querySelector('pre') ? li.querySelector('pre').textContent : null,
@@ -84,6 +85,8 @@ def _check(page, e, k: int) -> dict:
     assert s["upstreamSymbol"] == f"d{e.loss_name}/d{step.output.name}"
     assert s["upstream"] == panel_value(step.upstream)
     assert s["formula"] == step.formula
+    # each input's rule with its numbers (or a matrix rule with its shapes), as the table says
+    assert s["localValues"] == "\n".join(d.shown or d.rule for d in step.downstream if d.rule)
     assert [d["name"] for d in s["down"]] == [d.input.name for d in step.downstream]
     assert [d["value"] for d in s["down"]] == [panel_value(d.grad) for d in step.downstream]
     return s
@@ -92,8 +95,12 @@ def _check(page, e, k: int) -> dict:
 def test_lecture_page_steps_with_buttons_and_keys(browser, tmp_path):
     need_dot()
     t = lecture_network()
+    # the lecture's variables: explain names the tensors by them (no names= needed)
+    x, y, w1, b1, w2, b2, z1, a1, z2, l = (
+        t[k] for k in ("x", "y", "w1", "b1", "w2", "b2", "z1", "a1", "z2", "l")
+    )  # noqa: E741
     hand = lecture_by_hand()
-    e = viz.explain(t["l"], names={k: v for k, v in t.items() if k != "l"})
+    e = viz.explain(l)
     path = Path(e.save_html(tmp_path / "lecture.html"))
     text = path.read_text(encoding="utf-8")
     assert "http://" not in text and "https://" not in text  # no URL at all, not even namespaces
@@ -115,8 +122,14 @@ def test_lecture_page_steps_with_buttons_and_keys(browser, tmp_path):
     seen.append(_check(page, e, 2))
     page.keyboard.press("ArrowRight")
     page.keyboard.press("ArrowRight")
-    s = _check(page, e, 4)  # the sigmoid: the lecture's rule and numbers
+    s = _check(page, e, 4)  # the sigmoid: the lecture's rule and numbers, in its names
     assert s["formula"] == "dl/dz1 = dl/da1 * a1 * (1 - a1)"
+    assert s["upstreamSymbol"] == "dl/da1" and s["title"] == "Step 5: SigmoidBackward0 (sigmoid)"
+    local = hand["a1"] * (1 - hand["a1"])
+    assert s["localValues"] == (
+        f"dl/dz1 = dl/da1 * a1 * (1 - a1) = {hand['dl/da1']:.4g} * {local:.4g} = {hand['dl/dz1']:.4g}"
+    )
+    assert page.text_content("#step-output") == "computed a1 () from z1 ()"
     assert float(s["upstream"]) == pytest.approx(hand["dl/da1"], rel=1e-5)
     assert float(s["down"][0]["value"]) == pytest.approx(hand["dl/dz1"], rel=1e-5)
     page.keyboard.press("ArrowLeft")
@@ -145,6 +158,8 @@ def test_lecture_page_steps_with_buttons_and_keys(browser, tmp_path):
         assert float(s["upstream"]) == pytest.approx(ups[k], rel=1e-5)
     page.keyboard.press("ArrowLeft")
     _check(page, e, 3)
+    page.keyboard.press("ArrowRight")  # the picture in the docs: the sigmoid's step
+    _check(page, e, 4)
     shot = tmp_path / "explain-page.png"
     page.evaluate("window.scrollTo(0, 0)")  # the row click scrolled down to the table
     page.screenshot(path=str(shot))
@@ -175,6 +190,11 @@ def test_fan_out_and_broadcast_are_shown(browser, tmp_path):
     assert s["parts"].count("(#") == 2
     (bias,) = [d for d in s["down"] if d["name"] == "b"]
     assert "summed over dim 0: (4, 2) -> (2,)" in bias["note"]
+    assert "dl/db (2) = 1^T dl/dh (4x2) = [" in s["localValues"]  # the bias: a sum over the batch
+    mm = e.step("t0")  # X @ W: the matrix rule with its operands' shapes
+    page.click(f'#steps-table tbody tr[data-step="{mm.index}"]')
+    s = _check(page, e, mm.index)
+    assert s["localValues"] == "dl/dW (3x2) = X^T (3x4) @ dl/dt0 (4x2)"
     assert errors == [] and requests == [path.as_uri()]
     page.close()
 
@@ -242,4 +262,25 @@ def test_a_long_graph_scrolls_the_current_op_into_view(browser, tmp_path):
     page.click(f'#steps-table tbody tr[data-step="{len(e.steps) // 2}"]')
     assert page.evaluate(_IN_VIEW)
     assert errors == [] and requests == [path.as_uri()]
+    page.close()
+
+
+def test_the_notebook_view_steps_inside_its_iframe(browser):
+    need_dot()
+    t = lecture_network()
+    e = viz.explain(t["l"], names={k: v for k, v in t.items() if k != "l"})
+    page = browser.new_page(viewport={"width": 1400, "height": 950})
+    requests, errors = [], []
+    page.on("request", lambda r: requests.append(r.url))
+    page.on("pageerror", lambda err: errors.append(str(err)))
+    # a notebook's output: the page's own HTML around the cell's _repr_html_
+    page.set_content(f"<html><body><div id='cell'>{e._repr_html_()}</div></body></html>")
+    frame = page.frame_locator("iframe.chainrule-explain")
+    assert frame.locator("#counter").text_content() == f"step 1 of {len(e.steps)}"
+    for _ in range(4):
+        frame.locator("#next").click()
+    assert frame.locator("#formula").text_content() == "dl/dz1 = dl/da1 * a1 * (1 - a1)"
+    assert frame.locator("#local-values").text_content().endswith("= 0.3234 * 0.232 = 0.07503")
+    assert page.evaluate("document.getElementById('counter')") is None  # its ids stay in the iframe
+    assert errors == [] and not [u for u in requests if u.startswith(("http:", "https:"))]
     page.close()

@@ -17,7 +17,66 @@ from typing import Any
 from .grad_mode import GRAD
 from .node_names import TORCH_NAMES
 
-__all__ = ["Op", "Node", "AccumulateGrad", "REGISTRY", "defop", "SAVE_ALL_INPUTS", "node_class"]
+__all__ = [
+    "Op",
+    "Node",
+    "AccumulateGrad",
+    "REGISTRY",
+    "defop",
+    "SAVE_ALL_INPUTS",
+    "node_class",
+    "Local",
+    "times",
+    "over",
+    "matrix",
+    "ONE",
+]
+
+
+class Local:
+    """How one input's local derivative is evaluated, for ``viz.explain`` to show its value beside
+    the formula (``dl/dz1 = dl/da1 * a1 * (1 - a1) = 0.3234 * 0.232 = 0.07503``).
+
+    Written next to the op's rule and formula, from the same saved values the rule reads.
+    ``factor(xs, out, params)`` (NumPy arrays in: the node's inputs, None where not kept, and its
+    output, None unless ``saves_out``) is the element-wise local derivative that the upstream
+    gradient is multiplied by (``divide=False``) or divided by (``divide=True``); None means the
+    factor 1 (the gradient passes unchanged). ``matrix`` instead says the gradient is a matrix
+    product, as a template over the formula's placeholders (``"{gy} @ {x1}^T"``) that viz prints
+    with every operand's shape (``dl/dA (4x3) = dl/dZ (4x5) @ W^T (5x3)``). Use ``times``,
+    ``over``, ``matrix`` and ``ONE`` to make them.
+    """
+
+    __slots__ = ("factor", "divide", "matrix")
+
+    def __init__(self, factor: Callable | None = None, divide: bool = False, matrix: str = "") -> None:
+        self.factor = factor
+        self.divide = divide
+        self.matrix = matrix
+
+    def __repr__(self) -> str:
+        if self.matrix:
+            return f"matrix({self.matrix!r})"
+        return "ONE" if self.factor is None else f"{'over' if self.divide else 'times'}(...)"
+
+
+def times(factor: Callable) -> Local:
+    """The upstream gradient times ``factor(xs, out, params)``, element by element."""
+    return Local(factor)
+
+
+def over(factor: Callable) -> Local:
+    """The upstream gradient divided by ``factor(xs, out, params)``, element by element."""
+    return Local(factor, divide=True)
+
+
+def matrix(template: str) -> Local:
+    """A matrix product such as ``"{x0}^T @ {gy}"``, shown with each operand's shape."""
+    return Local(matrix=template)
+
+
+#: the local derivative 1: the upstream gradient passes unchanged (add, sum, reshape)
+ONE = Local()
 
 
 class Op:
@@ -43,6 +102,9 @@ class Op:
         Other braces are text (``A^{-T}``). ``viz.explain`` fills them with the tensors' names
         (``dl/dz1 = dl/da1 * a1 * (1 - a1)``); ``formula`` is the rule with generic names (x, or
         a and b, or x0, x1, ...; y; dl/dy), as docstrings show it.
+    local : how to evaluate each input's local derivative (a ``Local`` per input, or one for all,
+        as ``formula``), so that ``viz.explain`` shows its value beside the formula; None where
+        the op has none (its formula is shown alone).
     """
 
     __slots__ = (
@@ -58,6 +120,7 @@ class Op:
         "same_shape",
         "saves",
         "complex_rule",
+        "local",
     )
 
     def __init__(
@@ -68,8 +131,10 @@ class Op:
         saves_out: bool = False,
         saves_inputs: bool = True,
         formula: str | tuple[str, ...] = "",
+        local: Local | tuple[Local | None, ...] | None = None,
     ) -> None:
         self.name = name
+        self.local = local
         self.backward = backward
         self.saves_out = saves_out
         self.saves_inputs = saves_inputs
@@ -131,6 +196,13 @@ class Op:
             return t[0]
         return t[i] if i < len(t) and t[i] else None
 
+    def local_of(self, i: int) -> Local | None:
+        """How to evaluate input ``i``'s local derivative (None: the op does not say)."""
+        loc = self.local
+        if loc is None or isinstance(loc, Local):
+            return loc
+        return loc[i] if i < len(loc) else None
+
     def render(self, i: int, fields: dict[str, str]) -> str:
         """Input ``i``'s part of the formula with its placeholders filled from ``fields``."""
         template = self.template(i)
@@ -175,14 +247,19 @@ REGISTRY: dict[str, Op] = {}
 
 
 def defop(
-    name: str, *, saves_out: bool = False, saves_inputs: bool = True, formula: str | tuple[str, ...] = ""
+    name: str,
+    *,
+    saves_out: bool = False,
+    saves_inputs: bool = True,
+    formula: str | tuple[str, ...] = "",
+    local: Local | tuple[Local | None, ...] | None = None,
 ):
     """Decorator: register ``backward`` as the derivative rule of op ``name``; returns the Op."""
 
     def register(backward: Callable) -> Op:
         if name in REGISTRY:
             raise ValueError(f"op {name!r} is registered twice")
-        op = Op(name, backward, saves_out=saves_out, saves_inputs=saves_inputs, formula=formula)
+        op = Op(name, backward, saves_out=saves_out, saves_inputs=saves_inputs, formula=formula, local=local)
         REGISTRY[name] = op
         return op
 

@@ -12,7 +12,7 @@ import math
 import numpy as np
 
 from .. import _autocast
-from ..autograd.graph import defop
+from ..autograd.graph import defop, matrix, times
 from ..autograd.math import ARRAY_MATH, register, tensor_math
 from ..kernels.elementwise import erf_array, sigmoid_array
 from ..kernels.gelu import gelu_float32, gelu_grad_float32
@@ -38,8 +38,17 @@ def _float_input(input, who: str) -> tuple[Tensor, np.ndarray]:
     return input, x
 
 
+def _sigmoid_np(x):
+    """1 / (1 + exp(-x)) on an array: the local factors' sigmoid (viz shows their values)."""
+    return 1 / (1 + np.exp(-x))
+
+
 # ---- leaky_relu, elu ----------------------------------------------------------------------------
-@defop("leaky_relu", formula="{g0} = {gy} * (1 if {x0} > 0 else {c})")
+@defop(
+    "leaky_relu",
+    formula="{g0} = {gy} * (1 if {x0} > 0 else {c})",
+    local=times(lambda xs, y, p: np.where(xs[0] > 0, 1, p[0]).astype(xs[0].dtype)),
+)
 def _leaky_relu(F, g, xs, out, p, needs):
     return (F.where(xs[0] > 0, g, g * p[0]),)
 
@@ -51,7 +60,13 @@ def leaky_relu(input: Tensor, negative_slope: float = 0.01) -> Tensor:
     return make_result(np.where(x > 0, x, x * x.dtype.type(slope)), _leaky_relu, (input,), (slope,))
 
 
-@defop("elu", saves_out=True, saves_inputs=False, formula="{g0} = {gy} * ({y} + {c} if {y} <= 0 else 1)")
+@defop(
+    "elu",
+    saves_out=True,
+    saves_inputs=False,
+    formula="{g0} = {gy} * ({y} + {c} if {y} <= 0 else 1)",
+    local=times(lambda xs, y, p: np.where(y <= 0, y + p[0], 1).astype(y.dtype)),
+)
 def _elu(F, g, xs, out, p, needs):
     alpha = p[0]
     # torch tests y <= 0, so a NaN takes the identity branch: its gradient passes through
@@ -124,7 +139,11 @@ def gelu(input: Tensor, approximate: str = "none") -> Tensor:
     return make_result(out.astype(x.dtype, copy=False), _gelu, (input,), (approximate,))
 
 
-@defop("silu", formula="{g0} = {gy} * s (1 + {x0} (1 - s)),  s = sigmoid({x0})")
+@defop(
+    "silu",
+    formula="{g0} = {gy} * s (1 + {x0} (1 - s)),  s = sigmoid({x0})",
+    local=times(lambda xs, y, p: _sigmoid_np(xs[0]) * (1 + xs[0] * (1 - _sigmoid_np(xs[0])))),
+)
 def _silu(F, g, xs, out, p, needs):
     x = xs[0]
     s = F.sigmoid(x)
@@ -137,7 +156,11 @@ def silu(input: Tensor) -> Tensor:
     return make_result(x * sigmoid_array(x), _silu, (input,))
 
 
-@defop("softplus", formula="{g0} = {gy} * sigmoid(beta {x0})  ({gy} where beta {x0} > threshold)")
+@defop(
+    "softplus",
+    formula="{g0} = {gy} * sigmoid(beta {x0})  ({gy} where beta {x0} > threshold)",
+    local=times(lambda xs, y, p: np.where(xs[0] * p[0] > p[1], 1, _sigmoid_np(xs[0] * p[0]))),
+)
 def _softplus(F, g, xs, out, p, needs):
     beta, threshold = p
     bx = xs[0] * beta
@@ -157,7 +180,11 @@ for _op in (_leaky_relu, _elu, _gelu, _silu, _softplus):
 
 
 # ---- linear ------------------------------------------------------------------------------------
-@defop("linear", formula=("{g0} = {gy} {x1}", "{g1} = ({gy})^T {x0}", "{g2} = ({gy})^T 1_n"))
+@defop(
+    "linear",
+    formula=("{g0} = {gy} {x1}", "{g1} = ({gy})^T {x0}", "{g2} = ({gy})^T 1_n"),
+    local=(matrix("{gy} @ {x1}"), matrix("{gy}^T @ {x0}"), matrix("1^T @ {gy}")),
+)
 def _linear(F, g, xs, out, p, needs):
     x, w = xs[0], xs[1]
     gx = None

@@ -8,14 +8,18 @@ from __future__ import annotations
 import numpy as np
 
 from .. import _autocast
-from ..autograd.graph import defop
+from ..autograd.graph import defop, matrix
 from ._common import Tensor, as_tensor, make_result, shape_str
 from .autocast_cast import autocast_operands as _autocast_operands
 from .einsum import einsum
 from .shape import unsqueeze
 
 
-@defop("matmul", formula=("{g0} = {gy} {x1}^T", "{g1} = {x0}^T {gy}"))
+@defop(
+    "matmul",
+    formula=("{g0} = {gy} {x1}^T", "{g1} = {x0}^T {gy}"),
+    local=(matrix("{gy} @ {x1}^T"), matrix("{x0}^T @ {gy}")),
+)
 def _matmul(F, g, xs, out, p, needs):
     a, b = xs
     if a.ndim == 2 and b.ndim == 2:  # the common case, no reshaping

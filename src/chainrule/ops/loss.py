@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..autograd.graph import defop
+from ..autograd.graph import defop, times
 from ..kernels.softmax import log_softmax_nll_rows
 from ._common import Tensor, any_true, as_array, as_tensor, lift_like, make_result, shape_str
 from .softmax import _log_softmax
@@ -192,6 +192,10 @@ _EPS = 1e-12
     formula=(
         "{g0} = {gy} * ({x0} - {x1}) / max({x0} (1 - {x0}), 1e-12)",
         "{g1} = {gy} * log((1 - {x0}) / {x0})",
+    ),
+    local=(
+        times(lambda xs, y, p: (xs[0] - xs[1]) / np.maximum(xs[0] * (1 - xs[0]), _EPS)),
+        times(lambda xs, y, p: np.log(1 - xs[0]) - np.log(xs[0])),
     ),
 )
 def _bce(F, g, xs, out, p, needs):

@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..autograd.grad_mode import GRAD
-from ..autograd.graph import defop
+from ..autograd.graph import defop, times
 from ._common import Tensor, make_result
 from .elementwise import mul, sub
 from .reduce import mean as _mean
@@ -22,6 +22,10 @@ __all__: list[str] = []
 @defop(
     "mse_loss",
     formula=("{g0} = {gy} * 2 ({x0} - {x1})  (/ n for reduction='mean')", "{g1} = -{g0}"),
+    local=(
+        times(lambda xs, y, p: _mse_factor(xs, p)),
+        times(lambda xs, y, p: -_mse_factor(xs, p)),
+    ),
 )
 def _mse_loss(F, g, xs, out, p, needs):
     reduction, n = p
@@ -31,6 +35,13 @@ def _mse_loss(F, g, xs, out, p, needs):
         g = g * 2.0
     gx = g * (xs[0] - xs[1])
     return (gx if needs[0] else None), (-gx if needs[1] else None)
+
+
+def _mse_factor(xs, p):
+    """d loss / d input, element by element: 2 (input - target), divided by n for 'mean'."""
+    reduction, n = p
+    scale = (2.0 / n if n else float("nan")) if reduction == "mean" else 2.0  # (as the rule)
+    return scale * (xs[0] - xs[1])
 
 
 def mse_loss_node(input: Tensor, target: Tensor, reduction: str) -> Tensor:

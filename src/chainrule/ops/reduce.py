@@ -19,7 +19,7 @@ from .._fpe import set_state as _set_state
 from .._fpe import switches_itself as _switches_itself
 from .._fpe import user_stacklevel as _user_stacklevel
 from .._record import make_unary_result
-from ..autograd.graph import defop
+from ..autograd.graph import ONE, defop, over
 from ._common import Tensor, any_true, as_array, as_tensor, make_result, normalize_dim, normalize_dims, wrap
 from .complex_numbers import imag as _imag
 from .complex_numbers import real as _real
@@ -82,7 +82,7 @@ def _as_array(out, dtype) -> np.ndarray:
 
 
 # ---- sum and mean ----------------------------------------------------------------------------
-@defop("sum", saves_inputs=False, formula="{g0} = {gy}, copied to every summed element of {x0}")
+@defop("sum", saves_inputs=False, formula="{g0} = {gy}, copied to every summed element of {x0}", local=ONE)
 def _sum(F, g, xs, out, p, needs):
     in_shape, axes, keepdim = p
     return (_expand_back(F, g, in_shape, axes, keepdim),)
@@ -121,7 +121,12 @@ def sum(input: Tensor, dim=None, keepdim: bool = False, *, dtype=None) -> Tensor
         _reset_state(token)
 
 
-@defop("mean", saves_inputs=False, formula="{g0} = {gy} / {n}, copied to every averaged element of {x0}")
+@defop(
+    "mean",
+    saves_inputs=False,
+    formula="{g0} = {gy} / {n}, copied to every averaged element of {x0}",
+    local=over(lambda xs, y, p: p[3]),
+)
 def _mean(F, g, xs, out, p, needs):
     in_shape, axes, keepdim, n = p
     return (_expand_back(F, g / n, in_shape, axes, keepdim),)

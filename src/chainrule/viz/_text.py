@@ -25,7 +25,7 @@ __all__ = [
 
 STEP_HEAD = ("#", "node", "upstream", "local rule", "downstream")
 LEAF_HEAD = ("leaf", "shape", "gradient (= .grad after loss.backward())", "sum of")
-_WIDTH = {"node": 24, "upstream": 40, "local rule": 46, "downstream": 46}
+_WIDTH = {"node": 24, "upstream": 32, "local rule": 62, "downstream": 40}  # the lecture's rules fit
 
 
 def _ref(step: int | None) -> str:
@@ -50,7 +50,7 @@ def step_cells(expl, step, digits: int = 4) -> dict[str, list[str]]:
     up = [f"{grad_symbol(expl.loss_name, step.output.name)} = {short_value(step.upstream, digits)}"]
     if step.fan_out:
         up.append(f"  = {parts_text(step.upstream_parts, digits)}")
-    rules = [d.rule for d in step.downstream if d.rule]
+    rules = [d.shown or d.rule for d in step.downstream if d.rule]
     if len(rules) != len(step.downstream) or not rules:
         rules = [step.formula]
     down = [line for d in step.downstream for line in downstream_lines(expl, d, digits)]

@@ -13,6 +13,7 @@ from collections.abc import Mapping
 from .._tensor import Tensor
 from ..autograd.function import FunctionCtx
 from ._graph import Graph, Vertex, shape_text, short_value, walk
+from ._names import caller_names
 
 try:  # optional: `pip install chainrule[viz]`; explain works without it (with a list, not a graph)
     import graphviz
@@ -102,7 +103,11 @@ def _cmd_of(e: Exception) -> str:
 
 
 def draw(
-    *tensors: Tensor, params: Mapping | None = None, show_values: bool = False, names: Mapping | None = None
+    *tensors: Tensor,
+    params: Mapping | None = None,
+    show_values: bool = False,
+    names: Mapping | None = None,
+    auto_names: bool = True,
 ):
     """The computation graph that produced ``tensors``, as a ``graphviz.Digraph``.
 
@@ -112,7 +117,11 @@ def draw(
     params : ``dict(model.named_parameters())``: leaves are labelled by their parameter names.
     show_values : add each tensor's (abbreviated) values to its label.
     names : ``{"z1": z1, ...}``: names for any tensors of the graph (leaves, intermediates,
-        outputs); unnamed tensors are called t0, t1, ... in forward order.
+        outputs). By default the tensors are named by the variables that hold them in the code
+        that called draw (its locals, then its globals), and parameters of any ``nn.Module``
+        there by their qualified names (``model.0.weight``); ``names`` and ``params`` win for
+        the tensors they name. Unnamed tensors are called t0, t1, ... in forward order.
+    auto_names : False: no names from the caller's variables (only ``names`` and ``params``).
 
     Returns
     -------
@@ -131,6 +140,8 @@ def draw(
         raise ImportError(f"draw needs the graphviz Python package: {INSTALL_GRAPHVIZ_PY}")
     if not tensors:
         raise TypeError("draw: give at least one tensor, e.g. draw(loss)")
+    if auto_names:
+        names, params = caller_names(1, names, params)
     return to_digraph(walk(tensors, names, params, who="draw"), show_values)
 
 

@@ -9,6 +9,7 @@ chained to any observer already there (anomaly mode) and restored afterwards.
 
 from __future__ import annotations
 
+import dataclasses
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -19,96 +20,15 @@ from .._tensor import Tensor
 from ..autograd.engine import grad as _autograd_grad
 from ..autograd.math import sum_to
 from ._graph import Graph, Vertex, walk
+from ._local import shown_rule
+from ._names import caller_names
+from ._steps import Contribution, Downstream, LeafGrad, Step, TensorInfo
 from ._text import to_markdown, to_text
 from .draw import graphviz, to_digraph
-from .formulas import local_rule
-from .html import save_html
+from .formulas import fields_for, local_rule
+from .html import inline_html, save_html
 
 __all__ = ["explain", "Explanation", "Step", "Downstream", "Contribution", "LeafGrad", "TensorInfo"]
-
-
-@dataclass(frozen=True)
-class TensorInfo:
-    """A tensor as the explanation names it.
-
-    ``kind``: "leaf", "parameter" (a leaf named by ``params``), "constant" (no gradient),
-    "intermediate" (produced by an op). ``graph_id``: its node in ``draw``'s graph (for an
-    intermediate, the op that produced it). A constant that its op did not keep (its derivative
-    does not read it) is named "constant": the graph knows only its shape and dtype.
-    """
-
-    name: str
-    shape: tuple
-    dtype: str
-    kind: str
-    graph_id: str
-
-
-@dataclass(frozen=True)
-class Contribution:
-    """One term of a gradient: sent by step ``step`` (0-based), or the seed ``dl/dl = 1`` (None)."""
-
-    step: int | None
-    value: np.ndarray
-
-
-@dataclass(frozen=True)
-class Downstream:
-    """The gradient one step passes to one of its inputs.
-
-    ``local`` is what the op's rule gave, of shape ``local_shape``; ``grad`` is it summed over
-    ``summed_dims`` down to the input's shape (the same array when nothing was broadcast).
-    ``rule`` is this input's part of the formula.
-    """
-
-    input: TensorInfo
-    position: int  # which input of the op (0 for the first)
-    rule: str
-    local: np.ndarray
-    grad: np.ndarray
-    summed_dims: tuple
-
-    @property
-    def local_shape(self) -> tuple:
-        return tuple(getattr(self.local, "shape", ()))
-
-    @property
-    def broadcast(self) -> bool:
-        return bool(self.summed_dims) or self.local_shape != tuple(getattr(self.grad, "shape", ()))
-
-
-@dataclass(frozen=True)
-class Step:
-    """One node of the backward pass: upstream gradient x local derivative -> downstream.
-
-    ``upstream`` is dl/d(output); ``upstream_parts`` the contributions that were summed into it,
-    one per op that read the output (several at a fan-out; one otherwise). They add up to
-    ``upstream`` unless a tensor hook changed the gradient on its way.
-    """
-
-    index: int
-    node_name: str
-    op: str
-    graph_id: str
-    output: TensorInfo
-    inputs: tuple[TensorInfo, ...]
-    upstream: np.ndarray
-    upstream_parts: tuple[Contribution, ...]
-    formula: str
-    downstream: tuple[Downstream, ...]
-
-    @property
-    def fan_out(self) -> bool:
-        return len(self.upstream_parts) > 1
-
-
-@dataclass(frozen=True)
-class LeafGrad:
-    """A leaf's final gradient (what ``loss.backward()`` puts in its ``.grad``) and its parts."""
-
-    tensor: TensorInfo
-    grad: np.ndarray | None
-    parts: tuple[Contribution, ...]
 
 
 @dataclass(repr=False)
@@ -171,6 +91,11 @@ class Explanation:
 
     def _repr_markdown_(self) -> str:
         return self.to_markdown()
+
+    def _repr_html_(self) -> str:
+        """Jupyter's inline view: the step-through page of ``save_html`` in an iframe (its
+        ``srcdoc``: self-contained, nothing loaded from the network)."""
+        return inline_html(self)
 
     def save_html(self, path: str | os.PathLike) -> str:
         """Write a self-contained page that steps through the backward pass; returns its path.
@@ -263,10 +188,15 @@ class _Explainer:
             [t.shape for t in inputs],
             out.shape,
         )
+        fields = fields_for(
+            node, v.name, [t.name for t in inputs], self.loss_name, [t.shape for t in inputs], out.shape
+        )
         downstream = []
         for i in wanted:
             local, fitted, dims = fitted_grads[i]
-            downstream.append(Downstream(inputs[i], i, parts.get(i, ""), local, fitted, dims))
+            d = Downstream(inputs[i], i, parts.get(i, ""), local, fitted, dims)
+            shown, factor = shown_rule(node, i, d.rule, fields, d, g, [t.shape for t in inputs], out.shape)
+            downstream.append(dataclasses.replace(d, shown=shown, factor=factor))
             self.parts.setdefault(id(node.edges[i]), []).append(Contribution(index, fitted))
         received = tuple(self.parts.pop(id(node), ()))
         self.steps.append(
@@ -316,7 +246,9 @@ def _summed_dims(local_shape: tuple, shape: tuple) -> tuple:
     )
 
 
-def explain(loss: Tensor, params: Mapping | None = None, *, names: Mapping | None = None) -> Explanation:
+def explain(
+    loss: Tensor, params: Mapping | None = None, *, names: Mapping | None = None, auto_names: bool = True
+) -> Explanation:
     """Run the backward pass of ``loss`` and record each step of it.
 
     Parameters
@@ -324,8 +256,12 @@ def explain(loss: Tensor, params: Mapping | None = None, *, names: Mapping | Non
     loss : a one-element tensor with a graph (e.g. the output of a loss function).
     params : ``dict(model.named_parameters())``: leaves are named by their parameter names.
     names : ``{"z1": z1, "a1": a1, ...}``: names for any tensors of the graph, used in the
-        formulas (``dl/dz1 = dl/da1 * a1 * (1 - a1)``); others are t0, t1, ... and the loss is
-        "l" unless named.
+        formulas (``dl/dz1 = dl/da1 * a1 * (1 - a1)``). By default the tensors are named by the
+        variables that hold them in the code that called explain (its locals, then its
+        globals), and parameters of any ``nn.Module`` there by their qualified names
+        (``model.0.weight``); ``names`` (and ``params``) win for the tensors they name. Others
+        are t0, t1, ... and the loss is "l" (the lecture's ``dl/dz1``) unless ``names`` names it.
+    auto_names : False: no names from the caller's variables (only ``names`` and ``params``).
 
     Returns
     -------
@@ -338,8 +274,18 @@ def explain(loss: Tensor, params: Mapping | None = None, *, names: Mapping | Non
     is kept (call ``loss.backward()`` afterwards if you want ``.grad``), and the leaves' ``.grad``
     is NOT changed; the recorded leaf gradients equal what ``loss.backward()`` would put there.
     As with ``autograd.grad``, tensor hooks run and tensors that called ``retain_grad()`` get
-    their ``.grad``. Values are recorded as NumPy copies.
+    their ``.grad``. Values are recorded as NumPy copies. Each step's rule is shown with its
+    numbers where the op's registry entry says how to evaluate its local derivative
+    (``dl/dz1 = dl/da1 * a1 * (1 - a1) = 0.3234 * 0.232 = 0.07503``), and matrix products with
+    their operands' shapes (``dl/dW1 (3x5) = A0^T (3x4) @ dl/dZ1 (4x5)``).
     """
+    if auto_names:
+        names, params = caller_names(1, names, params, skip=loss if isinstance(loss, Tensor) else None)
+    return explain_named(loss, params, names)
+
+
+def explain_named(loss: Tensor, params: Mapping | None, names: Mapping | None) -> Explanation:
+    """``explain`` with exactly these names (no look at the caller's variables)."""
     if not isinstance(loss, Tensor):
         raise TypeError(f"explain: loss must be a Tensor, got {type(loss).__name__}")
     if loss.grad_fn is None:

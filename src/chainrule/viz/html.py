@@ -21,7 +21,7 @@ from ._text import LEAF_HEAD, STEP_HEAD, downstream_lines, leaf_cells, parts_tex
 from .draw import INSTALL_DOT, INSTALL_GRAPHVIZ_PY, DotNotFoundError
 from .formulas import grad_symbol
 
-__all__ = ["save_html", "page_html", "panel_value"]
+__all__ = ["save_html", "page_html", "panel_value", "inline_html"]
 
 _DIGITS = 6  # the panel shows more digits than the terminal table
 
@@ -95,6 +95,8 @@ def _step_data(expl, s) -> dict:
         "upstream_value": panel_value(s.upstream),
         "upstream_parts": parts,
         "formula": s.formula,
+        # each input's rule with its values (or, for a matrix product, its operands' shapes)
+        "local_values": "\n".join(d.shown or d.rule for d in s.downstream if d.rule),
         "downstream": down,
     }
 
@@ -154,3 +156,15 @@ def save_html(expl, path) -> str:
             os.unlink(tmp)
         raise
     return str(path)
+
+
+def inline_html(expl, height: int = 760) -> str:
+    """The page for a notebook's output cell (``Explanation._repr_html_``): an iframe whose
+    ``srcdoc`` holds the whole page, so its script, styles and element ids stay apart from the
+    notebook's and from other explanations shown in it; it loads nothing from the network."""
+    page = html.escape(page_html(expl), quote=True)
+    title = html.escape(f"Backward pass of {expl.loss_name}", quote=True)
+    return (
+        f'<iframe class="chainrule-explain" title="{title}" sandbox="allow-scripts" '
+        f'style="width: 100%; height: {int(height)}px; border: 1px solid #ccc" srcdoc="{page}"></iframe>'
+    )

@@ -94,6 +94,7 @@
     text("upstream-value", s.upstream_value);
     text("upstream-parts", s.upstream_parts);
     text("formula", s.formula);
+    text("local-values", s.local_values);
     var ul = document.getElementById("downstream");
     ul.textContent = "";
     s.downstream.forEach(function (d) {
