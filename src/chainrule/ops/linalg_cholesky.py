@@ -85,6 +85,52 @@ def _not_pd(who: str, a: np.ndarray) -> LinAlgError:
     )
 
 
+def potf2(a: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """LAPACK's unblocked Cholesky (``potf2``, lower) of a stack, in NumPy: ``(L, info)``.
+
+    For matrices holding an inf or NaN, whose factor OpenBLAS's potrf (which NumPy and SciPy call)
+    computes in another order, without failing, and with other NaNs than the reference
+    algorithm that torch's MKL runs: pivot ``j`` fails (``info = j + 1``) when
+    ``a_jj - |l_j|^2`` is not positive (or is NaN), which is stored there, and the columns from
+    ``j`` on keep A's values, as LAPACK leaves them; the column below a pivot is scaled by its
+    reciprocal, which MKL makes NaN for an infinite pivot. The upper triangle is zero. Only on this rare path: one column at a time over the whole stack.
+    """
+    shape = a.shape
+    n = shape[-1]
+    work = np.tril(a.reshape(-1, n, n))
+    info = np.zeros(work.shape[0], dtype=np.int32)
+    active = np.ones(work.shape[0], dtype=bool)
+    with np.errstate(all="ignore"):
+        for j in range(n):
+            row = work[:, j, :j]
+            ajj = work[:, j, j] - np.einsum("bk,bk->b", row, row)
+            failed = active & ~(ajj > 0)
+            work[failed, j, j] = ajj[failed]
+            info[failed] = j + 1
+            active &= ~failed
+            pivot = np.sqrt(ajj[active])
+            work[active, j, j] = pivot
+            below = work[active, j + 1 :, j] - np.einsum("bik,bk->bi", work[active, j + 1 :, :j], row[active])
+            # MKL's reciprocal of an infinite pivot is NaN, not 0 (torch: a NaN column below it,
+            # then a failing pivot, even where the entries below are finite)
+            reciprocal = np.where(np.isinf(pivot), np.nan, 1 / pivot)
+            work[active, j + 1 :, j] = below * reciprocal[:, None]
+    return work.reshape(shape), info.reshape(shape[:-2])
+
+
+def _pd_error(who: str, a: np.ndarray, info: np.ndarray) -> LinAlgError:
+    """torch's error for the first matrix of the stack whose ``info`` (from :func:`potf2`) is
+    positive."""
+    flat = info.reshape(-1)
+    index = int(np.argmax(flat > 0))
+    return LinAlgError(
+        batch_prefix(who, index, a.ndim > 2)
+        + "The factorization could not be completed because the input is not positive-definite "
+        f"(the leading minor of order {flat[index]} is not positive-definite); check that the "
+        "input is symmetric positive definite, or add a multiple of the identity"
+    )
+
+
 def _cholesky_array(who: str, a: np.ndarray, upper: bool) -> np.ndarray:
     # upper=True reads A's upper triangle: that is the lower triangle of A^T
     src = np.swapaxes(a, -1, -2) if upper else a
@@ -94,13 +140,15 @@ def _cholesky_array(who: str, a: np.ndarray, upper: bool) -> np.ndarray:
         low = np.linalg.cholesky(src)
     except np.linalg.LinAlgError:
         raise _not_pd(who, src) from None
-    # a NaN input gives a NaN factor, not an error, with OpenBLAS; it always reaches the last pivot
-    if type(low) is np.ndarray:  # (pivots are positive or NaN: their sum is NaN iff one is)
-        last = low[-1, -1] if low.ndim == 2 else np.add.reduce(low[..., -1, -1], axis=None)
-        nan = last != last
-    else:  # under vmap: any sample's
-        nan = any_true(np.isnan(low[..., -1, -1]))
-    if nan:
+    if type(low) is np.ndarray:
+        # positive pivots sum to a finite number unless one is inf or NaN, which an inf or NaN in
+        # the lower triangle always leaves on the diagonal (one sum: free on finite input)
+        pivots = low if low.ndim == 2 else low.reshape(-1, *low.shape[-2:])
+        if not np.isfinite(np.trace(pivots, axis1=-2, axis2=-1).sum()):
+            low, info = potf2(src)  # OpenBLAS's potrf neither fails nor gives MKL's NaNs there
+            if info.any():
+                raise _pd_error(who, src, info)
+    elif any_true(np.isnan(low[..., -1, -1])):  # under vmap: any sample's
         raise _not_pd(who, src)
     if not upper:
         return low
@@ -192,6 +240,8 @@ def _potrf_arrays(src: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     not meaningful), and the infos (0, or the order of the failing leading minor)."""
     if any_batched(src):  # vmap: once on the physical batch (the loop runs over every sample)
         return map_stacked(_potrf_arrays, (src,), (2,))
+    if not np.isfinite(src).all():  # (torch's factors of an inf or NaN: see potf2)
+        return potf2(src)
     n = src.shape[-1]
     flat = src.reshape(-1, n, n)
     potrf = _lapack.get_lapack_funcs("potrf", (flat,))
