@@ -17,6 +17,7 @@ from scipy.linalg import lapack as _lapack
 from .._fpe import user_stacklevel as _user_stacklevel
 from ..autograd.graph import defop
 from ..autograd.math import register
+from ..kernels.lapack_reference import potf2
 from ._common import (
     Tensor,
     all_samples,
@@ -85,39 +86,6 @@ def _not_pd(who: str, a: np.ndarray) -> LinAlgError:
     )
 
 
-def potf2(a: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """LAPACK's unblocked Cholesky (``potf2``, lower) of a stack, in NumPy: ``(L, info)``.
-
-    For matrices holding an inf or NaN, whose factor OpenBLAS's potrf (which NumPy and SciPy call)
-    computes in another order, without failing, and with other NaNs than the reference
-    algorithm that torch's MKL runs: pivot ``j`` fails (``info = j + 1``) when
-    ``a_jj - |l_j|^2`` is not positive (or is NaN), which is stored there, and the columns from
-    ``j`` on keep A's values, as LAPACK leaves them; the column below a pivot is scaled by its
-    reciprocal, which MKL makes NaN for an infinite pivot. The upper triangle is zero. Only on this rare path: one column at a time over the whole stack.
-    """
-    shape = a.shape
-    n = shape[-1]
-    work = np.tril(a.reshape(-1, n, n))
-    info = np.zeros(work.shape[0], dtype=np.int32)
-    active = np.ones(work.shape[0], dtype=bool)
-    with np.errstate(all="ignore"):
-        for j in range(n):
-            row = work[:, j, :j]
-            ajj = work[:, j, j] - np.einsum("bk,bk->b", row, row)
-            failed = active & ~(ajj > 0)
-            work[failed, j, j] = ajj[failed]
-            info[failed] = j + 1
-            active &= ~failed
-            pivot = np.sqrt(ajj[active])
-            work[active, j, j] = pivot
-            below = work[active, j + 1 :, j] - np.einsum("bik,bk->bi", work[active, j + 1 :, :j], row[active])
-            # MKL's reciprocal of an infinite pivot is NaN, not 0 (torch: a NaN column below it,
-            # then a failing pivot, even where the entries below are finite)
-            reciprocal = np.where(np.isinf(pivot), np.nan, 1 / pivot)
-            work[active, j + 1 :, j] = below * reciprocal[:, None]
-    return work.reshape(shape), info.reshape(shape[:-2])
-
-
 def _pd_error(who: str, a: np.ndarray, info: np.ndarray) -> LinAlgError:
     """torch's error for the first matrix of the stack whose ``info`` (from :func:`potf2`) is
     positive."""
@@ -145,7 +113,7 @@ def _cholesky_array(who: str, a: np.ndarray, upper: bool) -> np.ndarray:
         # the lower triangle always leaves on the diagonal (one sum: free on finite input)
         pivots = low if low.ndim == 2 else low.reshape(-1, *low.shape[-2:])
         if not np.isfinite(np.trace(pivots, axis1=-2, axis2=-1).sum()):
-            low, info = potf2(src)  # OpenBLAS's potrf neither fails nor gives MKL's NaNs there
+            low, info = potf2(src)  # OpenBLAS's potrf neither fails nor gives MKL's NaNs
             if info.any():
                 raise _pd_error(who, src, info)
     elif any_true(np.isnan(low[..., -1, -1])):  # under vmap: any sample's
@@ -240,7 +208,7 @@ def _potrf_arrays(src: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     not meaningful), and the infos (0, or the order of the failing leading minor)."""
     if any_batched(src):  # vmap: once on the physical batch (the loop runs over every sample)
         return map_stacked(_potrf_arrays, (src,), (2,))
-    if not np.isfinite(src).all():  # (torch's factors of an inf or NaN: see potf2)
+    if not np.isfinite(src).all():  # torch's factors of an inf or NaN (kernels.lapack_reference)
         return potf2(src)
     n = src.shape[-1]
     flat = src.reshape(-1, n, n)

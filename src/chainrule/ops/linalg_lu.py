@@ -21,6 +21,7 @@ import numpy as np
 from scipy.linalg import lapack as _lapack
 
 from ..autograd.graph import defop
+from ..kernels.lapack_reference import getf2
 from ._common import (
     Tensor,
     all_samples,
@@ -82,7 +83,11 @@ def _getrf(a: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     if flat.size:  # (an empty matrix: nothing to factor)
         getrf = _lapack.get_lapack_funcs("getrf", (flat,))
         for i, mat in enumerate(flat):
-            lu[i], p, info[i] = getrf(mat)
+            if np.isfinite(mat).all():
+                lu[i], p, info[i] = getrf(mat)
+            else:  # torch's pivots and NaNs where it holds an inf or NaN (kernels.lapack_reference)
+                ref, p, inf = getf2(mat[None])
+                lu[i], p, info[i] = ref[0], p[0], inf[0]
             piv[i] = p[:k] + 1
     return lu.reshape(a.shape), piv.reshape(a.shape[:-2] + (k,)), info.reshape(a.shape[:-2])
 

@@ -20,7 +20,18 @@ from scipy.linalg import lapack as _lapack
 
 from ..autograd.graph import defop
 from ..autograd.math import register
-from ._common import Tensor, all_samples, any_batched, as_tensor, make_result, map_stacked, shape_str, wrap
+from ..kernels.lapack_reference import getf2, getrs, solve_nonfinite
+from ._common import (
+    Tensor,
+    all_samples,
+    all_true,
+    any_batched,
+    as_tensor,
+    make_result,
+    map_stacked,
+    shape_str,
+    wrap,
+)
 from ._linalg_common import batch_of, check_matrices, check_out, check_same_dtype
 from .creation import to
 from .shape import squeeze, transpose, unsqueeze
@@ -76,9 +87,34 @@ def _inv_array(who: str, a: np.ndarray) -> np.ndarray:
     if a.size == 0:
         return np.empty_like(a)
     try:
-        return np.linalg.inv(a)
+        out = np.linalg.inv(a)
     except np.linalg.LinAlgError:
-        raise singular_error(who, a) from None
+        out, info = _inv_nonfinite(a)  # (None unless a holds an inf or NaN)
+        if out is None or info.any():
+            raise singular_error(who, a) from None
+        return out
+    return _inv_checked(a, out)
+
+
+def _inv_checked(a: np.ndarray, out: np.ndarray) -> np.ndarray:
+    """NumPy's inverses, with those of matrices holding an inf or NaN redone as torch's MKL does
+    them (kernels.lapack_reference): checked only when an inverse is not finite."""
+    if type(out) is not np.ndarray or all_true(np.isfinite(out)):
+        return out
+    eye = np.broadcast_to(np.eye(a.shape[-1], dtype=a.dtype), a.shape)
+    return solve_nonfinite(a, eye, out)
+
+
+def _inv_nonfinite(a: np.ndarray):
+    """torch's inverses and infos of a stack that LAPACK (through NumPy) called singular, when
+    it holds an inf or NaN (the reference LU has a zero pivot elsewhere, or none); ``(None, None)``
+    for a finite stack."""
+    if type(a) is not np.ndarray or all_true(np.isfinite(a)):
+        return None, None
+    n = a.shape[-1]
+    lu, pivots, info = getf2(a.reshape(-1, n, n))
+    eye = np.broadcast_to(np.eye(n, dtype=a.dtype), lu.shape)
+    return getrs(lu, pivots, eye).reshape(a.shape), info.reshape(a.shape[:-2])
 
 
 def inv(A: Tensor, *, out=None) -> Tensor:
@@ -129,12 +165,16 @@ def inv_ex(A: Tensor, *, check_errors: bool = False, out=None):
     a = A._data
     check_matrices("linalg.inv_ex", a)
     try:
-        result = np.linalg.inv(a) if a.size else np.empty_like(a)
+        result = _inv_checked(a, np.linalg.inv(a)) if a.size else np.empty_like(a)
         info = np.zeros(a.shape[:-2], dtype=np.int32)
     except np.linalg.LinAlgError:
-        if check_errors:
+        result, info = _inv_nonfinite(a)
+        if result is None:
+            if check_errors:
+                raise singular_error("linalg.inv_ex", a) from None
+            result, info = _inv_ex_arrays(a)
+        elif check_errors and info.any():
             raise singular_error("linalg.inv_ex", a) from None
-        result, info = _inv_ex_arrays(a)
     return InvEx(make_result(result, _inv, (A,)), wrap(info))
 
 
@@ -168,6 +208,10 @@ def _solve_matrix(A: Tensor, B: Tensor, who: str = "linalg.solve") -> Tensor:
     batch_of(who, a, b)
     try:
         x = np.linalg.solve(a, b)
+        if type(x) is np.ndarray and not all_true(np.isfinite(x)):
+            # torch's solutions where A holds an inf or NaN (kernels.lapack_reference)
+            batch = x.shape[:-2]
+            x = solve_nonfinite(np.broadcast_to(a, batch + a.shape[-2:]), np.broadcast_to(b, x.shape), x)
     except np.linalg.LinAlgError:
         index, _ = first_zero_pivot(
             np.broadcast_to(a, np.broadcast_shapes(a.shape[:-2], b.shape[:-2]) + a.shape[-2:])
