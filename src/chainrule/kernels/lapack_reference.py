@@ -120,3 +120,109 @@ def solve_nonfinite(a: np.ndarray, b: np.ndarray, out: np.ndarray) -> np.ndarray
     lu, pivots, _ = getf2(flat_a[bad])
     flat_out[bad] = getrs(lu, pivots, b.reshape(-1, *b.shape[-2:])[bad])
     return out
+
+
+# ---- Householder QR ------------------------------------------------------------------------------
+def _nrm2(x: np.ndarray) -> np.ndarray:
+    """BLAS's classic ``dnrm2`` of each row of ``x`` ``(c, l)``: a running scale and sum of squares,
+    so one inf gives inf but two give NaN (``inf / inf``), as MKL's."""
+    scale = np.zeros(x.shape[0], x.dtype)
+    ssq = np.ones(x.shape[0], x.dtype)
+    for i in range(x.shape[1]):
+        absxi = np.abs(x[:, i])
+        nonzero = x[:, i] != 0  # (NaN too)
+        grow = nonzero & (scale < absxi)
+        keep = nonzero & ~(scale < absxi)
+        ssq = np.where(grow, 1 + ssq * (scale / absxi) ** 2, np.where(keep, ssq + (absxi / scale) ** 2, ssq))
+        scale = np.where(grow, absxi, scale)
+    return scale * np.sqrt(ssq)
+
+
+def _larfg(alpha: np.ndarray, x: np.ndarray):
+    """LAPACK's ``dlarfg`` per row: ``(beta, v below its leading 1, tau)``. ``dlapy2`` takes the
+    larger and smaller of ``|alpha|`` and the norm with x86's ``maxss``/``minss`` (a NaN first
+    operand yields the other) and Fortran's ``SIGN`` gives ``-|a|`` for a NaN ``b``: torch's
+    (MKL's) numbers for an inf or NaN."""
+    xnorm = _nrm2(x)
+    magnitude = np.abs(alpha)
+    larger = np.where(magnitude > xnorm, magnitude, xnorm)
+    smaller = np.where(magnitude < xnorm, magnitude, xnorm)
+    lapy2 = np.where(smaller == 0, larger, larger * np.sqrt(1 + (smaller / larger) ** 2))
+    beta = -np.where(alpha >= 0, lapy2, -lapy2)
+    zero = xnorm == 0  # H = I
+    tau = np.where(zero, 0, (beta - alpha) / beta)
+    v = np.where(zero[:, None], x, x * (1 / (alpha - beta))[:, None])
+    return np.where(zero, alpha, beta), v, tau
+
+
+def geqr2(a: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """LAPACK's unblocked Householder QR of a stack ``(c, m, n)``: ``(R with the reflectors below
+    its diagonal, tau)``, as ``geqrf`` returns them. Each reflector is applied to the whole trailing
+    block, even with ``tau = 0`` (MKL does: an inf there becomes NaN)."""
+    r = np.array(a, copy=True)
+    count, m, n = r.shape
+    k = min(m, n)
+    tau = np.zeros((count, k), dtype=r.dtype)
+    ones = np.ones((count, 1), r.dtype)
+    with np.errstate(all="ignore"):
+        for j in range(k):
+            beta, v, tau[:, j] = _larfg(r[:, j, j], r[:, j + 1 :, j])
+            r[:, j + 1 :, j] = v
+            if j < n - 1:
+                v = np.concatenate([ones, v], axis=1)
+                block = r[:, j:, j + 1 :]
+                w = np.einsum("ci,cij->cj", v, block)
+                r[:, j:, j + 1 :] = block - tau[:, j, None, None] * v[:, :, None] * w[:, None, :]
+            r[:, j, j] = beta
+    return r, tau
+
+
+def org2r(qr: np.ndarray, tau: np.ndarray, columns: int) -> np.ndarray:
+    """LAPACK's ``dorg2r``: the first ``columns`` columns of ``Q = H_1 ... H_k`` from
+    :func:`geqr2`'s reflectors ``(c, m, n)``. Each ``H_i`` is applied, as ``dlarf`` does, only to
+    the rows up to its reflector's last nonzero and the columns up to the last nonzero one there
+    (a reflector with NaN ``tau`` leaves the identity's columns past them alone, as torch's)."""
+    count, m, n = qr.shape
+    k = tau.shape[-1]
+    q = np.zeros((count, m, columns), dtype=qr.dtype)
+    q[:, :, : min(n, columns)] = qr[:, :, : min(n, columns)]
+    for j in range(k, columns):
+        q[:, j, j] = 1
+    ones = np.ones((count, 1), qr.dtype)
+    with np.errstate(all="ignore"):
+        for i in range(k - 1, -1, -1):
+            t = tau[:, i]
+            if i < columns - 1:
+                v = np.concatenate([ones, q[:, i + 1 :, i]], axis=1)
+                block = q[:, i:, i + 1 :]
+                rows = np.arange(v.shape[1])
+                last_row = np.max(np.where(v != 0, rows, 0), axis=1) + 1  # iladlr
+                in_rows = rows[None, :] < last_row[:, None]
+                masked = np.where(in_rows[:, :, None], block, 0)
+                cols = np.arange(block.shape[2])
+                last_col = np.max(np.where((masked != 0).any(axis=1), cols, -1), axis=1) + 1  # iladlc
+                in_cols = cols[None, :] < last_col[:, None]
+                v = np.where(in_rows, v, 0)
+                w = np.einsum("ci,cij->cj", v, masked)
+                update = block - t[:, None, None] * v[:, :, None] * w[:, None, :]
+                where = (t != 0)[:, None, None] & in_rows[:, :, None] & in_cols[:, None, :]
+                q[:, i:, i + 1 :] = np.where(where, update, block)
+            if i < m - 1:
+                q[:, i + 1 :, i] *= -t[:, None]
+            q[:, i, i] = 1 - t
+            q[:, :i, i] = 0
+    return q
+
+
+def qr_nonfinite(a: np.ndarray, mode: str) -> tuple[np.ndarray | None, np.ndarray]:
+    """torch's ``linalg.qr`` of a stack ``(*, m, n)`` holding an inf or NaN (:func:`geqr2`, then
+    :func:`org2r`): ``(Q or None for mode 'r', R)``."""
+    m, n = a.shape[-2:]
+    k = min(m, n)
+    r, tau = geqr2(a.reshape(-1, m, n))
+    rows = m if mode == "complete" else k
+    R = np.triu(r[:, :rows]).reshape(a.shape[:-2] + (rows, n))
+    if mode == "r":
+        return None, R
+    Q = org2r(r, tau, m if mode == "complete" else k)
+    return Q.reshape(a.shape[:-2] + Q.shape[-2:]), R
