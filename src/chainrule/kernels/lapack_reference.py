@@ -75,6 +75,26 @@ def getrs(lu: np.ndarray, pivots: np.ndarray, b: np.ndarray) -> np.ndarray:
     return x
 
 
+def getrs_transposed(lu: np.ndarray, pivots: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """``A^{-T} B`` from :func:`getf2`'s factors of ``A`` (LAPACK's ``getrs`` with ``trans='T'``,
+    torch's ``lu_solve(..., adjoint=True)``, which its solve's backward calls): ``U^T`` and
+    ``L^T`` solved row by row in dot products, as BLAS's reference ``trsm``, then the row
+    interchanges in reverse order."""
+    x = np.array(b, copy=True)
+    count, n = lu.shape[0], lu.shape[-1]
+    every = np.arange(count)
+    with np.errstate(all="ignore"):
+        for i in range(n):
+            x[:, i] = (x[:, i] - np.einsum("ck,ckr->cr", lu[:, :i, i], x[:, :i])) / lu[:, i, i, None]
+        for i in range(n - 1, -1, -1):
+            x[:, i] = x[:, i] - np.einsum("ck,ckr->cr", lu[:, i + 1 :, i], x[:, i + 1 :])
+        for j in range(n - 1, -1, -1):
+            swapped = x[every, pivots[:, j]].copy()
+            x[every, pivots[:, j]] = x[:, j]
+            x[:, j] = swapped
+    return x
+
+
 def potf2(a: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """The lower Cholesky factor of a stack ``(*, n, n)``, reading its lower triangle:
     ``(L, info)``.
@@ -106,10 +126,10 @@ def potf2(a: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return work.reshape(shape), info.reshape(shape[:-2])
 
 
-def solve_nonfinite(a: np.ndarray, b: np.ndarray, out: np.ndarray) -> np.ndarray:
-    """``out`` (``A^{-1} B`` from LAPACK through NumPy, stacks broadcast to one batch shape) with
-    the matrices where ``A`` holds an inf or NaN solved again by :func:`getf2` and
-    :func:`getrs`, as torch's MKL solves them."""
+def solve_nonfinite(a: np.ndarray, b: np.ndarray, out: np.ndarray, transposed: bool = False) -> np.ndarray:
+    """``out`` (``A^{-1} B``, or ``A^{-T} B`` when ``transposed``, from LAPACK through NumPy,
+    stacks broadcast to one batch shape) with the matrices where ``A`` holds an inf or NaN solved
+    again from :func:`getf2`'s LU of ``A``, as torch's MKL solves them."""
     n = a.shape[-1]
     flat_a = a.reshape(-1, n, n)
     bad = ~np.isfinite(flat_a).all(axis=(-2, -1))
@@ -118,7 +138,7 @@ def solve_nonfinite(a: np.ndarray, b: np.ndarray, out: np.ndarray) -> np.ndarray
     out = np.array(out, copy=True)
     flat_out = out.reshape(-1, *out.shape[-2:])
     lu, pivots, _ = getf2(flat_a[bad])
-    flat_out[bad] = getrs(lu, pivots, b.reshape(-1, *b.shape[-2:])[bad])
+    flat_out[bad] = (getrs_transposed if transposed else getrs)(lu, pivots, b.reshape(-1, *b.shape[-2:])[bad])
     return out
 
 

@@ -197,7 +197,7 @@ def _inv_ex_arrays(a: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 # ---- solve ---------------------------------------------------------------------------------------
 @defop("linalg_solve_ex", saves_out=True, formula=("{g0} = -{x0}^{-T} {gy} {y}^T", "{g1} = {x0}^{-T} {gy}"))
 def _solve(F, g, xs, out, p, needs):
-    gb = F.solve(F.mT(xs[0]), g)
+    gb = F.solve_adjoint(xs[0], g)
     ga = -F.matmul(gb, F.mT(out)) if needs[0] else None
     return ga, (gb if needs[1] else None)
 
@@ -381,4 +381,18 @@ def solve_triangular(
 # ---- the solvers derivative rules call through F -------------------------------------------------
 register("inv", np.linalg.inv, inv)
 register("solve", np.linalg.solve, _solve_matrix)
+
+
+def _solve_adjoint_array(a: np.ndarray, g: np.ndarray) -> np.ndarray:
+    """``A^{-T} G`` (solve's backward); where ``A`` holds an inf or NaN, from ``A``'s reference LU
+    as torch's ``lu_solve(adjoint=True)`` (kernels.lapack_reference). Checked only when the
+    result is not finite."""
+    x = np.linalg.solve(np.swapaxes(a, -1, -2), g)
+    if type(x) is np.ndarray and not all_true(np.isfinite(x)):
+        batch = x.shape[:-2]
+        x = solve_nonfinite(np.broadcast_to(a, batch + a.shape[-2:]), np.broadcast_to(g, x.shape), x, True)
+    return x
+
+
+register("solve_adjoint", _solve_adjoint_array, lambda a, g: _solve_matrix(transpose(a, -2, -1), g))
 register("solve_triangular", triangular_solve_array, _solve_triangular_op)
