@@ -29,7 +29,7 @@ from .._threads import numpy_blas
 from ..autograd._tables import tracked
 from ..autograd.graph import defop
 from ..autograd.math import register, tensor_math
-from ..kernels.lapack_reference import getf2
+from ..kernels.lapack_reference import getf2, solve_nonfinite
 from ..kernels.lu_inverse import inverse_from_cholesky, inverse_transposed
 from ._common import Tensor, all_true, any_batched, any_true, as_tensor, make_result, map_stacked, wrap
 from ._linalg_common import check_matrices, check_out
@@ -365,6 +365,9 @@ def inverse_mT_array(a: np.ndarray, factors) -> np.ndarray:
         for i in np.flatnonzero(singular):
             lu, piv, _ = _lu_of(a, factors, i)
             flat_grad[i] = getrs(lu, piv, eye)[0]
+    if not np.isfinite(grad).all():  # torch's A^{-T} where A holds an inf or NaN: solve(A^T, I)
+        at = np.swapaxes(a, -1, -2)  # from the reference LU of A^T (kernels.lapack_reference)
+        grad = solve_nonfinite(at, np.broadcast_to(np.eye(a.shape[-1], dtype=a.dtype), a.shape), grad)
     return grad
 
 
