@@ -121,16 +121,6 @@ def _svd_with_inf(a: np.ndarray, full_matrices: bool, compute_uv: bool):
     return U, S, Vh
 
 
-def require_finite(who: str, a: np.ndarray) -> None:
-    """LinAlgError unless ``a`` is finite: before SciPy's SVD-based least-squares drivers (gelsd,
-    gelss), which can loop forever on an inf."""
-    if not all_true(np.isfinite(a)):
-        raise LinAlgError(
-            f"{who}: The algorithm failed to converge because the input matrix contained non-finite "
-            f"values (shape {tuple(a.shape)}); replace inf and NaN first (e.g. torch.nan_to_num)"
-        )
-
-
 def _lapack(who: str, fn, a: np.ndarray, values: str = "singular values", **kwargs):
     """Run a NumPy LAPACK routine; non-convergence becomes LinAlgError with torch's wording."""
     if fn is np.linalg.svd:
