@@ -17,6 +17,13 @@ from __future__ import annotations
 import numpy as np
 
 
+def holds_nonfinite(a) -> bool:
+    """Whether a NumPy array holds an inf or NaN: one sum, no temporary (a finite array whose sum
+    overflows only sends it down the slower path, which redoes just the non-finite matrices).
+    False for other array types (vmap's batched arrays keep LAPACK's results)."""
+    return type(a) is np.ndarray and not np.isfinite(np.add.reduce(a, axis=None))
+
+
 def getf2(a: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """LU with partial pivoting of a stack ``(b, m, n)``: ``(LU, pivots, info)``.
 

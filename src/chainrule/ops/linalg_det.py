@@ -29,7 +29,7 @@ from .._threads import numpy_blas
 from ..autograd._tables import tracked
 from ..autograd.graph import defop
 from ..autograd.math import register, tensor_math
-from ..kernels.lapack_reference import getf2, solve_nonfinite
+from ..kernels.lapack_reference import getf2, holds_nonfinite, solve_nonfinite
 from ..kernels.lu_inverse import inverse_from_cholesky, inverse_transposed
 from ._common import Tensor, all_true, any_batched, any_true, as_tensor, make_result, map_stacked, wrap
 from ._linalg_common import check_matrices, check_out
@@ -126,7 +126,7 @@ def _det_forward(a: np.ndarray):
         d = _array(np.linalg.det(a))
     else:
         d = (perm * np.prod(diag, axis=-1)).reshape(a.shape[:-2])
-    if type(d) is np.ndarray and not np.isfinite(d).all():  # (one value per matrix)
+    if holds_nonfinite(a):
         d = np.where(_nonfinite(a), _reference_lu(a, lambda diag, perm: perm * np.prod(diag, axis=-1)), d)
     return d, factors
 
@@ -143,7 +143,7 @@ def _slogdet_forward(a: np.ndarray):
         sign = perm * np.prod(np.sign(diag), axis=-1)
         shape = a.shape[:-2]
         sign, logabs = sign.reshape(shape), logabs.reshape(shape).astype(a.dtype, copy=False)
-    if type(logabs) is np.ndarray and not np.isfinite(logabs).all():  # (one value per matrix)
+    if holds_nonfinite(a):
         bad = _nonfinite(a)
         sign = np.where(bad, _reference_lu(a, _sign_of), sign).astype(a.dtype, copy=False)
         logabs = np.where(bad, _reference_lu(a, _logabs_of), logabs).astype(a.dtype, copy=False)
@@ -365,7 +365,7 @@ def inverse_mT_array(a: np.ndarray, factors) -> np.ndarray:
         for i in np.flatnonzero(singular):
             lu, piv, _ = _lu_of(a, factors, i)
             flat_grad[i] = getrs(lu, piv, eye)[0]
-    if not np.isfinite(grad).all():  # torch's A^{-T} where A holds an inf or NaN: solve(A^T, I)
+    if holds_nonfinite(a):  # torch's A^{-T} where A holds an inf or NaN: solve(A^T, I)
         at = np.swapaxes(a, -1, -2)  # from the reference LU of A^T (kernels.lapack_reference)
         grad = solve_nonfinite(at, np.broadcast_to(np.eye(a.shape[-1], dtype=a.dtype), a.shape), grad)
     return grad

@@ -16,6 +16,7 @@ from ..autograd.math import register
 from ._common import Tensor, all_true, any_batched, as_array, as_tensor, make_result, shape_str, wrap
 from ._linalg_common import batch_of, check_out, check_same_dtype, type_name
 from .linalg_decomp import svd_of_finite
+from .linalg_solve import LinAlgError
 from .reduce import sum as sum_
 from .shape import squeeze, unsqueeze
 
@@ -173,8 +174,14 @@ def _lstsq_arrays(a: np.ndarray, b: np.ndarray, rcond, driver: str):
     # 'gels' (QR, full rank assumed) has no SciPy driver: gelsy gives the same solution there
     lapack_driver = "gelsy" if driver == "gels" else driver
     if lapack_driver in ("gelsd", "gelss") and not np.isfinite(a).all():
-        # SciPy's gelsd and gelss never return for an inf: the SVD path gives torch's rank (0)
-        # and singular values (NaN), and a NaN solution (torch's: 0); a NaN raises, as in torch
+        # SciPy's gelsd and gelss never return for an inf. torch's gelsd raises (LAPACK rejects
+        # the inf while scaling); for gelss the SVD path gives torch's rank (0) and singular
+        # values (NaN), and a NaN solution (torch's: 0, see docs/differences.md)
+        if lapack_driver == "gelsd":
+            raise LinAlgError(
+                f"linalg.lstsq: driver 'gelsd' cannot solve with a matrix holding inf or NaN (shape "
+                f"{tuple(a.shape)}); replace them first (e.g. torch.nan_to_num)"
+            )
         return _lstsq_svd(a, b, rcond, batch)
     for idx in np.ndindex(*batch):
         x[idx], _, rank[idx], s = scipy.linalg.lstsq(

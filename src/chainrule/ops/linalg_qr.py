@@ -13,7 +13,7 @@ from collections import namedtuple
 import numpy as np
 
 from ..autograd.graph import defop
-from ..kernels.lapack_reference import qr_nonfinite
+from ..kernels.lapack_reference import holds_nonfinite, qr_nonfinite
 from ._common import Tensor, make_result, wrap
 from ._linalg_common import check_out, matrix_input
 from .linalg_decomp import part, records, used
@@ -99,7 +99,7 @@ def linalg_qr(A: Tensor, mode: str = "reduced", *, out=None) -> QRResult:
         )
     A, a = matrix_input("linalg.qr", A, "geqrf_cpu")
     m, n = a.shape[-2:]
-    if type(a) is np.ndarray and a.size and not np.isfinite(a).all():
+    if a.size and holds_nonfinite(a):
         # OpenBLAS's blocked QR leaves other NaNs than torch's MKL (kernels.lapack_reference)
         Q, R = qr_nonfinite(a, mode)
     elif mode == "r":

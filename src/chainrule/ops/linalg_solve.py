@@ -20,11 +20,10 @@ from scipy.linalg import lapack as _lapack
 
 from ..autograd.graph import defop
 from ..autograd.math import register
-from ..kernels.lapack_reference import getf2, getrs, solve_nonfinite
+from ..kernels.lapack_reference import getf2, getrs, holds_nonfinite, solve_nonfinite
 from ._common import (
     Tensor,
     all_samples,
-    all_true,
     any_batched,
     as_tensor,
     make_result,
@@ -98,8 +97,8 @@ def _inv_array(who: str, a: np.ndarray) -> np.ndarray:
 
 def _inv_checked(a: np.ndarray, out: np.ndarray) -> np.ndarray:
     """NumPy's inverses, with those of matrices holding an inf or NaN redone as torch's MKL does
-    them (kernels.lapack_reference): checked only when an inverse is not finite."""
-    if type(out) is not np.ndarray or all_true(np.isfinite(out)):
+    them (kernels.lapack_reference; NumPy's can even be finite there)."""
+    if not holds_nonfinite(a):
         return out
     eye = np.broadcast_to(np.eye(a.shape[-1], dtype=a.dtype), a.shape)
     return solve_nonfinite(a, eye, out)
@@ -109,7 +108,7 @@ def _inv_nonfinite(a: np.ndarray):
     """torch's inverses and infos of a stack that LAPACK (through NumPy) called singular, when
     it holds an inf or NaN (the reference LU has a zero pivot elsewhere, or none); ``(None, None)``
     for a finite stack."""
-    if type(a) is not np.ndarray or all_true(np.isfinite(a)):
+    if not holds_nonfinite(a):
         return None, None
     n = a.shape[-1]
     lu, pivots, info = getf2(a.reshape(-1, n, n))
@@ -208,8 +207,7 @@ def _solve_matrix(A: Tensor, B: Tensor, who: str = "linalg.solve") -> Tensor:
     batch_of(who, a, b)
     try:
         x = np.linalg.solve(a, b)
-        if type(x) is np.ndarray and not all_true(np.isfinite(x)):
-            # torch's solutions where A holds an inf or NaN (kernels.lapack_reference)
+        if holds_nonfinite(a):  # torch's solutions where A holds an inf or NaN (kernels.lapack_reference)
             batch = x.shape[:-2]
             x = solve_nonfinite(np.broadcast_to(a, batch + a.shape[-2:]), np.broadcast_to(b, x.shape), x)
     except np.linalg.LinAlgError:
@@ -385,10 +383,9 @@ register("solve", np.linalg.solve, _solve_matrix)
 
 def _solve_adjoint_array(a: np.ndarray, g: np.ndarray) -> np.ndarray:
     """``A^{-T} G`` (solve's backward); where ``A`` holds an inf or NaN, from ``A``'s reference LU
-    as torch's ``lu_solve(adjoint=True)`` (kernels.lapack_reference). Checked only when the
-    result is not finite."""
+    as torch's ``lu_solve(adjoint=True)`` (kernels.lapack_reference)."""
     x = np.linalg.solve(np.swapaxes(a, -1, -2), g)
-    if type(x) is np.ndarray and not all_true(np.isfinite(x)):
+    if holds_nonfinite(a):
         batch = x.shape[:-2]
         x = solve_nonfinite(np.broadcast_to(a, batch + a.shape[-2:]), np.broadcast_to(g, x.shape), x, True)
     return x
