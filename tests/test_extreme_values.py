@@ -137,9 +137,6 @@ KNOWN: dict[str, set[str]] = {
     "linalg.det": {"-inf", "inf", "nan", "tiny"},
     # inf/-inf: gradient 0: inf where torch's is NaN
     "linalg.det of 32x32 matrices (batched LAPACK path)": {"-inf", "inf"},
-    # nan: output 0: NaN where torch's is finite (torch's potri inverts L by triangles, so the
-    # entries that do not depend on the NaN stay finite; chainrule's solves spread it)
-    "Tensor.cholesky_inverse": {"nan"},
     # huge: output 0: NaN where torch's is inf
     "Tensor.matrix_exp": {"huge"},
     # huge: output 0: inf where torch's is NaN

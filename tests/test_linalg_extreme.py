@@ -19,7 +19,7 @@ import torch
 from oracle import assert_close, to_numpy
 
 import chainrule
-from chainrule.kernels.lapack_reference import geqr2, getf2, getrs, getrs_transposed, org2r, potf2
+from chainrule.kernels.lapack_reference import geqr2, getf2, getrs, getrs_transposed, org2r, potf2, potri
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
@@ -69,6 +69,8 @@ SQUARE_CALLS = {
     "slogdet": lambda m, a: tuple(m.linalg.slogdet(a)),
     "cholesky_ex": lambda m, a: tuple(m.linalg.cholesky_ex(a @ a.mT + m.eye(a.shape[-1]))),
     "cholesky": lambda m, a: m.linalg.cholesky(a @ a.mT + m.eye(a.shape[-1])),
+    "cholesky_inverse": lambda m, a: m.cholesky_inverse(a.tril()),
+    "cholesky_inverse upper": lambda m, a: m.cholesky_inverse(a.triu(), upper=True),
 }
 
 
@@ -263,5 +265,8 @@ def test_reference_kernels_factor_finite_matrices() -> None:
     q = org2r(r, tau, 4)
     np.testing.assert_allclose(q @ np.triu(r[:, :4]), tall, atol=1e-12)
     np.testing.assert_allclose(q.swapaxes(1, 2) @ q, np.broadcast_to(np.eye(4), (3, 4, 4)), atol=1e-12)
+    inverse = np.linalg.inv(spd)
+    np.testing.assert_allclose(potri(low), inverse, rtol=1e-10)
+    np.testing.assert_allclose(potri(low.swapaxes(1, 2), upper=True), inverse, rtol=1e-10)
     low, info = potf2(np.array([[[4.0, 0], [0, -1]]]))
     assert info.tolist() == [2] and low[0, 1, 1] == -1  # LAPACK leaves the failing a_jj there

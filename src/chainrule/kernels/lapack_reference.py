@@ -133,6 +133,51 @@ def potf2(a: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return work.reshape(shape), info.reshape(shape[:-2])
 
 
+def potri(factor: np.ndarray, upper: bool = False) -> np.ndarray:
+    """``(L L^T)^{-1}`` of lower triangular ``L`` (or ``(U^T U)^{-1}`` of upper ``U`` with
+    ``upper``), a stack ``(c, n, n)`` of which only that triangle is read, as LAPACK's ``potri``:
+    the factor's inverse a column at a time (``trti2``, each column multiplied by the inverted
+    block beside it in ``trmv``'s order), then ``L^{-T} L^{-1}`` (``U^{-1} U^{-T}``) by
+    ``lauu2``, mirrored to the other triangle as torch's cholesky_inverse does. Entries that do
+    not depend on an inf or NaN of the factor stay finite, as torch's."""
+    if upper:
+        return _potri_upper(np.triu(factor))
+    a = np.tril(factor)
+    n = a.shape[-1]
+    with np.errstate(all="ignore"):
+        for j in range(n - 1, -1, -1):  # trti2, lower: from the last column
+            a[:, j, j] = 1 / a[:, j, j]
+            x = a[:, j + 1 :, j].copy()
+            for i in range(n - j - 2, -1, -1):  # trmv with the inverted block below
+                x[:, i + 1 :] += x[:, i, None] * a[:, j + 2 + i :, j + 1 + i]
+                x[:, i] *= a[:, j + 1 + i, j + 1 + i]
+            a[:, j + 1 :, j] = x * -a[:, j, j, None]
+        for i in range(n):  # lauu2, lower
+            pivot = a[:, i, i].copy()
+            a[:, i, i] = np.einsum("ck,ck->c", a[:, i:, i], a[:, i:, i])
+            below = np.einsum("ckj,ck->cj", a[:, i + 1 :, :i], a[:, i + 1 :, i])
+            a[:, i, :i] = pivot[:, None] * a[:, i, :i] + below
+    return np.tril(a) + np.swapaxes(np.tril(a, -1), -1, -2)
+
+
+def _potri_upper(a: np.ndarray) -> np.ndarray:
+    n = a.shape[-1]
+    with np.errstate(all="ignore"):
+        for j in range(n):  # trti2, upper: from the first column
+            a[:, j, j] = 1 / a[:, j, j]
+            x = a[:, :j, j].copy()
+            for i in range(j):  # trmv with the inverted block above
+                x[:, :i] += x[:, i, None] * a[:, :i, i]
+                x[:, i] *= a[:, i, i]
+            a[:, :j, j] = x * -a[:, j, j, None]
+        for i in range(n):  # lauu2, upper
+            pivot = a[:, i, i].copy()
+            a[:, i, i] = np.einsum("ck,ck->c", a[:, i, i:], a[:, i, i:])
+            beside = np.einsum("cjk,ck->cj", a[:, :i, i + 1 :], a[:, i, i + 1 :])
+            a[:, :i, i] = beside + pivot[:, None] * a[:, :i, i]
+    return np.triu(a) + np.swapaxes(np.triu(a, 1), -1, -2)
+
+
 def solve_nonfinite(a: np.ndarray, b: np.ndarray, out: np.ndarray, transposed: bool = False) -> np.ndarray:
     """``out`` (``A^{-1} B``, or ``A^{-T} B`` when ``transposed``, from LAPACK through NumPy,
     stacks broadcast to one batch shape) with the matrices where ``A`` holds an inf or NaN solved

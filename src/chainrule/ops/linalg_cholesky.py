@@ -17,7 +17,7 @@ from scipy.linalg import lapack as _lapack
 from .._fpe import user_stacklevel as _user_stacklevel
 from ..autograd.graph import defop
 from ..autograd.math import register
-from ..kernels.lapack_reference import potf2
+from ..kernels.lapack_reference import holds_nonfinite, potf2, potri
 from ._common import (
     Tensor,
     all_samples,
@@ -361,6 +361,11 @@ def cholesky_inverse(L: Tensor, upper: bool = False, *, out=None) -> Tensor:
         )
     eye = np.broadcast_to(np.eye(n, dtype=low.dtype), low.shape)
     result = _cholesky_solve_array(eye, low, upper)
+    if holds_nonfinite(low):  # torch's potri there (kernels.lapack_reference)
+        flat = low.reshape(-1, n, n)
+        bad = ~np.isfinite(np.triu(flat) if upper else np.tril(flat)).all(axis=(-2, -1))
+        result = np.array(result, copy=True)
+        result.reshape(-1, n, n)[bad] = potri(flat[bad], upper)
     return make_result(result, _cholesky_inverse, (L,), (bool(upper),))
 
 
