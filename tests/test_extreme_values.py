@@ -137,9 +137,11 @@ KNOWN: dict[str, set[str]] = {
     "linalg.det": {"-inf", "inf", "nan", "tiny"},
     # inf/-inf: gradient 0: inf where torch's is NaN
     "linalg.det of 32x32 matrices (batched LAPACK path)": {"-inf", "inf"},
-    # huge: output 0: NaN where torch's is inf
+    # huge: output 0: NaN where torch's is inf (SciPy's Pade scaling and squaring against torch's
+    # own degree-18 Taylor algorithm: 1e38 overflows in other places)
     "Tensor.matrix_exp": {"huge"},
-    # huge: output 0: inf where torch's is NaN
+    # huge: output 0: inf where torch's is NaN (OpenBLAS's fused multiply-adds never round a
+    # product of 1e38s to inf before adding it to an inf, MKL's sgemm does: inf - inf)
     "Tensor.matrix_power": {"huge"},
     # inf/-inf: torch's gels (MKL) rejects the inf while scaling and raises for most positions of
     # it (not all: 20 of 82 random matrices returned), chainrule solves by gelsy (NaN there; it
@@ -312,9 +314,12 @@ KNOWN: dict[str, set[str]] = {
     "linalg.vander": {"-inf", "inf", "nan", "tiny"},
     # inf/-inf/nan: output 0: finite where torch's is NaN
     "trapezoid": {"-inf", "inf", "nan"},
-    # inf/-inf/nan: gradient 1: finite where torch's is NaN; huge: output 0: finite where torch's is inf
+    # inf/-inf/nan: gradient 1 (tau): finite where torch's is NaN; huge: output 0: finite where
+    # torch's is inf (LAPACK's orgqr sets each reflector's own column directly and skips the
+    # zero rows and columns, chainrule's composed product multiplies them)
     "linalg.householder_product": {"-inf", "huge", "inf", "nan"},
-    # inf/-inf: output 0: NaN where torch's is inf; huge: output 0: NaN where torch's is finite
+    # inf/-inf/huge: gradient 2 (C): torch's ormqr backward puts its NaNs elsewhere (the outputs
+    # are torch's: each reflector touches only the rows from its own on, as LAPACK's larf)
     "ormqr": {"-inf", "huge", "inf"},
 }
 

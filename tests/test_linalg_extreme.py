@@ -144,6 +144,22 @@ def test_cholesky_of_an_infinite_pivot_fails_as_torch() -> None:
         chainrule.linalg.cholesky(chainrule.tensor(a))
 
 
+@pytest.mark.parametrize(("left", "transpose"), [(True, False), (True, True), (False, False), (False, True)])
+def test_ormqr_with_inf_and_nan_matches_torch(left: bool, transpose: bool) -> None:
+    """Each reflector touches the rows (columns) from its own on, as LAPACK's larf: the zeros above
+    its vector never multiply an inf of C into NaN."""
+    rng = np.random.default_rng(4)
+    for a in _poisoned(5, (4, 3), 10):
+        tau = rng.uniform(0, 1.5, 3).astype(np.float32)
+        c = rng.uniform(-1, 1, (4, 2) if left else (2, 4)).astype(np.float32)
+        c[1, 1] = INF
+        ours = chainrule.ormqr(
+            chainrule.tensor(a), chainrule.tensor(tau), chainrule.tensor(c), left, transpose
+        )
+        theirs = torch.ormqr(torch.tensor(a), torch.tensor(tau), torch.tensor(c), left, transpose)
+        assert_close(ours, theirs, 2e-4, 1e-5, f"ormqr(left={left}, transpose={transpose})")
+
+
 def test_det_of_an_inf_factors_the_transpose_as_torch() -> None:
     """torch's det factors A^T (LAPACK's view of a C-order A): inf here, NaN with A's own LU."""
     a = np.array([[3.1, INF, 0.6], [0.1, 2.5, 0.4], [1.3, 0.9, 2.3]], dtype=np.float32)
