@@ -92,10 +92,10 @@ def svd_of_finite(who: str, a: np.ndarray, full_matrices: bool = True, compute_u
     """
     if all_true(np.isfinite(a)):
         return np.linalg.svd(a, full_matrices=full_matrices, compute_uv=compute_uv)
-    if any_true(np.isnan(a)):
+    if type(a) is not np.ndarray or any_true(np.isnan(a)):  # (under vmap: an error for inf too)
         raise LinAlgError(
             f"{who}: The algorithm failed to converge because the input matrix contained non-finite "
-            f"values (NaN, shape {tuple(a.shape)}); replace NaN first (e.g. torch.nan_to_num)"
+            f"values (shape {tuple(a.shape)}); replace NaN first (e.g. torch.nan_to_num)"
         )
     return _svd_with_inf(a, full_matrices, compute_uv)
 
