@@ -211,9 +211,15 @@ def _solve_matrix(A: Tensor, B: Tensor, who: str = "linalg.solve") -> Tensor:
             batch = x.shape[:-2]
             x = solve_nonfinite(np.broadcast_to(a, batch + a.shape[-2:]), np.broadcast_to(b, x.shape), x)
     except np.linalg.LinAlgError:
-        index, _ = first_zero_pivot(
-            np.broadcast_to(a, np.broadcast_shapes(a.shape[:-2], b.shape[:-2]) + a.shape[-2:])
-        )
+        stack = np.broadcast_to(a, np.broadcast_shapes(a.shape[:-2], b.shape[:-2]) + a.shape[-2:])
+        if holds_nonfinite(a):  # NumPy's zero pivot may be none of torch's (kernels.lapack_reference)
+            n = a.shape[-1]
+            lu, pivots, info = getf2(stack.reshape(-1, n, n))
+            if not info.any():
+                rhs = np.broadcast_to(b, stack.shape[:-2] + b.shape[-2:]).reshape(-1, n, b.shape[-1])
+                x = getrs(lu, pivots, rhs).reshape(stack.shape[:-2] + b.shape[-2:])
+                return make_result(x, _solve, (A, B))
+        index, _ = first_zero_pivot(stack)
         raise LinAlgError(
             batch_prefix(who, max(index, 0), a.ndim > 2 or b.ndim > 2)
             + "The solver failed because the input matrix is singular; use linalg.lstsq for a "
