@@ -87,6 +87,18 @@ def test_batched_inverse_redoes_only_the_poisoned_matrices() -> None:
     _same_as_torch(SQUARE_CALLS["solve"], a, "batched solve")
 
 
+def test_a_nan_where_numpy_finds_a_zero_pivot_is_not_singular_to_torch() -> None:
+    """[[NaN, -1], [0, 0]]: NumPy's LU (OpenBLAS) reports a zero pivot; the reference LU keeps the
+    NaN as its first pivot (it comes first, and idamax's ``>`` never passes it) and the NaN reaches
+    the second, so no pivot is exactly zero: torch returns NaN, and so does chainrule."""
+    a = np.array([[NAN, -1], [0, 0]], dtype=np.float32)
+    with pytest.raises(np.linalg.LinAlgError):
+        np.linalg.solve(a, np.ones((2, 1), np.float32))
+    _same_as_torch(SQUARE_CALLS["solve"], a, "solve")
+    _same_as_torch(SQUARE_CALLS["inv"], a, "inv")
+    assert np.isnan(to_numpy(chainrule.linalg.inv(chainrule.tensor(a)))).all()
+
+
 def _solve_grads(m, a):
     A = a.clone().requires_grad_()
     B = m.ones(a.shape[-1], 2, requires_grad=True)
