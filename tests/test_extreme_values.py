@@ -140,8 +140,9 @@ KNOWN: dict[str, set[str]] = {
     # huge: output 0: NaN where torch's is inf (SciPy's Pade scaling and squaring against torch's
     # own degree-18 Taylor algorithm: 1e38 overflows in other places)
     "Tensor.matrix_exp": {"huge"},
-    # huge: output 0: inf where torch's is NaN (OpenBLAS's fused multiply-adds never round a
-    # product of 1e38s to inf before adding it to an inf, MKL's sgemm does: inf - inf)
+    # huge: output 0: inf where torch's is NaN (OpenBLAS's float32 matmul adds an overflowing
+    # product to an inf without making it -inf first, apparently by fused multiply-adds; MKL's
+    # sgemm gives inf - inf)
     "Tensor.matrix_power": {"huge"},
     # inf/-inf: torch's gels (MKL) rejects the inf while scaling and raises for most positions of
     # it (not all: 20 of 82 random matrices returned), chainrule solves by gelsy (NaN there; it
