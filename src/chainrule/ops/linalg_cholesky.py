@@ -17,6 +17,7 @@ from scipy.linalg import lapack as _lapack
 from .._fpe import user_stacklevel as _user_stacklevel
 from ..autograd.graph import defop
 from ..autograd.math import register
+from ..kernels.lapack_reference import holds_nonfinite, potf2, potri
 from ._common import (
     Tensor,
     all_samples,
@@ -85,6 +86,19 @@ def _not_pd(who: str, a: np.ndarray) -> LinAlgError:
     )
 
 
+def _pd_error(who: str, a: np.ndarray, info: np.ndarray) -> LinAlgError:
+    """torch's error for the first matrix of the stack whose ``info`` (from :func:`potf2`) is
+    positive."""
+    flat = info.reshape(-1)
+    index = int(np.argmax(flat > 0))
+    return LinAlgError(
+        batch_prefix(who, index, a.ndim > 2)
+        + "The factorization could not be completed because the input is not positive-definite "
+        f"(the leading minor of order {flat[index]} is not positive-definite); check that the "
+        "input is symmetric positive definite, or add a multiple of the identity"
+    )
+
+
 def _cholesky_array(who: str, a: np.ndarray, upper: bool) -> np.ndarray:
     # upper=True reads A's upper triangle: that is the lower triangle of A^T
     src = np.swapaxes(a, -1, -2) if upper else a
@@ -94,13 +108,15 @@ def _cholesky_array(who: str, a: np.ndarray, upper: bool) -> np.ndarray:
         low = np.linalg.cholesky(src)
     except np.linalg.LinAlgError:
         raise _not_pd(who, src) from None
-    # a NaN input gives a NaN factor, not an error, with OpenBLAS; it always reaches the last pivot
-    if type(low) is np.ndarray:  # (pivots are positive or NaN: their sum is NaN iff one is)
-        last = low[-1, -1] if low.ndim == 2 else np.add.reduce(low[..., -1, -1], axis=None)
-        nan = last != last
-    else:  # under vmap: any sample's
-        nan = any_true(np.isnan(low[..., -1, -1]))
-    if nan:
+    if type(low) is np.ndarray:
+        # positive pivots sum to a finite number unless one is inf or NaN, which an inf or NaN in
+        # the lower triangle always leaves on the diagonal (one sum: free on finite input)
+        pivots = low if low.ndim == 2 else low.reshape(-1, *low.shape[-2:])
+        if not np.isfinite(np.trace(pivots, axis1=-2, axis2=-1).sum()):
+            low, info = potf2(src)  # OpenBLAS's potrf neither fails nor gives MKL's NaNs
+            if info.any():
+                raise _pd_error(who, src, info)
+    elif any_true(np.isnan(low[..., -1, -1])):  # under vmap: any sample's
         raise _not_pd(who, src)
     if not upper:
         return low
@@ -192,6 +208,8 @@ def _potrf_arrays(src: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     not meaningful), and the infos (0, or the order of the failing leading minor)."""
     if any_batched(src):  # vmap: once on the physical batch (the loop runs over every sample)
         return map_stacked(_potrf_arrays, (src,), (2,))
+    if not np.isfinite(src).all():  # torch's factors of an inf or NaN (kernels.lapack_reference)
+        return potf2(src)
     n = src.shape[-1]
     flat = src.reshape(-1, n, n)
     potrf = _lapack.get_lapack_funcs("potrf", (flat,))
@@ -343,6 +361,11 @@ def cholesky_inverse(L: Tensor, upper: bool = False, *, out=None) -> Tensor:
         )
     eye = np.broadcast_to(np.eye(n, dtype=low.dtype), low.shape)
     result = _cholesky_solve_array(eye, low, upper)
+    if holds_nonfinite(low):  # torch's potri there (kernels.lapack_reference)
+        flat = low.reshape(-1, n, n)
+        bad = ~np.isfinite(np.triu(flat) if upper else np.tril(flat)).all(axis=(-2, -1))
+        result = np.array(result, copy=True)
+        result.reshape(-1, n, n)[bad] = potri(flat[bad], upper)
     return make_result(result, _cholesky_inverse, (L,), (bool(upper),))
 
 

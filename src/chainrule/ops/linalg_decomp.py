@@ -64,32 +64,66 @@ def eye_like(F, x, n: int):
     return F.constant(np.eye(n, dtype=F.dtype_of(x)))
 
 
+def differences(F, x, n: int):
+    """torch's ``E``: ``E_ij = x_j - x_i`` with ones on the diagonal, put there by selecting (torch's
+    ``fill_(1)``), not by adding: an infinite ``x_i`` (a singular value of 1e38 squared in
+    float32) then leaves 1 on the diagonal where ``inf - inf + 1`` would leave NaN."""
+    eye = eye_like(F, x, n)
+    return F.where(F.constant(np.eye(n, dtype=bool)), eye, F.expand_dims(x, -2) - F.expand_dims(x, -1))
+
+
 def diag_embed(F, v, n: int):
     """``(..., n) -> (..., n, n)`` with ``v`` on the diagonal (differentiable in F)."""
     return F.expand_dims(v, -1) * eye_like(F, v, n)
 
 
-def svd_of_finite(who: str, a: np.ndarray, **kwargs):
-    """``np.linalg.svd(a, **kwargs)`` of a finite ``a``; LinAlgError (torch's for NaN) for a
-    non-finite one, for which LAPACK's gesdd, computing singular vectors, can loop forever
-    (reproduced: a 3x3 float32 matrix holding one inf never returns)."""
-    require_finite(who, a)
-    return np.linalg.svd(a, **kwargs)
+def svd_of_finite(who: str, a: np.ndarray, full_matrices: bool = True, compute_uv: bool = True):
+    """``np.linalg.svd(a, ...)`` without ever handing LAPACK a non-finite matrix.
 
-
-def require_finite(who: str, a: np.ndarray) -> None:
-    """LinAlgError unless ``a`` is finite: before an SVD-based LAPACK driver (gesdd, gelsd, gelss),
-    which can loop forever on an inf."""
-    if not all_true(np.isfinite(a)):
+    LAPACK's gesdd can loop forever on an inf (reproduced in NumPy's OpenBLAS: a 3x3 float32
+    matrix holding one inf never returns), so the matrices are checked first, at the cost of one
+    ``isfinite`` pass. As in torch, a NaN anywhere raises ``LinAlgError`` (a RuntimeError); a
+    matrix holding an inf (and no NaN) gets NaN singular values, which is torch's ``S`` there
+    (MKL's gesdd rejects the inf while scaling and returns NaN). Its ``U`` and ``Vh`` are NaN too:
+    torch's are whatever permutation matrices gesdd leaves behind (they change with the values,
+    and for some positions of the inf torch raises instead), not singular vectors of anything,
+    so chainrule does not imitate them (docs/differences.md, "Extreme values"). The other
+    matrices of a batch are factored as usual.
+    """
+    if all_true(np.isfinite(a)):
+        return np.linalg.svd(a, full_matrices=full_matrices, compute_uv=compute_uv)
+    if type(a) is not np.ndarray or any_true(np.isnan(a)):  # (under vmap: an error for inf too)
         raise LinAlgError(
             f"{who}: The algorithm failed to converge because the input matrix contained non-finite "
-            f"values (shape {tuple(a.shape)}); replace inf and NaN first (e.g. torch.nan_to_num)"
+            f"values (shape {tuple(a.shape)}); replace NaN first (e.g. torch.nan_to_num)"
         )
+    return _svd_with_inf(a, full_matrices, compute_uv)
+
+
+def _svd_with_inf(a: np.ndarray, full_matrices: bool, compute_uv: bool):
+    """The SVD of a stack in which some matrices hold an inf: NaN factors for those (see
+    :func:`svd_of_finite`), LAPACK's for the finite ones."""
+    m, n = a.shape[-2:]
+    k = min(m, n)
+    batch = a.shape[:-2]
+    bad = ~np.isfinite(a).all(axis=(-2, -1))
+    good = ~bad
+    S = np.full(batch + (k,), np.nan, dtype=a.dtype)
+    if not compute_uv:
+        if good.any():
+            S[good] = np.linalg.svd(a[good], compute_uv=False)
+        return S
+    cols, rows = (m, n) if full_matrices else (k, k)
+    U = np.full(batch + (m, cols), np.nan, dtype=a.dtype)
+    Vh = np.full(batch + (rows, n), np.nan, dtype=a.dtype)
+    if good.any():
+        U[good], S[good], Vh[good] = np.linalg.svd(a[good], full_matrices=full_matrices)
+    return U, S, Vh
 
 
 def _lapack(who: str, fn, a: np.ndarray, values: str = "singular values", **kwargs):
     """Run a NumPy LAPACK routine; non-convergence becomes LinAlgError with torch's wording."""
-    if fn is np.linalg.svd and kwargs.get("compute_uv", True):
+    if fn is np.linalg.svd:
         return svd_of_finite(who, a, **kwargs)
     try:
         return fn(a, **kwargs)
@@ -123,7 +157,7 @@ def _eigh_grad(F, g, out, n: int):
         VtgV = F.matmul(F.mT(V), gV)
         # the projection onto skew-symmetric matrices (the tangent space of orthogonal V), then
         # torch's E with ones on its diagonal: that diagonal of the skew part is exactly 0
-        E = F.expand_dims(L, -2) - F.expand_dims(L, -1) + eye_like(F, L, n)
+        E = differences(F, L, n)
         inner = inner + ((VtgV - F.mT(VtgV)) * 0.5) / E
     return (F.matmul(V, F.matmul(inner, F.mT(V))),)
 
@@ -230,7 +264,7 @@ def _svd_grad(F, g, out, m: int, n: int, k: int):
             F.matmul(U, F.expand_dims(gS, -1) * Vh) if m >= n else F.matmul(U * F.expand_dims(gS, -2), Vh),
         )
     S2 = S * S
-    E = F.expand_dims(S2, -2) - F.expand_dims(S2, -1) + eye_like(F, S, k)
+    E = differences(F, S2, k)
     inner = None
     if has_u:
         UtgU = F.matmul(F.mT(U), gU)

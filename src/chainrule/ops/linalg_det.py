@@ -29,6 +29,7 @@ from .._threads import numpy_blas
 from ..autograd._tables import tracked
 from ..autograd.graph import defop
 from ..autograd.math import register, tensor_math
+from ..kernels.lapack_reference import getf2, holds_nonfinite, solve_nonfinite
 from ..kernels.lu_inverse import inverse_from_cholesky, inverse_transposed
 from ._common import Tensor, all_true, any_batched, any_true, as_tensor, make_result, map_stacked, wrap
 from ._linalg_common import check_matrices, check_out
@@ -122,8 +123,12 @@ def _det_forward(a: np.ndarray):
     if factors is None:
         if a.shape[-1] == 0:
             return np.ones(a.shape[:-2], a.dtype), None
-        return _array(np.linalg.det(a)), None
-    return (perm * np.prod(diag, axis=-1)).reshape(a.shape[:-2]), factors
+        d = _array(np.linalg.det(a))
+    else:
+        d = (perm * np.prod(diag, axis=-1)).reshape(a.shape[:-2])
+    if holds_nonfinite(a):
+        d = np.where(_nonfinite(a), _reference_lu(a, lambda diag, perm: perm * np.prod(diag, axis=-1)), d)
+    return d, factors
 
 
 def _slogdet_forward(a: np.ndarray):
@@ -131,13 +136,45 @@ def _slogdet_forward(a: np.ndarray):
     if factors is None:
         if a.shape[-1] == 0:
             return np.ones(a.shape[:-2], a.dtype), np.zeros(a.shape[:-2], a.dtype), None
-        sign, logabs = np.linalg.slogdet(a)
-        return _array(sign), _array(logabs), None
-    with np.errstate(divide="ignore"):
-        logabs = np.sum(np.log(np.abs(diag)), axis=-1)
-    sign = perm * np.prod(np.sign(diag), axis=-1)
-    shape = a.shape[:-2]
-    return sign.reshape(shape), logabs.reshape(shape).astype(a.dtype, copy=False), factors
+        sign, logabs = (_array(x) for x in np.linalg.slogdet(a))
+    else:
+        with np.errstate(divide="ignore"):
+            logabs = np.sum(np.log(np.abs(diag)), axis=-1)
+        sign = perm * np.prod(np.sign(diag), axis=-1)
+        shape = a.shape[:-2]
+        sign, logabs = sign.reshape(shape), logabs.reshape(shape).astype(a.dtype, copy=False)
+    if holds_nonfinite(a):
+        bad = _nonfinite(a)
+        sign = np.where(bad, _reference_lu(a, _sign_of), sign).astype(a.dtype, copy=False)
+        logabs = np.where(bad, _reference_lu(a, _logabs_of), logabs).astype(a.dtype, copy=False)
+    return sign, logabs, factors
+
+
+def _nonfinite(a: np.ndarray) -> np.ndarray:
+    """Which matrices of a stack hold an inf or NaN."""
+    return ~np.isfinite(a).all(axis=(-2, -1))
+
+
+def _reference_lu(a: np.ndarray, value) -> np.ndarray:
+    """``value(diagonal of U, permutation sign)`` per matrix from LAPACK's reference LU, which
+    torch's MKL follows on matrices holding an inf or NaN (kernels.lapack_reference). As torch's
+    det, it factors A^T (a C-order A is A^T to LAPACK): another pivot order, so other NaNs."""
+    n = a.shape[-1]
+    lu, pivots, _ = getf2(np.swapaxes(a, -1, -2).reshape(-1, n, n))
+    swaps = np.count_nonzero(pivots != np.arange(n), axis=-1)
+    with np.errstate(all="ignore"):
+        out = value(np.diagonal(lu, axis1=-2, axis2=-1), np.where(swaps % 2, -1.0, 1.0))
+    return out.reshape(a.shape[:-2]).astype(a.dtype, copy=False)
+
+
+def _logabs_of(diag: np.ndarray, perm: np.ndarray) -> np.ndarray:
+    return np.sum(np.log(np.abs(diag)), axis=-1)
+
+
+def _sign_of(diag: np.ndarray, perm: np.ndarray) -> np.ndarray:
+    """torch's sign of the determinant: the product of the pivots' signs, where a NaN pivot's is
+    0 (torch's sign of NaN)."""
+    return perm * np.prod(np.where(np.isnan(diag), 0.0, np.sign(diag)), axis=-1)
 
 
 def _array(x):
@@ -328,6 +365,9 @@ def inverse_mT_array(a: np.ndarray, factors) -> np.ndarray:
         for i in np.flatnonzero(singular):
             lu, piv, _ = _lu_of(a, factors, i)
             flat_grad[i] = getrs(lu, piv, eye)[0]
+    if holds_nonfinite(a):  # torch's A^{-T} where A holds an inf or NaN: solve(A^T, I)
+        at = np.swapaxes(a, -1, -2)  # from the reference LU of A^T (kernels.lapack_reference)
+        grad = solve_nonfinite(at, np.broadcast_to(np.eye(a.shape[-1], dtype=a.dtype), a.shape), grad)
     return grad
 
 

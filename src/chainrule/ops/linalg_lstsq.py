@@ -15,7 +15,8 @@ from ..autograd.graph import defop
 from ..autograd.math import register
 from ._common import Tensor, all_true, any_batched, as_array, as_tensor, make_result, shape_str, wrap
 from ._linalg_common import batch_of, check_out, check_same_dtype, type_name
-from .linalg_decomp import require_finite, svd_of_finite
+from .linalg_decomp import svd_of_finite
+from .linalg_solve import LinAlgError
 from .reduce import sum as sum_
 from .shape import squeeze, unsqueeze
 
@@ -172,8 +173,16 @@ def _lstsq_arrays(a: np.ndarray, b: np.ndarray, rcond, driver: str):
     b = np.broadcast_to(b, batch + (m, k))
     # 'gels' (QR, full rank assumed) has no SciPy driver: gelsy gives the same solution there
     lapack_driver = "gelsy" if driver == "gels" else driver
-    if lapack_driver in ("gelsd", "gelss"):
-        require_finite("linalg.lstsq", a)  # SciPy's gelsd and gelss never return for an inf
+    if lapack_driver in ("gelsd", "gelss") and not np.isfinite(a).all():
+        # SciPy's gelsd and gelss never return for an inf. torch's gelsd raises (LAPACK rejects
+        # the inf while scaling); for gelss the SVD path gives torch's rank (0) and singular
+        # values (NaN), and a NaN solution (torch's: 0, see docs/differences.md)
+        if lapack_driver == "gelsd":
+            raise LinAlgError(
+                f"linalg.lstsq: driver 'gelsd' cannot solve with a matrix holding inf or NaN (shape "
+                f"{tuple(a.shape)}); replace them first (e.g. torch.nan_to_num)"
+            )
+        return _lstsq_svd(a, b, rcond, batch)
     for idx in np.ndindex(*batch):
         x[idx], _, rank[idx], s = scipy.linalg.lstsq(
             a[idx], b[idx], cond=rcond, lapack_driver=lapack_driver, check_finite=False

@@ -21,6 +21,7 @@ import numpy as np
 from scipy.linalg import lapack as _lapack
 
 from ..autograd.graph import defop
+from ..kernels.lapack_reference import getf2
 from ._common import (
     Tensor,
     all_samples,
@@ -35,7 +36,7 @@ from ._common import (
 from ._linalg_common import check_matrices, check_out, check_same_dtype
 from .creation import clone
 from .index import getitem
-from .join import tril, triu
+from .join import cat, tril, triu
 from .linalg import matmul
 from .linalg_solve import LinAlgError, _solve_triangular_op, solve
 from .shape import broadcast_to, flatten, permute, reshape, squeeze, transpose, unsqueeze
@@ -82,7 +83,11 @@ def _getrf(a: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     if flat.size:  # (an empty matrix: nothing to factor)
         getrf = _lapack.get_lapack_funcs("getrf", (flat,))
         for i, mat in enumerate(flat):
-            lu[i], p, info[i] = getrf(mat)
+            if np.isfinite(mat).all():
+                lu[i], p, info[i] = getrf(mat)
+            else:  # torch's pivots and NaNs where it holds an inf or NaN (kernels.lapack_reference)
+                ref, p, inf = getf2(mat[None])
+                lu[i], p, info[i] = ref[0], p[0], inf[0]
             piv[i] = p[:k] + 1
     return lu.reshape(a.shape), piv.reshape(a.shape[:-2] + (k,)), info.reshape(a.shape[:-2])
 
@@ -424,10 +429,26 @@ def householder_product(A: Tensor, tau: Tensor, *, out=None) -> Tensor:
     # H_1 ... H_k E, applied from the last reflector: each step is E' = E - tau v (v^T E)
     Q = eye
     for i in reversed(range(k)):
-        v = getitem(V, (Ellipsis, slice(None), slice(i, i + 1)))
-        t = unsqueeze(unsqueeze(getitem(tau, (Ellipsis, i)), -1), -1)
-        Q = Q - matmul(v * t, matmul(transpose(v, -2, -1), Q))
+        Q = _reflect(Q, V, tau, i, True)
     return Q
+
+
+def _reflect(C: Tensor, V: Tensor, tau: Tensor, i: int, left: bool) -> Tensor:
+    """``H_i C`` (``left``) or ``C H_i`` with ``H_i = I - tau_i v_i v_i^T``, touching only the rows
+    (columns) from ``i`` on, where ``v_i`` is not zero, as LAPACK's ``larf``: the zeros above
+    would multiply an inf of C into NaN where torch's result keeps it."""
+    v = getitem(V, (Ellipsis, slice(i, None), slice(i, i + 1)))
+    t = unsqueeze(unsqueeze(getitem(tau, (Ellipsis, i)), -1), -1)
+    if left:
+        kept, part = (
+            getitem(C, (Ellipsis, slice(0, i), slice(None))),
+            getitem(C, (Ellipsis, slice(i, None), slice(None))),
+        )
+        part = part - matmul(v * t, matmul(transpose(v, -2, -1), part))
+        return cat([kept, part], -2) if i else part
+    kept, part = getitem(C, (Ellipsis, slice(0, i))), getitem(C, (Ellipsis, slice(i, None)))
+    part = part - matmul(matmul(part, v) * t, transpose(v, -2, -1))
+    return cat([kept, part], -1) if i else part
 
 
 def orgqr(input: Tensor, tau: Tensor) -> Tensor:
@@ -463,12 +484,7 @@ def ormqr(
     forward = left == transpose  # the order in which the reflectors meet C
     order = range(k) if forward else reversed(range(k))
     for i in order:
-        v = getitem(V, (Ellipsis, slice(None), slice(i, i + 1)))
-        t = unsqueeze(unsqueeze(getitem(tau, (Ellipsis, i)), -1), -1)
-        if left:
-            C = C - matmul(v * t, matmul(_t(v), C))
-        else:
-            C = C - matmul(matmul(C, v) * t, _t(v))
+        C = _reflect(C, V, tau, i, left)
     return C
 
 

@@ -19,7 +19,7 @@ from ._common import Tensor, any_batched, as_array, as_tensor, map_stacked, norm
 from ._linalg_common import TORCH_NAMES, check_out, matrix_input
 from .creation import to
 from .gather import select
-from .linalg_decomp import svdvals
+from .linalg_decomp import _lapack, svdvals
 from .reduce import sum as _sum
 from .reduce_minmax import amax, amin
 from .reduce_norm import vector_norm
@@ -316,9 +316,9 @@ def matrix_rank(A: Tensor, tol=None, hermitian: bool = False, *, atol=None, rtol
     if min(m, n) == 0:
         return wrap(np.zeros(a.shape[:-2], dtype=np.int64))
     if hermitian:
-        S = np.abs(np.linalg.eigvalsh(a))
-    else:
-        S = np.linalg.svd(a, compute_uv=False)
+        S = np.abs(_lapack("linalg.eigh", np.linalg.eigvalsh, a, "eigenvalues"))
+    else:  # (torch's errors for NaN; NaN singular values, so rank 0, for an inf)
+        S = _lapack("linalg.svd", np.linalg.svd, a, compute_uv=False)
     atol_a = 0.0 if atol is None else _tolerance(atol)
     if rtol is None:  # torch: the default rtol, except where a positive atol is given
         default = np.finfo(a.dtype).eps * max(m, n)

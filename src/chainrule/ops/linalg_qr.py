@@ -13,6 +13,7 @@ from collections import namedtuple
 import numpy as np
 
 from ..autograd.graph import defop
+from ..kernels.lapack_reference import holds_nonfinite, qr_nonfinite
 from ._common import Tensor, make_result, wrap
 from ._linalg_common import check_out, matrix_input
 from .linalg_decomp import part, records, used
@@ -98,12 +99,17 @@ def linalg_qr(A: Tensor, mode: str = "reduced", *, out=None) -> QRResult:
         )
     A, a = matrix_input("linalg.qr", A, "geqrf_cpu")
     m, n = a.shape[-2:]
+    if a.size and holds_nonfinite(a):
+        # OpenBLAS's blocked QR leaves other NaNs than torch's MKL (kernels.lapack_reference)
+        Q, R = qr_nonfinite(a, mode)
+    elif mode == "r":
+        Q, R = None, np.linalg.qr(a, mode="r").astype(a.dtype, copy=False)
+    else:
+        Q, R = np.linalg.qr(a, mode=mode)
+        Q, R = Q.astype(a.dtype, copy=False), R.astype(a.dtype, copy=False)
     if mode == "r":
-        R = np.linalg.qr(a, mode="r").astype(a.dtype, copy=False)
         empty = wrap(np.zeros((0,), dtype=a.dtype))
         return QRResult(empty, make_result(R, _qr, (A,), (m, n, mode)))
-    Q, R = np.linalg.qr(a, mode=mode)
-    Q, R = Q.astype(a.dtype, copy=False), R.astype(a.dtype, copy=False)
     if not records(A):
         return QRResult(wrap(Q), wrap(R))
     P = make_result(np.concatenate([Q, np.swapaxes(R, -1, -2)], axis=-2), _qr, (A,), (m, n, mode))

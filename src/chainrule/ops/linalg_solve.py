@@ -20,7 +20,17 @@ from scipy.linalg import lapack as _lapack
 
 from ..autograd.graph import defop
 from ..autograd.math import register
-from ._common import Tensor, all_samples, any_batched, as_tensor, make_result, map_stacked, shape_str, wrap
+from ..kernels.lapack_reference import getf2, getrs, holds_nonfinite, solve_nonfinite
+from ._common import (
+    Tensor,
+    all_samples,
+    any_batched,
+    as_tensor,
+    make_result,
+    map_stacked,
+    shape_str,
+    wrap,
+)
 from ._linalg_common import batch_of, check_matrices, check_out, check_same_dtype
 from .creation import to
 from .shape import squeeze, transpose, unsqueeze
@@ -76,9 +86,34 @@ def _inv_array(who: str, a: np.ndarray) -> np.ndarray:
     if a.size == 0:
         return np.empty_like(a)
     try:
-        return np.linalg.inv(a)
+        out = np.linalg.inv(a)
     except np.linalg.LinAlgError:
-        raise singular_error(who, a) from None
+        out, info = _inv_nonfinite(a)  # (None unless a holds an inf or NaN)
+        if out is None or info.any():
+            raise singular_error(who, a) from None
+        return out
+    return _inv_checked(a, out)
+
+
+def _inv_checked(a: np.ndarray, out: np.ndarray) -> np.ndarray:
+    """NumPy's inverses, with those of matrices holding an inf or NaN redone as torch's MKL does
+    them (kernels.lapack_reference; NumPy's can even be finite there)."""
+    if not holds_nonfinite(a):
+        return out
+    eye = np.broadcast_to(np.eye(a.shape[-1], dtype=a.dtype), a.shape)
+    return solve_nonfinite(a, eye, out)
+
+
+def _inv_nonfinite(a: np.ndarray):
+    """torch's inverses and infos of a stack that LAPACK (through NumPy) called singular, when
+    it holds an inf or NaN (the reference LU has a zero pivot elsewhere, or none); ``(None, None)``
+    for a finite stack."""
+    if not holds_nonfinite(a):
+        return None, None
+    n = a.shape[-1]
+    lu, pivots, info = getf2(a.reshape(-1, n, n))
+    eye = np.broadcast_to(np.eye(n, dtype=a.dtype), lu.shape)
+    return getrs(lu, pivots, eye).reshape(a.shape), info.reshape(a.shape[:-2])
 
 
 def inv(A: Tensor, *, out=None) -> Tensor:
@@ -129,12 +164,16 @@ def inv_ex(A: Tensor, *, check_errors: bool = False, out=None):
     a = A._data
     check_matrices("linalg.inv_ex", a)
     try:
-        result = np.linalg.inv(a) if a.size else np.empty_like(a)
+        result = _inv_checked(a, np.linalg.inv(a)) if a.size else np.empty_like(a)
         info = np.zeros(a.shape[:-2], dtype=np.int32)
     except np.linalg.LinAlgError:
-        if check_errors:
+        result, info = _inv_nonfinite(a)
+        if result is None:
+            if check_errors:
+                raise singular_error("linalg.inv_ex", a) from None
+            result, info = _inv_ex_arrays(a)
+        elif check_errors and info.any():
             raise singular_error("linalg.inv_ex", a) from None
-        result, info = _inv_ex_arrays(a)
     return InvEx(make_result(result, _inv, (A,)), wrap(info))
 
 
@@ -157,7 +196,7 @@ def _inv_ex_arrays(a: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 # ---- solve ---------------------------------------------------------------------------------------
 @defop("linalg_solve_ex", saves_out=True, formula=("{g0} = -{x0}^{-T} {gy} {y}^T", "{g1} = {x0}^{-T} {gy}"))
 def _solve(F, g, xs, out, p, needs):
-    gb = F.solve(F.mT(xs[0]), g)
+    gb = F.solve_adjoint(xs[0], g)
     ga = -F.matmul(gb, F.mT(out)) if needs[0] else None
     return ga, (gb if needs[1] else None)
 
@@ -168,10 +207,19 @@ def _solve_matrix(A: Tensor, B: Tensor, who: str = "linalg.solve") -> Tensor:
     batch_of(who, a, b)
     try:
         x = np.linalg.solve(a, b)
+        if holds_nonfinite(a):  # torch's solutions where A holds an inf or NaN (kernels.lapack_reference)
+            batch = x.shape[:-2]
+            x = solve_nonfinite(np.broadcast_to(a, batch + a.shape[-2:]), np.broadcast_to(b, x.shape), x)
     except np.linalg.LinAlgError:
-        index, _ = first_zero_pivot(
-            np.broadcast_to(a, np.broadcast_shapes(a.shape[:-2], b.shape[:-2]) + a.shape[-2:])
-        )
+        stack = np.broadcast_to(a, np.broadcast_shapes(a.shape[:-2], b.shape[:-2]) + a.shape[-2:])
+        if holds_nonfinite(a):  # NumPy's zero pivot may be none of torch's (kernels.lapack_reference)
+            n = a.shape[-1]
+            lu, pivots, info = getf2(stack.reshape(-1, n, n))
+            if not info.any():
+                rhs = np.broadcast_to(b, stack.shape[:-2] + b.shape[-2:]).reshape(-1, n, b.shape[-1])
+                x = getrs(lu, pivots, rhs).reshape(stack.shape[:-2] + b.shape[-2:])
+                return make_result(x, _solve, (A, B))
+        index, _ = first_zero_pivot(stack)
         raise LinAlgError(
             batch_prefix(who, max(index, 0), a.ndim > 2 or b.ndim > 2)
             + "The solver failed because the input matrix is singular; use linalg.lstsq for a "
@@ -337,4 +385,17 @@ def solve_triangular(
 # ---- the solvers derivative rules call through F -------------------------------------------------
 register("inv", np.linalg.inv, inv)
 register("solve", np.linalg.solve, _solve_matrix)
+
+
+def _solve_adjoint_array(a: np.ndarray, g: np.ndarray) -> np.ndarray:
+    """``A^{-T} G`` (solve's backward); where ``A`` holds an inf or NaN, from ``A``'s reference LU
+    as torch's ``lu_solve(adjoint=True)`` (kernels.lapack_reference)."""
+    x = np.linalg.solve(np.swapaxes(a, -1, -2), g)
+    if holds_nonfinite(a):
+        batch = x.shape[:-2]
+        x = solve_nonfinite(np.broadcast_to(a, batch + a.shape[-2:]), np.broadcast_to(g, x.shape), x, True)
+    return x
+
+
+register("solve_adjoint", _solve_adjoint_array, lambda a, g: _solve_matrix(transpose(a, -2, -1), g))
 register("solve_triangular", triangular_solve_array, _solve_triangular_op)
