@@ -79,8 +79,6 @@ SKIP.update(
 # Where chainrule still differs from torch on empty inputs (docs/differences.md): strict xfails,
 # so that a fix shows up as a failure until its entry goes.
 KNOWN = {
-    "F.scaled_dot_product_attention gqa": "torch attends an empty query to any keys",
-    "F.scaled_dot_product_attention empty": "torch attends an empty query to any keys",
     "group_norm(2)": "an empty group: our weight gradient is 0, torch's nan",
     "F.instance_norm": "empty spatial dims: no weight gradient (torch: zeros)",
 }
