@@ -78,10 +78,7 @@ SKIP.update(
 
 # Where chainrule still differs from torch on empty inputs (docs/differences.md): strict xfails,
 # so that a fix shows up as a failure until its entry goes.
-KNOWN = {
-    "group_norm(2)": "an empty group: our weight gradient is 0, torch's nan",
-    "F.instance_norm": "empty spatial dims: no weight gradient (torch: zeros)",
-}
+KNOWN = {}
 
 # Where torch 2.13 is wrong on empty inputs and chainrule gives the mathematically right result:
 # not compared with torch here; each has a hand test of chainrule's result below.
@@ -92,6 +89,9 @@ TORCH_BUGS = {
     # LAPACK's gels returns at once for n = 0 and torch reads 0 residuals from it, yet its own
     # gradient is that of |b|^2 (the residual of the empty solution), as gelsd's value is
     "linalg.lstsq gels": "torch's gels residuals are 0 for 0 unknowns (|b|^2 for gelsd, and its gradient)",
+    # an empty output cannot depend on the weight, yet torch's group_norm backward multiplies by
+    # the empty groups' mean (NaN); its instance_norm (group_norm with a channel per group) gives 0
+    "group_norm(2)": "torch's weight gradient over empty groups is NaN (its instance_norm's is 0)",
 }
 
 # torch's errors on empty inputs that come from its own implementation tripping on them, not
@@ -329,3 +329,22 @@ def test_lstsq_gels_with_no_unknowns_has_the_residuals_of_the_empty_solution():
     np.testing.assert_allclose(ours.residuals.detach().numpy(), (b**2).sum(0), rtol=1e-12)
     ours.residuals.sum().backward()
     np.testing.assert_allclose(B.grad.numpy(), 2 * b, rtol=1e-12)
+
+
+def test_group_norm_over_empty_groups_gives_the_weight_no_gradient():
+    """No spatial extent: the output is empty, so the weight and bias gradients are 0, as torch's
+    instance_norm gives for the same map (torch's group_norm gives NaN for the weight)."""
+    rng = np.random.default_rng(0)
+    x, w, b = rng.standard_normal((2, 4, 0)), rng.standard_normal(4), rng.standard_normal(4)
+    grads = {}
+    for lib, norm in (
+        (chainrule, lambda m, x, w, b: m.nn.functional.group_norm(x, 4, w, b)),
+        (torch, lambda m, x, w, b: m.nn.functional.instance_norm(x, weight=w, bias=b)),
+    ):
+        ins = [lib.tensor(a, requires_grad=True) for a in (x, w, b)]
+        out = norm(lib, *ins)
+        assert tuple(out.shape) == (2, 4, 0)
+        grads[lib.__name__] = [g.numpy() for g in lib.autograd.grad(out.sum(), ins)]
+    for ours, theirs in zip(grads["chainrule"], grads["torch"]):
+        np.testing.assert_array_equal(ours, theirs)
+    np.testing.assert_array_equal(grads["chainrule"][1], np.zeros(4))
