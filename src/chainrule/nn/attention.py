@@ -135,9 +135,9 @@ def scaled_dot_product_attention(
         if fused is not None:
             return _fused.scaled_dot_product_attention(query, key, value, fused[0], fused[1], s)
     if not _fusable(query, key, value) and type(query._data) is not np.ndarray:  # vmap's arrays
-        if L == 0 or S == 0 or (isinstance(attn_mask, Tensor) and attn_mask._data.dtype == np.bool_):
+        if isinstance(attn_mask, Tensor) and attn_mask._data.dtype == np.bool_:  # (empty: answered above)
             raise RuntimeError(
-                "scaled_dot_product_attention under vmap: a bool attn_mask or an empty sequence is "
+                "scaled_dot_product_attention under vmap: a bool attn_mask is "
                 "not batched yet (the rows that attend to nothing are not found per sample); pass a "
                 "float mask (0 where attended, -inf elsewhere) or loop over the samples"
             )
