@@ -363,6 +363,43 @@ def _compare(a, b, what: str, rtol: float, atol: float) -> None:
         assert a == b, f"{what}: {a!r} vs torch {b!r}"
 
 
+def same_or_same_error(program, shapes, fragments=(), rtol: float = 1e-9, atol: float = 1e-12) -> None:
+    """``program(lib, *leaves)`` on float64 leaves of ``shapes`` (random values) in both libraries:
+    the same outputs and gradients of ``sum(out * w)`` (w random) with respect to every leaf (None
+    and zeros alike), or the same built-in exception type at the same stage, with chainrule's
+    message naming each of ``fragments`` (the op, the shapes)."""
+    ours, theirs = (_run_with_gradients(lib, program, shapes) for lib in (chainrule, torch))
+    if "error" in theirs:
+        stage, exc = theirs["error"]
+        kind = next(k for k in type(exc).__mro__ if k.__module__ == "builtins")
+        assert "error" in ours, f"torch raises {type(exc).__name__} in {stage} ({exc}); we do not"
+        assert ours["error"][0] == stage and isinstance(ours["error"][1], kind), (
+            f"torch raises {type(exc).__name__} in {stage} ({exc}); we: {ours['error']!r}"
+        )
+        missing = [f for f in fragments if f not in str(ours["error"][1])]
+        assert not missing, f"message {str(ours['error'][1])!r} does not mention {missing}"
+        return
+    assert "error" not in ours, f"we raise {ours['error']!r}; torch does not"
+    _compare(ours["out"], theirs["out"], "forward", rtol, atol)
+    for i, (g, t) in enumerate(zip(ours["grads"], theirs["grads"])):
+        np.testing.assert_allclose(g, t, rtol=rtol, atol=atol, err_msg=f"gradient of input {i}")
+
+
+def _run_with_gradients(lib, program, shapes) -> dict:
+    ins = [leaf(lib, np.random.default_rng(i).standard_normal(s)) for i, s in enumerate(shapes)]
+    try:
+        out = program(lib, *ins)
+    except Exception as exc:  # noqa: BLE001 (compared with the other library's)
+        return {"error": ("forward", exc)}
+    outs = [o for o in (out if isinstance(out, tuple | list) else (out,)) if o.requires_grad]
+    ws = [lib.tensor(np.random.default_rng(9).standard_normal(tuple(o.shape))) for o in outs]
+    try:
+        grads = lib.autograd.grad(outs, ins, ws, allow_unused=True) if outs else [None] * len(ins)
+    except Exception as exc:  # noqa: BLE001
+        return {"error": ("gradient", exc)}
+    return {"out": out, "grads": [np.zeros(s) if g is None else to_numpy(g) for g, s in zip(grads, shapes)]}
+
+
 def leaf(lib, values, dtype=None):
     """A float64 (or ``dtype``) leaf that requires grad."""
     return lib.tensor(np.asarray(values, dtype=np.float64), dtype=dtype or lib.float64, requires_grad=True)

@@ -97,6 +97,44 @@ def _modified_saved_tensor(lib):
     y.sum().backward()
 
 
+# empty inputs that torch refuses (tests/test_empty_inputs.py compares every op spec's)
+def _sum_to_size_not_expandable(lib):
+    lib.zeros(2, 3, 0).sum_to_size(1, 4)
+
+
+def _conv_empty_spatial_dim(lib):
+    lib.nn.functional.conv2d(lib.zeros(2, 3, 0, 4), lib.zeros(2, 3, 1, 1), padding=1)
+
+
+def _conv_weight_without_outputs(lib):
+    lib.nn.functional.conv2d(lib.zeros(2, 3, 4, 4), lib.zeros(0, 3, 2, 2))
+
+
+def _norm_over_an_empty_dim(lib):
+    lib.linalg.vector_norm(lib.zeros(2, 0), float("inf"), 1)
+
+
+def _adaptive_pool_empty_spatial_dim(lib):
+    lib.nn.functional.adaptive_avg_pool2d(lib.zeros(2, 2, 7, 0), 3)
+
+
+def _adaptive_pool_backward_without_channels(lib):
+    x = lib.zeros(2, 0, 5, 4, requires_grad=True)
+    lib.nn.functional.adaptive_avg_pool2d(x, 3).sum().backward()
+
+
+def _interpolate_without_channels(lib):
+    lib.nn.functional.interpolate(lib.zeros(2, 0, 4, 5), scale_factor=2, mode="bilinear")
+
+
+def _cross_entropy_probabilities_batch_mismatch(lib):
+    lib.nn.functional.cross_entropy(lib.zeros(0, 3), lib.zeros(4, 3))
+
+
+def _index_add_count_mismatch(lib):
+    lib.zeros(0, 4).index_add(0, lib.tensor([0, 0, 2]), lib.zeros(0, 4))
+
+
 # (the mistake, what chainrule's message must mention)
 CASES = [
     (_add, ["add", "[2, 3]", "[4]"]),
@@ -120,6 +158,15 @@ CASES = [
     (_non_leaf_requires_grad_false, ["requires_grad", "leaf variables", "detach"]),
     (_numpy_of_requires_grad, ["numpy", "detach().numpy()"]),
     (_modified_saved_tensor, ["modified by an inplace operation", "ExpBackward0"]),
+    (_sum_to_size_not_expandable, ["sum_to_size", "[1, 4]", "[2, 3, 0]"]),
+    (_conv_empty_spatial_dim, ["conv2d", "[2, 3, 0, 4]"]),
+    (_conv_weight_without_outputs, ["conv2d", "groups=1", "[0, 3, 2, 2]"]),
+    (_norm_over_an_empty_dim, ["vector_norm", "inf", "dimension 1", "[2, 0]"]),
+    (_adaptive_pool_empty_spatial_dim, ["adaptive_avg_pool2d", "[2, 2, 7, 0]"]),
+    (_adaptive_pool_backward_without_channels, ["adaptive_avg_pool2d_backward", "[2, 0, 3, 3]"]),
+    (_interpolate_without_channels, ["interpolate", "bilinear", "[2, 0, 4, 5]"]),
+    (_cross_entropy_probabilities_batch_mismatch, ["cross_entropy", "batch_size (0)", "[4, 3]"]),
+    (_index_add_count_mismatch, ["index_add", "Number of indices (3)", "(0, 4)"]),
 ]
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
-from oracle import to_numpy
+from oracle import same_or_same_error, to_numpy
 
 import chainrule
 
@@ -384,3 +384,34 @@ def test_error_messages_name_the_op_and_shapes() -> None:
         chainrule.ones(3, 4).gather(0, chainrule.tensor([[3]]))
     with pytest.raises(IndexError, match=r"getitem.*shape \(3,\)"):
         chainrule.ones(3)[5]
+
+
+# ---- empty inputs -------------------------------------------------------------------------------
+@pytest.mark.parametrize(
+    "x, dim, index, source",
+    [
+        ((0, 4), 0, [0, 0, 2], (0, 4)),  # the count of indices is checked first (RuntimeError)
+        ((0,), 0, [0], (1,)),  # 1-D: torch's bound check (IndexError)
+        ((3, 2), 0, [0, 1], (3, 2)),
+    ],
+)
+def test_index_add_into_an_empty_input_checks_as_torch(x, dim, index, source) -> None:
+    same_or_same_error(
+        lambda m, a, s: m.index_add(a, dim, m.tensor(index), s), [x, source], fragments=["index_add"]
+    )
+
+
+@pytest.mark.parametrize("x, dim, index, source", [((0, 4), 0, [0, 0, 2], (3, 4)), ((3, 0), 0, [5], (1, 0))])
+def test_index_add_into_an_empty_input_looks_at_no_index(x, dim, index, source) -> None:
+    """torch adds nowhere, wherever the indices point (its backward then trips on them: compared
+    forward only); the source went nowhere, so its gradient is 0."""
+    same_or_same_error(lambda m, a, s: m.index_add(a, dim, m.tensor(index), s).detach(), [x, source])
+    a = chainrule.zeros(x, dtype=chainrule.float64, requires_grad=True)
+    s = chainrule.ones(source, dtype=chainrule.float64, requires_grad=True)
+    a.index_add(dim, chainrule.tensor(index), s, alpha=2.0).sum().backward()
+    assert s.grad.shape == source and not s.grad.numpy().any()
+
+
+@pytest.mark.parametrize("x, dim, index", [((0, 3), 1, [5]), ((0, 0), 1, [0, 2]), ((3, 2), 0, [5])])
+def test_index_fill_of_an_empty_input_looks_at_no_index(x, dim, index) -> None:
+    same_or_same_error(lambda m, a: a.index_fill(dim, m.tensor(index), -1.5), [x], fragments=["index_fill"])

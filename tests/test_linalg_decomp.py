@@ -11,7 +11,7 @@ import pytest
 import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from oracle import LIBS, both, to_numpy
+from oracle import LIBS, both, same_or_same_error, to_numpy
 from specs.linalg_decomp import _separated, _sym, matrices
 
 import chainrule
@@ -460,3 +460,8 @@ def test_third_derivatives_match_torch(name) -> None:
         results.append([to_numpy(t) for t in (g1, g2, g3)])
     for o, t in zip(*results):
         np.testing.assert_allclose(o, t, rtol=1e-8, atol=1e-10)
+
+
+@pytest.mark.parametrize("shapes", [[(4, 0), (0,)], [(4, 3), (0,)], [(0, 0), (0,)], [(2, 3, 0), (2, 0)]])
+def test_householder_product_of_no_reflectors_is_the_identity_in_the_graph(shapes) -> None:
+    same_or_same_error(lambda m, a, tau: m.linalg.householder_product(a, tau), shapes)

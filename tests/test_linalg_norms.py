@@ -8,7 +8,7 @@ import math
 import numpy as np
 import pytest
 import torch
-from oracle import LIBS, both
+from oracle import LIBS, both, same_or_same_error
 
 import chainrule
 
@@ -88,3 +88,36 @@ def test_linalg_diagonal_matches_torch(offset, dims) -> None:
     a = np.arange(24.0).reshape(2, 3, 4)
     ours, theirs = both(lambda m, x: m.linalg.diagonal(x, offset=offset, dim1=dims[0], dim2=dims[1]), a)
     np.testing.assert_array_equal(ours.numpy(), theirs.numpy())
+
+
+# ---- empty inputs (tests/test_empty_inputs.py sweeps the specs; these pin each rule) --------------
+@pytest.mark.parametrize(
+    "shape, dim",
+    [((0,), None), ((2, 0, 0), None), ((0, 1), 1), ((0, 1), 0), ((2, 0), 1), ((2, 0), 0), ((2, 0), (0, 1))],
+)
+@pytest.mark.parametrize("ord", [-1, -0.5, math.inf, -math.inf, 0, 1, 2])
+def test_vector_norm_without_identity_refuses_only_an_empty_reduction(shape, dim, ord) -> None:
+    """ord < 0 and inf have no identity: torch refuses an empty tensor reduced whole or a reduced
+    dim of size 0, and reduces non-empty dims of an empty tensor to an empty result."""
+    same_or_same_error(
+        lambda m, x: m.linalg.vector_norm(x, ord, dim), [shape], fragments=["vector_norm", str(list(shape))]
+    )
+
+
+@pytest.mark.parametrize("shapes", [[(2, 3, 0), (2, 4, 0)], [(0, 1, 1), (1, 1, 1)], [(2, 0, 3), (2, 4, 3)]])
+@pytest.mark.parametrize("p", [math.inf, 1.0, 2.0])
+def test_cdist_of_points_with_no_features_is_zero(shapes, p) -> None:
+    same_or_same_error(lambda m, a, b: m.cdist(a, b, p=p), shapes)
+
+
+@pytest.mark.parametrize(
+    "shape, dim",
+    [((0, 4), (-2, -1)), ((4, 0), (-2, -1)), ((2, 3, 0), (2, 0)), ((3, 0, 0), (2, 0)), ((0, 2, 2), (-2, -1))],
+)
+@pytest.mark.parametrize("ord", [1, -1, 2, -2, math.inf, -math.inf, "nuc", "fro"])
+def test_matrix_norm_of_empty_matrices_keeps_the_graph_unless_the_max_is_over_nothing(
+    shape, dim, ord
+) -> None:
+    """torch's 1 / inf / 2 norms are a constant 0 only where their max runs over no element; else
+    the max of (empty) sums, with zero gradients; the min over nothing is amin's IndexError."""
+    same_or_same_error(lambda m, a: m.linalg.matrix_norm(a, ord, dim), [shape])

@@ -13,7 +13,7 @@ import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import array_shapes
-from oracle import pair, to_numpy
+from oracle import pair, same_or_same_error, to_numpy
 from specs.linalg_solve import square, square_and_rhs
 
 import chainrule
@@ -571,3 +571,19 @@ def test_the_leniencies_torch_does_not_have() -> None:
         with pytest.raises(NotImplementedError):
             lib.linalg.matrix_power(lib.eye(2, dtype=lib.bool), 3)
         assert lib.linalg.matrix_power(lib.eye(2, dtype=lib.bool), 1).dtype == lib.bool
+
+
+# ---- empty inputs -------------------------------------------------------------------------------
+@pytest.mark.parametrize("driver", ["gelsy", "gelsd", "gelss"])
+@pytest.mark.parametrize(
+    "shapes", [[(0, 3), (0, 2)], [(0, 0), (0, 2)], [(2, 0, 3), (2, 0, 2)], [(5, 0), (5, 2)]]
+)
+def test_lstsq_of_empty_systems_keeps_its_residuals_in_the_graph(shapes, driver) -> None:
+    """Empty residuals are still an output of the solve (torch): they require grad."""
+
+    def solve(m, a, b):
+        out = m.linalg.lstsq(a, b, driver=driver)
+        assert out.residuals.requires_grad
+        return out.solution, out.residuals
+
+    same_or_same_error(solve, shapes)

@@ -11,7 +11,7 @@ import warnings
 import numpy as np
 import pytest
 import torch
-from oracle import pair, to_numpy
+from oracle import pair, same_or_same_error, to_numpy
 
 import chainrule
 
@@ -374,3 +374,20 @@ def test_zero_dim_inputs_like_torch() -> None:
     ):
         _check(fn, 1.5)
     assert chainrule.argmax(chainrule.tensor(2.0), 0).item() == 0
+
+
+# ---- empty inputs -------------------------------------------------------------------------------
+@pytest.mark.parametrize(
+    "shape, size",
+    [((2, 3, 0), (1, 4)), ((0, 3, 4), (2, 1, 4)), ((2, 3, 0), (1,)), ((0, 3), (1, 3)), ((2, 3), (5,))],
+)
+def test_sum_to_size_refuses_a_size_that_does_not_expand_as_torch(shape, size) -> None:
+    same_or_same_error(lambda m, x: x.sum_to_size(size), [shape], fragments=["sum_to_size", str(list(size))])
+
+
+@pytest.mark.parametrize(
+    "y, x, dim", [((0, 2), (3,), 0), ((0,), (1,), 0), ((2, 0), (3,), 1), ((0, 2), (3, 2), 0)]
+)
+def test_trapezoid_of_no_samples_is_zero_whatever_x(y, x, dim) -> None:
+    """torch returns 0 (a constant of y's dtype) before it looks at x."""
+    same_or_same_error(lambda m, a, b: m.trapezoid(a, b, dim=dim), [y, x])

@@ -89,9 +89,8 @@ NOT_YET_BATCHED = {
     "x.masked_scatter_",
     "x.index_put(bool mask, accumulate)",  # a batched bool mask: data-dependent as written
     # vmap takes attention's composed path (ops/attention.py's fused node is NumPy-only): its check
-    # for rows that attend to nothing reads the whole batch, and its softmax over no keys fails
+    # for rows that attend to nothing reads the whole batch
     "F.scaled_dot_product_attention bool mask",
-    "F.scaled_dot_product_attention empty",
     # the fused recurrent layers write into preallocated buffers (out=); nn.LSTM / nn.GRU take the
     # composed per-step path under vmap instead
     "lstm_layer",

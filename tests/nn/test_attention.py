@@ -10,7 +10,7 @@ import math
 import numpy as np
 import pytest
 import torch
-from oracle import copy_torch_weights, to_numpy
+from oracle import copy_torch_weights, same_or_same_error, to_numpy
 
 import chainrule
 import chainrule.nn as nn
@@ -403,3 +403,25 @@ def test_transformer_structure():
     assert nn.TransformerEncoderLayer(E, HEADS, activation="gelu").activation_relu_or_gelu == 2
     with pytest.raises(RuntimeError, match="relu/gelu"):
         nn.TransformerEncoderLayer(E, HEADS, activation="tanh")
+
+
+# ---- empty inputs -------------------------------------------------------------------------------
+@pytest.mark.parametrize(
+    "shapes, kwargs",
+    [
+        ([(2, 3, 3), (0, 4, 3), (0, 4, 2)], {}),  # no value: zeros of the query's shape, no checks
+        ([(2, 3, 3), (3, 0, 3), (3, 0, 2)], {}),
+        ([(2, 3, 3), (2, 4, 3), (2, 4, 0)], {}),
+        ([(2, 0, 3), (3, 4, 3), (3, 4, 2)], {}),  # no query row
+        ([(2, 0, 3), (2, 4, 5), (2, 4, 2)], dict(is_causal=True)),
+        ([(6, 2, 3), (0, 4, 3), (0, 4, 1)], dict(enable_gqa=True)),
+        ([(6, 2, 0), (3, 4, 0), (3, 4, 1)], dict(enable_gqa=True)),  # E = 0: every score is 0
+        ([(3, 2, 0), (3, 4, 0), (3, 4, 1)], {}),
+        ([(2, 3, 3), (2, 0, 3), (2, 4, 2)], {}),  # key and value disagree: refused
+        ([(0, 3, 3), (2, 4, 3), (2, 4, 2)], {}),  # an empty batch that does not broadcast: refused
+    ],
+)
+def test_scaled_dot_product_attention_of_empty_inputs_as_torch(shapes, kwargs) -> None:
+    same_or_same_error(
+        lambda m, q, k, v: m.nn.functional.scaled_dot_product_attention(q, k, v, **kwargs), shapes
+    )

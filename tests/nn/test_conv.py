@@ -10,7 +10,7 @@ import math
 import numpy as np
 import pytest
 import torch
-from oracle import compare_layer, layer_pair, to_numpy
+from oracle import compare_layer, layer_pair, same_or_same_error, to_numpy
 
 import chainrule
 import chainrule.nn as cnn
@@ -283,3 +283,37 @@ def test_errors_match_torch(fn, match) -> None:
 def test_grad_fn_name() -> None:
     w = chainrule.zeros(2, 3, 3, 3, requires_grad=True)
     assert CF.conv2d(chainrule.zeros(1, 3, 5, 5), w).grad_fn.name() == "ConvolutionBackward0"
+
+
+# ---- empty inputs -------------------------------------------------------------------------------
+def _conv(name: str, **kwargs):
+    return lambda m, *xs: getattr(m.nn.functional, name)(*xs, **kwargs)
+
+
+@pytest.mark.parametrize(
+    "name, kwargs, shapes",
+    [
+        ("conv2d", {}, [(1, 0, 4, 4), (2, 0, 2, 2), (2,)]),  # no input channels: no output channels
+        ("conv2d", dict(groups=2), [(2, 0, 4, 4), (2, 0, 2, 2)]),
+        ("conv2d", dict(padding="valid"), [(0, 5, 5), (2, 0, 0, 0)]),
+        ("conv1d", dict(stride=2, padding=1), [(0, 6), (2, 0, 2), (2,)]),
+        ("conv3d", {}, [(1, 0, 3, 3, 3), (2, 0, 2, 2, 2), (2,)]),
+        ("conv2d", dict(padding=1), [(2, 3, 0, 4), (2, 3, 1, 1)]),  # an empty spatial dim: refused
+        ("conv1d", dict(stride=2, padding=1), [(3, 0), (2, 3, 2), (2,)]),
+        ("conv2d", {}, [(2, 3, 4, 4), (0, 3, 2, 2)]),  # fewer weights than groups
+        ("conv2d", {}, [(2, 3, 4, 4), (2, 3, 0, 0)]),  # an empty kernel
+        ("conv2d", {}, [(0, 3, 4, 4), (2, 3, 2, 2), (2,)]),  # an empty batch: fine
+        ("conv_transpose2d", {}, [(1, 0, 2, 2), (0, 3, 2, 2), (3,)]),
+        ("conv_transpose2d", {}, [(1, 2, 2, 2), (2, 0, 2, 2)]),
+        ("conv_transpose2d", dict(stride=2, dilation=3, output_padding=2), [(1, 2, 0, 0), (2, 2, 2, 2)]),
+        (
+            "conv_transpose2d",
+            dict(stride=2, dilation=3, output_padding=2),
+            [(0, 2, 0, 0), (2, 2, 2, 2), (2,)],
+        ),
+        ("conv_transpose1d", dict(stride=3, padding=1), [(0, 4), (0, 1, 0), (1,)]),
+        ("conv_transpose3d", {}, [(1, 2, 3, 3, 3), (2, 0, 1, 1, 1)]),
+    ],
+)
+def test_convolution_of_empty_operands_as_torch(name, kwargs, shapes) -> None:
+    same_or_same_error(_conv(name, **kwargs), shapes, fragments=[name])

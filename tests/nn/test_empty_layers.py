@@ -78,6 +78,19 @@ SPATIAL = [
     ("LayerNorm", ((3, 4),), {}, (0, 2, 3, 4)),
     ("Linear", (4, 3), {}, (0, 4)),
     ("Linear", (4, 3), {}, (2, 0, 4)),
+    # torch refuses an empty spatial dim of a non-empty batch (and adaptive pools and upsampling
+    # an empty spatial dim or no channels), and takes a convolution with no input channels
+    ("Conv2d", (3, 4, 3), dict(padding=1), (2, 3, 0, 5)),
+    ("Conv1d", (3, 4, 3), dict(padding=1), (3, 0)),
+    ("Conv2d", (0, 4, 3), dict(bias=False), (2, 0, 5, 5)),  # (with a bias torch's backward trips)
+    ("ConvTranspose2d", (3, 2, 3), dict(stride=2), (1, 3, 0, 0)),
+    ("AdaptiveAvgPool2d", (3,), {}, (2, 3, 7, 0)),
+    ("AdaptiveAvgPool2d", (3,), {}, (0, 6, 6)),
+    ("AdaptiveMaxPool2d", (3,), {}, (0, 6, 6)),
+    ("AdaptiveAvgPool3d", (2,), {}, (0, 3, 3, 3)),
+    ("Upsample", (), dict(scale_factor=2, mode="bilinear"), (2, 0, 4, 4)),
+    ("Upsample", (), dict(size=5, mode="nearest"), (0, 3, 4)),
+    ("InstanceNorm1d", (3,), dict(affine=True), (2, 3, 0)),
     ("Softmax", (), dict(dim=1), (0, 5)),
     ("Softmax", (), dict(dim=-1), (3, 0)),
     ("LogSoftmax", (), dict(dim=-1), (0, 5)),
@@ -105,6 +118,7 @@ ATTENTION = [
     ("MultiheadAttention", (4, 2), {}, [(3, 0, 4)] * 3),
     ("MultiheadAttention", (4, 2), dict(batch_first=True, kdim=3, vdim=5), [(0, 3, 4), (0, 2, 3), (0, 2, 5)]),
     ("MultiheadAttention", (4, 2), {}, [(0, 2, 4), (3, 2, 4), (3, 2, 4)]),
+    ("MultiheadAttention", (4, 2), {}, [(3, 2, 4), (0, 2, 4), (0, 2, 4)]),
 ]
 
 

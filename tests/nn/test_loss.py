@@ -9,7 +9,7 @@ import warnings
 import numpy as np
 import pytest
 import torch
-from oracle import to_numpy
+from oracle import same_or_same_error, to_numpy
 
 import chainrule
 import chainrule.nn as cnn
@@ -335,3 +335,17 @@ def test_cross_entropy_plain_mean_matches_torch(dtype, shape, ignore_index):
     tol = 2e-6 if dtype == np.float32 else 1e-13
     np.testing.assert_allclose(ours, theirs, rtol=tol, atol=tol)
     np.testing.assert_allclose(our_grad, their_grad, rtol=tol * 10, atol=tol)
+
+
+# ---- empty inputs -------------------------------------------------------------------------------
+@pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
+@pytest.mark.parametrize(
+    "shapes", [[(0, 3), (4, 3)], [(2, 3), (4, 3)], [(4, 0), (4, 0)], [(0,), (0,)], [(0, 3), (0, 3)]]
+)
+def test_cross_entropy_with_probabilities_on_empty_inputs(shapes, reduction) -> None:
+    """A batch mismatch is torch's ValueError; no classes or no samples give torch's values."""
+
+    def loss(m, x, p):
+        return m.nn.functional.cross_entropy(x, p.softmax(-1), reduction=reduction, label_smoothing=0.1)
+
+    same_or_same_error(loss, shapes, fragments=["batch_size", str(list(shapes[1]))])

@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
-from oracle import compare_layer, layer_pair, to_numpy
+from oracle import compare_layer, layer_pair, same_or_same_error, to_numpy
 
 import chainrule
 import chainrule.nn as cnn
@@ -343,3 +343,32 @@ def test_inplace_relu_after_conv_batch_norm_and_pool_like_torch() -> None:
     ours = build(cnn)
     ours.load_state_dict({k: chainrule.tensor(to_numpy(v)) for k, v in theirs.state_dict().items()})
     compare_layer(ours, theirs, _input((2, 2, 6, 6)), second=False)
+
+
+# ---- empty inputs -------------------------------------------------------------------------------
+@pytest.mark.parametrize(
+    "name, output_size, shape",
+    [
+        ("adaptive_avg_pool2d", 3, (0, 6, 6)),  # unbatched, no channels: dim 0 is the batch
+        ("adaptive_max_pool2d", 3, (0, 6, 6)),
+        ("adaptive_avg_pool1d", 2, (0, 6)),
+        ("adaptive_avg_pool3d", 2, (0, 3, 3, 3)),
+        ("adaptive_avg_pool2d", 3, (2, 2, 7, 0)),  # an empty spatial dim: refused
+        ("adaptive_avg_pool2d", (1, None), (2, 5, 0)),
+        ("adaptive_avg_pool2d", 1, (2, 2, 7, 0)),  # torch's mean: nan, no check
+        ("adaptive_max_pool2d", 3, (2, 0, 5, 4)),
+        ("adaptive_avg_pool2d", 3, (2, 0, 5, 4)),  # no channels: torch's backward refuses
+        ("adaptive_avg_pool1d", 2, (2, 0, 5)),
+        ("adaptive_avg_pool2d", 0, (2, 3, 4, 4)),  # an output size of 0: the same
+        ("adaptive_avg_pool2d", 1, (2, 0, 4, 4)),  # (torch's mean: no refusal)
+    ],
+)
+def test_adaptive_pooling_of_empty_inputs_as_torch(name, output_size, shape) -> None:
+    same_or_same_error(lambda m, x: getattr(m.nn.functional, name)(x, output_size), [shape], fragments=[name])
+
+
+@pytest.mark.parametrize("shape", [(2, 3, 0), (2, 3, 4, 0)])
+def test_instance_norm_over_no_positions_gives_weight_and_bias_zero_gradients(shape) -> None:
+    same_or_same_error(
+        lambda m, x, w, b: m.nn.functional.instance_norm(x, weight=w, bias=b), [shape, (3,), (3,)]
+    )

@@ -7,6 +7,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
+from oracle import same_or_same_error
 from spatial_oracle import check
 
 import chainrule
@@ -476,3 +477,27 @@ def test_interpolate_antialias_refused_where_torch_refuses() -> None:
     check("interpolate", X4[0], size=3, mode="bilinear", antialias=True)
     check("interpolate", X4, size=3, mode="nearest", antialias=True)
     check("interpolate", X3, size=3, mode="linear", antialias=True)
+
+
+# ---- empty inputs -------------------------------------------------------------------------------
+@pytest.mark.parametrize(
+    "mode, shape",
+    [
+        ("bilinear", (2, 0, 4, 5)),  # no channels: torch refuses all but 'area'
+        ("linear", (0, 0, 7)),
+        ("nearest", (2, 0, 7)),
+        ("bicubic", (2, 0, 4, 5)),
+        ("trilinear", (2, 0, 4, 5, 3)),
+        ("bilinear", (0, 3, 4, 5)),  # an empty batch: fine
+        ("area", (2, 0, 4, 4)),  # adaptive pooling's rule (its backward refuses)
+    ],
+)
+def test_interpolate_of_empty_inputs_as_torch(mode, shape) -> None:
+    factor = 0.5 if mode == "area" else 2
+
+    def resample(m, x):
+        return m.nn.functional.interpolate(x, scale_factor=factor, mode=mode)
+
+    same_or_same_error(
+        resample, [shape], fragments=["interpolate", str(list(shape))] if mode != "area" else []
+    )

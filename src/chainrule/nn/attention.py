@@ -108,6 +108,8 @@ def scaled_dot_product_attention(
             "Expected query, key, and value to have the same dtype, but got query.dtype: "
             f"{query.dtype} key.dtype: {key.dtype} and value.dtype: {value.dtype} instead."
         )
+    if query.shape[-2] == 0 or value.numel() == 0:
+        return _nothing_attended(query, key, value)
     if query.shape[-1] != key.shape[-1] or key.shape[-2] != value.shape[-2]:
         raise RuntimeError(
             f"scaled_dot_product_attention: query {list(query.shape)}, key {list(key.shape)} and "
@@ -125,16 +127,17 @@ def scaled_dot_product_attention(
             "dims must be equal or 1)"
         ) from None
     L, S = query.shape[-2], key.shape[-2]
-    # E = 0: torch's 1 / sqrt(0) is inf (a C++ double), not Python's ZeroDivisionError
-    s = (1.0 / math.sqrt(query.shape[-1]) if query.shape[-1] else math.inf) if scale is None else scale
+    # E = 0: every score is an empty dot product, 0 at any scale (torch scales q and k by
+    # sqrt(scale), both empty), so not inf * 0 = NaN
+    s = (1.0 / math.sqrt(query.shape[-1]) if scale is None else scale) if query.shape[-1] else 1.0
     if dropout_p == 0.0 and _fusable(query, key, value, attn_mask):  # one node (ops/attention.py)
         fused = _fused_mask(attn_mask, is_causal, L, S, query._data.dtype)
         if fused is not None:
             return _fused.scaled_dot_product_attention(query, key, value, fused[0], fused[1], s)
     if not _fusable(query, key, value) and type(query._data) is not np.ndarray:  # vmap's arrays
-        if L == 0 or S == 0 or (isinstance(attn_mask, Tensor) and attn_mask._data.dtype == np.bool_):
+        if isinstance(attn_mask, Tensor) and attn_mask._data.dtype == np.bool_:  # (empty: answered above)
             raise RuntimeError(
-                "scaled_dot_product_attention under vmap: a bool attn_mask or an empty sequence is "
+                "scaled_dot_product_attention under vmap: a bool attn_mask is "
                 "not batched yet (the rows that attend to nothing are not found per sample); pass a "
                 "float mask (0 where attended, -inf elsewhere) or loop over the samples"
             )
@@ -155,6 +158,17 @@ def scaled_dot_product_attention(
                 f"scaled_dot_product_attention: attn_mask must be bool or float, got {attn_mask.dtype}"
             )
     return _attend(query, key, value, bias, dropout_p, s, safe=True)[0]
+
+
+def _nothing_attended(query: Tensor, key: Tensor, value: Tensor) -> Tensor:
+    """torch's answer when there is no query row or no value to attend: zeros of shape
+    ``(*query.shape[:-1], Ev)`` whatever the other shapes, with zero gradients for all three.
+
+    An empty contraction ``(..., L, 0) @ (0, 1)`` gives the exact zeros (no inf or NaN of the
+    inputs leaks in) and keeps query, key and value in the graph."""
+    nothing = C.reshape(key, (-1,))[:0] + C.reshape(value, (-1,))[:0]
+    column = C.matmul(query[..., :0], C.reshape(nothing, (0, 1)))
+    return C.expand(column, (*query.shape[:-1], value.shape[-1]))
 
 
 _FUSED_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))

@@ -82,6 +82,12 @@ def _check_groups(who: str, x_shape: tuple, nd: int, w_shape: tuple, groups: int
     channels = x_shape[-nd - 1]
     if not isinstance(groups, int) or groups <= 0:
         raise RuntimeError(f"{who}: non-positive groups is not supported (got groups={groups})")
+    if w_shape[0] < groups:  # (also a weight with no channels at dim 0)
+        what = "in_channels" if transposed else "out_channels"
+        raise RuntimeError(
+            f"{who}: Given groups={groups}, expected weight to be at least {groups} at dimension 0 "
+            f"({what}), but got weight of size {list(w_shape)} instead"
+        )
     if w_shape[0] % groups:
         what = "in_channels" if transposed else "out_channels"
         raise RuntimeError(
@@ -119,6 +125,22 @@ def _check_geometry(who: str, stride: tuple, dilation: tuple, padding=(0,)) -> N
         raise RuntimeError(f"{who}: dilation should be greater than zero (got {dilation})")
     if any(p < 0 for p in padding):
         raise RuntimeError(f"{who}: negative padding is not supported (got padding={padding})")
+
+
+def _check_empty(who: str, x_shape: tuple, nd: int, w_shape: tuple) -> None:
+    """torch's refusals of empty operands: an input may be empty only by its batch or its
+    channels (not by a spatial dim), and a non-empty input needs a non-empty kernel."""
+    batched = len(x_shape) == nd + 2
+    if 0 in x_shape and 0 not in x_shape[: 2 if batched else 1]:
+        raise RuntimeError(
+            f"{who}: Only zero batch or zero channel inputs are supported, but got input shape: "
+            f"{list(x_shape)} (an empty spatial dim); pad the input or drop the call"
+        )
+    if 0 not in x_shape and 0 in w_shape:
+        raise RuntimeError(
+            f"{who}: expected a non-empty weight for a non-empty input {list(x_shape)}, but got "
+            f"weight of size {list(w_shape)} (kernel size should be greater than zero)"
+        )
 
 
 def _batched(input: Tensor, nd: int) -> tuple[Tensor, bool]:
@@ -188,7 +210,13 @@ def _conv(who: str, nd: int, input, weight, bias, stride, padding, dilation, gro
             f"{who}: Calculated padded input size per channel: ({padded}). Kernel "
             f"size: ({span}). Kernel size can't be greater than actual input size"
         )
-    return _apply_2d(convolution, nd, input, weight, bias, stride, before, out, dilation, groups)
+    _check_empty(who, input._data.shape, nd, weight._data.shape)
+    y = _apply_2d(convolution, nd, input, weight, bias, stride, before, out, dilation, groups)
+    if input._data.shape[-nd - 1] == 0:
+        # No input channels: torch's output has none either (not out_channels of bias), and
+        # every gradient is zero; the slice keeps weight and bias in the graph.
+        y = y[(slice(None),) * (y.ndim - nd - 1) + (slice(0, 0),)]
+    return y
 
 
 def conv2d(
@@ -277,6 +305,7 @@ def _conv_transpose(
                 f"{stride}, padding {padding}); use less padding"
             )
         out.append(size)
+    _check_empty(who, input._data.shape, nd, w_shape)
     return _apply_2d(convolution_transpose, nd, input, weight, bias, stride, padding, out, dilation, groups)
 
 

@@ -15,7 +15,14 @@ from ..ops.autocast_cast import run_in_autocast_dtype
 from ..ops.conv import convolution, convolution_transpose
 from ..ops.index import index_put_zeros
 from ..ops.shape import permute, reshape, squeeze, unsqueeze
-from .functional_conv import _check_bias, _check_geometry, _check_groups, _check_operands, ntuple
+from .functional_conv import (
+    _check_bias,
+    _check_empty,
+    _check_geometry,
+    _check_groups,
+    _check_operands,
+    ntuple,
+)
 from .functional_pad import constant_pad_nd
 
 __all__ = ["conv3d", "conv_transpose3d"]
@@ -82,6 +89,7 @@ def conv3d(
             f"{who}: Calculated padded input size per channel: ({padded}). Kernel size: ({span}). "
             "Kernel size can't be greater than actual input size"
         )
+    _check_empty(who, input.shape, 3, weight.shape)
     N = input.shape[0]
     # depth padded explicitly; height and width padding (before; the 2-d op pads after as needed)
     # only where 'same' is asymmetric
@@ -105,6 +113,8 @@ def conv3d(
         )
         total = term if total is None else total + term
     y = _add_bias(_unfold_depth(total, N, out[0]), bias)
+    if input.shape[1] == 0:  # no input channels: no output channels either (torch), zero gradients
+        y = y[:, :0]
     return squeeze(y, 0) if unbatched else y
 
 
@@ -157,6 +167,7 @@ def conv_transpose3d(
                 f"{who}: the output size {size} is too small (input {list(input.shape)}); use less padding"
             )
         out.append(size)
+    _check_empty(who, input.shape, 3, w_shape)
     sd, dd, kd = stride[0], dilation[0], w_shape[2]
     # output depths before cropping the padding (and as far as output_padding reaches)
     full = max((D - 1) * sd + dd * (kd - 1) + 1, padding[0] + out[0])

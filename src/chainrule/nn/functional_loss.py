@@ -219,7 +219,7 @@ def cross_entropy(
             )
         if ignore_index >= 0:
             raise RuntimeError("ignore_index is not supported for floating point target")
-        if label_smoothing > 0:
+        if label_smoothing > 0 and n_classes:  # (no classes: nothing to smooth, nothing summed)
             target = target * (1 - label_smoothing) + label_smoothing / n_classes
         prod = logp * target
         if weight is not None:
@@ -230,6 +230,12 @@ def cross_entropy(
             return -_ops.sum(prod)
         return -_ops.sum(prod) / (input.numel() / n_classes if input.numel() else float("nan"))
     if target.is_floating_point():
+        if input.ndim >= 2 and target.shape[:1] != input.shape[:1]:  # torch's first check: a ValueError
+            raise ValueError(
+                f"Expected input batch_size ({input.shape[0]}) to match target batch_size "
+                f"({target.shape[0] if target.ndim else 0}). (cross_entropy: input {list(input.shape)}, "
+                f"target {list(target.shape)}; class probabilities need the input's shape)"
+            )
         raise RuntimeError(
             f"cross_entropy: a floating point target ({target.dtype}) must have the "
             f"input's shape {list(input.shape)} (class probabilities), got "

@@ -52,8 +52,14 @@ def instance_norm(
             "instance_norm: expected an input with at least 2 dims (N, C, *), got shape "
             f"{shape_str(input.shape)}"
         )
-    if input.numel() == 0:
-        return input.clone()
+    if input.numel() == 0:  # nothing to normalise; the affine map keeps weight and bias in the
+        out = input.clone()  # graph, with torch's zero gradients
+        view = (1, input.shape[1]) + (1,) * (input.ndim - 2)
+        if weight is not None:
+            out = out * weight.reshape(view)
+        if bias is not None:
+            out = out + bias.reshape(view)
+        return out
     n, c = input.shape[:2]
     folded = input.reshape((1, n * c) + tuple(input.shape[2:]))
     repeat = (lambda t: None if t is None else t.repeat(n)) if n != 1 else (lambda t: t)

@@ -287,15 +287,33 @@ def _adaptive(who: str, nd: int, input, output_size) -> Tensor:
         raise RuntimeError(
             f"{who}: elements of output_size must be greater than or equal to 0, but got {out}"
         )
-    if all(o == 1 for o in out):
+    if all(o == 1 for o in out):  # torch's mean too: no size checks (an empty window gives nan)
         return mean(input, tuple(range(-nd, 0)), keepdim=True)
-    if all(o and n % o == 0 for o, n in zip(out, in_size)):
+    if 0 in in_size:  # (an empty batch or no channels is fine: an empty result)
+        raise RuntimeError(
+            f"{who}(): Expected input to have non-zero size for non-batch dimensions, but input has "
+            f"sizes {list(x.shape)} with an empty spatial dim"
+        )
+    if x.size and all(o and n % o == 0 for o, n in zip(out, in_size)):  # (pooling refuses no channels)
         k = tuple(n // o for o, n in zip(out, in_size))
         return _avg_pool(who, nd, input, k, k, 0, False, True, None)
     y = input
     if nd == 2:  # rows: (Ho, H) @ (..., H, W)
         y = matmul(wrap(_adaptive_matrix(in_size[0], out[0], x.dtype)), y)
-    return matmul(y, wrap(np.ascontiguousarray(_adaptive_matrix(in_size[-1], out[-1], x.dtype).T)))
+    y = matmul(y, wrap(np.ascontiguousarray(_adaptive_matrix(in_size[-1], out[-1], x.dtype).T)))
+    if y.requires_grad and 0 in y.shape[1:]:
+        y.register_hook(lambda g: _refuse_empty_gradient(who, tuple(g.shape)))
+    return y
+
+
+def _refuse_empty_gradient(who: str, shape: tuple) -> None:
+    """torch's adaptive average pooling takes no channels (or an output size of 0) forward, but its
+    backward refuses the gradient that has them: the same error, at the same stage."""
+    raise RuntimeError(
+        f"{who}_backward(): Expected grad_output to have non-zero size for non-batch dimensions, "
+        f"but grad_output has sizes {list(shape)} (no channels or an output size of 0; torch's "
+        "backward refuses what its forward accepts)"
+    )
 
 
 def adaptive_avg_pool2d(input: Tensor, output_size) -> Tensor:

@@ -56,15 +56,18 @@ __all__ = [
 _LAYOUT = {1: "(N, C, L) or (C, L)", 2: "(N, C, H, W) or (C, H, W)", 3: "(N, C, D, H, W) or (C, D, H, W)"}
 
 
-def _batched_input(who: str, input, nd: int) -> tuple[Tensor, bool]:
-    """``input`` with a batch dim (and whether one was added); torch's rank and size checks."""
+def _batched_input(who: str, input, nd: int, adaptive: bool = False) -> tuple[Tensor, bool]:
+    """``input`` with a batch dim (and whether one was added); torch's rank and size checks.
+
+    The adaptive pools take dim 0 as the batch whatever the rank (torch), so an unbatched input
+    may have no channels; the others need channels and an extent in every spatial dim."""
     input = as_tensor(input, who)
     x = input._data
     if x.ndim not in (nd + 1, nd + 2):
         raise RuntimeError(
             f"{who}: expected {nd + 1}D or {nd + 2}D input {_LAYOUT[nd]}, got shape {shape_str(x.shape)}"
         )
-    if any(n == 0 for n in x.shape[-nd - 1 :]):
+    if any(n == 0 for n in x.shape[1 if adaptive else -nd - 1 :]):
         raise RuntimeError(
             f"{who}: expected input with non-zero sizes except the batch dim, got shape {shape_str(x.shape)}"
         )
@@ -268,7 +271,7 @@ def _adaptive_size(who: str, nd: int, output_size, size: tuple) -> tuple:
 
 
 def _adaptive_max(who: str, nd: int, input, output_size) -> tuple[Tensor, Tensor]:
-    x, unbatched = _batched_input(who, input, nd)
+    x, unbatched = _batched_input(who, input, nd, adaptive=True)
     out = _adaptive_size(who, nd, output_size, x.shape[2:])
     tables = [_adaptive_table(n, o) for n, o in zip(x.shape[2:], out)]
     y, index = _window_max(x, tables, who)
@@ -315,9 +318,10 @@ def adaptive_avg_pool3d(input: Tensor, output_size) -> Tensor:
     who = "adaptive_avg_pool3d"
     input = as_tensor(input, who)
     x = input._data
-    if x.ndim not in (4, 5) or any(n == 0 for n in x.shape[-4:]):
+    if x.ndim not in (4, 5) or any(n == 0 for n in x.shape[1:]):  # (dim 0 is the batch, as torch)
         raise RuntimeError(
-            f"{who}: expected 4D or 5D input {_LAYOUT[3]} with non-zero sizes, got {shape_str(x.shape)}"
+            f"{who}: expected 4D or 5D input {_LAYOUT[3]} with non-zero sizes except dim 0, got "
+            f"{shape_str(x.shape)}"
         )
     out = _adaptive_size(who, 3, output_size, x.shape[-3:])
     if out == (1, 1, 1):

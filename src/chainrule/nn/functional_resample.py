@@ -261,6 +261,11 @@ def interpolate(
             "convert first, e.g. x.float()"
         )
     out, scales = _sizes(x_shape, size, scale_factor, recompute_scale_factor, mode)
+    if mode != "area" and 0 in x_shape[1:]:  # (area pools: no channels is the pool's to judge)
+        raise RuntimeError(
+            f"interpolate ({mode}): Non-empty {len(x_shape)}D data tensor expected but got a tensor "
+            f"with sizes {list(x_shape)}: only the batch dim may be 0"
+        )
     if mode == "area":
         pool = {3: adaptive_avg_pool1d, 4: adaptive_avg_pool2d, 5: adaptive_avg_pool3d}[input.ndim]
         return pool(input, tuple(out))

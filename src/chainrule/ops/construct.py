@@ -390,6 +390,11 @@ def trapezoid(y: Tensor, x: Tensor | None = None, *, dx=None, dim: int = -1) -> 
     y = as_tensor(y, "trapezoid")
     if y.ndim == 0:
         raise IndexError("trapezoid: Dimension out of range (expected to be in range of [-1, 0], but got -1)")
+    d = normalize_dim(dim, y.ndim, "trapezoid")
+    if y.shape[d] == 0 and (x is None or dx is None):
+        # torch: no samples integrate to 0 of y's dtype, a constant, before x or the dtype is
+        # looked at (an x of any length is accepted)
+        return wrap(np.zeros(y.shape[:d] + y.shape[d + 1 :], dtype=y._data.dtype))
     if y._data.dtype.kind == "b":
         raise RuntimeError("trapezoid: received a bool input for `y`, but bool is not supported")
     d, spacing = _spacing("trapezoid", y, x, dx, dim)

@@ -415,6 +415,8 @@ def _index_add(F, g, xs, out, p, needs):
     idx, src_shape, src_idx, alpha = p
     if not needs[1]:
         return g, None
+    if idx is None:  # an empty input: the source was added nowhere (its gradient is 0)
+        return g, F.broadcast_to(F.sum(g), src_shape)
     gs = F.getitem(g, idx)
     return g, (gs if alpha == 1 else gs * alpha)
 
@@ -425,7 +427,16 @@ def _index_along(who: str, x: np.ndarray, dim: int, index, source=None) -> tuple
     a = _index_array(who, index).reshape(-1)
     size = x.shape[d] if x.ndim else 1
     lowest = -size if who == "index_fill" else 0  # torch wraps negative indices for index_fill only
-    if a.size and (a.min() < lowest or a.max() >= size):
+    if source is not None and x.ndim and source.ndim and source.shape[min(d, source.ndim - 1)] != a.size:
+        # (checked before the indices, as torch does; index_copy's is torch's IndexError)
+        error = RuntimeError if who == "index_add" else IndexError
+        raise error(
+            f"{who}_(): Number of indices ({a.size}) should be equal to source.size(dim): "
+            f"({source.shape[min(d, source.ndim - 1)]}), for dim: {d} (self {shape_str(x.shape)}, "
+            f"source {shape_str(source.shape)})"
+        )
+    # torch looks at no index when an input of 2 or more dims is empty (nothing can be written)
+    if (x.size or x.ndim < 2) and a.size and (a.min() < lowest or a.max() >= size):
         bad = int(a.max() if a.max() >= size else a.min())
         if who == "index_add":
             raise IndexError(
@@ -456,6 +467,9 @@ def index_add(input: Tensor, dim: int, index: Tensor, source: Tensor, *, alpha=1
             f"index_add_(): self ({input.dtype}) and source ({source.dtype}) must have the same scalar type"
         )
     idx = _index_along("index_add", input._data, dim, index, source._data)
+    if input._data.size == 0 and input.ndim > 1:  # the indices may point anywhere (torch ignores them)
+        out = input._data.copy()
+        return make_result(out, _index_add, (input, source), (None, source._data.shape, None, alpha))
     return _add_at(input, idx, source, None, _index_add, alpha)
 
 
@@ -475,6 +489,8 @@ def index_fill(input: Tensor, dim: int, index: Tensor, value) -> Tensor:
     """A copy of ``input`` with ``value`` (a number or 0-d tensor) at ``index`` along ``dim``."""
     input = as_tensor(input, "index_fill")
     idx = _index_along("index_fill", input._data, dim, index)
+    if input._data.size == 0 and input.ndim > 1:  # nothing to fill, wherever the indices point
+        idx = _along(normalize_dim(dim, input.ndim, "index_fill"), np.zeros(0, np.intp))
     return _write(input, idx, _value_arg("index_fill", value, input._data.dtype), _index_fill)
 
 

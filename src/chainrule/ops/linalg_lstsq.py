@@ -18,7 +18,7 @@ from ._linalg_common import batch_of, check_out, check_same_dtype, type_name
 from .linalg_decomp import svd_of_finite
 from .linalg_solve import LinAlgError
 from .reduce import sum as sum_
-from .shape import squeeze, unsqueeze
+from .shape import reshape, squeeze, unsqueeze
 
 __all__ = ["pinverse"]
 
@@ -260,9 +260,10 @@ def lstsq(A: Tensor, B: Tensor, rcond=None, *, driver=None):
     x, rank, sv = _lstsq_arrays(a, B2._data, rcond, driver)
     X = make_result(x, _lstsq, (A, B2))
     empty = wrap(np.zeros((0,), dtype=a.dtype))
-    residuals = empty
     if driver != "gelsy" and m > n and all_true(rank == n):  # (under vmap: in every sample)
         residuals = sum_((A @ X - B2) ** 2, dim=-2)
+    else:  # none, but still an output of the solve (torch): in the graph, with a zero gradient
+        residuals = reshape(X, (-1,))[:0]
     return Lstsq(
         squeeze(X, -1) if vector else X,
         residuals,

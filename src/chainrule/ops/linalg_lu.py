@@ -428,6 +428,9 @@ def householder_product(A: Tensor, tau: Tensor, *, out=None) -> Tensor:
     eye = wrap(np.broadcast_to(np.eye(m, n, dtype=A._data.dtype), tuple(A.shape[:-2]) + (m, n)).copy())
     # H_1 ... H_k E, applied from the last reflector: each step is E' = E - tau v (v^T E)
     Q = eye
+    if k == 0:  # no reflectors: the identity, still in the graph of A and tau (zero gradients), as torch's
+        no_rows = transpose(getitem(V, (Ellipsis, slice(0, n), slice(None))), -2, -1)  # (..., 0, n)
+        Q = Q + matmul(V * unsqueeze(tau, -2), no_rows)  # an empty product: exact zeros
     for i in reversed(range(k)):
         Q = _reflect(Q, V, tau, i, True)
     return Q

@@ -107,7 +107,9 @@ def matrix_norm(A: Tensor, ord="fro", dim=(-2, -1), keepdim: bool = False, *, dt
         A = to(A, target)
     if not isinstance(ord, str):
         ord = float(ord)
-        if a.size == 0 and ord > 0:  # torch: the norm of an empty matrix is 0 (not an amax error)
+        # The max is over the singular values (min(m, n) of them) or, for 1 / inf, over d1 / d0.
+        maxed = min(a.shape[d0], a.shape[d1]) if abs(ord) == 2.0 else a.shape[d0 if math.isinf(ord) else d1]
+        if maxed == 0 and ord > 0:  # torch: a max over nothing is 0 here (not amax's error), a constant
             shape = [1 if i in (d0, d1) else s for i, s in enumerate(a.shape)]
             if not keepdim:
                 shape = [s for i, s in enumerate(shape) if i not in (d0, d1)]

@@ -249,6 +249,8 @@ def _check_p(who: str, p) -> float:
 
 def _norms(diff: Tensor, p: float) -> Tensor:
     """The p-norms of the last dim of ``diff``; for p = 0 (a count) with torch's zero gradient."""
+    if p == math.inf and diff.shape[-1] == 0:
+        p = 1.0  # no features: every distance is 0, as torch's (the inf norm has no identity)
     norms = vector_norm(diff, p, -1)
     if p == 0 and diff.requires_grad:
         return norms + reduce_sum(where(wrap(np.zeros((), dtype=bool)), diff, 0), -1)

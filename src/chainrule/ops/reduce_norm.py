@@ -65,14 +65,32 @@ def _forward(x: np.ndarray, ord: float, axes, keepdim: bool) -> np.ndarray:
     if ord == 0:
         return np.sum(x != 0, axis=axes, keepdims=keepdim).astype(x.dtype)
     if math.isinf(ord):
-        if x.size == 0:
-            raise RuntimeError(
-                "linalg.vector_norm cannot compute the inf norm on an empty tensor "
-                "because the operation does not have an identity"
-            )
         return (np.max if ord > 0 else np.min)(ax, axis=axes, keepdims=keepdim)
     with np.errstate(divide="ignore", over="ignore"):
         return np.sum(ax**ord, axis=axes, keepdims=keepdim) ** (1.0 / ord)
+
+
+def _check_identity(shape: tuple, ord: float, axes: tuple | None) -> None:
+    """Refuse a norm with no identity (max, min or a harmonic-like sum: ord < 0 or inf) over an
+    empty set, as torch does: over all dims when the tensor is empty, else over a reduced dim of
+    size 0. An empty tensor reduced over non-empty dims gives an empty result, no error."""
+    what = f"linalg.vector_norm cannot compute the {_ord_text(ord)} norm"
+    if axes is None and 0 in shape:
+        raise RuntimeError(
+            f"{what} on an empty tensor (shape {list(shape)}) because the operation does not have "
+            "an identity; reduce over non-empty dims or use an ord >= 0 other than inf"
+        )
+    for d in axes or ():
+        if shape[d] == 0:
+            raise RuntimeError(
+                f"{what} on the dimension {d} because this dimension is empty (shape {list(shape)}) "
+                "and the operation does not have an identity"
+            )
+
+
+def _ord_text(ord: float) -> str:
+    """``ord`` as torch writes it in messages: ``inf``, ``-inf``, ``-1``, ``-0.5``."""
+    return str(int(ord)) if ord.is_integer() else str(ord)
 
 
 def vector_norm(x: Tensor, ord=2, dim=None, keepdim: bool = False, *, dtype=None) -> Tensor:
@@ -102,7 +120,8 @@ def vector_norm(x: Tensor, ord=2, dim=None, keepdim: bool = False, *, dtype=None
     -----
     The gradient follows torch's ``norm_backward``: 0 (not nan) at the zero vector, 0 for
     ``ord=0``, and for ``ord=inf``/``-inf`` shared equally among the elements that attain the
-    max/min. The inf norms of an empty tensor raise (no identity), as in torch. ``out=`` is not
+    max/min. The norms with no identity (``ord < 0`` and ``inf``) raise over an empty set (an empty
+    tensor with ``dim=None``, or a reduced dim of size 0), as in torch. ``out=`` is not
     accepted.
     """
     x = as_tensor(x, "vector_norm")
@@ -123,6 +142,8 @@ def vector_norm(x: Tensor, ord=2, dim=None, keepdim: bool = False, *, dtype=None
     a = x._data
     ord = float(ord)
     axes = reduce_axes(dim, a.ndim, "vector_norm")
+    if ord < 0 or ord == math.inf:
+        _check_identity(a.shape, ord, axes)
     wide = a.astype(np.float32) if a.dtype in _dtype.HALF else a  # (torch accumulates in float32)
     out = as_array(_forward(wide, ord, axes, keepdim), a.dtype)
     return make_result(out, _norm, (x,), (ord, axes, keepdim))

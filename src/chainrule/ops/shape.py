@@ -274,6 +274,13 @@ def sum_to_size(input: Tensor, *size) -> Tensor:
     """Sum ``input`` down to ``size`` (the inverse of broadcasting; the adjoint of expand)."""
     input = as_tensor(input, "sum_to_size")
     size = _shape_arg(size)
+    shape = input._data.shape
+    lead = len(shape) - len(size)
+    if lead < 0 or any(n != 1 and n != shape[lead + i] for i, n in enumerate(size)):
+        raise RuntimeError(
+            f"sum_to_size: size {list(size)} is not expandable to the input's size {list(shape)}: "
+            "each of its dims must equal the input's trailing dim or be 1"
+        )
     return make_result(_sum_to(input._data, size), _sum_to_size, (input,), (input._data.shape,))
 
 
