@@ -305,10 +305,6 @@ KNOWN: dict[str, set[str]] = {
     "conv_transpose2d(stride=2, padding=1, output_padding=1)": {"-inf", "inf", "nan"},
     # inf/-inf/nan: gradient 0: NaN where torch's is finite
     "conv_transpose1d(stride=3, padding=1)": {"-inf", "inf", "nan"},
-    # inf/-inf/nan: output 0: NaN where torch's is finite
-    "adaptive_avg_pool2d(3)": {"-inf", "inf", "nan"},
-    # inf/-inf/nan: output 0: NaN where torch's is finite
-    "adaptive_avg_pool1d(4)": {"-inf", "inf", "nan"},
     # nn_norm
     # inf/-inf: gradient 0: inf where torch's is NaN; huge: output 0: finite where torch's is NaN
     "layer_norm": {"-inf", "huge", "inf"},
