@@ -110,7 +110,9 @@ def test_pooling_errors_match_torch(fn, match) -> None:
 
 
 @pytest.mark.parametrize("value", [np.inf, -np.inf, np.nan])
-@pytest.mark.parametrize("nd, shape, size", [(2, (2, 2, 7, 8), 3), (1, (2, 3, 7), 4), (2, (1, 5, 6), (4, None))])
+@pytest.mark.parametrize(
+    "nd, shape, size", [(2, (2, 2, 7, 8), 3), (1, (2, 3, 7), 4), (2, (1, 5, 6), (4, None))]
+)
 def test_adaptive_avg_pool_non_finite_input_stays_in_its_windows(value, nd, shape, size) -> None:
     """Output sizes that do not divide the input's: an inf or NaN reaches only the windows that
     hold it (torch sums each window), not every output as through the averaging matrices."""
