@@ -278,33 +278,6 @@ KNOWN: dict[str, set[str]] = {
     "F.bilinear": {"-inf", "inf"},
     # -inf: gradient 1: NaN where torch's is inf
     "F.binary_cross_entropy_with_logits pos_weight weight sum": {"-inf"},
-    # nn_conv
-    # inf/-inf/nan: output 0: NaN where torch's is finite
-    "conv2d(stride=2, padding=1), no bias": {"-inf", "inf", "nan"},
-    # inf/-inf: output 0: NaN where torch's is inf
-    "conv2d(stride=(1, 2), padding=(2, 0), dilation=(2, 1))": {"-inf", "inf"},
-    # inf/-inf/nan: output 0: NaN where torch's is finite
-    "conv2d(padding='same') even kernel": {"-inf", "inf", "nan"},
-    # inf/-inf: output 0: NaN where torch's is inf
-    "conv2d 3x3, 2-16 inputs, 4-16 outputs (the direct kernels, input gradient too)": {"-inf", "inf"},
-    # inf/-inf: output 0: NaN where torch's is inf
-    "conv2d 5x5, 3 inputs (the direct kernels)": {"-inf", "inf"},
-    # inf/-inf: output 0: NaN where torch's is inf; nan: gradient 0: NaN where torch's is finite
-    "conv2d depthwise (groups=C=O)": {"-inf", "inf", "nan"},
-    # inf/-inf/nan: output 0: NaN where torch's is finite
-    "conv2d depthwise stride 2 dilation 2": {"-inf", "inf", "nan"},
-    # inf/-inf/nan: gradient 0: NaN where torch's is finite
-    "conv_transpose2d depthwise stride 2": {"-inf", "inf", "nan"},
-    # inf/-inf: output 0: NaN where torch's is inf
-    "conv2d more outputs than inputs (input gradient by col2im)": {"-inf", "inf"},
-    # inf/-inf: output 0: NaN where torch's is inf
-    "conv2d non-contiguous input": {"-inf", "inf"},
-    # inf/-inf: output 0: NaN where torch's is inf
-    "conv1d(stride=2, padding=1)": {"-inf", "inf"},
-    # inf/-inf/nan: gradient 0: NaN where torch's is finite
-    "conv_transpose2d(stride=2, padding=1, output_padding=1)": {"-inf", "inf", "nan"},
-    # inf/-inf/nan: gradient 0: NaN where torch's is finite
-    "conv_transpose1d(stride=3, padding=1)": {"-inf", "inf", "nan"},
     # nn_norm
     # inf/-inf: gradient 0: inf where torch's is NaN; huge: output 0: finite where torch's is NaN
     "layer_norm": {"-inf", "huge", "inf"},

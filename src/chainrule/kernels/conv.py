@@ -33,6 +33,7 @@ import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
 from ..backend import override
+from . import conv_exact as exact
 from . import conv_whole as whole
 from . import jit
 from .conv_whole import span as _span
@@ -385,6 +386,14 @@ def conv_array(x, w, b, stride, padding, out_hw, dilation, groups):
     y = np.empty((N, O, Ho, Wo), dtype=dtype)
     if y.size == 0:
         return y
+    if (
+        _pads(x.shape[2:], w.shape, stride, padding, out_hw, dilation)
+        and _skips_padding(x.shape, w.shape, stride, padding, dilation, groups, dtype)
+        and not exact.all_finite(w)
+    ):
+        # (one pass over the weight) a padding zero times an inf or NaN weight is NaN, where
+        # torch's oneDNN kernels add nothing
+        return exact.conv_array(x, w, b, stride, padding, out_hw, dilation, groups)
     if _is_depthwise(x.shape[1], w.shape, groups):
         _depthwise(x, w, stride, padding, out_hw, dilation, y)
     else:
@@ -444,6 +453,38 @@ def conv_array(x, w, b, stride, padding, out_hw, dilation, groups):
     return y
 
 
+def _pads(
+    in_hw: tuple, w_shape: tuple, stride: tuple, padding: tuple, out_hw: tuple, dilation: tuple
+) -> bool:
+    """Whether the windows reach beyond the input (padding before it, or after it as far as the
+    last window needs): there the kernels multiply zeros by the other operand."""
+    _, _, kh, kw = w_shape
+    return any(p > 0 for p in padding) or any(
+        _span(n_out, k, s, d) > p + n_in
+        for n_out, k, s, d, p, n_in in zip(out_hw, (kh, kw), stride, dilation, padding, in_hw)
+    )
+
+
+def _skips_padding(x_shape, w_shape, stride, padding, dilation, groups, dtype) -> bool:
+    """Whether torch's CPU convolution of these shapes leaves the padding out of its sums (an inf
+    or NaN weight then gives +-inf or a number beside the border, not NaN). torch sends float32
+    to oneDNN under its ``use_mkldnn`` rule (a batch of more than one, a kernel larger than 3x3,
+    groups, or a large input), whose direct kernels skip the padding; the rest goes through
+    im2col GEMMs (``Slow2d``, ``SlowDilated2d``; oneDNN's own for groups of a few channels and
+    for padding as wide as the kernel), which multiply the padding's zeros as chainrule's fast
+    paths do. Measured against torch 2.13 on x86 (AVX2) with one thread."""
+    N, C, H, W = x_shape
+    O, cg, kh, kw = w_shape
+    if dtype != np.float32 or not (groups > 1 or (kh > 3 and kw > 3) or N > 1 or N * C * H * W > 20480):
+        return False  # (torch's use_mkldnn; a 1x1 kernel at stride 1 with a batch under 16 too)
+    if kh == kw == 1 and all(s == 1 for s in stride) and all(d == 1 for d in dilation) and N < 16:
+        return False
+    if groups > 1 and not groups == C == O and (cg % 8 or (O // groups) % 8):
+        return False  # (oneDNN's direct kernels take groups of whole 8-channel blocks, or depthwise)
+    # a window wholly in the padding (padding >= the dilated kernel's extent): oneDNN's im2col
+    return all(p < d * (k - 1) + 1 for p, d, k in zip(padding, dilation, (kh, kw)))
+
+
 def _depthwise_weight(x, g, weight_shape, stride, padding, dilation):
     """``dl/dw`` (C, 1, kh, kw) of a depthwise convolution: per kernel position, the product of
     the strided input view with ``g`` summed over the batch and the image."""
@@ -473,6 +514,22 @@ def conv_weight_array(x, g, weight_shape, stride, padding, dilation, groups):
         impl = override(conv_weight_array, x, g)
         if impl is not None:
             return impl(x, g, weight_shape, stride, padding, dilation, groups)
+    dw = _conv_weight(x, g, weight_shape, stride, padding, dilation, groups)
+    # a padding zero times an inf or NaN in g is NaN in dw, where torch's oneDNN kernels add
+    # nothing (conv_transpose's weight gradient passes its input as g): the small result is
+    # checked first (one pass over the weight's size), g only when dw is not finite
+    if (
+        not exact.all_finite(dw)
+        and _pads(x.shape[2:], weight_shape, stride, padding, g.shape[2:], dilation)
+        and _skips_padding(x.shape, weight_shape, stride, padding, dilation, groups, dw.dtype)
+        and not exact.all_finite(g)
+    ):
+        return exact.conv_weight_array(x, g, weight_shape, stride, padding, dilation, groups)
+    return dw
+
+
+def _conv_weight(x, g, weight_shape, stride, padding, dilation, groups):
+    """``conv_weight_array`` on plain arrays by shape (depthwise, direct, whole, chunked)."""
     O, cg, kh, kw = weight_shape
     N, _, Ho, Wo = g.shape
     dtype = np.result_type(x.dtype, g.dtype)
@@ -594,6 +651,8 @@ def conv_transpose_array(x, w, b, stride, padding, out_hw, dilation, groups):
         impl = override(conv_transpose_array, x, w, b)
         if impl is not None:
             return impl(x, w, b, stride, padding, out_hw, dilation, groups)
+    if not exact.all_finite(w):  # (one pass over the weight) see conv_array
+        return exact.conv_transpose_array(x, w, b, stride, padding, out_hw, dilation, groups)
     O, cg, kh, kw = w.shape
     (dh, dw), (ph, pw) = dilation, padding
     dtype = np.result_type(x.dtype, w.dtype)
