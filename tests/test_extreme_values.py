@@ -303,10 +303,6 @@ KNOWN: dict[str, set[str]] = {
     "x.prelu(one slope)": {"-inf", "inf", "nan"},
     # inf/-inf/nan: gradient 0: NaN where torch's is finite
     "F.pairwise_distance(p=1, keepdim)": {"-inf", "inf", "nan"},
-    # huge: output 0: NaN where torch's is finite
-    "F.cosine_similarity": {"huge"},
-    # huge: output 0: NaN where torch's is finite
-    "F.cosine_similarity(dim=-1, eps above the norms)": {"huge"},
     # nan: output 0: NaN where torch's is finite
     "F.multi_margin_loss": {"nan"},
     # nan: output 0: NaN where torch's is finite
@@ -315,8 +311,6 @@ KNOWN: dict[str, set[str]] = {
     "F.multilabel_margin_loss": {"-inf", "inf", "nan"},
     # inf/-inf/nan: gradient 0: NaN where torch's is finite
     "F.triplet_margin_loss(p=1, swap, none)": {"-inf", "inf", "nan"},
-    # huge: output 0: NaN where torch's is finite
-    "F.triplet_margin_with_distance_loss(cosine, swap)": {"huge"},
     # inf: output 0: inf where torch's is NaN
     "F.ctc_loss(sum) of log_probs directly": {"inf"},
     # nan: output 0: NaN where torch's is finite

@@ -111,7 +111,8 @@ def _clamped_norm(x: Tensor, dim: int, eps: float) -> Tensor:
     it in place under no_grad, so the gradient is the unclamped norm's."""
     norm = vector_norm(x, 2, dim, True)
     raw = norm._data
-    offset = np.maximum(raw, raw.dtype.type(eps)) - raw
+    low = raw < raw.dtype.type(eps)  # (an inf norm keeps an offset of 0: inf - inf would be NaN)
+    offset = np.where(low, raw.dtype.type(eps) - raw, raw.dtype.type(0))
     clamped = norm + wrap(offset)
     if FORWARD.active:
         # torch's in-place clamp runs under no_grad, which stops reverse mode but not forward
