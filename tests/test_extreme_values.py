@@ -301,16 +301,6 @@ KNOWN: dict[str, set[str]] = {
     "prelu per channel": {"inf"},
     # inf/-inf/nan: gradient 0: NaN where torch's is finite
     "x.prelu(one slope)": {"-inf", "inf", "nan"},
-    # inf/-inf/nan: gradient 0: NaN where torch's is finite
-    "F.pairwise_distance(p=1, keepdim)": {"-inf", "inf", "nan"},
-    # nan: output 0: NaN where torch's is finite
-    "F.multi_margin_loss": {"nan"},
-    # nan: output 0: NaN where torch's is finite
-    "F.multi_margin_loss(p=2, margin, weight, none)": {"nan"},
-    # inf/nan: output 0: NaN where torch's is finite; -inf: output 0: NaN where torch's is inf
-    "F.multilabel_margin_loss": {"-inf", "inf", "nan"},
-    # inf/-inf/nan: gradient 0: NaN where torch's is finite
-    "F.triplet_margin_loss(p=1, swap, none)": {"-inf", "inf", "nan"},
     # inf: output 0: inf where torch's is NaN
     "F.ctc_loss(sum) of log_probs directly": {"inf"},
     # nan: output 0: NaN where torch's is finite
@@ -338,8 +328,6 @@ KNOWN: dict[str, set[str]] = {
     "norm(p=2, dim=1)": {"huge", "tiny"},
     # huge: output 0: inf where torch's is finite; tiny: gradient 0: finite values differ
     "norm(p='fro', dim=(0, 1), keepdim)": {"huge", "tiny"},
-    # nan: gradient 0: NaN where torch's is finite
-    "norm(p=1, dim=-1)": {"nan"},
     # huge: output 0: inf where torch's is finite; tiny: gradient 0: finite where torch's is NaN
     "norm(p=3)": {"huge", "tiny"},
     # huge: output 0: inf where torch's is finite; tiny: gradient 0: finite values differ

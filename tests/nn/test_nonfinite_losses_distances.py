@@ -58,3 +58,43 @@ def test_triplet_margin_with_cosine_distance_at_1e38() -> None:
         return m.nn.functional.triplet_margin_with_distance_loss(a, p, n, distance_function=cos, swap=True)
 
     _both(fn, a, p, n)
+
+
+@pytest.mark.parametrize("value", [INF, -INF, NAN])
+def test_one_norm_distances_gradient_at_a_nan_difference(value) -> None:
+    """``inf - inf`` (or a NaN) in the difference: the 1-norm's gradient is ``sign(d) * g``, and
+    torch's sign of NaN is 0, so those elements get 0, not NaN (first order and create_graph)."""
+    x1, x2 = _f32([[value, 0.5, -0.3], [0.2, 0.4, 0.1]]), _f32([[value, 0.1, 0.7], [0.3, -0.2, 0.5]])
+    grads = _both(lambda m, a, b: m.nn.functional.pairwise_distance(a, b, p=1, keepdim=True), x1, x2)[1:]
+    assert grads[0][0, 0] == 0 and grads[1][0, 0] == 0
+    x3 = _f32([[0.1, 0.2, 0.3], [value, 0.0, 1.0]])
+    _both(
+        lambda m, a, p, n: m.nn.functional.triplet_margin_loss(a, p, n, p=1, swap=True, reduction="none"),
+        x1,
+        x2,
+        x3,
+    )
+    for create_graph in (False, True):  # the array rule and the differentiable one
+        x = chainrule.tensor(_f32([[NAN, 0.5, -0.3]]), requires_grad=True)
+        (g,) = chainrule.autograd.grad(
+            chainrule.linalg.vector_norm(x, 1, 1).sum(), x, create_graph=create_graph
+        )
+        assert g.detach().numpy().tolist() == [[0.0, 1.0, -1.0]]
+
+
+@pytest.mark.parametrize("value", [INF, -INF, NAN])
+def test_margin_losses_add_only_positive_terms(value) -> None:
+    """torch's multi-class and multi-label hinge kernels add a term only where it is > 0: a NaN
+    score's terms add nothing (and get no gradient); a pair that is not one never multiplies."""
+    x = _f32([[value, 0.5, -0.3, 0.2], [0.2, 0.4, 0.1, value], [0.3, 0.1, 0.9, -0.5]])
+    t = np.array([1, 3, 2])
+    _both(lambda m, x, t: m.nn.functional.multi_margin_loss(x, t), x, t)
+    w = _f32([0.5, 1.0, 2.0, 0.25])  # (a constant: torch's weight takes no gradient)
+
+    def weighted(m, x, t):
+        return m.nn.functional.multi_margin_loss(x, t, p=2, margin=0.7, weight=m.tensor(w), reduction="none")
+
+    _both(weighted, x, t)
+    labels = np.array([[1, 2, -1, 0], [3, -1, 0, 0], [0, 1, 2, 3]])
+    _both(lambda m, x, t: m.nn.functional.multilabel_margin_loss(x, t), x, labels)
+    _both(lambda m, x, t: m.nn.functional.multilabel_margin_loss(x, t, reduction="none"), x, labels)
