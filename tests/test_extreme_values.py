@@ -378,8 +378,6 @@ KNOWN: dict[str, set[str]] = {
     # nan: gradient 0: NaN where torch's is finite; huge: output 0: finite values differ
     "x.renorm_": {"huge", "nan"},
     # shapelinalg
-    # inf/-inf/nan: output 0: NaN where torch's is finite
-    "cdist(p=inf)": {"-inf", "inf", "nan"},
     # inf/-inf/nan: gradient 0: NaN where torch's is finite; tiny: gradient 0: finite values differ
     "linalg.vander": {"-inf", "inf", "nan", "tiny"},
     # inf/-inf/nan: output 0: finite where torch's is NaN

@@ -98,3 +98,21 @@ def test_margin_losses_add_only_positive_terms(value) -> None:
     labels = np.array([[1, 2, -1, 0], [3, -1, 0, 0], [0, 1, 2, 3]])
     _both(lambda m, x, t: m.nn.functional.multilabel_margin_loss(x, t), x, labels)
     _both(lambda m, x, t: m.nn.functional.multilabel_margin_loss(x, t, reduction="none"), x, labels)
+
+
+@pytest.mark.parametrize("value", [INF, -INF, NAN])
+@pytest.mark.parametrize("p", [1.0, INF])
+def test_cdist_and_pdist_one_and_inf_norms_as_torch(value, p) -> None:
+    """torch's distance kernels: for p = inf the running max from 0 skips a NaN (``inf - inf``
+    gives a finite distance), and the gradients take a sign that is NaN at NaN."""
+    x1 = _f32([[[value, 0.5, -0.3], [0.2, 0.4, 0.1]]])
+    x2 = _f32([[[value, 0.1, 0.7], [0.3, -0.2, 0.5], [1.0, 1.0, 1.0]]])
+    _both(lambda m, a, b: m.cdist(a, b, p=p), x1, x2)
+    _both(lambda m, a, b: m.cdist(a, b, p=p), x1[..., :1], x2[..., :1])  # one feature: all NaN/inf
+    _both(lambda m, a: m.nn.functional.pdist(a, p=p), np.concatenate([x1[0], x2[0]]))
+
+
+def test_cdist_inf_gradient_goes_whole_to_every_tie() -> None:
+    x1, x2 = _f32([[1.0, -2.0, 2.0]]), _f32([[0.0, 0.0, 0.0], [3.0, 0.0, 0.0]])
+    grads = _both(lambda m, a, b: m.cdist(a, b, p=INF), x1, x2)[1:]
+    assert grads[0].tolist()[0][1] != 0 and grads[0].tolist()[0][2] != 0  # both ties of row 0
