@@ -380,8 +380,6 @@ KNOWN: dict[str, set[str]] = {
     # shapelinalg
     # inf/-inf/nan: gradient 0: NaN where torch's is finite; tiny: gradient 0: finite values differ
     "linalg.vander": {"-inf", "inf", "nan", "tiny"},
-    # inf/-inf/nan: output 0: finite where torch's is NaN
-    "trapezoid": {"-inf", "inf", "nan"},
     # nan: output 0: finite where torch's is NaN
     "linalg.lu_solve": {"nan"},
     # nan: output 0: finite where torch's is NaN

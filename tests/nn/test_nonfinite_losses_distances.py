@@ -1,5 +1,6 @@
-"""Losses, distances and similarities at inf, NaN and 1e38, against torch: small explicit inputs
-for each fix of the extreme-value sweep (tests/test_extreme_values.py), values and gradients."""
+"""Losses, distances, similarities (and the trapezoidal rule) at inf, NaN and 1e38, against torch:
+small explicit inputs for each fix of the extreme-value sweep (tests/test_extreme_values.py),
+values and gradients."""
 
 from __future__ import annotations
 
@@ -116,3 +117,15 @@ def test_cdist_inf_gradient_goes_whole_to_every_tie() -> None:
     x1, x2 = _f32([[1.0, -2.0, 2.0]]), _f32([[0.0, 0.0, 0.0], [3.0, 0.0, 0.0]])
     grads = _both(lambda m, a, b: m.cdist(a, b, p=INF), x1, x2)[1:]
     assert grads[0].tolist()[0][1] != 0 and grads[0].tolist()[0][2] != 0  # both ties of row 0
+
+
+@pytest.mark.parametrize("value", [INF, -INF, NAN])
+def test_trapezoid_with_constant_spacing_is_torchs_formula(value) -> None:
+    """dx (sum(y) - (y[0] + y[-1]) / 2): an infinite end sample gives NaN (inf - inf), as torch's;
+    an infinite inner sample inf; one sample 0 (or NaN for a non-finite one)."""
+    y = _f32([[value, 0.5, -0.3, 2.0], [0.2, value, 0.1, 1.0]])
+    _both(lambda m, y: m.trapezoid(y), y)
+    _both(lambda m, y: m.trapezoid(y, dx=0.5, dim=0), y)
+    _both(lambda m, y: m.trapezoid(y), y[:, :1])
+    x = _f32([0.0, 0.5, 1.5, 2.0])
+    _both(lambda m, y, x: m.trapezoid(y, x), y, x)
