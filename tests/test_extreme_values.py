@@ -303,8 +303,6 @@ KNOWN: dict[str, set[str]] = {
     "x.prelu(one slope)": {"-inf", "inf", "nan"},
     # inf: output 0: inf where torch's is NaN
     "F.ctc_loss(sum) of log_probs directly": {"inf"},
-    # nan: output 0: NaN where torch's is finite
-    "F.embedding_bag(max)": {"nan"},
     # reduce
     # huge: output 0: inf where torch's is finite
     "std": {"huge"},

@@ -129,3 +129,17 @@ def test_trapezoid_with_constant_spacing_is_torchs_formula(value) -> None:
     _both(lambda m, y: m.trapezoid(y), y[:, :1])
     x = _f32([0.0, 0.5, 1.5, 2.0])
     _both(lambda m, y, x: m.trapezoid(y, x), y, x)
+
+
+def test_embedding_bag_max_keeps_the_first_maximum_past_a_nan() -> None:
+    """torch walks a bag in order and takes a row only where it is larger (``x > best``): a NaN
+    after the first row never wins; a first-row NaN stays. The gradient goes to the winner."""
+    w = np.random.default_rng(0).uniform(-2, 2, (6, 3)).astype(np.float32)
+    w[0, 0] = w[2, 1] = NAN
+    idx, offsets = np.array([0, 2, 1, 0, 3, 4, 5]), np.array([0, 2, 2, 5])
+
+    def bag(m, w):
+        return m.nn.functional.embedding_bag(m.tensor(idx), w, m.tensor(offsets), mode="max")
+
+    out = _both(bag, w)[0]
+    assert np.isnan(out[0, 0]) and np.isfinite(out[2]).all()
