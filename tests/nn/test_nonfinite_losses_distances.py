@@ -143,3 +143,18 @@ def test_embedding_bag_max_keeps_the_first_maximum_past_a_nan() -> None:
 
     out = _both(bag, w)[0]
     assert np.isnan(out[0, 0]) and np.isfinite(out[2]).all()
+
+
+@pytest.mark.parametrize("value", [INF, -INF, NAN])
+def test_ctc_loss_log_sum_exp_at_an_infinite_log_probability(value) -> None:
+    """torch's CTC recursion shifts each log-sum-exp by its largest term (by 0 only when that is
+    -inf): a +inf log-probability gives inf - inf, NaN, not inf."""
+    lp = np.random.default_rng(3).uniform(-3, 0, (4, 2, 4)).astype(np.float32)
+    lp[0, 0, 0] = value
+    targets, in_lengths, tg_lengths = np.array([[1, 2], [3, 3]]), [4, 3], [2, 1]
+
+    def loss(m, lp, reduction):
+        return m.nn.functional.ctc_loss(lp, m.tensor(targets), in_lengths, tg_lengths, reduction=reduction)
+
+    _both(lambda m, lp: loss(m, lp, "sum"), lp)
+    _both(lambda m, lp: loss(m, lp, "none"), lp)
