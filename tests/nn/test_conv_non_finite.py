@@ -3,7 +3,7 @@
 chainrule's fast kernels multiply the padding's zeros (``0 * inf`` is NaN); torch's oneDNN kernels
 add nothing there, its im2col paths multiply as chainrule's. ``kernels/conv.py`` picks the summation
 over real elements (``kernels/conv_exact.py``) where torch's choice of kernel (``_skips_padding``)
-skips the padding. Checked here: the reference kernels against the fast ones on finite inputs
+skips the padding. Checked here: the summing kernels against the fast ones on finite inputs
 (every geometry, negative padding too), and values and gradients against torch with a non-finite
 element, on both sides of torch's choice."""
 
@@ -34,7 +34,7 @@ def _out_hw(x_shape, w_shape, stride, padding, dilation) -> tuple:
 
 
 @pytest.mark.parametrize("geometry", GEOMETRIES)
-def test_reference_kernels_equal_the_fast_ones_on_finite_inputs(geometry) -> None:
+def test_summing_kernels_equal_the_fast_ones_on_finite_inputs(geometry) -> None:
     x_shape, w_shape, stride, padding, dilation, groups = geometry
     rng = np.random.default_rng(0)
     x, w, b = rng.standard_normal(x_shape), rng.standard_normal(w_shape), rng.standard_normal(w_shape[0])
@@ -49,13 +49,6 @@ def test_reference_kernels_equal_the_fast_ones_on_finite_inputs(geometry) -> Non
         rtol=1e-12,
         atol=1e-12,
     )
-    back = (stride, padding, x_shape[2:], dilation, groups)
-    np.testing.assert_allclose(
-        E.conv_transpose_array(g, w, None, *back),
-        K.conv_transpose_array(g, w, None, *back),
-        rtol=1e-12,
-        atol=1e-12,
-    )
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64, np.float16])
@@ -63,10 +56,11 @@ def test_all_finite(dtype) -> None:
     a = np.ones((3, 4), dtype)
     assert E.all_finite(a)
     a[1, 2] = np.finfo(dtype).max  # squares overflow: looked at one by one, still finite
-    assert E.all_finite(a)
-    for value in (np.inf, -np.inf, np.nan):
-        a[2, 3] = value
-        assert not E.all_finite(a)
+    with np.errstate(over="ignore"):  # (as inside an op)
+        assert E.all_finite(a)
+        for value in (np.inf, -np.inf, np.nan):
+            a[2, 3] = value
+            assert not E.all_finite(a)
 
 
 def _conv_both(fn, x, w, value, where, **kwargs):

@@ -651,8 +651,6 @@ def conv_transpose_array(x, w, b, stride, padding, out_hw, dilation, groups):
         impl = override(conv_transpose_array, x, w, b)
         if impl is not None:
             return impl(x, w, b, stride, padding, out_hw, dilation, groups)
-    if not exact.all_finite(w):  # (one pass over the weight) see conv_array
-        return exact.conv_transpose_array(x, w, b, stride, padding, out_hw, dilation, groups)
     O, cg, kh, kw = w.shape
     (dh, dw), (ph, pw) = dilation, padding
     dtype = np.result_type(x.dtype, w.dtype)

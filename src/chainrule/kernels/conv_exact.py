@@ -1,14 +1,14 @@
-"""The convolution, its weight gradient and its transpose summed over real input elements only:
-the reference that ``kernels/conv.py`` falls back to where a padding zero meets an inf or NaN.
+"""The convolution and its weight gradient summed over real input elements only: what
+``kernels/conv.py`` falls back to where a padding zero meets an inf or NaN.
 
 The fast kernels multiply the zero padding (im2col windows, padded direct kernels, the stride-1
-transpose as a padded correlation) by the other operand: ``0 * inf`` is NaN, so one infinite
-weight made every output whose window reaches into the padding NaN. torch's kernels multiply only
-real input elements (where the padding would be they add nothing), so those outputs are finite
-or +-inf there. Here each kernel position ``(a, b)`` contributes to the outputs whose input element
-``i * s + a * d - p`` lies inside the input, one ``einsum`` per position: slower than the GEMM
-paths, so ``kernels/conv.py`` comes here only when the operand that meets the padding is not
-finite.
+transpose as a padded correlation through ``conv_array``) by the other operand: ``0 * inf`` is
+NaN, so one infinite weight made every output whose window reaches into the padding NaN.
+torch's oneDNN kernels multiply only real input elements (where the padding would be they add
+nothing), so those outputs are finite or +-inf there. Here each kernel position ``(a, b)``
+contributes to the outputs whose input element ``i * s + a * d - p`` lies inside the input, one
+``einsum`` per position: slower than the GEMM paths, so ``kernels/conv.py`` comes here only when
+the operand that meets the padding is not finite (and torch's kernel would skip the padding).
 
 Shapes are those of ``kernels/conv.py``: ``x`` (N, C, H, W), ``w`` (O, C / groups, kh, kw), the
 convolution's output (N, O, Ho, Wo); ``padding`` may be negative (a crop).
@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["conv_array", "conv_weight_array", "conv_transpose_array", "all_finite"]
+__all__ = ["conv_array", "conv_weight_array", "all_finite"]
 
 
 def all_finite(a: np.ndarray) -> bool:
@@ -28,10 +28,9 @@ def all_finite(a: np.ndarray) -> bool:
     v = a.reshape(-1)
     if v.dtype.kind != "f" or v.dtype.itemsize < 4:  # (BLAS has no half-precision dot)
         return bool(np.isfinite(v).all())
-    with np.errstate(over="ignore", invalid="ignore"):
-        if np.isfinite(np.dot(v, v)):
-            return True
-    return bool(np.isfinite(v).all())
+    # (no errstate, ~1 us: the kernels run inside chainrule's ops, whose floating-point warnings
+    # are off; an overflowing square is only a weight beyond 1.8e19)
+    return bool(np.isfinite(np.dot(v, v))) or bool(np.isfinite(v).all())
 
 
 def _valid(n_out: int, n_in: int, offset: int, stride: int, pad: int) -> tuple[int, int, int]:
@@ -89,18 +88,3 @@ def conv_weight_array(x, g, weight_shape, stride, padding, dilation, groups):
     for a, q, out, inp in _positions(weight_shape, x.shape[2:], g.shape[2:], stride, padding, dilation):
         dw[..., a, q] = np.einsum("ngohw,ngchw->goc", gg[..., out[0], out[1]], xg[..., inp[0], inp[1]])
     return dw.reshape(weight_shape)
-
-
-def conv_transpose_array(x, w, b, stride, padding, out_hw, dilation, groups):
-    """The adjoint of ``conv_array`` in its input: ``x`` (N, O, Hi, Wi) is a convolution's output,
-    the result (N, C, *out_hw) its input; each term lands on an existing input element."""
-    dtype = np.result_type(x.dtype, w.dtype)
-    O, cg, kh, kw = w.shape
-    y = np.zeros((x.shape[0], groups, cg) + tuple(out_hw), dtype=dtype)
-    xg, wg = _grouped(x, groups), w.reshape(groups, O // groups, cg, kh, kw)
-    for a, q, out, inp in _positions(w.shape, out_hw, x.shape[2:], stride, padding, dilation):
-        y[..., inp[0], inp[1]] += np.einsum("goc,ngohw->ngchw", wg[..., a, q], xg[..., out[0], out[1]])
-    y = y.reshape((x.shape[0], groups * cg) + tuple(out_hw))
-    if b is not None:
-        y += b.reshape(-1, 1, 1)
-    return y
