@@ -387,12 +387,13 @@ def conv_array(x, w, b, stride, padding, out_hw, dilation, groups):
     if y.size == 0:
         return y
     if (
-        _pads(x.shape[2:], w.shape, stride, padding, out_hw, dilation)
+        not exact.all_finite(w)
+        and _pads(x.shape[2:], w.shape, stride, padding, out_hw, dilation)
         and _skips_padding(x.shape, w.shape, stride, padding, dilation, groups, dtype)
-        and not exact.all_finite(w)
     ):
-        # (one pass over the weight) a padding zero times an inf or NaN weight is NaN, where
-        # torch's oneDNN kernels add nothing
+        # (one dot product over the weight, ~2 us for a 16x16x3x3 one; the geometry only when it
+        # is not finite) a padding zero times an inf or NaN weight is NaN, where torch's oneDNN
+        # kernels add nothing
         return exact.conv_array(x, w, b, stride, padding, out_hw, dilation, groups)
     if _is_depthwise(x.shape[1], w.shape, groups):
         _depthwise(x, w, stride, padding, out_hw, dilation, y)

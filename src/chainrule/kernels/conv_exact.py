@@ -16,6 +16,8 @@ convolution's output (N, O, Ho, Wo); ``padding`` may be negative (a crop).
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 __all__ = ["conv_array", "conv_weight_array", "all_finite"]
@@ -30,7 +32,7 @@ def all_finite(a: np.ndarray) -> bool:
         return bool(np.isfinite(v).all())
     # (no errstate, ~1 us: the kernels run inside chainrule's ops, whose floating-point warnings
     # are off; an overflowing square is only a weight beyond 1.8e19)
-    return bool(np.isfinite(np.dot(v, v))) or bool(np.isfinite(v).all())
+    return math.isfinite(np.dot(v, v)) or bool(np.isfinite(v).all())
 
 
 def _valid(n_out: int, n_in: int, offset: int, stride: int, pad: int) -> tuple[int, int, int]:
