@@ -106,7 +106,6 @@ KNOWN = {
     "interpolate bilinear": "no channels is not refused",
     "norm(p=-1)": "an empty vector's -1 norm is not refused",
     "norm(p=inf, dim=1)": "checks the whole tensor, not the reduced dims, for emptiness",
-    "cdist(p=inf)": "checks the whole tensor, not the reduced dims, for emptiness",
     "sum_to_size": "NumPy's ValueError for a size that does not expand",
     "sum_to_size(2, 1, 4)": "NumPy's ValueError for a size that does not expand",
     "trapezoid(x, dim=0)": "an empty y with a longer x is refused",
