@@ -17,6 +17,9 @@ import chainrule
 from chainrule.kernels import conv as K
 from chainrule.kernels import conv_exact as E
 
+# (the rule of kernels/conv._skips_padding was measured with torch on one thread, as the sweep runs)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
+
 GEOMETRIES = [  # (x shape, w shape, stride, padding, dilation, groups)
     ((2, 3, 7, 6), (4, 3, 3, 3), (2, 2), (1, 1), (1, 1), 1),
     ((2, 4, 6, 7), (6, 2, 3, 2), (1, 2), (2, 0), (2, 1), 2),
