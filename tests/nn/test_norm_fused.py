@@ -188,3 +188,46 @@ def test_inplace_change_of_input_after_batch_norm_is_caught() -> None:
     y.add_(1.0)
     with pytest.raises(RuntimeError):
         out.sum().backward()
+
+
+@pytest.mark.parametrize("value", [np.inf, -np.inf, np.nan])
+@pytest.mark.parametrize("where", ["input", "weight"])
+def test_layer_norm_gradient_with_a_non_finite_row_or_weight(value, where) -> None:
+    """Where a row's statistics or the weight are not finite, the input gradient takes torch's
+    form a g w + b x + c (its NaN pattern: torch's is NaN across such a row, the centred form
+    kept infs)."""
+    rng = np.random.default_rng(4)
+    x, w, b = rng.uniform(-2, 2, (2, 3, 4)), rng.uniform(-2, 2, 4), rng.uniform(-2, 2, 4)
+    (x if where == "input" else w).reshape(-1)[0] = value
+    g = rng.standard_normal(x.shape)
+    results = []
+    for lib in (chainrule, torch):
+        ins = [lib.tensor(a.astype(np.float32), requires_grad=True) for a in (x, w, b)]
+        y = lib.nn.functional.layer_norm(ins[0], (4,), ins[1], ins[2])
+        grads = lib.autograd.grad(y, ins, lib.tensor(g.astype(np.float32)))
+        results.append([y.detach().numpy()] + [t.numpy() for t in grads])
+    for ours, theirs in zip(*results):
+        np.testing.assert_allclose(ours, theirs, rtol=1e-4, atol=1e-5)
+
+
+@pytest.mark.parametrize("n", [4, 9, 32])
+def test_layer_and_group_norm_of_an_overflowing_row(n) -> None:
+    """A row whose variance overflows float32 (an element of 1e38): the variance is inf, invstd
+    1 / sqrt(inf) = 0, so the normalized row is 0 and the output the bias, at every row length.
+    (torch's is NaN or this by the row's length: its Welford merge multiplies the overflowed
+    square by a zero count, tests/test_extreme_values.py's TORCH_WRONG.) Other rows as torch's."""
+    rng = np.random.default_rng(5)
+    x = rng.uniform(-2, 2, (2, 2 * n)).astype(np.float32)
+    x[0, 0] = 1e38
+    w, b = rng.uniform(-2, 2, 2 * n).astype(np.float32), rng.uniform(-2, 2, 2 * n).astype(np.float32)
+    xt, wt, bt = (chainrule.tensor(a, requires_grad=True) for a in (x, w, b))
+    y = CF.layer_norm(xt, (2 * n,), wt, bt)
+    (gx,) = chainrule.autograd.grad(y.sum(), xt)
+    np.testing.assert_array_equal(y.detach().numpy()[0], b)
+    np.testing.assert_array_equal(np.abs(gx.numpy()[0]), 0)
+    theirs = torch.nn.functional.layer_norm(torch.tensor(x[1:]), (2 * n,), torch.tensor(w), torch.tensor(b))
+    np.testing.assert_allclose(y.detach().numpy()[1:], theirs.numpy(), rtol=1e-5, atol=1e-5)
+    grouped = CF.group_norm(
+        chainrule.tensor(x.reshape(2, 2, n)), 2, chainrule.tensor(w[:2]), chainrule.tensor(b[:2])
+    )
+    np.testing.assert_array_equal(grouped.numpy()[0, 0], np.full(n, b[0]))

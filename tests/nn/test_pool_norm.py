@@ -109,6 +109,27 @@ def test_pooling_errors_match_torch(fn, match) -> None:
         fn(chainrule)
 
 
+@pytest.mark.parametrize("value", [np.inf, -np.inf, np.nan])
+@pytest.mark.parametrize(
+    "nd, shape, size", [(2, (2, 2, 7, 8), 3), (1, (2, 3, 7), 4), (2, (1, 5, 6), (4, None))]
+)
+def test_adaptive_avg_pool_non_finite_input_stays_in_its_windows(value, nd, shape, size) -> None:
+    """Output sizes that do not divide the input's: an inf or NaN reaches only the windows that
+    hold it (torch sums each window), not every output as through the averaging matrices."""
+    x = _input(shape, 3).astype(np.float32)
+    x.reshape(-1)[[0, 9]] = value
+    results = []
+    for lib in (chainrule, torch):
+        xt = lib.tensor(x, requires_grad=True)
+        y = getattr(lib.nn.functional, f"adaptive_avg_pool{nd}d")(xt, size)
+        y.backward(lib.tensor(_input(tuple(y.shape), 4).astype(np.float32)))
+        results.append((y.detach().numpy(), xt.grad.numpy()))
+    (y_ours, g_ours), (y_torch, g_torch) = results
+    assert np.isfinite(y_torch).any()
+    np.testing.assert_allclose(y_ours, y_torch, rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(g_ours, g_torch, rtol=1e-5, atol=1e-6)
+
+
 # ---- batch norm -----------------------------------------------------------------------------------
 @pytest.mark.parametrize(
     "name, kwargs, shape",

@@ -76,6 +76,29 @@ def test_nan_input_and_dead_rows():
         np.testing.assert_allclose(ours, theirs, rtol=1e-6, atol=1e-8)
 
 
+@pytest.mark.parametrize("value", [np.inf, -np.inf, 1e38])
+def test_infinite_score_makes_the_row_nan_as_torch(value, jit_path):
+    """A query element of +-inf (or 1e38, whose score overflows) gives a row of scores with a +inf:
+    torch's softmax shifts by that maximum (inf - inf = NaN), so the row's probabilities, its
+    output and every value row's gradient are NaN, not only the +inf position's (grouped-query
+    heads sum those gradients); a row of -inf scores (attending to nothing) still gives zeros."""
+    arrays = _arrays((2, 4, 3, 2), np.float32, seed=1)
+    arrays[1], arrays[2] = arrays[1][:, :2], arrays[2][:, :2]
+    arrays[0][0, 0, 0, 0] = value
+    arrays[1][0, 0, :, 0] = [4, -4, 0.5]  # scores of both signs' infinity (or overflow)
+    mask = np.ones((3, 3), dtype=bool)
+    mask[1] = False
+    results = []
+    for lib in (chainrule, torch):
+        q, k, v = _qkv(lib, arrays)
+        y = lib.nn.functional.scaled_dot_product_attention(q, k, v, lib.tensor(mask), enable_gqa=True)
+        y.backward(lib.ones_like(y))
+        results.append([y.detach().numpy(), q.grad.numpy(), k.grad.numpy(), v.grad.numpy()])
+    assert np.isnan(results[1][3][0, 0]).all()  # (what torch gives)
+    for ours, theirs in zip(*results):
+        np.testing.assert_allclose(ours, theirs, rtol=1e-5, atol=1e-5)
+
+
 def test_dropout_takes_the_composed_path():
     chainrule.manual_seed(0)
     q, k, v = _qkv(chainrule, _arrays())

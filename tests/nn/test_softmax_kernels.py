@@ -70,7 +70,8 @@ def test_other_dims_and_non_contiguous(name, dim):
 def test_special_values(name):
     inf, nan = np.inf, np.nan
     x = np.array(
-        [[nan, 1, 2, 3], [-inf, -inf, -inf, -inf], [-inf, 0, -inf, 5], [1e4, -1e4, 0, 3], [1, 2, 3, 4]],
+        [[nan, 1, 2, 3], [-inf, -inf, -inf, -inf], [-inf, 0, -inf, 5], [1e4, -1e4, 0, 3], [1, 2, 3, 4]]
+        + [[2, inf, -inf, 1], [inf, inf, 0, 1]],  # a +inf: the whole row NaN (inf - inf), as torch's
         np.float32,
     )
     g = np.random.default_rng(2).standard_normal(x.shape).astype(np.float32)
@@ -136,6 +137,7 @@ def test_small_cross_entropy_is_torchs(dtype, reduction):
     x[1] = 1e4  # a row of large equal logits
     x[3, 0] = -np.inf
     x[4, 5] = np.nan
+    x[2, 7] = np.inf  # the whole row's log-probabilities and gradient NaN, as torch's
     t = rng.integers(0, 10, 32)
     results = []
     for lib in (chainrule, torch):
@@ -144,6 +146,7 @@ def test_small_cross_entropy_is_torchs(dtype, reduction):
         assert loss.grad_fn.next_functions[0][0].name() == "LogSoftmaxBackward0"
         results.append((loss.detach().numpy(), gx.numpy()))
     _close(*results, dtype=dtype)
+    assert np.isnan(results[0][1][2]).all()
     x = x[5:]  # finite rows only: the values and gradients to rounding
     results = [_small_cross_entropy(lib, x, t[5:])[1:] for lib in (chainrule, torch)]
     results = [tuple(a.detach().numpy() for a in r) for r in results]

@@ -13,7 +13,7 @@ from types import SimpleNamespace
 
 import numpy as np
 
-from ..backend import zeros_for
+from ..backend import any_true, zeros_for
 from ..kernels.elementwise import erf_array, is_basic_index, sigmoid_array
 
 __all__ = ["ARRAY_MATH", "tensor_math", "sum_to", "register", "bind_ops"]
@@ -48,6 +48,15 @@ def _index_put_zeros(shape, index, g, dtype=None):
     return out
 
 
+def _sign(x):
+    """torch's ``sign``, ``(0 < x) - (x < 0)``: 0 at NaN, where NumPy's is NaN (norm's p=1
+    gradient at a NaN is 0 in torch, as through the differentiable op)."""
+    out = np.sign(x)
+    if out.dtype.kind == "f" and any_true(out != out):
+        out = np.where(out != out, out.dtype.type(0), out)
+    return out
+
+
 def _astype(x, dtype):
     return x.astype(dtype, copy=False)
 
@@ -59,7 +68,7 @@ ARRAY_MATH = SimpleNamespace(
     cos=np.cos,
     tan=np.tan,
     sqrt=np.sqrt,
-    sign=np.sign,
+    sign=_sign,
     log1p=np.log1p,
     sigmoid=sigmoid_array,
     erf=erf_array,

@@ -8,7 +8,7 @@ import numpy as np
 
 from .. import ops as _ops
 from .._tensor import Tensor, wrap
-from ..ops._common import as_tensor
+from ..ops._common import any_true, as_tensor
 from .functional_norm import _renorm_rows, embedding
 
 __all__ = ["embedding_bag"]
@@ -151,5 +151,14 @@ def _bag_max(rows: Tensor, bag_ids: np.ndarray, n_bags: int, dim: int) -> Tensor
     filled = position >= 0
     laid_out = rows[wrap(np.where(filled, position, 0))]
     padded = _ops.where(wrap(filled[:, :, None]), laid_out, float("-inf"))
-    best = _ops.max(padded, 1).values
+    data = padded._data
+    if any_true(data != data):
+        # torch walks each bag in order keeping the first maximum and replaces it only by a
+        # larger row (``x > best``): a NaN never wins after the first row, and a first-row NaN
+        # is never replaced; max over the bag axis would return the NaN wherever it is
+        first_nan = data[:, 0, :] != data[:, 0, :]
+        slot = np.where(first_nan, 0, np.argmax(np.where(data != data, -np.inf, data), axis=1))
+        best = _ops.squeeze(_ops.gather(padded, 1, wrap(slot[:, None, :])), 1)
+    else:
+        best = _ops.max(padded, 1).values
     return _ops.where(wrap((counts > 0)[:, None]), best, 0.0)

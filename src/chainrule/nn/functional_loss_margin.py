@@ -111,7 +111,8 @@ def _clamped_norm(x: Tensor, dim: int, eps: float) -> Tensor:
     it in place under no_grad, so the gradient is the unclamped norm's."""
     norm = vector_norm(x, 2, dim, True)
     raw = norm._data
-    offset = np.maximum(raw, raw.dtype.type(eps)) - raw
+    low = raw < raw.dtype.type(eps)  # (an inf norm keeps an offset of 0: inf - inf would be NaN)
+    offset = np.where(low, raw.dtype.type(eps) - raw, raw.dtype.type(0))
     clamped = norm + wrap(offset)
     if FORWARD.active:
         # torch's in-place clamp runs under no_grad, which stops reverse mode but not forward
@@ -250,11 +251,12 @@ def multi_margin_loss(
         raise RuntimeError(f"{who}: target out of range: classes must lie in [0, {c})")
     column = wrap(t.reshape((n, 1)))
     picked = x2.gather(1, column)
-    z = _ops.clamp_min(margin - picked + x2, 0)
+    z = margin - picked + x2
+    not_target = np.arange(c).reshape((1, c)) != t.reshape((n, 1))
+    # torch's kernel adds a term only where it is > 0: a NaN term (a NaN score) adds nothing
+    z = _ops.where(_mask(not_target & (z._data > 0)), z, 0.0)
     if p == 2:
         z = z * z
-    not_target = np.arange(c).reshape((1, c)) != t.reshape((n, 1))
-    z = _ops.where(_mask(not_target), z, 0.0)
     if weight is not None:
         z = z * weight.gather(0, wrap(t)).reshape((n, 1))
     loss = _ops.sum(z, 1) / c
@@ -290,7 +292,10 @@ def multilabel_margin_loss(
     np.add.at(count, (rows[listed], t2[listed]), 1)
     is_target = count > 0
     pair = count[:, :, None] * (~is_target)[:, None, :]  # (n, j, i): j listed, i not a target
-    margins = _ops.clamp_min(1 - x2.unsqueeze(2) + x2.unsqueeze(1), 0)
+    margins = 1 - x2.unsqueeze(2) + x2.unsqueeze(1)
+    # torch's kernel adds a pair's term only where it is > 0: a NaN term adds nothing, and an inf
+    # or NaN of a pair that is not one (weight 0) is never multiplied
+    margins = _ops.where(_mask((pair > 0) & (margins._data > 0)), margins, 0.0)
     loss = _ops.sum(margins * wrap(pair.astype(input._data.dtype)), (1, 2)) / c
     if input.ndim < 2:
         loss = loss.reshape(())

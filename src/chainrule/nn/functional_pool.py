@@ -10,7 +10,9 @@ from __future__ import annotations
 import numpy as np
 
 from .._tensor import Tensor
-from ..ops._common import as_tensor, shape_str, wrap
+from ..ops._common import all_true, as_tensor, shape_str, wrap
+from ..ops.gather import narrow
+from ..ops.join import cat
 from ..ops.linalg import matmul
 from ..ops.pool import Pool, max_pool2d_indices
 from ..ops.pool import avg_pool2d as _avg_pool2d
@@ -301,8 +303,26 @@ def _adaptive(who: str, nd: int, input, output_size) -> Tensor:
     if nd == 2:  # rows: (Ho, H) @ (..., H, W)
         y = matmul(wrap(_adaptive_matrix(in_size[0], out[0], x.dtype)), y)
     y = matmul(y, wrap(np.ascontiguousarray(_adaptive_matrix(in_size[-1], out[-1], x.dtype).T)))
+    if not all_true(np.isfinite(y._data)):  # (one pass over the small output on finite inputs)
+        y = _adaptive_by_windows(input, in_size, out)
     if y.requires_grad and 0 in y.shape[1:]:
         y.register_hook(lambda g: _refuse_empty_gradient(who, tuple(g.shape)))
+    return y
+
+
+def _adaptive_by_windows(input: Tensor, in_size: tuple, out: tuple) -> Tensor:
+    """``_adaptive``'s pooling as torch's kernel sums it: the mean of each window's own elements.
+    The averaging matrices multiply every input element, an inf or NaN outside a window too
+    (``inf * 0`` is NaN), so an input holding one gives NaN in every output; here only the windows
+    that hold it see it. Slower (one mean per output row and column): taken only when the
+    matrices' result is not finite."""
+    y = input
+    for axis, n, o in zip(range(-len(out), 0), in_size, out):
+        windows = []
+        for i in range(o):
+            start, end = (i * n) // o, -((-(i + 1) * n) // o)
+            windows.append(mean(narrow(y, axis, start, end - start), axis, keepdim=True))
+        y = cat(windows, axis)
     return y
 
 

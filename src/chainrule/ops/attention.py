@@ -151,8 +151,8 @@ def attention_probs(q: np.ndarray, k: np.ndarray, mask, drop, scale: float) -> t
         if scale_left != 1.0 or causal:  # (arrays the kernels do not take)
             s, _, _ = _scores(q, k, mask, drop, scale, False)
     top = np.max(s, axis=-1, keepdims=True)
-    if not all_true(np.isfinite(top)):  # rows of -inf (nothing to attend to) or with +inf / NaN
-        top = np.where(np.isfinite(top), top, 0).astype(s.dtype)
+    if not all_true(np.isfinite(top)):  # rows of -inf (nothing to attend to): zeros; a +inf: NaN
+        top = np.where(top == -np.inf, 0, top).astype(s.dtype)  # (inf - inf), as torch's rows
     s -= top
     np.exp(s, out=s)
     total = np.sum(s, axis=-1, keepdims=True)

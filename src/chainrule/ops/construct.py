@@ -400,7 +400,12 @@ def trapezoid(y: Tensor, x: Tensor | None = None, *, dx=None, dim: int = -1) -> 
     d, spacing = _spacing("trapezoid", y, x, dx, dim)
     if y._data.dtype.kind in "biu":
         y = to(y, _dtype.to_numpy_dtype(_dtype.get_default_dtype()))
-    return reduce_sum(_halves(y, d) * spacing, d)
+    if isinstance(spacing, Tensor) or y.shape[d] == 0:
+        return reduce_sum(_halves(y, d) * spacing, d)
+    # torch's constant-spacing form, dx (sum(y) - (y[0] + y[-1]) / 2): an inf end sample gives
+    # inf - inf = NaN (and a single sample y - y), as torch's, where the sum of halves is inf
+    ends = getitem(y, (slice(None),) * d + (0,)) + getitem(y, (slice(None),) * d + (-1,))
+    return (reduce_sum(y, d) - ends * 0.5) * spacing
 
 
 def trapz(y: Tensor, x: Tensor | None = None, *, dx=None, dim: int = -1) -> Tensor:

@@ -29,13 +29,17 @@ from ._common import Tensor, any_batched, make_result, map_stacked, wrap
 __all__: list = []
 
 
-def _logsumexp3(a: np.ndarray, b: np.ndarray, c: np.ndarray) -> np.ndarray:
-    top = np.maximum(np.maximum(a, b), c)
-    finite = np.isfinite(top)
-    safe = np.where(finite, top, 0)
-    total = np.exp(a - safe) + np.exp(b - safe) + np.exp(c - safe)
-    with np.errstate(divide="ignore"):
-        return np.where(finite, safe + np.log(total), top)
+def _logsumexp(*terms: np.ndarray) -> np.ndarray:
+    """torch's CTC log-sum-exp: ``log(sum exp(x - m)) + m`` with ``m`` the largest term, 0 when
+    that is ``-inf`` (nothing reachable: ``-inf``); a ``+inf`` term gives ``inf - inf``, NaN, as
+    torch's kernel (``np.logaddexp`` would give inf)."""
+    top = terms[0]
+    for x in terms[1:]:
+        top = np.maximum(top, x)
+    safe = np.where(top == -np.inf, 0, top)
+    total = sum(np.exp(x - safe) for x in terms)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return safe + np.log(total)
 
 
 def _shift(x: np.ndarray, k: int, fill: float) -> np.ndarray:
@@ -95,11 +99,11 @@ def ctc_forward_backward(
     for t in range(1, T):
         prev = alpha[t - 1]
         two = np.where(skip, _shift(prev, 2, neg_inf), neg_inf)
-        alpha[t] = np.where(valid, emit[:, t] + _logsumexp3(prev, _shift(prev, 1, neg_inf), two), neg_inf)
+        alpha[t] = np.where(valid, emit[:, t] + _logsumexp(prev, _shift(prev, 1, neg_inf), two), neg_inf)
     last = np.clip(input_lengths - 1, 0, None)
     end = alpha[last, np.arange(N)]  # (N, L)
     i_end = 2 * target_lengths
-    ll = np.logaddexp(
+    ll = _logsumexp(
         end[np.arange(N), i_end], np.where(target_lengths > 0, end[np.arange(N), i_end - 1], neg_inf)
     )
     ll = np.where(input_lengths > 0, ll, np.where(target_lengths == 0, 0.0, neg_inf))
@@ -111,7 +115,7 @@ def ctc_forward_backward(
         if t + 1 < T:
             nxt = beta[t + 1]
             two = np.where(skip_from, _shift(nxt, -2, neg_inf), neg_inf)
-            rec = emit[:, t] + _logsumexp3(nxt, _shift(nxt, -1, neg_inf), two)
+            rec = emit[:, t] + _logsumexp(nxt, _shift(nxt, -1, neg_inf), two)
         else:
             rec = np.full((N, L), neg_inf, dtype=lp.dtype)
         here = (t == last)[:, None]

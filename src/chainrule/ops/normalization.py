@@ -118,15 +118,39 @@ def _fast_backward(g, xs, p, needs, layout: str) -> tuple:
         )
     else:
         D = int(np.prod(x.shape[x.ndim - len(axes) :]))
-        dx, dw, db = row_backward(
-            g.reshape(-1, D), x.reshape(-1, D), mean.reshape(-1), invstd.reshape(-1), w, trio
-        )
+        g2, x2, mean1, invstd1 = g.reshape(-1, D), x.reshape(-1, D), mean.reshape(-1), invstd.reshape(-1)
+        dx, dw, db = row_backward(g2, x2, mean1, invstd1, w, trio)
+        if dx is not None and not _finite_statistics(mean1, invstd1, w):
+            dx = _torch_row_dx(g2, x2, mean1, invstd1, w)
     out = (dx.reshape(x.shape) if dx is not None else None,)
     if has_w:
         out += (dw.reshape(xs[1].shape) if dw is not None else None,)
     if has_b:
         out += (db.reshape(xs[-1].shape) if db is not None else None,)
     return out
+
+
+def _finite_statistics(mean: np.ndarray, invstd: np.ndarray, w) -> bool:
+    """Whether the rows' statistics and the weight are finite (two (R,) arrays and a (D,) one:
+    no pass over the data)."""
+    return bool(np.isfinite(mean).all() and np.isfinite(invstd).all() and (w is None or np.isfinite(w).all()))
+
+
+def _torch_row_dx(g, x, mean, invstd, w):
+    """layer norm's input gradient as torch's CPU kernel writes it, ``a g w + b x + c`` with
+    ``a = invstd``, ``b = (sum(g w) mean - sum(g w x)) invstd^3 / D``, ``c = -b mean - sum(g w)
+    invstd / D``: where a row's statistics or the weight hold an inf or NaN, this form's NaN
+    pattern is torch's (the centred form, ``invstd (gh - mean(gh) - xhat mean(gh xhat))``,
+    keeps an inf where torch's has NaN). Used only then: it cancels more for ordinary rows."""
+    D = x.shape[1]
+    gh = g if w is None else g * w
+    with np.errstate(all="ignore"):
+        ds = np.einsum("rd,rd->r", gh, x)[:, None]
+        db = gh.sum(axis=1, keepdims=True)
+        a, m = invstd[:, None], mean[:, None]
+        b = (db * m - ds) * a * a * a / D
+        c = -b * m - db * a / D
+        return (a * gh + b * x + c).astype(x.dtype, copy=False)
 
 
 def _norm_rule(F, g, xs, out, p, needs, batch: bool):

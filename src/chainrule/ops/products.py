@@ -13,7 +13,8 @@ import math
 import numpy as np
 
 from .. import _autocast, _dtype
-from ._common import Tensor, as_tensor, normalize_dim, operands, shape_str, wrap
+from ..autograd.graph import defop
+from ._common import Tensor, as_tensor, make_result, normalize_dim, operands, shape_str, wrap
 from .autocast_cast import autocast_operands
 from .creation import to
 from .elementwise import mul, where
@@ -247,10 +248,49 @@ def _check_p(who: str, p) -> float:
     return p
 
 
-def _norms(diff: Tensor, p: float) -> Tensor:
-    """The p-norms of the last dim of ``diff``; for p = 0 (a count) with torch's zero gradient."""
-    if p == math.inf and diff.shape[-1] == 0:
-        p = 1.0  # no features: every distance is 0, as torch's (the inf norm has no identity)
+@defop(
+    "distance",
+    saves_out=True,
+    formula=(
+        "{g0} = {gy} * sign({x0})  (p=1);  {gy} * sign({x0}) * (|{x0}| == {y})  (p=inf, every tie); "
+        "NaN where {x0} or |{x0}| - {y} is NaN"
+    ),
+)
+def _distance(F, g, xs, out, p, needs):
+    diff = xs[0]
+    g = F.expand_dims(g, -1)
+    # torch's cdist/pdist kernels take a sign that is NaN at NaN (its min/max of ceil and
+    # floor), where torch.sign (and the norms' gradients) give 0
+    sign = F.sign(diff) + F.where(diff != diff, diff, 0.0)
+    if p == 1:
+        return (g * sign,)
+    # the inf norm's element test 1 - min(1, ceil(| |d| - dist |)): 1 at the maximum, NaN where
+    # |d| - dist is NaN (a NaN d, or an inf d at an inf distance)
+    gap = F.abs(diff) - F.expand_dims(out, -1)
+    return (g * sign * ((gap == 0) + F.where(gap != gap, gap, 0.0)),)
+
+
+def _distances(diff: Tensor, p: float, skip_nan: bool) -> Tensor:
+    """torch's cdist/pdist for p = 1 and p = inf, with its kernels' gradient at NaN (see
+    ``_distance``). For p = inf the largest ``|d|`` along the last dim from 0 up; with
+    ``skip_nan`` (cdist's scalar kernel: its running ``max(agg, |d|)`` keeps ``agg`` when the
+    comparison fails) a NaN is skipped, so ``inf - inf`` gives a finite distance; pdist's
+    vectorized max keeps it. The gradient goes to every element that attains the maximum, whole
+    (not shared among ties as ``vector_norm``'s)."""
+    a = np.abs(diff._data)
+    if p == 1:
+        out = np.sum(a, axis=-1)
+    else:
+        top = np.fmax if skip_nan else np.maximum
+        out = top.reduce(a, axis=-1, initial=0).astype(a.dtype, copy=False)
+    return make_result(out, _distance, (diff,), p)
+
+
+def _norms(diff: Tensor, p: float, skip_nan: bool = False) -> Tensor:
+    """The p-norms of the last dim of ``diff``; for p = 0 (a count) with torch's zero gradient;
+    for p = 1 and inf torch's distance kernels' (``_distances``)."""
+    if p == 1 or math.isinf(p):
+        return _distances(diff, p, skip_nan)
     norms = vector_norm(diff, p, -1)
     if p == 0 and diff.requires_grad:
         return norms + reduce_sum(where(wrap(np.zeros((), dtype=bool)), diff, 0), -1)
@@ -297,7 +337,7 @@ def cdist(x1: Tensor, x2: Tensor, p: float = 2.0, compute_mode: str | None = Non
         )
     p = _check_p(who, p)
     x1, x2 = operands(x1, x2)
-    return _norms(unsqueeze(x1, -2) - unsqueeze(x2, -3), p)
+    return _norms(unsqueeze(x1, -2) - unsqueeze(x2, -3), p, skip_nan=True)
 
 
 def pdist(input: Tensor, p: float = 2.0) -> Tensor:
