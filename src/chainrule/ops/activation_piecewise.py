@@ -199,7 +199,8 @@ def hardsigmoid(input: Tensor) -> Tensor:
     """
     input = float_input(input, "hardsigmoid")
     x = input._data
-    outside = where(_mask(x <= -3), 0.0, 1.0).to(input.dtype)
+    # outside (-3, 3): 0 below, 1 above, NaN for NaN (torch's relu6 lets a NaN through)
+    outside = wrap(np.where(x <= -3, 0.0, np.where(x >= 3, 1.0, np.nan)).astype(x.dtype, copy=False))
     slope = x.dtype.type(_ONE_SIXTH_F32)
     middle = input * float(slope) + wrap((x / x.dtype.type(6) + x.dtype.type(0.5)) - x * slope)
     return where(_mask((x > -3) & (x < 3)), middle, outside)
@@ -209,9 +210,19 @@ _ONE_SIXTH_F32 = float(np.float32(1.0) / np.float32(6.0))
 
 
 def hardswish(input: Tensor) -> Tensor:
-    """``x * relu6(x + 3) / 6``; torch's derivative ``x / 3 + 1/2`` on ``[-3, 3]``, 0 below, 1 above."""
+    """``x * relu6(x + 3) / 6``; torch's derivative: 0 for ``x <= -3``, 1 for ``x >= 3``, else
+    ``x / 3 + 1/2`` (NaN at NaN, as torch's vectorized kernel; its scalar one, for tensors shorter
+    than a vector register, gives 1 there).
+
+    Each piece is computed as torch's ``x * relu6(x + 3) / 6`` is there, so the values agree at the
+    extremes too: ``x * 0`` below (NaN at -inf), ``x * 6 / 6`` above (inf once ``6 x`` overflows).
+    The middle piece sees the input only where it is taken, so an infinite input elsewhere cannot
+    put ``0 * inf`` into its gradient.
+    """
     input = float_input(input, "hardswish")
     x = input._data
-    middle = input * (input + 3) / 6
-    upper = where(_mask(x <= 3), middle, input)
-    return where(_mask(x < -3), 0.0, upper)
+    below, above = x <= -3, x >= 3
+    inside = _mask(~(below | above))  # NaN included
+    safe = where(inside, input, 0.0)
+    middle = safe * (safe + 3) / 6
+    return where(_mask(below), input * 0.0, where(_mask(above), input * 6.0 / 6.0, middle))
