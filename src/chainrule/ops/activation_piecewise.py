@@ -128,7 +128,11 @@ def prelu(input: Tensor, weight: Tensor) -> Tensor:
         slope = weight.reshape(())
     else:
         slope = weight.reshape((1, channels) + (1,) * (input.ndim - 2))
-    return where(_mask(input._data > 0), input, mul(slope, input))
+    positive = _mask(input._data > 0)
+    # the slope's branch sees 0 where the input is positive, as torch's rule selects there (input:
+    # g, slope: 0): slope * input there would put 0 * inf = NaN into both gradients for an
+    # infinite input or slope
+    return where(positive, input, mul(slope, where(positive, 0.0, input)))
 
 
 def _check_bounds(lower: float, upper: float) -> None:
