@@ -262,10 +262,6 @@ KNOWN: dict[str, set[str]] = {
     # nn_basic
     # inf: output 0: NaN where torch's is inf; -inf: output 0: inf where torch's is NaN
     "F.bilinear": {"-inf", "inf"},
-    # inf: gradient 0: finite where torch's is NaN
-    "F.cross_entropy": {"inf"},
-    # inf: gradient 0: finite where torch's is NaN
-    "F.cross_entropy (N, C, d) none": {"inf"},
     # -inf: gradient 1: NaN where torch's is inf
     "F.binary_cross_entropy_with_logits pos_weight weight sum": {"-inf"},
     # nn_conv
@@ -311,10 +307,6 @@ KNOWN: dict[str, set[str]] = {
     # huge: output 0: finite where torch's is NaN
     "group_norm(3) no affine": {"huge"},
     # nnfunc
-    # inf: gradient 0: NaN where torch's is inf
-    "prelu per channel": {"inf"},
-    # inf/-inf/nan: gradient 0: NaN where torch's is finite
-    "x.prelu(one slope)": {"-inf", "inf", "nan"},
     # inf/-inf/nan: gradient 0: NaN where torch's is finite
     "F.pairwise_distance(p=1, keepdim)": {"-inf", "inf", "nan"},
     # huge: output 0: NaN where torch's is finite
