@@ -260,10 +260,6 @@ KNOWN: dict[str, set[str]] = {
     # inf/-inf/huge: gradient 2: finite where torch's is NaN
     "F.scaled_dot_product_attention gqa": {"-inf", "huge", "inf"},
     # nn_basic
-    # inf: output 0: NaN where torch's is inf; -inf: output 0: inf where torch's is NaN
-    "F.bilinear": {"-inf", "inf"},
-    # -inf: gradient 1: NaN where torch's is inf
-    "F.binary_cross_entropy_with_logits pos_weight weight sum": {"-inf"},
     # nn_conv
     # inf/-inf/nan: output 0: NaN where torch's is finite
     "conv2d(stride=2, padding=1), no bias": {"-inf", "inf", "nan"},
