@@ -78,11 +78,9 @@ def _pow(F, g, xs, out, p, needs):
     ga = gb = None
     if needs[0]:  # torch: zero where the exponent is 0, even at a = 0
         # a number exponent of 0.5 makes x ** -0.5 here, which torch computes as rsqrt (p[0]: the
-        # exponent was a number); and b * x^(b-1) before g, so that a tiny g * b cannot underflow
-        # to 0 and meet an infinite power (0 * inf = NaN where torch's order gives inf)
-        exponent = b._data if F.is_tensor else b
-        scalar_half = p and p[0] and exponent.ndim == 0 and exponent == 0.5
-        power = 1 / F.sqrt(a) if scalar_half else a ** (b - 1)
+        # exponent was the number 0.5); and b * x^(b-1) before g, so that a tiny g * b cannot
+        # underflow to 0 and meet an infinite power (0 * inf = NaN where torch's order gives inf)
+        power = 1 / F.sqrt(a) if p and p[0] else a ** (b - 1)
         ga = F.where(b == 0, 0.0, g * (b * power))
     if needs[1]:  # torch: zero where a = 0 and b >= 0
         ga_ok = (a == 0) & (b >= 0)
@@ -477,15 +475,17 @@ def pow(input, exponent) -> Tensor:  # noqa: A001
     shown = _POW_TENSORS if isinstance(exponent, Tensor) else _pow
     if not isinstance(input, Tensor):
         shown = _POW_NUMBER_BASE
+    # torch's kernel for a number exponent computes x ** -0.5 as rsqrt: -0.0 gives -inf and -inf
+    # NaN there (NumPy's power: inf and 0); decided on the Python number, which costs nothing
     number_exponent = not isinstance(exponent, Tensor)
-    power = _number_power if number_exponent else np.power
-    return make_result(_broadcasting("pow", power, a, b), shown, (a, b), (number_exponent,))
+    power = _reciprocal_sqrt if number_exponent and exponent == -0.5 else np.power
+    half = number_exponent and exponent == 0.5  # its derivative takes x ** -0.5 the same way
+    return make_result(_broadcasting("pow", power, a, b), shown, (a, b), (half,))
 
 
-def _number_power(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """``a ** b`` for a number exponent as torch's kernel for one computes it: ``x ** -0.5`` is
-    ``1 / sqrt(x)`` there, so -0.0 gives -inf and -inf gives NaN (NumPy's power: inf and 0)."""
-    if b.ndim == 0 and a.dtype.kind in "fc" and b == -0.5:
+def _reciprocal_sqrt(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """``a ** -0.5`` as torch's kernel for a number exponent computes it, ``1 / sqrt(a)``."""
+    if a.dtype.kind in "fc":
         return np.reciprocal(np.sqrt(a))
     return np.power(a, b)
 
