@@ -70,3 +70,15 @@ def test_nan_gradients_are_those_of_torchs_vectorized_kernels() -> None:
     assert np.isnan(g.item())
     (g,) = chainrule.autograd.grad(_f(chainrule).hardtanh_(x * 1, -0.5, 0.7).sum(), x)
     assert g.item() == 0.0
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_hardtanh_and_relu6_have_no_gradient_at_their_bounds(dtype: str) -> None:
+    """torch's hardtanh backward keeps the gradient only strictly inside (min, max): relu6 at exactly
+    0 or 6 has gradient 0 (clamp, with the same values, keeps it at the bounds)."""
+    values = [-1.0, 0.0, 0.5, 6.0, 7.0, -0.0, INF]
+    _same(lambda m, x: _f(m).relu6(x), values, dtype)
+    _same(lambda m, x: _f(m).hardtanh(x, -0.5, 0.5), [-0.5, 0.5, 0.0, -1.0, 1.0], dtype)
+    _same(lambda m, x: _f(m).hardtanh_(x * 1, -0.5, 0.5), [-0.5, 0.5, 0.0, -1.0, 1.0], dtype)
+    ints = chainrule.nn.functional.relu6(chainrule.tensor([-3, 2, 9]))
+    assert ints.dtype == chainrule.int64 and ints.tolist() == [0, 2, 6]  # torch clamps integers as they are

@@ -12,7 +12,8 @@ from __future__ import annotations
 import numpy as np
 
 from .. import _random
-from ._common import Tensor, as_array, as_tensor, shape_str, wrap
+from ..autograd.graph import defop
+from ._common import Tensor, as_array, as_tensor, make_result, shape_str, wrap
 from .activation import elu as _elu
 from .activation import leaky_relu as _leaky_relu
 from .elementwise import mul, where
@@ -62,6 +63,34 @@ def float_input(input, who: str, kernel: str | None = None) -> Tensor:
 def _mask(condition) -> Tensor:
     """A constant boolean tensor (``as_array`` keeps vmap's batched arrays batched)."""
     return wrap(as_array(condition))
+
+
+# ---- hardtanh (relu6) ---------------------------------------------------------------------------
+@defop("hardtanh", formula="{g0} = {gy} * [min < {x0} < max]")
+def _hardtanh(F, g, xs, out, p, needs):
+    """torch's hardtanh_backward: the gradient only strictly inside (min, max), so 0 at a bound
+    (relu6 at 0), unlike clamp's, which keeps it there; 0 at NaN, as torch's vectorized kernel."""
+    x = xs[0]
+    low, high = p
+    return (F.where((x > low) & (x < high), g, F.zeros_like(g)),)
+
+
+_hardtanh.same_shape = True
+
+
+def hardtanh(input: Tensor, min_val: float = -1.0, max_val: float = 1.0) -> Tensor:
+    """``x`` clamped to ``[min_val, max_val]`` (NaN stays NaN), with torch's derivative: 1 strictly
+    inside, 0 at and beyond the bounds."""
+    input = as_tensor(input, "hardtanh")
+    x = input._data
+    if x.dtype.kind == "b":
+        raise RuntimeError("Bool inputs not supported for hardtanh (convert first, e.g. x.float())")
+    if x.dtype.kind in "iu":  # torch clamps integers in their dtype (no gradient to define)
+        return wrap(np.clip(x, min_val, max_val).astype(x.dtype))
+    out = np.clip(x, min_val, max_val)
+    if out.dtype != x.dtype:
+        out = out.astype(x.dtype)
+    return make_result(out, _hardtanh, (input,), (min_val, max_val))
 
 
 # ---- shrinkage and threshold --------------------------------------------------------------------
