@@ -18,7 +18,8 @@ six rotate over the specs); ``make fuzz`` (marker ``fuzz``) runs all six on ever
 module.
 Every spec module has been swept with all six values and triaged; what still differs is listed in
 ``KNOWN`` (and docs/differences.md, "Extreme values"), each a difference to fix, not a domain where
-comparing is meaningless. The modules outside ``TRIAGED`` (the slowest) run in ``make fuzz`` only.
+comparing is meaningless; where torch's own result is wrong (or depends on which of its kernels
+runs), the case is in ``TORCH_WRONG`` and chainrule's result is checked by hand in the op's tests. The modules outside ``TRIAGED`` (the slowest) run in ``make fuzz`` only.
 """
 
 from __future__ import annotations
