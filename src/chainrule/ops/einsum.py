@@ -157,7 +157,8 @@ def _einsum(F, g, xs, out, p, needs):
             grads.append(None)
             continue
         others = [x for j, x in enumerate(xs) if j != k]
-        if not F.is_tensor and len(set(subs[k])) < len(subs[k]):
+        arrays = type(g) is np.ndarray and all(type(x) is np.ndarray for x in others)
+        if arrays and len(set(subs[k])) < len(subs[k]):  # (not vmap's batched arrays)
             grads.append(_onto_diagonal(k, subs, out_subs, shapes, g, others, dt))
             continue
         eq, consts = _grad_equation(k, subs, out_subs, shapes, tuple(g.shape), dt)

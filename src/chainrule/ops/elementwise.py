@@ -53,8 +53,8 @@ def complex_product(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     it is finite (where the two agree to rounding); the product is taken again term by term only
     where some entry is not, a check on the result alone."""
     out = a * b
-    if out.dtype.kind != "c" or np.isfinite(out).all():
-        return out
+    if out.dtype.kind != "c" or type(out) is not np.ndarray or np.isfinite(out).all():
+        return out  # (another array type, such as vmap's batched array, keeps its own product)
     ar, ai = np.real(a), np.imag(a)  # a real operand: imaginary part 0, as torch's promotion
     br, bi = np.real(b), np.imag(b)
     exact = np.empty_like(out)
