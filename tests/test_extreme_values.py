@@ -19,7 +19,8 @@ module.
 Every spec module has been swept with all six values and triaged; what still differs is listed in
 ``KNOWN`` (and docs/differences.md, "Extreme values"), each a difference to fix, not a domain where
 comparing is meaningless; where torch's own result is wrong (or depends on which of its kernels
-runs), the case is in ``TORCH_WRONG`` and chainrule's result is checked by hand in the op's tests. The modules outside ``TRIAGED`` (the slowest) run in ``make fuzz`` only.
+runs), the case is in ``TORCH_WRONG`` and chainrule's result is checked by hand in the op's tests.
+The modules outside ``TRIAGED`` (the slowest) run in ``make fuzz`` only.
 """
 
 from __future__ import annotations

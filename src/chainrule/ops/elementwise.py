@@ -41,11 +41,11 @@ def _sub(F, g, xs, out, p, needs):
 def _mul(F, g, xs, out, p, needs):
     a, b = xs
     if not F.is_tensor and g.dtype.kind == "c":  # (one attribute read on the real path)
-        return (complex_product(g, b) if needs[0] else None), (complex_product(g, a) if needs[1] else None)
+        return (_complex_product(g, b) if needs[0] else None), (_complex_product(g, a) if needs[1] else None)
     return (g * b if needs[0] else None), (g * a if needs[1] else None)
 
 
-def complex_product(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+def _complex_product(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """``a * b`` where either is complex, with torch's complex product ``(ar br - ai bi) + (ar bi +
     ai br) i`` at infinities too. NumPy's complex kernel fuses a product into the subtraction
     (FMA), so where a product overflows it gives ``inf - inf`` another value: (1e38 - 1e38i) *
@@ -281,7 +281,7 @@ def mul(input, other, *, out=None) -> Tensor:
             _check_broadcast("mul", a._data, b._data)
             raise
         if out.dtype.kind == "c":
-            out = complex_product(a._data, b._data)
+            out = _complex_product(a._data, b._data)
         return make_result(out, _mul, (a, b))
     finally:
         _reset_state(token)
