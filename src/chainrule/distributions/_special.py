@@ -55,6 +55,14 @@ def standard_gamma(concentration: Tensor, generator=None) -> Tensor:
     reparameterisation; draws smaller than the dtype's tiny are clamped to it, as torch does."""
     rng = (generator or default_generator)._rng
     alpha = _float(concentration)
-    draws = np.asarray(rng.standard_gamma(alpha.astype(np.float64))).astype(alpha.dtype)
+    # torch draws 0 (then clamped to tiny) for a concentration that is not positive (-0.0 and -inf
+    # included) or NaN, where NumPy's sampler refuses -0.0 and negatives (ValueError) and gives NaN
+    invalid = ~(alpha > 0)
+    shape = alpha.astype(np.float64)
+    if invalid.any():
+        shape = np.where(invalid, 1.0, shape)
+    draws = np.asarray(rng.standard_gamma(shape)).astype(alpha.dtype)
+    if invalid.any():
+        draws = np.where(invalid, 0, draws).astype(alpha.dtype, copy=False)
     draws = np.maximum(draws, np.finfo(alpha.dtype).tiny)
     return make_result(np.asarray(draws), _standard_gamma, (concentration,))

@@ -12,9 +12,9 @@ dependent compare-select per element (36 us per 64K float32 here, NumPy's ``max`
 eight of them 11 us. Sums use ``fastmath={"reassoc"}`` (LLVM may then vectorize the additions:
 2.7 us per 64K against 20 us in order); no other fast-math flag, so NaN and inf behave as in NumPy.
 A NaN never wins a comparison, so the maximum skips it, but its ``exp`` makes the row's sum NaN and
-with it the whole row, as torch's softmax. A row of ``-inf`` is shifted by 0 (zeros after the sum
-of 0 is replaced by 1, attention's rows that attend to nothing); a row whose maximum is ``+inf`` is
-shifted by it, as torch's: ``inf - inf`` is NaN, so the sum and with it the whole row are NaN.
+with it the whole row, as torch's softmax. A row whose maximum is ``-inf`` (or that keeps no
+entry) is shifted by 0 (zeros after the sum of 0 is replaced by 1); one whose maximum is ``+inf``
+is shifted by it, as torch's: ``inf - inf`` is NaN, so is the row's sum, so is the whole row.
 """
 
 from __future__ import annotations
@@ -80,6 +80,13 @@ def _row_sum(x, n):
 
 
 @njit(nogil=True, cache=True, error_model="numpy")
+def _no_shift(m):
+    """Whether a row's maximum ``m`` shifts it by 0: ``-inf`` (all ``-inf``, or no entry) or NaN.
+    A ``+inf`` maximum shifts the row, which then is NaN throughout (torch's)."""
+    return m == NEG_INF or m != m
+
+
+@njit(nogil=True, cache=True, error_model="numpy")
 def shift_rows(s, out, scale, row0, period, causal, top):
     """``out[r] = scale s[r] - max(scale s[r])`` over each row's kept prefix, ``-inf`` after it,
     and the shift into ``top[r]``; row ``r`` is row ``row0 + r`` of the whole array (for
@@ -90,7 +97,7 @@ def shift_rows(s, out, scale, row0, period, causal, top):
         src, dst = s[r], out[r]
         if scale > 0:  # rounding is monotonic: max(scale s) = scale max(s), one pass fewer
             m = _row_max(src, n) * scale
-            if m == NEG_INF:  # all -inf (or no entry): shift by 0; +inf: NaN rows, as torch's
+            if _no_shift(m):
                 m = ZERO
             for j in range(n):
                 dst[j] = src[j] * scale - m
@@ -98,7 +105,7 @@ def shift_rows(s, out, scale, row0, period, causal, top):
             for j in range(n):
                 dst[j] = src[j] * scale
             m = _row_max(dst, n)
-            if m == NEG_INF:
+            if _no_shift(m):
                 m = ZERO
             for j in range(n):
                 dst[j] -= m
@@ -197,12 +204,12 @@ def log_softmax_grad_rows(g, e):
 
 @njit(nogil=True, cache=True, error_model="numpy")
 def subtract_rows(x, out, top):
-    """``out[r] = x[r] - top[r]`` (``top[r]`` -inf: 0), for a maximum NumPy took: its
+    """``out[r] = x[r] - top[r]`` (``top[r]`` -inf or NaN: 0), for a maximum NumPy took: its
     SIMD ``max`` beats the eight accumulators of ``_row_max`` on long rows (10000 floats: 0.15 ns
     an element against 0.4), not on attention's rows of 128 (1 ns)."""
     for r in range(x.shape[0]):
         m = top[r]
-        if m == NEG_INF:
+        if _no_shift(m):
             m = ZERO
         src, dst = x[r], out[r]
         for j in range(src.size):
@@ -224,7 +231,7 @@ def log_softmax_nll(x, t, ignore_index, z):
             return total, r
         src, dst = x[r], z[r]
         m = _row_max(src, S)
-        if m == NEG_INF:  # all -inf: shift by 0, as shift_rows
+        if _no_shift(m):  # as shift_rows
             m = ZERO
         s = ZERO
         for j in range(S):

@@ -8,6 +8,7 @@ from .. import ops as _ops
 from .._fpe import user_stacklevel as _user_stacklevel
 from .._tensor import Tensor
 from ..ops import activation as _act
+from ..ops import activation_piecewise as _pw
 from ..ops.inplace import apply_inplace
 
 
@@ -31,8 +32,8 @@ def hardtanh(input: Tensor, min_val: float = -1.0, max_val: float = 1.0, inplace
     if min_val > max_val:
         raise ValueError("min_val cannot be greater than max_val")
     if inplace:
-        return _ops.clamp_(input, min_val, max_val)
-    return _ops.clamp(input, min_val, max_val)
+        return apply_inplace("hardtanh_", input, lambda: _pw.hardtanh(input, min_val, max_val))
+    return _pw.hardtanh(input, min_val, max_val)
 
 
 def leaky_relu(input: Tensor, negative_slope: float = 0.01, inplace: bool = False) -> Tensor:

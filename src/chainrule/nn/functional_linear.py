@@ -26,5 +26,8 @@ def bilinear(input1: Tensor, input2: Tensor, weight: Tensor, bias: Tensor | None
             f"bilinear: weight of shape {list(weight.shape)} does not match inputs of "
             f"sizes {input1.shape[-1]} and {input2.shape[-1]}; expected (out, in1, in2)"
         )
-    out = _ops.einsum("...i,kij,...j->...k", input1, weight, input2)
+    # input1 contracted with the weight first, then input2, as torch's _trilinear: with an inf
+    # among the inputs, which sums meet inf - inf (NaN) depends on the order
+    partial = _ops.einsum("...i,kij->...kj", input1, weight)
+    out = _ops.einsum("...kj,...j->...k", partial, input2)
     return out if bias is None else out + bias

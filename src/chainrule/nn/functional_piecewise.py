@@ -107,7 +107,7 @@ def hardtanh_(input: Tensor, min_val: float = -1.0, max_val: float = 1.0) -> Ten
     """In-place ``hardtanh``: ``x`` clamped to ``[min_val, max_val]``."""
     if min_val > max_val:
         raise ValueError("min_val cannot be greater than max_val")
-    return _ops.clamp_(input, min_val, max_val)
+    return apply_inplace("hardtanh_", input, lambda: _pw.hardtanh(input, min_val, max_val))
 
 
 def gumbel_softmax(

@@ -12,7 +12,8 @@ from __future__ import annotations
 import numpy as np
 
 from .. import _random
-from ._common import Tensor, as_array, as_tensor, shape_str, wrap
+from ..autograd.graph import defop
+from ._common import Tensor, as_array, as_tensor, make_result, shape_str, wrap
 from .activation import elu as _elu
 from .activation import leaky_relu as _leaky_relu
 from .elementwise import mul, where
@@ -62,6 +63,34 @@ def float_input(input, who: str, kernel: str | None = None) -> Tensor:
 def _mask(condition) -> Tensor:
     """A constant boolean tensor (``as_array`` keeps vmap's batched arrays batched)."""
     return wrap(as_array(condition))
+
+
+# ---- hardtanh (relu6) ---------------------------------------------------------------------------
+@defop("hardtanh", formula="{g0} = {gy} * [min < {x0} < max]")
+def _hardtanh(F, g, xs, out, p, needs):
+    """torch's hardtanh_backward: the gradient only strictly inside (min, max), so 0 at a bound
+    (relu6 at 0), unlike clamp's, which keeps it there; 0 at NaN, as torch's vectorized kernel."""
+    x = xs[0]
+    low, high = p
+    return (F.where((x > low) & (x < high), g, F.zeros_like(g)),)
+
+
+_hardtanh.same_shape = True
+
+
+def hardtanh(input: Tensor, min_val: float = -1.0, max_val: float = 1.0) -> Tensor:
+    """``x`` clamped to ``[min_val, max_val]`` (NaN stays NaN), with torch's derivative: 1 strictly
+    inside, 0 at and beyond the bounds."""
+    input = as_tensor(input, "hardtanh")
+    x = input._data
+    if x.dtype.kind == "b":
+        raise RuntimeError("Bool inputs not supported for hardtanh (convert first, e.g. x.float())")
+    if x.dtype.kind in "iu":  # torch clamps integers in their dtype (no gradient to define)
+        return wrap(np.clip(x, min_val, max_val).astype(x.dtype))
+    out = np.clip(x, min_val, max_val)
+    if out.dtype != x.dtype:
+        out = out.astype(x.dtype)
+    return make_result(out, _hardtanh, (input,), (min_val, max_val))
 
 
 # ---- shrinkage and threshold --------------------------------------------------------------------
@@ -128,7 +157,11 @@ def prelu(input: Tensor, weight: Tensor) -> Tensor:
         slope = weight.reshape(())
     else:
         slope = weight.reshape((1, channels) + (1,) * (input.ndim - 2))
-    return where(_mask(input._data > 0), input, mul(slope, input))
+    positive = _mask(input._data > 0)
+    # the slope's branch sees 0 where the input is positive, as torch's rule selects there (input:
+    # g, slope: 0): slope * input there would put 0 * inf = NaN into both gradients for an
+    # infinite input or slope
+    return where(positive, input, mul(slope, where(positive, 0.0, input)))
 
 
 def _check_bounds(lower: float, upper: float) -> None:
@@ -199,7 +232,8 @@ def hardsigmoid(input: Tensor) -> Tensor:
     """
     input = float_input(input, "hardsigmoid")
     x = input._data
-    outside = where(_mask(x <= -3), 0.0, 1.0).to(input.dtype)
+    # outside (-3, 3): 0 below, 1 above, NaN for NaN (torch's relu6 lets a NaN through)
+    outside = wrap(np.where(x <= -3, 0.0, np.where(x >= 3, 1.0, np.nan)).astype(x.dtype, copy=False))
     slope = x.dtype.type(_ONE_SIXTH_F32)
     middle = input * float(slope) + wrap((x / x.dtype.type(6) + x.dtype.type(0.5)) - x * slope)
     return where(_mask((x > -3) & (x < 3)), middle, outside)
@@ -209,9 +243,19 @@ _ONE_SIXTH_F32 = float(np.float32(1.0) / np.float32(6.0))
 
 
 def hardswish(input: Tensor) -> Tensor:
-    """``x * relu6(x + 3) / 6``; torch's derivative ``x / 3 + 1/2`` on ``[-3, 3]``, 0 below, 1 above."""
+    """``x * relu6(x + 3) / 6``; torch's derivative: 0 for ``x <= -3``, 1 for ``x >= 3``, else
+    ``x / 3 + 1/2`` (NaN at NaN, as torch's vectorized kernel; its scalar one, for tensors shorter
+    than a vector register, gives 1 there).
+
+    Each piece is computed as torch's ``x * relu6(x + 3) / 6`` is there, so the values agree at the
+    extremes too: ``x * 0`` below (NaN at -inf), ``x * 6 / 6`` above (inf once ``6 x`` overflows).
+    The middle piece sees the input only where it is taken, so an infinite input elsewhere cannot
+    put ``0 * inf`` into its gradient.
+    """
     input = float_input(input, "hardswish")
     x = input._data
-    middle = input * (input + 3) / 6
-    upper = where(_mask(x <= 3), middle, input)
-    return where(_mask(x < -3), 0.0, upper)
+    below, above = x <= -3, x >= 3
+    inside = _mask(~(below | above))  # NaN included
+    safe = where(inside, input, 0.0)
+    middle = safe * (safe + 3) / 6
+    return where(_mask(below), input * 0.0, where(_mask(above), input * 6.0 / 6.0, middle))

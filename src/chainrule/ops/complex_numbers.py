@@ -9,6 +9,8 @@ convention themselves (``op.complex_rule = True``).
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from .. import _dtype
@@ -199,9 +201,14 @@ def _angle(F, g, xs, out, p, needs):
     z = xs[0]
     if F.dtype_of(z).kind != "c":  # a real input's angle is piecewise constant
         return (g * 0,)
+    # torch: 0 only where z is exactly 0; where |z|^2 underflows to 0 for a tiny z its division by
+    # that zero (a complex 0 in torch) is NaN, not 0
     size = F.real(z * F.conj(z))
+    at_zero = z == 0
+    underflow = (size == 0) & ~at_zero
     safe = F.where(size == 0, 1.0, size)
-    return (F.where(size == 0, 0.0, g * F.complex(-F.imag(z), F.real(z)) / safe),)
+    grad = F.where(underflow, math.nan, g * F.complex(-F.imag(z), F.real(z)) / safe)
+    return (F.where(at_zero, 0.0, grad),)
 
 
 def angle(input: Tensor) -> Tensor:

@@ -156,10 +156,29 @@ def _einsum(F, g, xs, out, p, needs):
         if not needs[k]:
             grads.append(None)
             continue
-        eq, consts = _grad_equation(k, subs, out_subs, shapes, tuple(g.shape), dt)
         others = [x for j, x in enumerate(xs) if j != k]
+        arrays = type(g) is np.ndarray and all(type(x) is np.ndarray for x in others)
+        if arrays and len(set(subs[k])) < len(subs[k]):  # (not vmap's batched arrays)
+            grads.append(_onto_diagonal(k, subs, out_subs, shapes, g, others, dt))
+            continue
+        eq, consts = _grad_equation(k, subs, out_subs, shapes, tuple(g.shape), dt)
         grads.append(F.einsum(eq, g, *others, *consts))
     return tuple(grads)
+
+
+def _onto_diagonal(k, subs, out_subs, shapes, g, others, dt) -> np.ndarray:
+    """Operand k's gradient where it repeats a subscript (``"ii,i->i"``): the gradient of its
+    diagonal, written onto the diagonal of zeros, as torch's (diagonal's backward). Multiplying by
+    an identity matrix instead would make 0 * inf = NaN off the diagonal."""
+    distinct = "".join(dict.fromkeys(subs[k]))
+    sizes = dict(zip(subs[k], shapes[k]))
+    diagonal_subs = subs[:k] + (distinct,) + subs[k + 1 :]
+    diagonal_shapes = shapes[:k] + [tuple(sizes[c] for c in distinct)] + shapes[k + 1 :]
+    eq, consts = _grad_equation(k, diagonal_subs, out_subs, diagonal_shapes, tuple(g.shape), dt)
+    on_diagonal = np.einsum(eq, g, *others, *consts, optimize=True)
+    out = np.zeros(shapes[k], dtype=on_diagonal.dtype)
+    np.einsum(subs[k] + "->" + distinct, out)[...] = on_diagonal  # (a writeable view of out)
+    return out
 
 
 def _sublist_equation(args) -> tuple[str, list]:
@@ -185,6 +204,23 @@ def _sublist_equation(args) -> tuple[str, list]:
         operands = operands[:-1]
         eq = ",".join(terms[: len(operands)]) + "->" + letters(args[-1])
     return eq, operands
+
+
+def _from_the_left(tensors: tuple, subs: tuple[str, ...], out_subs: str) -> Tensor:
+    """Three or more operands as torch's einsum takes them (without opt_einsum): the first two
+    contracted, the result with the third, and so on, each pair one einsum node keeping the
+    subscripts that a later operand or the output still needs. With an inf among the operands the
+    order decides which sums meet inf - inf, so NumPy's cheapest order would give other NaNs; the
+    gradients follow the same pairs, as torch's do."""
+    acc, acc_subs = tensors[0], subs[0]
+    for k in range(1, len(tensors)):
+        later = set(out_subs).union(*subs[k + 1 :])
+        kept = "".join(c for c in dict.fromkeys(acc_subs + subs[k]) if c in later)
+        if k == len(tensors) - 1:
+            kept = out_subs
+        acc = einsum(f"{acc_subs},{subs[k]}->{kept}", acc, tensors[k])
+        acc_subs = kept
+    return acc
 
 
 def einsum(equation, *operands) -> Tensor:
@@ -220,6 +256,8 @@ def einsum(equation, *operands) -> Tensor:
             "convert them first, e.g. with .to(a.dtype)"
         )
     dt = arrays[0].dtype
+    if len(tensors) > 2:  # torch contracts from the left, one pair at a time: so does this
+        return _from_the_left(tensors, subs, out_subs)
     out = np.einsum(",".join(subs) + "->" + out_subs, *arrays, optimize=True)
     if type(out) is not np.ndarray or out.dtype != dt:
         out = as_array(out, dt)

@@ -54,7 +54,27 @@ def _sub(F, g, xs, out, p, needs):
 )
 def _mul(F, g, xs, out, p, needs):
     a, b = xs
+    if not F.is_tensor and g.dtype.kind == "c":  # (one attribute read on the real path)
+        return (_complex_product(g, b) if needs[0] else None), (_complex_product(g, a) if needs[1] else None)
     return (g * b if needs[0] else None), (g * a if needs[1] else None)
+
+
+def _complex_product(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """``a * b`` where either is complex, with torch's complex product ``(ar br - ai bi) + (ar bi +
+    ai br) i`` at infinities too. NumPy's complex kernel fuses a product into the subtraction
+    (FMA), so where a product overflows it gives ``inf - inf`` another value: (1e38 - 1e38i) *
+    (1e38 + 1e38i) is inf - inf i in NumPy, inf + NaN i in torch. The fused result is kept where
+    it is finite (where the two agree to rounding); the product is taken again term by term only
+    where some entry is not, a check on the result alone."""
+    out = a * b
+    if out.dtype.kind != "c" or type(out) is not np.ndarray or np.isfinite(out).all():
+        return out  # (another array type, such as vmap's batched array, keeps its own product)
+    ar, ai = np.real(a), np.imag(a)  # a real operand: imaginary part 0, as torch's promotion
+    br, bi = np.real(b), np.imag(b)
+    exact = np.empty_like(out)
+    exact.real = ar * br - ai * bi
+    exact.imag = ar * bi + ai * br
+    return exact
 
 
 @defop(
@@ -84,7 +104,11 @@ def _pow(F, g, xs, out, p, needs):
     a, b = xs
     ga = gb = None
     if needs[0]:  # torch: zero where the exponent is 0, even at a = 0
-        ga = F.where(b == 0, 0.0, g * b * a ** (b - 1))
+        # a number exponent of 0.5 makes x ** -0.5 here, which torch computes as rsqrt (p[0]: the
+        # exponent was the number 0.5); and b * x^(b-1) before g, so that a tiny g * b cannot
+        # underflow to 0 and meet an infinite power (0 * inf = NaN where torch's order gives inf)
+        power = 1 / F.sqrt(a) if p and p[0] else a ** (b - 1)
+        ga = F.where(b == 0, 0.0, g * (b * power))
     if needs[1]:  # torch: zero where a = 0 and b >= 0
         ga_ok = (a == 0) & (b >= 0)
         gb = F.where(ga_ok, 0.0, g * a**b * F.log(F.where(ga_ok, 1.0, a)))
@@ -133,7 +157,11 @@ def _fmod(F, g, xs, out, p, needs):
 def _atan2(F, g, xs, out, p, needs):
     a, b = xs
     r = a * a + b * b
-    return g * b / r, -g * a / r
+    # torch: 1 / r is 0 where r is 0 (both inputs 0, or so small that their squares underflow):
+    # a zero gradient there, not 0 / 0
+    zero = r == 0
+    recip = F.where(zero, 0.0, 1 / F.where(zero, 1.0, r))
+    return g * b * recip, g * -a * recip
 
 
 floor_divide_op = defop("floor_divide", saves_inputs=False, formula=("{g0} = 0", "{g1} = 0"))(
@@ -279,6 +307,8 @@ def mul(input, other, *, out=None) -> Tensor:
         except ValueError:
             _check_broadcast("mul", a._data, b._data)
             raise
+        if out.dtype.kind == "c":
+            out = _complex_product(a._data, b._data)
         return make_result(out, _mul, (a, b))
     finally:
         _reset_state(token)
@@ -472,7 +502,19 @@ def pow(input, exponent) -> Tensor:  # noqa: A001
     shown = _POW_TENSORS if isinstance(exponent, Tensor) else _pow
     if not isinstance(input, Tensor):
         shown = _POW_NUMBER_BASE
-    return make_result(_broadcasting("pow", np.power, a, b), shown, (a, b))
+    # torch's kernel for a number exponent computes x ** -0.5 as rsqrt: -0.0 gives -inf and -inf
+    # NaN there (NumPy's power: inf and 0); decided on the Python number, which costs nothing
+    number_exponent = not isinstance(exponent, Tensor)
+    power = _reciprocal_sqrt if number_exponent and exponent == -0.5 else np.power
+    half = number_exponent and exponent == 0.5  # its derivative takes x ** -0.5 the same way
+    return make_result(_broadcasting("pow", power, a, b), shown, (a, b), (half,))
+
+
+def _reciprocal_sqrt(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """``a ** -0.5`` as torch's kernel for a number exponent computes it, ``1 / sqrt(a)``."""
+    if a.dtype.kind in "fc":
+        return np.reciprocal(np.sqrt(a))
+    return np.power(a, b)
 
 
 _POW_TENSORS = _pow.shown_as("PowBackward1")
@@ -537,18 +579,68 @@ def _clamp(F, g, xs, out, p, needs):
     return (F.where(keep, g, F.zeros_like(g)) if keep is not None else g,)
 
 
+@defop(
+    "clamp_tensors",
+    formula=(
+        "{g0} = {gy} * [min <= {x0} <= max]",
+        "{g1} = {gy} * [{x0} < min < max]",
+        "{g2} = {gy} * [{x0} > max or max < min]",
+    ),
+)
+def _clamp_tensors(F, g, xs, out, p, needs):
+    """torch's clamp_backward and clamp_backward_min_max: each input's gradient selected by a
+    comparison, so a tie (input == bound) goes to the input whole (not split as maximum's), and
+    where min > max the output is max, so max takes the gradient. A NaN anywhere selects none."""
+    has_lo, has_hi = p
+    x = xs[0]
+    lo = xs[1] if has_lo else None
+    hi = xs[-1] if has_hi else None
+    zero = F.zeros_like(g)
+    if lo is not None and hi is not None:
+        keep = (x >= lo) & (x <= hi)
+        to_lo = (x < lo) & (lo < hi)
+        to_hi = (x > hi) | (hi < lo)
+    elif lo is not None:
+        keep, to_lo, to_hi = x >= lo, x < lo, None
+    else:
+        keep, to_lo, to_hi = x <= hi, None, x > hi
+    grads = [F.where(keep, g, zero)]
+    grads += [F.where(pick, g, zero) for pick in (to_lo, to_hi) if pick is not None]
+    return tuple(grads)
+
+
+_CLAMP_TENSORS = _clamp_tensors.shown_as("ClampBackward0")
+
+
+def _clamp_by_tensors(input: Tensor, min, max) -> Tensor:  # noqa: A002
+    """clamp with a tensor bound (the other a tensor, a number or None), promoted as torch does:
+    NaN where any of the three is NaN, ``max`` where ``min > max``."""
+    bounds = [b for b in (min, max) if b is not None]
+    for b in bounds:  # the common dtype of the input and both bounds
+        input, _ = operands(input, b)
+    bounds = [operands(input, b)[1] for b in bounds]
+    out = input._data
+    try:
+        if min is not None:
+            out = np.maximum(out, bounds[0]._data)
+        if max is not None:
+            out = np.minimum(out, bounds[-1]._data)
+    except ValueError:
+        shapes = ", ".join(str(list(t.shape)) for t in (input, *bounds))
+        raise RuntimeError(
+            f"clamp: the input and its bounds (shapes {shapes}) do not broadcast to one shape; "
+            "reshape or unsqueeze them"
+        ) from None
+    return make_result(out, _CLAMP_TENSORS, (input, *bounds), (min is not None, max is not None))
+
+
 def clamp(input: Tensor, min=None, max=None) -> Tensor:  # noqa: A002
     """Limit values to [min, max] (either may be None); gradient 1 inside, 0 outside."""
     input = as_tensor(input, "clamp")
     if min is None and max is None:
         raise RuntimeError("clamp: At least one of 'min' or 'max' must not be None")
     if isinstance(min, Tensor) or isinstance(max, Tensor):
-        out = input
-        if min is not None:
-            out = maximum(out, min)
-        if max is not None:
-            out = minimum(out, max)
-        return out
+        return _clamp_by_tensors(input, min, max)
     x = input._data
     out = np.clip(x, min, max)
     if out.dtype != x.dtype:

@@ -204,7 +204,8 @@ def hypot(input: Tensor, other: Tensor) -> Tensor:
 def _copysign(F, g, xs, out, p, needs):
     a = xs[0]
     at_zero = a == 0
-    return F.where(at_zero, 0.0, g * out / F.where(at_zero, 1.0, a)), g * 0
+    # torch's order, g * (y / x): g * y first would underflow to 0 for a subnormal x
+    return F.where(at_zero, 0.0, g * (out / F.where(at_zero, 1.0, a))), g * 0
 
 
 def copysign(input, other) -> Tensor:

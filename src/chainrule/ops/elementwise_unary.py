@@ -82,7 +82,8 @@ def _exp2(F, g, xs, out, p, needs):
 @defop("sinc", formula="{g0} = {gy} * (cos(pi {x0}) pi {x0} - sin(pi {x0})) / (pi {x0}^2), 0 at 0")
 def _sinc(F, g, xs, out, p, needs):
     x = xs[0]
-    at_zero = x == 0
+    # torch: 0 where the denominator pi x^2 is 0, which for a subnormal x is not only at x = 0
+    at_zero = x * x * math.pi == 0
     safe = F.where(at_zero, 1.0, x)  # keeps 0/0 out of the unused branch (and its derivative)
     px = safe * math.pi
     slope = (px * F.cos(px) - F.sin(px)) / (px * safe)
@@ -198,8 +199,11 @@ def _logit(F, g, xs, out, p, needs):
     eps = p[0]
     if eps is None:
         outside, fill = (x < 0) | (x > 1), math.nan  # torch: NaN outside the domain
-    else:
-        outside, fill = (x < eps) | (x > 1 - eps), 0.0  # clamped there: a zero gradient
+        # torch: g * inf at the ends 0 and 1, whatever the sign of the zero (g / (x (1 - x))
+        # would give -inf at -0.0)
+        edge = (x == 0) | (x == 1)
+        return (F.where(outside, fill, F.where(edge, g * math.inf, g / (x * (1 - x)))),)
+    outside, fill = (x < eps) | (x > 1 - eps), 0.0  # clamped there: a zero gradient
     return (F.where(outside, fill, g / (x * (1 - x))),)
 
 

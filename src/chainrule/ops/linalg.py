@@ -101,6 +101,8 @@ def _product(who: str, a: Tensor, b: Tensor) -> Tensor:
         raise _matmul_error(who, a._data, b._data) from None
     if type(out) is not np.ndarray and isinstance(out, np.generic):  # (not vmap's batched array)
         out = np.asarray(out)
+    if x.ndim == 1 and y.ndim == 1 and out.dtype.kind == "c" and not np.isfinite(out).all():
+        out = _complex_product_sums(x, y, out)  # (torch's complex matmul is BLAS's, as here)
     if out.dtype != a._data.dtype:  # bfloat16: ml_dtypes multiplies in float32; torch rounds back
         out = out.astype(a._data.dtype)
     # torch's node by the operands' dims: mm, mv, dot, bmm (matmul of other shapes is several
@@ -111,6 +113,19 @@ def _product(who: str, a: Tensor, b: Tensor) -> Tensor:
     else:
         op = _DOT if na == nb == 1 else _BMM if who == "bmm" else _matmul
     return make_result(out, op, (a, b))
+
+
+def _complex_product_sums(x: np.ndarray, y: np.ndarray, out: np.ndarray) -> np.ndarray:
+    """A complex dot product whose result is not finite, taken again as sums of the real and
+    imaginary parts' products, ``(xr yr - xi yi) + (xr yi + xi yr) i``, as torch's dot sums its
+    terms: the complex BLAS kernel fuses products into sums (FMA), so where a product overflows it
+    meets ``inf - inf`` in another place (vdot of (inf + inf i) with itself: torch's inf + NaN i,
+    the fused kernel's NaN + NaN i). Only a non-finite result pays for the four real products."""
+    xr, xi, yr, yi = np.real(x), np.imag(x), np.real(y), np.imag(y)
+    exact = np.empty_like(out)
+    exact.real = np.matmul(xr, yr) - np.matmul(xi, yi)
+    exact.imag = np.matmul(xr, yi) + np.matmul(xi, yr)
+    return exact
 
 
 _MM = _matmul.shown_as("MmBackward0")

@@ -233,11 +233,16 @@ def _softplus_neg(F, x):
     return F.log1p(F.exp(-F.abs(x))) + F.maximum(-x, 0.0)
 
 
+def _softplus(F, x):
+    """``log(1 + exp(x))`` without overflow."""
+    return F.log1p(F.exp(-F.abs(x))) + F.maximum(x, 0.0)
+
+
 @defop(
     "binary_cross_entropy_with_logits",
     formula=(
         "{g0} = {gy} * ((1 + (pw - 1) {x1}) sigmoid({x0}) - pw {x1})  (pw = 1 without pos_weight)",
-        "{g1} = {gy} * ((pw - 1) softplus(-{x0}) - {x0})",
+        "{g1} = {gy} * (pw softplus(-{x0}) - softplus({x0}))",
         "{g2} = {gy} * {x1} softplus(-{x0})",
     ),
 )
@@ -250,8 +255,12 @@ def _bce_logits(F, g, xs, out, p, needs):
         gx = g * (s - y) if pw is None else g * ((1 + (pw - 1) * y) * s - pw * y)
     if needs[1] or (pw is not None and needs[2]):
         sp = _softplus_neg(F, x)
-        if needs[1]:
-            gy = -(g * x) if pw is None else g * ((pw - 1) * sp - x)
+        if needs[1] and pw is None:
+            gy = -(g * x)
+        elif needs[1]:
+            # torch's log_sigmoid(-x) - pw log_sigmoid(x), i.e. pw softplus(-x) - softplus(x):
+            # the same as (pw - 1) softplus(-x) - x, but with no inf - inf at x = -inf
+            gy = g * (pw * sp - _softplus(F, x))
         if pw is not None and needs[2]:
             gpw = g * y * sp
     return (gx, gy) if pw is None else (gx, gy, gpw)

@@ -256,7 +256,8 @@ def _check_p(who: str, p) -> float:
         "NaN where {x0} or |{x0}| - {y} is NaN"
     ),
 )
-def _distance(F, g, xs, out, p, needs):
+def _distance(F, g, xs, out, params, needs):
+    (p,) = params
     diff = xs[0]
     g = F.expand_dims(g, -1)
     # torch's cdist/pdist kernels take a sign that is NaN at NaN (its min/max of ceil and
@@ -283,7 +284,7 @@ def _distances(diff: Tensor, p: float, skip_nan: bool) -> Tensor:
     else:
         top = np.fmax if skip_nan else np.maximum
         out = top.reduce(a, axis=-1, initial=0).astype(a.dtype, copy=False)
-    return make_result(out, _distance, (diff,), p)
+    return make_result(out, _distance, (diff,), (p,))
 
 
 def _norms(diff: Tensor, p: float, skip_nan: bool = False) -> Tensor:

@@ -89,13 +89,14 @@ def _prepare(who: str, input: Tensor, dim, dtype) -> tuple[Tensor, np.ndarray, i
 
 
 def _shifted(x: np.ndarray, axis: int) -> np.ndarray:
-    """``x - max(x, axis)``; rows whose max is -inf (all -inf) are shifted by 0, a max of +inf
-    shifts by itself: NaN at it, so the row's sum and the whole row are NaN, as torch's."""
+    """``x - max(x, axis)``; rows whose max is -inf or NaN are shifted by 0. A row whose max is
+    +inf is shifted by it, so that ``inf - inf`` makes the row's sum, and with it the whole row,
+    NaN, as torch's (not NaN only where the input is inf)."""
     if x.size == 0:  # an empty batch, or an empty dim: nothing to shift (max has no identity)
         return x.copy()
     m = np.max(x, axis=axis, keepdims=True)
     if not all_true(np.isfinite(m)):
-        m = np.where(m == -np.inf, 0, m).astype(x.dtype)
+        m = np.where((m == -np.inf) | np.isnan(m), 0, m).astype(x.dtype)
     return x - m
 
 

@@ -92,7 +92,10 @@ def _polygamma_array(n: int, x: np.ndarray) -> np.ndarray:
     so that vmap's batched arrays dispatch through it)."""
     if n == 0:
         return _sp.psi(x).astype(x.dtype, copy=False)
-    return ((-1) ** (n + 1) * math.factorial(n) * _sp.zeta(n + 1, x)).astype(x.dtype, copy=False)
+    out = ((-1) ** (n + 1) * math.factorial(n) * _sp.zeta(n + 1, x)).astype(x.dtype, copy=False)
+    if n == 1:  # torch's trigamma: NaN at -inf, where the poles pile up and no limit exists
+        out = np.where(x == -np.inf, np.nan, out).astype(out.dtype, copy=False)
+    return out
 
 
 # ---- the gamma family -------------------------------------------------------------------------
@@ -244,17 +247,24 @@ def _i0e(F, g, xs, out, p, needs):
 @defop("i1", saves_out=True, formula="{g0} = {gy} * (i0({x0}) - {y} / {x0}), 1/2 at 0")
 def _i1(F, g, xs, out, p, needs):
     x = xs[0]
-    at_zero = x == 0
-    safe = F.where(at_zero, 1.0, x)
-    return (g * F.where(at_zero, 0.5, F.i0(x) - out / safe),)
+    # torch: the limit 1/2 wherever |x| <= eps (and at NaN), since i1(x) / x is 0 / 0 or loses
+    # all precision for a tiny x
+    near_zero = _not_above_eps(F, x)
+    safe = F.where(near_zero, 1.0, x)
+    return (g * F.where(near_zero, 0.5, F.i0(safe) - out / safe),)
+
+
+def _not_above_eps(F, x):
+    """Where ``|x| > eps`` of x's dtype fails (so also at NaN): the singular point of the i1 rules."""
+    return ~(F.abs(x) > float(np.finfo(F.dtype_of(x)).eps))
 
 
 @defop("i1e", saves_out=True, formula="{g0} = {gy} * (i0e({x0}) - {y} (sign({x0}) + 1 / {x0})), 1/2 at 0")
 def _i1e(F, g, xs, out, p, needs):
     x = xs[0]
-    at_zero = x == 0
-    safe = F.where(at_zero, 1.0, x)
-    return (g * F.where(at_zero, 0.5, F.i0e(x) - out * (F.sign(x) + 1 / safe)),)
+    near_zero = _not_above_eps(F, x)  # as in i1's rule
+    safe = F.where(near_zero, 1.0, x)
+    return (g * F.where(near_zero, 0.5, F.i0e(safe) - out * (F.sign(safe) + 1 / safe)),)
 
 
 i0 = _unary(_i0, _sp.i0, "i0")

@@ -41,7 +41,9 @@ def fields_for(
     for i, name in enumerate(in_names):
         fields[f"x{i}"] = name
         fields[f"g{i}"] = grad_symbol(loss, name)
-    params = node.params or ()
+    params = node.params
+    if not isinstance(params, tuple | list):  # (an op may keep one number as its parameters)
+        params = () if params is None else (params,)
     if params:
         first = params[0]
         if isinstance(first, int | float) or getattr(first, "ndim", None) == 0:
