@@ -140,7 +140,6 @@ COMPOSED = {
     ("MulBackward0", "LdexpBackward0"),
     ("MulBackward0", "MishBackward0"),
     ("MulBackward0", "Rad2DegBackward0"),
-    ("MulBackward0", "RenormBackward0"),
     ("NdtrBackward0", "MulBackward1"),
     ("NegBackward0", "LogSigmoidBackward0"),
     ("NllLossBackward0", "NllLoss2DBackward0"),

@@ -250,8 +250,8 @@ def _logsumexp(inputs, result, params, tangents):
 def _norm(inputs, result, params, tangents):
     """The 2-norm: ``sum(x t) / |x|``, 0 where the norm is 0; 1-norm: ``sum(sign(x) t)``."""
     (x,), (t,) = inputs, tangents
-    ord, axes, keepdim = params
-    if _complex(x) or ord not in (1, 2):
+    ord, axes, keepdim, kernel_sign = params
+    if _complex(x) or ord not in (1, 2) or kernel_sign:  # (cdist's: through its backward)
         return FALLBACK
     F = tensor_math()
     if ord == 1:

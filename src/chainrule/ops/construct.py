@@ -246,7 +246,9 @@ def _powers(x: Tensor, n: int) -> Tensor:
     if n == 1:
         return ones + 0 * unsqueeze(x, -1) if x.requires_grad else ones
     repeated = expand(unsqueeze(x, -1), tuple(x.shape) + (n - 1,))
-    return cumprod(cat([ones, repeated], -1), -1)
+    # the ones beside the product (as torch builds it), not inside it: cumprod's derivative over the
+    # copies alone is torch's (g itself for one copy, where [1, inf] would give inf * 0 = NaN)
+    return cat([ones, cumprod(repeated, -1)], -1)
 
 
 def linalg_vander(x: Tensor, *, N: int | None = None) -> Tensor:

@@ -22,7 +22,7 @@ from .index import getitem
 from .inplace import apply_inplace
 from .linalg import bmm, mm, mv, outer
 from .reduce import sum as reduce_sum
-from .reduce_norm import vector_norm
+from .reduce_norm import distance_norm
 from .shape import permute, reshape, unsqueeze
 
 __all__ = [
@@ -292,7 +292,7 @@ def _norms(diff: Tensor, p: float, skip_nan: bool = False) -> Tensor:
     for p = 1 and inf torch's distance kernels' (``_distances``)."""
     if p == 1 or math.isinf(p):
         return _distances(diff, p, skip_nan)
-    norms = vector_norm(diff, p, -1)
+    norms = distance_norm(diff, p, -1)  # (the kernels' NaN sign for the other p too)
     if p == 0 and diff.requires_grad:
         return norms + reduce_sum(where(wrap(np.zeros((), dtype=bool)), diff, 0), -1)
     return norms

@@ -173,6 +173,39 @@ def _var_of(x: np.ndarray, axes, keepdim: bool, n: int, correction) -> np.ndarra
     return np.sum(dev * dev, axis=axes, keepdims=keepdim) / x.dtype.type(max(0, n - correction))
 
 
+_FLOAT32_TINY = np.finfo(np.float32).tiny
+
+
+def _var_widened(x: np.ndarray, axes, keepdim: bool, n: int, correction, v, welford: bool):
+    """The variance again in float64 where float32's is not finite or below float32's smallest
+    normal number: torch's CPU kernels accumulate a float32 variance in float64 (Welford's, or two
+    passes around the float32 mean over a whole tensor) and round once at the end, so the squares
+    of 1e38 or 1e-30 neither overflow nor underflow there and ``std`` stays finite. Checked on the
+    result (one element per output), so ordinary inputs pay nothing."""
+    if x.dtype != np.float32 or type(x) is not np.ndarray or not n:  # (vmap's arrays: as they are)
+        return v
+    result = v if type(v) is np.ndarray else np.asarray(v)
+    # (a NaN fails both comparisons, so it is recomputed too: torch's NaN comes out again)
+    if result.size == 1:
+        if _FLOAT32_TINY <= result.item() < math.inf:
+            return v
+    elif result.size <= 16:  # (Python floats: cheaper than two NumPy reductions on a few elements)
+        for r in result.ravel().tolist():
+            if not _FLOAT32_TINY <= r < math.inf:
+                break
+        else:
+            return v
+    elif _FLOAT32_TINY <= result.min() and result.max() < math.inf:
+        return v
+    wide = x.astype(np.float64)
+    if result.size == 1 and not welford:  # torch's whole-tensor var/std centre on the float32 mean
+        centre = (np.add.reduce(x, axes, None, None, True) / np.float32(n)).astype(np.float64)
+    else:
+        centre = np.add.reduce(wide, axes, None, None, True) / n
+    dev = wide - centre
+    return np.asarray(np.add.reduce(dev * dev, axes, None, None, keepdim) / max(0, n - correction))
+
+
 @_switches_itself  # (see sum)
 def mean(input: Tensor, dim=None, keepdim: bool = False, *, dtype=None) -> Tensor:
     """Arithmetic mean over ``dim`` (all dims when None); floating dtypes only, as in torch."""
@@ -239,8 +272,9 @@ def _var_args(who: str, dim, unbiased, correction):
     return dim, correction
 
 
-def _moments(who: str, input: Tensor, dim, unbiased, correction, keepdim: bool):
-    """The variance's forward: (input, axes, n, n - correction, variance array)."""
+def _moments(who: str, input: Tensor, dim, unbiased, correction, keepdim: bool, welford: bool = False):
+    """The variance's forward: (input, axes, n, n - correction, variance array). ``welford``: as
+    torch's var_mean/std_mean, whose whole-tensor mean is a float64 one too."""
     input = as_tensor(input, who)
     dim, correction = _var_args(who, dim, unbiased, correction)
     x = input._data
@@ -253,7 +287,7 @@ def _moments(who: str, input: Tensor, dim, unbiased, correction, keepdim: bool):
     n = _count(x.shape, axes)
     dof = n - correction
     if dof > 0:
-        v = _var_of(x, axes, keepdim, n, correction)
+        v = _var_widened(x, axes, keepdim, n, correction, _var_of(x, axes, keepdim, n, correction), welford)
     else:  # torch and NumPy both divide by max(0, dof): inf, or nan where x is constant
         warnings.warn(
             f"{who}(): degrees of freedom is <= 0. Correction should be strictly less "
@@ -264,7 +298,7 @@ def _moments(who: str, input: Tensor, dim, unbiased, correction, keepdim: bool):
         with warnings.catch_warnings(), np.errstate(divide="ignore", invalid="ignore"):
             warnings.simplefilter("ignore", RuntimeWarning)
             v = _var_of(x, axes, keepdim, n, correction)
-    return input, axes, n, dof, _as_array(v, x.dtype)
+    return input, axes, n, dof, v if type(v) is np.ndarray else as_array(v, x.dtype)
 
 
 def var(
@@ -275,9 +309,14 @@ def var(
     Accepts torch's legacy positional forms ``var(x, unbiased)`` and ``var(x, dim, unbiased,
     keepdim)``.
     """
+    return _variance(input, dim, unbiased, keepdim, correction, welford=False)
+
+
+def _variance(input: Tensor, dim, unbiased, keepdim: bool, correction, welford: bool) -> Tensor:
     if isinstance(input, Tensor) and input._data.dtype.kind == "c":  # torch: the parts' variances, summed
         return _complex_var(input, dim, unbiased, keepdim, correction)
-    input, axes, n, dof, v = _moments("var", input, dim, unbiased, correction, keepdim)
+    input, axes, n, dof, v = _moments("var", input, dim, unbiased, correction, keepdim, welford)
+    # (a float64 variance above float32's range is inf, as torch's: the op runs with NumPy quiet)
     return make_result(v.astype(input._data.dtype, copy=False), _var, (input,), (axes, keepdim, n, dof))
 
 
@@ -285,9 +324,13 @@ def std(
     input: Tensor, dim=None, unbiased: bool | None = None, keepdim: bool = False, *, correction=None
 ) -> Tensor:
     """Standard deviation: the square root of :func:`var` (same arguments)."""
+    return _deviation(input, dim, unbiased, keepdim, correction, welford=False)
+
+
+def _deviation(input: Tensor, dim, unbiased, keepdim: bool, correction, welford: bool) -> Tensor:
     if isinstance(input, Tensor) and input._data.dtype.kind == "c":
         return _sqrt(_complex_var(input, dim, unbiased, keepdim, correction))
-    input, axes, n, dof, v = _moments("std", input, dim, unbiased, correction, keepdim)
+    input, axes, n, dof, v = _moments("std", input, dim, unbiased, correction, keepdim, welford)
     out = np.sqrt(v).astype(input._data.dtype, copy=False)  # (half dtypes: from float32, rounded once)
     return make_result(out, _std, (input,), (axes, keepdim, n, dof))
 
@@ -306,7 +349,7 @@ def var_mean(
     """``(var(input, ...), mean(input, dim, keepdim))`` in one call."""
     d, _ = _var_args("var_mean", dim, unbiased, correction)
     return (
-        var(input, dim, unbiased, keepdim, correction=correction),
+        _variance(input, dim, unbiased, keepdim, correction, welford=True),
         mean(input, [] if d is None else d, keepdim),
     )
 
@@ -317,7 +360,7 @@ def std_mean(
     """``(std(input, ...), mean(input, dim, keepdim))`` in one call."""
     d, _ = _var_args("std_mean", dim, unbiased, correction)
     return (
-        std(input, dim, unbiased, keepdim, correction=correction),
+        _deviation(input, dim, unbiased, keepdim, correction, welford=True),
         mean(input, [] if d is None else d, keepdim),
     )
 

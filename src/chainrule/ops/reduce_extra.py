@@ -5,7 +5,9 @@ Most are compositions of differentiable ops, with torch's gradients by construct
 values are ``gather(x, dim, indices)``: the gradient goes back to the index each value came
 from). logcumsumexp is its own op: its forward is ``logaddexp.accumulate`` (stable for any range
 of values) and its derivative ``dl/dx_k = sum_{j>=k} dl/dy_j exp(x_k - y_j)`` is formed with
-exponents that are never positive, so it cannot overflow.
+exponents that are never positive, so it cannot overflow. renorm is its own op too, with torch's
+``renorm_backward`` (the norms again in the accumulation dtype, the gradient itself selected where
+a slice is within ``maxnorm``).
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from ._common import Tensor, as_array, as_tensor, make_result, normalize_dim, no
 from ._linalg_common import type_name
 from .reduce import _expand_back, reduce_axes
 from .reduce_minmax import return_types
+from .reduce_norm import _norm, norm_keepdim
 
 __all__ = [
     "nansum",
@@ -278,13 +281,35 @@ def dist(input: Tensor, other: Tensor, p: float = 2) -> Tensor:
     return vector_norm(difference, p)
 
 
+#: torch's accumulation dtype on CPU, in which renorm's backward recomputes the norms
+_ACCUMULATE = {np.dtype(np.float32): np.dtype(np.float64), np.dtype(np.float64): np.dtype(np.float64)}
+
+
+@defop(
+    "renorm",
+    formula="{g0} = {gy} where norm <= maxnorm, else f ({gy} - d norm / norm)  (f = maxnorm / norm)",
+)
+def _renorm(F, g, xs, out, p, needs):
+    """torch's renorm_backward: the norms again in the accumulation dtype (float64 for float32), the
+    norm's derivative of ``sum(x g)``, and the gradient itself where a slice is within ``maxnorm``
+    (selected, so a NaN slice's norm derivative never reaches it)."""
+    ord, axes, maxnorm = p
+    x = xs[0]
+    dtype = F.dtype_of(x)
+    wide = _ACCUMULATE.get(dtype, np.dtype(np.float32))
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        norm = F.norm_keepdim(F.astype(x, wide), ord, axes)
+        along = F.sum(F.astype(x * g, wide), axes, True)
+        nb = _norm.backward(F, along, (x,), norm, (ord, axes, True, False), (True,))[0]
+        inverse = 1.0 / (norm + 1e-7)
+        scaled = (inverse * maxnorm) * (g - inverse * nb)
+        return (F.astype(F.where(norm > maxnorm, scaled, g), dtype),)
+
+
 def renorm(input: Tensor, p: float, dim: int, maxnorm: float) -> Tensor:
     """Each slice along ``dim`` rescaled so that its ``p``-norm is at most ``maxnorm`` (slices
     already within it are kept as they are; the others are scaled by ``maxnorm / (norm + 1e-7)``,
-    as torch)."""
-    from .elementwise import div, mul, where
-    from .reduce_norm import vector_norm
-
+    as torch). The gradient is torch's renorm_backward (norms in float64 for float32)."""
     input = as_tensor(input, "renorm")
     x = input._data
     if x.ndim < 2:
@@ -297,7 +322,10 @@ def renorm(input: Tensor, p: float, dim: int, maxnorm: float) -> Tensor:
         raise RuntimeError(f"renorm: expected a floating point input, got {input.dtype} {shape_str(x.shape)}")
     axis = normalize_dim(dim, x.ndim, "renorm")
     others = normalize_dims([d for d in range(x.ndim) if d != axis], x.ndim, "renorm")
-    norms = vector_norm(input, p, others, True)
-    big = wrap(norms._data > maxnorm)
-    factor = where(big, div(maxnorm, norms + 1e-7), wrap(np.ones((), x.dtype)))
-    return mul(input, factor)
+    ord = float(p)
+    norms = norm_keepdim(x, ord, others)  # (float16/bfloat16: in float32, as torch's)
+    with np.errstate(divide="ignore", over="ignore", invalid="ignore"):
+        limit = norms.dtype.type(maxnorm)
+        factor = np.where(norms > limit, limit / (norms + norms.dtype.type(1e-7)), norms.dtype.type(1))
+        out = x * factor.astype(x.dtype, copy=False)
+    return make_result(out, _renorm, (input,), (ord, others, float(maxnorm)))

@@ -12,6 +12,7 @@ import numpy as np
 
 from .. import _dtype
 from ..autograd.graph import defop
+from ..autograd.math import register
 from ._common import Tensor, as_array, as_tensor, make_result
 from .creation import to
 from .reduce import keep_dims, reduce_axes
@@ -34,25 +35,26 @@ _SCALAR_NAMES = {
     formula="{g0} = {gy} * sign({x0}) |{x0}|^(p-1) / {y}^(p-1)  (p=2: {x0} / {y}; 0 where {y} = 0)",
 )
 def _norm(F, g, xs, out, p, needs):
-    ord, axes, keepdim = p
+    ord, axes, keepdim, kernel_sign = p
     x = xs[0]
     g = keep_dims(F, g, axes, keepdim, x.ndim)
     y = keep_dims(F, out, axes, keepdim, x.ndim)
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         if ord == 0:
             return (None,)
+        sign = F.sign(x) if not kernel_sign else F.where(F.isnan(x), x, F.sign(x))
         if ord == 1:
-            return (F.sign(x) * g,)
+            return (sign * g,)
         if ord == 2:
             return (g * F.where(y == 0, 0.0, x / y),)
         if math.isinf(ord):
             ax = F.abs(x)
             hit = (ax == y) | F.isnan(ax)
-            return (F.sign(x) * ((g / F.sum(hit, axes, True)) * hit),)
+            return (sign * ((g / F.sum(hit, axes, True)) * hit),)
         if ord < 1:
-            scaled = F.sign(x) * F.where(x == 0, 0.0, F.abs(x) ** (ord - 1))
+            scaled = sign * F.where(x == 0, 0.0, F.abs(x) ** (ord - 1))
             return (scaled * g * y ** (1 - ord),)
-        scaled = F.sign(x) * F.abs(x) ** (ord - 1) if ord < 2 else x * F.abs(x) ** (ord - 2)
+        scaled = sign * F.abs(x) ** (ord - 1) if ord < 2 else x * F.abs(x) ** (ord - 2)
         return (scaled * F.where(y == 0, 0.0, g / y ** (ord - 1)),)
 
 
@@ -91,6 +93,31 @@ def _check_identity(shape: tuple, ord: float, axes: tuple | None) -> None:
 def _ord_text(ord: float) -> str:
     """``ord`` as torch writes it in messages: ``inf``, ``-inf``, ``-1``, ``-0.5``."""
     return str(int(ord)) if ord.is_integer() else str(ord)
+
+
+def _all_size_one(shape: tuple, axes: tuple) -> bool:
+    """Whether every reduced dim has size 1 (one dim, the common case, without a generator)."""
+    if len(axes) == 1:
+        return shape[axes[0]] == 1
+    return all(shape[i] == 1 for i in axes)
+
+
+def _over_single_elements(a: np.ndarray, ord: float, axes, keepdim: bool) -> np.ndarray:
+    """The norm over dims of size 1: ``|a|`` (``a != 0`` for ``ord=0``), as torch's shortcut, so no
+    square or power overflows (1e38) or underflows (a subnormal) where each norm is one element."""
+    out = np.abs(a) if ord else (a != 0).astype(a.dtype)
+    if keepdim:
+        return out
+    return np.squeeze(out, axis=axes if axes is None else tuple(axes))
+
+
+def norm_keepdim(a: np.ndarray, ord: float, axes) -> np.ndarray:
+    """The array of ``vector_norm(a, ord, axes, keepdim=True)``: ``|a|`` over dims of size 1 (torch's
+    shortcut), float16/bfloat16 accumulated in float32 (in the result too)."""
+    if a.size == 1 or (a.size and _all_size_one(a.shape, axes)):
+        return _over_single_elements(a, ord, axes, True)
+    wide = a.astype(np.float32) if a.dtype in _dtype.HALF else a
+    return as_array(_forward(wide, ord, axes, True), wide.dtype)
 
 
 def vector_norm(x: Tensor, ord=2, dim=None, keepdim: bool = False, *, dtype=None) -> Tensor:
@@ -144,6 +171,30 @@ def vector_norm(x: Tensor, ord=2, dim=None, keepdim: bool = False, *, dtype=None
     axes = reduce_axes(dim, a.ndim, "vector_norm")
     if ord < 0 or ord == math.inf:
         _check_identity(a.shape, ord, axes)
-    wide = a.astype(np.float32) if a.dtype in _dtype.HALF else a  # (torch accumulates in float32)
-    out = as_array(_forward(wide, ord, axes, keepdim), a.dtype)
-    return make_result(out, _norm, (x,), (ord, axes, keepdim))
+    if a.size == 1 or (a.size and axes is not None and _all_size_one(a.shape, axes)):
+        out = as_array(_over_single_elements(a, ord, axes, keepdim), a.dtype)
+    else:
+        wide = a.astype(np.float32) if a.dtype in _dtype.HALF else a  # (torch accumulates in float32)
+        out = as_array(_forward(wide, ord, axes, keepdim), a.dtype)
+    return make_result(out, _norm, (x,), (ord, axes, keepdim, False))
+
+
+def distance_norm(diff: Tensor, ord: float, dim: int) -> Tensor:
+    """The ``ord``-norm of ``diff`` over ``dim`` as torch's cdist and pdist kernels compute it: no
+    shortcut over a dim of size 1, and a derivative whose sign is NaN at a NaN (the kernels build it
+    from ceil/floor and min/max, which carry the NaN; ``vector_norm``'s is 0 there)."""
+    a = diff._data
+    ord = float(ord)
+    axes = reduce_axes(dim, a.ndim, "cdist")
+    if ord < 0 or ord == math.inf:
+        _check_identity(a.shape, ord, axes)
+    wide = a.astype(np.float32) if a.dtype in _dtype.HALF else a
+    out = as_array(_forward(wide, ord, axes, False), a.dtype)
+    return make_result(out, _norm, (diff,), (ord, axes, False, True))
+
+
+register(
+    "norm_keepdim",
+    norm_keepdim,
+    lambda t, ord, axes: vector_norm(t, ord, axes, True),
+)

@@ -109,13 +109,16 @@ def _scatter_reduce_rule(F, g, xs, out, p, needs):
         src_hit = _as_numpy(src == value)
         dtype = F.dtype_of(g)
         ties = _scatter_add_array(x_hit.astype(dtype), dim, index, src_hit.astype(dtype))
-        shared = g / np.where(ties == 0, 1, ties)
+        # torch divides by the count as it is: where the result is NaN nothing equals it, the count
+        # is 0 and the gradient there is g / 0 * 0 = NaN, in x and in src
+        with np.errstate(divide="ignore", invalid="ignore"):
+            shared = g / ties
         gx = shared * x_hit.astype(dtype)
         gs = F.gather_along(shared, dim, index) * src_hit.astype(dtype)
     if not include_self:
         written = np.ones(shape, dtype=bool)
         written[_grid(index, dim, index.shape)] = False
-        gx = gx * written
+        gx = F.where(F.constant(written), gx, 0.0)  # torch writes zeros there (a NaN or inf too)
     return (gx if needs[0] else None), (gs if needs[1] else None)
 
 
