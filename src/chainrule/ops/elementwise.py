@@ -16,7 +16,10 @@ from .._fpe import reset_state as _reset_state
 from .._fpe import set_state as _set_state
 from .._fpe import switches_itself as _switches_itself
 from .._record import make_unary_result
-from ..autograd.graph import ONE, defop, over, times
+from ..autograd.graph import ONE as _ONE
+from ..autograd.graph import defop
+from ..autograd.graph import over as _over
+from ..autograd.graph import times as _times
 from ._common import _CONSTANTS, Tensor, any_true, as_tensor, constant, make_result, operands, wrap
 from .creation import to
 from .gather import nonzero
@@ -29,7 +32,7 @@ from .unary import reciprocal, trunc
     "add",
     saves_inputs=False,
     formula=("{g0} = {gy}", "{g1} = {alpha}{gy}"),
-    local=(ONE, times(lambda xs, y, p: p[0] if p else 1)),
+    local=(_ONE, _times(lambda xs, y, p: p[0] if p else 1)),
 )
 def _add(F, g, xs, out, p, needs):
     alpha = p[0] if p else 1
@@ -40,7 +43,7 @@ def _add(F, g, xs, out, p, needs):
     "sub",
     saves_inputs=False,
     formula=("{g0} = {gy}", "{g1} = -{alpha}{gy}"),
-    local=(ONE, times(lambda xs, y, p: -(p[0] if p else 1))),
+    local=(_ONE, _times(lambda xs, y, p: -(p[0] if p else 1))),
 )
 def _sub(F, g, xs, out, p, needs):
     alpha = p[0] if p else 1
@@ -50,7 +53,7 @@ def _sub(F, g, xs, out, p, needs):
 @defop(
     "mul",
     formula=("{g0} = {gy} * {x1}", "{g1} = {gy} * {x0}"),
-    local=(times(lambda xs, y, p: xs[1]), times(lambda xs, y, p: xs[0])),
+    local=(_times(lambda xs, y, p: xs[1]), _times(lambda xs, y, p: xs[0])),
 )
 def _mul(F, g, xs, out, p, needs):
     a, b = xs
@@ -80,7 +83,7 @@ def _complex_product(a: np.ndarray, b: np.ndarray) -> np.ndarray:
 @defop(
     "div",
     formula=("{g0} = {gy} / {x1}", "{g1} = -{gy} * ({x0} / {x1}) / {x1}"),
-    local=(over(lambda xs, y, p: xs[1]), times(lambda xs, y, p: -(xs[0] / xs[1]) / xs[1])),
+    local=(_over(lambda xs, y, p: xs[1]), _times(lambda xs, y, p: -(xs[0] / xs[1]) / xs[1])),
 )
 def _div(F, g, xs, out, p, needs):
     a, b = xs
@@ -94,8 +97,8 @@ def _div(F, g, xs, out, p, needs):
     "pow",
     formula=("{g0} = {gy} * {x1} * {x0}^({x1} - 1)", "{g1} = {gy} * {y} * ln({x0})"),
     local=(
-        times(lambda xs, y, p: np.where(xs[1] == 0, 0, xs[1] * xs[0] ** (xs[1] - 1))),
-        times(
+        _times(lambda xs, y, p: np.where(xs[1] == 0, 0, xs[1] * xs[0] ** (xs[1] - 1))),
+        _times(
             lambda xs, y, p: np.where((xs[0] == 0) & (xs[1] >= 0), 0, xs[0] ** xs[1] * np.log(np.abs(xs[0])))
         ),
     ),
@@ -213,27 +216,27 @@ arctan2 = atan2
 # A float tensor with a Python number is the commonest binary op (x * 2, x + 1, 1 - x): these
 # get one-input nodes that keep the number as a parameter, so forward and backward stay lean.
 # (c is kept as a 0-d array of x's dtype: NumPy multiplies by it twice as fast as by a number)
-@defop("mul_scalar", saves_inputs=False, formula="{g0} = {gy} * {c}", local=times(lambda xs, y, p: p[0]))
+@defop("mul_scalar", saves_inputs=False, formula="{g0} = {gy} * {c}", local=_times(lambda xs, y, p: p[0]))
 def _mul_scalar(F, g, xs, out, p, needs):
     return (g * p[0],)
 
 
-@defop("add_scalar", saves_inputs=False, formula="{g0} = {gy}", local=ONE)
+@defop("add_scalar", saves_inputs=False, formula="{g0} = {gy}", local=_ONE)
 def _add_scalar(F, g, xs, out, p, needs):
     return (g,)
 
 
-@defop("sub_scalar", saves_inputs=False, formula="{g0} = {gy}", local=ONE)
+@defop("sub_scalar", saves_inputs=False, formula="{g0} = {gy}", local=_ONE)
 def _sub_scalar(F, g, xs, out, p, needs):
     return (g,)
 
 
-@defop("rsub_scalar", saves_inputs=False, formula="{g0} = -{gy}", local=times(lambda xs, y, p: -1))
+@defop("rsub_scalar", saves_inputs=False, formula="{g0} = -{gy}", local=_times(lambda xs, y, p: -1))
 def _rsub_scalar(F, g, xs, out, p, needs):
     return (-g,)
 
 
-@defop("div_scalar", saves_inputs=False, formula="{g0} = {gy} / {c}", local=over(lambda xs, y, p: p[0]))
+@defop("div_scalar", saves_inputs=False, formula="{g0} = {gy} / {c}", local=_over(lambda xs, y, p: p[0]))
 def _div_scalar(F, g, xs, out, p, needs):
     return (g / p[0],)
 

@@ -8,7 +8,8 @@ from __future__ import annotations
 import numpy as np
 
 from .. import _autocast
-from ..autograd.graph import defop, matrix
+from ..autograd.graph import defop
+from ..autograd.graph import matrix as _matrix
 from ._common import Tensor, as_tensor, make_result, shape_str
 from .autocast_cast import autocast_operands as _autocast_operands
 from .einsum import einsum
@@ -18,7 +19,7 @@ from .shape import unsqueeze
 @defop(
     "matmul",
     formula=("{g0} = {gy} {x1}^T", "{g1} = {x0}^T {gy}"),
-    local=(matrix("{gy} @ {x1}^T"), matrix("{x0}^T @ {gy}")),
+    local=(_matrix("{gy} @ {x1}^T"), _matrix("{x0}^T @ {gy}")),
 )
 def _matmul(F, g, xs, out, p, needs):
     a, b = xs

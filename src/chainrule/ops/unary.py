@@ -17,7 +17,9 @@ from .._fpe import reset_state as _reset_state
 from .._fpe import set_state as _set_state
 from .._fpe import switches_itself as _switches_itself
 from .._record import make_unary_result
-from ..autograd.graph import defop, over, times
+from ..autograd.graph import defop
+from ..autograd.graph import over as _over
+from ..autograd.graph import times as _times
 from ..kernels.elementwise import sigmoid_array as _sigmoid_fn
 from ..kernels.relu import relu_array as _relu_array
 from ..kernels.relu import relu_grad_array as _relu_grad_array
@@ -60,13 +62,13 @@ def _no_grad(F, g, xs, out, p, needs):
 
 
 # ---- unary ops: forward ufunc, derivative rule ------------------------------------------------
-@defop("neg", saves_inputs=False, formula="{g0} = -{gy}", local=times(lambda xs, y, p: -1))
+@defop("neg", saves_inputs=False, formula="{g0} = -{gy}", local=_times(lambda xs, y, p: -1))
 def _neg(F, g, xs, out, p, needs):
     return (-g,)
 
 
 @defop(
-    "exp", saves_out=True, saves_inputs=False, formula="{g0} = {gy} * {y}", local=times(lambda xs, y, p: y)
+    "exp", saves_out=True, saves_inputs=False, formula="{g0} = {gy} * {y}", local=_times(lambda xs, y, p: y)
 )
 def _exp(F, g, xs, out, p, needs):
     return (g * out,)
@@ -77,7 +79,7 @@ def _expm1(F, g, xs, out, p, needs):
     return (g * (out + 1),)
 
 
-@defop("log", formula="{g0} = {gy} / {x0}", local=over(lambda xs, y, p: xs[0]))
+@defop("log", formula="{g0} = {gy} / {x0}", local=_over(lambda xs, y, p: xs[0]))
 def _log(F, g, xs, out, p, needs):
     return (g / xs[0],)
 
@@ -97,12 +99,12 @@ def _log10(F, g, xs, out, p, needs):
     return (g / (xs[0] * _LN10),)
 
 
-@defop("sin", formula="{g0} = {gy} * cos({x0})", local=times(lambda xs, y, p: np.cos(xs[0])))
+@defop("sin", formula="{g0} = {gy} * cos({x0})", local=_times(lambda xs, y, p: np.cos(xs[0])))
 def _sin(F, g, xs, out, p, needs):
     return (g * F.cos(xs[0]),)
 
 
-@defop("cos", formula="{g0} = -{gy} * sin({x0})", local=times(lambda xs, y, p: -np.sin(xs[0])))
+@defop("cos", formula="{g0} = -{gy} * sin({x0})", local=_times(lambda xs, y, p: -np.sin(xs[0])))
 def _cos(F, g, xs, out, p, needs):
     return (-g * F.sin(xs[0]),)
 
@@ -145,7 +147,7 @@ def _cosh(F, g, xs, out, p, needs):
     saves_out=True,
     saves_inputs=False,
     formula="{g0} = {gy} * (1 - {y}^2)",
-    local=times(lambda xs, y, p: 1 - y * y),
+    local=_times(lambda xs, y, p: 1 - y * y),
 )
 def _tanh(F, g, xs, out, p, needs):
     return (g * (1 - out * out),)
@@ -156,7 +158,7 @@ def _tanh(F, g, xs, out, p, needs):
     saves_out=True,
     saves_inputs=False,
     formula="{g0} = {gy} * {y} * (1 - {y})",
-    local=times(lambda xs, y, p: y * (1 - y)),
+    local=_times(lambda xs, y, p: y * (1 - y)),
 )
 def _sigmoid(F, g, xs, out, p, needs):
     return (g * out * (1 - out),)
@@ -167,7 +169,7 @@ def _sigmoid(F, g, xs, out, p, needs):
     saves_out=True,
     saves_inputs=False,
     formula="{g0} = {gy} * [{y} > 0]",
-    local=times(lambda xs, y, p: (y > 0).astype(y.dtype)),
+    local=_times(lambda xs, y, p: (y > 0).astype(y.dtype)),
 )
 def _relu(F, g, xs, out, p, needs):
     # torch's threshold_backward, a select: g passes where the output is NaN, and an infinite g
@@ -190,7 +192,7 @@ _abs.complex_rule = True  # real gradient, complex input: g * z / |z| is torch's
     saves_out=True,
     saves_inputs=False,
     formula="{g0} = {gy} / (2 * {y})",
-    local=over(lambda xs, y, p: 2 * y),
+    local=_over(lambda xs, y, p: 2 * y),
 )
 def _sqrt(F, g, xs, out, p, needs):
     return (g / (2 * out),)
@@ -201,7 +203,7 @@ def _rsqrt(F, g, xs, out, p, needs):
     return (g * (out * out * out) * -0.5,)
 
 
-@defop("square", formula="{g0} = {gy} * 2 * {x0}", local=times(lambda xs, y, p: 2 * xs[0]))
+@defop("square", formula="{g0} = {gy} * 2 * {x0}", local=_times(lambda xs, y, p: 2 * xs[0]))
 def _square(F, g, xs, out, p, needs):
     return (g * (2 * xs[0]),)
 
@@ -211,7 +213,7 @@ def _square(F, g, xs, out, p, needs):
     saves_out=True,
     saves_inputs=False,
     formula="{g0} = -{gy} * {y}^2",
-    local=times(lambda xs, y, p: -(y * y)),
+    local=_times(lambda xs, y, p: -(y * y)),
 )
 def _reciprocal(F, g, xs, out, p, needs):
     return (-g * (out * out),)
