@@ -12,11 +12,6 @@ from __future__ import annotations
 import re
 
 KNOWN: dict[str, str] = {
-    # error types (the exception types of ops are being aligned with torch's separately)
-    "test_diagonal_of_identical_dims": r"diagonal dimensions cannot be identical",
-    "test_permute_duplicate_dims": r"chainrule raises ValueError \(repeated axis in transpose\)",
-    "test_index_select_out_of_range": r"torch RuntimeError \(INDICES element is out of DATA bounds",
-    "test_expand_without_sizes": r"torch raises TypeError at step \d+ \(expand\(\) missing",
     # autograd's refusals that chainrule does not make, or makes where torch does not
     "test_split_output_used_after_its_base_changed": r"is a view and its base or another view of its base",
     # torch saves a value (min's indices, ctc_loss's result) that chainrule's rule does not read

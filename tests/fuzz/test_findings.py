@@ -166,23 +166,63 @@ def test_reduction_of_a_0d_tensor_checks_its_dim(reduction) -> None:
 pending = pytest.mark.xfail(strict=True, reason="a known difference from torch (tests/fuzz/known.py)")
 
 
-@pending
 def test_diagonal_of_identical_dims() -> None:
+    """Found: ``ones(3).diagonal(0, 0, 0)`` raised IndexError (dim 1 out of range); torch wraps both
+    dims first and raises RuntimeError for identical ones, IndexError only for a dim out of range."""
     raises_like_torch(lambda lib: lib.ones(3).diagonal(0, 0, 0), "cannot be identical")
+    raises_like_torch(lambda lib: lib.ones(3).diagonal(0, 0, -1), "cannot be identical")
+    raises_like_torch(lambda lib: lib.diagonal_copy(lib.tensor(1.0), 0, 0, -1), "cannot be identical")
+    raises_like_torch(lambda lib: lib.ones(3).diagonal(), "Dimension out of range")
 
 
 def test_permute_duplicate_dims() -> None:
     raises_like_torch(lambda lib: lib.ones(2, 2).permute(0, 0), "duplicate dims")
+    raises_like_torch(lambda lib: lib.ones(2, 2, 3).permute(1, -2, 0), "duplicate dims")
 
 
-@pending
-def test_index_select_out_of_range() -> None:
-    raises_like_torch(lambda lib: lib.ones(2, 1).index_select(1, lib.tensor([1])), "out of")
+@pytest.mark.parametrize(
+    ("source", "destination", "message"),
+    [
+        ((0, 0), (1, 2), "repeated dim in `source`"),
+        ((0, 1), (-2, 1), "repeated dim in `destination`"),
+        ((0, 1), (1,), "same number of dims"),
+    ],
+)
+def test_movedim_repeated_or_unpaired_dims(source, destination, message) -> None:
+    """Found with the permute finding: ``movedim`` with a repeated destination returned a tensor and
+    one with a repeated source failed inside permute; torch names the argument."""
+    raises_like_torch(lambda lib: lib.ones(2, 2, 3).movedim(source, destination), message)
 
 
-@pending
+@pytest.mark.parametrize(
+    ("shape", "dim", "index"),
+    [
+        ((2, 1), 1, [1]),
+        ((2, 3, 4), -2, [0, 7]),
+        ((2, 3, 4), 0, [-1]),
+        ((2, 3, 4), 2, [4]),
+        ((3,), 0, [3]),
+        ((), 0, [1]),
+        ((), 0, [0, 0]),
+        ((2, 0), 0, [5]),
+        ((3, 2, 0), 2, [0]),
+        ((0,), 0, [0]),
+    ],
+)
+def test_index_select_out_of_range(shape, dim, index) -> None:
+    """Found: an index out of range along dim 1 raised IndexError; torch's CPU kernel has a loop
+    of its own for dim 1 (and for empty tensors) that raises RuntimeError, IndexError elsewhere."""
+    raises_like_torch(
+        lambda lib: lib.ones(shape).index_select(dim, lib.tensor(index, dtype=lib.long)),
+        "out of|Index to scalar|should be positive",
+    )
+
+
 def test_expand_without_sizes() -> None:
+    """Found: ``expand()`` with no size returned the tensor; torch raises TypeError (a missing
+    argument), and takes ``expand(())`` of a 0-d tensor."""
     raises_like_torch(lambda lib: lib.tensor(1.0).expand(), "missing")
+    same(lambda lib: lib.tensor(1.0).expand(()))
 
 
 @pending
