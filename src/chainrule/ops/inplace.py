@@ -382,6 +382,45 @@ def _compute_on(self: Tensor, old: Tensor, compute) -> Tensor:
     return result
 
 
+def _dense(a: np.ndarray) -> bool:
+    """torch's ``is_non_overlapping_and_dense``: the elements fill a block of memory exactly,
+    in some order of the dims."""
+    expected = a.itemsize
+    for stride, size in sorted((st, n) for n, st in zip(a.shape, a.strides) if n != 1):
+        if stride != expected:
+            return False
+        expected *= size
+    return True
+
+
+def check_partial_overlap(who: str, self: Tensor, operands) -> None:
+    """torch's refusal to write into memory that an operand reads in part: two dense tensors
+    whose memory blocks intersect without being the same elements in the same layout (``x[1:]``
+    and ``x[:3]``, ``x.t()`` and ``x``). As torch, overlaps it cannot decide cheaply (a strided
+    view) pass."""
+    target = self._data
+    if type(target) is not np.ndarray or not target.size or not _dense(target):
+        return  # (a 0-d part of an indexed write is a NumPy scalar: nothing to overlap)
+    start = target.__array_interface__["data"][0]
+    end = start + target.nbytes
+    for other in operands:
+        if not isinstance(other, Tensor) or other is self:
+            continue
+        data = other._data
+        if type(data) is not np.ndarray or not data.size or not _dense(data):
+            continue
+        begin = data.__array_interface__["data"][0]
+        if begin < end and start < begin + data.nbytes:
+            if begin == start and data.nbytes == target.nbytes and data.strides == target.strides:
+                continue  # the same elements: a full overlap, which element-wise ops allow
+            raise RuntimeError(
+                f"{who}: unsupported operation: some elements of the input tensor and the "
+                "written-to tensor refer to a single memory location. Please clone() the tensor "
+                f"before performing the operation (written-to shape {list(self.shape)}, input "
+                f"shape {list(other.shape)})."
+            )
+
+
 def _write(self: Tensor, values: np.ndarray) -> None:
     target = self._data
     if not target.flags.writeable:
@@ -397,6 +436,7 @@ def _inplace(fn):
     """The in-place form ``x.<name>_(...)`` of the out-of-place op ``fn``."""
 
     def method(self: Tensor, *args, **kwargs) -> Tensor:
+        check_partial_overlap(fn.__name__ + "_", self, (*args, *kwargs.values()))
         return apply_inplace(fn.__name__ + "_", self, lambda: fn(self, *args, **kwargs))
 
     method.__name__ = fn.__name__ + "_"
@@ -452,6 +492,7 @@ def fill(input: Tensor, value) -> Tensor:
 def copy_(self: Tensor, src, non_blocking: bool = False) -> Tensor:
     """Copy ``src``'s values (broadcast, converted to this dtype) into this tensor."""
     src = as_tensor(src, "copy_")
+    check_partial_overlap("copy_", self, (src,))
     try:
         np.broadcast_shapes(src._data.shape, self._data.shape)
     except ValueError:
@@ -507,6 +548,9 @@ def setitem(self: Tensor, index, value) -> None:
     if FORWARD.active and (_has_tangent_memory(self) or (isinstance(value, Tensor) and has_tangent(value))):
         return _setitem_dual(self, index, value)
     idx = _convert_index(index, self._data.shape)
+    if isinstance(value, Tensor) and not any(isinstance(i, np.ndarray) for i in idx):
+        # a basic index: the part written to is a view of self's memory
+        check_partial_overlap("setitem", wrap(self._data[idx]), (value,))
     if not (GRAD.enabled and (self._rg or (isinstance(value, Tensor) and value._rg))):
         if GRAD.enabled and self._rg and self.grad_fn is None:
             raise RuntimeError(f"setitem: {_LEAF}")

@@ -13,7 +13,7 @@ from . import special as _erf
 from . import special_functions as _sf
 from . import unary as _unary_ops
 from ._common import Tensor
-from .inplace import apply_inplace
+from .inplace import apply_inplace, check_partial_overlap
 
 __all__ = [
     # unary math
@@ -38,6 +38,7 @@ def _inplace(name: str, fn):
     """``name``: the in-place form of ``fn(self, *args, **kwargs)``."""
 
     def method(self: Tensor, *args, **kwargs) -> Tensor:
+        check_partial_overlap(name, self, (*args, *kwargs.values()))
         return apply_inplace(name, self, lambda: fn(self, *args, **kwargs))
 
     method.__name__ = name
