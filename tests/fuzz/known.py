@@ -24,8 +24,6 @@ KNOWN: dict[str, str] = {
     r"variables needed for gradient computation has been modified by an inplace operation.*torch does not",
     "test_inplace_on_overlapping_memory_torch_allows": r"^chainrule raises RuntimeError at step \d+ "
     r"\(in-place operation on a read-only view.*torch does not",
-    # which of several tied elements torch's quickselect returns
-    "test_kthvalue_index_among_ties": r"^\s*Arrays are not equal.*spec\['kthvalue int stable ties'\]",
 }
 
 

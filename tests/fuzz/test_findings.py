@@ -394,11 +394,20 @@ def test_inplace_on_an_expand_that_repeats_nothing() -> None:
     raises_like_torch(lambda lib: (lib.ones(1) * 1).expand(3).add_(1), "single memory location|read-only")
 
 
-@pending
 def test_kthvalue_index_among_ties() -> None:
-    """Which of tied elements ``kthvalue`` reports: torch's quickselect gives index 1 of
-    ``[0, 0, 2]`` (and of ``[3, 3, 3]``), chainrule the first."""
+    """Found: which of tied elements ``kthvalue`` reports. torch's CPU quickselect gives index 1 of
+    ``[0, 0, 2]`` (and of ``[3, 3, 3]``), chainrule gave the first; chainrule now replays torch's
+    quickselect on lanes whose k-th value is tied (kernels/quickselect.py)."""
     same(lambda lib: lib.kthvalue(lib.tensor([0, 0, 2]), 1))
+    same(lambda lib: lib.kthvalue(lib.tensor([3, 3, 3]), 2))
+    rng = np.random.default_rng(3)
+    for trial in range(60):
+        x = rng.integers(0, 3, (3, int(rng.integers(1, 30)))).astype(np.float64)
+        if trial % 3 == 1:
+            x[rng.random(x.shape) < 0.2] = np.nan  # NaNs sort above every number, and tie
+        k = int(rng.integers(1, x.shape[1] + 1))
+        same(lambda lib, x=x, k=k, t=trial: lib.kthvalue(lib.tensor(x if t % 3 else x.astype(np.int64)), k))
+        same(lambda lib, x=x, k=k: lib.kthvalue(lib.tensor(x.T.copy(), dtype=lib.float32), min(k, 3), 0))
 
 
 @pytest.mark.parametrize("op", ["sign", "floor", "ceil", "round", "trunc"])

@@ -14,6 +14,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..autograd.graph import defop
+from ..kernels.quickselect import kth_index
 from ._common import Tensor, as_array, as_tensor, make_result, normalize_dim, shape_str, wrap
 from .reduce_minmax import _spread_ties, return_types
 
@@ -185,7 +186,22 @@ def kthvalue(input: Tensor, k: int, dim: int = -1, keepdim: bool = False):
     if x.ndim == 0:
         return _scalar(kthvalue_op, return_types.kthvalue, input)
     order = np.take(_order(x, axis, False), [k - 1], axis)
+    if type(x) is np.ndarray:  # (vmap's batched arrays keep the stable sort's choice)
+        _torch_choice_among_ties(x, axis, order, k)
     return _select(kthvalue_op, return_types.kthvalue, input, axis, order, keepdim)
+
+
+def _torch_choice_among_ties(x: np.ndarray, axis: int, order: np.ndarray, k: int) -> None:
+    """Where the k-th value of a lane is tied, put into ``order`` (the stable sort's index, in
+    place) the index torch's quickselect reports (``kernels/quickselect.py``)."""
+    lanes = np.moveaxis(x, axis, -1)
+    chosen = np.moveaxis(order, axis, -1)  # a view: writes land in order
+    kth = np.take_along_axis(lanes, chosen, -1)
+    equal = lanes == kth
+    if x.dtype.kind == "f":
+        equal |= np.isnan(lanes) & np.isnan(kth)  # NaNs tie with each other
+    for where in map(tuple, np.argwhere(equal.sum(-1) > 1)):  # (argwhere takes a 0-d count)
+        chosen[where][0] = kth_index(lanes[where], k - 1)
 
 
 def median(input: Tensor, dim: int | None = None, keepdim: bool = False):
