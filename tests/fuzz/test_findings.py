@@ -342,16 +342,18 @@ def test_hook_on_an_output_without_gradient() -> None:
     raises_like_torch(program, "NoneType")
 
 
-@pending
 def test_gradient_only_through_a_sign_output() -> None:
-    """Backward through slogdet's sign only: torch's gradient is undefined, so ``x.grad`` stays
-    None; chainrule's is zeros."""
+    """Found: backward through slogdet's sign only gave ``x.grad`` zeros; torch's gradient is
+    undefined, so ``x.grad`` stays None (and the sign still requires grad)."""
 
     def program(lib):
         x = lib.tensor(_A, requires_grad=True)
-        sign, _ = lib.linalg.slogdet(x)
-        sign.backward()
-        return x.grad is None
+        sign, logabsdet = lib.linalg.slogdet(x)
+        sign.backward(retain_graph=True)
+        untouched = x.grad is None
+        (sign * logabsdet).backward()
+        unused = lib.autograd.grad(lib.slogdet(x * 2).sign, x, allow_unused=True)
+        return untouched, sign.requires_grad, type(sign.grad_fn).__name__, x.grad, unused
 
     same(program)
 
