@@ -19,8 +19,6 @@ KNOWN: dict[str, str] = {
     r"needed for gradient computation has been modified by an inplace operation.*chainrule does not\n",
     "test_hook_on_an_output_without_gradient": r"torch raises TypeError at step \d+ \(unsupported operand "
     r"type\(s\) for \*: 'NoneType'",
-    "test_unneeded_saved_input_modified_in_place": r"^chainrule raises RuntimeError at step \d+ \(one of the "
-    r"variables needed for gradient computation has been modified by an inplace operation.*torch does not",
     "test_inplace_on_overlapping_memory_torch_allows": r"^chainrule raises RuntimeError at step \d+ "
     r"\(in-place operation on a read-only view.*torch does not",
 }

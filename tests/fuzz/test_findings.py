@@ -7,6 +7,7 @@ import warnings
 
 import numpy as np
 import pytest
+import torch
 from oracle import raises_like_torch, same
 
 
@@ -252,21 +253,37 @@ def test_saved_indices_modified_in_place() -> None:
     raises_like_torch(program, "modified by an inplace operation")
 
 
-@pending
-def test_unneeded_saved_input_modified_in_place() -> None:
-    """torch saves ``a`` in ``a * b`` only when ``b`` requires grad; chainrule checks every saved
-    input's version, so changing ``a`` in place (under no_grad) fails its backward."""
+@pytest.mark.parametrize(
+    "op",
+    ["mul", "div", "matmul", "remainder", "fmod", "atan2", "linear", "linear bias"],
+)
+@pytest.mark.parametrize("position", [0, 1])
+@pytest.mark.parametrize("other_requires_grad", [False, True])
+def test_unneeded_saved_input_modified_in_place(op, position, other_requires_grad) -> None:
+    """Found: chainrule checked every input's version, so changing ``a`` of ``a * b`` in place (under
+    no_grad) failed backward where ``b`` does not require grad; torch saves ``a`` only when ``b``'s
+    gradient needs it (``Op.reads``), and checks only what it saved."""
 
     def program(lib):
-        a = lib.tensor([1.0, 2.0], requires_grad=True)
-        b = lib.tensor([3.0, 4.0])
-        y = a * b
+        a = lib.tensor([[1.0, 2.0], [3.0, 4.0]], dtype=lib.float64, requires_grad=True)
+        b = lib.tensor([[3.0, 4.0], [5.0, 6.0]], dtype=lib.float64, requires_grad=other_requires_grad)
+        x, y = (a, b) if position == 0 else (b, a)
+        if op.startswith("linear"):
+            bias = lib.ones(2, dtype=lib.float64, requires_grad=True) if op == "linear bias" else None
+            out = lib.nn.functional.linear(x, y, bias)
+        else:
+            out = getattr(lib, op)(x, y)
         with lib.no_grad():
             a.mul_(2)
-        y.sum().backward()
-        return a.grad
+        out.sum().backward()
+        return a.grad, b.grad
 
-    same(program)
+    try:
+        program(torch)
+    except RuntimeError:  # torch saved ``a`` (``b`` requires grad, or the op reads it for ``a``)
+        raises_like_torch(program, "modified by an inplace operation")
+    else:
+        same(program)
 
 
 @pytest.mark.parametrize(

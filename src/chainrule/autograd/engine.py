@@ -33,7 +33,7 @@ from ._tables import FORWARD, POST_ACCUMULATE, restore_out_tangents
 from .anomaly import STATE as ANOMALY
 from .anomaly import report_backward_error, watch_graph
 from .grad_mode import GRAD
-from .graph import Node, Retain
+from .graph import Node, Retain, saved_inputs
 from .math import ARRAY_MATH, tensor_math
 
 __all__ = ["backward", "grad"]
@@ -115,10 +115,10 @@ def _nodes_to_run(roots, capture: dict) -> tuple[set, dict]:
 def _check_versions(node) -> None:
     """Torch's error when a value backward needs was changed in place after it was saved."""
     if node.op.saves_inputs and node.inputs[0] is not None:
-        saved = node.versions or (0,) * len(node.inputs)
-        for x, v in zip(node.inputs, saved):
+        versions = node.versions or (0,) * len(node.inputs)
+        for x, v, saved in zip(node.inputs, versions, saved_inputs(node)):
             vc = x._vc
-            if vc is not None and vc[0] != v:
+            if saved and vc is not None and vc[0] != v:
                 _raise_modified(x, node, vc[0], v)
     if node.out_version is not None and node.out_version[0] != 0:
         _raise_modified(None, node, node.out_version[0], 0)

@@ -30,6 +30,7 @@ __all__ = [
     "over",
     "matrix",
     "ONE",
+    "saved_inputs",
 ]
 
 
@@ -91,6 +92,11 @@ class Op:
         ``xs`` the inputs, ``out`` the output (when ``saves_out``), ``needs`` which inputs want one.
     saves_out : backward reads the output (so an in-place change of it is an error).
     saves_inputs : backward reads the inputs' values (so an in-place change of them is an error).
+    reads : per input, the inputs whose values the rule reads for that input's gradient (mul's
+        ``((1,), (0,))``: dl/da reads b, dl/db reads a), as torch's derivatives.yaml says. A node
+        then counts as saving only what the gradients of its inputs that required grad read
+        (``saved_inputs``), and only those have their versions checked, as torch's
+        SavedVariables. None (the default): every gradient reads every input.
     formula : the local rule in the lecture's notation, written once: one template per input (a
         tuple, ``""`` for an input that never gets a gradient, e.g. an index), or one template (a
         str) for a one-input op or one shared by all inputs. Placeholders:
@@ -121,6 +127,7 @@ class Op:
         "saves",
         "complex_rule",
         "local",
+        "reads",
     )
 
     def __init__(
@@ -132,12 +139,14 @@ class Op:
         saves_inputs: bool = True,
         formula: str | tuple[str, ...] = "",
         local: Local | tuple[Local | None, ...] | None = None,
+        reads: tuple[tuple[int, ...], ...] | None = None,
     ) -> None:
         self.name = name
         self.local = local
         self.backward = backward
         self.saves_out = saves_out
         self.saves_inputs = saves_inputs
+        self.reads = reads
         self.templates = (formula,) if isinstance(formula, str) else tuple(formula)
         if self.templates == ("",):
             self.templates = ()
@@ -253,13 +262,22 @@ def defop(
     saves_inputs: bool = True,
     formula: str | tuple[str, ...] = "",
     local: Local | tuple[Local | None, ...] | None = None,
+    reads: tuple[tuple[int, ...], ...] | None = None,
 ):
     """Decorator: register ``backward`` as the derivative rule of op ``name``; returns the Op."""
 
     def register(backward: Callable) -> Op:
         if name in REGISTRY:
             raise ValueError(f"op {name!r} is registered twice")
-        op = Op(name, backward, saves_out=saves_out, saves_inputs=saves_inputs, formula=formula, local=local)
+        op = Op(
+            name,
+            backward,
+            saves_out=saves_out,
+            saves_inputs=saves_inputs,
+            formula=formula,
+            local=local,
+            reads=reads,
+        )
         REGISTRY[name] = op
         return op
 
@@ -528,6 +546,21 @@ _ACCUMULATORS: dict = {}  # id(leaf) -> weakref to its AccumulateGrad
 def _forget_accumulator(key: int, ref) -> None:
     if _ACCUMULATORS.get(key) is ref:
         del _ACCUMULATORS[key]
+
+
+def saved_inputs(node: Node) -> list[bool]:
+    """Which of ``node``'s inputs it saved, as torch decides when the op runs: those that the
+    gradient of an input requiring grad reads (``Op.reads``). ``a * b`` with only ``a`` requiring
+    grad saves ``b`` alone, so an in-place change of ``a`` does not fail its backward."""
+    reads = node.op.reads
+    if reads is None:
+        return [True] * len(node.edges)
+    saved = [False] * len(node.edges)
+    for edge, read in zip(node.edges, reads):  # (an optional last input may be absent: linear's bias)
+        if edge is not None:
+            for i in read:
+                saved[i] = True
+    return saved
 
 
 def version_of(t) -> int:
