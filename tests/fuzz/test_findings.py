@@ -240,15 +240,58 @@ def test_split_output_used_after_its_base_changed() -> None:
     raises_like_torch(program, "is a view and its base or another view of its base")
 
 
-@pending
-def test_saved_indices_modified_in_place() -> None:
-    """torch saves the indices of ``min(dim)`` / ``cummin`` for backward and checks their version."""
+_WITH_INDICES = {
+    "min": lambda lib, x: x.min(-1),
+    "max": lambda lib, x: x.max(0),
+    "median": lambda lib, x: x.median(-1),
+    "nanmedian": lambda lib, x: x.nanmedian(-1),
+    "mode": lambda lib, x: x.mode(-1),
+    "cummin": lambda lib, x: x.cummin(-1),
+    "cummax": lambda lib, x: x.cummax(0),
+    "sort": lambda lib, x: x.sort(-1),
+    "topk": lambda lib, x: x.topk(2),
+    "kthvalue": lambda lib, x: x.kthvalue(2),
+    "aminmax": lambda lib, x: x.aminmax(dim=-1),
+    "max_pool1d": lambda lib, x: lib.nn.functional.max_pool1d(x[None], 2, return_indices=True),
+    "adaptive_max_pool1d": lambda lib, x: lib.nn.functional.adaptive_max_pool1d(
+        x[None], 2, return_indices=True
+    ),
+}
+
+
+@pytest.mark.parametrize("op", sorted(_WITH_INDICES))
+@pytest.mark.parametrize("changed", [0, 1])
+def test_saved_indices_modified_in_place(op, changed) -> None:
+    """Found: torch saves the indices of ``min(dim)``, ``cummin``, ``sort`` ... for backward and
+    checks their version; chainrule kept a copy and ignored the change. Changing the values
+    (output 0) passes, as in torch (aminmax saves both of its results)."""
 
     def program(lib):
-        x = lib.tensor([[3.0, 1.0, 2.0]], requires_grad=True)
-        values, indices = x.min(-1)
-        indices.zero_()
-        values.sum().backward()
+        x = lib.tensor([[3.0, 1.0, 2.0], [0.5, 4.0, 1.0]], dtype=lib.float64, requires_grad=True)
+        outputs = _WITH_INDICES[op](lib, x)
+        outputs[changed].mul_(2) if changed == 0 else outputs[changed].zero_()
+        outputs[0].sum().backward()
+        return x.grad
+
+    try:
+        program(torch)
+    except RuntimeError:
+        raises_like_torch(program, "modified by an inplace operation")
+    else:
+        same(program)
+
+
+def test_ctc_loss_result_modified_in_place() -> None:
+    """Found: torch's ctc_loss backward reads the loss it returned (reduction="none"), so changing
+    that in place fails backward; chainrule's rule does not read it and passed."""
+
+    def program(lib):
+        log_probs = lib.tensor(np.log(np.full((5, 1, 3), 1 / 3)), requires_grad=True)
+        loss = lib.nn.functional.ctc_loss(
+            log_probs, lib.tensor([[1, 2]]), lib.tensor([5]), lib.tensor([2]), reduction="none"
+        )
+        loss.mul_(2)
+        loss.sum().backward()
 
     raises_like_torch(program, "modified by an inplace operation")
 

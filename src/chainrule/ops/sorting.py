@@ -16,7 +16,7 @@ import numpy as np
 from ..autograd.graph import defop
 from ..kernels.quickselect import kth_index
 from ._common import Tensor, as_array, as_tensor, make_result, normalize_dim, shape_str, wrap
-from .reduce_minmax import _spread_ties, return_types
+from .reduce_minmax import _spread_ties, return_types, values_and_indices
 
 __all__ = ["sort", "argsort", "topk", "kthvalue", "median"]
 
@@ -68,13 +68,13 @@ def _select(op, result_type, input: Tensor, axis: int, order: np.ndarray, keepdi
     if not keepdim:
         values, indices = np.squeeze(values, axis), np.squeeze(indices, axis)
     out = make_result(values, op, (input,), (x.shape, axis, keepdim, tuple(lanes)))
-    return result_type(out, wrap(indices.astype(np.int64, copy=False)))
+    return values_and_indices(result_type, out, indices)
 
 
 def _scalar(op, result_type, input: Tensor):
     """A 0-d input: torch treats it as one element along dim 0 or -1."""
     out = make_result(input._data.copy(), op, (input,), ((), 0, True, None))
-    return result_type(out, wrap(np.asarray(0, dtype=np.int64)))
+    return values_and_indices(result_type, out, np.asarray(0, dtype=np.int64))
 
 
 def _not_bool(who: str, kernel: str, x: np.ndarray) -> None:
