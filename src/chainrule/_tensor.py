@@ -686,8 +686,18 @@ def sync_view(t: Tensor) -> None:
     version = base._vc[0]
     if t._view_version == version:
         return
-    t._view_version = version
     steps = t._view_steps
+    if type(steps) is MultiOutputViewSteps and base._rg:
+        # torch cannot remake one output of a multi-output view node alone, and refuses the
+        # view from then on (every use raises: the version stays behind)
+        raise RuntimeError(
+            f"A view made by split, chunk or unbind (or a view of one; shape {list(t.shape)}) is a "
+            "view and its base or another view of its base has been modified inplace. This view "
+            "is the output of a function that returns multiple views. Such functions do not "
+            "allow the output views to be modified inplace. You should replace the inplace "
+            "operation by an out-of-place one (or take the views after the change)."
+        )
+    t._view_version = version
     if steps is None or not base._rg:
         return
     was = GRAD.enabled
