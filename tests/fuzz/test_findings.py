@@ -415,18 +415,37 @@ def test_out_of_range_index_into_an_empty_selection() -> None:
 _A = np.random.default_rng(0).standard_normal((3, 3))
 
 
-@pending
-def test_hook_on_an_output_without_gradient() -> None:
-    """torch calls a hook on an output of a multi-output op (svd's U) that gets no gradient with
-    None; chainrule does not call it."""
+_DECOMPOSITIONS = {
+    "svd U": (lambda lib, x: lib.linalg.svd(x), 0, 1),
+    "svd Vh": (lambda lib, x: lib.linalg.svd(x), 2, 1),
+    "svd S": (lambda lib, x: lib.linalg.svd(x), 1, 0),
+    "eigh": (lambda lib, x: lib.linalg.eigh(x + x.mT), 1, 0),
+    "qr": (lambda lib, x: lib.linalg.qr(x), 0, 1),
+}
+
+
+@pytest.mark.parametrize("case", sorted(_DECOMPOSITIONS))
+def test_hook_on_an_output_without_gradient(case) -> None:
+    """Found: a hook on an output of a multi-output op (svd's U) that gets no gradient was not
+    called; torch calls it with None (so ``g * 0.5`` raises TypeError in the user's hook)."""
+    decompose, hooked, used_output = _DECOMPOSITIONS[case]
 
     def program(lib):
         x = lib.tensor(_A, requires_grad=True)
-        u, s, _ = lib.linalg.svd(x)
+        outputs = decompose(lib, x)
+        seen = []
+        outputs[hooked].register_hook(lambda g: seen.append(g))
+        outputs[used_output].sum().backward()
+        return seen, x.grad
+
+    same(program)
+
+    def scaling_hook(lib):
+        u, s, _ = lib.linalg.svd(lib.tensor(_A, requires_grad=True))
         u.register_hook(lambda g: g * 0.5)
         s.sum().backward()
 
-    raises_like_torch(program, "NoneType")
+    raises_like_torch(scaling_hook, "NoneType")
 
 
 def test_gradient_only_through_a_sign_output() -> None:

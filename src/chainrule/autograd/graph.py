@@ -31,6 +31,8 @@ __all__ = [
     "matrix",
     "ONE",
     "saved_inputs",
+    "Outputs",
+    "register_outputs",
 ]
 
 
@@ -498,6 +500,26 @@ class Retain:
 
     def __init__(self, tensor_ref) -> None:
         self.tensor = tensor_ref
+
+
+class Outputs:
+    """A marker among the hooks of the node of a packed multi-output result (svd's ``U, S, Vh``
+    are parts of one tensor): the nodes of those parts, weakly held. When the packed node runs,
+    backward calls the hooks of the parts that got no gradient with None, as torch calls the
+    hooks of an output whose gradient is undefined (``register_outputs``)."""
+
+    __slots__ = ("nodes",)
+
+    def __init__(self, nodes: tuple) -> None:
+        self.nodes = nodes
+
+
+def register_outputs(packed, parts: tuple) -> None:
+    """Mark ``parts`` (tensors sliced from ``packed``, one op call's outputs) as its outputs."""
+    node = packed._grad_fn
+    if node is not None:
+        refs = tuple(weakref.ref(p._grad_fn) for p in parts if p._grad_fn is not None)
+        node.hooks = [Outputs(refs), *(node.hooks or ())]
 
 
 class AccumulateGrad:
