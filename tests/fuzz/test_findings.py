@@ -389,11 +389,65 @@ def test_fully_or_undecidably_overlapping_copy_works() -> None:
     same(program)
 
 
+_OVERLAPPING_WRITES = {
+    "add_": lambda v, src: v.add_(1),
+    "mul_": lambda v, src: v.mul_(1.5),
+    "sub_ a tensor": lambda v, src: v.sub_(src, alpha=0.5),
+    "copy_": lambda v, src: v.copy_(src),
+    "fill_": lambda v, src: v.fill_(3.0),
+    "clamp_": lambda v, src: v.clamp_(max=2.0),
+    "tanh_": lambda v, src: v.tanh_(),
+    "masked_fill_": lambda v, src: v.masked_fill_(src > 12, -1.0),
+}
+
+
+@pytest.mark.parametrize("op", sorted(_OVERLAPPING_WRITES))
+@pytest.mark.parametrize("windows", [(8, 4, 2), (6, 3, 1), (5, 2, 1)], ids=str)
+@pytest.mark.parametrize("transposed", [False, True])
+def test_inplace_on_overlapping_memory_torch_allows(op, windows, transposed) -> None:
+    """Found: chainrule refused every in-place write into overlapping unfold windows; torch writes
+    them element by element in its iteration order, each element reading what the earlier ones
+    wrote (``arange(4.).unfold(0, 2, 1).add_(1)`` adds 2 to the shared elements)."""
+    n, size, step = windows
+
+    def program(lib):
+        x = lib.arange(float(n), dtype=lib.float64) * 0.5 + 1
+        view = x.unfold(0, size, step)
+        view = view.t() if transposed else view
+        src = lib.arange(float(view.numel()), dtype=lib.float64).reshape(view.shape) + 10
+        _OVERLAPPING_WRITES[op](view, src)
+        return x, view
+
+    same(program)
+
+
 @pending
-def test_inplace_on_overlapping_memory_torch_allows() -> None:
-    """torch writes into overlapping unfold windows (and masked_fill_ into an expanded tensor)
-    element by element; chainrule refuses every in-place write to overlapping memory."""
-    same(lambda lib: lib.arange(4.0).unfold(0, 2, 1).add_(1))
+def test_recorded_inplace_on_overlapping_memory() -> None:
+    """Not fixed: where autograd records the write (the base requires grad), torch's CopySlices
+    differentiates the element-by-element write; chainrule refuses it (clone() first)."""
+
+    def program(lib):
+        x = lib.arange(6.0, dtype=lib.float64, requires_grad=True)
+        y = x * 1
+        y.unfold(0, 3, 1).mul_(2)
+        y.sum().backward()
+        return y, x.grad
+
+    same(program)
+
+
+def test_inplace_on_an_expanded_tensor() -> None:
+    """torch refuses element-wise in-place ops on an expanded tensor, and lets masked_fill_ write
+    one (with a deprecation warning)."""
+
+    def program(lib):
+        x = lib.zeros(1, dtype=lib.float64)
+        with pytest.warns(UserWarning, match="expanded tensors is deprecated"):
+            x.expand(3).masked_fill_(lib.tensor([True, False, True]), 2.0)
+        return x
+
+    same(program)
+    raises_like_torch(lambda lib: lib.zeros(1).expand(3).add_(1), "more than one element of the written-to")
 
 
 def test_out_of_range_index_into_an_empty_selection() -> None:

@@ -22,6 +22,7 @@ from ._common import Tensor, as_tensor, wrap
 from .creation import clone, full_like, to, zeros_like
 from .index import _convert_index, index_put
 from .join import tril, triu
+from .overlapping_writes import check_partial_overlap, write_in_order
 from .shape import broadcast_to
 
 __all__ = [
@@ -88,6 +89,9 @@ def apply_inplace(who: str, self: Tensor, compute) -> Tensor:
     check_inplace(self)
     recording = GRAD.enabled
     base = self._base
+    if base is not None and not self._data.flags.writeable and type(self._data) is np.ndarray:
+        # elements share memory (unfold's overlapping windows, an expanded tensor)
+        return write_in_order(who, self, compute, lambda result: _check_castable(who, self, result._data))
     if not recording:
         result = compute()
         _check_castable(who, self, result._data)
@@ -380,45 +384,6 @@ def _compute_on(self: Tensor, old: Tensor, compute) -> Tensor:
         first = next(i for i, x in enumerate(node.inputs) if x is self)
         node.inputs = tuple(old if i == first else x for i, x in enumerate(node.inputs))
     return result
-
-
-def _dense(a: np.ndarray) -> bool:
-    """torch's ``is_non_overlapping_and_dense``: the elements fill a block of memory exactly,
-    in some order of the dims."""
-    expected = a.itemsize
-    for stride, size in sorted((st, n) for n, st in zip(a.shape, a.strides) if n != 1):
-        if stride != expected:
-            return False
-        expected *= size
-    return True
-
-
-def check_partial_overlap(who: str, self: Tensor, operands) -> None:
-    """torch's refusal to write into memory that an operand reads in part: two dense tensors
-    whose memory blocks intersect without being the same elements in the same layout (``x[1:]``
-    and ``x[:3]``, ``x.t()`` and ``x``). As torch, overlaps it cannot decide cheaply (a strided
-    view) pass."""
-    target = self._data
-    if type(target) is not np.ndarray or not target.size or not _dense(target):
-        return  # (a 0-d part of an indexed write is a NumPy scalar: nothing to overlap)
-    start = target.__array_interface__["data"][0]
-    end = start + target.nbytes
-    for other in operands:
-        if not isinstance(other, Tensor) or other is self:
-            continue
-        data = other._data
-        if type(data) is not np.ndarray or not data.size or not _dense(data):
-            continue
-        begin = data.__array_interface__["data"][0]
-        if begin < end and start < begin + data.nbytes:
-            if begin == start and data.nbytes == target.nbytes and data.strides == target.strides:
-                continue  # the same elements: a full overlap, which element-wise ops allow
-            raise RuntimeError(
-                f"{who}: unsupported operation: some elements of the input tensor and the "
-                "written-to tensor refer to a single memory location. Please clone() the tensor "
-                f"before performing the operation (written-to shape {list(self.shape)}, input "
-                f"shape {list(other.shape)})."
-            )
 
 
 def _write(self: Tensor, values: np.ndarray) -> None:

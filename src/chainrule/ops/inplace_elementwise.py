@@ -13,7 +13,8 @@ from . import special as _erf
 from . import special_functions as _sf
 from . import unary as _unary_ops
 from ._common import Tensor
-from .inplace import apply_inplace, check_partial_overlap
+from .inplace import apply_inplace
+from .overlapping_writes import check_partial_overlap
 
 __all__ = [
     # unary math
