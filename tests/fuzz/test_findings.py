@@ -436,6 +436,20 @@ def test_recorded_inplace_on_overlapping_memory() -> None:
     same(program)
 
 
+def test_inplace_on_a_self_overlapping_as_strided_view() -> None:
+    """``as_strided`` views whose elements share memory are written in torch's order too; one with
+    a zero stride is refused as torch refuses it."""
+
+    def program(lib):
+        x = lib.arange(4.0, dtype=lib.float64)
+        x.as_strided((3, 2), (1, 1)).add_(1)
+        x.expand(2, 4)[0].mul_(2)  # a row of an expanded tensor repeats nothing
+        return x
+
+    same(program)
+    raises_like_torch(lambda lib: lib.arange(4.0).as_strided((3, 2), (1, 0)).add_(1), "more than one element")
+
+
 def test_inplace_on_an_expanded_tensor() -> None:
     """torch refuses element-wise in-place ops on an expanded tensor, and lets masked_fill_ write
     one (with a deprecation warning)."""

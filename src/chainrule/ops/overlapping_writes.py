@@ -41,15 +41,21 @@ def check_partial_overlap(who: str, self: Tensor, operands) -> None:
     and ``x[:3]``, ``x.t()`` and ``x``). As torch, overlaps it cannot decide cheaply (a strided
     view) pass."""
     target = self._data
-    if type(target) is not np.ndarray or not target.size or not _dense(target):
+    if type(target) is not np.ndarray or not target.size:
         return  # (a 0-d part of an indexed write is a NumPy scalar: nothing to overlap)
-    start = target.__array_interface__["data"][0]
-    end = start + target.nbytes
+    start = None
     for other in operands:
         if not isinstance(other, Tensor) or other is self:
             continue
         data = other._data
-        if type(data) is not np.ndarray or not data.size or not _dense(data):
+        if type(data) is not np.ndarray or (data.base is None and target.base is None):
+            continue  # two arrays that own their memory: apart (the common case, decided fast)
+        if start is None:
+            if not _dense(target):
+                return
+            start = target.__array_interface__["data"][0]
+            end = start + target.nbytes
+        if not data.size or not _dense(data):
             continue
         begin = data.__array_interface__["data"][0]
         if begin < end and start < begin + data.nbytes:
