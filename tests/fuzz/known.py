@@ -12,6 +12,11 @@ from __future__ import annotations
 import re
 
 KNOWN: dict[str, str] = {
+    # torch saves an input its rule needs only for a shape (gather's input, cdist's), and checks its
+    # version; chainrule keeps the shape alone
+    "test_unread_saved_input_modified_in_place": r"^torch raises RuntimeError at step \d+ \(one of the "
+    r"variables needed for gradient computation has been modified by an inplace operation"
+    r".*chainrule does not\n",
     # autograd's refusals that chainrule does not make, or makes where torch does not
     "test_recorded_inplace_on_overlapping_memory": r"^chainrule raises RuntimeError at step \d+ "
     r"\(\w+: in-place operation on a read-only view whose elements share memory.*torch does not",

@@ -308,6 +308,22 @@ def test_saved_indices_modified_in_place(op, changed) -> None:
         same(program)
 
 
+@pending
+@pytest.mark.parametrize("op", ["gather", "cdist"])
+def test_unread_saved_input_modified_in_place(op) -> None:
+    """Not fixed: torch saves the input of ``gather`` (and both of ``cdist``) for backward and
+    checks its version, though the gradient needs only its shape; chainrule keeps the shape."""
+
+    def program(lib):
+        x = lib.tensor([[0.5, -1.5]], dtype=lib.float64, requires_grad=True)
+        y = x.gather(1, lib.tensor([[1]])) if op == "gather" else lib.cdist(x, x.detach() + 1)
+        with lib.no_grad():
+            x.mul_(0.5)
+        y.sum().backward()
+
+    raises_like_torch(program, "modified by an inplace operation")
+
+
 def test_ctc_loss_result_modified_in_place() -> None:
     """Found: torch's ctc_loss backward reads the loss it returned (reduction="none"), so changing
     that in place fails backward; chainrule's rule does not read it and passed."""

@@ -35,6 +35,12 @@ def _dense(a: np.ndarray) -> bool:
     return True
 
 
+def _layout(a: np.ndarray) -> list:
+    """The sizes and strides of ``a``'s dims of more than one element (``x[None]`` is laid out as
+    ``x``: torch's setitem gives the source the destination's strides in size-1 dims)."""
+    return [(n, st) for n, st in zip(a.shape, a.strides) if n != 1]
+
+
 def check_partial_overlap(who: str, self: Tensor, operands) -> None:
     """torch's refusal to write into memory that an operand reads in part: two dense tensors
     whose memory blocks intersect without being the same elements in the same layout (``x[1:]``
@@ -59,7 +65,7 @@ def check_partial_overlap(who: str, self: Tensor, operands) -> None:
             continue
         begin = data.__array_interface__["data"][0]
         if begin < end and start < begin + data.nbytes:
-            if begin == start and data.nbytes == target.nbytes and data.strides == target.strides:
+            if begin == start and data.nbytes == target.nbytes and _layout(data) == _layout(target):
                 continue  # the same elements: a full overlap, which element-wise ops allow
             raise RuntimeError(
                 f"{who}: unsupported operation: some elements of the input tensor and the "
