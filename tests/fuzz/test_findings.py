@@ -474,7 +474,13 @@ def test_inplace_on_an_expanded_tensor() -> None:
         x = lib.zeros(1, dtype=lib.float64)
         with pytest.warns(UserWarning, match="expanded tensors is deprecated"):
             x.expand(3).masked_fill_(lib.tensor([True, False, True]), 2.0)
-        return x
+        filled = [x.clone()]
+        for fill in (lambda v: v.fill_(1.5), lambda v: v.zero_()):
+            fill(x.expand(3))  # fill_ writes an expanded tensor without a warning
+            filled.append(x.clone())
+        with pytest.warns(UserWarning, match="expanded tensors is deprecated"):
+            x.expand(3).index_put_((lib.tensor([1]),), lib.tensor(4.0, dtype=lib.float64))
+        return x, filled
 
     same(program)
     raises_like_torch(lambda lib: lib.zeros(1).expand(3).add_(1), "more than one element of the written-to")

@@ -3,11 +3,12 @@
 Two tensors can share memory in part (``x[1:]`` and ``x[:3]``): torch refuses to write one while
 reading the other (``check_partial_overlap``). One tensor can hold one memory place at several
 positions: an expanded tensor (stride 0), which torch refuses to write with element-wise ops
-(``masked_fill_`` and ``index_fill_`` only warn), and overlapping windows of ``unfold``, which
-torch writes element by element, each element reading what the earlier ones wrote
-(``arange(4.).unfold(0, 2, 1).add_(1)`` adds 2 to the shared places). NumPy computes an op on the
-whole array first, so ``write_in_order`` replays torch's order in rounds: round ``r`` computes the
-op on the current memory and writes the elements that are the ``r``-th to hold their place.
+(``fill_`` may; ``masked_fill_``, ``index_fill_`` and ``index_put_`` warn), and overlapping
+windows of ``unfold``, which torch writes element by element, each element reading what the
+earlier ones wrote (``arange(4.).unfold(0, 2, 1).add_(1)`` adds 2 to the shared places). NumPy
+computes an op on the whole array first, so ``write_in_order`` replays torch's order in rounds:
+round ``r`` computes the op on the current memory and writes the elements that are the ``r``-th
+to hold their place.
 """
 
 from __future__ import annotations
@@ -20,8 +21,9 @@ from ._common import Tensor
 
 __all__ = ["check_partial_overlap", "write_in_order"]
 
-# the ops that torch lets write an expanded tensor (with a deprecation warning)
-_ALLOWED_ON_EXPANDED = ("masked_fill_", "index_fill_")
+# the ops that torch lets write an expanded tensor: with a deprecation warning, and without
+_WARNED_ON_EXPANDED = ("masked_fill_", "index_fill_", "index_put_")
+_ALLOWED_ON_EXPANDED = ("fill_", *_WARNED_ON_EXPANDED)
 
 
 def _dense(a: np.ndarray) -> bool:
@@ -89,12 +91,14 @@ def write_in_order(who: str, self: Tensor, compute, check) -> Tensor:
                 f"refers to a single memory location (an expanded tensor of shape {list(a.shape)}). "
                 "Please clone() the tensor before performing the operation."
             )
-        warnings.warn(
-            f"Use of {who} on expanded tensors is deprecated. Please clone() the tensor before "
-            "performing this operation. This also applies to advanced indexing e.g. tensor[mask] = scalar",
-            UserWarning,
-            stacklevel=5,
-        )
+        if who in _WARNED_ON_EXPANDED:
+            example = "tensor[indices] = tensor" if who == "index_put_" else "tensor[mask] = scalar"
+            warnings.warn(
+                f"Use of {who} on expanded tensors is deprecated. Please clone() the tensor before "
+                f"performing this operation. This also applies to advanced indexing e.g. {example}",
+                UserWarning,
+                stacklevel=5,
+            )
     memory = _writable_alias(a)
     rank = _write_rounds(a)
     for r in range(int(rank.max()) + 1 if rank.size else 0):
