@@ -324,6 +324,29 @@ def test_unread_saved_input_modified_in_place(op) -> None:
     raises_like_torch(program, "modified by an inplace operation")
 
 
+@pending
+def test_inplace_on_an_attention_output() -> None:
+    """Not fixed: chainrule's scaled_dot_product_attention saves its output for backward, torch's
+    CPU path (matmul, softmax, matmul) does not, so an in-place change of the output passes."""
+
+    def program(lib):
+        q, k, v = (lib.tensor([[x]], requires_grad=True) for x in (0.5, -0.9, -1.8))
+        out = lib.nn.functional.scaled_dot_product_attention(q, k, v)
+        out.add_(0.5)
+        out.sum().backward()
+        return q.grad, v.grad
+
+    same(program)
+
+
+@pending
+def test_view_of_a_decomposition_factor() -> None:
+    """Not fixed: torch's ``linalg.eig`` returns the eigenvectors column-major (LAPACK's layout),
+    so ``V.view(9)`` raises; chainrule's are row-major and view."""
+    matrix = np.random.default_rng(1).standard_normal((3, 3))
+    raises_like_torch(lambda lib: lib.linalg.eig(lib.tensor(matrix)).eigenvectors.view(9), "view size")
+
+
 def test_ctc_loss_result_modified_in_place() -> None:
     """Found: torch's ctc_loss backward reads the loss it returned (reduction="none"), so changing
     that in place fails backward; chainrule's rule does not read it and passed."""
