@@ -534,6 +534,8 @@ _DECOMPOSITIONS = {
     "svd S": (lambda lib, x: lib.linalg.svd(x), 1, 0),
     "eigh": (lambda lib, x: lib.linalg.eigh(x + x.mT), 1, 0),
     "qr": (lambda lib, x: lib.linalg.qr(x), 0, 1),
+    "slogdet logabsdet": (lambda lib, x: lib.linalg.slogdet(x), 1, 0),
+    "slogdet sign": (lambda lib, x: lib.linalg.slogdet(x), 0, 1),
 }
 
 

@@ -412,7 +412,7 @@ def _hook_unreached_outputs(outputs: Outputs, consumers: dict, roots) -> None:
         part = ref()
         if part is not None and part.hooks and part not in consumers and part not in roots:
             for hook in part.hooks:
-                if type(hook) is not Retain:
+                if type(hook) is not Retain and type(hook) is not Outputs:
                     hook(None)
 
 
