@@ -347,6 +347,32 @@ def test_view_of_a_decomposition_factor() -> None:
     raises_like_torch(lambda lib: lib.linalg.eig(lib.tensor(matrix)).eigenvectors.view(9), "view size")
 
 
+@pending
+def test_inplace_on_a_0d_comparison_result() -> None:
+    """Not fixed: ``eq`` of two 0-d tensors holds a read-only NumPy scalar, so ``fill_`` on it
+    raises "read-only view"; torch writes it."""
+
+    def program(lib):
+        flag = lib.eq(lib.tensor(1), lib.tensor(0))
+        flag.fill_(0.5)
+        return flag
+
+    same(program)
+
+
+@pending
+def test_clamp_gradient_at_nan_bounds() -> None:
+    """Not fixed: ``clamp(x, min, max)`` with a NaN in the tensor ``min``: torch's gradient is 0
+    there (the result is NaN, not x), chainrule's passes the gradient through."""
+
+    def program(lib):
+        x = lib.tensor([[0.5, -0.9, -1.8]], requires_grad=True)
+        lib.clamp(x, lib.tensor([float("nan"), 0.1, 0.2]), lib.tensor([[0.9]])).sum().backward()
+        return x.grad
+
+    same(program)
+
+
 def test_ctc_loss_result_modified_in_place() -> None:
     """Found: torch's ctc_loss backward reads the loss it returned (reduction="none"), so changing
     that in place fails backward; chainrule's rule does not read it and passed."""
