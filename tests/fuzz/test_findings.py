@@ -373,6 +373,22 @@ def test_clamp_gradient_at_nan_bounds() -> None:
     same(program)
 
 
+def test_flatten_of_one_dim_is_the_tensor_itself() -> None:
+    """Found (by a make fuzz run): ``flatten(0, 0)`` of a 1-D tensor made a view, so ``retain_grad``
+    on it kept nothing when the loss used the tensor; torch returns the tensor itself."""
+
+    def program(lib):
+        x = lib.tensor([0.5, -1.5], dtype=lib.float64, requires_grad=True)
+        y = x * 1
+        same_tensor = [y.flatten(0, 0) is y, y.flatten(-1, -1) is y, y.flatten() is y]
+        flat = y.flatten(0, 0)
+        flat.retain_grad()
+        (y * 2).sum().backward()
+        return same_tensor, flat.grad, x.grad
+
+    same(program)
+
+
 def test_ctc_loss_result_modified_in_place() -> None:
     """Found: torch's ctc_loss backward reads the loss it returned (reduction="none"), so changing
     that in place fails backward; chainrule's rule does not read it and passed."""

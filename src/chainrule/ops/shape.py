@@ -126,6 +126,8 @@ def flatten(input: Tensor, start_dim: int = 0, end_dim: int = -1) -> Tensor:
         return reshape(input, (1,))
     if a > b:
         raise RuntimeError("flatten: start_dim cannot come after end_dim")
+    if a == b:  # nothing to merge: torch returns the tensor itself (not a view of it)
+        return input
     n = 1
     for d in s[a : b + 1]:
         n *= d
