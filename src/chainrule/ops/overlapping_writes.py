@@ -38,8 +38,8 @@ def _dense(a: np.ndarray) -> bool:
 
 
 def _layout(a: np.ndarray) -> list:
-    """The sizes and strides of ``a``'s dims of more than one element (``x[None]`` is laid out as
-    ``x``: torch's setitem gives the source the destination's strides in size-1 dims)."""
+    """The sizes and strides of ``a``'s dims of more than one element (NumPy and torch give a
+    size-1 dim different strides; torch compares the tensors as given, so shapes must match)."""
     return [(n, st) for n, st in zip(a.shape, a.strides) if n != 1]
 
 
@@ -67,7 +67,7 @@ def check_partial_overlap(who: str, self: Tensor, operands) -> None:
             continue
         begin = data.__array_interface__["data"][0]
         if begin < end and start < begin + data.nbytes:
-            if begin == start and data.nbytes == target.nbytes and _layout(data) == _layout(target):
+            if begin == start and data.shape == target.shape and _layout(data) == _layout(target):
                 continue  # the same elements: a full overlap, which element-wise ops allow
             raise RuntimeError(
                 f"{who}: unsupported operation: some elements of the input tensor and the "
