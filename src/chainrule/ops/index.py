@@ -150,7 +150,9 @@ def _empty_selection(x, idx: tuple, error: IndexError) -> tuple:
     zeroed = tuple(np.zeros_like(i) if isinstance(i, np.ndarray) and i.dtype.kind in "iu" else i for i in idx)
     try:
         out = x[zeroed]
-    except IndexError:
+    except IndexError as again:
+        if "out of bounds" not in str(again):  # not a bound at all (index shapes that mismatch)
+            raise IndexError(f"getitem: {error} (tensor of shape {shape_str(x.shape)})") from None
         raise IndexError(
             f"getitem: index is out of bounds for dimension with size 0 (tensor of shape "
             f"{shape_str(x.shape)})"
