@@ -516,10 +516,10 @@ def setitem(self: Tensor, index, value) -> None:
     if isinstance(value, Tensor) and not any(isinstance(i, np.ndarray) for i in idx):
         # a basic index: the part written to is a view of self's memory; torch's setitem expands
         # the value to its shape first (``x[None] = x`` writes the same elements)
-        part = self._data[idx]
+        part, source = self._data[idx], value
         if isinstance(part, np.ndarray) and part.shape != value._data.shape and part.size == value._data.size:
-            value = wrap(value._data.reshape(part.shape))
-        check_partial_overlap("setitem", wrap(part), (value,))
+            source = wrap(value._data.reshape(part.shape))  # (for the check only)
+        check_partial_overlap("setitem", wrap(part), (source,))
     if not (GRAD.enabled and (self._rg or (isinstance(value, Tensor) and value._rg))):
         if GRAD.enabled and self._rg and self.grad_fn is None:
             raise RuntimeError(f"setitem: {_LEAF}")
