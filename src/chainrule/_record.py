@@ -16,7 +16,7 @@ from .autograd.grad_mode import GRAD, GRAD_OFF, INFERENCE, INFERENCE_VERSION, sa
 from .autograd.graph import _UNSAVED, SAVE_ALL_INPUTS, Node, Op
 from .backend import recorded
 
-__all__ = ["make_result", "make_unary_result", "make_view", "mark_multi_output_views"]
+__all__ = ["make_result", "make_unary_result", "make_view", "mark_multi_output_views", "save_outputs"]
 
 _new = object.__new__  # anomaly mode / check_graph swap this and Node while on (autograd/anomaly.py)
 
@@ -172,6 +172,37 @@ def _with_tangent(data, op: Op, inputs: tuple, params: tuple) -> Tensor:
 def _synced_requires_grad(view: Tensor) -> bool:
     sync_view(view)
     return view._rg
+
+
+class SavedOutputs:
+    """The version of the outputs a node saved for backward: how many in-place changes they saw
+    since (what ``Node.out_version[0]`` means once ``save_outputs`` ran). Each output keeps its
+    own counter, so a change of one that was not saved (min's values) passes."""
+
+    __slots__ = ("counters", "saved")
+
+    def __init__(self, counters: list) -> None:
+        self.counters = counters
+        self.saved = [c[0] for c in counters]
+
+    def __getitem__(self, i: int) -> int:
+        return sum(c[0] - v for c, v in zip(self.counters, self.saved))
+
+
+def save_outputs(result: Tensor, *outputs: Tensor) -> None:
+    """Have ``result``'s node check, when its backward runs, that ``outputs`` (tensors the same op
+    call returned, which torch saves for this backward: min's indices, ctc_loss's result) were
+    not changed in place since; torch's "modified by an inplace operation" error if they were."""
+    node = result._grad_fn
+    if node is None:
+        return
+    counters = [] if node.out_version is None else [node.out_version]
+    for t in outputs:
+        if t._vc is None:
+            t._vc = [0]
+        if t._vc is not INFERENCE_VERSION and t._vc is not node.out_version:
+            counters.append(t._vc)
+    node.out_version = SavedOutputs(counters)
 
 
 def mark_multi_output_views(views: tuple) -> tuple:

@@ -101,7 +101,7 @@ class Tensor(TensorMethods):
     @property
     def requires_grad(self) -> bool:
         if self._base is not None:
-            sync_view(self)
+            sync_view(self, refuse=False)  # (torch reads the flag of a view it refuses to use)
         return self._rg
 
     @property
@@ -677,17 +677,31 @@ def set_history(t: Tensor, node, requires_grad: bool = True) -> None:
                 node.register_hook(retains[0])
 
 
-def sync_view(t: Tensor) -> None:
+def sync_view(t: Tensor, refuse: bool = True) -> None:
     """Make a view's history current: after an in-place change of its base (or of any view of
     the base, itself included), the view's values come from the base's new history, so its
     grad_fn is made again by replaying the view ops on the base (torch regenerates it the same
-    way). Views made outside grad mode have no history to regenerate."""
+    way). Views made outside grad mode have no history to regenerate. An output of split, chunk
+    or unbind cannot be remade alone: torch refuses to use it then (RuntimeError; ``refuse``
+    False: leave it as it is, for reading its flags)."""
     base = t._base
     version = base._vc[0]
     if t._view_version == version:
         return
-    t._view_version = version
     steps = t._view_steps
+    if type(steps) is MultiOutputViewSteps and base._rg:
+        # torch cannot remake one output of a multi-output view node alone, and refuses the
+        # view from then on (every use raises: the version stays behind)
+        if not refuse:
+            return
+        raise RuntimeError(
+            f"A view made by split, chunk or unbind (or a view of one; shape {list(t.shape)}) is a "
+            "view and its base or another view of its base has been modified inplace. This view "
+            "is the output of a function that returns multiple views. Such functions do not "
+            "allow the output views to be modified inplace. You should replace the inplace "
+            "operation by an out-of-place one (or take the views after the change)."
+        )
+    t._view_version = version
     if steps is None or not base._rg:
         return
     was = GRAD.enabled

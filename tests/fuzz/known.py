@@ -12,30 +12,22 @@ from __future__ import annotations
 import re
 
 KNOWN: dict[str, str] = {
-    # error types (the exception types of ops are being aligned with torch's separately)
-    "test_diagonal_of_identical_dims": r"diagonal dimensions cannot be identical",
-    "test_permute_duplicate_dims": r"chainrule raises ValueError \(repeated axis in transpose\)",
-    "test_index_select_out_of_range": r"torch RuntimeError \(INDICES element is out of DATA bounds",
-    "test_expand_without_sizes": r"torch raises TypeError at step \d+ \(expand\(\) missing",
+    # torch saves an input its rule needs only for a shape (gather's input, cdist's), and checks its
+    # version; chainrule keeps the shape alone
+    "test_unread_saved_input_modified_in_place": r"^torch raises RuntimeError at step \d+ \(one of the "
+    r"variables needed for gradient computation has been modified by an inplace operation"
+    r".*chainrule does not\n",
+    # found by `make fuzz` (CHAINRULE_FUZZ_SCALE=10) while fixing the others; older than those fixes
+    "test_inplace_on_an_attention_output": r"^chainrule raises RuntimeError at step \d+ \(one of the "
+    r"variables needed for gradient computation has been modified by an inplace operation: its output, "
+    r"saved by ScaledDotProductAttentionBackward0.*torch does not",
+    "test_view_of_a_decomposition_factor": r"^torch raises RuntimeError at step \d+ \(view size is not "
+    r"compatible with input tensor's size and stride.*chainrule does not\n.*linalg\.",
+    "test_inplace_on_a_0d_comparison_result": r"^chainrule raises RuntimeError at step \d+ \(in-place "
+    r"operation on a read-only view \(expanded, or overlapping windows.*torch does not",
     # autograd's refusals that chainrule does not make, or makes where torch does not
-    "test_split_output_used_after_its_base_changed": r"is a view and its base or another view of its base",
-    # torch saves a value (min's indices, ctc_loss's result) that chainrule's rule does not read
-    "test_saved_indices_modified_in_place": r"^torch raises RuntimeError at step \d+ \(one of the variables "
-    r"needed for gradient computation has been modified by an inplace operation.*chainrule does not\n",
-    "test_hook_on_an_output_without_gradient": r"torch raises TypeError at step \d+ \(unsupported operand "
-    r"type\(s\) for \*: 'NoneType'",
-    "test_gradient_only_through_a_sign_output": r"\.grad: torch has None, chainrule a tensor",
-    "test_unneeded_saved_input_modified_in_place": r"^chainrule raises RuntimeError at step \d+ \(one of the "
-    r"variables needed for gradient computation has been modified by an inplace operation.*torch does not",
-    "test_partially_overlapping_copy": r"torch raises RuntimeError.*some elements of the input tensor and "
-    r"the written-to tensor refer to a single memory location",
-    "test_inplace_on_overlapping_memory_torch_allows": r"^chainrule raises RuntimeError at step \d+ "
-    r"\(in-place operation on a read-only view.*torch does not",
-    # empty tensors (their behaviour is being aligned with torch's separately)
-    "test_out_of_range_index_into_an_empty_selection": r"chainrule raises IndexError at step \d+ \(getitem: "
-    r"index -?\d+ is out of bounds",
-    # which of several tied elements torch's quickselect returns
-    "test_kthvalue_index_among_ties": r"^\s*Arrays are not equal.*spec\['kthvalue int stable ties'\]",
+    "test_recorded_inplace_on_overlapping_memory": r"^chainrule raises RuntimeError at step \d+ "
+    r"\(\w+: in-place operation on a read-only view whose elements share memory.*torch does not",
 }
 
 

@@ -7,6 +7,7 @@ import warnings
 
 import numpy as np
 import pytest
+import torch
 from oracle import raises_like_torch, same
 
 
@@ -166,120 +167,457 @@ def test_reduction_of_a_0d_tensor_checks_its_dim(reduction) -> None:
 pending = pytest.mark.xfail(strict=True, reason="a known difference from torch (tests/fuzz/known.py)")
 
 
-@pending
 def test_diagonal_of_identical_dims() -> None:
+    """Found: ``ones(3).diagonal(0, 0, 0)`` raised IndexError (dim 1 out of range); torch wraps both
+    dims first and raises RuntimeError for identical ones, IndexError only for a dim out of range."""
     raises_like_torch(lambda lib: lib.ones(3).diagonal(0, 0, 0), "cannot be identical")
+    raises_like_torch(lambda lib: lib.ones(3).diagonal(0, 0, -1), "cannot be identical")
+    raises_like_torch(lambda lib: lib.diagonal_copy(lib.tensor(1.0), 0, 0, -1), "cannot be identical")
+    raises_like_torch(lambda lib: lib.ones(3).diagonal(), "Dimension out of range")
 
 
 def test_permute_duplicate_dims() -> None:
     raises_like_torch(lambda lib: lib.ones(2, 2).permute(0, 0), "duplicate dims")
+    raises_like_torch(lambda lib: lib.ones(2, 2, 3).permute(1, -2, 0), "duplicate dims")
 
 
-@pending
-def test_index_select_out_of_range() -> None:
-    raises_like_torch(lambda lib: lib.ones(2, 1).index_select(1, lib.tensor([1])), "out of")
+@pytest.mark.parametrize(
+    ("source", "destination", "message"),
+    [
+        ((0, 0), (1, 2), "repeated dim in `source`"),
+        ((0, 1), (-2, 1), "repeated dim in `destination`"),
+        ((0, 1), (1,), "same number of dims"),
+    ],
+)
+def test_movedim_repeated_or_unpaired_dims(source, destination, message) -> None:
+    """Found with the permute finding: ``movedim`` with a repeated destination returned a tensor and
+    one with a repeated source failed inside permute; torch names the argument."""
+    raises_like_torch(lambda lib: lib.ones(2, 2, 3).movedim(source, destination), message)
 
 
-@pending
+@pytest.mark.parametrize(
+    ("shape", "dim", "index"),
+    [
+        ((2, 1), 1, [1]),
+        ((2, 3, 4), -2, [0, 7]),
+        ((2, 3, 4), 0, [-1]),
+        ((2, 3, 4), 2, [4]),
+        ((3,), 0, [3]),
+        ((), 0, [1]),
+        ((), 0, [0, 0]),
+        ((2, 0), 0, [5]),
+        ((3, 2, 0), 2, [0]),
+        ((0,), 0, [0]),
+    ],
+)
+def test_index_select_out_of_range(shape, dim, index) -> None:
+    """Found: an index out of range along dim 1 raised IndexError; torch's CPU kernel has a loop
+    of its own for dim 1 (and for empty tensors) that raises RuntimeError, IndexError elsewhere."""
+    raises_like_torch(
+        lambda lib: lib.ones(shape).index_select(dim, lib.tensor(index, dtype=lib.long)),
+        "out of|Index to scalar|should be positive",
+    )
+
+
 def test_expand_without_sizes() -> None:
+    """Found: ``expand()`` with no size returned the tensor; torch raises TypeError (a missing
+    argument), and takes ``expand(())`` of a 0-d tensor."""
     raises_like_torch(lambda lib: lib.tensor(1.0).expand(), "missing")
+    same(lambda lib: lib.tensor(1.0).expand(()))
 
 
-@pending
-def test_split_output_used_after_its_base_changed() -> None:
-    """torch refuses to use an output of split/chunk (a multi-output view) once its base changed in
-    place; chainrule reads the view's new values."""
+def _split_then(lib, change, use):
+    y = lib.tensor([[1.0, 2.0], [3.0, 4.0]], requires_grad=True) * 1
+    parts = y.split(1, 1) if use != "unbind" else y.unbind(1)
+    part = parts[0][0] if use == "view of a part" else parts[0]
+    if change == "base":
+        y.tanh_()
+    elif change == "base under no_grad":
+        with lib.no_grad():
+            y.mul_(2)
+    else:  # another output, under no_grad (in grad mode that itself is refused)
+        with lib.no_grad():
+            parts[1].mul_(2)
+    return part.grad_fn if use == "grad_fn" else part * 2
+
+
+@pytest.mark.parametrize("change", ["base", "base under no_grad", "another output"])
+@pytest.mark.parametrize("use", ["op", "grad_fn", "unbind", "view of a part"])
+def test_split_output_used_after_its_base_changed(change, use) -> None:
+    """Found: torch refuses to use an output of split/chunk/unbind (a multi-output view) once its
+    base or another of its views changed in place; chainrule read the view's new values."""
+    raises_like_torch(
+        lambda lib: _split_then(lib, change, use), "is a view and its base or another view of its base"
+    )
+
+
+def test_split_outputs_without_history_follow_their_base() -> None:
+    """Views taken without grad (or of a tensor that does not require grad) simply see the change."""
 
     def program(lib):
-        y = lib.tensor([[1.0, 2.0], [3.0, 4.0]], requires_grad=True) * 1
+        y = lib.tensor([[1.0, 2.0], [3.0, 4.0]], dtype=lib.float64)
         parts = y.split(1, 1)
         y.tanh_()
-        return parts[0] * 2
+        with lib.no_grad():
+            z = lib.tensor([[1.0, 2.0]], dtype=lib.float64, requires_grad=True) * 1
+            halves = z.chunk(2, 1)
+        z.mul_(3)
+        return parts[0] * 2, halves[1] * 2
 
-    raises_like_torch(program, "is a view and its base or another view of its base")
+    same(program)
+
+
+_WITH_INDICES = {
+    "min": lambda lib, x: x.min(-1),
+    "max": lambda lib, x: x.max(0),
+    "median": lambda lib, x: x.median(-1),
+    "nanmedian": lambda lib, x: x.nanmedian(-1),
+    "mode": lambda lib, x: x.mode(-1),
+    "cummin": lambda lib, x: x.cummin(-1),
+    "cummax": lambda lib, x: x.cummax(0),
+    "sort": lambda lib, x: x.sort(-1),
+    "topk": lambda lib, x: x.topk(2),
+    "kthvalue": lambda lib, x: x.kthvalue(2),
+    "aminmax": lambda lib, x: x.aminmax(dim=-1),
+    "max_pool1d": lambda lib, x: lib.nn.functional.max_pool1d(x[None], 2, return_indices=True),
+    "adaptive_max_pool1d": lambda lib, x: lib.nn.functional.adaptive_max_pool1d(
+        x[None], 2, return_indices=True
+    ),
+}
+
+
+@pytest.mark.parametrize("op", sorted(_WITH_INDICES))
+@pytest.mark.parametrize("changed", [0, 1])
+def test_saved_indices_modified_in_place(op, changed) -> None:
+    """Found: torch saves the indices of ``min(dim)``, ``cummin``, ``sort`` ... for backward and
+    checks their version; chainrule kept a copy and ignored the change. Changing the values
+    (output 0) passes, as in torch (aminmax saves both of its results)."""
+
+    def program(lib):
+        x = lib.tensor([[3.0, 1.0, 2.0], [0.5, 4.0, 1.0]], dtype=lib.float64, requires_grad=True)
+        outputs = _WITH_INDICES[op](lib, x)
+        outputs[changed].mul_(2) if changed == 0 else outputs[changed].zero_()
+        outputs[0].sum().backward()
+        return x.grad
+
+    try:
+        program(torch)
+    except RuntimeError:
+        raises_like_torch(program, "modified by an inplace operation")
+    else:
+        same(program)
 
 
 @pending
-def test_saved_indices_modified_in_place() -> None:
-    """torch saves the indices of ``min(dim)`` / ``cummin`` for backward and checks their version."""
+@pytest.mark.parametrize("op", ["gather", "cdist"])
+def test_unread_saved_input_modified_in_place(op) -> None:
+    """Not fixed: torch saves the input of ``gather`` (and both of ``cdist``) for backward and
+    checks its version, though the gradient needs only its shape; chainrule keeps the shape."""
 
     def program(lib):
-        x = lib.tensor([[3.0, 1.0, 2.0]], requires_grad=True)
-        values, indices = x.min(-1)
-        indices.zero_()
-        values.sum().backward()
+        x = lib.tensor([[0.5, -1.5]], dtype=lib.float64, requires_grad=True)
+        y = x.gather(1, lib.tensor([[1]])) if op == "gather" else lib.cdist(x, x.detach() + 1)
+        with lib.no_grad():
+            x.mul_(0.5)
+        y.sum().backward()
 
     raises_like_torch(program, "modified by an inplace operation")
 
 
 @pending
-def test_unneeded_saved_input_modified_in_place() -> None:
-    """torch saves ``a`` in ``a * b`` only when ``b`` requires grad; chainrule checks every saved
-    input's version, so changing ``a`` in place (under no_grad) fails its backward."""
+def test_inplace_on_an_attention_output() -> None:
+    """Not fixed: chainrule's scaled_dot_product_attention saves its output for backward, torch's
+    CPU path (matmul, softmax, matmul) does not, so an in-place change of the output passes."""
 
     def program(lib):
-        a = lib.tensor([1.0, 2.0], requires_grad=True)
-        b = lib.tensor([3.0, 4.0])
-        y = a * b
-        with lib.no_grad():
-            a.mul_(2)
-        y.sum().backward()
-        return a.grad
+        q, k, v = (lib.tensor([[x]], requires_grad=True) for x in (0.5, -0.9, -1.8))
+        out = lib.nn.functional.scaled_dot_product_attention(q, k, v)
+        out.add_(0.5)
+        out.sum().backward()
+        return q.grad, v.grad
 
     same(program)
 
 
 @pending
-def test_partially_overlapping_copy() -> None:
-    """torch refuses a copy (or setitem) between partially overlapping memory."""
+def test_view_of_a_decomposition_factor() -> None:
+    """Not fixed: torch's ``linalg.eig`` returns the eigenvectors column-major (LAPACK's layout),
+    so ``V.view(9)`` raises; chainrule's are row-major and view."""
+    matrix = np.random.default_rng(1).standard_normal((3, 3))
+    raises_like_torch(lambda lib: lib.linalg.eig(lib.tensor(matrix)).eigenvectors.view(9), "view size")
+
+
+@pending
+def test_inplace_on_a_0d_comparison_result() -> None:
+    """Not fixed: ``eq`` of two 0-d tensors holds a read-only NumPy scalar, so ``fill_`` on it
+    raises "read-only view"; torch writes it."""
 
     def program(lib):
-        x = lib.arange(4.0).reshape(2, 2)
-        x.t().copy_(x)
+        flag = lib.eq(lib.tensor(1), lib.tensor(0))
+        flag.fill_(0.5)
+        return flag
 
-    raises_like_torch(program, "refer to a single memory location")
+    same(program)
+
+
+def test_clamp_gradient_at_nan_bounds() -> None:
+    """Found by a make fuzz run: ``clamp(x, min, max)`` with a NaN in the tensor ``min``: torch's
+    gradient is 0 there (the result is NaN, not x); fixed on main meanwhile (extreme values)."""
+
+    def program(lib):
+        x = lib.tensor([[0.5, -0.9, -1.8]], requires_grad=True)
+        lib.clamp(x, lib.tensor([float("nan"), 0.1, 0.2]), lib.tensor([[0.9]])).sum().backward()
+        return x.grad
+
+    same(program)
+
+
+def test_flatten_of_one_dim_is_the_tensor_itself() -> None:
+    """Found (by a make fuzz run): ``flatten(0, 0)`` of a 1-D tensor made a view, so ``retain_grad``
+    on it kept nothing when the loss used the tensor; torch returns the tensor itself."""
+
+    def program(lib):
+        x = lib.tensor([0.5, -1.5], dtype=lib.float64, requires_grad=True)
+        y = x * 1
+        same_tensor = [y.flatten(0, 0) is y, y.flatten(-1, -1) is y, y.flatten() is y]
+        flat = y.flatten(0, 0)
+        flat.retain_grad()
+        (y * 2).sum().backward()
+        return same_tensor, flat.grad, x.grad
+
+    same(program)
+
+
+def test_ctc_loss_result_modified_in_place() -> None:
+    """Found: torch's ctc_loss backward reads the loss it returned (reduction="none"), so changing
+    that in place fails backward; chainrule's rule does not read it and passed."""
+
+    def program(lib):
+        log_probs = lib.tensor(np.log(np.full((5, 1, 3), 1 / 3)), requires_grad=True)
+        loss = lib.nn.functional.ctc_loss(
+            log_probs, lib.tensor([[1, 2]]), lib.tensor([5]), lib.tensor([2]), reduction="none"
+        )
+        loss.mul_(2)
+        loss.sum().backward()
+
+    raises_like_torch(program, "modified by an inplace operation")
+
+
+@pytest.mark.parametrize(
+    "op",
+    ["mul", "div", "matmul", "remainder", "fmod", "atan2", "linear", "linear bias"],
+)
+@pytest.mark.parametrize("position", [0, 1])
+@pytest.mark.parametrize("other_requires_grad", [False, True])
+def test_unneeded_saved_input_modified_in_place(op, position, other_requires_grad) -> None:
+    """Found: chainrule checked every input's version, so changing ``a`` of ``a * b`` in place (under
+    no_grad) failed backward where ``b`` does not require grad; torch saves ``a`` only when ``b``'s
+    gradient needs it (``Op.reads``), and checks only what it saved."""
+
+    def program(lib):
+        a = lib.tensor([[1.0, 2.0], [3.0, 4.0]], dtype=lib.float64, requires_grad=True)
+        b = lib.tensor([[3.0, 4.0], [5.0, 6.0]], dtype=lib.float64, requires_grad=other_requires_grad)
+        x, y = (a, b) if position == 0 else (b, a)
+        if op.startswith("linear"):
+            bias = lib.ones(2, dtype=lib.float64, requires_grad=True) if op == "linear bias" else None
+            out = lib.nn.functional.linear(x, y, bias)
+        else:
+            out = getattr(lib, op)(x, y)
+        with lib.no_grad():
+            a.mul_(2)
+        out.sum().backward()
+        return a.grad, b.grad
+
+    try:
+        program(torch)
+    except RuntimeError:  # torch saved ``a`` (``b`` requires grad, or the op reads it for ``a``)
+        raises_like_torch(program, "modified by an inplace operation")
+    else:
+        same(program)
+
+
+@pytest.mark.parametrize(
+    "program",
+    [
+        lambda x: x.t().copy_(x),
+        lambda x: x.view(-1)[1:].copy_(x.view(-1)[:3]),
+        lambda x: x.view(-1)[1:].add_(x.view(-1)[:3]),
+        lambda x: x.view(-1)[1:].mul_(x.view(-1)[:3]),
+        lambda x: x.view(-1).__setitem__(slice(1, None), x.view(-1)[:3]),
+        lambda x: x[:1, :1].add_(x.view(-1)[:1]),
+    ],
+    ids=["copy_ t", "copy_ shifted", "add_ shifted", "mul_ shifted", "setitem shifted", "add_ other shape"],
+)
+def test_partially_overlapping_copy(program) -> None:
+    """Found: a copy (or setitem, or in-place op) between partially overlapping memory wrote;
+    torch refuses it."""
+    raises_like_torch(lambda lib: program(lib.arange(4.0).reshape(2, 2)), "refer to a single memory location")
+
+
+def test_fully_or_undecidably_overlapping_copy_works() -> None:
+    """The same elements in the same layout (``x.copy_(x)``, ``x[...] = x``), or a strided view
+    whose overlap torch does not decide (``x[::2]`` and ``x[1::2]``), are written as in torch."""
+
+    def program(lib):
+        x = lib.arange(6.0)
+        x.copy_(x)
+        x[...] = x
+        x[::2].copy_(x[1::2])
+        x[:2].add_(x[2:4])
+        x[1] = x[3]
+        x[None] = x  # setitem expands the value to the part's shape: the same elements
+        return x
+
+    same(program)
+
+
+_OVERLAPPING_WRITES = {
+    "add_": lambda v, src: v.add_(1),
+    "mul_": lambda v, src: v.mul_(1.5),
+    "sub_ a tensor": lambda v, src: v.sub_(src, alpha=0.5),
+    "copy_": lambda v, src: v.copy_(src),
+    "fill_": lambda v, src: v.fill_(3.0),
+    "clamp_": lambda v, src: v.clamp_(max=2.0),
+    "tanh_": lambda v, src: v.tanh_(),
+    "masked_fill_": lambda v, src: v.masked_fill_(src > 12, -1.0),
+}
+
+
+@pytest.mark.parametrize("op", sorted(_OVERLAPPING_WRITES))
+@pytest.mark.parametrize("windows", [(8, 4, 2), (6, 3, 1), (5, 2, 1)], ids=str)
+@pytest.mark.parametrize("transposed", [False, True])
+def test_inplace_on_overlapping_memory_torch_allows(op, windows, transposed) -> None:
+    """Found: chainrule refused every in-place write into overlapping unfold windows; torch writes
+    them element by element in its iteration order, each element reading what the earlier ones
+    wrote (``arange(4.).unfold(0, 2, 1).add_(1)`` adds 2 to the shared elements)."""
+    n, size, step = windows
+
+    def program(lib):
+        x = lib.arange(float(n), dtype=lib.float64) * 0.5 + 1
+        view = x.unfold(0, size, step)
+        view = view.t() if transposed else view
+        src = lib.arange(float(view.numel()), dtype=lib.float64).reshape(view.shape) + 10
+        _OVERLAPPING_WRITES[op](view, src)
+        return x, view
+
+    same(program)
 
 
 @pending
-def test_inplace_on_overlapping_memory_torch_allows() -> None:
-    """torch writes into overlapping unfold windows (and masked_fill_ into an expanded tensor)
-    element by element; chainrule refuses every in-place write to overlapping memory."""
-    same(lambda lib: lib.arange(4.0).unfold(0, 2, 1).add_(1))
+def test_recorded_inplace_on_overlapping_memory() -> None:
+    """Not fixed: where autograd records the write (the base requires grad), torch's CopySlices
+    differentiates the element-by-element write; chainrule refuses it (clone() first)."""
+
+    def program(lib):
+        x = lib.arange(6.0, dtype=lib.float64, requires_grad=True)
+        y = x * 1
+        y.unfold(0, 3, 1).mul_(2)
+        y.sum().backward()
+        return y, x.grad
+
+    same(program)
 
 
-@pending
+def test_inplace_on_a_self_overlapping_as_strided_view() -> None:
+    """``as_strided`` views whose elements share memory are written in torch's order too; one with
+    a zero stride is refused as torch refuses it."""
+
+    def program(lib):
+        x = lib.arange(4.0, dtype=lib.float64)
+        x.as_strided((3, 2), (1, 1)).add_(1)
+        x.expand(2, 4)[0].mul_(2)  # a row of an expanded tensor repeats nothing
+        return x
+
+    same(program)
+    raises_like_torch(lambda lib: lib.arange(4.0).as_strided((3, 2), (1, 0)).add_(1), "more than one element")
+
+
+def test_inplace_on_an_expanded_tensor() -> None:
+    """torch refuses element-wise in-place ops on an expanded tensor, and lets masked_fill_ write
+    one (with a deprecation warning)."""
+
+    def program(lib):
+        x = lib.zeros(1, dtype=lib.float64)
+        with pytest.warns(UserWarning, match="expanded tensors is deprecated"):
+            x.expand(3).masked_fill_(lib.tensor([True, False, True]), 2.0)
+        filled = [x.clone()]
+        for fill in (lambda v: v.fill_(1.5), lambda v: v.zero_()):
+            fill(x.expand(3))  # fill_ writes an expanded tensor without a warning
+            filled.append(x.clone())
+        with pytest.warns(UserWarning, match="expanded tensors is deprecated"):
+            x.expand(3).index_put_((lib.tensor([1]),), lib.tensor(4.0, dtype=lib.float64))
+        return x, filled
+
+    same(program)
+    raises_like_torch(lambda lib: lib.zeros(1).expand(3).add_(1), "more than one element of the written-to")
+
+
 def test_out_of_range_index_into_an_empty_selection() -> None:
-    """torch checks no index when the indexed tensor has no elements; chainrule does."""
-    same(lambda lib: lib.ones(1, 2)[1:, lib.tensor([2])])
+    """Found: ``x[1:, tensor([2])]`` of a 1-row ``x`` raised; torch checks each index as it copies
+    an element, so a selection of no elements checks none (a dim of size 0 is still an error)."""
+
+    def program(lib):
+        x = lib.ones(1, 2, dtype=lib.float64, requires_grad=True)
+        y = x[1:, lib.tensor([2])]
+        z = x.t()[lib.tensor([7, 1]), 1:]
+        (y.sum() + z.sum()).backward()
+        return y, z, x.grad
+
+    same(program)
+    raises_like_torch(lambda lib: lib.ones(2, 0)[lib.tensor([5]), lib.tensor([0])], "size 0")
+    raises_like_torch(lambda lib: lib.ones(1, 2)[:, lib.tensor([2])], "out of bounds")
 
 
 _A = np.random.default_rng(0).standard_normal((3, 3))
 
 
-@pending
-def test_hook_on_an_output_without_gradient() -> None:
-    """torch calls a hook on an output of a multi-output op (svd's U) that gets no gradient with
-    None; chainrule does not call it."""
+_DECOMPOSITIONS = {
+    "svd U": (lambda lib, x: lib.linalg.svd(x), 0, 1),
+    "svd Vh": (lambda lib, x: lib.linalg.svd(x), 2, 1),
+    "svd S": (lambda lib, x: lib.linalg.svd(x), 1, 0),
+    "eigh": (lambda lib, x: lib.linalg.eigh(x + x.mT), 1, 0),
+    "qr": (lambda lib, x: lib.linalg.qr(x), 0, 1),
+    "slogdet logabsdet": (lambda lib, x: lib.linalg.slogdet(x), 1, 0),
+    "slogdet sign": (lambda lib, x: lib.linalg.slogdet(x), 0, 1),
+}
+
+
+@pytest.mark.parametrize("case", sorted(_DECOMPOSITIONS))
+def test_hook_on_an_output_without_gradient(case) -> None:
+    """Found: a hook on an output of a multi-output op (svd's U) that gets no gradient was not
+    called; torch calls it with None (so ``g * 0.5`` raises TypeError in the user's hook)."""
+    decompose, hooked, used_output = _DECOMPOSITIONS[case]
 
     def program(lib):
         x = lib.tensor(_A, requires_grad=True)
-        u, s, _ = lib.linalg.svd(x)
+        outputs = decompose(lib, x)
+        seen = []
+        outputs[hooked].register_hook(lambda g: seen.append(g))
+        outputs[used_output].sum().backward()
+        return seen, x.grad
+
+    same(program)
+
+    def scaling_hook(lib):
+        u, s, _ = lib.linalg.svd(lib.tensor(_A, requires_grad=True))
         u.register_hook(lambda g: g * 0.5)
         s.sum().backward()
 
-    raises_like_torch(program, "NoneType")
+    raises_like_torch(scaling_hook, "NoneType")
 
 
-@pending
 def test_gradient_only_through_a_sign_output() -> None:
-    """Backward through slogdet's sign only: torch's gradient is undefined, so ``x.grad`` stays
-    None; chainrule's is zeros."""
+    """Found: backward through slogdet's sign only gave ``x.grad`` zeros; torch's gradient is
+    undefined, so ``x.grad`` stays None (and the sign still requires grad)."""
 
     def program(lib):
         x = lib.tensor(_A, requires_grad=True)
-        sign, _ = lib.linalg.slogdet(x)
-        sign.backward()
-        return x.grad is None
+        sign, logabsdet = lib.linalg.slogdet(x)
+        sign.backward(retain_graph=True)
+        untouched = x.grad is None
+        (sign * logabsdet).backward()
+        unused = lib.autograd.grad(lib.slogdet(x * 2).sign, x, allow_unused=True)
+        return untouched, sign.requires_grad, type(sign.grad_fn).__name__, x.grad, unused
 
     same(program)
 
@@ -322,11 +660,20 @@ def test_inplace_on_an_expand_that_repeats_nothing() -> None:
     raises_like_torch(lambda lib: (lib.ones(1) * 1).expand(3).add_(1), "single memory location|read-only")
 
 
-@pending
 def test_kthvalue_index_among_ties() -> None:
-    """Which of tied elements ``kthvalue`` reports: torch's quickselect gives index 1 of
-    ``[0, 0, 2]`` (and of ``[3, 3, 3]``), chainrule the first."""
+    """Found: which of tied elements ``kthvalue`` reports. torch's CPU quickselect gives index 1 of
+    ``[0, 0, 2]`` (and of ``[3, 3, 3]``), chainrule gave the first; chainrule now replays torch's
+    quickselect on lanes whose k-th value is tied (kernels/quickselect.py)."""
     same(lambda lib: lib.kthvalue(lib.tensor([0, 0, 2]), 1))
+    same(lambda lib: lib.kthvalue(lib.tensor([3, 3, 3]), 2))
+    rng = np.random.default_rng(3)
+    for trial in range(60):
+        x = rng.integers(0, 3, (3, int(rng.integers(1, 30)))).astype(np.float64)
+        if trial % 3 == 1:
+            x[rng.random(x.shape) < 0.2] = np.nan  # NaNs sort above every number, and tie
+        k = int(rng.integers(1, x.shape[1] + 1))
+        same(lambda lib, x=x, k=k, t=trial: lib.kthvalue(lib.tensor(x if t % 3 else x.astype(np.int64)), k))
+        same(lambda lib, x=x, k=k: lib.kthvalue(lib.tensor(x.T.copy(), dtype=lib.float32), min(k, 3), 0))
 
 
 @pytest.mark.parametrize("op", ["sign", "floor", "ceil", "round", "trunc"])

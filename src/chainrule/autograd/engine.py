@@ -33,7 +33,7 @@ from ._tables import FORWARD, POST_ACCUMULATE, restore_out_tangents
 from .anomaly import STATE as ANOMALY
 from .anomaly import report_backward_error, watch_graph
 from .grad_mode import GRAD
-from .graph import Node, Retain
+from .graph import Node, Outputs, Retain, saved_inputs
 from .math import ARRAY_MATH, tensor_math
 
 __all__ = ["backward", "grad"]
@@ -115,10 +115,10 @@ def _nodes_to_run(roots, capture: dict) -> tuple[set, dict]:
 def _check_versions(node) -> None:
     """Torch's error when a value backward needs was changed in place after it was saved."""
     if node.op.saves_inputs and node.inputs[0] is not None:
-        saved = node.versions or (0,) * len(node.inputs)
-        for x, v in zip(node.inputs, saved):
+        versions = node.versions or (0,) * len(node.inputs)
+        for x, v, saved in zip(node.inputs, versions, saved_inputs(node)):
             vc = x._vc
-            if vc is not None and vc[0] != v:
+            if saved and vc is not None and vc[0] != v:
                 _raise_modified(x, node, vc[0], v)
     if node.out_version is not None and node.out_version[0] != 0:
         _raise_modified(None, node, node.out_version[0], 0)
@@ -182,6 +182,8 @@ def _run(roots, root_grads, retain_graph: bool, create_graph: bool, capture=None
             node = vertex
             if g is not None:
                 if node.hooks:  # hooks of the tensor this node produced; retained grads
+                    if type(node.hooks[0]) is Outputs:  # (a packed multi-output result)
+                        _hook_unreached_outputs(node.hooks[0], consumers, roots)
                     g = _run_hooks(node.hooks, g, create_graph, _wrap, stored)
                 if capture is not None and node in capture:
                     capture[node] = g
@@ -384,7 +386,7 @@ def _run_hooks(hooks, g, create_graph: bool, wrap, stored=None):
     """
     ran = False
     for hook in hooks:
-        if type(hook) is Retain:
+        if type(hook) is Retain or type(hook) is Outputs:
             continue
         seen = g if create_graph else wrap(g)
         result = hook(seen)
@@ -400,6 +402,18 @@ def _run_hooks(hooks, g, create_graph: bool, wrap, stored=None):
             if t is not None:
                 _accumulate(t, g, create_graph, stored if stored is not None else set(), wrap)
     return g
+
+
+def _hook_unreached_outputs(outputs: Outputs, consumers: dict, roots) -> None:
+    """torch calls the hooks of every output of a node that runs, with None for an output no
+    gradient reached (svd's U when only S is used): the parts of a packed result that this
+    backward did not reach get their hooks called so (what they return is ignored)."""
+    for ref in outputs.nodes:
+        part = ref()
+        if part is not None and part.hooks and part not in consumers and part not in roots:
+            for hook in part.hooks:
+                if type(hook) is not Retain and type(hook) is not Outputs:
+                    hook(None)
 
 
 def _check_hook_result(hook, seen, result) -> None:

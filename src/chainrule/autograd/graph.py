@@ -30,6 +30,9 @@ __all__ = [
     "over",
     "matrix",
     "ONE",
+    "saved_inputs",
+    "Outputs",
+    "register_outputs",
 ]
 
 
@@ -91,6 +94,11 @@ class Op:
         ``xs`` the inputs, ``out`` the output (when ``saves_out``), ``needs`` which inputs want one.
     saves_out : backward reads the output (so an in-place change of it is an error).
     saves_inputs : backward reads the inputs' values (so an in-place change of them is an error).
+    reads : per input, the inputs whose values the rule reads for that input's gradient (mul's
+        ``((1,), (0,))``: dl/da reads b, dl/db reads a), as torch's derivatives.yaml says. A node
+        then counts as saving only what the gradients of its inputs that required grad read
+        (``saved_inputs``), and only those have their versions checked, as torch's
+        SavedVariables. None (the default): every gradient reads every input.
     formula : the local rule in the lecture's notation, written once: one template per input (a
         tuple, ``""`` for an input that never gets a gradient, e.g. an index), or one template (a
         str) for a one-input op or one shared by all inputs. Placeholders:
@@ -121,6 +129,7 @@ class Op:
         "saves",
         "complex_rule",
         "local",
+        "reads",
     )
 
     def __init__(
@@ -132,12 +141,14 @@ class Op:
         saves_inputs: bool = True,
         formula: str | tuple[str, ...] = "",
         local: Local | tuple[Local | None, ...] | None = None,
+        reads: tuple[tuple[int, ...], ...] | None = None,
     ) -> None:
         self.name = name
         self.local = local
         self.backward = backward
         self.saves_out = saves_out
         self.saves_inputs = saves_inputs
+        self.reads = reads
         self.templates = (formula,) if isinstance(formula, str) else tuple(formula)
         if self.templates == ("",):
             self.templates = ()
@@ -253,13 +264,22 @@ def defop(
     saves_inputs: bool = True,
     formula: str | tuple[str, ...] = "",
     local: Local | tuple[Local | None, ...] | None = None,
+    reads: tuple[tuple[int, ...], ...] | None = None,
 ):
     """Decorator: register ``backward`` as the derivative rule of op ``name``; returns the Op."""
 
     def register(backward: Callable) -> Op:
         if name in REGISTRY:
             raise ValueError(f"op {name!r} is registered twice")
-        op = Op(name, backward, saves_out=saves_out, saves_inputs=saves_inputs, formula=formula, local=local)
+        op = Op(
+            name,
+            backward,
+            saves_out=saves_out,
+            saves_inputs=saves_inputs,
+            formula=formula,
+            local=local,
+            reads=reads,
+        )
         REGISTRY[name] = op
         return op
 
@@ -482,6 +502,26 @@ class Retain:
         self.tensor = tensor_ref
 
 
+class Outputs:
+    """A marker among the hooks of the node of a packed multi-output result (svd's ``U, S, Vh``
+    are parts of one tensor): the nodes of those parts, weakly held. When the packed node runs,
+    backward calls the hooks of the parts that got no gradient with None, as torch calls the
+    hooks of an output whose gradient is undefined (``register_outputs``)."""
+
+    __slots__ = ("nodes",)
+
+    def __init__(self, nodes: tuple) -> None:
+        self.nodes = nodes
+
+
+def register_outputs(packed, parts: tuple) -> None:
+    """Mark ``parts`` (tensors sliced from ``packed``, one op call's outputs) as its outputs."""
+    node = packed._grad_fn
+    if node is not None:
+        refs = tuple(weakref.ref(p._grad_fn) for p in parts if p._grad_fn is not None)
+        node.hooks = [Outputs(refs), *(node.hooks or ())]
+
+
 class AccumulateGrad:
     """What torch shows in ``next_functions`` for a leaf that requires grad: the end of a path,
     where backward adds the gradient into ``variable.grad``. One per leaf while anyone holds it
@@ -528,6 +568,21 @@ _ACCUMULATORS: dict = {}  # id(leaf) -> weakref to its AccumulateGrad
 def _forget_accumulator(key: int, ref) -> None:
     if _ACCUMULATORS.get(key) is ref:
         del _ACCUMULATORS[key]
+
+
+def saved_inputs(node: Node) -> list[bool]:
+    """Which of ``node``'s inputs it saved, as torch decides when the op runs: those that the
+    gradient of an input requiring grad reads (``Op.reads``). ``a * b`` with only ``a`` requiring
+    grad saves ``b`` alone, so an in-place change of ``a`` does not fail its backward."""
+    reads = node.op.reads
+    if reads is None:
+        return [True] * len(node.edges)
+    saved = [False] * len(node.edges)
+    for edge, read in zip(node.edges, reads):  # (an optional last input may be absent: linear's bias)
+        if edge is not None:
+            for i in read:
+                saved[i] = True
+    return saved
 
 
 def version_of(t) -> int:

@@ -260,7 +260,7 @@ class _Multinomial(Constraint):
 
 
 def _square(value):
-    return _ops.tensor(value.shape[-2] == value.shape[-1]).expand(*value.shape[:-2])
+    return _ops.tensor(value.shape[-2] == value.shape[-1]).expand(value.shape[:-2])
 
 
 class _LowerTriangular(Constraint):

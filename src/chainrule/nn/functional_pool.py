@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from .._tensor import Tensor
-from ..ops._common import all_true, as_tensor, shape_str, wrap
+from ..ops._common import all_true, as_tensor, save_outputs, shape_str, wrap
 from ..ops.gather import narrow
 from ..ops.join import cat
 from ..ops.linalg import matmul
@@ -119,8 +119,9 @@ def _max_pool(who: str, nd: int, input, kernel_size, stride, padding, dilation, 
     out = _finish(y, nd, unbatched)
     if not return_indices:
         return out
-    indices = wrap(max_pool2d_indices(windows, y._data, geom))
-    return out, _finish(indices, nd, unbatched)
+    indices = _finish(wrap(max_pool2d_indices(windows, y._data, geom)), nd, unbatched)
+    save_outputs(out, indices)  # torch saves them for the backward: changing them in place fails it
+    return out, indices
 
 
 def max_pool2d(

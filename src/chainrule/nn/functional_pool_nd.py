@@ -19,7 +19,7 @@ import numpy as np
 
 from .._random import rng
 from .._tensor import Tensor
-from ..ops._common import as_tensor, shape_str, wrap
+from ..ops._common import as_tensor, save_outputs, shape_str, wrap
 from ..ops.elementwise import pow as _pow
 from ..ops.gather import gather, scatter
 from ..ops.linalg import matmul
@@ -275,7 +275,9 @@ def _adaptive_max(who: str, nd: int, input, output_size) -> tuple[Tensor, Tensor
     out = _adaptive_size(who, nd, output_size, x.shape[2:])
     tables = [_adaptive_table(n, o) for n, o in zip(x.shape[2:], out)]
     y, index = _window_max(x, tables, who)
-    return _unbatch(y, unbatched), _unbatch(index, unbatched)
+    y, index = _unbatch(y, unbatched), _unbatch(index, unbatched)
+    save_outputs(y, index)  # torch saves the indices for the backward: changing them in place fails it
+    return y, index
 
 
 def adaptive_max_pool1d_with_indices(input: Tensor, output_size, return_indices: bool = False):

@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 
 from .. import _dtype
-from .._record import make_result
+from .._record import make_result, save_outputs
 from .._tensor import Tensor, wrap
 from ..backend import all_samples, any_batched, copy_for, full_for, lift_like, map_stacked, zeros_for
 from ..backend import all_true as _all_true
@@ -16,6 +16,7 @@ from .creation import _to_array, to
 __all__ = [
     "Tensor",
     "make_result",
+    "save_outputs",
     "wrap",
     "operands",
     "as_tensor",

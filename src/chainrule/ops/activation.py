@@ -184,6 +184,7 @@ for _op in (_leaky_relu, _elu, _gelu, _silu, _softplus):
     "linear",
     formula=("{g0} = {gy} {x1}", "{g1} = ({gy})^T {x0}", "{g2} = ({gy})^T 1_n"),
     local=(matrix("{gy} @ {x1}"), matrix("{gy}^T @ {x0}"), matrix("1^T @ {gy}")),
+    reads=((1,), (0,), ()),
 )
 def _linear(F, g, xs, out, p, needs):
     x, w = xs[0], xs[1]

@@ -54,6 +54,7 @@ def _sub(F, g, xs, out, p, needs):
     "mul",
     formula=("{g0} = {gy} * {x1}", "{g1} = {gy} * {x0}"),
     local=(_times(lambda xs, y, p: xs[1]), _times(lambda xs, y, p: xs[0])),
+    reads=((1,), (0,)),
 )
 def _mul(F, g, xs, out, p, needs):
     a, b = xs
@@ -84,6 +85,7 @@ def _complex_product(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     "div",
     formula=("{g0} = {gy} / {x1}", "{g1} = -{gy} * ({x0} / {x1}) / {x1}"),
     local=(_over(lambda xs, y, p: xs[1]), _times(lambda xs, y, p: -(xs[0] / xs[1]) / xs[1])),
+    reads=((1,), (0, 1)),
 )
 def _div(F, g, xs, out, p, needs):
     a, b = xs
@@ -144,13 +146,13 @@ def _minimum(F, g, xs, out, p, needs):
     return F.where(a > b, 0.0, shared), F.where(a < b, 0.0, shared)
 
 
-@defop("remainder", formula=("{g0} = {gy}", "{g1} = -{gy} * floor({x0} / {x1})"))
+@defop("remainder", formula=("{g0} = {gy}", "{g1} = -{gy} * floor({x0} / {x1})"), reads=((), (0, 1)))
 def _remainder(F, g, xs, out, p, needs):
     a, b = xs
     return g, (-g * F.floor_divide(a, b) if needs[1] else None)
 
 
-@defop("fmod", formula=("{g0} = {gy}", "{g1} = -{gy} * trunc({x0} / {x1})"))
+@defop("fmod", formula=("{g0} = {gy}", "{g1} = -{gy} * trunc({x0} / {x1})"), reads=((), (0, 1)))
 def _fmod(F, g, xs, out, p, needs):
     a, b = xs
     return g, (-g * F.trunc(a / b) if needs[1] else None)

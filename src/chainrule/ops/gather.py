@@ -204,14 +204,28 @@ def index_select(input: Tensor, dim: int, index: Tensor) -> Tensor:
     if a.ndim > 1:
         raise IndexError(f"index_select(): Index is supposed to be a vector, got shape {shape_str(a.shape)}")
     size = x.shape[d] if x.ndim else 1
+    if x.ndim == 0 and a.size != 1:
+        raise RuntimeError(f"index_select(): Index to scalar can have only 1 value, got {a.size} value(s)")
     if a.size and (all_samples(a).min() < 0 or all_samples(a).max() >= size):
-        raise IndexError(
-            f"index_select(): index out of range in self (indices must lie in "
-            f"[0, {size}) for dim {d} of a tensor of shape {shape_str(x.shape)})"
-        )
+        _index_select_out_of_range(x.shape, d, size, a)
     if x.ndim == 0:
         return _read(input, (Ellipsis,), _index_select)
     return _read(input, _along(d, a.reshape(-1)), _index_select)
+
+
+def _index_select_out_of_range(shape: tuple, d: int, size: int, index: np.ndarray) -> None:
+    """Raise torch's error for an index outside ``[0, shape[d])``. torch's CPU kernel checks the
+    indices in one of two loops: the one for dim 1 (and for any dim of an empty tensor) raises
+    RuntimeError naming the first bad index, the general one IndexError."""
+    where = f"indices must lie in [0, {size}) for dim {d} of a tensor of shape {shape_str(shape)}"
+    if len(shape) > 1 and size == 0:
+        raise RuntimeError(f"index_select(): self indexing axis dim should be positive ({where})")
+    if len(shape) > 1 and (d == 1 or 0 in shape):
+        bad = next(int(i) for i in index.reshape(-1) if not 0 <= i < size)
+        raise RuntimeError(
+            f"index_select(): INDICES element is out of DATA bounds, id={bad} axis_dim={size} ({where})"
+        )
+    raise IndexError(f"index_select(): index out of range in self ({where})")
 
 
 def masked_select(input: Tensor, mask: Tensor) -> Tensor:

@@ -129,7 +129,9 @@ def getitem(input: Tensor, index) -> Tensor:
     try:
         out = x[idx]
     except IndexError as e:
-        raise IndexError(f"getitem: {e} (tensor of shape {shape_str(x.shape)})") from None
+        if basic:
+            raise IndexError(f"getitem: {e} (tensor of shape {shape_str(x.shape)})") from None
+        out, idx = _empty_selection(x, idx, e)
     shown = _basic_shown(index) if basic else _AS_INDEX
     if basic and out.base is not None:  # ints, slices, None, ...: a view, as in torch
         return _make_view(out, shown, input, (x.shape, idx, x.dtype), (getitem, (idx,)))
@@ -138,6 +140,26 @@ def getitem(input: Tensor, index) -> Tensor:
         # new contiguous tensor, which .view() relies on
         out = np.ascontiguousarray(out)
     return make_result(out, shown, (input,), (x.shape, idx, x.dtype))
+
+
+def _empty_selection(x, idx: tuple, error: IndexError) -> tuple:
+    """``x[idx]`` where an integer index is out of range (NumPy's ``error``), as torch gives it:
+    torch checks each index as it copies an element, so a selection of no elements (a dim
+    sliced to nothing) checks none; an index into a dim of size 0 is an error all the same.
+    Returns the empty result and the index that made it (every integer index 0)."""
+    zeroed = tuple(np.zeros_like(i) if isinstance(i, np.ndarray) and i.dtype.kind in "iu" else i for i in idx)
+    try:
+        out = x[zeroed]
+    except IndexError as again:
+        if "out of bounds" not in str(again):  # not a bound at all (index shapes that mismatch)
+            raise IndexError(f"getitem: {error} (tensor of shape {shape_str(x.shape)})") from None
+        raise IndexError(
+            f"getitem: index is out of bounds for dimension with size 0 (tensor of shape "
+            f"{shape_str(x.shape)})"
+        ) from None
+    if out.size:
+        raise IndexError(f"getitem: {error} (tensor of shape {shape_str(x.shape)})") from None
+    return out, zeroed
 
 
 # torch's node for x[index]: that of the last step torch takes (select for an int, slice for a

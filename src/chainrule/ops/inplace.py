@@ -22,6 +22,7 @@ from ._common import Tensor, as_tensor, wrap
 from .creation import clone, full_like, to, zeros_like
 from .index import _convert_index, index_put
 from .join import tril, triu
+from .overlapping_writes import check_partial_overlap, write_in_order
 from .shape import broadcast_to
 
 __all__ = [
@@ -88,6 +89,9 @@ def apply_inplace(who: str, self: Tensor, compute) -> Tensor:
     check_inplace(self)
     recording = GRAD.enabled
     base = self._base
+    if base is not None and not self._data.flags.writeable and type(self._data) is np.ndarray:
+        # elements share memory (unfold's overlapping windows, an expanded tensor)
+        return write_in_order(who, self, compute, lambda result: _check_castable(who, self, result._data))
     if not recording:
         result = compute()
         _check_castable(who, self, result._data)
@@ -397,6 +401,7 @@ def _inplace(fn):
     """The in-place form ``x.<name>_(...)`` of the out-of-place op ``fn``."""
 
     def method(self: Tensor, *args, **kwargs) -> Tensor:
+        check_partial_overlap(fn.__name__ + "_", self, (*args, *kwargs.values()))
         return apply_inplace(fn.__name__ + "_", self, lambda: fn(self, *args, **kwargs))
 
     method.__name__ = fn.__name__ + "_"
@@ -452,6 +457,7 @@ def fill(input: Tensor, value) -> Tensor:
 def copy_(self: Tensor, src, non_blocking: bool = False) -> Tensor:
     """Copy ``src``'s values (broadcast, converted to this dtype) into this tensor."""
     src = as_tensor(src, "copy_")
+    check_partial_overlap("copy_", self, (src,))
     try:
         np.broadcast_shapes(src._data.shape, self._data.shape)
     except ValueError:
@@ -507,6 +513,13 @@ def setitem(self: Tensor, index, value) -> None:
     if FORWARD.active and (_has_tangent_memory(self) or (isinstance(value, Tensor) and has_tangent(value))):
         return _setitem_dual(self, index, value)
     idx = _convert_index(index, self._data.shape)
+    if isinstance(value, Tensor) and not any(isinstance(i, np.ndarray) for i in idx):
+        # a basic index: the part written to is a view of self's memory; torch's setitem expands
+        # the value to its shape first (``x[None] = x`` writes the same elements)
+        part, source = self._data[idx], value
+        if isinstance(part, np.ndarray) and part.shape != value._data.shape and part.size == value._data.size:
+            source = wrap(value._data.reshape(part.shape))  # (for the check only)
+        check_partial_overlap("setitem", wrap(part), (source,))
     if not (GRAD.enabled and (self._rg or (isinstance(value, Tensor) and value._rg))):
         if GRAD.enabled and self._rg and self.grad_fn is None:
             raise RuntimeError(f"setitem: {_LEAF}")

@@ -14,6 +14,7 @@ from . import special_functions as _sf
 from . import unary as _unary_ops
 from ._common import Tensor
 from .inplace import apply_inplace
+from .overlapping_writes import check_partial_overlap
 
 __all__ = [
     # unary math
@@ -38,6 +39,7 @@ def _inplace(name: str, fn):
     """``name``: the in-place form of ``fn(self, *args, **kwargs)``."""
 
     def method(self: Tensor, *args, **kwargs) -> Tensor:
+        check_partial_overlap(name, self, (*args, *kwargs.values()))
         return apply_inplace(name, self, lambda: fn(self, *args, **kwargs))
 
     method.__name__ = name

@@ -20,6 +20,7 @@ from .shape import unsqueeze
     "matmul",
     formula=("{g0} = {gy} {x1}^T", "{g1} = {x0}^T {gy}"),
     local=(_matrix("{gy} @ {x1}^T"), _matrix("{x0}^T @ {gy}")),
+    reads=((1,), (0,)),
 )
 def _matmul(F, g, xs, out, p, needs):
     a, b = xs

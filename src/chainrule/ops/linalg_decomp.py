@@ -19,7 +19,7 @@ import numpy as np
 
 from ..autograd._tables import FORWARD, has_tangent
 from ..autograd.grad_mode import GRAD
-from ..autograd.graph import defop
+from ..autograd.graph import defop, register_outputs
 from ._common import Tensor, all_true, any_true, as_tensor, make_result, wrap, zeros_for
 from ._linalg_common import check_out, matrix_input
 from .index import getitem
@@ -50,6 +50,14 @@ def part(packed: Tensor, index: tuple, transpose: bool = False) -> Tensor:
     t._data = t._data.copy()  # the slice ops save nothing, so their output may own its memory
     t._vc = packed._shared_vc()
     return t
+
+
+def parts(packed: Tensor, *indices: tuple, transposed: int | None = None) -> tuple:
+    """The outputs of a packed multi-output result, one ``part`` per index (the one numbered
+    ``transposed`` transposed), registered as that result's outputs (``register_outputs``)."""
+    outputs = tuple(part(packed, index, i == transposed) for i, index in enumerate(indices))
+    register_outputs(packed, outputs)
+    return outputs
 
 
 def used(F, g) -> bool:
@@ -193,9 +201,7 @@ def eigh(A: Tensor, UPLO: str = "L", *, out=None) -> EighResult:
         return EighResult(wrap(L), wrap(V))
     n = L.shape[-1]
     packed = make_result(np.concatenate([V, L[..., None, :]], axis=-2), _eigh, (A,), (n, UPLO))
-    return EighResult(
-        part(packed, (Ellipsis, n, slice(None))), part(packed, (Ellipsis, slice(0, n), slice(None)))
-    )
+    return EighResult(*parts(packed, (Ellipsis, n, slice(None)), (Ellipsis, slice(0, n), slice(None))))
 
 
 def eigvalsh(A: Tensor, UPLO: str = "L", *, out=None) -> Tensor:
@@ -300,9 +306,13 @@ def _svd_record(who: str, A: Tensor, a: np.ndarray, full_matrices: bool) -> SVDR
     packed[..., m + 1 :, :cv] = np.swapaxes(Vh, -1, -2)
     P = make_result(packed, _svd, (A,), (m, n, k))
     return SVDResult(
-        part(P, (Ellipsis, slice(0, m), slice(0, cu))),
-        part(P, (Ellipsis, m, slice(0, k))),
-        part(P, (Ellipsis, slice(m + 1, None), slice(0, cv)), transpose=True),
+        *parts(
+            P,
+            (Ellipsis, slice(0, m), slice(0, cu)),
+            (Ellipsis, m, slice(0, k)),
+            (Ellipsis, slice(m + 1, None), slice(0, cv)),
+            transposed=2,
+        )
     )
 
 

@@ -27,7 +27,7 @@ from scipy.linalg import lapack as _lapack
 
 from .._threads import numpy_blas
 from ..autograd._tables import tracked
-from ..autograd.graph import defop
+from ..autograd.graph import defop, register_outputs
 from ..autograd.math import register, tensor_math
 from ..kernels.lapack_reference import getf2, holds_nonfinite, solve_nonfinite
 from ..kernels.lu_inverse import inverse_from_cholesky, inverse_transposed
@@ -347,6 +347,14 @@ def _slogdet_op(F, g, xs, out, p, needs):
     return (_per_matrix(F, g) * F.inverse_mT(xs[0], p[0]),)
 
 
+@defop("linalg_slogdet_sign", saves_inputs=False, formula="{g0} = nothing (the sign has no gradient)")
+def _slogdet_sign(F, g, xs, out, p, needs):
+    return (None,)  # torch's undefined gradient: a leaf reached only through the sign keeps .grad None
+
+
+_slogdet_sign.node_name = "LinalgSlogdetBackward0"  # torch's sign shares logabsdet's node
+
+
 def _inverse_mT_unfactored(a):
     return inverse_mT_array(a, None)
 
@@ -378,7 +386,13 @@ def _slogdet_call(who: str, A: Tensor, result_type, sign_tracks_grad: bool = Tru
     sign, logabs, factors = _slogdet_forward(a)
     logabsdet = make_result(logabs, _slogdet_op, (A,), (factors,))
     if sign_tracks_grad and tracked(logabsdet):
-        # torch's sign requires grad, with a zero gradient: add an empty sum of A's entries
+        if sign.dtype.kind != "c":  # torch's real sign requires grad but passes none back
+            sign = make_result(sign, _slogdet_sign, (A,))
+            # torch's one node for both: a hook on the one no gradient reaches sees None
+            register_outputs(sign, (logabsdet,))
+            register_outputs(logabsdet, (sign,))
+            return result_type(sign, logabsdet)
+        # a complex sign: a zero gradient, from an empty sum of A's entries
         return result_type(A[..., :0, :0].sum((-1, -2)) + wrap(sign), logabsdet)
     return result_type(wrap(sign), logabsdet)
 

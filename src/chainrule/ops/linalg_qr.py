@@ -16,7 +16,7 @@ from ..autograd.graph import defop
 from ..kernels.lapack_reference import holds_nonfinite, qr_nonfinite
 from ._common import Tensor, make_result, wrap
 from ._linalg_common import check_out, matrix_input
-from .linalg_decomp import part, records, used
+from .linalg_decomp import parts, records, used
 
 __all__ = ["qr"]  # torch.qr; linalg.qr is exported by chainrule.linalg
 
@@ -114,8 +114,7 @@ def linalg_qr(A: Tensor, mode: str = "reduced", *, out=None) -> QRResult:
         return QRResult(wrap(Q), wrap(R))
     P = make_result(np.concatenate([Q, np.swapaxes(R, -1, -2)], axis=-2), _qr, (A,), (m, n, mode))
     return QRResult(
-        part(P, (Ellipsis, slice(0, m), slice(None))),
-        part(P, (Ellipsis, slice(m, None), slice(None)), transpose=True),
+        *parts(P, (Ellipsis, slice(0, m), slice(None)), (Ellipsis, slice(m, None), slice(None)), transposed=1)
     )
 
 

@@ -16,10 +16,20 @@ import numpy as np
 
 from .. import _dtype
 from ..autograd.graph import defop
-from ._common import Tensor, as_array, as_tensor, make_result, normalize_dim, normalize_dims, shape_str, wrap
+from ._common import (
+    Tensor,
+    as_array,
+    as_tensor,
+    make_result,
+    normalize_dim,
+    normalize_dims,
+    save_outputs,
+    shape_str,
+    wrap,
+)
 from ._linalg_common import type_name
 from .reduce import _expand_back, reduce_axes
-from .reduce_minmax import return_types
+from .reduce_minmax import return_types, values_and_indices
 from .reduce_norm import _norm, norm_keepdim
 
 __all__ = [
@@ -97,13 +107,21 @@ def aminmax(input: Tensor, *, dim: int | None = None, keepdim: bool = False):
         lo, hi = amin(input), amax(input)
         if keepdim:
             lo, hi = reshape(lo, (1,) * x.ndim), reshape(hi, (1,) * x.ndim)
-        return return_types.aminmax(lo, hi)
+        return _saving_each_other(lo, hi)
     axis = normalize_dim(dim, x.ndim, "aminmax")
     if x.ndim and x.shape[axis] == 0:
         raise IndexError(f"aminmax: Expected reduction dim {axis} to have non-zero size.")
     if x.ndim == 0:
-        return return_types.aminmax(amin(input), amax(input))
-    return return_types.aminmax(amin(input, axis, keepdim), amax(input, axis, keepdim))
+        return _saving_each_other(amin(input), amax(input))
+    return _saving_each_other(amin(input, axis, keepdim), amax(input, axis, keepdim))
+
+
+def _saving_each_other(lo: Tensor, hi: Tensor):
+    """torch's one aminmax node saves both results: an in-place change of either fails the
+    backward of both."""
+    save_outputs(lo, hi)
+    save_outputs(hi, lo)
+    return return_types.aminmax(lo, hi)
 
 
 # ---- running extrema -----------------------------------------------------------------------------
@@ -115,7 +133,8 @@ def _running(who: str, input: Tensor, dim: int, better):
     axis = normalize_dim(dim, x.ndim, who)
     result_type = getattr(return_types, who)
     if x.ndim == 0:
-        return result_type(gather(input, 0, wrap(np.zeros((), np.int64))), wrap(np.zeros((), np.int64)))
+        index = np.zeros((), np.int64)
+        return values_and_indices(result_type, gather(input, 0, wrap(index)), index)
     lanes = np.moveaxis(x, axis, 0)
     if lanes.shape[0]:
         best = lanes[0]
@@ -132,7 +151,7 @@ def _running(who: str, input: Tensor, dim: int, better):
         index = np.moveaxis(np.stack(steps), 0, axis)
     else:
         index = np.zeros_like(x, dtype=np.int64)
-    return result_type(gather(input, axis, wrap(index)), wrap(index))
+    return values_and_indices(result_type, gather(input, axis, wrap(index)), index)
 
 
 def cummax(input: Tensor, dim: int):

@@ -13,11 +13,11 @@ from collections import namedtuple
 import numpy as np
 
 from ..autograd.graph import defop
-from ._common import Tensor, as_array, as_tensor, make_result, normalize_dim, shape_str, wrap
+from ._common import Tensor, as_array, as_tensor, make_result, normalize_dim, save_outputs, shape_str, wrap
 from .elementwise import maximum, minimum
 from .reduce import keep_dims, reduce_axes
 
-__all__ = ["max", "min", "amax", "amin", "argmax", "argmin", "return_types"]
+__all__ = ["max", "min", "amax", "amin", "argmax", "argmin", "return_types", "values_and_indices"]
 
 
 class return_types:  # noqa: N801  (torch.return_types)
@@ -35,6 +35,14 @@ class return_types:  # noqa: N801  (torch.return_types)
     cummin = namedtuple("cummin", ["values", "indices"])
     aminmax = namedtuple("aminmax", ["min", "max"])
     histogram = namedtuple("histogram", ["hist", "bin_edges"])
+
+
+def values_and_indices(result_type, values: Tensor, indices: np.ndarray):
+    """``result_type(values, indices)``, the indices as an int64 tensor that the values' node
+    saved (as torch does): changing them in place fails that backward (``save_outputs``)."""
+    indices = wrap(indices.astype(np.int64, copy=False))
+    save_outputs(values, indices)
+    return result_type(values, indices)
 
 
 # ---- derivatives --------------------------------------------------------------------------------
@@ -105,7 +113,7 @@ def _with_indices(who: str, op, fn, argfn, result_type, input: Tensor, dim, keep
     axis = normalize_dim(int(dim), x.ndim, who)
     if x.ndim == 0:
         values = make_result(x.copy(), op, (input,), ((), 0, keepdim, None))
-        return result_type(values, wrap(np.asarray(0, dtype=np.int64)))
+        return values_and_indices(result_type, values, np.asarray(0, dtype=np.int64))
     if x.shape[axis] == 0:
         _nonempty_dims(who, x, (axis,))
     indices = argfn(x, axis=axis, keepdims=True)
@@ -114,7 +122,7 @@ def _with_indices(who: str, op, fn, argfn, result_type, input: Tensor, dim, keep
         indices = np.squeeze(indices, axis)
         values = np.squeeze(values, axis)
     out = make_result(values, op, (input,), (x.shape, axis, keepdim, indices))
-    return result_type(out, wrap(indices.astype(np.int64, copy=False)))
+    return values_and_indices(result_type, out, indices)
 
 
 def _extremum(who: str, full_op, dim_op, fn, argfn, binary, result_type):

@@ -126,6 +126,8 @@ def flatten(input: Tensor, start_dim: int = 0, end_dim: int = -1) -> Tensor:
         return reshape(input, (1,))
     if a > b:
         raise RuntimeError("flatten: start_dim cannot come after end_dim")
+    if a == b:  # nothing to merge: torch returns the tensor itself (not a view of it)
+        return input
     n = 1
     for d in s[a : b + 1]:
         n *= d
@@ -217,6 +219,8 @@ def broadcast_to(input: Tensor, shape) -> Tensor:
 def expand(input: Tensor, *sizes) -> Tensor:
     """Broadcast to ``sizes``; -1 keeps a dim's size (torch's Tensor.expand)."""
     input = as_tensor(input, "expand")
+    if not sizes:  # expand() names no size at all; expand(()) of a 0-d tensor is fine
+        raise TypeError('expand() missing 1 required positional arguments: "size"')
     sizes = _shape_arg(sizes)
     x = input._data
     lead = len(sizes) - x.ndim
@@ -348,11 +352,21 @@ def movedim(input: Tensor, source, destination) -> Tensor:
     """Move dims ``source`` to positions ``destination``, keeping the others in order."""
     input = as_tensor(input, "movedim")
     n = input._data.ndim
-    src = [normalize_dim(d, n, "movedim") for d in ((source,) if isinstance(source, int) else source)]
-    dst = [
-        normalize_dim(d, n, "movedim")
-        for d in ((destination,) if isinstance(destination, int) else destination)
-    ]
+    source = [source] if isinstance(source, int) else list(source)
+    destination = [destination] if isinstance(destination, int) else list(destination)
+    if len(source) != len(destination):
+        raise RuntimeError(
+            f"movedim: Invalid source or destination dims: source ({source} dims) should contain "
+            f"the same number of dims as destination ({destination} dims)"
+        )
+    src = [normalize_dim(d, n, "movedim") for d in source]
+    dst = [normalize_dim(d, n, "movedim") for d in destination]
+    for name, given, dims in (("source", source, src), ("destination", destination, dst)):
+        if len(set(dims)) < len(dims):
+            raise RuntimeError(
+                f"movedim: repeated dim in `{name}` ({given}) for a tensor of shape "
+                f"{shape_str(input._data.shape)}; name each dim once"
+            )
     if n == 0:  # torch takes dims 0 and -1 of a 0-d tensor: nothing moves
         return permute(input, ())
     order = [i for i in range(n) if i not in src]
@@ -393,8 +407,9 @@ def diagonal(input: Tensor, offset: int = 0, dim1: int = 0, dim2: int = 1) -> Te
     """
     input = as_tensor(input, "diagonal")
     x = input._data
-    if x.ndim < 2:
-        normalize_dim(1, x.ndim, "diagonal")  # torch's IndexError: dim 1 is out of range
+    # torch wraps both dims first (dims 0 and -1 of a 0-d or 1-d tensor are the same dim), then
+    # refuses identical ones: ones(3).diagonal(0, 0, -1) is a RuntimeError, ones(3).diagonal() an
+    # IndexError (dim 1)
     d1, d2 = normalize_dim(dim1, x.ndim, "diagonal"), normalize_dim(dim2, x.ndim, "diagonal")
     if d1 == d2:
         raise RuntimeError(f"diagonal: diagonal dimensions cannot be identical {dim1}, {dim2}")

@@ -14,8 +14,9 @@ from __future__ import annotations
 import numpy as np
 
 from ..autograd.graph import defop
+from ..kernels.quickselect import kth_index
 from ._common import Tensor, as_array, as_tensor, make_result, normalize_dim, shape_str, wrap
-from .reduce_minmax import _spread_ties, return_types
+from .reduce_minmax import _spread_ties, return_types, values_and_indices
 
 __all__ = ["sort", "argsort", "topk", "kthvalue", "median"]
 
@@ -67,13 +68,13 @@ def _select(op, result_type, input: Tensor, axis: int, order: np.ndarray, keepdi
     if not keepdim:
         values, indices = np.squeeze(values, axis), np.squeeze(indices, axis)
     out = make_result(values, op, (input,), (x.shape, axis, keepdim, tuple(lanes)))
-    return result_type(out, wrap(indices.astype(np.int64, copy=False)))
+    return values_and_indices(result_type, out, indices)
 
 
 def _scalar(op, result_type, input: Tensor):
     """A 0-d input: torch treats it as one element along dim 0 or -1."""
     out = make_result(input._data.copy(), op, (input,), ((), 0, True, None))
-    return result_type(out, wrap(np.asarray(0, dtype=np.int64)))
+    return values_and_indices(result_type, out, np.asarray(0, dtype=np.int64))
 
 
 def _not_bool(who: str, kernel: str, x: np.ndarray) -> None:
@@ -185,7 +186,22 @@ def kthvalue(input: Tensor, k: int, dim: int = -1, keepdim: bool = False):
     if x.ndim == 0:
         return _scalar(kthvalue_op, return_types.kthvalue, input)
     order = np.take(_order(x, axis, False), [k - 1], axis)
+    if type(x) is np.ndarray:  # (vmap's batched arrays keep the stable sort's choice)
+        _torch_choice_among_ties(x, axis, order, k)
     return _select(kthvalue_op, return_types.kthvalue, input, axis, order, keepdim)
+
+
+def _torch_choice_among_ties(x: np.ndarray, axis: int, order: np.ndarray, k: int) -> None:
+    """Where the k-th value of a lane is tied, put into ``order`` (the stable sort's index, in
+    place) the index torch's quickselect reports (``kernels/quickselect.py``)."""
+    lanes = np.moveaxis(x, axis, -1)
+    chosen = np.moveaxis(order, axis, -1)  # a view: writes land in order
+    kth = np.take_along_axis(lanes, chosen, -1)
+    equal = lanes == kth
+    if x.dtype.kind == "f":
+        equal |= np.isnan(lanes) & np.isnan(kth)  # NaNs tie with each other
+    for where in map(tuple, np.argwhere(equal.sum(-1) > 1)):  # (argwhere takes a 0-d count)
+        chosen[where][0] = kth_index(lanes[where], k - 1)
 
 
 def median(input: Tensor, dim: int | None = None, keepdim: bool = False):
