@@ -17,7 +17,7 @@ from ._common import Tensor, as_array, as_tensor, make_result, normalize_dim, sa
 from .elementwise import maximum, minimum
 from .reduce import keep_dims, reduce_axes
 
-__all__ = ["max", "min", "amax", "amin", "argmax", "argmin", "return_types", "values_and_indices"]
+__all__ = ["max", "min", "amax", "amin", "argmax", "argmin", "return_types"]
 
 
 class return_types:  # noqa: N801  (torch.return_types)

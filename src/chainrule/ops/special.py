@@ -8,7 +8,7 @@ import math
 import numpy as np
 
 from .. import _dtype
-from ..autograd.graph import defop
+from ..autograd.graph import defop, times
 from ..kernels.elementwise import erf_array, erfc_array
 from ._common import Tensor, as_tensor, make_result
 
@@ -24,13 +24,21 @@ def _float(input: Tensor) -> np.ndarray:
     return x
 
 
-@defop("erf", formula="{g0} = {gy} * 2 / sqrt(pi) * exp(-{x0}^2)")
+@defop(
+    "erf",
+    formula="{g0} = {gy} * 2 / sqrt(pi) * exp(-{x0}^2)",
+    local=times(lambda xs, y, p: 2 / np.sqrt(np.pi) * np.exp(-xs[0] * xs[0])),
+)
 def _erf(F, g, xs, out, p, needs):
     x = xs[0]
     return (g * (_TWO_OVER_SQRT_PI * F.exp(-(x * x))),)
 
 
-@defop("erfc", formula="{g0} = -{gy} * 2 / sqrt(pi) * exp(-{x0}^2)")
+@defop(
+    "erfc",
+    formula="{g0} = -{gy} * 2 / sqrt(pi) * exp(-{x0}^2)",
+    local=times(lambda xs, y, p: -2 / np.sqrt(np.pi) * np.exp(-xs[0] * xs[0])),
+)
 def _erfc(F, g, xs, out, p, needs):
     x = xs[0]
     return (g * (-_TWO_OVER_SQRT_PI * F.exp(-(x * x))),)

@@ -74,7 +74,13 @@ def _exp(F, g, xs, out, p, needs):
     return (g * out,)
 
 
-@defop("expm1", saves_out=True, saves_inputs=False, formula="{g0} = {gy} * ({y} + 1)")
+@defop(
+    "expm1",
+    saves_out=True,
+    saves_inputs=False,
+    formula="{g0} = {gy} * ({y} + 1)",
+    local=_times(lambda xs, y, p: y + 1),
+)
 def _expm1(F, g, xs, out, p, needs):
     return (g * (out + 1),)
 
@@ -84,17 +90,17 @@ def _log(F, g, xs, out, p, needs):
     return (g / xs[0],)
 
 
-@defop("log1p", formula="{g0} = {gy} / (1 + {x0})")
+@defop("log1p", formula="{g0} = {gy} / (1 + {x0})", local=_over(lambda xs, y, p: 1 + xs[0]))
 def _log1p(F, g, xs, out, p, needs):
     return (g / (xs[0] + 1),)
 
 
-@defop("log2", formula="{g0} = {gy} / ({x0} ln 2)")
+@defop("log2", formula="{g0} = {gy} / ({x0} ln 2)", local=_over(lambda xs, y, p: xs[0] * np.log(2.0)))
 def _log2(F, g, xs, out, p, needs):
     return (g / (xs[0] * _LN2),)
 
 
-@defop("log10", formula="{g0} = {gy} / ({x0} ln 10)")
+@defop("log10", formula="{g0} = {gy} / ({x0} ln 10)", local=_over(lambda xs, y, p: xs[0] * np.log(10.0)))
 def _log10(F, g, xs, out, p, needs):
     return (g / (xs[0] * _LN10),)
 
@@ -109,35 +115,47 @@ def _cos(F, g, xs, out, p, needs):
     return (-g * F.sin(xs[0]),)
 
 
-@defop("tan", saves_out=True, saves_inputs=False, formula="{g0} = {gy} * (1 + {y}^2)")
+@defop(
+    "tan",
+    saves_out=True,
+    saves_inputs=False,
+    formula="{g0} = {gy} * (1 + {y}^2)",
+    local=_times(lambda xs, y, p: 1 + y * y),
+)
 def _tan(F, g, xs, out, p, needs):
     return (g * (out * out + 1),)
 
 
-@defop("asin", formula="{g0} = {gy} / sqrt(1 - {x0}^2)")
+@defop(
+    "asin", formula="{g0} = {gy} / sqrt(1 - {x0}^2)", local=_over(lambda xs, y, p: np.sqrt(1 - xs[0] * xs[0]))
+)
 def _asin(F, g, xs, out, p, needs):
     x = xs[0]
     return (g / F.sqrt(1 - x * x),)
 
 
-@defop("acos", formula="{g0} = -{gy} / sqrt(1 - {x0}^2)")
+@defop(
+    "acos",
+    formula="{g0} = -{gy} / sqrt(1 - {x0}^2)",
+    local=_times(lambda xs, y, p: -1 / np.sqrt(1 - xs[0] * xs[0])),
+)
 def _acos(F, g, xs, out, p, needs):
     x = xs[0]
     return (-g / F.sqrt(1 - x * x),)
 
 
-@defop("atan", formula="{g0} = {gy} / (1 + {x0}^2)")
+@defop("atan", formula="{g0} = {gy} / (1 + {x0}^2)", local=_over(lambda xs, y, p: 1 + xs[0] * xs[0]))
 def _atan(F, g, xs, out, p, needs):
     x = xs[0]
     return (g / (x * x + 1),)
 
 
-@defop("sinh", formula="{g0} = {gy} * cosh({x0})")
+@defop("sinh", formula="{g0} = {gy} * cosh({x0})", local=_times(lambda xs, y, p: np.cosh(xs[0])))
 def _sinh(F, g, xs, out, p, needs):
     return (g * F.cosh(xs[0]),)
 
 
-@defop("cosh", formula="{g0} = {gy} * sinh({x0})")
+@defop("cosh", formula="{g0} = {gy} * sinh({x0})", local=_times(lambda xs, y, p: np.sinh(xs[0])))
 def _cosh(F, g, xs, out, p, needs):
     return (g * F.sinh(xs[0]),)
 
@@ -179,7 +197,7 @@ def _relu(F, g, xs, out, p, needs):
     return (F.where(out <= 0, 0, g),)
 
 
-@defop("abs", formula="{g0} = {gy} * sgn({x0})")
+@defop("abs", formula="{g0} = {gy} * sgn({x0})", local=_times(lambda xs, y, p: np.sign(xs[0])))
 def _abs(F, g, xs, out, p, needs):
     return (g * F.sgn(xs[0]),)
 
@@ -198,7 +216,13 @@ def _sqrt(F, g, xs, out, p, needs):
     return (g / (2 * out),)
 
 
-@defop("rsqrt", saves_out=True, saves_inputs=False, formula="{g0} = -{gy} * {y}^3 / 2")
+@defop(
+    "rsqrt",
+    saves_out=True,
+    saves_inputs=False,
+    formula="{g0} = -{gy} * {y}^3 / 2",
+    local=_times(lambda xs, y, p: -(y**3) / 2),
+)
 def _rsqrt(F, g, xs, out, p, needs):
     return (g * (out * out * out) * -0.5,)
 
