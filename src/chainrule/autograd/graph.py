@@ -9,9 +9,10 @@ input.
 
 from __future__ import annotations
 
+import itertools
 import re
 import weakref
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from .grad_mode import GRAD
@@ -570,13 +571,16 @@ def _forget_accumulator(key: int, ref) -> None:
         del _ACCUMULATORS[key]
 
 
-def saved_inputs(node: Node) -> list[bool]:
+_EVERY_INPUT = itertools.repeat(True)  # (no list per node on backward's path: zip stops at the inputs)
+
+
+def saved_inputs(node: Node) -> Iterable[bool]:
     """Which of ``node``'s inputs it saved, as torch decides when the op runs: those that the
     gradient of an input requiring grad reads (``Op.reads``). ``a * b`` with only ``a`` requiring
     grad saves ``b`` alone, so an in-place change of ``a`` does not fail its backward."""
     reads = node.op.reads
     if reads is None:
-        return [True] * len(node.edges)
+        return _EVERY_INPUT
     saved = [False] * len(node.edges)
     for edge, read in zip(node.edges, reads):  # (an optional last input may be absent: linear's bias)
         if edge is not None:
