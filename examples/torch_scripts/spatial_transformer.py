@@ -35,6 +35,9 @@ def synthetic_digits(n, seed):
         v = -math.sin(angle) * (xx - dx) + math.cos(angle) * (yy - dy)
         inside = (np.abs(u) < 8) & (np.abs(v) < 8)
         images[i, 0] = inside * (0.5 + 0.5 * np.cos(math.pi * (label + 1) * (u + 8) / 8))
+    # faint noise: a flat background gives tied maxima in the pooling windows, which two libraries'
+    # rounding breaks differently (each correctly), sending the gradient to different pixels
+    images += rng.normal(0.0, 0.05, images.shape)
     images = (images - 0.1307) / 0.3081  # the tutorial's MNIST normalisation
     return torch.from_numpy(images.astype(np.float32)), torch.from_numpy(labels)
 
@@ -161,7 +164,7 @@ def main():
     parser.add_argument("--lr", type=float, default=0.01)
     parser.add_argument("--dropout", type=float, default=0.5)
     parser.add_argument("--log-interval", type=int, default=2)
-    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--seed", type=int, default=1)
     args = parser.parse_args()
 
     device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
