@@ -41,7 +41,9 @@ def unicodeToAscii(s):
     )
 
 
-category_lines = {language: [unicodeToAscii(name) for name in names.split()] for language, names in NAMES.items()}
+category_lines = {
+    language: [unicodeToAscii(name) for name in names.split()] for language, names in NAMES.items()
+}
 all_categories = list(category_lines)
 n_categories = len(all_categories)
 

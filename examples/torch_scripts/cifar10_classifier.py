@@ -74,9 +74,13 @@ def main():
     args = parser.parse_args()
 
     trainset = torch.utils.data.TensorDataset(*synthetic_cifar(args.train_size, args.seed))
-    trainloader = torch.utils.data.DataLoader(trainset, batch_size=args.batch_size, shuffle=False, num_workers=0)
+    trainloader = torch.utils.data.DataLoader(
+        trainset, batch_size=args.batch_size, shuffle=False, num_workers=0
+    )
     testset = torch.utils.data.TensorDataset(*synthetic_cifar(args.test_size, args.seed + 1))
-    testloader = torch.utils.data.DataLoader(testset, batch_size=args.batch_size, shuffle=False, num_workers=0)
+    testloader = torch.utils.data.DataLoader(
+        testset, batch_size=args.batch_size, shuffle=False, num_workers=0
+    )
 
     net = Net()
     init_from_numpy(net, args.seed)

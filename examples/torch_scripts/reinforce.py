@@ -93,7 +93,9 @@ def init_from_numpy(model, seed):
 
 def main():
     parser = argparse.ArgumentParser(description="PyTorch REINFORCE example")
-    parser.add_argument("--gamma", type=float, default=0.99, metavar="G", help="discount factor (default: 0.99)")
+    parser.add_argument(
+        "--gamma", type=float, default=0.99, metavar="G", help="discount factor (default: 0.99)"
+    )
     parser.add_argument("--seed", type=int, default=543, metavar="N", help="random seed (default: 543)")
     parser.add_argument("--episodes", type=int, default=8)
     parser.add_argument("--dropout", type=float, default=0.6)
@@ -142,12 +144,13 @@ def main():
     for i_episode in range(1, args.episodes + 1):
         state, _ = env.reset()
         ep_reward = 0
-        for t in range(1, 10000):  # Don't infinite loop while learning
+        for t in count(1):  # the episode ends when the pole falls or after 500 steps
             action = select_action(state)
             state, reward, terminated, truncated, _ = env.step(action)
             policy.rewards.append(reward)
             ep_reward += reward
             if terminated or truncated:
+                assert t == env.steps
                 break
 
         running_reward = 0.05 * ep_reward + (1 - 0.05) * running_reward
@@ -160,7 +163,8 @@ def main():
     with torch.no_grad():
         probs = policy(torch.zeros(1, 4))
         m = Categorical(probs)
-        print(f"policy at rest: {probs[0, 0].item():.7f} {probs[0, 1].item():.7f} entropy {m.entropy().item():.7f}")
+        print(f"policy at rest: {probs[0, 0].item():.7f} {probs[0, 1].item():.7f}")
+        print(f"entropy {m.entropy().item():.7f}")
 
 
 if __name__ == "__main__":

@@ -92,7 +92,11 @@ def init_from_numpy(model, seed):
             elif name.endswith("in_proj_bias") or name.endswith("out_proj.bias") or name == "linear.bias":
                 value = np.zeros(tuple(p.shape))
             else:  # linear1, linear2, out_proj.weight: nn.Linear's bound
-                fan_in = p.shape[1] if p.dim() == 2 else model.get_parameter(name[: -len("bias")] + "weight").shape[1]
+                fan_in = (
+                    p.shape[1]
+                    if p.dim() == 2
+                    else model.get_parameter(name[: -len("bias")] + "weight").shape[1]
+                )
                 bound = 1.0 / math.sqrt(fan_in)
                 value = rng.uniform(-bound, bound, tuple(p.shape))
             p.copy_(torch.from_numpy(value.astype(np.float32)))
@@ -105,7 +109,11 @@ def markov_corpus(ntokens, length, seed):
     successors = rng.integers(0, ntokens, (ntokens, 3))
     tokens = [0]
     for _ in range(length - 1):
-        tokens.append(int(successors[tokens[-1], rng.integers(0, 3)]) if rng.random() < 0.9 else int(rng.integers(0, ntokens)))
+        tokens.append(
+            int(successors[tokens[-1], rng.integers(0, 3)])
+            if rng.random() < 0.9
+            else int(rng.integers(0, ntokens))
+        )
     return torch.tensor(tokens, dtype=torch.long)
 
 
@@ -160,9 +168,12 @@ def main():
     train_data = batchify(markov_corpus(args.ntokens, 1280, args.seed), 8).to(device)  # shape [160, 8]
     val_data = batchify(markov_corpus(args.ntokens, 320, args.seed + 1), 4).to(device)  # shape [80, 4]
 
-    model = TransformerModel(args.ntokens, args.emsize, args.nhead, args.d_hid, args.nlayers, args.dropout).to(device)
+    model = TransformerModel(
+        args.ntokens, args.emsize, args.nhead, args.d_hid, args.nlayers, args.dropout
+    ).to(device)
     init_from_numpy(model, args.seed)
-    print(f"pe buffer: {tuple(model.pos_encoder.pe.shape)} in state_dict: {'pos_encoder.pe' in model.state_dict()}")
+    in_state = "pos_encoder.pe" in model.state_dict()
+    print(f"pe buffer: {tuple(model.pos_encoder.pe.shape)} in state_dict: {in_state}")
     print(f"parameters: {sum(p.numel() for p in model.parameters())}")
 
     criterion = nn.CrossEntropyLoss()
@@ -195,9 +206,8 @@ def main():
                 ppl = math.exp(cur_loss)
                 print(
                     f"| epoch {epoch:3d} | {batch:5d}/{num_batches:5d} batches | lr {lr:02.2f} | "
-                    f"loss {cur_loss:5.5f} | ppl {ppl:8.4f}"
+                    f"ms/batch {ms_per_batch:5.2f} | loss {cur_loss:5.5f} | ppl {ppl:8.4f}"
                 )
-                del ms_per_batch
                 total_loss = 0
                 start_time = time.time()
 
@@ -221,9 +231,11 @@ def main():
         val_loss = evaluate(model, val_data)
         val_ppl = math.exp(val_loss)
         elapsed = time.time() - epoch_start_time
-        del elapsed
         print("-" * 89)
-        print(f"| end of epoch {epoch:3d} | valid loss {val_loss:5.5f} | valid ppl {val_ppl:8.4f}")
+        print(
+            f"| end of epoch {epoch:3d} | time: {elapsed:5.2f}s | "
+            f"valid loss {val_loss:5.5f} | valid ppl {val_ppl:8.4f}"
+        )
         print("-" * 89)
 
         if val_loss < best_val_loss:
