@@ -21,7 +21,7 @@ import itertools
 import os
 import subprocess
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import ModuleType
@@ -494,11 +494,15 @@ def run_example(name: str, *args: str, timeout: float = 300) -> subprocess.Compl
 
 
 def run_python(
-    path, *args: str, timeout: float = 300, flags: Sequence[str] = ()
+    path,
+    *args: str,
+    timeout: float = 300,
+    flags: Sequence[str] = (),
+    env_extra: Mapping[str, str] | None = None,
 ) -> subprocess.CompletedProcess:
     """``python *flags path *args`` in a subprocess, from the repository root, with this checkout's
-    src first on PYTHONPATH."""
-    env = dict(os.environ)
+    src first on PYTHONPATH and the variables ``env_extra`` set."""
+    env = {**os.environ, **(env_extra or {})}
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT / "src"), env.get("PYTHONPATH")]))
     return subprocess.run(
         [sys.executable, *flags, str(path), *args],

@@ -181,6 +181,40 @@ def test_affine_grid(align_corners) -> None:
     check("affine_grid", rand(2, 2, 3), (2, 3, 0, 5))
 
 
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("align_corners", [False, True])
+def test_affine_grid_of_the_identity_is_torchs_to_the_bit(dtype, align_corners) -> None:
+    # The spatial transformer starts from theta = identity, whose grid points are exactly pixel
+    # centres: a coordinate one ulp off (NumPy's linspace, or (n - 1) / n folded into one
+    # product) moved grid_sample's gradient to the neighbouring pixel pair.
+    theta = np.array([[[1.0, 0.0, 0.0], [0.0, 1.0, 0.0]]] * 2)
+    for size in [(2, 1, 7, 28), (2, 1, 24, 100), (2, 3, 5, 2000)]:
+        ours = chainrule.nn.functional.affine_grid(
+            chainrule.tensor(theta, dtype=getattr(chainrule, dtype)), size, align_corners=align_corners
+        )
+        theirs = torch.nn.functional.affine_grid(
+            torch.tensor(theta, dtype=getattr(torch, dtype)), size, align_corners=align_corners
+        )
+        np.testing.assert_array_equal(ours.numpy(), theirs.numpy())
+
+
+def test_grid_sample_gradient_through_an_identity_affine_grid() -> None:
+    x = RNG.standard_normal((2, 1, 28, 28)).astype(np.float32)
+    weight = RNG.standard_normal((2, 1, 28, 28)).astype(np.float32)
+
+    def theta_grad(lib) -> np.ndarray:
+        F = lib.nn.functional
+        theta = lib.tensor([[[1.0, 0.0, 0.0], [0.0, 1.0, 0.0]]] * 2, requires_grad=True)
+        out = F.grid_sample(
+            lib.tensor(x), F.affine_grid(theta, (2, 1, 28, 28), align_corners=False), align_corners=False
+        )
+        (out * lib.tensor(weight)).sum().backward()
+        return theta.grad.numpy()
+
+    # float32 sums of 784 products: rounding of the summation order only
+    np.testing.assert_allclose(theta_grad(chainrule), theta_grad(torch), rtol=1e-4, atol=1e-3)
+
+
 def test_affine_grid_feeds_grid_sample() -> None:
     def call(lib, x, theta):
         F = lib.nn.functional

@@ -19,12 +19,14 @@ import warnings
 
 import numpy as np
 
+from .._dtype import from_numpy_dtype
 from .._fpe import user_stacklevel as _user_stacklevel
 from .._tensor import Tensor
 from ..ops._common import as_tensor, wrap
 from ..ops.elementwise import where
 from ..ops.gather import index_select
 from ..ops.linalg import matmul
+from ..ops.ranges import linspace
 from ..ops.resample import resample_along
 from ..ops.shape import reshape, transpose
 from ..ops.unary import abs as _abs
@@ -319,11 +321,19 @@ def upsample_bilinear(input: Tensor, size=None, scale_factor=None) -> Tensor:
 
 # ---- affine_grid ---------------------------------------------------------------------------------
 def _base_coordinates(n: int, align_corners: bool, dtype) -> np.ndarray:
-    """torch's linspace_from_neg_one: n points over [-1, 1] (pixel centres unless align_corners)."""
+    """torch's linspace_from_neg_one: n points over [-1, 1] (pixel centres unless align_corners).
+
+    Rounded exactly as torch: its linspace (each half from its own end, not NumPy's), then
+    ``range * (n - 1) / n`` as two roundings in ``dtype``, not one product with (n - 1) / n. A
+    coordinate one ulp off a pixel centre sends grid_sample's gradient to the neighbouring
+    pixel pair (an identity theta, the spatial transformer's start, sits on the centres).
+    """
     if n <= 1:
-        return np.zeros(max(n, 1), dtype=dtype)[:n] if n == 0 else np.zeros(1, dtype=dtype)
-    r = np.linspace(-1, 1, n, dtype=dtype)
-    return r if align_corners else (r * dtype((n - 1) / n)).astype(dtype)
+        return np.zeros(1, dtype=dtype)
+    r = linspace(-1, 1, n, dtype=from_numpy_dtype(np.dtype(dtype)))._data
+    if align_corners:
+        return r
+    return (r * dtype(n - 1)) / dtype(n)
 
 
 def affine_grid(theta: Tensor, size, align_corners: bool | None = None) -> Tensor:
