@@ -257,8 +257,8 @@ def org2r(qr: np.ndarray, tau: np.ndarray, columns: int) -> np.ndarray:
     count, m, n = qr.shape
     k = tau.shape[-1]
     q = np.zeros((count, m, columns), dtype=qr.dtype)
-    q[:, :, : min(n, columns)] = qr[:, :, : min(n, columns)]
-    for j in range(k, columns):
+    q[:, :, : min(k, columns)] = qr[:, :, : min(k, columns)]
+    for j in range(k, columns):  # the columns past the reflectors start as the identity's
         q[:, j, j] = 1
     ones = np.ones((count, 1), qr.dtype)
     with np.errstate(all="ignore"):
@@ -276,8 +276,12 @@ def org2r(qr: np.ndarray, tau: np.ndarray, columns: int) -> np.ndarray:
                 in_cols = cols[None, :] < last_col[:, None]
                 v = np.where(in_rows, v, 0)
                 w = np.einsum("ci,cij->cj", v, masked)
-                update = block - t[:, None, None] * v[:, :, None] * w[:, None, :]
-                where = (t != 0)[:, None, None] & in_rows[:, :, None] & in_cols[:, None, :]
+                # BLAS's ger scales w by tau first (temp = -tau w_j), then multiplies by v: a tiny
+                # tau times an infinite w is inf there, where tau v would first underflow to 0
+                update = block + v[:, :, None] * (-t[:, None, None] * w[:, None, :])
+                # (ger also skips a column whose w_j is exactly 0: a NaN tau leaves it alone)
+                touched = in_cols & (w != 0)
+                where = (t != 0)[:, None, None] & in_rows[:, :, None] & touched[:, None, :]
                 q[:, i:, i + 1 :] = np.where(where, update, block)
             if i < m - 1:
                 q[:, i + 1 :, i] *= -t[:, None]
