@@ -187,7 +187,7 @@ def _householder_grads(F, grad, result, A, tau, flip_order: bool = False):
     "linalg_householder_product",
     saves_out=True,
     formula=(
-        "{g0} = tril_{-1}[-tau_i K_i^H v_i - tau_i K_i v_i]  (K_i = H_{i+1}..H_k {gy}^H H_1..H_{i-1})",
+        "{g0} = tril_{-1}[-tau_i K_i^H v_i - tau_i K_i v_i]  (K_i = H_(i+1)..H_k {gy}^H H_1..H_(i-1))",
         "{g1} = -v_i^H K_i v_i",
     ),
 )
