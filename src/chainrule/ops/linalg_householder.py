@@ -29,7 +29,7 @@ from scipy.linalg import lapack as _lapack
 
 from ..autograd.graph import defop
 from ..autograd.math import register
-from ..kernels.lapack_reference import org2r
+from ..kernels.lapack_reference import holds_nonfinite, org2r, orm2r
 from ._common import Tensor, any_batched, as_tensor, make_result, map_stacked, shape_str
 from ._linalg_common import check_matrices, check_out
 
@@ -57,14 +57,12 @@ def _orgqr_array(a: np.ndarray, tau: np.ndarray) -> np.ndarray:
     if flat.size == 0 or k == 0:  # no reflectors: the identity's columns
         q[...] = np.eye(m, n, dtype=a.dtype)
         return q.reshape(a.shape)
-    with np.errstate(all="ignore"):
-        poisoned = ~(np.isfinite(flat).all(axis=(1, 2)) & np.isfinite(taus).all(axis=1))
-    if poisoned.any():  # torch's (MKL's) NaN pattern: LAPACK's reference algorithm
-        q[poisoned] = org2r(flat[poisoned], taus[poisoned], n)
-    name = "ungqr" if a.dtype.kind == "c" else "orgqr"
-    for i in np.flatnonzero(~poisoned):
-        fn = _lapack.get_lapack_funcs(name, (flat[i],))
+    fn = _lapack.get_lapack_funcs("ungqr" if a.dtype.kind == "c" else "orgqr", (flat,))
+    for i in range(count):
         q[i] = fn(flat[i], taus[i])[0]
+    if holds_nonfinite(q):  # an inf or NaN in, or an overflow on the way: torch's (MKL's) pattern
+        poisoned = ~np.isfinite(q).all(axis=(1, 2))
+        q[poisoned] = org2r(flat[poisoned], taus[poisoned], n)
     return q.reshape(a.shape)
 
 
@@ -91,6 +89,19 @@ def _ormqr_array(a: np.ndarray, tau: np.ndarray, c: np.ndarray, left: bool, tran
         else:
             part = out[..., :, i:]
             out[..., :, i:] = part - np.matmul(np.matmul(part, v) * t, vh)
+    if holds_nonfinite(out):  # an inf or NaN in, or an overflow: LAPACK's order, as torch's MKL
+        m, n = a.shape[-2:]
+        count = int(np.prod(a.shape[:-2]))
+        flat = out.reshape((count,) + out.shape[-2:])
+        poisoned = ~np.isfinite(flat).all(axis=(1, 2))
+        redo = orm2r(
+            a.reshape((count, m, n))[poisoned],
+            tau.reshape((count, k))[poisoned],
+            c.reshape((count,) + c.shape[-2:])[poisoned],
+            left,
+            transpose,
+        )
+        flat[poisoned] = redo
     return out
 
 
