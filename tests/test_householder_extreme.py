@@ -108,7 +108,7 @@ def test_tiny_tau_times_an_inf_is_inf_not_nan() -> None:
 
 
 @pytest.mark.parametrize(("left", "transpose"), MODES)
-def test_ormqr_zero_in_a_reflector_keeps_an_infinite_tau_out_on_the_right(left: bool, transpose: bool) -> None:
+def test_ormqr_zero_in_a_reflector_keeps_an_inf_tau_out_on_the_right(left: bool, transpose: bool) -> None:
     """On the right, ger skips the column where v_j is 0 (an inf tau never meets it); a tiny tau
     times a small v_j underflows to 0 and skips it too."""
     a = np.array([[1.5, 0.17], [-0.49, 0.29], [-1.76, 0.0], [-0.55, 0.98]], dtype=np.float32)

@@ -1,15 +1,18 @@
-"""LAPACK's reference (unblocked) LU and Cholesky in NumPy, for matrices holding an inf or NaN.
+"""LAPACK's reference (unblocked) LU, Cholesky and Householder QR in NumPy, for matrices holding
+an inf or NaN.
 
 On finite matrices the linalg ops call LAPACK through NumPy and SciPy (OpenBLAS). On a matrix
 holding an inf or NaN, OpenBLAS's blocked and reordered kernels leave other NaNs than torch,
 whose MKL then behaves as LAPACK's reference algorithm: another pivot row where a column holds a
 NaN (the reference ``idamax`` never picks a NaN after a number), finite entries where torch's
 are NaN, a Cholesky that does not fail. These functions follow the reference algorithms step by
-step (``getf2`` with ``idamax``, ``getrs``, ``potf2``), vectorised over a stack of matrices, so
+step (``getf2`` with ``idamax``, ``getrs``, ``potf2``, ``geqr2``, ``org2r``, ``orm2r``),
+vectorised over a stack of matrices, so
 the ops call them only on that rare path: they loop over the columns in Python.
 
 Checked against torch 2.13 on random matrices with one or two infs or NaNs (tests/
-test_linalg_extreme.py): the same LU, pivots, inverses, solutions and Cholesky factors.
+test_linalg_extreme.py, tests/test_householder_extreme.py): the same LU, pivots, inverses,
+solutions, Cholesky factors and Householder products.
 """
 
 from __future__ import annotations
@@ -253,7 +256,11 @@ def org2r(qr: np.ndarray, tau: np.ndarray, columns: int) -> np.ndarray:
     """LAPACK's ``dorg2r``: the first ``columns`` columns of ``Q = H_1 ... H_k`` from
     :func:`geqr2`'s reflectors ``(c, m, n)``. Each ``H_i`` is applied, as ``dlarf`` does, only to
     the rows up to its reflector's last nonzero and the columns up to the last nonzero one there
-    (a reflector with NaN ``tau`` leaves the identity's columns past them alone, as torch's)."""
+    (a reflector with NaN ``tau`` leaves the identity's columns past them alone, as torch's);
+    BLAS's ``ger`` then scales ``w`` by ``-tau`` before multiplying by ``v`` and skips a column
+    whose ``w_j`` is 0. Checked against torch 2.13 on 3,000 random matrices holding inf, NaN,
+    1e38, 1e-45 and zeros (``k`` from 0 to ``n``): one differed, a sum of several 1e38s that
+    overflows in one summation order and not in the other."""
     count, m, n = qr.shape
     k = tau.shape[-1]
     q = np.zeros((count, m, columns), dtype=qr.dtype)
