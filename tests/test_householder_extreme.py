@@ -55,9 +55,7 @@ def _ormqr(left: bool, transpose: bool):
 
 
 # ---- the sweep's cases (tests/test_extreme_values.py), written out -------------------------------
-A43 = np.array(
-    [[0.3, -0.5, 0.4], [1.3, 0.9, -0.7], [-1.2, -0.6, 0.05], [-2.3, -0.2, -1.2]], dtype=np.float32
-)
+A43 = np.array([[0.3, -0.5, 0.4], [1.3, 0.9, -0.7], [-1.2, -0.6, 0.05], [-2.3, -0.2, -1.2]], dtype=np.float32)
 TAU3 = np.array([1.04, 0.61, 1.37], dtype=np.float32)
 
 
