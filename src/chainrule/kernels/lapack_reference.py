@@ -314,7 +314,7 @@ def qr_nonfinite(a: np.ndarray, mode: str) -> tuple[np.ndarray | None, np.ndarra
 def orm2r(qr: np.ndarray, tau: np.ndarray, c: np.ndarray, left: bool, transpose: bool) -> np.ndarray:
     """LAPACK's ``dorm2r`` as torch's MKL runs it: ``op(Q) C`` (``left``) or ``C op(Q)`` for a
     stack of reflectors ``qr`` ``(b, m, n)``, ``tau`` ``(b, k)`` and ``C`` ``(b, rows, cols)``,
-    ``op`` the conjugate transpose when ``transpose``.
+    ``op`` the transpose when ``transpose`` (real matrices).
 
     Each ``H_i`` touches the rows (columns) of ``C`` from its own on, none for ``tau = 0``: ``w``
     summed in the reference ``dgemv``'s order (a dot product per column on the left; on the right
@@ -329,26 +329,24 @@ def orm2r(qr: np.ndarray, tau: np.ndarray, c: np.ndarray, left: bool, transpose:
     out = np.array(c, copy=True)
     b, m = qr.shape[:2]
     k = tau.shape[-1]
-    taus = np.conj(tau) if transpose and tau.dtype.kind == "c" else tau
     every = np.arange(b)
     with np.errstate(all="ignore"):
         for i in range(k) if left == transpose else range(k - 1, -1, -1):
             v = np.concatenate([np.ones((b, 1), qr.dtype), qr[:, i + 1 :, i]], axis=1)  # (b, m - i)
-            vc = np.conj(v) if v.dtype.kind == "c" else v
-            t = taus[:, i]
+            t = tau[:, i]
             block = out[:, i:, :] if left else out[:, :, i:]  # (b, m - i, cols) or (b, rows, m - i)
-            if left:  # w_j = sum_l conj(v_l) C_lj, then C_lj += v_l (-tau w_j)
+            if left:  # w_j = sum_l v_l C_lj, then C_lj += v_l (-tau w_j)
                 w = np.zeros((b, block.shape[2]), out.dtype)
                 for l in range(m - i):
-                    w = w + vc[:, l, None] * block[:, l, :]
+                    w = w + v[:, l, None] * block[:, l, :]
                 factor = -t[:, None] * w
                 update = block + v[:, :, None] * factor[:, None, :]
                 touch = (factor != 0)[:, None, :]  # (a NaN tau meets a zero w_j: NaN)
-            else:  # w_r = sum_j C_rj v_j, then C_rj += w_r (-tau conj(v_j))
+            else:  # w_r = sum_j C_rj v_j, then C_rj += w_r (-tau v_j)
                 w = np.zeros((b, block.shape[1]), out.dtype)
                 for l in range(m - i):
                     w = w + block[:, :, l] * v[:, l, None]
-                factor = -t[:, None] * vc
+                factor = -t[:, None] * v
                 update = block + w[:, :, None] * factor[:, None, :]
                 touch = ((v != 0) & (factor != 0))[:, None, :]
             new = np.where(touch & (t != 0)[:, None, None], update, block)

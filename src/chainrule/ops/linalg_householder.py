@@ -4,14 +4,14 @@ Both are one op each, with torch's derivative rule (``householder_product_backwa
 ``ormqr_backward`` in torch's FunctionsManual.cpp), not a composition of smaller ops: the values
 are the same either way on finite inputs, but where an input holds an inf or NaN the gradients
 follow the order of operations of the rule, and torch's rule walks the reflectors with a running
-``K = H_{i+1}^{-1} ... Q G^H ... H_i``, inverting each reflector as ``H(sigma)`` with
+``K = H_{i+1}^{-1} ... Q G^T ... H_i``, inverting each reflector as ``H(sigma)`` with
 ``sigma = tau / (tau |v|^2 - 1)``.
 
-With ``Q = H_1 ... H_k``, ``H_i = I - tau_i v_i v_i^H`` (``v_i`` the i-th column of the input
-below the diagonal, 1 on it) and ``K_i = H_{i+1} ... H_k G^H H_1 ... H_{i-1}`` (``G`` the
-incoming gradient), the gradients are ``v_i: -conj(tau_i) K_i^H v_i - tau_i K_i v_i`` (below the
-diagonal) and ``tau_i: -conj(v_i^H K_i v_i)``; torch computes ``K_i`` as
-``H_i^{-1} ... H_1^{-1} Q G^H H_1 ... H_{i-1}``. ``ormqr``'s gradient with respect to
+With ``Q = H_1 ... H_k``, ``H_i = I - tau_i v_i v_i^T`` (``v_i`` the i-th column of the input
+below the diagonal, 1 on it) and ``K_i = H_{i+1} ... H_k G^T H_1 ... H_{i-1}`` (``G`` the
+incoming gradient), the gradients are ``v_i: -tau_i K_i^T v_i - tau_i K_i v_i`` (below the
+diagonal) and ``tau_i: -v_i^T K_i v_i``; torch computes ``K_i`` as
+``H_i^{-1} ... H_1^{-1} Q G^T H_1 ... H_{i-1}``. ``ormqr``'s gradient with respect to
 ``other`` is ``ormqr`` with the opposite ``transpose``; its gradients with respect to the
 reflectors are the same rule with ``grad`` and ``result`` in the roles ``ormqr_backward`` gives
 them.
@@ -57,7 +57,7 @@ def _orgqr_array(a: np.ndarray, tau: np.ndarray) -> np.ndarray:
     if flat.size == 0 or k == 0:  # no reflectors: the identity's columns
         q[...] = np.eye(m, n, dtype=a.dtype)
         return q.reshape(a.shape)
-    fn = _lapack.get_lapack_funcs("ungqr" if a.dtype.kind == "c" else "orgqr", (flat,))
+    fn = _lapack.get_lapack_funcs("orgqr", (flat,))
     for i in range(count):
         q[i] = fn(flat[i], taus[i])[0]
     if holds_nonfinite(q):  # an inf or NaN in, or an overflow on the way: torch's (MKL's) pattern
@@ -74,15 +74,13 @@ def _ormqr_array(a: np.ndarray, tau: np.ndarray, c: np.ndarray, left: bool, tran
         return map_stacked(lambda *arrays: _ormqr_array(*arrays, left, transpose), (a, tau, c), (2, 1, 2))
     k = tau.shape[-1]
     V = _reflector_columns(a, k)
-    complex_ = a.dtype.kind == "c"
-    taus = np.conj(tau) if complex_ and transpose else tau  # H_i^H = I - conj(tau_i) v_i v_i^H
     out = np.array(c, copy=True)
-    # Q C = H_1 (H_2 (... H_k C)); Q^H C = H_k^H (... H_1^H C); C Q = ((C H_1) H_2) ...
+    # Q C = H_1 (H_2 (... H_k C)); Q^T C = H_k^T (... H_1^T C); C Q = ((C H_1) H_2) ...
     order = range(k) if left == transpose else reversed(range(k))
     for i in order:
         v = V[..., i:, i : i + 1]
-        vh = np.swapaxes(np.conj(v) if complex_ else v, -1, -2)
-        t = taus[..., i, None, None]
+        vh = np.swapaxes(v, -1, -2)
+        t = tau[..., i, None, None]
         if left:
             part = out[..., i:, :]
             out[..., i:, :] = part - np.matmul(v * t, np.matmul(vh, part))
@@ -106,17 +104,8 @@ def _ormqr_array(a: np.ndarray, tau: np.ndarray, c: np.ndarray, left: bool, tran
 
 
 # ---- torch's householder_product_backward -------------------------------------------------------
-def _mH(F, x):
-    x = F.mT(x)
-    return F.conj(x) if F.dtype_of(x).kind == "c" else x
-
-
-def _conj(F, x):
-    return F.conj(x) if F.dtype_of(x).kind == "c" else x
-
-
 class _Reflectors:
-    """Applies ``I - t v v^H`` to the running ``K`` from the left or the right, as torch's
+    """Applies ``I - t v v^T`` to the running ``K`` from the left or the right, as torch's
     ``apply_simple_transformation``: in place on the rows (columns) from the reflector's own on
     for a first-order backward on arrays (torch's path outside grad mode), out of place with the
     whole vector when the backward builds a graph (torch's path in grad mode; the zeros above the
@@ -131,44 +120,42 @@ class _Reflectors:
         if self.in_place:
             v = v[..., i:, :]
             if left:
-                u = np.matmul(_mH(F, v), K[..., i:, :])
+                u = np.matmul(F.mT(v), K[..., i:, :])
                 K[..., i:, :] -= (t * v) * u
             else:
                 u = np.matmul(K[..., :, i:], t * v)
-                K[..., :, i:] -= u * _mH(F, v)
+                K[..., :, i:] -= u * F.mT(v)
             return K
         if left:
-            return K - (t * v) * F.matmul(_mH(F, v), K)
-        return K - F.matmul(K, t * v) * _mH(F, v)
+            return K - (t * v) * F.matmul(F.mT(v), K)
+        return K - F.matmul(K, t * v) * F.mT(v)
 
 
 def _column_grads(F, i: int, v, t, K):
     """torch's ``update_grad``: the gradients of reflector ``i``'s vector ``(..., m)`` and scale
     ``(...)`` from the running ``K``, reading only the rows and columns from ``i`` on."""
     v = F.getitem(v, (Ellipsis, slice(i, None), slice(None)))
-    vHK = F.matmul(_mH(F, v), F.getitem(K, (Ellipsis, slice(i, None), slice(None))))  # (..., 1, m)
+    vHK = F.matmul(F.mT(v), F.getitem(K, (Ellipsis, slice(i, None), slice(None))))  # (..., 1, m)
     Kv = F.matmul(F.getitem(K, (Ellipsis, slice(None), slice(i, None))), v)  # (..., m, 1)
     t = F.expand_dims(t, -1)
-    v_grad = F.getitem(_conj(F, -t * vHK), (Ellipsis, 0, slice(None))) - F.getitem(
-        t * Kv, (Ellipsis, slice(None), 0)
-    )
-    tau_grad = -_conj(F, F.matmul(F.getitem(vHK, (Ellipsis, slice(None), slice(i, None))), v))
+    v_grad = F.getitem(-t * vHK, (Ellipsis, 0, slice(None))) - F.getitem(t * Kv, (Ellipsis, slice(None), 0))
+    tau_grad = -F.matmul(F.getitem(vHK, (Ellipsis, slice(None), slice(i, None))), v)
     return v_grad, F.getitem(tau_grad, (Ellipsis, 0, 0))
 
 
 def _householder_grads(F, grad, result, A, tau, flip_order: bool = False):
     """``(grad of A, grad of tau)`` of ``householder_product(A, tau)`` (torch's
     ``householder_product_backward``; ``flip_order`` walks the reflectors from the last, for
-    ``ormqr``). ``K`` starts as ``result grad^H``."""
+    ``ormqr``). ``K`` starts as ``result grad^T``."""
     m, n = A.shape[-2:]
     k = tau.shape[-1]
     if int(np.prod(A.shape)) == 0 or int(np.prod(tau.shape)) == 0:
         return None, None
     V = F.tril(A, -1) + F.constant(np.eye(m, n, dtype=F.dtype_of(A)))
     first_k = F.getitem(V, (Ellipsis, slice(0, k)))
-    norms = F.sum(first_k * _conj(F, first_k), -2)
+    norms = F.sum(first_k * first_k, -2)
     sigma = tau / (tau * norms - 1.0)  # H(sigma_i) is H(tau_i)^{-1}
-    K = F.matmul(result, _mH(F, grad))
+    K = F.matmul(result, F.mT(grad))
     reflect = _Reflectors(F, not F.is_tensor and type(K) is np.ndarray)
 
     def column(x, i):
@@ -198,8 +185,8 @@ def _householder_grads(F, grad, result, A, tau, flip_order: bool = False):
     "linalg_householder_product",
     saves_out=True,
     formula=(
-        "{g0} = tril_{-1}[-tau_i K_i^H v_i - tau_i K_i v_i]  (K_i = H_(i+1)..H_k {gy}^H H_1..H_(i-1))",
-        "{g1} = -v_i^H K_i v_i",
+        "{g0} = tril_{-1}[-tau_i K_i^T v_i - tau_i K_i v_i]  (K_i = H_(i+1)..H_k {gy}^T H_1..H_(i-1))",
+        "{g1} = -v_i^T K_i v_i",
     ),
 )
 def _householder_product(F, g, xs, out, p, needs):
@@ -221,11 +208,11 @@ def _ormqr(F, g, xs, out, p, needs):
     other_grad = F.ormqr(A, tau, g, left, not transpose) if needs[2] else None
     A_grad = tau_grad = None
     if needs[0] or needs[1]:
-        if left != transpose:  # Q C (or C Q^H): the reflectors in their own order
-            hp_grad, hp_result = (_mH(F, g), _mH(F, out)) if transpose else (g, out)
+        if left != transpose:  # Q C (or C Q^T): the reflectors in their own order
+            hp_grad, hp_result = (F.mT(g), F.mT(out)) if transpose else (g, out)
             A_grad, tau_grad = _householder_grads(F, hp_grad, hp_result, A, tau)
-        else:  # Q^H C (or C Q): grad and result swap roles, the reflectors from the last
-            hp_grad, hp_result = (out, g) if transpose else (_mH(F, out), _mH(F, g))
+        else:  # Q^T C (or C Q): grad and result swap roles, the reflectors from the last
+            hp_grad, hp_result = (out, g) if transpose else (F.mT(out), F.mT(g))
             A_grad, tau_grad = _householder_grads(F, hp_grad, hp_result, A, tau, flip_order=True)
     return A_grad, tau_grad, other_grad
 
@@ -271,7 +258,7 @@ def ormqr(
 ) -> Tensor:
     """``other`` multiplied by ``Q = H_1 ... H_k`` (m x m) from the Householder vectors in
     ``input`` (``torch.ormqr``): ``op(Q) other`` (``left``) or ``other op(Q)``, with ``op`` the
-    conjugate transpose when ``transpose``."""
+    transpose when ``transpose`` (real matrices: torch's complex ones are not supported)."""
     check_out("ormqr", out)
     input, tau, other = as_tensor(input, "ormqr"), as_tensor(tau, "ormqr"), as_tensor(other, "ormqr")
     k, m, n = _check_reflectors("ormqr", input, tau)
