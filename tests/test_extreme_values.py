@@ -135,13 +135,6 @@ KNOWN: dict[str, set[str]] = {
     # inf/-inf/nan: gradient 0 (the input's): torch's depthwise backward (its reference kernel, oneDNN
     # off) adds nothing for the padding beside an inf weight, chainrule's multiplies the zeros (NaN)
     "conv2d depthwise (groups=C=O)": {"-inf", "inf", "nan"},
-    # inf/-inf/nan: gradient 1 (tau): finite where torch's is NaN; huge: output 0: finite where
-    # torch's is inf (LAPACK's orgqr sets each reflector's own column directly and skips the
-    # zero rows and columns, chainrule's composed product multiplies them)
-    "linalg.householder_product": {"-inf", "huge", "inf", "nan"},
-    # inf/-inf/huge: gradient 2 (C): torch's ormqr backward puts its NaNs elsewhere (the outputs
-    # are torch's: each reflector touches only the rows from its own on, as LAPACK's larf)
-    "ormqr": {"-inf", "huge", "inf"},
 }
 
 # (part of TORCH_WRONG below) the extreme values where torch's result is an artifact of its kernel,

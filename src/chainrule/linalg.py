@@ -28,8 +28,8 @@ from .ops.reduce_norm import vector_norm  # noqa: F401
 # ops/linalg_lu.py)
 # isort: split
 from .ops.construct import linalg_vander as vander  # noqa: F401
+from .ops.linalg_householder import householder_product  # noqa: F401
 from .ops.linalg_lu import (  # noqa: F401  # noqa: F401
-    householder_product,
     ldl_factor,
     ldl_factor_ex,
     ldl_solve,

@@ -1,7 +1,7 @@
 """LU and LDL factorisations and what is built on them: ``linalg.lu_factor``/``lu_factor_ex``/
 ``lu``/``lu_solve``, ``lu_unpack``, ``torch.lu``/``lu_solve``, ``linalg.solve_ex``,
-``triangular_solve``, ``linalg.tensorinv``/``tensorsolve``, the Householder products
-(``linalg.householder_product``/``orgqr``, ``ormqr``) and ``geqrf``, ``linalg.ldl_factor``/
+``triangular_solve``, ``linalg.tensorinv``/``tensorsolve``, ``geqrf`` (its products are in
+``linalg_householder.py``), ``linalg.ldl_factor``/
 ``ldl_factor_ex``/``ldl_solve``.
 
 One new derivative rule, the LU factorisation's (``linalg_lu_factor``); the rest compose it with
@@ -36,12 +36,12 @@ from ._common import (
 from ._linalg_common import check_matrices, check_out, check_same_dtype
 from .creation import clone
 from .index import getitem
-from .join import cat, tril, triu
+from .join import tril, triu
 from .linalg import matmul
 from .linalg_solve import LinAlgError, _solve_triangular_op, solve
 from .shape import broadcast_to, flatten, permute, reshape, squeeze, transpose, unsqueeze
 
-__all__ = ["lu", "lu_solve", "lu_unpack", "triangular_solve", "orgqr", "ormqr", "geqrf"]
+__all__ = ["lu", "lu_solve", "lu_unpack", "triangular_solve", "geqrf"]
 
 LUFactor = namedtuple("linalg_lu_factor", ["LU", "pivots"])
 LUFactorEx = namedtuple("linalg_lu_factor_ex", ["LU", "pivots", "info"])
@@ -395,102 +395,7 @@ def tensorsolve(A: Tensor, B: Tensor, dims=None, *, out=None) -> Tensor:
     return reshape(solve(reshape(A, (r, c)), reshape(B, (r,))), tuple(rest))
 
 
-# ---- Householder products ------------------------------------------------------------------------
-def _reflectors(who: str, A: Tensor, tau: Tensor):
-    check_matrices(who, A._data, "input", square=False)
-    if tau._data.dtype != A._data.dtype:
-        raise RuntimeError(
-            f"{who}: tau dtype {tau._data.dtype.name} does not match input dtype {A._data.dtype.name}"
-        )
-    m, n = A.shape[-2:]
-    k = tau.shape[-1] if tau.ndim else 0
-    if tau.ndim != A.ndim - 1 or tuple(tau.shape[:-1]) != tuple(A.shape[:-2]):
-        raise RuntimeError(
-            f"{who}: Expected batch dimensions of tau {shape_str(tau.shape)} to be equal to input's "
-            f"{shape_str(A.shape)}"
-        )
-    if k > n:
-        raise RuntimeError(f"{who}: input.shape[-1] must be greater than or equal to tau.shape[-1]")
-    V = getitem(tril(A, -1), (Ellipsis, slice(None), slice(0, k))) + wrap(np.eye(m, k, dtype=A._data.dtype))
-    return V, k, m, n
-
-
-def householder_product(A: Tensor, tau: Tensor, *, out=None) -> Tensor:
-    """The first ``n`` columns of ``H_1 ... H_k`` from Householder vectors below the diagonal of
-    ``A`` (..., m, n) and scales ``tau`` (..., k) (``torch.linalg.householder_product``, LAPACK's
-    orgqr): differentiable in both."""
-    check_out("linalg.householder_product", out)
-    who = "linalg.householder_product"
-    A, tau = as_tensor(A, who), as_tensor(tau, who)
-    V, k, m, n = _reflectors(who, A, tau)
-    if m < n:
-        raise RuntimeError(f"{who}: input.shape[-2] must be greater than or equal to input.shape[-1]")
-    eye = wrap(np.broadcast_to(np.eye(m, n, dtype=A._data.dtype), tuple(A.shape[:-2]) + (m, n)).copy())
-    # H_1 ... H_k E, applied from the last reflector: each step is E' = E - tau v (v^T E)
-    Q = eye
-    if k == 0:  # no reflectors: the identity, still in the graph of A and tau (zero gradients), as torch's
-        no_rows = transpose(getitem(V, (Ellipsis, slice(0, n), slice(None))), -2, -1)  # (..., 0, n)
-        Q = Q + matmul(V * unsqueeze(tau, -2), no_rows)  # an empty product: exact zeros
-    for i in reversed(range(k)):
-        Q = _reflect(Q, V, tau, i, True)
-    return Q
-
-
-def _reflect(C: Tensor, V: Tensor, tau: Tensor, i: int, left: bool) -> Tensor:
-    """``H_i C`` (``left``) or ``C H_i`` with ``H_i = I - tau_i v_i v_i^T``, touching only the rows
-    (columns) from ``i`` on, where ``v_i`` is not zero, as LAPACK's ``larf``: the zeros above
-    would multiply an inf of C into NaN where torch's result keeps it."""
-    v = getitem(V, (Ellipsis, slice(i, None), slice(i, i + 1)))
-    t = unsqueeze(unsqueeze(getitem(tau, (Ellipsis, i)), -1), -1)
-    if left:
-        kept, part = (
-            getitem(C, (Ellipsis, slice(0, i), slice(None))),
-            getitem(C, (Ellipsis, slice(i, None), slice(None))),
-        )
-        part = part - matmul(v * t, matmul(transpose(v, -2, -1), part))
-        return cat([kept, part], -2) if i else part
-    kept, part = getitem(C, (Ellipsis, slice(0, i))), getitem(C, (Ellipsis, slice(i, None)))
-    part = part - matmul(matmul(part, v) * t, transpose(v, -2, -1))
-    return cat([kept, part], -1) if i else part
-
-
-def orgqr(input: Tensor, tau: Tensor) -> Tensor:
-    """``torch.orgqr``: :func:`householder_product`."""
-    return householder_product(input, tau)
-
-
-def ormqr(
-    input: Tensor, tau: Tensor, other: Tensor, left: bool = True, transpose: bool = False, *, out=None
-) -> Tensor:
-    """``other`` multiplied by ``Q = H_1 ... H_k`` (m x m) from the Householder vectors in
-    ``input`` (``torch.ormqr``): ``op(Q) other`` (``left``) or ``other op(Q)``, with ``op`` the
-    transpose when ``transpose``."""
-    check_out("ormqr", out)
-    input, tau, other = as_tensor(input, "ormqr"), as_tensor(tau, "ormqr"), as_tensor(other, "ormqr")
-    V, k, m, n = _reflectors("ormqr", input, tau)
-    if other._data.dtype != input._data.dtype:
-        raise RuntimeError(
-            f"ormqr: other dtype {other._data.dtype.name} does not match input dtype {input._data.dtype.name}"
-        )
-    if other.shape[-2 if left else -1] != m:
-        raise RuntimeError(
-            f"ormqr: other.shape[{-2 if left else -1}] must be equal to input.shape[-2] ({m}), got "
-            f"shape {shape_str(other.shape)}"
-        )
-    if k != min(other.shape[-2 if left else -1], n):
-        raise RuntimeError(
-            f"torch.ormqr: tau.shape[-1] must be equal to min(other.shape[{-2 if left else -1}], "
-            f"input.shape[-1]), got {k}"
-        )
-    # Q C = H_1 (H_2 (... H_k C)); Q^T C = H_k (... H_1 C); C Q = ((C H_1) H_2) ...; C Q^T = C H_k ... H_1
-    C = other
-    forward = left == transpose  # the order in which the reflectors meet C
-    order = range(k) if forward else reversed(range(k))
-    for i in order:
-        C = _reflect(C, V, tau, i, left)
-    return C
-
-
+# ---- Householder QR (its products: ops/linalg_householder.py) --------------------------------
 def geqrf(input: Tensor, *, out=None) -> Geqrf:
     """LAPACK's QR in Householder form (``torch.geqrf``): ``a`` holds R on and above the diagonal
     and the reflectors' vectors below it, ``tau`` their scales. Not differentiable (as in torch)."""
