@@ -112,9 +112,6 @@ KNOWN: dict[str, set[str]] = {
     "linalg.det": {"-inf", "inf", "nan", "tiny"},
     # inf/-inf: gradient 0: inf where torch's is NaN
     "linalg.det of 32x32 matrices (batched LAPACK path)": {"-inf", "inf"},
-    # huge: output 0: NaN where torch's is inf (SciPy's Pade scaling and squaring against torch's
-    # own degree-18 Taylor algorithm: 1e38 overflows in other places)
-    "Tensor.matrix_exp": {"huge"},
     # huge: output 0: inf where torch's is NaN (OpenBLAS's float32 matmul adds an overflowing
     # product to an inf without making it -inf first, apparently by fused multiply-adds; MKL's
     # sgemm gives inf - inf)

@@ -10,11 +10,11 @@ from __future__ import annotations
 import warnings
 
 import numpy as np
-import scipy.linalg
 
 from .._fpe import user_stacklevel as _user_stacklevel
 from ..autograd.graph import defop
 from ..autograd.math import register
+from ..kernels.matrix_exp import matrix_exp as matrix_exp_kernel
 from ._common import (
     Tensor,
     any_batched,
@@ -46,13 +46,11 @@ def _matrix_exp(F, g, xs, out, p, needs):
 
 
 def _expm_array(a: np.ndarray) -> np.ndarray:
-    if any_batched(a):  # SciPy's expm takes stacks (..., n, n) but does not dispatch: the batch
-        return map_stacked(_expm_array, (a,), (2,))  # goes in as one more stack dim
-    if a.size == 0:
-        return a.copy()
-    if a.dtype == np.float16:  # computed in float32, as LAPACK has no half precision
-        return scipy.linalg.expm(a.astype(np.float32)).astype(np.float16)
-    return np.asarray(scipy.linalg.expm(a), dtype=a.dtype)
+    if any_batched(a):  # the kernel's stack loops do not dispatch: the batch goes in as one more
+        return map_stacked(_expm_array, (a,), (2,))  # stack dim (as torch's vmap, a stack of matrices)
+    if a.dtype == np.float16:  # computed in float32 (torch's half result is garbage: it reads the
+        return matrix_exp_kernel(a.astype(np.float32)).astype(np.float16)  # coefficients as halves)
+    return matrix_exp_kernel(a)
 
 
 def _block_array(at: np.ndarray, g: np.ndarray) -> np.ndarray:
@@ -89,7 +87,9 @@ def matrix_exp(A: Tensor) -> Tensor:
 
     Notes
     -----
-    Computed by scaling and squaring with Padé approximants (SciPy's ``expm``). The gradient is the
+    Computed by torch's algorithm (``chainrule.kernels.matrix_exp``): Taylor polynomials of degree up
+    to 18 chosen by the 1-norm, with scaling and squaring (Bader, Blanes and Casas, 2019), so the
+    values, and the places where an overflowing input gives inf or NaN, are torch's. The gradient is the
     exact Fréchet adjoint, the upper-right block of ``expm([[A^T, G], [0, A^T]])`` (Mathias, 1996),
     itself a matrix_exp, so the result is differentiable to any order. An empty matrix gives an
     empty result.
