@@ -95,17 +95,20 @@ _B18 = np.array(
         [0.0, 0.0, -9.23364619367118555360e-02, -1.69364939002081722752e-02, -1.40086798182036094347e-05],
     ]
 )
+_B12_BY_TYPE = {real: _B12.astype(real) for real in (np.float32, np.float64)}
+_B18_BY_TYPE = {real: _B18.astype(real) for real in (np.float32, np.float64)}
 
 
 def _combine(coefficients: np.ndarray, powers: list) -> np.ndarray:
-    """Rows ``sum_j coefficients[i, j] * powers[j]``: einsum's unoptimized loop sums over j in
-    order from zero, as torch's kernel does (so ``0 * inf`` stays NaN)."""
+    """Rows ``sum_j coefficients[i, j] * powers[j]``: einsum's loop (not BLAS) sums over j in order
+    from zero, as torch's ``_compute_linear_combination`` kernel, so the roundings are torch's and
+    ``0 * NaN`` is NaN."""
     return np.einsum("ij,j...->i...", coefficients, np.stack(powers))
 
 
 def _taylor(a: np.ndarray, degree: int, real: type) -> np.ndarray:
-    """The degree-``degree`` Taylor polynomial of exp at a stack ``a`` (b, n, n), torch's products."""
-    eye = np.broadcast_to(np.eye(a.shape[-1], dtype=a.dtype), a.shape)
+    """The degree-``degree`` Taylor polynomial of exp at ``a`` (n, n) or (b, n, n), torch's products."""
+    eye = np.eye(a.shape[-1], dtype=a.dtype)
     if degree == 1:
         return eye + a
     a2 = a @ a
@@ -119,30 +122,37 @@ def _taylor(a: np.ndarray, degree: int, real: type) -> np.ndarray:
         a4 = a2 @ (a * real(_X1) + a2 * real(_X2))
         a8 = (a2 * real(_X3) + a4) @ (eye * real(_X4) + a * real(_X5) + a2 * real(_X6) + a4 * real(_X7))
         return eye + a + a2 * real(_Y2) + a8
+    eye = np.broadcast_to(eye, a.shape)
     a3 = a @ a2
     if degree == 12:
-        b = _combine(_B12.astype(real), [eye, a, a2, a3])
+        b = _combine(_B12_BY_TYPE[real], [eye, a, a2, a3])
         b[2] += b[3] @ b[3]  # A6 = B2 + B3^2
         b[1] += b[2]
         return b[0] + b[1] @ b[2]  # B0 + (B1 + A6) A6
-    b = _combine(_B18.astype(real), [eye, a, a2, a3, a3 @ a3])
+    b = _combine(_B18_BY_TYPE[real], [eye, a, a2, a3, a3 @ a3])
     b[3] += b[0] @ b[4]  # A9 = B0 B4 + B3
     b[2] += b[3]
     return b[1] + b[2] @ b[3]  # B1 + (B2 + A9) A9
 
 
-def _scale_and_square(a: np.ndarray, norm: np.ndarray, real: type) -> np.ndarray:
-    """exp of a stack by degree 18 on ``a / 2^s``, squared ``s`` times, ``s = ceil(log2(norm /
-    theta18))`` (at least 0), in the precision of ``real`` as torch."""
+def _scale_and_square(a: np.ndarray, norm, real: type) -> np.ndarray:
+    """exp by degree 18 on ``a / 2^s``, squared ``s`` times, ``s = ceil(log2(norm / theta18))``
+    (at least 0), per matrix of a stack ``a`` (b, n, n) with norms ``norm`` (b,), or for one
+    matrix (n, n) with a scalar norm, in the precision of ``real`` as torch."""
     theta = (_THETAS_SINGLE if real is np.float32 else _THETAS_DOUBLE)[5]
     s = np.maximum(np.ceil(np.log2(norm / real(theta))), real(0))  # (a NaN norm stays NaN)
+    if a.ndim == 2:  # one matrix: an inf or NaN s leaves it unsquared (the stack's largest s is 0)
+        e = _taylor(a * np.power(real(2), -s), 18, real)
+        for _ in range(int(s) if np.isfinite(s) else 0):
+            e = e @ e
+        return e
     e = _taylor(a * np.power(real(2), -s)[:, None, None], 18, real)
     finite = np.isfinite(s)
     counts = np.where(finite, s, 0).astype(np.int64)
     if not finite.all():  # torch's int64 cast of inf/NaN: squared with the largest finite s
         counts[~finite] = counts[finite].max(initial=0)
-    top = int(counts.max(initial=0))
-    if counts.min(initial=0) == top:
+    top = int(counts.max())
+    if counts.min() == top:
         for _ in range(top):
             e = e @ e
         return e
@@ -165,16 +175,17 @@ def matrix_exp(a: np.ndarray) -> np.ndarray:
     if n == 1:
         return np.exp(a)
     real = np.float32 if a.dtype in (np.float32, np.complex64) else np.float64
-    stack = a.reshape(-1, n, n)
     with np.errstate(all="ignore"):  # overflow, inf - inf and 0 * inf are the results here, as in torch
-        norm = np.abs(stack).sum(-2).max(-1)
-        if stack.shape[0] > 1:
+        if a.size > n * n:
+            stack = a.reshape(-1, n, n)
+            norm = np.abs(stack).sum(-2).max(-1)
             return _scale_and_square(stack, norm, real).reshape(a.shape)
+        one = a.reshape(n, n)
+        norm = np.abs(one).sum(0).max()
         thetas = _THETAS_SINGLE if real is np.float32 else _THETAS_DOUBLE
-        value = norm[0]
-        if value >= real(thetas[4]):
-            return _scale_and_square(stack, norm, real).reshape(a.shape)
+        if norm >= real(thetas[4]):
+            return _scale_and_square(one, norm, real).reshape(a.shape)
         for degree, theta in zip(_DEGREES, thetas):
-            if value <= real(theta):
-                return _taylor(stack, degree, real).reshape(a.shape)
+            if norm <= real(theta):
+                return _taylor(one, degree, real).reshape(a.shape)
     return np.full_like(a, np.nan)  # a NaN norm matches no interval: torch's NaN-filled result
