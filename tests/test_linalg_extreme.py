@@ -351,3 +351,35 @@ def test_matrix_exp_of_huge_and_non_finite_entries_matches_torch(value: float, s
         what = f"matrix_exp of {a.tolist()}"
         assert_close(grads[0][0], grads[1][0], 2e-4, 1e-5, what)
         assert_close(grads[0][1], grads[1][1], 2e-4, 1e-5, f"gradient of {what}")
+
+
+# ---- matrix_power at 1e38: float32 products that overflow ---------------------------------------
+def _unfused_product(x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """x @ y in float32 with every product rounded (to inf where it overflows) before the sum."""
+    with np.errstate(over="ignore", invalid="ignore"):
+        return (x[..., :, :, None] * y[..., None, :, :]).sum(-2)
+
+
+def test_matrix_power_of_a_huge_entry_is_the_rounded_exact_power() -> None:
+    """By hand (torch's answer is in TORCH_WRONG): A^4 with A[0, 0] = 1e38 is A2 A2, A2 = A A. The
+    exact power (float64 here) has 1e152 at (0, 0) and every entry beyond float32's range, so the
+    float32 answer is the float64 one rounded: inf with the exact sign everywhere. A float32 BLAS
+    may also give NaN where two products that each overflow have opposite signs (torch's MKL:
+    A2[0, 1] A2[1, 0] = -inf is rounded before it meets A2[0, 0]^2 = inf, so inf - inf); a fused
+    multiply-add (NumPy's OpenBLAS) adds the exact product and keeps inf. Each entry must be one
+    of the two; a finite value or the wrong infinity is wrong."""
+    a = np.array(
+        [[1e38, -0.4604, -0.9181], [-0.9669, 0.6265, 0.8255], [0.2133, 0.4590, 0.08725]], dtype=np.float32
+    )
+    exact = np.linalg.matrix_power(a.astype(np.float64), 4)
+    with np.errstate(over="ignore"):
+        rounded = exact.astype(np.float32)
+    square = _unfused_product(a, a)
+    unfused = _unfused_product(square, square)
+    assert np.isinf(rounded).all() and np.isnan(unfused[0, 0])  # (the case that splits the BLASes)
+    ours = to_numpy(chainrule.linalg.matrix_power(chainrule.tensor(a), 4))
+    for got, want, other in zip(ours.ravel(), rounded.ravel(), unfused.ravel()):
+        assert got == want or (np.isnan(got) and np.isnan(other)), (ours, rounded, unfused)
+    theirs = torch.linalg.matrix_power(torch.tensor(a), 4).numpy()
+    for got, want, other in zip(theirs.ravel(), rounded.ravel(), unfused.ravel()):  # (torch: the same rule)
+        assert got == want or (np.isnan(got) and np.isnan(other))
