@@ -101,10 +101,6 @@ KNOWN: dict[str, set[str]] = {
     # QR, Cholesky, inverses, solves and determinants of a matrix holding inf or NaN follow
     # torch's (LAPACK's reference algorithms, chainrule.kernels.lapack_reference); what is left:
     # linalg_decomp
-    # huge: output 1 (V * V): eigenvectors of a matrix whose 1e38 swamps the rest, equal only to
-    # float32's precision of 1e38 (LAPACK's syevd in MKL and OpenBLAS round differently)
-    "linalg.eigh UPLO='U'": {"huge"},
-    "linalg.eigh of a non-symmetric input": {"huge"},
     # linalg_solve
     # torch's det backward at a matrix holding inf or NaN (inf/-inf/nan: NaN where torch's is
     # finite, e.g. torch's gradient of a 1x1 NaN matrix is the upstream gradient) and at a
@@ -248,6 +244,19 @@ TORCH_WRONG.update(
 )
 
 
+# spec name -> the extreme values where the outputs are determined only to a tolerance far above
+# float32's precision of them, so comparing them with torch's element by element is meaningless
+# (skipped by the sweep like KNOWN): eigh of a matrix whose 1e38 swamps the rest fixes the small
+# eigenvalues only to eps * ||A|| (about 1e31; torch's are like 4e30 where the exact ones are O(1))
+# and their eigenvectors not at all (torch's MKL and NumPy's LAPACK return different ones, both
+# backward stable). tests/test_linalg_extreme.py::test_eigh_with_a_huge_entry_is_backward_stable
+# checks chainrule's (and torch's) by residual, orthonormality and eigenvalues against float64.
+ILL_CONDITIONED: dict[str, set[str]] = {
+    "linalg.eigh UPLO='U'": {"huge"},
+    "linalg.eigh of a non-symmetric input": {"huge"},
+}
+
+
 def _specs_by_module() -> list[tuple[str, OpSpec]]:
     """(module name, spec) for every spec of tests/specs, in the registry's order (all_specs)."""
     found = []
@@ -344,7 +353,7 @@ def test_extreme_values_match_torch(spec: OpSpec, labels: tuple, data) -> None:
     shapes = data.draw(spec.shapes, label="shapes")
     arrays = make_inputs(spec, shapes, 0)
     for label in labels:
-        if label in KNOWN.get(spec.name, ()) or label in TORCH_WRONG.get(spec.name, ()):
+        if any(label in skipped.get(spec.name, ()) for skipped in (KNOWN, TORCH_WRONG, ILL_CONDITIONED)):
             continue
         extreme = _with_extreme(spec, arrays, EXTREMES[label])
         with warnings.catch_warnings(), torch.backends.mkldnn.flags(enabled=False):

@@ -383,3 +383,39 @@ def test_matrix_power_of_a_huge_entry_is_the_rounded_exact_power() -> None:
     theirs = torch.linalg.matrix_power(torch.tensor(a), 4).numpy()
     for got, want, other in zip(theirs.ravel(), rounded.ravel(), unfused.ravel()):  # (torch: the same rule)
         assert got == want or (np.isnan(got) and np.isnan(other))
+
+
+# ---- eigh of a matrix that 1e38 swamps: checked by residual, not against torch -------------------
+@pytest.mark.parametrize("symmetric", [True, False], ids=["symmetric", "one triangle read"])
+@pytest.mark.parametrize("n", [2, 3, 4, 5])
+def test_eigh_with_a_huge_entry_is_backward_stable(symmetric: bool, n: int) -> None:
+    """With +-1e38 on the diagonal the small eigenvalues are determined only to eps * ||A|| (about
+    1e31 in float32), and their eigenvectors not at all: torch's syevd (MKL) returns eigenvalues
+    like 4e30 where the exact ones are O(1), and other eigenvectors than NumPy's LAPACK, both
+    backward stable. So the sweep skips these cases (ILL_CONDITIONED in test_extreme_values.py) and
+    this checks what the numerics determine, in float64 against the matrix eigh reads (the upper
+    triangle, mirrored): the residual ||A V - V diag(w)|| and ||w - eig(A)|| at most 4 n eps ||A||,
+    V orthonormal to 4 n eps, the eigenvalues ascending, and the huge eigenvalue's vector e_k
+    (separated by 1e38 from the rest). torch's answer meets the same bounds."""
+    eps = float(np.finfo(np.float32).eps)
+    rng = np.random.default_rng(20 + n)
+    for trial in range(12):
+        a = rng.uniform(-1, 1, (n, n)).astype(np.float32)
+        if symmetric:
+            a = (a + a.T) / 2
+        a += np.diag(np.arange(n, dtype=np.float32) * 3)
+        k = trial % n
+        a[k, k] = 1e38 if trial % 2 else -1e38
+        upper = np.triu(a).astype(np.float64)
+        exact = upper + np.triu(upper, 1).T
+        exact_w = np.linalg.eigvalsh(exact)
+        norm = np.abs(exact_w).max()
+        for lib in (chainrule, torch):
+            w, v = (to_numpy(x).astype(np.float64) for x in lib.linalg.eigh(lib.tensor(a), UPLO="U"))
+            what = f"{lib.__name__}'s eigh of {a.tolist()}"
+            assert np.abs(exact @ v - v * w).max() <= 4 * n * eps * norm, what
+            assert np.abs(w - exact_w).max() <= 4 * n * eps * norm, what
+            assert np.abs(v.T @ v - np.eye(n)).max() <= 4 * n * eps, what
+            assert (np.diff(w) >= 0).all(), what
+            huge = 0 if a[k, k] < 0 else n - 1
+            assert abs(abs(v[k, huge]) - 1) <= 4 * n * eps, what
