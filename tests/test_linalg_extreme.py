@@ -419,3 +419,72 @@ def test_eigh_with_a_huge_entry_is_backward_stable(symmetric: bool, n: int) -> N
             assert (np.diff(w) >= 0).all(), what
             huge = 0 if a[k, k] < 0 else n - 1
             assert abs(abs(v[k, huge]) - 1) <= 4 * n * eps, what
+
+
+# ---- lstsq driver='gels': LAPACK's gels, and torch's rule for inf and NaN ------------------------
+def _gels(lib, a, b):
+    """``lstsq(a, b, driver='gels')``'s solution and residuals as arrays, or the exception's class
+    (LinAlgError apart from a plain RuntimeError)."""
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", RuntimeWarning)
+            out = lib.linalg.lstsq(lib.tensor(a), lib.tensor(b), driver="gels")
+    except RuntimeError as e:
+        return "LinAlgError" if "LinAlgError" in type(e).__name__ else "RuntimeError"
+    return to_numpy(out.solution), to_numpy(out.residuals)
+
+
+@pytest.mark.parametrize("shape", [(5, 3), (4, 4), (3, 5), (6, 1), (1, 3), (2, 3, 2)])
+def test_gels_with_inf_and_nan_matches_torch(shape: tuple) -> None:
+    """torch's gels scales A by bignum / max|A| = 0 (NaN at the infs, zeros elsewhere) and factors
+    that: it raises LinAlgError where a pivot of that QR (LQ) is exactly zero, which is most
+    positions of an inf, and returns NaN otherwise; a NaN in A or B is an illegal argument to its
+    LAPACK (RuntimeError); an inf in B alone gives NaN, and residuals of 0 or NaN per column."""
+    rng = np.random.default_rng(sum(shape))
+    *batch, m, n = shape
+    outcomes = set()
+    for trial in range(40):
+        a = rng.uniform(-1, 1, shape).astype(np.float32)
+        b = rng.uniform(-1, 1, (*batch, m, 2)).astype(np.float32)
+        for _ in range(rng.integers(1, 3)):
+            a.reshape(-1)[rng.integers(a.size)] = rng.choice([INF, -INF] + [NAN] * (trial % 9 == 0))
+        if trial % 3 == 0:  # two infs down the first column: the NaN spreads to every pivot
+            a[..., : min(2, m), 0] = INF
+        if trial % 2:
+            b.reshape(-1)[rng.integers(b.size)] = INF
+        if trial % 5 == 0:
+            a = np.where(np.isinf(a), np.float32(0.5), a)
+        ours, theirs = _gels(chainrule, a, b), _gels(torch, a, b)
+        outcomes.add(theirs if isinstance(theirs, str) else "returned")
+        if isinstance(theirs, str) or isinstance(ours, str):
+            assert ours == theirs, (a.tolist(), b.tolist(), ours, theirs)
+            continue
+        assert_close(ours[0], theirs[0], 2e-4, 1e-5, f"gels solution of {a.tolist()}, {b.tolist()}")
+        assert_close(ours[1], theirs[1], 2e-4, 1e-5, f"gels residuals of {a.tolist()}, {b.tolist()}")
+    # (the test meets both of torch's answers; one column or row has no pivot after the inf's)
+    assert outcomes >= ({"LinAlgError", "returned"} if min(m, n) > 1 else {"returned"}), outcomes
+
+
+def test_gels_with_a_huge_entry_is_the_least_squares_solution() -> None:
+    """By hand (torch's residuals are in TORCH_WRONG): with A[0, 0] = B[0, 0] = 1e38 the solution
+    is x = (1, x1, x2) with (x1, x2) the least-squares solution of the other rows, which gels'
+    QR finds (gelsy, which chainrule used before, calls A rank 1 and truncates it). torch's
+    residuals are those of the problem gels scaled down by bignum / max|B| (LAPACK's sgels unscales
+    only the solution rows), 5e-14 instead of about 5: chainrule's are ||A x - B||^2 of its x."""
+    a = np.array(
+        [[1e38, -0.92085, -1.83611], [-1.93389, 1.25308, 1.65102], [0.42654, 0.91799, 0.1745],
+         [1.74029, 1.26341, -1.98905], [1.42962, -1.86566, 0.91862]],
+        dtype=np.float32,
+    )  # fmt: skip
+    b = np.array([[1e38, 1.45272], [0.16584, -0.80115], [-0.30925, -1.88672], [-1.50287, 0.6825],
+                  [0.58876, 0.46154]], dtype=np.float32)  # fmt: skip
+    x, residuals = _gels(chainrule, a, b)
+    wide = a.astype(np.float64)
+    for j in range(2):  # the exact solution: x0 from the first row, the rest from the others
+        rest = np.linalg.lstsq(wide[1:, 1:], b[1:, j] - wide[1:, 0] * float(b[0, j]) / 1e38, rcond=None)[0]
+        np.testing.assert_allclose(x[1:, j], rest, rtol=1e-4, atol=1e-5)
+        assert abs(x[0, j] - float(b[0, j]) / 1e38) <= 1e-6
+        np.testing.assert_allclose(residuals[j], ((wide @ x[:, j] - b[:, j]) ** 2).sum(), rtol=1e-3)
+    assert 4 < residuals[0] < 6
+    _, theirs = _gels(torch, a, b)
+    assert (theirs < 1e-12).all()  # (torch's scaled residuals, see above)
