@@ -20,6 +20,7 @@ from oracle import assert_close, to_numpy
 
 import chainrule
 from chainrule.kernels.lapack_reference import geqr2, getf2, getrs, getrs_transposed, org2r, potf2, potri
+from chainrule.kernels.matrix_exp import matrix_exp as matrix_exp_kernel
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
@@ -298,3 +299,194 @@ def test_reference_kernels_factor_finite_matrices() -> None:
     np.testing.assert_allclose(potri(low.swapaxes(1, 2), upper=True), inverse, rtol=1e-10)
     low, info = potf2(np.array([[[4.0, 0], [0, -1]]]))
     assert info.tolist() == [2] and low[0, 1, 1] == -1  # LAPACK leaves the failing a_jj there
+
+
+# ---- matrix_exp: torch's Taylor algorithm, values and overflow pattern ---------------------------
+# 1-norms in each of torch's degree intervals (float32: 1.2e-7, 6e-4, 0.051, 0.58, 1.46, 3.01) and
+# beyond, where the matrix is scaled and squared
+_EXP_NORMS = (1e-8, 1e-4, 0.02, 0.3, 1.0, 2.5, 7.0, 60.0)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("stack", [(), (3,)], ids=["one matrix", "a stack"])
+def test_matrix_exp_kernel_follows_torchs_algorithm(dtype, stack: tuple) -> None:
+    """The kernel that redoes overflowing and non-finite inputs is torch's algorithm: within a few
+    units of roundoff of torch's values at every degree (here at most 1.4e-6 of the result's
+    largest entry in float32, 7e-15 in float64, where SciPy's Padé, which the op keeps for finite
+    results, differs from torch by up to 1.2e-5 and 6e-13; the margins leave room for another
+    BLAS's rounding)."""
+    rng = np.random.default_rng(5)
+    tol = 5e-6 if dtype == np.float32 else 5e-14
+    for n in (2, 3, 5):
+        for norm in _EXP_NORMS:
+            a = rng.standard_normal(stack + (n, n))
+            a *= norm / np.abs(a).sum(-2).max(-1)[..., None, None]
+            a = a.astype(dtype)
+            ours = matrix_exp_kernel(a)
+            theirs = torch.linalg.matrix_exp(torch.tensor(a)).numpy()
+            assert ours.dtype == theirs.dtype
+            scale = np.abs(theirs).max()
+            assert np.abs(ours - theirs).max() <= tol * scale, (n, norm, np.abs(ours - theirs).max() / scale)
+            op = to_numpy(chainrule.linalg.matrix_exp(chainrule.tensor(a)))
+            assert_close(op, theirs, 1e-4 if dtype == np.float32 else 1e-9, 0, f"matrix_exp at norm {norm}")
+
+
+@pytest.mark.parametrize("value", [1e38, 1e30, INF, -INF, NAN, 3e38])
+@pytest.mark.parametrize("stack", [(), (1,), (2,)], ids=["one matrix", "a stack of one", "a stack"])
+def test_matrix_exp_of_huge_and_non_finite_entries_matches_torch(value: float, stack: tuple) -> None:
+    """Where the squarings overflow (1e38 and 1e30: 2^126 and 2^100 squarings), where the norm
+    overflows (two entries of 3e38 in a column), inf (scale 2^-inf = 0, inf * 0 = NaN, squared as
+    often as the stack's other matrices) and NaN (NaN for one matrix: its norm selects no degree):
+    torch's NaNs and infinities in torch's places, values and gradients."""
+    rng = np.random.default_rng(6)
+    for n, position in ((2, 0), (3, 4), (3, 7), (4, 0)):
+        a = rng.uniform(-1, 1, stack + (n, n)).astype(np.float32)
+        a.reshape(-1)[position] = value
+        if value == 3e38:
+            a[..., 1, 0] = value
+        weights = rng.standard_normal(a.shape).astype(np.float32)
+        grads = []
+        for lib in (chainrule, torch):
+            t = lib.tensor(a, requires_grad=True)
+            out = lib.linalg.matrix_exp(t)
+            grads.append((out, lib.autograd.grad(out, t, lib.tensor(weights))[0]))
+        what = f"matrix_exp of {a.tolist()}"
+        assert_close(grads[0][0], grads[1][0], 2e-4, 1e-5, what)
+        assert_close(grads[0][1], grads[1][1], 2e-4, 1e-5, f"gradient of {what}")
+
+
+# ---- matrix_power at 1e38: float32 products that overflow ---------------------------------------
+def _unfused_product(x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """x @ y in float32 with every product rounded (to inf where it overflows) before the sum."""
+    with np.errstate(over="ignore", invalid="ignore"):
+        return (x[..., :, :, None] * y[..., None, :, :]).sum(-2)
+
+
+def test_matrix_power_of_a_huge_entry_is_the_rounded_exact_power() -> None:
+    """By hand (torch's answer is in TORCH_WRONG): A^4 with A[0, 0] = 1e38 is A2 A2, A2 = A A. The
+    exact power (float64 here) has 1e152 at (0, 0) and every entry beyond float32's range, so the
+    float32 answer is the float64 one rounded: inf with the exact sign everywhere. A float32 BLAS
+    may also give NaN where two products that each overflow have opposite signs (torch's MKL:
+    A2[0, 1] A2[1, 0] = -inf is rounded before it meets A2[0, 0]^2 = inf, so inf - inf); a fused
+    multiply-add (NumPy's OpenBLAS) adds the exact product and keeps inf. Each entry must be one
+    of the two; a finite value or the wrong infinity is wrong."""
+    a = np.array(
+        [[1e38, -0.4604, -0.9181], [-0.9669, 0.6265, 0.8255], [0.2133, 0.4590, 0.08725]], dtype=np.float32
+    )
+    exact = np.linalg.matrix_power(a.astype(np.float64), 4)
+    with np.errstate(over="ignore"):
+        rounded = exact.astype(np.float32)
+    square = _unfused_product(a, a)
+    unfused = _unfused_product(square, square)
+    assert np.isinf(rounded).all() and np.isnan(unfused[0, 0])  # (the case that splits the BLASes)
+    ours = to_numpy(chainrule.linalg.matrix_power(chainrule.tensor(a), 4))
+    for got, want, other in zip(ours.ravel(), rounded.ravel(), unfused.ravel()):
+        assert got == want or (np.isnan(got) and np.isnan(other)), (ours, rounded, unfused)
+    theirs = torch.linalg.matrix_power(torch.tensor(a), 4).numpy()
+    for got, want, other in zip(theirs.ravel(), rounded.ravel(), unfused.ravel()):  # (torch: the same rule)
+        assert got == want or (np.isnan(got) and np.isnan(other))
+
+
+# ---- eigh of a matrix that 1e38 swamps: checked by residual, not against torch -------------------
+@pytest.mark.parametrize("symmetric", [True, False], ids=["symmetric", "one triangle read"])
+@pytest.mark.parametrize("n", [2, 3, 4, 5])
+def test_eigh_with_a_huge_entry_is_backward_stable(symmetric: bool, n: int) -> None:
+    """With +-1e38 on the diagonal the small eigenvalues are determined only to eps * ||A|| (about
+    1e31 in float32), and their eigenvectors not at all: torch's syevd (MKL) returns eigenvalues
+    like 4e30 where the exact ones are O(1), and other eigenvectors than NumPy's LAPACK, both
+    backward stable. So the sweep skips these cases (ILL_CONDITIONED in test_extreme_values.py) and
+    this checks what the numerics determine, in float64 against the matrix eigh reads (the upper
+    triangle, mirrored): the residual ||A V - V diag(w)|| and ||w - eig(A)|| at most 4 n eps ||A||,
+    V orthonormal to 4 n eps, the eigenvalues ascending, and the huge eigenvalue's vector e_k
+    (separated by 1e38 from the rest). torch's answer meets the same bounds."""
+    eps = float(np.finfo(np.float32).eps)
+    rng = np.random.default_rng(20 + n)
+    for trial in range(12):
+        a = rng.uniform(-1, 1, (n, n)).astype(np.float32)
+        if symmetric:
+            a = (a + a.T) / 2
+        a += np.diag(np.arange(n, dtype=np.float32) * 3)
+        k = trial % n
+        a[k, k] = 1e38 if trial % 2 else -1e38
+        upper = np.triu(a).astype(np.float64)
+        exact = upper + np.triu(upper, 1).T
+        exact_w = np.linalg.eigvalsh(exact)
+        norm = np.abs(exact_w).max()
+        for lib in (chainrule, torch):
+            w, v = (to_numpy(x).astype(np.float64) for x in lib.linalg.eigh(lib.tensor(a), UPLO="U"))
+            what = f"{lib.__name__}'s eigh of {a.tolist()}"
+            assert np.abs(exact @ v - v * w).max() <= 4 * n * eps * norm, what
+            assert np.abs(w - exact_w).max() <= 4 * n * eps * norm, what
+            assert np.abs(v.T @ v - np.eye(n)).max() <= 4 * n * eps, what
+            assert (np.diff(w) >= 0).all(), what
+            huge = 0 if a[k, k] < 0 else n - 1
+            assert abs(abs(v[k, huge]) - 1) <= 4 * n * eps, what
+
+
+# ---- lstsq driver='gels': LAPACK's gels, and torch's rule for inf and NaN ------------------------
+def _gels(lib, a, b):
+    """``lstsq(a, b, driver='gels')``'s solution and residuals as arrays, or the exception's class
+    (LinAlgError apart from a plain RuntimeError)."""
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", RuntimeWarning)
+            out = lib.linalg.lstsq(lib.tensor(a), lib.tensor(b), driver="gels")
+    except RuntimeError as e:
+        return "LinAlgError" if "LinAlgError" in type(e).__name__ else "RuntimeError"
+    return to_numpy(out.solution), to_numpy(out.residuals)
+
+
+@pytest.mark.parametrize("shape", [(5, 3), (4, 4), (3, 5), (6, 1), (1, 3), (2, 3, 2)])
+def test_gels_with_inf_and_nan_matches_torch(shape: tuple) -> None:
+    """torch's gels scales A by bignum / max|A| = 0 (NaN at the infs, zeros elsewhere) and factors
+    that: it raises LinAlgError where a pivot of that QR (LQ) is exactly zero, which is most
+    positions of an inf, and returns NaN otherwise; a NaN in A or B is an illegal argument to its
+    LAPACK (RuntimeError); an inf in B alone gives NaN, and residuals of 0 or NaN per column."""
+    rng = np.random.default_rng(sum(shape))
+    *batch, m, n = shape
+    outcomes = set()
+    for trial in range(40):
+        a = rng.uniform(-1, 1, shape).astype(np.float32)
+        b = rng.uniform(-1, 1, (*batch, m, 2)).astype(np.float32)
+        for _ in range(rng.integers(1, 3)):
+            a.reshape(-1)[rng.integers(a.size)] = rng.choice([INF, -INF] + [NAN] * (trial % 9 == 0))
+        if trial % 3 == 0:  # two infs down the first column: the NaN spreads to every pivot
+            a[..., : min(2, m), 0] = INF
+        if trial % 2:
+            b.reshape(-1)[rng.integers(b.size)] = INF
+        if trial % 5 == 0:
+            a = np.where(np.isinf(a), np.float32(0.5), a)
+        ours, theirs = _gels(chainrule, a, b), _gels(torch, a, b)
+        outcomes.add(theirs if isinstance(theirs, str) else "returned")
+        if isinstance(theirs, str) or isinstance(ours, str):
+            assert ours == theirs, (a.tolist(), b.tolist(), ours, theirs)
+            continue
+        assert_close(ours[0], theirs[0], 2e-4, 1e-5, f"gels solution of {a.tolist()}, {b.tolist()}")
+        assert_close(ours[1], theirs[1], 2e-4, 1e-5, f"gels residuals of {a.tolist()}, {b.tolist()}")
+    # (the test meets both of torch's answers; one column or row has no pivot after the inf's)
+    assert outcomes >= ({"LinAlgError", "returned"} if min(m, n) > 1 else {"returned"}), outcomes
+
+
+def test_gels_with_a_huge_entry_is_the_least_squares_solution() -> None:
+    """By hand (torch's residuals are in TORCH_WRONG): with A[0, 0] = B[0, 0] = 1e38 the solution
+    is x = (1, x1, x2) with (x1, x2) the least-squares solution of the other rows, which gels'
+    QR finds (gelsy, which chainrule used before, calls A rank 1 and truncates it). torch's
+    residuals are those of the problem gels scaled down by bignum / max|B| (LAPACK's sgels unscales
+    only the solution rows), 5e-14 instead of about 5: chainrule's are ||A x - B||^2 of its x."""
+    a = np.array(
+        [[1e38, -0.92085, -1.83611], [-1.93389, 1.25308, 1.65102], [0.42654, 0.91799, 0.1745],
+         [1.74029, 1.26341, -1.98905], [1.42962, -1.86566, 0.91862]],
+        dtype=np.float32,
+    )  # fmt: skip
+    b = np.array([[1e38, 1.45272], [0.16584, -0.80115], [-0.30925, -1.88672], [-1.50287, 0.6825],
+                  [0.58876, 0.46154]], dtype=np.float32)  # fmt: skip
+    x, residuals = _gels(chainrule, a, b)
+    wide = a.astype(np.float64)
+    for j in range(2):  # the exact solution: x0 from the first row, the rest from the others
+        rest = np.linalg.lstsq(wide[1:, 1:], b[1:, j] - wide[1:, 0] * float(b[0, j]) / 1e38, rcond=None)[0]
+        np.testing.assert_allclose(x[1:, j], rest, rtol=1e-4, atol=1e-5)
+        assert abs(x[0, j] - float(b[0, j]) / 1e38) <= 1e-6
+        np.testing.assert_allclose(residuals[j], ((wide @ x[:, j] - b[:, j]) ** 2).sum(), rtol=1e-3)
+    assert 4 < residuals[0] < 6
+    _, theirs = _gels(torch, a, b)
+    assert (theirs < 1e-12).all()  # (torch's scaled residuals, see above)

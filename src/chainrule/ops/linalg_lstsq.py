@@ -13,8 +13,10 @@ import scipy.linalg
 
 from ..autograd.graph import defop
 from ..autograd.math import register
+from ..kernels.lapack_reference import geqr2, holds_nonfinite
 from ._common import Tensor, all_true, any_batched, as_array, as_tensor, make_result, shape_str, wrap
 from ._linalg_common import batch_of, check_out, check_same_dtype, type_name
+from .elementwise import where
 from .linalg_decomp import svd_of_finite
 from .linalg_solve import LinAlgError
 from .reduce import sum as sum_
@@ -171,8 +173,11 @@ def _lstsq_arrays(a: np.ndarray, b: np.ndarray, rcond, driver: str):
         return _lstsq_svd(a, b, rcond, batch)
     a = np.broadcast_to(a, batch + (m, n))
     b = np.broadcast_to(b, batch + (m, k))
-    # 'gels' (QR, full rank assumed) has no SciPy driver: gelsy gives the same solution there
-    lapack_driver = "gelsy" if driver == "gels" else driver
+    if driver == "gels" and (holds_nonfinite(a) or holds_nonfinite(b)):
+        return _gels_nonfinite(a, b, rcond, batch)  # (with torch's residuals there)
+    if driver == "gels":
+        return _gels(a, b, batch, x, rank, sv)
+    lapack_driver = driver
     if lapack_driver in ("gelsd", "gelss") and not np.isfinite(a).all():
         # SciPy's gelsd and gelss never return for an inf. torch's gelsd raises (LAPACK rejects
         # the inf while scaling); for gelss the SVD path gives torch's rank (0) and singular
@@ -190,6 +195,91 @@ def _lstsq_arrays(a: np.ndarray, b: np.ndarray, rcond, driver: str):
         if s is not None:
             sv[idx] = s
     return x, rank, sv
+
+
+def _gels(a: np.ndarray, b: np.ndarray, batch: tuple, x: np.ndarray, rank: np.ndarray, sv: np.ndarray):
+    """LAPACK's own ``gels`` per matrix, as torch's: QR (LQ when m < n) with no rank decision, so
+    an ill-conditioned A (a 1e38 entry beside O(1) ones) gets the least-squares solution, not
+    gelsy's truncated one; an exactly zero pivot raises LinAlgError with its index, as torch."""
+    m, n, k = a.shape[-2], a.shape[-1], b.shape[-1]
+    gels = scipy.linalg.lapack.get_lapack_funcs("gels", (a, b))
+    rhs = np.zeros((max(m, n), k), dtype=a.dtype)  # (gels writes the n-row solution into B)
+    for index in np.ndindex(*batch):
+        rhs[:m] = b[index]
+        rhs[m:] = 0
+        _, solved, info = gels(a[index], rhs)
+        if info > 0:
+            where = f"(Batch element {np.ravel_multi_index(index, batch)}): " if batch else ""
+            raise LinAlgError(
+                f"torch.linalg.lstsq: {where}The least squares solution could not be computed because "
+                f"the input matrix does not have full rank (error code: {info}); A of shape "
+                f"{tuple(a.shape)} is rank-deficient: use driver 'gelsy', 'gelsd' or 'gelss'"
+            )
+        x[index] = solved[:n]
+    rank[...] = min(m, n)
+    return x, rank, sv
+
+
+def _gels_nonfinite(a: np.ndarray, b: np.ndarray, rcond: float, batch: tuple):
+    """torch's gels (MKL's, which follows LAPACK's reference ``sgels``) where A or B holds inf or NaN.
+
+    - A NaN in A or B: MKL's gels rejects it as an illegal argument, and torch raises RuntimeError.
+    - An inf in A: gels scales A by ``bignum / max|A| = 0``, which leaves NaN at the infs and zeros
+      elsewhere, and factors that (QR, or LQ when m < n). A column (row) reached before any NaN
+      has spread is zero, so R (L) has an exact zero on its diagonal and torch raises LinAlgError
+      with that 1-based index as the error code; this redoes the reference factorization
+      (``geqr2``) of the scaled matrix to find it. Otherwise the NaN has reached every pivot and the
+      solution is NaN, except for one row (m = 1 < n) whose reflector is the identity (its inf
+      leads and the rest is 0) and a finite B: x = [NaN, 0, ..., 0].
+    - An inf in B only: gels scales B the same way and the solution is NaN.
+
+    Finite matrices of the stack are solved as usual. Checked against torch on 1,500 random
+    matrices with infs in A or B (tests/test_linalg_extreme.py).
+    """
+    m, n = a.shape[-2:]
+    x = np.full(batch + (n, b.shape[-1]), np.nan, dtype=a.dtype)
+    rank = np.zeros(batch, dtype=np.int64)
+    sv = np.zeros(batch + (min(m, n),), dtype=a.dtype)
+    # torch's residuals (m > n): the squares of rows n.. of Q^T B, B scaled as A is (0 and NaN)
+    # where it holds an inf; Q^T is NaN unless every reflector is the identity (tau = 0)
+    residuals = np.full(batch + (b.shape[-1],), np.nan, dtype=a.dtype)
+    redone = np.zeros(batch, dtype=bool)
+    for index in np.ndindex(*batch):  # (in order: torch reports the first failing matrix)
+        ai, bi = a[index], b[index]
+        where = f"(Batch element {np.ravel_multi_index(index, batch)}): " if batch else ""
+        if np.isnan(ai).any() or np.isnan(bi).any():
+            raise RuntimeError(
+                f"torch.linalg.lstsq: {where}driver 'gels' cannot solve with A or B holding NaN (shapes "
+                f"{tuple(a.shape)} and {tuple(b.shape)}; torch's LAPACK rejects it as an illegal "
+                "argument); replace the NaNs first (e.g. torch.nan_to_num), or use driver 'gelsy'"
+            )
+        with np.errstate(invalid="ignore"):
+            scaled_b = np.where(np.isinf(bi), np.nan, bi * 0) if np.isinf(bi).any() else bi
+        if np.isfinite(ai).all():
+            if np.isfinite(bi).all():
+                x[index] = _lstsq_arrays(ai, bi, rcond, "gels")[0]
+            else:  # Q^T of a finite A keeps B's zero columns zero
+                redone[index] = True
+                rotated = scipy.linalg.qr(ai)[0].T @ np.nan_to_num(scaled_b)
+                residuals[index] = np.where(np.isnan(scaled_b).any(0), np.nan, (rotated[n:] ** 2).sum(0))
+            continue
+        redone[index] = True
+        with np.errstate(invalid="ignore"):
+            scaled = np.where(np.isinf(ai), np.nan, ai * 0)
+        factors, tau = geqr2((scaled if m >= n else scaled.T)[None])
+        zero = np.flatnonzero(np.diagonal(factors[0]) == 0)
+        if zero.size:
+            raise LinAlgError(
+                f"torch.linalg.lstsq: {where}The least squares solution could not be computed because "
+                f"the input matrix does not have full rank (error code: {zero[0] + 1}); A holds an "
+                f"inf (shape {tuple(a.shape)}): replace it first (e.g. torch.nan_to_num)"
+            )
+        if not tau.any():  # every reflector the identity: Q = I
+            if m < n and scaled_b is bi:  # (an inf in B makes the unscaling turn these 0 into NaN)
+                x[index][m:] = 0
+            with np.errstate(invalid="ignore"):
+                residuals[index] = (scaled_b[n:] ** 2).sum(0)
+    return x, rank, sv, (residuals, redone)
 
 
 def _lstsq_svd(a, b, rcond: float, batch: tuple):
@@ -257,11 +347,16 @@ def lstsq(A: Tensor, B: Tensor, rcond=None, *, driver=None):
     batch_of(who, a, B2._data)
     if rcond is None:
         rcond = float(np.finfo(a.dtype).eps) * max(m, n)
-    x, rank, sv = _lstsq_arrays(a, B2._data, rcond, driver)
+    x, rank, sv, *nonfinite = _lstsq_arrays(a, B2._data, rcond, driver)
     X = make_result(x, _lstsq, (A, B2))
     empty = wrap(np.zeros((0,), dtype=a.dtype))
-    if driver != "gelsy" and m > n and all_true(rank == n):  # (under vmap: in every sample)
+    # (gels assumes full rank: torch returns its residuals whenever m > n)
+    full_rank = driver == "gels" or all_true(rank == n)  # (under vmap: in every sample)
+    if driver != "gelsy" and m > n and full_rank:
         residuals = sum_((A @ X - B2) ** 2, dim=-2)
+        if nonfinite:  # gels with inf: torch's values for those matrices, no gradient through them
+            values, redone = nonfinite[0]
+            residuals = where(wrap(redone[..., None]), wrap(values), residuals)
     else:  # none, but still an output of the solve (torch): in the graph, with a zero gradient
         residuals = reshape(X, (-1,))[:0]
     return Lstsq(
