@@ -126,10 +126,6 @@ KNOWN: dict[str, set[str]] = {
     # nn_attention
     # nn_basic
     # nn_norm
-    # inf/-inf: output 0: inf where torch's is NaN (torch fuses the affine into the
-    # normalization, y = x (invstd w) + (b - invstd w mean), whose inf weight meets the mean;
-    # chainrule multiplies the normalized x by w, then adds b) and the gradients of that form
-    "group_norm(2)": {"-inf", "inf"},
     # nnfunc
     # nn_conv
     # inf/-inf/nan: gradient 0 (the input's): torch's depthwise backward (its reference kernel, oneDNN
