@@ -109,7 +109,7 @@ def _fast_backward(g: np.ndarray, x: np.ndarray, w, mean, invstd, G: int, needs:
 _FORMULA = (
     "{g0} = c1 {gy} + c2 {x0} + c3 per group (torch's form of invstd (gh - mean(gh) - xhat "
     "mean(gh xhat)), gh = {gy} w, xhat = ({x0} - mean) invstd)",
-    "{g1} = sum over N and the trailing dims of {gy} * xhat (the bias's when there is no weight: sum of {gy})",
+    "{g1} = sum over N and the trailing dims of {gy} * xhat (without a weight: the bias's, sum of {gy})",
     "{g2} = sum over N and the trailing dims of {gy}",
 )
 
