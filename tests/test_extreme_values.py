@@ -128,9 +128,6 @@ KNOWN: dict[str, set[str]] = {
     # nn_norm
     # nnfunc
     # nn_conv
-    # inf/-inf/nan: gradient 0 (the input's): torch's depthwise backward (its reference kernel, oneDNN
-    # off) adds nothing for the padding beside an inf weight, chainrule's multiplies the zeros (NaN)
-    "conv2d depthwise (groups=C=O)": {"-inf", "inf", "nan"},
     # inf/-inf/nan: gradient 1 (tau): finite where torch's is NaN; huge: output 0: finite where
     # torch's is inf (LAPACK's orgqr sets each reflector's own column directly and skips the
     # zero rows and columns, chainrule's composed product multiplies them)
