@@ -56,7 +56,6 @@ def _close(ours, theirs, dtype) -> None:
         ((3, 6, 4, 5), 1),
         ((3, 6, 4, 5), 6),
         ((2, 4, 2, 3, 2), 2),
-        ((40, 8, 80, 80), 4),
     ],
 )
 @pytest.mark.parametrize("affine", ["both", "weight", "bias", "none"])
@@ -70,6 +69,18 @@ def test_values_and_gradients_match_torch(shape, groups, affine, dtype) -> None:
     _close(
         _run(chainrule, [x, w, b], groups, needs, dtype), _run(torch, [x, w, b], groups, needs, dtype), dtype
     )
+
+
+@pytest.mark.parametrize("affine", ["both", "none"])
+def test_large_input_over_two_threads(affine) -> None:
+    """Over 2M elements (kernels.halves.MIN_ONE_PASS): each pass's rows split over two threads."""
+    rng = np.random.default_rng(5)
+    shape = (33, 8, 90, 90)
+    x = rng.standard_normal(shape, dtype=np.float32) * 2 + 0.5
+    w, b = (rng.uniform(0.5, 2, 8), rng.standard_normal(8)) if affine == "both" else (None, None)
+    needs = (True, w is not None, b is not None)
+    ours = _run(chainrule, [x, w, b], 4, needs, np.float32)
+    _close(ours, _run(torch, [x, w, b], 4, needs, np.float32), np.float32)
 
 
 @pytest.mark.parametrize("needs", list(itertools.product([True, False], repeat=3))[:-1])
