@@ -24,6 +24,7 @@ from ..autograd.graph import defop
 from ..autograd.math import ARRAY_MATH
 from ..kernels.group_norm import group_affine, group_grad_input, group_grad_sums, group_stats
 from ..kernels.normalization import row_forward
+from . import normalization  # noqa: F401  (registers F.norm_statistics, which the rule calls)
 from ._common import Tensor, make_result
 
 __all__ = ["group_normalize", "fused_group_norm_applies"]
