@@ -113,15 +113,8 @@ KNOWN: dict[str, set[str]] = {
     # nn_attention
     # nn_basic
     # nn_norm
-    # inf/-inf: output 0: inf where torch's is NaN (torch fuses the affine into the
-    # normalization, y = x (invstd w) + (b - invstd w mean), whose inf weight meets the mean;
-    # chainrule multiplies the normalized x by w, then adds b) and the gradients of that form
-    "group_norm(2)": {"-inf", "inf"},
     # nnfunc
     # nn_conv
-    # inf/-inf/nan: gradient 0 (the input's): torch's depthwise backward (its reference kernel, oneDNN
-    # off) adds nothing for the padding beside an inf weight, chainrule's multiplies the zeros (NaN)
-    "conv2d depthwise (groups=C=O)": {"-inf", "inf", "nan"},
 }
 
 # (part of TORCH_WRONG below) the extreme values where torch's result is an artifact of its kernel,

@@ -58,6 +58,14 @@ def pools(lib):
     )  # fmt: skip
 
 
+def group_norms(lib):
+    nn = lib.nn
+    return nn.Sequential(
+        nn.Conv2d(3, 4, 3, padding=1), nn.GroupNorm(2, 4), nn.ReLU(), nn.GroupNorm(4, 4, affine=False),
+        nn.Conv2d(4, 6, 1, bias=False), nn.GroupNorm(1, 6, eps=0.1),
+    )  # fmt: skip
+
+
 def deconv(lib):
     nn = lib.nn
     return nn.Sequential(nn.ConvTranspose2d(4, 3, 3, stride=2, padding=1, output_padding=1), nn.Tanh(),
@@ -230,6 +238,7 @@ MODELS = [
     ("cnn1d", cnn1d, [_float(3, 16)], [[0]]),
     ("pools", pools, [_float(2, 9, 9)], [[0]]),
     ("deconv", deconv, [_float(4, 5, 5)], [[0]]),
+    ("group_norms", group_norms, [_float(3, 5, 5)], [[0]]),
     ("embedding", embed, [_ids], [[0]]),
     ("tensor_ops", tensor_ops, [_float(6), _float(6)], [[0], [0]]),
     ("rnn", recurrent("RNN", num_layers=2), [_seq_first(4, 3)], [[1]]),

@@ -7,6 +7,11 @@ the CPU's features (AVX2 or AVX-512 blocks of 8 or 16 channels), the thread coun
 so no fixed rule reproduces it on every machine. chainrule multiplies the zeros everywhere, as
 torch's reference kernels do on every CPU; these tests compare with torch with oneDNN turned off
 (``torch.backends.mkldnn.flags(enabled=False)``), as tests/test_extreme_values.py does.
+
+The adjoint (a convolution's input gradient, a transposed convolution's output) has no padding
+terms at all: torch's reference kernels scatter ``W^T g`` into the image (col2im) and drop what
+falls outside, so no padding zero meets the weight there, and chainrule's stride-1 paths, which
+correlate with a zero-padded ``g``, hand a weight that is not finite to col2im.
 """
 
 from __future__ import annotations
@@ -72,3 +77,38 @@ def test_non_finite_transposed_input_weight_gradient_as_torch(value) -> None:
     rng = np.random.default_rng(2)
     x, w = rng.uniform(-2, 2, (2, 2, 4)), rng.uniform(-2, 2, (2, 3, 3))
     _conv_both("conv_transpose1d", x, w, value, "input", stride=3, padding=1)
+
+
+@pytest.mark.usefixtures("jit_path")
+@pytest.mark.parametrize("whole", [True, False])
+@pytest.mark.parametrize("value", [np.inf, -np.inf, np.nan])
+@pytest.mark.parametrize(
+    "fn, x_shape, w_shape, kwargs",
+    [
+        ("conv2d", (2, 3, 5, 6), (3, 1, 3, 3), dict(padding=1, groups=3)),  # depthwise
+        ("conv2d", (2, 3, 5, 6), (3, 1, 3, 3), dict(padding=2, dilation=2, groups=3)),
+        ("conv1d", (2, 3, 7), (3, 1, 3), dict(padding=1, groups=3)),
+        ("conv3d", (2, 3, 4, 5, 4), (3, 1, 3, 3, 3), dict(padding=1, groups=3)),
+        ("conv2d", (2, 3, 5, 5), (2, 3, 3, 3), dict(padding=1)),  # few outputs: the correlation path
+        ("conv2d", (2, 4, 5, 5), (6, 2, 3, 3), dict(padding=1, groups=2)),
+        ("conv_transpose2d", (2, 3, 4, 5), (3, 1, 3, 3), dict(padding=1, groups=3)),
+        ("conv_transpose2d", (2, 3, 4, 5), (3, 2, 3, 3), dict(padding=1)),
+        ("conv_transpose1d", (2, 3, 6), (3, 2, 3), dict(padding=1)),
+    ],
+)
+def test_stride_one_adjoint_adds_no_padding_terms(
+    value, fn, x_shape, w_shape, kwargs, whole, monkeypatch
+) -> None:
+    """A convolution's input gradient (and a transposed convolution's output) at stride 1 is the
+    adjoint, which has no term for the padding: torch's reference kernels scatter ``W^T g``
+    (col2im), so a padding zero never meets the inf weight. chainrule's stride-1 path correlates
+    with a zero-padded ``g`` instead, and takes col2im when the weight is not finite (depthwise:
+    the multiply-adds into a padded image). ``whole=False`` turns off the whole-batch kernels,
+    so that small shapes take the chunked paths that large ones take."""
+    from chainrule.kernels import conv as kernels_conv
+
+    if not whole:
+        monkeypatch.setattr(kernels_conv, "WHOLE_BYTES", 0)
+    rng = np.random.default_rng(3)
+    x, w = rng.uniform(-2, 2, x_shape), rng.uniform(-2, 2, w_shape)
+    _conv_both(fn, x, w, value, "weight", **kwargs)

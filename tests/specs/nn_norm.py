@@ -1,5 +1,5 @@
-"""Normalization and embedding: batch_norm (op native_batch_norm), layer_norm and group_norm (op
-native_layer_norm), embedding (op embedding)."""
+"""Normalization and embedding: batch_norm (op native_batch_norm), layer_norm (op native_layer_norm),
+group_norm (op native_group_norm), embedding (op embedding)."""
 
 from __future__ import annotations
 

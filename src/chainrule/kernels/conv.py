@@ -605,7 +605,15 @@ def conv_transpose_array(x, w, b, stride, padding, out_hw, dilation, groups):
         with one_blas_thread():  # (small GEMMs: see one_blas_thread)
             y = whole.conv_transpose_array(*cast, b, stride, padding, out_hw, dilation, groups)
         return y.astype(dtype, copy=False)
-    if stride == (1, 1) and (O * Ho * Wo <= 2 * C * Hi * Wi or _is_depthwise(O, w.shape, groups)):
+    # The stride-1 correlation below multiplies the zeros it pads ``x`` with by the weight: an
+    # inf or NaN weight makes them NaN where the adjoint has no term at all (torch's reference
+    # kernels, col2im, add only real products). A weight whose sum is not finite (one pass over
+    # the small weight; a finite sum that overflows is only a false alarm) takes the col2im paths.
+    if (
+        stride == (1, 1)
+        and (O * Ho * Wo <= 2 * C * Hi * Wi or _is_depthwise(O, w.shape, groups))
+        and np.isfinite(np.add.reduce(w, axis=None))
+    ):
         # the adjoint of a stride-1 correlation is the stride-1 correlation with the kernel
         # flipped and its channel axes swapped (per group), padded by the kernel's reach less
         # the forward's padding (a negative amount crops). Its windows hold O * kh * kw * Ho * Wo

@@ -298,7 +298,9 @@ def conv_transpose_array(x, w, b, stride, padding, out_hw, dilation, groups):
         if b is not None:
             y += b.reshape(-1, 1, 1)
         return y
-    if stride == (1, 1):
+    # (the unit-stride form multiplies the zeros it pads x with by the weight: an inf or NaN
+    # weight would make them NaN where the adjoint has no term, so such a weight takes col2im)
+    if stride == (1, 1) and np.isfinite(np.add.reduce(w, axis=None)):
         y = _col2im_unit_stride(x, wt, (kh, kw), padding, out_hw, dilation, groups)
     else:
         cols = np.matmul(wt, _channel_major(x, groups))

@@ -1,7 +1,8 @@
 """Normalization, dropout and embedding of ``nn.functional``.
 
-batch_norm, layer_norm and group_norm run on the fused op of ``chainrule.ops.norm`` (group norm
-as layer norm over each group, then the per-channel affine map); dropout multiplies by a scaled
+batch_norm and layer_norm run on the fused op of ``chainrule.ops.normalization``, group_norm on
+that of ``chainrule.ops.group_norm`` (torch's kernel's form; on other array types, dtypes and empty
+inputs as layer norm over each group, then the per-channel affine map); dropout multiplies by a scaled
 random mask drawn from chainrule's generator; embedding is the lookup op of
 ``chainrule.ops.embedding``.
 """
@@ -16,6 +17,7 @@ from .. import _random
 from .._tensor import Tensor
 from ..autograd.grad_mode import no_grad
 from ..ops._common import all_samples, as_tensor, shape_str, wrap
+from ..ops.group_norm import fused_group_norm_applies, group_normalize
 from ..ops.lookup import embedding_lookup
 from ..ops.normalization import normalize
 from ..ops.shape import reshape
@@ -194,6 +196,9 @@ def group_norm(
         )
     for name, t in (("weight", weight), ("bias", bias)):
         _check_vector(who, name, t, C, x.dtype)
+    if fused_group_norm_applies(input, weight, bias):  # torch's fused kernel, one node
+        return group_normalize(input, num_groups, weight, bias, eps)
+    # other array types, dtypes and empty inputs: layer norm over each group, then the affine map;
     # explicit sizes: an empty batch leaves no -1 to infer
     grouped = reshape(input, (x.shape[0], num_groups, x.size // max(1, x.shape[0] * num_groups)))
     y = normalize(grouped, None, None, (2,), (), eps, batch=False)[0]

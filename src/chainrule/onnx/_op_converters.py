@@ -544,6 +544,24 @@ def normalize(ctx, step, x, axes, eps, w, b):
     return B.add("Add", [y, b]) if b else y
 
 
+@converts("native_group_norm")
+def _group_norm(ctx, step, ins):
+    """Each sample's groups normalised as rows of (N, G, -1), then the per-channel affine map."""
+    groups, eps = step.obj.params[:2]
+    has_w, has_b = step.obj.params[4:6]
+    B = ctx.b
+    rank = len(ctx.ishape(step, 0))
+    # 0 copies the (maybe dynamic) batch size; the result takes the input's own shape back
+    grouped = B.add("Reshape", [ins[0], B.const([0, groups, -1])])
+    y = B.add("Reshape", [normalize(ctx, step, grouped, [2], eps, None, None), B.add("Shape", [ins[0]])])
+    view = B.const([ctx.ishape(step, 0)[1]] + [1] * (rank - 2))
+    if has_w:
+        y = B.add("Mul", [y, B.add("Reshape", [ins[1], view])])
+    if has_b:
+        y = B.add("Add", [y, B.add("Reshape", [ins[1 + has_w], view])])
+    return y
+
+
 @converts("native_batch_norm")
 def _batch_norm(ctx, step, ins):
     """batch_norm called as a function, or with batch statistics (the BatchNorm modules with
