@@ -18,7 +18,9 @@ six rotate over the specs); ``make fuzz`` (marker ``fuzz``) runs all six on ever
 module.
 Every spec module has been swept with all six values and triaged; what still differs is listed in
 ``KNOWN`` (and docs/differences.md, "Extreme values"), each a difference to fix, not a domain where
-comparing is meaningless. The modules outside ``TRIAGED`` (the slowest) run in ``make fuzz`` only.
+comparing is meaningless. A listed case is run too and must still differ from torch (a strict
+xfail): once it matches, the test fails and says to remove the entry. The modules outside
+``TRIAGED`` (the slowest) run in ``make fuzz`` only.
 Where torch's own answer is wrong or an artifact of which of its kernels ran (garbage singular
 vectors of a matrix holding an inf, a variance merge that multiplies an overflowed square by a zero
 count), the case is in ``TORCH_WRONG`` instead, with the test that checks chainrule's result by hand.
@@ -162,7 +164,8 @@ _TORCH_WRONG_NORMS: dict[str, set[str]] = {
 
 
 # spec name -> the extreme values where torch's own answer is wrong, so chainrule does not copy it
-# (skipped by the sweep like KNOWN; tests/test_linalg_extreme.py checks chainrule's by hand). A
+# (the sweep checks that each still differs, like KNOWN; tests/test_linalg_extreme.py checks
+# chainrule's by hand). A
 # matrix holding an inf has no SVD: torch's S is NaN (as chainrule's), but its U and Vh are the
 # permutation matrices MKL's gesdd leaves after rejecting the inf (they change with the values,
 # and for some positions of the inf torch raises instead), so everything built from them is
@@ -330,6 +333,15 @@ def _compare(spec: OpSpec, label: str, ours, theirs) -> None:
         assert_close(o, t, 2e-4, 1e-5, f"{label} gradient {k}")
 
 
+def _still_differs(spec: OpSpec, label: str, ours, theirs) -> bool:
+    """Whether a listed case still differs from torch (``_compare`` fails on it)."""
+    try:
+        _compare(spec, f"{spec.name} with {label}", ours, theirs)
+    except AssertionError:
+        return True
+    return False
+
+
 @pytest.mark.parametrize(("spec", "labels"), _cases())
 @settings(
     max_examples=1,
@@ -340,13 +352,14 @@ def _compare(spec: OpSpec, label: str, ours, theirs) -> None:
 )
 @given(data=st.data())
 def test_extreme_values_match_torch(spec: OpSpec, labels: tuple, data) -> None:
+    """Each value of ``labels`` gives torch's result; a value listed in KNOWN or TORCH_WRONG must
+    still differ (strict-xfail semantics), so a fix tells that its entry is to go."""
     if not any(a.kind == "float" for a in spec.args):
         return  # nothing to make extreme (integer, bool or index arguments only)
     shapes = data.draw(spec.shapes, label="shapes")
     arrays = make_inputs(spec, shapes, 0)
+    stale = []
     for label in labels:
-        if label in KNOWN.get(spec.name, ()) or label in TORCH_WRONG.get(spec.name, ()):
-            continue
         extreme = _with_extreme(spec, arrays, EXTREMES[label])
         with warnings.catch_warnings(), torch.backends.mkldnn.flags(enabled=False):
             # (oneDNN off: which of torch's convolution kernels runs depends on the CPU's features
@@ -357,4 +370,31 @@ def test_extreme_values_match_torch(spec: OpSpec, labels: tuple, data) -> None:
         with warnings.catch_warnings():
             warnings.simplefilter("error", RuntimeWarning)
             ours = _run(chainrule, spec, extreme)
+        listed = [
+            name
+            for name, table in (("KNOWN", KNOWN), ("TORCH_WRONG", TORCH_WRONG))
+            if label in table.get(spec.name, ())
+        ]
+        if listed:
+            if not _still_differs(spec, label, ours, theirs):
+                stale.append(f"{label} (in {' and '.join(listed)})")
+            continue
         _compare(spec, f"{spec.name} with {label}", ours, theirs)
+    assert not stale, (
+        f"{spec.name!r} now matches torch with {', '.join(stale)}: remove the value from its entry "
+        "in KNOWN (or TORCH_WRONG, whose hand test then deserves a look) and from docs/differences.md"
+    )
+
+
+def test_listed_cases_name_specs_that_meet_an_extreme_value() -> None:
+    """Every KNOWN and TORCH_WRONG entry names a spec with a float argument and values of EXTREMES,
+    so a renamed or removed spec cannot leave an entry that nothing checks."""
+    float_specs = {spec.name for _, spec in _specs_by_module() if any(a.kind == "float" for a in spec.args)}
+    for table_name, table in (("KNOWN", KNOWN), ("TORCH_WRONG", TORCH_WRONG)):
+        for name, labels in table.items():
+            assert name in float_specs, (
+                f"{table_name}[{name!r}]: no spec of tests/specs with a float argument"
+            )
+            assert labels and labels <= set(EXTREMES), (
+                f"{table_name}[{name!r}]: {labels} not among {list(EXTREMES)}"
+            )
