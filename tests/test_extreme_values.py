@@ -31,6 +31,7 @@ from __future__ import annotations
 import importlib
 import pkgutil
 import warnings
+from collections import Counter
 
 import numpy as np
 import pytest
@@ -333,6 +334,21 @@ def _compare(spec: OpSpec, label: str, ours, theirs) -> None:
         assert_close(o, t, 2e-4, 1e-5, f"{label} gradient {k}")
 
 
+def _run_both(spec: OpSpec, arrays: list, label: str) -> tuple:
+    """(chainrule's, torch's) forward and vector-Jacobian product with the extreme ``label``."""
+    extreme = _with_extreme(spec, arrays, EXTREMES[label])
+    with warnings.catch_warnings(), torch.backends.mkldnn.flags(enabled=False):
+        # (oneDNN off: which of torch's convolution kernels runs depends on the CPU's features
+        # and threads, and they disagree beside the padding, tests/nn/test_conv_non_finite.py;
+        # its reference kernels are the same on every CPU)
+        warnings.simplefilter("ignore")
+        theirs = _run(torch, spec, extreme)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RuntimeWarning)
+        ours = _run(chainrule, spec, extreme)
+    return ours, theirs
+
+
 def _still_differs(spec: OpSpec, label: str, ours, theirs) -> bool:
     """Whether a listed case still differs from torch (``_compare`` fails on it)."""
     try:
@@ -360,23 +376,16 @@ def test_extreme_values_match_torch(spec: OpSpec, labels: tuple, data) -> None:
     arrays = make_inputs(spec, shapes, 0)
     stale = []
     for label in labels:
-        extreme = _with_extreme(spec, arrays, EXTREMES[label])
-        with warnings.catch_warnings(), torch.backends.mkldnn.flags(enabled=False):
-            # (oneDNN off: which of torch's convolution kernels runs depends on the CPU's features
-            # and threads, and they disagree beside the padding, tests/nn/test_conv_non_finite.py;
-            # its reference kernels are the same on every CPU)
-            warnings.simplefilter("ignore")
-            theirs = _run(torch, spec, extreme)
-        with warnings.catch_warnings():
-            warnings.simplefilter("error", RuntimeWarning)
-            ours = _run(chainrule, spec, extreme)
+        ours, theirs = _run_both(spec, arrays, label)
         listed = [
             name
             for name, table in (("KNOWN", KNOWN), ("TORCH_WRONG", TORCH_WRONG))
             if label in table.get(spec.name, ())
         ]
         if listed:
-            if not _still_differs(spec, label, ours, theirs):
+            # (a name that several specs share is checked over all of them below: one of them
+            # still differing keeps the entry)
+            if not _still_differs(spec, label, ours, theirs) and spec.name not in _SHARED_NAMES:
                 stale.append(f"{label} (in {' and '.join(listed)})")
             continue
         _compare(spec, f"{spec.name} with {label}", ours, theirs)
@@ -398,3 +407,46 @@ def test_listed_cases_name_specs_that_meet_an_extreme_value() -> None:
             assert labels and labels <= set(EXTREMES), (
                 f"{table_name}[{name!r}]: {labels} not among {list(EXTREMES)}"
             )
+
+
+def _listed(name: str) -> set[str]:
+    """The extreme values listed for spec ``name`` (KNOWN and TORCH_WRONG together)."""
+    return KNOWN.get(name, set()) | TORCH_WRONG.get(name, set())
+
+
+def _shared_listed_names() -> list[str]:
+    """The listed spec names that more than one spec carries (their entries cannot say which)."""
+    counts = Counter(spec.name for _, spec in _specs_by_module())
+    return sorted(name for name, n in counts.items() if n > 1 and _listed(name))
+
+
+_SHARED_NAMES = set(_shared_listed_names())
+
+
+@pytest.mark.fuzz
+@pytest.mark.parametrize("name", _shared_listed_names())
+@settings(
+    max_examples=1,
+    deadline=None,
+    derandomize=True,
+    phases=[Phase.generate],
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
+@given(data=st.data())
+def test_a_listed_name_that_specs_share_still_differs_in_one_of_them(name: str, data) -> None:
+    """An entry whose name several specs carry (``matmul``: a real and a complex spec) is stale once
+    no spec of that name differs from torch with the listed value any more."""
+    differing: set[str] = set()
+    for _, spec in _specs_by_module():
+        if spec.name != name or not any(a.kind == "float" for a in spec.args):
+            continue
+        arrays = make_inputs(spec, data.draw(spec.shapes, label=f"shapes of {spec.name}"), 0)
+        for label in sorted(_listed(name) - differing):
+            ours, theirs = _run_both(spec, arrays, label)
+            if _still_differs(spec, label, ours, theirs):
+                differing.add(label)
+    stale = sorted(_listed(name) - differing)
+    assert not stale, (
+        f"no spec named {name!r} differs from torch with {stale} any more: remove them from its "
+        "entry in KNOWN (or TORCH_WRONG) and from docs/differences.md"
+    )
