@@ -257,21 +257,15 @@ def check_empty(spec: OpSpec, shapes, label: str) -> None:
         assert not numpy_warnings, f"{where}: RuntimeWarning where torch is silent: {numpy_warnings}"
 
 
-_NO_DIM = "0-d inputs only: no dim to make empty"
-
-
 @pytest.mark.parametrize("spec", SPECS, ids=lambda s: s.name)
 def test_op_on_empty_inputs_matches_torch(spec: OpSpec, request) -> None:
-    """The spec on empty variants of its drawn shapes, against torch. The lists are checked too: a
-    spec in KNOWN must still fail (a strict xfail), one in TORCH_BUGS must still differ from torch
-    on some variant, and a 0-d-only spec in SKIP must still draw nothing to make empty."""
-    if spec.name in SKIP and SKIP[spec.name] != _NO_DIM:
+    if spec.name in SKIP:
         pytest.skip(SKIP[spec.name])
+    if spec.name in TORCH_BUGS:
+        pytest.skip(TORCH_BUGS[spec.name])
     if spec.name in KNOWN:
         request.applymarker(pytest.mark.xfail(reason=KNOWN[spec.name], strict=True))
-    torch_bug = spec.name in TORCH_BUGS
     checked: list[str] = []
-    differing: list[str] = []
 
     # The first example hypothesis tries is its simplest (0-d shapes for most specs), so a few
     # examples run; each checks one variant of the shapes it drew.
@@ -288,28 +282,59 @@ def test_op_on_empty_inputs_matches_torch(spec: OpSpec, request) -> None:
         variants = _variants(data.draw(spec.shapes, label="shapes"))
         if variants:
             label, shapes = variants[data.draw(st.integers(0, len(variants) - 1), label="variant")]
+            check_empty(spec, shapes, label)
             checked.append(label)
-            if spec.name in SKIP:
-                return  # (a 0-d-only spec that drew a dim: reported below)
-            try:
-                check_empty(spec, shapes, label)
-            except AssertionError:
-                if not torch_bug:
-                    raise
-                differing.append(label)
 
     run()
-    if spec.name in SKIP:
-        assert not checked, (
-            f"{spec.name}: now draws a dim to make empty ({checked}): remove it from SKIP, so that "
-            "the sweep checks it"
-        )
-        return
     assert checked, f"{spec.name}: no drawn shape has a dim to make empty; give a reason in SKIP"
-    if torch_bug:
+
+
+_NO_DIM = "0-d inputs only: no dim to make empty"
+_LISTED = sorted({*TORCH_BUGS, *(name for name, why in SKIP.items() if why == _NO_DIM)})
+
+
+@pytest.mark.parametrize("name", _LISTED)
+def test_listed_specs_still_need_their_entry(name: str) -> None:
+    """The lists are kept honest: a spec in TORCH_BUGS must still differ from torch on an empty
+    variant it draws (else its entry goes, and its hand test deserves a look), and a spec skipped as
+    0-d only must still draw no dim to make empty (else the sweep should check it). (KNOWN's
+    entries run in the sweep as strict xfails.)"""
+    specs = [spec for spec in SPECS if spec.name == name]
+    checked: list[str] = []
+    differing: list[str] = []
+
+    @settings(
+        max_examples=4,
+        deadline=None,
+        derandomize=True,
+        database=None,
+        phases=[Phase.generate],
+        suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+    )
+    @given(data=st.data())
+    def draw(data) -> None:
+        for spec in specs:
+            variants = _variants(data.draw(spec.shapes, label="shapes"))
+            if not variants:
+                continue
+            label, shapes = variants[data.draw(st.integers(0, len(variants) - 1), label="variant")]
+            checked.append(label)
+            if name in TORCH_BUGS:
+                try:
+                    check_empty(spec, shapes, label)
+                except AssertionError:
+                    differing.append(label)
+
+    draw()
+    if name in TORCH_BUGS:
         assert differing, (
-            f"{spec.name}: now gives torch's result on every empty variant drawn ({checked}): remove "
-            "it from TORCH_BUGS (and check that its hand test still holds)"
+            f"{name}: now gives torch's result on every empty variant drawn ({checked}): remove it "
+            "from TORCH_BUGS (and check that its hand test still holds)"
+        )
+    else:
+        assert not checked, (
+            f"{name}: now draws a dim to make empty ({checked}): remove it from SKIP, so that the "
+            "sweep checks it"
         )
 
 
