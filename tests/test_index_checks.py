@@ -44,6 +44,9 @@ INDEX_ADD = {
     "1-d input, 2-d source": ((3,), 0, [0], (1, 1), 1, "int64"),
     "source shape before the indices": ((3, 2), 0, [3], (1, 3), 1, "int64"),
     "source shape before the indices, middle dim": ((2, 3, 2), 1, [3], (2, 1, 3), 1, "int64"),
+    "2-d index": ((3, 2), 0, [[0]], (1, 2), 1, "int64"),
+    "dim beyond the source's dims": ((3, 1), 1, [0], (3,), 1, "int64"),
+    "dim beyond a 0-d source": ((1, 1), 1, [0], (), 1, "int64"),
 }
 
 
@@ -81,6 +84,7 @@ INDEX_COPY = {
     "slice shapes before the indices": ((3, 2), 0, [3], (1, 3), "int64"),
     "slice shapes before the count": ((3, 2), 0, [0], (2, 3), "int64"),
     "count of indices": ((3, 2), 0, [0], (2, 2), "int64"),
+    "2-d index": ((3, 2), 0, [[0]], (1, 2), "int64"),
 }
 
 
@@ -109,7 +113,8 @@ def test_index_reduce_checks_its_source_as_index_add(shape, index, source) -> No
     )
 
 
-# out of range, 1-D and 2-D: index_fill, index_put (accumulating or not), scatter, gather
+# out of range, 1-D and 2-D: index_fill (and its index's dtype and dims), index_put (accumulating or
+# not), scatter, gather
 OUT_OF_RANGE = {
     "index_fill 1-d": lambda m, a: a.index_fill(0, m.tensor([3]), 1.0),
     "index_fill 2-d negative": lambda m, a: a.index_fill(0, m.tensor([-4]), 1.0),
@@ -117,6 +122,8 @@ OUT_OF_RANGE = {
     "index_put 2-d accumulate": lambda m, a: a.index_put(
         (m.tensor([3]),), m.tensor(1.0, dtype=m.float64), accumulate=True
     ),
+    "index_fill int32 index": lambda m, a: a.index_fill(0, m.tensor([0], dtype=m.int32), 1.0),
+    "index_fill 2-d index": lambda m, a: a.index_fill(0, m.tensor([[0]]), 1.0),
     "scatter 2-d": lambda m, a: a.scatter(0, m.tensor([[3, 0]]), 1.0),
     "scatter_add 2-d": lambda m, a: a.scatter_add(0, m.tensor([[0, 3]]), a[:1]),
     "scatter_reduce 2-d negative": lambda m, a: a.scatter_reduce(0, m.tensor([[-1, 0]]), a[:1], "sum"),

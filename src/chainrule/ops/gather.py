@@ -33,7 +33,13 @@ from ._common import (
     wrap,
 )
 from .creation import to
-from .index_checks import check_index_add_source, check_index_copy_source, index_add_out_of_range
+from .index_checks import (
+    check_index_add_source,
+    check_index_copy_source,
+    check_index_fill_index,
+    check_index_vector,
+    index_add_out_of_range,
+)
 from .shape import broadcast_to, reshape
 
 __all__ = [
@@ -439,8 +445,14 @@ def _index_add(F, g, xs, out, p, needs):
 def _index_along(who: str, x: np.ndarray, dim: int, index, source=None, alpha=1) -> tuple:
     """The index of index_add/index_copy/index_fill: a vector ``index`` at ``dim``, with torch's
     checks of the source first (ops/index_checks.py), then of the indices' range."""
-    d = normalize_dim(dim, x.ndim, who)
-    raw = _index_array(who, index)
+    if who == "index_fill":  # (torch: the index's dtype, then the dim, then the index's dims)
+        raw = _index_array(who, index)
+        d = normalize_dim(dim, x.ndim, who)
+        check_index_fill_index(raw)
+    else:  # (the dim, then the index's dims, then its dtype)
+        d = normalize_dim(dim, x.ndim, who)
+        check_index_vector(who, index.ndim if isinstance(index, Tensor) else np.ndim(index))
+        raw = _index_array(who, index)
     a = raw.reshape(-1)
     if who == "index_add":
         check_index_add_source(who, x, d, a.size, source)

@@ -14,12 +14,38 @@ import numpy as np
 
 from ._common import shape_str
 
-__all__ = ["check_index_add_source", "check_index_copy_source", "index_add_out_of_range"]
+__all__ = [
+    "check_index_add_source",
+    "check_index_copy_source",
+    "check_index_fill_index",
+    "check_index_vector",
+    "index_add_out_of_range",
+]
 
 
 def _without(shape: tuple, dim: int) -> list:
     """``shape`` as a list with ``dim`` removed (a 0-d shape stays empty)."""
     return [n for k, n in enumerate(shape) if k != dim]
+
+
+def check_index_vector(who: str, ndim: int) -> None:
+    """index_add's and index_copy's index is a vector or a 0-d tensor (torch's ``IndexError``)."""
+    if ndim > 1:
+        if who == "index_copy":
+            raise IndexError(f"index_copy_(): Index should have dimension 1 or 0 (got {ndim}); flatten it")
+        raise IndexError(f"{who}_(): Index is supposed to be a vector, but got dim: {ndim}; flatten it")
+
+
+def check_index_fill_index(index: np.ndarray) -> None:
+    """index_fill's index: int64 only (``IndexError``), a vector or a 0-d tensor (``RuntimeError``)."""
+    if index.dtype != np.int64:
+        raise IndexError(
+            f"index_fill_(): Expected dtype int64 for index, got {index.dtype}; use index.long()"
+        )
+    if index.ndim > 1:
+        raise RuntimeError(
+            f"index_fill_(): Index has to be a vector/scalar, got {index.ndim} dims; flatten it"
+        )
 
 
 def check_index_add_source(who: str, x: np.ndarray, dim: int, count: int, source: np.ndarray) -> None:
@@ -30,6 +56,11 @@ def check_index_add_source(who: str, x: np.ndarray, dim: int, count: int, source
     matches only a 0-d input (torch refuses ``zeros(3).index_add(0, tensor([1]), tensor(1.))``,
     which index_copy accepts).
     """
+    if dim and dim >= source.ndim:
+        raise RuntimeError(
+            f"{who}_(): Indexing dim {dim} is out of bounds of the source tensor with dim {source.ndim} "
+            f"(source of shape {shape_str(source.shape)})"
+        )
     if source.ndim == 0:
         if count != 1:
             raise IndexError(
@@ -37,11 +68,6 @@ def check_index_add_source(who: str, x: np.ndarray, dim: int, count: int, source
                 "source is 0-d (Dimension specified as 0 but tensor has no dimensions); give it the "
                 f"shape of the input {shape_str(x.shape)} with {count} at dim {dim}"
             )
-    elif dim >= source.ndim:
-        raise IndexError(
-            f"{who}_(): Dimension out of range (expected to be in range of [{-source.ndim}, "
-            f"{source.ndim - 1}], but got {dim}) for the source of shape {shape_str(source.shape)}"
-        )
     elif source.shape[dim] != count:
         raise RuntimeError(
             f"{who}_(): Number of indices ({count}) should be equal to source.size(dim): "
