@@ -81,7 +81,8 @@ SKIP.update(
 KNOWN: dict[str, str] = {}
 
 # Where torch 2.13 is wrong on empty inputs and chainrule gives the mathematically right result:
-# not compared with torch here; each has a hand test of chainrule's result below.
+# the sweep checks that each still differs from torch; each has a hand test of chainrule's result
+# below.
 TORCH_BUGS = {
     # torch places a 1-D empty block as one row of zero width, then reads the next blocks'
     # gradients one row too high
@@ -286,6 +287,63 @@ def test_op_on_empty_inputs_matches_torch(spec: OpSpec, request) -> None:
 
     run()
     assert checked, f"{spec.name}: no drawn shape has a dim to make empty; give a reason in SKIP"
+
+
+_NO_DIM = "0-d inputs only: no dim to make empty"
+_LISTED = sorted({*TORCH_BUGS, *(name for name, why in SKIP.items() if why == _NO_DIM)})
+
+
+@pytest.mark.parametrize("name", _LISTED)
+def test_listed_specs_still_need_their_entry(name: str) -> None:
+    """The lists are kept honest: a spec in TORCH_BUGS must still differ from torch on an empty
+    variant it draws (else its entry goes, and its hand test deserves a look), and a spec skipped as
+    0-d only must still draw no dim to make empty (else the sweep should check it). (KNOWN's
+    entries run in the sweep as strict xfails.)"""
+    specs = [spec for spec in SPECS if spec.name == name]
+    checked: list[str] = []
+    differing: list[str] = []
+
+    @settings(
+        max_examples=4,
+        deadline=None,
+        derandomize=True,
+        database=None,
+        phases=[Phase.generate],
+        suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+    )
+    @given(data=st.data())
+    def draw(data) -> None:
+        for spec in specs:
+            variants = _variants(data.draw(spec.shapes, label="shapes"))
+            if not variants:
+                continue
+            label, shapes = variants[data.draw(st.integers(0, len(variants) - 1), label="variant")]
+            checked.append(label)
+            if name in TORCH_BUGS:
+                try:
+                    check_empty(spec, shapes, label)
+                except AssertionError:
+                    differing.append(label)
+
+    draw()
+    if name in TORCH_BUGS:
+        assert differing, (
+            f"{name}: now gives torch's result on every empty variant drawn ({checked}): remove it "
+            "from TORCH_BUGS (and check that its hand test still holds)"
+        )
+    else:
+        assert not checked, (
+            f"{name}: now draws a dim to make empty ({checked}): remove it from SKIP, so that the "
+            "sweep checks it"
+        )
+
+
+def test_listed_specs_exist() -> None:
+    """Every name in SKIP, KNOWN and TORCH_BUGS is a spec's, so a renamed spec leaves no stale entry."""
+    names = {spec.name for spec in SPECS}
+    for table_name, table in (("SKIP", SKIP), ("KNOWN", KNOWN), ("TORCH_BUGS", TORCH_BUGS)):
+        missing = sorted(set(table) - names)
+        assert not missing, f"{table_name} names no spec of tests/specs: {missing}"
 
 
 def test_variants_cover_batch_shared_and_inner_dims() -> None:

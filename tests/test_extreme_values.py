@@ -18,7 +18,9 @@ six rotate over the specs); ``make fuzz`` (marker ``fuzz``) runs all six on ever
 module.
 Every spec module has been swept with all six values and triaged; what still differs is listed in
 ``KNOWN`` (and docs/differences.md, "Extreme values"), each a difference to fix, not a domain where
-comparing is meaningless. The modules outside ``TRIAGED`` (the slowest) run in ``make fuzz`` only.
+comparing is meaningless. A listed case is run too and must still differ from torch (a strict
+xfail): once it matches, the test fails and says to remove the entry. The modules outside
+``TRIAGED`` (the slowest) run in ``make fuzz`` only.
 Where torch's own answer is wrong or an artifact of which of its kernels ran (garbage singular
 vectors of a matrix holding an inf, a variance merge that multiplies an overflowed square by a zero
 count), the case is in ``TORCH_WRONG`` instead, with the test that checks chainrule's result by hand.
@@ -31,6 +33,7 @@ from __future__ import annotations
 import importlib
 import pkgutil
 import warnings
+from collections import Counter
 
 import numpy as np
 import pytest
@@ -135,7 +138,8 @@ _TORCH_WRONG_NORMS: dict[str, set[str]] = {
 
 
 # spec name -> the extreme values where torch's own answer is wrong, so chainrule does not copy it
-# (skipped by the sweep like KNOWN; tests/test_linalg_extreme.py checks chainrule's by hand). A
+# (the sweep checks that each still differs, like KNOWN; tests/test_linalg_extreme.py checks
+# chainrule's by hand). A
 # matrix holding an inf has no SVD: torch's S is NaN (as chainrule's), but its U and Vh are the
 # permutation matrices MKL's gesdd leaves after rejecting the inf (they change with the values,
 # and for some positions of the inf torch raises instead), so everything built from them is
@@ -327,6 +331,30 @@ def _compare(spec: OpSpec, label: str, ours, theirs) -> None:
         assert_close(o, t, 2e-4, 1e-5, f"{label} gradient {k}")
 
 
+def _run_both(spec: OpSpec, arrays: list, label: str) -> tuple:
+    """(chainrule's, torch's) forward and vector-Jacobian product with the extreme ``label``."""
+    extreme = _with_extreme(spec, arrays, EXTREMES[label])
+    with warnings.catch_warnings(), torch.backends.mkldnn.flags(enabled=False):
+        # (oneDNN off: which of torch's convolution kernels runs depends on the CPU's features
+        # and threads, and they disagree beside the padding, tests/nn/test_conv_non_finite.py;
+        # its reference kernels are the same on every CPU)
+        warnings.simplefilter("ignore")
+        theirs = _run(torch, spec, extreme)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RuntimeWarning)
+        ours = _run(chainrule, spec, extreme)
+    return ours, theirs
+
+
+def _still_differs(spec: OpSpec, label: str, ours, theirs) -> bool:
+    """Whether a listed case still differs from torch (``_compare`` fails on it)."""
+    try:
+        _compare(spec, f"{spec.name} with {label}", ours, theirs)
+    except AssertionError:
+        return True
+    return False
+
+
 @pytest.mark.parametrize(("spec", "labels"), _cases())
 @settings(
     max_examples=1,
@@ -337,21 +365,93 @@ def _compare(spec: OpSpec, label: str, ours, theirs) -> None:
 )
 @given(data=st.data())
 def test_extreme_values_match_torch(spec: OpSpec, labels: tuple, data) -> None:
+    """Each value of ``labels`` gives torch's result; in make fuzz, a value listed in KNOWN or
+    TORCH_WRONG must still differ (strict-xfail semantics), so a fix tells that its entry is to go."""
     if not any(a.kind == "float" for a in spec.args):
         return  # nothing to make extreme (integer, bool or index arguments only)
     shapes = data.draw(spec.shapes, label="shapes")
     arrays = make_inputs(spec, shapes, 0)
+    stale = []
     for label in labels:
-        if any(label in skipped.get(spec.name, ()) for skipped in (KNOWN, TORCH_WRONG, ILL_CONDITIONED)):
+        if label in ILL_CONDITIONED.get(spec.name, ()):
+            continue  # (nothing to compare: checked by residual, see ILL_CONDITIONED)
+        listed = [
+            name
+            for name, table in (("KNOWN", KNOWN), ("TORCH_WRONG", TORCH_WRONG))
+            if label in table.get(spec.name, ())
+        ]
+        if listed and scale() == 1:
+            # (make test skips the listed cases: torch's result in some of them depends on the CPU,
+            # e.g. its variance merge on the SIMD width, MKL's gesdd on its code path, so whether
+            # one still differs is checked by make fuzz, on the machine of whoever edits the lists)
             continue
-        extreme = _with_extreme(spec, arrays, EXTREMES[label])
-        with warnings.catch_warnings(), torch.backends.mkldnn.flags(enabled=False):
-            # (oneDNN off: which of torch's convolution kernels runs depends on the CPU's features
-            # and threads, and they disagree beside the padding, tests/nn/test_conv_non_finite.py;
-            # its reference kernels are the same on every CPU)
-            warnings.simplefilter("ignore")
-            theirs = _run(torch, spec, extreme)
-        with warnings.catch_warnings():
-            warnings.simplefilter("error", RuntimeWarning)
-            ours = _run(chainrule, spec, extreme)
+        ours, theirs = _run_both(spec, arrays, label)
+        if listed:
+            # (a name that several specs share is checked over all of them below: one of them
+            # still differing keeps the entry)
+            if not _still_differs(spec, label, ours, theirs) and spec.name not in _SHARED_NAMES:
+                stale.append(f"{label} (in {' and '.join(listed)})")
+            continue
         _compare(spec, f"{spec.name} with {label}", ours, theirs)
+    assert not stale, (
+        f"{spec.name!r} now matches torch with {', '.join(stale)}: remove the value from its entry "
+        "in KNOWN (or TORCH_WRONG, whose hand test then deserves a look) and from docs/differences.md"
+    )
+
+
+def test_listed_cases_name_specs_that_meet_an_extreme_value() -> None:
+    """Every KNOWN and TORCH_WRONG entry names a spec with a float argument and values of EXTREMES,
+    so a renamed or removed spec cannot leave an entry that nothing checks."""
+    float_specs = {spec.name for _, spec in _specs_by_module() if any(a.kind == "float" for a in spec.args)}
+    tables = (("KNOWN", KNOWN), ("TORCH_WRONG", TORCH_WRONG), ("ILL_CONDITIONED", ILL_CONDITIONED))
+    for table_name, table in tables:
+        for name, labels in table.items():
+            assert name in float_specs, (
+                f"{table_name}[{name!r}]: no spec of tests/specs with a float argument"
+            )
+            assert labels and labels <= set(EXTREMES), (
+                f"{table_name}[{name!r}]: {labels} not among {list(EXTREMES)}"
+            )
+
+
+def _listed(name: str) -> set[str]:
+    """The extreme values listed for spec ``name`` (KNOWN and TORCH_WRONG together)."""
+    return KNOWN.get(name, set()) | TORCH_WRONG.get(name, set())
+
+
+def _shared_listed_names() -> list[str]:
+    """The listed spec names that more than one spec carries (their entries cannot say which)."""
+    counts = Counter(spec.name for _, spec in _specs_by_module())
+    return sorted(name for name, n in counts.items() if n > 1 and _listed(name))
+
+
+_SHARED_NAMES = set(_shared_listed_names())
+
+
+@pytest.mark.fuzz
+@pytest.mark.parametrize("name", _shared_listed_names())
+@settings(
+    max_examples=1,
+    deadline=None,
+    derandomize=True,
+    phases=[Phase.generate],
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
+@given(data=st.data())
+def test_a_listed_name_that_specs_share_still_differs_in_one_of_them(name: str, data) -> None:
+    """An entry whose name several specs carry (``matmul``: a real and a complex spec) is stale once
+    no spec of that name differs from torch with the listed value any more."""
+    differing: set[str] = set()
+    for _, spec in _specs_by_module():
+        if spec.name != name or not any(a.kind == "float" for a in spec.args):
+            continue
+        arrays = make_inputs(spec, data.draw(spec.shapes, label=f"shapes of {spec.name}"), 0)
+        for label in sorted(_listed(name) - differing):
+            ours, theirs = _run_both(spec, arrays, label)
+            if _still_differs(spec, label, ours, theirs):
+                differing.add(label)
+    stale = sorted(_listed(name) - differing)
+    assert not stale, (
+        f"no spec named {name!r} differs from torch with {stale} any more: remove them from its "
+        "entry in KNOWN (or TORCH_WRONG) and from docs/differences.md"
+    )

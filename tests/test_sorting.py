@@ -208,3 +208,25 @@ def test_grad_fn_names_match_torch(fn) -> None:
     ours = fn(chainrule, chainrule.ones(3, 3, requires_grad=True)).grad_fn.name()
     theirs = type(fn(torch, torch.ones(3, 3, requires_grad=True)).grad_fn).__name__
     assert ours == theirs
+
+
+@pytest.mark.parametrize("name", ["median", "nanmedian"])
+def test_median_along_a_dim_reports_torchs_index_among_ties(name) -> None:
+    """Which of tied elements median(dim) and nanmedian(dim) report: torch 2.13 gives the stable
+    sort's (the first tied element at the median's sorted position; a NaN lane of median its first
+    NaN), unlike kthvalue's quickselect (kernels/quickselect.py). Tie-heavy lanes of several
+    dtypes, with NaNs, along either dim of a C- or F-ordered input, as torch."""
+    rng = np.random.default_rng(5)
+    dtypes = [np.float64, np.float32, np.float16, np.int64, np.int32, np.uint8]
+    for trial in range(90):
+        dtype = dtypes[trial % len(dtypes)]
+        x = rng.integers(0, int(rng.integers(1, 5)), (3, int(rng.integers(1, 70)))).astype(dtype)
+        if x.dtype.kind == "f" and trial % 2:
+            x[rng.random(x.shape) < 0.3] = np.nan
+        if trial % 3 == 0:
+            x = np.asfortranarray(x)
+        dim = trial % 2
+        theirs = getattr(torch, name)(torch.from_numpy(x.copy()), dim)
+        ours = getattr(chainrule, name)(chainrule.tensor(x), dim)
+        np.testing.assert_array_equal(ours.indices.numpy(), theirs.indices.numpy(), err_msg=f"{x}, dim {dim}")
+        np.testing.assert_array_equal(ours.values.numpy(), theirs.values.numpy())

@@ -33,6 +33,13 @@ from ._common import (
     wrap,
 )
 from .creation import to
+from .index_checks import (
+    check_index_add_source,
+    check_index_copy_source,
+    check_index_fill_index,
+    check_index_vector,
+    index_add_out_of_range,
+)
 from .shape import broadcast_to, reshape
 
 __all__ = [
@@ -435,40 +442,33 @@ def _index_add(F, g, xs, out, p, needs):
     return g, (gs if alpha == 1 else gs * alpha)
 
 
-def _index_along(who: str, x: np.ndarray, dim: int, index, source=None) -> tuple:
-    """The index of index_add/index_copy/index_fill: a vector ``index`` at ``dim``."""
-    d = normalize_dim(dim, x.ndim, who)
-    a = _index_array(who, index).reshape(-1)
+def _index_along(who: str, x: np.ndarray, dim: int, index, source=None, alpha=1) -> tuple:
+    """The index of index_add/index_copy/index_fill: a vector ``index`` at ``dim``, with torch's
+    checks of the source first (ops/index_checks.py), then of the indices' range."""
+    if who == "index_fill":  # (torch: the index's dtype, then the dim, then the index's dims)
+        raw = _index_array(who, index)
+        d = normalize_dim(dim, x.ndim, who)
+        check_index_fill_index(raw)
+    else:  # (the dim, then the index's dims, then its dtype)
+        d = normalize_dim(dim, x.ndim, who)
+        check_index_vector(who, index.ndim if isinstance(index, Tensor) else np.ndim(index))
+        raw = _index_array(who, index)
+    a = raw.reshape(-1)
+    if who == "index_add":
+        check_index_add_source(who, x, d, a.size, source)
+    elif who == "index_copy":
+        check_index_copy_source(x, d, a, source)
     size = x.shape[d] if x.ndim else 1
     lowest = -size if who == "index_fill" else 0  # torch wraps negative indices for index_fill only
-    if source is not None and x.ndim and source.ndim and source.shape[min(d, source.ndim - 1)] != a.size:
-        # (checked before the indices, as torch does; index_copy's is torch's IndexError)
-        error = RuntimeError if who == "index_add" else IndexError
-        raise error(
-            f"{who}_(): Number of indices ({a.size}) should be equal to source.size(dim): "
-            f"({source.shape[min(d, source.ndim - 1)]}), for dim: {d} (self {shape_str(x.shape)}, "
-            f"source {shape_str(source.shape)})"
-        )
     # torch looks at no index when an input of 2 or more dims is empty (nothing can be written)
     if (x.size or x.ndim < 2) and a.size and (a.min() < lowest or a.max() >= size):
         bad = int(a.max() if a.max() >= size else a.min())
         if who == "index_add":
-            raise IndexError(
-                f"index_add(): index out of range in self (index {bad}; indices must lie in "
-                f"[0, {size}) for dim {d} of a tensor of shape {shape_str(x.shape)})"
-            )
+            raise index_add_out_of_range(x, d, bad, raw.dtype, alpha)
         raise IndexError(
             f"{who}_(): index {bad} is out of bounds for dimension {d} with size {size} "
             f"(tensor of shape {shape_str(x.shape)})"
         )
-    if source is not None and x.ndim:
-        want = x.shape[:d] + (a.size,) + x.shape[d + 1 :]
-        if source.shape != want and not (source.ndim == 0 and a.size == 1 and x.ndim == 1):
-            raise RuntimeError(
-                f"{who}(): source tensor shape must match self tensor shape, excluding the "
-                f"specified dimension. Got self.shape = {list(x.shape)} source.shape = "
-                f"{list(source.shape)} (expected {list(want)})"
-            )
     return _along(d, a) if x.ndim else (Ellipsis,)
 
 
@@ -480,7 +480,7 @@ def index_add(input: Tensor, dim: int, index: Tensor, source: Tensor, *, alpha=1
         raise RuntimeError(
             f"index_add_(): self ({input.dtype}) and source ({source.dtype}) must have the same scalar type"
         )
-    idx = _index_along("index_add", input._data, dim, index, source._data)
+    idx = _index_along("index_add", input._data, dim, index, source._data, alpha)
     if input._data.size == 0 and input.ndim > 1:  # the indices may point anywhere (torch ignores them)
         out = input._data.copy()
         return make_result(out, _index_add, (input, source), (None, source._data.shape, None, alpha))
@@ -496,6 +496,8 @@ def index_copy(input: Tensor, dim: int, index: Tensor, source: Tensor) -> Tensor
             f"index_copy_(): self ({input.dtype}) and source ({source.dtype}) must have the same dtype"
         )
     idx = _index_along("index_copy", input._data, dim, index, source._data)
+    if input.ndim == 0 and source.ndim:  # (torch takes a one-element source into a 0-d input)
+        source = reshape(source, ())
     return _write(input, idx, source, _index_copy)
 
 

@@ -23,7 +23,7 @@ from .creation import clone, full_like, to, zeros_like
 from .index import _convert_index, index_put
 from .join import tril, triu
 from .overlapping_writes import check_partial_overlap, write_in_order
-from .shape import broadcast_to
+from .shape import broadcast_to, reshape
 
 __all__ = [
     "abs_",
@@ -507,6 +507,24 @@ def _setitem_dual(self: Tensor, index, value) -> None:
         store_tangent(self, new, level)
 
 
+def _setitem_source(part, value: np.ndarray) -> np.ndarray | None:
+    """What torch's setitem hands copy_'s overlap check for ``part[...] = value``, or None where it
+    checks nothing: the value as it is for the same shape; nothing for a 0-d value (torch fills
+    with it: ``x[0] = x[0, 0]``); else the value without its leading 1s, expanded to the part's
+    shape (``x[None] = x`` writes the same elements; an expanded value, ``x[:] = x[0]``, is no
+    dense block, which torch's check lets pass). None too where the shapes do not broadcast (the
+    write itself raises torch's error)."""
+    if not isinstance(part, np.ndarray) or part.shape == value.shape:
+        return value
+    if value.ndim == 0:
+        return None
+    lead = next((k for k, n in enumerate(value.shape) if n != 1), value.ndim)
+    try:
+        return np.broadcast_to(value.reshape(value.shape[lead:]), part.shape)
+    except ValueError:
+        return None
+
+
 def setitem(self: Tensor, index, value) -> None:
     """``self[index] = value``: an in-place write, differentiable for both sides."""
     check_inplace(self)
@@ -514,12 +532,12 @@ def setitem(self: Tensor, index, value) -> None:
         return _setitem_dual(self, index, value)
     idx = _convert_index(index, self._data.shape)
     if isinstance(value, Tensor) and not any(isinstance(i, np.ndarray) for i in idx):
-        # a basic index: the part written to is a view of self's memory; torch's setitem expands
-        # the value to its shape first (``x[None] = x`` writes the same elements)
-        part, source = self._data[idx], value
-        if isinstance(part, np.ndarray) and part.shape != value._data.shape and part.size == value._data.size:
-            source = wrap(value._data.reshape(part.shape))  # (for the check only)
-        check_partial_overlap("setitem", wrap(part), (source,))
+        # a basic index: the part written to is a view of self's memory, checked as torch's
+        # setitem (its copy_to) checks it
+        part = self._data[idx]
+        source = _setitem_source(part, value._data)
+        if source is not None:
+            check_partial_overlap("setitem", wrap(part), (wrap(source),))
     if not (GRAD.enabled and (self._rg or (isinstance(value, Tensor) and value._rg))):
         if GRAD.enabled and self._rg and self.grad_fn is None:
             raise RuntimeError(f"setitem: {_LEAF}")
@@ -534,6 +552,9 @@ def setitem(self: Tensor, index, value) -> None:
         self._bump_version()
         return
     value = as_tensor(value, "setitem")
+    lead = next((k for k, n in enumerate(value.shape) if n != 1), value.ndim)
+    if lead:  # torch drops the value's leading 1s first (so its gradient keeps them)
+        value = reshape(value, value.shape[lead:])
     if value._data.dtype != self._data.dtype:
         value = to(value, self.dtype)
     apply_inplace("setitem", self, lambda: index_put(self, idx, value))

@@ -20,7 +20,17 @@ from .._fpe import switches_itself as _switches_itself
 from .._fpe import user_stacklevel as _user_stacklevel
 from .._record import make_unary_result
 from ..autograd.graph import ONE, defop, over
-from ._common import Tensor, any_true, as_array, as_tensor, make_result, normalize_dim, normalize_dims, wrap
+from ._common import (
+    Tensor,
+    all_true,
+    any_true,
+    as_array,
+    as_tensor,
+    make_result,
+    normalize_dim,
+    normalize_dims,
+    wrap,
+)
 from .complex_numbers import imag as _imag
 from .complex_numbers import real as _real
 from .elementwise import add as _add
@@ -182,8 +192,10 @@ def _var_widened(x: np.ndarray, axes, keepdim: bool, n: int, correction, v, welf
     passes around the float32 mean over a whole tensor) and round once at the end, so the squares
     of 1e38 or 1e-30 neither overflow nor underflow there and ``std`` stays finite. Checked on the
     result (one element per output), so ordinary inputs pay nothing."""
-    if x.dtype != np.float32 or type(x) is not np.ndarray or not n:  # (vmap's arrays: as they are)
+    if x.dtype != np.float32 or not n:
         return v
+    if type(x) is not np.ndarray:
+        return _var_widened_per_sample(x, axes, keepdim, n, correction, v, welford)
     result = v if type(v) is np.ndarray else np.asarray(v)
     # (a NaN fails both comparisons, so it is recomputed too: torch's NaN comes out again)
     if result.size == 1:
@@ -204,6 +216,22 @@ def _var_widened(x: np.ndarray, axes, keepdim: bool, n: int, correction, v, welf
         centre = np.add.reduce(wide, axes, None, None, True) / n
     dev = wide - centre
     return np.asarray(np.add.reduce(dev * dev, axes, None, None, keepdim) / max(0, n - correction))
+
+
+def _var_widened_per_sample(x, axes, keepdim: bool, n: int, correction, v, welford: bool):
+    """``_var_widened`` for another array type (vmap's batched arrays) through NumPy's dispatch:
+    each sample's variance is recomputed in float64 where one of its elements is not finite or
+    below float32's smallest normal number, as the plain op does for that sample alone."""
+    ok = np.all((v >= _FLOAT32_TINY) & (v < math.inf))  # (per sample: its output's elements)
+    if all_true(ok):
+        return v
+    wide = x.astype(np.float64)
+    if v.size == 1 and not welford:  # torch's whole-tensor var/std centre on the float32 mean
+        centre = (np.sum(x, axis=axes, keepdims=True) / np.float32(n)).astype(np.float64)
+    else:
+        centre = np.sum(wide, axis=axes, keepdims=True) / n
+    dev = wide - centre
+    return np.where(ok, v, np.sum(dev * dev, axis=axes, keepdims=keepdim) / max(0, n - correction))
 
 
 @_switches_itself  # (see sum)
@@ -298,7 +326,10 @@ def _moments(who: str, input: Tensor, dim, unbiased, correction, keepdim: bool, 
         with warnings.catch_warnings(), np.errstate(divide="ignore", invalid="ignore"):
             warnings.simplefilter("ignore", RuntimeWarning)
             v = _var_of(x, axes, keepdim, n, correction)
-    return input, axes, n, dof, v if type(v) is np.ndarray else as_array(v, x.dtype)
+    if type(v) is np.ndarray:
+        return input, axes, n, dof, v
+    # (a variance widened to float64 stays so: var and std round it once, to the input's dtype)
+    return input, axes, n, dof, as_array(v, np.float64 if v.dtype == np.float64 else x.dtype)
 
 
 def var(

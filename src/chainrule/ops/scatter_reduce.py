@@ -25,6 +25,7 @@ from ..autograd.math import register, tensor_math
 from ._common import Tensor, as_tensor, make_result, normalize_dim, shape_str, wrap
 from ._linalg_common import type_name
 from .gather import _check_bounds, _check_gather_shapes, _grid, _index_array
+from .index_checks import check_index_add_source
 
 __all__ = ["scatter_reduce", "index_reduce", "take", "put", "masked_scatter"]
 
@@ -211,18 +212,13 @@ def index_reduce(
     if a.ndim > 1:
         raise IndexError(f"index_reduce_(): Index is supposed to be a vector, got shape {shape_str(a.shape)}")
     a = a.reshape(-1).astype(np.int64)
+    s = source._data
+    check_index_add_source("index_reduce", x, d, a.size, s)  # (before the indices, as torch's meta)
     size = x.shape[d] if x.ndim else 1
     if a.size and (a.min() < 0 or a.max() >= size):
         raise IndexError(
             f"index_reduce(): index out of range in self (indices must lie in [0, {size}) for dim {d} "
             f"of a tensor of shape {shape_str(x.shape)})"
-        )
-    s = source._data
-    want = x.shape[:d] + (a.size,) + x.shape[d + 1 :]
-    if x.ndim and s.shape != want:
-        raise RuntimeError(
-            f"index_reduce_(): Source/destination tensor must have the same shape apart from dim {d} "
-            f"(self {list(x.shape)}, source {list(s.shape)}, index of {a.size} elements)"
         )
     if x.ndim == 0:
         return scatter_reduce(input, 0, wrap(a.reshape(())), source, reduce, include_self=include_self)
