@@ -57,6 +57,12 @@ SPECS = [
         fixed(((2, 3, 4), (4, 2, 5)), ((1, 2, 1), (1, 1, 3))),
         A2,
     ),
+    OpSpec(  # a contracted dim of size 1 broadcasts against the other's (torch sums that first)
+        "tensordot(dims lists) broadcasting size-1 dims",
+        lambda m, a, b: m.tensordot(a, b, ([1, 2], [2, 0])),
+        fixed(((4, 1, 3), (3, 5, 2)), ((2, 3, 1), (3, 2, 3))),
+        A2,
+    ),
     OpSpec("tensordot(dims=0)", lambda m, a, b: m.tensordot(a, b, 0), fixed(((3,), (2, 2)), ((), (2,))), A2),
     OpSpec("kron", lambda m, a, b: m.kron(a, b), _kron_shapes(), A2),
     OpSpec("addmm", lambda m, i, a, b: m.addmm(i, a, b), _mm_shapes(), A3),

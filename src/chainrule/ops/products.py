@@ -64,7 +64,7 @@ def _tensordot_dims(a: np.ndarray, b: np.ndarray, dims) -> tuple[list, list]:
     da = [normalize_dim(d, a.ndim, "tensordot") for d in da]
     db = [normalize_dim(d, b.ndim, "tensordot") for d in db]
     for i, j in zip(da, db):
-        if a.shape[i] != b.shape[j]:
+        if a.shape[i] != b.shape[j] and 1 not in (a.shape[i], b.shape[j]):
             raise RuntimeError(
                 f"contracted dimensions need to match, but first has size {a.shape[i]} in dim {i} "
                 f"and second has size {b.shape[j]} in dim {j} (shapes {shape_str(a.shape)} and "
@@ -99,6 +99,13 @@ def tensordot(a: Tensor, b: Tensor, dims=2, out=None) -> Tensor:
             "convert one first, e.g. b.to(a.dtype)"
         )
     da, db = _tensordot_dims(x, y, dims)
+    for i, j in zip(da, db):
+        # a contracted dim of size 1 broadcasts against the other's (torch sums the other's first)
+        if y.shape[j] == 1 and x.shape[i] != 1:
+            a = reduce_sum(a, i, keepdim=True)
+        elif x.shape[i] == 1 and y.shape[j] != 1:
+            b = reduce_sum(b, j, keepdim=True)
+    x, y = a._data, b._data
     free_a = [d for d in range(x.ndim) if d not in da]
     free_b = [d for d in range(y.ndim) if d not in db]
     k = math.prod(x.shape[d] for d in da)
