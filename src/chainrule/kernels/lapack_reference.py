@@ -362,6 +362,8 @@ def orm2r(qr: np.ndarray, tau: np.ndarray, c: np.ndarray, left: bool, transpose:
             else:
                 out[every, :, i:] = new
     return out
+
+
 # ---- det's backward ------------------------------------------------------------------------------
 def det_gradient(lu: np.ndarray, pivots: np.ndarray, scale: np.ndarray, solve=None) -> np.ndarray:
     """torch's plain backward of ``det`` (``linalg_det_backward`` without create_graph) for a
