@@ -107,12 +107,6 @@ KNOWN: dict[str, set[str]] = {
     # torch's (LAPACK's reference algorithms, chainrule.kernels.lapack_reference); what is left:
     # linalg_decomp
     # linalg_solve
-    # torch's det backward at a matrix holding inf or NaN (inf/-inf/nan: NaN where torch's is
-    # finite, e.g. torch's gradient of a 1x1 NaN matrix is the upstream gradient) and at a
-    # subnormal (tiny: inf where torch's is finite) takes another path than det * A^-T
-    "linalg.det": {"-inf", "inf", "nan", "tiny"},
-    # inf/-inf: gradient 0: inf where torch's is NaN
-    "linalg.det of 32x32 matrices (batched LAPACK path)": {"-inf", "inf"},
     # nn_attention
     # nn_basic
     # nn_norm

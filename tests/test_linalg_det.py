@@ -7,7 +7,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
-from oracle import pair, to_numpy
+from oracle import assert_close, pair, to_numpy
 
 import chainrule
 
@@ -322,3 +322,113 @@ def test_inplace_change_after_a_cholesky_logdet_is_caught() -> None:
     a.add_(1.0)
     with pytest.raises(RuntimeError):
         y.backward()
+
+
+# ---- inf, NaN and subnormal entries: torch's plain backward solves A^T X = diag(g det A) ---------
+INF, NAN = float("inf"), float("nan")
+
+
+def _det_grads(lib, a: np.ndarray, g: np.ndarray, create_graph: bool = False):
+    x = lib.tensor(a, requires_grad=True)
+    (grad,) = lib.autograd.grad(lib.linalg.det(x), x, lib.tensor(g), create_graph=create_graph)
+    return grad
+
+
+@pytest.mark.parametrize("value", [NAN, INF, -INF, 1e-45, -0.0, 3.0])
+def test_det_gradient_of_a_1x1_matrix_is_the_upstream_gradient(value) -> None:
+    """torch's gradient of a 1 x 1 det is g itself, whatever the entry: not g det / A, which is
+    NaN at inf or NaN and inf at a subnormal (1 / 1e-45 overflows float32); with create_graph too,
+    and its derivative in g is 1 in every entry."""
+    a = np.array([[[value]], [[0.5]]], dtype=np.float32)
+    g = np.array([0.7, -1.3], dtype=np.float32)
+    for create_graph in (False, True):
+        ours, theirs = _det_grads(chainrule, a, g, create_graph), _det_grads(torch, a, g, create_graph)
+        np.testing.assert_array_equal(to_numpy(ours), g.reshape(2, 1, 1))
+        np.testing.assert_array_equal(to_numpy(ours), to_numpy(theirs))
+    w = np.array([[[2.0]], [[-3.0]]], dtype=np.float32)
+    results = []
+    for lib in (chainrule, torch):
+        x, up = lib.tensor(a, requires_grad=True), lib.tensor(g, requires_grad=True)
+        (grad,) = lib.autograd.grad(lib.linalg.det(x), x, up, create_graph=True)
+        results.append(to_numpy(lib.autograd.grad((grad * lib.tensor(w)).sum(), up)[0]))
+    np.testing.assert_array_equal(results[0], w.reshape(2))
+    np.testing.assert_array_equal(results[0], results[1])
+
+
+POISONED = [
+    # det is inf: torch's solve gives -inf at [1, 1] and NaN elsewhere
+    [[-INF, -0.625], [-0.0625, -1.75]],
+    [[INF, 0.5], [0.3, 1.2]],
+    [[NAN, 0.5], [0.3, 1.2]],
+    [[0.7, -1.2, 0.3], [INF, 0.4, 1.1], [0.2, 0.9, -0.6]],
+    [[0.7, -1.2, 0.3], [0.5, 0.4, 1.1], [0.2, 0.9, -INF]],
+    # a zero pivot beside a NaN: NaN as torch's (the singular formula's SVD would raise)
+    [[NAN, 0.0], [0.0, 0.0]],
+    [[0.0, 0.0, 0.0], [0.0, NAN, 1.0], [0.0, 1.0, 1.0]],
+    [[INF, 0.0], [0.0, 0.0]],
+]
+
+
+@pytest.mark.parametrize("m", POISONED, ids=range(len(POISONED)))
+def test_det_gradient_of_a_matrix_holding_inf_or_nan_matches_torch(m) -> None:
+    """The same NaN, the same infinities with their signs and the same finite values as torch's
+    backward (LAPACK's reference LU of A^T, a zero pivot replaced by eps, then the solve), in a
+    batch beside a finite matrix whose gradient stays det(A) A^{-T}."""
+    poisoned = np.array(m, dtype=np.float32)
+    n = poisoned.shape[-1]
+    finite = (np.random.default_rng(40).uniform(-1, 1, (n, n)) + 2 * np.eye(n)).astype(np.float32)
+    a = np.stack([poisoned, finite])
+    g = np.array([0.7, -1.3], dtype=np.float32)
+    ours, theirs = _det_grads(chainrule, a, g), _det_grads(torch, a, g)
+    assert_close(ours, theirs, 2e-4, 1e-5, f"det gradient of {m}")
+    expected = g[1] * np.linalg.det(finite.astype(np.float64)) * np.linalg.inv(finite.astype(np.float64)).T
+    np.testing.assert_allclose(to_numpy(ours)[1], expected, rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize("m", POISONED[:5], ids=range(5))
+def test_det_gradient_of_a_matrix_holding_inf_or_nan_with_create_graph(m) -> None:
+    """torch's differentiable backward solves A^T X = diag(g det A) too (a det of inf or NaN is never
+    small enough for its singular formula): the same pattern, in a batch beside a regular and a
+    singular matrix (the cofactors), whose gradients and second derivatives stay as they were."""
+    poisoned = np.array(m, dtype=np.float32)
+    n = poisoned.shape[-1]
+    finite = (np.random.default_rng(42).uniform(-1, 1, (n, n)) + 2 * np.eye(n)).astype(np.float32)
+    singular = np.arange(1, n * n + 1, dtype=np.float32).reshape(n, n)
+    singular[-1] = 2 * singular[0]
+    a, g = np.stack([poisoned, finite, singular]), np.array([0.7, -1.3, 0.4], dtype=np.float32)
+    ours = _det_grads(chainrule, a, g, True)
+    assert_close(ours, _det_grads(torch, a, g, True), 2e-4, 1e-5, f"create_graph, {m}")
+    np.testing.assert_allclose(to_numpy(ours)[2], g[2] * _cofactors(singular.astype(np.float64)), atol=1e-5)
+    w = np.random.default_rng(43).standard_normal((2, n, n)).astype(np.float32)
+    second = []
+    for batch in (a, a[1:]):
+        x = chainrule.tensor(batch, requires_grad=True)
+        up = chainrule.tensor(g[-len(batch) :])
+        (grad,) = chainrule.autograd.grad(chainrule.linalg.det(x), x, up, create_graph=True)
+        (gg,) = chainrule.autograd.grad((grad[-2:] * chainrule.tensor(w)).sum(), x)
+        second.append(gg.numpy()[-2:])
+    np.testing.assert_allclose(second[0], second[1], rtol=1e-6, atol=1e-6)
+
+
+@pytest.mark.parametrize("value", [INF, -INF, NAN])
+def test_det_gradient_of_32x32_matrices_holding_inf_or_nan_matches_torch(value) -> None:
+    """The per-matrix LAPACK path (batches of 32 x 32): det's inf in every entry of det(A) A^{-T} is
+    NaN or inf where torch's solve is NaN, inf or finite."""
+    rng = np.random.default_rng(41)
+    a = (rng.uniform(-2, 2, (2, 32, 32)) / 8 + np.eye(32)).astype(np.float32)
+    a[0, 0, 0] = value
+    a[1, 5, 7] = value
+    g = rng.standard_normal(2).astype(np.float32)
+    assert_close(_det_grads(chainrule, a, g), _det_grads(torch, a, g), 2e-4, 1e-5, f"32x32 with {value}")
+
+
+def test_slogdet_and_logdet_gradients_at_inf_nan_and_subnormal_entries_match_torch() -> None:
+    """slogdet and logdet take A^{-T} (torch's lu_solve of diag(g)), not det's path: unchanged."""
+    for m in POISONED[:5] + [[[1e-45, 0.5], [0.3, 1.2]], [[1e-45]], [[NAN]]]:
+        a = np.array(m, dtype=np.float32)
+        for fn in (lambda lib, t: lib.linalg.slogdet(t).logabsdet, lambda lib, t: lib.logdet(t)):
+            grads = []
+            for lib in (chainrule, torch):
+                x = lib.tensor(a, requires_grad=True)
+                grads.append(lib.autograd.grad(fn(lib, x), x)[0])
+            assert_close(grads[0], grads[1], 2e-4, 1e-5, f"slogdet/logdet gradient of {m}")

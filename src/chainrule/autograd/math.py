@@ -108,7 +108,7 @@ ARRAY_MATH = SimpleNamespace(
     constant=lambda array: array,  # a NumPy constant as F's kind of value
     dtype_of=lambda x: x.dtype,  # the NumPy dtype
     is_tensor=False,  # (for autograd.Function's adapter, which hands the user tensors either way)
-    # more are registered by the op families that define them (see ``register``): cofactor_matrix,
+    # more are registered by the op families that define them (see ``register``): det_grad,
     # inverse_mT (linalg_det), cumprod_grad_at_zeros, norm_statistics, add/remove_batch_dim (vmap)
 )
 

@@ -17,6 +17,9 @@ solutions, Cholesky factors and Householder products.
 
 from __future__ import annotations
 
+import cmath
+import math
+
 import numpy as np
 
 
@@ -24,7 +27,11 @@ def holds_nonfinite(a) -> bool:
     """Whether a NumPy array holds an inf or NaN: one sum, no temporary (a finite array whose sum
     overflows only sends it down the slower path, which redoes just the non-finite matrices).
     False for other array types (vmap's batched arrays keep LAPACK's results)."""
-    return type(a) is np.ndarray and not np.isfinite(np.add.reduce(a, axis=None))
+    if type(a) is not np.ndarray:
+        return False
+    total = np.add.reduce(a, axis=None)
+    # (math.isfinite on the NumPy scalar: 0.1 us, np.isfinite's ufunc call on it about 1 us)
+    return not (cmath.isfinite(total) if a.dtype.kind == "c" else math.isfinite(total))
 
 
 def getf2(a: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -355,3 +362,22 @@ def orm2r(qr: np.ndarray, tau: np.ndarray, c: np.ndarray, left: bool, transpose:
             else:
                 out[every, :, i:] = new
     return out
+
+
+# ---- det's backward ------------------------------------------------------------------------------
+def det_gradient(lu: np.ndarray, pivots: np.ndarray, scale: np.ndarray, solve=None) -> np.ndarray:
+    """torch's plain backward of ``det`` (``linalg_det_backward`` without create_graph) for a
+    stack of factors of ``A^T`` ``(c, n, n)``: the solution of ``A^T X = diag(scale)`` (``scale``
+    = upstream gradient times det, one per matrix) from the LU with each exactly zero pivot
+    replaced by the dtype's eps. Solving, rather than scaling ``A^{-T}`` by det, is what gives
+    torch's pattern of NaN and inf (the right-hand side's zeros meet an inf pivot, not det's inf)
+    and a finite gradient where ``A^{-T}`` overflows (a subnormal pivot). ``solve(lu, pivots, b)``
+    solves one stack; :func:`getrs` (torch's MKL on matrices holding an inf or NaN) by default."""
+    lu = np.array(lu, copy=True)
+    n = lu.shape[-1]
+    diagonal = np.arange(n)
+    pivot = lu[:, diagonal, diagonal]
+    lu[:, diagonal, diagonal] = np.where(pivot == 0, np.finfo(lu.dtype).eps, pivot)
+    rhs = np.zeros_like(lu)
+    rhs[:, diagonal, diagonal] = scale[:, None]  # (zeros off the diagonal, not 0 * inf)
+    return (solve or getrs)(lu, pivots, rhs)

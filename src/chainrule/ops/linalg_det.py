@@ -28,15 +28,16 @@ from scipy.linalg import lapack as _lapack
 from .._threads import numpy_blas
 from ..autograd._tables import tracked
 from ..autograd.graph import defop, register_outputs
-from ..autograd.math import register, tensor_math
-from ..kernels.lapack_reference import getf2, holds_nonfinite, solve_nonfinite
+from ..autograd.math import ARRAY_MATH, register, tensor_math
+from ..kernels.lapack_reference import det_gradient, getf2, holds_nonfinite, solve_nonfinite
 from ..kernels.lu_inverse import inverse_from_cholesky, inverse_transposed
 from ._common import Tensor, all_true, any_batched, any_true, as_tensor, make_result, map_stacked, wrap
 from ._linalg_common import check_matrices, check_out
+from .construct import diag_embed
 from .elementwise import where
 from .join import cat, flip
 from .linalg_decomp import linalg_svd, svd_of_finite
-from .linalg_solve import inv
+from .linalg_solve import inv, solve
 from .reduce_cumulative import cumprod
 from .shape import transpose
 
@@ -276,7 +277,7 @@ def _cofactors_svd(A: Tensor) -> Tensor:
     formula="{g0} = {gy} {y} {x0}^{-T}  ({gy} times the cofactor matrix where {x0} is singular)",
 )
 def _det(F, g, xs, out, p, needs):
-    return (_per_matrix(F, g) * F.cofactor_matrix(xs[0], out, p[0]),)
+    return (F.det_grad(g, xs[0], out, p[0]),)
 
 
 def _per_matrix(F, g):
@@ -288,11 +289,59 @@ def _cofactors_unfactored(a, d):
     return cofactor_matrix_array(a, d, None)
 
 
+def det_grad_array(g: np.ndarray, a: np.ndarray, d: np.ndarray, factors) -> np.ndarray:
+    """``g det(A) A^{-T}`` from the forward's factors, the cofactors times ``g`` where the LU has a
+    zero pivot; torch's formula where A holds an inf or NaN or where the product is not finite.
+    (``F.det_grad`` on arrays.)
+
+    torch's plain backward solves ``A^T X = diag(g det A)`` with the forward's LU (a zero pivot
+    replaced by eps) and passes ``g`` itself for 1 x 1 matrices. Scaling ``A^{-T}`` by det gives the
+    same numbers on finite matrices in less time (one inverse for every column, with no scaling of
+    the right-hand side), but multiplies det's inf or NaN into entries that torch's solve keeps
+    finite, and overflows where a subnormal pivot's reciprocal is inf: only the matrices where the
+    product is not finite (one sum over it tells) go through torch's formula."""
+    if any_batched(g, a, d):  # vmap: once on the physical batch, which finds the singular
+        return _per_matrix(ARRAY_MATH, g) * map_stacked(_cofactors_unfactored, (a, d), (2, 0))
+    if a.shape[-1] == 1:  # torch's: det of a 1 x 1 matrix is its entry, its gradient g, whatever A holds
+        return np.broadcast_to(np.reshape(g, np.shape(g) + (1, 1)), a.shape).astype(a.dtype)
+    grad = _per_matrix(ARRAY_MATH, g) * _scaled_inverse_t(a, d, factors)
+    # one sum over the result, no look at A: the det of a matrix holding an inf or NaN is inf or
+    # NaN (its LU's last pivot meets it, times 0 if not otherwise), so is then every product
+    if holds_nonfinite(grad):
+        grad = _det_grad_as_torch(g, a, d, grad)
+    return grad
+
+
+def _det_grad_as_torch(g, a: np.ndarray, d: np.ndarray, grad: np.ndarray) -> np.ndarray:
+    """``grad`` with torch's formula (kernels.lapack_reference.det_gradient, from LAPACK's reference
+    LU of A^T, which torch's MKL follows there) in the matrices where A holds an inf or NaN or where
+    ``grad`` is not finite; a finite matrix with an exactly zero pivot keeps its cofactors
+    (chainrule's gradient at a singular matrix, see ``det``)."""
+    n = a.shape[-1]
+    flat_a = a.reshape(-1, n, n)
+    grad = np.array(np.broadcast_to(grad, a.shape), copy=True)
+    flat_grad = grad.reshape(-1, n, n)
+    with np.errstate(all="ignore"):
+        scale = np.broadcast_to(np.asarray(g * d, dtype=a.dtype), a.shape[:-2]).reshape(-1)
+        finite = np.isfinite(flat_a).all(axis=(-2, -1))
+        redo = ~finite | ~np.isfinite(flat_grad).all(axis=(-2, -1))
+        lu, pivots, info = getf2(np.swapaxes(flat_a[redo], -1, -2))
+        keep = finite[redo] & (info > 0)  # singular: the cofactors stay
+        redone = det_gradient(lu, pivots, scale[redo])
+        flat_grad[redo] = np.where(keep[:, None, None], flat_grad[redo], redone)
+    return grad
+
+
 def cofactor_matrix_array(a: np.ndarray, d: np.ndarray, factors) -> np.ndarray:
     """det(A) A^{-T} from the forward's LU factors; the cofactors (from an SVD) where the LU has a
-    zero pivot. (``F.cofactor_matrix`` on arrays.)"""
+    zero pivot (``det_grad_array`` scales it by the upstream gradient)."""
     if any_batched(a, d):  # vmap: once on the physical batch, which finds the singular
         return map_stacked(_cofactors_unfactored, (a, d), (2, 0))  # matrices as each sample's LU does
+    return _scaled_inverse_t(a, d, factors)
+
+
+def _scaled_inverse_t(a: np.ndarray, d: np.ndarray, factors) -> np.ndarray:
+    """``cofactor_matrix_array`` on NumPy arrays."""
     grad, singular = _inverse_t(a, factors)
     if factors is not None and a.ndim == 2 and singular is None:
         grad *= d  # getri's fresh array: scale it in place
@@ -302,13 +351,44 @@ def cofactor_matrix_array(a: np.ndarray, d: np.ndarray, factors) -> np.ndarray:
         n = a.shape[-1]
         flat_a, flat_grad = a.reshape(-1, n, n), grad.reshape(-1, n, n)
         for i in np.flatnonzero(singular):
-            flat_grad[i] = cofactors_array(flat_a[i])
+            # (a zero pivot of a matrix holding a NaN has no SVD: NaN, which det_grad_array redoes)
+            flat_grad[i] = cofactors_array(flat_a[i]) if np.isfinite(flat_a[i]).all() else np.nan
     return grad
+
+
+def det_grad_graph(F, g: Tensor, a: Tensor, d: Tensor) -> Tensor:
+    """``g det(A) A^{-T}`` as differentiable ops (``F.det_grad`` on tensors); ``g`` for 1 x 1
+    matrices, as torch's (and its derivative in g, 1, in every entry)."""
+    if a.shape[-1] == 1:
+        return F.reshape(g, tuple(a.shape))
+    if holds_nonfinite(a._data):
+        return _det_grad_graph_nonfinite(F, g, a, d)
+    return _per_matrix(F, g) * cofactor_matrix_graph(F, a, d)
+
+
+def _det_grad_graph_nonfinite(F, g: Tensor, a: Tensor, d: Tensor) -> Tensor:
+    """torch's differentiable formula for the matrices holding an inf or NaN, whose det is inf or
+    NaN and so never small: ``linalg.solve(A^T, diag(g det A))`` (the right-hand side's zeros stay
+    apart from det's inf; solve follows LAPACK's reference LU there, as torch's MKL); the others of
+    the batch as ``cofactor_matrix_graph``. Each formula sees the identity (det 1) in place of the
+    other's matrices, so neither branch of the where holds a NaN of the other."""
+    data = a._data
+    n = data.shape[-1]
+    poisoned = ~np.isfinite(data).all(axis=(-2, -1))
+    scale = (g * d).unsqueeze(-1).expand(*d.shape, n)
+    eye = wrap(np.eye(n, dtype=data.dtype))
+    if poisoned.all():
+        return solve(transpose(a, -1, -2), diag_embed(scale))
+    mask, rows = wrap(np.expand_dims(poisoned, (-1, -2))), wrap(np.expand_dims(poisoned, -1))
+    solved = solve(transpose(where(mask, a, eye), -1, -2), diag_embed(where(rows, scale, 0.0)))
+    one = wrap(np.ones((), dtype=data.dtype))
+    regular = _per_matrix(F, g) * cofactor_matrix_graph(F, where(mask, eye, a), where(wrap(poisoned), one, d))
+    return where(mask, solved, regular)
 
 
 def cofactor_matrix_graph(F, a: Tensor, d: Tensor) -> Tensor:
     """det(A) A^{-T} where |det A| is not small, the cofactors (minors) where it is, as
-    differentiable ops. (``F.cofactor_matrix`` on tensors.)"""
+    differentiable ops (``det_grad_graph`` scales it by the upstream gradient)."""
     dd = d._data
     small = np.abs(dd) < 100 * np.finfo(dd.dtype).eps  # torch's switch to its singular formula
     if not any_true(small):  # (under vmap: a where() picks each sample's formula)
@@ -450,7 +530,5 @@ def logdet(input: Tensor) -> Tensor:
 
 # det's and slogdet's rules ask F for these: LAPACK on the forward's saved factors on arrays,
 # differentiable ops on tensors (create_graph)
-register(
-    "cofactor_matrix", cofactor_matrix_array, lambda a, d, factors: cofactor_matrix_graph(tensor_math(), a, d)
-)
+register("det_grad", det_grad_array, lambda g, a, d, factors: det_grad_graph(tensor_math(), g, a, d))
 register("inverse_mT", inverse_mT_array, lambda a, factors: transpose(inv(a), -1, -2))
