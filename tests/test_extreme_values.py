@@ -85,12 +85,6 @@ TRIAGED = {
 # other way round, because chainrule's rule multiplies where torch's selects (or computes another
 # formula at the singular point)
 KNOWN: dict[str, set[str]] = {
-    # gradients that multiply an inf by a 0 (NaN) where torch's rule selects, or the reverse
-    # derivatives at a singular point (0, a subnormal, -0.0, an infinity) by another formula
-    # the spec compares chainrule's 0 * sample + a with torch's a: at a = inf the sample is inf (in
-    # torch too), so chainrule's side is NaN; chainrule's sampler at inf is checked against torch's
-    # in tests/distributions/test_standard_gamma_extremes.py
-    "distributions standard_gamma passes gradients": {"inf"},
     # ---- the modules from linalg_decomp on, swept with all six values (issue 14): per spec the
     # first difference each value shows (output or gradient k, and what torch gives there). LU,
     # QR, Cholesky, inverses, solves and determinants of a matrix holding inf or NaN follow
