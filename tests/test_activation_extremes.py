@@ -82,3 +82,28 @@ def test_hardtanh_and_relu6_have_no_gradient_at_their_bounds(dtype: str) -> None
     _same(lambda m, x: _f(m).hardtanh_(x * 1, -0.5, 0.5), [-0.5, 0.5, 0.0, -1.0, 1.0], dtype)
     ints = chainrule.nn.functional.relu6(chainrule.tensor([-3, 2, 9]))
     assert ints.dtype == chainrule.int64 and ints.tolist() == [0, 2, 6]  # torch clamps integers as they are
+
+
+@pytest.mark.parametrize("dtype", ["float16", "float32", "float64"])
+def test_hardsigmoid_is_torchs_to_the_last_bit(dtype: str) -> None:
+    """torch computes min(max(x + 3, 0), 6) / 6 (x / 6 + 1/2 is a bit off at x = 2 and -2 among
+    others) and its gradient as g * float32(1/6) (float16 in float32, rounded once)."""
+    rng = np.random.default_rng(4)
+    values = np.concatenate([[2.0, -2.0, 2.5, -2.5, 3.0, -3.0, NAN, INF, -INF], rng.uniform(-4, 4, 300)])
+    seed = rng.standard_normal(values.size)
+    results = []
+    for lib in (chainrule, torch):
+        x = lib.tensor(values.astype(np.float32)).to(getattr(lib, dtype)).requires_grad_()
+        y = lib.nn.functional.hardsigmoid(x)
+        (g,) = lib.autograd.grad(y, x, lib.tensor(seed.astype(np.float32)).to(getattr(lib, dtype)))
+        results.append((y.detach().double().numpy(), g.double().numpy(), str(y.dtype), str(g.dtype)))
+    (y_ours, g_ours, *dtypes_ours), (y_torch, g_torch, *dtypes_torch) = results
+    np.testing.assert_array_equal(y_ours, y_torch)
+    np.testing.assert_array_equal(g_ours, g_torch)
+    assert [d.split(".")[-1] for d in dtypes_ours] == [d.split(".")[-1] for d in dtypes_torch]
+
+
+def test_hardsigmoid_refuses_complex_as_torch() -> None:
+    for lib in (chainrule, torch):
+        with pytest.raises(NotImplementedError, match="ComplexFloat"):
+            lib.nn.functional.hardsigmoid(lib.tensor([1 + 1j]))

@@ -132,3 +132,104 @@ def test_polar_gradient_with_respect_to_an_infinite_abs_is_finite() -> None:
     (gr,) = chainrule.autograd.grad(out, r, chainrule.tensor(g))
     expected = [(complex(g[k, 0], -g[k, 1]) * cmath.exp(1j * tk)).real for k, tk in enumerate([0.5, -1.0])]
     np.testing.assert_allclose(gr.numpy(), expected, rtol=1e-5)
+
+
+def _terms_summed(x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """x @ y (2-D or batched) in complex128, each term (xr yr - xi yi) + (xr yi + xi yr) i taken
+    with IEEE rules (inf * finite = inf, inf * 0 = NaN, inf - inf = NaN) and the terms summed part
+    by part: a part is NaN where it meets a NaN or both infinities, else the one infinity it
+    meets, else the finite sum (the same in any order). NumPy's real multiply and sum do that."""
+    x, y = np.asarray(x, np.complex128), np.asarray(y, np.complex128)
+    xr, xi = x.real[..., :, :, None], x.imag[..., :, :, None]  # (..., n, k, 1)
+    yr, yi = y.real[..., None, :, :], y.imag[..., None, :, :]  # (..., 1, k, m)
+    with np.errstate(all="ignore"):
+        real, imag = (xr * yr - xi * yi).sum(-2), (xr * yi + xi * yr).sum(-2)
+    out = np.empty(real.shape, np.complex128)  # (not real + 1j * imag: 1j * inf is NaN + inf i)
+    out.real, out.imag = real, imag
+    return out
+
+
+def _complex(parts: np.ndarray) -> np.ndarray:
+    """complex64 from (..., 2) real and imaginary parts (set apart: 1j * inf is NaN + inf i)."""
+    z = np.empty(parts.shape[:-1], np.complex64)
+    z.real, z.imag = parts[..., 0], parts[..., 1]
+    return z
+
+
+def _with_infinities(rng, shape, count: int) -> np.ndarray:
+    """complex64 of ``shape`` with ``count`` of its real or imaginary parts set to +-inf."""
+    parts = rng.standard_normal((*shape, 2)).astype(np.float32)
+    flat = parts.reshape(-1)
+    flat[rng.choice(flat.size, count, replace=False)] = rng.choice([INF, -INF], count)
+    return _complex(parts)
+
+
+def _mH(x: np.ndarray) -> np.ndarray:
+    return x.conj().swapaxes(-1, -2)
+
+
+def _summed_to(x: np.ndarray, shape: tuple) -> np.ndarray:
+    """x summed over the batch dims that broadcasting added (then reshaped, for 1-D operands)."""
+    return x.reshape(-1, *x.shape[x.ndim - max(len(shape), 2) :]).sum(0).reshape(shape)
+
+
+MATMUL_CASES = [
+    ((3, 4), (4, 3), "b"),
+    ((4, 4), (4, 4), "b"),
+    ((3, 4), (3, 4), "b.mT"),
+    ((3, 4), (3, 4), "b.mH"),
+    ((2, 3, 4), (4, 5), "b"),
+    ((2, 3, 4), (2, 4, 2), "b"),
+    ((4,), (4, 3), "b"),
+    ((3, 4), (4,), "b"),
+    ((5,), (5,), "b"),
+]
+
+
+@pytest.mark.parametrize(("a_shape", "b_shape", "other"), MATMUL_CASES)
+def test_complex_matmul_at_infinities_sums_its_terms(a_shape, b_shape, other) -> None:
+    """A complex matmul holding infinities, its values and both gradients (g @ c^H and a^H @ g
+    for a @ c) equal the IEEE sums of their terms, part by part, with and without create_graph.
+    The complex BLAS kernels do not: OpenBLAS gives NaN + NaN i for a result with one infinite
+    part, torch's MKL does or not by the sizes (so "matmul" at infinities is in TORCH_WRONG)."""
+    rng = np.random.default_rng(sum(a_shape) * 7 + sum(b_shape))
+    # the second operand from b, in NumPy and in chainrule, and b's gradient from the operand's
+    view, view_grad = {
+        "b": (lambda b: b, lambda g: g),
+        "b.mT": (lambda b: b.mT if hasattr(b, "mT") else b.swapaxes(-1, -2), lambda g: g.swapaxes(-1, -2)),
+        "b.mH": (lambda b: b.mH if hasattr(b, "mH") else _mH(b), _mH),
+    }[other]
+    for trial in range(4):
+        a = _with_infinities(rng, a_shape, 2)
+        b = _with_infinities(rng, b_shape, 1 + trial % 2)
+        c = view(b)
+        a2 = a[None, :] if a.ndim == 1 else a  # 1-D operands as a row / a column, as matmul does
+        c2 = c[:, None] if c.ndim == 1 else c
+        expected = _terms_summed(a2, c2)
+        g2 = _complex(rng.standard_normal((*expected.shape, 2)).astype(np.float32))
+        out_shape = np.matmul(np.ones(a.shape), np.ones(c.shape)).shape
+        want_a = _summed_to(_terms_summed(g2, _mH(c2)), a.shape)
+        want_b = view_grad(_summed_to(_terms_summed(_mH(a2), g2), c.shape))
+        for create_graph in (False, True):
+            ta, tb = chainrule.tensor(a, requires_grad=True), chainrule.tensor(b, requires_grad=True)
+            with warnings.catch_warnings():
+                warnings.simplefilter("error", RuntimeWarning)
+                out = ta @ view(tb)
+                seed = chainrule.tensor(g2.reshape(out_shape))
+                ga, gb = chainrule.autograd.grad(out, (ta, tb), seed, create_graph=create_graph)
+            for got, want in ((out, expected.reshape(out_shape)), (ga, want_a), (gb, want_b)):
+                got = got.detach().resolve_conj().numpy()
+                np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-5, equal_nan=True)
+
+
+def test_complex_matmul_keeps_blas_values_where_finite() -> None:
+    """Only the entries that met an infinity are taken again: the rest are BLAS's bits."""
+    rng = np.random.default_rng(11)
+    a, b = _with_infinities(rng, (6, 5), 1), _with_infinities(rng, (5, 7), 0)
+    out = (chainrule.tensor(a) @ chainrule.tensor(b)).numpy()
+    with np.errstate(all="ignore"):
+        blas = a @ b
+    finite = np.isfinite(blas)
+    assert 0 < finite.sum() < finite.size
+    np.testing.assert_array_equal(out[finite], blas[finite])
+    np.testing.assert_allclose(out, _terms_summed(a, b), rtol=1e-5, atol=1e-5, equal_nan=True)

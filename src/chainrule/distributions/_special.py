@@ -5,13 +5,13 @@ the public ``lgamma``, ``digamma``, ``erfinv`` and ``special.gammainc`` for the 
 from __future__ import annotations
 
 import numpy as np
-import scipy.special as sc
 
 from .. import _dtype
 from .._random import default_generator
 from .._record import make_result
 from .._tensor import Tensor, wrap
 from ..autograd.graph import defop
+from ._gamma_grad import standard_gamma_grad
 
 __all__ = ["standard_gamma"]
 
@@ -21,29 +21,15 @@ def _float(x: Tensor) -> np.ndarray:
     return data if data.dtype.kind == "f" else data.astype(_dtype.get_default_dtype().np)
 
 
-# ---- the standard gamma sampler, reparameterised implicitly ---------------------------------------
-def _gamma_sample_grad(x: np.ndarray, alpha: np.ndarray) -> np.ndarray:
-    """``dx/dalpha`` at fixed CDF value (implicit reparameterisation, as torch's
-    ``_standard_gamma_grad``): ``-(dF/dalpha) / f``, with dF/dalpha by a central difference of the
-    regularised incomplete gamma function."""
-    x64 = np.maximum(x.astype(np.float64), np.finfo(np.float64).tiny)
-    a64 = alpha.astype(np.float64)
-    h = 1e-6 * np.maximum(a64, 1e-3)
-    dcdf = (sc.gammainc(a64 + h, x64) - sc.gammainc(a64 - h, x64)) / (2 * h)
-    log_pdf = (a64 - 1) * np.log(x64) - x64 - sc.gammaln(a64)
-    grad = -dcdf * np.exp(-log_pdf)
-    return np.nan_to_num(grad, nan=0.0, posinf=0.0, neginf=0.0).astype(x.dtype)
-
-
 @defop(
-    "distributions._standard_gamma", formula="{g0} = {gy} * dsample/dconcentration (implicit)", saves_out=True
+    "distributions._standard_gamma", formula="{g0} = {gy} * _standard_gamma_grad({x0}, {y})", saves_out=True
 )
 def _standard_gamma(F, g, xs, out, p, needs):
     alpha = xs[0]
     out_array = out._data if isinstance(out, Tensor) else out
     alpha_array = alpha._data if isinstance(alpha, Tensor) else alpha
     # like torch's, this derivative is not differentiated again (a constant under create_graph)
-    grad = _gamma_sample_grad(out_array, alpha_array)
+    grad = standard_gamma_grad(alpha_array, out_array)
     return (g * (wrap(grad) if isinstance(g, Tensor) else grad),)
 
 

@@ -111,6 +111,12 @@ def _elu(ctx, step, ins):
     return ctx.b.add("Elu", ins, alpha=float(step.obj.params[0]))
 
 
+@converts("hardsigmoid")
+def _hardsigmoid(ctx, step, ins):
+    """ONNX's HardSigmoid, ``max(0, min(1, x / 6 + 1/2))`` (torch exports the same)."""
+    return ctx.b.add("HardSigmoid", ins, alpha=1.0 / 6.0, beta=0.5)
+
+
 @converts("silu")
 def _silu(ctx, step, ins):
     return ctx.b.add("Mul", [ins[0], ctx.b.add("Sigmoid", [ins[0]])])

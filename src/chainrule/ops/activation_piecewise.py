@@ -2,9 +2,10 @@
 ``softshrink``, ``threshold`` (+``threshold_``), ``prelu``, ``rrelu`` (+``rrelu_``), ``selu`` and
 ``celu`` (+ their in-place forms), ``hardsigmoid`` and ``hardswish``.
 
-Each is a composition of differentiable ops (``where`` on a constant mask, products, ``elu``), which
+Most are compositions of differentiable ops (``where`` on a constant mask, products, ``elu``), which
 is exact: the pieces are where torch's derivative takes them, so first and second derivatives
-match torch's, including at the breakpoints where torch's rules say which side wins.
+match torch's, including at the breakpoints where torch's rules say which side wins. ``hardtanh``
+and ``hardsigmoid`` are ops of their own, whose values are torch's kernels' to the last bit.
 """
 
 from __future__ import annotations
@@ -223,23 +224,43 @@ def celu_(input: Tensor, alpha: float = 1.0) -> Tensor:
 
 
 # ---- hard sigmoid and hard swish (not at torch's top level: nn.functional re-exports them) -------
-def hardsigmoid(input: Tensor) -> Tensor:
-    """``relu6(x + 3) / 6``; torch's derivative ``1/6`` only strictly inside ``(-3, 3)``.
+@defop("hardsigmoid", formula="{g0} = {gy} / 6 * [-3 < {x0} < 3]")
+def _hardsigmoid(F, g, xs, out, p, needs):
+    """torch's hardsigmoid_backward: ``g`` times the float32 constant ``1.0f / 6.0f`` (in every
+    dtype) strictly inside (-3, 3), else 0 (at NaN too)."""
+    x = xs[0]
+    dtype = F.dtype_of(x)
+    if dtype in _ONE_SIXTH_F32:
+        inside = g * _ONE_SIXTH_F32[dtype]
+    else:  # float16: the product in float32, rounded once (torch's kernel for reduced floats)
+        inside = F.astype(F.astype(g, _FLOAT32) * _ONE_SIXTH_F32[_FLOAT32], dtype)
+    return (F.where((x > -3) & (x < 3), inside, F.zeros_like(g)),)
 
-    torch's backward multiplies by the float32 constant ``1.0f / 6.0f`` (in every dtype) while its
-    forward divides by 6: the middle piece here is ``x * float32(1/6)`` plus the constant that
-    makes its value ``x / 6 + 1/2`` exactly, so both match torch to the last bit.
-    """
+
+_hardsigmoid.same_shape = True
+
+# torch's backward constant, scalar_t(1.0f / 6.0f): float32's 1/6 in either dtype
+_FLOAT32 = np.dtype(np.float32)
+_ONE_SIXTH_F32 = {np.dtype(t): t(np.float32(1.0) / np.float32(6.0)) for t in (np.float32, np.float64)}
+
+
+def hardsigmoid(input: Tensor) -> Tensor:
+    """``min(max(x + 3, 0), 6) / 6``, as torch's kernel computes it (``x / 6 + 1/2`` differs in the
+    last bit, at x = 2 for one); its derivative ``1/6`` only strictly inside ``(-3, 3)`` (NaN
+    stays NaN, its gradient 0)."""
     input = float_input(input, "hardsigmoid")
     x = input._data
-    # outside (-3, 3): 0 below, 1 above, NaN for NaN (torch's relu6 lets a NaN through)
-    outside = wrap(np.where(x <= -3, 0.0, np.where(x >= 3, 1.0, np.nan)).astype(x.dtype, copy=False))
-    slope = x.dtype.type(_ONE_SIXTH_F32)
-    middle = input * float(slope) + wrap((x / x.dtype.type(6) + x.dtype.type(0.5)) - x * slope)
-    return where(_mask((x > -3) & (x < 3)), middle, outside)
-
-
-_ONE_SIXTH_F32 = float(np.float32(1.0) / np.float32(6.0))
+    if x.dtype.kind == "c":
+        name = "ComplexFloat" if x.dtype == np.complex64 else "ComplexDouble"
+        raise NotImplementedError(
+            f"\"hardsigmoid_cpu\" not implemented for '{name}' (hardsigmoid is defined on real inputs: "
+            "apply it to x.real and x.imag, or to x.abs())"
+        )
+    # float16 and bfloat16 in float32, rounded once at the end (torch's kernel for them)
+    wide = x if x.dtype in _ONE_SIXTH_F32 else x.astype(np.float32)
+    six = wide.dtype.type(6)
+    out = np.minimum(np.maximum(wide + wide.dtype.type(3), wide.dtype.type(0)), six) / six
+    return make_result(out.astype(x.dtype, copy=False), _hardsigmoid, (input,))
 
 
 def hardswish(input: Tensor) -> Tensor:
