@@ -16,11 +16,11 @@ its input inside a domain (``log`` on positives) still meets the extreme value t
 Bounded: in ``make test`` each spec of the ``TRIAGED`` spec modules meets one extreme value (the
 six rotate over the specs); ``make fuzz`` (marker ``fuzz``) runs all six on every spec of every
 module.
-Every spec module has been swept with all six values and triaged; what still differs is listed in
-``KNOWN`` (and docs/differences.md, "Extreme values"), each a difference to fix, not a domain where
-comparing is meaningless. A listed case is run too and must still differ from torch (a strict
-xfail): once it matches, the test fails and says to remove the entry. The modules outside
-``TRIAGED`` (the slowest) run in ``make fuzz`` only.
+Every spec module has been swept with all six values and triaged; what still differs would be
+listed in ``KNOWN`` (and docs/differences.md, "Extreme values"), each a difference to fix, not a
+domain where comparing is meaningless: the list is empty. In ``make fuzz`` a listed case is run too
+and must still differ from torch (a strict xfail): once it matches, the test fails and says to
+remove the entry. The modules outside ``TRIAGED`` (the slowest) run in ``make fuzz`` only.
 Where torch's own answer is wrong or an artifact of which of its kernels ran (garbage singular
 vectors of a matrix holding an inf, a variance merge that multiplies an overflowed square by a zero
 count), the case is in ``TORCH_WRONG`` instead, with the test that checks chainrule's result by hand.
@@ -86,22 +86,12 @@ TRIAGED = {
 }
 
 # spec name -> the extreme values where chainrule still differs from torch (docs/differences.md,
-# "Extreme values"): a NaN or an infinity in a gradient where torch has a finite number or the
-# other way round, because chainrule's rule multiplies where torch's selects (or computes another
-# formula at the singular point)
-KNOWN: dict[str, set[str]] = {
-    # ---- the modules from linalg_decomp on, swept with all six values (issue 14): per spec the
-    # first difference each value shows (output or gradient k, and what torch gives there). LU,
-    # QR, Cholesky, inverses, solves and determinants of a matrix holding inf or NaN follow
-    # torch's (LAPACK's reference algorithms, chainrule.kernels.lapack_reference); what is left:
-    # linalg_decomp
-    # linalg_solve
-    # nn_attention
-    # nn_basic
-    # nn_norm
-    # nnfunc
-    # nn_conv
-}
+# "Extreme values"), each a difference to fix: empty since issue 14 closed the last of them. Every
+# spec module is swept with all six values; LU, QR, Cholesky, inverses, solves and determinants of
+# a matrix holding inf or NaN follow torch's through LAPACK's reference algorithms
+# (chainrule.kernels.lapack_reference). A new entry must be a spec name and a subset of EXTREMES
+# (test_listed_cases_name_specs_that_meet_an_extreme_value), and make fuzz fails once it matches.
+KNOWN: dict[str, set[str]] = {}
 
 # (part of TORCH_WRONG below) the extreme values where torch's result is an artifact of its kernel,
 # not a convention to copy (chainrule's result is checked by hand in the named test)
