@@ -29,8 +29,8 @@ def mlp(lib):
     nn = lib.nn
     return nn.Sequential(
         nn.Linear(4, 8), nn.ReLU(), nn.GELU(), nn.Linear(8, 8), nn.Sigmoid(), nn.Tanh(), nn.LeakyReLU(0.1),
-        nn.SiLU(), nn.Dropout(0.5), nn.GELU(approximate="tanh"), nn.Linear(8, 3), nn.Hardsigmoid(),
-        nn.Softmax(-1),
+        nn.SiLU(), nn.Dropout(0.5), nn.GELU(approximate="tanh"), nn.Linear(8, 3),
+        nn.Hardtanh(-0.5, 0.75), nn.ReLU6(), nn.Hardsigmoid(), nn.Softmax(-1),
     )  # fmt: skip
 
 

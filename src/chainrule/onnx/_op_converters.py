@@ -179,6 +179,13 @@ def _clamp(ctx, step, ins):
     return ctx.b.add("Clip", [ins[0], *bounds])
 
 
+@converts("hardtanh")
+def _hardtanh(ctx, step, ins):
+    """hardtanh and relu6 as ONNX's Clip between the two bounds (torch exports the same)."""
+    low, high = step.obj.params[:2]
+    return ctx.b.add("Clip", [ins[0], _scalar(ctx, step, low), _scalar(ctx, step, high)])
+
+
 @converts("to")
 def _to(ctx, step, ins):
     return ctx.b.add("Cast", ins, to=ctx.onnx_dtype(ctx.odtype(step)))
