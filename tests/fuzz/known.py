@@ -12,11 +12,6 @@ from __future__ import annotations
 import re
 
 KNOWN: dict[str, str] = {
-    # torch saves an input its rule needs only for a shape (gather's input, cdist's), and checks its
-    # version; chainrule keeps the shape alone
-    "test_unread_saved_input_modified_in_place": r"^torch raises RuntimeError at step \d+ \(one of the "
-    r"variables needed for gradient computation has been modified by an inplace operation"
-    r".*chainrule does not\n",
     # found by `make fuzz` (CHAINRULE_FUZZ_SCALE=10) while fixing the others; older than those fixes
     "test_inplace_on_an_attention_output": r"^chainrule raises RuntimeError at step \d+ \(one of the "
     r"variables needed for gradient computation has been modified by an inplace operation: its output, "
