@@ -12,10 +12,6 @@ from __future__ import annotations
 import re
 
 KNOWN: dict[str, str] = {
-    # found by `make fuzz` (CHAINRULE_FUZZ_SCALE=10) while fixing the others; older than those fixes
-    "test_inplace_on_an_attention_output": r"^chainrule raises RuntimeError at step \d+ \(one of the "
-    r"variables needed for gradient computation has been modified by an inplace operation: its output, "
-    r"saved by ScaledDotProductAttentionBackward0.*torch does not",
     "test_view_of_a_decomposition_factor": r"^torch raises RuntimeError at step \d+ \(view size is not "
     r"compatible with input tensor's size and stride.*chainrule does not\n.*linalg\.",
     "test_inplace_on_a_0d_comparison_result": r"^chainrule raises RuntimeError at step \d+ \(in-place "
