@@ -14,8 +14,6 @@ import re
 KNOWN: dict[str, str] = {
     "test_view_of_a_decomposition_factor": r"^torch raises RuntimeError at step \d+ \(view size is not "
     r"compatible with input tensor's size and stride.*chainrule does not\n.*linalg\.",
-    "test_inplace_on_a_0d_comparison_result": r"^chainrule raises RuntimeError at step \d+ \(in-place "
-    r"operation on a read-only view \(expanded, or overlapping windows.*torch does not",
     # autograd's refusals that chainrule does not make, or makes where torch does not
     "test_recorded_inplace_on_overlapping_memory": r"^chainrule raises RuntimeError at step \d+ "
     r"\(\w+: in-place operation on a read-only view whose elements share memory.*torch does not",

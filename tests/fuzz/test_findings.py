@@ -374,15 +374,30 @@ def test_view_of_a_decomposition_factor() -> None:
     raises_like_torch(lambda lib: lib.linalg.eig(lib.tensor(matrix)).eigenvectors.view(9), "view size")
 
 
-@pending
-def test_inplace_on_a_0d_comparison_result() -> None:
-    """Not fixed: ``eq`` of two 0-d tensors holds a read-only NumPy scalar, so ``fill_`` on it
-    raises "read-only view"; torch writes it."""
+_ZERO_D_RESULTS = {  # ops whose 0-d result NumPy gives as a (read-only) scalar
+    "eq": lambda lib: lib.eq(lib.tensor(1), lib.tensor(0)),
+    "lt": lambda lib: lib.tensor(1.0) < lib.tensor(0.5),
+    "logical_xor": lambda lib: lib.logical_xor(lib.tensor(True), lib.tensor(False)),
+    "logical_not": lambda lib: lib.logical_not(lib.tensor(0.0)),
+    "isnan": lambda lib: lib.isnan(lib.tensor(1.0)),
+    "signbit": lambda lib: lib.signbit(lib.tensor(-1.0)),
+    "isclose": lambda lib: lib.isclose(lib.tensor(1.0), lib.tensor(1.0)),
+    "and": lambda lib: lib.tensor(6) & lib.tensor(3),
+    "invert": lambda lib: ~lib.tensor(6),
+    "matrix_rank": lambda lib: lib.linalg.matrix_rank(lib.eye(3)),
+    "cond": lambda lib: lib.linalg.cond(lib.eye(2), 1),
+}
+
+
+@pytest.mark.parametrize("op", sorted(_ZERO_D_RESULTS))
+def test_inplace_on_a_0d_comparison_result(op) -> None:
+    """Found: ``eq`` of two 0-d tensors held a read-only NumPy scalar, so ``fill_`` on it raised
+    "read-only view"; torch writes it. Every tensor now holds an array (``wrap``)."""
 
     def program(lib):
-        flag = lib.eq(lib.tensor(1), lib.tensor(0))
-        flag.fill_(0.5)
-        return flag
+        result = _ZERO_D_RESULTS[op](lib)
+        result.fill_(0.5 if result.dtype.is_floating_point else 1)
+        return result
 
     same(program)
 
