@@ -10,6 +10,8 @@ import pytest
 import torch
 from oracle import raises_like_torch, same
 
+import chainrule
+
 
 def _version_error(lib, program):
     """``program(lib, x, w)`` then backward: torch's "modified by an inplace operation" error."""
@@ -545,19 +547,31 @@ def test_inplace_on_overlapping_memory_torch_allows(op, windows, transposed) -> 
     same(program)
 
 
-@pending
+def _windows_doubled(lib, x):
+    y = x * 1
+    y.unfold(0, 3, 1).mul_(2)  # places 2 and 3 are in three windows: doubled three times
+    return y
+
+
 def test_recorded_inplace_on_overlapping_memory() -> None:
-    """Not fixed: where autograd records the write (the base requires grad), torch's CopySlices
-    differentiates the element-by-element write; chainrule refuses it (clone() first)."""
-
-    def program(lib):
-        x = lib.arange(6.0, dtype=lib.float64, requires_grad=True)
-        y = x * 1
+    """Found: where autograd records the write (the base requires grad), torch's CopySlices gives
+    each place of overlapping windows one window's local derivative, not the derivative of the
+    repeated writes; chainrule refuses (known.REFUSED). torch's gradient, against float64 finite
+    differences of torch's own forward, shows why."""
+    x = torch.arange(6.0, dtype=torch.float64, requires_grad=True)
+    _windows_doubled(torch, x).sum().backward()
+    assert x.grad.tolist() == [2.0] * 6
+    step, base, probe = 1e-6, _windows_doubled(torch, x.detach()).sum(), torch.eye(6, dtype=torch.float64)
+    finite = [((_windows_doubled(torch, x.detach() + step * e).sum() - base) / step).item() for e in probe]
+    np.testing.assert_allclose(finite, [2.0, 4.0, 8.0, 8.0, 4.0, 2.0], rtol=1e-6)
+    for write in (lambda w: w.mul_(2), lambda w: w.fill_(1.0), lambda w: w.copy_(chainrule.ones(4, 3))):
+        y = chainrule.arange(6.0, dtype=chainrule.float64, requires_grad=True) * 1
+        with pytest.raises(RuntimeError, match="read-only view whose elements share memory"):
+            write(y.unfold(0, 3, 1))  # (fill_ and copy_ once left the base's history as it was)
+    y = chainrule.arange(6.0, dtype=chainrule.float64, requires_grad=True) * 1
+    with chainrule.no_grad():  # unrecorded, it writes in torch's order
         y.unfold(0, 3, 1).mul_(2)
-        y.sum().backward()
-        return y, x.grad
-
-    same(program)
+    assert y.tolist() == [0.0, 4.0, 16.0, 24.0, 16.0, 10.0]
 
 
 def test_inplace_on_a_self_overlapping_as_strided_view() -> None:
