@@ -41,21 +41,32 @@ def records(A: Tensor) -> bool:
     return (GRAD.enabled and A._rg) or (FORWARD.active and has_tangent(A))
 
 
-def part(packed: Tensor, index: tuple, transpose: bool = False) -> Tensor:
+def column_major(a):
+    """A copy of ``a`` whose matrices are column-major (LAPACK's layout): torch's factors have
+    those strides (``(1, m)`` for an (m, n) matrix, ``(m n, 1, m)`` batched), so that ``.view``
+    of one raises and ``.mT.view`` does not, as in torch. Arrays of vmap pass as a plain copy."""
+    if type(a) is not np.ndarray or a.ndim < 2:
+        return a.copy()
+    return np.swapaxes(np.swapaxes(a, -1, -2).copy(), -1, -2)
+
+
+def part(packed: Tensor, index: tuple, transpose: bool = False, columns: bool = False) -> Tensor:
     """One factor of a packed output: a differentiable slice with memory of its own that shares
-    the packed tensor's version counter (see the module docstring)."""
+    the packed tensor's version counter (see the module docstring); column-major if ``columns``."""
     t = getitem(packed, index)
     if transpose:
         t = _transpose(t, -2, -1)
-    t._data = t._data.copy()  # the slice ops save nothing, so their output may own its memory
+    # the slice ops save nothing, so their output may own its memory (in torch's layout)
+    t._data = column_major(t._data) if columns else t._data.copy()
     t._vc = packed._shared_vc()
     return t
 
 
-def parts(packed: Tensor, *indices: tuple, transposed: int | None = None) -> tuple:
+def parts(packed: Tensor, *indices: tuple, transposed: int | None = None, columns: tuple = ()) -> tuple:
     """The outputs of a packed multi-output result, one ``part`` per index (the one numbered
-    ``transposed`` transposed), registered as that result's outputs (``register_outputs``)."""
-    outputs = tuple(part(packed, index, i == transposed) for i, index in enumerate(indices))
+    ``transposed`` transposed; those numbered in ``columns`` column-major), registered as that
+    result's outputs (``register_outputs``)."""
+    outputs = tuple(part(packed, index, i == transposed, i in columns) for i, index in enumerate(indices))
     register_outputs(packed, outputs)
     return outputs
 
@@ -198,10 +209,12 @@ def eigh(A: Tensor, UPLO: str = "L", *, out=None) -> EighResult:
     check_out("linalg.eigh", out)
     A, L, V = _eigh_arrays("linalg.eigh", A, UPLO)
     if not records(A):
-        return EighResult(wrap(L), wrap(V))
+        return EighResult(wrap(L), wrap(column_major(V)))
     n = L.shape[-1]
     packed = make_result(np.concatenate([V, L[..., None, :]], axis=-2), _eigh, (A,), (n, UPLO))
-    return EighResult(*parts(packed, (Ellipsis, n, slice(None)), (Ellipsis, slice(0, n), slice(None))))
+    return EighResult(
+        *parts(packed, (Ellipsis, n, slice(None)), (Ellipsis, slice(0, n), slice(None)), columns=(1,))
+    )
 
 
 def eigvalsh(A: Tensor, UPLO: str = "L", *, out=None) -> Tensor:
@@ -295,7 +308,7 @@ def _svd_record(who: str, A: Tensor, a: np.ndarray, full_matrices: bool) -> SVDR
     U, S, Vh = _lapack(who, np.linalg.svd, a, full_matrices=full_matrices)
     U, S, Vh = (x.astype(a.dtype, copy=False) for x in (U, S, Vh))
     if not records(A):
-        return SVDResult(wrap(U), wrap(S), wrap(Vh))
+        return SVDResult(wrap(column_major(U)), wrap(S), wrap(column_major(Vh)))
     m, n = a.shape[-2:]
     k = S.shape[-1]
     cu, cv = U.shape[-1], Vh.shape[-2]
@@ -312,6 +325,7 @@ def _svd_record(who: str, A: Tensor, a: np.ndarray, full_matrices: bool) -> SVDR
             (Ellipsis, m, slice(0, k)),
             (Ellipsis, slice(m + 1, None), slice(0, cv)),
             transposed=2,
+            columns=(0, 2),
         )
     )
 
