@@ -21,7 +21,7 @@ from ..autograd._tables import FORWARD, has_tangent
 from ..autograd.grad_mode import GRAD
 from ..autograd.graph import defop, register_outputs
 from ._common import Tensor, all_true, any_true, as_tensor, make_result, wrap, zeros_for
-from ._linalg_common import check_out, matrix_input
+from ._linalg_common import check_out, column_major, matrix_input
 from .index import getitem
 from .linalg_solve import LinAlgError
 from .shape import transpose
@@ -39,15 +39,6 @@ def records(A: Tensor) -> bool:
     """Whether an op on ``A`` is recorded in the graph (grad mode on and ``A`` requires grad), or
     gives a tangent (``A`` is a dual tensor of forward-mode AD)."""
     return (GRAD.enabled and A._rg) or (FORWARD.active and has_tangent(A))
-
-
-def column_major(a):
-    """A copy of ``a`` whose matrices are column-major (LAPACK's layout): torch's factors have
-    those strides (``(1, m)`` for an (m, n) matrix, ``(m n, 1, m)`` batched), so that ``.view``
-    of one raises and ``.mT.view`` does not, as in torch. Arrays of vmap pass as a plain copy."""
-    if type(a) is not np.ndarray or a.ndim < 2:
-        return a.copy()
-    return np.swapaxes(np.swapaxes(a, -1, -2).copy(), -1, -2)
 
 
 def part(packed: Tensor, index: tuple, transpose: bool = False, columns: bool = False) -> Tensor:
