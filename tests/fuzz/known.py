@@ -11,10 +11,7 @@ from __future__ import annotations
 
 import re
 
-KNOWN: dict[str, str] = {
-    "test_view_of_a_decomposition_factor": r"^torch raises RuntimeError at step \d+ \(view size is not "
-    r"compatible with input tensor's size and stride.*chainrule does not\n.*linalg\.",
-}
+KNOWN: dict[str, str] = {}
 
 
 #: Where chainrule refuses on purpose and torch answers: torch's answer there is no function of

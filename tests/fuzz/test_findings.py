@@ -403,12 +403,39 @@ def test_inplace_on_an_attention_output(ndim, changed) -> None:
         same(program)
 
 
-@pending
-def test_view_of_a_decomposition_factor() -> None:
-    """Not fixed: torch's ``linalg.eig`` returns the eigenvectors column-major (LAPACK's layout),
-    so ``V.view(9)`` raises; chainrule's are row-major and view."""
-    matrix = np.random.default_rng(1).standard_normal((3, 3))
-    raises_like_torch(lambda lib: lib.linalg.eig(lib.tensor(matrix)).eigenvectors.view(9), "view size")
+_FACTORS = {  # torch's linalg outputs in LAPACK's column-major layout
+    "eig": lambda lib, a, s: lib.linalg.eig(s).eigenvectors,
+    "eigh": lambda lib, a, s: lib.linalg.eigh(s).eigenvectors,
+    "qr": lambda lib, a, s: lib.linalg.qr(a),
+    "qr r": lambda lib, a, s: lib.linalg.qr(a, mode="r").R,
+    "svd": lambda lib, a, s: (lib.linalg.svd(a).U, lib.linalg.svd(a, full_matrices=False).Vh),
+    "torch.svd": lambda lib, a, s: lib.svd(a),
+    "cholesky": lambda lib, a, s: (lib.linalg.cholesky(s), lib.linalg.cholesky_ex(s, upper=True).L),
+    "inv": lambda lib, a, s: (lib.linalg.inv(s), lib.linalg.inv_ex(s).inverse),
+    "lu_factor": lambda lib, a, s: lib.linalg.lu_factor(s).LU,
+}
+
+
+@pytest.mark.parametrize("batch", [(), (2,)])
+@pytest.mark.parametrize("grad", [False, True])
+@pytest.mark.parametrize("op", sorted(_FACTORS))
+def test_view_of_a_decomposition_factor(op, grad, batch) -> None:
+    """Found: torch's ``linalg.eig`` returns the eigenvectors column-major (LAPACK's layout), so
+    ``V.view(9)`` raises; chainrule's were row-major and viewed. The other factors torch returns
+    column-major too: their strides, ``is_contiguous`` and ``view`` as torch's."""
+    rng = np.random.default_rng(1)
+    a = rng.standard_normal(batch + (4, 3))
+    s = a.swapaxes(-1, -2) @ a + 3 * np.eye(3)
+
+    def layouts(lib):
+        outs = _FACTORS[op](lib, lib.tensor(a, requires_grad=grad), lib.tensor(s, requires_grad=grad))
+        outs = outs if isinstance(outs, tuple) else (outs,)
+        return [(o.stride(), o.is_contiguous(), o.mT.reshape(-1).shape) for o in outs if o.ndim >= 2]
+
+    same(layouts)
+    raises_like_torch(
+        lambda lib: lib.linalg.eig(lib.tensor(s)).eigenvectors.view(-1), "compatible with input tensor's size"
+    )
 
 
 _ZERO_D_RESULTS = {  # ops whose 0-d result NumPy gives as a (read-only) scalar
