@@ -100,6 +100,25 @@ def test_mT_of_0d_and_1d_tensors() -> None:
     raises_like_torch(lambda lib: lib.tensor(2.0).flatten(1, 0), "Dimension out of range")
 
 
+def test_mT_of_a_0d_tensor_is_the_tensor() -> None:
+    """Found by a make fuzz run: ``mT`` (and ``mH``) of a 0-d tensor made a view, so a hook or
+    ``retain_grad`` on it was not one on the tensor; torch returns the tensor itself (with its
+    deprecation warning)."""
+
+    def program(lib):
+        x = lib.tensor(0.5, dtype=lib.float64, requires_grad=True)
+        with warnings.catch_warnings():  # (torch warns once per process)
+            warnings.simplefilter("ignore", UserWarning)
+            same_tensor = [x.mT is x, x.mH is x, x.mT.mT is x]
+            x.mT.register_hook(lambda g: g * 0.5)
+        (x * 3).backward()
+        return same_tensor, x.grad
+
+    same(program)
+    with pytest.warns(UserWarning, match="Tensor.mT is deprecated on 0-D tensors"):
+        chainrule.tensor(1.0).mT
+
+
 _RNG = np.random.default_rng(0)
 _X, _W = _RNG.standard_normal((2, 1, 3)), _RNG.standard_normal((2, 1, 3, 2))
 
