@@ -360,6 +360,33 @@ def test_unread_saved_input_modified_in_place(op) -> None:
     raises_like_torch(program, "modified by an inplace operation")
 
 
+_NOT_SAVED = {  # an input torch's node does not save: an in-place change of it passes
+    "einsum of one operand": lambda lib, x, b: lib.einsum("ij->", x),
+    "einsum diagonal": lambda lib, x, b: lib.einsum("ii->i", x),
+    "conv1d bias": lambda lib, x, b: lib.nn.functional.conv1d(x.view(1, 2, 2), x.view(2, 2, 1), b),
+    "conv_transpose1d bias": lambda lib, x, b: lib.nn.functional.conv_transpose1d(
+        x.view(1, 2, 2), x.view(2, 1, 2), b[:1]
+    ),
+}
+
+
+@pytest.mark.parametrize("op", sorted(_NOT_SAVED))
+def test_unsaved_input_modified_in_place(op) -> None:
+    """Found by a make fuzz run (einsum "ij->", conv_transpose2d's bias): chainrule's node kept
+    an input torch's does not save, and refused backward after an in-place change of it."""
+
+    def program(lib):
+        x = lib.tensor([[0.5, -1.5], [2.0, 0.25]], dtype=lib.float64, requires_grad=True)
+        b = lib.tensor([0.5, -0.5], dtype=lib.float64, requires_grad=True)
+        x1, b1 = x * 1, b * 1
+        out = _NOT_SAVED[op](lib, x1.detach() if "bias" in op else x1, b1)
+        (b1 if "bias" in op else x1).add_(1)
+        (out * lib.arange(float(out.numel()), dtype=lib.float64).view(out.shape)).sum().backward()
+        return out, x.grad if x.grad is not None else b.grad
+
+    same(program)
+
+
 @pytest.mark.parametrize(
     ("name", "kwargs"),
     [
