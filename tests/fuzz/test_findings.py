@@ -387,6 +387,21 @@ def test_unsaved_input_modified_in_place(op) -> None:
     same(program)
 
 
+def test_view_of_an_index_select_along_a_later_dim() -> None:
+    """Found by a make fuzz run: ``index_select`` along the last dim kept NumPy's layout of a
+    mixed index (the selected dim outermost), so ``view(-1)`` of it raised; torch's result is
+    contiguous. And ``copy_`` of a source that broadcasts with a smaller destination, not to it,
+    raised NumPy's ValueError (torch: RuntimeError)."""
+
+    def program(lib):
+        x = lib.arange(4.0, dtype=lib.float64).view(1, 4, 1)
+        y = x.index_select(-1, lib.tensor([0, 0]))
+        return y.stride(), y.is_contiguous(), y.view(-1)
+
+    same(program)
+    raises_like_torch(lambda lib: lib.tensor(0.5).copy_(lib.ones(3, 3)), "doesn't match the broadcast shape")
+
+
 @pytest.mark.parametrize(
     ("name", "kwargs"),
     [

@@ -138,6 +138,10 @@ def _read(input: Tensor, idx: tuple, op, replay: tuple | None = None) -> Tensor:
     out = x[idx]
     if replay is not None:
         return _make_view(out, op, input, (x.shape, idx), replay)
+    if type(out) is np.ndarray and not out.flags.c_contiguous:
+        # NumPy lays a mixed index's result out with the indexed dim outermost (index_select
+        # along a later dim); torch's result is contiguous, and view() of it works
+        out = np.ascontiguousarray(out)
     return make_result(out, op, (input,), (x.shape, idx))
 
 
