@@ -403,6 +403,29 @@ def test_view_of_an_index_select_along_a_later_dim() -> None:
 
 
 @pytest.mark.parametrize(
+    ("grads", "changed"),
+    [((True, True), "imag"), ((True, True), "real"), ((True, False), "imag"), ((True, False), "real")],
+)
+def test_complex_input_modified_in_place(grads, changed) -> None:
+    """Found by a make fuzz run: torch's ``complex(real, imag)`` saves each input that requires
+    grad, so an in-place change of it fails backward; chainrule's kept neither."""
+
+    def program(lib):
+        real = lib.tensor([[1.0, 2.0]], requires_grad=grads[0])
+        imag = lib.tensor([[0.5, 0.25]], requires_grad=grads[1])
+        z = lib.view_as_real(lib.complex(real, imag))
+        with lib.no_grad():
+            (real if changed == "real" else imag).mul_(0.5)
+        z.sum().backward()
+        return real.grad
+
+    if grads[changed == "imag"]:
+        raises_like_torch(program, "modified by an inplace operation")
+    else:
+        same(program)
+
+
+@pytest.mark.parametrize(
     ("name", "kwargs"),
     [
         ("rfft", {}),
