@@ -192,7 +192,11 @@ class SavedOutputs:
 def save_outputs(result: Tensor, *outputs: Tensor) -> None:
     """Have ``result``'s node check, when its backward runs, that ``outputs`` (tensors the same op
     call returned, which torch saves for this backward: min's indices, ctc_loss's result) were
-    not changed in place since; torch's "modified by an inplace operation" error if they were."""
+    not changed in place since; torch's "modified by an inplace operation" error if they were.
+
+    Also for the inputs of a function that chainrule composes from several ops where torch has
+    one node that saves them (cdist's, take's): the last node checks them, at no cost to the
+    nodes of other ops."""
     node = result._grad_fn
     if node is None:
         return

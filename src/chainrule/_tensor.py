@@ -644,6 +644,8 @@ def _rebuild(data, requires_grad):
 
 def wrap(data) -> Tensor:
     """A new leaf Tensor around an existing array (no copy, no grad): the hot-path constructor."""
+    if type(data) is not np.ndarray and isinstance(data, np.generic):
+        data = np.asarray(data)  # NumPy gives read-only scalars for 0-d results: a writable 0-d array
     t = _new(Tensor)
     t._data = data
     t._rg = False

@@ -6,6 +6,7 @@ Kept apart from ``_tensor.py`` so that the core class stays readable; ``x.sin()`
 
 from __future__ import annotations
 
+import warnings
 from typing import Any
 
 import numpy as np
@@ -27,6 +28,14 @@ def _matrix_dims(tensor, who: str) -> tuple[int, int]:
             f"tensor.{who} is only supported on matrices or batches of matrices. Got 1-D tensor."
         )
     return (-2, -1) if ndim else (0, -1)
+
+
+def _zero_d(tensor, who: str):
+    """``mT`` / ``mH`` of a 0-d tensor: torch's deprecation warning, and the tensor itself (not a
+    view: a hook or ``retain_grad`` on the result is one on the tensor, as in torch)."""
+    hint = "Consider using x.conj()." if who == "mH" else "This function is the identity in these cases."
+    warnings.warn(f"Tensor.{who} is deprecated on 0-D tensors. {hint}", UserWarning, stacklevel=3)
+    return _F.conj(tensor) if who == "mH" else tensor  # (conj of a real tensor is the tensor)
 
 
 class TensorMethods:
@@ -532,10 +541,11 @@ class TensorMethods:
     def T(self): return _F.permute(self, tuple(range(self.ndim))[::-1])
 
     @property
-    def mT(self): return _F.transpose(self, *_matrix_dims(self, "mT"))
+    def mT(self): return _F.transpose(self, *_matrix_dims(self, "mT")) if self.ndim else _zero_d(self, "mT")
 
     @property
-    def mH(self): return _F.conj(_F.transpose(self, *_matrix_dims(self, "mH")))
+    def mH(self):
+        return _F.conj(_F.transpose(self, *_matrix_dims(self, "mH"))) if self.ndim else _zero_d(self, "mH")
 
     # ---- sorting, selection, reductions and scatter-style indexing (sortred) ----
     def nanmedian(self, *args, **kwargs): return _F.nanmedian(self, *args, **kwargs)

@@ -10,6 +10,8 @@ import pytest
 import torch
 from oracle import raises_like_torch, same
 
+import chainrule
+
 
 def _version_error(lib, program):
     """``program(lib, x, w)`` then backward: torch's "modified by an inplace operation" error."""
@@ -96,6 +98,25 @@ def test_mT_of_0d_and_1d_tensors() -> None:
         warnings.simplefilter("ignore", UserWarning)
         same(lambda lib: lib.tensor(2.0).mT)
     raises_like_torch(lambda lib: lib.tensor(2.0).flatten(1, 0), "Dimension out of range")
+
+
+def test_mT_of_a_0d_tensor_is_the_tensor() -> None:
+    """Found by a make fuzz run: ``mT`` (and ``mH``) of a 0-d tensor made a view, so a hook or
+    ``retain_grad`` on it was not one on the tensor; torch returns the tensor itself (with its
+    deprecation warning)."""
+
+    def program(lib):
+        x = lib.tensor(0.5, dtype=lib.float64, requires_grad=True)
+        with warnings.catch_warnings():  # (torch warns once per process)
+            warnings.simplefilter("ignore", UserWarning)
+            same_tensor = [x.mT is x, x.mH is x, x.mT.mT is x]
+            x.mT.register_hook(lambda g: g * 0.5)
+        (x * 3).backward()
+        return same_tensor, x.grad
+
+    same(program)
+    with pytest.warns(UserWarning, match="Tensor.mT is deprecated on 0-D tensors"):
+        assert chainrule.tensor(1.0).mT.ndim == 0
 
 
 _RNG = np.random.default_rng(0)
@@ -308,15 +329,30 @@ def test_saved_indices_modified_in_place(op, changed) -> None:
         same(program)
 
 
-@pending
-@pytest.mark.parametrize("op", ["gather", "cdist"])
+_SAVED_FOR_SHAPE = {  # torch's ops whose node saves an input that their rule takes for its shape
+    "gather": lambda lib, x: x.gather(1, lib.tensor([[1]])),
+    "take_along_dim": lambda lib, x: lib.take_along_dim(x, lib.tensor([[1]]), 1),
+    "masked_select": lambda lib, x: x.masked_select(lib.tensor([True, False])),
+    "take": lambda lib, x: x.take(lib.tensor([1])),
+    "cdist": lambda lib, x: lib.cdist(x, x.detach() + 1),
+    "cdist of x2": lambda lib, x: lib.cdist(x.detach() + 1, x),
+    "pdist": lambda lib, x: lib.pdist(x.view(2, 1)),  # (a view shares its base's version)
+    "dist": lambda lib, x: lib.dist(x, x.detach()),
+    "index_add source": lambda lib, x: lib.zeros(1, 3).double().index_add(1, lib.tensor([0, 2]), x),
+    "index_copy source": lambda lib, x: lib.zeros(1, 3).double().index_copy(1, lib.tensor([0, 2]), x),
+    "put source": lambda lib, x: lib.zeros(3, dtype=lib.float64).put(lib.tensor([0, 2]), x[0]),
+}
+
+
+@pytest.mark.parametrize("op", sorted(_SAVED_FOR_SHAPE))
 def test_unread_saved_input_modified_in_place(op) -> None:
-    """Not fixed: torch saves the input of ``gather`` (and both of ``cdist``) for backward and
-    checks its version, though the gradient needs only its shape; chainrule keeps the shape."""
+    """Found: torch saves the input of ``gather`` (and both of ``cdist``) for backward and checks
+    its version, though the gradient needs only its shape; chainrule kept the shape alone. The
+    other ops whose torch node saves an input for its shape alone, the same."""
 
     def program(lib):
         x = lib.tensor([[0.5, -1.5]], dtype=lib.float64, requires_grad=True)
-        y = x.gather(1, lib.tensor([[1]])) if op == "gather" else lib.cdist(x, x.detach() + 1)
+        y = _SAVED_FOR_SHAPE[op](lib, x)
         with lib.no_grad():
             x.mul_(0.5)
         y.sum().backward()
@@ -324,38 +360,192 @@ def test_unread_saved_input_modified_in_place(op) -> None:
     raises_like_torch(program, "modified by an inplace operation")
 
 
-@pending
-def test_inplace_on_an_attention_output() -> None:
-    """Not fixed: chainrule's scaled_dot_product_attention saves its output for backward, torch's
-    CPU path (matmul, softmax, matmul) does not, so an in-place change of the output passes."""
+_NOT_SAVED = {  # an input torch's node does not save: an in-place change of it passes
+    "einsum of one operand": lambda lib, x, b: lib.einsum("ij->", x),
+    "einsum diagonal": lambda lib, x, b: lib.einsum("ii->i", x),
+    "conv1d bias": lambda lib, x, b: lib.nn.functional.conv1d(x.view(1, 2, 2), x.view(2, 2, 1), b),
+    "conv_transpose1d bias": lambda lib, x, b: lib.nn.functional.conv_transpose1d(
+        x.view(1, 2, 2), x.view(2, 1, 2), b[:1]
+    ),
+}
+
+
+@pytest.mark.parametrize("op", sorted(_NOT_SAVED))
+def test_unsaved_input_modified_in_place(op) -> None:
+    """Found by a make fuzz run (einsum "ij->", conv_transpose2d's bias): chainrule's node kept
+    an input torch's does not save, and refused backward after an in-place change of it."""
 
     def program(lib):
-        q, k, v = (lib.tensor([[x]], requires_grad=True) for x in (0.5, -0.9, -1.8))
-        out = lib.nn.functional.scaled_dot_product_attention(q, k, v)
-        out.add_(0.5)
-        out.sum().backward()
-        return q.grad, v.grad
+        x = lib.tensor([[0.5, -1.5], [2.0, 0.25]], dtype=lib.float64, requires_grad=True)
+        b = lib.tensor([0.5, -0.5], dtype=lib.float64, requires_grad=True)
+        x1, b1 = x * 1, b * 1
+        out = _NOT_SAVED[op](lib, x1.detach() if "bias" in op else x1, b1)
+        (b1 if "bias" in op else x1).add_(1)
+        (out * lib.arange(float(out.numel()), dtype=lib.float64).view(out.shape)).sum().backward()
+        return out, x.grad if x.grad is not None else b.grad
 
     same(program)
 
 
-@pending
-def test_view_of_a_decomposition_factor() -> None:
-    """Not fixed: torch's ``linalg.eig`` returns the eigenvectors column-major (LAPACK's layout),
-    so ``V.view(9)`` raises; chainrule's are row-major and view."""
-    matrix = np.random.default_rng(1).standard_normal((3, 3))
-    raises_like_torch(lambda lib: lib.linalg.eig(lib.tensor(matrix)).eigenvectors.view(9), "view size")
-
-
-@pending
-def test_inplace_on_a_0d_comparison_result() -> None:
-    """Not fixed: ``eq`` of two 0-d tensors holds a read-only NumPy scalar, so ``fill_`` on it
-    raises "read-only view"; torch writes it."""
+def test_view_of_an_index_select_along_a_later_dim() -> None:
+    """Found by a make fuzz run: ``index_select`` along the last dim kept NumPy's layout of a
+    mixed index (the selected dim outermost), so ``view(-1)`` of it raised; torch's result is
+    contiguous. And ``copy_`` of a source that broadcasts with a smaller destination, not to it,
+    raised NumPy's ValueError (torch: RuntimeError)."""
 
     def program(lib):
-        flag = lib.eq(lib.tensor(1), lib.tensor(0))
-        flag.fill_(0.5)
-        return flag
+        x = lib.arange(4.0, dtype=lib.float64).view(1, 4, 1)
+        y = x.index_select(-1, lib.tensor([0, 0]))
+        return y.stride(), y.is_contiguous(), y.view(-1)
+
+    same(program)
+    raises_like_torch(lambda lib: lib.tensor(0.5).copy_(lib.ones(3, 3)), "doesn't match the broadcast shape")
+
+
+@pytest.mark.parametrize(
+    ("grads", "changed"),
+    [((True, True), "imag"), ((True, True), "real"), ((True, False), "imag"), ((True, False), "real")],
+)
+def test_complex_input_modified_in_place(grads, changed) -> None:
+    """Found by a make fuzz run: torch's ``complex(real, imag)`` saves each input that requires
+    grad, so an in-place change of it fails backward; chainrule's kept neither."""
+
+    def program(lib):
+        real = lib.tensor([[1.0, 2.0]], requires_grad=grads[0])
+        imag = lib.tensor([[0.5, 0.25]], requires_grad=grads[1])
+        z = lib.view_as_real(lib.complex(real, imag))
+        with lib.no_grad():
+            (real if changed == "real" else imag).mul_(0.5)
+        z.sum().backward()
+        return real.grad
+
+    if grads[changed == "imag"]:
+        raises_like_torch(program, "modified by an inplace operation")
+    else:
+        same(program)
+
+
+@pytest.mark.parametrize(
+    ("name", "kwargs"),
+    [
+        ("rfft", {}),
+        ("rfft", {"n": 3}),
+        ("rfft", {"n": 6}),
+        ("ihfft", {}),
+        ("ihfftn", {}),
+        ("fft", {}),
+        ("fft", {"n": 6}),
+        ("ifft", {}),
+        ("fft2", {}),
+        ("rfft2", {"s": (2, 5)}),
+    ],
+)
+def test_real_fft_input_modified_in_place(name, kwargs) -> None:
+    """Found by a make fuzz run (ihfftn): torch's real-to-complex FFT node saves its input, so an
+    in-place change of it fails backward, unless the input was padded (torch saved its padded
+    copy) or the transform is a complex one over several dims (of a complex copy)."""
+
+    def program(lib):
+        x = lib.ones(3, 4, dtype=lib.float64, requires_grad=True)
+        y = x * 1
+        out = getattr(lib.fft, name)(y, **kwargs)
+        y.add_(1)
+        out.real.sum().backward()
+        return x.grad
+
+    padded = kwargs.get("n", 4) > 4 or kwargs.get("s", (3, 4))[-1] > 4
+    if padded or name == "fft2":
+        same(program)
+    else:
+        raises_like_torch(program, "modified by an inplace operation")
+
+
+@pytest.mark.parametrize("changed", ["out", "q", "k", "v", "mask"])
+@pytest.mark.parametrize("ndim", [2, 4])
+def test_inplace_on_an_attention_output(ndim, changed) -> None:
+    """Found: chainrule's scaled_dot_product_attention saved its output for backward, torch's
+    math path (matmul, softmax, matmul: inputs that are not 4-d) does not, so an in-place change
+    of the output passes there, and one of q or k too; one of v fails. Its flash kernel (4-d
+    inputs) saves q, k, v and the output."""
+
+    def program(lib):
+        shape = (1, 1, 2, 3)[4 - ndim :]
+        q, k, v, mask = (
+            lib.tensor(np.random.default_rng(seed).standard_normal(shape), requires_grad=True)
+            for seed in range(4)
+        )
+        mask = mask.detach()[..., :2]  # (a mask that requires grad takes the math path anyway)
+        q1, k1, v1, mask1 = (x * 1 for x in (q, k, v, mask))
+        out = lib.nn.functional.scaled_dot_product_attention(q1, k1, v1, attn_mask=mask1)
+        {"out": out, "q": q1, "k": k1, "v": v1, "mask": mask1}[changed].add_(0.5)
+        (out * lib.arange(3.0, dtype=lib.float64)).sum().backward()
+        return out, q.grad, k.grad, v.grad
+
+    if changed == "v" or ndim == 4:
+        raises_like_torch(program, "modified by an inplace operation")
+    else:
+        same(program)
+
+
+_FACTORS = {  # torch's linalg outputs in LAPACK's column-major layout
+    "eig": lambda lib, a, s: lib.linalg.eig(s).eigenvectors,
+    "eigh": lambda lib, a, s: lib.linalg.eigh(s).eigenvectors,
+    "qr": lambda lib, a, s: lib.linalg.qr(a),
+    "qr r": lambda lib, a, s: lib.linalg.qr(a, mode="r").R,
+    "svd": lambda lib, a, s: (lib.linalg.svd(a).U, lib.linalg.svd(a, full_matrices=False).Vh),
+    "torch.svd": lambda lib, a, s: lib.svd(a),
+    "cholesky": lambda lib, a, s: (lib.linalg.cholesky(s), lib.linalg.cholesky_ex(s, upper=True).L),
+    "inv": lambda lib, a, s: (lib.linalg.inv(s), lib.linalg.inv_ex(s).inverse),
+    "lu_factor": lambda lib, a, s: lib.linalg.lu_factor(s).LU,
+}
+
+
+@pytest.mark.parametrize("batch", [(), (2,)])
+@pytest.mark.parametrize("grad", [False, True])
+@pytest.mark.parametrize("op", sorted(_FACTORS))
+def test_view_of_a_decomposition_factor(op, grad, batch) -> None:
+    """Found: torch's ``linalg.eig`` returns the eigenvectors column-major (LAPACK's layout), so
+    ``V.view(9)`` raises; chainrule's were row-major and viewed. The other factors torch returns
+    column-major too: their strides, ``is_contiguous`` and ``view`` as torch's."""
+    rng = np.random.default_rng(1)
+    a = rng.standard_normal(batch + (4, 3))
+    s = a.swapaxes(-1, -2) @ a + 3 * np.eye(3)
+
+    def layouts(lib):
+        outs = _FACTORS[op](lib, lib.tensor(a, requires_grad=grad), lib.tensor(s, requires_grad=grad))
+        outs = outs if isinstance(outs, tuple) else (outs,)
+        return [(o.stride(), o.is_contiguous(), o.mT.reshape(-1).shape) for o in outs if o.ndim >= 2]
+
+    same(layouts)
+    raises_like_torch(
+        lambda lib: lib.linalg.eig(lib.tensor(s)).eigenvectors.view(-1), "compatible with input tensor's size"
+    )
+
+
+_ZERO_D_RESULTS = {  # ops whose 0-d result NumPy gives as a (read-only) scalar
+    "eq": lambda lib: lib.eq(lib.tensor(1), lib.tensor(0)),
+    "lt": lambda lib: lib.tensor(1.0) < lib.tensor(0.5),
+    "logical_xor": lambda lib: lib.logical_xor(lib.tensor(True), lib.tensor(False)),
+    "logical_not": lambda lib: lib.logical_not(lib.tensor(0.0)),
+    "isnan": lambda lib: lib.isnan(lib.tensor(1.0)),
+    "signbit": lambda lib: lib.signbit(lib.tensor(-1.0)),
+    "isclose": lambda lib: lib.isclose(lib.tensor(1.0), lib.tensor(1.0)),
+    "and": lambda lib: lib.tensor(6) & lib.tensor(3),
+    "invert": lambda lib: ~lib.tensor(6),
+    "matrix_rank": lambda lib: lib.linalg.matrix_rank(lib.eye(3)),
+    "cond": lambda lib: lib.linalg.cond(lib.eye(2), 1),
+}
+
+
+@pytest.mark.parametrize("op", sorted(_ZERO_D_RESULTS))
+def test_inplace_on_a_0d_comparison_result(op) -> None:
+    """Found: ``eq`` of two 0-d tensors held a read-only NumPy scalar, so ``fill_`` on it raised
+    "read-only view"; torch writes it. Every tensor now holds an array (``wrap``)."""
+
+    def program(lib):
+        result = _ZERO_D_RESULTS[op](lib)
+        result.fill_(0.5 if result.dtype.is_floating_point else 1)
+        return result
 
     same(program)
 
@@ -503,19 +693,31 @@ def test_inplace_on_overlapping_memory_torch_allows(op, windows, transposed) -> 
     same(program)
 
 
-@pending
+def _windows_doubled(lib, x):
+    y = x * 1
+    y.unfold(0, 3, 1).mul_(2)  # places 2 and 3 are in three windows: doubled three times
+    return y
+
+
 def test_recorded_inplace_on_overlapping_memory() -> None:
-    """Not fixed: where autograd records the write (the base requires grad), torch's CopySlices
-    differentiates the element-by-element write; chainrule refuses it (clone() first)."""
-
-    def program(lib):
-        x = lib.arange(6.0, dtype=lib.float64, requires_grad=True)
-        y = x * 1
+    """Found: where autograd records the write (the base requires grad), torch's CopySlices gives
+    each place of overlapping windows one window's local derivative, not the derivative of the
+    repeated writes; chainrule refuses (known.REFUSED). torch's gradient, against float64 finite
+    differences of torch's own forward, shows why."""
+    x = torch.arange(6.0, dtype=torch.float64, requires_grad=True)
+    _windows_doubled(torch, x).sum().backward()
+    assert x.grad.tolist() == [2.0] * 6
+    step, base, probe = 1e-6, _windows_doubled(torch, x.detach()).sum(), torch.eye(6, dtype=torch.float64)
+    finite = [((_windows_doubled(torch, x.detach() + step * e).sum() - base) / step).item() for e in probe]
+    np.testing.assert_allclose(finite, [2.0, 4.0, 8.0, 8.0, 4.0, 2.0], rtol=1e-6)
+    for write in (lambda w: w.mul_(2), lambda w: w.fill_(1.0), lambda w: w.copy_(chainrule.ones(4, 3))):
+        y = chainrule.arange(6.0, dtype=chainrule.float64, requires_grad=True) * 1
+        with pytest.raises(RuntimeError, match="read-only view whose elements share memory"):
+            write(y.unfold(0, 3, 1))  # (fill_ and copy_ once left the base's history as it was)
+    y = chainrule.arange(6.0, dtype=chainrule.float64, requires_grad=True) * 1
+    with chainrule.no_grad():  # unrecorded, it writes in torch's order
         y.unfold(0, 3, 1).mul_(2)
-        y.sum().backward()
-        return y, x.grad
-
-    same(program)
+    assert y.tolist() == [0.0, 4.0, 16.0, 24.0, 16.0, 10.0]
 
 
 def test_inplace_on_a_self_overlapping_as_strided_view() -> None:
@@ -691,3 +893,24 @@ def test_piecewise_constant_op_stops_a_nan_gradient(op) -> None:
     with warnings.catch_warnings():  # torch: std of one element has no degrees of freedom
         warnings.simplefilter("ignore", UserWarning)
         same(program)
+
+
+@pending
+def test_hook_on_an_unused_lstsq_solution() -> None:
+    """Not fixed (found by a make fuzz run): a loss of ``lstsq``'s residuals alone: torch calls a
+    hook on the unused solution with None (its residuals do not go through the solution's node);
+    chainrule composes the residuals from the solution, so the hook gets a gradient (about 1e-15:
+    the residual's gradient with respect to the least-squares solution is zero up to rounding)."""
+    rng = np.random.default_rng(0)
+    a, b = rng.standard_normal((5, 3)), rng.standard_normal((5, 2))
+
+    def program(lib):
+        solution, residuals, _ = lib.linalg.lstsq(
+            lib.tensor(a, requires_grad=True), lib.tensor(b), driver="gelss"
+        )[:3]
+        seen = []
+        solution.register_hook(lambda g: seen.append(g is None))
+        residuals.sum().backward()
+        return seen
+
+    same(program)

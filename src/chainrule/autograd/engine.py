@@ -125,7 +125,11 @@ def _check_versions(node) -> None:
 
 
 def _raise_modified(x, node, now, saved):
-    what = "its output" if x is None else f"a tensor of shape {list(x.shape)} and dtype {x.dtype}"
+    what = (
+        "its output or a tensor saved with it"
+        if x is None
+        else f"a tensor of shape {list(x.shape)} and dtype {x.dtype}"
+    )
     raise RuntimeError(
         "one of the variables needed for gradient computation has been modified by an inplace "
         f"operation: {what}, saved by {node.op.node_name}, is at version {now}; expected version "

@@ -437,7 +437,8 @@ def multi_head_attention_forward(
         drop = None
         if is_causal and attn_mask is None:
             drop = np.triu(np.ones((tgt_len, src_len), dtype=bool), 1)
-        out, weights = _fused.scaled_dot_product_attention(q, k, v, attn_mask, drop, scale), None
+        out = _fused.scaled_dot_product_attention(q, k, v, attn_mask, drop, scale, heads=True)
+        weights = None
     else:
         bias = attn_mask
         if is_causal and attn_mask is None:

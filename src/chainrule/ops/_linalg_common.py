@@ -112,3 +112,12 @@ def batch_of(who: str, a: np.ndarray, b: np.ndarray) -> tuple:
             f"{who}: the batch dims of shapes {shape_str(a.shape)} and {shape_str(b.shape)} do "
             "not broadcast (dims before the last two must be equal or 1)"
         ) from None
+
+
+def column_major(a):
+    """A copy of ``a`` whose matrices are column-major (LAPACK's layout): torch's factors have
+    those strides (``(1, m)`` for an (m, n) matrix, ``(m n, 1, m)`` batched), so that ``.view``
+    of one raises and ``.mT.view`` does not, as in torch. Arrays of vmap pass as a plain copy."""
+    if type(a) is not np.ndarray or a.ndim < 2:
+        return a.copy()
+    return np.swapaxes(np.swapaxes(a, -1, -2).copy(), -1, -2)

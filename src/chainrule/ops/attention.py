@@ -3,7 +3,8 @@
     S = scale q k^T + mask,   P = softmax(S) (masked positions 0),   y = P v
 
 Backward, with ``dP = g v^T`` and FlashAttention's row sums ``D = sum(g * y, -1)`` (equal to
-``sum(dP * P, -1)`` since ``y = P v``, but over ``(L, Ev)`` instead of ``(L, S)``):
+``sum(dP * P, -1)`` since ``y = P v``, but over ``(L, Ev)`` instead of ``(L, S)``; the node of
+torch's math path keeps no output, as torch's, and takes the second form):
 
     dS = P (dP - D),   dq = scale dS k,   dk = scale dS^T q,   dv = P^T g,   dmask = dS
 
@@ -21,12 +22,16 @@ differentiable ops and writes the same formulas with them, so second derivatives
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
-from ..autograd.graph import defop
+from ..autograd.grad_mode import GRAD
+from ..autograd.graph import Op, defop
 from ..kernels import jit
 from ..kernels.softmax import attention_score_grad, probs_from_lse, softmax_rows
 from ._common import Tensor, all_true, make_result
+from .elementwise import mul
 
 __all__: list = []
 
@@ -59,7 +64,12 @@ def _sdpa(F, g, xs, out, p, needs):
     else:
         ds = np.matmul(g, _transposed(v))
         fold = mask is None or not needs[3]  # the scale goes into dS unless dS is the mask's gradient
-        d = np.vecdot(g, out)  # FlashAttention's D = sum(dP * P) = sum(g * y)
+        if out is not None:
+            d = np.vecdot(g, out)  # FlashAttention's D = sum(dP * P) = sum(g * y)
+        else:  # the math node keeps no output (see _sdpa_math): D from dP and P, over (L, S)
+            if probs is None:
+                probs = recompute_probs(q, k, mask, drop, scale, lse)[0]
+            d = np.vecdot(ds, probs)
         grad_scale = scale if fold else 1.0
         S = ds.shape[-1]
         if probs is None:  # remade from the log-sum-exps, dS made chunk by chunk beside them
@@ -82,6 +92,19 @@ def _sdpa(F, g, xs, out, p, needs):
     if mask is None:
         return gq, gk, gv
     return gq, gk, gv, (ds if needs[3] else None)
+
+
+# torch's math kernel (inputs not 4-d, or a mask that requires grad) composes matmul, softmax and
+# matmul: it keeps scaled copies of q and k, the probabilities, and v, and not its output nor the
+# mask; so only an in-place change of v fails its backward (its flash kernel's node saves q, k, v,
+# the mask and the output)
+_sdpa_math = Op(
+    _sdpa.name,
+    _sdpa.backward,
+    reads=((1, 2), (0, 2), (), (2,)),  # (q and k: the scaled copies, see scaled_dot_product_attention)
+    formula=_sdpa.templates,
+)
+_sdpa_math.node_name = _sdpa.node_name
 
 
 def _scaled(x, scale: float):
@@ -201,16 +224,25 @@ def _is_causal(drop, L: int, S: int) -> bool:
 _CAUSAL: dict = {}
 
 
-def scaled_dot_product_attention(q: Tensor, k: Tensor, v: Tensor, mask: Tensor | None, drop, scale: float):
+def scaled_dot_product_attention(
+    q: Tensor, k: Tensor, v: Tensor, mask: Tensor | None, drop, scale: float, *, heads: bool | None = None
+):
     """The fused node: ``softmax(scale q k^T + mask) v`` with ``drop`` (bool array, True = leave
     out) applied; ``mask`` a float Tensor or None. Inputs are checked by the caller
-    (``nn.functional.scaled_dot_product_attention``)."""
+    (``nn.functional.scaled_dot_product_attention``). ``heads``: whether torch's call has 4-d
+    inputs, which take its flash kernel (default: whether q is 4-d; MultiheadAttention's (B H, L,
+    E) are torch's (B, H, L, E))."""
+    flash = (q._data.ndim == 4 if heads is None else heads) and (mask is None or not mask.requires_grad)
+    if not flash and (q.requires_grad or k.requires_grad) and GRAD.enabled:
+        # torch's math kernel: backward reads copies of q and k scaled by sqrt(scale), made here
+        # as torch makes them (O(L E), beside the O(L S E) products), so that an in-place change
+        # of q or k after the call changes no gradient, and fails none
+        root = math.sqrt(scale)
+        q, k, scale = mul(q, root), mul(k, root), 1.0
     probs, lse = attention_probs(q._data, k._data, None if mask is None else mask._data, drop, scale)
     out = np.matmul(probs, v._data)
-    if lse is not None:  # keep (R,) log-sum-exps, not the (R, S) probabilities: 38 MB of a GPT step
-        probs = None
+    if lse is not None and flash:  # keep (R,) log-sum-exps, not the (R, S) probabilities: 38 MB of
+        probs = None  # a GPT step (the math path keeps them, as torch's: the mask is not saved)
     inputs = (q, k, v) if mask is None else (q, k, v, mask)
-    op = _sdpa
-    if q._data.ndim == 4 and (mask is None or not mask.requires_grad):
-        op = _sdpa.shown_as(_FLASH_NAME)  # torch's CPU flash kernel; other calls take its math path
+    op = _sdpa.shown_as(_FLASH_NAME) if flash else _sdpa_math  # torch's CPU flash kernel, or its math path
     return make_result(out, op, inputs, (scale, drop, probs, lse))

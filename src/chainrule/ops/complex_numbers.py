@@ -226,7 +226,9 @@ def angle(input: Tensor) -> Tensor:
 
 
 @_complex_rule
-@defop("complex", saves_inputs=False, formula=("{g0} = re {gy}", "{g1} = im {gy}"))
+# torch's ComplexBackward0 saves each input that requires grad (its rule takes the input's dtype
+# and shape), so an in-place change of it fails backward
+@defop("complex", reads=((0,), (1,)), formula=("{g0} = re {gy}", "{g1} = im {gy}"))
 def _complex(F, g, xs, out, p, needs):
     return F.real(g), F.imag(g)
 

@@ -37,8 +37,11 @@ def _geometry(p):
     return p[0], p[1], p[2], p[3]
 
 
+# torch's convolution_backward reads the input and the weight for all three gradients, never the
+# bias: an in-place change of the bias after the call passes
 @defop(
     "convolution",
+    reads=((0, 1), (0, 1), (0, 1)),
     formula=(
         "{g0} = conv_transpose({gy}, {x1})",
         "{g1} = correlate({x0}, {gy})",
@@ -60,6 +63,7 @@ def _convolution(F, g, xs, out, p, needs):
 
 @defop(
     "convolution_transpose",
+    reads=((0, 1), (0, 1), (0, 1)),  # (as convolution's)
     formula=("{g0} = conv({gy}, {x1})", "{g1} = correlate({gy}, {x0})", "{g2} = sum of {gy} over (N, H, W)"),
 )
 def _convolution_transpose(F, g, xs, out, p, needs):

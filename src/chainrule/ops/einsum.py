@@ -15,7 +15,7 @@ import string
 
 import numpy as np
 
-from ..autograd.graph import defop
+from ..autograd.graph import Op, defop
 from ._common import Tensor, as_array, as_tensor, make_result, shape_str
 
 __all__ = ["einsum"]
@@ -223,6 +223,12 @@ def _from_the_left(tensors: tuple, subs: tuple[str, ...], out_subs: str) -> Tens
     return acc
 
 
+# one operand: a sum, diagonal or permutation, whose gradient reads only the operand's shape;
+# torch saves nothing there (its path is permute / sum / diagonal), so an in-place change passes
+_einsum_of_one = Op(_einsum.name, _einsum.backward, reads=((),), formula=_einsum.templates)
+_einsum_of_one.node_name = _einsum.node_name
+
+
 def einsum(equation, *operands) -> Tensor:
     """Einstein summation: the products and sums that ``equation`` names, differentiably.
 
@@ -261,4 +267,4 @@ def einsum(equation, *operands) -> Tensor:
     out = np.einsum(",".join(subs) + "->" + out_subs, *arrays, optimize=True)
     if type(out) is not np.ndarray or out.dtype != dt:
         out = as_array(out, dt)
-    return make_result(out, _einsum, tensors, (subs, out_subs, dt))
+    return make_result(out, _einsum if len(tensors) > 1 else _einsum_of_one, tensors, (subs, out_subs, dt))

@@ -126,10 +126,12 @@ def _read_rule(F, g, xs, out, p, needs):
 
 
 _READ = "{g0} = zeros of {x0}'s shape with {gy} added at the %s places (repeats accumulate)"
-_gather = defop("gather", saves_inputs=False, formula=_READ % "gathered")(_read_rule)
+# torch's gather and masked_select save their input (their rules take it for its shape), so an
+# in-place change of it fails backward; index_select saves the shape alone
+_gather = defop("gather", formula=_READ % "gathered")(_read_rule)
 _index_select = defop("index_select", saves_inputs=False, formula=_READ % "selected")(_read_rule)
-_take_along_dim = defop("take_along_dim", saves_inputs=False, formula=_READ % "taken")(_read_rule)
-_masked_select = defop("masked_select", saves_inputs=False, formula=_READ % "masked")(_read_rule)
+_take_along_dim = defop("take_along_dim", formula=_READ % "taken")(_read_rule)  # (torch's is gather)
+_masked_select = defop("masked_select", formula=_READ % "masked")(_read_rule)
 _narrow = defop("narrow", saves_inputs=False, formula=_READ % "narrowed")(_read_rule)
 _select = defop("select", saves_inputs=False, formula=_READ % "selected")(_read_rule)
 
@@ -143,6 +145,10 @@ def _read(input: Tensor, idx: tuple, op, replay: tuple | None = None) -> Tensor:
     out = x[idx]
     if replay is not None:
         return _make_view(out, op, input, (x.shape, idx), replay)
+    if type(out) is np.ndarray and not out.flags.c_contiguous:
+        # NumPy lays a mixed index's result out with the indexed dim outermost (index_select
+        # along a later dim); torch's result is contiguous, and view() of it works
+        out = np.ascontiguousarray(out)
     return make_result(out, op, (input,), (x.shape, idx))
 
 
@@ -311,7 +317,8 @@ def _written(how: str) -> tuple[str, str]:
 
 
 _scatter = defop("scatter", saves_inputs=False, formula=_written("scattered"))(_write_rule)
-_index_copy = defop("index_copy", saves_inputs=False, formula=_written("copied"))(_write_rule)
+# torch's index_copy saves its source, for the shape of the source's gradient
+_index_copy = defop("index_copy", reads=((), (1,)), formula=_written("copied"))(_write_rule)
 _index_fill = defop("index_fill", saves_inputs=False, formula=_written("filled"))(_write_rule)
 _masked_fill = defop("masked_fill", saves_inputs=False, formula=_written("masked"))(_write_rule)
 
@@ -429,7 +436,7 @@ def scatter_add(input: Tensor, dim: int, index: Tensor, src: Tensor) -> Tensor:
 
 @defop(
     "index_add",
-    saves_inputs=False,
+    reads=((), (1,)),  # torch saves the source, for the shape of its gradient
     formula=("{g0} = {gy}", "{g1} = alpha * ({gy}) selected at index along dim"),
 )
 def _index_add(F, g, xs, out, p, needs):

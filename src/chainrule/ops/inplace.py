@@ -459,12 +459,17 @@ def copy_(self: Tensor, src, non_blocking: bool = False) -> Tensor:
     src = as_tensor(src, "copy_")
     check_partial_overlap("copy_", self, (src,))
     try:
-        np.broadcast_shapes(src._data.shape, self._data.shape)
+        common = np.broadcast_shapes(src._data.shape, self._data.shape)
     except ValueError:
         raise RuntimeError(
             f"copy_: the source of shape {list(src.shape)} does not broadcast to the destination "
             f"shape {list(self.shape)}"
         ) from None
+    if common != self._data.shape:  # the source broadcasts with the destination, not to it
+        raise RuntimeError(
+            f"output with shape {list(self.shape)} doesn't match the broadcast shape {list(common)} "
+            f"(copy_ of a source of shape {list(src.shape)})"
+        )
 
     def compute():
 

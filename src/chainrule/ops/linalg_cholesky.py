@@ -28,7 +28,7 @@ from ._common import (
     map_stacked,
     wrap,
 )
-from ._linalg_common import batch_of, check_matrices, check_out, check_same_dtype
+from ._linalg_common import batch_of, check_matrices, check_out, check_same_dtype, column_major
 from .linalg_solve import LinAlgError, batch_prefix, triangular_solve_array
 
 __all__ = ["cholesky", "cholesky_solve", "cholesky_inverse"]
@@ -157,7 +157,7 @@ def linalg_cholesky(A: Tensor, *, upper: bool = False, out=None) -> Tensor:
     who = "linalg.cholesky"
     A = as_tensor(A, who)
     check_matrices(who, A._data)
-    return make_result(_cholesky_array(who, A._data, upper), _cholesky, (A,), (bool(upper),))
+    return make_result(column_major(_cholesky_array(who, A._data, upper)), _cholesky, (A,), (bool(upper),))
 
 
 def cholesky_ex(A: Tensor, *, upper: bool = False, check_errors: bool = False, out=None):
@@ -198,9 +198,7 @@ def cholesky_ex(A: Tensor, *, upper: bool = False, check_errors: bool = False, o
             raise
     low, info = _potrf_arrays(np.swapaxes(a, -1, -2) if upper else a)
     result = np.swapaxes(low, -1, -2) if upper else low
-    if type(result) is np.ndarray:
-        result = np.ascontiguousarray(result)
-    return CholeskyEx(make_result(result, _cholesky, (A,), (bool(upper),)), wrap(info))
+    return CholeskyEx(make_result(column_major(result), _cholesky, (A,), (bool(upper),)), wrap(info))
 
 
 def _potrf_arrays(src: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

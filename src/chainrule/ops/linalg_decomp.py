@@ -21,7 +21,7 @@ from ..autograd._tables import FORWARD, has_tangent
 from ..autograd.grad_mode import GRAD
 from ..autograd.graph import defop, register_outputs
 from ._common import Tensor, all_true, any_true, as_tensor, make_result, wrap, zeros_for
-from ._linalg_common import check_out, matrix_input
+from ._linalg_common import check_out, column_major, matrix_input
 from .index import getitem
 from .linalg_solve import LinAlgError
 from .shape import transpose
@@ -41,21 +41,23 @@ def records(A: Tensor) -> bool:
     return (GRAD.enabled and A._rg) or (FORWARD.active and has_tangent(A))
 
 
-def part(packed: Tensor, index: tuple, transpose: bool = False) -> Tensor:
+def part(packed: Tensor, index: tuple, transpose: bool = False, columns: bool = False) -> Tensor:
     """One factor of a packed output: a differentiable slice with memory of its own that shares
-    the packed tensor's version counter (see the module docstring)."""
+    the packed tensor's version counter (see the module docstring); column-major if ``columns``."""
     t = getitem(packed, index)
     if transpose:
         t = _transpose(t, -2, -1)
-    t._data = t._data.copy()  # the slice ops save nothing, so their output may own its memory
+    # the slice ops save nothing, so their output may own its memory (in torch's layout)
+    t._data = column_major(t._data) if columns else t._data.copy()
     t._vc = packed._shared_vc()
     return t
 
 
-def parts(packed: Tensor, *indices: tuple, transposed: int | None = None) -> tuple:
+def parts(packed: Tensor, *indices: tuple, transposed: int | None = None, columns: tuple = ()) -> tuple:
     """The outputs of a packed multi-output result, one ``part`` per index (the one numbered
-    ``transposed`` transposed), registered as that result's outputs (``register_outputs``)."""
-    outputs = tuple(part(packed, index, i == transposed) for i, index in enumerate(indices))
+    ``transposed`` transposed; those numbered in ``columns`` column-major), registered as that
+    result's outputs (``register_outputs``)."""
+    outputs = tuple(part(packed, index, i == transposed, i in columns) for i, index in enumerate(indices))
     register_outputs(packed, outputs)
     return outputs
 
@@ -198,10 +200,12 @@ def eigh(A: Tensor, UPLO: str = "L", *, out=None) -> EighResult:
     check_out("linalg.eigh", out)
     A, L, V = _eigh_arrays("linalg.eigh", A, UPLO)
     if not records(A):
-        return EighResult(wrap(L), wrap(V))
+        return EighResult(wrap(L), wrap(column_major(V)))
     n = L.shape[-1]
     packed = make_result(np.concatenate([V, L[..., None, :]], axis=-2), _eigh, (A,), (n, UPLO))
-    return EighResult(*parts(packed, (Ellipsis, n, slice(None)), (Ellipsis, slice(0, n), slice(None))))
+    return EighResult(
+        *parts(packed, (Ellipsis, n, slice(None)), (Ellipsis, slice(0, n), slice(None)), columns=(1,))
+    )
 
 
 def eigvalsh(A: Tensor, UPLO: str = "L", *, out=None) -> Tensor:
@@ -295,7 +299,7 @@ def _svd_record(who: str, A: Tensor, a: np.ndarray, full_matrices: bool) -> SVDR
     U, S, Vh = _lapack(who, np.linalg.svd, a, full_matrices=full_matrices)
     U, S, Vh = (x.astype(a.dtype, copy=False) for x in (U, S, Vh))
     if not records(A):
-        return SVDResult(wrap(U), wrap(S), wrap(Vh))
+        return SVDResult(wrap(column_major(U)), wrap(S), wrap(column_major(Vh)))
     m, n = a.shape[-2:]
     k = S.shape[-1]
     cu, cv = U.shape[-1], Vh.shape[-2]
@@ -312,6 +316,7 @@ def _svd_record(who: str, A: Tensor, a: np.ndarray, full_matrices: bool) -> SVDR
             (Ellipsis, m, slice(0, k)),
             (Ellipsis, slice(m + 1, None), slice(0, cv)),
             transposed=2,
+            columns=(0, 2),
         )
     )
 

@@ -24,7 +24,7 @@ from ..autograd.graph import defop
 from ._common import Tensor, all_true, as_tensor, make_result, shape_str, wrap
 from ._linalg_common import type_name
 from .complex_numbers import _complex_rule, _mark_complex_graph
-from .linalg_decomp import _lapack, diag_embed, eye_like, parts, records, used
+from .linalg_decomp import _lapack, column_major, diag_embed, eye_like, parts, records, used
 from .out_arg import write_out
 
 __all__: list[str] = []  # torch.linalg's functions, exported by chainrule.linalg
@@ -173,12 +173,15 @@ def eig(A: Tensor, *, out=None) -> EigResult:
         _check_out(who, out, 2)
     L, V = _eig_arrays(who, a)
     if not records(A):
-        result = EigResult(wrap(L), wrap(V))
+        result = EigResult(wrap(L), wrap(column_major(V)))
     else:
         _mark_complex_graph(A)
         n = L.shape[-1]
         packed = make_result(np.concatenate([V, L[..., None, :]], axis=-2), _eig, (A,), (n,))
-        result = EigResult(*parts(packed, (Ellipsis, n, slice(None)), (Ellipsis, slice(0, n), slice(None))))
+        factors = parts(
+            packed, (Ellipsis, n, slice(None)), (Ellipsis, slice(0, n), slice(None)), columns=(1,)
+        )
+        result = EigResult(*factors)
     return result if out is None else EigResult(*write_out(who, out, tuple(result)))
 
 

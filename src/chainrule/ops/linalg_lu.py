@@ -33,7 +33,7 @@ from ._common import (
     shape_str,
     wrap,
 )
-from ._linalg_common import check_matrices, check_out, check_same_dtype
+from ._linalg_common import check_matrices, check_out, check_same_dtype, column_major
 from .creation import clone
 from .index import getitem
 from .join import tril, triu
@@ -163,7 +163,7 @@ def _lu_record(who: str, A, pivot: bool):
         raise RuntimeError(f"{who}: LU without pivoting is not implemented on the CPU")
     lu, piv, info = _getrf(a)
     P = _permutations(piv, a.shape[-2])
-    return make_result(lu, _lu_factor, (A,), (P, a.shape[-2], a.shape[-1])), wrap(piv), info
+    return make_result(column_major(lu), _lu_factor, (A,), (P, a.shape[-2], a.shape[-1])), wrap(piv), info
 
 
 def lu_factor_ex(A: Tensor, *, pivot: bool = True, check_errors: bool = False, out=None) -> LUFactorEx:

@@ -16,7 +16,7 @@ from ..autograd.graph import defop
 from ..kernels.lapack_reference import holds_nonfinite, qr_nonfinite
 from ._common import Tensor, make_result, wrap
 from ._linalg_common import check_out, matrix_input
-from .linalg_decomp import parts, records, used
+from .linalg_decomp import column_major, parts, records, used
 
 __all__ = ["qr"]  # torch.qr; linalg.qr is exported by chainrule.linalg
 
@@ -109,13 +109,12 @@ def linalg_qr(A: Tensor, mode: str = "reduced", *, out=None) -> QRResult:
         Q, R = Q.astype(a.dtype, copy=False), R.astype(a.dtype, copy=False)
     if mode == "r":
         empty = wrap(np.zeros((0,), dtype=a.dtype))
-        return QRResult(empty, make_result(R, _qr, (A,), (m, n, mode)))
+        return QRResult(empty, make_result(column_major(R), _qr, (A,), (m, n, mode)))
     if not records(A):
-        return QRResult(wrap(Q), wrap(R))
+        return QRResult(wrap(column_major(Q)), wrap(column_major(R)))
     P = make_result(np.concatenate([Q, np.swapaxes(R, -1, -2)], axis=-2), _qr, (A,), (m, n, mode))
-    return QRResult(
-        *parts(P, (Ellipsis, slice(0, m), slice(None)), (Ellipsis, slice(m, None), slice(None)), transposed=1)
-    )
+    Q_index, R_index = (Ellipsis, slice(0, m), slice(None)), (Ellipsis, slice(m, None), slice(None))
+    return QRResult(*parts(P, Q_index, R_index, transposed=1, columns=(0, 1)))
 
 
 def qr(input: Tensor, some: bool = True, *, out=None) -> QRTuple:

@@ -31,7 +31,7 @@ from ._common import (
     shape_str,
     wrap,
 )
-from ._linalg_common import batch_of, check_matrices, check_out, check_same_dtype
+from ._linalg_common import batch_of, check_matrices, check_out, check_same_dtype, column_major
 from .creation import to
 from .shape import squeeze, transpose, unsqueeze
 
@@ -130,7 +130,7 @@ def inv(A: Tensor, *, out=None) -> Tensor:
     check_out("linalg.inv", out)
     A = as_tensor(A, "linalg.inv")
     check_matrices("linalg.inv", A._data)
-    return make_result(_inv_array("linalg.inv", A._data), _inv, (A,))
+    return make_result(column_major(_inv_array("linalg.inv", A._data)), _inv, (A,))
 
 
 inverse = inv
@@ -174,7 +174,7 @@ def inv_ex(A: Tensor, *, check_errors: bool = False, out=None):
             result, info = _inv_ex_arrays(a)
         elif check_errors and info.any():
             raise singular_error("linalg.inv_ex", a) from None
-    return InvEx(make_result(result, _inv, (A,)), wrap(info))
+    return InvEx(make_result(column_major(result), _inv, (A,)), wrap(info))
 
 
 def _inv_ex_arrays(a: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -17,6 +17,7 @@ import warnings
 
 import numpy as np
 
+from ..autograd.grad_mode import GRAD
 from ._common import Tensor
 
 __all__ = ["check_partial_overlap", "write_in_order"]
@@ -101,13 +102,18 @@ def write_in_order(who: str, self: Tensor, compute, check) -> Tensor:
             )
     memory = _writable_alias(a)
     rank = _write_rounds(a)
+    # a write autograd records: also one of values that need no gradient (fill_, copy_ of a
+    # constant), whose write the base's history must show (its gradient is 0 there)
+    recorded = GRAD.enabled and self.requires_grad
     for r in range(int(rank.max()) + 1 if rank.size else 0):
         result = compute()
-        if result._rg or memory is None:
+        if recorded or result._rg or memory is None:
             raise RuntimeError(
                 f"{who}: in-place operation on a read-only view whose elements share memory "
                 "(overlapping windows of unfold) is not supported where autograd records it "
-                f"(shape {list(a.shape)}); clone() it first"
+                f"(shape {list(a.shape)}): torch's gradient there is not the derivative of the "
+                "repeated writes (each place gets one window's local derivative, which one "
+                "depending on the write order); clone() it first"
             )
         check(result)
         np.copyto(memory, result._data, casting="unsafe", where=rank == r)

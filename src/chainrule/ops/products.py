@@ -14,7 +14,7 @@ import numpy as np
 
 from .. import _autocast, _dtype
 from ..autograd.graph import defop
-from ._common import Tensor, as_tensor, make_result, normalize_dim, operands, shape_str, wrap
+from ._common import Tensor, as_tensor, make_result, normalize_dim, operands, save_outputs, shape_str, wrap
 from .autocast_cast import autocast_operands
 from .creation import to
 from .elementwise import mul, where
@@ -344,8 +344,11 @@ def cdist(x1: Tensor, x2: Tensor, p: float = 2.0, compute_mode: str | None = Non
             f"cdist only supports floating-point dtypes, X1 got: {a.dtype.name}, X2 got: {b.dtype.name}"
         )
     p = _check_p(who, p)
+    inputs = x1, x2
     x1, x2 = operands(x1, x2)
-    return _norms(unsqueeze(x1, -2) - unsqueeze(x2, -3), p, skip_nan=True)
+    out = _norms(unsqueeze(x1, -2) - unsqueeze(x2, -3), p, skip_nan=True)
+    save_outputs(out, *inputs)  # torch's one node saves both inputs: changing one in place fails backward
+    return out
 
 
 def pdist(input: Tensor, p: float = 2.0) -> Tensor:
@@ -359,4 +362,6 @@ def pdist(input: Tensor, p: float = 2.0) -> Tensor:
         raise RuntimeError(f"pdist only supports floating-point dtypes, got: {x.dtype.name}")
     p = _check_p("pdist", p)
     i, j = np.triu_indices(x.shape[0], 1)
-    return _norms(getitem(input, (i,)) - getitem(input, (j,)), p)
+    out = _norms(getitem(input, (i,)) - getitem(input, (j,)), p)
+    save_outputs(out, input)  # torch's one node saves the input (see cdist)
+    return out

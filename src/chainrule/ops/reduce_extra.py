@@ -291,13 +291,16 @@ def dist(input: Tensor, other: Tensor, p: float = 2) -> Tensor:
     from .elementwise import sub
     from .reduce_norm import vector_norm
 
-    difference = sub(as_tensor(input, "dist"), as_tensor(other, "dist"))  # promoted as torch
+    input, other = as_tensor(input, "dist"), as_tensor(other, "dist")
+    difference = sub(input, other)  # promoted as torch
     if difference._data.dtype.kind not in "fc":
         raise RuntimeError(
             f"dist: norm(): input dtype should be either floating point or complex. Got "
             f"{type_name(difference._data)} instead."
         )
-    return vector_norm(difference, p)
+    out = vector_norm(difference, p)
+    save_outputs(out, input, other)  # torch's one node saves both: changing one in place fails backward
+    return out
 
 
 #: torch's accumulation dtype on CPU, in which renorm's backward recomputes the norms

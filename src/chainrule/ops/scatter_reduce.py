@@ -22,7 +22,7 @@ import numpy as np
 
 from ..autograd.graph import defop
 from ..autograd.math import register, tensor_math
-from ._common import Tensor, as_tensor, make_result, normalize_dim, shape_str, wrap
+from ._common import Tensor, as_tensor, make_result, normalize_dim, save_outputs, shape_str, wrap
 from ._linalg_common import type_name
 from .gather import _check_bounds, _check_gather_shapes, _grid, _index_array
 from .index_checks import check_index_add_source
@@ -249,7 +249,9 @@ def take(input: Tensor, index: Tensor) -> Tensor:
 
     input = as_tensor(input, "take")
     a = _flat_index("take", index, input._data.size)
-    return getitem(reshape(input, (-1,)), (a,))
+    out = getitem(reshape(input, (-1,)), (a,))
+    save_outputs(out, input)  # torch saves the input (for its shape): changing it in place fails backward
+    return out
 
 
 def put(input: Tensor, index: Tensor, source: Tensor, accumulate: bool = False) -> Tensor:
@@ -270,6 +272,7 @@ def put(input: Tensor, index: Tensor, source: Tensor, accumulate: bool = False) 
             f"put_(): self ({input.dtype}) and source ({source.dtype}) must have the same scalar type"
         )
     flat = index_put(reshape(input, (-1,)), (wrap(a.reshape(-1)),), reshape(source, (-1,)), accumulate)
+    save_outputs(flat, source)  # torch saves the source (for its shape), as take its input
     return reshape(flat, input.shape)
 
 

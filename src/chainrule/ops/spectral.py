@@ -15,7 +15,7 @@ import numpy as np
 from .. import _dtype
 from ..autograd.graph import defop
 from ..autograd.math import register
-from ._common import Tensor, as_tensor, make_result, normalize_dim
+from ._common import Tensor, as_tensor, make_result, normalize_dim, save_outputs
 from .creation import to
 
 __all__: list = []  # the public names live in chainrule.fft
@@ -78,13 +78,24 @@ def _c2c(F, g, xs, out, p, needs):
 
 
 def c2c(x: Tensor, dims: tuple, sizes: tuple, norm: str, forward: bool) -> Tensor:
+    real = x if x._data.dtype.kind == "f" else None
     if x._data.dtype.kind != "c":
         x = to(x, _complex_of(x, "fft"))
     a = x._data
     fn = np.fft.fftn if forward else np.fft.ifftn
     out = fn(a, s=sizes, axes=dims, norm=norm)
     in_sizes = tuple(a.shape[d] for d in dims)
-    return make_result(np.asarray(out, a.dtype), _c2c, (x,), (dims, sizes, norm, forward, in_sizes))
+    result = make_result(np.asarray(out, a.dtype), _c2c, (x,), (dims, sizes, norm, forward, in_sizes))
+    if real is not None and len(dims) == 1:  # torch's is then a two-sided r2c (over more dims,
+        _saves_real_input(result, real, sizes, in_sizes)  # a c2c of a complex copy)
+    return result
+
+
+def _saves_real_input(result: Tensor, x: Tensor, sizes: tuple, in_sizes: tuple) -> None:
+    """torch's FftR2CBackward0 saves its input (for a size): an in-place change of it fails
+    backward, unless the input was padded (torch's padded copy is what it saved)."""
+    if all(s <= n for s, n in zip(sizes, in_sizes)):
+        save_outputs(result, x)
 
 
 # ---- real to complex (one-sided) ---------------------------------------------------------------
@@ -110,7 +121,9 @@ def r2c(x: Tensor, dims: tuple, sizes: tuple, norm: str, onesided_only: bool = T
     ctype = np.complex64 if a.dtype == np.float32 else np.complex128
     in_sizes = tuple(a.shape[d] for d in dims)
     _mark_complex(x)
-    return make_result(np.asarray(out, ctype), _r2c, (x,), (dims, sizes, norm, in_sizes))
+    result = make_result(np.asarray(out, ctype), _r2c, (x,), (dims, sizes, norm, in_sizes))
+    _saves_real_input(result, x, sizes, in_sizes)
+    return result
 
 
 # ---- complex (one-sided Hermitian) to real -----------------------------------------------------
