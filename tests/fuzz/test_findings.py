@@ -553,7 +553,9 @@ _SOLVES = {  # torch's solver results: column-major, except left=False solves th
     ),
     "matrix_power": lambda lib, a, s, b, v: (lib.linalg.matrix_power(s, -1), lib.linalg.matrix_power(s, -2)),
     "geqrf": lambda lib, a, s, b, v: lib.geqrf(a.detach()),
-    "householder_product": lambda lib, a, s, b, v: lib.linalg.householder_product(a, lib.geqrf(a.detach())[1]),
+    "householder_product": lambda lib, a, s, b, v: lib.linalg.householder_product(
+        a, lib.geqrf(a.detach())[1]
+    ),
     "ormqr": lambda lib, a, s, b, v: (
         lib.ormqr(*lib.geqrf(a.detach()), lib.cat([b, b[..., :1, :]], -2)),
         lib.ormqr(*lib.geqrf(a.detach()), lib.cat([b, b[..., :1, :]], -2), transpose=True),

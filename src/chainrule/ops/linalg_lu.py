@@ -33,7 +33,14 @@ from ._common import (
     shape_str,
     wrap,
 )
-from ._linalg_common import check_matrices, check_out, check_same_dtype, column_major, empty_columns, to_columns
+from ._linalg_common import (
+    check_matrices,
+    check_out,
+    check_same_dtype,
+    column_major,
+    empty_columns,
+    to_columns,
+)
 from .creation import clone
 from .index import getitem
 from .join import tril, triu

@@ -31,7 +31,15 @@ from ._common import (
     shape_str,
     wrap,
 )
-from ._linalg_common import batch_of, check_matrices, check_out, check_same_dtype, column_major, empty_columns, to_columns
+from ._linalg_common import (
+    batch_of,
+    check_matrices,
+    check_out,
+    check_same_dtype,
+    column_major,
+    empty_columns,
+    to_columns,
+)
 from .creation import to
 from .shape import squeeze, transpose, unsqueeze
 
