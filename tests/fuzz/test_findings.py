@@ -522,6 +522,81 @@ def test_view_of_a_decomposition_factor(op, grad, batch) -> None:
     )
 
 
+def _lu(lib, s):
+    return lib.linalg.lu_factor(s)
+
+
+_SOLVES = {  # torch's solver results: column-major, except left=False solves through a transpose
+    "solve": lambda lib, a, s, b, v: lib.linalg.solve(s, b),
+    "solve vector": lambda lib, a, s, b, v: lib.linalg.solve(s, v),
+    "solve left=False": lambda lib, a, s, b, v: lib.linalg.solve(s, b.mT, left=False),
+    "solve_ex": lambda lib, a, s, b, v: lib.linalg.solve_ex(s, b).result,
+    "solve_triangular": lambda lib, a, s, b, v: lib.linalg.solve_triangular(s.triu(), b, upper=True),
+    "solve_triangular left=False": lambda lib, a, s, b, v: lib.linalg.solve_triangular(
+        s.tril(), b.mT, upper=False, left=False
+    ),
+    "lu_solve": lambda lib, a, s, b, v: lib.linalg.lu_solve(*_lu(lib, s), b),
+    "lu_solve adjoint": lambda lib, a, s, b, v: lib.linalg.lu_solve(*_lu(lib, s), b, adjoint=True),
+    "lu_solve left=False": lambda lib, a, s, b, v: lib.linalg.lu_solve(*_lu(lib, s), b.mT, left=False),
+    "torch.lu_solve": lambda lib, a, s, b, v: lib.lu_solve(b, *_lu(lib, s)),
+    "cholesky_solve": lambda lib, a, s, b, v: (
+        lib.cholesky_solve(b, lib.linalg.cholesky(s)),
+        lib.cholesky_solve(b, lib.linalg.cholesky(s, upper=True), upper=True),
+    ),
+    "cholesky_inverse": lambda lib, a, s, b, v: (
+        lib.cholesky_inverse(lib.linalg.cholesky(s)),
+        lib.cholesky_inverse(lib.linalg.cholesky(s, upper=True), upper=True),
+    ),
+    "triangular_solve": lambda lib, a, s, b, v: (
+        *lib.triangular_solve(b, s.triu()),
+        lib.triangular_solve(b, s.tril(), upper=False).solution,
+    ),
+    "matrix_power": lambda lib, a, s, b, v: (lib.linalg.matrix_power(s, -1), lib.linalg.matrix_power(s, -2)),
+    "geqrf": lambda lib, a, s, b, v: lib.geqrf(a.detach()),
+    "householder_product": lambda lib, a, s, b, v: lib.linalg.householder_product(
+        a, lib.geqrf(a.detach())[1]
+    ),
+    "ormqr": lambda lib, a, s, b, v: (
+        lib.ormqr(*lib.geqrf(a.detach()), lib.cat([b, b[..., :1, :]], -2)),
+        lib.ormqr(*lib.geqrf(a.detach()), lib.cat([b, b[..., :1, :]], -2), transpose=True),
+        lib.ormqr(*lib.geqrf(a.detach()), lib.cat([b, b[..., :1, :]], -2).mT, left=False),
+    ),
+    "ldl": lambda lib, a, s, b, v: (
+        lib.linalg.ldl_factor(s.detach()).LD,
+        lib.linalg.ldl_factor_ex(s.detach()).LD,
+        lib.linalg.ldl_solve(*lib.linalg.ldl_factor(s.detach()), b.detach()),
+    ),
+}
+
+
+@pytest.mark.parametrize("batch", [(), (2,)])
+@pytest.mark.parametrize("grad", [False, True])
+@pytest.mark.parametrize("op", sorted(_SOLVES))
+def test_layout_of_a_solver_result(op, grad, batch) -> None:
+    """The solvers' results in torch's layout (column-major: LAPACK's; row-major where torch
+    solves ``X A = B`` through a transpose), batched, with vector right-hand sides: the same
+    values, strides and ``is_contiguous``, and ``view(-1)`` raising or not as in torch."""
+    rng = np.random.default_rng(2)
+    a = rng.standard_normal(batch + (4, 3))
+    s = a.swapaxes(-1, -2) @ a + 3 * np.eye(3)
+    b, v = rng.standard_normal(batch + (3, 2)), rng.standard_normal(batch + (3,))
+
+    def layouts(lib):
+        leaves = [lib.tensor(x, requires_grad=grad) for x in (a, s, b, v)]
+        outs = _SOLVES[op](lib, *leaves)
+        outs = outs if isinstance(outs, tuple) else (outs,)
+        found = []
+        for o in outs:
+            try:
+                viewed = o.view(-1).shape
+            except RuntimeError:
+                viewed = None
+            found += [o.detach(), (o.stride(), o.is_contiguous(), viewed)]
+        return found
+
+    same(layouts, rtol=1e-10, atol=1e-12)
+
+
 _ZERO_D_RESULTS = {  # ops whose 0-d result NumPy gives as a (read-only) scalar
     "eq": lambda lib: lib.eq(lib.tensor(1), lib.tensor(0)),
     "lt": lambda lib: lib.tensor(1.0) < lib.tensor(0.5),

@@ -121,3 +121,20 @@ def column_major(a):
     if type(a) is not np.ndarray or a.ndim < 2:
         return a.copy()
     return np.swapaxes(np.swapaxes(a, -1, -2).copy(), -1, -2)
+
+
+def empty_columns(shape: tuple, dtype) -> np.ndarray:
+    """An uninitialised array of ``shape`` whose matrices are column-major (torch's layout of a
+    LAPACK result), for solvers that write their results into it: no copy afterwards."""
+    shape = tuple(shape)
+    if len(shape) < 2:
+        return np.empty(shape, dtype=dtype)
+    return np.swapaxes(np.empty(shape[:-2] + (shape[-1], shape[-2]), dtype=dtype), -1, -2)
+
+
+def to_columns(t):
+    """``t`` (a result that owns its memory: nothing else views it) with its matrices made
+    column-major, torch's strides for a LAPACK-backed result; a 0-d or 1-d ``t`` is left as is."""
+    if t._data.ndim >= 2 and type(t._data) is np.ndarray:
+        t._data = column_major(t._data)
+    return t

@@ -31,7 +31,7 @@ from ..autograd.graph import defop
 from ..autograd.math import register
 from ..kernels.lapack_reference import holds_nonfinite, org2r, orm2r
 from ._common import Tensor, any_batched, as_tensor, make_result, map_stacked, shape_str
-from ._linalg_common import check_matrices, check_out
+from ._linalg_common import check_matrices, check_out, column_major
 
 __all__ = ["orgqr", "ormqr"]
 
@@ -245,7 +245,8 @@ def householder_product(A: Tensor, tau: Tensor, *, out=None) -> Tensor:
     _, m, n = _check_reflectors(who, A, tau)
     if m < n:
         raise RuntimeError(f"{who}: input.shape[-2] must be greater than or equal to input.shape[-1]")
-    return make_result(_orgqr_array(A._data, tau._data), _householder_product, (A, tau))
+    result = column_major(_orgqr_array(A._data, tau._data))  # torch's (LAPACK's) layout
+    return make_result(result, _householder_product, (A, tau))
 
 
 def orgqr(input: Tensor, tau: Tensor) -> Tensor:
@@ -287,6 +288,7 @@ def ormqr(
             f"input.shape[-1]), got {k}"
         )
     result = _ormqr_array(input._data, tau._data, other._data, bool(left), bool(transpose))
+    result = column_major(result)  # torch's (LAPACK's) layout
     return make_result(result, _ormqr, (input, tau, other), (bool(left), bool(transpose)))
 
 

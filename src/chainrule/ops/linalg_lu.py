@@ -33,12 +33,19 @@ from ._common import (
     shape_str,
     wrap,
 )
-from ._linalg_common import check_matrices, check_out, check_same_dtype, column_major
+from ._linalg_common import (
+    check_matrices,
+    check_out,
+    check_same_dtype,
+    column_major,
+    empty_columns,
+    to_columns,
+)
 from .creation import clone
 from .index import getitem
 from .join import tril, triu
 from .linalg import matmul
-from .linalg_solve import LinAlgError, _solve_triangular_op, solve
+from .linalg_solve import LinAlgError, _solve_triangular_op, solve, solve_columns
 from .shape import broadcast_to, flatten, permute, reshape, squeeze, transpose, unsqueeze
 
 __all__ = ["lu", "lu_solve", "lu_unpack", "triangular_solve", "geqrf"]
@@ -264,7 +271,7 @@ def _lu_solve(who: str, LU: Tensor, pivots: Tensor, B: Tensor, left: bool, adjoi
         return _solve_triangular_op(U, _solve_triangular_op(L, matmul(Pt, B), False, True, True), True, True)
     if left:  # A^{-T} B = P L^{-T} U^{-T} B
         y = _solve_triangular_op(transpose(U, -2, -1), B, False, True)
-        return matmul(P, _solve_triangular_op(transpose(L, -2, -1), y, True, True, True))
+        return to_columns(matmul(P, _solve_triangular_op(transpose(L, -2, -1), y, True, True, True)))
     if not adjoint:  # B A^{-1} = B U^{-1} L^{-1} P^T
         y = _solve_triangular_op(U, B, True, False)
         return matmul(_solve_triangular_op(L, y, False, False, True), Pt)
@@ -318,6 +325,10 @@ def solve_ex(A: Tensor, B: Tensor, *, left: bool = True, check_errors: bool = Fa
         Bm = transpose(Bm, -2, -1) if not vector else Bm
     lu_, piv, _ = _lu_record(who, A if left else transpose(A, -2, -1), True)
     x = _lu_solve(who, lu_, piv, Bm, True, False)
+    if left:  # torch's layouts, as solve's
+        x = solve_columns(x, vector)
+    else:
+        x = to_columns(x)
     if not left and not vector:
         x = transpose(x, -2, -1)
     return SolveEx(squeeze(x, -1) if vector else x, wrap(info))
@@ -350,7 +361,8 @@ def triangular_solve(
     coef = _t(A) if transpose else A
     solution = _solve_triangular_op(coef, b, upper != transpose, True, unitriangular)
     batch = np.broadcast_shapes(tuple(A.shape[:-2]), tuple(b.shape[:-2]))
-    return TriangularSolve(solution, clone(broadcast_to(A, batch + tuple(A.shape[-2:]))))
+    # torch's copy of A is column-major too
+    return TriangularSolve(solution, to_columns(clone(broadcast_to(A, batch + tuple(A.shape[-2:])))))
 
 
 def _t(x: Tensor) -> Tensor:
@@ -405,7 +417,7 @@ def geqrf(input: Tensor, *, out=None) -> Geqrf:
     check_matrices("geqrf", a, "input", square=False)
     m, n = a.shape[-2:]
     flat = a.reshape((int(np.prod(a.shape[:-2])), m, n))
-    qr = np.empty_like(flat)
+    qr = empty_columns(flat.shape, a.dtype)  # LAPACK's layout, as torch's
     tau = np.zeros((flat.shape[0], min(m, n)), dtype=a.dtype)
     if flat.size:
         fn = _lapack.get_lapack_funcs("geqrf", (flat,))
@@ -421,7 +433,7 @@ def _sytrf(who: str, A, hermitian: bool):
     check_matrices(who, a)
     n = a.shape[-1]
     flat = a.reshape((int(np.prod(a.shape[:-2])), n, n))
-    ld = np.empty_like(flat)
+    ld = empty_columns(flat.shape, a.dtype)  # LAPACK's layout, as torch's
     piv = np.zeros((flat.shape[0], n), dtype=np.int32)
     info = np.zeros(flat.shape[0], dtype=np.int32)
     if flat.size:
@@ -469,7 +481,7 @@ def ldl_solve(LD: Tensor, pivots: Tensor, B: Tensor, *, hermitian: bool = False,
     ldb = np.broadcast_to(ld, batch + (n, n)).reshape((count, n, n))
     pb = np.broadcast_to(piv, batch + (n,)).reshape((count, n))
     bb = np.broadcast_to(b, batch + b.shape[-2:]).reshape((count,) + b.shape[-2:])
-    x = np.empty_like(bb)
+    x = empty_columns(bb.shape, bb.dtype)  # LAPACK's layout, as torch's
     if x.size:
         fn = _lapack.get_lapack_funcs("sytrs", (ldb,))
         for i in range(x.shape[0]):

@@ -164,6 +164,8 @@ def matrix_power(A: Tensor, n: int) -> Tensor:
     if n == 0:  # the identity; depends on A with a zero gradient, as torch's copy_
         eye = wrap(np.eye(a.shape[-1], dtype=a.dtype))
         return A[..., :0].sum(-1, keepdim=True) + eye
+    if n == -1:  # inv's own result: column-major as torch's, no copy
+        return inv(A)
     if n < 0:
         A, n = inv(A), -n
     if n == 1:

@@ -31,7 +31,15 @@ from ._common import (
     shape_str,
     wrap,
 )
-from ._linalg_common import batch_of, check_matrices, check_out, check_same_dtype, column_major
+from ._linalg_common import (
+    batch_of,
+    check_matrices,
+    check_out,
+    check_same_dtype,
+    column_major,
+    empty_columns,
+    to_columns,
+)
 from .creation import to
 from .shape import squeeze, transpose, unsqueeze
 
@@ -267,10 +275,20 @@ def solve(A: Tensor, B: Tensor, *, left: bool = True, out=None) -> Tensor:
     if bs[-2 if left else -1] != a.shape[-1]:
         raise _shape_error(who, a.shape, bs, left)
     if left:
-        x = _solve_matrix(A, B, who)
-    else:  # X A = B  <=>  A^T X^T = B^T
-        x = transpose(_solve_matrix(transpose(A, -2, -1), transpose(B, -2, -1), who), -2, -1)
+        x = solve_columns(_solve_matrix(A, B, who), vector)
+    else:  # X A = B  <=>  A^T X^T = B^T; torch's result is then row-major (the transpose's)
+        x = transpose(to_columns(_solve_matrix(transpose(A, -2, -1), transpose(B, -2, -1), who)), -2, -1)
     return squeeze(x, -1) if vector else x
+
+
+def solve_columns(x: Tensor, vector: bool) -> Tensor:
+    """A fresh solution ``x`` (..., n, k) in torch's column-major layout; for a batch of vector
+    right-hand sides (``vector``, k = 1) the layout torch gives the squeezed (..., n) result:
+    column-major in its last two dims, so ``x`` is laid out to squeeze into that."""
+    if not vector or x._data.ndim < 3 or type(x._data) is not np.ndarray:
+        return to_columns(x)
+    x._data = column_major(x._data[..., 0])[..., None]
+    return x
 
 
 # ---- triangular solve ----------------------------------------------------------------------------
@@ -298,7 +316,7 @@ def triangular_solve_array(
     if type(a) is not np.ndarray or type(b) is not np.ndarray:
         return _triangular_solve_numpy(a, b, upper, left, unit)
     batch = np.broadcast_shapes(a.shape[:-2], b.shape[:-2])
-    out = np.empty(batch + b.shape[-2:], dtype=a.dtype)
+    out = empty_columns(batch + b.shape[-2:], a.dtype)  # torch's layout, written by trsm directly
     if out.size == 0:
         return out
     trsm = _blas.get_blas_funcs("trsm", (a,))
