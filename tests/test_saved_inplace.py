@@ -1,0 +1,43 @@
+"""Backward after an in-place change of a tensor the op's node does not save passes, as in torch:
+for each op, an input (or the output) is changed in place after the call, and backward runs in
+both libraries with equal gradients. These were false refusals found by
+``tools/saved_tensor_sweep.py`` (chainrule kept a tensor torch's node does not keep)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+from oracle import to_numpy
+
+import chainrule
+
+RNG = np.random.default_rng(0)
+M = RNG.standard_normal((3, 3)) + 3 * np.eye(3)
+B = RNG.standard_normal((3, 2))
+V = RNG.standard_normal(4)
+
+# (op on the library's module, its inputs, which input is changed in place after the call)
+CASES = {
+    "copysign other": (lambda m, a, b: m.copysign(a, b), (V, -V), 1),
+    "linalg.solve B": (lambda m, a, b: m.linalg.solve(a, b), (M, B), 1),
+    "linalg.solve left=False B": (lambda m, a, b: m.linalg.solve(a, b.T, left=False), (M, B), 1),
+}
+
+
+def _run(m, fn, arrays, which: int):
+    leaves = [m.tensor(a, requires_grad=True) for a in arrays]
+    xs = [x * 1 for x in leaves]  # (not leaves: an in-place change is allowed)
+    out = fn(m, *xs)
+    with m.no_grad():
+        xs[which].add_(1.0)
+    (out.real if out.is_complex() else out).sum().backward()
+    return [to_numpy(x.grad) for x in leaves]
+
+
+@pytest.mark.parametrize("name", list(CASES))
+def test_inplace_change_of_an_unsaved_input_passes(name) -> None:
+    fn, arrays, which = CASES[name]
+    ours, theirs = _run(chainrule, fn, arrays, which), _run(torch, fn, arrays, which)
+    for g_ours, g_torch in zip(ours, theirs):
+        np.testing.assert_allclose(g_ours, g_torch, rtol=1e-12, atol=1e-14)
