@@ -201,7 +201,12 @@ def hypot(input: Tensor, other: Tensor) -> Tensor:
 
 
 # torch saves input and the result, never other (whose gradient is 0)
-@defop("copysign", saves_out=True, reads=((0,), ()), formula=("{g0} = {gy} * {y} / {x0} (0 where {x0} = 0)", "{g1} = 0"))
+@defop(
+    "copysign",
+    saves_out=True,
+    reads=((0,), ()),
+    formula=("{g0} = {gy} * {y} / {x0} (0 where {x0} = 0)", "{g1} = 0"),
+)
 def _copysign(F, g, xs, out, p, needs):
     a = xs[0]
     at_zero = a == 0
