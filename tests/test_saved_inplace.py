@@ -22,6 +22,12 @@ CASES = {
     "copysign other": (lambda m, a, b: m.copysign(a, b), (V, -V), 1),
     "linalg.solve B": (lambda m, a, b: m.linalg.solve(a, b), (M, B), 1),
     "linalg.solve left=False B": (lambda m, a, b: m.linalg.solve(a, b.T, left=False), (M, B), 1),
+    # torch sums a contracted dim of size 1 first (here both of a's), even against a size 1
+    "tensordot of size-1 dims": (
+        lambda m, a, b: m.tensordot(a, b, ([0, 2], [1, 0])),
+        (V[:2].reshape(1, 2, 1), V[:3].reshape(1, 1, 3)),
+        0,
+    ),
 }
 
 

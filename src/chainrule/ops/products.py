@@ -100,10 +100,12 @@ def tensordot(a: Tensor, b: Tensor, dims=2, out=None) -> Tensor:
         )
     da, db = _tensordot_dims(x, y, dims)
     for i, j in zip(da, db):
-        # a contracted dim of size 1 broadcasts against the other's (torch sums the other's first)
-        if y.shape[j] == 1 and x.shape[i] != 1:
+        # a contracted dim of size 1 broadcasts against the other's (torch sums the other's
+        # first); torch sums even where both are 1, so ``a``'s mm operand is then a new tensor,
+        # not a view of ``a``, and an in-place change of ``a`` does not fail backward
+        if y.shape[j] == 1:
             a = reduce_sum(a, i, keepdim=True)
-        elif x.shape[i] == 1 and y.shape[j] != 1:
+        elif x.shape[i] == 1:
             b = reduce_sum(b, j, keepdim=True)
     x, y = a._data, b._data
     free_a = [d for d in range(x.ndim) if d not in da]
