@@ -28,6 +28,8 @@ CASES = {
         (V[:2].reshape(1, 2, 1), V[:3].reshape(1, 1, 3)),
         0,
     ),
+    "kron input": (lambda m, a, b: m.kron(a, b), (M, B), 0),
+    "kron other": (lambda m, a, b: m.kron(a, b), (M, B), 1),
 }
 
 
