@@ -30,6 +30,17 @@ CASES = {
     ),
     "kron input": (lambda m, a, b: m.kron(a, b), (M, B), 0),
     "kron other": (lambda m, a, b: m.kron(a, b), (M, B), 1),
+    # torch pads the input by the odd element, then convolves (and saves) the padded copy
+    "conv2d padding='same' even kernel": (
+        lambda m, x, w: m.nn.functional.conv2d(x, w, padding="same"),
+        (RNG.standard_normal((1, 2, 5, 4)), RNG.standard_normal((3, 2, 2, 3))),
+        0,
+    ),
+    "conv1d padding='same' even kernel, groups": (
+        lambda m, x, w: m.nn.functional.conv1d(x, w, padding="same", groups=2),
+        (RNG.standard_normal((2, 4, 6)), RNG.standard_normal((4, 2, 4))),
+        0,
+    ),
 }
 
 
