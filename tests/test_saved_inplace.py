@@ -41,6 +41,28 @@ CASES = {
         (RNG.standard_normal((2, 4, 6)), RNG.standard_normal((4, 2, 4))),
         0,
     ),
+    # torch's batch norm and group norm save the input and the weight, never the bias
+    "batch_norm bias": (
+        lambda m, x, w, b: m.nn.functional.batch_norm(x, None, None, w, b, True),
+        (RNG.standard_normal((4, 3, 2)), RNG.standard_normal(3), RNG.standard_normal(3)),
+        2,
+    ),
+    "batch_norm bias, no weight": (
+        lambda m, x, b: m.nn.functional.batch_norm(x, None, None, None, b, True),
+        (RNG.standard_normal((4, 3)), RNG.standard_normal(3)),
+        1,
+    ),
+    "group_norm bias": (
+        lambda m, x, w, b: m.nn.functional.group_norm(x, 2, w, b),
+        (RNG.standard_normal((2, 4, 3)), RNG.standard_normal(4), RNG.standard_normal(4)),
+        2,
+    ),
+    # torch repeats the weight per sample even for one sample: its node saves the copy
+    "instance_norm weight, one sample": (
+        lambda m, x, w, b: m.nn.functional.instance_norm(x, weight=w, bias=b),
+        (RNG.standard_normal((1, 2, 3, 2)), RNG.random(2) + 0.5, RNG.standard_normal(2)),
+        1,
+    ),
 }
 
 
