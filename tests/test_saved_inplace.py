@@ -82,3 +82,31 @@ def test_inplace_change_of_an_unsaved_input_passes(name) -> None:
     ours, theirs = _run(chainrule, fn, arrays, which), _run(torch, fn, arrays, which)
     for g_ours, g_torch in zip(ours, theirs):
         np.testing.assert_allclose(g_ours, g_torch, rtol=1e-12, atol=1e-14)
+
+
+def _recurrent(m, kind: str, bias_name: str, create_graph: bool = False):
+    layer = getattr(m.nn, kind)(3, 2).double()
+    for name, p in layer.named_parameters():  # the same numbers in both libraries
+        with m.no_grad():
+            p.copy_(m.tensor(np.random.default_rng(len(name)).standard_normal(tuple(p.shape))))
+    x = m.tensor(np.linspace(-1.0, 1.0, 12).reshape(4, 1, 3))
+    x.requires_grad_(True)
+    out = layer(x)[0]
+    with m.no_grad():
+        getattr(layer, bias_name).add_(1.0)
+    grads = m.autograd.grad(out.sum(), [x, *layer.parameters()], create_graph=create_graph)
+    return [to_numpy(g.detach()) for g in grads]
+
+
+@pytest.mark.parametrize("kind, bias_name", [("LSTM", "bias_ih_l0"), ("GRU", "bias_hh_l0")])
+def test_inplace_change_of_a_recurrent_bias_passes(kind, bias_name) -> None:
+    """torch's recurrent layers keep no bias (their gates are saved activated)."""
+    for g_ours, g_torch in zip(_recurrent(chainrule, kind, bias_name), _recurrent(torch, kind, bias_name)):
+        np.testing.assert_allclose(g_ours, g_torch, rtol=1e-10, atol=1e-12)
+
+
+def test_second_order_after_a_recurrent_bias_change_refuses() -> None:
+    """create_graph recomputes the layer from its inputs, so a changed bias would give other
+    numbers than torch's: chainrule raises there (torch passes; docs/differences.md)."""
+    with pytest.raises(RuntimeError, match="modified by an inplace operation"):
+        _recurrent(chainrule, "LSTM", "bias_ih_l0", create_graph=True)
