@@ -63,6 +63,9 @@ CASES = {
         (RNG.standard_normal((1, 2, 3, 2)), RNG.random(2) + 0.5, RNG.standard_normal(2)),
         1,
     ),
+    # torch's number / tensor is reciprocal(tensor) * number: only the reciprocal is saved
+    "1 / x": (lambda m, x: 1 / x, (V,), 0),
+    "3 / x in a sum": (lambda m, x, y: x + y * 2 - 3 / y, (V, -V), 1),
 }
 
 
