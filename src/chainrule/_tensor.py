@@ -473,7 +473,7 @@ class Tensor(TensorMethods):
     def __mul__(self, other): return _F.mul(self, other)
     def __rmul__(self, other): return _F.mul(other, self)
     def __truediv__(self, other): return _F.div(self, other)
-    def __rtruediv__(self, other): return _F.div(other, self)
+    def __rtruediv__(self, other): return _rdiv(self, other)
     def __floordiv__(self, other): return _F.floor_divide(self, other)
     def __rfloordiv__(self, other): return _F.floor_divide(other, self)
     def __mod__(self, other): return _F.remainder(self, other)
@@ -720,6 +720,17 @@ def sync_view(t: Tensor, refuse: bool = True) -> None:
 # Tensor's operators and methods call the ops, which sit in a layer above (they make Tensors):
 # the ops layer binds itself here when it loads (``bind_ops``), so nothing here imports it.
 _F: Any = None
+
+
+def _rdiv(x: Tensor, other):
+    """``other / x`` as torch's ``__rtruediv__``: for a number, ``reciprocal(x) * other`` (its
+    numbers, its nodes, and a node that saves only the reciprocal, so an in-place change of ``x``
+    after ``1 / x`` passes backward); else a division."""
+    if type(other) in (int, float):
+        return _F.mul(_F.reciprocal(x), other)
+    return _F.div(other, x)
+
+
 _BACKWARD: list = [None]  # autograd.engine.backward, bound with the ops
 
 

@@ -13,6 +13,7 @@ from ..ops._common import as_tensor, shape_str
 from ..ops.autocast_cast import run_in_autocast_dtype
 from ..ops.conv import convolution, convolution_transpose
 from ..ops.shape import squeeze, unsqueeze
+from .functional_pad import constant_pad_nd
 
 __all__ = ["conv1d", "conv2d", "conv_transpose1d", "conv_transpose2d"]
 
@@ -211,6 +212,13 @@ def _conv(who: str, nd: int, input, weight, bias, stride, padding, dilation, gro
             f"size: ({span}). Kernel size can't be greater than actual input size"
         )
     _check_empty(who, input._data.shape, nd, weight._data.shape)
+    if before != after:
+        # torch pads the input by the odd element first and convolves the padded copy (which its
+        # node saves, so an in-place change of the input then passes backward): the same here
+        pad = [0] * (2 * nd)
+        for i in range(nd):
+            pad[2 * (nd - 1 - i) + 1] = after[i] - before[i]
+        input = constant_pad_nd(input, pad)
     y = _apply_2d(convolution, nd, input, weight, bias, stride, before, out, dilation, groups)
     if input._data.shape[-nd - 1] == 0:
         # No input channels: torch's output has none either (not out_channels of bias), and

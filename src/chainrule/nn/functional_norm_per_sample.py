@@ -66,7 +66,10 @@ def instance_norm(
     mean_, var_ = repeat(running_mean), repeat(running_var)
     if mean_ is not None and n != 1:
         mean_, var_ = mean_.detach(), var_.detach()
-    out = batch_norm(folded, mean_, var_, repeat(weight), repeat(bias), use_input_stats, momentum, eps)
+    # weight and bias repeated even for one sample, as torch: its batch norm node then saves the
+    # copy, and an in-place change of the weight after the call passes backward
+    weight_, bias_ = (None if t is None else t.repeat(n) for t in (weight, bias))
+    out = batch_norm(folded, mean_, var_, weight_, bias_, use_input_stats, momentum, eps)
     if use_input_stats and n != 1:  # the running estimates: the batch's mean of the per-sample ones
         for running, folded_stat in ((running_mean, mean_), (running_var, var_)):
             if running is not None:

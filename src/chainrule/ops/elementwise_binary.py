@@ -200,7 +200,13 @@ def hypot(input: Tensor, other: Tensor) -> Tensor:
     return make_result(np.hypot(a._data, b._data), _hypot, (a, b))
 
 
-@defop("copysign", saves_out=True, formula=("{g0} = {gy} * {y} / {x0} (0 where {x0} = 0)", "{g1} = 0"))
+# torch saves input and the result, never other (whose gradient is 0)
+@defop(
+    "copysign",
+    saves_out=True,
+    reads=((0,), ()),
+    formula=("{g0} = {gy} * {y} / {x0} (0 where {x0} = 0)", "{g1} = 0"),
+)
 def _copysign(F, g, xs, out, p, needs):
     a = xs[0]
     at_zero = a == 0

@@ -57,8 +57,8 @@ def _linear_edges(node) -> tuple:
 
 
 def _reshape_edges(node) -> tuple:
-    """A reshape that copies is torch's view of a clone."""
-    if node.op.node_name == "UnsafeViewBackward0" and node.edges[0] is not None:
+    """A reshape that copies is torch's view of a clone (an internal ``unsafe_view`` is not)."""
+    if node.op.node_name == "UnsafeViewBackward0" and node.edges[0] is not None and len(node.params) == 1:
         return (ShownNode("CloneBackward0", node.edges),)
     return node.edges
 

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..autograd.graph import defop
+from ..autograd.graph import Op, defop
 from ..autograd.math import ARRAY_MATH
 from ..kernels.group_norm import group_affine, group_grad_input, group_grad_sums, group_stats
 from ..kernels.normalization import row_forward
@@ -69,7 +69,9 @@ def group_normalize(
         )
     inputs = (input,) + ((weight,) if weight is not None else ()) + ((bias,) if bias is not None else ())
     params = (G, eps, mean.reshape(N, G), invstd.reshape(N, G), weight is not None, bias is not None)
-    return make_result(y.reshape(x.shape), _group_norm, inputs, params)
+    # (without a weight torch's node keeps the bias as well: the plain rule reads every input)
+    op = _group_norm if weight is not None else _group_norm_unweighted
+    return make_result(y.reshape(x.shape), op, inputs, params)
 
 
 def _fast_backward(g: np.ndarray, x: np.ndarray, w, mean, invstd, G: int, needs: tuple) -> tuple:
@@ -115,7 +117,8 @@ _FORMULA = (
 )
 
 
-@defop("native_group_norm", formula=_FORMULA)
+# torch's group norm saves the input and the weight, never the bias (as batch norm)
+@defop("native_group_norm", formula=_FORMULA, reads=((0, 1), (0, 1), (0, 1)))
 def _group_norm(F, g, xs, out, p, needs):
     G, eps, mean, invstd, has_w, has_b = p
     x = xs[0]
@@ -144,3 +147,7 @@ def _group_norm(F, g, xs, out, p, needs):
     if need_b:
         gb = F.reshape(F.sum(g4, (0, 3)), (C,))
     return (gx,) + ((gw,) if has_w else ()) + ((gb,) if has_b else ())
+
+
+_group_norm_unweighted = Op(_group_norm.name, _group_norm.backward, formula=_group_norm.templates)
+_group_norm_unweighted.node_name = _group_norm.node_name

@@ -202,7 +202,14 @@ def _inv_ex_arrays(a: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 
 # ---- solve ---------------------------------------------------------------------------------------
-@defop("linalg_solve_ex", saves_out=True, formula=("{g0} = -{x0}^{-T} {gy} {y}^T", "{g1} = {x0}^{-T} {gy}"))
+# both gradients read A (and the output), never B: torch saves B for neither, so an in-place
+# change of B after the call passes backward
+@defop(
+    "linalg_solve_ex",
+    saves_out=True,
+    reads=((0,), (0,)),
+    formula=("{g0} = -{x0}^{-T} {gy} {y}^T", "{g1} = {x0}^{-T} {gy}"),
+)
 def _solve(F, g, xs, out, p, needs):
     gb = F.solve_adjoint(xs[0], g)
     ga = -F.matmul(gb, F.mT(out)) if needs[0] else None

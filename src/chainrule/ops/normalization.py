@@ -24,7 +24,7 @@ import contextlib
 
 import numpy as np
 
-from ..autograd.graph import defop
+from ..autograd.graph import Op, defop
 from ..autograd.math import ARRAY_MATH, register, tensor_math
 from ..kernels.normalization import (
     channel_backward,
@@ -185,9 +185,23 @@ _FORMULA = (
 )
 
 
-@defop("native_batch_norm", formula=_FORMULA)
+# torch's batch norm saves the input and the weight for every gradient, never the bias (whose
+# gradient sums g): an in-place change of the bias after the call passes backward. (Layer norm's
+# node saves the bias too, as torch's native_layer_norm does.)
+@defop("native_batch_norm", formula=_FORMULA, reads=((0, 1), (0, 1), (0, 1)))
 def _batch_norm(F, g, xs, out, p, needs):
     return _norm_rule(F, g, xs, out, p, needs, True)
+
+
+def without_weight(op: Op) -> Op:
+    """``op`` (a normalization whose inputs are input, weight, bias) for a call without a weight:
+    its inputs are then input and perhaps bias, and only the input is read."""
+    variant = Op(op.name, op.backward, reads=((0,), (0,)), formula=op.templates)
+    variant.node_name = op.node_name
+    return variant
+
+
+_batch_norm_unweighted = without_weight(_batch_norm)
 
 
 @defop("native_layer_norm", formula=_FORMULA)
@@ -246,7 +260,8 @@ def normalize(
     )
     inputs = (input,) + ((weight,) if weight is not None else ()) + ((bias,) if bias is not None else ())
     params = (axes, n, eps, training, mean, invstd, view, w_axes, weight is not None, bias is not None)
-    out = make_result(y, _batch_norm if batch else _layer_norm, inputs, params)
+    op = (_batch_norm if weight is not None else _batch_norm_unweighted) if batch else _layer_norm
+    out = make_result(y, op, inputs, params)
     return out, (mean if training else None), var
 
 

@@ -23,7 +23,7 @@ from .inplace import apply_inplace
 from .linalg import bmm, mm, mv, outer
 from .reduce import sum as reduce_sum
 from .reduce_norm import distance_norm
-from .shape import permute, reshape, unsqueeze
+from .shape import permute, reshape, unsafe_view, unsqueeze
 
 __all__ = [
     "tensordot",
@@ -100,10 +100,12 @@ def tensordot(a: Tensor, b: Tensor, dims=2, out=None) -> Tensor:
         )
     da, db = _tensordot_dims(x, y, dims)
     for i, j in zip(da, db):
-        # a contracted dim of size 1 broadcasts against the other's (torch sums the other's first)
-        if y.shape[j] == 1 and x.shape[i] != 1:
+        # a contracted dim of size 1 broadcasts against the other's (torch sums the other's
+        # first); torch sums even where both are 1, so ``a``'s mm operand is then a new tensor,
+        # not a view of ``a``, and an in-place change of ``a`` does not fail backward
+        if y.shape[j] == 1:
             a = reduce_sum(a, i, keepdim=True)
-        elif x.shape[i] == 1 and y.shape[j] != 1:
+        elif x.shape[i] == 1:
             b = reduce_sum(b, j, keepdim=True)
     x, y = a._data, b._data
     free_a = [d for d in range(x.ndim) if d not in da]
@@ -127,8 +129,10 @@ def kron(input: Tensor, other: Tensor, *, out=None) -> Tensor:
     # interleave: a as (a0, 1, a1, 1, ...), b as (1, b0, 1, b1, ...); the product is (a0, b0, ...)
     inter_a = tuple(x for s in sa for x in (s, 1))
     inter_b = tuple(x for s in sb for x in (1, s))
-    prod = mul(reshape(a, inter_a), reshape(b, inter_b))
-    return reshape(prod, tuple(p * q for p, q in zip(sa, sb)))
+    # torch's unsafe views: mul saves the reshaped operands with their own version counters, so an
+    # in-place change of input or other after the call does not fail backward, as in torch
+    prod = mul(unsafe_view(a, inter_a), unsafe_view(b, inter_b))
+    return unsafe_view(prod, tuple(p * q for p, q in zip(sa, sb)))
 
 
 # ---- the fused products: beta * input + alpha * (product) ----------------------------------------

@@ -26,7 +26,7 @@ import functools
 
 import numpy as np
 
-from ..autograd.graph import defop
+from ..autograd.graph import defop, version_of
 from ..autograd.math import ARRAY_MATH
 from ..kernels import jit
 from ._common import Tensor, make_result
@@ -231,16 +231,35 @@ def _lstm_back_numpy(g, c0, w_hh, saved, dacts, reverse: bool):
     return dh, dc
 
 
+def _check_biases(who: str, biases: tuple, versions: tuple) -> None:
+    """The second-order rules recompute the forward from the inputs, the biases too; the node does
+    not save the biases (torch's composed layer keeps none, so the first-order backward passes
+    after an in-place change of a bias), so that path refuses a changed bias here instead of
+    differentiating values the forward never saw."""
+    for b, v in zip(biases, versions):
+        if b is not None and version_of(b) != v:
+            raise RuntimeError(
+                "one of the variables needed for gradient computation has been modified by an "
+                f"inplace operation: a bias of shape {list(b.shape)} read by {who}'s second-order "
+                f"rule is at version {version_of(b)}; expected version {v} instead. Hint: clone() "
+                "the bias before modifying it in place, or modify it after backward."
+            )
+
+
+# the rules read the biases only to recompute the forward for create_graph (_check_biases):
+# torch's layer saves no bias, so the node keeps none of them (nor reads them first order)
 @defop(
     "lstm_layer",
     saves_out=True,
+    reads=((0, 1, 2, 3, 4),) * 7,
     formula="{gi} = the LSTM layer's gradient, back through time",
 )
 def _lstm_layer(F, g, xs, out, p, needs):
-    reverse, bias, saved = p
+    reverse, bias, saved, versions = p
     x, h0, c0, w_ih, w_hh = xs[:5]
     b_ih, b_hh = (xs[5], xs[6]) if bias else (None, None)
     if F.is_tensor:
+        _check_biases("lstm_layer", (b_ih, b_hh), versions)
         return _lstm_rule(F, g, x, h0, c0, w_ih, w_hh, b_ih, b_hh, reverse, needs)
     return _lstm_fast(g, x, h0, c0, w_ih, w_hh, b_ih, saved, reverse, needs)
 
@@ -319,7 +338,8 @@ def lstm_layer(
             c = _lstm_forward_numpy(acts, h, c, w_hh_t, out, cs, tcs, order)
     out[steps] = c
     inputs = (x, h0, c0, w_ih, w_hh) + ((b_ih, b_hh) if b_ih is not None else ())
-    return make_result(out, _lstm_layer, inputs, (reverse, b_ih is not None, (acts, cs, tcs, out)))
+    versions = (version_of(b_ih), version_of(b_hh)) if b_ih is not None else ()
+    return make_result(out, _lstm_layer, inputs, (reverse, b_ih is not None, (acts, cs, tcs, out), versions))
 
 
 # ---- GRU ---------------------------------------------------------------------------------------
@@ -408,13 +428,15 @@ def _gru_fast(g, x, h0, w_ih, w_hh, b_ih, saved, reverse: bool, needs) -> list:
 @defop(
     "gru_layer",
     saves_out=True,
+    reads=((0, 1, 2, 3),) * 6,  # (as lstm_layer's: the biases are not kept)
     formula="{gi} = the GRU layer's gradient, back through time",
 )
 def _gru_layer(F, g, xs, out, p, needs):
-    reverse, bias, saved = p
+    reverse, bias, saved, versions = p
     x, h0, w_ih, w_hh = xs[:4]
     b_ih, b_hh = (xs[4], xs[5]) if bias else (None, None)
     if F.is_tensor:
+        _check_biases("gru_layer", (b_ih, b_hh), versions)
         return _gru_rule(F, g, x, h0, w_ih, w_hh, b_ih, b_hh, reverse, needs)
     return _gru_fast(g, x, h0, w_ih, w_hh, b_ih, saved, reverse, needs)
 
@@ -455,4 +477,5 @@ def gru_layer(x: Tensor, h0: Tensor, w_ih: Tensor, w_hh: Tensor, b_ih, b_hh, rev
             ht += n
             h = ht
     inputs = (x, h0, w_ih, w_hh) + ((b_ih, b_hh) if b_ih is not None else ())
-    return make_result(out, _gru_layer, inputs, (reverse, b_ih is not None, (acts, ghns, out)))
+    versions = (version_of(b_ih), version_of(b_hh)) if b_ih is not None else ()
+    return make_result(out, _gru_layer, inputs, (reverse, b_ih is not None, (acts, ghns, out), versions))

@@ -96,6 +96,18 @@ def _reshaped(input: Tensor, shape: tuple, shown: dict) -> Tensor:
     return _view_result(x.reshape(shape), _reshape, input, (x.shape,), shown=shown)
 
 
+def unsafe_view(input: Tensor, shape: tuple) -> Tensor:
+    """``input``'s elements in ``shape`` as a new tensor, not a view (torch's ``_unsafe_view``,
+    internal): it may share ``input``'s memory but not its version counter, so a node that saves
+    it does not fail backward when ``input`` is changed in place later (torch's kron saves such
+    reshapes). Only for intermediates no user sees before they are consumed."""
+    x = input._data
+    data = x.reshape(_infer_shape("reshape", x, shape))
+    # (the params' second field tells the node names apart from a copying reshape, which torch
+    # shows as the view of a clone)
+    return make_result(data, _AS_VIEW["copy"], (input,), (x.shape, "unsafe_view"))
+
+
 def view(input: Tensor, *shape) -> Tensor:
     """Like reshape, but only for layouts that allow a view (torch raises otherwise)."""
     input = as_tensor(input, "view")
