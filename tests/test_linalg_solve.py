@@ -528,6 +528,21 @@ def test_lstsq_residuals_are_an_output_of_the_solve_with_torchs_derivatives(driv
             np.testing.assert_allclose(o, t, rtol=1e-9, atol=1e-11, err_msg=f"{sa} {sb}")
 
 
+def test_lstsq_outputs_show_torchs_one_node() -> None:
+    """The solution and the residuals are outputs of torch's one LinalgLstsqBackward0 node, whose
+    next_functions are A's and B's AccumulateGrad (chainrule's parts of a packed result show so)."""
+    rng = np.random.default_rng(4)
+    a, b = rng.standard_normal((5, 3)), rng.standard_normal((5, 2))
+    for lib in (torch, chainrule):
+        A, B = lib.tensor(a, requires_grad=True), lib.tensor(b, requires_grad=True)
+        out = lib.linalg.lstsq(A, B, driver="gelsd")
+        for t in (out.solution, out.residuals):
+            assert type(t.grad_fn).__name__ == t.grad_fn.name() == "LinalgLstsqBackward0"
+            shown = [type(f).__name__ for f, _ in t.grad_fn.next_functions]
+            assert shown == ["AccumulateGrad", "AccumulateGrad"]
+            assert all(f.variable is x for (f, _), x in zip(t.grad_fn.next_functions, (A, B), strict=True))
+
+
 def test_matrix_exp_closed_forms() -> None:
     t = 0.7
     rot = chainrule.linalg.matrix_exp(chainrule.tensor([[0.0, -t], [t, 0.0]]))

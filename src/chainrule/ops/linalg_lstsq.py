@@ -26,7 +26,7 @@ from ._common import (
     zeros_for,
 )
 from ._linalg_common import batch_of, check_out, check_same_dtype, column_major, type_name
-from .index import getitem
+from .index import _getitem, getitem
 from .linalg_decomp import part, svd_of_finite, used
 from .linalg_solve import LinAlgError
 from .shape import reshape, squeeze, unsqueeze
@@ -195,6 +195,7 @@ def _lstsq(F, g, xs, out, p, needs):
     return ga, gb
 
 
+_AS_SOLVE = _getitem.shown_as("LinalgLstsqBackward0")
 _DRIVERS = ("gels", "gelsy", "gelsd", "gelss")
 
 
@@ -334,6 +335,14 @@ def _lstsq_svd(a, b, rcond: float, batch: tuple):
     return (x, np.broadcast_to(rank, batch), np.broadcast_to(s.astype(a.dtype), batch + s.shape[-1:]))
 
 
+def _named_as_the_solve(t: Tensor) -> Tensor:
+    """A part of the packed result under torch's name for its one node (LinalgLstsqBackward0),
+    showing that node's inputs in ``next_functions`` (grad_fn_names.PACKED_PARTS)."""
+    if t._grad_fn is not None:
+        t._grad_fn.op = _AS_SOLVE
+    return t
+
+
 def lstsq(A: Tensor, B: Tensor, rcond=None, *, driver=None):
     """A least-squares solution of ``A X = B``, batched (``torch.linalg.lstsq``, CPU drivers).
 
@@ -402,8 +411,9 @@ def lstsq(A: Tensor, B: Tensor, rcond=None, *, driver=None):
     # torch's solution is the first n rows of its column-major (max(m, n), k) buffer
     X._data = column_major(P._data)[..., :n, :]
     X._vc = P._shared_vc()
+    _named_as_the_solve(X)
     if has_residuals:
-        residuals = part(P, (Ellipsis, n, slice(None)))
+        residuals = _named_as_the_solve(part(P, (Ellipsis, n, slice(None))))
     else:  # none, but still an output of the solve (torch): in the graph, with a zero gradient
         residuals = reshape(X, (-1,))[:0]
     register_outputs(P, (X, residuals))
