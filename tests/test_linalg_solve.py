@@ -543,6 +543,31 @@ def test_lstsq_outputs_show_torchs_one_node() -> None:
             assert all(f.variable is x for (f, _), x in zip(t.grad_fn.next_functions, (A, B), strict=True))
 
 
+@pytest.mark.parametrize("changed", ["solution", "residuals"])
+def test_lstsq_saves_its_solution_not_its_residuals(changed) -> None:
+    """torch's lstsq node saves the solution (its residuals' rule reads it), not the residuals: an
+    in-place change of the solution makes backward raise, one of the residuals does not."""
+    rng = np.random.default_rng(5)
+    a, b = rng.standard_normal((5, 3)), rng.standard_normal((5, 2))
+    results = []
+    for lib in (torch, chainrule):
+        A = lib.tensor(a, requires_grad=True)
+        out = lib.linalg.lstsq(A, lib.tensor(b), driver="gelsd")
+        loss = out.solution.sum() + (out.residuals * 2).sum()
+        with lib.no_grad():
+            getattr(out, changed).add_(1)
+        try:
+            loss.backward()
+            results.append(A.grad.numpy())
+        except RuntimeError as e:
+            assert "modified by an inplace operation" in str(e)
+            results.append(None)
+    if changed == "solution":
+        assert results == [None, None]
+    else:
+        np.testing.assert_allclose(results[1], results[0], rtol=1e-10)
+
+
 def test_matrix_exp_closed_forms() -> None:
     t = 0.7
     rot = chainrule.linalg.matrix_exp(chainrule.tensor([[0.0, -t], [t, 0.0]]))

@@ -414,6 +414,7 @@ def lstsq(A: Tensor, B: Tensor, rcond=None, *, driver=None):
     _named_as_the_solve(X)
     if has_residuals:
         residuals = _named_as_the_solve(part(P, (Ellipsis, n, slice(None))))
+        residuals._vc = None  # (torch's rule reads the solution, not these: a version of their own)
     else:  # none, but still an output of the solve (torch): in the graph, with a zero gradient
         residuals = reshape(X, (-1,))[:0]
     register_outputs(P, (X, residuals))
