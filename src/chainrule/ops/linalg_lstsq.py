@@ -1,7 +1,8 @@
 """Least squares and the pseudo-inverse: linalg.lstsq, linalg.pinv, pinverse.
 
 pinv's derivative is the Golub–Pereyra formula for a matrix of constant rank (exact for full-rank
-inputs); lstsq's goes through pinv, as torch's: X = A^+ B.
+inputs); lstsq's goes through pinv, as torch's: X = A^+ B, and its residuals are a second output of
+the same node, with torch's rule (|A X - B|^2 with X held fixed).
 """
 
 from __future__ import annotations
