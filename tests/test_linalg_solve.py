@@ -485,6 +485,89 @@ def test_lstsq_outputs_per_driver_like_torch() -> None:
         np.testing.assert_allclose(o.solution.numpy(), t.solution.numpy(), rtol=1e-9)
 
 
+def _lstsq_derivatives(lib, a, b, driver, reads):
+    """A loss of lstsq's solution, residuals or both; its value, first derivatives and the
+    derivatives of a function of those (create_graph), as arrays (None: no gradient)."""
+    A, B = lib.tensor(a, requires_grad=True), lib.tensor(b, requires_grad=True)
+    out = lib.linalg.lstsq(A, B, driver=driver)
+    weights = lib.tensor(np.linspace(0.5, 1.5, out.solution.numel()).reshape(tuple(out.solution.shape)))
+    of_x, of_l = (out.solution**2 * weights).sum(), (out.residuals**3).sum()
+    loss = {"solution": of_x, "residuals": of_l, "both": of_x + of_l}[reads]
+    ga, gb = lib.autograd.grad(loss, (A, B), create_graph=True)
+    second = lib.autograd.grad((ga**2).sum() + (gb * lib.tensor(b)).sum(), (A, B))
+    strides = (tuple(out.solution.stride()), tuple(out.residuals.stride()))
+    return [
+        loss.detach().numpy(),
+        ga.detach().numpy(),
+        gb.detach().numpy(),
+        *(g.numpy() for g in second),
+    ], strides
+
+
+@pytest.mark.parametrize(
+    ("driver", "reads"),
+    [(d, r) for d in ("gels", "gelsd", "gelss") for r in ("solution", "residuals", "both")]
+    + [("gelsy", "solution")],  # (gelsy gives no residuals)
+)
+def test_lstsq_residuals_are_an_output_of_the_solve_with_torchs_derivatives(driver, reads) -> None:
+    """torch's residuals are a second output of the lstsq node with a rule of their own (|A X - B|^2
+    with X held fixed); values, gradients and second derivatives (float64) equal torch's for a
+    loss reading the solution, the residuals or both, for matrices, vectors, batches and
+    broadcast batches, and the solution has torch's strides (the first n rows of a column-major
+    (max(m, n), k) buffer)."""
+    rng = np.random.default_rng(3)
+    shapes = [((5, 3), (5, 2)), ((5, 3), (5,)), ((2, 5, 3), (2, 5, 2)), ((2, 1, 5, 3), (1, 3, 5, 2))]
+    if reads == "solution":  # (gelsy and m <= n give no residuals: torch's loss of them has no gradient)
+        shapes.append(((3, 5), (3, 2)))
+    for sa, sb in shapes:
+        a, b = rng.standard_normal(sa), rng.standard_normal(sb)
+        ours, our_strides = _lstsq_derivatives(chainrule, a, b, driver, reads)
+        theirs, their_strides = _lstsq_derivatives(torch, a, b, driver, reads)
+        assert our_strides == their_strides, (sa, sb)
+        for o, t in zip(ours, theirs, strict=True):
+            np.testing.assert_allclose(o, t, rtol=1e-9, atol=1e-11, err_msg=f"{sa} {sb}")
+
+
+def test_lstsq_outputs_show_torchs_one_node() -> None:
+    """The solution and the residuals are outputs of torch's one LinalgLstsqBackward0 node, whose
+    next_functions are A's and B's AccumulateGrad (chainrule's parts of a packed result show so)."""
+    rng = np.random.default_rng(4)
+    a, b = rng.standard_normal((5, 3)), rng.standard_normal((5, 2))
+    for lib in (torch, chainrule):
+        A, B = lib.tensor(a, requires_grad=True), lib.tensor(b, requires_grad=True)
+        out = lib.linalg.lstsq(A, B, driver="gelsd")
+        for t in (out.solution, out.residuals):
+            assert type(t.grad_fn).__name__ == t.grad_fn.name() == "LinalgLstsqBackward0"
+            shown = [type(f).__name__ for f, _ in t.grad_fn.next_functions]
+            assert shown == ["AccumulateGrad", "AccumulateGrad"]
+            assert all(f.variable is x for (f, _), x in zip(t.grad_fn.next_functions, (A, B), strict=True))
+
+
+@pytest.mark.parametrize("changed", ["solution", "residuals"])
+def test_lstsq_saves_its_solution_not_its_residuals(changed) -> None:
+    """torch's lstsq node saves the solution (its residuals' rule reads it), not the residuals: an
+    in-place change of the solution makes backward raise, one of the residuals does not."""
+    rng = np.random.default_rng(5)
+    a, b = rng.standard_normal((5, 3)), rng.standard_normal((5, 2))
+    results = []
+    for lib in (torch, chainrule):
+        A = lib.tensor(a, requires_grad=True)
+        out = lib.linalg.lstsq(A, lib.tensor(b), driver="gelsd")
+        loss = out.solution.sum() + (out.residuals * 2).sum()
+        with lib.no_grad():
+            getattr(out, changed).add_(1)
+        try:
+            loss.backward()
+            results.append(A.grad.numpy())
+        except RuntimeError as e:
+            assert "modified by an inplace operation" in str(e)
+            results.append(None)
+    if changed == "solution":
+        assert results == [None, None]
+    else:
+        np.testing.assert_allclose(results[1], results[0], rtol=1e-10)
+
+
 def test_matrix_exp_closed_forms() -> None:
     t = 0.7
     rot = chainrule.linalg.matrix_exp(chainrule.tensor([[0.0, -t], [t, 0.0]]))

@@ -970,22 +970,22 @@ def test_piecewise_constant_op_stops_a_nan_gradient(op) -> None:
         same(program)
 
 
-@pending
-def test_hook_on_an_unused_lstsq_solution() -> None:
-    """Not fixed (found by a make fuzz run): a loss of ``lstsq``'s residuals alone: torch calls a
-    hook on the unused solution with None (its residuals do not go through the solution's node);
-    chainrule composes the residuals from the solution, so the hook gets a gradient (about 1e-15:
-    the residual's gradient with respect to the least-squares solution is zero up to rounding)."""
+@pytest.mark.parametrize("driver", ["gels", "gelsd", "gelss"])
+def test_hook_on_an_unused_lstsq_solution(driver) -> None:
+    """Found (a make fuzz run): a loss of ``lstsq``'s residuals alone: torch calls a hook on the
+    unused solution with None, as its residuals are a second output of the one lstsq node, not a
+    function of the solution; chainrule composed them from the solution, so the hook got a
+    gradient of about 1e-15. Now they are an output of the node, with torch's rule (and A's
+    gradient is torch's)."""
     rng = np.random.default_rng(0)
     a, b = rng.standard_normal((5, 3)), rng.standard_normal((5, 2))
 
     def program(lib):
-        solution, residuals, _ = lib.linalg.lstsq(
-            lib.tensor(a, requires_grad=True), lib.tensor(b), driver="gelss"
-        )[:3]
+        A = lib.tensor(a, requires_grad=True)
+        solution, residuals, _ = lib.linalg.lstsq(A, lib.tensor(b), driver=driver)[:3]
         seen = []
         solution.register_hook(lambda g: seen.append(g is None))
         residuals.sum().backward()
-        return seen
+        return seen, A.grad
 
     same(program)

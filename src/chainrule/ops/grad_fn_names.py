@@ -63,10 +63,17 @@ def _reshape_edges(node) -> tuple:
     return node.edges
 
 
+#: torch's names of the multi-output ops whose outputs are named parts of one packed result here
+#: (``index.as_part``): a part's node shows the packed node's inputs, as torch's one node does
+PACKED_PARTS = {"LinalgLstsqBackward0"}
+
+
 def _getitem_edges(node) -> tuple:
     """``x[1:, 0]`` is one node here; torch records each step (a slice, then a select): the
     steps before the last appear below it."""
     edge = node.edges[0]
+    if node.op.node_name in PACKED_PARTS and edge is not None:  # torch's one node: its inputs
+        return edge.edges
     if edge is None or node.op.node_name in ("IndexBackward0", "AliasBackward0") or node.params is None:
         return node.edges
     for name in _basic_index_steps(node.params[1])[:-1]:

@@ -1,7 +1,8 @@
 """Least squares and the pseudo-inverse: linalg.lstsq, linalg.pinv, pinverse.
 
 pinv's derivative is the Golub–Pereyra formula for a matrix of constant rank (exact for full-rank
-inputs); lstsq's goes through pinv, as torch's: X = A^+ B.
+inputs); lstsq's goes through pinv, as torch's: X = A^+ B, and its residuals are a second output of
+the same node, with torch's rule (|A X - B|^2 with X held fixed).
 """
 
 from __future__ import annotations
@@ -11,15 +12,24 @@ from collections import namedtuple
 import numpy as np
 import scipy.linalg
 
-from ..autograd.graph import defop
+from ..autograd.graph import defop, register_outputs
 from ..autograd.math import register
 from ..kernels.lapack_reference import geqr2, holds_nonfinite
-from ._common import Tensor, all_true, any_batched, as_array, as_tensor, make_result, shape_str, wrap
-from ._linalg_common import batch_of, check_out, check_same_dtype, type_name
-from .elementwise import where
-from .linalg_decomp import svd_of_finite
+from ._common import (
+    Tensor,
+    all_true,
+    any_batched,
+    as_array,
+    as_tensor,
+    make_result,
+    shape_str,
+    wrap,
+    zeros_for,
+)
+from ._linalg_common import batch_of, check_out, check_same_dtype, column_major, type_name
+from .index import _getitem, getitem
+from .linalg_decomp import part, svd_of_finite, used
 from .linalg_solve import LinAlgError
-from .reduce import sum as sum_
 from .shape import reshape, squeeze, unsqueeze
 
 __all__ = ["pinverse"]
@@ -148,16 +158,45 @@ def pinverse(input: Tensor, rcond: float = 1e-15) -> Tensor:
 
 
 # ---- lstsq ---------------------------------------------------------------------------------------
+# packed layout: rows [0, n) hold the solution X, row n the residuals (only when there are some,
+# which needs m > n); max(m, n) rows, so that X is a view of a column-major buffer as torch's
 @defop(
-    "linalg_lstsq", formula=("{g0} = the pinv rule of {x0} with G = {gy} {x1}^T", "{g1} = ({x0}^+)^T {gy}")
+    "linalg_lstsq",
+    saves_out=True,
+    formula=(
+        "{g0} = the pinv rule of {x0} with G = gX {x1}^T + 2 (gL * R) X^T",
+        "{g1} = ({x0}^+)^T gX - 2 gL * R,  R = {x0} X - {x1}  (X, residuals and gX, gL: in {y}, {gy})",
+    ),
 )
 def _lstsq(F, g, xs, out, p, needs):
+    """torch's linalg_lstsq_backward: the solution's gradient through A^+ (X = A^+ B), and the
+    residuals' |A X - B|^2 per column with X held fixed (at the optimum A^T R = 0, so X's own
+    change adds nothing). A term whose output got no gradient is skipped, as torch skips an
+    undefined one; so a hook on an unused output is called with None (``register_outputs``)."""
     a, b = xs
-    pa = F.pinv(a)
-    ga = pinv_backward(F, F.matmul(g, F.mT(b)), pa, a) if needs[0] else None
-    return ga, (F.matmul(F.mT(pa), g) if needs[1] else None)
+    n, has_residuals = p
+    rows = (Ellipsis, slice(0, n), slice(None))
+    gx = F.getitem(g, rows)
+    gl = F.getitem(g, (Ellipsis, n, slice(None))) if has_residuals else None
+    with_l = gl is not None and used(F, gl)
+    ga = gb = None
+    if used(F, gx) or not with_l:  # (neither used: zeros, as the solution's rule gives)
+        pa = F.pinv(a)
+        ga = pinv_backward(F, F.matmul(gx, F.mT(b)), pa, a) if needs[0] else None
+        gb = F.matmul(F.mT(pa), gx) if needs[1] else None
+    if with_l:
+        x = F.getitem(out, rows)
+        weighted = F.expand_dims(gl, -2) * (F.matmul(a, x) - b)
+        if needs[0]:
+            term = F.matmul(weighted, F.mT(x)) * 2
+            ga = term if ga is None else ga + term
+        if needs[1]:
+            term = weighted * -2
+            gb = term if gb is None else gb + term
+    return ga, gb
 
 
+_AS_SOLVE = _getitem.shown_as("LinalgLstsqBackward0")
 _DRIVERS = ("gels", "gelsy", "gelsd", "gelss")
 
 
@@ -297,6 +336,14 @@ def _lstsq_svd(a, b, rcond: float, batch: tuple):
     return (x, np.broadcast_to(rank, batch), np.broadcast_to(s.astype(a.dtype), batch + s.shape[-1:]))
 
 
+def _named_as_the_solve(t: Tensor) -> Tensor:
+    """A part of the packed result under torch's name for its one node (LinalgLstsqBackward0),
+    showing that node's inputs in ``next_functions`` (grad_fn_names.PACKED_PARTS)."""
+    if t._grad_fn is not None:
+        t._grad_fn.op = _AS_SOLVE
+    return t
+
+
 def lstsq(A: Tensor, B: Tensor, rcond=None, *, driver=None):
     """A least-squares solution of ``A X = B``, batched (``torch.linalg.lstsq``, CPU drivers).
 
@@ -348,17 +395,31 @@ def lstsq(A: Tensor, B: Tensor, rcond=None, *, driver=None):
     if rcond is None:
         rcond = float(np.finfo(a.dtype).eps) * max(m, n)
     x, rank, sv, *nonfinite = _lstsq_arrays(a, B2._data, rcond, driver)
-    X = make_result(x, _lstsq, (A, B2))
-    empty = wrap(np.zeros((0,), dtype=a.dtype))
     # (gels assumes full rank: torch returns its residuals whenever m > n)
     full_rank = driver == "gels" or all_true(rank == n)  # (under vmap: in every sample)
-    if driver != "gelsy" and m > n and full_rank:
-        residuals = sum_((A @ X - B2) ** 2, dim=-2)
-        if nonfinite:  # gels with inf: torch's values for those matrices, no gradient through them
-            values, redone = nonfinite[0]
-            residuals = where(wrap(redone[..., None]), wrap(values), residuals)
+    has_residuals = driver != "gelsy" and m > n and full_rank
+    packed = zeros_for(x.shape[:-2] + (max(m, n), x.shape[-1]), a.dtype, x, a, B2._data)
+    packed[..., :n, :] = x
+    if has_residuals:
+        with np.errstate(all="ignore"):  # (inf and NaN give torch's NaN without a warning)
+            values = np.sum((a @ x - B2._data) ** 2, axis=-2)
+        if nonfinite:  # gels with inf: torch's values for those matrices
+            redone_values, redone = nonfinite[0]
+            values = np.where(redone[..., None], redone_values, values)
+        packed[..., n, :] = values
+    P = make_result(packed, _lstsq, (A, B2), (n, has_residuals))
+    X = getitem(P, (Ellipsis, slice(0, n), slice(None)))
+    # torch's solution is the first n rows of its column-major (max(m, n), k) buffer
+    X._data = column_major(P._data)[..., :n, :]
+    X._vc = P._shared_vc()
+    _named_as_the_solve(X)
+    if has_residuals:
+        residuals = _named_as_the_solve(part(P, (Ellipsis, n, slice(None))))
+        residuals._vc = None  # (torch's rule reads the solution, not these: a version of their own)
     else:  # none, but still an output of the solve (torch): in the graph, with a zero gradient
         residuals = reshape(X, (-1,))[:0]
+    register_outputs(P, (X, residuals))
+    empty = wrap(np.zeros((0,), dtype=a.dtype))
     return Lstsq(
         squeeze(X, -1) if vector else X,
         residuals,
