@@ -23,7 +23,7 @@ from .inplace import apply_inplace
 from .linalg import bmm, mm, mv, outer
 from .reduce import sum as reduce_sum
 from .reduce_norm import distance_norm
-from .shape import permute, reshape, unsafe_view, unsqueeze
+from .shape import _unsafe_view, permute, reshape, unsqueeze
 
 __all__ = [
     "tensordot",
@@ -131,8 +131,8 @@ def kron(input: Tensor, other: Tensor, *, out=None) -> Tensor:
     inter_b = tuple(x for s in sb for x in (1, s))
     # torch's unsafe views: mul saves the reshaped operands with their own version counters, so an
     # in-place change of input or other after the call does not fail backward, as in torch
-    prod = mul(unsafe_view(a, inter_a), unsafe_view(b, inter_b))
-    return unsafe_view(prod, tuple(p * q for p, q in zip(sa, sb)))
+    prod = mul(_unsafe_view(a, inter_a), _unsafe_view(b, inter_b))
+    return _unsafe_view(prod, tuple(p * q for p, q in zip(sa, sb)))
 
 
 # ---- the fused products: beta * input + alpha * (product) ----------------------------------------

@@ -96,7 +96,7 @@ def _reshaped(input: Tensor, shape: tuple, shown: dict) -> Tensor:
     return _view_result(x.reshape(shape), _reshape, input, (x.shape,), shown=shown)
 
 
-def unsafe_view(input: Tensor, shape: tuple) -> Tensor:
+def _unsafe_view(input: Tensor, shape: tuple) -> Tensor:
     """``input``'s elements in ``shape`` as a new tensor, not a view (torch's ``_unsafe_view``,
     internal): it may share ``input``'s memory but not its version counter, so a node that saves
     it does not fail backward when ``input`` is changed in place later (torch's kron saves such
